@@ -1,0 +1,8 @@
+// Package event defines Backlot's event envelope (CloudEvents 1.0 with the actor,
+// commit and correlation extensions), the versioned event types, their payloads,
+// and the Log port that every event-log adapter implements.
+//
+// The event log is the source of truth: read models are folds over it. Every event's
+// subject is the entity reference it concerns, so one entity's events keep their order
+// on any log, and every event that describes an entity body carries that body's hash.
+package event

@@ -1,0 +1,64 @@
+package event
+
+import (
+	"crypto/rand"
+	"encoding/json"
+	"fmt"
+	"time"
+)
+
+// Meta carries the context attributes shared by the events of one change.
+type Meta struct {
+	// Actor is who made the change (see Envelope.Actor).
+	Actor string
+	// Commit is the git commit SHA for ingested changes.
+	Commit string
+	// CorrelationID ties the events of one request or refresh together.
+	CorrelationID string
+	// Time is when the change was observed; zero means now.
+	Time time.Time
+	// Source overrides DefaultSource.
+	Source string
+}
+
+// New builds an envelope of type t about subject, with data marshalled as JSON and a
+// fresh random id.
+func New(t Type, subject string, data any, m Meta) (Envelope, error) {
+	raw, err := json.Marshal(data)
+	if err != nil {
+		return Envelope{}, fmt.Errorf("event %s %s: marshal data: %w", t, subject, err)
+	}
+	at := m.Time
+	if at.IsZero() {
+		at = time.Now()
+	}
+	src := m.Source
+	if src == "" {
+		src = DefaultSource
+	}
+	return Envelope{
+		ID:              NewID(),
+		Source:          src,
+		SpecVersion:     SpecVersion,
+		Type:            string(t),
+		Subject:         subject,
+		Time:            at.UTC(),
+		DataContentType: ContentTypeJSON,
+		DataSchema:      t.SchemaURI(),
+		Actor:           m.Actor,
+		Commit:          m.Commit,
+		CorrelationID:   m.CorrelationID,
+		Data:            raw,
+	}, nil
+}
+
+// NewID returns a random RFC 4122 version 4 UUID.
+func NewID() string {
+	var b [16]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic("event: crypto/rand failed: " + err.Error())
+	}
+	b[6] = (b[6] & 0x0f) | 0x40
+	b[8] = (b[8] & 0x3f) | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
+}

@@ -1,0 +1,38 @@
+package event
+
+// Type is a versioned event type name. Within a version only additive changes are
+// made to a type's payload; an incompatible change gets a new version suffix.
+type Type string
+
+// The event types Backlot writes to its log.
+const (
+	// TypeLocationRegistered records a location added by a user or by configuration.
+	TypeLocationRegistered Type = "backlot.location.registered.v1"
+	// TypeLocationRemoved records a location removed; its entities are removed by
+	// their own TypeEntityRemoved events written in the same append.
+	TypeLocationRemoved Type = "backlot.location.removed.v1"
+	// TypeEntityUpserted records an entity body as a location yielded it.
+	TypeEntityUpserted Type = "backlot.entity.upserted.v1"
+	// TypeEntityRemoved records an entity gone from the catalog.
+	TypeEntityRemoved Type = "backlot.entity.removed.v1"
+	// TypeProcessingErrorRecorded records the set of processing errors a location's
+	// last refresh produced; it replaces the set recorded before.
+	TypeProcessingErrorRecorded Type = "backlot.processing.error.recorded.v1"
+	// TypeProcessingErrorCleared records that a location's refresh produced no errors.
+	TypeProcessingErrorCleared Type = "backlot.processing.error.cleared.v1"
+)
+
+// SchemaURI returns the data schema URI Backlot publishes for the event type.
+func (t Type) SchemaURI() string {
+	return "https://backlot.dev/schemas/events/" + string(t) + ".json"
+}
+
+// Known reports whether t is one of the types listed above.
+func (t Type) Known() bool {
+	switch t {
+	case TypeLocationRegistered, TypeLocationRemoved, TypeEntityUpserted, TypeEntityRemoved,
+		TypeProcessingErrorRecorded, TypeProcessingErrorCleared:
+		return true
+	}
+	return false
+}
