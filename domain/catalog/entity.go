@@ -1,0 +1,251 @@
+package catalog
+
+import (
+	"crypto/sha1"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+)
+
+// Well-known annotations Backlot sets on ingested entities, as Backstage does.
+const (
+	AnnotationManagedByLocation       = "backstage.io/managed-by-location"
+	AnnotationManagedByOriginLocation = "backstage.io/managed-by-origin-location"
+)
+
+// Relation is a directed, typed edge between two entities.
+type Relation struct {
+	Source Ref
+	Type   string
+	Target Ref
+}
+
+// Entity is a validated catalog entity: its descriptor body with metadata.namespace
+// filled in, its ref, and the relations its spec declares in both directions.
+// An Entity is immutable once made; Body returns a value callers must not modify.
+type Entity struct {
+	body      map[string]any
+	ref       Ref
+	relations []Relation
+}
+
+// NewEntity validates body against Backstage's rules for its kind and returns the
+// entity. The error, when not nil, is a *ValidationError that lists every
+// offending field and names the entity when its kind and name are readable.
+func NewEntity(body map[string]any) (*Entity, error) {
+	v := &validator{}
+	v.validateEnvelope(body)
+	ref := refOf(body)
+	refStr := ""
+	if !ref.IsZero() {
+		refStr = ref.String()
+	}
+	if len(v.errs) > 0 {
+		return nil, &ValidationError{Entity: refStr, Fields: v.errs}
+	}
+	kind, ok := LookupKind(ref.Kind)
+	if !ok {
+		return nil, &ValidationError{Entity: refStr, Fields: []FieldError{{Field: "kind",
+			Message: fmt.Sprintf("unknown kind %q; Backlot accepts %s", ref.Kind, strings.Join(KindNames(), ", "))}}}
+	}
+	apiVersion := body["apiVersion"].(string)
+	if !kind.acceptsVersion(apiVersion) {
+		return nil, &ValidationError{Entity: refStr, Fields: []FieldError{{Field: "apiVersion",
+			Message: fmt.Sprintf("%q is not a version of kind %s; expected one of %s", apiVersion, kind.Kind, strings.Join(kind.APIVersions, ", "))}}}
+	}
+	v.validateSpec(kind, body)
+	if len(v.errs) > 0 {
+		return nil, &ValidationError{Entity: refStr, Fields: v.errs}
+	}
+	rels, errs := declaredRelations(kind, ref, body)
+	if len(errs) > 0 {
+		return nil, &ValidationError{Entity: refStr, Fields: errs}
+	}
+	normalized := withNamespace(body, ref.Namespace)
+	return &Entity{body: normalized, ref: ref, relations: rels}, nil
+}
+
+// LoadEntity rebuilds an entity from a body Backlot stored or logged earlier,
+// after NewEntity accepted it. It does not validate again; it only recomputes the
+// ref and the relations. It fails if the body lacks kind or name.
+func LoadEntity(body map[string]any) (*Entity, error) {
+	ref := refOf(body)
+	if ref.IsZero() || ref.Kind == "" || ref.Name == "" {
+		return nil, fmt.Errorf("stored entity has no kind or name")
+	}
+	var rels []Relation
+	if kind, ok := LookupKind(ref.Kind); ok {
+		rels, _ = declaredRelations(kind, ref, body)
+	}
+	return &Entity{body: withNamespace(body, ref.Namespace), ref: ref, relations: rels}, nil
+}
+
+// refOf reads kind, namespace and name when they are strings.
+func refOf(body map[string]any) Ref {
+	kind, _ := body["kind"].(string)
+	md, _ := body["metadata"].(map[string]any)
+	name, _ := md["name"].(string)
+	ns, _ := md["namespace"].(string)
+	if ns == "" {
+		ns = DefaultNamespace
+	}
+	if kind == "" || name == "" {
+		return Ref{}
+	}
+	return Ref{Kind: kind, Namespace: ns, Name: name}
+}
+
+func withNamespace(body map[string]any, ns string) map[string]any {
+	md, _ := body["metadata"].(map[string]any)
+	if cur, _ := md["namespace"].(string); cur == ns {
+		return body
+	}
+	out := make(map[string]any, len(body))
+	for k, v := range body {
+		out[k] = v
+	}
+	nmd := make(map[string]any, len(md)+1)
+	for k, v := range md {
+		nmd[k] = v
+	}
+	nmd["namespace"] = ns
+	out["metadata"] = nmd
+	return out
+}
+
+// declaredRelations computes the relations the spec declares, both directions,
+// de-duplicated and sorted.
+func declaredRelations(kind *KindSpec, self Ref, body map[string]any) ([]Relation, []FieldError) {
+	spec, _ := body["spec"].(map[string]any)
+	if spec == nil {
+		return nil, nil
+	}
+	seen := map[string]bool{}
+	var rels []Relation
+	var errs []FieldError
+	add := func(r Relation) {
+		k := r.Source.Key() + "|" + r.Type + "|" + r.Target.Key()
+		if !seen[k] {
+			seen[k] = true
+			rels = append(rels, r)
+		}
+	}
+	for _, f := range kind.Fields {
+		if f.Relation == nil {
+			continue
+		}
+		var targets []string
+		var fields []string
+		switch val := spec[f.Name].(type) {
+		case string:
+			targets, fields = []string{val}, []string{"spec." + f.Name}
+		case []any:
+			for i, item := range val {
+				if s, ok := item.(string); ok {
+					targets = append(targets, s)
+					fields = append(fields, fmt.Sprintf("spec.%s[%d]", f.Name, i))
+				}
+			}
+		}
+		for i, t := range targets {
+			target, err := ParseRef(t, RefDefaults{Kind: f.Relation.DefaultKind, Namespace: self.Namespace})
+			if err != nil {
+				errs = append(errs, FieldError{Field: fields[i], Message: err.Error()})
+				continue
+			}
+			add(Relation{Source: self, Type: f.Relation.Type, Target: target})
+			add(Relation{Source: target, Type: f.Relation.Reverse, Target: self})
+		}
+	}
+	sort.Slice(rels, func(i, j int) bool {
+		a, b := rels[i], rels[j]
+		if a.Source.Key() != b.Source.Key() {
+			return a.Source.Key() < b.Source.Key()
+		}
+		if a.Type != b.Type {
+			return a.Type < b.Type
+		}
+		return a.Target.Key() < b.Target.Key()
+	})
+	return rels, errs
+}
+
+// Ref returns the entity's reference.
+func (e *Entity) Ref() Ref { return e.ref }
+
+// Kind returns the kind as written in the descriptor.
+func (e *Entity) Kind() string { return e.ref.Kind }
+
+// Body returns the descriptor body with metadata.namespace set. Callers must not
+// modify it.
+func (e *Entity) Body() map[string]any { return e.body }
+
+// Relations returns the relations the entity's spec declares, in both directions:
+// those whose source is the entity and the reverse ones whose target is.
+func (e *Entity) Relations() []Relation { return e.relations }
+
+// Annotations returns metadata.annotations, or nil.
+func (e *Entity) Annotations() map[string]any {
+	md, _ := e.body["metadata"].(map[string]any)
+	a, _ := md["annotations"].(map[string]any)
+	return a
+}
+
+// WithAnnotations returns a copy of the entity with the given annotations set.
+func (e *Entity) WithAnnotations(set map[string]string) *Entity {
+	out := make(map[string]any, len(e.body))
+	for k, v := range e.body {
+		out[k] = v
+	}
+	md, _ := e.body["metadata"].(map[string]any)
+	nmd := make(map[string]any, len(md)+1)
+	for k, v := range md {
+		nmd[k] = v
+	}
+	old, _ := md["annotations"].(map[string]any)
+	ann := make(map[string]any, len(old)+len(set))
+	for k, v := range old {
+		ann[k] = v
+	}
+	for k, v := range set {
+		ann[k] = v
+	}
+	nmd["annotations"] = ann
+	out["metadata"] = nmd
+	return &Entity{body: out, ref: e.ref, relations: e.relations}
+}
+
+// JSON returns the canonical JSON of the body: keys sorted, no insignificant space.
+func (e *Entity) JSON() []byte {
+	b, err := json.Marshal(e.body)
+	if err != nil {
+		// Bodies come from YAML or JSON and hold only JSON-encodable values.
+		panic(fmt.Sprintf("catalog: entity %s is not JSON-encodable: %v", e.ref, err))
+	}
+	return b
+}
+
+// Hash returns the hex SHA-256 of JSON.
+func (e *Entity) Hash() string { return HashJSON(e.JSON()) }
+
+// HashJSON returns the hex SHA-256 of canonical entity JSON.
+func HashJSON(b []byte) string {
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
+}
+
+// GeneratedLocationName returns the name of the Location entity Backlot generates
+// for a registered location, as Backstage does: "generated-" and the SHA-1 of
+// "type:target".
+func GeneratedLocationName(locType, target string) string {
+	sum := sha1.Sum([]byte(locType + ":" + target))
+	return "generated-" + hex.EncodeToString(sum[:])
+}
+
+// GeneratedLocationRef returns the ref of the generated Location entity.
+func GeneratedLocationRef(locType, target string) Ref {
+	return Ref{Kind: "Location", Namespace: DefaultNamespace, Name: GeneratedLocationName(locType, target)}
+}

@@ -1,0 +1,220 @@
+package catalog
+
+import (
+	"sort"
+	"strings"
+)
+
+// FieldType is the JSON type a spec field must have.
+type FieldType int
+
+// The spec field types the built-in kinds use.
+const (
+	FieldString FieldType = iota + 1
+	FieldStringList
+	FieldList
+	FieldObject
+	FieldObjectOrList
+)
+
+// SpecField describes one field of a kind's spec.
+type SpecField struct {
+	// Name is the field under spec.
+	Name string
+	// Type is the JSON type the field must have.
+	Type FieldType
+	// Required marks a field the kind cannot do without.
+	Required bool
+	// When, if set, limits the rule to specs it returns true for.
+	When func(spec map[string]any) bool
+	// Relation, if set, makes each reference in the field a relation.
+	Relation *RelationRule
+}
+
+// RelationRule turns the references of a spec field into a relation pair.
+type RelationRule struct {
+	// DefaultKind is the kind of a reference that names none; empty means the
+	// reference must name its kind.
+	DefaultKind string
+	// Type is the relation from the entity to the target (ownedBy).
+	Type string
+	// Reverse is the relation from the target back to the entity (ownerOf).
+	Reverse string
+}
+
+// KindSpec is the rule set of one built-in kind.
+type KindSpec struct {
+	// Kind is the kind's name as written in descriptors (Component).
+	Kind string
+	// APIVersions are the apiVersion values accepted for the kind.
+	APIVersions []string
+	// SpecRequired marks kinds whose spec must be present.
+	SpecRequired bool
+	// Fields are the spec fields with rules.
+	Fields []SpecField
+}
+
+// The relation types of Backstage's built-in kinds, in pairs.
+const (
+	RelationOwnedBy       = "ownedBy"
+	RelationOwnerOf       = "ownerOf"
+	RelationPartOf        = "partOf"
+	RelationHasPart       = "hasPart"
+	RelationDependsOn     = "dependsOn"
+	RelationDependencyOf  = "dependencyOf"
+	RelationProvidesAPI   = "providesApi"
+	RelationAPIProvidedBy = "apiProvidedBy"
+	RelationConsumesAPI   = "consumesApi"
+	RelationAPIConsumedBy = "apiConsumedBy"
+	RelationParentOf      = "parentOf"
+	RelationChildOf       = "childOf"
+	RelationMemberOf      = "memberOf"
+	RelationHasMember     = "hasMember"
+)
+
+// RelationPairs maps every relation type to its reverse.
+var RelationPairs = map[string]string{
+	RelationOwnedBy: RelationOwnerOf, RelationOwnerOf: RelationOwnedBy,
+	RelationPartOf: RelationHasPart, RelationHasPart: RelationPartOf,
+	RelationDependsOn: RelationDependencyOf, RelationDependencyOf: RelationDependsOn,
+	RelationProvidesAPI: RelationAPIProvidedBy, RelationAPIProvidedBy: RelationProvidesAPI,
+	RelationConsumesAPI: RelationAPIConsumedBy, RelationAPIConsumedBy: RelationConsumesAPI,
+	RelationParentOf: RelationChildOf, RelationChildOf: RelationParentOf,
+	RelationMemberOf: RelationHasMember, RelationHasMember: RelationMemberOf,
+}
+
+var (
+	owner = SpecField{Name: "owner", Type: FieldString, Required: true,
+		Relation: &RelationRule{DefaultKind: "Group", Type: RelationOwnedBy, Reverse: RelationOwnerOf}}
+	optionalOwner = SpecField{Name: "owner", Type: FieldString,
+		Relation: &RelationRule{DefaultKind: "Group", Type: RelationOwnedBy, Reverse: RelationOwnerOf}}
+	system = SpecField{Name: "system", Type: FieldString,
+		Relation: &RelationRule{DefaultKind: "System", Type: RelationPartOf, Reverse: RelationHasPart}}
+	dependsOn = SpecField{Name: "dependsOn", Type: FieldStringList,
+		Relation: &RelationRule{Type: RelationDependsOn, Reverse: RelationDependencyOf}}
+	dependencyOf = SpecField{Name: "dependencyOf", Type: FieldStringList,
+		Relation: &RelationRule{Type: RelationDependencyOf, Reverse: RelationDependsOn}}
+	typeField      = SpecField{Name: "type", Type: FieldString, Required: true}
+	lifecycleField = SpecField{Name: "lifecycle", Type: FieldString, Required: true}
+)
+
+func specTypeIs(types ...string) func(map[string]any) bool {
+	return func(spec map[string]any) bool {
+		t, _ := spec["type"].(string)
+		for _, want := range types {
+			if t == want {
+				return true
+			}
+		}
+		return false
+	}
+}
+
+func not(f func(map[string]any) bool) func(map[string]any) bool {
+	return func(s map[string]any) bool { return !f(s) }
+}
+
+var remoteAPITypes = specTypeIs("mcp-server", "ai-model-server")
+
+var coreVersions = []string{"backstage.io/v1alpha1", "backstage.io/v1beta1"}
+
+// builtinKinds are the kinds Backlot accepts, with Backstage's rules.
+var builtinKinds = []KindSpec{
+	{Kind: "Component", APIVersions: coreVersions, SpecRequired: true, Fields: []SpecField{
+		typeField, lifecycleField, owner, system,
+		{Name: "subcomponentOf", Type: FieldString,
+			Relation: &RelationRule{DefaultKind: "Component", Type: RelationPartOf, Reverse: RelationHasPart}},
+		{Name: "providesApis", Type: FieldStringList,
+			Relation: &RelationRule{DefaultKind: "API", Type: RelationProvidesAPI, Reverse: RelationAPIProvidedBy}},
+		{Name: "consumesApis", Type: FieldStringList,
+			Relation: &RelationRule{DefaultKind: "API", Type: RelationConsumesAPI, Reverse: RelationAPIConsumedBy}},
+		dependsOn, dependencyOf,
+	}},
+	{Kind: "API", APIVersions: append([]string{"backstage.io/v1alpha2"}, coreVersions...), SpecRequired: true, Fields: []SpecField{
+		typeField, lifecycleField, owner, system,
+		{Name: "definition", Type: FieldString, Required: true, When: not(remoteAPITypes)},
+		{Name: "remotes", Type: FieldList, Required: true, When: remoteAPITypes},
+	}},
+	{Kind: "Resource", APIVersions: coreVersions, SpecRequired: true, Fields: []SpecField{
+		typeField, owner, system, dependsOn, dependencyOf,
+	}},
+	{Kind: "System", APIVersions: coreVersions, SpecRequired: true, Fields: []SpecField{
+		owner,
+		{Name: "domain", Type: FieldString,
+			Relation: &RelationRule{DefaultKind: "Domain", Type: RelationPartOf, Reverse: RelationHasPart}},
+		{Name: "type", Type: FieldString},
+	}},
+	{Kind: "Domain", APIVersions: coreVersions, SpecRequired: true, Fields: []SpecField{
+		owner,
+		{Name: "subdomainOf", Type: FieldString,
+			Relation: &RelationRule{DefaultKind: "Domain", Type: RelationPartOf, Reverse: RelationHasPart}},
+		{Name: "type", Type: FieldString},
+	}},
+	{Kind: "Group", APIVersions: coreVersions, SpecRequired: true, Fields: []SpecField{
+		typeField,
+		{Name: "profile", Type: FieldObject},
+		{Name: "parent", Type: FieldString,
+			Relation: &RelationRule{DefaultKind: "Group", Type: RelationChildOf, Reverse: RelationParentOf}},
+		{Name: "children", Type: FieldStringList, Required: true,
+			Relation: &RelationRule{DefaultKind: "Group", Type: RelationParentOf, Reverse: RelationChildOf}},
+		{Name: "members", Type: FieldStringList,
+			Relation: &RelationRule{DefaultKind: "User", Type: RelationHasMember, Reverse: RelationMemberOf}},
+	}},
+	{Kind: "User", APIVersions: coreVersions, SpecRequired: true, Fields: []SpecField{
+		{Name: "profile", Type: FieldObject},
+		{Name: "memberOf", Type: FieldStringList, Required: true,
+			Relation: &RelationRule{DefaultKind: "Group", Type: RelationMemberOf, Reverse: RelationHasMember}},
+	}},
+	{Kind: "Location", APIVersions: coreVersions, Fields: []SpecField{
+		{Name: "type", Type: FieldString},
+		{Name: "target", Type: FieldString},
+		{Name: "targets", Type: FieldStringList},
+		{Name: "presence", Type: FieldString},
+	}},
+	{Kind: "Template", APIVersions: []string{"scaffolder.backstage.io/v1beta3", "scaffolder.backstage.io/v1beta2"}, SpecRequired: true, Fields: []SpecField{
+		typeField, optionalOwner,
+		{Name: "parameters", Type: FieldObjectOrList},
+		{Name: "steps", Type: FieldList, Required: true},
+		{Name: "output", Type: FieldObject},
+	}},
+	{Kind: "Environment", APIVersions: []string{"backstage.io/v1alpha1"}, Fields: []SpecField{
+		lifecycleField,
+	}},
+	{Kind: "AiResource", APIVersions: []string{"backstage.io/v1alpha1"}, SpecRequired: true, Fields: []SpecField{
+		typeField, lifecycleField, owner, system,
+		{Name: "skills", Type: FieldStringList, Required: true, When: specTypeIs("plugin")},
+	}},
+}
+
+var kindsByName = func() map[string]*KindSpec {
+	m := make(map[string]*KindSpec, len(builtinKinds))
+	for i := range builtinKinds {
+		m[strings.ToLower(builtinKinds[i].Kind)] = &builtinKinds[i]
+	}
+	return m
+}()
+
+// LookupKind returns the rules of a built-in kind, matched case-insensitively.
+func LookupKind(kind string) (*KindSpec, bool) {
+	k, ok := kindsByName[strings.ToLower(kind)]
+	return k, ok
+}
+
+// KindNames returns the names of the built-in kinds, sorted.
+func KindNames() []string {
+	names := make([]string, 0, len(builtinKinds))
+	for _, k := range builtinKinds {
+		names = append(names, k.Kind)
+	}
+	sort.Strings(names)
+	return names
+}
+
+func (k *KindSpec) acceptsVersion(v string) bool {
+	for _, a := range k.APIVersions {
+		if a == v {
+			return true
+		}
+	}
+	return false
+}

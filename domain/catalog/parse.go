@@ -1,0 +1,430 @@
+package catalog
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Limits bound what one descriptor file may cost to read, so a hostile file cannot
+// exhaust memory. The zero value means the defaults.
+type Limits struct {
+	// MaxFileBytes is the largest file read; default 4 MiB.
+	MaxFileBytes int64
+	// MaxDocuments is the most YAML documents one file may hold; default 10,000.
+	MaxDocuments int
+	// MaxNodes is the most YAML nodes one document may expand to, counting every
+	// use of an alias; default 100,000.
+	MaxNodes int
+	// MaxDepth is the deepest nesting of one document; default 64.
+	MaxDepth int
+}
+
+// Default limits.
+const (
+	DefaultMaxFileBytes = 4 << 20
+	DefaultMaxDocuments = 10000
+	DefaultMaxNodes     = 100000
+	DefaultMaxDepth     = 64
+)
+
+// WithDefaults returns l with zero fields set to the defaults.
+func (l Limits) WithDefaults() Limits {
+	if l.MaxFileBytes <= 0 {
+		l.MaxFileBytes = DefaultMaxFileBytes
+	}
+	if l.MaxDocuments <= 0 {
+		l.MaxDocuments = DefaultMaxDocuments
+	}
+	if l.MaxNodes <= 0 {
+		l.MaxNodes = DefaultMaxNodes
+	}
+	if l.MaxDepth <= 0 {
+		l.MaxDepth = DefaultMaxDepth
+	}
+	return l
+}
+
+// Document is one document of a descriptor file: its decoded body, or the error
+// that kept it from being decoded.
+type Document struct {
+	// Index is the zero-based position of the document among the file's non-empty
+	// documents.
+	Index int
+	// Line is the 1-based line the document starts on.
+	Line int
+	// Body is the decoded mapping; nil when Err is set.
+	Body map[string]any
+	// Err is a *DocumentError naming the file, document and, when known, the field.
+	Err error
+}
+
+// ErrTooLarge marks a file or document over its Limits.
+var ErrTooLarge = errors.New("over the size limit")
+
+// ParseDocuments splits a YAML or JSON file into documents and decodes each one on
+// its own, so a broken document does not hide the others. The error is set only when
+// the whole file is refused (too large, too many documents).
+func ParseDocuments(file string, data []byte, lim Limits) ([]Document, error) {
+	lim = lim.WithDefaults()
+	if int64(len(data)) > lim.MaxFileBytes {
+		return nil, &DocumentError{File: file, Document: -1,
+			Err: fmt.Errorf("file is %d bytes, %w of %d bytes", len(data), ErrTooLarge, lim.MaxFileBytes)}
+	}
+	chunks := splitDocuments(data)
+	if len(chunks) > lim.MaxDocuments {
+		return nil, &DocumentError{File: file, Document: -1,
+			Err: fmt.Errorf("file holds %d documents, %w of %d", len(chunks), ErrTooLarge, lim.MaxDocuments)}
+	}
+	docs := make([]Document, 0, len(chunks))
+	for i, c := range chunks {
+		body, field, err := decodeDocument(c.text, lim)
+		d := Document{Index: i, Line: c.line, Body: body}
+		if err != nil {
+			d.Body = nil
+			d.Err = &DocumentError{File: file, Document: i, Line: c.line, Entity: guessRef(body), Field: field, Err: err}
+		}
+		docs = append(docs, d)
+	}
+	return docs, nil
+}
+
+type chunk struct {
+	text []byte
+	line int
+}
+
+// splitDocuments cuts a YAML stream at its document markers ("---" and "...")
+// at the start of a line and drops documents that hold only comments and space.
+func splitDocuments(data []byte) []chunk {
+	var out []chunk
+	var cur bytes.Buffer
+	start := 1
+	line := 0
+	flush := func() {
+		if hasContent(cur.Bytes()) {
+			out = append(out, chunk{text: append([]byte(nil), cur.Bytes()...), line: start})
+		}
+		cur.Reset()
+	}
+	for len(data) > 0 {
+		line++
+		var l []byte
+		if i := bytes.IndexByte(data, '\n'); i >= 0 {
+			l, data = data[:i+1], data[i+1:]
+		} else {
+			l, data = data, nil
+		}
+		trimmed := bytes.TrimRight(l, "\r\n")
+		switch {
+		case bytes.Equal(trimmed, []byte("---")) || bytes.HasPrefix(trimmed, []byte("--- ")) || bytes.HasPrefix(trimmed, []byte("---\t")):
+			flush()
+			start = line
+			if rest := bytes.TrimSpace(trimmed[3:]); len(rest) > 0 {
+				cur.Write(rest)
+				cur.WriteByte('\n')
+			}
+			continue
+		case bytes.Equal(trimmed, []byte("...")):
+			flush()
+			start = line + 1
+			continue
+		}
+		if cur.Len() == 0 && !hasContent(l) && !bytes.HasPrefix(bytes.TrimSpace(l), []byte("#")) {
+			// leading blank lines: the document starts later
+			start = line + 1
+			continue
+		}
+		cur.Write(l)
+	}
+	flush()
+	return out
+}
+
+func hasContent(b []byte) bool {
+	for _, l := range bytes.Split(b, []byte("\n")) {
+		t := bytes.TrimSpace(l)
+		if len(t) > 0 && t[0] != '#' && !bytes.HasPrefix(t, []byte("%")) {
+			return true
+		}
+	}
+	return false
+}
+
+// decodeDocument decodes one YAML document into a JSON-compatible mapping.
+func decodeDocument(text []byte, lim Limits) (map[string]any, string, error) {
+	var root yaml.Node
+	if err := yaml.Unmarshal(text, &root); err != nil {
+		return nil, "", fmt.Errorf("invalid YAML: %s", strings.TrimPrefix(err.Error(), "yaml: "))
+	}
+	if root.Kind == 0 || len(root.Content) == 0 {
+		return nil, "", errors.New("document is empty")
+	}
+	c := &converter{budget: lim.MaxNodes, maxDepth: lim.MaxDepth}
+	v, err := c.convert(root.Content[0], 0, "")
+	if err != nil {
+		return nil, c.field, err
+	}
+	m, ok := v.(map[string]any)
+	if !ok {
+		return nil, "", fmt.Errorf("document must be a mapping with apiVersion, kind and metadata, got %s", describe(v))
+	}
+	return m, "", nil
+}
+
+func describe(v any) string {
+	switch v.(type) {
+	case nil:
+		return "null"
+	case []any:
+		return "a list"
+	case string:
+		return "a string"
+	default:
+		return fmt.Sprintf("%T", v)
+	}
+}
+
+type converter struct {
+	budget   int
+	maxDepth int
+	field    string
+}
+
+func (c *converter) convert(n *yaml.Node, depth int, path string) (any, error) {
+	c.budget--
+	if c.budget < 0 {
+		c.field = path
+		return nil, fmt.Errorf("document expands to too many nodes (aliases included): %w", ErrTooLarge)
+	}
+	if depth > c.maxDepth {
+		c.field = path
+		return nil, fmt.Errorf("document nests deeper than %d levels: %w", c.maxDepth, ErrTooLarge)
+	}
+	switch n.Kind {
+	case yaml.AliasNode:
+		return c.convert(n.Alias, depth+1, path)
+	case yaml.DocumentNode:
+		if len(n.Content) == 0 {
+			return nil, nil
+		}
+		return c.convert(n.Content[0], depth, path)
+	case yaml.SequenceNode:
+		out := make([]any, 0, len(n.Content))
+		for i, item := range n.Content {
+			v, err := c.convert(item, depth+1, fmt.Sprintf("%s[%d]", path, i))
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, v)
+		}
+		return out, nil
+	case yaml.MappingNode:
+		out := make(map[string]any, len(n.Content)/2)
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k, val := n.Content[i], n.Content[i+1]
+			if k.Kind == yaml.ScalarNode && k.Tag == "!!merge" {
+				if err := c.merge(out, val, depth, path); err != nil {
+					return nil, err
+				}
+				continue
+			}
+			key := k.Value
+			if k.Kind != yaml.ScalarNode {
+				c.field = path
+				return nil, fmt.Errorf("line %d: mapping keys must be strings", k.Line)
+			}
+			child := key
+			if path != "" {
+				child = path + "." + key
+			}
+			v, err := c.convert(val, depth+1, child)
+			if err != nil {
+				return nil, err
+			}
+			out[key] = v
+		}
+		return out, nil
+	case yaml.ScalarNode:
+		return c.scalar(n, path)
+	}
+	c.field = path
+	return nil, fmt.Errorf("line %d: unsupported YAML node", n.Line)
+}
+
+func (c *converter) merge(out map[string]any, val *yaml.Node, depth int, path string) error {
+	v, err := c.convert(val, depth+1, path)
+	if err != nil {
+		return err
+	}
+	var sources []map[string]any
+	switch t := v.(type) {
+	case map[string]any:
+		sources = append(sources, t)
+	case []any:
+		for _, s := range t {
+			if m, ok := s.(map[string]any); ok {
+				sources = append(sources, m)
+			}
+		}
+	default:
+		c.field = path
+		return fmt.Errorf("line %d: merge key << needs a mapping", val.Line)
+	}
+	for _, m := range sources {
+		for k, v := range m {
+			if _, exists := out[k]; !exists {
+				out[k] = v
+			}
+		}
+	}
+	return nil
+}
+
+func (c *converter) scalar(n *yaml.Node, path string) (any, error) {
+	switch n.ShortTag() {
+	case "!!str", "!!timestamp", "!!binary":
+		return n.Value, nil
+	case "!!null":
+		return nil, nil
+	case "!!bool", "!!int":
+		var v any
+		if err := n.Decode(&v); err != nil {
+			c.field = path
+			return nil, fmt.Errorf("line %d: %v", n.Line, err)
+		}
+		return v, nil
+	case "!!float":
+		var f float64
+		if err := n.Decode(&f); err != nil {
+			c.field = path
+			return nil, fmt.Errorf("line %d: %v", n.Line, err)
+		}
+		if math.IsNaN(f) || math.IsInf(f, 0) {
+			c.field = path
+			return nil, fmt.Errorf("line %d: %s is not a JSON number", n.Line, n.Value)
+		}
+		return f, nil
+	}
+	return n.Value, nil
+}
+
+// guessRef names the entity a broken document describes, when its kind and name
+// are readable.
+func guessRef(body map[string]any) string {
+	if body == nil {
+		return ""
+	}
+	if r := refOf(body); !r.IsZero() {
+		return r.String()
+	}
+	return ""
+}
+
+// PlaceholderReader reads the target of a $text, $json or $yaml placeholder,
+// relative to the file the placeholder stands in. It returns the content and
+// the absolute file or URL it read.
+type PlaceholderReader func(target string) (content []byte, resolved string, err error)
+
+// ResolvePlaceholders replaces every {"$text": path}, {"$json": path} and
+// {"$yaml": path} mapping in body with the target's text, parsed JSON or parsed
+// YAML, reading through read. It returns a new body; the input is not changed.
+func ResolvePlaceholders(body map[string]any, read PlaceholderReader, lim Limits) (map[string]any, error) {
+	lim = lim.WithDefaults()
+	out, err := resolveValue(body, "", read, lim)
+	if err != nil {
+		return nil, err
+	}
+	return out.(map[string]any), nil
+}
+
+func resolveValue(v any, path string, read PlaceholderReader, lim Limits) (any, error) {
+	switch t := v.(type) {
+	case map[string]any:
+		if len(t) == 1 {
+			for k, target := range t {
+				if strings.HasPrefix(k, "$") {
+					return resolvePlaceholder(k, target, path, read, lim)
+				}
+			}
+		}
+		out := make(map[string]any, len(t))
+		for k, item := range t {
+			child := k
+			if path != "" {
+				child = path + "." + k
+			}
+			r, err := resolveValue(item, child, read, lim)
+			if err != nil {
+				return nil, err
+			}
+			out[k] = r
+		}
+		return out, nil
+	case []any:
+		out := make([]any, len(t))
+		for i, item := range t {
+			r, err := resolveValue(item, fmt.Sprintf("%s[%d]", path, i), read, lim)
+			if err != nil {
+				return nil, err
+			}
+			out[i] = r
+		}
+		return out, nil
+	}
+	return v, nil
+}
+
+func resolvePlaceholder(key string, target any, path string, read PlaceholderReader, lim Limits) (any, error) {
+	fail := func(format string, args ...any) error {
+		return &FieldError{Field: path, Message: fmt.Sprintf(format, args...)}
+	}
+	switch key {
+	case "$text", "$json", "$yaml":
+	default:
+		return nil, fail("unknown placeholder %s; Backlot supports $text, $json and $yaml", key)
+	}
+	t, ok := target.(string)
+	if !ok || t == "" {
+		return nil, fail("placeholder %s needs a file path or URL as a string", key)
+	}
+	if read == nil {
+		return nil, fail("placeholder %s %q cannot be resolved here", key, t)
+	}
+	content, resolved, err := read(t)
+	if err != nil {
+		return nil, fail("placeholder %s %q: %v", key, t, err)
+	}
+	if int64(len(content)) > lim.MaxFileBytes {
+		return nil, fail("placeholder %s %q: %d bytes, %v", key, t, len(content), ErrTooLarge)
+	}
+	switch key {
+	case "$text":
+		return string(content), nil
+	case "$json":
+		var v any
+		if err := json.Unmarshal(content, &v); err != nil {
+			return nil, fail("placeholder $json %q (%s): invalid JSON: %v", t, resolved, err)
+		}
+		return v, nil
+	default:
+		var root yaml.Node
+		if err := yaml.Unmarshal(content, &root); err != nil {
+			return nil, fail("placeholder $yaml %q (%s): invalid YAML: %v", t, resolved, err)
+		}
+		if len(root.Content) == 0 {
+			return nil, nil
+		}
+		c := &converter{budget: lim.MaxNodes, maxDepth: lim.MaxDepth}
+		v, err := c.convert(root.Content[0], 0, "")
+		if err != nil {
+			return nil, fail("placeholder $yaml %q (%s): %v", t, resolved, err)
+		}
+		return v, nil
+	}
+}

@@ -1,0 +1,99 @@
+package catalog
+
+import (
+	"fmt"
+	"strings"
+)
+
+// DefaultNamespace is the namespace of an entity that names none.
+const DefaultNamespace = "default"
+
+// Ref identifies an entity by kind, namespace and name. Refs compare
+// case-insensitively: use Key for identity and String for display.
+type Ref struct {
+	Kind      string
+	Namespace string
+	Name      string
+}
+
+// RefDefaults are the kind and namespace a short reference falls back to.
+type RefDefaults struct {
+	// Kind is used when the reference has no "kind:" prefix; empty means the
+	// reference must name its kind.
+	Kind string
+	// Namespace is used when the reference has no "namespace/" part; empty means
+	// DefaultNamespace.
+	Namespace string
+}
+
+// ParseRef parses a reference of the form [kind:][namespace/]name, filling missing
+// parts from defaults. It fails when a part is empty or the kind is missing with no
+// default.
+func ParseRef(s string, defaults RefDefaults) (Ref, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return Ref{}, fmt.Errorf("entity reference is empty")
+	}
+	var r Ref
+	rest := s
+	if i := strings.IndexByte(rest, ':'); i >= 0 {
+		r.Kind = rest[:i]
+		rest = rest[i+1:]
+		if r.Kind == "" {
+			return Ref{}, fmt.Errorf("entity reference %q has an empty kind", s)
+		}
+	} else {
+		r.Kind = defaults.Kind
+		if r.Kind == "" {
+			return Ref{}, fmt.Errorf("entity reference %q had missing or empty kind (e.g. did not start with \"component:\" or similar)", s)
+		}
+	}
+	if i := strings.IndexByte(rest, '/'); i >= 0 {
+		r.Namespace = rest[:i]
+		r.Name = rest[i+1:]
+		if r.Namespace == "" {
+			return Ref{}, fmt.Errorf("entity reference %q has an empty namespace", s)
+		}
+	} else {
+		r.Namespace = defaults.Namespace
+		r.Name = rest
+	}
+	if r.Namespace == "" {
+		r.Namespace = DefaultNamespace
+	}
+	if r.Name == "" {
+		return Ref{}, fmt.Errorf("entity reference %q has an empty name", s)
+	}
+	if strings.ContainsAny(r.Name, ":/") {
+		return Ref{}, fmt.Errorf("entity reference %q has a name containing ':' or '/'", s)
+	}
+	return r, nil
+}
+
+// MustParseRef is ParseRef for references known to be valid, such as constants in
+// tests; it panics on error.
+func MustParseRef(s string) Ref {
+	r, err := ParseRef(s, RefDefaults{})
+	if err != nil {
+		panic(err)
+	}
+	return r
+}
+
+// String returns kind:namespace/name with kind and namespace in lower case and the
+// name as written, the form Backstage uses for relation targets.
+func (r Ref) String() string {
+	return strings.ToLower(r.Kind) + ":" + strings.ToLower(r.Namespace) + "/" + r.Name
+}
+
+// Key returns the reference in full lower case: the identity used for storage,
+// comparison and event subjects.
+func (r Ref) Key() string {
+	return strings.ToLower(r.String())
+}
+
+// IsZero reports whether r is the zero Ref.
+func (r Ref) IsZero() bool { return r == Ref{} }
+
+// Equal reports whether r and o name the same entity, ignoring case.
+func (r Ref) Equal(o Ref) bool { return r.Key() == o.Key() }

@@ -1,0 +1,168 @@
+package refresh
+
+import (
+	"encoding/json"
+	"fmt"
+	"reflect"
+	"sort"
+
+	"backlot.dev/backlot/domain/catalog"
+	"backlot.dev/backlot/domain/event"
+)
+
+// Location is a registered location as the decision needs it.
+type Location struct {
+	// ID is the location's identifier.
+	ID string
+	// Type is file or url.
+	Type string
+	// Target is the registered target.
+	Target string
+	// EntityRef is the ref of the location's generated Location entity, the
+	// subject of its processing-error events.
+	EntityRef string
+}
+
+// TypeTarget returns "type:target", the form of Backstage's location annotations.
+func (l Location) TypeTarget() string { return l.Type + ":" + l.Target }
+
+// Observed is one entity a location yields, with where it was read from.
+type Observed struct {
+	// Entity is the validated entity.
+	Entity *catalog.Entity
+	// ManagedBy is type:target of the file it was read from.
+	ManagedBy string
+	// Commit is set when the file came from git.
+	Commit *event.Commit
+}
+
+// Observation is everything one refresh of a location saw.
+type Observation struct {
+	// Location is the refreshed location.
+	Location Location
+	// Entities are the valid entities, in file and document order.
+	Entities []Observed
+	// Errors are the problems found while reading, in file and document order.
+	Errors []event.ProcessingError
+	// KeepFiles lists files (type:target) that could not be read whole: the
+	// entities they yielded before are kept rather than removed.
+	KeepFiles map[string]bool
+	// KeepEntities lists entity keys whose document is broken now: their last good
+	// version is kept.
+	KeepEntities map[string]bool
+}
+
+// Known is an entity as the read model holds it.
+type Known struct {
+	// Key is the lower-case ref.
+	Key string
+	// UID is the entity's identifier.
+	UID string
+	// Hash is the hash of the body last upserted.
+	Hash string
+	// LocationID owns the entity.
+	LocationID string
+	// ManagedBy is the file the entity was read from.
+	ManagedBy string
+}
+
+// State is what the decision reads from the current catalog.
+type State interface {
+	// Lookup returns the entity with the given key, if any.
+	Lookup(key string) (Known, bool)
+	// Owned returns every entity the location owns.
+	Owned(locationID string) []Known
+	// Errors returns the processing errors recorded for the location.
+	Errors(locationID string) []event.ProcessingError
+}
+
+// Decide returns the events that bring the catalog from state to what obs saw, in
+// order: upserts, removals, then the processing-error record. newUID makes the
+// UID of an entity seen for the first time.
+func Decide(obs Observation, state State, meta event.Meta, newUID func() string) ([]event.Envelope, error) {
+	loc := obs.Location
+	if meta.Actor == "" {
+		meta.Actor = "location:" + loc.ID
+	}
+	var out []event.Envelope
+	errs := append([]event.ProcessingError(nil), obs.Errors...)
+	seen := map[string]bool{}
+	for _, o := range obs.Entities {
+		key := o.Entity.Ref().Key()
+		if seen[key] {
+			errs = append(errs, event.ProcessingError{File: o.ManagedBy, Document: -1, Entity: o.Entity.Ref().String(),
+				Name: "ConflictError", Message: fmt.Sprintf("entity %s is defined more than once in location %s; the first definition is kept", o.Entity.Ref(), loc.TypeTarget())})
+			continue
+		}
+		seen[key] = true
+		prev, exists := state.Lookup(key)
+		if exists && prev.LocationID != loc.ID {
+			errs = append(errs, event.ProcessingError{File: o.ManagedBy, Document: -1, Entity: o.Entity.Ref().String(),
+				Name: "ConflictError", Message: fmt.Sprintf("entity %s is already provided by another location (%s); it stays with that location", o.Entity.Ref(), prev.ManagedBy)})
+			continue
+		}
+		ent := o.Entity.WithAnnotations(map[string]string{
+			catalog.AnnotationManagedByLocation:       o.ManagedBy,
+			catalog.AnnotationManagedByOriginLocation: loc.TypeTarget(),
+		})
+		body := ent.JSON()
+		hash := catalog.HashJSON(body)
+		if exists && prev.Hash == hash {
+			continue
+		}
+		uid := prev.UID
+		if !exists {
+			uid = newUID()
+		}
+		m := meta
+		if o.Commit != nil {
+			m.Commit = o.Commit.SHA
+		}
+		ev, err := event.New(event.TypeEntityUpserted, key, event.EntityUpserted{
+			Ref: ent.Ref().String(), UID: uid, Hash: hash, Entity: json.RawMessage(body),
+			LocationID: loc.ID, ManagedBy: o.ManagedBy, OriginLocation: loc.TypeTarget(), Commit: o.Commit,
+		}, m)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, ev)
+	}
+
+	owned := state.Owned(loc.ID)
+	sort.Slice(owned, func(i, j int) bool { return owned[i].Key < owned[j].Key })
+	for _, k := range owned {
+		if seen[k.Key] || obs.KeepFiles[k.ManagedBy] || obs.KeepEntities[k.Key] {
+			continue
+		}
+		ev, err := event.New(event.TypeEntityRemoved, k.Key, event.EntityRemoved{
+			Ref: k.Key, UID: k.UID, LocationID: loc.ID, Reason: "no longer in " + loc.TypeTarget(),
+		}, meta)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, ev)
+	}
+
+	prevErrs := state.Errors(loc.ID)
+	if !sameErrors(prevErrs, errs) {
+		var ev event.Envelope
+		var err error
+		if len(errs) == 0 {
+			ev, err = event.New(event.TypeProcessingErrorCleared, loc.EntityRef, event.ProcessingErrorCleared{LocationID: loc.ID}, meta)
+		} else {
+			ev, err = event.New(event.TypeProcessingErrorRecorded, loc.EntityRef, event.ProcessingErrorRecorded{LocationID: loc.ID, Errors: errs}, meta)
+		}
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, ev)
+	}
+	return out, nil
+}
+
+func sameErrors(a, b []event.ProcessingError) bool {
+	if len(a) == 0 && len(b) == 0 {
+		return true
+	}
+	return reflect.DeepEqual(a, b)
+}

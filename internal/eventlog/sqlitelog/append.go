@@ -1,0 +1,125 @@
+package sqlitelog
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"backlot.dev/backlot/domain/event"
+
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+)
+
+// ErrDuplicateID is wrapped by the error of an Append that holds an event whose ID
+// is already in the log or appears twice in the batch. Such an append writes nothing.
+var ErrDuplicateID = errors.New("sqlitelog: duplicate event id")
+
+const insertSQL = `INSERT INTO events (
+	id, source, specversion, type, subject, time,
+	datacontenttype, dataschema, actor, commit_sha, correlation_id, data
+) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+
+// Append validates the events, writes them in one transaction in the given order,
+// sets each envelope's Position and returns the last position. Either every event is
+// written or none is: an invalid envelope (event.Envelope.Validate), a time outside
+// the years 1678–2262, or an ID that is already in the log or repeated in the batch
+// (ErrDuplicateID) fails the whole append, and positions are then left unchanged.
+// Appending no events writes nothing and returns the head.
+//
+// Appends through one Log run one at a time, in the order they get the write
+// connection; appends by several Logs on one file are serialised by SQLite, each
+// waiting up to Options.BusyTimeout. Waits are woken once the transaction has
+// committed. After Close, Append returns event.ErrClosed.
+func (l *Log) Append(ctx context.Context, events []event.Envelope) (int64, error) {
+	if l.closed.Load() {
+		return 0, event.ErrClosed
+	}
+	if len(events) == 0 {
+		return l.Head(ctx)
+	}
+	times := make([]int64, len(events))
+	seen := make(map[string]int, len(events))
+	for i := range events {
+		e := &events[i]
+		if err := e.Validate(); err != nil {
+			return 0, fmt.Errorf("sqlitelog: append: event %d of %d: %w", i+1, len(events), err)
+		}
+		ns := e.Time.UnixNano()
+		if !time.Unix(0, ns).Equal(e.Time) {
+			return 0, fmt.Errorf("sqlitelog: append: event %s: time %s is outside the years 1678-2262",
+				e.ID, e.Time.Format(time.RFC3339Nano))
+		}
+		times[i] = ns
+		if j, dup := seen[e.ID]; dup {
+			return 0, fmt.Errorf("%w: event id %q is both event %d and event %d of the batch",
+				ErrDuplicateID, e.ID, j+1, i+1)
+		}
+		seen[e.ID] = i
+	}
+
+	select {
+	case l.writing <- struct{}{}:
+	case <-ctx.Done():
+		return 0, ctx.Err()
+	}
+	defer func() { <-l.writing }()
+
+	positions, err := l.insertAll(ctx, events, times)
+	if err != nil {
+		if errors.Is(err, ErrDuplicateID) {
+			return 0, err
+		}
+		return 0, l.fail("append", err)
+	}
+	for i, p := range positions {
+		events[i].Position = p
+	}
+	l.wake()
+	return positions[len(positions)-1], nil
+}
+
+// insertAll inserts the events in one transaction with the prepared insert statement
+// and returns their positions; on error it rolls back.
+func (l *Log) insertAll(ctx context.Context, events []event.Envelope, times []int64) (_ []int64, err error) {
+	tx, err := l.wdb.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		if err != nil {
+			_ = tx.Rollback()
+		}
+	}()
+	stmt := tx.StmtContext(ctx, l.insert)
+	defer stmt.Close()
+	positions := make([]int64, len(events))
+	for i := range events {
+		e := &events[i]
+		res, err := stmt.ExecContext(ctx,
+			e.ID, e.Source, e.SpecVersion, e.Type, e.Subject, times[i],
+			e.DataContentType, e.DataSchema, e.Actor, e.Commit, e.CorrelationID, []byte(e.Data))
+		if err != nil {
+			if isUniqueViolation(err) {
+				return nil, fmt.Errorf("%w: event id %q (event %d of %d) is already in the log",
+					ErrDuplicateID, e.ID, i+1, len(events))
+			}
+			return nil, fmt.Errorf("insert event %s: %w", e.ID, err)
+		}
+		if positions[i], err = res.LastInsertId(); err != nil {
+			return nil, err
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, fmt.Errorf("commit: %w", err)
+	}
+	return positions, nil
+}
+
+// isUniqueViolation reports whether err is SQLite's UNIQUE constraint failure; the
+// only UNIQUE constraint on events is its id.
+func isUniqueViolation(err error) bool {
+	var se *sqlite.Error
+	return errors.As(err, &se) && se.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE
+}

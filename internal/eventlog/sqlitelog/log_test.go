@@ -1,0 +1,308 @@
+package sqlitelog
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"backlot.dev/backlot/domain/event"
+	"backlot.dev/backlot/internal/eventlog/logtest"
+)
+
+// openTemp opens a Log on a new file in t's temporary directory and closes it when t
+// ends. It returns the Log and the file's path.
+func openTemp(t *testing.T, opts Options) (*Log, string) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "events.db")
+	return openAt(t, path, opts), path
+}
+
+// openAt opens a Log on path and closes it when t ends.
+func openAt(t *testing.T, path string, opts Options) *Log {
+	t.Helper()
+	l, err := Open(path, opts)
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	t.Cleanup(func() {
+		if err := l.Close(); err != nil && !errors.Is(err, event.ErrClosed) {
+			t.Errorf("Close: %v", err)
+		}
+	})
+	return l
+}
+
+func TestContract(t *testing.T) {
+	t.Parallel()
+	logtest.Run(t, func(t *testing.T) event.Log {
+		l, _ := openTemp(t, Options{})
+		return l
+	})
+}
+
+func TestDuplicateIDError(t *testing.T) {
+	t.Parallel()
+	l, _ := openTemp(t, Options{})
+	ctx := t.Context()
+	first := logtest.MakeEnvelopes("first", 1, 64)
+	if _, err := l.Append(ctx, first); err != nil {
+		t.Fatal(err)
+	}
+	inBatch := logtest.MakeEnvelopes("in-batch", 2, 64)
+	inBatch[1].ID = inBatch[0].ID
+	inLog := logtest.MakeEnvelopes("in-log", 2, 64)
+	inLog[1].ID = first[0].ID
+	for _, tt := range []struct {
+		name  string
+		batch []event.Envelope
+	}{
+		{"repeated in the batch", inBatch},
+		{"already in the log", inLog},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := l.Append(ctx, tt.batch)
+			if !errors.Is(err, ErrDuplicateID) {
+				t.Fatalf("Append = %v, want ErrDuplicateID", err)
+			}
+			if !strings.Contains(err.Error(), tt.batch[1].ID) {
+				t.Errorf("error %q does not name the id %s", err, tt.batch[1].ID)
+			}
+		})
+	}
+	if n, err := l.Count(ctx); err != nil || n != 1 {
+		t.Fatalf("Count = %d, %v; want 1", n, err)
+	}
+}
+
+func TestAppendRejectsTimeOutOfRange(t *testing.T) {
+	t.Parallel()
+	l, _ := openTemp(t, Options{})
+	for _, at := range []time.Time{
+		time.Date(1500, 1, 1, 0, 0, 0, 0, time.UTC),
+		time.Date(2300, 1, 1, 0, 0, 0, 0, time.UTC),
+	} {
+		evs := logtest.MakeEnvelopes("t", 1, 64)
+		evs[0].Time = at
+		if _, err := l.Append(t.Context(), evs); err == nil || !strings.Contains(err.Error(), "outside") {
+			t.Errorf("Append at %s = %v, want an out-of-range error", at, err)
+		}
+	}
+}
+
+func TestWaitWakesAtOnceOnInProcessAppend(t *testing.T) {
+	t.Parallel()
+	// A poll interval of an hour: only the in-process notification can wake Wait.
+	l, _ := openTemp(t, Options{PollInterval: time.Hour})
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	woke := make(chan int64, 1)
+	go func() {
+		head, err := l.Wait(ctx, 0)
+		if err != nil {
+			t.Errorf("Wait: %v", err)
+		}
+		woke <- head
+	}()
+	time.Sleep(20 * time.Millisecond)
+	appended := time.Now()
+	if _, err := l.Append(ctx, logtest.MakeEnvelopes("a", 1, 64)); err != nil {
+		t.Fatal(err)
+	}
+	if head := <-woke; head != 1 {
+		t.Fatalf("Wait = %d, want 1", head)
+	}
+	t.Logf("woke %s after Append started", time.Since(appended))
+}
+
+func TestWaitNoticesAnotherLogOnTheSameFile(t *testing.T) {
+	t.Parallel()
+	a, path := openTemp(t, Options{PollInterval: 20 * time.Millisecond})
+	b := openAt(t, path, Options{})
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	woke := make(chan int64, 1)
+	go func() {
+		head, err := a.Wait(ctx, 0)
+		if err != nil {
+			t.Errorf("Wait: %v", err)
+		}
+		woke <- head
+	}()
+	time.Sleep(50 * time.Millisecond)
+	evs := logtest.MakeEnvelopes("b", 3, 64)
+	if _, err := b.Append(ctx, evs); err != nil {
+		t.Fatal(err)
+	}
+	if head := <-woke; head != 3 {
+		t.Fatalf("Wait = %d, want 3", head)
+	}
+	got, err := a.Read(ctx, 0, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range evs {
+		if d := logtest.Diff(evs[i], got[i]); d != "" {
+			t.Fatal(d)
+		}
+	}
+}
+
+func TestReopenKeepsEverything(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "events.db")
+	l, err := Open(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want []event.Envelope
+	for i := range 5 {
+		batch := logtest.MakeEnvelopes(fmt.Sprint(i), 20, 300)
+		if _, err := l.Append(t.Context(), batch); err != nil {
+			t.Fatal(err)
+		}
+		want = append(want, batch...)
+	}
+	if err := l.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+
+	l = openAt(t, path, Options{})
+	got, err := l.Read(t.Context(), 0, 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != len(want) {
+		t.Fatalf("reopened log has %d events, want %d", len(got), len(want))
+	}
+	for i := range want {
+		if d := logtest.Diff(want[i], got[i]); d != "" {
+			t.Fatal(d)
+		}
+	}
+	// Positions continue after the reopened head.
+	next := logtest.MakeEnvelopes("next", 1, 64)
+	if last, err := l.Append(t.Context(), next); err != nil || last != int64(len(want)+1) {
+		t.Fatalf("Append after reopen = %d, %v; want %d", last, err, len(want)+1)
+	}
+	var versions int
+	if err := l.rdb.QueryRow(`SELECT COUNT(*) FROM schema_version`).Scan(&versions); err != nil {
+		t.Fatal(err)
+	}
+	if ms, _ := loadMigrations(); versions != len(ms) {
+		t.Fatalf("schema_version has %d rows, want %d (one per migration)", versions, len(ms))
+	}
+}
+
+func TestOpenRefusesNewerSchema(t *testing.T) {
+	t.Parallel()
+	l, path := openTemp(t, Options{})
+	if _, err := l.wdb.Exec(`INSERT INTO schema_version (version, name, applied_at) VALUES (999, 'future', '')`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Open(path, Options{}); err == nil || !strings.Contains(err.Error(), "newer") {
+		t.Fatalf("Open of a newer schema = %v, want an error saying it is newer", err)
+	}
+}
+
+func TestOpenErrors(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	tests := []struct {
+		name string
+		path string
+		opts Options
+		want string
+	}{
+		{"empty path", "", Options{}, "path is empty"},
+		{"missing directory", filepath.Join(dir, "no", "such", "dir", "events.db"), Options{}, "open"},
+		{"a directory", dir, Options{}, "open"},
+		{"invalid options", filepath.Join(dir, "x.db"), Options{ReadConns: -1}, "ReadConns"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			l, err := Open(tt.path, tt.opts)
+			if err == nil {
+				l.Close()
+				t.Fatal("Open succeeded")
+			}
+			if !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("Open = %v, want an error containing %q", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestOpenPathWithURICharacters(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "we?ird#name%20 x.db")
+	l := openAt(t, path, Options{})
+	if _, err := l.Append(t.Context(), logtest.MakeEnvelopes("p", 1, 64)); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	l = openAt(t, path, Options{})
+	if n, err := l.Count(t.Context()); err != nil || n != 1 {
+		t.Fatalf("Count after reopening %q = %d, %v; want 1", path, n, err)
+	}
+}
+
+func TestTwoLogsAppendConcurrently(t *testing.T) {
+	t.Parallel()
+	a, path := openTemp(t, Options{})
+	b := openAt(t, path, Options{})
+	const batches, size = 20, 10
+	var wg sync.WaitGroup
+	for i, l := range []*Log{a, b} {
+		wg.Go(func() {
+			for j := range batches {
+				if _, err := l.Append(t.Context(), logtest.MakeEnvelopes(fmt.Sprint(i, j), size, 64)); err != nil {
+					t.Errorf("log %d batch %d: %v", i, j, err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	evs, err := a.Read(t.Context(), 0, 10*batches*size)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(evs) != 2*batches*size {
+		t.Fatalf("read %d events, want %d", len(evs), 2*batches*size)
+	}
+	for i, e := range evs {
+		if e.Position != int64(i+1) {
+			t.Fatalf("event %d has position %d", i, e.Position)
+		}
+	}
+}
+
+func TestCount(t *testing.T) {
+	t.Parallel()
+	l, _ := openTemp(t, Options{})
+	for i, n := range []int{0, 3, 7} {
+		if n > 0 {
+			if _, err := l.Append(t.Context(), logtest.MakeEnvelopes(fmt.Sprint(i), n, 64)); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if n, err := l.Count(t.Context()); err != nil || n != 10 {
+		t.Fatalf("Count = %d, %v; want 10", n, err)
+	}
+	l.Close()
+	if _, err := l.Count(t.Context()); !errors.Is(err, event.ErrClosed) {
+		t.Fatalf("Count after Close = %v, want event.ErrClosed", err)
+	}
+	if _, err := l.ReadFiltered(t.Context(), 0, 0, Filter{}); !errors.Is(err, event.ErrClosed) {
+		t.Fatalf("ReadFiltered after Close = %v, want event.ErrClosed", err)
+	}
+}

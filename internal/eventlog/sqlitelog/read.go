@@ -1,0 +1,164 @@
+package sqlitelog
+
+import (
+	"context"
+	"database/sql"
+	"strings"
+	"time"
+
+	"backlot.dev/backlot/domain/event"
+)
+
+const selectColumns = `SELECT position, id, source, specversion, type, subject, time,
+	datacontenttype, dataschema, actor, commit_sha, correlation_id, data FROM events`
+
+const readSQL = selectColumns + ` WHERE position > ? ORDER BY position LIMIT ?`
+
+// Read returns up to limit events with positions greater than after, in ascending
+// position order; limit <= 0 means Options.DefaultReadLimit. It returns an empty
+// slice when no event follows after. The events come from one consistent snapshot:
+// an append is either wholly in the result's range or not at all. Time comes back in
+// UTC and Data as a fresh slice the caller owns. Read may run concurrently with
+// anything else; after Close it returns event.ErrClosed.
+func (l *Log) Read(ctx context.Context, after int64, limit int) ([]event.Envelope, error) {
+	if l.closed.Load() {
+		return nil, event.ErrClosed
+	}
+	limit = l.limit(limit)
+	rows, err := l.readStmt.QueryContext(ctx, after, limit)
+	if err != nil {
+		return nil, l.fail("read", err)
+	}
+	evs, err := scanEvents(rows, limit)
+	if err != nil {
+		return nil, l.fail("read", err)
+	}
+	return evs, nil
+}
+
+// Filter selects events for ReadFiltered. Every set field must match; the zero Filter
+// matches every event.
+type Filter struct {
+	// Subject, when set, matches events about exactly this entity ref.
+	Subject string
+	// Types, when not empty, matches events of any of these types.
+	Types []string
+	// Actor, when set, matches events made by exactly this actor.
+	Actor string
+	// From, when set, matches events whose time is at or after From.
+	From time.Time
+	// To, when set, matches events whose time is before To.
+	To time.Time
+}
+
+// ReadFiltered returns up to limit events with positions greater than after that
+// match f, in ascending position order; limit <= 0 means Options.DefaultReadLimit.
+// Paging works as with Read: pass the last returned position as the next after.
+// Subject and Types use indexes ordered by position; Actor and the time bounds are
+// checked row by row, so a selective Subject or Types keeps a filtered read fast.
+// It may run concurrently with anything else; after Close it returns event.ErrClosed.
+func (l *Log) ReadFiltered(ctx context.Context, after int64, limit int, f Filter) ([]event.Envelope, error) {
+	if l.closed.Load() {
+		return nil, event.ErrClosed
+	}
+	limit = l.limit(limit)
+	var q strings.Builder
+	q.WriteString(selectColumns)
+	q.WriteString(` WHERE position > ?`)
+	args := []any{after}
+	if f.Subject != "" {
+		q.WriteString(` AND subject = ?`)
+		args = append(args, f.Subject)
+	}
+	if len(f.Types) > 0 {
+		q.WriteString(` AND type IN (?` + strings.Repeat(`, ?`, len(f.Types)-1) + `)`)
+		for _, t := range f.Types {
+			args = append(args, t)
+		}
+	}
+	if f.Actor != "" {
+		q.WriteString(` AND actor = ?`)
+		args = append(args, f.Actor)
+	}
+	if !f.From.IsZero() {
+		q.WriteString(` AND time >= ?`)
+		args = append(args, clampUnixNano(f.From))
+	}
+	if !f.To.IsZero() {
+		q.WriteString(` AND time < ?`)
+		args = append(args, clampUnixNano(f.To))
+	}
+	q.WriteString(` ORDER BY position LIMIT ?`)
+	args = append(args, limit)
+	rows, err := l.rdb.QueryContext(ctx, q.String(), args...)
+	if err != nil {
+		return nil, l.fail("read filtered", err)
+	}
+	evs, err := scanEvents(rows, limit)
+	if err != nil {
+		return nil, l.fail("read filtered", err)
+	}
+	return evs, nil
+}
+
+// Count returns the number of events in the log. It counts rows, so it takes time
+// proportional to the log's length; use Head for the last position. After Close it
+// returns event.ErrClosed.
+func (l *Log) Count(ctx context.Context) (int64, error) {
+	if l.closed.Load() {
+		return 0, event.ErrClosed
+	}
+	var n int64
+	if err := l.rdb.QueryRowContext(ctx, `SELECT COUNT(*) FROM events`).Scan(&n); err != nil {
+		return 0, l.fail("count", err)
+	}
+	return n, nil
+}
+
+func (l *Log) limit(limit int) int {
+	if limit <= 0 {
+		return l.opts.DefaultReadLimit
+	}
+	return limit
+}
+
+// clampUnixNano returns t in Unix nanoseconds, clamped to the range int64 holds, so a
+// bound far in the past or future still compares correctly with stored times.
+func clampUnixNano(t time.Time) int64 {
+	switch {
+	case t.Before(time.Unix(0, minInt64)):
+		return minInt64
+	case t.After(time.Unix(0, maxInt64)):
+		return maxInt64
+	}
+	return t.UnixNano()
+}
+
+const (
+	minInt64 = -1 << 63
+	maxInt64 = 1<<63 - 1
+)
+
+// scanEvents reads every row of rows, which must hold selectColumns, and closes it.
+func scanEvents(rows *sql.Rows, limit int) ([]event.Envelope, error) {
+	defer rows.Close()
+	evs := make([]event.Envelope, 0, min(limit, 1024))
+	for rows.Next() {
+		var (
+			e    event.Envelope
+			ns   int64
+			data []byte
+		)
+		if err := rows.Scan(&e.Position, &e.ID, &e.Source, &e.SpecVersion, &e.Type, &e.Subject, &ns,
+			&e.DataContentType, &e.DataSchema, &e.Actor, &e.Commit, &e.CorrelationID, &data); err != nil {
+			return nil, err
+		}
+		e.Time = time.Unix(0, ns).UTC()
+		e.Data = data
+		evs = append(evs, e)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return evs, nil
+}

@@ -1,0 +1,309 @@
+package catalogstore
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+
+	"backlot.dev/backlot/domain/catalog"
+	"backlot.dev/backlot/domain/event"
+)
+
+// applier holds the prepared statements of one Apply transaction.
+type applier struct {
+	tx                                    *sql.Tx
+	getHash, upsert, delEntity            *sql.Stmt
+	delRels, insRel, delSearch, insSearch *sql.Stmt
+	insLoc, delLoc, delLocErrs, insLocErr *sql.Stmt
+	getUID                                *sql.Stmt
+}
+
+func (a *applier) prepare(ctx context.Context) error {
+	stmts := []struct {
+		dst **sql.Stmt
+		sql string
+	}{
+		{&a.getHash, `SELECT hash, uid FROM entities WHERE key = ?`},
+		{&a.getUID, `SELECT uid FROM entities WHERE key = ?`},
+		{&a.upsert, `INSERT INTO entities(key, ref, uid, kind, namespace, name, hash, location_id, managed_by, body, created_pos, updated_pos)
+			VALUES (?,?,?,?,?,?,?,?,?,?,?,?)
+			ON CONFLICT(key) DO UPDATE SET ref=excluded.ref, uid=excluded.uid, kind=excluded.kind, namespace=excluded.namespace,
+			name=excluded.name, hash=excluded.hash, location_id=excluded.location_id, managed_by=excluded.managed_by,
+			body=excluded.body, updated_pos=excluded.updated_pos`},
+		{&a.delEntity, `DELETE FROM entities WHERE key = ?`},
+		{&a.delRels, `DELETE FROM relations WHERE origin = ?`},
+		{&a.insRel, `INSERT OR IGNORE INTO relations(origin, source, type, ltype, target, target_ref) VALUES (?,?,?,?,?,?)`},
+		{&a.delSearch, `DELETE FROM search WHERE entity = ?`},
+		{&a.insSearch, `INSERT INTO search(entity, key, value, original) VALUES (?,?,?,?)`},
+		{&a.insLoc, `INSERT INTO locations(id, type, target, entity_key, created_pos) VALUES (?,?,?,?,?) ON CONFLICT(id) DO NOTHING`},
+		{&a.delLoc, `DELETE FROM locations WHERE id = ?`},
+		{&a.delLocErrs, `DELETE FROM location_errors WHERE location_id = ?`},
+		{&a.insLocErr, `INSERT INTO location_errors(location_id, seq, body, entity_key) VALUES (?,?,?,?)`},
+	}
+	for _, st := range stmts {
+		p, err := a.tx.PrepareContext(ctx, st.sql)
+		if err != nil {
+			return fmt.Errorf("prepare %q: %w", st.sql, err)
+		}
+		*st.dst = p
+	}
+	return nil
+}
+
+// Apply folds events into the read model in one transaction with the position of
+// the last event. Events at or below the stored position are skipped.
+func (s *SQLite) Apply(ctx context.Context, events []event.Envelope) error {
+	if len(events) == 0 {
+		return nil
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	tx, err := s.write.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("catalog store: begin: %w", err)
+	}
+	defer tx.Rollback()
+	var applied int64
+	if err := tx.QueryRowContext(ctx, `SELECT position FROM positions WHERE name = ?`, ProjectionName).Scan(&applied); err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("catalog store: read position: %w", err)
+	}
+	a := &applier{tx: tx}
+	if err := a.prepare(ctx); err != nil {
+		return fmt.Errorf("catalog store: %w", err)
+	}
+	last := applied
+	for i := range events {
+		ev := &events[i]
+		if ev.Position <= applied {
+			continue
+		}
+		if err := a.apply(ctx, ev); err != nil {
+			return fmt.Errorf("catalog store: apply event %s (%s, position %d): %w", ev.ID, ev.Type, ev.Position, err)
+		}
+		last = ev.Position
+	}
+	if last == applied {
+		return nil
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO positions(name, position) VALUES (?, ?)
+		ON CONFLICT(name) DO UPDATE SET position = excluded.position`, ProjectionName, last); err != nil {
+		return fmt.Errorf("catalog store: write position: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("catalog store: commit: %w", err)
+	}
+	return nil
+}
+
+func (a *applier) apply(ctx context.Context, ev *event.Envelope) error {
+	switch event.Type(ev.Type) {
+	case event.TypeEntityUpserted:
+		var d event.EntityUpserted
+		if err := ev.Decode(&d); err != nil {
+			return err
+		}
+		return a.upsertEntity(ctx, ev.Position, d)
+	case event.TypeEntityRemoved:
+		var d event.EntityRemoved
+		if err := ev.Decode(&d); err != nil {
+			return err
+		}
+		return a.removeEntity(ctx, strings.ToLower(d.Ref), d.UID)
+	case event.TypeLocationRegistered:
+		var d event.LocationRegistered
+		if err := ev.Decode(&d); err != nil {
+			return err
+		}
+		return a.registerLocation(ctx, ev.Position, d)
+	case event.TypeLocationRemoved:
+		var d event.LocationRemoved
+		if err := ev.Decode(&d); err != nil {
+			return err
+		}
+		return a.removeLocation(ctx, d.ID)
+	case event.TypeProcessingErrorRecorded:
+		var d event.ProcessingErrorRecorded
+		if err := ev.Decode(&d); err != nil {
+			return err
+		}
+		return a.recordErrors(ctx, d.LocationID, d.Errors)
+	case event.TypeProcessingErrorCleared:
+		var d event.ProcessingErrorCleared
+		if err := ev.Decode(&d); err != nil {
+			return err
+		}
+		return a.recordErrors(ctx, d.LocationID, nil)
+	}
+	// Types this read model does not fold are skipped; the position still advances.
+	return nil
+}
+
+func (a *applier) upsertEntity(ctx context.Context, pos int64, d event.EntityUpserted) error {
+	var body map[string]any
+	if err := json.Unmarshal(d.Entity, &body); err != nil {
+		return fmt.Errorf("entity body: %w", err)
+	}
+	ent, err := catalog.LoadEntity(body)
+	if err != nil {
+		return err
+	}
+	key := ent.Ref().Key()
+	var curHash, curUID string
+	err = a.getHash.QueryRowContext(ctx, key).Scan(&curHash, &curUID)
+	switch {
+	case err == nil && curHash == d.Hash && curUID == d.UID:
+		return nil // the same body again: nothing changes
+	case err != nil && !errors.Is(err, sql.ErrNoRows):
+		return err
+	}
+	return a.writeEntity(ctx, pos, ent, d.UID, d.Hash, d.LocationID, d.ManagedBy)
+}
+
+// writeEntity stores the entity row, its relations and its search rows.
+func (a *applier) writeEntity(ctx context.Context, pos int64, ent *catalog.Entity, uid, hash, locationID, managedBy string) error {
+	key := ent.Ref().Key()
+	stored := make(map[string]any, len(ent.Body()))
+	for k, v := range ent.Body() {
+		if k == "relations" || k == "status" {
+			continue
+		}
+		stored[k] = v
+	}
+	md, _ := stored["metadata"].(map[string]any)
+	nmd := make(map[string]any, len(md)+2)
+	for k, v := range md {
+		nmd[k] = v
+	}
+	nmd["uid"] = uid
+	nmd["etag"] = etag(hash, uid)
+	stored["metadata"] = nmd
+	raw, err := json.Marshal(stored)
+	if err != nil {
+		return err
+	}
+	ref := ent.Ref()
+	if _, err := a.upsert.ExecContext(ctx, key, ref.String(), uid, strings.ToLower(ref.Kind), strings.ToLower(ref.Namespace),
+		strings.ToLower(ref.Name), hash, locationID, managedBy, raw, pos, pos); err != nil {
+		return err
+	}
+	if _, err := a.delRels.ExecContext(ctx, key); err != nil {
+		return err
+	}
+	for _, r := range ent.Relations() {
+		if _, err := a.insRel.ExecContext(ctx, key, r.Source.Key(), r.Type, strings.ToLower(r.Type), r.Target.Key(), r.Target.String()); err != nil {
+			return err
+		}
+	}
+	if _, err := a.delSearch.ExecContext(ctx, key); err != nil {
+		return err
+	}
+	for _, row := range searchRows(stored) {
+		if _, err := a.insSearch.ExecContext(ctx, key, row.key, row.value, row.original); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// etag derives an entity tag that changes whenever the body or uid does.
+func etag(hash, uid string) string {
+	return catalog.HashJSON([]byte(hash + uid))[:32]
+}
+
+func (a *applier) removeEntity(ctx context.Context, key, uid string) error {
+	var cur string
+	err := a.getUID.QueryRowContext(ctx, key).Scan(&cur)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if uid != "" && cur != uid {
+		return nil // the entity was recreated since; this removal is stale
+	}
+	for _, st := range []*sql.Stmt{a.delEntity, a.delRels, a.delSearch} {
+		if _, err := st.ExecContext(ctx, key); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (a *applier) registerLocation(ctx context.Context, pos int64, d event.LocationRegistered) error {
+	ref := catalog.GeneratedLocationRef(d.Type, d.Target)
+	if d.EntityRef != "" {
+		if r, err := catalog.ParseRef(d.EntityRef, catalog.RefDefaults{Kind: "Location"}); err == nil {
+			ref = r
+		}
+	}
+	res, err := a.insLoc.ExecContext(ctx, d.ID, d.Type, d.Target, ref.Key(), pos)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return nil
+	}
+	tt := d.Type + ":" + d.Target
+	body := map[string]any{
+		"apiVersion": "backstage.io/v1alpha1",
+		"kind":       "Location",
+		"metadata": map[string]any{
+			"name":      ref.Name,
+			"namespace": ref.Namespace,
+			"annotations": map[string]any{
+				catalog.AnnotationManagedByLocation:       tt,
+				catalog.AnnotationManagedByOriginLocation: tt,
+			},
+		},
+		"spec": map[string]any{"type": d.Type, "target": d.Target},
+	}
+	ent, err := catalog.LoadEntity(body)
+	if err != nil {
+		return err
+	}
+	return a.writeEntity(ctx, pos, ent, d.ID, ent.Hash(), "", tt)
+}
+
+func (a *applier) removeLocation(ctx context.Context, id string) error {
+	var entityKey string
+	err := a.tx.QueryRowContext(ctx, `SELECT entity_key FROM locations WHERE id = ?`, id).Scan(&entityKey)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if _, err := a.delLoc.ExecContext(ctx, id); err != nil {
+		return err
+	}
+	if _, err := a.delLocErrs.ExecContext(ctx, id); err != nil {
+		return err
+	}
+	return a.removeEntity(ctx, entityKey, id)
+}
+
+func (a *applier) recordErrors(ctx context.Context, locationID string, errs []event.ProcessingError) error {
+	if _, err := a.delLocErrs.ExecContext(ctx, locationID); err != nil {
+		return err
+	}
+	for i, pe := range errs {
+		raw, err := json.Marshal(pe)
+		if err != nil {
+			return err
+		}
+		key := ""
+		if pe.Entity != "" {
+			if r, err := catalog.ParseRef(pe.Entity, catalog.RefDefaults{Kind: "Component"}); err == nil {
+				key = r.Key()
+			}
+		}
+		if _, err := a.insLocErr.ExecContext(ctx, locationID, i, raw, key); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -1,0 +1,551 @@
+package catalogstore
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+
+	"backlot.dev/backlot/domain/event"
+)
+
+// missingSort sorts entities without the order field after every real value.
+const missingSort = "\U0010FFFF"
+
+// columnFor maps search keys that are also entity columns to the column.
+var columnFor = map[string]string{
+	"kind":               "e.kind",
+	"metadata.name":      "e.name",
+	"metadata.namespace": "e.namespace",
+	"metadata.uid":       "e.uid",
+}
+
+// whereFilter renders f as a SQL condition over entities e.
+func whereFilter(f Filter) (string, []any) {
+	if len(f) == 0 {
+		return "1=1", nil
+	}
+	var ors []string
+	var args []any
+	for _, conj := range f {
+		if len(conj) == 0 {
+			ors = append(ors, "1=1")
+			continue
+		}
+		var ands []string
+		for _, c := range conj {
+			sqlc, a := whereCondition(c)
+			ands = append(ands, sqlc)
+			args = append(args, a...)
+		}
+		ors = append(ors, "("+strings.Join(ands, " AND ")+")")
+	}
+	return "(" + strings.Join(ors, " OR ") + ")", args
+}
+
+func placeholders(n int) string {
+	return strings.TrimSuffix(strings.Repeat("?,", n), ",")
+}
+
+func lowerAll(vs []string) []any {
+	out := make([]any, len(vs))
+	for i, v := range vs {
+		out[i] = strings.ToLower(v)
+	}
+	return out
+}
+
+func whereCondition(c Condition) (string, []any) {
+	key := strings.ToLower(c.Key)
+	if rel, ok := strings.CutPrefix(key, "relations."); ok {
+		if len(c.Values) == 0 {
+			return `e.key IN (SELECT source FROM relations WHERE ltype = ?)`, []any{rel}
+		}
+		return `e.key IN (SELECT source FROM relations WHERE ltype = ? AND target IN (` + placeholders(len(c.Values)) + `))`,
+			append([]any{rel}, lowerAll(c.Values)...)
+	}
+	if col, ok := columnFor[key]; ok {
+		if len(c.Values) == 0 {
+			return "1=1", nil
+		}
+		return col + ` IN (` + placeholders(len(c.Values)) + `)`, lowerAll(c.Values)
+	}
+	if len(c.Values) == 0 {
+		return `e.key IN (SELECT entity FROM search WHERE key = ?)`, []any{key}
+	}
+	return `e.key IN (SELECT entity FROM search WHERE key = ? AND value IN (` + placeholders(len(c.Values)) + `))`,
+		append([]any{key}, lowerAll(c.Values)...)
+}
+
+func whereFullText(ft FullText) (string, []any) {
+	term := strings.TrimSpace(strings.ToLower(ft.Term))
+	if term == "" {
+		return "1=1", nil
+	}
+	like := "%" + strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(term) + "%"
+	if len(ft.Fields) == 0 {
+		return `e.key IN (SELECT entity FROM search WHERE value LIKE ? ESCAPE '\')`, []any{like}
+	}
+	return `e.key IN (SELECT entity FROM search WHERE key IN (` + placeholders(len(ft.Fields)) + `) AND value LIKE ? ESCAPE '\')`,
+		append(lowerAll(ft.Fields), like)
+}
+
+// sortExpr returns the SQL expression that sorts by field.
+func sortExpr(field string) (string, []any) {
+	key := strings.ToLower(field)
+	if col, ok := columnFor[key]; ok {
+		return col, nil
+	}
+	return `COALESCE((SELECT MIN(value) FROM search s WHERE s.entity = e.key AND s.key = ?), '` + missingSort + `')`, []any{key}
+}
+
+// Query returns a page of entities.
+func (s *SQLite) Query(ctx context.Context, q PageQuery) (Page, error) {
+	where, args := whereFilter(q.Filter)
+	ftWhere, ftArgs := whereFullText(q.FullText)
+	where = where + " AND " + ftWhere
+	args = append(args, ftArgs...)
+
+	var page Page
+	if q.CountTotal {
+		if err := s.read.QueryRowContext(ctx, `SELECT count(*) FROM entities e WHERE `+where, args...).Scan(&page.TotalItems); err != nil {
+			return Page{}, fmt.Errorf("catalog store: count: %w", err)
+		}
+	}
+
+	order := q.Order
+	var sortCols []string
+	var sortArgs []any
+	for i, o := range order {
+		expr, a := sortExpr(o.Field)
+		sortCols = append(sortCols, fmt.Sprintf("%s AS s%d", expr, i))
+		sortArgs = append(sortArgs, a...)
+	}
+	selectCols := "e.key, e.ref, e.uid, e.location_id, e.body"
+	if len(sortCols) > 0 {
+		selectCols += ", " + strings.Join(sortCols, ", ")
+	}
+
+	backward := q.Before != nil
+	var keyCond string
+	var keyArgs []any
+	if ks := q.After; ks != nil {
+		keyCond, keyArgs = keysetCond(order, ks, false)
+	} else if ks := q.Before; ks != nil {
+		keyCond, keyArgs = keysetCond(order, ks, true)
+	}
+	var orderParts []string
+	for i, o := range order {
+		desc := o.Desc != backward
+		orderParts = append(orderParts, fmt.Sprintf("s%d %s", i, dir(desc)))
+	}
+	orderParts = append(orderParts, "e.key "+dir(backward))
+
+	inner := `SELECT ` + selectCols + ` FROM entities e WHERE ` + where
+	all := append(append([]any{}, sortArgs...), args...)
+	stmt := `SELECT * FROM (` + inner + `) e`
+	if keyCond != "" {
+		stmt += ` WHERE ` + keyCond
+		all = append(all, keyArgs...)
+	}
+	stmt += ` ORDER BY ` + strings.Join(orderParts, ", ")
+	if q.Limit > 0 {
+		stmt += fmt.Sprintf(" LIMIT %d", q.Limit+1)
+		if q.Offset > 0 && q.After == nil && q.Before == nil {
+			stmt += fmt.Sprintf(" OFFSET %d", q.Offset)
+		}
+	} else if q.Offset > 0 {
+		stmt += fmt.Sprintf(" LIMIT -1 OFFSET %d", q.Offset)
+	}
+	rows, err := s.read.QueryContext(ctx, stmt, all...)
+	if err != nil {
+		return Page{}, fmt.Errorf("catalog store: query: %w", err)
+	}
+	defer rows.Close()
+	type item struct {
+		view EntityView
+		ks   Keyset
+	}
+	var items []item
+	for rows.Next() {
+		var it item
+		dest := []any{&it.view.Key, &it.view.Ref, &it.view.UID, &it.view.LocationID, &it.view.Body}
+		vals := make([]sql.NullString, len(order))
+		for i := range vals {
+			dest = append(dest, &vals[i])
+		}
+		if err := rows.Scan(dest...); err != nil {
+			return Page{}, err
+		}
+		it.ks.Key = it.view.Key
+		for _, v := range vals {
+			it.ks.Values = append(it.ks.Values, v.String)
+		}
+		items = append(items, it)
+	}
+	if err := rows.Err(); err != nil {
+		return Page{}, err
+	}
+	more := q.Limit > 0 && len(items) > q.Limit
+	if more {
+		items = items[:q.Limit]
+	}
+	if backward {
+		for i, j := 0, len(items)-1; i < j; i, j = i+1, j-1 {
+			items[i], items[j] = items[j], items[i]
+		}
+		page.HasPrev, page.HasNext = more, true
+	} else {
+		page.HasNext = more
+		page.HasPrev = q.After != nil || q.Offset > 0
+	}
+	views := make([]*EntityView, len(items))
+	for i := range items {
+		views[i] = &items[i].view
+	}
+	if err := s.decorate(ctx, views); err != nil {
+		return Page{}, err
+	}
+	page.Items = make([]EntityView, len(items))
+	for i := range items {
+		page.Items[i] = items[i].view
+	}
+	if len(items) > 0 {
+		f, l := items[0].ks, items[len(items)-1].ks
+		page.First, page.Last = &f, &l
+	}
+	return page, nil
+}
+
+func dir(desc bool) string {
+	if desc {
+		return "DESC"
+	}
+	return "ASC"
+}
+
+// keysetCond renders "after ks" (or "before ks") for the ordered columns s0..sn, e.key.
+func keysetCond(order []Order, ks *Keyset, before bool) (string, []any) {
+	var ors []string
+	var args []any
+	n := len(order)
+	for i := 0; i <= n; i++ {
+		var ands []string
+		var a []any
+		for j := 0; j < i; j++ {
+			ands = append(ands, fmt.Sprintf("s%d = ?", j))
+			a = append(a, valueAt(ks, j))
+		}
+		if i < n {
+			gt := !order[i].Desc != before
+			ands = append(ands, fmt.Sprintf("s%d %s ?", i, cmp(gt)))
+			a = append(a, valueAt(ks, i))
+		} else {
+			ands = append(ands, "key "+cmp(!before)+" ?")
+			a = append(a, ks.Key)
+		}
+		ors = append(ors, "("+strings.Join(ands, " AND ")+")")
+		args = append(args, a...)
+	}
+	return "(" + strings.Join(ors, " OR ") + ")", args
+}
+
+func valueAt(ks *Keyset, i int) string {
+	if i < len(ks.Values) {
+		return ks.Values[i]
+	}
+	return ""
+}
+
+func cmp(gt bool) string {
+	if gt {
+		return ">"
+	}
+	return "<"
+}
+
+// decorate loads relations and status items for the views.
+func (s *SQLite) decorate(ctx context.Context, views []*EntityView) error {
+	if len(views) == 0 {
+		return nil
+	}
+	byKey := make(map[string]*EntityView, len(views))
+	keys := make([]any, 0, len(views))
+	for _, v := range views {
+		if v == nil {
+			continue
+		}
+		if _, dup := byKey[v.Key]; !dup {
+			keys = append(keys, v.Key)
+		}
+		byKey[v.Key] = v
+	}
+	const chunk = 500
+	for start := 0; start < len(keys); start += chunk {
+		end := min(start+chunk, len(keys))
+		part := keys[start:end]
+		rows, err := s.read.QueryContext(ctx, `SELECT DISTINCT source, type, target_ref FROM relations WHERE source IN (`+placeholders(len(part))+`) ORDER BY source, type, target`, part...)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			var src string
+			var r Relation
+			if err := rows.Scan(&src, &r.Type, &r.TargetRef); err != nil {
+				rows.Close()
+				return err
+			}
+			if v := byKey[src]; v != nil {
+				v.Relations = append(v.Relations, r)
+			}
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		srows, err := s.read.QueryContext(ctx, `SELECT entity_key, body FROM location_errors WHERE entity_key IN (`+placeholders(len(part))+`)
+			UNION ALL SELECT l.entity_key, le.body FROM location_errors le JOIN locations l ON l.id = le.location_id
+			WHERE l.entity_key IN (`+placeholders(len(part))+`) AND le.entity_key <> l.entity_key`, append(append([]any{}, part...), part...)...)
+		if err != nil {
+			return err
+		}
+		for srows.Next() {
+			var key string
+			var raw []byte
+			if err := srows.Scan(&key, &raw); err != nil {
+				srows.Close()
+				return err
+			}
+			var pe event.ProcessingError
+			if err := json.Unmarshal(raw, &pe); err != nil {
+				srows.Close()
+				return err
+			}
+			if v := byKey[key]; v != nil {
+				v.Status = append(v.Status, statusItem(pe))
+			}
+		}
+		srows.Close()
+		if err := srows.Err(); err != nil {
+			return err
+		}
+	}
+	for _, v := range byKey {
+		dedupeRelations(v)
+	}
+	return nil
+}
+
+func dedupeRelations(v *EntityView) {
+	if len(v.Relations) < 2 {
+		return
+	}
+	sort.Slice(v.Relations, func(i, j int) bool {
+		a, b := v.Relations[i], v.Relations[j]
+		if a.Type != b.Type {
+			return a.Type < b.Type
+		}
+		return strings.ToLower(a.TargetRef) < strings.ToLower(b.TargetRef)
+	})
+	out := v.Relations[:1]
+	for _, r := range v.Relations[1:] {
+		last := out[len(out)-1]
+		if r.Type == last.Type && strings.EqualFold(r.TargetRef, last.TargetRef) {
+			continue
+		}
+		out = append(out, r)
+	}
+	v.Relations = out
+}
+
+func statusItem(pe event.ProcessingError) StatusItem {
+	d := pe
+	return StatusItem{
+		Type:    "backstage.io/catalog-processing",
+		Level:   "error",
+		Message: describeError(pe),
+		Error:   StatusItemError{Name: pe.Name, Message: pe.Message, Details: &d},
+	}
+}
+
+// describeError renders a processing error with its file, document and field.
+func describeError(pe event.ProcessingError) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s: %s", pe.Name, pe.File)
+	if pe.Document >= 0 {
+		fmt.Fprintf(&b, ": document %d", pe.Document)
+	}
+	if pe.Entity != "" {
+		fmt.Fprintf(&b, ": entity %s", pe.Entity)
+	}
+	if pe.Field != "" {
+		fmt.Fprintf(&b, ": %s", pe.Field)
+	}
+	fmt.Fprintf(&b, ": %s", pe.Message)
+	return b.String()
+}
+
+// ByKeys returns the entities with the given keys, in order, nil where missing.
+func (s *SQLite) ByKeys(ctx context.Context, keys []string) ([]*EntityView, error) {
+	out := make([]*EntityView, len(keys))
+	found := map[string]*EntityView{}
+	const chunk = 500
+	for start := 0; start < len(keys); start += chunk {
+		end := min(start+chunk, len(keys))
+		args := make([]any, 0, end-start)
+		for _, k := range keys[start:end] {
+			args = append(args, strings.ToLower(k))
+		}
+		rows, err := s.read.QueryContext(ctx, `SELECT key, ref, uid, location_id, body FROM entities WHERE key IN (`+placeholders(len(args))+`)`, args...)
+		if err != nil {
+			return nil, fmt.Errorf("catalog store: by keys: %w", err)
+		}
+		for rows.Next() {
+			v := &EntityView{}
+			if err := rows.Scan(&v.Key, &v.Ref, &v.UID, &v.LocationID, &v.Body); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			found[v.Key] = v
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+	}
+	views := make([]*EntityView, 0, len(found))
+	for _, v := range found {
+		views = append(views, v)
+	}
+	if err := s.decorate(ctx, views); err != nil {
+		return nil, err
+	}
+	for i, k := range keys {
+		out[i] = found[strings.ToLower(k)]
+	}
+	return out, nil
+}
+
+// ByUID returns the entity with the given uid.
+func (s *SQLite) ByUID(ctx context.Context, uid string) (*EntityView, error) {
+	var key string
+	err := s.read.QueryRowContext(ctx, `SELECT key FROM entities WHERE uid = ?`, uid).Scan(&key)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, err
+	}
+	vs, err := s.ByKeys(ctx, []string{key})
+	if err != nil {
+		return nil, err
+	}
+	if vs[0] == nil {
+		return nil, ErrNotFound
+	}
+	return vs[0], nil
+}
+
+// Facets counts facet values over the entities matching f.
+func (s *SQLite) Facets(ctx context.Context, facets []string, f Filter) (map[string][]FacetCount, error) {
+	where, args := whereFilter(f)
+	out := make(map[string][]FacetCount, len(facets))
+	for _, facet := range facets {
+		key := strings.ToLower(facet)
+		var stmt string
+		var a []any
+		if rel, ok := strings.CutPrefix(key, "relations."); ok {
+			stmt = `SELECT r.target_ref, count(DISTINCT r.source) FROM relations r JOIN entities e ON e.key = r.source
+				WHERE r.ltype = ? AND ` + where + ` GROUP BY r.target ORDER BY r.target`
+			a = append([]any{rel}, args...)
+		} else if len(f) == 0 {
+			stmt = `SELECT original, count(*) FROM search WHERE key = ? AND original IS NOT NULL GROUP BY original ORDER BY original`
+			a = []any{key}
+		} else {
+			stmt = `SELECT s.original, count(*) FROM search s WHERE s.key = ? AND s.original IS NOT NULL
+				AND s.entity IN (SELECT e.key FROM entities e WHERE ` + where + `) GROUP BY s.original ORDER BY s.original`
+			a = append([]any{key}, args...)
+		}
+		rows, err := s.read.QueryContext(ctx, stmt, a...)
+		if err != nil {
+			return nil, fmt.Errorf("catalog store: facet %s: %w", facet, err)
+		}
+		counts := []FacetCount{}
+		for rows.Next() {
+			var fc FacetCount
+			if err := rows.Scan(&fc.Value, &fc.Count); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			counts = append(counts, fc)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+		out[facet] = counts
+	}
+	return out, nil
+}
+
+// Locations lists registered locations in registration order.
+func (s *SQLite) Locations(ctx context.Context) ([]Location, error) {
+	rows, err := s.read.QueryContext(ctx, `SELECT id, type, target, entity_key FROM locations ORDER BY created_pos`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []Location{}
+	for rows.Next() {
+		var l Location
+		if err := rows.Scan(&l.ID, &l.Type, &l.Target, &l.EntityRef); err != nil {
+			return nil, err
+		}
+		out = append(out, l)
+	}
+	return out, rows.Err()
+}
+
+// Location returns the location with the id.
+func (s *SQLite) Location(ctx context.Context, id string) (Location, error) {
+	return s.oneLocation(ctx, `SELECT id, type, target, entity_key FROM locations WHERE id = ?`, id)
+}
+
+// LocationByTarget returns the location registered for type and target.
+func (s *SQLite) LocationByTarget(ctx context.Context, locType, target string) (Location, error) {
+	return s.oneLocation(ctx, `SELECT id, type, target, entity_key FROM locations WHERE type = ? AND target = ?`, locType, target)
+}
+
+func (s *SQLite) oneLocation(ctx context.Context, q string, args ...any) (Location, error) {
+	var l Location
+	err := s.read.QueryRowContext(ctx, q, args...).Scan(&l.ID, &l.Type, &l.Target, &l.EntityRef)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Location{}, ErrNotFound
+	}
+	return l, err
+}
+
+// LocationErrors returns the processing errors recorded for the location.
+func (s *SQLite) LocationErrors(ctx context.Context, id string) ([]event.ProcessingError, error) {
+	rows, err := s.read.QueryContext(ctx, `SELECT body FROM location_errors WHERE location_id = ? ORDER BY seq`, id)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []event.ProcessingError
+	for rows.Next() {
+		var raw []byte
+		if err := rows.Scan(&raw); err != nil {
+			return nil, err
+		}
+		var pe event.ProcessingError
+		if err := json.Unmarshal(raw, &pe); err != nil {
+			return nil, err
+		}
+		out = append(out, pe)
+	}
+	return out, rows.Err()
+}
