@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"regexp"
+	"strconv"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -84,6 +86,9 @@ func ParseDocuments(file string, data []byte, lim Limits) ([]Document, error) {
 	docs := make([]Document, 0, len(chunks))
 	for i, c := range chunks {
 		body, field, err := decodeDocument(c.text, lim)
+		if err != nil {
+			err = shiftLines(err, c.line-1)
+		}
 		d := Document{Index: i, Line: c.line, Body: body}
 		if err != nil {
 			d.Body = nil
@@ -92,6 +97,24 @@ func ParseDocuments(file string, data []byte, lim Limits) ([]Document, error) {
 		docs = append(docs, d)
 	}
 	return docs, nil
+}
+
+var yamlLineRE = regexp.MustCompile(`line (\d+)`)
+
+// shiftLines turns the document-relative line numbers of a YAML error into
+// file-relative ones.
+func shiftLines(err error, offset int) error {
+	if offset == 0 || errors.Is(err, ErrTooLarge) {
+		return err
+	}
+	msg := yamlLineRE.ReplaceAllStringFunc(err.Error(), func(m string) string {
+		n, convErr := strconv.Atoi(m[len("line "):])
+		if convErr != nil {
+			return m
+		}
+		return "line " + strconv.Itoa(n+offset)
+	})
+	return errors.New(msg)
 }
 
 type chunk struct {
@@ -124,8 +147,9 @@ func splitDocuments(data []byte) []chunk {
 		switch {
 		case bytes.Equal(trimmed, []byte("---")) || bytes.HasPrefix(trimmed, []byte("--- ")) || bytes.HasPrefix(trimmed, []byte("---\t")):
 			flush()
-			start = line
+			start = line + 1
 			if rest := bytes.TrimSpace(trimmed[3:]); len(rest) > 0 {
+				start = line
 				cur.Write(rest)
 				cur.WriteByte('\n')
 			}

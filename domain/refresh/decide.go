@@ -76,81 +76,111 @@ type State interface {
 	Errors(locationID string) []event.ProcessingError
 }
 
-// Decide returns the events that bring the catalog from state to what obs saw, in
-// order: upserts, removals, then the processing-error record. newUID makes the
-// UID of an entity seen for the first time.
-func Decide(obs Observation, state State, meta event.Meta, newUID func() string) ([]event.Envelope, error) {
-	loc := obs.Location
+// Decider turns a location's observation into events incrementally, so a large
+// location can be read file by file and its events appended in batches. Call
+// Observe for each entity and Fail for each problem, then Finish once.
+// A Decider is not safe for concurrent use.
+type Decider struct {
+	loc    Location
+	state  State
+	meta   event.Meta
+	newUID func() string
+	errs   []event.ProcessingError
+	seen   map[string]bool
+	keepF  map[string]bool
+	keepE  map[string]bool
+}
+
+// NewDecider starts a decision for loc against state. newUID makes the UID of an
+// entity seen for the first time.
+func NewDecider(loc Location, state State, meta event.Meta, newUID func() string) *Decider {
 	if meta.Actor == "" {
 		meta.Actor = "location:" + loc.ID
 	}
-	var out []event.Envelope
-	errs := append([]event.ProcessingError(nil), obs.Errors...)
-	seen := map[string]bool{}
-	for _, o := range obs.Entities {
-		key := o.Entity.Ref().Key()
-		if seen[key] {
-			errs = append(errs, event.ProcessingError{File: o.ManagedBy, Document: -1, Entity: o.Entity.Ref().String(),
-				Name: "ConflictError", Message: fmt.Sprintf("entity %s is defined more than once in location %s; the first definition is kept", o.Entity.Ref(), loc.TypeTarget())})
-			continue
-		}
-		seen[key] = true
-		prev, exists := state.Lookup(key)
-		if exists && prev.LocationID != loc.ID {
-			errs = append(errs, event.ProcessingError{File: o.ManagedBy, Document: -1, Entity: o.Entity.Ref().String(),
-				Name: "ConflictError", Message: fmt.Sprintf("entity %s is already provided by another location (%s); it stays with that location", o.Entity.Ref(), prev.ManagedBy)})
-			continue
-		}
-		ent := o.Entity.WithAnnotations(map[string]string{
-			catalog.AnnotationManagedByLocation:       o.ManagedBy,
-			catalog.AnnotationManagedByOriginLocation: loc.TypeTarget(),
-		})
-		body := ent.JSON()
-		hash := catalog.HashJSON(body)
-		if exists && prev.Hash == hash {
-			continue
-		}
-		uid := prev.UID
-		if !exists {
-			uid = newUID()
-		}
-		m := meta
-		if o.Commit != nil {
-			m.Commit = o.Commit.SHA
-		}
-		ev, err := event.New(event.TypeEntityUpserted, key, event.EntityUpserted{
-			Ref: ent.Ref().String(), UID: uid, Hash: hash, Entity: json.RawMessage(body),
-			LocationID: loc.ID, ManagedBy: o.ManagedBy, OriginLocation: loc.TypeTarget(), Commit: o.Commit,
-		}, m)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, ev)
-	}
+	return &Decider{loc: loc, state: state, meta: meta, newUID: newUID,
+		seen: map[string]bool{}, keepF: map[string]bool{}, keepE: map[string]bool{}}
+}
 
-	owned := state.Owned(loc.ID)
+// Fail records a problem found while reading.
+func (d *Decider) Fail(pe event.ProcessingError) { d.errs = append(d.errs, pe) }
+
+// KeepFile keeps the entities a file yielded before, because it could not be read whole.
+func (d *Decider) KeepFile(managedBy string) { d.keepF[managedBy] = true }
+
+// KeepEntity keeps the last good version of an entity whose document is broken now.
+func (d *Decider) KeepEntity(key string) { d.keepE[key] = true }
+
+// Observe decides about one entity the location yields: an upsert when it is new
+// or changed, nothing when unchanged, a conflict error when another location owns
+// it or it was already seen in this refresh.
+func (d *Decider) Observe(o Observed) ([]event.Envelope, error) {
+	loc := d.loc
+	key := o.Entity.Ref().Key()
+	if d.seen[key] {
+		d.errs = append(d.errs, event.ProcessingError{File: o.ManagedBy, Document: -1, Entity: o.Entity.Ref().String(),
+			Name: "ConflictError", Message: fmt.Sprintf("entity %s is defined more than once in location %s; the first definition is kept", o.Entity.Ref(), loc.TypeTarget())})
+		return nil, nil
+	}
+	d.seen[key] = true
+	prev, exists := d.state.Lookup(key)
+	if exists && prev.LocationID != loc.ID {
+		d.errs = append(d.errs, event.ProcessingError{File: o.ManagedBy, Document: -1, Entity: o.Entity.Ref().String(),
+			Name: "ConflictError", Message: fmt.Sprintf("entity %s is already provided by another location (%s); it stays with that location", o.Entity.Ref(), prev.ManagedBy)})
+		return nil, nil
+	}
+	ent := o.Entity.WithAnnotations(map[string]string{
+		catalog.AnnotationManagedByLocation:       o.ManagedBy,
+		catalog.AnnotationManagedByOriginLocation: loc.TypeTarget(),
+	})
+	body := ent.JSON()
+	hash := catalog.HashJSON(body)
+	if exists && prev.Hash == hash {
+		return nil, nil
+	}
+	uid := prev.UID
+	if !exists {
+		uid = d.newUID()
+	}
+	m := d.meta
+	if o.Commit != nil {
+		m.Commit = o.Commit.SHA
+	}
+	ev, err := event.New(event.TypeEntityUpserted, key, event.EntityUpserted{
+		Ref: ent.Ref().String(), UID: uid, Hash: hash, Entity: json.RawMessage(body),
+		LocationID: loc.ID, ManagedBy: o.ManagedBy, OriginLocation: loc.TypeTarget(), Commit: o.Commit,
+	}, m)
+	if err != nil {
+		return nil, err
+	}
+	return []event.Envelope{ev}, nil
+}
+
+// Finish returns the removals of entities the location no longer yields and, when
+// the location's errors changed, the event that records or clears them.
+func (d *Decider) Finish() ([]event.Envelope, error) {
+	loc := d.loc
+	var out []event.Envelope
+	owned := append([]Known(nil), d.state.Owned(loc.ID)...)
 	sort.Slice(owned, func(i, j int) bool { return owned[i].Key < owned[j].Key })
 	for _, k := range owned {
-		if seen[k.Key] || obs.KeepFiles[k.ManagedBy] || obs.KeepEntities[k.Key] {
+		if d.seen[k.Key] || d.keepF[k.ManagedBy] || d.keepE[k.Key] {
 			continue
 		}
 		ev, err := event.New(event.TypeEntityRemoved, k.Key, event.EntityRemoved{
 			Ref: k.Key, UID: k.UID, LocationID: loc.ID, Reason: "no longer in " + loc.TypeTarget(),
-		}, meta)
+		}, d.meta)
 		if err != nil {
 			return nil, err
 		}
 		out = append(out, ev)
 	}
-
-	prevErrs := state.Errors(loc.ID)
-	if !sameErrors(prevErrs, errs) {
+	if !sameErrors(d.state.Errors(loc.ID), d.errs) {
 		var ev event.Envelope
 		var err error
-		if len(errs) == 0 {
-			ev, err = event.New(event.TypeProcessingErrorCleared, loc.EntityRef, event.ProcessingErrorCleared{LocationID: loc.ID}, meta)
+		if len(d.errs) == 0 {
+			ev, err = event.New(event.TypeProcessingErrorCleared, loc.EntityRef, event.ProcessingErrorCleared{LocationID: loc.ID}, d.meta)
 		} else {
-			ev, err = event.New(event.TypeProcessingErrorRecorded, loc.EntityRef, event.ProcessingErrorRecorded{LocationID: loc.ID, Errors: errs}, meta)
+			ev, err = event.New(event.TypeProcessingErrorRecorded, loc.EntityRef, event.ProcessingErrorRecorded{LocationID: loc.ID, Errors: d.errs}, d.meta)
 		}
 		if err != nil {
 			return nil, err
@@ -158,6 +188,37 @@ func Decide(obs Observation, state State, meta event.Meta, newUID func() string)
 		out = append(out, ev)
 	}
 	return out, nil
+}
+
+// Errors returns the problems recorded so far.
+func (d *Decider) Errors() []event.ProcessingError { return d.errs }
+
+// Decide returns the events that bring the catalog from state to what obs saw, in
+// order: upserts, removals, then the processing-error record.
+func Decide(obs Observation, state State, meta event.Meta, newUID func() string) ([]event.Envelope, error) {
+	d := NewDecider(obs.Location, state, meta, newUID)
+	for _, pe := range obs.Errors {
+		d.Fail(pe)
+	}
+	for f := range obs.KeepFiles {
+		d.KeepFile(f)
+	}
+	for k := range obs.KeepEntities {
+		d.KeepEntity(k)
+	}
+	var out []event.Envelope
+	for _, o := range obs.Entities {
+		evs, err := d.Observe(o)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, evs...)
+	}
+	rest, err := d.Finish()
+	if err != nil {
+		return nil, err
+	}
+	return append(out, rest...), nil
 }
 
 func sameErrors(a, b []event.ProcessingError) bool {

@@ -108,6 +108,10 @@ func (s *SQLite) Query(ctx context.Context, q PageQuery) (Page, error) {
 	ftWhere, ftArgs := whereFullText(q.FullText)
 	where = where + " AND " + ftWhere
 	args = append(args, ftArgs...)
+	if q.LocationID != "" {
+		where += " AND e.location_id = ?"
+		args = append(args, q.LocationID)
+	}
 
 	var page Page
 	if q.CountTotal {

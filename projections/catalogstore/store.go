@@ -143,6 +143,8 @@ type PageQuery struct {
 	Before *Keyset
 	// CountTotal asks for TotalItems.
 	CountTotal bool
+	// LocationID, when set, keeps only entities owned by that location.
+	LocationID string
 }
 
 // Page is the answer to a PageQuery.

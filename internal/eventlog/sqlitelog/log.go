@@ -81,8 +81,8 @@ func Open(path string, opts Options) (*Log, error) {
 	return l, nil
 }
 
-func open(path string, opts Options) (l *Log, err error) {
-	l = &Log{
+func open(path string, opts Options) (_ *Log, err error) {
+	l := &Log{
 		opts:     opts,
 		writing:  make(chan struct{}, 1),
 		appended: make(chan struct{}),
@@ -127,7 +127,7 @@ func open(path string, opts Options) (l *Log, err error) {
 	}
 
 	// The readers: read-only connections; in WAL mode they never wait for the writer.
-	l.rdb, err = sql.Open("sqlite", dsn(path, "busy_timeout("+busy+")", "query_only(1)"))
+	l.rdb, err = sql.Open("sqlite", dsn(path, "busy_timeout("+busy+")", "query_only(1)", "mmap_size(1073741824)"))
 	if err != nil {
 		return nil, err
 	}

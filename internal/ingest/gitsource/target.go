@@ -136,6 +136,13 @@ func ParseTarget(target string) (Target, error) {
 	if err != nil {
 		return bad("not a URL: %v", unwrapURLError(err))
 	}
+	switch u.Scheme {
+	case "https", "http", "file":
+	case "":
+		return bad("not an absolute URL: give https://, http:// or file://")
+	default:
+		return bad("unsupported scheme %q: only https, http and file are supported", u.Scheme)
+	}
 	if u.User != nil {
 		return bad("credentials in the URL are not allowed")
 	}
@@ -158,15 +165,10 @@ func ParseTarget(target string) (Target, error) {
 		}
 	}
 	var t Target
-	switch u.Scheme {
-	case "https", "http":
-		t, err = parseHTTP(u, q)
-	case "file":
+	if u.Scheme == "file" {
 		t, err = parseFile(u, q)
-	case "":
-		return bad("not an absolute URL: give https://, http:// or file://")
-	default:
-		return bad("unsupported scheme %q: only https, http and file are supported", u.Scheme)
+	} else {
+		t, err = parseHTTP(u, q)
 	}
 	if err != nil {
 		return bad("%v", err)

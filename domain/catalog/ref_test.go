@@ -1,0 +1,86 @@
+package catalog_test
+
+import (
+	"testing"
+
+	"backlot.dev/backlot/domain/catalog"
+)
+
+func TestParseRef(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name     string
+		in       string
+		defaults catalog.RefDefaults
+		want     string
+		wantErr  bool
+	}{
+		{"full", "Component:Default/Checkout", catalog.RefDefaults{}, "component:default/Checkout", false},
+		{"default kind", "team-a", catalog.RefDefaults{Kind: "Group"}, "group:default/team-a", false},
+		{"default namespace from referrer", "team-a", catalog.RefDefaults{Kind: "Group", Namespace: "ops"}, "group:ops/team-a", false},
+		{"explicit namespace wins", "default/team-a", catalog.RefDefaults{Kind: "Group", Namespace: "ops"}, "group:default/team-a", false},
+		{"explicit kind wins", "user:guest", catalog.RefDefaults{Kind: "Group"}, "user:default/guest", false},
+		{"missing kind", "checkout", catalog.RefDefaults{}, "", true},
+		{"empty", "", catalog.RefDefaults{Kind: "Group"}, "", true},
+		{"empty name", "group:default/", catalog.RefDefaults{}, "", true},
+		{"empty namespace", "group:/x", catalog.RefDefaults{}, "", true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			r, err := catalog.ParseRef(tc.in, tc.defaults)
+			if tc.wantErr {
+				if err == nil {
+					t.Fatalf("ParseRef(%q) = %v, want error", tc.in, r)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r.String() != tc.want {
+				t.Fatalf("ParseRef(%q) = %s, want %s", tc.in, r, tc.want)
+			}
+		})
+	}
+	if !catalog.MustParseRef("Component:default/A").Equal(catalog.MustParseRef("component:DEFAULT/a")) {
+		t.Fatal("refs must compare case-insensitively")
+	}
+}
+
+func TestFormatRules(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		fn   func(string) bool
+		in   string
+		want bool
+	}{
+		{"name ok", catalog.IsValidObjectName, "my-service_v2.0", true},
+		{"name space", catalog.IsValidObjectName, "invalid component", false},
+		{"name too long", catalog.IsValidObjectName, string(make([]byte, 64)), false},
+		{"name leading dash", catalog.IsValidObjectName, "-x", false},
+		{"namespace upper", catalog.IsValidNamespace, "Default", false},
+		{"namespace ok", catalog.IsValidNamespace, "team-ops", true},
+		{"tag ok", catalog.IsValidTag, "c++", true},
+		{"tag space", catalog.IsValidTag, "go 1.15", false},
+		{"tag upper", catalog.IsValidTag, "Java", false},
+		{"label key prefix", catalog.IsValidLabelKey, "backstage.io/owner", true},
+		{"label key bad prefix", catalog.IsValidLabelKey, "Bad_Prefix/x", false},
+		{"label key two slashes", catalog.IsValidLabelKey, "a/b/c", false},
+		{"label value empty", catalog.IsValidLabelValue, "", true},
+		{"label value bad", catalog.IsValidLabelValue, "go1.15.3 x", false},
+		{"kind ok", catalog.IsValidKind, "Component", true},
+		{"kind digit first", catalog.IsValidKind, "1Kind", false},
+		{"api version", catalog.IsValidAPIVersion, "backstage.io/v1alpha1", true},
+		{"api version bad", catalog.IsValidAPIVersion, "backstage.io/v1/x", false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			if got := tc.fn(tc.in); got != tc.want {
+				t.Fatalf("%q: got %v, want %v", tc.in, got, tc.want)
+			}
+		})
+	}
+}

@@ -1,0 +1,150 @@
+package refresh_test
+
+import (
+	"fmt"
+	"testing"
+
+	"backlot.dev/backlot/domain/catalog"
+	"backlot.dev/backlot/domain/event"
+	"backlot.dev/backlot/domain/refresh"
+)
+
+type fakeState struct {
+	known map[string]refresh.Known
+	errs  map[string][]event.ProcessingError
+}
+
+func (f *fakeState) Lookup(key string) (refresh.Known, bool) { k, ok := f.known[key]; return k, ok }
+func (f *fakeState) Owned(loc string) []refresh.Known {
+	var out []refresh.Known
+	for _, k := range f.known {
+		if k.LocationID == loc {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+func (f *fakeState) Errors(loc string) []event.ProcessingError { return f.errs[loc] }
+
+func entity(t *testing.T, name, owner string) *catalog.Entity {
+	t.Helper()
+	e, err := catalog.NewEntity(map[string]any{
+		"apiVersion": "backstage.io/v1alpha1", "kind": "Component",
+		"metadata": map[string]any{"name": name},
+		"spec":     map[string]any{"type": "service", "lifecycle": "production", "owner": owner},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+var loc = refresh.Location{ID: "L1", Type: "file", Target: "/c/catalog.yaml", EntityRef: "location:default/generated-x"}
+
+// apply folds decided events into the fake state, as a projection would.
+func apply(t *testing.T, st *fakeState, evs []event.Envelope) {
+	t.Helper()
+	for _, ev := range evs {
+		switch event.Type(ev.Type) {
+		case event.TypeEntityUpserted:
+			var d event.EntityUpserted
+			if err := ev.Decode(&d); err != nil {
+				t.Fatal(err)
+			}
+			st.known[ev.Subject] = refresh.Known{Key: ev.Subject, UID: d.UID, Hash: d.Hash, LocationID: d.LocationID, ManagedBy: d.ManagedBy}
+		case event.TypeEntityRemoved:
+			delete(st.known, ev.Subject)
+		case event.TypeProcessingErrorRecorded:
+			var d event.ProcessingErrorRecorded
+			if err := ev.Decode(&d); err != nil {
+				t.Fatal(err)
+			}
+			st.errs[d.LocationID] = d.Errors
+		case event.TypeProcessingErrorCleared:
+			delete(st.errs, loc.ID)
+		}
+	}
+}
+
+func types(evs []event.Envelope) []string {
+	var out []string
+	for _, e := range evs {
+		out = append(out, e.Type+" "+e.Subject)
+	}
+	return out
+}
+
+func TestDecide(t *testing.T) {
+	t.Parallel()
+	st := &fakeState{known: map[string]refresh.Known{}, errs: map[string][]event.ProcessingError{}}
+	n := 0
+	uid := func() string { n++; return fmt.Sprintf("uid-%d", n) }
+	file := "file:/c/catalog.yaml"
+	obs := func(ents ...*catalog.Entity) refresh.Observation {
+		o := refresh.Observation{Location: loc}
+		for _, e := range ents {
+			o.Entities = append(o.Entities, refresh.Observed{Entity: e, ManagedBy: file})
+		}
+		return o
+	}
+	steps := []struct {
+		name string
+		obs  refresh.Observation
+		want []string
+	}{
+		{"first read upserts both", obs(entity(t, "a", "x"), entity(t, "b", "x")),
+			[]string{"backlot.entity.upserted.v1 component:default/a", "backlot.entity.upserted.v1 component:default/b"}},
+		{"unchanged emits nothing", obs(entity(t, "a", "x"), entity(t, "b", "x")), nil},
+		{"changed owner upserts one, vanished one is removed", obs(entity(t, "a", "y")),
+			[]string{"backlot.entity.upserted.v1 component:default/a", "backlot.entity.removed.v1 component:default/b"}},
+		{"broken file keeps its entities and records the error", refresh.Observation{Location: loc,
+			Errors:    []event.ProcessingError{{File: file, Document: 0, Name: "InputError", Message: "bad"}},
+			KeepFiles: map[string]bool{file: true}},
+			[]string{"backlot.processing.error.recorded.v1 location:default/generated-x"}},
+		{"fixed file clears the error", obs(entity(t, "a", "y")),
+			[]string{"backlot.processing.error.cleared.v1 location:default/generated-x"}},
+	}
+	for _, s := range steps {
+		evs, err := refresh.Decide(s.obs, st, event.Meta{}, uid)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := types(evs); fmt.Sprint(got) != fmt.Sprint(s.want) {
+			t.Fatalf("%s:\n got  %v\n want %v", s.name, got, s.want)
+		}
+		for _, e := range evs {
+			if err := e.Validate(); err != nil {
+				t.Fatalf("%s: %v", s.name, err)
+			}
+			if e.Actor != "location:L1" {
+				t.Fatalf("%s: actor %q", s.name, e.Actor)
+			}
+		}
+		apply(t, st, evs)
+	}
+	if st.known["component:default/a"].UID != "uid-1" {
+		t.Fatalf("uid changed on update: %+v", st.known["component:default/a"])
+	}
+}
+
+func TestDecideConflictKeepsFirstLocation(t *testing.T) {
+	t.Parallel()
+	st := &fakeState{known: map[string]refresh.Known{
+		"component:default/a": {Key: "component:default/a", UID: "u", Hash: "h", LocationID: "OTHER", ManagedBy: "file:/other.yaml"},
+	}, errs: map[string][]event.ProcessingError{}}
+	evs, err := refresh.Decide(refresh.Observation{Location: loc, Entities: []refresh.Observed{{Entity: entity(t, "a", "x"), ManagedBy: "file:/c/catalog.yaml"}}},
+		st, event.Meta{}, func() string { return "new" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(evs) != 1 || evs[0].Type != string(event.TypeProcessingErrorRecorded) {
+		t.Fatalf("want only a processing error, got %v", types(evs))
+	}
+	var d event.ProcessingErrorRecorded
+	if err := evs[0].Decode(&d); err != nil {
+		t.Fatal(err)
+	}
+	if len(d.Errors) != 1 || d.Errors[0].Name != "ConflictError" || d.Errors[0].Entity != "component:default/a" {
+		t.Fatalf("unexpected errors %+v", d.Errors)
+	}
+}

@@ -1,0 +1,454 @@
+package catalogsvc
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"backlot.dev/backlot/domain/catalog"
+	"backlot.dev/backlot/domain/event"
+	"backlot.dev/backlot/domain/refresh"
+	"backlot.dev/backlot/internal/httpapi"
+	"backlot.dev/backlot/internal/ingest"
+	"backlot.dev/backlot/projections/catalogstore"
+)
+
+// UnavailableError is a write that could not complete because a store did not answer.
+type UnavailableError struct{ Err error }
+
+// Error says what did not answer.
+func (e *UnavailableError) Error() string { return "service unavailable: " + e.Err.Error() }
+
+// Unwrap returns the cause.
+func (e *UnavailableError) Unwrap() error { return e.Err }
+
+// HTTPStatus is 503.
+func (e *UnavailableError) HTTPStatus() int { return 503 }
+
+// ErrorName is ServiceUnavailableError.
+func (e *UnavailableError) ErrorName() string { return "ServiceUnavailableError" }
+
+// ConflictError is a write that clashes with the catalog's state.
+type ConflictError struct{ Msg string }
+
+// Error returns the message.
+func (e *ConflictError) Error() string { return e.Msg }
+
+// HTTPStatus is 409.
+func (e *ConflictError) HTTPStatus() int { return 409 }
+
+// ErrorName is ConflictError.
+func (e *ConflictError) ErrorName() string { return "ConflictError" }
+
+// Config configures a Service.
+type Config struct {
+	// Log is the event log writes go to.
+	Log event.Log
+	// Store is the catalog read model.
+	Store catalogstore.Store
+	// Projector applies Log to Store; writes wait for it.
+	Projector *catalogstore.Projector
+	// Reader reads locations.
+	Reader *ingest.Reader
+	// WriteTimeout bounds how long a write waits for the read model; default 30s.
+	WriteTimeout time.Duration
+	// BatchSize is how many events go into one append; default 500.
+	BatchSize int
+	// Logger receives refresh failures; default slog.Default().
+	Logger *slog.Logger
+}
+
+// Service carries out catalog writes. Refreshes run one at a time.
+type Service struct {
+	cfg Config
+	mu  sync.Mutex
+}
+
+var _ httpapi.Writer = (*Service)(nil)
+
+// New returns a Service.
+func New(cfg Config) *Service {
+	if cfg.WriteTimeout <= 0 {
+		cfg.WriteTimeout = 30 * time.Second
+	}
+	if cfg.BatchSize <= 0 {
+		cfg.BatchSize = 500
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	return &Service{cfg: cfg}
+}
+
+// append writes events and returns the last position; a failing log is a 503.
+func (s *Service) append(ctx context.Context, evs []event.Envelope) (int64, error) {
+	if len(evs) == 0 {
+		return 0, nil
+	}
+	pos, err := s.cfg.Log.Append(ctx, evs)
+	if err != nil {
+		return 0, &UnavailableError{Err: fmt.Errorf("event log: %w", err)}
+	}
+	return pos, nil
+}
+
+// waitFor blocks until the read model has applied pos.
+func (s *Service) waitFor(ctx context.Context, pos int64) error {
+	if pos <= 0 {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, s.cfg.WriteTimeout)
+	defer cancel()
+	if err := s.cfg.Projector.WaitFor(ctx, pos); err != nil {
+		return &UnavailableError{Err: err}
+	}
+	return nil
+}
+
+// catchUp waits until the read model has applied everything in the log.
+func (s *Service) catchUp(ctx context.Context) error {
+	head, err := s.cfg.Log.Head(ctx)
+	if err != nil {
+		return &UnavailableError{Err: fmt.Errorf("event log: %w", err)}
+	}
+	return s.waitFor(ctx, head)
+}
+
+// RegisterLocation adds a location and reads it, or with dryRun only reads it.
+func (s *Service) RegisterLocation(ctx context.Context, actor, locType, target string, dryRun bool) (httpapi.LocationResult, error) {
+	norm, err := s.cfg.Reader.Normalize(ctx, locType, target)
+	if err != nil {
+		return httpapi.LocationResult{}, err
+	}
+	if err := s.catchUp(ctx); err != nil {
+		return httpapi.LocationResult{}, err
+	}
+	existing, err := s.cfg.Store.LocationByTarget(ctx, locType, norm)
+	switch {
+	case err == nil:
+		if !dryRun {
+			return httpapi.LocationResult{}, &ConflictError{Msg: fmt.Sprintf("Location %s:%s already exists", locType, norm)}
+		}
+		ents, err := s.ownedEntities(ctx, existing.ID)
+		if err != nil {
+			return httpapi.LocationResult{}, err
+		}
+		return httpapi.LocationResult{Location: existing, Entities: ents, Exists: true}, nil
+	case !errors.Is(err, catalogstore.ErrNotFound):
+		return httpapi.LocationResult{}, &UnavailableError{Err: err}
+	}
+	if err := s.cfg.Reader.Probe(ctx, locType, norm); err != nil {
+		return httpapi.LocationResult{}, err
+	}
+	ref := catalog.GeneratedLocationRef(locType, norm)
+	loc := catalogstore.Location{ID: event.NewID(), Type: locType, Target: norm, EntityRef: ref.String()}
+	if dryRun {
+		ents, err := s.dryRun(ctx, loc)
+		return httpapi.LocationResult{Location: loc, Entities: ents}, err
+	}
+
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	correlation := event.NewID()
+	ev, err := event.New(event.TypeLocationRegistered, ref.Key(), event.LocationRegistered{
+		ID: loc.ID, Type: locType, Target: norm, EntityRef: ref.String(),
+	}, event.Meta{Actor: actor, CorrelationID: correlation})
+	if err != nil {
+		return httpapi.LocationResult{}, err
+	}
+	pos, err := s.append(ctx, []event.Envelope{ev})
+	if err != nil {
+		return httpapi.LocationResult{}, err
+	}
+	if err := s.waitFor(ctx, pos); err != nil {
+		return httpapi.LocationResult{}, err
+	}
+	if _, err := s.refreshLocked(ctx, loc, correlation); err != nil {
+		return httpapi.LocationResult{}, err
+	}
+	ents, err := s.ownedEntities(ctx, loc.ID)
+	if err != nil {
+		return httpapi.LocationResult{}, err
+	}
+	return httpapi.LocationResult{Location: loc, Entities: ents}, nil
+}
+
+// ownedEntities renders the entities a location owns, as the API shows them.
+func (s *Service) ownedEntities(ctx context.Context, locationID string) ([]json.RawMessage, error) {
+	page, err := s.cfg.Store.Query(ctx, catalogstore.PageQuery{LocationID: locationID})
+	if err != nil {
+		return nil, &UnavailableError{Err: err}
+	}
+	out := []json.RawMessage{}
+	for _, v := range page.Items {
+		b, err := json.Marshal(v)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, b)
+	}
+	return out, nil
+}
+
+// collector is a Sink that keeps entities for a dry run.
+type collector struct {
+	ents     []json.RawMessage
+	problems []event.ProcessingError
+	origin   string
+}
+
+func (c *collector) Entity(o refresh.Observed) error {
+	e := o.Entity.WithAnnotations(map[string]string{
+		catalog.AnnotationManagedByLocation:       o.ManagedBy,
+		catalog.AnnotationManagedByOriginLocation: c.origin,
+	})
+	c.ents = append(c.ents, e.JSON())
+	return nil
+}
+func (c *collector) Problem(pe event.ProcessingError) { c.problems = append(c.problems, pe) }
+func (c *collector) KeepFile(string)                  {}
+func (c *collector) KeepEntity(string)                {}
+
+func (s *Service) dryRun(ctx context.Context, loc catalogstore.Location) ([]json.RawMessage, error) {
+	c := &collector{origin: loc.Type + ":" + loc.Target, ents: []json.RawMessage{}}
+	if err := s.cfg.Reader.Walk(ctx, loc.Type, loc.Target, c); err != nil {
+		return nil, err
+	}
+	if len(c.problems) > 0 && len(c.ents) == 0 {
+		p := c.problems[0]
+		return nil, &ingest.InputError{Msg: fmt.Sprintf("%s: %s", p.File, p.Message)}
+	}
+	return c.ents, nil
+}
+
+// decisionSink feeds a Decider and appends its events in batches.
+type decisionSink struct {
+	s       *Service
+	ctx     context.Context
+	d       *refresh.Decider
+	pending []event.Envelope
+	last    int64
+}
+
+func (ds *decisionSink) Entity(o refresh.Observed) error {
+	evs, err := ds.d.Observe(o)
+	if err != nil {
+		return err
+	}
+	ds.pending = append(ds.pending, evs...)
+	if len(ds.pending) >= ds.s.cfg.BatchSize {
+		return ds.flush()
+	}
+	return nil
+}
+func (ds *decisionSink) Problem(pe event.ProcessingError) { ds.d.Fail(pe) }
+func (ds *decisionSink) KeepFile(m string)                { ds.d.KeepFile(m) }
+func (ds *decisionSink) KeepEntity(k string)              { ds.d.KeepEntity(k) }
+
+func (ds *decisionSink) flush() error {
+	if len(ds.pending) == 0 {
+		return nil
+	}
+	pos, err := ds.s.append(ds.ctx, ds.pending)
+	if err != nil {
+		return err
+	}
+	ds.last = pos
+	ds.pending = ds.pending[:0]
+	return nil
+}
+
+// RefreshResult counts what a refresh changed.
+type RefreshResult struct {
+	// Position is the log position of the refresh's last event, zero when nothing changed.
+	Position int64
+	// Problems is how many processing errors the location has now.
+	Problems int
+}
+
+// RefreshLocation re-reads a location and writes what changed.
+func (s *Service) RefreshLocation(ctx context.Context, loc catalogstore.Location) (RefreshResult, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.refreshLocked(ctx, loc, event.NewID())
+}
+
+func (s *Service) refreshLocked(ctx context.Context, loc catalogstore.Location, correlation string) (RefreshResult, error) {
+	if err := s.catchUp(ctx); err != nil {
+		return RefreshResult{}, err
+	}
+	state, err := s.cfg.Store.Snapshot(ctx, loc.ID)
+	if err != nil {
+		return RefreshResult{}, &UnavailableError{Err: err}
+	}
+	entityRef := loc.EntityRef
+	if r, err := catalog.ParseRef(entityRef, catalog.RefDefaults{Kind: "Location"}); err == nil {
+		entityRef = r.Key()
+	}
+	d := refresh.NewDecider(refresh.Location{ID: loc.ID, Type: loc.Type, Target: loc.Target, EntityRef: entityRef},
+		state, event.Meta{CorrelationID: correlation}, event.NewID)
+	sink := &decisionSink{s: s, ctx: ctx, d: d}
+	if err := s.cfg.Reader.Walk(ctx, loc.Type, loc.Target, sink); err != nil {
+		return RefreshResult{}, err
+	}
+	rest, err := d.Finish()
+	if err != nil {
+		return RefreshResult{}, err
+	}
+	sink.pending = append(sink.pending, rest...)
+	if err := sink.flush(); err != nil {
+		return RefreshResult{}, err
+	}
+	if err := s.waitFor(ctx, sink.last); err != nil {
+		return RefreshResult{}, err
+	}
+	return RefreshResult{Position: sink.last, Problems: len(d.Errors())}, nil
+}
+
+// RefreshAll refreshes every location once, logging failures.
+func (s *Service) RefreshAll(ctx context.Context) error {
+	locs, err := s.cfg.Store.Locations(ctx)
+	if err != nil {
+		return err
+	}
+	for _, l := range locs {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if _, err := s.RefreshLocation(ctx, l); err != nil {
+			s.cfg.Logger.Warn("refresh failed", "location", l.Type+":"+l.Target, "err", err)
+		}
+	}
+	return nil
+}
+
+// RunRefreshLoop refreshes every location each interval until ctx ends.
+func (s *Service) RunRefreshLoop(ctx context.Context, interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			_ = s.RefreshAll(ctx)
+		}
+	}
+}
+
+// EnsureLocation registers a location, or refreshes it when already registered.
+// It is how configured catalogs are loaded at start, so a restart doubles nothing.
+func (s *Service) EnsureLocation(ctx context.Context, actor, locType, target string) (catalogstore.Location, error) {
+	norm, err := s.cfg.Reader.Normalize(ctx, locType, target)
+	if err != nil {
+		return catalogstore.Location{}, err
+	}
+	if err := s.catchUp(ctx); err != nil {
+		return catalogstore.Location{}, err
+	}
+	if loc, err := s.cfg.Store.LocationByTarget(ctx, locType, norm); err == nil {
+		_, err := s.RefreshLocation(ctx, loc)
+		return loc, err
+	}
+	res, err := s.RegisterLocation(ctx, actor, locType, norm, false)
+	return res.Location, err
+}
+
+// RemoveLocation removes a location and every entity it owns, in one append.
+func (s *Service) RemoveLocation(ctx context.Context, actor, id string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.catchUp(ctx); err != nil {
+		return err
+	}
+	loc, err := s.cfg.Store.Location(ctx, id)
+	if err != nil {
+		return err
+	}
+	state, err := s.cfg.Store.Snapshot(ctx, id)
+	if err != nil {
+		return &UnavailableError{Err: err}
+	}
+	meta := event.Meta{Actor: actor, CorrelationID: event.NewID()}
+	var evs []event.Envelope
+	for _, k := range state.Owned(id) {
+		ev, err := event.New(event.TypeEntityRemoved, k.Key, event.EntityRemoved{Ref: k.Key, UID: k.UID, LocationID: id, Reason: "location removed"}, meta)
+		if err != nil {
+			return err
+		}
+		evs = append(evs, ev)
+	}
+	subject := loc.EntityRef
+	if r, err := catalog.ParseRef(subject, catalog.RefDefaults{Kind: "Location"}); err == nil {
+		subject = r.Key()
+	}
+	ev, err := event.New(event.TypeLocationRemoved, subject, event.LocationRemoved{ID: id, Type: loc.Type, Target: loc.Target}, meta)
+	if err != nil {
+		return err
+	}
+	evs = append(evs, ev)
+	pos, err := s.append(ctx, evs)
+	if err != nil {
+		return err
+	}
+	return s.waitFor(ctx, pos)
+}
+
+// DeleteEntityByUID removes one entity. Like Backstage, an entity whose location
+// still yields it comes back on that location's next refresh.
+func (s *Service) DeleteEntityByUID(ctx context.Context, actor, uid string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.catchUp(ctx); err != nil {
+		return err
+	}
+	v, err := s.cfg.Store.ByUID(ctx, uid)
+	if err != nil {
+		return err
+	}
+	ev, err := event.New(event.TypeEntityRemoved, v.Key, event.EntityRemoved{Ref: v.Key, UID: v.UID, LocationID: v.LocationID, Reason: "deleted through the API"},
+		event.Meta{Actor: actor, CorrelationID: event.NewID()})
+	if err != nil {
+		return err
+	}
+	pos, err := s.append(ctx, []event.Envelope{ev})
+	if err != nil {
+		return err
+	}
+	return s.waitFor(ctx, pos)
+}
+
+// Refresh re-reads the location that manages the entity.
+func (s *Service) Refresh(ctx context.Context, actor, entityRef string) error {
+	ref, err := catalog.ParseRef(entityRef, catalog.RefDefaults{Kind: "Component"})
+	if err != nil {
+		return &ingest.InputError{Msg: err.Error()}
+	}
+	vs, err := s.cfg.Store.ByKeys(ctx, []string{ref.Key()})
+	if err != nil {
+		return &UnavailableError{Err: err}
+	}
+	if vs[0] == nil {
+		return fmt.Errorf("entity %s: %w", ref, catalogstore.ErrNotFound)
+	}
+	locID := vs[0].LocationID
+	if locID == "" {
+		locID = vs[0].UID // a generated Location entity's uid is its location's id
+	}
+	loc, err := s.cfg.Store.Location(ctx, locID)
+	if err != nil {
+		return err
+	}
+	_, err = s.RefreshLocation(ctx, loc)
+	return err
+}
+
+// ValidateEntity validates a body as Backlot would when reading it.
+func (s *Service) ValidateEntity(_ context.Context, _ string, entity map[string]any) error {
+	_, err := catalog.NewEntity(entity)
+	return err
+}

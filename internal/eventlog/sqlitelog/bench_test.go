@@ -1,0 +1,90 @@
+package sqlitelog
+
+import (
+	"fmt"
+	"testing"
+
+	"backlot.dev/backlot/domain/event"
+	"backlot.dev/backlot/internal/eventlog/logtest"
+)
+
+// benchDataSize makes an envelope of about 1 KB in all (data plus attributes).
+const benchDataSize = 800
+
+// BenchmarkAppend appends batches of 500 events of about 1 KB; one op is one batch.
+func BenchmarkAppend(b *testing.B) {
+	const batch = 500
+	l := openBench(b)
+	// Build the events outside the timed loop; fresh IDs per batch keep them unique.
+	pool := make([][]event.Envelope, 64)
+	for i := range pool {
+		pool[i] = logtest.MakeEnvelopes(fmt.Sprint(i), batch, benchDataSize)
+	}
+	b.SetBytes(int64(batch * envelopeSize(pool[0][0])))
+	b.ReportAllocs()
+	n := 0
+	for b.Loop() {
+		evs := pool[n%len(pool)]
+		if n >= len(pool) {
+			b.StopTimer()
+			for i := range evs {
+				evs[i].ID = event.NewID()
+			}
+			b.StartTimer()
+		}
+		if _, err := l.Append(b.Context(), evs); err != nil {
+			b.Fatal(err)
+		}
+		n++
+	}
+	b.ReportMetric(float64(n*batch)/b.Elapsed().Seconds(), "events/s")
+}
+
+// BenchmarkRead reads batches of 1000 events of about 1 KB from a log of 100,000,
+// starting over at the beginning when it reaches the end; one op is one batch.
+func BenchmarkRead(b *testing.B) {
+	const batch, total = 1000, 100_000
+	l := openBench(b)
+	for i := 0; i < total; i += 1000 {
+		if _, err := l.Append(b.Context(), logtest.MakeEnvelopes(fmt.Sprint(i), 1000, benchDataSize)); err != nil {
+			b.Fatal(err)
+		}
+	}
+	first, err := l.Read(b.Context(), 0, 1)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(batch * envelopeSize(first[0])))
+	b.ReportAllocs()
+	var after int64
+	events := 0
+	for b.Loop() {
+		evs, err := l.Read(b.Context(), after, batch)
+		if err != nil {
+			b.Fatal(err)
+		}
+		events += len(evs)
+		if len(evs) < batch {
+			after = 0
+		} else {
+			after = evs[len(evs)-1].Position
+		}
+	}
+	b.ReportMetric(float64(events)/b.Elapsed().Seconds(), "events/s")
+}
+
+func openBench(b *testing.B) *Log {
+	b.Helper()
+	l, err := Open(b.TempDir()+"/events.db", Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { l.Close() })
+	return l
+}
+
+// envelopeSize is the number of bytes of e's attributes and data.
+func envelopeSize(e event.Envelope) int {
+	return len(e.ID) + len(e.Source) + len(e.SpecVersion) + len(e.Type) + len(e.Subject) + 8 +
+		len(e.DataContentType) + len(e.DataSchema) + len(e.Actor) + len(e.Commit) + len(e.CorrelationID) + len(e.Data)
+}

@@ -1,0 +1,438 @@
+package ingest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"backlot.dev/backlot/domain/catalog"
+	"backlot.dev/backlot/domain/event"
+	"backlot.dev/backlot/domain/refresh"
+	"backlot.dev/backlot/internal/ingest/gitsource"
+)
+
+// Location types Backlot reads.
+const (
+	TypeFile = "file"
+	TypeURL  = "url"
+)
+
+// DefaultMaxDepth is how deep Location entities may nest.
+const DefaultMaxDepth = 10
+
+// Config configures a Reader.
+type Config struct {
+	// Roots confines file targets.
+	Roots Roots
+	// Git reads url targets; nil refuses every url target.
+	Git *gitsource.Reader
+	// Limits bound each file.
+	Limits catalog.Limits
+	// MaxDepth bounds the nesting of Location entities; default DefaultMaxDepth.
+	MaxDepth int
+}
+
+// Reader reads locations into a Sink.
+type Reader struct {
+	cfg Config
+}
+
+// NewReader returns a Reader.
+func NewReader(cfg Config) *Reader {
+	if cfg.MaxDepth <= 0 {
+		cfg.MaxDepth = DefaultMaxDepth
+	}
+	cfg.Limits = cfg.Limits.WithDefaults()
+	return &Reader{cfg: cfg}
+}
+
+// Sink receives what a walk finds. refresh.Decider is the usual Sink, wrapped to
+// append its events.
+type Sink interface {
+	// Entity receives each valid entity in file and document order.
+	Entity(o refresh.Observed) error
+	// Problem receives each problem.
+	Problem(pe event.ProcessingError)
+	// KeepFile marks a file that could not be read whole.
+	KeepFile(managedBy string)
+	// KeepEntity marks an entity whose document is broken now.
+	KeepEntity(key string)
+}
+
+// Normalize checks a target before it is registered and returns its canonical form:
+// an absolute path for file targets, the parsed URL for url targets. It returns a
+// *NotAllowedError outside the granted roots and hosts, an *InputError for a
+// malformed target.
+func (r *Reader) Normalize(ctx context.Context, locType, target string) (string, error) {
+	switch locType {
+	case TypeFile:
+		t := strings.TrimPrefix(target, "file://")
+		if t == "" {
+			return "", &InputError{Msg: "file location target is empty"}
+		}
+		abs, err := r.cfg.Roots.Check(t)
+		if err != nil {
+			return "", err
+		}
+		return abs, nil
+	case TypeURL:
+		if r.cfg.Git == nil {
+			return "", &NotAllowedError{Target: target, Reason: "url locations are not enabled"}
+		}
+		t, err := gitsource.ParseTarget(target)
+		if err != nil {
+			return "", &InputError{Msg: err.Error()}
+		}
+		if err := r.cfg.Git.Check(t); err != nil {
+			return "", mapGitError(err, target)
+		}
+		return target, nil
+	}
+	return "", &InputError{Msg: fmt.Sprintf("unknown location type %q; Backlot reads file and url locations", locType)}
+}
+
+// Walk reads the location's target, follows Location entities, and reports every
+// entity and problem to sink. It returns only errors of the sink or the context;
+// read problems go to the sink.
+func (r *Reader) Walk(ctx context.Context, locType, target string, sink Sink) error {
+	w := &walk{r: r, sink: sink, visited: map[string]bool{}}
+	return w.target(ctx, locType, target, nil, 0)
+}
+
+type walk struct {
+	r       *Reader
+	sink    Sink
+	visited map[string]bool
+}
+
+// file is one descriptor file read from disk or git.
+type file struct {
+	managedBy string
+	content   []byte
+	commit    *event.Commit
+	// readRel reads a path relative to the file, for placeholders.
+	readRel func(ctx context.Context, rel string) ([]byte, string, error)
+	// child resolves a Location entity's target relative to the file.
+	child func(locType, target string) (string, string, error)
+}
+
+func (w *walk) target(ctx context.Context, locType, target string, parent *file, depth int) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	key := locType + ":" + target
+	if w.visited[key] {
+		return nil
+	}
+	w.visited[key] = true
+	if depth > w.r.cfg.MaxDepth {
+		w.sink.Problem(event.ProcessingError{File: key, Document: -1, Name: "InputError",
+			Message: fmt.Sprintf("Location entities nest deeper than %d levels", w.r.cfg.MaxDepth)})
+		return nil
+	}
+	files, err := w.read(ctx, locType, target)
+	if err != nil {
+		w.sink.Problem(event.ProcessingError{File: key, Document: -1, Name: errorName(err), Message: err.Error()})
+		w.sink.KeepFile(key)
+		if parent != nil {
+			w.sink.KeepFile(parent.managedBy)
+		}
+		// Keep whatever the unreadable target yielded before: its files are unknown now.
+		return nil
+	}
+	for i := range files {
+		if err := w.file(ctx, locType, &files[i], depth); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (w *walk) file(ctx context.Context, locType string, f *file, depth int) error {
+	docs, err := catalog.ParseDocuments(f.managedBy, f.content, w.r.cfg.Limits)
+	if err != nil {
+		w.sink.Problem(problemOf(err, f.managedBy))
+		w.sink.KeepFile(f.managedBy)
+		return nil
+	}
+	for _, d := range docs {
+		if d.Err != nil {
+			pe := problemOf(d.Err, f.managedBy)
+			w.sink.Problem(pe)
+			w.keep(pe, f)
+			continue
+		}
+		body, err := catalog.ResolvePlaceholders(d.Body, func(target string) ([]byte, string, error) {
+			return f.readRel(ctx, target)
+		}, w.r.cfg.Limits)
+		if err != nil {
+			var fe *catalog.FieldError
+			pe := event.ProcessingError{File: f.managedBy, Document: d.Index, Entity: refString(d.Body), Name: "InputError", Message: err.Error()}
+			if errors.As(err, &fe) {
+				pe.Field, pe.Message = fe.Field, fe.Message
+			}
+			w.sink.Problem(pe)
+			w.keep(pe, f)
+			continue
+		}
+		ent, err := catalog.NewEntity(body)
+		if err != nil {
+			var ve *catalog.ValidationError
+			if errors.As(err, &ve) {
+				for _, fe := range ve.Fields {
+					w.sink.Problem(event.ProcessingError{File: f.managedBy, Document: d.Index, Entity: ve.Entity,
+						Field: fe.Field, Name: "InputError", Message: fe.Message})
+				}
+				w.keep(event.ProcessingError{Entity: ve.Entity}, f)
+			} else {
+				pe := event.ProcessingError{File: f.managedBy, Document: d.Index, Name: "InputError", Message: err.Error()}
+				w.sink.Problem(pe)
+				w.keep(pe, f)
+			}
+			continue
+		}
+		if err := w.sink.Entity(refresh.Observed{Entity: ent, ManagedBy: f.managedBy, Commit: f.commit}); err != nil {
+			return err
+		}
+		if strings.EqualFold(ent.Kind(), "Location") {
+			if err := w.follow(ctx, locType, ent, f, d.Index, depth); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// keep protects what a broken document yielded before: the entity when its ref is
+// readable, else the whole file.
+func (w *walk) keep(pe event.ProcessingError, f *file) {
+	if pe.Entity != "" {
+		if r, err := catalog.ParseRef(pe.Entity, catalog.RefDefaults{Kind: "Component"}); err == nil {
+			w.sink.KeepEntity(r.Key())
+			return
+		}
+	}
+	w.sink.KeepFile(f.managedBy)
+}
+
+func refString(body map[string]any) string {
+	kind, _ := body["kind"].(string)
+	md, _ := body["metadata"].(map[string]any)
+	name, _ := md["name"].(string)
+	ns, _ := md["namespace"].(string)
+	if kind == "" || name == "" {
+		return ""
+	}
+	if ns == "" {
+		ns = catalog.DefaultNamespace
+	}
+	return catalog.Ref{Kind: kind, Namespace: ns, Name: name}.String()
+}
+
+// follow reads the targets of a Location entity.
+func (w *walk) follow(ctx context.Context, locType string, ent *catalog.Entity, f *file, doc, depth int) error {
+	spec, _ := ent.Body()["spec"].(map[string]any)
+	childType, _ := spec["type"].(string)
+	if childType == "" {
+		childType = locType
+	}
+	var targets []string
+	if t, ok := spec["target"].(string); ok && t != "" {
+		targets = append(targets, t)
+	}
+	if ts, ok := spec["targets"].([]any); ok {
+		for _, t := range ts {
+			if s, ok := t.(string); ok && s != "" {
+				targets = append(targets, s)
+			}
+		}
+	}
+	for _, t := range targets {
+		typ, resolved, err := f.child(childType, t)
+		if err != nil {
+			w.sink.Problem(event.ProcessingError{File: f.managedBy, Document: doc, Entity: ent.Ref().String(),
+				Field: "spec.targets", Name: errorName(err), Message: err.Error()})
+			continue
+		}
+		if err := w.target(ctx, typ, resolved, f, depth+1); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// read returns the files a target names.
+func (w *walk) read(ctx context.Context, locType, target string) ([]file, error) {
+	switch locType {
+	case TypeFile:
+		return w.readFiles(target)
+	case TypeURL:
+		return w.readURL(ctx, target)
+	}
+	return nil, &InputError{Msg: fmt.Sprintf("unknown location type %q", locType)}
+}
+
+func (w *walk) readFiles(target string) ([]file, error) {
+	abs, err := w.r.cfg.Roots.Check(strings.TrimPrefix(target, "file://"))
+	if err != nil {
+		return nil, err
+	}
+	paths, err := expandFiles(abs)
+	if err != nil {
+		return nil, err
+	}
+	var out []file
+	for _, p := range paths {
+		if _, err := w.r.cfg.Roots.Check(p); err != nil {
+			return nil, err
+		}
+		content, err := readFileBounded(p, w.r.cfg.Limits.MaxFileBytes)
+		if err != nil {
+			return nil, err
+		}
+		dir := filepath.Dir(p)
+		out = append(out, file{
+			managedBy: TypeFile + ":" + p,
+			content:   content,
+			readRel: func(_ context.Context, rel string) ([]byte, string, error) {
+				if strings.Contains(rel, "://") {
+					return nil, "", &NotAllowedError{Target: rel, Reason: "a placeholder in a file location reads files only"}
+				}
+				q := rel
+				if !filepath.IsAbs(q) {
+					q = filepath.Join(dir, rel)
+				}
+				abs, err := w.r.cfg.Roots.Check(q)
+				if err != nil {
+					return nil, "", err
+				}
+				b, err := readFileBounded(abs, w.r.cfg.Limits.MaxFileBytes)
+				return b, abs, err
+			},
+			child: func(typ, t string) (string, string, error) {
+				if typ == TypeURL || strings.Contains(t, "://") && !strings.HasPrefix(t, "file://") {
+					return TypeURL, t, nil
+				}
+				t = strings.TrimPrefix(t, "file://")
+				if !filepath.IsAbs(t) {
+					t = filepath.Join(dir, t)
+				}
+				return TypeFile, filepath.Clean(t), nil
+			},
+		})
+	}
+	return out, nil
+}
+
+func (w *walk) readURL(ctx context.Context, target string) ([]file, error) {
+	if w.r.cfg.Git == nil {
+		return nil, &NotAllowedError{Target: target, Reason: "url locations are not enabled"}
+	}
+	t, err := gitsource.ParseTarget(target)
+	if err != nil {
+		return nil, &InputError{Msg: err.Error()}
+	}
+	gf, err := w.r.cfg.Git.Read(ctx, t)
+	if err != nil {
+		return nil, mapGitError(err, target)
+	}
+	commit := &event.Commit{SHA: gf.Commit.SHA, Author: gf.Commit.Author, Email: gf.Commit.Email}
+	if !gf.Commit.Time.IsZero() {
+		commit.Time = gf.Commit.Time.UTC().Format(time.RFC3339)
+	}
+	pinned := gf.Target
+	return []file{{
+		managedBy: TypeURL + ":" + target,
+		content:   gf.Content,
+		commit:    commit,
+		readRel: func(ctx context.Context, rel string) ([]byte, string, error) {
+			var rt gitsource.Target
+			if strings.Contains(rel, "://") {
+				rt, err = gitsource.ParseTarget(rel)
+			} else {
+				rt, err = pinned.Join(rel)
+			}
+			if err != nil {
+				return nil, "", &InputError{Msg: err.Error()}
+			}
+			rf, err := w.r.cfg.Git.Read(ctx, rt)
+			if err != nil {
+				return nil, "", mapGitError(err, rel)
+			}
+			return rf.Content, rf.URL, nil
+		},
+		child: func(typ, rel string) (string, string, error) {
+			if strings.Contains(rel, "://") {
+				return TypeURL, rel, nil
+			}
+			if typ == TypeFile {
+				return "", "", &NotAllowedError{Target: rel, Reason: "a url location cannot point at local files"}
+			}
+			jt, err := t.Join(rel)
+			if err != nil {
+				return "", "", &InputError{Msg: err.Error()}
+			}
+			return TypeURL, jt.String(), nil
+		},
+	}}, nil
+}
+
+func mapGitError(err error, target string) error {
+	var na *gitsource.NotAllowedError
+	var nf *gitsource.NotFoundError
+	var it *gitsource.InvalidTargetError
+	switch {
+	case errors.As(err, &na):
+		return &NotAllowedError{Target: target, Reason: na.Reason}
+	case errors.As(err, &nf):
+		return &NotFoundError{Target: target, Err: err}
+	case errors.As(err, &it):
+		return &InputError{Msg: err.Error()}
+	}
+	return err
+}
+
+func errorName(err error) string {
+	var named interface{ ErrorName() string }
+	if errors.As(err, &named) {
+		return named.ErrorName()
+	}
+	if errors.Is(err, catalog.ErrTooLarge) {
+		return "InputError"
+	}
+	return "Error"
+}
+
+func problemOf(err error, file string) event.ProcessingError {
+	var de *catalog.DocumentError
+	if errors.As(err, &de) {
+		msg := de.Err.Error()
+		return event.ProcessingError{File: file, Document: de.Document, Entity: de.Entity, Field: de.Field, Name: "InputError", Message: msg}
+	}
+	return event.ProcessingError{File: file, Document: -1, Name: errorName(err), Message: err.Error()}
+}
+
+// Probe checks that a location's root target can be read, so a registration of a
+// missing file fails at once instead of registering a location that yields nothing.
+func (r *Reader) Probe(ctx context.Context, locType, target string) error {
+	switch locType {
+	case TypeFile:
+		abs, err := r.cfg.Roots.Check(strings.TrimPrefix(target, "file://"))
+		if err != nil {
+			return err
+		}
+		if hasGlob(abs) {
+			return nil
+		}
+		_, err = expandFiles(abs)
+		return err
+	case TypeURL:
+		w := &walk{r: r, visited: map[string]bool{}}
+		_, err := w.readURL(ctx, target)
+		return err
+	}
+	return &InputError{Msg: fmt.Sprintf("unknown location type %q", locType)}
+}
