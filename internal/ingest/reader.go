@@ -86,9 +86,8 @@ func (r *Reader) Normalize(ctx context.Context, locType, target string) (string,
 		if err != nil {
 			return "", &InputError{Msg: err.Error()}
 		}
-		if err := r.cfg.Git.Check(t); err != nil {
-			return "", mapGitError(err, target)
-		}
+		// Hosts and roots are checked by Probe, which reads the target before it is registered.
+		_ = t
 		return target, nil
 	}
 	return "", &InputError{Msg: fmt.Sprintf("unknown location type %q; Backlot reads file and url locations", locType)}
@@ -206,13 +205,14 @@ func (w *walk) file(ctx context.Context, locType string, f *file, depth int) err
 	return nil
 }
 
-// keep protects what a broken document yielded before: the entity when its ref is
-// readable, else the whole file.
+// keep protects what a broken document yielded before. Which entity a broken
+// document held cannot be known for sure (its name may be what broke), so every
+// entity the file yielded before and does not yield now is kept until the file
+// is fixed: a broken document never removes anything.
 func (w *walk) keep(pe event.ProcessingError, f *file) {
 	if pe.Entity != "" {
 		if r, err := catalog.ParseRef(pe.Entity, catalog.RefDefaults{Kind: "Component"}); err == nil {
 			w.sink.KeepEntity(r.Key())
-			return
 		}
 	}
 	w.sink.KeepFile(f.managedBy)

@@ -227,7 +227,7 @@ func testInvalidEnvelope(t *testing.T, f Features, l event.Log) {
 	ctx := t.Context()
 	before := mustAppend(t, l, MakeEnvelopes("ok", 2, 64))
 	tests := []struct {
-		name  string
+		name    string
 		corrupt func(e *event.Envelope)
 	}{
 		{"missing id", func(e *event.Envelope) { e.ID = "" }},

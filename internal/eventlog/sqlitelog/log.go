@@ -102,8 +102,8 @@ func open(path string, opts Options) (_ *Log, err error) {
 
 	// The writer: one connection, and transactions that take the write lock at BEGIN
 	// (_txlock=immediate) so that two processes never deadlock upgrading a read lock.
-	l.wdb, err = sql.Open("sqlite", dsn(path,
-		"busy_timeout("+busy+")", "journal_mode(WAL)", "synchronous("+syncMode+")",
+	l.wdb, err = sql.Open("sqlite", dsn(path, append([]string{
+		"busy_timeout(" + busy + ")", "journal_mode(WAL)", "synchronous(" + syncMode + ")"}, expWritePragmas...)...,
 	)+"&_txlock=immediate")
 	if err != nil {
 		return nil, err
@@ -257,3 +257,5 @@ func (l *Log) fail(op string, err error) error {
 	}
 	return fmt.Errorf("sqlitelog: %s: %w", op, err)
 }
+
+var expWritePragmas []string

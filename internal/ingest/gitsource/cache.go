@@ -24,8 +24,9 @@ type revision struct {
 // maxSmallOutput bounds the output of git commands that print a few lines.
 const maxSmallOutput = 1 << 20
 
-// lock takes the per-repository lock of dir, waiting at most until ctx ends. The
-// returned function releases it.
+// lock takes the per-repository lock of dir, waiting at most until ctx ends: first
+// the Reader's own, then a file lock (dir + ".lock") shared with other processes
+// using the same cache. The returned function releases both.
 func (r *Reader) lock(ctx context.Context, dir string) (func(), error) {
 	r.mu.Lock()
 	ch := r.locks[dir]
@@ -36,10 +37,15 @@ func (r *Reader) lock(ctx context.Context, dir string) (func(), error) {
 	r.mu.Unlock()
 	select {
 	case ch <- struct{}{}:
-		return func() { <-ch }, nil
 	case <-ctx.Done():
 		return nil, fmt.Errorf("gitsource: waiting for another read of the same repository: %w", ctx.Err())
 	}
+	unlockFile, err := lockFile(ctx, dir+".lock")
+	if err != nil {
+		<-ch
+		return nil, fmt.Errorf("gitsource: locking the cache of the repository: %w", err)
+	}
+	return func() { unlockFile(); <-ch }, nil
 }
 
 // sync brings the cache of rp up to date for t and returns the commit to read.

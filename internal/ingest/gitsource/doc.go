@@ -12,8 +12,9 @@
 // A Reader keeps one bare clone per repository under Options.CacheDir and brings the
 // needed branch up to date on every read: it asks the remote for the branch's tip
 // (git ls-remote, one round trip) and fetches only when the tip differs from the
-// cached one, and only that branch. Reads of one repository are serialised by a
-// per-repository lock; reads of different repositories run in parallel. Read returns
+// cached one, and only that branch. Updates of one repository's cache are
+// serialised by a per-repository lock (and a file lock, for Readers in other
+// processes sharing the cache); everything else runs in parallel. Read returns
 // the file's content with the branch's head commit and the last commit on that branch
 // that changed the file (git log -1 -- path, which follows git's history
 // simplification, so merges are attributed to the commit that made the change).

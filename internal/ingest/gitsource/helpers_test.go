@@ -3,6 +3,7 @@ package gitsource
 import (
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/cgi"
 	"net/http/httptest"
@@ -150,6 +151,8 @@ func serveGit(t *testing.T, root string) *gitServer {
 		Path: gitPath,
 		Args: []string{"http-backend"},
 		Root: "/",
+		// http-backend complains about missing repositories on standard error.
+		Stderr: io.Discard,
 		Env: []string{
 			"GIT_PROJECT_ROOT=" + root,
 			"GIT_HTTP_EXPORT_ALL=1",

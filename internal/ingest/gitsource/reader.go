@@ -46,7 +46,7 @@ type File struct {
 
 // Reader reads files from git repositories through a cache of bare clones. It is
 // safe for concurrent use: reads of one repository are serialised while they
-// update its cache, reads of different repositories run in parallel.
+// update its cache (contacting the remote), and otherwise run in parallel.
 type Reader struct {
 	opts    Options
 	gitPath string

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -47,12 +48,58 @@ func TestReadLastCommitAndFetch(t *testing.T) {
 	checkFile(t, f2, "v2\n", third, carol, thirdAt, third)
 
 	// Exactly one cache repository was made.
+	if dirs := cacheRepos(t, r); len(dirs) != 1 || len(dirs[0]) != 64 {
+		t.Errorf("cache holds %v, want one folder named by a sha256", dirs)
+	}
+}
+
+// cacheRepos lists the repository folders in r's cache.
+func cacheRepos(t *testing.T, r *Reader) []string {
+	t.Helper()
 	entries, err := os.ReadDir(r.opts.CacheDir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(entries) != 1 || len(entries[0].Name()) != 64 {
-		t.Errorf("cache holds %v, want one folder named by a sha256", entries)
+	var dirs []string
+	for _, e := range entries {
+		if e.IsDir() {
+			dirs = append(dirs, e.Name())
+		}
+	}
+	return dirs
+}
+
+func TestReadersSharingACache(t *testing.T) {
+	t.Parallel()
+	root := t.TempDir()
+	repo := newTestRepo(t, filepath.Join(root, "repo"), "main")
+	head, _ := repo.commit(alice, "one", map[string]string{"catalog-info.yaml": "v1\n"})
+	cache := filepath.Join(t.TempDir(), "cache")
+	readers := []*Reader{
+		newTestReader(t, Options{CacheDir: cache, AllowedRoots: []string{root}}),
+		newTestReader(t, Options{CacheDir: cache, AllowedRoots: []string{root}}),
+	}
+	target := mustParse(t, fileURL(repo.dir))
+	var wg sync.WaitGroup
+	errs := make(chan error, 8)
+	for i := range 8 {
+		wg.Go(func() {
+			f, err := readers[i%2].Read(ctxT(t), target)
+			if err == nil && f.HeadSHA != head {
+				err = errors.New("HeadSHA " + f.HeadSHA + ", want " + head)
+			}
+			errs <- err
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Error(err)
+		}
+	}
+	if dirs := cacheRepos(t, readers[0]); len(dirs) != 1 {
+		t.Errorf("cache holds %v, want one repository", dirs)
 	}
 }
 
@@ -340,9 +387,8 @@ func TestReadConfinedToRoots(t *testing.T) {
 			t.Errorf("%s: NotAllowedError = %+v", name, na)
 		}
 	}
-	entries, _ := os.ReadDir(r.opts.CacheDir)
-	if len(entries) != 1 {
-		t.Errorf("cache holds %d repositories, want 1: refused targets must not be cloned", len(entries))
+	if dirs := cacheRepos(t, r); len(dirs) != 1 {
+		t.Errorf("cache holds %v, want 1 repository: refused targets must not be cloned", dirs)
 	}
 
 	none := newTestReader(t, Options{})

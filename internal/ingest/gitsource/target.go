@@ -34,7 +34,8 @@ type Target struct {
 	// LocalPath is the cleaned absolute path of a file:// repository (bare or not);
 	// empty otherwise.
 	LocalPath string
-	// Ref is the branch (or tag) to read; empty means the remote's default branch.
+	// Ref is the branch to read (a tag when no branch has that name); empty means
+	// the remote's default branch.
 	Ref string
 	// Path is the file's slash-separated path inside the repository, cleaned and
 	// relative to the repository root; it never contains "..".

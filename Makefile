@@ -1,0 +1,38 @@
+# Backlot — make help lists the targets.
+SHELL := /bin/bash
+GO ?= go
+BIN := bin/backlot
+PKGS := ./...
+BENCH_N ?= 10000
+
+.DEFAULT_GOAL := help
+
+.PHONY: help
+help: ## List the targets
+	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-12s %s\n", $$1, $$2}'
+
+.PHONY: build
+build: ## Build bin/backlot
+	$(GO) build -o $(BIN) ./cmd/backlot
+
+.PHONY: run
+run: build ## Build and start backlot dev with the example catalog on http://127.0.0.1:7007
+	./$(BIN) dev --data .data --catalog examples/catalog/all.yaml
+
+.PHONY: test
+test: ## Run the whole suite (installs what it needs: Go modules, npm packages)
+	./scripts/test.sh
+
+.PHONY: bench
+bench: build ## Go benchmarks and the end-to-end catalog bench (BENCH_N entities)
+	$(GO) test -run '^$$' -bench . -benchmem ./internal/eventlog/... ./projections/...
+	./$(BIN) bench catalog --entities $(BENCH_N)
+
+.PHONY: lint
+lint: ## go vet and staticcheck
+	$(GO) vet $(PKGS)
+	$(GO) run honnef.co/go/tools/cmd/staticcheck@2025.1.1 $(PKGS)
+
+.PHONY: clean
+clean: ## Remove build output and the dev data folder
+	rm -rf bin .data

@@ -1,0 +1,303 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"backlot.dev/backlot/domain/catalog"
+	"backlot.dev/backlot/internal/httpapi"
+)
+
+func (g *globalFlags) client() *httpapi.Client {
+	return httpapi.NewClient(g.url, &http.Client{Timeout: 5 * time.Minute})
+}
+
+func (g *globalFlags) json() bool { return g.output == "json" }
+
+func printJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+func str(m map[string]any, path ...string) string {
+	var cur any = m
+	for _, p := range path {
+		mm, ok := cur.(map[string]any)
+		if !ok {
+			return ""
+		}
+		cur = mm[p]
+	}
+	s, _ := cur.(string)
+	return s
+}
+
+func refOf(e map[string]any) string {
+	ns := str(e, "metadata", "namespace")
+	if ns == "" {
+		ns = "default"
+	}
+	return strings.ToLower(str(e, "kind")) + ":" + ns + "/" + str(e, "metadata", "name")
+}
+
+func newCatalogCmd(g *globalFlags) *cobra.Command {
+	cmd := &cobra.Command{Use: "catalog", Short: "Read and change the catalog of a running server"}
+
+	var kind string
+	var filters []string
+	list := &cobra.Command{
+		Use:   "list",
+		Short: "List entities (Backstage filters: kind=component,spec.type=service; repeat --filter for OR)",
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			fs := filters
+			if kind != "" {
+				if len(fs) == 0 {
+					fs = []string{"kind=" + kind}
+				} else {
+					for i := range fs {
+						fs[i] += ",kind=" + kind
+					}
+				}
+			}
+			ents, err := g.client().Entities(cmd.Context(), fs, nil)
+			if err != nil {
+				return err
+			}
+			sort.Slice(ents, func(i, j int) bool { return refOf(ents[i]) < refOf(ents[j]) })
+			if g.json() {
+				return printJSON(os.Stdout, ents)
+			}
+			tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "REF\tTYPE\tLIFECYCLE\tOWNER\tDESCRIPTION")
+			for _, e := range ents {
+				desc := str(e, "metadata", "description")
+				if len(desc) > 60 {
+					desc = desc[:57] + "..."
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", refOf(e), str(e, "spec", "type"), str(e, "spec", "lifecycle"), str(e, "spec", "owner"), desc)
+			}
+			if err := tw.Flush(); err != nil {
+				return err
+			}
+			fmt.Fprintf(os.Stderr, "%d entities\n", len(ents))
+			return nil
+		},
+	}
+	list.Flags().StringVar(&kind, "kind", "", "only this kind")
+	list.Flags().StringArrayVar(&filters, "filter", nil, "Backstage filter (repeatable: OR)")
+
+	get := &cobra.Command{
+		Use:   "get REF",
+		Short: "Show one entity with its relations and processing errors",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			e, err := g.client().EntityByRef(cmd.Context(), args[0])
+			if err != nil {
+				return err
+			}
+			if e == nil {
+				return fmt.Errorf("entity %s not found", args[0])
+			}
+			if g.json() {
+				return printJSON(os.Stdout, e)
+			}
+			tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
+			fmt.Fprintf(tw, "ref\t%s\n", refOf(e))
+			for _, f := range [][]string{{"metadata", "uid"}, {"metadata", "title"}, {"metadata", "description"}, {"spec", "type"}, {"spec", "lifecycle"}, {"spec", "owner"}, {"spec", "system"}} {
+				if v := str(e, f...); v != "" {
+					fmt.Fprintf(tw, "%s\t%s\n", strings.Join(f, "."), v)
+				}
+			}
+			if v := str(e, "metadata", "annotations", catalog.AnnotationManagedByLocation); v != "" {
+				fmt.Fprintf(tw, "location\t%s\n", v)
+			}
+			if rels, ok := e["relations"].([]any); ok {
+				for _, r := range rels {
+					rm, _ := r.(map[string]any)
+					fmt.Fprintf(tw, "relation\t%s %s\n", str(rm, "type"), str(rm, "targetRef"))
+				}
+			}
+			if st, ok := e["status"].(map[string]any); ok {
+				items, _ := st["items"].([]any)
+				for _, it := range items {
+					im, _ := it.(map[string]any)
+					fmt.Fprintf(tw, "error\t%s\n", str(im, "message"))
+				}
+			}
+			return tw.Flush()
+		},
+	}
+
+	locations := &cobra.Command{
+		Use:   "locations",
+		Short: "List registered locations",
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			locs, err := g.client().Locations(cmd.Context())
+			if err != nil {
+				return err
+			}
+			if g.json() {
+				return printJSON(os.Stdout, locs)
+			}
+			tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "ID\tTYPE\tTARGET")
+			for _, l := range locs {
+				fmt.Fprintf(tw, "%s\t%s\t%s\n", l.ID, l.Type, l.Target)
+			}
+			return tw.Flush()
+		},
+	}
+
+	var locType string
+	var dryRun bool
+	register := &cobra.Command{
+		Use:   "register TARGET",
+		Short: "Register a location: a file or glob (--type file) or a git URL (--type url)",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			target := args[0]
+			if locType == "" {
+				locType = "url"
+				if !strings.Contains(target, "://") {
+					locType = "file"
+				}
+			}
+			if locType == "file" && !filepath.IsAbs(target) {
+				abs, err := filepath.Abs(target)
+				if err != nil {
+					return err
+				}
+				target = abs
+			}
+			res, err := g.client().AddLocation(cmd.Context(), locType, target, dryRun)
+			if err != nil {
+				return err
+			}
+			if g.json() {
+				return printJSON(os.Stdout, res)
+			}
+			loc, _ := res["location"].(map[string]any)
+			ents, _ := res["entities"].([]any)
+			verb := "registered"
+			if dryRun {
+				verb = "would register"
+			}
+			fmt.Printf("%s location %s (%s:%s) with %d entities\n", verb, str(loc, "id"), str(loc, "type"), str(loc, "target"), len(ents))
+			for _, e := range ents {
+				if em, ok := e.(map[string]any); ok {
+					fmt.Println("  " + refOf(em))
+				}
+			}
+			return nil
+		},
+	}
+	register.Flags().StringVar(&locType, "type", "", "file or url (default: url for URLs, else file)")
+	register.Flags().BoolVar(&dryRun, "dry-run", false, "read the location without registering it")
+
+	unregister := &cobra.Command{
+		Use:   "unregister LOCATION-ID",
+		Short: "Remove a location and the entities it provides",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := g.client().RemoveLocation(cmd.Context(), args[0]); err != nil {
+				return err
+			}
+			fmt.Printf("removed location %s\n", args[0])
+			return nil
+		},
+	}
+
+	refresh := &cobra.Command{
+		Use:   "refresh REF",
+		Short: "Re-read the location that provides an entity",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := g.client().Refresh(cmd.Context(), args[0]); err != nil {
+				return err
+			}
+			fmt.Printf("refreshed %s\n", args[0])
+			return nil
+		},
+	}
+
+	validate := &cobra.Command{
+		Use:   "validate FILE...",
+		Short: "Validate descriptor files against the server's rules, document by document",
+		Args:  cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			type result struct {
+				File     string   `json:"file"`
+				Document int      `json:"document"`
+				Entity   string   `json:"entity,omitempty"`
+				Valid    bool     `json:"valid"`
+				Errors   []string `json:"errors,omitempty"`
+			}
+			var results []result
+			bad := 0
+			for _, f := range args {
+				data, err := os.ReadFile(f)
+				if err != nil {
+					return err
+				}
+				docs, err := catalog.ParseDocuments(f, data, catalog.Limits{})
+				if err != nil {
+					results = append(results, result{File: f, Document: -1, Errors: []string{err.Error()}})
+					bad++
+					continue
+				}
+				abs, _ := filepath.Abs(f)
+				for _, d := range docs {
+					r := result{File: f, Document: d.Index}
+					if d.Err != nil {
+						r.Errors = []string{d.Err.Error()}
+					} else {
+						r.Entity = refOf(d.Body)
+						ok, errs, err := g.client().Validate(cmd.Context(), d.Body, "file:"+abs)
+						if err != nil {
+							return err
+						}
+						r.Valid, r.Errors = ok, errs
+					}
+					if !r.Valid {
+						bad++
+					}
+					results = append(results, r)
+				}
+			}
+			if g.json() {
+				if err := printJSON(os.Stdout, results); err != nil {
+					return err
+				}
+			} else {
+				for _, r := range results {
+					if r.Valid {
+						fmt.Printf("ok    %s document %d %s\n", r.File, r.Document, r.Entity)
+						continue
+					}
+					fmt.Printf("FAIL  %s document %d %s\n", r.File, r.Document, r.Entity)
+					for _, e := range r.Errors {
+						fmt.Printf("      %s\n", e)
+					}
+				}
+			}
+			if bad > 0 {
+				return fmt.Errorf("%d of %d documents are invalid", bad, len(results))
+			}
+			return nil
+		},
+	}
+
+	cmd.AddCommand(list, get, locations, register, unregister, refresh, validate)
+	return cmd
+}

@@ -1,0 +1,52 @@
+package main
+
+import (
+	"context"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"backlot.dev/backlot/internal/app"
+)
+
+func newDevCmd() *cobra.Command {
+	var cfg app.DevConfig
+	var quiet bool
+	cmd := &cobra.Command{
+		Use:   "dev",
+		Short: "Run every role in one process on embedded stores",
+		Long: `Run Backlot in one process: the SQLite event log, the SQLite read model and its
+projector, the ingester with its refresh loop, and the HTTP API with the Backstage
+catalog API under /api/catalog. Catalog files given with --catalog are registered at
+start (or refreshed, when the data folder already has them).`,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			level := slog.LevelInfo
+			if quiet {
+				level = slog.LevelWarn
+			}
+			cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			d, err := app.StartDev(ctx, cfg)
+			if err != nil {
+				return err
+			}
+			<-ctx.Done()
+			cfg.Logger.Info("shutting down")
+			return d.Close()
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&cfg.DataDir, "data", ".data", "folder for the event log, read model and git cache")
+	f.StringVar(&cfg.Addr, "addr", "127.0.0.1:7007", "listen address")
+	f.StringArrayVar(&cfg.Catalogs, "catalog", nil, "catalog file to register at start (repeatable)")
+	f.StringArrayVar(&cfg.Roots, "root", nil, "extra folder file locations may read (repeatable)")
+	f.StringArrayVar(&cfg.AllowedHosts, "allow-host", []string{"github.com", "gitlab.com"}, "host url locations may read (repeatable)")
+	f.DurationVar(&cfg.RefreshInterval, "refresh-interval", 30*time.Second, "how often every location is re-read")
+	f.BoolVarP(&quiet, "quiet", "q", false, "log only warnings and errors")
+	return cmd
+}

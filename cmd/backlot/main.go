@@ -1,0 +1,42 @@
+// Command backlot is Backlot's one binary: `backlot dev` runs every role on
+// embedded stores, and the client commands (catalog, projections, bench) talk to a
+// running server or work on a data folder.
+package main
+
+import (
+	"fmt"
+	"os"
+
+	"github.com/spf13/cobra"
+)
+
+func main() {
+	if err := newRootCmd().Execute(); err != nil {
+		fmt.Fprintln(os.Stderr, "backlot:", err)
+		os.Exit(1)
+	}
+}
+
+// globalFlags are shared by the client commands.
+type globalFlags struct {
+	url    string
+	output string
+}
+
+func newRootCmd() *cobra.Command {
+	g := &globalFlags{}
+	root := &cobra.Command{
+		Use:           "backlot",
+		Short:         "Backlot: a developer portal backend whose every catalog change is an event",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	defURL := os.Getenv("BACKLOT_URL")
+	if defURL == "" {
+		defURL = "http://127.0.0.1:7007"
+	}
+	root.PersistentFlags().StringVar(&g.url, "url", defURL, "Backlot server URL (env BACKLOT_URL)")
+	root.PersistentFlags().StringVarP(&g.output, "output", "o", "table", "output format: table or json")
+	root.AddCommand(newDevCmd(), newCatalogCmd(g), newProjectionsCmd(), newBenchCmd(g))
+	return root
+}

@@ -1,0 +1,228 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"backlot.dev/backlot/domain/catalog"
+	"backlot.dev/backlot/internal/catalogsvc"
+	"backlot.dev/backlot/internal/eventlog/sqlitelog"
+	"backlot.dev/backlot/internal/httpapi"
+	"backlot.dev/backlot/internal/ingest"
+	"backlot.dev/backlot/internal/ingest/gitsource"
+	"backlot.dev/backlot/projections/catalogstore"
+)
+
+// DevActor is the actor of writes in dev mode, where no one signs in.
+const DevActor = "user:default/guest"
+
+// DevConfig configures Dev.
+type DevConfig struct {
+	// DataDir holds events.db, catalog.db and the git cache; created if missing.
+	DataDir string
+	// Addr is the listen address; default 127.0.0.1:7007.
+	Addr string
+	// Catalogs are file locations registered (or refreshed) at start.
+	Catalogs []string
+	// Roots are extra folders file locations may read; the folders of Catalogs
+	// and the working directory are always allowed.
+	Roots []string
+	// AllowedHosts are the hosts url locations may read.
+	AllowedHosts []string
+	// RefreshInterval is how often every location is re-read; default 30s.
+	RefreshInterval time.Duration
+	// Limits bound each descriptor file.
+	Limits catalog.Limits
+	// Logger receives the server's log; default slog.Default().
+	Logger *slog.Logger
+}
+
+func (c *DevConfig) setDefaults() {
+	if c.DataDir == "" {
+		c.DataDir = ".data"
+	}
+	if c.Addr == "" {
+		c.Addr = "127.0.0.1:7007"
+	}
+	if c.RefreshInterval <= 0 {
+		c.RefreshInterval = 30 * time.Second
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+}
+
+// Dev is a running all-in-one server.
+type Dev struct {
+	cfg       DevConfig
+	log       *sqlitelog.Log
+	store     *catalogstore.SQLite
+	projector *catalogstore.Projector
+	service   *catalogsvc.Service
+	server    *http.Server
+	listener  net.Listener
+	cancel    context.CancelFunc
+	wg        sync.WaitGroup
+	loaded    chan struct{}
+	loadErr   error
+}
+
+// StartDev opens the stores, catches the read model up with the log, starts
+// serving, and registers the configured catalogs in the background.
+func StartDev(ctx context.Context, cfg DevConfig) (*Dev, error) {
+	cfg.setDefaults()
+	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
+		return nil, fmt.Errorf("data dir: %w", err)
+	}
+	d := &Dev{cfg: cfg, loaded: make(chan struct{})}
+	ok := false
+	defer func() {
+		if !ok {
+			d.closeStores()
+		}
+	}()
+	var err error
+	d.log, err = sqlitelog.Open(filepath.Join(cfg.DataDir, "events.db"), sqlitelog.Options{})
+	if err != nil {
+		return nil, err
+	}
+	d.store, err = catalogstore.OpenSQLite(filepath.Join(cfg.DataDir, "catalog.db"), catalogstore.SQLiteOptions{})
+	if err != nil {
+		return nil, err
+	}
+	d.projector = catalogstore.NewProjector(d.log, d.store, catalogstore.ProjectorOptions{Logger: cfg.Logger})
+	start := time.Now()
+	pos, err := d.projector.CatchUp(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("catch up read model: %w", err)
+	}
+	cfg.Logger.Info("read model caught up", "position", pos, "took", time.Since(start).Round(time.Millisecond))
+
+	wd, err := os.Getwd()
+	if err != nil {
+		return nil, err
+	}
+	rootDirs := append([]string{wd}, cfg.Roots...)
+	for _, c := range cfg.Catalogs {
+		abs, err := filepath.Abs(c)
+		if err != nil {
+			return nil, err
+		}
+		rootDirs = append(rootDirs, filepath.Dir(abs))
+	}
+	roots, err := ingest.NewRoots(rootDirs)
+	if err != nil {
+		return nil, err
+	}
+	git, err := gitsource.NewReader(gitsource.Options{
+		CacheDir:     filepath.Join(cfg.DataDir, "git"),
+		AllowedHosts: cfg.AllowedHosts,
+		AllowedRoots: roots.Dirs(),
+		MaxFileBytes: cfg.Limits.WithDefaults().MaxFileBytes,
+	})
+	if err != nil {
+		return nil, err
+	}
+	reader := ingest.NewReader(ingest.Config{Roots: roots, Git: git, Limits: cfg.Limits})
+	d.service = catalogsvc.New(catalogsvc.Config{Log: d.log, Store: d.store, Projector: d.projector, Reader: reader, Logger: cfg.Logger})
+
+	handler, err := httpapi.New(httpapi.Config{
+		Reader: d.store,
+		Writer: d.service,
+		Logger: cfg.Logger,
+		Ready: func(ctx context.Context) error {
+			head, err := d.log.Head(ctx)
+			if err != nil {
+				return fmt.Errorf("event log: %w", err)
+			}
+			if applied := d.projector.Applied(); applied < head {
+				return fmt.Errorf("read model at position %d of %d", applied, head)
+			}
+			return nil
+		},
+	})
+	if err != nil {
+		return nil, err
+	}
+	d.listener, err = net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return nil, err
+	}
+	d.server = &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
+
+	runCtx, cancel := context.WithCancel(context.Background())
+	d.cancel = cancel
+	d.wg.Add(3)
+	go func() {
+		defer d.wg.Done()
+		_ = d.projector.Run(runCtx)
+	}()
+	go func() {
+		defer d.wg.Done()
+		if err := d.server.Serve(d.listener); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			cfg.Logger.Error("http server stopped", "err", err)
+		}
+	}()
+	go func() {
+		defer d.wg.Done()
+		d.loadCatalogs(runCtx)
+		d.service.RunRefreshLoop(runCtx, cfg.RefreshInterval)
+	}()
+	ok = true
+	cfg.Logger.Info("backlot dev serving", "addr", "http://"+d.listener.Addr().String(), "data", cfg.DataDir)
+	return d, nil
+}
+
+func (d *Dev) loadCatalogs(ctx context.Context) {
+	defer close(d.loaded)
+	var errs []error
+	for _, c := range d.cfg.Catalogs {
+		start := time.Now()
+		loc, err := d.service.EnsureLocation(ctx, DevActor, ingest.TypeFile, c)
+		if err != nil {
+			d.cfg.Logger.Error("catalog not loaded", "catalog", c, "err", err)
+			errs = append(errs, fmt.Errorf("%s: %w", c, err))
+			continue
+		}
+		d.cfg.Logger.Info("catalog loaded", "catalog", c, "location", loc.ID, "took", time.Since(start).Round(time.Millisecond))
+	}
+	d.loadErr = errors.Join(errs...)
+}
+
+// Addr returns the address the server listens on.
+func (d *Dev) Addr() string { return d.listener.Addr().String() }
+
+// Loaded returns a channel closed once the configured catalogs are loaded.
+func (d *Dev) Loaded() <-chan struct{} { return d.loaded }
+
+// LoadErr returns the errors of loading the configured catalogs, after Loaded.
+func (d *Dev) LoadErr() error { return d.loadErr }
+
+// Close stops serving, waits for the background roles and closes the stores.
+func (d *Dev) Close() error {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	err := d.server.Shutdown(ctx)
+	d.cancel()
+	d.wg.Wait()
+	return errors.Join(err, d.closeStores())
+}
+
+func (d *Dev) closeStores() error {
+	var errs []error
+	if d.store != nil {
+		errs = append(errs, d.store.Close())
+	}
+	if d.log != nil {
+		errs = append(errs, d.log.Close())
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,242 @@
+package app_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"backlot.dev/backlot/internal/app"
+	"backlot.dev/backlot/projections/catalogstore"
+)
+
+func quietLogger() *slog.Logger {
+	return slog.New(slog.NewTextHandler(io.Discard, nil))
+}
+
+// startDev starts a dev server on a free port and waits for its catalogs.
+func startDev(t *testing.T, cfg app.DevConfig) *app.Dev {
+	t.Helper()
+	cfg.Addr = "127.0.0.1:0"
+	cfg.Logger = quietLogger()
+	if cfg.RefreshInterval == 0 {
+		cfg.RefreshInterval = time.Hour
+	}
+	d, err := app.StartDev(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-d.Loaded():
+	case <-time.After(60 * time.Second):
+		t.Fatal("catalogs not loaded within 60s")
+	}
+	if err := d.LoadErr(); err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+func get(t *testing.T, d *app.Dev, path string, v any) int {
+	t.Helper()
+	resp, err := http.Get("http://" + d.Addr() + path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if v != nil && resp.StatusCode < 300 {
+		if err := json.Unmarshal(b, v); err != nil {
+			t.Fatalf("GET %s: %v: %s", path, err, b)
+		}
+	}
+	return resp.StatusCode
+}
+
+func post(t *testing.T, d *app.Dev, path string, body any, v any) int {
+	t.Helper()
+	raw, _ := json.Marshal(body)
+	resp, err := http.Post("http://"+d.Addr()+path, "application/json", bytes.NewReader(raw))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if v != nil {
+		if err := json.Unmarshal(b, v); err != nil {
+			t.Fatalf("POST %s: %v: %s", path, err, b)
+		}
+	}
+	return resp.StatusCode
+}
+
+func dump(t *testing.T, dataDir string) string {
+	t.Helper()
+	s, err := catalogstore.OpenSQLite(filepath.Join(dataDir, "catalog.db"), catalogstore.SQLiteOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	var b bytes.Buffer
+	if err := s.Dump(context.Background(), &b); err != nil {
+		t.Fatal(err)
+	}
+	return b.String()
+}
+
+func examplesCatalog(t *testing.T) string {
+	t.Helper()
+	p, err := filepath.Abs("../../examples/catalog/all.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestDevServesExampleCatalogAndSurvivesRestartAndRebuild(t *testing.T) {
+	data := t.TempDir()
+	cat := examplesCatalog(t)
+	d := startDev(t, app.DevConfig{DataDir: data, Catalogs: []string{cat}})
+
+	want, err := os.ReadFile("../../examples/catalog/entities.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantRefs := strings.Fields(string(want))
+	var ents []struct {
+		Kind     string `json:"kind"`
+		Metadata struct {
+			Name, Namespace string
+		} `json:"metadata"`
+	}
+	get(t, d, "/api/catalog/entities", &ents)
+	got := map[string]bool{}
+	for _, e := range ents {
+		got[strings.ToLower(e.Kind+":"+e.Metadata.Namespace+"/"+e.Metadata.Name)] = true
+	}
+	for _, r := range wantRefs {
+		if !got[r] {
+			t.Errorf("example entity %s is not served", r)
+		}
+	}
+	// The example entities, plus the generated Location of the registration.
+	if len(ents) != len(wantRefs)+1 {
+		t.Errorf("served %d entities, want %d", len(ents), len(wantRefs)+1)
+	}
+	before := dump(t, data)
+	if err := d.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	// Restart on the same data folder: the catalog is refreshed, nothing doubled.
+	d = startDev(t, app.DevConfig{DataDir: data, Catalogs: []string{cat}})
+	var locs []map[string]any
+	get(t, d, "/api/catalog/locations", &locs)
+	if len(locs) != 1 {
+		t.Fatalf("after restart %d locations, want 1: %v", len(locs), locs)
+	}
+	if err := d.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if after := dump(t, data); after != before {
+		t.Fatalf("read model changed across a restart:\n%s", firstDiff(before, after))
+	}
+
+	// Rebuild from the log: identical read model.
+	if _, err := app.RebuildCatalog(context.Background(), data, nil); err != nil {
+		t.Fatal(err)
+	}
+	if rebuilt := dump(t, data); rebuilt != before {
+		t.Fatalf("rebuilt read model differs:\n%s", firstDiff(before, rebuilt))
+	}
+}
+
+func firstDiff(a, b string) string {
+	al, bl := strings.Split(a, "\n"), strings.Split(b, "\n")
+	for i := 0; i < len(al) && i < len(bl); i++ {
+		if al[i] != bl[i] {
+			return fmt.Sprintf("line %d:\n- %s\n+ %s", i+1, al[i], bl[i])
+		}
+	}
+	return fmt.Sprintf("lengths differ: %d vs %d lines", len(al), len(bl))
+}
+
+const brokenFile = `apiVersion: backstage.io/v1alpha1
+kind: Component
+metadata:
+  name: first
+spec:
+  type: service
+  lifecycle: production
+  owner: team-a
+---
+apiVersion: backstage.io/v1alpha1
+kind: Component
+metadata:
+  name: %s
+spec:
+  type: service
+  lifecycle: production
+  owner: team-a
+---
+apiVersion: backstage.io/v1alpha1
+kind: Component
+metadata:
+  name: third
+spec:
+  type: website
+  lifecycle: production
+  owner: team-a
+`
+
+func TestBrokenDocumentIsReportedAndOthersStay(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "catalog-info.yaml")
+	if err := os.WriteFile(file, []byte(fmt.Sprintf(brokenFile, "second")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	d := startDev(t, app.DevConfig{DataDir: t.TempDir(), Roots: []string{dir}})
+	defer d.Close()
+	var reg struct {
+		Location struct{ ID string } `json:"location"`
+	}
+	if code := post(t, d, "/api/catalog/locations", map[string]string{"type": "file", "target": file}, &reg); code != 201 {
+		t.Fatalf("register: %d", code)
+	}
+	// Break the second document: the name is invalid now.
+	if err := os.WriteFile(file, []byte(fmt.Sprintf(brokenFile, "not a valid name!")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if code := post(t, d, "/api/catalog/refresh", map[string]string{"entityRef": "component:default/first"}, nil); code != 200 {
+		t.Fatalf("refresh: %d", code)
+	}
+	for _, name := range []string{"first", "second", "third"} {
+		if code := get(t, d, "/api/catalog/entities/by-name/component/default/"+name, nil); code != 200 {
+			t.Errorf("component %s: status %d after a broken document; it must stay", name, code)
+		}
+	}
+	var loc struct {
+		Errors []struct {
+			File     string `json:"file"`
+			Document int    `json:"document"`
+			Field    string `json:"field"`
+			Message  string `json:"message"`
+		} `json:"errors"`
+	}
+	get(t, d, "/api/catalog/locations/"+reg.Location.ID, &loc)
+	if len(loc.Errors) != 1 {
+		t.Fatalf("want one processing error on the location, got %+v", loc.Errors)
+	}
+	e := loc.Errors[0]
+	if !strings.Contains(e.File, "catalog-info.yaml") || e.Document != 1 || e.Field != "metadata.name" {
+		t.Fatalf("error does not name file, document 1 and metadata.name: %+v", e)
+	}
+}

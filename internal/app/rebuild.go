@@ -1,0 +1,94 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	"backlot.dev/backlot/internal/eventlog/sqlitelog"
+	"backlot.dev/backlot/projections/catalogstore"
+)
+
+// RebuildStats reports a rebuild.
+type RebuildStats struct {
+	// Events is how many events were replayed.
+	Events int64
+	// Took is how long the replay took.
+	Took time.Duration
+}
+
+// Rate returns events replayed per second.
+func (s RebuildStats) Rate() float64 {
+	if s.Took <= 0 {
+		return 0
+	}
+	return float64(s.Events) / s.Took.Seconds()
+}
+
+// RebuildCatalog replays the event log in dataDir from the start into a fresh
+// read model and then replaces catalog.db with it. The server must not be running.
+// progress, if not nil, receives a line per batch of events.
+func RebuildCatalog(ctx context.Context, dataDir string, progress io.Writer) (RebuildStats, error) {
+	logPath := filepath.Join(dataDir, "events.db")
+	if _, err := os.Stat(logPath); err != nil {
+		return RebuildStats{}, fmt.Errorf("no event log in %s: %w", dataDir, err)
+	}
+	log, err := sqlitelog.Open(logPath, sqlitelog.Options{})
+	if err != nil {
+		return RebuildStats{}, err
+	}
+	defer log.Close()
+	head, err := log.Head(ctx)
+	if err != nil {
+		return RebuildStats{}, err
+	}
+	tmp := filepath.Join(dataDir, "catalog.rebuild.db")
+	removeDB(tmp)
+	store, err := catalogstore.OpenSQLite(tmp, catalogstore.SQLiteOptions{})
+	if err != nil {
+		return RebuildStats{}, err
+	}
+	start := time.Now()
+	var applied int64
+	for applied < head {
+		batch, err := log.Read(ctx, applied, 5000)
+		if err != nil {
+			store.Close()
+			return RebuildStats{}, err
+		}
+		if len(batch) == 0 {
+			break
+		}
+		if err := store.Apply(ctx, batch); err != nil {
+			store.Close()
+			return RebuildStats{}, err
+		}
+		applied = batch[len(batch)-1].Position
+		if progress != nil {
+			el := time.Since(start).Seconds()
+			fmt.Fprintf(progress, "\rreplayed %d/%d events (%.0f%%, %.0f events/s)", applied, head, 100*float64(applied)/float64(max(head, 1)), float64(applied)/max(el, 1e-9))
+		}
+	}
+	if progress != nil {
+		fmt.Fprintln(progress)
+	}
+	stats := RebuildStats{Events: applied, Took: time.Since(start)}
+	if err := store.Close(); err != nil {
+		return stats, err
+	}
+	dst := filepath.Join(dataDir, "catalog.db")
+	removeDB(dst)
+	if err := os.Rename(tmp, dst); err != nil {
+		return stats, err
+	}
+	return stats, nil
+}
+
+func removeDB(path string) {
+	for _, suffix := range []string{"", "-wal", "-shm"} {
+		os.Remove(path + suffix)
+	}
+}

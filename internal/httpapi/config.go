@@ -1,0 +1,93 @@
+package httpapi
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"backlot.dev/backlot/projections/catalogstore"
+)
+
+// DefaultMaxBodyBytes is the largest request body accepted when Config.MaxBodyBytes is zero.
+const DefaultMaxBodyBytes = 1 << 20
+
+// DefaultActor is who a request acts as when Config.Actor is nil.
+const DefaultActor = "user:default/guest"
+
+// Writer performs the catalog's changes on behalf of the API. Its errors may
+// implement interface{ HTTPStatus() int; ErrorName() string }, which sets the
+// response's status and Backstage error name; catalogstore.ErrNotFound answers 404,
+// a *catalog.ValidationError 400, context.DeadlineExceeded 503, anything else 500.
+type Writer interface {
+	// RegisterLocation adds a location (or with dryRun only reads it) and returns
+	// the location and the entities it yields, each as the API returns entities.
+	RegisterLocation(ctx context.Context, actor, locType, target string, dryRun bool) (LocationResult, error)
+	// RemoveLocation removes the location with the id and the entities it owns.
+	RemoveLocation(ctx context.Context, actor, id string) error
+	// DeleteEntityByUID removes the entity with the uid.
+	DeleteEntityByUID(ctx context.Context, actor, uid string) error
+	// Refresh re-reads the location that manages the entity (ref in any case).
+	Refresh(ctx context.Context, actor, entityRef string) error
+	// ValidateEntity validates a body as if read from location (type:target);
+	// returns a *catalog.ValidationError or another error.
+	ValidateEntity(ctx context.Context, location string, entity map[string]any) error
+}
+
+// LocationResult is what Writer.RegisterLocation answers: the location, the
+// entities it yields as the API renders entities, and, for a dry run, whether the
+// location is registered already.
+type LocationResult struct {
+	Location catalogstore.Location
+	Entities []json.RawMessage
+	Exists   bool
+}
+
+// Config configures New. Reader and Writer are required; the other fields have defaults.
+type Config struct {
+	// Reader answers every read of the catalog.
+	Reader catalogstore.Reader
+	// Writer performs every change.
+	Writer Writer
+	// Logger receives request errors; default slog.Default().
+	Logger *slog.Logger
+	// MaxBodyBytes bounds every request body; default DefaultMaxBodyBytes. A larger
+	// body is answered with 413 PayloadTooLargeError.
+	MaxBodyBytes int64
+	// Actor says who is calling; default DefaultActor for every request.
+	Actor func(*http.Request) string
+	// Ready reports whether the server can serve; /readyz answers 503 with its
+	// error. Nil means always ready.
+	Ready func(context.Context) error
+	// Registry, when set, receives the HTTP metrics and is what /metrics serves;
+	// default a new registry with the Go and process collectors.
+	Registry *prometheus.Registry
+}
+
+func (c *Config) setDefaults() {
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	if c.MaxBodyBytes == 0 {
+		c.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	if c.Actor == nil {
+		c.Actor = func(*http.Request) string { return DefaultActor }
+	}
+}
+
+// Validate reports the first missing or impossible setting.
+func (c *Config) Validate() error {
+	switch {
+	case c.Reader == nil:
+		return errors.New("httpapi: Config.Reader is required")
+	case c.Writer == nil:
+		return errors.New("httpapi: Config.Writer is required")
+	case c.MaxBodyBytes < 0:
+		return errors.New("httpapi: Config.MaxBodyBytes must not be negative")
+	}
+	return nil
+}

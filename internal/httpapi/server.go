@@ -1,0 +1,113 @@
+package httpapi
+
+import (
+	"log/slog"
+	"net/http"
+
+	"backlot.dev/backlot/projections/catalogstore"
+)
+
+// catalogPrefix is where the catalog API is mounted.
+const catalogPrefix = "/api/catalog"
+
+// server holds the handlers' dependencies.
+type server struct {
+	reader  catalogstore.Reader
+	writer  Writer
+	log     *slog.Logger
+	maxBody int64
+	actor   func(*http.Request) string
+	cfg     Config
+}
+
+// New returns the HTTP handler of the catalog API under /api/catalog, with
+// /healthz, /readyz and /metrics. It fails when cfg is invalid. The handler is
+// safe for concurrent use; it counts every request by route pattern and status
+// in the metrics it serves.
+func New(cfg Config) (http.Handler, error) {
+	cfg.setDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	m, reg, err := newHTTPMetrics(cfg.Registry)
+	if err != nil {
+		return nil, err
+	}
+	s := &server{
+		reader:  cfg.Reader,
+		writer:  cfg.Writer,
+		log:     cfg.Logger,
+		maxBody: cfg.MaxBodyBytes,
+		actor:   cfg.Actor,
+		cfg:     cfg,
+	}
+	mux := http.NewServeMux()
+	s.routes(mux)
+	mux.Handle("GET /metrics", metricsHandler(reg))
+	return m.wrap(s.recoverer(mux)), nil
+}
+
+// handlerFunc is a handler that returns its error for writeError to answer.
+type handlerFunc func(w http.ResponseWriter, r *http.Request) error
+
+func (s *server) handle(h handlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := h(w, r); err != nil {
+			s.writeError(w, r, err)
+		}
+	})
+}
+
+func (s *server) routes(mux *http.ServeMux) {
+	p := catalogPrefix
+	route := func(pattern string, h handlerFunc) { mux.Handle(pattern, s.handle(h)) }
+
+	route("GET "+p+"/entities", s.getEntities)
+	route("GET "+p+"/entities/by-query", s.queryEntities)
+	route("GET "+p+"/entities/by-uid/{uid}", s.getEntityByUID)
+	route("DELETE "+p+"/entities/by-uid/{uid}", s.deleteEntityByUID)
+	route("GET "+p+"/entities/by-name/{kind}/{namespace}/{name}", s.getEntityByName)
+	route("POST "+p+"/entities/by-refs", s.getEntitiesByRefs)
+	route("GET "+p+"/entity-facets", s.getEntityFacets)
+
+	route("GET "+p+"/locations", s.getLocations)
+	route("POST "+p+"/locations", s.createLocation)
+	route("GET "+p+"/locations/{id}", s.getLocation)
+	route("DELETE "+p+"/locations/{id}", s.deleteLocation)
+	route("GET "+p+"/locations/by-entity/{kind}/{namespace}/{name}", s.getLocationByEntity)
+
+	route("POST "+p+"/refresh", s.refresh)
+	route("POST "+p+"/validate-entity", s.validateEntity)
+
+	mux.HandleFunc("GET /healthz", s.healthz)
+	mux.HandleFunc("GET /readyz", s.readyz)
+
+	notFound := s.handle(func(w http.ResponseWriter, r *http.Request) error {
+		return notFoundError("No route for %s %s", r.Method, r.URL.Path)
+	})
+	mux.Handle(p+"/", notFound)
+	mux.Handle(p, notFound)
+	mux.Handle("/", notFound)
+}
+
+// recoverer answers a panicking handler with a 500 in Backstage's body, when
+// nothing was written yet, and logs the panic.
+func (s *server) recoverer(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			v := recover()
+			if v == nil {
+				return
+			}
+			if v == http.ErrAbortHandler {
+				panic(v)
+			}
+			s.log.Error("handler panicked", "method", r.Method, "url", r.URL.RequestURI(), "panic", v)
+			if rec, ok := w.(*statusRecorder); ok && rec.wrote {
+				panic(http.ErrAbortHandler)
+			}
+			writeErrorBody(w, r, http.StatusInternalServerError, "Error", "internal error")
+		}()
+		next.ServeHTTP(w, r)
+	})
+}

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# The whole test suite, as `make test` and CI run it. It installs what it needs and
+# says so: Go modules from the module proxy, and the npm packages of the
+# @backstage/catalog-client compatibility test.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+echo "== go: downloading modules"
+go mod download
+
+if ! command -v git >/dev/null; then
+  echo "== apt: installing git (the git-source tests use real repositories)"
+  apt-get update -qq && apt-get install -y -qq git >/dev/null
+fi
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+  echo "== apt: installing nodejs and npm (for the @backstage/catalog-client test)"
+  apt-get update -qq && apt-get install -y -qq nodejs npm >/dev/null
+fi
+
+echo "== npm: installing @backstage/catalog-client for the compatibility test"
+(cd internal/compat/catalogclient && npm ci --no-audit --no-fund --loglevel=error)
+
+echo "== go vet"
+go vet ./...
+
+echo "== go test"
+go test -count=1 -timeout 20m ./... 2>&1 | tee /tmp/backlot-go-test.log
