@@ -11,9 +11,10 @@ import (
 	"backlot.dev/backlot/projections/catalogstore"
 )
 
-// streamChunk is how many entities GET /entities reads from the store at a time
-// when it answers without a limit, so memory stays bounded by the chunk.
-const streamChunk = 500
+// streamChunkSize is how many entities GET /entities reads from the store at a
+// time when it answers without a limit, so memory stays bounded by the chunk. It
+// is a variable so tests can make chunks small.
+var streamChunkSize = 500
 
 // getEntities answers GET /entities: every entity matching filter, in order,
 // optionally paged with offset, limit and after; a Link header points to the next
@@ -98,7 +99,7 @@ func (s *server) getEntities(w http.ResponseWriter, r *http.Request) error {
 // store a chunk at a time. An error after the response has begun aborts it, so
 // the client sees a broken body rather than a short list.
 func (s *server) streamEntities(w http.ResponseWriter, r *http.Request, pq catalogstore.PageQuery, proj *projection) error {
-	pq.Limit = streamChunk
+	pq.Limit = streamChunkSize
 	begun, n := false, 0
 	for {
 		page, err := s.reader.Query(r.Context(), pq)

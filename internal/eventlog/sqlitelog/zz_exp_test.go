@@ -324,3 +324,77 @@ func TestExpAppend(t *testing.T) {
 		t.Logf("%-10s best cpu %6.0f events/cpu-s  best wall %6.0f events/s", m, 20000/best[m].Seconds(), 20000/bestW[m].Seconds())
 	}
 }
+
+func (l *Log) insertMulti(ctx context.Context, events []event.Envelope, chunk int) error {
+	tx, err := l.wdb.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	row := "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+	q := `INSERT INTO events (id, source, specversion, type, subject, time, datacontenttype, dataschema, actor, commit_sha, correlation_id, data) VALUES ` + row + strings.Repeat(", "+row, chunk-1)
+	stmt, err := tx.PrepareContext(ctx, q)
+	if err != nil {
+		return err
+	}
+	args := make([]any, 0, 12*chunk)
+	for i := 0; i < len(events); i += chunk {
+		args = args[:0]
+		for _, e := range events[i : i+chunk] {
+			args = append(args, e.ID, e.Source, e.SpecVersion, e.Type, e.Subject, e.Time.UnixNano(), e.DataContentType, e.DataSchema, e.Actor, e.Commit, e.CorrelationID, []byte(e.Data))
+		}
+		if _, err := stmt.ExecContext(ctx, args...); err != nil {
+			return err
+		}
+	}
+	return tx.Commit()
+}
+
+func TestExpMulti(t *testing.T) {
+	if os.Getenv("EXP_MULTI") == "" {
+		t.Skip()
+	}
+	names := []string{"row", "multi50", "multi100"}
+	best := map[string]time.Duration{}
+	for round := 0; round < 3; round++ {
+		for _, m := range names {
+			l, err := Open(filepath.Join(t.TempDir(), "a.db"), Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			run := func(evs []event.Envelope) {
+				var err error
+				switch m {
+				case "row":
+					_, err = l.Append(t.Context(), evs)
+				case "multi50":
+					err = l.insertMulti(t.Context(), evs, 50)
+				case "multi100":
+					err = l.insertMulti(t.Context(), evs, 100)
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+			}
+			for i := 0; i < 40; i++ {
+				run(logtest.MakeEnvelopes("x", 500, benchDataSize))
+			}
+			batches := make([][]event.Envelope, 40)
+			for i := range batches {
+				batches[i] = logtest.MakeEnvelopes("y", 500, benchDataSize)
+			}
+			c0 := cpuTime()
+			for _, evs := range batches {
+				run(evs)
+			}
+			c := cpuTime() - c0
+			if best[m] == 0 || c < best[m] {
+				best[m] = c
+			}
+			l.Close()
+		}
+	}
+	for _, m := range names {
+		t.Logf("%-10s best cpu %6.0f events/cpu-s", m, 20000/best[m].Seconds())
+	}
+}
