@@ -47,6 +47,7 @@ start (or refreshed, when the data folder already has them).`,
 	f.StringArrayVar(&cfg.Roots, "root", nil, "extra folder file locations may read (repeatable)")
 	f.StringArrayVar(&cfg.AllowedHosts, "allow-host", []string{"github.com", "gitlab.com"}, "host url locations may read (repeatable)")
 	f.DurationVar(&cfg.RefreshInterval, "refresh-interval", 30*time.Second, "how often every location is re-read")
+	f.BoolVar(&cfg.Pprof, "pprof", false, "serve Go's profiler under /debug/pprof/")
 	f.BoolVarP(&quiet, "quiet", "q", false, "log only warnings and errors")
 	return cmd
 }

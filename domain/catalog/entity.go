@@ -123,14 +123,19 @@ func declaredRelations(kind *KindSpec, self Ref, body map[string]any) ([]Relatio
 	if spec == nil {
 		return nil, nil
 	}
+	type keyed struct {
+		rel      Relation
+		src, dst string
+	}
+	selfKey := self.Key()
 	seen := map[string]bool{}
-	var rels []Relation
+	var rels []keyed
 	var errs []FieldError
-	add := func(r Relation) {
-		k := r.Source.Key() + "|" + r.Type + "|" + r.Target.Key()
+	add := func(r Relation, src, dst string) {
+		k := src + "|" + r.Type + "|" + dst
 		if !seen[k] {
 			seen[k] = true
-			rels = append(rels, r)
+			rels = append(rels, keyed{rel: r, src: src, dst: dst})
 		}
 	}
 	for _, f := range kind.Fields {
@@ -156,21 +161,26 @@ func declaredRelations(kind *KindSpec, self Ref, body map[string]any) ([]Relatio
 				errs = append(errs, FieldError{Field: fields[i], Message: err.Error()})
 				continue
 			}
-			add(Relation{Source: self, Type: f.Relation.Type, Target: target})
-			add(Relation{Source: target, Type: f.Relation.Reverse, Target: self})
+			targetKey := target.Key()
+			add(Relation{Source: self, Type: f.Relation.Type, Target: target}, selfKey, targetKey)
+			add(Relation{Source: target, Type: f.Relation.Reverse, Target: self}, targetKey, selfKey)
 		}
 	}
 	sort.Slice(rels, func(i, j int) bool {
 		a, b := rels[i], rels[j]
-		if a.Source.Key() != b.Source.Key() {
-			return a.Source.Key() < b.Source.Key()
+		if a.src != b.src {
+			return a.src < b.src
 		}
-		if a.Type != b.Type {
-			return a.Type < b.Type
+		if a.rel.Type != b.rel.Type {
+			return a.rel.Type < b.rel.Type
 		}
-		return a.Target.Key() < b.Target.Key()
+		return a.dst < b.dst
 	})
-	return rels, errs
+	out := make([]Relation, len(rels))
+	for i, r := range rels {
+		out[i] = r.rel
+	}
+	return out, errs
 }
 
 // Ref returns the entity's reference.

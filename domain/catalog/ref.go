@@ -83,13 +83,42 @@ func MustParseRef(s string) Ref {
 // String returns kind:namespace/name with kind and namespace in lower case and the
 // name as written, the form Backstage uses for relation targets.
 func (r Ref) String() string {
-	return strings.ToLower(r.Kind) + ":" + strings.ToLower(r.Namespace) + "/" + r.Name
+	var b strings.Builder
+	b.Grow(len(r.Kind) + len(r.Namespace) + len(r.Name) + 2)
+	writeLower(&b, r.Kind)
+	b.WriteByte(':')
+	writeLower(&b, r.Namespace)
+	b.WriteByte('/')
+	b.WriteString(r.Name)
+	return b.String()
+}
+
+// writeLower writes s in lower case, without allocating for ASCII input.
+func writeLower(b *strings.Builder, s string) {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= 0x80 {
+			b.WriteString(strings.ToLower(s[i:]))
+			return
+		}
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		b.WriteByte(c)
+	}
 }
 
 // Key returns the reference in full lower case: the identity used for storage,
 // comparison and event subjects.
 func (r Ref) Key() string {
-	return strings.ToLower(r.String())
+	var b strings.Builder
+	b.Grow(len(r.Kind) + len(r.Namespace) + len(r.Name) + 2)
+	writeLower(&b, r.Kind)
+	b.WriteByte(':')
+	writeLower(&b, r.Namespace)
+	b.WriteByte('/')
+	writeLower(&b, r.Name)
+	return b.String()
 }
 
 // IsZero reports whether r is the zero Ref.

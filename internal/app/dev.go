@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"path/filepath"
 	"sync"
@@ -43,6 +44,8 @@ type DevConfig struct {
 	Limits catalog.Limits
 	// Logger receives the server's log; default slog.Default().
 	Logger *slog.Logger
+	// Pprof serves Go's profiler under /debug/pprof/.
+	Pprof bool
 }
 
 func (c *DevConfig) setDefaults() {
@@ -155,6 +158,14 @@ func StartDev(ctx context.Context, cfg DevConfig) (*Dev, error) {
 	d.listener, err = net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return nil, err
+	}
+	if cfg.Pprof {
+		mux := http.NewServeMux()
+		mux.HandleFunc("/debug/pprof/", pprof.Index)
+		mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+		mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+		mux.Handle("/", handler)
+		handler = mux
 	}
 	d.server = &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
 

@@ -24,8 +24,11 @@ const maxErrorBody = 64 << 10
 // error body. Status is the HTTP status; Name is Backstage's error name
 // (NotFoundError, InputError, NotAllowedError, ...).
 type APIError struct {
-	Status  int
-	Name    string
+	// Status is the HTTP status code.
+	Status int
+	// Name is the error's name in the body, or "Error" for a body of another shape.
+	Name string
+	// Message says what went wrong.
 	Message string
 }
 
@@ -191,9 +194,13 @@ type QueryRequest struct {
 
 // QueryPage is one page of Client.Query.
 type QueryPage struct {
-	Items      []map[string]any `json:"items"`
-	TotalItems int              `json:"totalItems"`
-	PageInfo   struct {
+	// Items are the page's entities.
+	Items []map[string]any `json:"items"`
+	// TotalItems counts the entities of the whole query, as of its first page.
+	TotalItems int `json:"totalItems"`
+	// PageInfo holds the cursors of the next and previous pages; each is empty
+	// when there is no such page.
+	PageInfo struct {
 		NextCursor string `json:"nextCursor,omitempty"`
 		PrevCursor string `json:"prevCursor,omitempty"`
 	} `json:"pageInfo"`
@@ -260,6 +267,7 @@ func (c *Client) Locations(ctx context.Context) ([]catalogstore.Location, error)
 // refresh.
 type LocationInfo struct {
 	catalogstore.Location
+	// Errors are the problems the last refresh of the location found.
 	Errors []event.ProcessingError `json:"errors,omitempty"`
 }
 

@@ -41,9 +41,13 @@ type Writer interface {
 // entities it yields as the API renders entities, and, for a dry run, whether the
 // location is registered already.
 type LocationResult struct {
+	// Location is the registered (or, for a dry run, the would-be) location.
 	Location catalogstore.Location
+	// Entities are the entities the location yields, each rendered as the API
+	// renders entities.
 	Entities []json.RawMessage
-	Exists   bool
+	// Exists reports, for a dry run, whether the location is registered already.
+	Exists bool
 }
 
 // Config configures New. Reader and Writer are required; the other fields have defaults.
@@ -57,7 +61,7 @@ type Config struct {
 	// MaxBodyBytes bounds every request body; default DefaultMaxBodyBytes. A larger
 	// body is answered with 413 PayloadTooLargeError.
 	MaxBodyBytes int64
-	// Actor says who is calling; default DefaultActor for every request.
+	// Actor says who is calling; default, and when it answers "", DefaultActor.
 	Actor func(*http.Request) string
 	// Ready reports whether the server can serve; /readyz answers 503 with its
 	// error. Nil means always ready.
@@ -74,7 +78,14 @@ func (c *Config) setDefaults() {
 	if c.MaxBodyBytes == 0 {
 		c.MaxBodyBytes = DefaultMaxBodyBytes
 	}
-	if c.Actor == nil {
+	if actor := c.Actor; actor != nil {
+		c.Actor = func(r *http.Request) string {
+			if a := actor(r); a != "" {
+				return a
+			}
+			return DefaultActor
+		}
+	} else {
 		c.Actor = func(*http.Request) string { return DefaultActor }
 	}
 }

@@ -102,13 +102,20 @@ func decodeQueryCursor(s string) (queryCursor, error) {
 		return queryCursor{}, inputError("Malformed cursor: no position")
 	case c.Total < 0:
 		return queryCursor{}, inputError("Malformed cursor: negative total")
+	case len(c.Order) > maxOrderFields:
+		return queryCursor{}, inputError("Malformed cursor: too many order fields")
 	}
+	values := 0
 	for _, conj := range c.Filter {
 		for _, cond := range conj {
 			if cond.Key == "" {
 				return queryCursor{}, inputError("Malformed cursor: filter with an empty key")
 			}
+			values += max(1, len(cond.Values))
 		}
+	}
+	if values > maxFilterValues {
+		return queryCursor{}, inputError("Malformed cursor: filter larger than the limit of %d statements", maxFilterValues)
 	}
 	return c, nil
 }

@@ -83,6 +83,8 @@ func classify(r *http.Request, err error) (int, string, string) {
 		return status, name, err.Error()
 	case errors.Is(err, catalogstore.ErrNotFound):
 		return http.StatusNotFound, "NotFoundError", err.Error()
+	case errors.Is(err, catalog.ErrNotAllowed):
+		return http.StatusForbidden, "NotAllowedError", err.Error()
 	case errors.As(err, &ve):
 		return http.StatusBadRequest, "InputError", err.Error()
 	case errors.Is(err, context.Canceled) && r.Context().Err() != nil:

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -51,7 +52,7 @@ func newFixture(t *testing.T, configure ...func(*Config)) *fixture {
 	t.Cleanup(func() { store.Close() })
 	f := &fixture{store: store, writer: &fakeWriter{}, uids: map[string]string{}}
 	f.load(t)
-	cfg := Config{Reader: store, Writer: f.writer}
+	cfg := Config{Reader: store, Writer: f.writer, Logger: slog.New(slog.DiscardHandler)}
 	for _, c := range configure {
 		c(&cfg)
 	}

@@ -13,6 +13,9 @@ import (
 // cannot build a statement past the store's limits.
 const maxFilterValues = 1000
 
+// maxOrderFields bounds the sort fields of one request.
+const maxOrderFields = 10
+
 // parseQuery parses the request's query string, refusing a malformed one.
 func parseQuery(raw string) (url.Values, error) {
 	q, err := url.ParseQuery(raw)
@@ -87,6 +90,9 @@ var orderParamRE = regexp.MustCompile(`^(asc|desc):(.+)$`)
 
 // parseOrder parses the order parameters of GET /entities: asc:field or desc:field.
 func parseOrder(params []string) ([]catalogstore.Order, error) {
+	if len(params) > maxOrderFields {
+		return nil, inputError("Invalid order, %d fields is more than the limit of %d", len(params), maxOrderFields)
+	}
 	var out []catalogstore.Order
 	for _, p := range params {
 		m := orderParamRE.FindStringSubmatch(p)
@@ -101,6 +107,9 @@ func parseOrder(params []string) ([]catalogstore.Order, error) {
 // parseOrderFields parses the orderField parameters of by-query: field or field,asc
 // or field,desc.
 func parseOrderFields(params []string) ([]catalogstore.Order, error) {
+	if len(params) > maxOrderFields {
+		return nil, inputError("Invalid orderField, %d fields is more than the limit of %d", len(params), maxOrderFields)
+	}
 	var out []catalogstore.Order
 	for _, p := range params {
 		field, dir, hasDir := strings.Cut(p, ",")

@@ -79,6 +79,23 @@ func (s *server) routes(mux *http.ServeMux) {
 	route("POST "+p+"/refresh", s.refresh)
 	route("POST "+p+"/validate-entity", s.validateEntity)
 
+	// Endpoints of newer Backstage versions that Backlot does not offer say so,
+	// rather than answering that the route does not exist.
+	for _, pattern := range []string{
+		"POST " + p + "/entities/by-query",
+		"POST " + p + "/entity-facets",
+		"POST " + p + "/locations/by-query",
+		"PUT " + p + "/locations/{id}",
+		"POST " + p + "/analyze-location",
+		"GET " + p + "/entities/by-name/{kind}/{namespace}/{name}/ancestry",
+	} {
+		route(pattern, func(w http.ResponseWriter, r *http.Request) error {
+			return &apiError{status: http.StatusNotImplemented, name: "NotImplementedError",
+				message: r.Method + " " + r.URL.Path + " is not supported by Backlot (predicate queries, location updates, " +
+					"location analysis and ancestry are not implemented); use the filter parameter of GET " + catalogPrefix + "/entities/by-query"}
+		})
+	}
+
 	mux.HandleFunc("GET /healthz", s.healthz)
 	mux.HandleFunc("GET /readyz", s.readyz)
 

@@ -16,9 +16,92 @@ import (
 type applier struct {
 	tx                                    *sql.Tx
 	getHash, upsert, delEntity            *sql.Stmt
-	delRels, insRel, delSearch, insSearch *sql.Stmt
+	delRels, delSearch                    *sql.Stmt
 	insLoc, delLoc, delLocErrs, insLocErr *sql.Stmt
 	getUID                                *sql.Stmt
+
+	// Search and relation rows are buffered and written with multi-row INSERTs:
+	// one statement per few hundred rows instead of one per row.
+	pendSearch []any
+	pendRels   []any
+	pendEIDs   map[int64]bool
+	bulk       map[string]*sql.Stmt
+}
+
+// Columns per buffered row, and rows per multi-row INSERT.
+const (
+	searchCols   = 4
+	relationCols = 6
+	bulkRows     = 400
+)
+
+// flush writes the buffered search and relation rows.
+func (a *applier) flush(ctx context.Context) error {
+	if err := a.flushTable(ctx, "search(eid, key, value, original)", "INSERT OR IGNORE", searchCols, &a.pendSearch); err != nil {
+		return err
+	}
+	if err := a.flushTable(ctx, "relations(origin, source, type, ltype, target, target_ref)", "INSERT OR IGNORE", relationCols, &a.pendRels); err != nil {
+		return err
+	}
+	clear(a.pendEIDs)
+	return nil
+}
+
+func (a *applier) flushTable(ctx context.Context, table, verb string, cols int, pend *[]any) error {
+	vals := *pend
+	for len(vals) > 0 {
+		rows := min(len(vals)/cols, bulkRows)
+		n := rows * cols
+		st, err := a.bulkStmt(ctx, table, verb, cols, rows)
+		if err != nil {
+			return err
+		}
+		if _, err := st.ExecContext(ctx, vals[:n]...); err != nil {
+			return fmt.Errorf("insert into %s: %w", table, err)
+		}
+		vals = vals[n:]
+	}
+	*pend = (*pend)[:0]
+	return nil
+}
+
+func (a *applier) bulkStmt(ctx context.Context, table, verb string, cols, rows int) (*sql.Stmt, error) {
+	key := fmt.Sprintf("%s|%d", table, rows)
+	if st, ok := a.bulk[key]; ok {
+		return st, nil
+	}
+	row := "(" + placeholders(cols) + ")"
+	var b strings.Builder
+	b.WriteString(verb + " INTO " + table + " VALUES ")
+	for i := 0; i < rows; i++ {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(row)
+	}
+	st, err := a.tx.PrepareContext(ctx, b.String())
+	if err != nil {
+		return nil, err
+	}
+	if a.bulk == nil {
+		a.bulk = map[string]*sql.Stmt{}
+	}
+	a.bulk[key] = st
+	return st, nil
+}
+
+// forget deletes an entity's search and relation rows, written or buffered.
+func (a *applier) forget(ctx context.Context, eid int64) error {
+	if a.pendEIDs[eid] {
+		if err := a.flush(ctx); err != nil {
+			return err
+		}
+	}
+	if _, err := a.delRels.ExecContext(ctx, eid); err != nil {
+		return err
+	}
+	_, err := a.delSearch.ExecContext(ctx, eid)
+	return err
 }
 
 func (a *applier) prepare(ctx context.Context) error {
@@ -26,18 +109,16 @@ func (a *applier) prepare(ctx context.Context) error {
 		dst **sql.Stmt
 		sql string
 	}{
-		{&a.getHash, `SELECT hash, uid FROM entities WHERE key = ?`},
-		{&a.getUID, `SELECT uid FROM entities WHERE key = ?`},
-		{&a.upsert, `INSERT INTO entities(key, ref, uid, kind, namespace, name, hash, location_id, managed_by, body, created_pos, updated_pos)
+		{&a.getHash, `SELECT hash, uid, eid FROM entities WHERE key = ?`},
+		{&a.getUID, `SELECT uid, eid FROM entities WHERE key = ?`},
+		{&a.upsert, `INSERT INTO entities(key, eid, ref, uid, kind, namespace, name, hash, location_id, managed_by, body, updated_pos)
 			VALUES (?,?,?,?,?,?,?,?,?,?,?,?)
 			ON CONFLICT(key) DO UPDATE SET ref=excluded.ref, uid=excluded.uid, kind=excluded.kind, namespace=excluded.namespace,
 			name=excluded.name, hash=excluded.hash, location_id=excluded.location_id, managed_by=excluded.managed_by,
 			body=excluded.body, updated_pos=excluded.updated_pos`},
 		{&a.delEntity, `DELETE FROM entities WHERE key = ?`},
 		{&a.delRels, `DELETE FROM relations WHERE origin = ?`},
-		{&a.insRel, `INSERT OR IGNORE INTO relations(origin, source, type, ltype, target, target_ref) VALUES (?,?,?,?,?,?)`},
-		{&a.delSearch, `DELETE FROM search WHERE entity = ?`},
-		{&a.insSearch, `INSERT INTO search(entity, key, value, original) VALUES (?,?,?,?)`},
+		{&a.delSearch, `DELETE FROM search WHERE eid = ?`},
 		{&a.insLoc, `INSERT INTO locations(id, type, target, entity_key, created_pos) VALUES (?,?,?,?,?) ON CONFLICT(id) DO NOTHING`},
 		{&a.delLoc, `DELETE FROM locations WHERE id = ?`},
 		{&a.delLocErrs, `DELETE FROM location_errors WHERE location_id = ?`},
@@ -70,7 +151,7 @@ func (s *SQLite) Apply(ctx context.Context, events []event.Envelope) error {
 	if err := tx.QueryRowContext(ctx, `SELECT position FROM positions WHERE name = ?`, ProjectionName).Scan(&applied); err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return fmt.Errorf("catalog store: read position: %w", err)
 	}
-	a := &applier{tx: tx}
+	a := &applier{tx: tx, pendEIDs: map[int64]bool{}}
 	if err := a.prepare(ctx); err != nil {
 		return fmt.Errorf("catalog store: %w", err)
 	}
@@ -87,6 +168,9 @@ func (s *SQLite) Apply(ctx context.Context, events []event.Envelope) error {
 	}
 	if last == applied {
 		return nil
+	}
+	if err := a.flush(ctx); err != nil {
+		return fmt.Errorf("catalog store: %w", err)
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO positions(name, position) VALUES (?, ?)
 		ON CONFLICT(name) DO UPDATE SET position = excluded.position`, ProjectionName, last); err != nil {
@@ -152,18 +236,23 @@ func (a *applier) upsertEntity(ctx context.Context, pos int64, d event.EntityUps
 	}
 	key := ent.Ref().Key()
 	var curHash, curUID string
-	err = a.getHash.QueryRowContext(ctx, key).Scan(&curHash, &curUID)
+	var eid int64
+	err = a.getHash.QueryRowContext(ctx, key).Scan(&curHash, &curUID, &eid)
+	existed := err == nil
+	if !existed {
+		eid = pos
+	}
 	switch {
-	case err == nil && curHash == d.Hash && curUID == d.UID:
+	case existed && curHash == d.Hash && curUID == d.UID:
 		return nil // the same body again: nothing changes
 	case err != nil && !errors.Is(err, sql.ErrNoRows):
 		return err
 	}
-	return a.writeEntity(ctx, pos, ent, d.UID, d.Hash, d.LocationID, d.ManagedBy)
+	return a.writeEntity(ctx, pos, ent, existed, eid, d.UID, d.Hash, d.LocationID, d.ManagedBy)
 }
 
 // writeEntity stores the entity row, its relations and its search rows.
-func (a *applier) writeEntity(ctx context.Context, pos int64, ent *catalog.Entity, uid, hash, locationID, managedBy string) error {
+func (a *applier) writeEntity(ctx context.Context, pos int64, ent *catalog.Entity, existed bool, eid int64, uid, hash, locationID, managedBy string) error {
 	key := ent.Ref().Key()
 	stored := make(map[string]any, len(ent.Body()))
 	for k, v := range ent.Body() {
@@ -185,25 +274,28 @@ func (a *applier) writeEntity(ctx context.Context, pos int64, ent *catalog.Entit
 		return err
 	}
 	ref := ent.Ref()
-	if _, err := a.upsert.ExecContext(ctx, key, ref.String(), uid, strings.ToLower(ref.Kind), strings.ToLower(ref.Namespace),
-		strings.ToLower(ref.Name), hash, locationID, managedBy, raw, pos, pos); err != nil {
+	if _, err := a.upsert.ExecContext(ctx, key, eid, ref.String(), uid, strings.ToLower(ref.Kind), strings.ToLower(ref.Namespace),
+		strings.ToLower(ref.Name), hash, locationID, managedBy, raw, pos); err != nil {
 		return err
 	}
-	if _, err := a.delRels.ExecContext(ctx, key); err != nil {
-		return err
+	if existed {
+		if err := a.forget(ctx, eid); err != nil {
+			return err
+		}
 	}
 	for _, r := range ent.Relations() {
-		if _, err := a.insRel.ExecContext(ctx, key, r.Source.Key(), r.Type, strings.ToLower(r.Type), r.Target.Key(), r.Target.String()); err != nil {
-			return err
-		}
-	}
-	if _, err := a.delSearch.ExecContext(ctx, key); err != nil {
-		return err
+		a.pendRels = append(a.pendRels, eid, r.Source.Key(), r.Type, strings.ToLower(r.Type), r.Target.Key(), r.Target.String())
 	}
 	for _, row := range searchRows(stored) {
-		if _, err := a.insSearch.ExecContext(ctx, key, row.key, row.value, row.original); err != nil {
-			return err
+		value := ""
+		if row.value != nil {
+			value = *row.value
 		}
+		a.pendSearch = append(a.pendSearch, eid, row.key, value, row.original)
+	}
+	a.pendEIDs[eid] = true
+	if len(a.pendSearch) >= bulkRows*searchCols || len(a.pendRels) >= bulkRows*relationCols {
+		return a.flush(ctx)
 	}
 	return nil
 }
@@ -215,7 +307,8 @@ func etag(hash, uid string) string {
 
 func (a *applier) removeEntity(ctx context.Context, key, uid string) error {
 	var cur string
-	err := a.getUID.QueryRowContext(ctx, key).Scan(&cur)
+	var eid int64
+	err := a.getUID.QueryRowContext(ctx, key).Scan(&cur, &eid)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil
 	}
@@ -225,12 +318,10 @@ func (a *applier) removeEntity(ctx context.Context, key, uid string) error {
 	if uid != "" && cur != uid {
 		return nil // the entity was recreated since; this removal is stale
 	}
-	for _, st := range []*sql.Stmt{a.delEntity, a.delRels, a.delSearch} {
-		if _, err := st.ExecContext(ctx, key); err != nil {
-			return err
-		}
+	if _, err := a.delEntity.ExecContext(ctx, key); err != nil {
+		return err
 	}
-	return nil
+	return a.forget(ctx, eid)
 }
 
 func (a *applier) registerLocation(ctx context.Context, pos int64, d event.LocationRegistered) error {
@@ -265,7 +356,7 @@ func (a *applier) registerLocation(ctx context.Context, pos int64, d event.Locat
 	if err != nil {
 		return err
 	}
-	return a.writeEntity(ctx, pos, ent, d.ID, ent.Hash(), "", tt)
+	return a.writeEntity(ctx, pos, ent, false, pos, d.ID, ent.Hash(), "", tt)
 }
 
 func (a *applier) removeLocation(ctx context.Context, id string) error {

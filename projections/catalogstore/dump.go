@@ -9,9 +9,9 @@ import (
 
 // dumpQueries list every table of the read model in a stable order.
 var dumpQueries = []struct{ name, sql string }{
-	{"entities", `SELECT key, ref, uid, kind, namespace, name, hash, location_id, managed_by, body, created_pos, updated_pos FROM entities ORDER BY key`},
+	{"entities", `SELECT key, eid, ref, uid, kind, namespace, name, hash, location_id, managed_by, body, updated_pos FROM entities ORDER BY key`},
 	{"relations", `SELECT origin, source, type, target, target_ref FROM relations ORDER BY origin, source, type, target`},
-	{"search", `SELECT entity, key, value, original FROM search ORDER BY entity, key, value, original`},
+	{"search", `SELECT eid, key, value, original FROM search ORDER BY eid, key, value`},
 	{"locations", `SELECT id, type, target, entity_key, created_pos FROM locations ORDER BY id`},
 	{"location_errors", `SELECT location_id, seq, body, entity_key FROM location_errors ORDER BY location_id, seq`},
 	{"positions", `SELECT name, position FROM positions ORDER BY name`},

@@ -71,12 +71,19 @@ func whereCondition(c Condition) (string, []any) {
 		if len(c.Values) == 0 {
 			return "1=1", nil
 		}
-		return col + ` IN (` + placeholders(len(c.Values)) + `)`, lowerAll(c.Values)
+		vals := lowerAll(c.Values)
+		if key == "metadata.uid" {
+			// uids keep their case in the column; match either spelling.
+			for _, v := range c.Values {
+				vals = append(vals, v)
+			}
+		}
+		return col + ` IN (` + placeholders(len(vals)) + `)`, vals
 	}
 	if len(c.Values) == 0 {
-		return `e.key IN (SELECT entity FROM search WHERE key = ?)`, []any{key}
+		return `e.eid IN (SELECT eid FROM search WHERE key = ?)`, []any{key}
 	}
-	return `e.key IN (SELECT entity FROM search WHERE key = ? AND value IN (` + placeholders(len(c.Values)) + `))`,
+	return `e.eid IN (SELECT eid FROM search WHERE key = ? AND value IN (` + placeholders(len(c.Values)) + `))`,
 		append([]any{key}, lowerAll(c.Values)...)
 }
 
@@ -87,19 +94,24 @@ func whereFullText(ft FullText) (string, []any) {
 	}
 	like := "%" + strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(term) + "%"
 	if len(ft.Fields) == 0 {
-		return `e.key IN (SELECT entity FROM search WHERE value LIKE ? ESCAPE '\')`, []any{like}
+		return `e.eid IN (SELECT eid FROM search WHERE value LIKE ? ESCAPE '\')`, []any{like}
 	}
-	return `e.key IN (SELECT entity FROM search WHERE key IN (` + placeholders(len(ft.Fields)) + `) AND value LIKE ? ESCAPE '\')`,
+	return `e.eid IN (SELECT eid FROM search WHERE key IN (` + placeholders(len(ft.Fields)) + `) AND value LIKE ? ESCAPE '\')`,
 		append(lowerAll(ft.Fields), like)
 }
 
-// sortExpr returns the SQL expression that sorts by field.
-func sortExpr(field string) (string, []any) {
+// sortExpr returns the SQL expression that sorts by field. Entities without the
+// field sort last in either direction, as in Backstage.
+func sortExpr(field string, desc bool) (string, []any) {
 	key := strings.ToLower(field)
 	if col, ok := columnFor[key]; ok {
 		return col, nil
 	}
-	return `COALESCE((SELECT MIN(value) FROM search s WHERE s.entity = e.key AND s.key = ?), '` + missingSort + `')`, []any{key}
+	missing := missingSort
+	if desc {
+		missing = ""
+	}
+	return `COALESCE((SELECT MIN(value) FROM search s WHERE s.eid = e.eid AND s.key = ? AND s.value <> ''), '` + missing + `')`, []any{key}
 }
 
 // Query returns a page of entities.
@@ -124,7 +136,7 @@ func (s *SQLite) Query(ctx context.Context, q PageQuery) (Page, error) {
 	var sortCols []string
 	var sortArgs []any
 	for i, o := range order {
-		expr, a := sortExpr(o.Field)
+		expr, a := sortExpr(o.Field, o.Desc)
 		sortCols = append(sortCols, fmt.Sprintf("%s AS s%d", expr, i))
 		sortArgs = append(sortArgs, a...)
 	}
@@ -461,17 +473,25 @@ func (s *SQLite) Facets(ctx context.Context, facets []string, f Filter) (map[str
 		key := strings.ToLower(facet)
 		var stmt string
 		var a []any
-		if rel, ok := strings.CutPrefix(key, "relations."); ok {
+		if col, ok := map[string]string{"metadata.namespace": "e.namespace"}[key]; ok {
+			stmt = `SELECT ` + col + `, count(*) FROM entities e WHERE ` + where + ` GROUP BY ` + col + ` ORDER BY ` + col
+			a = args
+		} else if rel, ok := strings.CutPrefix(key, "relations."); ok {
 			stmt = `SELECT r.target_ref, count(DISTINCT r.source) FROM relations r JOIN entities e ON e.key = r.source
 				WHERE r.ltype = ? AND ` + where + ` GROUP BY r.target ORDER BY r.target`
 			a = append([]any{rel}, args...)
-		} else if len(f) == 0 {
-			stmt = `SELECT original, count(*) FROM search WHERE key = ? AND original IS NOT NULL GROUP BY original ORDER BY original`
-			a = []any{key}
 		} else {
-			stmt = `SELECT s.original, count(*) FROM search s WHERE s.key = ? AND s.original IS NOT NULL
-				AND s.entity IN (SELECT e.key FROM entities e WHERE ` + where + `) GROUP BY s.original ORDER BY s.original`
-			a = append([]any{key}, args...)
+			// Values group case-insensitively; each is shown as one of its spellings.
+			inner := `SELECT value, count(*) AS n FROM search WHERE key = ? AND value <> '' GROUP BY value`
+			a = []any{key}
+			if len(f) > 0 {
+				inner = `SELECT value, count(*) AS n FROM search WHERE key = ? AND value <> ''
+					AND eid IN (SELECT e.eid FROM entities e WHERE ` + where + `) GROUP BY value`
+				a = append(a, args...)
+			}
+			stmt = `SELECT (SELECT original FROM search s2 WHERE s2.key = ? AND s2.value = f.value LIMIT 1), f.n
+				FROM (` + inner + `) f ORDER BY f.value`
+			a = append([]any{key}, a...)
 		}
 		rows, err := s.read.QueryContext(ctx, stmt, a...)
 		if err != nil {

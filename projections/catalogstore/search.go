@@ -58,6 +58,9 @@ func searchRows(body map[string]any) []searchRow {
 				if prefix == "" && (k == "relations" || k == "status") {
 					continue
 				}
+				if prefix == "metadata" && (k == "uid" || k == "etag" || k == "namespace") {
+					continue // served from the entities table; the etag changes on every write
+				}
 				child := strings.ToLower(k)
 				if prefix != "" {
 					child = prefix + "." + child
@@ -67,6 +70,13 @@ func searchRows(body map[string]any) []searchRow {
 		case []any:
 			for _, item := range t {
 				walk(prefix, item)
+				// Like Backstage, a string in a list is also a key of its own:
+				// metadata.tags: [java] matches both metadata.tags=java and
+				// metadata.tags.java.
+				if str, ok := item.(string); ok && str != "" && len(str) <= maxSearchValue {
+					yes := "true"
+					emit(prefix+"."+strings.ToLower(str), &yes)
+				}
 			}
 		case string:
 			emit(prefix, &t)

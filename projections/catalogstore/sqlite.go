@@ -27,7 +27,7 @@ type SQLiteOptions struct {
 
 func (o *SQLiteOptions) setDefaults() {
 	if o.CacheKiB <= 0 {
-		o.CacheKiB = 32768
+		o.CacheKiB = 262144
 	}
 	if o.ReadConns <= 0 {
 		o.ReadConns = 4
@@ -47,7 +47,7 @@ var _ Store = (*SQLite)(nil)
 // OpenSQLite opens or creates the read model at path and applies its migrations.
 func OpenSQLite(path string, opts SQLiteOptions) (*SQLite, error) {
 	opts.setDefaults()
-	dsn := fmt.Sprintf("file:%s?_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=busy_timeout(10000)&_pragma=foreign_keys(OFF)&_pragma=cache_size(-%d)&_pragma=temp_store(MEMORY)", path, opts.CacheKiB)
+	dsn := fmt.Sprintf("file:%s?_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=busy_timeout(10000)&_pragma=foreign_keys(OFF)&_pragma=cache_size(-%d)&_pragma=temp_store(MEMORY)&_pragma=wal_autocheckpoint(20000)", path, opts.CacheKiB)
 	w, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		return nil, fmt.Errorf("catalog store %s: %w", path, err)

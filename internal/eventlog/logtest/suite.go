@@ -62,10 +62,10 @@ func RunFeatures(t *testing.T, f Features, open func(t *testing.T) event.Log) {
 		{name: "Closed", run: testClosed},
 	}
 	for _, c := range cases {
+		if c.skip {
+			continue // the adapter does not promise this feature
+		}
 		t.Run(c.name, func(t *testing.T) {
-			if c.skip {
-				t.Skip("adapter does not have this feature")
-			}
 			t.Parallel()
 			c.run(t, f, open(t))
 		})

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"backlot.dev/backlot/domain/event"
@@ -24,8 +25,9 @@ const insertSQL = `INSERT INTO events (
 // Append validates the events, writes them in one transaction in the given order,
 // sets each envelope's Position and returns the last position. Either every event is
 // written or none is: an invalid envelope (event.Envelope.Validate), a time outside
-// the years 1678–2262, or an ID that is already in the log or repeated in the batch
-// (ErrDuplicateID) fails the whole append, and positions are then left unchanged.
+// the years 1678–2262, a string attribute holding a NUL character, or an ID that is
+// already in the log or repeated in the batch (ErrDuplicateID) fails the whole append,
+// and positions are then left unchanged.
 // Appending no events writes nothing and returns the head.
 //
 // Appends through one Log run one at a time, in the order they get the write
@@ -45,6 +47,10 @@ func (l *Log) Append(ctx context.Context, events []event.Envelope) (int64, error
 		e := &events[i]
 		if err := e.Validate(); err != nil {
 			return 0, fmt.Errorf("sqlitelog: append: event %d of %d: %w", i+1, len(events), err)
+		}
+		if name, ok := attributeWithNUL(e); ok {
+			return 0, fmt.Errorf("sqlitelog: append: event %s: attribute %s holds a NUL character, which CloudEvents forbids",
+				e.ID, name)
 		}
 		ns := e.Time.UnixNano()
 		if !time.Unix(0, ns).Equal(e.Time) {
@@ -115,6 +121,21 @@ func (l *Log) insertAll(ctx context.Context, events []event.Envelope, times []in
 		return nil, fmt.Errorf("commit: %w", err)
 	}
 	return positions, nil
+}
+
+// attributeWithNUL returns the name of the first string attribute of e that holds a
+// NUL character. The read path joins attributes with NUL (see selectColumns).
+func attributeWithNUL(e *event.Envelope) (string, bool) {
+	for _, a := range [...]struct{ name, value string }{
+		{"id", e.ID}, {"source", e.Source}, {"specversion", e.SpecVersion}, {"type", e.Type},
+		{"subject", e.Subject}, {"datacontenttype", e.DataContentType}, {"dataschema", e.DataSchema},
+		{"actor", e.Actor}, {"commit", e.Commit}, {"correlationid", e.CorrelationID},
+	} {
+		if strings.IndexByte(a.value, 0) >= 0 {
+			return a.name, true
+		}
+	}
+	return "", false
 }
 
 // isUniqueViolation reports whether err is SQLite's UNIQUE constraint failure; the

@@ -53,7 +53,7 @@ var _ event.Log = (*Log)(nil)
 // Open opens the event log in the SQLite file at path, creating the file and its
 // schema if needed and upgrading an older schema. The directory must exist. Options'
 // zero fields get their defaults; Open fails if the options are invalid, if the file
-// is not a Backlot event log, or if its schema is newer than this binary knows.
+// is not an SQLite database, or if its schema is newer than this binary knows.
 //
 // The file is put in WAL mode with synchronous=NORMAL (FULL if Options.FullSync).
 // In WAL mode with NORMAL, a committed append is in the write-ahead log before Append
@@ -102,8 +102,8 @@ func open(path string, opts Options) (_ *Log, err error) {
 
 	// The writer: one connection, and transactions that take the write lock at BEGIN
 	// (_txlock=immediate) so that two processes never deadlock upgrading a read lock.
-	l.wdb, err = sql.Open("sqlite", dsn(path, append([]string{
-		"busy_timeout(" + busy + ")", "journal_mode(WAL)", "synchronous(" + syncMode + ")"}, expWritePragmas...)...,
+	l.wdb, err = sql.Open("sqlite", dsn(path,
+		"busy_timeout("+busy+")", "journal_mode(WAL)", "synchronous("+syncMode+")",
 	)+"&_txlock=immediate")
 	if err != nil {
 		return nil, err
@@ -127,7 +127,10 @@ func open(path string, opts Options) (_ *Log, err error) {
 	}
 
 	// The readers: read-only connections; in WAL mode they never wait for the writer.
-	l.rdb, err = sql.Open("sqlite", dsn(path, "busy_timeout("+busy+")", "query_only(1)", "mmap_size(1073741824)"))
+	mmap := max(opts.MmapSize, 0)
+	l.rdb, err = sql.Open("sqlite", dsn(path,
+		"busy_timeout("+busy+")", "query_only(1)", "mmap_size("+strconv.FormatInt(mmap, 10)+")",
+	))
 	if err != nil {
 		return nil, err
 	}
@@ -151,7 +154,11 @@ func dsn(path string, pragmas ...string) string {
 	for i, p := range pragmas {
 		q[i] = "_pragma=" + url.QueryEscape(p)
 	}
-	return "file:" + (&url.URL{Path: filepath.ToSlash(path)}).EscapedPath() + "?" + strings.Join(q, "&")
+	p := filepath.ToSlash(path)
+	if !strings.HasPrefix(p, "/") {
+		p = "/" + p // a Windows volume: file:///C:/dir/events.db
+	}
+	return "file:" + (&url.URL{Path: p}).EscapedPath() + "?" + strings.Join(q, "&")
 }
 
 // Head returns the position of the last event in the file, or zero for an empty log.
@@ -257,5 +264,3 @@ func (l *Log) fail(op string, err error) error {
 	}
 	return fmt.Errorf("sqlitelog: %s: %w", op, err)
 }
-
-var expWritePragmas []string

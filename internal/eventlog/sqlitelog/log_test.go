@@ -39,10 +39,67 @@ func openAt(t *testing.T, path string, opts Options) *Log {
 
 func TestContract(t *testing.T) {
 	t.Parallel()
-	logtest.Run(t, func(t *testing.T) event.Log {
-		l, _ := openTemp(t, Options{})
-		return l
-	})
+	for _, tt := range []struct {
+		name string
+		opts Options
+	}{
+		{"defaults", Options{}},
+		{"one reader, no mmap, full sync", Options{ReadConns: 1, MmapSize: -1, FullSync: true}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			logtest.Run(t, func(t *testing.T) event.Log {
+				l, _ := openTemp(t, tt.opts)
+				return l
+			})
+		})
+	}
+}
+
+func TestPragmas(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name       string
+		opts       Options
+		wantSync   int // 1 NORMAL, 2 FULL
+		wantMmap   int64
+		wantBusyMs int
+	}{
+		{"defaults", Options{}, 1, 256 << 20, 5000},
+		{"full sync, no mmap", Options{FullSync: true, MmapSize: -1, BusyTimeout: 1500 * time.Millisecond}, 2, 0, 1500},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			l, _ := openTemp(t, tt.opts)
+			var mode string
+			var syncMode, busy, queryOnly int
+			var mmap int64
+			w := l.wdb.QueryRow
+			if err := w(`PRAGMA journal_mode`).Scan(&mode); err != nil || mode != "wal" {
+				t.Errorf("journal_mode = %q, %v; want wal", mode, err)
+			}
+			if err := w(`PRAGMA synchronous`).Scan(&syncMode); err != nil || syncMode != tt.wantSync {
+				t.Errorf("synchronous = %d, %v; want %d", syncMode, err, tt.wantSync)
+			}
+			if err := w(`PRAGMA busy_timeout`).Scan(&busy); err != nil || busy != tt.wantBusyMs {
+				t.Errorf("writer busy_timeout = %d, %v; want %d", busy, err, tt.wantBusyMs)
+			}
+			r := l.rdb.QueryRow
+			if err := r(`PRAGMA busy_timeout`).Scan(&busy); err != nil || busy != tt.wantBusyMs {
+				t.Errorf("reader busy_timeout = %d, %v; want %d", busy, err, tt.wantBusyMs)
+			}
+			if err := r(`PRAGMA query_only`).Scan(&queryOnly); err != nil || queryOnly != 1 {
+				t.Errorf("reader query_only = %d, %v; want 1", queryOnly, err)
+			}
+			if err := r(`PRAGMA mmap_size`).Scan(&mmap); err != nil || mmap != tt.wantMmap {
+				t.Errorf("reader mmap_size = %d, %v; want %d", mmap, err, tt.wantMmap)
+			}
+			if _, err := l.rdb.Exec(`DELETE FROM events`); err == nil {
+				t.Error("a read connection could write")
+			}
+		})
+	}
 }
 
 func TestDuplicateIDError(t *testing.T) {
@@ -79,17 +136,55 @@ func TestDuplicateIDError(t *testing.T) {
 	}
 }
 
-func TestAppendRejectsTimeOutOfRange(t *testing.T) {
+func TestAppendRejects(t *testing.T) {
 	t.Parallel()
 	l, _ := openTemp(t, Options{})
-	for _, at := range []time.Time{
-		time.Date(1500, 1, 1, 0, 0, 0, 0, time.UTC),
-		time.Date(2300, 1, 1, 0, 0, 0, 0, time.UTC),
-	} {
-		evs := logtest.MakeEnvelopes("t", 1, 64)
-		evs[0].Time = at
-		if _, err := l.Append(t.Context(), evs); err == nil || !strings.Contains(err.Error(), "outside") {
-			t.Errorf("Append at %s = %v, want an out-of-range error", at, err)
+	tests := []struct {
+		name    string
+		corrupt func(e *event.Envelope)
+		want    string
+	}{
+		{"time before 1678", func(e *event.Envelope) { e.Time = time.Date(1500, 1, 1, 0, 0, 0, 0, time.UTC) }, "outside"},
+		{"time after 2262", func(e *event.Envelope) { e.Time = time.Date(2300, 1, 1, 0, 0, 0, 0, time.UTC) }, "outside"},
+		{"NUL in subject", func(e *event.Envelope) { e.Subject = "component:default/a\x00b" }, "subject holds a NUL"},
+		{"NUL in actor", func(e *event.Envelope) { e.Actor = "\x00" }, "actor holds a NUL"},
+		{"NUL in correlation id", func(e *event.Envelope) { e.CorrelationID = "x\x00" }, "correlationid holds a NUL"},
+		{"invalid envelope", func(e *event.Envelope) { e.Type = "" }, "type is required"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			evs := logtest.MakeEnvelopes("r", 3, 64)
+			tt.corrupt(&evs[2])
+			_, err := l.Append(t.Context(), evs)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("Append = %v, want an error containing %q", err, tt.want)
+			}
+			if n, err := l.Count(t.Context()); err != nil || n != 0 {
+				t.Fatalf("Count = %d, %v after a rejected append; want 0", n, err)
+			}
+		})
+	}
+}
+
+func TestAttributesRoundTrip(t *testing.T) {
+	t.Parallel()
+	l, _ := openTemp(t, Options{})
+	evs := logtest.MakeEnvelopes("a", 3, 64)
+	evs[0].Subject = "component:default/caf\u00e9-\U0001F680 'quoted' \"double\" | ; -- x"
+	evs[0].Actor = "user:default/\u00fcber"
+	evs[1].Source, evs[1].DataSchema = "urn:x:\x01\x1f\x7f", ""
+	evs[2].Commit, evs[2].CorrelationID, evs[2].DataContentType = "", "", ""
+	evs[2].Data = []byte{0xff, 0x00, 0xfe} // not JSON and not UTF-8: stored as given
+	if _, err := l.Append(t.Context(), evs); err != nil {
+		t.Fatal(err)
+	}
+	got, err := l.Read(t.Context(), 0, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range evs {
+		if d := logtest.Diff(evs[i], got[i]); d != "" {
+			t.Error(d)
 		}
 	}
 }
@@ -304,5 +399,31 @@ func TestCount(t *testing.T) {
 	}
 	if _, err := l.ReadFiltered(t.Context(), 0, 0, Filter{}); !errors.Is(err, event.ErrClosed) {
 		t.Fatalf("ReadFiltered after Close = %v, want event.ErrClosed", err)
+	}
+}
+
+func TestConcurrentOpenOfANewFile(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "events.db")
+	const n = 4
+	logs := make([]*Log, n)
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() { logs[i], errs[i] = Open(path, Options{}) })
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Fatalf("Open %d: %v", i, err)
+		}
+		t.Cleanup(func() { logs[i].Close() })
+	}
+	var versions int
+	if err := logs[0].rdb.QueryRow(`SELECT COUNT(*) FROM schema_version`).Scan(&versions); err != nil {
+		t.Fatal(err)
+	}
+	if ms, _ := loadMigrations(); versions != len(ms) {
+		t.Fatalf("schema_version has %d rows, want %d", versions, len(ms))
 	}
 }

@@ -14,7 +14,7 @@ func TestOptionsValidate(t *testing.T) {
 		wantErr []string // substrings of the error; none means valid
 	}{
 		{name: "defaults", opts: Options{}},
-		{name: "custom", opts: Options{BusyTimeout: time.Second, PollInterval: time.Millisecond, ReadConns: 1, DefaultReadLimit: 1, FullSync: true}},
+		{name: "custom", opts: Options{BusyTimeout: time.Second, PollInterval: time.Millisecond, ReadConns: 1, DefaultReadLimit: 1, MmapSize: -1, FullSync: true}},
 		{name: "busy timeout below a millisecond", opts: Options{BusyTimeout: time.Microsecond}, wantErr: []string{"BusyTimeout"}},
 		{name: "negative poll interval", opts: Options{PollInterval: -time.Second}, wantErr: []string{"PollInterval"}},
 		{name: "every field wrong", opts: Options{BusyTimeout: -1, PollInterval: -1, ReadConns: -1, DefaultReadLimit: -1},
@@ -48,7 +48,7 @@ func TestOptionsSetDefaults(t *testing.T) {
 	t.Parallel()
 	var o Options
 	o.setDefaults()
-	want := Options{BusyTimeout: 5 * time.Second, PollInterval: 200 * time.Millisecond, ReadConns: 4, DefaultReadLimit: 1000}
+	want := Options{BusyTimeout: 5 * time.Second, PollInterval: 200 * time.Millisecond, ReadConns: 4, DefaultReadLimit: 1000, MmapSize: 256 << 20}
 	if o != want {
 		t.Fatalf("setDefaults = %+v, want %+v", o, want)
 	}

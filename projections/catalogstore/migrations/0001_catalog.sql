@@ -1,7 +1,11 @@
+-- entities: one row per entity. eid is the log position that created the entity:
+-- unique, increasing and the same on every replay, so the search and relation rows
+-- of new entities are appended at the end of their tables' primary keys.
 CREATE TABLE IF NOT EXISTS entities (
     key         TEXT PRIMARY KEY,
+    eid         INTEGER NOT NULL,
     ref         TEXT NOT NULL,
-    uid         TEXT NOT NULL UNIQUE,
+    uid         TEXT NOT NULL,
     kind        TEXT NOT NULL,
     namespace   TEXT NOT NULL,
     name        TEXT NOT NULL,
@@ -9,15 +13,16 @@ CREATE TABLE IF NOT EXISTS entities (
     location_id TEXT NOT NULL DEFAULT '',
     managed_by  TEXT NOT NULL DEFAULT '',
     body        BLOB NOT NULL,
-    created_pos INTEGER NOT NULL,
     updated_pos INTEGER NOT NULL
 ) WITHOUT ROWID;
+CREATE UNIQUE INDEX IF NOT EXISTS entities_eid ON entities(eid);
+CREATE UNIQUE INDEX IF NOT EXISTS entities_uid ON entities(uid);
 CREATE INDEX IF NOT EXISTS entities_kind_name ON entities(kind, name);
-CREATE INDEX IF NOT EXISTS entities_name ON entities(name);
 CREATE INDEX IF NOT EXISTS entities_location ON entities(location_id);
 
+-- relations: the relations each entity (origin) declares, both directions.
 CREATE TABLE IF NOT EXISTS relations (
-    origin     TEXT NOT NULL,
+    origin     INTEGER NOT NULL,
     source     TEXT NOT NULL,
     type       TEXT NOT NULL,
     ltype      TEXT NOT NULL,
@@ -25,17 +30,19 @@ CREATE TABLE IF NOT EXISTS relations (
     target_ref TEXT NOT NULL,
     PRIMARY KEY (origin, source, type, target)
 ) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS relations_source ON relations(source, type, target);
+CREATE INDEX IF NOT EXISTS relations_source ON relations(source);
 CREATE INDEX IF NOT EXISTS relations_type_target ON relations(ltype, target, source);
 
+-- search: flattened lower-case keys and values of each entity. value is '' when
+-- the original is longer than the search table keeps.
 CREATE TABLE IF NOT EXISTS search (
-    entity   TEXT NOT NULL,
+    eid      INTEGER NOT NULL,
     key      TEXT NOT NULL,
-    value    TEXT,
-    original TEXT
-);
-CREATE INDEX IF NOT EXISTS search_key_value ON search(key, value, entity);
-CREATE INDEX IF NOT EXISTS search_entity ON search(entity, key);
+    value    TEXT NOT NULL,
+    original TEXT,
+    PRIMARY KEY (eid, key, value)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS search_key_value ON search(key, value, eid);
 
 CREATE TABLE IF NOT EXISTS locations (
     id          TEXT PRIMARY KEY,
