@@ -378,12 +378,15 @@ func percentiles(ds []float64) latency {
 // measureChanges edits entities in their files, asks for a refresh of each, and
 // measures the time from the refresh request until a reader sees the new version.
 func measureChanges(c *http.Client, base, catDir string, seed int64, k int) (latency, error) {
-	refs, err := gen.Edit(catDir, seed+1, k)
-	if err != nil {
-		return latency{}, err
-	}
 	var ds []float64
-	for _, ref := range refs {
+	for i := 0; i < k; i++ {
+		// One edit at a time: a refresh re-reads the whole location, so edits made
+		// together would all become visible with the first refresh.
+		refs, err := gen.Edit(catDir, seed+1+int64(i), 1)
+		if err != nil {
+			return latency{}, err
+		}
+		ref := refs[0]
 		old, err := etagOf(c, base, ref)
 		if err != nil {
 			return latency{}, err

@@ -93,7 +93,9 @@ func StartDev(ctx context.Context, cfg DevConfig) (*Dev, error) {
 		}
 	}()
 	var err error
-	d.log, err = sqlitelog.Open(filepath.Join(cfg.DataDir, "events.db"), sqlitelog.Options{})
+	// No memory-mapped reads: mapped pages count as resident memory, and the
+	// server reads the log mostly at its head.
+	d.log, err = sqlitelog.Open(filepath.Join(cfg.DataDir, "events.db"), sqlitelog.Options{MmapSize: -1})
 	if err != nil {
 		return nil, err
 	}

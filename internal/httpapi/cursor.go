@@ -96,7 +96,7 @@ func decodeQueryCursor(s string) (queryCursor, error) {
 	switch {
 	case c.Version != cursorVersion:
 		return queryCursor{}, inputError("Malformed cursor: version %d is not %d", c.Version, cursorVersion)
-	case len(c.Keyset.Values) != len(c.Order):
+	case len(c.Keyset.Values) != max(len(c.Order), 1):
 		return queryCursor{}, inputError("Malformed cursor: position does not fit the order")
 	case c.Keyset.Key == "":
 		return queryCursor{}, inputError("Malformed cursor: no position")

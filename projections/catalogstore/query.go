@@ -133,6 +133,11 @@ func (s *SQLite) Query(ctx context.Context, q PageQuery) (Page, error) {
 	}
 
 	order := q.Order
+	if len(order) == 0 {
+		// Without an order, list by name: the kind and name indexes give the rows in
+		// that order, so a page stops early instead of sorting every match.
+		order = []Order{{Field: "metadata.name"}}
+	}
 	var sortCols []string
 	var sortArgs []any
 	for i, o := range order {

@@ -19,7 +19,7 @@ var migrations embed.FS
 
 // SQLiteOptions configures OpenSQLite.
 type SQLiteOptions struct {
-	// CacheKiB is SQLite's page cache per connection in KiB; default 32768.
+	// CacheKiB is SQLite's page cache per connection in KiB; default 65536.
 	CacheKiB int
 	// ReadConns is the size of the read pool; default 4.
 	ReadConns int
@@ -27,7 +27,7 @@ type SQLiteOptions struct {
 
 func (o *SQLiteOptions) setDefaults() {
 	if o.CacheKiB <= 0 {
-		o.CacheKiB = 262144
+		o.CacheKiB = 65536
 	}
 	if o.ReadConns <= 0 {
 		o.ReadConns = 4

@@ -427,3 +427,32 @@ func TestConcurrentOpenOfANewFile(t *testing.T) {
 		t.Fatalf("schema_version has %d rows, want %d", versions, len(ms))
 	}
 }
+
+// TestReadDataIsNotShared guards driverBytes: every event of a batch must own its Data.
+func TestReadDataIsNotShared(t *testing.T) {
+	t.Parallel()
+	l, _ := openTemp(t, Options{})
+	evs := logtest.MakeEnvelopes("own", 50, 300)
+	if _, err := l.Append(t.Context(), evs); err != nil {
+		t.Fatal(err)
+	}
+	for _, read := range []func() ([]event.Envelope, error){
+		func() ([]event.Envelope, error) { return l.Read(t.Context(), 0, 100) },
+		func() ([]event.Envelope, error) { return l.ReadFiltered(t.Context(), 0, 100, Filter{}) },
+	} {
+		got, err := read()
+		if err != nil {
+			t.Fatal(err)
+		}
+		seen := make(map[*byte]int)
+		for i, e := range got {
+			if d := logtest.Diff(evs[i], e); d != "" {
+				t.Fatal(d)
+			}
+			if j, dup := seen[&e.Data[0]]; dup {
+				t.Fatalf("events %d and %d share their Data memory", j, i)
+			}
+			seen[&e.Data[0]] = i
+		}
+	}
+}

@@ -18,6 +18,8 @@ CREATE TABLE IF NOT EXISTS entities (
 CREATE UNIQUE INDEX IF NOT EXISTS entities_eid ON entities(eid);
 CREATE UNIQUE INDEX IF NOT EXISTS entities_uid ON entities(uid);
 CREATE INDEX IF NOT EXISTS entities_kind_name ON entities(kind, name);
+CREATE INDEX IF NOT EXISTS entities_kind_eid ON entities(kind, eid);
+CREATE INDEX IF NOT EXISTS entities_name ON entities(name);
 CREATE INDEX IF NOT EXISTS entities_location ON entities(location_id);
 
 -- relations: the relations each entity (origin) declares, both directions.
