@@ -215,7 +215,7 @@ func (c *collector) KeepEntity(string)                {}
 
 func (s *Service) dryRun(ctx context.Context, loc catalogstore.Location) ([]json.RawMessage, error) {
 	c := &collector{origin: loc.Type + ":" + loc.Target, ents: []json.RawMessage{}}
-	if err := s.cfg.Reader.Walk(ctx, loc.Type, loc.Target, c); err != nil {
+	if _, err := s.cfg.Reader.Walk(ctx, loc.Type, loc.Target, c, false); err != nil {
 		return nil, err
 	}
 	if len(c.problems) > 0 && len(c.ents) == 0 {
@@ -292,7 +292,8 @@ func (s *Service) refreshLocked(ctx context.Context, loc catalogstore.Location, 
 	d := refresh.NewDecider(refresh.Location{ID: loc.ID, Type: loc.Type, Target: loc.Target, EntityRef: entityRef},
 		state, event.Meta{CorrelationID: correlation}, event.NewID)
 	sink := &decisionSink{s: s, ctx: ctx, d: d}
-	if err := s.cfg.Reader.Walk(ctx, loc.Type, loc.Target, sink); err != nil {
+	commit, err := s.cfg.Reader.Walk(ctx, loc.Type, loc.Target, sink, true)
+	if err != nil {
 		return RefreshResult{}, err
 	}
 	rest, err := d.Finish()
@@ -306,6 +307,7 @@ func (s *Service) refreshLocked(ctx context.Context, loc catalogstore.Location, 
 	if err := s.waitFor(ctx, sink.last); err != nil {
 		return RefreshResult{}, err
 	}
+	commit()
 	return RefreshResult{Position: sink.last, Problems: len(d.Errors())}, nil
 }
 
@@ -419,6 +421,9 @@ func (s *Service) DeleteEntityByUID(ctx context.Context, actor, uid string) erro
 	if err != nil {
 		return err
 	}
+	// The entity's file did not change: forget the files, so the next refresh
+	// reads them and brings the entity back, as Backstage does.
+	s.cfg.Reader.Forget()
 	return s.waitFor(ctx, pos)
 }
 

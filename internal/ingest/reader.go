@@ -2,10 +2,12 @@ package ingest
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"backlot.dev/backlot/domain/catalog"
@@ -35,9 +37,55 @@ type Config struct {
 	MaxDepth int
 }
 
-// Reader reads locations into a Sink.
+// Reader reads locations into a Sink. It remembers every file that read cleanly
+// (no problem, no placeholder) by its content hash: when such a file is unchanged,
+// a later walk keeps what it yielded without parsing it again and only follows
+// the Location targets it named. That makes the periodic refresh of a large,
+// mostly unchanged catalog cheap.
 type Reader struct {
 	cfg Config
+
+	mu    sync.Mutex
+	memos map[string]fileMemo
+}
+
+// fileMemo is what a clean file yielded, keyed by type:target of the file.
+type fileMemo struct {
+	hash     [32]byte
+	children []childTarget
+}
+
+// childTarget is a Location entity's target found in a file.
+type childTarget struct {
+	locType, target string
+}
+
+// Forget drops every remembered file, so the next walk parses everything. Call it
+// when entities were removed behind the files' back (a delete through the API).
+func (r *Reader) Forget() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.memos = nil
+}
+
+func (r *Reader) memo(managedBy string) (fileMemo, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	m, ok := r.memos[managedBy]
+	return m, ok
+}
+
+func (r *Reader) remember(managedBy string, m *fileMemo) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.memos == nil {
+		r.memos = map[string]fileMemo{}
+	}
+	if m == nil {
+		delete(r.memos, managedBy)
+		return
+	}
+	r.memos[managedBy] = *m
 }
 
 // NewReader returns a Reader.
@@ -95,16 +143,27 @@ func (r *Reader) Normalize(ctx context.Context, locType, target string) (string,
 
 // Walk reads the location's target, follows Location entities, and reports every
 // entity and problem to sink. It returns only errors of the sink or the context;
-// read problems go to the sink.
-func (r *Reader) Walk(ctx context.Context, locType, target string, sink Sink) error {
-	w := &walk{r: r, sink: sink, visited: map[string]bool{}}
-	return w.target(ctx, locType, target, nil, 0)
+// read problems go to the sink. With useMemo, unchanged clean files are skipped
+// (see Reader); the returned commit records this walk's files for later walks and
+// must be called only once what the sink received has been written.
+func (r *Reader) Walk(ctx context.Context, locType, target string, sink Sink, useMemo bool) (commit func(), err error) {
+	w := &walk{r: r, sink: sink, visited: map[string]bool{}, useMemo: useMemo, pending: map[string]*fileMemo{}}
+	if err := w.target(ctx, locType, target, nil, 0); err != nil {
+		return func() {}, err
+	}
+	return func() {
+		for k, m := range w.pending {
+			r.remember(k, m)
+		}
+	}, nil
 }
 
 type walk struct {
 	r       *Reader
 	sink    Sink
 	visited map[string]bool
+	useMemo bool
+	pending map[string]*fileMemo
 }
 
 // file is one descriptor file read from disk or git.
@@ -151,18 +210,42 @@ func (w *walk) target(ctx context.Context, locType, target string, parent *file,
 }
 
 func (w *walk) file(ctx context.Context, locType string, f *file, depth int) error {
+	sum := sha256.Sum256(f.content)
+	if m, ok := w.r.memo(f.managedBy); ok && w.useMemo && m.hash == sum && f.commit == nil {
+		// Unchanged and clean last time: keep what it yielded, follow its targets.
+		w.sink.KeepFile(f.managedBy)
+		for _, c := range m.children {
+			if err := w.target(ctx, c.locType, c.target, f, depth+1); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	memo := &fileMemo{hash: sum}
+	fail := func(pe event.ProcessingError) {
+		w.sink.Problem(pe)
+		memo = nil
+	}
+	defer func() {
+		if f.commit == nil {
+			w.pending[f.managedBy] = memo
+		}
+	}()
 	docs, err := catalog.ParseDocuments(f.managedBy, f.content, w.r.cfg.Limits)
 	if err != nil {
-		w.sink.Problem(problemOf(err, f.managedBy))
+		fail(problemOf(err, f.managedBy))
 		w.sink.KeepFile(f.managedBy)
 		return nil
 	}
 	for _, d := range docs {
 		if d.Err != nil {
 			pe := problemOf(d.Err, f.managedBy)
-			w.sink.Problem(pe)
+			fail(pe)
 			w.keep(pe, f)
 			continue
+		}
+		if hasPlaceholder(d.Body) {
+			memo = nil // the files it points at may change on their own
 		}
 		body, err := catalog.ResolvePlaceholders(d.Body, func(target string) ([]byte, string, error) {
 			return f.readRel(ctx, target)
@@ -173,7 +256,7 @@ func (w *walk) file(ctx context.Context, locType string, f *file, depth int) err
 			if errors.As(err, &fe) {
 				pe.Field, pe.Message = fe.Field, fe.Message
 			}
-			w.sink.Problem(pe)
+			fail(pe)
 			w.keep(pe, f)
 			continue
 		}
@@ -182,13 +265,13 @@ func (w *walk) file(ctx context.Context, locType string, f *file, depth int) err
 			var ve *catalog.ValidationError
 			if errors.As(err, &ve) {
 				for _, fe := range ve.Fields {
-					w.sink.Problem(event.ProcessingError{File: f.managedBy, Document: d.Index, Entity: ve.Entity,
+					fail(event.ProcessingError{File: f.managedBy, Document: d.Index, Entity: ve.Entity,
 						Field: fe.Field, Name: "InputError", Message: fe.Message})
 				}
 				w.keep(event.ProcessingError{Entity: ve.Entity}, f)
 			} else {
 				pe := event.ProcessingError{File: f.managedBy, Document: d.Index, Name: "InputError", Message: err.Error()}
-				w.sink.Problem(pe)
+				fail(pe)
 				w.keep(pe, f)
 			}
 			continue
@@ -197,8 +280,14 @@ func (w *walk) file(ctx context.Context, locType string, f *file, depth int) err
 			return err
 		}
 		if strings.EqualFold(ent.Kind(), "Location") {
-			if err := w.follow(ctx, locType, ent, f, d.Index, depth); err != nil {
+			children, clean, err := w.follow(ctx, locType, ent, f, d.Index, depth)
+			if err != nil {
 				return err
+			}
+			if !clean {
+				memo = nil
+			} else if memo != nil {
+				memo.children = append(memo.children, children...)
 			}
 		}
 	}
@@ -232,8 +321,10 @@ func refString(body map[string]any) string {
 	return catalog.Ref{Kind: kind, Namespace: ns, Name: name}.String()
 }
 
-// follow reads the targets of a Location entity.
-func (w *walk) follow(ctx context.Context, locType string, ent *catalog.Entity, f *file, doc, depth int) error {
+// follow reads the targets of a Location entity and returns them; clean is false
+// when a target could not be resolved.
+func (w *walk) follow(ctx context.Context, locType string, ent *catalog.Entity, f *file, doc, depth int) (children []childTarget, clean bool, err error) {
+	clean = true
 	spec, _ := ent.Body()["spec"].(map[string]any)
 	childType, _ := spec["type"].(string)
 	if childType == "" {
@@ -255,13 +346,41 @@ func (w *walk) follow(ctx context.Context, locType string, ent *catalog.Entity, 
 		if err != nil {
 			w.sink.Problem(event.ProcessingError{File: f.managedBy, Document: doc, Entity: ent.Ref().String(),
 				Field: "spec.targets", Name: errorName(err), Message: err.Error()})
+			clean = false
 			continue
 		}
+		children = append(children, childTarget{locType: typ, target: resolved})
 		if err := w.target(ctx, typ, resolved, f, depth+1); err != nil {
-			return err
+			return nil, false, err
 		}
 	}
-	return nil
+	return children, clean, nil
+}
+
+// hasPlaceholder reports whether a document holds a $text, $json or $yaml placeholder.
+func hasPlaceholder(v any) bool {
+	switch t := v.(type) {
+	case map[string]any:
+		if len(t) == 1 {
+			for k := range t {
+				if strings.HasPrefix(k, "$") {
+					return true
+				}
+			}
+		}
+		for _, item := range t {
+			if hasPlaceholder(item) {
+				return true
+			}
+		}
+	case []any:
+		for _, item := range t {
+			if hasPlaceholder(item) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // read returns the files a target names.

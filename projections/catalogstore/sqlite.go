@@ -57,7 +57,9 @@ func OpenSQLite(path string, opts SQLiteOptions) (*SQLite, error) {
 		w.Close()
 		return nil, fmt.Errorf("catalog store %s: %w", path, err)
 	}
-	r, err := sql.Open("sqlite", dsn+"&_pragma=query_only(ON)")
+	// Readers share the OS page cache; each keeps a smaller cache of its own.
+	readDSN := strings.Replace(dsn, fmt.Sprintf("cache_size(-%d)", opts.CacheKiB), fmt.Sprintf("cache_size(-%d)", max(opts.CacheKiB/8, 2048)), 1)
+	r, err := sql.Open("sqlite", readDSN+"&_pragma=query_only(ON)")
 	if err != nil {
 		w.Close()
 		return nil, err
