@@ -23,8 +23,15 @@ var columnFor = map[string]string{
 	"metadata.uid":       "e.uid",
 }
 
-// whereFilter renders f as a SQL condition over entities e.
-func whereFilter(f Filter) (string, []any) {
+// whereFilter renders f as a SQL condition over entities e, with search
+// conditions as IN lists: best when every candidate row is visited (counts, facets).
+func whereFilter(f Filter) (string, []any) { return renderFilter(f, false) }
+
+// wherePerRow renders f with correlated EXISTS lookups on the search table's
+// primary key: best when rows are read in index order and a page stops early.
+func wherePerRow(f Filter) (string, []any) { return renderFilter(f, true) }
+
+func renderFilter(f Filter, perRow bool) (string, []any) {
 	if len(f) == 0 {
 		return "1=1", nil
 	}
@@ -37,7 +44,7 @@ func whereFilter(f Filter) (string, []any) {
 		}
 		var ands []string
 		for _, c := range conj {
-			sqlc, a := whereCondition(c)
+			sqlc, a := whereCondition(c, perRow)
 			ands = append(ands, sqlc)
 			args = append(args, a...)
 		}
@@ -58,7 +65,7 @@ func lowerAll(vs []string) []any {
 	return out
 }
 
-func whereCondition(c Condition) (string, []any) {
+func whereCondition(c Condition, perRow bool) (string, []any) {
 	key := strings.ToLower(c.Key)
 	if rel, ok := strings.CutPrefix(key, "relations."); ok {
 		if len(c.Values) == 0 {
@@ -79,6 +86,13 @@ func whereCondition(c Condition) (string, []any) {
 			}
 		}
 		return col + ` IN (` + placeholders(len(vals)) + `)`, vals
+	}
+	if perRow {
+		if len(c.Values) == 0 {
+			return `EXISTS (SELECT 1 FROM search s WHERE s.eid = e.eid AND s.key = ?)`, []any{key}
+		}
+		return `EXISTS (SELECT 1 FROM search s WHERE s.eid = e.eid AND s.key = ? AND s.value IN (` + placeholders(len(c.Values)) + `))`,
+			append([]any{key}, lowerAll(c.Values)...)
 	}
 	if len(c.Values) == 0 {
 		return `e.eid IN (SELECT eid FROM search WHERE key = ?)`, []any{key}
@@ -116,20 +130,30 @@ func sortExpr(field string, desc bool) (string, []any) {
 
 // Query returns a page of entities.
 func (s *SQLite) Query(ctx context.Context, q PageQuery) (Page, error) {
-	where, args := whereFilter(q.Filter)
-	ftWhere, ftArgs := whereFullText(q.FullText)
-	where = where + " AND " + ftWhere
-	args = append(args, ftArgs...)
-	if q.LocationID != "" {
-		where += " AND e.location_id = ?"
-		args = append(args, q.LocationID)
+	extra := func(where string, args []any) (string, []any) {
+		ftWhere, ftArgs := whereFullText(q.FullText)
+		where = where + " AND " + ftWhere
+		args = append(args, ftArgs...)
+		if q.LocationID != "" {
+			where += " AND e.location_id = ?"
+			args = append(args, q.LocationID)
+		}
+		return where, args
 	}
 
 	var page Page
 	if q.CountTotal {
-		if err := s.read.QueryRowContext(ctx, `SELECT count(*) FROM entities e WHERE `+where, args...).Scan(&page.TotalItems); err != nil {
+		cw, ca := extra(whereFilter(q.Filter))
+		if err := s.read.QueryRowContext(ctx, `SELECT count(*) FROM entities e WHERE `+cw, ca...).Scan(&page.TotalItems); err != nil {
 			return Page{}, fmt.Errorf("catalog store: count: %w", err)
 		}
+	}
+	var where string
+	var args []any
+	if q.Limit > 0 {
+		where, args = extra(wherePerRow(q.Filter))
+	} else {
+		where, args = extra(whereFilter(q.Filter))
 	}
 
 	order := q.Order

@@ -1,0 +1,228 @@
+package catalogsvc_test
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"backlot.dev/backlot/domain/event"
+	"backlot.dev/backlot/internal/catalogsvc"
+	"backlot.dev/backlot/internal/eventlog/sqlitelog"
+	"backlot.dev/backlot/internal/ingest"
+	"backlot.dev/backlot/projections/catalogstore"
+)
+
+type env struct {
+	svc   *catalogsvc.Service
+	store *catalogstore.SQLite
+	log   *sqlitelog.Log
+	root  string
+}
+
+func newEnv(t *testing.T) *env {
+	t.Helper()
+	dir := t.TempDir()
+	root := filepath.Join(dir, "catalog")
+	if err := os.MkdirAll(root, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	log, err := sqlitelog.Open(filepath.Join(dir, "events.db"), sqlitelog.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	store, err := catalogstore.OpenSQLite(filepath.Join(dir, "catalog.db"), catalogstore.SQLiteOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	proj := catalogstore.NewProjector(log, store, catalogstore.ProjectorOptions{Logger: quiet})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { proj.Run(ctx); close(done) }()
+	t.Cleanup(func() { cancel(); <-done; store.Close(); log.Close() })
+	roots, err := ingest.NewRoots([]string{root})
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc := catalogsvc.New(catalogsvc.Config{Log: log, Store: store, Projector: proj,
+		Reader: ingest.NewReader(ingest.Config{Roots: roots}), Logger: quiet, WriteTimeout: 10 * time.Second})
+	return &env{svc: svc, store: store, log: log, root: root}
+}
+
+func (e *env) write(t *testing.T, name, content string) string {
+	t.Helper()
+	p := filepath.Join(e.root, name)
+	if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func (e *env) exists(t *testing.T, key string) bool {
+	t.Helper()
+	v, err := e.store.ByKeys(context.Background(), []string{key})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v[0] != nil
+}
+
+const comp = `apiVersion: backstage.io/v1alpha1
+kind: Component
+metadata:
+  name: NAME
+spec:
+  type: service
+  lifecycle: LIFE
+  owner: team-a
+`
+
+func component(name, life string) string {
+	return strings.NewReplacer("NAME", name, "LIFE", life).Replace(comp)
+}
+
+func TestRegisterRefreshAndRemove(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	e := newEnv(t)
+	file := e.write(t, "a.yaml", component("one", "production")+"---\n"+component("two", "production"))
+	res, err := e.svc.RegisterLocation(ctx, "user:default/ada", "file", file, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Read-your-writes: the entities are readable as soon as the call returns.
+	if len(res.Entities) != 2 || !e.exists(t, "component:default/one") || !e.exists(t, "component:default/two") {
+		t.Fatalf("registration did not yield both entities: %d", len(res.Entities))
+	}
+	if _, err := e.svc.RegisterLocation(ctx, "user:default/ada", "file", file, false); err == nil {
+		t.Fatal("registering the same location twice must fail")
+	}
+	head, _ := e.log.Head(ctx)
+
+	// An unchanged refresh writes nothing.
+	if _, err := e.svc.RefreshLocation(ctx, res.Location); err != nil {
+		t.Fatal(err)
+	}
+	if h, _ := e.log.Head(ctx); h != head {
+		t.Fatalf("an unchanged refresh wrote %d events", h-head)
+	}
+
+	// An edit upserts one entity, a vanished one is removed.
+	e.write(t, "a.yaml", component("one", "deprecated"))
+	if err := e.svc.Refresh(ctx, "user:default/ada", "component:default/one"); err != nil {
+		t.Fatal(err)
+	}
+	if e.exists(t, "component:default/two") {
+		t.Fatal("an entity gone from its file is still in the catalog")
+	}
+	evs, err := e.log.Read(ctx, head, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var types []string
+	for _, ev := range evs {
+		types = append(types, ev.Type+" "+ev.Subject+" "+ev.Actor)
+	}
+	want := []string{
+		"backlot.entity.upserted.v1 component:default/one location:" + res.Location.ID,
+		"backlot.entity.removed.v1 component:default/two location:" + res.Location.ID,
+	}
+	if strings.Join(types, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("events:\n%s\nwant:\n%s", strings.Join(types, "\n"), strings.Join(want, "\n"))
+	}
+
+	// Removing the location removes its entities and is recorded with the actor.
+	if err := e.svc.RemoveLocation(ctx, "user:default/ada", res.Location.ID); err != nil {
+		t.Fatal(err)
+	}
+	if e.exists(t, "component:default/one") {
+		t.Fatal("entity of a removed location remains")
+	}
+	last, _ := e.log.Read(ctx, head+2, 10)
+	if len(last) != 2 || last[1].Type != string(event.TypeLocationRemoved) || last[1].Actor != "user:default/ada" {
+		t.Fatalf("unexpected removal events %+v", last)
+	}
+}
+
+func TestSecondLocationClaimingAnEntityGetsAConflictError(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	e := newEnv(t)
+	first := e.write(t, "first.yaml", component("shared", "production"))
+	second := e.write(t, "second.yaml", component("shared", "experimental")+"---\n"+component("own", "production"))
+	if _, err := e.svc.RegisterLocation(ctx, "user:default/ada", "file", first, false); err != nil {
+		t.Fatal(err)
+	}
+	res, err := e.svc.RegisterLocation(ctx, "user:default/ada", "file", second, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := e.store.ByKeys(ctx, []string{"component:default/shared"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(v[0].Body), `"lifecycle":"production"`) {
+		t.Fatalf("the entity must stay with the first location: %s", v[0].Body)
+	}
+	if !e.exists(t, "component:default/own") {
+		t.Fatal("the second location's own entity is missing")
+	}
+	errs, err := e.store.LocationErrors(ctx, res.Location.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(errs) != 1 || errs[0].Name != "ConflictError" || errs[0].Entity != "component:default/shared" {
+		t.Fatalf("want one conflict error on the second location, got %+v", errs)
+	}
+	if len(v[0].Status) != 1 {
+		t.Fatalf("the conflict is visible on the entity too: %+v", v[0].Status)
+	}
+}
+
+func TestDeletedEntityComesBackOnRefresh(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	e := newEnv(t)
+	file := e.write(t, "a.yaml", component("one", "production"))
+	res, err := e.svc.RegisterLocation(ctx, "user:default/ada", "file", file, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, _ := e.store.ByKeys(ctx, []string{"component:default/one"})
+	if err := e.svc.DeleteEntityByUID(ctx, "user:default/ada", v[0].UID); err != nil {
+		t.Fatal(err)
+	}
+	if e.exists(t, "component:default/one") {
+		t.Fatal("not deleted")
+	}
+	if _, err := e.svc.RefreshLocation(ctx, res.Location); err != nil {
+		t.Fatal(err)
+	}
+	if !e.exists(t, "component:default/one") {
+		t.Fatal("the file still defines the entity: a refresh must bring it back")
+	}
+}
+
+func TestRegisterRefusesTargetsOutsideRoots(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	outside := filepath.Join(t.TempDir(), "x.yaml")
+	if err := os.WriteFile(outside, []byte(component("x", "production")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err := e.svc.RegisterLocation(context.Background(), "user:default/ada", "file", outside, false)
+	var na *ingest.NotAllowedError
+	if !errors.As(err, &na) {
+		t.Fatalf("want NotAllowedError, got %v", err)
+	}
+	locs, _ := e.store.Locations(context.Background())
+	if len(locs) != 0 {
+		t.Fatal("a refused location was registered")
+	}
+}
