@@ -82,14 +82,22 @@ func MustParseRef(s string) Ref {
 
 // String returns kind:namespace/name with kind and namespace in lower case and the
 // name as written, the form Backstage uses for relation targets.
-func (r Ref) String() string {
+func (r Ref) String() string { return r.format(false) }
+
+// format writes kind:namespace/name with kind and namespace in lower case, and the
+// name too when lowerName is set.
+func (r Ref) format(lowerName bool) string {
 	var b strings.Builder
 	b.Grow(len(r.Kind) + len(r.Namespace) + len(r.Name) + 2)
 	writeLower(&b, r.Kind)
 	b.WriteByte(':')
 	writeLower(&b, r.Namespace)
 	b.WriteByte('/')
-	b.WriteString(r.Name)
+	if lowerName {
+		writeLower(&b, r.Name)
+	} else {
+		b.WriteString(r.Name)
+	}
 	return b.String()
 }
 
@@ -110,16 +118,7 @@ func writeLower(b *strings.Builder, s string) {
 
 // Key returns the reference in full lower case: the identity used for storage,
 // comparison and event subjects.
-func (r Ref) Key() string {
-	var b strings.Builder
-	b.Grow(len(r.Kind) + len(r.Namespace) + len(r.Name) + 2)
-	writeLower(&b, r.Kind)
-	b.WriteByte(':')
-	writeLower(&b, r.Namespace)
-	b.WriteByte('/')
-	writeLower(&b, r.Name)
-	return b.String()
-}
+func (r Ref) Key() string { return r.format(true) }
 
 // IsZero reports whether r is the zero Ref.
 func (r Ref) IsZero() bool { return r == Ref{} }

@@ -27,11 +27,7 @@ const maxLookupValues = 20000
 // getEntitiesByRefs answers POST /entities/by-refs: the entities named, in the
 // order named, null for those missing or not matching the filter parameters.
 func (s *server) getEntitiesByRefs(w http.ResponseWriter, r *http.Request) error {
-	q, err := parseQuery(r.URL.RawQuery)
-	if err != nil {
-		return err
-	}
-	filter, err := parseFilter(q["filter"])
+	q, filter, err := parseQueryAndFilter(r.URL.RawQuery)
 	if err != nil {
 		return err
 	}

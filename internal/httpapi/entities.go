@@ -17,11 +17,7 @@ var streamChunkSize = 500
 // optionally paged with offset, limit and after; a Link header points to the next
 // page.
 func (s *server) getEntities(w http.ResponseWriter, r *http.Request) error {
-	q, err := parseQuery(r.URL.RawQuery)
-	if err != nil {
-		return err
-	}
-	filter, err := parseFilter(q["filter"])
+	q, filter, err := parseQueryAndFilter(r.URL.RawQuery)
 	if err != nil {
 		return err
 	}

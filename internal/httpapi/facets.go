@@ -14,11 +14,7 @@ type facetsResponse struct {
 // getEntityFacets answers GET /entity-facets: for each facet, its values and how
 // many entities matching filter have each.
 func (s *server) getEntityFacets(w http.ResponseWriter, r *http.Request) error {
-	q, err := parseQuery(r.URL.RawQuery)
-	if err != nil {
-		return err
-	}
-	filter, err := parseFilter(q["filter"])
+	q, filter, err := parseQueryAndFilter(r.URL.RawQuery)
 	if err != nil {
 		return err
 	}

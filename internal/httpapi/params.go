@@ -168,3 +168,17 @@ func parseBool(q url.Values, name string) (bool, error) {
 	}
 	return false, inputError("Invalid %s %q, expected true or false", name, v)
 }
+
+// parseQueryAndFilter parses the raw query string and its filter parameters, the
+// first step of every read endpoint.
+func parseQueryAndFilter(raw string) (url.Values, catalogstore.Filter, error) {
+	q, err := parseQuery(raw)
+	if err != nil {
+		return nil, nil, err
+	}
+	filter, err := parseFilter(q["filter"])
+	if err != nil {
+		return nil, nil, err
+	}
+	return q, filter, nil
+}
