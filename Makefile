@@ -31,7 +31,7 @@ bench: build ## Go benchmarks and the end-to-end catalog bench (BENCH_N entities
 .PHONY: lint
 lint: ## go vet and staticcheck
 	$(GO) vet $(PKGS)
-	$(GO) run honnef.co/go/tools/cmd/staticcheck@2025.1.1 $(PKGS)
+	$(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2 $(PKGS)
 
 .PHONY: clean
 clean: ## Remove build output and the dev data folder

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -60,7 +59,7 @@ entity is queryable with its relations, the p50/p95/p99 latency of a filtered li
 a by-query page, facets and by-name lookups, the time until an edited file's change
 is visible after a refresh, and the server's peak resident memory.`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			res, err := benchCatalog(cmd.Context(), benchOptions{n: n, seed: seed, requests: requests, edits: edits, keep: keep, dir: dir, progress: os.Stderr})
+			res, err := benchCatalog(benchOptions{n: n, seed: seed, requests: requests, edits: edits, keep: keep, dir: dir, progress: os.Stderr})
 			if err != nil {
 				return err
 			}
@@ -92,10 +91,7 @@ type benchOptions struct {
 	progress           io.Writer
 }
 
-func benchCatalog(ctx context.Context, o benchOptions) (*benchResult, error) {
-	if ctx == nil {
-		ctx = context.Background()
-	}
+func benchCatalog(o benchOptions) (*benchResult, error) {
 	dir := o.dir
 	if dir == "" {
 		d, err := os.MkdirTemp("", "backlot-bench-")

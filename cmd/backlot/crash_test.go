@@ -2,7 +2,6 @@ package main
 
 import (
 	"encoding/json"
-	"fmt"
 	"net/http"
 	"os"
 	"os/exec"
@@ -89,7 +88,7 @@ func waitTotal(t *testing.T, base string, want int, within time.Duration) {
 // a run draws at random (uid, etag), sorted: what two runs must agree on.
 func catalogView(t *testing.T, base string) string {
 	t.Helper()
-	c := &http.Client{Timeout: 60 * time.Second}
+	c := &http.Client{Timeout: 5 * time.Minute}
 	var ents []map[string]any
 	if err := getJSON(c, base+"/api/catalog/entities", &ents); err != nil {
 		t.Fatal(err)
@@ -153,6 +152,6 @@ func TestKillDuringIngestionThenRestartEqualsCleanRun(t *testing.T) {
 	view := catalogView(t, p.base)
 	p.stop(t)
 	if view != cleanView {
-		t.Fatal(fmt.Sprintf("after kill -9 and restart the catalog differs from a clean run's (%d vs %d bytes)", len(view), len(cleanView)))
+		t.Fatalf("after kill -9 and restart the catalog differs from a clean run's (%d vs %d bytes)", len(view), len(cleanView))
 	}
 }

@@ -96,12 +96,15 @@ func (s *Service) append(ctx context.Context, evs []event.Envelope) (int64, erro
 	return pos, nil
 }
 
-// waitFor blocks until the read model has applied pos.
+// waitFor blocks until the read model has applied pos, for at most WriteTimeout
+// plus a millisecond for each event the read model is behind: a write of a large
+// location is durable in the log at once and needs the time to be folded.
 func (s *Service) waitFor(ctx context.Context, pos int64) error {
 	if pos <= 0 {
 		return nil
 	}
-	ctx, cancel := context.WithTimeout(ctx, s.cfg.WriteTimeout)
+	behind := max(pos-s.cfg.Projector.Applied(), 0)
+	ctx, cancel := context.WithTimeout(ctx, s.cfg.WriteTimeout+time.Duration(behind)*time.Millisecond)
 	defer cancel()
 	if err := s.cfg.Projector.WaitFor(ctx, pos); err != nil {
 		return &UnavailableError{Err: err}

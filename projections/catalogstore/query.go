@@ -295,7 +295,19 @@ func keysetCond(order []Order, ks *Keyset, before bool) (string, []any) {
 		ors = append(ors, "("+strings.Join(ands, " AND ")+")")
 		args = append(args, a...)
 	}
-	return "(" + strings.Join(ors, " OR ") + ")", args
+	cond := "(" + strings.Join(ors, " OR ") + ")"
+	if n > 0 {
+		// A plain range on the first column lets SQLite seek in its index
+		// instead of testing the OR above on every row.
+		ge := !order[0].Desc != before
+		op := "<="
+		if ge {
+			op = ">="
+		}
+		cond = "s0 " + op + " ? AND " + cond
+		args = append([]any{valueAt(ks, 0)}, args...)
+	}
+	return cond, args
 }
 
 func valueAt(ks *Keyset, i int) string {

@@ -87,7 +87,7 @@ func readManifest(path string) (Config, error) {
 	if err := json.Unmarshal(b, &m); err != nil {
 		return Config{}, fmt.Errorf("gen: %s: %w", path, err)
 	}
-	cfg := Config{Entities: m.Entities, Seed: m.Seed, EntitiesPerFile: m.EntitiesPerFile}
+	cfg := Config(m)
 	cfg.setDefaults()
 	if err := cfg.Validate(); err != nil {
 		return Config{}, fmt.Errorf("gen: %s: %w", path, err)

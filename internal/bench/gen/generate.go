@@ -138,7 +138,7 @@ type manifest struct {
 }
 
 func writeManifest(path string, cfg Config) error {
-	b, err := json.MarshalIndent(manifest{cfg.Entities, cfg.Seed, cfg.EntitiesPerFile}, "", "  ")
+	b, err := json.MarshalIndent(manifest(cfg), "", "  ")
 	if err != nil {
 		return fmt.Errorf("gen: %w", err)
 	}

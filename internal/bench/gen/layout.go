@@ -19,8 +19,6 @@ const (
 // kindNames are the kinds as written in the descriptor files.
 var kindNames = [numKinds]string{"Group", "User", "Domain", "System", "Resource", "API", "Component"}
 
-// refPrefix is the lower-case kind prefix of a full entity ref.
-var refPrefix = [numKinds]string{"group", "user", "domain", "system", "resource", "api", "component"}
 
 // rootFileName is the root Location file; rootLocationName its entity name.
 const (
