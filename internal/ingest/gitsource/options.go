@@ -76,7 +76,7 @@ func (o Options) Validate() error {
 		}
 	}
 	if o.Timeout <= 0 {
-		errs = append(errs, fmt.Errorf("timeout must be positive, got %s", o.Timeout))
+		errs = append(errs, fmt.Errorf("the timeout (Options.Timeout) must be positive, got %s", o.Timeout))
 	}
 	if o.MaxFileBytes <= 0 {
 		errs = append(errs, fmt.Errorf("MaxFileBytes must be positive, got %d", o.MaxFileBytes))
