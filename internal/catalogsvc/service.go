@@ -122,7 +122,14 @@ func (s *Service) catchUp(ctx context.Context) error {
 }
 
 // RegisterLocation adds a location and reads it, or with dryRun only reads it.
+// The result lists the entities the location yields, as Backstage's API does.
 func (s *Service) RegisterLocation(ctx context.Context, actor, locType, target string, dryRun bool) (httpapi.LocationResult, error) {
+	return s.register(ctx, actor, locType, target, dryRun, true)
+}
+
+// register is RegisterLocation; withEntities false leaves the entities out, so a
+// large catalog loaded at start is not rendered into memory for nobody.
+func (s *Service) register(ctx context.Context, actor, locType, target string, dryRun, withEntities bool) (httpapi.LocationResult, error) {
 	norm, err := s.cfg.Reader.Normalize(ctx, locType, target)
 	if err != nil {
 		return httpapi.LocationResult{}, err
@@ -172,6 +179,9 @@ func (s *Service) RegisterLocation(ctx context.Context, actor, locType, target s
 	}
 	if _, err := s.refreshLocked(ctx, loc, correlation); err != nil {
 		return httpapi.LocationResult{}, err
+	}
+	if !withEntities {
+		return httpapi.LocationResult{Location: loc}, nil
 	}
 	ents, err := s.ownedEntities(ctx, loc.ID)
 	if err != nil {
@@ -359,7 +369,7 @@ func (s *Service) EnsureLocation(ctx context.Context, actor, locType, target str
 		_, err := s.RefreshLocation(ctx, loc)
 		return loc, err
 	}
-	res, err := s.RegisterLocation(ctx, actor, locType, norm, false)
+	res, err := s.register(ctx, actor, locType, norm, false, false)
 	return res.Location, err
 }
 
