@@ -344,7 +344,7 @@ func TestQueryEntities(t *testing.T) {
 		{name: "full text in several fields", query: "fullTextFilterTerm=payments&orderField=metadata.name,asc&fullTextFilterFields=metadata.name,metadata.tags,metadata.description,spec.system",
 			want: []string{"checkout", "payments", "payments-api", "team-a"}, wantTotal: 4},
 		{name: "full text searches every field without fields or order", query: "fullTextFilterTerm=Payments",
-			want: []string{"checkout", "payments", "payments-api", "team-a"}, wantTotal: 4},
+			want: []string{"team-a", "payments", "checkout", "payments-api"}, wantTotal: 4},
 		{name: "full text and filter", query: "filter=kind=component&fullTextFilterTerm=payments&orderField=metadata.name,asc",
 			want: []string{}, wantTotal: 0},
 		{name: "limit zero answers only the total", query: "filter=kind=component&limit=0", want: []string{}, wantTotal: componentCount},

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"backlot.dev/backlot/domain/catalog"
@@ -33,10 +34,59 @@ const (
 	searchCols   = 4
 	relationCols = 6
 	bulkRows     = 400
+	// flushRows is how many buffered rows trigger a flush before the batch ends.
+	flushRows = 200000
 )
 
-// flush writes the buffered search and relation rows.
+// sortRows sorts a flat slice of rows of cols values each.
+func sortRows(flat []any, cols int, cmp func(x, y []any) int) {
+	n := len(flat) / cols
+	if n < 2 {
+		return
+	}
+	rows := make([][]any, n)
+	for i := range rows {
+		rows[i] = flat[i*cols : (i+1)*cols : (i+1)*cols]
+	}
+	slices.SortFunc(rows, cmp)
+	out := make([]any, 0, len(flat))
+	for _, r := range rows {
+		out = append(out, r...)
+	}
+	copy(flat, out)
+}
+
+func cmpInt(a, b int64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+// flush writes the buffered search and relation rows. Rows are sorted by the key
+// of the index they land in at random (search by key and value, relations by
+// source), so each index page is visited once per flush, in order, instead of
+// once per row: the difference between a read model that fits in the page cache
+// and one that does not.
 func (a *applier) flush(ctx context.Context) error {
+	sortRows(a.pendSearch, searchCols, func(x, y []any) int {
+		if c := strings.Compare(x[1].(string), y[1].(string)); c != 0 {
+			return c
+		}
+		if c := strings.Compare(x[2].(string), y[2].(string)); c != 0 {
+			return c
+		}
+		return cmpInt(x[0].(int64), y[0].(int64))
+	})
+	sortRows(a.pendRels, relationCols, func(x, y []any) int {
+		if c := strings.Compare(x[1].(string), y[1].(string)); c != 0 {
+			return c
+		}
+		return cmpInt(x[0].(int64), y[0].(int64))
+	})
 	if err := a.flushTable(ctx, "search(eid, key, value, original)", "INSERT OR IGNORE", searchCols, &a.pendSearch); err != nil {
 		return err
 	}
@@ -294,7 +344,7 @@ func (a *applier) writeEntity(ctx context.Context, pos int64, ent *catalog.Entit
 		a.pendSearch = append(a.pendSearch, eid, row.key, value, row.original)
 	}
 	a.pendEIDs[eid] = true
-	if len(a.pendSearch) >= bulkRows*searchCols || len(a.pendRels) >= bulkRows*relationCols {
+	if len(a.pendSearch) >= flushRows*searchCols || len(a.pendRels) >= flushRows*relationCols {
 		return a.flush(ctx)
 	}
 	return nil

@@ -16,7 +16,11 @@ import (
 const missingSort = "\U0010FFFF"
 
 // columnFor maps search keys that are also entity columns to the column.
+// creationOrder is the internal order field of lists that name none.
+const creationOrder = "$created"
+
 var columnFor = map[string]string{
+	creationOrder:        "e.eid",
 	"kind":               "e.kind",
 	"metadata.name":      "e.name",
 	"metadata.namespace": "e.namespace",
@@ -158,9 +162,10 @@ func (s *SQLite) Query(ctx context.Context, q PageQuery) (Page, error) {
 
 	order := q.Order
 	if len(order) == 0 {
-		// Without an order, list by name: the kind and name indexes give the rows in
-		// that order, so a page stops early instead of sorting every match.
-		order = []Order{{Field: "metadata.name"}}
+		// Without an order, list in the order entities were created: the table and
+		// the kind index hold rows in that order, so a page stops early instead of
+		// sorting every match.
+		order = []Order{{Field: creationOrder}}
 	}
 	var sortCols []string
 	var sortArgs []any

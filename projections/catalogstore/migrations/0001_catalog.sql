@@ -1,9 +1,10 @@
 -- entities: one row per entity. eid is the log position that created the entity:
--- unique, increasing and the same on every replay, so the search and relation rows
--- of new entities are appended at the end of their tables' primary keys.
+-- unique, increasing and the same on every replay, so new entities, their bodies
+-- and their search and relation rows are appended at the end of their tables'
+-- primary keys instead of landing on random pages.
 CREATE TABLE IF NOT EXISTS entities (
-    key         TEXT PRIMARY KEY,
-    eid         INTEGER NOT NULL,
+    eid         INTEGER PRIMARY KEY,
+    key         TEXT NOT NULL,
     ref         TEXT NOT NULL,
     uid         TEXT NOT NULL,
     kind        TEXT NOT NULL,
@@ -14,12 +15,11 @@ CREATE TABLE IF NOT EXISTS entities (
     managed_by  TEXT NOT NULL DEFAULT '',
     body        BLOB NOT NULL,
     updated_pos INTEGER NOT NULL
-) WITHOUT ROWID;
-CREATE UNIQUE INDEX IF NOT EXISTS entities_eid ON entities(eid);
+);
+CREATE UNIQUE INDEX IF NOT EXISTS entities_key ON entities(key);
 CREATE UNIQUE INDEX IF NOT EXISTS entities_uid ON entities(uid);
 CREATE INDEX IF NOT EXISTS entities_kind_name ON entities(kind, name);
 CREATE INDEX IF NOT EXISTS entities_kind_eid ON entities(kind, eid);
-CREATE INDEX IF NOT EXISTS entities_name ON entities(name);
 CREATE INDEX IF NOT EXISTS entities_location ON entities(location_id);
 
 -- relations: the relations each entity (origin) declares, both directions.
