@@ -166,6 +166,10 @@ func benchCatalog(o benchOptions) (*benchResult, error) {
 	if err != nil {
 		return nil, err
 	}
+	groups, err := namesOf(client, base, "group", 2000)
+	if err != nil {
+		return nil, err
+	}
 	rng := rand.New(rand.NewPCG(uint64(o.seed), 7))
 	measures := []struct {
 		name string
@@ -179,6 +183,14 @@ func benchCatalog(o benchOptions) (*benchResult, error) {
 		}},
 		{"facets", func() string {
 			return base + "/api/catalog/entity-facets?facet=spec.type&facet=spec.lifecycle&facet=metadata.tags&filter=kind=component"
+		}},
+		// The same queries with a different owner each time: the read model caches
+		// counts and facets until the next write, and these show the uncached cost.
+		{"byQueryPageVaried", func() string {
+			return base + "/api/catalog/entities/by-query?filter=kind=component,spec.owner=" + url.QueryEscape(groups[rng.IntN(len(groups))]) + "&orderField=metadata.name,asc&limit=20"
+		}},
+		{"facetsVaried", func() string {
+			return base + "/api/catalog/entity-facets?facet=spec.type&facet=spec.lifecycle&facet=metadata.tags&filter=kind=component,spec.owner=" + url.QueryEscape(groups[rng.IntN(len(groups))])
 		}},
 		{"byName", func() string {
 			return base + "/api/catalog/entities/by-name/component/default/" + url.PathEscape(names[rng.IntN(len(names))])
@@ -322,12 +334,16 @@ func hasRelations(c *http.Client, base, name string) bool {
 }
 
 func componentNames(c *http.Client, base string, n int) ([]string, error) {
+	return namesOf(c, base, "component", n)
+}
+
+func namesOf(c *http.Client, base, kind string, n int) ([]string, error) {
 	var ents []struct {
 		Metadata struct {
 			Name string `json:"name"`
 		} `json:"metadata"`
 	}
-	if err := getJSON(c, fmt.Sprintf("%s/api/catalog/entities?filter=kind=component&fields=metadata.name&limit=%d", base, n), &ents); err != nil {
+	if err := getJSON(c, fmt.Sprintf("%s/api/catalog/entities?filter=kind=%s&fields=metadata.name&limit=%d", base, kind, n), &ents); err != nil {
 		return nil, err
 	}
 	var out []string
@@ -335,7 +351,7 @@ func componentNames(c *http.Client, base string, n int) ([]string, error) {
 		out = append(out, e.Metadata.Name)
 	}
 	if len(out) == 0 {
-		return nil, fmt.Errorf("no components found")
+		return nil, fmt.Errorf("no %s entities found", kind)
 	}
 	return out, nil
 }

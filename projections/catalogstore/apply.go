@@ -229,6 +229,7 @@ func (s *SQLite) Apply(ctx context.Context, events []event.Envelope) error {
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("catalog store: commit: %w", err)
 	}
+	s.cache.invalidate()
 	return nil
 }
 

@@ -148,8 +148,16 @@ func (s *SQLite) Query(ctx context.Context, q PageQuery) (Page, error) {
 	var page Page
 	if q.CountTotal {
 		cw, ca := extra(whereFilter(q.Filter))
-		if err := s.read.QueryRowContext(ctx, `SELECT count(*) FROM entities e WHERE `+cw, ca...).Scan(&page.TotalItems); err != nil {
-			return Page{}, fmt.Errorf("catalog store: count: %w", err)
+		stmt := `SELECT count(*) FROM entities e WHERE ` + cw
+		key := cacheKey("count", stmt, ca)
+		gen := s.cache.generation()
+		if n, ok := s.cache.get(gen, key); ok {
+			page.TotalItems = n.(int)
+		} else {
+			if err := s.read.QueryRowContext(ctx, stmt, ca...).Scan(&page.TotalItems); err != nil {
+				return Page{}, fmt.Errorf("catalog store: count: %w", err)
+			}
+			s.cache.put(gen, key, page.TotalItems)
 		}
 	}
 	var where string
@@ -539,6 +547,12 @@ func (s *SQLite) Facets(ctx context.Context, facets []string, f Filter) (map[str
 				FROM (` + inner + `) f ORDER BY f.value`
 			a = append([]any{key}, a...)
 		}
+		ck := cacheKey("facet", stmt, a)
+		gen := s.cache.generation()
+		if cached, ok := s.cache.get(gen, ck); ok {
+			out[facet] = cached.([]FacetCount)
+			continue
+		}
 		rows, err := s.read.QueryContext(ctx, stmt, a...)
 		if err != nil {
 			return nil, fmt.Errorf("catalog store: facet %s: %w", facet, err)
@@ -557,6 +571,7 @@ func (s *SQLite) Facets(ctx context.Context, facets []string, f Filter) (map[str
 			return nil, err
 		}
 		out[facet] = counts
+		s.cache.put(gen, ck, counts)
 	}
 	return out, nil
 }

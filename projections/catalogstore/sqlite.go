@@ -40,6 +40,7 @@ type SQLite struct {
 	write *sql.DB
 	read  *sql.DB
 	mu    sync.Mutex // serialises Apply
+	cache resultCache
 }
 
 var _ Store = (*SQLite)(nil)

@@ -223,3 +223,35 @@ func TestQueryFiltersFacetsAndPaging(t *testing.T) {
 		t.Fatalf("previous page differs from the second page")
 	}
 }
+
+func TestCachedCountsFollowWrites(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s := openStore(t)
+	evs := upserts(t, 0, 20)
+	if err := s.Apply(ctx, evs[:10]); err != nil {
+		t.Fatal(err)
+	}
+	q := catalogstore.PageQuery{Filter: catalogstore.Filter{{{Key: "kind", Values: []string{"component"}}}}, CountTotal: true, Limit: 1}
+	for i := 0; i < 2; i++ { // the second answer comes from the cache
+		p, err := s.Query(ctx, q)
+		if err != nil || p.TotalItems != 10 {
+			t.Fatalf("total %d (%v), want 10", p.TotalItems, err)
+		}
+		f, err := s.Facets(ctx, []string{"kind"}, nil)
+		if err != nil || f["kind"][0].Count != 10 {
+			t.Fatalf("facet %+v (%v), want 10", f, err)
+		}
+	}
+	if err := s.Apply(ctx, evs[10:]); err != nil {
+		t.Fatal(err)
+	}
+	p, err := s.Query(ctx, q)
+	if err != nil || p.TotalItems != 20 {
+		t.Fatalf("after a write the count is %d (%v), want 20", p.TotalItems, err)
+	}
+	f, err := s.Facets(ctx, []string{"kind"}, nil)
+	if err != nil || f["kind"][0].Count != 20 {
+		t.Fatalf("after a write the facet is %+v (%v), want 20", f, err)
+	}
+}
