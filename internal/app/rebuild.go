@@ -52,6 +52,12 @@ func RebuildCatalog(ctx context.Context, dataDir string, progress io.Writer) (Re
 		return RebuildStats{}, err
 	}
 	start := time.Now()
+	// A replay is one long backlog: fold it without the indexes that take random
+	// inserts, and build them once at the end.
+	if err := store.BeginBulk(ctx); err != nil {
+		store.Close()
+		return RebuildStats{}, err
+	}
 	var applied int64
 	for applied < head {
 		batch, err := log.Read(ctx, applied, 5000)
@@ -74,6 +80,10 @@ func RebuildCatalog(ctx context.Context, dataDir string, progress io.Writer) (Re
 	}
 	if progress != nil {
 		fmt.Fprintln(progress)
+	}
+	if err := store.EndBulk(ctx); err != nil {
+		store.Close()
+		return RebuildStats{}, err
 	}
 	stats := RebuildStats{Events: applied, Took: time.Since(start)}
 	if err := store.Close(); err != nil {

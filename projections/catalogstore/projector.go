@@ -19,6 +19,9 @@ type ProjectorOptions struct {
 	RetryDelay time.Duration
 	// Logger receives errors; default slog.Default().
 	Logger *slog.Logger
+	// BulkThreshold is how far behind the log the projector must be to fold in
+	// bulk mode (see BulkLoader); default 20000 events, negative disables it.
+	BulkThreshold int64
 }
 
 func (o *ProjectorOptions) setDefaults() {
@@ -30,6 +33,9 @@ func (o *ProjectorOptions) setDefaults() {
 	}
 	if o.Logger == nil {
 		o.Logger = slog.Default()
+	}
+	if o.BulkThreshold == 0 {
+		o.BulkThreshold = 20000
 	}
 }
 
@@ -44,6 +50,7 @@ type Projector struct {
 	mu      sync.Mutex
 	applied int64
 	changed chan struct{}
+	bulk    bool // only touched by the goroutine that steps
 }
 
 // NewProjector returns a projector of log into store.
@@ -80,8 +87,27 @@ func (p *Projector) step(ctx context.Context) (int, error) {
 	if len(batch) == 0 {
 		return 0, nil
 	}
+	bl, canBulk := p.store.(BulkLoader)
+	if canBulk && !p.bulk && p.opts.BulkThreshold > 0 {
+		if head, err := p.log.Head(ctx); err == nil && head-from > p.opts.BulkThreshold {
+			if err := bl.BeginBulk(ctx); err != nil {
+				return 0, fmt.Errorf("projector: %w", err)
+			}
+			p.bulk = true
+			p.opts.Logger.Info("projector folding a backlog in bulk mode", "behind", head-from)
+		}
+	}
 	if err := p.store.Apply(ctx, batch); err != nil {
 		return 0, fmt.Errorf("projector: %w", err)
+	}
+	if p.bulk && len(batch) < p.opts.BatchSize {
+		// Caught up: rebuild the indexes before anyone is told the position.
+		start := time.Now()
+		if err := bl.EndBulk(ctx); err != nil {
+			return 0, fmt.Errorf("projector: %w", err)
+		}
+		p.bulk = false
+		p.opts.Logger.Info("projector left bulk mode", "indexes rebuilt in", time.Since(start).Round(time.Millisecond))
 	}
 	p.advance(batch[len(batch)-1].Position)
 	return len(batch), nil

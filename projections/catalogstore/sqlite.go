@@ -48,11 +48,13 @@ var _ Store = (*SQLite)(nil)
 // OpenSQLite opens or creates the read model at path and applies its migrations.
 func OpenSQLite(path string, opts SQLiteOptions) (*SQLite, error) {
 	opts.setDefaults()
-	dsn := fmt.Sprintf("file:%s?_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=busy_timeout(10000)&_pragma=foreign_keys(OFF)&_pragma=cache_size(-%d)&_pragma=temp_store(MEMORY)&_pragma=wal_autocheckpoint(20000)", path, opts.CacheKiB)
+	dsn := fmt.Sprintf("file:%s?_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=busy_timeout(10000)&_pragma=foreign_keys(OFF)&_pragma=cache_size(-%d)&_pragma=wal_autocheckpoint(20000)", path, opts.CacheKiB)
 	w, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		return nil, fmt.Errorf("catalog store %s: %w", path, err)
 	}
+	// The writer sorts on disk (temp_store FILE, the default), so rebuilding an
+	// index over millions of rows does not hold them all in memory.
 	w.SetMaxOpenConns(1)
 	if err := migrate(w); err != nil {
 		w.Close()
@@ -60,14 +62,19 @@ func OpenSQLite(path string, opts SQLiteOptions) (*SQLite, error) {
 	}
 	// Readers share the OS page cache; each keeps a smaller cache of its own.
 	readDSN := strings.Replace(dsn, fmt.Sprintf("cache_size(-%d)", opts.CacheKiB), fmt.Sprintf("cache_size(-%d)", max(opts.CacheKiB/8, 2048)), 1)
-	r, err := sql.Open("sqlite", readDSN+"&_pragma=query_only(ON)")
+	r, err := sql.Open("sqlite", readDSN+"&_pragma=query_only(ON)&_pragma=temp_store(MEMORY)")
 	if err != nil {
 		w.Close()
 		return nil, err
 	}
 	r.SetMaxOpenConns(opts.ReadConns)
 	r.SetMaxIdleConns(opts.ReadConns)
-	return &SQLite{write: w, read: r}, nil
+	st := &SQLite{write: w, read: r}
+	if err := ensureIndexes(context.Background(), st); err != nil {
+		st.Close()
+		return nil, err
+	}
+	return st, nil
 }
 
 func migrate(db *sql.DB) error {
