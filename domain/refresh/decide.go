@@ -70,8 +70,9 @@ type Known struct {
 type State interface {
 	// Lookup returns the entity with the given key, if any.
 	Lookup(key string) (Known, bool)
-	// Owned returns every entity the location owns.
-	Owned(locationID string) []Known
+	// Owned returns the entities the location owns, except those read from the
+	// files in except (type:target), which the caller keeps anyway.
+	Owned(locationID string, except map[string]bool) []Known
 	// Errors returns the processing errors recorded for the location.
 	Errors(locationID string) []event.ProcessingError
 }
@@ -160,7 +161,7 @@ func (d *Decider) Observe(o Observed) ([]event.Envelope, error) {
 func (d *Decider) Finish() ([]event.Envelope, error) {
 	loc := d.loc
 	var out []event.Envelope
-	owned := append([]Known(nil), d.state.Owned(loc.ID)...)
+	owned := append([]Known(nil), d.state.Owned(loc.ID, d.keepF)...)
 	sort.Slice(owned, func(i, j int) bool { return owned[i].Key < owned[j].Key })
 	for _, k := range owned {
 		if d.seen[k.Key] || d.keepF[k.ManagedBy] || d.keepE[k.Key] {

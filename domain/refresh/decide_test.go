@@ -15,10 +15,10 @@ type fakeState struct {
 }
 
 func (f *fakeState) Lookup(key string) (refresh.Known, bool) { k, ok := f.known[key]; return k, ok }
-func (f *fakeState) Owned(loc string) []refresh.Known {
+func (f *fakeState) Owned(loc string, except map[string]bool) []refresh.Known {
 	var out []refresh.Known
 	for _, k := range f.known {
-		if k.LocationID == loc {
+		if k.LocationID == loc && !except[k.ManagedBy] {
 			out = append(out, k)
 		}
 	}

@@ -313,6 +313,9 @@ func (s *Service) refreshLocked(ctx context.Context, loc catalogstore.Location, 
 	if err != nil {
 		return RefreshResult{}, err
 	}
+	if err := stateErr(state); err != nil {
+		return RefreshResult{}, &UnavailableError{Err: fmt.Errorf("catalog read model: %w", err)}
+	}
 	sink.pending = append(sink.pending, rest...)
 	if err := sink.flush(); err != nil {
 		return RefreshResult{}, err
@@ -390,7 +393,11 @@ func (s *Service) RemoveLocation(ctx context.Context, actor, id string) error {
 	}
 	meta := event.Meta{Actor: actor, CorrelationID: event.NewID()}
 	var evs []event.Envelope
-	for _, k := range state.Owned(id) {
+	owned := state.Owned(id, nil)
+	if err := stateErr(state); err != nil {
+		return &UnavailableError{Err: fmt.Errorf("catalog read model: %w", err)}
+	}
+	for _, k := range owned {
 		ev, err := event.New(event.TypeEntityRemoved, k.Key, event.EntityRemoved{Ref: k.Key, UID: k.UID, LocationID: id, Reason: "location removed"}, meta)
 		if err != nil {
 			return err
@@ -469,4 +476,12 @@ func (s *Service) Refresh(ctx context.Context, actor, entityRef string) error {
 func (s *Service) ValidateEntity(_ context.Context, _ string, entity map[string]any) error {
 	_, err := catalog.NewEntity(entity)
 	return err
+}
+
+// stateErr returns the first failed read of a refresh state that reports one.
+func stateErr(st refresh.State) error {
+	if e, ok := st.(interface{ Err() error }); ok {
+		return e.Err()
+	}
+	return nil
 }

@@ -12,6 +12,10 @@ import (
 	"backlot.dev/backlot/domain/event"
 )
 
+// smallResult is the count up to which a page is fetched by its matches rather
+// than by scanning in order.
+const smallResult = 5000
+
 // missingSort sorts entities without the order field after every real value.
 const missingSort = "\U0010FFFF"
 
@@ -160,9 +164,13 @@ func (s *SQLite) Query(ctx context.Context, q PageQuery) (Page, error) {
 			s.cache.put(gen, key, page.TotalItems)
 		}
 	}
+	// A page of a large result is read in index order with per-row lookups and
+	// stops early; a small result (known from the count) is fetched from the
+	// search index by eid and sorted, which beats scanning the index order for
+	// the few rows that match.
 	var where string
 	var args []any
-	if q.Limit > 0 {
+	if q.Limit > 0 && !(q.CountTotal && page.TotalItems <= smallResult) {
 		where, args = extra(wherePerRow(q.Filter))
 	} else {
 		where, args = extra(whereFilter(q.Filter))

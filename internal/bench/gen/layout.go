@@ -19,7 +19,6 @@ const (
 // kindNames are the kinds as written in the descriptor files.
 var kindNames = [numKinds]string{"Group", "User", "Domain", "System", "Resource", "API", "Component"}
 
-
 // rootFileName is the root Location file; rootLocationName its entity name.
 const (
 	rootFileName     = "all.yaml"

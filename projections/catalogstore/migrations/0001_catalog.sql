@@ -20,7 +20,7 @@ CREATE UNIQUE INDEX IF NOT EXISTS entities_key ON entities(key);
 CREATE UNIQUE INDEX IF NOT EXISTS entities_uid ON entities(uid);
 CREATE INDEX IF NOT EXISTS entities_kind_name ON entities(kind, name);
 CREATE INDEX IF NOT EXISTS entities_kind_eid ON entities(kind, eid);
-CREATE INDEX IF NOT EXISTS entities_location ON entities(location_id);
+CREATE INDEX IF NOT EXISTS entities_location ON entities(location_id, managed_by);
 
 -- relations: the relations each entity (origin) declares, both directions.
 CREATE TABLE IF NOT EXISTS relations (
