@@ -10,6 +10,7 @@ import (
 	"net/http/pprof"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"sync"
 	"time"
 
@@ -21,6 +22,9 @@ import (
 	"backlot.dev/backlot/internal/ingest/gitsource"
 	"backlot.dev/backlot/projections/catalogstore"
 )
+
+// devMemoryLimit is the Go heap's soft limit in dev mode.
+const devMemoryLimit = 200 << 20
 
 // DevActor is the actor of writes in dev mode, where no one signs in.
 const DevActor = "user:default/guest"
@@ -82,6 +86,11 @@ type Dev struct {
 // serving, and registers the configured catalogs in the background.
 func StartDev(ctx context.Context, cfg DevConfig) (*Dev, error) {
 	cfg.setDefaults()
+	if os.Getenv("GOMEMLIMIT") == "" {
+		// A soft limit makes the collector work harder before the heap doubles
+		// during a large ingestion; GOMEMLIMIT overrides it.
+		debug.SetMemoryLimit(devMemoryLimit)
+	}
 	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
 		return nil, fmt.Errorf("data dir: %w", err)
 	}

@@ -45,8 +45,19 @@ func (s *SQLite) EndBulk(ctx context.Context) error {
 // ensureIndexes creates the bulk indexes when missing, as after a crash during
 // a bulk load.
 func ensureIndexes(ctx context.Context, s *SQLite) error {
+	// The sorter of CREATE INDEX keeps up to cache_size of memory before it spills
+	// to disk; a small cache keeps a rebuild over millions of rows out of RAM.
+	conn, err := s.write.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, `PRAGMA cache_size = -8192`); err != nil {
+		return err
+	}
+	defer conn.ExecContext(context.WithoutCancel(ctx), fmt.Sprintf(`PRAGMA cache_size = -%d`, s.cacheKiB))
 	for _, ix := range bulkIndexes {
-		if _, err := s.write.ExecContext(ctx, ix.create); err != nil {
+		if _, err := conn.ExecContext(ctx, ix.create); err != nil {
 			return fmt.Errorf("catalog store: create index %s: %w", ix.name, err)
 		}
 	}

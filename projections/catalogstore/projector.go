@@ -13,7 +13,7 @@ import (
 
 // ProjectorOptions configures a Projector.
 type ProjectorOptions struct {
-	// BatchSize is how many events are read and applied per transaction; default 5000.
+	// BatchSize is how many events are read and applied per transaction; default 2000.
 	BatchSize int
 	// RetryDelay is the pause after a failed batch; default 500ms.
 	RetryDelay time.Duration
@@ -26,7 +26,7 @@ type ProjectorOptions struct {
 
 func (o *ProjectorOptions) setDefaults() {
 	if o.BatchSize <= 0 {
-		o.BatchSize = 5000
+		o.BatchSize = 2000
 	}
 	if o.RetryDelay <= 0 {
 		o.RetryDelay = 500 * time.Millisecond

@@ -19,7 +19,7 @@ var migrations embed.FS
 
 // SQLiteOptions configures OpenSQLite.
 type SQLiteOptions struct {
-	// CacheKiB is SQLite's page cache per connection in KiB; default 65536.
+	// CacheKiB is SQLite's page cache per connection in KiB; default 32768.
 	CacheKiB int
 	// ReadConns is the size of the read pool; default 4.
 	ReadConns int
@@ -27,7 +27,7 @@ type SQLiteOptions struct {
 
 func (o *SQLiteOptions) setDefaults() {
 	if o.CacheKiB <= 0 {
-		o.CacheKiB = 65536
+		o.CacheKiB = 32768
 	}
 	if o.ReadConns <= 0 {
 		o.ReadConns = 4
@@ -37,10 +37,11 @@ func (o *SQLiteOptions) setDefaults() {
 // SQLite is the Store on a SQLite file. Apply runs on one writer connection;
 // queries use a pool of readers and see the last committed batch (WAL mode).
 type SQLite struct {
-	write *sql.DB
-	read  *sql.DB
-	mu    sync.Mutex // serialises Apply
-	cache resultCache
+	write    *sql.DB
+	read     *sql.DB
+	mu       sync.Mutex // serialises Apply
+	cache    resultCache
+	cacheKiB int
 }
 
 var _ Store = (*SQLite)(nil)
@@ -69,7 +70,7 @@ func OpenSQLite(path string, opts SQLiteOptions) (*SQLite, error) {
 	}
 	r.SetMaxOpenConns(opts.ReadConns)
 	r.SetMaxIdleConns(opts.ReadConns)
-	st := &SQLite{write: w, read: r}
+	st := &SQLite{write: w, read: r, cacheKiB: opts.CacheKiB}
 	if err := ensureIndexes(context.Background(), st); err != nil {
 		st.Close()
 		return nil, err
