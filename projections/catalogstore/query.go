@@ -33,13 +33,18 @@ var columnFor = map[string]string{
 
 // whereFilter renders f as a SQL condition over entities e, with search
 // conditions as IN lists: best when every candidate row is visited (counts, facets).
-func whereFilter(f Filter) (string, []any) { return renderFilter(f, false) }
+func whereFilter(f Filter) (string, []any) { return renderFilter(f, false, false) }
 
 // wherePerRow renders f with correlated EXISTS lookups on the search table's
 // primary key: best when rows are read in index order and a page stops early.
-func wherePerRow(f Filter) (string, []any) { return renderFilter(f, true) }
+func wherePerRow(f Filter) (string, []any) { return renderFilter(f, true, false) }
 
-func renderFilter(f Filter, perRow bool) (string, []any) {
+// whereByMatches renders f so that SQLite drives the query from the search
+// index's matches (by eid, the rowid) rather than from an entity column index:
+// the unary + keeps column conditions off their indexes.
+func whereByMatches(f Filter) (string, []any) { return renderFilter(f, false, true) }
+
+func renderFilter(f Filter, perRow, noColumnIndex bool) (string, []any) {
 	if len(f) == 0 {
 		return "1=1", nil
 	}
@@ -52,7 +57,7 @@ func renderFilter(f Filter, perRow bool) (string, []any) {
 		}
 		var ands []string
 		for _, c := range conj {
-			sqlc, a := whereCondition(c, perRow)
+			sqlc, a := whereCondition(c, perRow, noColumnIndex)
 			ands = append(ands, sqlc)
 			args = append(args, a...)
 		}
@@ -73,7 +78,7 @@ func lowerAll(vs []string) []any {
 	return out
 }
 
-func whereCondition(c Condition, perRow bool) (string, []any) {
+func whereCondition(c Condition, perRow, noColumnIndex bool) (string, []any) {
 	key := strings.ToLower(c.Key)
 	if rel, ok := strings.CutPrefix(key, "relations."); ok {
 		if len(c.Values) == 0 {
@@ -92,6 +97,9 @@ func whereCondition(c Condition, perRow bool) (string, []any) {
 			for _, v := range c.Values {
 				vals = append(vals, v)
 			}
+		}
+		if noColumnIndex {
+			col = "+" + col
 		}
 		return col + ` IN (` + placeholders(len(vals)) + `)`, vals
 	}
@@ -152,27 +160,25 @@ func (s *SQLite) Query(ctx context.Context, q PageQuery) (Page, error) {
 	var page Page
 	if q.CountTotal {
 		cw, ca := extra(whereFilter(q.Filter))
-		stmt := `SELECT count(*) FROM entities e WHERE ` + cw
-		key := cacheKey("count", stmt, ca)
-		gen := s.cache.generation()
-		if n, ok := s.cache.get(gen, key); ok {
-			page.TotalItems = n.(int)
-		} else {
-			if err := s.read.QueryRowContext(ctx, stmt, ca...).Scan(&page.TotalItems); err != nil {
-				return Page{}, fmt.Errorf("catalog store: count: %w", err)
-			}
-			s.cache.put(gen, key, page.TotalItems)
+		n, err := s.count(ctx, cw, ca)
+		if err != nil {
+			return Page{}, err
 		}
+		page.TotalItems = n
 	}
+
 	// A page of a large result is read in index order with per-row lookups and
 	// stops early; a small result (known from the count) is fetched from the
 	// search index by eid and sorted, which beats scanning the index order for
 	// the few rows that match.
 	var where string
 	var args []any
-	if q.Limit > 0 && !(q.CountTotal && page.TotalItems <= smallResult) {
+	switch {
+	case q.Limit > 0 && q.CountTotal && page.TotalItems <= smallResult && hasSearchCondition(q.Filter):
+		where, args = extra(whereByMatches(q.Filter))
+	case q.Limit > 0:
 		where, args = extra(wherePerRow(q.Filter))
-	} else {
+	default:
 		where, args = extra(whereFilter(q.Filter))
 	}
 
@@ -527,9 +533,37 @@ func (s *SQLite) ByUID(ctx context.Context, uid string) (*EntityView, error) {
 	return vs[0], nil
 }
 
+// count returns how many entities match a rendered filter, from the result cache
+// when the read model has not changed since.
+func (s *SQLite) count(ctx context.Context, where string, args []any) (int, error) {
+	stmt := `SELECT count(*) FROM entities e WHERE ` + where
+	key := cacheKey("count", stmt, args)
+	gen := s.cache.generation()
+	if n, ok := s.cache.get(gen, key); ok {
+		return n.(int), nil
+	}
+	var n int
+	if err := s.read.QueryRowContext(ctx, stmt, args...).Scan(&n); err != nil {
+		return 0, fmt.Errorf("catalog store: count: %w", err)
+	}
+	s.cache.put(gen, key, n)
+	return n, nil
+}
+
 // Facets counts facet values over the entities matching f.
 func (s *SQLite) Facets(ctx context.Context, facets []string, f Filter) (map[string][]FacetCount, error) {
 	where, args := whereFilter(f)
+	// A filter that matches few entities is better answered from those entities'
+	// own search rows than by visiting every row of the facet's key.
+	small := false
+	if len(f) > 0 && hasSearchCondition(f) {
+		n, err := s.count(ctx, where, args)
+		if err != nil {
+			return nil, err
+		}
+		small = n <= smallResult
+	}
+	matchWhere, matchArgs := whereByMatches(f)
 	out := make(map[string][]FacetCount, len(facets))
 	for _, facet := range facets {
 		key := strings.ToLower(facet)
@@ -546,7 +580,13 @@ func (s *SQLite) Facets(ctx context.Context, facets []string, f Filter) (map[str
 			// Values group case-insensitively; each is shown as one of its spellings.
 			inner := `SELECT value, count(*) AS n FROM search WHERE key = ? AND value <> '' GROUP BY value`
 			a = []any{key}
-			if len(f) > 0 {
+			switch {
+			case small:
+				// CROSS JOIN keeps the matches as the outer loop.
+				inner = `SELECT s.value AS value, count(*) AS n FROM (SELECT e.eid FROM entities e WHERE ` + matchWhere + `) m
+					CROSS JOIN search s ON s.eid = m.eid AND s.key = ? WHERE s.value <> '' GROUP BY s.value`
+				a = append(append([]any{}, matchArgs...), key)
+			case len(f) > 0:
 				inner = `SELECT value, count(*) AS n FROM search WHERE key = ? AND value <> ''
 					AND eid IN (SELECT e.eid FROM entities e WHERE ` + where + `) GROUP BY value`
 				a = append(a, args...)
@@ -641,4 +681,24 @@ func (s *SQLite) LocationErrors(ctx context.Context, id string) ([]event.Process
 		out = append(out, pe)
 	}
 	return out, rows.Err()
+}
+
+// hasSearchCondition reports whether every alternative of f has a condition that
+// the search or relations table answers, so a query can be driven from it.
+func hasSearchCondition(f Filter) bool {
+	if len(f) == 0 {
+		return false
+	}
+	for _, conj := range f {
+		found := false
+		for _, c := range conj {
+			if _, isColumn := columnFor[strings.ToLower(c.Key)]; !isColumn {
+				found = true
+			}
+		}
+		if !found {
+			return false
+		}
+	}
+	return true
 }
