@@ -39,11 +39,6 @@ func whereFilter(f Filter) (string, []any) { return renderFilter(f, false, false
 // primary key: best when rows are read in index order and a page stops early.
 func wherePerRow(f Filter) (string, []any) { return renderFilter(f, true, false) }
 
-// whereByMatches renders f so that SQLite drives the query from the search
-// index's matches (by eid, the rowid) rather than from an entity column index:
-// the unary + keeps column conditions off their indexes.
-func whereByMatches(f Filter) (string, []any) { return renderFilter(f, false, true) }
-
 func renderFilter(f Filter, perRow, noColumnIndex bool) (string, []any) {
 	if len(f) == 0 {
 		return "1=1", nil
@@ -157,9 +152,16 @@ func (s *SQLite) Query(ctx context.Context, q PageQuery) (Page, error) {
 		return where, args
 	}
 
+	pw, pa, driven, err := s.plan(ctx, q.Filter)
+	if err != nil {
+		return Page{}, err
+	}
 	var page Page
 	if q.CountTotal {
 		cw, ca := extra(whereFilter(q.Filter))
+		if driven {
+			cw, ca = extra(pw, pa)
+		}
 		n, err := s.count(ctx, cw, ca)
 		if err != nil {
 			return Page{}, err
@@ -168,14 +170,14 @@ func (s *SQLite) Query(ctx context.Context, q PageQuery) (Page, error) {
 	}
 
 	// A page of a large result is read in index order with per-row lookups and
-	// stops early; a small result (known from the count) is fetched from the
-	// search index by eid and sorted, which beats scanning the index order for
+	// stops early; a filter with a selective search condition is driven from that
+	// condition's matches and sorted, which beats scanning the index order for
 	// the few rows that match.
 	var where string
 	var args []any
 	switch {
-	case q.Limit > 0 && q.CountTotal && page.TotalItems <= smallResult && hasSearchCondition(q.Filter):
-		where, args = extra(whereByMatches(q.Filter))
+	case driven:
+		where, args = extra(pw, pa)
 	case q.Limit > 0:
 		where, args = extra(wherePerRow(q.Filter))
 	default:
@@ -553,17 +555,13 @@ func (s *SQLite) count(ctx context.Context, where string, args []any) (int, erro
 // Facets counts facet values over the entities matching f.
 func (s *SQLite) Facets(ctx context.Context, facets []string, f Filter) (map[string][]FacetCount, error) {
 	where, args := whereFilter(f)
-	// A filter that matches few entities is better answered from those entities'
-	// own search rows than by visiting every row of the facet's key.
-	small := false
-	if len(f) > 0 && hasSearchCondition(f) {
-		n, err := s.count(ctx, where, args)
-		if err != nil {
-			return nil, err
-		}
-		small = n <= smallResult
+	// A filter driven from a selective condition is better answered from the
+	// matching entities' own search rows than by visiting every row of the
+	// facet's key.
+	matchWhere, matchArgs, small, err := s.plan(ctx, f)
+	if err != nil {
+		return nil, err
 	}
-	matchWhere, matchArgs := whereByMatches(f)
 	out := make(map[string][]FacetCount, len(facets))
 	for _, facet := range facets {
 		key := strings.ToLower(facet)
@@ -683,22 +681,50 @@ func (s *SQLite) LocationErrors(ctx context.Context, id string) ([]event.Process
 	return out, rows.Err()
 }
 
-// hasSearchCondition reports whether every alternative of f has a condition that
-// the search or relations table answers, so a query can be driven from it.
-func hasSearchCondition(f Filter) bool {
-	if len(f) == 0 {
-		return false
+// plan chooses how a filter is evaluated. A filter of one conjunction whose
+// most selective search condition matches at most smallResult entities is
+// driven from that condition's matches (rowid lookups), with the other
+// conditions checked per row; anything else uses whereFilter or wherePerRow.
+func (s *SQLite) plan(ctx context.Context, f Filter) (where string, args []any, driven bool, err error) {
+	if len(f) != 1 {
+		return "", nil, false, nil
 	}
-	for _, conj := range f {
-		found := false
-		for _, c := range conj {
-			if _, isColumn := columnFor[strings.ToLower(c.Key)]; !isColumn {
-				found = true
+	best, bestN := -1, 0
+	for i, c := range f[0] {
+		key := strings.ToLower(c.Key)
+		if _, isColumn := columnFor[key]; isColumn || strings.HasPrefix(key, "relations.") || len(c.Values) == 0 {
+			continue
+		}
+		stmt := `SELECT count(*) FROM search WHERE key = ? AND value IN (` + placeholders(len(c.Values)) + `)`
+		a := append([]any{key}, lowerAll(c.Values)...)
+		ck := cacheKey("count", stmt, a)
+		gen := s.cache.generation()
+		n, ok := s.cache.get(gen, ck)
+		if !ok {
+			var cnt int
+			if err := s.read.QueryRowContext(ctx, stmt, a...).Scan(&cnt); err != nil {
+				return "", nil, false, fmt.Errorf("catalog store: plan: %w", err)
 			}
+			s.cache.put(gen, ck, cnt)
+			n = cnt
 		}
-		if !found {
-			return false
+		if best < 0 || n.(int) < bestN {
+			best, bestN = i, n.(int)
 		}
 	}
-	return true
+	if best < 0 || bestN > smallResult {
+		return "", nil, false, nil
+	}
+	drv := f[0][best]
+	where = `e.eid IN (SELECT eid FROM search WHERE key = ? AND value IN (` + placeholders(len(drv.Values)) + `))`
+	args = append([]any{strings.ToLower(drv.Key)}, lowerAll(drv.Values)...)
+	for i, c := range f[0] {
+		if i == best {
+			continue
+		}
+		w, a := whereCondition(c, true, true)
+		where += " AND " + w
+		args = append(args, a...)
+	}
+	return "(" + where + ")", args, true, nil
 }
