@@ -214,6 +214,7 @@ type collector struct {
 	origin   string
 }
 
+// Entity keeps the entity as the API would show it.
 func (c *collector) Entity(o refresh.Observed) error {
 	e := o.Entity.WithAnnotations(map[string]string{
 		catalog.AnnotationManagedByLocation:       o.ManagedBy,
@@ -222,9 +223,15 @@ func (c *collector) Entity(o refresh.Observed) error {
 	c.ents = append(c.ents, e.JSON())
 	return nil
 }
+
+// Problem keeps the problem.
 func (c *collector) Problem(pe event.ProcessingError) { c.problems = append(c.problems, pe) }
-func (c *collector) KeepFile(string)                  {}
-func (c *collector) KeepEntity(string)                {}
+
+// KeepFile does nothing: a dry run removes nothing.
+func (c *collector) KeepFile(string) {}
+
+// KeepEntity does nothing: a dry run removes nothing.
+func (c *collector) KeepEntity(string) {}
 
 func (s *Service) dryRun(ctx context.Context, loc catalogstore.Location) ([]json.RawMessage, error) {
 	c := &collector{origin: loc.Type + ":" + loc.Target, ents: []json.RawMessage{}}
@@ -247,6 +254,7 @@ type decisionSink struct {
 	last    int64
 }
 
+// Entity decides about the entity and appends a batch when one is full.
 func (ds *decisionSink) Entity(o refresh.Observed) error {
 	evs, err := ds.d.Observe(o)
 	if err != nil {
@@ -258,9 +266,15 @@ func (ds *decisionSink) Entity(o refresh.Observed) error {
 	}
 	return nil
 }
+
+// Problem records the problem with the decision.
 func (ds *decisionSink) Problem(pe event.ProcessingError) { ds.d.Fail(pe) }
-func (ds *decisionSink) KeepFile(m string)                { ds.d.KeepFile(m) }
-func (ds *decisionSink) KeepEntity(k string)              { ds.d.KeepEntity(k) }
+
+// KeepFile keeps what the file yielded before.
+func (ds *decisionSink) KeepFile(m string) { ds.d.KeepFile(m) }
+
+// KeepEntity keeps the entity's last good version.
+func (ds *decisionSink) KeepEntity(k string) { ds.d.KeepEntity(k) }
 
 func (ds *decisionSink) flush() error {
 	if len(ds.pending) == 0 {

@@ -24,8 +24,13 @@ type apiError struct {
 	message string
 }
 
-func (e *apiError) Error() string     { return e.message }
-func (e *apiError) HTTPStatus() int   { return e.status }
+// Error returns the message.
+func (e *apiError) Error() string { return e.message }
+
+// HTTPStatus returns the status code.
+func (e *apiError) HTTPStatus() int { return e.status }
+
+// ErrorName returns Backstage's error name.
 func (e *apiError) ErrorName() string { return e.name }
 
 // inputError is Backstage's 400 InputError.

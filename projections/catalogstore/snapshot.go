@@ -33,6 +33,7 @@ func (s *SQLite) Snapshot(ctx context.Context, locationID string) (refresh.State
 	return &snapshot{ctx: ctx, s: s, errs: errs, locID: locationID}, nil
 }
 
+// Lookup reads one entity by key.
 func (sn *snapshot) Lookup(key string) (refresh.Known, bool) {
 	var k refresh.Known
 	err := sn.s.read.QueryRowContext(sn.ctx, `SELECT key, uid, hash, location_id, managed_by FROM entities WHERE key = ?`, key).
@@ -48,6 +49,7 @@ func (sn *snapshot) Lookup(key string) (refresh.Known, bool) {
 	return k, true
 }
 
+// Owned lists the location's entities of the files not in except.
 func (sn *snapshot) Owned(locationID string, except map[string]bool) []refresh.Known {
 	// First the location's files, from the index alone; then the entities of the
 	// files not kept.
@@ -90,6 +92,7 @@ func (sn *snapshot) Owned(locationID string, except map[string]bool) []refresh.K
 	return out
 }
 
+// Errors returns the location's recorded processing errors.
 func (sn *snapshot) Errors(locationID string) []event.ProcessingError {
 	if locationID == sn.locID {
 		return sn.errs
