@@ -6,6 +6,7 @@ package main
 import (
 	"fmt"
 	"os"
+	"runtime/pprof"
 
 	"github.com/spf13/cobra"
 )
@@ -19,8 +20,9 @@ func main() {
 
 // globalFlags are shared by the client commands.
 type globalFlags struct {
-	url    string
-	output string
+	url        string
+	output     string
+	cpuProfile string
 }
 
 func newRootCmd() *cobra.Command {
@@ -37,6 +39,25 @@ func newRootCmd() *cobra.Command {
 	}
 	root.PersistentFlags().StringVar(&g.url, "url", defURL, "Backlot server URL (env BACKLOT_URL)")
 	root.PersistentFlags().StringVarP(&g.output, "output", "o", "table", "output format: table or json")
+	root.PersistentFlags().StringVar(&g.cpuProfile, "cpuprofile", "", "write a Go CPU profile of the command to this file")
+	var profile *os.File
+	root.PersistentPreRunE = func(*cobra.Command, []string) error {
+		if g.cpuProfile == "" {
+			return nil
+		}
+		f, err := os.Create(g.cpuProfile)
+		if err != nil {
+			return err
+		}
+		profile = f
+		return pprof.StartCPUProfile(f)
+	}
+	root.PersistentPostRun = func(*cobra.Command, []string) {
+		if profile != nil {
+			pprof.StopCPUProfile()
+			profile.Close()
+		}
+	}
 	root.AddCommand(newDevCmd(), newCatalogCmd(g), newProjectionsCmd(), newBenchCmd(g))
 	return root
 }

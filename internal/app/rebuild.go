@@ -54,7 +54,7 @@ func RebuildCatalog(ctx context.Context, dataDir string, progress io.Writer) (Re
 	start := time.Now()
 	// A replay is one long backlog: fold it without the indexes that take random
 	// inserts, and build them once at the end.
-	if err := store.BeginBulk(ctx); err != nil {
+	if err := store.BeginReplay(ctx); err != nil {
 		store.Close()
 		return RebuildStats{}, err
 	}

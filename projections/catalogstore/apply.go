@@ -26,6 +26,7 @@ type applier struct {
 	pendSearch []any
 	pendRels   []any
 	pendEIDs   map[int64]bool
+	bulkMode   int
 	bulk       map[string]*sql.Stmt
 }
 
@@ -72,6 +73,27 @@ func cmpInt(a, b int64) int {
 // once per row: the difference between a read model that fits in the page cache
 // and one that does not.
 func (a *applier) flush(ctx context.Context) error {
+	// Without the index a sort serves, rows go in as they come: in eid order, the
+	// order of the tables' primary keys.
+	if a.bulkMode == bulkOff {
+		a.sortSearch()
+	}
+	if a.bulkMode != bulkReplay {
+		a.sortRelations()
+	}
+	if err := a.flushTable(ctx, "search(eid, key, value, original)", "INSERT OR IGNORE", searchCols, &a.pendSearch); err != nil {
+		return err
+	}
+	if err := a.flushTable(ctx, "relations(origin, source, type, ltype, target, target_ref)", "INSERT OR IGNORE", relationCols, &a.pendRels); err != nil {
+		return err
+	}
+	clear(a.pendEIDs)
+	return nil
+}
+
+// sortSearch orders buffered search rows by key, value and eid, the order of
+// search_key_value.
+func (a *applier) sortSearch() {
 	sortRows(a.pendSearch, searchCols, func(x, y []any) int {
 		if c := strings.Compare(x[1].(string), y[1].(string)); c != 0 {
 			return c
@@ -81,20 +103,17 @@ func (a *applier) flush(ctx context.Context) error {
 		}
 		return cmpInt(x[0].(int64), y[0].(int64))
 	})
+}
+
+// sortRelations orders buffered relation rows by source, the order of
+// relations_source.
+func (a *applier) sortRelations() {
 	sortRows(a.pendRels, relationCols, func(x, y []any) int {
 		if c := strings.Compare(x[1].(string), y[1].(string)); c != 0 {
 			return c
 		}
 		return cmpInt(x[0].(int64), y[0].(int64))
 	})
-	if err := a.flushTable(ctx, "search(eid, key, value, original)", "INSERT OR IGNORE", searchCols, &a.pendSearch); err != nil {
-		return err
-	}
-	if err := a.flushTable(ctx, "relations(origin, source, type, ltype, target, target_ref)", "INSERT OR IGNORE", relationCols, &a.pendRels); err != nil {
-		return err
-	}
-	clear(a.pendEIDs)
-	return nil
 }
 
 func (a *applier) flushTable(ctx context.Context, table, verb string, cols int, pend *[]any) error {
@@ -201,7 +220,7 @@ func (s *SQLite) Apply(ctx context.Context, events []event.Envelope) error {
 	if err := tx.QueryRowContext(ctx, `SELECT position FROM positions WHERE name = ?`, ProjectionName).Scan(&applied); err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return fmt.Errorf("catalog store: read position: %w", err)
 	}
-	a := &applier{tx: tx, pendEIDs: map[int64]bool{}}
+	a := &applier{tx: tx, pendEIDs: map[int64]bool{}, bulkMode: s.bulkMode}
 	if err := a.prepare(ctx); err != nil {
 		return fmt.Errorf("catalog store: %w", err)
 	}

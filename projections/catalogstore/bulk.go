@@ -14,24 +14,54 @@ type BulkLoader interface {
 	EndBulk(ctx context.Context) error
 }
 
+type index struct{ name, create string }
+
 // bulkIndexes are the indexes that take random inserts on every entity; they are
-// dropped during a bulk load and rebuilt at its end by one sort each.
-var bulkIndexes = []struct{ name, create string }{
+// dropped during a bulk load and rebuilt at its end by one sort each. Readers can
+// do without them, only slower.
+var bulkIndexes = []index{
 	{"search_key_value", `CREATE INDEX IF NOT EXISTS search_key_value ON search(key, value, eid)`},
 	{"relations_type_target", `CREATE INDEX IF NOT EXISTS relations_type_target ON relations(ltype, target, source)`},
 }
+
+// replayIndexes are dropped as well during a replay into a fresh store, which
+// no one reads until it is done.
+var replayIndexes = []index{
+	{"relations_source", `CREATE INDEX IF NOT EXISTS relations_source ON relations(source)`},
+	{"entities_kind_name", `CREATE INDEX IF NOT EXISTS entities_kind_name ON entities(kind, name)`},
+	{"entities_kind_eid", `CREATE INDEX IF NOT EXISTS entities_kind_eid ON entities(kind, eid)`},
+	{"entities_location", `CREATE INDEX IF NOT EXISTS entities_location ON entities(location_id, managed_by)`},
+}
+
+// Bulk modes of a SQLite store.
+const (
+	bulkOff = iota
+	bulkLive
+	bulkReplay
+)
 
 var _ BulkLoader = (*SQLite)(nil)
 
 // BeginBulk drops the bulk indexes.
 func (s *SQLite) BeginBulk(ctx context.Context) error {
+	return s.beginBulk(ctx, bulkLive, bulkIndexes)
+}
+
+// BeginReplay drops every index a fresh store being replayed into can do
+// without; EndBulk builds them all again.
+func (s *SQLite) BeginReplay(ctx context.Context) error {
+	return s.beginBulk(ctx, bulkReplay, append(append([]index{}, bulkIndexes...), replayIndexes...))
+}
+
+func (s *SQLite) beginBulk(ctx context.Context, mode int, drop []index) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for _, ix := range bulkIndexes {
+	for _, ix := range drop {
 		if _, err := s.write.ExecContext(ctx, `DROP INDEX IF EXISTS `+ix.name); err != nil {
 			return fmt.Errorf("catalog store: begin bulk: %w", err)
 		}
 	}
+	s.bulkMode = mode
 	return nil
 }
 
@@ -39,7 +69,11 @@ func (s *SQLite) BeginBulk(ctx context.Context) error {
 func (s *SQLite) EndBulk(ctx context.Context) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return ensureIndexes(ctx, s)
+	if err := ensureIndexes(ctx, s); err != nil {
+		return err
+	}
+	s.bulkMode = bulkOff
+	return nil
 }
 
 // ensureIndexes creates the bulk indexes when missing, as after a crash during
@@ -56,7 +90,7 @@ func ensureIndexes(ctx context.Context, s *SQLite) error {
 		return err
 	}
 	defer conn.ExecContext(context.WithoutCancel(ctx), fmt.Sprintf(`PRAGMA cache_size = -%d`, s.cacheKiB))
-	for _, ix := range bulkIndexes {
+	for _, ix := range append(append([]index{}, bulkIndexes...), replayIndexes...) {
 		if _, err := conn.ExecContext(ctx, ix.create); err != nil {
 			return fmt.Errorf("catalog store: create index %s: %w", ix.name, err)
 		}

@@ -42,6 +42,7 @@ type SQLite struct {
 	mu       sync.Mutex // serialises Apply
 	cache    resultCache
 	cacheKiB int
+	bulkMode int // guarded by mu
 }
 
 var _ Store = (*SQLite)(nil)
