@@ -1,6 +1,3 @@
-// Command backlot is Backlot's one binary: `backlot dev` runs every role on
-// embedded stores, and the client commands (catalog, projections, bench) talk to a
-// running server or work on a data folder.
 package main
 
 import (
