@@ -361,7 +361,11 @@ func (a *applier) writeEntity(ctx context.Context, pos int64, ent *catalog.Entit
 		if row.value != nil {
 			value = *row.value
 		}
-		a.pendSearch = append(a.pendSearch, eid, row.key, value, row.original)
+		var original any
+		if row.original != nil && *row.original != value {
+			original = *row.original // stored only when it differs from the lower-case value
+		}
+		a.pendSearch = append(a.pendSearch, eid, row.key, value, original)
 	}
 	a.pendEIDs[eid] = true
 	if len(a.pendSearch) >= flushRows*searchCols || len(a.pendRels) >= flushRows*relationCols {

@@ -589,7 +589,7 @@ func (s *SQLite) Facets(ctx context.Context, facets []string, f Filter) (map[str
 					AND eid IN (SELECT e.eid FROM entities e WHERE ` + where + `) GROUP BY value`
 				a = append(a, args...)
 			}
-			stmt = `SELECT (SELECT original FROM search s2 WHERE s2.key = ? AND s2.value = f.value LIMIT 1), f.n
+			stmt = `SELECT (SELECT COALESCE(original, value) FROM search s2 WHERE s2.key = ? AND s2.value = f.value LIMIT 1), f.n
 				FROM (` + inner + `) f ORDER BY f.value`
 			a = append([]any{key}, a...)
 		}

@@ -104,7 +104,15 @@ func migrate(db *sql.DB) error {
 		if err != nil {
 			return err
 		}
-		for _, stmt := range strings.Split(string(b), ";") {
+		// Comment lines go first, so a ';' inside one does not split a statement.
+		var sqlText strings.Builder
+		for _, line := range strings.Split(string(b), "\n") {
+			if !strings.HasPrefix(strings.TrimSpace(line), "--") {
+				sqlText.WriteString(line)
+				sqlText.WriteByte('\n')
+			}
+		}
+		for _, stmt := range strings.Split(sqlText.String(), ";") {
 			if strings.TrimSpace(stmt) == "" {
 				continue
 			}

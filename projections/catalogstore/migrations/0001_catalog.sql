@@ -36,7 +36,8 @@ CREATE INDEX IF NOT EXISTS relations_source ON relations(source);
 CREATE INDEX IF NOT EXISTS relations_type_target ON relations(ltype, target, source);
 
 -- search: flattened lower-case keys and values of each entity. value is '' when
--- the original is longer than the search table keeps.
+-- the original is longer than the search table keeps, and original is NULL when it
+-- equals value.
 CREATE TABLE IF NOT EXISTS search (
     eid      INTEGER NOT NULL,
     key      TEXT NOT NULL,
