@@ -44,11 +44,8 @@ func str(m map[string]any, path ...string) string {
 }
 
 func refOf(e map[string]any) string {
-	ns := str(e, "metadata", "namespace")
-	if ns == "" {
-		ns = "default"
-	}
-	return strings.ToLower(str(e, "kind")) + ":" + ns + "/" + str(e, "metadata", "name")
+	r, _ := catalog.RefFromBody(e)
+	return r.String()
 }
 
 func newCatalogCmd(g *globalFlags) *cobra.Command {

@@ -83,7 +83,15 @@ func LoadEntity(body map[string]any) (*Entity, error) {
 	return &Entity{body: withNamespace(body, ref.Namespace), ref: ref, relations: rels}, nil
 }
 
-// refOf reads kind, namespace and name when they are strings.
+// RefFromBody reads the ref of a descriptor body that may not be valid: kind,
+// metadata.namespace (default when absent) and metadata.name when they are
+// strings. ok is false when kind or name is missing.
+func RefFromBody(body map[string]any) (ref Ref, ok bool) {
+	r := refOf(body)
+	return r, !r.IsZero()
+}
+
+// refOf is RefFromBody returning the zero Ref when unreadable.
 func refOf(body map[string]any) Ref {
 	kind, _ := body["kind"].(string)
 	md, _ := body["metadata"].(map[string]any)
@@ -103,15 +111,22 @@ func withNamespace(body map[string]any, ns string) map[string]any {
 	if cur, _ := md["namespace"].(string); cur == ns {
 		return body
 	}
+	return withMetadata(body, func(nmd map[string]any) { nmd["namespace"] = ns })
+}
+
+// withMetadata returns a shallow copy of body whose metadata is a copy changed
+// by edit; body itself is not changed.
+func withMetadata(body map[string]any, edit func(md map[string]any)) map[string]any {
 	out := make(map[string]any, len(body))
 	for k, v := range body {
 		out[k] = v
 	}
+	md, _ := body["metadata"].(map[string]any)
 	nmd := make(map[string]any, len(md)+1)
 	for k, v := range md {
 		nmd[k] = v
 	}
-	nmd["namespace"] = ns
+	edit(nmd)
 	out["metadata"] = nmd
 	return out
 }
@@ -206,25 +221,17 @@ func (e *Entity) Annotations() map[string]any {
 
 // WithAnnotations returns a copy of the entity with the given annotations set.
 func (e *Entity) WithAnnotations(set map[string]string) *Entity {
-	out := make(map[string]any, len(e.body))
-	for k, v := range e.body {
-		out[k] = v
-	}
-	md, _ := e.body["metadata"].(map[string]any)
-	nmd := make(map[string]any, len(md)+1)
-	for k, v := range md {
-		nmd[k] = v
-	}
-	old, _ := md["annotations"].(map[string]any)
-	ann := make(map[string]any, len(old)+len(set))
-	for k, v := range old {
-		ann[k] = v
-	}
-	for k, v := range set {
-		ann[k] = v
-	}
-	nmd["annotations"] = ann
-	out["metadata"] = nmd
+	out := withMetadata(e.body, func(md map[string]any) {
+		old, _ := md["annotations"].(map[string]any)
+		ann := make(map[string]any, len(old)+len(set))
+		for k, v := range old {
+			ann[k] = v
+		}
+		for k, v := range set {
+			ann[k] = v
+		}
+		md["annotations"] = ann
+	})
 	return &Entity{body: out, ref: e.ref, relations: e.relations}
 }
 

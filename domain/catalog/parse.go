@@ -341,13 +341,47 @@ func (c *converter) scalar(n *yaml.Node, path string) (any, error) {
 // guessRef names the entity a broken document describes, when its kind and name
 // are readable.
 func guessRef(body map[string]any) string {
-	if body == nil {
-		return ""
-	}
-	if r := refOf(body); !r.IsZero() {
+	if r, ok := RefFromBody(body); ok {
 		return r.String()
 	}
 	return ""
+}
+
+// placeholderOf returns the key and target of a placeholder mapping: a mapping
+// with exactly one key, which starts with "$".
+func placeholderOf(m map[string]any) (key string, target any, ok bool) {
+	if len(m) != 1 {
+		return "", nil, false
+	}
+	for k, v := range m {
+		if strings.HasPrefix(k, "$") {
+			return k, v, true
+		}
+	}
+	return "", nil, false
+}
+
+// HasPlaceholders reports whether v holds a $text, $json, $yaml or other
+// placeholder anywhere, whose target may change without v changing.
+func HasPlaceholders(v any) bool {
+	switch t := v.(type) {
+	case map[string]any:
+		if _, _, ok := placeholderOf(t); ok {
+			return true
+		}
+		for _, item := range t {
+			if HasPlaceholders(item) {
+				return true
+			}
+		}
+	case []any:
+		for _, item := range t {
+			if HasPlaceholders(item) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // PlaceholderReader reads the target of a $text, $json or $yaml placeholder,
@@ -370,12 +404,8 @@ func ResolvePlaceholders(body map[string]any, read PlaceholderReader, lim Limits
 func resolveValue(v any, path string, read PlaceholderReader, lim Limits) (any, error) {
 	switch t := v.(type) {
 	case map[string]any:
-		if len(t) == 1 {
-			for k, target := range t {
-				if strings.HasPrefix(k, "$") {
-					return resolvePlaceholder(k, target, path, read, lim)
-				}
-			}
+		if k, target, ok := placeholderOf(t); ok {
+			return resolvePlaceholder(k, target, path, read, lim)
 		}
 		out := make(map[string]any, len(t))
 		for k, item := range t {

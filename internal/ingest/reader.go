@@ -244,7 +244,7 @@ func (w *walk) file(ctx context.Context, locType string, f *file, depth int) err
 			w.keep(pe, f)
 			continue
 		}
-		if hasPlaceholder(d.Body) {
+		if catalog.HasPlaceholders(d.Body) {
 			memo = nil // the files it points at may change on their own
 		}
 		body, err := catalog.ResolvePlaceholders(d.Body, func(target string) ([]byte, string, error) {
@@ -252,7 +252,7 @@ func (w *walk) file(ctx context.Context, locType string, f *file, depth int) err
 		}, w.r.cfg.Limits)
 		if err != nil {
 			var fe *catalog.FieldError
-			pe := event.ProcessingError{File: f.managedBy, Document: d.Index, Entity: refString(d.Body), Name: "InputError", Message: err.Error()}
+			pe := event.ProcessingError{File: f.managedBy, Document: d.Index, Entity: guessRef(d.Body), Name: "InputError", Message: err.Error()}
 			if errors.As(err, &fe) {
 				pe.Field, pe.Message = fe.Field, fe.Message
 			}
@@ -307,20 +307,6 @@ func (w *walk) keep(pe event.ProcessingError, f *file) {
 	w.sink.KeepFile(f.managedBy)
 }
 
-func refString(body map[string]any) string {
-	kind, _ := body["kind"].(string)
-	md, _ := body["metadata"].(map[string]any)
-	name, _ := md["name"].(string)
-	ns, _ := md["namespace"].(string)
-	if kind == "" || name == "" {
-		return ""
-	}
-	if ns == "" {
-		ns = catalog.DefaultNamespace
-	}
-	return catalog.Ref{Kind: kind, Namespace: ns, Name: name}.String()
-}
-
 // follow reads the targets of a Location entity and returns them; clean is false
 // when a target could not be resolved.
 func (w *walk) follow(ctx context.Context, locType string, ent *catalog.Entity, f *file, doc, depth int) (children []childTarget, clean bool, err error) {
@@ -355,32 +341,6 @@ func (w *walk) follow(ctx context.Context, locType string, ent *catalog.Entity, 
 		}
 	}
 	return children, clean, nil
-}
-
-// hasPlaceholder reports whether a document holds a $text, $json or $yaml placeholder.
-func hasPlaceholder(v any) bool {
-	switch t := v.(type) {
-	case map[string]any:
-		if len(t) == 1 {
-			for k := range t {
-				if strings.HasPrefix(k, "$") {
-					return true
-				}
-			}
-		}
-		for _, item := range t {
-			if hasPlaceholder(item) {
-				return true
-			}
-		}
-	case []any:
-		for _, item := range t {
-			if hasPlaceholder(item) {
-				return true
-			}
-		}
-	}
-	return false
 }
 
 // read returns the files a target names.
@@ -554,4 +514,12 @@ func (r *Reader) Probe(ctx context.Context, locType, target string) error {
 		return err
 	}
 	return &InputError{Msg: fmt.Sprintf("unknown location type %q", locType)}
+}
+
+// guessRef names the entity of a document that may be invalid, or "".
+func guessRef(body map[string]any) string {
+	if r, ok := catalog.RefFromBody(body); ok {
+		return r.String()
+	}
+	return ""
 }

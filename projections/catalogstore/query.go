@@ -535,10 +535,14 @@ func (s *SQLite) ByUID(ctx context.Context, uid string) (*EntityView, error) {
 	return vs[0], nil
 }
 
-// count returns how many entities match a rendered filter, from the result cache
-// when the read model has not changed since.
+// count returns how many entities match a rendered filter.
 func (s *SQLite) count(ctx context.Context, where string, args []any) (int, error) {
-	stmt := `SELECT count(*) FROM entities e WHERE ` + where
+	return s.cachedCount(ctx, `SELECT count(*) FROM entities e WHERE `+where, args)
+}
+
+// cachedCount runs a count statement, or answers from the result cache when the
+// read model has not changed since it last ran.
+func (s *SQLite) cachedCount(ctx context.Context, stmt string, args []any) (int, error) {
 	key := cacheKey("count", stmt, args)
 	gen := s.cache.generation()
 	if n, ok := s.cache.get(gen, key); ok {
@@ -697,19 +701,12 @@ func (s *SQLite) plan(ctx context.Context, f Filter) (where string, args []any, 
 		}
 		stmt := `SELECT count(*) FROM search WHERE key = ? AND value IN (` + placeholders(len(c.Values)) + `)`
 		a := append([]any{key}, lowerAll(c.Values)...)
-		ck := cacheKey("count", stmt, a)
-		gen := s.cache.generation()
-		n, ok := s.cache.get(gen, ck)
-		if !ok {
-			var cnt int
-			if err := s.read.QueryRowContext(ctx, stmt, a...).Scan(&cnt); err != nil {
-				return "", nil, false, fmt.Errorf("catalog store: plan: %w", err)
-			}
-			s.cache.put(gen, ck, cnt)
-			n = cnt
+		n, err := s.cachedCount(ctx, stmt, a)
+		if err != nil {
+			return "", nil, false, err
 		}
-		if best < 0 || n.(int) < bestN {
-			best, bestN = i, n.(int)
+		if best < 0 || n < bestN {
+			best, bestN = i, n
 		}
 	}
 	if best < 0 || bestN > smallResult {
