@@ -48,8 +48,12 @@ type Envelope struct {
 	CorrelationID string `json:"correlationid,omitempty"`
 	// Data is the type-specific payload as JSON.
 	Data json.RawMessage `json:"data"`
-	// Position is the log position assigned on append; zero before.
+	// Position is the log position assigned on append; zero before. On a
+	// partitioned log it counts within Partition (the Kafka offset plus one).
 	Position int64 `json:"-"`
+	// Partition is the log partition the event was appended to; always zero on
+	// the embedded log.
+	Partition int32 `json:"-"`
 }
 
 // Validate reports the first missing or malformed context attribute.

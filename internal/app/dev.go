@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"backlot.dev/backlot/domain/catalog"
+	"backlot.dev/backlot/domain/event"
 	"backlot.dev/backlot/internal/catalogsvc"
 	"backlot.dev/backlot/internal/eventlog/sqlitelog"
 	"backlot.dev/backlot/internal/httpapi"
@@ -112,7 +113,7 @@ func StartDev(ctx context.Context, cfg DevConfig) (*Dev, error) {
 	if err != nil {
 		return nil, err
 	}
-	d.projector = catalogstore.NewProjector(d.log, d.store, catalogstore.ProjectorOptions{Logger: cfg.Logger})
+	d.projector = catalogstore.NewProjector(event.SinglePartition(d.log), d.store, catalogstore.ProjectorOptions{Logger: cfg.Logger})
 	start := time.Now()
 	pos, err := d.projector.CatchUp(ctx)
 	if err != nil {
@@ -146,7 +147,7 @@ func StartDev(ctx context.Context, cfg DevConfig) (*Dev, error) {
 		return nil, err
 	}
 	reader := ingest.NewReader(ingest.Config{Roots: roots, Git: git, Limits: cfg.Limits})
-	d.service = catalogsvc.New(catalogsvc.Config{Log: d.log, Store: d.store, Projector: d.projector, Reader: reader, Logger: cfg.Logger})
+	d.service = catalogsvc.New(catalogsvc.Config{Log: event.SinglePartition(d.log), Store: d.store, Waiter: d.projector, RefreshInterval: cfg.RefreshInterval, Reader: reader, Logger: cfg.Logger})
 
 	handler, err := httpapi.New(httpapi.Config{
 		Reader: d.store,
@@ -157,7 +158,7 @@ func StartDev(ctx context.Context, cfg DevConfig) (*Dev, error) {
 			if err != nil {
 				return fmt.Errorf("event log: %w", err)
 			}
-			if applied := d.projector.Applied(); applied < head {
+			if applied := d.projector.Applied()[0]; applied < head {
 				return fmt.Errorf("read model at position %d of %d", applied, head)
 			}
 			return nil

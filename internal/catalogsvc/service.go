@@ -47,19 +47,44 @@ func (e *ConflictError) ErrorName() string { return "ConflictError" }
 // Config configures a Service.
 type Config struct {
 	// Log is the event log writes go to.
-	Log event.Log
+	Log event.PartitionedLog
 	// Store is the catalog read model.
 	Store catalogstore.Store
-	// Projector applies Log to Store; writes wait for it.
-	Projector *catalogstore.Projector
+	// Waiter tells when Store has applied a write; writes wait for it. In one
+	// process it is the Projector; elsewhere a PollWaiter over Store.
+	Waiter catalogstore.Waiter
+	// Lock, when set, makes refreshes of one location exclusive across processes
+	// (several ingesters on one store); within a process they are always serialised.
+	Lock LocationLock
 	// Reader reads locations.
 	Reader *ingest.Reader
 	// WriteTimeout bounds how long a write waits for the read model; default 30s.
 	WriteTimeout time.Duration
 	// BatchSize is how many events go into one append; default 500.
 	BatchSize int
+	// RefreshInterval is how often the refresh loop re-reads each location; with a
+	// Lock, a location refreshed within it by any process is skipped. Default 30s.
+	RefreshInterval time.Duration
 	// Logger receives refresh failures; default slog.Default().
 	Logger *slog.Logger
+}
+
+// LocationLock makes the refresh of a location exclusive across the processes
+// that share a store, so two ingesters never refresh the same location at once.
+type LocationLock interface {
+	// Acquire blocks until this process holds the location's lock, or ctx ends.
+	Acquire(ctx context.Context, locationID string) (Lease, error)
+	// Claim takes the lock only when it is free and nobody refreshed the location
+	// within fresh; ok is false otherwise.
+	Claim(ctx context.Context, locationID string, fresh time.Duration) (l Lease, ok bool, err error)
+}
+
+// Lease is a held location lock.
+type Lease struct {
+	// Release gives the lock up and records the refresh as done now.
+	Release func()
+	// Continuous says this process also made the location's previous refresh.
+	Continuous bool
 }
 
 // Service carries out catalog writes. Refreshes run one at a time.
@@ -78,35 +103,37 @@ func New(cfg Config) *Service {
 	if cfg.BatchSize <= 0 {
 		cfg.BatchSize = 500
 	}
+	if cfg.RefreshInterval <= 0 {
+		cfg.RefreshInterval = 30 * time.Second
+	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
 	return &Service{cfg: cfg}
 }
 
-// append writes events and returns the last position; a failing log is a 503.
-func (s *Service) append(ctx context.Context, evs []event.Envelope) (int64, error) {
+// append writes events and returns their positions; a failing log is a 503.
+func (s *Service) append(ctx context.Context, evs []event.Envelope) (event.Positions, error) {
 	if len(evs) == 0 {
-		return 0, nil
+		return nil, nil
 	}
-	pos, err := s.cfg.Log.Append(ctx, evs)
-	if err != nil {
-		return 0, &UnavailableError{Err: fmt.Errorf("event log: %w", err)}
+	if _, err := s.cfg.Log.Append(ctx, evs); err != nil {
+		return nil, &UnavailableError{Err: fmt.Errorf("event log: %w", err)}
 	}
-	return pos, nil
+	return event.PositionsOf(evs), nil
 }
 
 // waitFor blocks until the read model has applied pos, for at most WriteTimeout
 // plus a millisecond for each event the read model is behind: a write of a large
 // location is durable in the log at once and needs the time to be folded.
-func (s *Service) waitFor(ctx context.Context, pos int64) error {
-	if pos <= 0 {
+func (s *Service) waitFor(ctx context.Context, pos event.Positions) error {
+	if len(pos) == 0 {
 		return nil
 	}
-	behind := max(pos-s.cfg.Projector.Applied(), 0)
+	behind := s.cfg.Waiter.Applied().Behind(pos)
 	ctx, cancel := context.WithTimeout(ctx, s.cfg.WriteTimeout+time.Duration(behind)*time.Millisecond)
 	defer cancel()
-	if err := s.cfg.Projector.WaitFor(ctx, pos); err != nil {
+	if err := s.cfg.Waiter.WaitFor(ctx, pos); err != nil {
 		return &UnavailableError{Err: err}
 	}
 	return nil
@@ -114,7 +141,7 @@ func (s *Service) waitFor(ctx context.Context, pos int64) error {
 
 // catchUp waits until the read model has applied everything in the log.
 func (s *Service) catchUp(ctx context.Context) error {
-	head, err := s.cfg.Log.Head(ctx)
+	head, err := s.cfg.Log.Heads(ctx)
 	if err != nil {
 		return &UnavailableError{Err: fmt.Errorf("event log: %w", err)}
 	}
@@ -163,6 +190,22 @@ func (s *Service) register(ctx context.Context, actor, locType, target string, d
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	// Another process may be registering the same target: take the target's lock,
+	// then look again; and hold the new location's own lock until it is read, so
+	// no ingester's round refreshes it meanwhile.
+	for _, name := range []string{"target:" + locType + ":" + norm, loc.ID} {
+		release, err := s.lock(ctx, name, 0)
+		if err != nil {
+			return httpapi.LocationResult{}, err
+		}
+		defer release()
+	}
+	if err := s.catchUp(ctx); err != nil {
+		return httpapi.LocationResult{}, err
+	}
+	if _, err := s.cfg.Store.LocationByTarget(ctx, locType, norm); err == nil {
+		return httpapi.LocationResult{}, &ConflictError{Msg: fmt.Sprintf("Location %s:%s already exists", locType, norm)}
+	}
 	correlation := event.NewID()
 	ev, err := event.New(event.TypeLocationRegistered, ref.Key(), event.LocationRegistered{
 		ID: loc.ID, Type: locType, Target: norm, EntityRef: ref.String(),
@@ -251,7 +294,7 @@ type decisionSink struct {
 	ctx     context.Context
 	d       *refresh.Decider
 	pending []event.Envelope
-	last    int64
+	last    event.Positions
 }
 
 // Entity decides about the entity and appends a batch when one is full.
@@ -284,15 +327,19 @@ func (ds *decisionSink) flush() error {
 	if err != nil {
 		return err
 	}
-	ds.last = pos
+	if ds.last == nil {
+		ds.last = event.Positions{}
+	}
+	ds.last.Merge(pos)
 	ds.pending = ds.pending[:0]
 	return nil
 }
 
 // RefreshResult counts what a refresh changed.
 type RefreshResult struct {
-	// Position is the log position of the refresh's last event, zero when nothing changed.
-	Position int64
+	// Positions are the log positions of the refresh's last events, empty when
+	// nothing changed.
+	Positions event.Positions
 	// Problems is how many processing errors the location has now.
 	Problems int
 }
@@ -301,7 +348,43 @@ type RefreshResult struct {
 func (s *Service) RefreshLocation(ctx context.Context, loc catalogstore.Location) (RefreshResult, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	release, err := s.lock(ctx, loc.ID, 0)
+	if err != nil || release == nil {
+		return RefreshResult{}, err
+	}
+	defer release()
 	return s.refreshLocked(ctx, loc, event.NewID())
+}
+
+// lock takes the cross-process lock of a location when one is configured. With
+// fresh > 0 it only claims a location nobody refreshed within fresh, and returns
+// a nil release when it did not get it. A location last refreshed by another
+// process may have changed behind this process's memo of unchanged files, so the
+// memo is dropped then.
+func (s *Service) lock(ctx context.Context, locationID string, fresh time.Duration) (func(), error) {
+	if s.cfg.Lock == nil {
+		return func() {}, nil
+	}
+	var (
+		l   Lease
+		ok  = true
+		err error
+	)
+	if fresh > 0 {
+		l, ok, err = s.cfg.Lock.Claim(ctx, locationID, fresh)
+	} else {
+		l, err = s.cfg.Lock.Acquire(ctx, locationID)
+	}
+	if err != nil {
+		return nil, &UnavailableError{Err: fmt.Errorf("location lock: %w", err)}
+	}
+	if !ok {
+		return nil, nil
+	}
+	if !l.Continuous {
+		s.cfg.Reader.Forget()
+	}
+	return l.Release, nil
 }
 
 func (s *Service) refreshLocked(ctx context.Context, loc catalogstore.Location, correlation string) (RefreshResult, error) {
@@ -338,7 +421,7 @@ func (s *Service) refreshLocked(ctx context.Context, loc catalogstore.Location, 
 		return RefreshResult{}, err
 	}
 	commit()
-	return RefreshResult{Position: sink.last, Problems: len(d.Errors())}, nil
+	return RefreshResult{Positions: sink.last, Problems: len(d.Errors())}, nil
 }
 
 // RefreshAll refreshes every location once, logging failures.
@@ -351,11 +434,26 @@ func (s *Service) RefreshAll(ctx context.Context) error {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		if _, err := s.RefreshLocation(ctx, l); err != nil {
+		if err := s.refreshRound(ctx, l); err != nil {
 			s.cfg.Logger.Warn("refresh failed", "location", l.Type+":"+l.Target, "err", err)
 		}
 	}
 	return nil
+}
+
+// refreshRound refreshes a location in the periodic round: with several
+// ingesters, only the one that claims it, and only when nobody refreshed it
+// within the refresh interval.
+func (s *Service) refreshRound(ctx context.Context, l catalogstore.Location) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	release, err := s.lock(ctx, l.ID, s.cfg.RefreshInterval)
+	if err != nil || release == nil {
+		return err
+	}
+	defer release()
+	_, err = s.refreshLocked(ctx, l, event.NewID())
+	return err
 }
 
 // RunRefreshLoop refreshes every location each interval until ctx ends.
@@ -394,6 +492,11 @@ func (s *Service) EnsureLocation(ctx context.Context, actor, locType, target str
 func (s *Service) RemoveLocation(ctx context.Context, actor, id string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	release, err := s.lock(ctx, id, 0)
+	if err != nil {
+		return err
+	}
+	defer release()
 	if err := s.catchUp(ctx); err != nil {
 		return err
 	}

@@ -41,7 +41,7 @@ func newEnv(t *testing.T) *env {
 		t.Fatal(err)
 	}
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	proj := catalogstore.NewProjector(log, store, catalogstore.ProjectorOptions{Logger: quiet})
+	proj := catalogstore.NewProjector(event.SinglePartition(log), store, catalogstore.ProjectorOptions{Logger: quiet})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { proj.Run(ctx); close(done) }()
@@ -50,7 +50,7 @@ func newEnv(t *testing.T) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc := catalogsvc.New(catalogsvc.Config{Log: log, Store: store, Projector: proj,
+	svc := catalogsvc.New(catalogsvc.Config{Log: event.SinglePartition(log), Store: store, Waiter: proj,
 		Reader: ingest.NewReader(ingest.Config{Roots: roots}), Logger: quiet, WriteTimeout: 10 * time.Second})
 	return &env{svc: svc, store: store, log: log, root: root}
 }

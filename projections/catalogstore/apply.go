@@ -227,6 +227,9 @@ func (s *SQLite) Apply(ctx context.Context, events []event.Envelope) error {
 	last := applied
 	for i := range events {
 		ev := &events[i]
+		if ev.Partition != 0 {
+			return fmt.Errorf("catalog store: event %s is from partition %d: the SQLite read model folds a single-partition log", ev.ID, ev.Partition)
+		}
 		if ev.Position <= applied {
 			continue
 		}

@@ -21,6 +21,7 @@ type ProjectorOptions struct {
 	Logger *slog.Logger
 	// BulkThreshold is how far behind the log the projector must be to fold in
 	// bulk mode (see BulkLoader); default 20000 events, negative disables it.
+	// Bulk mode is used only on a log with one partition.
 	BulkThreshold int64
 }
 
@@ -39,62 +40,95 @@ func (o *ProjectorOptions) setDefaults() {
 	}
 }
 
-// Projector tails an event log into a Store: it reads batches after the store's
-// position and applies each in one transaction. It resumes from the store's
-// recorded position after a restart, so nothing is lost or applied twice.
+// Waiter waits until a read model has applied given positions: the read half of
+// read-your-writes.
+type Waiter interface {
+	// WaitFor blocks until the read model covers want or ctx ends.
+	WaitFor(ctx context.Context, want event.Positions) error
+	// Applied returns the positions known to be applied.
+	Applied() event.Positions
+}
+
+// Projector tails an event log into a Store: for each partition it reads batches
+// after the store's position and applies each in one transaction. It resumes from
+// the store's recorded positions after a restart, so nothing is lost or applied
+// twice. Several projectors in several processes may share one store when each
+// runs its own partitions (RunPartitions).
 type Projector struct {
-	log   event.Log
+	log   event.PartitionedLog
 	store Store
 	opts  ProjectorOptions
 
 	mu      sync.Mutex
-	applied int64
+	applied event.Positions
 	changed chan struct{}
-	bulk    bool // only touched by the goroutine that steps
+	bulk    bool // only used on a single-partition log, by its one stepping goroutine
 }
+
+var _ Waiter = (*Projector)(nil)
 
 // NewProjector returns a projector of log into store.
-func NewProjector(log event.Log, store Store, opts ProjectorOptions) *Projector {
+func NewProjector(log event.PartitionedLog, store Store, opts ProjectorOptions) *Projector {
 	opts.setDefaults()
-	return &Projector{log: log, store: store, opts: opts, changed: make(chan struct{})}
+	return &Projector{log: log, store: store, opts: opts, applied: event.Positions{}, changed: make(chan struct{})}
 }
 
-// CatchUp applies every event in the log now, then returns the position reached.
-func (p *Projector) CatchUp(ctx context.Context) (int64, error) {
-	pos, err := p.store.Position(ctx)
+// load takes the store's recorded positions as the starting point.
+func (p *Projector) load(ctx context.Context) error {
+	pos, err := p.store.Positions(ctx)
 	if err != nil {
-		return 0, err
+		return err
 	}
-	p.advance(pos)
-	for {
-		n, err := p.step(ctx)
-		if err != nil {
-			return p.Applied(), err
-		}
-		if n == 0 {
-			return p.Applied(), nil
-		}
+	for part, at := range pos {
+		p.advance(part, at)
 	}
+	return nil
 }
 
-// step applies one batch and returns how many events it read.
-func (p *Projector) step(ctx context.Context) (int, error) {
-	from := p.Applied()
-	batch, err := p.log.Read(ctx, from, p.opts.BatchSize)
+// CatchUp applies every event in every partition of the log now, then returns
+// the positions reached.
+func (p *Projector) CatchUp(ctx context.Context) (event.Positions, error) {
+	if err := p.load(ctx); err != nil {
+		return p.Applied(), err
+	}
+	parts, err := p.log.Partitions(ctx)
 	if err != nil {
-		return 0, fmt.Errorf("projector: read after %d: %w", from, err)
+		return p.Applied(), fmt.Errorf("projector: %w", err)
+	}
+	single := len(parts) == 1
+	for _, part := range parts {
+		for {
+			n, err := p.step(ctx, part, single)
+			if err != nil {
+				return p.Applied(), err
+			}
+			if n == 0 {
+				break
+			}
+		}
+	}
+	return p.Applied(), nil
+}
+
+// step applies one batch of a partition and returns how many events it read.
+func (p *Projector) step(ctx context.Context, part int32, single bool) (int, error) {
+	from := p.Applied()[part]
+	batch, err := p.log.ReadPartition(ctx, part, from, p.opts.BatchSize)
+	if err != nil {
+		return 0, fmt.Errorf("projector: read partition %d after %d: %w", part, from, err)
 	}
 	if len(batch) == 0 {
 		return 0, nil
 	}
 	bl, canBulk := p.store.(BulkLoader)
+	canBulk = canBulk && single
 	if canBulk && !p.bulk && p.opts.BulkThreshold > 0 {
-		if head, err := p.log.Head(ctx); err == nil && head-from > p.opts.BulkThreshold {
+		if heads, err := p.log.Heads(ctx); err == nil && heads[part]-from > p.opts.BulkThreshold {
 			if err := bl.BeginBulk(ctx); err != nil {
 				return 0, fmt.Errorf("projector: %w", err)
 			}
 			p.bulk = true
-			p.opts.Logger.Info("projector folding a backlog in bulk mode", "behind", head-from)
+			p.opts.Logger.Info("projector folding a backlog in bulk mode", "behind", heads[part]-from)
 		}
 	}
 	if err := p.store.Apply(ctx, batch); err != nil {
@@ -109,28 +143,71 @@ func (p *Projector) step(ctx context.Context) (int, error) {
 		p.bulk = false
 		p.opts.Logger.Info("projector left bulk mode", "indexes rebuilt in", time.Since(start).Round(time.Millisecond))
 	}
-	p.advance(batch[len(batch)-1].Position)
+	p.advance(part, batch[len(batch)-1].Position)
 	return len(batch), nil
 }
 
-// Run tails the log until ctx ends. Failed batches are retried after RetryDelay.
+// Run tails every partition of the log until ctx ends. Failed batches are retried
+// after RetryDelay.
 func (p *Projector) Run(ctx context.Context) error {
-	if _, err := p.CatchUp(ctx); err != nil && ctx.Err() == nil {
-		p.opts.Logger.Error("projector catch-up failed; retrying", "err", err)
-	}
+	var parts []int32
 	for {
+		var err error
+		if parts, err = p.log.Partitions(ctx); err == nil {
+			break
+		}
+		p.opts.Logger.Error("projector cannot list the log's partitions; retrying", "err", err)
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(p.opts.RetryDelay):
+		}
+	}
+	return p.RunPartitions(ctx, parts)
+}
+
+// RunPartitions tails the given partitions until ctx ends: the work of one member
+// of a consumer group, which owns some partitions of the log.
+func (p *Projector) RunPartitions(ctx context.Context, parts []int32) error {
+	for {
+		err := p.load(ctx)
+		if err == nil {
+			break
+		}
 		if ctx.Err() != nil {
 			return nil
 		}
-		n, err := p.step(ctx)
+		p.opts.Logger.Error("projector cannot read the store's positions; retrying", "err", err)
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(p.opts.RetryDelay):
+		}
+	}
+	single := len(parts) == 1
+	var wg sync.WaitGroup
+	for _, part := range parts {
+		wg.Go(func() { p.tail(ctx, part, single) })
+	}
+	wg.Wait()
+	return nil
+}
+
+// tail applies one partition until ctx ends.
+func (p *Projector) tail(ctx context.Context, part int32, single bool) {
+	for {
+		if ctx.Err() != nil {
+			return
+		}
+		n, err := p.step(ctx, part, single)
 		if err != nil {
 			if ctx.Err() != nil {
-				return nil
+				return
 			}
-			p.opts.Logger.Error("projector batch failed; retrying", "err", err)
+			p.opts.Logger.Error("projector batch failed; retrying", "partition", part, "err", err)
 			select {
 			case <-ctx.Done():
-				return nil
+				return
 			case <-time.After(p.opts.RetryDelay):
 			}
 			continue
@@ -138,8 +215,8 @@ func (p *Projector) Run(ctx context.Context) error {
 		if n > 0 {
 			continue
 		}
-		if _, err := p.log.Wait(ctx, p.Applied()); err != nil && !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) {
-			p.opts.Logger.Error("projector wait failed", "err", err)
+		if _, err := p.log.WaitPartition(ctx, part, p.Applied()[part]); err != nil && !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) {
+			p.opts.Logger.Error("projector wait failed", "partition", part, "err", err)
 			select {
 			case <-ctx.Done():
 			case <-time.After(p.opts.RetryDelay):
@@ -148,36 +225,88 @@ func (p *Projector) Run(ctx context.Context) error {
 	}
 }
 
-func (p *Projector) advance(pos int64) {
+func (p *Projector) advance(part int32, pos int64) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if pos > p.applied {
-		p.applied = pos
+	if pos > p.applied[part] {
+		p.applied = p.applied.Clone()
+		p.applied[part] = pos
 		close(p.changed)
 		p.changed = make(chan struct{})
 	}
 }
 
-// Applied returns the last position applied.
-func (p *Projector) Applied() int64 {
+// Applied returns the positions applied so far. The map is not changed afterwards.
+func (p *Projector) Applied() event.Positions {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return p.applied
 }
 
-// WaitFor blocks until the read model has applied pos or ctx ends.
-func (p *Projector) WaitFor(ctx context.Context, pos int64) error {
+// WaitFor blocks until the projector has applied want or ctx ends.
+func (p *Projector) WaitFor(ctx context.Context, want event.Positions) error {
 	for {
 		p.mu.Lock()
 		applied, ch := p.applied, p.changed
 		p.mu.Unlock()
-		if applied >= pos {
+		if applied.Covers(want) {
 			return nil
 		}
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("read model at position %d has not reached %d: %w", applied, pos, ctx.Err())
+			return fmt.Errorf("read model at %s has not reached %s: %w", applied, want, ctx.Err())
 		case <-ch:
 		}
 	}
+}
+
+// PollWaiter is a Waiter for a process that reads a store another process
+// projects into: it polls the store's positions.
+type PollWaiter struct {
+	// Reader is the read model.
+	Reader Reader
+	// Interval is the pause between polls; default 20ms.
+	Interval time.Duration
+
+	mu   sync.Mutex
+	last event.Positions
+}
+
+var _ Waiter = (*PollWaiter)(nil)
+
+// WaitFor polls until the store covers want or ctx ends.
+func (w *PollWaiter) WaitFor(ctx context.Context, want event.Positions) error {
+	interval := w.Interval
+	if interval <= 0 {
+		interval = 20 * time.Millisecond
+	}
+	for {
+		got, err := w.Reader.Positions(ctx)
+		if err == nil {
+			w.mu.Lock()
+			w.last = got
+			w.mu.Unlock()
+			if got.Covers(want) {
+				return nil
+			}
+		}
+		select {
+		case <-ctx.Done():
+			if err != nil {
+				return fmt.Errorf("read model positions: %w (%w)", err, ctx.Err())
+			}
+			return fmt.Errorf("read model at %s has not reached %s: %w", got, want, ctx.Err())
+		case <-time.After(interval):
+		}
+	}
+}
+
+// Applied returns the positions the last poll saw.
+func (w *PollWaiter) Applied() event.Positions {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.last == nil {
+		return event.Positions{}
+	}
+	return w.last
 }

@@ -61,9 +61,9 @@ func TestProjectorBulkModeFoldsTheSameReadModel(t *testing.T) {
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
 	fold := func(threshold int64) (*catalogstore.SQLite, string) {
 		s := openStore(t)
-		p := catalogstore.NewProjector(log, s, catalogstore.ProjectorOptions{BatchSize: 25, BulkThreshold: threshold, Logger: quiet})
+		p := catalogstore.NewProjector(event.SinglePartition(log), s, catalogstore.ProjectorOptions{BatchSize: 25, BulkThreshold: threshold, Logger: quiet})
 		pos, err := p.CatchUp(ctx)
-		if err != nil || pos != 120 {
+		if err != nil || pos[0] != 120 {
 			t.Fatalf("caught up to %d (%v), want 120", pos, err)
 		}
 		return s, dumpOf(t, s)

@@ -12,6 +12,8 @@ import (
 	"sync"
 
 	_ "modernc.org/sqlite" // the SQLite driver, pure Go
+
+	"backlot.dev/backlot/domain/event"
 )
 
 //go:embed migrations/*.sql
@@ -137,12 +139,16 @@ func (s *SQLite) Close() error {
 	return errors.Join(s.read.Close(), s.write.Close())
 }
 
-// Position returns the last applied log position.
-func (s *SQLite) Position(ctx context.Context) (int64, error) {
+// Positions returns the last applied log position. The SQLite read model folds
+// the embedded log, which has one partition, 0.
+func (s *SQLite) Positions(ctx context.Context) (event.Positions, error) {
 	var p int64
 	err := s.read.QueryRowContext(ctx, `SELECT position FROM positions WHERE name = ?`, ProjectionName).Scan(&p)
 	if errors.Is(err, sql.ErrNoRows) {
-		return 0, nil
+		return event.Positions{0: 0}, nil
 	}
-	return p, err
+	if err != nil {
+		return nil, err
+	}
+	return event.Positions{0: p}, nil
 }

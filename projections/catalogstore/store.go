@@ -183,16 +183,17 @@ type Reader interface {
 	LocationErrors(ctx context.Context, id string) ([]event.ProcessingError, error)
 	// Snapshot returns the decision state of the refresh package for one location.
 	Snapshot(ctx context.Context, locationID string) (refresh.State, error)
-	// Position returns the last log position applied.
-	Position(ctx context.Context) (int64, error)
+	// Positions returns the last log position applied in each partition.
+	Positions(ctx context.Context) (event.Positions, error)
 }
 
 // Store is the catalog read model: a Reader that applies events.
 type Store interface {
 	Reader
 	// Apply folds the events into the read model in one transaction, together
-	// with the position of the last one. Events at or below the recorded position
-	// are skipped, so applying a batch twice changes nothing.
+	// with the position of the last one in each partition. Events at or below the
+	// recorded position of their partition are skipped, so applying a batch twice
+	// changes nothing.
 	Apply(ctx context.Context, events []event.Envelope) error
 	// Close releases the store.
 	Close() error

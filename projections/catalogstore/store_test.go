@@ -49,8 +49,8 @@ func TestApplyIsIdempotentAndRecordsPosition(t *testing.T) {
 	if err := s.Apply(ctx, evs[20:]); err != nil {
 		t.Fatal(err)
 	}
-	pos, err := s.Position(ctx)
-	if err != nil || pos != 50 {
+	pos, err := s.Positions(ctx)
+	if err != nil || pos[0] != 50 {
 		t.Fatalf("position %d (%v), want 50", pos, err)
 	}
 	// A fresh store fed the same events in other batch sizes is identical.
