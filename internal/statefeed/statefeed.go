@@ -1,0 +1,134 @@
+package statefeed
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/ThreeDotsLabs/watermill/message"
+
+	"backlot.dev/backlot/domain/catalog"
+	"backlot.dev/backlot/domain/event"
+	"backlot.dev/backlot/internal/messaging"
+	"backlot.dev/backlot/projections/catalogstore"
+)
+
+// Topic is the state topic's name after the configured prefix.
+const Topic = "catalog.entities.v1"
+
+// Metadata keys of a state message besides messaging.MetaKey.
+const (
+	// MetaEventID is the id of the event that caused the message.
+	MetaEventID = "backlot_event_id"
+	// MetaEventType is that event's type.
+	MetaEventType = "backlot_event_type"
+)
+
+// Handler publishes the state of the entity each event concerns.
+type Handler struct {
+	// Reader is the catalog read model.
+	Reader catalogstore.Reader
+	// Waiter tells when the read model has applied an event.
+	Waiter catalogstore.Waiter
+	// Publisher writes to the state topic.
+	Publisher message.Publisher
+	// Topic is the full name of the state topic.
+	Topic string
+	// WaitTimeout bounds the wait for the read model; the message is retried
+	// after it. Default 30s.
+	WaitTimeout time.Duration
+}
+
+// concerns reports whether events of the type change an entity's state.
+func concerns(t string) bool {
+	switch event.Type(t) {
+	case event.TypeEntityUpserted, event.TypeEntityRemoved,
+		event.TypeLocationRegistered, event.TypeLocationRemoved,
+		event.TypeProcessingErrorRecorded, event.TypeProcessingErrorCleared:
+		return true
+	}
+	return false
+}
+
+// Handle is the router's handler function: it publishes the subject's current
+// state, or a tombstone, and returns an error (for a retry) when the read model
+// is not there yet or the publish fails.
+func (h *Handler) Handle(msg *message.Message) error {
+	ev, err := messaging.FromMessage(msg)
+	if err != nil {
+		return err
+	}
+	if !concerns(ev.Type) {
+		return nil
+	}
+	ctx := msg.Context()
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	timeout := h.WaitTimeout
+	if timeout <= 0 {
+		timeout = 30 * time.Second
+	}
+	if ev.Position > 0 {
+		wctx, cancel := context.WithTimeout(ctx, timeout)
+		err := h.Waiter.WaitFor(wctx, event.Positions{ev.Partition: ev.Position})
+		cancel()
+		if err != nil {
+			return fmt.Errorf("state feed: event %s: %w", ev.ID, err)
+		}
+	}
+	keys := []string{ev.Subject}
+	if event.Type(ev.Type) == event.TypeProcessingErrorRecorded || event.Type(ev.Type) == event.TypeProcessingErrorCleared {
+		// Errors show on the location's entity and on the entities they name.
+		var d event.ProcessingErrorRecorded
+		if err := ev.Decode(&d); err == nil {
+			for _, pe := range d.Errors {
+				if r, err := catalog.ParseRef(pe.Entity, catalog.RefDefaults{Kind: "Component"}); pe.Entity != "" && err == nil {
+					keys = append(keys, r.Key())
+				}
+			}
+		}
+	}
+	views, err := h.Reader.ByKeys(ctx, keys)
+	if err != nil {
+		return fmt.Errorf("state feed: read %v: %w", keys, err)
+	}
+	out := make([]*message.Message, 0, len(keys))
+	for i, key := range keys {
+		m, err := stateMessage(ev, key, views[i])
+		if err != nil {
+			return err
+		}
+		if views[i] == nil && i > 0 {
+			continue // an error naming an entity that does not exist: nothing to say
+		}
+		out = append(out, m)
+	}
+	if err := h.Publisher.Publish(h.Topic, out...); err != nil {
+		return fmt.Errorf("state feed: publish %s: %w", ev.Subject, err)
+	}
+	return nil
+}
+
+// stateMessage is the state of key: its API JSON, or a tombstone when view is nil.
+func stateMessage(ev event.Envelope, key string, view *catalogstore.EntityView) (*message.Message, error) {
+	var payload []byte
+	if view != nil {
+		b, err := json.Marshal(view)
+		if err != nil {
+			return nil, fmt.Errorf("state feed: render %s: %w", key, err)
+		}
+		payload = b
+		key = view.Key
+	}
+	m := message.NewMessage(ev.ID+"/"+key, payload)
+	m.Metadata.Set(messaging.MetaKey, key)
+	m.Metadata.Set(MetaEventID, ev.ID)
+	m.Metadata.Set(MetaEventType, ev.Type)
+	m.Metadata.Set(messaging.MetaContentType, event.ContentTypeJSON)
+	if ev.CorrelationID != "" {
+		m.Metadata.Set(messaging.MetaCorrelationID, ev.CorrelationID)
+	}
+	return m, nil
+}
