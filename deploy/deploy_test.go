@@ -453,6 +453,7 @@ func TestAgainstServeHelp(t *testing.T) {
 
 // checkAgainstHelp runs TestAgainstServeHelp's checks against a help text.
 func checkAgainstHelp(t *testing.T, help string) {
+	t.Helper()
 	h, err := parseServeHelp(help)
 	if err != nil {
 		t.Fatal(err)
