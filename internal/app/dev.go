@@ -20,7 +20,6 @@ import (
 	"backlot.dev/backlot/internal/eventlog/sqlitelog"
 	"backlot.dev/backlot/internal/httpapi"
 	"backlot.dev/backlot/internal/ingest"
-	"backlot.dev/backlot/internal/ingest/gitsource"
 	"backlot.dev/backlot/projections/catalogstore"
 )
 
@@ -121,32 +120,10 @@ func StartDev(ctx context.Context, cfg DevConfig) (*Dev, error) {
 	}
 	cfg.Logger.Info("read model caught up", "position", pos, "took", time.Since(start).Round(time.Millisecond))
 
-	wd, err := os.Getwd()
+	reader, err := newIngestReader(filepath.Join(cfg.DataDir, "git"), cfg.Roots, cfg.Catalogs, cfg.AllowedHosts, cfg.Limits)
 	if err != nil {
 		return nil, err
 	}
-	rootDirs := append([]string{wd}, cfg.Roots...)
-	for _, c := range cfg.Catalogs {
-		abs, err := filepath.Abs(c)
-		if err != nil {
-			return nil, err
-		}
-		rootDirs = append(rootDirs, filepath.Dir(abs))
-	}
-	roots, err := ingest.NewRoots(rootDirs)
-	if err != nil {
-		return nil, err
-	}
-	git, err := gitsource.NewReader(gitsource.Options{
-		CacheDir:     filepath.Join(cfg.DataDir, "git"),
-		AllowedHosts: cfg.AllowedHosts,
-		AllowedRoots: roots.Dirs(),
-		MaxFileBytes: cfg.Limits.WithDefaults().MaxFileBytes,
-	})
-	if err != nil {
-		return nil, err
-	}
-	reader := ingest.NewReader(ingest.Config{Roots: roots, Git: git, Limits: cfg.Limits})
 	d.service = catalogsvc.New(catalogsvc.Config{Log: event.SinglePartition(d.log), Store: d.store, Waiter: d.projector, RefreshInterval: cfg.RefreshInterval, Reader: reader, Logger: cfg.Logger})
 
 	handler, err := httpapi.New(httpapi.Config{

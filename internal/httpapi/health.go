@@ -4,6 +4,8 @@ import (
 	"context"
 	"net/http"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // readyTimeout bounds one readiness check.
@@ -30,4 +32,15 @@ func (s *server) readyz(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	writeJSON(w, http.StatusOK, healthBody{Status: "ok"})
+}
+
+// HealthHandler serves only /healthz, /readyz (with ready; nil means always
+// ready) and /metrics (from reg): what a process without the API serves.
+func HealthHandler(ready func(context.Context) error, reg *prometheus.Registry) http.Handler {
+	s := &server{cfg: Config{Ready: ready}}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", s.healthz)
+	mux.HandleFunc("GET /readyz", s.readyz)
+	mux.Handle("GET /metrics", metricsHandler(reg))
+	return mux
 }

@@ -1,0 +1,46 @@
+package app
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+
+	"backlot.dev/backlot/domain/catalog"
+	"backlot.dev/backlot/internal/ingest"
+	"backlot.dev/backlot/internal/ingest/gitsource"
+)
+
+// newIngestReader returns the reader of locations: file locations under the
+// working directory, roots and the folders of catalogs; url locations on
+// allowedHosts, cloned into gitCache.
+func newIngestReader(gitCache string, extraRoots, catalogs, allowedHosts []string, limits catalog.Limits) (*ingest.Reader, error) {
+	wd, err := os.Getwd()
+	if err != nil {
+		return nil, err
+	}
+	rootDirs := append([]string{wd}, extraRoots...)
+	for _, c := range catalogs {
+		if strings.Contains(c, "://") {
+			continue // a url location: read through git, not from a folder
+		}
+		abs, err := filepath.Abs(c)
+		if err != nil {
+			return nil, err
+		}
+		rootDirs = append(rootDirs, filepath.Dir(abs))
+	}
+	roots, err := ingest.NewRoots(rootDirs)
+	if err != nil {
+		return nil, err
+	}
+	git, err := gitsource.NewReader(gitsource.Options{
+		CacheDir:     gitCache,
+		AllowedHosts: allowedHosts,
+		AllowedRoots: roots.Dirs(),
+		MaxFileBytes: limits.WithDefaults().MaxFileBytes,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return ingest.NewReader(ingest.Config{Roots: roots, Git: git, Limits: limits}), nil
+}
