@@ -1,0 +1,116 @@
+package kafkalog
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/segmentio/kafka-go"
+
+	"backlot.dev/backlot/domain/event"
+)
+
+// The Kafka headers of the CloudEvents Kafka protocol binding in binary mode: every
+// context attribute is a header named ce_<attribute>, datacontenttype is the
+// content-type header, and the record value is the event data.
+const (
+	HeaderID            = "ce_id"
+	HeaderSource        = "ce_source"
+	HeaderSpecVersion   = "ce_specversion"
+	HeaderType          = "ce_type"
+	HeaderSubject       = "ce_subject"
+	HeaderTime          = "ce_time"
+	HeaderDataSchema    = "ce_dataschema"
+	HeaderActor         = "ce_actor"
+	HeaderCommit        = "ce_commit"
+	HeaderCorrelationID = "ce_correlationid"
+	HeaderContentType   = "content-type"
+)
+
+// timeFormat is the format of ce_time: RFC 3339 in UTC with as many fractional-second
+// digits as needed (nanoseconds kept).
+const timeFormat = time.RFC3339Nano
+
+// recordHeaders returns the headers of e in binary mode; optional attributes that are
+// empty get no header.
+func recordHeaders(e *event.Envelope) []kafka.Header {
+	h := make([]kafka.Header, 0, 11)
+	add := func(key, value string) {
+		if value != "" {
+			h = append(h, kafka.Header{Key: key, Value: []byte(value)})
+		}
+	}
+	add(HeaderID, e.ID)
+	add(HeaderSource, e.Source)
+	add(HeaderSpecVersion, e.SpecVersion)
+	add(HeaderType, e.Type)
+	add(HeaderSubject, e.Subject)
+	add(HeaderTime, e.Time.UTC().Format(timeFormat))
+	add(HeaderDataSchema, e.DataSchema)
+	add(HeaderActor, e.Actor)
+	add(HeaderCommit, e.Commit)
+	add(HeaderCorrelationID, e.CorrelationID)
+	add(HeaderContentType, e.DataContentType)
+	return h
+}
+
+// headersSize is the number of bytes the headers of e take in a record, roughly.
+func headersSize(h []kafka.Header) int {
+	n := 0
+	for _, x := range h {
+		n += len(x.Key) + len(x.Value) + 4
+	}
+	return n
+}
+
+// decodeRecord rebuilds the envelope stored in a record of partition p; data is the
+// record's value, already copied out of the fetch buffer. A record that is not a valid
+// Backlot event is an error naming the topic, partition and offset.
+func decodeRecord(topic string, p int32, r *kafka.Record, data []byte) (event.Envelope, error) {
+	e := event.Envelope{
+		Data:      data,
+		Partition: p,
+		Position:  r.Offset + 1,
+	}
+	var rawTime string
+	for _, h := range r.Headers {
+		v := string(h.Value)
+		switch h.Key {
+		case HeaderID:
+			e.ID = v
+		case HeaderSource:
+			e.Source = v
+		case HeaderSpecVersion:
+			e.SpecVersion = v
+		case HeaderType:
+			e.Type = v
+		case HeaderSubject:
+			e.Subject = v
+		case HeaderTime:
+			rawTime = v
+		case HeaderDataSchema:
+			e.DataSchema = v
+		case HeaderActor:
+			e.Actor = v
+		case HeaderCommit:
+			e.Commit = v
+		case HeaderCorrelationID:
+			e.CorrelationID = v
+		case HeaderContentType:
+			e.DataContentType = v
+		}
+	}
+	if rawTime != "" {
+		t, err := time.Parse(timeFormat, rawTime)
+		if err != nil {
+			return event.Envelope{}, fmt.Errorf("kafkalog: topic %s partition %d offset %d: header %s: %w",
+				topic, p, r.Offset, HeaderTime, err)
+		}
+		e.Time = t
+	}
+	if err := e.Validate(); err != nil {
+		return event.Envelope{}, fmt.Errorf("kafkalog: topic %s partition %d offset %d is not a Backlot event "+
+			"(CloudEvents binary mode, headers %s, %s, %s, %s, %s, %s and a JSON value): %w",
+			topic, p, r.Offset, HeaderID, HeaderSource, HeaderSpecVersion, HeaderType, HeaderSubject, HeaderTime, err)
+	}
+	return e, nil
+}
