@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -99,7 +100,7 @@ func (l *Log) Append(ctx context.Context, events []event.Envelope) (int64, error
 		}
 		wg.Wait()
 	}
-	if err := errors.Join(errs...); err != nil {
+	if err := joinErrors(errs); err != nil {
 		return 0, l.fail(ctx, "append", err)
 	}
 	for i := range events {
@@ -217,4 +218,21 @@ func unwritten(err error) bool {
 		}
 	}
 	return errors.Is(err, protocol.ErrNoLeader)
+}
+
+// joinErrors joins the non-nil errors on one line, separated by semicolons, keeping
+// each for errors.Is and errors.As; it returns nil when there are none.
+func joinErrors(errs []error) error {
+	var format []string
+	var args []any
+	for _, err := range errs {
+		if err != nil {
+			format = append(format, "%w")
+			args = append(args, err)
+		}
+	}
+	if len(args) == 0 {
+		return nil
+	}
+	return fmt.Errorf(strings.Join(format, "; "), args...)
 }

@@ -121,7 +121,35 @@ func Open(ctx context.Context, opts Options) (*Log, error) {
 		l.ids[i] = i
 	}
 	l.recordBytes.Store(initialRecordBytes)
+	// Load the topic's layout into the transport now, so that the first Append goes
+	// straight to the partition leaders and a cluster lost later reads as
+	// unreachable brokers rather than as an unknown topic.
+	if err := l.loadLayout(setupCtx); err != nil {
+		l.Close()
+		return nil, err
+	}
 	return l, nil
+}
+
+// loadLayout waits until the Log's transport knows a leader for every partition.
+func (l *Log) loadLayout(ctx context.Context) error {
+	var last error
+	for {
+		md, err := l.reader.Metadata(ctx, &kafka.MetadataRequest{Topics: []string{l.topic}})
+		if err == nil {
+			if t, ok := findTopic(md, l.topic); !ok {
+				err = fmt.Errorf("topic %s not in the metadata", l.topic)
+			} else if missing := leaderless(t); len(missing) > 0 {
+				err = fmt.Errorf("topic %s: partitions %v have no leader", l.topic, missing)
+			} else {
+				return nil
+			}
+		}
+		last = err
+		if err := sleep(ctx, adminMetadataTTL); err != nil {
+			return unreachable(l.opts.Brokers, l.topic, last, err)
+		}
+	}
 }
 
 // Topic returns the name of the Log's topic.
