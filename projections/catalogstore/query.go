@@ -575,7 +575,9 @@ func (s *SQLite) Facets(ctx context.Context, facets []string, f Filter) (map[str
 			stmt = `SELECT ` + col + `, count(*) FROM entities e WHERE ` + where + ` GROUP BY ` + col + ` ORDER BY ` + col
 			a = args
 		} else if rel, ok := strings.CutPrefix(key, "relations."); ok {
-			stmt = `SELECT r.target_ref, count(DISTINCT r.source) FROM relations r JOIN entities e ON e.key = r.source
+			// Targets group by key; each shows its smallest spelling (byte order), so
+			// every adapter shows the same one.
+			stmt = `SELECT min(r.target_ref), count(DISTINCT r.source) FROM relations r JOIN entities e ON e.key = r.source
 				WHERE r.ltype = ? AND ` + where + ` GROUP BY r.target ORDER BY r.target`
 			a = append([]any{rel}, args...)
 		} else {

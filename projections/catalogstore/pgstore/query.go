@@ -1,0 +1,385 @@
+package pgstore
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+
+	"backlot.dev/backlot/projections/catalogstore"
+)
+
+// columnFor maps search keys that are also entity columns to the column, as the
+// SQLite store does.
+var columnFor = map[string]string{
+	catalogstore.CreationOrder: "e.eid",
+	"kind":                     "e.kind",
+	"metadata.name":            "e.name",
+	"metadata.namespace":       "e.namespace",
+	"metadata.uid":             "e.uid",
+}
+
+// sqlArgs collects the arguments of a statement and names their placeholders.
+type sqlArgs []any
+
+func (a *sqlArgs) add(v any) string {
+	*a = append(*a, v)
+	return "$" + strconv.Itoa(len(*a))
+}
+
+func lowerAll(vs []string) []string {
+	out := make([]string, len(vs))
+	for i, v := range vs {
+		out[i] = strings.ToLower(v)
+	}
+	return out
+}
+
+// whereFilter renders f as a condition over entities e.
+func whereFilter(f catalogstore.Filter, a *sqlArgs) string {
+	if len(f) == 0 {
+		return "TRUE"
+	}
+	ors := make([]string, 0, len(f))
+	for _, conj := range f {
+		if len(conj) == 0 {
+			ors = append(ors, "TRUE")
+			continue
+		}
+		ands := make([]string, 0, len(conj))
+		for _, c := range conj {
+			ands = append(ands, whereCondition(c, a))
+		}
+		ors = append(ors, "("+strings.Join(ands, " AND ")+")")
+	}
+	return "(" + strings.Join(ors, " OR ") + ")"
+}
+
+func whereCondition(c catalogstore.Condition, a *sqlArgs) string {
+	key := strings.ToLower(c.Key)
+	if rel, ok := strings.CutPrefix(key, "relations."); ok {
+		if len(c.Values) == 0 {
+			return `e.key IN (SELECT source FROM relations WHERE ltype = ` + a.add(rel) + `)`
+		}
+		return `e.key IN (SELECT source FROM relations WHERE ltype = ` + a.add(rel) + ` AND target = ANY(` + a.add(lowerAll(c.Values)) + `))`
+	}
+	if col, ok := columnFor[key]; ok {
+		if len(c.Values) == 0 {
+			return "TRUE"
+		}
+		vals := lowerAll(c.Values)
+		if key == catalogstore.CreationOrder {
+			eids := make([]int64, len(vals))
+			for i, v := range vals {
+				eids[i] = parseCreated(v)
+			}
+			return col + ` = ANY(` + a.add(eids) + `)`
+		}
+		if key == "metadata.uid" {
+			// uids keep their case in the column; match either spelling.
+			vals = append(vals, c.Values...)
+		}
+		return col + ` = ANY(` + a.add(vals) + `)`
+	}
+	if len(c.Values) == 0 {
+		return `EXISTS (SELECT 1 FROM search s WHERE s.eid = e.eid AND s.key = ` + a.add(key) + `)`
+	}
+	return `EXISTS (SELECT 1 FROM search s WHERE s.eid = e.eid AND s.key = ` + a.add(key) + ` AND s.value = ANY(` + a.add(lowerAll(c.Values)) + `))`
+}
+
+func whereFullText(ft catalogstore.FullText, a *sqlArgs) string {
+	term := strings.TrimSpace(strings.ToLower(ft.Term))
+	if term == "" {
+		return "TRUE"
+	}
+	like := "%" + strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(term) + "%"
+	if len(ft.Fields) == 0 {
+		return `e.eid IN (SELECT eid FROM search WHERE value LIKE ` + a.add(like) + ` ESCAPE '\')`
+	}
+	return `e.eid IN (SELECT eid FROM search WHERE key = ANY(` + a.add(lowerAll(ft.Fields)) + `) AND value LIKE ` + a.add(like) + ` ESCAPE '\')`
+}
+
+// sortExpr returns the expression that sorts by field and whether it is the
+// creation order (an eid, not text). Entities without the field sort last in
+// either direction, as in Backstage.
+func sortExpr(field string, desc bool, a *sqlArgs) (string, bool) {
+	key := strings.ToLower(field)
+	if col, ok := columnFor[key]; ok {
+		return col, key == catalogstore.CreationOrder
+	}
+	missing := catalogstore.MissingSortValue
+	if desc {
+		missing = ""
+	}
+	return `COALESCE((SELECT MIN(s.value) FROM search s WHERE s.eid = e.eid AND s.key = ` + a.add(key) +
+		` AND s.value <> ''), ` + a.add(missing) + `::text COLLATE "C")`, false
+}
+
+// createdValue renders an eid as a keyset value: the creating position for
+// partition 0 (as the SQLite store, whose eid is the position), and
+// position/partition otherwise.
+func createdValue(eid int64) string {
+	pos, part := eid/MaxPartitions, eid%MaxPartitions
+	if part == 0 {
+		return strconv.FormatInt(pos, 10)
+	}
+	return strconv.FormatInt(pos, 10) + "/" + strconv.FormatInt(part, 10)
+}
+
+// parseCreated reads a keyset value of createdValue back. A value it cannot
+// read sorts after every eid, as text sorts after integers in SQLite.
+func parseCreated(s string) int64 {
+	ps, parts, hasPart := strings.Cut(s, "/")
+	pos, err := strconv.ParseInt(ps, 10, 64)
+	if err != nil || pos < 0 || pos > math.MaxInt64/MaxPartitions-1 {
+		return math.MaxInt64
+	}
+	var part int64
+	if hasPart {
+		part, err = strconv.ParseInt(parts, 10, 64)
+		if err != nil || part < 0 || part >= MaxPartitions {
+			return math.MaxInt64
+		}
+	}
+	return pos*MaxPartitions + part
+}
+
+func dir(desc bool) string {
+	if desc {
+		return "DESC"
+	}
+	return "ASC"
+}
+
+func cmpOp(gt bool) string {
+	if gt {
+		return ">"
+	}
+	return "<"
+}
+
+// keysetCond renders "after ks" (or "before ks") over s0..sn and key.
+func keysetCond(order []catalogstore.Order, created []bool, ks *catalogstore.Keyset, before bool, a *sqlArgs) string {
+	val := func(i int) any {
+		v := ""
+		if i < len(ks.Values) {
+			v = ks.Values[i]
+		}
+		if created[i] {
+			return parseCreated(v)
+		}
+		return v
+	}
+	col := func(i int) string {
+		if created[i] {
+			return fmt.Sprintf("s%d", i)
+		}
+		return fmt.Sprintf(`s%d COLLATE "C"`, i)
+	}
+	n := len(order)
+	var ors []string
+	for i := 0; i <= n; i++ {
+		var ands []string
+		for j := 0; j < i; j++ {
+			ands = append(ands, col(j)+" = "+a.add(val(j)))
+		}
+		if i < n {
+			gt := !order[i].Desc != before
+			ands = append(ands, col(i)+" "+cmpOp(gt)+" "+a.add(val(i)))
+		} else {
+			ands = append(ands, "key "+cmpOp(!before)+" "+a.add(ks.Key))
+		}
+		ors = append(ors, "("+strings.Join(ands, " AND ")+")")
+	}
+	cond := "(" + strings.Join(ors, " OR ") + ")"
+	if n > 0 {
+		op := "<="
+		if !order[0].Desc != before {
+			op = ">="
+		}
+		cond = col(0) + " " + op + " " + a.add(val(0)) + " AND " + cond
+	}
+	return cond
+}
+
+// Query returns a page of entities, as the SQLite store does.
+func (s *Store) Query(ctx context.Context, q catalogstore.PageQuery) (catalogstore.Page, error) {
+	var page catalogstore.Page
+	where := func(a *sqlArgs) string {
+		w := whereFilter(q.Filter, a) + " AND " + whereFullText(q.FullText, a)
+		if q.LocationID != "" {
+			w += " AND e.location_id = " + a.add(q.LocationID)
+		}
+		return w
+	}
+
+	order := q.Order
+	if len(order) == 0 {
+		order = []catalogstore.Order{{Field: catalogstore.CreationOrder}}
+	}
+	var a sqlArgs
+	sortCols := make([]string, len(order))
+	created := make([]bool, len(order))
+	for i, o := range order {
+		expr, isCreated := sortExpr(o.Field, o.Desc, &a)
+		sortCols[i] = fmt.Sprintf("%s AS s%d", expr, i)
+		created[i] = isCreated
+	}
+	stmt := `SELECT * FROM (SELECT e.key, e.ref, e.uid, e.location_id, e.body, ` + strings.Join(sortCols, ", ") +
+		` FROM entities e WHERE ` + where(&a) + `) e`
+	backward := q.Before != nil
+	switch {
+	case q.After != nil:
+		stmt += ` WHERE ` + keysetCond(order, created, q.After, false, &a)
+	case q.Before != nil:
+		stmt += ` WHERE ` + keysetCond(order, created, q.Before, true, &a)
+	}
+	parts := make([]string, 0, len(order)+1)
+	for i, o := range order {
+		c := fmt.Sprintf(`s%d COLLATE "C"`, i)
+		if created[i] {
+			c = fmt.Sprintf("s%d", i)
+		}
+		parts = append(parts, c+" "+dir(o.Desc != backward))
+	}
+	parts = append(parts, "e.key "+dir(backward))
+	stmt += ` ORDER BY ` + strings.Join(parts, ", ")
+	if q.Limit > 0 {
+		stmt += fmt.Sprintf(" LIMIT %d", q.Limit+1)
+	}
+	if q.Offset > 0 && q.After == nil && q.Before == nil {
+		stmt += fmt.Sprintf(" OFFSET %d", q.Offset)
+	}
+
+	type item struct {
+		view catalogstore.EntityView
+		ks   catalogstore.Keyset
+	}
+	var items []item
+	err := s.withConn(ctx, func(conn *pgx.Conn) error {
+		b := &pgx.Batch{}
+		if q.CountTotal {
+			var ca sqlArgs
+			b.Queue(`SELECT count(*) FROM entities e WHERE `+where(&ca), ca...).QueryRow(func(row pgx.Row) error {
+				return row.Scan(&page.TotalItems)
+			})
+		}
+		b.Queue(stmt, a...).Query(func(rows pgx.Rows) error {
+			for rows.Next() {
+				var it item
+				vals := make([]any, len(order))
+				dest := []any{&it.view.Key, &it.view.Ref, &it.view.UID, &it.view.LocationID, &it.view.Body}
+				for i := range vals {
+					if created[i] {
+						vals[i] = new(int64)
+					} else {
+						vals[i] = new(string)
+					}
+					dest = append(dest, vals[i])
+				}
+				if err := rows.Scan(dest...); err != nil {
+					return err
+				}
+				it.ks.Key = it.view.Key
+				for _, v := range vals {
+					switch t := v.(type) {
+					case *int64:
+						it.ks.Values = append(it.ks.Values, createdValue(*t))
+					case *string:
+						it.ks.Values = append(it.ks.Values, *t)
+					}
+				}
+				items = append(items, it)
+			}
+			return rows.Err()
+		})
+		return conn.SendBatch(ctx, b).Close()
+	})
+	if err != nil {
+		return catalogstore.Page{}, fmt.Errorf("catalog store (postgres): query: %w", err)
+	}
+	more := q.Limit > 0 && len(items) > q.Limit
+	if more {
+		items = items[:q.Limit]
+	}
+	if backward {
+		for i, j := 0, len(items)-1; i < j; i, j = i+1, j-1 {
+			items[i], items[j] = items[j], items[i]
+		}
+		page.HasPrev, page.HasNext = more, true
+	} else {
+		page.HasNext = more
+		page.HasPrev = q.After != nil || q.Offset > 0
+	}
+	views := make([]*catalogstore.EntityView, len(items))
+	for i := range items {
+		views[i] = &items[i].view
+	}
+	if err := s.decorate(ctx, views); err != nil {
+		return catalogstore.Page{}, err
+	}
+	page.Items = make([]catalogstore.EntityView, len(items))
+	for i := range items {
+		page.Items[i] = items[i].view
+	}
+	if len(items) > 0 {
+		f, l := items[0].ks, items[len(items)-1].ks
+		page.First, page.Last = &f, &l
+	}
+	return page, nil
+}
+
+// Facets counts facet values over the entities matching f, as the SQLite
+// store does: values group case-insensitively and each shows the spelling of
+// the entity created first.
+func (s *Store) Facets(ctx context.Context, facets []string, f catalogstore.Filter) (map[string][]catalogstore.FacetCount, error) {
+	out := make(map[string][]catalogstore.FacetCount, len(facets))
+	err := s.withConn(ctx, func(conn *pgx.Conn) error {
+		b := &pgx.Batch{}
+		for _, facet := range facets {
+			key := strings.ToLower(facet)
+			var a sqlArgs
+			var stmt string
+			switch {
+			case key == "metadata.namespace":
+				stmt = `SELECT e.namespace, count(*) FROM entities e WHERE ` + whereFilter(f, &a) + ` GROUP BY e.namespace ORDER BY e.namespace`
+			case strings.HasPrefix(key, "relations."):
+				rel := strings.TrimPrefix(key, "relations.")
+				stmt = `SELECT min(r.target_ref), count(DISTINCT r.source) FROM relations r JOIN entities e ON e.key = r.source
+					WHERE r.ltype = ` + a.add(rel) + ` AND ` + whereFilter(f, &a) + ` GROUP BY r.target ORDER BY r.target`
+			default:
+				k := a.add(key)
+				inner := `SELECT value, count(*) AS n FROM search WHERE key = ` + k + ` AND value <> '' GROUP BY value`
+				if len(f) > 0 {
+					inner = `SELECT value, count(*) AS n FROM search WHERE key = ` + k + ` AND value <> ''
+						AND eid IN (SELECT e.eid FROM entities e WHERE ` + whereFilter(f, &a) + `) GROUP BY value`
+				}
+				stmt = `SELECT (SELECT COALESCE(s2.original, s2.value) FROM search s2 WHERE s2.key = ` + k + ` AND s2.value = f.value ORDER BY s2.eid LIMIT 1), f.n
+					FROM (` + inner + `) f ORDER BY f.value`
+			}
+			counts := []catalogstore.FacetCount{}
+			out[facet] = counts
+			b.Queue(stmt, a...).Query(func(rows pgx.Rows) error {
+				for rows.Next() {
+					var fc catalogstore.FacetCount
+					var n int64
+					if err := rows.Scan(&fc.Value, &n); err != nil {
+						return fmt.Errorf("facet %s: %w", facet, err)
+					}
+					fc.Count = int(n)
+					counts = append(counts, fc)
+				}
+				out[facet] = counts
+				return rows.Err()
+			})
+		}
+		return conn.SendBatch(ctx, b).Close()
+	})
+	if err != nil {
+		return nil, fmt.Errorf("catalog store (postgres): facets: %w", err)
+	}
+	return out, nil
+}

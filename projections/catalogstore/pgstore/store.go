@@ -1,0 +1,119 @@
+package pgstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+
+	"backlot.dev/backlot/domain/event"
+	"backlot.dev/backlot/projections/catalogstore"
+)
+
+// MaxPartitions is the most partitions the folded log may have: eids are
+// Position*MaxPartitions + Partition.
+const MaxPartitions = 1024
+
+// Options configures Open.
+type Options struct {
+	// MaxConns is the size of the connection pool; default DefaultMaxConns.
+	MaxConns int
+	// ApplyAttempts is how often Apply runs a transaction that failed on a
+	// serialization failure, a deadlock or a unique key taken by a concurrent
+	// transaction before it returns the error; default 5.
+	ApplyAttempts int
+}
+
+func (o *Options) setDefaults() {
+	if o.MaxConns <= 0 {
+		o.MaxConns = DefaultMaxConns
+	}
+	if o.ApplyAttempts <= 0 {
+		o.ApplyAttempts = 5
+	}
+}
+
+// Store is the catalog read model in a PostgreSQL database. It is safe for
+// concurrent use, and several Stores in several processes may share one
+// database.
+type Store struct {
+	pool *Pool
+	opts Options
+}
+
+var _ catalogstore.Store = (*Store)(nil)
+
+// Open connects to the database at url, applies the read model's migrations
+// and returns the store. It fails when the server does not answer.
+func Open(ctx context.Context, url string, opts Options) (*Store, error) {
+	opts.setDefaults()
+	pool, err := NewPool(url, opts.MaxConns)
+	if err != nil {
+		return nil, err
+	}
+	if err := Migrate(ctx, pool, "catalogstore", migrations, "migrations/*.sql"); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("catalog store (postgres): %w", err)
+	}
+	return &Store{pool: pool, opts: opts}, nil
+}
+
+// Pool returns the store's connection pool, for other adapters of the process
+// that use the same database.
+func (s *Store) Pool() *Pool { return s.pool }
+
+// Close closes the connection pool.
+func (s *Store) Close() error {
+	s.pool.Close()
+	return nil
+}
+
+// Ping checks that the database answers, for readiness probes.
+func (s *Store) Ping(ctx context.Context) error {
+	if err := s.pool.Ping(ctx); err != nil {
+		return fmt.Errorf("catalog store (postgres): %w", err)
+	}
+	return nil
+}
+
+// Positions returns the last position applied in each partition; partitions
+// that never had an event applied are absent.
+func (s *Store) Positions(ctx context.Context) (event.Positions, error) {
+	rows, err := s.pool.Query(ctx, `SELECT partition, position FROM positions WHERE name = $1`, catalogstore.ProjectionName)
+	if err != nil {
+		return nil, fmt.Errorf("catalog store (postgres): read positions: %w", err)
+	}
+	defer rows.Close()
+	out := event.Positions{}
+	for rows.Next() {
+		var part int32
+		var pos int64
+		if err := rows.Scan(&part, &pos); err != nil {
+			return nil, fmt.Errorf("catalog store (postgres): read positions: %w", err)
+		}
+		out[part] = pos
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("catalog store (postgres): read positions: %w", err)
+	}
+	return out, nil
+}
+
+// withConn runs fn on a pooled connection.
+func (s *Store) withConn(ctx context.Context, fn func(conn *pgx.Conn) error) error {
+	conn, err := s.pool.Acquire(ctx)
+	if err != nil {
+		return err
+	}
+	defer s.pool.Release(conn)
+	return fn(conn)
+}
+
+// notFound maps pgx's no-rows error to catalogstore.ErrNotFound.
+func notFound(err error) error {
+	if errors.Is(err, pgx.ErrNoRows) {
+		return catalogstore.ErrNotFound
+	}
+	return err
+}
