@@ -282,4 +282,3 @@ func (sn *snapshot) Errors(locationID string) []event.ProcessingError {
 	}
 	return nil
 }
-

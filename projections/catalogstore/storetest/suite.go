@@ -633,4 +633,3 @@ func clip(s string) string {
 	}
 	return s
 }
-
