@@ -55,6 +55,6 @@ func newRootCmd() *cobra.Command {
 			profile.Close()
 		}
 	}
-	root.AddCommand(newDevCmd(), newCatalogCmd(g), newProjectionsCmd(), newBenchCmd(g))
+	root.AddCommand(newDevCmd(), newServeCmd(), newCatalogCmd(g), newProjectionsCmd(), newBenchCmd(g))
 	return root
 }

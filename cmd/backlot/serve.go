@@ -1,0 +1,148 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"backlot.dev/backlot/internal/app"
+)
+
+func newServeCmd() *cobra.Command {
+	var cfg app.ServeConfig
+	var logFormat string
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Run production roles on Kafka and PostgreSQL",
+		Long: `Run one or more of Backlot's production roles in this process:
+
+  api        the catalog API (Backstage's /api/catalog), writes to the Kafka event log
+  projector  folds the event log into the PostgreSQL read model; the processes of one
+             consumer group share the topic's partitions. Also keeps the compacted
+             state topic.
+  ingester   registers --catalog locations and refreshes every location each
+             --refresh-interval; ingesters take a lease per location in PostgreSQL,
+             so no location is refreshed by two at once.
+
+Every flag can be given by its environment variable instead; a flag given on the
+command line wins. Every role serves /healthz, /readyz and /metrics on --addr.`,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := applyEnv(cmd.Flags()); err != nil {
+				return err
+			}
+			logger, err := newLogger(logFormat)
+			if err != nil {
+				return err
+			}
+			cfg.Logger = logger
+			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			s, err := app.StartServe(ctx, cfg)
+			if err != nil {
+				return err
+			}
+			<-ctx.Done()
+			logger.Info("shutting down")
+			return s.Close()
+		},
+	}
+	f := cmd.Flags()
+	f.StringSliceVar(&cfg.Roles, "roles", []string{app.RoleAPI, app.RoleProjector, app.RoleIngester},
+		"roles to run: "+strings.Join(app.Roles, ", "))
+	f.StringVar(&cfg.Addr, "addr", ":7007", "listen address of the API, health and metrics")
+	f.StringSliceVar(&cfg.KafkaBrokers, "kafka-brokers", nil, "Kafka bootstrap brokers, host:port (required)")
+	f.StringVar(&cfg.TopicPrefix, "topic-prefix", "backlot.", "prefix of Backlot's Kafka topics")
+	f.IntVar(&cfg.Partitions, "partitions", 12, "partitions of the event topic when Backlot creates it")
+	f.IntVar(&cfg.ReplicationFactor, "replication-factor", 3, "replication factor of topics Backlot creates (at most the broker count)")
+	f.StringVar(&cfg.Group, "group", "backlot-projector", "projector consumer group")
+	f.StringVar(&cfg.PostgresURL, "postgres-url", "", "PostgreSQL connection URL of the read models (required)")
+	f.StringVar(&cfg.TemporalAddress, "temporal-address", "", "Temporal frontend host:port, for the workflow roles")
+	f.StringArrayVar(&cfg.Catalogs, "catalog", nil, "catalog file or URL the ingesters register at start (repeatable)")
+	f.StringArrayVar(&cfg.Roots, "root", nil, "folder file locations may read (repeatable)")
+	f.StringArrayVar(&cfg.AllowedHosts, "allow-host", []string{"github.com", "gitlab.com"}, "host url locations may read (repeatable)")
+	f.DurationVar(&cfg.RefreshInterval, "refresh-interval", 30*time.Second, "how often every location is re-read")
+	f.StringVar(&cfg.DataDir, "data", "", "folder for the ingesters' git cache (default: a folder under the system temp dir)")
+	f.StringVar(&logFormat, "log-format", "text", "log format: text or json")
+	for _, fl := range []string{"roles", "addr", "kafka-brokers", "topic-prefix", "partitions", "replication-factor", "group",
+		"postgres-url", "temporal-address", "catalog", "root", "allow-host", "refresh-interval", "data", "log-format"} {
+		bindEnv(f, fl, envNames[fl])
+	}
+	return cmd
+}
+
+// envNames are the environment variables of serve's flags.
+var envNames = map[string]string{
+	"roles":              "BACKLOT_ROLES",
+	"addr":               "BACKLOT_ADDR",
+	"kafka-brokers":      "BACKLOT_KAFKA_BROKERS",
+	"topic-prefix":       "BACKLOT_KAFKA_TOPIC_PREFIX",
+	"partitions":         "BACKLOT_KAFKA_PARTITIONS",
+	"replication-factor": "BACKLOT_KAFKA_REPLICATION_FACTOR",
+	"group":              "BACKLOT_PROJECTOR_GROUP",
+	"postgres-url":       "BACKLOT_POSTGRES_URL",
+	"temporal-address":   "BACKLOT_TEMPORAL_ADDRESS",
+	"catalog":            "BACKLOT_CATALOG",
+	"root":               "BACKLOT_ROOT",
+	"allow-host":         "BACKLOT_ALLOW_HOST",
+	"refresh-interval":   "BACKLOT_REFRESH_INTERVAL",
+	"data":               "BACKLOT_DATA",
+	"log-format":         "BACKLOT_LOG_FORMAT",
+}
+
+// envAnnotation marks a flag with the environment variable that can set it.
+const envAnnotation = "backlot_env"
+
+// bindEnv names env in the flag's usage and remembers it for applyEnv.
+func bindEnv(f *pflag.FlagSet, name, env string) {
+	fl := f.Lookup(name)
+	fl.Usage += " (env " + env + ")"
+	_ = f.SetAnnotation(name, envAnnotation, []string{env})
+}
+
+// applyEnv sets every flag not given on the command line from its environment
+// variable. List flags take comma-separated values.
+func applyEnv(f *pflag.FlagSet) error {
+	var err error
+	f.VisitAll(func(fl *pflag.Flag) {
+		envs := fl.Annotations[envAnnotation]
+		if err != nil || len(envs) == 0 || fl.Changed {
+			return
+		}
+		v, ok := os.LookupEnv(envs[0])
+		if !ok || v == "" {
+			return
+		}
+		if fl.Value.Type() == "stringArray" {
+			for _, item := range strings.Split(v, ",") {
+				if e := fl.Value.Set(strings.TrimSpace(item)); e != nil {
+					err = fmt.Errorf("%s=%q: %w", envs[0], v, e)
+					return
+				}
+			}
+			return
+		}
+		if e := f.Set(fl.Name, v); e != nil {
+			err = fmt.Errorf("%s=%q: %w", envs[0], v, e)
+		}
+	})
+	return err
+}
+
+// newLogger returns a logger in the given format.
+func newLogger(format string) (*slog.Logger, error) {
+	switch format {
+	case "text", "":
+		return slog.New(slog.NewTextHandler(os.Stderr, nil)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(os.Stderr, nil)), nil
+	}
+	return nil, fmt.Errorf("--log-format %q: want text or json", format)
+}

@@ -1,0 +1,339 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"backlot.dev/backlot/domain/catalog"
+	"backlot.dev/backlot/internal/catalogsvc"
+	"backlot.dev/backlot/internal/eventlog/kafkalog"
+	"backlot.dev/backlot/internal/httpapi"
+	"backlot.dev/backlot/internal/ingest"
+	"backlot.dev/backlot/internal/messaging"
+	"backlot.dev/backlot/internal/statefeed"
+	"backlot.dev/backlot/projections/catalogstore"
+	"backlot.dev/backlot/projections/catalogstore/pgstore"
+)
+
+// The roles `backlot serve` runs.
+const (
+	RoleAPI       = "api"
+	RoleProjector = "projector"
+	RoleIngester  = "ingester"
+)
+
+// Roles lists every role serve knows, in the order help shows them.
+var Roles = []string{RoleAPI, RoleProjector, RoleIngester}
+
+// ServeActor is the actor of writes made by the ingester role itself (the
+// --catalog locations it registers at start).
+const ServeActor = "service:backlot/ingester"
+
+// ServeConfig configures StartServe.
+type ServeConfig struct {
+	// Roles are the roles this process runs.
+	Roles []string
+	// Addr is the listen address of the API, health and metrics; default :7007.
+	Addr string
+	// KafkaBrokers are the bootstrap brokers of the event log.
+	KafkaBrokers []string
+	// TopicPrefix prefixes every topic; default "backlot.".
+	TopicPrefix string
+	// Partitions and ReplicationFactor shape the topics Backlot creates.
+	Partitions, ReplicationFactor int
+	// Group is the projectors' consumer group; default backlot-projector. The
+	// state feed's group is Group + "-state".
+	Group string
+	// PostgresURL is the read models' database.
+	PostgresURL string
+	// TemporalAddress is the Temporal frontend of the workflow roles.
+	TemporalAddress string
+	// Catalogs are locations the ingester registers (or refreshes) at start.
+	Catalogs []string
+	// Roots are folders file locations may read.
+	Roots []string
+	// AllowedHosts are the hosts url locations may read.
+	AllowedHosts []string
+	// RefreshInterval is how often every location is re-read; default 30s.
+	RefreshInterval time.Duration
+	// DataDir holds the git cache; default a folder under the system temp dir.
+	DataDir string
+	// Limits bound each descriptor file.
+	Limits catalog.Limits
+	// Holder names this process in location leases; default host-pid.
+	Holder string
+	// Logger receives the log; default slog.Default().
+	Logger *slog.Logger
+}
+
+func (c *ServeConfig) setDefaults() error {
+	if len(c.Roles) == 0 {
+		c.Roles = slices.Clone(Roles)
+	}
+	for i, r := range c.Roles {
+		r = strings.ToLower(strings.TrimSpace(r))
+		if !slices.Contains(Roles, r) {
+			return fmt.Errorf("serve: unknown role %q (roles: %s)", r, strings.Join(Roles, ", "))
+		}
+		c.Roles[i] = r
+	}
+	if len(c.KafkaBrokers) == 0 {
+		return errors.New("serve: no Kafka brokers (--kafka-brokers or BACKLOT_KAFKA_BROKERS)")
+	}
+	if c.PostgresURL == "" {
+		return errors.New("serve: no PostgreSQL URL (--postgres-url or BACKLOT_POSTGRES_URL)")
+	}
+	if c.Addr == "" {
+		c.Addr = ":7007"
+	}
+	if c.TopicPrefix == "" {
+		c.TopicPrefix = "backlot."
+	}
+	if c.Group == "" {
+		c.Group = "backlot-projector"
+	}
+	if c.RefreshInterval <= 0 {
+		c.RefreshInterval = 30 * time.Second
+	}
+	if c.DataDir == "" {
+		c.DataDir = filepath.Join(os.TempDir(), "backlot")
+	}
+	if c.Holder == "" {
+		host, _ := os.Hostname()
+		c.Holder = fmt.Sprintf("%s-%d", host, os.Getpid())
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	return nil
+}
+
+// Server is a running `backlot serve` process.
+type Server struct {
+	cfg      ServeConfig
+	log      *kafkalog.Log
+	store    *pgstore.Store
+	service  *catalogsvc.Service
+	server   *http.Server
+	listener net.Listener
+	cancel   context.CancelFunc
+	wg       sync.WaitGroup
+	closers  []func() error
+	loaded   chan struct{}
+	loadErr  error
+}
+
+func (s *Server) has(role string) bool { return slices.Contains(s.cfg.Roles, role) }
+
+// StartServe connects to Kafka and PostgreSQL, starts the configured roles and
+// serves. It fails when a store cannot be reached within ctx.
+func StartServe(ctx context.Context, cfg ServeConfig) (*Server, error) {
+	if err := cfg.setDefaults(); err != nil {
+		return nil, err
+	}
+	s := &Server{cfg: cfg, loaded: make(chan struct{})}
+	ok := false
+	defer func() {
+		if !ok {
+			s.closeAll()
+		}
+	}()
+	var err error
+	s.log, err = kafkalog.Open(ctx, kafkalog.Options{
+		Brokers: cfg.KafkaBrokers, TopicPrefix: cfg.TopicPrefix, Partitions: cfg.Partitions,
+		ReplicationFactor: cfg.ReplicationFactor, Logger: cfg.Logger,
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.closers = append(s.closers, s.log.Close)
+	s.store, err = pgstore.Open(ctx, cfg.PostgresURL, pgstore.Options{})
+	if err != nil {
+		return nil, err
+	}
+	s.closers = append(s.closers, s.store.Close)
+
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	runCtx, cancel := context.WithCancel(context.Background())
+	s.cancel = cancel
+
+	if s.has(RoleAPI) || s.has(RoleIngester) {
+		// LOCK-TODO
+		reader, err := newIngestReader(filepath.Join(cfg.DataDir, "git"), cfg.Roots, cfg.Catalogs, cfg.AllowedHosts, cfg.Limits)
+		if err != nil {
+			return nil, err
+		}
+		s.service = catalogsvc.New(catalogsvc.Config{
+			Log: s.log, Store: s.store, Waiter: &catalogstore.PollWaiter{Reader: s.store},
+			Reader: reader, RefreshInterval: cfg.RefreshInterval, Logger: cfg.Logger,
+		})
+	}
+	if s.has(RoleProjector) {
+		if err := s.startProjector(ctx, runCtx, reg); err != nil {
+			return nil, err
+		}
+	}
+
+	ready := func(ctx context.Context) error {
+		if err := s.store.Ping(ctx); err != nil {
+			return fmt.Errorf("postgresql: %w", err)
+		}
+		if _, err := s.log.Heads(ctx); err != nil {
+			return fmt.Errorf("kafka: %w", err)
+		}
+		return nil
+	}
+	var handler http.Handler
+	if s.has(RoleAPI) {
+		handler, err = httpapi.New(httpapi.Config{Reader: s.store, Writer: s.service, Logger: cfg.Logger, Ready: ready, Registry: reg})
+		if err != nil {
+			return nil, err
+		}
+	} else {
+		handler = httpapi.HealthHandler(ready, reg)
+	}
+	s.listener, err = net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return nil, err
+	}
+	s.server = &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
+	s.wg.Go(func() {
+		if err := s.server.Serve(s.listener); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			cfg.Logger.Error("http server stopped", "err", err)
+		}
+	})
+	if s.has(RoleIngester) {
+		s.wg.Go(func() {
+			s.loadCatalogs(runCtx)
+			s.service.RunRefreshLoop(runCtx, cfg.RefreshInterval)
+		})
+	} else {
+		close(s.loaded)
+	}
+	ok = true
+	cfg.Logger.Info("backlot serve running", "roles", strings.Join(cfg.Roles, ","), "addr", s.listener.Addr().String(),
+		"topic", s.log.Topic())
+	return s, nil
+}
+
+// startProjector runs the projector in the consumer group, and the state feed
+// on the Watermill router in its own group.
+func (s *Server) startProjector(ctx, runCtx context.Context, reg *prometheus.Registry) error {
+	cfg := s.cfg
+	proj := catalogstore.NewProjector(s.log, s.store, catalogstore.ProjectorOptions{Logger: cfg.Logger})
+	s.wg.Go(func() {
+		for runCtx.Err() == nil {
+			err := s.log.RunGroup(runCtx, cfg.Group, func(ctx context.Context, parts []int32) {
+				cfg.Logger.Info("projector assigned partitions", "group", cfg.Group, "partitions", parts)
+				_ = proj.RunPartitions(ctx, parts)
+			})
+			if err != nil && runCtx.Err() == nil {
+				cfg.Logger.Error("projector group failed; rejoining", "err", err)
+				select {
+				case <-runCtx.Done():
+				case <-time.After(time.Second):
+				}
+			}
+		}
+	})
+
+	stateTopic := cfg.TopicPrefix + statefeed.Topic
+	if err := kafkalog.EnsureTopic(ctx, cfg.KafkaBrokers, stateTopic, max(cfg.Partitions, 1), cfg.ReplicationFactor,
+		map[string]string{"cleanup.policy": "compact"}); err != nil {
+		return fmt.Errorf("state topic: %w", err)
+	}
+	poisonTopic := cfg.TopicPrefix + messaging.PoisonTopic
+	if err := kafkalog.EnsureTopic(ctx, cfg.KafkaBrokers, poisonTopic, 1, cfg.ReplicationFactor, nil); err != nil {
+		return fmt.Errorf("poison topic: %w", err)
+	}
+	pub, err := messaging.NewKafkaPublisher(messaging.KafkaPublisherConfig{Brokers: cfg.KafkaBrokers})
+	if err != nil {
+		return err
+	}
+	s.closers = append(s.closers, pub.Close)
+	sub, err := messaging.NewKafkaSubscriber(messaging.KafkaSubscriberConfig{Brokers: cfg.KafkaBrokers, GroupID: cfg.Group + "-state", Logger: cfg.Logger})
+	if err != nil {
+		return err
+	}
+	s.closers = append(s.closers, sub.Close)
+	router, err := messaging.NewRouter(messaging.RouterConfig{Logger: cfg.Logger, Registry: reg, Poison: pub, PoisonTopic: poisonTopic})
+	if err != nil {
+		return err
+	}
+	h := &statefeed.Handler{Reader: s.store, Waiter: &catalogstore.PollWaiter{Reader: s.store}, Publisher: pub, Topic: stateTopic}
+	router.AddConsumerHandler("state-feed", s.log.Topic(), sub, h.Handle)
+	s.wg.Go(func() {
+		if err := router.Run(runCtx); err != nil && runCtx.Err() == nil {
+			cfg.Logger.Error("router stopped", "err", err)
+		}
+	})
+	s.closers = append(s.closers, router.Close)
+	return nil
+}
+
+func (s *Server) loadCatalogs(ctx context.Context) {
+	defer close(s.loaded)
+	var errs []error
+	for _, c := range s.cfg.Catalogs {
+		locType := ingest.TypeFile
+		if strings.Contains(c, "://") {
+			locType = ingest.TypeURL
+		}
+		loc, err := s.service.EnsureLocation(ctx, ServeActor, locType, c)
+		if err != nil {
+			s.cfg.Logger.Error("catalog not loaded", "catalog", c, "err", err)
+			errs = append(errs, fmt.Errorf("%s: %w", c, err))
+			continue
+		}
+		s.cfg.Logger.Info("catalog loaded", "catalog", c, "location", loc.ID)
+	}
+	s.loadErr = errors.Join(errs...)
+}
+
+// Addr returns the address the server listens on.
+func (s *Server) Addr() string { return s.listener.Addr().String() }
+
+// Loaded returns a channel closed once the ingester has loaded its catalogs
+// (at once for processes without the ingester role).
+func (s *Server) Loaded() <-chan struct{} { return s.loaded }
+
+// LoadErr returns the errors of loading the catalogs, after Loaded.
+func (s *Server) LoadErr() error { return s.loadErr }
+
+// Close stops serving, waits for the roles and closes the stores.
+func (s *Server) Close() error {
+	var err error
+	if s.server != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		err = s.server.Shutdown(ctx)
+		cancel()
+	}
+	if s.cancel != nil {
+		s.cancel()
+	}
+	s.wg.Wait()
+	return errors.Join(err, s.closeAll())
+}
+
+func (s *Server) closeAll() error {
+	var errs []error
+	for i := len(s.closers) - 1; i >= 0; i-- {
+		errs = append(errs, s.closers[i]())
+	}
+	s.closers = nil
+	return errors.Join(errs...)
+}
