@@ -47,12 +47,13 @@ func (l *Log) ReadPartition(ctx context.Context, p int32, after int64, limit int
 	}
 	rctx, stop := l.request(ctx)
 	defer stop()
+	maxBytes := l.fetchBytes(limit)
 	res, err := l.reader.Fetch(rctx, &kafka.FetchRequest{
 		Topic:     l.topic,
 		Partition: int(p),
 		Offset:    after,
 		MinBytes:  0,
-		MaxBytes:  l.fetchBytes(limit),
+		MaxBytes:  maxBytes,
 		MaxWait:   readMaxWait,
 	})
 	if err != nil {
@@ -96,7 +97,8 @@ func (l *Log) ReadPartition(ctx context.Context, p int32, after int64, limit int
 			return nil, err
 		}
 		if evs == nil {
-			evs = make([]event.Envelope, 0, min(limit, 256))
+			// As many as the fetch likely holds.
+			evs = make([]event.Envelope, 0, min(limit, int(maxBytes/max(l.recordBytes.Load(), 1))+1))
 		}
 		evs = append(evs, e)
 		size += recordOverhead + len(e.Subject) + len(data) + headersSize(r.Headers)

@@ -82,13 +82,14 @@ func ensureTopic(ctx context.Context, s topicSpec) (int, error) {
 	client := &kafka.Client{Addr: kafka.TCP(s.brokers...), Transport: transport}
 
 	var lastErr error
-	created := false
-	for attempt := 0; ; attempt++ {
-		if attempt > 0 {
+	created, wait := false, false
+	for {
+		if wait {
 			if err := sleep(ctx, adminMetadataTTL); err != nil {
 				return 0, unreachable(s.brokers, s.topic, lastErr, err)
 			}
 		}
+		wait = true
 		md, err := client.Metadata(ctx, &kafka.MetadataRequest{Topics: []string{s.topic}})
 		if err != nil {
 			lastErr = err
@@ -106,7 +107,8 @@ func ensureTopic(ctx context.Context, s topicSpec) (int, error) {
 				}
 				return 0, fmt.Errorf("kafkalog: create topic %s on brokers %s: %w", s.topic, joinBrokers(s.brokers), err)
 			}
-			created = true
+			// The transport refreshed its metadata after the creation: look again now.
+			created, wait = true, false
 			continue
 		}
 		if t.Error != nil {
