@@ -20,6 +20,13 @@ fi
 echo "== npm: installing @backstage/catalog-client for the compatibility test"
 (cd internal/compat/catalogclient && npm ci --no-audit --no-fund --loglevel=error)
 
+# PostgreSQL: the read-model and lease adapters are tested against a real server.
+# pg.sh installs it from apt when missing, starts a throwaway cluster, exports
+# BACKLOT_TEST_POSTGRES_URL for the go test runs below and removes it at exit.
+# shellcheck source=scripts/pg.sh
+. scripts/pg.sh
+pg_start
+
 echo "== go vet"
 go vet ./...
 
