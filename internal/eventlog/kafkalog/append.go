@@ -39,10 +39,15 @@ var partitioner = kafka.Murmur2Balancer{}
 // record batch, which Kafka appends atomically and with consecutive offsets; the
 // partitions are written in parallel, with acks=all. A share larger than
 // Options.MaxBatchBytes is sent as several record batches in a row, and no other
-// Append of this Log lands between them. Append does not use kafka-go's Writer: the
-// Writer holds every write for its BatchTimeout, may split a call into batches by
-// count, and retries on its own; a produce request per partition answers in one
-// round trip and leaves no doubt about which offsets were assigned.
+// Append of this Log lands between them.
+//
+// Append does not use kafka-go's Writer, although its Completion callback does report
+// the right partitions and offsets (checked against kfake): the Writer holds every
+// write for its BatchTimeout (a 500-event write took 7.5 ms with 5 ms, against 0.2 ms
+// for a produce request), splits a call into batches by count and merges concurrent
+// calls into them, and retries on its own, so that a cancelled write may still land
+// later. A produce request per partition answers in one round trip, keeps each share
+// in one record batch and leaves no doubt about which offsets were assigned.
 //
 // Atomicity: an Append that touches one partition with a share that fits in one
 // batch is all or nothing. A batch spanning partitions is not: if a broker fails

@@ -51,9 +51,15 @@
 //
 // # Reads and waits
 //
-// ReadPartition is one stateless fetch from offset = the position read so far;
+// ReadPartition is one stateless fetch (kafka.Client.Fetch) from offset = the
+// position read so far, sized to the limit and the size of the events read before;
 // WaitPartition long-polls a fetch at that offset until the high watermark passes it.
-// Neither keeps state on the brokers: no consumer offsets are committed.
+// Neither keeps state on the brokers: no consumer offsets are committed. A
+// per-partition kafka.Conn read measured about as fast against kfake (within the
+// noise, at most a third faster, decoding included), not enough to pay for a
+// connection per partition to keep, re-dial on leader changes and lock; the fetch
+// goes through kafka-go's Transport, which routes it to the partition's leader and
+// is safe for concurrent use.
 //
 // # Consumer groups
 //

@@ -13,17 +13,30 @@ import (
 // context attribute is a header named ce_<attribute>, datacontenttype is the
 // content-type header, and the record value is the event data.
 const (
-	HeaderID            = "ce_id"
-	HeaderSource        = "ce_source"
-	HeaderSpecVersion   = "ce_specversion"
-	HeaderType          = "ce_type"
-	HeaderSubject       = "ce_subject"
-	HeaderTime          = "ce_time"
-	HeaderDataSchema    = "ce_dataschema"
-	HeaderActor         = "ce_actor"
-	HeaderCommit        = "ce_commit"
+	// HeaderID carries Envelope.ID.
+	HeaderID = "ce_id"
+	// HeaderSource carries Envelope.Source.
+	HeaderSource = "ce_source"
+	// HeaderSpecVersion carries Envelope.SpecVersion, always "1.0".
+	HeaderSpecVersion = "ce_specversion"
+	// HeaderType carries Envelope.Type.
+	HeaderType = "ce_type"
+	// HeaderSubject carries Envelope.Subject, which is also the record key.
+	HeaderSubject = "ce_subject"
+	// HeaderTime carries Envelope.Time in RFC 3339, in UTC, with nanoseconds.
+	HeaderTime = "ce_time"
+	// HeaderDataSchema carries Envelope.DataSchema; absent when empty.
+	HeaderDataSchema = "ce_dataschema"
+	// HeaderActor carries the actor extension, Envelope.Actor; absent when empty.
+	HeaderActor = "ce_actor"
+	// HeaderCommit carries the commit extension, Envelope.Commit; absent when empty.
+	HeaderCommit = "ce_commit"
+	// HeaderCorrelationID carries the correlationid extension,
+	// Envelope.CorrelationID; absent when empty.
 	HeaderCorrelationID = "ce_correlationid"
-	HeaderContentType   = "content-type"
+	// HeaderContentType carries Envelope.DataContentType (application/json);
+	// absent when empty.
+	HeaderContentType = "content-type"
 )
 
 // timeFormat is the format of ce_time: RFC 3339 in UTC with as many fractional-second

@@ -20,6 +20,10 @@ const DefaultTopicPrefix = "backlot."
 //
 // Connections are plain TCP: TLS and SASL are not supported yet (kafka-go's Transport
 // and Dialer have fields for both, to be wired here when a deployment needs them).
+//
+// There is no batch timeout: Append sends its events at once in its own produce
+// requests instead of going through kafka-go's Writer, which holds writes for its
+// BatchTimeout to gather more.
 type Options struct {
 	// Brokers lists host:port addresses of some of the cluster's brokers; the others
 	// are discovered from the cluster's metadata.
@@ -152,11 +156,11 @@ func setDefault[T comparable](field *T, def T) {
 func (o Options) Validate() error {
 	var errs []error
 	if len(o.Brokers) == 0 {
-		errs = append(errs, errors.New("Brokers is empty"))
+		errs = append(errs, errors.New("no broker addresses in Brokers"))
 	}
 	for _, b := range o.Brokers {
 		if strings.TrimSpace(b) == "" {
-			errs = append(errs, fmt.Errorf("Brokers %q holds an empty address", o.Brokers))
+			errs = append(errs, fmt.Errorf("an empty address in Brokers %q", o.Brokers))
 			break
 		}
 	}
