@@ -45,7 +45,7 @@ func startDev(t *testing.T, cfg app.DevConfig) *app.Dev {
 	return d
 }
 
-func get(t *testing.T, d *app.Dev, path string, v any) int {
+func get(t *testing.T, d addrer, path string, v any) int {
 	t.Helper()
 	resp, err := http.Get("http://" + d.Addr() + path)
 	if err != nil {
@@ -61,7 +61,7 @@ func get(t *testing.T, d *app.Dev, path string, v any) int {
 	return resp.StatusCode
 }
 
-func post(t *testing.T, d *app.Dev, path string, body any, v any) int {
+func post(t *testing.T, d addrer, path string, body any, v any) int {
 	t.Helper()
 	raw, _ := json.Marshal(body)
 	resp, err := http.Post("http://"+d.Addr()+path, "application/json", bytes.NewReader(raw))

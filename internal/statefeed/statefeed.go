@@ -94,6 +94,33 @@ func (h *Handler) Handle(msg *message.Message) error {
 	if err != nil {
 		return fmt.Errorf("state feed: read %v: %w", keys, err)
 	}
+	// A relation shows on both of its ends: the entities this one relates to
+	// change with it, so their state is published again too.
+	if v := views[0]; v != nil && (event.Type(ev.Type) == event.TypeEntityUpserted || event.Type(ev.Type) == event.TypeLocationRegistered) {
+		seen := map[string]bool{}
+		for _, k := range keys {
+			seen[k] = true
+		}
+		var more []string
+		for _, r := range v.Relations {
+			if t, err := catalog.ParseRef(r.TargetRef, catalog.RefDefaults{}); err == nil && !seen[t.Key()] {
+				seen[t.Key()] = true
+				more = append(more, t.Key())
+			}
+		}
+		if len(more) > 0 {
+			mv, err := h.Reader.ByKeys(ctx, more)
+			if err != nil {
+				return fmt.Errorf("state feed: read %v: %w", more, err)
+			}
+			for i, m := range mv {
+				if m != nil {
+					keys = append(keys, more[i])
+					views = append(views, m)
+				}
+			}
+		}
+	}
 	out := make([]*message.Message, 0, len(keys))
 	for i, key := range keys {
 		m, err := stateMessage(ev, key, views[i])
