@@ -23,6 +23,7 @@ import (
 	"backlot.dev/backlot/internal/httpapi"
 	"backlot.dev/backlot/internal/ingest"
 	"backlot.dev/backlot/internal/messaging"
+	"backlot.dev/backlot/internal/pglease"
 	"backlot.dev/backlot/internal/statefeed"
 	"backlot.dev/backlot/projections/catalogstore"
 	"backlot.dev/backlot/projections/catalogstore/pgstore"
@@ -73,7 +74,8 @@ type ServeConfig struct {
 	DataDir string
 	// Limits bound each descriptor file.
 	Limits catalog.Limits
-	// Holder names this process in location leases; default host-pid.
+	// Holder names this process in location leases; default a name unique to
+	// the process (see pglease.UniqueHolder).
 	Holder string
 	// Logger receives the log; default slog.Default().
 	Logger *slog.Logger
@@ -110,10 +112,6 @@ func (c *ServeConfig) setDefaults() error {
 	}
 	if c.DataDir == "" {
 		c.DataDir = filepath.Join(os.TempDir(), "backlot")
-	}
-	if c.Holder == "" {
-		host, _ := os.Hostname()
-		c.Holder = fmt.Sprintf("%s-%d", host, os.Getpid())
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()
@@ -172,14 +170,17 @@ func StartServe(ctx context.Context, cfg ServeConfig) (*Server, error) {
 	s.cancel = cancel
 
 	if s.has(RoleAPI) || s.has(RoleIngester) {
-		// LOCK-TODO
+		lock, err := pglease.New(ctx, s.store.Pool(), cfg.Holder, pglease.Options{Logger: cfg.Logger})
+		if err != nil {
+			return nil, err
+		}
 		reader, err := newIngestReader(filepath.Join(cfg.DataDir, "git"), cfg.Roots, cfg.Catalogs, cfg.AllowedHosts, cfg.Limits)
 		if err != nil {
 			return nil, err
 		}
 		s.service = catalogsvc.New(catalogsvc.Config{
 			Log: s.log, Store: s.store, Waiter: &catalogstore.PollWaiter{Reader: s.store},
-			Reader: reader, RefreshInterval: cfg.RefreshInterval, Logger: cfg.Logger,
+			Lock: lock, Reader: reader, RefreshInterval: cfg.RefreshInterval, Logger: cfg.Logger,
 		})
 	}
 	if s.has(RoleProjector) {
@@ -303,6 +304,9 @@ func (s *Server) loadCatalogs(ctx context.Context) {
 	}
 	s.loadErr = errors.Join(errs...)
 }
+
+// PostgresURL returns the URL of the read models' database.
+func (s *Server) PostgresURL() string { return s.cfg.PostgresURL }
 
 // Addr returns the address the server listens on.
 func (s *Server) Addr() string { return s.listener.Addr().String() }
