@@ -44,25 +44,43 @@ const (
 const timeFormat = time.RFC3339Nano
 
 // recordHeaders returns the headers of e in binary mode; optional attributes that are
-// empty get no header.
+// empty get no header. The values share one allocation.
 func recordHeaders(e *event.Envelope) []kafka.Header {
-	h := make([]kafka.Header, 0, 11)
-	add := func(key, value string) {
-		if value != "" {
-			h = append(h, kafka.Header{Key: key, Value: []byte(value)})
+	var stamp [len(time.RFC3339Nano) + 8]byte
+	t := e.Time.UTC().AppendFormat(stamp[:0], timeFormat)
+	attrs := [...]struct {
+		key   string
+		value string
+	}{
+		{HeaderID, e.ID},
+		{HeaderSource, e.Source},
+		{HeaderSpecVersion, e.SpecVersion},
+		{HeaderType, e.Type},
+		{HeaderSubject, e.Subject},
+		{HeaderTime, ""}, // t
+		{HeaderDataSchema, e.DataSchema},
+		{HeaderActor, e.Actor},
+		{HeaderCommit, e.Commit},
+		{HeaderCorrelationID, e.CorrelationID},
+		{HeaderContentType, e.DataContentType},
+	}
+	size := len(t)
+	for _, a := range attrs {
+		size += len(a.value)
+	}
+	buf := make([]byte, 0, size)
+	h := make([]kafka.Header, 0, len(attrs))
+	for _, a := range attrs {
+		start := len(buf)
+		if a.key == HeaderTime {
+			buf = append(buf, t...)
+		} else {
+			buf = append(buf, a.value...)
+		}
+		if len(buf) > start {
+			h = append(h, kafka.Header{Key: a.key, Value: buf[start:len(buf):len(buf)]})
 		}
 	}
-	add(HeaderID, e.ID)
-	add(HeaderSource, e.Source)
-	add(HeaderSpecVersion, e.SpecVersion)
-	add(HeaderType, e.Type)
-	add(HeaderSubject, e.Subject)
-	add(HeaderTime, e.Time.UTC().Format(timeFormat))
-	add(HeaderDataSchema, e.DataSchema)
-	add(HeaderActor, e.Actor)
-	add(HeaderCommit, e.Commit)
-	add(HeaderCorrelationID, e.CorrelationID)
-	add(HeaderContentType, e.DataContentType)
 	return h
 }
 

@@ -47,15 +47,16 @@ func Brokers(t testing.TB) []string {
 func Real() bool { return strings.TrimSpace(os.Getenv(BrokersEnv)) != "" }
 
 // StartFake starts an in-process fake cluster of FakeBrokers brokers on loopback ports
-// and closes it when t ends. Tests that must stop the cluster themselves (to see how
-// their code copes with a broker that is gone) use it instead of Brokers; Close may be
-// called before t ends.
-func StartFake(t testing.TB) *kfake.Cluster {
+// and closes it when t ends, whatever BACKLOT_TEST_KAFKA_BROKERS says. Tests that must
+// stop the cluster themselves (to see how their code copes with brokers that are
+// gone) use it instead of Brokers, and so do benchmarks that want one of kfake's
+// options such as kfake.BlackholeProduce; Close may be called before t ends.
+func StartFake(t testing.TB, opts ...kfake.Opt) *kfake.Cluster {
 	t.Helper()
-	c, err := kfake.NewCluster(
+	c, err := kfake.NewCluster(append([]kfake.Opt{
 		kfake.NumBrokers(FakeBrokers),
 		kfake.GroupMinSessionTimeout(fakeSessionTimeoutMin),
-	)
+	}, opts...)...)
 	if err != nil {
 		t.Fatalf("kafkatest: start a fake Kafka cluster: %v", err)
 	}
