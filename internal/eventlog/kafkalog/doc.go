@@ -17,7 +17,8 @@
 // Every event is one record, keyed by its Subject (the entity ref) and placed by
 // kafka-go's Murmur2Balancer, the placement of Kafka's Java client, so one entity's
 // events stay in one partition, in order, whoever produced them. The partition count
-// must therefore never change once events are written.
+// must therefore never change once events are written. A record's timestamp is the
+// event's time.
 //
 // # Records: CloudEvents binary mode
 //

@@ -14,4 +14,9 @@
 //
 // Topics made on a real cluster are not deleted afterwards; their unique prefix keeps
 // them apart from the next run's.
+//
+// The fake cluster has three brokers and accepts consumer-group session timeouts down
+// to 100ms (a real broker's minimum is 6s by default), so group tests can be quick;
+// Real tells a test which one it runs against. StartFake always starts a fake cluster,
+// for tests that stop it on purpose or need one of kfake's options.
 package kafkatest
