@@ -3,7 +3,6 @@ package app_test
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -11,11 +10,11 @@ import (
 	"testing"
 	"time"
 
-	"backlot.dev/backlot/domain/catalog"
 	"backlot.dev/backlot/domain/event"
 	"backlot.dev/backlot/internal/app"
 	"backlot.dev/backlot/internal/eventlog/kafkalog"
 	"backlot.dev/backlot/internal/eventlog/kafkalog/kafkatest"
+	"backlot.dev/backlot/internal/testenv/eventgen"
 	"backlot.dev/backlot/internal/testenv/pgtest"
 	"backlot.dev/backlot/projections/catalogstore"
 	"backlot.dev/backlot/projections/catalogstore/pgstore"
@@ -102,32 +101,6 @@ func TestServeBrokerDownWritesAnswer503(t *testing.T) {
 	}
 }
 
-// upsertEvents makes n entity upserts of components named tag-0 … tag-(n-1).
-func upsertEvents(t *testing.T, tag string, n int) []event.Envelope {
-	t.Helper()
-	out := make([]event.Envelope, 0, n)
-	for i := range n {
-		e, err := catalog.NewEntity(map[string]any{
-			"apiVersion": "backstage.io/v1alpha1", "kind": "Component",
-			"metadata": map[string]any{"name": fmt.Sprintf("%s-%d", tag, i), "tags": []any{"load"}},
-			"spec": map[string]any{"type": "service", "lifecycle": "production", "owner": fmt.Sprintf("team-%d", i%7),
-				"dependsOn": []any{fmt.Sprintf("component:%s-%d", tag, (i+1)%n)}},
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		body := e.JSON()
-		ev, err := event.New(event.TypeEntityUpserted, e.Ref().Key(), event.EntityUpserted{
-			Ref: e.Ref().String(), UID: fmt.Sprintf("uid-%s-%d", tag, i), Hash: catalog.HashJSON(body), Entity: body, LocationID: "load",
-		}, event.Meta{Actor: "user:default/load"})
-		if err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, ev)
-	}
-	return out
-}
-
 // TestServeProjectorSurvivesPostgresRestart restarts PostgreSQL while the
 // projector folds a stream of events: the server reports not ready meanwhile,
 // the projector retries and catches up, and the read model equals a fold of
@@ -145,7 +118,10 @@ func TestServeProjectorSurvivesPostgresRestart(t *testing.T) {
 	}
 	defer log.Close()
 	const n = 6000
-	evs := upsertEvents(t, "load", n)
+	evs, err := eventgen.Upserts("load", n, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
 	appended := make(chan error, 1)
 	go func() {
 		for i := 0; i < n; i += 200 {
