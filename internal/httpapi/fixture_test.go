@@ -18,7 +18,9 @@ import (
 
 	"backlot.dev/backlot/domain/catalog"
 	"backlot.dev/backlot/domain/event"
+	"backlot.dev/backlot/internal/testenv/pgtest"
 	"backlot.dev/backlot/projections/catalogstore"
+	"backlot.dev/backlot/projections/catalogstore/pgstore"
 )
 
 const (
@@ -34,9 +36,11 @@ const (
 	entityCount    = 8 + generatedComponents + 1
 )
 
-// fixture is a server over a real SQLite read model filled with the test catalog.
+// fixture is a server over a real read model filled with the test catalog: the
+// SQLite one, or the PostgreSQL one when BACKLOT_TEST_STORE=postgres (make test
+// runs this package both ways).
 type fixture struct {
-	store  *catalogstore.SQLite
+	store  catalogstore.Store
 	writer *fakeWriter
 	srv    *httptest.Server
 	uids   map[string]string // entity key → uid
@@ -45,11 +49,7 @@ type fixture struct {
 // newFixture fills a fresh store and serves it; configure adjusts the Config.
 func newFixture(t *testing.T, configure ...func(*Config)) *fixture {
 	t.Helper()
-	store, err := catalogstore.OpenSQLite(filepath.Join(t.TempDir(), "c.db"), catalogstore.SQLiteOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { store.Close() })
+	store := openStore(t)
 	f := &fixture{store: store, writer: &fakeWriter{}, uids: map[string]string{}}
 	f.load(t)
 	cfg := Config{Reader: store, Writer: f.writer, Logger: slog.New(slog.DiscardHandler)}
@@ -63,6 +63,28 @@ func newFixture(t *testing.T, configure ...func(*Config)) *fixture {
 	f.srv = httptest.NewServer(h)
 	t.Cleanup(f.srv.Close)
 	return f
+}
+
+// openStore opens an empty read model of the kind BACKLOT_TEST_STORE names.
+func openStore(t *testing.T) catalogstore.Store {
+	t.Helper()
+	var (
+		store catalogstore.Store
+		err   error
+	)
+	switch kind := os.Getenv("BACKLOT_TEST_STORE"); kind {
+	case "", "sqlite":
+		store, err = catalogstore.OpenSQLite(filepath.Join(t.TempDir(), "c.db"), catalogstore.SQLiteOptions{})
+	case "postgres":
+		store, err = pgstore.Open(context.Background(), pgtest.URL(t), pgstore.Options{})
+	default:
+		t.Fatalf("BACKLOT_TEST_STORE=%q: want sqlite or postgres", kind)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	return store
 }
 
 // load applies the registration of the test location, its entities and one
