@@ -33,7 +33,13 @@ go vet ./...
 echo "== go test (packages)"
 go test -count=1 -timeout 20m $(go list ./... | grep -v '/cmd/backlot$')
 
+# The HTTP API suite once more, on the PostgreSQL read model (the run above used
+# SQLite; the catalog-client suite runs against both modes by itself).
+echo "== go test (HTTP API suite on PostgreSQL)"
+BACKLOT_TEST_STORE=postgres go test -count=1 -timeout 10m ./internal/httpapi
+
 # The process-level tests build the binary, ingest a 30,000-entity catalog and
-# kill -9 a server mid-ingestion: run them on their own so they have the machine.
-echo "== go test (backlot binary: restart and kill -9 tests)"
+# kill -9 a server mid-ingestion, and run three projector processes on Kafka and
+# PostgreSQL, killing one: run them on their own so they have the machine.
+echo "== go test (backlot binary: restart, kill -9 and projector-group tests)"
 go test -count=1 -timeout 20m ./cmd/backlot
