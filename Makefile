@@ -28,6 +28,10 @@ bench: build ## Go benchmarks and the end-to-end catalog bench (BENCH_N entities
 	$(GO) test -run '^$$' -bench . -benchmem ./internal/eventlog/... ./projections/...
 	./$(BIN) bench catalog --entities $(BENCH_N)
 
+.PHONY: bench-production
+bench-production: build ## The end-to-end bench on Kafka (in-process broker) and a throwaway PostgreSQL
+	./scripts/pg.sh sh -c 'BACKLOT_POSTGRES_URL=$$BACKLOT_TEST_POSTGRES_URL ./$(BIN) bench catalog --production --entities $(BENCH_N)'
+
 .PHONY: lint
 lint: ## go vet and staticcheck
 	$(GO) vet $(PKGS)

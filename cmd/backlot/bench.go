@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -25,6 +26,7 @@ import (
 
 // benchResult is what `backlot bench catalog` prints.
 type benchResult struct {
+	Mode             string             `json:"mode"`
 	Entities         int                `json:"entities"`
 	Files            int                `json:"files"`
 	GenerateSeconds  float64            `json:"generateSeconds"`
@@ -48,8 +50,9 @@ func newBenchCmd(g *globalFlags) *cobra.Command {
 	cmd := &cobra.Command{Use: "bench", Short: "Benchmarks of a whole Backlot server"}
 	var n, requests, edits int
 	var seed int64
-	var keep bool
-	var dir string
+	var keep, production bool
+	var dir, postgresURL string
+	var brokers []string
 	catalogCmd := &cobra.Command{
 		Use:   "catalog",
 		Short: "Generate a synthetic catalog, ingest it into backlot dev, and measure",
@@ -59,7 +62,14 @@ entity is queryable with its relations, the p50/p95/p99 latency of a filtered li
 a by-query page, facets and by-name lookups, the time until an edited file's change
 is visible after a refresh, and the server's peak resident memory.`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			res, err := benchCatalog(benchOptions{n: n, seed: seed, requests: requests, edits: edits, keep: keep, dir: dir, progress: os.Stderr})
+			if postgresURL == "" {
+				postgresURL = os.Getenv("BACKLOT_POSTGRES_URL")
+			}
+			if len(brokers) == 0 && os.Getenv("BACKLOT_KAFKA_BROKERS") != "" {
+				brokers = strings.Split(os.Getenv("BACKLOT_KAFKA_BROKERS"), ",")
+			}
+			res, err := benchCatalog(benchOptions{n: n, seed: seed, requests: requests, edits: edits, keep: keep, dir: dir, progress: os.Stderr,
+				production: production, brokers: brokers, postgresURL: postgresURL})
 			if err != nil {
 				return err
 			}
@@ -79,6 +89,9 @@ is visible after a refresh, and the server's peak resident memory.`,
 	f.IntVar(&edits, "edits", 20, "edited entities for the change-visibility measurement")
 	f.BoolVar(&keep, "keep", false, "keep the generated catalog and data folder")
 	f.StringVar(&dir, "dir", "", "work folder (default: a new temporary folder)")
+	f.BoolVar(&production, "production", false, "measure backlot serve (every role in one process) on Kafka and PostgreSQL instead of backlot dev")
+	f.StringSliceVar(&brokers, "kafka-brokers", nil, "with --production: Kafka brokers (env BACKLOT_KAFKA_BROKERS; default: an in-process Kafka-protocol broker)")
+	f.StringVar(&postgresURL, "postgres-url", "", "with --production: PostgreSQL server; a database is created on it and dropped after (env BACKLOT_POSTGRES_URL)")
 	cmd.AddCommand(catalogCmd)
 	return cmd
 }
@@ -89,6 +102,9 @@ type benchOptions struct {
 	keep               bool
 	dir                string
 	progress           io.Writer
+	production         bool
+	brokers            []string
+	postgresURL        string
 }
 
 func benchCatalog(o benchOptions) (*benchResult, error) {
@@ -110,7 +126,7 @@ func benchCatalog(o benchOptions) (*benchResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	res := &benchResult{Entities: sum.Entities, Files: sum.Files, GenerateSeconds: time.Since(start).Seconds(), Latency: map[string]latency{}}
+	res := &benchResult{Mode: "dev (embedded SQLite)", Entities: sum.Entities, Files: sum.Files, GenerateSeconds: time.Since(start).Seconds(), Latency: map[string]latency{}}
 	say("generated %d entities in %d files in %.1fs", sum.Entities, sum.Files, res.GenerateSeconds)
 
 	port, err := freePort()
@@ -123,8 +139,19 @@ func benchCatalog(o benchOptions) (*benchResult, error) {
 		return nil, err
 	}
 	dataDir := filepath.Join(dir, "data")
-	srv := exec.Command(exe, "dev", "--quiet", "--data", dataDir, "--addr", "127.0.0.1:"+strconv.Itoa(port),
-		"--catalog", sum.RootFile, "--refresh-interval", "1h")
+	args := []string{"dev", "--quiet", "--data", dataDir, "--addr", "127.0.0.1:" + strconv.Itoa(port),
+		"--catalog", sum.RootFile, "--refresh-interval", "1h"}
+	var prod *prodBench
+	if o.production {
+		prod, err = startProdBench(context.Background(), o.brokers, o.postgresURL, say)
+		if err != nil {
+			return nil, err
+		}
+		defer prod.close()
+		args = prod.serveArgs("127.0.0.1:"+strconv.Itoa(port), dataDir, sum.RootFile)
+		res.Mode = "serve (Kafka + PostgreSQL)"
+	}
+	srv := exec.Command(exe, args...)
 	srv.Stdout, srv.Stderr = o.progress, o.progress
 	start = time.Now()
 	if err := srv.Start(); err != nil {
@@ -216,6 +243,13 @@ func benchCatalog(o benchOptions) (*benchResult, error) {
 	res.PeakRSSMB = float64(peak.Load()) / 1024
 	if v := readHWM(srv.Process.Pid); v > peak.Load() {
 		res.PeakRSSMB = float64(v) / 1024
+	}
+	if prod != nil {
+		rate, err := prod.replay(context.Background(), say)
+		if err != nil {
+			return nil, fmt.Errorf("replay: %w", err)
+		}
+		res.RebuildPerSecond = rate
 	}
 	return res, nil
 }
@@ -445,6 +479,7 @@ func etagOf(c *http.Client, base, ref string) (string, error) {
 }
 
 func printBench(w io.Writer, r *benchResult) {
+	fmt.Fprintf(w, "mode                %s\n", r.Mode)
 	fmt.Fprintf(w, "entities            %d in %d files\n", r.Entities, r.Files)
 	fmt.Fprintf(w, "ingest              %.1fs until all queryable with relations (%.0f entities/s)\n", r.IngestSeconds, r.IngestPerSecond)
 	keys := make([]string, 0, len(r.Latency))
@@ -461,4 +496,7 @@ func printBench(w io.Writer, r *benchResult) {
 		fmt.Fprintf(w, "%-19s p50 %6.0fms  p95 %6.0fms  p99 %6.0fms  (n=%d)\n", "edit visible", l.P50, l.P95, l.P99, l.N)
 	}
 	fmt.Fprintf(w, "peak RSS            %.0f MB\n", r.PeakRSSMB)
+	if r.RebuildPerSecond > 0 {
+		fmt.Fprintf(w, "replay              %.0f events/s into a fresh read model\n", r.RebuildPerSecond)
+	}
 }

@@ -1,0 +1,145 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"net/url"
+	"strconv"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/twmb/franz-go/pkg/kfake"
+
+	"backlot.dev/backlot/internal/eventlog/kafkalog"
+	"backlot.dev/backlot/projections/catalogstore"
+	"backlot.dev/backlot/projections/catalogstore/pgstore"
+)
+
+// prodBench is the Kafka+PostgreSQL set-up of `bench catalog --production`: the
+// brokers (an in-process Kafka-protocol broker when none are given), a fresh
+// database on the PostgreSQL server, and a topic prefix of its own.
+type prodBench struct {
+	brokers     []string
+	adminURL    string
+	dbURL       string
+	dbName      string
+	topicPrefix string
+	cluster     *kfake.Cluster
+}
+
+// startProdBench prepares the stores; close drops the database.
+func startProdBench(ctx context.Context, brokers []string, adminURL string, say func(string, ...any)) (*prodBench, error) {
+	if adminURL == "" {
+		return nil, fmt.Errorf("--production needs a PostgreSQL server: --postgres-url or BACKLOT_POSTGRES_URL (a database is created on it and dropped after)")
+	}
+	p := &prodBench{adminURL: adminURL, brokers: brokers}
+	if len(p.brokers) == 0 {
+		c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.AllowAutoTopicCreation())
+		if err != nil {
+			return nil, fmt.Errorf("in-process broker: %w", err)
+		}
+		p.cluster = c
+		p.brokers = c.ListenAddrs()
+		say("no --kafka-brokers: serving the Kafka protocol in-process (kfake) at %v", p.brokers)
+	}
+	suffix := strconv.FormatUint(rand.Uint64()%1e9, 36)
+	p.topicPrefix = "bench-" + suffix + "."
+	p.dbName = "backlot_bench_" + suffix
+	conn, err := pgx.Connect(ctx, adminURL)
+	if err != nil {
+		p.close()
+		return nil, fmt.Errorf("postgresql %s: %w", redactURL(adminURL), err)
+	}
+	defer conn.Close(ctx)
+	if _, err := conn.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{p.dbName}.Sanitize()); err != nil {
+		p.close()
+		return nil, fmt.Errorf("create database %s: %w", p.dbName, err)
+	}
+	u, err := url.Parse(adminURL)
+	if err != nil {
+		p.close()
+		return nil, err
+	}
+	u.Path = "/" + p.dbName
+	p.dbURL = u.String()
+	return p, nil
+}
+
+// serveArgs are the arguments of the server process under test.
+func (p *prodBench) serveArgs(addr, dataDir, rootFile string) []string {
+	args := []string{"serve", "--roles", "api,projector,ingester", "--addr", addr, "--postgres-url", p.dbURL,
+		"--topic-prefix", p.topicPrefix, "--partitions", "12", "--replication-factor", "1",
+		"--catalog", rootFile, "--refresh-interval", "1h", "--data", dataDir}
+	for _, b := range p.brokers {
+		args = append(args, "--kafka-brokers", b)
+	}
+	return args
+}
+
+// replay folds the whole event topic into a fresh database and returns the
+// events per second.
+func (p *prodBench) replay(ctx context.Context, say func(string, ...any)) (float64, error) {
+	conn, err := pgx.Connect(ctx, p.adminURL)
+	if err != nil {
+		return 0, err
+	}
+	defer conn.Close(ctx)
+	name := p.dbName + "_replay"
+	if _, err := conn.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize()); err != nil {
+		return 0, err
+	}
+	defer conn.Exec(context.Background(), "DROP DATABASE IF EXISTS "+pgx.Identifier{name}.Sanitize()+" WITH (FORCE)")
+	u, _ := url.Parse(p.adminURL)
+	u.Path = "/" + name
+	store, err := pgstore.Open(ctx, u.String(), pgstore.Options{})
+	if err != nil {
+		return 0, err
+	}
+	defer store.Close()
+	log, err := kafkalog.Open(ctx, kafkalog.Options{Brokers: p.brokers, TopicPrefix: p.topicPrefix, ReplicationFactor: 1})
+	if err != nil {
+		return 0, err
+	}
+	defer log.Close()
+	heads, err := log.Heads(ctx)
+	if err != nil {
+		return 0, err
+	}
+	var total int64
+	for _, h := range heads {
+		total += h
+	}
+	start := time.Now()
+	proj := catalogstore.NewProjector(log, store, catalogstore.ProjectorOptions{})
+	if _, err := proj.CatchUp(ctx); err != nil {
+		return 0, err
+	}
+	secs := time.Since(start).Seconds()
+	say("replayed %d events from Kafka into a fresh PostgreSQL read model in %.1fs", total, secs)
+	return float64(total) / secs, nil
+}
+
+func (p *prodBench) close() {
+	if p.dbURL != "" {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if conn, err := pgx.Connect(ctx, p.adminURL); err == nil {
+			conn.Exec(ctx, "DROP DATABASE IF EXISTS "+pgx.Identifier{p.dbName}.Sanitize()+" WITH (FORCE)")
+			conn.Close(ctx)
+		}
+	}
+	if p.cluster != nil {
+		p.cluster.Close()
+	}
+}
+
+// redactURL hides a URL's password.
+func redactURL(s string) string {
+	u, err := url.Parse(s)
+	if err != nil {
+		return "(unparsable URL)"
+	}
+	return u.Redacted()
+}
+
