@@ -142,4 +142,3 @@ func redactURL(s string) string {
 	}
 	return u.Redacted()
 }
-
