@@ -1,0 +1,112 @@
+package pgstore_test
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"time"
+
+	"backlot.dev/backlot/internal/testenv/pgtest"
+	"backlot.dev/backlot/projections/catalogstore"
+	"backlot.dev/backlot/projections/catalogstore/pgstore"
+	"backlot.dev/backlot/projections/catalogstore/storetest"
+)
+
+func TestProcessesStartingAtOnceMigrateOnce(t *testing.T) {
+	t.Parallel()
+	url := pgtest.URL(t)
+	var wg sync.WaitGroup
+	stores := make([]*pgstore.Store, 5)
+	errs := make([]error, 5)
+	for i := range stores {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			stores[i], errs[i] = pgstore.Open(context.Background(), url, pgstore.Options{MaxConns: 2})
+		}()
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Fatalf("open %d: %v", i, err)
+		}
+		defer stores[i].Close()
+	}
+	var n int
+	if err := stores[0].Pool().QueryRow(context.Background(), `SELECT count(*) FROM schema_migrations WHERE version LIKE 'catalogstore/%'`).Scan(&n); err != nil || n != 1 {
+		t.Fatalf("catalog migrations recorded %d times (%v), want 1", n, err)
+	}
+	// One process writes, another reads it.
+	if err := stores[1].Apply(context.Background(), storetest.Components(t, 0, 5)); err != nil {
+		t.Fatal(err)
+	}
+	if p, err := stores[2].Query(context.Background(), catalogstore.PageQuery{CountTotal: true}); err != nil || p.TotalItems != 5 {
+		t.Fatalf("another process reads %d entities (%v), want 5", p.TotalItems, err)
+	}
+}
+
+func TestRefusesPartitionsBeyondTheEidSpace(t *testing.T) {
+	t.Parallel()
+	s := openStore(t)
+	evs := storetest.Components(t, 0, 1)
+	evs[0].Partition = pgstore.MaxPartitions
+	if err := s.Apply(context.Background(), evs); err == nil {
+		t.Fatalf("applied an event of partition %d", pgstore.MaxPartitions)
+	}
+}
+
+func TestServerDownGivesErrorsAndStoreRecovers(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	c := pgtest.StartCluster(t)
+	s, err := pgstore.Open(ctx, c.NewDatabase(t), pgstore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	evs := storetest.Components(t, 0, 20)
+	if err := s.Apply(ctx, evs[:10]); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	short, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := s.Ping(short); err == nil {
+		t.Fatal("ping succeeded with the server down")
+	}
+	if err := s.Apply(short, evs[10:]); err == nil {
+		t.Fatal("apply succeeded with the server down")
+	}
+	if _, err := s.Query(short, catalogstore.PageQuery{CountTotal: true}); err == nil {
+		t.Fatal("query succeeded with the server down")
+	}
+	if _, err := s.Facets(short, []string{"kind"}, nil); err == nil {
+		t.Fatal("facets succeeded with the server down")
+	}
+	if _, err := s.Positions(short); err == nil {
+		t.Fatal("positions succeeded with the server down")
+	}
+	if _, err := s.ByKeys(short, []string{"component:default/service-1"}); err == nil {
+		t.Fatal("by keys succeeded with the server down")
+	}
+	if _, err := s.Location(short, "L1"); err == nil || err == catalogstore.ErrNotFound {
+		t.Fatalf("location with the server down: %v, want a failure other than not found", err)
+	}
+
+	if err := c.Start(); err != nil {
+		t.Fatal(err)
+	}
+	// The pool drops its dead connections and the failed batch applies now.
+	if err := s.Apply(ctx, evs[10:]); err != nil {
+		t.Fatalf("apply after the restart: %v", err)
+	}
+	p, err := s.Query(ctx, catalogstore.PageQuery{CountTotal: true})
+	if err != nil || p.TotalItems != 20 {
+		t.Fatalf("after the restart: %d entities (%v), want 20", p.TotalItems, err)
+	}
+	if pos, err := s.Positions(ctx); err != nil || pos[0] != 20 {
+		t.Fatalf("positions after the restart %v (%v), want 0:20", pos, err)
+	}
+}
