@@ -53,6 +53,12 @@ func NewPool(url string, maxConns int) (*Pool, error) {
 	if maxConns <= 0 {
 		maxConns = DefaultMaxConns
 	}
+	// Statements are prepared once per connection, but planned for their values
+	// every time: a filter on a rare value and one on a common value need
+	// different plans, which a generic plan cannot give.
+	if _, set := cfg.RuntimeParams["plan_cache_mode"]; !set {
+		cfg.RuntimeParams["plan_cache_mode"] = "force_custom_plan"
+	}
 	return &Pool{cfg: cfg, slots: make(chan struct{}, maxConns)}, nil
 }
 

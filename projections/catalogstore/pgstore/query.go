@@ -30,6 +30,22 @@ func (a *sqlArgs) add(v any) string {
 	return "$" + strconv.Itoa(len(*a))
 }
 
+// inList renders "col = $n" for one value (a btree can then return rows in
+// order, which it cannot for = ANY), "col = ANY($n)" for several.
+func inList(col string, vals any, a *sqlArgs) string {
+	switch v := vals.(type) {
+	case []string:
+		if len(v) == 1 {
+			return col + " = " + a.add(v[0])
+		}
+	case []int64:
+		if len(v) == 1 {
+			return col + " = " + a.add(v[0])
+		}
+	}
+	return col + " = ANY(" + a.add(vals) + ")"
+}
+
 func lowerAll(vs []string) []string {
 	out := make([]string, len(vs))
 	for i, v := range vs {
@@ -64,7 +80,7 @@ func whereCondition(c catalogstore.Condition, a *sqlArgs) string {
 		if len(c.Values) == 0 {
 			return `e.key IN (SELECT source FROM relations WHERE ltype = ` + a.add(rel) + `)`
 		}
-		return `e.key IN (SELECT source FROM relations WHERE ltype = ` + a.add(rel) + ` AND target = ANY(` + a.add(lowerAll(c.Values)) + `))`
+		return `e.key IN (SELECT source FROM relations WHERE ltype = ` + a.add(rel) + ` AND ` + inList("target", lowerAll(c.Values), a) + `)`
 	}
 	if col, ok := columnFor[key]; ok {
 		if len(c.Values) == 0 {
@@ -76,18 +92,18 @@ func whereCondition(c catalogstore.Condition, a *sqlArgs) string {
 			for i, v := range vals {
 				eids[i] = parseCreated(v)
 			}
-			return col + ` = ANY(` + a.add(eids) + `)`
+			return inList(col, eids, a)
 		}
 		if key == "metadata.uid" {
 			// uids keep their case in the column; match either spelling.
 			vals = append(vals, c.Values...)
 		}
-		return col + ` = ANY(` + a.add(vals) + `)`
+		return inList(col, vals, a)
 	}
 	if len(c.Values) == 0 {
 		return `EXISTS (SELECT 1 FROM search s WHERE s.eid = e.eid AND s.key = ` + a.add(key) + `)`
 	}
-	return `EXISTS (SELECT 1 FROM search s WHERE s.eid = e.eid AND s.key = ` + a.add(key) + ` AND s.value = ANY(` + a.add(lowerAll(c.Values)) + `))`
+	return `EXISTS (SELECT 1 FROM search s WHERE s.eid = e.eid AND s.key = ` + a.add(key) + ` AND ` + inList("s.value", lowerAll(c.Values), a) + `)`
 }
 
 func whereFullText(ft catalogstore.FullText, a *sqlArgs) string {
@@ -228,31 +244,50 @@ func (s *Store) Query(ctx context.Context, q catalogstore.PageQuery) (catalogsto
 		sortCols[i] = fmt.Sprintf("%s AS s%d", expr, i)
 		created[i] = isCreated
 	}
-	stmt := `SELECT * FROM (SELECT e.key, e.ref, e.uid, e.location_id, e.body, ` + strings.Join(sortCols, ", ") +
+	// The page is chosen on narrow rows (eid, key and the sort values), then
+	// joined to the entities for their bodies: sorting and skipping never carry
+	// a body along, and an index on (kind, eid) can serve the default order alone.
+	inner := `SELECT * FROM (SELECT e.eid, e.key, ` + strings.Join(sortCols, ", ") +
 		` FROM entities e WHERE ` + where(&a) + `) e`
 	backward := q.Before != nil
 	switch {
 	case q.After != nil:
-		stmt += ` WHERE ` + keysetCond(order, created, q.After, false, &a)
+		inner += ` WHERE ` + keysetCond(order, created, q.After, false, &a)
 	case q.Before != nil:
-		stmt += ` WHERE ` + keysetCond(order, created, q.Before, true, &a)
+		inner += ` WHERE ` + keysetCond(order, created, q.Before, true, &a)
 	}
-	parts := make([]string, 0, len(order)+1)
-	for i, o := range order {
-		c := fmt.Sprintf(`s%d COLLATE "C"`, i)
-		if created[i] {
-			c = fmt.Sprintf("s%d", i)
+	orderBy := func(alias string) string {
+		parts := make([]string, 0, len(order)+1)
+		unique := false
+		for i, o := range order {
+			c := fmt.Sprintf(`%s.s%d COLLATE "C"`, alias, i)
+			if created[i] {
+				c = fmt.Sprintf("%s.s%d", alias, i)
+				unique = true // eids are unique: nothing after them changes the order
+			}
+			parts = append(parts, c+" "+dir(o.Desc != backward))
+			if unique {
+				break
+			}
 		}
-		parts = append(parts, c+" "+dir(o.Desc != backward))
+		if !unique {
+			parts = append(parts, alias+".key "+dir(backward))
+		}
+		return strings.Join(parts, ", ")
 	}
-	parts = append(parts, "e.key "+dir(backward))
-	stmt += ` ORDER BY ` + strings.Join(parts, ", ")
+	inner += ` ORDER BY ` + orderBy("e")
 	if q.Limit > 0 {
-		stmt += fmt.Sprintf(" LIMIT %d", q.Limit+1)
+		inner += fmt.Sprintf(" LIMIT %d", q.Limit+1)
 	}
 	if q.Offset > 0 && q.After == nil && q.Before == nil {
-		stmt += fmt.Sprintf(" OFFSET %d", q.Offset)
+		inner += fmt.Sprintf(" OFFSET %d", q.Offset)
 	}
+	sCols := make([]string, len(order))
+	for i := range order {
+		sCols[i] = fmt.Sprintf("p.s%d", i)
+	}
+	stmt := `SELECT x.key, x.ref, x.uid, x.location_id, x.body, ` + strings.Join(sCols, ", ") +
+		` FROM (` + inner + `) p JOIN entities x ON x.eid = p.eid ORDER BY ` + orderBy("p")
 
 	type item struct {
 		view catalogstore.EntityView
@@ -262,10 +297,27 @@ func (s *Store) Query(ctx context.Context, q catalogstore.PageQuery) (catalogsto
 	err := s.withConn(ctx, func(conn *pgx.Conn) error {
 		b := &pgx.Batch{}
 		if q.CountTotal {
+			// Totals come from the result cache while the read model is unchanged.
 			var ca sqlArgs
-			b.Queue(`SELECT count(*) FROM entities e WHERE `+where(&ca), ca...).QueryRow(func(row pgx.Row) error {
-				return row.Scan(&page.TotalItems)
-			})
+			count := `SELECT count(*) FROM entities e WHERE ` + where(&ca)
+			token, err := positionsToken(ctx, conn)
+			if err != nil {
+				return err
+			}
+			key := cacheKey("count", count, ca)
+			if n, ok := s.cache.get(token, key); ok {
+				page.TotalItems = n.(int)
+			} else {
+				b.Queue(count, ca...).QueryRow(func(row pgx.Row) error {
+					var n int64
+					if err := row.Scan(&n); err != nil {
+						return err
+					}
+					page.TotalItems = int(n)
+					s.cache.put(token, key, page.TotalItems)
+					return nil
+				})
+			}
 		}
 		b.Queue(stmt, a...).Query(func(rows pgx.Rows) error {
 			for rows.Next() {
@@ -338,6 +390,11 @@ func (s *Store) Query(ctx context.Context, q catalogstore.PageQuery) (catalogsto
 func (s *Store) Facets(ctx context.Context, facets []string, f catalogstore.Filter) (map[string][]catalogstore.FacetCount, error) {
 	out := make(map[string][]catalogstore.FacetCount, len(facets))
 	err := s.withConn(ctx, func(conn *pgx.Conn) error {
+		// Answers come from the result cache while the read model is unchanged.
+		token, err := positionsToken(ctx, conn)
+		if err != nil {
+			return err
+		}
 		b := &pgx.Batch{}
 		for _, facet := range facets {
 			key := strings.ToLower(facet)
@@ -360,6 +417,11 @@ func (s *Store) Facets(ctx context.Context, facets []string, f catalogstore.Filt
 				stmt = `SELECT (SELECT COALESCE(s2.original, s2.value) FROM search s2 WHERE s2.key = ` + k + ` AND s2.value = f.value ORDER BY s2.eid LIMIT 1), f.n
 					FROM (` + inner + `) f ORDER BY f.value`
 			}
+			ck := cacheKey("facet", stmt, a)
+			if cached, ok := s.cache.get(token, ck); ok {
+				out[facet] = cached.([]catalogstore.FacetCount)
+				continue
+			}
 			counts := []catalogstore.FacetCount{}
 			out[facet] = counts
 			b.Queue(stmt, a...).Query(func(rows pgx.Rows) error {
@@ -372,9 +434,16 @@ func (s *Store) Facets(ctx context.Context, facets []string, f catalogstore.Filt
 					fc.Count = int(n)
 					counts = append(counts, fc)
 				}
+				if err := rows.Err(); err != nil {
+					return err
+				}
 				out[facet] = counts
-				return rows.Err()
+				s.cache.put(token, ck, counts)
+				return nil
 			})
+		}
+		if b.Len() == 0 {
+			return nil
 		}
 		return conn.SendBatch(ctx, b).Close()
 	})

@@ -38,8 +38,9 @@ func (o *Options) setDefaults() {
 // concurrent use, and several Stores in several processes may share one
 // database.
 type Store struct {
-	pool *Pool
-	opts Options
+	pool  *Pool
+	opts  Options
+	cache resultCache
 }
 
 var _ catalogstore.Store = (*Store)(nil)

@@ -39,6 +39,7 @@ CREATE TABLE IF NOT EXISTS relations (
 );
 CREATE INDEX IF NOT EXISTS relations_source ON relations(source);
 CREATE INDEX IF NOT EXISTS relations_type_target ON relations(ltype, target, source);
+CREATE STATISTICS IF NOT EXISTS relations_type_target_stats (mcv, dependencies) ON ltype, target FROM relations;
 
 -- search: flattened lower-case keys and values of each entity. value is '' when
 -- the original is longer than the search table keeps, and original is NULL when
@@ -51,6 +52,10 @@ CREATE TABLE IF NOT EXISTS search (
     PRIMARY KEY (eid, key, value)
 );
 CREATE INDEX IF NOT EXISTS search_key_value ON search(key, value, eid);
+-- Values are frequent under one key and rare under others (service is common as
+-- spec.type only): statistics of key and value together let the planner see
+-- how selective a filter condition is.
+CREATE STATISTICS IF NOT EXISTS search_key_value_stats (mcv, dependencies) ON key, value FROM search;
 
 -- locations: created is Position*1024 + Partition of the registration.
 CREATE TABLE IF NOT EXISTS locations (
