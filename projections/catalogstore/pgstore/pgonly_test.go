@@ -110,3 +110,46 @@ func TestServerDownGivesErrorsAndStoreRecovers(t *testing.T) {
 		t.Fatalf("positions after the restart %v (%v), want 0:20", pos, err)
 	}
 }
+
+func TestCachedAnswersFollowWritesOfOtherProcesses(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	url := pgtest.URL(t)
+	open := func() *pgstore.Store {
+		s, err := pgstore.Open(ctx, url, pgstore.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		return s
+	}
+	reader, writer := open(), open()
+	evs := storetest.Components(t, 0, 30)
+	if err := writer.Apply(ctx, evs[:10]); err != nil {
+		t.Fatal(err)
+	}
+	q := catalogstore.PageQuery{Filter: catalogstore.Filter{{{Key: "spec.type", Values: []string{"service"}}}}, CountTotal: true, Limit: 1}
+	check := func(want int) {
+		t.Helper()
+		for i := 0; i < 2; i++ { // the second answer may come from the cache
+			p, err := reader.Query(ctx, q)
+			if err != nil || p.TotalItems != want {
+				t.Fatalf("count %d (%v), want %d", p.TotalItems, err, want)
+			}
+			f, err := reader.Facets(ctx, []string{"spec.type"}, catalogstore.Filter{{{Key: "kind", Values: []string{"component"}}}})
+			if err != nil || len(f["spec.type"]) != 3 || f["spec.type"][1].Value != "service" || f["spec.type"][1].Count != want {
+				t.Fatalf("facet %+v (%v), want %d services", f, err, want)
+			}
+		}
+	}
+	check(4)
+	// Another process writes, in another partition: the reader's cache follows.
+	part := storetest.Components(t, 0, 30)[10:]
+	for i := range part {
+		part[i].Partition, part[i].Position = 3, int64(i+1)
+	}
+	if err := writer.Apply(ctx, part); err != nil {
+		t.Fatal(err)
+	}
+	check(10)
+}
