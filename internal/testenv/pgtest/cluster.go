@@ -13,6 +13,7 @@ import (
 	"runtime"
 	"sort"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -278,8 +279,11 @@ func removeStale() {
 		if syscall.Kill(pid, 0) == nil {
 			continue // still running
 		}
-		if _, err := os.Stat(filepath.Join(d, "data", "postmaster.pid")); err == nil {
-			continue // a server still holds it
+		if pm, err := os.ReadFile(filepath.Join(d, "data", "postmaster.pid")); err == nil {
+			first, _, _ := strings.Cut(string(pm), "\n")
+			if spid, err := strconv.Atoi(strings.TrimSpace(first)); err == nil && syscall.Kill(spid, 0) == nil {
+				continue // a server still holds it
+			}
 		}
 		os.RemoveAll(d)
 	}

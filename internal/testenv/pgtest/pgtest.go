@@ -63,7 +63,7 @@ func newDatabase(t testing.TB, admin string) string {
 	name := databaseName(t.Name())
 	conn, err := pgx.Connect(ctx, admin)
 	if err != nil {
-		t.Fatalf("pgtest: connect to the test server %s: %v", redact(admin), err)
+		t.Fatalf("pgtest: connect to the test server %s: %v\nIs it running? `make test` starts one and sets %s.", redact(admin), err, EnvURL)
 	}
 	defer conn.Close(context.Background())
 	if _, err := conn.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize()); err != nil {

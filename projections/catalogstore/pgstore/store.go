@@ -2,7 +2,6 @@ package pgstore
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
@@ -109,12 +108,4 @@ func (s *Store) withConn(ctx context.Context, fn func(conn *pgx.Conn) error) err
 	}
 	defer s.pool.Release(conn)
 	return fn(conn)
-}
-
-// notFound maps pgx's no-rows error to catalogstore.ErrNotFound.
-func notFound(err error) error {
-	if errors.Is(err, pgx.ErrNoRows) {
-		return catalogstore.ErrNotFound
-	}
-	return err
 }
