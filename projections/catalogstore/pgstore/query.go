@@ -276,10 +276,14 @@ func (s *Store) Query(ctx context.Context, q catalogstore.PageQuery) (catalogsto
 		return strings.Join(parts, ", ")
 	}
 	inner += ` ORDER BY ` + orderBy("e")
+	// As in the SQLite store, an offset is ignored with a keyset only when the
+	// page has a limit.
 	if q.Limit > 0 {
 		inner += fmt.Sprintf(" LIMIT %d", q.Limit+1)
-	}
-	if q.Offset > 0 && q.After == nil && q.Before == nil {
+		if q.Offset > 0 && q.After == nil && q.Before == nil {
+			inner += fmt.Sprintf(" OFFSET %d", q.Offset)
+		}
+	} else if q.Offset > 0 {
 		inner += fmt.Sprintf(" OFFSET %d", q.Offset)
 	}
 	sCols := make([]string, len(order))

@@ -101,6 +101,12 @@ func CompareReaders(t *testing.T, want, got catalogstore.Reader) {
 		queries = append(queries, catalogstore.PageQuery{FullText: catalogstore.FullText{Term: term, Fields: []string{"metadata.name", "spec.type"}}, CountTotal: true, Limit: 20})
 	}
 	queries = append(queries,
+		catalogstore.PageQuery{Offset: 2490},
+		catalogstore.PageQuery{Offset: 5, After: &catalogstore.Keyset{Values: []string{"2600"}, Key: "x"}},
+		catalogstore.PageQuery{Offset: 5, Limit: 3, After: &catalogstore.Keyset{Values: []string{"1200"}, Key: "x"}},
+		catalogstore.PageQuery{Limit: 3, Before: &catalogstore.Keyset{Values: []string{"not-a-position"}, Key: "x"}},
+		catalogstore.PageQuery{Limit: 3, After: &catalogstore.Keyset{Values: []string{"not-a-position"}, Key: "x"}},
+		catalogstore.PageQuery{Filter: catalogstore.Filter{{cond(catalogstore.CreationOrder, "5", "7")}}, CountTotal: true},
 		catalogstore.PageQuery{LocationID: "L2", CountTotal: true},
 		catalogstore.PageQuery{LocationID: "L1", CountTotal: true, Limit: 30, Order: orders["name desc"]},
 		catalogstore.PageQuery{Filter: filters["owner"], Order: orders["owner then name"]},
