@@ -129,6 +129,7 @@ func StartDev(ctx context.Context, cfg DevConfig) (*Dev, error) {
 	handler, err := httpapi.New(httpapi.Config{
 		Reader: d.store,
 		Writer: d.service,
+		Waiter: d.projector,
 		Logger: cfg.Logger,
 		Ready: func(ctx context.Context) error {
 			head, err := d.log.Head(ctx)

@@ -200,7 +200,8 @@ func StartServe(ctx context.Context, cfg ServeConfig) (*Server, error) {
 	}
 	var handler http.Handler
 	if s.has(RoleAPI) {
-		handler, err = httpapi.New(httpapi.Config{Reader: s.store, Writer: s.service, Logger: cfg.Logger, Ready: ready, Registry: reg})
+		handler, err = httpapi.New(httpapi.Config{Reader: s.store, Writer: s.service, Waiter: &catalogstore.PollWaiter{Reader: s.store},
+			Logger: cfg.Logger, Ready: ready, Registry: reg})
 		if err != nil {
 			return nil, err
 		}

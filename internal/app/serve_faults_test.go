@@ -50,6 +50,25 @@ func status(t *testing.T, method, url string, body any) (int, string) {
 	return resp.StatusCode, b.String()
 }
 
+// componentYAML is a component descriptor named NAME.
+const componentYAML = "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: NAME\nspec:\n  type: service\n  lifecycle: production\n  owner: team-a\n"
+
+// postWithToken posts body and returns the status, body and positions header.
+func postWithToken(t *testing.T, url string, body any) (int, string, string) {
+	t.Helper()
+	b, _ := json.Marshal(body)
+	resp, err := http.Post(url, "application/json", strings.NewReader(string(b)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var sb strings.Builder
+	buf := make([]byte, 4096)
+	n, _ := resp.Body.Read(buf)
+	sb.Write(buf[:n])
+	return resp.StatusCode, sb.String(), resp.Header.Get(event.TokenHeader)
+}
+
 func totalEntities(t *testing.T, d addrer) int {
 	t.Helper()
 	var page struct {
@@ -68,11 +87,26 @@ func TestServeBrokerDownWritesAnswer503(t *testing.T) {
 	fake := kafkatest.StartFake(t)
 	dir := t.TempDir()
 	extra := filepath.Join(dir, "extra.yaml")
-	if err := os.WriteFile(extra, []byte("apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: extra\nspec:\n  type: service\n  lifecycle: production\n  owner: team-a\n"), 0o644); err != nil {
+	if err := os.WriteFile(extra, []byte(strings.ReplaceAll(componentYAML, "NAME", "extra")), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	s := startServe(t, app.ServeConfig{KafkaBrokers: fake.ListenAddrs(), TopicPrefix: "down.", PostgresURL: pgtest.URL(t),
 		Catalogs: []string{examplesCatalog(t)}, Roots: []string{dir}})
+	// A write answers with the positions of its events; a read that sends them
+	// back is served once the read model covers them.
+	first := filepath.Join(dir, "first.yaml")
+	if err := os.WriteFile(first, []byte(strings.ReplaceAll(componentYAML, "NAME", "first")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, body, token := postWithToken(t, "http://"+s.Addr()+"/api/catalog/locations", map[string]string{"type": "file", "target": first})
+	if code != http.StatusCreated || token == "" {
+		t.Fatalf("register: %d %s, token %q", code, body, token)
+	}
+	req, _ := http.NewRequest("GET", "http://"+s.Addr()+"/api/catalog/entities?limit=1", nil)
+	req.Header.Set(event.TokenHeader, token)
+	if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("read with the write's token: %v %v", resp, err)
+	}
 	before := totalEntities(t, s)
 	if code, _ := status(t, "GET", "http://"+s.Addr()+"/readyz", nil); code != http.StatusOK {
 		t.Fatalf("readyz %d before the broker went down", code)
@@ -80,7 +114,7 @@ func TestServeBrokerDownWritesAnswer503(t *testing.T) {
 	fake.Close()
 
 	start := time.Now()
-	code, body := status(t, "POST", "http://"+s.Addr()+"/api/catalog/locations", map[string]string{"type": "file", "target": extra})
+	code, body = status(t, "POST", "http://"+s.Addr()+"/api/catalog/locations", map[string]string{"type": "file", "target": extra})
 	if code != http.StatusServiceUnavailable {
 		t.Fatalf("register with the broker down: %d %s, want 503", code, body)
 	}
@@ -96,8 +130,8 @@ func TestServeBrokerDownWritesAnswer503(t *testing.T) {
 	}
 	var locs []any
 	get(t, s, "/api/catalog/locations", &locs)
-	if len(locs) != 1 {
-		t.Fatalf("%d locations after a failed registration, want 1", len(locs))
+	if len(locs) != 2 {
+		t.Fatalf("%d locations after a failed registration, want 2", len(locs))
 	}
 }
 

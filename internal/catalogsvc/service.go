@@ -120,7 +120,9 @@ func (s *Service) append(ctx context.Context, evs []event.Envelope) (event.Posit
 	if _, err := s.cfg.Log.Append(ctx, evs); err != nil {
 		return nil, &UnavailableError{Err: fmt.Errorf("event log: %w", err)}
 	}
-	return event.PositionsOf(evs), nil
+	pos := event.PositionsOf(evs)
+	event.RecordToken(ctx, pos)
+	return pos, nil
 }
 
 // waitFor blocks until the read model has applied pos, for at most WriteTimeout

@@ -6,9 +6,11 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"backlot.dev/backlot/domain/event"
 	"backlot.dev/backlot/projections/catalogstore"
 )
 
@@ -66,6 +68,14 @@ type Config struct {
 	// Ready reports whether the server can serve; /readyz answers 503 with its
 	// error. Nil means always ready.
 	Ready func(context.Context) error
+	// Waiter, when set, lets a read wait for the positions a client sends in the
+	// event.TokenHeader header (those a write answered with), so a client reads
+	// its own writes on any replica. Without it the header is ignored.
+	Waiter interface {
+		WaitFor(ctx context.Context, want event.Positions) error
+	}
+	// TokenWait bounds that wait; the read answers 503 after it. Default 10s.
+	TokenWait time.Duration
 	// Registry, when set, receives the HTTP metrics and is what /metrics serves;
 	// default a new registry with the Go and process collectors.
 	Registry *prometheus.Registry
