@@ -19,10 +19,11 @@ import (
 )
 
 type env struct {
-	svc   *catalogsvc.Service
-	store *catalogstore.SQLite
-	log   *sqlitelog.Log
-	root  string
+	svc    *catalogsvc.Service
+	store  *catalogstore.SQLite
+	log    *sqlitelog.Log
+	waiter catalogstore.Waiter
+	root   string
 }
 
 func newEnv(t *testing.T) *env {
@@ -52,7 +53,7 @@ func newEnv(t *testing.T) *env {
 	}
 	svc := catalogsvc.New(catalogsvc.Config{Log: event.SinglePartition(log), Store: store, Waiter: proj,
 		Reader: ingest.NewReader(ingest.Config{Roots: roots}), Logger: quiet, WriteTimeout: 10 * time.Second})
-	return &env{svc: svc, store: store, log: log, root: root}
+	return &env{svc: svc, store: store, log: log, root: root, waiter: proj}
 }
 
 func (e *env) write(t *testing.T, name, content string) string {
