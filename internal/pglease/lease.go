@@ -28,7 +28,7 @@ const DefaultTTL = 2 * time.Minute
 // DefaultPollEvery is how often Acquire tries a held name again.
 const DefaultPollEvery = 100 * time.Millisecond
 
-// DB is what a Lock needs of PostgreSQL: *pgstore.Pool and *pgxpool.Pool have
+// DB is what a Lock needs of PostgreSQL: *pgxpool.Pool (pgstore.NewPool) has
 // these methods.
 type DB interface {
 	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)

@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
+
 	"backlot.dev/backlot/internal/pglease"
 	"backlot.dev/backlot/internal/testenv/pgtest"
 	"backlot.dev/backlot/projections/catalogstore/pgstore"
@@ -17,7 +19,7 @@ import (
 var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
 
 // newPool returns a pool on a fresh database.
-func newPool(t *testing.T) *pgstore.Pool {
+func newPool(t *testing.T) *pgxpool.Pool {
 	t.Helper()
 	pool, err := pgstore.NewPool(pgtest.URL(t), 16)
 	if err != nil {

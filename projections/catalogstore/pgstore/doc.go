@@ -17,6 +17,6 @@
 // start at once do not race. Failures of the server are returned as errors, for
 // the caller to answer 503 or retry.
 //
-// Connections come from a small Pool of pgx connections, which other
-// PostgreSQL adapters of a process can share (Store.Pool).
+// Connections come from a pgxpool (NewPool), which other PostgreSQL adapters
+// of a process can share (Store.Pool).
 package pgstore

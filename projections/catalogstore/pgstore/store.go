@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"backlot.dev/backlot/domain/event"
 	"backlot.dev/backlot/projections/catalogstore"
@@ -37,7 +38,7 @@ func (o *Options) setDefaults() {
 // concurrent use, and several Stores in several processes may share one
 // database.
 type Store struct {
-	pool  *Pool
+	pool  *pgxpool.Pool
 	opts  Options
 	cache resultCache
 }
@@ -61,7 +62,7 @@ func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 
 // Pool returns the store's connection pool, for other adapters of the process
 // that use the same database.
-func (s *Store) Pool() *Pool { return s.pool }
+func (s *Store) Pool() *pgxpool.Pool { return s.pool }
 
 // Close closes the connection pool.
 func (s *Store) Close() error {
@@ -106,6 +107,6 @@ func (s *Store) withConn(ctx context.Context, fn func(conn *pgx.Conn) error) err
 	if err != nil {
 		return err
 	}
-	defer s.pool.Release(conn)
-	return fn(conn)
+	defer conn.Release()
+	return fn(conn.Conn())
 }
