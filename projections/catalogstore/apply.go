@@ -326,29 +326,12 @@ func (a *applier) upsertEntity(ctx context.Context, pos int64, d event.EntityUps
 
 // writeEntity stores the entity row, its relations and its search rows.
 func (a *applier) writeEntity(ctx context.Context, pos int64, ent *catalog.Entity, existed bool, eid int64, uid, hash, locationID, managedBy string) error {
-	key := ent.Ref().Key()
-	stored := make(map[string]any, len(ent.Body()))
-	for k, v := range ent.Body() {
-		if k == "relations" || k == "status" {
-			continue
-		}
-		stored[k] = v
-	}
-	md, _ := stored["metadata"].(map[string]any)
-	nmd := make(map[string]any, len(md)+2)
-	for k, v := range md {
-		nmd[k] = v
-	}
-	nmd["uid"] = uid
-	nmd["etag"] = etag(hash, uid)
-	stored["metadata"] = nmd
-	raw, err := json.Marshal(stored)
+	rows, err := NewEntityRows(ent, uid, hash)
 	if err != nil {
 		return err
 	}
-	ref := ent.Ref()
-	if _, err := a.upsert.ExecContext(ctx, key, eid, ref.String(), uid, strings.ToLower(ref.Kind), strings.ToLower(ref.Namespace),
-		strings.ToLower(ref.Name), hash, locationID, managedBy, raw, pos); err != nil {
+	if _, err := a.upsert.ExecContext(ctx, rows.Key, eid, rows.Ref, uid, rows.Kind, rows.Namespace,
+		rows.Name, hash, locationID, managedBy, rows.Body, pos); err != nil {
 		return err
 	}
 	if existed {
@@ -356,19 +339,15 @@ func (a *applier) writeEntity(ctx context.Context, pos int64, ent *catalog.Entit
 			return err
 		}
 	}
-	for _, r := range ent.Relations() {
-		a.pendRels = append(a.pendRels, eid, r.Source.Key(), r.Type, strings.ToLower(r.Type), r.Target.Key(), r.Target.String())
+	for _, r := range rows.Relations {
+		a.pendRels = append(a.pendRels, eid, r.Source, r.Type, strings.ToLower(r.Type), r.Target, r.TargetRef)
 	}
-	for _, row := range searchRows(stored) {
-		value := ""
-		if row.value != nil {
-			value = *row.value
-		}
+	for _, row := range rows.Search {
 		var original any
-		if row.original != nil && *row.original != value {
-			original = *row.original // stored only when it differs from the lower-case value
+		if row.Original != nil {
+			original = *row.Original // stored only when it differs from the lower-case value
 		}
-		a.pendSearch = append(a.pendSearch, eid, row.key, value, original)
+		a.pendSearch = append(a.pendSearch, eid, row.Key, row.Value, original)
 	}
 	a.pendEIDs[eid] = true
 	if len(a.pendSearch) >= flushRows*searchCols || len(a.pendRels) >= flushRows*relationCols {
@@ -402,36 +381,16 @@ func (a *applier) removeEntity(ctx context.Context, key, uid string) error {
 }
 
 func (a *applier) registerLocation(ctx context.Context, pos int64, d event.LocationRegistered) error {
-	ref := catalog.GeneratedLocationRef(d.Type, d.Target)
-	if d.EntityRef != "" {
-		if r, err := catalog.ParseRef(d.EntityRef, catalog.RefDefaults{Kind: "Location"}); err == nil {
-			ref = r
-		}
+	ent, tt, err := LocationEntity(d)
+	if err != nil {
+		return err
 	}
-	res, err := a.insLoc.ExecContext(ctx, d.ID, d.Type, d.Target, ref.Key(), pos)
+	res, err := a.insLoc.ExecContext(ctx, d.ID, d.Type, d.Target, ent.Ref().Key(), pos)
 	if err != nil {
 		return err
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
 		return nil
-	}
-	tt := d.Type + ":" + d.Target
-	body := map[string]any{
-		"apiVersion": "backstage.io/v1alpha1",
-		"kind":       "Location",
-		"metadata": map[string]any{
-			"name":      ref.Name,
-			"namespace": ref.Namespace,
-			"annotations": map[string]any{
-				catalog.AnnotationManagedByLocation:       tt,
-				catalog.AnnotationManagedByOriginLocation: tt,
-			},
-		},
-		"spec": map[string]any{"type": d.Type, "target": d.Target},
-	}
-	ent, err := catalog.LoadEntity(body)
-	if err != nil {
-		return err
 	}
 	return a.writeEntity(ctx, pos, ent, false, pos, d.ID, ent.Hash(), "", tt)
 }
