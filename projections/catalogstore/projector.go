@@ -96,18 +96,26 @@ func (p *Projector) CatchUp(ctx context.Context) (event.Positions, error) {
 		return p.Applied(), fmt.Errorf("projector: %w", err)
 	}
 	single := len(parts) == 1
-	for _, part := range parts {
-		for {
-			n, err := p.step(ctx, part, single)
-			if err != nil {
-				return p.Applied(), err
+	// The partitions are independent folds: catch them up side by side, so a
+	// store that takes concurrent transactions (PostgreSQL) works on several.
+	errs := make([]error, len(parts))
+	var wg sync.WaitGroup
+	for i, part := range parts {
+		wg.Go(func() {
+			for {
+				n, err := p.step(ctx, part, single)
+				if err != nil {
+					errs[i] = err
+					return
+				}
+				if n == 0 {
+					return
+				}
 			}
-			if n == 0 {
-				break
-			}
-		}
+		})
 	}
-	return p.Applied(), nil
+	wg.Wait()
+	return p.Applied(), errors.Join(errs...)
 }
 
 // step applies one batch of a partition and returns how many events it read.
