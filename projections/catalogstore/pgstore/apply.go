@@ -79,8 +79,8 @@ type entState struct {
 	eid    int64
 	hash   string
 	uid    string
-	dirty  bool // changed by the batch
-	rows   catalogstore.EntityRows
+	dirty  bool            // changed by the batch
+	ent    *catalog.Entity // the version to write when exists
 	locID  string
 	manBy  string
 	pos    int64
@@ -111,6 +111,7 @@ type op struct {
 	ev     *event.Envelope
 	upsert *event.EntityUpserted
 	ent    *catalog.Entity
+	key    string // the upserted entity's key
 	remove *event.EntityRemoved
 	reg    *event.LocationRegistered
 	unreg  *event.LocationRemoved
@@ -153,23 +154,28 @@ func (s *Store) applyOnce(ctx context.Context, events []event.Envelope) error {
 		return fmt.Errorf("catalog store (postgres): lock and read positions: %w", err)
 	}
 
-	// Decode what is new.
+	// Decode what is new, on every core: events are independent until folded.
 	last := map[int32]int64{}
-	var ops []op
+	var fresh []*event.Envelope
 	for i := range events {
 		ev := &events[i]
 		if ev.Position <= applied[ev.Partition] {
 			continue
 		}
-		o, err := decode(ev)
-		if err != nil {
-			return fmt.Errorf("catalog store (postgres): apply event %s (%s, partition %d, position %d): %w", ev.ID, ev.Type, ev.Partition, ev.Position, err)
-		}
-		ops = append(ops, o)
+		fresh = append(fresh, ev)
 		last[ev.Partition] = ev.Position
 	}
-	if len(ops) == 0 {
+	if len(fresh) == 0 {
 		return nil
+	}
+	ops := make([]op, len(fresh))
+	errs := make([]error, len(fresh))
+	parallel(len(fresh), 16, func(i int) { ops[i], errs[i] = decode(fresh[i]) })
+	for i, err := range errs {
+		if err != nil {
+			ev := fresh[i]
+			return fmt.Errorf("catalog store (postgres): apply event %s (%s, partition %d, position %d): %w", ev.ID, ev.Type, ev.Partition, ev.Position, err)
+		}
 	}
 
 	f := &fold{ents: map[string]*entState{}, locs: map[string]*locState{}, errs: map[string][]event.ProcessingError{}}
@@ -220,7 +226,7 @@ func decode(ev *event.Envelope) (op, error) {
 		if err != nil {
 			return o, err
 		}
-		o.upsert, o.ent = &d, ent
+		o.upsert, o.ent, o.key = &d, ent, ent.Ref().Key()
 	case event.TypeEntityRemoved:
 		var d event.EntityRemoved
 		if err := ev.Decode(&d); err != nil {
@@ -292,7 +298,7 @@ func (f *fold) load(ctx context.Context, tx pgx.Tx, ops []op) error {
 	for _, o := range ops {
 		switch {
 		case o.ent != nil:
-			keys = append(keys, o.ent.Ref().Key())
+			keys = append(keys, o.key)
 		case o.remove != nil:
 			keys = append(keys, strings.ToLower(o.remove.Ref))
 		case o.reg != nil:
@@ -338,7 +344,7 @@ func (f *fold) apply(o op) error {
 	switch {
 	case o.upsert != nil:
 		d := o.upsert
-		e := f.ent(o.ent.Ref().Key())
+		e := f.ent(o.key)
 		if e.exists && e.hash == d.Hash && e.uid == d.UID {
 			return nil // the same body again: nothing changes
 		}
@@ -346,7 +352,7 @@ func (f *fold) apply(o op) error {
 		if e.exists {
 			eid = e.eid
 		}
-		return f.write1(e, o.ent, eid, d.UID, d.Hash, d.LocationID, d.ManagedBy, pos, part)
+		f.write1(e, o.ent, eid, d.UID, d.Hash, d.LocationID, d.ManagedBy, pos, part)
 	case o.remove != nil:
 		f.removeEntity(strings.ToLower(o.remove.Ref), o.remove.UID)
 	case o.reg != nil:
@@ -366,7 +372,7 @@ func (f *fold) apply(o op) error {
 		if e.exists {
 			eid = e.eid // an entity of that ref already exists: its row keeps its eid
 		}
-		return f.write1(e, ent, eid, d.ID, ent.Hash(), "", managedBy, pos, part)
+		f.write1(e, ent, eid, d.ID, ent.Hash(), "", managedBy, pos, part)
 	case o.unreg != nil:
 		l := f.locs[o.unreg.ID]
 		if l == nil || !l.exists {
@@ -381,15 +387,12 @@ func (f *fold) apply(o op) error {
 	return nil
 }
 
-func (f *fold) write1(e *entState, ent *catalog.Entity, eid int64, uid, hash, locID, managedBy string, pos int64, part int32) error {
-	rows, err := catalogstore.NewEntityRows(ent, uid, hash)
-	if err != nil {
-		return err
-	}
+// write1 records the entity's new version; its rows are built once, for the
+// version the batch leaves, by write.
+func (f *fold) write1(e *entState, ent *catalog.Entity, eid int64, uid, hash, locID, managedBy string, pos int64, part int32) {
 	e.exists, e.dirty = true, true
 	e.eid, e.hash, e.uid = eid, hash, uid
-	e.rows, e.locID, e.manBy, e.pos, e.part = rows, locID, managedBy, pos, part
-	return nil
+	e.ent, e.locID, e.manBy, e.pos, e.part = ent, locID, managedBy, pos, part
 }
 
 func (f *fold) removeEntity(key, uid string) {
@@ -401,7 +404,7 @@ func (f *fold) removeEntity(key, uid string) {
 		return // the entity was recreated since; this removal is stale
 	}
 	e.exists, e.dirty = false, true
-	e.rows = catalogstore.EntityRows{}
+	e.ent = nil
 }
 
 func (f *fold) setErrors(locID string, errs []event.ProcessingError) {
@@ -411,11 +414,60 @@ func (f *fold) setErrors(locID string, errs []event.ProcessingError) {
 	f.errs[locID] = errs
 }
 
+// searchRow and relationRow are rows of the search and relations tables.
+type searchRow struct {
+	eid        int64
+	key, value string
+	original   *string
+}
+
+type relationRow struct {
+	origin                                int64
+	source, typ, ltype, target, targetRef string
+}
+
+// entityRows are the rows of one entity version.
+type entityRows struct {
+	catalogstore.EntityRows
+	search []searchRow
+	rels   []relationRow
+	err    error
+}
+
+// buildRows computes the rows of the entity version e leaves, without the
+// duplicates the tables' keys refuse: the first of each wins, as with INSERT
+// OR IGNORE.
+func buildRows(e *entState) entityRows {
+	r, err := catalogstore.NewEntityRows(e.ent, e.uid, e.hash)
+	if err != nil {
+		return entityRows{err: err}
+	}
+	out := entityRows{EntityRows: r, search: make([]searchRow, 0, len(r.Search)), rels: make([]relationRow, 0, len(r.Relations))}
+	seen := make(map[[2]string]bool, len(r.Search))
+	for _, sr := range r.Search {
+		id := [2]string{sr.Key, sr.Value}
+		if seen[id] {
+			continue
+		}
+		seen[id] = true
+		out.search = append(out.search, searchRow{eid: e.eid, key: sr.Key, value: sr.Value, original: sr.Original})
+	}
+	seenRel := make(map[[3]string]bool, len(r.Relations))
+	for _, rel := range r.Relations {
+		id := [3]string{rel.Source, rel.Type, rel.Target}
+		if seenRel[id] {
+			continue
+		}
+		seenRel[id] = true
+		out.rels = append(out.rels, relationRow{origin: e.eid, source: rel.Source, typ: rel.Type, ltype: strings.ToLower(rel.Type), target: rel.Target, targetRef: rel.TargetRef})
+	}
+	return out
+}
+
 // write replaces the touched rows: deletes what the batch changed or removed,
 // then copies in the final versions.
 func (f *fold) write(ctx context.Context, tx pgx.Tx) error {
 	var oldEIDs []int64
-	var entRows, searchRows, relRows [][]any
 	keys := make([]string, 0, len(f.ents))
 	for k, e := range f.ents {
 		if e.dirty {
@@ -423,41 +475,54 @@ func (f *fold) write(ctx context.Context, tx pgx.Tx) error {
 		}
 	}
 	slices.Sort(keys) // a stable order of work, so concurrent transactions meet rows in one order
+	var live []*entState
 	for _, k := range keys {
 		e := f.ents[k]
 		if e.inDB {
 			oldEIDs = append(oldEIDs, e.dbEID)
 		}
-		if !e.exists {
-			continue
-		}
-		r := &e.rows
-		entRows = append(entRows, []any{e.eid, r.Key, r.Ref, e.uid, r.Kind, r.Namespace, r.Name, e.hash, e.locID, e.manBy, r.Body, e.pos, e.part})
-		seen := make(map[[2]string]bool, len(r.Search))
-		for _, sr := range r.Search {
-			id := [2]string{sr.Key, sr.Value}
-			if seen[id] {
-				continue // the first of a key and value wins, as with INSERT OR IGNORE
-			}
-			seen[id] = true
-			var orig any
-			if sr.Original != nil {
-				orig = *sr.Original
-			}
-			searchRows = append(searchRows, []any{e.eid, sr.Key, sr.Value, orig})
-		}
-		seenRel := make(map[[3]string]bool, len(r.Relations))
-		for _, rel := range r.Relations {
-			id := [3]string{rel.Source, rel.Type, rel.Target}
-			if seenRel[id] {
-				continue
-			}
-			seenRel[id] = true
-			relRows = append(relRows, []any{e.eid, rel.Source, rel.Type, strings.ToLower(rel.Type), rel.Target, rel.TargetRef})
+		if e.exists {
+			live = append(live, e)
 		}
 	}
+	// Each entity's rows once, on every core.
+	built := make([]entityRows, len(live))
+	parallel(len(live), 8, func(i int) { built[i] = buildRows(live[i]) })
+	var nSearch, nRels, nBody int
+	for i := range built {
+		if built[i].err != nil {
+			return fmt.Errorf("entity %s: %w", built[i].Key, built[i].err)
+		}
+		nSearch += len(built[i].search)
+		nRels += len(built[i].rels)
+		nBody += len(built[i].Body)
+	}
+	entBuf := newCopyBuf(nBody + len(built)*256)
+	searchRows := make([]searchRow, 0, nSearch)
+	relRows := make([]relationRow, 0, nRels)
+	for i, e := range live {
+		r := &built[i]
+		entBuf.row(13)
+		entBuf.int8(e.eid)
+		entBuf.text(r.Key)
+		entBuf.text(r.Ref)
+		entBuf.text(e.uid)
+		entBuf.text(r.Kind)
+		entBuf.text(r.Namespace)
+		entBuf.text(r.Name)
+		entBuf.text(e.hash)
+		entBuf.text(e.locID)
+		entBuf.text(e.manBy)
+		entBuf.bytea(r.Body)
+		entBuf.int8(e.pos)
+		entBuf.int4(e.part)
+		searchRows = append(searchRows, r.search...)
+		relRows = append(relRows, r.rels...)
+	}
+	built = nil
+
 	var locDel []string
-	var locRows [][]any
+	locBuf := newCopyBuf(0)
 	locIDs := make([]string, 0, len(f.locs))
 	for id, l := range f.locs {
 		if l.dirty {
@@ -471,38 +536,70 @@ func (f *fold) write(ctx context.Context, tx pgx.Tx) error {
 			locDel = append(locDel, id)
 		}
 		if l.exists {
-			locRows = append(locRows, []any{id, l.typ, l.target, l.entityKey, l.created})
+			locBuf.row(5)
+			locBuf.text(id)
+			locBuf.text(l.typ)
+			locBuf.text(l.target)
+			locBuf.text(l.entityKey)
+			locBuf.int8(l.created)
 		}
 	}
-	var errRows [][]any
+	errBuf := newCopyBuf(0)
 	for _, id := range f.errIDs {
 		for i, pe := range f.errs[id] {
 			raw, err := json.Marshal(pe)
 			if err != nil {
 				return err
 			}
-			errRows = append(errRows, []any{id, int32(i), raw, catalogstore.ErrorEntityKey(pe)})
+			errBuf.row(4)
+			errBuf.text(id)
+			errBuf.int4(int32(i))
+			errBuf.bytea(raw)
+			errBuf.text(catalogstore.ErrorEntityKey(pe))
 		}
 	}
 
 	// Rows go in sorted by the index they land in at random places (search by key
 	// and value, relations by source): each index page is then visited once per
 	// batch, in order, instead of once per row.
-	slices.SortFunc(searchRows, func(x, y []any) int {
-		if c := strings.Compare(x[1].(string), y[1].(string)); c != 0 {
-			return c
+	parallel(2, 1, func(i int) {
+		if i == 0 {
+			slices.SortFunc(searchRows, func(x, y searchRow) int {
+				if c := strings.Compare(x.key, y.key); c != 0 {
+					return c
+				}
+				if c := strings.Compare(x.value, y.value); c != 0 {
+					return c
+				}
+				return cmpInt64(x.eid, y.eid)
+			})
+			return
 		}
-		if c := strings.Compare(x[2].(string), y[2].(string)); c != 0 {
-			return c
-		}
-		return cmpInt64(x[0].(int64), y[0].(int64))
+		slices.SortFunc(relRows, func(x, y relationRow) int {
+			if c := strings.Compare(x.source, y.source); c != 0 {
+				return c
+			}
+			return cmpInt64(x.origin, y.origin)
+		})
 	})
-	slices.SortFunc(relRows, func(x, y []any) int {
-		if c := strings.Compare(x[1].(string), y[1].(string)); c != 0 {
-			return c
-		}
-		return cmpInt64(x[0].(int64), y[0].(int64))
-	})
+	searchBuf := newCopyBuf(len(searchRows) * 64)
+	for _, r := range searchRows {
+		searchBuf.row(4)
+		searchBuf.int8(r.eid)
+		searchBuf.text(r.key)
+		searchBuf.text(r.value)
+		searchBuf.textOrNull(r.original)
+	}
+	relBuf := newCopyBuf(len(relRows) * 128)
+	for _, r := range relRows {
+		relBuf.row(6)
+		relBuf.int8(r.origin)
+		relBuf.text(r.source)
+		relBuf.text(r.typ)
+		relBuf.text(r.ltype)
+		relBuf.text(r.target)
+		relBuf.text(r.targetRef)
+	}
 
 	b := &pgx.Batch{}
 	if len(oldEIDs) > 0 {
@@ -522,28 +619,18 @@ func (f *fold) write(ctx context.Context, tx pgx.Tx) error {
 		}
 	}
 	copies := []struct {
-		table string
-		cols  []string
-		rows  [][]any
+		table, cols string
+		buf         *copyBuf
 	}{
-		{"locations", []string{"id", "type", "target", "entity_key", "created"}, locRows},
-		{"location_errors", []string{"location_id", "seq", "body", "entity_key"}, errRows},
-		{"entities", []string{"eid", "key", "ref", "uid", "kind", "namespace", "name", "hash", "location_id", "managed_by", "body", "updated_pos", "updated_partition"}, entRows},
-		{"search", []string{"eid", "key", "value", "original"}, searchRows},
-		{"relations", []string{"origin", "source", "type", "ltype", "target", "target_ref"}, relRows},
+		{"locations", "id, type, target, entity_key, created", locBuf},
+		{"location_errors", "location_id, seq, body, entity_key", errBuf},
+		{"entities", "eid, key, ref, uid, kind, namespace, name, hash, location_id, managed_by, body, updated_pos, updated_partition", entBuf},
+		{"search", "eid, key, value, original", searchBuf},
+		{"relations", "origin, source, type, ltype, target, target_ref", relBuf},
 	}
 	for _, c := range copies {
-		if len(c.rows) == 0 {
-			continue
-		}
-		if len(c.rows) < 8 {
-			if err := insertRows(ctx, tx, c.table, c.cols, c.rows); err != nil {
-				return fmt.Errorf("insert into %s: %w", c.table, err)
-			}
-			continue
-		}
-		if _, err := tx.CopyFrom(ctx, pgx.Identifier{c.table}, c.cols, pgx.CopyFromRows(c.rows)); err != nil {
-			return fmt.Errorf("copy into %s: %w", c.table, err)
+		if err := copyInto(ctx, tx, c.table, c.cols, c.buf); err != nil {
+			return err
 		}
 	}
 	return nil
@@ -557,28 +644,4 @@ func cmpInt64(a, b int64) int {
 		return 1
 	}
 	return 0
-}
-
-// insertRows writes a few rows with one multi-row INSERT, cheaper than COPY's
-// extra round trips for a small change.
-func insertRows(ctx context.Context, tx pgx.Tx, table string, cols []string, rows [][]any) error {
-	var sb strings.Builder
-	sb.WriteString("INSERT INTO " + table + "(" + strings.Join(cols, ", ") + ") VALUES ")
-	args := make([]any, 0, len(rows)*len(cols))
-	for i, r := range rows {
-		if i > 0 {
-			sb.WriteByte(',')
-		}
-		sb.WriteByte('(')
-		for j, v := range r {
-			if j > 0 {
-				sb.WriteByte(',')
-			}
-			args = append(args, v)
-			fmt.Fprintf(&sb, "$%d", len(args))
-		}
-		sb.WriteByte(')')
-	}
-	_, err := tx.Exec(ctx, sb.String(), args...)
-	return err
 }
