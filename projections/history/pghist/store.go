@@ -1,0 +1,99 @@
+package pghist
+
+import (
+	"context"
+	"embed"
+	"fmt"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"backlot.dev/backlot/domain/event"
+	"backlot.dev/backlot/projections/catalogstore/pgstore"
+	"backlot.dev/backlot/projections/history"
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// Options configures Open and New.
+type Options struct {
+	// MaxConns is the size of the pool Open makes; default pgstore.DefaultMaxConns.
+	MaxConns int
+	// ApplyAttempts is how often Apply runs a transaction that failed on a
+	// serialization failure, a deadlock or a unique key taken by a concurrent
+	// transaction before it returns the error; default 5.
+	ApplyAttempts int
+}
+
+func (o *Options) setDefaults() {
+	if o.ApplyAttempts <= 0 {
+		o.ApplyAttempts = 5
+	}
+}
+
+// Store is the history read model in a PostgreSQL database. It is safe for
+// concurrent use, and several Stores in several processes may share one database.
+type Store struct {
+	pool    *pgxpool.Pool
+	ownPool bool
+	opts    Options
+}
+
+var _ history.Store = (*Store)(nil)
+
+// Open connects to the database at url, applies the history's migrations and
+// returns the store, which closes its pool on Close.
+func Open(ctx context.Context, url string, opts Options) (*Store, error) {
+	pool, err := pgstore.NewPool(url, opts.MaxConns)
+	if err != nil {
+		return nil, err
+	}
+	s, err := New(ctx, pool, opts)
+	if err != nil {
+		pool.Close()
+		return nil, err
+	}
+	s.ownPool = true
+	return s, nil
+}
+
+// New returns a store on a pool the caller owns (the catalog read model's, for
+// one), after applying the history's migrations. Close leaves the pool open.
+func New(ctx context.Context, pool *pgxpool.Pool, opts Options) (*Store, error) {
+	opts.setDefaults()
+	if err := pgstore.Migrate(ctx, pool, "history", migrations, "migrations/*.sql"); err != nil {
+		return nil, fmt.Errorf("history store (postgres): %w", err)
+	}
+	return &Store{pool: pool, opts: opts}, nil
+}
+
+// Close closes the pool if Open made it.
+func (s *Store) Close() error {
+	if s.ownPool {
+		s.pool.Close()
+	}
+	return nil
+}
+
+// Positions returns the last position applied in each partition; partitions
+// that never had an event applied are absent.
+func (s *Store) Positions(ctx context.Context) (event.Positions, error) {
+	rows, err := s.pool.Query(ctx, `SELECT partition, position FROM history_positions WHERE name = $1`, history.ProjectionName)
+	if err != nil {
+		return nil, fmt.Errorf("history store (postgres): read positions: %w", err)
+	}
+	defer rows.Close()
+	out := event.Positions{}
+	for rows.Next() {
+		var part int32
+		var pos int64
+		if err := rows.Scan(&part, &pos); err != nil {
+			return nil, fmt.Errorf("history store (postgres): read positions: %w", err)
+		}
+		out[part] = pos
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("history store (postgres): read positions: %w", err)
+	}
+	return out, nil
+}
