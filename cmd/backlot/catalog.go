@@ -19,7 +19,7 @@ import (
 )
 
 func (g *globalFlags) client() *httpapi.Client {
-	return httpapi.NewClient(g.url, &http.Client{Timeout: 5 * time.Minute})
+	return httpapi.NewClient(g.url, &http.Client{Timeout: 5 * time.Minute}).WithToken(g.token)
 }
 
 func (g *globalFlags) json() bool { return g.output == "json" }

@@ -48,6 +48,7 @@ start (or refreshed, when the data folder already has them).`,
 	f.StringArrayVar(&cfg.AllowedHosts, "allow-host", []string{"github.com", "gitlab.com"}, "host url locations may read (repeatable)")
 	f.DurationVar(&cfg.RefreshInterval, "refresh-interval", 30*time.Second, "how often every location is re-read")
 	f.BoolVar(&cfg.Pprof, "pprof", false, "serve Go's profiler under /debug/pprof/")
+	f.StringVar(&cfg.AuthTokens, "auth-tokens", "", "token file (TOKEN PRINCIPAL per line): writes then need a bearer token")
 	f.BoolVarP(&quiet, "quiet", "q", false, "log only warnings and errors")
 	return cmd
 }

@@ -71,8 +71,9 @@ command line wins. Every role serves /healthz, /readyz and /metrics on --addr.`,
 	f.DurationVar(&cfg.RefreshInterval, "refresh-interval", 30*time.Second, "how often every location is re-read")
 	f.StringVar(&cfg.DataDir, "data", "", "folder for the ingesters' git cache (default: a folder under the system temp dir)")
 	f.StringVar(&logFormat, "log-format", "text", "log format: text or json")
+	f.StringVar(&cfg.AuthTokens, "auth-tokens", "", "token file (TOKEN PRINCIPAL per line): writes to the api then need a bearer token whose principal becomes the write's actor")
 	for _, fl := range []string{"roles", "addr", "kafka-brokers", "topic-prefix", "partitions", "replication-factor", "group",
-		"postgres-url", "temporal-address", "catalog", "root", "allow-host", "refresh-interval", "data", "log-format"} {
+		"postgres-url", "temporal-address", "catalog", "root", "allow-host", "refresh-interval", "data", "log-format", "auth-tokens"} {
 		bindEnv(f, fl, envNames[fl])
 	}
 	return cmd
@@ -95,6 +96,7 @@ var envNames = map[string]string{
 	"refresh-interval":   "BACKLOT_REFRESH_INTERVAL",
 	"data":               "BACKLOT_DATA",
 	"log-format":         "BACKLOT_LOG_FORMAT",
+	"auth-tokens":        "BACKLOT_AUTH_TOKENS",
 }
 
 // envAnnotation marks a flag with the environment variable that can set it.

@@ -50,6 +50,9 @@ type DevConfig struct {
 	Logger *slog.Logger
 	// Pprof serves Go's profiler under /debug/pprof/.
 	Pprof bool
+	// AuthTokens, when set, is a token file (see package auth): writes then need
+	// a bearer token, and its principal is the write's actor.
+	AuthTokens string
 }
 
 func (c *DevConfig) setDefaults() {
@@ -126,11 +129,16 @@ func StartDev(ctx context.Context, cfg DevConfig) (*Dev, error) {
 	}
 	d.service = catalogsvc.New(catalogsvc.Config{Log: event.SinglePartition(d.log), Store: d.store, Waiter: d.projector, RefreshInterval: cfg.RefreshInterval, Reader: reader, Logger: cfg.Logger})
 
+	authn, err := authenticator(cfg.AuthTokens)
+	if err != nil {
+		return nil, err
+	}
 	handler, err := httpapi.New(httpapi.Config{
-		Reader: d.store,
-		Writer: d.service,
-		Waiter: d.projector,
-		Logger: cfg.Logger,
+		Reader:       d.store,
+		Writer:       d.service,
+		Waiter:       d.projector,
+		Authenticate: authn,
+		Logger:       cfg.Logger,
 		Ready: func(ctx context.Context) error {
 			head, err := d.log.Head(ctx)
 			if err != nil {

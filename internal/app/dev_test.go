@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"backlot.dev/backlot/internal/app"
+	"backlot.dev/backlot/internal/eventlog/sqlitelog"
 	"backlot.dev/backlot/projections/catalogstore"
 )
 
@@ -238,5 +239,60 @@ func TestBrokenDocumentIsReportedAndOthersStay(t *testing.T) {
 	e := loc.Errors[0]
 	if !strings.Contains(e.File, "catalog-info.yaml") || e.Document != 1 || e.Field != "metadata.name" {
 		t.Fatalf("error does not name file, document 1 and metadata.name: %+v", e)
+	}
+}
+
+// TestWritesCarryTheAuthenticatedPrincipal turns authentication on: a write
+// without a token is refused, and the events of a write with one name its
+// principal as their actor.
+func TestWritesCarryTheAuthenticatedPrincipal(t *testing.T) {
+	dir := t.TempDir()
+	tokens := filepath.Join(dir, "tokens")
+	os.WriteFile(tokens, []byte("ada-0123456789abcdef user:default/ada\n"), 0o600)
+	file := filepath.Join(dir, "c.yaml")
+	os.WriteFile(file, []byte("apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: audited\nspec:\n  type: service\n  lifecycle: production\n  owner: team-a\n"), 0o644)
+	data := t.TempDir()
+	d := startDev(t, app.DevConfig{DataDir: data, Roots: []string{dir}, AuthTokens: tokens})
+	defer d.Close()
+	body := strings.NewReader(`{"type":"file","target":"` + file + `"}`)
+	resp, err := http.Post("http://"+d.Addr()+"/api/catalog/locations", "application/json", body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("write without a token: %d", resp.StatusCode)
+	}
+	req, _ := http.NewRequest("POST", "http://"+d.Addr()+"/api/catalog/locations", strings.NewReader(`{"type":"file","target":"`+file+`"}`))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer ada-0123456789abcdef")
+	resp, err = http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusCreated {
+		t.Fatalf("write with a token: %d", resp.StatusCode)
+	}
+	log, err := sqlitelog.Open(filepath.Join(data, "events.db"), sqlitelog.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer log.Close()
+	evs, err := log.Read(context.Background(), 0, 100)
+	if err != nil || len(evs) == 0 {
+		t.Fatalf("log: %d events, %v", len(evs), err)
+	}
+	found := false
+	for _, ev := range evs {
+		if ev.Type == "backlot.location.registered.v1" {
+			found = true
+			if ev.Actor != "user:default/ada" {
+				t.Fatalf("registration event's actor is %q, want user:default/ada", ev.Actor)
+			}
+		}
+	}
+	if !found {
+		t.Fatal("no registration event in the log")
 	}
 }

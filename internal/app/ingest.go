@@ -1,11 +1,13 @@
 package app
 
 import (
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 
 	"backlot.dev/backlot/domain/catalog"
+	"backlot.dev/backlot/internal/auth"
 	"backlot.dev/backlot/internal/ingest"
 	"backlot.dev/backlot/internal/ingest/gitsource"
 )
@@ -43,4 +45,17 @@ func newIngestReader(gitCache string, extraRoots, catalogs, allowedHosts []strin
 		return nil, err
 	}
 	return ingest.NewReader(ingest.Config{Roots: roots, Git: git, Limits: limits}), nil
+}
+
+// authenticator returns the bearer-token check of the token file at path, or
+// nil (writes open to anyone, as the guest) when path is empty.
+func authenticator(path string) (func(*http.Request) (string, error), error) {
+	if path == "" {
+		return nil, nil
+	}
+	t, err := auth.LoadTokens(path)
+	if err != nil {
+		return nil, err
+	}
+	return t.Authenticate, nil
 }

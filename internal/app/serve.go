@@ -74,6 +74,9 @@ type ServeConfig struct {
 	DataDir string
 	// Limits bound each descriptor file.
 	Limits catalog.Limits
+	// AuthTokens, when set, is a token file (see package auth): writes then need
+	// a bearer token, and its principal is the write's actor.
+	AuthTokens string
 	// Holder names this process in location leases; default a name unique to
 	// the process (see pglease.UniqueHolder).
 	Holder string
@@ -200,8 +203,12 @@ func StartServe(ctx context.Context, cfg ServeConfig) (*Server, error) {
 	}
 	var handler http.Handler
 	if s.has(RoleAPI) {
+		authn, err := authenticator(cfg.AuthTokens)
+		if err != nil {
+			return nil, err
+		}
 		handler, err = httpapi.New(httpapi.Config{Reader: s.store, Writer: s.service, Waiter: &catalogstore.PollWaiter{Reader: s.store},
-			Logger: cfg.Logger, Ready: ready, Registry: reg})
+			Authenticate: authn, Logger: cfg.Logger, Ready: ready, Registry: reg})
 		if err != nil {
 			return nil, err
 		}

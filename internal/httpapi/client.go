@@ -47,8 +47,16 @@ func IsNotFound(err error) bool {
 // concurrent use. Every method returns an *APIError when the server answers with
 // an error status, and another error when the call itself fails.
 type Client struct {
-	base string
-	hc   *http.Client
+	base  string
+	hc    *http.Client
+	token string
+}
+
+// WithToken returns a copy of the client that sends token as a bearer token.
+func (c *Client) WithToken(token string) *Client {
+	cc := *c
+	cc.token = token
+	return &cc
 }
 
 // NewClient returns a client for the server at baseURL (http://127.0.0.1:7007;
@@ -84,6 +92,9 @@ func (c *Client) do(ctx context.Context, method, path string, query url.Values, 
 		return nil, fmt.Errorf("catalog client: %w", err)
 	}
 	req.Header.Set("Accept", "application/json")
+	if c.token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.token)
+	}
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}

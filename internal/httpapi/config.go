@@ -64,7 +64,13 @@ type Config struct {
 	// body is answered with 413 PayloadTooLargeError.
 	MaxBodyBytes int64
 	// Actor says who is calling; default, and when it answers "", DefaultActor.
+	// An authenticated principal (see Authenticate) takes precedence.
 	Actor func(*http.Request) string
+	// Authenticate, when set, must name the principal of every write (every
+	// request but GET, HEAD, POST /entities/by-refs and POST /validate-entity);
+	// a write it refuses is answered 401 AuthenticationError. The principal is
+	// the write's actor. Reads stay open.
+	Authenticate func(*http.Request) (string, error)
 	// Ready reports whether the server can serve; /readyz answers 503 with its
 	// error. Nil means always ready.
 	Ready func(context.Context) error
@@ -88,15 +94,17 @@ func (c *Config) setDefaults() {
 	if c.MaxBodyBytes == 0 {
 		c.MaxBodyBytes = DefaultMaxBodyBytes
 	}
-	if actor := c.Actor; actor != nil {
-		c.Actor = func(r *http.Request) string {
+	actor := c.Actor
+	c.Actor = func(r *http.Request) string {
+		if p, ok := r.Context().Value(principalKey{}).(string); ok && p != "" {
+			return p
+		}
+		if actor != nil {
 			if a := actor(r); a != "" {
 				return a
 			}
-			return DefaultActor
 		}
-	} else {
-		c.Actor = func(*http.Request) string { return DefaultActor }
+		return DefaultActor
 	}
 }
 

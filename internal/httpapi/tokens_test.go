@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"strings"
 	"testing"
@@ -72,6 +73,44 @@ func TestWritesAnswerWithTheirPositionsAndReadsWaitForThem(t *testing.T) {
 		t.Fatalf("read with a malformed token: %d %s", code, body)
 	}
 	if code, _ := read(""); code != http.StatusOK {
+		t.Fatalf("read without a token: %d", code)
+	}
+}
+
+func TestWritesNeedAPrincipalWhenAuthenticationIsOn(t *testing.T) {
+	f := newFixture(t, func(c *Config) {
+		c.Authenticate = func(r *http.Request) (string, error) {
+			if r.Header.Get("Authorization") == "Bearer good" {
+				return "user:default/ada", nil
+			}
+			return "", errors.New("a valid bearer token is required")
+		}
+	})
+	do := func(method, path, auth string) (int, string) {
+		req, _ := http.NewRequest(method, f.srv.URL+path, strings.NewReader(`{"entityRef":"component:default/checkout"}`))
+		req.Header.Set("Content-Type", "application/json")
+		if auth != "" {
+			req.Header.Set("Authorization", auth)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		buf := make([]byte, 2048)
+		n, _ := resp.Body.Read(buf)
+		return resp.StatusCode, string(buf[:n])
+	}
+	if code, body := do("POST", "/api/catalog/refresh", ""); code != http.StatusUnauthorized || !strings.Contains(body, "AuthenticationError") {
+		t.Fatalf("write without a token: %d %s", code, body)
+	}
+	if code, body := do("POST", "/api/catalog/refresh", "Bearer good"); code != http.StatusOK {
+		t.Fatalf("write with a token: %d %s", code, body)
+	}
+	if c := f.writer.lastCall(t); c.Actor != "user:default/ada" {
+		t.Fatalf("the write's actor is %q, want the principal", c.Actor)
+	}
+	if code, _ := do("GET", "/api/catalog/entities?limit=1", ""); code != http.StatusOK {
 		t.Fatalf("read without a token: %d", code)
 	}
 }
