@@ -34,12 +34,12 @@ func (s *Store) Version(ctx context.Context, key string, n int) (history.Version
 // A positions instant reads partition 0's position.
 func (s *Store) Current(ctx context.Context, at history.Instant, after string, limit int) ([]history.Version, error) {
 	if p, ok := at.Positions(); ok {
-		return s.versions(ctx, "catalog at "+at.String(), `SELECT `+versionCols+` FROM history_versions
+		return s.versions(ctx, "catalog at "+at.String(), `SELECT `+versionCols+` FROM history_versions INDEXED BY history_versions_at_position
 			WHERE removed = 0 AND key > ?1 AND from_position <= ?2 AND (to_position IS NULL OR to_position > ?2)
 			ORDER BY key LIMIT ?3`, after, p[0], sqlLimit(limit))
 	}
 	t, _ := at.Time()
-	return s.versions(ctx, "catalog at "+at.String(), `SELECT `+versionCols+` FROM history_versions
+	return s.versions(ctx, "catalog at "+at.String(), `SELECT `+versionCols+` FROM history_versions INDEXED BY history_versions_at_time
 		WHERE removed = 0 AND key > ?1 AND from_time <= ?2 AND (to_time IS NULL OR to_time > ?2)
 		ORDER BY key LIMIT ?3`, after, t.UnixNano(), sqlLimit(limit))
 }
