@@ -2,6 +2,7 @@ package sqlitelog
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"strings"
@@ -19,8 +20,8 @@ var ErrDuplicateID = errors.New("sqlitelog: duplicate event id")
 
 const insertSQL = `INSERT INTO events (
 	id, source, specversion, type, subject, time,
-	datacontenttype, dataschema, actor, commit_sha, correlation_id, data
-) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	datacontenttype, dataschema, actor, commit_sha, correlation_id, data, link
+) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 
 // Append validates the events, writes them in one transaction in the given order,
 // sets each envelope's Position and returns the last position. Either every event is
@@ -100,12 +101,23 @@ func (l *Log) insertAll(ctx context.Context, events []event.Envelope, times []in
 	}()
 	stmt := tx.StmtContext(ctx, l.insert)
 	defer stmt.Close()
+	// The chain continues from the last event's link, read inside the write
+	// transaction so that appends from several Logs on one file chain in order.
+	link := event.GenesisLink
+	var last string
+	switch err := tx.QueryRowContext(ctx, `SELECT link FROM events ORDER BY position DESC LIMIT 1`).Scan(&last); {
+	case err == nil:
+		link = last
+	case !errors.Is(err, sql.ErrNoRows):
+		return nil, fmt.Errorf("read the chain's last link: %w", err)
+	}
 	positions := make([]int64, len(events))
 	for i := range events {
 		e := &events[i]
+		link = event.Link(link, e)
 		res, err := stmt.ExecContext(ctx,
 			e.ID, e.Source, e.SpecVersion, e.Type, e.Subject, times[i],
-			e.DataContentType, e.DataSchema, e.Actor, e.Commit, e.CorrelationID, []byte(e.Data))
+			e.DataContentType, e.DataSchema, e.Actor, e.Commit, e.CorrelationID, []byte(e.Data), link)
 		if err != nil {
 			if isUniqueViolation(err) {
 				return nil, fmt.Errorf("%w: event id %q (event %d of %d) is already in the log",

@@ -122,6 +122,9 @@ func open(path string, opts Options) (_ *Log, err error) {
 	if err = migrate(ctx, l.wdb); err != nil {
 		return nil, err
 	}
+	if err = l.fillLinks(ctx); err != nil {
+		return nil, fmt.Errorf("hash chain: %w", err)
+	}
 	if l.insert, err = l.wdb.PrepareContext(ctx, insertSQL); err != nil {
 		return nil, err
 	}

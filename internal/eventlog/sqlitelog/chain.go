@@ -1,0 +1,261 @@
+package sqlitelog
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"backlot.dev/backlot/domain/event"
+)
+
+// chainBatch is how many events Verify and the link backfill read at a time.
+const chainBatch = 2000
+
+// fillLinks computes the links of rows stored before the log kept a hash chain
+// (migration 0002), in one transaction.
+func (l *Log) fillLinks(ctx context.Context) error {
+	var missing int
+	if err := l.wdb.QueryRowContext(ctx, `SELECT count(*) FROM events WHERE link = ''`).Scan(&missing); err != nil || missing == 0 {
+		return err
+	}
+	tx, err := l.wdb.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	link, after := event.GenesisLink, int64(0)
+	for {
+		rows, err := tx.QueryContext(ctx, readSQL, after, chainBatch)
+		if err != nil {
+			return err
+		}
+		evs, err := scanEvents(rows, chainBatch)
+		if err != nil {
+			return err
+		}
+		if len(evs) == 0 {
+			break
+		}
+		for i := range evs {
+			link = event.Link(link, &evs[i])
+			if _, err := tx.ExecContext(ctx, `UPDATE events SET link = ? WHERE position = ?`, link, evs[i].Position); err != nil {
+				return err
+			}
+		}
+		after = evs[len(evs)-1].Position
+	}
+	return tx.Commit()
+}
+
+// Problem is one thing Verify found wrong with the log.
+type Problem struct {
+	// Position is where the problem is.
+	Position int64 `json:"position"`
+	// EventID is the event at Position, or "" when it is missing.
+	EventID string `json:"eventId,omitempty"`
+	// Kind is missing (positions skipped: events deleted), altered (the event
+	// does not hash to its stored link: changed, moved or inserted), or
+	// checkpoint (the chain differs from a link recorded outside the log).
+	Kind string `json:"kind"`
+	// Detail says what was expected and found.
+	Detail string `json:"detail"`
+}
+
+// VerifyReport is what Verify found.
+type VerifyReport struct {
+	// Events is how many events were read.
+	Events int64 `json:"events"`
+	// Head is the position of the last event and HeadLink the chain's link there,
+	// recomputed from the events: record them elsewhere and pass them back as a
+	// checkpoint to detect a log rewritten wholesale.
+	Head     int64  `json:"head"`
+	HeadLink string `json:"headLink"`
+	// Problems lists what does not match, in log order; the first is where the
+	// log stops being what was written.
+	Problems []Problem `json:"problems"`
+}
+
+// OK reports whether nothing was found wrong.
+func (r VerifyReport) OK() bool { return len(r.Problems) == 0 }
+
+// VerifyOptions configures Verify.
+type VerifyOptions struct {
+	// Checkpoints are links recorded outside the log, by position.
+	Checkpoints map[int64]string
+	// Progress, when set, is called after each batch with the events read so
+	// far and the log's event count.
+	Progress func(done, total int64)
+}
+
+// Verify recomputes the hash chain from the first event and compares it with
+// the links stored beside each event and with the given checkpoints.
+//
+// Positions are gap-free, so a deleted event shows as missing positions. Each
+// stored link says which event came before: an event is named altered when its
+// content does not chain from any nearby stored link (it was changed or
+// inserted), and moved when it chains from an event that is not its
+// predecessor now (events were swapped or reordered).
+func (l *Log) Verify(ctx context.Context, opts VerifyOptions) (VerifyReport, error) {
+	if l.closed.Load() {
+		return VerifyReport{}, event.ErrClosed
+	}
+	total, err := l.Count(ctx)
+	if err != nil {
+		return VerifyReport{}, err
+	}
+	v := &verifier{opts: opts, link: event.GenesisLink, index: map[string]int64{event.GenesisLink: 0}}
+	query := strings.Replace(selectColumns, "data FROM events", "data, link FROM events", 1) + ` WHERE position > ? ORDER BY position LIMIT ?`
+	for {
+		rows, err := l.rdb.QueryContext(ctx, query, v.after, chainBatch)
+		if err != nil {
+			return v.rep, l.fail("verify", err)
+		}
+		n, err := v.rows(rows)
+		if err != nil {
+			return v.rep, l.fail("verify", err)
+		}
+		if opts.Progress != nil {
+			opts.Progress(v.rep.Events, total)
+		}
+		if n == 0 {
+			break
+		}
+	}
+	v.flush(0)
+	v.rep.Head, v.rep.HeadLink = v.after, v.link
+	for pos := range opts.Checkpoints {
+		if pos > v.after {
+			v.rep.Problems = append(v.rep.Problems, Problem{Position: pos, Kind: "checkpoint",
+				Detail: fmt.Sprintf("a checkpoint names position %d but the log ends at %d: events were removed from its end", pos, v.after)})
+		}
+	}
+	sort.SliceStable(v.rep.Problems, func(i, j int) bool { return v.rep.Problems[i].Position < v.rep.Problems[j].Position })
+	return v.rep, nil
+}
+
+// window is how many events Verify holds while it looks for the event another
+// one chains from; events moved farther than that are reported as altered.
+const window = 64
+
+// verifier is the state of one Verify run.
+type verifier struct {
+	opts  VerifyOptions
+	rep   VerifyReport
+	link  string // the chain recomputed from the events as they are
+	after int64  // the last position read
+	// index maps a stored link to the original place of its event: one more
+	// than the place of the event it chains from.
+	index  map[string]int64
+	recent []string     // stored links of the last window events
+	wait   []pendingRow // events whose predecessor has not been seen yet
+}
+
+type pendingRow struct {
+	e      event.Envelope
+	stored string
+}
+
+// rows checks one batch; it returns how many rows it read.
+func (v *verifier) rows(rows *sql.Rows) (int, error) {
+	defer rows.Close()
+	n := 0
+	var attrs [packedAttributes]string
+	for rows.Next() {
+		var (
+			e      event.Envelope
+			ns     int64
+			packed string
+			stored string
+		)
+		if err := rows.Scan(&e.Position, &ns, &packed, (*driverBytes)(&e.Data), &stored); err != nil {
+			return n, err
+		}
+		n++
+		v.rep.Events++
+		if !splitNUL(packed, attrs[:]) {
+			return n, fmt.Errorf("event at position %d: stored attributes hold a NUL character", e.Position)
+		}
+		e.ID, e.Source, e.SpecVersion, e.Type, e.Subject = attrs[0], attrs[1], attrs[2], attrs[3], attrs[4]
+		e.DataContentType, e.DataSchema, e.Actor, e.Commit, e.CorrelationID = attrs[5], attrs[6], attrs[7], attrs[8], attrs[9]
+		e.Time = unixUTC(ns)
+		v.event(e, stored)
+	}
+	return n, rows.Err()
+}
+
+func (v *verifier) event(e event.Envelope, stored string) {
+	if e.Position != v.after+1 {
+		v.rep.Problems = append(v.rep.Problems, Problem{Position: v.after + 1, Kind: "missing",
+			Detail: fmt.Sprintf("positions %d to %d are missing: %d events were deleted before event %s", v.after+1, e.Position-1, e.Position-1-v.after, e.ID)})
+		// Its predecessor is gone: take its place as the original one.
+		v.place(e, stored, e.Position)
+	} else {
+		v.wait = append(v.wait, pendingRow{e: e, stored: stored})
+		v.resolve()
+	}
+	v.link = event.Link(v.link, &e)
+	if want, ok := v.opts.Checkpoints[e.Position]; ok && want != v.link {
+		v.rep.Problems = append(v.rep.Problems, Problem{Position: e.Position, EventID: e.ID, Kind: "checkpoint",
+			Detail: fmt.Sprintf("the chain at position %d is %s, the checkpoint says %s", e.Position, v.link, want)})
+	}
+	v.after = e.Position
+	v.flush(window)
+}
+
+// place records where an event originally stood and reports it when that is
+// not where it stands now.
+func (v *verifier) place(e event.Envelope, stored string, original int64) {
+	v.index[stored] = original
+	v.recent = append(v.recent, stored)
+	if len(v.recent) > window {
+		delete(v.index, v.recent[0])
+		v.recent = v.recent[1:]
+	}
+	if original != e.Position {
+		v.rep.Problems = append(v.rep.Problems, Problem{Position: e.Position, EventID: e.ID, Kind: "moved",
+			Detail: fmt.Sprintf("event %s (%s, %s) stands at position %d but was written at %d: events were reordered", e.ID, e.Type, e.Subject, e.Position, original)})
+	}
+}
+
+// resolve places every waiting event whose predecessor is now known, until no
+// more can be placed.
+func (v *verifier) resolve() {
+	for progress := true; progress; {
+		progress = false
+		for i := 0; i < len(v.wait); i++ {
+			w := v.wait[i]
+			for prev, at := range v.index {
+				if event.Link(prev, &w.e) == w.stored {
+					v.place(w.e, w.stored, at+1)
+					v.wait = append(v.wait[:i], v.wait[i+1:]...)
+					progress = true
+					break
+				}
+			}
+			if progress {
+				break
+			}
+		}
+	}
+}
+
+// flush reports as altered the waiting events more than keep positions old:
+// nothing near them chains to them, so their content is not what was written.
+func (v *verifier) flush(keep int) {
+	for len(v.wait) > 0 && v.after-v.wait[0].e.Position >= int64(keep) {
+		w := v.wait[0]
+		v.wait = v.wait[1:]
+		v.rep.Problems = append(v.rep.Problems, Problem{Position: w.e.Position, EventID: w.e.ID, Kind: "altered",
+			Detail: fmt.Sprintf("event %s (%s, %s) does not hash to the link stored with it: it was changed or inserted", w.e.ID, w.e.Type, w.e.Subject)})
+		// Later events chain from its stored link: keep that link's place.
+		v.index[w.stored] = w.e.Position
+		v.recent = append(v.recent, w.stored)
+		v.resolve()
+	}
+}
+
+// unixUTC converts stored Unix nanoseconds to a UTC time.
+func unixUTC(ns int64) time.Time { return time.Unix(0, ns).UTC() }
