@@ -138,6 +138,7 @@ func StartDev(ctx context.Context, cfg DevConfig) (*Dev, error) {
 		Writer:       d.service,
 		Waiter:       d.projector,
 		Authenticate: authn,
+		Audit:        embeddedAudit{log: d.log},
 		Logger:       cfg.Logger,
 		Ready: func(ctx context.Context) error {
 			head, err := d.log.Head(ctx)

@@ -82,6 +82,9 @@ type Config struct {
 	}
 	// TokenWait bounds that wait; the read answers 503 after it. Default 10s.
 	TokenWait time.Duration
+	// Audit, when set, serves the audit endpoints over the event log
+	// (/api/audit/events, /api/audit/verify); without it they answer 501.
+	Audit AuditLog
 	// Registry, when set, receives the HTTP metrics and is what /metrics serves;
 	// default a new registry with the Go and process collectors.
 	Registry *prometheus.Registry

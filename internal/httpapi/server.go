@@ -96,6 +96,7 @@ func (s *server) routes(mux *http.ServeMux) {
 		})
 	}
 
+	s.auditRoutes(mux)
 	mux.HandleFunc("GET /healthz", s.healthz)
 	mux.HandleFunc("GET /readyz", s.readyz)
 

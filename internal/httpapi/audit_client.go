@@ -1,0 +1,131 @@
+package httpapi
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"backlot.dev/backlot/domain/event"
+)
+
+// AuditEvent is one event of the raw log with its place in it.
+type AuditEvent struct {
+	Position  int64          `json:"position"`
+	Partition int32          `json:"partition"`
+	Event     event.Envelope `json:"event"`
+}
+
+// auditURL is the audit API's URL of path.
+func (c *Client) auditURL(path string) string {
+	return strings.TrimSuffix(c.base, catalogPrefix) + auditPrefix + path
+}
+
+// AuditEvents reads one page of the raw event log; the cursor continues it
+// ("" when there is no more).
+func (c *Client) AuditEvents(ctx context.Context, q EventQuery) ([]AuditEvent, string, error) {
+	v := url.Values{}
+	if q.Subject != "" {
+		v.Set("subject", q.Subject)
+	}
+	if q.Actor != "" {
+		v.Set("actor", q.Actor)
+	}
+	for _, t := range q.Types {
+		v.Add("type", t)
+	}
+	if !q.From.IsZero() {
+		v.Set("from", q.From.Format(time.RFC3339Nano))
+	}
+	if !q.To.IsZero() {
+		v.Set("to", q.To.Format(time.RFC3339Nano))
+	}
+	if q.After > 0 {
+		v.Set("after", strconv.FormatInt(q.After, 10))
+	}
+	if q.Limit > 0 {
+		v.Set("limit", strconv.Itoa(q.Limit))
+	}
+	req, err := http.NewRequestWithContext(ctx, "GET", c.auditURL("/events")+"?"+v.Encode(), nil)
+	if err != nil {
+		return nil, "", err
+	}
+	resp, err := c.send(req)
+	if err != nil {
+		return nil, "", err
+	}
+	defer resp.Body.Close()
+	var out struct {
+		Items      []AuditEvent `json:"items"`
+		NextCursor string       `json:"nextCursor"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
+		return nil, "", fmt.Errorf("audit events: decode: %w", err)
+	}
+	return out.Items, out.NextCursor, nil
+}
+
+// AuditVerify asks the server to verify its log's hash chain, calling progress
+// as the server reports it.
+func (c *Client) AuditVerify(ctx context.Context, checkpoints map[int64]string, progress func(done, total int64)) (event.VerifyReport, error) {
+	body := map[string]map[string]string{"checkpoints": {}}
+	for k, v := range checkpoints {
+		body["checkpoints"][strconv.FormatInt(k, 10)] = v
+	}
+	raw, _ := json.Marshal(body)
+	req, err := http.NewRequestWithContext(ctx, "POST", c.auditURL("/verify"), bytes.NewReader(raw))
+	if err != nil {
+		return event.VerifyReport{}, err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := c.send(req)
+	if err != nil {
+		return event.VerifyReport{}, err
+	}
+	defer resp.Body.Close()
+	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(make([]byte, 1<<20), 64<<20)
+	for sc.Scan() {
+		var line verifyLine
+		if err := json.Unmarshal(sc.Bytes(), &line); err != nil {
+			return event.VerifyReport{}, fmt.Errorf("audit verify: %w", err)
+		}
+		switch {
+		case line.Error != "":
+			return event.VerifyReport{}, errors.New("audit verify: " + line.Error)
+		case line.Report != nil:
+			return *line.Report, nil
+		case line.Progress != nil && progress != nil:
+			progress(line.Progress.Done, line.Progress.Total)
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return event.VerifyReport{}, fmt.Errorf("audit verify: %w", err)
+	}
+	return event.VerifyReport{}, errors.New("audit verify: the server ended without a report")
+}
+
+// send performs a request with the client's token and turns an error status
+// into an *APIError.
+func (c *Client) send(req *http.Request) (*http.Response, error) {
+	req.Header.Set("Accept", "application/json")
+	if c.token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.token)
+	}
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("%s %s: %w", req.Method, req.URL.Path, err)
+	}
+	if resp.StatusCode >= 300 {
+		defer resp.Body.Close()
+		return nil, decodeAPIError(resp)
+	}
+	return resp, nil
+}
