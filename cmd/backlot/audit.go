@@ -15,7 +15,7 @@ import (
 
 func newAuditCmd(g *globalFlags) *cobra.Command {
 	cmd := &cobra.Command{Use: "audit", Short: "Read the event log and verify that nothing in it was altered"}
-	cmd.AddCommand(newAuditEventsCmd(g), newAuditVerifyCmd(g))
+	cmd.AddCommand(newAuditEventsCmd(g), newAuditVerifyCmd(g), newAuditExportCmd(g), newAuditReplayCmd(g))
 	return cmd
 }
 
