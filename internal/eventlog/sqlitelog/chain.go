@@ -50,37 +50,6 @@ func (l *Log) fillLinks(ctx context.Context) error {
 	return tx.Commit()
 }
 
-// Problem is one thing Verify found wrong with the log.
-type Problem struct {
-	// Position is where the problem is.
-	Position int64 `json:"position"`
-	// EventID is the event at Position, or "" when it is missing.
-	EventID string `json:"eventId,omitempty"`
-	// Kind is missing (positions skipped: events deleted), altered (the event
-	// does not hash to its stored link: changed, moved or inserted), or
-	// checkpoint (the chain differs from a link recorded outside the log).
-	Kind string `json:"kind"`
-	// Detail says what was expected and found.
-	Detail string `json:"detail"`
-}
-
-// VerifyReport is what Verify found.
-type VerifyReport struct {
-	// Events is how many events were read.
-	Events int64 `json:"events"`
-	// Head is the position of the last event and HeadLink the chain's link there,
-	// recomputed from the events: record them elsewhere and pass them back as a
-	// checkpoint to detect a log rewritten wholesale.
-	Head     int64  `json:"head"`
-	HeadLink string `json:"headLink"`
-	// Problems lists what does not match, in log order; the first is where the
-	// log stops being what was written.
-	Problems []Problem `json:"problems"`
-}
-
-// OK reports whether nothing was found wrong.
-func (r VerifyReport) OK() bool { return len(r.Problems) == 0 }
-
 // VerifyOptions configures Verify.
 type VerifyOptions struct {
 	// Checkpoints are links recorded outside the log, by position.
@@ -98,13 +67,13 @@ type VerifyOptions struct {
 // content does not chain from any nearby stored link (it was changed or
 // inserted), and moved when it chains from an event that is not its
 // predecessor now (events were swapped or reordered).
-func (l *Log) Verify(ctx context.Context, opts VerifyOptions) (VerifyReport, error) {
+func (l *Log) Verify(ctx context.Context, opts VerifyOptions) (event.VerifyReport, error) {
 	if l.closed.Load() {
-		return VerifyReport{}, event.ErrClosed
+		return event.VerifyReport{}, event.ErrClosed
 	}
 	total, err := l.Count(ctx)
 	if err != nil {
-		return VerifyReport{}, err
+		return event.VerifyReport{}, err
 	}
 	v := &verifier{opts: opts, link: event.GenesisLink, index: map[string]int64{event.GenesisLink: 0}}
 	query := strings.Replace(selectColumns, "data FROM events", "data, link FROM events", 1) + ` WHERE position > ? ORDER BY position LIMIT ?`
@@ -128,7 +97,7 @@ func (l *Log) Verify(ctx context.Context, opts VerifyOptions) (VerifyReport, err
 	v.rep.Head, v.rep.HeadLink = v.after, v.link
 	for pos := range opts.Checkpoints {
 		if pos > v.after {
-			v.rep.Problems = append(v.rep.Problems, Problem{Position: pos, Kind: "checkpoint",
+			v.rep.Problems = append(v.rep.Problems, event.Problem{Position: pos, Kind: "checkpoint",
 				Detail: fmt.Sprintf("a checkpoint names position %d but the log ends at %d: events were removed from its end", pos, v.after)})
 		}
 	}
@@ -143,7 +112,7 @@ const window = 64
 // verifier is the state of one Verify run.
 type verifier struct {
 	opts  VerifyOptions
-	rep   VerifyReport
+	rep   event.VerifyReport
 	link  string // the chain recomputed from the events as they are
 	after int64  // the last position read
 	// index maps a stored link to the original place of its event: one more
@@ -188,7 +157,7 @@ func (v *verifier) rows(rows *sql.Rows) (int, error) {
 
 func (v *verifier) event(e event.Envelope, stored string) {
 	if e.Position != v.after+1 {
-		v.rep.Problems = append(v.rep.Problems, Problem{Position: v.after + 1, Kind: "missing",
+		v.rep.Problems = append(v.rep.Problems, event.Problem{Position: v.after + 1, Kind: "missing",
 			Detail: fmt.Sprintf("positions %d to %d are missing: %d events were deleted before event %s", v.after+1, e.Position-1, e.Position-1-v.after, e.ID)})
 		// Its predecessor is gone: take its place as the original one.
 		v.place(e, stored, e.Position)
@@ -198,7 +167,7 @@ func (v *verifier) event(e event.Envelope, stored string) {
 	}
 	v.link = event.Link(v.link, &e)
 	if want, ok := v.opts.Checkpoints[e.Position]; ok && want != v.link {
-		v.rep.Problems = append(v.rep.Problems, Problem{Position: e.Position, EventID: e.ID, Kind: "checkpoint",
+		v.rep.Problems = append(v.rep.Problems, event.Problem{Position: e.Position, EventID: e.ID, Kind: "checkpoint",
 			Detail: fmt.Sprintf("the chain at position %d is %s, the checkpoint says %s", e.Position, v.link, want)})
 	}
 	v.after = e.Position
@@ -215,7 +184,7 @@ func (v *verifier) place(e event.Envelope, stored string, original int64) {
 		v.recent = v.recent[1:]
 	}
 	if original != e.Position {
-		v.rep.Problems = append(v.rep.Problems, Problem{Position: e.Position, EventID: e.ID, Kind: "moved",
+		v.rep.Problems = append(v.rep.Problems, event.Problem{Position: e.Position, EventID: e.ID, Kind: "moved",
 			Detail: fmt.Sprintf("event %s (%s, %s) stands at position %d but was written at %d: events were reordered", e.ID, e.Type, e.Subject, e.Position, original)})
 	}
 }
@@ -248,7 +217,7 @@ func (v *verifier) flush(keep int) {
 	for len(v.wait) > 0 && v.after-v.wait[0].e.Position >= int64(keep) {
 		w := v.wait[0]
 		v.wait = v.wait[1:]
-		v.rep.Problems = append(v.rep.Problems, Problem{Position: w.e.Position, EventID: w.e.ID, Kind: "altered",
+		v.rep.Problems = append(v.rep.Problems, event.Problem{Position: w.e.Position, EventID: w.e.ID, Kind: "altered",
 			Detail: fmt.Sprintf("event %s (%s, %s) does not hash to the link stored with it: it was changed or inserted", w.e.ID, w.e.Type, w.e.Subject)})
 		// Later events chain from its stored link: keep that link's place.
 		v.index[w.stored] = w.e.Position

@@ -15,7 +15,7 @@ import (
 // tamperedLog appends 20 events, closes the log, lets tamper edit the file
 // behind the log's back, reopens it and returns the verification report and the
 // events as appended.
-func tamperedLog(t *testing.T, tamper func(db *sql.DB)) (sqlitelog.VerifyReport, []event.Envelope) {
+func tamperedLog(t *testing.T, tamper func(db *sql.DB)) (event.VerifyReport, []event.Envelope) {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "events.db")
 	l, err := sqlitelog.Open(path, sqlitelog.Options{})
@@ -74,7 +74,7 @@ func exec(t *testing.T, db *sql.DB, q string, args ...any) {
 	}
 }
 
-func kinds(rep sqlitelog.VerifyReport) string {
+func kinds(rep event.VerifyReport) string {
 	var s []string
 	for _, p := range rep.Problems {
 		s = append(s, fmt.Sprintf("%s@%d:%s", p.Kind, p.Position, p.EventID))
