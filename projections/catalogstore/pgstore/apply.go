@@ -104,6 +104,7 @@ type fold struct {
 	locs   map[string]*locState
 	errs   map[string][]event.ProcessingError // location id -> its errors after the batch
 	errIDs []string                           // the locations whose errors the batch replaced, in order
+	bulk   bool                               // write rows unsorted
 }
 
 // op is one decoded event.
@@ -187,6 +188,7 @@ func (s *Store) applyOnce(ctx context.Context, events []event.Envelope) error {
 			return fmt.Errorf("catalog store (postgres): apply event %s (%s, partition %d, position %d): %w", o.ev.ID, o.ev.Type, o.ev.Partition, o.ev.Position, err)
 		}
 	}
+	f.bulk = s.bulk.Load()
 	if err := f.write(ctx, tx); err != nil {
 		return fmt.Errorf("catalog store (postgres): write: %w", err)
 	}
@@ -563,6 +565,9 @@ func (f *fold) write(ctx context.Context, tx pgx.Tx) error {
 	// and value, relations by source): each index page is then visited once per
 	// batch, in order, instead of once per row.
 	parallel(2, 1, func(i int) {
+		if f.bulk {
+			return
+		}
 		if i == 0 {
 			slices.SortFunc(searchRows, func(x, y searchRow) int {
 				if c := strings.Compare(x.key, y.key); c != 0 {

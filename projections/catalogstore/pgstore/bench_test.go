@@ -34,6 +34,32 @@ func BenchmarkApply(b *testing.B) {
 	b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "events/s")
 }
 
+// BenchmarkApplyBulk measures BenchmarkApply's fold in bulk mode, as the
+// projector runs a backlog of a log of one partition: BeginBulk, the batches,
+// and EndBulk's rebuild of the indexes; it reports events/s.
+func BenchmarkApplyBulk(b *testing.B) {
+	const n, batch = 10000, 2000
+	evs := storetest.Components(b, 0, n)
+	ctx := context.Background()
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		s := openStore(b)
+		b.StartTimer()
+		if err := s.BeginBulk(ctx); err != nil {
+			b.Fatal(err)
+		}
+		for j := 0; j < n; j += batch {
+			if err := s.Apply(ctx, evs[j:min(j+batch, n)]); err != nil {
+				b.Fatal(err)
+			}
+		}
+		if err := s.EndBulk(ctx); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "events/s")
+}
+
 // BenchmarkApplyPartitions measures six appliers folding six partitions of
 // the same components into one read model at once, as six projector
 // processes do; it reports events/s.

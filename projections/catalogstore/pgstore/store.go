@@ -3,6 +3,7 @@ package pgstore
 import (
 	"context"
 	"fmt"
+	"sync/atomic"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -41,6 +42,9 @@ type Store struct {
 	pool  *pgxpool.Pool
 	opts  Options
 	cache resultCache
+	// bulk is set between BeginBulk and EndBulk: rows then go in unsorted, as
+	// no index takes them at random places.
+	bulk atomic.Bool
 }
 
 var _ catalogstore.Store = (*Store)(nil)
@@ -56,6 +60,11 @@ func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 	if err := Migrate(ctx, pool, "catalogstore", migrations, "migrations/*.sql"); err != nil {
 		pool.Close()
 		return nil, fmt.Errorf("catalog store (postgres): %w", err)
+	}
+	// Indexes a bulk load dropped before a crash are built again.
+	if err := ensureIndexes(ctx, pool); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("catalog store (postgres): build indexes: %w", err)
 	}
 	return &Store{pool: pool, opts: opts}, nil
 }
