@@ -16,11 +16,14 @@ import (
 
 	"backlot.dev/backlot/domain/catalog"
 	"backlot.dev/backlot/domain/event"
+	"backlot.dev/backlot/internal/asof"
 	"backlot.dev/backlot/internal/catalogsvc"
 	"backlot.dev/backlot/internal/eventlog/sqlitelog"
 	"backlot.dev/backlot/internal/httpapi"
 	"backlot.dev/backlot/internal/ingest"
 	"backlot.dev/backlot/projections/catalogstore"
+	"backlot.dev/backlot/projections/history"
+	"backlot.dev/backlot/projections/history/sqlitehist"
 )
 
 // devMemoryLimit is the Go heap's soft limit in dev mode.
@@ -76,6 +79,9 @@ type Dev struct {
 	log       *sqlitelog.Log
 	store     *catalogstore.SQLite
 	projector *catalogstore.Projector
+	hist      *sqlitehist.Store
+	histProj  *catalogstore.Projector
+	asof      *asof.Catalogs
 	service   *catalogsvc.Service
 	server    *http.Server
 	listener  net.Listener
@@ -116,6 +122,14 @@ func StartDev(ctx context.Context, cfg DevConfig) (*Dev, error) {
 		return nil, err
 	}
 	d.projector = catalogstore.NewProjector(event.SinglePartition(d.log), d.store, catalogstore.ProjectorOptions{Logger: cfg.Logger})
+	d.hist, err = sqlitehist.Open(filepath.Join(cfg.DataDir, "history.db"), sqlitehist.Options{})
+	if err != nil {
+		return nil, err
+	}
+	d.histProj = catalogstore.NewProjector(event.SinglePartition(d.log), d.hist, catalogstore.ProjectorOptions{Logger: cfg.Logger})
+	if d.asof, err = asof.New(d.hist, filepath.Join(cfg.DataDir, "asof")); err != nil {
+		return nil, err
+	}
 	start := time.Now()
 	pos, err := d.projector.CatchUp(ctx)
 	if err != nil {
@@ -139,6 +153,8 @@ func StartDev(ctx context.Context, cfg DevConfig) (*Dev, error) {
 		Waiter:       d.projector,
 		Authenticate: authn,
 		Audit:        embeddedAudit{log: d.log},
+		History:      d.hist,
+		AsOf:         d.catalogAt,
 		Logger:       cfg.Logger,
 		Ready: func(ctx context.Context) error {
 			head, err := d.log.Head(ctx)
@@ -170,7 +186,11 @@ func StartDev(ctx context.Context, cfg DevConfig) (*Dev, error) {
 
 	runCtx, cancel := context.WithCancel(context.Background())
 	d.cancel = cancel
-	d.wg.Add(3)
+	d.wg.Add(4)
+	go func() {
+		defer d.wg.Done()
+		_ = d.histProj.Run(runCtx)
+	}()
 	go func() {
 		defer d.wg.Done()
 		_ = d.projector.Run(runCtx)
@@ -226,8 +246,29 @@ func (d *Dev) Close() error {
 	return errors.Join(err, d.closeStores())
 }
 
+// catalogAt is the catalog at an instant: the history is caught up with the
+// log's present first, so an instant up to now is answered completely.
+func (d *Dev) catalogAt(ctx context.Context, at history.Instant) (catalogstore.Reader, error) {
+	head, err := d.log.Head(ctx)
+	if err != nil {
+		return nil, err
+	}
+	wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	if err := d.histProj.WaitFor(wctx, event.Positions{0: head}); err != nil {
+		return nil, fmt.Errorf("history read model: %w", err)
+	}
+	return d.asof.At(ctx, at)
+}
+
 func (d *Dev) closeStores() error {
 	var errs []error
+	if d.asof != nil {
+		errs = append(errs, d.asof.Close())
+	}
+	if d.hist != nil {
+		errs = append(errs, d.hist.Close())
+	}
 	if d.store != nil {
 		errs = append(errs, d.store.Close())
 	}

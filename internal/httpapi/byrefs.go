@@ -55,7 +55,7 @@ func (s *server) getEntitiesByRefs(w http.ResponseWriter, r *http.Request) error
 		}
 		keys[i], parsed[i] = ref.Key(), ref
 	}
-	views, err := s.reader.ByKeys(r.Context(), keys)
+	views, err := s.at(r).ByKeys(r.Context(), keys)
 	if err != nil {
 		return err
 	}
@@ -98,7 +98,7 @@ func (s *server) keepMatching(r *http.Request, views []*catalogstore.EntityView,
 				catalogstore.Condition{Key: "metadata.namespace", Values: namespaces},
 				catalogstore.Condition{Key: "metadata.name", Values: names})
 		}
-		page, err := s.reader.Query(r.Context(), catalogstore.PageQuery{Filter: narrowed})
+		page, err := s.at(r).Query(r.Context(), catalogstore.PageQuery{Filter: narrowed})
 		if err != nil {
 			return err
 		}

@@ -12,6 +12,7 @@ import (
 
 	"backlot.dev/backlot/domain/event"
 	"backlot.dev/backlot/projections/catalogstore"
+	"backlot.dev/backlot/projections/history"
 )
 
 // DefaultMaxBodyBytes is the largest request body accepted when Config.MaxBodyBytes is zero.
@@ -85,6 +86,11 @@ type Config struct {
 	// Audit, when set, serves the audit endpoints over the event log
 	// (/api/audit/events, /api/audit/verify); without it they answer 501.
 	Audit AuditLog
+	// History, when set, serves the entity history and diff endpoints.
+	History history.Reader
+	// AsOf, when set, returns the catalog as it was at an instant, for the
+	// asOf parameter of the catalog reads.
+	AsOf func(ctx context.Context, at history.Instant) (catalogstore.Reader, error)
 	// Registry, when set, receives the HTTP metrics and is what /metrics serves;
 	// default a new registry with the Go and process collectors.
 	Registry *prometheus.Registry

@@ -67,7 +67,7 @@ func (s *server) getEntities(w http.ResponseWriter, r *http.Request) error {
 		return s.streamEntities(w, r, pq, proj)
 	}
 	pq.Limit = limit
-	page, err := s.reader.Query(r.Context(), pq)
+	page, err := s.at(r).Query(r.Context(), pq)
 	if err != nil {
 		return err
 	}
@@ -95,7 +95,7 @@ func (s *server) streamEntities(w http.ResponseWriter, r *http.Request, pq catal
 	pq.Limit = streamChunkSize
 	begun, n := false, 0
 	for {
-		page, err := s.reader.Query(r.Context(), pq)
+		page, err := s.at(r).Query(r.Context(), pq)
 		if err != nil {
 			if !begun {
 				return err

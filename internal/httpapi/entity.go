@@ -40,7 +40,7 @@ func (s *server) deleteEntityByUID(w http.ResponseWriter, r *http.Request) error
 func (s *server) getEntityByName(w http.ResponseWriter, r *http.Request) error {
 	kind, ns, name := r.PathValue("kind"), r.PathValue("namespace"), r.PathValue("name")
 	ref := catalog.Ref{Kind: kind, Namespace: ns, Name: name}
-	views, err := s.reader.ByKeys(r.Context(), []string{ref.Key()})
+	views, err := s.at(r).ByKeys(r.Context(), []string{ref.Key()})
 	if err != nil {
 		return err
 	}

@@ -27,7 +27,7 @@ func (s *server) getEntityFacets(w http.ResponseWriter, r *http.Request) error {
 	if len(facets) == 0 {
 		return inputError("Missing facet parameter")
 	}
-	counts, err := s.reader.Facets(r.Context(), facets, filter)
+	counts, err := s.at(r).Facets(r.Context(), facets, filter)
 	if err != nil {
 		return err
 	}

@@ -94,7 +94,7 @@ func (s *server) queryEntities(w http.ResponseWriter, r *http.Request) error {
 		total := cur.Total
 		if pq.CountTotal {
 			pq.Limit = 1
-			page, err := s.reader.Query(r.Context(), pq)
+			page, err := s.at(r).Query(r.Context(), pq)
 			if err != nil {
 				return err
 			}
@@ -105,7 +105,7 @@ func (s *server) queryEntities(w http.ResponseWriter, r *http.Request) error {
 	}
 
 	pq.Limit = limit
-	page, err := s.reader.Query(r.Context(), pq)
+	page, err := s.at(r).Query(r.Context(), pq)
 	if err != nil {
 		return err
 	}

@@ -97,6 +97,7 @@ func (s *server) routes(mux *http.ServeMux) {
 	}
 
 	s.auditRoutes(mux)
+	s.historyRoutes(mux)
 	mux.HandleFunc("GET /healthz", s.healthz)
 	mux.HandleFunc("GET /readyz", s.readyz)
 

@@ -56,7 +56,7 @@ type Waiter interface {
 // runs its own partitions (RunPartitions).
 type Projector struct {
 	log   event.PartitionedLog
-	store Store
+	store Target
 	opts  ProjectorOptions
 
 	mu      sync.Mutex
@@ -67,8 +67,17 @@ type Projector struct {
 
 var _ Waiter = (*Projector)(nil)
 
+// Target is what a Projector folds into: any read model that applies batches
+// of events and records its positions (the catalog Store, the history store).
+type Target interface {
+	// Apply folds the events in one transaction with their positions.
+	Apply(ctx context.Context, events []event.Envelope) error
+	// Positions returns the last position applied in each partition.
+	Positions(ctx context.Context) (event.Positions, error)
+}
+
 // NewProjector returns a projector of log into store.
-func NewProjector(log event.PartitionedLog, store Store, opts ProjectorOptions) *Projector {
+func NewProjector(log event.PartitionedLog, store Target, opts ProjectorOptions) *Projector {
 	opts.setDefaults()
 	return &Projector{log: log, store: store, opts: opts, applied: event.Positions{}, changed: make(chan struct{})}
 }

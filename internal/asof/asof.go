@@ -1,0 +1,157 @@
+package asof
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+
+	"backlot.dev/backlot/domain/event"
+	"backlot.dev/backlot/projections/catalogstore"
+	"backlot.dev/backlot/projections/history"
+)
+
+// keep is how many built instants stay open.
+const keep = 4
+
+// pageSize is how many versions are read and folded at a time.
+const pageSize = 2000
+
+// Catalogs builds and keeps read models of past instants.
+type Catalogs struct {
+	hist history.Reader
+	dir  string
+
+	mu      sync.Mutex
+	entries map[string]*entry
+	order   []string // least recently used first
+	seq     int
+}
+
+type entry struct {
+	once  sync.Once
+	store *catalogstore.SQLite
+	path  string
+	err   error
+}
+
+// New returns Catalogs reading hist and building read models under dir.
+func New(hist history.Reader, dir string) (*Catalogs, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("as-of scratch folder: %w", err)
+	}
+	return &Catalogs{hist: hist, dir: dir, entries: map[string]*entry{}}, nil
+}
+
+// At returns the catalog as it was at the instant.
+func (c *Catalogs) At(ctx context.Context, at history.Instant) (catalogstore.Reader, error) {
+	applied, err := c.hist.Positions(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("history: %w", err)
+	}
+	key := at.String() + "@" + applied.String()
+	c.mu.Lock()
+	e, ok := c.entries[key]
+	if !ok {
+		c.seq++
+		e = &entry{path: filepath.Join(c.dir, fmt.Sprintf("asof-%d.db", c.seq))}
+		c.entries[key] = e
+	}
+	c.touch(key)
+	var evicted []*entry
+	for len(c.order) > keep {
+		old := c.order[0]
+		c.order = c.order[1:]
+		evicted = append(evicted, c.entries[old])
+		delete(c.entries, old)
+	}
+	c.mu.Unlock()
+	for _, old := range evicted {
+		old.close()
+	}
+	e.once.Do(func() { e.store, e.err = c.build(ctx, at, e.path) })
+	if e.err != nil {
+		c.mu.Lock()
+		if c.entries[key] == e {
+			delete(c.entries, key)
+		}
+		c.mu.Unlock()
+		return nil, e.err
+	}
+	return e.store, nil
+}
+
+func (c *Catalogs) touch(key string) {
+	for i, k := range c.order {
+		if k == key {
+			c.order = append(c.order[:i], c.order[i+1:]...)
+			break
+		}
+	}
+	c.order = append(c.order, key)
+}
+
+// build folds the versions valid at the instant into a fresh read model.
+func (c *Catalogs) build(ctx context.Context, at history.Instant, path string) (*catalogstore.SQLite, error) {
+	os.Remove(path)
+	store, err := catalogstore.OpenSQLite(path, catalogstore.SQLiteOptions{CacheKiB: 8192, ReadConns: 2})
+	if err != nil {
+		return nil, err
+	}
+	var pos int64
+	after := ""
+	for {
+		vs, err := c.hist.Current(ctx, at, after, pageSize)
+		if err != nil {
+			store.Close()
+			return nil, fmt.Errorf("history at %s: %w", at, err)
+		}
+		if len(vs) == 0 {
+			return store, nil
+		}
+		evs := make([]event.Envelope, 0, len(vs))
+		for i := range vs {
+			v := &vs[i]
+			ev, err := event.New(event.TypeEntityUpserted, v.Key, event.EntityUpserted{
+				Ref: v.Ref, UID: v.UID, Hash: v.Hash, Entity: v.Body, LocationID: v.LocationID, ManagedBy: v.ManagedBy,
+			}, event.Meta{Time: v.ValidFrom.Time, Actor: v.Actor})
+			if err != nil {
+				store.Close()
+				return nil, err
+			}
+			pos++
+			ev.Position = pos
+			evs = append(evs, ev)
+		}
+		if err := store.Apply(ctx, evs); err != nil {
+			store.Close()
+			return nil, fmt.Errorf("as-of read model at %s: %w", at, err)
+		}
+		after = vs[len(vs)-1].Key
+		if len(vs) < pageSize {
+			return store, nil
+		}
+	}
+}
+
+func (e *entry) close() {
+	if e.store != nil {
+		e.store.Close()
+	}
+	os.Remove(e.path)
+	os.Remove(e.path + "-wal")
+	os.Remove(e.path + "-shm")
+}
+
+// Close closes every built read model and removes its files.
+func (c *Catalogs) Close() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for k, e := range c.entries {
+		e.close()
+		delete(c.entries, k)
+	}
+	c.order = nil
+	return nil
+}
