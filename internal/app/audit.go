@@ -2,10 +2,14 @@ package app
 
 import (
 	"context"
+	"fmt"
+	"time"
 
 	"backlot.dev/backlot/domain/event"
 	"backlot.dev/backlot/internal/eventlog/sqlitelog"
 	"backlot.dev/backlot/internal/httpapi"
+	"backlot.dev/backlot/projections/catalogstore"
+	"backlot.dev/backlot/projections/history"
 )
 
 // embeddedAudit serves the audit endpoints from the embedded event log.
@@ -21,4 +25,37 @@ func (a embeddedAudit) Events(ctx context.Context, q httpapi.EventQuery) ([]even
 // Verify recomputes the log's hash chain.
 func (a embeddedAudit) Verify(ctx context.Context, checkpoints map[int64]string, progress func(done, total int64)) (event.VerifyReport, error) {
 	return a.log.Verify(ctx, sqlitelog.VerifyOptions{Checkpoints: checkpoints, Progress: progress})
+}
+
+// caughtUpHistory is a history reader that first waits until the history has
+// applied everything the catalog read model has, so a client that just saw a
+// write in the catalog sees it in the history too.
+type caughtUpHistory struct {
+	history.Reader
+	catalog, hist catalogstore.Waiter
+}
+
+func (h caughtUpHistory) wait(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	if err := h.hist.WaitFor(ctx, h.catalog.Applied()); err != nil {
+		return fmt.Errorf("history read model: %w", err)
+	}
+	return nil
+}
+
+// Versions waits, then reads.
+func (h caughtUpHistory) Versions(ctx context.Context, key string, after, limit int) ([]history.Version, error) {
+	if err := h.wait(ctx); err != nil {
+		return nil, err
+	}
+	return h.Reader.Versions(ctx, key, after, limit)
+}
+
+// Current waits, then reads.
+func (h caughtUpHistory) Current(ctx context.Context, at history.Instant, after string, limit int) ([]history.Version, error) {
+	if err := h.wait(ctx); err != nil {
+		return nil, err
+	}
+	return h.Reader.Current(ctx, at, after, limit)
 }

@@ -153,7 +153,7 @@ func StartDev(ctx context.Context, cfg DevConfig) (*Dev, error) {
 		Waiter:       d.projector,
 		Authenticate: authn,
 		Audit:        embeddedAudit{log: d.log},
-		History:      d.hist,
+		History:      caughtUpHistory{Reader: d.hist, catalog: d.projector, hist: d.histProj},
 		AsOf:         d.catalogAt,
 		Logger:       cfg.Logger,
 		Ready: func(ctx context.Context) error {
