@@ -14,8 +14,9 @@ import (
 )
 
 func newAuditCmd(g *globalFlags) *cobra.Command {
-	cmd := &cobra.Command{Use: "audit", Short: "Read the event log and verify that nothing in it was altered"}
-	cmd.AddCommand(newAuditEventsCmd(g), newAuditVerifyCmd(g), newAuditExportCmd(g), newAuditReplayCmd(g))
+	cmd := &cobra.Command{Use: "audit", Short: "The catalog's history: versions, the catalog at any instant, diffs, the raw log, and proof nothing was altered"}
+	cmd.AddCommand(newAuditHistoryCmd(g), newAuditAsOfCmd(g), newAuditDiffCmd(g), newAuditEventsCmd(g),
+		newAuditVerifyCmd(g), newAuditExportCmd(g), newAuditReplayCmd(g))
 	return cmd
 }
 

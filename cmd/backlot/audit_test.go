@@ -57,6 +57,15 @@ func TestAuditReplayWritesTheCatalogAsItWas(t *testing.T) {
 		t.Fatalf("replay wrote %v, want the component and the generated location", files)
 	}
 
+	if h := run("audit", "history", "component:default/checkout"); !strings.Contains(h, "~ spec.owner: team-before -> team-after") || !strings.Contains(h, "version 2") {
+		t.Fatalf("history:\n%s", h)
+	}
+	if a := run("audit", "as-of", instant, "--filter", "kind=component", "-o", "json"); !strings.Contains(a, "team-before") || strings.Contains(a, "team-after") {
+		t.Fatalf("as-of %s:\n%s", instant, a)
+	}
+	if d := run("audit", "diff", instant, time.Now().UTC().Format(time.RFC3339Nano)); !strings.Contains(d, "changed  component:default/checkout") || !strings.Contains(d, "spec.owner") {
+		t.Fatalf("diff:\n%s", d)
+	}
 	if v := run("audit", "verify"); !strings.Contains(v, "the log is intact") {
 		t.Fatalf("verify: %s", v)
 	}

@@ -13,7 +13,9 @@ import (
 	"strings"
 	"time"
 
+	"backlot.dev/backlot/domain/catalog"
 	"backlot.dev/backlot/domain/event"
+	"backlot.dev/backlot/projections/history"
 )
 
 // AuditEvent is one event of the raw log with its place in it.
@@ -128,4 +130,82 @@ func (c *Client) send(req *http.Request) (*http.Response, error) {
 		return nil, decodeAPIError(resp)
 	}
 	return resp, nil
+}
+
+// HistoryVersion is one version of an entity as the history endpoint returns
+// it, with its field-level changes from the version before.
+type HistoryVersion struct {
+	history.Version
+	Changes []catalog.FieldChange `json:"changes"`
+}
+
+// EntityHistory returns every version of the entity, oldest first.
+func (c *Client) EntityHistory(ctx context.Context, ref string) ([]HistoryVersion, error) {
+	r, err := catalog.ParseRef(ref, catalog.RefDefaults{})
+	if err != nil {
+		return nil, fmt.Errorf("history: %w", err)
+	}
+	var all []HistoryVersion
+	after := ""
+	for {
+		u := c.auditURL("/entities/"+url.PathEscape(strings.ToLower(r.Kind))+"/"+url.PathEscape(r.Namespace)+"/"+url.PathEscape(r.Name)+"/history") + "?limit=500"
+		if after != "" {
+			u += "&after=" + after
+		}
+		req, err := http.NewRequestWithContext(ctx, "GET", u, nil)
+		if err != nil {
+			return nil, err
+		}
+		resp, err := c.send(req)
+		if err != nil {
+			return nil, err
+		}
+		var page struct {
+			Items      []HistoryVersion `json:"items"`
+			NextCursor string           `json:"nextCursor"`
+		}
+		err = json.NewDecoder(resp.Body).Decode(&page)
+		resp.Body.Close()
+		if err != nil {
+			return nil, fmt.Errorf("history: decode: %w", err)
+		}
+		all = append(all, page.Items...)
+		if page.NextCursor == "" {
+			return all, nil
+		}
+		after = page.NextCursor
+	}
+}
+
+// DiffEntry is one entity in an AuditDiff answer.
+type DiffEntry struct {
+	Ref     string                `json:"ref"`
+	Changes []catalog.FieldChange `json:"changes,omitempty"`
+}
+
+// Diff is what changed in the catalog between two instants.
+type Diff struct {
+	Added   []DiffEntry `json:"added"`
+	Removed []DiffEntry `json:"removed"`
+	Changed []DiffEntry `json:"changed"`
+}
+
+// AuditDiff returns the entities added, removed and changed between two
+// instants (RFC 3339 times or log positions).
+func (c *Client) AuditDiff(ctx context.Context, from, to string) (Diff, error) {
+	u := c.auditURL("/diff") + "?from=" + url.QueryEscape(from) + "&to=" + url.QueryEscape(to)
+	req, err := http.NewRequestWithContext(ctx, "GET", u, nil)
+	if err != nil {
+		return Diff{}, err
+	}
+	resp, err := c.send(req)
+	if err != nil {
+		return Diff{}, err
+	}
+	defer resp.Body.Close()
+	var d Diff
+	if err := json.NewDecoder(resp.Body).Decode(&d); err != nil {
+		return Diff{}, fmt.Errorf("diff: decode: %w", err)
+	}
+	return d, nil
 }

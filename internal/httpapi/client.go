@@ -50,6 +50,15 @@ type Client struct {
 	base  string
 	hc    *http.Client
 	token string
+	asOf  string
+}
+
+// AsOf returns a copy of the client whose catalog reads answer as the catalog
+// was at the instant (an RFC 3339 time or a log position).
+func (c *Client) AsOf(instant string) *Client {
+	cc := *c
+	cc.asOf = instant
+	return &cc
 }
 
 // WithToken returns a copy of the client that sends token as a bearer token.
@@ -76,6 +85,12 @@ func NewClient(baseURL string, httpClient *http.Client) *Client {
 // do sends a request and decodes a 2xx JSON answer into out (when not nil).
 func (c *Client) do(ctx context.Context, method, path string, query url.Values, body, out any) (*http.Response, error) {
 	u := c.base + path
+	if c.asOf != "" && method == http.MethodGet {
+		if query == nil {
+			query = url.Values{}
+		}
+		query.Set("asOf", c.asOf)
+	}
 	if len(query) > 0 {
 		u += "?" + query.Encode()
 	}
