@@ -12,8 +12,13 @@ import (
 	"backlot.dev/backlot/projections/history"
 )
 
-// embeddedAudit serves the audit endpoints from the embedded event log.
-type embeddedAudit struct{ log *sqlitelog.Log }
+// embeddedAudit serves the audit endpoints from the embedded event log, and
+// verifies the history read model against it when hist is set.
+type embeddedAudit struct {
+	log     *sqlitelog.Log
+	hist    history.Reader
+	scratch string
+}
 
 var _ httpapi.AuditLog = embeddedAudit{}
 
@@ -24,7 +29,10 @@ func (a embeddedAudit) Events(ctx context.Context, q httpapi.EventQuery) ([]even
 
 // Verify recomputes the log's hash chain.
 func (a embeddedAudit) Verify(ctx context.Context, checkpoints map[int64]string, progress func(done, total int64)) (event.VerifyReport, error) {
-	return a.log.Verify(ctx, sqlitelog.VerifyOptions{Checkpoints: checkpoints, Progress: progress})
+	if a.hist == nil {
+		return a.log.Verify(ctx, sqlitelog.VerifyOptions{Checkpoints: checkpoints, Progress: progress})
+	}
+	return verifyAll(ctx, a.log, a.hist, a.scratch, checkpoints, progress)
 }
 
 // caughtUpHistory is a history reader that first waits until the history has
@@ -58,4 +66,20 @@ func (h caughtUpHistory) Current(ctx context.Context, at history.Instant, after 
 		return nil, err
 	}
 	return h.Reader.Current(ctx, at, after, limit)
+}
+
+// Digests waits, then reads.
+func (h caughtUpHistory) Digests(ctx context.Context, after history.Pos, limit int) ([]history.EventDigest, error) {
+	if err := h.wait(ctx); err != nil {
+		return nil, err
+	}
+	return h.Reader.Digests(ctx, after, limit)
+}
+
+// Changes waits, then reads.
+func (h caughtUpHistory) Changes(ctx context.Context, after history.Pos, limit int) ([]history.Version, error) {
+	if err := h.wait(ctx); err != nil {
+		return nil, err
+	}
+	return h.Reader.Changes(ctx, after, limit)
 }
