@@ -40,13 +40,19 @@ func (a embeddedAudit) Verify(ctx context.Context, checkpoints map[int64]string,
 // write in the catalog sees it in the history too.
 type caughtUpHistory struct {
 	history.Reader
-	catalog, hist catalogstore.Waiter
+	// catalog is the catalog read model's progress, hist the history's.
+	catalog catalogstore.PositionReader
+	hist    catalogstore.Waiter
 }
 
 func (h caughtUpHistory) wait(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	if err := h.hist.WaitFor(ctx, h.catalog.Applied()); err != nil {
+	target, err := h.catalog.Positions(ctx)
+	if err != nil {
+		return fmt.Errorf("catalog read model: %w", err)
+	}
+	if err := h.hist.WaitFor(ctx, target); err != nil {
 		return fmt.Errorf("history read model: %w", err)
 	}
 	return nil

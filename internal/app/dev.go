@@ -152,8 +152,8 @@ func StartDev(ctx context.Context, cfg DevConfig) (*Dev, error) {
 		Writer:       d.service,
 		Waiter:       d.projector,
 		Authenticate: authn,
-		Audit:        embeddedAudit{log: d.log, hist: caughtUpHistory{Reader: d.hist, catalog: d.projector, hist: d.histProj}, scratch: cfg.DataDir},
-		History:      caughtUpHistory{Reader: d.hist, catalog: d.projector, hist: d.histProj},
+		Audit:        embeddedAudit{log: d.log, hist: caughtUpHistory{Reader: d.hist, catalog: d.store, hist: d.histProj}, scratch: cfg.DataDir},
+		History:      caughtUpHistory{Reader: d.hist, catalog: d.store, hist: d.histProj},
 		AsOf:         d.catalogAt,
 		Logger:       cfg.Logger,
 		Ready: func(ctx context.Context) error {

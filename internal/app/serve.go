@@ -18,6 +18,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"backlot.dev/backlot/domain/catalog"
+	"backlot.dev/backlot/internal/asof"
 	"backlot.dev/backlot/internal/catalogsvc"
 	"backlot.dev/backlot/internal/eventlog/kafkalog"
 	"backlot.dev/backlot/internal/httpapi"
@@ -27,6 +28,8 @@ import (
 	"backlot.dev/backlot/internal/statefeed"
 	"backlot.dev/backlot/projections/catalogstore"
 	"backlot.dev/backlot/projections/catalogstore/pgstore"
+	"backlot.dev/backlot/projections/history"
+	"backlot.dev/backlot/projections/history/pghist"
 )
 
 // The roles `backlot serve` runs.
@@ -127,6 +130,8 @@ type Server struct {
 	cfg      ServeConfig
 	log      *kafkalog.Log
 	store    *pgstore.Store
+	hist     *pghist.Store
+	asof     *asof.Catalogs
 	service  *catalogsvc.Service
 	server   *http.Server
 	listener net.Listener
@@ -166,6 +171,10 @@ func StartServe(ctx context.Context, cfg ServeConfig) (*Server, error) {
 		return nil, err
 	}
 	s.closers = append(s.closers, s.store.Close)
+	if s.hist, err = pghist.New(ctx, s.store.Pool(), pghist.Options{}); err != nil {
+		return nil, err
+	}
+	s.closers = append(s.closers, s.hist.Close)
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -207,8 +216,18 @@ func StartServe(ctx context.Context, cfg ServeConfig) (*Server, error) {
 		if err != nil {
 			return nil, err
 		}
+		if s.asof, err = asof.New(s.hist, filepath.Join(cfg.DataDir, "asof")); err != nil {
+			return nil, err
+		}
+		s.closers = append(s.closers, s.asof.Close)
+		hist := caughtUpHistory{Reader: s.hist, catalog: s.store, hist: &catalogstore.PollWaiter{Reader: s.hist}}
 		handler, err = httpapi.New(httpapi.Config{Reader: s.store, Writer: s.service, Waiter: &catalogstore.PollWaiter{Reader: s.store},
-			Authenticate: authn, Logger: cfg.Logger, Ready: ready, Registry: reg})
+			Authenticate: authn, History: hist, AsOf: func(ctx context.Context, at history.Instant) (catalogstore.Reader, error) {
+				if err := hist.wait(ctx); err != nil {
+					return nil, err
+				}
+				return s.asof.At(ctx, at)
+			}, Logger: cfg.Logger, Ready: ready, Registry: reg})
 		if err != nil {
 			return nil, err
 		}
@@ -244,11 +263,16 @@ func StartServe(ctx context.Context, cfg ServeConfig) (*Server, error) {
 func (s *Server) startProjector(ctx, runCtx context.Context, reg *prometheus.Registry) error {
 	cfg := s.cfg
 	proj := catalogstore.NewProjector(s.log, s.store, catalogstore.ProjectorOptions{Logger: cfg.Logger})
+	histProj := catalogstore.NewProjector(s.log, s.hist, catalogstore.ProjectorOptions{Logger: cfg.Logger})
 	s.wg.Go(func() {
 		for runCtx.Err() == nil {
 			err := s.log.RunGroup(runCtx, cfg.Group, func(ctx context.Context, parts []int32) {
 				cfg.Logger.Info("projector assigned partitions", "group", cfg.Group, "partitions", parts)
-				_ = proj.RunPartitions(ctx, parts)
+				// The catalog and its history fold the same partitions side by side.
+				var wg sync.WaitGroup
+				wg.Go(func() { _ = proj.RunPartitions(ctx, parts) })
+				wg.Go(func() { _ = histProj.RunPartitions(ctx, parts) })
+				wg.Wait()
 			})
 			if err != nil && runCtx.Err() == nil {
 				cfg.Logger.Error("projector group failed; rejoining", "err", err)

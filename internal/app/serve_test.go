@@ -109,6 +109,22 @@ func TestServeAnswersLikeDev(t *testing.T) {
 		}
 	}
 
+	// History on PostgreSQL: the entity's one version, and the catalog as of now
+	// equal to the live one.
+	var hist struct {
+		Items []struct {
+			Version int `json:"version"`
+		} `json:"items"`
+	}
+	if code := get(t, s, "/api/audit/entities/component/default/tracking-service/history", &hist); code != http.StatusOK || len(hist.Items) != 1 {
+		t.Fatalf("history on serve: %d, %+v", code, hist)
+	}
+	var live, asOf []json.RawMessage
+	get(t, s, "/api/catalog/entities?filter=kind=component", &live)
+	if code := get(t, s, "/api/catalog/entities?filter=kind=component&asOf="+time.Now().UTC().Format(time.RFC3339Nano), &asOf); code != http.StatusOK || len(asOf) != len(live) || len(live) == 0 {
+		t.Fatalf("asOf now on serve: %d, %d entities, live %d", code, len(asOf), len(live))
+	}
+
 	// The state topic: read it from the start; the last value of every key is
 	// the entity as the API returns it now.
 	r := kafka.NewReader(kafka.ReaderConfig{Brokers: brokers, Topic: prefix + statefeed.Topic, GroupID: prefix + "reader",

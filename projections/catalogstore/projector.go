@@ -277,11 +277,17 @@ func (p *Projector) WaitFor(ctx context.Context, want event.Positions) error {
 	}
 }
 
+// PositionReader tells how far a read model has applied the log.
+type PositionReader interface {
+	// Positions returns the last position applied in each partition.
+	Positions(ctx context.Context) (event.Positions, error)
+}
+
 // PollWaiter is a Waiter for a process that reads a store another process
 // projects into: it polls the store's positions.
 type PollWaiter struct {
 	// Reader is the read model.
-	Reader Reader
+	Reader PositionReader
 	// Interval is the pause between polls; default 20ms.
 	Interval time.Duration
 
