@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"backlot.dev/backlot/domain/event"
 	"backlot.dev/backlot/internal/httpapi"
 )
 
@@ -57,7 +58,7 @@ func newAuditEventsCmd(g *globalFlags) *cobra.Command {
 				if next == "" || !all {
 					break
 				}
-				q.After, _ = strconv.ParseInt(next, 10, 64)
+				q.After, _ = event.ParsePositions(next)
 			}
 			if g.json() {
 				return printJSON(os.Stdout, items)

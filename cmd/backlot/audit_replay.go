@@ -7,7 +7,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"time"
 
@@ -39,7 +38,7 @@ func readLog(ctx context.Context, c *httpapi.Client, until time.Time, each func(
 		if next == "" {
 			return nil
 		}
-		q.After, _ = strconv.ParseInt(next, 10, 64)
+		q.After, _ = event.ParsePositions(next)
 	}
 }
 

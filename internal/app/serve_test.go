@@ -11,8 +11,10 @@ import (
 
 	"github.com/segmentio/kafka-go"
 
+	"backlot.dev/backlot/domain/event"
 	"backlot.dev/backlot/internal/app"
 	"backlot.dev/backlot/internal/eventlog/kafkalog/kafkatest"
+	"backlot.dev/backlot/internal/httpapi"
 	"backlot.dev/backlot/internal/statefeed"
 	"backlot.dev/backlot/internal/testenv/pgtest"
 )
@@ -123,6 +125,38 @@ func TestServeAnswersLikeDev(t *testing.T) {
 	get(t, s, "/api/catalog/entities?filter=kind=component", &live)
 	if code := get(t, s, "/api/catalog/entities?filter=kind=component&asOf="+time.Now().UTC().Format(time.RFC3339Nano), &asOf); code != http.StatusOK || len(asOf) != len(live) || len(live) == 0 {
 		t.Fatalf("asOf now on serve: %d, %d entities, live %d", code, len(asOf), len(live))
+	}
+
+	// The audit log on Kafka: one entity's events, pages across partitions, and
+	// a verification of the history against the log.
+	c := httpapi.NewClient("http://"+s.Addr(), nil)
+	evs, _, err := c.AuditEvents(t.Context(), httpapi.EventQuery{Subject: "component:default/tracking-service", Limit: 10})
+	if err != nil || len(evs) != 1 || evs[0].Event.Type != "backlot.entity.upserted.v1" {
+		t.Fatalf("audit events of tracking-service on serve: %+v, %v", evs, err)
+	}
+	seen := map[string]bool{}
+	q := httpapi.EventQuery{Types: []string{"backlot.entity.upserted.v1"}, Limit: 7}
+	for {
+		page, next, err := c.AuditEvents(t.Context(), q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, it := range page {
+			if seen[it.Event.ID] {
+				t.Fatalf("event %s on two pages", it.Event.ID)
+			}
+			seen[it.Event.ID] = true
+		}
+		if next == "" {
+			break
+		}
+		q.After, _ = event.ParsePositions(next)
+	}
+	if want := len(servedEntities(t, s)) - 1; len(seen) != want {
+		t.Fatalf("paging the upserts found %d events, want one per entity but the generated location (%d)", len(seen), want)
+	}
+	if rep, err := c.AuditVerify(t.Context(), nil, nil); err != nil || !rep.OK() || rep.Events < 51 {
+		t.Fatalf("verify on serve: %+v, %v", rep, err)
 	}
 
 	// The state topic: read it from the start; the last value of every key is

@@ -22,15 +22,17 @@ type EventQuery struct {
 	Types []string
 	// From and To bound the event time: at or after From, before To.
 	From, To time.Time
-	// After is the position to continue after (the previous page's cursor).
-	After int64
+	// After is where to continue (the previous page's cursor): the last
+	// position read in each partition.
+	After event.Positions
 	// Limit caps the page.
 	Limit int
 }
 
 // AuditLog is what the audit endpoints read: the event log itself.
 type AuditLog interface {
-	// Events returns up to q.Limit events matching q after q.After, in log order.
+	// Events returns up to q.Limit events matching q after q.After: in log
+	// order on a single-partition log, by time across partitions.
 	Events(ctx context.Context, q EventQuery) ([]event.Envelope, error)
 	// Verify recomputes the log's hash chain, calling progress as it goes.
 	Verify(ctx context.Context, checkpoints map[int64]string, progress func(done, total int64)) (event.VerifyReport, error)
@@ -84,11 +86,11 @@ func (s *server) auditEvents(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	if v := qv.Get("after"); v != "" {
-		n, err := strconv.ParseInt(v, 10, 64)
-		if err != nil || n < 0 {
-			return inputError("after=%q is not a log position", v)
+		p, err := event.ParsePositions(v)
+		if err != nil {
+			return inputError("after=%q is not a cursor: %v", v, err)
 		}
-		q.After = n
+		q.After = p
 	}
 	if v := qv.Get("limit"); v != "" {
 		n, err := strconv.Atoi(v)
@@ -109,7 +111,12 @@ func (s *server) auditEvents(w http.ResponseWriter, r *http.Request) error {
 		out.Items = append(out.Items, auditEventItem{Position: ev.Position, Partition: ev.Partition, Event: ev})
 	}
 	if len(evs) == q.Limit {
-		out.NextCursor = strconv.FormatInt(evs[len(evs)-1].Position, 10)
+		next := q.After.Clone()
+		if next == nil {
+			next = event.Positions{}
+		}
+		next.Merge(event.PositionsOf(evs))
+		out.NextCursor = next.String()
 	}
 	writeJSON(w, http.StatusOK, out)
 	return nil

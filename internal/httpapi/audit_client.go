@@ -49,8 +49,8 @@ func (c *Client) AuditEvents(ctx context.Context, q EventQuery) ([]AuditEvent, s
 	if !q.To.IsZero() {
 		v.Set("to", q.To.Format(time.RFC3339Nano))
 	}
-	if q.After > 0 {
-		v.Set("after", strconv.FormatInt(q.After, 10))
+	if len(q.After) > 0 {
+		v.Set("after", q.After.String())
 	}
 	if q.Limit > 0 {
 		v.Set("limit", strconv.Itoa(q.Limit))
