@@ -3,15 +3,11 @@ package pgstore
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"math/rand/v2"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 
 	"backlot.dev/backlot/domain/catalog"
 	"backlot.dev/backlot/domain/event"
@@ -42,33 +38,9 @@ func (s *Store) Apply(ctx context.Context, events []event.Envelope) error {
 			return fmt.Errorf("catalog store (postgres): event %s is from partition %d; the read model folds partitions 0 to %d", events[i].ID, p, MaxPartitions-1)
 		}
 	}
-	var err error
-	for attempt := 1; ; attempt++ {
-		err = s.applyOnce(ctx, events)
-		if err == nil || !retryable(err) || attempt >= s.opts.ApplyAttempts {
-			break
-		}
-		pause := time.Duration(5<<attempt)*time.Millisecond + time.Duration(rand.IntN(10))*time.Millisecond
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("catalog store (postgres): apply: %w (after %v)", ctx.Err(), err)
-		case <-time.After(pause):
-		}
-	}
-	return err
-}
-
-// retryable reports an error that running the transaction again may not meet.
-func retryable(err error) bool {
-	var pe *pgconn.PgError
-	if !errors.As(err, &pe) {
-		return false
-	}
-	switch pe.Code {
-	case "40001", "40P01", "23505": // serialization_failure, deadlock_detected, unique_violation
-		return true
-	}
-	return false
+	return RetryTx(ctx, s.pool, s.opts.ApplyAttempts, "catalog store (postgres)", func(tx pgx.Tx) error {
+		return s.applyTx(ctx, tx, events)
+	})
 }
 
 // entState is an entity as the batch leaves it.
@@ -119,44 +91,15 @@ type op struct {
 	errs   *event.ProcessingErrorRecorded // Errors nil for a clear
 }
 
-func (s *Store) applyOnce(ctx context.Context, events []event.Envelope) error {
-	tx, err := s.pool.Begin(ctx)
+// applyTx folds the events in tx.
+func (s *Store) applyTx(ctx context.Context, tx pgx.Tx, events []event.Envelope) error {
+	applied, err := LockPositions(ctx, tx, positionLockClass, "positions", catalogstore.ProjectionName, events)
 	if err != nil {
-		return fmt.Errorf("catalog store (postgres): begin: %w", err)
-	}
-	defer tx.Rollback(context.WithoutCancel(ctx))
-
-	// Take the partitions' locks in order, then read their positions.
-	var parts []int32
-	for i := range events {
-		if !slices.Contains(parts, events[i].Partition) {
-			parts = append(parts, events[i].Partition)
-		}
-	}
-	slices.Sort(parts)
-	b := &pgx.Batch{}
-	for _, p := range parts {
-		b.Queue(`SELECT pg_advisory_xact_lock($1::int4, $2::int4)`, positionLockClass, p)
-	}
-	applied := map[int32]int64{}
-	b.Queue(`SELECT partition, position FROM positions WHERE name = $1 AND partition = ANY($2)`, catalogstore.ProjectionName, parts).
-		Query(func(rows pgx.Rows) error {
-			for rows.Next() {
-				var p int32
-				var pos int64
-				if err := rows.Scan(&p, &pos); err != nil {
-					return err
-				}
-				applied[p] = pos
-			}
-			return rows.Err()
-		})
-	if err := tx.SendBatch(ctx, b).Close(); err != nil {
-		return fmt.Errorf("catalog store (postgres): lock and read positions: %w", err)
+		return fmt.Errorf("catalog store (postgres): %w", err)
 	}
 
 	// Decode what is new, on every core: events are independent until folded.
-	last := map[int32]int64{}
+	last := event.Positions{}
 	var fresh []*event.Envelope
 	for i := range events {
 		ev := &events[i]
@@ -193,19 +136,8 @@ func (s *Store) applyOnce(ctx context.Context, events []event.Envelope) error {
 		return fmt.Errorf("catalog store (postgres): write: %w", err)
 	}
 
-	lp := make([]int32, 0, len(last))
-	lv := make([]int64, 0, len(last))
-	for p, pos := range last {
-		lp = append(lp, p)
-		lv = append(lv, pos)
-	}
-	if _, err := tx.Exec(ctx, `INSERT INTO positions(name, partition, position)
-		SELECT $1, p, v FROM unnest($2::int4[], $3::int8[]) AS t(p, v)
-		ON CONFLICT (name, partition) DO UPDATE SET position = excluded.position`, catalogstore.ProjectionName, lp, lv); err != nil {
-		return fmt.Errorf("catalog store (postgres): write positions: %w", err)
-	}
-	if err := tx.Commit(ctx); err != nil {
-		return fmt.Errorf("catalog store (postgres): commit: %w", err)
+	if err := WritePositions(ctx, tx, "positions", catalogstore.ProjectionName, last); err != nil {
+		return fmt.Errorf("catalog store (postgres): %w", err)
 	}
 	return nil
 }

@@ -90,24 +90,11 @@ func (s *Store) Ping(ctx context.Context) error {
 // Positions returns the last position applied in each partition; partitions
 // that never had an event applied are absent.
 func (s *Store) Positions(ctx context.Context) (event.Positions, error) {
-	rows, err := s.pool.Query(ctx, `SELECT partition, position FROM positions WHERE name = $1`, catalogstore.ProjectionName)
+	pos, err := ReadPositions(ctx, s.pool, "positions", catalogstore.ProjectionName)
 	if err != nil {
-		return nil, fmt.Errorf("catalog store (postgres): read positions: %w", err)
+		return nil, fmt.Errorf("catalog store (postgres): %w", err)
 	}
-	defer rows.Close()
-	out := event.Positions{}
-	for rows.Next() {
-		var part int32
-		var pos int64
-		if err := rows.Scan(&part, &pos); err != nil {
-			return nil, fmt.Errorf("catalog store (postgres): read positions: %w", err)
-		}
-		out[part] = pos
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("catalog store (postgres): read positions: %w", err)
-	}
-	return out, nil
+	return pos, nil
 }
 
 // withConn runs fn on a pooled connection.

@@ -2,17 +2,13 @@ package pghist
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"math/rand/v2"
-	"slices"
 	"strings"
-	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 
 	"backlot.dev/backlot/domain/event"
+	"backlot.dev/backlot/projections/catalogstore/pgstore"
 	"backlot.dev/backlot/projections/history"
 )
 
@@ -37,69 +33,16 @@ func (s *Store) Apply(ctx context.Context, events []event.Envelope) error {
 	if len(events) == 0 {
 		return nil
 	}
-	var err error
-	for attempt := 1; ; attempt++ {
-		err = s.applyOnce(ctx, events)
-		if err == nil || !retryable(err) || attempt >= s.opts.ApplyAttempts {
-			break
-		}
-		pause := time.Duration(5<<attempt)*time.Millisecond + time.Duration(rand.IntN(10))*time.Millisecond
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("history store (postgres): apply: %w (after %v)", ctx.Err(), err)
-		case <-time.After(pause):
-		}
-	}
-	return err
+	return pgstore.RetryTx(ctx, s.pool, s.opts.ApplyAttempts, "history store (postgres)", func(tx pgx.Tx) error {
+		return applyTx(ctx, tx, events)
+	})
 }
 
-// retryable reports an error that running the transaction again may not meet.
-func retryable(err error) bool {
-	var pe *pgconn.PgError
-	if !errors.As(err, &pe) {
-		return false
-	}
-	switch pe.Code {
-	case "40001", "40P01", "23505": // serialization_failure, deadlock_detected, unique_violation
-		return true
-	}
-	return false
-}
-
-func (s *Store) applyOnce(ctx context.Context, events []event.Envelope) error {
-	tx, err := s.pool.Begin(ctx)
+// applyTx folds the events in tx.
+func applyTx(ctx context.Context, tx pgx.Tx, events []event.Envelope) error {
+	applied, err := pgstore.LockPositions(ctx, tx, positionLockClass, "history_positions", history.ProjectionName, events)
 	if err != nil {
-		return fmt.Errorf("history store (postgres): begin: %w", err)
-	}
-	defer tx.Rollback(context.WithoutCancel(ctx))
-
-	// Take the partitions' locks in order, then read their positions.
-	var parts []int32
-	for i := range events {
-		if !slices.Contains(parts, events[i].Partition) {
-			parts = append(parts, events[i].Partition)
-		}
-	}
-	slices.Sort(parts)
-	b := &pgx.Batch{}
-	for _, p := range parts {
-		b.Queue(`SELECT pg_advisory_xact_lock($1::int4, $2::int4)`, positionLockClass, p)
-	}
-	applied := event.Positions{}
-	b.Queue(`SELECT partition, position FROM history_positions WHERE name = $1 AND partition = ANY($2)`, history.ProjectionName, parts).
-		Query(func(rows pgx.Rows) error {
-			for rows.Next() {
-				var p int32
-				var pos int64
-				if err := rows.Scan(&p, &pos); err != nil {
-					return err
-				}
-				applied[p] = pos
-			}
-			return rows.Err()
-		})
-	if err := tx.SendBatch(ctx, b).Close(); err != nil {
-		return fmt.Errorf("history store (postgres): lock and read positions: %w", err)
+		return fmt.Errorf("history store (postgres): %w", err)
 	}
 
 	batch, err := history.Decode(events, applied)
@@ -131,19 +74,8 @@ func (s *Store) applyOnce(ctx context.Context, events []event.Envelope) error {
 	if err := write(ctx, tx, ch); err != nil {
 		return fmt.Errorf("history store (postgres): write: %w", err)
 	}
-	lp := make([]int32, 0, len(ch.Last))
-	lv := make([]int64, 0, len(ch.Last))
-	for p, pos := range ch.Last {
-		lp = append(lp, p)
-		lv = append(lv, pos)
-	}
-	if _, err := tx.Exec(ctx, `INSERT INTO history_positions(name, partition, position)
-		SELECT $1, p, v FROM unnest($2::int4[], $3::int8[]) AS t(p, v)
-		ON CONFLICT (name, partition) DO UPDATE SET position = excluded.position`, history.ProjectionName, lp, lv); err != nil {
-		return fmt.Errorf("history store (postgres): write positions: %w", err)
-	}
-	if err := tx.Commit(ctx); err != nil {
-		return fmt.Errorf("history store (postgres): commit: %w", err)
+	if err := pgstore.WritePositions(ctx, tx, "history_positions", history.ProjectionName, ch.Last); err != nil {
+		return fmt.Errorf("history store (postgres): %w", err)
 	}
 	return nil
 }

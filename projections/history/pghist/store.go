@@ -78,22 +78,9 @@ func (s *Store) Close() error {
 // Positions returns the last position applied in each partition; partitions
 // that never had an event applied are absent.
 func (s *Store) Positions(ctx context.Context) (event.Positions, error) {
-	rows, err := s.pool.Query(ctx, `SELECT partition, position FROM history_positions WHERE name = $1`, history.ProjectionName)
+	pos, err := pgstore.ReadPositions(ctx, s.pool, "history_positions", history.ProjectionName)
 	if err != nil {
-		return nil, fmt.Errorf("history store (postgres): read positions: %w", err)
+		return nil, fmt.Errorf("history store (postgres): %w", err)
 	}
-	defer rows.Close()
-	out := event.Positions{}
-	for rows.Next() {
-		var part int32
-		var pos int64
-		if err := rows.Scan(&part, &pos); err != nil {
-			return nil, fmt.Errorf("history store (postgres): read positions: %w", err)
-		}
-		out[part] = pos
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("history store (postgres): read positions: %w", err)
-	}
-	return out, nil
+	return pos, nil
 }
