@@ -1,7 +1,10 @@
 package catalogstore
 
 import (
+	"context"
 	"encoding/json"
+	"fmt"
+	"slices"
 	"strings"
 
 	"backlot.dev/backlot/domain/catalog"
@@ -87,6 +90,152 @@ func NewEntityRows(ent *catalog.Entity, uid, hash string) (EntityRows, error) {
 		out.Search = append(out.Search, sr)
 	}
 	return out, nil
+}
+
+// PageRow is one row an adapter's Query read: the entity and its keyset.
+type PageRow struct {
+	View   EntityView
+	Keyset Keyset
+}
+
+// FinishPage completes page from rows, which the adapter read in the page's
+// direction (from q.Before backward when it is set) with one row more than
+// q.Limit, when set, to learn whether more follow. It drops that extra row,
+// puts the rows of a backward page in order, sets HasNext and HasPrev, lets
+// decorate add relations and status items to the views, and sets Items, First
+// and Last. It fails with decorate's error.
+func FinishPage(ctx context.Context, page Page, q PageQuery, rows []PageRow, decorate func(context.Context, []*EntityView) error) (Page, error) {
+	more := q.Limit > 0 && len(rows) > q.Limit
+	if more {
+		rows = rows[:q.Limit]
+	}
+	if q.Before != nil {
+		slices.Reverse(rows)
+		page.HasPrev, page.HasNext = more, true
+	} else {
+		page.HasNext = more
+		page.HasPrev = q.After != nil || q.Offset > 0
+	}
+	views := make([]*EntityView, len(rows))
+	for i := range rows {
+		views[i] = &rows[i].View
+	}
+	if err := decorate(ctx, views); err != nil {
+		return Page{}, err
+	}
+	page.Items = make([]EntityView, len(rows))
+	for i := range rows {
+		page.Items[i] = rows[i].View
+	}
+	if len(rows) > 0 {
+		f, l := rows[0].Keyset, rows[len(rows)-1].Keyset
+		page.First, page.Last = &f, &l
+	}
+	return page, nil
+}
+
+// IndexViews maps the keys of views to the views, skipping nil ones; of
+// views with the same key the last wins. keys lists each key once, in the
+// order of its first view. Adapters use it to decorate a page's views.
+func IndexViews(views []*EntityView) (byKey map[string]*EntityView, keys []string) {
+	byKey = make(map[string]*EntityView, len(views))
+	keys = make([]string, 0, len(views))
+	for _, v := range views {
+		if v == nil {
+			continue
+		}
+		if _, dup := byKey[v.Key]; !dup {
+			keys = append(keys, v.Key)
+		}
+		byKey[v.Key] = v
+	}
+	return byKey, keys
+}
+
+// CacheKey identifies a statement of kind and its arguments in a result
+// cache: equal keys mean the same statement with the same arguments.
+func CacheKey(kind, stmt string, args []any) string {
+	var b strings.Builder
+	b.WriteString(kind)
+	b.WriteByte(0)
+	b.WriteString(stmt)
+	for _, a := range args {
+		fmt.Fprintf(&b, "\x00%v", a)
+	}
+	return b.String()
+}
+
+// Payload is an event's data decoded by its type. At most one of Upsert,
+// Remove, Register, Unregister and Errors is set, none for a type the read
+// models do not fold.
+type Payload struct {
+	// Upsert is an EntityUpserted; Entity its entity, loaded from its body.
+	Upsert *event.EntityUpserted
+	Entity *catalog.Entity
+	// Remove is an EntityRemoved.
+	Remove *event.EntityRemoved
+	// Register is a LocationRegistered, Unregister a LocationRemoved.
+	Register   *event.LocationRegistered
+	Unregister *event.LocationRemoved
+	// Errors is a ProcessingErrorRecorded, whose Errors is never nil, or a
+	// ProcessingErrorCleared as a record with Errors nil.
+	Errors *event.ProcessingErrorRecorded
+}
+
+// DecodePayload decodes ev's data by its type. It fails when the data, or
+// an upserted entity's body, does not decode.
+func DecodePayload(ev *event.Envelope) (Payload, error) {
+	var p Payload
+	switch event.Type(ev.Type) {
+	case event.TypeEntityUpserted:
+		var d event.EntityUpserted
+		if err := ev.Decode(&d); err != nil {
+			return p, err
+		}
+		var body map[string]any
+		if err := json.Unmarshal(d.Entity, &body); err != nil {
+			return p, fmt.Errorf("entity body: %w", err)
+		}
+		ent, err := catalog.LoadEntity(body)
+		if err != nil {
+			return p, err
+		}
+		p.Upsert, p.Entity = &d, ent
+	case event.TypeEntityRemoved:
+		var d event.EntityRemoved
+		if err := ev.Decode(&d); err != nil {
+			return p, err
+		}
+		p.Remove = &d
+	case event.TypeLocationRegistered:
+		var d event.LocationRegistered
+		if err := ev.Decode(&d); err != nil {
+			return p, err
+		}
+		p.Register = &d
+	case event.TypeLocationRemoved:
+		var d event.LocationRemoved
+		if err := ev.Decode(&d); err != nil {
+			return p, err
+		}
+		p.Unregister = &d
+	case event.TypeProcessingErrorRecorded:
+		var d event.ProcessingErrorRecorded
+		if err := ev.Decode(&d); err != nil {
+			return p, err
+		}
+		if d.Errors == nil {
+			d.Errors = []event.ProcessingError{}
+		}
+		p.Errors = &d
+	case event.TypeProcessingErrorCleared:
+		var d event.ProcessingErrorCleared
+		if err := ev.Decode(&d); err != nil {
+			return p, err
+		}
+		p.Errors = &event.ProcessingErrorRecorded{LocationID: d.LocationID}
+	}
+	return p, nil
 }
 
 // LocationEntity returns the Location entity the read model generates for a

@@ -256,61 +256,31 @@ func (s *SQLite) Apply(ctx context.Context, events []event.Envelope) error {
 }
 
 func (a *applier) apply(ctx context.Context, ev *event.Envelope) error {
-	switch event.Type(ev.Type) {
-	case event.TypeEntityUpserted:
-		var d event.EntityUpserted
-		if err := ev.Decode(&d); err != nil {
-			return err
-		}
-		return a.upsertEntity(ctx, ev.Position, d)
-	case event.TypeEntityRemoved:
-		var d event.EntityRemoved
-		if err := ev.Decode(&d); err != nil {
-			return err
-		}
-		return a.removeEntity(ctx, strings.ToLower(d.Ref), d.UID)
-	case event.TypeLocationRegistered:
-		var d event.LocationRegistered
-		if err := ev.Decode(&d); err != nil {
-			return err
-		}
-		return a.registerLocation(ctx, ev.Position, d)
-	case event.TypeLocationRemoved:
-		var d event.LocationRemoved
-		if err := ev.Decode(&d); err != nil {
-			return err
-		}
-		return a.removeLocation(ctx, d.ID)
-	case event.TypeProcessingErrorRecorded:
-		var d event.ProcessingErrorRecorded
-		if err := ev.Decode(&d); err != nil {
-			return err
-		}
-		return a.recordErrors(ctx, d.LocationID, d.Errors)
-	case event.TypeProcessingErrorCleared:
-		var d event.ProcessingErrorCleared
-		if err := ev.Decode(&d); err != nil {
-			return err
-		}
-		return a.recordErrors(ctx, d.LocationID, nil)
+	p, err := DecodePayload(ev)
+	if err != nil {
+		return err
+	}
+	switch {
+	case p.Upsert != nil:
+		return a.upsertEntity(ctx, ev.Position, *p.Upsert, p.Entity)
+	case p.Remove != nil:
+		return a.removeEntity(ctx, strings.ToLower(p.Remove.Ref), p.Remove.UID)
+	case p.Register != nil:
+		return a.registerLocation(ctx, ev.Position, *p.Register)
+	case p.Unregister != nil:
+		return a.removeLocation(ctx, p.Unregister.ID)
+	case p.Errors != nil:
+		return a.recordErrors(ctx, p.Errors.LocationID, p.Errors.Errors)
 	}
 	// Types this read model does not fold are skipped; the position still advances.
 	return nil
 }
 
-func (a *applier) upsertEntity(ctx context.Context, pos int64, d event.EntityUpserted) error {
-	var body map[string]any
-	if err := json.Unmarshal(d.Entity, &body); err != nil {
-		return fmt.Errorf("entity body: %w", err)
-	}
-	ent, err := catalog.LoadEntity(body)
-	if err != nil {
-		return err
-	}
+func (a *applier) upsertEntity(ctx context.Context, pos int64, d event.EntityUpserted, ent *catalog.Entity) error {
 	key := ent.Ref().Key()
 	var curHash, curUID string
 	var eid int64
-	err = a.getHash.QueryRowContext(ctx, key).Scan(&curHash, &curUID, &eid)
+	err := a.getHash.QueryRowContext(ctx, key).Scan(&curHash, &curUID, &eid)
 	existed := err == nil
 	if !existed {
 		eid = pos

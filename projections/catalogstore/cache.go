@@ -1,10 +1,6 @@
 package catalogstore
 
-import (
-	"fmt"
-	"strings"
-	"sync"
-)
+import "sync"
 
 // maxCachedResults bounds the result cache; past it the cache starts over.
 const maxCachedResults = 4096
@@ -53,16 +49,4 @@ func (c *resultCache) invalidate() {
 	defer c.mu.Unlock()
 	c.gen++
 	c.entries = nil
-}
-
-// cacheKey identifies a statement and its arguments.
-func cacheKey(kind, stmt string, args []any) string {
-	var b strings.Builder
-	b.WriteString(kind)
-	b.WriteByte(0)
-	b.WriteString(stmt)
-	for _, a := range args {
-		fmt.Fprintf(&b, "\x00%v", a)
-	}
-	return b.String()
 }

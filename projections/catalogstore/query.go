@@ -239,14 +239,10 @@ func (s *SQLite) Query(ctx context.Context, q PageQuery) (Page, error) {
 		return Page{}, fmt.Errorf("catalog store: query: %w", err)
 	}
 	defer rows.Close()
-	type item struct {
-		view EntityView
-		ks   Keyset
-	}
-	var items []item
+	var items []PageRow
 	for rows.Next() {
-		var it item
-		dest := []any{&it.view.Key, &it.view.Ref, &it.view.UID, &it.view.LocationID, &it.view.Body}
+		var it PageRow
+		dest := []any{&it.View.Key, &it.View.Ref, &it.View.UID, &it.View.LocationID, &it.View.Body}
 		vals := make([]sql.NullString, len(order))
 		for i := range vals {
 			dest = append(dest, &vals[i])
@@ -254,44 +250,16 @@ func (s *SQLite) Query(ctx context.Context, q PageQuery) (Page, error) {
 		if err := rows.Scan(dest...); err != nil {
 			return Page{}, err
 		}
-		it.ks.Key = it.view.Key
+		it.Keyset.Key = it.View.Key
 		for _, v := range vals {
-			it.ks.Values = append(it.ks.Values, v.String)
+			it.Keyset.Values = append(it.Keyset.Values, v.String)
 		}
 		items = append(items, it)
 	}
 	if err := rows.Err(); err != nil {
 		return Page{}, err
 	}
-	more := q.Limit > 0 && len(items) > q.Limit
-	if more {
-		items = items[:q.Limit]
-	}
-	if backward {
-		for i, j := 0, len(items)-1; i < j; i, j = i+1, j-1 {
-			items[i], items[j] = items[j], items[i]
-		}
-		page.HasPrev, page.HasNext = more, true
-	} else {
-		page.HasNext = more
-		page.HasPrev = q.After != nil || q.Offset > 0
-	}
-	views := make([]*EntityView, len(items))
-	for i := range items {
-		views[i] = &items[i].view
-	}
-	if err := s.decorate(ctx, views); err != nil {
-		return Page{}, err
-	}
-	page.Items = make([]EntityView, len(items))
-	for i := range items {
-		page.Items[i] = items[i].view
-	}
-	if len(items) > 0 {
-		f, l := items[0].ks, items[len(items)-1].ks
-		page.First, page.Last = &f, &l
-	}
-	return page, nil
+	return FinishPage(ctx, page, q, items, s.decorate)
 }
 
 func dir(desc bool) string {
@@ -358,16 +326,10 @@ func (s *SQLite) decorate(ctx context.Context, views []*EntityView) error {
 	if len(views) == 0 {
 		return nil
 	}
-	byKey := make(map[string]*EntityView, len(views))
-	keys := make([]any, 0, len(views))
-	for _, v := range views {
-		if v == nil {
-			continue
-		}
-		if _, dup := byKey[v.Key]; !dup {
-			keys = append(keys, v.Key)
-		}
-		byKey[v.Key] = v
+	byKey, keyList := IndexViews(views)
+	keys := make([]any, len(keyList))
+	for i, k := range keyList {
+		keys[i] = k
 	}
 	const chunk = 500
 	for start := 0; start < len(keys); start += chunk {
@@ -543,7 +505,7 @@ func (s *SQLite) count(ctx context.Context, where string, args []any) (int, erro
 // cachedCount runs a count statement, or answers from the result cache when the
 // read model has not changed since it last ran.
 func (s *SQLite) cachedCount(ctx context.Context, stmt string, args []any) (int, error) {
-	key := cacheKey("count", stmt, args)
+	key := CacheKey("count", stmt, args)
 	gen := s.cache.generation()
 	if n, ok := s.cache.get(gen, key); ok {
 		return n.(int), nil
@@ -599,7 +561,7 @@ func (s *SQLite) Facets(ctx context.Context, facets []string, f Filter) (map[str
 				FROM (` + inner + `) f ORDER BY f.value`
 			a = append([]any{key}, a...)
 		}
-		ck := cacheKey("facet", stmt, a)
+		ck := CacheKey("facet", stmt, a)
 		gen := s.cache.generation()
 		if cached, ok := s.cache.get(gen, ck); ok {
 			out[facet] = cached.([]FacetCount)

@@ -98,45 +98,26 @@ func Decode(events []event.Envelope, applied event.Positions) (*Batch, error) {
 // Empty reports a batch with nothing to apply.
 func (b *Batch) Empty() bool { return len(b.ops) == 0 }
 
+// decode reads an event's data. The history keeps no processing errors, so
+// their events are not decoded; a registered location's op carries the
+// Location entity the catalog generates for it.
 func decode(ev *event.Envelope) (op, error) {
 	o := op{ev: ev}
 	switch event.Type(ev.Type) {
-	case event.TypeEntityUpserted:
-		var d event.EntityUpserted
-		if err := ev.Decode(&d); err != nil {
-			return o, err
-		}
-		var body map[string]any
-		if err := json.Unmarshal(d.Entity, &body); err != nil {
-			return o, fmt.Errorf("entity body: %w", err)
-		}
-		ent, err := catalog.LoadEntity(body)
+	case event.TypeProcessingErrorRecorded, event.TypeProcessingErrorCleared:
+		return o, nil
+	}
+	p, err := catalogstore.DecodePayload(ev)
+	if err != nil {
+		return o, err
+	}
+	o.upsert, o.ent, o.remove, o.reg, o.unreg = p.Upsert, p.Entity, p.Remove, p.Register, p.Unregister
+	if o.reg != nil {
+		ent, _, err := catalogstore.LocationEntity(*o.reg)
 		if err != nil {
 			return o, err
 		}
-		o.upsert, o.ent = &d, ent
-	case event.TypeEntityRemoved:
-		var d event.EntityRemoved
-		if err := ev.Decode(&d); err != nil {
-			return o, err
-		}
-		o.remove = &d
-	case event.TypeLocationRegistered:
-		var d event.LocationRegistered
-		if err := ev.Decode(&d); err != nil {
-			return o, err
-		}
-		ent, _, err := catalogstore.LocationEntity(d)
-		if err != nil {
-			return o, err
-		}
-		o.reg, o.ent = &d, ent
-	case event.TypeLocationRemoved:
-		var d event.LocationRemoved
-		if err := ev.Decode(&d); err != nil {
-			return o, err
-		}
-		o.unreg = &d
+		o.ent = ent
 	}
 	return o, nil
 }

@@ -145,55 +145,13 @@ func (s *Store) applyTx(ctx context.Context, tx pgx.Tx, events []event.Envelope)
 // decode reads an event's data; types the read model does not fold decode to
 // an op that does nothing.
 func decode(ev *event.Envelope) (op, error) {
-	o := op{ev: ev}
-	switch event.Type(ev.Type) {
-	case event.TypeEntityUpserted:
-		var d event.EntityUpserted
-		if err := ev.Decode(&d); err != nil {
-			return o, err
-		}
-		var body map[string]any
-		if err := json.Unmarshal(d.Entity, &body); err != nil {
-			return o, fmt.Errorf("entity body: %w", err)
-		}
-		ent, err := catalog.LoadEntity(body)
-		if err != nil {
-			return o, err
-		}
-		o.upsert, o.ent, o.key = &d, ent, ent.Ref().Key()
-	case event.TypeEntityRemoved:
-		var d event.EntityRemoved
-		if err := ev.Decode(&d); err != nil {
-			return o, err
-		}
-		o.remove = &d
-	case event.TypeLocationRegistered:
-		var d event.LocationRegistered
-		if err := ev.Decode(&d); err != nil {
-			return o, err
-		}
-		o.reg = &d
-	case event.TypeLocationRemoved:
-		var d event.LocationRemoved
-		if err := ev.Decode(&d); err != nil {
-			return o, err
-		}
-		o.unreg = &d
-	case event.TypeProcessingErrorRecorded:
-		var d event.ProcessingErrorRecorded
-		if err := ev.Decode(&d); err != nil {
-			return o, err
-		}
-		if d.Errors == nil {
-			d.Errors = []event.ProcessingError{}
-		}
-		o.errs = &d
-	case event.TypeProcessingErrorCleared:
-		var d event.ProcessingErrorCleared
-		if err := ev.Decode(&d); err != nil {
-			return o, err
-		}
-		o.errs = &event.ProcessingErrorRecorded{LocationID: d.LocationID}
+	p, err := catalogstore.DecodePayload(ev)
+	if err != nil {
+		return op{ev: ev}, err
+	}
+	o := op{ev: ev, upsert: p.Upsert, ent: p.Entity, remove: p.Remove, reg: p.Register, unreg: p.Unregister, errs: p.Errors}
+	if o.ent != nil {
+		o.key = o.ent.Ref().Key()
 	}
 	return o, nil
 }

@@ -3,7 +3,6 @@ package pgstore
 import (
 	"context"
 	"fmt"
-	"strings"
 	"sync"
 
 	"github.com/jackc/pgx/v5"
@@ -47,18 +46,6 @@ func (c *resultCache) put(token, key string, v any) {
 		c.entries = map[string]cached{}
 	}
 	c.entries[key] = cached{token: token, value: v}
-}
-
-// cacheKey identifies a statement and its arguments.
-func cacheKey(kind, stmt string, args []any) string {
-	var b strings.Builder
-	b.WriteString(kind)
-	b.WriteByte(0)
-	b.WriteString(stmt)
-	for _, a := range args {
-		fmt.Fprintf(&b, "\x00%v", a)
-	}
-	return b.String()
 }
 
 // positionsToken reads the read model's positions as one string, the

@@ -293,11 +293,7 @@ func (s *Store) Query(ctx context.Context, q catalogstore.PageQuery) (catalogsto
 	stmt := `SELECT x.key, x.ref, x.uid, x.location_id, x.body, ` + strings.Join(sCols, ", ") +
 		` FROM (` + inner + `) p JOIN entities x ON x.eid = p.eid ORDER BY ` + orderBy("p")
 
-	type item struct {
-		view catalogstore.EntityView
-		ks   catalogstore.Keyset
-	}
-	var items []item
+	var items []catalogstore.PageRow
 	err := s.withConn(ctx, func(conn *pgx.Conn) error {
 		b := &pgx.Batch{}
 		if q.CountTotal {
@@ -308,7 +304,7 @@ func (s *Store) Query(ctx context.Context, q catalogstore.PageQuery) (catalogsto
 			if err != nil {
 				return err
 			}
-			key := cacheKey("count", count, ca)
+			key := catalogstore.CacheKey("count", count, ca)
 			if n, ok := s.cache.get(token, key); ok {
 				page.TotalItems = n.(int)
 			} else {
@@ -325,9 +321,9 @@ func (s *Store) Query(ctx context.Context, q catalogstore.PageQuery) (catalogsto
 		}
 		b.Queue(stmt, a...).Query(func(rows pgx.Rows) error {
 			for rows.Next() {
-				var it item
+				var it catalogstore.PageRow
 				vals := make([]any, len(order))
-				dest := []any{&it.view.Key, &it.view.Ref, &it.view.UID, &it.view.LocationID, &it.view.Body}
+				dest := []any{&it.View.Key, &it.View.Ref, &it.View.UID, &it.View.LocationID, &it.View.Body}
 				for i := range vals {
 					if created[i] {
 						vals[i] = new(int64)
@@ -339,13 +335,13 @@ func (s *Store) Query(ctx context.Context, q catalogstore.PageQuery) (catalogsto
 				if err := rows.Scan(dest...); err != nil {
 					return err
 				}
-				it.ks.Key = it.view.Key
+				it.Keyset.Key = it.View.Key
 				for _, v := range vals {
 					switch t := v.(type) {
 					case *int64:
-						it.ks.Values = append(it.ks.Values, createdValue(*t))
+						it.Keyset.Values = append(it.Keyset.Values, createdValue(*t))
 					case *string:
-						it.ks.Values = append(it.ks.Values, *t)
+						it.Keyset.Values = append(it.Keyset.Values, *t)
 					}
 				}
 				items = append(items, it)
@@ -357,35 +353,7 @@ func (s *Store) Query(ctx context.Context, q catalogstore.PageQuery) (catalogsto
 	if err != nil {
 		return catalogstore.Page{}, fmt.Errorf("catalog store (postgres): query: %w", err)
 	}
-	more := q.Limit > 0 && len(items) > q.Limit
-	if more {
-		items = items[:q.Limit]
-	}
-	if backward {
-		for i, j := 0, len(items)-1; i < j; i, j = i+1, j-1 {
-			items[i], items[j] = items[j], items[i]
-		}
-		page.HasPrev, page.HasNext = more, true
-	} else {
-		page.HasNext = more
-		page.HasPrev = q.After != nil || q.Offset > 0
-	}
-	views := make([]*catalogstore.EntityView, len(items))
-	for i := range items {
-		views[i] = &items[i].view
-	}
-	if err := s.decorate(ctx, views); err != nil {
-		return catalogstore.Page{}, err
-	}
-	page.Items = make([]catalogstore.EntityView, len(items))
-	for i := range items {
-		page.Items[i] = items[i].view
-	}
-	if len(items) > 0 {
-		f, l := items[0].ks, items[len(items)-1].ks
-		page.First, page.Last = &f, &l
-	}
-	return page, nil
+	return catalogstore.FinishPage(ctx, page, q, items, s.decorate)
 }
 
 // Facets counts facet values over the entities matching f, as the SQLite
@@ -421,7 +389,7 @@ func (s *Store) Facets(ctx context.Context, facets []string, f catalogstore.Filt
 				stmt = `SELECT (SELECT COALESCE(s2.original, s2.value) FROM search s2 WHERE s2.key = ` + k + ` AND s2.value = f.value ORDER BY s2.eid LIMIT 1), f.n
 					FROM (` + inner + `) f ORDER BY f.value`
 			}
-			ck := cacheKey("facet", stmt, a)
+			ck := catalogstore.CacheKey("facet", stmt, a)
 			if cached, ok := s.cache.get(token, ck); ok {
 				out[facet] = cached.([]catalogstore.FacetCount)
 				continue

@@ -18,17 +18,7 @@ func (s *Store) decorate(ctx context.Context, views []*catalogstore.EntityView) 
 	if len(views) == 0 {
 		return nil
 	}
-	byKey := make(map[string]*catalogstore.EntityView, len(views))
-	keys := make([]string, 0, len(views))
-	for _, v := range views {
-		if v == nil {
-			continue
-		}
-		if _, dup := byKey[v.Key]; !dup {
-			keys = append(keys, v.Key)
-		}
-		byKey[v.Key] = v
-	}
+	byKey, keys := catalogstore.IndexViews(views)
 	err := s.withConn(ctx, func(conn *pgx.Conn) error {
 		b := &pgx.Batch{}
 		b.Queue(`SELECT DISTINCT source, type, target, target_ref FROM relations WHERE source = ANY($1)
