@@ -152,6 +152,7 @@ func StartDev(ctx context.Context, cfg DevConfig) (*Dev, error) {
 		Writer:       d.service,
 		Waiter:       d.projector,
 		Authenticate: authn,
+		Feed:         logFeed{log: event.SinglePartition(d.log)},
 		Audit:        embeddedAudit{log: d.log, hist: caughtUpHistory{Reader: d.hist, catalog: d.store, hist: d.histProj}, scratch: cfg.DataDir},
 		History:      caughtUpHistory{Reader: d.hist, catalog: d.store, hist: d.histProj},
 		AsOf:         d.catalogAt,

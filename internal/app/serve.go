@@ -222,7 +222,7 @@ func StartServe(ctx context.Context, cfg ServeConfig) (*Server, error) {
 		s.closers = append(s.closers, s.asof.Close)
 		hist := caughtUpHistory{Reader: s.hist, catalog: s.store, hist: &catalogstore.PollWaiter{Reader: s.hist}}
 		handler, err = httpapi.New(httpapi.Config{Reader: s.store, Writer: s.service, Waiter: &catalogstore.PollWaiter{Reader: s.store},
-			Authenticate: authn, History: hist, Audit: kafkaAudit{log: s.log, hist: hist}, AsOf: func(ctx context.Context, at history.Instant) (catalogstore.Reader, error) {
+			Authenticate: authn, History: hist, Audit: kafkaAudit{log: s.log, hist: hist}, Feed: logFeed{log: s.log}, AsOf: func(ctx context.Context, at history.Instant) (catalogstore.Reader, error) {
 				if err := hist.wait(ctx); err != nil {
 					return nil, err
 				}

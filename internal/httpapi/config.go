@@ -86,6 +86,8 @@ type Config struct {
 	// Audit, when set, serves the audit endpoints over the event log
 	// (/api/audit/events, /api/audit/verify); without it they answer 501.
 	Audit AuditLog
+	// Feed, when set, serves the event feed (/api/events, /api/events/stream).
+	Feed Feed
 	// History, when set, serves the entity history and diff endpoints.
 	History history.Reader
 	// AsOf, when set, returns the catalog as it was at an instant, for the

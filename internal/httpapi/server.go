@@ -98,6 +98,7 @@ func (s *server) routes(mux *http.ServeMux) {
 
 	s.auditRoutes(mux)
 	s.historyRoutes(mux)
+	s.feedRoutes(mux)
 	mux.HandleFunc("GET /healthz", s.healthz)
 	mux.HandleFunc("GET /readyz", s.readyz)
 

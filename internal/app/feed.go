@@ -1,0 +1,131 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"time"
+
+	"github.com/segmentio/kafka-go"
+
+	"backlot.dev/backlot/domain/event"
+	"backlot.dev/backlot/internal/httpapi"
+)
+
+// logFeed serves the HTTP event feed from an event log of any number of
+// partitions.
+type logFeed struct {
+	log event.PartitionedLog
+}
+
+var _ httpapi.Feed = logFeed{}
+
+// scanBatch is how many events one read of a partition takes.
+const scanBatch = 500
+
+// Heads returns the cursor of the log's end.
+func (f logFeed) Heads(ctx context.Context) (event.Positions, error) { return f.log.Heads(ctx) }
+
+// partitionsFor lists the partitions that can hold the filter's events: the
+// subject's only, when one is given and the log has several.
+func (f logFeed) partitionsFor(ctx context.Context, filter httpapi.FeedFilter) ([]int32, error) {
+	parts, err := f.log.Partitions(ctx)
+	if err != nil || filter.Subject == "" || len(parts) < 2 {
+		return parts, err
+	}
+	p := kafka.Murmur2Balancer{}.Balance(kafka.Message{Key: []byte(filter.Subject)}, toInts(parts)...)
+	return []int32{int32(p)}, nil
+}
+
+// Read scans each partition after the cursor for matching events, waits for
+// new ones when there are none, and orders what it found by time.
+func (f logFeed) Read(ctx context.Context, after event.Positions, filter httpapi.FeedFilter, limit int, wait time.Duration) ([]event.Envelope, event.Positions, error) {
+	parts, err := f.partitionsFor(ctx, filter)
+	if err != nil {
+		return nil, after, err
+	}
+	next := after.Clone()
+	deadline := time.Now().Add(wait)
+	for {
+		found, err := f.scan(ctx, parts, next, filter, limit)
+		if err != nil {
+			return nil, after, err
+		}
+		if len(found) > 0 || time.Now().After(deadline) {
+			return found, next, nil
+		}
+		// Nothing yet: wait until any partition grows, or the wait ends.
+		wctx, cancel := context.WithDeadline(ctx, deadline)
+		grown := make(chan struct{}, len(parts))
+		var wg sync.WaitGroup
+		for _, p := range parts {
+			wg.Go(func() {
+				if _, err := f.log.WaitPartition(wctx, p, next[p]); err == nil {
+					grown <- struct{}{}
+				}
+			})
+		}
+		select {
+		case <-grown:
+		case <-wctx.Done():
+		}
+		cancel()
+		wg.Wait()
+		if ctx.Err() != nil {
+			return nil, after, ctx.Err()
+		}
+		if errors.Is(wctx.Err(), context.DeadlineExceeded) && time.Now().After(deadline) {
+			found, err := f.scan(ctx, parts, next, filter, limit)
+			return found, next, err
+		}
+	}
+}
+
+// scan reads each partition after cursor until it has limit matches or the
+// partition's end, advances cursor past what it read, and returns at most limit
+// matches merged by time, each partition's in log order. A partition whose
+// matches were cut keeps its cursor before the first one left out, so nothing
+// is skipped.
+func (f logFeed) scan(ctx context.Context, parts []int32, cursor event.Positions, filter httpapi.FeedFilter, limit int) ([]event.Envelope, error) {
+	per := make([][]event.Envelope, len(parts))
+	for i, p := range parts {
+		for len(per[i]) < limit {
+			evs, err := f.log.ReadPartition(ctx, p, cursor[p], scanBatch)
+			if err != nil {
+				return nil, err
+			}
+			if len(evs) == 0 {
+				break
+			}
+			for j := range evs {
+				cursor[p] = evs[j].Position
+				if filter.Matches(&evs[j]) {
+					per[i] = append(per[i], evs[j])
+					if len(per[i]) == limit {
+						break
+					}
+				}
+			}
+		}
+	}
+	var out []event.Envelope
+	for len(out) < limit {
+		best := -1
+		for i := range per {
+			if len(per[i]) > 0 && (best < 0 || per[i][0].Time.Before(per[best][0].Time)) {
+				best = i
+			}
+		}
+		if best < 0 {
+			break
+		}
+		out = append(out, per[best][0])
+		per[best] = per[best][1:]
+	}
+	for _, rest := range per {
+		if len(rest) > 0 {
+			cursor[rest[0].Partition] = rest[0].Position - 1
+		}
+	}
+	return out, nil
+}
