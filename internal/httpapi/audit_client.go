@@ -209,3 +209,69 @@ func (c *Client) AuditDiff(ctx context.Context, from, to string) (Diff, error) {
 	}
 	return d, nil
 }
+
+// StreamEvents follows GET /api/events/stream from after ("" for the
+// beginning, "now" for the present end, or a cursor), calling each for every
+// event with the cursor after it, until ctx ends or each returns an error.
+func (c *Client) StreamEvents(ctx context.Context, after string, f FeedFilter, each func(cursor string, ev event.Envelope) error) error {
+	v := url.Values{}
+	if after != "" {
+		v.Set("after", after)
+	}
+	for _, t := range f.Types {
+		v.Add("types", t)
+	}
+	if f.Subject != "" {
+		v.Set("subject", f.Subject)
+	}
+	u := strings.TrimSuffix(c.base, catalogPrefix) + "/api/events/stream?" + v.Encode()
+	req, err := http.NewRequestWithContext(ctx, "GET", u, nil)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Accept", "text/event-stream")
+	hc := *c.hc
+	hc.Timeout = 0 // a stream runs until ctx ends
+	if c.token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.token)
+	}
+	resp, err := hc.Do(req)
+	if err != nil {
+		return fmt.Errorf("event stream: %w", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode >= 300 {
+		return decodeAPIError(resp)
+	}
+	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(make([]byte, 1<<20), 64<<20)
+	var id string
+	var data []byte
+	for sc.Scan() {
+		line := sc.Text()
+		switch {
+		case line == "" && data != nil:
+			var ev event.Envelope
+			if err := json.Unmarshal(data, &ev); err != nil {
+				return fmt.Errorf("event stream: %w", err)
+			}
+			if err := each(id, ev); err != nil {
+				return err
+			}
+			data = nil
+		case strings.HasPrefix(line, "id: "):
+			id = strings.TrimPrefix(line, "id: ")
+		case strings.HasPrefix(line, "event: error"):
+			return errors.New("event stream: the server reported an error")
+		case strings.HasPrefix(line, "data: "):
+			data = []byte(strings.TrimPrefix(line, "data: "))
+		}
+	}
+	if ctx.Err() != nil {
+		return nil
+	}
+	if err := sc.Err(); err != nil {
+		return fmt.Errorf("event stream: %w", err)
+	}
+	return errors.New("event stream: the server closed the stream")
+}
