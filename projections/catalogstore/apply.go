@@ -1,6 +1,7 @@
 package catalogstore
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -57,16 +58,6 @@ func sortRows(flat []any, cols int, cmp func(x, y []any) int) {
 	copy(flat, out)
 }
 
-func cmpInt(a, b int64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
-}
-
 // flush writes the buffered search and relation rows. Rows are sorted by the key
 // of the index they land in at random (search by key and value, relations by
 // source), so each index page is visited once per flush, in order, instead of
@@ -101,7 +92,7 @@ func (a *applier) sortSearch() {
 		if c := strings.Compare(x[2].(string), y[2].(string)); c != 0 {
 			return c
 		}
-		return cmpInt(x[0].(int64), y[0].(int64))
+		return cmp.Compare(x[0].(int64), y[0].(int64))
 	})
 }
 
@@ -112,7 +103,7 @@ func (a *applier) sortRelations() {
 		if c := strings.Compare(x[1].(string), y[1].(string)); c != 0 {
 			return c
 		}
-		return cmpInt(x[0].(int64), y[0].(int64))
+		return cmp.Compare(x[0].(int64), y[0].(int64))
 	})
 }
 

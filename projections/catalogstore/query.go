@@ -283,10 +283,10 @@ func keysetCond(order []Order, ks *Keyset, before bool) (string, []any) {
 		}
 		if i < n {
 			gt := !order[i].Desc != before
-			ands = append(ands, fmt.Sprintf("s%d %s ?", i, cmp(gt)))
+			ands = append(ands, fmt.Sprintf("s%d %s ?", i, comparison(gt)))
 			a = append(a, valueAt(ks, i))
 		} else {
-			ands = append(ands, "key "+cmp(!before)+" ?")
+			ands = append(ands, "key "+comparison(!before)+" ?")
 			a = append(a, ks.Key)
 		}
 		ors = append(ors, "("+strings.Join(ands, " AND ")+")")
@@ -314,7 +314,7 @@ func valueAt(ks *Keyset, i int) string {
 	return ""
 }
 
-func cmp(gt bool) string {
+func comparison(gt bool) string {
 	if gt {
 		return ">"
 	}

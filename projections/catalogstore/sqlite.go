@@ -23,15 +23,6 @@ type SQLiteOptions struct {
 	ReadConns int
 }
 
-func (o *SQLiteOptions) setDefaults() {
-	if o.CacheKiB <= 0 {
-		o.CacheKiB = 32768
-	}
-	if o.ReadConns <= 0 {
-		o.ReadConns = 4
-	}
-}
-
 // SQLite is the Store on a SQLite file. Apply runs on one writer connection;
 // queries use a pool of readers and see the last committed batch (WAL mode).
 type SQLite struct {
@@ -47,7 +38,6 @@ var _ Store = (*SQLite)(nil)
 
 // OpenSQLite opens or creates the read model at path and applies its migrations.
 func OpenSQLite(path string, opts SQLiteOptions) (*SQLite, error) {
-	opts.setDefaults()
 	// The writer sorts on disk (temp_store FILE, the default), so rebuilding an
 	// index over millions of rows does not hold them all in memory.
 	w, r, err := sqlitedb.Open(path, sqlitedb.Options{
@@ -62,6 +52,9 @@ func OpenSQLite(path string, opts SQLiteOptions) (*SQLite, error) {
 		return nil, fmt.Errorf("catalog store %s: %w", path, err)
 	}
 	st := &SQLite{write: w, read: r, cacheKiB: opts.CacheKiB}
+	if st.cacheKiB <= 0 {
+		st.cacheKiB = sqlitedb.DefaultCacheKiB
+	}
 	if err := ensureIndexes(context.Background(), st); err != nil {
 		st.Close()
 		return nil, err

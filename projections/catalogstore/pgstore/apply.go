@@ -1,6 +1,7 @@
 package pgstore
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -466,7 +467,7 @@ func (f *fold) write(ctx context.Context, tx pgx.Tx) error {
 				if c := strings.Compare(x.value, y.value); c != 0 {
 					return c
 				}
-				return cmpInt64(x.eid, y.eid)
+				return cmp.Compare(x.eid, y.eid)
 			})
 			return
 		}
@@ -474,7 +475,7 @@ func (f *fold) write(ctx context.Context, tx pgx.Tx) error {
 			if c := strings.Compare(x.source, y.source); c != 0 {
 				return c
 			}
-			return cmpInt64(x.origin, y.origin)
+			return cmp.Compare(x.origin, y.origin)
 		})
 	})
 	searchBuf := newCopyBuf(len(searchRows) * 64)
@@ -529,14 +530,4 @@ func (f *fold) write(ctx context.Context, tx pgx.Tx) error {
 		}
 	}
 	return nil
-}
-
-func cmpInt64(a, b int64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"os"
+	"strconv"
 	"testing"
 	"time"
 
@@ -80,4 +82,43 @@ func BenchCurrent(b *testing.B, s history.Reader, n, versions int) {
 			}
 		})
 	}
+}
+
+// BenchVersions is how many versions of each entity the benchmarks load.
+const BenchVersions = 10
+
+// BenchEntities is how many entities a Current benchmark loads:
+// BACKLOT_BENCH_HISTORY_ENTITIES or 100,000.
+func BenchEntities() int {
+	if n, err := strconv.Atoi(os.Getenv("BACKLOT_BENCH_HISTORY_ENTITIES")); err == nil && n > 0 {
+		return n
+	}
+	return 100000
+}
+
+// LoadBench applies BenchEvents(n, BenchVersions) to s in batches of 5,000
+// events and logs how fast they went in.
+func LoadBench(b *testing.B, s history.Store, n int) {
+	b.Helper()
+	evs := BenchEvents(b, n, BenchVersions)
+	start := time.Now()
+	ApplyInBatches(b, s, evs, 5000)
+	b.Logf("loaded %d events in %v (%.0f events/s)", len(evs), time.Since(start), float64(len(evs))/time.Since(start).Seconds())
+}
+
+// BenchApply measures Apply's throughput: 2,000 entities of BenchVersions
+// versions each, in batches of 1,000 events, into a fresh store from open on
+// every run, closed after it. Opening and closing are not timed.
+func BenchApply(b *testing.B, open func(b *testing.B) history.Store) {
+	evs := BenchEvents(b, 2000, BenchVersions)
+	for b.Loop() {
+		b.StopTimer()
+		s := open(b)
+		b.StartTimer()
+		ApplyInBatches(b, s, evs, 1000)
+		b.StopTimer()
+		s.Close()
+		b.StartTimer()
+	}
+	b.ReportMetric(float64(len(evs))*float64(b.N)/b.Elapsed().Seconds(), "events/s")
 }

@@ -3,7 +3,6 @@ package histtest
 import (
 	"encoding/json"
 	"fmt"
-	"hash/fnv"
 	"math/rand/v2"
 	"slices"
 	"strings"
@@ -143,23 +142,6 @@ func Generate(tb testing.TB, seed uint64, n int) []event.Envelope {
 		ev.Time = at
 		ev.ID = fmt.Sprintf("ev-%d-%d", seed, pos)
 		out = append(out, ev)
-	}
-	return out
-}
-
-// Partition returns a copy of evs spread over n partitions as a Kafka producer
-// keyed by subject spreads them: a subject's events go to one partition, in
-// their order, and positions count from 1 within each partition.
-func Partition(evs []event.Envelope, n int) []event.Envelope {
-	out := make([]event.Envelope, len(evs))
-	next := make([]int64, n)
-	for i, ev := range evs {
-		h := fnv.New32a()
-		h.Write([]byte(strings.ToLower(ev.Subject)))
-		p := int32(h.Sum32() % uint32(n))
-		next[p]++
-		ev.Partition, ev.Position = p, next[p]
-		out[i] = ev
 	}
 	return out
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"backlot.dev/backlot/domain/event"
+	"backlot.dev/backlot/projections/catalogstore/storetest"
 	"backlot.dev/backlot/projections/history"
 )
 
@@ -410,7 +411,7 @@ func testPartitions(t *testing.T, open Opener) {
 			single := open(t)
 			ApplyInBatches(t, single, evs, 50)
 			want := DumpByKey(t, single)
-			parted := Partition(evs, 4)
+			parted := storetest.Partition(evs, 4)
 			// In log order, in batches that mix partitions.
 			s := open(t)
 			ApplyInBatches(t, s, parted, 9)
@@ -438,7 +439,7 @@ func testPartitions(t *testing.T, open Opener) {
 }
 
 func testConcurrentPartitions(t *testing.T, open Opener) {
-	evs := Partition(Generate(t, 99, 400), 4)
+	evs := storetest.Partition(Generate(t, 99, 400), 4)
 	ref := open(t)
 	ApplyInBatches(t, ref, evs, 400)
 	want := Dump(t, ref)

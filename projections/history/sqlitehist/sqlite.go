@@ -25,15 +25,6 @@ type Options struct {
 	ReadConns int
 }
 
-func (o *Options) setDefaults() {
-	if o.CacheKiB <= 0 {
-		o.CacheKiB = 32768
-	}
-	if o.ReadConns <= 0 {
-		o.ReadConns = 4
-	}
-}
-
 // Store is the history read model on a SQLite file. It is safe for concurrent
 // use: Applies take turns on the writer, queries run on the read pool.
 type Store struct {
@@ -46,7 +37,6 @@ var _ history.Store = (*Store)(nil)
 
 // Open opens or creates the history at path and applies its migrations.
 func Open(path string, opts Options) (*Store, error) {
-	opts.setDefaults()
 	w, r, err := sqlitedb.Open(path, sqlitedb.Options{
 		CacheKiB:      opts.CacheKiB,
 		ReadConns:     opts.ReadConns,

@@ -10,12 +10,18 @@ import (
 	_ "modernc.org/sqlite" // the SQLite driver, pure Go
 )
 
+// The defaults of Options.
+const (
+	DefaultCacheKiB  = 32768
+	DefaultReadConns = 4
+)
+
 // Options configures Open.
 type Options struct {
-	// CacheKiB is the writer's page cache in KiB; readers keep an eighth of it
-	// each, at least 2048.
+	// CacheKiB is the writer's page cache in KiB, DefaultCacheKiB when zero or
+	// less; readers keep an eighth of it each, at least 2048.
 	CacheKiB int
-	// ReadConns is the size of the read pool.
+	// ReadConns is the size of the read pool, DefaultReadConns when zero or less.
 	ReadConns int
 	// Pragmas are added to both the writer's and the readers' connection
 	// string, each as "&_pragma=" followed by the pragma, e.g.
@@ -33,11 +39,21 @@ type Options struct {
 	VersionPrefix string
 }
 
+func (o *Options) setDefaults() {
+	if o.CacheKiB <= 0 {
+		o.CacheKiB = DefaultCacheKiB
+	}
+	if o.ReadConns <= 0 {
+		o.ReadConns = DefaultReadConns
+	}
+}
+
 // Open opens or creates the SQLite file at path and applies the migrations
 // that schema_migrations does not list yet, each in its own transaction, on
 // the writer. It returns the writer, limited to one connection, and the read
 // pool; on error it closes what it opened.
 func Open(path string, opts Options) (write, read *sql.DB, err error) {
+	opts.setDefaults()
 	base := fmt.Sprintf("file:%s?_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=busy_timeout(10000)", path)
 	for _, p := range opts.Pragmas {
 		base += "&_pragma=" + p
