@@ -1,0 +1,296 @@
+package webhooks
+
+import (
+	"bytes"
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/ThreeDotsLabs/watermill/message"
+	"github.com/ThreeDotsLabs/watermill/message/router/middleware"
+
+	"backlot.dev/backlot/domain/event"
+	"backlot.dev/backlot/internal/messaging"
+	"backlot.dev/backlot/policies"
+)
+
+// ConsumerPrefix names a subscription's consumer of the log (and its router handler).
+const ConsumerPrefix = "webhook-"
+
+// MaxAttempts is how many times an event is tried before it becomes a dead
+// letter: about five minutes of retries.
+const MaxAttempts = 120
+
+// Config configures a Manager.
+type Config struct {
+	// Store keeps the subscriptions.
+	Store *Store
+	// Log is the embedded event log the subscriptions consume.
+	Log event.Log
+	// Client sends the deliveries; default a client with a 10 s timeout.
+	Client *http.Client
+	// RetryInterval is the first pause between attempts; default 250 ms.
+	RetryInterval time.Duration
+	// MaxAttempts overrides the package constant, for tests.
+	MaxAttempts int
+	// Logger receives delivery failures; default slog.Default().
+	Logger *slog.Logger
+}
+
+// Manager runs the subscriptions' deliveries.
+type Manager struct {
+	cfg    Config
+	router *message.Router
+
+	mu       sync.Mutex
+	handlers map[string]*message.Handler
+	ctx      context.Context
+}
+
+// Input is what a client sends to create a subscription.
+type Input struct {
+	URL    string `json:"url"`
+	Filter string `json:"filter"`
+	Secret string `json:"secret"`
+}
+
+// ValidationError is a subscription request that cannot be accepted.
+type ValidationError struct{ Msg string }
+
+// Error returns the message.
+func (e *ValidationError) Error() string { return e.Msg }
+
+// HTTPStatus is 400.
+func (e *ValidationError) HTTPStatus() int { return http.StatusBadRequest }
+
+// ErrorName is InputError.
+func (e *ValidationError) ErrorName() string { return "InputError" }
+
+// Start builds the router, starts every stored subscription and delivers until
+// ctx ends.
+func Start(ctx context.Context, cfg Config) (*Manager, error) {
+	if cfg.Client == nil {
+		cfg.Client = &http.Client{Timeout: 10 * time.Second}
+	}
+	if cfg.RetryInterval <= 0 {
+		cfg.RetryInterval = 250 * time.Millisecond
+	}
+	if cfg.MaxAttempts <= 0 {
+		cfg.MaxAttempts = MaxAttempts
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	m := &Manager{cfg: cfg, handlers: map[string]*message.Handler{}, ctx: ctx}
+	r, err := messaging.NewRouter(messaging.RouterConfig{Logger: cfg.Logger, Poison: deadLetters{m}, PoisonTopic: "webhooks.dead-letters",
+		MaxRetries: cfg.MaxAttempts - 1, RetryInterval: cfg.RetryInterval})
+	if err != nil {
+		return nil, err
+	}
+	m.router = r
+	subs, err := cfg.Store.List(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, sub := range subs {
+		if err := m.add(sub); err != nil {
+			return nil, err
+		}
+	}
+	go func() {
+		if err := r.Run(ctx); err != nil && ctx.Err() == nil {
+			cfg.Logger.Error("webhooks router stopped", "err", err)
+		}
+	}()
+	<-r.Running()
+	return m, nil
+}
+
+// add starts a subscription's handler.
+func (m *Manager) add(sub Subscription) error {
+	filter, err := policies.CompileEventFilter(sub.Filter)
+	if err != nil {
+		return err
+	}
+	subscriber, err := messaging.NewLogSubscriber(messaging.LogSubscriberConfig{Log: m.cfg.Log, Cursors: m.cfg.Store,
+		Consumer: ConsumerPrefix + sub.ID, Logger: m.cfg.Logger, NackResendDelay: m.cfg.RetryInterval})
+	if err != nil {
+		return err
+	}
+	h := m.router.AddConsumerHandler(ConsumerPrefix+sub.ID, "events", subscriber, func(msg *message.Message) error {
+		ev, err := messaging.FromMessage(msg)
+		if err != nil {
+			return err
+		}
+		if ok, _ := filter.Match(&ev); !ok {
+			return nil
+		}
+		return m.deliver(msg.Context(), sub, &ev)
+	})
+	m.mu.Lock()
+	m.handlers[sub.ID] = h
+	m.mu.Unlock()
+	return nil
+}
+
+// Create validates and stores a subscription, starting at the log's end.
+func (m *Manager) Create(ctx context.Context, actor string, in Input) (Subscription, error) {
+	u, err := url.Parse(in.URL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return Subscription{}, &ValidationError{Msg: fmt.Sprintf("url %q: want an absolute http or https URL", in.URL)}
+	}
+	if len(in.Secret) < 16 {
+		return Subscription{}, &ValidationError{Msg: "secret: at least 16 characters, so signatures cannot be guessed"}
+	}
+	if _, err := policies.CompileEventFilter(in.Filter); err != nil {
+		return Subscription{}, &ValidationError{Msg: err.Error()}
+	}
+	head, err := m.cfg.Log.Head(ctx)
+	if err != nil {
+		return Subscription{}, err
+	}
+	sub := Subscription{ID: event.NewID(), URL: in.URL, Filter: in.Filter, Secret: in.Secret, CreatedAt: time.Now().UTC(), CreatedBy: actor, Cursor: head}
+	if err := m.cfg.Store.create(ctx, sub); err != nil {
+		return Subscription{}, err
+	}
+	if err := m.add(sub); err != nil {
+		return Subscription{}, err
+	}
+	if err := m.router.RunHandlers(m.ctx); err != nil {
+		return Subscription{}, err
+	}
+	return sub, nil
+}
+
+// Delete stops a subscription and forgets it.
+func (m *Manager) Delete(ctx context.Context, id string) error {
+	m.mu.Lock()
+	h := m.handlers[id]
+	delete(m.handlers, id)
+	m.mu.Unlock()
+	if h != nil {
+		h.Stop()
+		<-h.Stopped()
+	}
+	return m.cfg.Store.delete(ctx, id)
+}
+
+// Sign returns the Backlot-Signature header value of a body sent at t.
+func Sign(secret string, t time.Time, body []byte) string {
+	ts := strconv.FormatInt(t.Unix(), 10)
+	mac := hmac.New(sha256.New, []byte(secret))
+	mac.Write([]byte(ts + "."))
+	mac.Write(body)
+	return "t=" + ts + ",v1=" + hex.EncodeToString(mac.Sum(nil))
+}
+
+// deliver POSTs the event; any answer but 2xx is an error, so it is retried.
+func (m *Manager) deliver(ctx context.Context, sub Subscription, ev *event.Envelope) error {
+	body, err := json.Marshal(ev)
+	if err != nil {
+		return err
+	}
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, sub.URL, bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/cloudevents+json")
+	req.Header.Set("Backlot-Subscription", sub.ID)
+	req.Header.Set("Backlot-Event-Id", ev.ID)
+	req.Header.Set("Backlot-Signature", Sign(sub.Secret, time.Now(), body))
+	resp, err := m.cfg.Client.Do(req)
+	if err != nil {
+		return fmt.Errorf("deliver %s to %s: %w", ev.ID, sub.URL, err)
+	}
+	io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+	resp.Body.Close()
+	if resp.StatusCode/100 != 2 {
+		return fmt.Errorf("deliver %s to %s: %s", ev.ID, sub.URL, resp.Status)
+	}
+	return nil
+}
+
+// Replay delivers a dead letter once more and, when it goes through, removes it.
+func (m *Manager) Replay(ctx context.Context, subID, eventID string) error {
+	sub, err := m.cfg.Store.Get(ctx, subID)
+	if err != nil {
+		return err
+	}
+	letters, err := m.cfg.Store.DeadLetters(ctx, subID)
+	if err != nil {
+		return err
+	}
+	for _, d := range letters {
+		if d.EventID != eventID {
+			continue
+		}
+		var ev event.Envelope
+		if err := json.Unmarshal(d.Event, &ev); err != nil {
+			return err
+		}
+		if err := m.deliver(ctx, sub, &ev); err != nil {
+			return &DeliveryError{Err: err}
+		}
+		return m.cfg.Store.deleteDeadLetter(ctx, subID, eventID)
+	}
+	return fmt.Errorf("dead letter %s of subscription %s: %w", eventID, subID, ErrNotFound)
+}
+
+// DeliveryError is a replay the target refused.
+type DeliveryError struct{ Err error }
+
+// Error describes the failure.
+func (e *DeliveryError) Error() string { return e.Err.Error() }
+
+// HTTPStatus is 502: the target failed.
+func (e *DeliveryError) HTTPStatus() int { return http.StatusBadGateway }
+
+// ErrorName is DeliveryError.
+func (e *DeliveryError) ErrorName() string { return "DeliveryError" }
+
+// Store returns the store, for reads.
+func (m *Manager) Store() *Store { return m.cfg.Store }
+
+// deadLetters is the router's poison queue: it records the message as a dead
+// letter of the subscription whose handler gave up on it.
+type deadLetters struct{ m *Manager }
+
+func (d deadLetters) Publish(_ string, msgs ...*message.Message) error {
+	for _, msg := range msgs {
+		sub := msg.Metadata.Get(middleware.PoisonedHandlerKey)
+		if len(sub) <= len(ConsumerPrefix) {
+			return errors.New("dead letter without its subscription")
+		}
+		ev, err := messaging.FromMessage(msg)
+		if err != nil {
+			return err
+		}
+		raw, err := json.Marshal(ev)
+		if err != nil {
+			return err
+		}
+		if err := d.m.cfg.Store.addDeadLetter(context.Background(), sub[len(ConsumerPrefix):], DeadLetter{
+			EventID: ev.ID, Reason: msg.Metadata.Get(middleware.ReasonForPoisonedKey), At: time.Now().UTC(), Event: raw,
+		}); err != nil {
+			return err
+		}
+		d.m.cfg.Logger.Warn("webhook delivery gave up; kept as a dead letter", "subscription", sub, "event", ev.ID)
+	}
+	return nil
+}
+
+func (deadLetters) Close() error { return nil }
