@@ -17,6 +17,11 @@ if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
   apt-get update -qq && apt-get install -y -qq nodejs npm >/dev/null
 fi
 
+if ! command -v kcat >/dev/null; then
+  echo "== apt: installing kcat (the event-schema test reads the Kafka topics with it)"
+  apt-get update -qq && apt-get install -y -qq kcat >/dev/null
+fi
+
 echo "== npm: installing @backstage/catalog-client for the compatibility test"
 (cd internal/compat/catalogclient && npm ci --no-audit --no-fund --loglevel=error)
 
