@@ -5,17 +5,19 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"backlot.dev/backlot/domain/event"
 	"backlot.dev/backlot/internal/httpapi"
+	"backlot.dev/backlot/internal/webhooks"
 )
 
 func newEventsCmd(g *globalFlags) *cobra.Command {
 	cmd := &cobra.Command{Use: "events", Short: "The catalog's change stream"}
-	cmd.AddCommand(newEventsTailCmd(g))
+	cmd.AddCommand(newEventsTailCmd(g), newEventsSubscriptionsCmd(g))
 	return cmd
 }
 
@@ -66,5 +68,85 @@ later tail can continue with --after.`,
 	fl.StringVar(&f.Subject, "subject", "", "only events about this entity ref")
 	fl.BoolVar(&fromStart, "from-start", false, "start at the beginning of the log")
 	fl.StringVar(&after, "after", "", "continue after this cursor")
+	return cmd
+}
+
+func newEventsSubscriptionsCmd(g *globalFlags) *cobra.Command {
+	cmd := &cobra.Command{Use: "subscriptions", Short: "Webhook subscriptions: create, list, delete, dead letters, replay"}
+	var in webhooks.Input
+	create := &cobra.Command{
+		Use:   "create --url URL --secret SECRET [--filter CEL]",
+		Short: "Subscribe a URL to the events a CEL filter admits (from now on)",
+		Example: `  backlot events subscriptions create --url https://hooks.example/backlot --secret "$HOOK_SECRET" \
+    --filter 'event.type == "backlot.entity.upserted.v1" && event.data.entity.spec.owner == "team-a"'`,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			sub, err := g.client().CreateSubscription(cmd.Context(), in)
+			if err != nil {
+				return err
+			}
+			if g.json() {
+				return printJSON(os.Stdout, sub)
+			}
+			fmt.Printf("subscription %s delivers to %s\n", sub.ID, sub.URL)
+			return nil
+		},
+	}
+	create.Flags().StringVar(&in.URL, "url", "", "the endpoint events are POSTed to")
+	create.Flags().StringVar(&in.Secret, "secret", "", "the HMAC key of the Backlot-Signature header (at least 16 characters)")
+	create.Flags().StringVar(&in.Filter, "filter", "", "CEL expression over event (type, subject, actor, data, …); empty admits every event")
+	list := &cobra.Command{
+		Use:   "list",
+		Short: "List the subscriptions",
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			subs, err := g.client().Subscriptions(cmd.Context())
+			if err != nil {
+				return err
+			}
+			if g.json() {
+				return printJSON(os.Stdout, subs)
+			}
+			tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "ID\tURL\tCURSOR\tFILTER")
+			for _, s := range subs {
+				fmt.Fprintf(tw, "%s\t%s\t%d\t%s\n", s.ID, s.URL, s.Cursor, s.Filter)
+			}
+			return tw.Flush()
+		},
+	}
+	del := &cobra.Command{
+		Use:  "delete ID",
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return g.client().DeleteSubscription(cmd.Context(), args[0])
+		},
+		Short: "Stop and forget a subscription",
+	}
+	dead := &cobra.Command{
+		Use:   "dead-letters ID",
+		Short: "List the events a subscription gave up delivering",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ds, err := g.client().DeadLetters(cmd.Context(), args[0])
+			if err != nil {
+				return err
+			}
+			if g.json() {
+				return printJSON(os.Stdout, ds)
+			}
+			for _, d := range ds {
+				fmt.Printf("%s  %s  %s\n", d.At.Format(time.RFC3339), d.EventID, d.Reason)
+			}
+			return nil
+		},
+	}
+	replay := &cobra.Command{
+		Use:   "replay ID EVENT_ID",
+		Short: "Deliver a dead letter again; it is removed once the target accepts it",
+		Args:  cobra.ExactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return g.client().ReplayDeadLetter(cmd.Context(), args[0], args[1])
+		},
+	}
+	cmd.AddCommand(create, list, del, dead, replay)
 	return cmd
 }

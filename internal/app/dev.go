@@ -21,6 +21,7 @@ import (
 	"backlot.dev/backlot/internal/eventlog/sqlitelog"
 	"backlot.dev/backlot/internal/httpapi"
 	"backlot.dev/backlot/internal/ingest"
+	"backlot.dev/backlot/internal/webhooks"
 	"backlot.dev/backlot/projections/catalogstore"
 	"backlot.dev/backlot/projections/history"
 	"backlot.dev/backlot/projections/history/sqlitehist"
@@ -75,20 +76,21 @@ func (c *DevConfig) setDefaults() {
 
 // Dev is a running all-in-one server.
 type Dev struct {
-	cfg       DevConfig
-	log       *sqlitelog.Log
-	store     *catalogstore.SQLite
-	projector *catalogstore.Projector
-	hist      *sqlitehist.Store
-	histProj  *catalogstore.Projector
-	asof      *asof.Catalogs
-	service   *catalogsvc.Service
-	server    *http.Server
-	listener  net.Listener
-	cancel    context.CancelFunc
-	wg        sync.WaitGroup
-	loaded    chan struct{}
-	loadErr   error
+	cfg        DevConfig
+	log        *sqlitelog.Log
+	store      *catalogstore.SQLite
+	projector  *catalogstore.Projector
+	hist       *sqlitehist.Store
+	histProj   *catalogstore.Projector
+	asof       *asof.Catalogs
+	hooksStore *webhooks.Store
+	service    *catalogsvc.Service
+	server     *http.Server
+	listener   net.Listener
+	cancel     context.CancelFunc
+	wg         sync.WaitGroup
+	loaded     chan struct{}
+	loadErr    error
 }
 
 // StartDev opens the stores, catches the read model up with the log, starts
@@ -107,6 +109,9 @@ func StartDev(ctx context.Context, cfg DevConfig) (*Dev, error) {
 	ok := false
 	defer func() {
 		if !ok {
+			if d.cancel != nil {
+				d.cancel()
+			}
 			d.closeStores()
 		}
 	}()
@@ -143,6 +148,15 @@ func StartDev(ctx context.Context, cfg DevConfig) (*Dev, error) {
 	}
 	d.service = catalogsvc.New(catalogsvc.Config{Log: event.SinglePartition(d.log), Store: d.store, Waiter: d.projector, RefreshInterval: cfg.RefreshInterval, Reader: reader, Logger: cfg.Logger})
 
+	runCtx, cancel := context.WithCancel(context.Background())
+	d.cancel = cancel
+	if d.hooksStore, err = webhooks.OpenStore(filepath.Join(cfg.DataDir, "webhooks.db")); err != nil {
+		return nil, err
+	}
+	hooks, err := webhooks.Start(runCtx, webhooks.Config{Store: d.hooksStore, Log: d.log, Logger: cfg.Logger})
+	if err != nil {
+		return nil, err
+	}
 	authn, err := authenticator(cfg.AuthTokens)
 	if err != nil {
 		return nil, err
@@ -153,6 +167,7 @@ func StartDev(ctx context.Context, cfg DevConfig) (*Dev, error) {
 		Waiter:       d.projector,
 		Authenticate: authn,
 		Feed:         logFeed{log: event.SinglePartition(d.log)},
+		Webhooks:     hooks,
 		Audit:        embeddedAudit{log: d.log, hist: caughtUpHistory{Reader: d.hist, catalog: d.store, hist: d.histProj}, scratch: cfg.DataDir},
 		History:      caughtUpHistory{Reader: d.hist, catalog: d.store, hist: d.histProj},
 		AsOf:         d.catalogAt,
@@ -185,8 +200,6 @@ func StartDev(ctx context.Context, cfg DevConfig) (*Dev, error) {
 	}
 	d.server = &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
 
-	runCtx, cancel := context.WithCancel(context.Background())
-	d.cancel = cancel
 	d.wg.Add(4)
 	go func() {
 		defer d.wg.Done()
@@ -264,6 +277,9 @@ func (d *Dev) catalogAt(ctx context.Context, at history.Instant) (catalogstore.R
 
 func (d *Dev) closeStores() error {
 	var errs []error
+	if d.hooksStore != nil {
+		errs = append(errs, d.hooksStore.Close())
+	}
 	if d.asof != nil {
 		errs = append(errs, d.asof.Close())
 	}

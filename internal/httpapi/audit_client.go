@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -15,6 +16,7 @@ import (
 
 	"backlot.dev/backlot/domain/catalog"
 	"backlot.dev/backlot/domain/event"
+	"backlot.dev/backlot/internal/webhooks"
 	"backlot.dev/backlot/projections/history"
 )
 
@@ -274,4 +276,68 @@ func (c *Client) StreamEvents(ctx context.Context, after string, f FeedFilter, e
 		return fmt.Errorf("event stream: %w", err)
 	}
 	return errors.New("event stream: the server closed the stream")
+}
+
+// apiJSON sends a JSON request to a path outside /api/catalog and decodes the
+// answer into out (when not nil).
+func (c *Client) apiJSON(ctx context.Context, method, path string, body, out any) error {
+	var rd io.Reader
+	if body != nil {
+		raw, err := json.Marshal(body)
+		if err != nil {
+			return err
+		}
+		rd = bytes.NewReader(raw)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, strings.TrimSuffix(c.base, catalogPrefix)+path, rd)
+	if err != nil {
+		return err
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := c.send(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if out == nil {
+		return nil
+	}
+	return json.NewDecoder(resp.Body).Decode(out)
+}
+
+// CreateSubscription creates a webhook subscription.
+func (c *Client) CreateSubscription(ctx context.Context, in webhooks.Input) (webhooks.Subscription, error) {
+	var sub webhooks.Subscription
+	err := c.apiJSON(ctx, http.MethodPost, "/api/events/subscriptions", in, &sub)
+	return sub, err
+}
+
+// Subscriptions lists the webhook subscriptions.
+func (c *Client) Subscriptions(ctx context.Context) ([]webhooks.Subscription, error) {
+	var out struct {
+		Items []webhooks.Subscription `json:"items"`
+	}
+	err := c.apiJSON(ctx, http.MethodGet, "/api/events/subscriptions", nil, &out)
+	return out.Items, err
+}
+
+// DeleteSubscription deletes a webhook subscription.
+func (c *Client) DeleteSubscription(ctx context.Context, id string) error {
+	return c.apiJSON(ctx, http.MethodDelete, "/api/events/subscriptions/"+url.PathEscape(id), nil, nil)
+}
+
+// DeadLetters lists a subscription's dead letters.
+func (c *Client) DeadLetters(ctx context.Context, id string) ([]webhooks.DeadLetter, error) {
+	var out struct {
+		Items []webhooks.DeadLetter `json:"items"`
+	}
+	err := c.apiJSON(ctx, http.MethodGet, "/api/events/subscriptions/"+url.PathEscape(id)+"/dead-letters", nil, &out)
+	return out.Items, err
+}
+
+// ReplayDeadLetter delivers a dead letter again.
+func (c *Client) ReplayDeadLetter(ctx context.Context, id, eventID string) error {
+	return c.apiJSON(ctx, http.MethodPost, "/api/events/subscriptions/"+url.PathEscape(id)+"/dead-letters/"+url.PathEscape(eventID)+"/replay", nil, nil)
 }

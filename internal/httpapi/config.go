@@ -11,6 +11,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"backlot.dev/backlot/domain/event"
+	"backlot.dev/backlot/internal/webhooks"
 	"backlot.dev/backlot/projections/catalogstore"
 	"backlot.dev/backlot/projections/history"
 )
@@ -88,6 +89,8 @@ type Config struct {
 	Audit AuditLog
 	// Feed, when set, serves the event feed (/api/events, /api/events/stream).
 	Feed Feed
+	// Webhooks, when set, serves the webhook subscriptions.
+	Webhooks *webhooks.Manager
 	// History, when set, serves the entity history and diff endpoints.
 	History history.Reader
 	// AsOf, when set, returns the catalog as it was at an instant, for the

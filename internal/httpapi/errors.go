@@ -8,7 +8,9 @@ import (
 	"net/http"
 
 	"backlot.dev/backlot/domain/catalog"
+	"backlot.dev/backlot/internal/webhooks"
 	"backlot.dev/backlot/projections/catalogstore"
+	"backlot.dev/backlot/projections/history"
 )
 
 // statusError is an error that knows its HTTP status and Backstage error name.
@@ -86,7 +88,7 @@ func classify(r *http.Request, err error) (int, string, string) {
 			name = "Error"
 		}
 		return status, name, err.Error()
-	case errors.Is(err, catalogstore.ErrNotFound):
+	case errors.Is(err, catalogstore.ErrNotFound), errors.Is(err, webhooks.ErrNotFound), errors.Is(err, history.ErrNotFound):
 		return http.StatusNotFound, "NotFoundError", err.Error()
 	case errors.Is(err, catalog.ErrNotAllowed):
 		return http.StatusForbidden, "NotAllowedError", err.Error()

@@ -99,6 +99,7 @@ func (s *server) routes(mux *http.ServeMux) {
 	s.auditRoutes(mux)
 	s.historyRoutes(mux)
 	s.feedRoutes(mux)
+	s.webhookRoutes(mux)
 	mux.HandleFunc("GET /healthz", s.healthz)
 	mux.HandleFunc("GET /readyz", s.readyz)
 

@@ -1,0 +1,78 @@
+package app_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"sort"
+	"testing"
+	"time"
+
+	"backlot.dev/backlot/domain/event"
+	"backlot.dev/backlot/internal/app"
+	"backlot.dev/backlot/internal/httpapi"
+	"backlot.dev/backlot/internal/webhooks"
+)
+
+// TestWebhookThroughTheAPI subscribes through the API and measures the delay
+// from sending a write to the delivery of its event.
+func TestWebhookThroughTheAPI(t *testing.T) {
+	dir := t.TempDir()
+	d := startDev(t, app.DevConfig{DataDir: t.TempDir(), Roots: []string{dir}})
+	defer d.Close()
+	arrived := make(chan time.Time, 100)
+	recv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		var ev event.Envelope
+		json.Unmarshal(body, &ev)
+		if ev.Type == string(event.TypeEntityUpserted) {
+			arrived <- time.Now()
+		}
+	}))
+	defer recv.Close()
+	c := httpapi.NewClient("http://"+d.Addr(), nil)
+	ctx := context.Background()
+	sub, err := c.CreateSubscription(ctx, webhooks.Input{URL: recv.URL, Secret: "a-secret-of-16-chars-or-more",
+		Filter: `event.type == "backlot.entity.upserted.v1"`})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.CreateSubscription(ctx, webhooks.Input{URL: recv.URL, Secret: "short"}); err == nil {
+		t.Fatal("a short secret was accepted")
+	}
+	var delays []time.Duration
+	for i := range 20 {
+		f := filepath.Join(dir, fmt.Sprintf("c%d.yaml", i))
+		os.WriteFile(f, []byte(fmt.Sprintf("apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: hooked-%d\nspec:\n  type: service\n  lifecycle: production\n  owner: team-a\n", i)), 0o644)
+		sent := time.Now()
+		if code, _ := postJSON(t, "http://"+d.Addr()+"/api/catalog/locations", map[string]string{"type": "file", "target": f}, nil); code != http.StatusCreated {
+			t.Fatalf("register: %d", code)
+		}
+		select {
+		case at := <-arrived:
+			delays = append(delays, at.Sub(sent))
+		case <-time.After(20 * time.Second):
+			t.Fatalf("write %d was not delivered", i)
+		}
+	}
+	sort.Slice(delays, func(i, j int) bool { return delays[i] < delays[j] })
+	t.Logf("write sent → webhook delivered: p50 %s, max %s", delays[len(delays)/2], delays[len(delays)-1])
+	subs, err := c.Subscriptions(ctx)
+	if err != nil || len(subs) != 1 || subs[0].ID != sub.ID || subs[0].Cursor == 0 {
+		t.Fatalf("subscriptions: %+v, %v", subs, err)
+	}
+	if ds, err := c.DeadLetters(ctx, sub.ID); err != nil || len(ds) != 0 {
+		t.Fatalf("dead letters: %+v %v", ds, err)
+	}
+	if err := c.DeleteSubscription(ctx, sub.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.DeadLetters(ctx, sub.ID); !httpapi.IsNotFound(err) {
+		t.Fatalf("dead letters of a deleted subscription: %v", err)
+	}
+}

@@ -1,0 +1,110 @@
+package httpapi
+
+import (
+	"net/http"
+
+	"backlot.dev/backlot/internal/webhooks"
+)
+
+func (s *server) webhookRoutes(mux *http.ServeMux) {
+	route := func(pattern string, h handlerFunc) { mux.Handle(pattern, s.handle(h)) }
+	p := "/api/events/subscriptions"
+	route("POST "+p, s.createSubscription)
+	route("GET "+p, s.listSubscriptions)
+	route("GET "+p+"/{id}", s.getSubscription)
+	route("DELETE "+p+"/{id}", s.deleteSubscription)
+	route("GET "+p+"/{id}/dead-letters", s.deadLetters)
+	route("POST "+p+"/{id}/dead-letters/{eventId}/replay", s.replayDeadLetter)
+}
+
+func (s *server) hooks() (*webhooks.Manager, error) {
+	if s.cfg.Webhooks == nil {
+		return nil, &apiError{status: http.StatusNotImplemented, name: "NotImplementedError",
+			message: "this server delivers no webhooks: subscriptions run on backlot dev for now"}
+	}
+	return s.cfg.Webhooks, nil
+}
+
+// createSubscription answers POST /api/events/subscriptions {url, filter, secret}.
+func (s *server) createSubscription(w http.ResponseWriter, r *http.Request) error {
+	m, err := s.hooks()
+	if err != nil {
+		return err
+	}
+	var in webhooks.Input
+	if err := s.decodeBody(w, r, &in, true); err != nil {
+		return err
+	}
+	sub, err := m.Create(r.Context(), s.actor(r), in)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, sub)
+	return nil
+}
+
+func (s *server) listSubscriptions(w http.ResponseWriter, r *http.Request) error {
+	m, err := s.hooks()
+	if err != nil {
+		return err
+	}
+	subs, err := m.Store().List(r.Context())
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"items": subs})
+	return nil
+}
+
+func (s *server) getSubscription(w http.ResponseWriter, r *http.Request) error {
+	m, err := s.hooks()
+	if err != nil {
+		return err
+	}
+	sub, err := m.Store().Get(r.Context(), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, sub)
+	return nil
+}
+
+func (s *server) deleteSubscription(w http.ResponseWriter, r *http.Request) error {
+	m, err := s.hooks()
+	if err != nil {
+		return err
+	}
+	if err := m.Delete(r.Context(), r.PathValue("id")); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (s *server) deadLetters(w http.ResponseWriter, r *http.Request) error {
+	m, err := s.hooks()
+	if err != nil {
+		return err
+	}
+	if _, err := m.Store().Get(r.Context(), r.PathValue("id")); err != nil {
+		return err
+	}
+	ds, err := m.Store().DeadLetters(r.Context(), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"items": ds})
+	return nil
+}
+
+func (s *server) replayDeadLetter(w http.ResponseWriter, r *http.Request) error {
+	m, err := s.hooks()
+	if err != nil {
+		return err
+	}
+	if err := m.Replay(r.Context(), r.PathValue("id"), r.PathValue("eventId")); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
