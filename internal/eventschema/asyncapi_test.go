@@ -197,7 +197,9 @@ func TestAsyncAPIDocument(t *testing.T) {
 			}
 		}
 	}
-	if !json.Valid(eventschema.AsyncAPI()) || &eventschema.AsyncAPI()[0] == &eventschema.AsyncAPI()[0] {
-		t.Error("AsyncAPI must return a fresh copy")
+	first := eventschema.AsyncAPI()
+	first[0] = 'x'
+	if !json.Valid(eventschema.AsyncAPI()) {
+		t.Error("AsyncAPI must return a copy: changing one changed the document")
 	}
 }
