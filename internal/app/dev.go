@@ -83,7 +83,7 @@ type Dev struct {
 	hist       *sqlitehist.Store
 	histProj   *catalogstore.Projector
 	asof       *asof.Catalogs
-	hooksStore *webhooks.Store
+	hooksStore *webhooks.SQLiteStore
 	service    *catalogsvc.Service
 	server     *http.Server
 	listener   net.Listener
@@ -153,7 +153,7 @@ func StartDev(ctx context.Context, cfg DevConfig) (*Dev, error) {
 	if d.hooksStore, err = webhooks.OpenStore(filepath.Join(cfg.DataDir, "webhooks.db")); err != nil {
 		return nil, err
 	}
-	hooks, err := webhooks.Start(runCtx, webhooks.Config{Store: d.hooksStore, Log: d.log, Logger: cfg.Logger})
+	hooks, err := webhooks.Start(runCtx, webhooks.Config{Store: d.hooksStore, Log: d.log, Deliver: true, Logger: cfg.Logger})
 	if err != nil {
 		return nil, err
 	}

@@ -14,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
@@ -26,6 +27,7 @@ import (
 	"backlot.dev/backlot/internal/messaging"
 	"backlot.dev/backlot/internal/pglease"
 	"backlot.dev/backlot/internal/statefeed"
+	"backlot.dev/backlot/internal/webhooks"
 	"backlot.dev/backlot/projections/catalogstore"
 	"backlot.dev/backlot/projections/catalogstore/pgstore"
 	"backlot.dev/backlot/projections/history"
@@ -175,11 +177,27 @@ func StartServe(ctx context.Context, cfg ServeConfig) (*Server, error) {
 		return nil, err
 	}
 	s.closers = append(s.closers, s.hist.Close)
+	hookStore, err := webhooks.NewPGStore(ctx, s.store.Pool())
+	if err != nil {
+		return nil, err
+	}
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	runCtx, cancel := context.WithCancel(context.Background())
 	s.cancel = cancel
+	// Webhooks: every process manages subscriptions; the projector role delivers,
+	// each subscription in a consumer group of its own that starts at the end.
+	hooks, err := webhooks.Start(runCtx, webhooks.Config{
+		Store: hookStore, Deliver: s.has(RoleProjector), Topic: s.log.Topic(), Heads: s.log.Heads, Logger: cfg.Logger,
+		Subscriber: func(sub webhooks.Subscription) (message.Subscriber, error) {
+			return messaging.NewKafkaSubscriber(messaging.KafkaSubscriberConfig{Brokers: cfg.KafkaBrokers,
+				GroupID: cfg.Group + "-" + webhooks.ConsumerPrefix + sub.ID, Logger: cfg.Logger})
+		},
+	})
+	if err != nil {
+		return nil, err
+	}
 
 	if s.has(RoleAPI) || s.has(RoleIngester) {
 		lock, err := pglease.New(ctx, s.store.Pool(), cfg.Holder, pglease.Options{Logger: cfg.Logger})
@@ -222,7 +240,7 @@ func StartServe(ctx context.Context, cfg ServeConfig) (*Server, error) {
 		s.closers = append(s.closers, s.asof.Close)
 		hist := caughtUpHistory{Reader: s.hist, catalog: s.store, hist: &catalogstore.PollWaiter{Reader: s.hist}}
 		handler, err = httpapi.New(httpapi.Config{Reader: s.store, Writer: s.service, Waiter: &catalogstore.PollWaiter{Reader: s.store},
-			Authenticate: authn, History: hist, Audit: kafkaAudit{log: s.log, hist: hist}, Feed: logFeed{log: s.log}, AsOf: func(ctx context.Context, at history.Instant) (catalogstore.Reader, error) {
+			Authenticate: authn, History: hist, Audit: kafkaAudit{log: s.log, hist: hist}, Feed: logFeed{log: s.log}, Webhooks: hooks, AsOf: func(ctx context.Context, at history.Instant) (catalogstore.Reader, error) {
 				if err := hist.wait(ctx); err != nil {
 					return nil, err
 				}

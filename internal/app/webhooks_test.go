@@ -15,7 +15,9 @@ import (
 
 	"backlot.dev/backlot/domain/event"
 	"backlot.dev/backlot/internal/app"
+	"backlot.dev/backlot/internal/eventlog/kafkalog/kafkatest"
 	"backlot.dev/backlot/internal/httpapi"
+	"backlot.dev/backlot/internal/testenv/pgtest"
 	"backlot.dev/backlot/internal/webhooks"
 )
 
@@ -74,5 +76,45 @@ func TestWebhookThroughTheAPI(t *testing.T) {
 	}
 	if _, err := c.DeadLetters(ctx, sub.ID); !httpapi.IsNotFound(err) {
 		t.Fatalf("dead letters of a deleted subscription: %v", err)
+	}
+}
+
+// TestWebhookOnServe subscribes on backlot serve: the projector role delivers
+// the events written after the subscription, from Kafka, and none before it.
+func TestWebhookOnServe(t *testing.T) {
+	dir := t.TempDir()
+	prefix := kafkatest.TopicPrefix(t)
+	s := startServe(t, app.ServeConfig{KafkaBrokers: kafkatest.Brokers(t), TopicPrefix: prefix, Group: prefix + "projector",
+		PostgresURL: pgtest.URL(t), Catalogs: []string{examplesCatalog(t)}, Roots: []string{dir}})
+	got := make(chan event.Envelope, 100)
+	recv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		var ev event.Envelope
+		json.Unmarshal(body, &ev)
+		got <- ev
+	}))
+	defer recv.Close()
+	c := httpapi.NewClient("http://"+s.Addr(), nil)
+	if _, err := c.CreateSubscription(context.Background(), webhooks.Input{URL: recv.URL, Secret: "a-secret-of-16-chars-or-more",
+		Filter: `event.type == "backlot.entity.upserted.v1"`}); err != nil {
+		t.Fatal(err)
+	}
+	f := filepath.Join(dir, "hooked.yaml")
+	os.WriteFile(f, []byte("apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: hooked\nspec:\n  type: service\n  lifecycle: production\n  owner: team-a\n"), 0o644)
+	if code, _ := postJSON(t, "http://"+s.Addr()+"/api/catalog/locations", map[string]string{"type": "file", "target": f}, nil); code != http.StatusCreated {
+		t.Fatalf("register: %d", code)
+	}
+	select {
+	case ev := <-got:
+		if ev.Subject != "component:default/hooked" {
+			t.Fatalf("delivered %s, want only the event written after the subscription", ev.Subject)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("nothing delivered")
+	}
+	select {
+	case ev := <-got:
+		t.Fatalf("a second delivery: %s %s", ev.Type, ev.Subject)
+	case <-time.After(500 * time.Millisecond):
 	}
 }

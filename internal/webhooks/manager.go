@@ -35,9 +35,24 @@ const MaxAttempts = 120
 // Config configures a Manager.
 type Config struct {
 	// Store keeps the subscriptions.
-	Store *Store
-	// Log is the embedded event log the subscriptions consume.
+	Store Store
+	// Log is the embedded event log the subscriptions consume; nil on Kafka.
 	Log event.Log
+	// Subscriber, when set, returns the subscriber a subscription's deliveries
+	// read (on Kafka: a consumer group of its own starting at the topic's end);
+	// by default a LogSubscriber over Log with its cursor in Store.
+	Subscriber func(sub Subscription) (message.Subscriber, error)
+	// Heads, with Subscriber, returns the log's heads: where a new
+	// subscription starts.
+	Heads func(ctx context.Context) (event.Positions, error)
+	// Topic is the topic Subscriber subscribes to.
+	Topic string
+	// Deliver runs the deliveries in this process; without it the Manager only
+	// manages subscriptions, and another process delivers.
+	Deliver bool
+	// SyncEvery is how often a delivering Manager looks for subscriptions
+	// created or deleted by other processes; default 2s.
+	SyncEvery time.Duration
 	// Client sends the deliveries; default a client with a 10 s timeout.
 	Client *http.Client
 	// RetryInterval is the first pause between attempts; default 250 ms.
@@ -92,7 +107,16 @@ func Start(ctx context.Context, cfg Config) (*Manager, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
+	if cfg.SyncEvery <= 0 {
+		cfg.SyncEvery = 2 * time.Second
+	}
+	if cfg.Topic == "" {
+		cfg.Topic = "events"
+	}
 	m := &Manager{cfg: cfg, handlers: map[string]*message.Handler{}, ctx: ctx}
+	if !cfg.Deliver {
+		return m, nil
+	}
 	r, err := messaging.NewRouter(messaging.RouterConfig{Logger: cfg.Logger, Poison: deadLetters{m}, PoisonTopic: "webhooks.dead-letters",
 		MaxRetries: cfg.MaxAttempts - 1, RetryInterval: cfg.RetryInterval})
 	if err != nil {
@@ -114,7 +138,63 @@ func Start(ctx context.Context, cfg Config) (*Manager, error) {
 		}
 	}()
 	<-r.Running()
+	go m.syncLoop(ctx)
 	return m, nil
+}
+
+// syncLoop starts the subscriptions other processes created and stops those
+// they deleted, until ctx ends.
+func (m *Manager) syncLoop(ctx context.Context) {
+	t := time.NewTicker(m.cfg.SyncEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if err := m.sync(ctx); err != nil && ctx.Err() == nil {
+			m.cfg.Logger.Warn("webhooks: cannot read the subscriptions", "err", err)
+		}
+	}
+}
+
+func (m *Manager) sync(ctx context.Context) error {
+	subs, err := m.cfg.Store.List(ctx)
+	if err != nil {
+		return err
+	}
+	want := map[string]bool{}
+	added := false
+	for _, sub := range subs {
+		want[sub.ID] = true
+		m.mu.Lock()
+		_, running := m.handlers[sub.ID]
+		m.mu.Unlock()
+		if !running {
+			if err := m.add(sub); err != nil {
+				m.cfg.Logger.Warn("webhooks: cannot start a subscription", "subscription", sub.ID, "err", err)
+				continue
+			}
+			added = true
+		}
+	}
+	m.mu.Lock()
+	var gone []*message.Handler
+	for id, h := range m.handlers {
+		if !want[id] {
+			gone = append(gone, h)
+			delete(m.handlers, id)
+		}
+	}
+	m.mu.Unlock()
+	for _, h := range gone {
+		h.Stop()
+	}
+	if added {
+		return m.router.RunHandlers(m.ctx)
+	}
+	return nil
 }
 
 // add starts a subscription's handler.
@@ -123,15 +203,27 @@ func (m *Manager) add(sub Subscription) error {
 	if err != nil {
 		return err
 	}
-	subscriber, err := messaging.NewLogSubscriber(messaging.LogSubscriberConfig{Log: m.cfg.Log, Cursors: m.cfg.Store,
-		Consumer: ConsumerPrefix + sub.ID, Logger: m.cfg.Logger, NackResendDelay: m.cfg.RetryInterval})
+	var subscriber message.Subscriber
+	if m.cfg.Subscriber != nil {
+		subscriber, err = m.cfg.Subscriber(sub)
+	} else {
+		subscriber, err = messaging.NewLogSubscriber(messaging.LogSubscriberConfig{Log: m.cfg.Log, Cursors: m.cfg.Store,
+			Consumer: ConsumerPrefix + sub.ID, Logger: m.cfg.Logger, NackResendDelay: m.cfg.RetryInterval})
+	}
 	if err != nil {
 		return err
 	}
-	h := m.router.AddConsumerHandler(ConsumerPrefix+sub.ID, "events", subscriber, func(msg *message.Message) error {
+	start, err := event.ParsePositions(sub.Start)
+	if err != nil {
+		return fmt.Errorf("subscription %s: start: %w", sub.ID, err)
+	}
+	h := m.router.AddConsumerHandler(ConsumerPrefix+sub.ID, m.cfg.Topic, subscriber, func(msg *message.Message) error {
 		ev, err := messaging.FromMessage(msg)
 		if err != nil {
 			return err
+		}
+		if ev.Position <= start[ev.Partition] {
+			return nil // before the subscription began
 		}
 		if ok, _ := filter.Match(&ev); !ok {
 			return nil
@@ -156,13 +248,26 @@ func (m *Manager) Create(ctx context.Context, actor string, in Input) (Subscript
 	if _, err := policies.CompileEventFilter(in.Filter); err != nil {
 		return Subscription{}, &ValidationError{Msg: err.Error()}
 	}
-	head, err := m.cfg.Log.Head(ctx)
-	if err != nil {
+	var head int64
+	var start string
+	switch {
+	case m.cfg.Log != nil:
+		if head, err = m.cfg.Log.Head(ctx); err != nil {
+			return Subscription{}, err
+		}
+	case m.cfg.Heads != nil:
+		heads, err := m.cfg.Heads(ctx)
+		if err != nil {
+			return Subscription{}, err
+		}
+		start = heads.String()
+	}
+	sub := Subscription{ID: event.NewID(), URL: in.URL, Filter: in.Filter, Secret: in.Secret, CreatedAt: time.Now().UTC(), CreatedBy: actor, Cursor: head, Start: start}
+	if err := m.cfg.Store.Create(ctx, sub); err != nil {
 		return Subscription{}, err
 	}
-	sub := Subscription{ID: event.NewID(), URL: in.URL, Filter: in.Filter, Secret: in.Secret, CreatedAt: time.Now().UTC(), CreatedBy: actor, Cursor: head}
-	if err := m.cfg.Store.create(ctx, sub); err != nil {
-		return Subscription{}, err
+	if !m.cfg.Deliver {
+		return sub, nil // a delivering process starts it at its next sync
 	}
 	if err := m.add(sub); err != nil {
 		return Subscription{}, err
@@ -183,7 +288,7 @@ func (m *Manager) Delete(ctx context.Context, id string) error {
 		h.Stop()
 		<-h.Stopped()
 	}
-	return m.cfg.Store.delete(ctx, id)
+	return m.cfg.Store.Delete(ctx, id)
 }
 
 // Sign returns the Backlot-Signature header value of a body sent at t.
@@ -245,7 +350,7 @@ func (m *Manager) Replay(ctx context.Context, subID, eventID string) error {
 		if err := m.deliver(ctx, sub, &ev); err != nil {
 			return &DeliveryError{Err: err}
 		}
-		return m.cfg.Store.deleteDeadLetter(ctx, subID, eventID)
+		return m.cfg.Store.DeleteDeadLetter(ctx, subID, eventID)
 	}
 	return fmt.Errorf("dead letter %s of subscription %s: %w", eventID, subID, ErrNotFound)
 }
@@ -263,7 +368,7 @@ func (e *DeliveryError) HTTPStatus() int { return http.StatusBadGateway }
 func (e *DeliveryError) ErrorName() string { return "DeliveryError" }
 
 // Store returns the store, for reads.
-func (m *Manager) Store() *Store { return m.cfg.Store }
+func (m *Manager) Store() Store { return m.cfg.Store }
 
 // deadLetters is the router's poison queue: it records the message as a dead
 // letter of the subscription whose handler gave up on it.
@@ -283,7 +388,7 @@ func (d deadLetters) Publish(_ string, msgs ...*message.Message) error {
 		if err != nil {
 			return err
 		}
-		if err := d.m.cfg.Store.addDeadLetter(context.Background(), sub[len(ConsumerPrefix):], DeadLetter{
+		if err := d.m.cfg.Store.AddDeadLetter(context.Background(), sub[len(ConsumerPrefix):], DeadLetter{
 			EventID: ev.ID, Reason: msg.Metadata.Get(middleware.ReasonForPoisonedKey), At: time.Now().UTC(), Event: raw,
 		}); err != nil {
 			return err

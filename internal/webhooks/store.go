@@ -22,8 +22,12 @@ type Subscription struct {
 	Filter    string    `json:"filter,omitempty"`
 	CreatedAt time.Time `json:"createdAt"`
 	CreatedBy string    `json:"createdBy"`
-	// Cursor is the position of the last event handled.
-	Cursor int64  `json:"cursor"`
+	// Cursor is the position of the last event handled (on the embedded log).
+	Cursor int64 `json:"cursor"`
+	// Start is where the subscription began on a partitioned log: the log's
+	// heads when it was created (event.Positions' form); earlier events are
+	// not delivered.
+	Start  string `json:"start,omitempty"`
 	Secret string `json:"-"`
 }
 
@@ -35,10 +39,37 @@ type DeadLetter struct {
 	Event   json.RawMessage `json:"event"`
 }
 
-// Store keeps subscriptions, their cursors and their dead letters in SQLite.
-type Store struct {
+// Store keeps subscriptions, their cursors (on the embedded log) and their
+// dead letters. SQLiteStore serves backlot dev, PGStore backlot serve.
+type Store interface {
+	// Create stores a new subscription.
+	Create(ctx context.Context, sub Subscription) error
+	// List returns every subscription.
+	List(ctx context.Context) ([]Subscription, error)
+	// Get returns one subscription, or ErrNotFound.
+	Get(ctx context.Context, id string) (Subscription, error)
+	// Delete forgets a subscription and its dead letters, or returns ErrNotFound.
+	Delete(ctx context.Context, id string) error
+	// AddDeadLetter records an event the subscription gave up delivering.
+	AddDeadLetter(ctx context.Context, sub string, d DeadLetter) error
+	// DeadLetters lists a subscription's dead letters, oldest first.
+	DeadLetters(ctx context.Context, sub string) ([]DeadLetter, error)
+	// DeleteDeadLetter forgets one dead letter.
+	DeleteDeadLetter(ctx context.Context, sub, eventID string) error
+	// Load and Save keep a subscription's cursor on the embedded log, under
+	// the consumer name ConsumerPrefix + id (a messaging.CursorStore).
+	Load(ctx context.Context, consumer string) (int64, error)
+	Save(ctx context.Context, consumer string, pos int64) error
+	// Close releases the store.
+	Close() error
+}
+
+// SQLiteStore is the Store of backlot dev.
+type SQLiteStore struct {
 	db *sql.DB
 }
+
+var _ Store = (*SQLiteStore)(nil)
 
 const schema = `
 CREATE TABLE IF NOT EXISTS subscriptions (
@@ -49,7 +80,7 @@ CREATE TABLE IF NOT EXISTS dead_letters (
     PRIMARY KEY (subscription, event_id));`
 
 // OpenStore opens (or creates) the store at path.
-func OpenStore(path string) (*Store, error) {
+func OpenStore(path string) (*SQLiteStore, error) {
 	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)")
 	if err != nil {
 		return nil, err
@@ -64,13 +95,14 @@ func OpenStore(path string) (*Store, error) {
 			return nil, fmt.Errorf("webhooks store %s: %w", path, err)
 		}
 	}
-	return &Store{db: db}, nil
+	return &SQLiteStore{db: db}, nil
 }
 
 // Close closes the store.
-func (s *Store) Close() error { return s.db.Close() }
+func (s *SQLiteStore) Close() error { return s.db.Close() }
 
-func (s *Store) create(ctx context.Context, sub Subscription) error {
+// Create stores a new subscription.
+func (s *SQLiteStore) Create(ctx context.Context, sub Subscription) error {
 	_, err := s.db.ExecContext(ctx, `INSERT INTO subscriptions(id, url, filter, secret, created_at, created_by, cursor) VALUES (?, ?, ?, ?, ?, ?, ?)`,
 		sub.ID, sub.URL, sub.Filter, sub.Secret, sub.CreatedAt.UnixNano(), sub.CreatedBy, sub.Cursor)
 	return err
@@ -87,7 +119,7 @@ func scanSub(sc interface{ Scan(...any) error }) (Subscription, error) {
 const subColumns = `id, url, filter, secret, created_at, created_by, cursor`
 
 // List returns every subscription.
-func (s *Store) List(ctx context.Context) ([]Subscription, error) {
+func (s *SQLiteStore) List(ctx context.Context) ([]Subscription, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT `+subColumns+` FROM subscriptions ORDER BY created_at`)
 	if err != nil {
 		return nil, err
@@ -105,7 +137,7 @@ func (s *Store) List(ctx context.Context) ([]Subscription, error) {
 }
 
 // Get returns one subscription.
-func (s *Store) Get(ctx context.Context, id string) (Subscription, error) {
+func (s *SQLiteStore) Get(ctx context.Context, id string) (Subscription, error) {
 	sub, err := scanSub(s.db.QueryRowContext(ctx, `SELECT `+subColumns+` FROM subscriptions WHERE id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return sub, fmt.Errorf("subscription %s: %w", id, ErrNotFound)
@@ -113,7 +145,8 @@ func (s *Store) Get(ctx context.Context, id string) (Subscription, error) {
 	return sub, err
 }
 
-func (s *Store) delete(ctx context.Context, id string) error {
+// Delete forgets a subscription and its dead letters.
+func (s *SQLiteStore) Delete(ctx context.Context, id string) error {
 	res, err := s.db.ExecContext(ctx, `DELETE FROM subscriptions WHERE id = ?`, id)
 	if err != nil {
 		return err
@@ -127,25 +160,26 @@ func (s *Store) delete(ctx context.Context, id string) error {
 
 // Load returns a subscription's cursor; it makes Store a messaging.CursorStore
 // whose consumers are named ConsumerPrefix + subscription id.
-func (s *Store) Load(ctx context.Context, consumer string) (int64, error) {
+func (s *SQLiteStore) Load(ctx context.Context, consumer string) (int64, error) {
 	sub, err := s.Get(ctx, strings.TrimPrefix(consumer, ConsumerPrefix))
 	return sub.Cursor, err
 }
 
 // Save records a subscription's cursor.
-func (s *Store) Save(ctx context.Context, consumer string, pos int64) error {
+func (s *SQLiteStore) Save(ctx context.Context, consumer string, pos int64) error {
 	_, err := s.db.ExecContext(ctx, `UPDATE subscriptions SET cursor = ? WHERE id = ?`, pos, strings.TrimPrefix(consumer, ConsumerPrefix))
 	return err
 }
 
-func (s *Store) addDeadLetter(ctx context.Context, sub string, d DeadLetter) error {
+// AddDeadLetter records a dead letter.
+func (s *SQLiteStore) AddDeadLetter(ctx context.Context, sub string, d DeadLetter) error {
 	_, err := s.db.ExecContext(ctx, `INSERT OR REPLACE INTO dead_letters(subscription, event_id, reason, at, event) VALUES (?, ?, ?, ?, ?)`,
 		sub, d.EventID, d.Reason, d.At.UnixNano(), []byte(d.Event))
 	return err
 }
 
 // DeadLetters lists a subscription's dead letters, oldest first.
-func (s *Store) DeadLetters(ctx context.Context, sub string) ([]DeadLetter, error) {
+func (s *SQLiteStore) DeadLetters(ctx context.Context, sub string) ([]DeadLetter, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT event_id, reason, at, event FROM dead_letters WHERE subscription = ? ORDER BY at`, sub)
 	if err != nil {
 		return nil, err
@@ -165,7 +199,8 @@ func (s *Store) DeadLetters(ctx context.Context, sub string) ([]DeadLetter, erro
 	return out, rows.Err()
 }
 
-func (s *Store) deleteDeadLetter(ctx context.Context, sub, eventID string) error {
+// DeleteDeadLetter forgets one dead letter.
+func (s *SQLiteStore) DeleteDeadLetter(ctx context.Context, sub, eventID string) error {
 	_, err := s.db.ExecContext(ctx, `DELETE FROM dead_letters WHERE subscription = ? AND event_id = ?`, sub, eventID)
 	return err
 }

@@ -81,7 +81,7 @@ func setup(t *testing.T, maxAttempts int) (*sqlitelog.Log, *webhooks.Manager, *r
 	t.Cleanup(func() { store.Close() })
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
-	m, err := webhooks.Start(ctx, webhooks.Config{Store: store, Log: log, Logger: quiet, RetryInterval: 20 * time.Millisecond, MaxAttempts: maxAttempts})
+	m, err := webhooks.Start(ctx, webhooks.Config{Store: store, Log: log, Deliver: true, Logger: quiet, RetryInterval: 20 * time.Millisecond, MaxAttempts: maxAttempts})
 	if err != nil {
 		t.Fatal(err)
 	}
