@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -15,6 +16,7 @@ import (
 	"backlot.dev/backlot/domain/event"
 	"backlot.dev/backlot/internal/app"
 	"backlot.dev/backlot/internal/eventlog/kafkalog/kafkatest"
+	"backlot.dev/backlot/internal/eventschema"
 	"backlot.dev/backlot/internal/httpapi"
 	"backlot.dev/backlot/internal/testenv/pgtest"
 )
@@ -193,5 +195,32 @@ func TestEventFeedLongPollWaitsForTheNextEvent(t *testing.T) {
 		}
 	case <-time.After(20 * time.Second):
 		t.Fatal("the long poll did not answer the write")
+	}
+}
+
+// TestTheFeedAnswersItsPublishedSchemas checks the long-poll page against its
+// published schema and serves the AsyncAPI document and the schemas.
+func TestTheFeedAnswersItsPublishedSchemas(t *testing.T) {
+	d := startDev(t, app.DevConfig{DataDir: t.TempDir(), Catalogs: []string{examplesCatalog(t)}})
+	defer d.Close()
+	resp, err := http.Get("http://" + d.Addr() + "/api/events?limit=20&wait=0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err := eventschema.Default().Validate(eventschema.EventsPageSchema, body); err != nil {
+		t.Fatalf("the feed page breaks its schema: %v", err)
+	}
+	var doc map[string]any
+	if code := get(t, d, "/api/events/asyncapi.json", &doc); code != http.StatusOK || doc["asyncapi"] != "3.0.0" {
+		t.Fatalf("asyncapi.json: %d %v", code, doc["asyncapi"])
+	}
+	var schema map[string]any
+	if code := get(t, d, "/api/events/schemas/"+eventschema.EnvelopeSchema, &schema); code != http.StatusOK || schema["$id"] == nil {
+		t.Fatalf("envelope schema: %d %v", code, schema)
+	}
+	if code := get(t, d, "/api/events/schemas/nope.json", nil); code != http.StatusNotFound {
+		t.Fatalf("an unknown schema: %d", code)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"backlot.dev/backlot/domain/event"
+	"backlot.dev/backlot/internal/eventschema"
 )
 
 // Feed is what the event feed reads: the event log.
@@ -57,6 +58,20 @@ func (s *server) feedRoutes(mux *http.ServeMux) {
 	route := func(pattern string, h handlerFunc) { mux.Handle(pattern, s.handle(h)) }
 	route("GET /api/events", s.feedPoll)
 	route("GET /api/events/stream", s.feedStream)
+	route("GET /api/events/asyncapi.json", func(w http.ResponseWriter, r *http.Request) error {
+		w.Header().Set("Content-Type", "application/json")
+		_, err := w.Write(eventschema.AsyncAPI())
+		return err
+	})
+	route("GET /api/events/schemas/{name}", func(w http.ResponseWriter, r *http.Request) error {
+		raw, ok := eventschema.Schema(r.PathValue("name"))
+		if !ok {
+			return notFoundError("No event schema named %q; the schemas are %s", r.PathValue("name"), strings.Join(eventschema.Names(), ", "))
+		}
+		w.Header().Set("Content-Type", "application/schema+json")
+		_, err := w.Write(raw)
+		return err
+	})
 }
 
 func (s *server) feed() (Feed, error) {
