@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"sort"
 	"strings"
-	"time"
 
 	"backlot.dev/backlot/domain/event"
 )
@@ -144,12 +143,9 @@ func (v *verifier) rows(rows *sql.Rows) (int, error) {
 		}
 		n++
 		v.rep.Events++
-		if !splitNUL(packed, attrs[:]) {
-			return n, fmt.Errorf("event at position %d: stored attributes hold a NUL character", e.Position)
+		if err := unpack(&e, ns, packed, &attrs); err != nil {
+			return n, err
 		}
-		e.ID, e.Source, e.SpecVersion, e.Type, e.Subject = attrs[0], attrs[1], attrs[2], attrs[3], attrs[4]
-		e.DataContentType, e.DataSchema, e.Actor, e.Commit, e.CorrelationID = attrs[5], attrs[6], attrs[7], attrs[8], attrs[9]
-		e.Time = unixUTC(ns)
 		v.event(e, stored)
 	}
 	return n, rows.Err()
@@ -225,6 +221,3 @@ func (v *verifier) flush(keep int) {
 		v.resolve()
 	}
 }
-
-// unixUTC converts stored Unix nanoseconds to a UTC time.
-func unixUTC(ns int64) time.Time { return time.Unix(0, ns).UTC() }

@@ -167,18 +167,27 @@ func scanEvents(rows *sql.Rows, limit int) ([]event.Envelope, error) {
 		if err := rows.Scan(&e.Position, &ns, &packed, (*driverBytes)(&e.Data)); err != nil {
 			return nil, err
 		}
-		if !splitNUL(packed, attrs[:]) {
-			return nil, fmt.Errorf("event at position %d: stored attributes hold a NUL character", e.Position)
+		if err := unpack(&e, ns, packed, &attrs); err != nil {
+			return nil, err
 		}
-		e.ID, e.Source, e.SpecVersion, e.Type, e.Subject = attrs[0], attrs[1], attrs[2], attrs[3], attrs[4]
-		e.DataContentType, e.DataSchema, e.Actor, e.Commit, e.CorrelationID = attrs[5], attrs[6], attrs[7], attrs[8], attrs[9]
-		e.Time = time.Unix(0, ns).UTC()
 		evs = append(evs, e)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
 	return evs, nil
+}
+
+// unpack sets e's time and string attributes from the stored columns, using
+// attrs as scratch space.
+func unpack(e *event.Envelope, ns int64, packed string, attrs *[packedAttributes]string) error {
+	if !splitNUL(packed, attrs[:]) {
+		return fmt.Errorf("event at position %d: stored attributes hold a NUL character", e.Position)
+	}
+	e.ID, e.Source, e.SpecVersion, e.Type, e.Subject = attrs[0], attrs[1], attrs[2], attrs[3], attrs[4]
+	e.DataContentType, e.DataSchema, e.Actor, e.Commit, e.CorrelationID = attrs[5], attrs[6], attrs[7], attrs[8], attrs[9]
+	e.Time = time.Unix(0, ns).UTC()
+	return nil
 }
 
 // splitNUL splits s at NUL characters into exactly len(parts) parts, which share s's
