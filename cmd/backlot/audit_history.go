@@ -3,9 +3,7 @@ package main
 import (
 	"fmt"
 	"os"
-	"sort"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -75,20 +73,7 @@ func newAuditAsOfCmd(g *globalFlags) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			sort.Slice(ents, func(i, j int) bool { return refOf(ents[i]) < refOf(ents[j]) })
-			if g.json() {
-				return printJSON(os.Stdout, ents)
-			}
-			tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "REF\tTYPE\tLIFECYCLE\tOWNER")
-			for _, e := range ents {
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", refOf(e), str(e, "spec", "type"), str(e, "spec", "lifecycle"), str(e, "spec", "owner"))
-			}
-			if err := tw.Flush(); err != nil {
-				return err
-			}
-			fmt.Fprintf(os.Stderr, "%d entities at %s\n", len(ents), args[0])
-			return nil
+			return printEntities(g, ents, " at "+args[0])
 		},
 	}
 	cmd.Flags().StringArrayVar(&filters, "filter", nil, "Backstage filter (repeatable: OR)")

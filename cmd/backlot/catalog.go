@@ -71,24 +71,7 @@ func newCatalogCmd(g *globalFlags) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			sort.Slice(ents, func(i, j int) bool { return refOf(ents[i]) < refOf(ents[j]) })
-			if g.json() {
-				return printJSON(os.Stdout, ents)
-			}
-			tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "REF\tTYPE\tLIFECYCLE\tOWNER\tDESCRIPTION")
-			for _, e := range ents {
-				desc := str(e, "metadata", "description")
-				if len(desc) > 60 {
-					desc = desc[:57] + "..."
-				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", refOf(e), str(e, "spec", "type"), str(e, "spec", "lifecycle"), str(e, "spec", "owner"), desc)
-			}
-			if err := tw.Flush(); err != nil {
-				return err
-			}
-			fmt.Fprintf(os.Stderr, "%d entities\n", len(ents))
-			return nil
+			return printEntities(g, ents, "")
 		},
 	}
 	list.Flags().StringVar(&kind, "kind", "", "only this kind")
@@ -297,4 +280,27 @@ func newCatalogCmd(g *globalFlags) *cobra.Command {
 
 	cmd.AddCommand(list, get, locations, register, unregister, refresh, validate)
 	return cmd
+}
+
+// printEntities prints entities sorted by ref: a table, or JSON with -o json;
+// the count goes to standard error, with note after it.
+func printEntities(g *globalFlags, ents []map[string]any, note string) error {
+	sort.Slice(ents, func(i, j int) bool { return refOf(ents[i]) < refOf(ents[j]) })
+	if g.json() {
+		return printJSON(os.Stdout, ents)
+	}
+	tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "REF\tTYPE\tLIFECYCLE\tOWNER\tDESCRIPTION")
+	for _, e := range ents {
+		desc := str(e, "metadata", "description")
+		if len(desc) > 60 {
+			desc = desc[:57] + "..."
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", refOf(e), str(e, "spec", "type"), str(e, "spec", "lifecycle"), str(e, "spec", "owner"), desc)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	fmt.Fprintf(os.Stderr, "%d entities%s\n", len(ents), note)
+	return nil
 }
