@@ -338,11 +338,17 @@ func TestMirrorConvergesWithTheCatalog(t *testing.T) {
 		t.Fatalf("the stopped mirror already agrees with the changed catalog:\n%s", d)
 	}
 
-	// Started again from its state file, it resumes after its cursor.
-	c = startConsumer(t, base, state, nil, out)
-	if got := c.m.Cursor(); got != stopped {
-		t.Fatalf("restarted at cursor %q, stopped at %q", got, stopped)
+	// Started again from its state file, it resumes after its cursor. (The
+	// saved state is checked before the restart: once running, the consumer
+	// at once applies what happened while it was away.)
+	saved, err := LoadMirror(state)
+	if err != nil {
+		t.Fatal(err)
 	}
+	if saved.Cursor() != stopped {
+		t.Fatalf("the state file holds cursor %q, the consumer stopped at %q", saved.Cursor(), stopped)
+	}
+	c = startConsumer(t, base, state, nil, out)
 	converge(t, base, func() *Mirror { return c.m }, "file edited and refreshed")
 	var ledger entityView
 	if err := json.Unmarshal(c.m.Entities()["component:default/ledger"], &ledger); err != nil {
@@ -380,7 +386,7 @@ func TestMirrorConvergesWithTheCatalog(t *testing.T) {
 	}
 
 	// The state file on disk is the final mirror.
-	saved, err := LoadMirror(state)
+	saved, err = LoadMirror(state)
 	if err != nil {
 		t.Fatal(err)
 	}
