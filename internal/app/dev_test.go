@@ -17,6 +17,8 @@ import (
 	"backlot.dev/backlot/internal/app"
 	"backlot.dev/backlot/internal/eventlog/sqlitelog"
 	"backlot.dev/backlot/projections/catalogstore"
+	"backlot.dev/backlot/projections/history/histtest"
+	"backlot.dev/backlot/projections/history/sqlitehist"
 )
 
 func quietLogger() *slog.Logger {
@@ -93,6 +95,40 @@ func dump(t *testing.T, dataDir string) string {
 	return b.String()
 }
 
+// historyDump renders the history read model of a data folder.
+func historyDump(t *testing.T, dataDir string) string {
+	t.Helper()
+	h, err := sqlitehist.Open(filepath.Join(dataDir, "history.db"), sqlitehist.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close()
+	return histtest.Dump(t, h)
+}
+
+// foldedHistory folds a data folder's log into a fresh history and renders it.
+func foldedHistory(t *testing.T, dataDir string) string {
+	t.Helper()
+	log, err := sqlitelog.Open(filepath.Join(dataDir, "events.db"), sqlitelog.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer log.Close()
+	h, err := sqlitehist.Open(filepath.Join(t.TempDir(), "history.db"), sqlitehist.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close()
+	evs, err := log.Read(context.Background(), 0, 100000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := h.Apply(context.Background(), evs); err != nil {
+		t.Fatal(err)
+	}
+	return histtest.Dump(t, h)
+}
+
 func examplesCatalog(t *testing.T) string {
 	t.Helper()
 	p, err := filepath.Abs("../../examples/catalog/all.yaml")
@@ -151,12 +187,15 @@ func TestDevServesExampleCatalogAndSurvivesRestartAndRebuild(t *testing.T) {
 		t.Fatalf("read model changed across a restart:\n%s", firstDiff(before, after))
 	}
 
-	// Rebuild from the log: identical read model.
+	// Rebuild from the log: identical read models.
 	if _, err := app.RebuildCatalog(context.Background(), data, nil); err != nil {
 		t.Fatal(err)
 	}
 	if rebuilt := dump(t, data); rebuilt != before {
 		t.Fatalf("rebuilt read model differs:\n%s", firstDiff(before, rebuilt))
+	}
+	if h, want := historyDump(t, data), foldedHistory(t, data); h != want || !strings.Contains(h, "tracking-service") {
+		t.Fatalf("rebuilt history differs from a fold of the log:\n%s", firstDiff(want, h))
 	}
 }
 

@@ -8,8 +8,10 @@ import (
 	"path/filepath"
 	"time"
 
+	"backlot.dev/backlot/domain/event"
 	"backlot.dev/backlot/internal/eventlog/sqlitelog"
 	"backlot.dev/backlot/projections/catalogstore"
+	"backlot.dev/backlot/projections/history/sqlitehist"
 )
 
 // RebuildStats reports a rebuild.
@@ -28,8 +30,9 @@ func (s RebuildStats) Rate() float64 {
 	return float64(s.Events) / s.Took.Seconds()
 }
 
-// RebuildCatalog replays the event log in dataDir from the start into a fresh
-// read model and then replaces catalog.db with it. The server must not be running.
+// RebuildCatalog replays the event log in dataDir from the start into fresh
+// read models and then replaces catalog.db and history.db with them. The server
+// must not be running. The stats are the catalog's replay.
 // progress, if not nil, receives a line per batch of events.
 func RebuildCatalog(ctx context.Context, dataDir string, progress io.Writer) (RebuildStats, error) {
 	logPath := filepath.Join(dataDir, "events.db")
@@ -58,28 +61,10 @@ func RebuildCatalog(ctx context.Context, dataDir string, progress io.Writer) (Re
 		store.Close()
 		return RebuildStats{}, err
 	}
-	var applied int64
-	for applied < head {
-		batch, err := log.Read(ctx, applied, 5000)
-		if err != nil {
-			store.Close()
-			return RebuildStats{}, err
-		}
-		if len(batch) == 0 {
-			break
-		}
-		if err := store.Apply(ctx, batch); err != nil {
-			store.Close()
-			return RebuildStats{}, err
-		}
-		applied = batch[len(batch)-1].Position
-		if progress != nil {
-			el := time.Since(start).Seconds()
-			fmt.Fprintf(progress, "\rreplayed %d/%d events (%.0f%%, %.0f events/s)", applied, head, 100*float64(applied)/float64(max(head, 1)), float64(applied)/max(el, 1e-9))
-		}
-	}
-	if progress != nil {
-		fmt.Fprintln(progress)
+	applied, err := replay(ctx, log, head, store.Apply, progress, "catalog")
+	if err != nil {
+		store.Close()
+		return RebuildStats{}, err
 	}
 	if err := store.EndBulk(ctx); err != nil {
 		store.Close()
@@ -94,7 +79,55 @@ func RebuildCatalog(ctx context.Context, dataDir string, progress io.Writer) (Re
 	if err := os.Rename(tmp, dst); err != nil {
 		return stats, err
 	}
+
+	// The history read model, the same way.
+	htmp := filepath.Join(dataDir, "history.rebuild.db")
+	removeDB(htmp)
+	hist, err := sqlitehist.Open(htmp, sqlitehist.Options{})
+	if err != nil {
+		return stats, err
+	}
+	if _, err := replay(ctx, log, head, hist.Apply, progress, "history"); err != nil {
+		hist.Close()
+		return stats, err
+	}
+	if err := hist.Close(); err != nil {
+		return stats, err
+	}
+	hdst := filepath.Join(dataDir, "history.db")
+	removeDB(hdst)
+	if err := os.Rename(htmp, hdst); err != nil {
+		return stats, err
+	}
 	return stats, nil
+}
+
+// replay folds the log up to head into apply, a batch at a time, with a
+// progress line when progress is set.
+func replay(ctx context.Context, log *sqlitelog.Log, head int64, apply func(context.Context, []event.Envelope) error, progress io.Writer, what string) (int64, error) {
+	start := time.Now()
+	var applied int64
+	for applied < head {
+		batch, err := log.Read(ctx, applied, 5000)
+		if err != nil {
+			return applied, err
+		}
+		if len(batch) == 0 {
+			break
+		}
+		if err := apply(ctx, batch); err != nil {
+			return applied, err
+		}
+		applied = batch[len(batch)-1].Position
+		if progress != nil {
+			el := time.Since(start).Seconds()
+			fmt.Fprintf(progress, "\r%s: replayed %d/%d events (%.0f%%, %.0f events/s)", what, applied, head, 100*float64(applied)/float64(max(head, 1)), float64(applied)/max(el, 1e-9))
+		}
+	}
+	if progress != nil {
+		fmt.Fprintln(progress)
+	}
+	return applied, nil
 }
 
 func removeDB(path string) {
