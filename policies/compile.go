@@ -1,0 +1,173 @@
+package policies
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+
+	"github.com/google/cel-go/cel"
+	"github.com/google/cel-go/common/types"
+)
+
+// CompileError is a selector or a check rule that did not compile: a syntax
+// error, a type error, or a result that is not a bool. Line and Column
+// (1-based) locate the problem in the expression; they are 0 when CEL gave no
+// position.
+type CompileError struct {
+	Policy string
+	// Check is the check's id, or "" for the selector.
+	Check   string
+	Line    int
+	Column  int
+	Message string
+}
+
+// Error returns "policy P: check C: rule L:C: message" (or "selector L:C:
+// message").
+func (e *CompileError) Error() string {
+	where := "selector"
+	if e.Check != "" {
+		where = "check " + e.Check + ": rule"
+	}
+	if e.Line > 0 {
+		where += fmt.Sprintf(" %d:%d", e.Line, e.Column)
+	}
+	return fmt.Sprintf("policy %s: %s: %s", e.Policy, where, e.Message)
+}
+
+// compiledExpr is one compiled expression or why it did not compile.
+type compiledExpr struct {
+	prg  cel.Program
+	errs []*CompileError
+}
+
+type cacheKey struct{ policy, check, expr string }
+
+// maxCachedPrograms bounds the program cache; past it the cache starts over,
+// which only costs recompiling the policies in use.
+const maxCachedPrograms = 10_000
+
+var (
+	programsMu sync.Mutex
+	programs   = map[cacheKey]*compiledExpr{}
+)
+
+// compileExpr compiles one expression, or returns the program cached for the
+// same policy, check and text. Compile errors are cached too.
+func compileExpr(policy, check, expr string) *compiledExpr {
+	key := cacheKey{policy, check, expr}
+	programsMu.Lock()
+	c, ok := programs[key]
+	programsMu.Unlock()
+	if ok {
+		return c
+	}
+	c = compileUncached(policy, check, expr)
+	programsMu.Lock()
+	if len(programs) >= maxCachedPrograms {
+		programs = map[cacheKey]*compiledExpr{}
+	}
+	programs[key] = c
+	programsMu.Unlock()
+	return c
+}
+
+func compileUncached(policy, check, expr string) *compiledExpr {
+	fail := func(line, col int, format string, args ...any) *compiledExpr {
+		return &compiledExpr{errs: []*CompileError{{Policy: policy, Check: check, Line: line, Column: col, Message: fmt.Sprintf(format, args...)}}}
+	}
+	env, err := policyEnv()
+	if err != nil {
+		return fail(0, 0, "environment: %v", err)
+	}
+	ast, iss := env.Compile(expr)
+	if iss.Err() != nil {
+		c := &compiledExpr{}
+		for _, e := range iss.Errors() {
+			line, col := 0, 0
+			if e.Location != nil && e.Location.Line() > 0 {
+				line, col = e.Location.Line(), e.Location.Column()+1
+			}
+			c.errs = append(c.errs, &CompileError{Policy: policy, Check: check, Line: line, Column: col, Message: e.Message})
+		}
+		if len(c.errs) == 0 {
+			return fail(0, 0, "%v", iss.Err())
+		}
+		return c
+	}
+	if !ast.OutputType().IsExactType(types.BoolType) {
+		return fail(1, 1, "yields %s, want bool (compare a field of unknown type: entity.spec.flag == true)", ast.OutputType())
+	}
+	prg, err := env.Program(ast, cel.CostLimit(CheckCostLimit), cel.EvalOptions(cel.OptOptimize))
+	if err != nil {
+		return fail(0, 0, "%v", err)
+	}
+	return &compiledExpr{prg: prg}
+}
+
+// Compiled is a policy ready to evaluate: its selector and each check's rule
+// compiled once (and cached across Compile calls by policy, check and text).
+// A check whose rule did not compile is kept, and reports an error each time
+// it is evaluated. A Compiled is safe for concurrent use.
+type Compiled struct {
+	policy   *Policy
+	selector *compiledExpr
+	checks   []compiledCheck
+	levels   map[string]int
+	errs     []*CompileError
+}
+
+type compiledCheck struct {
+	Check
+	level int
+	expr  *compiledExpr
+	err   string // the compile errors, joined, when the rule did not compile
+}
+
+// Compile validates a policy and compiles its selector and rules. A policy
+// that does not validate yields nil and the validation errors. Otherwise it
+// always yields a *Compiled, and with it the compile errors joined (each a
+// *CompileError naming the policy, the check and the position); a broken
+// check fails when evaluated and does not stop the others.
+func Compile(p *Policy) (*Compiled, error) {
+	if err := p.Validate(""); err != nil {
+		return nil, err
+	}
+	c := &Compiled{policy: p, levels: map[string]int{}}
+	for i, l := range p.Spec.Levels {
+		c.levels[l] = i
+	}
+	c.selector = compileExpr(p.Metadata.Name, "", p.Spec.Selector)
+	c.errs = append(c.errs, c.selector.errs...)
+	for _, ch := range p.Spec.Checks {
+		e := compileExpr(p.Metadata.Name, ch.ID, ch.Rule)
+		cc := compiledCheck{Check: ch, level: c.levels[ch.Level], expr: e}
+		if len(e.errs) > 0 {
+			msgs := make([]string, len(e.errs))
+			for i, ce := range e.errs {
+				msgs[i] = ce.Error()
+			}
+			cc.err = strings.Join(msgs, "; ")
+			c.errs = append(c.errs, e.errs...)
+		}
+		c.checks = append(c.checks, cc)
+	}
+	return c, c.Err()
+}
+
+// Policy returns the policy compiled.
+func (c *Compiled) Policy() *Policy { return c.policy }
+
+// Errors returns the compile errors, in the order of the document (the
+// selector's first).
+func (c *Compiled) Errors() []*CompileError { return c.errs }
+
+// Err returns the compile errors joined, or nil.
+func (c *Compiled) Err() error {
+	errs := make([]error, len(c.errs))
+	for i, e := range c.errs {
+		errs[i] = e
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,145 @@
+package policies
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/google/cel-go/interpreter"
+)
+
+// Relation is one relation of an entity: its type (dependsOn, ownedBy, …) and
+// the ref of its target.
+type Relation struct {
+	Type      string `json:"type"`
+	TargetRef string `json:"targetRef"`
+}
+
+// Input is what a policy is evaluated on: the entity's descriptor, its
+// relations, the facts reported about it by source and name, and the instant
+// of the evaluation (an input, so an evaluation is deterministic).
+type Input struct {
+	Entity    map[string]any
+	Relations []Relation
+	Facts     map[string]map[string]any
+	Now       time.Time
+}
+
+// Result is a policy's verdict on one entity. Applies says whether the
+// selector chose the entity; when it did not, Level is "" and Checks is
+// empty. Level is the highest level reached, "" when not even the lowest is.
+// Error is set when the selector failed, which makes the policy not apply.
+type Result struct {
+	Policy  string        `json:"policy"`
+	Applies bool          `json:"applies"`
+	Level   string        `json:"level"`
+	Checks  []CheckResult `json:"checks,omitempty"`
+	Error   string        `json:"error,omitempty"`
+}
+
+// CheckResult is one check's verdict: it passed, failed, or failed with an
+// error (a rule that did not compile, a missing field, the cost limit).
+type CheckResult struct {
+	ID      string `json:"id"`
+	Level   string `json:"level"`
+	Passed  bool   `json:"passed"`
+	Message string `json:"message,omitempty"`
+	Error   string `json:"error,omitempty"`
+}
+
+// activation hands the variables to CEL without building a map per entity.
+type activation struct {
+	entity    map[string]any
+	relations []map[string]string
+	facts     map[string]map[string]any
+	now       time.Time
+}
+
+func (a *activation) ResolveName(name string) (any, bool) {
+	switch name {
+	case "entity":
+		return a.entity, true
+	case "relations":
+		return a.relations, true
+	case "facts":
+		return a.facts, true
+	case "now":
+		return a.now, true
+	}
+	return nil, false
+}
+
+func (a *activation) Parent() interpreter.Activation { return nil }
+
+func newActivation(in Input) *activation {
+	a := &activation{entity: in.Entity, facts: in.Facts, now: in.Now}
+	if a.entity == nil {
+		a.entity = map[string]any{}
+	}
+	if a.facts == nil {
+		a.facts = map[string]map[string]any{}
+	}
+	a.relations = make([]map[string]string, len(in.Relations))
+	for i, r := range in.Relations {
+		a.relations[i] = map[string]string{"type": r.Type, "targetRef": r.TargetRef}
+	}
+	return a
+}
+
+// eval runs one compiled expression; an error names what failed.
+func (e *compiledExpr) eval(a *activation) (bool, error) {
+	out, _, err := e.prg.Eval(a)
+	if err != nil {
+		return false, err
+	}
+	b, ok := out.Value().(bool)
+	if !ok {
+		return false, fmt.Errorf("yielded %v, want bool", out.Value())
+	}
+	return b, nil
+}
+
+// Evaluate rates one entity: the selector first, then, if it applies, every
+// check. A check that fails to evaluate (its rule did not compile, a missing
+// field, the cost limit) fails with the error. The level reached is the
+// highest one whose checks, and those of every level below, all pass. It
+// never panics and depends on nothing but its input.
+func (c *Compiled) Evaluate(in Input) Result {
+	r := Result{Policy: c.policy.Metadata.Name}
+	a := newActivation(in)
+	if c.selector.prg == nil {
+		r.Error = c.selector.errs[0].Error()
+		return r
+	}
+	applies, err := c.selector.eval(a)
+	if err != nil {
+		r.Error = fmt.Sprintf("policy %s: selector: %v", r.Policy, err)
+		return r
+	}
+	if !applies {
+		return r
+	}
+	r.Applies = true
+	r.Checks = make([]CheckResult, len(c.checks))
+	lowestFailed := len(c.policy.Spec.Levels)
+	for i, ch := range c.checks {
+		cr := CheckResult{ID: ch.ID, Level: ch.Level, Message: ch.Message}
+		switch {
+		case ch.expr.prg == nil:
+			cr.Error = ch.err
+		default:
+			ok, err := ch.expr.eval(a)
+			if err != nil {
+				cr.Error = fmt.Sprintf("policy %s: check %s: %v", r.Policy, ch.ID, err)
+			}
+			cr.Passed = ok && err == nil
+		}
+		if !cr.Passed && ch.level < lowestFailed {
+			lowestFailed = ch.level
+		}
+		r.Checks[i] = cr
+	}
+	if lowestFailed > 0 {
+		r.Level = c.policy.Spec.Levels[lowestFailed-1]
+	}
+	return r
+}
