@@ -6,9 +6,23 @@ import (
 	"testing"
 )
 
+// policyWith makes a policy of the checks, with those of bronze, silver and
+// gold that the checks use as its levels.
 func policyWith(name string, checks ...Check) *Policy {
+	var levels []string
+	for _, l := range []string{"bronze", "silver", "gold"} {
+		for _, c := range checks {
+			if c.Level == l {
+				levels = append(levels, l)
+				break
+			}
+		}
+	}
+	if len(levels) == 0 {
+		levels = []string{"bronze"}
+	}
 	return &Policy{APIVersion: PolicyAPIVersion, Kind: PolicyKind, Metadata: PolicyMetadata{Name: name},
-		Spec: PolicySpec{Selector: `entity.kind == "Component"`, Levels: []string{"bronze", "silver", "gold"}, Checks: checks}}
+		Spec: PolicySpec{Selector: `entity.kind == "Component"`, Levels: levels, Checks: checks}}
 }
 
 func TestCompileErrorsNamePolicyCheckAndPosition(t *testing.T) {

@@ -87,7 +87,7 @@ func (e *ValidationError) Error() string {
 
 // Validate checks the document's shape: the apiVersion and kind, a name, a
 // selector, levels that are non-empty and unique, and checks with unique ids,
-// a level among the levels and a rule. It returns every problem found, joined
+// a level among the levels and a rule, and every level at least one check. It returns every problem found, joined
 // (each one a *ValidationError naming file, policy, check and field), or nil.
 func (p *Policy) Validate(file string) error {
 	var errs []error
@@ -125,7 +125,9 @@ func (p *Policy) Validate(file string) error {
 		bad("", "spec.checks", "is empty")
 	}
 	ids := map[string]bool{}
+	used := map[string]bool{}
 	for i, c := range p.Spec.Checks {
+		used[c.Level] = true
 		name := c.ID
 		if name == "" {
 			name = fmt.Sprintf("#%d", i)
@@ -141,6 +143,11 @@ func (p *Policy) Validate(file string) error {
 			bad(name, fmt.Sprintf("spec.checks[%d].rule", i), "is empty")
 		} else if len(c.Rule) > MaxRuleLength {
 			bad(name, fmt.Sprintf("spec.checks[%d].rule", i), "is longer than %d characters", MaxRuleLength)
+		}
+	}
+	for i, l := range p.Spec.Levels {
+		if l != "" && len(p.Spec.Checks) > 0 && !used[l] {
+			bad("", fmt.Sprintf("spec.levels[%d]", i), "%q has no check", l)
 		}
 	}
 	return errors.Join(errs...)

@@ -43,6 +43,7 @@ func TestParsePoliciesNamesFilePolicyCheckAndField(t *testing.T) {
 		{"a level twice", func(s string) string { return strings.Replace(s, "[bronze, silver]", "[bronze, bronze, silver]", 1) }, []string{"spec.levels[1]", `"bronze" appears twice`}},
 		{"unknown level", func(s string) string { return strings.Replace(s, "level: silver", "level: gold", 1) }, []string{"p.yaml: policy certification: check has-system: spec.checks[1].level", `"gold" is not one of the levels`}},
 		{"a check id twice", func(s string) string { return strings.Replace(s, "id: has-system", "id: has-owner", 1) }, []string{"check has-owner: spec.checks[1].id", "appears twice"}},
+		{"a level without checks", func(s string) string { return strings.Replace(s, "[bronze, silver]", "[bronze, silver, gold]", 1) }, []string{"spec.levels[2]", `"gold" has no check`}},
 		{"no selector", func(s string) string { return strings.Replace(s, `entity.kind == "Component"`, `""`, 1) }, []string{"policy certification: spec.selector: is empty"}},
 		{"no rule", func(s string) string { return strings.Replace(s, "rule: has(entity.spec.system)", `rule: ""`, 1) }, []string{"check has-system: spec.checks[1].rule: is empty"}},
 		{"no name", func(s string) string { return strings.Replace(s, "name: certification, ", "", 1) }, []string{"metadata.name: is empty"}},
