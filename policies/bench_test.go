@@ -2,6 +2,8 @@ package policies
 
 import (
 	"fmt"
+	"runtime"
+	"sync"
 	"testing"
 	"time"
 )
@@ -79,7 +81,9 @@ func benchInputs(n int) []Input {
 
 // BenchmarkEvaluate measures a policy of 20 checks: over 100,000 entities (a
 // full evaluation, reported as s/full and µs/entity) and over one entity (an
-// incremental evaluation after a change, ns/op of the single sub-benchmark).
+// incremental evaluation after a change, ns/op of the single sub-benchmark);
+// full-100k-parallel spreads the entities over GOMAXPROCS goroutines, as a
+// Compiled is safe for concurrent use.
 func BenchmarkEvaluate(b *testing.B) {
 	c, err := Compile(benchPolicy())
 	if err != nil {
@@ -101,6 +105,23 @@ func BenchmarkEvaluate(b *testing.B) {
 		if len(levels) < 3 {
 			b.Fatalf("levels %v: the generated entities do not exercise the policy", levels)
 		}
+	})
+	b.Run("full-100k-parallel", func(b *testing.B) {
+		workers := runtime.GOMAXPROCS(0)
+		for b.Loop() {
+			var wg sync.WaitGroup
+			for w := range workers {
+				wg.Go(func() {
+					for i := w; i < n; i += workers {
+						c.Evaluate(ins[i])
+					}
+				})
+			}
+			wg.Wait()
+		}
+		elapsed := b.Elapsed().Seconds() / float64(b.N)
+		b.ReportMetric(elapsed, "s/full")
+		b.ReportMetric(elapsed/n*1e6, "µs/entity")
 	})
 	b.Run("single", func(b *testing.B) {
 		in := ins[42]

@@ -49,8 +49,8 @@ type CheckResult struct {
 // activation hands the variables to CEL without building a map per entity.
 type activation struct {
 	entity    map[string]any
-	relations []map[string]string
-	facts     map[string]map[string]any
+	relations []any
+	facts     map[string]any
 	now       time.Time
 }
 
@@ -71,16 +71,21 @@ func (a *activation) ResolveName(name string) (any, bool) {
 func (a *activation) Parent() interpreter.Activation { return nil }
 
 func newActivation(in Input) *activation {
-	a := &activation{entity: in.Entity, facts: in.Facts, now: in.Now}
+	// Plain map[string]any and []any values take CEL's fast paths; nested
+	// typed maps and slices would be read by reflection.
+	a := &activation{entity: in.Entity, now: in.Now, facts: make(map[string]any, len(in.Facts))}
 	if a.entity == nil {
 		a.entity = map[string]any{}
 	}
-	if a.facts == nil {
-		a.facts = map[string]map[string]any{}
+	for source, facts := range in.Facts {
+		if facts == nil {
+			facts = map[string]any{}
+		}
+		a.facts[source] = facts
 	}
-	a.relations = make([]map[string]string, len(in.Relations))
+	a.relations = make([]any, len(in.Relations))
 	for i, r := range in.Relations {
-		a.relations[i] = map[string]string{"type": r.Type, "targetRef": r.TargetRef}
+		a.relations[i] = map[string]any{"type": r.Type, "targetRef": r.TargetRef}
 	}
 	return a
 }
