@@ -2,4 +2,14 @@
 // (webhook filters now; badge rules, migration selectors and template
 // expressions later) are compiled once in an environment built once, checked
 // for their output type at compile time, and evaluated under a cost limit.
+//
+// Badge policies are documents (apiVersion backlot.dev/v1alpha1, kind
+// Policy; see ParsePolicies and examples/policies) with a selector, levels
+// lowest first, and checks, each a CEL rule of one level over the variables
+// entity, relations, facts and now. Compile turns a policy into a *Compiled
+// (programs cached by policy, check and text; a broken check is recorded and
+// reports an error, the others still run), and (*Compiled).Evaluate rates one
+// entity: an entity reaches a level when every check of that level and of
+// the levels below passes. Evaluation depends only on its Input, so
+// rebuilding badges from the event log gives the same result.
 package policies
