@@ -180,6 +180,13 @@ var builtinKinds = []KindSpec{
 	{Kind: "Environment", APIVersions: []string{"backstage.io/v1alpha1"}, Fields: []SpecField{
 		lifecycleField,
 	}},
+	// Policy is Backlot's own kind: CEL checks that award badge levels (see
+	// package policies, which compiles and evaluates them).
+	{Kind: "Policy", APIVersions: []string{"backlot.dev/v1alpha1"}, SpecRequired: true, Fields: []SpecField{
+		{Name: "selector", Type: FieldString, Required: true},
+		{Name: "levels", Type: FieldStringList, Required: true},
+		{Name: "checks", Type: FieldList, Required: true},
+	}},
 	{Kind: "AiResource", APIVersions: []string{"backstage.io/v1alpha1"}, SpecRequired: true, Fields: []SpecField{
 		typeField, lifecycleField, owner, system,
 		{Name: "skills", Type: FieldStringList, Required: true, When: specTypeIs("plugin")},
