@@ -17,7 +17,9 @@ import (
 type CompileError struct {
 	Policy string
 	// Check is the check's id, or "" for the selector.
-	Check   string
+	Check string
+	// Campaign is the campaign's id when the expression is a campaign's selector.
+	Campaign string
 	Line    int
 	Column  int
 	Message string
@@ -27,6 +29,9 @@ type CompileError struct {
 // message").
 func (e *CompileError) Error() string {
 	where := "selector"
+	if e.Campaign != "" {
+		where = "campaign " + e.Campaign + ": selector"
+	}
 	if e.Check != "" {
 		where = "check " + e.Check + ": rule"
 	}
@@ -111,11 +116,17 @@ func compileUncached(policy, check, expr string) *compiledExpr {
 // A check whose rule did not compile is kept, and reports an error each time
 // it is evaluated. A Compiled is safe for concurrent use.
 type Compiled struct {
-	policy   *Policy
-	selector *compiledExpr
+	policy    *Policy
+	selector  *compiledExpr
+	campaigns []compiledCampaign
 	checks   []compiledCheck
 	levels   map[string]int
 	errs     []*CompileError
+}
+
+type compiledCampaign struct {
+	Campaign
+	expr *compiledExpr // nil when the campaign has no selector
 }
 
 type compiledCheck struct {
@@ -152,6 +163,18 @@ func Compile(p *Policy) (*Compiled, error) {
 			c.errs = append(c.errs, e.errs...)
 		}
 		c.checks = append(c.checks, cc)
+	}
+	for _, cp := range p.Spec.Campaigns {
+		cc := compiledCampaign{Campaign: cp}
+		if strings.TrimSpace(cp.Selector) != "" {
+			cc.expr = compileExpr(p.Metadata.Name, "campaign:"+cp.ID, cp.Selector)
+			for _, ce := range cc.expr.errs {
+				e := *ce
+				e.Check, e.Campaign = "", cp.ID
+				c.errs = append(c.errs, &e)
+			}
+		}
+		c.campaigns = append(c.campaigns, cc)
 	}
 	return c, c.Err()
 }

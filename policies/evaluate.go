@@ -34,6 +34,12 @@ type Result struct {
 	Level   string        `json:"level"`
 	Checks  []CheckResult `json:"checks,omitempty"`
 	Error   string        `json:"error,omitempty"`
+	// Campaigns lists the ids of the policy's campaigns whose selector chose
+	// the entity (a campaign without a selector takes every rated entity; one
+	// whose selector fails takes none).
+	Campaigns []string `json:"campaigns,omitempty"`
+	// Rank is Level's index among the policy's levels plus one, 0 for none.
+	Rank int `json:"rank"`
 }
 
 // CheckResult is one check's verdict: it passed, failed, or failed with an
@@ -145,6 +151,18 @@ func (c *Compiled) Evaluate(in Input) Result {
 	}
 	if lowestFailed > 0 {
 		r.Level = c.policy.Spec.Levels[lowestFailed-1]
+		r.Rank = lowestFailed
+	}
+	for _, cp := range c.campaigns {
+		if cp.expr != nil {
+			if cp.expr.prg == nil {
+				continue
+			}
+			if ok, err := cp.expr.eval(a); err != nil || !ok {
+				continue
+			}
+		}
+		r.Campaigns = append(r.Campaigns, cp.ID)
 	}
 	return r
 }

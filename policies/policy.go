@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"time"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -42,10 +43,26 @@ type PolicyMetadata struct {
 // entity that says which entities the policy rates, Levels are the badge
 // levels lowest first, and Checks are the rules of each level.
 type PolicySpec struct {
-	Selector string   `yaml:"selector" json:"selector"`
-	Levels   []string `yaml:"levels" json:"levels"`
-	Checks   []Check  `yaml:"checks" json:"checks"`
+	Selector  string     `yaml:"selector" json:"selector"`
+	Levels    []string   `yaml:"levels" json:"levels"`
+	Checks    []Check    `yaml:"checks" json:"checks"`
+	Campaigns []Campaign `yaml:"campaigns,omitempty" json:"campaigns,omitempty"`
 }
+
+// Campaign is a push to bring a set of entities to a level by a date: Selector
+// (CEL over entity, like the policy's) chooses the entities among those the
+// policy rates, Level is the level they must reach, and Deadline (YYYY-MM-DD)
+// the date. Its progress over time is the campaign's burndown.
+type Campaign struct {
+	ID       string `yaml:"id" json:"id"`
+	Title    string `yaml:"title,omitempty" json:"title,omitempty"`
+	Level    string `yaml:"level" json:"level"`
+	Deadline string `yaml:"deadline" json:"deadline"`
+	Selector string `yaml:"selector,omitempty" json:"selector,omitempty"`
+}
+
+// CampaignDateLayout is the layout of a campaign's deadline.
+const CampaignDateLayout = "2006-01-02"
 
 // Check is one rule of a policy: Rule is a CEL expression over entity,
 // relations, facts and now that yields a bool; Message says what it asks for.
@@ -143,6 +160,26 @@ func (p *Policy) Validate(file string) error {
 			bad(name, fmt.Sprintf("spec.checks[%d].rule", i), "is empty")
 		} else if len(c.Rule) > MaxRuleLength {
 			bad(name, fmt.Sprintf("spec.checks[%d].rule", i), "is longer than %d characters", MaxRuleLength)
+		}
+	}
+	campaigns := map[string]bool{}
+	for i, c := range p.Spec.Campaigns {
+		field := fmt.Sprintf("spec.campaigns[%d]", i)
+		switch {
+		case c.ID == "":
+			bad("", field+".id", "is empty")
+		case campaigns[c.ID]:
+			bad("", field+".id", "%q appears twice", c.ID)
+		}
+		campaigns[c.ID] = true
+		if !levels[c.Level] {
+			bad("", field+".level", "%q is not one of the levels %v", c.Level, p.Spec.Levels)
+		}
+		if _, err := time.Parse(CampaignDateLayout, c.Deadline); err != nil {
+			bad("", field+".deadline", "%q is not a date (YYYY-MM-DD)", c.Deadline)
+		}
+		if len(c.Selector) > MaxRuleLength {
+			bad("", field+".selector", "is longer than %d characters", MaxRuleLength)
 		}
 	}
 	for i, l := range p.Spec.Levels {

@@ -20,6 +20,22 @@ const (
 	TypeProcessingErrorRecorded Type = "backlot.processing.error.recorded.v1"
 	// TypeProcessingErrorCleared records that a location's refresh produced no errors.
 	TypeProcessingErrorCleared Type = "backlot.processing.error.cleared.v1"
+	// TypeFactsReported records the facts one source reported about an entity;
+	// they replace what that source reported about it before.
+	TypeFactsReported Type = "backlot.facts.reported.v1"
+	// TypeFactSourceDeclared records the JSON Schema the facts of a source must
+	// follow from then on; its subject is factsource:<name>.
+	TypeFactSourceDeclared Type = "backlot.factsource.declared.v1"
+	// TypeBadgeAwarded records that an entity reached a higher level of a policy
+	// than before (or its first level).
+	TypeBadgeAwarded Type = "backlot.badge.awarded.v1"
+	// TypeBadgeRevoked records that an entity fell to a lower level of a policy,
+	// or that the policy no longer rates it.
+	TypeBadgeRevoked Type = "backlot.badge.revoked.v1"
+	// TypeCheckChanged records that checks of a policy changed their verdict on
+	// an entity while its level stayed the same (or that a policy rated an entity
+	// for the first time without it reaching a level).
+	TypeCheckChanged Type = "backlot.check.changed.v1"
 )
 
 // SchemaURI returns the data schema URI Backlot publishes for the event type.
@@ -31,8 +47,18 @@ func (t Type) SchemaURI() string {
 func (t Type) Known() bool {
 	switch t {
 	case TypeLocationRegistered, TypeLocationRemoved, TypeEntityUpserted, TypeEntityRemoved,
-		TypeProcessingErrorRecorded, TypeProcessingErrorCleared:
+		TypeProcessingErrorRecorded, TypeProcessingErrorCleared,
+		TypeFactsReported, TypeFactSourceDeclared, TypeBadgeAwarded, TypeBadgeRevoked, TypeCheckChanged:
 		return true
 	}
 	return false
 }
+
+// IsBadge reports whether t is one of the badge types a policy evaluation
+// writes: TypeBadgeAwarded, TypeBadgeRevoked or TypeCheckChanged.
+func (t Type) IsBadge() bool {
+	return t == TypeBadgeAwarded || t == TypeBadgeRevoked || t == TypeCheckChanged
+}
+
+// FactSourceSubject is the subject of a TypeFactSourceDeclared event.
+func FactSourceSubject(source string) string { return "factsource:" + source }

@@ -1,0 +1,18 @@
+// Package badging turns the catalog, the facts reported about it and its
+// Policy entities into badge events, and takes facts from other systems.
+//
+// The Evaluator tails the event log. For each batch it works out which
+// entities may have a new verdict (those upserted or removed, those with new
+// facts, their related entities, or every entity when a policy changed),
+// collects the built-in facts (facts.catalog from the catalog itself,
+// facts.repo from the entity's repository), rates each entity with every
+// policy (package policies) at the batch's time, and appends
+// backlot.badge.awarded.v1, backlot.badge.revoked.v1 or
+// backlot.check.changed.v1 only where a verdict changed, with
+// backlot.facts.reported.v1 where a built-in fact changed. Verdicts are read
+// back from the badge read model (package projections/badges), so an
+// evaluation repeated after a crash writes nothing twice.
+//
+// The FactService takes facts from CI, coverage and security tools, checks them
+// against the JSON Schema their source declared, and appends them as events.
+package badging

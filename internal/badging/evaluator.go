@@ -1,0 +1,372 @@
+package badging
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"backlot.dev/backlot/domain/event"
+	"backlot.dev/backlot/policies"
+	"backlot.dev/backlot/projections/badges"
+	"backlot.dev/backlot/projections/catalogstore"
+)
+
+// CollectorActor is the actor of the facts the built-in collectors report.
+const CollectorActor = "backlot:collector"
+
+// EvaluatorActor is the actor of badge events.
+const EvaluatorActor = "backlot:policies"
+
+// Store is what the evaluator needs of the badge read model: its verdicts and
+// facts, and a place to keep the evaluator's own position.
+type Store interface {
+	badges.Reader
+	// EvaluatorPosition returns the last log position the evaluator handled.
+	EvaluatorPosition(ctx context.Context) (int64, error)
+	// SetEvaluatorPosition records it.
+	SetEvaluatorPosition(ctx context.Context, pos int64) error
+}
+
+// RepoCollector reports the facts of an entity's repository (facts.repo), or
+// nil when the entity has none it can read.
+type RepoCollector func(ctx context.Context, e *catalogstore.EntityView) (map[string]any, error)
+
+// EvaluatorConfig configures an Evaluator. Log, Catalog, CatalogWaiter, Store
+// and StoreWaiter are required.
+type EvaluatorConfig struct {
+	// Log is the event log (one partition) to tail and append to.
+	Log event.Log
+	// Catalog is the catalog read model, and CatalogWaiter its projector.
+	Catalog       catalogstore.Reader
+	CatalogWaiter catalogstore.Waiter
+	// Store is the badge read model, and StoreWaiter its projector.
+	Store       Store
+	StoreWaiter catalogstore.Waiter
+	// Repo, when set, collects facts.repo for entities that changed.
+	Repo RepoCollector
+	// BatchSize is how many events are read at a time; default 5000.
+	BatchSize int
+	// Logger receives errors; default slog.Default().
+	Logger *slog.Logger
+}
+
+func (c *EvaluatorConfig) setDefaults() {
+	if c.BatchSize <= 0 {
+		c.BatchSize = 5000
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+}
+
+// Validate reports a missing dependency.
+func (c *EvaluatorConfig) Validate() error {
+	if c.Log == nil || c.Catalog == nil || c.CatalogWaiter == nil || c.Store == nil || c.StoreWaiter == nil {
+		return errors.New("badging: EvaluatorConfig needs Log, Catalog, CatalogWaiter, Store and StoreWaiter")
+	}
+	return nil
+}
+
+// Evaluator writes badge events for the changes of the catalog (see the
+// package comment). One Evaluator runs per log; Run and Step must not be
+// called concurrently.
+type Evaluator struct {
+	cfg EvaluatorConfig
+
+	policiesLoaded bool
+	policies       []*policies.Compiled
+
+	mu      sync.Mutex
+	handled int64
+	changed chan struct{}
+	stats   Stats
+}
+
+// Stats counts an evaluator's work since it started.
+type Stats struct {
+	// Batches is how many batches of the log it handled.
+	Batches int64 `json:"batches"`
+	// Evaluations is how many (entity, policy) pairs it rated.
+	Evaluations int64 `json:"evaluations"`
+	// Events is how many badge and facts events it appended.
+	Events int64 `json:"events"`
+	// LastBatch is how long the last batch with work took.
+	LastBatch time.Duration `json:"lastBatchNanos"`
+}
+
+// NewEvaluator returns an evaluator; it fails when cfg is incomplete.
+func NewEvaluator(cfg EvaluatorConfig) (*Evaluator, error) {
+	cfg.setDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	return &Evaluator{cfg: cfg, changed: make(chan struct{})}, nil
+}
+
+// Handled returns the last log position the evaluator has handled.
+func (e *Evaluator) Handled() int64 {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.handled
+}
+
+// Stats returns the work done so far.
+func (e *Evaluator) Stats() Stats {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.stats
+}
+
+func (e *Evaluator) advance(pos int64) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if pos > e.handled {
+		e.handled = pos
+		close(e.changed)
+		e.changed = make(chan struct{})
+	}
+}
+
+// WaitHandled blocks until the evaluator has handled the log up to pos (its
+// badge events are then readable) or ctx ends.
+func (e *Evaluator) WaitHandled(ctx context.Context, pos int64) error {
+	for {
+		e.mu.Lock()
+		done, ch := e.handled >= pos, e.changed
+		e.mu.Unlock()
+		if done {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-ch:
+		}
+	}
+}
+
+// Run handles the log until ctx ends, retrying a failed batch after a pause.
+func (e *Evaluator) Run(ctx context.Context) error {
+	for ctx.Err() == nil {
+		n, err := e.Step(ctx)
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			e.cfg.Logger.Error("badge evaluation failed; retrying", "err", err)
+			select {
+			case <-ctx.Done():
+			case <-time.After(time.Second):
+			}
+			continue
+		}
+		if n == 0 {
+			if _, err := e.cfg.Log.Wait(ctx, e.Handled()); err != nil && ctx.Err() == nil {
+				e.cfg.Logger.Error("badge evaluator: waiting for the log", "err", err)
+			}
+		}
+	}
+	return nil
+}
+
+// Step handles one batch of the log after the evaluator's position and
+// returns how many events it read (0 at the head).
+func (e *Evaluator) Step(ctx context.Context) (int, error) {
+	from, err := e.cfg.Store.EvaluatorPosition(ctx)
+	if err != nil {
+		return 0, err
+	}
+	e.advance(from)
+	batch, err := e.cfg.Log.Read(ctx, from, e.cfg.BatchSize)
+	if err != nil || len(batch) == 0 {
+		return 0, err
+	}
+	start := time.Now()
+	end := batch[len(batch)-1].Position
+	want := event.Positions{0: end}
+	if err := e.cfg.CatalogWaiter.WaitFor(ctx, want); err != nil {
+		return 0, fmt.Errorf("badging: catalog read model: %w", err)
+	}
+	if err := e.cfg.StoreWaiter.WaitFor(ctx, want); err != nil {
+		return 0, fmt.Errorf("badging: badge read model: %w", err)
+	}
+	work := triggers(batch)
+	if work.policies || !e.policiesLoaded {
+		if err := e.loadPolicies(ctx); err != nil {
+			return 0, err
+		}
+		if work.policies || from == 0 {
+			work.full = true
+		}
+	}
+	evaluated := 0
+	if work.full || len(work.keys) > 0 {
+		now := batch[len(batch)-1].Time
+		events, n, err := e.evaluate(ctx, work, now)
+		if err != nil {
+			return 0, err
+		}
+		evaluated = n
+		if err := e.appendAll(ctx, events); err != nil {
+			return 0, err
+		}
+	}
+	if err := e.cfg.Store.SetEvaluatorPosition(ctx, end); err != nil {
+		return 0, err
+	}
+	e.mu.Lock()
+	e.stats.Batches++
+	e.stats.Evaluations += int64(evaluated)
+	if evaluated > 0 {
+		e.stats.LastBatch = time.Since(start)
+	}
+	e.mu.Unlock()
+	e.advance(end)
+	return len(batch), nil
+}
+
+// appendAll appends the events in chunks and waits for the badge read model to
+// fold them, so the next comparison sees them.
+func (e *Evaluator) appendAll(ctx context.Context, events []event.Envelope) error {
+	const chunk = 2000
+	var last int64
+	for i := 0; i < len(events); i += chunk {
+		part := events[i:min(i+chunk, len(events))]
+		pos, err := e.cfg.Log.Append(ctx, part)
+		if err != nil {
+			return fmt.Errorf("badging: append %d events: %w", len(part), err)
+		}
+		last = pos
+	}
+	if last == 0 {
+		return nil
+	}
+	e.mu.Lock()
+	e.stats.Events += int64(len(events))
+	e.mu.Unlock()
+	return e.cfg.StoreWaiter.WaitFor(ctx, event.Positions{0: last})
+}
+
+// work is what a batch asks the evaluator to rate.
+type work struct {
+	// keys are the entities to rate; upserted those whose body changed.
+	keys     map[string]bool
+	upserted map[string]bool
+	// policies is set when a Policy entity changed; full when every entity
+	// must be rated.
+	policies bool
+	full     bool
+}
+
+// triggers reads a batch for the entities it may change the verdicts of.
+func triggers(batch []event.Envelope) work {
+	w := work{keys: map[string]bool{}, upserted: map[string]bool{}}
+	for i := range batch {
+		ev := &batch[i]
+		key := strings.ToLower(ev.Subject)
+		switch event.Type(ev.Type) {
+		case event.TypeEntityUpserted:
+			w.keys[key], w.upserted[key] = true, true
+		case event.TypeEntityRemoved:
+			w.keys[key] = true
+		case event.TypeFactsReported:
+			if ev.Actor != CollectorActor {
+				w.keys[key] = true
+			}
+		default:
+			continue
+		}
+		if strings.HasPrefix(key, "policy:") {
+			w.policies = true
+		}
+	}
+	return w
+}
+
+// loadPolicies compiles the catalog's Policy entities. A policy that does not
+// validate is left out (GET /api/policies shows why); one with broken checks is
+// kept, and those checks fail with their error. Two policies of one name: the
+// first by ref wins.
+func (e *Evaluator) loadPolicies(ctx context.Context) error {
+	page, err := e.cfg.Catalog.Query(ctx, catalogstore.PageQuery{Filter: catalogstore.Filter{{{Key: "kind", Values: []string{"policy"}}}}})
+	if err != nil {
+		return fmt.Errorf("badging: load policies: %w", err)
+	}
+	slices.SortFunc(page.Items, func(a, b catalogstore.EntityView) int { return strings.Compare(a.Key, b.Key) })
+	seen := map[string]bool{}
+	e.policies = e.policies[:0]
+	for _, v := range page.Items {
+		p, err := policies.FromEntity(v.Ref, v.Body)
+		if err != nil {
+			e.cfg.Logger.Warn("policy left out", "policy", v.Ref, "err", err)
+			continue
+		}
+		if seen[p.Metadata.Name] {
+			e.cfg.Logger.Warn("policy left out: another policy has its name", "policy", v.Ref)
+			continue
+		}
+		seen[p.Metadata.Name] = true
+		c, err := policies.Compile(p)
+		if c == nil {
+			continue
+		}
+		if err != nil {
+			e.cfg.Logger.Warn("policy has checks that do not compile; they fail", "policy", v.Ref, "err", err)
+		}
+		e.policies = append(e.policies, c)
+	}
+	e.policiesLoaded = true
+	return nil
+}
+
+// Policies returns the ids of the policies the evaluator rates with.
+func (e *Evaluator) Policies() []string {
+	out := make([]string, len(e.policies))
+	for i, p := range e.policies {
+		out[i] = p.Policy().Metadata.Name
+	}
+	return out
+}
+
+// evaluate rates the entities of w and returns the events to append and the
+// number of (entity, policy) pairs rated.
+func (e *Evaluator) evaluate(ctx context.Context, w work, now time.Time) ([]event.Envelope, int, error) {
+	r := &rater{e: e, ctx: ctx, now: now, upserted: w.upserted, full: w.full}
+	if w.full {
+		if err := r.rateAll(); err != nil {
+			return nil, 0, err
+		}
+		return r.events, r.evaluations, nil
+	}
+	keys := make([]string, 0, len(w.keys))
+	for k := range w.keys {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	// Relations carry verdicts too (a dependency deprecated, an owner gone):
+	// rate the related entities of every changed one.
+	related, err := r.related(keys)
+	if err != nil {
+		return nil, 0, err
+	}
+	keys = append(keys, related...)
+	slices.Sort(keys)
+	keys = slices.Compact(keys)
+	const chunk = 1000
+	for i := 0; i < len(keys); i += chunk {
+		part := keys[i:min(i+chunk, len(keys))]
+		views, err := e.cfg.Catalog.ByKeys(ctx, part)
+		if err != nil {
+			return nil, 0, err
+		}
+		if err := r.rate(part, views); err != nil {
+			return nil, 0, err
+		}
+	}
+	return r.events, r.evaluations, nil
+}

@@ -1,0 +1,227 @@
+package badging
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"time"
+
+	"backlot.dev/backlot/domain/catalog"
+	"backlot.dev/backlot/domain/event"
+	"backlot.dev/backlot/policies"
+	"backlot.dev/backlot/projections/badges"
+	"backlot.dev/backlot/projections/catalogstore"
+)
+
+// rater is one evaluation: the events it makes and what it has looked up.
+type rater struct {
+	e           *Evaluator
+	ctx         context.Context
+	now         time.Time
+	upserted    map[string]bool
+	full        bool
+	events      []event.Envelope
+	evaluations int
+	deprecated  map[string]bool // entity key -> its lifecycle is deprecated
+}
+
+// related returns the keys the changed entities have relations to, which
+// may rate differently now.
+func (r *rater) related(keys []string) ([]string, error) {
+	var out []string
+	const chunk = 1000
+	for i := 0; i < len(keys); i += chunk {
+		views, err := r.e.cfg.Catalog.ByKeys(r.ctx, keys[i:min(i+chunk, len(keys))])
+		if err != nil {
+			return nil, err
+		}
+		for _, v := range views {
+			if v == nil {
+				continue
+			}
+			for _, rel := range v.Relations {
+				out = append(out, badges.Key(rel.TargetRef))
+			}
+		}
+	}
+	return out, nil
+}
+
+// rateAll rates every entity of the catalog, page by page.
+func (r *rater) rateAll() error {
+	q := catalogstore.PageQuery{Limit: 1000}
+	for {
+		page, err := r.e.cfg.Catalog.Query(r.ctx, q)
+		if err != nil {
+			return fmt.Errorf("badging: read the catalog: %w", err)
+		}
+		keys := make([]string, len(page.Items))
+		views := make([]*catalogstore.EntityView, len(page.Items))
+		for i := range page.Items {
+			keys[i], views[i] = page.Items[i].Key, &page.Items[i]
+		}
+		if err := r.rate(keys, views); err != nil {
+			return err
+		}
+		if !page.HasNext || page.Last == nil {
+			return nil
+		}
+		q.After = page.Last
+	}
+}
+
+// rate rates the entities of keys (views[i] is keys[i]'s, nil when it is gone).
+func (r *rater) rate(keys []string, views []*catalogstore.EntityView) error {
+	current, err := r.e.cfg.Store.BadgesOf(r.ctx, keys)
+	if err != nil {
+		return fmt.Errorf("badging: read verdicts: %w", err)
+	}
+	stored, err := r.e.cfg.Store.FactsOf(r.ctx, keys)
+	if err != nil {
+		return fmt.Errorf("badging: read facts: %w", err)
+	}
+	if err := r.lookUpDependencies(views); err != nil {
+		return err
+	}
+	for i, key := range keys {
+		if err := r.rateOne(key, views[i], current[key], stored[key]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// lookUpDependencies learns which targets of the views' dependency relations
+// are deprecated.
+func (r *rater) lookUpDependencies(views []*catalogstore.EntityView) error {
+	if r.deprecated == nil {
+		r.deprecated = map[string]bool{}
+	}
+	var want []string
+	for _, v := range views {
+		if v == nil {
+			continue
+		}
+		for _, rel := range v.Relations {
+			if dependencyRelations[rel.Type] {
+				if k := badges.Key(rel.TargetRef); !hasKey(r.deprecated, k) {
+					want = append(want, k)
+				}
+			}
+		}
+	}
+	slices.Sort(want)
+	want = slices.Compact(want)
+	for i := 0; i < len(want); i += 1000 {
+		part := want[i:min(i+1000, len(want))]
+		deps, err := r.e.cfg.Catalog.ByKeys(r.ctx, part)
+		if err != nil {
+			return err
+		}
+		for j, d := range deps {
+			r.deprecated[part[j]] = d != nil && lifecycle(d.Body) == "deprecated"
+		}
+	}
+	return nil
+}
+
+func hasKey(m map[string]bool, k string) bool { _, ok := m[k]; return ok }
+
+// rateOne rates one entity with every policy and records the changes.
+func (r *rater) rateOne(key string, v *catalogstore.EntityView, current []badges.Badge, stored []badges.FactSet) error {
+	cur := make(map[string]*badges.Badge, len(current))
+	for i := range current {
+		cur[current[i].Policy] = &current[i]
+	}
+	if v == nil {
+		// The entity is gone: every verdict on it goes.
+		for _, b := range current {
+			if err := r.emit(key, &event.BadgeChanged{Entity: key, Owner: b.Owner, Policy: b.Policy, PreviousLevel: b.Level, Checks: []event.CheckOutcome{}, Changed: []string{}}, event.TypeBadgeRevoked); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	var body map[string]any
+	if err := json.Unmarshal(v.Body, &body); err != nil {
+		return fmt.Errorf("badging: entity %s: stored body: %w", v.Ref, err)
+	}
+	facts, err := r.facts(key, v, body, stored)
+	if err != nil {
+		return err
+	}
+	in := policies.Input{Entity: body, Facts: facts, Now: r.now}
+	in.Relations = make([]policies.Relation, len(v.Relations))
+	owner := ""
+	for i, rel := range v.Relations {
+		in.Relations[i] = policies.Relation{Type: rel.Type, TargetRef: rel.TargetRef}
+		if rel.Type == catalog.RelationOwnedBy && owner == "" {
+			owner = rel.TargetRef
+		}
+	}
+	hash := catalog.HashJSON(v.Body)
+	seen := map[string]bool{}
+	for _, c := range r.e.policies {
+		id := c.Policy().Metadata.Name
+		seen[id] = true
+		res := c.Evaluate(in)
+		r.evaluations++
+		if err := r.compare(key, owner, hash, res, cur[id]); err != nil {
+			return err
+		}
+	}
+	for _, b := range current {
+		if !seen[b.Policy] {
+			// The policy is gone (or no longer valid): its verdict goes.
+			if err := r.emit(key, &event.BadgeChanged{Entity: key, EntityHash: hash, Owner: owner, Policy: b.Policy, PreviousLevel: b.Level, Checks: []event.CheckOutcome{}, Changed: []string{}}, event.TypeBadgeRevoked); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// compare turns a result into an event when it differs from the current verdict.
+func (r *rater) compare(key, owner, hash string, res policies.Result, cur *badges.Badge) error {
+	if !res.Applies {
+		if cur == nil {
+			return nil
+		}
+		return r.emit(key, &event.BadgeChanged{Entity: key, EntityHash: hash, Owner: owner, Policy: res.Policy, PreviousLevel: cur.Level, Checks: []event.CheckOutcome{}, Changed: []string{}}, event.TypeBadgeRevoked)
+	}
+	d := &event.BadgeChanged{Entity: key, EntityHash: hash, Owner: owner, Policy: res.Policy, Applies: true, Level: res.Level, LevelRank: res.Rank,
+		Checks: make([]event.CheckOutcome, len(res.Checks)), Changed: []string{}, Campaigns: res.Campaigns}
+	before := map[string]event.CheckOutcome{}
+	if cur != nil {
+		d.PreviousLevel = cur.Level
+		for _, c := range cur.Checks {
+			before[c.ID] = c
+		}
+	}
+	for i, c := range res.Checks {
+		d.Checks[i] = event.CheckOutcome{ID: c.ID, Level: c.Level, Passed: c.Passed, Message: c.Message, Error: c.Error}
+		if b, ok := before[c.ID]; !ok || b != d.Checks[i] {
+			d.Changed = append(d.Changed, c.ID)
+		}
+	}
+	switch {
+	case cur == nil && res.Rank > 0, cur != nil && res.Rank > cur.Rank:
+		return r.emit(key, d, event.TypeBadgeAwarded)
+	case cur != nil && res.Rank < cur.Rank:
+		return r.emit(key, d, event.TypeBadgeRevoked)
+	case cur == nil, len(d.Changed) > 0, len(cur.Checks) != len(d.Checks),
+		cur.Owner != owner, !slices.Equal(cur.Campaigns, d.Campaigns):
+		return r.emit(key, d, event.TypeCheckChanged)
+	}
+	return nil
+}
+
+func (r *rater) emit(subject string, d *event.BadgeChanged, t event.Type) error {
+	ev, err := event.New(t, subject, d, event.Meta{Actor: EvaluatorActor, Time: r.now})
+	if err != nil {
+		return err
+	}
+	r.events = append(r.events, ev)
+	return nil
+}

@@ -1,0 +1,170 @@
+package badges
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"strings"
+	"time"
+
+	"backlot.dev/backlot/domain/event"
+	"backlot.dev/backlot/projections/history"
+)
+
+// ProjectionName is the name under which the badge read model records its position.
+const ProjectionName = "badges"
+
+// ErrNotFound is returned when a fact source or a badge does not exist.
+var ErrNotFound = errors.New("badges: not found")
+
+// FactSet is what one source last reported about an entity.
+type FactSet struct {
+	// Source names the reporting system.
+	Source string `json:"source"`
+	// Facts is the JSON object of facts by name.
+	Facts json.RawMessage `json:"facts"`
+	// ObservedAt is when the source observed them.
+	ObservedAt time.Time `json:"observedAt"`
+	// Position is the log position of the report.
+	Position int64 `json:"position"`
+}
+
+// Badge is one policy's verdict on one entity.
+type Badge struct {
+	// Entity is the entity's key (its lower-case ref).
+	Entity string `json:"entity"`
+	// Owner is the entity's owner ref, "" when it has none.
+	Owner string `json:"owner,omitempty"`
+	// Policy is the policy's id.
+	Policy string `json:"policy"`
+	// Level is the highest level reached, "" for none; Rank is its index among
+	// the policy's levels plus one, 0 for none.
+	Level string `json:"level"`
+	Rank  int    `json:"rank"`
+	// Checks is every check's verdict.
+	Checks []event.CheckOutcome `json:"checks"`
+	// Campaigns lists the policy's campaigns that count the entity.
+	Campaigns []string `json:"campaigns,omitempty"`
+	// EntityHash is the hash of the rated entity body.
+	EntityHash string `json:"entityHash,omitempty"`
+	// Since is the event that made this verdict.
+	Since history.Mark `json:"since"`
+	// EventID is that event's id.
+	EventID string `json:"eventId"`
+}
+
+// Failing returns the checks that did not pass.
+func (b *Badge) Failing() []event.CheckOutcome {
+	var out []event.CheckOutcome
+	for _, c := range b.Checks {
+		if !c.Passed {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// Change is one change of a verdict, as the log recorded it.
+type Change struct {
+	// Mark is the event's position and time.
+	history.Mark
+	// EventID and Type identify the event.
+	EventID string `json:"eventId"`
+	Type    string `json:"type"`
+	// Data is the event's data.
+	Data event.BadgeChanged `json:"data"`
+}
+
+// Reader answers questions about facts and badges.
+type Reader interface {
+	// Positions returns the last log position applied in each partition.
+	Positions(ctx context.Context) (event.Positions, error)
+	// Facts returns what every source reported about the entity (key), by source.
+	Facts(ctx context.Context, key string) ([]FactSet, error)
+	// FactsOf returns what every source reported about several entities, by key.
+	FactsOf(ctx context.Context, keys []string) (map[string][]FactSet, error)
+	// FactSource returns the JSON Schema the source declared, or ErrNotFound.
+	FactSource(ctx context.Context, source string) (json.RawMessage, error)
+	// Badges returns the entity's current verdicts, by policy id.
+	Badges(ctx context.Context, key string) ([]Badge, error)
+	// BadgesOf returns the current verdicts of several entities, by key.
+	BadgesOf(ctx context.Context, keys []string) (map[string][]Badge, error)
+	// BadgesAt returns the entity's verdicts as they were at the instant.
+	BadgesAt(ctx context.Context, key string, at history.Instant) ([]Badge, error)
+	// Results returns the current verdicts of a policy, in entity order, up to
+	// limit of them (all when limit is zero or less) with keys after after.
+	Results(ctx context.Context, policy, after string, limit int) ([]Badge, error)
+	// Changes calls fn for every change of the policy's verdicts (every
+	// policy's when policy is ""), in log order, until fn returns false.
+	Changes(ctx context.Context, policy string, fn func(Change) bool) error
+	// EntityChanges returns the changes of one entity's verdicts, in log order.
+	EntityChanges(ctx context.Context, key string) ([]Change, error)
+}
+
+// Store is the badge read model: a Reader that applies events.
+type Store interface {
+	Reader
+	// Apply folds the events in one transaction, with the position of the
+	// last one. Events at or below the recorded position are skipped, so
+	// applying a batch twice changes nothing.
+	Apply(ctx context.Context, events []event.Envelope) error
+	// Close releases the store.
+	Close() error
+}
+
+// Op is one event the badge read model folds, decoded.
+type Op struct {
+	Ev     *event.Envelope
+	Facts  *event.FactsReported
+	Source *event.FactSourceDeclared
+	Badge  *event.BadgeChanged
+}
+
+// Decode decodes the events above applied that the read model folds, in
+// order; it names an event whose data does not decode.
+func Decode(events []event.Envelope, applied event.Positions) ([]Op, error) {
+	var ops []Op
+	for i := range events {
+		ev := &events[i]
+		if ev.Position <= applied[ev.Partition] {
+			continue
+		}
+		o := Op{Ev: ev}
+		var err error
+		switch t := event.Type(ev.Type); {
+		case t == event.TypeFactsReported:
+			o.Facts = &event.FactsReported{}
+			err = ev.Decode(o.Facts)
+			if err == nil && o.Facts.ObservedAt.IsZero() {
+				o.Facts.ObservedAt = ev.Time
+			}
+		case t == event.TypeFactSourceDeclared:
+			o.Source = &event.FactSourceDeclared{}
+			err = ev.Decode(o.Source)
+		case t.IsBadge():
+			o.Badge = &event.BadgeChanged{}
+			err = ev.Decode(o.Badge)
+		default:
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		ops = append(ops, o)
+	}
+	return ops, nil
+}
+
+// Key returns the key of an entity ref as events carry it.
+func Key(ref string) string { return strings.ToLower(ref) }
+
+// BadgeOf returns the verdict a badge event records.
+func BadgeOf(ev *event.Envelope, d *event.BadgeChanged) Badge {
+	checks := d.Checks
+	if checks == nil {
+		checks = []event.CheckOutcome{}
+	}
+	return Badge{Entity: Key(d.Entity), Owner: d.Owner, Policy: d.Policy, Level: d.Level, Rank: d.LevelRank,
+		Checks: checks, Campaigns: d.Campaigns, EntityHash: d.EntityHash,
+		Since: history.Mark{Pos: history.Pos{Partition: ev.Partition, Position: ev.Position}, Time: ev.Time.UTC()}, EventID: ev.ID}
+}

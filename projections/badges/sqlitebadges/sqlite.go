@@ -1,0 +1,339 @@
+package sqlitebadges
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"backlot.dev/backlot/domain/event"
+	"backlot.dev/backlot/projections/badges"
+	"backlot.dev/backlot/projections/history"
+	"backlot.dev/backlot/projections/internal/sqlitedb"
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// Store is the badge read model on a SQLite file. It is safe for concurrent
+// use: Applies take turns on the writer, queries run on the read pool.
+type Store struct {
+	write *sql.DB
+	read  *sql.DB
+	mu    sync.Mutex
+}
+
+var _ badges.Store = (*Store)(nil)
+
+// Open opens or creates the badge read model at path and applies its migrations.
+func Open(path string) (*Store, error) {
+	w, r, err := sqlitedb.Open(path, sqlitedb.Options{
+		CacheKiB:      8192,
+		Migrations:    migrations,
+		MigrationGlob: "migrations/*.sql",
+		VersionPrefix: "badges/",
+	})
+	if err != nil {
+		return nil, fmt.Errorf("badge store %s: %w", path, err)
+	}
+	return &Store{write: w, read: r}, nil
+}
+
+// Close closes both connection pools.
+func (s *Store) Close() error { return errors.Join(s.read.Close(), s.write.Close()) }
+
+// Positions returns the last applied position of partition 0, the only one.
+func (s *Store) Positions(ctx context.Context) (event.Positions, error) {
+	p, err := position(ctx, s.read, badges.ProjectionName)
+	return event.Positions{0: p}, err
+}
+
+// EvaluatorPosition returns the last log position the badge evaluator has
+// handled; it is kept here, beside the verdicts it compares with.
+func (s *Store) EvaluatorPosition(ctx context.Context) (int64, error) {
+	return position(ctx, s.read, "evaluator")
+}
+
+// SetEvaluatorPosition records the last log position the evaluator handled.
+func (s *Store) SetEvaluatorPosition(ctx context.Context, pos int64) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	_, err := s.write.ExecContext(ctx, `INSERT INTO badge_positions(name, position) VALUES ('evaluator', ?)
+		ON CONFLICT(name) DO UPDATE SET position = excluded.position`, pos)
+	return err
+}
+
+func position(ctx context.Context, db *sql.DB, name string) (int64, error) {
+	var p int64
+	err := db.QueryRowContext(ctx, `SELECT position FROM badge_positions WHERE name = ?`, name).Scan(&p)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return 0, fmt.Errorf("badge store: read position %s: %w", name, err)
+	}
+	return p, nil
+}
+
+// Apply folds the facts and badge events of the batch in one transaction.
+func (s *Store) Apply(ctx context.Context, events []event.Envelope) error {
+	if len(events) == 0 {
+		return nil
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	applied, err := position(ctx, s.write, badges.ProjectionName)
+	if err != nil {
+		return err
+	}
+	ops, err := badges.Decode(events, event.Positions{0: applied})
+	if err != nil {
+		return fmt.Errorf("badge store: %w", err)
+	}
+	last := events[len(events)-1].Position
+	if last <= applied {
+		return nil
+	}
+	tx, err := s.write.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	for _, o := range ops {
+		ev := o.Ev
+		switch {
+		case o.Facts != nil:
+			_, err = tx.ExecContext(ctx, `INSERT INTO facts(entity, source, facts, observed_at, position) VALUES (?, ?, ?, ?, ?)
+				ON CONFLICT(entity, source) DO UPDATE SET facts = excluded.facts, observed_at = excluded.observed_at, position = excluded.position`,
+				badges.Key(o.Facts.Entity), o.Facts.Source, string(o.Facts.Facts), o.Facts.ObservedAt.UTC().Format(time.RFC3339Nano), ev.Position)
+		case o.Source != nil:
+			if len(o.Source.Schema) == 0 || string(o.Source.Schema) == "null" {
+				_, err = tx.ExecContext(ctx, `DELETE FROM fact_sources WHERE source = ?`, o.Source.Source)
+			} else {
+				_, err = tx.ExecContext(ctx, `INSERT INTO fact_sources(source, schema, position) VALUES (?, ?, ?)
+					ON CONFLICT(source) DO UPDATE SET schema = excluded.schema, position = excluded.position`, o.Source.Source, string(o.Source.Schema), ev.Position)
+			}
+		case o.Badge != nil:
+			err = s.applyBadge(ctx, tx, ev, o.Badge)
+		}
+		if err != nil {
+			return fmt.Errorf("badge store: event %s (%s, position %d): %w", ev.ID, ev.Type, ev.Position, err)
+		}
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO badge_positions(name, position) VALUES (?, ?)
+		ON CONFLICT(name) DO UPDATE SET position = excluded.position`, badges.ProjectionName, last); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+func (s *Store) applyBadge(ctx context.Context, tx *sql.Tx, ev *event.Envelope, d *event.BadgeChanged) error {
+	data, err := json.Marshal(d)
+	if err != nil {
+		return err
+	}
+	key := badges.Key(d.Entity)
+	if _, err := tx.ExecContext(ctx, `INSERT INTO badge_changes(position, time, event_id, type, policy, entity, data) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+		ev.Position, ev.Time.UTC().Format(time.RFC3339Nano), ev.ID, ev.Type, d.Policy, key, string(data)); err != nil {
+		return err
+	}
+	if !d.Applies {
+		_, err := tx.ExecContext(ctx, `DELETE FROM badges WHERE policy = ? AND entity = ?`, d.Policy, key)
+		return err
+	}
+	b := badges.BadgeOf(ev, d)
+	bj, err := json.Marshal(b)
+	if err != nil {
+		return err
+	}
+	_, err = tx.ExecContext(ctx, `INSERT INTO badges(policy, entity, badge) VALUES (?, ?, ?)
+		ON CONFLICT(policy, entity) DO UPDATE SET badge = excluded.badge`, d.Policy, key, string(bj))
+	return err
+}
+
+// Facts returns what every source reported about the entity, by source.
+func (s *Store) Facts(ctx context.Context, key string) ([]badges.FactSet, error) {
+	m, err := s.FactsOf(ctx, []string{key})
+	return m[key], err
+}
+
+// FactsOf returns what every source reported about several entities, by key.
+func (s *Store) FactsOf(ctx context.Context, keys []string) (map[string][]badges.FactSet, error) {
+	out := make(map[string][]badges.FactSet, len(keys))
+	const chunk = 500
+	for i := 0; i < len(keys); i += chunk {
+		part := keys[i:min(i+chunk, len(keys))]
+		args := make([]any, len(part))
+		for j, k := range part {
+			args[j] = k
+		}
+		rows, err := s.read.QueryContext(ctx, `SELECT entity, source, facts, observed_at, position FROM facts WHERE entity IN (?`+strings.Repeat(",?", len(part)-1)+`) ORDER BY entity, source`, args...)
+		if err != nil {
+			return nil, err
+		}
+		for rows.Next() {
+			var key, facts, at string
+			var f badges.FactSet
+			if err := rows.Scan(&key, &f.Source, &facts, &at, &f.Position); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			f.Facts = json.RawMessage(facts)
+			f.ObservedAt, _ = time.Parse(time.RFC3339Nano, at)
+			out[key] = append(out[key], f)
+		}
+		if err := rows.Close(); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// FactSource returns the schema the source declared, or badges.ErrNotFound.
+func (s *Store) FactSource(ctx context.Context, source string) (json.RawMessage, error) {
+	var schema string
+	err := s.read.QueryRowContext(ctx, `SELECT schema FROM fact_sources WHERE source = ?`, source).Scan(&schema)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, badges.ErrNotFound
+	}
+	return json.RawMessage(schema), err
+}
+
+// Badges returns the entity's current verdicts, by policy id.
+func (s *Store) Badges(ctx context.Context, key string) ([]badges.Badge, error) {
+	return s.queryBadges(ctx, `SELECT badge FROM badges WHERE entity = ? ORDER BY policy`, key)
+}
+
+// BadgesOf returns the current verdicts of several entities, by key.
+func (s *Store) BadgesOf(ctx context.Context, keys []string) (map[string][]badges.Badge, error) {
+	out := make(map[string][]badges.Badge, len(keys))
+	const chunk = 500
+	for i := 0; i < len(keys); i += chunk {
+		part := keys[i:min(i+chunk, len(keys))]
+		args := make([]any, len(part))
+		for j, k := range part {
+			args[j] = k
+		}
+		bs, err := s.queryBadges(ctx, `SELECT badge FROM badges WHERE entity IN (?`+strings.Repeat(",?", len(part)-1)+`) ORDER BY entity, policy`, args...)
+		if err != nil {
+			return nil, err
+		}
+		for _, b := range bs {
+			out[b.Entity] = append(out[b.Entity], b)
+		}
+	}
+	return out, nil
+}
+
+// Results returns the current verdicts of a policy, in entity order.
+func (s *Store) Results(ctx context.Context, policy, after string, limit int) ([]badges.Badge, error) {
+	if limit <= 0 {
+		limit = -1
+	}
+	return s.queryBadges(ctx, `SELECT badge FROM badges WHERE policy = ? AND entity > ? ORDER BY entity LIMIT ?`, policy, after, limit)
+}
+
+func (s *Store) queryBadges(ctx context.Context, q string, args ...any) ([]badges.Badge, error) {
+	rows, err := s.read.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []badges.Badge
+	for rows.Next() {
+		var raw []byte
+		if err := rows.Scan(&raw); err != nil {
+			return nil, err
+		}
+		var b badges.Badge
+		if err := json.Unmarshal(raw, &b); err != nil {
+			return nil, fmt.Errorf("badge store: stored badge: %w", err)
+		}
+		out = append(out, b)
+	}
+	return out, rows.Err()
+}
+
+// BadgesAt returns the entity's verdicts as they were at the instant: for
+// each policy, the last change at or before it, when that change rated it.
+func (s *Store) BadgesAt(ctx context.Context, key string, at history.Instant) ([]badges.Badge, error) {
+	changes, err := s.EntityChanges(ctx, key)
+	if err != nil {
+		return nil, err
+	}
+	return badges.At(changes, at), nil
+}
+
+// EntityChanges returns the changes of one entity's verdicts, in log order.
+func (s *Store) EntityChanges(ctx context.Context, key string) ([]badges.Change, error) {
+	var out []badges.Change
+	err := s.changes(ctx, `SELECT position, time, event_id, type, data FROM badge_changes WHERE entity = ? ORDER BY position`, []any{key}, func(c badges.Change) bool {
+		out = append(out, c)
+		return true
+	})
+	return out, err
+}
+
+// Changes calls fn for every change of the policy's verdicts in log order.
+func (s *Store) Changes(ctx context.Context, policy string, fn func(badges.Change) bool) error {
+	if policy == "" {
+		return s.changes(ctx, `SELECT position, time, event_id, type, data FROM badge_changes ORDER BY position`, nil, fn)
+	}
+	return s.changes(ctx, `SELECT position, time, event_id, type, data FROM badge_changes WHERE policy = ? ORDER BY position`, []any{policy}, fn)
+}
+
+func (s *Store) changes(ctx context.Context, q string, args []any, fn func(badges.Change) bool) error {
+	rows, err := s.read.QueryContext(ctx, q, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var c badges.Change
+		var at string
+		var data []byte
+		if err := rows.Scan(&c.Position, &at, &c.EventID, &c.Type, &data); err != nil {
+			return err
+		}
+		c.Time, _ = time.Parse(time.RFC3339Nano, at)
+		if err := json.Unmarshal(data, &c.Data); err != nil {
+			return fmt.Errorf("badge store: stored change %s: %w", c.EventID, err)
+		}
+		if !fn(c) {
+			return nil
+		}
+	}
+	return rows.Err()
+}
+
+// Dump writes every fact, fact source and verdict in a fixed order, for
+// comparing two read models folded from the same log.
+func (s *Store) Dump(ctx context.Context) (string, error) {
+	var b strings.Builder
+	for _, q := range []string{
+		`SELECT entity || ' ' || source || ' ' || facts || ' ' || observed_at || ' ' || position FROM facts ORDER BY entity, source`,
+		`SELECT source || ' ' || schema || ' ' || position FROM fact_sources ORDER BY source`,
+		`SELECT policy || ' ' || entity || ' ' || badge FROM badges ORDER BY policy, entity`,
+		`SELECT position || ' ' || event_id || ' ' || type || ' ' || data FROM badge_changes ORDER BY position`,
+	} {
+		rows, err := s.read.QueryContext(ctx, q)
+		if err != nil {
+			return "", err
+		}
+		for rows.Next() {
+			var line string
+			if err := rows.Scan(&line); err != nil {
+				rows.Close()
+				return "", err
+			}
+			b.WriteString(line)
+			b.WriteByte('\n')
+		}
+		if err := rows.Close(); err != nil {
+			return "", err
+		}
+	}
+	return b.String(), nil
+}
