@@ -20,9 +20,9 @@ type CompileError struct {
 	Check string
 	// Campaign is the campaign's id when the expression is a campaign's selector.
 	Campaign string
-	Line    int
-	Column  int
-	Message string
+	Line     int
+	Column   int
+	Message  string
 }
 
 // Error returns "policy P: check C: rule L:C: message" (or "selector L:C:
@@ -119,9 +119,9 @@ type Compiled struct {
 	policy    *Policy
 	selector  *compiledExpr
 	campaigns []compiledCampaign
-	checks   []compiledCheck
-	levels   map[string]int
-	errs     []*CompileError
+	checks    []compiledCheck
+	levels    map[string]int
+	errs      []*CompileError
 }
 
 type compiledCampaign struct {

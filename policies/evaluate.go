@@ -166,3 +166,13 @@ func (c *Compiled) Evaluate(in Input) Result {
 	}
 	return r
 }
+
+// Selects reports whether the policy's selector chooses the entity of in
+// (false when the selector did not compile or fails). Only in.Entity is read.
+func (c *Compiled) Selects(in Input) bool {
+	if c.selector.prg == nil {
+		return false
+	}
+	ok, err := c.selector.eval(&activation{entity: in.Entity, now: in.Now})
+	return err == nil && ok
+}

@@ -33,8 +33,9 @@ type Store interface {
 }
 
 // RepoCollector reports the facts of an entity's repository (facts.repo), or
-// nil when the entity has none it can read.
-type RepoCollector func(ctx context.Context, e *catalogstore.EntityView) (map[string]any, error)
+// nil when the entity has none it can read. commit is the git commit the
+// entity was last read at, "" when unknown or not from git.
+type RepoCollector func(ctx context.Context, e *catalogstore.EntityView, commit string) (map[string]any, error)
 
 // EvaluatorConfig configures an Evaluator. Log, Catalog, CatalogWaiter, Store
 // and StoreWaiter are required.
@@ -95,8 +96,16 @@ type Stats struct {
 	Evaluations int64 `json:"evaluations"`
 	// Events is how many badge and facts events it appended.
 	Events int64 `json:"events"`
-	// LastBatch is how long the last batch with work took.
-	LastBatch time.Duration `json:"lastBatchNanos"`
+	// Handled is the last log position handled.
+	Handled int64 `json:"handled"`
+	// LastBatch is how long the last batch with work took, and LastRating how
+	// much of it went to rating (reading the entities and their facts and
+	// evaluating the policies), the rest to appending the events and waiting
+	// for the badge read model to fold them.
+	LastBatch  time.Duration `json:"lastBatchNanos"`
+	LastRating time.Duration `json:"lastRatingNanos"`
+	// LastEvaluations is how many pairs the last batch with work rated.
+	LastEvaluations int64 `json:"lastEvaluations"`
 }
 
 // NewEvaluator returns an evaluator; it fails when cfg is incomplete.
@@ -119,7 +128,9 @@ func (e *Evaluator) Handled() int64 {
 func (e *Evaluator) Stats() Stats {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	return e.stats
+	st := e.stats
+	st.Handled = e.handled
+	return st
 }
 
 func (e *Evaluator) advance(pos int64) {
@@ -205,13 +216,15 @@ func (e *Evaluator) Step(ctx context.Context) (int, error) {
 		}
 	}
 	evaluated := 0
-	if work.full || len(work.keys) > 0 {
+	var rating time.Duration
+	if work.full || (len(work.keys) > 0 && len(e.policies) > 0) {
 		now := batch[len(batch)-1].Time
+		rateStart := time.Now()
 		events, n, err := e.evaluate(ctx, work, now)
 		if err != nil {
 			return 0, err
 		}
-		evaluated = n
+		evaluated, rating = n, time.Since(rateStart)
 		if err := e.appendAll(ctx, events); err != nil {
 			return 0, err
 		}
@@ -223,7 +236,8 @@ func (e *Evaluator) Step(ctx context.Context) (int, error) {
 	e.stats.Batches++
 	e.stats.Evaluations += int64(evaluated)
 	if evaluated > 0 {
-		e.stats.LastBatch = time.Since(start)
+		e.stats.LastBatch, e.stats.LastRating, e.stats.LastEvaluations = time.Since(start), rating, int64(evaluated)
+		e.cfg.Logger.Debug("badges rated", "evaluations", evaluated, "rating", rating, "took", e.stats.LastBatch)
 	}
 	e.mu.Unlock()
 	e.advance(end)
@@ -257,6 +271,7 @@ type work struct {
 	// keys are the entities to rate; upserted those whose body changed.
 	keys     map[string]bool
 	upserted map[string]bool
+	commits  map[string]string
 	// policies is set when a Policy entity changed; full when every entity
 	// must be rated.
 	policies bool
@@ -265,13 +280,14 @@ type work struct {
 
 // triggers reads a batch for the entities it may change the verdicts of.
 func triggers(batch []event.Envelope) work {
-	w := work{keys: map[string]bool{}, upserted: map[string]bool{}}
+	w := work{keys: map[string]bool{}, upserted: map[string]bool{}, commits: map[string]string{}}
 	for i := range batch {
 		ev := &batch[i]
 		key := strings.ToLower(ev.Subject)
 		switch event.Type(ev.Type) {
 		case event.TypeEntityUpserted:
 			w.keys[key], w.upserted[key] = true, true
+			w.commits[key] = ev.Commit
 		case event.TypeEntityRemoved:
 			w.keys[key] = true
 		case event.TypeFactsReported:
@@ -336,7 +352,7 @@ func (e *Evaluator) Policies() []string {
 // evaluate rates the entities of w and returns the events to append and the
 // number of (entity, policy) pairs rated.
 func (e *Evaluator) evaluate(ctx context.Context, w work, now time.Time) ([]event.Envelope, int, error) {
-	r := &rater{e: e, ctx: ctx, now: now, upserted: w.upserted, full: w.full}
+	r := &rater{e: e, ctx: ctx, now: now, upserted: w.upserted, commits: w.commits, full: w.full}
 	if w.full {
 		if err := r.rateAll(); err != nil {
 			return nil, 0, err

@@ -211,6 +211,7 @@ func (s *FactService) append(ctx context.Context, events []event.Envelope) (even
 		return nil, &UnavailableError{Err: err}
 	}
 	want := event.Positions{0: pos}
+	event.RecordToken(ctx, want)
 	if err := s.cfg.Waiter.WaitFor(ctx, want); err != nil {
 		return nil, &UnavailableError{Err: fmt.Errorf("badge read model: %w", err)}
 	}

@@ -20,6 +20,7 @@ type rater struct {
 	ctx         context.Context
 	now         time.Time
 	upserted    map[string]bool
+	commits     map[string]string
 	full        bool
 	events      []event.Envelope
 	evaluations int
@@ -147,11 +148,15 @@ func (r *rater) rateOne(key string, v *catalogstore.EntityView, current []badges
 	if err := json.Unmarshal(v.Body, &body); err != nil {
 		return fmt.Errorf("badging: entity %s: stored body: %w", v.Ref, err)
 	}
-	facts, err := r.facts(key, v, body, stored)
-	if err != nil {
-		return err
+	in := policies.Input{Entity: body, Now: r.now}
+	// The built-in facts are collected for the entities some policy rates.
+	if slices.ContainsFunc(r.e.policies, func(c *policies.Compiled) bool { return c.Selects(in) }) {
+		facts, err := r.facts(key, v, body, stored)
+		if err != nil {
+			return err
+		}
+		in.Facts = facts
 	}
-	in := policies.Input{Entity: body, Facts: facts, Now: r.now}
 	in.Relations = make([]policies.Relation, len(v.Relations))
 	owner := ""
 	for i, rel := range v.Relations {

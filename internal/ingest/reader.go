@@ -523,3 +523,9 @@ func guessRef(body map[string]any) string {
 	}
 	return ""
 }
+
+// Roots returns the folders file targets are confined to.
+func (r *Reader) Roots() Roots { return r.cfg.Roots }
+
+// Git returns the reader of url targets, nil when url targets are refused.
+func (r *Reader) Git() *gitsource.Reader { return r.cfg.Git }
