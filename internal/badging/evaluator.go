@@ -26,10 +26,11 @@ const EvaluatorActor = "backlot:policies"
 // facts, and a place to keep the evaluator's own position.
 type Store interface {
 	badges.Reader
-	// EvaluatorPosition returns the last log position the evaluator handled.
-	EvaluatorPosition(ctx context.Context) (int64, error)
-	// SetEvaluatorPosition records it.
-	SetEvaluatorPosition(ctx context.Context, pos int64) error
+	// EvaluatorPositions returns the last log position the evaluator handled
+	// in each partition.
+	EvaluatorPositions(ctx context.Context) (event.Positions, error)
+	// SetEvaluatorPositions records them.
+	SetEvaluatorPositions(ctx context.Context, pos event.Positions) error
 }
 
 // RepoCollector reports the facts of an entity's repository (facts.repo), or
@@ -40,8 +41,8 @@ type RepoCollector func(ctx context.Context, e *catalogstore.EntityView, commit 
 // EvaluatorConfig configures an Evaluator. Log, Catalog, CatalogWaiter, Store
 // and StoreWaiter are required.
 type EvaluatorConfig struct {
-	// Log is the event log (one partition) to tail and append to.
-	Log event.Log
+	// Log is the event log to tail and append to.
+	Log event.PartitionedLog
 	// Catalog is the catalog read model, and CatalogWaiter its projector.
 	Catalog       catalogstore.Reader
 	CatalogWaiter catalogstore.Waiter
@@ -83,7 +84,7 @@ type Evaluator struct {
 	policies       []*policies.Compiled
 
 	mu      sync.Mutex
-	handled int64
+	handled event.Positions
 	changed chan struct{}
 	stats   Stats
 }
@@ -96,8 +97,8 @@ type Stats struct {
 	Evaluations int64 `json:"evaluations"`
 	// Events is how many badge and facts events it appended.
 	Events int64 `json:"events"`
-	// Handled is the last log position handled.
-	Handled int64 `json:"handled"`
+	// Handled is the last log position handled in each partition.
+	Handled event.Positions `json:"handled"`
 	// LastBatch is how long the last batch with work took, and LastRating how
 	// much of it went to rating (reading the entities and their facts and
 	// evaluating the policies), the rest to appending the events and waiting
@@ -114,14 +115,14 @@ func NewEvaluator(cfg EvaluatorConfig) (*Evaluator, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	return &Evaluator{cfg: cfg, changed: make(chan struct{})}, nil
+	return &Evaluator{cfg: cfg, changed: make(chan struct{}), handled: event.Positions{}}, nil
 }
 
-// Handled returns the last log position the evaluator has handled.
-func (e *Evaluator) Handled() int64 {
+// Handled returns the last log position the evaluator has handled in each partition.
+func (e *Evaluator) Handled() event.Positions {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	return e.handled
+	return e.handled.Clone()
 }
 
 // Stats returns the work done so far.
@@ -129,15 +130,15 @@ func (e *Evaluator) Stats() Stats {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	st := e.stats
-	st.Handled = e.handled
+	st.Handled = e.handled.Clone()
 	return st
 }
 
-func (e *Evaluator) advance(pos int64) {
+func (e *Evaluator) advance(pos event.Positions) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if pos > e.handled {
-		e.handled = pos
+	if !e.handled.Covers(pos) {
+		e.handled.Merge(pos)
 		close(e.changed)
 		e.changed = make(chan struct{})
 	}
@@ -145,10 +146,10 @@ func (e *Evaluator) advance(pos int64) {
 
 // WaitHandled blocks until the evaluator has handled the log up to pos (its
 // badge events are then readable) or ctx ends.
-func (e *Evaluator) WaitHandled(ctx context.Context, pos int64) error {
+func (e *Evaluator) WaitHandled(ctx context.Context, pos event.Positions) error {
 	for {
 		e.mu.Lock()
-		done, ch := e.handled >= pos, e.changed
+		done, ch := e.handled.Covers(pos), e.changed
 		e.mu.Unlock()
 		if done {
 			return nil
@@ -177,29 +178,71 @@ func (e *Evaluator) Run(ctx context.Context) error {
 			continue
 		}
 		if n == 0 {
-			if _, err := e.cfg.Log.Wait(ctx, e.Handled()); err != nil && ctx.Err() == nil {
-				e.cfg.Logger.Error("badge evaluator: waiting for the log", "err", err)
-			}
+			e.waitForEvents(ctx)
 		}
 	}
 	return nil
 }
 
-// Step handles one batch of the log after the evaluator's position and
+// waitForEvents sleeps until a partition has events after the evaluator's
+// position, or a second has passed (partitions are watched in turn).
+func (e *Evaluator) waitForEvents(ctx context.Context) {
+	parts, err := e.cfg.Log.Partitions(ctx)
+	if err != nil || len(parts) == 0 {
+		select {
+		case <-ctx.Done():
+		case <-time.After(time.Second):
+		}
+		return
+	}
+	handled := e.Handled()
+	wctx, cancel := context.WithTimeout(ctx, time.Second)
+	defer cancel()
+	if len(parts) == 1 {
+		_, _ = e.cfg.Log.WaitPartition(wctx, parts[0], handled[parts[0]])
+		return
+	}
+	heads, err := e.cfg.Log.Heads(wctx)
+	if err == nil && !handled.Covers(heads) {
+		return
+	}
+	<-wctx.Done()
+}
+
+// read returns up to BatchSize events after from, from every partition.
+func (e *Evaluator) read(ctx context.Context, from event.Positions) ([]event.Envelope, error) {
+	parts, err := e.cfg.Log.Partitions(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var batch []event.Envelope
+	per := max(e.cfg.BatchSize/len(parts), 100)
+	for _, p := range parts {
+		evs, err := e.cfg.Log.ReadPartition(ctx, p, from[p], per)
+		if err != nil {
+			return nil, fmt.Errorf("badging: read partition %d after %d: %w", p, from[p], err)
+		}
+		batch = append(batch, evs...)
+	}
+	return batch, nil
+}
+
+// Step handles one batch of the log after the evaluator's positions and
 // returns how many events it read (0 at the head).
 func (e *Evaluator) Step(ctx context.Context) (int, error) {
-	from, err := e.cfg.Store.EvaluatorPosition(ctx)
+	from, err := e.cfg.Store.EvaluatorPositions(ctx)
 	if err != nil {
 		return 0, err
 	}
 	e.advance(from)
-	batch, err := e.cfg.Log.Read(ctx, from, e.cfg.BatchSize)
+	batch, err := e.read(ctx, from)
 	if err != nil || len(batch) == 0 {
 		return 0, err
 	}
 	start := time.Now()
-	end := batch[len(batch)-1].Position
-	want := event.Positions{0: end}
+	want := event.PositionsOf(batch)
+	end := from.Clone()
+	end.Merge(want)
 	if err := e.cfg.CatalogWaiter.WaitFor(ctx, want); err != nil {
 		return 0, fmt.Errorf("badging: catalog read model: %w", err)
 	}
@@ -211,14 +254,14 @@ func (e *Evaluator) Step(ctx context.Context) (int, error) {
 		if err := e.loadPolicies(ctx); err != nil {
 			return 0, err
 		}
-		if work.policies || from == 0 {
+		if work.policies || allZero(from) {
 			work.full = true
 		}
 	}
 	evaluated := 0
 	var rating time.Duration
 	if work.full || (len(work.keys) > 0 && len(e.policies) > 0) {
-		now := batch[len(batch)-1].Time
+		now := latest(batch)
 		rateStart := time.Now()
 		events, n, err := e.evaluate(ctx, work, now)
 		if err != nil {
@@ -229,7 +272,7 @@ func (e *Evaluator) Step(ctx context.Context) (int, error) {
 			return 0, err
 		}
 	}
-	if err := e.cfg.Store.SetEvaluatorPosition(ctx, end); err != nil {
+	if err := e.cfg.Store.SetEvaluatorPositions(ctx, end); err != nil {
 		return 0, err
 	}
 	e.mu.Lock()
@@ -248,22 +291,19 @@ func (e *Evaluator) Step(ctx context.Context) (int, error) {
 // fold them, so the next comparison sees them.
 func (e *Evaluator) appendAll(ctx context.Context, events []event.Envelope) error {
 	const chunk = 2000
-	var last int64
+	if len(events) == 0 {
+		return nil
+	}
 	for i := 0; i < len(events); i += chunk {
 		part := events[i:min(i+chunk, len(events))]
-		pos, err := e.cfg.Log.Append(ctx, part)
-		if err != nil {
+		if _, err := e.cfg.Log.Append(ctx, part); err != nil {
 			return fmt.Errorf("badging: append %d events: %w", len(part), err)
 		}
-		last = pos
-	}
-	if last == 0 {
-		return nil
 	}
 	e.mu.Lock()
 	e.stats.Events += int64(len(events))
 	e.mu.Unlock()
-	return e.cfg.StoreWaiter.WaitFor(ctx, event.Positions{0: last})
+	return e.cfg.StoreWaiter.WaitFor(ctx, event.PositionsOf(events))
 }
 
 // work is what a batch asks the evaluator to rate.
@@ -385,4 +425,26 @@ func (e *Evaluator) evaluate(ctx context.Context, w work, now time.Time) ([]even
 		}
 	}
 	return r.events, r.evaluations, nil
+}
+
+// allZero reports positions at the start of the log.
+func allZero(p event.Positions) bool {
+	for _, v := range p {
+		if v != 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// latest returns the latest event time of the batch: the instant the
+// batch is rated at.
+func latest(batch []event.Envelope) time.Time {
+	var t time.Time
+	for i := range batch {
+		if batch[i].Time.After(t) {
+			t = batch[i].Time
+		}
+	}
+	return t
 }

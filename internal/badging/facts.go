@@ -75,7 +75,7 @@ func (e *UnavailableError) ErrorName() string { return "ServiceUnavailableError"
 // FactServiceConfig configures a FactService; every field but Evaluated is required.
 type FactServiceConfig struct {
 	// Log takes the facts events.
-	Log event.Log
+	Log event.PartitionedLog
 	// Catalog says which entities exist.
 	Catalog catalogstore.Reader
 	// Store holds the declared schemas; Waiter is its projector, waited on so a
@@ -84,7 +84,7 @@ type FactServiceConfig struct {
 	Waiter catalogstore.Waiter
 	// Evaluated, when set, waits until the badges reflect a position; a report
 	// waits for it up to EvaluationWait, so a reader sees the new badges.
-	Evaluated func(ctx context.Context, pos int64) error
+	Evaluated func(ctx context.Context, pos event.Positions) error
 	// EvaluationWait bounds that wait; default 5s.
 	EvaluationWait time.Duration
 }
@@ -206,11 +206,10 @@ func (s *FactService) Report(ctx context.Context, actor string, items []FactItem
 
 // append writes the events and waits until they are readable and rated.
 func (s *FactService) append(ctx context.Context, events []event.Envelope) (event.Positions, error) {
-	pos, err := s.cfg.Log.Append(ctx, events)
-	if err != nil {
+	if _, err := s.cfg.Log.Append(ctx, events); err != nil {
 		return nil, &UnavailableError{Err: err}
 	}
-	want := event.Positions{0: pos}
+	want := event.PositionsOf(events)
 	event.RecordToken(ctx, want)
 	if err := s.cfg.Waiter.WaitFor(ctx, want); err != nil {
 		return nil, &UnavailableError{Err: fmt.Errorf("badge read model: %w", err)}
@@ -218,7 +217,7 @@ func (s *FactService) append(ctx context.Context, events []event.Envelope) (even
 	if s.cfg.Evaluated != nil {
 		wctx, cancel := context.WithTimeout(ctx, s.cfg.EvaluationWait)
 		defer cancel()
-		_ = s.cfg.Evaluated(wctx, pos) // the badges follow; the facts are in
+		_ = s.cfg.Evaluated(wctx, want) // the badges follow; the facts are in
 	}
 	return want, nil
 }

@@ -53,18 +53,20 @@ func (s *Store) Positions(ctx context.Context) (event.Positions, error) {
 	return event.Positions{0: p}, err
 }
 
-// EvaluatorPosition returns the last log position the badge evaluator has
-// handled; it is kept here, beside the verdicts it compares with.
-func (s *Store) EvaluatorPosition(ctx context.Context) (int64, error) {
-	return position(ctx, s.read, "evaluator")
+// EvaluatorPositions returns the last log position the badge evaluator has
+// handled (partition 0, the only one); it is kept here, beside the verdicts
+// it compares with.
+func (s *Store) EvaluatorPositions(ctx context.Context) (event.Positions, error) {
+	p, err := position(ctx, s.read, "evaluator")
+	return event.Positions{0: p}, err
 }
 
-// SetEvaluatorPosition records the last log position the evaluator handled.
-func (s *Store) SetEvaluatorPosition(ctx context.Context, pos int64) error {
+// SetEvaluatorPositions records the last log position the evaluator handled.
+func (s *Store) SetEvaluatorPositions(ctx context.Context, pos event.Positions) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	_, err := s.write.ExecContext(ctx, `INSERT INTO badge_positions(name, position) VALUES ('evaluator', ?)
-		ON CONFLICT(name) DO UPDATE SET position = excluded.position`, pos)
+		ON CONFLICT(name) DO UPDATE SET position = excluded.position`, pos[0])
 	return err
 }
 
