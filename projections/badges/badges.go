@@ -95,7 +95,8 @@ type Reader interface {
 	// limit of them (all when limit is zero or less) with keys after after.
 	Results(ctx context.Context, policy, after string, limit int) ([]Badge, error)
 	// Changes calls fn for every change of the policy's verdicts (every
-	// policy's when policy is ""), in log order, until fn returns false.
+	// policy's when policy is ""), in time order (ties in log order), until fn
+	// returns false.
 	Changes(ctx context.Context, policy string, fn func(Change) bool) error
 	// EntityChanges returns the changes of one entity's verdicts, in log order.
 	EntityChanges(ctx context.Context, key string) ([]Change, error)

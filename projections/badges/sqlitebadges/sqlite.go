@@ -138,7 +138,7 @@ func (s *Store) applyBadge(ctx context.Context, tx *sql.Tx, ev *event.Envelope, 
 	}
 	key := badges.Key(d.Entity)
 	if _, err := tx.ExecContext(ctx, `INSERT INTO badge_changes(position, time, event_id, type, policy, entity, data) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-		ev.Position, ev.Time.UTC().Format(time.RFC3339Nano), ev.ID, ev.Type, d.Policy, key, string(data)); err != nil {
+		ev.Position, ev.Time.UnixNano(), ev.ID, ev.Type, d.Policy, key, string(data)); err != nil {
 		return err
 	}
 	if !d.Applies {
@@ -278,12 +278,12 @@ func (s *Store) EntityChanges(ctx context.Context, key string) ([]badges.Change,
 	return out, err
 }
 
-// Changes calls fn for every change of the policy's verdicts in log order.
+// Changes calls fn for every change of the policy's verdicts in time order.
 func (s *Store) Changes(ctx context.Context, policy string, fn func(badges.Change) bool) error {
 	if policy == "" {
-		return s.changes(ctx, `SELECT position, time, event_id, type, data FROM badge_changes ORDER BY position`, nil, fn)
+		return s.changes(ctx, `SELECT position, time, event_id, type, data FROM badge_changes ORDER BY time, position`, nil, fn)
 	}
-	return s.changes(ctx, `SELECT position, time, event_id, type, data FROM badge_changes WHERE policy = ? ORDER BY position`, []any{policy}, fn)
+	return s.changes(ctx, `SELECT position, time, event_id, type, data FROM badge_changes WHERE policy = ? ORDER BY time, position`, []any{policy}, fn)
 }
 
 func (s *Store) changes(ctx context.Context, q string, args []any, fn func(badges.Change) bool) error {
@@ -294,12 +294,12 @@ func (s *Store) changes(ctx context.Context, q string, args []any, fn func(badge
 	defer rows.Close()
 	for rows.Next() {
 		var c badges.Change
-		var at string
+		var at int64
 		var data []byte
 		if err := rows.Scan(&c.Position, &at, &c.EventID, &c.Type, &data); err != nil {
 			return err
 		}
-		c.Time, _ = time.Parse(time.RFC3339Nano, at)
+		c.Time = time.Unix(0, at).UTC()
 		if err := json.Unmarshal(data, &c.Data); err != nil {
 			return fmt.Errorf("badge store: stored change %s: %w", c.EventID, err)
 		}

@@ -31,12 +31,12 @@ CREATE INDEX badges_entity ON badges (entity);
 -- Every badge event, in log order.
 CREATE TABLE badge_changes (
   position INTEGER NOT NULL PRIMARY KEY,
-  time     TEXT NOT NULL,
+  time     INTEGER NOT NULL, -- Unix nanoseconds
   event_id TEXT NOT NULL,
   type     TEXT NOT NULL,
   policy   TEXT NOT NULL,
   entity   TEXT NOT NULL,
   data     TEXT NOT NULL
 );
-CREATE INDEX badge_changes_policy ON badge_changes (policy, position);
+CREATE INDEX badge_changes_policy ON badge_changes (policy, time, position);
 CREATE INDEX badge_changes_entity ON badge_changes (entity, position);

@@ -1,0 +1,140 @@
+package badgetest
+
+import (
+	"context"
+	"encoding/json"
+	"testing"
+	"time"
+
+	"backlot.dev/backlot/domain/event"
+	"backlot.dev/backlot/projections/badges"
+	"backlot.dev/backlot/projections/history"
+)
+
+// Store is what the suite tests: the read model and the evaluator's positions
+// kept beside it.
+type Store interface {
+	badges.Store
+	EvaluatorPositions(ctx context.Context) (event.Positions, error)
+	SetEvaluatorPositions(ctx context.Context, pos event.Positions) error
+}
+
+// T0 is the time of the suite's first event.
+var T0 = time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)
+
+// BadgeEvent returns a badge event of policy tc at a position of a partition,
+// a minute after T0 per position.
+func BadgeEvent(t testing.TB, part int32, pos int64, typ event.Type, entity, level string, rank int, applies bool) event.Envelope {
+	t.Helper()
+	ev, err := event.New(typ, entity, event.BadgeChanged{Entity: entity, Owner: "group:default/team-a", Policy: "tc", Applies: applies, Level: level, LevelRank: rank,
+		Checks: []event.CheckOutcome{{ID: "a", Level: "bronze", Passed: rank > 0}}, Changed: []string{"a"}}, event.Meta{Time: T0.Add(time.Duration(pos) * time.Minute)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev.Partition, ev.Position = part, pos
+	return ev
+}
+
+func at(ev event.Envelope, part int32, pos int64) event.Envelope {
+	ev.Partition, ev.Position = part, pos
+	return ev
+}
+
+// Run runs the suite; open returns an empty store, closed by the caller's
+// cleanup.
+func Run(t *testing.T, open func(t *testing.T) Store) {
+	t.Run("FoldsOnceAndAnswersThePast", func(t *testing.T) { foldsOnce(t, open(t)) })
+	t.Run("PartitionsAndEvaluatorPositions", func(t *testing.T) { partitions(t, open(t)) })
+}
+
+func foldsOnce(t *testing.T, s Store) {
+	ctx := context.Background()
+	facts, _ := event.New(event.TypeFactsReported, "component:default/a", event.FactsReported{Entity: "component:default/a", Source: "ci", Facts: json.RawMessage(`{"coverage":80}`), ObservedAt: T0}, event.Meta{Time: T0})
+	src, _ := event.New(event.TypeFactSourceDeclared, "factsource:ci", event.FactSourceDeclared{Source: "ci", Schema: json.RawMessage(`{"type":"object"}`)}, event.Meta{Time: T0})
+	other, _ := event.New(event.TypeLocationRemoved, "location:default/x", event.LocationRemoved{ID: "x"}, event.Meta{Time: T0})
+	batch := []event.Envelope{at(facts, 0, 1), at(src, 0, 2), at(other, 0, 3),
+		BadgeEvent(t, 0, 4, event.TypeBadgeAwarded, "component:default/a", "bronze", 1, true),
+		BadgeEvent(t, 0, 5, event.TypeBadgeAwarded, "component:default/b", "bronze", 1, true),
+		BadgeEvent(t, 0, 6, event.TypeBadgeRevoked, "component:default/a", "", 0, true),
+		BadgeEvent(t, 0, 7, event.TypeBadgeRevoked, "component:default/b", "", 0, false),
+	}
+	for range 2 {
+		if err := s.Apply(ctx, batch); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if pos, _ := s.Positions(ctx); pos[0] != 7 {
+		t.Fatalf("position %v", pos)
+	}
+	fs, err := s.Facts(ctx, "component:default/a")
+	if err != nil || len(fs) != 1 || string(fs[0].Facts) != `{"coverage":80}` || !fs[0].ObservedAt.Equal(T0) {
+		t.Fatalf("facts: %v %+v", err, fs)
+	}
+	if schema, err := s.FactSource(ctx, "ci"); err != nil || string(schema) != `{"type":"object"}` {
+		t.Fatalf("source: %v %s", err, schema)
+	}
+	if _, err := s.FactSource(ctx, "none"); err != badges.ErrNotFound {
+		t.Fatalf("missing source: %v", err)
+	}
+	a, _ := s.Badges(ctx, "component:default/a")
+	if len(a) != 1 || a[0].Level != "" || a[0].Since.Position != 6 || a[0].Owner != "group:default/team-a" {
+		t.Fatalf("a now: %+v", a)
+	}
+	if b, _ := s.Badges(ctx, "component:default/b"); len(b) != 0 {
+		t.Fatalf("b no longer rated: %+v", b)
+	}
+	if rs, _ := s.Results(ctx, "tc", "", 0); len(rs) != 1 || rs[0].Entity != "component:default/a" {
+		t.Fatalf("results: %+v", rs)
+	}
+	var n int
+	if err := s.Changes(ctx, "tc", func(badges.Change) bool { n++; return true }); err != nil || n != 4 {
+		t.Fatalf("%d changes (%v), want 4: the second apply adds none", n, err)
+	}
+	for _, c := range []struct {
+		name string
+		at   history.Instant
+		want string
+	}{
+		{"before", history.AtTime(T0.Add(3 * time.Minute)), "-"},
+		{"bronze by time", history.AtTime(T0.Add(5 * time.Minute)), "bronze"},
+		{"bronze by position", history.AtPositions(event.Positions{0: 4}), "bronze"},
+		{"none after the revocation", history.AtPositions(event.Positions{0: 6}), ""},
+	} {
+		bs, err := s.BadgesAt(ctx, "component:default/a", c.at)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := "-"
+		if len(bs) == 1 {
+			got = bs[0].Level
+		}
+		if got != c.want {
+			t.Errorf("%s: %q, want %q", c.name, got, c.want)
+		}
+	}
+}
+
+func partitions(t *testing.T, s Store) {
+	ctx := context.Background()
+	if pos, err := s.EvaluatorPositions(ctx); err != nil || pos.Behind(event.Positions{0: 1}) != 1 {
+		t.Fatalf("a new store's evaluator positions: %v %v", pos, err)
+	}
+	if err := s.SetEvaluatorPositions(ctx, event.Positions{0: 9}); err != nil {
+		t.Fatal(err)
+	}
+	if pos, _ := s.EvaluatorPositions(ctx); pos[0] != 9 {
+		t.Fatalf("evaluator positions %v", pos)
+	}
+	ev := BadgeEvent(t, 0, 3, event.TypeBadgeAwarded, "component:default/c", "gold", 3, true)
+	if err := s.Apply(ctx, []event.Envelope{ev}); err != nil {
+		t.Fatal(err)
+	}
+	m, err := s.BadgesOf(ctx, []string{"component:default/c", "component:default/none"})
+	if err != nil || len(m["component:default/c"]) != 1 || m["component:default/c"][0].Level != "gold" || len(m["component:default/none"]) != 0 {
+		t.Fatalf("BadgesOf: %v %+v", err, m)
+	}
+	cs, err := s.EntityChanges(ctx, "component:default/c")
+	if err != nil || len(cs) != 1 || cs[0].EventID != ev.ID || cs[0].Data.Level != "gold" {
+		t.Fatalf("EntityChanges: %v %+v", err, cs)
+	}
+}

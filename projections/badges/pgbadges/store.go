@@ -1,0 +1,333 @@
+package pgbadges
+
+import (
+	"context"
+	"embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"backlot.dev/backlot/domain/event"
+	"backlot.dev/backlot/projections/badges"
+	"backlot.dev/backlot/projections/catalogstore/pgstore"
+	"backlot.dev/backlot/projections/history"
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// positionLockClass is the first key of the per-partition advisory locks that
+// make concurrent Applies of one partition take turns.
+const positionLockClass int32 = 0x42646731 // "Bdg1"
+
+// evaluatorName is the name the evaluator's positions are kept under.
+const evaluatorName = "evaluator"
+
+// applyAttempts is how often Apply runs a transaction that failed on a
+// serialization failure or a deadlock.
+const applyAttempts = 5
+
+// Store is the badge read model in a PostgreSQL database. It is safe for
+// concurrent use, and several Stores in several processes may share one database.
+type Store struct {
+	pool    *pgxpool.Pool
+	ownPool bool
+}
+
+var _ badges.Store = (*Store)(nil)
+
+// Open connects to the database at url, applies the migrations and returns the
+// store, which closes its pool on Close.
+func Open(ctx context.Context, url string) (*Store, error) {
+	pool, err := pgstore.NewPool(url, 0)
+	if err != nil {
+		return nil, err
+	}
+	s, err := New(ctx, pool)
+	if err != nil {
+		pool.Close()
+		return nil, err
+	}
+	s.ownPool = true
+	return s, nil
+}
+
+// New returns a store on a pool the caller owns, after applying the migrations.
+func New(ctx context.Context, pool *pgxpool.Pool) (*Store, error) {
+	if err := pgstore.Migrate(ctx, pool, "badges", migrations, "migrations/*.sql"); err != nil {
+		return nil, fmt.Errorf("badge store (postgres): %w", err)
+	}
+	return &Store{pool: pool}, nil
+}
+
+// Close closes the pool if Open made it.
+func (s *Store) Close() error {
+	if s.ownPool {
+		s.pool.Close()
+	}
+	return nil
+}
+
+// Positions returns the last position applied in each partition.
+func (s *Store) Positions(ctx context.Context) (event.Positions, error) {
+	return pgstore.ReadPositions(ctx, s.pool, "badge_positions", badges.ProjectionName)
+}
+
+// EvaluatorPositions returns the last position the evaluator handled in each partition.
+func (s *Store) EvaluatorPositions(ctx context.Context) (event.Positions, error) {
+	return pgstore.ReadPositions(ctx, s.pool, "badge_positions", evaluatorName)
+}
+
+// SetEvaluatorPositions records them.
+func (s *Store) SetEvaluatorPositions(ctx context.Context, pos event.Positions) error {
+	return pgstore.RetryTx(ctx, s.pool, applyAttempts, "badge store (postgres)", func(tx pgx.Tx) error {
+		return pgstore.WritePositions(ctx, tx, "badge_positions", evaluatorName, pos)
+	})
+}
+
+// Apply folds the facts and badge events of the batch in one transaction, with
+// the position of the last event of each partition. Events at or below their
+// partition's recorded position are skipped.
+func (s *Store) Apply(ctx context.Context, events []event.Envelope) error {
+	if len(events) == 0 {
+		return nil
+	}
+	return pgstore.RetryTx(ctx, s.pool, applyAttempts, "badge store (postgres)", func(tx pgx.Tx) error {
+		applied, err := pgstore.LockPositions(ctx, tx, positionLockClass, "badge_positions", badges.ProjectionName, events)
+		if err != nil {
+			return err
+		}
+		ops, err := badges.Decode(events, applied)
+		if err != nil {
+			return fmt.Errorf("badge store (postgres): %w", err)
+		}
+		b := &pgx.Batch{}
+		for _, o := range ops {
+			ev := o.Ev
+			switch {
+			case o.Facts != nil:
+				b.Queue(`INSERT INTO badge_facts(entity, source, facts, observed_at, partition, position) VALUES ($1, $2, $3, $4, $5, $6)
+					ON CONFLICT (entity, source) DO UPDATE SET facts = excluded.facts, observed_at = excluded.observed_at, partition = excluded.partition, position = excluded.position`,
+					badges.Key(o.Facts.Entity), o.Facts.Source, string(o.Facts.Facts), o.Facts.ObservedAt.UnixNano(), ev.Partition, ev.Position)
+			case o.Source != nil:
+				if len(o.Source.Schema) == 0 || string(o.Source.Schema) == "null" {
+					b.Queue(`DELETE FROM badge_fact_sources WHERE source = $1`, o.Source.Source)
+				} else {
+					b.Queue(`INSERT INTO badge_fact_sources(source, schema, partition, position) VALUES ($1, $2, $3, $4)
+						ON CONFLICT (source) DO UPDATE SET schema = excluded.schema, partition = excluded.partition, position = excluded.position`,
+						o.Source.Source, string(o.Source.Schema), ev.Partition, ev.Position)
+				}
+			case o.Badge != nil:
+				if err := queueBadge(b, ev, o.Badge); err != nil {
+					return err
+				}
+			}
+		}
+		if b.Len() > 0 {
+			if err := tx.SendBatch(ctx, b).Close(); err != nil {
+				return fmt.Errorf("badge store (postgres): %w", err)
+			}
+		}
+		last := event.PositionsOf(events)
+		for p, pos := range last {
+			if pos <= applied[p] {
+				delete(last, p)
+			}
+		}
+		return pgstore.WritePositions(ctx, tx, "badge_positions", badges.ProjectionName, last)
+	})
+}
+
+func queueBadge(b *pgx.Batch, ev *event.Envelope, d *event.BadgeChanged) error {
+	data, err := json.Marshal(d)
+	if err != nil {
+		return err
+	}
+	key := badges.Key(d.Entity)
+	b.Queue(`INSERT INTO badge_changes(partition, position, time, event_id, type, policy, entity, data) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+		ev.Partition, ev.Position, ev.Time.UnixNano(), ev.ID, ev.Type, d.Policy, key, string(data))
+	if !d.Applies {
+		b.Queue(`DELETE FROM badges WHERE policy = $1 AND entity = $2`, d.Policy, key)
+		return nil
+	}
+	bj, err := json.Marshal(badges.BadgeOf(ev, d))
+	if err != nil {
+		return err
+	}
+	b.Queue(`INSERT INTO badges(policy, entity, badge) VALUES ($1, $2, $3) ON CONFLICT (policy, entity) DO UPDATE SET badge = excluded.badge`, d.Policy, key, string(bj))
+	return nil
+}
+
+// Facts returns what every source reported about the entity, by source.
+func (s *Store) Facts(ctx context.Context, key string) ([]badges.FactSet, error) {
+	m, err := s.FactsOf(ctx, []string{key})
+	return m[key], err
+}
+
+// FactsOf returns what every source reported about several entities, by key.
+func (s *Store) FactsOf(ctx context.Context, keys []string) (map[string][]badges.FactSet, error) {
+	rows, err := s.pool.Query(ctx, `SELECT entity, source, facts, observed_at, position FROM badge_facts WHERE entity = ANY($1) ORDER BY entity, source`, keys)
+	if err != nil {
+		return nil, fmt.Errorf("badge store (postgres): %w", err)
+	}
+	defer rows.Close()
+	out := make(map[string][]badges.FactSet, len(keys))
+	for rows.Next() {
+		var key, facts string
+		var at int64
+		var f badges.FactSet
+		if err := rows.Scan(&key, &f.Source, &facts, &at, &f.Position); err != nil {
+			return nil, err
+		}
+		f.Facts, f.ObservedAt = json.RawMessage(facts), time.Unix(0, at).UTC()
+		out[key] = append(out[key], f)
+	}
+	return out, rows.Err()
+}
+
+// FactSource returns the schema the source declared, or badges.ErrNotFound.
+func (s *Store) FactSource(ctx context.Context, source string) (json.RawMessage, error) {
+	var schema string
+	err := s.pool.QueryRow(ctx, `SELECT schema FROM badge_fact_sources WHERE source = $1`, source).Scan(&schema)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, badges.ErrNotFound
+	}
+	return json.RawMessage(schema), err
+}
+
+// Badges returns the entity's current verdicts, by policy id.
+func (s *Store) Badges(ctx context.Context, key string) ([]badges.Badge, error) {
+	return s.queryBadges(ctx, `SELECT badge FROM badges WHERE entity = $1 ORDER BY policy`, key)
+}
+
+// BadgesOf returns the current verdicts of several entities, by key.
+func (s *Store) BadgesOf(ctx context.Context, keys []string) (map[string][]badges.Badge, error) {
+	bs, err := s.queryBadges(ctx, `SELECT badge FROM badges WHERE entity = ANY($1) ORDER BY entity, policy`, keys)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string][]badges.Badge, len(keys))
+	for _, b := range bs {
+		out[b.Entity] = append(out[b.Entity], b)
+	}
+	return out, nil
+}
+
+// Results returns the current verdicts of a policy, in entity order.
+func (s *Store) Results(ctx context.Context, policy, after string, limit int) ([]badges.Badge, error) {
+	q := `SELECT badge FROM badges WHERE policy = $1 AND entity > $2 ORDER BY entity`
+	if limit > 0 {
+		q += fmt.Sprintf(" LIMIT %d", limit)
+	}
+	return s.queryBadges(ctx, q, policy, after)
+}
+
+func (s *Store) queryBadges(ctx context.Context, q string, args ...any) ([]badges.Badge, error) {
+	rows, err := s.pool.Query(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("badge store (postgres): %w", err)
+	}
+	defer rows.Close()
+	var out []badges.Badge
+	for rows.Next() {
+		var raw []byte
+		if err := rows.Scan(&raw); err != nil {
+			return nil, err
+		}
+		var b badges.Badge
+		if err := json.Unmarshal(raw, &b); err != nil {
+			return nil, fmt.Errorf("badge store (postgres): stored badge: %w", err)
+		}
+		out = append(out, b)
+	}
+	return out, rows.Err()
+}
+
+// BadgesAt returns the entity's verdicts as they were at the instant.
+func (s *Store) BadgesAt(ctx context.Context, key string, at history.Instant) ([]badges.Badge, error) {
+	cs, err := s.EntityChanges(ctx, key)
+	if err != nil {
+		return nil, err
+	}
+	return badges.At(cs, at), nil
+}
+
+const changeCols = `partition, position, time, event_id, type, data`
+
+// EntityChanges returns the changes of one entity's verdicts, in log order.
+func (s *Store) EntityChanges(ctx context.Context, key string) ([]badges.Change, error) {
+	var out []badges.Change
+	err := s.changes(ctx, `SELECT `+changeCols+` FROM badge_changes WHERE entity = $1 ORDER BY partition, position`, []any{key}, func(c badges.Change) bool {
+		out = append(out, c)
+		return true
+	})
+	return out, err
+}
+
+// Changes calls fn for every change of the policy's verdicts in time order.
+func (s *Store) Changes(ctx context.Context, policy string, fn func(badges.Change) bool) error {
+	if policy == "" {
+		return s.changes(ctx, `SELECT `+changeCols+` FROM badge_changes ORDER BY time, partition, position`, nil, fn)
+	}
+	return s.changes(ctx, `SELECT `+changeCols+` FROM badge_changes WHERE policy = $1 ORDER BY time, partition, position`, []any{policy}, fn)
+}
+
+func (s *Store) changes(ctx context.Context, q string, args []any, fn func(badges.Change) bool) error {
+	rows, err := s.pool.Query(ctx, q, args...)
+	if err != nil {
+		return fmt.Errorf("badge store (postgres): %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var c badges.Change
+		var at int64
+		var data []byte
+		if err := rows.Scan(&c.Partition, &c.Position, &at, &c.EventID, &c.Type, &data); err != nil {
+			return err
+		}
+		c.Time = time.Unix(0, at).UTC()
+		if err := json.Unmarshal(data, &c.Data); err != nil {
+			return fmt.Errorf("badge store (postgres): stored change %s: %w", c.EventID, err)
+		}
+		if !fn(c) {
+			return nil
+		}
+	}
+	return rows.Err()
+}
+
+// Dump writes every fact, fact source and verdict in a fixed order, for
+// comparing read models folded from the same log.
+func (s *Store) Dump(ctx context.Context) (string, error) {
+	var b strings.Builder
+	for _, q := range []string{
+		`SELECT entity || ' ' || source || ' ' || facts || ' ' || observed_at || ' ' || partition || ':' || position FROM badge_facts ORDER BY entity, source`,
+		`SELECT source || ' ' || schema FROM badge_fact_sources ORDER BY source`,
+		`SELECT policy || ' ' || entity || ' ' || badge FROM badges ORDER BY policy, entity`,
+		`SELECT partition || ':' || position || ' ' || event_id || ' ' || type || ' ' || data FROM badge_changes ORDER BY partition, position`,
+	} {
+		rows, err := s.pool.Query(ctx, q)
+		if err != nil {
+			return "", err
+		}
+		for rows.Next() {
+			var line string
+			if err := rows.Scan(&line); err != nil {
+				rows.Close()
+				return "", err
+			}
+			b.WriteString(line)
+			b.WriteByte('\n')
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return "", err
+		}
+	}
+	return b.String(), nil
+}
