@@ -37,14 +37,39 @@ func (r *rater) related(keys []string) ([]string, error) {
 		if err != nil {
 			return nil, err
 		}
-		for _, v := range views {
-			if v == nil {
+		for j, v := range views {
+			if v != nil {
+				for _, rel := range v.Relations {
+					out = append(out, badges.Key(rel.TargetRef))
+				}
 				continue
 			}
-			for _, rel := range v.Relations {
-				out = append(out, badges.Key(rel.TargetRef))
+			// A removed entity has no relations left; the entities that
+			// depend on it still name it.
+			deps, err := r.dependents(keys[i+j])
+			if err != nil {
+				return nil, err
 			}
+			out = append(out, deps...)
 		}
+	}
+	return out, nil
+}
+
+// dependents returns the keys of the entities whose dependency relations
+// name key.
+func (r *rater) dependents(key string) ([]string, error) {
+	var f catalogstore.Filter
+	for t := range dependencyRelations {
+		f = append(f, []catalogstore.Condition{{Key: "relations." + t, Values: []string{key}}})
+	}
+	page, err := r.e.cfg.Catalog.Query(r.ctx, catalogstore.PageQuery{Filter: f})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]string, len(page.Items))
+	for i, v := range page.Items {
+		out[i] = v.Key
 	}
 	return out, nil
 }
