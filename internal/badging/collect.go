@@ -106,13 +106,14 @@ func lifecycle(body json.RawMessage) string {
 // facts returns the facts to rate the entity on: those stored, with the
 // built-in collectors' new ones over them; a built-in fact that changed is
 // reported as an event too.
-func (r *rater) facts(key string, v *catalogstore.EntityView, body map[string]any, stored []badges.FactSet) (map[string]map[string]any, error) {
+func (r *rater) facts(key string, v *catalogstore.EntityView, body map[string]any, stored []badges.FactSet) (map[string]map[string]any, []event.Envelope, error) {
+	var evs []event.Envelope
 	out := make(map[string]map[string]any, len(stored)+2)
 	raw := make(map[string]json.RawMessage, len(stored))
 	for _, f := range stored {
 		var m map[string]any
 		if err := json.Unmarshal(f.Facts, &m); err != nil {
-			return nil, fmt.Errorf("badging: facts of %s from %s: %w", key, f.Source, err)
+			return nil, nil, fmt.Errorf("badging: facts of %s from %s: %w", key, f.Source, err)
 		}
 		out[f.Source] = m
 		raw[f.Source] = f.Facts
@@ -135,7 +136,7 @@ func (r *rater) facts(key string, v *catalogstore.EntityView, body map[string]an
 		}
 		enc, err := json.Marshal(facts)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		out[source] = facts
 		if bytes.Equal(enc, raw[source]) {
@@ -144,9 +145,9 @@ func (r *rater) facts(key string, v *catalogstore.EntityView, body map[string]an
 		ev, err := event.New(event.TypeFactsReported, key, event.FactsReported{Entity: v.Ref, Source: source, Facts: enc, ObservedAt: r.now},
 			event.Meta{Actor: CollectorActor, Time: r.now})
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
-		r.events = append(r.events, ev)
+		evs = append(evs, ev)
 	}
-	return out, nil
+	return out, evs, nil
 }

@@ -18,7 +18,7 @@ import (
 // world is an embedded log with the catalog and badge read models folded
 // from it, and an evaluator over them.
 type world struct {
-	t       *testing.T
+	t       testing.TB
 	ctx     context.Context
 	log     event.PartitionedLog
 	catalog *catalogstore.SQLite
@@ -28,7 +28,7 @@ type world struct {
 	uids    map[string]string
 }
 
-func newWorld(t *testing.T) *world {
+func newWorld(t testing.TB) *world {
 	t.Helper()
 	dir := t.TempDir()
 	raw, err := sqlitelog.Open(filepath.Join(dir, "events.db"), sqlitelog.Options{})
@@ -59,7 +59,7 @@ func newWorld(t *testing.T) *world {
 	return w
 }
 
-func mustEvent(t *testing.T, typ event.Type, subject string, data any) event.Envelope {
+func mustEvent(t testing.TB, typ event.Type, subject string, data any) event.Envelope {
 	t.Helper()
 	ev, err := event.New(typ, subject, data, event.Meta{Actor: "user:default/test"})
 	if err != nil {

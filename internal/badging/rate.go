@@ -4,7 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"runtime"
 	"slices"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"backlot.dev/backlot/domain/catalog"
@@ -97,9 +100,10 @@ func (r *rater) rateAll() error {
 	}
 }
 
-// rate rates the entities of keys (views[i] is keys[i]'s, nil when it is gone).
+// rate rates the entities of keys (views[i] is keys[i]'s, nil when it is
+// gone), on every core; the events come out in the order of keys.
 func (r *rater) rate(keys []string, views []*catalogstore.EntityView) error {
-	current, err := r.e.cfg.Store.BadgesOf(r.ctx, keys)
+	current, err := r.e.cfg.Store.VerdictsOf(r.ctx, keys)
 	if err != nil {
 		return fmt.Errorf("badging: read verdicts: %w", err)
 	}
@@ -110,10 +114,30 @@ func (r *rater) rate(keys []string, views []*catalogstore.EntityView) error {
 	if err := r.lookUpDependencies(views); err != nil {
 		return err
 	}
-	for i, key := range keys {
-		if err := r.rateOne(key, views[i], current[key], stored[key]); err != nil {
-			return err
+	outs := make([][]event.Envelope, len(keys))
+	errs := make([]error, len(keys))
+	counts := make([]int, len(keys))
+	workers := min(runtime.GOMAXPROCS(0), max(len(keys)/64, 1))
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= len(keys) {
+					return
+				}
+				outs[i], counts[i], errs[i] = r.rateOne(keys[i], views[i], current[keys[i]], stored[keys[i]])
+			}
+		})
+	}
+	wg.Wait()
+	for i := range keys {
+		if errs[i] != nil {
+			return errs[i]
 		}
+		r.events = append(r.events, outs[i]...)
+		r.evaluations += counts[i]
 	}
 	return nil
 }
@@ -154,33 +178,42 @@ func (r *rater) lookUpDependencies(views []*catalogstore.EntityView) error {
 
 func hasKey(m map[string]bool, k string) bool { _, ok := m[k]; return ok }
 
-// rateOne rates one entity with every policy and records the changes.
-func (r *rater) rateOne(key string, v *catalogstore.EntityView, current []badges.Badge, stored []badges.FactSet) error {
-	cur := make(map[string]*badges.Badge, len(current))
-	for i := range current {
-		cur[current[i].Policy] = &current[i]
+// rateOne rates one entity with every policy and returns the events of the
+// changes and the number of policies it evaluated. It only reads the rater,
+// so entities are rated side by side.
+func (r *rater) rateOne(key string, v *catalogstore.EntityView, current []badges.Verdict, stored []badges.FactSet) ([]event.Envelope, int, error) {
+	var out []event.Envelope
+	emit := func(d *event.BadgeChanged, t event.Type) error {
+		ev, err := event.New(t, key, d, event.Meta{Actor: EvaluatorActor, Time: r.now})
+		out = append(out, ev)
+		return err
+	}
+	revoke := func(v badges.Verdict, hash, owner string) error {
+		return emit(&event.BadgeChanged{Entity: key, EntityHash: hash, Owner: owner, Policy: v.Policy, PreviousLevel: v.Level,
+			Checks: []event.CheckOutcome{}, Changed: []string{}}, event.TypeBadgeRevoked)
 	}
 	if v == nil {
 		// The entity is gone: every verdict on it goes.
 		for _, b := range current {
-			if err := r.emit(key, &event.BadgeChanged{Entity: key, Owner: b.Owner, Policy: b.Policy, PreviousLevel: b.Level, Checks: []event.CheckOutcome{}, Changed: []string{}}, event.TypeBadgeRevoked); err != nil {
-				return err
+			if err := revoke(b, "", ""); err != nil {
+				return nil, 0, err
 			}
 		}
-		return nil
+		return out, 0, nil
 	}
 	var body map[string]any
 	if err := json.Unmarshal(v.Body, &body); err != nil {
-		return fmt.Errorf("badging: entity %s: stored body: %w", v.Ref, err)
+		return nil, 0, fmt.Errorf("badging: entity %s: stored body: %w", v.Ref, err)
 	}
 	in := policies.Input{Entity: body, Now: r.now}
 	// The built-in facts are collected for the entities some policy rates.
 	if slices.ContainsFunc(r.e.policies, func(c *policies.Compiled) bool { return c.Selects(in) }) {
-		facts, err := r.facts(key, v, body, stored)
+		facts, evs, err := r.facts(key, v, body, stored)
 		if err != nil {
-			return err
+			return nil, 0, err
 		}
 		in.Facts = facts
+		out = append(out, evs...)
 	}
 	in.Relations = make([]policies.Relation, len(v.Relations))
 	owner := ""
@@ -192,66 +225,79 @@ func (r *rater) rateOne(key string, v *catalogstore.EntityView, current []badges
 	}
 	hash := catalog.HashJSON(v.Body)
 	seen := map[string]bool{}
+	n := 0
 	for _, c := range r.e.policies {
 		id := c.Policy().Metadata.Name
 		seen[id] = true
 		res := c.Evaluate(in)
-		r.evaluations++
-		if err := r.compare(key, owner, hash, res, cur[id]); err != nil {
-			return err
+		n++
+		var cur *badges.Verdict
+		for i := range current {
+			if current[i].Policy == id {
+				cur = &current[i]
+			}
+		}
+		d, t, err := compare(key, owner, hash, res, cur)
+		if err != nil {
+			return nil, 0, err
+		}
+		if d != nil {
+			if err := emit(d, t); err != nil {
+				return nil, 0, err
+			}
 		}
 	}
 	for _, b := range current {
 		if !seen[b.Policy] {
 			// The policy is gone (or no longer valid): its verdict goes.
-			if err := r.emit(key, &event.BadgeChanged{Entity: key, EntityHash: hash, Owner: owner, Policy: b.Policy, PreviousLevel: b.Level, Checks: []event.CheckOutcome{}, Changed: []string{}}, event.TypeBadgeRevoked); err != nil {
-				return err
+			if err := revoke(b, hash, owner); err != nil {
+				return nil, 0, err
 			}
 		}
 	}
-	return nil
+	return out, n, nil
 }
 
-// compare turns a result into an event when it differs from the current verdict.
-func (r *rater) compare(key, owner, hash string, res policies.Result, cur *badges.Badge) error {
+// compare returns the event a result makes against the current verdict, or
+// nil when nothing changed.
+func compare(key, owner, hash string, res policies.Result, cur *badges.Verdict) (*event.BadgeChanged, event.Type, error) {
 	if !res.Applies {
 		if cur == nil {
-			return nil
+			return nil, "", nil
 		}
-		return r.emit(key, &event.BadgeChanged{Entity: key, EntityHash: hash, Owner: owner, Policy: res.Policy, PreviousLevel: cur.Level, Checks: []event.CheckOutcome{}, Changed: []string{}}, event.TypeBadgeRevoked)
+		return &event.BadgeChanged{Entity: key, EntityHash: hash, Owner: owner, Policy: res.Policy, PreviousLevel: cur.Level,
+			Checks: []event.CheckOutcome{}, Changed: []string{}}, event.TypeBadgeRevoked, nil
 	}
 	d := &event.BadgeChanged{Entity: key, EntityHash: hash, Owner: owner, Policy: res.Policy, Applies: true, Level: res.Level, LevelRank: res.Rank,
 		Checks: make([]event.CheckOutcome, len(res.Checks)), Changed: []string{}, Campaigns: res.Campaigns}
+	for i, c := range res.Checks {
+		d.Checks[i] = event.CheckOutcome{ID: c.ID, Level: c.Level, Passed: c.Passed, Message: c.Message, Error: c.Error}
+	}
+	if cur != nil && cur.Digest == badges.DigestOf(d) {
+		return nil, "", nil
+	}
 	before := map[string]event.CheckOutcome{}
+	prevRank := 0
 	if cur != nil {
-		d.PreviousLevel = cur.Level
-		for _, c := range cur.Checks {
+		b, err := cur.Decode()
+		if err != nil {
+			return nil, "", fmt.Errorf("badging: stored verdict of %s under %s: %w", key, cur.Policy, err)
+		}
+		d.PreviousLevel, prevRank = b.Level, b.Rank
+		for _, c := range b.Checks {
 			before[c.ID] = c
 		}
 	}
-	for i, c := range res.Checks {
-		d.Checks[i] = event.CheckOutcome{ID: c.ID, Level: c.Level, Passed: c.Passed, Message: c.Message, Error: c.Error}
-		if b, ok := before[c.ID]; !ok || b != d.Checks[i] {
+	for _, c := range d.Checks {
+		if b, ok := before[c.ID]; !ok || b != c {
 			d.Changed = append(d.Changed, c.ID)
 		}
 	}
 	switch {
-	case cur == nil && res.Rank > 0, cur != nil && res.Rank > cur.Rank:
-		return r.emit(key, d, event.TypeBadgeAwarded)
-	case cur != nil && res.Rank < cur.Rank:
-		return r.emit(key, d, event.TypeBadgeRevoked)
-	case cur == nil, len(d.Changed) > 0, len(cur.Checks) != len(d.Checks),
-		cur.Owner != owner, !slices.Equal(cur.Campaigns, d.Campaigns):
-		return r.emit(key, d, event.TypeCheckChanged)
+	case cur == nil && res.Rank > 0, cur != nil && res.Rank > prevRank:
+		return d, event.TypeBadgeAwarded, nil
+	case cur != nil && res.Rank < prevRank:
+		return d, event.TypeBadgeRevoked, nil
 	}
-	return nil
-}
-
-func (r *rater) emit(subject string, d *event.BadgeChanged, t event.Type) error {
-	ev, err := event.New(t, subject, d, event.Meta{Actor: EvaluatorActor, Time: r.now})
-	if err != nil {
-		return err
-	}
-	r.events = append(r.events, ev)
-	return nil
+	return d, event.TypeCheckChanged, nil
 }

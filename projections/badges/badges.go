@@ -2,8 +2,11 @@ package badges
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 	"time"
 
@@ -87,8 +90,9 @@ type Reader interface {
 	FactSource(ctx context.Context, source string) (json.RawMessage, error)
 	// Badges returns the entity's current verdicts, by policy id.
 	Badges(ctx context.Context, key string) ([]Badge, error)
-	// BadgesOf returns the current verdicts of several entities, by key.
-	BadgesOf(ctx context.Context, keys []string) (map[string][]Badge, error)
+	// VerdictsOf returns the current verdicts of several entities, by key,
+	// in the light form the evaluator compares with.
+	VerdictsOf(ctx context.Context, keys []string) (map[string][]Verdict, error)
 	// BadgesAt returns the entity's verdicts as they were at the instant.
 	BadgesAt(ctx context.Context, key string, at history.Instant) ([]Badge, error)
 	// Results returns the current verdicts of a policy, in entity order, up to
@@ -168,4 +172,33 @@ func BadgeOf(ev *event.Envelope, d *event.BadgeChanged) Badge {
 	return Badge{Entity: Key(d.Entity), Owner: d.Owner, Policy: d.Policy, Level: d.Level, Rank: d.LevelRank,
 		Checks: checks, Campaigns: d.Campaigns, EntityHash: d.EntityHash,
 		Since: history.Mark{Pos: history.Pos{Partition: ev.Partition, Position: ev.Position}, Time: ev.Time.UTC()}, EventID: ev.ID}
+}
+
+// Verdict is a current verdict as the evaluator compares it: its digest, and
+// the stored Badge to decode only when the digest differs.
+type Verdict struct {
+	Policy string
+	Level  string
+	Digest string
+	// Badge is the stored Badge as JSON.
+	Badge json.RawMessage
+}
+
+// Decode returns the full verdict.
+func (v *Verdict) Decode() (Badge, error) {
+	var b Badge
+	err := json.Unmarshal(v.Badge, &b)
+	return b, err
+}
+
+// DigestOf returns the digest of what a badge event says of its entity: the
+// level, the owner, the campaigns and every check's outcome. Two verdicts
+// with equal digests need no event between them.
+func DigestOf(d *event.BadgeChanged) string {
+	h := sha256.New()
+	fmt.Fprintf(h, "%t\x00%s\x00%d\x00%s\x00%s\x00", d.Applies, d.Level, d.LevelRank, d.Owner, strings.Join(d.Campaigns, "\x01"))
+	for _, c := range d.Checks {
+		fmt.Fprintf(h, "%s\x01%s\x01%t\x01%s\x01%s\x00", c.ID, c.Level, c.Passed, c.Message, c.Error)
+	}
+	return hex.EncodeToString(h.Sum(nil)[:16])
 }

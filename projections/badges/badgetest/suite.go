@@ -129,9 +129,19 @@ func partitions(t *testing.T, s Store) {
 	if err := s.Apply(ctx, []event.Envelope{ev}); err != nil {
 		t.Fatal(err)
 	}
-	m, err := s.BadgesOf(ctx, []string{"component:default/c", "component:default/none"})
+	m, err := s.VerdictsOf(ctx, []string{"component:default/c", "component:default/none"})
 	if err != nil || len(m["component:default/c"]) != 1 || m["component:default/c"][0].Level != "gold" || len(m["component:default/none"]) != 0 {
-		t.Fatalf("BadgesOf: %v %+v", err, m)
+		t.Fatalf("VerdictsOf: %v %+v", err, m)
+	}
+	var d event.BadgeChanged
+	if err := ev.Decode(&d); err != nil {
+		t.Fatal(err)
+	}
+	if v := m["component:default/c"][0]; v.Digest != badges.DigestOf(&d) {
+		t.Fatalf("digest %s, want %s", v.Digest, badges.DigestOf(&d))
+	}
+	if b, err := m["component:default/c"][0].Decode(); err != nil || b.Level != "gold" || len(b.Checks) != 1 {
+		t.Fatalf("decoded verdict: %v %+v", err, b)
 	}
 	cs, err := s.EntityChanges(ctx, "component:default/c")
 	if err != nil || len(cs) != 1 || cs[0].EventID != ev.ID || cs[0].Data.Level != "gold" {

@@ -159,7 +159,8 @@ func queueBadge(b *pgx.Batch, ev *event.Envelope, d *event.BadgeChanged) error {
 	if err != nil {
 		return err
 	}
-	b.Queue(`INSERT INTO badges(policy, entity, badge) VALUES ($1, $2, $3) ON CONFLICT (policy, entity) DO UPDATE SET badge = excluded.badge`, d.Policy, key, string(bj))
+	b.Queue(`INSERT INTO badges(policy, entity, level, digest, badge) VALUES ($1, $2, $3, $4, $5)
+		ON CONFLICT (policy, entity) DO UPDATE SET level = excluded.level, digest = excluded.digest, badge = excluded.badge`, d.Policy, key, d.Level, badges.DigestOf(d), string(bj))
 	return nil
 }
 
@@ -205,17 +206,24 @@ func (s *Store) Badges(ctx context.Context, key string) ([]badges.Badge, error) 
 	return s.queryBadges(ctx, `SELECT badge FROM badges WHERE entity = $1 ORDER BY policy`, key)
 }
 
-// BadgesOf returns the current verdicts of several entities, by key.
-func (s *Store) BadgesOf(ctx context.Context, keys []string) (map[string][]badges.Badge, error) {
-	bs, err := s.queryBadges(ctx, `SELECT badge FROM badges WHERE entity = ANY($1) ORDER BY entity, policy`, keys)
+// VerdictsOf returns the current verdicts of several entities, by key.
+func (s *Store) VerdictsOf(ctx context.Context, keys []string) (map[string][]badges.Verdict, error) {
+	rows, err := s.pool.Query(ctx, `SELECT entity, policy, level, digest, badge FROM badges WHERE entity = ANY($1) ORDER BY entity, policy`, keys)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("badge store (postgres): %w", err)
 	}
-	out := make(map[string][]badges.Badge, len(keys))
-	for _, b := range bs {
-		out[b.Entity] = append(out[b.Entity], b)
+	defer rows.Close()
+	out := make(map[string][]badges.Verdict, len(keys))
+	for rows.Next() {
+		var key, raw string
+		var v badges.Verdict
+		if err := rows.Scan(&key, &v.Policy, &v.Level, &v.Digest, &raw); err != nil {
+			return nil, err
+		}
+		v.Badge = json.RawMessage(raw)
+		out[key] = append(out[key], v)
 	}
-	return out, nil
+	return out, rows.Err()
 }
 
 // Results returns the current verdicts of a policy, in entity order.

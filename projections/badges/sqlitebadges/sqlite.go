@@ -150,8 +150,8 @@ func (s *Store) applyBadge(ctx context.Context, tx *sql.Tx, ev *event.Envelope, 
 	if err != nil {
 		return err
 	}
-	_, err = tx.ExecContext(ctx, `INSERT INTO badges(policy, entity, badge) VALUES (?, ?, ?)
-		ON CONFLICT(policy, entity) DO UPDATE SET badge = excluded.badge`, d.Policy, key, string(bj))
+	_, err = tx.ExecContext(ctx, `INSERT INTO badges(policy, entity, level, digest, badge) VALUES (?, ?, ?, ?, ?)
+		ON CONFLICT(policy, entity) DO UPDATE SET level = excluded.level, digest = excluded.digest, badge = excluded.badge`, d.Policy, key, d.Level, badges.DigestOf(d), string(bj))
 	return err
 }
 
@@ -208,9 +208,9 @@ func (s *Store) Badges(ctx context.Context, key string) ([]badges.Badge, error) 
 	return s.queryBadges(ctx, `SELECT badge FROM badges WHERE entity = ? ORDER BY policy`, key)
 }
 
-// BadgesOf returns the current verdicts of several entities, by key.
-func (s *Store) BadgesOf(ctx context.Context, keys []string) (map[string][]badges.Badge, error) {
-	out := make(map[string][]badges.Badge, len(keys))
+// VerdictsOf returns the current verdicts of several entities, by key.
+func (s *Store) VerdictsOf(ctx context.Context, keys []string) (map[string][]badges.Verdict, error) {
+	out := make(map[string][]badges.Verdict, len(keys))
 	const chunk = 500
 	for i := 0; i < len(keys); i += chunk {
 		part := keys[i:min(i+chunk, len(keys))]
@@ -218,12 +218,22 @@ func (s *Store) BadgesOf(ctx context.Context, keys []string) (map[string][]badge
 		for j, k := range part {
 			args[j] = k
 		}
-		bs, err := s.queryBadges(ctx, `SELECT badge FROM badges WHERE entity IN (?`+strings.Repeat(",?", len(part)-1)+`) ORDER BY entity, policy`, args...)
+		rows, err := s.read.QueryContext(ctx, `SELECT entity, policy, level, digest, badge FROM badges WHERE entity IN (?`+strings.Repeat(",?", len(part)-1)+`) ORDER BY entity, policy`, args...)
 		if err != nil {
 			return nil, err
 		}
-		for _, b := range bs {
-			out[b.Entity] = append(out[b.Entity], b)
+		for rows.Next() {
+			var key, raw string
+			var v badges.Verdict
+			if err := rows.Scan(&key, &v.Policy, &v.Level, &v.Digest, &raw); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			v.Badge = json.RawMessage(raw)
+			out[key] = append(out[key], v)
+		}
+		if err := rows.Close(); err != nil {
+			return nil, err
 		}
 	}
 	return out, nil

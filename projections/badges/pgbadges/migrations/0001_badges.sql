@@ -28,6 +28,8 @@ CREATE TABLE IF NOT EXISTS badge_fact_sources (
 CREATE TABLE IF NOT EXISTS badges (
     policy text COLLATE "C" NOT NULL,
     entity text COLLATE "C" NOT NULL,
+    level  text NOT NULL,
+    digest text NOT NULL, -- badges.DigestOf the verdict
     badge  text NOT NULL,
     PRIMARY KEY (policy, entity)
 );

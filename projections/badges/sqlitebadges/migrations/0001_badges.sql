@@ -23,6 +23,8 @@ CREATE TABLE fact_sources (
 CREATE TABLE badges (
   policy TEXT NOT NULL,
   entity TEXT NOT NULL,
+  level  TEXT NOT NULL,
+  digest TEXT NOT NULL, -- badges.DigestOf the verdict
   badge  TEXT NOT NULL,
   PRIMARY KEY (policy, entity)
 ) WITHOUT ROWID;

@@ -1,0 +1,176 @@
+package badging_test
+
+import (
+	"fmt"
+	"os"
+	"strconv"
+	"testing"
+	"time"
+
+	"backlot.dev/backlot/domain/catalog"
+	"backlot.dev/backlot/domain/event"
+)
+
+// benchRules are 20 checks of the kinds the example policies use.
+var benchRules = []string{
+	`has(entity.spec.owner) && entity.spec.owner != ""`,
+	`has(entity.spec.lifecycle) && entity.spec.lifecycle in ["experimental", "production", "deprecated"]`,
+	`has(entity.spec.system) && entity.spec.system != ""`,
+	`entity.?spec.?type.orValue("") in ["service", "website", "library"]`,
+	`has(entity.metadata.description) && entity.metadata.description.size() > 10`,
+	`entity.?metadata.?annotations[?"github.com/project-slug"].orValue("") != ""`,
+	`entity.?metadata.?annotations[?"pagerduty.com/service-id"].orValue("") != ""`,
+	`entity.?metadata.?links.orValue([]).exists(l, l.?url.orValue("").contains("runbook"))`,
+	`entity.?metadata.?tags.orValue([]).size() > 0`,
+	`relations.exists(r, r.type == "ownedBy")`,
+	`relations.all(r, r.type != "dependsOn" || !(r.targetRef in facts.?catalog.?deprecatedRefs.orValue([])))`,
+	`relations.filter(r, r.type == "dependsOn").size() < 10`,
+	`facts.?repo.?readme.orValue(false) == true`,
+	`facts.?repo.?codeowners.orValue(false) == true`,
+	`facts.?repo.?tests.orValue(false) == true`,
+	`facts.?ci.?coverage.orValue(0) >= 80`,
+	`facts.?ci.?mainBranchPassing.orValue(false) == true`,
+	`now - timestamp(facts.?ci.?lastBuild.orValue("1970-01-01T00:00:00Z")) < duration("720h")`,
+	`entity.metadata.name.matches("^[a-z0-9-]+$")`,
+	`entity.?spec.?lifecycle.orValue("") != "deprecated" || entity.?spec.?type.orValue("") != "service"`,
+}
+
+func benchPolicy(name string) map[string]any {
+	levels := []any{"bronze", "silver", "gold", "platinum"}
+	var checks []any
+	for i, r := range benchRules {
+		checks = append(checks, map[string]any{"id": fmt.Sprintf("c%02d", i), "level": levels[i/5], "rule": r})
+	}
+	return map[string]any{"apiVersion": "backlot.dev/v1alpha1", "kind": "Policy", "metadata": map[string]any{"name": name},
+		"spec": map[string]any{"selector": `entity.kind == "Component"`, "levels": levels, "checks": checks}}
+}
+
+// benchEntities is the catalog size of the benchmarks: BACKLOT_BENCH_ENTITIES
+// or 5,000.
+func benchEntities() int {
+	if n, err := strconv.Atoi(os.Getenv("BACKLOT_BENCH_ENTITIES")); err == nil && n > 0 {
+		return n
+	}
+	return 5000
+}
+
+// benchWorld is a catalog of n components (each depending on the one before)
+// with the evaluator caught up.
+func benchWorld(b *testing.B, n int) *world {
+	w := newWorld(b)
+	var evs []event.Envelope
+	for i := range n {
+		body := comp(fmt.Sprintf("c-%06d", i), []string{"production", "experimental", "deprecated"}[i%3])
+		if i > 0 {
+			body["spec"].(map[string]any)["dependsOn"] = []any{fmt.Sprintf("component:c-%06d", i-1)}
+		}
+		body["metadata"].(map[string]any)["description"] = "A component of the benchmark catalog"
+		ent, err := catalog.NewEntity(body)
+		if err != nil {
+			b.Fatal(err)
+		}
+		ev, _ := event.New(event.TypeEntityUpserted, ent.Ref().Key(), event.EntityUpserted{Ref: ent.Ref().String(), UID: event.NewID(), Hash: ent.Hash(),
+			Entity: ent.JSON(), LocationID: w.loc, ManagedBy: "file:/catalog.yaml", OriginLocation: "file:/catalog.yaml"}, event.Meta{})
+		evs = append(evs, ev)
+		if len(evs) == 5000 || i == n-1 {
+			if _, err := w.log.Append(w.ctx, evs); err != nil {
+				b.Fatal(err)
+			}
+			evs = nil
+		}
+	}
+	for {
+		n, err := w.eval.Step(w.ctx)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if n == 0 {
+			return w
+		}
+	}
+}
+
+// step runs the evaluator until it is caught up.
+func step(b *testing.B, w *world) {
+	for {
+		n, err := w.eval.Step(w.ctx)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if n == 0 {
+			return
+		}
+	}
+}
+
+// BenchmarkFullEvaluation rates every component with a new 20-check policy:
+// each iteration registers a policy of another name and removes the one
+// before, so every component gets a first verdict (and loses the old one),
+// and the events are appended and folded. rating-ms is the evaluator's rating
+// alone.
+func BenchmarkFullEvaluation(b *testing.B) {
+	n := benchEntities()
+	w := benchWorld(b, n)
+	var rating time.Duration
+	b.ResetTimer()
+	for i := 0; b.Loop(); i++ {
+		b.StopTimer()
+		e, err := catalog.NewEntity(benchPolicy(fmt.Sprintf("p%d", i)))
+		if err != nil {
+			b.Fatal(err)
+		}
+		ev, _ := event.New(event.TypeEntityUpserted, e.Ref().Key(), event.EntityUpserted{Ref: e.Ref().String(), UID: event.NewID(), Hash: e.Hash(),
+			Entity: e.JSON(), LocationID: w.loc, ManagedBy: "file:/policies.yaml", OriginLocation: "file:/policies.yaml"}, event.Meta{})
+		evs := []event.Envelope{ev}
+		if i > 0 {
+			// The policy before goes, so each iteration rates with one policy.
+			prev := fmt.Sprintf("policy:default/p%d", i-1)
+			evs = append(evs, mustEvent(b, event.TypeEntityRemoved, prev, event.EntityRemoved{Ref: prev, LocationID: w.loc, Reason: "bench"}))
+		}
+		if _, err := w.log.Append(w.ctx, evs); err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+		step(b, w)
+		rating += w.eval.Stats().LastRating
+	}
+	b.ReportMetric(float64(n), "entities")
+	b.ReportMetric(float64(rating.Milliseconds())/float64(b.N), "rating-ms/op")
+}
+
+// BenchmarkIncrementalEvaluation reports a fact about one component and
+// rates it (and its dependents) again under a 20-check policy.
+func BenchmarkIncrementalEvaluation(b *testing.B) {
+	n := benchEntities()
+	w := benchWorld(b, n)
+	e, err := catalog.NewEntity(benchPolicy("p"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	ev, _ := event.New(event.TypeEntityUpserted, e.Ref().Key(), event.EntityUpserted{Ref: e.Ref().String(), UID: event.NewID(), Hash: e.Hash(),
+		Entity: e.JSON(), LocationID: w.loc, ManagedBy: "file:/policies.yaml", OriginLocation: "file:/policies.yaml"}, event.Meta{})
+	if _, err := w.log.Append(w.ctx, []event.Envelope{ev}); err != nil {
+		b.Fatal(err)
+	}
+	step(b, w)
+	var rating time.Duration
+	b.ResetTimer()
+	for i := 0; b.Loop(); i++ {
+		key := fmt.Sprintf("component:default/c-%06d", (i*7919)%n)
+		fact := mustEventB(b, key, fmt.Sprintf(`{"coverage": %d}`, 50+40*(i%2)))
+		if _, err := w.log.Append(w.ctx, []event.Envelope{fact}); err != nil {
+			b.Fatal(err)
+		}
+		step(b, w)
+		rating += w.eval.Stats().LastRating
+	}
+	b.ReportMetric(float64(rating.Microseconds())/1000/float64(b.N), "rating-ms/op")
+}
+
+func mustEventB(b *testing.B, key, facts string) event.Envelope {
+	ev, err := event.New(event.TypeFactsReported, key, event.FactsReported{Entity: key, Source: "ci", Facts: []byte(facts)}, event.Meta{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return ev
+}
