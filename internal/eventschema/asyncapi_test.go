@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"backlot.dev/backlot/domain/event"
 	"backlot.dev/backlot/internal/eventschema"
 )
 
@@ -192,8 +193,12 @@ func TestAsyncAPIDocument(t *testing.T) {
 				t.Fatalf("%s: message %s: %s", c.topic, name, ref)
 			}
 			key := m(t, m(t, m(t, msg, name)["bindings"], name+".bindings")["kafka"], name+".bindings.kafka")["key"]
-			if m(t, key, name+" key")["$ref"] != "schemas/common.v1.json#/$defs/entityKey" {
-				t.Errorf("%s: message %s: key %v, want the entity ref", c.topic, name, key)
+			want := "schemas/common.v1.json#/$defs/entityKey"
+			if name == string(event.TypeFactSourceDeclared) {
+				want = "schemas/common.v1.json#/$defs/factSourceKey" // keyed by factsource:<name>
+			}
+			if m(t, key, name+" key")["$ref"] != want {
+				t.Errorf("%s: message %s: key %v, want %s", c.topic, name, key, want)
 			}
 		}
 	}

@@ -158,14 +158,72 @@ func payloads(t *testing.T) map[event.Type][2]any {
 			event.ProcessingErrorCleared{LocationID: event.NewID()},
 			event.ProcessingErrorCleared{LocationID: "L1"},
 		},
+		event.TypeFactsReported: {
+			event.FactsReported{Entity: "component:default/checkout", Source: "ci", ObservedAt: time.Date(2026, 1, 2, 3, 0, 0, 0, time.UTC),
+				Facts: json.RawMessage(`{"coverage":84.5,"mainBranchPassing":true,"lastBuild":{"id":"1742","url":"https://ci.example.com/checkout/1742"},"flakyTests":["TestCheckoutRetries"]}`)},
+			event.FactsReported{Entity: "component:default/Checkout", Source: "ci", Facts: json.RawMessage(`{}`)},
+		},
+		event.TypeFactSourceDeclared: {
+			event.FactSourceDeclared{Source: "ci", Schema: json.RawMessage(`{"$schema":"https://json-schema.org/draft/2020-12/schema","type":"object",` +
+				`"properties":{"coverage":{"type":"number","minimum":0,"maximum":100},"mainBranchPassing":{"type":"boolean"}},"required":["coverage"]}`)},
+			event.FactSourceDeclared{Source: "ci", Schema: json.RawMessage(`null`)},
+		},
+		event.TypeBadgeAwarded: {
+			event.BadgeChanged{Entity: "component:default/checkout", EntityHash: catalog.HashJSON(body), Owner: "group:default/team-a",
+				Policy: "test-certification", Applies: true, Level: "silver", PreviousLevel: "bronze", LevelRank: 2,
+				Checks: certificationChecks(true, false), Changed: []string{"has-readme", "has-codeowners", "has-tests"}, Campaigns: []string{"production-silver"}},
+			event.BadgeChanged{Entity: "component:default/checkout", Policy: "test-certification", Applies: true, Level: "bronze", LevelRank: 1,
+				Checks: []event.CheckOutcome{{ID: "has-owner", Level: "bronze", Passed: true}}, Changed: []string{"has-owner"}},
+		},
+		event.TypeBadgeRevoked: {
+			event.BadgeChanged{Entity: "component:default/checkout", EntityHash: catalog.HashJSON(body), Owner: "group:default/team-a",
+				Policy: "test-certification", Applies: true, Level: "bronze", PreviousLevel: "silver", LevelRank: 1,
+				Checks: certificationChecks(false, false), Changed: []string{"has-readme", "has-codeowners", "has-tests"}, Campaigns: []string{"production-silver"}},
+			// The entity is gone: no hash, no owner, no checks.
+			event.BadgeChanged{Entity: "component:default/checkout", Policy: "test-certification", Applies: false, PreviousLevel: "gold",
+				Checks: []event.CheckOutcome{}, Changed: []string{}},
+		},
+		event.TypeCheckChanged: {
+			event.BadgeChanged{Entity: "component:default/checkout", EntityHash: catalog.HashJSON(body), Owner: "group:default/team-a",
+				Policy: "test-certification", Applies: true, Level: "silver", PreviousLevel: "silver", LevelRank: 2,
+				Checks: certificationChecks(true, true), Changed: []string{"coverage"}, Campaigns: []string{"production-silver"}},
+			// Rated for the first time without reaching bronze.
+			event.BadgeChanged{Entity: "component:default/checkout", Policy: "test-certification", Applies: true,
+				Checks: []event.CheckOutcome{{ID: "has-owner", Level: "bronze", Passed: false}}, Changed: []string{"has-owner"}},
+		},
 	}
 }
 
-// subjects is the subject each type's events carry in the tests.
+// certificationChecks returns the verdicts of the example test-certification
+// policy (levels bronze, silver, gold) on an entity at bronze, or at silver
+// when silver is set; coverageBroken makes the coverage check fail with an
+// evaluation error, as a missing fact does.
+func certificationChecks(silver, coverageBroken bool) []event.CheckOutcome {
+	out := []event.CheckOutcome{
+		{ID: "has-owner", Level: "bronze", Passed: true, Message: "Every component has an owner"},
+		{ID: "lifecycle-set", Level: "bronze", Passed: true, Message: "The lifecycle is experimental, production or deprecated"},
+		{ID: "system-set", Level: "bronze", Passed: true, Message: "The component belongs to a system"},
+		{ID: "has-readme", Level: "silver", Passed: silver, Message: "The repository has a README"},
+		{ID: "has-codeowners", Level: "silver", Passed: silver, Message: "The repository has a CODEOWNERS file"},
+		{ID: "has-tests", Level: "silver", Passed: silver, Message: "The repository has tests"},
+		{ID: "coverage", Level: "gold", Passed: false, Message: "Line coverage is at least 80%"},
+		{ID: "main-green", Level: "gold", Passed: true},
+	}
+	if coverageBroken {
+		out[6].Error = "no such key: coverage"
+	}
+	return out
+}
+
+// subject is the subject each type's events carry in the tests.
 func subject(typ event.Type) string {
 	switch typ {
 	case event.TypeEntityUpserted, event.TypeEntityRemoved:
 		return "component:shop/checkout"
+	case event.TypeFactsReported, event.TypeBadgeAwarded, event.TypeBadgeRevoked, event.TypeCheckChanged:
+		return "component:default/checkout"
+	case event.TypeFactSourceDeclared:
+		return event.FactSourceSubject("ci")
 	}
 	return "location:default/generated-" + strings.Repeat("0", 40)
 }
@@ -395,5 +453,49 @@ func TestAnEnvelopeIsCheckedWithItsData(t *testing.T) {
 	}
 	if err := v.ValidateEnvelope([]byte(`{"id":`)); err == nil || !strings.Contains(err.Error(), "not JSON") {
 		t.Fatalf("broken JSON: %v", err)
+	}
+}
+
+// TestSubjectsPerType checks the subject each type's events must carry: a
+// canonical entity ref, or factsource:<name> for a declared fact source.
+func TestSubjectsPerType(t *testing.T) {
+	t.Parallel()
+	v := eventschema.Default()
+	ps := payloads(t)
+	for _, c := range []struct {
+		name    string
+		typ     event.Type
+		subject string
+		want    string // "" for valid
+	}{
+		{"a fact source under its name", event.TypeFactSourceDeclared, "factsource:ci", ""},
+		{"a fact source under an entity ref", event.TypeFactSourceDeclared, "component:default/checkout", "/subject: "},
+		{"a fact source with an upper-case name", event.TypeFactSourceDeclared, "factsource:CI", "/subject: "},
+		{"a fact source without a name", event.TypeFactSourceDeclared, "factsource:", "/subject: "},
+		{"facts under an entity ref", event.TypeFactsReported, "component:default/checkout", ""},
+		{"facts under a fact source", event.TypeFactsReported, "factsource:ci", "/subject: "},
+		{"a badge under a display ref", event.TypeBadgeAwarded, "component:default/Checkout", "/subject: "},
+		{"a badge under a fact source", event.TypeBadgeRevoked, "factsource:ci", "/subject: "},
+		{"a check change under an entity ref", event.TypeCheckChanged, "component:default/checkout", ""},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			ev, err := event.New(c.typ, c.subject, ps[c.typ][0], event.Meta{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			raw, _ := json.Marshal(ev)
+			err = v.ValidateEnvelope(raw)
+			if c.want == "" && err != nil {
+				t.Fatalf("subject %s: %v", c.subject, err)
+			}
+			if c.want != "" && (err == nil || !strings.Contains(err.Error(), c.want)) {
+				t.Fatalf("subject %s: got %v, want an error with %q", c.subject, err, c.want)
+			}
+			// The history topic's headers say the same.
+			err = v.ValidateKafkaRecord("backlot."+eventschema.HistoryTopic, binaryMode(ev), []byte(ev.Subject), ev.Data)
+			if (c.want == "") != (err == nil) {
+				t.Fatalf("as a history record under %s: %v", c.subject, err)
+			}
+		})
 	}
 }
