@@ -11,7 +11,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"backlot.dev/backlot/domain/event"
+	"backlot.dev/backlot/internal/badging"
 	"backlot.dev/backlot/internal/webhooks"
+	"backlot.dev/backlot/projections/badges"
 	"backlot.dev/backlot/projections/catalogstore"
 	"backlot.dev/backlot/projections/history"
 )
@@ -96,6 +98,14 @@ type Config struct {
 	// AsOf, when set, returns the catalog as it was at an instant, for the
 	// asOf parameter of the catalog reads.
 	AsOf func(ctx context.Context, at history.Instant) (catalogstore.Reader, error)
+	// Badges, when set, serves the policy results, the badges of entities
+	// (also as SVG), their history and the facts reported about entities.
+	Badges badges.Reader
+	// Facts, when set, takes facts and fact source schemas.
+	Facts FactWriter
+	// EvaluatorStats, when set, reports the badge evaluator's work in
+	// GET /api/policies.
+	EvaluatorStats func() badging.Stats
 	// Registry, when set, receives the HTTP metrics and is what /metrics serves;
 	// default a new registry with the Go and process collectors.
 	Registry *prometheus.Registry

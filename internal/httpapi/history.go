@@ -7,6 +7,7 @@ import (
 	"strconv"
 
 	"backlot.dev/backlot/domain/catalog"
+	"backlot.dev/backlot/projections/badges"
 	"backlot.dev/backlot/projections/catalogstore"
 	"backlot.dev/backlot/projections/history"
 )
@@ -96,7 +97,15 @@ func (s *server) entityHistory(w http.ResponseWriter, r *http.Request) error {
 	out := struct {
 		Items      []versionItem `json:"items"`
 		NextCursor string        `json:"nextCursor,omitempty"`
+		// BadgeChanges are the changes of the entity's badges, in log order
+		// (first page only).
+		BadgeChanges []badges.Change `json:"badgeChanges,omitempty"`
 	}{Items: make([]versionItem, 0, len(vs))}
+	if s.cfg.Badges != nil && after == 0 {
+		if out.BadgeChanges, err = s.cfg.Badges.EntityChanges(r.Context(), key); err != nil {
+			return err
+		}
+	}
 	for _, v := range vs {
 		cur := bodyOf(v)
 		out.Items = append(out.Items, versionItem{Version: v, Changes: nonNil(catalog.Diff(prev, cur))})

@@ -3,6 +3,7 @@ package httpapi
 import (
 	"net/http"
 
+	"backlot.dev/backlot/internal/badging"
 	"backlot.dev/backlot/policies"
 	"backlot.dev/backlot/projections/catalogstore"
 )
@@ -34,8 +35,13 @@ func (s *server) listPolicies(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	out := struct {
-		Items []policyItem `json:"items"`
+		Items     []policyItem   `json:"items"`
+		Evaluator *badging.Stats `json:"evaluator,omitempty"`
 	}{Items: []policyItem{}}
+	if s.cfg.EvaluatorStats != nil {
+		st := s.cfg.EvaluatorStats()
+		out.Evaluator = &st
+	}
 	for _, v := range page.Items {
 		item := policyItem{Ref: v.Ref, Errors: []policyProblem{}}
 		p, err := policies.FromEntity(v.Ref, v.Body)

@@ -100,7 +100,7 @@ func (s *server) routes(mux *http.ServeMux) {
 	s.historyRoutes(mux)
 	s.feedRoutes(mux)
 	s.webhookRoutes(mux)
-	mux.Handle("GET /api/policies", s.handle(s.listPolicies))
+	s.badgeRoutes(mux)
 	mux.HandleFunc("GET /healthz", s.healthz)
 	mux.HandleFunc("GET /readyz", s.readyz)
 

@@ -1,0 +1,543 @@
+package httpapi
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"backlot.dev/backlot/domain/catalog"
+	"backlot.dev/backlot/domain/event"
+	"backlot.dev/backlot/internal/badging"
+	"backlot.dev/backlot/internal/badgesvg"
+	"backlot.dev/backlot/policies"
+	"backlot.dev/backlot/projections/badges"
+	"backlot.dev/backlot/projections/catalogstore"
+	"backlot.dev/backlot/projections/history"
+)
+
+// FactWriter takes facts and fact source schemas (package badging's FactService).
+type FactWriter interface {
+	// Report appends the facts of the items, all or none.
+	Report(ctx context.Context, actor string, items []badging.FactItem) (event.Positions, error)
+	// DeclareSource records the JSON Schema of a source's facts.
+	DeclareSource(ctx context.Context, actor, source string, schema json.RawMessage) (event.Positions, error)
+}
+
+// badgeRoutes adds the policy results, badges and facts endpoints.
+func (s *server) badgeRoutes(mux *http.ServeMux) {
+	route := func(pattern string, h handlerFunc) { mux.Handle(pattern, s.handle(h)) }
+	route("GET /api/policies", s.listPolicies)
+	route("GET /api/policies/{id}", s.getPolicy)
+	route("GET /api/policies/{id}/results", s.policyResults)
+	route("GET /api/policies/{id}/history", s.policyHistory)
+	route("GET /api/policies/{id}/campaigns", s.policyCampaigns)
+	route("GET /api/policies/entities/{kind}/{namespace}/{name}", s.entityBadges)
+	route("GET /api/badges/{kind}/{namespace}/{name}/{file}", s.badgeSVG)
+	route("POST /api/facts", s.reportFacts)
+	route("PUT /api/facts/sources/{source}", s.declareFactSource)
+	route("GET /api/facts/sources/{source}", s.getFactSource)
+	route("GET /api/facts/entities/{kind}/{namespace}/{name}", s.entityFacts)
+}
+
+func (s *server) badges() (badges.Reader, error) {
+	if s.cfg.Badges == nil {
+		return nil, &apiError{status: http.StatusNotImplemented, name: "NotImplementedError",
+			message: "this server keeps no badge read model"}
+	}
+	return s.cfg.Badges, nil
+}
+
+// policyByID finds the Policy entity whose metadata.name is id.
+func (s *server) policyByID(ctx context.Context, id string) (*policies.Policy, error) {
+	page, err := s.reader.Query(ctx, catalogstore.PageQuery{Filter: catalogstore.Filter{{
+		{Key: "kind", Values: []string{"policy"}}, {Key: "metadata.name", Values: []string{id}}}}})
+	if err != nil {
+		return nil, err
+	}
+	slices.SortFunc(page.Items, func(a, b catalogstore.EntityView) int { return strings.Compare(a.Key, b.Key) })
+	for _, v := range page.Items {
+		p, err := policies.FromEntity(v.Ref, v.Body)
+		if err != nil {
+			return nil, inputError("policy %s does not validate: %v", v.Ref, err)
+		}
+		if p.Metadata.Name == id {
+			return p, nil
+		}
+	}
+	return nil, notFoundError("No policy %q", id)
+}
+
+// policySummary is a policy as the results answers name it.
+type policySummary struct {
+	ID        string              `json:"id"`
+	Title     string              `json:"title,omitempty"`
+	Levels    []string            `json:"levels"`
+	Campaigns []policies.Campaign `json:"campaigns,omitempty"`
+}
+
+func summary(p *policies.Policy) policySummary {
+	return policySummary{ID: p.Metadata.Name, Title: p.Metadata.Title, Levels: p.Spec.Levels, Campaigns: p.Spec.Campaigns}
+}
+
+// getPolicy answers GET /api/policies/{id}: the policy document.
+func (s *server) getPolicy(w http.ResponseWriter, r *http.Request) error {
+	p, err := s.policyByID(r.Context(), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, p)
+	return nil
+}
+
+// resultItem is one entity in a policy's results.
+type resultItem struct {
+	Entity  string               `json:"entity"`
+	Owner   string               `json:"owner,omitempty"`
+	Level   string               `json:"level"`
+	Since   time.Time            `json:"since"`
+	Failing []event.CheckOutcome `json:"failing"`
+}
+
+// ownerRollup counts an owner's entities per level.
+type ownerRollup struct {
+	Owner  string         `json:"owner"`
+	Total  int            `json:"total"`
+	Counts map[string]int `json:"counts"`
+}
+
+// noLevel is the key of the entities that reach no level in counts.
+const noLevel = "none"
+
+// policyResults answers GET /api/policies/{id}/results?level=&owner=&check=&after=&limit=:
+// the counts per level over every rated entity, the roll-up per owner, and a
+// page of entities (those of a level, an owner, or failing a check) with their
+// failing checks.
+func (s *server) policyResults(w http.ResponseWriter, r *http.Request) error {
+	br, err := s.badges()
+	if err != nil {
+		return err
+	}
+	p, err := s.policyByID(r.Context(), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	q := r.URL.Query()
+	limit, err := intParam(q.Get("limit"), 100, 1, 1000)
+	if err != nil {
+		return err
+	}
+	level, owner, check, after := q.Get("level"), strings.ToLower(q.Get("owner")), q.Get("check"), q.Get("after")
+	out := struct {
+		Policy    policySummary  `json:"policy"`
+		Total     int            `json:"total"`
+		Counts    map[string]int `json:"counts"`
+		Owners    []ownerRollup  `json:"owners"`
+		Items     []resultItem   `json:"items"`
+		NextAfter string         `json:"nextAfter,omitempty"`
+	}{Policy: summary(p), Counts: map[string]int{noLevel: 0}, Items: []resultItem{}}
+	for _, l := range p.Spec.Levels {
+		out.Counts[l] = 0
+	}
+	owners := map[string]*ownerRollup{}
+	var cursor string
+	for {
+		page, err := br.Results(r.Context(), p.Metadata.Name, cursor, 5000)
+		if err != nil {
+			return err
+		}
+		for _, b := range page {
+			l := b.Level
+			if l == "" {
+				l = noLevel
+			}
+			out.Total++
+			out.Counts[l]++
+			o := owners[b.Owner]
+			if o == nil {
+				o = &ownerRollup{Owner: b.Owner, Counts: map[string]int{}}
+				owners[b.Owner] = o
+			}
+			o.Total++
+			o.Counts[l]++
+			if b.Entity <= after || len(out.Items) > limit ||
+				(level != "" && level != l) || (owner != "" && owner != strings.ToLower(b.Owner)) {
+				continue
+			}
+			failing := b.Failing()
+			if check != "" && !slices.ContainsFunc(failing, func(c event.CheckOutcome) bool { return c.ID == check }) {
+				continue
+			}
+			if failing == nil {
+				failing = []event.CheckOutcome{}
+			}
+			out.Items = append(out.Items, resultItem{Entity: b.Entity, Owner: b.Owner, Level: b.Level, Since: b.Since.Time, Failing: failing})
+		}
+		if len(page) < 5000 {
+			break
+		}
+		cursor = page[len(page)-1].Entity
+	}
+	if len(out.Items) > limit {
+		out.Items = out.Items[:limit]
+		out.NextAfter = out.Items[limit-1].Entity
+	}
+	for _, o := range owners {
+		out.Owners = append(out.Owners, *o)
+	}
+	slices.SortFunc(out.Owners, func(a, b ownerRollup) int { return strings.Compare(a.Owner, b.Owner) })
+	if out.Owners == nil {
+		out.Owners = []ownerRollup{}
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+func intParam(v string, def, lo, hi int) (int, error) {
+	if v == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < lo || n > hi {
+		return 0, inputError("%q: want a number from %d to %d", v, lo, hi)
+	}
+	return n, nil
+}
+
+// bucketOf parses the bucket parameter of the series answers.
+func bucketOf(v string) (time.Duration, error) {
+	switch v {
+	case "", "day":
+		return 24 * time.Hour, nil
+	case "hour":
+		return time.Hour, nil
+	case "week":
+		return 7 * 24 * time.Hour, nil
+	case "minute":
+		return time.Minute, nil
+	}
+	return 0, inputError("bucket=%q: want minute, hour, day or week", v)
+}
+
+// seriesPoint is the counts per level at the end of a bucket.
+type seriesPoint struct {
+	Time   time.Time      `json:"time"`
+	Total  int            `json:"total"`
+	Counts map[string]int `json:"counts"`
+}
+
+// policyHistory answers GET /api/policies/{id}/history?bucket=day: how many
+// entities stood at each level at the end of each bucket in which a verdict
+// changed, from the first verdict on.
+func (s *server) policyHistory(w http.ResponseWriter, r *http.Request) error {
+	br, err := s.badges()
+	if err != nil {
+		return err
+	}
+	p, err := s.policyByID(r.Context(), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	bucket, err := bucketOf(r.URL.Query().Get("bucket"))
+	if err != nil {
+		return err
+	}
+	levels := map[string]string{} // entity -> level now ("" absent)
+	var series []seriesPoint
+	var end time.Time
+	flush := func() {
+		pt := seriesPoint{Time: end, Counts: map[string]int{noLevel: 0}}
+		for _, l := range p.Spec.Levels {
+			pt.Counts[l] = 0
+		}
+		for _, l := range levels {
+			pt.Counts[l]++
+			pt.Total++
+		}
+		series = append(series, pt)
+	}
+	err = br.Changes(r.Context(), p.Metadata.Name, func(c badges.Change) bool {
+		if b := c.Time.Truncate(bucket).Add(bucket); !b.Equal(end) {
+			if !end.IsZero() {
+				flush()
+			}
+			end = b
+		}
+		key := badges.Key(c.Data.Entity)
+		switch {
+		case !c.Data.Applies:
+			delete(levels, key)
+		case c.Data.Level == "":
+			levels[key] = noLevel
+		default:
+			levels[key] = c.Data.Level
+		}
+		return true
+	})
+	if err != nil {
+		return err
+	}
+	if !end.IsZero() {
+		flush()
+	}
+	if series == nil {
+		series = []seriesPoint{}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"policy": summary(p), "bucket": bucket.String(), "series": series})
+	return nil
+}
+
+// campaignProgress is a campaign's standing and its burndown.
+type campaignProgress struct {
+	policies.Campaign
+	// Total is how many entities the campaign counts now; Reached how many of
+	// them stand at its level or above; Remaining the rest.
+	Total     int  `json:"total"`
+	Reached   int  `json:"reached"`
+	Remaining int  `json:"remaining"`
+	Overdue   bool `json:"overdue"`
+	// Burndown is the entities remaining at the end of each bucket in which a
+	// verdict changed.
+	Burndown []burndownPoint `json:"burndown"`
+}
+
+type burndownPoint struct {
+	Time      time.Time `json:"time"`
+	Total     int       `json:"total"`
+	Remaining int       `json:"remaining"`
+}
+
+// policyCampaigns answers GET /api/policies/{id}/campaigns?bucket=day: each
+// campaign of the policy with its progress and burndown.
+func (s *server) policyCampaigns(w http.ResponseWriter, r *http.Request) error {
+	br, err := s.badges()
+	if err != nil {
+		return err
+	}
+	p, err := s.policyByID(r.Context(), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	bucket, err := bucketOf(r.URL.Query().Get("bucket"))
+	if err != nil {
+		return err
+	}
+	rank := map[string]int{}
+	for i, l := range p.Spec.Levels {
+		rank[l] = i + 1
+	}
+	type standing struct {
+		in      map[string]bool
+		reached int
+	}
+	entities := map[string]standing{}
+	out := make([]campaignProgress, len(p.Spec.Campaigns))
+	for i, c := range p.Spec.Campaigns {
+		out[i] = campaignProgress{Campaign: c, Burndown: []burndownPoint{}}
+	}
+	count := func(i int) (total, remaining int) {
+		want := rank[out[i].Level]
+		for _, e := range entities {
+			if e.in[out[i].ID] {
+				total++
+				if e.reached < want {
+					remaining++
+				}
+			}
+		}
+		return
+	}
+	var end time.Time
+	flush := func() {
+		for i := range out {
+			t, rem := count(i)
+			out[i].Burndown = append(out[i].Burndown, burndownPoint{Time: end, Total: t, Remaining: rem})
+		}
+	}
+	err = br.Changes(r.Context(), p.Metadata.Name, func(c badges.Change) bool {
+		if b := c.Time.Truncate(bucket).Add(bucket); !b.Equal(end) {
+			if !end.IsZero() {
+				flush()
+			}
+			end = b
+		}
+		key := badges.Key(c.Data.Entity)
+		if !c.Data.Applies {
+			delete(entities, key)
+			return true
+		}
+		st := standing{in: map[string]bool{}, reached: c.Data.LevelRank}
+		for _, id := range c.Data.Campaigns {
+			st.in[id] = true
+		}
+		entities[key] = st
+		return true
+	})
+	if err != nil {
+		return err
+	}
+	if !end.IsZero() && len(out) > 0 {
+		flush()
+	}
+	now := time.Now().UTC()
+	for i := range out {
+		out[i].Total, out[i].Remaining = count(i)
+		out[i].Reached = out[i].Total - out[i].Remaining
+		if d, err := time.Parse(policies.CampaignDateLayout, out[i].Deadline); err == nil {
+			out[i].Overdue = out[i].Remaining > 0 && now.After(d.Add(24*time.Hour))
+		}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"policy": summary(p), "campaigns": out})
+	return nil
+}
+
+// entityBadgesAt returns the entity's verdicts now, or at the asOf instant.
+func (s *server) entityBadgesAt(r *http.Request, br badges.Reader, key string) ([]badges.Badge, error) {
+	if v := r.URL.Query().Get("asOf"); v != "" {
+		at, err := history.ParseInstant(v)
+		if err != nil {
+			return nil, inputError("asOf: %v", err)
+		}
+		return br.BadgesAt(r.Context(), key, at)
+	}
+	return br.Badges(r.Context(), key)
+}
+
+// entityBadges answers GET /api/policies/entities/{kind}/{namespace}/{name}?asOf=:
+// every policy's verdict on the entity, now or as it was at the instant.
+func (s *server) entityBadges(w http.ResponseWriter, r *http.Request) error {
+	br, err := s.badges()
+	if err != nil {
+		return err
+	}
+	ref := catalog.Ref{Kind: r.PathValue("kind"), Namespace: r.PathValue("namespace"), Name: r.PathValue("name")}
+	bs, err := s.entityBadgesAt(r, br, ref.Key())
+	if err != nil {
+		return err
+	}
+	if bs == nil {
+		bs = []badges.Badge{}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"entity": ref.Key(), "badges": bs})
+	return nil
+}
+
+// badgeSVG answers GET /api/badges/{kind}/{namespace}/{name}/{policy}.svg: a
+// README badge with the policy's title and the entity's level (asOf works too).
+func (s *server) badgeSVG(w http.ResponseWriter, r *http.Request) error {
+	br, err := s.badges()
+	if err != nil {
+		return err
+	}
+	id, ok := strings.CutSuffix(r.PathValue("file"), ".svg")
+	if !ok || id == "" {
+		return notFoundError("A badge is named {policy}.svg")
+	}
+	p, err := s.policyByID(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	ref := catalog.Ref{Kind: r.PathValue("kind"), Namespace: r.PathValue("namespace"), Name: r.PathValue("name")}
+	bs, err := s.entityBadgesAt(r, br, ref.Key())
+	if err != nil {
+		return err
+	}
+	label := p.Metadata.Title
+	if label == "" {
+		label = p.Metadata.Name
+	}
+	message, color := "not rated", badgesvg.ForLevel(-1, len(p.Spec.Levels))
+	for _, b := range bs {
+		if b.Policy == id {
+			message = b.Level
+			if message == "" {
+				message = noLevel
+			}
+			color = badgesvg.ForLevel(b.Rank, len(p.Spec.Levels))
+		}
+	}
+	w.Header().Set("Content-Type", "image/svg+xml; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-cache, max-age=0")
+	w.WriteHeader(http.StatusOK)
+	_, err = w.Write(badgesvg.Render(label, message, color))
+	return err
+}
+
+// reportFacts answers POST /api/facts {"items": [{entity, source, facts, observedAt}]}.
+func (s *server) reportFacts(w http.ResponseWriter, r *http.Request) error {
+	if s.cfg.Facts == nil {
+		return &apiError{status: http.StatusNotImplemented, name: "NotImplementedError", message: "this server takes no facts"}
+	}
+	var body struct {
+		Items []badging.FactItem `json:"items"`
+	}
+	if err := s.decodeBody(w, r, &body, true); err != nil {
+		return err
+	}
+	pos, err := s.cfg.Facts.Report(r.Context(), s.actor(r), body.Items)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"accepted": len(body.Items), "positions": pos.String()})
+	return nil
+}
+
+// declareFactSource answers PUT /api/facts/sources/{source} {"schema": {...}}.
+func (s *server) declareFactSource(w http.ResponseWriter, r *http.Request) error {
+	if s.cfg.Facts == nil {
+		return &apiError{status: http.StatusNotImplemented, name: "NotImplementedError", message: "this server takes no facts"}
+	}
+	var body struct {
+		Schema json.RawMessage `json:"schema"`
+	}
+	if err := s.decodeBody(w, r, &body, true); err != nil {
+		return err
+	}
+	source := r.PathValue("source")
+	if _, err := s.cfg.Facts.DeclareSource(r.Context(), s.actor(r), source, body.Schema); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"source": source, "schema": body.Schema})
+	return nil
+}
+
+// getFactSource answers GET /api/facts/sources/{source}: its schema.
+func (s *server) getFactSource(w http.ResponseWriter, r *http.Request) error {
+	br, err := s.badges()
+	if err != nil {
+		return err
+	}
+	source := r.PathValue("source")
+	schema, err := br.FactSource(r.Context(), source)
+	if errors.Is(err, badges.ErrNotFound) {
+		return notFoundError("Source %q declared no schema", source)
+	}
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"source": source, "schema": schema})
+	return nil
+}
+
+// entityFacts answers GET /api/facts/entities/{kind}/{namespace}/{name}: what
+// every source last reported about the entity.
+func (s *server) entityFacts(w http.ResponseWriter, r *http.Request) error {
+	br, err := s.badges()
+	if err != nil {
+		return err
+	}
+	ref := catalog.Ref{Kind: r.PathValue("kind"), Namespace: r.PathValue("namespace"), Name: r.PathValue("name")}
+	fs, err := br.Facts(r.Context(), ref.Key())
+	if err != nil {
+		return err
+	}
+	if fs == nil {
+		fs = []badges.FactSet{}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"entity": ref.Key(), "items": fs})
+	return nil
+}
