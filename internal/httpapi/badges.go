@@ -12,8 +12,8 @@ import (
 
 	"backlot.dev/backlot/domain/catalog"
 	"backlot.dev/backlot/domain/event"
-	"backlot.dev/backlot/internal/badging"
 	"backlot.dev/backlot/internal/badgesvg"
+	"backlot.dev/backlot/internal/badging"
 	"backlot.dev/backlot/policies"
 	"backlot.dev/backlot/projections/badges"
 	"backlot.dev/backlot/projections/catalogstore"
