@@ -7,6 +7,7 @@ import (
 	"sync"
 
 	"github.com/google/cel-go/cel"
+	celast "github.com/google/cel-go/common/ast"
 	"github.com/google/cel-go/common/types"
 )
 
@@ -44,6 +45,7 @@ func (e *CompileError) Error() string {
 // compiledExpr is one compiled expression or why it did not compile.
 type compiledExpr struct {
 	prg  cel.Program
+	info *celast.SourceInfo // locates the nodes of runtime errors
 	errs []*CompileError
 }
 
@@ -108,7 +110,7 @@ func compileUncached(policy, check, expr string) *compiledExpr {
 	if err != nil {
 		return fail(0, 0, "%v", err)
 	}
-	return &compiledExpr{prg: prg}
+	return &compiledExpr{prg: prg, info: ast.NativeRep().SourceInfo()}
 }
 
 // Compiled is a policy ready to evaluate: its selector and each check's rule

@@ -1,9 +1,11 @@
 package policies
 
 import (
+	"errors"
 	"fmt"
 	"time"
 
+	"github.com/google/cel-go/common/types"
 	"github.com/google/cel-go/interpreter"
 )
 
@@ -96,17 +98,31 @@ func newActivation(in Input) *activation {
 	return a
 }
 
-// eval runs one compiled expression; an error names what failed.
+// eval runs one compiled expression. An error names where in the
+// expression it happened, "L:C: message" (1:1, the start, when CEL names no
+// node, as for an exceeded cost limit).
 func (e *compiledExpr) eval(a *activation) (bool, error) {
 	out, _, err := e.prg.Eval(a)
 	if err != nil {
-		return false, err
+		return false, e.locate(err)
 	}
 	b, ok := out.Value().(bool)
 	if !ok {
-		return false, fmt.Errorf("yielded %v, want bool", out.Value())
+		return false, fmt.Errorf("1:1: yielded %v, want bool", out.Value())
 	}
 	return b, nil
+}
+
+// locate prefixes a runtime error with its line and column in the expression.
+func (e *compiledExpr) locate(err error) error {
+	line, col := 1, 1
+	var ce *types.Err
+	if errors.As(err, &ce) && ce.NodeID() != 0 && e.info != nil {
+		if loc := e.info.GetStartLocation(ce.NodeID()); loc.Line() > 0 {
+			line, col = loc.Line(), loc.Column()+1
+		}
+	}
+	return fmt.Errorf("%d:%d: %w", line, col, err)
 }
 
 // Evaluate rates one entity: the selector first, then, if it applies, every
@@ -123,7 +139,7 @@ func (c *Compiled) Evaluate(in Input) Result {
 	}
 	applies, err := c.selector.eval(a)
 	if err != nil {
-		r.Error = fmt.Sprintf("policy %s: selector: %v", r.Policy, err)
+		r.Error = fmt.Sprintf("policy %s: selector %v", r.Policy, err)
 		return r
 	}
 	if !applies {
@@ -140,7 +156,7 @@ func (c *Compiled) Evaluate(in Input) Result {
 		default:
 			ok, err := ch.expr.eval(a)
 			if err != nil {
-				cr.Error = fmt.Sprintf("policy %s: check %s: %v", r.Policy, ch.ID, err)
+				cr.Error = fmt.Sprintf("policy %s: check %s: rule %v", r.Policy, ch.ID, err)
 			}
 			cr.Passed = ok && err == nil
 		}

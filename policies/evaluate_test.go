@@ -66,6 +66,7 @@ func TestRuntimeErrorsFailTheCheckAndNameIt(t *testing.T) {
 		Check{ID: "missing", Level: "bronze", Rule: `entity.spec.lifecycle == "production"`},
 		Check{ID: "costly", Level: "bronze", Rule: `entity.spec.items.all(x, entity.spec.items.all(y, entity.spec.items.all(z, x + y + z >= 0)))`},
 		Check{ID: "fine", Level: "bronze", Rule: `true`},
+		Check{ID: "typed", Level: "bronze", Rule: `entity.spec.owner + 1 == 2`},
 	))
 	if err != nil {
 		t.Fatal(err)
@@ -74,15 +75,19 @@ func TestRuntimeErrorsFailTheCheckAndNameIt(t *testing.T) {
 	for i := range items {
 		items[i] = i
 	}
-	r := c.Evaluate(Input{Entity: map[string]any{"kind": "Component", "spec": map[string]any{"items": items}}})
+	r := c.Evaluate(Input{Entity: map[string]any{"kind": "Component", "spec": map[string]any{"items": items, "owner": "team-a"}}})
 	if r.Level != "" || r.Checks[0].Passed || r.Checks[1].Passed || !r.Checks[2].Passed {
 		t.Fatalf("result %+v", r)
 	}
-	if e := r.Checks[0].Error; !strings.Contains(e, "policy p: check missing: no such key: lifecycle") {
+	// Each error names the policy, the check and the line and column in the rule.
+	if e := r.Checks[0].Error; e != "policy p: check missing: rule 1:12: no such key: lifecycle" {
 		t.Errorf("missing field: %q", e)
 	}
-	if e := r.Checks[1].Error; !strings.Contains(e, "policy p: check costly:") || !strings.Contains(e, "cost limit exceeded") {
+	if e := r.Checks[1].Error; !strings.HasPrefix(e, "policy p: check costly: rule 1:") || !strings.Contains(e, "cost limit exceeded") {
 		t.Errorf("cost: %q", e)
+	}
+	if e := r.Checks[3].Error; e != "policy p: check typed: rule 1:19: no such overload" {
+		t.Errorf("type: %q", e)
 	}
 }
 

@@ -37,6 +37,7 @@ type benchResult struct {
 	RestartSeconds   float64            `json:"restartSeconds,omitempty"`
 	PeakRSSMB        float64            `json:"peakRssMB"`
 	RebuildPerSecond float64            `json:"rebuildEventsPerSecond,omitempty"`
+	Policies         *policyBench       `json:"policies,omitempty"`
 }
 
 type latency struct {
@@ -48,7 +49,7 @@ type latency struct {
 
 func newBenchCmd(g *globalFlags) *cobra.Command {
 	cmd := &cobra.Command{Use: "bench", Short: "Benchmarks of a whole Backlot server"}
-	var n, requests, edits int
+	var n, requests, edits, policyChecks int
 	var seed int64
 	var keep, production bool
 	var dir, postgresURL string
@@ -68,7 +69,7 @@ is visible after a refresh, and the server's peak resident memory.`,
 			if len(brokers) == 0 && os.Getenv("BACKLOT_KAFKA_BROKERS") != "" {
 				brokers = strings.Split(os.Getenv("BACKLOT_KAFKA_BROKERS"), ",")
 			}
-			res, err := benchCatalog(benchOptions{n: n, seed: seed, requests: requests, edits: edits, keep: keep, dir: dir, progress: os.Stderr,
+			res, err := benchCatalog(benchOptions{n: n, seed: seed, requests: requests, edits: edits, policyChecks: policyChecks, keep: keep, dir: dir, progress: os.Stderr,
 				production: production, brokers: brokers, postgresURL: postgresURL})
 			if err != nil {
 				return err
@@ -87,6 +88,7 @@ is visible after a refresh, and the server's peak resident memory.`,
 	f.Int64Var(&seed, "seed", 1, "generator seed")
 	f.IntVar(&requests, "requests", 300, "requests per latency measurement")
 	f.IntVar(&edits, "edits", 20, "edited entities for the change-visibility measurement")
+	f.IntVar(&policyChecks, "policy-facts", 20, "facts reports for the incremental policy evaluation (dev mode; 0 skips the policies phase)")
 	f.BoolVar(&keep, "keep", false, "keep the generated catalog and data folder")
 	f.StringVar(&dir, "dir", "", "work folder (default: a new temporary folder)")
 	f.BoolVar(&production, "production", false, "measure backlot serve (every role in one process) on Kafka and PostgreSQL instead of backlot dev")
@@ -98,6 +100,7 @@ is visible after a refresh, and the server's peak resident memory.`,
 
 type benchOptions struct {
 	n, requests, edits int
+	policyChecks       int
 	seed               int64
 	keep               bool
 	dir                string
@@ -239,6 +242,13 @@ func benchCatalog(o benchOptions) (*benchResult, error) {
 		}
 		res.ChangeVisibleMs = l
 		say("edit+refresh visible p50 %.0fms p95 %.0fms p99 %.0fms", l.P50, l.P95, l.P99)
+	}
+	if !o.production && o.policyChecks > 0 {
+		pb, err := benchPolicies(client, base, catDir, names, o.policyChecks, say)
+		if err != nil {
+			return nil, fmt.Errorf("policies: %w", err)
+		}
+		res.Policies = pb
 	}
 	res.PeakRSSMB = float64(peak.Load()) / 1024
 	if v := readHWM(srv.Process.Pid); v > peak.Load() {
@@ -496,6 +506,10 @@ func printBench(w io.Writer, r *benchResult) {
 		fmt.Fprintf(w, "%-19s p50 %6.0fms  p95 %6.0fms  p99 %6.0fms  (n=%d)\n", "edit visible", l.P50, l.P95, l.P99, l.N)
 	}
 	fmt.Fprintf(w, "peak RSS            %.0f MB\n", r.PeakRSSMB)
+	if p := r.Policies; p != nil {
+		fmt.Fprintf(w, "policies full       %.2fs for %d components x 20 checks until readable (rating %.2fs)\n", p.FullSeconds, p.Components, p.RatingSeconds)
+		fmt.Fprintf(w, "policies one fact   p50 %6.1fms  p95 %6.1fms  until re-rated and readable (rating %.2fms)\n", p.IncrementalMs.P50, p.IncrementalMs.P95, p.IncrementalRatingMs)
+	}
 	if r.RebuildPerSecond > 0 {
 		fmt.Fprintf(w, "replay              %.0f events/s into a fresh read model\n", r.RebuildPerSecond)
 	}

@@ -25,10 +25,11 @@ func newPoliciesCmd(g *globalFlags) *cobra.Command {
 		Short: "Evaluate the policies of FILE on one entity of the server, without saving, and explain each check",
 		Long: `Evaluate the policies of FILE on one entity of the server, without saving, and
 explain each check: PASS, FAIL or ERROR, its level and message, and the level
-reached. Facts come from --facts, a JSON object of sources, each an object of
-facts ({"ci": {"coverage": 84}}); unless it has a "catalog" source, the
-command fills facts.catalog.deprecatedRefs with the entity's dependsOn targets
-whose lifecycle is deprecated. With -o json it prints the result (an array of
+reached. Facts are those the server holds about the entity, or, with --facts,
+a JSON object of sources, each an object of facts ({"ci": {"coverage": 84}});
+unless they have a "catalog" source, the command fills
+facts.catalog.deprecatedRefs with the entity's dependsOn targets whose
+lifecycle is deprecated. With -o json it prints the result (an array of
 results when FILE holds several policies).`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -50,6 +51,7 @@ results when FILE holds several policies).`,
 	test.Flags().StringVar(&factsFile, "facts", "", "a JSON file of facts by source: {\"ci\": {\"coverage\": 84}}")
 	test.Flags().StringVar(&nowText, "now", "", "the instant of the evaluation (RFC 3339; default: now)")
 	cmd.AddCommand(test)
+	addBadgeCommands(cmd, g)
 	return cmd
 }
 
@@ -63,8 +65,19 @@ func runPoliciesTest(ctx context.Context, g *globalFlags, stdout, stderr io.Writ
 	if err != nil {
 		fmt.Fprintln(stderr, "backlot: skipping:", err)
 	}
+	c := g.client()
 	facts := map[string]map[string]any{}
+	// The facts the server holds about the entity, unless --facts says otherwise.
+	if stored, err := c.EntityFacts(ctx, ref); err == nil {
+		for _, f := range stored {
+			var m map[string]any
+			if json.Unmarshal(f.Facts, &m) == nil {
+				facts[f.Source] = m
+			}
+		}
+	}
 	if factsFile != "" {
+		facts = map[string]map[string]any{}
 		data, err := os.ReadFile(factsFile)
 		if err != nil {
 			return err
@@ -73,7 +86,6 @@ func runPoliciesTest(ctx context.Context, g *globalFlags, stdout, stderr io.Writ
 			return fmt.Errorf("%s: want an object of sources, each an object of facts: %w", factsFile, err)
 		}
 	}
-	c := g.client()
 	e, err := c.EntityByRef(ctx, ref)
 	if httpapi.IsNotFound(err) || (err == nil && e == nil) {
 		return fmt.Errorf("entity %s not found", ref)

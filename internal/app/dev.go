@@ -17,11 +17,13 @@ import (
 	"backlot.dev/backlot/domain/catalog"
 	"backlot.dev/backlot/domain/event"
 	"backlot.dev/backlot/internal/asof"
+	"backlot.dev/backlot/internal/badging"
 	"backlot.dev/backlot/internal/catalogsvc"
 	"backlot.dev/backlot/internal/eventlog/sqlitelog"
 	"backlot.dev/backlot/internal/httpapi"
 	"backlot.dev/backlot/internal/ingest"
 	"backlot.dev/backlot/internal/webhooks"
+	"backlot.dev/backlot/projections/badges/sqlitebadges"
 	"backlot.dev/backlot/projections/catalogstore"
 	"backlot.dev/backlot/projections/history"
 	"backlot.dev/backlot/projections/history/sqlitehist"
@@ -84,6 +86,9 @@ type Dev struct {
 	histProj   *catalogstore.Projector
 	asof       *asof.Catalogs
 	hooksStore *webhooks.SQLiteStore
+	badges     *sqlitebadges.Store
+	badgeProj  *catalogstore.Projector
+	evaluator  *badging.Evaluator
 	service    *catalogsvc.Service
 	server     *http.Server
 	listener   net.Listener
@@ -132,6 +137,10 @@ func StartDev(ctx context.Context, cfg DevConfig) (*Dev, error) {
 		return nil, err
 	}
 	d.histProj = catalogstore.NewProjector(event.SinglePartition(d.log), d.hist, catalogstore.ProjectorOptions{Logger: cfg.Logger})
+	if d.badges, err = sqlitebadges.Open(filepath.Join(cfg.DataDir, "badges.db")); err != nil {
+		return nil, err
+	}
+	d.badgeProj = catalogstore.NewProjector(event.SinglePartition(d.log), d.badges, catalogstore.ProjectorOptions{Logger: cfg.Logger, BulkThreshold: -1})
 	if d.asof, err = asof.New(d.hist, filepath.Join(cfg.DataDir, "asof")); err != nil {
 		return nil, err
 	}
@@ -157,21 +166,35 @@ func StartDev(ctx context.Context, cfg DevConfig) (*Dev, error) {
 	if err != nil {
 		return nil, err
 	}
+	d.evaluator, err = badging.NewEvaluator(badging.EvaluatorConfig{
+		Log: event.SinglePartition(d.log), Catalog: d.store, CatalogWaiter: d.projector, Store: d.badges, StoreWaiter: d.badgeProj,
+		Repo: repoCollector(reader), Logger: cfg.Logger,
+	})
+	if err != nil {
+		return nil, err
+	}
+	facts, err := badging.NewFactService(badging.FactServiceConfig{Log: event.SinglePartition(d.log), Catalog: d.store, Store: d.badges, Waiter: d.badgeProj, Evaluated: d.evaluator.WaitHandled})
+	if err != nil {
+		return nil, err
+	}
 	authn, err := authenticator(cfg.AuthTokens)
 	if err != nil {
 		return nil, err
 	}
 	handler, err := httpapi.New(httpapi.Config{
-		Reader:       d.store,
-		Writer:       d.service,
-		Waiter:       d.projector,
-		Authenticate: authn,
-		Feed:         logFeed{log: event.SinglePartition(d.log)},
-		Webhooks:     hooks,
-		Audit:        embeddedAudit{log: d.log, hist: caughtUpHistory{Reader: d.hist, catalog: d.store, hist: d.histProj}, scratch: cfg.DataDir},
-		History:      caughtUpHistory{Reader: d.hist, catalog: d.store, hist: d.histProj},
-		AsOf:         d.catalogAt,
-		Logger:       cfg.Logger,
+		Reader:         d.store,
+		Writer:         d.service,
+		Waiter:         d.projector,
+		Authenticate:   authn,
+		Feed:           logFeed{log: event.SinglePartition(d.log)},
+		Webhooks:       hooks,
+		Audit:          embeddedAudit{log: d.log, hist: caughtUpHistory{Reader: d.hist, catalog: d.store, hist: d.histProj}, scratch: cfg.DataDir},
+		History:        caughtUpHistory{Reader: d.hist, catalog: d.store, hist: d.histProj},
+		AsOf:           d.catalogAt,
+		Badges:         d.badges,
+		Facts:          facts,
+		EvaluatorStats: d.evaluator.Stats,
+		Logger:         cfg.Logger,
 		Ready: func(ctx context.Context) error {
 			head, err := d.log.Head(ctx)
 			if err != nil {
@@ -200,10 +223,18 @@ func StartDev(ctx context.Context, cfg DevConfig) (*Dev, error) {
 	}
 	d.server = &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
 
-	d.wg.Add(4)
+	d.wg.Add(6)
 	go func() {
 		defer d.wg.Done()
 		_ = d.histProj.Run(runCtx)
+	}()
+	go func() {
+		defer d.wg.Done()
+		_ = d.badgeProj.Run(runCtx)
+	}()
+	go func() {
+		defer d.wg.Done()
+		_ = d.evaluator.Run(runCtx)
 	}()
 	go func() {
 		defer d.wg.Done()
@@ -283,6 +314,9 @@ func (d *Dev) closeStores() error {
 	if d.asof != nil {
 		errs = append(errs, d.asof.Close())
 	}
+	if d.badges != nil {
+		errs = append(errs, d.badges.Close())
+	}
 	if d.hist != nil {
 		errs = append(errs, d.hist.Close())
 	}
@@ -294,3 +328,23 @@ func (d *Dev) closeStores() error {
 	}
 	return errors.Join(errs...)
 }
+
+// WaitBadges blocks until the badge evaluator has rated everything the log
+// holds (its own events included) or ctx ends.
+func (d *Dev) WaitBadges(ctx context.Context) error {
+	for {
+		head, err := d.log.Head(ctx)
+		if err != nil {
+			return err
+		}
+		if err := d.evaluator.WaitHandled(ctx, event.Positions{0: head}); err != nil {
+			return err
+		}
+		if now, err := d.log.Head(ctx); err != nil || now == head {
+			return err
+		}
+	}
+}
+
+// LogHead returns the position of the last event of the log.
+func (d *Dev) LogHead(ctx context.Context) (int64, error) { return d.log.Head(ctx) }

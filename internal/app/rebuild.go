@@ -10,6 +10,7 @@ import (
 
 	"backlot.dev/backlot/domain/event"
 	"backlot.dev/backlot/internal/eventlog/sqlitelog"
+	"backlot.dev/backlot/projections/badges/sqlitebadges"
 	"backlot.dev/backlot/projections/catalogstore"
 	"backlot.dev/backlot/projections/history/sqlitehist"
 )
@@ -97,6 +98,36 @@ func RebuildCatalog(ctx context.Context, dataDir string, progress io.Writer) (Re
 	hdst := filepath.Join(dataDir, "history.db")
 	removeDB(hdst)
 	if err := os.Rename(htmp, hdst); err != nil {
+		return stats, err
+	}
+
+	// The badge read model: the facts and verdicts the log records. The
+	// evaluator's own position is kept, so nothing is rated again.
+	evaluated := event.Positions{}
+	if old, err := sqlitebadges.Open(filepath.Join(dataDir, "badges.db")); err == nil {
+		evaluated, _ = old.EvaluatorPositions(ctx)
+		old.Close()
+	}
+	btmp := filepath.Join(dataDir, "badges.rebuild.db")
+	removeDB(btmp)
+	bs, err := sqlitebadges.Open(btmp)
+	if err != nil {
+		return stats, err
+	}
+	if _, err := replay(ctx, log, head, bs.Apply, progress, "badges"); err != nil {
+		bs.Close()
+		return stats, err
+	}
+	if err := bs.SetEvaluatorPositions(ctx, evaluated); err != nil {
+		bs.Close()
+		return stats, err
+	}
+	if err := bs.Close(); err != nil {
+		return stats, err
+	}
+	bdst := filepath.Join(dataDir, "badges.db")
+	removeDB(bdst)
+	if err := os.Rename(btmp, bdst); err != nil {
 		return stats, err
 	}
 	return stats, nil

@@ -19,7 +19,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"backlot.dev/backlot/domain/catalog"
+	"backlot.dev/backlot/domain/event"
 	"backlot.dev/backlot/internal/asof"
+	"backlot.dev/backlot/internal/badging"
 	"backlot.dev/backlot/internal/catalogsvc"
 	"backlot.dev/backlot/internal/eventlog/kafkalog"
 	"backlot.dev/backlot/internal/httpapi"
@@ -28,6 +30,7 @@ import (
 	"backlot.dev/backlot/internal/pglease"
 	"backlot.dev/backlot/internal/statefeed"
 	"backlot.dev/backlot/internal/webhooks"
+	"backlot.dev/backlot/projections/badges/pgbadges"
 	"backlot.dev/backlot/projections/catalogstore"
 	"backlot.dev/backlot/projections/catalogstore/pgstore"
 	"backlot.dev/backlot/projections/history"
@@ -133,6 +136,7 @@ type Server struct {
 	log      *kafkalog.Log
 	store    *pgstore.Store
 	hist     *pghist.Store
+	badges   *pgbadges.Store
 	asof     *asof.Catalogs
 	service  *catalogsvc.Service
 	server   *http.Server
@@ -177,6 +181,10 @@ func StartServe(ctx context.Context, cfg ServeConfig) (*Server, error) {
 		return nil, err
 	}
 	s.closers = append(s.closers, s.hist.Close)
+	if s.badges, err = pgbadges.New(ctx, s.store.Pool()); err != nil {
+		return nil, err
+	}
+	s.closers = append(s.closers, s.badges.Close)
 	hookStore, err := webhooks.NewPGStore(ctx, s.store.Pool())
 	if err != nil {
 		return nil, err
@@ -218,6 +226,7 @@ func StartServe(ctx context.Context, cfg ServeConfig) (*Server, error) {
 			return nil, err
 		}
 	}
+	badgeWaiter := &catalogstore.PollWaiter{Reader: s.badges}
 
 	ready := func(ctx context.Context) error {
 		if err := s.store.Ping(ctx); err != nil {
@@ -239,13 +248,23 @@ func StartServe(ctx context.Context, cfg ServeConfig) (*Server, error) {
 		}
 		s.closers = append(s.closers, s.asof.Close)
 		hist := caughtUpHistory{Reader: s.hist, catalog: s.store, hist: &catalogstore.PollWaiter{Reader: s.hist}}
+		facts, err := badging.NewFactService(badging.FactServiceConfig{Log: s.log, Catalog: s.store, Store: s.badges, Waiter: badgeWaiter,
+			Evaluated: func(ctx context.Context, pos event.Positions) error {
+				return pollUntil(ctx, func(ctx context.Context) (bool, error) {
+					got, err := s.badges.EvaluatorPositions(ctx)
+					return got.Covers(pos), err
+				})
+			}})
+		if err != nil {
+			return nil, err
+		}
 		handler, err = httpapi.New(httpapi.Config{Reader: s.store, Writer: s.service, Waiter: &catalogstore.PollWaiter{Reader: s.store},
 			Authenticate: authn, History: hist, Audit: kafkaAudit{log: s.log, hist: hist}, Feed: logFeed{log: s.log}, Webhooks: hooks, AsOf: func(ctx context.Context, at history.Instant) (catalogstore.Reader, error) {
 				if err := hist.wait(ctx); err != nil {
 					return nil, err
 				}
 				return s.asof.At(ctx, at)
-			}, Logger: cfg.Logger, Ready: ready, Registry: reg})
+			}, Badges: s.badges, Facts: facts, Logger: cfg.Logger, Ready: ready, Registry: reg})
 		if err != nil {
 			return nil, err
 		}
@@ -282,6 +301,7 @@ func (s *Server) startProjector(ctx, runCtx context.Context, reg *prometheus.Reg
 	cfg := s.cfg
 	proj := catalogstore.NewProjector(s.log, s.store, catalogstore.ProjectorOptions{Logger: cfg.Logger})
 	histProj := catalogstore.NewProjector(s.log, s.hist, catalogstore.ProjectorOptions{Logger: cfg.Logger})
+	badgeProj := catalogstore.NewProjector(s.log, s.badges, catalogstore.ProjectorOptions{Logger: cfg.Logger})
 	s.wg.Go(func() {
 		for runCtx.Err() == nil {
 			err := s.log.RunGroup(runCtx, cfg.Group, func(ctx context.Context, parts []int32) {
@@ -290,6 +310,7 @@ func (s *Server) startProjector(ctx, runCtx context.Context, reg *prometheus.Reg
 				var wg sync.WaitGroup
 				wg.Go(func() { _ = proj.RunPartitions(ctx, parts) })
 				wg.Go(func() { _ = histProj.RunPartitions(ctx, parts) })
+				wg.Go(func() { _ = badgeProj.RunPartitions(ctx, parts) })
 				wg.Wait()
 			})
 			if err != nil && runCtx.Err() == nil {
@@ -300,6 +321,27 @@ func (s *Server) startProjector(ctx, runCtx context.Context, reg *prometheus.Reg
 				}
 			}
 		}
+	})
+
+	// One evaluator rates badges for the whole log: the projector process that
+	// holds the badge-evaluator lease; another takes over when it dies.
+	lock, err := pglease.New(ctx, s.store.Pool(), cfg.Holder, pglease.Options{Logger: cfg.Logger})
+	if err != nil {
+		return err
+	}
+	eval, err := badging.NewEvaluator(badging.EvaluatorConfig{Log: s.log, Catalog: s.store, CatalogWaiter: &catalogstore.PollWaiter{Reader: s.store},
+		Store: s.badges, StoreWaiter: &catalogstore.PollWaiter{Reader: s.badges}, Logger: cfg.Logger})
+	if err != nil {
+		return err
+	}
+	s.wg.Go(func() {
+		lease, err := lock.Acquire(runCtx, evaluatorLease)
+		if err != nil {
+			return
+		}
+		defer lease.Release()
+		cfg.Logger.Info("this process rates badges", "holder", lock.Holder())
+		_ = eval.Run(runCtx)
 	})
 
 	stateTopic := cfg.TopicPrefix + statefeed.Topic
@@ -390,4 +432,22 @@ func (s *Server) closeAll() error {
 	}
 	s.closers = nil
 	return errors.Join(errs...)
+}
+
+// evaluatorLease is the lease the badge evaluator of backlot serve holds.
+const evaluatorLease = "backlot:badge-evaluator"
+
+// pollUntil calls done every 20ms until it reports true, fails, or ctx ends.
+func pollUntil(ctx context.Context, done func(context.Context) (bool, error)) error {
+	for {
+		ok, err := done(ctx)
+		if err != nil || ok {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
 }

@@ -1,0 +1,73 @@
+package app
+
+import (
+	"context"
+	"encoding/json"
+	"path"
+	"path/filepath"
+	"strings"
+
+	"backlot.dev/backlot/domain/catalog"
+	"backlot.dev/backlot/internal/badging"
+	"backlot.dev/backlot/internal/collect"
+	"backlot.dev/backlot/internal/ingest"
+	"backlot.dev/backlot/projections/catalogstore"
+)
+
+// maxRepoFiles bounds the paths listed of one repository for its facts.
+const maxRepoFiles = 50_000
+
+// repoCollector reports facts.repo for entities whose descriptor lives at the
+// root of a repository: a catalog-info file in a folder under the reader's
+// roots, or in a git repository of a url location at the commit it was read.
+// Entities of shared catalog files (all.yaml, components.yaml) have no
+// repository of their own and get no facts.repo.
+func repoCollector(reader *ingest.Reader) badging.RepoCollector {
+	return func(ctx context.Context, v *catalogstore.EntityView, commit string) (map[string]any, error) {
+		managedBy := managedByOf(v.Body)
+		switch {
+		case strings.HasPrefix(managedBy, "file:"):
+			p := strings.TrimPrefix(strings.TrimPrefix(managedBy, "file:"), "//")
+			if !isRepoDescriptor(filepath.Base(p)) {
+				return nil, nil
+			}
+			dir, err := reader.Roots().Check(filepath.Dir(p))
+			if err != nil {
+				return nil, err
+			}
+			files, err := collect.DirFiles(dir, maxRepoFiles)
+			if err != nil {
+				return nil, err
+			}
+			return collect.RepoFacts(files), nil
+		case strings.HasPrefix(managedBy, "url:") && commit != "" && reader.Git() != nil:
+			target := strings.TrimPrefix(managedBy, "url:")
+			if !isRepoDescriptor(path.Base(strings.SplitN(target, "?", 2)[0])) {
+				return nil, nil
+			}
+			files, err := reader.Git().ListFiles(ctx, target, commit, maxRepoFiles)
+			if err != nil {
+				return nil, err
+			}
+			return collect.RepoFacts(files), nil
+		}
+		return nil, nil
+	}
+}
+
+// isRepoDescriptor reports whether a descriptor file's name marks the root of
+// a repository (catalog-info.yaml and its variants).
+func isRepoDescriptor(name string) bool {
+	return strings.HasPrefix(strings.ToLower(name), "catalog-info")
+}
+
+// managedByOf returns an entity body's backstage.io/managed-by-location.
+func managedByOf(body json.RawMessage) string {
+	var b struct {
+		Metadata struct {
+			Annotations map[string]string `json:"annotations"`
+		} `json:"metadata"`
+	}
+	_ = json.Unmarshal(body, &b)
+	return b.Metadata.Annotations[catalog.AnnotationManagedByLocation]
+}
