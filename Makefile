@@ -16,8 +16,9 @@ build: ## Build bin/backlot
 	$(GO) build -o $(BIN) ./cmd/backlot
 
 .PHONY: run
-run: build ## Build and start backlot dev with the example catalog on http://127.0.0.1:7007
-	./$(BIN) dev --data .data --catalog examples/catalog/all.yaml
+run: build ## Build and start backlot dev with the example catalog and policies on http://127.0.0.1:7007
+	./$(BIN) dev --data .data --catalog examples/catalog/all.yaml \
+		--catalog examples/policies/test-certification.yaml --catalog examples/policies/production-readiness.yaml
 
 .PHONY: test
 test: ## Run the whole suite (installs what it needs: Go modules, npm packages)
@@ -25,7 +26,7 @@ test: ## Run the whole suite (installs what it needs: Go modules, npm packages)
 
 .PHONY: bench
 bench: build ## Go benchmarks and the end-to-end catalog bench (BENCH_N entities)
-	$(GO) test -run '^$$' -bench . -benchmem ./internal/eventlog/... ./projections/...
+	$(GO) test -run '^$$' -bench . -benchmem ./internal/eventlog/... ./projections/... ./policies/ ./internal/badging/ ./internal/app/
 	./$(BIN) bench catalog --entities $(BENCH_N)
 
 .PHONY: bench-production

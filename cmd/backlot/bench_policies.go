@@ -10,39 +10,9 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
-)
 
-// benchPolicyYAML is a policy of 20 checks of the kinds the example policies
-// use (field presence, comparisons, annotations, links, relations, facts) over
-// every component.
-const benchPolicyYAML = `apiVersion: backlot.dev/v1alpha1
-kind: Policy
-metadata: {name: bench-20, title: Bench (20 checks)}
-spec:
-  selector: entity.kind == "Component"
-  levels: [bronze, silver, gold, platinum]
-  checks:
-    - {id: c01, level: bronze, rule: 'has(entity.spec.owner) && entity.spec.owner != ""'}
-    - {id: c02, level: bronze, rule: 'has(entity.spec.lifecycle) && entity.spec.lifecycle in ["experimental", "production", "deprecated"]'}
-    - {id: c03, level: bronze, rule: 'has(entity.spec.system) && entity.spec.system != ""'}
-    - {id: c04, level: bronze, rule: 'entity.?spec.?type.orValue("") in ["service", "website", "library"]'}
-    - {id: c05, level: bronze, rule: 'has(entity.metadata.description) && entity.metadata.description.size() > 10'}
-    - {id: c06, level: silver, rule: 'entity.?metadata.?annotations[?"github.com/project-slug"].orValue("") != ""'}
-    - {id: c07, level: silver, rule: 'entity.?metadata.?annotations[?"pagerduty.com/service-id"].orValue("") != ""'}
-    - {id: c08, level: silver, rule: 'entity.?metadata.?links.orValue([]).exists(l, l.?url.orValue("").contains("runbook"))'}
-    - {id: c09, level: silver, rule: 'entity.?metadata.?tags.orValue([]).size() > 0'}
-    - {id: c10, level: silver, rule: 'relations.exists(r, r.type == "ownedBy")'}
-    - {id: c11, level: gold, rule: 'relations.all(r, r.type != "dependsOn" || !(r.targetRef in facts.?catalog.?deprecatedRefs.orValue([])))'}
-    - {id: c12, level: gold, rule: 'relations.filter(r, r.type == "dependsOn").size() < 10'}
-    - {id: c13, level: gold, rule: 'facts.?repo.?readme.orValue(false) == true'}
-    - {id: c14, level: gold, rule: 'facts.?repo.?codeowners.orValue(false) == true'}
-    - {id: c15, level: gold, rule: 'facts.?repo.?tests.orValue(false) == true'}
-    - {id: c16, level: platinum, rule: '"ci" in facts && facts.ci.coverage >= 80'}
-    - {id: c17, level: platinum, rule: 'facts.?ci.?mainBranchPassing.orValue(false) == true'}
-    - {id: c18, level: platinum, rule: 'now - timestamp(facts.?ci.?lastBuild.orValue("1970-01-01T00:00:00Z")) < duration("720h")'}
-    - {id: c19, level: platinum, rule: 'entity.metadata.name.matches("^[a-z0-9-]+$")'}
-    - {id: c20, level: platinum, rule: 'entity.?spec.?lifecycle.orValue("") != "deprecated" || entity.?spec.?type.orValue("") != "service"'}
-`
+	"backlot.dev/backlot/internal/bench/gen"
+)
 
 // policyBench is what the policies phase of the bench measured.
 type policyBench struct {
@@ -81,7 +51,7 @@ func benchPolicies(c *http.Client, base, catDir string, names []string, k int, s
 	}
 	pb := &policyBench{Components: comps.TotalItems}
 	file := filepath.Join(catDir, "bench-policy.yaml")
-	if err := os.WriteFile(file, []byte(benchPolicyYAML), 0o644); err != nil {
+	if err := os.WriteFile(file, gen.PolicyJSON("bench-20"), 0o644); err != nil {
 		return nil, err
 	}
 	start := time.Now()

@@ -9,41 +9,8 @@ import (
 
 	"backlot.dev/backlot/domain/catalog"
 	"backlot.dev/backlot/domain/event"
+	"backlot.dev/backlot/internal/bench/gen"
 )
-
-// benchRules are 20 checks of the kinds the example policies use.
-var benchRules = []string{
-	`has(entity.spec.owner) && entity.spec.owner != ""`,
-	`has(entity.spec.lifecycle) && entity.spec.lifecycle in ["experimental", "production", "deprecated"]`,
-	`has(entity.spec.system) && entity.spec.system != ""`,
-	`entity.?spec.?type.orValue("") in ["service", "website", "library"]`,
-	`has(entity.metadata.description) && entity.metadata.description.size() > 10`,
-	`entity.?metadata.?annotations[?"github.com/project-slug"].orValue("") != ""`,
-	`entity.?metadata.?annotations[?"pagerduty.com/service-id"].orValue("") != ""`,
-	`entity.?metadata.?links.orValue([]).exists(l, l.?url.orValue("").contains("runbook"))`,
-	`entity.?metadata.?tags.orValue([]).size() > 0`,
-	`relations.exists(r, r.type == "ownedBy")`,
-	`relations.all(r, r.type != "dependsOn" || !(r.targetRef in facts.?catalog.?deprecatedRefs.orValue([])))`,
-	`relations.filter(r, r.type == "dependsOn").size() < 10`,
-	`facts.?repo.?readme.orValue(false) == true`,
-	`facts.?repo.?codeowners.orValue(false) == true`,
-	`facts.?repo.?tests.orValue(false) == true`,
-	`facts.?ci.?coverage.orValue(0) >= 80`,
-	`facts.?ci.?mainBranchPassing.orValue(false) == true`,
-	`now - timestamp(facts.?ci.?lastBuild.orValue("1970-01-01T00:00:00Z")) < duration("720h")`,
-	`entity.metadata.name.matches("^[a-z0-9-]+$")`,
-	`entity.?spec.?lifecycle.orValue("") != "deprecated" || entity.?spec.?type.orValue("") != "service"`,
-}
-
-func benchPolicy(name string) map[string]any {
-	levels := []any{"bronze", "silver", "gold", "platinum"}
-	var checks []any
-	for i, r := range benchRules {
-		checks = append(checks, map[string]any{"id": fmt.Sprintf("c%02d", i), "level": levels[i/5], "rule": r})
-	}
-	return map[string]any{"apiVersion": "backlot.dev/v1alpha1", "kind": "Policy", "metadata": map[string]any{"name": name},
-		"spec": map[string]any{"selector": `entity.kind == "Component"`, "levels": levels, "checks": checks}}
-}
 
 // benchEntities is the catalog size of the benchmarks: BACKLOT_BENCH_ENTITIES
 // or 5,000.
@@ -115,7 +82,7 @@ func BenchmarkFullEvaluation(b *testing.B) {
 	b.ResetTimer()
 	for i := 0; b.Loop(); i++ {
 		b.StopTimer()
-		e, err := catalog.NewEntity(benchPolicy(fmt.Sprintf("p%d", i)))
+		e, err := catalog.NewEntity(gen.Policy(fmt.Sprintf("p%d", i)))
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -143,7 +110,7 @@ func BenchmarkFullEvaluation(b *testing.B) {
 func BenchmarkIncrementalEvaluation(b *testing.B) {
 	n := benchEntities()
 	w := benchWorld(b, n)
-	e, err := catalog.NewEntity(benchPolicy("p"))
+	e, err := catalog.NewEntity(gen.Policy("p"))
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -230,43 +230,53 @@ type seriesPoint struct {
 	Counts map[string]int `json:"counts"`
 }
 
+// seriesRequest reads what the series answers need: the badge read model,
+// the policy of the path and the bucket parameter.
+func (s *server) seriesRequest(r *http.Request) (badges.Reader, *policies.Policy, time.Duration, error) {
+	br, err := s.badges()
+	if err != nil {
+		return nil, nil, 0, err
+	}
+	p, err := s.policyByID(r.Context(), r.PathValue("id"))
+	if err != nil {
+		return nil, nil, 0, err
+	}
+	bucket, err := bucketOf(r.URL.Query().Get("bucket"))
+	return br, p, bucket, err
+}
+
+// replayBuckets applies the changes of a policy's verdicts in time order
+// and calls flush with the end of each bucket in which one happened, once
+// that bucket's changes are applied.
+func replayBuckets(ctx context.Context, br badges.Reader, policy string, bucket time.Duration, apply func(badges.Change), flush func(end time.Time)) error {
+	var end time.Time
+	err := br.Changes(ctx, policy, func(c badges.Change) bool {
+		if b := c.Time.Truncate(bucket).Add(bucket); !b.Equal(end) {
+			if !end.IsZero() {
+				flush(end)
+			}
+			end = b
+		}
+		apply(c)
+		return true
+	})
+	if err == nil && !end.IsZero() {
+		flush(end)
+	}
+	return err
+}
+
 // policyHistory answers GET /api/policies/{id}/history?bucket=day: how many
 // entities stood at each level at the end of each bucket in which a verdict
 // changed, from the first verdict on.
 func (s *server) policyHistory(w http.ResponseWriter, r *http.Request) error {
-	br, err := s.badges()
+	br, p, bucket, err := s.seriesRequest(r)
 	if err != nil {
 		return err
 	}
-	p, err := s.policyByID(r.Context(), r.PathValue("id"))
-	if err != nil {
-		return err
-	}
-	bucket, err := bucketOf(r.URL.Query().Get("bucket"))
-	if err != nil {
-		return err
-	}
-	levels := map[string]string{} // entity -> level now ("" absent)
-	var series []seriesPoint
-	var end time.Time
-	flush := func() {
-		pt := seriesPoint{Time: end, Counts: map[string]int{noLevel: 0}}
-		for _, l := range p.Spec.Levels {
-			pt.Counts[l] = 0
-		}
-		for _, l := range levels {
-			pt.Counts[l]++
-			pt.Total++
-		}
-		series = append(series, pt)
-	}
-	err = br.Changes(r.Context(), p.Metadata.Name, func(c badges.Change) bool {
-		if b := c.Time.Truncate(bucket).Add(bucket); !b.Equal(end) {
-			if !end.IsZero() {
-				flush()
-			}
-			end = b
-		}
+	levels := map[string]string{} // entity -> its level now
+	series := []seriesPoint{}
+	err = replayBuckets(r.Context(), br, p.Metadata.Name, bucket, func(c badges.Change) {
 		key := badges.Key(c.Data.Entity)
 		switch {
 		case !c.Data.Applies:
@@ -276,16 +286,19 @@ func (s *server) policyHistory(w http.ResponseWriter, r *http.Request) error {
 		default:
 			levels[key] = c.Data.Level
 		}
-		return true
+	}, func(end time.Time) {
+		pt := seriesPoint{Time: end, Counts: map[string]int{noLevel: 0}}
+		for _, l := range p.Spec.Levels {
+			pt.Counts[l] = 0
+		}
+		for _, l := range levels {
+			pt.Counts[l]++
+			pt.Total++
+		}
+		series = append(series, pt)
 	})
 	if err != nil {
 		return err
-	}
-	if !end.IsZero() {
-		flush()
-	}
-	if series == nil {
-		series = []seriesPoint{}
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"policy": summary(p), "bucket": bucket.String(), "series": series})
 	return nil
@@ -314,15 +327,7 @@ type burndownPoint struct {
 // policyCampaigns answers GET /api/policies/{id}/campaigns?bucket=day: each
 // campaign of the policy with its progress and burndown.
 func (s *server) policyCampaigns(w http.ResponseWriter, r *http.Request) error {
-	br, err := s.badges()
-	if err != nil {
-		return err
-	}
-	p, err := s.policyByID(r.Context(), r.PathValue("id"))
-	if err != nil {
-		return err
-	}
-	bucket, err := bucketOf(r.URL.Query().Get("bucket"))
+	br, p, bucket, err := s.seriesRequest(r)
 	if err != nil {
 		return err
 	}
@@ -351,37 +356,25 @@ func (s *server) policyCampaigns(w http.ResponseWriter, r *http.Request) error {
 		}
 		return
 	}
-	var end time.Time
-	flush := func() {
-		for i := range out {
-			t, rem := count(i)
-			out[i].Burndown = append(out[i].Burndown, burndownPoint{Time: end, Total: t, Remaining: rem})
-		}
-	}
-	err = br.Changes(r.Context(), p.Metadata.Name, func(c badges.Change) bool {
-		if b := c.Time.Truncate(bucket).Add(bucket); !b.Equal(end) {
-			if !end.IsZero() {
-				flush()
-			}
-			end = b
-		}
+	err = replayBuckets(r.Context(), br, p.Metadata.Name, bucket, func(c badges.Change) {
 		key := badges.Key(c.Data.Entity)
 		if !c.Data.Applies {
 			delete(entities, key)
-			return true
+			return
 		}
 		st := standing{in: map[string]bool{}, reached: c.Data.LevelRank}
 		for _, id := range c.Data.Campaigns {
 			st.in[id] = true
 		}
 		entities[key] = st
-		return true
+	}, func(end time.Time) {
+		for i := range out {
+			t, rem := count(i)
+			out[i].Burndown = append(out[i].Burndown, burndownPoint{Time: end, Total: t, Remaining: rem})
+		}
 	})
 	if err != nil {
 		return err
-	}
-	if !end.IsZero() && len(out) > 0 {
-		flush()
 	}
 	now := time.Now().UTC()
 	for i := range out {

@@ -164,6 +164,23 @@ func (s *Store) Facts(ctx context.Context, key string) ([]badges.FactSet, error)
 // FactsOf returns what every source reported about several entities, by key.
 func (s *Store) FactsOf(ctx context.Context, keys []string) (map[string][]badges.FactSet, error) {
 	out := make(map[string][]badges.FactSet, len(keys))
+	err := s.byKeys(ctx, `SELECT entity, source, facts, observed_at, position FROM facts WHERE entity IN (%s) ORDER BY entity, source`, keys, func(rows *sql.Rows) error {
+		var key, facts, at string
+		var f badges.FactSet
+		if err := rows.Scan(&key, &f.Source, &facts, &at, &f.Position); err != nil {
+			return err
+		}
+		f.Facts = json.RawMessage(facts)
+		f.ObservedAt, _ = time.Parse(time.RFC3339Nano, at)
+		out[key] = append(out[key], f)
+		return nil
+	})
+	return out, err
+}
+
+// byKeys runs query (whose %s takes the placeholders of an IN list) for the
+// keys, a chunk at a time, and calls scan for each row.
+func (s *Store) byKeys(ctx context.Context, query string, keys []string, scan func(*sql.Rows) error) error {
 	const chunk = 500
 	for i := 0; i < len(keys); i += chunk {
 		part := keys[i:min(i+chunk, len(keys))]
@@ -171,26 +188,24 @@ func (s *Store) FactsOf(ctx context.Context, keys []string) (map[string][]badges
 		for j, k := range part {
 			args[j] = k
 		}
-		rows, err := s.read.QueryContext(ctx, `SELECT entity, source, facts, observed_at, position FROM facts WHERE entity IN (?`+strings.Repeat(",?", len(part)-1)+`) ORDER BY entity, source`, args...)
+		rows, err := s.read.QueryContext(ctx, fmt.Sprintf(query, "?"+strings.Repeat(",?", len(part)-1)), args...)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		for rows.Next() {
-			var key, facts, at string
-			var f badges.FactSet
-			if err := rows.Scan(&key, &f.Source, &facts, &at, &f.Position); err != nil {
+			if err := scan(rows); err != nil {
 				rows.Close()
-				return nil, err
+				return err
 			}
-			f.Facts = json.RawMessage(facts)
-			f.ObservedAt, _ = time.Parse(time.RFC3339Nano, at)
-			out[key] = append(out[key], f)
 		}
 		if err := rows.Close(); err != nil {
-			return nil, err
+			return err
+		}
+		if err := rows.Err(); err != nil {
+			return err
 		}
 	}
-	return out, nil
+	return nil
 }
 
 // FactSource returns the schema the source declared, or badges.ErrNotFound.
@@ -211,32 +226,17 @@ func (s *Store) Badges(ctx context.Context, key string) ([]badges.Badge, error) 
 // VerdictsOf returns the current verdicts of several entities, by key.
 func (s *Store) VerdictsOf(ctx context.Context, keys []string) (map[string][]badges.Verdict, error) {
 	out := make(map[string][]badges.Verdict, len(keys))
-	const chunk = 500
-	for i := 0; i < len(keys); i += chunk {
-		part := keys[i:min(i+chunk, len(keys))]
-		args := make([]any, len(part))
-		for j, k := range part {
-			args[j] = k
+	err := s.byKeys(ctx, `SELECT entity, policy, level, digest, badge FROM badges WHERE entity IN (%s) ORDER BY entity, policy`, keys, func(rows *sql.Rows) error {
+		var key, raw string
+		var v badges.Verdict
+		if err := rows.Scan(&key, &v.Policy, &v.Level, &v.Digest, &raw); err != nil {
+			return err
 		}
-		rows, err := s.read.QueryContext(ctx, `SELECT entity, policy, level, digest, badge FROM badges WHERE entity IN (?`+strings.Repeat(",?", len(part)-1)+`) ORDER BY entity, policy`, args...)
-		if err != nil {
-			return nil, err
-		}
-		for rows.Next() {
-			var key, raw string
-			var v badges.Verdict
-			if err := rows.Scan(&key, &v.Policy, &v.Level, &v.Digest, &raw); err != nil {
-				rows.Close()
-				return nil, err
-			}
-			v.Badge = json.RawMessage(raw)
-			out[key] = append(out[key], v)
-		}
-		if err := rows.Close(); err != nil {
-			return nil, err
-		}
-	}
-	return out, nil
+		v.Badge = json.RawMessage(raw)
+		out[key] = append(out[key], v)
+		return nil
+	})
+	return out, err
 }
 
 // Results returns the current verdicts of a policy, in entity order.
