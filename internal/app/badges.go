@@ -11,15 +11,17 @@ import (
 	"backlot.dev/backlot/internal/badging"
 	"backlot.dev/backlot/internal/collect"
 	"backlot.dev/backlot/internal/ingest"
+	"backlot.dev/backlot/internal/ingest/gitsource"
 	"backlot.dev/backlot/projections/catalogstore"
 )
 
 // maxRepoFiles bounds the paths listed of one repository for its facts.
 const maxRepoFiles = 50_000
 
-// repoCollector reports facts.repo for entities whose descriptor lives at the
-// root of a repository: a catalog-info file in a folder under the reader's
-// roots, or in a git repository of a url location at the commit it was read.
+// repoCollector reports facts.repo for entities whose descriptor is a
+// catalog-info file: of the folder it is in, under the reader's roots, or of
+// the git repository (or the repository's folder it is in) of a url location,
+// at the commit it was read.
 // Entities of shared catalog files (all.yaml, components.yaml) have no
 // repository of their own and get no facts.repo.
 func repoCollector(reader *ingest.Reader) badging.RepoCollector {
@@ -42,17 +44,33 @@ func repoCollector(reader *ingest.Reader) badging.RepoCollector {
 			return collect.RepoFacts(files), nil
 		case strings.HasPrefix(managedBy, "url:") && commit != "" && reader.Git() != nil:
 			target := strings.TrimPrefix(managedBy, "url:")
-			if !isRepoDescriptor(path.Base(strings.SplitN(target, "?", 2)[0])) {
-				return nil, nil
+			t, err := gitsource.ParseTarget(target)
+			if err != nil || !isRepoDescriptor(path.Base(t.Path)) {
+				return nil, err
 			}
 			files, err := reader.Git().ListFiles(ctx, target, commit, maxRepoFiles)
 			if err != nil {
 				return nil, err
 			}
+			// A descriptor in a folder of a monorepo speaks for that folder.
+			if dir := path.Dir(t.Path); dir != "." {
+				files = underFolder(files, dir)
+			}
 			return collect.RepoFacts(files), nil
 		}
 		return nil, nil
 	}
+}
+
+// underFolder returns the paths below dir, relative to it.
+func underFolder(paths []string, dir string) []string {
+	var out []string
+	for _, p := range paths {
+		if rest, ok := strings.CutPrefix(p, dir+"/"); ok {
+			out = append(out, rest)
+		}
+	}
+	return out
 }
 
 // isRepoDescriptor reports whether a descriptor file's name marks the root of

@@ -308,3 +308,77 @@ spec:
 		t.Errorf("the restart appended %d events", now-head)
 	}
 }
+
+// TestRepositoryFactsFromGit registers a monorepo folder's catalog-info.yaml
+// from a git repository: facts.repo describes that folder at the commit the
+// entity was read at, and a commit that adds tests lifts the badge.
+func TestRepositoryFactsFromGit(t *testing.T) {
+	root := t.TempDir()
+	repo := filepath.Join(root, "repo")
+	examples, err := filepath.Abs("../../examples/policies")
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeFiles(t, repo, map[string]string{
+		"services/ledger/catalog-info.yaml": component("ledger", "production"),
+		"services/ledger/README.md":          "# ledger\n",
+		"services/ledger/CODEOWNERS":         "* @team-a\n",
+		"services/other/other_test.go":       "package other\n", // another folder's tests do not count
+	})
+	git(t, repo, "Ada|ada@example.com", "init", "-q", "-b", "main")
+	git(t, repo, "Ada|ada@example.com", "add", ".")
+	git(t, repo, "Ada|ada@example.com", "commit", "-q", "-m", "ledger")
+
+	d := startDev(t, app.DevConfig{DataDir: t.TempDir(), Roots: []string{root, examples}})
+	defer d.Close()
+	base := "http://" + d.Addr()
+	for _, loc := range []map[string]string{
+		{"type": "file", "target": filepath.Join(examples, "test-certification.yaml")},
+		{"type": "url", "target": "file://" + repo + "?ref=main&path=services/ledger/catalog-info.yaml"},
+	} {
+		if code, _ := postJSON(t, base+"/api/catalog/locations", loc, nil); code != http.StatusCreated {
+			t.Fatalf("register %v: %d", loc, code)
+		}
+	}
+	waitBadges(t, d)
+	repoFacts := func() map[string]any {
+		t.Helper()
+		var out struct {
+			Items []struct {
+				Source string
+				Facts  map[string]any
+			}
+		}
+		get(t, d, "/api/facts/entities/component/default/ledger", &out)
+		for _, f := range out.Items {
+			if f.Source == "repo" {
+				return f.Facts
+			}
+		}
+		t.Fatalf("no repo facts: %+v", out)
+		return nil
+	}
+	if f := repoFacts(); f["readme"] != true || f["codeowners"] != true || f["tests"] != false {
+		t.Fatalf("repo facts: %v", f)
+	}
+	if got := badgesOf(t, d, "component/default/ledger", "")["test-certification"].Level; got != "bronze" {
+		t.Fatalf("before tests: %q, want bronze", got)
+	}
+
+	// Repository facts are collected when the descriptor changes: the commit
+	// that adds tests also tags the component.
+	writeFiles(t, repo, map[string]string{"services/ledger/ledger_test.go": "package ledger\n",
+		"services/ledger/catalog-info.yaml": strings.Replace(component("ledger", "production"), "description:", "tags: [tested], description:", 1)})
+	git(t, repo, "Grace|grace@example.com", "add", ".")
+	git(t, repo, "Grace|grace@example.com", "commit", "-q", "-m", "tests")
+	if code, _ := postJSON(t, base+"/api/catalog/refresh", map[string]string{"entityRef": "component:default/ledger"}, nil); code != http.StatusOK {
+		t.Fatalf("refresh: %d", code)
+	}
+	waitBadges(t, d)
+	if f := repoFacts(); f["tests"] != true {
+		t.Fatalf("repo facts after the commit: %v", f)
+	}
+	if got := badgesOf(t, d, "component/default/ledger", "")["test-certification"].Level; got != "silver" {
+		t.Fatalf("after tests: %q, want silver", got)
+	}
+}
