@@ -33,7 +33,6 @@ type policyBench struct {
 
 type evaluatorStats struct {
 	Evaluator struct {
-		Handled         int64 `json:"handled"`
 		LastRating      int64 `json:"lastRatingNanos"`
 		LastEvaluations int64 `json:"lastEvaluations"`
 	} `json:"evaluator"`
