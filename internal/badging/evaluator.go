@@ -262,15 +262,14 @@ func (e *Evaluator) Step(ctx context.Context) (int, error) {
 	var rating time.Duration
 	if work.full || (len(work.keys) > 0 && len(e.policies) > 0) {
 		now := latest(batch)
-		rateStart := time.Now()
-		events, n, err := e.evaluate(ctx, work, now)
+		r, err := e.evaluate(ctx, work, now)
 		if err != nil {
 			return 0, err
 		}
-		evaluated, rating = n, time.Since(rateStart)
-		if err := e.appendAll(ctx, events); err != nil {
+		if err := e.appendAll(ctx, r.events); err != nil {
 			return 0, err
 		}
+		evaluated, rating = r.evaluations, r.rating
 	}
 	if err := e.cfg.Store.SetEvaluatorPositions(ctx, end); err != nil {
 		return 0, err
@@ -389,15 +388,18 @@ func (e *Evaluator) Policies() []string {
 	return out
 }
 
-// evaluate rates the entities of w and returns the events to append and the
-// number of (entity, policy) pairs rated.
-func (e *Evaluator) evaluate(ctx context.Context, w work, now time.Time) ([]event.Envelope, int, error) {
+// evaluate rates the entities of w and returns the rater, with the events
+// still to append. A full evaluation appends its events a page at a time, so
+// its memory stays bounded.
+func (e *Evaluator) evaluate(ctx context.Context, w work, now time.Time) (*rater, error) {
 	r := &rater{e: e, ctx: ctx, now: now, upserted: w.upserted, commits: w.commits, full: w.full}
 	if w.full {
-		if err := r.rateAll(); err != nil {
-			return nil, 0, err
+		r.flush = func() error {
+			err := e.appendAll(ctx, r.events)
+			r.events = r.events[:0]
+			return err
 		}
-		return r.events, r.evaluations, nil
+		return r, r.rateAll()
 	}
 	keys := make([]string, 0, len(w.keys))
 	for k := range w.keys {
@@ -408,7 +410,7 @@ func (e *Evaluator) evaluate(ctx context.Context, w work, now time.Time) ([]even
 	// rate the related entities of every changed one.
 	related, err := r.related(keys)
 	if err != nil {
-		return nil, 0, err
+		return nil, err
 	}
 	keys = append(keys, related...)
 	slices.Sort(keys)
@@ -418,13 +420,13 @@ func (e *Evaluator) evaluate(ctx context.Context, w work, now time.Time) ([]even
 		part := keys[i:min(i+chunk, len(keys))]
 		views, err := e.cfg.Catalog.ByKeys(ctx, part)
 		if err != nil {
-			return nil, 0, err
+			return nil, err
 		}
 		if err := r.rate(part, views); err != nil {
-			return nil, 0, err
+			return nil, err
 		}
 	}
-	return r.events, r.evaluations, nil
+	return r, nil
 }
 
 // allZero reports positions at the start of the log.

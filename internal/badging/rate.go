@@ -27,7 +27,11 @@ type rater struct {
 	full        bool
 	events      []event.Envelope
 	evaluations int
+	rating      time.Duration   // spent in rate
 	deprecated  map[string]bool // entity key -> its lifecycle is deprecated
+	// flush, when set, takes the events made so far after each page of a
+	// full evaluation.
+	flush func() error
 }
 
 // related returns the keys the changed entities have relations to, which
@@ -77,6 +81,10 @@ func (r *rater) dependents(key string) ([]string, error) {
 	return out, nil
 }
 
+// flushEvents is how many events a full evaluation gathers before it appends
+// them: enough to append in large batches, few enough to keep its memory small.
+const flushEvents = 10_000
+
 // rateAll rates every entity of the catalog, page by page.
 func (r *rater) rateAll() error {
 	q := catalogstore.PageQuery{Limit: 1000}
@@ -93,6 +101,11 @@ func (r *rater) rateAll() error {
 		if err := r.rate(keys, views); err != nil {
 			return err
 		}
+		if r.flush != nil && len(r.events) >= flushEvents {
+			if err := r.flush(); err != nil {
+				return err
+			}
+		}
 		if !page.HasNext || page.Last == nil {
 			return nil
 		}
@@ -103,6 +116,8 @@ func (r *rater) rateAll() error {
 // rate rates the entities of keys (views[i] is keys[i]'s, nil when it is
 // gone), on every core; the events come out in the order of keys.
 func (r *rater) rate(keys []string, views []*catalogstore.EntityView) error {
+	start := time.Now()
+	defer func() { r.rating += time.Since(start) }()
 	current, err := r.e.cfg.Store.VerdictsOf(r.ctx, keys)
 	if err != nil {
 		return fmt.Errorf("badging: read verdicts: %w", err)
