@@ -62,6 +62,7 @@ type activation struct {
 	now       time.Time
 }
 
+// ResolveName returns the variable called name: entity, relations, facts or now.
 func (a *activation) ResolveName(name string) (any, bool) {
 	switch name {
 	case "entity":
@@ -76,6 +77,7 @@ func (a *activation) ResolveName(name string) (any, bool) {
 	return nil, false
 }
 
+// Parent returns nil: an activation stands alone.
 func (a *activation) Parent() interpreter.Activation { return nil }
 
 func newActivation(in Input) *activation {
