@@ -1,0 +1,314 @@
+package policies
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"strings"
+	"sync"
+
+	"github.com/google/cel-go/cel"
+	"github.com/google/cel-go/common/types"
+	"github.com/google/cel-go/common/types/ref"
+)
+
+// TemplateCostLimit bounds the work of one ${{ }} expression, in CEL cost
+// units: plenty for reading parameters and step outputs and joining strings,
+// and a stop for a comprehension over a huge list.
+const TemplateCostLimit = 100_000
+
+// MaxTemplateLength bounds a template text (a step input, a file's content).
+const MaxTemplateLength = 1 << 20
+
+// templateVars are the variables of template expressions, each a map (or,
+// for each, any value):
+//
+//	parameters  the task's parameters
+//	steps       step outputs by step id: steps.publish.output.remoteUrl
+//	user        the user running the task: user.ref, user.entity
+//	secrets     the task's secrets
+//	values      the values of a fetch:template step
+//	each        the item of a step's each loop
+//	entity      the entity of a migration target
+var templateVars = []string{"parameters", "steps", "user", "secrets", "values", "each", "entity"}
+
+var (
+	templateEnvOnce sync.Once
+	templateEnv     *cel.Env
+	templateEnvErr  error
+)
+
+// tplEnv is the environment of template expressions, built once, with the
+// template functions (see templateFunctions).
+func tplEnv() (*cel.Env, error) {
+	templateEnvOnce.Do(func() {
+		opts := []cel.EnvOption{cel.OptionalTypes(), templateFunctions()}
+		for _, v := range templateVars {
+			opts = append(opts, cel.Variable(v, cel.DynType))
+		}
+		templateEnv, templateEnvErr = cel.NewEnv(opts...)
+	})
+	return templateEnv, templateEnvErr
+}
+
+// Template is a text with ${{ expression }} parts, parsed and compiled once.
+// A Template is safe for concurrent use.
+type Template struct {
+	text  string
+	parts []tplPart
+}
+
+// tplPart is literal text or a compiled expression.
+type tplPart struct {
+	literal string
+	expr    string
+	prg     cel.Program
+	offset  int // of the expression in the text
+}
+
+// TemplateError is an expression of a template that does not parse, compile
+// or evaluate: it names the expression, its line and column in the text, and
+// the problem.
+type TemplateError struct {
+	Expr    string
+	Line    int
+	Column  int
+	Message string
+}
+
+// Error returns "L:C: ${{ expr }}: message".
+func (e *TemplateError) Error() string {
+	return fmt.Sprintf("%d:%d: ${{ %s }}: %s", e.Line, e.Column, e.Expr, e.Message)
+}
+
+// ParseTemplate splits text at its ${{ }} expressions and compiles each with
+// CEL. Backstage's filter form (`parameters.name | dump`,
+// `parameters.repoUrl | parseRepoUrl`) is read as a call of the filter on
+// the value (dump(parameters.name)). A text without expressions is a literal.
+func ParseTemplate(text string) (*Template, error) {
+	if len(text) > MaxTemplateLength {
+		return nil, &TemplateError{Line: 1, Column: 1, Message: fmt.Sprintf("the text is longer than %d bytes", MaxTemplateLength)}
+	}
+	env, err := tplEnv()
+	if err != nil {
+		return nil, err
+	}
+	t := &Template{text: text}
+	rest, offset := text, 0
+	for {
+		i := strings.Index(rest, "${{")
+		if i < 0 {
+			if rest != "" {
+				t.parts = append(t.parts, tplPart{literal: rest})
+			}
+			return t, nil
+		}
+		if i > 0 {
+			t.parts = append(t.parts, tplPart{literal: rest[:i]})
+		}
+		j := strings.Index(rest[i:], "}}")
+		start := offset + i
+		if j < 0 {
+			line, col := position(text, start)
+			return nil, &TemplateError{Expr: strings.TrimSpace(rest[i+3:]), Line: line, Column: col, Message: "no closing }}"}
+		}
+		raw := strings.TrimSpace(rest[i+3 : i+j])
+		expr := filtersToCalls(raw)
+		ast, iss := env.Compile(expr)
+		if iss.Err() != nil {
+			line, col := position(text, start)
+			return nil, &TemplateError{Expr: raw, Line: line, Column: col, Message: strings.ReplaceAll(iss.Err().Error(), "\n", " ")}
+		}
+		prg, err := env.Program(ast, cel.CostLimit(TemplateCostLimit))
+		if err != nil {
+			line, col := position(text, start)
+			return nil, &TemplateError{Expr: raw, Line: line, Column: col, Message: err.Error()}
+		}
+		t.parts = append(t.parts, tplPart{expr: raw, prg: prg, offset: start})
+		rest, offset = rest[i+j+2:], offset+i+j+2
+	}
+}
+
+// position returns the 1-based line and column of byte offset i of text.
+func position(text string, i int) (line, col int) {
+	line = 1 + strings.Count(text[:i], "\n")
+	return line, i - strings.LastIndex(text[:i], "\n")
+}
+
+// filtersToCalls turns `a | f | g(x)` into `g(f(a), x)`: the filters of
+// Backstage's templates, at the top level of the expression (not inside
+// brackets or string literals; call a function there: f(a)).
+func filtersToCalls(expr string) string {
+	var parts []string
+	var cur strings.Builder
+	var quote rune
+	depth := 0
+	for i, r := range expr {
+		switch {
+		case quote != 0:
+			if r == quote && (i == 0 || expr[i-1] != '\\') {
+				quote = 0
+			}
+		case r == '"' || r == '\'':
+			quote = r
+		case r == '(' || r == '[' || r == '{':
+			depth++
+		case r == ')' || r == ']' || r == '}':
+			depth--
+		case r == '|' && depth == 0 && !strings.HasPrefix(expr[i:], "||") && (i == 0 || expr[i-1] != '|'):
+			parts = append(parts, cur.String())
+			cur.Reset()
+			continue
+		}
+		cur.WriteRune(r)
+	}
+	parts = append(parts, cur.String())
+	out := strings.TrimSpace(parts[0])
+	for _, f := range parts[1:] {
+		f = strings.TrimSpace(f)
+		name, args, hasArgs := strings.Cut(f, "(")
+		if hasArgs {
+			out = fmt.Sprintf("%s(%s, %s", strings.TrimSpace(name), out, args)
+		} else {
+			out = fmt.Sprintf("%s(%s)", name, out)
+		}
+	}
+	return out
+}
+
+// Render evaluates the template with vars (see templateVars; missing ones are
+// empty maps). A template that is one expression and nothing else yields the
+// expression's value as JSON-like Go values (string, int64, float64, bool,
+// []any, map[string]any), so `${{ parameters.port }}` stays a number; any
+// other template yields a string, each value rendered as text (strings as
+// they are, other values as JSON).
+func (t *Template) Render(vars map[string]any) (any, error) {
+	act := map[string]any{}
+	for _, v := range templateVars {
+		if x, ok := vars[v]; ok && x != nil {
+			act[v] = x
+		} else {
+			act[v] = map[string]any{}
+		}
+	}
+	if len(t.parts) == 1 && t.parts[0].prg != nil {
+		return t.eval(t.parts[0], act)
+	}
+	var b strings.Builder
+	for _, p := range t.parts {
+		if p.prg == nil {
+			b.WriteString(p.literal)
+			continue
+		}
+		v, err := t.eval(p, act)
+		if err != nil {
+			return nil, err
+		}
+		if s, ok := v.(string); ok {
+			b.WriteString(s)
+			continue
+		}
+		j, err := json.Marshal(v)
+		if err != nil {
+			return nil, err
+		}
+		b.Write(j)
+	}
+	return b.String(), nil
+}
+
+// RenderString renders the template and requires a string, which a
+// single-expression template of another type is turned into as JSON.
+func (t *Template) RenderString(vars map[string]any) (string, error) {
+	v, err := t.Render(vars)
+	if err != nil {
+		return "", err
+	}
+	if s, ok := v.(string); ok {
+		return s, nil
+	}
+	j, err := json.Marshal(v)
+	return string(j), err
+}
+
+// eval runs one expression and converts its value to plain Go values.
+func (t *Template) eval(p tplPart, act map[string]any) (any, error) {
+	out, _, err := p.prg.Eval(act)
+	if err != nil {
+		line, col := position(t.text, p.offset)
+		return nil, &TemplateError{Expr: p.expr, Line: line, Column: col, Message: err.Error()}
+	}
+	v, err := plain(out)
+	if err != nil {
+		line, col := position(t.text, p.offset)
+		return nil, &TemplateError{Expr: p.expr, Line: line, Column: col, Message: err.Error()}
+	}
+	return v, nil
+}
+
+// plain converts a CEL value to JSON-like Go values.
+func plain(v ref.Val) (any, error) {
+	if v == types.NullValue {
+		return nil, nil
+	}
+	j, err := v.ConvertToNative(jsonValueType)
+	if err != nil {
+		return nil, err
+	}
+	b, err := json.Marshal(j)
+	if err != nil {
+		return nil, err
+	}
+	var out any
+	d := json.NewDecoder(strings.NewReader(string(b)))
+	d.UseNumber()
+	if err := d.Decode(&out); err != nil {
+		return nil, err
+	}
+	return numbers(out), nil
+}
+
+// numbers turns json.Numbers into int64 where whole, float64 otherwise.
+func numbers(v any) any {
+	switch x := v.(type) {
+	case json.Number:
+		if i, err := x.Int64(); err == nil {
+			return i
+		}
+		f, _ := x.Float64()
+		return f
+	case []any:
+		for i := range x {
+			x[i] = numbers(x[i])
+		}
+	case map[string]any:
+		for k := range x {
+			x[k] = numbers(x[k])
+		}
+	}
+	return v
+}
+
+// ParseRepoURL reads Backstage's repository location form,
+// host?owner=O&repo=R (with organization, workspace and project for other
+// hosts), into its parts.
+func ParseRepoURL(s string) (map[string]any, error) {
+	host, query, ok := strings.Cut(s, "?")
+	if !ok || host == "" {
+		return nil, fmt.Errorf("%q is not a repository location (host?owner=O&repo=R)", s)
+	}
+	q, err := url.ParseQuery(query)
+	if err != nil {
+		return nil, fmt.Errorf("%q: %v", s, err)
+	}
+	if q.Get("repo") == "" {
+		return nil, fmt.Errorf("%q names no repo", s)
+	}
+	out := map[string]any{"host": host, "repo": q.Get("repo")}
+	for _, k := range []string{"owner", "organization", "workspace", "project"} {
+		if v := q.Get(k); v != "" {
+			out[k] = v
+		}
+	}
+	return out, nil
+}
