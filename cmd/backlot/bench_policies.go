@@ -70,7 +70,7 @@ func benchPolicies(c *http.Client, base, catDir string, names []string, k int, s
 		if time.Since(start) > 10*time.Minute {
 			return nil, fmt.Errorf("policies: %d of %d components rated after 10 minutes", res.Total, pb.Components)
 		}
-		time.Sleep(20 * time.Millisecond)
+		time.Sleep(100 * time.Millisecond)
 	}
 	pb.FullSeconds = time.Since(start).Seconds()
 	var st evaluatorStats

@@ -115,8 +115,8 @@ const noLevel = "none"
 
 // policyResults answers GET /api/policies/{id}/results?level=&owner=&check=&after=&limit=:
 // the counts per level over every rated entity, the roll-up per owner, and a
-// page of entities (those of a level, an owner, or failing a check) with their
-// failing checks.
+// page of entities (those of a level, none for no level, an owner, or failing
+// a check) with their failing checks.
 func (s *server) policyResults(w http.ResponseWriter, r *http.Request) error {
 	br, err := s.badges()
 	if err != nil {
@@ -131,7 +131,6 @@ func (s *server) policyResults(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	level, owner, check, after := q.Get("level"), strings.ToLower(q.Get("owner")), q.Get("check"), q.Get("after")
 	out := struct {
 		Policy    policySummary  `json:"policy"`
 		Total     int            `json:"total"`
@@ -139,35 +138,42 @@ func (s *server) policyResults(w http.ResponseWriter, r *http.Request) error {
 		Owners    []ownerRollup  `json:"owners"`
 		Items     []resultItem   `json:"items"`
 		NextAfter string         `json:"nextAfter,omitempty"`
-	}{Policy: summary(p), Counts: map[string]int{noLevel: 0}, Items: []resultItem{}}
+	}{Policy: summary(p), Counts: map[string]int{noLevel: 0}, Owners: []ownerRollup{}, Items: []resultItem{}}
 	for _, l := range p.Spec.Levels {
 		out.Counts[l] = 0
 	}
-	owners := map[string]*ownerRollup{}
-	var cursor string
-	for {
-		page, err := br.Results(r.Context(), p.Metadata.Name, cursor, 5000)
+	tally, err := br.Tally(r.Context(), p.Metadata.Name)
+	if err != nil {
+		return err
+	}
+	for _, t := range tally {
+		l := t.Level
+		if l == "" {
+			l = noLevel
+		}
+		out.Total += t.Count
+		out.Counts[l] += t.Count
+		if n := len(out.Owners); n == 0 || out.Owners[n-1].Owner != t.Owner {
+			out.Owners = append(out.Owners, ownerRollup{Owner: t.Owner, Counts: map[string]int{}})
+		}
+		o := &out.Owners[len(out.Owners)-1]
+		o.Total += t.Count
+		o.Counts[l] += t.Count
+	}
+	rq := badges.ResultQuery{Policy: p.Metadata.Name, Owner: q.Get("owner"), After: q.Get("after"), Limit: limit + 1}
+	if l := q.Get("level"); l != "" {
+		rq.ByLevel, rq.Level = true, l
+		if l == noLevel {
+			rq.Level = ""
+		}
+	}
+	check := q.Get("check")
+	for len(out.Items) <= limit {
+		page, err := br.Results(r.Context(), rq)
 		if err != nil {
 			return err
 		}
 		for _, b := range page {
-			l := b.Level
-			if l == "" {
-				l = noLevel
-			}
-			out.Total++
-			out.Counts[l]++
-			o := owners[b.Owner]
-			if o == nil {
-				o = &ownerRollup{Owner: b.Owner, Counts: map[string]int{}}
-				owners[b.Owner] = o
-			}
-			o.Total++
-			o.Counts[l]++
-			if b.Entity <= after || len(out.Items) > limit ||
-				(level != "" && level != l) || (owner != "" && owner != strings.ToLower(b.Owner)) {
-				continue
-			}
 			failing := b.Failing()
 			if check != "" && !slices.ContainsFunc(failing, func(c event.CheckOutcome) bool { return c.ID == check }) {
 				continue
@@ -177,21 +183,14 @@ func (s *server) policyResults(w http.ResponseWriter, r *http.Request) error {
 			}
 			out.Items = append(out.Items, resultItem{Entity: b.Entity, Owner: b.Owner, Level: b.Level, Since: b.Since.Time, Failing: failing})
 		}
-		if len(page) < 5000 {
+		if len(page) < rq.Limit {
 			break
 		}
-		cursor = page[len(page)-1].Entity
+		rq.After = page[len(page)-1].Entity
 	}
 	if len(out.Items) > limit {
 		out.Items = out.Items[:limit]
 		out.NextAfter = out.Items[limit-1].Entity
-	}
-	for _, o := range owners {
-		out.Owners = append(out.Owners, *o)
-	}
-	slices.SortFunc(out.Owners, func(a, b ownerRollup) int { return strings.Compare(a.Owner, b.Owner) })
-	if out.Owners == nil {
-		out.Owners = []ownerRollup{}
 	}
 	writeJSON(w, http.StatusOK, out)
 	return nil

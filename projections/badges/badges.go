@@ -95,9 +95,10 @@ type Reader interface {
 	VerdictsOf(ctx context.Context, keys []string) (map[string][]Verdict, error)
 	// BadgesAt returns the entity's verdicts as they were at the instant.
 	BadgesAt(ctx context.Context, key string, at history.Instant) ([]Badge, error)
-	// Results returns the current verdicts of a policy, in entity order, up to
-	// limit of them (all when limit is zero or less) with keys after after.
-	Results(ctx context.Context, policy, after string, limit int) ([]Badge, error)
+	// Results returns a page of a policy's current verdicts, in entity order.
+	Results(ctx context.Context, q ResultQuery) ([]Badge, error)
+	// Tally counts a policy's current verdicts per owner and level.
+	Tally(ctx context.Context, policy string) ([]TallyRow, error)
 	// Changes calls fn for every change of the policy's verdicts (every
 	// policy's when policy is ""), in time order (ties in log order), until fn
 	// returns false.
@@ -201,4 +202,26 @@ func DigestOf(d *event.BadgeChanged) string {
 		fmt.Fprintf(h, "%s\x01%s\x01%t\x01%s\x01%s\x00", c.ID, c.Level, c.Passed, c.Message, c.Error)
 	}
 	return hex.EncodeToString(h.Sum(nil)[:16])
+}
+
+// ResultQuery selects a page of a policy's verdicts.
+type ResultQuery struct {
+	// Policy is the policy's id.
+	Policy string
+	// Level, when ByLevel is set, keeps the verdicts at that level ("" for none).
+	Level   string
+	ByLevel bool
+	// Owner, when set, keeps the verdicts of that owner (compared in lower case).
+	Owner string
+	// After starts the page after this entity key.
+	After string
+	// Limit caps the page; zero or less means no limit.
+	Limit int
+}
+
+// TallyRow is how many verdicts of one owner stand at one level.
+type TallyRow struct {
+	Owner string
+	Level string
+	Count int
 }

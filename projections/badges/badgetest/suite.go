@@ -83,8 +83,17 @@ func foldsOnce(t *testing.T, s Store) {
 	if b, _ := s.Badges(ctx, "component:default/b"); len(b) != 0 {
 		t.Fatalf("b no longer rated: %+v", b)
 	}
-	if rs, _ := s.Results(ctx, "tc", "", 0); len(rs) != 1 || rs[0].Entity != "component:default/a" {
+	if rs, _ := s.Results(ctx, badges.ResultQuery{Policy: "tc"}); len(rs) != 1 || rs[0].Entity != "component:default/a" {
 		t.Fatalf("results: %+v", rs)
+	}
+	if rs, _ := s.Results(ctx, badges.ResultQuery{Policy: "tc", ByLevel: true, Level: "bronze"}); len(rs) != 0 {
+		t.Fatalf("results at bronze: %+v", rs)
+	}
+	if rs, _ := s.Results(ctx, badges.ResultQuery{Policy: "tc", ByLevel: true, Level: "", Owner: "Group:default/Team-A"}); len(rs) != 1 {
+		t.Fatalf("results of team-a at no level: %+v", rs)
+	}
+	if tally, err := s.Tally(ctx, "tc"); err != nil || len(tally) != 1 || tally[0] != (badges.TallyRow{Owner: "group:default/team-a", Level: "", Count: 1}) {
+		t.Fatalf("tally: %v %+v", err, tally)
 	}
 	var n int
 	if err := s.Changes(ctx, "tc", func(badges.Change) bool { n++; return true }); err != nil || n != 4 {

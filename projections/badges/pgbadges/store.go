@@ -159,8 +159,9 @@ func queueBadge(b *pgx.Batch, ev *event.Envelope, d *event.BadgeChanged) error {
 	if err != nil {
 		return err
 	}
-	b.Queue(`INSERT INTO badges(policy, entity, level, digest, badge) VALUES ($1, $2, $3, $4, $5)
-		ON CONFLICT (policy, entity) DO UPDATE SET level = excluded.level, digest = excluded.digest, badge = excluded.badge`, d.Policy, key, d.Level, badges.DigestOf(d), string(bj))
+	b.Queue(`INSERT INTO badges(policy, entity, level, owner, digest, badge) VALUES ($1, $2, $3, $4, $5, $6)
+		ON CONFLICT (policy, entity) DO UPDATE SET level = excluded.level, owner = excluded.owner, digest = excluded.digest, badge = excluded.badge`,
+		d.Policy, key, d.Level, strings.ToLower(d.Owner), badges.DigestOf(d), string(bj))
 	return nil
 }
 
@@ -226,13 +227,40 @@ func (s *Store) VerdictsOf(ctx context.Context, keys []string) (map[string][]bad
 	return out, rows.Err()
 }
 
-// Results returns the current verdicts of a policy, in entity order.
-func (s *Store) Results(ctx context.Context, policy, after string, limit int) ([]badges.Badge, error) {
-	q := `SELECT badge FROM badges WHERE policy = $1 AND entity > $2 ORDER BY entity`
-	if limit > 0 {
-		q += fmt.Sprintf(" LIMIT %d", limit)
+// Results returns a page of a policy's current verdicts, in entity order.
+func (s *Store) Results(ctx context.Context, q badges.ResultQuery) ([]badges.Badge, error) {
+	where, args := `policy = $1 AND entity > $2`, []any{q.Policy, q.After}
+	if q.ByLevel {
+		args = append(args, q.Level)
+		where += fmt.Sprintf(` AND level = $%d`, len(args))
 	}
-	return s.queryBadges(ctx, q, policy, after)
+	if q.Owner != "" {
+		args = append(args, strings.ToLower(q.Owner))
+		where += fmt.Sprintf(` AND owner = $%d`, len(args))
+	}
+	stmt := `SELECT badge FROM badges WHERE ` + where + ` ORDER BY entity`
+	if q.Limit > 0 {
+		stmt += fmt.Sprintf(" LIMIT %d", q.Limit)
+	}
+	return s.queryBadges(ctx, stmt, args...)
+}
+
+// Tally counts a policy's current verdicts per owner and level.
+func (s *Store) Tally(ctx context.Context, policy string) ([]badges.TallyRow, error) {
+	rows, err := s.pool.Query(ctx, `SELECT owner, level, count(*) FROM badges WHERE policy = $1 GROUP BY owner, level ORDER BY owner, level`, policy)
+	if err != nil {
+		return nil, fmt.Errorf("badge store (postgres): %w", err)
+	}
+	defer rows.Close()
+	var out []badges.TallyRow
+	for rows.Next() {
+		var r badges.TallyRow
+		if err := rows.Scan(&r.Owner, &r.Level, &r.Count); err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
 }
 
 func (s *Store) queryBadges(ctx context.Context, q string, args ...any) ([]badges.Badge, error) {

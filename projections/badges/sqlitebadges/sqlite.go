@@ -150,8 +150,9 @@ func (s *Store) applyBadge(ctx context.Context, tx *sql.Tx, ev *event.Envelope, 
 	if err != nil {
 		return err
 	}
-	_, err = tx.ExecContext(ctx, `INSERT INTO badges(policy, entity, level, digest, badge) VALUES (?, ?, ?, ?, ?)
-		ON CONFLICT(policy, entity) DO UPDATE SET level = excluded.level, digest = excluded.digest, badge = excluded.badge`, d.Policy, key, d.Level, badges.DigestOf(d), string(bj))
+	_, err = tx.ExecContext(ctx, `INSERT INTO badges(policy, entity, level, owner, digest, badge) VALUES (?, ?, ?, ?, ?, ?)
+		ON CONFLICT(policy, entity) DO UPDATE SET level = excluded.level, owner = excluded.owner, digest = excluded.digest, badge = excluded.badge`,
+		d.Policy, key, d.Level, strings.ToLower(d.Owner), badges.DigestOf(d), string(bj))
 	return err
 }
 
@@ -239,12 +240,38 @@ func (s *Store) VerdictsOf(ctx context.Context, keys []string) (map[string][]bad
 	return out, err
 }
 
-// Results returns the current verdicts of a policy, in entity order.
-func (s *Store) Results(ctx context.Context, policy, after string, limit int) ([]badges.Badge, error) {
+// Results returns a page of a policy's current verdicts, in entity order.
+func (s *Store) Results(ctx context.Context, q badges.ResultQuery) ([]badges.Badge, error) {
+	where, args := `policy = ? AND entity > ?`, []any{q.Policy, q.After}
+	if q.ByLevel {
+		where, args = where+` AND level = ?`, append(args, q.Level)
+	}
+	if q.Owner != "" {
+		where, args = where+` AND owner = ?`, append(args, strings.ToLower(q.Owner))
+	}
+	limit := q.Limit
 	if limit <= 0 {
 		limit = -1
 	}
-	return s.queryBadges(ctx, `SELECT badge FROM badges WHERE policy = ? AND entity > ? ORDER BY entity LIMIT ?`, policy, after, limit)
+	return s.queryBadges(ctx, `SELECT badge FROM badges WHERE `+where+` ORDER BY entity LIMIT ?`, append(args, limit)...)
+}
+
+// Tally counts a policy's current verdicts per owner and level.
+func (s *Store) Tally(ctx context.Context, policy string) ([]badges.TallyRow, error) {
+	rows, err := s.read.QueryContext(ctx, `SELECT owner, level, count(*) FROM badges WHERE policy = ? GROUP BY owner, level ORDER BY owner, level`, policy)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []badges.TallyRow
+	for rows.Next() {
+		var r badges.TallyRow
+		if err := rows.Scan(&r.Owner, &r.Level, &r.Count); err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
 }
 
 func (s *Store) queryBadges(ctx context.Context, q string, args ...any) ([]badges.Badge, error) {

@@ -29,6 +29,7 @@ CREATE TABLE IF NOT EXISTS badges (
     policy text COLLATE "C" NOT NULL,
     entity text COLLATE "C" NOT NULL,
     level  text NOT NULL,
+    owner  text COLLATE "C" NOT NULL, -- lower case
     digest text NOT NULL, -- badges.DigestOf the verdict
     badge  text NOT NULL,
     PRIMARY KEY (policy, entity)

@@ -24,6 +24,7 @@ CREATE TABLE badges (
   policy TEXT NOT NULL,
   entity TEXT NOT NULL,
   level  TEXT NOT NULL,
+  owner  TEXT NOT NULL, -- lower case
   digest TEXT NOT NULL, -- badges.DigestOf the verdict
   badge  TEXT NOT NULL,
   PRIMARY KEY (policy, entity)
