@@ -143,14 +143,12 @@ func (s *Store) Apply(ctx context.Context, events []event.Envelope) error {
 	})
 }
 
+// queueBadge records a badge event: the change, with the data as the event
+// carried it, and the entity's verdict under the policy.
 func queueBadge(b *pgx.Batch, ev *event.Envelope, d *event.BadgeChanged) error {
-	data, err := json.Marshal(d)
-	if err != nil {
-		return err
-	}
 	key := badges.Key(d.Entity)
 	b.Queue(`INSERT INTO badge_changes(partition, position, time, event_id, type, policy, entity, data) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-		ev.Partition, ev.Position, ev.Time.UnixNano(), ev.ID, ev.Type, d.Policy, key, string(data))
+		ev.Partition, ev.Position, ev.Time.UnixNano(), ev.ID, ev.Type, d.Policy, key, string(ev.Data))
 	if !d.Applies {
 		b.Queue(`DELETE FROM badges WHERE policy = $1 AND entity = $2`, d.Policy, key)
 		return nil

@@ -103,13 +103,16 @@ func (s *Store) Apply(ctx context.Context, events []event.Envelope) error {
 		return err
 	}
 	defer tx.Rollback()
+	st, err := prepare(ctx, tx)
+	if err != nil {
+		return err
+	}
+	defer st.close()
 	for _, o := range ops {
 		ev := o.Ev
 		switch {
 		case o.Facts != nil:
-			_, err = tx.ExecContext(ctx, `INSERT INTO facts(entity, source, facts, observed_at, position) VALUES (?, ?, ?, ?, ?)
-				ON CONFLICT(entity, source) DO UPDATE SET facts = excluded.facts, observed_at = excluded.observed_at, position = excluded.position`,
-				badges.Key(o.Facts.Entity), o.Facts.Source, string(o.Facts.Facts), o.Facts.ObservedAt.UTC().Format(time.RFC3339Nano), ev.Position)
+			_, err = st.putFacts.ExecContext(ctx, badges.Key(o.Facts.Entity), o.Facts.Source, string(o.Facts.Facts), o.Facts.ObservedAt.UTC().Format(time.RFC3339Nano), ev.Position)
 		case o.Source != nil:
 			if len(o.Source.Schema) == 0 || string(o.Source.Schema) == "null" {
 				_, err = tx.ExecContext(ctx, `DELETE FROM fact_sources WHERE source = ?`, o.Source.Source)
@@ -118,7 +121,7 @@ func (s *Store) Apply(ctx context.Context, events []event.Envelope) error {
 					ON CONFLICT(source) DO UPDATE SET schema = excluded.schema, position = excluded.position`, o.Source.Source, string(o.Source.Schema), ev.Position)
 			}
 		case o.Badge != nil:
-			err = s.applyBadge(ctx, tx, ev, o.Badge)
+			err = st.applyBadge(ctx, ev, o.Badge)
 		}
 		if err != nil {
 			return fmt.Errorf("badge store: event %s (%s, position %d): %w", ev.ID, ev.Type, ev.Position, err)
@@ -131,28 +134,58 @@ func (s *Store) Apply(ctx context.Context, events []event.Envelope) error {
 	return tx.Commit()
 }
 
-func (s *Store) applyBadge(ctx context.Context, tx *sql.Tx, ev *event.Envelope, d *event.BadgeChanged) error {
-	data, err := json.Marshal(d)
-	if err != nil {
-		return err
+// statements are the statements of an Apply, prepared once per transaction.
+type statements struct {
+	putFacts, addChange, dropBadge, putBadge *sql.Stmt
+}
+
+func prepare(ctx context.Context, tx *sql.Tx) (*statements, error) {
+	st := &statements{}
+	for _, p := range []struct {
+		dst **sql.Stmt
+		sql string
+	}{
+		{&st.putFacts, `INSERT INTO facts(entity, source, facts, observed_at, position) VALUES (?, ?, ?, ?, ?)
+			ON CONFLICT(entity, source) DO UPDATE SET facts = excluded.facts, observed_at = excluded.observed_at, position = excluded.position`},
+		{&st.addChange, `INSERT INTO badge_changes(position, time, event_id, type, policy, entity, data) VALUES (?, ?, ?, ?, ?, ?, ?)`},
+		{&st.dropBadge, `DELETE FROM badges WHERE policy = ? AND entity = ?`},
+		{&st.putBadge, `INSERT INTO badges(policy, entity, level, owner, digest, badge) VALUES (?, ?, ?, ?, ?, ?)
+			ON CONFLICT(policy, entity) DO UPDATE SET level = excluded.level, owner = excluded.owner, digest = excluded.digest, badge = excluded.badge`},
+	} {
+		s, err := tx.PrepareContext(ctx, p.sql)
+		if err != nil {
+			st.close()
+			return nil, err
+		}
+		*p.dst = s
 	}
+	return st, nil
+}
+
+func (st *statements) close() {
+	for _, s := range []*sql.Stmt{st.putFacts, st.addChange, st.dropBadge, st.putBadge} {
+		if s != nil {
+			s.Close()
+		}
+	}
+}
+
+// applyBadge records a badge event: the change, with the data as the event
+// carried it, and the entity's verdict under the policy.
+func (st *statements) applyBadge(ctx context.Context, ev *event.Envelope, d *event.BadgeChanged) error {
 	key := badges.Key(d.Entity)
-	if _, err := tx.ExecContext(ctx, `INSERT INTO badge_changes(position, time, event_id, type, policy, entity, data) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-		ev.Position, ev.Time.UnixNano(), ev.ID, ev.Type, d.Policy, key, string(data)); err != nil {
+	if _, err := st.addChange.ExecContext(ctx, ev.Position, ev.Time.UnixNano(), ev.ID, ev.Type, d.Policy, key, string(ev.Data)); err != nil {
 		return err
 	}
 	if !d.Applies {
-		_, err := tx.ExecContext(ctx, `DELETE FROM badges WHERE policy = ? AND entity = ?`, d.Policy, key)
+		_, err := st.dropBadge.ExecContext(ctx, d.Policy, key)
 		return err
 	}
-	b := badges.BadgeOf(ev, d)
-	bj, err := json.Marshal(b)
+	bj, err := json.Marshal(badges.BadgeOf(ev, d))
 	if err != nil {
 		return err
 	}
-	_, err = tx.ExecContext(ctx, `INSERT INTO badges(policy, entity, level, owner, digest, badge) VALUES (?, ?, ?, ?, ?, ?)
-		ON CONFLICT(policy, entity) DO UPDATE SET level = excluded.level, owner = excluded.owner, digest = excluded.digest, badge = excluded.badge`,
-		d.Policy, key, d.Level, strings.ToLower(d.Owner), badges.DigestOf(d), string(bj))
+	_, err = st.putBadge.ExecContext(ctx, d.Policy, key, d.Level, strings.ToLower(d.Owner), badges.DigestOf(d), string(bj))
 	return err
 }
 
