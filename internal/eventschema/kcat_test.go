@@ -140,13 +140,18 @@ func TestKcatReadsBothTopicsAndEveryRecordValidates(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The example policy too, so the topics carry facts and badge events.
+	policyFile, err := filepath.Abs("../../examples/policies/test-certification.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
 	brokers := kafkatest.Brokers(t)
 	prefix := kafkatest.TopicPrefix(t)
 	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
 	defer cancel()
 	s, err := app.StartServe(ctx, app.ServeConfig{
 		Addr: "127.0.0.1:0", KafkaBrokers: brokers, TopicPrefix: prefix, Group: prefix + "projector",
-		Partitions: 6, ReplicationFactor: 1, PostgresURL: pgtest.URL(t), Catalogs: []string{catalogFile},
+		Partitions: 6, ReplicationFactor: 1, PostgresURL: pgtest.URL(t), Catalogs: []string{catalogFile, policyFile},
 		RefreshInterval: time.Hour, DataDir: t.TempDir(), Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 	})
 	if err != nil {
@@ -166,8 +171,20 @@ func TestKcatReadsBothTopicsAndEveryRecordValidates(t *testing.T) {
 		t.Fatalf("the server answers %d entities, want the example catalog's (at least 50)", len(refs))
 	}
 
+	waitForBadges(t, s.Addr())
 	history := kcat(t, bin, brokers, prefix+eventschema.HistoryTopic)
 	keys := validateAll(t, history)
+	types := map[string]int{}
+	for _, r := range history {
+		if h, err := r.headers(); err == nil {
+			types[h["ce_type"]]++
+		}
+	}
+	for _, typ := range []string{"backlot.badge.awarded.v1", "backlot.facts.reported.v1"} {
+		if types[typ] == 0 {
+			t.Errorf("the history topic has no %s record: %v", typ, types)
+		}
+	}
 	for _, ref := range refs {
 		if keys[ref] == 0 {
 			t.Errorf("the history topic has no event of %s", ref)
@@ -228,4 +245,23 @@ func servedRefs(t *testing.T, addr string) []string {
 	}
 	slices.Sort(out)
 	return out
+}
+
+// waitForBadges waits until the example policy has rated the components.
+func waitForBadges(t *testing.T, addr string) {
+	t.Helper()
+	for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(200 * time.Millisecond) {
+		var res struct{ Total int }
+		resp, err := http.Get("http://" + addr + "/api/policies/test-certification/results?limit=1")
+		if err == nil {
+			json.NewDecoder(resp.Body).Decode(&res)
+			resp.Body.Close()
+		}
+		if res.Total > 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no badges after 60s")
+		}
+	}
 }
