@@ -6,36 +6,16 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"backlot.dev/backlot/internal/bench/gen"
 )
 
-// benchPolicy is a policy of 20 checks of the kinds the example policies use:
-// field presence, comparisons, annotations, links, relations and facts.
+// benchPolicy is the benchmark policy of the bench command (gen.PolicyRules):
+// 20 checks of the kinds the example policies use.
 func benchPolicy() *Policy {
-	rules := []string{
-		`has(entity.spec.owner) && entity.spec.owner != ""`,
-		`has(entity.spec.lifecycle) && entity.spec.lifecycle in ["experimental", "production", "deprecated"]`,
-		`has(entity.spec.system) && entity.spec.system != ""`,
-		`entity.?spec.?type.orValue("") in ["service", "website", "library"]`,
-		`has(entity.metadata.description) && entity.metadata.description.size() > 10`,
-		`entity.?metadata.?annotations[?"github.com/project-slug"].orValue("") != ""`,
-		`entity.?metadata.?annotations[?"pagerduty.com/service-id"].orValue("") != ""`,
-		`entity.?metadata.?links.orValue([]).exists(l, l.?url.orValue("").contains("runbook"))`,
-		`entity.?metadata.?tags.orValue([]).size() > 0`,
-		`relations.exists(r, r.type == "ownedBy")`,
-		`relations.all(r, r.type != "dependsOn" || !(r.targetRef in facts.?catalog.?deprecatedRefs.orValue([])))`,
-		`relations.filter(r, r.type == "dependsOn").size() < 10`,
-		`facts.?repo.?readme.orValue(false) == true`,
-		`facts.?repo.?codeowners.orValue(false) == true`,
-		`facts.?repo.?tests.orValue(false) == true`,
-		`"ci" in facts && facts.ci.coverage >= 80`,
-		`facts.?ci.?mainBranchPassing.orValue(false) == true`,
-		`now - timestamp(facts.?ci.?lastBuild.orValue("1970-01-01T00:00:00Z")) < duration("720h")`,
-		`entity.metadata.name.matches("^[a-z0-9-]+$")`,
-		`entity.?spec.?lifecycle.orValue("") != "deprecated" || entity.?spec.?type.orValue("") != "service"`,
-	}
 	p := &Policy{APIVersion: PolicyAPIVersion, Kind: PolicyKind, Metadata: PolicyMetadata{Name: "bench"},
 		Spec: PolicySpec{Selector: `entity.kind == "Component"`, Levels: []string{"bronze", "silver", "gold", "platinum"}}}
-	for i, r := range rules {
+	for i, r := range gen.PolicyRules {
 		p.Spec.Checks = append(p.Spec.Checks, Check{ID: fmt.Sprintf("check-%02d", i), Level: p.Spec.Levels[i/5], Rule: r, Message: "a check"})
 	}
 	return p
