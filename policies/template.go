@@ -204,6 +204,9 @@ func (t *Template) Render(vars map[string]any) (any, error) {
 		if err != nil {
 			return nil, err
 		}
+		if v == nil {
+			continue
+		}
 		if s, ok := v.(string); ok {
 			b.WriteString(s)
 			continue
@@ -231,9 +234,14 @@ func (t *Template) RenderString(vars map[string]any) (string, error) {
 	return string(j), err
 }
 
-// eval runs one expression and converts its value to plain Go values.
+// eval runs one expression and converts its value to plain Go values. A
+// field that is not there (an optional parameter left out) is null, which
+// renders as nothing in text, as in Backstage's templates.
 func (t *Template) eval(p tplPart, act map[string]any) (any, error) {
 	out, _, err := p.prg.Eval(act)
+	if err != nil && strings.HasPrefix(err.Error(), "no such key") {
+		return nil, nil
+	}
 	if err != nil {
 		line, col := position(t.text, p.offset)
 		return nil, &TemplateError{Expr: p.expr, Line: line, Column: col, Message: err.Error()}

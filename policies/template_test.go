@@ -39,6 +39,8 @@ func TestTemplateRendersBackstageForms(t *testing.T) {
 		{"or stays an operator", "${{ parameters.name == 'x' || true }}", true},
 		{"a pipe in a string", "${{ 'a|b' }}", "a|b"},
 		{"a missing variable is an empty map", "${{ has(user.ref) }}", false},
+		{"a missing field is null", "${{ parameters.nope }}", nil},
+		{"a missing field in text is nothing", "[${{ parameters.nope }}]", "[]"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
@@ -67,7 +69,7 @@ func TestTemplateErrorsNameTheExpressionAndPosition(t *testing.T) {
 		{"syntax", "line one\nname: ${{ parameters.name + }}", nil, "2:7: ${{ parameters.name + }}: "},
 		{"unclosed", "x ${{ parameters.name", nil, "1:3: ${{ parameters.name }}: no closing }}"},
 		{"unknown variable", "${{ params.name }}", nil, "1:1: ${{ params.name }}: "},
-		{"missing field at run time", "a ${{ parameters.nope }}", map[string]any{"parameters": map[string]any{}}, "1:3: ${{ parameters.nope }}: no such key: nope"},
+		{"type error at run time", "a ${{ parameters.name + 1 }}", map[string]any{"parameters": map[string]any{"name": "x"}}, "1:3: ${{ parameters.name + 1 }}: no such overload"},
 		{"bad repo url", "${{ 'nohost' | projectSlug }}", nil, "projectSlug: \"nohost\" is not a repository location"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
