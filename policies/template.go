@@ -58,12 +58,16 @@ type Template struct {
 	parts []tplPart
 }
 
-// tplPart is literal text or a compiled expression.
+// tplPart is literal text, a compiled expression, or an if block (cond set,
+// with the parts of each branch).
 type tplPart struct {
 	literal string
 	expr    string
 	prg     cel.Program
 	offset  int // of the expression in the text
+	cond    *tplPart
+	then    []tplPart
+	els     []tplPart
 }
 
 // TemplateError is an expression of a template that does not parse, compile
@@ -84,7 +88,10 @@ func (e *TemplateError) Error() string {
 // ParseTemplate splits text at its ${{ }} expressions and compiles each with
 // CEL. Backstage's filter form (`parameters.name | dump`,
 // `parameters.repoUrl | parseRepoUrl`) is read as a call of the filter on
-// the value (dump(parameters.name)). A text without expressions is a literal.
+// the value (dump(parameters.name)). Blocks {% if EXPR %} … {% else %} …
+// {% endif %} keep their text when EXPR is true (not false, null, "" or 0);
+// {%- and -%} trim the white space before and after the tag, as in
+// Backstage's skeletons. A text without expressions is a literal.
 func ParseTemplate(text string) (*Template, error) {
 	if len(text) > MaxTemplateLength {
 		return nil, &TemplateError{Line: 1, Column: 1, Message: fmt.Sprintf("the text is longer than %d bytes", MaxTemplateLength)}
@@ -93,40 +100,129 @@ func ParseTemplate(text string) (*Template, error) {
 	if err != nil {
 		return nil, err
 	}
-	t := &Template{text: text}
-	rest, offset := text, 0
-	for {
-		i := strings.Index(rest, "${{")
-		if i < 0 {
-			if rest != "" {
-				t.parts = append(t.parts, tplPart{literal: rest})
-			}
-			return t, nil
-		}
-		if i > 0 {
-			t.parts = append(t.parts, tplPart{literal: rest[:i]})
-		}
-		j := strings.Index(rest[i:], "}}")
-		start := offset + i
-		if j < 0 {
-			line, col := position(text, start)
-			return nil, &TemplateError{Expr: strings.TrimSpace(rest[i+3:]), Line: line, Column: col, Message: "no closing }}"}
-		}
-		raw := strings.TrimSpace(rest[i+3 : i+j])
-		expr := filtersToCalls(raw)
-		ast, iss := env.Compile(expr)
+	compile := func(raw string, start int) (tplPart, error) {
+		ast, iss := env.Compile(filtersToCalls(raw))
 		if iss.Err() != nil {
 			line, col := position(text, start)
-			return nil, &TemplateError{Expr: raw, Line: line, Column: col, Message: strings.ReplaceAll(iss.Err().Error(), "\n", " ")}
+			return tplPart{}, &TemplateError{Expr: raw, Line: line, Column: col, Message: strings.ReplaceAll(iss.Err().Error(), "\n", " ")}
 		}
 		prg, err := env.Program(ast, cel.CostLimit(TemplateCostLimit))
 		if err != nil {
 			line, col := position(text, start)
-			return nil, &TemplateError{Expr: raw, Line: line, Column: col, Message: err.Error()}
+			return tplPart{}, &TemplateError{Expr: raw, Line: line, Column: col, Message: err.Error()}
 		}
-		t.parts = append(t.parts, tplPart{expr: raw, prg: prg, offset: start})
-		rest, offset = rest[i+j+2:], offset+i+j+2
+		return tplPart{expr: raw, prg: prg, offset: start}, nil
 	}
+	// Each open block: its part, and whether its else was seen.
+	type open struct {
+		part   *tplPart
+		inElse bool
+	}
+	root := &tplPart{}
+	stack := []open{{part: root}}
+	add := func(p tplPart) {
+		top := &stack[len(stack)-1]
+		if top.inElse {
+			top.part.els = append(top.part.els, p)
+		} else {
+			top.part.then = append(top.part.then, p)
+		}
+	}
+	trimNext := false
+	rest, offset := text, 0
+	for {
+		i := indexTag(rest)
+		lit := rest
+		if i >= 0 {
+			lit = rest[:i]
+		}
+		if trimNext {
+			lit = strings.TrimLeft(lit, " \t\r\n")
+			trimNext = false
+		}
+		if i < 0 {
+			if lit != "" {
+				add(tplPart{literal: lit})
+			}
+			break
+		}
+		start := offset + i
+		tag := rest[i:]
+		closer := "}}"
+		if strings.HasPrefix(tag, "{%") {
+			closer = "%}"
+		}
+		j := strings.Index(tag, closer)
+		if j < 0 {
+			line, col := position(text, start)
+			return nil, &TemplateError{Expr: strings.TrimSpace(tag[3:]), Line: line, Column: col, Message: "no closing " + closer}
+		}
+		if strings.HasPrefix(tag, "{%-") {
+			lit = strings.TrimRight(lit, " \t\r\n")
+		}
+		if lit != "" {
+			add(tplPart{literal: lit})
+		}
+		if closer == "}}" {
+			p, err := compile(strings.TrimSpace(tag[3:j]), start)
+			if err != nil {
+				return nil, err
+			}
+			add(p)
+		} else {
+			body := strings.TrimPrefix(tag[2:j], "-")
+			if strings.HasSuffix(body, "-") {
+				body, trimNext = strings.TrimSuffix(body, "-"), true
+			}
+			word, arg, _ := strings.Cut(strings.TrimSpace(body), " ")
+			line, col := position(text, start)
+			switch word {
+			case "if":
+				cond, err := compile(strings.TrimSpace(arg), start)
+				if err != nil {
+					return nil, err
+				}
+				add(tplPart{cond: &cond})
+				top := &stack[len(stack)-1]
+				list := &top.part.then
+				if top.inElse {
+					list = &top.part.els
+				}
+				stack = append(stack, open{part: &(*list)[len(*list)-1]})
+			case "else":
+				if len(stack) == 1 || stack[len(stack)-1].inElse {
+					return nil, &TemplateError{Expr: "else", Line: line, Column: col, Message: "an else without its if"}
+				}
+				stack[len(stack)-1].inElse = true
+			case "endif":
+				if len(stack) == 1 {
+					return nil, &TemplateError{Expr: "endif", Line: line, Column: col, Message: "an endif without its if"}
+				}
+				stack = stack[:len(stack)-1]
+			default:
+				return nil, &TemplateError{Expr: strings.TrimSpace(body), Line: line, Column: col, Message: "unknown tag; Backlot's templates know if, else and endif"}
+			}
+		}
+		rest, offset = tag[j+2:], start+j+2
+	}
+	if len(stack) > 1 {
+		c := stack[len(stack)-1].part.cond
+		line, col := position(text, c.offset)
+		return nil, &TemplateError{Expr: "if " + c.expr, Line: line, Column: col, Message: "no endif"}
+	}
+	return &Template{text: text, parts: root.then}, nil
+}
+
+// indexTag returns where the next ${{ or {% starts in s, or -1.
+func indexTag(s string) int {
+	i, j := strings.Index(s, "${{"), strings.Index(s, "{%")
+	switch {
+	case i < 0:
+		return j
+	case j < 0 || i < j:
+		return i
+	}
+	return j
 }
 
 // position returns the 1-based line and column of byte offset i of text.
@@ -195,29 +291,72 @@ func (t *Template) Render(vars map[string]any) (any, error) {
 		return t.eval(t.parts[0], act)
 	}
 	var b strings.Builder
-	for _, p := range t.parts {
-		if p.prg == nil {
-			b.WriteString(p.literal)
-			continue
-		}
-		v, err := t.eval(p, act)
-		if err != nil {
-			return nil, err
-		}
-		if v == nil {
-			continue
-		}
-		if s, ok := v.(string); ok {
-			b.WriteString(s)
-			continue
-		}
-		j, err := json.Marshal(v)
-		if err != nil {
-			return nil, err
-		}
-		b.Write(j)
+	if err := t.write(&b, t.parts, act); err != nil {
+		return nil, err
 	}
 	return b.String(), nil
+}
+
+// write renders parts as text into b.
+func (t *Template) write(b *strings.Builder, parts []tplPart, act map[string]any) error {
+	for _, p := range parts {
+		switch {
+		case p.cond != nil:
+			v, err := t.eval(*p.cond, act)
+			if err != nil {
+				return err
+			}
+			branch := p.els
+			if truthy(v) {
+				branch = p.then
+			}
+			if err := t.write(b, branch, act); err != nil {
+				return err
+			}
+		case p.prg == nil:
+			b.WriteString(p.literal)
+		default:
+			v, err := t.eval(p, act)
+			if err != nil {
+				return err
+			}
+			if v == nil {
+				continue
+			}
+			if s, ok := v.(string); ok {
+				b.WriteString(s)
+				continue
+			}
+			j, err := json.Marshal(v)
+			if err != nil {
+				return err
+			}
+			b.Write(j)
+		}
+	}
+	return nil
+}
+
+// truthy is the truth of an if block's value: not false, null, "", 0 or an
+// empty list or object.
+func truthy(v any) bool {
+	switch x := v.(type) {
+	case nil:
+		return false
+	case bool:
+		return x
+	case string:
+		return x != ""
+	case int64:
+		return x != 0
+	case float64:
+		return x != 0
+	case []any:
+		return len(x) > 0
+	case map[string]any:
+		return len(x) > 0
+	}
+	return true
 }
 
 // RenderString renders the template and requires a string, which a

@@ -119,3 +119,69 @@ func TestTemplateParsesTheFixtureTemplates(t *testing.T) {
 		t.Fatalf("only %d lines with expressions under %s", n, root)
 	}
 }
+
+// TestTemplateIfBlocksRenderTheFixtureSkeleton renders the golang template's
+// skeleton catalog-info.yaml with and without a description: the {%- if %}
+// block keeps or drops its line, and the result is the YAML Backstage makes.
+func TestTemplateIfBlocksRenderTheFixtureSkeleton(t *testing.T) {
+	t.Parallel()
+	raw, err := os.ReadFile("../../shared/fixtures/backstage/templates/golang-template/skeleton/catalog-info.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tp, err := ParseTemplate(string(raw))
+	if err != nil {
+		t.Fatal(err)
+	}
+	values := map[string]any{"component_id": "ledger", "owner": "group:default/team-a", "destination": map[string]any{"owner": "northwind", "repo": "ledger"}}
+	head := func(s string) string { return strings.Join(strings.Split(s, "\n")[:6], "\n") }
+	out, err := tp.RenderString(map[string]any{"values": values})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: \"ledger\"\n  annotations:\n    github.com/project-slug: northwind/ledger"; head(out) != want {
+		t.Errorf("without a description:\n%s\nwant\n%s", head(out), want)
+	}
+	values["description"] = "Books every parcel"
+	out, err = tp.RenderString(map[string]any{"values": values})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: \"ledger\"\n  description: \"Books every parcel\"\n  annotations:"; head(out) != want {
+		t.Errorf("with a description:\n%s\nwant\n%s", head(out), want)
+	}
+	if !strings.HasSuffix(strings.TrimSpace(out), `owner: "group:default/team-a"`) {
+		t.Errorf("the owner: %q", out)
+	}
+}
+
+func TestTemplateBlocks(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		name, text string
+		vars       map[string]any
+		want       string
+	}{
+		{"else", "{% if parameters.on %}yes{% else %}no{% endif %}", map[string]any{"parameters": map[string]any{"on": false}}, "no"},
+		{"nested", "{% if true %}a{% if parameters.n > 1 %}b{% endif %}c{% endif %}", map[string]any{"parameters": map[string]any{"n": 2}}, "abc"},
+		{"trim both sides", "x\n  {%- if true -%}\n  y\n{%- endif %}", nil, "xy"},
+		{"a missing field is false", "{% if parameters.nope %}set{% endif %}.", nil, "."},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			tp, err := ParseTemplate(c.text)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := tp.RenderString(c.vars)
+			if err != nil || got != c.want {
+				t.Errorf("got %q %v, want %q", got, err, c.want)
+			}
+		})
+	}
+	for _, bad := range []string{"{% if true %}open", "{% endif %}", "{% for x in y %}{% endfor %}", "{% if true %}{% else %}{% else %}{% endif %}"} {
+		if _, err := ParseTemplate(bad); err == nil {
+			t.Errorf("%q parsed", bad)
+		}
+	}
+}
