@@ -187,7 +187,7 @@ type ParameterStep struct {
 func (t *Template) ParameterSchema() ParameterSchema {
 	out := ParameterSchema{Title: t.Title, Description: t.Description, Steps: []ParameterStep{}}
 	for _, p := range t.Pages {
-		out.Steps = append(out.Steps, ParameterStep{Title: p.Title, Description: p.Description, Schema: p.Schema})
+		out.Steps = append(out.Steps, ParameterStep(p))
 	}
 	return out
 }
