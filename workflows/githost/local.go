@@ -241,14 +241,9 @@ func (l *Local) Changes(ctx context.Context, r Repo) ([]Change, error) {
 func (l *Local) MergeChange(ctx context.Context, r Repo, number int) (Change, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	remote := strings.TrimPrefix(r.RemoteURL, "file://")
-	cs, err := l.load(remote)
+	remote, cs, i, err := l.change(r, number)
 	if err != nil {
 		return Change{}, err
-	}
-	i := number - 1
-	if i < 0 || i >= len(cs) {
-		return Change{}, fmt.Errorf("%w: change %d of %s/%s", ErrNotFound, number, r.Owner, r.Name)
 	}
 	switch cs[i].State {
 	case ChangeMerged:
@@ -285,14 +280,9 @@ func (l *Local) MergeChange(ctx context.Context, r Repo, number int) (Change, er
 func (l *Local) CloseChange(ctx context.Context, r Repo, number int) (Change, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	remote := strings.TrimPrefix(r.RemoteURL, "file://")
-	cs, err := l.load(remote)
+	remote, cs, i, err := l.change(r, number)
 	if err != nil {
 		return Change{}, err
-	}
-	i := number - 1
-	if i < 0 || i >= len(cs) {
-		return Change{}, fmt.Errorf("%w: change %d of %s/%s", ErrNotFound, number, r.Owner, r.Name)
 	}
 	if cs[i].State == ChangeOpen {
 		cs[i].State, cs[i].Updated = ChangeClosed, time.Now().UTC()
@@ -315,6 +305,21 @@ func (l *Local) Repos(ctx context.Context) ([]Repo, error) {
 		}
 	}
 	return out, nil
+}
+
+// change loads the repository's change requests and finds number among them:
+// it returns the repository's folder, the list and the request's index.
+func (l *Local) change(r Repo, number int) (string, []Change, int, error) {
+	remote := strings.TrimPrefix(r.RemoteURL, "file://")
+	cs, err := l.load(remote)
+	if err != nil {
+		return "", nil, 0, err
+	}
+	i := number - 1
+	if i < 0 || i >= len(cs) {
+		return "", nil, 0, fmt.Errorf("%w: change %d of %s/%s", ErrNotFound, number, r.Owner, r.Name)
+	}
+	return remote, cs, i, nil
 }
 
 func (l *Local) load(repoDir string) ([]Change, error) {
