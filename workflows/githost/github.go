@@ -1,0 +1,220 @@
+package githost
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// GitHub is a git host behind GitHub's REST API (github.com or GitHub
+// Enterprise). Its repositories are pushed to over HTTPS with the token.
+type GitHub struct {
+	// BaseURL is the API's root; default https://api.github.com.
+	BaseURL string
+	// Token authenticates every request (a personal access token or an app
+	// installation token). It is never logged.
+	Token string
+	// HTTP is the client; default one with a 30-second timeout.
+	HTTP *http.Client
+}
+
+// APIError is an answer of the host's API outside 2xx.
+type APIError struct {
+	Method, Path string
+	Status       int
+	Message      string
+}
+
+// Error names the request and GitHub's message.
+func (e *APIError) Error() string {
+	return fmt.Sprintf("github: %s %s: %d %s", e.Method, e.Path, e.Status, e.Message)
+}
+
+func (g *GitHub) do(ctx context.Context, method, path string, body, out any) error {
+	base := g.BaseURL
+	if base == "" {
+		base = "https://api.github.com"
+	}
+	hc := g.HTTP
+	if hc == nil {
+		hc = &http.Client{Timeout: 30 * time.Second}
+	}
+	var rd io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			return err
+		}
+		rd = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, strings.TrimSuffix(base, "/")+path, rd)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Accept", "application/vnd.github+json")
+	req.Header.Set("X-GitHub-Api-Version", "2022-11-28")
+	if g.Token != "" {
+		req.Header.Set("Authorization", "Bearer "+g.Token)
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := hc.Do(req)
+	if err != nil {
+		return fmt.Errorf("github: %s %s: %w", method, path, err)
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(io.LimitReader(resp.Body, 8<<20))
+	if err != nil {
+		return err
+	}
+	if resp.StatusCode >= 300 {
+		var m struct {
+			Message string `json:"message"`
+		}
+		json.Unmarshal(raw, &m)
+		return &APIError{Method: method, Path: path, Status: resp.StatusCode, Message: m.Message}
+	}
+	if out != nil && len(raw) > 0 {
+		return json.Unmarshal(raw, out)
+	}
+	return nil
+}
+
+type ghRepo struct {
+	Name          string                 `json:"name"`
+	Owner         struct{ Login string } `json:"owner"`
+	CloneURL      string                 `json:"clone_url"`
+	DefaultBranch string                 `json:"default_branch"`
+	Description   string                 `json:"description"`
+}
+
+func (r ghRepo) repo() Repo {
+	return Repo{Owner: r.Owner.Login, Name: r.Name, RemoteURL: r.CloneURL, DefaultBranch: r.DefaultBranch, Description: r.Description}
+}
+
+// CreateRepo creates a repository in the organization owner, or returns the
+// one of that name (GitHub answers 422 when the name is taken).
+func (g *GitHub) CreateRepo(ctx context.Context, owner, name, defaultBranch, description string) (Repo, error) {
+	var r ghRepo
+	path := "/repos/" + url.PathEscape(owner) + "/" + url.PathEscape(name)
+	err := g.do(ctx, http.MethodPost, "/orgs/"+url.PathEscape(owner)+"/repos", map[string]any{"name": name, "description": description, "private": true}, &r)
+	if ae, ok := err.(*APIError); ok && ae.Status == http.StatusUnprocessableEntity {
+		err = g.do(ctx, http.MethodGet, path, nil, &r)
+	}
+	if err != nil {
+		return Repo{}, err
+	}
+	out := r.repo()
+	if defaultBranch != "" {
+		out.DefaultBranch = defaultBranch
+	}
+	return out, nil
+}
+
+type ghPull struct {
+	Number   int    `json:"number"`
+	State    string `json:"state"`
+	Title    string `json:"title"`
+	Body     string `json:"body"`
+	Merged   bool   `json:"merged"`
+	MergeSHA string `json:"merge_commit_sha"`
+	Head     struct {
+		Ref string `json:"ref"`
+		SHA string `json:"sha"`
+	} `json:"head"`
+	Created time.Time `json:"created_at"`
+	Updated time.Time `json:"updated_at"`
+}
+
+func (p ghPull) change() Change {
+	c := Change{Number: p.Number, Branch: p.Head.Ref, Title: p.Title, Body: p.Body, Head: p.Head.SHA, Created: p.Created, Updated: p.Updated, State: ChangeOpen}
+	switch {
+	case p.Merged:
+		c.State, c.MergeCommit = ChangeMerged, p.MergeSHA
+	case p.State == "closed":
+		c.State = ChangeClosed
+	}
+	return c
+}
+
+func pullsPath(r Repo) string {
+	return "/repos/" + url.PathEscape(r.Owner) + "/" + url.PathEscape(r.Name) + "/pulls"
+}
+
+// OpenChange opens a pull request of branch, or returns the open one.
+func (g *GitHub) OpenChange(ctx context.Context, r Repo, branch, title, body string) (Change, error) {
+	var open []ghPull
+	q := url.Values{"state": {"open"}, "head": {r.Owner + ":" + branch}}
+	if err := g.do(ctx, http.MethodGet, pullsPath(r)+"?"+q.Encode(), nil, &open); err != nil {
+		return Change{}, err
+	}
+	if len(open) > 0 {
+		return open[0].change(), nil
+	}
+	var p ghPull
+	err := g.do(ctx, http.MethodPost, pullsPath(r), map[string]any{"title": title, "body": body, "head": branch, "base": r.DefaultBranch}, &p)
+	return p.change(), err
+}
+
+// Change returns a pull request as it is now.
+func (g *GitHub) Change(ctx context.Context, r Repo, number int) (Change, error) {
+	var p ghPull
+	err := g.do(ctx, http.MethodGet, fmt.Sprintf("%s/%d", pullsPath(r), number), nil, &p)
+	return p.change(), err
+}
+
+// MergeChange merges a pull request; a merged one is returned as it is.
+func (g *GitHub) MergeChange(ctx context.Context, r Repo, number int) (Change, error) {
+	c, err := g.Change(ctx, r, number)
+	if err != nil || c.State == ChangeMerged {
+		return c, err
+	}
+	if c.State == ChangeClosed {
+		return c, fmt.Errorf("github: pull request %d of %s/%s is closed", number, r.Owner, r.Name)
+	}
+	if err := g.do(ctx, http.MethodPut, fmt.Sprintf("%s/%d/merge", pullsPath(r), number), map[string]any{"merge_method": "merge"}, nil); err != nil {
+		return c, err
+	}
+	return g.Change(ctx, r, number)
+}
+
+// CloseChange closes a pull request without merging it.
+func (g *GitHub) CloseChange(ctx context.Context, r Repo, number int) (Change, error) {
+	var p ghPull
+	err := g.do(ctx, http.MethodPatch, fmt.Sprintf("%s/%d", pullsPath(r), number), map[string]any{"state": "closed"}, &p)
+	return p.change(), err
+}
+
+// ChecksPassed reports whether every check run of a commit completed
+// successfully (neutral and skipped count as passed); done is false while
+// any is still running.
+func (g *GitHub) ChecksPassed(ctx context.Context, r Repo, sha string) (done, passed bool, err error) {
+	var out struct {
+		CheckRuns []struct {
+			Status     string `json:"status"`
+			Conclusion string `json:"conclusion"`
+		} `json:"check_runs"`
+	}
+	if err := g.do(ctx, http.MethodGet, "/repos/"+url.PathEscape(r.Owner)+"/"+url.PathEscape(r.Name)+"/commits/"+url.PathEscape(sha)+"/check-runs", nil, &out); err != nil {
+		return false, false, err
+	}
+	passed = true
+	for _, c := range out.CheckRuns {
+		if c.Status != "completed" {
+			return false, false, nil
+		}
+		switch c.Conclusion {
+		case "success", "neutral", "skipped":
+		default:
+			passed = false
+		}
+	}
+	return true, passed, nil
+}
