@@ -1,0 +1,169 @@
+package githost
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// GitLab is a git host behind GitLab's REST API (v4): projects are
+// repositories and merge requests are change requests.
+type GitLab struct {
+	// BaseURL is the instance, e.g. https://gitlab.com; the API is under /api/v4.
+	BaseURL string
+	// Token is a personal, group or project access token; never logged.
+	Token string
+	// HTTP is the client; default one with a 30-second timeout.
+	HTTP *http.Client
+}
+
+var _ Host = (*GitLab)(nil)
+
+func (g *GitLab) do(ctx context.Context, method, path string, body, out any) error {
+	hc := g.HTTP
+	if hc == nil {
+		hc = &http.Client{Timeout: 30 * time.Second}
+	}
+	var rd io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			return err
+		}
+		rd = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, strings.TrimSuffix(g.BaseURL, "/")+"/api/v4"+path, rd)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("PRIVATE-TOKEN", g.Token)
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := hc.Do(req)
+	if err != nil {
+		return fmt.Errorf("gitlab: %s %s: %w", method, path, err)
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(io.LimitReader(resp.Body, 8<<20))
+	if err != nil {
+		return err
+	}
+	if resp.StatusCode >= 300 {
+		var m struct {
+			Message any `json:"message"`
+		}
+		json.Unmarshal(raw, &m)
+		return &APIError{Method: method, Path: path, Status: resp.StatusCode, Message: fmt.Sprint(m.Message)}
+	}
+	if out != nil && len(raw) > 0 {
+		return json.Unmarshal(raw, out)
+	}
+	return nil
+}
+
+func project(owner, name string) string { return url.PathEscape(owner + "/" + name) }
+
+type glProject struct {
+	Path      string `json:"path"`
+	Namespace struct {
+		FullPath string `json:"full_path"`
+	} `json:"namespace"`
+	HTTPURL       string `json:"http_url_to_repo"`
+	DefaultBranch string `json:"default_branch"`
+	Description   string `json:"description"`
+}
+
+// CreateRepo creates a project in the group owner, or returns the one of
+// that path.
+func (g *GitLab) CreateRepo(ctx context.Context, owner, name, defaultBranch, description string) (Repo, error) {
+	var p glProject
+	if err := g.do(ctx, http.MethodGet, "/projects/"+project(owner, name), nil, &p); err != nil {
+		if ae, ok := err.(*APIError); !ok || ae.Status != http.StatusNotFound {
+			return Repo{}, err
+		}
+		var ns struct {
+			ID int `json:"id"`
+		}
+		if err := g.do(ctx, http.MethodGet, "/namespaces/"+url.PathEscape(owner), nil, &ns); err != nil {
+			return Repo{}, err
+		}
+		if defaultBranch == "" {
+			defaultBranch = "main"
+		}
+		if err := g.do(ctx, http.MethodPost, "/projects", map[string]any{"name": name, "path": name, "namespace_id": ns.ID,
+			"description": description, "default_branch": defaultBranch, "visibility": "private"}, &p); err != nil {
+			return Repo{}, err
+		}
+	}
+	return Repo{Owner: p.Namespace.FullPath, Name: p.Path, RemoteURL: p.HTTPURL, DefaultBranch: p.DefaultBranch, Description: p.Description}, nil
+}
+
+type glMR struct {
+	IID          int       `json:"iid"`
+	State        string    `json:"state"`
+	Title        string    `json:"title"`
+	Description  string    `json:"description"`
+	SourceBranch string    `json:"source_branch"`
+	SHA          string    `json:"sha"`
+	MergeSHA     string    `json:"merge_commit_sha"`
+	Created      time.Time `json:"created_at"`
+	Updated      time.Time `json:"updated_at"`
+}
+
+func (m glMR) change() Change {
+	c := Change{Number: m.IID, Branch: m.SourceBranch, Title: m.Title, Body: m.Description, Head: m.SHA, Created: m.Created, Updated: m.Updated, State: ChangeOpen}
+	switch m.State {
+	case "merged":
+		c.State, c.MergeCommit = ChangeMerged, m.MergeSHA
+	case "closed":
+		c.State = ChangeClosed
+	}
+	return c
+}
+
+func mrPath(r Repo) string { return "/projects/" + project(r.Owner, r.Name) + "/merge_requests" }
+
+// OpenChange opens a merge request of branch, or returns the open one.
+func (g *GitLab) OpenChange(ctx context.Context, r Repo, branch, title, body string) (Change, error) {
+	var open []glMR
+	q := url.Values{"state": {"opened"}, "source_branch": {branch}}
+	if err := g.do(ctx, http.MethodGet, mrPath(r)+"?"+q.Encode(), nil, &open); err != nil {
+		return Change{}, err
+	}
+	if len(open) > 0 {
+		return open[0].change(), nil
+	}
+	var m glMR
+	err := g.do(ctx, http.MethodPost, mrPath(r), map[string]any{"source_branch": branch, "target_branch": r.DefaultBranch, "title": title, "description": body}, &m)
+	return m.change(), err
+}
+
+// MergeChange merges a merge request; a merged one is returned as it is.
+func (g *GitLab) MergeChange(ctx context.Context, r Repo, number int) (Change, error) {
+	var m glMR
+	if err := g.do(ctx, http.MethodGet, fmt.Sprintf("%s/%d", mrPath(r), number), nil, &m); err != nil {
+		return Change{}, err
+	}
+	switch m.State {
+	case "merged":
+		return m.change(), nil
+	case "closed":
+		return m.change(), fmt.Errorf("gitlab: merge request %d of %s/%s is closed", number, r.Owner, r.Name)
+	}
+	err := g.do(ctx, http.MethodPut, fmt.Sprintf("%s/%d/merge", mrPath(r), number), map[string]any{}, &m)
+	return m.change(), err
+}
+
+// CloseChange closes a merge request without merging it.
+func (g *GitLab) CloseChange(ctx context.Context, r Repo, number int) (Change, error) {
+	var m glMR
+	err := g.do(ctx, http.MethodPut, fmt.Sprintf("%s/%d", mrPath(r), number), map[string]any{"state_event": "close"}, &m)
+	return m.change(), err
+}
