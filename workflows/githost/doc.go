@@ -2,8 +2,8 @@
 // migrations open change requests. Local is the host of backlot dev and the
 // tests: bare git repositories on disk under one folder, with change
 // requests (pull requests) Backlot records beside them and merges or closes
-// itself. GitHub is the same Host behind GitHub's REST API (tested against a
-// fake server: the real one cannot be reached from here). Every operation is
+// itself. GitHub and GitLab are the same Host behind their REST APIs (tested
+// against fake servers: the real ones cannot be reached from here). Every operation is
 // idempotent, so an activity retried after a crash leaves one repository, one
 // branch and one change request.
 package githost
