@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"net/url"
 	"path/filepath"
 	"strconv"
@@ -74,11 +75,26 @@ func Open(path string, opts Options) (*Log, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sqlitelog: open %s: %w", path, err)
 	}
-	l, err := open(abs, opts)
-	if err != nil {
-		return nil, fmt.Errorf("sqlitelog: open %s: %w", path, err)
+	// Processes opening a new file at once race to set it up (WAL mode, the
+	// schema); SQLite answers some of those races with SQLITE_BUSY at once,
+	// without its busy handler, so the loser tries again within BusyTimeout.
+	deadline := time.Now().Add(opts.BusyTimeout)
+	for {
+		l, err := open(abs, opts)
+		if err == nil {
+			return l, nil
+		}
+		if !isBusy(err) || time.Now().After(deadline) {
+			return nil, fmt.Errorf("sqlitelog: open %s: %w", path, err)
+		}
+		time.Sleep(time.Duration(10+rand.IntN(40)) * time.Millisecond)
 	}
-	return l, nil
+}
+
+// isBusy reports an error of a database locked by another connection.
+func isBusy(err error) bool {
+	msg := err.Error()
+	return strings.Contains(msg, "SQLITE_BUSY") || strings.Contains(msg, "database is locked")
 }
 
 func open(path string, opts Options) (_ *Log, err error) {
