@@ -147,7 +147,18 @@ func (c *Compiled) Evaluate(in Input) Result {
 	if !applies {
 		return r
 	}
-	r.Applies = true
+	return c.rate(a)
+}
+
+// Rate runs the checks of a policy whose selector chose the entity (see
+// Selects), without evaluating the selector again: what Evaluate returns for
+// an entity the policy applies to.
+func (c *Compiled) Rate(in Input) Result {
+	return c.rate(newActivation(in))
+}
+
+func (c *Compiled) rate(a *activation) Result {
+	r := Result{Policy: c.policy.Metadata.Name, Applies: true}
 	r.Checks = make([]CheckResult, len(c.checks))
 	lowestFailed := len(c.policy.Spec.Levels)
 	for i, ch := range c.checks {

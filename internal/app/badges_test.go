@@ -321,9 +321,9 @@ func TestRepositoryFactsFromGit(t *testing.T) {
 	}
 	writeFiles(t, repo, map[string]string{
 		"services/ledger/catalog-info.yaml": component("ledger", "production"),
-		"services/ledger/README.md":          "# ledger\n",
-		"services/ledger/CODEOWNERS":         "* @team-a\n",
-		"services/other/other_test.go":       "package other\n", // another folder's tests do not count
+		"services/ledger/README.md":         "# ledger\n",
+		"services/ledger/CODEOWNERS":        "* @team-a\n",
+		"services/other/other_test.go":      "package other\n", // another folder's tests do not count
 	})
 	git(t, repo, "Ada|ada@example.com", "init", "-q", "-b", "main")
 	git(t, repo, "Ada|ada@example.com", "add", ".")

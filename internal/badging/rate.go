@@ -221,8 +221,13 @@ func (r *rater) rateOne(key string, v *catalogstore.EntityView, current []badges
 		return nil, 0, fmt.Errorf("badging: entity %s: stored body: %w", v.Ref, err)
 	}
 	in := policies.Input{Entity: body, Now: r.now}
-	// The built-in facts are collected for the entities some policy rates.
-	if slices.ContainsFunc(r.e.policies, func(c *policies.Compiled) bool { return c.Selects(in) }) {
+	// Each selector runs once; the built-in facts are collected for the
+	// entities some policy rates.
+	selected := make([]bool, len(r.e.policies))
+	for i, c := range r.e.policies {
+		selected[i] = c.Selects(in)
+	}
+	if slices.Contains(selected, true) {
 		facts, evs, err := r.facts(key, v, body, stored)
 		if err != nil {
 			return nil, 0, err
@@ -241,10 +246,13 @@ func (r *rater) rateOne(key string, v *catalogstore.EntityView, current []badges
 	hash := catalog.HashJSON(v.Body)
 	seen := map[string]bool{}
 	n := 0
-	for _, c := range r.e.policies {
+	for i, c := range r.e.policies {
 		id := c.Policy().Metadata.Name
 		seen[id] = true
-		res := c.Evaluate(in)
+		res := policies.Result{Policy: id}
+		if selected[i] {
+			res = c.Rate(in)
+		}
 		n++
 		var cur *badges.Verdict
 		for i := range current {

@@ -10,7 +10,6 @@ import (
 	"strings"
 	"time"
 
-	"backlot.dev/backlot/domain/catalog"
 	"backlot.dev/backlot/domain/event"
 	"backlot.dev/backlot/internal/badgesvg"
 	"backlot.dev/backlot/internal/badging"
@@ -406,7 +405,7 @@ func (s *server) entityBadges(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	ref := catalog.Ref{Kind: r.PathValue("kind"), Namespace: r.PathValue("namespace"), Name: r.PathValue("name")}
+	ref := pathRef(r)
 	bs, err := s.entityBadgesAt(r, br, ref.Key())
 	if err != nil {
 		return err
@@ -433,7 +432,7 @@ func (s *server) badgeSVG(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	ref := catalog.Ref{Kind: r.PathValue("kind"), Namespace: r.PathValue("namespace"), Name: r.PathValue("name")}
+	ref := pathRef(r)
 	bs, err := s.entityBadgesAt(r, br, ref.Key())
 	if err != nil {
 		return err
@@ -522,7 +521,7 @@ func (s *server) entityFacts(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	ref := catalog.Ref{Kind: r.PathValue("kind"), Namespace: r.PathValue("namespace"), Name: r.PathValue("name")}
+	ref := pathRef(r)
 	fs, err := br.Facts(r.Context(), ref.Key())
 	if err != nil {
 		return err

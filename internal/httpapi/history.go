@@ -61,7 +61,7 @@ func (s *server) entityHistory(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	ref := catalog.Ref{Kind: r.PathValue("kind"), Namespace: r.PathValue("namespace"), Name: r.PathValue("name")}
+	ref := pathRef(r)
 	key := ref.Key()
 	q := r.URL.Query()
 	after, limit := 0, 50

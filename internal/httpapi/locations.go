@@ -5,7 +5,6 @@ import (
 	"errors"
 	"net/http"
 
-	"backlot.dev/backlot/domain/catalog"
 	"backlot.dev/backlot/domain/event"
 	"backlot.dev/backlot/projections/catalogstore"
 )
@@ -58,7 +57,7 @@ func (s *server) getLocation(w http.ResponseWriter, r *http.Request) error {
 // getLocationByEntity answers GET /locations/by-entity/{kind}/{namespace}/{name}:
 // the registered location that owns the entity.
 func (s *server) getLocationByEntity(w http.ResponseWriter, r *http.Request) error {
-	ref := catalog.Ref{Kind: r.PathValue("kind"), Namespace: r.PathValue("namespace"), Name: r.PathValue("name")}
+	ref := pathRef(r)
 	views, err := s.reader.ByKeys(r.Context(), []string{ref.Key()})
 	if err != nil {
 		return err

@@ -1,11 +1,13 @@
 package httpapi
 
 import (
+	"net/http"
 	"net/url"
 	"regexp"
 	"strconv"
 	"strings"
 
+	"backlot.dev/backlot/domain/catalog"
 	"backlot.dev/backlot/projections/catalogstore"
 )
 
@@ -181,4 +183,9 @@ func parseQueryAndFilter(raw string) (url.Values, catalogstore.Filter, error) {
 		return nil, nil, err
 	}
 	return q, filter, nil
+}
+
+// pathRef is the entity ref of a path's {kind}/{namespace}/{name}.
+func pathRef(r *http.Request) catalog.Ref {
+	return catalog.Ref{Kind: r.PathValue("kind"), Namespace: r.PathValue("namespace"), Name: r.PathValue("name")}
 }

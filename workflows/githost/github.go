@@ -1,11 +1,8 @@
 package githost
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -24,67 +21,18 @@ type GitHub struct {
 	HTTP *http.Client
 }
 
-// APIError is an answer of the host's API outside 2xx.
-type APIError struct {
-	Method, Path string
-	Status       int
-	Message      string
-}
-
-// Error names the request and GitHub's message.
-func (e *APIError) Error() string {
-	return fmt.Sprintf("github: %s %s: %d %s", e.Method, e.Path, e.Status, e.Message)
-}
-
 func (g *GitHub) do(ctx context.Context, method, path string, body, out any) error {
 	base := g.BaseURL
 	if base == "" {
 		base = "https://api.github.com"
 	}
-	hc := g.HTTP
-	if hc == nil {
-		hc = &http.Client{Timeout: 30 * time.Second}
-	}
-	var rd io.Reader
-	if body != nil {
-		b, err := json.Marshal(body)
-		if err != nil {
-			return err
+	return restCall(ctx, g.HTTP, "github", method, strings.TrimSuffix(base, "/")+path, path, func(req *http.Request) {
+		req.Header.Set("Accept", "application/vnd.github+json")
+		req.Header.Set("X-GitHub-Api-Version", "2022-11-28")
+		if g.Token != "" {
+			req.Header.Set("Authorization", "Bearer "+g.Token)
 		}
-		rd = bytes.NewReader(b)
-	}
-	req, err := http.NewRequestWithContext(ctx, method, strings.TrimSuffix(base, "/")+path, rd)
-	if err != nil {
-		return err
-	}
-	req.Header.Set("Accept", "application/vnd.github+json")
-	req.Header.Set("X-GitHub-Api-Version", "2022-11-28")
-	if g.Token != "" {
-		req.Header.Set("Authorization", "Bearer "+g.Token)
-	}
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	resp, err := hc.Do(req)
-	if err != nil {
-		return fmt.Errorf("github: %s %s: %w", method, path, err)
-	}
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(io.LimitReader(resp.Body, 8<<20))
-	if err != nil {
-		return err
-	}
-	if resp.StatusCode >= 300 {
-		var m struct {
-			Message string `json:"message"`
-		}
-		json.Unmarshal(raw, &m)
-		return &APIError{Method: method, Path: path, Status: resp.StatusCode, Message: m.Message}
-	}
-	if out != nil && len(raw) > 0 {
-		return json.Unmarshal(raw, out)
-	}
-	return nil
+	}, body, out)
 }
 
 type ghRepo struct {

@@ -1,11 +1,8 @@
 package githost
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -26,46 +23,9 @@ type GitLab struct {
 var _ Host = (*GitLab)(nil)
 
 func (g *GitLab) do(ctx context.Context, method, path string, body, out any) error {
-	hc := g.HTTP
-	if hc == nil {
-		hc = &http.Client{Timeout: 30 * time.Second}
-	}
-	var rd io.Reader
-	if body != nil {
-		b, err := json.Marshal(body)
-		if err != nil {
-			return err
-		}
-		rd = bytes.NewReader(b)
-	}
-	req, err := http.NewRequestWithContext(ctx, method, strings.TrimSuffix(g.BaseURL, "/")+"/api/v4"+path, rd)
-	if err != nil {
-		return err
-	}
-	req.Header.Set("PRIVATE-TOKEN", g.Token)
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	resp, err := hc.Do(req)
-	if err != nil {
-		return fmt.Errorf("gitlab: %s %s: %w", method, path, err)
-	}
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(io.LimitReader(resp.Body, 8<<20))
-	if err != nil {
-		return err
-	}
-	if resp.StatusCode >= 300 {
-		var m struct {
-			Message any `json:"message"`
-		}
-		json.Unmarshal(raw, &m)
-		return &APIError{Method: method, Path: path, Status: resp.StatusCode, Message: fmt.Sprint(m.Message)}
-	}
-	if out != nil && len(raw) > 0 {
-		return json.Unmarshal(raw, out)
-	}
-	return nil
+	return restCall(ctx, g.HTTP, "gitlab", method, strings.TrimSuffix(g.BaseURL, "/")+"/api/v4"+path, path, func(req *http.Request) {
+		req.Header.Set("PRIVATE-TOKEN", g.Token)
+	}, body, out)
 }
 
 func project(owner, name string) string { return url.PathEscape(owner + "/" + name) }

@@ -2,7 +2,6 @@ package migration
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"regexp"
@@ -111,26 +110,13 @@ func (e *FieldError) Error() string {
 	return fmt.Sprintf("migration %s: %s: %s", e.Migration, e.Field, e.Problem)
 }
 
-// Parse reads a spec from YAML or JSON (unknown fields are errors), fills
-// the defaults and validates it; every problem comes back joined.
+// Parse reads a spec from YAML or JSON (JSON is YAML; the API and the CLI
+// both use it; unknown fields are errors), fills the defaults and validates
+// it; every problem comes back joined.
 func Parse(data []byte) (*Spec, error) {
 	var s Spec
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
-	if err := dec.Decode(&s); err != nil {
-		return nil, &FieldError{Migration: "?", Field: "(document)", Problem: err.Error()}
-	}
-	if err := s.Validate(); err != nil {
-		return nil, err
-	}
-	return &s, nil
-}
-
-// ParseJSON reads a spec from JSON, as the API takes it.
-func ParseJSON(data []byte) (*Spec, error) {
-	var s Spec
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
 	if err := dec.Decode(&s); err != nil {
 		return nil, &FieldError{Migration: "?", Field: "(document)", Problem: err.Error()}
 	}

@@ -1,0 +1,72 @@
+package githost
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"time"
+)
+
+// APIError is an answer of a host's API outside 2xx.
+type APIError struct {
+	Host, Method, Path string
+	Status             int
+	Message            string
+}
+
+// Error names the host, the request and the host's message.
+func (e *APIError) Error() string {
+	return fmt.Sprintf("%s: %s %s: %d %s", e.Host, e.Method, e.Path, e.Status, e.Message)
+}
+
+// restCall sends a JSON request to a host's REST API (url is the whole
+// address, path the part named in errors), with the headers auth sets, and
+// decodes a 2xx answer into out. hc nil is a client with a 30-second timeout.
+func restCall(ctx context.Context, hc *http.Client, host, method, url, path string, auth func(*http.Request), body, out any) error {
+	if hc == nil {
+		hc = &http.Client{Timeout: 30 * time.Second}
+	}
+	var rd io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			return err
+		}
+		rd = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, url, rd)
+	if err != nil {
+		return err
+	}
+	auth(req)
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := hc.Do(req)
+	if err != nil {
+		return fmt.Errorf("%s: %s %s: %w", host, method, path, err)
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(io.LimitReader(resp.Body, 8<<20))
+	if err != nil {
+		return err
+	}
+	if resp.StatusCode >= 300 {
+		var m struct {
+			Message any `json:"message"`
+		}
+		json.Unmarshal(raw, &m)
+		msg := ""
+		if m.Message != nil {
+			msg = fmt.Sprint(m.Message)
+		}
+		return &APIError{Host: host, Method: method, Path: path, Status: resp.StatusCode, Message: msg}
+	}
+	if out != nil && len(raw) > 0 {
+		return json.Unmarshal(raw, out)
+	}
+	return nil
+}
