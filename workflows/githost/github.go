@@ -19,6 +19,46 @@ type GitHub struct {
 	Token string
 	// HTTP is the client; default one with a 30-second timeout.
 	HTTP *http.Client
+	// WebURL is the web address repositories are named by
+	// (https://github.com/owner/name); default https://github.com for the
+	// public API, else BaseURL's scheme and host (GitHub Enterprise).
+	WebURL string
+}
+
+// webHost is the host name repository URLs must name.
+func (g *GitHub) webHost() string {
+	switch {
+	case g.WebURL != "":
+		return webHost(g.WebURL)
+	case g.BaseURL == "" || webHost(g.BaseURL) == "api.github.com":
+		return "github.com"
+	}
+	return webHost(g.BaseURL)
+}
+
+// RepoFor returns the repository a github URL names (web address, HTTPS or
+// SSH clone URL, with or without /tree/<branch>/...); a URL of another host
+// is an error, a repository the API does not show is ErrNotFound.
+func (g *GitHub) RepoFor(ctx context.Context, raw string) (Repo, error) {
+	host, path, err := repoPath(raw)
+	if err != nil {
+		return Repo{}, err
+	}
+	parts := strings.Split(path, "/")
+	if host != g.webHost() || len(parts) != 2 {
+		return Repo{}, fmt.Errorf("githost: %q is not a repository of %s", raw, g.webHost())
+	}
+	var r ghRepo
+	if err := g.do(ctx, http.MethodGet, "/repos/"+url.PathEscape(parts[0])+"/"+url.PathEscape(parts[1]), nil, &r); err != nil {
+		if ae, ok := err.(*APIError); ok && ae.Status == http.StatusNotFound {
+			return Repo{}, fmt.Errorf("%w: repository %s: %v", ErrNotFound, path, err)
+		}
+		return Repo{}, err
+	}
+	if r.Name == "" {
+		return Repo{}, fmt.Errorf("%w: repository %s", ErrNotFound, path)
+	}
+	return r.repo(), nil
 }
 
 func (g *GitHub) do(ctx context.Context, method, path string, body, out any) error {
@@ -71,6 +111,7 @@ type ghPull struct {
 	State    string `json:"state"`
 	Title    string `json:"title"`
 	Body     string `json:"body"`
+	HTMLURL  string `json:"html_url"`
 	Merged   bool   `json:"merged"`
 	MergeSHA string `json:"merge_commit_sha"`
 	Head     struct {
@@ -82,7 +123,7 @@ type ghPull struct {
 }
 
 func (p ghPull) change() Change {
-	c := Change{Number: p.Number, Branch: p.Head.Ref, Title: p.Title, Body: p.Body, Head: p.Head.SHA, Created: p.Created, Updated: p.Updated, State: ChangeOpen}
+	c := Change{Number: p.Number, Branch: p.Head.Ref, Title: p.Title, Body: p.Body, Head: p.Head.SHA, Created: p.Created, Updated: p.Updated, State: ChangeOpen, URL: p.HTMLURL}
 	switch {
 	case p.Merged:
 		c.State, c.MergeCommit = ChangeMerged, p.MergeSHA
@@ -111,16 +152,40 @@ func (g *GitHub) OpenChange(ctx context.Context, r Repo, branch, title, body str
 	return p.change(), err
 }
 
-// Change returns a pull request as it is now.
+// Change returns a pull request as it is now, with the state of its head
+// commit's check runs (ChecksPassed) when it is open.
 func (g *GitHub) Change(ctx context.Context, r Repo, number int) (Change, error) {
+	c, err := g.pull(ctx, r, number)
+	if err != nil || c.State != ChangeOpen || c.Head == "" {
+		return c, err
+	}
+	done, passed, err := g.ChecksPassed(ctx, r, c.Head)
+	switch {
+	case err != nil:
+		return c, err
+	case !done:
+		c.Checks = ChecksPending
+	case passed:
+		c.Checks = ChecksPassed
+	default:
+		c.Checks = ChecksFailed
+	}
+	return c, nil
+}
+
+// pull reads a pull request; a missing one is ErrNotFound.
+func (g *GitHub) pull(ctx context.Context, r Repo, number int) (Change, error) {
 	var p ghPull
 	err := g.do(ctx, http.MethodGet, fmt.Sprintf("%s/%d", pullsPath(r), number), nil, &p)
+	if ae, ok := err.(*APIError); ok && ae.Status == http.StatusNotFound {
+		return Change{}, fmt.Errorf("%w: pull request %d of %s/%s", ErrNotFound, number, r.Owner, r.Name)
+	}
 	return p.change(), err
 }
 
 // MergeChange merges a pull request; a merged one is returned as it is.
 func (g *GitHub) MergeChange(ctx context.Context, r Repo, number int) (Change, error) {
-	c, err := g.Change(ctx, r, number)
+	c, err := g.pull(ctx, r, number)
 	if err != nil || c.State == ChangeMerged {
 		return c, err
 	}
@@ -130,7 +195,7 @@ func (g *GitHub) MergeChange(ctx context.Context, r Repo, number int) (Change, e
 	if err := g.do(ctx, http.MethodPut, fmt.Sprintf("%s/%d/merge", pullsPath(r), number), map[string]any{"merge_method": "merge"}, nil); err != nil {
 		return c, err
 	}
-	return g.Change(ctx, r, number)
+	return g.pull(ctx, r, number)
 }
 
 // CloseChange closes a pull request without merging it.

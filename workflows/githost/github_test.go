@@ -43,7 +43,12 @@ func newFakeGitHub(t *testing.T) (*fakeGitHub, *httptest.Server) {
 		write(w, 201, f.repos[key])
 	})
 	mux.HandleFunc("GET /repos/{o}/{r}", func(w http.ResponseWriter, r *http.Request) {
-		write(w, 200, f.repos[r.PathValue("o")+"/"+r.PathValue("r")])
+		repo, ok := f.repos[r.PathValue("o")+"/"+r.PathValue("r")]
+		if !ok {
+			write(w, 404, map[string]any{"message": "Not Found"})
+			return
+		}
+		write(w, 200, repo)
 	})
 	mux.HandleFunc("GET /repos/{o}/{r}/pulls", func(w http.ResponseWriter, r *http.Request) {
 		out := []map[string]any{}
@@ -58,7 +63,8 @@ func newFakeGitHub(t *testing.T) (*fakeGitHub, *httptest.Server) {
 		var in map[string]any
 		json.NewDecoder(r.Body).Decode(&in)
 		p := map[string]any{"number": len(f.pulls) + 1, "state": "open", "title": in["title"], "body": in["body"], "merged": false,
-			"head": map[string]any{"ref": in["head"], "sha": "sha-" + in["head"].(string)}}
+			"html_url": "https://github.example/" + r.PathValue("o") + "/" + r.PathValue("r") + "/pull/" + strconv.Itoa(len(f.pulls)+1),
+			"head":     map[string]any{"ref": in["head"], "sha": "sha-" + in["head"].(string)}}
 		f.pulls = append(f.pulls, p)
 		write(w, 201, p)
 	})
@@ -69,7 +75,13 @@ func newFakeGitHub(t *testing.T) (*fakeGitHub, *httptest.Server) {
 		}
 		return f.pulls[n-1]
 	}
-	mux.HandleFunc("GET /repos/{o}/{r}/pulls/{n}", func(w http.ResponseWriter, r *http.Request) { write(w, 200, pull(r)) })
+	mux.HandleFunc("GET /repos/{o}/{r}/pulls/{n}", func(w http.ResponseWriter, r *http.Request) {
+		if p := pull(r); p != nil {
+			write(w, 200, p)
+			return
+		}
+		write(w, 404, map[string]any{"message": "Not Found"})
+	})
 	mux.HandleFunc("PATCH /repos/{o}/{r}/pulls/{n}", func(w http.ResponseWriter, r *http.Request) {
 		p := pull(r)
 		p["state"] = "closed"

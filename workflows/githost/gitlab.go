@@ -20,7 +20,31 @@ type GitLab struct {
 	HTTP *http.Client
 }
 
-var _ Host = (*GitLab)(nil)
+// RepoFor returns the project a URL of the instance names (web address with
+// or without /-/tree/<branch>/..., HTTPS or SSH clone URL; groups may nest);
+// a URL of another host is an error, a project the API does not show is
+// ErrNotFound.
+func (g *GitLab) RepoFor(ctx context.Context, raw string) (Repo, error) {
+	host, path, err := repoPath(raw)
+	if err != nil {
+		return Repo{}, err
+	}
+	if host != webHost(g.BaseURL) {
+		return Repo{}, fmt.Errorf("githost: %q is not a project of %s", raw, webHost(g.BaseURL))
+	}
+	var p glProject
+	if err := g.do(ctx, http.MethodGet, "/projects/"+url.PathEscape(path), nil, &p); err != nil {
+		if ae, ok := err.(*APIError); ok && ae.Status == http.StatusNotFound {
+			return Repo{}, fmt.Errorf("%w: project %s: %v", ErrNotFound, path, err)
+		}
+		return Repo{}, err
+	}
+	return p.repo(), nil
+}
+
+func (p glProject) repo() Repo {
+	return Repo{Owner: p.Namespace.FullPath, Name: p.Path, RemoteURL: p.HTTPURL, DefaultBranch: p.DefaultBranch, Description: p.Description}
+}
 
 func (g *GitLab) do(ctx context.Context, method, path string, body, out any) error {
 	return restCall(ctx, g.HTTP, "gitlab", method, strings.TrimSuffix(g.BaseURL, "/")+"/api/v4"+path, path, func(req *http.Request) {
@@ -62,23 +86,27 @@ func (g *GitLab) CreateRepo(ctx context.Context, owner, name, defaultBranch, des
 			return Repo{}, err
 		}
 	}
-	return Repo{Owner: p.Namespace.FullPath, Name: p.Path, RemoteURL: p.HTTPURL, DefaultBranch: p.DefaultBranch, Description: p.Description}, nil
+	return p.repo(), nil
 }
 
 type glMR struct {
-	IID          int       `json:"iid"`
-	State        string    `json:"state"`
-	Title        string    `json:"title"`
-	Description  string    `json:"description"`
-	SourceBranch string    `json:"source_branch"`
-	SHA          string    `json:"sha"`
-	MergeSHA     string    `json:"merge_commit_sha"`
-	Created      time.Time `json:"created_at"`
-	Updated      time.Time `json:"updated_at"`
+	IID          int    `json:"iid"`
+	State        string `json:"state"`
+	Title        string `json:"title"`
+	Description  string `json:"description"`
+	SourceBranch string `json:"source_branch"`
+	SHA          string `json:"sha"`
+	MergeSHA     string `json:"merge_commit_sha"`
+	WebURL       string `json:"web_url"`
+	HeadPipeline *struct {
+		Status string `json:"status"`
+	} `json:"head_pipeline"`
+	Created time.Time `json:"created_at"`
+	Updated time.Time `json:"updated_at"`
 }
 
 func (m glMR) change() Change {
-	c := Change{Number: m.IID, Branch: m.SourceBranch, Title: m.Title, Body: m.Description, Head: m.SHA, Created: m.Created, Updated: m.Updated, State: ChangeOpen}
+	c := Change{Number: m.IID, Branch: m.SourceBranch, Title: m.Title, Body: m.Description, Head: m.SHA, Created: m.Created, Updated: m.Updated, State: ChangeOpen, URL: m.WebURL}
 	switch m.State {
 	case "merged":
 		c.State, c.MergeCommit = ChangeMerged, m.MergeSHA
@@ -105,10 +133,44 @@ func (g *GitLab) OpenChange(ctx context.Context, r Repo, branch, title, body str
 	return m.change(), err
 }
 
+// Change returns a merge request as it is now, with its head pipeline's
+// state as Checks (no pipeline: passed; success, skipped or manual: passed;
+// failed or canceled: failed; else pending).
+func (g *GitLab) Change(ctx context.Context, r Repo, number int) (Change, error) {
+	m, err := g.mr(ctx, r, number)
+	if err != nil {
+		return Change{}, err
+	}
+	c := m.change()
+	if c.State == ChangeOpen {
+		c.Checks = ChecksPassed
+		if m.HeadPipeline != nil {
+			switch m.HeadPipeline.Status {
+			case "success", "skipped", "manual":
+			case "failed", "canceled":
+				c.Checks = ChecksFailed
+			default:
+				c.Checks = ChecksPending
+			}
+		}
+	}
+	return c, nil
+}
+
+// mr reads a merge request; a missing one is ErrNotFound.
+func (g *GitLab) mr(ctx context.Context, r Repo, number int) (glMR, error) {
+	var m glMR
+	err := g.do(ctx, http.MethodGet, fmt.Sprintf("%s/%d", mrPath(r), number), nil, &m)
+	if ae, ok := err.(*APIError); ok && ae.Status == http.StatusNotFound {
+		return m, fmt.Errorf("%w: merge request %d of %s/%s", ErrNotFound, number, r.Owner, r.Name)
+	}
+	return m, err
+}
+
 // MergeChange merges a merge request; a merged one is returned as it is.
 func (g *GitLab) MergeChange(ctx context.Context, r Repo, number int) (Change, error) {
-	var m glMR
-	if err := g.do(ctx, http.MethodGet, fmt.Sprintf("%s/%d", mrPath(r), number), nil, &m); err != nil {
+	m, err := g.mr(ctx, r, number)
+	if err != nil {
 		return Change{}, err
 	}
 	switch m.State {
@@ -117,7 +179,7 @@ func (g *GitLab) MergeChange(ctx context.Context, r Repo, number int) (Change, e
 	case "closed":
 		return m.change(), fmt.Errorf("gitlab: merge request %d of %s/%s is closed", number, r.Owner, r.Name)
 	}
-	err := g.do(ctx, http.MethodPut, fmt.Sprintf("%s/%d/merge", mrPath(r), number), map[string]any{}, &m)
+	err = g.do(ctx, http.MethodPut, fmt.Sprintf("%s/%d/merge", mrPath(r), number), map[string]any{}, &m)
 	return m.change(), err
 }
 

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -62,7 +63,24 @@ type Change struct {
 	MergeCommit string    `json:"mergeCommit,omitempty"`
 	Created     time.Time `json:"created"`
 	Updated     time.Time `json:"updated"`
+	// URL links to the change request: its web page on GitHub and GitLab,
+	// <remote URL>#change/<number> on the Local host.
+	URL string `json:"url,omitempty"`
+	// Checks is the state of the head commit's checks; only Host.Change
+	// reads it (empty elsewhere).
+	Checks ChecksState `json:"checks,omitempty"`
 }
+
+// ChecksState sums up a change request's checks (CI).
+type ChecksState string
+
+// The states of a change request's checks. A change without checks has
+// passed them.
+const (
+	ChecksPending ChecksState = "pending"
+	ChecksPassed  ChecksState = "passed"
+	ChecksFailed  ChecksState = "failed"
+)
 
 // Local is a git host on disk: Root/owner/name.git bare repositories and a
 // changes.json beside each. It is safe for concurrent use within a process.
@@ -223,7 +241,8 @@ func (l *Local) OpenChange(ctx context.Context, r Repo, branch, title, body stri
 			return cs[i], l.save(remote, cs)
 		}
 	}
-	c := Change{Number: len(cs) + 1, Branch: branch, Title: title, Body: body, State: ChangeOpen, Head: head, Created: now, Updated: now}
+	c := Change{Number: len(cs) + 1, Branch: branch, Title: title, Body: body, State: ChangeOpen, Head: head, Created: now, Updated: now,
+		URL: LocalChangeURL("file://"+remote, len(cs)+1)}
 	cs = append(cs, c)
 	return c, l.save(remote, cs)
 }
@@ -331,7 +350,58 @@ func (l *Local) load(repoDir string) ([]Change, error) {
 		return nil, err
 	}
 	var cs []Change
-	return cs, json.Unmarshal(b, &cs)
+	if err := json.Unmarshal(b, &cs); err != nil {
+		return nil, err
+	}
+	for i := range cs {
+		cs[i].URL = LocalChangeURL("file://"+repoDir, cs[i].Number)
+	}
+	return cs, nil
+}
+
+// LocalChangeURL is the link of the Local host's change request number in
+// the repository of remoteURL: remoteURL#change/number.
+func LocalChangeURL(remoteURL string, number int) string {
+	return fmt.Sprintf("%s#change/%d", remoteURL, number)
+}
+
+// Change returns a change request as it is now. The Local host runs no
+// checks, so they have always passed.
+func (l *Local) Change(ctx context.Context, r Repo, number int) (Change, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	_, cs, i, err := l.change(r, number)
+	if err != nil {
+		return Change{}, err
+	}
+	c := cs[i]
+	c.Checks = ChecksPassed
+	return c, nil
+}
+
+// RepoFor returns the repository of a file:///<root>/owner/name.git URL
+// (a ?ref= query, a #fragment or a /tree/<branch>/... suffix is ignored). A
+// URL that is not a file URL or leads outside the host's root is an error; a
+// repository that is not there is ErrNotFound.
+func (l *Local) RepoFor(ctx context.Context, rawURL string) (Repo, error) {
+	u, err := url.Parse(rawURL)
+	if err != nil || u.Scheme != "file" || (u.Host != "" && u.Host != "localhost") {
+		return Repo{}, fmt.Errorf("githost: %q is not a file:/// URL of the local host", rawURL)
+	}
+	p := u.Path
+	if i := strings.Index(p, ".git/tree/"); i >= 0 {
+		p = p[:i+len(".git")]
+	}
+	p = filepath.Clean(strings.TrimSuffix(p, "/"))
+	rel, err := filepath.Rel(l.root, p)
+	if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) || filepath.IsAbs(rel) {
+		return Repo{}, fmt.Errorf("githost: %q is not under the local host's root", rawURL)
+	}
+	parts := strings.Split(filepath.ToSlash(rel), "/")
+	if len(parts) != 2 || !strings.HasSuffix(parts[1], ".git") {
+		return Repo{}, fmt.Errorf("githost: %q does not name <root>/owner/name.git", rawURL)
+	}
+	return l.Repo(ctx, parts[0], strings.TrimSuffix(parts[1], ".git"))
 }
 
 // save writes the change requests through a rename, so a crash leaves the old
