@@ -48,7 +48,8 @@ func (t Type) Known() bool {
 	switch t {
 	case TypeLocationRegistered, TypeLocationRemoved, TypeEntityUpserted, TypeEntityRemoved,
 		TypeProcessingErrorRecorded, TypeProcessingErrorCleared,
-		TypeFactsReported, TypeFactSourceDeclared, TypeBadgeAwarded, TypeBadgeRevoked, TypeCheckChanged:
+		TypeFactsReported, TypeFactSourceDeclared, TypeBadgeAwarded, TypeBadgeRevoked, TypeCheckChanged,
+		TypeTaskStarted, TypeTaskFinished, TypeMigrationChanged, TypeMigrationTargetChanged:
 		return true
 	}
 	return false

@@ -2,7 +2,11 @@ package scaffolder
 
 import (
 	"context"
+	"encoding/base64"
 	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 
 	"backlot.dev/backlot/policies"
@@ -69,4 +73,95 @@ func PublishLocal(ctx context.Context, host *githost.Local, w Workspace, in Publ
 		return PublishOutput{}, err
 	}
 	return PublishOutput{RemoteURL: r.RemoteURL, RepoContentsURL: r.ContentsURL(), CommitHash: commit}, nil
+}
+
+// PublishRemote creates the repository of in.RepoURL on a REST host (GitHub
+// or GitLab) and pushes the workspace folder as the first commit of its
+// default branch over HTTPS, authenticating as user with token (sent in a
+// header, never in the URL or the log). When the branch already has a commit,
+// a retry after a crash, it answers that commit and pushes nothing.
+func PublishRemote(ctx context.Context, host githost.Host, w Workspace, in PublishInput, user, token string) (PublishOutput, error) {
+	loc, err := policies.ParseRepoURL(in.RepoURL)
+	if err != nil {
+		return PublishOutput{}, fmt.Errorf("repoUrl: %w", err)
+	}
+	owner, _ := loc["owner"].(string)
+	repo, _ := loc["repo"].(string)
+	if owner == "" || repo == "" {
+		return PublishOutput{}, fmt.Errorf("repoUrl: %q names no owner or repo", in.RepoURL)
+	}
+	dir, err := w.Path(in.SourcePath)
+	if err != nil {
+		return PublishOutput{}, fmt.Errorf("sourcePath: %w", err)
+	}
+	r, err := host.CreateRepo(ctx, owner, repo, in.DefaultBranch, in.Description)
+	if err != nil {
+		return PublishOutput{}, err
+	}
+	header := ""
+	if token != "" {
+		header = "Authorization: Basic " + base64.StdEncoding.EncodeToString([]byte(user+":"+token))
+	}
+	gitc := func(dir string, args ...string) (string, error) {
+		full := append([]string{"-c", "http.extraHeader=" + header}, args...)
+		if header == "" {
+			full = args
+		}
+		cmd := exec.CommandContext(ctx, "git", full...)
+		cmd.Dir = dir
+		cmd.Env = append(os.Environ(), "GIT_TERMINAL_PROMPT=0")
+		cmd.Env = append(cmd.Env, commitEnv(in.Author)...)
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			return "", fmt.Errorf("git %s: %v: %s", args[0], err, strings.TrimSpace(strings.ReplaceAll(string(out), token, "***")))
+		}
+		return string(out), nil
+	}
+	contents := strings.TrimSuffix(r.RemoteURL, ".git") + "/blob/" + r.DefaultBranch
+	if out, err := gitc(dir, "ls-remote", r.RemoteURL, "refs/heads/"+r.DefaultBranch); err != nil {
+		return PublishOutput{}, err
+	} else if f := strings.Fields(out); len(f) > 0 {
+		return PublishOutput{RemoteURL: r.RemoteURL, RepoContentsURL: contents, CommitHash: f[0]}, nil
+	}
+	work, err := os.MkdirTemp("", "backlot-publish-")
+	if err != nil {
+		return PublishOutput{}, err
+	}
+	defer os.RemoveAll(work)
+	gitDir := filepath.Join(work, "git")
+	if _, err := gitc("", "init", "-q", "--bare", gitDir); err != nil {
+		return PublishOutput{}, err
+	}
+	g := []string{"--git-dir", gitDir, "--work-tree", dir}
+	if _, err := gitc("", append(g, "add", "-A", ".")...); err != nil {
+		return PublishOutput{}, err
+	}
+	tree, err := gitc("", append(g, "write-tree")...)
+	if err != nil {
+		return PublishOutput{}, err
+	}
+	msg := in.Message
+	if strings.TrimSpace(msg) == "" {
+		msg = "Initial commit"
+	}
+	commit, err := gitc("", append(g, "commit-tree", strings.TrimSpace(tree), "-m", msg)...)
+	if err != nil {
+		return PublishOutput{}, err
+	}
+	commit = strings.TrimSpace(commit)
+	if _, err := gitc("", "--git-dir", gitDir, "push", "-q", r.RemoteURL, commit+":refs/heads/"+r.DefaultBranch); err != nil {
+		return PublishOutput{}, err
+	}
+	return PublishOutput{RemoteURL: r.RemoteURL, RepoContentsURL: contents, CommitHash: commit}, nil
+}
+
+// commitEnv sets author and committer from "Name <email>".
+func commitEnv(author string) []string {
+	name, email := "Backlot", "backlot@localhost"
+	if n, e, ok := strings.Cut(author, "<"); ok {
+		name, email = strings.TrimSpace(n), strings.TrimSuffix(strings.TrimSpace(e), ">")
+	} else if author != "" {
+		name = author
+	}
+	return []string{"GIT_AUTHOR_NAME=" + name, "GIT_AUTHOR_EMAIL=" + email, "GIT_COMMITTER_NAME=" + name, "GIT_COMMITTER_EMAIL=" + email}
 }

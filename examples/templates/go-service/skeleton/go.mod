@@ -1,0 +1,3 @@
+module ${{ values.module }}
+
+go ${{ values.goVersion }}

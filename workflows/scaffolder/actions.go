@@ -1,0 +1,653 @@
+package scaffolder
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/worker"
+	"go.yaml.in/yaml/v3"
+
+	"backlot.dev/backlot/domain/event"
+	"backlot.dev/backlot/policies"
+	"backlot.dev/backlot/workflows/githost"
+)
+
+// The actions that run inside the workflow rather than as activities.
+const (
+	// ActionApproval waits until someone approves or rejects the task.
+	ActionApproval = "backlot:approval"
+	// ActionWait waits with a durable timer.
+	ActionWait = "debug:wait"
+)
+
+// InputErrorType is the Temporal error type of an action input that cannot
+// work: such a step fails at once instead of being retried.
+const InputErrorType = "InputError"
+
+// inputError is a non-retryable action error.
+func inputError(format string, args ...any) error {
+	return temporal.NewNonRetryableApplicationError(fmt.Sprintf(format, args...), InputErrorType, nil)
+}
+
+// Catalog is what the actions need of the catalog.
+type Catalog interface {
+	// Register registers (or, when registered before, refreshes) the url
+	// location target as actor, and returns the refs of the entities it yields
+	// once they are readable.
+	Register(ctx context.Context, actor, target string) ([]string, error)
+	// Append writes events to the catalog's log.
+	Append(ctx context.Context, evs []event.Envelope) error
+}
+
+// Activities runs the built-in actions. Each action is an activity
+// registered under its name; every one may run again after a crash and
+// answers the same.
+type Activities struct {
+	// WorkDir holds each task's workspace, WorkDir/<task id>.
+	WorkDir string
+	// Local is the local git host of publish:git.
+	Local *githost.Local
+	// GitHub and GitLab, when set, serve publish:github and publish:gitlab.
+	GitHub *githost.GitHub
+	GitLab *githost.GitLab
+	// Catalog registers entities and records the task's events.
+	Catalog Catalog
+	// Logger receives what the actions log besides the task log.
+	Logger *slog.Logger
+}
+
+// ActionFunc is an action: it renders nothing itself (its input arrives
+// rendered) and answers its output and log lines.
+type ActionFunc func(ctx context.Context, a *Activities, r *Run) error
+
+// Run is one run of an action: its rendered input, its workspace, its log
+// and its output.
+type Run struct {
+	In        ActionInput
+	Input     map[string]any
+	Workspace Workspace
+	Result    ActionResult
+}
+
+// Logf adds a line to the task log.
+func (r *Run) Logf(format string, args ...any) {
+	r.Result.Log = append(r.Result.Log, fmt.Sprintf(format, args...))
+}
+
+// Set sets an output.
+func (r *Run) Set(name string, v any) {
+	if r.Result.Output == nil {
+		r.Result.Output = map[string]any{}
+	}
+	r.Result.Output[name] = v
+}
+
+// String returns the input field name as a string ("" when missing) and
+// fails for another type.
+func (r *Run) String(name string) (string, error) {
+	v, ok := r.Input[name]
+	if !ok || v == nil {
+		return "", nil
+	}
+	s, ok := v.(string)
+	if !ok {
+		return "", inputError("steps.%s.input.%s: want a string, got %T", r.In.StepID, name, v)
+	}
+	return s, nil
+}
+
+// Required is String for a field that must be set.
+func (r *Run) Required(name string) (string, error) {
+	s, err := r.String(name)
+	if err == nil && strings.TrimSpace(s) == "" {
+		err = inputError("steps.%s.input.%s: required", r.In.StepID, name)
+	}
+	return s, err
+}
+
+// Strings returns a list field of strings.
+func (r *Run) Strings(name string) ([]string, error) {
+	v, ok := r.Input[name]
+	if !ok || v == nil {
+		return nil, nil
+	}
+	list, ok := v.([]any)
+	if !ok {
+		return nil, inputError("steps.%s.input.%s: want a list, got %T", r.In.StepID, name, v)
+	}
+	out := make([]string, len(list))
+	for i, e := range list {
+		s, ok := e.(string)
+		if !ok {
+			return nil, inputError("steps.%s.input.%s[%d]: want a string, got %T", r.In.StepID, name, i, e)
+		}
+		out[i] = s
+	}
+	return out, nil
+}
+
+// Action describes a built-in action for GET /v2/actions.
+type Action struct {
+	ID          string         `json:"id"`
+	Description string         `json:"description"`
+	Schema      map[string]any `json:"schema"`
+	// InWorkflow marks actions run by the workflow itself (waits).
+	InWorkflow bool       `json:"-"`
+	Run        ActionFunc `json:"-"`
+	// DryRun runs the action in a dry run; nil means the action runs as it
+	// does for real (it only touches the workspace).
+	DryRun ActionFunc `json:"-"`
+}
+
+// Actions returns the built-in actions, by id.
+func Actions() []Action {
+	obj := func(required []string, props map[string]any) map[string]any {
+		s := map[string]any{"type": "object", "properties": props}
+		if len(required) > 0 {
+			s["required"] = required
+		}
+		return s
+	}
+	str := func(d string) map[string]any { return map[string]any{"type": "string", "description": d} }
+	strs := func(d string) map[string]any {
+		return map[string]any{"type": "array", "items": map[string]any{"type": "string"}, "description": d}
+	}
+	publishIn := obj([]string{"repoUrl"}, map[string]any{
+		"repoUrl":          str("host?owner=O&repo=R"),
+		"description":      str("Repository description"),
+		"defaultBranch":    str("Branch to create; default main"),
+		"sourcePath":       str("Workspace folder to publish; default the whole workspace"),
+		"gitCommitMessage": str("First commit's message; default Initial commit"),
+		"gitAuthorName":    str("Commit author's name"),
+		"gitAuthorEmail":   str("Commit author's e-mail"),
+	})
+	publishOut := obj(nil, map[string]any{"remoteUrl": str("Clone URL"), "repoContentsUrl": str("URL of the default branch's files"), "commitHash": str("First commit")})
+	return []Action{
+		{ID: "fetch:template", Description: "Renders a skeleton folder into the workspace: ${{ values.x }} in paths and contents",
+			Schema: map[string]any{"input": obj([]string{"url"}, map[string]any{
+				"url": str("Folder, relative to the template's location"), "targetPath": str("Workspace folder; default ./"),
+				"values": map[string]any{"type": "object"}, "copyWithoutTemplating": strs("Globs copied as they are"),
+			})}, Run: fetchTemplate},
+		{ID: "fetch:plain", Description: "Copies a folder into the workspace as it is",
+			Schema: map[string]any{"input": obj([]string{"url"}, map[string]any{"url": str("Folder, relative to the template's location"), "targetPath": str("Workspace folder")})},
+			Run:    fetchPlain},
+		{ID: "fs:rename", Description: "Renames files of the workspace",
+			Schema: map[string]any{"input": obj([]string{"files"}, map[string]any{"files": map[string]any{"type": "array", "items": obj([]string{"from", "to"},
+				map[string]any{"from": str("From"), "to": str("To"), "overwrite": map[string]any{"type": "boolean"}})}})},
+			Run: fsRename},
+		{ID: "fs:delete", Description: "Deletes files of the workspace",
+			Schema: map[string]any{"input": obj([]string{"files"}, map[string]any{"files": strs("Paths")})}, Run: fsDelete},
+		{ID: "publish:git", Description: "Creates a repository on Backlot's local git host and pushes the workspace as its first commit",
+			Schema: map[string]any{"input": publishIn, "output": publishOut}, Run: publishGit, DryRun: publishDry},
+		{ID: "publish:github", Description: "Creates a GitHub repository through its REST API and pushes the workspace over HTTPS",
+			Schema: map[string]any{"input": publishIn, "output": publishOut}, Run: publishRemote("github"), DryRun: publishDry},
+		{ID: "publish:gitlab", Description: "Creates a GitLab project through its REST API and pushes the workspace over HTTPS",
+			Schema: map[string]any{"input": publishIn, "output": publishOut}, Run: publishRemote("gitlab"), DryRun: publishDry},
+		{ID: "catalog:register", Description: "Registers a catalog-info file in the catalog and waits until its entities are readable",
+			Schema: map[string]any{"input": obj(nil, map[string]any{
+				"repoContentsUrl": str("From a publish step"), "catalogInfoPath": str("Default /catalog-info.yaml"), "catalogInfoUrl": str("Or the file's URL"),
+				"optional": map[string]any{"type": "boolean"},
+			}), "output": obj(nil, map[string]any{"entityRef": str("First entity registered"), "catalogInfoUrl": str("Location registered")})},
+			Run: catalogRegister, DryRun: catalogRegisterDry},
+		{ID: "catalog:write", Description: "Writes an entity as a catalog-info file in the workspace",
+			Schema: map[string]any{"input": obj([]string{"entity"}, map[string]any{"filePath": str("Default catalog-info.yaml"), "entity": map[string]any{"type": "object"}})},
+			Run:    catalogWrite},
+		{ID: "debug:log", Description: "Writes a message, and optionally the workspace's files, to the task log",
+			Schema: map[string]any{"input": obj(nil, map[string]any{"message": str("Message"), "listWorkspace": map[string]any{"type": "boolean"}})},
+			Run:    debugLog},
+		{ID: ActionWait, Description: "Waits (a durable timer: a restart does not start it over)", InWorkflow: true,
+			Schema: map[string]any{"input": obj(nil, map[string]any{"minutes": map[string]any{"type": "number"}, "seconds": map[string]any{"type": "number"}, "milliseconds": map[string]any{"type": "number"}})}},
+		{ID: ActionApproval, Description: "Waits, for days if need be, until someone approves or rejects the task", InWorkflow: true,
+			Schema: map[string]any{"input": obj(nil, map[string]any{"message": str("What to decide"), "timeout": str("Go duration; default none")}),
+				"output": obj(nil, map[string]any{"approved": map[string]any{"type": "boolean"}, "by": str("Who"), "comment": str("Why")})}},
+	}
+}
+
+// ActionByID returns the built-in action id.
+func ActionByID(id string) (Action, bool) {
+	for _, a := range Actions() {
+		if a.ID == id {
+			return a, true
+		}
+	}
+	return Action{}, false
+}
+
+// Register registers the task workflow and every action's activity on r.
+func Register(r worker.Registry, a *Activities) {
+	r.RegisterWorkflowWithOptions(TaskWorkflow, workflowOptions())
+	for _, act := range Actions() {
+		if act.InWorkflow {
+			continue
+		}
+		r.RegisterActivityWithOptions(a.activity(act), activity.RegisterOptions{Name: act.ID})
+	}
+	r.RegisterActivityWithOptions(a.Record, activity.RegisterOptions{Name: RecordActivity})
+	r.RegisterActivityWithOptions(a.Cleanup, activity.RegisterOptions{Name: CleanupActivity})
+}
+
+// activity wraps an action as an activity: render the input with the
+// secrets, run, and turn input problems into non-retryable errors.
+func (a *Activities) activity(act Action) func(context.Context, ActionInput, Secrets) (ActionResult, error) {
+	return func(ctx context.Context, in ActionInput, secrets Secrets) (ActionResult, error) {
+		r, err := a.prepare(in, secrets)
+		if err != nil {
+			return ActionResult{}, err
+		}
+		if err := act.Run(ctx, a, r); err != nil {
+			return r.Result, err
+		}
+		return r.Result, nil
+	}
+}
+
+// prepare renders an action's input and opens the task's workspace.
+func (a *Activities) prepare(in ActionInput, secrets Secrets) (*Run, error) {
+	vars := copyVars(in.Vars)
+	sv := map[string]any{}
+	for k, v := range secrets {
+		sv[k] = v
+	}
+	vars["secrets"] = sv
+	rendered, err := Render("steps."+in.StepID+".input", in.Input, vars)
+	if err != nil {
+		return nil, inputError("%v", err)
+	}
+	m, _ := rendered.(map[string]any)
+	if m == nil {
+		m = map[string]any{}
+	}
+	dir := filepath.Join(a.WorkDir, safeName(in.Task))
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, err
+	}
+	return &Run{In: in, Input: m, Workspace: Workspace{Dir: abs}}, nil
+}
+
+// Cleanup removes a task's workspace.
+func (a *Activities) Cleanup(_ context.Context, task string) error {
+	return os.RemoveAll(filepath.Join(a.WorkDir, safeName(task)))
+}
+
+// Record appends a task's start or end to the catalog's log.
+func (a *Activities) Record(ctx context.Context, in RecordInput) error {
+	meta := event.Meta{Actor: in.Task.User.Ref, CorrelationID: in.Task.ID}
+	var ev event.Envelope
+	var err error
+	if in.Started {
+		ev, err = event.New(event.TypeTaskStarted, event.TaskSubject(in.Task.ID), event.TaskStarted{
+			Task: in.Task.ID, Template: in.Task.Template.Ref, TemplateVersion: in.Task.Template.Version, User: in.Task.User.Ref,
+			Parameters: in.Task.Parameters,
+		}, meta)
+	} else {
+		ev, err = event.New(event.TypeTaskFinished, event.TaskSubject(in.Task.ID), event.TaskFinished{
+			Task: in.Task.ID, Template: in.Task.Template.Ref, TemplateVersion: in.Task.Template.Version, User: in.Task.User.Ref,
+			Status: in.State.Status, Error: in.State.Error, FailedStep: in.State.FailedStep, Entities: in.State.Entities, Output: in.State.Output,
+		}, meta)
+	}
+	if err != nil {
+		return err
+	}
+	// The same id on a retried append: consumers can drop the duplicate.
+	ev.ID = event.NameID(in.EventKey)
+	return a.Catalog.Append(ctx, []event.Envelope{ev})
+}
+
+// safeName keeps a task id usable as a folder name.
+func safeName(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r == '/' || r == '\\' || r == 0 {
+			return '_'
+		}
+		return r
+	}, s)
+}
+
+// templateDir is the folder a template's relative urls start from.
+func templateDir(t TemplateInfo) (string, error) {
+	loc := t.Location
+	for _, p := range []string{"file:", "url:"} {
+		loc = strings.TrimPrefix(loc, p)
+	}
+	if strings.HasPrefix(loc, "file://") {
+		u, err := url.Parse(loc)
+		if err != nil {
+			return "", err
+		}
+		loc = u.Path
+	}
+	if loc == "" || strings.Contains(loc, "://") {
+		return "", inputError("template %s: read from %q; fetch actions read skeletons next to templates registered from files", t.Ref, t.Location)
+	}
+	return filepath.Dir(loc), nil
+}
+
+// source resolves a fetch url: relative to the template, or a file: path.
+func source(r *Run) (string, error) {
+	u, err := r.Required("url")
+	if err != nil {
+		return "", err
+	}
+	if strings.Contains(u, "://") && !strings.HasPrefix(u, "file://") {
+		return "", inputError("steps.%s.input.url: %q; give a folder relative to the template", r.In.StepID, u)
+	}
+	u = strings.TrimPrefix(u, "file://")
+	if filepath.IsAbs(u) {
+		return u, nil
+	}
+	dir, err := templateDir(r.In.Template)
+	if err != nil {
+		return "", err
+	}
+	src := filepath.Join(dir, u)
+	if fi, err := os.Stat(src); err != nil || !fi.IsDir() {
+		return "", inputError("steps.%s.input.url: %s is not a folder next to the template", r.In.StepID, src)
+	}
+	return src, nil
+}
+
+func fetchTemplate(_ context.Context, _ *Activities, r *Run) error {
+	src, err := source(r)
+	if err != nil {
+		return err
+	}
+	target, err := r.String("targetPath")
+	if err != nil {
+		return err
+	}
+	values, _ := r.Input["values"].(map[string]any)
+	globs, err := r.Strings("copyWithoutTemplating")
+	if err != nil {
+		return err
+	}
+	files, err := FetchTemplate(r.Workspace, src, target, values, globs)
+	if err != nil {
+		return inputError("fetch:template %s: %v", src, err)
+	}
+	r.Logf("Rendered %d files into %s", len(files), orDot(target))
+	return nil
+}
+
+func fetchPlain(_ context.Context, _ *Activities, r *Run) error {
+	src, err := source(r)
+	if err != nil {
+		return err
+	}
+	target, err := r.String("targetPath")
+	if err != nil {
+		return err
+	}
+	files, err := FetchPlain(r.Workspace, src, target)
+	if err != nil {
+		return inputError("fetch:plain %s: %v", src, err)
+	}
+	r.Logf("Copied %d files into %s", len(files), orDot(target))
+	return nil
+}
+
+func fsRename(_ context.Context, _ *Activities, r *Run) error {
+	list, _ := r.Input["files"].([]any)
+	if len(list) == 0 {
+		return inputError("steps.%s.input.files: required, a list of {from, to}", r.In.StepID)
+	}
+	for i, e := range list {
+		m, _ := e.(map[string]any)
+		from, _ := m["from"].(string)
+		to, _ := m["to"].(string)
+		over, _ := m["overwrite"].(bool)
+		if from == "" || to == "" {
+			return inputError("steps.%s.input.files[%d]: from and to are required", r.In.StepID, i)
+		}
+		if err := Rename(r.Workspace, from, to, over); err != nil {
+			return inputError("steps.%s.input.files[%d]: %v", r.In.StepID, i, err)
+		}
+		r.Logf("Renamed %s to %s", from, to)
+	}
+	return nil
+}
+
+func fsDelete(_ context.Context, _ *Activities, r *Run) error {
+	files, err := r.Strings("files")
+	if err != nil {
+		return err
+	}
+	if err := Delete(r.Workspace, files); err != nil {
+		return inputError("steps.%s.input.files: %v", r.In.StepID, err)
+	}
+	r.Logf("Deleted %s", strings.Join(files, ", "))
+	return nil
+}
+
+// publishInput reads the inputs publish actions share.
+func publishInput(r *Run) (PublishInput, error) {
+	var in PublishInput
+	var err error
+	if in.RepoURL, err = r.Required("repoUrl"); err != nil {
+		return in, err
+	}
+	for _, f := range []struct {
+		dst  *string
+		name string
+	}{{&in.DefaultBranch, "defaultBranch"}, {&in.Description, "description"}, {&in.SourcePath, "sourcePath"}, {&in.Message, "gitCommitMessage"}} {
+		if *f.dst, err = r.String(f.name); err != nil {
+			return in, err
+		}
+	}
+	name, _ := r.String("gitAuthorName")
+	email, _ := r.String("gitAuthorEmail")
+	if name != "" || email != "" {
+		if email == "" {
+			email = "backlot@localhost"
+		}
+		in.Author = strings.TrimSpace(name) + " <" + email + ">"
+	}
+	if in.DefaultBranch == "" {
+		in.DefaultBranch = "main"
+	}
+	return in, nil
+}
+
+func publishGit(ctx context.Context, a *Activities, r *Run) error {
+	in, err := publishInput(r)
+	if err != nil {
+		return err
+	}
+	if a.Local == nil {
+		return inputError("publish:git: no local git host is configured")
+	}
+	out, err := PublishLocal(ctx, a.Local, r.Workspace, in)
+	if err != nil {
+		var pe *policies.TemplateError
+		if errors.As(err, &pe) || strings.HasPrefix(err.Error(), "repoUrl") || strings.HasPrefix(err.Error(), "sourcePath") {
+			return inputError("steps.%s.input.%v", r.In.StepID, err)
+		}
+		return err
+	}
+	setPublished(r, out)
+	r.Logf("Published %s at commit %s", out.RemoteURL, short(out.CommitHash))
+	return nil
+}
+
+func publishRemote(kind string) ActionFunc {
+	return func(ctx context.Context, a *Activities, r *Run) error {
+		in, err := publishInput(r)
+		if err != nil {
+			return err
+		}
+		var host githost.Host
+		var token, user string
+		switch {
+		case kind == "github" && a.GitHub != nil:
+			host, token, user = a.GitHub, a.GitHub.Token, "x-access-token"
+		case kind == "gitlab" && a.GitLab != nil:
+			host, token, user = a.GitLab, a.GitLab.Token, "oauth2"
+		default:
+			return inputError("publish:%s: no %s host is configured (set BACKLOT_%s_TOKEN)", kind, kind, strings.ToUpper(kind))
+		}
+		out, err := PublishRemote(ctx, host, r.Workspace, in, user, token)
+		if err != nil {
+			return err
+		}
+		setPublished(r, out)
+		r.Logf("Published %s at commit %s", out.RemoteURL, short(out.CommitHash))
+		return nil
+	}
+}
+
+func publishDry(_ context.Context, _ *Activities, r *Run) error {
+	in, err := publishInput(r)
+	if err != nil {
+		return err
+	}
+	loc, err := policies.ParseRepoURL(in.RepoURL)
+	if err != nil {
+		return inputError("steps.%s.input.repoUrl: %v", r.In.StepID, err)
+	}
+	remote := fmt.Sprintf("dry-run://%v/%v/%v.git", loc["host"], loc["owner"], loc["repo"])
+	setPublished(r, PublishOutput{RemoteURL: remote, RepoContentsURL: remote + "?ref=" + in.DefaultBranch, CommitHash: strings.Repeat("0", 40)})
+	r.Logf("Dry run: would create %v/%v on %v and push the workspace to %s", loc["owner"], loc["repo"], loc["host"], in.DefaultBranch)
+	return nil
+}
+
+func setPublished(r *Run, out PublishOutput) {
+	r.Set("remoteUrl", out.RemoteURL)
+	r.Set("repoContentsUrl", out.RepoContentsURL)
+	r.Set("commitHash", out.CommitHash)
+}
+
+// catalogInfoURL is the url location catalog:register registers.
+func catalogInfoURL(r *Run) (string, error) {
+	if u, err := r.String("catalogInfoUrl"); err != nil || u != "" {
+		return u, err
+	}
+	contents, err := r.String("repoContentsUrl")
+	if err != nil {
+		return "", err
+	}
+	if contents == "" {
+		return "", inputError("steps.%s.input: give repoContentsUrl (with catalogInfoPath) or catalogInfoUrl", r.In.StepID)
+	}
+	p, err := r.String("catalogInfoPath")
+	if err != nil {
+		return "", err
+	}
+	if p == "" {
+		p = "/catalog-info.yaml"
+	}
+	p = strings.TrimPrefix(p, "/")
+	if strings.Contains(contents, "?") {
+		return contents + "&path=" + url.QueryEscape(p), nil
+	}
+	return strings.TrimSuffix(contents, "/") + "/" + p, nil
+}
+
+func catalogRegister(ctx context.Context, a *Activities, r *Run) error {
+	target, err := catalogInfoURL(r)
+	if err != nil {
+		return err
+	}
+	optional, _ := r.Input["optional"].(bool)
+	refs, err := a.Catalog.Register(ctx, r.In.User.Ref, target)
+	if err != nil {
+		if optional {
+			r.Logf("Could not register %s (optional): %v", target, err)
+			return nil
+		}
+		return err
+	}
+	r.Set("catalogInfoUrl", target)
+	if len(refs) > 0 {
+		r.Set("entityRef", refs[0])
+	}
+	r.Result.Entities = refs
+	r.Logf("Registered %s: %s", target, strings.Join(refs, ", "))
+	return nil
+}
+
+func catalogRegisterDry(_ context.Context, _ *Activities, r *Run) error {
+	target, err := catalogInfoURL(r)
+	if err != nil {
+		return err
+	}
+	r.Set("catalogInfoUrl", target)
+	r.Logf("Dry run: would register %s", target)
+	return nil
+}
+
+func catalogWrite(_ context.Context, _ *Activities, r *Run) error {
+	p, err := r.String("filePath")
+	if err != nil {
+		return err
+	}
+	if p == "" {
+		p = "catalog-info.yaml"
+	}
+	ent, ok := r.Input["entity"].(map[string]any)
+	if !ok {
+		return inputError("steps.%s.input.entity: required, an object", r.In.StepID)
+	}
+	dst, err := r.Workspace.Path(p)
+	if err != nil {
+		return inputError("steps.%s.input.filePath: %v", r.In.StepID, err)
+	}
+	raw, err := yaml.Marshal(ent)
+	if err != nil {
+		return inputError("steps.%s.input.entity: %v", r.In.StepID, err)
+	}
+	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+		return err
+	}
+	if err := os.WriteFile(dst, raw, 0o644); err != nil {
+		return err
+	}
+	r.Logf("Wrote %s", p)
+	return nil
+}
+
+func debugLog(_ context.Context, _ *Activities, r *Run) error {
+	if msg, _ := r.Input["message"].(string); msg != "" {
+		r.Logf("%s", msg)
+	} else if v, ok := r.Input["message"]; ok && v != nil {
+		r.Logf("%v", v)
+	}
+	if list, _ := r.Input["listWorkspace"].(bool); list {
+		var files []string
+		_ = filepath.WalkDir(r.Workspace.Dir, func(p string, d os.DirEntry, err error) error {
+			if err == nil && !d.IsDir() {
+				rel, _ := filepath.Rel(r.Workspace.Dir, p)
+				files = append(files, filepath.ToSlash(rel))
+			}
+			return nil
+		})
+		sort.Strings(files)
+		r.Logf("Workspace: %s", strings.Join(files, ", "))
+	}
+	return nil
+}
+
+func orDot(s string) string {
+	if s == "" {
+		return "./"
+	}
+	return s
+}
+
+func short(sha string) string {
+	if len(sha) > 12 {
+		return sha[:12]
+	}
+	return sha
+}
