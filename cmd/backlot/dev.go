@@ -11,18 +11,33 @@ import (
 	"github.com/spf13/cobra"
 
 	"backlot.dev/backlot/internal/app"
+	"backlot.dev/backlot/internal/temporalsrv"
 )
+
+// startTemporal is the app.TemporalStarter of the in-process server.
+func startTemporal(ctx context.Context, db, addr string) (string, func() error, error) {
+	s, err := temporalsrv.Start(ctx, temporalsrv.Config{DBPath: db, Addr: addr})
+	if err != nil {
+		return "", nil, err
+	}
+	return s.Addr(), s.Stop, nil
+}
 
 func newDevCmd() *cobra.Command {
 	var cfg app.DevConfig
-	var quiet bool
+	var quiet, noWorkflows bool
 	cmd := &cobra.Command{
 		Use:   "dev",
 		Short: "Run every role in one process on embedded stores",
 		Long: `Run Backlot in one process: the SQLite event log, the SQLite read model and its
 projector, the ingester with its refresh loop, and the HTTP API with the Backstage
 catalog API under /api/catalog. Catalog files given with --catalog are registered at
-start (or refreshed, when the data folder already has them).`,
+start (or refreshed, when the data folder already has them).
+
+The scaffolder and fleet migrations run on an in-process Temporal server on
+DATA/temporal.db, with its frontend at --temporal-addr (the stock temporal CLI's
+default, so "temporal workflow list" works as it is), and a worker in the same
+process. Repositories they publish live in DATA/repos, Backlot's local git host.`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			level := slog.LevelInfo
 			if quiet {
@@ -31,6 +46,9 @@ start (or refreshed, when the data folder already has them).`,
 			cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
 			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
+			if !noWorkflows {
+				cfg.Temporal = startTemporal
+			}
 			d, err := app.StartDev(ctx, cfg)
 			if err != nil {
 				return err
@@ -50,5 +68,7 @@ start (or refreshed, when the data folder already has them).`,
 	f.BoolVar(&cfg.Pprof, "pprof", false, "serve Go's profiler under /debug/pprof/")
 	f.StringVar(&cfg.AuthTokens, "auth-tokens", "", "token file (TOKEN PRINCIPAL per line): writes then need a bearer token")
 	f.BoolVarP(&quiet, "quiet", "q", false, "log only warnings and errors")
+	f.StringVar(&cfg.TemporalAddr, "temporal-addr", temporalsrv.DefaultAddr, "the in-process Temporal frontend's address (port 0 picks a free one)")
+	f.BoolVar(&noWorkflows, "no-workflows", false, "run no Temporal server: the scaffolder and migrations answer 503")
 	return cmd
 }

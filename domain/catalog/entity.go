@@ -266,3 +266,43 @@ func GeneratedLocationName(locType, target string) string {
 func GeneratedLocationRef(locType, target string) Ref {
 	return Ref{Kind: "Location", Namespace: DefaultNamespace, Name: GeneratedLocationName(locType, target)}
 }
+
+// AnnotationSourceLocation names the folder of the repository an entity's
+// source lives in, as url:<folder URL>; Backlot sets it, as Backstage does,
+// on entities read from url locations that do not set it themselves.
+const AnnotationSourceLocation = "backstage.io/source-location"
+
+// SourceLocation returns the source-location annotation of an entity read
+// from managedBy (a url:… location of one file): the url of the file's
+// folder, in the file URL's own form (blob URLs become tree URLs, and a
+// ?ref=&path= URL keeps its ref and the folder as path). It returns "" for
+// other locations.
+func SourceLocation(managedBy string) string {
+	u, ok := strings.CutPrefix(managedBy, "url:")
+	if !ok || u == "" {
+		return ""
+	}
+	if base, query, ok := strings.Cut(u, "?"); ok {
+		var keep []string
+		for _, kv := range strings.Split(query, "&") {
+			k, v, _ := strings.Cut(kv, "=")
+			if k == "path" {
+				if i := strings.LastIndex(v, "/"); i >= 0 {
+					keep = append(keep, "path="+v[:i+1])
+				} else if j := strings.LastIndex(v, "%2F"); j >= 0 {
+					keep = append(keep, "path="+v[:j+3])
+				}
+				continue
+			}
+			keep = append(keep, kv)
+		}
+		if len(keep) == 0 {
+			return "url:" + base
+		}
+		return "url:" + base + "?" + strings.Join(keep, "&")
+	}
+	if i := strings.LastIndex(u, "/"); i > strings.Index(u, "://")+2 {
+		u = u[:i+1]
+	}
+	return "url:" + strings.Replace(u, "/blob/", "/tree/", 1)
+}

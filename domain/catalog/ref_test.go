@@ -84,3 +84,17 @@ func TestFormatRules(t *testing.T) {
 		})
 	}
 }
+
+func TestSourceLocation(t *testing.T) {
+	for in, want := range map[string]string{
+		"url:https://github.com/o/r/blob/main/catalog-info.yaml":          "url:https://github.com/o/r/tree/main/",
+		"url:https://github.com/o/r/blob/main/svc/a/catalog-info.yaml":    "url:https://github.com/o/r/tree/main/svc/a/",
+		"url:file:///srv/git/o/r.git?ref=main&path=catalog-info.yaml":     "url:file:///srv/git/o/r.git?ref=main",
+		"url:file:///srv/git/o/r.git?ref=main&path=svc/catalog-info.yaml": "url:file:///srv/git/o/r.git?ref=main&path=svc/",
+		"file:/srv/catalog/all.yaml":                                      "",
+	} {
+		if got := catalog.SourceLocation(in); got != want {
+			t.Errorf("SourceLocation(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

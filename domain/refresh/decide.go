@@ -129,10 +129,14 @@ func (d *Decider) Observe(o Observed) ([]event.Envelope, error) {
 			Name: "ConflictError", Message: fmt.Sprintf("entity %s is already provided by another location (%s); it stays with that location", o.Entity.Ref(), prev.ManagedBy)})
 		return nil, nil
 	}
-	ent := o.Entity.WithAnnotations(map[string]string{
+	set := map[string]string{
 		catalog.AnnotationManagedByLocation:       o.ManagedBy,
 		catalog.AnnotationManagedByOriginLocation: loc.TypeTarget(),
-	})
+	}
+	if src := catalog.SourceLocation(o.ManagedBy); src != "" && o.Entity.Annotations()[catalog.AnnotationSourceLocation] == nil {
+		set[catalog.AnnotationSourceLocation] = src
+	}
+	ent := o.Entity.WithAnnotations(set)
 	body := ent.JSON()
 	hash := catalog.HashJSON(body)
 	if exists && prev.Hash == hash {

@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/debug"
+	"slices"
 	"sync"
 	"time"
 
@@ -22,11 +23,13 @@ import (
 	"backlot.dev/backlot/internal/eventlog/sqlitelog"
 	"backlot.dev/backlot/internal/httpapi"
 	"backlot.dev/backlot/internal/ingest"
+	"backlot.dev/backlot/internal/scaffoldsvc"
 	"backlot.dev/backlot/internal/webhooks"
 	"backlot.dev/backlot/projections/badges/sqlitebadges"
 	"backlot.dev/backlot/projections/catalogstore"
 	"backlot.dev/backlot/projections/history"
 	"backlot.dev/backlot/projections/history/sqlitehist"
+	"backlot.dev/backlot/workflows/githost"
 )
 
 // devMemoryLimit is the Go heap's soft limit in dev mode.
@@ -59,6 +62,12 @@ type DevConfig struct {
 	// AuthTokens, when set, is a token file (see package auth): writes then need
 	// a bearer token, and its principal is the write's actor.
 	AuthTokens string
+	// Temporal, when set, starts the in-process Temporal server on
+	// DataDir/temporal.db with its frontend at TemporalAddr, and a worker;
+	// the scaffolder and migrations run on it. Nil runs no workflows.
+	Temporal TemporalStarter
+	// TemporalAddr is the Temporal frontend's address; port 0 picks one.
+	TemporalAddr string
 }
 
 func (c *DevConfig) setDefaults() {
@@ -92,6 +101,11 @@ type Dev struct {
 	service    *catalogsvc.Service
 	server     *http.Server
 	listener   net.Listener
+	local      *githost.Local
+	repos      string
+	engine     *engine
+	temporal   string
+	stopTemp   func() error
 	cancel     context.CancelFunc
 	wg         sync.WaitGroup
 	loaded     chan struct{}
@@ -151,11 +165,39 @@ func StartDev(ctx context.Context, cfg DevConfig) (*Dev, error) {
 	}
 	cfg.Logger.Info("read model caught up", "position", pos, "took", time.Since(start).Round(time.Millisecond))
 
-	reader, err := newIngestReader(filepath.Join(cfg.DataDir, "git"), cfg.Roots, cfg.Catalogs, cfg.AllowedHosts, cfg.Limits)
+	// The local git host's repositories are readable as url locations, so
+	// what the scaffolder publishes can be registered.
+	if d.repos, err = filepath.Abs(filepath.Join(cfg.DataDir, "repos")); err != nil {
+		return nil, err
+	}
+	if d.local, err = githost.NewLocal(d.repos); err != nil {
+		return nil, err
+	}
+	reader, err := newIngestReader(filepath.Join(cfg.DataDir, "git"), append(slices.Clone(cfg.Roots), d.repos), cfg.Catalogs, cfg.AllowedHosts, cfg.Limits)
 	if err != nil {
 		return nil, err
 	}
 	d.service = catalogsvc.New(catalogsvc.Config{Log: event.SinglePartition(d.log), Store: d.store, Waiter: d.projector, RefreshInterval: cfg.RefreshInterval, Reader: reader, Logger: cfg.Logger})
+	var scaffold httpapi.Scaffolder
+	if cfg.Temporal != nil {
+		start := time.Now()
+		if d.temporal, d.stopTemp, err = cfg.Temporal(ctx, filepath.Join(cfg.DataDir, "temporal.db"), cfg.TemporalAddr); err != nil {
+			return nil, err
+		}
+		key, err := scaffoldsvc.LoadKey(cfg.DataDir)
+		if err != nil {
+			return nil, err
+		}
+		d.engine, err = startWorkflows(ctx, workflowsConfig{
+			Addr: d.temporal, Namespace: "default", Key: key, WorkDir: filepath.Join(cfg.DataDir, "scaffolder"), Local: d.local,
+			Service: d.service, Log: event.SinglePartition(d.log), Reader: d.store, Worker: true, Logger: cfg.Logger,
+		})
+		if err != nil {
+			return nil, err
+		}
+		scaffold = d.engine.scaffold
+		cfg.Logger.Info("temporal serving", "addr", d.temporal, "took", time.Since(start).Round(time.Millisecond))
+	}
 
 	runCtx, cancel := context.WithCancel(context.Background())
 	d.cancel = cancel
@@ -194,6 +236,7 @@ func StartDev(ctx context.Context, cfg DevConfig) (*Dev, error) {
 		Badges:         d.badges,
 		Facts:          facts,
 		EvaluatorStats: d.evaluator.Stats,
+		Scaffolder:     scaffold,
 		Logger:         cfg.Logger,
 		Ready: func(ctx context.Context) error {
 			head, err := d.log.Head(ctx)
@@ -291,6 +334,13 @@ func (d *Dev) Close() error {
 	return errors.Join(err, d.closeStores())
 }
 
+// TemporalAddr is the in-process Temporal frontend's address, "" without one.
+func (d *Dev) TemporalAddr() string { return d.temporal }
+
+// Repos is the local git host's folder of bare repositories.
+func (d *Dev) Repos() string { return d.repos
+}
+
 // catalogAt is the catalog at an instant: the history is caught up with the
 // log's present first, so an instant up to now is answered completely.
 func (d *Dev) catalogAt(ctx context.Context, at history.Instant) (catalogstore.Reader, error) {
@@ -308,6 +358,11 @@ func (d *Dev) catalogAt(ctx context.Context, at history.Instant) (catalogstore.R
 
 func (d *Dev) closeStores() error {
 	var errs []error
+	errs = append(errs, d.engine.Close())
+	if d.stopTemp != nil {
+		errs = append(errs, d.stopTemp())
+		d.stopTemp = nil
+	}
 	if d.hooksStore != nil {
 		errs = append(errs, d.hooksStore.Close())
 	}

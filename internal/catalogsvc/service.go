@@ -490,6 +490,26 @@ func (s *Service) EnsureLocation(ctx context.Context, actor, locType, target str
 	return res.Location, err
 }
 
+// EnsureWithEntities is EnsureLocation that also answers the entities the
+// location yields, as the API renders them, once they are readable. The
+// scaffolder's catalog:register calls it, so a retried step registers once.
+func (s *Service) EnsureWithEntities(ctx context.Context, actor, locType, target string) (httpapi.LocationResult, error) {
+	res, err := s.RegisterLocation(ctx, actor, locType, target, false)
+	var conflict *ConflictError
+	if !errors.As(err, &conflict) {
+		return res, err
+	}
+	loc, err := s.EnsureLocation(ctx, actor, locType, target)
+	if err != nil {
+		return httpapi.LocationResult{}, err
+	}
+	ents, err := s.ownedEntities(ctx, loc.ID)
+	if err != nil {
+		return httpapi.LocationResult{}, err
+	}
+	return httpapi.LocationResult{Location: loc, Entities: ents, Exists: true}, nil
+}
+
 // RemoveLocation removes a location and every entity it owns, in one append.
 func (s *Service) RemoveLocation(ctx context.Context, actor, id string) error {
 	s.mu.Lock()

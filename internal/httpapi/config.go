@@ -103,6 +103,12 @@ type Config struct {
 	Badges badges.Reader
 	// Facts, when set, takes facts and fact source schemas.
 	Facts FactWriter
+	// Scaffolder, when set, serves /api/scaffolder/v2; without it those
+	// routes answer 503.
+	Scaffolder Scaffolder
+	// Migrations, when set, serves /api/migrations; without it those routes
+	// answer 503.
+	Migrations Migrations
 	// EvaluatorStats, when set, reports the badge evaluator's work in
 	// GET /api/policies.
 	EvaluatorStats func() badging.Stats

@@ -101,6 +101,8 @@ func (s *server) routes(mux *http.ServeMux) {
 	s.feedRoutes(mux)
 	s.webhookRoutes(mux)
 	s.badgeRoutes(mux)
+	s.scaffolderRoutes(mux)
+	s.migrationRoutes(mux)
 	mux.HandleFunc("GET /healthz", s.healthz)
 	mux.HandleFunc("GET /readyz", s.readyz)
 

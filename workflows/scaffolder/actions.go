@@ -59,6 +59,10 @@ type Activities struct {
 	// GitHub and GitLab, when set, serve publish:github and publish:gitlab.
 	GitHub *githost.GitHub
 	GitLab *githost.GitLab
+	// LocalFallback publishes publish:github and publish:gitlab to the local
+	// host when that host is not configured (backlot dev), so Backstage
+	// templates run unchanged; the task log says so.
+	LocalFallback bool
 	// Catalog registers entities and records the task's events.
 	Catalog Catalog
 	// Logger receives what the actions log besides the task log.
@@ -494,6 +498,8 @@ func publishRemote(kind string) ActionFunc {
 			host, token, user = a.GitHub, a.GitHub.Token, "x-access-token"
 		case kind == "gitlab" && a.GitLab != nil:
 			host, token, user = a.GitLab, a.GitLab.Token, "oauth2"
+		case a.LocalFallback && a.Local != nil:
+			return publishFallback(ctx, a, r, in, kind)
 		default:
 			return inputError("publish:%s: no %s host is configured (set BACKLOT_%s_TOKEN)", kind, kind, strings.ToUpper(kind))
 		}
@@ -505,6 +511,29 @@ func publishRemote(kind string) ActionFunc {
 		r.Logf("Published %s at commit %s", out.RemoteURL, short(out.CommitHash))
 		return nil
 	}
+}
+
+// publishFallback publishes a publish:github or publish:gitlab step's
+// repository to the local host, as owner/repo of its repoUrl.
+func publishFallback(ctx context.Context, a *Activities, r *Run, in PublishInput, kind string) error {
+	loc, err := policies.ParseRepoURL(in.RepoURL)
+	if err != nil {
+		return inputError("steps.%s.input.repoUrl: %v", r.In.StepID, err)
+	}
+	owner, _ := loc["owner"].(string)
+	repo, _ := loc["repo"].(string)
+	if owner == "" || repo == "" {
+		return inputError("steps.%s.input.repoUrl: %q names no owner or repo", r.In.StepID, in.RepoURL)
+	}
+	in.RepoURL = LocalHost + "?owner=" + url.QueryEscape(owner) + "&repo=" + url.QueryEscape(repo)
+	out, err := PublishLocal(ctx, a.Local, r.Workspace, in)
+	if err != nil {
+		return err
+	}
+	setPublished(r, out)
+	r.Logf("No %s host is configured (BACKLOT_%s_TOKEN): published %s/%s to the local git host instead, %s at commit %s",
+		kind, strings.ToUpper(kind), owner, repo, out.RemoteURL, short(out.CommitHash))
+	return nil
 }
 
 func publishDry(_ context.Context, _ *Activities, r *Run) error {

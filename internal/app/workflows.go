@@ -1,0 +1,117 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/worker"
+
+	"backlot.dev/backlot/domain/event"
+	"backlot.dev/backlot/internal/catalogsvc"
+	"backlot.dev/backlot/internal/scaffoldsvc"
+	"backlot.dev/backlot/projections/catalogstore"
+	"backlot.dev/backlot/workflows/githost"
+	"backlot.dev/backlot/workflows/scaffolder"
+)
+
+// TemporalStarter starts an in-process Temporal server on the SQLite file
+// db with its frontend at addr (port 0 picks one), and answers the
+// frontend's address and how to stop it. The binary passes
+// temporalsrv's; the package keeps the server out of its own imports so
+// its tests link quickly.
+type TemporalStarter func(ctx context.Context, db, addr string) (frontend string, stop func() error, err error)
+
+// workflowsConfig configures startWorkflows.
+type workflowsConfig struct {
+	// Addr and Namespace locate Temporal's frontend.
+	Addr, Namespace string
+	// Key seals secrets (scaffoldsvc.LoadKey).
+	Key []byte
+	// WorkDir holds task workspaces.
+	WorkDir string
+	// Local is the local git host.
+	Local *githost.Local
+	// Service registers locations; Log takes task events; Reader reads
+	// templates and users.
+	Service *catalogsvc.Service
+	Log     event.PartitionedLog
+	Reader  catalogstore.Reader
+	// Worker runs workers; without it the engine only serves the API.
+	Worker bool
+	Logger *slog.Logger
+}
+
+// engine is the workflow side of a server: a Temporal client, the workers
+// and the services the API calls.
+type engine struct {
+	client   client.Client
+	workers  []worker.Worker
+	scaffold *scaffoldsvc.Service
+	acts     *scaffolder.Activities
+}
+
+// remoteHosts returns the GitHub and GitLab hosts the environment
+// configures: BACKLOT_GITHUB_TOKEN (and BACKLOT_GITHUB_API_URL for GitHub
+// Enterprise), BACKLOT_GITLAB_TOKEN (and BACKLOT_GITLAB_URL).
+func remoteHosts() (*githost.GitHub, *githost.GitLab) {
+	var gh *githost.GitHub
+	var gl *githost.GitLab
+	if t := os.Getenv("BACKLOT_GITHUB_TOKEN"); t != "" {
+		gh = &githost.GitHub{Token: t, BaseURL: os.Getenv("BACKLOT_GITHUB_API_URL")}
+	}
+	if t := os.Getenv("BACKLOT_GITLAB_TOKEN"); t != "" {
+		base := os.Getenv("BACKLOT_GITLAB_URL")
+		if base == "" {
+			base = "https://gitlab.com"
+		}
+		gl = &githost.GitLab{Token: t, BaseURL: base}
+	}
+	return gh, gl
+}
+
+// startWorkflows dials Temporal and starts the workers.
+func startWorkflows(ctx context.Context, cfg workflowsConfig) (*engine, error) {
+	c, dc, err := scaffoldsvc.Dial(ctx, cfg.Addr, cfg.Namespace, cfg.Key, cfg.Logger)
+	if err != nil {
+		return nil, err
+	}
+	gh, gl := remoteHosts()
+	e := &engine{client: c}
+	e.acts = &scaffolder.Activities{
+		WorkDir: cfg.WorkDir, Local: cfg.Local, GitHub: gh, GitLab: gl, LocalFallback: cfg.Local != nil,
+		Catalog: scaffoldsvc.Catalog{Service: cfg.Service, Log: cfg.Log}, Logger: cfg.Logger,
+	}
+	e.scaffold = scaffoldsvc.New(scaffoldsvc.Config{Tasks: &scaffolder.Tasks{Client: c, Converter: dc}, Reader: cfg.Reader, Activities: e.acts})
+	if cfg.Worker {
+		w, err := scaffoldsvc.StartWorker(c, scaffolder.TaskQueue, func(r worker.Registry) { scaffolder.Register(r, e.acts) })
+		if err != nil {
+			e.Close()
+			return nil, err
+		}
+		e.workers = append(e.workers, w)
+	}
+	return e, nil
+}
+
+// Close stops the workers and the client.
+func (e *engine) Close() error {
+	if e == nil {
+		return nil
+	}
+	for _, w := range e.workers {
+		w.Stop()
+	}
+	e.client.Close()
+	return nil
+}
+
+// errNoTemporal is returned when the API role has no Temporal address.
+var errNoTemporal = errors.New("no Temporal: set BACKLOT_TEMPORAL_ADDRESS")
+
+func temporalError(addr string, err error) error {
+	return fmt.Errorf("temporal at %s: %w", addr, err)
+}

@@ -1,0 +1,134 @@
+package httpapi
+
+import (
+	"context"
+	"errors"
+	"net/http"
+
+	"backlot.dev/backlot/workflows/migration"
+)
+
+// ErrNoMigration is what a Migrations answers for an id no migration has.
+var ErrNoMigration = errors.New("no such migration")
+
+// Migrations runs fleet migrations (package migratesvc on Temporal).
+type Migrations interface {
+	// Start parses, validates and starts the migration spec (YAML or JSON) as
+	// actor; with dryRun it answers the targets and each repository's diff
+	// and pushes nothing. The answer is what POST /api/migrations returns.
+	Start(ctx context.Context, actor string, spec []byte, dryRun bool) (any, error)
+	// List lists the migrations, newest first, without their target rows.
+	List(ctx context.Context) ([]migration.Report, error)
+	// Get answers one migration's progress.
+	Get(ctx context.Context, id string) (migration.Report, error)
+	// Control pauses, resumes, cancels, retries the failed targets of, or
+	// closes the change requests of a migration (op is pause, resume,
+	// cancel, retry-failed or close-prs).
+	Control(ctx context.Context, actor, id, op string) error
+}
+
+// migrationRoutes adds /api/migrations.
+func (s *server) migrationRoutes(mux *http.ServeMux) {
+	route := func(pattern string, h handlerFunc) { mux.Handle(pattern, s.handle(h)) }
+	route("POST /api/migrations", s.startMigration)
+	route("GET /api/migrations", s.listMigrations)
+	route("GET /api/migrations/{id}", s.getMigration)
+	for _, op := range []string{"pause", "resume", "cancel", "retry-failed", "close-prs"} {
+		route("POST /api/migrations/{id}/"+op, s.controlMigration(op))
+	}
+}
+
+func (s *server) migrations() (Migrations, error) {
+	if s.cfg.Migrations == nil {
+		return nil, &apiError{status: http.StatusServiceUnavailable, name: "ServiceUnavailableError",
+			message: "this server runs no workflows: start backlot dev, or backlot serve with BACKLOT_TEMPORAL_ADDRESS"}
+	}
+	return s.cfg.Migrations, nil
+}
+
+func migrationError(id string, err error) error {
+	if errors.Is(err, ErrNoMigration) {
+		return notFoundError("No migration with id %s", id)
+	}
+	var fe *migration.FieldError
+	if errors.As(err, &fe) {
+		return inputError("%v", err)
+	}
+	return err
+}
+
+// startMigration answers POST /api/migrations[?dryRun=true] with a spec as
+// JSON (or YAML) body.
+func (s *server) startMigration(w http.ResponseWriter, r *http.Request) error {
+	m, err := s.migrations()
+	if err != nil {
+		return err
+	}
+	q, err := parseQuery(r.URL.RawQuery)
+	if err != nil {
+		return err
+	}
+	dry, err := parseBool(q, "dryRun")
+	if err != nil {
+		return err
+	}
+	raw, err := s.readBody(w, r)
+	if err != nil {
+		return err
+	}
+	out, err := m.Start(r.Context(), s.actor(r), raw, dry)
+	if err != nil {
+		return migrationError("", err)
+	}
+	status := http.StatusCreated
+	if dry {
+		status = http.StatusOK
+	}
+	writeJSON(w, status, out)
+	return nil
+}
+
+func (s *server) listMigrations(w http.ResponseWriter, r *http.Request) error {
+	m, err := s.migrations()
+	if err != nil {
+		return err
+	}
+	list, err := m.List(r.Context())
+	if err != nil {
+		return err
+	}
+	if list == nil {
+		list = []migration.Report{}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"items": list})
+	return nil
+}
+
+func (s *server) getMigration(w http.ResponseWriter, r *http.Request) error {
+	m, err := s.migrations()
+	if err != nil {
+		return err
+	}
+	id := r.PathValue("id")
+	rep, err := m.Get(r.Context(), id)
+	if err != nil {
+		return migrationError(id, err)
+	}
+	writeJSON(w, http.StatusOK, rep)
+	return nil
+}
+
+func (s *server) controlMigration(op string) handlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		m, err := s.migrations()
+		if err != nil {
+			return err
+		}
+		id := r.PathValue("id")
+		if err := m.Control(r.Context(), s.actor(r), id, op); err != nil {
+			return migrationError(id, err)
+		}
+		writeJSON(w, http.StatusAccepted, map[string]string{"id": id, "requested": op})
+		return nil
+	}
+}

@@ -1,0 +1,191 @@
+package scaffoldsvc
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"backlot.dev/backlot/domain/catalog"
+	"backlot.dev/backlot/domain/event"
+	"backlot.dev/backlot/internal/httpapi"
+	"backlot.dev/backlot/projections/catalogstore"
+	"backlot.dev/backlot/workflows/scaffolder"
+)
+
+// Config configures New.
+type Config struct {
+	// Tasks starts and inspects task workflows.
+	Tasks *scaffolder.Tasks
+	// Reader reads templates and users from the catalog.
+	Reader catalogstore.Reader
+	// Activities runs dry runs in-process.
+	Activities *scaffolder.Activities
+}
+
+// Service implements httpapi.Scaffolder.
+type Service struct {
+	cfg Config
+}
+
+var _ httpapi.Scaffolder = (*Service)(nil)
+
+// New returns the service.
+func New(cfg Config) *Service { return &Service{cfg: cfg} }
+
+// entity reads the entity ref (kind defaults to Template) from the catalog.
+func (s *Service) entity(ctx context.Context, ref, defaultKind string) (*catalogstore.EntityView, error) {
+	r, err := catalog.ParseRef(ref, catalog.RefDefaults{Kind: defaultKind})
+	if err != nil {
+		return nil, &scaffolder.TemplateError{Template: ref, Field: "templateRef", Problem: err.Error()}
+	}
+	views, err := s.cfg.Reader.ByKeys(ctx, []string{r.Key()})
+	if err != nil {
+		return nil, err
+	}
+	if len(views) == 0 || views[0] == nil {
+		return nil, nil
+	}
+	return views[0], nil
+}
+
+// template reads a template and what a task needs to know of it.
+func (s *Service) template(ctx context.Context, ref string) (*scaffolder.Template, scaffolder.TemplateInfo, error) {
+	v, err := s.entity(ctx, ref, "Template")
+	if err != nil {
+		return nil, scaffolder.TemplateInfo{}, err
+	}
+	if v == nil {
+		return nil, scaffolder.TemplateInfo{}, &scaffolder.TemplateError{Template: ref, Field: "templateRef", Problem: "no such template in the catalog"}
+	}
+	t, err := scaffolder.FromEntity(v.Ref, v.Body)
+	if err != nil {
+		return nil, scaffolder.TemplateInfo{}, err
+	}
+	if err := scaffolder.CheckActions(t); err != nil {
+		return nil, scaffolder.TemplateInfo{}, err
+	}
+	var body struct {
+		Metadata struct {
+			Annotations map[string]string `json:"annotations"`
+		} `json:"metadata"`
+	}
+	_ = json.Unmarshal(v.Body, &body)
+	info := scaffolder.TemplateInfo{
+		Ref: v.Ref, Version: catalog.HashJSON(v.Body), Body: v.Body,
+		Location: body.Metadata.Annotations[catalog.AnnotationManagedByLocation],
+	}
+	return t, info, nil
+}
+
+// user reads who runs a task; a user the catalog does not hold runs with
+// its ref alone.
+func (s *Service) user(ctx context.Context, actor string) scaffolder.UserInfo {
+	u := scaffolder.UserInfo{Ref: actor}
+	if v, err := s.entity(ctx, actor, "User"); err == nil && v != nil {
+		var body map[string]any
+		if json.Unmarshal(v.Body, &body) == nil {
+			u.Entity = body
+		}
+	}
+	return u
+}
+
+// ParameterSchema answers the parameter pages of a template.
+func (s *Service) ParameterSchema(ctx context.Context, ref string) (scaffolder.ParameterSchema, error) {
+	t, _, err := s.template(ctx, ref)
+	if err != nil {
+		return scaffolder.ParameterSchema{}, err
+	}
+	return t.ParameterSchema(), nil
+}
+
+// Create checks the values and starts a task; its id is a new UUID.
+func (s *Service) Create(ctx context.Context, actor, templateRef string, values map[string]any, secrets map[string]string) (string, error) {
+	t, info, err := s.template(ctx, templateRef)
+	if err != nil {
+		return "", err
+	}
+	params, err := t.Parameters(values)
+	if err != nil {
+		return "", err
+	}
+	in := scaffolder.TaskInput{ID: event.NewID(), Template: info, Parameters: params, User: s.user(ctx, actor), CreatedAt: time.Now().UTC()}
+	if err := s.cfg.Tasks.Start(ctx, in, scaffolder.Secrets(secrets)); err != nil {
+		return "", fmt.Errorf("start task: %w", err)
+	}
+	return in.ID, nil
+}
+
+// Task answers a task's state.
+func (s *Service) Task(ctx context.Context, id string) (scaffolder.TaskState, error) {
+	return s.cfg.Tasks.State(ctx, id)
+}
+
+// List lists tasks.
+func (s *Service) List(ctx context.Context, limit int) ([]scaffolder.TaskSummary, error) {
+	return s.cfg.Tasks.List(ctx, limit)
+}
+
+// Cancel cancels a task.
+func (s *Service) Cancel(ctx context.Context, _, id string) error { return s.cfg.Tasks.Cancel(ctx, id) }
+
+// Retry retries a task from its failed step.
+func (s *Service) Retry(ctx context.Context, _, id string) error { return s.cfg.Tasks.Retry(ctx, id) }
+
+// Decide answers a task's approval step.
+func (s *Service) Decide(ctx context.Context, id string, a scaffolder.Approval) error {
+	return s.cfg.Tasks.Decide(ctx, id, a)
+}
+
+// DryRun renders a template body with its skeleton files (written to a
+// scratch folder the template's relative urls resolve against) into a
+// preview.
+func (s *Service) DryRun(ctx context.Context, actor string, template json.RawMessage, values map[string]any, secrets map[string]string, files []scaffolder.File) (scaffolder.DryRunResult, error) {
+	var head struct {
+		Metadata struct {
+			Name      string `json:"name"`
+			Namespace string `json:"namespace"`
+		} `json:"metadata"`
+	}
+	if err := json.Unmarshal(template, &head); err != nil {
+		return scaffolder.DryRunResult{}, fmt.Errorf("template: %w", err)
+	}
+	ns := head.Metadata.Namespace
+	if ns == "" {
+		ns = "default"
+	}
+	dir, err := os.MkdirTemp("", "backlot-dry-run-template-")
+	if err != nil {
+		return scaffolder.DryRunResult{}, err
+	}
+	defer os.RemoveAll(dir)
+	for i, f := range files {
+		rel := filepath.FromSlash(strings.TrimPrefix(f.Path, "./"))
+		if !filepath.IsLocal(rel) {
+			return scaffolder.DryRunResult{}, fmt.Errorf("directoryContents[%d].path: %q leaves the template's folder", i, f.Path)
+		}
+		raw, err := base64.StdEncoding.DecodeString(f.Base64Content)
+		if err != nil {
+			return scaffolder.DryRunResult{}, fmt.Errorf("directoryContents[%d].base64Content: %w", i, err)
+		}
+		p := filepath.Join(dir, rel)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			return scaffolder.DryRunResult{}, err
+		}
+		mode := os.FileMode(0o644)
+		if f.Executable {
+			mode = 0o755
+		}
+		if err := os.WriteFile(p, raw, mode); err != nil {
+			return scaffolder.DryRunResult{}, err
+		}
+	}
+	info := scaffolder.TemplateInfo{Ref: "template:" + ns + "/" + head.Metadata.Name, Version: catalog.HashJSON(template),
+		Location: "file:" + filepath.Join(dir, "template.yaml"), Body: template}
+	return s.cfg.Activities.DryRun(ctx, info, values, s.user(ctx, actor), scaffolder.Secrets(secrets))
+}
