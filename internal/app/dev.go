@@ -338,7 +338,8 @@ func (d *Dev) Close() error {
 func (d *Dev) TemporalAddr() string { return d.temporal }
 
 // Repos is the local git host's folder of bare repositories.
-func (d *Dev) Repos() string { return d.repos
+func (d *Dev) Repos() string {
+	return d.repos
 }
 
 // catalogAt is the catalog at an instant: the history is caught up with the
