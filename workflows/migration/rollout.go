@@ -23,18 +23,18 @@ func (r Rollout) Plan(n int) []int {
 	return out
 }
 
-// Progress is where a wave stands: how many of its targets are running, done
+// WaveProgress is where a wave stands: how many of its targets are running, done
 // (opened or already migrated), failed, or waiting.
-type Progress struct {
+type WaveProgress struct {
 	Running, Done, Failed, Waiting int
 }
 
 // Finished reports whether every target of the wave is done or failed.
-func (p Progress) Finished() bool { return p.Running == 0 && p.Waiting == 0 }
+func (p WaveProgress) Finished() bool { return p.Running == 0 && p.Waiting == 0 }
 
 // Stop reports whether a finished wave's failures stop the rollout: its
 // failed share is above StopOnFailureRate (0 never stops).
-func (r Rollout) Stop(p Progress) bool {
+func (r Rollout) Stop(p WaveProgress) bool {
 	total := p.Done + p.Failed
 	if r.StopOnFailureRate <= 0 || !p.Finished() || total == 0 {
 		return false

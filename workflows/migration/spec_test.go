@@ -96,12 +96,12 @@ func TestRolloutDecisions(t *testing.T) {
 		t.Errorf("hour spent: %d slots, next %v", n, next)
 	}
 	for _, c := range []struct {
-		p    migration.Progress
+		p    migration.WaveProgress
 		stop bool
 	}{
-		{migration.Progress{Done: 4, Failed: 1}, false},             // 20% is not above 20%
-		{migration.Progress{Done: 3, Failed: 2}, true},              // 40%
-		{migration.Progress{Done: 1, Failed: 2, Running: 2}, false}, // not finished yet
+		{migration.WaveProgress{Done: 4, Failed: 1}, false},             // 20% is not above 20%
+		{migration.WaveProgress{Done: 3, Failed: 2}, true},              // 40%
+		{migration.WaveProgress{Done: 1, Failed: 2, Running: 2}, false}, // not finished yet
 	} {
 		if got := r.Stop(c.p); got != c.stop {
 			t.Errorf("%+v: stop %v, want %v", c.p, got, c.stop)
