@@ -143,7 +143,7 @@ func benchCatalog(o benchOptions) (*benchResult, error) {
 	}
 	dataDir := filepath.Join(dir, "data")
 	args := []string{"dev", "--quiet", "--data", dataDir, "--addr", "127.0.0.1:" + strconv.Itoa(port),
-		"--catalog", sum.RootFile, "--refresh-interval", "1h"}
+		"--catalog", sum.RootFile, "--refresh-interval", "1h", "--temporal-addr", "127.0.0.1:0"}
 	var prod *prodBench
 	if o.production {
 		prod, err = startProdBench(context.Background(), o.brokers, o.postgresURL, say)

@@ -39,7 +39,7 @@ func startDevProc(t *testing.T, bin, data, catalog string) *devProc {
 		t.Fatal(err)
 	}
 	addr := "127.0.0.1:" + strconv.Itoa(port)
-	cmd := exec.Command(bin, "dev", "--quiet", "--data", data, "--addr", addr, "--catalog", catalog, "--refresh-interval", "1h")
+	cmd := exec.Command(bin, "dev", "--quiet", "--data", data, "--addr", addr, "--catalog", catalog, "--refresh-interval", "1h", "--temporal-addr", "127.0.0.1:0")
 	cmd.Stderr = os.Stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

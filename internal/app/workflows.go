@@ -83,7 +83,7 @@ func startWorkflows(ctx context.Context, cfg workflowsConfig) (*engine, error) {
 	e := &engine{client: c}
 	e.acts = &scaffolder.Activities{
 		WorkDir: cfg.WorkDir, Local: cfg.Local, GitHub: gh, GitLab: gl, LocalFallback: cfg.Local != nil,
-		Catalog: scaffoldsvc.Catalog{Service: cfg.Service, Log: cfg.Log}, Logger: cfg.Logger,
+		Catalog: scaffoldsvc.Catalog{Service: cfg.Service, Log: cfg.Log, Reader: cfg.Reader}, Logger: cfg.Logger,
 	}
 	e.scaffold = scaffoldsvc.New(scaffoldsvc.Config{Tasks: &scaffolder.Tasks{Client: c, Converter: dc}, Reader: cfg.Reader, Activities: e.acts})
 	if cfg.Worker {

@@ -15,11 +15,13 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/converter"
 	tlog "go.temporal.io/sdk/log"
+	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/worker"
 
 	"backlot.dev/backlot/domain/event"
 	"backlot.dev/backlot/internal/catalogsvc"
 	"backlot.dev/backlot/internal/eventlog/sqlitelog"
+	"backlot.dev/backlot/projections/catalogstore"
 	"backlot.dev/backlot/workflows/scaffolder"
 )
 
@@ -96,6 +98,8 @@ type Catalog struct {
 	Service *catalogsvc.Service
 	// Log takes the task events.
 	Log event.PartitionedLog
+	// Reader explains a location that yields no entity.
+	Reader catalogstore.Reader
 }
 
 var _ scaffolder.Catalog = Catalog{}
@@ -126,6 +130,22 @@ func (c Catalog) Register(ctx context.Context, actor, target string) ([]string, 
 		refs = append(refs, strings.ToLower(e.Kind)+":"+ns+"/"+e.Metadata.Name)
 	}
 	if len(refs) == 0 {
+		var problems []string
+		if errs, err := c.Reader.LocationErrors(ctx, res.Location.ID); err == nil {
+			for _, e := range errs {
+				where := e.File
+				if e.Entity != "" {
+					where += " " + e.Entity
+				}
+				if e.Field != "" {
+					where += " " + e.Field
+				}
+				problems = append(problems, where+": "+e.Message)
+			}
+		}
+		if len(problems) > 0 {
+			return nil, temporal.NewNonRetryableApplicationError(fmt.Sprintf("%s yields no entity: %s", target, strings.Join(problems, "; ")), scaffolder.InputErrorType, nil)
+		}
 		return nil, fmt.Errorf("%s yields no entity", target)
 	}
 	return refs, nil

@@ -2,6 +2,7 @@ package temporalsrv
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
@@ -10,6 +11,7 @@ import (
 	"strconv"
 	"time"
 
+	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/server/common/cluster"
 	"go.temporal.io/server/common/config"
@@ -86,10 +88,11 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	if err := sqlite.CreateNamespaces(&sqlCfg, ns); err != nil {
 		return nil, fmt.Errorf("temporal: create namespace %s: %w", cfg.Namespace, err)
 	}
-	sc, err := serverConfig(host, port, sqlCfg)
+	ports, err := loadPorts(cfg.DBPath+".ports", host, port)
 	if err != nil {
 		return nil, err
 	}
+	sc := serverConfig(host, ports, sqlCfg)
 	logger := tlog.NewZapLogger(tlog.BuildZapLogger(tlog.Config{Level: cfg.LogLevel, OutputFile: ""}))
 	srv, err := temporal.NewServer(
 		temporal.WithConfig(sc),
@@ -106,7 +109,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	if err := srv.Start(); err != nil {
 		return nil, fmt.Errorf("temporal: start: %w", err)
 	}
-	s := &Server{srv: srv, addr: net.JoinHostPort(host, strconv.Itoa(port)), ns: cfg.Namespace}
+	s := &Server{srv: srv, addr: net.JoinHostPort(host, strconv.Itoa(ports.GRPC["frontend"])), ns: cfg.Namespace}
 	if err := s.waitReady(ctx); err != nil {
 		_ = srv.Stop()
 		return nil, err
@@ -123,16 +126,26 @@ func (s *Server) Namespace() string { return s.ns }
 // Stop stops the server.
 func (s *Server) Stop() error { return s.srv.Stop() }
 
-// waitReady dials the frontend until it answers a health check.
+// waitReady dials the frontend until the history service behind it answers:
+// a workflow that does not exist is not found, rather than unavailable.
 func (s *Server) waitReady(ctx context.Context) error {
-	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
 	defer cancel()
-	for {
-		c, err := client.DialContext(ctx, client.Options{HostPort: s.addr, Namespace: s.ns, Logger: quiet{}})
-		if err == nil {
-			_, err = c.CheckHealth(ctx, &client.CheckHealthRequest{})
+	var c client.Client
+	var err error
+	defer func() {
+		if c != nil {
 			c.Close()
-			if err == nil {
+		}
+	}()
+	for {
+		if c == nil {
+			c, err = client.DialContext(ctx, client.Options{HostPort: s.addr, Namespace: s.ns, Logger: quiet{}})
+		}
+		if c != nil {
+			_, err = c.DescribeWorkflowExecution(ctx, "backlot-readiness-probe", "")
+			var nf *serviceerror.NotFound
+			if errors.As(err, &nf) {
 				return nil
 			}
 		}
@@ -144,7 +157,7 @@ func (s *Server) waitReady(ctx context.Context) error {
 	}
 }
 
-// frontendAddr splits addr and picks a free port for port 0.
+// frontendAddr splits addr; port 0 is left for loadPorts to pick.
 func frontendAddr(addr string) (string, int, error) {
 	host, p, err := net.SplitHostPort(addr)
 	if err != nil {
@@ -156,11 +169,6 @@ func frontendAddr(addr string) (string, int, error) {
 	port, err := strconv.Atoi(p)
 	if err != nil {
 		return "", 0, fmt.Errorf("temporal address %q: port: %w", addr, err)
-	}
-	if port == 0 {
-		if port, err = freePort(host); err != nil {
-			return "", 0, err
-		}
 	}
 	return host, port, nil
 }
@@ -175,39 +183,105 @@ func freePort(host string) (int, error) {
 	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
-// serverConfig is a one-shard, one-cluster configuration on SQLite with the
-// frontend at host:port and the other services on free ports of host.
-func serverConfig(host string, port int, sqlCfg config.SQL) (*config.Config, error) {
-	service := func(grpc int) (config.Service, error) {
-		var err error
-		if grpc == 0 {
-			if grpc, err = freePort(host); err != nil {
-				return config.Service{}, err
-			}
+// servicePorts are the gRPC and membership ports of each service and the
+// metrics port. They are kept beside the database and used again on the
+// next start: the cluster's membership, persisted in the database, then
+// finds the same hosts and is ready at once instead of waiting for the old
+// ones to time out.
+type servicePorts struct {
+	GRPC       map[string]int `json:"grpc"`
+	Membership map[string]int `json:"membership"`
+	Metrics    int            `json:"metrics"`
+}
+
+var serviceNames = []string{"frontend", "history", "matching", "worker"}
+
+// loadPorts reads the ports of the last start from path when they are still
+// free (the frontend's is always the configured one), or picks free ones,
+// and saves them.
+func loadPorts(path, host string, frontend int) (servicePorts, error) {
+	var p servicePorts
+	if raw, err := os.ReadFile(path); err == nil && json.Unmarshal(raw, &p) == nil {
+		if frontend == 0 && p.GRPC != nil && free(host, p.GRPC["frontend"]) {
+			frontend = p.GRPC["frontend"]
 		}
-		member, err := freePort(host)
-		if err != nil {
-			return config.Service{}, err
+		if frontend != 0 && p.usable(host, frontend) {
+			p.GRPC["frontend"] = frontend
+			return p, nil
 		}
-		return config.Service{RPC: config.RPC{GRPCPort: grpc, MembershipPort: member, BindOnIP: host}}, nil
 	}
-	services := map[string]config.Service{}
-	for i, name := range []string{"frontend", "history", "matching", "worker"} {
-		grpc := 0
-		if i == 0 {
-			grpc = port
+	p = servicePorts{GRPC: map[string]int{}, Membership: map[string]int{}}
+	var err error
+	if frontend == 0 {
+		if frontend, err = freePort(host); err != nil {
+			return p, err
 		}
-		s, err := service(grpc)
-		if err != nil {
-			return nil, err
-		}
-		services[name] = s
 	}
-	metricsPort, err := freePort(host)
+	for _, name := range serviceNames {
+		if name == "frontend" {
+			p.GRPC[name] = frontend
+		} else if p.GRPC[name], err = freePort(host); err != nil {
+			return p, err
+		}
+		if p.Membership[name], err = freePort(host); err != nil {
+			return p, err
+		}
+	}
+	if p.Metrics, err = freePort(host); err != nil {
+		return p, err
+	}
+	raw, _ := json.Marshal(p)
+	if err := os.WriteFile(path, raw, 0o644); err != nil {
+		return p, fmt.Errorf("temporal: %w", err)
+	}
+	return p, nil
+}
+
+// usable reports whether every saved port is there and free.
+func (p servicePorts) usable(host string, frontend int) bool {
+	if p.GRPC == nil || p.Membership == nil || p.Metrics == 0 {
+		return false
+	}
+	ports := []int{p.Metrics}
+	for _, name := range serviceNames {
+		if p.Membership[name] == 0 || (name != "frontend" && p.GRPC[name] == 0) {
+			return false
+		}
+		ports = append(ports, p.Membership[name])
+		if name != "frontend" {
+			ports = append(ports, p.GRPC[name])
+		}
+	}
+	for _, port := range ports {
+		if port == frontend || !free(host, port) {
+			return false
+		}
+	}
+	return true
+}
+
+// free reports whether port can be listened on.
+func free(host string, port int) bool {
+	if port <= 0 {
+		return false
+	}
+	l, err := net.Listen("tcp", net.JoinHostPort(host, strconv.Itoa(port)))
 	if err != nil {
-		return nil, err
+		return false
 	}
-	front := net.JoinHostPort(host, strconv.Itoa(port))
+	l.Close()
+	return true
+}
+
+// serverConfig is a one-shard, one-cluster configuration on SQLite with the
+// services on host at ports.
+func serverConfig(host string, ports servicePorts, sqlCfg config.SQL) *config.Config {
+	services := map[string]config.Service{}
+	for _, name := range serviceNames {
+		services[name] = config.Service{RPC: config.RPC{GRPCPort: ports.GRPC[name], MembershipPort: ports.Membership[name], BindOnIP: host}}
+	}
+	metricsPort := ports.Metrics
+	front := net.JoinHostPort(host, strconv.Itoa(ports.GRPC["frontend"]))
 	return &config.Config{
 		Global: config.Global{
 			Membership: config.Membership{MaxJoinDuration: 30 * time.Second, BroadcastAddress: host},
@@ -240,7 +314,7 @@ func serverConfig(host string, port int, sqlCfg config.SQL) (*config.Config, err
 			History:    config.HistoryArchivalNamespaceDefaults{State: "disabled"},
 			Visibility: config.VisibilityArchivalNamespaceDefaults{State: "disabled"},
 		}},
-	}, nil
+	}
 }
 
 // quiet drops the SDK client's log while waiting for the frontend.

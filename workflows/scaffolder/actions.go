@@ -208,6 +208,10 @@ func Actions() []Action {
 		{ID: "debug:log", Description: "Writes a message, and optionally the workspace's files, to the task log",
 			Schema: map[string]any{"input": obj(nil, map[string]any{"message": str("Message"), "listWorkspace": map[string]any{"type": "boolean"}})},
 			Run:    debugLog},
+		{ID: "notification:send", Description: "Sends a notification to users or an entity's owners; Backlot has no notification inbox yet, so it is written to the task log, where the task's user reads it",
+			Schema: map[string]any{"input": obj([]string{"title"}, map[string]any{"recipients": str("broadcast or entity"), "entityRefs": strs("Recipients"),
+				"title": str("Title"), "info": str("Text"), "link": str("Link"), "severity": str("low, normal, high or critical")})},
+			Run: notificationSend},
 		{ID: ActionWait, Description: "Waits (a durable timer: a restart does not start it over)", InWorkflow: true,
 			Schema: map[string]any{"input": obj(nil, map[string]any{"minutes": map[string]any{"type": "number"}, "seconds": map[string]any{"type": "number"}, "milliseconds": map[string]any{"type": "number"}})}},
 		{ID: ActionApproval, Description: "Waits, for days if need be, until someone approves or rejects the task", InWorkflow: true,
@@ -665,6 +669,33 @@ func debugLog(_ context.Context, _ *Activities, r *Run) error {
 		r.Logf("Workspace: %s", strings.Join(files, ", "))
 	}
 	return nil
+}
+
+func notificationSend(_ context.Context, _ *Activities, r *Run) error {
+	title, err := r.Required("title")
+	if err != nil {
+		return err
+	}
+	to, err := r.Strings("entityRefs")
+	if err != nil {
+		return err
+	}
+	if len(to) == 0 {
+		rec, _ := r.String("recipients")
+		to = []string{orDefault(rec, "broadcast")}
+	}
+	info, _ := r.String("info")
+	sev, _ := r.String("severity")
+	r.Logf("Notification (%s) to %s: %s. %s", orDefault(sev, "normal"), strings.Join(to, ", "), title, info)
+	r.Set("recipients", to)
+	return nil
+}
+
+func orDefault(s, d string) string {
+	if s == "" {
+		return d
+	}
+	return s
 }
 
 func orDot(s string) string {
