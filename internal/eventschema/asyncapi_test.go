@@ -194,8 +194,13 @@ func TestAsyncAPIDocument(t *testing.T) {
 			}
 			key := m(t, m(t, m(t, msg, name)["bindings"], name+".bindings")["kafka"], name+".bindings.kafka")["key"]
 			want := "schemas/common.v1.json#/$defs/entityKey"
-			if name == string(event.TypeFactSourceDeclared) {
+			switch event.Type(name) {
+			case event.TypeFactSourceDeclared:
 				want = "schemas/common.v1.json#/$defs/factSourceKey" // keyed by factsource:<name>
+			case event.TypeTaskStarted, event.TypeTaskFinished:
+				want = "schemas/common.v1.json#/$defs/taskKey" // keyed by task:<id>
+			case event.TypeMigrationChanged:
+				want = "schemas/common.v1.json#/$defs/migrationKey" // keyed by migration:<id>
 			}
 			if m(t, key, name+" key")["$ref"] != want {
 				t.Errorf("%s: message %s: key %v, want %s", c.topic, name, key, want)

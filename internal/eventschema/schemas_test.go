@@ -191,6 +191,29 @@ func payloads(t *testing.T) map[event.Type][2]any {
 			event.BadgeChanged{Entity: "component:default/checkout", Policy: "test-certification", Applies: true,
 				Checks: []event.CheckOutcome{{ID: "has-owner", Level: "bronze", Passed: false}}, Changed: []string{"has-owner"}},
 		},
+		event.TypeTaskStarted: {
+			event.TaskStarted{Task: "0b9c2f4e-6d1a-4c3e-9f1b-2a7d5e8c1f40", Template: "template:default/go-service", TemplateVersion: catalog.HashJSON(body),
+				User: "user:default/ada", Parameters: map[string]any{"name": "payments", "port": 8080}},
+			event.TaskStarted{Task: "0b9c2f4e-6d1a-4c3e-9f1b-2a7d5e8c1f40", Template: "template:default/go-service", TemplateVersion: catalog.HashJSON(body), User: "user:default/guest"},
+		},
+		event.TypeTaskFinished: {
+			event.TaskFinished{Task: "0b9c2f4e-6d1a-4c3e-9f1b-2a7d5e8c1f40", Template: "template:default/go-service", TemplateVersion: catalog.HashJSON(body),
+				User: "user:default/ada", Status: "completed", Entities: []string{"component:default/payments"},
+				Output: map[string]any{"links": []any{map[string]any{"title": "Repository", "url": "file:///srv/repos/team-a/payments.git"}}}},
+			event.TaskFinished{Task: "0b9c2f4e-6d1a-4c3e-9f1b-2a7d5e8c1f40", Template: "template:default/go-service", TemplateVersion: catalog.HashJSON(body),
+				User: "user:default/guest", Status: "failed", Error: "catalog unavailable", FailedStep: "register"},
+		},
+		event.TypeMigrationChanged: {
+			event.MigrationChanged{Migration: "add-codeowners-1a2b", Name: "add-codeowners", State: "stopped", Reason: "wave 1: 3 of 5 failed, over 0.2", Targets: 200, Campaign: "test-certification/silver"},
+			event.MigrationChanged{Migration: "add-codeowners-1a2b", Name: "add-codeowners", State: "started"},
+		},
+		event.TypeMigrationTargetChanged: {
+			event.MigrationTargetChanged{Migration: "add-codeowners-1a2b", Entity: "component:default/checkout", Repo: "file:///srv/repos/team-a/checkout.git",
+				State: "failed", Change: 3, ChangeURL: "file:///srv/repos/team-a/checkout.git#change/3", Error: "script exited 1", Output: "sh: 1: nope: not found\n",
+				At: time.Date(2026, 12, 4, 12, 0, 0, 0, time.UTC)},
+			event.MigrationTargetChanged{Migration: "add-codeowners-1a2b", Entity: "component:default/checkout", Repo: "https://github.com/acme/checkout", State: "targeted",
+				At: time.Date(2026, 12, 4, 12, 0, 0, 0, time.UTC)},
+		},
 	}
 }
 
@@ -224,6 +247,12 @@ func subject(typ event.Type) string {
 		return "component:default/checkout"
 	case event.TypeFactSourceDeclared:
 		return event.FactSourceSubject("ci")
+	case event.TypeTaskStarted, event.TypeTaskFinished:
+		return event.TaskSubject("0b9c2f4e-6d1a-4c3e-9f1b-2a7d5e8c1f40")
+	case event.TypeMigrationChanged:
+		return event.MigrationSubject("add-codeowners-1a2b")
+	case event.TypeMigrationTargetChanged:
+		return "component:default/checkout"
 	}
 	return "location:default/generated-" + strings.Repeat("0", 40)
 }
