@@ -231,6 +231,8 @@ type RecordItem struct {
 	Target    *event.MigrationTargetChanged `json:"target,omitempty"`
 	Migration *event.MigrationChanged       `json:"migration,omitempty"`
 	At        time.Time                     `json:"at"`
+	// Seq numbers the migration's events, across its runs.
+	Seq int `json:"seq"`
 }
 
 // RecordInput is a batch of events of one migration.
@@ -238,26 +240,25 @@ type RecordInput struct {
 	Migration string       `json:"migration"`
 	Actor     string       `json:"actor,omitempty"`
 	Items     []RecordItem `json:"items"`
+	// Seed names the chain of runs (workflow id and first run id); with an
+	// item's Seq it makes the event's id.
+	Seed string `json:"seed,omitempty"`
 }
 
 // RecordEvents builds the envelopes of the items (TypeMigrationTargetChanged
 // about the target's entity, TypeMigrationChanged about
 // event.MigrationSubject; the migration's id as correlation; the input's
 // actor or else Activities.Actor) and appends them with Record, in order.
-// Event ids derive from the workflow run, the activity and the item, so a
-// retried batch carries the same ids.
+// Event ids derive from Seed and the items' Seq, so a retried batch, or a
+// batch recorded again after a crash, carries the same ids.
 func (a *Activities) RecordEvents(ctx context.Context, in RecordInput) error {
 	if a.Record == nil || len(in.Items) == 0 {
 		return nil
 	}
 	actor := firstNonEmpty(in.Actor, a.Actor)
-	seed := in.Migration
-	if activity.IsActivity(ctx) {
-		info := activity.GetInfo(ctx)
-		seed = info.WorkflowExecution.ID + "/" + info.WorkflowExecution.RunID + "/" + info.ActivityID
-	}
+	seed := firstNonEmpty(in.Seed, in.Migration)
 	evs := make([]event.Envelope, 0, len(in.Items))
-	for i, it := range in.Items {
+	for _, it := range in.Items {
 		meta := event.Meta{Actor: actor, CorrelationID: in.Migration, Time: it.At}
 		var ev event.Envelope
 		var err error
@@ -272,7 +273,7 @@ func (a *Activities) RecordEvents(ctx context.Context, in RecordInput) error {
 		if err != nil {
 			return temporal.NewNonRetryableApplicationError(err.Error(), "BadEvent", err)
 		}
-		ev.ID = eventID(fmt.Sprintf("%s/%d", seed, i))
+		ev.ID = eventID(fmt.Sprintf("%s/%d", seed, it.Seq))
 		evs = append(evs, ev)
 	}
 	return a.Record(ctx, evs)

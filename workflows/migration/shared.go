@@ -196,6 +196,8 @@ type State struct {
 	Burndown []BurndownPoint `json:"burndown,omitempty"`
 	// Runs counts the runs before this one.
 	Runs int `json:"runs,omitempty"`
+	// Seq counts the events recorded, for their ids.
+	Seq int `json:"seq,omitempty"`
 	// IdleSince is when only failed targets were left, for the retry window.
 	IdleSince time.Time `json:"idleSince,omitzero"`
 }

@@ -539,7 +539,9 @@ func (r *run) recorder(ctx workflow.Context) {
 		n := min(len(r.events), recordBatch)
 		batch := slices.Clone(r.events[:n])
 		r.recording = true
-		err := workflow.ExecuteActivity(actx, ActivityRecord, RecordInput{Migration: r.in.ID, Actor: r.in.Actor, Items: batch}).Get(ctx, nil)
+		info := workflow.GetInfo(ctx)
+		seed := info.WorkflowExecution.ID + "/" + info.FirstRunID
+		err := workflow.ExecuteActivity(actx, ActivityRecord, RecordInput{Migration: r.in.ID, Actor: r.in.Actor, Items: batch, Seed: seed}).Get(ctx, nil)
 		r.recording = false
 		if err != nil {
 			workflow.GetLogger(ctx).Error("migration: events not recorded", "migration", r.in.ID, "events", n, "error", err)
@@ -559,13 +561,15 @@ func (r *run) recordTarget(i int, s TargetState, output string) {
 	if s == StateFailed {
 		d.Error = row.Error
 	}
-	r.events = append(r.events, RecordItem{Target: d, At: now})
+	r.st.Seq++
+	r.events = append(r.events, RecordItem{Target: d, At: now, Seq: r.st.Seq})
 }
 
 // recordMigration queues the event of the migration's transition.
 func (r *run) recordMigration(state, reason string) {
 	now := r.now()
-	r.events = append(r.events, RecordItem{At: now, Migration: &event.MigrationChanged{Migration: r.in.ID, Name: r.in.Spec.Metadata.Name,
+	r.st.Seq++
+	r.events = append(r.events, RecordItem{At: now, Seq: r.st.Seq, Migration: &event.MigrationChanged{Migration: r.in.ID, Name: r.in.Spec.Metadata.Name,
 		State: state, Reason: reason, Targets: len(r.in.Targets), Campaign: r.in.Spec.Spec.Campaign}})
 }
 
