@@ -360,9 +360,9 @@ func TestParseServeHelp(t *testing.T) {
 		},
 		{
 			name:     "unknown flag, role and variable",
-			settings: serveSettings{where: "w", args: []string{"serve", "--roles", "api, worker", "--data", "/d"}, env: map[string]string{"BACKLOT_DATA": "/d", "HOME": "/h"}},
+			settings: serveSettings{where: "w", args: []string{"serve", "--roles", "api, scheduler", "--data", "/d"}, env: map[string]string{"BACKLOT_DATA": "/d", "HOME": "/h"}},
 			port:     "7007",
-			problems: []string{`role "worker"`, "flag --data", "BACKLOT_DATA"},
+			problems: []string{`role "scheduler"`, "flag --data", "BACKLOT_DATA"},
 		},
 		{
 			name:     "not serve, no roles",

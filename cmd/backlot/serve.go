@@ -31,6 +31,12 @@ func newServeCmd() *cobra.Command {
   ingester   registers --catalog locations and refreshes every location each
              --refresh-interval; ingesters take a lease per location in PostgreSQL,
              so no location is refreshed by two at once.
+  worker     runs the scaffolder's tasks and the fleet migrations on Temporal
+             (--temporal-address); workers share the task queues. With a Temporal
+             address, the api role also serves /api/scaffolder and /api/migrations.
+             Every api and worker process needs the same BACKLOT_SECRETS_KEY (base64
+             of 32 bytes), which seals template secrets before they reach Temporal,
+             and the same --data folder for the local git host's repositories.
 
 Every flag can be given by its environment variable instead; a flag given on the
 command line wins. Every role serves /healthz, /readyz and /metrics on --addr.`,
@@ -55,8 +61,8 @@ command line wins. Every role serves /healthz, /readyz and /metrics on --addr.`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringSliceVar(&cfg.Roles, "roles", []string{app.RoleAPI, app.RoleProjector, app.RoleIngester},
-		"roles to run: "+strings.Join(app.Roles, ", "))
+	f.StringSliceVar(&cfg.Roles, "roles", nil,
+		"roles to run: "+strings.Join(app.Roles, ", ")+" (default api,projector,ingester, and worker with --temporal-address)")
 	f.StringVar(&cfg.Addr, "addr", ":7007", "listen address of the API, health and metrics")
 	f.StringSliceVar(&cfg.KafkaBrokers, "kafka-brokers", nil, "Kafka bootstrap brokers, host:port (required)")
 	f.StringVar(&cfg.TopicPrefix, "topic-prefix", "backlot.", "prefix of Backlot's Kafka topics")

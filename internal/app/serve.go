@@ -28,6 +28,7 @@ import (
 	"backlot.dev/backlot/internal/ingest"
 	"backlot.dev/backlot/internal/messaging"
 	"backlot.dev/backlot/internal/pglease"
+	"backlot.dev/backlot/internal/scaffoldsvc"
 	"backlot.dev/backlot/internal/statefeed"
 	"backlot.dev/backlot/internal/webhooks"
 	"backlot.dev/backlot/projections/badges/pgbadges"
@@ -35,6 +36,7 @@ import (
 	"backlot.dev/backlot/projections/catalogstore/pgstore"
 	"backlot.dev/backlot/projections/history"
 	"backlot.dev/backlot/projections/history/pghist"
+	"backlot.dev/backlot/workflows/githost"
 )
 
 // The roles `backlot serve` runs.
@@ -42,10 +44,12 @@ const (
 	RoleAPI       = "api"
 	RoleProjector = "projector"
 	RoleIngester  = "ingester"
+	// RoleWorker runs the scaffolder's and migrations' Temporal workers.
+	RoleWorker = "worker"
 )
 
 // Roles lists every role serve knows, in the order help shows them.
-var Roles = []string{RoleAPI, RoleProjector, RoleIngester}
+var Roles = []string{RoleAPI, RoleProjector, RoleIngester, RoleWorker}
 
 // ServeActor is the actor of writes made by the ingester role itself (the
 // --catalog locations it registers at start).
@@ -94,7 +98,11 @@ type ServeConfig struct {
 
 func (c *ServeConfig) setDefaults() error {
 	if len(c.Roles) == 0 {
-		c.Roles = slices.Clone(Roles)
+		// Every role; the worker only when there is a Temporal to work for.
+		c.Roles = []string{RoleAPI, RoleProjector, RoleIngester}
+		if c.TemporalAddress != "" {
+			c.Roles = append(c.Roles, RoleWorker)
+		}
 	}
 	for i, r := range c.Roles {
 		r = strings.ToLower(strings.TrimSpace(r))
@@ -102,6 +110,9 @@ func (c *ServeConfig) setDefaults() error {
 			return fmt.Errorf("serve: unknown role %q (roles: %s)", r, strings.Join(Roles, ", "))
 		}
 		c.Roles[i] = r
+	}
+	if slices.Contains(c.Roles, RoleWorker) && c.TemporalAddress == "" {
+		return errors.New("serve: the worker role needs Temporal (--temporal-address or BACKLOT_TEMPORAL_ADDRESS)")
 	}
 	if len(c.KafkaBrokers) == 0 {
 		return errors.New("serve: no Kafka brokers (--kafka-brokers or BACKLOT_KAFKA_BROKERS)")
@@ -139,6 +150,7 @@ type Server struct {
 	badges   *pgbadges.Store
 	asof     *asof.Catalogs
 	service  *catalogsvc.Service
+	engine   *engine
 	server   *http.Server
 	listener net.Listener
 	cancel   context.CancelFunc
@@ -207,12 +219,16 @@ func StartServe(ctx context.Context, cfg ServeConfig) (*Server, error) {
 		return nil, err
 	}
 
-	if s.has(RoleAPI) || s.has(RoleIngester) {
+	repos, err := filepath.Abs(filepath.Join(cfg.DataDir, "repos"))
+	if err != nil {
+		return nil, err
+	}
+	if s.has(RoleAPI) || s.has(RoleIngester) || s.has(RoleWorker) {
 		lock, err := pglease.New(ctx, s.store.Pool(), cfg.Holder, pglease.Options{Logger: cfg.Logger})
 		if err != nil {
 			return nil, err
 		}
-		reader, err := newIngestReader(filepath.Join(cfg.DataDir, "git"), cfg.Roots, cfg.Catalogs, cfg.AllowedHosts, cfg.Limits)
+		reader, err := newIngestReader(filepath.Join(cfg.DataDir, "git"), append(slices.Clone(cfg.Roots), repos), cfg.Catalogs, cfg.AllowedHosts, cfg.Limits)
 		if err != nil {
 			return nil, err
 		}
@@ -227,6 +243,29 @@ func StartServe(ctx context.Context, cfg ServeConfig) (*Server, error) {
 		}
 	}
 	badgeWaiter := &catalogstore.PollWaiter{Reader: s.badges}
+	// Workflows: the API role starts and reads them, the worker role runs them.
+	var scaffold httpapi.Scaffolder
+	if cfg.TemporalAddress != "" && (s.has(RoleAPI) || s.has(RoleWorker)) {
+		local, err := githost.NewLocal(repos)
+		if err != nil {
+			return nil, err
+		}
+		key, err := scaffoldsvc.LoadKey(cfg.DataDir)
+		if err != nil {
+			return nil, err
+		}
+		s.engine, err = startWorkflows(ctx, workflowsConfig{
+			Addr: cfg.TemporalAddress, Namespace: "default", Key: key, WorkDir: filepath.Join(cfg.DataDir, "scaffolder"), Local: local,
+			Service: s.service, Log: s.log, Reader: s.store, Worker: s.has(RoleWorker), Logger: cfg.Logger,
+		})
+		if err != nil {
+			return nil, err
+		}
+		s.closers = append(s.closers, s.engine.Close)
+		if s.has(RoleAPI) {
+			scaffold = s.engine.scaffold
+		}
+	}
 
 	ready := func(ctx context.Context) error {
 		if err := s.store.Ping(ctx); err != nil {
@@ -264,7 +303,7 @@ func StartServe(ctx context.Context, cfg ServeConfig) (*Server, error) {
 					return nil, err
 				}
 				return s.asof.At(ctx, at)
-			}, Badges: s.badges, Facts: facts, Logger: cfg.Logger, Ready: ready, Registry: reg})
+			}, Badges: s.badges, Facts: facts, Scaffolder: scaffold, Logger: cfg.Logger, Ready: ready, Registry: reg})
 		if err != nil {
 			return nil, err
 		}
