@@ -70,16 +70,17 @@ type PrepareResult struct {
 
 // Prepare clones the default branch of the target's repository into a
 // scratch folder, runs the change script there (sh -c, the target's Env
-// plus PATH and HOME, under Timeout, heartbeating) and, when the tree
+// plus PATH and HOME, under Timeout) and, when the tree
 // changed, commits it as Backlot with the change request's title and pushes
-// it to Branch (forced: the branch is the migration's). When the branch
+// it to Branch (forced: the branch is the migration's). It heartbeats every
+// few seconds throughout. When the branch
 // already holds the same tree, it is reused and nothing is pushed. No
 // change at all answers Unchanged: the repository is already migrated. A
 // script that fails or times out is a non-retryable ErrTypeScriptFailed
 // error carrying its output; a repository the host does not hold is a
 // non-retryable ErrTypeRepoNotFound. The scratch folder is removed.
 func (a *Activities) Prepare(ctx context.Context, in PrepareInput) (PrepareResult, error) {
-	beat := func() { activity.RecordHeartbeat(ctx, "script") }
+	defer heartbeat(ctx)()
 	w, err := checkout(ctx, a.Host, a.WorkDir, in.Target)
 	if err != nil {
 		if errors.Is(err, githost.ErrNotFound) {
@@ -88,7 +89,7 @@ func (a *Activities) Prepare(ctx context.Context, in PrepareInput) (PrepareResul
 		return PrepareResult{}, err
 	}
 	defer w.remove()
-	out, changed, err := w.apply(ctx, in.Script, in.Target.Env(), in.Timeout, beat)
+	out, changed, err := w.apply(ctx, in.Script, in.Target.Env(), in.Timeout, nil)
 	if err != nil {
 		var se *ScriptError
 		if errors.As(err, &se) {
@@ -104,10 +105,11 @@ func (a *Activities) Prepare(ctx context.Context, in PrepareInput) (PrepareResul
 	if _, err := git(ctx, w.dir, "commit", "-q", "--no-verify", "-m", in.Target.Title); err != nil {
 		return PrepareResult{}, err
 	}
-	tree, err := git(ctx, w.dir, "rev-parse", "HEAD^{tree}")
+	ids, err := git(ctx, w.dir, "rev-parse", "HEAD", "HEAD^{tree}")
 	if err != nil {
 		return PrepareResult{}, err
 	}
+	head, tree, _ := strings.Cut(ids, "\n")
 	remoteRef := "refs/remotes/origin/" + in.Branch
 	if _, err := git(ctx, w.dir, "fetch", "-q", "--depth", "1", "origin", "+refs/heads/"+in.Branch+":"+remoteRef); err == nil {
 		if t, err := git(ctx, w.dir, "rev-parse", remoteRef+"^{tree}"); err == nil && t == tree {
@@ -118,12 +120,33 @@ func (a *Activities) Prepare(ctx context.Context, in PrepareInput) (PrepareResul
 	} else if !strings.Contains(err.Error(), "couldn't find remote ref") {
 		return PrepareResult{}, err
 	}
-	activity.RecordHeartbeat(ctx, "push")
 	if _, err := git(ctx, w.dir, "push", "-q", "--force", "origin", "HEAD:refs/heads/"+in.Branch); err != nil {
 		return PrepareResult{}, err
 	}
-	res.Head, err = git(ctx, w.dir, "rev-parse", "HEAD")
-	return res, err
+	res.Head = head
+	return res, nil
+}
+
+// heartbeat records the activity's heartbeat every beatEvery until the
+// function it returns is called (a no-op outside an activity).
+func heartbeat(ctx context.Context) func() {
+	if !activity.IsActivity(ctx) {
+		return func() {}
+	}
+	done := make(chan struct{})
+	go func() {
+		t := time.NewTicker(beatEvery)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				activity.RecordHeartbeat(ctx)
+			}
+		}
+	}()
+	return func() { close(done) }
 }
 
 // OpenInput is the change request OpenChange opens.

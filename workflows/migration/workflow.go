@@ -235,9 +235,12 @@ func (r *run) windowEnd() time.Time {
 	return end
 }
 
-// end records the migration's last state and returns its summary.
+// end records the migration's completion (a stop or a cancellation was
+// recorded when it happened) and returns its summary.
 func (r *run) end(state string) (Summary, error) {
-	r.recordMigration(state, r.st.Reason)
+	if state == MigrationCompleted {
+		r.recordMigration(state, r.st.Reason)
+	}
 	if err := r.flush(); err != nil {
 		return Summary{}, err
 	}
