@@ -69,16 +69,16 @@ type PrepareResult struct {
 }
 
 // Prepare clones the default branch of the target's repository into a
-// scratch folder, runs the change script there (sh -c, the target's Env
-// plus PATH and HOME, under Timeout) and, when the tree
-// changed, commits it as Backlot with the change request's title and pushes
-// it to Branch (forced: the branch is the migration's). It heartbeats every
-// few seconds throughout. When the branch
-// already holds the same tree, it is reused and nothing is pushed. No
-// change at all answers Unchanged: the repository is already migrated. A
-// script that fails or times out is a non-retryable ErrTypeScriptFailed
-// error carrying its output; a repository the host does not hold is a
-// non-retryable ErrTypeRepoNotFound. The scratch folder is removed.
+// scratch folder, runs the change script there (sh -c, the target's Env plus
+// PATH and HOME, under Timeout, its process group killed at the timeout)
+// and, when the tree changed, commits it as Backlot with the change
+// request's title and pushes it to Branch (forced: the branch is the
+// migration's). When the branch already holds the same tree, it is reused
+// and nothing is pushed. No change at all answers Unchanged: the repository
+// is already migrated. A script that fails or times out is a non-retryable
+// ErrTypeScriptFailed error carrying its output; a repository the host does
+// not hold is a non-retryable ErrTypeRepoNotFound. It heartbeats every few
+// seconds throughout, and removes the scratch folder.
 func (a *Activities) Prepare(ctx context.Context, in PrepareInput) (PrepareResult, error) {
 	defer heartbeat(ctx)()
 	w, err := checkout(ctx, a.Host, a.WorkDir, in.Target)
