@@ -57,6 +57,6 @@ func newRootCmd() *cobra.Command {
 			profile.Close()
 		}
 	}
-	root.AddCommand(newDevCmd(), newServeCmd(), newCatalogCmd(g), newAuditCmd(g), newEventsCmd(g), newProjectionsCmd(), newBenchCmd(g), newPoliciesCmd(g), newScaffoldCmd(g), newTemporalCmd())
+	root.AddCommand(newDevCmd(), newServeCmd(), newCatalogCmd(g), newAuditCmd(g), newEventsCmd(g), newProjectionsCmd(), newBenchCmd(g), newPoliciesCmd(g), newScaffoldCmd(g), newMigrateCmd(g), newTemporalCmd())
 	return root
 }

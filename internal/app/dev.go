@@ -179,6 +179,7 @@ func StartDev(ctx context.Context, cfg DevConfig) (*Dev, error) {
 	}
 	d.service = catalogsvc.New(catalogsvc.Config{Log: event.SinglePartition(d.log), Store: d.store, Waiter: d.projector, RefreshInterval: cfg.RefreshInterval, Reader: reader, Logger: cfg.Logger})
 	var scaffold httpapi.Scaffolder
+	var migrations httpapi.Migrations
 	if cfg.Temporal != nil {
 		start := time.Now()
 		if d.temporal, d.stopTemp, err = cfg.Temporal(ctx, filepath.Join(cfg.DataDir, "temporal.db"), cfg.TemporalAddr); err != nil {
@@ -191,11 +192,14 @@ func StartDev(ctx context.Context, cfg DevConfig) (*Dev, error) {
 		d.engine, err = startWorkflows(ctx, workflowsConfig{
 			Addr: d.temporal, Namespace: "default", Key: key, WorkDir: filepath.Join(cfg.DataDir, "scaffolder"), Local: d.local,
 			Service: d.service, Log: event.SinglePartition(d.log), Reader: d.store, Worker: true, Logger: cfg.Logger,
+			// Change requests on the local host are read often: merging one
+			// through the API shows in the migration within seconds.
+			PollInterval: 5 * time.Second,
 		})
 		if err != nil {
 			return nil, err
 		}
-		scaffold = d.engine.scaffold
+		scaffold, migrations = d.engine.scaffold, d.engine.migrations
 		cfg.Logger.Info("temporal serving", "addr", d.temporal, "took", time.Since(start).Round(time.Millisecond))
 	}
 
@@ -237,6 +241,7 @@ func StartDev(ctx context.Context, cfg DevConfig) (*Dev, error) {
 		Facts:          facts,
 		EvaluatorStats: d.evaluator.Stats,
 		Scaffolder:     scaffold,
+		Migrations:     migrations,
 		Logger:         cfg.Logger,
 		Ready: func(ctx context.Context) error {
 			head, err := d.log.Head(ctx)

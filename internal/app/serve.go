@@ -245,6 +245,7 @@ func StartServe(ctx context.Context, cfg ServeConfig) (*Server, error) {
 	badgeWaiter := &catalogstore.PollWaiter{Reader: s.badges}
 	// Workflows: the API role starts and reads them, the worker role runs them.
 	var scaffold httpapi.Scaffolder
+	var migrations httpapi.Migrations
 	if cfg.TemporalAddress != "" && (s.has(RoleAPI) || s.has(RoleWorker)) {
 		local, err := githost.NewLocal(repos)
 		if err != nil {
@@ -263,7 +264,7 @@ func StartServe(ctx context.Context, cfg ServeConfig) (*Server, error) {
 		}
 		s.closers = append(s.closers, s.engine.Close)
 		if s.has(RoleAPI) {
-			scaffold = s.engine.scaffold
+			scaffold, migrations = s.engine.scaffold, s.engine.migrations
 		}
 	}
 
@@ -303,7 +304,7 @@ func StartServe(ctx context.Context, cfg ServeConfig) (*Server, error) {
 					return nil, err
 				}
 				return s.asof.At(ctx, at)
-			}, Badges: s.badges, Facts: facts, Scaffolder: scaffold, Logger: cfg.Logger, Ready: ready, Registry: reg})
+			}, Badges: s.badges, Facts: facts, Scaffolder: scaffold, Migrations: migrations, Logger: cfg.Logger, Ready: ready, Registry: reg})
 		if err != nil {
 			return nil, err
 		}

@@ -2,19 +2,21 @@ package app
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"log/slog"
 	"os"
+	"path/filepath"
+	"time"
 
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/worker"
 
 	"backlot.dev/backlot/domain/event"
 	"backlot.dev/backlot/internal/catalogsvc"
+	"backlot.dev/backlot/internal/migratesvc"
 	"backlot.dev/backlot/internal/scaffoldsvc"
 	"backlot.dev/backlot/projections/catalogstore"
 	"backlot.dev/backlot/workflows/githost"
+	"backlot.dev/backlot/workflows/migration"
 	"backlot.dev/backlot/workflows/scaffolder"
 )
 
@@ -42,16 +44,20 @@ type workflowsConfig struct {
 	Reader  catalogstore.Reader
 	// Worker runs workers; without it the engine only serves the API.
 	Worker bool
-	Logger *slog.Logger
+	// PollInterval is how often migrations read open change requests; zero
+	// is the workflow's default.
+	PollInterval time.Duration
+	Logger       *slog.Logger
 }
 
 // engine is the workflow side of a server: a Temporal client, the workers
 // and the services the API calls.
 type engine struct {
-	client   client.Client
-	workers  []worker.Worker
-	scaffold *scaffoldsvc.Service
-	acts     *scaffolder.Activities
+	client     client.Client
+	workers    []worker.Worker
+	scaffold   *scaffoldsvc.Service
+	acts       *scaffolder.Activities
+	migrations *migratesvc.Service
 }
 
 // remoteHosts returns the GitHub and GitLab hosts the environment
@@ -86,13 +92,23 @@ func startWorkflows(ctx context.Context, cfg workflowsConfig) (*engine, error) {
 		Catalog: scaffoldsvc.Catalog{Service: cfg.Service, Log: cfg.Log, Reader: cfg.Reader}, Logger: cfg.Logger,
 	}
 	e.scaffold = scaffoldsvc.New(scaffoldsvc.Config{Tasks: &scaffolder.Tasks{Client: c, Converter: dc}, Reader: cfg.Reader, Activities: e.acts})
+	hosts := migratesvc.Hosts{Local: cfg.Local, GitHub: gh, GitLab: gl}
+	e.migrations = migratesvc.New(migratesvc.Config{Client: c, Reader: cfg.Reader, Host: hosts,
+		WorkDir: filepath.Join(cfg.WorkDir, "..", "migrations-dry-run"), PollInterval: cfg.PollInterval})
 	if cfg.Worker {
-		w, err := scaffoldsvc.StartWorker(c, scaffolder.TaskQueue, func(r worker.Registry) { scaffolder.Register(r, e.acts) })
-		if err != nil {
-			e.Close()
-			return nil, err
+		catalog := scaffoldsvc.Catalog{Service: cfg.Service, Log: cfg.Log, Reader: cfg.Reader}
+		macts := &migration.Activities{Host: hosts, WorkDir: filepath.Join(cfg.WorkDir, "..", "migrations"), Record: catalog.Append}
+		for queue, register := range map[string]func(worker.Registry){
+			scaffolder.TaskQueue: func(r worker.Registry) { scaffolder.Register(r, e.acts) },
+			migration.TaskQueue:  func(r worker.Registry) { migration.Register(r, macts) },
+		} {
+			w, err := scaffoldsvc.StartWorker(c, queue, register)
+			if err != nil {
+				e.Close()
+				return nil, err
+			}
+			e.workers = append(e.workers, w)
 		}
-		e.workers = append(e.workers, w)
 	}
 	return e, nil
 }
@@ -107,11 +123,4 @@ func (e *engine) Close() error {
 	}
 	e.client.Close()
 	return nil
-}
-
-// errNoTemporal is returned when the API role has no Temporal address.
-var errNoTemporal = errors.New("no Temporal: set BACKLOT_TEMPORAL_ADDRESS")
-
-func temporalError(addr string, err error) error {
-	return fmt.Errorf("temporal at %s: %w", addr, err)
 }

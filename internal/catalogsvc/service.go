@@ -208,7 +208,7 @@ func (s *Service) register(ctx context.Context, actor, locType, target string, d
 	if _, err := s.cfg.Store.LocationByTarget(ctx, locType, norm); err == nil {
 		return httpapi.LocationResult{}, &ConflictError{Msg: fmt.Sprintf("Location %s:%s already exists", locType, norm)}
 	}
-	correlation := event.NewID()
+	correlation := correlationOf(ctx)
 	ev, err := event.New(event.TypeLocationRegistered, ref.Key(), event.LocationRegistered{
 		ID: loc.ID, Type: locType, Target: norm, EntityRef: ref.String(),
 	}, event.Meta{Actor: actor, CorrelationID: correlation})
@@ -488,6 +488,24 @@ func (s *Service) EnsureLocation(ctx context.Context, actor, locType, target str
 	}
 	res, err := s.register(ctx, actor, locType, norm, false, false)
 	return res.Location, err
+}
+
+// correlationKey carries a caller's correlation id (WithCorrelation).
+type correlationKey struct{}
+
+// WithCorrelation makes the events a registration writes carry id as their
+// correlation id: the scaffolder passes its task's id, so the registered
+// entities' history leads to the task that made them.
+func WithCorrelation(ctx context.Context, id string) context.Context {
+	return context.WithValue(ctx, correlationKey{}, id)
+}
+
+// correlationOf returns the context's correlation id, or a new one.
+func correlationOf(ctx context.Context) string {
+	if id, ok := ctx.Value(correlationKey{}).(string); ok && id != "" {
+		return id
+	}
+	return event.NewID()
 }
 
 // EnsureWithEntities is EnsureLocation that also answers the entities the

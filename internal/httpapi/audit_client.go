@@ -307,6 +307,25 @@ func (c *Client) apiJSON(ctx context.Context, method, path string, body, out any
 	return json.NewDecoder(resp.Body).Decode(out)
 }
 
+// apiRaw sends a raw body of contentType to a path outside /api/catalog and
+// decodes the JSON answer into out (when not nil).
+func (c *Client) apiRaw(ctx context.Context, method, path, contentType string, body []byte, out any) error {
+	req, err := http.NewRequestWithContext(ctx, method, strings.TrimSuffix(c.base, catalogPrefix)+path, bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", contentType)
+	resp, err := c.send(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if out == nil {
+		return nil
+	}
+	return json.NewDecoder(resp.Body).Decode(out)
+}
+
 // CreateSubscription creates a webhook subscription.
 func (c *Client) CreateSubscription(ctx context.Context, in webhooks.Input) (webhooks.Subscription, error) {
 	var sub webhooks.Subscription

@@ -106,8 +106,8 @@ var _ scaffolder.Catalog = Catalog{}
 
 // Register registers the url location, or refreshes it when registered
 // before, and answers the refs of its entities once readable.
-func (c Catalog) Register(ctx context.Context, actor, target string) ([]string, error) {
-	res, err := c.Service.EnsureWithEntities(ctx, actor, "url", target)
+func (c Catalog) Register(ctx context.Context, actor, task, target string) ([]string, error) {
+	res, err := c.Service.EnsureWithEntities(catalogsvc.WithCorrelation(ctx, task), actor, "url", target)
 	if err != nil {
 		return nil, err
 	}

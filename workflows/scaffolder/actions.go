@@ -41,9 +41,10 @@ func inputError(format string, args ...any) error {
 // Catalog is what the actions need of the catalog.
 type Catalog interface {
 	// Register registers (or, when registered before, refreshes) the url
-	// location target as actor, and returns the refs of the entities it yields
-	// once they are readable.
-	Register(ctx context.Context, actor, target string) ([]string, error)
+	// location target as actor, with the task's id as the events'
+	// correlation id, and returns the refs of the entities it yields once
+	// they are readable.
+	Register(ctx context.Context, actor, task, target string) ([]string, error)
 	// Append writes events to the catalog's log.
 	Append(ctx context.Context, evs []event.Envelope) error
 }
@@ -593,7 +594,7 @@ func catalogRegister(ctx context.Context, a *Activities, r *Run) error {
 		return err
 	}
 	optional, _ := r.Input["optional"].(bool)
-	refs, err := a.Catalog.Register(ctx, r.In.User.Ref, target)
+	refs, err := a.Catalog.Register(ctx, r.In.User.Ref, r.In.Task, target)
 	if err != nil {
 		if optional {
 			r.Logf("Could not register %s (optional): %v", target, err)

@@ -38,7 +38,7 @@ type gitCatalog struct {
 
 func newGitCatalog() *gitCatalog { return &gitCatalog{entities: map[string]map[string]any{}} }
 
-func (c *gitCatalog) Register(ctx context.Context, actor, target string) ([]string, error) {
+func (c *gitCatalog) Register(ctx context.Context, actor, _, target string) ([]string, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.fail != nil {

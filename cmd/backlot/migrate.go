@@ -1,0 +1,258 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+	"go.yaml.in/yaml/v3"
+
+	"backlot.dev/backlot/internal/httpapi"
+	"backlot.dev/backlot/workflows/migration"
+)
+
+func newMigrateCmd(g *globalFlags) *cobra.Command {
+	cmd := &cobra.Command{Use: "migrate", Short: "Run fleet migrations: one change, scripted, as paced change requests across many repositories"}
+	var dryRun, watch bool
+	run := &cobra.Command{
+		Use:   "run FILE [--dry-run] [--watch]",
+		Short: "Start the migration of a spec file (YAML or JSON), or preview it",
+		Long: `Start the migration a Migration spec describes: its targets are chosen from the
+catalog (spec.targets.selector, a CEL expression over entity, or spec.targets.refs),
+each target's repository is its backstage.io/source-location. With --dry-run
+nothing is pushed: the command prints the targets, the entities skipped and why,
+and each repository's diff. With --watch it follows the migration's progress.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			raw, err := os.ReadFile(args[0])
+			if err != nil {
+				return err
+			}
+			// The API takes JSON; the file may be YAML.
+			var doc any
+			if err := yaml.Unmarshal(raw, &doc); err != nil {
+				return fmt.Errorf("%s: %w", args[0], err)
+			}
+			body, err := json.Marshal(doc)
+			if err != nil {
+				return fmt.Errorf("%s: %w", args[0], err)
+			}
+			c := g.client()
+			plan, err := c.StartMigration(cmd.Context(), body, dryRun)
+			if err != nil {
+				return err
+			}
+			if g.json() && !watch {
+				return printJSON(os.Stdout, plan)
+			}
+			printPlan(os.Stdout, plan)
+			if watch && !dryRun {
+				return watchMigration(cmd.Context(), c, os.Stdout, plan.ID, g.json())
+			}
+			return nil
+		},
+	}
+	run.Flags().BoolVar(&dryRun, "dry-run", false, "print the targets and each repository's diff; push nothing")
+	run.Flags().BoolVar(&watch, "watch", false, "follow the progress until the migration ends")
+	var statusWatch bool
+	status := &cobra.Command{
+		Use:   "status ID [--watch]",
+		Short: "Show a migration's progress: counts per state, a row per repository, the burndown",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c := g.client()
+			if statusWatch {
+				return watchMigration(cmd.Context(), c, os.Stdout, args[0], g.json())
+			}
+			r, err := c.Migration(cmd.Context(), args[0])
+			if err != nil {
+				return err
+			}
+			if g.json() {
+				return printJSON(os.Stdout, r)
+			}
+			printReport(os.Stdout, r)
+			return nil
+		},
+	}
+	status.Flags().BoolVar(&statusWatch, "watch", false, "redraw the progress until the migration ends")
+	list := &cobra.Command{
+		Use: "list", Short: "List migrations", Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ms, err := g.client().Migrations(cmd.Context())
+			if err != nil {
+				return err
+			}
+			if g.json() {
+				return printJSON(os.Stdout, ms)
+			}
+			tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "ID\tSTATE\tDONE\tFAILED\tOPEN\tLEFT")
+			for _, m := range ms {
+				done, failed, open, left := tally(m)
+				fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%d\n", m.ID, m.State, done, failed, open, left)
+			}
+			return tw.Flush()
+		},
+	}
+	cmd.AddCommand(run, status, list)
+	for _, op := range []struct{ name, short string }{
+		{"pause", "Stop opening new change requests; running ones finish"},
+		{"resume", "Open change requests again (and go past a wave that stopped the rollout)"},
+		{"cancel", "Cancel running targets; the others never start"},
+		{"retry-failed", "Run the failed targets again, and only them"},
+		{"close-prs", "Close every open change request of the migration"},
+	} {
+		cmd.AddCommand(&cobra.Command{
+			Use: op.name + " ID", Short: op.short, Args: cobra.ExactArgs(1),
+			RunE: func(cmd *cobra.Command, args []string) error {
+				if err := g.client().ControlMigration(cmd.Context(), args[0], op.name); err != nil {
+					return err
+				}
+				fmt.Fprintf(os.Stderr, "%s sent to %s\n", op.name, args[0])
+				return nil
+			},
+		})
+	}
+	return cmd
+}
+
+func printPlan(w io.Writer, p httpapi.MigrationPlan) {
+	if p.DryRun {
+		fmt.Fprintf(w, "dry run of %s: %d targets, %d skipped\n", p.Name, len(p.Targets), len(p.Skipped))
+	} else {
+		fmt.Fprintf(w, "migration %s started: %d targets, %d skipped\n", p.ID, len(p.Targets), len(p.Skipped))
+	}
+	for _, s := range p.Skipped {
+		fmt.Fprintf(w, "  skipped %s: %s\n", s.Ref, s.Reason)
+	}
+	for _, pv := range p.Previews {
+		switch {
+		case pv.Error != "":
+			fmt.Fprintf(w, "--- %s (%s): error: %s\n%s\n", pv.Ref, pv.Repo, pv.Error, pv.Output)
+		case pv.Unchanged:
+			fmt.Fprintf(w, "--- %s (%s): no change (already migrated)\n", pv.Ref, pv.Repo)
+		default:
+			fmt.Fprintf(w, "--- %s (%s)\n%s", pv.Ref, pv.Repo, pv.Diff)
+		}
+	}
+}
+
+// tally counts a report's targets: done (merged, unchanged, closed),
+// failed, open change requests, and left (pending, targeted).
+func tally(r migration.Report) (done, failed, open, left int) {
+	c := r.Counts
+	done = c[migration.StateMerged] + c[migration.StateUnchanged] + c[migration.StateClosed]
+	failed = c[migration.StateFailed]
+	open = c[migration.StateOpened] + c[migration.StateChecksPassed]
+	left = c[migration.StatePending] + c[migration.StateTargeted]
+	return
+}
+
+// bar draws a progress bar of width cells.
+func bar(done, total, width int) string {
+	if total == 0 {
+		return "[" + strings.Repeat(" ", width) + "]"
+	}
+	n := done * width / total
+	return "[" + strings.Repeat("#", n) + strings.Repeat(".", width-n) + "]"
+}
+
+func printReport(w io.Writer, r migration.Report) {
+	done, failed, open, left := tally(r)
+	total := len(r.Targets)
+	if total == 0 {
+		for _, n := range r.Counts {
+			total += n
+		}
+	}
+	fmt.Fprintf(w, "%s  %s  wave %d/%d\n", r.ID, r.State, r.Wave, len(r.Waves))
+	fmt.Fprintf(w, "%s %d/%d done, %d open, %d failed, %d to go\n", bar(done, total, 40), done, total, open, failed, left)
+	if r.Reason != "" {
+		fmt.Fprintf(w, "reason: %s\n", r.Reason)
+	}
+	states := make([]string, 0, len(r.Counts))
+	for s, n := range r.Counts {
+		if n > 0 {
+			states = append(states, fmt.Sprintf("%s %d", s, n))
+		}
+	}
+	sort.Strings(states)
+	fmt.Fprintf(w, "states: %s\n", strings.Join(states, ", "))
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "TARGET\tSTATE\tCHANGE\tERROR")
+	for _, t := range r.Targets {
+		change := ""
+		if t.Change > 0 {
+			change = t.ChangeURL
+		}
+		msg := t.Error
+		if t.Output != "" && t.State == migration.StateFailed {
+			msg += " | " + lastLine(t.Output)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", t.Ref, t.State, change, msg)
+	}
+	tw.Flush()
+}
+
+func lastLine(s string) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	return lines[len(lines)-1]
+}
+
+// ended reports whether a migration will change nothing more by itself.
+func ended(state string) bool {
+	return state == migration.MigrationCompleted || state == migration.MigrationCancelled || state == migration.MigrationStopped
+}
+
+// watchMigration redraws the progress every second until the migration
+// ends; with JSON it prints the last report.
+func watchMigration(ctx context.Context, c *httpapi.Client, w io.Writer, id string, asJSON bool) error {
+	tty := isTerminal(w)
+	for {
+		r, err := c.Migration(ctx, id)
+		if err != nil {
+			return err
+		}
+		if !asJSON {
+			if tty {
+				fmt.Fprint(w, "\033[H\033[2J")
+			}
+			done, failed, open, left := tally(r)
+			total := done + failed + open + left + r.Counts[migration.StateCancelled]
+			fmt.Fprintf(w, "%s %s %s %d/%d done, %d open, %d failed\n", time.Now().Format("15:04:05"), r.State, bar(done, total, 40), done, total, open, failed)
+		}
+		if ended(r.State) {
+			if asJSON {
+				return printJSON(w, r)
+			}
+			printReport(w, r)
+			if r.State != migration.MigrationCompleted {
+				return fmt.Errorf("migration %s %s: %s", id, r.State, r.Reason)
+			}
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(time.Second):
+		}
+	}
+}
+
+// isTerminal reports whether w is a terminal, where redrawing in place works.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}

@@ -1,0 +1,223 @@
+package migratesvc
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"go.temporal.io/api/serviceerror"
+	workflowservice "go.temporal.io/api/workflowservice/v1"
+	"go.temporal.io/sdk/client"
+
+	"backlot.dev/backlot/domain/catalog"
+	"backlot.dev/backlot/internal/httpapi"
+	"backlot.dev/backlot/projections/catalogstore"
+	"backlot.dev/backlot/workflows/githost"
+	"backlot.dev/backlot/workflows/migration"
+)
+
+// Config configures New.
+type Config struct {
+	// Client reaches Temporal.
+	Client client.Client
+	// Reader reads the catalog the targets are chosen from.
+	Reader catalogstore.Reader
+	// Host holds the targets' repositories (a dry run clones them).
+	Host githost.Host
+	// WorkDir holds a dry run's scratch checkouts.
+	WorkDir string
+	// PollInterval is how often open change requests are read; zero is the
+	// workflow's default.
+	PollInterval time.Duration
+}
+
+// Service implements httpapi.Migrations.
+type Service struct{ cfg Config }
+
+var _ httpapi.Migrations = (*Service)(nil)
+
+// New returns the service.
+func New(cfg Config) *Service { return &Service{cfg: cfg} }
+
+// Plan is what POST /api/migrations answers: the migration's id (none for a
+// dry run), its targets and the entities it skips, and for a dry run each
+// repository's diff.
+type Plan struct {
+	ID       string              `json:"id,omitempty"`
+	Name     string              `json:"name"`
+	DryRun   bool                `json:"dryRun"`
+	Targets  []string            `json:"targets"`
+	Skipped  []migration.Skipped `json:"skipped"`
+	Previews []migration.Preview `json:"previews,omitempty"`
+}
+
+// Start parses, validates and starts (or previews) a migration.
+func (s *Service) Start(ctx context.Context, actor string, raw []byte, dryRun bool) (any, error) {
+	spec, err := migration.Parse(raw)
+	if err != nil {
+		return nil, err
+	}
+	if err := spec.Validate(); err != nil {
+		return nil, err
+	}
+	entities, err := s.entities(ctx, spec)
+	if err != nil {
+		return nil, err
+	}
+	targets, skipped, err := spec.Choose(entities, time.Now().UTC())
+	if err != nil {
+		return nil, err
+	}
+	plan := Plan{Name: spec.Metadata.Name, DryRun: dryRun, Targets: []string{}, Skipped: skipped}
+	if plan.Skipped == nil {
+		plan.Skipped = []migration.Skipped{}
+	}
+	for _, t := range targets {
+		plan.Targets = append(plan.Targets, t.Ref)
+	}
+	if dryRun {
+		if plan.Previews, err = migration.DryRun(ctx, s.cfg.Host, s.cfg.WorkDir, spec, targets); err != nil {
+			return nil, err
+		}
+		return plan, nil
+	}
+	if len(targets) == 0 {
+		return nil, &migration.FieldError{Migration: spec.Metadata.Name, Field: "spec.targets", Problem: "chooses no entity with a repository"}
+	}
+	plan.ID = newID(spec.Metadata.Name)
+	in, err := migration.NewInput(plan.ID, spec, targets, actor)
+	if err != nil {
+		return nil, err
+	}
+	in.PollInterval = s.cfg.PollInterval
+	if _, err := migration.Start(ctx, s.cfg.Client, in); err != nil {
+		return nil, fmt.Errorf("start migration: %w", err)
+	}
+	return plan, nil
+}
+
+// newID is the migration's name, the time and a random suffix: each run of
+// a spec is a migration of its own.
+func newID(name string) string {
+	var b [3]byte
+	rand.Read(b[:])
+	return strings.ToLower(name) + "-" + time.Now().UTC().Format("20060102-150405") + "-" + hex.EncodeToString(b[:])
+}
+
+// entities reads the bodies the targets are chosen from, with their
+// relations: the entities of spec.targets.refs, or every entity for a
+// selector.
+func (s *Service) entities(ctx context.Context, spec *migration.Spec) ([]map[string]any, error) {
+	var views []*catalogstore.EntityView
+	if refs := spec.Spec.Targets.Refs; len(refs) > 0 && spec.Spec.Targets.Selector == "" {
+		keys := make([]string, 0, len(refs))
+		for _, r := range refs {
+			ref, err := catalog.ParseRef(r, catalog.RefDefaults{Kind: "Component"})
+			if err != nil {
+				return nil, &migration.FieldError{Migration: spec.Metadata.Name, Field: "spec.targets.refs", Problem: fmt.Sprintf("%q: %v", r, err)}
+			}
+			keys = append(keys, ref.Key())
+		}
+		got, err := s.cfg.Reader.ByKeys(ctx, keys)
+		if err != nil {
+			return nil, err
+		}
+		views = got
+	} else {
+		q := catalogstore.PageQuery{Limit: 1000}
+		for {
+			page, err := s.cfg.Reader.Query(ctx, q)
+			if err != nil {
+				return nil, err
+			}
+			for i := range page.Items {
+				views = append(views, &page.Items[i])
+			}
+			if !page.HasNext || page.Last == nil {
+				break
+			}
+			q.After = page.Last
+		}
+	}
+	out := make([]map[string]any, 0, len(views))
+	for _, v := range views {
+		if v == nil {
+			continue
+		}
+		var body map[string]any
+		if err := json.Unmarshal(v.Body, &body); err != nil {
+			return nil, fmt.Errorf("entity %s: %w", v.Ref, err)
+		}
+		rels := make([]any, len(v.Relations))
+		for i, r := range v.Relations {
+			rels[i] = map[string]any{"type": r.Type, "targetRef": r.TargetRef}
+		}
+		body["relations"] = rels
+		out = append(out, body)
+	}
+	return out, nil
+}
+
+// List lists the migrations, newest first, without their target rows.
+func (s *Service) List(ctx context.Context) ([]migration.Report, error) {
+	resp, err := s.cfg.Client.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{
+		Query: fmt.Sprintf("WorkflowType = '%s'", migration.WorkflowName), PageSize: 200})
+	if err != nil {
+		return nil, err
+	}
+	seen := map[string]bool{}
+	var out []migration.Report
+	for _, e := range resp.Executions {
+		id := e.GetExecution().GetWorkflowId()
+		if seen[id] {
+			continue // an earlier run, before a continue-as-new
+		}
+		seen[id] = true
+		r, err := migration.Progress(ctx, s.cfg.Client, id)
+		if err != nil {
+			r = migration.Report{ID: id, State: "unknown: " + err.Error()}
+		}
+		r.Targets = nil
+		out = append(out, r)
+	}
+	return out, nil
+}
+
+// Get answers one migration's progress.
+func (s *Service) Get(ctx context.Context, id string) (migration.Report, error) {
+	r, err := migration.Progress(ctx, s.cfg.Client, id)
+	var nf *serviceerror.NotFound
+	if errors.As(err, &nf) {
+		return r, httpapi.ErrNoMigration
+	}
+	return r, err
+}
+
+// Control sends the migration a signal.
+func (s *Service) Control(ctx context.Context, actor, id, op string) error {
+	var err error
+	switch op {
+	case "pause":
+		err = migration.Pause(ctx, s.cfg.Client, id)
+	case "resume":
+		err = migration.Resume(ctx, s.cfg.Client, id)
+	case "cancel":
+		err = migration.Cancel(ctx, s.cfg.Client, id, "cancelled by "+actor)
+	case "retry-failed":
+		err = migration.RetryFailed(ctx, s.cfg.Client, id)
+	case "close-prs":
+		err = migration.ClosePRs(ctx, s.cfg.Client, id)
+	default:
+		return fmt.Errorf("unknown operation %q", op)
+	}
+	var nf *serviceerror.NotFound
+	if errors.As(err, &nf) {
+		return httpapi.ErrNoMigration
+	}
+	return err
+}
