@@ -23,6 +23,7 @@ import (
 	"backlot.dev/backlot/internal/eventlog/sqlitelog"
 	"backlot.dev/backlot/internal/httpapi"
 	"backlot.dev/backlot/internal/ingest"
+	"backlot.dev/backlot/internal/migratesvc"
 	"backlot.dev/backlot/internal/scaffoldsvc"
 	"backlot.dev/backlot/internal/webhooks"
 	"backlot.dev/backlot/projections/badges/sqlitebadges"
@@ -180,6 +181,7 @@ func StartDev(ctx context.Context, cfg DevConfig) (*Dev, error) {
 	d.service = catalogsvc.New(catalogsvc.Config{Log: event.SinglePartition(d.log), Store: d.store, Waiter: d.projector, RefreshInterval: cfg.RefreshInterval, Reader: reader, Logger: cfg.Logger})
 	var scaffold httpapi.Scaffolder
 	var migrations httpapi.Migrations
+	git := migratesvc.LocalHost{Local: d.local}
 	if cfg.Temporal != nil {
 		start := time.Now()
 		if d.temporal, d.stopTemp, err = cfg.Temporal(ctx, filepath.Join(cfg.DataDir, "temporal.db"), cfg.TemporalAddr); err != nil {
@@ -200,6 +202,7 @@ func StartDev(ctx context.Context, cfg DevConfig) (*Dev, error) {
 			return nil, err
 		}
 		scaffold, migrations = d.engine.scaffold, d.engine.migrations
+		git.Client = d.engine.client
 		cfg.Logger.Info("temporal serving", "addr", d.temporal, "took", time.Since(start).Round(time.Millisecond))
 	}
 
@@ -242,6 +245,7 @@ func StartDev(ctx context.Context, cfg DevConfig) (*Dev, error) {
 		EvaluatorStats: d.evaluator.Stats,
 		Scaffolder:     scaffold,
 		Migrations:     migrations,
+		GitHost:        git,
 		Logger:         cfg.Logger,
 		Ready: func(ctx context.Context) error {
 			head, err := d.log.Head(ctx)

@@ -27,6 +27,7 @@ import (
 	"backlot.dev/backlot/internal/httpapi"
 	"backlot.dev/backlot/internal/ingest"
 	"backlot.dev/backlot/internal/messaging"
+	"backlot.dev/backlot/internal/migratesvc"
 	"backlot.dev/backlot/internal/pglease"
 	"backlot.dev/backlot/internal/scaffoldsvc"
 	"backlot.dev/backlot/internal/statefeed"
@@ -246,6 +247,7 @@ func StartServe(ctx context.Context, cfg ServeConfig) (*Server, error) {
 	// Workflows: the API role starts and reads them, the worker role runs them.
 	var scaffold httpapi.Scaffolder
 	var migrations httpapi.Migrations
+	var git httpapi.GitHost
 	if cfg.TemporalAddress != "" && (s.has(RoleAPI) || s.has(RoleWorker)) {
 		local, err := githost.NewLocal(repos)
 		if err != nil {
@@ -265,6 +267,7 @@ func StartServe(ctx context.Context, cfg ServeConfig) (*Server, error) {
 		s.closers = append(s.closers, s.engine.Close)
 		if s.has(RoleAPI) {
 			scaffold, migrations = s.engine.scaffold, s.engine.migrations
+			git = migratesvc.LocalHost{Local: local, Client: s.engine.client}
 		}
 	}
 
@@ -304,7 +307,7 @@ func StartServe(ctx context.Context, cfg ServeConfig) (*Server, error) {
 					return nil, err
 				}
 				return s.asof.At(ctx, at)
-			}, Badges: s.badges, Facts: facts, Scaffolder: scaffold, Migrations: migrations, Logger: cfg.Logger, Ready: ready, Registry: reg})
+			}, Badges: s.badges, Facts: facts, Scaffolder: scaffold, Migrations: migrations, GitHost: git, Logger: cfg.Logger, Ready: ready, Registry: reg})
 		if err != nil {
 			return nil, err
 		}

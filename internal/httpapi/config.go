@@ -109,6 +109,9 @@ type Config struct {
 	// Migrations, when set, serves /api/migrations; without it those routes
 	// answer 503.
 	Migrations Migrations
+	// GitHost, when set, serves /api/git: the local git host's repositories
+	// and change requests.
+	GitHost GitHost
 	// EvaluatorStats, when set, reports the badge evaluator's work in
 	// GET /api/policies.
 	EvaluatorStats func() badging.Stats

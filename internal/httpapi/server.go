@@ -103,6 +103,7 @@ func (s *server) routes(mux *http.ServeMux) {
 	s.badgeRoutes(mux)
 	s.scaffolderRoutes(mux)
 	s.migrationRoutes(mux)
+	s.gitRoutes(mux)
 	mux.HandleFunc("GET /healthz", s.healthz)
 	mux.HandleFunc("GET /readyz", s.readyz)
 
