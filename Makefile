@@ -4,6 +4,7 @@ GO ?= go
 BIN := bin/backlot
 PKGS := ./...
 BENCH_N ?= 10000
+BENCH_REPOS ?= 1000
 
 .DEFAULT_GOAL := help
 
@@ -16,18 +17,20 @@ build: ## Build bin/backlot
 	$(GO) build -o $(BIN) ./cmd/backlot
 
 .PHONY: run
-run: build ## Build and start backlot dev with the example catalog and policies on http://127.0.0.1:7007
+run: build ## Build and start backlot dev with the example catalog, policies and template on http://127.0.0.1:7007
 	./$(BIN) dev --data .data --catalog examples/catalog/all.yaml \
-		--catalog examples/policies/test-certification.yaml --catalog examples/policies/production-readiness.yaml
+		--catalog examples/policies/test-certification.yaml --catalog examples/policies/production-readiness.yaml \
+		--catalog examples/templates/go-service/template.yaml
 
 .PHONY: test
 test: ## Run the whole suite (installs what it needs: Go modules, npm packages)
 	./scripts/test.sh
 
 .PHONY: bench
-bench: build ## Go benchmarks and the end-to-end catalog bench (BENCH_N entities)
+bench: build ## Go benchmarks, the end-to-end catalog bench (BENCH_N entities) and the migration bench (BENCH_REPOS repositories)
 	$(GO) test -run '^$$' -bench . -benchmem ./internal/eventlog/... ./projections/... ./policies/ ./internal/badging/ ./internal/app/
 	./$(BIN) bench catalog --entities $(BENCH_N)
+	./$(BIN) bench migrate --repos $(BENCH_REPOS)
 
 .PHONY: bench-production
 bench-production: build ## The end-to-end bench on Kafka (in-process broker) and a throwaway PostgreSQL

@@ -1,0 +1,228 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+	workflowservice "go.temporal.io/api/workflowservice/v1"
+	"go.temporal.io/sdk/client"
+
+	"backlot.dev/backlot/workflows/githost"
+	"backlot.dev/backlot/workflows/migration"
+)
+
+// makeFleetRepos creates n repositories team-a/svc-NNN on the local git host
+// under repos, each with a README, and writes catalogFile with their
+// components, each naming its repository in backstage.io/source-location.
+func makeFleetRepos(ctx context.Context, repos, catalogFile string, n int, progress func(done int)) error {
+	host, err := githost.NewLocal(repos)
+	if err != nil {
+		return err
+	}
+	src, err := os.MkdirTemp("", "backlot-fleet-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(src)
+	var docs []string
+	for i := range n {
+		name := fmt.Sprintf("svc-%03d", i)
+		dir := filepath.Join(src, name)
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return err
+		}
+		if err := os.WriteFile(filepath.Join(dir, "README.md"), []byte("# "+name+"\n"), 0o644); err != nil {
+			return err
+		}
+		r, err := host.CreateRepo(ctx, "team-a", name, "main", "")
+		if err != nil {
+			return err
+		}
+		if _, err := host.Publish(ctx, r, dir, "Initial commit", ""); err != nil {
+			return err
+		}
+		docs = append(docs, fmt.Sprintf("apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: %s\n  annotations:\n"+
+			"    backstage.io/source-location: url:%s?ref=main\nspec:\n  type: service\n  lifecycle: production\n  owner: group:default/team-a\n", name, r.RemoteURL))
+		if progress != nil && (i+1)%100 == 0 {
+			progress(i + 1)
+		}
+	}
+	return os.WriteFile(catalogFile, []byte(strings.Join(docs, "---\n")), 0o644)
+}
+
+// migrateBenchResult is what `bench migrate` measures.
+type migrateBenchResult struct {
+	Repos         int     `json:"repos"`
+	MaxConcurrent int     `json:"maxConcurrent"`
+	Seconds       float64 `json:"seconds"`
+	PerRepoMillis float64 `json:"perRepoMillis"`
+	ReposPerSec   float64 `json:"reposPerSecond"`
+	Executions    int     `json:"executions"`
+	MaxHistory    int64   `json:"maxHistoryEvents"`
+	MaxHistoryOf  string  `json:"maxHistoryWorkflow"`
+	ParentRuns    int     `json:"parentRuns"`
+}
+
+func newBenchMigrateCmd(g *globalFlags) *cobra.Command {
+	var repos, concurrent int
+	var keep bool
+	cmd := &cobra.Command{
+		Use:   "migrate",
+		Short: "Measure a migration's orchestration overhead: N local repositories, a no-op change",
+		Long: `Creates N repositories on a fresh local git host with their components in a
+catalog, starts backlot dev, runs a migration whose script changes nothing (so
+every repository is cloned, the script run, and the target found already
+migrated), and prints the time from POST /api/migrations to the migration's end,
+per repository, and the largest history (events) of any workflow execution in
+the run, parent runs and per-repository children alike.`,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			res, err := benchMigrate(cmd.Context(), repos, concurrent, keep, os.Stderr)
+			if err != nil {
+				return err
+			}
+			if g.json() {
+				return printJSON(os.Stdout, res)
+			}
+			fmt.Printf("migration of %d repositories (no-op change, %d at a time): %.1fs, %.1f ms per repository, %.1f repositories/s\n",
+				res.Repos, res.MaxConcurrent, res.Seconds, res.PerRepoMillis, res.ReposPerSec)
+			fmt.Printf("workflow executions: %d (the parent ran %d times); largest history: %d events (%s)\n",
+				res.Executions, res.ParentRuns, res.MaxHistory, res.MaxHistoryOf)
+			return nil
+		},
+	}
+	cmd.Flags().IntVar(&repos, "repos", 1000, "repositories to migrate")
+	cmd.Flags().IntVar(&concurrent, "concurrent", 50, "the migration's maxConcurrent")
+	cmd.Flags().BoolVar(&keep, "keep", false, "keep the data folder")
+	return cmd
+}
+
+func benchMigrate(ctx context.Context, n, concurrent int, keep bool, progress io.Writer) (*migrateBenchResult, error) {
+	say := func(format string, args ...any) { fmt.Fprintf(progress, format+"\n", args...) }
+	dir, err := os.MkdirTemp("", "backlot-bench-migrate-")
+	if err != nil {
+		return nil, err
+	}
+	if !keep {
+		defer os.RemoveAll(dir)
+	}
+	data := filepath.Join(dir, "data")
+	catalogFile := filepath.Join(dir, "fleet.yaml")
+	start := time.Now()
+	if err := makeFleetRepos(ctx, filepath.Join(data, "repos"), catalogFile, n, func(done int) { say("created %d/%d repositories", done, n) }); err != nil {
+		return nil, err
+	}
+	say("created %d repositories in %.1fs", n, time.Since(start).Seconds())
+	port, err := freePort()
+	if err != nil {
+		return nil, err
+	}
+	tport, err := freePort()
+	if err != nil {
+		return nil, err
+	}
+	base := "http://127.0.0.1:" + strconv.Itoa(port)
+	temporal := "127.0.0.1:" + strconv.Itoa(tport)
+	exe, err := os.Executable()
+	if err != nil {
+		return nil, err
+	}
+	srv := exec.Command(exe, "dev", "--quiet", "--data", data, "--addr", "127.0.0.1:"+strconv.Itoa(port), "--catalog", catalogFile,
+		"--refresh-interval", "1h", "--temporal-addr", temporal)
+	srv.Stderr = progress
+	if err := srv.Start(); err != nil {
+		return nil, err
+	}
+	defer func() { srv.Process.Signal(os.Interrupt); srv.Wait() }()
+	hc := &http.Client{Timeout: time.Minute}
+	for deadline := time.Now().Add(5 * time.Minute); ; {
+		if total, err := totalItems(hc, base); err == nil && total >= n+1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			return nil, fmt.Errorf("the catalog did not load within 5 minutes")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	spec := fmt.Sprintf(`{"apiVersion":"backlot.dev/v1alpha1","kind":"Migration","metadata":{"name":"noop"},"spec":{
+"targets":{"selector":"entity.kind == \"Component\""},"change":{"script":"true","timeout":"1m"},
+"pullRequest":{"branch":"backlot/noop","title":"Nothing"},"rollout":{"maxConcurrent":%d},"merge":"auto"}}`, concurrent)
+	start = time.Now()
+	resp, err := hc.Post(base+"/api/migrations", "application/json", bytes.NewReader([]byte(spec)))
+	if err != nil {
+		return nil, err
+	}
+	var plan struct {
+		ID string `json:"id"`
+	}
+	err = json.NewDecoder(resp.Body).Decode(&plan)
+	resp.Body.Close()
+	if err != nil || plan.ID == "" {
+		return nil, fmt.Errorf("start the migration: %v (HTTP %d)", err, resp.StatusCode)
+	}
+	last := time.Now()
+	for {
+		var r migration.Report
+		if err := getJSON(hc, base+"/api/migrations/"+plan.ID, &r); err == nil && r.State == migration.MigrationCompleted {
+			break
+		} else if err == nil && (r.State == migration.MigrationStopped || r.State == migration.MigrationCancelled) {
+			return nil, fmt.Errorf("the migration %s: %s", r.State, r.Reason)
+		} else if time.Since(last) > 5*time.Second {
+			say("migrating: %v after %.0fs", r.Counts, time.Since(start).Seconds())
+			last = time.Now()
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	took := time.Since(start)
+	res := &migrateBenchResult{Repos: n, MaxConcurrent: concurrent, Seconds: took.Seconds(),
+		PerRepoMillis: float64(took.Milliseconds()) / float64(n), ReposPerSec: float64(n) / took.Seconds()}
+	c, err := client.Dial(client.Options{HostPort: temporal, Namespace: "default", Logger: quietLog{}})
+	if err != nil {
+		return nil, err
+	}
+	defer c.Close()
+	var token []byte
+	for {
+		page, err := c.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{PageSize: 1000, NextPageToken: token})
+		if err != nil {
+			return nil, err
+		}
+		for _, e := range page.Executions {
+			if e.GetHistoryLength() == 0 {
+				// Not every visibility store keeps the length: ask the execution.
+				if d, err := c.DescribeWorkflowExecution(ctx, e.GetExecution().GetWorkflowId(), e.GetExecution().GetRunId()); err == nil {
+					e = d.GetWorkflowExecutionInfo()
+				}
+			}
+			res.Executions++
+			if e.GetType().GetName() == migration.WorkflowName {
+				res.ParentRuns++
+			}
+			if e.GetHistoryLength() > res.MaxHistory {
+				res.MaxHistory, res.MaxHistoryOf = e.GetHistoryLength(), e.GetType().GetName()+" "+e.GetExecution().GetWorkflowId()
+			}
+		}
+		if token = page.NextPageToken; len(token) == 0 {
+			break
+		}
+	}
+	return res, nil
+}
+
+// quietLog drops the SDK client's log.
+type quietLog struct{}
+
+func (quietLog) Debug(string, ...any) {}
+func (quietLog) Info(string, ...any)  {}
+func (quietLog) Warn(string, ...any)  {}
+func (quietLog) Error(string, ...any) {}

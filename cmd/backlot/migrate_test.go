@@ -1,0 +1,178 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"backlot.dev/backlot/workflows/githost"
+	"backlot.dev/backlot/workflows/migration"
+)
+
+const codeownersSpec = `apiVersion: backlot.dev/v1alpha1
+kind: Migration
+metadata: {name: add-codeowners}
+spec:
+  targets:
+    selector: entity.kind == "Component" && entity.spec.type == "service"
+  change:
+    script: |
+      echo "* @${BACKLOT_OWNER}" > CODEOWNERS
+    timeout: 2m
+  pullRequest:
+    branch: backlot/add-codeowners
+    title: Add CODEOWNERS
+    body: Adds CODEOWNERS to ${{ entity.metadata.name }}
+  rollout:
+    maxConcurrent: 20
+  merge: auto
+`
+
+func migrationReport(t *testing.T, base, id string) migration.Report {
+	t.Helper()
+	resp, err := http.Get(base + "/api/migrations/" + id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var r migration.Report
+	json.NewDecoder(resp.Body).Decode(&r)
+	return r
+}
+
+// TestMigrationOf200RepositoriesSurvivesAKill runs a migration over 200
+// repositories with 20 at a time in backlot dev, kills the process with
+// SIGKILL mid-run, starts it again, and finds every change request opened
+// and merged exactly once; running the migration again changes nothing.
+func TestMigrationOf200RepositoriesSurvivesAKill(t *testing.T) {
+	bin := buildBinary(t)
+	root := t.TempDir()
+	data := filepath.Join(root, "data")
+	catalogFile := filepath.Join(root, "fleet.yaml")
+	const n = 200
+	if err := makeFleetRepos(context.Background(), filepath.Join(data, "repos"), catalogFile, n, nil); err != nil {
+		t.Fatal(err)
+	}
+	specFile := filepath.Join(root, "codeowners.yaml")
+	os.WriteFile(specFile, []byte(codeownersSpec), 0o644)
+
+	d := startWorkflowDev(t, bin, data, "", catalogFile)
+	waitTotal(t, d.base, n+1, 60*time.Second)
+	out, err := d.backlot(t, bin, "migrate", "run", specFile, "-o", "json")
+	if err != nil {
+		t.Fatalf("migrate run: %v\n%s", err, out)
+	}
+	var plan struct {
+		ID      string   `json:"id"`
+		Targets []string `json:"targets"`
+	}
+	json.Unmarshal([]byte(out), &plan)
+	if plan.ID == "" || len(plan.Targets) != n {
+		t.Fatalf("plan %s", out)
+	}
+	// Kill once a fifth is merged, while 20 run.
+	deadline := time.Now().Add(2 * time.Minute)
+	for {
+		r := migrationReport(t, d.base, plan.ID)
+		if r.Counts[migration.StateMerged] >= n/5 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("not a fifth merged in 2 minutes: %v", r.Counts)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	d.cmd.Process.Kill()
+	d.cmd.Wait()
+
+	d2 := startWorkflowDev(t, bin, data, d.temporal, catalogFile)
+	start := time.Now()
+	out, err = d2.backlot(t, bin, "migrate", "status", plan.ID, "--watch", "-o", "json")
+	if err != nil {
+		t.Fatalf("migrate status --watch after the restart: %v\n%s", err, out)
+	}
+	var r migration.Report
+	if err := json.Unmarshal([]byte(out), &r); err != nil {
+		t.Fatalf("%v: %s", err, out)
+	}
+	if r.State != migration.MigrationCompleted || r.Counts[migration.StateMerged] != n {
+		t.Fatalf("after the restart: %s %v", r.State, r.Counts)
+	}
+	t.Logf("the rest of the migration after the restart took %s", time.Since(start).Round(time.Millisecond))
+	for i := range n {
+		name := fmt.Sprintf("svc-%03d", i)
+		var cs struct {
+			Items []githost.Change `json:"items"`
+		}
+		resp, err := http.Get(d2.base + "/api/git/repos/team-a/" + name + "/changes")
+		if err != nil {
+			t.Fatal(err)
+		}
+		json.NewDecoder(resp.Body).Decode(&cs)
+		resp.Body.Close()
+		if len(cs.Items) != 1 || cs.Items[0].State != githost.ChangeMerged || cs.Items[0].Branch != "backlot/add-codeowners" {
+			t.Fatalf("%s: change requests %+v, want one merged", name, cs.Items)
+		}
+		repo := filepath.Join(data, "repos", "team-a", name+".git")
+		if got := gitShowFile(t, repo, "CODEOWNERS"); got != "* @group:default/team-a\n" {
+			t.Fatalf("%s: CODEOWNERS %q", name, got)
+		}
+		refs, _ := exec.Command("git", "--git-dir", repo, "for-each-ref", "--format=%(refname)", "refs/heads").Output()
+		if strings.Count(string(refs), "backlot/add-codeowners") != 1 {
+			t.Fatalf("%s: branches %s", name, refs)
+		}
+	}
+
+	// Again: every repository is already migrated.
+	out, err = d2.backlot(t, bin, "migrate", "run", specFile, "--watch", "-o", "json")
+	if err != nil {
+		t.Fatalf("second run: %v\n%s", err, out)
+	}
+	r = migration.Report{}
+	json.Unmarshal([]byte(out[strings.Index(out, "{\n"):]), &r)
+	if r.Counts[migration.StateUnchanged] != n {
+		t.Fatalf("second run: %v", r.Counts)
+	}
+	var cs struct {
+		Items []githost.Change `json:"items"`
+	}
+	resp, err := http.Get(d2.base + "/api/git/repos/team-a/svc-007/changes")
+	if err != nil {
+		t.Fatal(err)
+	}
+	json.NewDecoder(resp.Body).Decode(&cs)
+	resp.Body.Close()
+	if len(cs.Items) != 1 {
+		t.Fatalf("the second run opened change requests: %+v", cs.Items)
+	}
+	// Each transition is in the target's history in the log.
+	resp, err = http.Get(d2.base + "/api/audit/events?subject=component:default/svc-007&type=backlot.migration.target.changed.v1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var evs struct {
+		Items []struct {
+			Event struct {
+				Data json.RawMessage `json:"data"`
+			} `json:"event"`
+		} `json:"items"`
+	}
+	json.NewDecoder(resp.Body).Decode(&evs)
+	resp.Body.Close()
+	var states []string
+	for _, e := range evs.Items {
+		var d struct{ State string }
+		json.Unmarshal(e.Event.Data, &d)
+		states = append(states, d.State)
+	}
+	if got := strings.Join(states, ","); !strings.Contains(got, "targeted") || !strings.Contains(got, "opened") || !strings.Contains(got, "merged") || !strings.HasSuffix(got, "unchanged") {
+		t.Fatalf("svc-007's migration events: %s", got)
+	}
+}
