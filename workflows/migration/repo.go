@@ -44,7 +44,9 @@ func RepoWorkflow(ctx workflow.Context, in RepoInput) (RepoResult, error) {
 	}
 	pctx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		StartToCloseTimeout: timeout + 10*time.Minute,
-		HeartbeatTimeout:    time.Minute,
+		// A worker that dies mid-clone is noticed within this, not the
+		// start-to-close timeout: Prepare heartbeats while it works.
+		HeartbeatTimeout: heartbeatTimeout,
 		RetryPolicy: &temporal.RetryPolicy{InitialInterval: 5 * time.Second, MaximumAttempts: 3,
 			NonRetryableErrorTypes: []string{ErrTypeScriptFailed, ErrTypeRepoNotFound}},
 	})
@@ -57,7 +59,7 @@ func RepoWorkflow(ctx workflow.Context, in RepoInput) (RepoResult, error) {
 		return RepoResult{State: StateUnchanged, Repo: p.Repo}, nil
 	}
 	octx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
-		StartToCloseTimeout: 2 * time.Minute,
+		StartToCloseTimeout: shortActivityTimeout,
 		RetryPolicy:         &temporal.RetryPolicy{InitialInterval: 5 * time.Second, MaximumAttempts: 5},
 	})
 	var c githost.Change

@@ -83,6 +83,14 @@ const (
 	burndownPoints = 1000
 )
 
+// How soon an activity lost with its worker is tried again: activities that
+// work long heartbeat within heartbeatTimeout; the others (a host's API
+// call, an append to the log) finish within shortActivityTimeout.
+const (
+	heartbeatTimeout     = 15 * time.Second
+	shortActivityTimeout = 30 * time.Second
+)
+
 // TargetState is where one target of a migration stands.
 type TargetState string
 

@@ -431,7 +431,7 @@ func (r *run) markDue(i int) {
 // tracker reads the due change requests in batches, one batch at a time.
 func (r *run) tracker(ctx workflow.Context) {
 	actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
-		StartToCloseTimeout: 5 * time.Minute, HeartbeatTimeout: time.Minute,
+		StartToCloseTimeout: 5 * time.Minute, HeartbeatTimeout: heartbeatTimeout,
 		RetryPolicy: &temporal.RetryPolicy{InitialInterval: 5 * time.Second, MaximumInterval: time.Minute, MaximumAttempts: 5},
 	})
 	for {
@@ -532,7 +532,7 @@ func (r *run) markOpenDue(match func(i int) bool) {
 // recorder appends the recorded events in order, a batch at a time.
 func (r *run) recorder(ctx workflow.Context) {
 	actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
-		StartToCloseTimeout: time.Minute,
+		StartToCloseTimeout: shortActivityTimeout,
 		RetryPolicy:         &temporal.RetryPolicy{InitialInterval: time.Second, MaximumInterval: time.Minute},
 	})
 	for {
@@ -751,7 +751,7 @@ func (r *run) closePRs() {
 		defer r.bump()
 		defer func() { r.closing-- }()
 		actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
-			StartToCloseTimeout: 5 * time.Minute, HeartbeatTimeout: time.Minute,
+			StartToCloseTimeout: 5 * time.Minute, HeartbeatTimeout: heartbeatTimeout,
 			RetryPolicy: &temporal.RetryPolicy{InitialInterval: 5 * time.Second, MaximumInterval: time.Minute, MaximumAttempts: 5},
 		})
 		for len(items) > 0 {
