@@ -181,6 +181,7 @@ func Actions() []Action {
 			Schema: map[string]any{"input": obj([]string{"url"}, map[string]any{
 				"url": str("Folder, relative to the template's location"), "targetPath": str("Workspace folder; default ./"),
 				"values": map[string]any{"type": "object"}, "copyWithoutTemplating": strs("Globs copied as they are"),
+				"copyWithoutRender": strs("The older name of copyWithoutTemplating"),
 			})}, Run: fetchTemplate},
 		{ID: "fetch:plain", Description: "Copies a folder into the workspace as it is",
 			Schema: map[string]any{"input": obj([]string{"url"}, map[string]any{"url": str("Folder, relative to the template's location"), "targetPath": str("Workspace folder")})},
@@ -382,6 +383,12 @@ func fetchTemplate(_ context.Context, _ *Activities, r *Run) error {
 	if err != nil {
 		return err
 	}
+	// copyWithoutRender is the older name Backstage still reads.
+	old, err := r.Strings("copyWithoutRender")
+	if err != nil {
+		return err
+	}
+	globs = append(globs, old...)
 	files, err := FetchTemplate(r.Workspace, src, target, values, globs)
 	if err != nil {
 		return inputError("fetch:template %s: %v", src, err)
