@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"backlot.dev/backlot/workflows/githost"
+	"backlot.dev/backlot/workflows/migration"
 )
 
 // Hosts is every git host Backlot knows, as one githost.Host: a repository
@@ -105,4 +106,16 @@ func (h Hosts) CloseChange(ctx context.Context, r githost.Repo, number int) (git
 		return githost.Change{}, err
 	}
 	return host.CloseChange(ctx, r, number)
+}
+
+// GitHeader returns the header git sends to the repository's host.
+func (h Hosts) GitHeader(remoteURL string) string {
+	host, err := h.of(githost.Repo{RemoteURL: remoteURL})
+	if err != nil {
+		return ""
+	}
+	if a, ok := host.(migration.GitAuthenticator); ok {
+		return a.GitHeader(remoteURL)
+	}
+	return ""
 }

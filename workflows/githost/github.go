@@ -2,6 +2,7 @@ package githost
 
 import (
 	"context"
+	"encoding/base64"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -230,4 +231,13 @@ func (g *GitHub) ChecksPassed(ctx context.Context, r Repo, sha string) (done, pa
 		}
 	}
 	return true, passed, nil
+}
+
+// GitHeader is the header git sends to push and clone over HTTPS: the token
+// as basic authentication, for the host's own repositories only.
+func (g *GitHub) GitHeader(remoteURL string) string {
+	if g.Token == "" || !strings.HasPrefix(remoteURL, "https://") {
+		return ""
+	}
+	return "Authorization: Basic " + base64.StdEncoding.EncodeToString([]byte("x-access-token:"+g.Token))
 }

@@ -2,6 +2,7 @@ package githost
 
 import (
 	"context"
+	"encoding/base64"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -188,4 +189,13 @@ func (g *GitLab) CloseChange(ctx context.Context, r Repo, number int) (Change, e
 	var m glMR
 	err := g.do(ctx, http.MethodPut, fmt.Sprintf("%s/%d", mrPath(r), number), map[string]any{"state_event": "close"}, &m)
 	return m.change(), err
+}
+
+// GitHeader is the header git sends to push and clone over HTTPS: the token
+// as basic authentication (user oauth2), for the host's repositories only.
+func (g *GitLab) GitHeader(remoteURL string) string {
+	if g.Token == "" || !strings.HasPrefix(remoteURL, strings.TrimSuffix(g.BaseURL, "/")+"/") {
+		return ""
+	}
+	return "Authorization: Basic " + base64.StdEncoding.EncodeToString([]byte("oauth2:"+g.Token))
 }

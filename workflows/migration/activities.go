@@ -111,7 +111,7 @@ func (a *Activities) Prepare(ctx context.Context, in PrepareInput) (PrepareResul
 	}
 	head, tree, _ := strings.Cut(ids, "\n")
 	remoteRef := "refs/remotes/origin/" + in.Branch
-	if _, err := git(ctx, w.dir, "fetch", "-q", "--depth", "1", "origin", "+refs/heads/"+in.Branch+":"+remoteRef); err == nil {
+	if _, err := gitAuth(ctx, w.dir, w.auth, "fetch", "-q", "--depth", "1", "origin", "+refs/heads/"+in.Branch+":"+remoteRef); err == nil {
 		if t, err := git(ctx, w.dir, "rev-parse", remoteRef+"^{tree}"); err == nil && t == tree {
 			res.Head, err = git(ctx, w.dir, "rev-parse", remoteRef)
 			res.Reused = true
@@ -120,7 +120,7 @@ func (a *Activities) Prepare(ctx context.Context, in PrepareInput) (PrepareResul
 	} else if !strings.Contains(err.Error(), "couldn't find remote ref") {
 		return PrepareResult{}, err
 	}
-	if _, err := git(ctx, w.dir, "push", "-q", "--force", "origin", "HEAD:refs/heads/"+in.Branch); err != nil {
+	if _, err := gitAuth(ctx, w.dir, w.auth, "push", "-q", "--force", "origin", "HEAD:refs/heads/"+in.Branch); err != nil {
 		return PrepareResult{}, err
 	}
 	res.Head = head
@@ -323,6 +323,29 @@ func firstNonEmpty(s ...string) string {
 type workspace struct {
 	root, dir string
 	repo      githost.Repo
+	// auth is the environment that authenticates git to the remote.
+	auth []string
+}
+
+// GitAuthenticator is a host whose repositories git reaches with a header
+// (a token): GitHub and GitLab over HTTPS.
+type GitAuthenticator interface {
+	// GitHeader returns the HTTP header git sends to remoteURL, or "".
+	GitHeader(remoteURL string) string
+}
+
+// authEnv is the git configuration, as environment, that sends host's
+// header for the repository.
+func authEnv(host githost.Host, r githost.Repo) []string {
+	a, ok := host.(GitAuthenticator)
+	if !ok {
+		return nil
+	}
+	h := a.GitHeader(r.RemoteURL)
+	if h == "" {
+		return nil
+	}
+	return []string{"GIT_CONFIG_COUNT=1", "GIT_CONFIG_KEY_0=http.extraHeader", "GIT_CONFIG_VALUE_0=" + h}
 }
 
 // checkout finds the target's repository on host and clones its default
@@ -341,12 +364,12 @@ func checkout(ctx context.Context, host githost.Host, workDir string, t TargetIn
 	if err != nil {
 		return nil, err
 	}
-	w := &workspace{root: root, dir: filepath.Join(root, "repo"), repo: repo}
+	w := &workspace{root: root, dir: filepath.Join(root, "repo"), repo: repo, auth: authEnv(host, repo)}
 	args := []string{"clone", "-q", "--depth", "1"}
 	if repo.DefaultBranch != "" {
 		args = append(args, "--branch", repo.DefaultBranch)
 	}
-	if _, err := git(ctx, root, append(args, repo.RemoteURL, w.dir)...); err != nil {
+	if _, err := gitAuth(ctx, root, w.auth, append(args, repo.RemoteURL, w.dir)...); err != nil {
 		w.remove()
 		return nil, err
 	}

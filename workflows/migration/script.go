@@ -103,9 +103,16 @@ var gitEnv = []string{"GIT_CONFIG_GLOBAL=/dev/null", "GIT_CONFIG_NOSYSTEM=1", "G
 // git runs git in dir and returns its trimmed output; an error carries
 // git's message.
 func git(ctx context.Context, dir string, args ...string) (string, error) {
+	return gitAuth(ctx, dir, nil, args...)
+}
+
+// gitAuth is git with extra environment: the credentials of a remote, as
+// configuration in the environment, so they appear in no argument or
+// message.
+func gitAuth(ctx context.Context, dir string, env []string, args ...string) (string, error) {
 	cmd := exec.CommandContext(ctx, "git", args...)
 	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), gitEnv...)
+	cmd.Env = append(append(os.Environ(), gitEnv...), env...)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	if err := cmd.Run(); err != nil {
