@@ -31,6 +31,7 @@ bench: build ## Go benchmarks, the end-to-end catalog bench (BENCH_N entities) a
 	$(GO) test -run '^$$' -bench . -benchmem ./internal/eventlog/... ./projections/... ./policies/ ./internal/badging/ ./internal/app/
 	./$(BIN) bench catalog --entities $(BENCH_N)
 	./$(BIN) bench migrate --repos $(BENCH_REPOS)
+	./$(BIN) bench scaffold --tasks 20
 
 .PHONY: bench-production
 bench-production: build ## The end-to-end bench on Kafka (in-process broker) and a throwaway PostgreSQL

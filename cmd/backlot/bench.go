@@ -94,7 +94,7 @@ is visible after a refresh, and the server's peak resident memory.`,
 	f.BoolVar(&production, "production", false, "measure backlot serve (every role in one process) on Kafka and PostgreSQL instead of backlot dev")
 	f.StringSliceVar(&brokers, "kafka-brokers", nil, "with --production: Kafka brokers (env BACKLOT_KAFKA_BROKERS; default: an in-process Kafka-protocol broker)")
 	f.StringVar(&postgresURL, "postgres-url", "", "with --production: PostgreSQL server; a database is created on it and dropped after (env BACKLOT_POSTGRES_URL)")
-	cmd.AddCommand(catalogCmd, newBenchMigrateCmd(g))
+	cmd.AddCommand(catalogCmd, newBenchMigrateCmd(g), newBenchScaffoldCmd(g))
 	return cmd
 }
 
