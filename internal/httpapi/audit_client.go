@@ -281,40 +281,30 @@ func (c *Client) StreamEvents(ctx context.Context, after string, f FeedFilter, e
 // apiJSON sends a JSON request to a path outside /api/catalog and decodes the
 // answer into out (when not nil).
 func (c *Client) apiJSON(ctx context.Context, method, path string, body, out any) error {
-	var rd io.Reader
-	if body != nil {
-		raw, err := json.Marshal(body)
-		if err != nil {
-			return err
-		}
-		rd = bytes.NewReader(raw)
+	if body == nil {
+		return c.apiRaw(ctx, method, path, "", nil, out)
 	}
-	req, err := http.NewRequestWithContext(ctx, method, strings.TrimSuffix(c.base, catalogPrefix)+path, rd)
+	raw, err := json.Marshal(body)
 	if err != nil {
 		return err
 	}
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	resp, err := c.send(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	if out == nil {
-		return nil
-	}
-	return json.NewDecoder(resp.Body).Decode(out)
+	return c.apiRaw(ctx, method, path, "application/json", raw, out)
 }
 
 // apiRaw sends a raw body of contentType to a path outside /api/catalog and
 // decodes the JSON answer into out (when not nil).
 func (c *Client) apiRaw(ctx context.Context, method, path, contentType string, body []byte, out any) error {
-	req, err := http.NewRequestWithContext(ctx, method, strings.TrimSuffix(c.base, catalogPrefix)+path, bytes.NewReader(body))
+	var rd io.Reader
+	if body != nil {
+		rd = bytes.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, strings.TrimSuffix(c.base, catalogPrefix)+path, rd)
 	if err != nil {
 		return err
 	}
-	req.Header.Set("Content-Type", contentType)
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
 	resp, err := c.send(req)
 	if err != nil {
 		return err

@@ -173,7 +173,7 @@ func (l *Local) Publish(ctx context.Context, r Repo, dir, message, author string
 	}
 	defer os.RemoveAll(work)
 	gitDir := filepath.Join(work, "git")
-	env := authorEnv(author)
+	env := AuthorEnv(author)
 	run := func(args ...string) (string, error) {
 		return gitEnv(ctx, "", env, append([]string{"--git-dir", gitDir, "--work-tree", dir}, args...)...)
 	}
@@ -207,8 +207,9 @@ func (l *Local) Publish(ctx context.Context, r Repo, dir, message, author string
 	return commit, nil
 }
 
-// authorEnv sets author and committer from "Name <email>".
-func authorEnv(author string) []string {
+// AuthorEnv is the git environment that sets author and committer from
+// "Name <email>" (Backlot <backlot@localhost> when empty).
+func AuthorEnv(author string) []string {
 	name, email := "Backlot", "backlot@localhost"
 	if n, e, ok := strings.Cut(author, "<"); ok {
 		name, email = strings.TrimSpace(n), strings.TrimSuffix(strings.TrimSpace(e), ">")
@@ -282,7 +283,7 @@ func (l *Local) MergeChange(ctx context.Context, r Repo, number int) (Change, er
 		if err != nil {
 			return Change{}, fmt.Errorf("githost: change %d of %s/%s does not merge cleanly: %w", number, r.Owner, r.Name, err)
 		}
-		out, err := gitEnv(ctx, remote, authorEnv(""), "commit-tree", strings.Fields(tree)[0], "-p", base, "-p", merged, "-m", fmt.Sprintf("Merge change %d: %s", number, cs[i].Title))
+		out, err := gitEnv(ctx, remote, AuthorEnv(""), "commit-tree", strings.Fields(tree)[0], "-p", base, "-p", merged, "-m", fmt.Sprintf("Merge change %d: %s", number, cs[i].Title))
 		if err != nil {
 			return Change{}, err
 		}

@@ -110,7 +110,7 @@ func PublishRemote(ctx context.Context, host githost.Host, w Workspace, in Publi
 		cmd := exec.CommandContext(ctx, "git", full...)
 		cmd.Dir = dir
 		cmd.Env = append(os.Environ(), "GIT_TERMINAL_PROMPT=0")
-		cmd.Env = append(cmd.Env, commitEnv(in.Author)...)
+		cmd.Env = append(cmd.Env, githost.AuthorEnv(in.Author)...)
 		out, err := cmd.CombinedOutput()
 		if err != nil {
 			return "", fmt.Errorf("git %s: %v: %s", args[0], err, strings.TrimSpace(strings.ReplaceAll(string(out), token, "***")))
@@ -153,15 +153,4 @@ func PublishRemote(ctx context.Context, host githost.Host, w Workspace, in Publi
 		return PublishOutput{}, err
 	}
 	return PublishOutput{RemoteURL: r.RemoteURL, RepoContentsURL: contents, CommitHash: commit}, nil
-}
-
-// commitEnv sets author and committer from "Name <email>".
-func commitEnv(author string) []string {
-	name, email := "Backlot", "backlot@localhost"
-	if n, e, ok := strings.Cut(author, "<"); ok {
-		name, email = strings.TrimSpace(n), strings.TrimSuffix(strings.TrimSpace(e), ">")
-	} else if author != "" {
-		name = author
-	}
-	return []string{"GIT_AUTHOR_NAME=" + name, "GIT_AUTHOR_EMAIL=" + email, "GIT_COMMITTER_NAME=" + name, "GIT_COMMITTER_EMAIL=" + email}
 }
