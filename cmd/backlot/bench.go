@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
-	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -22,6 +21,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"backlot.dev/backlot/internal/bench/gen"
+	"backlot.dev/backlot/internal/temporalsrv"
 )
 
 // benchResult is what `backlot bench catalog` prints.
@@ -264,14 +264,8 @@ func benchCatalog(o benchOptions) (*benchResult, error) {
 	return res, nil
 }
 
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
-}
+// freePort returns a free loopback port below the kernel's ephemeral range.
+func freePort() (int, error) { return temporalsrv.FreePort("127.0.0.1") }
 
 // sampleRSS keeps the peak resident size (KiB) of pid.
 func sampleRSS(pid int, peak *atomic.Int64, stop <-chan struct{}) {

@@ -5,10 +5,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	mrand "math/rand/v2"
 	"net"
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
 	"go.temporal.io/api/serviceerror"
@@ -174,13 +176,47 @@ func frontendAddr(addr string) (string, int, error) {
 }
 
 // freePort asks the kernel for a free port on host.
-func freePort(host string) (int, error) {
+func freePort(host string) (int, error) { return FreePort(host) }
+
+// FreePort returns a port of host nothing listens on, below the kernel's
+// ephemeral range: a port the kernel hands out for listen(:0) is free again
+// once closed, and an outgoing connection may take it before the server
+// listens on it, which makes Temporal's services exit; ports below the
+// range are never taken that way.
+func FreePort(host string) (int, error) {
+	low := ephemeralLow()
+	if low > 12000 {
+		for range 200 {
+			port := 10000 + mrand.IntN(low-10000)
+			if free(host, port) {
+				return port, nil
+			}
+		}
+	}
 	l, err := net.Listen("tcp", net.JoinHostPort(host, "0"))
 	if err != nil {
 		return 0, fmt.Errorf("temporal: free port: %w", err)
 	}
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+// ephemeralLow is the first port of the kernel's ephemeral range (Linux's
+// ip_local_port_range; 32768 where it cannot be read).
+func ephemeralLow() int {
+	raw, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range")
+	if err != nil {
+		return 32768
+	}
+	f := strings.Fields(string(raw))
+	if len(f) == 0 {
+		return 32768
+	}
+	n, err := strconv.Atoi(f[0])
+	if err != nil {
+		return 32768
+	}
+	return n
 }
 
 // servicePorts are the gRPC and membership ports of each service and the
