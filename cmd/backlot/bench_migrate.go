@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"os"
 	"os/exec"
@@ -17,6 +18,7 @@ import (
 	"github.com/spf13/cobra"
 	workflowservice "go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
+	tlog "go.temporal.io/sdk/log"
 
 	"backlot.dev/backlot/workflows/githost"
 	"backlot.dev/backlot/workflows/migration"
@@ -186,7 +188,7 @@ func benchMigrate(ctx context.Context, n, concurrent int, keep bool, progress io
 	took := time.Since(start)
 	res := &migrateBenchResult{Repos: n, MaxConcurrent: concurrent, Seconds: took.Seconds(),
 		PerRepoMillis: float64(took.Milliseconds()) / float64(n), ReposPerSec: float64(n) / took.Seconds()}
-	c, err := client.Dial(client.Options{HostPort: temporal, Namespace: "default", Logger: quietLog{}})
+	c, err := client.Dial(client.Options{HostPort: temporal, Namespace: "default", Logger: tlog.NewStructuredLogger(slog.New(slog.DiscardHandler))})
 	if err != nil {
 		return nil, err
 	}
@@ -218,11 +220,3 @@ func benchMigrate(ctx context.Context, n, concurrent int, keep bool, progress io
 	}
 	return res, nil
 }
-
-// quietLog drops the SDK client's log.
-type quietLog struct{}
-
-func (quietLog) Debug(string, ...any) {}
-func (quietLog) Info(string, ...any)  {}
-func (quietLog) Warn(string, ...any)  {}
-func (quietLog) Error(string, ...any) {}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	mrand "math/rand/v2"
 	"net"
 	"os"
@@ -15,6 +16,7 @@ import (
 
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
+	sdklog "go.temporal.io/sdk/log"
 	"go.temporal.io/server/common/cluster"
 	"go.temporal.io/server/common/config"
 	"go.temporal.io/server/common/dynamicconfig"
@@ -142,7 +144,7 @@ func (s *Server) waitReady(ctx context.Context) error {
 	}()
 	for {
 		if c == nil {
-			c, err = client.DialContext(ctx, client.Options{HostPort: s.addr, Namespace: s.ns, Logger: quiet{}})
+			c, err = client.DialContext(ctx, client.Options{HostPort: s.addr, Namespace: s.ns, Logger: sdklog.NewStructuredLogger(slog.New(slog.DiscardHandler))})
 		}
 		if c != nil {
 			_, err = c.DescribeWorkflowExecution(ctx, "backlot-readiness-probe", "")
@@ -352,11 +354,3 @@ func serverConfig(host string, ports servicePorts, sqlCfg config.SQL) *config.Co
 		}},
 	}
 }
-
-// quiet drops the SDK client's log while waiting for the frontend.
-type quiet struct{}
-
-func (quiet) Debug(string, ...any) {}
-func (quiet) Info(string, ...any)  {}
-func (quiet) Warn(string, ...any)  {}
-func (quiet) Error(string, ...any) {}

@@ -53,6 +53,7 @@ func NewDataConverter(key []byte) (converter.DataConverter, error) {
 // which the codec seals; it declines every other value.
 type secretPayloadConverter struct{}
 
+// ToPayload marks Secrets; other values are left to the next converter.
 func (secretPayloadConverter) ToPayload(v any) (*commonpb.Payload, error) {
 	var s Secrets
 	switch x := v.(type) {
@@ -72,6 +73,7 @@ func (secretPayloadConverter) ToPayload(v any) (*commonpb.Payload, error) {
 	return &commonpb.Payload{Metadata: map[string][]byte{metaEncoding: []byte(EncodingSecret)}, Data: raw}, nil
 }
 
+// FromPayload reads Secrets back (once the codec opened them).
 func (secretPayloadConverter) FromPayload(p *commonpb.Payload, ptr any) error {
 	out, ok := ptr.(*Secrets)
 	if !ok {
@@ -80,8 +82,10 @@ func (secretPayloadConverter) FromPayload(p *commonpb.Payload, ptr any) error {
 	return json.Unmarshal(p.Data, out)
 }
 
+// ToString never shows the secrets.
 func (secretPayloadConverter) ToString(*commonpb.Payload) string { return "[secrets]" }
 
+// Encoding is EncodingSecret.
 func (secretPayloadConverter) Encoding() string { return EncodingSecret }
 
 // SecretCodec seals EncodingSecret payloads with AES-GCM and opens them
