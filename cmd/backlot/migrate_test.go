@@ -176,3 +176,61 @@ func TestMigrationOf200RepositoriesSurvivesAKill(t *testing.T) {
 		t.Fatalf("svc-007's migration events: %s", got)
 	}
 }
+
+// TestMigrationCanaryStopsAndRetryFailedFinishes runs a small migration in
+// backlot dev whose canary wave has a failing script: the rollout stops with
+// the script's output in the failed row; after the fix, retry-failed and
+// resume finish it. Its histories are recorded for the replay tests of
+// workflows/migration (BACKLOT_RECORD_HISTORIES=1).
+func TestMigrationCanaryStopsAndRetryFailedFinishes(t *testing.T) {
+	bin := buildBinary(t)
+	root := t.TempDir()
+	data := filepath.Join(root, "data")
+	catalogFile := filepath.Join(root, "fleet.yaml")
+	if err := makeFleetRepos(context.Background(), filepath.Join(data, "repos"), catalogFile, 6, nil); err != nil {
+		t.Fatal(err)
+	}
+	flag := filepath.Join(root, "fixed")
+	spec := strings.NewReplacer("echo \"* @${BACKLOT_OWNER}\" > CODEOWNERS",
+		"if [ \"$BACKLOT_ENTITY_NAME\" = svc-001 ] && [ ! -e "+flag+" ]; then echo 'cannot parse go.mod' >&2; exit 3; fi\n      echo \"* @${BACKLOT_OWNER}\" > CODEOWNERS",
+		"maxConcurrent: 20", "maxConcurrent: 2\n    waves: [2]\n    stopOnFailureRate: 0.2").Replace(codeownersSpec)
+	specFile := filepath.Join(root, "spec.yaml")
+	os.WriteFile(specFile, []byte(spec), 0o644)
+	d := startWorkflowDev(t, bin, data, "", catalogFile)
+	waitTotal(t, d.base, 7, 30*time.Second)
+	out, err := d.backlot(t, bin, "migrate", "run", specFile, "--watch")
+	if err == nil || !strings.Contains(out, "stopped") {
+		t.Fatalf("the canary should stop the rollout: %v\n%s", err, out)
+	}
+	id := strings.TrimSpace(strings.Fields(out[strings.Index(out, "migration ")+len("migration "):])[0])
+	r := migrationReport(t, d.base, id)
+	var failed migration.TargetRow
+	for _, row := range r.Targets {
+		if row.State == migration.StateFailed {
+			failed = row
+		}
+		if row.Ref >= "component:default/svc-002" && row.State != migration.StatePending {
+			t.Fatalf("%s was touched after the canary stopped: %s", row.Ref, row.State)
+		}
+	}
+	if failed.Ref != "component:default/svc-001" || !strings.Contains(failed.Output, "cannot parse go.mod") {
+		t.Fatalf("failed row %+v", failed)
+	}
+	os.WriteFile(flag, nil, 0o644)
+	for _, op := range []string{"retry-failed", "resume"} {
+		if out, err := d.backlot(t, bin, "migrate", op, id); err != nil {
+			t.Fatalf("%s: %v %s", op, err, out)
+		}
+	}
+	out, err = d.backlot(t, bin, "migrate", "status", id, "--watch", "-o", "json")
+	if err != nil {
+		t.Fatalf("after retry: %v\n%s", err, out)
+	}
+	json.Unmarshal([]byte(out), &r)
+	if r.State != migration.MigrationCompleted || r.Counts[migration.StateMerged] != 6 {
+		t.Fatalf("after retry: %s %v", r.State, r.Counts)
+	}
+	for _, typ := range []string{migration.WorkflowName, migration.RepoWorkflowName} {
+		recordHistoriesOf(t, d.temporal, typ, "../../workflows/migration/testdata", "canary-"+typ)
+	}
+}

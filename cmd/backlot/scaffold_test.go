@@ -357,18 +357,25 @@ func TestKillTheWorkerDuringATask(t *testing.T) {
 // client's view of them: listed by type and described as completed.
 func recordHistories(t *testing.T, addr, prefix string) {
 	t.Helper()
+	recordHistoriesOf(t, addr, "scaffolder-task", "../../workflows/scaffolder/testdata", prefix)
+}
+
+// recordHistoriesOf is recordHistories for the workflows of type typ, written
+// to dir.
+func recordHistoriesOf(t *testing.T, addr, typ, dir, prefix string) {
+	t.Helper()
 	c, err := client.Dial(client.Options{HostPort: addr, Namespace: "default"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer c.Close()
 	ctx := context.Background()
-	resp, err := c.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{Query: "WorkflowType = 'scaffolder-task'"})
+	resp, err := c.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{Query: "WorkflowType = '" + typ + "'"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(resp.Executions) == 0 {
-		t.Fatal("no scaffolder-task workflows listed")
+		t.Fatalf("no %s workflows listed", typ)
 	}
 	for i, e := range resp.Executions {
 		// The task's state says completed before its workflow has recorded
@@ -381,7 +388,8 @@ func recordHistories(t *testing.T, addr, prefix string) {
 			t.Fatal(err)
 		}
 		e = d.WorkflowExecutionInfo
-		if e.Status != enumspb.WORKFLOW_EXECUTION_STATUS_COMPLETED && e.Status != enumspb.WORKFLOW_EXECUTION_STATUS_FAILED {
+		if e.Status != enumspb.WORKFLOW_EXECUTION_STATUS_COMPLETED && e.Status != enumspb.WORKFLOW_EXECUTION_STATUS_FAILED &&
+			e.Status != enumspb.WORKFLOW_EXECUTION_STATUS_CONTINUED_AS_NEW {
 			t.Fatalf("workflow %s is %s", e.Execution.WorkflowId, e.Status)
 		}
 		it := c.GetWorkflowHistory(ctx, e.Execution.WorkflowId, e.Execution.RunId, false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
@@ -403,7 +411,7 @@ func recordHistories(t *testing.T, addr, prefix string) {
 		if os.Getenv("BACKLOT_RECORD_HISTORIES") == "" {
 			continue
 		}
-		p := filepath.Join("../../workflows/scaffolder/testdata", prefix+"-"+strconv.Itoa(i)+".history.json")
+		p := filepath.Join(dir, prefix+"-"+strconv.Itoa(i)+".history.json")
 		if err := os.WriteFile(p, raw, 0o644); err != nil {
 			t.Fatal(err)
 		}
