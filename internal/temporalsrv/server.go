@@ -25,6 +25,7 @@ import (
 	sqliteplugin "go.temporal.io/server/common/persistence/sql/sqlplugin/sqlite"
 	"go.temporal.io/server/schema/sqlite"
 	"go.temporal.io/server/temporal"
+	"google.golang.org/protobuf/types/known/durationpb"
 )
 
 // DefaultAddr is the frontend's default address: the stock temporal CLI's
@@ -44,7 +45,15 @@ type Config struct {
 	Namespace string
 	// LogLevel is the server log's level (debug, info, warn, error); default error.
 	LogLevel string
+	// Retention is how long closed workflows (finished tasks and migrations)
+	// stay readable, set when the namespace is created; default
+	// DefaultRetention.
+	Retention time.Duration
 }
+
+// DefaultRetention keeps finished tasks and migrations for 30 days; their
+// start and end stay in the catalog's event log for good.
+const DefaultRetention = 30 * 24 * time.Hour
 
 // Server is a running in-process Temporal server.
 type Server struct {
@@ -89,6 +98,10 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("temporal: namespace %s: %w", cfg.Namespace, err)
 	}
+	if cfg.Retention <= 0 {
+		cfg.Retention = DefaultRetention
+	}
+	ns.Detail.Config.Retention = durationpb.New(cfg.Retention)
 	if err := sqlite.CreateNamespaces(&sqlCfg, ns); err != nil {
 		return nil, fmt.Errorf("temporal: create namespace %s: %w", cfg.Namespace, err)
 	}

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	workflowservice "go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
@@ -55,6 +56,10 @@ func TestServerKeepsWorkflowsAcrossARestart(t *testing.T) {
 		}
 	})
 	run(func(c client.Client) {
+		ns, err := c.WorkflowService().DescribeNamespace(ctx, &workflowservice.DescribeNamespaceRequest{Namespace: temporalsrv.DefaultNamespace})
+		if err != nil || ns.Config.WorkflowExecutionRetentionTtl.AsDuration() != temporalsrv.DefaultRetention {
+			t.Fatalf("namespace retention: %v %v", ns.GetConfig().GetWorkflowExecutionRetentionTtl(), err)
+		}
 		d, err := c.DescribeWorkflowExecution(ctx, "greet-1", "")
 		if err != nil {
 			t.Fatalf("after a restart: %v", err)
