@@ -370,15 +370,6 @@ func source(r *Run) (string, error) {
 }
 
 func fetchTemplate(_ context.Context, _ *Activities, r *Run) error {
-	src, err := source(r)
-	if err != nil {
-		return err
-	}
-	target, err := r.String("targetPath")
-	if err != nil {
-		return err
-	}
-	values, _ := r.Input["values"].(map[string]any)
 	globs, err := r.Strings("copyWithoutTemplating")
 	if err != nil {
 		return err
@@ -388,16 +379,18 @@ func fetchTemplate(_ context.Context, _ *Activities, r *Run) error {
 	if err != nil {
 		return err
 	}
-	globs = append(globs, old...)
-	files, err := FetchTemplate(r.Workspace, src, target, values, globs)
-	if err != nil {
-		return inputError("fetch:template %s: %v", src, err)
-	}
-	r.Logf("Rendered %d files into %s", len(files), orDot(target))
-	return nil
+	values, _ := r.Input["values"].(map[string]any)
+	return fetch(r, "fetch:template", "Rendered", func(w Workspace, src, target string) ([]string, error) {
+		return FetchTemplate(w, src, target, values, append(globs, old...))
+	})
 }
 
 func fetchPlain(_ context.Context, _ *Activities, r *Run) error {
+	return fetch(r, "fetch:plain", "Copied", FetchPlain)
+}
+
+// fetch runs a fetch action: the folder of input.url into input.targetPath.
+func fetch(r *Run, action, verb string, copyTree func(w Workspace, src, target string) ([]string, error)) error {
 	src, err := source(r)
 	if err != nil {
 		return err
@@ -406,11 +399,11 @@ func fetchPlain(_ context.Context, _ *Activities, r *Run) error {
 	if err != nil {
 		return err
 	}
-	files, err := FetchPlain(r.Workspace, src, target)
+	files, err := copyTree(r.Workspace, src, target)
 	if err != nil {
-		return inputError("fetch:plain %s: %v", src, err)
+		return inputError("%s %s: %v", action, src, err)
 	}
-	r.Logf("Copied %d files into %s", len(files), orDot(target))
+	r.Logf("%s %d files into %s", verb, len(files), orDot(target))
 	return nil
 }
 
