@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 
 	"go.temporal.io/sdk/activity"
@@ -151,6 +152,10 @@ type Action struct {
 	// DryRun runs the action in a dry run; nil means the action runs as it
 	// does for real (it only touches the workspace).
 	DryRun ActionFunc `json:"-"`
+	// Shapes marks actions that build the workspace (and touch nothing
+	// else): a worker that finds the workspace of a task behind runs them
+	// again before the next step.
+	Shapes bool `json:"-"`
 }
 
 // Actions returns the built-in actions, by id.
@@ -182,16 +187,16 @@ func Actions() []Action {
 				"url": str("Folder, relative to the template's location"), "targetPath": str("Workspace folder; default ./"),
 				"values": map[string]any{"type": "object"}, "copyWithoutTemplating": strs("Globs copied as they are"),
 				"copyWithoutRender": strs("The older name of copyWithoutTemplating"),
-			})}, Run: fetchTemplate},
+			})}, Run: fetchTemplate, Shapes: true},
 		{ID: "fetch:plain", Description: "Copies a folder into the workspace as it is",
 			Schema: map[string]any{"input": obj([]string{"url"}, map[string]any{"url": str("Folder, relative to the template's location"), "targetPath": str("Workspace folder")})},
-			Run:    fetchPlain},
+			Run:    fetchPlain, Shapes: true},
 		{ID: "fs:rename", Description: "Renames files of the workspace",
 			Schema: map[string]any{"input": obj([]string{"files"}, map[string]any{"files": map[string]any{"type": "array", "items": obj([]string{"from", "to"},
 				map[string]any{"from": str("From"), "to": str("To"), "overwrite": map[string]any{"type": "boolean"}})}})},
-			Run: fsRename},
+			Run: fsRename, Shapes: true},
 		{ID: "fs:delete", Description: "Deletes files of the workspace",
-			Schema: map[string]any{"input": obj([]string{"files"}, map[string]any{"files": strs("Paths")})}, Run: fsDelete},
+			Schema: map[string]any{"input": obj([]string{"files"}, map[string]any{"files": strs("Paths")})}, Run: fsDelete, Shapes: true},
 		{ID: "publish:git", Description: "Creates a repository on Backlot's local git host and pushes the workspace as its first commit",
 			Schema: map[string]any{"input": publishIn, "output": publishOut}, Run: publishGit, DryRun: publishDry},
 		{ID: "publish:github", Description: "Creates a GitHub repository through its REST API and pushes the workspace over HTTPS",
@@ -206,7 +211,7 @@ func Actions() []Action {
 			Run: catalogRegister, DryRun: catalogRegisterDry},
 		{ID: "catalog:write", Description: "Writes an entity as a catalog-info file in the workspace",
 			Schema: map[string]any{"input": obj([]string{"entity"}, map[string]any{"filePath": str("Default catalog-info.yaml"), "entity": map[string]any{"type": "object"}})},
-			Run:    catalogWrite},
+			Run:    catalogWrite, Shapes: true},
 		{ID: "debug:log", Description: "Writes a message, and optionally the workspace's files, to the task log",
 			Schema: map[string]any{"input": obj(nil, map[string]any{"message": str("Message"), "listWorkspace": map[string]any{"type": "boolean"}})},
 			Run:    debugLog},
@@ -249,15 +254,71 @@ func Register(r worker.Registry, a *Activities) {
 // secrets, run, and turn input problems into non-retryable errors.
 func (a *Activities) activity(act Action) func(context.Context, ActionInput, Secrets) (ActionResult, error) {
 	return func(ctx context.Context, in ActionInput, secrets Secrets) (ActionResult, error) {
+		replayed, err := a.catchUp(ctx, in, secrets)
+		if err != nil {
+			return ActionResult{}, err
+		}
 		r, err := a.prepare(in, secrets)
 		if err != nil {
 			return ActionResult{}, err
 		}
+		if replayed > 0 {
+			r.Logf("This worker had not built the workspace: %d earlier workspace steps ran again here", replayed)
+		}
 		if err := act.Run(ctx, a, r); err != nil {
 			return r.Result, err
 		}
+		if act.Shapes {
+			if err := a.setBuilt(in.Task, len(in.Built)+1); err != nil {
+				return r.Result, err
+			}
+		}
 		return r.Result, nil
 	}
+}
+
+// statePath is the file beside a task's workspace that counts the
+// workspace steps this worker applied to it.
+func (a *Activities) statePath(task string) string {
+	return filepath.Join(a.WorkDir, safeName(task)+".built")
+}
+
+func (a *Activities) setBuilt(task string, n int) error {
+	if err := os.MkdirAll(a.WorkDir, 0o755); err != nil {
+		return err
+	}
+	return os.WriteFile(a.statePath(task), []byte(strconv.Itoa(n)), 0o644)
+}
+
+// catchUp makes this worker's workspace of the task hold what the steps
+// in.Built built, running them again (from an empty workspace) when this
+// worker did not run them all: a task's steps may land on any worker. It
+// answers how many steps it ran.
+func (a *Activities) catchUp(ctx context.Context, in ActionInput, secrets Secrets) (int, error) {
+	raw, _ := os.ReadFile(a.statePath(in.Task))
+	if n, err := strconv.Atoi(strings.TrimSpace(string(raw))); err == nil && n == len(in.Built) {
+		return 0, nil
+	}
+	if len(in.Built) == 0 {
+		return 0, a.setBuilt(in.Task, 0)
+	}
+	if err := os.RemoveAll(filepath.Join(a.WorkDir, safeName(in.Task))); err != nil {
+		return 0, err
+	}
+	for _, b := range in.Built {
+		act, ok := ActionByID(b.Action)
+		if !ok || !act.Shapes {
+			return 0, inputError("step %s: %s does not build the workspace", b.StepID, b.Action)
+		}
+		r, err := a.prepare(b, secrets)
+		if err != nil {
+			return 0, err
+		}
+		if err := act.Run(ctx, a, r); err != nil {
+			return 0, fmt.Errorf("rebuilding the workspace: step %s: %w", b.StepID, err)
+		}
+	}
+	return len(in.Built), a.setBuilt(in.Task, len(in.Built))
 }
 
 // prepare renders an action's input and opens the task's workspace.
@@ -289,6 +350,7 @@ func (a *Activities) prepare(in ActionInput, secrets Secrets) (*Run, error) {
 
 // Cleanup removes a task's workspace.
 func (a *Activities) Cleanup(_ context.Context, task string) error {
+	os.Remove(a.statePath(task))
 	return os.RemoveAll(filepath.Join(a.WorkDir, safeName(task)))
 }
 

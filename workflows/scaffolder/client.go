@@ -105,7 +105,7 @@ func (t *Tasks) Retry(ctx context.Context, id string) error {
 	if err != nil {
 		return err
 	}
-	in.Resume = &Resume{Steps: st.StepOutputs, Log: st.Log, Entities: st.Entities, Attempt: st.Attempt}
+	in.Resume = &Resume{Steps: st.StepOutputs, Log: st.Log, Entities: st.Entities, Attempt: st.Attempt, Built: st.Built}
 	for _, s := range st.Steps {
 		if s.Status == StatusSkipped {
 			in.Resume.Skipped = append(in.Resume.Skipped, s.ID)

@@ -87,6 +87,8 @@ type Resume struct {
 	Log []LogLine `json:"log"`
 	// Entities are the refs registered before the failure.
 	Entities []string `json:"entities,omitempty"`
+	// Built are the workspace steps the failed run completed.
+	Built []ActionInput `json:"built,omitempty"`
 	// Attempt counts the runs, 1 for the first.
 	Attempt int `json:"attempt"`
 }
@@ -148,6 +150,8 @@ type TaskState struct {
 	Waiting         *Waiting       `json:"waiting,omitempty"`
 	// StepOutputs are the completed steps' outputs, kept for retry.
 	StepOutputs map[string]map[string]any `json:"stepOutputs"`
+	// Built are the workspace steps completed, kept for retry.
+	Built []ActionInput `json:"built,omitempty"`
 	Attempt     int                       `json:"attempt"`
 }
 
@@ -164,6 +168,9 @@ type ActionInput struct {
 	// Vars are parameters, steps and user (and each, in a loop).
 	Vars   map[string]any `json:"vars"`
 	DryRun bool           `json:"dryRun,omitempty"`
+	// Built are the workspace steps that ran before this one, in order: a
+	// worker that did not run them all builds the workspace again from them.
+	Built []ActionInput `json:"built,omitempty"`
 }
 
 // ActionResult is what an action's activity answers.
@@ -238,6 +245,12 @@ func TaskWorkflow(ctx workflow.Context, in TaskInput, secrets Secrets) (TaskStat
 	}
 	record(ctx, true)
 
+	// built are the workspace steps run so far (see ActionInput.Built).
+	var built []ActionInput
+	if in.Resume != nil {
+		built = in.Resume.Built
+		st.Built = built
+	}
 	vars := map[string]any{"parameters": in.Parameters, "user": userVars(in.User)}
 	stepsVar := map[string]any{}
 	vars["steps"] = stepsVar
@@ -319,10 +332,16 @@ func TaskWorkflow(ctx workflow.Context, in TaskInput, secrets Secrets) (TaskStat
 				out, err = wait(ctx, s, vars, logf)
 			default:
 				var res ActionResult
-				err = workflow.ExecuteActivity(ao, s.Action, ActionInput{
+				ai := ActionInput{
 					Task: in.ID, StepID: s.ID, Action: s.Action, Template: withoutBody(in.Template), User: in.User,
-					Input: s.Input, Vars: vars,
-				}, secrets).Get(ctx, &res)
+					Input: s.Input, Vars: vars, Built: built,
+				}
+				err = workflow.ExecuteActivity(ao, s.Action, ai, secrets).Get(ctx, &res)
+				if act, _ := ActionByID(s.Action); err == nil && act.Shapes {
+					ai.Built = nil
+					built = append(built, ai)
+					st.Built = built
+				}
 				for _, l := range res.Log {
 					logf(s.ID, StatusProcessing, "%s", l)
 				}

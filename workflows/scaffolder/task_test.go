@@ -439,3 +439,34 @@ func TestDryRunRendersWithoutSideEffects(t *testing.T) {
 		t.Fatalf("a missing parameter: %v", err)
 	}
 }
+
+// TestAWorkerWithoutTheWorkspaceBuildsItAgain runs the example template as
+// if publish:git landed on another worker than the fetch: the workspace is
+// gone when publish starts, and the worker rebuilds it from the earlier
+// steps before publishing all of it.
+func TestAWorkerWithoutTheWorkspaceBuildsItAgain(t *testing.T) {
+	t.Parallel()
+	var s testsuite.WorkflowTestSuite
+	r := newRig(t, &s)
+	in := goServiceInput(example(t), "moved")
+	r.env.SetOnActivityStartedListener(func(info *activity.Info, _ context.Context, _ converter.EncodedValues) {
+		if info.ActivityType.Name == "publish:git" {
+			os.RemoveAll(filepath.Join(r.acts.WorkDir, in.ID))
+			os.Remove(filepath.Join(r.acts.WorkDir, in.ID+".built"))
+		}
+	})
+	st, err := r.run(t, in, nil)
+	if err != nil {
+		t.Fatalf("%v\n%+v", err, st.Log)
+	}
+	var rebuilt bool
+	for _, l := range st.Log {
+		rebuilt = rebuilt || (l.StepID == "publish" && strings.Contains(l.Message, "1 earlier workspace steps ran again"))
+	}
+	if !rebuilt {
+		t.Fatalf("the log does not say the workspace was rebuilt: %+v", st.Log)
+	}
+	for _, f := range []string{"go.mod", "main.go", "catalog-info.yaml", ".github/workflows/ci.yaml"} {
+		gitShow(t, r.host, "team-a", "moved", f)
+	}
+}
