@@ -151,8 +151,8 @@ type TaskState struct {
 	// StepOutputs are the completed steps' outputs, kept for retry.
 	StepOutputs map[string]map[string]any `json:"stepOutputs"`
 	// Built are the workspace steps completed, kept for retry.
-	Built []ActionInput `json:"built,omitempty"`
-	Attempt     int                       `json:"attempt"`
+	Built   []ActionInput `json:"built,omitempty"`
+	Attempt int           `json:"attempt"`
 }
 
 // ActionInput is what the workflow gives an action's activity. The input is
