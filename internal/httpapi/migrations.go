@@ -2,8 +2,14 @@ package httpapi
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"net/http"
+	"os"
 
 	"backlot.dev/backlot/workflows/migration"
 )
@@ -25,6 +31,9 @@ type Migrations interface {
 	// closes the change requests of a migration (op is pause, resume,
 	// cancel, retry-failed or close-prs).
 	Control(ctx context.Context, actor, id, op string) error
+	// Wake tells the running migrations that a change request changed, so
+	// the ones that follow it read it now instead of at their next poll.
+	Wake(ctx context.Context, h ChangeHook) error
 }
 
 // migrationRoutes adds /api/migrations.
@@ -33,6 +42,7 @@ func (s *server) migrationRoutes(mux *http.ServeMux) {
 	route("POST /api/migrations", s.startMigration)
 	route("GET /api/migrations", s.listMigrations)
 	route("GET /api/migrations/{id}", s.getMigration)
+	route("POST /api/migrations/hooks/{host}", s.changeHook)
 	for _, op := range []string{"pause", "resume", "cancel", "retry-failed", "close-prs"} {
 		route("POST /api/migrations/{id}/"+op, s.controlMigration(op))
 	}
@@ -131,4 +141,105 @@ func (s *server) controlMigration(op string) handlerFunc {
 		writeJSON(w, http.StatusAccepted, map[string]string{"id": id, "requested": op})
 		return nil
 	}
+}
+
+// hookSecretEnv names the shared secret of the git hosts' webhooks.
+const hookSecretEnv = "BACKLOT_WEBHOOK_SECRET"
+
+// ChangeHook is what a git host's webhook says changed: a change request
+// of a repository (owner/name).
+type ChangeHook struct {
+	Repo   string
+	Number int
+}
+
+// parseChangeHook reads a GitHub or GitLab webhook delivery: the pull or
+// merge request it concerns, checked against secret when one is set
+// (GitHub's X-Hub-Signature-256, GitLab's X-Gitlab-Token). ok is false for
+// an event that concerns no change request.
+func parseChangeHook(host string, h http.Header, body []byte, secret string) (ChangeHook, bool, error) {
+	switch host {
+	case "github":
+		if secret != "" {
+			mac := hmac.New(sha256.New, []byte(secret))
+			mac.Write(body)
+			want := "sha256=" + hex.EncodeToString(mac.Sum(nil))
+			if !hmac.Equal([]byte(h.Get("X-Hub-Signature-256")), []byte(want)) {
+				return ChangeHook{}, false, &apiError{status: http.StatusUnauthorized, name: "AuthenticationError", message: "X-Hub-Signature-256 does not match the webhook secret"}
+			}
+		}
+		var p struct {
+			Repository struct {
+				FullName string `json:"full_name"`
+			} `json:"repository"`
+			Number      int `json:"number"`
+			PullRequest struct {
+				Number int `json:"number"`
+			} `json:"pull_request"`
+			CheckSuite struct {
+				PullRequests []struct {
+					Number int `json:"number"`
+				} `json:"pull_requests"`
+			} `json:"check_suite"`
+		}
+		if err := json.Unmarshal(body, &p); err != nil {
+			return ChangeHook{}, false, inputError("the delivery is not JSON: %v", err)
+		}
+		n := p.PullRequest.Number
+		if n == 0 {
+			n = p.Number
+		}
+		if n == 0 && len(p.CheckSuite.PullRequests) > 0 {
+			n = p.CheckSuite.PullRequests[0].Number
+		}
+		return ChangeHook{Repo: p.Repository.FullName, Number: n}, n > 0 && p.Repository.FullName != "", nil
+	case "gitlab":
+		if secret != "" && subtle.ConstantTimeCompare([]byte(h.Get("X-Gitlab-Token")), []byte(secret)) != 1 {
+			return ChangeHook{}, false, &apiError{status: http.StatusUnauthorized, name: "AuthenticationError", message: "X-Gitlab-Token does not match the webhook secret"}
+		}
+		var p struct {
+			Project struct {
+				Path string `json:"path_with_namespace"`
+			} `json:"project"`
+			Attrs struct {
+				IID int `json:"iid"`
+			} `json:"object_attributes"`
+			MergeRequest struct {
+				IID int `json:"iid"`
+			} `json:"merge_request"`
+		}
+		if err := json.Unmarshal(body, &p); err != nil {
+			return ChangeHook{}, false, inputError("the delivery is not JSON: %v", err)
+		}
+		n := p.Attrs.IID
+		if h.Get("X-Gitlab-Event") == "Pipeline Hook" {
+			n = p.MergeRequest.IID
+		}
+		return ChangeHook{Repo: p.Project.Path, Number: n}, n > 0 && p.Project.Path != "", nil
+	}
+	return ChangeHook{}, false, notFoundError("No webhook for host %q (github or gitlab)", host)
+}
+
+// changeHook answers POST /api/migrations/hooks/{host}: a git host's
+// webhook, which wakes the migrations that follow the change request.
+func (s *server) changeHook(w http.ResponseWriter, r *http.Request) error {
+	m, err := s.migrations()
+	if err != nil {
+		return err
+	}
+	raw, err := s.readBody(w, r)
+	if err != nil {
+		return err
+	}
+	hook, ok, err := parseChangeHook(r.PathValue("host"), r.Header, raw, os.Getenv(hookSecretEnv))
+	if err != nil {
+		return err
+	}
+	if ok {
+		if err := m.Wake(r.Context(), hook); err != nil {
+			return err
+		}
+	}
+	writeJSON(w, http.StatusAccepted, map[string]any{"woken": ok})
+	return nil
 }

@@ -56,22 +56,23 @@ func (h LocalHost) decide(ctx context.Context, owner, name string, number int, o
 		return c, err
 	}
 	if h.Client != nil {
-		h.wake(ctx, migration.ChangeUpdate{Repo: owner + "/" + name, Number: number})
+		_ = wake(ctx, h.Client, migration.ChangeUpdate{Repo: owner + "/" + name, Number: number})
 	}
 	return c, nil
 }
 
 // wake signals every running migration that a change request changed; a
 // migration that does not follow it ignores the signal.
-func (h LocalHost) wake(ctx context.Context, u migration.ChangeUpdate) {
-	resp, err := h.Client.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{
+func wake(ctx context.Context, c client.Client, u migration.ChangeUpdate) error {
+	resp, err := c.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{
 		Query: fmt.Sprintf("WorkflowType = '%s' AND ExecutionStatus = 'Running'", migration.WorkflowName)})
 	if err != nil {
-		return
+		return err
 	}
 	for _, e := range resp.Executions {
 		if e.GetStatus() == enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING {
-			_ = migration.ChangeUpdated(ctx, h.Client, e.GetExecution().GetWorkflowId(), u)
+			_ = migration.ChangeUpdated(ctx, c, e.GetExecution().GetWorkflowId(), u)
 		}
 	}
+	return nil
 }

@@ -198,6 +198,11 @@ func (s *Service) Get(ctx context.Context, id string) (migration.Report, error) 
 	return r, err
 }
 
+// Wake signals the running migrations that a change request changed.
+func (s *Service) Wake(ctx context.Context, h httpapi.ChangeHook) error {
+	return wake(ctx, s.cfg.Client, migration.ChangeUpdate{Repo: h.Repo, Number: h.Number})
+}
+
 // Control sends the migration a signal.
 func (s *Service) Control(ctx context.Context, actor, id, op string) error {
 	var err error
