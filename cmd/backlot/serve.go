@@ -38,7 +38,7 @@ func newServeCmd() *cobra.Command {
              of 32 bytes), which seals template secrets before they reach Temporal,
              and the same --data folder for the local git host's repositories.
              Point GitHub's and GitLab's pull request webhooks at
-             /api/migrations/hooks/github (or gitlab), signed with
+             /api/git/hooks/github (or gitlab), signed with
              BACKLOT_WEBHOOK_SECRET, and migrations see a merge at once.
 
 Every flag can be given by its environment variable instead; a flag given on the

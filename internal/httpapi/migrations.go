@@ -8,8 +8,11 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"io"
 	"net/http"
+	"net/url"
 	"os"
+	"strings"
 
 	"backlot.dev/backlot/workflows/migration"
 )
@@ -42,7 +45,7 @@ func (s *server) migrationRoutes(mux *http.ServeMux) {
 	route("POST /api/migrations", s.startMigration)
 	route("GET /api/migrations", s.listMigrations)
 	route("GET /api/migrations/{id}", s.getMigration)
-	route("POST /api/migrations/hooks/{host}", s.changeHook)
+	route("POST /api/git/hooks/{host}", s.changeHook)
 	for _, op := range []string{"pause", "resume", "cancel", "retry-failed", "close-prs"} {
 		route("POST /api/migrations/{id}/"+op, s.controlMigration(op))
 	}
@@ -168,6 +171,15 @@ func parseChangeHook(host string, h http.Header, body []byte, secret string) (Ch
 				return ChangeHook{}, false, &apiError{status: http.StatusUnauthorized, name: "AuthenticationError", message: "X-Hub-Signature-256 does not match the webhook secret"}
 			}
 		}
+		// A webhook set to application/x-www-form-urlencoded sends the JSON
+		// as the payload field; the signature covers the form.
+		if strings.HasPrefix(h.Get("Content-Type"), "application/x-www-form-urlencoded") {
+			form, err := url.ParseQuery(string(body))
+			if err != nil {
+				return ChangeHook{}, false, inputError("the delivery is not a form: %v", err)
+			}
+			body = []byte(form.Get("payload"))
+		}
 		var p struct {
 			Repository struct {
 				FullName string `json:"full_name"`
@@ -220,14 +232,15 @@ func parseChangeHook(host string, h http.Header, body []byte, secret string) (Ch
 	return ChangeHook{}, false, notFoundError("No webhook for host %q (github or gitlab)", host)
 }
 
-// changeHook answers POST /api/migrations/hooks/{host}: a git host's
+// changeHook answers POST /api/git/hooks/{host}: a git host's
 // webhook, which wakes the migrations that follow the change request.
 func (s *server) changeHook(w http.ResponseWriter, r *http.Request) error {
 	m, err := s.migrations()
 	if err != nil {
 		return err
 	}
-	raw, err := s.readBody(w, r)
+	// Read as it is: GitHub sends JSON or a form, GitLab JSON.
+	raw, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.maxBody))
 	if err != nil {
 		return err
 	}

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"net/http"
+	"net/url"
 	"testing"
 )
 
@@ -27,6 +28,8 @@ func TestChangeHooksNameTheChangeRequestAndCheckTheSecret(t *testing.T) {
 		ok, fails        bool
 	}{
 		{"a merged pull request", "github", pr, http.Header{"X-Hub-Signature-256": {sign(pr, "s")}}, "s", ChangeHook{"acme/checkout", 7}, true, false},
+		{"a form-encoded delivery", "github", "payload=" + url.QueryEscape(pr), http.Header{"Content-Type": {"application/x-www-form-urlencoded"},
+			"X-Hub-Signature-256": {sign("payload="+url.QueryEscape(pr), "s")}}, "s", ChangeHook{"acme/checkout", 7}, true, false},
 		{"a check suite of a pull request", "github", suite, http.Header{}, "", ChangeHook{"acme/checkout", 9}, true, false},
 		{"a push names no pull request", "github", push, http.Header{}, "", ChangeHook{"acme/checkout", 0}, false, false},
 		{"a wrong signature", "github", pr, http.Header{"X-Hub-Signature-256": {sign(pr, "other")}}, "s", ChangeHook{}, false, true},

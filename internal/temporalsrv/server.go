@@ -25,6 +25,8 @@ import (
 	sqliteplugin "go.temporal.io/server/common/persistence/sql/sqlplugin/sqlite"
 	"go.temporal.io/server/schema/sqlite"
 	"go.temporal.io/server/temporal"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
 	"google.golang.org/protobuf/types/known/durationpb"
 )
 
@@ -57,9 +59,10 @@ const DefaultRetention = 30 * 24 * time.Hour
 
 // Server is a running in-process Temporal server.
 type Server struct {
-	srv  temporal.Server
-	addr string
-	ns   string
+	srv   temporal.Server
+	addr  string
+	ns    string
+	level zap.AtomicLevel
 }
 
 // Start creates the database when missing and starts the server. It returns
@@ -110,7 +113,10 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		return nil, err
 	}
 	sc := serverConfig(host, ports, sqlCfg)
-	logger := tlog.NewZapLogger(tlog.BuildZapLogger(tlog.Config{Level: cfg.LogLevel, OutputFile: ""}))
+	logger, level, err := newLogger(cfg.LogLevel)
+	if err != nil {
+		return nil, err
+	}
 	srv, err := temporal.NewServer(
 		temporal.WithConfig(sc),
 		temporal.ForServices(temporal.DefaultServices),
@@ -126,12 +132,34 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	if err := srv.Start(); err != nil {
 		return nil, fmt.Errorf("temporal: start: %w", err)
 	}
-	s := &Server{srv: srv, addr: net.JoinHostPort(host, strconv.Itoa(ports.GRPC["frontend"])), ns: cfg.Namespace}
+	s := &Server{srv: srv, addr: net.JoinHostPort(host, strconv.Itoa(ports.GRPC["frontend"])), ns: cfg.Namespace, level: level}
 	if err := s.waitReady(ctx); err != nil {
 		_ = srv.Stop()
 		return nil, err
 	}
 	return s, nil
+}
+
+// newLogger is the server's log on standard error: one line per entry, at
+// level and above, without the stack traces Temporal's default attaches.
+func newLogger(level string) (tlog.Logger, zap.AtomicLevel, error) {
+	lvl, err := zapcore.ParseLevel(level)
+	if err != nil {
+		return nil, zap.AtomicLevel{}, fmt.Errorf("temporal: log level %q: %w", level, err)
+	}
+	zc := zap.NewProductionConfig()
+	zc.Level = zap.NewAtomicLevelAt(lvl)
+	zc.Encoding = "console"
+	zc.EncoderConfig.EncodeTime = zapcore.ISO8601TimeEncoder
+	zc.DisableStacktrace = true
+	zc.DisableCaller = true
+	zc.Sampling = nil
+	zc.OutputPaths, zc.ErrorOutputPaths = []string{"stderr"}, []string{"stderr"}
+	zl, err := zc.Build(zap.Fields(zap.String("component", "temporal-server")))
+	if err != nil {
+		return nil, zap.AtomicLevel{}, fmt.Errorf("temporal: log: %w", err)
+	}
+	return tlog.NewZapLogger(zl), zc.Level, nil
 }
 
 // Addr is the frontend's host:port.
@@ -140,8 +168,12 @@ func (s *Server) Addr() string { return s.addr }
 // Namespace is the namespace created at start.
 func (s *Server) Namespace() string { return s.ns }
 
-// Stop stops the server.
-func (s *Server) Stop() error { return s.srv.Stop() }
+// Stop stops the server. The services' complaints about one another going
+// away while it stops are not logged.
+func (s *Server) Stop() error {
+	s.level.SetLevel(zapcore.FatalLevel)
+	return s.srv.Stop()
+}
 
 // waitReady dials the frontend until the history service behind it answers:
 // a workflow that does not exist is not found, rather than unavailable.
