@@ -76,6 +76,7 @@ func newAuditEventsCmd(g *globalFlags) *cobra.Command {
 	f.StringVar(&q.Subject, "subject", "", "only events about this entity ref")
 	f.StringSliceVar(&q.Types, "type", nil, "only events of these types (repeatable, or comma separated)")
 	f.StringVar(&q.Actor, "actor", "", "only events made by this actor (user:default/ada, location:ID)")
+	f.StringVar(&q.Correlation, "correlation", "", "only the events of one request, refresh, task (its id) or migration")
 	f.StringVar(&since, "since", "", "only events at or after this RFC 3339 time")
 	f.StringVar(&until, "until", "", "only events before this RFC 3339 time")
 	f.IntVar(&q.Limit, "limit", 100, "events per page (at most 1000)")

@@ -211,6 +211,31 @@ func TestScaffolderAPI(t *testing.T) {
 		t.Fatalf("history %+v, want correlation %s", hist.Items, created.ID)
 	}
 
+	// The task's id gathers, in the log, who ran which template version and
+	// what it registered.
+	var corr struct {
+		Items []struct {
+			Event struct {
+				Type    string `json:"type"`
+				Actor   string `json:"actor"`
+				Subject string `json:"subject"`
+			} `json:"event"`
+		} `json:"items"`
+	}
+	apiCall(t, http.MethodGet, d.base+"/api/audit/events?correlation="+created.ID, nil, &corr)
+	var seen []string
+	for _, it := range corr.Items {
+		seen = append(seen, it.Event.Type+" "+it.Event.Subject+" by "+it.Event.Actor)
+	}
+	got := strings.Join(seen, "\n")
+	for _, want := range []string{"backlot.scaffolder.task.started.v1 task:" + created.ID + " by user:default/guest",
+		"backlot.location.registered.v1", "by user:default/guest", "backlot.entity.upserted.v1 component:default/gated",
+		"backlot.scaffolder.task.finished.v1 task:" + created.ID} {
+		if !strings.Contains(got, want) {
+			t.Fatalf("events of the task lack %q:\n%s", want, got)
+		}
+	}
+
 	// Cancelled while it waits.
 	apiCall(t, http.MethodPost, api+"/tasks", map[string]any{"templateRef": "template:default/gated-service", "values": map[string]any{"name": "never"}}, &created)
 	waitTask(t, d.base, created.ID, func(tk apiTask) bool { return tk.Waiting != nil })

@@ -24,7 +24,7 @@ var _ httpapi.AuditLog = embeddedAudit{}
 
 // Events reads the log through its filtered read.
 func (a embeddedAudit) Events(ctx context.Context, q httpapi.EventQuery) ([]event.Envelope, error) {
-	return a.log.ReadFiltered(ctx, q.After[0], q.Limit, sqlitelog.Filter{Subject: q.Subject, Types: q.Types, Actor: q.Actor, From: q.From, To: q.To})
+	return a.log.ReadFiltered(ctx, q.After[0], q.Limit, sqlitelog.Filter{Subject: q.Subject, Types: q.Types, Actor: q.Actor, Correlation: q.Correlation, From: q.From, To: q.To})
 }
 
 // Verify recomputes the log's hash chain.

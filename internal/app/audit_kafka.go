@@ -28,6 +28,7 @@ func matches(ev *event.Envelope, q httpapi.EventQuery) bool {
 	switch {
 	case q.Subject != "" && ev.Subject != q.Subject,
 		q.Actor != "" && ev.Actor != q.Actor,
+		q.Correlation != "" && ev.CorrelationID != q.Correlation,
 		len(q.Types) > 0 && !slices.Contains(q.Types, ev.Type),
 		!q.From.IsZero() && ev.Time.Before(q.From),
 		!q.To.IsZero() && !ev.Time.Before(q.To):

@@ -16,8 +16,8 @@ const auditPrefix = "/api/audit"
 
 // EventQuery selects events of the raw log for GET /api/audit/events.
 type EventQuery struct {
-	// Subject, Actor: exact matches when set.
-	Subject, Actor string
+	// Subject, Actor, Correlation: exact matches when set.
+	Subject, Actor, Correlation string
 	// Types matches any of these types when not empty.
 	Types []string
 	// From and To bound the event time: at or after From, before To.
@@ -68,7 +68,7 @@ func (s *server) auditEvents(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	qv := r.URL.Query()
-	q := EventQuery{Subject: strings.ToLower(qv.Get("subject")), Actor: qv.Get("actor"), Limit: 100}
+	q := EventQuery{Subject: strings.ToLower(qv.Get("subject")), Actor: qv.Get("actor"), Correlation: qv.Get("correlation"), Limit: 100}
 	for _, t := range qv["type"] {
 		for _, one := range strings.Split(t, ",") {
 			if one = strings.TrimSpace(one); one != "" {

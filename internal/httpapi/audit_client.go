@@ -42,6 +42,9 @@ func (c *Client) AuditEvents(ctx context.Context, q EventQuery) ([]AuditEvent, s
 	if q.Actor != "" {
 		v.Set("actor", q.Actor)
 	}
+	if q.Correlation != "" {
+		v.Set("correlation", q.Correlation)
+	}
 	for _, t := range q.Types {
 		v.Add("type", t)
 	}

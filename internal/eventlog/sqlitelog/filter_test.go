@@ -20,6 +20,9 @@ func TestReadFiltered(t *testing.T) {
 		if i%2 == 0 {
 			evs[i].Actor = "location:abc"
 		}
+		if i%5 == 0 {
+			evs[i].CorrelationID = "task-1"
+		}
 	}
 	if _, err := l.Append(t.Context(), evs); err != nil {
 		t.Fatal(err)
@@ -50,6 +53,8 @@ func TestReadFiltered(t *testing.T) {
 			want: pick(func(int, event.Envelope) bool { return true })},
 		{name: "actor", f: Filter{Actor: "location:abc"},
 			want: pick(func(i int, _ event.Envelope) bool { return i%2 == 0 })},
+		{name: "correlation", f: Filter{Correlation: "task-1"},
+			want: pick(func(i int, _ event.Envelope) bool { return i%5 == 0 })},
 		{name: "time range from inclusive to exclusive",
 			f:    Filter{From: t0.Add(5 * time.Millisecond), To: t0.Add(9 * time.Millisecond)},
 			want: pick(func(i int, _ event.Envelope) bool { return i >= 5 && i < 9 })},

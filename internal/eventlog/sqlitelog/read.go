@@ -59,6 +59,9 @@ type Filter struct {
 	Types []string
 	// Actor, when set, matches events made by exactly this actor.
 	Actor string
+	// Correlation, when set, matches the events of one request, refresh,
+	// task or migration: exactly this correlation id.
+	Correlation string
 	// From, when set, matches events whose time is at or after From.
 	From time.Time
 	// To, when set, matches events whose time is before To.
@@ -68,8 +71,8 @@ type Filter struct {
 // ReadFiltered returns up to limit events with positions greater than after that
 // match f, in ascending position order; limit <= 0 means Options.DefaultReadLimit.
 // Paging works as with Read: pass the last returned position as the next after.
-// Subject and Types use indexes ordered by position; Actor and the time bounds are
-// checked row by row, so a selective Subject or Types keeps a filtered read fast.
+// Subject and Types use indexes ordered by position; Actor, Correlation and the time
+// bounds are checked row by row, so a selective Subject or Types keeps a filtered read fast.
 // It may run concurrently with anything else; after Close it returns event.ErrClosed.
 func (l *Log) ReadFiltered(ctx context.Context, after int64, limit int, f Filter) ([]event.Envelope, error) {
 	if l.closed.Load() {
@@ -93,6 +96,10 @@ func (l *Log) ReadFiltered(ctx context.Context, after int64, limit int, f Filter
 	if f.Actor != "" {
 		q.WriteString(` AND actor = ?`)
 		args = append(args, f.Actor)
+	}
+	if f.Correlation != "" {
+		q.WriteString(` AND correlation_id = ?`)
+		args = append(args, f.Correlation)
 	}
 	if !f.From.IsZero() {
 		q.WriteString(` AND time >= ?`)
