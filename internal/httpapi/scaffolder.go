@@ -119,7 +119,7 @@ func (s *server) createTask(w http.ResponseWriter, r *http.Request) error {
 
 // taskJSON is a task in Backstage's shape, with Backlot's step states,
 // output, error, approval wait and registered entities beside it.
-func taskJSON(st scaffolder.TaskState, createdAt time.Time) map[string]any {
+func taskJSON(st scaffolder.TaskState) map[string]any {
 	steps := make([]map[string]any, len(st.Steps))
 	for i, s := range st.Steps {
 		steps[i] = map[string]any{"id": s.ID, "name": s.Name, "action": s.Action}
@@ -138,9 +138,7 @@ func taskJSON(st scaffolder.TaskState, createdAt time.Time) map[string]any {
 		"entities":  st.Entities,
 		"attempt":   st.Attempt,
 	}
-	if !createdAt.IsZero() {
-		out["createdAt"] = createdAt
-	} else if len(st.Log) > 0 {
+	if len(st.Log) > 0 {
 		out["createdAt"] = st.Log[0].CreatedAt
 	}
 	if len(st.Log) > 0 {
@@ -207,7 +205,7 @@ func (s *server) getTask(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return taskError(id, err)
 	}
-	writeJSON(w, http.StatusOK, taskJSON(st, time.Time{}))
+	writeJSON(w, http.StatusOK, taskJSON(st))
 	return nil
 }
 

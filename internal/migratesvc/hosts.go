@@ -7,7 +7,6 @@ import (
 	"strings"
 
 	"backlot.dev/backlot/workflows/githost"
-	"backlot.dev/backlot/workflows/migration"
 )
 
 // Hosts is every git host Backlot knows, as one githost.Host: a repository
@@ -114,7 +113,7 @@ func (h Hosts) GitHeader(remoteURL string) string {
 	if err != nil {
 		return ""
 	}
-	if a, ok := host.(migration.GitAuthenticator); ok {
+	if a, ok := host.(githost.GitAuthenticator); ok {
 		return a.GitHeader(remoteURL)
 	}
 	return ""

@@ -2,7 +2,6 @@ package githost
 
 import (
 	"context"
-	"encoding/base64"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -51,10 +50,7 @@ func (g *GitHub) RepoFor(ctx context.Context, raw string) (Repo, error) {
 	}
 	var r ghRepo
 	if err := g.do(ctx, http.MethodGet, "/repos/"+url.PathEscape(parts[0])+"/"+url.PathEscape(parts[1]), nil, &r); err != nil {
-		if ae, ok := err.(*APIError); ok && ae.Status == http.StatusNotFound {
-			return Repo{}, fmt.Errorf("%w: repository %s: %v", ErrNotFound, path, err)
-		}
-		return Repo{}, err
+		return Repo{}, fmt.Errorf("repository %s: %w", path, err)
 	}
 	if r.Name == "" {
 		return Repo{}, fmt.Errorf("%w: repository %s", ErrNotFound, path)
@@ -178,10 +174,10 @@ func (g *GitHub) Change(ctx context.Context, r Repo, number int) (Change, error)
 func (g *GitHub) pull(ctx context.Context, r Repo, number int) (Change, error) {
 	var p ghPull
 	err := g.do(ctx, http.MethodGet, fmt.Sprintf("%s/%d", pullsPath(r), number), nil, &p)
-	if ae, ok := err.(*APIError); ok && ae.Status == http.StatusNotFound {
-		return Change{}, fmt.Errorf("%w: pull request %d of %s/%s", ErrNotFound, number, r.Owner, r.Name)
+	if err != nil {
+		return Change{}, fmt.Errorf("pull request %d of %s/%s: %w", number, r.Owner, r.Name, err)
 	}
-	return p.change(), err
+	return p.change(), nil
 }
 
 // MergeChange merges a pull request; a merged one is returned as it is.
@@ -233,11 +229,11 @@ func (g *GitHub) ChecksPassed(ctx context.Context, r Repo, sha string) (done, pa
 	return true, passed, nil
 }
 
-// GitHeader is the header git sends to push and clone over HTTPS: the token
-// as basic authentication, for the host's own repositories only.
+// GitHeader is the header git sends to push and clone: the token as basic
+// authentication, only to URLs on the host's own web host.
 func (g *GitHub) GitHeader(remoteURL string) string {
-	if g.Token == "" || !strings.HasPrefix(remoteURL, "https://") {
+	if g.Token == "" || webHost(remoteURL) != g.webHost() {
 		return ""
 	}
-	return "Authorization: Basic " + base64.StdEncoding.EncodeToString([]byte("x-access-token:"+g.Token))
+	return basicAuth("x-access-token", g.Token)
 }

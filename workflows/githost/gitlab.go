@@ -2,7 +2,6 @@ package githost
 
 import (
 	"context"
-	"encoding/base64"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -35,10 +34,7 @@ func (g *GitLab) RepoFor(ctx context.Context, raw string) (Repo, error) {
 	}
 	var p glProject
 	if err := g.do(ctx, http.MethodGet, "/projects/"+url.PathEscape(path), nil, &p); err != nil {
-		if ae, ok := err.(*APIError); ok && ae.Status == http.StatusNotFound {
-			return Repo{}, fmt.Errorf("%w: project %s: %v", ErrNotFound, path, err)
-		}
-		return Repo{}, err
+		return Repo{}, fmt.Errorf("project %s: %w", path, err)
 	}
 	return p.repo(), nil
 }
@@ -162,10 +158,10 @@ func (g *GitLab) Change(ctx context.Context, r Repo, number int) (Change, error)
 func (g *GitLab) mr(ctx context.Context, r Repo, number int) (glMR, error) {
 	var m glMR
 	err := g.do(ctx, http.MethodGet, fmt.Sprintf("%s/%d", mrPath(r), number), nil, &m)
-	if ae, ok := err.(*APIError); ok && ae.Status == http.StatusNotFound {
-		return m, fmt.Errorf("%w: merge request %d of %s/%s", ErrNotFound, number, r.Owner, r.Name)
+	if err != nil {
+		return m, fmt.Errorf("merge request %d of %s/%s: %w", number, r.Owner, r.Name, err)
 	}
-	return m, err
+	return m, nil
 }
 
 // MergeChange merges a merge request; a merged one is returned as it is.
@@ -191,11 +187,11 @@ func (g *GitLab) CloseChange(ctx context.Context, r Repo, number int) (Change, e
 	return m.change(), err
 }
 
-// GitHeader is the header git sends to push and clone over HTTPS: the token
-// as basic authentication (user oauth2), for the host's repositories only.
+// GitHeader is the header git sends to push and clone: the token as basic
+// authentication (user oauth2), only to URLs on the instance's own host.
 func (g *GitLab) GitHeader(remoteURL string) string {
-	if g.Token == "" || !strings.HasPrefix(remoteURL, strings.TrimSuffix(g.BaseURL, "/")+"/") {
+	if g.Token == "" || webHost(remoteURL) != webHost(g.BaseURL) {
 		return ""
 	}
-	return "Authorization: Basic " + base64.StdEncoding.EncodeToString([]byte("oauth2:"+g.Token))
+	return basicAuth("oauth2", g.Token)
 }

@@ -163,48 +163,10 @@ func (l *Local) CreateRepo(ctx context.Context, owner, name, defaultBranch, desc
 }
 
 // Publish commits the files of dir as the first commit of the repository's
-// default branch, by author ("Name <email>"), and returns the commit. When the
-// branch already has a commit whose tree equals dir's, that commit is
-// returned and nothing is pushed, so a retried publish makes one commit.
+// default branch, by author ("Name <email>"), and returns the commit (see
+// PublishDir: a retried publish makes one commit).
 func (l *Local) Publish(ctx context.Context, r Repo, dir, message, author string) (string, error) {
-	work, err := os.MkdirTemp("", "backlot-publish-")
-	if err != nil {
-		return "", err
-	}
-	defer os.RemoveAll(work)
-	gitDir := filepath.Join(work, "git")
-	env := AuthorEnv(author)
-	run := func(args ...string) (string, error) {
-		return gitEnv(ctx, "", env, append([]string{"--git-dir", gitDir, "--work-tree", dir}, args...)...)
-	}
-	if _, err := git(ctx, "", "init", "-q", "--bare", gitDir); err != nil {
-		return "", err
-	}
-	if _, err := run("add", "-A", "."); err != nil {
-		return "", err
-	}
-	tree, err := run("write-tree")
-	if err != nil {
-		return "", err
-	}
-	tree = strings.TrimSpace(tree)
-	remote := strings.TrimPrefix(r.RemoteURL, "file://")
-	if head, err := git(ctx, remote, "rev-parse", "--verify", "-q", r.DefaultBranch); err == nil {
-		head = strings.TrimSpace(head)
-		if t, err := git(ctx, remote, "rev-parse", head+"^{tree}"); err == nil && strings.TrimSpace(t) == tree {
-			return head, nil
-		}
-		return "", fmt.Errorf("githost: %s/%s already has commits on %s; publish only starts a repository", r.Owner, r.Name, r.DefaultBranch)
-	}
-	commit, err := run("commit-tree", tree, "-m", message)
-	if err != nil {
-		return "", err
-	}
-	commit = strings.TrimSpace(commit)
-	if _, err := gitEnv(ctx, "", env, "--git-dir", gitDir, "push", "-q", r.RemoteURL, commit+":refs/heads/"+r.DefaultBranch); err != nil {
-		return "", err
-	}
-	return commit, nil
+	return PublishDir(ctx, r.RemoteURL, nil, dir, r.DefaultBranch, message, author)
 }
 
 // AuthorEnv is the git environment that sets author and committer from

@@ -22,6 +22,12 @@ func (e *APIError) Error() string {
 	return fmt.Sprintf("%s: %s %s: %d %s", e.Host, e.Method, e.Path, e.Status, e.Message)
 }
 
+// Is makes an API's 404 ErrNotFound, so callers of every host test one
+// error for a missing repository or change request.
+func (e *APIError) Is(target error) bool {
+	return target == ErrNotFound && e.Status == http.StatusNotFound
+}
+
 // restCall sends a JSON request to a host's REST API (url is the whole
 // address, path the part named in errors), with the headers auth sets, and
 // decodes a 2xx answer into out. hc nil is a client with a 30-second timeout.

@@ -327,27 +327,6 @@ type workspace struct {
 	auth []string
 }
 
-// GitAuthenticator is a host whose repositories git reaches with a header
-// (a token): GitHub and GitLab over HTTPS.
-type GitAuthenticator interface {
-	// GitHeader returns the HTTP header git sends to remoteURL, or "".
-	GitHeader(remoteURL string) string
-}
-
-// authEnv is the git configuration, as environment, that sends host's
-// header for the repository.
-func authEnv(host githost.Host, r githost.Repo) []string {
-	a, ok := host.(GitAuthenticator)
-	if !ok {
-		return nil
-	}
-	h := a.GitHeader(r.RemoteURL)
-	if h == "" {
-		return nil
-	}
-	return []string{"GIT_CONFIG_COUNT=1", "GIT_CONFIG_KEY_0=http.extraHeader", "GIT_CONFIG_VALUE_0=" + h}
-}
-
 // checkout finds the target's repository on host and clones its default
 // branch (depth 1) into a new scratch folder under workDir.
 func checkout(ctx context.Context, host githost.Host, workDir string, t TargetInput) (*workspace, error) {
@@ -364,7 +343,7 @@ func checkout(ctx context.Context, host githost.Host, workDir string, t TargetIn
 	if err != nil {
 		return nil, err
 	}
-	w := &workspace{root: root, dir: filepath.Join(root, "repo"), repo: repo, auth: authEnv(host, repo)}
+	w := &workspace{root: root, dir: filepath.Join(root, "repo"), repo: repo, auth: githost.GitAuthEnv(host, repo.RemoteURL)}
 	args := []string{"clone", "-q", "--depth", "1"}
 	if repo.DefaultBranch != "" {
 		args = append(args, "--branch", repo.DefaultBranch)

@@ -540,15 +540,24 @@ func publishGit(ctx context.Context, a *Activities, r *Run) error {
 		return inputError("publish:git: no local git host is configured")
 	}
 	out, err := PublishLocal(ctx, a.Local, r.Workspace, in)
+	if err := published(r, out, err); err != nil {
+		return err
+	}
+	r.Logf("Published %s at commit %s", out.RemoteURL, short(out.CommitHash))
+	return nil
+}
+
+// published sets a publish action's outputs, or makes a problem with its
+// input a non-retryable error naming the field.
+func published(r *Run, out PublishOutput, err error) error {
+	var pe *ParameterError
+	if errors.As(err, &pe) {
+		return inputError("steps.%s.input.%v", r.In.StepID, err)
+	}
 	if err != nil {
-		var pe *policies.TemplateError
-		if errors.As(err, &pe) || strings.HasPrefix(err.Error(), "repoUrl") || strings.HasPrefix(err.Error(), "sourcePath") {
-			return inputError("steps.%s.input.%v", r.In.StepID, err)
-		}
 		return err
 	}
 	setPublished(r, out)
-	r.Logf("Published %s at commit %s", out.RemoteURL, short(out.CommitHash))
 	return nil
 }
 
@@ -559,48 +568,32 @@ func publishRemote(kind string) ActionFunc {
 			return err
 		}
 		var host githost.Host
-		var token, user string
 		switch {
 		case kind == "github" && a.GitHub != nil:
-			host, token, user = a.GitHub, a.GitHub.Token, "x-access-token"
+			host = a.GitHub
 		case kind == "gitlab" && a.GitLab != nil:
-			host, token, user = a.GitLab, a.GitLab.Token, "oauth2"
+			host = a.GitLab
 		case a.LocalFallback && a.Local != nil:
-			return publishFallback(ctx, a, r, in, kind)
+			// Backstage's templates run unchanged in dev: their repository
+			// goes to the local host, as owner/repo of its repoUrl.
+			out, err := Publish(ctx, a.Local, r.Workspace, in)
+			if err := published(r, out, err); err != nil {
+				return err
+			}
+			loc, _ := policies.ParseRepoURL(in.RepoURL)
+			r.Logf("No %s host is configured (BACKLOT_%s_TOKEN): published %v/%v to the local git host instead, %s at commit %s",
+				kind, strings.ToUpper(kind), loc["owner"], loc["repo"], out.RemoteURL, short(out.CommitHash))
+			return nil
 		default:
 			return inputError("publish:%s: no %s host is configured (set BACKLOT_%s_TOKEN)", kind, kind, strings.ToUpper(kind))
 		}
-		out, err := PublishRemote(ctx, host, r.Workspace, in, user, token)
-		if err != nil {
+		out, err := Publish(ctx, host, r.Workspace, in)
+		if err := published(r, out, err); err != nil {
 			return err
 		}
-		setPublished(r, out)
 		r.Logf("Published %s at commit %s", out.RemoteURL, short(out.CommitHash))
 		return nil
 	}
-}
-
-// publishFallback publishes a publish:github or publish:gitlab step's
-// repository to the local host, as owner/repo of its repoUrl.
-func publishFallback(ctx context.Context, a *Activities, r *Run, in PublishInput, kind string) error {
-	loc, err := policies.ParseRepoURL(in.RepoURL)
-	if err != nil {
-		return inputError("steps.%s.input.repoUrl: %v", r.In.StepID, err)
-	}
-	owner, _ := loc["owner"].(string)
-	repo, _ := loc["repo"].(string)
-	if owner == "" || repo == "" {
-		return inputError("steps.%s.input.repoUrl: %q names no owner or repo", r.In.StepID, in.RepoURL)
-	}
-	in.RepoURL = LocalHost + "?owner=" + url.QueryEscape(owner) + "&repo=" + url.QueryEscape(repo)
-	out, err := PublishLocal(ctx, a.Local, r.Workspace, in)
-	if err != nil {
-		return err
-	}
-	setPublished(r, out)
-	r.Logf("No %s host is configured (BACKLOT_%s_TOKEN): published %s/%s to the local git host instead, %s at commit %s",
-		kind, strings.ToUpper(kind), owner, repo, out.RemoteURL, short(out.CommitHash))
-	return nil
 }
 
 func publishDry(_ context.Context, _ *Activities, r *Run) error {

@@ -95,7 +95,7 @@ func (a *Activities) DryRun(ctx context.Context, info TemplateInfo, params map[s
 				}
 				return nil
 			}
-			r, err := dry.prepare(ActionInput{Task: task, StepID: s.ID, Action: s.Action, Template: info, User: user, Input: s.Input, Vars: vars, DryRun: true}, secrets)
+			r, err := dry.prepare(ActionInput{Task: task, StepID: s.ID, Action: s.Action, Template: info, User: user, Input: s.Input, Vars: vars}, secrets)
 			if err != nil {
 				return err
 			}

@@ -2,11 +2,7 @@ package scaffolder
 
 import (
 	"context"
-	"encoding/base64"
 	"fmt"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 
 	"backlot.dev/backlot/policies"
@@ -40,117 +36,56 @@ type PublishOutput struct {
 	CommitHash      string `json:"commitHash"`
 }
 
-// PublishLocal creates the repository of in.RepoURL on the local host (its
-// host must be LocalHost) and publishes the workspace folder as its first
-// commit. A retry after a crash finds the repository and the commit and
-// answers the same.
+// PublishLocal is Publish on the local host, for a repoUrl of LocalHost
+// (local?owner=O&repo=R).
 func PublishLocal(ctx context.Context, host *githost.Local, w Workspace, in PublishInput) (PublishOutput, error) {
 	loc, err := policies.ParseRepoURL(in.RepoURL)
 	if err != nil {
-		return PublishOutput{}, fmt.Errorf("repoUrl: %w", err)
+		return PublishOutput{}, &ParameterError{Field: "repoUrl", Problem: err.Error()}
 	}
 	if loc["host"] != LocalHost {
-		return PublishOutput{}, fmt.Errorf("repoUrl: host %q; publish:git publishes to %q (local?owner=O&repo=R)", loc["host"], LocalHost)
+		return PublishOutput{}, &ParameterError{Field: "repoUrl", Problem: fmt.Sprintf("host %q; publish:git publishes to %q (local?owner=O&repo=R)", loc["host"], LocalHost)}
 	}
-	owner, _ := loc["owner"].(string)
-	if owner == "" {
-		return PublishOutput{}, fmt.Errorf("repoUrl: %q names no owner", in.RepoURL)
-	}
-	dir, err := w.Path(in.SourcePath)
-	if err != nil {
-		return PublishOutput{}, fmt.Errorf("sourcePath: %w", err)
-	}
-	r, err := host.CreateRepo(ctx, owner, loc["repo"].(string), in.DefaultBranch, in.Description)
-	if err != nil {
-		return PublishOutput{}, err
-	}
-	msg := in.Message
-	if strings.TrimSpace(msg) == "" {
-		msg = "Initial commit"
-	}
-	commit, err := host.Publish(ctx, r, dir, msg, in.Author)
-	if err != nil {
-		return PublishOutput{}, err
-	}
-	return PublishOutput{RemoteURL: r.RemoteURL, RepoContentsURL: r.ContentsURL(), CommitHash: commit}, nil
+	return Publish(ctx, host, w, in)
 }
 
-// PublishRemote creates the repository of in.RepoURL on a REST host (GitHub
-// or GitLab) and pushes the workspace folder as the first commit of its
-// default branch over HTTPS, authenticating as user with token (sent in a
-// header, never in the URL or the log). When the branch already has a commit,
-// a retry after a crash, it answers that commit and pushes nothing.
-func PublishRemote(ctx context.Context, host githost.Host, w Workspace, in PublishInput, user, token string) (PublishOutput, error) {
+// Publish creates the repository of in.RepoURL (owner and repo) on host and
+// pushes the workspace folder as the first commit of its default branch,
+// with the host's token in git's environment (githost.GitAuthEnv), never in
+// the URL or the log. A retry after a crash finds the repository and the
+// commit and answers the same. A problem with the input is a
+// *ParameterError naming the field.
+func Publish(ctx context.Context, host githost.Host, w Workspace, in PublishInput) (PublishOutput, error) {
 	loc, err := policies.ParseRepoURL(in.RepoURL)
 	if err != nil {
-		return PublishOutput{}, fmt.Errorf("repoUrl: %w", err)
+		return PublishOutput{}, &ParameterError{Field: "repoUrl", Problem: err.Error()}
 	}
 	owner, _ := loc["owner"].(string)
 	repo, _ := loc["repo"].(string)
 	if owner == "" || repo == "" {
-		return PublishOutput{}, fmt.Errorf("repoUrl: %q names no owner or repo", in.RepoURL)
+		return PublishOutput{}, &ParameterError{Field: "repoUrl", Problem: fmt.Sprintf("%q names no owner or repo", in.RepoURL)}
 	}
 	dir, err := w.Path(in.SourcePath)
 	if err != nil {
-		return PublishOutput{}, fmt.Errorf("sourcePath: %w", err)
+		return PublishOutput{}, &ParameterError{Field: "sourcePath", Problem: err.Error()}
 	}
 	r, err := host.CreateRepo(ctx, owner, repo, in.DefaultBranch, in.Description)
 	if err != nil {
 		return PublishOutput{}, err
 	}
-	header := ""
-	if token != "" {
-		header = "Authorization: Basic " + base64.StdEncoding.EncodeToString([]byte(user+":"+token))
-	}
-	gitc := func(dir string, args ...string) (string, error) {
-		full := append([]string{"-c", "http.extraHeader=" + header}, args...)
-		if header == "" {
-			full = args
-		}
-		cmd := exec.CommandContext(ctx, "git", full...)
-		cmd.Dir = dir
-		cmd.Env = append(os.Environ(), "GIT_TERMINAL_PROMPT=0")
-		cmd.Env = append(cmd.Env, githost.AuthorEnv(in.Author)...)
-		out, err := cmd.CombinedOutput()
-		if err != nil {
-			return "", fmt.Errorf("git %s: %v: %s", args[0], err, strings.TrimSpace(strings.ReplaceAll(string(out), token, "***")))
-		}
-		return string(out), nil
-	}
-	contents := strings.TrimSuffix(r.RemoteURL, ".git") + "/blob/" + r.DefaultBranch
-	if out, err := gitc(dir, "ls-remote", r.RemoteURL, "refs/heads/"+r.DefaultBranch); err != nil {
-		return PublishOutput{}, err
-	} else if f := strings.Fields(out); len(f) > 0 {
-		return PublishOutput{RemoteURL: r.RemoteURL, RepoContentsURL: contents, CommitHash: f[0]}, nil
-	}
-	work, err := os.MkdirTemp("", "backlot-publish-")
-	if err != nil {
-		return PublishOutput{}, err
-	}
-	defer os.RemoveAll(work)
-	gitDir := filepath.Join(work, "git")
-	if _, err := gitc("", "init", "-q", "--bare", gitDir); err != nil {
-		return PublishOutput{}, err
-	}
-	g := []string{"--git-dir", gitDir, "--work-tree", dir}
-	if _, err := gitc("", append(g, "add", "-A", ".")...); err != nil {
-		return PublishOutput{}, err
-	}
-	tree, err := gitc("", append(g, "write-tree")...)
-	if err != nil {
-		return PublishOutput{}, err
-	}
 	msg := in.Message
 	if strings.TrimSpace(msg) == "" {
 		msg = "Initial commit"
 	}
-	commit, err := gitc("", append(g, "commit-tree", strings.TrimSpace(tree), "-m", msg)...)
+	commit, err := githost.PublishDir(ctx, r.RemoteURL, githost.GitAuthEnv(host, r.RemoteURL), dir, r.DefaultBranch, msg, in.Author)
 	if err != nil {
 		return PublishOutput{}, err
 	}
-	commit = strings.TrimSpace(commit)
-	if _, err := gitc("", "--git-dir", gitDir, "push", "-q", r.RemoteURL, commit+":refs/heads/"+r.DefaultBranch); err != nil {
-		return PublishOutput{}, err
+	// The local host's files are read as ?ref= URLs; GitHub's and GitLab's
+	// as blob URLs, as Backstage's publish actions answer them.
+	contents := strings.TrimSuffix(r.RemoteURL, ".git") + "/blob/" + r.DefaultBranch
+	if _, local := host.(*githost.Local); local {
+		contents = r.ContentsURL()
 	}
 	return PublishOutput{RemoteURL: r.RemoteURL, RepoContentsURL: contents, CommitHash: commit}, nil
 }

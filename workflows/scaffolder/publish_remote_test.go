@@ -89,7 +89,7 @@ func TestPublishGitHubPushesOverHTTPSOnceWithTheToken(t *testing.T) {
 	os.WriteFile(filepath.Join(ws.Dir, "README.md"), []byte("# payments\n"), 0o644)
 	in := scaffolder.PublishInput{RepoURL: "github.com?owner=acme&repo=payments", DefaultBranch: "main", Description: "Pays"}
 	ctx := context.Background()
-	first, err := scaffolder.PublishRemote(ctx, gh, ws, in, "x-access-token", gh.Token)
+	first, err := scaffolder.Publish(ctx, gh, ws, in)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -98,7 +98,7 @@ func TestPublishGitHubPushesOverHTTPSOnceWithTheToken(t *testing.T) {
 		t.Fatalf("pushed README: %q %v", out, err)
 	}
 	// A retry after a crash finds the commit and pushes nothing.
-	again, err := scaffolder.PublishRemote(ctx, gh, ws, in, "x-access-token", gh.Token)
+	again, err := scaffolder.Publish(ctx, gh, ws, in)
 	if err != nil || again.CommitHash != first.CommitHash || pushes.Load() != 1 {
 		t.Fatalf("retry: %+v %v, pushes %d", again, err, pushes.Load())
 	}
@@ -107,7 +107,7 @@ func TestPublishGitHubPushesOverHTTPSOnceWithTheToken(t *testing.T) {
 	}
 	// A wrong token is refused, and the error does not repeat it.
 	bad := &githost.GitHub{BaseURL: srv.URL, Token: "wr0ng-token"}
-	_, err = scaffolder.PublishRemote(ctx, bad, ws, scaffolder.PublishInput{RepoURL: "github.com?owner=acme&repo=other", DefaultBranch: "main"}, "x-access-token", bad.Token)
+	_, err = scaffolder.Publish(ctx, bad, ws, scaffolder.PublishInput{RepoURL: "github.com?owner=acme&repo=other", DefaultBranch: "main"})
 	if err == nil || strings.Contains(err.Error(), "wr0ng-token") {
 		t.Fatalf("wrong token: %v", err)
 	}

@@ -166,8 +166,7 @@ type ActionInput struct {
 	User     UserInfo       `json:"user"`
 	Input    map[string]any `json:"input"`
 	// Vars are parameters, steps and user (and each, in a loop).
-	Vars   map[string]any `json:"vars"`
-	DryRun bool           `json:"dryRun,omitempty"`
+	Vars map[string]any `json:"vars"`
 	// Built are the workspace steps that ran before this one, in order: a
 	// worker that did not run them all builds the workspace again from them.
 	Built []ActionInput `json:"built,omitempty"`
@@ -296,8 +295,7 @@ func TaskWorkflow(ctx workflow.Context, in TaskInput, secrets Secrets) (TaskStat
 
 	for i := range tmpl.Steps {
 		s := &tmpl.Steps[i]
-		if out, done := st.StepOutputs[s.ID]; done {
-			_ = out
+		if _, done := st.StepOutputs[s.ID]; done {
 			st.Steps[i].Status = StatusCompleted
 			continue
 		}

@@ -250,15 +250,7 @@ func (s *Store) Tally(ctx context.Context, policy string) ([]badges.TallyRow, er
 		return nil, fmt.Errorf("badge store (postgres): %w", err)
 	}
 	defer rows.Close()
-	var out []badges.TallyRow
-	for rows.Next() {
-		var r badges.TallyRow
-		if err := rows.Scan(&r.Owner, &r.Level, &r.Count); err != nil {
-			return nil, err
-		}
-		out = append(out, r)
-	}
-	return out, rows.Err()
+	return badges.ScanTally(rows)
 }
 
 func (s *Store) queryBadges(ctx context.Context, q string, args ...any) ([]badges.Badge, error) {
@@ -267,19 +259,7 @@ func (s *Store) queryBadges(ctx context.Context, q string, args ...any) ([]badge
 		return nil, fmt.Errorf("badge store (postgres): %w", err)
 	}
 	defer rows.Close()
-	var out []badges.Badge
-	for rows.Next() {
-		var raw []byte
-		if err := rows.Scan(&raw); err != nil {
-			return nil, err
-		}
-		var b badges.Badge
-		if err := json.Unmarshal(raw, &b); err != nil {
-			return nil, fmt.Errorf("badge store (postgres): stored badge: %w", err)
-		}
-		out = append(out, b)
-	}
-	return out, rows.Err()
+	return badges.ScanBadges(rows)
 }
 
 // BadgesAt returns the entity's verdicts as they were at the instant.
@@ -317,22 +297,7 @@ func (s *Store) changes(ctx context.Context, q string, args []any, fn func(badge
 		return fmt.Errorf("badge store (postgres): %w", err)
 	}
 	defer rows.Close()
-	for rows.Next() {
-		var c badges.Change
-		var at int64
-		var data []byte
-		if err := rows.Scan(&c.Partition, &c.Position, &at, &c.EventID, &c.Type, &data); err != nil {
-			return err
-		}
-		c.Time = time.Unix(0, at).UTC()
-		if err := json.Unmarshal(data, &c.Data); err != nil {
-			return fmt.Errorf("badge store (postgres): stored change %s: %w", c.EventID, err)
-		}
-		if !fn(c) {
-			return nil
-		}
-	}
-	return rows.Err()
+	return badges.ScanChanges(rows, fn)
 }
 
 // Dump writes every fact, fact source and verdict in a fixed order, for

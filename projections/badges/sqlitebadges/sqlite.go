@@ -296,15 +296,7 @@ func (s *Store) Tally(ctx context.Context, policy string) ([]badges.TallyRow, er
 		return nil, err
 	}
 	defer rows.Close()
-	var out []badges.TallyRow
-	for rows.Next() {
-		var r badges.TallyRow
-		if err := rows.Scan(&r.Owner, &r.Level, &r.Count); err != nil {
-			return nil, err
-		}
-		out = append(out, r)
-	}
-	return out, rows.Err()
+	return badges.ScanTally(rows)
 }
 
 func (s *Store) queryBadges(ctx context.Context, q string, args ...any) ([]badges.Badge, error) {
@@ -313,19 +305,7 @@ func (s *Store) queryBadges(ctx context.Context, q string, args ...any) ([]badge
 		return nil, err
 	}
 	defer rows.Close()
-	var out []badges.Badge
-	for rows.Next() {
-		var raw []byte
-		if err := rows.Scan(&raw); err != nil {
-			return nil, err
-		}
-		var b badges.Badge
-		if err := json.Unmarshal(raw, &b); err != nil {
-			return nil, fmt.Errorf("badge store: stored badge: %w", err)
-		}
-		out = append(out, b)
-	}
-	return out, rows.Err()
+	return badges.ScanBadges(rows)
 }
 
 // BadgesAt returns the entity's verdicts as they were at the instant: for
@@ -341,7 +321,7 @@ func (s *Store) BadgesAt(ctx context.Context, key string, at history.Instant) ([
 // EntityChanges returns the changes of one entity's verdicts, in log order.
 func (s *Store) EntityChanges(ctx context.Context, key string) ([]badges.Change, error) {
 	var out []badges.Change
-	err := s.changes(ctx, `SELECT position, time, event_id, type, data FROM badge_changes WHERE entity = ? ORDER BY position`, []any{key}, func(c badges.Change) bool {
+	err := s.changes(ctx, `SELECT 0, position, time, event_id, type, data FROM badge_changes WHERE entity = ? ORDER BY position`, []any{key}, func(c badges.Change) bool {
 		out = append(out, c)
 		return true
 	})
@@ -351,9 +331,9 @@ func (s *Store) EntityChanges(ctx context.Context, key string) ([]badges.Change,
 // Changes calls fn for every change of the policy's verdicts in time order.
 func (s *Store) Changes(ctx context.Context, policy string, fn func(badges.Change) bool) error {
 	if policy == "" {
-		return s.changes(ctx, `SELECT position, time, event_id, type, data FROM badge_changes ORDER BY time, position`, nil, fn)
+		return s.changes(ctx, `SELECT 0, position, time, event_id, type, data FROM badge_changes ORDER BY time, position`, nil, fn)
 	}
-	return s.changes(ctx, `SELECT position, time, event_id, type, data FROM badge_changes WHERE policy = ? ORDER BY time, position`, []any{policy}, fn)
+	return s.changes(ctx, `SELECT 0, position, time, event_id, type, data FROM badge_changes WHERE policy = ? ORDER BY time, position`, []any{policy}, fn)
 }
 
 func (s *Store) changes(ctx context.Context, q string, args []any, fn func(badges.Change) bool) error {
@@ -362,22 +342,7 @@ func (s *Store) changes(ctx context.Context, q string, args []any, fn func(badge
 		return err
 	}
 	defer rows.Close()
-	for rows.Next() {
-		var c badges.Change
-		var at int64
-		var data []byte
-		if err := rows.Scan(&c.Position, &at, &c.EventID, &c.Type, &data); err != nil {
-			return err
-		}
-		c.Time = time.Unix(0, at).UTC()
-		if err := json.Unmarshal(data, &c.Data); err != nil {
-			return fmt.Errorf("badge store: stored change %s: %w", c.EventID, err)
-		}
-		if !fn(c) {
-			return nil
-		}
-	}
-	return rows.Err()
+	return badges.ScanChanges(rows, fn)
 }
 
 // Dump writes every fact, fact source and verdict in a fixed order, for
