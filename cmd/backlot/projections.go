@@ -6,7 +6,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"backlot.dev/backlot/internal/app"
+	"backlot.dev/backlot/internal/rebuild"
 )
 
 func newProjectionsCmd() *cobra.Command {
@@ -17,7 +17,7 @@ func newProjectionsCmd() *cobra.Command {
 		Short: "Replay the event log from the start into a fresh catalog read model",
 		Long:  "Replays the event log into a new read model and replaces the old one. Stop `backlot dev` first.",
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			stats, err := app.RebuildCatalog(cmd.Context(), dataDir, os.Stderr)
+			stats, err := rebuild.Catalog(cmd.Context(), dataDir, os.Stderr)
 			if err != nil {
 				return err
 			}

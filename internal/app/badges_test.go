@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"backlot.dev/backlot/internal/app"
+	"backlot.dev/backlot/internal/rebuild"
 	"backlot.dev/backlot/projections/badges/sqlitebadges"
 )
 
@@ -296,7 +297,7 @@ spec:
 	}
 	d = nil
 	before := badgeDump(t, data)
-	if _, err := app.RebuildCatalog(context.Background(), data, nil); err != nil {
+	if _, err := rebuild.Catalog(context.Background(), data, nil); err != nil {
 		t.Fatal(err)
 	}
 	if after := badgeDump(t, data); after != before {

@@ -17,13 +17,11 @@ import (
 
 	"backlot.dev/backlot/domain/catalog"
 	"backlot.dev/backlot/domain/event"
-	"backlot.dev/backlot/internal/asof"
-	"backlot.dev/backlot/internal/badging"
+	"backlot.dev/backlot/internal/audit"
 	"backlot.dev/backlot/internal/catalogsvc"
+	"backlot.dev/backlot/internal/collect/repocollect"
 	"backlot.dev/backlot/internal/eventlog/sqlitelog"
 	"backlot.dev/backlot/internal/httpapi"
-	"backlot.dev/backlot/internal/ingest"
-	"backlot.dev/backlot/internal/migratesvc"
 	"backlot.dev/backlot/internal/scaffoldsvc"
 	"backlot.dev/backlot/internal/webhooks"
 	"backlot.dev/backlot/projections/badges/sqlitebadges"
@@ -86,34 +84,30 @@ func (c *DevConfig) setDefaults() {
 	}
 }
 
-// Dev is a running all-in-one server.
+// Dev is a running all-in-one server: every role on the embedded adapters.
 type Dev struct {
 	cfg        DevConfig
+	manifest   Manifest
 	log        *sqlitelog.Log
 	store      *catalogstore.SQLite
-	projector  *catalogstore.Projector
 	hist       *sqlitehist.Store
-	histProj   *catalogstore.Projector
-	asof       *asof.Catalogs
 	hooksStore *webhooks.SQLiteStore
 	badges     *sqlitebadges.Store
-	badgeProj  *catalogstore.Projector
-	evaluator  *badging.Evaluator
-	service    *catalogsvc.Service
+	projector  *projectorRole
+	api        *apiRole
+	ingester   *ingesterRole
 	server     *http.Server
 	listener   net.Listener
-	local      *githost.Local
 	repos      string
 	engine     *engine
 	temporal   string
 	stopTemp   func() error
 	cancel     context.CancelFunc
 	wg         sync.WaitGroup
-	loaded     chan struct{}
-	loadErr    error
 }
 
-// StartDev opens the stores, catches the read model up with the log, starts
+// StartDev opens the embedded stores, builds every role on them (the worker
+// only with cfg.Temporal), catches the read model up with the log, starts
 // serving, and registers the configured catalogs in the background.
 func StartDev(ctx context.Context, cfg DevConfig) (*Dev, error) {
 	cfg.setDefaults()
@@ -125,7 +119,7 @@ func StartDev(ctx context.Context, cfg DevConfig) (*Dev, error) {
 	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
 		return nil, fmt.Errorf("data dir: %w", err)
 	}
-	d := &Dev{cfg: cfg, loaded: make(chan struct{})}
+	d := &Dev{cfg: cfg}
 	ok := false
 	defer func() {
 		if !ok {
@@ -142,46 +136,54 @@ func StartDev(ctx context.Context, cfg DevConfig) (*Dev, error) {
 	if err != nil {
 		return nil, err
 	}
+	log := event.SinglePartition(d.log)
 	d.store, err = catalogstore.OpenSQLite(filepath.Join(cfg.DataDir, "catalog.db"), catalogstore.SQLiteOptions{})
 	if err != nil {
 		return nil, err
 	}
-	d.projector = catalogstore.NewProjector(event.SinglePartition(d.log), d.store, catalogstore.ProjectorOptions{Logger: cfg.Logger})
 	d.hist, err = sqlitehist.Open(filepath.Join(cfg.DataDir, "history.db"), sqlitehist.Options{})
 	if err != nil {
 		return nil, err
 	}
-	d.histProj = catalogstore.NewProjector(event.SinglePartition(d.log), d.hist, catalogstore.ProjectorOptions{Logger: cfg.Logger})
 	if d.badges, err = sqlitebadges.Open(filepath.Join(cfg.DataDir, "badges.db")); err != nil {
 		return nil, err
 	}
-	d.badgeProj = catalogstore.NewProjector(event.SinglePartition(d.log), d.badges, catalogstore.ProjectorOptions{Logger: cfg.Logger, BulkThreshold: -1})
-	if d.asof, err = asof.New(d.hist, filepath.Join(cfg.DataDir, "asof")); err != nil {
+	if d.hooksStore, err = webhooks.OpenStore(filepath.Join(cfg.DataDir, "webhooks.db")); err != nil {
 		return nil, err
 	}
-	start := time.Now()
-	pos, err := d.projector.CatchUp(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("catch up read model: %w", err)
-	}
-	cfg.Logger.Info("read model caught up", "position", pos, "took", time.Since(start).Round(time.Millisecond))
 
 	// The local git host's repositories are readable as url locations, so
 	// what the scaffolder publishes can be registered.
 	if d.repos, err = filepath.Abs(filepath.Join(cfg.DataDir, "repos")); err != nil {
 		return nil, err
 	}
-	if d.local, err = githost.NewLocal(d.repos); err != nil {
+	local, err := githost.NewLocal(d.repos)
+	if err != nil {
 		return nil, err
 	}
 	reader, err := newIngestReader(filepath.Join(cfg.DataDir, "git"), append(slices.Clone(cfg.Roots), d.repos), cfg.Catalogs, cfg.AllowedHosts, cfg.Limits)
 	if err != nil {
 		return nil, err
 	}
-	d.service = catalogsvc.New(catalogsvc.Config{Log: event.SinglePartition(d.log), Store: d.store, Waiter: d.projector, RefreshInterval: cfg.RefreshInterval, Reader: reader, Logger: cfg.Logger})
-	var scaffold httpapi.Scaffolder
-	var migrations httpapi.Migrations
-	git := migratesvc.LocalHost{Local: d.local}
+	reg := newRegistry()
+
+	// The embedded log is one partition and this process folds all of it:
+	// its projectors are the waiters of everything that reads.
+	d.projector, err = newProjectorRole(projectorDeps{
+		Log: log, Catalog: d.store, History: d.hist, Badges: d.badges, BadgeBulkThreshold: -1,
+		AllPartitions: true, Run: runEachOverTheLog, Repo: repocollect.New(reader), Registry: reg, Logger: cfg.Logger,
+	}, &d.manifest)
+	if err != nil {
+		return nil, err
+	}
+	start := time.Now()
+	pos, err := d.projector.catalog.CatchUp(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("catch up read model: %w", err)
+	}
+	cfg.Logger.Info("read model caught up", "position", pos, "took", time.Since(start).Round(time.Millisecond))
+
+	service := catalogsvc.New(catalogsvc.Config{Log: log, Store: d.store, Waiter: d.projector.catalog, RefreshInterval: cfg.RefreshInterval, Reader: reader, Logger: cfg.Logger})
 	if cfg.Temporal != nil {
 		start := time.Now()
 		if d.temporal, d.stopTemp, err = cfg.Temporal(ctx, filepath.Join(cfg.DataDir, "temporal.db"), cfg.TemporalAddr); err != nil {
@@ -191,9 +193,9 @@ func StartDev(ctx context.Context, cfg DevConfig) (*Dev, error) {
 		if err != nil {
 			return nil, err
 		}
-		d.engine, err = startWorkflows(ctx, workflowsConfig{
-			Addr: d.temporal, Namespace: "default", Key: key, WorkDir: filepath.Join(cfg.DataDir, "scaffolder"), Local: d.local,
-			Service: d.service, Log: event.SinglePartition(d.log), Reader: d.store, Worker: true, Logger: cfg.Logger,
+		d.engine, err = newWorkflows(ctx, workflowsConfig{
+			Addr: d.temporal, Namespace: "default", Key: key, WorkDir: filepath.Join(cfg.DataDir, "scaffolder"), Local: local,
+			Service: service, Log: log, Reader: d.store, Logger: cfg.Logger,
 			// Change requests on the local host are read often: merging one
 			// through the API shows in the migration within seconds.
 			PollInterval: 5 * time.Second,
@@ -201,70 +203,53 @@ func StartDev(ctx context.Context, cfg DevConfig) (*Dev, error) {
 		if err != nil {
 			return nil, err
 		}
-		scaffold, migrations = d.engine.scaffold, d.engine.migrations
-		git.Client = d.engine.client
+		if err := newWorkerRole(d.engine, &d.manifest); err != nil {
+			return nil, err
+		}
 		cfg.Logger.Info("temporal serving", "addr", d.temporal, "took", time.Since(start).Round(time.Millisecond))
 	}
 
 	runCtx, cancel := context.WithCancel(context.Background())
 	d.cancel = cancel
-	if d.hooksStore, err = webhooks.OpenStore(filepath.Join(cfg.DataDir, "webhooks.db")); err != nil {
-		return nil, err
-	}
-	hooks, err := webhooks.Start(runCtx, webhooks.Config{Store: d.hooksStore, Log: d.log, Deliver: true, Logger: cfg.Logger})
+	hooks, err := startWebhooks(runCtx, webhooks.Config{Store: d.hooksStore, Log: d.log, Deliver: true, Logger: cfg.Logger}, &d.manifest)
 	if err != nil {
 		return nil, err
 	}
-	d.evaluator, err = badging.NewEvaluator(badging.EvaluatorConfig{
-		Log: event.SinglePartition(d.log), Catalog: d.store, CatalogWaiter: d.projector, Store: d.badges, StoreWaiter: d.badgeProj,
-		Repo: repoCollector(reader), Logger: cfg.Logger,
-	})
-	if err != nil {
-		return nil, err
-	}
-	facts, err := badging.NewFactService(badging.FactServiceConfig{Log: event.SinglePartition(d.log), Catalog: d.store, Store: d.badges, Waiter: d.badgeProj, Evaluated: d.evaluator.WaitHandled})
-	if err != nil {
-		return nil, err
-	}
-	authn, err := authenticator(cfg.AuthTokens)
-	if err != nil {
-		return nil, err
-	}
-	handler, err := httpapi.New(httpapi.Config{
-		Reader:         d.store,
-		Writer:         d.service,
-		Waiter:         d.projector,
-		Authenticate:   authn,
-		Feed:           logFeed{log: event.SinglePartition(d.log)},
-		Webhooks:       hooks,
-		Audit:          embeddedAudit{log: d.log, hist: caughtUpHistory{Reader: d.hist, catalog: d.store, hist: d.histProj}, scratch: cfg.DataDir},
-		History:        caughtUpHistory{Reader: d.hist, catalog: d.store, hist: d.histProj},
-		AsOf:           d.catalogAt,
-		Badges:         d.badges,
-		Facts:          facts,
-		EvaluatorStats: d.evaluator.Stats,
-		Scaffolder:     scaffold,
-		Migrations:     migrations,
-		GitHost:        git,
-		Logger:         cfg.Logger,
+	d.api, err = newAPIRole(apiDeps{
+		Log: log, Heads: func(ctx context.Context) (event.Positions, error) {
+			head, err := d.log.Head(ctx)
+			return event.Positions{0: head}, err
+		},
+		Catalog: d.store, CatalogWaiter: d.projector.catalog, Writer: service,
+		History: d.hist, HistoryWaiter: d.projector.history,
+		Audit: func(h history.Reader) httpapi.AuditLog {
+			return audit.Embedded{Log: d.log, History: h, Scratch: cfg.DataDir}
+		},
+		Badges: d.badges, BadgeWaiter: d.projector.badges,
+		Evaluated: d.projector.evaluator.WaitHandled, EvaluatorStats: d.projector.evaluator.Stats,
+		Webhooks: hooks, Workflows: d.engine, Local: local, DataDir: cfg.DataDir, AuthTokens: cfg.AuthTokens,
+		Registry: reg, Logger: cfg.Logger,
 		Ready: func(ctx context.Context) error {
 			head, err := d.log.Head(ctx)
 			if err != nil {
 				return fmt.Errorf("event log: %w", err)
 			}
-			if applied := d.projector.Applied()[0]; applied < head {
+			if applied := d.projector.catalog.Applied()[0]; applied < head {
 				return fmt.Errorf("read model at position %d of %d", applied, head)
 			}
 			return nil
 		},
-	})
+	}, &d.manifest)
 	if err != nil {
 		return nil, err
 	}
+	d.ingester = newIngesterRole(ingesterDeps{Service: service, Catalogs: cfg.Catalogs, Actor: DevActor, RefreshInterval: cfg.RefreshInterval, Logger: cfg.Logger}, &d.manifest)
+
 	d.listener, err = net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return nil, err
 	}
+	handler := d.api.handler
 	if cfg.Pprof {
 		mux := http.NewServeMux()
 		mux.HandleFunc("/debug/pprof/", pprof.Index)
@@ -274,64 +259,30 @@ func StartDev(ctx context.Context, cfg DevConfig) (*Dev, error) {
 		handler = mux
 	}
 	d.server = &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
-
-	d.wg.Add(6)
-	go func() {
-		defer d.wg.Done()
-		_ = d.histProj.Run(runCtx)
-	}()
-	go func() {
-		defer d.wg.Done()
-		_ = d.badgeProj.Run(runCtx)
-	}()
-	go func() {
-		defer d.wg.Done()
-		_ = d.evaluator.Run(runCtx)
-	}()
-	go func() {
-		defer d.wg.Done()
-		_ = d.projector.Run(runCtx)
-	}()
-	go func() {
-		defer d.wg.Done()
+	d.projector.start(runCtx, &d.wg)
+	d.wg.Go(func() {
 		if err := d.server.Serve(d.listener); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			cfg.Logger.Error("http server stopped", "err", err)
 		}
-	}()
-	go func() {
-		defer d.wg.Done()
-		d.loadCatalogs(runCtx)
-		d.service.RunRefreshLoop(runCtx, cfg.RefreshInterval)
-	}()
+	})
+	d.ingester.start(runCtx, &d.wg)
 	ok = true
 	cfg.Logger.Info("backlot dev serving", "addr", "http://"+d.listener.Addr().String(), "data", cfg.DataDir)
 	return d, nil
 }
 
-func (d *Dev) loadCatalogs(ctx context.Context) {
-	defer close(d.loaded)
-	var errs []error
-	for _, c := range d.cfg.Catalogs {
-		start := time.Now()
-		loc, err := d.service.EnsureLocation(ctx, DevActor, ingest.TypeFile, c)
-		if err != nil {
-			d.cfg.Logger.Error("catalog not loaded", "catalog", c, "err", err)
-			errs = append(errs, fmt.Errorf("%s: %w", c, err))
-			continue
-		}
-		d.cfg.Logger.Info("catalog loaded", "catalog", c, "location", loc.ID, "took", time.Since(start).Round(time.Millisecond))
-	}
-	d.loadErr = errors.Join(errs...)
-}
+// Manifest describes what this server serves: every role on the embedded
+// adapters.
+func (d *Dev) Manifest() Manifest { return d.manifest.sorted() }
 
 // Addr returns the address the server listens on.
 func (d *Dev) Addr() string { return d.listener.Addr().String() }
 
 // Loaded returns a channel closed once the configured catalogs are loaded.
-func (d *Dev) Loaded() <-chan struct{} { return d.loaded }
+func (d *Dev) Loaded() <-chan struct{} { return d.ingester.loaded }
 
 // LoadErr returns the errors of loading the configured catalogs, after Loaded.
-func (d *Dev) LoadErr() error { return d.loadErr }
+func (d *Dev) LoadErr() error { return d.ingester.loadErr }
 
 // Close stops serving, waits for the background roles and closes the stores.
 func (d *Dev) Close() error {
@@ -351,21 +302,6 @@ func (d *Dev) Repos() string {
 	return d.repos
 }
 
-// catalogAt is the catalog at an instant: the history is caught up with the
-// log's present first, so an instant up to now is answered completely.
-func (d *Dev) catalogAt(ctx context.Context, at history.Instant) (catalogstore.Reader, error) {
-	head, err := d.log.Head(ctx)
-	if err != nil {
-		return nil, err
-	}
-	wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
-	if err := d.histProj.WaitFor(wctx, event.Positions{0: head}); err != nil {
-		return nil, fmt.Errorf("history read model: %w", err)
-	}
-	return d.asof.At(ctx, at)
-}
-
 func (d *Dev) closeStores() error {
 	var errs []error
 	errs = append(errs, d.engine.Close())
@@ -376,8 +312,11 @@ func (d *Dev) closeStores() error {
 	if d.hooksStore != nil {
 		errs = append(errs, d.hooksStore.Close())
 	}
-	if d.asof != nil {
-		errs = append(errs, d.asof.Close())
+	if d.api != nil {
+		errs = append(errs, d.api.Close())
+	}
+	if d.projector != nil {
+		errs = append(errs, d.projector.Close())
 	}
 	if d.badges != nil {
 		errs = append(errs, d.badges.Close())
@@ -402,7 +341,7 @@ func (d *Dev) WaitBadges(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		if err := d.evaluator.WaitHandled(ctx, event.Positions{0: head}); err != nil {
+		if err := d.projector.evaluator.WaitHandled(ctx, event.Positions{0: head}); err != nil {
 			return err
 		}
 		if now, err := d.log.Head(ctx); err != nil || now == head {

@@ -16,6 +16,7 @@ import (
 
 	"backlot.dev/backlot/internal/app"
 	"backlot.dev/backlot/internal/eventlog/sqlitelog"
+	"backlot.dev/backlot/internal/rebuild"
 	"backlot.dev/backlot/projections/catalogstore"
 	"backlot.dev/backlot/projections/history/histtest"
 	"backlot.dev/backlot/projections/history/sqlitehist"
@@ -188,7 +189,7 @@ func TestDevServesExampleCatalogAndSurvivesRestartAndRebuild(t *testing.T) {
 	}
 
 	// Rebuild from the log: identical read models.
-	if _, err := app.RebuildCatalog(context.Background(), data, nil); err != nil {
+	if _, err := rebuild.Catalog(context.Background(), data, nil); err != nil {
 		t.Fatal(err)
 	}
 	if rebuilt := dump(t, data); rebuilt != before {

@@ -16,18 +16,16 @@ import (
 
 	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"backlot.dev/backlot/domain/catalog"
 	"backlot.dev/backlot/domain/event"
-	"backlot.dev/backlot/internal/asof"
+	"backlot.dev/backlot/internal/audit"
 	"backlot.dev/backlot/internal/badging"
 	"backlot.dev/backlot/internal/catalogsvc"
+	"backlot.dev/backlot/internal/collect/repocollect"
 	"backlot.dev/backlot/internal/eventlog/kafkalog"
 	"backlot.dev/backlot/internal/httpapi"
-	"backlot.dev/backlot/internal/ingest"
 	"backlot.dev/backlot/internal/messaging"
-	"backlot.dev/backlot/internal/migratesvc"
 	"backlot.dev/backlot/internal/pglease"
 	"backlot.dev/backlot/internal/scaffoldsvc"
 	"backlot.dev/backlot/internal/statefeed"
@@ -142,37 +140,42 @@ func (c *ServeConfig) setDefaults() error {
 	return nil
 }
 
-// Server is a running `backlot serve` process.
+// Server is a running `backlot serve` process: its roles on the production
+// adapters.
 type Server struct {
-	cfg      ServeConfig
-	log      *kafkalog.Log
-	store    *pgstore.Store
-	hist     *pghist.Store
-	badges   *pgbadges.Store
-	asof     *asof.Catalogs
-	service  *catalogsvc.Service
-	engine   *engine
-	server   *http.Server
-	listener net.Listener
-	cancel   context.CancelFunc
-	wg       sync.WaitGroup
-	closers  []func() error
-	loaded   chan struct{}
-	loadErr  error
+	cfg       ServeConfig
+	manifest  Manifest
+	log       *kafkalog.Log
+	store     *pgstore.Store
+	hist      *pghist.Store
+	badges    *pgbadges.Store
+	projector *projectorRole
+	ingester  *ingesterRole
+	engine    *engine
+	server    *http.Server
+	listener  net.Listener
+	cancel    context.CancelFunc
+	wg        sync.WaitGroup
+	closers   []func() error
+	loaded    <-chan struct{}
+	loadErr   func() error
 }
 
 func (s *Server) has(role string) bool { return slices.Contains(s.cfg.Roles, role) }
 
-// StartServe connects to Kafka and PostgreSQL, starts the configured roles and
-// serves. It fails when a store cannot be reached within ctx.
+// StartServe connects to Kafka and PostgreSQL, builds the configured roles on
+// them and serves. It fails when a store cannot be reached within ctx.
 func StartServe(ctx context.Context, cfg ServeConfig) (*Server, error) {
 	if err := cfg.setDefaults(); err != nil {
 		return nil, err
 	}
-	s := &Server{cfg: cfg, loaded: make(chan struct{})}
+	s := &Server{cfg: cfg, loaded: closedChan(), loadErr: func() error { return nil }}
 	ok := false
 	defer func() {
 		if !ok {
+			if s.cancel != nil {
+				s.cancel()
+			}
 			s.closeAll()
 		}
 	}()
@@ -203,71 +206,71 @@ func StartServe(ctx context.Context, cfg ServeConfig) (*Server, error) {
 		return nil, err
 	}
 
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	repos, err := filepath.Abs(filepath.Join(cfg.DataDir, "repos"))
+	if err != nil {
+		return nil, err
+	}
+	local, err := githost.NewLocal(repos)
+	if err != nil {
+		return nil, err
+	}
+	// Every role reads locations: the ingester and the api register them, the
+	// worker registers what it publishes, the projector's evaluator lists the
+	// files of their repositories.
+	reader, err := newIngestReader(filepath.Join(cfg.DataDir, "git"), append(slices.Clone(cfg.Roots), repos), cfg.Catalogs, cfg.AllowedHosts, cfg.Limits)
+	if err != nil {
+		return nil, err
+	}
+	reg := newRegistry()
 	runCtx, cancel := context.WithCancel(context.Background())
 	s.cancel = cancel
 	// Webhooks: every process manages subscriptions; the projector role delivers,
 	// each subscription in a consumer group of its own that starts at the end.
-	hooks, err := webhooks.Start(runCtx, webhooks.Config{
+	hooks, err := startWebhooks(runCtx, webhooks.Config{
 		Store: hookStore, Deliver: s.has(RoleProjector), Topic: s.log.Topic(), Heads: s.log.Heads, Logger: cfg.Logger,
 		Subscriber: func(sub webhooks.Subscription) (message.Subscriber, error) {
 			return messaging.NewKafkaSubscriber(messaging.KafkaSubscriberConfig{Brokers: cfg.KafkaBrokers,
 				GroupID: cfg.Group + "-" + webhooks.ConsumerPrefix + sub.ID, Logger: cfg.Logger})
 		},
-	})
+	}, &s.manifest)
 	if err != nil {
 		return nil, err
 	}
 
-	repos, err := filepath.Abs(filepath.Join(cfg.DataDir, "repos"))
-	if err != nil {
-		return nil, err
-	}
+	var service *catalogsvc.Service
 	if s.has(RoleAPI) || s.has(RoleIngester) || s.has(RoleWorker) {
 		lock, err := pglease.New(ctx, s.store.Pool(), cfg.Holder, pglease.Options{Logger: cfg.Logger})
 		if err != nil {
 			return nil, err
 		}
-		reader, err := newIngestReader(filepath.Join(cfg.DataDir, "git"), append(slices.Clone(cfg.Roots), repos), cfg.Catalogs, cfg.AllowedHosts, cfg.Limits)
-		if err != nil {
-			return nil, err
-		}
-		s.service = catalogsvc.New(catalogsvc.Config{
+		service = catalogsvc.New(catalogsvc.Config{
 			Log: s.log, Store: s.store, Waiter: &catalogstore.PollWaiter{Reader: s.store},
 			Lock: lock, Reader: reader, RefreshInterval: cfg.RefreshInterval, Logger: cfg.Logger,
 		})
 	}
 	if s.has(RoleProjector) {
-		if err := s.startProjector(ctx, runCtx, reg); err != nil {
+		if s.projector, err = s.newProjector(ctx, reg, repocollect.New(reader)); err != nil {
 			return nil, err
 		}
 	}
-	badgeWaiter := &catalogstore.PollWaiter{Reader: s.badges}
 	// Workflows: the API role starts and reads them, the worker role runs them.
-	var scaffold httpapi.Scaffolder
-	var migrations httpapi.Migrations
-	var git httpapi.GitHost
 	if cfg.TemporalAddress != "" && (s.has(RoleAPI) || s.has(RoleWorker)) {
-		local, err := githost.NewLocal(repos)
-		if err != nil {
-			return nil, err
-		}
 		key, err := scaffoldsvc.LoadKey(cfg.DataDir)
 		if err != nil {
 			return nil, err
 		}
-		s.engine, err = startWorkflows(ctx, workflowsConfig{
+		s.engine, err = newWorkflows(ctx, workflowsConfig{
 			Addr: cfg.TemporalAddress, Namespace: "default", Key: key, WorkDir: filepath.Join(cfg.DataDir, "scaffolder"), Local: local,
-			Service: s.service, Log: s.log, Reader: s.store, Worker: s.has(RoleWorker), Logger: cfg.Logger,
+			Service: service, Log: s.log, Reader: s.store, Logger: cfg.Logger,
 		})
 		if err != nil {
 			return nil, err
 		}
 		s.closers = append(s.closers, s.engine.Close)
-		if s.has(RoleAPI) {
-			scaffold, migrations = s.engine.scaffold, s.engine.migrations
-			git = migratesvc.LocalHost{Local: local, Client: s.engine.client}
+		if s.has(RoleWorker) {
+			if err := newWorkerRole(s.engine, &s.manifest); err != nil {
+				return nil, err
+			}
 		}
 	}
 
@@ -282,55 +285,57 @@ func StartServe(ctx context.Context, cfg ServeConfig) (*Server, error) {
 	}
 	var handler http.Handler
 	if s.has(RoleAPI) {
-		authn, err := authenticator(cfg.AuthTokens)
-		if err != nil {
-			return nil, err
-		}
-		if s.asof, err = asof.New(s.hist, filepath.Join(cfg.DataDir, "asof")); err != nil {
-			return nil, err
-		}
-		s.closers = append(s.closers, s.asof.Close)
-		hist := caughtUpHistory{Reader: s.hist, catalog: s.store, hist: &catalogstore.PollWaiter{Reader: s.hist}}
-		facts, err := badging.NewFactService(badging.FactServiceConfig{Log: s.log, Catalog: s.store, Store: s.badges, Waiter: badgeWaiter,
+		deps := apiDeps{
+			Log: s.log, Heads: s.log.Heads,
+			Catalog: s.store, CatalogWaiter: &catalogstore.PollWaiter{Reader: s.store}, Writer: service,
+			History: s.hist, HistoryWaiter: &catalogstore.PollWaiter{Reader: s.hist},
+			Audit:  func(h history.Reader) httpapi.AuditLog { return audit.Kafka{Log: s.log, History: h} },
+			Badges: s.badges, BadgeWaiter: &catalogstore.PollWaiter{Reader: s.badges},
+			// The evaluator may run in another process: its progress is in
+			// the badge read model.
 			Evaluated: func(ctx context.Context, pos event.Positions) error {
 				return pollUntil(ctx, func(ctx context.Context) (bool, error) {
 					got, err := s.badges.EvaluatorPositions(ctx)
 					return got.Covers(pos), err
 				})
-			}})
+			},
+			Webhooks: hooks, Workflows: s.engine, Local: local, DataDir: cfg.DataDir, AuthTokens: cfg.AuthTokens,
+			Ready: ready, Registry: reg, Logger: cfg.Logger,
+		}
+		if s.projector != nil {
+			// This process's evaluator: its work when it holds the lease.
+			deps.EvaluatorStats = s.projector.evaluator.Stats
+		}
+		api, err := newAPIRole(deps, &s.manifest)
 		if err != nil {
 			return nil, err
 		}
-		handler, err = httpapi.New(httpapi.Config{Reader: s.store, Writer: s.service, Waiter: &catalogstore.PollWaiter{Reader: s.store},
-			Authenticate: authn, History: hist, Audit: kafkaAudit{log: s.log, hist: hist}, Feed: logFeed{log: s.log}, Webhooks: hooks, AsOf: func(ctx context.Context, at history.Instant) (catalogstore.Reader, error) {
-				if err := hist.wait(ctx); err != nil {
-					return nil, err
-				}
-				return s.asof.At(ctx, at)
-			}, Badges: s.badges, Facts: facts, Scaffolder: scaffold, Migrations: migrations, GitHost: git, Logger: cfg.Logger, Ready: ready, Registry: reg})
-		if err != nil {
-			return nil, err
-		}
+		s.closers = append(s.closers, api.Close)
+		handler = api.handler
 	} else {
 		handler = httpapi.HealthHandler(ready, reg)
+		s.manifest.Routes = append(s.manifest.Routes, healthRoutes...)
 	}
+	if s.has(RoleIngester) {
+		s.ingester = newIngesterRole(ingesterDeps{Service: service, Catalogs: cfg.Catalogs, Actor: ServeActor, RefreshInterval: cfg.RefreshInterval, Logger: cfg.Logger}, &s.manifest)
+		s.loaded, s.loadErr = s.ingester.loaded, func() error { return s.ingester.loadErr }
+	}
+
 	s.listener, err = net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return nil, err
 	}
 	s.server = &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
+	if s.projector != nil {
+		s.projector.start(runCtx, &s.wg)
+	}
 	s.wg.Go(func() {
 		if err := s.server.Serve(s.listener); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			cfg.Logger.Error("http server stopped", "err", err)
 		}
 	})
-	if s.has(RoleIngester) {
-		s.wg.Go(func() {
-			s.loadCatalogs(runCtx)
-			s.service.RunRefreshLoop(runCtx, cfg.RefreshInterval)
-		})
-	} else {
-		close(s.loaded)
+	if s.ingester != nil {
+		s.ingester.start(runCtx, &s.wg)
 	}
 	ok = true
 	cfg.Logger.Info("backlot serve running", "roles", strings.Join(cfg.Roles, ","), "addr", s.listener.Addr().String(),
@@ -338,107 +343,87 @@ func StartServe(ctx context.Context, cfg ServeConfig) (*Server, error) {
 	return s, nil
 }
 
-// startProjector runs the projector in the consumer group, and the state feed
-// on the Watermill router in its own group.
-func (s *Server) startProjector(ctx, runCtx context.Context, reg *prometheus.Registry) error {
-	cfg := s.cfg
-	proj := catalogstore.NewProjector(s.log, s.store, catalogstore.ProjectorOptions{Logger: cfg.Logger})
-	histProj := catalogstore.NewProjector(s.log, s.hist, catalogstore.ProjectorOptions{Logger: cfg.Logger})
-	badgeProj := catalogstore.NewProjector(s.log, s.badges, catalogstore.ProjectorOptions{Logger: cfg.Logger})
-	s.wg.Go(func() {
-		for runCtx.Err() == nil {
-			err := s.log.RunGroup(runCtx, cfg.Group, func(ctx context.Context, parts []int32) {
-				cfg.Logger.Info("projector assigned partitions", "group", cfg.Group, "partitions", parts)
-				// The catalog and its history fold the same partitions side by side.
-				var wg sync.WaitGroup
-				wg.Go(func() { _ = proj.RunPartitions(ctx, parts) })
-				wg.Go(func() { _ = histProj.RunPartitions(ctx, parts) })
-				wg.Go(func() { _ = badgeProj.RunPartitions(ctx, parts) })
-				wg.Wait()
-			})
-			if err != nil && runCtx.Err() == nil {
-				cfg.Logger.Error("projector group failed; rejoining", "err", err)
-				select {
-				case <-runCtx.Done():
-				case <-time.After(time.Second):
-				}
-			}
-		}
-	})
+// healthRoutes are what a process without the api role serves.
+var healthRoutes = []string{"GET /healthz", "GET /readyz", "GET /metrics"}
 
-	// One evaluator rates badges for the whole log: the projector process that
-	// holds the badge-evaluator lease; another takes over when it dies.
+// newProjector builds the projector role on Kafka and PostgreSQL: the
+// projectors fold the partitions the consumer group assigns, the evaluator
+// runs in the process that holds its lease, and the state feed runs on the
+// Watermill router in its own group.
+func (s *Server) newProjector(ctx context.Context, reg *prometheus.Registry, repo badging.RepoCollector) (*projectorRole, error) {
+	cfg := s.cfg
 	lock, err := pglease.New(ctx, s.store.Pool(), cfg.Holder, pglease.Options{Logger: cfg.Logger})
 	if err != nil {
-		return err
+		return nil, err
 	}
-	eval, err := badging.NewEvaluator(badging.EvaluatorConfig{Log: s.log, Catalog: s.store, CatalogWaiter: &catalogstore.PollWaiter{Reader: s.store},
-		Store: s.badges, StoreWaiter: &catalogstore.PollWaiter{Reader: s.badges}, Logger: cfg.Logger})
-	if err != nil {
-		return err
-	}
-	s.wg.Go(func() {
-		lease, err := lock.Acquire(runCtx, evaluatorLease)
-		if err != nil {
-			return
-		}
-		defer lease.Release()
-		cfg.Logger.Info("this process rates badges", "holder", lock.Holder())
-		_ = eval.Run(runCtx)
-	})
-
 	stateTopic := cfg.TopicPrefix + statefeed.Topic
 	if err := kafkalog.EnsureTopic(ctx, cfg.KafkaBrokers, stateTopic, max(cfg.Partitions, 1), cfg.ReplicationFactor,
 		map[string]string{"cleanup.policy": "compact"}); err != nil {
-		return fmt.Errorf("state topic: %w", err)
+		return nil, fmt.Errorf("state topic: %w", err)
 	}
 	poisonTopic := cfg.TopicPrefix + messaging.PoisonTopic
 	if err := kafkalog.EnsureTopic(ctx, cfg.KafkaBrokers, poisonTopic, 1, cfg.ReplicationFactor, nil); err != nil {
-		return fmt.Errorf("poison topic: %w", err)
+		return nil, fmt.Errorf("poison topic: %w", err)
 	}
 	pub, err := messaging.NewKafkaPublisher(messaging.KafkaPublisherConfig{Brokers: cfg.KafkaBrokers})
 	if err != nil {
-		return err
+		return nil, err
 	}
 	s.closers = append(s.closers, pub.Close)
 	sub, err := messaging.NewKafkaSubscriber(messaging.KafkaSubscriberConfig{Brokers: cfg.KafkaBrokers, GroupID: cfg.Group + "-state", Logger: cfg.Logger})
 	if err != nil {
-		return err
+		return nil, err
 	}
 	s.closers = append(s.closers, sub.Close)
-	router, err := messaging.NewRouter(messaging.RouterConfig{Logger: cfg.Logger, Registry: reg, Poison: pub, PoisonTopic: poisonTopic})
+	r, err := newProjectorRole(projectorDeps{
+		Log: s.log, Catalog: s.store, History: s.hist, Badges: s.badges, Run: s.runInGroup,
+		// One evaluator rates badges for the whole log: the projector process
+		// that holds the lease; another takes over when it dies.
+		EvaluatorLease: func(ctx context.Context) (func(), error) {
+			lease, err := lock.Acquire(ctx, evaluatorLease)
+			if err != nil {
+				return nil, err
+			}
+			cfg.Logger.Info("this process rates badges", "holder", lock.Holder())
+			return lease.Release, nil
+		},
+		Repo:      repo,
+		StateFeed: &stateFeedDeps{Publisher: pub, Subscriber: sub, EventTopic: s.log.Topic(), StateTopic: stateTopic, PoisonTopic: poisonTopic},
+		Registry:  reg, Logger: cfg.Logger,
+	}, &s.manifest)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	h := &statefeed.Handler{Reader: s.store, Waiter: &catalogstore.PollWaiter{Reader: s.store}, Publisher: pub, Topic: stateTopic}
-	router.AddConsumerHandler("state-feed", s.log.Topic(), sub, h.Handle)
-	s.wg.Go(func() {
-		if err := router.Run(runCtx); err != nil && runCtx.Err() == nil {
-			cfg.Logger.Error("router stopped", "err", err)
-		}
-	})
-	s.closers = append(s.closers, router.Close)
-	return nil
+	s.closers = append(s.closers, r.Close)
+	return r, nil
 }
 
-func (s *Server) loadCatalogs(ctx context.Context) {
-	defer close(s.loaded)
-	var errs []error
-	for _, c := range s.cfg.Catalogs {
-		locType := ingest.TypeFile
-		if strings.Contains(c, "://") {
-			locType = ingest.TypeURL
+// runInGroup runs the projectors over the partitions the consumer group
+// assigns this process, side by side, and rejoins the group when it fails.
+func (s *Server) runInGroup(ctx context.Context, projs ...*catalogstore.Projector) {
+	cfg := s.cfg
+	for ctx.Err() == nil {
+		err := s.log.RunGroup(ctx, cfg.Group, func(ctx context.Context, parts []int32) {
+			cfg.Logger.Info("projector assigned partitions", "group", cfg.Group, "partitions", parts)
+			var wg sync.WaitGroup
+			for _, p := range projs {
+				wg.Go(func() { _ = p.RunPartitions(ctx, parts) })
+			}
+			wg.Wait()
+		})
+		if err != nil && ctx.Err() == nil {
+			cfg.Logger.Error("projector group failed; rejoining", "err", err)
+			select {
+			case <-ctx.Done():
+			case <-time.After(time.Second):
+			}
 		}
-		loc, err := s.service.EnsureLocation(ctx, ServeActor, locType, c)
-		if err != nil {
-			s.cfg.Logger.Error("catalog not loaded", "catalog", c, "err", err)
-			errs = append(errs, fmt.Errorf("%s: %w", c, err))
-			continue
-		}
-		s.cfg.Logger.Info("catalog loaded", "catalog", c, "location", loc.ID)
 	}
-	s.loadErr = errors.Join(errs...)
 }
+
+// Manifest describes what this process serves: its roles on the production
+// adapters.
+func (s *Server) Manifest() Manifest { return s.manifest.sorted() }
 
 // PostgresURL returns the URL of the read models' database.
 func (s *Server) PostgresURL() string { return s.cfg.PostgresURL }
@@ -451,7 +436,7 @@ func (s *Server) Addr() string { return s.listener.Addr().String() }
 func (s *Server) Loaded() <-chan struct{} { return s.loaded }
 
 // LoadErr returns the errors of loading the catalogs, after Loaded.
-func (s *Server) LoadErr() error { return s.loadErr }
+func (s *Server) LoadErr() error { return s.loadErr() }
 
 // Close stops serving, waits for the roles and closes the stores.
 func (s *Server) Close() error {

@@ -42,21 +42,21 @@ type workflowsConfig struct {
 	Service *catalogsvc.Service
 	Log     event.PartitionedLog
 	Reader  catalogstore.Reader
-	// Worker runs workers; without it the engine only serves the API.
-	Worker bool
 	// PollInterval is how often migrations read open change requests; zero
 	// is the workflow's default.
 	PollInterval time.Duration
 	Logger       *slog.Logger
 }
 
-// engine is the workflow side of a server: a Temporal client, the workers
-// and the services the API calls.
+// engine is the workflow side of a server: a Temporal client, the services
+// the API calls, the activities a worker runs, and the workers once the
+// worker role started them (newWorkerRole).
 type engine struct {
 	client     client.Client
 	workers    []worker.Worker
 	scaffold   *scaffoldsvc.Service
 	acts       *scaffolder.Activities
+	macts      *migration.Activities
 	migrations *migratesvc.Service
 }
 
@@ -79,8 +79,9 @@ func remoteHosts() (*githost.GitHub, *githost.GitLab) {
 	return gh, gl
 }
 
-// startWorkflows dials Temporal and starts the workers.
-func startWorkflows(ctx context.Context, cfg workflowsConfig) (*engine, error) {
+// newWorkflows dials Temporal and builds the workflow services; it starts no
+// worker.
+func newWorkflows(ctx context.Context, cfg workflowsConfig) (*engine, error) {
 	c, dc, err := scaffoldsvc.Dial(ctx, cfg.Addr, cfg.Namespace, cfg.Key, cfg.Logger)
 	if err != nil {
 		return nil, err
@@ -95,21 +96,8 @@ func startWorkflows(ctx context.Context, cfg workflowsConfig) (*engine, error) {
 	hosts := migratesvc.Hosts{Local: cfg.Local, GitHub: gh, GitLab: gl}
 	e.migrations = migratesvc.New(migratesvc.Config{Client: c, Reader: cfg.Reader, Host: hosts,
 		WorkDir: filepath.Join(cfg.WorkDir, "..", "migrations-dry-run"), PollInterval: cfg.PollInterval})
-	if cfg.Worker {
-		catalog := scaffoldsvc.Catalog{Service: cfg.Service, Log: cfg.Log, Reader: cfg.Reader}
-		macts := &migration.Activities{Host: hosts, WorkDir: filepath.Join(cfg.WorkDir, "..", "migrations"), Record: catalog.Append}
-		for queue, register := range map[string]func(worker.Registry){
-			scaffolder.TaskQueue: func(r worker.Registry) { scaffolder.Register(r, e.acts) },
-			migration.TaskQueue:  func(r worker.Registry) { migration.Register(r, macts) },
-		} {
-			w, err := scaffoldsvc.StartWorker(c, queue, register)
-			if err != nil {
-				e.Close()
-				return nil, err
-			}
-			e.workers = append(e.workers, w)
-		}
-	}
+	catalog := scaffoldsvc.Catalog{Service: cfg.Service, Log: cfg.Log, Reader: cfg.Reader}
+	e.macts = &migration.Activities{Host: hosts, WorkDir: filepath.Join(cfg.WorkDir, "..", "migrations"), Record: catalog.Append}
 	return e, nil
 }
 

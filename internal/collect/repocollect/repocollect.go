@@ -1,4 +1,4 @@
-package app
+package repocollect
 
 import (
 	"context"
@@ -18,13 +18,14 @@ import (
 // maxRepoFiles bounds the paths listed of one repository for its facts.
 const maxRepoFiles = 50_000
 
-// repoCollector reports facts.repo for entities whose descriptor is a
+// New returns the collector that reports facts.repo for entities whose descriptor is a
 // catalog-info file: of the folder it is in, under the reader's roots, or of
 // the git repository (or the repository's folder it is in) of a url location,
 // at the commit it was read.
 // Entities of shared catalog files (all.yaml, components.yaml) have no
-// repository of their own and get no facts.repo.
-func repoCollector(reader *ingest.Reader) badging.RepoCollector {
+// repository of their own and get no facts.repo. A folder outside the
+// reader's roots is an error naming it.
+func New(reader *ingest.Reader) badging.RepoCollector {
 	return func(ctx context.Context, v *catalogstore.EntityView, commit string) (map[string]any, error) {
 		managedBy := managedByOf(v.Body)
 		switch {

@@ -1,4 +1,4 @@
-package app
+package rebuild
 
 import (
 	"context"
@@ -15,8 +15,8 @@ import (
 	"backlot.dev/backlot/projections/history/sqlitehist"
 )
 
-// RebuildStats reports a rebuild.
-type RebuildStats struct {
+// Stats reports a rebuild.
+type Stats struct {
 	// Events is how many events were replayed.
 	Events int64
 	// Took is how long the replay took.
@@ -24,54 +24,56 @@ type RebuildStats struct {
 }
 
 // Rate returns events replayed per second.
-func (s RebuildStats) Rate() float64 {
+func (s Stats) Rate() float64 {
 	if s.Took <= 0 {
 		return 0
 	}
 	return float64(s.Events) / s.Took.Seconds()
 }
 
-// RebuildCatalog replays the event log in dataDir from the start into fresh
-// read models and then replaces catalog.db and history.db with them. The server
+// Catalog replays the event log in dataDir (backlot dev's data folder) from
+// the start into fresh read models and then replaces catalog.db, history.db
+// and badges.db with them. A read model is replaced only once its replay is
+// complete; a failed replay leaves the old one in place. The server
 // must not be running. The stats are the catalog's replay.
 // progress, if not nil, receives a line per batch of events.
-func RebuildCatalog(ctx context.Context, dataDir string, progress io.Writer) (RebuildStats, error) {
+func Catalog(ctx context.Context, dataDir string, progress io.Writer) (Stats, error) {
 	logPath := filepath.Join(dataDir, "events.db")
 	if _, err := os.Stat(logPath); err != nil {
-		return RebuildStats{}, fmt.Errorf("no event log in %s: %w", dataDir, err)
+		return Stats{}, fmt.Errorf("no event log in %s: %w", dataDir, err)
 	}
 	log, err := sqlitelog.Open(logPath, sqlitelog.Options{})
 	if err != nil {
-		return RebuildStats{}, err
+		return Stats{}, err
 	}
 	defer log.Close()
 	head, err := log.Head(ctx)
 	if err != nil {
-		return RebuildStats{}, err
+		return Stats{}, err
 	}
 	tmp := filepath.Join(dataDir, "catalog.rebuild.db")
 	removeDB(tmp)
 	store, err := catalogstore.OpenSQLite(tmp, catalogstore.SQLiteOptions{})
 	if err != nil {
-		return RebuildStats{}, err
+		return Stats{}, err
 	}
 	start := time.Now()
 	// A replay is one long backlog: fold it without the indexes that take random
 	// inserts, and build them once at the end.
 	if err := store.BeginReplay(ctx); err != nil {
 		store.Close()
-		return RebuildStats{}, err
+		return Stats{}, err
 	}
 	applied, err := replay(ctx, log, head, store.Apply, progress, "catalog")
 	if err != nil {
 		store.Close()
-		return RebuildStats{}, err
+		return Stats{}, err
 	}
 	if err := store.EndBulk(ctx); err != nil {
 		store.Close()
-		return RebuildStats{}, err
+		return Stats{}, err
 	}
-	stats := RebuildStats{Events: applied, Took: time.Since(start)}
+	stats := Stats{Events: applied, Took: time.Since(start)}
 	if err := store.Close(); err != nil {
 		return stats, err
 	}

@@ -1,4 +1,4 @@
-package app
+package feed
 
 import (
 	"context"
@@ -12,34 +12,48 @@ import (
 	"backlot.dev/backlot/internal/httpapi"
 )
 
-// logFeed serves the HTTP event feed from an event log of any number of
-// partitions.
-type logFeed struct {
-	log event.PartitionedLog
+// Reader serves the event feed (the HTTP poll and stream) from an event log of
+// any number of partitions: the embedded log's one or Kafka's many. It holds
+// no state between reads; the cursor is the client's.
+type Reader struct {
+	// Log is the event log the feed reads.
+	Log event.PartitionedLog
 }
 
-var _ httpapi.Feed = logFeed{}
+var _ httpapi.Feed = Reader{}
+
+// New returns the feed of log.
+func New(log event.PartitionedLog) Reader { return Reader{Log: log} }
 
 // scanBatch is how many events one read of a partition takes.
 const scanBatch = 500
 
 // Heads returns the cursor of the log's end.
-func (f logFeed) Heads(ctx context.Context) (event.Positions, error) { return f.log.Heads(ctx) }
+func (f Reader) Heads(ctx context.Context) (event.Positions, error) { return f.Log.Heads(ctx) }
 
 // partitionsFor lists the partitions that can hold the filter's events: the
 // subject's only, when one is given and the log has several.
-func (f logFeed) partitionsFor(ctx context.Context, filter httpapi.FeedFilter) ([]int32, error) {
-	parts, err := f.log.Partitions(ctx)
+func (f Reader) partitionsFor(ctx context.Context, filter httpapi.FeedFilter) ([]int32, error) {
+	parts, err := f.Log.Partitions(ctx)
 	if err != nil || filter.Subject == "" || len(parts) < 2 {
 		return parts, err
 	}
-	p := kafka.Murmur2Balancer{}.Balance(kafka.Message{Key: []byte(filter.Subject)}, toInts(parts)...)
-	return []int32{int32(p)}, nil
+	return []int32{partitionOf(filter.Subject, parts)}, nil
+}
+
+// partitionOf returns the partition of parts that Kafka's default balancer
+// (murmur2 of the key, as kafkalog writes) puts the subject's events in.
+func partitionOf(subject string, parts []int32) int32 {
+	ints := make([]int, len(parts))
+	for i, p := range parts {
+		ints[i] = int(p)
+	}
+	return int32(kafka.Murmur2Balancer{}.Balance(kafka.Message{Key: []byte(subject)}, ints...))
 }
 
 // Read scans each partition after the cursor for matching events, waits for
 // new ones when there are none, and orders what it found by time.
-func (f logFeed) Read(ctx context.Context, after event.Positions, filter httpapi.FeedFilter, limit int, wait time.Duration) ([]event.Envelope, event.Positions, error) {
+func (f Reader) Read(ctx context.Context, after event.Positions, filter httpapi.FeedFilter, limit int, wait time.Duration) ([]event.Envelope, event.Positions, error) {
 	parts, err := f.partitionsFor(ctx, filter)
 	if err != nil {
 		return nil, after, err
@@ -60,7 +74,7 @@ func (f logFeed) Read(ctx context.Context, after event.Positions, filter httpapi
 		var wg sync.WaitGroup
 		for _, p := range parts {
 			wg.Go(func() {
-				if _, err := f.log.WaitPartition(wctx, p, next[p]); err == nil {
+				if _, err := f.Log.WaitPartition(wctx, p, next[p]); err == nil {
 					grown <- struct{}{}
 				}
 			})
@@ -86,11 +100,11 @@ func (f logFeed) Read(ctx context.Context, after event.Positions, filter httpapi
 // matches merged by time, each partition's in log order. A partition whose
 // matches were cut keeps its cursor before the first one left out, so nothing
 // is skipped.
-func (f logFeed) scan(ctx context.Context, parts []int32, cursor event.Positions, filter httpapi.FeedFilter, limit int) ([]event.Envelope, error) {
+func (f Reader) scan(ctx context.Context, parts []int32, cursor event.Positions, filter httpapi.FeedFilter, limit int) ([]event.Envelope, error) {
 	per := make([][]event.Envelope, len(parts))
 	for i, p := range parts {
 		for len(per[i]) < limit {
-			evs, err := f.log.ReadPartition(ctx, p, cursor[p], scanBatch)
+			evs, err := f.Log.ReadPartition(ctx, p, cursor[p], scanBatch)
 			if err != nil {
 				return nil, err
 			}

@@ -1,4 +1,4 @@
-package app
+package audit
 
 import (
 	"context"
@@ -13,15 +13,17 @@ import (
 	"backlot.dev/backlot/projections/history"
 )
 
-// kafkaAudit serves the audit endpoints from the Kafka event log. Kafka keeps
-// no chain beside its records; the history read model's digests are the
-// reference a verification compares the log with.
-type kafkaAudit struct {
-	log  *kafkalog.Log
-	hist history.Reader
+// Kafka serves the audit endpoints from the Kafka event log. Kafka keeps no
+// chain beside its records; the history read model's digests are the reference
+// a verification compares the log with.
+type Kafka struct {
+	// Log is the Kafka event log; required.
+	Log *kafkalog.Log
+	// History is the history read model; required by Verify.
+	History history.Reader
 }
 
-var _ httpapi.AuditLog = kafkaAudit{}
+var _ httpapi.AuditLog = Kafka{}
 
 // matches reports whether ev passes q's filters.
 func matches(ev *event.Envelope, q httpapi.EventQuery) bool {
@@ -39,16 +41,15 @@ func matches(ev *event.Envelope, q httpapi.EventQuery) bool {
 
 // Events scans the partitions after the cursor (only the subject's partition
 // when a subject is given) and answers the matching events in time order.
-func (a kafkaAudit) Events(ctx context.Context, q httpapi.EventQuery) ([]event.Envelope, error) {
-	parts, err := a.log.Partitions(ctx)
+func (a Kafka) Events(ctx context.Context, q httpapi.EventQuery) ([]event.Envelope, error) {
+	parts, err := a.Log.Partitions(ctx)
 	if err != nil {
 		return nil, err
 	}
 	if q.Subject != "" {
-		p := kafka.Murmur2Balancer{}.Balance(kafka.Message{Key: []byte(q.Subject)}, toInts(parts)...)
-		parts = []int32{int32(p)}
+		parts = []int32{partitionOf(q.Subject, parts)}
 	}
-	heads, err := a.log.Heads(ctx)
+	heads, err := a.Log.Heads(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -56,7 +57,7 @@ func (a kafkaAudit) Events(ctx context.Context, q httpapi.EventQuery) ([]event.E
 	for _, p := range parts {
 		after, n := q.After[p], 0
 		for n < q.Limit && after < heads[p] {
-			evs, err := a.log.ReadPartition(ctx, p, after, 1000)
+			evs, err := a.Log.ReadPartition(ctx, p, after, 1000)
 			if err != nil {
 				return nil, err
 			}
@@ -89,20 +90,22 @@ func (a kafkaAudit) Events(ctx context.Context, q httpapi.EventQuery) ([]event.E
 	return found, nil
 }
 
-func toInts(ps []int32) []int {
-	out := make([]int, len(ps))
-	for i, p := range ps {
-		out[i] = int(p)
+// partitionOf returns the partition of parts that Kafka's default balancer
+// (murmur2 of the key, as kafkalog writes) puts the subject's events in.
+func partitionOf(subject string, parts []int32) int32 {
+	ints := make([]int, len(parts))
+	for i, p := range parts {
+		ints[i] = int(p)
 	}
-	return out
+	return int32(kafka.Murmur2Balancer{}.Balance(kafka.Message{Key: []byte(subject)}, ints...))
 }
 
 // Verify compares every event the history recorded with the record at its
 // place in the Kafka log: a record that is gone (retention, a recreated topic)
 // or holds other content is named by its event id.
-func (a kafkaAudit) Verify(ctx context.Context, _ map[int64]string, progress func(done, total int64)) (event.VerifyReport, error) {
+func (a Kafka) Verify(ctx context.Context, _ map[int64]string, progress func(done, total int64)) (event.VerifyReport, error) {
 	var rep event.VerifyReport
-	heads, err := a.log.Heads(ctx)
+	heads, err := a.Log.Heads(ctx)
 	if err != nil {
 		return rep, err
 	}
@@ -112,7 +115,7 @@ func (a kafkaAudit) Verify(ctx context.Context, _ map[int64]string, progress fun
 	}
 	var after history.Pos
 	for {
-		ds, err := a.hist.Digests(ctx, after, 1000)
+		ds, err := a.History.Digests(ctx, after, 1000)
 		if err != nil {
 			return rep, fmt.Errorf("history digests: %w", err)
 		}
@@ -125,7 +128,7 @@ func (a kafkaAudit) Verify(ctx context.Context, _ map[int64]string, progress fun
 			for j < len(ds) && ds[j].Partition == ds[i].Partition {
 				j++
 			}
-			evs, err := a.log.ReadPartition(ctx, ds[i].Partition, ds[i].Position-1, int(ds[j-1].Position-ds[i].Position+1))
+			evs, err := a.Log.ReadPartition(ctx, ds[i].Partition, ds[i].Position-1, int(ds[j-1].Position-ds[i].Position+1))
 			if err != nil {
 				return rep, err
 			}

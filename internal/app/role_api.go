@@ -1,0 +1,167 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"path/filepath"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"backlot.dev/backlot/domain/event"
+	"backlot.dev/backlot/internal/asof"
+	"backlot.dev/backlot/internal/audit"
+	"backlot.dev/backlot/internal/badging"
+	"backlot.dev/backlot/internal/feed"
+	"backlot.dev/backlot/internal/httpapi"
+	"backlot.dev/backlot/internal/migratesvc"
+	"backlot.dev/backlot/internal/webhooks"
+	"backlot.dev/backlot/projections/catalogstore"
+	"backlot.dev/backlot/projections/history"
+	"backlot.dev/backlot/workflows/githost"
+)
+
+// apiDeps are the adapters the api role serves from. Both modes pass every
+// one; they differ in which adapter each is.
+type apiDeps struct {
+	// Log is the event log: facts are appended to it, the feed reads it.
+	Log event.PartitionedLog
+	// Heads answers the log's end: an as-of read waits until the history
+	// has reached it.
+	Heads func(context.Context) (event.Positions, error)
+	// Catalog is the catalog read model; CatalogWaiter follows its progress.
+	Catalog       catalogstore.Reader
+	CatalogWaiter catalogstore.Waiter
+	// Writer performs the catalog's changes.
+	Writer httpapi.Writer
+	// History is the history read model; HistoryWaiter follows its progress.
+	History       history.Reader
+	HistoryWaiter catalogstore.Waiter
+	// Audit returns the audit log over the history reader the API reads.
+	Audit func(history.Reader) httpapi.AuditLog
+	// Badges is the badge read model; BadgeWaiter follows its progress.
+	Badges      badging.Store
+	BadgeWaiter catalogstore.Waiter
+	// Evaluated waits until the badge evaluator has handled positions.
+	Evaluated func(context.Context, event.Positions) error
+	// EvaluatorStats reports the evaluator of this process; nil when the
+	// process runs none.
+	EvaluatorStats func() badging.Stats
+	// Webhooks manages the subscriptions.
+	Webhooks *webhooks.Manager
+	// Workflows is the Temporal side; nil without Temporal.
+	Workflows *engine
+	// Local is the local git host.
+	Local *githost.Local
+	// DataDir holds the as-of scratch folder.
+	DataDir string
+	// AuthTokens is the token file; "" leaves writes open.
+	AuthTokens string
+	// Ready reports whether the stores can serve.
+	Ready func(context.Context) error
+	// Registry receives the HTTP metrics; /metrics serves it.
+	Registry *prometheus.Registry
+	Logger   *slog.Logger
+}
+
+// apiRole is a built api role: the HTTP handler and what it must close.
+type apiRole struct {
+	handler http.Handler
+	asof    *asof.Catalogs
+}
+
+// newAPIRole builds the HTTP API over d and records its routes in m.
+func newAPIRole(d apiDeps, m *Manifest) (*apiRole, error) {
+	authn, err := authenticator(d.AuthTokens)
+	if err != nil {
+		return nil, err
+	}
+	r := &apiRole{}
+	if r.asof, err = asof.New(d.History, filepath.Join(d.DataDir, "asof")); err != nil {
+		return nil, err
+	}
+	ok := false
+	defer func() {
+		if !ok {
+			r.asof.Close()
+		}
+	}()
+	hist := audit.CaughtUpHistory{Reader: d.History, Target: d.Catalog.Positions, Waiter: d.HistoryWaiter}
+	facts, err := badging.NewFactService(badging.FactServiceConfig{Log: d.Log, Catalog: d.Catalog, Store: d.Badges, Waiter: d.BadgeWaiter, Evaluated: d.Evaluated})
+	if err != nil {
+		return nil, err
+	}
+	cfg := httpapi.Config{
+		Reader:         d.Catalog,
+		Writer:         d.Writer,
+		Waiter:         d.CatalogWaiter,
+		Authenticate:   authn,
+		Feed:           feed.New(d.Log),
+		Webhooks:       d.Webhooks,
+		Audit:          d.Audit(hist),
+		History:        hist,
+		AsOf:           r.catalogAt(d),
+		Badges:         d.Badges,
+		Facts:          facts,
+		EvaluatorStats: d.EvaluatorStats,
+		GitHost:        migratesvc.LocalHost{Local: d.Local},
+		Logger:         d.Logger,
+		Ready:          d.Ready,
+		Registry:       d.Registry,
+	}
+	if d.Workflows != nil {
+		cfg.Scaffolder, cfg.Migrations = d.Workflows.scaffold, d.Workflows.migrations
+		cfg.GitHost = migratesvc.LocalHost{Local: d.Local, Client: d.Workflows.client}
+	}
+	if r.handler, err = httpapi.New(cfg); err != nil {
+		return nil, err
+	}
+	m.Roles = append(m.Roles, RoleAPI)
+	m.Routes = append(m.Routes, apiRoutes(cfg)...)
+	ok = true
+	return r, nil
+}
+
+// catalogAt is the catalog at an instant: the history is caught up with the
+// log's present first, so an instant up to now is answered completely.
+func (r *apiRole) catalogAt(d apiDeps) func(context.Context, history.Instant) (catalogstore.Reader, error) {
+	return func(ctx context.Context, at history.Instant) (catalogstore.Reader, error) {
+		wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		defer cancel()
+		heads, err := d.Heads(wctx)
+		if err != nil {
+			return nil, fmt.Errorf("event log: %w", err)
+		}
+		if err := d.HistoryWaiter.WaitFor(wctx, heads); err != nil {
+			return nil, fmt.Errorf("history read model: %w", err)
+		}
+		return r.asof.At(ctx, at)
+	}
+}
+
+// Close releases the as-of catalogs.
+func (r *apiRole) Close() error { return r.asof.Close() }
+
+// newRegistry returns the metrics registry of a process, with the Go and
+// process collectors.
+func newRegistry() *prometheus.Registry {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return reg
+}
+
+// startWebhooks starts the webhook subscriptions' manager; with cfg.Deliver
+// it delivers in this process, which m records.
+func startWebhooks(ctx context.Context, cfg webhooks.Config, m *Manifest) (*webhooks.Manager, error) {
+	hooks, err := webhooks.Start(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.Deliver {
+		m.Runners = append(m.Runners, runnerWebhookDelivery)
+	}
+	return hooks, nil
+}

@@ -1,0 +1,156 @@
+package app
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+
+	"github.com/ThreeDotsLabs/watermill/message"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"backlot.dev/backlot/domain/event"
+	"backlot.dev/backlot/internal/badging"
+	"backlot.dev/backlot/internal/messaging"
+	"backlot.dev/backlot/internal/statefeed"
+	"backlot.dev/backlot/projections/catalogstore"
+)
+
+// projectorStore is a read model the projector role folds the log into.
+type projectorStore interface {
+	catalogstore.Target
+	catalogstore.PositionReader
+}
+
+// projectorDeps are the adapters the projector role folds and rates with.
+type projectorDeps struct {
+	// Log is the event log.
+	Log event.PartitionedLog
+	// Catalog, History and Badges are the read models.
+	Catalog interface {
+		projectorStore
+		catalogstore.Reader
+	}
+	History projectorStore
+	Badges  interface {
+		projectorStore
+		badging.Store
+	}
+	// BadgeBulkThreshold is the badge projector's BulkThreshold.
+	BadgeBulkThreshold int64
+	// AllPartitions says this process's projectors fold every partition of
+	// the log (the embedded log's one), so the evaluator waits on them
+	// directly; otherwise it polls the read models' positions, which
+	// projectors of other processes advance too.
+	AllPartitions bool
+	// Run runs the projectors until ctx ends: each over the whole log, or
+	// over the partitions a consumer group assigns.
+	Run func(ctx context.Context, projs ...*catalogstore.Projector)
+	// EvaluatorLease, when set, is taken before the evaluator runs, so one
+	// process rates badges for the whole log; it returns the lease's release.
+	EvaluatorLease func(ctx context.Context) (release func(), err error)
+	// Repo collects facts.repo.
+	Repo badging.RepoCollector
+	// StateFeed, when set, keeps the compacted state topic on a Watermill
+	// router. The embedded log has no topics: nil there.
+	StateFeed *stateFeedDeps
+	// Registry receives the router's metrics.
+	Registry *prometheus.Registry
+	Logger   *slog.Logger
+}
+
+// stateFeedDeps are the Watermill adapters of the state feed.
+type stateFeedDeps struct {
+	// Publisher publishes the state messages and the poison queue's.
+	Publisher message.Publisher
+	// Subscriber reads the event topic in the state feed's group.
+	Subscriber message.Subscriber
+	// EventTopic is the event log's topic; StateTopic the compacted one;
+	// PoisonTopic takes messages that keep failing.
+	EventTopic, StateTopic, PoisonTopic string
+}
+
+// projectorRole is a built projector role: the projectors of the catalog, its
+// history and the badges, the badge evaluator and the Watermill handlers.
+type projectorRole struct {
+	deps      projectorDeps
+	catalog   *catalogstore.Projector
+	history   *catalogstore.Projector
+	badges    *catalogstore.Projector
+	evaluator *badging.Evaluator
+	router    *message.Router
+}
+
+// newProjectorRole builds the projector role over d and records what it runs
+// in m. Nothing runs before start.
+func newProjectorRole(d projectorDeps, m *Manifest) (*projectorRole, error) {
+	r := &projectorRole{deps: d}
+	r.catalog = catalogstore.NewProjector(d.Log, d.Catalog, catalogstore.ProjectorOptions{Logger: d.Logger})
+	r.history = catalogstore.NewProjector(d.Log, d.History, catalogstore.ProjectorOptions{Logger: d.Logger})
+	r.badges = catalogstore.NewProjector(d.Log, d.Badges, catalogstore.ProjectorOptions{Logger: d.Logger, BulkThreshold: d.BadgeBulkThreshold})
+	var catalogWaiter, badgeWaiter catalogstore.Waiter = &catalogstore.PollWaiter{Reader: d.Catalog}, &catalogstore.PollWaiter{Reader: d.Badges}
+	if d.AllPartitions {
+		catalogWaiter, badgeWaiter = r.catalog, r.badges
+	}
+	var err error
+	r.evaluator, err = badging.NewEvaluator(badging.EvaluatorConfig{
+		Log: d.Log, Catalog: d.Catalog, CatalogWaiter: catalogWaiter, Store: d.Badges, StoreWaiter: badgeWaiter,
+		Repo: d.Repo, Logger: d.Logger,
+	})
+	if err != nil {
+		return nil, err
+	}
+	m.Roles = append(m.Roles, RoleProjector)
+	m.Runners = append(m.Runners, runnerCatalogProjector, runnerHistoryProjector, runnerBadgeProjector, runnerBadgeEvaluator)
+	if sf := d.StateFeed; sf != nil {
+		r.router, err = messaging.NewRouter(messaging.RouterConfig{Logger: d.Logger, Registry: d.Registry, Poison: sf.Publisher, PoisonTopic: sf.PoisonTopic})
+		if err != nil {
+			return nil, err
+		}
+		h := &statefeed.Handler{Reader: d.Catalog, Waiter: &catalogstore.PollWaiter{Reader: d.Catalog}, Publisher: sf.Publisher, Topic: sf.StateTopic}
+		r.router.AddConsumerHandler(handlerStateFeed, sf.EventTopic, sf.Subscriber, h.Handle)
+		m.Handlers = append(m.Handlers, handlerStateFeed)
+	}
+	return r, nil
+}
+
+// start runs the projectors, the evaluator (under its lease, when there is
+// one) and the router until ctx ends; wg counts them.
+func (r *projectorRole) start(ctx context.Context, wg *sync.WaitGroup) {
+	d := r.deps
+	wg.Go(func() { d.Run(ctx, r.catalog, r.history, r.badges) })
+	wg.Go(func() {
+		if d.EvaluatorLease != nil {
+			release, err := d.EvaluatorLease(ctx)
+			if err != nil {
+				return
+			}
+			defer release()
+		}
+		_ = r.evaluator.Run(ctx)
+	})
+	if r.router != nil {
+		wg.Go(func() {
+			if err := r.router.Run(ctx); err != nil && ctx.Err() == nil {
+				d.Logger.Error("router stopped", "err", err)
+			}
+		})
+	}
+}
+
+// Close closes the router.
+func (r *projectorRole) Close() error {
+	if r.router == nil {
+		return nil
+	}
+	return r.router.Close()
+}
+
+// runEachOverTheLog runs every projector over the whole log: the embedded
+// log's one partition.
+func runEachOverTheLog(ctx context.Context, projs ...*catalogstore.Projector) {
+	var wg sync.WaitGroup
+	for _, p := range projs {
+		wg.Go(func() { _ = p.Run(ctx) })
+	}
+	wg.Wait()
+}
