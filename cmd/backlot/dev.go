@@ -61,7 +61,7 @@ process. Repositories they publish live in DATA/repos, Backlot's local git host.
 	f := cmd.Flags()
 	f.StringVar(&cfg.DataDir, "data", ".data", "folder for the event log, read model and git cache")
 	f.StringVar(&cfg.Addr, "addr", "127.0.0.1:7007", "listen address")
-	f.StringArrayVar(&cfg.Catalogs, "catalog", nil, "catalog file to register at start (repeatable)")
+	f.StringArrayVar(&cfg.Catalogs, "catalog", nil, "catalog file or URL to register at start (repeatable)")
 	f.StringArrayVar(&cfg.Roots, "root", nil, "extra folder file locations may read (repeatable)")
 	f.StringArrayVar(&cfg.AllowedHosts, "allow-host", []string{"github.com", "gitlab.com"}, "host url locations may read (repeatable)")
 	f.DurationVar(&cfg.RefreshInterval, "refresh-interval", 30*time.Second, "how often every location is re-read")
