@@ -54,6 +54,8 @@ func (m Manifest) sorted() Manifest {
 }
 
 // The HTTP API's routes, by the service (httpapi.Config field) behind them.
+// TestDevServesWhatServeServes requests every one of them, so a route listed
+// here that the server lacks fails it.
 var (
 	catalogRoutes = []string{
 		"GET /api/catalog/entities", "GET /api/catalog/entities/by-query", "GET /api/catalog/entities/by-uid/{uid}",

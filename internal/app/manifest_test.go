@@ -1,6 +1,8 @@
 package app_test
 
 import (
+	"context"
+	"io"
 	"net/http"
 	"path/filepath"
 	"slices"
@@ -88,6 +90,8 @@ func TestDevServesWhatServeServes(t *testing.T) {
 	}
 
 	for name, srv := range map[string]addrer{"dev": d, "serve": s} {
+		// Every route the manifest lists is a route of the server.
+		checkRoutesExist(t, name, srv, dm.Routes)
 		// A url catalog is a url location in both modes.
 		var locs []struct {
 			Data struct{ Type, Target string }
@@ -136,6 +140,48 @@ func TestDevServesWhatServeServes(t *testing.T) {
 				t.Errorf("%s: GET %s: %d %s", name, p, code, body)
 			}
 		}
+	}
+}
+
+// checkRoutesExist requests each route pattern of routes (the manifest's
+// entries that are not routes, such as headers, are passed over) with "x" for
+// every path parameter, and fails for each one the server has no route for
+// (its catch-all answers "No route for"). Streams are read only to their
+// first bytes.
+func checkRoutesExist(t *testing.T, name string, srv addrer, routes []string) {
+	t.Helper()
+	n := 0
+	for _, r := range routes {
+		method, path, ok := strings.Cut(r, " ")
+		if !ok || strings.ToUpper(method) != method || !strings.HasPrefix(path, "/") || strings.Contains(path, "#") {
+			continue
+		}
+		for strings.Contains(path, "{") {
+			i, j := strings.Index(path, "{"), strings.Index(path, "}")
+			path = path[:i] + "x" + path[j+1:]
+		}
+		if strings.HasSuffix(path, "?asOf") {
+			path += "=2020-01-01T00:00:00Z"
+		}
+		ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+		req, _ := http.NewRequestWithContext(ctx, method, "http://"+srv.Addr()+path, strings.NewReader("{}"))
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			cancel()
+			t.Fatalf("%s: %s %s: %v", name, method, path, err)
+		}
+		body := make([]byte, 512)
+		k, _ := io.ReadFull(resp.Body, body)
+		resp.Body.Close()
+		cancel()
+		if strings.Contains(string(body[:k]), "No route for") || resp.StatusCode == http.StatusMethodNotAllowed {
+			t.Errorf("%s: the manifest lists %q, the server has no such route: %d %s", name, r, resp.StatusCode, body[:k])
+		}
+		n++
+	}
+	if n < 40 {
+		t.Fatalf("%s: only %d routes requested", name, n)
 	}
 }
 
