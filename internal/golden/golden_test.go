@@ -1,0 +1,274 @@
+package golden
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"backlot.dev/backlot/domain/event"
+)
+
+// release is one committed release folder of testdata.
+type release struct {
+	name   string
+	dir    string
+	events []event.Envelope
+	dumps  Dumps
+}
+
+// releases reads every committed release folder (testdata/v*), its log and
+// its dumps. There must be at least one.
+func releases(t *testing.T) []release {
+	t.Helper()
+	dirs, err := filepath.Glob("testdata/v*")
+	if err != nil || len(dirs) == 0 {
+		t.Fatalf("no golden release folder in testdata (%v): record one, see doc.go", err)
+	}
+	var out []release
+	for _, dir := range dirs {
+		r := release{name: filepath.Base(dir), dir: dir}
+		logPath := filepath.Join(dir, LogFile)
+		if _, err := os.Stat(logPath + ".gz"); err == nil {
+			logPath += ".gz"
+		}
+		if r.events, err = ReadLog(logPath); err != nil {
+			t.Fatal(err)
+		}
+		read := func(name string) []byte {
+			b, err := os.ReadFile(filepath.Join(dir, name))
+			if err != nil {
+				t.Fatal(err)
+			}
+			return b
+		}
+		r.dumps = Dumps{Catalog: read(CatalogFile), History: read(HistoryFile), Badges: read(BadgesFile)}
+		out = append(out, r)
+	}
+	return out
+}
+
+// compareDumps fails the test for every dump of got that differs from want,
+// listing the paths that differ; it writes got beside for inspection.
+func compareDumps(t *testing.T, what string, want, got Dumps) {
+	t.Helper()
+	var bad []string
+	for _, name := range sortedKeys(want.Files()) {
+		diffs, err := Diff(want.Files()[name], got.Files()[name])
+		if err != nil {
+			t.Errorf("%s: %s: %v", what, name, err)
+			continue
+		}
+		if len(diffs) > 0 {
+			bad = append(bad, name)
+			t.Errorf("%s: %s differs:\n\t%s", what, name, strings.Join(diffs, "\n\t"))
+		}
+	}
+	if len(bad) > 0 {
+		dir, err := os.MkdirTemp("", "backlot-golden-got-")
+		if err == nil {
+			for name, b := range got.Files() {
+				os.WriteFile(filepath.Join(dir, name), b, 0o644)
+			}
+			t.Logf("%s: the dumps it produced are in %s", what, dir)
+		}
+	}
+}
+
+// replayInto replays the log into fresh read models and dumps them.
+func replayInto(t *testing.T, m readModels, events []event.Envelope) (Dumps, time.Duration) {
+	t.Helper()
+	ctx := context.Background()
+	start := time.Now()
+	if err := Replay(ctx, events, 0, m.targets); err != nil {
+		t.Fatal(err)
+	}
+	took := time.Since(start)
+	d, err := Dump(ctx, m.Readers, events)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d, took
+}
+
+// TestGoldenLogPayloadsStillFit decodes every event of every committed log
+// into today's Go payload types: a field renamed, removed or retyped within
+// a version fails here, naming the event type and the field.
+func TestGoldenLogPayloadsStillFit(t *testing.T) {
+	t.Parallel()
+	for _, r := range releases(t) {
+		if err := CheckPayloads(r.events); err != nil {
+			t.Errorf("golden log %s: %v", r.name, err)
+		}
+	}
+}
+
+// TestGoldenLogReplaysToTheCommittedReadModels replays every committed log
+// into fresh catalog, history and badge read models on SQLite and on
+// PostgreSQL, and finds each identical to the dumps committed with the log,
+// and the two stores identical to each other.
+func TestGoldenLogReplaysToTheCommittedReadModels(t *testing.T) {
+	t.Parallel()
+	for _, r := range releases(t) {
+		t.Run(r.name, func(t *testing.T) {
+			lite, took := replayInto(t, openSQLite(t, t.TempDir()), r.events)
+			t.Logf("SQLite: %d events replayed in %s (catalog, history and badges)", len(r.events), took.Round(time.Millisecond))
+			compareDumps(t, "replay on SQLite", r.dumps, lite)
+			pg, took := replayInto(t, openPostgres(t), r.events)
+			t.Logf("PostgreSQL: %d events replayed in %s (catalog, history and badges)", len(r.events), took.Round(time.Millisecond))
+			compareDumps(t, "replay on PostgreSQL", r.dumps, pg)
+			compareDumps(t, "PostgreSQL against SQLite", lite, pg)
+		})
+	}
+}
+
+// TestGoldenLogReplaysTheSameInOneBatch replays the log in a single batch:
+// the read models must not depend on where batches end.
+func TestGoldenLogReplaysTheSameInOneBatch(t *testing.T) {
+	t.Parallel()
+	for _, r := range releases(t) {
+		m := openSQLite(t, t.TempDir())
+		if err := Replay(context.Background(), r.events, len(r.events), m.targets); err != nil {
+			t.Fatal(err)
+		}
+		d, err := Dump(context.Background(), m.Readers, r.events)
+		if err != nil {
+			t.Fatal(err)
+		}
+		compareDumps(t, r.name+" replayed in one batch", r.dumps, d)
+	}
+}
+
+// TestGoldenLogCoversTheCatalogsLife pins what the recording holds, so a
+// re-recording that lost part of the story fails: every event type Backlot
+// writes, and the dumps naming what the story made.
+func TestGoldenLogCoversTheCatalogsLife(t *testing.T) {
+	t.Parallel()
+	for _, r := range releases(t) {
+		seen := map[event.Type]int{}
+		var logText bytes.Buffer
+		for _, e := range r.events {
+			seen[event.Type(e.Type)]++
+			logText.Write(e.Data)
+		}
+		for typ := range payloads {
+			if seen[typ] == 0 {
+				t.Errorf("golden log %s has no %s event", r.name, typ)
+			}
+		}
+		for _, want := range []string{
+			`"component:default/parcel-notifier"`, // the scaffolded component
+			`"owner": "fleet-team"`,               // the edit
+			`"reason": "location removed"`,        // the deleted location
+			`"gold"`,                              // the badge awarded, then revoked
+			"backlot.scaffolder.task.finished.v1", // the task
+			"backlot.migration.target.changed.v1", // the migration
+		} {
+			if !bytes.Contains(r.dumps.Catalog, []byte(want)) && !bytes.Contains(r.dumps.History, []byte(want)) &&
+				!bytes.Contains(r.dumps.Badges, []byte(want)) && !bytes.Contains(logText.Bytes(), []byte(strings.ReplaceAll(want, ": ", ":"))) {
+				t.Errorf("golden log and dumps of %s do not mention %s", r.name, want)
+			}
+		}
+	}
+}
+
+// TestABrokenEventTypeFailsNamingTheTypeAndTheField changes the golden log
+// as a careless change to a payload type would see it, and checks that the
+// failure names the event type and the field.
+func TestABrokenEventTypeFailsNamingTheTypeAndTheField(t *testing.T) {
+	t.Parallel()
+	r := releases(t)[0]
+	tests := []struct {
+		name   string
+		typ    event.Type
+		change func(map[string]any)
+		want   []string
+	}{
+		{"a field renamed", event.TypeEntityUpserted, func(m map[string]any) { m["entityRef"] = m["ref"]; delete(m, "ref") },
+			[]string{"backlot.entity.upserted.v1", "data.entityRef", "event.EntityUpserted"}},
+		{"a field retyped", event.TypeBadgeAwarded, func(m map[string]any) { m["levelRank"] = "2" },
+			[]string{"backlot.badge.awarded.v1", "levelRank"}},
+		{"a nested field renamed", event.TypeTaskFinished, func(m map[string]any) { m["state"] = m["status"]; delete(m, "status") },
+			[]string{"backlot.scaffolder.task.finished.v1", "data.state"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			events := slices.Clone(r.events)
+			i := slices.IndexFunc(events, func(e event.Envelope) bool { return e.Type == string(tt.typ) })
+			if i < 0 {
+				t.Fatalf("no %s event in the golden log", tt.typ)
+			}
+			var m map[string]any
+			if err := json.Unmarshal(events[i].Data, &m); err != nil {
+				t.Fatal(err)
+			}
+			tt.change(m)
+			events[i].Data, _ = json.Marshal(m)
+			err := CheckPayloads(events)
+			if err == nil {
+				t.Fatal("CheckPayloads passed a changed event")
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("the error does not name %q:\n%v", w, err)
+				}
+			}
+		})
+	}
+}
+
+// TestAnOldVersionInTheGoldenLogFoldsAsTheNewOne rewrites the golden log's
+// entity upserts as an older version of the type (v0, in which ref was
+// called entityRef) and reads them through an upcaster v0 → v1: the real
+// folds build read models identical to the committed ones. Without the
+// upcaster they do not, so the comparison can fail.
+func TestAnOldVersionInTheGoldenLogFoldsAsTheNewOne(t *testing.T) {
+	t.Parallel()
+	const v0 event.Type = "backlot.entity.upserted.v0"
+	r := releases(t)[0]
+	old := make([]event.Envelope, len(r.events))
+	for i, e := range r.events {
+		if e.Type == string(event.TypeEntityUpserted) {
+			var m map[string]any
+			if err := json.Unmarshal(e.Data, &m); err != nil {
+				t.Fatal(err)
+			}
+			m["entityRef"] = m["ref"]
+			delete(m, "ref")
+			e.Data, _ = json.Marshal(m)
+			e.Type, e.DataSchema = string(v0), v0.SchemaURI()
+		}
+		old[i] = e
+	}
+	up := event.NewUpcasters()
+	if err := up.Register(v0, event.TypeEntityUpserted, func(data json.RawMessage) (json.RawMessage, error) {
+		var m map[string]json.RawMessage
+		if err := json.Unmarshal(data, &m); err != nil {
+			return nil, err
+		}
+		m["ref"] = m["entityRef"]
+		delete(m, "entityRef")
+		return json.Marshal(m)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	read := make([]event.Envelope, len(old))
+	for i := range old {
+		var err error
+		if read[i], err = up.Upcast(old[i]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, _ := replayInto(t, openSQLite(t, t.TempDir()), read)
+	compareDumps(t, "the log with v0 upserts, upcast", r.dumps, got)
+
+	raw, _ := replayInto(t, openSQLite(t, t.TempDir()), old)
+	if diffs, err := Diff(r.dumps.Catalog, raw.Catalog); err != nil || len(diffs) == 0 {
+		t.Fatalf("v0 upserts folded without their upcaster gave the committed catalog (%v): the comparison cannot fail", err)
+	}
+}
