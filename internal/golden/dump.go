@@ -8,7 +8,6 @@ import (
 	"slices"
 
 	"backlot.dev/backlot/domain/event"
-	"backlot.dev/backlot/domain/refresh"
 	"backlot.dev/backlot/projections/badges"
 	"backlot.dev/backlot/projections/catalogstore"
 	"backlot.dev/backlot/projections/history"
@@ -81,7 +80,24 @@ type catalogLocation struct {
 	catalogstore.Location
 	EntityRef string                  `json:"entityRef"`
 	Errors    []event.ProcessingError `json:"errors"`
-	Owned     []refresh.Known         `json:"owned"`
+	Owned     []ownedEntity           `json:"owned"`
+}
+
+// ownedEntity is what the refresh decision knows of an entity a location owns
+// (refresh.Known), named in the dump's own words.
+type ownedEntity struct {
+	Key        string `json:"key"`
+	UID        string `json:"uid"`
+	Hash       string `json:"hash"`
+	LocationID string `json:"locationId"`
+	ManagedBy  string `json:"managedBy"`
+}
+
+// tallyRow is one row of a policy's tally (badges.TallyRow).
+type tallyRow struct {
+	Owner string `json:"owner"`
+	Level string `json:"level"`
+	Count int    `json:"count"`
 }
 
 func dumpCatalog(ctx context.Context, r catalogstore.Reader) ([]byte, error) {
@@ -120,9 +136,12 @@ func dumpCatalog(ctx context.Context, r catalogstore.Reader) ([]byte, error) {
 		if err != nil {
 			return nil, fmt.Errorf("location %s: snapshot: %w", l.ID, err)
 		}
-		owned := snap.Owned(l.ID, nil)
-		slices.SortFunc(owned, func(a, b refresh.Known) int { return cmpString(a.Key, b.Key) })
-		out = append(out, catalogLocation{Location: l, EntityRef: l.EntityRef, Errors: orEmpty(errs), Owned: orEmpty(owned)})
+		owned := []ownedEntity{}
+		for _, k := range snap.Owned(l.ID, nil) {
+			owned = append(owned, ownedEntity{Key: k.Key, UID: k.UID, Hash: k.Hash, LocationID: k.LocationID, ManagedBy: k.ManagedBy})
+		}
+		slices.SortFunc(owned, func(a, b ownedEntity) int { return cmpString(a.Key, b.Key) })
+		out = append(out, catalogLocation{Location: l, EntityRef: l.EntityRef, Errors: orEmpty(errs), Owned: owned})
 	}
 	return canonical(struct {
 		Positions event.Positions   `json:"positions"`
@@ -160,8 +179,8 @@ type badgeEntity struct {
 
 // badgePolicy is a policy's standing: its tally and every current verdict.
 type badgePolicy struct {
-	Tally   []badges.TallyRow `json:"tally"`
-	Results []badges.Badge    `json:"results"`
+	Tally   []tallyRow     `json:"tally"`
+	Results []badges.Badge `json:"results"`
 }
 
 func dumpBadges(ctx context.Context, r badges.Reader, log []event.Envelope) ([]byte, error) {
@@ -228,7 +247,11 @@ func dumpBadges(ctx context.Context, r badges.Reader, log []event.Envelope) ([]b
 		if err != nil {
 			return nil, fmt.Errorf("tally of %s: %w", p, err)
 		}
-		slices.SortFunc(tally, func(a, b badges.TallyRow) int {
+		rows := []tallyRow{}
+		for _, r := range tally {
+			rows = append(rows, tallyRow{Owner: r.Owner, Level: r.Level, Count: r.Count})
+		}
+		slices.SortFunc(rows, func(a, b tallyRow) int {
 			if c := cmpString(a.Owner, b.Owner); c != 0 {
 				return c
 			}
@@ -238,7 +261,7 @@ func dumpBadges(ctx context.Context, r badges.Reader, log []event.Envelope) ([]b
 		if err != nil {
 			return nil, fmt.Errorf("results of %s: %w", p, err)
 		}
-		pols[p] = badgePolicy{orEmpty(tally), orEmpty(results)}
+		pols[p] = badgePolicy{rows, orEmpty(results)}
 	}
 	var all []badges.Change
 	if err := r.Changes(ctx, "", func(c badges.Change) bool { all = append(all, c); return true }); err != nil {
