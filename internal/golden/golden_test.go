@@ -5,9 +5,13 @@ import (
 	"context"
 	"encoding/json"
 	"flag"
+	"go/ast"
+	"go/parser"
+	"go/token"
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -162,37 +166,95 @@ func TestGoldenLogReplaysTheSameInOneBatch(t *testing.T) {
 	}
 }
 
-// TestGoldenLogCoversTheCatalogsLife pins what the recording holds, so a
-// re-recording that lost part of the story fails: every event type Backlot
-// writes, and the dumps naming what the story made.
-func TestGoldenLogCoversTheCatalogsLife(t *testing.T) {
-	t.Parallel()
-	for _, r := range releases(t) {
-		seen := map[event.Type]int{}
-		var logText bytes.Buffer
-		for _, e := range r.events {
-			seen[event.Type(e.Type)]++
-			logText.Write(e.Data)
+// declaredTypes returns the value of every constant of type Type declared in
+// domain/event, read from its source, so a type added there is seen here.
+func declaredTypes(t *testing.T) []event.Type {
+	t.Helper()
+	files, err := filepath.Glob("../../domain/event/*.go")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("domain/event sources: %v", err)
+	}
+	var out []event.Type
+	fset := token.NewFileSet()
+	for _, f := range files {
+		if strings.HasSuffix(f, "_test.go") {
+			continue
 		}
-		for typ := range payloads {
-			if seen[typ] == 0 {
-				t.Errorf("golden log %s has no %s event", r.name, typ)
+		file, err := parser.ParseFile(fset, f, nil, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, d := range file.Decls {
+			g, ok := d.(*ast.GenDecl)
+			if !ok || g.Tok != token.CONST {
+				continue
 			}
-		}
-		for _, want := range []string{
-			`"component:default/parcel-notifier"`, // the scaffolded component
-			`"owner": "fleet-team"`,               // the edit
-			`"reason": "location removed"`,        // the deleted location
-			`"gold"`,                              // the badge awarded, then revoked
-			"backlot.scaffolder.task.finished.v1", // the task
-			"backlot.migration.target.changed.v1", // the migration
-		} {
-			if !bytes.Contains(r.dumps.Catalog, []byte(want)) && !bytes.Contains(r.dumps.History, []byte(want)) &&
-				!bytes.Contains(r.dumps.Badges, []byte(want)) && !bytes.Contains(logText.Bytes(), []byte(strings.ReplaceAll(want, ": ", ":"))) {
-				t.Errorf("golden log and dumps of %s do not mention %s", r.name, want)
+			for _, spec := range g.Specs {
+				vs := spec.(*ast.ValueSpec)
+				if id, ok := vs.Type.(*ast.Ident); !ok || id.Name != "Type" {
+					continue
+				}
+				for _, v := range vs.Values {
+					if lit, ok := v.(*ast.BasicLit); ok && lit.Kind == token.STRING {
+						s, _ := strconv.Unquote(lit.Value)
+						out = append(out, event.Type(s))
+					}
+				}
 			}
 		}
 	}
+	if len(out) < len(payloads) {
+		t.Fatalf("found %d event types in domain/event, fewer than the %d payload types known here", len(out), len(payloads))
+	}
+	return out
+}
+
+// TestGoldenLogCoversTheCatalogsLife pins what the recordings hold: every
+// event type declared in domain/event has a payload type here and an event in
+// the newest release's log (a new type is the moment to record a release),
+// and the log and dumps name what the story made.
+func TestGoldenLogCoversTheCatalogsLife(t *testing.T) {
+	t.Parallel()
+	rs := releases(t)
+	newest := rs[0]
+	for _, r := range rs[1:] {
+		if releaseNumber(r.name) > releaseNumber(newest.name) {
+			newest = r
+		}
+	}
+	seen := map[event.Type]int{}
+	var logText bytes.Buffer
+	for _, e := range newest.events {
+		seen[event.Type(e.Type)]++
+		logText.Write(e.Data)
+	}
+	for _, typ := range declaredTypes(t) {
+		if _, ok := payloads[typ]; !ok {
+			t.Errorf("%s is declared in domain/event but has no payload type in this package's table (payloads.go)", typ)
+		}
+		if seen[typ] == 0 {
+			t.Errorf("the newest golden log (%s) has no %s event: record a release that writes it (see doc.go)", newest.name, typ)
+		}
+	}
+	for _, want := range []string{
+		`"component:default/parcel-notifier"`, // the scaffolded component
+		`"owner": "fleet-team"`,               // the edit
+		`"reason": "location removed"`,        // the deleted location
+		`"backlot.badge.revoked.v1"`,          // a badge awarded, then revoked
+		"backlot.scaffolder.task.finished.v1", // the task
+		"backlot.migration.target.changed.v1", // the migration
+	} {
+		if !bytes.Contains(newest.dumps.Catalog, []byte(want)) && !bytes.Contains(newest.dumps.History, []byte(want)) &&
+			!bytes.Contains(newest.dumps.Badges, []byte(want)) && !bytes.Contains(logText.Bytes(), []byte(strings.ReplaceAll(want, ": ", ":"))) {
+			t.Errorf("golden log and dumps of %s do not mention %s", newest.name, want)
+		}
+	}
+}
+
+// releaseNumber is N of a folder named vN, 0 for another name.
+func releaseNumber(name string) int {
+	n, _ := strconv.Atoi(strings.TrimPrefix(name, "v"))
+	return n
 }
 
 // TestABrokenEventTypeFailsNamingTheTypeAndTheField changes the golden log
