@@ -52,7 +52,11 @@ func canonical(v any) ([]byte, error) {
 // Diff compares two JSON documents and lists where they differ, each line a
 // path (entities[3].metadata.title) with both values; empty when they are
 // equal. At most maxDiffs lines are listed, then how many more there were.
-func Diff(want, got []byte) ([]string, error) {
+func Diff(want, got []byte) ([]string, error) { return DiffNamed(want, got, "want", "got") }
+
+// DiffNamed is Diff with the two documents named in each line (committed,
+// replayed).
+func DiffNamed(want, got []byte, wantName, gotName string) ([]string, error) {
 	w, err := parseJSON(want)
 	if err != nil {
 		return nil, fmt.Errorf("want: %w", err)
@@ -62,7 +66,7 @@ func Diff(want, got []byte) ([]string, error) {
 		return nil, fmt.Errorf("got: %w", err)
 	}
 	var out []string
-	walkDiff("", w, g, sides{"want", "got", false}, &out)
+	walkDiff("", w, g, sides{wantName, gotName, false}, &out)
 	if len(out) > maxDiffs {
 		out = append(out[:maxDiffs], fmt.Sprintf("… and %d more differences", len(out)-maxDiffs))
 	}
@@ -178,11 +182,11 @@ func isZero(v any) bool {
 }
 
 func join(path, key string) string {
-	if path == "" {
-		return key
-	}
-	if strings.ContainsAny(key, ".[]\" ") || key == "" {
+	switch {
+	case strings.ContainsAny(key, ".[]\" ") || key == "":
 		return path + "[" + strconv.Quote(key) + "]"
+	case path == "":
+		return key
 	}
 	return path + "." + key
 }

@@ -64,12 +64,13 @@ func releases(t *testing.T) []release {
 }
 
 // compareDumps fails the test for every dump of got that differs from want,
-// listing the paths that differ; it writes got beside for inspection.
-func compareDumps(t *testing.T, what string, want, got Dumps) {
+// listing the paths that differ with both values, named wantName and
+// gotName; it writes got to a temporary folder for a closer look.
+func compareDumps(t *testing.T, what, wantName, gotName string, want, got Dumps) {
 	t.Helper()
 	var bad []string
 	for _, name := range sortedKeys(want.Files()) {
-		diffs, err := Diff(want.Files()[name], got.Files()[name])
+		diffs, err := DiffNamed(want.Files()[name], got.Files()[name], wantName, gotName)
 		if err != nil {
 			t.Errorf("%s: %s: %v", what, name, err)
 			continue
@@ -130,7 +131,7 @@ func TestGoldenLogReplaysToTheCommittedReadModels(t *testing.T) {
 			t.Logf("SQLite: %d events replayed in %s (catalog, history and badges)", len(r.events), took.Round(time.Millisecond))
 			pg, took := replayInto(t, openPostgres(t), r.events)
 			t.Logf("PostgreSQL: %d events replayed in %s (catalog, history and badges)", len(r.events), took.Round(time.Millisecond))
-			compareDumps(t, "PostgreSQL against SQLite", lite, pg)
+			compareDumps(t, "PostgreSQL against SQLite", "SQLite", "PostgreSQL", lite, pg)
 			if *updateDumps {
 				if t.Failed() {
 					t.Fatal("SQLite and PostgreSQL disagree: no dump written")
@@ -143,8 +144,8 @@ func TestGoldenLogReplaysToTheCommittedReadModels(t *testing.T) {
 				t.Logf("rewrote the dumps of %s from its log; review their diff before committing", r.dir)
 				return
 			}
-			compareDumps(t, "replay on SQLite", r.dumps, lite)
-			compareDumps(t, "replay on PostgreSQL", r.dumps, pg)
+			compareDumps(t, "replay on SQLite", "committed", "replayed", r.dumps, lite)
+			compareDumps(t, "replay on PostgreSQL", "committed", "replayed", r.dumps, pg)
 		})
 	}
 }
@@ -162,7 +163,7 @@ func TestGoldenLogReplaysTheSameInOneBatch(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		compareDumps(t, r.name+" replayed in one batch", r.dumps, d)
+		compareDumps(t, r.name+" replayed in one batch", "committed", "replayed", r.dumps, d)
 	}
 }
 
@@ -345,7 +346,7 @@ func TestAnOldVersionInTheGoldenLogFoldsAsTheNewOne(t *testing.T) {
 		}
 	}
 	got, _ := replayInto(t, openSQLite(t, t.TempDir()), read)
-	compareDumps(t, "the log with v0 upserts, upcast", r.dumps, got)
+	compareDumps(t, "the log with v0 upserts, upcast", "committed", "replayed", r.dumps, got)
 
 	raw, _ := replayInto(t, openSQLite(t, t.TempDir()), old)
 	if diffs, err := Diff(r.dumps.Catalog, raw.Catalog); err != nil || len(diffs) == 0 {

@@ -235,7 +235,7 @@ func TestRecord(t *testing.T) {
 		t.Fatal(err)
 	}
 	for name, want := range dumps.Files() {
-		if diffs, err := Diff(want, liveDumps.Files()[name]); err != nil || len(diffs) > 0 {
+		if diffs, err := DiffNamed(want, liveDumps.Files()[name], "replayed", "server"); err != nil || len(diffs) > 0 {
 			t.Errorf("%s: the server's read model differs from a replay of its log (%v):\n%s", name, err, strings.Join(diffs, "\n"))
 		}
 	}
