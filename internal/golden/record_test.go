@@ -12,6 +12,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -174,6 +175,7 @@ func TestRecord(t *testing.T) {
 		"name": "parcel-notifier", "description": "Tells recipients where their parcel is.", "owner": "group:default/tracking-team",
 		"system": "parcel-tracking", "repoUrl": "local?owner=tracking-team&repo=parcel-notifier"}}, http.StatusCreated, &task)
 	waitState(t, api, "/api/scaffolder/v2/tasks/"+task.ID, "status", "completed", "failed", "cancelled")
+	waitEvent(t, api, event.TaskSubject(task.ID), event.TypeTaskFinished, `"status":"completed"`)
 	waitBadges(t, d)
 
 	// A fleet migration: the example spec, CODEOWNERS in every service's
@@ -187,29 +189,38 @@ func TestRecord(t *testing.T) {
 	}
 	api.do("POST", "/api/migrations", spec, http.StatusCreated, &mig) // the spec as YAML, as the API takes it
 	waitState(t, api, "/api/migrations/"+mig.ID, "state", "completed", "stopped", "cancelled")
+	waitEvent(t, api, event.MigrationSubject(mig.ID), event.TypeMigrationChanged, `"state":"completed"`)
 	waitBadges(t, d)
 
-	head, err := d.LogHead(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
 	closed = true
 	if err := d.Close(); err != nil {
 		t.Fatal(err)
 	}
 
-	// The log as the server stored it.
+	// The log as the server stored it, to its end (the roles write until
+	// they stop).
 	lg, err := sqlitelog.Open(filepath.Join(data, "events.db"), sqlitelog.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	events, err := lg.Read(ctx, 0, int(head)+1000)
+	var events []event.Envelope
+	for {
+		page, err := lg.Read(ctx, int64(len(events)), 1000)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(page) == 0 {
+			break
+		}
+		events = append(events, page...)
+	}
+	head, err := lg.Head(ctx)
 	lg.Close()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(events) == 0 || events[len(events)-1].Position != head {
-		t.Fatalf("read %d events, the head was %d", len(events), head)
+	if len(events) == 0 || events[len(events)-1].Position != head || int64(len(events)) != head {
+		t.Fatalf("read %d events, the head is %d", len(events), head)
 	}
 	if err := CheckPayloads(events); err != nil {
 		t.Fatal(err)
@@ -405,6 +416,28 @@ func waitState(t *testing.T, api client, path, field string, final ...string) {
 			t.Fatalf("%s: %s still %q after 3 minutes", path, field, s)
 		}
 		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// waitEvent polls the audit API until the log holds an event of the type
+// about the subject whose data contains the text.
+func waitEvent(t *testing.T, api client, subject string, typ event.Type, text string) {
+	t.Helper()
+	deadline := time.Now().Add(time.Minute)
+	for {
+		var page struct {
+			Items []Line `json:"items"`
+		}
+		api.do("GET", "/api/audit/events?subject="+url.QueryEscape(subject)+"&type="+url.QueryEscape(string(typ))+"&limit=100", nil, http.StatusOK, &page)
+		for _, l := range page.Items {
+			if strings.Contains(string(l.Event.Data), text) {
+				return
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no %s event about %s with %s in the log after a minute", typ, subject, text)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }
 
