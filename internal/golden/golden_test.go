@@ -230,6 +230,9 @@ func TestGoldenLogCoversTheCatalogsLife(t *testing.T) {
 		logText.Write(e.Data)
 	}
 	for _, typ := range declaredTypes(t) {
+		if typ.Latest() != typ {
+			continue // an old version, read as the newest one
+		}
 		if _, ok := payloads[typ]; !ok {
 			t.Errorf("%s is declared in domain/event but has no payload type in this package's table (payloads.go)", typ)
 		}
