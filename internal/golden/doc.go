@@ -18,4 +18,10 @@
 // link the server) and writes a new release folder. Record a new folder only
 // when a release deliberately introduces a new event version; a folder once
 // committed is never rewritten (see internal/eventschema/EVOLUTION.md).
+//
+// When a read model deliberately changes what it holds, the dumps (never the
+// logs) are rewritten from a replay that SQLite and PostgreSQL agree on, and
+// their diff is reviewed in the same commit:
+//
+//	go test ./internal/golden -run TestGoldenLogReplaysToTheCommittedReadModels -args -update-dumps
 package golden
