@@ -78,9 +78,9 @@ func (e *Envelope) Validate() error {
 }
 
 // Decode unmarshals the envelope's data into v, naming the event on failure.
+// The data of an old version of a type is first upcast to the newest version
+// Backlot's upcasters reach (see Upcasters), so v is the newest version's
+// payload; the envelope itself is not changed.
 func (e *Envelope) Decode(v any) error {
-	if err := json.Unmarshal(e.Data, v); err != nil {
-		return fmt.Errorf("event %s (%s): decode data: %w", e.ID, e.Type, err)
-	}
-	return nil
+	return builtin.Decode(e, v)
 }
