@@ -106,6 +106,12 @@ func TestBackstageFixturesAreAcceptedOrRejectedAsBackstageDoes(t *testing.T) {
 		"rejected/group-without-children.yaml":         {"spec.children"},
 		"rejected/template-without-steps.yaml":         {"spec.steps"},
 		"rejected/wrong-api-version-component.yaml":    {"apiVersion"},
+		"rejected/link-not-a-url-component.yaml":       {"metadata.links[0].url"},
+		"rejected/location-without-spec.yaml":          {"spec", "is required for kind Location"},
+		"rejected/lower-case-kind-component.yaml":      {"kind", "did you mean Component"},
+		"rejected/declared-relations-component.yaml":   {"relations", "unknown root field"},
+		"rejected/empty-system-component.yaml":         {"spec.system", "must be a string"},
+		"rejected/rule-without-category.yaml":          {"spec.category"},
 	}
 	seen := map[string]bool{}
 	kinds := map[string]int{}
