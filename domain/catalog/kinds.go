@@ -18,6 +18,8 @@ const (
 	// FieldObjectList is a list whose items are objects, each checked
 	// against the field's Properties.
 	FieldObjectList
+	// FieldStringOrBool is a string (a template expression) or a boolean.
+	FieldStringOrBool
 )
 
 // SpecField describes one field of a kind's spec.
@@ -34,6 +36,8 @@ type SpecField struct {
 	Relation *RelationRule
 	// Enum, if set, lists the values a string field may take.
 	Enum []string
+	// AllowEmpty lets a string field be the empty string.
+	AllowEmpty bool
 	// MinItems is the fewest items a list field may hold.
 	MinItems int
 	// Properties are the rules of an object field's own fields, or of each
@@ -195,12 +199,15 @@ var builtinKinds = []KindSpec{
 		typeField, optionalOwner,
 		{Name: "parameters", Type: FieldObjectOrList},
 		{Name: "steps", Type: FieldObjectList, Required: true, Properties: []SpecField{
-			{Name: "id", Type: FieldString},
-			{Name: "name", Type: FieldString},
-			{Name: "action", Type: FieldString, Required: true},
+			{Name: "id", Type: FieldString, AllowEmpty: true},
+			{Name: "name", Type: FieldString, AllowEmpty: true},
+			{Name: "action", Type: FieldString, Required: true, AllowEmpty: true},
 			{Name: "input", Type: FieldObject},
+			{Name: "if", Type: FieldStringOrBool},
 		}},
-		{Name: "output", Type: FieldObject},
+		{Name: "output", Type: FieldObject, Properties: []SpecField{
+			{Name: "links", Type: FieldObjectList},
+		}},
 	}},
 	{Kind: "Environment", APIVersions: []string{"backstage.io/v1alpha1"}, Fields: []SpecField{
 		lifecycleField,

@@ -287,10 +287,16 @@ func (v *validator) validateValue(field string, f SpecField, val any) {
 		switch {
 		case !ok:
 			v.add(field, "must be a string")
-		case s == "":
+		case s == "" && !f.AllowEmpty:
 			v.add(field, "must not be empty")
 		case len(f.Enum) > 0 && !slices.Contains(f.Enum, s):
 			v.add(field, "%q is not one of %s", s, strings.Join(f.Enum, ", "))
+		}
+	case FieldStringOrBool:
+		switch val.(type) {
+		case string, bool:
+		default:
+			v.add(field, "must be a string or a boolean")
 		}
 	case FieldStringList:
 		arr, ok := val.([]any)

@@ -329,6 +329,29 @@ func generate() []descriptor {
 		g.add("spec/Template/steps item/"+show(v), edit(base("Template"), "spec.steps", v))
 	}
 
+	step := func(k string, v any) map[string]any {
+		m := map[string]any{"id": "log", "name": "Log", "action": "debug:log", "input": map[string]any{"message": "hi"}}
+		if v == absent {
+			delete(m, k)
+		} else {
+			m[k] = v
+		}
+		return m
+	}
+	for _, k := range []string{"id", "name", "action", "input", "if"} {
+		for _, v := range []any{"", "x", 5, true, nil, []any{}, map[string]any{}, absent} {
+			g.add(fmt.Sprintf("spec/Template/step %s/%s", k, show(v)), edit(base("Template"), "spec.steps", []any{step(k, v)}))
+		}
+	}
+	for _, v := range []any{map[string]any{"links": []any{map[string]any{"title": "Repo", "url": "https://x"}}}, map[string]any{"links": "x"},
+		map[string]any{"text": []any{map[string]any{"title": "Readme", "content": "hi"}}}} {
+		g.add("spec/Template/output fields/"+show(v), edit(base("Template"), "spec.output", v))
+	}
+	for _, v := range []any{map[string]any{"title": "One page", "properties": map[string]any{"name": map[string]any{"type": "string"}}},
+		[]any{map[string]any{"title": "Page", "required": []any{"name"}}}, []any{}, []any{map[string]any{}, 5}} {
+		g.add("spec/Template/parameters forms/"+show(v), edit(base("Template"), "spec.parameters", v))
+	}
+
 	// Location: target and targets, alone, together, neither.
 	loc := edit(base("Location"), "spec.target", absent)
 	g.add("location/neither target nor targets", loc)
