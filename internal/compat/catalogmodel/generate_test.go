@@ -11,7 +11,10 @@ import (
 // entity body both validators read.
 type descriptor struct {
 	ID     string         `json:"id"`
-	Entity map[string]any `json:"entity"`
+	Entity map[string]any `json:"entity,omitempty"`
+	// YAML, when set, is the descriptor file's text, read by each side's
+	// own YAML parser instead of Entity.
+	YAML string `json:"yaml,omitempty"`
 }
 
 // absent, as a value in an edit, removes the field.
@@ -133,6 +136,11 @@ func (g *generator) add(id string, e map[string]any) {
 	}
 	g.seen[id] = true
 	g.cases = append(g.cases, descriptor{ID: id, Entity: e})
+}
+
+func (g *generator) yaml(id, text string) {
+	g.add(id, nil)
+	g.cases[len(g.cases)-1].YAML = text
 }
 
 func show(v any) string {
@@ -387,6 +395,47 @@ func generate() []descriptor {
 			g.add(fmt.Sprintf("ref/%s.%s/%s", rf.kind, rf.field, show(r)), edit(base(rf.kind), "spec."+rf.field, []any{r}))
 		}
 	}
+
+	// YAML itself: scalars YAML 1.1 and 1.2 read differently, duplicate keys,
+	// anchors and merge keys, a root that is not a mapping.
+	component := func(name, extra string) string {
+		return "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: " + name + "\n" + extra +
+			"spec:\n  type: service\n  lifecycle: production\n  owner: routing\n"
+	}
+	for _, n := range []string{"parcel-tracker", "007", "0x1F", "0o17", "1e3", "1_000", "12", "yes", "on", "off", "true", "True", "~", "null",
+		"2024-01-01", ".inf", ".nan", "'007'", "\"yes\"", "+1", "1.5", "0.5.1", "a:b", "'a b'",
+		"0b1010", "-0b1", "1_000.5", "1:20", "-0x1F", "+0o7", "0o8", "08", "0.", ".5", "1.", "-.inf", ".NaN", "NULL", "Null", "TRUE", "y", "n", "=", "1e", "1E+3", "0x", "-"} {
+		g.yaml("yaml/name "+n, component(n, ""))
+	}
+	for _, extra := range []string{
+		"  tags: [on, off, yes, no]\n",
+		"  tags: [1, 2]\n",
+		"  labels:\n    tier: 1\n",
+		"  labels:\n    tier: '1'\n",
+		"  labels:\n    beta: yes\n",
+		"  annotations:\n    larkspur.example/since: 2024-01-01\n",
+		"  annotations:\n    larkspur.example/count: 12\n",
+		"  annotations:\n    larkspur.example/empty:\n",
+		"  title: 2024\n",
+		"  description: |\n    Two lines\n    of text\n",
+		"  name: twice\n",
+	} {
+		g.yaml("yaml/metadata "+strings.TrimSpace(extra), component("parcel-tracker", extra))
+	}
+	g.yaml("yaml/anchor and alias", "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: &n parcel-tracker\n  title: *n\n"+
+		"spec:\n  type: service\n  lifecycle: production\n  owner: routing\n")
+	g.yaml("yaml/merge key", "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: parcel-tracker\n"+
+		"  annotations: &common\n    larkspur.example/type: service\nspec:\n  <<: *common\n  type: service\n  lifecycle: production\n  owner: routing\n")
+	g.yaml("yaml/merge key holds required fields", "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: parcel-tracker\n"+
+		"  labels: &common\n    type: service\n    lifecycle: production\nspec:\n  <<: *common\n  owner: routing\n")
+	g.yaml("yaml/duplicate spec key", component("parcel-tracker", "")+"  owner: platform\n")
+	g.yaml("yaml/root is a list", "- apiVersion: backstage.io/v1alpha1\n")
+	g.yaml("yaml/root is a string", "just words\n")
+	g.yaml("yaml/tab indentation", "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n\tname: parcel-tracker\n")
+	g.yaml("yaml/flow mapping", `{apiVersion: backstage.io/v1alpha1, kind: Component, metadata: {name: parcel-tracker}, spec: {type: service, lifecycle: production, owner: routing}}`)
+	g.yaml("yaml/explicit string tag", component("!!str 007", ""))
+	g.yaml("yaml/binary tag", component("!!binary aGVsbG8=", ""))
+	g.yaml("yaml/complex key", component("parcel-tracker", "  labels:\n    ? [a, b]\n    : v\n"))
 
 	sort.SliceStable(g.cases, func(i, j int) bool { return g.cases[i].ID < g.cases[j].ID })
 	return g.cases

@@ -1,9 +1,11 @@
-// verdicts.cjs reads descriptors, one JSON line each ({"id": ..., "entity": ...}),
-// from standard input and prints one JSON line per descriptor:
+// verdicts.cjs reads descriptors, one JSON line each ({"id": ..., "entity": ...},
+// or {"id": ..., "yaml": "..."} for a descriptor file's text), from standard input and prints one JSON line per descriptor:
 // {"id": ..., "ok": true} when Backstage's catalog would accept it, or
 // {"id": ..., "ok": false, "error": "..."} with Backstage's own message.
 //
-// "Accept" is what the catalog backend does when it ingests an entity: the
+// "Accept" is what the catalog backend does when it ingests an entity: a file's
+// text is parsed as the backend's YAML reader does (the yaml package, YAML 1.2,
+// one document's errors reject it, its root must be an object), then the
 // default entity policies (SchemaValidEntityPolicy, DefaultNamespaceEntityPolicy,
 // NoForeignRootFieldsEntityPolicy, FieldFormatEntityPolicy, in that order), then
 // a kind validator that recognizes the entity (the built-in kinds processor's
@@ -36,6 +38,20 @@ const {
   marketplaceAiResourceEntityV1alpha1Validator,
 } = require('@backstage/catalog-model/alpha');
 const { templateEntityV1beta3Validator } = require('@backstage/plugin-scaffolder-common');
+const { parseAllDocuments } = require('yaml');
+
+// entityOfYaml reads the single document of a descriptor file's text.
+function entityOfYaml(text) {
+  const docs = parseAllDocuments(text);
+  if (docs.length !== 1) throw new Error(`expected one document, got ${docs.length}`);
+  const [doc] = docs;
+  if (doc.errors?.length) throw new Error(`YAML error, ${doc.errors[0]}`);
+  const json = doc.toJSON();
+  if (json === null || typeof json !== 'object' || Array.isArray(json)) {
+    throw new Error(`Expected object at root, got ${typeof json}`);
+  }
+  return json;
+}
 
 const policy = EntityPolicies.allOf([
   new SchemaValidEntityPolicy(),
@@ -119,9 +135,9 @@ async function main() {
   const out = [];
   for await (const line of createInterface({ input: process.stdin })) {
     if (!line.trim()) continue;
-    const { id, entity } = JSON.parse(line);
+    const { id, entity, yaml } = JSON.parse(line);
     try {
-      await verdict(entity);
+      await verdict(yaml === undefined ? entity : entityOfYaml(yaml));
       out.push(JSON.stringify({ id, ok: true }));
     } catch (e) {
       out.push(JSON.stringify({ id, ok: false, error: String(e?.message ?? e) }));
