@@ -195,7 +195,9 @@ func TestParseDocumentsReadsYAML12(t *testing.T) {
 		check      func(body map[string]any) bool
 	}{
 		{"underscores keep a string", "a: 1_000\nb: 0b101\nc: 1_0.5\nd: 12\n", "",
-			func(b map[string]any) bool { return b["a"] == "1_000" && b["b"] == "0b101" && b["c"] == "1_0.5" && b["d"] == 12 }},
+			func(b map[string]any) bool {
+				return b["a"] == "1_000" && b["b"] == "0b101" && b["c"] == "1_0.5" && b["d"] == 12
+			}},
 		{"an explicit tag still decides", "a: !!int 1_000\n", "",
 			func(b map[string]any) bool { return b["a"] == 1000 }},
 		{"a merge key is a plain key", "base: &b {x: 1}\nm:\n  <<: *b\n  y: 2\n", "",
