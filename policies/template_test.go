@@ -8,6 +8,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"backlot.dev/backlot/internal/testenv/fixtures"
 )
 
 func TestTemplateRendersBackstageForms(t *testing.T) {
@@ -87,15 +89,15 @@ func TestTemplateErrorsNameTheExpressionAndPosition(t *testing.T) {
 }
 
 // TestTemplateParsesTheFixtureTemplates compiles every ${{ }} expression of
-// the Backstage templates in the shared fixtures: their steps' inputs and
-// outputs and their skeleton files.
+// the shared test templates (internal/testenv/fixtures): their steps' inputs
+// and outputs and their skeleton files.
 func TestTemplateParsesTheFixtureTemplates(t *testing.T) {
 	t.Parallel()
-	root := "../../shared/fixtures/backstage/templates"
+	root := fixtures.Templates()
 	n := 0
 	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() || strings.HasSuffix(p, ".txt") {
-			return err // SKELETONS.txt describes the fixtures
+		if err != nil || d.IsDir() {
+			return err
 		}
 		b, err := os.ReadFile(p)
 		if err != nil {
@@ -120,12 +122,12 @@ func TestTemplateParsesTheFixtureTemplates(t *testing.T) {
 	}
 }
 
-// TestTemplateIfBlocksRenderTheFixtureSkeleton renders the golang template's
+// TestTemplateIfBlocksRenderTheFixtureSkeleton renders the Gin template's
 // skeleton catalog-info.yaml with and without a description: the {%- if %}
 // block keeps or drops its line, and the result is the YAML Backstage makes.
 func TestTemplateIfBlocksRenderTheFixtureSkeleton(t *testing.T) {
 	t.Parallel()
-	raw, err := os.ReadFile("../../shared/fixtures/backstage/templates/golang-template/skeleton/catalog-info.yaml")
+	raw, err := os.ReadFile(filepath.Join(fixtures.Template("gin-service"), "skeleton", "catalog-info.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The whole test suite, as `make test` and CI run it. It installs what it needs and
 # says so: Go modules from the module proxy, and the npm packages of the
-# @backstage/catalog-client compatibility test.
+# @backstage/catalog-client compatibility test and of the differential
+# validation test against @backstage/catalog-model. Every fixture a test reads
+# is in the repository: a fresh clone needs nothing beside it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -13,7 +15,7 @@ if ! command -v git >/dev/null; then
   apt-get update -qq && apt-get install -y -qq git >/dev/null
 fi
 if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
-  echo "== apt: installing nodejs and npm (for the @backstage/catalog-client test)"
+  echo "== apt: installing nodejs and npm (for the @backstage/catalog-client and catalog-model tests)"
   apt-get update -qq && apt-get install -y -qq nodejs npm >/dev/null
 fi
 
@@ -24,6 +26,8 @@ fi
 
 echo "== npm: installing @backstage/catalog-client for the compatibility test"
 (cd internal/compat/catalogclient && npm ci --no-audit --no-fund --loglevel=error)
+echo "== npm: installing @backstage/catalog-model for the differential validation test"
+(cd internal/compat/catalogmodel && npm ci --no-audit --no-fund --loglevel=error)
 
 # PostgreSQL: the read-model and lease adapters are tested against a real server.
 # pg.sh installs it from apt when missing, starts a throwaway cluster, exports

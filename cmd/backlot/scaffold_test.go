@@ -21,6 +21,8 @@ import (
 
 	enumspb "go.temporal.io/api/enums/v1"
 	workflowservice "go.temporal.io/api/workflowservice/v1"
+
+	"backlot.dev/backlot/internal/testenv/fixtures"
 )
 
 // testKey is the secrets codec key of the process tests, so the histories
@@ -133,46 +135,41 @@ func getEntity(t *testing.T, base, kind, name string) (map[string]any, int) {
 	return e, resp.StatusCode
 }
 
-// TestTemplatesRunEndToEndInDev runs the shared Backstage templates and the
-// example template with `backlot scaffold run` against backlot dev: each
-// repository holds its rendered files and its component is readable the
-// moment the task ends.
+// TestTemplatesRunEndToEndInDev runs the shared test templates
+// (internal/testenv/fixtures) and the example template with `backlot scaffold
+// run` against backlot dev: each repository holds its rendered files and its
+// component is readable the moment the task ends.
 func TestTemplatesRunEndToEndInDev(t *testing.T) {
 	bin := buildBinary(t)
 	root := t.TempDir()
-	fixtures := "../../../shared/fixtures/backstage/templates"
-	copyTree(t, filepath.Join(fixtures, "golang-template"), filepath.Join(root, "golang-template"))
-	copyTree(t, filepath.Join(fixtures, "example-nodejs-template"), filepath.Join(root, "example-nodejs-template"))
-	// Upstream's content folder has a catalog-info.yaml the fixtures do not
-	// carry (see SKELETONS.txt); the register step reads it.
-	os.WriteFile(filepath.Join(root, "example-nodejs-template/content/catalog-info.yaml"), []byte(
-		"apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: ${{ values.name | dump }}\nspec:\n  type: service\n  owner: user:guest\n  lifecycle: experimental\n"), 0o644)
-	// The Gin template's skeleton reads values.destination, which its
-	// fetch step never passes: Backstage's JavaScript renders the annotation
-	// as "undefined/undefined", Backlot as nothing, which the catalog
-	// refuses. The copy passes destination; the original is run too, and
-	// must fail naming the file, the entity and the field.
-	copyTree(t, filepath.Join(fixtures, "golang-template"), filepath.Join(root, "golang-template-as-is"))
-	asIs := filepath.Join(root, "golang-template-as-is/template.yaml")
+	copyTree(t, fixtures.Template("gin-service"), filepath.Join(root, "gin-service"))
+	copyTree(t, fixtures.Template("node-service"), filepath.Join(root, "node-service"))
+	// The Gin template's skeleton reads values.destination, which its fetch
+	// step never passes: Backstage's JavaScript renders the annotation as
+	// "undefined/undefined", Backlot as nothing, which the catalog refuses.
+	// The copy passes destination; the original is run too, and must fail
+	// naming the file, the entity and the field.
+	copyTree(t, fixtures.Template("gin-service"), filepath.Join(root, "gin-service-as-is"))
+	asIs := filepath.Join(root, "gin-service-as-is/template.yaml")
 	raw, _ := os.ReadFile(asIs)
-	os.WriteFile(asIs, []byte(strings.Replace(string(raw), "name: golang-template", "name: golang-template-as-is", 1)), 0o644)
-	fixed := filepath.Join(root, "golang-template/template.yaml")
+	os.WriteFile(asIs, []byte(strings.Replace(string(raw), "name: gin-service", "name: gin-service-as-is", 1)), 0o644)
+	fixed := filepath.Join(root, "gin-service/template.yaml")
 	raw, _ = os.ReadFile(fixed)
 	os.WriteFile(fixed, []byte(strings.Replace(string(raw), "          port: ${{ parameters.port }}\n",
 		"          port: ${{ parameters.port }}\n          destination: ${{ parameters.repoUrl | parseRepoUrl }}\n", 1)), 0o644)
 	example, _ := filepath.Abs("../../examples/templates/go-service/template.yaml")
 	d := startWorkflowDev(t, bin, filepath.Join(root, "data"), "",
-		fixed, asIs, filepath.Join(root, "example-nodejs-template/template.yaml"), example)
+		fixed, asIs, filepath.Join(root, "node-service/template.yaml"), example)
 	waitTotal(t, d.base, 4+4, 30*time.Second) // four templates and their Location entities
 
-	out, err := d.backlot(t, bin, "scaffold", "run", "golang-template-as-is", "--set", "component_id=as-is", "--set", "module=m", "--set", "owner=group:default/team-b",
+	out, err := d.backlot(t, bin, "scaffold", "run", "gin-service-as-is", "--set", "component_id=as-is", "--set", "module=m", "--set", "owner=group:default/team-b",
 		"--set", "repoUrl=github.com?owner=acme&repo=as-is")
 	if err == nil || !strings.Contains(out, "catalog-info.yaml component:default/as-is metadata.annotations") {
 		t.Fatalf("the template as it is: %v\n%s", err, out)
 	}
 
 	out, err = d.backlot(t, bin, "scaffold", "list")
-	if err != nil || !strings.Contains(out, "template:default/golang-template") || !strings.Contains(out, "template:default/go-service") {
+	if err != nil || !strings.Contains(out, "template:default/gin-service") || !strings.Contains(out, "template:default/go-service") {
 		t.Fatalf("scaffold list: %v\n%s", err, out)
 	}
 	cases := []struct {
@@ -182,9 +179,9 @@ func TestTemplatesRunEndToEndInDev(t *testing.T) {
 	}{
 		{"go-service", "payments", []string{"--secret=token=s3cr3t-e2e", "name=payments", "owner=group:default/team-a", "description=Takes payments", "port=9090", "repoUrl=local?owner=team-a&repo=payments"},
 			map[string]string{"go.mod": "module example.com/team-a/payments", "main.go": `":9090"`, "README.md": "Takes payments", "catalog-info.yaml": `owner: "group:default/team-a"`, ".github/workflows/ci.yaml": "${{ github.sha }}"}},
-		{"golang-template", "gin-api", []string{"component_id=gin-api", "module=github.com/acme/gin-api", "go_version=1.22", "owner=group:default/team-b", "repoUrl=github.com?owner=acme&repo=gin-api"},
+		{"gin-service", "gin-api", []string{"component_id=gin-api", "module=github.com/acme/gin-api", "go_version=1.22", "owner=group:default/team-b", "repoUrl=github.com?owner=acme&repo=gin-api"},
 			map[string]string{"catalog-info.yaml": `github.com/project-slug: acme/gin-api`}},
-		{"example-nodejs-template", "node-svc", []string{"name=node-svc", "repoUrl=github.com?owner=acme&repo=node-svc"},
+		{"node-service", "node-svc", []string{"name=node-svc", "repoUrl=github.com?owner=acme&repo=node-svc"},
 			map[string]string{"package.json": `"name": "node-svc"`}},
 	}
 	for _, tc := range cases {

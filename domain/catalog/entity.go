@@ -51,6 +51,10 @@ func NewEntity(body map[string]any) (*Entity, error) {
 		return nil, &ValidationError{Entity: refStr, Fields: []FieldError{{Field: "kind",
 			Message: fmt.Sprintf("unknown kind %q; Backlot accepts %s", ref.Kind, strings.Join(KindNames(), ", "))}}}
 	}
+	if ref.Kind != kind.Kind {
+		return nil, &ValidationError{Entity: refStr, Fields: []FieldError{{Field: "kind",
+			Message: fmt.Sprintf("%q is not a kind; kinds are case-sensitive, did you mean %s?", ref.Kind, kind.Kind)}}}
+	}
 	apiVersion := body["apiVersion"].(string)
 	if !kind.acceptsVersion(apiVersion) {
 		return nil, &ValidationError{Entity: refStr, Fields: []FieldError{{Field: "apiVersion",

@@ -2,6 +2,7 @@ package catalog_test
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"sort"
@@ -11,18 +12,14 @@ import (
 	"backlot.dev/backlot/domain/catalog"
 )
 
-// fixturesDir finds Backstage's example entities in ../shared beside the repository.
+// fixturesDir is Larkspur Freight's catalog, the package's own testdata: a
+// fictional parcel carrier whose descriptors cover every kind, every relation
+// pair, the naming rules' edges and the $text, $json and $yaml placeholders.
 func fixturesDir(t *testing.T) string {
 	t.Helper()
-	if d := os.Getenv("BACKLOT_FIXTURES"); d != "" {
-		return d
-	}
-	d, err := filepath.Abs("../../../shared/fixtures/backstage")
+	d, err := filepath.Abs(filepath.Join("testdata", "catalog"))
 	if err != nil {
 		t.Fatal(err)
-	}
-	if _, err := os.Stat(d); err != nil {
-		t.Fatalf("Backstage fixtures not found at %s (set BACKLOT_FIXTURES): %v", d, err)
 	}
 	return d
 }
@@ -78,42 +75,56 @@ func TestBackstageFixturesAreAcceptedOrRejectedAsBackstageDoes(t *testing.T) {
 	t.Parallel()
 	root := fixturesDir(t)
 	var files []string
-	for _, sub := range []string{"examples"} {
-		err := filepath.WalkDir(filepath.Join(root, sub), func(p string, d os.DirEntry, err error) error {
-			if err != nil {
-				return err
-			}
-			if !d.IsDir() && strings.HasSuffix(p, ".yaml") && !strings.HasSuffix(p, ".oas.yaml") {
-				files = append(files, p)
-			}
-			return nil
-		})
+	err := filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {
 		if err != nil {
-			t.Fatal(err)
+			return err
 		}
+		if !d.IsDir() && strings.HasSuffix(p, ".yaml") && !strings.HasSuffix(p, ".oas.yaml") {
+			files = append(files, p)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
-	files = append(files, filepath.Join(root, "templates/example-nodejs-template/template.yaml"),
-		filepath.Join(root, "templates/golang-template/template.yaml"))
 	if len(files) < 50 {
 		t.Fatalf("found only %d fixture files under %s", len(files), root)
 	}
-	// What Backstage's current schemas reject: the invalid example, and the older
-	// top-level copies of API files that predate the required lifecycle, owner and
-	// definition fields.
+	// What Backstage's schemas and policies reject, with the fields the error
+	// must name: every file under rejected/ holds one such document.
 	rejected := map[string][]string{
-		"examples/components/invalid-component.yaml": {"metadata.name", "metadata.tags[1]"},
-		"examples/hello-world-api.yaml":              {"spec.lifecycle", "spec.owner"},
-		"examples/petstore-api.yaml":                 {"spec.lifecycle", "spec.owner"},
-		"examples/streetlights-api.yaml":             {"spec.lifecycle", "spec.owner"},
-		"examples/spotify-api.yaml":                  {"spec.definition"},
+		"rejected/bad-names-component.yaml":            {"metadata.name", "metadata.tags[1]"},
+		"rejected/legacy-tracking-api.yaml":            {"spec.lifecycle", "spec.owner"},
+		"rejected/legacy-quotes-api.yaml":              {"spec.lifecycle", "spec.owner"},
+		"rejected/api-without-definition.yaml":         {"spec.definition"},
+		"rejected/name-too-long-component.yaml":        {"metadata.name"},
+		"rejected/trailing-separator-component.yaml":   {"metadata.name"},
+		"rejected/upper-case-namespace-component.yaml": {"metadata.namespace"},
+		"rejected/double-dash-tag-component.yaml":      {"metadata.tags[0]"},
+		"rejected/bad-label-value-component.yaml":      {"metadata.labels.size"},
+		"rejected/bad-annotation-key-component.yaml":   {"metadata.annotations.Larkspur_Example/pager"},
+		"rejected/group-without-children.yaml":         {"spec.children"},
+		"rejected/template-without-steps.yaml":         {"spec.steps"},
+		"rejected/wrong-api-version-component.yaml":    {"apiVersion"},
+		"rejected/link-not-a-url-component.yaml":       {"metadata.links[0].url"},
+		"rejected/location-without-spec.yaml":          {"spec", "is required for kind Location"},
+		"rejected/lower-case-kind-component.yaml":      {"kind", "did you mean Component"},
+		"rejected/declared-relations-component.yaml":   {"relations", "unknown root field"},
+		"rejected/empty-system-component.yaml":         {"spec.system", "must be a string"},
+		"rejected/rule-without-category.yaml":          {"spec.category"},
 	}
+	seen := map[string]bool{}
 	kinds := map[string]int{}
 	for _, f := range files {
 		rel, _ := filepath.Rel(root, f)
+		rel = filepath.ToSlash(rel)
 		t.Run(rel, func(t *testing.T) {
 			ents, errs := readFixture(t, f)
 			wantFields, wantReject := rejected[rel]
 			if !wantReject {
+				if strings.HasPrefix(rel, "rejected/") {
+					t.Fatalf("%s is under rejected/ but has no expected error", rel)
+				}
 				for _, err := range errs {
 					t.Errorf("Backstage accepts %s but Backlot rejected it: %v", rel, err)
 				}
@@ -121,13 +132,14 @@ func TestBackstageFixturesAreAcceptedOrRejectedAsBackstageDoes(t *testing.T) {
 					t.Errorf("%s yielded no entity", rel)
 				}
 				for _, e := range ents {
-					if strings.HasPrefix(rel, "examples/") && filepath.Dir(rel) != "examples" {
+					if strings.Contains(rel, "/") {
 						kinds[e.Kind()]++
 					}
 					checkRelationPairs(t, e)
 				}
 				return
 			}
+			seen[rel] = true
 			if len(errs) != 1 {
 				t.Fatalf("want one rejected document in %s, got %d errors: %v", rel, len(errs), errs)
 			}
@@ -139,10 +151,17 @@ func TestBackstageFixturesAreAcceptedOrRejectedAsBackstageDoes(t *testing.T) {
 			}
 		})
 	}
+	t.Run("rejected", func(t *testing.T) {
+		for rel := range rejected {
+			if !seen[rel] {
+				t.Errorf("%s is expected to be rejected but was not read", rel)
+			}
+		}
+	})
 	t.Run("kinds", func(t *testing.T) {
 		// Every kind the subfolders hold was accepted at least once.
-		for _, k := range []string{"Component", "API", "Resource", "System", "Domain", "Group", "User", "Location", "Environment", "AiResource"} {
-			if kinds[k] == 0 && k != "Location" {
+		for _, k := range []string{"Component", "API", "Resource", "System", "Domain", "Group", "User", "Location", "Template", "Environment", "AiResource"} {
+			if kinds[k] == 0 {
 				t.Errorf("no %s entity accepted from the fixtures (accepted: %v)", k, kinds)
 			}
 		}
@@ -188,14 +207,40 @@ func TestFixtureRelationsMatchBackstage(t *testing.T) {
 		ref  string
 		want []string
 	}{
-		{"owner and system", "examples/components/artist-lookup-component.yaml", "component:default/artist-lookup",
-			[]string{"ownedBy group:default/team-a", "partOf system:default/artist-engagement-portal"}},
-		{"other namespace keeps explicit owner namespace", "examples/components/different-namespace.yaml", "component:alternative/different-namespace",
-			[]string{"ownedBy group:default/team-a"}},
-		{"group parent", "examples/acme/team-a-group.yaml", "group:default/team-a",
-			[]string{"childOf group:default/backstage"}},
-		{"user membership", "examples/acme/team-a-group.yaml", "user:default/breanna.davison",
-			[]string{"memberOf group:default/team-a"}},
+		{"owner and system", "components/tariff-tables-component.yaml", "component:default/tariff-tables",
+			[]string{"ownedBy user:default/priya.raman", "partOf system:default/invoicing"}},
+		{"other namespace keeps explicit owner namespace", "components/ledger-sync-component.yaml", "component:billing/ledger-sync",
+			[]string{"ownedBy group:default/billing-team"}},
+		{"group parent", "org/routing-team.yaml", "group:default/routing",
+			[]string{"childOf group:default/engineering"}},
+		{"user membership", "org/routing-team.yaml", "user:default/ada.okafor",
+			[]string{"memberOf group:default/routing"}},
+		{"user in two groups", "org/routing-team.yaml", "user:default/tomas.lindqvist",
+			[]string{"memberOf group:default/platform", "memberOf group:default/routing"}},
+		{"group children and members", "org/platform-team.yaml", "group:default/platform",
+			[]string{"childOf group:default/engineering", "hasMember user:default/mei.tanaka", "hasMember user:default/tomas.lindqvist"}},
+		{"organization children", "org/larkspur-org.yaml", "group:default/larkspur",
+			[]string{"parentOf group:default/engineering", "parentOf group:default/operations"}},
+		{"provides, consumes and depends", "components/route-optimizer-component.yaml", "component:default/route-optimizer",
+			[]string{"consumesApi api:default/depot-capacity-api", "dependsOn resource:default/routes-db", "ownedBy group:default/routing",
+				"partOf system:default/route-planning", "providesApi api:default/route-plans-api"}},
+		{"dependency of", "components/depot-capacity-component.yaml", "component:default/depot-capacity",
+			[]string{"dependencyOf component:default/route-optimizer", "ownedBy group:default/operations",
+				"partOf system:default/route-planning", "providesApi api:default/depot-capacity-api"}},
+		{"subcomponent", "components/geo-kit-component.yaml", "component:default/geo-kit",
+			[]string{"ownedBy group:default/routing", "partOf component:default/route-optimizer"}},
+		{"api owner and system", "apis/route-plans-api.yaml", "api:default/route-plans-api",
+			[]string{"ownedBy group:default/routing", "partOf system:default/route-planning"}},
+		{"resource depends on resource", "resources/buckets-resource.yaml", "resource:default/photos-bucket",
+			[]string{"dependsOn resource:default/storage-account", "ownedBy group:default/routing"}},
+		{"resource dependency of", "resources/buckets-resource.yaml", "resource:default/storage-account",
+			[]string{"dependencyOf resource:default/invoices-bucket", "ownedBy group:default/platform"}},
+		{"system in a domain", "systems/invoicing-system.yaml", "system:default/invoicing",
+			[]string{"ownedBy group:default/billing-team", "partOf domain:default/finance"}},
+		{"subdomain", "domains/last-mile-domain.yaml", "domain:default/last-mile",
+			[]string{"ownedBy group:default/routing", "partOf domain:default/logistics"}},
+		{"domain owned by a user", "domains/finance-domain.yaml", "domain:default/finance",
+			[]string{"ownedBy user:default/priya.raman"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -214,6 +259,41 @@ func TestFixtureRelationsMatchBackstage(t *testing.T) {
 				return
 			}
 			t.Fatalf("%s not found in %s", tc.ref, tc.file)
+		})
+	}
+}
+
+// TestFixturePlaceholdersAreResolved reads the fixtures whose fields come from
+// $text, $json and $yaml placeholders and checks each field holds the target.
+func TestFixturePlaceholdersAreResolved(t *testing.T) {
+	t.Parallel()
+	root := fixturesDir(t)
+	tests := []struct {
+		name, file string
+		get        func(body map[string]any) any
+		want       string
+	}{
+		{"$text of a local OpenAPI file", "apis/route-plans-api.yaml",
+			func(b map[string]any) any { return b["spec"].(map[string]any)["definition"] }, "openapi: 3.0.3\ninfo:\n  title: Route plans"},
+		{"$text of a local proto file", "apis/depot-capacity-api.yaml",
+			func(b map[string]any) any { return b["spec"].(map[string]any)["definition"] }, "syntax = \"proto3\";\n\npackage larkspur.depots.v1;"},
+		{"$text of a remote file", "apis/invoices-api.yaml",
+			func(b map[string]any) any { return b["spec"].(map[string]any)["definition"] }, "remote definition of https://git.larkspur.example/"},
+		{"$yaml of a list of links", "apis/invoices-api.yaml",
+			func(b map[string]any) any { return b["metadata"].(map[string]any)["links"] }, "[map[icon:docs title:Invoice API guide url:https://docs.larkspur.example/invoices] map[title:Status url:https://status.larkspur.example]]"},
+		{"$json of a profile", "org/billing-team.yaml",
+			func(b map[string]any) any { return b["spec"].(map[string]any)["profile"] }, "map[displayName:Billing email:billing@larkspur.example picture:https://avatars.larkspur.example/billing.png]"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			ents, errs := readFixture(t, filepath.Join(root, tc.file))
+			if len(errs) > 0 || len(ents) != 1 {
+				t.Fatalf("%d entities, errors %v", len(ents), errs)
+			}
+			if got := fmt.Sprint(tc.get(ents[0].Body())); !strings.HasPrefix(got, tc.want) {
+				t.Errorf("got %q, want it to start with %q", got, tc.want)
+			}
 		})
 	}
 }

@@ -15,6 +15,11 @@ const (
 	FieldList
 	FieldObject
 	FieldObjectOrList
+	// FieldObjectList is a list whose items are objects, each checked
+	// against the field's Properties.
+	FieldObjectList
+	// FieldStringOrBool is a string (a template expression) or a boolean.
+	FieldStringOrBool
 )
 
 // SpecField describes one field of a kind's spec.
@@ -29,6 +34,15 @@ type SpecField struct {
 	When func(spec map[string]any) bool
 	// Relation, if set, makes each reference in the field a relation.
 	Relation *RelationRule
+	// Enum, if set, lists the values a string field may take.
+	Enum []string
+	// AllowEmpty lets a string field be the empty string.
+	AllowEmpty bool
+	// MinItems is the fewest items a list field may hold.
+	MinItems int
+	// Properties are the rules of an object field's own fields, or of each
+	// item of a FieldObjectList or FieldObjectOrList field.
+	Properties []SpecField
 }
 
 // RelationRule turns the references of a spec field into a relation pair.
@@ -96,6 +110,13 @@ var (
 		Relation: &RelationRule{Type: RelationDependencyOf, Reverse: RelationDependsOn}}
 	typeField      = SpecField{Name: "type", Type: FieldString, Required: true}
 	lifecycleField = SpecField{Name: "lifecycle", Type: FieldString, Required: true}
+	// profile is the display information of a User or Group: every field
+	// optional, each a non-empty string.
+	profile = SpecField{Name: "profile", Type: FieldObject, Properties: []SpecField{
+		{Name: "displayName", Type: FieldString},
+		{Name: "email", Type: FieldString},
+		{Name: "picture", Type: FieldString},
+	}}
 )
 
 func specTypeIs(types ...string) func(map[string]any) bool {
@@ -133,7 +154,10 @@ var builtinKinds = []KindSpec{
 	{Kind: "API", APIVersions: append([]string{"backstage.io/v1alpha2"}, coreVersions...), SpecRequired: true, Fields: []SpecField{
 		typeField, lifecycleField, owner, system,
 		{Name: "definition", Type: FieldString, Required: true, When: not(remoteAPITypes)},
-		{Name: "remotes", Type: FieldList, Required: true, When: remoteAPITypes},
+		{Name: "remotes", Type: FieldObjectList, Required: true, When: remoteAPITypes, MinItems: 1, Properties: []SpecField{
+			{Name: "type", Type: FieldString, Required: true},
+			{Name: "url", Type: FieldString, Required: true},
+		}},
 	}},
 	{Kind: "Resource", APIVersions: coreVersions, SpecRequired: true, Fields: []SpecField{
 		typeField, owner, system, dependsOn, dependencyOf,
@@ -152,7 +176,7 @@ var builtinKinds = []KindSpec{
 	}},
 	{Kind: "Group", APIVersions: coreVersions, SpecRequired: true, Fields: []SpecField{
 		typeField,
-		{Name: "profile", Type: FieldObject},
+		profile,
 		{Name: "parent", Type: FieldString,
 			Relation: &RelationRule{DefaultKind: "Group", Type: RelationChildOf, Reverse: RelationParentOf}},
 		{Name: "children", Type: FieldStringList, Required: true,
@@ -161,21 +185,29 @@ var builtinKinds = []KindSpec{
 			Relation: &RelationRule{DefaultKind: "User", Type: RelationHasMember, Reverse: RelationMemberOf}},
 	}},
 	{Kind: "User", APIVersions: coreVersions, SpecRequired: true, Fields: []SpecField{
-		{Name: "profile", Type: FieldObject},
+		profile,
 		{Name: "memberOf", Type: FieldStringList, Required: true,
 			Relation: &RelationRule{DefaultKind: "Group", Type: RelationMemberOf, Reverse: RelationHasMember}},
 	}},
-	{Kind: "Location", APIVersions: coreVersions, Fields: []SpecField{
+	{Kind: "Location", APIVersions: coreVersions, SpecRequired: true, Fields: []SpecField{
 		{Name: "type", Type: FieldString},
 		{Name: "target", Type: FieldString},
 		{Name: "targets", Type: FieldStringList},
-		{Name: "presence", Type: FieldString},
+		{Name: "presence", Type: FieldString, Enum: []string{"required", "optional"}},
 	}},
 	{Kind: "Template", APIVersions: []string{"scaffolder.backstage.io/v1beta3", "scaffolder.backstage.io/v1beta2"}, SpecRequired: true, Fields: []SpecField{
 		typeField, optionalOwner,
 		{Name: "parameters", Type: FieldObjectOrList},
-		{Name: "steps", Type: FieldList, Required: true},
-		{Name: "output", Type: FieldObject},
+		{Name: "steps", Type: FieldObjectList, Required: true, Properties: []SpecField{
+			{Name: "id", Type: FieldString, AllowEmpty: true},
+			{Name: "name", Type: FieldString, AllowEmpty: true},
+			{Name: "action", Type: FieldString, Required: true, AllowEmpty: true},
+			{Name: "input", Type: FieldObject},
+			{Name: "if", Type: FieldStringOrBool},
+		}},
+		{Name: "output", Type: FieldObject, Properties: []SpecField{
+			{Name: "links", Type: FieldObjectList},
+		}},
 	}},
 	{Kind: "Environment", APIVersions: []string{"backstage.io/v1alpha1"}, Fields: []SpecField{
 		lifecycleField,
@@ -189,7 +221,17 @@ var builtinKinds = []KindSpec{
 	}},
 	{Kind: "AiResource", APIVersions: []string{"backstage.io/v1alpha1"}, SpecRequired: true, Fields: []SpecField{
 		typeField, lifecycleField, owner, system,
+		// The fields of each AiResource type (skill, rule, plugin, marketplace).
+		{Name: "disciplines", Type: FieldStringList, When: specTypeIs("skill", "rule")},
+		{Name: "categories", Type: FieldStringList, When: specTypeIs("skill")},
+		{Name: "agents", Type: FieldStringList, When: specTypeIs("skill")},
+		{Name: "dependsOn", Type: FieldStringList, When: specTypeIs("skill")},
+		{Name: "allowedTools", Type: FieldString, When: specTypeIs("skill")},
+		{Name: "category", Type: FieldString, Required: true, When: specTypeIs("rule")},
+		{Name: "rationale", Type: FieldString, Required: true, When: specTypeIs("rule")},
 		{Name: "skills", Type: FieldStringList, Required: true, When: specTypeIs("plugin")},
+		{Name: "plugins", Type: FieldStringList, Required: true, When: specTypeIs("marketplace")},
+		{Name: "version", Type: FieldString, When: specTypeIs("plugin", "marketplace")},
 	}},
 }
 

@@ -249,15 +249,11 @@ func (c *converter) convert(n *yaml.Node, depth int, path string) (any, error) {
 		}
 		return out, nil
 	case yaml.MappingNode:
+		// A "<<" key is a key like any other, as YAML 1.2 (and Backstage's
+		// reader) has it: merge keys are YAML 1.1. A key may appear once.
 		out := make(map[string]any, len(n.Content)/2)
 		for i := 0; i+1 < len(n.Content); i += 2 {
 			k, val := n.Content[i], n.Content[i+1]
-			if k.Kind == yaml.ScalarNode && k.Tag == "!!merge" {
-				if err := c.merge(out, val, depth, path); err != nil {
-					return nil, err
-				}
-				continue
-			}
 			key := k.Value
 			if k.Kind != yaml.ScalarNode {
 				c.field = path
@@ -266,6 +262,10 @@ func (c *converter) convert(n *yaml.Node, depth int, path string) (any, error) {
 			child := key
 			if path != "" {
 				child = path + "." + key
+			}
+			if _, dup := out[key]; dup {
+				c.field = child
+				return nil, fmt.Errorf("line %d: key %q appears twice in the same mapping", k.Line, key)
 			}
 			v, err := c.convert(val, depth+1, child)
 			if err != nil {
@@ -281,36 +281,21 @@ func (c *converter) convert(n *yaml.Node, depth int, path string) (any, error) {
 	return nil, fmt.Errorf("line %d: unsupported YAML node", n.Line)
 }
 
-func (c *converter) merge(out map[string]any, val *yaml.Node, depth int, path string) error {
-	v, err := c.convert(val, depth+1, path)
-	if err != nil {
-		return err
+// yaml11Number reports whether an untagged scalar is a number only in YAML
+// 1.1 (digits with '_', a 0b binary literal), which YAML 1.2's core schema,
+// and so Backstage's reader, keeps as a string.
+func yaml11Number(n *yaml.Node) bool {
+	if n.Style&yaml.TaggedStyle != 0 {
+		return false
 	}
-	var sources []map[string]any
-	switch t := v.(type) {
-	case map[string]any:
-		sources = append(sources, t)
-	case []any:
-		for _, s := range t {
-			if m, ok := s.(map[string]any); ok {
-				sources = append(sources, m)
-			}
-		}
-	default:
-		c.field = path
-		return fmt.Errorf("line %d: merge key << needs a mapping", val.Line)
-	}
-	for _, m := range sources {
-		for k, v := range m {
-			if _, exists := out[k]; !exists {
-				out[k] = v
-			}
-		}
-	}
-	return nil
+	v := strings.TrimLeft(n.Value, "+-")
+	return strings.Contains(v, "_") || strings.HasPrefix(v, "0b")
 }
 
 func (c *converter) scalar(n *yaml.Node, path string) (any, error) {
+	if tag := n.ShortTag(); (tag == "!!int" || tag == "!!float") && yaml11Number(n) {
+		return n.Value, nil
+	}
 	switch n.ShortTag() {
 	case "!!str", "!!timestamp", "!!binary":
 		return n.Value, nil

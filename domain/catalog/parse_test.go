@@ -184,3 +184,46 @@ func TestNewEntityValidation(t *testing.T) {
 		})
 	}
 }
+
+// TestParseDocumentsReadsYAML12 reads scalars, duplicate keys and merge keys
+// as YAML 1.2 and Backstage's reader do.
+func TestParseDocumentsReadsYAML12(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		name, text string
+		field      string // the field a broken document names; "" when it parses
+		check      func(body map[string]any) bool
+	}{
+		{"underscores keep a string", "a: 1_000\nb: 0b101\nc: 1_0.5\nd: 12\n", "",
+			func(b map[string]any) bool {
+				return b["a"] == "1_000" && b["b"] == "0b101" && b["c"] == "1_0.5" && b["d"] == 12
+			}},
+		{"an explicit tag still decides", "a: !!int 1_000\n", "",
+			func(b map[string]any) bool { return b["a"] == 1000 }},
+		{"a merge key is a plain key", "base: &b {x: 1}\nm:\n  <<: *b\n  y: 2\n", "",
+			func(b map[string]any) bool {
+				m := b["m"].(map[string]any)
+				_, merged := m["x"]
+				return !merged && m["y"] == 2 && fmt.Sprint(m["<<"]) == "map[x:1]"
+			}},
+		{"a duplicate key", "metadata:\n  name: a\n  name: b\n", "metadata.name", nil},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			docs, err := catalog.ParseDocuments("f.yaml", []byte(c.text), catalog.Limits{})
+			if err != nil || len(docs) != 1 {
+				t.Fatalf("%d documents, %v", len(docs), err)
+			}
+			d := docs[0]
+			if c.field != "" {
+				var de *catalog.DocumentError
+				if !errors.As(d.Err, &de) || de.Field != c.field || !strings.Contains(d.Err.Error(), "appears twice") {
+					t.Fatalf("error %v, want one on %s", d.Err, c.field)
+				}
+				return
+			}
+			if d.Err != nil || !c.check(d.Body) {
+				t.Fatalf("body %v, error %v", d.Body, d.Err)
+			}
+		})
+	}
+}

@@ -3,6 +3,7 @@ package catalog
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -84,8 +85,11 @@ func (v *validator) add(field, format string, args ...any) {
 	v.errs = append(v.errs, FieldError{Field: field, Message: fmt.Sprintf(format, args...)})
 }
 
+// allowedRootFields are the root fields a descriptor may have, as Backstage's
+// NoForeignRootFieldsEntityPolicy allows them: relations and status are the
+// catalog's to compute, never a descriptor's to declare.
 var allowedRootFields = map[string]bool{
-	"apiVersion": true, "kind": true, "metadata": true, "spec": true, "relations": true, "status": true,
+	"apiVersion": true, "kind": true, "metadata": true, "spec": true,
 }
 
 // validateEnvelope applies the rules every entity follows, whatever its kind.
@@ -98,7 +102,7 @@ func (v *validator) validateEnvelope(body map[string]any) {
 	}
 	sort.Strings(roots)
 	for _, k := range roots {
-		v.add(k, "unknown root field; an entity has only apiVersion, kind, metadata, spec, relations and status")
+		v.add(k, "unknown root field; a descriptor has only apiVersion, kind, metadata and spec")
 	}
 
 	switch av := body["apiVersion"].(type) {
@@ -152,8 +156,12 @@ func (v *validator) validateEnvelope(body map[string]any) {
 	}
 	for _, f := range []string{"title", "description", "uid", "etag"} {
 		if val, present := md[f]; present {
-			if _, ok := val.(string); !ok {
+			s, ok := val.(string)
+			switch {
+			case !ok:
 				v.add("metadata."+f, "must be a string")
+			case s == "" && f != "description":
+				v.add("metadata."+f, "must not be empty")
 			}
 		}
 	}
@@ -186,13 +194,16 @@ func (v *validator) validateEnvelope(body map[string]any) {
 				v.add(field, "must be an object with a url")
 				continue
 			}
-			if u, ok := lm["url"].(string); !ok || u == "" {
+			switch u, ok := lm["url"].(string); {
+			case !ok || u == "":
 				v.add(field+".url", "is required and must be a non-empty string")
+			case !IsValidURL(u):
+				v.add(field+".url", "%q is not a valid absolute URL", u)
 			}
 			for _, f := range []string{"title", "icon", "type"} {
 				if val, present := lm[f]; present {
-					if _, ok := val.(string); !ok {
-						v.add(field+"."+f, "must be a string")
+					if s, ok := val.(string); !ok || s == "" {
+						v.add(field+"."+f, "must be a non-empty string")
 					}
 				}
 			}
@@ -231,10 +242,11 @@ func (v *validator) validateStringMap(md map[string]any, name string, labelValue
 	}
 }
 
-// validateSpec applies the kind's spec rules.
+// validateSpec applies the kind's spec rules. A field set to null is present
+// with the wrong type, as in Backstage's JSON schemas, not absent.
 func (v *validator) validateSpec(kind *KindSpec, body map[string]any) {
 	rawSpec, present := body["spec"]
-	if !present || rawSpec == nil {
+	if !present {
 		if kind.SpecRequired {
 			v.add("spec", "is required for kind %s", kind.Kind)
 		}
@@ -245,51 +257,109 @@ func (v *validator) validateSpec(kind *KindSpec, body map[string]any) {
 		v.add("spec", "must be an object")
 		return
 	}
-	for _, f := range kind.Fields {
-		if f.When != nil && !f.When(spec) {
+	v.validateFields("spec", " for kind "+kind.Kind, spec, kind.Fields)
+}
+
+// validateFields checks the fields of obj, found at path, against rules;
+// forKind ends the message of a missing required field.
+func (v *validator) validateFields(path, forKind string, obj map[string]any, rules []SpecField) {
+	for _, f := range rules {
+		if f.When != nil && !f.When(obj) {
 			continue
 		}
-		val, present := spec[f.Name]
-		field := "spec." + f.Name
-		if !present || val == nil {
+		val, present := obj[f.Name]
+		field := path + "." + f.Name
+		if !present {
 			if f.Required {
-				v.add(field, "is required for kind %s", kind.Kind)
+				v.add(field, "is required%s", forKind)
 			}
 			continue
 		}
-		switch f.Type {
-		case FieldString:
-			s, ok := val.(string)
-			if !ok {
-				v.add(field, "must be a string")
-			} else if s == "" {
-				v.add(field, "must not be empty")
-			}
-		case FieldStringList:
-			arr, ok := val.([]any)
-			if !ok {
-				v.add(field, "must be a list of strings")
-				continue
-			}
-			for i, item := range arr {
-				if s, ok := item.(string); !ok || s == "" {
-					v.add(fmt.Sprintf("%s[%d]", field, i), "must be a non-empty string")
-				}
-			}
-		case FieldList:
-			if _, ok := val.([]any); !ok {
-				v.add(field, "must be a list")
-			}
-		case FieldObject:
-			if _, ok := val.(map[string]any); !ok {
-				v.add(field, "must be an object")
-			}
-		case FieldObjectOrList:
-			switch val.(type) {
-			case map[string]any, []any:
-			default:
-				v.add(field, "must be an object or a list of objects")
+		v.validateValue(field, f, val)
+	}
+}
+
+// validateValue checks one present value against its field's rule.
+func (v *validator) validateValue(field string, f SpecField, val any) {
+	switch f.Type {
+	case FieldString:
+		s, ok := val.(string)
+		switch {
+		case !ok:
+			v.add(field, "must be a string")
+		case s == "" && !f.AllowEmpty:
+			v.add(field, "must not be empty")
+		case len(f.Enum) > 0 && !slices.Contains(f.Enum, s):
+			v.add(field, "%q is not one of %s", s, strings.Join(f.Enum, ", "))
+		}
+	case FieldStringOrBool:
+		switch val.(type) {
+		case string, bool:
+		default:
+			v.add(field, "must be a string or a boolean")
+		}
+	case FieldStringList:
+		arr, ok := val.([]any)
+		if !ok {
+			v.add(field, "must be a list of strings")
+			return
+		}
+		v.minItems(field, f, arr)
+		for i, item := range arr {
+			if s, ok := item.(string); !ok || s == "" {
+				v.add(fmt.Sprintf("%s[%d]", field, i), "must be a non-empty string")
 			}
 		}
+	case FieldList:
+		arr, ok := val.([]any)
+		if !ok {
+			v.add(field, "must be a list")
+			return
+		}
+		v.minItems(field, f, arr)
+	case FieldObject:
+		m, ok := val.(map[string]any)
+		if !ok {
+			v.add(field, "must be an object")
+			return
+		}
+		v.validateFields(field, "", m, f.Properties)
+	case FieldObjectList:
+		arr, ok := val.([]any)
+		if !ok {
+			v.add(field, "must be a list of objects")
+			return
+		}
+		v.minItems(field, f, arr)
+		v.validateItems(field, f, arr)
+	case FieldObjectOrList:
+		switch x := val.(type) {
+		case map[string]any:
+			v.validateFields(field, "", x, f.Properties)
+		case []any:
+			v.validateItems(field, f, x)
+		default:
+			v.add(field, "must be an object or a list of objects")
+		}
+	}
+}
+
+func (v *validator) minItems(field string, f SpecField, arr []any) {
+	if len(arr) < f.MinItems {
+		v.add(field, "must hold at least %d item(s)", f.MinItems)
+	}
+}
+
+// validateItems checks that every item of a list is an object that follows
+// the field's Properties.
+func (v *validator) validateItems(field string, f SpecField, arr []any) {
+	for i, item := range arr {
+		itemField := fmt.Sprintf("%s[%d]", field, i)
+		m, ok := item.(map[string]any)
+		if !ok {
+			v.add(itemField, "must be an object")
+			continue
+		}
+		v.validateFields(itemField, "", m, f.Properties)
 	}
 }

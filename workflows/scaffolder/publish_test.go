@@ -2,14 +2,16 @@ package scaffolder_test
 
 import (
 	"context"
+	"path/filepath"
 	"strings"
 	"testing"
 
+	"backlot.dev/backlot/internal/testenv/fixtures"
 	"backlot.dev/backlot/workflows/githost"
 	"backlot.dev/backlot/workflows/scaffolder"
 )
 
-// TestPublishLocalTwiceMakesOneRepositoryAndOneCommit renders the golang
+// TestPublishLocalTwiceMakesOneRepositoryAndOneCommit renders the Gin
 // fixture's skeleton into a workspace and publishes it twice, as a retried
 // activity would.
 func TestPublishLocalTwiceMakesOneRepositoryAndOneCommit(t *testing.T) {
@@ -21,7 +23,7 @@ func TestPublishLocalTwiceMakesOneRepositoryAndOneCommit(t *testing.T) {
 	}
 	w := scaffolder.Workspace{Dir: t.TempDir()}
 	values := map[string]any{"component_id": "ledger", "owner": "team-a", "destination": map[string]any{"owner": "northwind", "repo": "ledger"}}
-	if _, err := scaffolder.FetchTemplate(w, "../../../shared/fixtures/backstage/templates/golang-template/skeleton", ".", values, nil); err != nil {
+	if _, err := scaffolder.FetchTemplate(w, filepath.Join(fixtures.Template("gin-service"), "skeleton"), ".", values, nil); err != nil {
 		t.Fatal(err)
 	}
 	in := scaffolder.PublishInput{RepoURL: "local?owner=northwind&repo=ledger", Description: "The ledger", Author: "Ada <ada@example.com>"}

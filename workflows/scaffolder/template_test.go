@@ -11,13 +11,15 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"backlot.dev/backlot/internal/testenv/fixtures"
 	"backlot.dev/backlot/workflows/scaffolder"
 )
 
-// fixture reads a template of the shared Backstage fixtures as JSON.
+// fixture reads one of the shared test templates (internal/testenv/fixtures)
+// as JSON.
 func fixture(t *testing.T, name string) *scaffolder.Template {
 	t.Helper()
-	raw, err := os.ReadFile(filepath.Join("../../../shared/fixtures/backstage/templates", name, "template.yaml"))
+	raw, err := os.ReadFile(filepath.Join(fixtures.Template(name), "template.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -38,12 +40,12 @@ func fixture(t *testing.T, name string) *scaffolder.Template {
 
 func TestFixtureTemplatesReadAndRender(t *testing.T) {
 	t.Parallel()
-	tpl := fixture(t, "golang-template")
+	tpl := fixture(t, "gin-service")
 	if len(tpl.Pages) != 2 || len(tpl.Steps) != 3 || tpl.Steps[1].Action != "publish:github" {
 		t.Fatalf("template: %+v", tpl)
 	}
 	ps := tpl.ParameterSchema()
-	if ps.Title != "Create Gin Golang Template" || len(ps.Steps) != 2 || ps.Steps[1].Title != "Choose a location" {
+	if ps.Title != "A Gin service on Go" || len(ps.Steps) != 2 || ps.Steps[1].Title != "Where it lives" {
 		t.Fatalf("parameter schema: %+v", ps)
 	}
 	params, err := tpl.Parameters(map[string]any{"component_id": "ledger", "module": "example.com/ledger", "go_version": 1.22,
@@ -75,7 +77,7 @@ func TestFixtureTemplatesReadAndRender(t *testing.T) {
 
 func TestParameterErrorsNameTheField(t *testing.T) {
 	t.Parallel()
-	tpl := fixture(t, "golang-template")
+	tpl := fixture(t, "gin-service")
 	_, err := tpl.Parameters(map[string]any{"component_id": 7, "go_version": 1.5, "owner": "team-a"})
 	var pe *scaffolder.ParameterError
 	if !errors.As(err, &pe) {
@@ -133,5 +135,39 @@ func TestBrokenTemplatesNameTheField(t *testing.T) {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("%v does not say %q", err, want)
 		}
+	}
+}
+
+// TestFixtureStepWithIfAndEach reads the Node.js fixture's welcome step: off
+// when no maintainer is named, once per maintainer otherwise.
+func TestFixtureStepWithIfAndEach(t *testing.T) {
+	t.Parallel()
+	tpl := fixture(t, "node-service")
+	if len(tpl.Pages) != 2 || len(tpl.Steps) != 5 {
+		t.Fatalf("template: %d pages, %d steps", len(tpl.Pages), len(tpl.Steps))
+	}
+	s := tpl.Steps[3]
+	if s.ID != "welcome" || s.Action != "debug:log" {
+		t.Fatalf("step 3: %+v", s)
+	}
+	params, err := tpl.Parameters(map[string]any{"name": "parcel-api", "repoUrl": "github.com?owner=larkspur&repo=parcel-api"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if on, err := s.Enabled(map[string]any{"parameters": params}); err != nil || on {
+		t.Errorf("without maintainers the step is enabled: %v %v", on, err)
+	}
+	params["maintainers"] = []any{"ada.okafor", "mei.tanaka"}
+	vars := map[string]any{"parameters": params}
+	if on, err := s.Enabled(vars); err != nil || !on {
+		t.Errorf("with maintainers the step is off: %v %v", on, err)
+	}
+	items, err := s.Items(vars)
+	if b, _ := json.Marshal(items); err != nil || string(b) != `["ada.okafor","mei.tanaka"]` {
+		t.Fatalf("items %s %v", b, err)
+	}
+	msg, err := scaffolder.Render("steps.welcome.input", s.Input, map[string]any{"each": map[string]any{"value": "mei.tanaka", "index": 1}})
+	if err != nil || msg.(map[string]any)["message"] != "Welcome aboard, mei.tanaka" {
+		t.Fatalf("rendered %v %v", msg, err)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"backlot.dev/backlot/internal/testenv/fixtures"
 	"backlot.dev/backlot/workflows/scaffolder"
 )
 
@@ -30,15 +31,16 @@ func read(t *testing.T, p string) string {
 	return string(b)
 }
 
-// TestFetchTemplateRendersTheFixtureSkeleton renders the golang fixture's
+// TestFetchTemplateRendersTheFixtureSkeleton renders the Gin fixture's
 // skeleton and a skeleton with templated paths and files copied as they are.
 func TestFetchTemplateRendersTheFixtureSkeleton(t *testing.T) {
 	t.Parallel()
 	w := scaffolder.Workspace{Dir: t.TempDir()}
 	values := map[string]any{"component_id": "ledger", "owner": "group:default/team-a", "description": "Books parcels",
 		"destination": map[string]any{"owner": "northwind", "repo": "ledger"}}
-	files, err := scaffolder.FetchTemplate(w, "../../../shared/fixtures/backstage/templates/golang-template/skeleton", ".", values, nil)
-	if err != nil || !slices.Equal(files, []string{"catalog-info.yaml"}) {
+	files, err := scaffolder.FetchTemplate(w, filepath.Join(fixtures.Template("gin-service"), "skeleton"), ".", values, nil)
+	slices.Sort(files)
+	if err != nil || !slices.Equal(files, []string{"catalog-info.yaml", "go.mod", "main.go"}) {
 		t.Fatalf("files %v %v", files, err)
 	}
 	if got := read(t, filepath.Join(w.Dir, "catalog-info.yaml")); !strings.Contains(got, "  name: \"ledger\"\n  description: \"Books parcels\"\n") {

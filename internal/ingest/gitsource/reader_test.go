@@ -289,7 +289,7 @@ func TestReadRelative(t *testing.T) {
 	repo.commit(alice, "one", map[string]string{
 		"services/a/catalog-info.yaml": "kind: API\n",
 		"services/a/openapi.yaml":      "openapi v1\n",
-		"services/shared.yaml":         "shared\n",
+		"services/common.yaml":         "common\n",
 	})
 	r := newTestReader(t, Options{AllowedRoots: []string{root}})
 	target := mustParse(t, fileURL(repo.dir)+"?path=services/a/catalog-info.yaml")
@@ -308,12 +308,12 @@ func TestReadRelative(t *testing.T) {
 	if want := fileURL(repo.dir) + "?ref=main&path=services/a/openapi.yaml"; api.URL != want {
 		t.Errorf("URL = %q, want %q", api.URL, want)
 	}
-	shared, err := r.ReadRelative(ctxT(t), f.Target, "../shared.yaml")
-	if err != nil || string(shared.Content) != "shared\n" {
-		t.Errorf("ReadRelative(../shared.yaml) = %q, %v", shared.Content, err)
+	common, err := r.ReadRelative(ctxT(t), f.Target, "../common.yaml")
+	if err != nil || string(common.Content) != "common\n" {
+		t.Errorf("ReadRelative(../common.yaml) = %q, %v", common.Content, err)
 	}
 
-	for _, rel := range []string{"../../../etc/passwd", "../../../repo/services/shared.yaml", "/etc/passwd", "file:///etc/passwd"} {
+	for _, rel := range []string{"../../../etc/passwd", "../../../repo/services/common.yaml", "/etc/passwd", "file:///etc/passwd"} {
 		_, err := r.ReadRelative(ctxT(t), f.Target, rel)
 		var ite *InvalidTargetError
 		if !errors.As(err, &ite) {

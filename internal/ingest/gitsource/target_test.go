@@ -265,7 +265,7 @@ func TestTargetJoin(t *testing.T) {
 		{"sibling with dot", "./openapi.yaml", "services/a/openapi.yaml", ""},
 		{"sibling", "openapi.yaml", "services/a/openapi.yaml", ""},
 		{"child", "docs/api.yaml", "services/a/docs/api.yaml", ""},
-		{"parent within the repository", "../shared.yaml", "services/shared.yaml", ""},
+		{"parent within the repository", "../common.yaml", "services/common.yaml", ""},
 		{"up to the root", "../../catalog-info.yaml", "catalog-info.yaml", ""},
 		{"escapes the repository", "../../../x.yaml", "", "leaves the repository"},
 		{"escapes and comes back", "../../../repo/x.yaml", "", "leaves the repository"},

@@ -1,0 +1,199 @@
+package catalogmodel_test
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"backlot.dev/backlot/domain/catalog"
+)
+
+// exception is a difference from Backstage that Backlot keeps on purpose.
+type exception struct {
+	// name says which difference it is.
+	name string
+	// match selects the generated cases, by id.
+	match func(id string) bool
+	// backlotAccepts is Backlot's verdict on those cases; Backstage's is the opposite.
+	backlotAccepts bool
+	// why says why Backlot differs.
+	why string
+}
+
+// exceptions are the documented differences. Keep them few: every other
+// difference is a bug in Backlot's validation.
+var exceptions = []exception{
+	{name: "a reference whose name holds ':' or '/'", backlotAccepts: false,
+		match: func(id string) bool {
+			return strings.HasPrefix(id, "ref/") && (strings.HasSuffix(id, `/"a:b:c"`) || strings.HasSuffix(id, `/"group:a/b/c"`))
+		},
+		why: "Backstage reads \"a:b:c\" as kind a, name \"b:c\" and records a relation to an entity that cannot exist (no name holds ':' or '/'), " +
+			"whose ref string does not read back as the same ref; Backlot refuses the descriptor and names the field"},
+	{name: "kinds and versions newer than the published package", backlotAccepts: true,
+		match: func(id string) bool {
+			return id == `apiVersion/API/"backstage.io/v1alpha2"` || id == `kind/"Environment"` ||
+				id == "valid/Environment" || id == "valid/ai-model-server"
+		},
+		why: "Backstage's repository defines these schemas in packages/catalog-model/src/schema/kinds (API.v1alpha2, " +
+			"API.v1alpha1.ai-model-server, Environment.v1alpha1), which catalog-model 1.10.3, the latest on npm, does not ship yet; Backlot accepts them as the repository does"},
+	{name: "Backlot's own Policy kind", backlotAccepts: true,
+		match: func(id string) bool { return id == "valid/Policy" },
+		why:   "Policy (backlot.dev/v1alpha1) holds the CEL checks that award badges; Backstage has no such kind"},
+}
+
+func exceptionFor(id string) *exception {
+	for i := range exceptions {
+		if exceptions[i].match(id) {
+			return &exceptions[i]
+		}
+	}
+	return nil
+}
+
+// nodeVerdict is one line of verdicts.cjs's output.
+type nodeVerdict struct {
+	ID    string `json:"id"`
+	OK    bool   `json:"ok"`
+	Error string `json:"error"`
+}
+
+// packageDir is this folder, with node_modules installed (npm ci) when missing.
+func packageDir(t *testing.T) string {
+	t.Helper()
+	dir, err := filepath.Abs(".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "node_modules", "@backstage", "catalog-model")); err != nil {
+		install := exec.Command("npm", "ci", "--no-audit", "--no-fund", "--loglevel=error")
+		install.Dir = dir
+		if out, err := install.CombinedOutput(); err != nil {
+			t.Fatalf("npm ci in %s: %v\n%s", dir, err, out)
+		}
+	}
+	return dir
+}
+
+// backstageVerdicts runs verdicts.cjs on the descriptors.
+func backstageVerdicts(t *testing.T, dir string, cases []descriptor) map[string]nodeVerdict {
+	t.Helper()
+	var in bytes.Buffer
+	enc := json.NewEncoder(&in)
+	for _, c := range cases {
+		if err := enc.Encode(c); err != nil {
+			t.Fatalf("%s: %v", c.ID, err)
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "node", "verdicts.cjs")
+	cmd.Dir = dir
+	cmd.Stdin = &in
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("node verdicts.cjs: %v\n%s", err, stderr.String())
+	}
+	got := map[string]nodeVerdict{}
+	sc := bufio.NewScanner(bytes.NewReader(out))
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		var v nodeVerdict
+		if err := json.Unmarshal(sc.Bytes(), &v); err != nil {
+			t.Fatalf("node printed %q: %v", sc.Text(), err)
+		}
+		got[v.ID] = v
+	}
+	return got
+}
+
+// backlotVerdict parses the descriptor's bytes as a catalog file and runs the
+// validating constructor on the document, as ingestion does.
+func backlotVerdict(c descriptor) error {
+	data := []byte(c.YAML)
+	if c.YAML == "" {
+		var err error
+		if data, err = json.Marshal(c.Entity); err != nil {
+			return err
+		}
+	}
+	docs, err := catalog.ParseDocuments("generated/"+c.ID+".json", data, catalog.Limits{})
+	if err != nil {
+		return err
+	}
+	if len(docs) != 1 {
+		return &catalog.DocumentError{File: c.ID, Document: -1, Err: os.ErrInvalid}
+	}
+	if docs[0].Err != nil {
+		return docs[0].Err
+	}
+	_, err = catalog.NewEntity(docs[0].Body)
+	return err
+}
+
+// TestValidationAgreesWithBackstage generates descriptors around every rule's
+// edges and asserts Backlot accepts exactly those Backstage's catalog accepts.
+func TestValidationAgreesWithBackstage(t *testing.T) {
+	t.Parallel()
+	cases := generate()
+	if len(cases) < 500 {
+		t.Fatalf("only %d descriptors generated, want at least 500", len(cases))
+	}
+	dir := packageDir(t)
+	verdicts := backstageVerdicts(t, dir, cases)
+	var accepted, rejected, excepted int
+	var disagreements []string
+	usedExceptions := map[string]bool{}
+	for _, c := range cases {
+		v, ok := verdicts[c.ID]
+		if !ok {
+			t.Fatalf("node gave no verdict on %s", c.ID)
+		}
+		err := backlotVerdict(c)
+		backlotOK := err == nil
+		if v.OK {
+			accepted++
+		} else {
+			rejected++
+		}
+		if backlotOK == v.OK {
+			continue
+		}
+		if ex := exceptionFor(c.ID); ex != nil && ex.backlotAccepts == backlotOK {
+			excepted++
+			usedExceptions[ex.name] = true
+			continue
+		}
+		body, _ := json.Marshal(c.Entity)
+		if c.YAML != "" {
+			body = []byte(c.YAML)
+		}
+		if v.OK {
+			disagreements = append(disagreements, c.ID+": Backstage accepts, Backlot rejects: "+err.Error()+"\n    "+string(body))
+		} else {
+			disagreements = append(disagreements, c.ID+": Backstage rejects ("+v.Error+"), Backlot accepts\n    "+string(body))
+		}
+	}
+	sort.Strings(disagreements)
+	for _, d := range disagreements {
+		t.Error(d)
+	}
+	for _, ex := range exceptions {
+		if !usedExceptions[ex.name] {
+			t.Errorf("exception %q matched no disagreement: remove it", ex.name)
+			continue
+		}
+		t.Logf("exception %q: %s", ex.name, ex.why)
+	}
+	t.Logf("%d descriptors compared: Backstage accepts %d, rejects %d; %d disagreements, %d under documented exceptions",
+		len(cases), accepted, rejected, len(disagreements), excepted)
+}
