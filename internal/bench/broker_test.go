@@ -2,6 +2,9 @@ package bench
 
 import (
 	"io"
+	"os/exec"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -52,5 +55,38 @@ func TestBrokerHelperServesKafka(t *testing.T) {
 	}
 	if b.tmp != "" {
 		t.Errorf("the built helper's folder %s was not removed", b.tmp)
+	}
+}
+
+// TestBrokerHelperBesideBinary takes the helper found beside the backlot
+// binary, as make bench-production places it, instead of building one.
+func TestBrokerHelperBesideBinary(t *testing.T) {
+	dir := t.TempDir()
+	if out, err := exec.Command("go", "build", "-o", filepath.Join(dir, BrokerHelperName), brokerHelperPackage).CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	b, err := startBroker("", filepath.Join(dir, "backlot"), io.Discard, t.Logf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.close()
+	if b.tmp != "" || b.cmd.Path != filepath.Join(dir, BrokerHelperName) {
+		t.Fatalf("started %s (built in %q), want the helper beside the binary", b.cmd.Path, b.tmp)
+	}
+	if len(b.addrs) != 1 || !strings.Contains(b.addrs[0], ":") {
+		t.Fatalf("brokers %v, want one HOST:PORT", b.addrs)
+	}
+}
+
+// TestBrokerHelperThatSaysNothing fails with the helper's name when the
+// program does not announce its brokers.
+func TestBrokerHelperThatSaysNothing(t *testing.T) {
+	helper, err := exec.LookPath("true")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = startBroker(helper, "/nonexistent/backlot", io.Discard, t.Logf)
+	if err == nil || !strings.Contains(err.Error(), helper) {
+		t.Fatalf("startBroker with %s = %v, want an error naming it", helper, err)
 	}
 }
