@@ -34,7 +34,8 @@ bench: build ## Go benchmarks, the end-to-end catalog bench (BENCH_N entities) a
 	./$(BIN) bench scaffold --tasks 20
 
 .PHONY: bench-production
-bench-production: build ## The end-to-end bench on Kafka (in-process broker) and a throwaway PostgreSQL
+bench-production: build ## The end-to-end bench on Kafka (in-process broker, a helper program) and a throwaway PostgreSQL
+	$(GO) build -o bin/backlot-kafkabroker ./internal/bench/kafkabroker
 	./scripts/pg.sh sh -c 'BACKLOT_POSTGRES_URL=$$BACKLOT_TEST_POSTGRES_URL ./$(BIN) bench catalog --production --entities $(BENCH_N)'
 
 .PHONY: lint

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"backlot.dev/backlot/internal/bench"
 	"backlot.dev/backlot/workflows/githost"
 	"backlot.dev/backlot/workflows/migration"
 )
@@ -57,7 +58,7 @@ func TestMigrationOf200RepositoriesSurvivesAKill(t *testing.T) {
 	data := filepath.Join(root, "data")
 	catalogFile := filepath.Join(root, "fleet.yaml")
 	const n = 200
-	if err := makeFleetRepos(context.Background(), filepath.Join(data, "repos"), catalogFile, n, nil); err != nil {
+	if err := bench.MakeFleetRepos(context.Background(), filepath.Join(data, "repos"), catalogFile, n, nil); err != nil {
 		t.Fatal(err)
 	}
 	specFile := filepath.Join(root, "codeowners.yaml")
@@ -187,7 +188,7 @@ func TestMigrationCanaryStopsAndRetryFailedFinishes(t *testing.T) {
 	root := t.TempDir()
 	data := filepath.Join(root, "data")
 	catalogFile := filepath.Join(root, "fleet.yaml")
-	if err := makeFleetRepos(context.Background(), filepath.Join(data, "repos"), catalogFile, 6, nil); err != nil {
+	if err := bench.MakeFleetRepos(context.Background(), filepath.Join(data, "repos"), catalogFile, 6, nil); err != nil {
 		t.Fatal(err)
 	}
 	flag := filepath.Join(root, "fixed")

@@ -14,9 +14,9 @@ import (
 	"time"
 
 	"backlot.dev/backlot/domain/event"
+	"backlot.dev/backlot/internal/bench/gen"
 	"backlot.dev/backlot/internal/eventlog/kafkalog"
 	"backlot.dev/backlot/internal/eventlog/kafkalog/kafkatest"
-	"backlot.dev/backlot/internal/testenv/eventgen"
 	"backlot.dev/backlot/internal/testenv/pgtest"
 	"backlot.dev/backlot/projections/catalogstore"
 	"backlot.dev/backlot/projections/catalogstore/pgstore"
@@ -60,16 +60,16 @@ func TestThreeProjectorsShareThePartitionsAndSurviveKill9(t *testing.T) {
 	defer log.Close()
 	// 30,000 components, then an edit of the first 3,000 and the removal of 500.
 	const n = 30000
-	v1, err := eventgen.Upserts("svc", n, 1)
+	v1, err := gen.ComponentUpserts(1, n, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
-	v2, _ := eventgen.Upserts("svc", 3000, 2)
+	v2, _ := gen.ComponentUpserts(1, 3000, 2)
 	idx := make([]int, 500)
 	for i := range idx {
 		idx[i] = i * 7
 	}
-	rm, _ := eventgen.Removals("svc", idx...)
+	rm, _ := gen.ComponentRemovals(1, idx...)
 	all := append(append(v1, v2...), rm...)
 	for i := 0; i < len(all); i += 1000 {
 		if _, err := log.Append(ctx, all[i:min(i+1000, len(all))]); err != nil {

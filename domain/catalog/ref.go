@@ -70,16 +70,6 @@ func ParseRef(s string, defaults RefDefaults) (Ref, error) {
 	return r, nil
 }
 
-// MustParseRef is ParseRef for references known to be valid, such as constants in
-// tests; it panics on error.
-func MustParseRef(s string) Ref {
-	r, err := ParseRef(s, RefDefaults{})
-	if err != nil {
-		panic(err)
-	}
-	return r
-}
-
 // String returns kind:namespace/name with kind and namespace in lower case and the
 // name as written, the form Backstage uses for relation targets.
 func (r Ref) String() string { return r.format(false) }

@@ -43,7 +43,7 @@ func TestParseRef(t *testing.T) {
 			}
 		})
 	}
-	if !catalog.MustParseRef("Component:default/A").Equal(catalog.MustParseRef("component:DEFAULT/a")) {
+	if !mustParseRef(t, "Component:default/A").Equal(mustParseRef(t, "component:DEFAULT/a")) {
 		t.Fatal("refs must compare case-insensitively")
 	}
 }
@@ -97,4 +97,15 @@ func TestSourceLocation(t *testing.T) {
 			t.Errorf("SourceLocation(%q) = %q, want %q", in, got, want)
 		}
 	}
+}
+
+// mustParseRef is ParseRef for references known to be valid; it fails the test
+// on error.
+func mustParseRef(t *testing.T, s string) catalog.Ref {
+	t.Helper()
+	r, err := catalog.ParseRef(s, catalog.RefDefaults{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
 }

@@ -12,9 +12,9 @@ import (
 
 	"backlot.dev/backlot/domain/event"
 	"backlot.dev/backlot/internal/app"
+	"backlot.dev/backlot/internal/bench/gen"
 	"backlot.dev/backlot/internal/eventlog/kafkalog"
 	"backlot.dev/backlot/internal/eventlog/kafkalog/kafkatest"
-	"backlot.dev/backlot/internal/testenv/eventgen"
 	"backlot.dev/backlot/internal/testenv/pgtest"
 	"backlot.dev/backlot/projections/catalogstore"
 	"backlot.dev/backlot/projections/catalogstore/pgstore"
@@ -152,7 +152,7 @@ func TestServeProjectorSurvivesPostgresRestart(t *testing.T) {
 	}
 	defer log.Close()
 	const n = 6000
-	evs, err := eventgen.Upserts("load", n, 1)
+	evs, err := gen.ComponentUpserts(1, n, 1)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -20,7 +20,6 @@ import (
 
 	"backlot.dev/backlot/domain/event"
 	"backlot.dev/backlot/internal/catalogsvc"
-	"backlot.dev/backlot/internal/eventlog/sqlitelog"
 	"backlot.dev/backlot/projections/catalogstore"
 	"backlot.dev/backlot/workflows/scaffolder"
 )
@@ -152,10 +151,10 @@ func (c Catalog) Register(ctx context.Context, actor, task, target string) ([]st
 }
 
 // Append appends events; an event whose id the log holds already (a
-// retried append) is not an error.
+// retried append: event.ErrDuplicateID, the port's rule) is not an error.
 func (c Catalog) Append(ctx context.Context, evs []event.Envelope) error {
 	_, err := c.Log.Append(ctx, evs)
-	if errors.Is(err, sqlitelog.ErrDuplicateID) {
+	if errors.Is(err, event.ErrDuplicateID) {
 		return nil
 	}
 	return err

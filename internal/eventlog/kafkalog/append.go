@@ -28,7 +28,8 @@ const (
 // key modulo the partition count), so every producer of the topic agrees.
 var partitioner = kafka.Murmur2Balancer{}
 
-// Append validates every event, writing nothing if one is invalid, then writes them to
+// Append validates every event, writing nothing if one is invalid or if one ID is
+// repeated in the batch (event.ErrDuplicateID), then writes them to
 // the topic: each event to the partition its Subject hashes to (kafka-go's
 // Murmur2Balancer, the Java client's placement), keyed by its Subject, with the
 // CloudEvents attributes in ce_* headers and the data as the value. It sets Partition
@@ -56,6 +57,10 @@ var partitioner = kafka.Murmur2Balancer{}
 // because its writes are idempotent: events carry the hash of the body they describe,
 // folds skip what they already applied, and a refresh rewrites whatever is missing.
 //
+// IDs: a topic keeps no index of event IDs, so an event whose ID is already in the
+// log (a retried append) is stored again, as event.ErrDuplicateID allows; only an ID
+// repeated within the batch is refused.
+//
 // Requests the cluster refused without writing (no leader, leader moved, not enough
 // in-sync replicas) are retried until Options.WriteTimeout. Any other failure, or ctx
 // ending, returns an error naming the topic, the brokers, the partition and the
@@ -66,10 +71,16 @@ func (l *Log) Append(ctx context.Context, events []event.Envelope) (int64, error
 	if l.closed.Load() {
 		return 0, event.ErrClosed
 	}
+	seen := make(map[string]int, len(events))
 	for i := range events {
 		if err := events[i].Validate(); err != nil {
 			return 0, fmt.Errorf("kafkalog: append to topic %s: event %d of %d: %w", l.topic, i+1, len(events), err)
 		}
+		if j, dup := seen[events[i].ID]; dup {
+			return 0, fmt.Errorf("kafkalog: append to topic %s: %w: event id %q is both event %d and event %d of the batch",
+				l.topic, event.ErrDuplicateID, events[i].ID, j+1, i+1)
+		}
+		seen[events[i].ID] = i
 	}
 	if len(events) == 0 {
 		return 0, nil

@@ -1,7 +1,7 @@
 // Package kafkalog is the production event-log adapter: Backlot's event history in a
 // Kafka topic, through github.com/segmentio/kafka-go. A Log implements
-// event.PartitionedLog; on a one-partition topic, Log.Single also gives the totally
-// ordered event.Log.
+// event.PartitionedLog. (Its tests also see a one-partition topic as the totally
+// ordered event.Log, to run the log's contract suite, internal/eventlog/logtest.)
 //
 // # Topic layout
 //

@@ -49,8 +49,9 @@ func openLog(t testing.TB, brokers []string, partitions int, mods ...func(*kafka
 // TestContract runs the event.Log contract suite on a one-partition topic.
 //
 // Features:
-//   - UniqueIDs is off: Kafka appends whatever it is sent; it knows nothing of event
-//     IDs and cannot refuse a duplicate.
+//   - UniqueIDs is off: a topic keeps no index of event IDs, so an ID already in the
+//     log is stored again (an ID repeated within a batch is refused, as on every
+//     adapter, with event.ErrDuplicateID).
 //   - GapFree is on: offsets in a partition are consecutive for a producer without
 //     transactions (no control records), Append sends one record batch per
 //     partition, which Kafka appends with consecutive offsets, and a refused or

@@ -6,5 +6,10 @@
 //		logtest.Run(t, func(t *testing.T) event.Log { return openForTest(t) })
 //	}
 //
+// Among the port's rules it checks the duplicate-ID rule of event.ErrDuplicateID on
+// every adapter: a batch holding one ID twice is refused and writes nothing, and a
+// retried append is either refused with event.ErrDuplicateID or stored again, never
+// failed otherwise; Features.UniqueIDs requires the refusal.
+//
 // The suite also offers helpers to build valid envelopes and compare them.
 package logtest

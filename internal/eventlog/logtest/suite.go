@@ -14,8 +14,10 @@ import (
 // Features lists guarantees an adapter gives beyond the event.Log port. The suite
 // checks each one that is set and skips the cases of the others.
 type Features struct {
-	// UniqueIDs: Append fails, writing nothing, when an event's ID is already in the
-	// log or appears twice in the batch.
+	// UniqueIDs: the adapter keeps an index of event IDs, and Append fails with
+	// event.ErrDuplicateID, writing nothing, when an event's ID is already in the log.
+	// Without it, such an event is stored again (event.ErrDuplicateID says why the
+	// port allows both). An ID repeated within one batch is refused by every adapter.
 	UniqueIDs bool
 	// GapFree: positions are 1, 2, 3, … without gaps, also after failed appends, and
 	// the events of one append get consecutive positions.
@@ -54,6 +56,8 @@ func RunFeatures(t *testing.T, f Features, open func(t *testing.T) event.Log) {
 		{name: "ReadDefaultLimit", run: testReadDefaultLimit},
 		{name: "InvalidEnvelopeWritesNothing", run: testInvalidEnvelope},
 		{name: "CancelledAppendWritesNothing", run: testCancelledAppend},
+		{name: "RepeatedIDInBatchWritesNothing", run: testRepeatedIDInBatch},
+		{name: "RetriedAppendIsWrittenOrRefused", run: testRetriedAppend},
 		{name: "DuplicateIDWritesNothing", skip: !f.UniqueIDs, run: testDuplicateID},
 		{name: "WaitReturnsAtOnceWhenAhead", run: testWaitAhead},
 		{name: "WaitWakesOnAppend", run: testWaitWakes},
@@ -285,6 +289,8 @@ func testDuplicateID(t *testing.T, f Features, l event.Log) {
 		batch[2].ID = batch[0].ID
 		if _, err := l.Append(ctx, batch); err == nil {
 			t.Fatal("Append with an ID repeated in the batch succeeded")
+		} else if !errors.Is(err, event.ErrDuplicateID) {
+			t.Fatalf("Append with an ID repeated in the batch = %v, want event.ErrDuplicateID", err)
 		}
 		if head := mustHead(t, l); head != before {
 			t.Fatalf("Head = %d after a failed append, want %d", head, before)
@@ -295,6 +301,8 @@ func testDuplicateID(t *testing.T, f Features, l event.Log) {
 		batch[2].ID = first[1].ID
 		if _, err := l.Append(ctx, batch); err == nil {
 			t.Fatal("Append with an ID already in the log succeeded")
+		} else if !errors.Is(err, event.ErrDuplicateID) {
+			t.Fatalf("Append with an ID already in the log = %v, want event.ErrDuplicateID", err)
 		}
 		if head := mustHead(t, l); head != before {
 			t.Fatalf("Head = %d after a failed append, want %d", head, before)
@@ -306,6 +314,71 @@ func testDuplicateID(t *testing.T, f Features, l event.Log) {
 		}
 	})
 	assertSame(t, first, readAll(t, l, 0, 100)[:2])
+}
+
+// testRepeatedIDInBatch: every adapter refuses a batch holding one ID twice with
+// event.ErrDuplicateID and writes none of it.
+func testRepeatedIDInBatch(t *testing.T, f Features, l event.Log) {
+	ctx := t.Context()
+	before := mustAppend(t, l, MakeEnvelopes("ok", 2, 64))
+	batch := MakeEnvelopes("dup", 4, 64)
+	batch[3].ID = batch[1].ID
+	_, err := l.Append(ctx, batch)
+	if !errors.Is(err, event.ErrDuplicateID) {
+		t.Fatalf("Append with an ID repeated in the batch = %v, want event.ErrDuplicateID", err)
+	}
+	for i, e := range batch {
+		if e.Position != 0 {
+			t.Errorf("event %d got Position %d from a refused append", i, e.Position)
+		}
+	}
+	if head := mustHead(t, l); head != before {
+		t.Fatalf("Head = %d after a refused append, want %d", head, before)
+	}
+	last := mustAppend(t, l, batch[:3])
+	if f.GapFree && last != before+3 {
+		t.Fatalf("Append after the refused one ended at %d, want %d", last, before+3)
+	}
+}
+
+// testRetriedAppend appends a batch again with the same IDs, as a writer does
+// after losing the first answer: every adapter either refuses the whole retry
+// with event.ErrDuplicateID (UniqueIDs) or stores it again, never fails it
+// otherwise, so that the writer can take ErrDuplicateID as "written already".
+func testRetriedAppend(t *testing.T, f Features, l event.Log) {
+	ctx := t.Context()
+	first := MakeEnvelopes("retry", 3, 64)
+	before := mustAppend(t, l, first)
+	retry := make([]event.Envelope, len(first))
+	for i, e := range first {
+		e.Position, e.Partition = 0, 0
+		retry[i] = e
+	}
+	last, err := l.Append(ctx, retry)
+	switch {
+	case errors.Is(err, event.ErrDuplicateID):
+		if head := mustHead(t, l); head != before {
+			t.Fatalf("Head = %d after a refused retry, want %d", head, before)
+		}
+	case err != nil:
+		t.Fatalf("retried Append = %v, want nil or event.ErrDuplicateID", err)
+	case f.UniqueIDs:
+		t.Fatalf("retried Append stored the events again at %d, want event.ErrDuplicateID (UniqueIDs)", last)
+	default:
+		if last <= before {
+			t.Fatalf("retried Append stored at %d, not after %d", last, before)
+		}
+		got := readAll(t, l, before, 10)
+		if len(got) != len(retry) {
+			t.Fatalf("read %d events after the retry, want %d", len(got), len(retry))
+		}
+		for i := range retry {
+			if d := Diff(retry[i], got[i]); d != "" {
+				t.Fatalf("retried event %d: %s", i, d)
+			}
+		}
+	}
+	assertSame(t, first, readAll(t, l, 0, 100)[:len(first)])
 }
 
 func testWaitAhead(t *testing.T, f Features, l event.Log) {

@@ -14,10 +14,6 @@ import (
 	sqlite3 "modernc.org/sqlite/lib"
 )
 
-// ErrDuplicateID is wrapped by the error of an Append that holds an event whose ID
-// is already in the log or appears twice in the batch. Such an append writes nothing.
-var ErrDuplicateID = errors.New("sqlitelog: duplicate event id")
-
 const insertSQL = `INSERT INTO events (
 	id, source, specversion, type, subject, time,
 	datacontenttype, dataschema, actor, commit_sha, correlation_id, data, link
@@ -27,7 +23,8 @@ const insertSQL = `INSERT INTO events (
 // sets each envelope's Position and returns the last position. Either every event is
 // written or none is: an invalid envelope (event.Envelope.Validate), a time outside
 // the years 1678–2262, a string attribute holding a NUL character, or an ID that is
-// already in the log or repeated in the batch (ErrDuplicateID) fails the whole append,
+// already in the log or repeated in the batch (event.ErrDuplicateID: this log keeps a
+// unique index of IDs) fails the whole append,
 // and positions are then left unchanged.
 // Appending no events writes nothing and returns the head.
 //
@@ -60,8 +57,8 @@ func (l *Log) Append(ctx context.Context, events []event.Envelope) (int64, error
 		}
 		times[i] = ns
 		if j, dup := seen[e.ID]; dup {
-			return 0, fmt.Errorf("%w: event id %q is both event %d and event %d of the batch",
-				ErrDuplicateID, e.ID, j+1, i+1)
+			return 0, fmt.Errorf("sqlitelog: append: %w: event id %q is both event %d and event %d of the batch",
+				event.ErrDuplicateID, e.ID, j+1, i+1)
 		}
 		seen[e.ID] = i
 	}
@@ -75,8 +72,8 @@ func (l *Log) Append(ctx context.Context, events []event.Envelope) (int64, error
 
 	positions, err := l.insertAll(ctx, events, times)
 	if err != nil {
-		if errors.Is(err, ErrDuplicateID) {
-			return 0, err
+		if errors.Is(err, event.ErrDuplicateID) {
+			return 0, fmt.Errorf("sqlitelog: append: %w", err)
 		}
 		return 0, l.fail("append", err)
 	}
@@ -121,7 +118,7 @@ func (l *Log) insertAll(ctx context.Context, events []event.Envelope, times []in
 		if err != nil {
 			if isUniqueViolation(err) {
 				return nil, fmt.Errorf("%w: event id %q (event %d of %d) is already in the log",
-					ErrDuplicateID, e.ID, i+1, len(events))
+					event.ErrDuplicateID, e.ID, i+1, len(events))
 			}
 			return nil, fmt.Errorf("insert event %s: %w", e.ID, err)
 		}

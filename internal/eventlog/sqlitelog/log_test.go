@@ -123,8 +123,8 @@ func TestDuplicateIDError(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := l.Append(ctx, tt.batch)
-			if !errors.Is(err, ErrDuplicateID) {
-				t.Fatalf("Append = %v, want ErrDuplicateID", err)
+			if !errors.Is(err, event.ErrDuplicateID) {
+				t.Fatalf("Append = %v, want event.ErrDuplicateID", err)
 			}
 			if !strings.Contains(err.Error(), tt.batch[1].ID) {
 				t.Errorf("error %q does not name the id %s", err, tt.batch[1].ID)

@@ -1,4 +1,4 @@
-package main
+package bench
 
 import (
 	"context"
@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/twmb/franz-go/pkg/kfake"
 
 	"backlot.dev/backlot/internal/eventlog/kafkalog"
 	"backlot.dev/backlot/projections/catalogstore"
@@ -17,7 +16,7 @@ import (
 )
 
 // prodBench is the Kafka+PostgreSQL set-up of `bench catalog --production`: the
-// brokers (an in-process Kafka-protocol broker when none are given), a fresh
+// brokers (the in-process Kafka-protocol broker helper when none are given), a fresh
 // database on the PostgreSQL server, and a topic prefix of its own.
 type prodBench struct {
 	brokers     []string
@@ -25,23 +24,24 @@ type prodBench struct {
 	dbURL       string
 	dbName      string
 	topicPrefix string
-	cluster     *kfake.Cluster
+	broker      *brokerProcess
 }
 
 // startProdBench prepares the stores; close drops the database.
-func startProdBench(ctx context.Context, brokers []string, adminURL string, say func(string, ...any)) (*prodBench, error) {
+func startProdBench(ctx context.Context, o CatalogOptions, say func(string, ...any)) (*prodBench, error) {
+	adminURL := o.PostgresURL
 	if adminURL == "" {
 		return nil, fmt.Errorf("--production needs a PostgreSQL server: --postgres-url or BACKLOT_POSTGRES_URL (a database is created on it and dropped after)")
 	}
-	p := &prodBench{adminURL: adminURL, brokers: brokers}
+	p := &prodBench{adminURL: adminURL, brokers: o.KafkaBrokers}
 	if len(p.brokers) == 0 {
-		c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.AllowAutoTopicCreation())
+		b, err := startBroker(o.KafkaBrokerHelper, o.Backlot, o.Progress, say)
 		if err != nil {
 			return nil, fmt.Errorf("in-process broker: %w", err)
 		}
-		p.cluster = c
-		p.brokers = c.ListenAddrs()
-		say("no --kafka-brokers: serving the Kafka protocol in-process (kfake) at %v", p.brokers)
+		p.broker = b
+		p.brokers = b.addrs
+		say("no --kafka-brokers: serving the Kafka protocol in-process (kfake, in the helper program) at %v", p.brokers)
 	}
 	suffix := strconv.FormatUint(rand.Uint64()%1e9, 36)
 	p.topicPrefix = "bench-" + suffix + "."
@@ -129,8 +129,8 @@ func (p *prodBench) close() {
 			conn.Close(ctx)
 		}
 	}
-	if p.cluster != nil {
-		p.cluster.Close()
+	if p.broker != nil {
+		p.broker.close()
 	}
 }
 

@@ -1,4 +1,4 @@
-package main
+package bench
 
 import (
 	"bytes"
@@ -11,12 +11,11 @@ import (
 	"path/filepath"
 	"strconv"
 	"time"
-
-	"github.com/spf13/cobra"
 )
 
-// scaffoldBenchResult is what `bench scaffold` measures.
-type scaffoldBenchResult struct {
+// ScaffoldResult is what Scaffold measured; `backlot bench scaffold -o json`
+// prints it as is.
+type ScaffoldResult struct {
 	Tasks int `json:"tasks"`
 	// StartupSeconds is from starting backlot dev (Temporal inside, a fresh
 	// data folder) to /readyz answering 200; RestartSeconds the same on the
@@ -24,43 +23,31 @@ type scaffoldBenchResult struct {
 	StartupSeconds float64 `json:"startupSeconds"`
 	RestartSeconds float64 `json:"restartSeconds"`
 	// TaskMillis are POST /v2/tasks to the component readable by name.
-	TaskMillis latency `json:"taskMillis"`
+	TaskMillis Latency `json:"taskMillis"`
 }
 
-func newBenchScaffoldCmd(g *globalFlags) *cobra.Command {
-	var tasks int
-	cmd := &cobra.Command{
-		Use:   "scaffold",
-		Short: "Measure backlot dev's start-up with Temporal inside, and the example template from POST to a registered component",
-		Long: `Starts backlot dev with the example go-service template on a fresh data folder and
-measures the time until it is ready (Temporal, its worker and the catalog), then
-runs the template N times one after another and measures each from POST
-/api/scaffolder/v2/tasks until the new component is readable by name, then
-restarts the server on the same data and measures the start-up again.`,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			res, err := benchScaffold(tasks, os.Stderr)
-			if err != nil {
-				return err
-			}
-			if g.json() {
-				return printJSON(os.Stdout, res)
-			}
-			fmt.Printf("backlot dev ready with Temporal inside: %.2fs on a fresh data folder, %.2fs on the same data again\n", res.StartupSeconds, res.RestartSeconds)
-			fmt.Printf("example template, POST /v2/tasks to the component readable (%d tasks): p50 %.0f ms, p95 %.0f ms, p99 %.0f ms\n",
-				res.Tasks, res.TaskMillis.P50, res.TaskMillis.P95, res.TaskMillis.P99)
-			return nil
-		},
-	}
-	cmd.Flags().IntVar(&tasks, "tasks", 20, "tasks to run")
-	return cmd
+// ScaffoldOptions say what Scaffold runs.
+type ScaffoldOptions struct {
+	// Backlot is the path of the backlot binary to start; required.
+	Backlot string
+	// Tasks is the number of tasks to run.
+	Tasks int
+	// Template is the template file to register; empty means
+	// examples/templates/go-service/template.yaml under the working directory.
+	Template string
+	// Progress receives the server's output; nil discards it.
+	Progress io.Writer
+}
+
+// WriteText writes r as the lines `backlot bench scaffold` prints.
+func (r *ScaffoldResult) WriteText(w io.Writer) {
+	fmt.Fprintf(w, "backlot dev ready with Temporal inside: %.2fs on a fresh data folder, %.2fs on the same data again\n", r.StartupSeconds, r.RestartSeconds)
+	fmt.Fprintf(w, "example template, POST /v2/tasks to the component readable (%d tasks): p50 %.0f ms, p95 %.0f ms, p99 %.0f ms\n",
+		r.Tasks, r.TaskMillis.P50, r.TaskMillis.P95, r.TaskMillis.P99)
 }
 
 // startBenchDev starts backlot dev on data and waits until /readyz answers.
-func startBenchDev(data, template string, progress io.Writer) (*exec.Cmd, string, time.Duration, error) {
-	exe, err := os.Executable()
-	if err != nil {
-		return nil, "", 0, err
-	}
+func startBenchDev(exe, data, template string, progress io.Writer) (*exec.Cmd, string, time.Duration, error) {
 	port, err := freePort()
 	if err != nil {
 		return nil, "", 0, err
@@ -90,13 +77,29 @@ func startBenchDev(data, template string, progress io.Writer) (*exec.Cmd, string
 	}
 }
 
-func benchScaffold(n int, progress io.Writer) (*scaffoldBenchResult, error) {
+// Scaffold starts `backlot dev` with the example go-service template on a
+// fresh data folder and measures the time until it is ready (Temporal, its
+// worker and the catalog), then runs the template o.Tasks times one after
+// another and measures each from POST /api/scaffolder/v2/tasks until the new
+// component is readable by name, then restarts the server on the same data
+// and measures the start-up again.
+func Scaffold(o ScaffoldOptions) (*ScaffoldResult, error) {
+	if o.Backlot == "" {
+		return nil, fmt.Errorf("bench: ScaffoldOptions.Backlot names no backlot binary")
+	}
+	progress, n := o.Progress, o.Tasks
+	if progress == nil {
+		progress = io.Discard
+	}
 	dir, err := os.MkdirTemp("", "backlot-bench-scaffold-")
 	if err != nil {
 		return nil, err
 	}
 	defer os.RemoveAll(dir)
-	template, err := filepath.Abs("examples/templates/go-service/template.yaml")
+	if o.Template == "" {
+		o.Template = "examples/templates/go-service/template.yaml"
+	}
+	template, err := filepath.Abs(o.Template)
 	if err != nil {
 		return nil, err
 	}
@@ -104,11 +107,11 @@ func benchScaffold(n int, progress io.Writer) (*scaffoldBenchResult, error) {
 		return nil, fmt.Errorf("run it from the repository's root: %w", err)
 	}
 	data := filepath.Join(dir, "data")
-	srv, base, took, err := startBenchDev(data, template, progress)
+	srv, base, took, err := startBenchDev(o.Backlot, data, template, progress)
 	if err != nil {
 		return nil, err
 	}
-	res := &scaffoldBenchResult{Tasks: n, StartupSeconds: took.Seconds()}
+	res := &ScaffoldResult{Tasks: n, StartupSeconds: took.Seconds()}
 	hc := &http.Client{Timeout: time.Minute}
 	for {
 		if _, err := getJSONStatus(hc, base+"/api/catalog/entities/by-name/template/default/go-service"); err == nil {
@@ -144,7 +147,7 @@ func benchScaffold(n int, progress io.Writer) (*scaffoldBenchResult, error) {
 	srv.Process.Signal(os.Interrupt)
 	srv.Wait()
 	res.TaskMillis = percentiles(samples)
-	srv, _, took, err = startBenchDev(data, template, progress)
+	srv, _, took, err = startBenchDev(o.Backlot, data, template, progress)
 	if err != nil {
 		return nil, err
 	}

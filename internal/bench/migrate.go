@@ -1,4 +1,4 @@
-package main
+package bench
 
 import (
 	"bytes"
@@ -12,59 +12,18 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"time"
 
-	"github.com/spf13/cobra"
 	workflowservice "go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
 	tlog "go.temporal.io/sdk/log"
 
-	"backlot.dev/backlot/workflows/githost"
 	"backlot.dev/backlot/workflows/migration"
 )
 
-// makeFleetRepos creates n repositories team-a/svc-NNN on the local git host
-// under repos, each with a README, and writes catalogFile with their
-// components, each naming its repository in backstage.io/source-location.
-func makeFleetRepos(ctx context.Context, repos, catalogFile string, n int, progress func(done int)) error {
-	host, err := githost.NewLocal(repos)
-	if err != nil {
-		return err
-	}
-	src, err := os.MkdirTemp("", "backlot-fleet-")
-	if err != nil {
-		return err
-	}
-	defer os.RemoveAll(src)
-	var docs []string
-	for i := range n {
-		name := fmt.Sprintf("svc-%03d", i)
-		dir := filepath.Join(src, name)
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			return err
-		}
-		if err := os.WriteFile(filepath.Join(dir, "README.md"), []byte("# "+name+"\n"), 0o644); err != nil {
-			return err
-		}
-		r, err := host.CreateRepo(ctx, "team-a", name, "main", "")
-		if err != nil {
-			return err
-		}
-		if _, err := host.Publish(ctx, r, dir, "Initial commit", ""); err != nil {
-			return err
-		}
-		docs = append(docs, fmt.Sprintf("apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: %s\n  annotations:\n"+
-			"    backstage.io/source-location: url:%s?ref=main\nspec:\n  type: service\n  lifecycle: production\n  owner: group:default/team-a\n", name, r.RemoteURL))
-		if progress != nil && (i+1)%100 == 0 {
-			progress(i + 1)
-		}
-	}
-	return os.WriteFile(catalogFile, []byte(strings.Join(docs, "---\n")), 0o644)
-}
-
-// migrateBenchResult is what `bench migrate` measures.
-type migrateBenchResult struct {
+// MigrateResult is what Migrate measured; `backlot bench migrate -o json`
+// prints it as is.
+type MigrateResult struct {
 	Repos         int     `json:"repos"`
 	MaxConcurrent int     `json:"maxConcurrent"`
 	Seconds       float64 `json:"seconds"`
@@ -76,40 +35,42 @@ type migrateBenchResult struct {
 	ParentRuns    int     `json:"parentRuns"`
 }
 
-func newBenchMigrateCmd(g *globalFlags) *cobra.Command {
-	var repos, concurrent int
-	var keep bool
-	cmd := &cobra.Command{
-		Use:   "migrate",
-		Short: "Measure a migration's orchestration overhead: N local repositories, a no-op change",
-		Long: `Creates N repositories on a fresh local git host with their components in a
-catalog, starts backlot dev, runs a migration whose script changes nothing (so
-every repository is cloned, the script run, and the target found already
-migrated), and prints the time from POST /api/migrations to the migration's end,
-per repository, and the largest history (events) of any workflow execution in
-the run, parent runs and per-repository children alike.`,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			res, err := benchMigrate(cmd.Context(), repos, concurrent, keep, os.Stderr)
-			if err != nil {
-				return err
-			}
-			if g.json() {
-				return printJSON(os.Stdout, res)
-			}
-			fmt.Printf("migration of %d repositories (no-op change, %d at a time): %.1fs, %.1f ms per repository, %.1f repositories/s\n",
-				res.Repos, res.MaxConcurrent, res.Seconds, res.PerRepoMillis, res.ReposPerSec)
-			fmt.Printf("workflow executions: %d (the parent ran %d times); largest history: %d events (%s)\n",
-				res.Executions, res.ParentRuns, res.MaxHistory, res.MaxHistoryOf)
-			return nil
-		},
-	}
-	cmd.Flags().IntVar(&repos, "repos", 1000, "repositories to migrate")
-	cmd.Flags().IntVar(&concurrent, "concurrent", 50, "the migration's maxConcurrent")
-	cmd.Flags().BoolVar(&keep, "keep", false, "keep the data folder")
-	return cmd
+// MigrateOptions say what Migrate runs.
+type MigrateOptions struct {
+	// Backlot is the path of the backlot binary to start; required.
+	Backlot string
+	// Repos is the number of repositories to migrate; Concurrent the
+	// migration's maxConcurrent.
+	Repos, Concurrent int
+	// Keep keeps the data folder.
+	Keep bool
+	// Progress receives progress lines and the server's output; nil discards them.
+	Progress io.Writer
 }
 
-func benchMigrate(ctx context.Context, n, concurrent int, keep bool, progress io.Writer) (*migrateBenchResult, error) {
+// WriteText writes r as the lines `backlot bench migrate` prints.
+func (r *MigrateResult) WriteText(w io.Writer) {
+	fmt.Fprintf(w, "migration of %d repositories (no-op change, %d at a time): %.1fs, %.1f ms per repository, %.1f repositories/s\n",
+		r.Repos, r.MaxConcurrent, r.Seconds, r.PerRepoMillis, r.ReposPerSec)
+	fmt.Fprintf(w, "workflow executions: %d (the parent ran %d times); largest history: %d events (%s)\n",
+		r.Executions, r.ParentRuns, r.MaxHistory, r.MaxHistoryOf)
+}
+
+// Migrate creates o.Repos repositories on a fresh local git host with their
+// components in a catalog, starts `backlot dev`, runs a migration whose script
+// changes nothing (so every repository is cloned, the script run, and the
+// target found already migrated), and measures the time from POST
+// /api/migrations to the migration's end, per repository, and the largest
+// history (events) of any workflow execution in the run, parent runs and
+// per-repository children alike.
+func Migrate(ctx context.Context, o MigrateOptions) (*MigrateResult, error) {
+	if o.Backlot == "" {
+		return nil, fmt.Errorf("bench: MigrateOptions.Backlot names no backlot binary")
+	}
+	n, concurrent, keep, progress := o.Repos, o.Concurrent, o.Keep, o.Progress
+	if progress == nil {
+		progress = io.Discard
+	}
 	say := func(format string, args ...any) { fmt.Fprintf(progress, format+"\n", args...) }
 	dir, err := os.MkdirTemp("", "backlot-bench-migrate-")
 	if err != nil {
@@ -121,7 +82,7 @@ func benchMigrate(ctx context.Context, n, concurrent int, keep bool, progress io
 	data := filepath.Join(dir, "data")
 	catalogFile := filepath.Join(dir, "fleet.yaml")
 	start := time.Now()
-	if err := makeFleetRepos(ctx, filepath.Join(data, "repos"), catalogFile, n, func(done int) { say("created %d/%d repositories", done, n) }); err != nil {
+	if err := MakeFleetRepos(ctx, filepath.Join(data, "repos"), catalogFile, n, func(done int) { say("created %d/%d repositories", done, n) }); err != nil {
 		return nil, err
 	}
 	say("created %d repositories in %.1fs", n, time.Since(start).Seconds())
@@ -135,11 +96,7 @@ func benchMigrate(ctx context.Context, n, concurrent int, keep bool, progress io
 	}
 	base := "http://127.0.0.1:" + strconv.Itoa(port)
 	temporal := "127.0.0.1:" + strconv.Itoa(tport)
-	exe, err := os.Executable()
-	if err != nil {
-		return nil, err
-	}
-	srv := exec.Command(exe, "dev", "--quiet", "--data", data, "--addr", "127.0.0.1:"+strconv.Itoa(port), "--catalog", catalogFile,
+	srv := exec.Command(o.Backlot, "dev", "--quiet", "--data", data, "--addr", "127.0.0.1:"+strconv.Itoa(port), "--catalog", catalogFile,
 		"--refresh-interval", "1h", "--temporal-addr", temporal)
 	srv.Stderr = progress
 	if err := srv.Start(); err != nil {
@@ -186,7 +143,7 @@ func benchMigrate(ctx context.Context, n, concurrent int, keep bool, progress io
 		time.Sleep(50 * time.Millisecond)
 	}
 	took := time.Since(start)
-	res := &migrateBenchResult{Repos: n, MaxConcurrent: concurrent, Seconds: took.Seconds(),
+	res := &MigrateResult{Repos: n, MaxConcurrent: concurrent, Seconds: took.Seconds(),
 		PerRepoMillis: float64(took.Milliseconds()) / float64(n), ReposPerSec: float64(n) / took.Seconds()}
 	c, err := client.Dial(client.Options{HostPort: temporal, Namespace: "default", Logger: tlog.NewStructuredLogger(slog.New(slog.DiscardHandler))})
 	if err != nil {

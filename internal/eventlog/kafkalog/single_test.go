@@ -7,7 +7,8 @@ import (
 	"backlot.dev/backlot/domain/event"
 )
 
-// Single returns the Log as a totally ordered event.Log, which it is when the topic has
+// Single returns the Log as a totally ordered event.Log (for the contract suite,
+// which checks the event.Log port: the product reads the topic by partition), which it is when the topic has
 // exactly one partition: Read, Head and Wait are ReadPartition, Heads and
 // WaitPartition of partition 0, and Append is the Log's Append. Closing the returned
 // log closes the Log. It returns an error when the topic has more than one partition.

@@ -1,4 +1,4 @@
-package main
+package bench
 
 import (
 	"bytes"
@@ -14,8 +14,8 @@ import (
 	"backlot.dev/backlot/internal/bench/gen"
 )
 
-// policyBench is what the policies phase of the bench measured.
-type policyBench struct {
+// PolicyResult is what the policies phase of the catalog bench measured.
+type PolicyResult struct {
 	// Components is how many entities the policy rates.
 	Components int `json:"components"`
 	// FullSeconds is the time from registering the policy until every
@@ -27,7 +27,7 @@ type policyBench struct {
 	// IncrementalMs is the latency of POST /api/facts about one component, which
 	// answers once the component is rated again; IncrementalRatingMs the
 	// evaluator's rating time of the last one.
-	IncrementalMs       latency `json:"incrementalMs"`
+	IncrementalMs       Latency `json:"incrementalMs"`
 	IncrementalRatingMs float64 `json:"incrementalRatingMs"`
 }
 
@@ -41,14 +41,14 @@ type evaluatorStats struct {
 // benchPolicies registers a 20-check policy on the ingested catalog and
 // measures the full evaluation, then reports facts about single components
 // and measures each incremental evaluation.
-func benchPolicies(c *http.Client, base, catDir string, names []string, k int, say func(string, ...any)) (*policyBench, error) {
+func benchPolicies(c *http.Client, base, catDir string, names []string, k int, say func(string, ...any)) (*PolicyResult, error) {
 	var comps struct {
 		TotalItems int `json:"totalItems"`
 	}
 	if err := getJSON(c, base+"/api/catalog/entities/by-query?filter=kind=component&limit=1", &comps); err != nil {
 		return nil, err
 	}
-	pb := &policyBench{Components: comps.TotalItems}
+	pb := &PolicyResult{Components: comps.TotalItems}
 	file := filepath.Join(catDir, "bench-policy.yaml")
 	if err := os.WriteFile(file, gen.PolicyJSON("bench-20"), 0o644); err != nil {
 		return nil, err

@@ -1,0 +1,329 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"backlot.dev/backlot/internal/bench/gen"
+)
+
+// CatalogResult is what Catalog measured; `backlot bench catalog -o json`
+// prints it as is.
+type CatalogResult struct {
+	// Mode names the server under test and its stores.
+	Mode string `json:"mode"`
+	// Entities and Files are the generated catalog's size, the root Location
+	// included.
+	Entities int `json:"entities"`
+	Files    int `json:"files"`
+	// GenerateSeconds is the generator's time; IngestSeconds the time from
+	// starting the server until every entity is queryable with its relations.
+	GenerateSeconds float64 `json:"generateSeconds"`
+	IngestSeconds   float64 `json:"ingestSeconds"`
+	IngestPerSecond float64 `json:"ingestEntitiesPerSecond"`
+	// Latency holds each query's latencies by name (filteredList, byQueryPage,
+	// facets, byQueryPageVaried, facetsVaried, byName).
+	Latency map[string]Latency `json:"latencyMs"`
+	// ChangeVisibleMs is the time from a refresh request after an edit until a
+	// reader sees the new version.
+	ChangeVisibleMs Latency `json:"changeVisibleMs"`
+	RestartSeconds  float64 `json:"restartSeconds,omitempty"`
+	// PeakRSSMB is the server's peak resident memory.
+	PeakRSSMB float64 `json:"peakRssMB"`
+	// RebuildPerSecond is the replay rate into a fresh read model (production
+	// mode only).
+	RebuildPerSecond float64 `json:"rebuildEventsPerSecond,omitempty"`
+	// Policies is the policies phase (dev mode with PolicyFacts > 0).
+	Policies *PolicyResult `json:"policies,omitempty"`
+}
+
+// Latency is a distribution of durations in milliseconds.
+type Latency struct {
+	P50 float64 `json:"p50"`
+	P95 float64 `json:"p95"`
+	P99 float64 `json:"p99"`
+	N   int     `json:"n"`
+}
+
+// CatalogOptions say what Catalog generates and measures.
+type CatalogOptions struct {
+	// Backlot is the path of the backlot binary to start; required.
+	Backlot string
+	// Entities is the size of the generated catalog; Seed selects it.
+	Entities int
+	Seed     int64
+	// Requests is the number of requests per latency measurement; Edits the
+	// number of edited entities for the change-visibility measurement;
+	// PolicyFacts the number of facts reports of the policies phase (dev mode;
+	// 0 skips the phase).
+	Requests, Edits, PolicyFacts int
+	// Keep keeps the generated catalog and the data folder; Dir is the work
+	// folder (a new temporary folder when empty).
+	Keep bool
+	Dir  string
+	// Progress receives progress lines and the server's output; nil discards them.
+	Progress io.Writer
+	// Production measures `backlot serve` (every role in one process) on Kafka
+	// and PostgreSQL instead of `backlot dev`.
+	Production bool
+	// KafkaBrokers are the production bench's Kafka brokers; when empty it
+	// starts the in-process broker helper (KafkaBrokerHelper).
+	KafkaBrokers []string
+	// KafkaBrokerHelper is the path of the kafkabroker helper program; when
+	// empty, backlot-kafkabroker beside Backlot, else one built with `go build`
+	// from the module in the working directory.
+	KafkaBrokerHelper string
+	// PostgresURL is the production bench's PostgreSQL server: a database is
+	// created on it and dropped after.
+	PostgresURL string
+}
+
+// Catalog generates a synthetic catalog of o.Entities entities, starts
+// `backlot dev` (or, with o.Production, `backlot serve`) on a fresh data
+// folder with it, and measures from outside: the time until every entity is
+// queryable with its relations, the latencies of a filtered list, a by-query
+// page, facets and by-name lookups, the time until an edited file's change is
+// visible after a refresh, the policies phase, the server's peak resident
+// memory and, in production mode, the replay rate. The server is stopped and
+// the work folder removed (unless o.Keep) before Catalog returns.
+func Catalog(o CatalogOptions) (*CatalogResult, error) {
+	if o.Backlot == "" {
+		return nil, fmt.Errorf("bench: CatalogOptions.Backlot names no backlot binary")
+	}
+	if o.Progress == nil {
+		o.Progress = io.Discard
+	}
+	dir := o.Dir
+	if dir == "" {
+		d, err := os.MkdirTemp("", "backlot-bench-")
+		if err != nil {
+			return nil, err
+		}
+		dir = d
+	}
+	if !o.Keep {
+		defer os.RemoveAll(dir)
+	}
+	say := func(format string, args ...any) { fmt.Fprintf(o.Progress, format+"\n", args...) }
+	catDir := filepath.Join(dir, "catalog")
+	start := time.Now()
+	sum, err := gen.Generate(catDir, gen.Config{Entities: o.Entities, Seed: o.Seed})
+	if err != nil {
+		return nil, err
+	}
+	res := &CatalogResult{Mode: "dev (embedded SQLite)", Entities: sum.Entities, Files: sum.Files, GenerateSeconds: time.Since(start).Seconds(), Latency: map[string]Latency{}}
+	say("generated %d entities in %d files in %.1fs", sum.Entities, sum.Files, res.GenerateSeconds)
+
+	port, err := freePort()
+	if err != nil {
+		return nil, err
+	}
+	base := "http://127.0.0.1:" + strconv.Itoa(port)
+	dataDir := filepath.Join(dir, "data")
+	args := []string{"dev", "--quiet", "--data", dataDir, "--addr", "127.0.0.1:" + strconv.Itoa(port),
+		"--catalog", sum.RootFile, "--refresh-interval", "1h", "--temporal-addr", "127.0.0.1:0"}
+	var prod *prodBench
+	if o.Production {
+		prod, err = startProdBench(context.Background(), o, say)
+		if err != nil {
+			return nil, err
+		}
+		defer prod.close()
+		args = prod.serveArgs("127.0.0.1:"+strconv.Itoa(port), dataDir, sum.RootFile)
+		res.Mode = "serve (Kafka + PostgreSQL)"
+	}
+	srv := exec.Command(o.Backlot, args...)
+	srv.Stdout, srv.Stderr = o.Progress, o.Progress
+	start = time.Now()
+	if err := srv.Start(); err != nil {
+		return nil, err
+	}
+	var peak atomic.Int64
+	stopRSS := make(chan struct{})
+	go sampleRSS(srv.Process.Pid, &peak, stopRSS)
+	defer func() {
+		close(stopRSS)
+		srv.Process.Signal(os.Interrupt)
+		srv.Wait()
+	}()
+
+	// All entities: the generated ones and the generated Location of the registration.
+	want := sum.Entities + 1
+	client := &http.Client{Timeout: 60 * time.Second}
+	probe := probeEntity(catDir)
+	lastReport := time.Now()
+	for {
+		if time.Since(start) > 30*time.Minute {
+			return nil, fmt.Errorf("ingestion did not finish within 30 minutes")
+		}
+		total, err := totalItems(client, base)
+		if err == nil && total >= want && hasRelations(client, base, probe) {
+			break
+		}
+		if time.Since(lastReport) > 2*time.Second {
+			say("ingesting: %d/%d entities queryable after %.1fs", total, want, time.Since(start).Seconds())
+			lastReport = time.Now()
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	res.IngestSeconds = time.Since(start).Seconds()
+	res.IngestPerSecond = float64(sum.Entities) / res.IngestSeconds
+	say("all %d entities queryable with relations after %.1fs (%.0f entities/s)", want, res.IngestSeconds, res.IngestPerSecond)
+
+	names, err := componentNames(client, base, 500)
+	if err != nil {
+		return nil, err
+	}
+	groups, err := namesOf(client, base, "group", 2000)
+	if err != nil {
+		return nil, err
+	}
+	rng := rand.New(rand.NewPCG(uint64(o.Seed), 7))
+	measures := []struct {
+		name string
+		url  func() string
+	}{
+		{"filteredList", func() string {
+			return base + "/api/catalog/entities?filter=kind=component,spec.type=service,spec.lifecycle=production&limit=50"
+		}},
+		{"byQueryPage", func() string {
+			return base + "/api/catalog/entities/by-query?filter=kind=component,spec.lifecycle=production&orderField=metadata.name,asc&limit=20"
+		}},
+		{"facets", func() string {
+			return base + "/api/catalog/entity-facets?facet=spec.type&facet=spec.lifecycle&facet=metadata.tags&filter=kind=component"
+		}},
+		// The same queries with a different owner each time: the read model caches
+		// counts and facets until the next write, and these show the uncached cost.
+		{"byQueryPageVaried", func() string {
+			return base + "/api/catalog/entities/by-query?filter=kind=component,spec.owner=" + url.QueryEscape(groups[rng.IntN(len(groups))]) + "&orderField=metadata.name,asc&limit=20"
+		}},
+		{"facetsVaried", func() string {
+			return base + "/api/catalog/entity-facets?facet=spec.type&facet=spec.lifecycle&facet=metadata.tags&filter=kind=component,spec.owner=" + url.QueryEscape(groups[rng.IntN(len(groups))])
+		}},
+		{"byName", func() string {
+			return base + "/api/catalog/entities/by-name/component/default/" + url.PathEscape(names[rng.IntN(len(names))])
+		}},
+	}
+	for _, m := range measures {
+		l, err := measure(client, o.Requests, m.url)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", m.name, err)
+		}
+		res.Latency[m.name] = l
+		say("%-13s p50 %.2fms p95 %.2fms p99 %.2fms", m.name, l.P50, l.P95, l.P99)
+	}
+
+	if o.Edits > 0 {
+		l, err := measureChanges(client, base, catDir, o.Seed, o.Edits)
+		if err != nil {
+			return nil, fmt.Errorf("change visibility: %w", err)
+		}
+		res.ChangeVisibleMs = l
+		say("edit+refresh visible p50 %.0fms p95 %.0fms p99 %.0fms", l.P50, l.P95, l.P99)
+	}
+	if !o.Production && o.PolicyFacts > 0 {
+		pb, err := benchPolicies(client, base, catDir, names, o.PolicyFacts, say)
+		if err != nil {
+			return nil, fmt.Errorf("policies: %w", err)
+		}
+		res.Policies = pb
+	}
+	res.PeakRSSMB = float64(peak.Load()) / 1024
+	if v := readHWM(srv.Process.Pid); v > peak.Load() {
+		res.PeakRSSMB = float64(v) / 1024
+	}
+	if prod != nil {
+		rate, err := prod.replay(context.Background(), say)
+		if err != nil {
+			return nil, fmt.Errorf("replay: %w", err)
+		}
+		res.RebuildPerSecond = rate
+	}
+	return res, nil
+}
+
+// probeEntity names the last component the generator wrote, to check relations.
+func probeEntity(catDir string) string {
+	var last string
+	filepath.WalkDir(catDir, func(p string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.HasSuffix(p, ".yaml") {
+			return nil
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return nil
+		}
+		for _, doc := range strings.Split(string(b), "\n---") {
+			if strings.Contains(doc, "kind: Component") {
+				for _, line := range strings.Split(doc, "\n") {
+					if n, ok := strings.CutPrefix(strings.TrimSpace(line), "name: "); ok {
+						last = strings.Trim(n, `"'`)
+						break
+					}
+				}
+			}
+		}
+		return nil
+	})
+	return last
+}
+
+func hasRelations(c *http.Client, base, name string) bool {
+	if name == "" {
+		return true
+	}
+	var e struct {
+		Relations []struct {
+			Type string `json:"type"`
+		} `json:"relations"`
+	}
+	if err := getJSON(c, base+"/api/catalog/entities/by-name/component/default/"+url.PathEscape(name), &e); err != nil {
+		return false
+	}
+	for _, r := range e.Relations {
+		if r.Type == "ownedBy" {
+			return true
+		}
+	}
+	return false
+}
+
+// WriteText writes r as the lines `backlot bench catalog` prints.
+func (r *CatalogResult) WriteText(w io.Writer) {
+	fmt.Fprintf(w, "mode                %s\n", r.Mode)
+	fmt.Fprintf(w, "entities            %d in %d files\n", r.Entities, r.Files)
+	fmt.Fprintf(w, "ingest              %.1fs until all queryable with relations (%.0f entities/s)\n", r.IngestSeconds, r.IngestPerSecond)
+	keys := make([]string, 0, len(r.Latency))
+	for k := range r.Latency {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		l := r.Latency[k]
+		fmt.Fprintf(w, "%-19s p50 %6.2fms  p95 %6.2fms  p99 %6.2fms  (n=%d)\n", k, l.P50, l.P95, l.P99, l.N)
+	}
+	if r.ChangeVisibleMs.N > 0 {
+		l := r.ChangeVisibleMs
+		fmt.Fprintf(w, "%-19s p50 %6.0fms  p95 %6.0fms  p99 %6.0fms  (n=%d)\n", "edit visible", l.P50, l.P95, l.P99, l.N)
+	}
+	fmt.Fprintf(w, "peak RSS            %.0f MB\n", r.PeakRSSMB)
+	if p := r.Policies; p != nil {
+		fmt.Fprintf(w, "policies full       %.2fs for %d components x 20 checks until readable (rating %.2fs)\n", p.FullSeconds, p.Components, p.RatingSeconds)
+		fmt.Fprintf(w, "policies one fact   p50 %6.1fms  p95 %6.1fms  until re-rated and readable (rating %.2fms)\n", p.IncrementalMs.P50, p.IncrementalMs.P95, p.IncrementalRatingMs)
+	}
+	if r.RebuildPerSecond > 0 {
+		fmt.Fprintf(w, "replay              %.0f events/s into a fresh read model\n", r.RebuildPerSecond)
+	}
+}
