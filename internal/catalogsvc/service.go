@@ -11,6 +11,7 @@ import (
 
 	"backlot.dev/backlot/domain/catalog"
 	"backlot.dev/backlot/domain/event"
+	"backlot.dev/backlot/domain/fault"
 	"backlot.dev/backlot/domain/refresh"
 	"backlot.dev/backlot/internal/httpapi"
 	"backlot.dev/backlot/internal/ingest"
@@ -26,11 +27,8 @@ func (e *UnavailableError) Error() string { return "service unavailable: " + e.E
 // Unwrap returns the cause.
 func (e *UnavailableError) Unwrap() error { return e.Err }
 
-// HTTPStatus is 503.
-func (e *UnavailableError) HTTPStatus() int { return 503 }
-
-// ErrorName is ServiceUnavailableError.
-func (e *UnavailableError) ErrorName() string { return "ServiceUnavailableError" }
+// Is reports whether target is fault.Unavailable.
+func (e *UnavailableError) Is(target error) bool { return target == fault.Unavailable }
 
 // ConflictError is a write that clashes with the catalog's state.
 type ConflictError struct{ Msg string }
@@ -38,11 +36,8 @@ type ConflictError struct{ Msg string }
 // Error returns the message.
 func (e *ConflictError) Error() string { return e.Msg }
 
-// HTTPStatus is 409.
-func (e *ConflictError) HTTPStatus() int { return 409 }
-
-// ErrorName is ConflictError.
-func (e *ConflictError) ErrorName() string { return "ConflictError" }
+// Is reports whether target is fault.Conflict.
+func (e *ConflictError) Is(target error) bool { return target == fault.Conflict }
 
 // Config configures a Service.
 type Config struct {

@@ -47,8 +47,7 @@ func (s *server) auditRoutes(mux *http.ServeMux) {
 
 func (s *server) auditLog() (AuditLog, error) {
 	if s.cfg.Audit == nil {
-		return nil, &apiError{status: http.StatusNotImplemented, name: "NotImplementedError",
-			message: "this server has no audit log: the audit endpoints run on the embedded event log (backlot dev)"}
+		return nil, notImplemented("this server has no audit log: the audit endpoints run on the embedded event log (backlot dev)")
 	}
 	return s.cfg.Audit, nil
 }

@@ -45,8 +45,7 @@ func (s *server) badgeRoutes(mux *http.ServeMux) {
 
 func (s *server) badges() (badges.Reader, error) {
 	if s.cfg.Badges == nil {
-		return nil, &apiError{status: http.StatusNotImplemented, name: "NotImplementedError",
-			message: "this server keeps no badge read model"}
+		return nil, notImplemented("this server keeps no badge read model")
 	}
 	return s.cfg.Badges, nil
 }
@@ -461,7 +460,7 @@ func (s *server) badgeSVG(w http.ResponseWriter, r *http.Request) error {
 // reportFacts answers POST /api/facts {"items": [{entity, source, facts, observedAt}]}.
 func (s *server) reportFacts(w http.ResponseWriter, r *http.Request) error {
 	if s.cfg.Facts == nil {
-		return &apiError{status: http.StatusNotImplemented, name: "NotImplementedError", message: "this server takes no facts"}
+		return notImplemented("this server takes no facts")
 	}
 	var body struct {
 		Items []badging.FactItem `json:"items"`
@@ -480,7 +479,7 @@ func (s *server) reportFacts(w http.ResponseWriter, r *http.Request) error {
 // declareFactSource answers PUT /api/facts/sources/{source} {"schema": {...}}.
 func (s *server) declareFactSource(w http.ResponseWriter, r *http.Request) error {
 	if s.cfg.Facts == nil {
-		return &apiError{status: http.StatusNotImplemented, name: "NotImplementedError", message: "this server takes no facts"}
+		return notImplemented("this server takes no facts")
 	}
 	var body struct {
 		Schema json.RawMessage `json:"schema"`

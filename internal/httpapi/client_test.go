@@ -9,6 +9,8 @@ import (
 	"sort"
 	"strings"
 	"testing"
+
+	"backlot.dev/backlot/domain/fault"
 )
 
 func TestClient(t *testing.T) {
@@ -169,7 +171,7 @@ func TestClientWrites(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	f.writer.setErr(&statusErr{status: http.StatusForbidden, name: "NotAllowedError", msg: "guests may not register locations"})
+	f.writer.setErr(fault.New(fault.Forbidden, "user:default/guest", "guests may not register locations"))
 	_, err = c.AddLocation(ctx, "url", "https://h/y.yaml", false)
 	var ae *APIError
 	if !errors.As(err, &ae) || ae.Status != 403 || ae.Name != "NotAllowedError" || ae.Message != "guests may not register locations" {

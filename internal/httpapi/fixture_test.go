@@ -351,17 +351,6 @@ func (w *fakeWriter) ValidateEntity(ctx context.Context, location string, entity
 	return err
 }
 
-// statusErr is a Writer error that carries its HTTP status and name.
-type statusErr struct {
-	status int
-	name   string
-	msg    string
-}
-
-func (e *statusErr) Error() string     { return e.msg }
-func (e *statusErr) HTTPStatus() int   { return e.status }
-func (e *statusErr) ErrorName() string { return e.name }
-
 // jsonEqual fails unless got and want are the same JSON value.
 func jsonEqual(t *testing.T, got []byte, want string) {
 	t.Helper()

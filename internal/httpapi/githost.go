@@ -33,7 +33,7 @@ func (s *server) gitRoutes(mux *http.ServeMux) {
 
 func (s *server) gitHost() (GitHost, error) {
 	if s.cfg.GitHost == nil {
-		return nil, &apiError{status: http.StatusNotImplemented, name: "NotImplementedError", message: "this server has no local git host"}
+		return nil, notImplemented("this server has no local git host")
 	}
 	return s.cfg.GitHost, nil
 }

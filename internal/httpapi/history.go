@@ -21,8 +21,7 @@ func (s *server) historyRoutes(mux *http.ServeMux) {
 
 func (s *server) history() (history.Reader, error) {
 	if s.cfg.History == nil {
-		return nil, &apiError{status: http.StatusNotImplemented, name: "NotImplementedError",
-			message: "this server keeps no history read model"}
+		return nil, notImplemented("this server keeps no history read model")
 	}
 	return s.cfg.History, nil
 }
@@ -36,8 +35,7 @@ func (s *server) readerAt(r *http.Request) (catalogstore.Reader, error) {
 		return s.reader, nil
 	}
 	if s.cfg.AsOf == nil {
-		return nil, &apiError{status: http.StatusNotImplemented, name: "NotImplementedError",
-			message: "this server keeps no history, so it cannot answer asOf"}
+		return nil, notImplemented("this server keeps no history, so it cannot answer asOf")
 	}
 	at, err := history.ParseInstant(v)
 	if err != nil {

@@ -110,8 +110,7 @@ func (s *server) createLocation(w http.ResponseWriter, r *http.Request) error {
 	case err != nil:
 		return err
 	case oc == "refresh":
-		return &apiError{status: http.StatusNotImplemented, name: "NotImplementedError",
-			message: "onConflict=refresh is not supported; register without it and refresh the location's entities with POST /api/catalog/refresh"}
+		return notImplemented("onConflict=refresh is not supported; register without it and refresh the location's entities with POST /api/catalog/refresh")
 	case oc != "" && oc != "reject":
 		return inputError("Invalid onConflict %q, expected reject or refresh", oc)
 	}

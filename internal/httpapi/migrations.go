@@ -14,6 +14,7 @@ import (
 	"os"
 	"strings"
 
+	"backlot.dev/backlot/domain/fault"
 	"backlot.dev/backlot/workflows/migration"
 )
 
@@ -53,8 +54,7 @@ func (s *server) migrationRoutes(mux *http.ServeMux) {
 
 func (s *server) migrations() (Migrations, error) {
 	if s.cfg.Migrations == nil {
-		return nil, &apiError{status: http.StatusServiceUnavailable, name: "ServiceUnavailableError",
-			message: "this server runs no workflows: start backlot dev, or backlot serve with BACKLOT_TEMPORAL_ADDRESS"}
+		return nil, categoryError(fault.Unavailable, "this server runs no workflows: start backlot dev, or backlot serve with BACKLOT_TEMPORAL_ADDRESS")
 	}
 	return s.cfg.Migrations, nil
 }
@@ -168,7 +168,7 @@ func parseChangeHook(host string, h http.Header, body []byte, secret string) (Ch
 			mac.Write(body)
 			want := "sha256=" + hex.EncodeToString(mac.Sum(nil))
 			if !hmac.Equal([]byte(h.Get("X-Hub-Signature-256")), []byte(want)) {
-				return ChangeHook{}, false, &apiError{status: http.StatusUnauthorized, name: "AuthenticationError", message: "X-Hub-Signature-256 does not match the webhook secret"}
+				return ChangeHook{}, false, categoryError(fault.Unauthenticated, "X-Hub-Signature-256 does not match the webhook secret")
 			}
 		}
 		// A webhook set to application/x-www-form-urlencoded sends the JSON
@@ -207,7 +207,7 @@ func parseChangeHook(host string, h http.Header, body []byte, secret string) (Ch
 		return ChangeHook{Repo: p.Repository.FullName, Number: n}, n > 0 && p.Repository.FullName != "", nil
 	case "gitlab":
 		if secret != "" && subtle.ConstantTimeCompare([]byte(h.Get("X-Gitlab-Token")), []byte(secret)) != 1 {
-			return ChangeHook{}, false, &apiError{status: http.StatusUnauthorized, name: "AuthenticationError", message: "X-Gitlab-Token does not match the webhook secret"}
+			return ChangeHook{}, false, categoryError(fault.Unauthenticated, "X-Gitlab-Token does not match the webhook secret")
 		}
 		var p struct {
 			Project struct {

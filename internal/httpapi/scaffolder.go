@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"time"
 
+	"backlot.dev/backlot/domain/fault"
 	"backlot.dev/backlot/workflows/scaffolder"
 )
 
@@ -54,8 +55,7 @@ func (s *server) scaffolderRoutes(mux *http.ServeMux) {
 
 func (s *server) scaffolderService() (Scaffolder, error) {
 	if s.cfg.Scaffolder == nil {
-		return nil, &apiError{status: http.StatusServiceUnavailable, name: "ServiceUnavailableError",
-			message: "this server runs no workflows: start backlot dev, or backlot serve with BACKLOT_TEMPORAL_ADDRESS"}
+		return nil, categoryError(fault.Unavailable, "this server runs no workflows: start backlot dev, or backlot serve with BACKLOT_TEMPORAL_ADDRESS")
 	}
 	return s.cfg.Scaffolder, nil
 }
@@ -383,7 +383,7 @@ func (s *server) decideTask(w http.ResponseWriter, r *http.Request) error {
 		if errors.Is(err, scaffolder.ErrNoTask) {
 			return taskError(id, err)
 		}
-		return &apiError{status: http.StatusConflict, name: "ConflictError", message: err.Error()}
+		return categoryError(fault.Conflict, err.Error())
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"approved": *body.Approved})
 	return nil

@@ -90,9 +90,8 @@ func (s *server) routes(mux *http.ServeMux) {
 		"GET " + p + "/entities/by-name/{kind}/{namespace}/{name}/ancestry",
 	} {
 		route(pattern, func(w http.ResponseWriter, r *http.Request) error {
-			return &apiError{status: http.StatusNotImplemented, name: "NotImplementedError",
-				message: r.Method + " " + r.URL.Path + " is not supported by Backlot (predicate queries, location updates, " +
-					"location analysis and ancestry are not implemented); use the filter parameter of GET " + catalogPrefix + "/entities/by-query"}
+			return notImplemented(r.Method + " " + r.URL.Path + " is not supported by Backlot (predicate queries, location updates, " +
+				"location analysis and ancestry are not implemented); use the filter parameter of GET " + catalogPrefix + "/entities/by-query")
 		})
 	}
 

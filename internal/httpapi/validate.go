@@ -33,9 +33,8 @@ func (s *server) validateEntity(w http.ResponseWriter, r *http.Request) error {
 	}
 	var req validateRequest
 	if err := s.decodeBody(w, r, &req, false); err != nil {
-		var se statusError
-		if errors.As(err, &se) && se.HTTPStatus() == http.StatusBadRequest {
-			return invalid(errorJSON{Name: se.ErrorName(), Message: err.Error()})
+		if status, name, msg := classify(r, err); status == http.StatusBadRequest {
+			return invalid(errorJSON{Name: name, Message: msg})
 		}
 		return err
 	}
@@ -71,9 +70,8 @@ func (s *server) validateEntity(w http.ResponseWriter, r *http.Request) error {
 		}
 		return invalid(errs...)
 	}
-	var se statusError
-	if errors.As(err, &se) && se.HTTPStatus() == http.StatusBadRequest {
-		return invalid(errorJSON{Name: se.ErrorName(), Message: err.Error()})
+	if status, name, msg := classify(r, err); status == http.StatusBadRequest {
+		return invalid(errorJSON{Name: name, Message: msg})
 	}
 	return err
 }

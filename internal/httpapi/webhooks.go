@@ -19,8 +19,7 @@ func (s *server) webhookRoutes(mux *http.ServeMux) {
 
 func (s *server) hooks() (*webhooks.Manager, error) {
 	if s.cfg.Webhooks == nil {
-		return nil, &apiError{status: http.StatusNotImplemented, name: "NotImplementedError",
-			message: "this server manages no webhook subscriptions"}
+		return nil, notImplemented("this server manages no webhook subscriptions")
 	}
 	return s.cfg.Webhooks, nil
 }

@@ -21,6 +21,7 @@ import (
 	"github.com/ThreeDotsLabs/watermill/message/router/middleware"
 
 	"backlot.dev/backlot/domain/event"
+	"backlot.dev/backlot/domain/fault"
 	"backlot.dev/backlot/internal/messaging"
 	"backlot.dev/backlot/policies"
 )
@@ -86,11 +87,8 @@ type ValidationError struct{ Msg string }
 // Error returns the message.
 func (e *ValidationError) Error() string { return e.Msg }
 
-// HTTPStatus is 400.
-func (e *ValidationError) HTTPStatus() int { return http.StatusBadRequest }
-
-// ErrorName is InputError.
-func (e *ValidationError) ErrorName() string { return "InputError" }
+// Is reports whether target is fault.Invalid.
+func (e *ValidationError) Is(target error) bool { return target == fault.Invalid }
 
 // Start builds the router, starts every stored subscription and delivers until
 // ctx ends.
@@ -361,11 +359,11 @@ type DeliveryError struct{ Err error }
 // Error describes the failure.
 func (e *DeliveryError) Error() string { return e.Err.Error() }
 
-// HTTPStatus is 502: the target failed.
-func (e *DeliveryError) HTTPStatus() int { return http.StatusBadGateway }
+// Unwrap returns the cause.
+func (e *DeliveryError) Unwrap() error { return e.Err }
 
-// ErrorName is DeliveryError.
-func (e *DeliveryError) ErrorName() string { return "DeliveryError" }
+// Is reports whether target is fault.Upstream: the target refused or failed.
+func (e *DeliveryError) Is(target error) bool { return target == fault.Upstream }
 
 // Store returns the store, for reads.
 func (m *Manager) Store() Store { return m.cfg.Store }
