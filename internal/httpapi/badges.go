@@ -108,9 +108,6 @@ type ownerRollup struct {
 	Counts map[string]int `json:"counts"`
 }
 
-// noLevel is the key of the entities that reach no level in counts.
-const noLevel = "none"
-
 // policyResults answers GET /api/policies/{id}/results?level=&owner=&check=&after=&limit=:
 // the counts per level over every rated entity, the roll-up per owner, and a
 // page of entities (those of a level, none for no level, an owner, or failing
@@ -136,7 +133,7 @@ func (s *server) policyResults(w http.ResponseWriter, r *http.Request) error {
 		Owners    []ownerRollup  `json:"owners"`
 		Items     []resultItem   `json:"items"`
 		NextAfter string         `json:"nextAfter,omitempty"`
-	}{Policy: summary(p), Counts: map[string]int{noLevel: 0}, Owners: []ownerRollup{}, Items: []resultItem{}}
+	}{Policy: summary(p), Counts: map[string]int{badging.NoLevel: 0}, Owners: []ownerRollup{}, Items: []resultItem{}}
 	for _, l := range p.Spec.Levels {
 		out.Counts[l] = 0
 	}
@@ -147,7 +144,7 @@ func (s *server) policyResults(w http.ResponseWriter, r *http.Request) error {
 	for _, t := range tally {
 		l := t.Level
 		if l == "" {
-			l = noLevel
+			l = badging.NoLevel
 		}
 		out.Total += t.Count
 		out.Counts[l] += t.Count
@@ -161,7 +158,7 @@ func (s *server) policyResults(w http.ResponseWriter, r *http.Request) error {
 	rq := badges.ResultQuery{Policy: p.Metadata.Name, Owner: q.Get("owner"), After: q.Get("after"), Limit: limit + 1}
 	if l := q.Get("level"); l != "" {
 		rq.ByLevel, rq.Level = true, l
-		if l == noLevel {
+		if l == badging.NoLevel {
 			rq.Level = ""
 		}
 	}
@@ -220,13 +217,6 @@ func bucketOf(v string) (time.Duration, error) {
 	return 0, inputError("bucket=%q: want minute, hour, day or week", v)
 }
 
-// seriesPoint is the counts per level at the end of a bucket.
-type seriesPoint struct {
-	Time   time.Time      `json:"time"`
-	Total  int            `json:"total"`
-	Counts map[string]int `json:"counts"`
-}
-
 // seriesRequest reads what the series answers need: the badge read model,
 // the policy of the path and the bucket parameter.
 func (s *server) seriesRequest(r *http.Request) (badges.Reader, *policies.Policy, time.Duration, error) {
@@ -242,27 +232,6 @@ func (s *server) seriesRequest(r *http.Request) (badges.Reader, *policies.Policy
 	return br, p, bucket, err
 }
 
-// replayBuckets applies the changes of a policy's verdicts in time order
-// and calls flush with the end of each bucket in which one happened, once
-// that bucket's changes are applied.
-func replayBuckets(ctx context.Context, br badges.Reader, policy string, bucket time.Duration, apply func(badges.Change), flush func(end time.Time)) error {
-	var end time.Time
-	err := br.Changes(ctx, policy, func(c badges.Change) bool {
-		if b := c.Time.Truncate(bucket).Add(bucket); !b.Equal(end) {
-			if !end.IsZero() {
-				flush(end)
-			}
-			end = b
-		}
-		apply(c)
-		return true
-	})
-	if err == nil && !end.IsZero() {
-		flush(end)
-	}
-	return err
-}
-
 // policyHistory answers GET /api/policies/{id}/history?bucket=day: how many
 // entities stood at each level at the end of each bucket in which a verdict
 // changed, from the first verdict on.
@@ -271,54 +240,12 @@ func (s *server) policyHistory(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	levels := map[string]string{} // entity -> its level now
-	series := []seriesPoint{}
-	err = replayBuckets(r.Context(), br, p.Metadata.Name, bucket, func(c badges.Change) {
-		key := badges.Key(c.Data.Entity)
-		switch {
-		case !c.Data.Applies:
-			delete(levels, key)
-		case c.Data.Level == "":
-			levels[key] = noLevel
-		default:
-			levels[key] = c.Data.Level
-		}
-	}, func(end time.Time) {
-		pt := seriesPoint{Time: end, Counts: map[string]int{noLevel: 0}}
-		for _, l := range p.Spec.Levels {
-			pt.Counts[l] = 0
-		}
-		for _, l := range levels {
-			pt.Counts[l]++
-			pt.Total++
-		}
-		series = append(series, pt)
-	})
+	series, err := badging.LevelHistory(r.Context(), br, p, bucket)
 	if err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"policy": summary(p), "bucket": bucket.String(), "series": series})
 	return nil
-}
-
-// campaignProgress is a campaign's standing and its burndown.
-type campaignProgress struct {
-	policies.Campaign
-	// Total is how many entities the campaign counts now; Reached how many of
-	// them stand at its level or above; Remaining the rest.
-	Total     int  `json:"total"`
-	Reached   int  `json:"reached"`
-	Remaining int  `json:"remaining"`
-	Overdue   bool `json:"overdue"`
-	// Burndown is the entities remaining at the end of each bucket in which a
-	// verdict changed.
-	Burndown []burndownPoint `json:"burndown"`
-}
-
-type burndownPoint struct {
-	Time      time.Time `json:"time"`
-	Total     int       `json:"total"`
-	Remaining int       `json:"remaining"`
 }
 
 // policyCampaigns answers GET /api/policies/{id}/campaigns?bucket=day: each
@@ -328,58 +255,9 @@ func (s *server) policyCampaigns(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	rank := map[string]int{}
-	for i, l := range p.Spec.Levels {
-		rank[l] = i + 1
-	}
-	type standing struct {
-		in      map[string]bool
-		reached int
-	}
-	entities := map[string]standing{}
-	out := make([]campaignProgress, len(p.Spec.Campaigns))
-	for i, c := range p.Spec.Campaigns {
-		out[i] = campaignProgress{Campaign: c, Burndown: []burndownPoint{}}
-	}
-	count := func(i int) (total, remaining int) {
-		want := rank[out[i].Level]
-		for _, e := range entities {
-			if e.in[out[i].ID] {
-				total++
-				if e.reached < want {
-					remaining++
-				}
-			}
-		}
-		return
-	}
-	err = replayBuckets(r.Context(), br, p.Metadata.Name, bucket, func(c badges.Change) {
-		key := badges.Key(c.Data.Entity)
-		if !c.Data.Applies {
-			delete(entities, key)
-			return
-		}
-		st := standing{in: map[string]bool{}, reached: c.Data.LevelRank}
-		for _, id := range c.Data.Campaigns {
-			st.in[id] = true
-		}
-		entities[key] = st
-	}, func(end time.Time) {
-		for i := range out {
-			t, rem := count(i)
-			out[i].Burndown = append(out[i].Burndown, burndownPoint{Time: end, Total: t, Remaining: rem})
-		}
-	})
+	out, err := badging.Campaigns(r.Context(), br, p, bucket, time.Now().UTC())
 	if err != nil {
 		return err
-	}
-	now := time.Now().UTC()
-	for i := range out {
-		out[i].Total, out[i].Remaining = count(i)
-		out[i].Reached = out[i].Total - out[i].Remaining
-		if d, err := time.Parse(policies.CampaignDateLayout, out[i].Deadline); err == nil {
-			out[i].Overdue = out[i].Remaining > 0 && now.After(d.Add(24*time.Hour))
-		}
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"policy": summary(p), "campaigns": out})
 	return nil
@@ -445,7 +323,7 @@ func (s *server) badgeSVG(w http.ResponseWriter, r *http.Request) error {
 		if b.Policy == id {
 			message = b.Level
 			if message == "" {
-				message = noLevel
+				message = badging.NoLevel
 			}
 			color = badgesvg.ForLevel(b.Rank, len(p.Spec.Levels))
 		}

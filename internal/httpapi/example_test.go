@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"backlot.dev/backlot/internal/catalogsvc"
 	"backlot.dev/backlot/internal/httpapi"
 	"backlot.dev/backlot/projections/catalogstore"
 )
@@ -18,8 +19,8 @@ type readOnly struct{}
 
 var errReadOnly = errors.New("this catalog is read-only")
 
-func (readOnly) RegisterLocation(context.Context, string, string, string, bool) (httpapi.LocationResult, error) {
-	return httpapi.LocationResult{}, errReadOnly
+func (readOnly) RegisterLocation(context.Context, string, string, string, bool) (catalogsvc.LocationResult, error) {
+	return catalogsvc.LocationResult{}, errReadOnly
 }
 func (readOnly) RemoveLocation(context.Context, string, string) error    { return errReadOnly }
 func (readOnly) DeleteEntityByUID(context.Context, string, string) error { return errReadOnly }

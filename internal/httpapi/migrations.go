@@ -7,7 +7,6 @@ import (
 	"crypto/subtle"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"io"
 	"net/http"
 	"net/url"
@@ -15,11 +14,9 @@ import (
 	"strings"
 
 	"backlot.dev/backlot/domain/fault"
+	"backlot.dev/backlot/internal/migratesvc"
 	"backlot.dev/backlot/workflows/migration"
 )
-
-// ErrNoMigration is what a Migrations answers for an id no migration has.
-var ErrNoMigration = errors.New("no such migration")
 
 // Migrations runs fleet migrations (package migratesvc on Temporal).
 type Migrations interface {
@@ -37,7 +34,7 @@ type Migrations interface {
 	Control(ctx context.Context, actor, id, op string) error
 	// Wake tells the running migrations that a change request changed, so
 	// the ones that follow it read it now instead of at their next poll.
-	Wake(ctx context.Context, h ChangeHook) error
+	Wake(ctx context.Context, h migratesvc.ChangeHook) error
 }
 
 // migrationRoutes adds /api/migrations.
@@ -57,17 +54,6 @@ func (s *server) migrations() (Migrations, error) {
 		return nil, categoryError(fault.Unavailable, "this server runs no workflows: start backlot dev, or backlot serve with BACKLOT_TEMPORAL_ADDRESS")
 	}
 	return s.cfg.Migrations, nil
-}
-
-func migrationError(id string, err error) error {
-	if errors.Is(err, ErrNoMigration) {
-		return notFoundError("No migration with id %s", id)
-	}
-	var fe *migration.FieldError
-	if errors.As(err, &fe) {
-		return inputError("%v", err)
-	}
-	return err
 }
 
 // startMigration answers POST /api/migrations[?dryRun=true] with a spec as
@@ -91,7 +77,7 @@ func (s *server) startMigration(w http.ResponseWriter, r *http.Request) error {
 	}
 	out, err := m.Start(r.Context(), s.actor(r), raw, dry)
 	if err != nil {
-		return migrationError("", err)
+		return err
 	}
 	status := http.StatusCreated
 	if dry {
@@ -125,7 +111,7 @@ func (s *server) getMigration(w http.ResponseWriter, r *http.Request) error {
 	id := r.PathValue("id")
 	rep, err := m.Get(r.Context(), id)
 	if err != nil {
-		return migrationError(id, err)
+		return err
 	}
 	writeJSON(w, http.StatusOK, rep)
 	return nil
@@ -139,7 +125,7 @@ func (s *server) controlMigration(op string) handlerFunc {
 		}
 		id := r.PathValue("id")
 		if err := m.Control(r.Context(), s.actor(r), id, op); err != nil {
-			return migrationError(id, err)
+			return err
 		}
 		writeJSON(w, http.StatusAccepted, map[string]string{"id": id, "requested": op})
 		return nil
@@ -149,18 +135,11 @@ func (s *server) controlMigration(op string) handlerFunc {
 // hookSecretEnv names the shared secret of the git hosts' webhooks.
 const hookSecretEnv = "BACKLOT_WEBHOOK_SECRET"
 
-// ChangeHook is what a git host's webhook says changed: a change request
-// of a repository (owner/name).
-type ChangeHook struct {
-	Repo   string
-	Number int
-}
-
 // parseChangeHook reads a GitHub or GitLab webhook delivery: the pull or
 // merge request it concerns, checked against secret when one is set
 // (GitHub's X-Hub-Signature-256, GitLab's X-Gitlab-Token). ok is false for
 // an event that concerns no change request.
-func parseChangeHook(host string, h http.Header, body []byte, secret string) (ChangeHook, bool, error) {
+func parseChangeHook(host string, h http.Header, body []byte, secret string) (migratesvc.ChangeHook, bool, error) {
 	switch host {
 	case "github":
 		if secret != "" {
@@ -168,7 +147,7 @@ func parseChangeHook(host string, h http.Header, body []byte, secret string) (Ch
 			mac.Write(body)
 			want := "sha256=" + hex.EncodeToString(mac.Sum(nil))
 			if !hmac.Equal([]byte(h.Get("X-Hub-Signature-256")), []byte(want)) {
-				return ChangeHook{}, false, categoryError(fault.Unauthenticated, "X-Hub-Signature-256 does not match the webhook secret")
+				return migratesvc.ChangeHook{}, false, categoryError(fault.Unauthenticated, "X-Hub-Signature-256 does not match the webhook secret")
 			}
 		}
 		// A webhook set to application/x-www-form-urlencoded sends the JSON
@@ -176,7 +155,7 @@ func parseChangeHook(host string, h http.Header, body []byte, secret string) (Ch
 		if strings.HasPrefix(h.Get("Content-Type"), "application/x-www-form-urlencoded") {
 			form, err := url.ParseQuery(string(body))
 			if err != nil {
-				return ChangeHook{}, false, inputError("the delivery is not a form: %v", err)
+				return migratesvc.ChangeHook{}, false, inputError("the delivery is not a form: %v", err)
 			}
 			body = []byte(form.Get("payload"))
 		}
@@ -195,7 +174,7 @@ func parseChangeHook(host string, h http.Header, body []byte, secret string) (Ch
 			} `json:"check_suite"`
 		}
 		if err := json.Unmarshal(body, &p); err != nil {
-			return ChangeHook{}, false, inputError("the delivery is not JSON: %v", err)
+			return migratesvc.ChangeHook{}, false, inputError("the delivery is not JSON: %v", err)
 		}
 		n := p.PullRequest.Number
 		if n == 0 {
@@ -204,10 +183,10 @@ func parseChangeHook(host string, h http.Header, body []byte, secret string) (Ch
 		if n == 0 && len(p.CheckSuite.PullRequests) > 0 {
 			n = p.CheckSuite.PullRequests[0].Number
 		}
-		return ChangeHook{Repo: p.Repository.FullName, Number: n}, n > 0 && p.Repository.FullName != "", nil
+		return migratesvc.ChangeHook{Repo: p.Repository.FullName, Number: n}, n > 0 && p.Repository.FullName != "", nil
 	case "gitlab":
 		if secret != "" && subtle.ConstantTimeCompare([]byte(h.Get("X-Gitlab-Token")), []byte(secret)) != 1 {
-			return ChangeHook{}, false, categoryError(fault.Unauthenticated, "X-Gitlab-Token does not match the webhook secret")
+			return migratesvc.ChangeHook{}, false, categoryError(fault.Unauthenticated, "X-Gitlab-Token does not match the webhook secret")
 		}
 		var p struct {
 			Project struct {
@@ -221,15 +200,15 @@ func parseChangeHook(host string, h http.Header, body []byte, secret string) (Ch
 			} `json:"merge_request"`
 		}
 		if err := json.Unmarshal(body, &p); err != nil {
-			return ChangeHook{}, false, inputError("the delivery is not JSON: %v", err)
+			return migratesvc.ChangeHook{}, false, inputError("the delivery is not JSON: %v", err)
 		}
 		n := p.Attrs.IID
 		if h.Get("X-Gitlab-Event") == "Pipeline Hook" {
 			n = p.MergeRequest.IID
 		}
-		return ChangeHook{Repo: p.Project.Path, Number: n}, n > 0 && p.Project.Path != "", nil
+		return migratesvc.ChangeHook{Repo: p.Project.Path, Number: n}, n > 0 && p.Project.Path != "", nil
 	}
-	return ChangeHook{}, false, notFoundError("No webhook for host %q (github or gitlab)", host)
+	return migratesvc.ChangeHook{}, false, notFoundError("No webhook for host %q (github or gitlab)", host)
 }
 
 // changeHook answers POST /api/git/hooks/{host}: a git host's

@@ -15,7 +15,7 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"backlot.dev/backlot/domain/catalog"
-	"backlot.dev/backlot/internal/httpapi"
+	"backlot.dev/backlot/domain/fault"
 	"backlot.dev/backlot/projections/catalogstore"
 	"backlot.dev/backlot/workflows/githost"
 	"backlot.dev/backlot/workflows/migration"
@@ -36,10 +36,24 @@ type Config struct {
 	PollInterval time.Duration
 }
 
-// Service implements httpapi.Migrations.
+// Service starts, reports on and steers fleet migrations on Temporal.
 type Service struct{ cfg Config }
 
-var _ httpapi.Migrations = (*Service)(nil)
+// ErrNotFound is what the service answers for an id no migration has; the
+// errors it returns name the id and match both ErrNotFound and fault.NotFound.
+var ErrNotFound = fault.Sentinel(fault.NotFound, "no such migration")
+
+// notFound is the error for the migration id.
+func notFound(id string) error {
+	return &fault.Error{Category: fault.NotFound, Value: id, Message: "No migration with id " + id, Err: ErrNotFound}
+}
+
+// ChangeHook is what a git host's webhook says changed: a change request
+// of a repository (owner/name).
+type ChangeHook struct {
+	Repo   string
+	Number int
+}
 
 // New returns the service.
 func New(cfg Config) *Service { return &Service{cfg: cfg} }
@@ -193,13 +207,13 @@ func (s *Service) Get(ctx context.Context, id string) (migration.Report, error) 
 	r, err := migration.Progress(ctx, s.cfg.Client, id)
 	var nf *serviceerror.NotFound
 	if errors.As(err, &nf) {
-		return r, httpapi.ErrNoMigration
+		return r, notFound(id)
 	}
 	return r, err
 }
 
 // Wake signals the running migrations that a change request changed.
-func (s *Service) Wake(ctx context.Context, h httpapi.ChangeHook) error {
+func (s *Service) Wake(ctx context.Context, h ChangeHook) error {
 	return wake(ctx, s.cfg.Client, migration.ChangeUpdate{Repo: h.Repo, Number: h.Number})
 }
 
@@ -222,7 +236,7 @@ func (s *Service) Control(ctx context.Context, actor, id, op string) error {
 	}
 	var nf *serviceerror.NotFound
 	if errors.As(err, &nf) {
-		return httpapi.ErrNoMigration
+		return notFound(id)
 	}
 	return err
 }
