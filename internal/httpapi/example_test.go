@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 
 	"backlot.dev/backlot/internal/catalogsvc"
+	"backlot.dev/backlot/internal/client"
 	"backlot.dev/backlot/internal/httpapi"
 	"backlot.dev/backlot/projections/catalogstore"
 )
@@ -48,9 +49,9 @@ func ExampleNew() {
 	srv := httptest.NewServer(h)
 	defer srv.Close()
 
-	c := httpapi.NewClient(srv.URL, srv.Client())
+	c := client.New(srv.URL, srv.Client())
 	_, err = c.EntityByRef(context.Background(), "component:default/checkout")
-	fmt.Println(httpapi.IsNotFound(err))
+	fmt.Println(client.IsNotFound(err))
 	fmt.Println(err)
 	_, err = c.AddLocation(context.Background(), "url", "https://example.com/catalog-info.yaml", false)
 	fmt.Println(err)
