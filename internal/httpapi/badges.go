@@ -92,22 +92,6 @@ func (s *server) getPolicy(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// resultItem is one entity in a policy's results.
-type resultItem struct {
-	Entity  string               `json:"entity"`
-	Owner   string               `json:"owner,omitempty"`
-	Level   string               `json:"level"`
-	Since   time.Time            `json:"since"`
-	Failing []event.CheckOutcome `json:"failing"`
-}
-
-// ownerRollup counts an owner's entities per level.
-type ownerRollup struct {
-	Owner  string         `json:"owner"`
-	Total  int            `json:"total"`
-	Counts map[string]int `json:"counts"`
-}
-
 // policyResults answers GET /api/policies/{id}/results?level=&owner=&check=&after=&limit=:
 // the counts per level over every rated entity, the roll-up per owner, and a
 // page of entities (those of a level, none for no level, an owner, or failing
@@ -126,68 +110,18 @@ func (s *server) policyResults(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	out := struct {
-		Policy    policySummary  `json:"policy"`
-		Total     int            `json:"total"`
-		Counts    map[string]int `json:"counts"`
-		Owners    []ownerRollup  `json:"owners"`
-		Items     []resultItem   `json:"items"`
-		NextAfter string         `json:"nextAfter,omitempty"`
-	}{Policy: summary(p), Counts: map[string]int{badging.NoLevel: 0}, Owners: []ownerRollup{}, Items: []resultItem{}}
-	for _, l := range p.Spec.Levels {
-		out.Counts[l] = 0
+	rq := badging.ResultsQuery{Owner: q.Get("owner"), Check: q.Get("check"), After: q.Get("after"), Limit: limit}
+	if l := q.Get("level"); l != "" {
+		rq.ByLevel, rq.Level = true, l
 	}
-	tally, err := br.Tally(r.Context(), p.Metadata.Name)
+	res, err := badging.PolicyResults(r.Context(), br, p, rq)
 	if err != nil {
 		return err
 	}
-	for _, t := range tally {
-		l := t.Level
-		if l == "" {
-			l = badging.NoLevel
-		}
-		out.Total += t.Count
-		out.Counts[l] += t.Count
-		if n := len(out.Owners); n == 0 || out.Owners[n-1].Owner != t.Owner {
-			out.Owners = append(out.Owners, ownerRollup{Owner: t.Owner, Counts: map[string]int{}})
-		}
-		o := &out.Owners[len(out.Owners)-1]
-		o.Total += t.Count
-		o.Counts[l] += t.Count
-	}
-	rq := badges.ResultQuery{Policy: p.Metadata.Name, Owner: q.Get("owner"), After: q.Get("after"), Limit: limit + 1}
-	if l := q.Get("level"); l != "" {
-		rq.ByLevel, rq.Level = true, l
-		if l == badging.NoLevel {
-			rq.Level = ""
-		}
-	}
-	check := q.Get("check")
-	for len(out.Items) <= limit {
-		page, err := br.Results(r.Context(), rq)
-		if err != nil {
-			return err
-		}
-		for _, b := range page {
-			failing := b.Failing()
-			if check != "" && !slices.ContainsFunc(failing, func(c event.CheckOutcome) bool { return c.ID == check }) {
-				continue
-			}
-			if failing == nil {
-				failing = []event.CheckOutcome{}
-			}
-			out.Items = append(out.Items, resultItem{Entity: b.Entity, Owner: b.Owner, Level: b.Level, Since: b.Since.Time, Failing: failing})
-		}
-		if len(page) < rq.Limit {
-			break
-		}
-		rq.After = page[len(page)-1].Entity
-	}
-	if len(out.Items) > limit {
-		out.Items = out.Items[:limit]
-		out.NextAfter = out.Items[limit-1].Entity
-	}
-	writeJSON(w, http.StatusOK, out)
+	writeJSON(w, http.StatusOK, struct {
+		Policy policySummary `json:"policy"`
+		badging.Results
+	}{summary(p), res})
 	return nil
 }
 
