@@ -42,11 +42,14 @@ type AuditLog interface {
 	Verify(ctx context.Context, checkpoints map[int64]string, progress func(done, total int64)) (event.VerifyReport, error)
 }
 
-// auditRoutes adds the audit endpoints.
+// auditRoutes adds the audit endpoints: the raw log, its verification, and
+// the entity history and diff.
 func (s *server) auditRoutes(mux *http.ServeMux) {
 	route := func(pattern string, h handlerFunc) { mux.Handle(pattern, s.handle(h)) }
 	route("GET "+auditPrefix+"/events", s.auditEvents)
 	route("POST "+auditPrefix+"/verify", s.auditVerify)
+	route("GET "+auditPrefix+"/entities/{kind}/{namespace}/{name}/history", s.entityHistory)
+	route("GET "+auditPrefix+"/diff", s.auditDiff)
 }
 
 func (s *server) auditLog() (AuditLog, error) {
@@ -181,13 +184,6 @@ func (s *server) auditVerify(w http.ResponseWriter, r *http.Request) error {
 	}
 	enc.Encode(verifyLine{Report: &rep})
 	return nil
-}
-
-// historyRoutes adds the history endpoints of the audit API.
-func (s *server) historyRoutes(mux *http.ServeMux) {
-	route := func(pattern string, h handlerFunc) { mux.Handle(pattern, s.handle(h)) }
-	route("GET "+auditPrefix+"/entities/{kind}/{namespace}/{name}/history", s.entityHistory)
-	route("GET "+auditPrefix+"/diff", s.auditDiff)
 }
 
 func (s *server) history() (history.Reader, error) {
