@@ -12,7 +12,6 @@ import (
 	"backlot.dev/backlot/domain/event"
 	"backlot.dev/backlot/internal/badging"
 	"backlot.dev/backlot/internal/catalogsvc"
-	"backlot.dev/backlot/internal/webhooks"
 	"backlot.dev/backlot/projections/badges"
 	"backlot.dev/backlot/projections/catalogstore"
 	"backlot.dev/backlot/projections/history"
@@ -80,7 +79,7 @@ type Config struct {
 	// Feed, when set, serves the event feed (/api/events, /api/events/stream).
 	Feed Feed
 	// Webhooks, when set, serves the webhook subscriptions.
-	Webhooks *webhooks.Manager
+	Webhooks Webhooks
 	// History, when set, serves the entity history and diff endpoints.
 	History history.Reader
 	// AsOf, when set, returns the catalog as it was at an instant, for the

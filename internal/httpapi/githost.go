@@ -7,7 +7,6 @@ import (
 	"crypto/subtle"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"io"
 	"net/http"
 	"net/url"
@@ -50,13 +49,6 @@ func (s *server) gitHost() (GitHost, error) {
 	return s.cfg.GitHost, nil
 }
 
-func gitError(err error) error {
-	if errors.Is(err, githost.ErrNotFound) {
-		return notFoundError("%v", err)
-	}
-	return err
-}
-
 func (s *server) gitRepos(w http.ResponseWriter, r *http.Request) error {
 	g, err := s.gitHost()
 	if err != nil {
@@ -80,7 +72,7 @@ func (s *server) gitChanges(w http.ResponseWriter, r *http.Request) error {
 	}
 	cs, err := g.Changes(r.Context(), r.PathValue("owner"), r.PathValue("name"))
 	if err != nil {
-		return gitError(err)
+		return err
 	}
 	if cs == nil {
 		cs = []githost.Change{}
@@ -107,7 +99,7 @@ func (s *server) gitDecide(merge bool) handlerFunc {
 			c, err = g.Close(r.Context(), owner, name, n)
 		}
 		if err != nil {
-			return gitError(err)
+			return err
 		}
 		writeJSON(w, http.StatusOK, c)
 		return nil

@@ -6,6 +6,7 @@ import (
 	"backlot.dev/backlot/internal/httpapi"
 	"backlot.dev/backlot/internal/migratesvc"
 	"backlot.dev/backlot/internal/scaffoldsvc"
+	"backlot.dev/backlot/internal/webhooks"
 )
 
 // The server declares the interfaces it consumes; the services implement them
@@ -16,4 +17,5 @@ var (
 	_ httpapi.Migrations = (*migratesvc.Service)(nil)
 	_ httpapi.GitHost    = migratesvc.LocalHost{}
 	_ httpapi.FactWriter = (*badging.FactService)(nil)
+	_ httpapi.Webhooks   = (*webhooks.Manager)(nil)
 )
