@@ -13,8 +13,8 @@ import (
 type Migrations interface {
 	// Start parses, validates and starts the migration spec (YAML or JSON) as
 	// actor; with dryRun it answers the targets and each repository's diff
-	// and pushes nothing. The answer is what POST /api/migrations returns.
-	Start(ctx context.Context, actor string, spec []byte, dryRun bool) (any, error)
+	// and pushes nothing. The plan is what POST /api/migrations returns.
+	Start(ctx context.Context, actor string, spec []byte, dryRun bool) (migratesvc.Plan, error)
 	// List lists the migrations, newest first, without their target rows.
 	List(ctx context.Context) ([]migration.Report, error)
 	// Get answers one migration's progress.

@@ -9,10 +9,12 @@ import (
 	"backlot.dev/backlot/domain/event"
 	"backlot.dev/backlot/internal/badging"
 	"backlot.dev/backlot/internal/client"
+	"backlot.dev/backlot/internal/migratesvc"
 	"backlot.dev/backlot/internal/webhooks"
 	"backlot.dev/backlot/projections/badges"
 	"backlot.dev/backlot/projections/catalogstore"
 	"backlot.dev/backlot/projections/history"
+	"backlot.dev/backlot/workflows/migration"
 )
 
 // allSet fails unless every JSON-visible field of the struct v is set, so a
@@ -84,6 +86,9 @@ func TestClientWireTypesMatchTheServers(t *testing.T) {
 			Cursor: 4, Start: "0:1", Secret: "never sent"}, client.Subscription{}},
 		{"dead letter", webhooks.DeadLetter{EventID: "e", Reason: "500", At: at, Event: json.RawMessage(`{"id":"e"}`)}, client.DeadLetter{}},
 		{"subscription input", webhooks.Input{URL: "http://127.0.0.1:9/hook", Filter: "true", Secret: "s"}, client.SubscriptionInput{}},
+		{"migration plan", migratesvc.Plan{ID: "m-1", Name: "m", DryRun: true, Targets: []string{"component:default/a"},
+			Skipped:  []migration.Skipped{{Ref: "component:default/b", Reason: "no repository"}},
+			Previews: []migration.Preview{{Ref: "component:default/a", Repo: "acme/a", Diff: "+x", Truncated: true}}}, client.MigrationPlan{}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -71,21 +71,21 @@ type Plan struct {
 }
 
 // Start parses, validates and starts (or previews) a migration.
-func (s *Service) Start(ctx context.Context, actor string, raw []byte, dryRun bool) (any, error) {
+func (s *Service) Start(ctx context.Context, actor string, raw []byte, dryRun bool) (Plan, error) {
 	spec, err := migration.Parse(raw)
 	if err != nil {
-		return nil, err
+		return Plan{}, err
 	}
 	if err := spec.Validate(); err != nil {
-		return nil, err
+		return Plan{}, err
 	}
 	entities, err := s.entities(ctx, spec)
 	if err != nil {
-		return nil, err
+		return Plan{}, err
 	}
 	targets, skipped, err := spec.Choose(entities, time.Now().UTC())
 	if err != nil {
-		return nil, err
+		return Plan{}, err
 	}
 	plan := Plan{Name: spec.Metadata.Name, DryRun: dryRun, Targets: []string{}, Skipped: skipped}
 	if plan.Skipped == nil {
@@ -96,21 +96,21 @@ func (s *Service) Start(ctx context.Context, actor string, raw []byte, dryRun bo
 	}
 	if dryRun {
 		if plan.Previews, err = migration.DryRun(ctx, s.cfg.Host, s.cfg.WorkDir, spec, targets); err != nil {
-			return nil, err
+			return Plan{}, err
 		}
 		return plan, nil
 	}
 	if len(targets) == 0 {
-		return nil, &migration.FieldError{Migration: spec.Metadata.Name, Field: "spec.targets", Problem: "chooses no entity with a repository"}
+		return Plan{}, &migration.FieldError{Migration: spec.Metadata.Name, Field: "spec.targets", Problem: "chooses no entity with a repository"}
 	}
 	plan.ID = newID(spec.Metadata.Name)
 	in, err := migration.NewInput(plan.ID, spec, targets, actor)
 	if err != nil {
-		return nil, err
+		return Plan{}, err
 	}
 	in.PollInterval = s.cfg.PollInterval
 	if _, err := migration.Start(ctx, s.cfg.Client, in); err != nil {
-		return nil, fmt.Errorf("start migration: %w", err)
+		return Plan{}, fmt.Errorf("start migration: %w", err)
 	}
 	return plan, nil
 }
