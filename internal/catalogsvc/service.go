@@ -29,8 +29,12 @@ func (e *UnavailableError) Unwrap() error { return e.Err }
 // Is reports whether target is fault.Unavailable.
 func (e *UnavailableError) Is(target error) bool { return target == fault.Unavailable }
 
-// ConflictError is a write that clashes with the catalog's state.
-type ConflictError struct{ Msg string }
+// ConflictError is a write that clashes with the catalog's state: Location is
+// the location (type:target) concerned.
+type ConflictError struct {
+	Location string
+	Msg      string
+}
 
 // Error returns the message.
 func (e *ConflictError) Error() string { return e.Msg }
@@ -175,7 +179,7 @@ func (s *Service) register(ctx context.Context, actor, locType, target string, d
 	switch {
 	case err == nil:
 		if !dryRun {
-			return LocationResult{}, &ConflictError{Msg: fmt.Sprintf("Location %s:%s already exists", locType, norm)}
+			return LocationResult{}, &ConflictError{Location: locType + ":" + norm, Msg: fmt.Sprintf("Location %s:%s already exists", locType, norm)}
 		}
 		ents, err := s.ownedEntities(ctx, existing.ID)
 		if err != nil {
@@ -211,7 +215,7 @@ func (s *Service) register(ctx context.Context, actor, locType, target string, d
 		return LocationResult{}, err
 	}
 	if _, err := s.cfg.Store.LocationByTarget(ctx, locType, norm); err == nil {
-		return LocationResult{}, &ConflictError{Msg: fmt.Sprintf("Location %s:%s already exists", locType, norm)}
+		return LocationResult{}, &ConflictError{Location: locType + ":" + norm, Msg: fmt.Sprintf("Location %s:%s already exists", locType, norm)}
 	}
 	correlation := correlationOf(ctx)
 	ev, err := event.New(event.TypeLocationRegistered, ref.Key(), event.LocationRegistered{

@@ -81,8 +81,12 @@ type Input struct {
 	Secret string `json:"secret"`
 }
 
-// ValidationError is a subscription request that cannot be accepted.
-type ValidationError struct{ Msg string }
+// ValidationError is a subscription request that cannot be accepted: Field is
+// the offending field of the Input (url, secret, filter).
+type ValidationError struct {
+	Field string
+	Msg   string
+}
 
 // Error returns the message.
 func (e *ValidationError) Error() string { return e.Msg }
@@ -238,13 +242,13 @@ func (m *Manager) add(sub Subscription) error {
 func (m *Manager) Create(ctx context.Context, actor string, in Input) (Subscription, error) {
 	u, err := url.Parse(in.URL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return Subscription{}, &ValidationError{Msg: fmt.Sprintf("url %q: want an absolute http or https URL", in.URL)}
+		return Subscription{}, &ValidationError{Field: "url", Msg: fmt.Sprintf("url %q: want an absolute http or https URL", in.URL)}
 	}
 	if len(in.Secret) < 16 {
-		return Subscription{}, &ValidationError{Msg: "secret: at least 16 characters, so signatures cannot be guessed"}
+		return Subscription{}, &ValidationError{Field: "secret", Msg: "secret: at least 16 characters, so signatures cannot be guessed"}
 	}
 	if _, err := policies.CompileEventFilter(in.Filter); err != nil {
-		return Subscription{}, &ValidationError{Msg: err.Error()}
+		return Subscription{}, &ValidationError{Field: "filter", Msg: err.Error()}
 	}
 	var head int64
 	var start string
