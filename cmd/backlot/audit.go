@@ -11,7 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"backlot.dev/backlot/domain/event"
-	"backlot.dev/backlot/internal/httpapi"
+	"backlot.dev/backlot/internal/client"
 )
 
 func newAuditCmd(g *globalFlags) *cobra.Command {
@@ -22,7 +22,7 @@ func newAuditCmd(g *globalFlags) *cobra.Command {
 }
 
 func newAuditEventsCmd(g *globalFlags) *cobra.Command {
-	var q httpapi.EventQuery
+	var q client.EventQuery
 	var since, until string
 	var all bool
 	cmd := &cobra.Command{
@@ -48,7 +48,7 @@ func newAuditEventsCmd(g *globalFlags) *cobra.Command {
 				q.Limit = 1000
 			}
 			c := g.client()
-			var items []httpapi.AuditEvent
+			var items []client.AuditEvent
 			for {
 				page, next, err := c.AuditEvents(cmd.Context(), q)
 				if err != nil {

@@ -14,14 +14,14 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"backlot.dev/backlot/domain/event"
-	"backlot.dev/backlot/internal/httpapi"
+	"backlot.dev/backlot/internal/client"
 	"backlot.dev/backlot/projections/catalogstore"
 )
 
 // readLog pages through the server's raw log, calling each for every event
 // (up to until, when set) and progress after every page.
-func readLog(ctx context.Context, c *httpapi.Client, until time.Time, each func(httpapi.AuditEvent) error, progress func(n int)) error {
-	q := httpapi.EventQuery{Limit: 1000, To: until}
+func readLog(ctx context.Context, c *client.Client, until time.Time, each func(client.AuditEvent) error, progress func(n int)) error {
+	q := client.EventQuery{Limit: 1000, To: until}
 	n := 0
 	for {
 		page, next, err := c.AuditEvents(ctx, q)
@@ -62,7 +62,7 @@ func newAuditExportCmd(g *globalFlags) *cobra.Command {
 			}
 			enc := json.NewEncoder(w)
 			start := time.Now()
-			err := readLog(cmd.Context(), g.client(), time.Time{}, func(it httpapi.AuditEvent) error { return enc.Encode(it) },
+			err := readLog(cmd.Context(), g.client(), time.Time{}, func(it client.AuditEvent) error { return enc.Encode(it) },
 				func(n int) { fmt.Fprintf(os.Stderr, "\rexported %d events", n) })
 			fmt.Fprintf(os.Stderr, " in %s\n", time.Since(start).Round(time.Millisecond))
 			return err
@@ -112,7 +112,7 @@ KIND/NAMESPACE/NAME.yaml. Prints the replay rate.`,
 				return err
 			}
 			var pos int64
-			err = readLog(ctx, g.client(), at, func(it httpapi.AuditEvent) error {
+			err = readLog(ctx, g.client(), at, func(it client.AuditEvent) error {
 				// Positions of the fresh read model: the order the events come in.
 				pos++
 				ev := it.Event

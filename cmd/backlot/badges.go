@@ -12,7 +12,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"backlot.dev/backlot/internal/badging"
+	"backlot.dev/backlot/internal/client"
 )
 
 // addBadgeCommands adds the commands that read policy results and badges
@@ -128,7 +128,7 @@ func addBadgeCommands(cmd *cobra.Command, g *globalFlags) {
 			if err != nil {
 				return err
 			}
-			if err := g.client().ReportFacts(cmd.Context(), []badging.FactItem{{Entity: entity, Source: source, Facts: raw}}); err != nil {
+			if err := g.client().ReportFacts(cmd.Context(), []client.FactItem{{Entity: entity, Source: source, Facts: raw}}); err != nil {
 				return err
 			}
 			fmt.Printf("reported %s facts about %s\n", source, entity)

@@ -15,11 +15,11 @@ import (
 	"github.com/spf13/cobra"
 
 	"backlot.dev/backlot/domain/catalog"
-	"backlot.dev/backlot/internal/httpapi"
+	"backlot.dev/backlot/internal/client"
 )
 
-func (g *globalFlags) client() *httpapi.Client {
-	return httpapi.NewClient(g.url, &http.Client{Timeout: 5 * time.Minute}).WithToken(g.token)
+func (g *globalFlags) client() *client.Client {
+	return client.New(g.url, &http.Client{Timeout: 5 * time.Minute}).WithToken(g.token)
 }
 
 func (g *globalFlags) json() bool { return g.output == "json" }

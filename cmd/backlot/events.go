@@ -11,8 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"backlot.dev/backlot/domain/event"
-	"backlot.dev/backlot/internal/httpapi"
-	"backlot.dev/backlot/internal/webhooks"
+	"backlot.dev/backlot/internal/client"
 )
 
 func newEventsCmd(g *globalFlags) *cobra.Command {
@@ -22,7 +21,7 @@ func newEventsCmd(g *globalFlags) *cobra.Command {
 }
 
 func newEventsTailCmd(g *globalFlags) *cobra.Command {
-	var f httpapi.FeedFilter
+	var f client.FeedFilter
 	var fromStart bool
 	var after string
 	cmd := &cobra.Command{
@@ -73,7 +72,7 @@ later tail can continue with --after.`,
 
 func newEventsSubscriptionsCmd(g *globalFlags) *cobra.Command {
 	cmd := &cobra.Command{Use: "subscriptions", Short: "Webhook subscriptions: create, list, delete, dead letters, replay"}
-	var in webhooks.Input
+	var in client.SubscriptionInput
 	create := &cobra.Command{
 		Use:   "create --url URL --secret SECRET [--filter CEL]",
 		Short: "Subscribe a URL to the events a CEL filter admits (from now on)",

@@ -14,7 +14,7 @@ import (
 	"github.com/spf13/cobra"
 	"go.yaml.in/yaml/v3"
 
-	"backlot.dev/backlot/internal/httpapi"
+	"backlot.dev/backlot/internal/client"
 	"backlot.dev/backlot/workflows/migration"
 )
 
@@ -124,7 +124,7 @@ and each repository's diff. With --watch it follows the migration's progress.`,
 	return cmd
 }
 
-func printPlan(w io.Writer, p httpapi.MigrationPlan) {
+func printPlan(w io.Writer, p client.MigrationPlan) {
 	if p.DryRun {
 		fmt.Fprintf(w, "dry run of %s: %d targets, %d skipped\n", p.Name, len(p.Targets), len(p.Skipped))
 	} else {
@@ -214,7 +214,7 @@ func ended(state string) bool {
 
 // watchMigration redraws the progress every second until the migration
 // ends; with JSON it prints the last report.
-func watchMigration(ctx context.Context, c *httpapi.Client, w io.Writer, id string, asJSON bool) error {
+func watchMigration(ctx context.Context, c *client.Client, w io.Writer, id string, asJSON bool) error {
 	tty := isTerminal(w)
 	for {
 		r, err := c.Migration(ctx, id)

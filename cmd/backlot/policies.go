@@ -12,7 +12,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"backlot.dev/backlot/internal/httpapi"
+	"backlot.dev/backlot/internal/client"
 	"backlot.dev/backlot/policies"
 )
 
@@ -87,7 +87,7 @@ func runPoliciesTest(ctx context.Context, g *globalFlags, stdout, stderr io.Writ
 		}
 	}
 	e, err := c.EntityByRef(ctx, ref)
-	if httpapi.IsNotFound(err) || (err == nil && e == nil) {
+	if client.IsNotFound(err) || (err == nil && e == nil) {
 		return fmt.Errorf("entity %s not found", ref)
 	}
 	if err != nil {
@@ -139,7 +139,7 @@ func relationsOfEntity(e map[string]any) []policies.Relation {
 
 // deprecatedDependencies returns the dependsOn targets whose lifecycle is
 // deprecated, as the built-in catalog fact collector would report them.
-func deprecatedDependencies(ctx context.Context, c *httpapi.Client, rels []policies.Relation) ([]any, error) {
+func deprecatedDependencies(ctx context.Context, c *client.Client, rels []policies.Relation) ([]any, error) {
 	var refs []string
 	for _, r := range rels {
 		if r.Type == "dependsOn" {

@@ -17,7 +17,7 @@ import (
 	"github.com/spf13/cobra"
 	"go.yaml.in/yaml/v3"
 
-	"backlot.dev/backlot/internal/httpapi"
+	"backlot.dev/backlot/internal/client"
 	"backlot.dev/backlot/workflows/scaffolder"
 )
 
@@ -233,7 +233,7 @@ func formValues(file string, sets []string, pages []scaffolder.ParameterStep) (m
 // followTask prints a task's log as it grows, each line with the step it
 // belongs to and how far the task is, then its output; it fails when the
 // task did.
-func followTask(ctx context.Context, c *httpapi.Client, w io.Writer, id string, asJSON bool) error {
+func followTask(ctx context.Context, c *client.Client, w io.Writer, id string, asJSON bool) error {
 	t, err := c.Task(ctx, id)
 	if err != nil {
 		return err
@@ -276,7 +276,7 @@ func followTask(ctx context.Context, c *httpapi.Client, w io.Writer, id string, 
 	}
 }
 
-func printTaskEnd(w io.Writer, t httpapi.Task, asJSON bool) error {
+func printTaskEnd(w io.Writer, t client.Task, asJSON bool) error {
 	if asJSON {
 		if err := printJSON(w, t); err != nil {
 			return err
@@ -309,7 +309,7 @@ func printTaskEnd(w io.Writer, t httpapi.Task, asJSON bool) error {
 
 // runDryRun sends a template file and the files of its folder to the
 // server's dry run and prints the log and the files it would write.
-func runDryRun(ctx context.Context, c *httpapi.Client, w io.Writer, file string, values map[string]any, secrets map[string]string, asJSON bool) error {
+func runDryRun(ctx context.Context, c *client.Client, w io.Writer, file string, values map[string]any, secrets map[string]string, asJSON bool) error {
 	raw, err := os.ReadFile(file)
 	if err != nil {
 		return err

@@ -4,10 +4,13 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"backlot.dev/backlot/domain/fault"
 )
 
-// ErrNotAllowed marks a target outside what Backlot was configured to read.
-var ErrNotAllowed = errors.New("not allowed")
+// ErrNotAllowed marks a target outside what Backlot was configured to read. It
+// belongs to fault.Forbidden.
+var ErrNotAllowed = fault.Sentinel(fault.Forbidden, "not allowed")
 
 // FieldError is one validation failure: the field path (metadata.name,
 // spec.dependsOn[1]) and what is wrong with it.
@@ -44,6 +47,10 @@ func (e *ValidationError) Error() string {
 	}
 	return msg
 }
+
+// Is reports whether target is fault.Invalid: an entity that fails validation
+// is invalid input.
+func (e *ValidationError) Is(target error) bool { return target == fault.Invalid }
 
 // DocumentError is a problem with one document of a descriptor file.
 type DocumentError struct {

@@ -9,7 +9,7 @@ import (
 
 	"backlot.dev/backlot/domain/event"
 	"backlot.dev/backlot/internal/app"
-	"backlot.dev/backlot/internal/httpapi"
+	"backlot.dev/backlot/internal/client"
 )
 
 // TestAuditEventsAndVerifyThroughTheAPI reads the raw log through the audit API
@@ -18,17 +18,17 @@ import (
 func TestAuditEventsAndVerifyThroughTheAPI(t *testing.T) {
 	data := t.TempDir()
 	d := startDev(t, app.DevConfig{DataDir: data, Catalogs: []string{examplesCatalog(t)}})
-	c := httpapi.NewClient("http://"+d.Addr(), nil)
+	c := client.New("http://"+d.Addr(), nil)
 	ctx := context.Background()
 
-	items, _, err := c.AuditEvents(ctx, httpapi.EventQuery{Subject: "component:default/tracking-service", Limit: 10})
+	items, _, err := c.AuditEvents(ctx, client.EventQuery{Subject: "component:default/tracking-service", Limit: 10})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(items) != 1 || items[0].Event.Type != "backlot.entity.upserted.v1" || items[0].Position == 0 {
 		t.Fatalf("events of tracking-service: %+v", items)
 	}
-	page, next, err := c.AuditEvents(ctx, httpapi.EventQuery{Types: []string{"backlot.entity.upserted.v1"}, Limit: 5})
+	page, next, err := c.AuditEvents(ctx, client.EventQuery{Types: []string{"backlot.entity.upserted.v1"}, Limit: 5})
 	if err != nil || len(page) != 5 || next == "" {
 		t.Fatalf("a first page of 5: %d items, cursor %q, %v", len(page), next, err)
 	}
@@ -69,7 +69,7 @@ func tamper(t *testing.T, edit func(events, history *sql.DB)) event.VerifyReport
 	data := t.TempDir()
 	d := startDev(t, app.DevConfig{DataDir: data, Catalogs: []string{examplesCatalog(t)}})
 	defer d.Close()
-	c := httpapi.NewClient("http://"+d.Addr(), nil)
+	c := client.New("http://"+d.Addr(), nil)
 	if rep, err := c.AuditVerify(context.Background(), nil, nil); err != nil || !rep.OK() {
 		t.Fatalf("before tampering: %+v %v", rep, err)
 	}

@@ -20,8 +20,7 @@ import (
 	"backlot.dev/backlot/domain/event"
 	"backlot.dev/backlot/internal/app"
 	"backlot.dev/backlot/internal/bench/gen"
-	"backlot.dev/backlot/internal/httpapi"
-	"backlot.dev/backlot/internal/webhooks"
+	"backlot.dev/backlot/internal/client"
 )
 
 // sseBenchEntities is the size of the generated catalog whose events
@@ -213,8 +212,8 @@ func BenchmarkWebhookDelay(b *testing.B) {
 	recv := &hookReceiver{waiting: map[string]chan time.Time{}}
 	srv := httptest.NewServer(recv)
 	defer srv.Close()
-	c := httpapi.NewClient(base, nil)
-	if _, err := c.CreateSubscription(context.Background(), webhooks.Input{URL: srv.URL, Secret: "a-secret-of-16-chars-or-more",
+	c := client.New(base, nil)
+	if _, err := c.CreateSubscription(context.Background(), client.SubscriptionInput{URL: srv.URL, Secret: "a-secret-of-16-chars-or-more",
 		Filter: `event.type == "backlot.entity.upserted.v1"`}); err != nil {
 		b.Fatal(err)
 	}

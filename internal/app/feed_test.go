@@ -15,9 +15,9 @@ import (
 
 	"backlot.dev/backlot/domain/event"
 	"backlot.dev/backlot/internal/app"
+	"backlot.dev/backlot/internal/client"
 	"backlot.dev/backlot/internal/eventlog/kafkalog/kafkatest"
 	"backlot.dev/backlot/internal/eventschema"
-	"backlot.dev/backlot/internal/httpapi"
 	"backlot.dev/backlot/internal/testenv/pgtest"
 )
 
@@ -74,11 +74,11 @@ func readSSE(t *testing.T, base, lastID string, n int) []sseEvent {
 }
 
 // allEvents lists every event of the server's log through the audit API.
-func allEvents(t *testing.T, base string) []httpapi.AuditEvent {
+func allEvents(t *testing.T, base string) []client.AuditEvent {
 	t.Helper()
-	c := httpapi.NewClient(base, nil)
-	var all []httpapi.AuditEvent
-	q := httpapi.EventQuery{Limit: 1000}
+	c := client.New(base, nil)
+	var all []client.AuditEvent
+	q := client.EventQuery{Limit: 1000}
 	for {
 		page, next, err := c.AuditEvents(context.Background(), q)
 		if err != nil {
@@ -124,7 +124,7 @@ func checkStreamResumes(t *testing.T, base, dir string) {
 	if len(got) != len(log) {
 		t.Fatalf("the stream gave %d distinct events, the log holds %d", len(got), len(log))
 	}
-	pos := map[string]httpapi.AuditEvent{}
+	pos := map[string]client.AuditEvent{}
 	for _, it := range log {
 		pos[it.Event.ID] = it
 	}

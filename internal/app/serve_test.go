@@ -13,8 +13,8 @@ import (
 
 	"backlot.dev/backlot/domain/event"
 	"backlot.dev/backlot/internal/app"
+	"backlot.dev/backlot/internal/client"
 	"backlot.dev/backlot/internal/eventlog/kafkalog/kafkatest"
-	"backlot.dev/backlot/internal/httpapi"
 	"backlot.dev/backlot/internal/statefeed"
 	"backlot.dev/backlot/internal/testenv/pgtest"
 )
@@ -129,13 +129,13 @@ func TestServeAnswersLikeDev(t *testing.T) {
 
 	// The audit log on Kafka: one entity's events, pages across partitions, and
 	// a verification of the history against the log.
-	c := httpapi.NewClient("http://"+s.Addr(), nil)
-	evs, _, err := c.AuditEvents(t.Context(), httpapi.EventQuery{Subject: "component:default/tracking-service", Limit: 10})
+	c := client.New("http://"+s.Addr(), nil)
+	evs, _, err := c.AuditEvents(t.Context(), client.EventQuery{Subject: "component:default/tracking-service", Limit: 10})
 	if err != nil || len(evs) != 1 || evs[0].Event.Type != "backlot.entity.upserted.v1" {
 		t.Fatalf("audit events of tracking-service on serve: %+v, %v", evs, err)
 	}
 	seen := map[string]bool{}
-	q := httpapi.EventQuery{Types: []string{"backlot.entity.upserted.v1"}, Limit: 7}
+	q := client.EventQuery{Types: []string{"backlot.entity.upserted.v1"}, Limit: 7}
 	for {
 		page, next, err := c.AuditEvents(t.Context(), q)
 		if err != nil {

@@ -15,10 +15,9 @@ import (
 
 	"backlot.dev/backlot/domain/event"
 	"backlot.dev/backlot/internal/app"
+	"backlot.dev/backlot/internal/client"
 	"backlot.dev/backlot/internal/eventlog/kafkalog/kafkatest"
-	"backlot.dev/backlot/internal/httpapi"
 	"backlot.dev/backlot/internal/testenv/pgtest"
-	"backlot.dev/backlot/internal/webhooks"
 )
 
 // TestWebhookThroughTheAPI subscribes through the API and measures the delay
@@ -37,14 +36,14 @@ func TestWebhookThroughTheAPI(t *testing.T) {
 		}
 	}))
 	defer recv.Close()
-	c := httpapi.NewClient("http://"+d.Addr(), nil)
+	c := client.New("http://"+d.Addr(), nil)
 	ctx := context.Background()
-	sub, err := c.CreateSubscription(ctx, webhooks.Input{URL: recv.URL, Secret: "a-secret-of-16-chars-or-more",
+	sub, err := c.CreateSubscription(ctx, client.SubscriptionInput{URL: recv.URL, Secret: "a-secret-of-16-chars-or-more",
 		Filter: `event.type == "backlot.entity.upserted.v1"`})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.CreateSubscription(ctx, webhooks.Input{URL: recv.URL, Secret: "short"}); err == nil {
+	if _, err := c.CreateSubscription(ctx, client.SubscriptionInput{URL: recv.URL, Secret: "short"}); err == nil {
 		t.Fatal("a short secret was accepted")
 	}
 	var delays []time.Duration
@@ -74,7 +73,7 @@ func TestWebhookThroughTheAPI(t *testing.T) {
 	if err := c.DeleteSubscription(ctx, sub.ID); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.DeadLetters(ctx, sub.ID); !httpapi.IsNotFound(err) {
+	if _, err := c.DeadLetters(ctx, sub.ID); !client.IsNotFound(err) {
 		t.Fatalf("dead letters of a deleted subscription: %v", err)
 	}
 }
@@ -94,8 +93,8 @@ func TestWebhookOnServe(t *testing.T) {
 		got <- ev
 	}))
 	defer recv.Close()
-	c := httpapi.NewClient("http://"+s.Addr(), nil)
-	if _, err := c.CreateSubscription(context.Background(), webhooks.Input{URL: recv.URL, Secret: "a-secret-of-16-chars-or-more",
+	c := client.New("http://"+s.Addr(), nil)
+	if _, err := c.CreateSubscription(context.Background(), client.SubscriptionInput{URL: recv.URL, Secret: "a-secret-of-16-chars-or-more",
 		Filter: `event.type == "backlot.entity.upserted.v1"`}); err != nil {
 		t.Fatal(err)
 	}

@@ -17,6 +17,7 @@ import (
 
 	"backlot.dev/backlot/domain/catalog"
 	"backlot.dev/backlot/domain/event"
+	"backlot.dev/backlot/domain/fault"
 	"backlot.dev/backlot/projections/badges"
 	"backlot.dev/backlot/projections/catalogstore"
 )
@@ -51,11 +52,8 @@ type InputError struct {
 // Error joins the problems.
 func (e *InputError) Error() string { return strings.Join(e.Problems, "; ") }
 
-// HTTPStatus is 400.
-func (e *InputError) HTTPStatus() int { return 400 }
-
-// ErrorName is InputError.
-func (e *InputError) ErrorName() string { return "InputError" }
+// Is reports whether target is fault.Invalid.
+func (e *InputError) Is(target error) bool { return target == fault.Invalid }
 
 // UnavailableError is a write the event log did not take.
 type UnavailableError struct{ Err error }
@@ -66,11 +64,8 @@ func (e *UnavailableError) Error() string { return "event log unavailable: " + e
 // Unwrap returns the cause.
 func (e *UnavailableError) Unwrap() error { return e.Err }
 
-// HTTPStatus is 503.
-func (e *UnavailableError) HTTPStatus() int { return 503 }
-
-// ErrorName is ServiceUnavailableError.
-func (e *UnavailableError) ErrorName() string { return "ServiceUnavailableError" }
+// Is reports whether target is fault.Unavailable.
+func (e *UnavailableError) Is(target error) bool { return target == fault.Unavailable }
 
 // FactServiceConfig configures a FactService; every field but Evaluated is required.
 type FactServiceConfig struct {

@@ -11,8 +11,8 @@ import (
 
 	"backlot.dev/backlot/domain/catalog"
 	"backlot.dev/backlot/domain/event"
+	"backlot.dev/backlot/domain/fault"
 	"backlot.dev/backlot/domain/refresh"
-	"backlot.dev/backlot/internal/httpapi"
 	"backlot.dev/backlot/internal/ingest"
 	"backlot.dev/backlot/projections/catalogstore"
 )
@@ -26,23 +26,34 @@ func (e *UnavailableError) Error() string { return "service unavailable: " + e.E
 // Unwrap returns the cause.
 func (e *UnavailableError) Unwrap() error { return e.Err }
 
-// HTTPStatus is 503.
-func (e *UnavailableError) HTTPStatus() int { return 503 }
+// Is reports whether target is fault.Unavailable.
+func (e *UnavailableError) Is(target error) bool { return target == fault.Unavailable }
 
-// ErrorName is ServiceUnavailableError.
-func (e *UnavailableError) ErrorName() string { return "ServiceUnavailableError" }
-
-// ConflictError is a write that clashes with the catalog's state.
-type ConflictError struct{ Msg string }
+// ConflictError is a write that clashes with the catalog's state: Location is
+// the location (type:target) concerned.
+type ConflictError struct {
+	Location string
+	Msg      string
+}
 
 // Error returns the message.
 func (e *ConflictError) Error() string { return e.Msg }
 
-// HTTPStatus is 409.
-func (e *ConflictError) HTTPStatus() int { return 409 }
+// Is reports whether target is fault.Conflict.
+func (e *ConflictError) Is(target error) bool { return target == fault.Conflict }
 
-// ErrorName is ConflictError.
-func (e *ConflictError) ErrorName() string { return "ConflictError" }
+// LocationResult is what RegisterLocation answers: the location, the entities
+// it yields as the catalog API renders entities, and, for a dry run, whether
+// the location is registered already.
+type LocationResult struct {
+	// Location is the registered (or, for a dry run, the would-be) location.
+	Location catalogstore.Location
+	// Entities are the entities the location yields, each rendered as the API
+	// renders entities.
+	Entities []json.RawMessage
+	// Exists reports, for a dry run, whether the location is registered already.
+	Exists bool
+}
 
 // Config configures a Service.
 type Config struct {
@@ -92,8 +103,6 @@ type Service struct {
 	cfg Config
 	mu  sync.Mutex
 }
-
-var _ httpapi.Writer = (*Service)(nil)
 
 // New returns a Service.
 func New(cfg Config) *Service {
@@ -152,42 +161,42 @@ func (s *Service) catchUp(ctx context.Context) error {
 
 // RegisterLocation adds a location and reads it, or with dryRun only reads it.
 // The result lists the entities the location yields, as Backstage's API does.
-func (s *Service) RegisterLocation(ctx context.Context, actor, locType, target string, dryRun bool) (httpapi.LocationResult, error) {
+func (s *Service) RegisterLocation(ctx context.Context, actor, locType, target string, dryRun bool) (LocationResult, error) {
 	return s.register(ctx, actor, locType, target, dryRun, true)
 }
 
 // register is RegisterLocation; withEntities false leaves the entities out, so a
 // large catalog loaded at start is not rendered into memory for nobody.
-func (s *Service) register(ctx context.Context, actor, locType, target string, dryRun, withEntities bool) (httpapi.LocationResult, error) {
+func (s *Service) register(ctx context.Context, actor, locType, target string, dryRun, withEntities bool) (LocationResult, error) {
 	norm, err := s.cfg.Reader.Normalize(ctx, locType, target)
 	if err != nil {
-		return httpapi.LocationResult{}, err
+		return LocationResult{}, err
 	}
 	if err := s.catchUp(ctx); err != nil {
-		return httpapi.LocationResult{}, err
+		return LocationResult{}, err
 	}
 	existing, err := s.cfg.Store.LocationByTarget(ctx, locType, norm)
 	switch {
 	case err == nil:
 		if !dryRun {
-			return httpapi.LocationResult{}, &ConflictError{Msg: fmt.Sprintf("Location %s:%s already exists", locType, norm)}
+			return LocationResult{}, &ConflictError{Location: locType + ":" + norm, Msg: fmt.Sprintf("Location %s:%s already exists", locType, norm)}
 		}
 		ents, err := s.ownedEntities(ctx, existing.ID)
 		if err != nil {
-			return httpapi.LocationResult{}, err
+			return LocationResult{}, err
 		}
-		return httpapi.LocationResult{Location: existing, Entities: ents, Exists: true}, nil
+		return LocationResult{Location: existing, Entities: ents, Exists: true}, nil
 	case !errors.Is(err, catalogstore.ErrNotFound):
-		return httpapi.LocationResult{}, &UnavailableError{Err: err}
+		return LocationResult{}, &UnavailableError{Err: err}
 	}
 	if err := s.cfg.Reader.Probe(ctx, locType, norm); err != nil {
-		return httpapi.LocationResult{}, err
+		return LocationResult{}, err
 	}
 	ref := catalog.GeneratedLocationRef(locType, norm)
 	loc := catalogstore.Location{ID: event.NewID(), Type: locType, Target: norm, EntityRef: ref.String()}
 	if dryRun {
 		ents, err := s.dryRun(ctx, loc)
-		return httpapi.LocationResult{Location: loc, Entities: ents}, err
+		return LocationResult{Location: loc, Entities: ents}, err
 	}
 
 	s.mu.Lock()
@@ -198,41 +207,41 @@ func (s *Service) register(ctx context.Context, actor, locType, target string, d
 	for _, name := range []string{"target:" + locType + ":" + norm, loc.ID} {
 		release, err := s.lock(ctx, name, 0)
 		if err != nil {
-			return httpapi.LocationResult{}, err
+			return LocationResult{}, err
 		}
 		defer release()
 	}
 	if err := s.catchUp(ctx); err != nil {
-		return httpapi.LocationResult{}, err
+		return LocationResult{}, err
 	}
 	if _, err := s.cfg.Store.LocationByTarget(ctx, locType, norm); err == nil {
-		return httpapi.LocationResult{}, &ConflictError{Msg: fmt.Sprintf("Location %s:%s already exists", locType, norm)}
+		return LocationResult{}, &ConflictError{Location: locType + ":" + norm, Msg: fmt.Sprintf("Location %s:%s already exists", locType, norm)}
 	}
 	correlation := correlationOf(ctx)
 	ev, err := event.New(event.TypeLocationRegistered, ref.Key(), event.LocationRegistered{
 		ID: loc.ID, Type: locType, Target: norm, EntityRef: ref.String(),
 	}, event.Meta{Actor: actor, CorrelationID: correlation})
 	if err != nil {
-		return httpapi.LocationResult{}, err
+		return LocationResult{}, err
 	}
 	pos, err := s.append(ctx, []event.Envelope{ev})
 	if err != nil {
-		return httpapi.LocationResult{}, err
+		return LocationResult{}, err
 	}
 	if err := s.waitFor(ctx, pos); err != nil {
-		return httpapi.LocationResult{}, err
+		return LocationResult{}, err
 	}
 	if _, err := s.refreshLocked(ctx, loc, correlation); err != nil {
-		return httpapi.LocationResult{}, err
+		return LocationResult{}, err
 	}
 	if !withEntities {
-		return httpapi.LocationResult{Location: loc}, nil
+		return LocationResult{Location: loc}, nil
 	}
 	ents, err := s.ownedEntities(ctx, loc.ID)
 	if err != nil {
-		return httpapi.LocationResult{}, err
+		return LocationResult{}, err
 	}
-	return httpapi.LocationResult{Location: loc, Entities: ents}, nil
+	return LocationResult{Location: loc, Entities: ents}, nil
 }
 
 // ownedEntities renders the entities a location owns, as the API shows them.
@@ -511,7 +520,7 @@ func correlationOf(ctx context.Context) string {
 // EnsureWithEntities is EnsureLocation that also answers the entities the
 // location yields, as the API renders them, once they are readable. The
 // scaffolder's catalog:register calls it, so a retried step registers once.
-func (s *Service) EnsureWithEntities(ctx context.Context, actor, locType, target string) (httpapi.LocationResult, error) {
+func (s *Service) EnsureWithEntities(ctx context.Context, actor, locType, target string) (LocationResult, error) {
 	res, err := s.RegisterLocation(ctx, actor, locType, target, false)
 	var conflict *ConflictError
 	if !errors.As(err, &conflict) {
@@ -519,13 +528,13 @@ func (s *Service) EnsureWithEntities(ctx context.Context, actor, locType, target
 	}
 	loc, err := s.EnsureLocation(ctx, actor, locType, target)
 	if err != nil {
-		return httpapi.LocationResult{}, err
+		return LocationResult{}, err
 	}
 	ents, err := s.ownedEntities(ctx, loc.ID)
 	if err != nil {
-		return httpapi.LocationResult{}, err
+		return LocationResult{}, err
 	}
-	return httpapi.LocationResult{Location: loc, Entities: ents, Exists: true}, nil
+	return LocationResult{Location: loc, Entities: ents, Exists: true}, nil
 }
 
 // RemoveLocation removes a location and every entity it owns, in one append.

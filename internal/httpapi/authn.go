@@ -4,6 +4,8 @@ import (
 	"context"
 	"net/http"
 	"strings"
+
+	"backlot.dev/backlot/domain/fault"
 )
 
 // principalKey carries the authenticated principal of a request.
@@ -35,7 +37,7 @@ func (s *server) authenticate(next http.Handler) http.Handler {
 		p, err := s.cfg.Authenticate(r)
 		if err != nil {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="backlot"`)
-			s.writeError(w, r, &apiError{status: http.StatusUnauthorized, name: "AuthenticationError", message: err.Error()})
+			s.writeError(w, r, categoryError(fault.Unauthenticated, err.Error()))
 			return
 		}
 		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), principalKey{}, p)))

@@ -45,8 +45,7 @@ func (s *server) badgeRoutes(mux *http.ServeMux) {
 
 func (s *server) badges() (badges.Reader, error) {
 	if s.cfg.Badges == nil {
-		return nil, &apiError{status: http.StatusNotImplemented, name: "NotImplementedError",
-			message: "this server keeps no badge read model"}
+		return nil, notImplemented("this server keeps no badge read model")
 	}
 	return s.cfg.Badges, nil
 }
@@ -93,25 +92,6 @@ func (s *server) getPolicy(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// resultItem is one entity in a policy's results.
-type resultItem struct {
-	Entity  string               `json:"entity"`
-	Owner   string               `json:"owner,omitempty"`
-	Level   string               `json:"level"`
-	Since   time.Time            `json:"since"`
-	Failing []event.CheckOutcome `json:"failing"`
-}
-
-// ownerRollup counts an owner's entities per level.
-type ownerRollup struct {
-	Owner  string         `json:"owner"`
-	Total  int            `json:"total"`
-	Counts map[string]int `json:"counts"`
-}
-
-// noLevel is the key of the entities that reach no level in counts.
-const noLevel = "none"
-
 // policyResults answers GET /api/policies/{id}/results?level=&owner=&check=&after=&limit=:
 // the counts per level over every rated entity, the roll-up per owner, and a
 // page of entities (those of a level, none for no level, an owner, or failing
@@ -130,68 +110,18 @@ func (s *server) policyResults(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	out := struct {
-		Policy    policySummary  `json:"policy"`
-		Total     int            `json:"total"`
-		Counts    map[string]int `json:"counts"`
-		Owners    []ownerRollup  `json:"owners"`
-		Items     []resultItem   `json:"items"`
-		NextAfter string         `json:"nextAfter,omitempty"`
-	}{Policy: summary(p), Counts: map[string]int{noLevel: 0}, Owners: []ownerRollup{}, Items: []resultItem{}}
-	for _, l := range p.Spec.Levels {
-		out.Counts[l] = 0
+	rq := badging.ResultsQuery{Owner: q.Get("owner"), Check: q.Get("check"), After: q.Get("after"), Limit: limit}
+	if l := q.Get("level"); l != "" {
+		rq.ByLevel, rq.Level = true, l
 	}
-	tally, err := br.Tally(r.Context(), p.Metadata.Name)
+	res, err := badging.PolicyResults(r.Context(), br, p, rq)
 	if err != nil {
 		return err
 	}
-	for _, t := range tally {
-		l := t.Level
-		if l == "" {
-			l = noLevel
-		}
-		out.Total += t.Count
-		out.Counts[l] += t.Count
-		if n := len(out.Owners); n == 0 || out.Owners[n-1].Owner != t.Owner {
-			out.Owners = append(out.Owners, ownerRollup{Owner: t.Owner, Counts: map[string]int{}})
-		}
-		o := &out.Owners[len(out.Owners)-1]
-		o.Total += t.Count
-		o.Counts[l] += t.Count
-	}
-	rq := badges.ResultQuery{Policy: p.Metadata.Name, Owner: q.Get("owner"), After: q.Get("after"), Limit: limit + 1}
-	if l := q.Get("level"); l != "" {
-		rq.ByLevel, rq.Level = true, l
-		if l == noLevel {
-			rq.Level = ""
-		}
-	}
-	check := q.Get("check")
-	for len(out.Items) <= limit {
-		page, err := br.Results(r.Context(), rq)
-		if err != nil {
-			return err
-		}
-		for _, b := range page {
-			failing := b.Failing()
-			if check != "" && !slices.ContainsFunc(failing, func(c event.CheckOutcome) bool { return c.ID == check }) {
-				continue
-			}
-			if failing == nil {
-				failing = []event.CheckOutcome{}
-			}
-			out.Items = append(out.Items, resultItem{Entity: b.Entity, Owner: b.Owner, Level: b.Level, Since: b.Since.Time, Failing: failing})
-		}
-		if len(page) < rq.Limit {
-			break
-		}
-		rq.After = page[len(page)-1].Entity
-	}
-	if len(out.Items) > limit {
-		out.Items = out.Items[:limit]
-		out.NextAfter = out.Items[limit-1].Entity
-	}
-	writeJSON(w, http.StatusOK, out)
+	writeJSON(w, http.StatusOK, struct {
+		Policy policySummary `json:"policy"`
+		badging.Results
+	}{summary(p), res})
 	return nil
 }
 
@@ -221,13 +151,6 @@ func bucketOf(v string) (time.Duration, error) {
 	return 0, inputError("bucket=%q: want minute, hour, day or week", v)
 }
 
-// seriesPoint is the counts per level at the end of a bucket.
-type seriesPoint struct {
-	Time   time.Time      `json:"time"`
-	Total  int            `json:"total"`
-	Counts map[string]int `json:"counts"`
-}
-
 // seriesRequest reads what the series answers need: the badge read model,
 // the policy of the path and the bucket parameter.
 func (s *server) seriesRequest(r *http.Request) (badges.Reader, *policies.Policy, time.Duration, error) {
@@ -243,27 +166,6 @@ func (s *server) seriesRequest(r *http.Request) (badges.Reader, *policies.Policy
 	return br, p, bucket, err
 }
 
-// replayBuckets applies the changes of a policy's verdicts in time order
-// and calls flush with the end of each bucket in which one happened, once
-// that bucket's changes are applied.
-func replayBuckets(ctx context.Context, br badges.Reader, policy string, bucket time.Duration, apply func(badges.Change), flush func(end time.Time)) error {
-	var end time.Time
-	err := br.Changes(ctx, policy, func(c badges.Change) bool {
-		if b := c.Time.Truncate(bucket).Add(bucket); !b.Equal(end) {
-			if !end.IsZero() {
-				flush(end)
-			}
-			end = b
-		}
-		apply(c)
-		return true
-	})
-	if err == nil && !end.IsZero() {
-		flush(end)
-	}
-	return err
-}
-
 // policyHistory answers GET /api/policies/{id}/history?bucket=day: how many
 // entities stood at each level at the end of each bucket in which a verdict
 // changed, from the first verdict on.
@@ -272,54 +174,12 @@ func (s *server) policyHistory(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	levels := map[string]string{} // entity -> its level now
-	series := []seriesPoint{}
-	err = replayBuckets(r.Context(), br, p.Metadata.Name, bucket, func(c badges.Change) {
-		key := badges.Key(c.Data.Entity)
-		switch {
-		case !c.Data.Applies:
-			delete(levels, key)
-		case c.Data.Level == "":
-			levels[key] = noLevel
-		default:
-			levels[key] = c.Data.Level
-		}
-	}, func(end time.Time) {
-		pt := seriesPoint{Time: end, Counts: map[string]int{noLevel: 0}}
-		for _, l := range p.Spec.Levels {
-			pt.Counts[l] = 0
-		}
-		for _, l := range levels {
-			pt.Counts[l]++
-			pt.Total++
-		}
-		series = append(series, pt)
-	})
+	series, err := badging.LevelHistory(r.Context(), br, p, bucket)
 	if err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"policy": summary(p), "bucket": bucket.String(), "series": series})
 	return nil
-}
-
-// campaignProgress is a campaign's standing and its burndown.
-type campaignProgress struct {
-	policies.Campaign
-	// Total is how many entities the campaign counts now; Reached how many of
-	// them stand at its level or above; Remaining the rest.
-	Total     int  `json:"total"`
-	Reached   int  `json:"reached"`
-	Remaining int  `json:"remaining"`
-	Overdue   bool `json:"overdue"`
-	// Burndown is the entities remaining at the end of each bucket in which a
-	// verdict changed.
-	Burndown []burndownPoint `json:"burndown"`
-}
-
-type burndownPoint struct {
-	Time      time.Time `json:"time"`
-	Total     int       `json:"total"`
-	Remaining int       `json:"remaining"`
 }
 
 // policyCampaigns answers GET /api/policies/{id}/campaigns?bucket=day: each
@@ -329,58 +189,9 @@ func (s *server) policyCampaigns(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	rank := map[string]int{}
-	for i, l := range p.Spec.Levels {
-		rank[l] = i + 1
-	}
-	type standing struct {
-		in      map[string]bool
-		reached int
-	}
-	entities := map[string]standing{}
-	out := make([]campaignProgress, len(p.Spec.Campaigns))
-	for i, c := range p.Spec.Campaigns {
-		out[i] = campaignProgress{Campaign: c, Burndown: []burndownPoint{}}
-	}
-	count := func(i int) (total, remaining int) {
-		want := rank[out[i].Level]
-		for _, e := range entities {
-			if e.in[out[i].ID] {
-				total++
-				if e.reached < want {
-					remaining++
-				}
-			}
-		}
-		return
-	}
-	err = replayBuckets(r.Context(), br, p.Metadata.Name, bucket, func(c badges.Change) {
-		key := badges.Key(c.Data.Entity)
-		if !c.Data.Applies {
-			delete(entities, key)
-			return
-		}
-		st := standing{in: map[string]bool{}, reached: c.Data.LevelRank}
-		for _, id := range c.Data.Campaigns {
-			st.in[id] = true
-		}
-		entities[key] = st
-	}, func(end time.Time) {
-		for i := range out {
-			t, rem := count(i)
-			out[i].Burndown = append(out[i].Burndown, burndownPoint{Time: end, Total: t, Remaining: rem})
-		}
-	})
+	out, err := badging.Campaigns(r.Context(), br, p, bucket, time.Now().UTC())
 	if err != nil {
 		return err
-	}
-	now := time.Now().UTC()
-	for i := range out {
-		out[i].Total, out[i].Remaining = count(i)
-		out[i].Reached = out[i].Total - out[i].Remaining
-		if d, err := time.Parse(policies.CampaignDateLayout, out[i].Deadline); err == nil {
-			out[i].Overdue = out[i].Remaining > 0 && now.After(d.Add(24*time.Hour))
-		}
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"policy": summary(p), "campaigns": out})
 	return nil
@@ -446,7 +257,7 @@ func (s *server) badgeSVG(w http.ResponseWriter, r *http.Request) error {
 		if b.Policy == id {
 			message = b.Level
 			if message == "" {
-				message = noLevel
+				message = badging.NoLevel
 			}
 			color = badgesvg.ForLevel(b.Rank, len(p.Spec.Levels))
 		}
@@ -461,7 +272,7 @@ func (s *server) badgeSVG(w http.ResponseWriter, r *http.Request) error {
 // reportFacts answers POST /api/facts {"items": [{entity, source, facts, observedAt}]}.
 func (s *server) reportFacts(w http.ResponseWriter, r *http.Request) error {
 	if s.cfg.Facts == nil {
-		return &apiError{status: http.StatusNotImplemented, name: "NotImplementedError", message: "this server takes no facts"}
+		return notImplemented("this server takes no facts")
 	}
 	var body struct {
 		Items []badging.FactItem `json:"items"`
@@ -480,7 +291,7 @@ func (s *server) reportFacts(w http.ResponseWriter, r *http.Request) error {
 // declareFactSource answers PUT /api/facts/sources/{source} {"schema": {...}}.
 func (s *server) declareFactSource(w http.ResponseWriter, r *http.Request) error {
 	if s.cfg.Facts == nil {
-		return &apiError{status: http.StatusNotImplemented, name: "NotImplementedError", message: "this server takes no facts"}
+		return notImplemented("this server takes no facts")
 	}
 	var body struct {
 		Schema json.RawMessage `json:"schema"`
@@ -530,5 +341,62 @@ func (s *server) entityFacts(w http.ResponseWriter, r *http.Request) error {
 		fs = []badges.FactSet{}
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"entity": ref.Key(), "items": fs})
+	return nil
+}
+
+// policyItem is one policy of GET /api/policies, with what compiling it found.
+type policyItem struct {
+	ID     string          `json:"id"`
+	Ref    string          `json:"ref"`
+	Title  string          `json:"title,omitempty"`
+	Levels []string        `json:"levels"`
+	Checks int             `json:"checks"`
+	Errors []policyProblem `json:"errors"`
+}
+
+// policyProblem is a problem of a policy, with the check and the position in
+// its expression when it is a compile error.
+type policyProblem struct {
+	Check   string `json:"check,omitempty"`
+	Line    int    `json:"line,omitempty"`
+	Column  int    `json:"column,omitempty"`
+	Message string `json:"message"`
+}
+
+// listPolicies answers GET /api/policies: the Policy entities of the catalog,
+// each compiled, with its errors (a broken check is listed, the others still count).
+func (s *server) listPolicies(w http.ResponseWriter, r *http.Request) error {
+	page, err := s.reader.Query(r.Context(), catalogstore.PageQuery{Filter: catalogstore.Filter{{{Key: "kind", Values: []string{"policy"}}}}})
+	if err != nil {
+		return err
+	}
+	out := struct {
+		Items     []policyItem   `json:"items"`
+		Evaluator *badging.Stats `json:"evaluator,omitempty"`
+	}{Items: []policyItem{}}
+	if s.cfg.EvaluatorStats != nil {
+		st := s.cfg.EvaluatorStats()
+		out.Evaluator = &st
+	}
+	for _, v := range page.Items {
+		item := policyItem{Ref: v.Ref, Errors: []policyProblem{}}
+		p, err := policies.FromEntity(v.Ref, v.Body)
+		if err != nil {
+			item.Errors = append(item.Errors, policyProblem{Message: err.Error()})
+			out.Items = append(out.Items, item)
+			continue
+		}
+		item.ID, item.Title, item.Levels, item.Checks = p.Metadata.Name, p.Metadata.Title, p.Spec.Levels, len(p.Spec.Checks)
+		c, err := policies.Compile(p)
+		if c == nil {
+			item.Errors = append(item.Errors, policyProblem{Message: err.Error()})
+		} else {
+			for _, ce := range c.Errors() {
+				item.Errors = append(item.Errors, policyProblem{Check: ce.Check, Line: ce.Line, Column: ce.Column, Message: ce.Error()})
+			}
+		}
+		out.Items = append(out.Items, item)
+	}
+	writeJSON(w, http.StatusOK, out)
 	return nil
 }

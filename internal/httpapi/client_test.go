@@ -9,12 +9,15 @@ import (
 	"sort"
 	"strings"
 	"testing"
+
+	"backlot.dev/backlot/domain/fault"
+	"backlot.dev/backlot/internal/client"
 )
 
 func TestClient(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
-	c := NewClient(f.srv.URL+"/", f.srv.Client())
+	c := client.New(f.srv.URL+"/", f.srv.Client())
 	ctx := context.Background()
 
 	t.Run("Entities", func(t *testing.T) {
@@ -45,8 +48,8 @@ func TestClient(t *testing.T) {
 			t.Errorf("got %s", refOf(e))
 		}
 		_, err = c.EntityByRef(ctx, "component:default/nope")
-		var ae *APIError
-		if !errors.As(err, &ae) || ae.Status != 404 || ae.Name != "NotFoundError" || !IsNotFound(err) ||
+		var ae *client.APIError
+		if !errors.As(err, &ae) || ae.Status != 404 || ae.Name != "NotFoundError" || !client.IsNotFound(err) ||
 			ae.Message != "No entity named 'nope' found, with kind 'component' in namespace 'default'" {
 			t.Errorf("got %#v", err)
 		}
@@ -70,7 +73,7 @@ func TestClient(t *testing.T) {
 	})
 	t.Run("Query pages through everything", func(t *testing.T) {
 		t.Parallel()
-		req := QueryRequest{Filters: []string{"kind=component"}, OrderFields: []string{"metadata.name,asc"}, Limit: 6, Fields: []string{"metadata.name"}}
+		req := client.QueryRequest{Filters: []string{"kind=component"}, OrderFields: []string{"metadata.name,asc"}, Limit: 6, Fields: []string{"metadata.name"}}
 		var names []string
 		for pages := 0; ; pages++ {
 			if pages > 10 {
@@ -87,12 +90,12 @@ func TestClient(t *testing.T) {
 			if p.PageInfo.NextCursor == "" {
 				break
 			}
-			req = QueryRequest{Cursor: p.PageInfo.NextCursor, Limit: 6, Fields: []string{"metadata.name"}}
+			req = client.QueryRequest{Cursor: p.PageInfo.NextCursor, Limit: 6, Fields: []string{"metadata.name"}}
 		}
 		if !slices.Equal(names, componentNames()) {
 			t.Errorf("got %v", names)
 		}
-		p, err := c.Query(ctx, QueryRequest{FullTextTerm: "shop", FullTextFields: []string{"metadata.title"}})
+		p, err := c.Query(ctx, client.QueryRequest{FullTextTerm: "shop", FullTextFields: []string{"metadata.title"}})
 		if err != nil || len(p.Items) != 1 || namesOf(p.Items)[0] != "frontend" {
 			t.Errorf("full text: %v, %v", p, err)
 		}
@@ -143,7 +146,7 @@ func TestClient(t *testing.T) {
 func TestClientWrites(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
-	c := NewClient(f.srv.URL+catalogPrefix, nil)
+	c := client.New(f.srv.URL+catalogPrefix, nil)
 	ctx := context.Background()
 
 	out, err := c.AddLocation(ctx, "", "https://h/x.yaml", true)
@@ -169,9 +172,9 @@ func TestClientWrites(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	f.writer.setErr(&statusErr{status: http.StatusForbidden, name: "NotAllowedError", msg: "guests may not register locations"})
+	f.writer.setErr(fault.New(fault.Forbidden, "user:default/guest", "guests may not register locations"))
 	_, err = c.AddLocation(ctx, "url", "https://h/y.yaml", false)
-	var ae *APIError
+	var ae *client.APIError
 	if !errors.As(err, &ae) || ae.Status != 403 || ae.Name != "NotAllowedError" || ae.Message != "guests may not register locations" {
 		t.Errorf("got %#v", err)
 	}
@@ -189,8 +192,8 @@ func TestClientNonBackstageErrors(t *testing.T) {
 		http.Error(w, "bad gateway from the proxy", http.StatusBadGateway)
 	}))
 	t.Cleanup(srv.Close)
-	_, err := NewClient(srv.URL, nil).Locations(context.Background())
-	var ae *APIError
+	_, err := client.New(srv.URL, nil).Locations(context.Background())
+	var ae *client.APIError
 	if !errors.As(err, &ae) || ae.Status != http.StatusBadGateway || ae.Name != "Error" || ae.Message != "bad gateway from the proxy" {
 		t.Errorf("got %#v", err)
 	}

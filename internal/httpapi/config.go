@@ -2,7 +2,6 @@ package httpapi
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -12,7 +11,7 @@ import (
 
 	"backlot.dev/backlot/domain/event"
 	"backlot.dev/backlot/internal/badging"
-	"backlot.dev/backlot/internal/webhooks"
+	"backlot.dev/backlot/internal/catalogsvc"
 	"backlot.dev/backlot/projections/badges"
 	"backlot.dev/backlot/projections/catalogstore"
 	"backlot.dev/backlot/projections/history"
@@ -24,14 +23,15 @@ const DefaultMaxBodyBytes = 1 << 20
 // DefaultActor is who a request acts as when Config.Actor is nil.
 const DefaultActor = "user:default/guest"
 
-// Writer performs the catalog's changes on behalf of the API. Its errors may
-// implement interface{ HTTPStatus() int; ErrorName() string }, which sets the
-// response's status and Backstage error name; catalogstore.ErrNotFound answers 404,
-// a *catalog.ValidationError 400, context.DeadlineExceeded 503, anything else 500.
+// Writer performs the catalog's changes on behalf of the API (package
+// catalogsvc). An error of a fault category answers that category's status
+// and Backstage error name (a *catalog.ValidationError is fault.Invalid, 400;
+// catalogstore.ErrNotFound is fault.NotFound, 404); context.DeadlineExceeded
+// answers 503, anything else 500.
 type Writer interface {
 	// RegisterLocation adds a location (or with dryRun only reads it) and returns
 	// the location and the entities it yields, each as the API returns entities.
-	RegisterLocation(ctx context.Context, actor, locType, target string, dryRun bool) (LocationResult, error)
+	RegisterLocation(ctx context.Context, actor, locType, target string, dryRun bool) (catalogsvc.LocationResult, error)
 	// RemoveLocation removes the location with the id and the entities it owns.
 	RemoveLocation(ctx context.Context, actor, id string) error
 	// DeleteEntityByUID removes the entity with the uid.
@@ -41,19 +41,6 @@ type Writer interface {
 	// ValidateEntity validates a body as if read from location (type:target);
 	// returns a *catalog.ValidationError or another error.
 	ValidateEntity(ctx context.Context, location string, entity map[string]any) error
-}
-
-// LocationResult is what Writer.RegisterLocation answers: the location, the
-// entities it yields as the API renders entities, and, for a dry run, whether the
-// location is registered already.
-type LocationResult struct {
-	// Location is the registered (or, for a dry run, the would-be) location.
-	Location catalogstore.Location
-	// Entities are the entities the location yields, each rendered as the API
-	// renders entities.
-	Entities []json.RawMessage
-	// Exists reports, for a dry run, whether the location is registered already.
-	Exists bool
 }
 
 // Config configures New. Reader and Writer are required; the other fields have defaults.
@@ -92,7 +79,7 @@ type Config struct {
 	// Feed, when set, serves the event feed (/api/events, /api/events/stream).
 	Feed Feed
 	// Webhooks, when set, serves the webhook subscriptions.
-	Webhooks *webhooks.Manager
+	Webhooks Webhooks
 	// History, when set, serves the entity history and diff endpoints.
 	History history.Reader
 	// AsOf, when set, returns the catalog as it was at an instant, for the

@@ -7,19 +7,11 @@ import (
 	"log/slog"
 	"net/http"
 
-	"backlot.dev/backlot/domain/catalog"
-	"backlot.dev/backlot/internal/webhooks"
-	"backlot.dev/backlot/projections/catalogstore"
-	"backlot.dev/backlot/projections/history"
+	"backlot.dev/backlot/domain/fault"
 )
 
-// statusError is an error that knows its HTTP status and Backstage error name.
-type statusError interface {
-	HTTPStatus() int
-	ErrorName() string
-}
-
-// apiError is an error raised by the handlers themselves.
+// apiError is an error the HTTP layer raises itself with a status that no
+// fault category names: 501 for routes this server does not offer.
 type apiError struct {
 	status  int
 	name    string
@@ -29,20 +21,38 @@ type apiError struct {
 // Error returns the message.
 func (e *apiError) Error() string { return e.message }
 
-// HTTPStatus returns the status code.
-func (e *apiError) HTTPStatus() int { return e.status }
-
-// ErrorName returns Backstage's error name.
-func (e *apiError) ErrorName() string { return e.name }
-
-// inputError is Backstage's 400 InputError.
+// inputError is an invalid request: Backstage's 400 InputError.
 func inputError(format string, args ...any) error {
-	return &apiError{status: http.StatusBadRequest, name: "InputError", message: fmt.Sprintf(format, args...)}
+	return fault.New(fault.Invalid, "", format, args...)
 }
 
-// notFoundError is Backstage's 404 NotFoundError.
+// notFoundError is a thing that does not exist: Backstage's 404 NotFoundError.
 func notFoundError(format string, args ...any) error {
-	return &apiError{status: http.StatusNotFound, name: "NotFoundError", message: fmt.Sprintf(format, args...)}
+	return fault.New(fault.NotFound, "", format, args...)
+}
+
+// notImplemented is a route this server does not offer: 501 NotImplementedError.
+func notImplemented(msg string) error {
+	return &apiError{status: http.StatusNotImplemented, name: "NotImplementedError", message: msg}
+}
+
+// categoryError is an error of category c with the message msg.
+func categoryError(c *fault.Category, msg string) error {
+	return fault.New(c, "", "%s", msg)
+}
+
+// categoryStatus is each fault category's status code and Backstage error name.
+var categoryStatus = map[*fault.Category]struct {
+	status int
+	name   string
+}{
+	fault.Invalid:         {http.StatusBadRequest, "InputError"},
+	fault.Unauthenticated: {http.StatusUnauthorized, "AuthenticationError"},
+	fault.Forbidden:       {http.StatusForbidden, "NotAllowedError"},
+	fault.NotFound:        {http.StatusNotFound, "NotFoundError"},
+	fault.Conflict:        {http.StatusConflict, "ConflictError"},
+	fault.Upstream:        {http.StatusBadGateway, "DeliveryError"},
+	fault.Unavailable:     {http.StatusServiceUnavailable, "ServiceUnavailableError"},
 }
 
 // statusClientClosed records, in logs and metrics, a request whose client left.
@@ -69,31 +79,35 @@ type responseJSON struct {
 	StatusCode int `json:"statusCode"`
 }
 
-// classify maps an error to its status, Backstage name and message.
+// classify maps an error to its status, Backstage name and message. It is the
+// one place where errors become status codes: a body over the limit is 413, an
+// error of a fault category takes the category's status and name (see
+// categoryStatus), a request whose client left is 499, a deadline that passed
+// 503, and anything else 500.
 func classify(r *http.Request, err error) (int, string, string) {
-	var se statusError
-	var ve *catalog.ValidationError
+	var ae *apiError
 	var mbe *http.MaxBytesError
 	switch {
 	case errors.As(err, &mbe):
 		return http.StatusRequestEntityTooLarge, "PayloadTooLargeError",
 			fmt.Sprintf("request body is larger than the limit of %d bytes", mbe.Limit)
-	case errors.As(err, &se):
-		status := se.HTTPStatus()
+	case errors.As(err, &ae):
+		status := ae.status
 		if status < 400 || status > 599 {
 			status = http.StatusInternalServerError
 		}
-		name := se.ErrorName()
+		name := ae.name
 		if name == "" {
 			name = "Error"
 		}
 		return status, name, err.Error()
-	case errors.Is(err, catalogstore.ErrNotFound), errors.Is(err, webhooks.ErrNotFound), errors.Is(err, history.ErrNotFound):
-		return http.StatusNotFound, "NotFoundError", err.Error()
-	case errors.Is(err, catalog.ErrNotAllowed):
-		return http.StatusForbidden, "NotAllowedError", err.Error()
-	case errors.As(err, &ve):
-		return http.StatusBadRequest, "InputError", err.Error()
+	}
+	if c := fault.Of(err); c != nil {
+		if st, ok := categoryStatus[c]; ok {
+			return st.status, st.name, err.Error()
+		}
+	}
+	switch {
 	case errors.Is(err, context.Canceled) && r.Context().Err() != nil:
 		return statusClientClosed, "ClientClosedRequest", "the client closed the request"
 	case errors.Is(err, context.DeadlineExceeded):

@@ -12,6 +12,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"backlot.dev/backlot/domain/catalog"
+	"backlot.dev/backlot/domain/fault"
+	"backlot.dev/backlot/internal/webhooks"
 	"backlot.dev/backlot/projections/catalogstore"
 )
 
@@ -78,10 +80,16 @@ func TestWriterErrors(t *testing.T) {
 		wantName   string
 		wantMsg    string
 	}{
-		{"status and name from the error", &statusErr{status: 403, name: "NotAllowedError", msg: "target is outside the allowed hosts"},
+		{"forbidden", fault.New(fault.Forbidden, "https://elsewhere", "target is outside the allowed hosts"),
 			http.StatusForbidden, "NotAllowedError", "target is outside the allowed hosts"},
-		{"wrapped status error", fmt.Errorf("register: %w", &statusErr{status: 409, name: "ConflictError", msg: "location exists"}),
+		{"wrapped conflict", fmt.Errorf("register: %w", fault.New(fault.Conflict, "url:x", "location exists")),
 			http.StatusConflict, "ConflictError", "register: location exists"},
+		{"invalid", fault.New(fault.Invalid, "target", "target is empty"), http.StatusBadRequest, "InputError", "target is empty"},
+		{"unauthenticated", fault.New(fault.Unauthenticated, "", "no token"), http.StatusUnauthorized, "AuthenticationError", "no token"},
+		{"unavailable", fmt.Errorf("register: %w", fault.Wrap(fault.Unavailable, "", errors.New("event log: down"))),
+			http.StatusServiceUnavailable, "ServiceUnavailableError", "register: event log: down"},
+		{"upstream", fault.New(fault.Upstream, "http://hook", "target answered 500"), http.StatusBadGateway, "DeliveryError", "target answered 500"},
+		{"not found of another store", fmt.Errorf("subscription x: %w", webhooks.ErrNotFound), http.StatusNotFound, "NotFoundError", "subscription x: not found"},
 		{"not found", fmt.Errorf("location x: %w", catalogstore.ErrNotFound), http.StatusNotFound, "NotFoundError", "location x: not found"},
 		{"not allowed", fmt.Errorf("file /etc/passwd: %w", catalog.ErrNotAllowed), http.StatusForbidden, "NotAllowedError", "/etc/passwd: not allowed"},
 		{"validation", &catalog.ValidationError{Entity: "component:default/x", Fields: []catalog.FieldError{{Field: "spec.owner", Message: "is required"}}},
@@ -89,7 +97,7 @@ func TestWriterErrors(t *testing.T) {
 		{"deadline", fmt.Errorf("waiting for the read model: %w", context.DeadlineExceeded),
 			http.StatusServiceUnavailable, "ServiceUnavailableError", "waiting for the read model"},
 		{"anything else", errors.New("disk on fire"), http.StatusInternalServerError, "Error", "disk on fire"},
-		{"impossible status", &statusErr{status: 200, name: "Odd", msg: "odd"}, http.StatusInternalServerError, "Odd", "odd"},
+		{"impossible status", &apiError{status: 200, name: "Odd", message: "odd"}, http.StatusInternalServerError, "Odd", "odd"},
 	}
 	calls := []struct{ method, path, body string }{
 		{http.MethodPost, "/locations", `{"target":"x"}`},

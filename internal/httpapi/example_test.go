@@ -9,6 +9,8 @@ import (
 	"os"
 	"path/filepath"
 
+	"backlot.dev/backlot/internal/catalogsvc"
+	"backlot.dev/backlot/internal/client"
 	"backlot.dev/backlot/internal/httpapi"
 	"backlot.dev/backlot/projections/catalogstore"
 )
@@ -18,8 +20,8 @@ type readOnly struct{}
 
 var errReadOnly = errors.New("this catalog is read-only")
 
-func (readOnly) RegisterLocation(context.Context, string, string, string, bool) (httpapi.LocationResult, error) {
-	return httpapi.LocationResult{}, errReadOnly
+func (readOnly) RegisterLocation(context.Context, string, string, string, bool) (catalogsvc.LocationResult, error) {
+	return catalogsvc.LocationResult{}, errReadOnly
 }
 func (readOnly) RemoveLocation(context.Context, string, string) error    { return errReadOnly }
 func (readOnly) DeleteEntityByUID(context.Context, string, string) error { return errReadOnly }
@@ -47,9 +49,9 @@ func ExampleNew() {
 	srv := httptest.NewServer(h)
 	defer srv.Close()
 
-	c := httpapi.NewClient(srv.URL, srv.Client())
+	c := client.New(srv.URL, srv.Client())
 	_, err = c.EntityByRef(context.Background(), "component:default/checkout")
-	fmt.Println(httpapi.IsNotFound(err))
+	fmt.Println(client.IsNotFound(err))
 	fmt.Println(err)
 	_, err = c.AddLocation(context.Background(), "url", "https://example.com/catalog-info.yaml", false)
 	fmt.Println(err)

@@ -76,7 +76,7 @@ func (s *server) feedRoutes(mux *http.ServeMux) {
 
 func (s *server) feed() (Feed, error) {
 	if s.cfg.Feed == nil {
-		return nil, &apiError{status: http.StatusNotImplemented, name: "NotImplementedError", message: "this server has no event feed"}
+		return nil, notImplemented("this server has no event feed")
 	}
 	return s.cfg.Feed, nil
 }

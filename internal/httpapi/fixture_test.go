@@ -18,6 +18,7 @@ import (
 
 	"backlot.dev/backlot/domain/catalog"
 	"backlot.dev/backlot/domain/event"
+	"backlot.dev/backlot/internal/catalogsvc"
 	"backlot.dev/backlot/internal/testenv/pgtest"
 	"backlot.dev/backlot/projections/catalogstore"
 	"backlot.dev/backlot/projections/catalogstore/pgstore"
@@ -289,7 +290,7 @@ type fakeWriter struct {
 	mu       sync.Mutex
 	calls    []writerCall
 	err      error // returned by every method when set
-	register LocationResult
+	register catalogsvc.LocationResult
 }
 
 func (w *fakeWriter) record(method, actor string, args ...string) error {
@@ -316,9 +317,9 @@ func (w *fakeWriter) lastCall(t *testing.T) writerCall {
 	return w.calls[len(w.calls)-1]
 }
 
-func (w *fakeWriter) RegisterLocation(ctx context.Context, actor, locType, target string, dryRun bool) (LocationResult, error) {
+func (w *fakeWriter) RegisterLocation(ctx context.Context, actor, locType, target string, dryRun bool) (catalogsvc.LocationResult, error) {
 	if err := w.record("RegisterLocation", actor, locType, target, fmt.Sprint(dryRun)); err != nil {
-		return LocationResult{}, err
+		return catalogsvc.LocationResult{}, err
 	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -350,17 +351,6 @@ func (w *fakeWriter) ValidateEntity(ctx context.Context, location string, entity
 	_, err := catalog.NewEntity(entity)
 	return err
 }
-
-// statusErr is a Writer error that carries its HTTP status and name.
-type statusErr struct {
-	status int
-	name   string
-	msg    string
-}
-
-func (e *statusErr) Error() string     { return e.msg }
-func (e *statusErr) HTTPStatus() int   { return e.status }
-func (e *statusErr) ErrorName() string { return e.name }
 
 // jsonEqual fails unless got and want are the same JSON value.
 func jsonEqual(t *testing.T, got []byte, want string) {

@@ -2,10 +2,20 @@ package httpapi
 
 import (
 	"context"
-	"errors"
+	"crypto/hmac"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/hex"
+	"encoding/json"
+	"io"
 	"net/http"
+	"net/url"
+	"os"
 	"strconv"
+	"strings"
 
+	"backlot.dev/backlot/domain/fault"
+	"backlot.dev/backlot/internal/migratesvc"
 	"backlot.dev/backlot/workflows/githost"
 )
 
@@ -26,6 +36,7 @@ type GitHost interface {
 func (s *server) gitRoutes(mux *http.ServeMux) {
 	route := func(pattern string, h handlerFunc) { mux.Handle(pattern, s.handle(h)) }
 	route("GET /api/git/repos", s.gitRepos)
+	route("POST /api/git/hooks/{host}", s.changeHook)
 	route("GET /api/git/repos/{owner}/{name}/changes", s.gitChanges)
 	route("POST /api/git/repos/{owner}/{name}/changes/{number}/merge", s.gitDecide(true))
 	route("POST /api/git/repos/{owner}/{name}/changes/{number}/close", s.gitDecide(false))
@@ -33,16 +44,9 @@ func (s *server) gitRoutes(mux *http.ServeMux) {
 
 func (s *server) gitHost() (GitHost, error) {
 	if s.cfg.GitHost == nil {
-		return nil, &apiError{status: http.StatusNotImplemented, name: "NotImplementedError", message: "this server has no local git host"}
+		return nil, notImplemented("this server has no local git host")
 	}
 	return s.cfg.GitHost, nil
-}
-
-func gitError(err error) error {
-	if errors.Is(err, githost.ErrNotFound) {
-		return notFoundError("%v", err)
-	}
-	return err
 }
 
 func (s *server) gitRepos(w http.ResponseWriter, r *http.Request) error {
@@ -68,7 +72,7 @@ func (s *server) gitChanges(w http.ResponseWriter, r *http.Request) error {
 	}
 	cs, err := g.Changes(r.Context(), r.PathValue("owner"), r.PathValue("name"))
 	if err != nil {
-		return gitError(err)
+		return err
 	}
 	if cs == nil {
 		cs = []githost.Change{}
@@ -95,9 +99,113 @@ func (s *server) gitDecide(merge bool) handlerFunc {
 			c, err = g.Close(r.Context(), owner, name, n)
 		}
 		if err != nil {
-			return gitError(err)
+			return err
 		}
 		writeJSON(w, http.StatusOK, c)
 		return nil
 	}
+}
+
+// hookSecretEnv names the shared secret of the git hosts' webhooks.
+const hookSecretEnv = "BACKLOT_WEBHOOK_SECRET"
+
+// parseChangeHook reads a GitHub or GitLab webhook delivery: the pull or
+// merge request it concerns, checked against secret when one is set
+// (GitHub's X-Hub-Signature-256, GitLab's X-Gitlab-Token). ok is false for
+// an event that concerns no change request.
+func parseChangeHook(host string, h http.Header, body []byte, secret string) (migratesvc.ChangeHook, bool, error) {
+	switch host {
+	case "github":
+		if secret != "" {
+			mac := hmac.New(sha256.New, []byte(secret))
+			mac.Write(body)
+			want := "sha256=" + hex.EncodeToString(mac.Sum(nil))
+			if !hmac.Equal([]byte(h.Get("X-Hub-Signature-256")), []byte(want)) {
+				return migratesvc.ChangeHook{}, false, categoryError(fault.Unauthenticated, "X-Hub-Signature-256 does not match the webhook secret")
+			}
+		}
+		// A webhook set to application/x-www-form-urlencoded sends the JSON
+		// as the payload field; the signature covers the form.
+		if strings.HasPrefix(h.Get("Content-Type"), "application/x-www-form-urlencoded") {
+			form, err := url.ParseQuery(string(body))
+			if err != nil {
+				return migratesvc.ChangeHook{}, false, inputError("the delivery is not a form: %v", err)
+			}
+			body = []byte(form.Get("payload"))
+		}
+		var p struct {
+			Repository struct {
+				FullName string `json:"full_name"`
+			} `json:"repository"`
+			Number      int `json:"number"`
+			PullRequest struct {
+				Number int `json:"number"`
+			} `json:"pull_request"`
+			CheckSuite struct {
+				PullRequests []struct {
+					Number int `json:"number"`
+				} `json:"pull_requests"`
+			} `json:"check_suite"`
+		}
+		if err := json.Unmarshal(body, &p); err != nil {
+			return migratesvc.ChangeHook{}, false, inputError("the delivery is not JSON: %v", err)
+		}
+		n := p.PullRequest.Number
+		if n == 0 {
+			n = p.Number
+		}
+		if n == 0 && len(p.CheckSuite.PullRequests) > 0 {
+			n = p.CheckSuite.PullRequests[0].Number
+		}
+		return migratesvc.ChangeHook{Repo: p.Repository.FullName, Number: n}, n > 0 && p.Repository.FullName != "", nil
+	case "gitlab":
+		if secret != "" && subtle.ConstantTimeCompare([]byte(h.Get("X-Gitlab-Token")), []byte(secret)) != 1 {
+			return migratesvc.ChangeHook{}, false, categoryError(fault.Unauthenticated, "X-Gitlab-Token does not match the webhook secret")
+		}
+		var p struct {
+			Project struct {
+				Path string `json:"path_with_namespace"`
+			} `json:"project"`
+			Attrs struct {
+				IID int `json:"iid"`
+			} `json:"object_attributes"`
+			MergeRequest struct {
+				IID int `json:"iid"`
+			} `json:"merge_request"`
+		}
+		if err := json.Unmarshal(body, &p); err != nil {
+			return migratesvc.ChangeHook{}, false, inputError("the delivery is not JSON: %v", err)
+		}
+		n := p.Attrs.IID
+		if h.Get("X-Gitlab-Event") == "Pipeline Hook" {
+			n = p.MergeRequest.IID
+		}
+		return migratesvc.ChangeHook{Repo: p.Project.Path, Number: n}, n > 0 && p.Project.Path != "", nil
+	}
+	return migratesvc.ChangeHook{}, false, notFoundError("No webhook for host %q (github or gitlab)", host)
+}
+
+// changeHook answers POST /api/git/hooks/{host}: a git host's
+// webhook, which wakes the migrations that follow the change request.
+func (s *server) changeHook(w http.ResponseWriter, r *http.Request) error {
+	m, err := s.migrations()
+	if err != nil {
+		return err
+	}
+	// Read as it is: GitHub sends JSON or a form, GitLab JSON.
+	raw, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.maxBody))
+	if err != nil {
+		return err
+	}
+	hook, ok, err := parseChangeHook(r.PathValue("host"), r.Header, raw, os.Getenv(hookSecretEnv))
+	if err != nil {
+		return err
+	}
+	if ok {
+		if err := m.Wake(r.Context(), hook); err != nil {
+			return err
+		}
+	}
+	writeJSON(w, http.StatusAccepted, map[string]any{"woken": ok})
+	return nil
 }

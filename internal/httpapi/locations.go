@@ -9,6 +9,22 @@ import (
 	"backlot.dev/backlot/projections/catalogstore"
 )
 
+// locationRoutes adds Backstage's locations API under /api/catalog.
+func (s *server) locationRoutes(mux *http.ServeMux) {
+	p := catalogPrefix
+	route := func(pattern string, h handlerFunc) { mux.Handle(pattern, s.handle(h)) }
+	route("GET "+p+"/locations", s.getLocations)
+	route("POST "+p+"/locations", s.createLocation)
+	route("GET "+p+"/locations/{id}", s.getLocation)
+	route("DELETE "+p+"/locations/{id}", s.deleteLocation)
+	route("GET "+p+"/locations/by-entity/{kind}/{namespace}/{name}", s.getLocationByEntity)
+	s.notOffered(mux,
+		"POST "+p+"/locations/by-query",
+		"PUT "+p+"/locations/{id}",
+		"POST "+p+"/analyze-location",
+	)
+}
+
 // locationItem is one element of GET /locations.
 type locationItem struct {
 	Data catalogstore.Location `json:"data"`
@@ -110,8 +126,7 @@ func (s *server) createLocation(w http.ResponseWriter, r *http.Request) error {
 	case err != nil:
 		return err
 	case oc == "refresh":
-		return &apiError{status: http.StatusNotImplemented, name: "NotImplementedError",
-			message: "onConflict=refresh is not supported; register without it and refresh the location's entities with POST /api/catalog/refresh"}
+		return notImplemented("onConflict=refresh is not supported; register without it and refresh the location's entities with POST /api/catalog/refresh")
 	case oc != "" && oc != "reject":
 		return inputError("Invalid onConflict %q, expected reject or refresh", oc)
 	}

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"backlot.dev/backlot/domain/catalog"
+	"backlot.dev/backlot/domain/fault"
 )
 
 func TestLocations(t *testing.T) {
@@ -221,7 +222,7 @@ func TestValidateEntity(t *testing.T) {
 	}
 	t.Run("writer failures keep the error body", func(t *testing.T) {
 		f := newFixture(t)
-		f.writer.setErr(&statusErr{status: http.StatusForbidden, name: "NotAllowedError", msg: "file locations outside /srv are not allowed"})
+		f.writer.setErr(fault.New(fault.Forbidden, "/etc", "file locations outside /srv are not allowed"))
 		name, msg := f.call(t, http.MethodPost, "/validate-entity", `{"entity":`+valid+`,"location":"file:/etc/x.yaml"}`).
 			mustStatus(t, http.StatusForbidden).errorOf(t)
 		if name != "NotAllowedError" || !strings.Contains(msg, "not allowed") {

@@ -2,30 +2,19 @@ package httpapi
 
 import (
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
-	"crypto/subtle"
-	"encoding/hex"
-	"encoding/json"
-	"errors"
-	"io"
 	"net/http"
-	"net/url"
-	"os"
-	"strings"
 
+	"backlot.dev/backlot/domain/fault"
+	"backlot.dev/backlot/internal/migratesvc"
 	"backlot.dev/backlot/workflows/migration"
 )
-
-// ErrNoMigration is what a Migrations answers for an id no migration has.
-var ErrNoMigration = errors.New("no such migration")
 
 // Migrations runs fleet migrations (package migratesvc on Temporal).
 type Migrations interface {
 	// Start parses, validates and starts the migration spec (YAML or JSON) as
 	// actor; with dryRun it answers the targets and each repository's diff
-	// and pushes nothing. The answer is what POST /api/migrations returns.
-	Start(ctx context.Context, actor string, spec []byte, dryRun bool) (any, error)
+	// and pushes nothing. The plan is what POST /api/migrations returns.
+	Start(ctx context.Context, actor string, spec []byte, dryRun bool) (migratesvc.Plan, error)
 	// List lists the migrations, newest first, without their target rows.
 	List(ctx context.Context) ([]migration.Report, error)
 	// Get answers one migration's progress.
@@ -36,16 +25,16 @@ type Migrations interface {
 	Control(ctx context.Context, actor, id, op string) error
 	// Wake tells the running migrations that a change request changed, so
 	// the ones that follow it read it now instead of at their next poll.
-	Wake(ctx context.Context, h ChangeHook) error
+	Wake(ctx context.Context, h migratesvc.ChangeHook) error
 }
 
-// migrationRoutes adds /api/migrations.
+// migrationRoutes adds /api/migrations. The git hosts' webhooks that wake
+// migrations are served with the git host's routes (githost.go).
 func (s *server) migrationRoutes(mux *http.ServeMux) {
 	route := func(pattern string, h handlerFunc) { mux.Handle(pattern, s.handle(h)) }
 	route("POST /api/migrations", s.startMigration)
 	route("GET /api/migrations", s.listMigrations)
 	route("GET /api/migrations/{id}", s.getMigration)
-	route("POST /api/git/hooks/{host}", s.changeHook)
 	for _, op := range []string{"pause", "resume", "cancel", "retry-failed", "close-prs"} {
 		route("POST /api/migrations/{id}/"+op, s.controlMigration(op))
 	}
@@ -53,21 +42,9 @@ func (s *server) migrationRoutes(mux *http.ServeMux) {
 
 func (s *server) migrations() (Migrations, error) {
 	if s.cfg.Migrations == nil {
-		return nil, &apiError{status: http.StatusServiceUnavailable, name: "ServiceUnavailableError",
-			message: "this server runs no workflows: start backlot dev, or backlot serve with BACKLOT_TEMPORAL_ADDRESS"}
+		return nil, categoryError(fault.Unavailable, "this server runs no workflows: start backlot dev, or backlot serve with BACKLOT_TEMPORAL_ADDRESS")
 	}
 	return s.cfg.Migrations, nil
-}
-
-func migrationError(id string, err error) error {
-	if errors.Is(err, ErrNoMigration) {
-		return notFoundError("No migration with id %s", id)
-	}
-	var fe *migration.FieldError
-	if errors.As(err, &fe) {
-		return inputError("%v", err)
-	}
-	return err
 }
 
 // startMigration answers POST /api/migrations[?dryRun=true] with a spec as
@@ -91,7 +68,7 @@ func (s *server) startMigration(w http.ResponseWriter, r *http.Request) error {
 	}
 	out, err := m.Start(r.Context(), s.actor(r), raw, dry)
 	if err != nil {
-		return migrationError("", err)
+		return err
 	}
 	status := http.StatusCreated
 	if dry {
@@ -125,7 +102,7 @@ func (s *server) getMigration(w http.ResponseWriter, r *http.Request) error {
 	id := r.PathValue("id")
 	rep, err := m.Get(r.Context(), id)
 	if err != nil {
-		return migrationError(id, err)
+		return err
 	}
 	writeJSON(w, http.StatusOK, rep)
 	return nil
@@ -139,120 +116,9 @@ func (s *server) controlMigration(op string) handlerFunc {
 		}
 		id := r.PathValue("id")
 		if err := m.Control(r.Context(), s.actor(r), id, op); err != nil {
-			return migrationError(id, err)
+			return err
 		}
 		writeJSON(w, http.StatusAccepted, map[string]string{"id": id, "requested": op})
 		return nil
 	}
-}
-
-// hookSecretEnv names the shared secret of the git hosts' webhooks.
-const hookSecretEnv = "BACKLOT_WEBHOOK_SECRET"
-
-// ChangeHook is what a git host's webhook says changed: a change request
-// of a repository (owner/name).
-type ChangeHook struct {
-	Repo   string
-	Number int
-}
-
-// parseChangeHook reads a GitHub or GitLab webhook delivery: the pull or
-// merge request it concerns, checked against secret when one is set
-// (GitHub's X-Hub-Signature-256, GitLab's X-Gitlab-Token). ok is false for
-// an event that concerns no change request.
-func parseChangeHook(host string, h http.Header, body []byte, secret string) (ChangeHook, bool, error) {
-	switch host {
-	case "github":
-		if secret != "" {
-			mac := hmac.New(sha256.New, []byte(secret))
-			mac.Write(body)
-			want := "sha256=" + hex.EncodeToString(mac.Sum(nil))
-			if !hmac.Equal([]byte(h.Get("X-Hub-Signature-256")), []byte(want)) {
-				return ChangeHook{}, false, &apiError{status: http.StatusUnauthorized, name: "AuthenticationError", message: "X-Hub-Signature-256 does not match the webhook secret"}
-			}
-		}
-		// A webhook set to application/x-www-form-urlencoded sends the JSON
-		// as the payload field; the signature covers the form.
-		if strings.HasPrefix(h.Get("Content-Type"), "application/x-www-form-urlencoded") {
-			form, err := url.ParseQuery(string(body))
-			if err != nil {
-				return ChangeHook{}, false, inputError("the delivery is not a form: %v", err)
-			}
-			body = []byte(form.Get("payload"))
-		}
-		var p struct {
-			Repository struct {
-				FullName string `json:"full_name"`
-			} `json:"repository"`
-			Number      int `json:"number"`
-			PullRequest struct {
-				Number int `json:"number"`
-			} `json:"pull_request"`
-			CheckSuite struct {
-				PullRequests []struct {
-					Number int `json:"number"`
-				} `json:"pull_requests"`
-			} `json:"check_suite"`
-		}
-		if err := json.Unmarshal(body, &p); err != nil {
-			return ChangeHook{}, false, inputError("the delivery is not JSON: %v", err)
-		}
-		n := p.PullRequest.Number
-		if n == 0 {
-			n = p.Number
-		}
-		if n == 0 && len(p.CheckSuite.PullRequests) > 0 {
-			n = p.CheckSuite.PullRequests[0].Number
-		}
-		return ChangeHook{Repo: p.Repository.FullName, Number: n}, n > 0 && p.Repository.FullName != "", nil
-	case "gitlab":
-		if secret != "" && subtle.ConstantTimeCompare([]byte(h.Get("X-Gitlab-Token")), []byte(secret)) != 1 {
-			return ChangeHook{}, false, &apiError{status: http.StatusUnauthorized, name: "AuthenticationError", message: "X-Gitlab-Token does not match the webhook secret"}
-		}
-		var p struct {
-			Project struct {
-				Path string `json:"path_with_namespace"`
-			} `json:"project"`
-			Attrs struct {
-				IID int `json:"iid"`
-			} `json:"object_attributes"`
-			MergeRequest struct {
-				IID int `json:"iid"`
-			} `json:"merge_request"`
-		}
-		if err := json.Unmarshal(body, &p); err != nil {
-			return ChangeHook{}, false, inputError("the delivery is not JSON: %v", err)
-		}
-		n := p.Attrs.IID
-		if h.Get("X-Gitlab-Event") == "Pipeline Hook" {
-			n = p.MergeRequest.IID
-		}
-		return ChangeHook{Repo: p.Project.Path, Number: n}, n > 0 && p.Project.Path != "", nil
-	}
-	return ChangeHook{}, false, notFoundError("No webhook for host %q (github or gitlab)", host)
-}
-
-// changeHook answers POST /api/git/hooks/{host}: a git host's
-// webhook, which wakes the migrations that follow the change request.
-func (s *server) changeHook(w http.ResponseWriter, r *http.Request) error {
-	m, err := s.migrations()
-	if err != nil {
-		return err
-	}
-	// Read as it is: GitHub sends JSON or a form, GitLab JSON.
-	raw, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.maxBody))
-	if err != nil {
-		return err
-	}
-	hook, ok, err := parseChangeHook(r.PathValue("host"), r.Header, raw, os.Getenv(hookSecretEnv))
-	if err != nil {
-		return err
-	}
-	if ok {
-		if err := m.Wake(r.Context(), hook); err != nil {
-			return err
-		}
-	}
-	writeJSON(w, http.StatusAccepted, map[string]any{"woken": ok})
-	return nil
 }

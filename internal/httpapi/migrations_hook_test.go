@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"net/url"
 	"testing"
+
+	"backlot.dev/backlot/internal/migratesvc"
 )
 
 func TestChangeHooksNameTheChangeRequestAndCheckTheSecret(t *testing.T) {
@@ -24,19 +26,19 @@ func TestChangeHooksNameTheChangeRequestAndCheckTheSecret(t *testing.T) {
 		name, host, body string
 		header           http.Header
 		secret           string
-		want             ChangeHook
+		want             migratesvc.ChangeHook
 		ok, fails        bool
 	}{
-		{"a merged pull request", "github", pr, http.Header{"X-Hub-Signature-256": {sign(pr, "s")}}, "s", ChangeHook{"acme/checkout", 7}, true, false},
+		{"a merged pull request", "github", pr, http.Header{"X-Hub-Signature-256": {sign(pr, "s")}}, "s", migratesvc.ChangeHook{Repo: "acme/checkout", Number: 7}, true, false},
 		{"a form-encoded delivery", "github", "payload=" + url.QueryEscape(pr), http.Header{"Content-Type": {"application/x-www-form-urlencoded"},
-			"X-Hub-Signature-256": {sign("payload="+url.QueryEscape(pr), "s")}}, "s", ChangeHook{"acme/checkout", 7}, true, false},
-		{"a check suite of a pull request", "github", suite, http.Header{}, "", ChangeHook{"acme/checkout", 9}, true, false},
-		{"a push names no pull request", "github", push, http.Header{}, "", ChangeHook{"acme/checkout", 0}, false, false},
-		{"a wrong signature", "github", pr, http.Header{"X-Hub-Signature-256": {sign(pr, "other")}}, "s", ChangeHook{}, false, true},
-		{"a merge request", "gitlab", mr, http.Header{"X-Gitlab-Token": {"s"}, "X-Gitlab-Event": {"Merge Request Hook"}}, "s", ChangeHook{"group/sub/api", 4}, true, false},
-		{"a pipeline of a merge request", "gitlab", pipe, http.Header{"X-Gitlab-Event": {"Pipeline Hook"}}, "", ChangeHook{"group/sub/api", 5}, true, false},
-		{"a wrong token", "gitlab", mr, http.Header{"X-Gitlab-Token": {"x"}}, "s", ChangeHook{}, false, true},
-		{"another host", "bitbucket", pr, http.Header{}, "", ChangeHook{}, false, true},
+			"X-Hub-Signature-256": {sign("payload="+url.QueryEscape(pr), "s")}}, "s", migratesvc.ChangeHook{Repo: "acme/checkout", Number: 7}, true, false},
+		{"a check suite of a pull request", "github", suite, http.Header{}, "", migratesvc.ChangeHook{Repo: "acme/checkout", Number: 9}, true, false},
+		{"a push names no pull request", "github", push, http.Header{}, "", migratesvc.ChangeHook{Repo: "acme/checkout", Number: 0}, false, false},
+		{"a wrong signature", "github", pr, http.Header{"X-Hub-Signature-256": {sign(pr, "other")}}, "s", migratesvc.ChangeHook{}, false, true},
+		{"a merge request", "gitlab", mr, http.Header{"X-Gitlab-Token": {"s"}, "X-Gitlab-Event": {"Merge Request Hook"}}, "s", migratesvc.ChangeHook{Repo: "group/sub/api", Number: 4}, true, false},
+		{"a pipeline of a merge request", "gitlab", pipe, http.Header{"X-Gitlab-Event": {"Pipeline Hook"}}, "", migratesvc.ChangeHook{Repo: "group/sub/api", Number: 5}, true, false},
+		{"a wrong token", "gitlab", mr, http.Header{"X-Gitlab-Token": {"x"}}, "s", migratesvc.ChangeHook{}, false, true},
+		{"another host", "bitbucket", pr, http.Header{}, "", migratesvc.ChangeHook{}, false, true},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

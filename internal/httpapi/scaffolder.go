@@ -3,12 +3,12 @@ package httpapi
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
 	"time"
 
+	"backlot.dev/backlot/domain/fault"
 	"backlot.dev/backlot/workflows/scaffolder"
 )
 
@@ -54,23 +54,9 @@ func (s *server) scaffolderRoutes(mux *http.ServeMux) {
 
 func (s *server) scaffolderService() (Scaffolder, error) {
 	if s.cfg.Scaffolder == nil {
-		return nil, &apiError{status: http.StatusServiceUnavailable, name: "ServiceUnavailableError",
-			message: "this server runs no workflows: start backlot dev, or backlot serve with BACKLOT_TEMPORAL_ADDRESS"}
+		return nil, categoryError(fault.Unavailable, "this server runs no workflows: start backlot dev, or backlot serve with BACKLOT_TEMPORAL_ADDRESS")
 	}
 	return s.cfg.Scaffolder, nil
-}
-
-// taskError maps the scaffolder's errors to API errors.
-func taskError(id string, err error) error {
-	if errors.Is(err, scaffolder.ErrNoTask) {
-		return notFoundError("No task with id %s", id)
-	}
-	var pe *scaffolder.ParameterError
-	var te *scaffolder.TemplateError
-	if errors.As(err, &pe) || errors.As(err, &te) {
-		return inputError("%v", err)
-	}
-	return err
 }
 
 func (s *server) scaffolderActions(w http.ResponseWriter, _ *http.Request) error {
@@ -86,7 +72,7 @@ func (s *server) parameterSchema(w http.ResponseWriter, r *http.Request) error {
 	ref := r.PathValue("kind") + ":" + r.PathValue("namespace") + "/" + r.PathValue("name")
 	schema, err := sc.ParameterSchema(r.Context(), ref)
 	if err != nil {
-		return taskError("", err)
+		return err
 	}
 	writeJSON(w, http.StatusOK, schema)
 	return nil
@@ -110,7 +96,7 @@ func (s *server) createTask(w http.ResponseWriter, r *http.Request) error {
 	}
 	id, err := sc.Create(r.Context(), s.actor(r), body.TemplateRef, body.Values, body.Secrets)
 	if err != nil {
-		return taskError("", err)
+		return err
 	}
 	w.Header().Set("Location", scaffolderPrefix+"/tasks/"+id)
 	writeJSON(w, http.StatusCreated, map[string]string{"id": id})
@@ -203,7 +189,7 @@ func (s *server) getTask(w http.ResponseWriter, r *http.Request) error {
 	id := r.PathValue("id")
 	st, err := sc.Task(r.Context(), id)
 	if err != nil {
-		return taskError(id, err)
+		return err
 	}
 	writeJSON(w, http.StatusOK, taskJSON(st))
 	return nil
@@ -270,7 +256,7 @@ func (s *server) taskEvents(w http.ResponseWriter, r *http.Request) error {
 	for {
 		st, err := sc.Task(r.Context(), id)
 		if err != nil {
-			return taskError(id, err)
+			return err
 		}
 		evs := eventsAfter(st, after)
 		if len(evs) > 0 || time.Now().After(deadline) {
@@ -303,7 +289,7 @@ func (s *server) taskEventStream(w http.ResponseWriter, r *http.Request) error {
 	}
 	st, err := sc.Task(r.Context(), id)
 	if err != nil {
-		return taskError(id, err)
+		return err
 	}
 	fl, _ := w.(http.Flusher)
 	w.Header().Set("Content-Type", "text/event-stream")
@@ -343,7 +329,7 @@ func (s *server) cancelTask(w http.ResponseWriter, r *http.Request) error {
 	}
 	id := r.PathValue("id")
 	if err := sc.Cancel(r.Context(), s.actor(r), id); err != nil {
-		return taskError(id, err)
+		return err
 	}
 	writeJSON(w, http.StatusOK, map[string]string{"status": scaffolder.StatusCancelled})
 	return nil
@@ -356,7 +342,7 @@ func (s *server) retryTask(w http.ResponseWriter, r *http.Request) error {
 	}
 	id := r.PathValue("id")
 	if err := sc.Retry(r.Context(), s.actor(r), id); err != nil {
-		return taskError(id, err)
+		return err
 	}
 	writeJSON(w, http.StatusCreated, map[string]string{"id": id})
 	return nil
@@ -380,10 +366,7 @@ func (s *server) decideTask(w http.ResponseWriter, r *http.Request) error {
 	}
 	id := r.PathValue("id")
 	if err := sc.Decide(r.Context(), id, scaffolder.Approval{Approved: *body.Approved, By: s.actor(r), Comment: body.Comment}); err != nil {
-		if errors.Is(err, scaffolder.ErrNoTask) {
-			return taskError(id, err)
-		}
-		return &apiError{status: http.StatusConflict, name: "ConflictError", message: err.Error()}
+		return err
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"approved": *body.Approved})
 	return nil

@@ -58,60 +58,25 @@ func (s *server) handle(h handlerFunc) http.Handler {
 	})
 }
 
+// routes adds every API area's routes; each area's file holds its routes and
+// handlers. Paths no route serves answer 404 NotFoundError.
 func (s *server) routes(mux *http.ServeMux) {
-	p := catalogPrefix
-	route := func(pattern string, h handlerFunc) { mux.Handle(pattern, s.handle(h)) }
-
-	route("GET "+p+"/entities", s.getEntities)
-	route("GET "+p+"/entities/by-query", s.queryEntities)
-	route("GET "+p+"/entities/by-uid/{uid}", s.getEntityByUID)
-	route("DELETE "+p+"/entities/by-uid/{uid}", s.deleteEntityByUID)
-	route("GET "+p+"/entities/by-name/{kind}/{namespace}/{name}", s.getEntityByName)
-	route("POST "+p+"/entities/by-refs", s.getEntitiesByRefs)
-	route("GET "+p+"/entity-facets", s.getEntityFacets)
-
-	route("GET "+p+"/locations", s.getLocations)
-	route("POST "+p+"/locations", s.createLocation)
-	route("GET "+p+"/locations/{id}", s.getLocation)
-	route("DELETE "+p+"/locations/{id}", s.deleteLocation)
-	route("GET "+p+"/locations/by-entity/{kind}/{namespace}/{name}", s.getLocationByEntity)
-
-	route("POST "+p+"/refresh", s.refresh)
-	route("POST "+p+"/validate-entity", s.validateEntity)
-
-	// Endpoints of newer Backstage versions that Backlot does not offer say so,
-	// rather than answering that the route does not exist.
-	for _, pattern := range []string{
-		"POST " + p + "/entities/by-query",
-		"POST " + p + "/entity-facets",
-		"POST " + p + "/locations/by-query",
-		"PUT " + p + "/locations/{id}",
-		"POST " + p + "/analyze-location",
-		"GET " + p + "/entities/by-name/{kind}/{namespace}/{name}/ancestry",
-	} {
-		route(pattern, func(w http.ResponseWriter, r *http.Request) error {
-			return &apiError{status: http.StatusNotImplemented, name: "NotImplementedError",
-				message: r.Method + " " + r.URL.Path + " is not supported by Backlot (predicate queries, location updates, " +
-					"location analysis and ancestry are not implemented); use the filter parameter of GET " + catalogPrefix + "/entities/by-query"}
-		})
-	}
-
+	s.catalogRoutes(mux)
+	s.locationRoutes(mux)
 	s.auditRoutes(mux)
-	s.historyRoutes(mux)
 	s.feedRoutes(mux)
 	s.webhookRoutes(mux)
 	s.badgeRoutes(mux)
 	s.scaffolderRoutes(mux)
 	s.migrationRoutes(mux)
 	s.gitRoutes(mux)
-	mux.HandleFunc("GET /healthz", s.healthz)
-	mux.HandleFunc("GET /readyz", s.readyz)
+	s.healthRoutes(mux)
 
 	notFound := s.handle(func(w http.ResponseWriter, r *http.Request) error {
 		return notFoundError("No route for %s %s", r.Method, r.URL.Path)
 	})
-	mux.Handle(p+"/", notFound)
-	mux.Handle(p, notFound)
+	mux.Handle(catalogPrefix+"/", notFound)
+	mux.Handle(catalogPrefix, notFound)
 	mux.Handle("/", notFound)
 }
 

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"backlot.dev/backlot/domain/event"
+	"backlot.dev/backlot/domain/fault"
 )
 
 // tokens carries read-your-writes tokens: a write answers with the positions
@@ -16,7 +17,7 @@ func (s *server) tokens(next http.Handler) http.Handler {
 		if tok := r.Header.Get(event.TokenHeader); tok != "" && s.cfg.Waiter != nil {
 			want, err := event.ParsePositions(tok)
 			if err != nil {
-				s.writeError(w, r, &apiError{status: http.StatusBadRequest, name: "InputError", message: event.TokenHeader + ": " + err.Error()})
+				s.writeError(w, r, categoryError(fault.Invalid, event.TokenHeader+": "+err.Error()))
 				return
 			}
 			wait := s.cfg.TokenWait
@@ -27,8 +28,7 @@ func (s *server) tokens(next http.Handler) http.Handler {
 			err = s.cfg.Waiter.WaitFor(ctx, want)
 			cancel()
 			if err != nil {
-				s.writeError(w, r, &apiError{status: http.StatusServiceUnavailable, name: "ServiceUnavailableError",
-					message: "the read model has not reached " + event.TokenHeader + " " + want.String() + " yet: " + err.Error()})
+				s.writeError(w, r, categoryError(fault.Unavailable, "the read model has not reached "+event.TokenHeader+" "+want.String()+" yet: "+err.Error()))
 				return
 			}
 		}

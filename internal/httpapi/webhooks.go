@@ -1,11 +1,26 @@
 package httpapi
 
 import (
+	"context"
 	"net/http"
 
 	"backlot.dev/backlot/internal/webhooks"
 )
 
+// Webhooks manages the webhook subscriptions (package webhooks' Manager).
+type Webhooks interface {
+	// Create validates and stores a subscription made by actor and starts
+	// delivering to it.
+	Create(ctx context.Context, actor string, in webhooks.Input) (webhooks.Subscription, error)
+	// Delete stops and removes a subscription.
+	Delete(ctx context.Context, id string) error
+	// Replay delivers a dead letter again and, once delivered, removes it.
+	Replay(ctx context.Context, subID, eventID string) error
+	// Store returns the subscriptions' store, for reads.
+	Store() webhooks.Store
+}
+
+// webhookRoutes adds the webhook subscriptions under /api/events/subscriptions.
 func (s *server) webhookRoutes(mux *http.ServeMux) {
 	route := func(pattern string, h handlerFunc) { mux.Handle(pattern, s.handle(h)) }
 	p := "/api/events/subscriptions"
@@ -17,10 +32,9 @@ func (s *server) webhookRoutes(mux *http.ServeMux) {
 	route("POST "+p+"/{id}/dead-letters/{eventId}/replay", s.replayDeadLetter)
 }
 
-func (s *server) hooks() (*webhooks.Manager, error) {
+func (s *server) hooks() (Webhooks, error) {
 	if s.cfg.Webhooks == nil {
-		return nil, &apiError{status: http.StatusNotImplemented, name: "NotImplementedError",
-			message: "this server manages no webhook subscriptions"}
+		return nil, notImplemented("this server manages no webhook subscriptions")
 	}
 	return s.cfg.Webhooks, nil
 }

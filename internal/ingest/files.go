@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"backlot.dev/backlot/domain/catalog"
+	"backlot.dev/backlot/domain/fault"
 )
 
 // NotAllowedError is a target outside what Backlot was granted.
@@ -23,14 +24,8 @@ func (e *NotAllowedError) Error() string {
 	return fmt.Sprintf("%s is not allowed: %s", e.Target, e.Reason)
 }
 
-// Unwrap returns catalog.ErrNotAllowed.
+// Unwrap returns catalog.ErrNotAllowed, which belongs to fault.Forbidden.
 func (e *NotAllowedError) Unwrap() error { return catalog.ErrNotAllowed }
-
-// HTTPStatus is 403.
-func (e *NotAllowedError) HTTPStatus() int { return 403 }
-
-// ErrorName is NotAllowedError.
-func (e *NotAllowedError) ErrorName() string { return "NotAllowedError" }
 
 // NotFoundError is a target that does not exist.
 type NotFoundError struct {
@@ -46,11 +41,8 @@ func (e *NotFoundError) Error() string {
 	return e.Target + " not found"
 }
 
-// HTTPStatus is 404.
-func (e *NotFoundError) HTTPStatus() int { return 404 }
-
-// ErrorName is NotFoundError.
-func (e *NotFoundError) ErrorName() string { return "NotFoundError" }
+// Is reports whether target is fault.NotFound.
+func (e *NotFoundError) Is(target error) bool { return target == fault.NotFound }
 
 // InputError is a malformed request.
 type InputError struct{ Msg string }
@@ -58,11 +50,8 @@ type InputError struct{ Msg string }
 // Error returns the message.
 func (e *InputError) Error() string { return e.Msg }
 
-// HTTPStatus is 400.
-func (e *InputError) HTTPStatus() int { return 400 }
-
-// ErrorName is InputError.
-func (e *InputError) ErrorName() string { return "InputError" }
+// Is reports whether target is fault.Invalid.
+func (e *InputError) Is(target error) bool { return target == fault.Invalid }
 
 // Roots confines file targets to a set of folders.
 type Roots struct{ dirs []string }

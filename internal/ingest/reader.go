@@ -12,6 +12,7 @@ import (
 
 	"backlot.dev/backlot/domain/catalog"
 	"backlot.dev/backlot/domain/event"
+	"backlot.dev/backlot/domain/fault"
 	"backlot.dev/backlot/domain/refresh"
 	"backlot.dev/backlot/internal/ingest/gitsource"
 )
@@ -474,12 +475,15 @@ func mapGitError(err error, target string) error {
 	return err
 }
 
+// errorName is the name a processing error records for err: Backstage's name
+// of its fault category, as the catalog's entity status shows it.
 func errorName(err error) string {
-	var named interface{ ErrorName() string }
-	if errors.As(err, &named) {
-		return named.ErrorName()
-	}
-	if errors.Is(err, catalog.ErrTooLarge) {
+	switch {
+	case errors.Is(err, fault.Forbidden):
+		return "NotAllowedError"
+	case errors.Is(err, fault.NotFound):
+		return "NotFoundError"
+	case errors.Is(err, fault.Invalid), errors.Is(err, catalog.ErrTooLarge):
 		return "InputError"
 	}
 	return "Error"

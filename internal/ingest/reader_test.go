@@ -12,6 +12,7 @@ import (
 
 	"backlot.dev/backlot/domain/catalog"
 	"backlot.dev/backlot/domain/event"
+	"backlot.dev/backlot/domain/fault"
 	"backlot.dev/backlot/domain/refresh"
 	"backlot.dev/backlot/internal/ingest"
 	"backlot.dev/backlot/internal/ingest/gitsource"
@@ -149,7 +150,7 @@ spec: {type: openapi, lifecycle: production, owner: team-a, definition: {$text: 
 	for _, target := range []string{filepath.Join(outside, "secret.yaml"), filepath.Join(root, "link.yaml"), filepath.Join(root, "../x.yaml")} {
 		_, err := r.Normalize(context.Background(), "file", target)
 		var na *ingest.NotAllowedError
-		if !errors.As(err, &na) || !errors.Is(err, catalog.ErrNotAllowed) || na.HTTPStatus() != 403 {
+		if !errors.As(err, &na) || !errors.Is(err, catalog.ErrNotAllowed) || !errors.Is(err, fault.Forbidden) {
 			t.Errorf("Normalize(%s) = %v, want a 403 NotAllowedError", target, err)
 		}
 	}

@@ -8,7 +8,6 @@ import (
 	workflowservice "go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
 
-	"backlot.dev/backlot/internal/httpapi"
 	"backlot.dev/backlot/workflows/githost"
 	"backlot.dev/backlot/workflows/migration"
 )
@@ -21,8 +20,6 @@ type LocalHost struct {
 	// Client, when set, reaches the migrations to wake.
 	Client client.Client
 }
-
-var _ httpapi.GitHost = LocalHost{}
 
 // Repos lists the repositories.
 func (h LocalHost) Repos(ctx context.Context) ([]githost.Repo, error) { return h.Local.Repos(ctx) }

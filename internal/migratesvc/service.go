@@ -15,7 +15,7 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"backlot.dev/backlot/domain/catalog"
-	"backlot.dev/backlot/internal/httpapi"
+	"backlot.dev/backlot/domain/fault"
 	"backlot.dev/backlot/projections/catalogstore"
 	"backlot.dev/backlot/workflows/githost"
 	"backlot.dev/backlot/workflows/migration"
@@ -36,10 +36,24 @@ type Config struct {
 	PollInterval time.Duration
 }
 
-// Service implements httpapi.Migrations.
+// Service starts, reports on and steers fleet migrations on Temporal.
 type Service struct{ cfg Config }
 
-var _ httpapi.Migrations = (*Service)(nil)
+// ErrNotFound is what the service answers for an id no migration has; the
+// errors it returns name the id and match both ErrNotFound and fault.NotFound.
+var ErrNotFound = fault.Sentinel(fault.NotFound, "no such migration")
+
+// notFound is the error for the migration id.
+func notFound(id string) error {
+	return &fault.Error{Category: fault.NotFound, Value: id, Message: "No migration with id " + id, Err: ErrNotFound}
+}
+
+// ChangeHook is what a git host's webhook says changed: a change request
+// of a repository (owner/name).
+type ChangeHook struct {
+	Repo   string
+	Number int
+}
 
 // New returns the service.
 func New(cfg Config) *Service { return &Service{cfg: cfg} }
@@ -57,21 +71,21 @@ type Plan struct {
 }
 
 // Start parses, validates and starts (or previews) a migration.
-func (s *Service) Start(ctx context.Context, actor string, raw []byte, dryRun bool) (any, error) {
+func (s *Service) Start(ctx context.Context, actor string, raw []byte, dryRun bool) (Plan, error) {
 	spec, err := migration.Parse(raw)
 	if err != nil {
-		return nil, err
+		return Plan{}, err
 	}
 	if err := spec.Validate(); err != nil {
-		return nil, err
+		return Plan{}, err
 	}
 	entities, err := s.entities(ctx, spec)
 	if err != nil {
-		return nil, err
+		return Plan{}, err
 	}
 	targets, skipped, err := spec.Choose(entities, time.Now().UTC())
 	if err != nil {
-		return nil, err
+		return Plan{}, err
 	}
 	plan := Plan{Name: spec.Metadata.Name, DryRun: dryRun, Targets: []string{}, Skipped: skipped}
 	if plan.Skipped == nil {
@@ -82,21 +96,21 @@ func (s *Service) Start(ctx context.Context, actor string, raw []byte, dryRun bo
 	}
 	if dryRun {
 		if plan.Previews, err = migration.DryRun(ctx, s.cfg.Host, s.cfg.WorkDir, spec, targets); err != nil {
-			return nil, err
+			return Plan{}, err
 		}
 		return plan, nil
 	}
 	if len(targets) == 0 {
-		return nil, &migration.FieldError{Migration: spec.Metadata.Name, Field: "spec.targets", Problem: "chooses no entity with a repository"}
+		return Plan{}, &migration.FieldError{Migration: spec.Metadata.Name, Field: "spec.targets", Problem: "chooses no entity with a repository"}
 	}
 	plan.ID = newID(spec.Metadata.Name)
 	in, err := migration.NewInput(plan.ID, spec, targets, actor)
 	if err != nil {
-		return nil, err
+		return Plan{}, err
 	}
 	in.PollInterval = s.cfg.PollInterval
 	if _, err := migration.Start(ctx, s.cfg.Client, in); err != nil {
-		return nil, fmt.Errorf("start migration: %w", err)
+		return Plan{}, fmt.Errorf("start migration: %w", err)
 	}
 	return plan, nil
 }
@@ -193,13 +207,13 @@ func (s *Service) Get(ctx context.Context, id string) (migration.Report, error) 
 	r, err := migration.Progress(ctx, s.cfg.Client, id)
 	var nf *serviceerror.NotFound
 	if errors.As(err, &nf) {
-		return r, httpapi.ErrNoMigration
+		return r, notFound(id)
 	}
 	return r, err
 }
 
 // Wake signals the running migrations that a change request changed.
-func (s *Service) Wake(ctx context.Context, h httpapi.ChangeHook) error {
+func (s *Service) Wake(ctx context.Context, h ChangeHook) error {
 	return wake(ctx, s.cfg.Client, migration.ChangeUpdate{Repo: h.Repo, Number: h.Number})
 }
 
@@ -222,7 +236,7 @@ func (s *Service) Control(ctx context.Context, actor, id, op string) error {
 	}
 	var nf *serviceerror.NotFound
 	if errors.As(err, &nf) {
-		return httpapi.ErrNoMigration
+		return notFound(id)
 	}
 	return err
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -12,7 +13,7 @@ import (
 
 	"backlot.dev/backlot/domain/catalog"
 	"backlot.dev/backlot/domain/event"
-	"backlot.dev/backlot/internal/httpapi"
+	"backlot.dev/backlot/domain/fault"
 	"backlot.dev/backlot/projections/catalogstore"
 	"backlot.dev/backlot/workflows/scaffolder"
 )
@@ -27,12 +28,10 @@ type Config struct {
 	Activities *scaffolder.Activities
 }
 
-// Service implements httpapi.Scaffolder.
+// Service runs templates as scaffolder tasks on Temporal.
 type Service struct {
 	cfg Config
 }
-
-var _ httpapi.Scaffolder = (*Service)(nil)
 
 // New returns the service.
 func New(cfg Config) *Service { return &Service{cfg: cfg} }
@@ -121,9 +120,19 @@ func (s *Service) Create(ctx context.Context, actor, templateRef string, values 
 	return in.ID, nil
 }
 
+// taskError names the id of a task no workflow has: the error matches
+// scaffolder.ErrNoTask and fault.NotFound.
+func taskError(id string, err error) error {
+	if errors.Is(err, scaffolder.ErrNoTask) {
+		return &fault.Error{Category: fault.NotFound, Value: id, Message: "No task with id " + id, Err: err}
+	}
+	return err
+}
+
 // Task answers a task's state.
 func (s *Service) Task(ctx context.Context, id string) (scaffolder.TaskState, error) {
-	return s.cfg.Tasks.State(ctx, id)
+	st, err := s.cfg.Tasks.State(ctx, id)
+	return st, taskError(id, err)
 }
 
 // List lists tasks.
@@ -132,14 +141,23 @@ func (s *Service) List(ctx context.Context, limit int) ([]scaffolder.TaskSummary
 }
 
 // Cancel cancels a task.
-func (s *Service) Cancel(ctx context.Context, _, id string) error { return s.cfg.Tasks.Cancel(ctx, id) }
+func (s *Service) Cancel(ctx context.Context, _, id string) error {
+	return taskError(id, s.cfg.Tasks.Cancel(ctx, id))
+}
 
 // Retry retries a task from its failed step.
-func (s *Service) Retry(ctx context.Context, _, id string) error { return s.cfg.Tasks.Retry(ctx, id) }
+func (s *Service) Retry(ctx context.Context, _, id string) error {
+	return taskError(id, s.cfg.Tasks.Retry(ctx, id))
+}
 
-// Decide answers a task's approval step.
+// Decide answers a task's approval step. A task that does not wait for an
+// approval (or any other refusal) is a fault.Conflict.
 func (s *Service) Decide(ctx context.Context, id string, a scaffolder.Approval) error {
-	return s.cfg.Tasks.Decide(ctx, id, a)
+	err := s.cfg.Tasks.Decide(ctx, id, a)
+	if err == nil || errors.Is(err, scaffolder.ErrNoTask) {
+		return taskError(id, err)
+	}
+	return fault.Wrap(fault.Conflict, id, err)
 }
 
 // DryRun renders a template body with its skeleton files (written to a

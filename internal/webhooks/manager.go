@@ -21,6 +21,7 @@ import (
 	"github.com/ThreeDotsLabs/watermill/message/router/middleware"
 
 	"backlot.dev/backlot/domain/event"
+	"backlot.dev/backlot/domain/fault"
 	"backlot.dev/backlot/internal/messaging"
 	"backlot.dev/backlot/policies"
 )
@@ -80,17 +81,18 @@ type Input struct {
 	Secret string `json:"secret"`
 }
 
-// ValidationError is a subscription request that cannot be accepted.
-type ValidationError struct{ Msg string }
+// ValidationError is a subscription request that cannot be accepted: Field is
+// the offending field of the Input (url, secret, filter).
+type ValidationError struct {
+	Field string
+	Msg   string
+}
 
 // Error returns the message.
 func (e *ValidationError) Error() string { return e.Msg }
 
-// HTTPStatus is 400.
-func (e *ValidationError) HTTPStatus() int { return http.StatusBadRequest }
-
-// ErrorName is InputError.
-func (e *ValidationError) ErrorName() string { return "InputError" }
+// Is reports whether target is fault.Invalid.
+func (e *ValidationError) Is(target error) bool { return target == fault.Invalid }
 
 // Start builds the router, starts every stored subscription and delivers until
 // ctx ends.
@@ -240,13 +242,13 @@ func (m *Manager) add(sub Subscription) error {
 func (m *Manager) Create(ctx context.Context, actor string, in Input) (Subscription, error) {
 	u, err := url.Parse(in.URL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return Subscription{}, &ValidationError{Msg: fmt.Sprintf("url %q: want an absolute http or https URL", in.URL)}
+		return Subscription{}, &ValidationError{Field: "url", Msg: fmt.Sprintf("url %q: want an absolute http or https URL", in.URL)}
 	}
 	if len(in.Secret) < 16 {
-		return Subscription{}, &ValidationError{Msg: "secret: at least 16 characters, so signatures cannot be guessed"}
+		return Subscription{}, &ValidationError{Field: "secret", Msg: "secret: at least 16 characters, so signatures cannot be guessed"}
 	}
 	if _, err := policies.CompileEventFilter(in.Filter); err != nil {
-		return Subscription{}, &ValidationError{Msg: err.Error()}
+		return Subscription{}, &ValidationError{Field: "filter", Msg: err.Error()}
 	}
 	var head int64
 	var start string
@@ -361,11 +363,11 @@ type DeliveryError struct{ Err error }
 // Error describes the failure.
 func (e *DeliveryError) Error() string { return e.Err.Error() }
 
-// HTTPStatus is 502: the target failed.
-func (e *DeliveryError) HTTPStatus() int { return http.StatusBadGateway }
+// Unwrap returns the cause.
+func (e *DeliveryError) Unwrap() error { return e.Err }
 
-// ErrorName is DeliveryError.
-func (e *DeliveryError) ErrorName() string { return "DeliveryError" }
+// Is reports whether target is fault.Upstream: the target refused or failed.
+func (e *DeliveryError) Is(target error) bool { return target == fault.Upstream }
 
 // Store returns the store, for reads.
 func (m *Manager) Store() Store { return m.cfg.Store }

@@ -10,10 +10,12 @@ import (
 	"time"
 
 	_ "modernc.org/sqlite" // the SQLite driver, pure Go
+
+	"backlot.dev/backlot/domain/fault"
 )
 
 // ErrNotFound is returned for a subscription or dead letter that does not exist.
-var ErrNotFound = errors.New("not found")
+var ErrNotFound = fault.Sentinel(fault.NotFound, "not found")
 
 // Subscription is a webhook subscription. Its secret is never rendered.
 type Subscription struct {

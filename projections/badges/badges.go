@@ -5,12 +5,12 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
 
 	"backlot.dev/backlot/domain/event"
+	"backlot.dev/backlot/domain/fault"
 	"backlot.dev/backlot/projections/history"
 )
 
@@ -18,7 +18,7 @@ import (
 const ProjectionName = "badges"
 
 // ErrNotFound is returned when a fact source or a badge does not exist.
-var ErrNotFound = errors.New("badges: not found")
+var ErrNotFound = fault.Sentinel(fault.NotFound, "badges: not found")
 
 // FactSet is what one source last reported about an entity.
 type FactSet struct {

@@ -6,11 +6,12 @@ import (
 	"errors"
 
 	"backlot.dev/backlot/domain/event"
+	"backlot.dev/backlot/domain/fault"
 	"backlot.dev/backlot/domain/refresh"
 )
 
 // ErrNotFound is returned when an entity or location does not exist.
-var ErrNotFound = errors.New("not found")
+var ErrNotFound = fault.Sentinel(fault.NotFound, "not found")
 
 // ProjectionName is the name under which the catalog read model records its position.
 const ProjectionName = "catalog"

@@ -2,14 +2,14 @@ package history
 
 import (
 	"encoding/json"
-	"errors"
 	"time"
 
 	"backlot.dev/backlot/domain/event"
+	"backlot.dev/backlot/domain/fault"
 )
 
 // ErrNotFound is returned when a version does not exist.
-var ErrNotFound = errors.New("history: not found")
+var ErrNotFound = fault.Sentinel(fault.NotFound, "history: not found")
 
 // ProjectionName is the name under which the history read model records its positions.
 const ProjectionName = "history"

@@ -15,10 +15,12 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"backlot.dev/backlot/domain/fault"
 )
 
 // ErrNotFound is returned for a repository or change request that does not exist.
-var ErrNotFound = errors.New("githost: not found")
+var ErrNotFound = fault.Sentinel(fault.NotFound, "githost: not found")
 
 // namePart is what an owner or repository name may be.
 var namePart = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$`)

@@ -10,6 +10,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"backlot.dev/backlot/domain/fault"
 	"backlot.dev/backlot/policies"
 )
 
@@ -109,6 +110,10 @@ type FieldError struct {
 func (e *FieldError) Error() string {
 	return fmt.Sprintf("migration %s: %s: %s", e.Migration, e.Field, e.Problem)
 }
+
+// Is reports whether target is fault.Invalid: a spec with a bad field is
+// invalid input.
+func (e *FieldError) Is(target error) bool { return target == fault.Invalid }
 
 // Parse reads a spec from YAML or JSON (JSON is YAML; the API and the CLI
 // both use it; unknown fields are errors), fills the defaults and validates

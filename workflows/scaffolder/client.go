@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"backlot.dev/backlot/domain/fault"
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/serviceerror"
 	workflowservice "go.temporal.io/api/workflowservice/v1"
@@ -14,7 +15,7 @@ import (
 )
 
 // ErrNoTask is returned for a task id no workflow has.
-var ErrNoTask = errors.New("scaffolder: no such task")
+var ErrNoTask = fault.Sentinel(fault.NotFound, "scaffolder: no such task")
 
 // Tasks starts and inspects task workflows through a Temporal client that
 // uses NewDataConverter's converter.

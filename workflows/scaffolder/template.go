@@ -13,6 +13,7 @@ import (
 	"golang.org/x/text/language"
 	"golang.org/x/text/message"
 
+	"backlot.dev/backlot/domain/fault"
 	"backlot.dev/backlot/policies"
 )
 
@@ -73,6 +74,10 @@ type TemplateError struct {
 func (e *TemplateError) Error() string {
 	return fmt.Sprintf("template %s: %s: %s", e.Template, e.Field, e.Problem)
 }
+
+// Is reports whether target is fault.Invalid: a template that cannot run is
+// invalid input.
+func (e *TemplateError) Is(target error) bool { return target == fault.Invalid }
 
 // FromEntity reads a Template entity's body. It checks what running needs
 // (apiVersion, steps with unique ids and an action, parameter pages that are
@@ -201,6 +206,10 @@ type ParameterError struct {
 
 // Error returns "parameters.field: problem".
 func (e *ParameterError) Error() string { return e.Field + ": " + e.Problem }
+
+// Is reports whether target is fault.Invalid: a refused parameter is invalid
+// input.
+func (e *ParameterError) Is(target error) bool { return target == fault.Invalid }
 
 var printer = message.NewPrinter(language.English)
 

@@ -1,4 +1,4 @@
-package httpapi
+package client
 
 import (
 	"bytes"
@@ -14,7 +14,6 @@ import (
 
 	"backlot.dev/backlot/domain/catalog"
 	"backlot.dev/backlot/domain/event"
-	"backlot.dev/backlot/projections/catalogstore"
 )
 
 // maxErrorBody bounds how much of an error response the Client reads.
@@ -68,10 +67,10 @@ func (c *Client) WithToken(token string) *Client {
 	return &cc
 }
 
-// NewClient returns a client for the server at baseURL (http://127.0.0.1:7007;
+// New returns a client for the server at baseURL (http://127.0.0.1:7007;
 // a URL already ending in /api/catalog is used as is). A nil httpClient means
 // http.DefaultClient.
-func NewClient(baseURL string, httpClient *http.Client) *Client {
+func New(baseURL string, httpClient *http.Client) *Client {
 	if httpClient == nil {
 		httpClient = http.DefaultClient
 	}
@@ -266,7 +265,7 @@ func (c *Client) Query(ctx context.Context, req QueryRequest) (*QueryPage, error
 
 // Facets counts, for each facet (a dotted field such as kind or spec.type), how
 // many entities matching any of filters have each value.
-func (c *Client) Facets(ctx context.Context, facets []string, filters []string) (map[string][]catalogstore.FacetCount, error) {
+func (c *Client) Facets(ctx context.Context, facets []string, filters []string) (map[string][]FacetCount, error) {
 	q := url.Values{"facet": facets}
 	for _, f := range filters {
 		q.Add("filter", f)
@@ -277,12 +276,12 @@ func (c *Client) Facets(ctx context.Context, facets []string, filters []string) 
 }
 
 // Locations returns the registered locations in registration order.
-func (c *Client) Locations(ctx context.Context) ([]catalogstore.Location, error) {
+func (c *Client) Locations(ctx context.Context) ([]Location, error) {
 	var items []locationItem
 	if _, err := c.do(ctx, http.MethodGet, "/locations", nil, nil, &items); err != nil {
 		return nil, err
 	}
-	out := make([]catalogstore.Location, len(items))
+	out := make([]Location, len(items))
 	for i, it := range items {
 		out[i] = it.Data
 	}
@@ -292,7 +291,7 @@ func (c *Client) Locations(ctx context.Context) ([]catalogstore.Location, error)
 // LocationInfo is a registered location with the processing errors of its last
 // refresh.
 type LocationInfo struct {
-	catalogstore.Location
+	Location
 	// Errors are the problems the last refresh of the location found.
 	Errors []event.ProcessingError `json:"errors,omitempty"`
 }
@@ -308,8 +307,8 @@ func (c *Client) Location(ctx context.Context, id string) (*LocationInfo, error)
 
 // LocationByEntity returns the registered location that owns the entity with the
 // ref (kind:[namespace/]name).
-func (c *Client) LocationByEntity(ctx context.Context, ref string) (catalogstore.Location, error) {
-	var out catalogstore.Location
+func (c *Client) LocationByEntity(ctx context.Context, ref string) (Location, error) {
+	var out Location
 	r, err := catalog.ParseRef(ref, catalog.RefDefaults{})
 	if err != nil {
 		return out, fmt.Errorf("catalog client: %w", err)

@@ -1,4 +1,4 @@
-package httpapi
+package client
 
 import (
 	"bufio"
@@ -16,8 +16,6 @@ import (
 
 	"backlot.dev/backlot/domain/catalog"
 	"backlot.dev/backlot/domain/event"
-	"backlot.dev/backlot/internal/webhooks"
-	"backlot.dev/backlot/projections/history"
 )
 
 // AuditEvent is one event of the raw log with its place in it.
@@ -140,7 +138,7 @@ func (c *Client) send(req *http.Request) (*http.Response, error) {
 // HistoryVersion is one version of an entity as the history endpoint returns
 // it, with its field-level changes from the version before.
 type HistoryVersion struct {
-	history.Version
+	Version
 	Changes []catalog.FieldChange `json:"changes"`
 }
 
@@ -320,16 +318,16 @@ func (c *Client) apiRaw(ctx context.Context, method, path, contentType string, b
 }
 
 // CreateSubscription creates a webhook subscription.
-func (c *Client) CreateSubscription(ctx context.Context, in webhooks.Input) (webhooks.Subscription, error) {
-	var sub webhooks.Subscription
+func (c *Client) CreateSubscription(ctx context.Context, in SubscriptionInput) (Subscription, error) {
+	var sub Subscription
 	err := c.apiJSON(ctx, http.MethodPost, "/api/events/subscriptions", in, &sub)
 	return sub, err
 }
 
 // Subscriptions lists the webhook subscriptions.
-func (c *Client) Subscriptions(ctx context.Context) ([]webhooks.Subscription, error) {
+func (c *Client) Subscriptions(ctx context.Context) ([]Subscription, error) {
 	var out struct {
-		Items []webhooks.Subscription `json:"items"`
+		Items []Subscription `json:"items"`
 	}
 	err := c.apiJSON(ctx, http.MethodGet, "/api/events/subscriptions", nil, &out)
 	return out.Items, err
@@ -341,9 +339,9 @@ func (c *Client) DeleteSubscription(ctx context.Context, id string) error {
 }
 
 // DeadLetters lists a subscription's dead letters.
-func (c *Client) DeadLetters(ctx context.Context, id string) ([]webhooks.DeadLetter, error) {
+func (c *Client) DeadLetters(ctx context.Context, id string) ([]DeadLetter, error) {
 	var out struct {
-		Items []webhooks.DeadLetter `json:"items"`
+		Items []DeadLetter `json:"items"`
 	}
 	err := c.apiJSON(ctx, http.MethodGet, "/api/events/subscriptions/"+url.PathEscape(id)+"/dead-letters", nil, &out)
 	return out.Items, err

@@ -1,4 +1,4 @@
-package httpapi
+package client
 
 import (
 	"context"
@@ -7,9 +7,6 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-
-	"backlot.dev/backlot/internal/badging"
-	"backlot.dev/backlot/projections/badges"
 )
 
 // PolicyResults is the answer of GET /api/policies/{id}/results.
@@ -75,7 +72,7 @@ func (c *Client) PolicyResults(ctx context.Context, id string, query url.Values)
 
 // EntityBadges returns every policy's verdict on an entity (kind:namespace/name),
 // at the client's asOf instant when set.
-func (c *Client) EntityBadges(ctx context.Context, ref string) ([]badges.Badge, error) {
+func (c *Client) EntityBadges(ctx context.Context, ref string) ([]Badge, error) {
 	kind, ns, name, err := splitRef(ref)
 	if err != nil {
 		return nil, err
@@ -85,27 +82,27 @@ func (c *Client) EntityBadges(ctx context.Context, ref string) ([]badges.Badge, 
 		p += "?asOf=" + url.QueryEscape(c.asOf)
 	}
 	var out struct {
-		Badges []badges.Badge `json:"badges"`
+		Badges []Badge `json:"badges"`
 	}
 	err = c.apiJSON(ctx, http.MethodGet, p, nil, &out)
 	return out.Badges, err
 }
 
 // EntityFacts returns what every source reported about an entity.
-func (c *Client) EntityFacts(ctx context.Context, ref string) ([]badges.FactSet, error) {
+func (c *Client) EntityFacts(ctx context.Context, ref string) ([]FactSet, error) {
 	kind, ns, name, err := splitRef(ref)
 	if err != nil {
 		return nil, err
 	}
 	var out struct {
-		Items []badges.FactSet `json:"items"`
+		Items []FactSet `json:"items"`
 	}
 	err = c.apiJSON(ctx, http.MethodGet, "/api/facts/entities/"+url.PathEscape(kind)+"/"+url.PathEscape(ns)+"/"+url.PathEscape(name), nil, &out)
 	return out.Items, err
 }
 
 // ReportFacts posts facts.
-func (c *Client) ReportFacts(ctx context.Context, items []badging.FactItem) error {
+func (c *Client) ReportFacts(ctx context.Context, items []FactItem) error {
 	return c.apiJSON(ctx, http.MethodPost, "/api/facts", map[string]any{"items": items}, nil)
 }
 
