@@ -26,6 +26,7 @@ import (
 	"backlot.dev/backlot/internal/migratesvc"
 	"backlot.dev/backlot/internal/scaffoldsvc"
 	"backlot.dev/backlot/internal/webhooks"
+	"backlot.dev/backlot/internal/webhooks/sqlitesubs"
 	"backlot.dev/backlot/projections/badges/sqlitebadges"
 	"backlot.dev/backlot/projections/catalogstore"
 	"backlot.dev/backlot/projections/history"
@@ -95,7 +96,7 @@ type Dev struct {
 	hist       *sqlitehist.Store
 	histProj   *catalogstore.Projector
 	asof       *asof.Catalogs
-	hooksStore *webhooks.SQLiteStore
+	hooksStore *sqlitesubs.Store
 	badges     *sqlitebadges.Store
 	badgeProj  *catalogstore.Projector
 	evaluator  *badging.Evaluator
@@ -208,7 +209,7 @@ func StartDev(ctx context.Context, cfg DevConfig) (*Dev, error) {
 
 	runCtx, cancel := context.WithCancel(context.Background())
 	d.cancel = cancel
-	if d.hooksStore, err = webhooks.OpenStore(filepath.Join(cfg.DataDir, "webhooks.db")); err != nil {
+	if d.hooksStore, err = sqlitesubs.Open(filepath.Join(cfg.DataDir, "webhooks.db")); err != nil {
 		return nil, err
 	}
 	hooks, err := webhooks.Start(runCtx, webhooks.Config{Store: d.hooksStore, Log: d.log, Deliver: true, Logger: cfg.Logger})
