@@ -267,6 +267,14 @@ func (s *LogSubscriber) deliver(ctx context.Context, topic, cursor string, ev ev
 			}
 		case <-ctx.Done():
 			done()
+			select {
+			case <-msg.Acked():
+				// Acked as the subscription ended: keep the place, one try.
+				if err := s.cfg.Cursors.Save(context.WithoutCancel(ctx), cursor, ev.Position); err != nil {
+					s.cfg.Logger.Warn("log subscriber: cannot save cursor at close", "consumer", cursor, "err", err)
+				}
+			default:
+			}
 			return false
 		}
 	}
