@@ -107,6 +107,12 @@ type KafkaSubscriberConfig struct {
 	Logger *slog.Logger
 	// Dialer overrides kafka-go's default dialer (TLS, SASL).
 	Dialer *kafka.Dialer
+	// SessionTimeout is how long the group waits for a silent member before
+	// it gives the member's partitions to others, and how long a rebalance
+	// waits for members to rejoin; readers heartbeat ten times in it. Default
+	// 10s; brokers refuse less than their group.min.session.timeout.ms (6s by
+	// default).
+	SessionTimeout time.Duration
 }
 
 // KafkaSubscriber is a Watermill Subscriber over a kafka-go consumer group. It
@@ -141,6 +147,9 @@ func NewKafkaSubscriber(cfg KafkaSubscriberConfig) (*KafkaSubscriber, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
+	if cfg.SessionTimeout <= 0 {
+		cfg.SessionTimeout = 10 * time.Second
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	return &KafkaSubscriber{cfg: cfg, ctx: ctx, cancel: cancel}, nil
 }
@@ -162,9 +171,9 @@ func (s *KafkaSubscriber) Subscribe(ctx context.Context, topic string) (<-chan *
 		MaxBytes:          10 << 20,
 		MaxWait:           250 * time.Millisecond,
 		StartOffset:       kafka.FirstOffset,
-		HeartbeatInterval: time.Second,
-		SessionTimeout:    10 * time.Second,
-		RebalanceTimeout:  10 * time.Second,
+		HeartbeatInterval: s.cfg.SessionTimeout / 10,
+		SessionTimeout:    s.cfg.SessionTimeout,
+		RebalanceTimeout:  s.cfg.SessionTimeout,
 		Dialer:            s.cfg.Dialer,
 	})
 	out := make(chan *message.Message)
