@@ -24,6 +24,7 @@ import (
 	"backlot.dev/backlot/internal/httpapi"
 	"backlot.dev/backlot/internal/scaffoldsvc"
 	"backlot.dev/backlot/internal/webhooks"
+	"backlot.dev/backlot/internal/webhooks/sqlitesubs"
 	"backlot.dev/backlot/projections/badges/sqlitebadges"
 	"backlot.dev/backlot/projections/catalogstore"
 	"backlot.dev/backlot/projections/history"
@@ -91,7 +92,7 @@ type Dev struct {
 	log        *sqlitelog.Log
 	store      *catalogstore.SQLite
 	hist       *sqlitehist.Store
-	hooksStore *webhooks.SQLiteStore
+	hooksStore *sqlitesubs.Store
 	badges     *sqlitebadges.Store
 	projector  *projectorRole
 	api        *apiRole
@@ -148,7 +149,7 @@ func StartDev(ctx context.Context, cfg DevConfig) (*Dev, error) {
 	if d.badges, err = sqlitebadges.Open(filepath.Join(cfg.DataDir, "badges.db")); err != nil {
 		return nil, err
 	}
-	if d.hooksStore, err = webhooks.OpenStore(filepath.Join(cfg.DataDir, "webhooks.db")); err != nil {
+	if d.hooksStore, err = sqlitesubs.Open(filepath.Join(cfg.DataDir, "webhooks.db")); err != nil {
 		return nil, err
 	}
 

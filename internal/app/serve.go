@@ -30,6 +30,7 @@ import (
 	"backlot.dev/backlot/internal/scaffoldsvc"
 	"backlot.dev/backlot/internal/statefeed"
 	"backlot.dev/backlot/internal/webhooks"
+	"backlot.dev/backlot/internal/webhooks/pgsubs"
 	"backlot.dev/backlot/projections/badges/pgbadges"
 	"backlot.dev/backlot/projections/catalogstore"
 	"backlot.dev/backlot/projections/catalogstore/pgstore"
@@ -201,7 +202,7 @@ func StartServe(ctx context.Context, cfg ServeConfig) (*Server, error) {
 		return nil, err
 	}
 	s.closers = append(s.closers, s.badges.Close)
-	hookStore, err := webhooks.NewPGStore(ctx, s.store.Pool())
+	hookStore, err := pgsubs.New(ctx, s.store.Pool())
 	if err != nil {
 		return nil, err
 	}

@@ -107,21 +107,28 @@ type KafkaSubscriberConfig struct {
 	Logger *slog.Logger
 	// Dialer overrides kafka-go's default dialer (TLS, SASL).
 	Dialer *kafka.Dialer
+	// SessionTimeout is how long the group waits for a silent member before
+	// it gives the member's partitions to others, and how long a rebalance
+	// waits for members to rejoin; readers heartbeat ten times in it. Default
+	// 10s; brokers refuse less than their group.min.session.timeout.ms (6s by
+	// default).
+	SessionTimeout time.Duration
 }
 
 // KafkaSubscriber is a Watermill Subscriber over a kafka-go consumer group. It
 // delivers one message at a time per subscription and commits its offset when it
 // is acked; a nacked message is delivered again, so the topic's order per
-// partition holds and delivery is at least once.
+// partition holds and delivery is at least once. Each message's context ends
+// once it is acked or nacked, or when its subscription ends.
 type KafkaSubscriber struct {
 	cfg KafkaSubscriberConfig
 
-	mu      sync.Mutex
-	closed  bool
-	readers []*kafka.Reader
-	wg      sync.WaitGroup
-	cancel  context.CancelFunc
-	ctx     context.Context
+	mu        sync.Mutex
+	closed    bool
+	closeErrs []error
+	wg        sync.WaitGroup
+	cancel    context.CancelFunc
+	ctx       context.Context
 }
 
 var _ message.Subscriber = (*KafkaSubscriber)(nil)
@@ -140,12 +147,16 @@ func NewKafkaSubscriber(cfg KafkaSubscriberConfig) (*KafkaSubscriber, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
+	if cfg.SessionTimeout <= 0 {
+		cfg.SessionTimeout = 10 * time.Second
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	return &KafkaSubscriber{cfg: cfg, ctx: ctx, cancel: cancel}, nil
 }
 
-// Subscribe starts consuming topic in the subscriber's group. The channel closes
-// when ctx ends or the subscriber is closed.
+// Subscribe starts consuming topic in the subscriber's group, with a reader of
+// its own that joins the group. The channel closes, and the reader leaves the
+// group, when ctx ends or the subscriber is closed.
 func (s *KafkaSubscriber) Subscribe(ctx context.Context, topic string) (<-chan *message.Message, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -160,12 +171,11 @@ func (s *KafkaSubscriber) Subscribe(ctx context.Context, topic string) (<-chan *
 		MaxBytes:          10 << 20,
 		MaxWait:           250 * time.Millisecond,
 		StartOffset:       kafka.FirstOffset,
-		HeartbeatInterval: time.Second,
-		SessionTimeout:    10 * time.Second,
-		RebalanceTimeout:  10 * time.Second,
+		HeartbeatInterval: s.cfg.SessionTimeout / 10,
+		SessionTimeout:    s.cfg.SessionTimeout,
+		RebalanceTimeout:  s.cfg.SessionTimeout,
 		Dialer:            s.cfg.Dialer,
 	})
-	s.readers = append(s.readers, r)
 	out := make(chan *message.Message)
 	ctx, cancel := context.WithCancel(ctx)
 	s.wg.Add(1)
@@ -176,6 +186,13 @@ func (s *KafkaSubscriber) Subscribe(ctx context.Context, topic string) (<-chan *
 		stop := context.AfterFunc(s.ctx, cancel)
 		defer stop()
 		s.consume(ctx, r, topic, out)
+		// The reader leaves the group as its subscription ends, so that its
+		// partitions go to the group's other members at once.
+		if err := r.Close(); err != nil {
+			s.mu.Lock()
+			s.closeErrs = append(s.closeErrs, fmt.Errorf("kafka subscriber: topic %s: close reader: %w", topic, err))
+			s.mu.Unlock()
+		}
 	}()
 	return out, nil
 }
@@ -197,15 +214,19 @@ func (s *KafkaSubscriber) consume(ctx context.Context, r *kafka.Reader, topic st
 		}
 		for {
 			msg := fromKafka(km)
-			msg.SetContext(ctx)
+			msgCtx, done := context.WithCancel(ctx)
+			msg.SetContext(msgCtx)
 			select {
 			case out <- msg:
 			case <-ctx.Done():
+				done()
 				return
 			}
 			select {
 			case <-msg.Acked():
+				done()
 			case <-msg.Nacked():
+				done()
 				select {
 				case <-ctx.Done():
 					return
@@ -213,6 +234,7 @@ func (s *KafkaSubscriber) consume(ctx context.Context, r *kafka.Reader, topic st
 				}
 				continue // deliver the same message again
 			case <-ctx.Done():
+				done()
 				return
 			}
 			if err := r.CommitMessages(ctx, km); err != nil && ctx.Err() == nil {
@@ -250,7 +272,8 @@ func fromKafka(km kafka.Message) *message.Message {
 	return msg
 }
 
-// Close stops every subscription and closes the readers.
+// Close stops every subscription, waits until their readers have left the
+// group, and returns the errors of closing them.
 func (s *KafkaSubscriber) Close() error {
 	s.mu.Lock()
 	if s.closed {
@@ -261,9 +284,7 @@ func (s *KafkaSubscriber) Close() error {
 	s.mu.Unlock()
 	s.cancel()
 	s.wg.Wait()
-	var errs []error
-	for _, r := range s.readers {
-		errs = append(errs, r.Close())
-	}
-	return errors.Join(errs...)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return errors.Join(s.closeErrs...)
 }

@@ -16,22 +16,60 @@ import (
 	"backlot.dev/backlot/domain/event"
 )
 
-// LogPublisher is a Watermill Publisher that appends event messages (made by
-// ToMessage) to an event log. The topic names nothing: the embedded log is one
-// stream. All messages of one Publish are appended atomically.
+// LogMarshaler turns the messages of a topic into events of the embedded log
+// and back, like the marshalers of Watermill's other pub/subs.
+type LogMarshaler interface {
+	// Marshal returns the event a message published to topic is appended as.
+	Marshal(topic string, msg *message.Message) (event.Envelope, error)
+	// Unmarshal returns the message an event is delivered as to a subscription
+	// of topic; ok is false when the event is not one of topic's, and the
+	// subscription passes over it.
+	Unmarshal(topic string, ev event.Envelope) (msg *message.Message, ok bool, err error)
+}
+
+// EventMarshaler is the default LogMarshaler: messages are Backlot events
+// (ToMessage and FromMessage) and every topic is the whole log, the one stream
+// of `backlot dev`.
+type EventMarshaler struct{}
+
+var _ LogMarshaler = EventMarshaler{}
+
+// Marshal returns the event the message carries (FromMessage); the topic is
+// not recorded.
+func (EventMarshaler) Marshal(_ string, msg *message.Message) (event.Envelope, error) {
+	return FromMessage(msg)
+}
+
+// Unmarshal returns ToMessage(ev) for every topic.
+func (EventMarshaler) Unmarshal(_ string, ev event.Envelope) (*message.Message, bool, error) {
+	return ToMessage(ev), true, nil
+}
+
+// LogPublisher is a Watermill Publisher that appends messages to an event log
+// as its Marshaler makes them events (by default EventMarshaler: the messages
+// must be events made by ToMessage, and the topic names nothing). All
+// messages of one Publish are appended atomically, in order.
 type LogPublisher struct {
+	// Log is the embedded event log.
 	Log event.Log
+	// Marshaler makes the events; nil is EventMarshaler.
+	Marshaler LogMarshaler
 }
 
 var _ message.Publisher = LogPublisher{}
 
-// Publish appends the messages' events in order.
-func (p LogPublisher) Publish(_ string, msgs ...*message.Message) error {
+// Publish appends the messages' events in order: all of them or, on error,
+// none.
+func (p LogPublisher) Publish(topic string, msgs ...*message.Message) error {
+	marshaler := p.Marshaler
+	if marshaler == nil {
+		marshaler = EventMarshaler{}
+	}
 	evs := make([]event.Envelope, 0, len(msgs))
 	for _, m := range msgs {
-		ev, err := FromMessage(m)
+		ev, err := marshaler.Marshal(topic, m)
 		if err != nil {
-			return err
+			return fmt.Errorf("log publisher: topic %s: message %s: %w", topic, m.UUID, err)
 		}
 		ev.Position, ev.Partition = 0, 0
 		evs = append(evs, ev)
@@ -61,8 +99,16 @@ type LogSubscriberConfig struct {
 	Log event.Log
 	// Cursors keeps each consumer's position across restarts.
 	Cursors CursorStore
-	// Consumer names the cursor, like a consumer group on Kafka.
+	// Consumer names the cursor, like a consumer group on Kafka: subscribers
+	// of one Consumer resume where any of them last acknowledged.
 	Consumer string
+	// Marshaler makes messages of the log's events; nil is EventMarshaler.
+	Marshaler LogMarshaler
+	// CursorPerTopic keeps a cursor per topic, named Consumer + "/" + topic,
+	// for a Marshaler that gives each topic its own events. Without it every
+	// subscription's cursor is named Consumer, as with EventMarshaler, whose
+	// topics all read the same stream.
+	CursorPerTopic bool
 	// NackResendDelay is the pause before a nacked message is delivered again;
 	// default 500ms.
 	NackResendDelay time.Duration
@@ -71,8 +117,12 @@ type LogSubscriberConfig struct {
 }
 
 // LogSubscriber is a Watermill Subscriber over the embedded event log: the same
-// delivery as KafkaSubscriber (one message at a time, in log order, the cursor
-// saved on ack, a nacked message delivered again), for `backlot dev`.
+// delivery as KafkaSubscriber (one message at a time per subscription, in log
+// order, the cursor saved on ack, a nacked message delivered again after
+// NackResendDelay), for `backlot dev`. Delivery is at least once: a message
+// acknowledged just before a crash, or by a subscriber that closes before its
+// cursor is saved, comes again. Each message's context ends once it is acked
+// or nacked, or when its subscription ends.
 type LogSubscriber struct {
 	cfg    LogSubscriberConfig
 	ctx    context.Context
@@ -93,13 +143,17 @@ func NewLogSubscriber(cfg LogSubscriberConfig) (*LogSubscriber, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
+	if cfg.Marshaler == nil {
+		cfg.Marshaler = EventMarshaler{}
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	return &LogSubscriber{cfg: cfg, ctx: ctx, cancel: cancel}, nil
 }
 
-// Subscribe delivers the log's events after the consumer's cursor. The topic is
-// recorded in each message's context only; the embedded log is one stream.
-func (s *LogSubscriber) Subscribe(ctx context.Context, _ string) (<-chan *message.Message, error) {
+// Subscribe delivers the topic's events (those the Marshaler makes messages of
+// topic) after the consumer's cursor. The channel closes when ctx ends or the
+// subscriber is closed.
+func (s *LogSubscriber) Subscribe(ctx context.Context, topic string) (<-chan *message.Message, error) {
 	if s.ctx.Err() != nil {
 		return nil, errors.New("log subscriber: closed")
 	}
@@ -112,9 +166,17 @@ func (s *LogSubscriber) Subscribe(ctx context.Context, _ string) (<-chan *messag
 		defer close(out)
 		defer cancel()
 		defer stop()
-		s.consume(ctx, out)
+		s.consume(ctx, topic, out)
 	}()
 	return out, nil
+}
+
+// cursor returns the name of a subscription's cursor.
+func (s *LogSubscriber) cursor(topic string) string {
+	if s.cfg.CursorPerTopic {
+		return s.cfg.Consumer + "/" + topic
+	}
+	return s.cfg.Consumer
 }
 
 func (s *LogSubscriber) pause(ctx context.Context) bool {
@@ -126,15 +188,16 @@ func (s *LogSubscriber) pause(ctx context.Context) bool {
 	}
 }
 
-func (s *LogSubscriber) consume(ctx context.Context, out chan<- *message.Message) {
+func (s *LogSubscriber) consume(ctx context.Context, topic string, out chan<- *message.Message) {
+	cursor := s.cursor(topic)
 	var pos int64
 	for {
-		p, err := s.cfg.Cursors.Load(ctx, s.cfg.Consumer)
+		p, err := s.cfg.Cursors.Load(ctx, cursor)
 		if err == nil {
 			pos = p
 			break
 		}
-		s.cfg.Logger.Warn("log subscriber: cannot load cursor; retrying", "consumer", s.cfg.Consumer, "err", err)
+		s.cfg.Logger.Warn("log subscriber: cannot load cursor; retrying", "consumer", cursor, "err", err)
 		if !s.pause(ctx) {
 			return
 		}
@@ -142,7 +205,7 @@ func (s *LogSubscriber) consume(ctx context.Context, out chan<- *message.Message
 	for ctx.Err() == nil {
 		batch, err := s.cfg.Log.Read(ctx, pos, 500)
 		if err != nil {
-			s.cfg.Logger.Warn("log subscriber: read failed; retrying", "consumer", s.cfg.Consumer, "err", err)
+			s.cfg.Logger.Warn("log subscriber: read failed; retrying", "consumer", cursor, "err", err)
 			if !s.pause(ctx) {
 				return
 			}
@@ -155,7 +218,7 @@ func (s *LogSubscriber) consume(ctx context.Context, out chan<- *message.Message
 			continue
 		}
 		for _, ev := range batch {
-			if !s.deliver(ctx, ev, out) {
+			if !s.deliver(ctx, topic, cursor, ev, out) {
 				return
 			}
 			pos = ev.Position
@@ -163,33 +226,55 @@ func (s *LogSubscriber) consume(ctx context.Context, out chan<- *message.Message
 	}
 }
 
-// deliver hands one event out until it is acked, and saves the cursor.
-func (s *LogSubscriber) deliver(ctx context.Context, ev event.Envelope, out chan<- *message.Message) bool {
+// deliver hands one event out until it is acked, and saves the cursor. An
+// event that is not the topic's, or that the Marshaler cannot read (logged),
+// is passed over; the cursor moves past it with the next ack.
+func (s *LogSubscriber) deliver(ctx context.Context, topic, cursor string, ev event.Envelope, out chan<- *message.Message) bool {
 	for {
-		msg := ToMessage(ev)
-		msg.SetContext(ctx)
+		msg, ok, err := s.cfg.Marshaler.Unmarshal(topic, ev)
+		if err != nil {
+			s.cfg.Logger.Warn("log subscriber: cannot read an event; passed over", "consumer", cursor, "event", ev.ID, "position", ev.Position, "err", err)
+			return true
+		}
+		if !ok {
+			return true
+		}
+		msgCtx, done := context.WithCancel(ctx)
+		msg.SetContext(msgCtx)
 		select {
 		case out <- msg:
 		case <-ctx.Done():
+			done()
 			return false
 		}
 		select {
 		case <-msg.Acked():
+			done()
 			for {
-				err := s.cfg.Cursors.Save(ctx, s.cfg.Consumer, ev.Position)
+				err := s.cfg.Cursors.Save(ctx, cursor, ev.Position)
 				if err == nil {
 					return true
 				}
-				s.cfg.Logger.Warn("log subscriber: cannot save cursor; retrying", "consumer", s.cfg.Consumer, "err", err)
+				s.cfg.Logger.Warn("log subscriber: cannot save cursor; retrying", "consumer", cursor, "err", err)
 				if !s.pause(ctx) {
 					return false
 				}
 			}
 		case <-msg.Nacked():
+			done()
 			if !s.pause(ctx) {
 				return false
 			}
 		case <-ctx.Done():
+			done()
+			select {
+			case <-msg.Acked():
+				// Acked as the subscription ended: keep the place, one try.
+				if err := s.cfg.Cursors.Save(context.WithoutCancel(ctx), cursor, ev.Position); err != nil {
+					s.cfg.Logger.Warn("log subscriber: cannot save cursor at close", "consumer", cursor, "err", err)
+				}
+			default:
+			}
 			return false
 		}
 	}

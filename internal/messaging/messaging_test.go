@@ -114,6 +114,11 @@ func TestLogSubscriberDeliversInOrderRedeliversNacksAndResumes(t *testing.T) {
 			t.Fatalf("delivery %d is %s, want %s (order or redelivery broken)", i, id, evs[i].ID)
 		}
 	}
+	// With the default marshaler the cursor is named by the consumer alone,
+	// whatever the topic (webhooks.Store keeps it under that name).
+	if pos, err := cursors.Load(t.Context(), "test"); err != nil || pos != 6 {
+		t.Fatalf("cursor %q = %d, %v; want 6, the last acked position", "test", pos, err)
+	}
 	// A new subscriber with the same cursors resumes after the last ack.
 	cursors2, err := messaging.NewFileCursors(filepath.Join(filepath.Dir(cursorsPath(t, cursors)), "cursors.json"))
 	if err != nil {

@@ -14,4 +14,9 @@
 // Backlot-Subscription, Backlot-Event-Id and
 // Backlot-Signature: t=UNIX_SECONDS,v1=HEX, where HEX is the HMAC-SHA256, keyed
 // with the subscription's secret, of "UNIX_SECONDS." followed by the body.
+//
+// The subscriptions and their dead letters are kept by a Store, the port this
+// package declares; its adapters are the child packages sqlitesubs (a SQLite
+// file, backlot dev) and pgsubs (PostgreSQL, backlot serve), and substest is
+// the contract suite both run.
 package webhooks

@@ -18,6 +18,7 @@ import (
 	"backlot.dev/backlot/domain/event"
 	"backlot.dev/backlot/internal/eventlog/sqlitelog"
 	"backlot.dev/backlot/internal/webhooks"
+	"backlot.dev/backlot/internal/webhooks/sqlitesubs"
 )
 
 var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -74,7 +75,7 @@ func setup(t *testing.T, maxAttempts int) (*sqlitelog.Log, *webhooks.Manager, *r
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { log.Close() })
-	store, err := webhooks.OpenStore(filepath.Join(dir, "webhooks.db"))
+	store, err := sqlitesubs.Open(filepath.Join(dir, "webhooks.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
