@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"syscall"
 	"time"
 
@@ -49,6 +50,14 @@ process. Repositories they publish live in DATA/repos, Backlot's local git host.
 			if !noWorkflows {
 				cfg.Temporal = startTemporal
 			}
+			// Scripts and git run in folders under the data folder, each
+			// from a different working directory: the folder is made
+			// absolute once, here.
+			abs, err := filepath.Abs(cfg.DataDir)
+			if err != nil {
+				return err
+			}
+			cfg.DataDir = abs
 			d, err := app.StartDev(ctx, cfg)
 			if err != nil {
 				return err
