@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"backlot.dev/backlot/internal/badging"
+	"backlot.dev/backlot/internal/httpapi"
 )
 
 // addBadgeCommands adds the commands that read policy results and badges
@@ -94,6 +95,16 @@ func addBadgeCommands(cmd *cobra.Command, g *globalFlags) {
 			bs, err := c.EntityBadges(cmd.Context(), args[0])
 			if err != nil {
 				return err
+			}
+			if len(bs) == 0 {
+				// No verdict: say whether the entity is there at all.
+				e, err := c.EntityByRef(cmd.Context(), args[0])
+				if httpapi.IsNotFound(err) || (err == nil && e == nil) {
+					return fmt.Errorf("entity %s not found", args[0])
+				}
+				if err != nil {
+					return err
+				}
 			}
 			if g.json() {
 				return printJSON(os.Stdout, bs)
