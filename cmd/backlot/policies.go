@@ -38,7 +38,7 @@ results when FILE holds several policies).`,
 			}
 			now := time.Now().UTC()
 			if nowText != "" {
-				t, err := time.Parse(time.RFC3339, nowText)
+				t, err := parseInstant(nowText, now)
 				if err != nil {
 					return fmt.Errorf("--now: %w", err)
 				}
@@ -49,7 +49,7 @@ results when FILE holds several policies).`,
 	}
 	test.Flags().StringVar(&ref, "entity", "", "the entity to rate (kind:namespace/name)")
 	test.Flags().StringVar(&factsFile, "facts", "", "a JSON file of facts by source: {\"ci\": {\"coverage\": 84}}")
-	test.Flags().StringVar(&nowText, "now", "", "the instant of the evaluation (RFC 3339; default: now)")
+	test.Flags().StringVar(&nowText, "now", "", "the instant of the evaluation: "+instantHelp+" (default: now)")
 	cmd.AddCommand(test)
 	addBadgeCommands(cmd, g)
 	return cmd
