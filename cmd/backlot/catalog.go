@@ -251,12 +251,16 @@ read and exits 1 when it has any.`,
 			ref := args[0]
 			var locID string
 			if !strings.Contains(ref, ":") {
-				// A location id: refresh its generated Location entity.
+				// A location id: refresh its generated Location entity. A
+				// name without a kind that is no location's id stays an
+				// entity ref (a component's).
 				info, err := c.Location(cmd.Context(), ref)
-				if err != nil {
+				switch {
+				case err == nil:
+					locID, ref = info.ID, catalog.GeneratedLocationRef(info.Type, info.Target).String()
+				case !httpapi.IsNotFound(err):
 					return err
 				}
-				locID, ref = info.ID, catalog.GeneratedLocationRef(info.Type, info.Target).String()
 			}
 			if err := c.Refresh(cmd.Context(), ref); err != nil {
 				return err
