@@ -31,6 +31,7 @@ func newAuditEventsCmd(g *globalFlags) *cobra.Command {
 		Example: `  backlot audit events --subject component:default/checkout
   backlot audit events --type backlot.entity.removed.v1 --since 2026-11-01T00:00:00Z -o json`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			now := time.Now().UTC()
 			for name, spec := range map[string]struct {
 				v   string
 				dst *time.Time
@@ -38,9 +39,9 @@ func newAuditEventsCmd(g *globalFlags) *cobra.Command {
 				if spec.v == "" {
 					continue
 				}
-				t, err := time.Parse(time.RFC3339Nano, spec.v)
+				t, err := parseInstant(spec.v, now)
 				if err != nil {
-					return fmt.Errorf("%s %q: want an RFC 3339 time such as 2026-11-25T10:00:00Z", name, spec.v)
+					return fmt.Errorf("%s: %w", name, err)
 				}
 				*spec.dst = t
 			}
@@ -67,18 +68,20 @@ func newAuditEventsCmd(g *globalFlags) *cobra.Command {
 			fmt.Fprintln(tw, "POSITION\tTIME\tTYPE\tSUBJECT\tACTOR\tCOMMIT")
 			for _, it := range items {
 				e := it.Event
-				fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\n", it.Position, e.Time.Format(time.RFC3339), strings.TrimPrefix(e.Type, "backlot."), e.Subject, e.Actor, short(e.Commit))
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", positionText(it.Partition, it.Position), e.Time.Format(time.RFC3339), e.Type, e.Subject, e.Actor, short(e.Commit))
 			}
 			return tw.Flush()
 		},
 	}
 	f := cmd.Flags()
 	f.StringVar(&q.Subject, "subject", "", "only events about this entity ref")
-	f.StringSliceVar(&q.Types, "type", nil, "only events of these types (repeatable, or comma separated)")
+	f.StringSliceVar(&q.Types, "type", nil, "only events of these types, in full as listed (backlot.entity.upserted.v1; repeatable, or comma separated)")
+	f.StringSliceVar(&q.Types, "types", nil, "")
+	f.MarkDeprecated("types", "use --type")
 	f.StringVar(&q.Actor, "actor", "", "only events made by this actor (user:default/ada, location:ID)")
 	f.StringVar(&q.Correlation, "correlation", "", "only the events of one request, refresh, task (its id) or migration")
-	f.StringVar(&since, "since", "", "only events at or after this RFC 3339 time")
-	f.StringVar(&until, "until", "", "only events before this RFC 3339 time")
+	f.StringVar(&since, "since", "", "only events at or after this instant: "+instantHelp)
+	f.StringVar(&until, "until", "", "only events before this instant: "+instantHelp)
 	f.IntVar(&q.Limit, "limit", 100, "events per page (at most 1000)")
 	f.BoolVar(&all, "all", false, "read every page, not only the first")
 	return cmd

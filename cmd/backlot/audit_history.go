@@ -34,7 +34,7 @@ func newAuditHistoryCmd(g *globalFlags) *cobra.Command {
 				if v.Removed {
 					state = "removed"
 				}
-				fmt.Printf("%s %d  %s  position %d:%d  %s\n", state, v.Number, v.ValidFrom.Time.Format(time.RFC3339), v.ValidFrom.Partition, v.ValidFrom.Position, who)
+				fmt.Printf("%s %d  %s  position %s  %s\n", state, v.Number, v.ValidFrom.Time.Format(time.RFC3339), positionText(v.ValidFrom.Partition, v.ValidFrom.Position), who)
 				printChanges(v.Changes, v.Number == 1)
 			}
 			return nil
@@ -64,12 +64,16 @@ func newAuditAsOfCmd(g *globalFlags) *cobra.Command {
 	var filters []string
 	cmd := &cobra.Command{
 		Use:   "as-of TIME",
-		Short: "List the catalog as it was at an instant (an RFC 3339 time or a log position)",
+		Short: "List the catalog as it was at an instant (now, -2h, a date, an RFC 3339 time) or a log position",
 		Example: `  backlot audit as-of 2026-11-01T00:00:00Z --filter kind=component
   backlot audit as-of 1200 -o json`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			ents, err := g.client().AsOf(args[0]).Entities(cmd.Context(), filters, nil)
+			at, err := instantOrPosition(args[0], time.Now().UTC())
+			if err != nil {
+				return err
+			}
+			ents, err := g.client().AsOf(at).Entities(cmd.Context(), filters, nil)
 			if err != nil {
 				return err
 			}
@@ -87,7 +91,16 @@ func newAuditDiffCmd(g *globalFlags) *cobra.Command {
 		Example: "  backlot audit diff 2026-11-01T00:00:00Z 2026-11-25T00:00:00Z",
 		Args:    cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			d, err := g.client().AuditDiff(cmd.Context(), args[0], args[1])
+			now := time.Now().UTC()
+			from, err := instantOrPosition(args[0], now)
+			if err != nil {
+				return err
+			}
+			to, err := instantOrPosition(args[1], now)
+			if err != nil {
+				return err
+			}
+			d, err := g.client().AuditDiff(cmd.Context(), from, to)
 			if err != nil {
 				return err
 			}

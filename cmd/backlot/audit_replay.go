@@ -78,14 +78,15 @@ func newAuditReplayCmd(g *globalFlags) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "replay --until TIME --out DIR",
 		Short: "Replay the log up to an instant into a fresh read model and write every entity as YAML",
-		Long: `Reads the server's event log up to --until (an RFC 3339 time; events at or after
+		Long: `Reads the server's event log up to --until (an instant: now, -2h, a date or an RFC
+3339 time; events at or after
 it are left out), folds it into a fresh catalog read model in a temporary folder, and
 writes the catalog as it was then to --out: one YAML file per entity, under
 KIND/NAMESPACE/NAME.yaml. Prints the replay rate.`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			at, err := time.Parse(time.RFC3339Nano, until)
+			at, err := parseInstant(until, time.Now().UTC())
 			if err != nil {
-				return fmt.Errorf("--until %q: want an RFC 3339 time such as 2026-11-25T10:00:00Z", until)
+				return fmt.Errorf("--until: %w", err)
 			}
 			if out == "" {
 				return fmt.Errorf("--out DIR is required")
@@ -140,7 +141,7 @@ KIND/NAMESPACE/NAME.yaml. Prints the replay rate.`,
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&until, "until", "", "the instant to replay up to, RFC 3339")
+	cmd.Flags().StringVar(&until, "until", "", "the instant to replay up to: "+instantHelp)
 	cmd.Flags().StringVar(&out, "out", "", "folder to write the entities to")
 	return cmd
 }

@@ -89,11 +89,25 @@ func addBadgeCommands(cmd *cobra.Command, g *globalFlags) {
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c := g.client()
 			if asOf != "" {
-				c = c.AsOf(asOf)
+				at, err := instantOrPosition(asOf, time.Now().UTC())
+				if err != nil {
+					return fmt.Errorf("--as-of: %w", err)
+				}
+				c = c.AsOf(at)
 			}
 			bs, err := c.EntityBadges(cmd.Context(), args[0])
 			if err != nil {
 				return err
+			}
+			if len(bs) == 0 {
+				// No verdict: say whether the entity is there at all.
+				e, err := c.EntityByRef(cmd.Context(), args[0])
+				if client.IsNotFound(err) || (err == nil && e == nil) {
+					return fmt.Errorf("entity %s not found", args[0])
+				}
+				if err != nil {
+					return err
+				}
 			}
 			if g.json() {
 				return printJSON(os.Stdout, bs)
@@ -114,7 +128,7 @@ func addBadgeCommands(cmd *cobra.Command, g *globalFlags) {
 			return tw.Flush()
 		},
 	}
-	badgesCmd.Flags().StringVar(&asOf, "as-of", "", "an RFC 3339 time or a log position")
+	badgesCmd.Flags().StringVar(&asOf, "as-of", "", "a log position or an instant: "+instantHelp)
 	cmd.AddCommand(badgesCmd)
 
 	facts := &cobra.Command{Use: "facts", Short: "Report facts about entities and declare the schemas of their sources"}

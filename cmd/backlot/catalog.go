@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"backlot.dev/backlot/domain/catalog"
+	"backlot.dev/backlot/domain/event"
 	"backlot.dev/backlot/internal/client"
 )
 
@@ -123,19 +124,34 @@ func newCatalogCmd(g *globalFlags) *cobra.Command {
 		Use:   "locations",
 		Short: "List registered locations",
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			locs, err := g.client().Locations(cmd.Context())
+			c := g.client()
+			locs, err := c.Locations(cmd.Context())
 			if err != nil {
 				return err
 			}
+			infos := make([]*client.LocationInfo, len(locs))
+			for i, l := range locs {
+				if infos[i], err = c.Location(cmd.Context(), l.ID); err != nil {
+					return err
+				}
+			}
 			if g.json() {
-				return printJSON(os.Stdout, locs)
+				return printJSON(os.Stdout, infos)
 			}
 			tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "ID\tTYPE\tTARGET")
-			for _, l := range locs {
-				fmt.Fprintf(tw, "%s\t%s\t%s\n", l.ID, l.Type, l.Target)
+			fmt.Fprintln(tw, "ID\tTYPE\tTARGET\tERRORS")
+			for _, l := range infos {
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%d\n", l.ID, l.Type, l.Target, len(l.Errors))
 			}
-			return tw.Flush()
+			if err := tw.Flush(); err != nil {
+				return err
+			}
+			for _, l := range infos {
+				for _, pe := range l.Errors {
+					fmt.Printf("%s: %s\n", l.ID, describeProblem(pe))
+				}
+			}
+			return nil
 		},
 	}
 
@@ -160,24 +176,47 @@ func newCatalogCmd(g *globalFlags) *cobra.Command {
 				}
 				target = abs
 			}
-			res, err := g.client().AddLocation(cmd.Context(), locType, target, dryRun)
+			c := g.client()
+			res, err := c.AddLocation(cmd.Context(), locType, target, dryRun)
 			if err != nil {
 				return err
 			}
-			if g.json() {
-				return printJSON(os.Stdout, res)
-			}
 			loc, _ := res["location"].(map[string]any)
-			ents, _ := res["entities"].([]any)
-			verb := "registered"
-			if dryRun {
-				verb = "would register"
-			}
-			fmt.Printf("%s location %s (%s:%s) with %d entities\n", verb, str(loc, "id"), str(loc, "type"), str(loc, "target"), len(ents))
-			for _, e := range ents {
-				if em, ok := e.(map[string]any); ok {
-					fmt.Println("  " + refOf(em))
+			// The errors the location's first read found (a dry run's are
+			// in its refusal).
+			var problems []event.ProcessingError
+			if !dryRun && str(loc, "id") != "" {
+				info, err := c.Location(cmd.Context(), str(loc, "id"))
+				if err != nil {
+					return err
 				}
+				problems = info.Errors
+			}
+			if g.json() {
+				if len(problems) > 0 {
+					res["errors"] = problems
+				}
+				if err := printJSON(os.Stdout, res); err != nil {
+					return err
+				}
+			} else {
+				ents, _ := res["entities"].([]any)
+				verb := "registered"
+				if dryRun {
+					verb = "would register"
+				}
+				fmt.Printf("%s location %s (%s:%s) with %d entities\n", verb, str(loc, "id"), str(loc, "type"), str(loc, "target"), len(ents))
+				for _, e := range ents {
+					if em, ok := e.(map[string]any); ok {
+						fmt.Println("  " + refOf(em))
+					}
+				}
+				for _, pe := range problems {
+					fmt.Fprintln(os.Stderr, "  error: "+describeProblem(pe))
+				}
+			}
+			if len(problems) > 0 {
+				return fmt.Errorf("location %s has %d processing errors: fix the file, then `backlot catalog refresh %s`", str(loc, "id"), len(problems), str(loc, "id"))
 			}
 			return nil
 		},
@@ -199,14 +238,53 @@ func newCatalogCmd(g *globalFlags) *cobra.Command {
 	}
 
 	refresh := &cobra.Command{
-		Use:   "refresh REF",
-		Short: "Re-read the location that provides an entity",
-		Args:  cobra.ExactArgs(1),
+		Use:   "refresh REF|LOCATION-ID",
+		Short: "Re-read a location: the one that provides an entity, or the one with the id; show its errors",
+		Long: `Re-read a location now, rather than at the next periodic refresh: the location
+that provides the entity REF (kind:namespace/name), or the location with the id
+that catalog register and catalog locations print (which works for a location
+whose every entity is broken). Prints the location's processing errors after the
+read and exits 1 when it has any.`,
+		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := g.client().Refresh(cmd.Context(), args[0]); err != nil {
+			c := g.client()
+			ref := args[0]
+			var locID string
+			if !strings.Contains(ref, ":") {
+				// A location id: refresh its generated Location entity. A
+				// name without a kind that is no location's id stays an
+				// entity ref (a component's).
+				info, err := c.Location(cmd.Context(), ref)
+				switch {
+				case err == nil:
+					locID, ref = info.ID, catalog.GeneratedLocationRef(info.Type, info.Target).String()
+				case !client.IsNotFound(err):
+					return err
+				}
+			}
+			if err := c.Refresh(cmd.Context(), ref); err != nil {
 				return err
 			}
-			fmt.Printf("refreshed %s\n", args[0])
+			if locID == "" {
+				loc, err := c.LocationByEntity(cmd.Context(), ref)
+				if err != nil {
+					// Refreshed; only its location's errors cannot be shown.
+					fmt.Printf("refreshed %s\n", ref)
+					return nil
+				}
+				locID = loc.ID
+			}
+			info, err := c.Location(cmd.Context(), locID)
+			if err != nil {
+				return err
+			}
+			fmt.Printf("refreshed location %s (%s:%s)\n", info.ID, info.Type, info.Target)
+			for _, pe := range info.Errors {
+				fmt.Fprintln(os.Stderr, "  error: "+describeProblem(pe))
+			}
+			if len(info.Errors) > 0 {
+				return fmt.Errorf("location %s has %d processing errors", info.ID, len(info.Errors))
+			}
 			return nil
 		},
 	}
@@ -280,6 +358,22 @@ func newCatalogCmd(g *globalFlags) *cobra.Command {
 
 	cmd.AddCommand(list, get, locations, register, unregister, refresh, validate)
 	return cmd
+}
+
+// describeProblem says where a processing error is (file, document,
+// entity, field) and what it is.
+func describeProblem(p event.ProcessingError) string {
+	where := p.File
+	if p.Document >= 0 {
+		where += fmt.Sprintf(" document %d", p.Document+1)
+	}
+	if p.Entity != "" {
+		where += " entity " + p.Entity
+	}
+	if p.Field != "" {
+		where += " field " + p.Field
+	}
+	return where + ": " + p.Message
 }
 
 // printEntities prints entities sorted by ref: a table, or JSON with -o json;

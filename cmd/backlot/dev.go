@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"syscall"
 	"time"
 
@@ -35,7 +36,7 @@ catalog API under /api/catalog. Catalog files given with --catalog are registere
 start (or refreshed, when the data folder already has them).
 
 The scaffolder and fleet migrations run on an in-process Temporal server on
-DATA/temporal.db, with its frontend at --temporal-addr (the stock temporal CLI's
+DATA/temporal.db, with its frontend at --temporal-address (the stock temporal CLI's
 default, so "temporal workflow list" works as it is), and a worker in the same
 process. Repositories they publish live in DATA/repos, Backlot's local git host.`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -49,6 +50,14 @@ process. Repositories they publish live in DATA/repos, Backlot's local git host.
 			if !noWorkflows {
 				cfg.Temporal = startTemporal
 			}
+			// Scripts and git run in folders under the data folder, each
+			// from a different working directory: the folder is made
+			// absolute once, here.
+			abs, err := filepath.Abs(cfg.DataDir)
+			if err != nil {
+				return err
+			}
+			cfg.DataDir = abs
 			d, err := app.StartDev(ctx, cfg)
 			if err != nil {
 				return err
@@ -68,7 +77,9 @@ process. Repositories they publish live in DATA/repos, Backlot's local git host.
 	f.BoolVar(&cfg.Pprof, "pprof", false, "serve Go's profiler under /debug/pprof/")
 	f.StringVar(&cfg.AuthTokens, "auth-tokens", "", "token file (TOKEN PRINCIPAL per line): writes then need a bearer token")
 	f.BoolVarP(&quiet, "quiet", "q", false, "log only warnings and errors")
-	f.StringVar(&cfg.TemporalAddr, "temporal-addr", temporalsrv.DefaultAddr, "the in-process Temporal frontend's address (port 0 picks a free one)")
+	f.StringVar(&cfg.TemporalAddr, "temporal-address", temporalsrv.DefaultAddr, "the in-process Temporal frontend's address (port 0 picks a free one)")
+	f.StringVar(&cfg.TemporalAddr, "temporal-addr", temporalsrv.DefaultAddr, "")
+	f.MarkDeprecated("temporal-addr", "use --temporal-address, as backlot serve names it")
 	f.BoolVar(&noWorkflows, "no-workflows", false, "run no Temporal server: the scaffolder and migrations answer 503")
 	return cmd
 }

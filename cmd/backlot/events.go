@@ -32,7 +32,7 @@ it happens: a line each, or with --output json the CloudEvent as JSON, one per l
 Starts at the present end unless --from-start or --after CURSOR is given; the cursor
 of the last event printed is written to standard error when the command stops, so a
 later tail can continue with --after.`,
-		Example: `  backlot events tail --types backlot.entity.upserted.v1,backlot.entity.removed.v1
+		Example: `  backlot events tail --type backlot.entity.upserted.v1,backlot.entity.removed.v1
   backlot events tail --subject component:default/checkout --from-start -o json`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			start := "now"
@@ -63,7 +63,9 @@ later tail can continue with --after.`,
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringSliceVar(&f.Types, "types", nil, "only these event types (comma separated or repeated)")
+	fl.StringSliceVar(&f.Types, "type", nil, "only events of these types, in full (backlot.entity.upserted.v1; comma separated or repeated)")
+	fl.StringSliceVar(&f.Types, "types", nil, "")
+	fl.MarkDeprecated("types", "use --type")
 	fl.StringVar(&f.Subject, "subject", "", "only events about this entity ref")
 	fl.BoolVar(&fromStart, "from-start", false, "start at the beginning of the log")
 	fl.StringVar(&after, "after", "", "continue after this cursor")
@@ -74,11 +76,14 @@ func newEventsSubscriptionsCmd(g *globalFlags) *cobra.Command {
 	cmd := &cobra.Command{Use: "subscriptions", Short: "Webhook subscriptions: create, list, delete, dead letters, replay"}
 	var in client.SubscriptionInput
 	create := &cobra.Command{
-		Use:   "create --url URL --secret SECRET [--filter CEL]",
+		Use:   "create --endpoint URL --secret SECRET [--filter CEL]",
 		Short: "Subscribe a URL to the events a CEL filter admits (from now on)",
-		Example: `  backlot events subscriptions create --url https://hooks.example/backlot --secret "$HOOK_SECRET" \
+		Example: `  backlot events subscriptions create --endpoint https://hooks.example/backlot --secret "$HOOK_SECRET" \
     --filter 'event.type == "backlot.entity.upserted.v1" && event.data.entity.spec.owner == "team-a"'`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if in.URL == "" {
+				return fmt.Errorf("--endpoint URL is required: where the events are POSTed (--url is the Backlot server's)")
+			}
 			sub, err := g.client().CreateSubscription(cmd.Context(), in)
 			if err != nil {
 				return err
@@ -90,7 +95,7 @@ func newEventsSubscriptionsCmd(g *globalFlags) *cobra.Command {
 			return nil
 		},
 	}
-	create.Flags().StringVar(&in.URL, "url", "", "the endpoint events are POSTed to")
+	create.Flags().StringVar(&in.URL, "endpoint", "", "the endpoint events are POSTed to (--url stays the Backlot server's URL)")
 	create.Flags().StringVar(&in.Secret, "secret", "", "the HMAC key of the Backlot-Signature header (at least 16 characters)")
 	create.Flags().StringVar(&in.Filter, "filter", "", "CEL expression over event (type, subject, actor, data, …); empty admits every event")
 	list := &cobra.Command{

@@ -1,17 +1,64 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"runtime/pprof"
+	"slices"
+	"strings"
+	"syscall"
 
 	"github.com/spf13/cobra"
 )
 
 func main() {
-	if err := newRootCmd().Execute(); err != nil {
-		fmt.Fprintln(os.Stderr, "backlot:", err)
+	root := newRootCmd()
+	if err := root.Execute(); err != nil {
+		fmt.Fprintln(os.Stderr, "backlot:", explain(err, root.PersistentFlags().Lookup("url").Value.String()))
 		os.Exit(1)
+	}
+}
+
+// explain adds what to do to an error a user can act on: a server that
+// refuses the connection is one that is not running.
+func explain(err error, url string) error {
+	if errors.Is(err, syscall.ECONNREFUSED) {
+		return fmt.Errorf("cannot reach Backlot at %s: connection refused — start it with `make run` or `backlot dev`, or set BACKLOT_URL (or --url) to where it runs", url)
+	}
+	return err
+}
+
+// outputFormats are the values --output takes.
+var outputFormats = []string{"table", "json"}
+
+// requireSubcommand makes every command that only groups others (and does
+// nothing by itself) refuse an argument that names no subcommand, with the
+// subcommands it has, instead of printing its help and succeeding. Without
+// arguments it prints its help.
+func requireSubcommand(c *cobra.Command) {
+	for _, sub := range c.Commands() {
+		requireSubcommand(sub)
+	}
+	if !c.HasSubCommands() || c.Run != nil || c.RunE != nil || !c.HasParent() {
+		return
+	}
+	c.Args = cobra.ArbitraryArgs
+	c.RunE = func(cmd *cobra.Command, args []string) error {
+		if len(args) == 0 {
+			return cmd.Help()
+		}
+		var names []string
+		for _, sub := range cmd.Commands() {
+			if sub.IsAvailableCommand() {
+				names = append(names, sub.Name())
+			}
+		}
+		msg := fmt.Sprintf("unknown command %q for %q (its commands: %s)", args[0], cmd.CommandPath(), strings.Join(names, ", "))
+		if s := cmd.SuggestionsFor(args[0]); len(s) > 0 {
+			msg += fmt.Sprintf("; did you mean %q?", s[0])
+		}
+		return errors.New(msg)
 	}
 }
 
@@ -41,6 +88,9 @@ func newRootCmd() *cobra.Command {
 	root.PersistentFlags().StringVar(&g.cpuProfile, "cpuprofile", "", "write a Go CPU profile of the command to this file")
 	var profile *os.File
 	root.PersistentPreRunE = func(*cobra.Command, []string) error {
+		if !slices.Contains(outputFormats, g.output) {
+			return fmt.Errorf("--output %q: want one of %s", g.output, strings.Join(outputFormats, ", "))
+		}
 		if g.cpuProfile == "" {
 			return nil
 		}
@@ -58,5 +108,6 @@ func newRootCmd() *cobra.Command {
 		}
 	}
 	root.AddCommand(newDevCmd(), newServeCmd(), newCatalogCmd(g), newAuditCmd(g), newEventsCmd(g), newProjectionsCmd(), newBenchCmd(g), newPoliciesCmd(g), newScaffoldCmd(g), newMigrateCmd(g), newTemporalCmd())
+	requireSubcommand(root)
 	return root
 }

@@ -35,12 +35,7 @@ and each repository's diff. With --watch it follows the migration's progress.`,
 			if err != nil {
 				return err
 			}
-			// The API takes JSON; the file may be YAML.
-			var doc any
-			if err := yaml.Unmarshal(raw, &doc); err != nil {
-				return fmt.Errorf("%s: %w", args[0], err)
-			}
-			body, err := json.Marshal(doc)
+			body, err := specJSON(raw)
 			if err != nil {
 				return fmt.Errorf("%s: %w", args[0], err)
 			}
@@ -50,9 +45,15 @@ and each repository's diff. With --watch it follows the migration's progress.`,
 				return err
 			}
 			if g.json() && !watch {
-				return printJSON(os.Stdout, plan)
+				if err := printJSON(os.Stdout, plan); err != nil {
+					return err
+				}
+				return planFailed(plan)
 			}
 			printPlan(os.Stdout, plan)
+			if err := planFailed(plan); err != nil {
+				return err
+			}
 			if watch && !dryRun {
 				return watchMigration(cmd.Context(), c, os.Stdout, plan.ID, g.json())
 			}
@@ -156,6 +157,9 @@ func tally(r migration.Report) (done, failed, open, left int) {
 	return
 }
 
+// failed counts a report's failed targets.
+func failed(r migration.Report) int { return r.Counts[migration.StateFailed] }
+
 // bar draws a progress bar of width cells.
 func bar(done, total, width int) string {
 	if total == 0 {
@@ -177,6 +181,9 @@ func printReport(w io.Writer, r migration.Report) {
 	fmt.Fprintf(w, "%s %d/%d done, %d open, %d failed, %d to go\n", bar(done, total, 40), done, total, open, failed, left)
 	if r.Reason != "" {
 		fmt.Fprintf(w, "reason: %s\n", r.Reason)
+	}
+	if !r.RetryUntil.IsZero() {
+		fmt.Fprintf(w, "every target has finished; the failed ones run again on retry-failed until %s\n", r.RetryUntil.Format(time.RFC3339))
 	}
 	states := make([]string, 0, len(r.Counts))
 	for s, n := range r.Counts {
@@ -207,9 +214,45 @@ func lastLine(s string) string {
 	return lines[len(lines)-1]
 }
 
-// ended reports whether a migration will change nothing more by itself.
-func ended(state string) bool {
-	return state == migration.MigrationCompleted || state == migration.MigrationCancelled || state == migration.MigrationStopped
+// specJSON turns a spec file (YAML or JSON) into the JSON the API takes.
+// Scalars keep the text they were written with: a date such as
+// 2027-01-31, which YAML would read as a timestamp, stays the string the
+// spec means.
+func specJSON(raw []byte) ([]byte, error) {
+	var n yaml.Node
+	if err := yaml.Unmarshal(raw, &n); err != nil {
+		return nil, err
+	}
+	untime(&n)
+	var doc any
+	if err := n.Decode(&doc); err != nil {
+		return nil, err
+	}
+	return json.Marshal(doc)
+}
+
+// untime tags every timestamp scalar under n as a string.
+func untime(n *yaml.Node) {
+	if n.Kind == yaml.ScalarNode && n.ShortTag() == "!!timestamp" {
+		n.Tag = "!!str"
+	}
+	for _, c := range n.Content {
+		untime(c)
+	}
+}
+
+// planFailed is the error of a dry run in which every previewed target
+// failed; nil otherwise.
+func planFailed(p client.MigrationPlan) error {
+	if !p.DryRun || len(p.Previews) == 0 {
+		return nil
+	}
+	for _, pv := range p.Previews {
+		if pv.Error == "" {
+			return nil
+		}
+	}
+	return fmt.Errorf("dry run of %s: every one of the %d targets failed", p.Name, len(p.Previews))
 }
 
 // watchMigration redraws the progress every second until the migration
@@ -229,12 +272,19 @@ func watchMigration(ctx context.Context, c *client.Client, w io.Writer, id strin
 			total := done + failed + open + left + r.Counts[migration.StateCancelled]
 			fmt.Fprintf(w, "%s %s %s %d/%d done, %d open, %d failed\n", time.Now().Format("15:04:05"), r.State, bar(done, total, 40), done, total, open, failed)
 		}
-		if ended(r.State) {
+		if r.Finished() {
 			if asJSON {
-				return printJSON(w, r)
+				if err := printJSON(w, r); err != nil {
+					return err
+				}
+			} else {
+				printReport(w, r)
 			}
-			printReport(w, r)
-			if r.State != migration.MigrationCompleted {
+			switch {
+			case !r.RetryUntil.IsZero():
+				return fmt.Errorf("migration %s: every target has finished, %d failed; `backlot migrate retry-failed %s` runs them again (until %s)",
+					id, failed(r), id, r.RetryUntil.Format(time.RFC3339))
+			case r.State != migration.MigrationCompleted:
 				return fmt.Errorf("migration %s %s: %s", id, r.State, r.Reason)
 			}
 			return nil

@@ -38,7 +38,7 @@ results when FILE holds several policies).`,
 			}
 			now := time.Now().UTC()
 			if nowText != "" {
-				t, err := time.Parse(time.RFC3339, nowText)
+				t, err := parseInstant(nowText, now)
 				if err != nil {
 					return fmt.Errorf("--now: %w", err)
 				}
@@ -49,7 +49,7 @@ results when FILE holds several policies).`,
 	}
 	test.Flags().StringVar(&ref, "entity", "", "the entity to rate (kind:namespace/name)")
 	test.Flags().StringVar(&factsFile, "facts", "", "a JSON file of facts by source: {\"ci\": {\"coverage\": 84}}")
-	test.Flags().StringVar(&nowText, "now", "", "the instant of the evaluation (RFC 3339; default: now)")
+	test.Flags().StringVar(&nowText, "now", "", "the instant of the evaluation: "+instantHelp+" (default: now)")
 	cmd.AddCommand(test)
 	addBadgeCommands(cmd, g)
 	return cmd
@@ -110,10 +110,16 @@ func runPoliciesTest(ctx context.Context, g *globalFlags, stdout, stderr io.Writ
 		results = append(results, cp.Evaluate(in))
 	}
 	if g.json() {
+		var err error
 		if len(results) == 1 {
-			return printJSON(stdout, results[0])
+			err = printJSON(stdout, results[0])
+		} else {
+			err = printJSON(stdout, results)
 		}
-		return printJSON(stdout, results)
+		if err != nil {
+			return err
+		}
+		return failedChecks(refOf(e), results)
 	}
 	for i, r := range results {
 		if i > 0 {
@@ -123,7 +129,32 @@ func runPoliciesTest(ctx context.Context, g *globalFlags, stdout, stderr io.Writ
 			return err
 		}
 	}
-	return nil
+	return failedChecks(refOf(e), results)
+}
+
+// failedChecks is the error of a test whose policies found a check that
+// failed or could not be evaluated on the entity; nil when every check of
+// every policy that applies passed.
+func failedChecks(ref string, results []policies.Result) error {
+	failed, total := 0, 0
+	for _, r := range results {
+		if !r.Applies {
+			continue
+		}
+		if r.Error != "" {
+			failed++
+		}
+		for _, c := range r.Checks {
+			total++
+			if !c.Passed {
+				failed++
+			}
+		}
+	}
+	if failed == 0 {
+		return nil
+	}
+	return fmt.Errorf("%d of %d checks did not pass on %s", failed, total, ref)
 }
 
 // relationsOfEntity reads the relations the server attaches to an entity.

@@ -2,10 +2,12 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -64,10 +66,17 @@ spec:
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+	// run runs the test; a check that fails or errs must make it exit 1,
+	// and it must exit 0 when every check passes.
 	run := func(args ...string) string {
 		t.Helper()
 		out, err := exec.Command(bin, append([]string{"--url", p.base, "policies", "test"}, args...)...).CombinedOutput()
-		if err != nil {
+		failing := regexp.MustCompile(`(?m)^\s*(FAIL|ERROR)\s`).Match(out)
+		var exit *exec.ExitError
+		switch {
+		case failing && !(errors.As(err, &exit) && exit.ExitCode() == 1 && strings.Contains(string(out), "checks did not pass on")):
+			t.Fatalf("backlot policies test %s with failing checks: want exit status 1 and a message, got %v\n%s", strings.Join(args, " "), err, out)
+		case !failing && err != nil:
 			t.Fatalf("backlot policies test %s: %v\n%s", strings.Join(args, " "), err, out)
 		}
 		return string(out)

@@ -90,6 +90,9 @@ type Decider struct {
 	seen   map[string]bool
 	keepF  map[string]bool
 	keepE  map[string]bool
+	// refused are the files (type:target) an entity of which was refused
+	// as a conflict.
+	refused map[string]bool
 }
 
 // NewDecider starts a decision for loc against state. newUID makes the UID of an
@@ -99,7 +102,7 @@ func NewDecider(loc Location, state State, meta event.Meta, newUID func() string
 		meta.Actor = "location:" + loc.ID
 	}
 	return &Decider{loc: loc, state: state, meta: meta, newUID: newUID,
-		seen: map[string]bool{}, keepF: map[string]bool{}, keepE: map[string]bool{}}
+		seen: map[string]bool{}, keepF: map[string]bool{}, keepE: map[string]bool{}, refused: map[string]bool{}}
 }
 
 // Fail records a problem found while reading.
@@ -117,14 +120,20 @@ func (d *Decider) KeepEntity(key string) { d.keepE[key] = true }
 func (d *Decider) Observe(o Observed) ([]event.Envelope, error) {
 	loc := d.loc
 	key := o.Entity.Ref().Key()
-	if d.seen[key] {
+	prev, exists := d.state.Lookup(key)
+	// A file kept as it was (unchanged since it was read, or unreadable now)
+	// still provides what it provided: an entity it holds is seen already,
+	// as it was when the file was read, so a refresh decides as a first read.
+	keptElsewhere := exists && prev.LocationID == loc.ID && prev.ManagedBy != o.ManagedBy && d.keepF[prev.ManagedBy]
+	if d.seen[key] || keptElsewhere {
+		d.refused[o.ManagedBy] = true
 		d.errs = append(d.errs, event.ProcessingError{File: o.ManagedBy, Document: -1, Entity: o.Entity.Ref().String(),
 			Name: "ConflictError", Message: fmt.Sprintf("entity %s is defined more than once in location %s; the first definition is kept", o.Entity.Ref(), loc.TypeTarget())})
 		return nil, nil
 	}
 	d.seen[key] = true
-	prev, exists := d.state.Lookup(key)
 	if exists && prev.LocationID != loc.ID {
+		d.refused[o.ManagedBy] = true
 		d.errs = append(d.errs, event.ProcessingError{File: o.ManagedBy, Document: -1, Entity: o.Entity.Ref().String(),
 			Name: "ConflictError", Message: fmt.Sprintf("entity %s is already provided by another location (%s); it stays with that location", o.Entity.Ref(), prev.ManagedBy)})
 		return nil, nil
@@ -194,6 +203,11 @@ func (d *Decider) Finish() ([]event.Envelope, error) {
 	}
 	return out, nil
 }
+
+// Refused reports whether an entity read from the file (type:target) was
+// refused as a conflict. Such a file must be read again at the next refresh,
+// even when unchanged, so that the conflict is found, and reported, again.
+func (d *Decider) Refused(managedBy string) bool { return d.refused[managedBy] }
 
 // Errors returns the problems recorded so far.
 func (d *Decider) Errors() []event.ProcessingError { return d.errs }

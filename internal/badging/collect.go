@@ -121,7 +121,7 @@ func (r *rater) facts(key string, v *catalogstore.EntityView, body map[string]an
 	collected := map[string]map[string]any{
 		SourceCatalog: CatalogFacts(body, v.Relations, func(k string) bool { return r.deprecated[k] }),
 	}
-	if r.e.cfg.Repo != nil && (r.upserted[key] || raw[SourceRepo] == nil) {
+	if r.e.cfg.Repo != nil && (r.upserted[key] || r.recollect[key] || raw[SourceRepo] == nil) {
 		repo, err := r.e.cfg.Repo(r.ctx, v, r.commits[key])
 		if err != nil {
 			r.e.cfg.Logger.Warn("repository facts not collected", "entity", v.Ref, "err", err)

@@ -35,7 +35,8 @@ type Store interface {
 
 // RepoCollector reports the facts of an entity's repository (facts.repo), or
 // nil when the entity has none it can read. commit is the git commit the
-// entity was last read at, "" when unknown or not from git.
+// entity was last read at, "" when unknown, not from git, or when the
+// repository changed since (a merged migration): then its head is read.
 type RepoCollector func(ctx context.Context, e *catalogstore.EntityView, commit string) (map[string]any, error)
 
 // EvaluatorConfig configures an Evaluator. Log, Catalog, CatalogWaiter, Store
@@ -311,6 +312,10 @@ type work struct {
 	keys     map[string]bool
 	upserted map[string]bool
 	commits  map[string]string
+	// recollect are the entities whose repository changed while their
+	// descriptor did not (a migration's change request merged): their
+	// repository facts are collected again, at the repository's head.
+	recollect map[string]bool
 	// policies is set when a Policy entity changed; full when every entity
 	// must be rated.
 	policies bool
@@ -319,7 +324,7 @@ type work struct {
 
 // triggers reads a batch for the entities it may change the verdicts of.
 func triggers(batch []event.Envelope) work {
-	w := work{keys: map[string]bool{}, upserted: map[string]bool{}, commits: map[string]string{}}
+	w := work{keys: map[string]bool{}, upserted: map[string]bool{}, commits: map[string]string{}, recollect: map[string]bool{}}
 	for i := range batch {
 		ev := &batch[i]
 		key := strings.ToLower(ev.Subject)
@@ -332,6 +337,15 @@ func triggers(batch []event.Envelope) work {
 		case event.TypeFactsReported:
 			if ev.Actor != CollectorActor {
 				w.keys[key] = true
+			}
+		case event.TypeMigrationTargetChanged:
+			var d event.MigrationTargetChanged
+			if ev.Decode(&d) != nil || d.State != "merged" {
+				continue
+			}
+			w.keys[key], w.recollect[key] = true, true
+			if !w.upserted[key] {
+				w.commits[key] = "" // the repository's head, past the merge
 			}
 		default:
 			continue
@@ -392,7 +406,7 @@ func (e *Evaluator) Policies() []string {
 // still to append. A full evaluation appends its events a page at a time, so
 // its memory stays bounded.
 func (e *Evaluator) evaluate(ctx context.Context, w work, now time.Time) (*rater, error) {
-	r := &rater{e: e, ctx: ctx, now: now, upserted: w.upserted, commits: w.commits, full: w.full}
+	r := &rater{e: e, ctx: ctx, now: now, upserted: w.upserted, recollect: w.recollect, commits: w.commits, full: w.full}
 	if w.full {
 		r.flush = func() error {
 			err := e.appendAll(ctx, r.events)

@@ -26,6 +26,8 @@ type world struct {
 	eval    *badging.Evaluator
 	loc     string
 	uids    map[string]string
+	// catProj and badgeProj are the projectors of catalog and badges.
+	catProj, badgeProj catalogstore.Waiter
 }
 
 func newWorld(t testing.TB) *world {
@@ -51,6 +53,7 @@ func newWorld(t testing.TB) *world {
 	badgeProj := catalogstore.NewProjector(w.log, w.badges, catalogstore.ProjectorOptions{BulkThreshold: -1})
 	go catProj.Run(ctx)
 	go badgeProj.Run(ctx)
+	w.catProj, w.badgeProj = catProj, badgeProj
 	if w.eval, err = badging.NewEvaluator(badging.EvaluatorConfig{Log: w.log, Catalog: w.catalog, CatalogWaiter: catProj, Store: w.badges, StoreWaiter: badgeProj}); err != nil {
 		t.Fatal(err)
 	}

@@ -23,6 +23,7 @@ type rater struct {
 	ctx         context.Context
 	now         time.Time
 	upserted    map[string]bool
+	recollect   map[string]bool
 	commits     map[string]string
 	full        bool
 	events      []event.Envelope

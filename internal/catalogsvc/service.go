@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
@@ -293,10 +294,29 @@ func (s *Service) dryRun(ctx context.Context, loc catalogstore.Location) ([]json
 		return nil, err
 	}
 	if len(c.problems) > 0 && len(c.ents) == 0 {
-		p := c.problems[0]
-		return nil, &ingest.InputError{Msg: fmt.Sprintf("%s: %s", p.File, p.Message)}
+		msgs := make([]string, len(c.problems))
+		for i, p := range c.problems {
+			msgs[i] = describeProblem(p)
+		}
+		return nil, &ingest.InputError{Msg: strings.Join(msgs, "; ")}
 	}
 	return c.ents, nil
+}
+
+// describeProblem says where a processing error is (file, document, entity,
+// field) and what it is.
+func describeProblem(p event.ProcessingError) string {
+	where := p.File
+	if p.Document >= 0 {
+		where += fmt.Sprintf(" document %d", p.Document+1)
+	}
+	if p.Entity != "" {
+		where += " entity " + p.Entity
+	}
+	if p.Field != "" {
+		where += " field " + p.Field
+	}
+	return where + ": " + p.Message
 }
 
 // decisionSink feeds a Decider and appends its events in batches.
@@ -326,6 +346,9 @@ func (ds *decisionSink) Problem(pe event.ProcessingError) { ds.d.Fail(pe) }
 
 // KeepFile keeps what the file yielded before.
 func (ds *decisionSink) KeepFile(m string) { ds.d.KeepFile(m) }
+
+// Refused reports whether an entity of the file was refused as a conflict.
+func (ds *decisionSink) Refused(m string) bool { return ds.d.Refused(m) }
 
 // KeepEntity keeps the entity's last good version.
 func (ds *decisionSink) KeepEntity(k string) { ds.d.KeepEntity(k) }

@@ -2,7 +2,9 @@ package catalogsvc_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"os"
@@ -225,5 +227,96 @@ func TestRegisterRefusesTargetsOutsideRoots(t *testing.T) {
 	locs, _ := e.store.Locations(context.Background())
 	if len(locs) != 0 {
 		t.Fatal("a refused location was registered")
+	}
+}
+
+// TestConflictsOfTheFirstLoadStayAtEveryRefresh loads a catalog in which an
+// entity is defined twice, once in two files of one location and once in a
+// file of another location: the first load reports each conflict, and every
+// refresh after it (which skips the unchanged files) must reach the same
+// state: the same errors, the first definition kept.
+func TestConflictsOfTheFirstLoadStayAtEveryRefresh(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	e := newEnv(t)
+	e.write(t, "a.yaml", component("twice", "production"))
+	e.write(t, "b.yaml", component("twice", "experimental")+"---\n"+component("b-own", "production"))
+	all := e.write(t, "all.yaml", `apiVersion: backstage.io/v1alpha1
+kind: Location
+metadata: {name: all}
+spec:
+  targets: [./a.yaml, ./b.yaml]
+`)
+	other := e.write(t, "other.yaml", component("b-own", "deprecated"))
+	first, err := e.svc.RegisterLocation(ctx, "user:default/ada", "file", all, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	second, err := e.svc.RegisterLocation(ctx, "user:default/ada", "file", other, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	state := func() string {
+		t.Helper()
+		var b strings.Builder
+		for _, loc := range []catalogstore.Location{first.Location, second.Location} {
+			errs, err := e.store.LocationErrors(ctx, loc.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, pe := range errs {
+				fmt.Fprintf(&b, "%s %s %s %s\n", filepath.Base(loc.Target), pe.Name, pe.Entity, filepath.Base(pe.File))
+			}
+		}
+		for _, key := range []string{"component:default/twice", "component:default/b-own"} {
+			v, err := e.store.ByKeys(ctx, []string{key})
+			if err != nil || v[0] == nil {
+				t.Fatalf("%s: %v", key, err)
+			}
+			var body struct {
+				Spec struct{ Lifecycle string } `json:"spec"`
+			}
+			json.Unmarshal(v[0].Body, &body)
+			fmt.Fprintf(&b, "%s %s\n", key, body.Spec.Lifecycle)
+		}
+		return b.String()
+	}
+	loaded := state()
+	want := "all.yaml ConflictError component:default/twice b.yaml\n" +
+		"other.yaml ConflictError component:default/b-own other.yaml\n" +
+		"component:default/twice production\ncomponent:default/b-own production\n"
+	if loaded != want {
+		t.Fatalf("the first load:\n%s\nwant\n%s", loaded, want)
+	}
+	for i := range 2 {
+		for _, loc := range []catalogstore.Location{first.Location, second.Location} {
+			if _, err := e.svc.RefreshLocation(ctx, loc); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if got := state(); got != loaded {
+			t.Fatalf("refresh %d reached another state than the first load:\n%s\nwant\n%s", i+1, got, loaded)
+		}
+	}
+}
+
+// TestDryRunOfABrokenFileNamesEachEntityAndField registers a file whose
+// every document is broken, as a dry run: the refusal names the file, each
+// document, entity and field.
+func TestDryRunOfABrokenFileNamesEachEntityAndField(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	file := e.write(t, "broken.yaml", component("Bad_Name!", "production")+"---\n"+component("no-lifecycle", ""))
+	_, err := e.svc.RegisterLocation(context.Background(), "user:default/ada", "file", file, true)
+	if err == nil {
+		t.Fatal("a dry run of a file with no valid entity succeeded")
+	}
+	for _, want := range []string{
+		file + " document 1 entity component:default/Bad_Name! field metadata.name: ",
+		file + " document 2 entity component:default/no-lifecycle field spec.lifecycle: ",
+	} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("the refusal lacks %q:\n%v", want, err)
+		}
 	}
 }

@@ -84,6 +84,7 @@ func TestEntitiesBadParameters(t *testing.T) {
 		name, path, wantMsg string
 	}{
 		{"filter without key", "/entities?filter=kind=component,=x", "'=x' is not a valid statement"},
+		{"filter with a doubled equals sign", "/entities?filter=" + url.QueryEscape("garbage==="), "'garbage===' is not a valid statement"},
 		{"limit not an integer", "/entities?limit=ten", "Invalid limit, not an integer"},
 		{"limit zero", "/entities?limit=0", "Invalid limit, must be greater than zero"},
 		{"negative offset", "/entities?offset=-1", "Invalid offset"},

@@ -44,7 +44,7 @@ func parseFilter(params []string) (catalogstore.Filter, error) {
 			}
 			key, value, hasValue := strings.Cut(stmt, "=")
 			key = strings.TrimSpace(key)
-			if key == "" {
+			if key == "" || (hasValue && strings.HasPrefix(strings.TrimSpace(value), "=")) {
 				return nil, inputError("Invalid filter, '%s' is not a valid statement (expected a string on the form a=b or a= or a)", stmt)
 			}
 			i, seen := index[key]

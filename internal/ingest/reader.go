@@ -111,6 +111,16 @@ type Sink interface {
 	KeepEntity(key string)
 }
 
+// RefusingSink is a Sink that may refuse an entity it received, as a
+// conflict with another file or location. A file with a refused entity is
+// not remembered as clean: the next walk reads it again, so the conflict is
+// found, and reported, at every refresh as at the first.
+type RefusingSink interface {
+	Sink
+	// Refused reports whether an entity of the file (type:target) was refused.
+	Refused(managedBy string) bool
+}
+
 // Normalize checks a target before it is registered and returns its canonical form:
 // an absolute path for file targets, the parsed URL for url targets. It returns a
 // *NotAllowedError outside the granted roots and hosts, an *InputError for a
@@ -279,6 +289,9 @@ func (w *walk) file(ctx context.Context, locType string, f *file, depth int) err
 		}
 		if err := w.sink.Entity(refresh.Observed{Entity: ent, ManagedBy: f.managedBy, Commit: f.commit}); err != nil {
 			return err
+		}
+		if rs, ok := w.sink.(RefusingSink); ok && rs.Refused(f.managedBy) {
+			memo = nil
 		}
 		if strings.EqualFold(ent.Kind(), "Location") {
 			children, clean, err := w.follow(ctx, locType, ent, f, d.Index, depth)

@@ -7,7 +7,9 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path"
 	"path/filepath"
+	"sort"
 	"strings"
 	"time"
 
@@ -114,6 +116,9 @@ func (s *Service) Create(ctx context.Context, actor, templateRef string, values 
 		return "", err
 	}
 	in := scaffolder.TaskInput{ID: event.NewID(), Template: info, Parameters: params, User: s.user(ctx, actor), CreatedAt: time.Now().UTC()}
+	if err := s.checkNewEntities(ctx, in, scaffolder.Secrets(secrets)); err != nil {
+		return "", err
+	}
 	if err := s.cfg.Tasks.Start(ctx, in, scaffolder.Secrets(secrets)); err != nil {
 		return "", fmt.Errorf("start task: %w", err)
 	}
@@ -127,6 +132,69 @@ func taskError(id string, err error) error {
 		return &fault.Error{Category: fault.NotFound, Value: id, Message: "No task with id " + id, Err: err}
 	}
 	return err
+}
+
+// checkNewEntities refuses a task whose catalog-info files would register
+// an entity the catalog already holds: found at catalog:register, the
+// conflict would come after the repository was published. It renders the
+// task as a dry run does; a task that cannot be rendered so is left to
+// fail on its own, with its own error.
+func (s *Service) checkNewEntities(ctx context.Context, in scaffolder.TaskInput, secrets scaffolder.Secrets) error {
+	if s.cfg.Activities == nil {
+		return nil
+	}
+	res, err := s.cfg.Activities.DryRun(ctx, in.Template, in.Parameters, in.User, secrets)
+	if err != nil {
+		return nil
+	}
+	for _, f := range res.DirectoryContents {
+		if base := path.Base(f.Path); base != "catalog-info.yaml" && base != "catalog-info.yml" {
+			continue
+		}
+		raw, err := base64.StdEncoding.DecodeString(f.Base64Content)
+		if err != nil {
+			continue
+		}
+		docs, err := catalog.ParseDocuments(f.Path, raw, catalog.Limits{})
+		if err != nil {
+			continue
+		}
+		for _, d := range docs {
+			if d.Err != nil {
+				continue
+			}
+			ref, ok := catalog.RefFromBody(d.Body)
+			if !ok {
+				continue
+			}
+			views, err := s.cfg.Reader.ByKeys(ctx, []string{ref.Key()})
+			if err != nil {
+				return err
+			}
+			if len(views) == 0 || views[0] == nil {
+				continue
+			}
+			return &scaffolder.ParameterError{Field: fieldNaming(in.Parameters, ref.Name),
+				Problem: fmt.Sprintf("the task would register %s (%s), which the catalog already holds; choose another name", ref, f.Path)}
+		}
+	}
+	return nil
+}
+
+// fieldNaming is the parameter whose value is name ("parameters.<key>"),
+// or "parameters" when none is.
+func fieldNaming(params map[string]any, name string) string {
+	keys := make([]string, 0, len(params))
+	for k := range params {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		if v, ok := params[k].(string); ok && strings.EqualFold(v, name) {
+			return "parameters." + k
+		}
+	}
+	return "parameters"
 }
 
 // Task answers a task's state.

@@ -125,6 +125,10 @@ func Start(ctx context.Context, cfg Config) (*Manager, error) {
 		return nil, err
 	}
 	m.router = r
+	// Watermill closes a router once every handler has stopped: deleting
+	// the last subscription would stop deliveries for good. This handler
+	// lives as long as the router, so subscriptions may come and go.
+	r.AddConsumerHandler(keepAlive, cfg.Topic, idleSubscriber{}, func(*message.Message) error { return nil })
 	subs, err := cfg.Store.List(ctx)
 	if err != nil {
 		return nil, err
@@ -143,6 +147,27 @@ func Start(ctx context.Context, cfg Config) (*Manager, error) {
 	go m.syncLoop(ctx)
 	return m, nil
 }
+
+// keepAlive names the router handler that keeps the router running while
+// no subscription is.
+const keepAlive = "webhooks-keep-alive"
+
+// idleSubscriber is a message.Subscriber that never delivers: its channel
+// closes when the router stops the handler.
+type idleSubscriber struct{}
+
+// Subscribe returns a channel that closes when ctx ends.
+func (idleSubscriber) Subscribe(ctx context.Context, _ string) (<-chan *message.Message, error) {
+	ch := make(chan *message.Message)
+	go func() {
+		<-ctx.Done()
+		close(ch)
+	}()
+	return ch, nil
+}
+
+// Close does nothing: the channel closes with its context.
+func (idleSubscriber) Close() error { return nil }
 
 // syncLoop starts the subscriptions other processes created and stops those
 // they deleted, until ctx ends.

@@ -205,3 +205,33 @@ func TestWebhooksDeadLetterAndReplay(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestWebhooksDeliverAfterTheOnlySubscriptionIsDeleted deletes the only
+// subscription, then creates another: the delivery router must still run,
+// and the new subscription receive the events written after it.
+func TestWebhooksDeliverAfterTheOnlySubscriptionIsDeleted(t *testing.T) {
+	ctx := context.Background()
+	log, m, r, srv := setup(t, webhooks.MaxAttempts)
+	first, err := m.Create(ctx, "user:default/ada", webhooks.Input{URL: srv.URL, Secret: secret})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Delete(ctx, first.ID); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(200 * time.Millisecond) // a closing router would close now
+	if _, err := m.Create(ctx, "user:default/ada", webhooks.Input{URL: srv.URL, Secret: secret}); err != nil {
+		t.Fatalf("a subscription created after the only one was deleted: %v", err)
+	}
+	ev := upsert(t, "component:default/after", 1)
+	if _, err := log.Append(ctx, []event.Envelope{ev}); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for len(r.received()) == 0 && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if got := r.received(); len(got) != 1 || got[0].ID != ev.ID {
+		t.Fatalf("delivered %d events after the new subscription, want the one written after it", len(got))
+	}
+}

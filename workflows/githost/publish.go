@@ -3,6 +3,7 @@ package githost
 import (
 	"context"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -35,6 +36,11 @@ func GitAuthEnv(host Host, remoteURL string) []string {
 func basicAuth(user, token string) string {
 	return "Authorization: Basic " + base64.StdEncoding.EncodeToString([]byte(user+":"+token))
 }
+
+// ErrRepoNotEmpty is the error of a publish to a repository whose branch
+// already holds other commits: publishing only starts a repository, so
+// trying again cannot succeed.
+var ErrRepoNotEmpty = errors.New("the repository already exists with other commits")
 
 // PublishDir commits the files of dir as the first commit of branch of the
 // repository at remoteURL, by author ("Name <email>"), and returns the
@@ -76,7 +82,7 @@ func PublishDir(ctx context.Context, remoteURL string, auth []string, dir, branc
 		if t, err := run("rev-parse", "FETCH_HEAD^{tree}"); err == nil && t == tree {
 			return f[0], nil
 		}
-		return "", fmt.Errorf("githost: %s already has commits on %s; publish only starts a repository", remoteURL, branch)
+		return "", fmt.Errorf("githost: %s already has commits on %s; publish only starts a repository: %w", remoteURL, branch, ErrRepoNotEmpty)
 	}
 	commit, err := run("commit-tree", tree, "-m", message)
 	if err != nil {

@@ -343,6 +343,11 @@ func checkout(ctx context.Context, host githost.Host, workDir string, t TargetIn
 	if err != nil {
 		return nil, err
 	}
+	// git clone runs in root and the script in root/repo: a relative
+	// scratch folder would name a different place for each of them.
+	if root, err = filepath.Abs(root); err != nil {
+		return nil, err
+	}
 	w := &workspace{root: root, dir: filepath.Join(root, "repo"), repo: repo, auth: githost.GitAuthEnv(host, repo.RemoteURL)}
 	args := []string{"clone", "-q", "--depth", "1"}
 	if repo.DefaultBranch != "" {

@@ -101,6 +101,9 @@ esac`, fixed), migration.Rollout{MaxConcurrent: 4}, "auto")
 	if before.Counts[migration.StateFailed] != 3 || before.Counts[migration.StateMerged] != 9 || before.State != migration.MigrationRunning {
 		t.Fatalf("before the retry: %s %+v", before.State, before.Counts)
 	}
+	if !before.Finished() || before.RetryUntil.IsZero() {
+		t.Errorf("before the retry every target had finished, yet the report says it is not finished (retry until %s)", before.RetryUntil)
+	}
 	for _, i := range []int{1, 4, 7} {
 		row := before.Targets[i]
 		name := fmt.Sprintf("svc-%03d", i)
@@ -432,5 +435,31 @@ func TestPrepareReusesTheBranch(t *testing.T) {
 	}
 	if third := prepare(); !third.Unchanged {
 		t.Fatalf("after the merge: %+v", third)
+	}
+}
+
+// TestPrepareInARelativeWorkDir prepares a target with a scratch folder
+// given relative to the working directory, as `backlot dev --data .data`
+// gives it: the clone and the script must agree on where the checkout is.
+func TestPrepareInARelativeWorkDir(t *testing.T) {
+	host, targets := fleet(t, 1)
+	t.Chdir(t.TempDir())
+	var s testsuite.WorkflowTestSuite
+	s.SetLogger(quiet)
+	env := s.NewTestActivityEnvironment()
+	acts := &migration.Activities{Host: host, WorkDir: filepath.Join(".data", "migrations")}
+	env.RegisterActivity(acts)
+	in := migration.PrepareInput{Migration: "m", Target: migration.TargetInput{Ref: targets[0].Ref, Name: "svc-000", Owner: "team-a", Repo: targets[0].Repo, Title: "Add CODEOWNERS"},
+		Script: `echo "* @$BACKLOT_OWNER" > CODEOWNERS`, Timeout: time.Minute, Branch: branch}
+	v, err := env.ExecuteActivity(acts.Prepare, in)
+	if err != nil {
+		t.Fatalf("prepare in a relative scratch folder: %v", err)
+	}
+	var r migration.PrepareResult
+	if err := v.Get(&r); err != nil {
+		t.Fatal(err)
+	}
+	if r.Unchanged || r.Head == "" || gitShow(t, host, "svc-000", branch+":CODEOWNERS") != "* @team-a\n" {
+		t.Fatalf("prepared %+v", r)
 	}
 }

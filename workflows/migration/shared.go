@@ -247,6 +247,21 @@ type Report struct {
 	Burndown []BurndownPoint     `json:"burndown"`
 	// Runs counts the workflow's runs (continue-as-new) before this one.
 	Runs int `json:"runs"`
+	// RetryUntil is set once every target has finished and only failed
+	// targets are left: the migration then waits until this instant for
+	// retry-failed (or cancel) and does nothing by itself. Zero otherwise.
+	RetryUntil time.Time `json:"retryUntil,omitzero"`
+}
+
+// Finished reports whether the migration will change nothing more by
+// itself: it ended (completed, stopped or cancelled), or every target has
+// finished and it only waits for retry-failed (RetryUntil).
+func (r Report) Finished() bool {
+	switch r.State {
+	case MigrationCompleted, MigrationCancelled, MigrationStopped:
+		return true
+	}
+	return !r.RetryUntil.IsZero()
 }
 
 // TargetRow is one target in a Report.

@@ -796,6 +796,9 @@ func (r *run) report() Report {
 	default:
 		rep.State = MigrationRunning
 	}
+	if !st.IdleSince.IsZero() && !st.Stopped && !st.Cancelled && !r.finished && r.counts[StateFailed] > 0 {
+		rep.RetryUntil = r.windowEnd()
+	}
 	for i, row := range st.Rows {
 		rep.Targets[i] = TargetRow{Ref: r.in.Targets[i].Ref, Repo: r.in.Targets[i].Repo, State: row.State, Change: row.Change,
 			ChangeURL: row.ChangeURL, Error: row.Error, Output: row.Output, Attempts: row.Attempts}

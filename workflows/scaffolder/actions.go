@@ -34,6 +34,11 @@ const (
 // work: such a step fails at once instead of being retried.
 const InputErrorType = "InputError"
 
+// RepoExistsErrorType is the Temporal error type of a publish to a
+// repository that already holds other commits: retrying cannot help, so the
+// step fails at once, not retryable.
+const RepoExistsErrorType = "RepoExists"
+
 // inputError is a non-retryable action error.
 func inputError(format string, args ...any) error {
 	return temporal.NewNonRetryableApplicationError(fmt.Sprintf(format, args...), InputErrorType, nil)
@@ -553,6 +558,9 @@ func published(r *Run, out PublishOutput, err error) error {
 	var pe *ParameterError
 	if errors.As(err, &pe) {
 		return inputError("steps.%s.input.%v", r.In.StepID, err)
+	}
+	if errors.Is(err, githost.ErrRepoNotEmpty) {
+		return temporal.NewNonRetryableApplicationError(fmt.Sprintf("steps.%s: %v", r.In.StepID, err), RepoExistsErrorType, nil)
 	}
 	if err != nil {
 		return err

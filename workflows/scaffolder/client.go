@@ -112,8 +112,31 @@ func (t *Tasks) Retry(ctx context.Context, id string) error {
 			in.Resume.Skipped = append(in.Resume.Skipped, s.ID)
 		}
 	}
-	return t.Start(ctx, in, secrets)
+	if err := t.Start(ctx, in, secrets); err != nil {
+		return err
+	}
+	// Answer once queries reach the new run: a read right after the retry
+	// (the task's event stream) must not find the failed run's end.
+	deadline := time.Now().Add(retryVisibleWithin)
+	for {
+		now, err := t.State(ctx, id)
+		if err == nil && now.Attempt > st.Attempt {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return nil // started; a slow server shows the new run a little later
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
 }
+
+// retryVisibleWithin bounds how long Retry waits for the new run to answer
+// queries.
+const retryVisibleWithin = 10 * time.Second
 
 // input reads the task's input and secrets from its latest run's first event.
 func (t *Tasks) input(ctx context.Context, id string) (TaskInput, Secrets, error) {

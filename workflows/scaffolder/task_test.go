@@ -470,3 +470,38 @@ func TestAWorkerWithoutTheWorkspaceBuildsItAgain(t *testing.T) {
 		gitShow(t, r.host, "team-a", "moved", f)
 	}
 }
+
+// TestPublishingOverAnExistingRepositoryFailsAtOnce runs the example
+// template for a repository that already holds other commits: retrying
+// cannot help, so the publish step runs once and the task's error says it
+// is not retryable.
+func TestPublishingOverAnExistingRepositoryFailsAtOnce(t *testing.T) {
+	t.Parallel()
+	var s testsuite.WorkflowTestSuite
+	r := newRig(t, &s)
+	ctx := context.Background()
+	repo, err := r.host.CreateRepo(ctx, "team-a", "taken", "main", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	other := t.TempDir()
+	if err := os.WriteFile(filepath.Join(other, "README.md"), []byte("# someone else's\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := githost.PublishDir(ctx, repo.RemoteURL, nil, other, "main", "theirs", ""); err != nil {
+		t.Fatal(err)
+	}
+	st, err := r.run(t, goServiceInput(example(t), "taken"), nil)
+	if err == nil {
+		t.Fatal("publishing over an existing repository succeeded")
+	}
+	if st.Status != scaffolder.StatusFailed || st.FailedStep != "publish" {
+		t.Fatalf("status %s, failed step %q", st.Status, st.FailedStep)
+	}
+	if r.runs["publish:git"] != 1 {
+		t.Errorf("publish ran %d times; a repository that exists cannot be published to on a retry", r.runs["publish:git"])
+	}
+	if !strings.Contains(st.Error, "already has commits") || strings.Contains(st.Error, "retryable: true") || !strings.Contains(st.Error, "retryable: false") {
+		t.Errorf("the task's error: %s", st.Error)
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 
@@ -249,8 +250,48 @@ func (t *Template) Parameters(values map[string]any) (map[string]any, error) {
 			return nil, err
 		}
 	}
+	errs = append(errs, t.checkAllowedHosts(out)...)
 	sort.Slice(errs, func(i, j int) bool { return errs[i].Error() < errs[j].Error() })
 	return out, errors.Join(errs...)
+}
+
+// checkAllowedHosts checks every repository location a page's property
+// limits with ui:options.allowedHosts (Backstage's RepoUrlPicker): its host
+// must be one of them. Checked when a task is created, so a task never
+// starts for a repository it will not be allowed to publish.
+func (t *Template) checkAllowedHosts(values map[string]any) []error {
+	var errs []error
+	for _, p := range t.Pages {
+		props, _ := p.Schema["properties"].(map[string]any)
+		for name, prop := range props {
+			pm, _ := prop.(map[string]any)
+			opts, _ := pm["ui:options"].(map[string]any)
+			list, ok := opts["allowedHosts"].([]any)
+			if !ok {
+				continue
+			}
+			v, ok := values[name].(string)
+			if !ok || v == "" {
+				continue
+			}
+			loc, err := policies.ParseRepoURL(v)
+			if err != nil {
+				errs = append(errs, &ParameterError{Field: "parameters." + name, Problem: err.Error()})
+				continue
+			}
+			var allowed []string
+			for _, h := range list {
+				if s, ok := h.(string); ok {
+					allowed = append(allowed, s)
+				}
+			}
+			if host, _ := loc["host"].(string); !slices.Contains(allowed, host) {
+				errs = append(errs, &ParameterError{Field: "parameters." + name,
+					Problem: fmt.Sprintf("host %q is not allowed; the template allows %s", host, strings.Join(allowed, ", "))})
+			}
+		}
+	}
+	return errs
 }
 
 // flatten turns a validation error into one ParameterError per leaf cause.

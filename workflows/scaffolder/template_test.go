@@ -171,3 +171,25 @@ func TestFixtureStepWithIfAndEach(t *testing.T) {
 		t.Fatalf("rendered %v %v", msg, err)
 	}
 }
+
+// TestAllowedHostsAreCheckedWithTheParameters gives the example template a
+// repository location on a host its RepoUrlPicker does not allow: the
+// parameters are refused, naming the field, before any task starts.
+func TestAllowedHostsAreCheckedWithTheParameters(t *testing.T) {
+	t.Parallel()
+	info := example(t)
+	tpl, err := scaffolder.FromEntity(info.Ref, info.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	values := map[string]any{"name": "ledger", "owner": "group:default/team-a", "repoUrl": "github.com?owner=team-a&repo=ledger"}
+	_, err = tpl.Parameters(values)
+	var pe *scaffolder.ParameterError
+	if !errors.As(err, &pe) || pe.Field != "parameters.repoUrl" || !strings.Contains(pe.Problem, `host "github.com" is not allowed`) {
+		t.Fatalf("a repository on a host the template does not allow: %v", err)
+	}
+	values["repoUrl"] = "local?owner=team-a&repo=ledger"
+	if _, err := tpl.Parameters(values); err != nil {
+		t.Fatalf("an allowed host: %v", err)
+	}
+}

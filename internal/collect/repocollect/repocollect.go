@@ -43,7 +43,9 @@ func New(reader *ingest.Reader) badging.RepoCollector {
 				return nil, err
 			}
 			return collect.RepoFacts(files), nil
-		case strings.HasPrefix(managedBy, "url:") && commit != "" && reader.Git() != nil:
+		case strings.HasPrefix(managedBy, "url:") && reader.Git() != nil:
+			// commit "" reads the ref's head: the repository changed since
+			// the entity was read (a merged migration).
 			target := strings.TrimPrefix(managedBy, "url:")
 			t, err := gitsource.ParseTarget(target)
 			if err != nil || !isRepoDescriptor(path.Base(t.Path)) {
