@@ -1,10 +1,8 @@
 package catalogstore
 
 import (
-	"cmp"
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -14,191 +12,32 @@ import (
 	"backlot.dev/backlot/domain/event"
 )
 
-// applier holds the prepared statements of one Apply transaction.
-type applier struct {
-	tx                                    *sql.Tx
-	getHash, upsert, delEntity            *sql.Stmt
-	delRels, delSearch                    *sql.Stmt
-	insLoc, delLoc, delLocErrs, insLocErr *sql.Stmt
-	getUID                                *sql.Stmt
+// The SQLite adapter of the fold (fold.go): it loads the rows a batch touches,
+// folds, and writes the fold's changes, all in one transaction.
 
-	// Search and relation rows are buffered and written with multi-row INSERTs:
-	// one statement per few hundred rows instead of one per row.
-	pendSearch []any
-	pendRels   []any
-	pendEIDs   map[int64]bool
-	bulkMode   int
-	bulk       map[string]*sql.Stmt
-}
-
-// Columns per buffered row, and rows per multi-row INSERT.
+// Columns per row of the multi-row INSERTs, and rows per statement.
 const (
 	searchCols   = 4
 	relationCols = 6
 	bulkRows     = 400
-	// flushRows is how many buffered rows trigger a flush before the batch ends.
-	flushRows = 200000
+	// loadChunk is how many keys one lookup names.
+	loadChunk = 500
 )
 
-// sortRows sorts a flat slice of rows of cols values each.
-func sortRows(flat []any, cols int, cmp func(x, y []any) int) {
-	n := len(flat) / cols
-	if n < 2 {
-		return
-	}
-	rows := make([][]any, n)
-	for i := range rows {
-		rows[i] = flat[i*cols : (i+1)*cols : (i+1)*cols]
-	}
-	slices.SortFunc(rows, cmp)
-	out := make([]any, 0, len(flat))
-	for _, r := range rows {
-		out = append(out, r...)
-	}
-	copy(flat, out)
-}
-
-// flush writes the buffered search and relation rows. Rows are sorted by the key
-// of the index they land in at random (search by key and value, relations by
-// source), so each index page is visited once per flush, in order, instead of
-// once per row: the difference between a read model that fits in the page cache
-// and one that does not.
-func (a *applier) flush(ctx context.Context) error {
-	// Without the index a sort serves, rows go in as they come: in eid order, the
-	// order of the tables' primary keys.
-	if a.bulkMode == bulkOff {
-		a.sortSearch()
-	}
-	if a.bulkMode != bulkReplay {
-		a.sortRelations()
-	}
-	if err := a.flushTable(ctx, "search(eid, key, value, original)", "INSERT OR IGNORE", searchCols, &a.pendSearch); err != nil {
-		return err
-	}
-	if err := a.flushTable(ctx, "relations(origin, source, type, ltype, target, target_ref)", "INSERT OR IGNORE", relationCols, &a.pendRels); err != nil {
-		return err
-	}
-	clear(a.pendEIDs)
-	return nil
-}
-
-// sortSearch orders buffered search rows by key, value and eid, the order of
-// search_key_value.
-func (a *applier) sortSearch() {
-	sortRows(a.pendSearch, searchCols, func(x, y []any) int {
-		if c := strings.Compare(x[1].(string), y[1].(string)); c != 0 {
-			return c
-		}
-		if c := strings.Compare(x[2].(string), y[2].(string)); c != 0 {
-			return c
-		}
-		return cmp.Compare(x[0].(int64), y[0].(int64))
-	})
-}
-
-// sortRelations orders buffered relation rows by source, the order of
-// relations_source.
-func (a *applier) sortRelations() {
-	sortRows(a.pendRels, relationCols, func(x, y []any) int {
-		if c := strings.Compare(x[1].(string), y[1].(string)); c != 0 {
-			return c
-		}
-		return cmp.Compare(x[0].(int64), y[0].(int64))
-	})
-}
-
-func (a *applier) flushTable(ctx context.Context, table, verb string, cols int, pend *[]any) error {
-	vals := *pend
-	for len(vals) > 0 {
-		rows := min(len(vals)/cols, bulkRows)
-		n := rows * cols
-		st, err := a.bulkStmt(ctx, table, verb, cols, rows)
-		if err != nil {
-			return err
-		}
-		if _, err := st.ExecContext(ctx, vals[:n]...); err != nil {
-			return fmt.Errorf("insert into %s: %w", table, err)
-		}
-		vals = vals[n:]
-	}
-	*pend = (*pend)[:0]
-	return nil
-}
-
-func (a *applier) bulkStmt(ctx context.Context, table, verb string, cols, rows int) (*sql.Stmt, error) {
-	key := fmt.Sprintf("%s|%d", table, rows)
-	if st, ok := a.bulk[key]; ok {
-		return st, nil
-	}
-	row := "(" + placeholders(cols) + ")"
-	var b strings.Builder
-	b.WriteString(verb + " INTO " + table + " VALUES ")
-	for i := 0; i < rows; i++ {
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		b.WriteString(row)
-	}
-	st, err := a.tx.PrepareContext(ctx, b.String())
-	if err != nil {
-		return nil, err
-	}
-	if a.bulk == nil {
-		a.bulk = map[string]*sql.Stmt{}
-	}
-	a.bulk[key] = st
-	return st, nil
-}
-
-// forget deletes an entity's search and relation rows, written or buffered.
-func (a *applier) forget(ctx context.Context, eid int64) error {
-	if a.pendEIDs[eid] {
-		if err := a.flush(ctx); err != nil {
-			return err
-		}
-	}
-	if _, err := a.delRels.ExecContext(ctx, eid); err != nil {
-		return err
-	}
-	_, err := a.delSearch.ExecContext(ctx, eid)
-	return err
-}
-
-func (a *applier) prepare(ctx context.Context) error {
-	stmts := []struct {
-		dst **sql.Stmt
-		sql string
-	}{
-		{&a.getHash, `SELECT hash, uid, eid FROM entities WHERE key = ?`},
-		{&a.getUID, `SELECT uid, eid FROM entities WHERE key = ?`},
-		{&a.upsert, `INSERT INTO entities(key, eid, ref, uid, kind, namespace, name, hash, location_id, managed_by, body, updated_pos)
-			VALUES (?,?,?,?,?,?,?,?,?,?,?,?)
-			ON CONFLICT(key) DO UPDATE SET ref=excluded.ref, uid=excluded.uid, kind=excluded.kind, namespace=excluded.namespace,
-			name=excluded.name, hash=excluded.hash, location_id=excluded.location_id, managed_by=excluded.managed_by,
-			body=excluded.body, updated_pos=excluded.updated_pos`},
-		{&a.delEntity, `DELETE FROM entities WHERE key = ?`},
-		{&a.delRels, `DELETE FROM relations WHERE origin = ?`},
-		{&a.delSearch, `DELETE FROM search WHERE eid = ?`},
-		{&a.insLoc, `INSERT INTO locations(id, type, target, entity_key, created_pos) VALUES (?,?,?,?,?) ON CONFLICT(id) DO NOTHING`},
-		{&a.delLoc, `DELETE FROM locations WHERE id = ?`},
-		{&a.delLocErrs, `DELETE FROM location_errors WHERE location_id = ?`},
-		{&a.insLocErr, `INSERT INTO location_errors(location_id, seq, body, entity_key) VALUES (?,?,?,?)`},
-	}
-	for _, st := range stmts {
-		p, err := a.tx.PrepareContext(ctx, st.sql)
-		if err != nil {
-			return fmt.Errorf("prepare %q: %w", st.sql, err)
-		}
-		*st.dst = p
-	}
-	return nil
-}
+// sqliteEID is the eid of an entity created at pos: the position itself, as
+// the embedded log has one partition.
+func sqliteEID(pos int64, _ int32) int64 { return pos }
 
 // Apply folds events into the read model in one transaction with the position of
 // the last event. Events at or below the stored position are skipped.
 func (s *SQLite) Apply(ctx context.Context, events []event.Envelope) error {
 	if len(events) == 0 {
 		return nil
+	}
+	for i := range events {
+		if ev := &events[i]; ev.Partition != 0 {
+			return fmt.Errorf("catalog store: event %s is from partition %d: the SQLite read model folds a single-partition log", ev.ID, ev.Partition)
+		}
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -211,32 +50,34 @@ func (s *SQLite) Apply(ctx context.Context, events []event.Envelope) error {
 	if err := tx.QueryRowContext(ctx, `SELECT position FROM positions WHERE name = ?`, ProjectionName).Scan(&applied); err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return fmt.Errorf("catalog store: read position: %w", err)
 	}
-	a := &applier{tx: tx, pendEIDs: map[int64]bool{}, bulkMode: s.bulkMode}
-	if err := a.prepare(ctx); err != nil {
+	batch, err := DecodeBatch(events, event.Positions{0: applied})
+	if err != nil {
 		return fmt.Errorf("catalog store: %w", err)
 	}
-	last := applied
-	for i := range events {
-		ev := &events[i]
-		if ev.Partition != 0 {
-			return fmt.Errorf("catalog store: event %s is from partition %d: the SQLite read model folds a single-partition log", ev.ID, ev.Partition)
-		}
-		if ev.Position <= applied {
-			continue
-		}
-		if err := a.apply(ctx, ev); err != nil {
-			return fmt.Errorf("catalog store: apply event %s (%s, position %d): %w", ev.ID, ev.Type, ev.Position, err)
-		}
-		last = ev.Position
-	}
-	if last == applied {
+	if batch.Len() == 0 {
 		return nil
 	}
-	if err := a.flush(ctx); err != nil {
+	w := &sqliteWriter{tx: tx}
+	defer w.close()
+	var st State
+	if st.Locations, err = w.loadLocations(ctx, batch.LocationIDs()); err != nil {
+		return fmt.Errorf("catalog store: read current rows: %w", err)
+	}
+	if st.Entities, err = w.loadEntities(ctx, batch.EntityKeys(st.Locations)); err != nil {
+		return fmt.Errorf("catalog store: read current rows: %w", err)
+	}
+	ch, err := batch.Fold(st, sqliteEID)
+	if err != nil {
 		return fmt.Errorf("catalog store: %w", err)
 	}
+	// Sorted rows visit each index page once; without the index a sort serves,
+	// rows go in as they come: in eid order, the order of the tables' primary keys.
+	ch.SortRows(s.bulkMode == bulkOff, s.bulkMode != bulkReplay)
+	if err := w.write(ctx, ch); err != nil {
+		return fmt.Errorf("catalog store: write: %w", err)
+	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO positions(name, position) VALUES (?, ?)
-		ON CONFLICT(name) DO UPDATE SET position = excluded.position`, ProjectionName, last); err != nil {
+		ON CONFLICT(name) DO UPDATE SET position = excluded.position`, ProjectionName, batch.Last[0]); err != nil {
 		return fmt.Errorf("catalog store: write position: %w", err)
 	}
 	if err := tx.Commit(); err != nil {
@@ -246,73 +87,184 @@ func (s *SQLite) Apply(ctx context.Context, events []event.Envelope) error {
 	return nil
 }
 
-func (a *applier) apply(ctx context.Context, ev *event.Envelope) error {
-	p, err := DecodePayload(ev)
+// sqliteWriter loads and writes the rows of one Apply transaction.
+type sqliteWriter struct {
+	tx    *sql.Tx
+	stmts map[string]*sql.Stmt
+}
+
+// stmt prepares q once per transaction.
+func (w *sqliteWriter) stmt(ctx context.Context, q string) (*sql.Stmt, error) {
+	if st, ok := w.stmts[q]; ok {
+		return st, nil
+	}
+	st, err := w.tx.PrepareContext(ctx, q)
+	if err != nil {
+		return nil, fmt.Errorf("prepare %q: %w", q, err)
+	}
+	if w.stmts == nil {
+		w.stmts = map[string]*sql.Stmt{}
+	}
+	w.stmts[q] = st
+	return st, nil
+}
+
+func (w *sqliteWriter) close() {
+	for _, st := range w.stmts {
+		st.Close()
+	}
+}
+
+// exec runs the prepared statement q with args.
+func (w *sqliteWriter) exec(ctx context.Context, q string, args ...any) error {
+	st, err := w.stmt(ctx, q)
 	if err != nil {
 		return err
 	}
-	switch {
-	case p.Upsert != nil:
-		return a.upsertEntity(ctx, ev.Position, *p.Upsert, p.Entity)
-	case p.Remove != nil:
-		return a.removeEntity(ctx, strings.ToLower(p.Remove.Ref), p.Remove.UID)
-	case p.Register != nil:
-		return a.registerLocation(ctx, ev.Position, *p.Register)
-	case p.Unregister != nil:
-		return a.removeLocation(ctx, p.Unregister.ID)
-	case p.Errors != nil:
-		return a.recordErrors(ctx, p.Errors.LocationID, p.Errors.Errors)
+	_, err = st.ExecContext(ctx, args...)
+	return err
+}
+
+// chunks calls fn with the distinct values of vals, loadChunk at a time.
+func chunks(vals []string, fn func(part []any) error) error {
+	vals = slices.Clone(vals)
+	slices.Sort(vals)
+	vals = slices.Compact(vals)
+	for len(vals) > 0 {
+		n := min(len(vals), loadChunk)
+		part := make([]any, n)
+		for i, v := range vals[:n] {
+			part[i] = v
+		}
+		if err := fn(part); err != nil {
+			return err
+		}
+		vals = vals[n:]
 	}
-	// Types this read model does not fold are skipped; the position still advances.
 	return nil
 }
 
-func (a *applier) upsertEntity(ctx context.Context, pos int64, d event.EntityUpserted, ent *catalog.Entity) error {
-	key := ent.Ref().Key()
-	var curHash, curUID string
-	var eid int64
-	err := a.getHash.QueryRowContext(ctx, key).Scan(&curHash, &curUID, &eid)
-	existed := err == nil
-	if !existed {
-		eid = pos
-	}
-	switch {
-	case existed && curHash == d.Hash && curUID == d.UID:
-		return nil // the same body again: nothing changes
-	case err != nil && !errors.Is(err, sql.ErrNoRows):
-		return err
-	}
-	return a.writeEntity(ctx, pos, ent, existed, eid, d.UID, d.Hash, d.LocationID, d.ManagedBy)
+func (w *sqliteWriter) loadLocations(ctx context.Context, ids []string) (map[string]StoredLocation, error) {
+	out := map[string]StoredLocation{}
+	err := chunks(ids, func(part []any) error {
+		rows, err := w.tx.QueryContext(ctx, `SELECT id, type, target, entity_key, created_pos FROM locations WHERE id IN (`+placeholders(len(part))+`)`, part...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var id string
+			var l StoredLocation
+			if err := rows.Scan(&id, &l.Type, &l.Target, &l.EntityKey, &l.Created); err != nil {
+				return err
+			}
+			out[id] = l
+		}
+		return rows.Err()
+	})
+	return out, err
 }
 
-// writeEntity stores the entity row, its relations and its search rows.
-func (a *applier) writeEntity(ctx context.Context, pos int64, ent *catalog.Entity, existed bool, eid int64, uid, hash, locationID, managedBy string) error {
-	rows, err := NewEntityRows(ent, uid, hash)
-	if err != nil {
-		return err
+func (w *sqliteWriter) loadEntities(ctx context.Context, keys []string) (map[string]StoredEntity, error) {
+	out := make(map[string]StoredEntity, len(keys))
+	err := chunks(keys, func(part []any) error {
+		st, err := w.stmt(ctx, `SELECT key, eid, hash, uid FROM entities WHERE key IN (`+placeholders(len(part))+`)`)
+		if err != nil {
+			return err
+		}
+		rows, err := st.QueryContext(ctx, part...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var key string
+			var e StoredEntity
+			if err := rows.Scan(&key, &e.EID, &e.Hash, &e.UID); err != nil {
+				return err
+			}
+			out[key] = e
+		}
+		return rows.Err()
+	})
+	return out, err
+}
+
+// write deletes the rows the batch replaced or removed, then inserts the new ones.
+func (w *sqliteWriter) write(ctx context.Context, ch *Changes) error {
+	for _, eid := range ch.DeleteEIDs {
+		for _, q := range []string{`DELETE FROM relations WHERE origin = ?`, `DELETE FROM search WHERE eid = ?`, `DELETE FROM entities WHERE eid = ?`} {
+			if err := w.exec(ctx, q, eid); err != nil {
+				return err
+			}
+		}
 	}
-	if _, err := a.upsert.ExecContext(ctx, rows.Key, eid, rows.Ref, uid, rows.Kind, rows.Namespace,
-		rows.Name, hash, locationID, managedBy, rows.Body, pos); err != nil {
-		return err
-	}
-	if existed {
-		if err := a.forget(ctx, eid); err != nil {
+	for _, id := range ch.DeleteLocations {
+		if err := w.exec(ctx, `DELETE FROM locations WHERE id = ?`, id); err != nil {
 			return err
 		}
 	}
-	for _, r := range rows.Relations {
-		a.pendRels = append(a.pendRels, eid, r.Source, r.Type, strings.ToLower(r.Type), r.Target, r.TargetRef)
-	}
-	for _, row := range rows.Search {
-		var original any
-		if row.Original != nil {
-			original = *row.Original // stored only when it differs from the lower-case value
+	for _, id := range ch.ErrorLocations {
+		if err := w.exec(ctx, `DELETE FROM location_errors WHERE location_id = ?`, id); err != nil {
+			return err
 		}
-		a.pendSearch = append(a.pendSearch, eid, row.Key, row.Value, original)
 	}
-	a.pendEIDs[eid] = true
-	if len(a.pendSearch) >= flushRows*searchCols || len(a.pendRels) >= flushRows*relationCols {
-		return a.flush(ctx)
+	for _, l := range ch.Locations {
+		if err := w.exec(ctx, `INSERT INTO locations(id, type, target, entity_key, created_pos) VALUES (?,?,?,?,?)`,
+			l.ID, l.Type, l.Target, l.EntityKey, l.Created); err != nil {
+			return err
+		}
+	}
+	for _, le := range ch.LocationErrors {
+		if err := w.exec(ctx, `INSERT INTO location_errors(location_id, seq, body, entity_key) VALUES (?,?,?,?)`,
+			le.LocationID, le.Seq, le.Body, le.EntityKey); err != nil {
+			return err
+		}
+	}
+	for _, e := range ch.Entities {
+		if err := w.exec(ctx, `INSERT INTO entities(key, eid, ref, uid, kind, namespace, name, hash, location_id, managed_by, body, updated_pos)
+			VALUES (?,?,?,?,?,?,?,?,?,?,?,?)`, e.Key, e.EID, e.Ref, e.UID, e.Kind, e.Namespace,
+			e.Name, e.Hash, e.LocationID, e.ManagedBy, e.Body, e.UpdatedPos); err != nil {
+			return fmt.Errorf("entity %s: %w", e.Key, err)
+		}
+	}
+	search := make([]any, 0, len(ch.Search)*searchCols)
+	for _, r := range ch.Search {
+		var original any
+		if r.Original != nil {
+			original = *r.Original // stored only when it differs from the lower-case value
+		}
+		search = append(search, r.EID, r.Key, r.Value, original)
+	}
+	if err := w.insertRows(ctx, "search(eid, key, value, original)", searchCols, search); err != nil {
+		return err
+	}
+	rels := make([]any, 0, len(ch.Relations)*relationCols)
+	for _, r := range ch.Relations {
+		rels = append(rels, r.Origin, r.Source, r.Type, r.LType, r.Target, r.TargetRef)
+	}
+	return w.insertRows(ctx, "relations(origin, source, type, ltype, target, target_ref)", relationCols, rels)
+}
+
+// insertRows writes vals, rows of cols values each, with multi-row INSERTs:
+// one statement per few hundred rows instead of one per row.
+func (w *sqliteWriter) insertRows(ctx context.Context, table string, cols int, vals []any) error {
+	row := "(" + placeholders(cols) + ")"
+	for len(vals) > 0 {
+		rows := min(len(vals)/cols, bulkRows)
+		n := rows * cols
+		var b strings.Builder
+		b.WriteString("INSERT OR IGNORE INTO " + table + " VALUES ")
+		for i := 0; i < rows; i++ {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			b.WriteString(row)
+		}
+		if err := w.exec(ctx, b.String(), vals[:n]...); err != nil {
+			return fmt.Errorf("insert into %s: %w", table, err)
+		}
+		vals = vals[n:]
 	}
 	return nil
 }
@@ -320,78 +272,4 @@ func (a *applier) writeEntity(ctx context.Context, pos int64, ent *catalog.Entit
 // etag derives an entity tag that changes whenever the body or uid does.
 func etag(hash, uid string) string {
 	return catalog.HashJSON([]byte(hash + uid))[:32]
-}
-
-func (a *applier) removeEntity(ctx context.Context, key, uid string) error {
-	var cur string
-	var eid int64
-	err := a.getUID.QueryRowContext(ctx, key).Scan(&cur, &eid)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil
-	}
-	if err != nil {
-		return err
-	}
-	if uid != "" && cur != uid {
-		return nil // the entity was recreated since; this removal is stale
-	}
-	if _, err := a.delEntity.ExecContext(ctx, key); err != nil {
-		return err
-	}
-	return a.forget(ctx, eid)
-}
-
-func (a *applier) registerLocation(ctx context.Context, pos int64, d event.LocationRegistered) error {
-	ent, tt, err := LocationEntity(d)
-	if err != nil {
-		return err
-	}
-	res, err := a.insLoc.ExecContext(ctx, d.ID, d.Type, d.Target, ent.Ref().Key(), pos)
-	if err != nil {
-		return err
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return nil
-	}
-	return a.writeEntity(ctx, pos, ent, false, pos, d.ID, ent.Hash(), "", tt)
-}
-
-func (a *applier) removeLocation(ctx context.Context, id string) error {
-	var entityKey string
-	err := a.tx.QueryRowContext(ctx, `SELECT entity_key FROM locations WHERE id = ?`, id).Scan(&entityKey)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil
-	}
-	if err != nil {
-		return err
-	}
-	if _, err := a.delLoc.ExecContext(ctx, id); err != nil {
-		return err
-	}
-	if _, err := a.delLocErrs.ExecContext(ctx, id); err != nil {
-		return err
-	}
-	return a.removeEntity(ctx, entityKey, id)
-}
-
-func (a *applier) recordErrors(ctx context.Context, locationID string, errs []event.ProcessingError) error {
-	if _, err := a.delLocErrs.ExecContext(ctx, locationID); err != nil {
-		return err
-	}
-	for i, pe := range errs {
-		raw, err := json.Marshal(pe)
-		if err != nil {
-			return err
-		}
-		key := ""
-		if pe.Entity != "" {
-			if r, err := catalog.ParseRef(pe.Entity, catalog.RefDefaults{Kind: "Component"}); err == nil {
-				key = r.Key()
-			}
-		}
-		if _, err := a.insLocErr.ExecContext(ctx, locationID, i, raw, key); err != nil {
-			return err
-		}
-	}
-	return nil
 }

@@ -36,11 +36,15 @@ func dumpOf(t *testing.T, s *catalogstore.SQLite) string {
 func TestSQLiteTablesDoNotDependOnBatches(t *testing.T) {
 	t.Parallel()
 	evs := storetest.Components(t, 0, 50)
-	a, b := openStore(t), openStore(t)
+	a, b, c := openStore(t), openStore(t), openStore(t)
 	storetest.ApplyInBatches(t, a, evs, 50)
 	storetest.ApplyInBatches(t, b, evs, 7)
+	storetest.ApplyInBatches(t, c, evs, 1)
 	if dumpOf(t, a) != dumpOf(t, b) {
 		t.Fatal("the SQLite tables depend on batch boundaries")
+	}
+	if dumpOf(t, a) != dumpOf(t, c) {
+		t.Fatal("the SQLite tables of one batch differ from those of one event at a time")
 	}
 	// Applying again writes nothing.
 	before := dumpOf(t, a)

@@ -1,4 +1,4 @@
-package pgstore
+package catalogstore
 
 import (
 	"runtime"
