@@ -8,8 +8,9 @@ import (
 	"backlot.dev/backlot/domain/event"
 	"backlot.dev/backlot/internal/eventlog/sqlitelog"
 	"backlot.dev/backlot/internal/httpapi"
-	"backlot.dev/backlot/projections/catalogstore"
+
 	"backlot.dev/backlot/projections/history"
+	"backlot.dev/backlot/projections/projector"
 )
 
 // embeddedAudit serves the audit endpoints from the embedded event log, and
@@ -41,8 +42,8 @@ func (a embeddedAudit) Verify(ctx context.Context, checkpoints map[int64]string,
 type caughtUpHistory struct {
 	history.Reader
 	// catalog is the catalog read model's progress, hist the history's.
-	catalog catalogstore.PositionReader
-	hist    catalogstore.Waiter
+	catalog projector.PositionReader
+	hist    projector.Waiter
 }
 
 func (h caughtUpHistory) wait(ctx context.Context) error {

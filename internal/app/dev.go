@@ -30,10 +30,13 @@ import (
 	"backlot.dev/backlot/projections/catalogstore"
 	"backlot.dev/backlot/projections/history"
 	"backlot.dev/backlot/projections/history/sqlitehist"
+	"backlot.dev/backlot/projections/projector"
 	"backlot.dev/backlot/workflows/githost"
+
+	// devMemoryLimit is the Go heap's soft limit in dev mode.
+	"backlot.dev/backlot/projections/catalogstore/sqlitecatalog"
 )
 
-// devMemoryLimit is the Go heap's soft limit in dev mode.
 const devMemoryLimit = 200 << 20
 
 // DevActor is the actor of writes in dev mode, where no one signs in.
@@ -90,14 +93,14 @@ func (c *DevConfig) setDefaults() {
 type Dev struct {
 	cfg        DevConfig
 	log        *sqlitelog.Log
-	store      *catalogstore.SQLite
-	projector  *catalogstore.Projector
+	store      *sqlitecatalog.Store
+	projector  *projector.Projector
 	hist       *sqlitehist.Store
-	histProj   *catalogstore.Projector
+	histProj   *projector.Projector
 	asof       *asof.Catalogs
 	hooksStore *webhooks.SQLiteStore
 	badges     *sqlitebadges.Store
-	badgeProj  *catalogstore.Projector
+	badgeProj  *projector.Projector
 	evaluator  *badging.Evaluator
 	service    *catalogsvc.Service
 	server     *http.Server
@@ -142,20 +145,20 @@ func StartDev(ctx context.Context, cfg DevConfig) (*Dev, error) {
 	if err != nil {
 		return nil, err
 	}
-	d.store, err = catalogstore.OpenSQLite(filepath.Join(cfg.DataDir, "catalog.db"), catalogstore.SQLiteOptions{})
+	d.store, err = sqlitecatalog.Open(filepath.Join(cfg.DataDir, "catalog.db"), sqlitecatalog.Options{})
 	if err != nil {
 		return nil, err
 	}
-	d.projector = catalogstore.NewProjector(event.SinglePartition(d.log), d.store, catalogstore.ProjectorOptions{Logger: cfg.Logger})
+	d.projector = projector.New(event.SinglePartition(d.log), d.store, projector.Options{Logger: cfg.Logger})
 	d.hist, err = sqlitehist.Open(filepath.Join(cfg.DataDir, "history.db"), sqlitehist.Options{})
 	if err != nil {
 		return nil, err
 	}
-	d.histProj = catalogstore.NewProjector(event.SinglePartition(d.log), d.hist, catalogstore.ProjectorOptions{Logger: cfg.Logger})
+	d.histProj = projector.New(event.SinglePartition(d.log), d.hist, projector.Options{Logger: cfg.Logger})
 	if d.badges, err = sqlitebadges.Open(filepath.Join(cfg.DataDir, "badges.db")); err != nil {
 		return nil, err
 	}
-	d.badgeProj = catalogstore.NewProjector(event.SinglePartition(d.log), d.badges, catalogstore.ProjectorOptions{Logger: cfg.Logger, BulkThreshold: -1})
+	d.badgeProj = projector.New(event.SinglePartition(d.log), d.badges, projector.Options{Logger: cfg.Logger, BulkThreshold: -1})
 	if d.asof, err = asof.New(d.hist, filepath.Join(cfg.DataDir, "asof")); err != nil {
 		return nil, err
 	}

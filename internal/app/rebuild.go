@@ -11,7 +11,8 @@ import (
 	"backlot.dev/backlot/domain/event"
 	"backlot.dev/backlot/internal/eventlog/sqlitelog"
 	"backlot.dev/backlot/projections/badges/sqlitebadges"
-	"backlot.dev/backlot/projections/catalogstore"
+
+	"backlot.dev/backlot/projections/catalogstore/sqlitecatalog"
 	"backlot.dev/backlot/projections/history/sqlitehist"
 )
 
@@ -51,7 +52,7 @@ func RebuildCatalog(ctx context.Context, dataDir string, progress io.Writer) (Re
 	}
 	tmp := filepath.Join(dataDir, "catalog.rebuild.db")
 	removeDB(tmp)
-	store, err := catalogstore.OpenSQLite(tmp, catalogstore.SQLiteOptions{})
+	store, err := sqlitecatalog.Open(tmp, sqlitecatalog.Options{})
 	if err != nil {
 		return RebuildStats{}, err
 	}

@@ -34,13 +34,16 @@ import (
 	"backlot.dev/backlot/internal/webhooks"
 	"backlot.dev/backlot/projections/badges/pgbadges"
 	"backlot.dev/backlot/projections/catalogstore"
-	"backlot.dev/backlot/projections/catalogstore/pgstore"
+
 	"backlot.dev/backlot/projections/history"
 	"backlot.dev/backlot/projections/history/pghist"
+	"backlot.dev/backlot/projections/projector"
 	"backlot.dev/backlot/workflows/githost"
+
+	// The roles `backlot serve` runs.
+	"backlot.dev/backlot/projections/catalogstore/pgcatalog"
 )
 
-// The roles `backlot serve` runs.
 const (
 	RoleAPI       = "api"
 	RoleProjector = "projector"
@@ -146,7 +149,7 @@ func (c *ServeConfig) setDefaults() error {
 type Server struct {
 	cfg      ServeConfig
 	log      *kafkalog.Log
-	store    *pgstore.Store
+	store    *pgcatalog.Store
 	hist     *pghist.Store
 	badges   *pgbadges.Store
 	asof     *asof.Catalogs
@@ -185,7 +188,7 @@ func StartServe(ctx context.Context, cfg ServeConfig) (*Server, error) {
 		return nil, err
 	}
 	s.closers = append(s.closers, s.log.Close)
-	s.store, err = pgstore.Open(ctx, cfg.PostgresURL, pgstore.Options{})
+	s.store, err = pgcatalog.Open(ctx, cfg.PostgresURL, pgcatalog.Options{})
 	if err != nil {
 		return nil, err
 	}
@@ -234,7 +237,7 @@ func StartServe(ctx context.Context, cfg ServeConfig) (*Server, error) {
 			return nil, err
 		}
 		s.service = catalogsvc.New(catalogsvc.Config{
-			Log: s.log, Store: s.store, Waiter: &catalogstore.PollWaiter{Reader: s.store},
+			Log: s.log, Store: s.store, Waiter: &projector.PollWaiter{Reader: s.store},
 			Lock: lock, Reader: reader, RefreshInterval: cfg.RefreshInterval, Logger: cfg.Logger,
 		})
 	}
@@ -243,7 +246,7 @@ func StartServe(ctx context.Context, cfg ServeConfig) (*Server, error) {
 			return nil, err
 		}
 	}
-	badgeWaiter := &catalogstore.PollWaiter{Reader: s.badges}
+	badgeWaiter := &projector.PollWaiter{Reader: s.badges}
 	// Workflows: the API role starts and reads them, the worker role runs them.
 	var scaffold httpapi.Scaffolder
 	var migrations httpapi.Migrations
@@ -290,7 +293,7 @@ func StartServe(ctx context.Context, cfg ServeConfig) (*Server, error) {
 			return nil, err
 		}
 		s.closers = append(s.closers, s.asof.Close)
-		hist := caughtUpHistory{Reader: s.hist, catalog: s.store, hist: &catalogstore.PollWaiter{Reader: s.hist}}
+		hist := caughtUpHistory{Reader: s.hist, catalog: s.store, hist: &projector.PollWaiter{Reader: s.hist}}
 		facts, err := badging.NewFactService(badging.FactServiceConfig{Log: s.log, Catalog: s.store, Store: s.badges, Waiter: badgeWaiter,
 			Evaluated: func(ctx context.Context, pos event.Positions) error {
 				return pollUntil(ctx, func(ctx context.Context) (bool, error) {
@@ -301,7 +304,7 @@ func StartServe(ctx context.Context, cfg ServeConfig) (*Server, error) {
 		if err != nil {
 			return nil, err
 		}
-		handler, err = httpapi.New(httpapi.Config{Reader: s.store, Writer: s.service, Waiter: &catalogstore.PollWaiter{Reader: s.store},
+		handler, err = httpapi.New(httpapi.Config{Reader: s.store, Writer: s.service, Waiter: &projector.PollWaiter{Reader: s.store},
 			Authenticate: authn, History: hist, Audit: kafkaAudit{log: s.log, hist: hist}, Feed: logFeed{log: s.log}, Webhooks: hooks, AsOf: func(ctx context.Context, at history.Instant) (catalogstore.Reader, error) {
 				if err := hist.wait(ctx); err != nil {
 					return nil, err
@@ -342,9 +345,9 @@ func StartServe(ctx context.Context, cfg ServeConfig) (*Server, error) {
 // on the Watermill router in its own group.
 func (s *Server) startProjector(ctx, runCtx context.Context, reg *prometheus.Registry) error {
 	cfg := s.cfg
-	proj := catalogstore.NewProjector(s.log, s.store, catalogstore.ProjectorOptions{Logger: cfg.Logger})
-	histProj := catalogstore.NewProjector(s.log, s.hist, catalogstore.ProjectorOptions{Logger: cfg.Logger})
-	badgeProj := catalogstore.NewProjector(s.log, s.badges, catalogstore.ProjectorOptions{Logger: cfg.Logger})
+	proj := projector.New(s.log, s.store, projector.Options{Logger: cfg.Logger})
+	histProj := projector.New(s.log, s.hist, projector.Options{Logger: cfg.Logger})
+	badgeProj := projector.New(s.log, s.badges, projector.Options{Logger: cfg.Logger})
 	s.wg.Go(func() {
 		for runCtx.Err() == nil {
 			err := s.log.RunGroup(runCtx, cfg.Group, func(ctx context.Context, parts []int32) {
@@ -372,8 +375,8 @@ func (s *Server) startProjector(ctx, runCtx context.Context, reg *prometheus.Reg
 	if err != nil {
 		return err
 	}
-	eval, err := badging.NewEvaluator(badging.EvaluatorConfig{Log: s.log, Catalog: s.store, CatalogWaiter: &catalogstore.PollWaiter{Reader: s.store},
-		Store: s.badges, StoreWaiter: &catalogstore.PollWaiter{Reader: s.badges}, Logger: cfg.Logger})
+	eval, err := badging.NewEvaluator(badging.EvaluatorConfig{Log: s.log, Catalog: s.store, CatalogWaiter: &projector.PollWaiter{Reader: s.store},
+		Store: s.badges, StoreWaiter: &projector.PollWaiter{Reader: s.badges}, Logger: cfg.Logger})
 	if err != nil {
 		return err
 	}
@@ -410,7 +413,7 @@ func (s *Server) startProjector(ctx, runCtx context.Context, reg *prometheus.Reg
 	if err != nil {
 		return err
 	}
-	h := &statefeed.Handler{Reader: s.store, Waiter: &catalogstore.PollWaiter{Reader: s.store}, Publisher: pub, Topic: stateTopic}
+	h := &statefeed.Handler{Reader: s.store, Waiter: &projector.PollWaiter{Reader: s.store}, Publisher: pub, Topic: stateTopic}
 	router.AddConsumerHandler("state-feed", s.log.Topic(), sub, h.Handle)
 	s.wg.Go(func() {
 		if err := router.Run(runCtx); err != nil && runCtx.Err() == nil {

@@ -6,10 +6,9 @@ import (
 	"errors"
 	"fmt"
 
+	"backlot.dev/backlot/projections/storekit/pgkit"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
-
-	"backlot.dev/backlot/projections/catalogstore/pgstore"
 )
 
 //go:embed pgmigrations/*.sql
@@ -24,7 +23,7 @@ var _ Store = (*PGStore)(nil)
 
 // NewPGStore applies its migrations and returns the store on pool.
 func NewPGStore(ctx context.Context, pool *pgxpool.Pool) (*PGStore, error) {
-	if err := pgstore.Migrate(ctx, pool, "webhooks", pgMigrations, "pgmigrations/*.sql"); err != nil {
+	if err := pgkit.Migrate(ctx, pool, "webhooks", pgMigrations, "pgmigrations/*.sql"); err != nil {
 		return nil, fmt.Errorf("webhooks store: %w", err)
 	}
 	return &PGStore{pool: pool}, nil
