@@ -8,7 +8,6 @@ import (
 	"backlot.dev/backlot/domain/event"
 	"backlot.dev/backlot/internal/eventlog/sqlitelog"
 	"backlot.dev/backlot/internal/httpapi"
-
 	"backlot.dev/backlot/projections/history"
 	"backlot.dev/backlot/projections/projector"
 )

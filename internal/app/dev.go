@@ -28,15 +28,14 @@ import (
 	"backlot.dev/backlot/internal/webhooks"
 	"backlot.dev/backlot/projections/badges/sqlitebadges"
 	"backlot.dev/backlot/projections/catalogstore"
+	"backlot.dev/backlot/projections/catalogstore/sqlitecatalog"
 	"backlot.dev/backlot/projections/history"
 	"backlot.dev/backlot/projections/history/sqlitehist"
 	"backlot.dev/backlot/projections/projector"
 	"backlot.dev/backlot/workflows/githost"
-
-	// devMemoryLimit is the Go heap's soft limit in dev mode.
-	"backlot.dev/backlot/projections/catalogstore/sqlitecatalog"
 )
 
+// devMemoryLimit is the Go heap's soft limit in dev mode.
 const devMemoryLimit = 200 << 20
 
 // DevActor is the actor of writes in dev mode, where no one signs in.

@@ -16,7 +16,6 @@ import (
 
 	"backlot.dev/backlot/internal/app"
 	"backlot.dev/backlot/internal/eventlog/sqlitelog"
-
 	"backlot.dev/backlot/projections/catalogstore/sqlitecatalog"
 	"backlot.dev/backlot/projections/history/histtest"
 	"backlot.dev/backlot/projections/history/sqlitehist"

@@ -11,7 +11,6 @@ import (
 	"backlot.dev/backlot/domain/event"
 	"backlot.dev/backlot/internal/eventlog/sqlitelog"
 	"backlot.dev/backlot/projections/badges/sqlitebadges"
-
 	"backlot.dev/backlot/projections/catalogstore/sqlitecatalog"
 	"backlot.dev/backlot/projections/history/sqlitehist"
 )

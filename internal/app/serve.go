@@ -34,16 +34,14 @@ import (
 	"backlot.dev/backlot/internal/webhooks"
 	"backlot.dev/backlot/projections/badges/pgbadges"
 	"backlot.dev/backlot/projections/catalogstore"
-
+	"backlot.dev/backlot/projections/catalogstore/pgcatalog"
 	"backlot.dev/backlot/projections/history"
 	"backlot.dev/backlot/projections/history/pghist"
 	"backlot.dev/backlot/projections/projector"
 	"backlot.dev/backlot/workflows/githost"
-
-	// The roles `backlot serve` runs.
-	"backlot.dev/backlot/projections/catalogstore/pgcatalog"
 )
 
+// The roles `backlot serve` runs.
 const (
 	RoleAPI       = "api"
 	RoleProjector = "projector"

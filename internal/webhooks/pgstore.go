@@ -6,9 +6,10 @@ import (
 	"errors"
 	"fmt"
 
-	"backlot.dev/backlot/projections/storekit/pgkit"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"backlot.dev/backlot/projections/storekit/pgkit"
 )
 
 //go:embed pgmigrations/*.sql

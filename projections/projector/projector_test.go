@@ -9,12 +9,11 @@ import (
 
 	"backlot.dev/backlot/domain/event"
 	"backlot.dev/backlot/projections/catalogstore"
-	"backlot.dev/backlot/projections/projector"
-
-	// memLog is an in-memory event.Log for projector tests.
 	"backlot.dev/backlot/projections/catalogstore/sqlitecatalog"
+	"backlot.dev/backlot/projections/projector"
 )
 
+// memLog is an in-memory event.Log for projector tests.
 type memLog struct {
 	mu  sync.Mutex
 	evs []event.Envelope

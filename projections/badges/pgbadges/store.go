@@ -14,7 +14,6 @@ import (
 
 	"backlot.dev/backlot/domain/event"
 	"backlot.dev/backlot/projections/badges"
-
 	"backlot.dev/backlot/projections/history"
 	"backlot.dev/backlot/projections/storekit/pgkit"
 )

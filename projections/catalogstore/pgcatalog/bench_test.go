@@ -12,7 +12,6 @@ import (
 
 	"backlot.dev/backlot/domain/event"
 	"backlot.dev/backlot/projections/catalogstore"
-
 	"backlot.dev/backlot/projections/catalogstore/pgcatalog"
 	"backlot.dev/backlot/projections/catalogstore/storetest"
 )

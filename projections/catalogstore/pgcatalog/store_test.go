@@ -6,7 +6,6 @@ import (
 
 	"backlot.dev/backlot/internal/testenv/pgtest"
 	"backlot.dev/backlot/projections/catalogstore"
-
 	"backlot.dev/backlot/projections/catalogstore/pgcatalog"
 	"backlot.dev/backlot/projections/catalogstore/storetest"
 	"backlot.dev/backlot/projections/projector"

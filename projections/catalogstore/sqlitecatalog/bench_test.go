@@ -1,10 +1,11 @@
 package sqlitecatalog_test
 
 import (
-	"backlot.dev/backlot/projections/catalogstore/sqlitecatalog"
 	"context"
 	"path/filepath"
 	"testing"
+
+	"backlot.dev/backlot/projections/catalogstore/sqlitecatalog"
 )
 
 // BenchmarkApply measures folding upserts of realistic components into a fresh

@@ -8,7 +8,6 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"backlot.dev/backlot/domain/event"
-
 	"backlot.dev/backlot/projections/history"
 	"backlot.dev/backlot/projections/storekit/pgkit"
 )
