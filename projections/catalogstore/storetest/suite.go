@@ -599,7 +599,7 @@ func testConcurrentPartitions(t *testing.T, open Opener) {
 
 // oneAtATimeEntities is the size of the generated catalog
 // testOneAtATimeAsOneBatch folds both ways.
-const oneAtATimeEntities = 400
+const oneAtATimeEntities = 150
 
 // testOneAtATimeAsOneBatch folds a history of registrations, edits, removals
 // and errors event by event into one store and in one batch into another: the
