@@ -8,7 +8,7 @@
 // it and the rows it touches (State, which the adapter loads) into Changes,
 // the rows to delete and insert, which the adapter persists. The adapters are
 // child packages: sqlitecatalog (the embedded read model) and pgcatalog
-// (PostgreSQL); storetest is
+// (PostgreSQL); catalogsql renders the query conditions both share, and storetest is
 // the contract suite both pass. The projector package tails the log into any
 // Store.
 package catalogstore

@@ -10,41 +10,12 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"backlot.dev/backlot/projections/catalogstore"
+	"backlot.dev/backlot/projections/catalogstore/catalogsql"
 )
 
-// columnFor maps search keys that are also entity columns to the column, as the
-// SQLite store does.
-var columnFor = map[string]string{
-	catalogstore.CreationOrder: "e.eid",
-	"kind":                     "e.kind",
-	"metadata.name":            "e.name",
-	"metadata.namespace":       "e.namespace",
-	"metadata.uid":             "e.uid",
-}
-
-// sqlArgs collects the arguments of a statement and names their placeholders.
-type sqlArgs []any
-
-func (a *sqlArgs) add(v any) string {
-	*a = append(*a, v)
-	return "$" + strconv.Itoa(len(*a))
-}
-
-// inList renders "col = $n" for one value (a btree can then return rows in
-// order, which it cannot for = ANY), "col = ANY($n)" for several.
-func inList(col string, vals any, a *sqlArgs) string {
-	switch v := vals.(type) {
-	case []string:
-		if len(v) == 1 {
-			return col + " = " + a.add(v[0])
-		}
-	case []int64:
-		if len(v) == 1 {
-			return col + " = " + a.add(v[0])
-		}
-	}
-	return col + " = ANY(" + a.add(vals) + ")"
-}
+// dialect is PostgreSQL's spelling of the conditions the adapters share;
+// values of the creation order are position/partition pairs.
+var dialect = catalogsql.Dialect{Postgres: true, CreatedArg: func(v string) any { return parseCreated(v) }}
 
 func lowerAll(vs []string) []string {
 	out := make([]string, len(vs))
@@ -52,86 +23,6 @@ func lowerAll(vs []string) []string {
 		out[i] = strings.ToLower(v)
 	}
 	return out
-}
-
-// whereFilter renders f as a condition over entities e.
-func whereFilter(f catalogstore.Filter, a *sqlArgs) string {
-	if len(f) == 0 {
-		return "TRUE"
-	}
-	ors := make([]string, 0, len(f))
-	for _, conj := range f {
-		if len(conj) == 0 {
-			ors = append(ors, "TRUE")
-			continue
-		}
-		ands := make([]string, 0, len(conj))
-		for _, c := range conj {
-			ands = append(ands, whereCondition(c, a))
-		}
-		ors = append(ors, "("+strings.Join(ands, " AND ")+")")
-	}
-	return "(" + strings.Join(ors, " OR ") + ")"
-}
-
-func whereCondition(c catalogstore.Condition, a *sqlArgs) string {
-	key := strings.ToLower(c.Key)
-	if rel, ok := strings.CutPrefix(key, "relations."); ok {
-		if len(c.Values) == 0 {
-			return `e.key IN (SELECT source FROM relations WHERE ltype = ` + a.add(rel) + `)`
-		}
-		return `e.key IN (SELECT source FROM relations WHERE ltype = ` + a.add(rel) + ` AND ` + inList("target", lowerAll(c.Values), a) + `)`
-	}
-	if col, ok := columnFor[key]; ok {
-		if len(c.Values) == 0 {
-			return "TRUE"
-		}
-		vals := lowerAll(c.Values)
-		if key == catalogstore.CreationOrder {
-			eids := make([]int64, len(vals))
-			for i, v := range vals {
-				eids[i] = parseCreated(v)
-			}
-			return inList(col, eids, a)
-		}
-		if key == "metadata.uid" {
-			// uids keep their case in the column; match either spelling.
-			vals = append(vals, c.Values...)
-		}
-		return inList(col, vals, a)
-	}
-	if len(c.Values) == 0 {
-		return `EXISTS (SELECT 1 FROM search s WHERE s.eid = e.eid AND s.key = ` + a.add(key) + `)`
-	}
-	return `EXISTS (SELECT 1 FROM search s WHERE s.eid = e.eid AND s.key = ` + a.add(key) + ` AND ` + inList("s.value", lowerAll(c.Values), a) + `)`
-}
-
-func whereFullText(ft catalogstore.FullText, a *sqlArgs) string {
-	term := strings.TrimSpace(strings.ToLower(ft.Term))
-	if term == "" {
-		return "TRUE"
-	}
-	like := "%" + strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(term) + "%"
-	if len(ft.Fields) == 0 {
-		return `e.eid IN (SELECT eid FROM search WHERE value LIKE ` + a.add(like) + ` ESCAPE '\')`
-	}
-	return `e.eid IN (SELECT eid FROM search WHERE key = ANY(` + a.add(lowerAll(ft.Fields)) + `) AND value LIKE ` + a.add(like) + ` ESCAPE '\')`
-}
-
-// sortExpr returns the expression that sorts by field and whether it is the
-// creation order (an eid, not text). Entities without the field sort last in
-// either direction, as in Backstage.
-func sortExpr(field string, desc bool, a *sqlArgs) (string, bool) {
-	key := strings.ToLower(field)
-	if col, ok := columnFor[key]; ok {
-		return col, key == catalogstore.CreationOrder
-	}
-	missing := catalogstore.MissingSortValue
-	if desc {
-		missing = ""
-	}
-	return `COALESCE((SELECT MIN(s.value) FROM search s WHERE s.eid = e.eid AND s.key = ` + a.add(key) +
-		` AND s.value <> ''), ` + a.add(missing) + `::text COLLATE "C")`, false
 }
 
 // createdValue renders an eid as a keyset value: the creating position for
@@ -163,71 +54,13 @@ func parseCreated(s string) int64 {
 	return pos*MaxPartitions + part
 }
 
-func dir(desc bool) string {
-	if desc {
-		return "DESC"
-	}
-	return "ASC"
-}
-
-func cmpOp(gt bool) string {
-	if gt {
-		return ">"
-	}
-	return "<"
-}
-
-// keysetCond renders "after ks" (or "before ks") over s0..sn and key.
-func keysetCond(order []catalogstore.Order, created []bool, ks *catalogstore.Keyset, before bool, a *sqlArgs) string {
-	val := func(i int) any {
-		v := ""
-		if i < len(ks.Values) {
-			v = ks.Values[i]
-		}
-		if created[i] {
-			return parseCreated(v)
-		}
-		return v
-	}
-	col := func(i int) string {
-		if created[i] {
-			return fmt.Sprintf("s%d", i)
-		}
-		return fmt.Sprintf(`s%d COLLATE "C"`, i)
-	}
-	n := len(order)
-	var ors []string
-	for i := 0; i <= n; i++ {
-		var ands []string
-		for j := 0; j < i; j++ {
-			ands = append(ands, col(j)+" = "+a.add(val(j)))
-		}
-		if i < n {
-			gt := !order[i].Desc != before
-			ands = append(ands, col(i)+" "+cmpOp(gt)+" "+a.add(val(i)))
-		} else {
-			ands = append(ands, "key "+cmpOp(!before)+" "+a.add(ks.Key))
-		}
-		ors = append(ors, "("+strings.Join(ands, " AND ")+")")
-	}
-	cond := "(" + strings.Join(ors, " OR ") + ")"
-	if n > 0 {
-		op := "<="
-		if !order[0].Desc != before {
-			op = ">="
-		}
-		cond = col(0) + " " + op + " " + a.add(val(0)) + " AND " + cond
-	}
-	return cond
-}
-
 // Query returns a page of entities, as the SQLite store does.
 func (s *Store) Query(ctx context.Context, q catalogstore.PageQuery) (catalogstore.Page, error) {
 	var page catalogstore.Page
-	where := func(a *sqlArgs) string {
-		w := whereFilter(q.Filter, a) + " AND " + whereFullText(q.FullText, a)
+	where := func(a *catalogsql.Args) string {
+		w := catalogsql.Filter(q.Filter, catalogsql.PerRow, a) + " AND " + catalogsql.FullText(q.FullText, a)
 		if q.LocationID != "" {
-			w += " AND e.location_id = " + a.add(q.LocationID)
+			w += " AND e.location_id = " + a.Add(q.LocationID)
 		}
 		return w
 	}
@@ -236,11 +69,11 @@ func (s *Store) Query(ctx context.Context, q catalogstore.PageQuery) (catalogsto
 	if len(order) == 0 {
 		order = []catalogstore.Order{{Field: catalogstore.CreationOrder}}
 	}
-	var a sqlArgs
+	a := catalogsql.NewArgs(dialect)
 	sortCols := make([]string, len(order))
 	created := make([]bool, len(order))
 	for i, o := range order {
-		expr, isCreated := sortExpr(o.Field, o.Desc, &a)
+		expr, isCreated := catalogsql.SortExpr(o.Field, o.Desc, a)
 		sortCols[i] = fmt.Sprintf("%s AS s%d", expr, i)
 		created[i] = isCreated
 	}
@@ -248,13 +81,13 @@ func (s *Store) Query(ctx context.Context, q catalogstore.PageQuery) (catalogsto
 	// joined to the entities for their bodies: sorting and skipping never carry
 	// a body along, and an index on (kind, eid) can serve the default order alone.
 	inner := `SELECT * FROM (SELECT e.eid, e.key, ` + strings.Join(sortCols, ", ") +
-		` FROM entities e WHERE ` + where(&a) + `) e`
+		` FROM entities e WHERE ` + where(a) + `) e`
 	backward := q.Before != nil
 	switch {
 	case q.After != nil:
-		inner += ` WHERE ` + keysetCond(order, created, q.After, false, &a)
+		inner += ` WHERE ` + catalogsql.KeysetCond(order, created, q.After, false, a)
 	case q.Before != nil:
-		inner += ` WHERE ` + keysetCond(order, created, q.Before, true, &a)
+		inner += ` WHERE ` + catalogsql.KeysetCond(order, created, q.Before, true, a)
 	}
 	orderBy := func(alias string) string {
 		parts := make([]string, 0, len(order)+1)
@@ -265,13 +98,13 @@ func (s *Store) Query(ctx context.Context, q catalogstore.PageQuery) (catalogsto
 				c = fmt.Sprintf("%s.s%d", alias, i)
 				unique = true // eids are unique: nothing after them changes the order
 			}
-			parts = append(parts, c+" "+dir(o.Desc != backward))
+			parts = append(parts, c+" "+catalogsql.Dir(o.Desc != backward))
 			if unique {
 				break
 			}
 		}
 		if !unique {
-			parts = append(parts, alias+".key "+dir(backward))
+			parts = append(parts, alias+".key "+catalogsql.Dir(backward))
 		}
 		return strings.Join(parts, ", ")
 	}
@@ -298,17 +131,17 @@ func (s *Store) Query(ctx context.Context, q catalogstore.PageQuery) (catalogsto
 		b := &pgx.Batch{}
 		if q.CountTotal {
 			// Totals come from the result cache while the read model is unchanged.
-			var ca sqlArgs
-			count := `SELECT count(*) FROM entities e WHERE ` + where(&ca)
+			ca := catalogsql.NewArgs(dialect)
+			count := `SELECT count(*) FROM entities e WHERE ` + where(ca)
 			token, err := positionsToken(ctx, conn)
 			if err != nil {
 				return err
 			}
-			key := catalogstore.CacheKey("count", count, ca)
+			key := catalogstore.CacheKey("count", count, ca.Values())
 			if n, ok := s.cache.get(token, key); ok {
 				page.TotalItems = n.(int)
 			} else {
-				b.Queue(count, ca...).QueryRow(func(row pgx.Row) error {
+				b.Queue(count, ca.Values()...).QueryRow(func(row pgx.Row) error {
 					var n int64
 					if err := row.Scan(&n); err != nil {
 						return err
@@ -319,7 +152,7 @@ func (s *Store) Query(ctx context.Context, q catalogstore.PageQuery) (catalogsto
 				})
 			}
 		}
-		b.Queue(stmt, a...).Query(func(rows pgx.Rows) error {
+		b.Queue(stmt, a.Values()...).Query(func(rows pgx.Rows) error {
 			for rows.Next() {
 				var it catalogstore.PageRow
 				vals := make([]any, len(order))
@@ -370,33 +203,33 @@ func (s *Store) Facets(ctx context.Context, facets []string, f catalogstore.Filt
 		b := &pgx.Batch{}
 		for _, facet := range facets {
 			key := strings.ToLower(facet)
-			var a sqlArgs
+			a := catalogsql.NewArgs(dialect)
 			var stmt string
 			switch {
 			case key == "metadata.namespace":
-				stmt = `SELECT e.namespace, count(*) FROM entities e WHERE ` + whereFilter(f, &a) + ` GROUP BY e.namespace ORDER BY e.namespace`
+				stmt = `SELECT e.namespace, count(*) FROM entities e WHERE ` + catalogsql.Filter(f, catalogsql.PerRow, a) + ` GROUP BY e.namespace ORDER BY e.namespace`
 			case strings.HasPrefix(key, "relations."):
 				rel := strings.TrimPrefix(key, "relations.")
 				stmt = `SELECT min(r.target_ref), count(DISTINCT r.source) FROM relations r JOIN entities e ON e.key = r.source
-					WHERE r.ltype = ` + a.add(rel) + ` AND ` + whereFilter(f, &a) + ` GROUP BY r.target ORDER BY r.target`
+					WHERE r.ltype = ` + a.Add(rel) + ` AND ` + catalogsql.Filter(f, catalogsql.PerRow, a) + ` GROUP BY r.target ORDER BY r.target`
 			default:
-				k := a.add(key)
+				k := a.Add(key)
 				inner := `SELECT value, count(*) AS n FROM search WHERE key = ` + k + ` AND value <> '' GROUP BY value`
 				if len(f) > 0 {
 					inner = `SELECT value, count(*) AS n FROM search WHERE key = ` + k + ` AND value <> ''
-						AND eid IN (SELECT e.eid FROM entities e WHERE ` + whereFilter(f, &a) + `) GROUP BY value`
+						AND eid IN (SELECT e.eid FROM entities e WHERE ` + catalogsql.Filter(f, catalogsql.PerRow, a) + `) GROUP BY value`
 				}
 				stmt = `SELECT (SELECT COALESCE(s2.original, s2.value) FROM search s2 WHERE s2.key = ` + k + ` AND s2.value = f.value ORDER BY s2.eid LIMIT 1), f.n
 					FROM (` + inner + `) f ORDER BY f.value`
 			}
-			ck := catalogstore.CacheKey("facet", stmt, a)
+			ck := catalogstore.CacheKey("facet", stmt, a.Values())
 			if cached, ok := s.cache.get(token, ck); ok {
 				out[facet] = cached.([]catalogstore.FacetCount)
 				continue
 			}
 			counts := []catalogstore.FacetCount{}
 			out[facet] = counts
-			b.Queue(stmt, a...).Query(func(rows pgx.Rows) error {
+			b.Queue(stmt, a.Values()...).Query(func(rows pgx.Rows) error {
 				for rows.Next() {
 					var fc catalogstore.FacetCount
 					var n int64

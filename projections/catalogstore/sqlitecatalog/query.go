@@ -10,49 +10,42 @@ import (
 
 	"backlot.dev/backlot/domain/event"
 	"backlot.dev/backlot/projections/catalogstore"
+	"backlot.dev/backlot/projections/catalogstore/catalogsql"
 )
 
 // smallResult is the count up to which a page is fetched by its matches rather
 // than by scanning in order.
 const smallResult = 5000
 
-// columnFor maps search keys that are also entity columns to the column.
-var columnFor = map[string]string{
-	catalogstore.CreationOrder: "e.eid",
-	"kind":                     "e.kind",
-	"metadata.name":            "e.name",
-	"metadata.namespace":       "e.namespace",
-	"metadata.uid":             "e.uid",
+// dialect is SQLite's spelling of the conditions the adapters share.
+var dialect = catalogsql.Dialect{}
+
+// render renders a condition with its arguments, which SQLite's "?"
+// placeholders take in the order of the text.
+func render(fn func(a *catalogsql.Args) string) (string, []any) {
+	a := catalogsql.NewArgs(dialect)
+	return fn(a), a.Values()
 }
 
 // whereFilter renders f as a SQL condition over entities e, with search
 // conditions as IN lists: best when every candidate row is visited (counts, facets).
-func whereFilter(f catalogstore.Filter) (string, []any) { return renderFilter(f, false, false) }
+func whereFilter(f catalogstore.Filter) (string, []any) {
+	return render(func(a *catalogsql.Args) string { return catalogsql.Filter(f, catalogsql.Set, a) })
+}
 
 // wherePerRow renders f with correlated EXISTS lookups on the search table's
 // primary key: best when rows are read in index order and a page stops early.
-func wherePerRow(f catalogstore.Filter) (string, []any) { return renderFilter(f, true, false) }
+func wherePerRow(f catalogstore.Filter) (string, []any) {
+	return render(func(a *catalogsql.Args) string { return catalogsql.Filter(f, catalogsql.PerRow, a) })
+}
 
-func renderFilter(f catalogstore.Filter, perRow, noColumnIndex bool) (string, []any) {
-	if len(f) == 0 {
-		return "1=1", nil
-	}
-	var ors []string
-	var args []any
-	for _, conj := range f {
-		if len(conj) == 0 {
-			ors = append(ors, "1=1")
-			continue
-		}
-		var ands []string
-		for _, c := range conj {
-			sqlc, a := whereCondition(c, perRow, noColumnIndex)
-			ands = append(ands, sqlc)
-			args = append(args, a...)
-		}
-		ors = append(ors, "("+strings.Join(ands, " AND ")+")")
-	}
-	return "(" + strings.Join(ors, " OR ") + ")", args
+func whereFullText(ft catalogstore.FullText) (string, []any) {
+	return render(func(a *catalogsql.Args) string { return catalogsql.FullText(ft, a) })
+}
+
+// sortExpr returns the SQL expression that sorts by field.
+func sortExpr(field string, desc bool) (string, []any) {
+	return render(func(a *catalogsql.Args) string { expr, _ := catalogsql.SortExpr(field, desc, a); return expr })
 }
 
 func placeholders(n int) string {
@@ -65,72 +58,6 @@ func lowerAll(vs []string) []any {
 		out[i] = strings.ToLower(v)
 	}
 	return out
-}
-
-func whereCondition(c catalogstore.Condition, perRow, noColumnIndex bool) (string, []any) {
-	key := strings.ToLower(c.Key)
-	if rel, ok := strings.CutPrefix(key, "relations."); ok {
-		if len(c.Values) == 0 {
-			return `e.key IN (SELECT source FROM relations WHERE ltype = ?)`, []any{rel}
-		}
-		return `e.key IN (SELECT source FROM relations WHERE ltype = ? AND target IN (` + placeholders(len(c.Values)) + `))`,
-			append([]any{rel}, lowerAll(c.Values)...)
-	}
-	if col, ok := columnFor[key]; ok {
-		if len(c.Values) == 0 {
-			return "1=1", nil
-		}
-		vals := lowerAll(c.Values)
-		if key == "metadata.uid" {
-			// uids keep their case in the column; match either spelling.
-			for _, v := range c.Values {
-				vals = append(vals, v)
-			}
-		}
-		if noColumnIndex {
-			col = "+" + col
-		}
-		return col + ` IN (` + placeholders(len(vals)) + `)`, vals
-	}
-	if perRow {
-		if len(c.Values) == 0 {
-			return `EXISTS (SELECT 1 FROM search s WHERE s.eid = e.eid AND s.key = ?)`, []any{key}
-		}
-		return `EXISTS (SELECT 1 FROM search s WHERE s.eid = e.eid AND s.key = ? AND s.value IN (` + placeholders(len(c.Values)) + `))`,
-			append([]any{key}, lowerAll(c.Values)...)
-	}
-	if len(c.Values) == 0 {
-		return `e.eid IN (SELECT eid FROM search WHERE key = ?)`, []any{key}
-	}
-	return `e.eid IN (SELECT eid FROM search WHERE key = ? AND value IN (` + placeholders(len(c.Values)) + `))`,
-		append([]any{key}, lowerAll(c.Values)...)
-}
-
-func whereFullText(ft catalogstore.FullText) (string, []any) {
-	term := strings.TrimSpace(strings.ToLower(ft.Term))
-	if term == "" {
-		return "1=1", nil
-	}
-	like := "%" + strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(term) + "%"
-	if len(ft.Fields) == 0 {
-		return `e.eid IN (SELECT eid FROM search WHERE value LIKE ? ESCAPE '\')`, []any{like}
-	}
-	return `e.eid IN (SELECT eid FROM search WHERE key IN (` + placeholders(len(ft.Fields)) + `) AND value LIKE ? ESCAPE '\')`,
-		append(lowerAll(ft.Fields), like)
-}
-
-// sortExpr returns the SQL expression that sorts by field. Entities without the
-// field sort last in either direction, as in Backstage.
-func sortExpr(field string, desc bool) (string, []any) {
-	key := strings.ToLower(field)
-	if col, ok := columnFor[key]; ok {
-		return col, nil
-	}
-	missing := catalogstore.MissingSortValue
-	if desc {
-		missing = ""
-	}
-	return `COALESCE((SELECT MIN(value) FROM search s WHERE s.eid = e.eid AND s.key = ? AND s.value <> ''), '` + missing + `')`, []any{key}
 }
 
 // Query returns a page of entities.
@@ -208,9 +135,9 @@ func (s *Store) Query(ctx context.Context, q catalogstore.PageQuery) (catalogsto
 	var orderParts []string
 	for i, o := range order {
 		desc := o.Desc != backward
-		orderParts = append(orderParts, fmt.Sprintf("s%d %s", i, dir(desc)))
+		orderParts = append(orderParts, fmt.Sprintf("s%d %s", i, catalogsql.Dir(desc)))
 	}
-	orderParts = append(orderParts, "e.key "+dir(backward))
+	orderParts = append(orderParts, "e.key "+catalogsql.Dir(backward))
 
 	inner := `SELECT ` + selectCols + ` FROM entities e WHERE ` + where
 	all := append(append([]any{}, sortArgs...), args...)
@@ -256,63 +183,11 @@ func (s *Store) Query(ctx context.Context, q catalogstore.PageQuery) (catalogsto
 	return catalogstore.FinishPage(ctx, page, q, items, s.decorate)
 }
 
-func dir(desc bool) string {
-	if desc {
-		return "DESC"
-	}
-	return "ASC"
-}
-
 // keysetCond renders "after ks" (or "before ks") for the ordered columns s0..sn, e.key.
 func keysetCond(order []catalogstore.Order, ks *catalogstore.Keyset, before bool) (string, []any) {
-	var ors []string
-	var args []any
-	n := len(order)
-	for i := 0; i <= n; i++ {
-		var ands []string
-		var a []any
-		for j := 0; j < i; j++ {
-			ands = append(ands, fmt.Sprintf("s%d = ?", j))
-			a = append(a, valueAt(ks, j))
-		}
-		if i < n {
-			gt := !order[i].Desc != before
-			ands = append(ands, fmt.Sprintf("s%d %s ?", i, comparison(gt)))
-			a = append(a, valueAt(ks, i))
-		} else {
-			ands = append(ands, "key "+comparison(!before)+" ?")
-			a = append(a, ks.Key)
-		}
-		ors = append(ors, "("+strings.Join(ands, " AND ")+")")
-		args = append(args, a...)
-	}
-	cond := "(" + strings.Join(ors, " OR ") + ")"
-	if n > 0 {
-		// A plain range on the first column lets SQLite seek in its index
-		// instead of testing the OR above on every row.
-		ge := !order[0].Desc != before
-		op := "<="
-		if ge {
-			op = ">="
-		}
-		cond = "s0 " + op + " ? AND " + cond
-		args = append([]any{valueAt(ks, 0)}, args...)
-	}
-	return cond, args
-}
-
-func valueAt(ks *catalogstore.Keyset, i int) string {
-	if i < len(ks.Values) {
-		return ks.Values[i]
-	}
-	return ""
-}
-
-func comparison(gt bool) string {
-	if gt {
-		return ">"
-	}
-	return "<"
+	return render(func(a *catalogsql.Args) string {
+		return catalogsql.KeysetCond(order, make([]bool, len(order)), ks, before, a)
+	})
 }
 
 // decorate loads relations and status items for the views.
@@ -605,7 +480,7 @@ func (s *Store) plan(ctx context.Context, f catalogstore.Filter) (where string, 
 	best, bestN := -1, 0
 	for i, c := range f[0] {
 		key := strings.ToLower(c.Key)
-		if _, isColumn := columnFor[key]; isColumn || strings.HasPrefix(key, "relations.") || len(c.Values) == 0 {
+		if _, isColumn := catalogsql.ColumnFor[key]; isColumn || strings.HasPrefix(key, "relations.") || len(c.Values) == 0 {
 			continue
 		}
 		stmt := `SELECT count(*) FROM search WHERE key = ? AND value IN (` + placeholders(len(c.Values)) + `)`
@@ -628,7 +503,7 @@ func (s *Store) plan(ctx context.Context, f catalogstore.Filter) (where string, 
 		if i == best {
 			continue
 		}
-		w, a := whereCondition(c, true, true)
+		w, a := render(func(a *catalogsql.Args) string { return catalogsql.Condition(c, catalogsql.PerRowNoColumnIndex, a) })
 		where += " AND " + w
 		args = append(args, a...)
 	}
