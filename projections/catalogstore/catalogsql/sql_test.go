@@ -51,7 +51,9 @@ func TestRenderingPerDialect(t *testing.T) {
 			`COALESCE((SELECT MIN(value) FROM search s WHERE s.eid = e.eid AND s.key = ? AND s.value <> ''), '')`, `[spec.owner]`},
 		{"postgres sort", postgres, func(a *catalogsql.Args) string { s, _ := catalogsql.SortExpr("spec.owner", false, a); return s },
 			`COALESCE((SELECT MIN(s.value) FROM search s WHERE s.eid = e.eid AND s.key = $1 AND s.value <> ''), $2::text COLLATE "C")`, "[spec.owner \U0010FFFF]"},
-		{"sqlite keyset", sqlite, func(a *catalogsql.Args) string { return catalogsql.KeysetCond(order, []bool{false, true}, ks, false, a) },
+		{"sqlite keyset", sqlite, func(a *catalogsql.Args) string {
+			return catalogsql.KeysetCond(order, []bool{false, true}, ks, false, a)
+		},
 			`s0 >= ? AND ((s0 > ?) OR (s0 = ? AND s1 < ?) OR (s0 = ? AND s1 = ? AND key > ?))`,
 			`[a a a 12 a 12 component:default/a]`},
 		{"postgres keyset before", postgres, func(a *catalogsql.Args) string { return catalogsql.KeysetCond(order, []bool{false, true}, ks, true, a) },

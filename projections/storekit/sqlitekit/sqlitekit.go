@@ -4,6 +4,8 @@ import (
 	"database/sql"
 	"fmt"
 	"io/fs"
+	"net/url"
+	"path/filepath"
 	"sort"
 	"strings"
 
@@ -54,11 +56,12 @@ func (o *Options) setDefaults() {
 // pool; on error it closes what it opened.
 func Open(path string, opts Options) (write, read *sql.DB, err error) {
 	opts.setDefaults()
-	base := fmt.Sprintf("file:%s?_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=busy_timeout(10000)", path)
-	for _, p := range opts.Pragmas {
-		base += "&_pragma=" + p
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, nil, err
 	}
-	w, err := sql.Open("sqlite", fmt.Sprintf("%s&_pragma=cache_size(-%d)", base, opts.CacheKiB))
+	base := append([]string{"journal_mode(WAL)", "synchronous(NORMAL)", "busy_timeout(10000)"}, opts.Pragmas...)
+	w, err := sql.Open("sqlite", DSN(abs, append(base, fmt.Sprintf("cache_size(-%d)", opts.CacheKiB))...))
 	if err != nil {
 		return nil, nil, err
 	}
@@ -68,11 +71,8 @@ func Open(path string, opts Options) (write, read *sql.DB, err error) {
 		return nil, nil, err
 	}
 	// Readers share the OS page cache; each keeps a smaller cache of its own.
-	readDSN := fmt.Sprintf("%s&_pragma=cache_size(-%d)&_pragma=query_only(ON)", base, max(opts.CacheKiB/8, 2048))
-	for _, p := range opts.ReadPragmas {
-		readDSN += "&_pragma=" + p
-	}
-	r, err := sql.Open("sqlite", readDSN)
+	readPragmas := append(append(base, fmt.Sprintf("cache_size(-%d)", max(opts.CacheKiB/8, 2048)), "query_only(ON)"), opts.ReadPragmas...)
+	r, err := sql.Open("sqlite", DSN(abs, readPragmas...))
 	if err != nil {
 		w.Close()
 		return nil, nil, err
@@ -80,6 +80,23 @@ func Open(path string, opts Options) (write, read *sql.DB, err error) {
 	r.SetMaxOpenConns(opts.ReadConns)
 	r.SetMaxIdleConns(opts.ReadConns)
 	return w, r, nil
+}
+
+// DSN returns the modernc.org/sqlite data source name of the file at the
+// absolute path with the given pragmas (e.g. "busy_timeout(10000)") run on
+// every new connection. The path is a percent-escaped file: URI, so names
+// holding ? # or % open the right file. Every SQLite store of Backlot opens its
+// file by such a name.
+func DSN(path string, pragmas ...string) string {
+	q := make([]string, len(pragmas))
+	for i, p := range pragmas {
+		q[i] = "_pragma=" + url.QueryEscape(p)
+	}
+	p := filepath.ToSlash(path)
+	if !strings.HasPrefix(p, "/") {
+		p = "/" + p // a Windows volume: file:///C:/dir/events.db
+	}
+	return "file:" + (&url.URL{Path: p}).EscapedPath() + "?" + strings.Join(q, "&")
 }
 
 // migrate applies the migrations of fsys matching glob that schema_migrations
