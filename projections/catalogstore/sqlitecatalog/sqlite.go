@@ -24,8 +24,9 @@ type Options struct {
 	ReadConns int
 }
 
-// Store is the catalog read model (catalogstore.Store) on a SQLite file. Apply runs on one writer connection;
-// queries use a pool of readers and see the last committed batch (WAL mode).
+// Store is the catalog read model (catalogstore.Store) on a SQLite file. Apply
+// runs on one writer connection; queries use a pool of readers and see the
+// last committed batch (WAL mode).
 type Store struct {
 	write    *sql.DB
 	read     *sql.DB

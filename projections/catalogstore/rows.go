@@ -11,9 +11,9 @@ import (
 	"backlot.dev/backlot/domain/event"
 )
 
-// This file exports the pieces of the SQLite fold that other adapters of Store
-// need, so every adapter stores the same bodies, search rows and relations and
-// renders the same relations and status items.
+// This file holds the pure pieces every adapter of Store shares beside the fold
+// (fold.go), so all store the same bodies, search rows and relations and render
+// the same pages, relations and status items.
 
 // EntityRows is what the read model stores for one version of an entity.
 type EntityRows struct {
@@ -47,8 +47,8 @@ type SearchRow struct {
 	Original *string
 }
 
-// NewEntityRows computes the stored rows of an entity version, exactly as the
-// SQLite store writes them.
+// NewEntityRows computes the stored rows of an entity version, as every
+// adapter writes them.
 func NewEntityRows(ent *catalog.Entity, uid, hash string) (EntityRows, error) {
 	stored := make(map[string]any, len(ent.Body()))
 	for k, v := range ent.Body() {
