@@ -13,8 +13,13 @@ import (
 // common kind with relations between them, made by the suite itself so that it
 // depends on nothing but domain/.
 
-// catalogFiles is how many entity files a generated catalog spreads over.
-const catalogFiles = 8
+// catalogFiles is how many entity files a generated catalog spreads over at
+// least; maxPerFile caps the entities of one file, so a large catalog's files
+// stay under the size a location reads.
+const (
+	catalogFiles = 8
+	maxPerFile   = 100
+)
 
 // genEntity is one generated descriptor: its kind and name, and the YAML of
 // its metadata and spec after the name.
@@ -38,8 +43,8 @@ type genCatalog struct {
 }
 
 // writeCatalog writes a catalog of n entities (n >= 100) into dir with seed:
-// root.yaml, a Location whose spec.targets list catalogFiles entity files
-// entities-NNNNN.yaml. Groups (in a hierarchy), users, domains, systems, APIs,
+// root.yaml, a Location whose spec.targets list the entity files
+// entities-NNNNN.yaml (catalogFiles or more, of at most maxPerFile entities). Groups (in a hierarchy), users, domains, systems, APIs,
 // resources and components, about half of them components, refer to each other
 // by owner, system, domain, parent, memberOf, providesApis, consumesApis,
 // dependsOn and subcomponentOf, some refs dangling; names mix case, tags,
@@ -140,7 +145,7 @@ func writeCatalog(tb testing.TB, dir string, n int, seed int64) *genCatalog {
 		shuffled[i] = all[j]
 	}
 	c := &genCatalog{dir: dir, root: filepath.Join(dir, "root.yaml"), rng: rng}
-	per := (len(shuffled) + catalogFiles - 1) / catalogFiles
+	per := min((len(shuffled)+catalogFiles-1)/catalogFiles, maxPerFile)
 	var targets strings.Builder
 	for f := 0; f*per < len(shuffled); f++ {
 		path := filepath.Join(dir, fmt.Sprintf("entities-%05d.yaml", f))
