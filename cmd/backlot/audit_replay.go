@@ -16,6 +16,7 @@ import (
 	"backlot.dev/backlot/domain/event"
 	"backlot.dev/backlot/internal/client"
 	"backlot.dev/backlot/projections/catalogstore"
+	"backlot.dev/backlot/projections/catalogstore/sqlitecatalog"
 )
 
 // readLog pages through the server's raw log, calling each for every event
@@ -96,7 +97,7 @@ KIND/NAMESPACE/NAME.yaml. Prints the replay rate.`,
 				return err
 			}
 			defer os.RemoveAll(tmp)
-			store, err := catalogstore.OpenSQLite(filepath.Join(tmp, "catalog.db"), catalogstore.SQLiteOptions{})
+			store, err := sqlitecatalog.Open(filepath.Join(tmp, "catalog.db"), sqlitecatalog.Options{})
 			if err != nil {
 				return err
 			}

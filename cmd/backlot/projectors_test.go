@@ -19,7 +19,8 @@ import (
 	"backlot.dev/backlot/internal/eventlog/kafkalog/kafkatest"
 	"backlot.dev/backlot/internal/testenv/pgtest"
 	"backlot.dev/backlot/projections/catalogstore"
-	"backlot.dev/backlot/projections/catalogstore/pgstore"
+	"backlot.dev/backlot/projections/catalogstore/pgcatalog"
+	"backlot.dev/backlot/projections/projector"
 )
 
 // assignments collects the "projector assigned partitions" lines of the
@@ -101,7 +102,7 @@ func TestThreeProjectorsShareThePartitionsAndSurviveKill9(t *testing.T) {
 		}
 	}()
 
-	store, err := pgstore.Open(ctx, dbURL, pgstore.Options{})
+	store, err := pgcatalog.Open(ctx, dbURL, pgcatalog.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -137,7 +138,7 @@ func TestThreeProjectorsShareThePartitionsAndSurviveKill9(t *testing.T) {
 
 	wctx, cancel := context.WithTimeout(ctx, 3*time.Minute)
 	defer cancel()
-	if err := (&catalogstore.PollWaiter{Reader: store}).WaitFor(wctx, heads); err != nil {
+	if err := (&projector.PollWaiter{Reader: store}).WaitFor(wctx, heads); err != nil {
 		t.Fatalf("the remaining projectors did not take over: %v", err)
 	}
 	got, err := catalogstore.DumpReader(ctx, store)
@@ -145,12 +146,12 @@ func TestThreeProjectorsShareThePartitionsAndSurviveKill9(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	fresh, err := pgstore.Open(ctx, pgtest.URL(t), pgstore.Options{})
+	fresh, err := pgcatalog.Open(ctx, pgtest.URL(t), pgcatalog.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer fresh.Close()
-	if _, err := catalogstore.NewProjector(log, fresh, catalogstore.ProjectorOptions{}).CatchUp(ctx); err != nil {
+	if _, err := projector.New(log, fresh, projector.Options{}).CatchUp(ctx); err != nil {
 		t.Fatal(err)
 	}
 	want, err := catalogstore.DumpReader(ctx, fresh)

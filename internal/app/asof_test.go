@@ -17,6 +17,7 @@ import (
 	"backlot.dev/backlot/internal/app"
 	"backlot.dev/backlot/internal/eventlog/sqlitelog"
 	"backlot.dev/backlot/projections/catalogstore"
+	"backlot.dev/backlot/projections/catalogstore/sqlitecatalog"
 )
 
 // sortedEntities renders entities by ref, for comparing two catalogs whose
@@ -40,7 +41,7 @@ func sortedEntities(t *testing.T, raw []json.RawMessage) string {
 // returns its entities as the API renders them.
 func replayUpTo(t *testing.T, log *sqlitelog.Log, pos int64) string {
 	t.Helper()
-	store, err := catalogstore.OpenSQLite(filepath.Join(t.TempDir(), "replay.db"), catalogstore.SQLiteOptions{})
+	store, err := sqlitecatalog.Open(filepath.Join(t.TempDir(), "replay.db"), sqlitecatalog.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

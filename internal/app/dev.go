@@ -26,7 +26,7 @@ import (
 	"backlot.dev/backlot/internal/webhooks"
 	"backlot.dev/backlot/internal/webhooks/sqlitesubs"
 	"backlot.dev/backlot/projections/badges/sqlitebadges"
-	"backlot.dev/backlot/projections/catalogstore"
+	"backlot.dev/backlot/projections/catalogstore/sqlitecatalog"
 	"backlot.dev/backlot/projections/history"
 	"backlot.dev/backlot/projections/history/sqlitehist"
 	"backlot.dev/backlot/workflows/githost"
@@ -90,7 +90,7 @@ type Dev struct {
 	cfg        DevConfig
 	manifest   Manifest
 	log        *sqlitelog.Log
-	store      *catalogstore.SQLite
+	store      *sqlitecatalog.Store
 	hist       *sqlitehist.Store
 	hooksStore *sqlitesubs.Store
 	badges     *sqlitebadges.Store
@@ -138,7 +138,7 @@ func StartDev(ctx context.Context, cfg DevConfig) (*Dev, error) {
 		return nil, err
 	}
 	log := event.SinglePartition(d.log)
-	d.store, err = catalogstore.OpenSQLite(filepath.Join(cfg.DataDir, "catalog.db"), catalogstore.SQLiteOptions{})
+	d.store, err = sqlitecatalog.Open(filepath.Join(cfg.DataDir, "catalog.db"), sqlitecatalog.Options{})
 	if err != nil {
 		return nil, err
 	}

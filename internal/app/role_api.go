@@ -21,6 +21,7 @@ import (
 	"backlot.dev/backlot/internal/webhooks"
 	"backlot.dev/backlot/projections/catalogstore"
 	"backlot.dev/backlot/projections/history"
+	"backlot.dev/backlot/projections/projector"
 	"backlot.dev/backlot/workflows/githost"
 )
 
@@ -34,17 +35,17 @@ type apiDeps struct {
 	Heads func(context.Context) (event.Positions, error)
 	// Catalog is the catalog read model; CatalogWaiter follows its progress.
 	Catalog       catalogstore.Reader
-	CatalogWaiter catalogstore.Waiter
+	CatalogWaiter projector.Waiter
 	// Writer performs the catalog's changes.
 	Writer httpapi.Writer
 	// History is the history read model; HistoryWaiter follows its progress.
 	History       history.Reader
-	HistoryWaiter catalogstore.Waiter
+	HistoryWaiter projector.Waiter
 	// Audit returns the audit log over the history reader the API reads.
 	Audit func(history.Reader) httpapi.AuditLog
 	// Badges is the badge read model; BadgeWaiter follows its progress.
 	Badges      badging.Store
-	BadgeWaiter catalogstore.Waiter
+	BadgeWaiter projector.Waiter
 	// Evaluated waits until the badge evaluator has handled positions.
 	Evaluated func(context.Context, event.Positions) error
 	// EvaluatorStats reports the evaluator of this process; nil when the

@@ -13,12 +13,13 @@ import (
 	"backlot.dev/backlot/internal/messaging"
 	"backlot.dev/backlot/internal/statefeed"
 	"backlot.dev/backlot/projections/catalogstore"
+	"backlot.dev/backlot/projections/projector"
 )
 
 // projectorStore is a read model the projector role folds the log into.
 type projectorStore interface {
-	catalogstore.Target
-	catalogstore.PositionReader
+	projector.Target
+	projector.PositionReader
 }
 
 // projectorDeps are the adapters the projector role folds and rates with.
@@ -44,7 +45,7 @@ type projectorDeps struct {
 	AllPartitions bool
 	// Run runs the projectors until ctx ends: each over the whole log, or
 	// over the partitions a consumer group assigns.
-	Run func(ctx context.Context, projs ...*catalogstore.Projector)
+	Run func(ctx context.Context, projs ...*projector.Projector)
 	// EvaluatorLease, when set, is taken before the evaluator runs, so one
 	// process rates badges for the whole log; it returns the lease's release.
 	EvaluatorLease func(ctx context.Context) (release func(), err error)
@@ -73,9 +74,9 @@ type stateFeedDeps struct {
 // history and the badges, the badge evaluator and the Watermill handlers.
 type projectorRole struct {
 	deps      projectorDeps
-	catalog   *catalogstore.Projector
-	history   *catalogstore.Projector
-	badges    *catalogstore.Projector
+	catalog   *projector.Projector
+	history   *projector.Projector
+	badges    *projector.Projector
 	evaluator *badging.Evaluator
 	router    *message.Router
 }
@@ -84,10 +85,10 @@ type projectorRole struct {
 // in m. Nothing runs before start.
 func newProjectorRole(d projectorDeps, m *Manifest) (*projectorRole, error) {
 	r := &projectorRole{deps: d}
-	r.catalog = catalogstore.NewProjector(d.Log, d.Catalog, catalogstore.ProjectorOptions{Logger: d.Logger})
-	r.history = catalogstore.NewProjector(d.Log, d.History, catalogstore.ProjectorOptions{Logger: d.Logger})
-	r.badges = catalogstore.NewProjector(d.Log, d.Badges, catalogstore.ProjectorOptions{Logger: d.Logger, BulkThreshold: d.BadgeBulkThreshold})
-	var catalogWaiter, badgeWaiter catalogstore.Waiter = &catalogstore.PollWaiter{Reader: d.Catalog}, &catalogstore.PollWaiter{Reader: d.Badges}
+	r.catalog = projector.New(d.Log, d.Catalog, projector.Options{Logger: d.Logger})
+	r.history = projector.New(d.Log, d.History, projector.Options{Logger: d.Logger})
+	r.badges = projector.New(d.Log, d.Badges, projector.Options{Logger: d.Logger, BulkThreshold: d.BadgeBulkThreshold})
+	var catalogWaiter, badgeWaiter projector.Waiter = &projector.PollWaiter{Reader: d.Catalog}, &projector.PollWaiter{Reader: d.Badges}
 	if d.AllPartitions {
 		catalogWaiter, badgeWaiter = r.catalog, r.badges
 	}
@@ -106,7 +107,7 @@ func newProjectorRole(d projectorDeps, m *Manifest) (*projectorRole, error) {
 		if err != nil {
 			return nil, err
 		}
-		h := &statefeed.Handler{Reader: d.Catalog, Waiter: &catalogstore.PollWaiter{Reader: d.Catalog}, Publisher: sf.Publisher, Topic: sf.StateTopic}
+		h := &statefeed.Handler{Reader: d.Catalog, Waiter: &projector.PollWaiter{Reader: d.Catalog}, Publisher: sf.Publisher, Topic: sf.StateTopic}
 		r.router.AddConsumerHandler(handlerStateFeed, sf.EventTopic, sf.Subscriber, h.Handle)
 		m.Handlers = append(m.Handlers, handlerStateFeed)
 	}
@@ -147,7 +148,7 @@ func (r *projectorRole) Close() error {
 
 // runEachOverTheLog runs every projector over the whole log: the embedded
 // log's one partition.
-func runEachOverTheLog(ctx context.Context, projs ...*catalogstore.Projector) {
+func runEachOverTheLog(ctx context.Context, projs ...*projector.Projector) {
 	var wg sync.WaitGroup
 	for _, p := range projs {
 		wg.Go(func() { _ = p.Run(ctx) })

@@ -32,10 +32,10 @@ import (
 	"backlot.dev/backlot/internal/webhooks"
 	"backlot.dev/backlot/internal/webhooks/pgsubs"
 	"backlot.dev/backlot/projections/badges/pgbadges"
-	"backlot.dev/backlot/projections/catalogstore"
-	"backlot.dev/backlot/projections/catalogstore/pgstore"
+	"backlot.dev/backlot/projections/catalogstore/pgcatalog"
 	"backlot.dev/backlot/projections/history"
 	"backlot.dev/backlot/projections/history/pghist"
+	"backlot.dev/backlot/projections/projector"
 	"backlot.dev/backlot/workflows/githost"
 )
 
@@ -147,7 +147,7 @@ type Server struct {
 	cfg       ServeConfig
 	manifest  Manifest
 	log       *kafkalog.Log
-	store     *pgstore.Store
+	store     *pgcatalog.Store
 	hist      *pghist.Store
 	badges    *pgbadges.Store
 	projector *projectorRole
@@ -189,7 +189,7 @@ func StartServe(ctx context.Context, cfg ServeConfig) (*Server, error) {
 		return nil, err
 	}
 	s.closers = append(s.closers, s.log.Close)
-	s.store, err = pgstore.Open(ctx, cfg.PostgresURL, pgstore.Options{})
+	s.store, err = pgcatalog.Open(ctx, cfg.PostgresURL, pgcatalog.Options{})
 	if err != nil {
 		return nil, err
 	}
@@ -245,7 +245,7 @@ func StartServe(ctx context.Context, cfg ServeConfig) (*Server, error) {
 			return nil, err
 		}
 		service = catalogsvc.New(catalogsvc.Config{
-			Log: s.log, Store: s.store, Waiter: &catalogstore.PollWaiter{Reader: s.store},
+			Log: s.log, Store: s.store, Waiter: &projector.PollWaiter{Reader: s.store},
 			Lock: lock, Reader: reader, RefreshInterval: cfg.RefreshInterval, Logger: cfg.Logger,
 		})
 	}
@@ -288,10 +288,10 @@ func StartServe(ctx context.Context, cfg ServeConfig) (*Server, error) {
 	if s.has(RoleAPI) {
 		deps := apiDeps{
 			Log: s.log, Heads: s.log.Heads,
-			Catalog: s.store, CatalogWaiter: &catalogstore.PollWaiter{Reader: s.store}, Writer: service,
-			History: s.hist, HistoryWaiter: &catalogstore.PollWaiter{Reader: s.hist},
+			Catalog: s.store, CatalogWaiter: &projector.PollWaiter{Reader: s.store}, Writer: service,
+			History: s.hist, HistoryWaiter: &projector.PollWaiter{Reader: s.hist},
 			Audit:  func(h history.Reader) httpapi.AuditLog { return audit.Kafka{Log: s.log, History: h} },
-			Badges: s.badges, BadgeWaiter: &catalogstore.PollWaiter{Reader: s.badges},
+			Badges: s.badges, BadgeWaiter: &projector.PollWaiter{Reader: s.badges},
 			// The evaluator may run in another process: its progress is in
 			// the badge read model.
 			Evaluated: func(ctx context.Context, pos event.Positions) error {
@@ -401,7 +401,7 @@ func (s *Server) newProjector(ctx context.Context, reg *prometheus.Registry, rep
 
 // runInGroup runs the projectors over the partitions the consumer group
 // assigns this process, side by side, and rejoins the group when it fails.
-func (s *Server) runInGroup(ctx context.Context, projs ...*catalogstore.Projector) {
+func (s *Server) runInGroup(ctx context.Context, projs ...*projector.Projector) {
 	cfg := s.cfg
 	for ctx.Err() == nil {
 		err := s.log.RunGroup(ctx, cfg.Group, func(ctx context.Context, parts []int32) {

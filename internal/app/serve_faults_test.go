@@ -17,7 +17,8 @@ import (
 	"backlot.dev/backlot/internal/eventlog/kafkalog/kafkatest"
 	"backlot.dev/backlot/internal/testenv/pgtest"
 	"backlot.dev/backlot/projections/catalogstore"
-	"backlot.dev/backlot/projections/catalogstore/pgstore"
+	"backlot.dev/backlot/projections/catalogstore/pgcatalog"
+	"backlot.dev/backlot/projections/projector"
 )
 
 // status answers the HTTP status of a request and its body.
@@ -206,12 +207,12 @@ func TestServeProjectorSurvivesPostgresRestart(t *testing.T) {
 	}
 	// The read model the server folded, and a one-process fold of the same log.
 	got := dumpPostgres(t, s, heads)
-	fresh, err := pgstore.Open(t.Context(), cluster.NewDatabase(t), pgstore.Options{})
+	fresh, err := pgcatalog.Open(t.Context(), cluster.NewDatabase(t), pgcatalog.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer fresh.Close()
-	if _, err := catalogstore.NewProjector(log, fresh, catalogstore.ProjectorOptions{Logger: quietLogger()}).CatchUp(t.Context()); err != nil {
+	if _, err := projector.New(log, fresh, projector.Options{Logger: quietLogger()}).CatchUp(t.Context()); err != nil {
 		t.Fatal(err)
 	}
 	want, err := catalogstore.DumpReader(t.Context(), fresh)
@@ -226,12 +227,12 @@ func TestServeProjectorSurvivesPostgresRestart(t *testing.T) {
 // dumpPostgres dumps the read model the server s reads, once it covers heads.
 func dumpPostgres(t *testing.T, s *app.Server, heads event.Positions) string {
 	t.Helper()
-	store, err := pgstore.Open(t.Context(), s.PostgresURL(), pgstore.Options{})
+	store, err := pgcatalog.Open(t.Context(), s.PostgresURL(), pgcatalog.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer store.Close()
-	w := &catalogstore.PollWaiter{Reader: store}
+	w := &projector.PollWaiter{Reader: store}
 	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
 	defer cancel()
 	if err := w.WaitFor(ctx, heads); err != nil {

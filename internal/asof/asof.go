@@ -9,6 +9,7 @@ import (
 
 	"backlot.dev/backlot/domain/event"
 	"backlot.dev/backlot/projections/catalogstore"
+	"backlot.dev/backlot/projections/catalogstore/sqlitecatalog"
 	"backlot.dev/backlot/projections/history"
 )
 
@@ -31,7 +32,7 @@ type Catalogs struct {
 
 type entry struct {
 	once  sync.Once
-	store *catalogstore.SQLite
+	store *sqlitecatalog.Store
 	path  string
 	err   error
 }
@@ -93,9 +94,9 @@ func (c *Catalogs) touch(key string) {
 }
 
 // build folds the versions valid at the instant into a fresh read model.
-func (c *Catalogs) build(ctx context.Context, at history.Instant, path string) (*catalogstore.SQLite, error) {
+func (c *Catalogs) build(ctx context.Context, at history.Instant, path string) (*sqlitecatalog.Store, error) {
 	os.Remove(path)
-	store, err := catalogstore.OpenSQLite(path, catalogstore.SQLiteOptions{CacheKiB: 8192, ReadConns: 2})
+	store, err := sqlitecatalog.Open(path, sqlitecatalog.Options{CacheKiB: 8192, ReadConns: 2})
 	if err != nil {
 		return nil, err
 	}
@@ -105,7 +106,7 @@ func (c *Catalogs) build(ctx context.Context, at history.Instant, path string) (
 		store.Close()
 		return nil, err
 	}
-	done := func() (*catalogstore.SQLite, error) {
+	done := func() (*sqlitecatalog.Store, error) {
 		if err := store.EndBulk(ctx); err != nil {
 			store.Close()
 			return nil, err

@@ -8,8 +8,8 @@ import (
 	"backlot.dev/backlot/domain/event"
 	"backlot.dev/backlot/internal/eventlog/sqlitelog"
 	"backlot.dev/backlot/internal/httpapi"
-	"backlot.dev/backlot/projections/catalogstore"
 	"backlot.dev/backlot/projections/history"
+	"backlot.dev/backlot/projections/projector"
 )
 
 // Embedded serves the audit endpoints from the embedded event log, and
@@ -53,11 +53,11 @@ func (a Embedded) Verify(ctx context.Context, checkpoints map[int64]string, prog
 type CaughtUpHistory struct {
 	history.Reader
 	// Target answers the positions the history must reach before a read: the
-	// catalog read model's (catalogstore.PositionReader.Positions) or the
+	// catalog read model's (projector.PositionReader.Positions) or the
 	// log's heads.
 	Target func(context.Context) (event.Positions, error)
 	// Waiter follows the history read model's progress.
-	Waiter catalogstore.Waiter
+	Waiter projector.Waiter
 }
 
 // Wait blocks until the history has reached Target's positions, 30 s at most.

@@ -14,6 +14,7 @@ import (
 	"backlot.dev/backlot/policies"
 	"backlot.dev/backlot/projections/badges"
 	"backlot.dev/backlot/projections/catalogstore"
+	"backlot.dev/backlot/projections/projector"
 )
 
 // CollectorActor is the actor of the facts the built-in collectors report.
@@ -46,10 +47,10 @@ type EvaluatorConfig struct {
 	Log event.PartitionedLog
 	// Catalog is the catalog read model, and CatalogWaiter its projector.
 	Catalog       catalogstore.Reader
-	CatalogWaiter catalogstore.Waiter
+	CatalogWaiter projector.Waiter
 	// Store is the badge read model, and StoreWaiter its projector.
 	Store       Store
-	StoreWaiter catalogstore.Waiter
+	StoreWaiter projector.Waiter
 	// Repo, when set, collects facts.repo for entities that changed.
 	Repo RepoCollector
 	// BatchSize is how many events are read at a time; default 5000.

@@ -12,7 +12,8 @@ import (
 	"backlot.dev/backlot/internal/badging"
 	"backlot.dev/backlot/internal/eventlog/sqlitelog"
 	"backlot.dev/backlot/projections/badges/sqlitebadges"
-	"backlot.dev/backlot/projections/catalogstore"
+	"backlot.dev/backlot/projections/catalogstore/sqlitecatalog"
+	"backlot.dev/backlot/projections/projector"
 )
 
 // world is an embedded log with the catalog and badge read models folded
@@ -21,13 +22,13 @@ type world struct {
 	t       testing.TB
 	ctx     context.Context
 	log     event.PartitionedLog
-	catalog *catalogstore.SQLite
+	catalog *sqlitecatalog.Store
 	badges  *sqlitebadges.Store
 	eval    *badging.Evaluator
 	loc     string
 	uids    map[string]string
 	// catProj and badgeProj are the projectors of catalog and badges.
-	catProj, badgeProj catalogstore.Waiter
+	catProj, badgeProj projector.Waiter
 }
 
 func newWorld(t testing.TB) *world {
@@ -39,7 +40,7 @@ func newWorld(t testing.TB) *world {
 	}
 	t.Cleanup(func() { raw.Close() })
 	w := &world{t: t, ctx: context.Background(), log: event.SinglePartition(raw), uids: map[string]string{}}
-	if w.catalog, err = catalogstore.OpenSQLite(filepath.Join(dir, "catalog.db"), catalogstore.SQLiteOptions{}); err != nil {
+	if w.catalog, err = sqlitecatalog.Open(filepath.Join(dir, "catalog.db"), sqlitecatalog.Options{}); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { w.catalog.Close() })
@@ -49,8 +50,8 @@ func newWorld(t testing.TB) *world {
 	t.Cleanup(func() { w.badges.Close() })
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
-	catProj := catalogstore.NewProjector(w.log, w.catalog, catalogstore.ProjectorOptions{BulkThreshold: -1})
-	badgeProj := catalogstore.NewProjector(w.log, w.badges, catalogstore.ProjectorOptions{BulkThreshold: -1})
+	catProj := projector.New(w.log, w.catalog, projector.Options{BulkThreshold: -1})
+	badgeProj := projector.New(w.log, w.badges, projector.Options{BulkThreshold: -1})
 	go catProj.Run(ctx)
 	go badgeProj.Run(ctx)
 	w.catProj, w.badgeProj = catProj, badgeProj

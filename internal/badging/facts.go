@@ -20,6 +20,7 @@ import (
 	"backlot.dev/backlot/domain/fault"
 	"backlot.dev/backlot/projections/badges"
 	"backlot.dev/backlot/projections/catalogstore"
+	"backlot.dev/backlot/projections/projector"
 )
 
 // MaxFactsBytes bounds the JSON of one item's facts.
@@ -76,7 +77,7 @@ type FactServiceConfig struct {
 	// Store holds the declared schemas; Waiter is its projector, waited on so a
 	// report answers once its facts are readable.
 	Store  badges.Reader
-	Waiter catalogstore.Waiter
+	Waiter projector.Waiter
 	// Evaluated, when set, waits until the badges reflect a position; a report
 	// waits for it up to EvaluationWait, so a reader sees the new badges.
 	Evaluated func(ctx context.Context, pos event.Positions) error

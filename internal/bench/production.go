@@ -11,8 +11,8 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"backlot.dev/backlot/internal/eventlog/kafkalog"
-	"backlot.dev/backlot/projections/catalogstore"
-	"backlot.dev/backlot/projections/catalogstore/pgstore"
+	"backlot.dev/backlot/projections/catalogstore/pgcatalog"
+	"backlot.dev/backlot/projections/projector"
 )
 
 // prodBench is the Kafka+PostgreSQL set-up of `bench catalog --production`: the
@@ -92,7 +92,7 @@ func (p *prodBench) replay(ctx context.Context, say func(string, ...any)) (float
 	defer conn.Exec(context.Background(), "DROP DATABASE IF EXISTS "+pgx.Identifier{name}.Sanitize()+" WITH (FORCE)")
 	u, _ := url.Parse(p.adminURL)
 	u.Path = "/" + name
-	store, err := pgstore.Open(ctx, u.String(), pgstore.Options{})
+	store, err := pgcatalog.Open(ctx, u.String(), pgcatalog.Options{})
 	if err != nil {
 		return 0, err
 	}
@@ -111,7 +111,7 @@ func (p *prodBench) replay(ctx context.Context, say func(string, ...any)) (float
 		total += h
 	}
 	start := time.Now()
-	proj := catalogstore.NewProjector(log, store, catalogstore.ProjectorOptions{})
+	proj := projector.New(log, store, projector.Options{})
 	if _, err := proj.CatchUp(ctx); err != nil {
 		return 0, err
 	}

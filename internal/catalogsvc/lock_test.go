@@ -13,7 +13,7 @@ import (
 	"backlot.dev/backlot/internal/ingest"
 	"backlot.dev/backlot/internal/pglease"
 	"backlot.dev/backlot/internal/testenv/pgtest"
-	"backlot.dev/backlot/projections/catalogstore/pgstore"
+	"backlot.dev/backlot/projections/storekit/pgkit"
 )
 
 // TestTwoIngestersShareLocationsThroughLeases runs two catalog services on one
@@ -24,7 +24,7 @@ import (
 func TestTwoIngestersShareLocationsThroughLeases(t *testing.T) {
 	ctx := context.Background()
 	e := newEnv(t)
-	pool, err := pgstore.NewPool(pgtest.URL(t), 4)
+	pool, err := pgkit.NewPool(pgtest.URL(t), 4)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -16,6 +16,7 @@ import (
 	"backlot.dev/backlot/domain/refresh"
 	"backlot.dev/backlot/internal/ingest"
 	"backlot.dev/backlot/projections/catalogstore"
+	"backlot.dev/backlot/projections/projector"
 )
 
 // UnavailableError is a write that could not complete because a store did not answer.
@@ -64,7 +65,7 @@ type Config struct {
 	Store catalogstore.Store
 	// Waiter tells when Store has applied a write; writes wait for it. In one
 	// process it is the Projector; elsewhere a PollWaiter over Store.
-	Waiter catalogstore.Waiter
+	Waiter projector.Waiter
 	// Lock, when set, makes refreshes of one location exclusive across processes
 	// (several ingesters on one store); within a process they are always serialised.
 	Lock LocationLock

@@ -18,13 +18,15 @@ import (
 	"backlot.dev/backlot/internal/eventlog/sqlitelog"
 	"backlot.dev/backlot/internal/ingest"
 	"backlot.dev/backlot/projections/catalogstore"
+	"backlot.dev/backlot/projections/catalogstore/sqlitecatalog"
+	"backlot.dev/backlot/projections/projector"
 )
 
 type env struct {
 	svc    *catalogsvc.Service
-	store  *catalogstore.SQLite
+	store  *sqlitecatalog.Store
 	log    *sqlitelog.Log
-	waiter catalogstore.Waiter
+	waiter projector.Waiter
 	root   string
 }
 
@@ -39,12 +41,12 @@ func newEnv(t *testing.T) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	store, err := catalogstore.OpenSQLite(filepath.Join(dir, "catalog.db"), catalogstore.SQLiteOptions{})
+	store, err := sqlitecatalog.Open(filepath.Join(dir, "catalog.db"), sqlitecatalog.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	proj := catalogstore.NewProjector(event.SinglePartition(log), store, catalogstore.ProjectorOptions{Logger: quiet})
+	proj := projector.New(event.SinglePartition(log), store, projector.Options{Logger: quiet})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { proj.Run(ctx); close(done) }()

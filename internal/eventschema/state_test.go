@@ -10,7 +10,7 @@ import (
 	"backlot.dev/backlot/domain/catalog"
 	"backlot.dev/backlot/domain/event"
 	"backlot.dev/backlot/internal/eventschema"
-	"backlot.dev/backlot/projections/catalogstore"
+	"backlot.dev/backlot/projections/catalogstore/sqlitecatalog"
 )
 
 // renderState folds a location, a group, a system and a component that relates
@@ -19,7 +19,7 @@ import (
 // renders it (the state topic's value), the component first.
 func renderState(t *testing.T) [][]byte {
 	t.Helper()
-	store, err := catalogstore.OpenSQLite(filepath.Join(t.TempDir(), "catalog.db"), catalogstore.SQLiteOptions{})
+	store, err := sqlitecatalog.Open(filepath.Join(t.TempDir(), "catalog.db"), sqlitecatalog.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,8 +8,8 @@ import (
 	"backlot.dev/backlot/internal/testenv/pgtest"
 	"backlot.dev/backlot/projections/badges/pgbadges"
 	"backlot.dev/backlot/projections/badges/sqlitebadges"
-	"backlot.dev/backlot/projections/catalogstore"
-	"backlot.dev/backlot/projections/catalogstore/pgstore"
+	"backlot.dev/backlot/projections/catalogstore/pgcatalog"
+	"backlot.dev/backlot/projections/catalogstore/sqlitecatalog"
 	"backlot.dev/backlot/projections/history/pghist"
 	"backlot.dev/backlot/projections/history/sqlitehist"
 )
@@ -24,7 +24,7 @@ type readModels struct {
 // catalogstore.OpenSQLite, sqlitehist.Open and sqlitebadges.Open.
 func openSQLite(t testing.TB, dir string) readModels {
 	t.Helper()
-	cat, err := catalogstore.OpenSQLite(filepath.Join(dir, "catalog.db"), catalogstore.SQLiteOptions{})
+	cat, err := sqlitecatalog.Open(filepath.Join(dir, "catalog.db"), sqlitecatalog.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -46,13 +46,13 @@ func openSQLite(t testing.TB, dir string) readModels {
 }
 
 // openPostgres opens the three read models in a fresh database of the test
-// server (BACKLOT_TEST_POSTGRES_URL, or a throwaway cluster): pgstore.Open,
+// server (BACKLOT_TEST_POSTGRES_URL, or a throwaway cluster): pgcatalog.Open,
 // pghist.Open and pgbadges.Open.
 func openPostgres(t testing.TB) readModels {
 	t.Helper()
 	ctx := context.Background()
 	url := pgtest.URL(t)
-	cat, err := pgstore.Open(ctx, url, pgstore.Options{})
+	cat, err := pgcatalog.Open(ctx, url, pgcatalog.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

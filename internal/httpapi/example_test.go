@@ -12,7 +12,7 @@ import (
 	"backlot.dev/backlot/internal/catalogsvc"
 	"backlot.dev/backlot/internal/client"
 	"backlot.dev/backlot/internal/httpapi"
-	"backlot.dev/backlot/projections/catalogstore"
+	"backlot.dev/backlot/projections/catalogstore/sqlitecatalog"
 )
 
 // readOnly is a Writer that refuses every change.
@@ -36,7 +36,7 @@ func ExampleNew() {
 		log.Fatal(err)
 	}
 	defer os.RemoveAll(dir)
-	store, err := catalogstore.OpenSQLite(filepath.Join(dir, "catalog.db"), catalogstore.SQLiteOptions{})
+	store, err := sqlitecatalog.Open(filepath.Join(dir, "catalog.db"), sqlitecatalog.Options{})
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -21,7 +21,8 @@ import (
 	"backlot.dev/backlot/internal/catalogsvc"
 	"backlot.dev/backlot/internal/testenv/pgtest"
 	"backlot.dev/backlot/projections/catalogstore"
-	"backlot.dev/backlot/projections/catalogstore/pgstore"
+	"backlot.dev/backlot/projections/catalogstore/pgcatalog"
+	"backlot.dev/backlot/projections/catalogstore/sqlitecatalog"
 )
 
 const (
@@ -75,9 +76,9 @@ func openStore(t *testing.T) catalogstore.Store {
 	)
 	switch kind := os.Getenv("BACKLOT_TEST_STORE"); kind {
 	case "", "sqlite":
-		store, err = catalogstore.OpenSQLite(filepath.Join(t.TempDir(), "c.db"), catalogstore.SQLiteOptions{})
+		store, err = sqlitecatalog.Open(filepath.Join(t.TempDir(), "c.db"), sqlitecatalog.Options{})
 	case "postgres":
-		store, err = pgstore.Open(context.Background(), pgtest.URL(t), pgstore.Options{})
+		store, err = pgcatalog.Open(context.Background(), pgtest.URL(t), pgcatalog.Options{})
 	default:
 		t.Fatalf("BACKLOT_TEST_STORE=%q: want sqlite or postgres", kind)
 	}

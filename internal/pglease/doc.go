@@ -13,5 +13,5 @@
 // not matter.
 //
 // New applies the package's own migration under the advisory lock Backlot's
-// migrations share (pgstore.MigrationLockKey).
+// migrations share (pgkit.MigrationLockKey).
 package pglease

@@ -16,7 +16,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"backlot.dev/backlot/internal/catalogsvc"
-	"backlot.dev/backlot/projections/catalogstore/pgstore"
+	"backlot.dev/backlot/projections/storekit/pgkit"
 )
 
 //go:embed migrations/*.sql
@@ -28,7 +28,7 @@ const DefaultTTL = 2 * time.Minute
 // DefaultPollEvery is how often Acquire tries a held name again.
 const DefaultPollEvery = 100 * time.Millisecond
 
-// DB is what a Lock needs of PostgreSQL: *pgxpool.Pool (pgstore.NewPool) has
+// DB is what a Lock needs of PostgreSQL: *pgxpool.Pool (pgkit.NewPool) has
 // these methods.
 type DB interface {
 	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
@@ -80,7 +80,7 @@ func New(ctx context.Context, db DB, holder string, opts Options) (*Lock, error)
 	if holder == "" {
 		holder = UniqueHolder()
 	}
-	if err := pgstore.Migrate(ctx, db, "pglease", migrations, "migrations/*.sql"); err != nil {
+	if err := pgkit.Migrate(ctx, db, "pglease", migrations, "migrations/*.sql"); err != nil {
 		return nil, fmt.Errorf("location leases: %w", err)
 	}
 	return &Lock{db: db, holder: holder, opts: opts}, nil

@@ -13,7 +13,7 @@ import (
 
 	"backlot.dev/backlot/internal/pglease"
 	"backlot.dev/backlot/internal/testenv/pgtest"
-	"backlot.dev/backlot/projections/catalogstore/pgstore"
+	"backlot.dev/backlot/projections/storekit/pgkit"
 )
 
 var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -21,7 +21,7 @@ var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
 // newPool returns a pool on a fresh database.
 func newPool(t *testing.T) *pgxpool.Pool {
 	t.Helper()
-	pool, err := pgstore.NewPool(pgtest.URL(t), 16)
+	pool, err := pgkit.NewPool(pgtest.URL(t), 16)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,7 +11,7 @@ import (
 	"backlot.dev/backlot/domain/event"
 	"backlot.dev/backlot/internal/eventlog/sqlitelog"
 	"backlot.dev/backlot/projections/badges/sqlitebadges"
-	"backlot.dev/backlot/projections/catalogstore"
+	"backlot.dev/backlot/projections/catalogstore/sqlitecatalog"
 	"backlot.dev/backlot/projections/history/sqlitehist"
 )
 
@@ -53,7 +53,7 @@ func Catalog(ctx context.Context, dataDir string, progress io.Writer) (Stats, er
 	}
 	tmp := filepath.Join(dataDir, "catalog.rebuild.db")
 	removeDB(tmp)
-	store, err := catalogstore.OpenSQLite(tmp, catalogstore.SQLiteOptions{})
+	store, err := sqlitecatalog.Open(tmp, sqlitecatalog.Options{})
 	if err != nil {
 		return Stats{}, err
 	}

@@ -10,7 +10,7 @@ import (
 
 	"backlot.dev/backlot/internal/eventlog/sqlitelog"
 	"backlot.dev/backlot/internal/rebuild"
-	"backlot.dev/backlot/projections/catalogstore"
+	"backlot.dev/backlot/projections/catalogstore/sqlitecatalog"
 	"backlot.dev/backlot/projections/history/histtest"
 	"backlot.dev/backlot/projections/history/sqlitehist"
 )
@@ -69,7 +69,7 @@ func TestCatalogReplaysTheLogIntoFreshReadModels(t *testing.T) {
 			t.Fatalf("round %d: the rebuilt history differs from a fold of the log", round)
 		}
 		hist.Close()
-		store, err := catalogstore.OpenSQLite(filepath.Join(dir, "catalog.db"), catalogstore.SQLiteOptions{})
+		store, err := sqlitecatalog.Open(filepath.Join(dir, "catalog.db"), sqlitecatalog.Options{})
 		if err != nil {
 			t.Fatal(err)
 		}

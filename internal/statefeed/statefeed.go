@@ -12,6 +12,7 @@ import (
 	"backlot.dev/backlot/domain/event"
 	"backlot.dev/backlot/internal/messaging"
 	"backlot.dev/backlot/projections/catalogstore"
+	"backlot.dev/backlot/projections/projector"
 )
 
 // Topic is the state topic's name after the configured prefix.
@@ -30,7 +31,7 @@ type Handler struct {
 	// Reader is the catalog read model.
 	Reader catalogstore.Reader
 	// Waiter tells when the read model has applied an event.
-	Waiter catalogstore.Waiter
+	Waiter projector.Waiter
 	// Publisher writes to the state topic.
 	Publisher message.Publisher
 	// Topic is the full name of the state topic.

@@ -16,7 +16,8 @@ import (
 	"backlot.dev/backlot/internal/eventlog/sqlitelog"
 	"backlot.dev/backlot/internal/messaging"
 	"backlot.dev/backlot/internal/statefeed"
-	"backlot.dev/backlot/projections/catalogstore"
+	"backlot.dev/backlot/projections/catalogstore/sqlitecatalog"
+	"backlot.dev/backlot/projections/projector"
 )
 
 var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -50,12 +51,12 @@ func TestStateTopicCarriesTheEntityAsTheAPIReturnsItAndTombstones(t *testing.T) 
 		t.Fatal(err)
 	}
 	defer log.Close()
-	store, err := catalogstore.OpenSQLite(filepath.Join(dir, "catalog.db"), catalogstore.SQLiteOptions{})
+	store, err := sqlitecatalog.Open(filepath.Join(dir, "catalog.db"), sqlitecatalog.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer store.Close()
-	proj := catalogstore.NewProjector(event.SinglePartition(log), store, catalogstore.ProjectorOptions{Logger: quiet})
+	proj := projector.New(event.SinglePartition(log), store, projector.Options{Logger: quiet})
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
 	go proj.Run(ctx)

@@ -1,6 +1,14 @@
-// Package catalogstore is the catalog read model: entities with their relations in
-// both directions and status items, registered locations and their processing
-// errors, and a key/value search table behind Backstage's filters, ordering and
-// facets. Store is the port; the SQLite adapter lives in this package and the
-// Projector applies the event log to any Store.
+// Package catalogstore is the catalog read model's port: entities with their
+// relations in both directions and status items, registered locations and
+// their processing errors, and a key/value search table behind Backstage's
+// filters, ordering and facets.
+//
+// It holds the interfaces (Reader, Store), the types they answer with, and the
+// fold, written once in pure Go: DecodeBatch decodes a batch, Batch.Fold turns
+// it and the rows it touches (State, which the adapter loads) into Changes,
+// the rows to delete and insert, which the adapter persists. The adapters are
+// child packages: sqlitecatalog (the embedded read model) and pgcatalog
+// (PostgreSQL); catalogsql renders the query conditions both share, and storetest is
+// the contract suite both pass. The projector package tails the log into any
+// Store.
 package catalogstore

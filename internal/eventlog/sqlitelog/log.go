@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
-	"net/url"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -14,9 +13,10 @@ import (
 	"sync/atomic"
 	"time"
 
-	"backlot.dev/backlot/domain/event"
-
 	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
+
+	"backlot.dev/backlot/domain/event"
+	"backlot.dev/backlot/projections/storekit/sqlitekit"
 )
 
 // Log is an event.Log stored in one SQLite file.
@@ -118,7 +118,7 @@ func open(path string, opts Options) (_ *Log, err error) {
 
 	// The writer: one connection, and transactions that take the write lock at BEGIN
 	// (_txlock=immediate) so that two processes never deadlock upgrading a read lock.
-	l.wdb, err = sql.Open("sqlite", dsn(path,
+	l.wdb, err = sql.Open("sqlite", sqlitekit.DSN(path,
 		"busy_timeout("+busy+")", "journal_mode(WAL)", "synchronous("+syncMode+")",
 	)+"&_txlock=immediate")
 	if err != nil {
@@ -147,7 +147,7 @@ func open(path string, opts Options) (_ *Log, err error) {
 
 	// The readers: read-only connections; in WAL mode they never wait for the writer.
 	mmap := max(opts.MmapSize, 0)
-	l.rdb, err = sql.Open("sqlite", dsn(path,
+	l.rdb, err = sql.Open("sqlite", sqlitekit.DSN(path,
 		"busy_timeout("+busy+")", "query_only(1)", "mmap_size("+strconv.FormatInt(mmap, 10)+")",
 	))
 	if err != nil {
@@ -163,21 +163,6 @@ func open(path string, opts Options) (_ *Log, err error) {
 		return nil, err
 	}
 	return l, nil
-}
-
-// dsn returns the modernc.org/sqlite data source name of the file at the absolute
-// path with the given pragmas run on every new connection. The path is a
-// percent-escaped file: URI, so names holding ? # or % open the right file.
-func dsn(path string, pragmas ...string) string {
-	q := make([]string, len(pragmas))
-	for i, p := range pragmas {
-		q[i] = "_pragma=" + url.QueryEscape(p)
-	}
-	p := filepath.ToSlash(path)
-	if !strings.HasPrefix(p, "/") {
-		p = "/" + p // a Windows volume: file:///C:/dir/events.db
-	}
-	return "file:" + (&url.URL{Path: p}).EscapedPath() + "?" + strings.Join(q, "&")
 }
 
 // Head returns the position of the last event in the file, or zero for an empty log.

@@ -10,7 +10,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"backlot.dev/backlot/internal/webhooks"
-	"backlot.dev/backlot/projections/catalogstore/pgstore"
+	"backlot.dev/backlot/projections/storekit/pgkit"
 )
 
 // migrations are recorded in schema_migrations as webhooks/migrations/NAME.
@@ -31,7 +31,7 @@ var _ webhooks.Store = (*Store)(nil)
 // New applies the store's migrations and returns the store on pool, which
 // the caller owns.
 func New(ctx context.Context, pool *pgxpool.Pool) (*Store, error) {
-	if err := pgstore.Migrate(ctx, pool, "webhooks", migrations, "migrations/*.sql"); err != nil {
+	if err := pgkit.Migrate(ctx, pool, "webhooks", migrations, "migrations/*.sql"); err != nil {
 		return nil, fmt.Errorf("webhooks store: %w", err)
 	}
 	return &Store{pool: pool}, nil

@@ -9,14 +9,14 @@ import (
 	"backlot.dev/backlot/internal/webhooks"
 	"backlot.dev/backlot/internal/webhooks/pgsubs"
 	"backlot.dev/backlot/internal/webhooks/substest"
-	"backlot.dev/backlot/projections/catalogstore/pgstore"
+	"backlot.dev/backlot/projections/storekit/pgkit"
 )
 
 func TestContract(t *testing.T) {
 	substest.Run(t, substest.Features{StartPositions: true}, func(t *testing.T) (webhooks.Store, func() webhooks.Store) {
 		url := pgtest.URL(t)
 		open := func() webhooks.Store {
-			pool, err := pgstore.NewPool(url, 4)
+			pool, err := pgkit.NewPool(url, 4)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -36,7 +36,7 @@ func TestContract(t *testing.T) {
 // runs 0001 again without change, and keeps its subscriptions.
 func TestADatabaseMigratedBeforeTheMoveKeepsItsSubscriptions(t *testing.T) {
 	ctx := context.Background()
-	pool, err := pgstore.NewPool(pgtest.URL(t), 2)
+	pool, err := pgkit.NewPool(pgtest.URL(t), 2)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -14,8 +14,8 @@ import (
 
 	"backlot.dev/backlot/domain/event"
 	"backlot.dev/backlot/projections/badges"
-	"backlot.dev/backlot/projections/catalogstore/pgstore"
 	"backlot.dev/backlot/projections/history"
+	"backlot.dev/backlot/projections/storekit/pgkit"
 )
 
 //go:embed migrations/*.sql
@@ -44,7 +44,7 @@ var _ badges.Store = (*Store)(nil)
 // Open connects to the database at url, applies the migrations and returns the
 // store, which closes its pool on Close.
 func Open(ctx context.Context, url string) (*Store, error) {
-	pool, err := pgstore.NewPool(url, 0)
+	pool, err := pgkit.NewPool(url, 0)
 	if err != nil {
 		return nil, err
 	}
@@ -59,7 +59,7 @@ func Open(ctx context.Context, url string) (*Store, error) {
 
 // New returns a store on a pool the caller owns, after applying the migrations.
 func New(ctx context.Context, pool *pgxpool.Pool) (*Store, error) {
-	if err := pgstore.Migrate(ctx, pool, "badges", migrations, "migrations/*.sql"); err != nil {
+	if err := pgkit.Migrate(ctx, pool, "badges", migrations, "migrations/*.sql"); err != nil {
 		return nil, fmt.Errorf("badge store (postgres): %w", err)
 	}
 	return &Store{pool: pool}, nil
@@ -75,18 +75,18 @@ func (s *Store) Close() error {
 
 // Positions returns the last position applied in each partition.
 func (s *Store) Positions(ctx context.Context) (event.Positions, error) {
-	return pgstore.ReadPositions(ctx, s.pool, "badge_positions", badges.ProjectionName)
+	return pgkit.ReadPositions(ctx, s.pool, "badge_positions", badges.ProjectionName)
 }
 
 // EvaluatorPositions returns the last position the evaluator handled in each partition.
 func (s *Store) EvaluatorPositions(ctx context.Context) (event.Positions, error) {
-	return pgstore.ReadPositions(ctx, s.pool, "badge_positions", evaluatorName)
+	return pgkit.ReadPositions(ctx, s.pool, "badge_positions", evaluatorName)
 }
 
 // SetEvaluatorPositions records them.
 func (s *Store) SetEvaluatorPositions(ctx context.Context, pos event.Positions) error {
-	return pgstore.RetryTx(ctx, s.pool, applyAttempts, "badge store (postgres)", func(tx pgx.Tx) error {
-		return pgstore.WritePositions(ctx, tx, "badge_positions", evaluatorName, pos)
+	return pgkit.RetryTx(ctx, s.pool, applyAttempts, "badge store (postgres)", func(tx pgx.Tx) error {
+		return pgkit.WritePositions(ctx, tx, "badge_positions", evaluatorName, pos)
 	})
 }
 
@@ -97,8 +97,8 @@ func (s *Store) Apply(ctx context.Context, events []event.Envelope) error {
 	if len(events) == 0 {
 		return nil
 	}
-	return pgstore.RetryTx(ctx, s.pool, applyAttempts, "badge store (postgres)", func(tx pgx.Tx) error {
-		applied, err := pgstore.LockPositions(ctx, tx, positionLockClass, "badge_positions", badges.ProjectionName, events)
+	return pgkit.RetryTx(ctx, s.pool, applyAttempts, "badge store (postgres)", func(tx pgx.Tx) error {
+		applied, err := pgkit.LockPositions(ctx, tx, positionLockClass, "badge_positions", badges.ProjectionName, events)
 		if err != nil {
 			return err
 		}
@@ -139,7 +139,7 @@ func (s *Store) Apply(ctx context.Context, events []event.Envelope) error {
 				delete(last, p)
 			}
 		}
-		return pgstore.WritePositions(ctx, tx, "badge_positions", badges.ProjectionName, last)
+		return pgkit.WritePositions(ctx, tx, "badge_positions", badges.ProjectionName, last)
 	})
 }
 

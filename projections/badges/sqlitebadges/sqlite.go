@@ -14,7 +14,7 @@ import (
 	"backlot.dev/backlot/domain/event"
 	"backlot.dev/backlot/projections/badges"
 	"backlot.dev/backlot/projections/history"
-	"backlot.dev/backlot/projections/internal/sqlitedb"
+	"backlot.dev/backlot/projections/storekit/sqlitekit"
 )
 
 //go:embed migrations/*.sql
@@ -32,7 +32,7 @@ var _ badges.Store = (*Store)(nil)
 
 // Open opens or creates the badge read model at path and applies its migrations.
 func Open(path string) (*Store, error) {
-	w, r, err := sqlitedb.Open(path, sqlitedb.Options{
+	w, r, err := sqlitekit.Open(path, sqlitekit.Options{
 		CacheKiB:      8192,
 		Migrations:    migrations,
 		MigrationGlob: "migrations/*.sql",

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"backlot.dev/backlot/projections/catalogstore"
+	"backlot.dev/backlot/projections/catalogstore/sqlitecatalog"
 )
 
 // referenceEntities is the size of the generated catalog SameAnswersAsSQLite
@@ -15,9 +16,9 @@ import (
 const referenceEntities = 2500
 
 // OpenSQLite opens a SQLite store in a temporary folder of the test, closed at cleanup.
-func OpenSQLite(t testing.TB) *catalogstore.SQLite {
+func OpenSQLite(t testing.TB) *sqlitecatalog.Store {
 	t.Helper()
-	s, err := catalogstore.OpenSQLite(filepath.Join(t.TempDir(), "catalog.db"), catalogstore.SQLiteOptions{})
+	s, err := sqlitecatalog.Open(filepath.Join(t.TempDir(), "catalog.db"), sqlitecatalog.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

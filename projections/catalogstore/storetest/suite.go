@@ -41,6 +41,7 @@ func Run(t *testing.T, open Opener, f Features) {
 		{"CountsAndFacetsFollowWrites", testCountsFollowWrites},
 		{"LocationsErrorsAndStatus", testLocationsErrorsAndStatus},
 		{"SameAnswersAsSQLite", testSameAnswersAsSQLite},
+		{"OneAtATimeFoldsAsOneBatch", testOneAtATimeAsOneBatch},
 	}
 	if f.Partitioned {
 		cases = append(cases,
@@ -594,6 +595,24 @@ func testConcurrentPartitions(t *testing.T, open Opener) {
 	if got := Dump(t, conc); got != want {
 		t.Fatalf("concurrent applies of partitions fold another read model:\n%s", firstDiff(want, got))
 	}
+}
+
+// oneAtATimeEntities is the size of the generated catalog
+// testOneAtATimeAsOneBatch folds both ways.
+const oneAtATimeEntities = 150
+
+// testOneAtATimeAsOneBatch folds a history of registrations, edits, removals
+// and errors event by event into one store and in one batch into another: the
+// fold of a batch must leave what applying its events one at a time leaves.
+func testOneAtATimeAsOneBatch(t *testing.T, open Opener) {
+	evs := historyEvents(t, oneAtATimeEntities)
+	one, all := open(t), open(t)
+	ApplyInBatches(t, one, evs, 1)
+	ApplyInBatches(t, all, evs, len(evs))
+	if w, g := Dump(t, one), Dump(t, all); w != g {
+		t.Fatalf("one batch folds another read model than one event at a time:\n%s", firstDiff(w, g))
+	}
+	CompareReaders(t, one, all)
 }
 
 var historyCache sync.Map // n -> []event.Envelope

@@ -8,8 +8,8 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"backlot.dev/backlot/domain/event"
-	"backlot.dev/backlot/projections/catalogstore/pgstore"
 	"backlot.dev/backlot/projections/history"
+	"backlot.dev/backlot/projections/storekit/pgkit"
 )
 
 // positionLockClass is the first key of the per-partition advisory locks
@@ -33,14 +33,14 @@ func (s *Store) Apply(ctx context.Context, events []event.Envelope) error {
 	if len(events) == 0 {
 		return nil
 	}
-	return pgstore.RetryTx(ctx, s.pool, s.opts.ApplyAttempts, "history store (postgres)", func(tx pgx.Tx) error {
+	return pgkit.RetryTx(ctx, s.pool, s.opts.ApplyAttempts, "history store (postgres)", func(tx pgx.Tx) error {
 		return applyTx(ctx, tx, events)
 	})
 }
 
 // applyTx folds the events in tx.
 func applyTx(ctx context.Context, tx pgx.Tx, events []event.Envelope) error {
-	applied, err := pgstore.LockPositions(ctx, tx, positionLockClass, "history_positions", history.ProjectionName, events)
+	applied, err := pgkit.LockPositions(ctx, tx, positionLockClass, "history_positions", history.ProjectionName, events)
 	if err != nil {
 		return fmt.Errorf("history store (postgres): %w", err)
 	}
@@ -74,7 +74,7 @@ func applyTx(ctx context.Context, tx pgx.Tx, events []event.Envelope) error {
 	if err := write(ctx, tx, ch); err != nil {
 		return fmt.Errorf("history store (postgres): write: %w", err)
 	}
-	if err := pgstore.WritePositions(ctx, tx, "history_positions", history.ProjectionName, ch.Last); err != nil {
+	if err := pgkit.WritePositions(ctx, tx, "history_positions", history.ProjectionName, ch.Last); err != nil {
 		return fmt.Errorf("history store (postgres): %w", err)
 	}
 	return nil

@@ -13,5 +13,5 @@
 //
 // Writes are set-based: one UPDATE closes the batch's replaced versions and COPY
 // writes its new versions and event digests. Open applies the embedded
-// migrations with pgstore.Migrate, under Backlot's migration lock.
+// migrations with pgkit.Migrate, under Backlot's migration lock.
 package pghist

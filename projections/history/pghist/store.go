@@ -8,8 +8,8 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"backlot.dev/backlot/domain/event"
-	"backlot.dev/backlot/projections/catalogstore/pgstore"
 	"backlot.dev/backlot/projections/history"
+	"backlot.dev/backlot/projections/storekit/pgkit"
 )
 
 //go:embed migrations/*.sql
@@ -17,7 +17,7 @@ var migrations embed.FS
 
 // Options configures Open and New.
 type Options struct {
-	// MaxConns is the size of the pool Open makes; default pgstore.DefaultMaxConns.
+	// MaxConns is the size of the pool Open makes; default pgkit.DefaultMaxConns.
 	MaxConns int
 	// ApplyAttempts is how often Apply runs a transaction that failed on a
 	// serialization failure, a deadlock or a unique key taken by a concurrent
@@ -44,7 +44,7 @@ var _ history.Store = (*Store)(nil)
 // Open connects to the database at url, applies the history's migrations and
 // returns the store, which closes its pool on Close.
 func Open(ctx context.Context, url string, opts Options) (*Store, error) {
-	pool, err := pgstore.NewPool(url, opts.MaxConns)
+	pool, err := pgkit.NewPool(url, opts.MaxConns)
 	if err != nil {
 		return nil, err
 	}
@@ -61,7 +61,7 @@ func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 // one), after applying the history's migrations. Close leaves the pool open.
 func New(ctx context.Context, pool *pgxpool.Pool, opts Options) (*Store, error) {
 	opts.setDefaults()
-	if err := pgstore.Migrate(ctx, pool, "history", migrations, "migrations/*.sql"); err != nil {
+	if err := pgkit.Migrate(ctx, pool, "history", migrations, "migrations/*.sql"); err != nil {
 		return nil, fmt.Errorf("history store (postgres): %w", err)
 	}
 	return &Store{pool: pool, opts: opts}, nil
@@ -78,7 +78,7 @@ func (s *Store) Close() error {
 // Positions returns the last position applied in each partition; partitions
 // that never had an event applied are absent.
 func (s *Store) Positions(ctx context.Context) (event.Positions, error) {
-	pos, err := pgstore.ReadPositions(ctx, s.pool, "history_positions", history.ProjectionName)
+	pos, err := pgkit.ReadPositions(ctx, s.pool, "history_positions", history.ProjectionName)
 	if err != nil {
 		return nil, fmt.Errorf("history store (postgres): %w", err)
 	}

@@ -10,7 +10,7 @@ import (
 
 	"backlot.dev/backlot/domain/event"
 	"backlot.dev/backlot/projections/history"
-	"backlot.dev/backlot/projections/internal/sqlitedb"
+	"backlot.dev/backlot/projections/storekit/sqlitekit"
 )
 
 //go:embed migrations/*.sql
@@ -37,7 +37,7 @@ var _ history.Store = (*Store)(nil)
 
 // Open opens or creates the history at path and applies its migrations.
 func Open(path string, opts Options) (*Store, error) {
-	w, r, err := sqlitedb.Open(path, sqlitedb.Options{
+	w, r, err := sqlitekit.Open(path, sqlitekit.Options{
 		CacheKiB:      opts.CacheKiB,
 		ReadConns:     opts.ReadConns,
 		Migrations:    migrations,

@@ -1,0 +1,274 @@
+package catalogsql
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	"backlot.dev/backlot/projections/catalogstore"
+)
+
+// Dialect is how a database spells what the shared conditions need.
+type Dialect struct {
+	// Postgres selects PostgreSQL's spelling ($n placeholders, = ANY for
+	// lists, TRUE, text compared in the "C" collation); SQLite's otherwise.
+	Postgres bool
+	// CreatedArg turns a value of the creation order, as keysets and filters
+	// carry it, into the argument compared to the eid column; nil passes the
+	// value as it is.
+	CreatedArg func(v string) any
+}
+
+// Args collects the arguments of a statement and renders their placeholders
+// in the dialect's spelling. With SQLite's "?" the arguments must be added in
+// the order the text names them; with PostgreSQL's "$n" in any order.
+type Args struct {
+	d    Dialect
+	vals []any
+}
+
+// NewArgs returns empty arguments for d.
+func NewArgs(d Dialect) *Args { return &Args{d: d} }
+
+// Add appends v and returns its placeholder.
+func (a *Args) Add(v any) string {
+	a.vals = append(a.vals, v)
+	if a.d.Postgres {
+		return "$" + strconv.Itoa(len(a.vals))
+	}
+	return "?"
+}
+
+// Values returns the arguments in the order they were added.
+func (a *Args) Values() []any { return a.vals }
+
+// in renders col matching any of vals: "col IN (?,?)" in SQLite; in
+// PostgreSQL "col = $n" for one value (a btree can then return rows in order,
+// which it cannot for = ANY), "col = ANY($n)" for several.
+func (a *Args) in(col string, vals []string) string {
+	if a.d.Postgres {
+		if len(vals) == 1 {
+			return col + " = " + a.Add(vals[0])
+		}
+		return col + " = ANY(" + a.Add(vals) + ")"
+	}
+	ph := make([]string, len(vals))
+	for i, v := range vals {
+		ph[i] = a.Add(v)
+	}
+	return col + " IN (" + strings.Join(ph, ",") + ")"
+}
+
+// inArgs renders col matching any of vals, which need not be strings.
+func (a *Args) inArgs(col string, vals []any) string {
+	if a.d.Postgres {
+		if len(vals) == 1 {
+			return col + " = " + a.Add(vals[0])
+		}
+		return col + " = ANY(" + a.Add(vals) + ")"
+	}
+	ph := make([]string, len(vals))
+	for i, v := range vals {
+		ph[i] = a.Add(v)
+	}
+	return col + " IN (" + strings.Join(ph, ",") + ")"
+}
+
+// True is the condition that always holds.
+func (d Dialect) True() string {
+	if d.Postgres {
+		return "TRUE"
+	}
+	return "1=1"
+}
+
+// ColumnFor maps search keys that are also entity columns to the column.
+var ColumnFor = map[string]string{
+	catalogstore.CreationOrder: "e.eid",
+	"kind":                     "e.kind",
+	"metadata.name":            "e.name",
+	"metadata.namespace":       "e.namespace",
+	"metadata.uid":             "e.uid",
+}
+
+// Mode says how a filter's search conditions are rendered.
+type Mode int
+
+const (
+	// Set renders search conditions as IN lists of matching eids: best when
+	// every candidate row is visited (counts, facets).
+	Set Mode = iota
+	// PerRow renders them as correlated EXISTS lookups on the search table's
+	// primary key: best when rows are read in index order and a page stops early.
+	PerRow
+	// PerRowNoColumnIndex is PerRow with the entity columns kept from their
+	// indexes (SQLite's unary +), so the planner drives from another condition.
+	PerRowNoColumnIndex
+)
+
+// Filter renders f as a condition over entities e.
+func Filter(f catalogstore.Filter, mode Mode, a *Args) string {
+	if len(f) == 0 {
+		return a.d.True()
+	}
+	ors := make([]string, 0, len(f))
+	for _, conj := range f {
+		if len(conj) == 0 {
+			ors = append(ors, a.d.True())
+			continue
+		}
+		ands := make([]string, 0, len(conj))
+		for _, c := range conj {
+			ands = append(ands, Condition(c, mode, a))
+		}
+		ors = append(ors, "("+strings.Join(ands, " AND ")+")")
+	}
+	return "(" + strings.Join(ors, " OR ") + ")"
+}
+
+func lowerAll(vs []string) []string {
+	out := make([]string, len(vs))
+	for i, v := range vs {
+		out[i] = strings.ToLower(v)
+	}
+	return out
+}
+
+// Condition renders one condition over entities e.
+func Condition(c catalogstore.Condition, mode Mode, a *Args) string {
+	key := strings.ToLower(c.Key)
+	if rel, ok := strings.CutPrefix(key, "relations."); ok {
+		if len(c.Values) == 0 {
+			return `e.key IN (SELECT source FROM relations WHERE ltype = ` + a.Add(rel) + `)`
+		}
+		return `e.key IN (SELECT source FROM relations WHERE ltype = ` + a.Add(rel) + ` AND ` + a.in("target", lowerAll(c.Values)) + `)`
+	}
+	if col, ok := ColumnFor[key]; ok {
+		if len(c.Values) == 0 {
+			return a.d.True()
+		}
+		vals := lowerAll(c.Values)
+		if key == catalogstore.CreationOrder && a.d.CreatedArg != nil {
+			args := make([]any, len(vals))
+			for i, v := range vals {
+				args[i] = a.d.CreatedArg(v)
+			}
+			return a.inArgs(col, args)
+		}
+		if key == "metadata.uid" {
+			// uids keep their case in the column; match either spelling.
+			vals = append(vals, c.Values...)
+		}
+		if mode == PerRowNoColumnIndex {
+			col = "+" + col
+		}
+		return a.in(col, vals)
+	}
+	if mode != Set || a.d.Postgres {
+		if len(c.Values) == 0 {
+			return `EXISTS (SELECT 1 FROM search s WHERE s.eid = e.eid AND s.key = ` + a.Add(key) + `)`
+		}
+		return `EXISTS (SELECT 1 FROM search s WHERE s.eid = e.eid AND s.key = ` + a.Add(key) + ` AND ` + a.in("s.value", lowerAll(c.Values)) + `)`
+	}
+	if len(c.Values) == 0 {
+		return `e.eid IN (SELECT eid FROM search WHERE key = ` + a.Add(key) + `)`
+	}
+	return `e.eid IN (SELECT eid FROM search WHERE key = ` + a.Add(key) + ` AND ` + a.in("value", lowerAll(c.Values)) + `)`
+}
+
+// FullText renders ft as a condition over entities e: a value of one of its
+// fields (of any field when none) contains the term, case-insensitively.
+func FullText(ft catalogstore.FullText, a *Args) string {
+	term := strings.TrimSpace(strings.ToLower(ft.Term))
+	if term == "" {
+		return a.d.True()
+	}
+	like := "%" + strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(term) + "%"
+	if len(ft.Fields) == 0 {
+		return `e.eid IN (SELECT eid FROM search WHERE value LIKE ` + a.Add(like) + ` ESCAPE '\')`
+	}
+	fields := a.in("key", lowerAll(ft.Fields))
+	return `e.eid IN (SELECT eid FROM search WHERE ` + fields + ` AND value LIKE ` + a.Add(like) + ` ESCAPE '\')`
+}
+
+// SortExpr returns the expression over entities e that sorts by field, and
+// whether it is the creation order (an eid, not text). Entities without the
+// field sort last in either direction, as in Backstage.
+func SortExpr(field string, desc bool, a *Args) (expr string, created bool) {
+	key := strings.ToLower(field)
+	if col, ok := ColumnFor[key]; ok {
+		return col, key == catalogstore.CreationOrder
+	}
+	missing := catalogstore.MissingSortValue
+	if desc {
+		missing = ""
+	}
+	if a.d.Postgres {
+		return `COALESCE((SELECT MIN(s.value) FROM search s WHERE s.eid = e.eid AND s.key = ` + a.Add(key) +
+			` AND s.value <> ''), ` + a.Add(missing) + `::text COLLATE "C")`, false
+	}
+	return `COALESCE((SELECT MIN(value) FROM search s WHERE s.eid = e.eid AND s.key = ` + a.Add(key) + ` AND s.value <> ''), '` + missing + `')`, false
+}
+
+// Dir is the SQL of a sort direction.
+func Dir(desc bool) string {
+	if desc {
+		return "DESC"
+	}
+	return "ASC"
+}
+
+func cmpOp(gt bool) string {
+	if gt {
+		return ">"
+	}
+	return "<"
+}
+
+// KeysetCond renders "after ks" (or, with before, "before ks") over the sort
+// columns s0..sn of order, then key. created says which sort columns are the
+// creation order (SortExpr's second answer).
+func KeysetCond(order []catalogstore.Order, created []bool, ks *catalogstore.Keyset, before bool, a *Args) string {
+	val := func(i int) any {
+		v := ""
+		if i < len(ks.Values) {
+			v = ks.Values[i]
+		}
+		if created[i] && a.d.CreatedArg != nil {
+			return a.d.CreatedArg(v)
+		}
+		return v
+	}
+	col := func(i int) string {
+		if a.d.Postgres && !created[i] {
+			return fmt.Sprintf(`s%d COLLATE "C"`, i)
+		}
+		return fmt.Sprintf("s%d", i)
+	}
+	n := len(order)
+	var cond string
+	if n > 0 {
+		// A plain range on the first column lets the database seek in its
+		// index instead of testing the OR below on every row.
+		op := "<="
+		if !order[0].Desc != before {
+			op = ">="
+		}
+		cond = col(0) + " " + op + " " + a.Add(val(0)) + " AND "
+	}
+	ors := make([]string, 0, n+1)
+	for i := 0; i <= n; i++ {
+		var ands []string
+		for j := 0; j < i; j++ {
+			ands = append(ands, col(j)+" = "+a.Add(val(j)))
+		}
+		if i < n {
+			gt := !order[i].Desc != before
+			ands = append(ands, col(i)+" "+cmpOp(gt)+" "+a.Add(val(i)))
+		} else {
+			ands = append(ands, "key "+cmpOp(!before)+" "+a.Add(ks.Key))
+		}
+		ors = append(ors, "("+strings.Join(ands, " AND ")+")")
+	}
+	return cond + "(" + strings.Join(ors, " OR ") + ")"
+}

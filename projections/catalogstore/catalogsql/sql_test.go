@@ -1,0 +1,75 @@
+package catalogsql_test
+
+import (
+	"fmt"
+	"testing"
+
+	"backlot.dev/backlot/projections/catalogstore"
+	"backlot.dev/backlot/projections/catalogstore/catalogsql"
+)
+
+var (
+	sqlite   = catalogsql.Dialect{}
+	postgres = catalogsql.Dialect{Postgres: true, CreatedArg: func(v string) any { return "eid:" + v }}
+)
+
+// TestRenderingPerDialect pins the SQL each dialect renders for the shared
+// conditions, with their arguments in placeholder order.
+func TestRenderingPerDialect(t *testing.T) {
+	t.Parallel()
+	f := catalogstore.Filter{
+		{{Key: "Kind", Values: []string{"Component"}}, {Key: "spec.type", Values: []string{"Service", "website"}}},
+		{{Key: "relations.ownedBy", Values: []string{"group:default/Team-A"}}, {Key: "metadata.tags"}},
+	}
+	order := []catalogstore.Order{{Field: "metadata.name"}, {Field: catalogstore.CreationOrder, Desc: true}}
+	ks := &catalogstore.Keyset{Values: []string{"a", "12"}, Key: "component:default/a"}
+	cases := []struct {
+		name string
+		d    catalogsql.Dialect
+		fn   func(a *catalogsql.Args) string
+		sql  string
+		args string
+	}{
+		{"sqlite set filter", sqlite, func(a *catalogsql.Args) string { return catalogsql.Filter(f, catalogsql.Set, a) },
+			`((e.kind IN (?) AND e.eid IN (SELECT eid FROM search WHERE key = ? AND value IN (?,?))) OR (e.key IN (SELECT source FROM relations WHERE ltype = ? AND target IN (?)) AND e.eid IN (SELECT eid FROM search WHERE key = ?)))`,
+			`[component spec.type service website ownedby group:default/team-a metadata.tags]`},
+		{"sqlite per-row filter without column indexes", sqlite, func(a *catalogsql.Args) string { return catalogsql.Filter(f[:1], catalogsql.PerRowNoColumnIndex, a) },
+			`((+e.kind IN (?) AND EXISTS (SELECT 1 FROM search s WHERE s.eid = e.eid AND s.key = ? AND s.value IN (?,?))))`,
+			`[component spec.type service website]`},
+		{"postgres filter", postgres, func(a *catalogsql.Args) string { return catalogsql.Filter(f, catalogsql.Set, a) },
+			`((e.kind = $1 AND EXISTS (SELECT 1 FROM search s WHERE s.eid = e.eid AND s.key = $2 AND s.value = ANY($3))) OR (e.key IN (SELECT source FROM relations WHERE ltype = $4 AND target = $5) AND EXISTS (SELECT 1 FROM search s WHERE s.eid = e.eid AND s.key = $6)))`,
+			`[component spec.type [service website] ownedby group:default/team-a metadata.tags]`},
+		{"empty filter", sqlite, func(a *catalogsql.Args) string { return catalogsql.Filter(nil, catalogsql.Set, a) }, `1=1`, `[]`},
+		{"empty filter postgres", postgres, func(a *catalogsql.Args) string { return catalogsql.Filter(nil, catalogsql.PerRow, a) }, `TRUE`, `[]`},
+		{"postgres creation order filter", postgres, func(a *catalogsql.Args) string {
+			return catalogsql.Condition(catalogstore.Condition{Key: catalogstore.CreationOrder, Values: []string{"7"}}, catalogsql.PerRow, a)
+		}, `e.eid = $1`, `[eid:7]`},
+		{"sqlite full text in fields", sqlite, func(a *catalogsql.Args) string {
+			return catalogsql.FullText(catalogstore.FullText{Term: " 50%_Off ", Fields: []string{"Metadata.Name"}}, a)
+		}, `e.eid IN (SELECT eid FROM search WHERE key IN (?) AND value LIKE ? ESCAPE '\')`, `[metadata.name %50\%\_off%]`},
+		{"sqlite sort", sqlite, func(a *catalogsql.Args) string { s, _ := catalogsql.SortExpr("spec.owner", true, a); return s },
+			`COALESCE((SELECT MIN(value) FROM search s WHERE s.eid = e.eid AND s.key = ? AND s.value <> ''), '')`, `[spec.owner]`},
+		{"postgres sort", postgres, func(a *catalogsql.Args) string { s, _ := catalogsql.SortExpr("spec.owner", false, a); return s },
+			`COALESCE((SELECT MIN(s.value) FROM search s WHERE s.eid = e.eid AND s.key = $1 AND s.value <> ''), $2::text COLLATE "C")`, "[spec.owner \U0010FFFF]"},
+		{"sqlite keyset", sqlite, func(a *catalogsql.Args) string {
+			return catalogsql.KeysetCond(order, []bool{false, true}, ks, false, a)
+		},
+			`s0 >= ? AND ((s0 > ?) OR (s0 = ? AND s1 < ?) OR (s0 = ? AND s1 = ? AND key > ?))`,
+			`[a a a 12 a 12 component:default/a]`},
+		{"postgres keyset before", postgres, func(a *catalogsql.Args) string { return catalogsql.KeysetCond(order, []bool{false, true}, ks, true, a) },
+			`s0 COLLATE "C" <= $1 AND ((s0 COLLATE "C" < $2) OR (s0 COLLATE "C" = $3 AND s1 > $4) OR (s0 COLLATE "C" = $5 AND s1 = $6 AND key < $7))`,
+			`[a a a eid:12 a eid:12 component:default/a]`},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			a := catalogsql.NewArgs(c.d)
+			if got := c.fn(a); got != c.sql {
+				t.Errorf("sql\n got: %s\nwant: %s", got, c.sql)
+			}
+			if got := fmt.Sprint(a.Values()); got != c.args {
+				t.Errorf("args = %s, want %s", got, c.args)
+			}
+		})
+	}
+}

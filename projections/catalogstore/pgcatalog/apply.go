@@ -1,0 +1,211 @@
+package pgcatalog
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+
+	"backlot.dev/backlot/domain/event"
+	"backlot.dev/backlot/projections/catalogstore"
+	"backlot.dev/backlot/projections/storekit/pgkit"
+)
+
+// The PostgreSQL adapter of the catalog fold: it loads the rows a batch
+// touches, folds, and writes the fold's changes with COPY, in one transaction.
+
+// positionLockClass is the first key of the per-partition advisory locks
+// (pg_advisory_xact_lock(positionLockClass, partition)) that make concurrent
+// Applies of one partition take turns.
+const positionLockClass int32 = 0x426c7431 // "Blt1"
+
+// eidOf is the eid of an entity created by the event at pos in part.
+func eidOf(pos int64, part int32) int64 { return pos*MaxPartitions + int64(part) }
+
+// Apply folds the events into the read model in one transaction, together with
+// the position of the last applied event of each partition. Events at or below
+// their partition's recorded position are skipped, so applying a batch twice
+// changes nothing. A transaction that fails on a serialization failure, a
+// deadlock or a unique key a concurrent transaction took is run again, up to
+// Options.ApplyAttempts times; other failures, a server that is down among
+// them, are returned and nothing is written.
+func (s *Store) Apply(ctx context.Context, events []event.Envelope) error {
+	if len(events) == 0 {
+		return nil
+	}
+	for i := range events {
+		if p := events[i].Partition; p < 0 || p >= MaxPartitions {
+			return fmt.Errorf("catalog store (postgres): event %s is from partition %d; the read model folds partitions 0 to %d", events[i].ID, p, MaxPartitions-1)
+		}
+	}
+	return pgkit.RetryTx(ctx, s.pool, s.opts.ApplyAttempts, "catalog store (postgres)", func(tx pgx.Tx) error {
+		return s.applyTx(ctx, tx, events)
+	})
+}
+
+// applyTx folds the events in tx.
+func (s *Store) applyTx(ctx context.Context, tx pgx.Tx, events []event.Envelope) error {
+	applied, err := pgkit.LockPositions(ctx, tx, positionLockClass, "positions", catalogstore.ProjectionName, events)
+	if err != nil {
+		return fmt.Errorf("catalog store (postgres): %w", err)
+	}
+	batch, err := catalogstore.DecodeBatch(events, applied)
+	if err != nil {
+		return fmt.Errorf("catalog store (postgres): %w", err)
+	}
+	if batch.Len() == 0 {
+		return nil
+	}
+	st, err := load(ctx, tx, batch)
+	if err != nil {
+		return fmt.Errorf("catalog store (postgres): read current rows: %w", err)
+	}
+	ch, err := batch.Fold(st, eidOf)
+	if err != nil {
+		return fmt.Errorf("catalog store (postgres): %w", err)
+	}
+	// Without the bulk indexes rows go in unsorted.
+	bulk := s.bulk.Load()
+	ch.SortRows(!bulk, !bulk)
+	if err := write(ctx, tx, ch); err != nil {
+		return fmt.Errorf("catalog store (postgres): write: %w", err)
+	}
+	if err := pgkit.WritePositions(ctx, tx, "positions", catalogstore.ProjectionName, batch.Last); err != nil {
+		return fmt.Errorf("catalog store (postgres): %w", err)
+	}
+	return nil
+}
+
+// load reads the current rows of the locations and entities the batch touches.
+func load(ctx context.Context, tx pgx.Tx, batch *catalogstore.Batch) (catalogstore.State, error) {
+	st := catalogstore.State{Locations: map[string]catalogstore.StoredLocation{}, Entities: map[string]catalogstore.StoredEntity{}}
+	if ids := batch.LocationIDs(); len(ids) > 0 {
+		rows, err := tx.Query(ctx, `SELECT id, type, target, entity_key, created FROM locations WHERE id = ANY($1)`, ids)
+		if err != nil {
+			return st, err
+		}
+		for rows.Next() {
+			var id string
+			var l catalogstore.StoredLocation
+			if err := rows.Scan(&id, &l.Type, &l.Target, &l.EntityKey, &l.Created); err != nil {
+				rows.Close()
+				return st, err
+			}
+			st.Locations[id] = l
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return st, err
+		}
+	}
+	rows, err := tx.Query(ctx, `SELECT key, eid, hash, uid FROM entities WHERE key = ANY($1)`, batch.EntityKeys(st.Locations))
+	if err != nil {
+		return st, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var key string
+		var e catalogstore.StoredEntity
+		if err := rows.Scan(&key, &e.EID, &e.Hash, &e.UID); err != nil {
+			return st, err
+		}
+		st.Entities[key] = e
+	}
+	return st, rows.Err()
+}
+
+// write deletes the rows the batch replaced or removed, then copies in the
+// new ones.
+func write(ctx context.Context, tx pgx.Tx, ch *catalogstore.Changes) error {
+	nBody := 0
+	for i := range ch.Entities {
+		nBody += len(ch.Entities[i].Body)
+	}
+	entBuf := newCopyBuf(nBody + len(ch.Entities)*256)
+	for i := range ch.Entities {
+		e := &ch.Entities[i]
+		entBuf.row(13)
+		entBuf.int8(e.EID)
+		entBuf.text(e.Key)
+		entBuf.text(e.Ref)
+		entBuf.text(e.UID)
+		entBuf.text(e.Kind)
+		entBuf.text(e.Namespace)
+		entBuf.text(e.Name)
+		entBuf.text(e.Hash)
+		entBuf.text(e.LocationID)
+		entBuf.text(e.ManagedBy)
+		entBuf.bytea(e.Body)
+		entBuf.int8(e.UpdatedPos)
+		entBuf.int4(e.UpdatedPart)
+	}
+	locBuf := newCopyBuf(0)
+	for _, l := range ch.Locations {
+		locBuf.row(5)
+		locBuf.text(l.ID)
+		locBuf.text(l.Type)
+		locBuf.text(l.Target)
+		locBuf.text(l.EntityKey)
+		locBuf.int8(l.Created)
+	}
+	errBuf := newCopyBuf(0)
+	for _, le := range ch.LocationErrors {
+		errBuf.row(4)
+		errBuf.text(le.LocationID)
+		errBuf.int4(int32(le.Seq))
+		errBuf.bytea(le.Body)
+		errBuf.text(le.EntityKey)
+	}
+	searchBuf := newCopyBuf(len(ch.Search) * 64)
+	for _, r := range ch.Search {
+		searchBuf.row(4)
+		searchBuf.int8(r.EID)
+		searchBuf.text(r.Key)
+		searchBuf.text(r.Value)
+		searchBuf.textOrNull(r.Original)
+	}
+	relBuf := newCopyBuf(len(ch.Relations) * 128)
+	for _, r := range ch.Relations {
+		relBuf.row(6)
+		relBuf.int8(r.Origin)
+		relBuf.text(r.Source)
+		relBuf.text(r.Type)
+		relBuf.text(r.LType)
+		relBuf.text(r.Target)
+		relBuf.text(r.TargetRef)
+	}
+
+	b := &pgx.Batch{}
+	if len(ch.DeleteEIDs) > 0 {
+		b.Queue(`DELETE FROM relations WHERE origin = ANY($1)`, ch.DeleteEIDs)
+		b.Queue(`DELETE FROM search WHERE eid = ANY($1)`, ch.DeleteEIDs)
+		b.Queue(`DELETE FROM entities WHERE eid = ANY($1)`, ch.DeleteEIDs)
+	}
+	if len(ch.DeleteLocations) > 0 {
+		b.Queue(`DELETE FROM locations WHERE id = ANY($1)`, ch.DeleteLocations)
+	}
+	if len(ch.ErrorLocations) > 0 {
+		b.Queue(`DELETE FROM location_errors WHERE location_id = ANY($1)`, ch.ErrorLocations)
+	}
+	if b.Len() > 0 {
+		if err := tx.SendBatch(ctx, b).Close(); err != nil {
+			return fmt.Errorf("delete replaced rows: %w", err)
+		}
+	}
+	copies := []struct {
+		table, cols string
+		buf         *copyBuf
+	}{
+		{"locations", "id, type, target, entity_key, created", locBuf},
+		{"location_errors", "location_id, seq, body, entity_key", errBuf},
+		{"entities", "eid, key, ref, uid, kind, namespace, name, hash, location_id, managed_by, body, updated_pos, updated_partition", entBuf},
+		{"search", "eid, key, value, original", searchBuf},
+		{"relations", "origin, source, type, ltype, target, target_ref", relBuf},
+	}
+	for _, c := range copies {
+		if err := copyInto(ctx, tx, c.table, c.cols, c.buf); err != nil {
+			return err
+		}
+	}
+	return nil
+}

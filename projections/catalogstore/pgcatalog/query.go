@@ -1,0 +1,259 @@
+package pgcatalog
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+
+	"backlot.dev/backlot/projections/catalogstore"
+	"backlot.dev/backlot/projections/catalogstore/catalogsql"
+)
+
+// dialect is PostgreSQL's spelling of the conditions the adapters share;
+// values of the creation order are position/partition pairs.
+var dialect = catalogsql.Dialect{Postgres: true, CreatedArg: func(v string) any { return parseCreated(v) }}
+
+func lowerAll(vs []string) []string {
+	out := make([]string, len(vs))
+	for i, v := range vs {
+		out[i] = strings.ToLower(v)
+	}
+	return out
+}
+
+// createdValue renders an eid as a keyset value: the creating position for
+// partition 0 (as the SQLite store, whose eid is the position), and
+// position/partition otherwise.
+func createdValue(eid int64) string {
+	pos, part := eid/MaxPartitions, eid%MaxPartitions
+	if part == 0 {
+		return strconv.FormatInt(pos, 10)
+	}
+	return strconv.FormatInt(pos, 10) + "/" + strconv.FormatInt(part, 10)
+}
+
+// parseCreated reads a keyset value of createdValue back. A value it cannot
+// read sorts after every eid, as text sorts after integers in SQLite.
+func parseCreated(s string) int64 {
+	ps, parts, hasPart := strings.Cut(s, "/")
+	pos, err := strconv.ParseInt(ps, 10, 64)
+	if err != nil || pos < 0 || pos > math.MaxInt64/MaxPartitions-1 {
+		return math.MaxInt64
+	}
+	var part int64
+	if hasPart {
+		part, err = strconv.ParseInt(parts, 10, 64)
+		if err != nil || part < 0 || part >= MaxPartitions {
+			return math.MaxInt64
+		}
+	}
+	return pos*MaxPartitions + part
+}
+
+// Query returns a page of entities, as the SQLite store does.
+func (s *Store) Query(ctx context.Context, q catalogstore.PageQuery) (catalogstore.Page, error) {
+	var page catalogstore.Page
+	where := func(a *catalogsql.Args) string {
+		w := catalogsql.Filter(q.Filter, catalogsql.PerRow, a) + " AND " + catalogsql.FullText(q.FullText, a)
+		if q.LocationID != "" {
+			w += " AND e.location_id = " + a.Add(q.LocationID)
+		}
+		return w
+	}
+
+	order := q.Order
+	if len(order) == 0 {
+		order = []catalogstore.Order{{Field: catalogstore.CreationOrder}}
+	}
+	a := catalogsql.NewArgs(dialect)
+	sortCols := make([]string, len(order))
+	created := make([]bool, len(order))
+	for i, o := range order {
+		expr, isCreated := catalogsql.SortExpr(o.Field, o.Desc, a)
+		sortCols[i] = fmt.Sprintf("%s AS s%d", expr, i)
+		created[i] = isCreated
+	}
+	// The page is chosen on narrow rows (eid, key and the sort values), then
+	// joined to the entities for their bodies: sorting and skipping never carry
+	// a body along, and an index on (kind, eid) can serve the default order alone.
+	inner := `SELECT * FROM (SELECT e.eid, e.key, ` + strings.Join(sortCols, ", ") +
+		` FROM entities e WHERE ` + where(a) + `) e`
+	backward := q.Before != nil
+	switch {
+	case q.After != nil:
+		inner += ` WHERE ` + catalogsql.KeysetCond(order, created, q.After, false, a)
+	case q.Before != nil:
+		inner += ` WHERE ` + catalogsql.KeysetCond(order, created, q.Before, true, a)
+	}
+	orderBy := func(alias string) string {
+		parts := make([]string, 0, len(order)+1)
+		unique := false
+		for i, o := range order {
+			c := fmt.Sprintf(`%s.s%d COLLATE "C"`, alias, i)
+			if created[i] {
+				c = fmt.Sprintf("%s.s%d", alias, i)
+				unique = true // eids are unique: nothing after them changes the order
+			}
+			parts = append(parts, c+" "+catalogsql.Dir(o.Desc != backward))
+			if unique {
+				break
+			}
+		}
+		if !unique {
+			parts = append(parts, alias+".key "+catalogsql.Dir(backward))
+		}
+		return strings.Join(parts, ", ")
+	}
+	inner += ` ORDER BY ` + orderBy("e")
+	// As in the SQLite store, an offset is ignored with a keyset only when the
+	// page has a limit.
+	if q.Limit > 0 {
+		inner += fmt.Sprintf(" LIMIT %d", q.Limit+1)
+		if q.Offset > 0 && q.After == nil && q.Before == nil {
+			inner += fmt.Sprintf(" OFFSET %d", q.Offset)
+		}
+	} else if q.Offset > 0 {
+		inner += fmt.Sprintf(" OFFSET %d", q.Offset)
+	}
+	sCols := make([]string, len(order))
+	for i := range order {
+		sCols[i] = fmt.Sprintf("p.s%d", i)
+	}
+	stmt := `SELECT x.key, x.ref, x.uid, x.location_id, x.body, ` + strings.Join(sCols, ", ") +
+		` FROM (` + inner + `) p JOIN entities x ON x.eid = p.eid ORDER BY ` + orderBy("p")
+
+	var items []catalogstore.PageRow
+	err := s.withConn(ctx, func(conn *pgx.Conn) error {
+		b := &pgx.Batch{}
+		if q.CountTotal {
+			// Totals come from the result cache while the read model is unchanged.
+			ca := catalogsql.NewArgs(dialect)
+			count := `SELECT count(*) FROM entities e WHERE ` + where(ca)
+			token, err := positionsToken(ctx, conn)
+			if err != nil {
+				return err
+			}
+			key := catalogstore.CacheKey("count", count, ca.Values())
+			if n, ok := s.cache.get(token, key); ok {
+				page.TotalItems = n.(int)
+			} else {
+				b.Queue(count, ca.Values()...).QueryRow(func(row pgx.Row) error {
+					var n int64
+					if err := row.Scan(&n); err != nil {
+						return err
+					}
+					page.TotalItems = int(n)
+					s.cache.put(token, key, page.TotalItems)
+					return nil
+				})
+			}
+		}
+		b.Queue(stmt, a.Values()...).Query(func(rows pgx.Rows) error {
+			for rows.Next() {
+				var it catalogstore.PageRow
+				vals := make([]any, len(order))
+				dest := []any{&it.View.Key, &it.View.Ref, &it.View.UID, &it.View.LocationID, &it.View.Body}
+				for i := range vals {
+					if created[i] {
+						vals[i] = new(int64)
+					} else {
+						vals[i] = new(string)
+					}
+					dest = append(dest, vals[i])
+				}
+				if err := rows.Scan(dest...); err != nil {
+					return err
+				}
+				it.Keyset.Key = it.View.Key
+				for _, v := range vals {
+					switch t := v.(type) {
+					case *int64:
+						it.Keyset.Values = append(it.Keyset.Values, createdValue(*t))
+					case *string:
+						it.Keyset.Values = append(it.Keyset.Values, *t)
+					}
+				}
+				items = append(items, it)
+			}
+			return rows.Err()
+		})
+		return conn.SendBatch(ctx, b).Close()
+	})
+	if err != nil {
+		return catalogstore.Page{}, fmt.Errorf("catalog store (postgres): query: %w", err)
+	}
+	return catalogstore.FinishPage(ctx, page, q, items, s.decorate)
+}
+
+// Facets counts facet values over the entities matching f, as the SQLite
+// store does: values group case-insensitively and each shows the spelling of
+// the entity created first.
+func (s *Store) Facets(ctx context.Context, facets []string, f catalogstore.Filter) (map[string][]catalogstore.FacetCount, error) {
+	out := make(map[string][]catalogstore.FacetCount, len(facets))
+	err := s.withConn(ctx, func(conn *pgx.Conn) error {
+		// Answers come from the result cache while the read model is unchanged.
+		token, err := positionsToken(ctx, conn)
+		if err != nil {
+			return err
+		}
+		b := &pgx.Batch{}
+		for _, facet := range facets {
+			key := strings.ToLower(facet)
+			a := catalogsql.NewArgs(dialect)
+			var stmt string
+			switch {
+			case key == "metadata.namespace":
+				stmt = `SELECT e.namespace, count(*) FROM entities e WHERE ` + catalogsql.Filter(f, catalogsql.PerRow, a) + ` GROUP BY e.namespace ORDER BY e.namespace`
+			case strings.HasPrefix(key, "relations."):
+				rel := strings.TrimPrefix(key, "relations.")
+				stmt = `SELECT min(r.target_ref), count(DISTINCT r.source) FROM relations r JOIN entities e ON e.key = r.source
+					WHERE r.ltype = ` + a.Add(rel) + ` AND ` + catalogsql.Filter(f, catalogsql.PerRow, a) + ` GROUP BY r.target ORDER BY r.target`
+			default:
+				k := a.Add(key)
+				inner := `SELECT value, count(*) AS n FROM search WHERE key = ` + k + ` AND value <> '' GROUP BY value`
+				if len(f) > 0 {
+					inner = `SELECT value, count(*) AS n FROM search WHERE key = ` + k + ` AND value <> ''
+						AND eid IN (SELECT e.eid FROM entities e WHERE ` + catalogsql.Filter(f, catalogsql.PerRow, a) + `) GROUP BY value`
+				}
+				stmt = `SELECT (SELECT COALESCE(s2.original, s2.value) FROM search s2 WHERE s2.key = ` + k + ` AND s2.value = f.value ORDER BY s2.eid LIMIT 1), f.n
+					FROM (` + inner + `) f ORDER BY f.value`
+			}
+			ck := catalogstore.CacheKey("facet", stmt, a.Values())
+			if cached, ok := s.cache.get(token, ck); ok {
+				out[facet] = cached.([]catalogstore.FacetCount)
+				continue
+			}
+			counts := []catalogstore.FacetCount{}
+			out[facet] = counts
+			b.Queue(stmt, a.Values()...).Query(func(rows pgx.Rows) error {
+				for rows.Next() {
+					var fc catalogstore.FacetCount
+					var n int64
+					if err := rows.Scan(&fc.Value, &n); err != nil {
+						return fmt.Errorf("facet %s: %w", facet, err)
+					}
+					fc.Count = int(n)
+					counts = append(counts, fc)
+				}
+				if err := rows.Err(); err != nil {
+					return err
+				}
+				out[facet] = counts
+				s.cache.put(token, ck, counts)
+				return nil
+			})
+		}
+		if b.Len() == 0 {
+			return nil
+		}
+		return conn.SendBatch(ctx, b).Close()
+	})
+	if err != nil {
+		return nil, fmt.Errorf("catalog store (postgres): facets: %w", err)
+	}
+	return out, nil
+}

@@ -1,0 +1,274 @@
+package pgcatalog
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+
+	"backlot.dev/backlot/domain/event"
+	"backlot.dev/backlot/domain/refresh"
+	"backlot.dev/backlot/projections/catalogstore"
+)
+
+// decorate loads relations and status items for the views.
+func (s *Store) decorate(ctx context.Context, views []*catalogstore.EntityView) error {
+	if len(views) == 0 {
+		return nil
+	}
+	byKey, keys := catalogstore.IndexViews(views)
+	err := s.withConn(ctx, func(conn *pgx.Conn) error {
+		b := &pgx.Batch{}
+		b.Queue(`SELECT DISTINCT source, type, target, target_ref FROM relations WHERE source = ANY($1)
+			ORDER BY source, type, target, target_ref`, keys).Query(func(rows pgx.Rows) error {
+			for rows.Next() {
+				var src, target string
+				var r catalogstore.Relation
+				if err := rows.Scan(&src, &r.Type, &target, &r.TargetRef); err != nil {
+					return err
+				}
+				if v := byKey[src]; v != nil {
+					v.Relations = append(v.Relations, r)
+				}
+			}
+			return rows.Err()
+		})
+		b.Queue(`SELECT entity_key, body, 0 AS part, location_id, seq FROM location_errors WHERE entity_key = ANY($1)
+			UNION ALL
+			SELECT l.entity_key, le.body, 1, le.location_id, le.seq FROM location_errors le JOIN locations l ON l.id = le.location_id
+			WHERE l.entity_key = ANY($1) AND le.entity_key <> l.entity_key
+			ORDER BY 1, 3, 4, 5`, keys).Query(func(rows pgx.Rows) error {
+			for rows.Next() {
+				var key, loc string
+				var raw []byte
+				var part, seq int32
+				if err := rows.Scan(&key, &raw, &part, &loc, &seq); err != nil {
+					return err
+				}
+				var pe event.ProcessingError
+				if err := json.Unmarshal(raw, &pe); err != nil {
+					return fmt.Errorf("location %s error %d: %w", loc, seq, err)
+				}
+				if v := byKey[key]; v != nil {
+					v.Status = append(v.Status, catalogstore.StatusItemOf(pe))
+				}
+			}
+			return rows.Err()
+		})
+		return conn.SendBatch(ctx, b).Close()
+	})
+	if err != nil {
+		return fmt.Errorf("catalog store (postgres): relations and status: %w", err)
+	}
+	for _, v := range byKey {
+		catalogstore.NormalizeRelations(v)
+	}
+	return nil
+}
+
+// ByKeys returns the entities with the given keys, in order, nil where missing.
+func (s *Store) ByKeys(ctx context.Context, keys []string) ([]*catalogstore.EntityView, error) {
+	out := make([]*catalogstore.EntityView, len(keys))
+	if len(keys) == 0 {
+		return out, nil
+	}
+	lower := lowerAll(keys)
+	found := map[string]*catalogstore.EntityView{}
+	rows, err := s.pool.Query(ctx, `SELECT key, ref, uid, location_id, body FROM entities WHERE key = ANY($1)`, lower)
+	if err != nil {
+		return nil, fmt.Errorf("catalog store (postgres): by keys: %w", err)
+	}
+	for rows.Next() {
+		v := &catalogstore.EntityView{}
+		if err := rows.Scan(&v.Key, &v.Ref, &v.UID, &v.LocationID, &v.Body); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("catalog store (postgres): by keys: %w", err)
+		}
+		found[v.Key] = v
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("catalog store (postgres): by keys: %w", err)
+	}
+	views := make([]*catalogstore.EntityView, 0, len(found))
+	for _, v := range found {
+		views = append(views, v)
+	}
+	if err := s.decorate(ctx, views); err != nil {
+		return nil, err
+	}
+	for i, k := range lower {
+		out[i] = found[k]
+	}
+	return out, nil
+}
+
+// ByUID returns the entity with the uid, or catalogstore.ErrNotFound.
+func (s *Store) ByUID(ctx context.Context, uid string) (*catalogstore.EntityView, error) {
+	var key string
+	if err := s.pool.QueryRow(ctx, `SELECT key FROM entities WHERE uid = $1`, uid).Scan(&key); err != nil {
+		if errors.Is(err, pgx.ErrNoRows) {
+			return nil, catalogstore.ErrNotFound
+		}
+		return nil, fmt.Errorf("catalog store (postgres): by uid: %w", err)
+	}
+	vs, err := s.ByKeys(ctx, []string{key})
+	if err != nil {
+		return nil, err
+	}
+	if vs[0] == nil {
+		return nil, catalogstore.ErrNotFound
+	}
+	return vs[0], nil
+}
+
+// Locations lists registered locations in registration order.
+func (s *Store) Locations(ctx context.Context) ([]catalogstore.Location, error) {
+	rows, err := s.pool.Query(ctx, `SELECT id, type, target, entity_key FROM locations ORDER BY created`)
+	if err != nil {
+		return nil, fmt.Errorf("catalog store (postgres): locations: %w", err)
+	}
+	defer rows.Close()
+	out := []catalogstore.Location{}
+	for rows.Next() {
+		var l catalogstore.Location
+		if err := rows.Scan(&l.ID, &l.Type, &l.Target, &l.EntityRef); err != nil {
+			return nil, fmt.Errorf("catalog store (postgres): locations: %w", err)
+		}
+		out = append(out, l)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("catalog store (postgres): locations: %w", err)
+	}
+	return out, nil
+}
+
+// Location returns the location with the id, or catalogstore.ErrNotFound.
+func (s *Store) Location(ctx context.Context, id string) (catalogstore.Location, error) {
+	return s.oneLocation(ctx, `SELECT id, type, target, entity_key FROM locations WHERE id = $1`, id)
+}
+
+// LocationByTarget returns the location registered for type and target, or
+// catalogstore.ErrNotFound.
+func (s *Store) LocationByTarget(ctx context.Context, locType, target string) (catalogstore.Location, error) {
+	return s.oneLocation(ctx, `SELECT id, type, target, entity_key FROM locations WHERE type = $1 AND target = $2`, locType, target)
+}
+
+func (s *Store) oneLocation(ctx context.Context, q string, args ...any) (catalogstore.Location, error) {
+	var l catalogstore.Location
+	err := s.pool.QueryRow(ctx, q, args...).Scan(&l.ID, &l.Type, &l.Target, &l.EntityRef)
+	if err != nil {
+		if errors.Is(err, pgx.ErrNoRows) {
+			return catalogstore.Location{}, catalogstore.ErrNotFound
+		}
+		return catalogstore.Location{}, fmt.Errorf("catalog store (postgres): location: %w", err)
+	}
+	return l, nil
+}
+
+// LocationErrors returns the processing errors recorded for the location, in
+// the order they were recorded; nil when there are none.
+func (s *Store) LocationErrors(ctx context.Context, id string) ([]event.ProcessingError, error) {
+	rows, err := s.pool.Query(ctx, `SELECT body FROM location_errors WHERE location_id = $1 ORDER BY seq`, id)
+	if err != nil {
+		return nil, fmt.Errorf("catalog store (postgres): location errors: %w", err)
+	}
+	defer rows.Close()
+	var out []event.ProcessingError
+	for rows.Next() {
+		var raw []byte
+		if err := rows.Scan(&raw); err != nil {
+			return nil, fmt.Errorf("catalog store (postgres): location errors: %w", err)
+		}
+		var pe event.ProcessingError
+		if err := json.Unmarshal(raw, &pe); err != nil {
+			return nil, fmt.Errorf("catalog store (postgres): location %s: stored error: %w", id, err)
+		}
+		out = append(out, pe)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("catalog store (postgres): location errors: %w", err)
+	}
+	return out, nil
+}
+
+// snapshot is the refresh.State of one location. It reads lazily, as the
+// SQLite store's does.
+type snapshot struct {
+	ctx   context.Context
+	s     *Store
+	errs  []event.ProcessingError
+	locID string
+	err   error // the first failed read, see Err
+}
+
+// Snapshot reads what the refresh decision needs about a location.
+func (s *Store) Snapshot(ctx context.Context, locationID string) (refresh.State, error) {
+	errs, err := s.LocationErrors(ctx, locationID)
+	if err != nil {
+		return nil, err
+	}
+	return &snapshot{ctx: ctx, s: s, errs: errs, locID: locationID}, nil
+}
+
+// Err returns the first read that failed; a decision made on a failed read must
+// not be written.
+func (sn *snapshot) Err() error { return sn.err }
+
+// Lookup reads one entity by key. A failed read is reported as a conflict, so
+// nothing is overwritten blindly, and kept for Err.
+func (sn *snapshot) Lookup(key string) (refresh.Known, bool) {
+	var k refresh.Known
+	err := sn.s.pool.QueryRow(sn.ctx, `SELECT key, uid, hash, location_id, managed_by FROM entities WHERE key = $1`, key).
+		Scan(&k.Key, &k.UID, &k.Hash, &k.LocationID, &k.ManagedBy)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return refresh.Known{}, false
+	}
+	if err != nil {
+		sn.err = fmt.Errorf("catalog store (postgres): look up %s: %w", key, err)
+		return refresh.Known{Key: key, LocationID: "unknown", ManagedBy: "unreadable: " + err.Error()}, true
+	}
+	return k, true
+}
+
+// Owned lists the location's entities of the files not in except, by file and
+// creation order.
+func (sn *snapshot) Owned(locationID string, except map[string]bool) []refresh.Known {
+	skip := make([]string, 0, len(except))
+	for f, ok := range except {
+		if ok {
+			skip = append(skip, f)
+		}
+	}
+	rows, err := sn.s.pool.Query(sn.ctx, `SELECT key, uid, hash, location_id, managed_by FROM entities
+		WHERE location_id = $1 AND NOT (managed_by = ANY($2)) ORDER BY managed_by, eid`, locationID, skip)
+	if err != nil {
+		sn.err = fmt.Errorf("catalog store (postgres): entities of location %s: %w", locationID, err)
+		return nil
+	}
+	defer rows.Close()
+	var out []refresh.Known
+	for rows.Next() {
+		var k refresh.Known
+		if err := rows.Scan(&k.Key, &k.UID, &k.Hash, &k.LocationID, &k.ManagedBy); err != nil {
+			sn.err = fmt.Errorf("catalog store (postgres): entities of location %s: %w", locationID, err)
+			return nil
+		}
+		out = append(out, k)
+	}
+	if err := rows.Err(); err != nil {
+		sn.err = fmt.Errorf("catalog store (postgres): entities of location %s: %w", locationID, err)
+		return nil
+	}
+	return out
+}
+
+// Errors returns the location's recorded processing errors.
+func (sn *snapshot) Errors(locationID string) []event.ProcessingError {
+	if locationID == sn.locID {
+		return sn.errs
+	}
+	return nil
+}

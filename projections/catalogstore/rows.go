@@ -1,0 +1,298 @@
+package catalogstore
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+
+	"backlot.dev/backlot/domain/catalog"
+	"backlot.dev/backlot/domain/event"
+)
+
+// This file holds the pure pieces every adapter of Store shares beside the fold
+// (fold.go), so all store the same bodies, search rows and relations and render
+// the same pages, relations and status items.
+
+// EntityRows is what the read model stores for one version of an entity.
+type EntityRows struct {
+	// Key is the lower-case ref; Ref the display ref.
+	Key, Ref string
+	// Kind, Namespace and Name are the ref's parts in lower case.
+	Kind, Namespace, Name string
+	// Body is the stored JSON: the entity with metadata.uid and metadata.etag,
+	// without relations and status.
+	Body []byte
+	// Relations are the relations the entity declares, both directions, in the
+	// entity's order; duplicates are possible (the first of each wins).
+	Relations []RelationRow
+	// Search are the entity's search rows in flattening order; the first row of
+	// each key and value wins.
+	Search []SearchRow
+}
+
+// RelationRow is one row of the relations table.
+type RelationRow struct {
+	// Source and Target are lower-case keys; TargetRef is the target's display ref.
+	Source, Type, Target, TargetRef string
+}
+
+// SearchRow is one row of the search table.
+type SearchRow struct {
+	// Key is the lower-case dotted key; Value the lower-case value, empty when the
+	// value is too long to be kept or null.
+	Key, Value string
+	// Original is the value as written when it differs from Value, else nil.
+	Original *string
+}
+
+// NewEntityRows computes the stored rows of an entity version, as every
+// adapter writes them.
+func NewEntityRows(ent *catalog.Entity, uid, hash string) (EntityRows, error) {
+	stored := make(map[string]any, len(ent.Body()))
+	for k, v := range ent.Body() {
+		if k == "relations" || k == "status" {
+			continue
+		}
+		stored[k] = v
+	}
+	md, _ := stored["metadata"].(map[string]any)
+	nmd := make(map[string]any, len(md)+2)
+	for k, v := range md {
+		nmd[k] = v
+	}
+	nmd["uid"] = uid
+	nmd["etag"] = etag(hash, uid)
+	stored["metadata"] = nmd
+	raw, err := json.Marshal(stored)
+	if err != nil {
+		return EntityRows{}, err
+	}
+	ref := ent.Ref()
+	out := EntityRows{
+		Key: ref.Key(), Ref: ref.String(),
+		Kind: strings.ToLower(ref.Kind), Namespace: strings.ToLower(ref.Namespace), Name: strings.ToLower(ref.Name),
+		Body: raw,
+	}
+	for _, r := range ent.Relations() {
+		out.Relations = append(out.Relations, RelationRow{Source: r.Source.Key(), Type: r.Type, Target: r.Target.Key(), TargetRef: r.Target.String()})
+	}
+	for _, row := range searchRows(stored) {
+		sr := SearchRow{Key: row.key}
+		if row.value != nil {
+			sr.Value = *row.value
+		}
+		if row.original != nil && *row.original != sr.Value {
+			o := *row.original
+			sr.Original = &o
+		}
+		out.Search = append(out.Search, sr)
+	}
+	return out, nil
+}
+
+// PageRow is one row an adapter's Query read: the entity and its keyset.
+type PageRow struct {
+	View   EntityView
+	Keyset Keyset
+}
+
+// FinishPage completes page from rows, which the adapter read in the page's
+// direction (from q.Before backward when it is set) with one row more than
+// q.Limit, when set, to learn whether more follow. It drops that extra row,
+// puts the rows of a backward page in order, sets HasNext and HasPrev, lets
+// decorate add relations and status items to the views, and sets Items, First
+// and Last. It fails with decorate's error.
+func FinishPage(ctx context.Context, page Page, q PageQuery, rows []PageRow, decorate func(context.Context, []*EntityView) error) (Page, error) {
+	more := q.Limit > 0 && len(rows) > q.Limit
+	if more {
+		rows = rows[:q.Limit]
+	}
+	if q.Before != nil {
+		slices.Reverse(rows)
+		page.HasPrev, page.HasNext = more, true
+	} else {
+		page.HasNext = more
+		page.HasPrev = q.After != nil || q.Offset > 0
+	}
+	views := make([]*EntityView, len(rows))
+	for i := range rows {
+		views[i] = &rows[i].View
+	}
+	if err := decorate(ctx, views); err != nil {
+		return Page{}, err
+	}
+	page.Items = make([]EntityView, len(rows))
+	for i := range rows {
+		page.Items[i] = rows[i].View
+	}
+	if len(rows) > 0 {
+		f, l := rows[0].Keyset, rows[len(rows)-1].Keyset
+		page.First, page.Last = &f, &l
+	}
+	return page, nil
+}
+
+// IndexViews maps the keys of views to the views, skipping nil ones; of
+// views with the same key the last wins. keys lists each key once, in the
+// order of its first view. Adapters use it to decorate a page's views.
+func IndexViews(views []*EntityView) (byKey map[string]*EntityView, keys []string) {
+	byKey = make(map[string]*EntityView, len(views))
+	keys = make([]string, 0, len(views))
+	for _, v := range views {
+		if v == nil {
+			continue
+		}
+		if _, dup := byKey[v.Key]; !dup {
+			keys = append(keys, v.Key)
+		}
+		byKey[v.Key] = v
+	}
+	return byKey, keys
+}
+
+// CacheKey identifies a statement of kind and its arguments in a result
+// cache: equal keys mean the same statement with the same arguments.
+func CacheKey(kind, stmt string, args []any) string {
+	var b strings.Builder
+	b.WriteString(kind)
+	b.WriteByte(0)
+	b.WriteString(stmt)
+	for _, a := range args {
+		fmt.Fprintf(&b, "\x00%v", a)
+	}
+	return b.String()
+}
+
+// Payload is an event's data decoded by its type. At most one of Upsert,
+// Remove, Register, Unregister and Errors is set, none for a type the read
+// models do not fold.
+type Payload struct {
+	// Upsert is an EntityUpserted; Entity its entity, loaded from its body.
+	Upsert *event.EntityUpserted
+	Entity *catalog.Entity
+	// Remove is an EntityRemoved.
+	Remove *event.EntityRemoved
+	// Register is a LocationRegistered, Unregister a LocationRemoved.
+	Register   *event.LocationRegistered
+	Unregister *event.LocationRemoved
+	// Errors is a ProcessingErrorRecorded, whose Errors is never nil, or a
+	// ProcessingErrorCleared as a record with Errors nil.
+	Errors *event.ProcessingErrorRecorded
+}
+
+// DecodePayload decodes ev's data by its type. It fails when the data, or
+// an upserted entity's body, does not decode.
+func DecodePayload(ev *event.Envelope) (Payload, error) {
+	var p Payload
+	switch event.Type(ev.Type) {
+	case event.TypeEntityUpserted:
+		var d event.EntityUpserted
+		if err := ev.Decode(&d); err != nil {
+			return p, err
+		}
+		var body map[string]any
+		if err := json.Unmarshal(d.Entity, &body); err != nil {
+			return p, fmt.Errorf("entity body: %w", err)
+		}
+		ent, err := catalog.LoadEntity(body)
+		if err != nil {
+			return p, err
+		}
+		p.Upsert, p.Entity = &d, ent
+	case event.TypeEntityRemoved:
+		var d event.EntityRemoved
+		if err := ev.Decode(&d); err != nil {
+			return p, err
+		}
+		p.Remove = &d
+	case event.TypeLocationRegistered:
+		var d event.LocationRegistered
+		if err := ev.Decode(&d); err != nil {
+			return p, err
+		}
+		p.Register = &d
+	case event.TypeLocationRemoved:
+		var d event.LocationRemoved
+		if err := ev.Decode(&d); err != nil {
+			return p, err
+		}
+		p.Unregister = &d
+	case event.TypeProcessingErrorRecorded:
+		var d event.ProcessingErrorRecorded
+		if err := ev.Decode(&d); err != nil {
+			return p, err
+		}
+		if d.Errors == nil {
+			d.Errors = []event.ProcessingError{}
+		}
+		p.Errors = &d
+	case event.TypeProcessingErrorCleared:
+		var d event.ProcessingErrorCleared
+		if err := ev.Decode(&d); err != nil {
+			return p, err
+		}
+		p.Errors = &event.ProcessingErrorRecorded{LocationID: d.LocationID}
+	}
+	return p, nil
+}
+
+// LocationEntity returns the Location entity the read model generates for a
+// registered location, and its managed-by value (type:target).
+func LocationEntity(d event.LocationRegistered) (*catalog.Entity, string, error) {
+	ref := catalog.GeneratedLocationRef(d.Type, d.Target)
+	if d.EntityRef != "" {
+		if r, err := catalog.ParseRef(d.EntityRef, catalog.RefDefaults{Kind: "Location"}); err == nil {
+			ref = r
+		}
+	}
+	tt := d.Type + ":" + d.Target
+	body := map[string]any{
+		"apiVersion": "backstage.io/v1alpha1",
+		"kind":       "Location",
+		"metadata": map[string]any{
+			"name":      ref.Name,
+			"namespace": ref.Namespace,
+			"annotations": map[string]any{
+				catalog.AnnotationManagedByLocation:       tt,
+				catalog.AnnotationManagedByOriginLocation: tt,
+			},
+		},
+		"spec": map[string]any{"type": d.Type, "target": d.Target},
+	}
+	ent, err := catalog.LoadEntity(body)
+	if err != nil {
+		return nil, "", err
+	}
+	return ent, tt, nil
+}
+
+// ErrorEntityKey returns the key of the entity a processing error concerns, or
+// "" when it names none.
+func ErrorEntityKey(pe event.ProcessingError) string {
+	if pe.Entity == "" {
+		return ""
+	}
+	if r, err := catalog.ParseRef(pe.Entity, catalog.RefDefaults{Kind: "Component"}); err == nil {
+		return r.Key()
+	}
+	return ""
+}
+
+// StatusItemOf renders a processing error as a status item of the entities it concerns.
+func StatusItemOf(pe event.ProcessingError) StatusItem { return statusItem(pe) }
+
+// NormalizeRelations sorts a view's relations by type and target and drops
+// duplicates that differ only in the target's case, as every adapter must.
+func NormalizeRelations(v *EntityView) { dedupeRelations(v) }
+
+// Internal names that adapters render the same way.
+const (
+	// CreationOrder is the order field of lists that name none: entities in the
+	// order they were created.
+	CreationOrder = creationOrder
+	// MissingSortValue sorts entities without the order field after every real
+	// value in ascending order.
+	MissingSortValue = missingSort
+)

@@ -1,0 +1,270 @@
+package sqlitecatalog
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"backlot.dev/backlot/domain/event"
+	"backlot.dev/backlot/projections/catalogstore"
+)
+
+// The SQLite adapter of the fold (fold.go): it loads the rows a batch touches,
+// folds, and writes the fold's changes, all in one transaction.
+
+// Columns per row of the multi-row INSERTs, and rows per statement.
+const (
+	searchCols   = 4
+	relationCols = 6
+	bulkRows     = 400
+	// loadChunk is how many keys one lookup names.
+	loadChunk = 500
+)
+
+// sqliteEID is the eid of an entity created at pos: the position itself, as
+// the embedded log has one partition.
+func sqliteEID(pos int64, _ int32) int64 { return pos }
+
+// Apply folds events into the read model in one transaction with the position of
+// the last event. Events at or below the stored position are skipped.
+func (s *Store) Apply(ctx context.Context, events []event.Envelope) error {
+	if len(events) == 0 {
+		return nil
+	}
+	for i := range events {
+		if ev := &events[i]; ev.Partition != 0 {
+			return fmt.Errorf("catalog store: event %s is from partition %d: the SQLite read model folds a single-partition log", ev.ID, ev.Partition)
+		}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	tx, err := s.write.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("catalog store: begin: %w", err)
+	}
+	defer tx.Rollback()
+	var applied int64
+	if err := tx.QueryRowContext(ctx, `SELECT position FROM positions WHERE name = ?`, catalogstore.ProjectionName).Scan(&applied); err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("catalog store: read position: %w", err)
+	}
+	batch, err := catalogstore.DecodeBatch(events, event.Positions{0: applied})
+	if err != nil {
+		return fmt.Errorf("catalog store: %w", err)
+	}
+	if batch.Len() == 0 {
+		return nil
+	}
+	w := &sqliteWriter{tx: tx}
+	defer w.close()
+	var st catalogstore.State
+	if st.Locations, err = w.loadLocations(ctx, batch.LocationIDs()); err != nil {
+		return fmt.Errorf("catalog store: read current rows: %w", err)
+	}
+	if st.Entities, err = w.loadEntities(ctx, batch.EntityKeys(st.Locations)); err != nil {
+		return fmt.Errorf("catalog store: read current rows: %w", err)
+	}
+	ch, err := batch.Fold(st, sqliteEID)
+	if err != nil {
+		return fmt.Errorf("catalog store: %w", err)
+	}
+	// Sorted rows visit each index page once; without the index a sort serves,
+	// rows go in as they come: in eid order, the order of the tables' primary keys.
+	ch.SortRows(s.bulkMode == bulkOff, s.bulkMode != bulkReplay)
+	if err := w.write(ctx, ch); err != nil {
+		return fmt.Errorf("catalog store: write: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO positions(name, position) VALUES (?, ?)
+		ON CONFLICT(name) DO UPDATE SET position = excluded.position`, catalogstore.ProjectionName, batch.Last[0]); err != nil {
+		return fmt.Errorf("catalog store: write position: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("catalog store: commit: %w", err)
+	}
+	s.cache.invalidate()
+	return nil
+}
+
+// sqliteWriter loads and writes the rows of one Apply transaction.
+type sqliteWriter struct {
+	tx    *sql.Tx
+	stmts map[string]*sql.Stmt
+}
+
+// stmt prepares q once per transaction.
+func (w *sqliteWriter) stmt(ctx context.Context, q string) (*sql.Stmt, error) {
+	if st, ok := w.stmts[q]; ok {
+		return st, nil
+	}
+	st, err := w.tx.PrepareContext(ctx, q)
+	if err != nil {
+		return nil, fmt.Errorf("prepare %q: %w", q, err)
+	}
+	if w.stmts == nil {
+		w.stmts = map[string]*sql.Stmt{}
+	}
+	w.stmts[q] = st
+	return st, nil
+}
+
+func (w *sqliteWriter) close() {
+	for _, st := range w.stmts {
+		st.Close()
+	}
+}
+
+// exec runs the prepared statement q with args.
+func (w *sqliteWriter) exec(ctx context.Context, q string, args ...any) error {
+	st, err := w.stmt(ctx, q)
+	if err != nil {
+		return err
+	}
+	_, err = st.ExecContext(ctx, args...)
+	return err
+}
+
+// chunks calls fn with the distinct values of vals, loadChunk at a time.
+func chunks(vals []string, fn func(part []any) error) error {
+	vals = slices.Clone(vals)
+	slices.Sort(vals)
+	vals = slices.Compact(vals)
+	for len(vals) > 0 {
+		n := min(len(vals), loadChunk)
+		part := make([]any, n)
+		for i, v := range vals[:n] {
+			part[i] = v
+		}
+		if err := fn(part); err != nil {
+			return err
+		}
+		vals = vals[n:]
+	}
+	return nil
+}
+
+func (w *sqliteWriter) loadLocations(ctx context.Context, ids []string) (map[string]catalogstore.StoredLocation, error) {
+	out := map[string]catalogstore.StoredLocation{}
+	err := chunks(ids, func(part []any) error {
+		rows, err := w.tx.QueryContext(ctx, `SELECT id, type, target, entity_key, created_pos FROM locations WHERE id IN (`+placeholders(len(part))+`)`, part...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var id string
+			var l catalogstore.StoredLocation
+			if err := rows.Scan(&id, &l.Type, &l.Target, &l.EntityKey, &l.Created); err != nil {
+				return err
+			}
+			out[id] = l
+		}
+		return rows.Err()
+	})
+	return out, err
+}
+
+func (w *sqliteWriter) loadEntities(ctx context.Context, keys []string) (map[string]catalogstore.StoredEntity, error) {
+	out := make(map[string]catalogstore.StoredEntity, len(keys))
+	err := chunks(keys, func(part []any) error {
+		st, err := w.stmt(ctx, `SELECT key, eid, hash, uid FROM entities WHERE key IN (`+placeholders(len(part))+`)`)
+		if err != nil {
+			return err
+		}
+		rows, err := st.QueryContext(ctx, part...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var key string
+			var e catalogstore.StoredEntity
+			if err := rows.Scan(&key, &e.EID, &e.Hash, &e.UID); err != nil {
+				return err
+			}
+			out[key] = e
+		}
+		return rows.Err()
+	})
+	return out, err
+}
+
+// write deletes the rows the batch replaced or removed, then inserts the new ones.
+func (w *sqliteWriter) write(ctx context.Context, ch *catalogstore.Changes) error {
+	for _, eid := range ch.DeleteEIDs {
+		for _, q := range []string{`DELETE FROM relations WHERE origin = ?`, `DELETE FROM search WHERE eid = ?`, `DELETE FROM entities WHERE eid = ?`} {
+			if err := w.exec(ctx, q, eid); err != nil {
+				return err
+			}
+		}
+	}
+	for _, id := range ch.DeleteLocations {
+		if err := w.exec(ctx, `DELETE FROM locations WHERE id = ?`, id); err != nil {
+			return err
+		}
+	}
+	for _, id := range ch.ErrorLocations {
+		if err := w.exec(ctx, `DELETE FROM location_errors WHERE location_id = ?`, id); err != nil {
+			return err
+		}
+	}
+	for _, l := range ch.Locations {
+		if err := w.exec(ctx, `INSERT INTO locations(id, type, target, entity_key, created_pos) VALUES (?,?,?,?,?)`,
+			l.ID, l.Type, l.Target, l.EntityKey, l.Created); err != nil {
+			return err
+		}
+	}
+	for _, le := range ch.LocationErrors {
+		if err := w.exec(ctx, `INSERT INTO location_errors(location_id, seq, body, entity_key) VALUES (?,?,?,?)`,
+			le.LocationID, le.Seq, le.Body, le.EntityKey); err != nil {
+			return err
+		}
+	}
+	for _, e := range ch.Entities {
+		if err := w.exec(ctx, `INSERT INTO entities(key, eid, ref, uid, kind, namespace, name, hash, location_id, managed_by, body, updated_pos)
+			VALUES (?,?,?,?,?,?,?,?,?,?,?,?)`, e.Key, e.EID, e.Ref, e.UID, e.Kind, e.Namespace,
+			e.Name, e.Hash, e.LocationID, e.ManagedBy, e.Body, e.UpdatedPos); err != nil {
+			return fmt.Errorf("entity %s: %w", e.Key, err)
+		}
+	}
+	search := make([]any, 0, len(ch.Search)*searchCols)
+	for _, r := range ch.Search {
+		var original any
+		if r.Original != nil {
+			original = *r.Original // stored only when it differs from the lower-case value
+		}
+		search = append(search, r.EID, r.Key, r.Value, original)
+	}
+	if err := w.insertRows(ctx, "search(eid, key, value, original)", searchCols, search); err != nil {
+		return err
+	}
+	rels := make([]any, 0, len(ch.Relations)*relationCols)
+	for _, r := range ch.Relations {
+		rels = append(rels, r.Origin, r.Source, r.Type, r.LType, r.Target, r.TargetRef)
+	}
+	return w.insertRows(ctx, "relations(origin, source, type, ltype, target, target_ref)", relationCols, rels)
+}
+
+// insertRows writes vals, rows of cols values each, with multi-row INSERTs:
+// one statement per few hundred rows instead of one per row.
+func (w *sqliteWriter) insertRows(ctx context.Context, table string, cols int, vals []any) error {
+	row := "(" + placeholders(cols) + ")"
+	for len(vals) > 0 {
+		rows := min(len(vals)/cols, bulkRows)
+		n := rows * cols
+		var b strings.Builder
+		b.WriteString("INSERT OR IGNORE INTO " + table + " VALUES ")
+		for i := 0; i < rows; i++ {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			b.WriteString(row)
+		}
+		if err := w.exec(ctx, b.String(), vals[:n]...); err != nil {
+			return fmt.Errorf("insert into %s: %w", table, err)
+		}
+		vals = vals[n:]
+	}
+	return nil
+}

@@ -1,0 +1,89 @@
+package sqlitecatalog
+
+import (
+	"context"
+	"fmt"
+)
+
+type index struct{ name, create string }
+
+// bulkIndexes are the indexes that take random inserts on every entity; they are
+// dropped during a bulk load and rebuilt at its end by one sort each. Readers can
+// do without them, only slower.
+var bulkIndexes = []index{
+	{"search_key_value", `CREATE INDEX IF NOT EXISTS search_key_value ON search(key, value, eid)`},
+	{"relations_type_target", `CREATE INDEX IF NOT EXISTS relations_type_target ON relations(ltype, target, source)`},
+}
+
+// replayIndexes are dropped as well during a replay into a fresh store, which
+// no one reads until it is done.
+var replayIndexes = []index{
+	{"relations_source", `CREATE INDEX IF NOT EXISTS relations_source ON relations(source)`},
+	{"entities_kind_name", `CREATE INDEX IF NOT EXISTS entities_kind_name ON entities(kind, name)`},
+	{"entities_kind_eid", `CREATE INDEX IF NOT EXISTS entities_kind_eid ON entities(kind, eid)`},
+	{"entities_location", `CREATE INDEX IF NOT EXISTS entities_location ON entities(location_id, managed_by)`},
+}
+
+// Bulk modes of a SQLite store.
+const (
+	bulkOff = iota
+	bulkLive
+	bulkReplay
+)
+
+// BeginBulk drops the bulk indexes.
+func (s *Store) BeginBulk(ctx context.Context) error {
+	return s.beginBulk(ctx, bulkLive, bulkIndexes)
+}
+
+// BeginReplay drops every index a fresh store being replayed into can do
+// without; EndBulk builds them all again.
+func (s *Store) BeginReplay(ctx context.Context) error {
+	return s.beginBulk(ctx, bulkReplay, append(append([]index{}, bulkIndexes...), replayIndexes...))
+}
+
+func (s *Store) beginBulk(ctx context.Context, mode int, drop []index) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, ix := range drop {
+		if _, err := s.write.ExecContext(ctx, `DROP INDEX IF EXISTS `+ix.name); err != nil {
+			return fmt.Errorf("catalog store: begin bulk: %w", err)
+		}
+	}
+	s.bulkMode = mode
+	return nil
+}
+
+// EndBulk rebuilds the bulk indexes.
+func (s *Store) EndBulk(ctx context.Context) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := ensureIndexes(ctx, s); err != nil {
+		return err
+	}
+	s.bulkMode = bulkOff
+	return nil
+}
+
+// ensureIndexes creates the bulk indexes when missing, as after a crash during
+// a bulk load.
+func ensureIndexes(ctx context.Context, s *Store) error {
+	// The sorter of CREATE INDEX keeps up to cache_size of memory before it spills
+	// to disk; a small cache keeps a rebuild over millions of rows out of RAM.
+	conn, err := s.write.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, `PRAGMA cache_size = -8192`); err != nil {
+		return err
+	}
+	defer conn.ExecContext(context.WithoutCancel(ctx), fmt.Sprintf(`PRAGMA cache_size = -%d`, s.cacheKiB))
+	for _, ix := range append(append([]index{}, bulkIndexes...), replayIndexes...) {
+		if _, err := conn.ExecContext(ctx, ix.create); err != nil {
+			return fmt.Errorf("catalog store: create index %s: %w", ix.name, err)
+		}
+	}
+	s.cache.invalidate()
+	return nil
+}

@@ -1,0 +1,511 @@
+package sqlitecatalog
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+
+	"backlot.dev/backlot/domain/event"
+	"backlot.dev/backlot/projections/catalogstore"
+	"backlot.dev/backlot/projections/catalogstore/catalogsql"
+)
+
+// smallResult is the count up to which a page is fetched by its matches rather
+// than by scanning in order.
+const smallResult = 5000
+
+// dialect is SQLite's spelling of the conditions the adapters share.
+var dialect = catalogsql.Dialect{}
+
+// render renders a condition with its arguments, which SQLite's "?"
+// placeholders take in the order of the text.
+func render(fn func(a *catalogsql.Args) string) (string, []any) {
+	a := catalogsql.NewArgs(dialect)
+	return fn(a), a.Values()
+}
+
+// whereFilter renders f as a SQL condition over entities e, with search
+// conditions as IN lists: best when every candidate row is visited (counts, facets).
+func whereFilter(f catalogstore.Filter) (string, []any) {
+	return render(func(a *catalogsql.Args) string { return catalogsql.Filter(f, catalogsql.Set, a) })
+}
+
+// wherePerRow renders f with correlated EXISTS lookups on the search table's
+// primary key: best when rows are read in index order and a page stops early.
+func wherePerRow(f catalogstore.Filter) (string, []any) {
+	return render(func(a *catalogsql.Args) string { return catalogsql.Filter(f, catalogsql.PerRow, a) })
+}
+
+func whereFullText(ft catalogstore.FullText) (string, []any) {
+	return render(func(a *catalogsql.Args) string { return catalogsql.FullText(ft, a) })
+}
+
+// sortExpr returns the SQL expression that sorts by field.
+func sortExpr(field string, desc bool) (string, []any) {
+	return render(func(a *catalogsql.Args) string { expr, _ := catalogsql.SortExpr(field, desc, a); return expr })
+}
+
+func placeholders(n int) string {
+	return strings.TrimSuffix(strings.Repeat("?,", n), ",")
+}
+
+func lowerAll(vs []string) []any {
+	out := make([]any, len(vs))
+	for i, v := range vs {
+		out[i] = strings.ToLower(v)
+	}
+	return out
+}
+
+// Query returns a page of entities.
+func (s *Store) Query(ctx context.Context, q catalogstore.PageQuery) (catalogstore.Page, error) {
+	extra := func(where string, args []any) (string, []any) {
+		ftWhere, ftArgs := whereFullText(q.FullText)
+		where = where + " AND " + ftWhere
+		args = append(args, ftArgs...)
+		if q.LocationID != "" {
+			where += " AND e.location_id = ?"
+			args = append(args, q.LocationID)
+		}
+		return where, args
+	}
+
+	pw, pa, driven, err := s.plan(ctx, q.Filter)
+	if err != nil {
+		return catalogstore.Page{}, err
+	}
+	var page catalogstore.Page
+	if q.CountTotal {
+		cw, ca := extra(whereFilter(q.Filter))
+		if driven {
+			cw, ca = extra(pw, pa)
+		}
+		n, err := s.count(ctx, cw, ca)
+		if err != nil {
+			return catalogstore.Page{}, err
+		}
+		page.TotalItems = n
+	}
+
+	// A page of a large result is read in index order with per-row lookups and
+	// stops early; a filter with a selective search condition is driven from that
+	// condition's matches and sorted, which beats scanning the index order for
+	// the few rows that match.
+	var where string
+	var args []any
+	switch {
+	case driven:
+		where, args = extra(pw, pa)
+	case q.Limit > 0:
+		where, args = extra(wherePerRow(q.Filter))
+	default:
+		where, args = extra(whereFilter(q.Filter))
+	}
+
+	order := q.Order
+	if len(order) == 0 {
+		// Without an order, list in the order entities were created: the table and
+		// the kind index hold rows in that order, so a page stops early instead of
+		// sorting every match.
+		order = []catalogstore.Order{{Field: catalogstore.CreationOrder}}
+	}
+	var sortCols []string
+	var sortArgs []any
+	for i, o := range order {
+		expr, a := sortExpr(o.Field, o.Desc)
+		sortCols = append(sortCols, fmt.Sprintf("%s AS s%d", expr, i))
+		sortArgs = append(sortArgs, a...)
+	}
+	selectCols := "e.key, e.ref, e.uid, e.location_id, e.body"
+	if len(sortCols) > 0 {
+		selectCols += ", " + strings.Join(sortCols, ", ")
+	}
+
+	backward := q.Before != nil
+	var keyCond string
+	var keyArgs []any
+	if ks := q.After; ks != nil {
+		keyCond, keyArgs = keysetCond(order, ks, false)
+	} else if ks := q.Before; ks != nil {
+		keyCond, keyArgs = keysetCond(order, ks, true)
+	}
+	var orderParts []string
+	for i, o := range order {
+		desc := o.Desc != backward
+		orderParts = append(orderParts, fmt.Sprintf("s%d %s", i, catalogsql.Dir(desc)))
+	}
+	orderParts = append(orderParts, "e.key "+catalogsql.Dir(backward))
+
+	inner := `SELECT ` + selectCols + ` FROM entities e WHERE ` + where
+	all := append(append([]any{}, sortArgs...), args...)
+	stmt := `SELECT * FROM (` + inner + `) e`
+	if keyCond != "" {
+		stmt += ` WHERE ` + keyCond
+		all = append(all, keyArgs...)
+	}
+	stmt += ` ORDER BY ` + strings.Join(orderParts, ", ")
+	if q.Limit > 0 {
+		stmt += fmt.Sprintf(" LIMIT %d", q.Limit+1)
+		if q.Offset > 0 && q.After == nil && q.Before == nil {
+			stmt += fmt.Sprintf(" OFFSET %d", q.Offset)
+		}
+	} else if q.Offset > 0 {
+		stmt += fmt.Sprintf(" LIMIT -1 OFFSET %d", q.Offset)
+	}
+	rows, err := s.read.QueryContext(ctx, stmt, all...)
+	if err != nil {
+		return catalogstore.Page{}, fmt.Errorf("catalog store: query: %w", err)
+	}
+	defer rows.Close()
+	var items []catalogstore.PageRow
+	for rows.Next() {
+		var it catalogstore.PageRow
+		dest := []any{&it.View.Key, &it.View.Ref, &it.View.UID, &it.View.LocationID, &it.View.Body}
+		vals := make([]sql.NullString, len(order))
+		for i := range vals {
+			dest = append(dest, &vals[i])
+		}
+		if err := rows.Scan(dest...); err != nil {
+			return catalogstore.Page{}, err
+		}
+		it.Keyset.Key = it.View.Key
+		for _, v := range vals {
+			it.Keyset.Values = append(it.Keyset.Values, v.String)
+		}
+		items = append(items, it)
+	}
+	if err := rows.Err(); err != nil {
+		return catalogstore.Page{}, err
+	}
+	return catalogstore.FinishPage(ctx, page, q, items, s.decorate)
+}
+
+// keysetCond renders "after ks" (or "before ks") for the ordered columns s0..sn, e.key.
+func keysetCond(order []catalogstore.Order, ks *catalogstore.Keyset, before bool) (string, []any) {
+	return render(func(a *catalogsql.Args) string {
+		return catalogsql.KeysetCond(order, make([]bool, len(order)), ks, before, a)
+	})
+}
+
+// decorate loads relations and status items for the views.
+func (s *Store) decorate(ctx context.Context, views []*catalogstore.EntityView) error {
+	if len(views) == 0 {
+		return nil
+	}
+	byKey, keyList := catalogstore.IndexViews(views)
+	keys := make([]any, len(keyList))
+	for i, k := range keyList {
+		keys[i] = k
+	}
+	const chunk = 500
+	for start := 0; start < len(keys); start += chunk {
+		end := min(start+chunk, len(keys))
+		part := keys[start:end]
+		rows, err := s.read.QueryContext(ctx, `SELECT DISTINCT source, type, target_ref FROM relations WHERE source IN (`+placeholders(len(part))+`) ORDER BY source, type, target`, part...)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			var src string
+			var r catalogstore.Relation
+			if err := rows.Scan(&src, &r.Type, &r.TargetRef); err != nil {
+				rows.Close()
+				return err
+			}
+			if v := byKey[src]; v != nil {
+				v.Relations = append(v.Relations, r)
+			}
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		srows, err := s.read.QueryContext(ctx, `SELECT entity_key, body FROM location_errors WHERE entity_key IN (`+placeholders(len(part))+`)
+			UNION ALL SELECT l.entity_key, le.body FROM location_errors le JOIN locations l ON l.id = le.location_id
+			WHERE l.entity_key IN (`+placeholders(len(part))+`) AND le.entity_key <> l.entity_key`, append(append([]any{}, part...), part...)...)
+		if err != nil {
+			return err
+		}
+		for srows.Next() {
+			var key string
+			var raw []byte
+			if err := srows.Scan(&key, &raw); err != nil {
+				srows.Close()
+				return err
+			}
+			var pe event.ProcessingError
+			if err := json.Unmarshal(raw, &pe); err != nil {
+				srows.Close()
+				return err
+			}
+			if v := byKey[key]; v != nil {
+				v.Status = append(v.Status, catalogstore.StatusItemOf(pe))
+			}
+		}
+		srows.Close()
+		if err := srows.Err(); err != nil {
+			return err
+		}
+	}
+	for _, v := range byKey {
+		catalogstore.NormalizeRelations(v)
+	}
+	return nil
+}
+
+// ByKeys returns the entities with the given keys, in order, nil where missing.
+func (s *Store) ByKeys(ctx context.Context, keys []string) ([]*catalogstore.EntityView, error) {
+	out := make([]*catalogstore.EntityView, len(keys))
+	found := map[string]*catalogstore.EntityView{}
+	const chunk = 500
+	for start := 0; start < len(keys); start += chunk {
+		end := min(start+chunk, len(keys))
+		args := make([]any, 0, end-start)
+		for _, k := range keys[start:end] {
+			args = append(args, strings.ToLower(k))
+		}
+		rows, err := s.read.QueryContext(ctx, `SELECT key, ref, uid, location_id, body FROM entities WHERE key IN (`+placeholders(len(args))+`)`, args...)
+		if err != nil {
+			return nil, fmt.Errorf("catalog store: by keys: %w", err)
+		}
+		for rows.Next() {
+			v := &catalogstore.EntityView{}
+			if err := rows.Scan(&v.Key, &v.Ref, &v.UID, &v.LocationID, &v.Body); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			found[v.Key] = v
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+	}
+	views := make([]*catalogstore.EntityView, 0, len(found))
+	for _, v := range found {
+		views = append(views, v)
+	}
+	if err := s.decorate(ctx, views); err != nil {
+		return nil, err
+	}
+	for i, k := range keys {
+		out[i] = found[strings.ToLower(k)]
+	}
+	return out, nil
+}
+
+// ByUID returns the entity with the given uid.
+func (s *Store) ByUID(ctx context.Context, uid string) (*catalogstore.EntityView, error) {
+	var key string
+	err := s.read.QueryRowContext(ctx, `SELECT key FROM entities WHERE uid = ?`, uid).Scan(&key)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, catalogstore.ErrNotFound
+	}
+	if err != nil {
+		return nil, err
+	}
+	vs, err := s.ByKeys(ctx, []string{key})
+	if err != nil {
+		return nil, err
+	}
+	if vs[0] == nil {
+		return nil, catalogstore.ErrNotFound
+	}
+	return vs[0], nil
+}
+
+// count returns how many entities match a rendered filter.
+func (s *Store) count(ctx context.Context, where string, args []any) (int, error) {
+	return s.cachedCount(ctx, `SELECT count(*) FROM entities e WHERE `+where, args)
+}
+
+// cachedCount runs a count statement, or answers from the result cache when the
+// read model has not changed since it last ran.
+func (s *Store) cachedCount(ctx context.Context, stmt string, args []any) (int, error) {
+	key := catalogstore.CacheKey("count", stmt, args)
+	gen := s.cache.generation()
+	if n, ok := s.cache.get(gen, key); ok {
+		return n.(int), nil
+	}
+	var n int
+	if err := s.read.QueryRowContext(ctx, stmt, args...).Scan(&n); err != nil {
+		return 0, fmt.Errorf("catalog store: count: %w", err)
+	}
+	s.cache.put(gen, key, n)
+	return n, nil
+}
+
+// Facets counts facet values over the entities matching f.
+func (s *Store) Facets(ctx context.Context, facets []string, f catalogstore.Filter) (map[string][]catalogstore.FacetCount, error) {
+	where, args := whereFilter(f)
+	// A filter driven from a selective condition is better answered from the
+	// matching entities' own search rows than by visiting every row of the
+	// facet's key.
+	matchWhere, matchArgs, small, err := s.plan(ctx, f)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string][]catalogstore.FacetCount, len(facets))
+	for _, facet := range facets {
+		key := strings.ToLower(facet)
+		var stmt string
+		var a []any
+		if col, ok := map[string]string{"metadata.namespace": "e.namespace"}[key]; ok {
+			stmt = `SELECT ` + col + `, count(*) FROM entities e WHERE ` + where + ` GROUP BY ` + col + ` ORDER BY ` + col
+			a = args
+		} else if rel, ok := strings.CutPrefix(key, "relations."); ok {
+			// Targets group by key; each shows its smallest spelling (byte order), so
+			// every adapter shows the same one.
+			stmt = `SELECT min(r.target_ref), count(DISTINCT r.source) FROM relations r JOIN entities e ON e.key = r.source
+				WHERE r.ltype = ? AND ` + where + ` GROUP BY r.target ORDER BY r.target`
+			a = append([]any{rel}, args...)
+		} else {
+			// Values group case-insensitively; each is shown as one of its spellings.
+			inner := `SELECT value, count(*) AS n FROM search WHERE key = ? AND value <> '' GROUP BY value`
+			a = []any{key}
+			switch {
+			case small:
+				// CROSS JOIN keeps the matches as the outer loop.
+				inner = `SELECT s.value AS value, count(*) AS n FROM (SELECT e.eid FROM entities e WHERE ` + matchWhere + `) m
+					CROSS JOIN search s ON s.eid = m.eid AND s.key = ? WHERE s.value <> '' GROUP BY s.value`
+				a = append(append([]any{}, matchArgs...), key)
+			case len(f) > 0:
+				inner = `SELECT value, count(*) AS n FROM search WHERE key = ? AND value <> ''
+					AND eid IN (SELECT e.eid FROM entities e WHERE ` + where + `) GROUP BY value`
+				a = append(a, args...)
+			}
+			stmt = `SELECT (SELECT COALESCE(original, value) FROM search s2 WHERE s2.key = ? AND s2.value = f.value LIMIT 1), f.n
+				FROM (` + inner + `) f ORDER BY f.value`
+			a = append([]any{key}, a...)
+		}
+		ck := catalogstore.CacheKey("facet", stmt, a)
+		gen := s.cache.generation()
+		if cached, ok := s.cache.get(gen, ck); ok {
+			out[facet] = cached.([]catalogstore.FacetCount)
+			continue
+		}
+		rows, err := s.read.QueryContext(ctx, stmt, a...)
+		if err != nil {
+			return nil, fmt.Errorf("catalog store: facet %s: %w", facet, err)
+		}
+		counts := []catalogstore.FacetCount{}
+		for rows.Next() {
+			var fc catalogstore.FacetCount
+			if err := rows.Scan(&fc.Value, &fc.Count); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			counts = append(counts, fc)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+		out[facet] = counts
+		s.cache.put(gen, ck, counts)
+	}
+	return out, nil
+}
+
+// Locations lists registered locations in registration order.
+func (s *Store) Locations(ctx context.Context) ([]catalogstore.Location, error) {
+	rows, err := s.read.QueryContext(ctx, `SELECT id, type, target, entity_key FROM locations ORDER BY created_pos`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []catalogstore.Location{}
+	for rows.Next() {
+		var l catalogstore.Location
+		if err := rows.Scan(&l.ID, &l.Type, &l.Target, &l.EntityRef); err != nil {
+			return nil, err
+		}
+		out = append(out, l)
+	}
+	return out, rows.Err()
+}
+
+// Location returns the location with the id.
+func (s *Store) Location(ctx context.Context, id string) (catalogstore.Location, error) {
+	return s.oneLocation(ctx, `SELECT id, type, target, entity_key FROM locations WHERE id = ?`, id)
+}
+
+// LocationByTarget returns the location registered for type and target.
+func (s *Store) LocationByTarget(ctx context.Context, locType, target string) (catalogstore.Location, error) {
+	return s.oneLocation(ctx, `SELECT id, type, target, entity_key FROM locations WHERE type = ? AND target = ?`, locType, target)
+}
+
+func (s *Store) oneLocation(ctx context.Context, q string, args ...any) (catalogstore.Location, error) {
+	var l catalogstore.Location
+	err := s.read.QueryRowContext(ctx, q, args...).Scan(&l.ID, &l.Type, &l.Target, &l.EntityRef)
+	if errors.Is(err, sql.ErrNoRows) {
+		return catalogstore.Location{}, catalogstore.ErrNotFound
+	}
+	return l, err
+}
+
+// LocationErrors returns the processing errors recorded for the location.
+func (s *Store) LocationErrors(ctx context.Context, id string) ([]event.ProcessingError, error) {
+	rows, err := s.read.QueryContext(ctx, `SELECT body FROM location_errors WHERE location_id = ? ORDER BY seq`, id)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []event.ProcessingError
+	for rows.Next() {
+		var raw []byte
+		if err := rows.Scan(&raw); err != nil {
+			return nil, err
+		}
+		var pe event.ProcessingError
+		if err := json.Unmarshal(raw, &pe); err != nil {
+			return nil, err
+		}
+		out = append(out, pe)
+	}
+	return out, rows.Err()
+}
+
+// plan chooses how a filter is evaluated. A filter of one conjunction whose
+// most selective search condition matches at most smallResult entities is
+// driven from that condition's matches (rowid lookups), with the other
+// conditions checked per row; anything else uses whereFilter or wherePerRow.
+func (s *Store) plan(ctx context.Context, f catalogstore.Filter) (where string, args []any, driven bool, err error) {
+	if len(f) != 1 {
+		return "", nil, false, nil
+	}
+	best, bestN := -1, 0
+	for i, c := range f[0] {
+		key := strings.ToLower(c.Key)
+		if _, isColumn := catalogsql.ColumnFor[key]; isColumn || strings.HasPrefix(key, "relations.") || len(c.Values) == 0 {
+			continue
+		}
+		stmt := `SELECT count(*) FROM search WHERE key = ? AND value IN (` + placeholders(len(c.Values)) + `)`
+		a := append([]any{key}, lowerAll(c.Values)...)
+		n, err := s.cachedCount(ctx, stmt, a)
+		if err != nil {
+			return "", nil, false, err
+		}
+		if best < 0 || n < bestN {
+			best, bestN = i, n
+		}
+	}
+	if best < 0 || bestN > smallResult {
+		return "", nil, false, nil
+	}
+	drv := f[0][best]
+	where = `e.eid IN (SELECT eid FROM search WHERE key = ? AND value IN (` + placeholders(len(drv.Values)) + `))`
+	args = append([]any{strings.ToLower(drv.Key)}, lowerAll(drv.Values)...)
+	for i, c := range f[0] {
+		if i == best {
+			continue
+		}
+		w, a := render(func(a *catalogsql.Args) string { return catalogsql.Condition(c, catalogsql.PerRowNoColumnIndex, a) })
+		where += " AND " + w
+		args = append(args, a...)
+	}
+	return "(" + where + ")", args, true, nil
+}

@@ -1,0 +1,84 @@
+package sqlitecatalog
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"sync"
+
+	"backlot.dev/backlot/domain/event"
+	"backlot.dev/backlot/projections/catalogstore"
+	"backlot.dev/backlot/projections/storekit/sqlitekit"
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// Options configures Open.
+type Options struct {
+	// CacheKiB is SQLite's page cache per connection in KiB; default 32768.
+	CacheKiB int
+	// ReadConns is the size of the read pool; default 4.
+	ReadConns int
+}
+
+// Store is the catalog read model (catalogstore.Store) on a SQLite file. Apply
+// runs on one writer connection; queries use a pool of readers and see the
+// last committed batch (WAL mode).
+type Store struct {
+	write    *sql.DB
+	read     *sql.DB
+	mu       sync.Mutex // serialises Apply
+	cache    resultCache
+	cacheKiB int
+	bulkMode int // guarded by mu
+}
+
+var _ catalogstore.Store = (*Store)(nil)
+
+// Open opens or creates the read model at path and applies its migrations.
+func Open(path string, opts Options) (*Store, error) {
+	// The writer sorts on disk (temp_store FILE, the default), so rebuilding an
+	// index over millions of rows does not hold them all in memory.
+	w, r, err := sqlitekit.Open(path, sqlitekit.Options{
+		CacheKiB:      opts.CacheKiB,
+		ReadConns:     opts.ReadConns,
+		Pragmas:       []string{"foreign_keys(OFF)", "wal_autocheckpoint(20000)"},
+		ReadPragmas:   []string{"temp_store(MEMORY)"},
+		Migrations:    migrations,
+		MigrationGlob: "migrations/*.sql",
+	})
+	if err != nil {
+		return nil, fmt.Errorf("catalog store %s: %w", path, err)
+	}
+	st := &Store{write: w, read: r, cacheKiB: opts.CacheKiB}
+	if st.cacheKiB <= 0 {
+		st.cacheKiB = sqlitekit.DefaultCacheKiB
+	}
+	if err := ensureIndexes(context.Background(), st); err != nil {
+		st.Close()
+		return nil, err
+	}
+	return st, nil
+}
+
+// Close closes both connection pools.
+func (s *Store) Close() error {
+	return errors.Join(s.read.Close(), s.write.Close())
+}
+
+// Positions returns the last applied log position. The SQLite read model folds
+// the embedded log, which has one partition, 0.
+func (s *Store) Positions(ctx context.Context) (event.Positions, error) {
+	var p int64
+	err := s.read.QueryRowContext(ctx, `SELECT position FROM positions WHERE name = ?`, catalogstore.ProjectionName).Scan(&p)
+	if errors.Is(err, sql.ErrNoRows) {
+		return event.Positions{0: 0}, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return event.Positions{0: p}, nil
+}

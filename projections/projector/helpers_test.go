@@ -1,0 +1,37 @@
+package projector_test
+
+import (
+	"bytes"
+	"context"
+	"testing"
+
+	"backlot.dev/backlot/domain/event"
+	"backlot.dev/backlot/projections/catalogstore/sqlitecatalog"
+	"backlot.dev/backlot/projections/catalogstore/storetest"
+	"backlot.dev/backlot/projections/projector"
+)
+
+// The SQLite catalog store, which the tests fold into, lets a projector drop
+// indexes during a backlog.
+var _ projector.BulkLoader = (*sqlitecatalog.Store)(nil)
+
+// upserts makes n upsert events of realistic components with positions from start+1.
+func upserts(t testing.TB, start int64, n int) []event.Envelope {
+	t.Helper()
+	return storetest.Components(t, start, n)
+}
+
+func openStore(t *testing.T) *sqlitecatalog.Store {
+	t.Helper()
+	return storetest.OpenSQLite(t)
+}
+
+// dumpOf dumps every table of a SQLite read model, search rows included.
+func dumpOf(t *testing.T, s *sqlitecatalog.Store) string {
+	t.Helper()
+	var b bytes.Buffer
+	if err := s.Dump(context.Background(), &b); err != nil {
+		t.Fatal(err)
+	}
+	return b.String()
+}

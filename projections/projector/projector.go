@@ -1,0 +1,344 @@
+package projector
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"backlot.dev/backlot/domain/event"
+)
+
+// Options configures a Projector.
+type Options struct {
+	// BatchSize is how many events are read and applied per transaction; default 2000.
+	BatchSize int
+	// RetryDelay is the pause after a failed batch; default 500ms.
+	RetryDelay time.Duration
+	// Logger receives errors; default slog.Default().
+	Logger *slog.Logger
+	// BulkThreshold is how far behind the log the projector must be to fold in
+	// bulk mode (see BulkLoader); default 20000 events, negative disables it.
+	// Bulk mode is used only on a log with one partition.
+	BulkThreshold int64
+}
+
+func (o *Options) setDefaults() {
+	if o.BatchSize <= 0 {
+		o.BatchSize = 2000
+	}
+	if o.RetryDelay <= 0 {
+		o.RetryDelay = 500 * time.Millisecond
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	if o.BulkThreshold == 0 {
+		o.BulkThreshold = 20000
+	}
+}
+
+// BulkLoader is implemented by stores that fold a long backlog faster without
+// some of their indexes: the projector calls BeginBulk when it is far behind the
+// log and EndBulk before it reports the position that catches it up. Queries stay
+// correct in between, only slower.
+type BulkLoader interface {
+	BeginBulk(ctx context.Context) error
+	EndBulk(ctx context.Context) error
+}
+
+// Waiter waits until a read model has applied given positions: the read half of
+// read-your-writes.
+type Waiter interface {
+	// WaitFor blocks until the read model covers want or ctx ends.
+	WaitFor(ctx context.Context, want event.Positions) error
+	// Applied returns the positions known to be applied.
+	Applied() event.Positions
+}
+
+// Projector tails an event log into a Store: for each partition it reads batches
+// after the store's position and applies each in one transaction. It resumes from
+// the store's recorded positions after a restart, so nothing is lost or applied
+// twice. Several projectors in several processes may share one store when each
+// runs its own partitions (RunPartitions).
+type Projector struct {
+	log   event.PartitionedLog
+	store Target
+	opts  Options
+
+	mu      sync.Mutex
+	applied event.Positions
+	changed chan struct{}
+	bulk    bool // only used on a single-partition log, by its one stepping goroutine
+}
+
+var _ Waiter = (*Projector)(nil)
+
+// Target is what a Projector folds into: any read model that applies batches
+// of events and records its positions (the catalog Store, the history store).
+type Target interface {
+	// Apply folds the events in one transaction with their positions.
+	Apply(ctx context.Context, events []event.Envelope) error
+	// Positions returns the last position applied in each partition.
+	Positions(ctx context.Context) (event.Positions, error)
+}
+
+// New returns a projector of log into store.
+func New(log event.PartitionedLog, store Target, opts Options) *Projector {
+	opts.setDefaults()
+	return &Projector{log: log, store: store, opts: opts, applied: event.Positions{}, changed: make(chan struct{})}
+}
+
+// load takes the store's recorded positions as the starting point.
+func (p *Projector) load(ctx context.Context) error {
+	pos, err := p.store.Positions(ctx)
+	if err != nil {
+		return err
+	}
+	for part, at := range pos {
+		p.advance(part, at)
+	}
+	return nil
+}
+
+// CatchUp applies every event in every partition of the log now, then returns
+// the positions reached.
+func (p *Projector) CatchUp(ctx context.Context) (event.Positions, error) {
+	if err := p.load(ctx); err != nil {
+		return p.Applied(), err
+	}
+	parts, err := p.log.Partitions(ctx)
+	if err != nil {
+		return p.Applied(), fmt.Errorf("projector: %w", err)
+	}
+	single := len(parts) == 1
+	// The partitions are independent folds: catch them up side by side, so a
+	// store that takes concurrent transactions (PostgreSQL) works on several.
+	errs := make([]error, len(parts))
+	var wg sync.WaitGroup
+	for i, part := range parts {
+		wg.Go(func() {
+			for {
+				n, err := p.step(ctx, part, single)
+				if err != nil {
+					errs[i] = err
+					return
+				}
+				if n == 0 {
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	return p.Applied(), errors.Join(errs...)
+}
+
+// step applies one batch of a partition and returns how many events it read.
+func (p *Projector) step(ctx context.Context, part int32, single bool) (int, error) {
+	from := p.Applied()[part]
+	batch, err := p.log.ReadPartition(ctx, part, from, p.opts.BatchSize)
+	if err != nil {
+		return 0, fmt.Errorf("projector: read partition %d after %d: %w", part, from, err)
+	}
+	if len(batch) == 0 {
+		return 0, nil
+	}
+	bl, canBulk := p.store.(BulkLoader)
+	canBulk = canBulk && single
+	if canBulk && !p.bulk && p.opts.BulkThreshold > 0 {
+		if heads, err := p.log.Heads(ctx); err == nil && heads[part]-from > p.opts.BulkThreshold {
+			if err := bl.BeginBulk(ctx); err != nil {
+				return 0, fmt.Errorf("projector: %w", err)
+			}
+			p.bulk = true
+			p.opts.Logger.Info("projector folding a backlog in bulk mode", "behind", heads[part]-from)
+		}
+	}
+	if err := p.store.Apply(ctx, batch); err != nil {
+		return 0, fmt.Errorf("projector: %w", err)
+	}
+	if p.bulk && len(batch) < p.opts.BatchSize {
+		// Caught up: rebuild the indexes before anyone is told the position.
+		start := time.Now()
+		if err := bl.EndBulk(ctx); err != nil {
+			return 0, fmt.Errorf("projector: %w", err)
+		}
+		p.bulk = false
+		p.opts.Logger.Info("projector left bulk mode", "indexes rebuilt in", time.Since(start).Round(time.Millisecond))
+	}
+	p.advance(part, batch[len(batch)-1].Position)
+	return len(batch), nil
+}
+
+// Run tails every partition of the log until ctx ends. Failed batches are retried
+// after RetryDelay.
+func (p *Projector) Run(ctx context.Context) error {
+	var parts []int32
+	for {
+		var err error
+		if parts, err = p.log.Partitions(ctx); err == nil {
+			break
+		}
+		p.opts.Logger.Error("projector cannot list the log's partitions; retrying", "err", err)
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(p.opts.RetryDelay):
+		}
+	}
+	return p.RunPartitions(ctx, parts)
+}
+
+// RunPartitions tails the given partitions until ctx ends: the work of one member
+// of a consumer group, which owns some partitions of the log.
+func (p *Projector) RunPartitions(ctx context.Context, parts []int32) error {
+	for {
+		err := p.load(ctx)
+		if err == nil {
+			break
+		}
+		if ctx.Err() != nil {
+			return nil
+		}
+		p.opts.Logger.Error("projector cannot read the store's positions; retrying", "err", err)
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(p.opts.RetryDelay):
+		}
+	}
+	single := len(parts) == 1
+	var wg sync.WaitGroup
+	for _, part := range parts {
+		wg.Go(func() { p.tail(ctx, part, single) })
+	}
+	wg.Wait()
+	return nil
+}
+
+// tail applies one partition until ctx ends.
+func (p *Projector) tail(ctx context.Context, part int32, single bool) {
+	for {
+		if ctx.Err() != nil {
+			return
+		}
+		n, err := p.step(ctx, part, single)
+		if err != nil {
+			if ctx.Err() != nil {
+				return
+			}
+			p.opts.Logger.Error("projector batch failed; retrying", "partition", part, "err", err)
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(p.opts.RetryDelay):
+			}
+			continue
+		}
+		if n > 0 {
+			continue
+		}
+		if _, err := p.log.WaitPartition(ctx, part, p.Applied()[part]); err != nil && !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) {
+			p.opts.Logger.Error("projector wait failed", "partition", part, "err", err)
+			select {
+			case <-ctx.Done():
+			case <-time.After(p.opts.RetryDelay):
+			}
+		}
+	}
+}
+
+func (p *Projector) advance(part int32, pos int64) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if pos > p.applied[part] {
+		p.applied = p.applied.Clone()
+		p.applied[part] = pos
+		close(p.changed)
+		p.changed = make(chan struct{})
+	}
+}
+
+// Applied returns the positions applied so far. The map is not changed afterwards.
+func (p *Projector) Applied() event.Positions {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.applied
+}
+
+// WaitFor blocks until the projector has applied want or ctx ends.
+func (p *Projector) WaitFor(ctx context.Context, want event.Positions) error {
+	for {
+		p.mu.Lock()
+		applied, ch := p.applied, p.changed
+		p.mu.Unlock()
+		if applied.Covers(want) {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("read model at %s has not reached %s: %w", applied, want, ctx.Err())
+		case <-ch:
+		}
+	}
+}
+
+// PositionReader tells how far a read model has applied the log.
+type PositionReader interface {
+	// Positions returns the last position applied in each partition.
+	Positions(ctx context.Context) (event.Positions, error)
+}
+
+// PollWaiter is a Waiter for a process that reads a store another process
+// projects into: it polls the store's positions.
+type PollWaiter struct {
+	// Reader is the read model.
+	Reader PositionReader
+	// Interval is the pause between polls; default 20ms.
+	Interval time.Duration
+
+	mu   sync.Mutex
+	last event.Positions
+}
+
+var _ Waiter = (*PollWaiter)(nil)
+
+// WaitFor polls until the store covers want or ctx ends.
+func (w *PollWaiter) WaitFor(ctx context.Context, want event.Positions) error {
+	interval := w.Interval
+	if interval <= 0 {
+		interval = 20 * time.Millisecond
+	}
+	for {
+		got, err := w.Reader.Positions(ctx)
+		if err == nil {
+			w.mu.Lock()
+			w.last = got
+			w.mu.Unlock()
+			if got.Covers(want) {
+				return nil
+			}
+		}
+		select {
+		case <-ctx.Done():
+			if err != nil {
+				return fmt.Errorf("read model positions: %w (%w)", err, ctx.Err())
+			}
+			return fmt.Errorf("read model at %s has not reached %s: %w", got, want, ctx.Err())
+		case <-time.After(interval):
+		}
+	}
+}
+
+// Applied returns the positions the last poll saw.
+func (w *PollWaiter) Applied() event.Positions {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.last == nil {
+		return event.Positions{}
+	}
+	return w.last
+}

@@ -1,0 +1,50 @@
+package sqlitekit_test
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+	"testing/fstest"
+
+	"backlot.dev/backlot/projections/storekit/sqlitekit"
+)
+
+func TestDSNEscapesPathAndPragmas(t *testing.T) {
+	t.Parallel()
+	got := sqlitekit.DSN("/data/a?b#c%d.db", "busy_timeout(10000)", "journal_mode(WAL)")
+	want := "file:/data/a%3Fb%23c%25d.db?_pragma=busy_timeout%2810000%29&_pragma=journal_mode%28WAL%29"
+	if got != want {
+		t.Fatalf("DSN = %s, want %s", got, want)
+	}
+}
+
+// TestOpenMigratesOnceInWALMode opens a file whose name holds URI characters,
+// applies a migration, and opens it again: the file is where the name says,
+// in WAL mode, migrated once, and readers cannot write.
+func TestOpenMigratesOnceInWALMode(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "odd ?#% name.db")
+	migs := fstest.MapFS{"m/0001_t.sql": {Data: []byte("-- a table; with a semicolon in a comment\nCREATE TABLE t (x INTEGER);\nINSERT INTO t VALUES (1);")}}
+	for range 2 {
+		w, r, err := sqlitekit.Open(path, sqlitekit.Options{Migrations: migs, MigrationGlob: "m/*.sql", VersionPrefix: "test/"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var mode string
+		if err := w.QueryRow(`PRAGMA journal_mode`).Scan(&mode); err != nil || mode != "wal" {
+			t.Errorf("journal_mode = %q (%v), want wal", mode, err)
+		}
+		var n int
+		if err := r.QueryRow(`SELECT count(*) FROM t`).Scan(&n); err != nil || n != 1 {
+			t.Errorf("rows = %d (%v), want 1: the migration ran once", n, err)
+		}
+		if _, err := r.Exec(`INSERT INTO t VALUES (2)`); err == nil {
+			t.Error("a reader wrote")
+		}
+		w.Close()
+		r.Close()
+	}
+	if _, err := os.Stat(path); err != nil {
+		t.Fatalf("the file is not where its name says: %v", err)
+	}
+}
