@@ -54,7 +54,7 @@ func TestServerOnlyNamesTheServerPackages(t *testing.T) {
 	// test passes vacuously.
 	for _, path := range []string{
 		module + "/internal/httpapi", module + "/internal/app", module + "/projections/catalogstore",
-		module + "/projections/catalogstore/pgstore", module + "/internal/eventlog/sqlitelog",
+		module + "/projections/catalogstore/pgcatalog", module + "/projections/catalogstore/sqlitecatalog", module + "/internal/eventlog/sqlitelog",
 		"go.temporal.io/server/temporal", module + "/internal/catalogsvc",
 	} {
 		if serverOnly(path) == "" {

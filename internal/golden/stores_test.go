@@ -21,7 +21,7 @@ type readModels struct {
 }
 
 // openSQLite opens the three read models on SQLite files in a test folder:
-// catalogstore.OpenSQLite, sqlitehist.Open and sqlitebadges.Open.
+// sqlitecatalog.Open, sqlitehist.Open and sqlitebadges.Open.
 func openSQLite(t testing.TB, dir string) readModels {
 	t.Helper()
 	cat, err := sqlitecatalog.Open(filepath.Join(dir, "catalog.db"), sqlitecatalog.Options{})
