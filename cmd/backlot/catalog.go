@@ -51,7 +51,13 @@ func refOf(e map[string]any) string {
 
 func newCatalogCmd(g *globalFlags) *cobra.Command {
 	cmd := &cobra.Command{Use: "catalog", Short: "Read and change the catalog of a running server"}
+	cmd.AddCommand(catalogListCmd(g), catalogGetCmd(g), catalogLocationsCmd(g), catalogRegisterCmd(g),
+		catalogUnregisterCmd(g), catalogRefreshCmd(g), catalogValidateCmd(g))
+	return cmd
+}
 
+// catalogListCmd lists entities, filtered as Backstage filters them.
+func catalogListCmd(g *globalFlags) *cobra.Command {
 	var kind string
 	var filters []string
 	list := &cobra.Command{
@@ -77,7 +83,11 @@ func newCatalogCmd(g *globalFlags) *cobra.Command {
 	}
 	list.Flags().StringVar(&kind, "kind", "", "only this kind")
 	list.Flags().StringArrayVar(&filters, "filter", nil, "Backstage filter (repeatable: OR)")
+	return list
+}
 
+// catalogGetCmd shows one entity with its relations and processing errors.
+func catalogGetCmd(g *globalFlags) *cobra.Command {
 	get := &cobra.Command{
 		Use:   "get REF",
 		Short: "Show one entity with its relations and processing errors",
@@ -119,7 +129,11 @@ func newCatalogCmd(g *globalFlags) *cobra.Command {
 			return tw.Flush()
 		},
 	}
+	return get
+}
 
+// catalogLocationsCmd lists the registered locations with their processing errors.
+func catalogLocationsCmd(g *globalFlags) *cobra.Command {
 	locations := &cobra.Command{
 		Use:   "locations",
 		Short: "List registered locations",
@@ -154,7 +168,11 @@ func newCatalogCmd(g *globalFlags) *cobra.Command {
 			return nil
 		},
 	}
+	return locations
+}
 
+// catalogRegisterCmd registers a file, glob or git URL location and shows what it yields and the errors it found.
+func catalogRegisterCmd(g *globalFlags) *cobra.Command {
 	var locType string
 	var dryRun bool
 	register := &cobra.Command{
@@ -223,7 +241,11 @@ func newCatalogCmd(g *globalFlags) *cobra.Command {
 	}
 	register.Flags().StringVar(&locType, "type", "", "file or url (default: url for URLs, else file)")
 	register.Flags().BoolVar(&dryRun, "dry-run", false, "read the location without registering it")
+	return register
+}
 
+// catalogUnregisterCmd removes a location and the entities it provides.
+func catalogUnregisterCmd(g *globalFlags) *cobra.Command {
 	unregister := &cobra.Command{
 		Use:   "unregister LOCATION-ID",
 		Short: "Remove a location and the entities it provides",
@@ -236,7 +258,11 @@ func newCatalogCmd(g *globalFlags) *cobra.Command {
 			return nil
 		},
 	}
+	return unregister
+}
 
+// catalogRefreshCmd re-reads a location (by an entity it provides or by its id) and shows its errors.
+func catalogRefreshCmd(g *globalFlags) *cobra.Command {
 	refresh := &cobra.Command{
 		Use:   "refresh REF|LOCATION-ID",
 		Short: "Re-read a location: the one that provides an entity, or the one with the id; show its errors",
@@ -288,7 +314,11 @@ read and exits 1 when it has any.`,
 			return nil
 		},
 	}
+	return refresh
+}
 
+// catalogValidateCmd validates descriptor files document by document against the server's rules.
+func catalogValidateCmd(g *globalFlags) *cobra.Command {
 	validate := &cobra.Command{
 		Use:   "validate FILE...",
 		Short: "Validate descriptor files against the server's rules, document by document",
@@ -355,9 +385,7 @@ read and exits 1 when it has any.`,
 			return nil
 		},
 	}
-
-	cmd.AddCommand(list, get, locations, register, unregister, refresh, validate)
-	return cmd
+	return validate
 }
 
 // describeProblem says where a processing error is (file, document,
