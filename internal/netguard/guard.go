@@ -204,7 +204,7 @@ func (g *Guard) Resolve(ctx context.Context, network, host string, port uint16) 
 	case "tcp6", "udp6", "ip6":
 		ipNet = "ip6"
 	}
-	addrs, err := g.resolver.LookupNetIP(ctx, ipNet, host)
+	addrs, err := g.lookup(ctx, ipNet, host)
 	if err != nil {
 		return nil, err
 	}
@@ -229,6 +229,19 @@ func (g *Guard) Resolve(ctx context.Context, network, host string, port uint16) 
 	return ok, nil
 }
 
+// lookup resolves host, with IPv4 addresses in their 4-byte form (Go's
+// resolver answers "ip" lookups with IPv4-mapped ones).
+func (g *Guard) lookup(ctx context.Context, network, host string) ([]netip.Addr, error) {
+	addrs, err := g.resolver.LookupNetIP(ctx, network, host)
+	if err != nil {
+		return nil, err
+	}
+	for i, a := range addrs {
+		addrs[i] = a.Unmap()
+	}
+	return addrs, nil
+}
+
 // CheckHost resolves host and refuses it when any of its addresses is
 // refused: for a client that dials by itself (git), which may pick any of
 // them. It returns nil, a *RefusedError, or the lookup's error.
@@ -240,7 +253,7 @@ func (g *Guard) CheckHost(ctx context.Context, host string, port uint16) error {
 	if g.hostAllowed(host) {
 		return nil
 	}
-	addrs, err := g.resolver.LookupNetIP(ctx, "ip", host)
+	addrs, err := g.lookup(ctx, "ip", host)
 	if err != nil {
 		return err
 	}
