@@ -9,7 +9,10 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
+
+	"backlot.dev/backlot/internal/netguard"
 )
 
 // revision is what sync resolved a target to.
@@ -67,6 +70,9 @@ func (r *Reader) sync(ctx context.Context, rp repo, t Target) (revision, error) 
 		}
 		return revision{ref: ref, head: t.CommitSHA}, nil
 	}
+	if err := r.checkAddresses(ctx, rp, t); err != nil {
+		return revision{}, err
+	}
 	name, remoteRef, oid, err := r.lsRemote(ctx, rp, t.Ref)
 	if err != nil {
 		return revision{}, err
@@ -91,6 +97,35 @@ func (r *Reader) sync(ctx context.Context, rp repo, t Target) (revision, error) 
 		rev.head = t.CommitSHA
 	}
 	return rev, nil
+}
+
+// checkAddresses refuses, with a *NotAllowedError, an http(s) remote whose
+// host resolves to an address Options.Guard refuses. git dials by itself, so
+// the check is made just before it runs (git resolves the name again: a
+// rebinding in between is not seen); git follows no redirect (gitConfig).
+func (r *Reader) checkAddresses(ctx context.Context, rp repo, t Target) error {
+	if rp.proto != "http" && rp.proto != "https" {
+		return nil
+	}
+	u, err := url.Parse(rp.remote)
+	if err != nil {
+		return err
+	}
+	port := uint16(443)
+	if u.Scheme == "http" {
+		port = 80
+	}
+	if p, err := strconv.ParseUint(u.Port(), 10, 16); err == nil {
+		port = uint16(p)
+	}
+	err = r.opts.Guard.CheckHost(ctx, u.Hostname(), port)
+	if refused, ok := errors.AsType[*netguard.RefusedError](err); ok {
+		return &NotAllowedError{Target: t, Reason: refused.Error()}
+	}
+	if err != nil {
+		return fmt.Errorf("gitsource: %s: resolving %s: %w", rp.name, u.Hostname(), err)
+	}
+	return nil
 }
 
 // cacheRef returns the cache's ref for a remote ref: refs/heads/a/b is kept as
