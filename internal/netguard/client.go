@@ -11,8 +11,11 @@ import (
 // address it could not name. It uses no proxy from the environment (a proxy
 // would make the connections the Guard checks). timeout bounds a whole
 // request, answer included; the TLS handshake and the wait for the answer's
-// headers have bounds of their own.
+// headers have bounds of their own. A nil g is Default().
 func NewClient(g *Guard, timeout time.Duration) *http.Client {
+	if g == nil {
+		g = Default()
+	}
 	t := &http.Transport{
 		Proxy:                 nil,
 		DialContext:           g.DialContext,
