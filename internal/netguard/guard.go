@@ -244,25 +244,25 @@ func (g *Guard) lookup(ctx context.Context, network, host string) ([]netip.Addr,
 
 // CheckHost resolves host and refuses it when any of its addresses is
 // refused: for a client that dials by itself (git), which may pick any of
-// them. It returns nil, a *RefusedError, or the lookup's error.
-func (g *Guard) CheckHost(ctx context.Context, host string, port uint16) error {
-	if a, err := netip.ParseAddr(host); err == nil {
-		_, err := g.Resolve(ctx, "ip", a.String(), port)
-		return err
-	}
-	if g.hostAllowed(host) {
-		return nil
+// them. It returns the addresses checked (to pin the client to them), or a
+// *RefusedError, or the lookup's error.
+func (g *Guard) CheckHost(ctx context.Context, host string, port uint16) ([]netip.Addr, error) {
+	if _, err := netip.ParseAddr(host); err == nil {
+		return g.Resolve(ctx, "ip", host, port)
 	}
 	addrs, err := g.lookup(ctx, "ip", host)
 	if err != nil {
-		return err
+		return nil, err
+	}
+	if g.hostAllowed(host) {
+		return addrs, nil
 	}
 	for _, a := range addrs {
 		if !g.allowed(a) {
-			return &RefusedError{Host: host, Addr: netip.AddrPortFrom(a, port), Class: Classify(a), Hint: g.hint}
+			return nil, &RefusedError{Host: host, Addr: netip.AddrPortFrom(a, port), Class: Classify(a), Hint: g.hint}
 		}
 	}
-	return nil
+	return addrs, nil
 }
 
 // DialContext connects to address (host:port) on network, as

@@ -169,7 +169,7 @@ func TestDialRefusesANameResolvingToLoopback(t *testing.T) {
 		t.Fatalf("mixed answers: %v", err)
 	}
 	conn.Close()
-	if err := g.CheckHost(context.Background(), "mixed.example", 443); err == nil || !strings.Contains(err.Error(), "mixed.example (10.0.0.1:443, private address)") {
+	if _, err := g.CheckHost(context.Background(), "mixed.example", 443); err == nil || !strings.Contains(err.Error(), "mixed.example (10.0.0.1:443, private address)") {
 		t.Errorf("CheckHost of a name with a private address: %v", err)
 	}
 }
