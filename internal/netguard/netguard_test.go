@@ -213,3 +213,13 @@ func TestClientFollowsNoRedirect(t *testing.T) {
 		t.Errorf("default guard: %v", err)
 	}
 }
+
+// BenchmarkAllowedAddr measures the check made for every address dialed.
+func BenchmarkAllowedAddr(b *testing.B) {
+	g, _ := netguard.New(netguard.Config{Allow: []string{"127.0.0.0/8", "10.0.0.0/8", "::1"}})
+	addrs := []netip.Addr{netip.MustParseAddr("140.82.112.3"), netip.MustParseAddr("::ffff:192.168.1.1"), netip.MustParseAddr("10.1.2.3")}
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		_ = g.AllowedAddr(addrs[i%len(addrs)])
+	}
+}
