@@ -40,6 +40,9 @@ DATA/temporal.db, with its frontend at --temporal-address (the stock temporal CL
 default, so "temporal workflow list" works as it is), and a worker in the same
 process. Repositories they publish live in DATA/repos, Backlot's local git host.`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := applyEnv(cmd.Flags()); err != nil {
+				return err
+			}
 			level := slog.LevelInfo
 			if quiet {
 				level = slog.LevelWarn
@@ -73,6 +76,8 @@ process. Repositories they publish live in DATA/repos, Backlot's local git host.
 	f.StringArrayVar(&cfg.Catalogs, "catalog", nil, "catalog file or URL to register at start (repeatable)")
 	f.StringArrayVar(&cfg.Roots, "root", nil, "extra folder file locations may read (repeatable)")
 	f.StringArrayVar(&cfg.AllowedHosts, "allow-host", []string{"github.com", "gitlab.com"}, "host url locations may read (repeatable)")
+	f.StringArrayVar(&cfg.AllowNetworks, "allow-network", nil, "network (CIDR), address or host name that webhook deliveries, git host APIs and url locations may reach although loopback, private, link-local or metadata, e.g. 127.0.0.0/8,10.0.0.0/8 (repeatable, comma-separated; default: public addresses only)")
+	bindEnv(f, "allow-network", envNames["allow-network"])
 	f.DurationVar(&cfg.RefreshInterval, "refresh-interval", 30*time.Second, "how often every location is re-read")
 	f.BoolVar(&cfg.Pprof, "pprof", false, "serve Go's profiler under /debug/pprof/")
 	f.StringVar(&cfg.AuthTokens, "auth-tokens", "", "token file (TOKEN PRINCIPAL per line): writes then need a bearer token")

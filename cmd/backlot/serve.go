@@ -77,12 +77,13 @@ command line wins. Every role serves /healthz, /readyz and /metrics on --addr.`,
 	f.StringArrayVar(&cfg.Catalogs, "catalog", nil, "catalog file or URL the ingesters register at start (repeatable)")
 	f.StringArrayVar(&cfg.Roots, "root", nil, "folder file locations may read (repeatable)")
 	f.StringArrayVar(&cfg.AllowedHosts, "allow-host", []string{"github.com", "gitlab.com"}, "host url locations may read (repeatable)")
+	f.StringArrayVar(&cfg.AllowNetworks, "allow-network", nil, "network (CIDR), address or host name that webhook deliveries, git host APIs and url locations may reach although loopback, private, link-local or metadata, e.g. 127.0.0.0/8,10.0.0.0/8 (repeatable, comma-separated; default: public addresses only)")
 	f.DurationVar(&cfg.RefreshInterval, "refresh-interval", 30*time.Second, "how often every location is re-read")
 	f.StringVar(&cfg.DataDir, "data", "", "folder for the ingesters' git cache (default: a folder under the system temp dir)")
 	f.StringVar(&logFormat, "log-format", "text", "log format: text or json")
 	f.StringVar(&cfg.AuthTokens, "auth-tokens", "", "token file (TOKEN PRINCIPAL per line): writes to the api then need a bearer token whose principal becomes the write's actor")
 	for _, fl := range []string{"roles", "addr", "kafka-brokers", "topic-prefix", "partitions", "replication-factor", "group",
-		"postgres-url", "temporal-address", "catalog", "root", "allow-host", "refresh-interval", "data", "log-format", "auth-tokens"} {
+		"postgres-url", "temporal-address", "catalog", "root", "allow-host", "allow-network", "refresh-interval", "data", "log-format", "auth-tokens"} {
 		bindEnv(f, fl, envNames[fl])
 	}
 	return cmd
@@ -102,6 +103,7 @@ var envNames = map[string]string{
 	"catalog":            "BACKLOT_CATALOG",
 	"root":               "BACKLOT_ROOT",
 	"allow-host":         "BACKLOT_ALLOW_HOST",
+	"allow-network":      "BACKLOT_ALLOW_NETWORKS",
 	"refresh-interval":   "BACKLOT_REFRESH_INTERVAL",
 	"data":               "BACKLOT_DATA",
 	"log-format":         "BACKLOT_LOG_FORMAT",

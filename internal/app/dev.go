@@ -51,6 +51,12 @@ type DevConfig struct {
 	Roots []string
 	// AllowedHosts are the hosts url locations may read.
 	AllowedHosts []string
+	// AllowNetworks lists the networks (CIDR), addresses and host names that
+	// outbound calls made for a user (webhook deliveries, git host APIs, url
+	// locations) may reach although they are loopback, private, link-local
+	// or otherwise refused by package netguard; entries may be
+	// comma-separated. Empty: public addresses only.
+	AllowNetworks []string
 	// RefreshInterval is how often every location is re-read; default 30s.
 	RefreshInterval time.Duration
 	// Limits bound each descriptor file.
@@ -162,7 +168,11 @@ func StartDev(ctx context.Context, cfg DevConfig) (*Dev, error) {
 	if err != nil {
 		return nil, err
 	}
-	reader, err := newIngestReader(filepath.Join(cfg.DataDir, "git"), append(slices.Clone(cfg.Roots), d.repos), cfg.Catalogs, cfg.AllowedHosts, cfg.Limits)
+	guard, err := newGuard(cfg.AllowNetworks)
+	if err != nil {
+		return nil, err
+	}
+	reader, err := newIngestReader(filepath.Join(cfg.DataDir, "git"), append(slices.Clone(cfg.Roots), d.repos), cfg.Catalogs, cfg.AllowedHosts, cfg.Limits, guard)
 	if err != nil {
 		return nil, err
 	}
@@ -196,7 +206,7 @@ func StartDev(ctx context.Context, cfg DevConfig) (*Dev, error) {
 		}
 		d.engine, err = newWorkflows(ctx, workflowsConfig{
 			Addr: d.temporal, Namespace: "default", Key: key, WorkDir: filepath.Join(cfg.DataDir, "scaffolder"), Local: local,
-			Service: service, Log: log, Reader: d.store, Logger: cfg.Logger,
+			Service: service, Log: log, Reader: d.store, Logger: cfg.Logger, Guard: guard,
 			// Change requests on the local host are read often: merging one
 			// through the API shows in the migration within seconds.
 			PollInterval: 5 * time.Second,
@@ -212,7 +222,7 @@ func StartDev(ctx context.Context, cfg DevConfig) (*Dev, error) {
 
 	runCtx, cancel := context.WithCancel(context.Background())
 	d.cancel = cancel
-	hooks, err := startWebhooks(runCtx, webhooks.Config{Store: d.hooksStore, Log: d.log, Deliver: true, Logger: cfg.Logger}, &d.manifest)
+	hooks, err := startWebhooks(runCtx, webhooks.Config{Store: d.hooksStore, Log: d.log, Deliver: true, Logger: cfg.Logger, Guard: guard}, &d.manifest)
 	if err != nil {
 		return nil, err
 	}

@@ -207,7 +207,8 @@ func (h *hookReceiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // event. It reports the p50 and the mean in milliseconds.
 func BenchmarkWebhookDelay(b *testing.B) {
 	dir := b.TempDir()
-	d := benchStartDev(b, app.DevConfig{DataDir: b.TempDir(), Roots: []string{dir}})
+	// The webhook receiver listens on 127.0.0.1: loopback is allowed explicitly.
+	d := benchStartDev(b, app.DevConfig{DataDir: b.TempDir(), Roots: []string{dir}, AllowNetworks: []string{"127.0.0.0/8"}})
 	base := "http://" + d.Addr()
 	recv := &hookReceiver{waiting: map[string]chan time.Time{}}
 	srv := httptest.NewServer(recv)

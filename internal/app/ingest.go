@@ -1,6 +1,7 @@
 package app
 
 import (
+	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -10,12 +11,13 @@ import (
 	"backlot.dev/backlot/internal/auth"
 	"backlot.dev/backlot/internal/ingest"
 	"backlot.dev/backlot/internal/ingest/gitsource"
+	"backlot.dev/backlot/internal/netguard"
 )
 
 // newIngestReader returns the reader of locations: file locations under the
 // working directory, roots and the folders of catalogs; url locations on
-// allowedHosts, cloned into gitCache.
-func newIngestReader(gitCache string, extraRoots, catalogs, allowedHosts []string, limits catalog.Limits) (*ingest.Reader, error) {
+// allowedHosts at the addresses guard allows, cloned into gitCache.
+func newIngestReader(gitCache string, extraRoots, catalogs, allowedHosts []string, limits catalog.Limits, guard *netguard.Guard) (*ingest.Reader, error) {
 	wd, err := os.Getwd()
 	if err != nil {
 		return nil, err
@@ -40,11 +42,23 @@ func newIngestReader(gitCache string, extraRoots, catalogs, allowedHosts []strin
 		AllowedHosts: allowedHosts,
 		AllowedRoots: roots.Dirs(),
 		MaxFileBytes: limits.WithDefaults().MaxFileBytes,
+		Guard:        guard,
 	})
 	if err != nil {
 		return nil, err
 	}
 	return ingest.NewReader(ingest.Config{Roots: roots, Git: git, Limits: limits}), nil
+}
+
+// newGuard returns the guard of every outbound call made for a user
+// (webhook deliveries, git host APIs, url locations): public addresses, and
+// the networks, addresses and host names of allow.
+func newGuard(allow []string) (*netguard.Guard, error) {
+	g, err := netguard.New(netguard.Config{Allow: netguard.SplitList(allow...)})
+	if err != nil {
+		return nil, fmt.Errorf("allowed networks (--allow-network): %w", err)
+	}
+	return g, nil
 }
 
 // authenticator returns the bearer-token check of the token file at path, or

@@ -80,6 +80,12 @@ type ServeConfig struct {
 	Roots []string
 	// AllowedHosts are the hosts url locations may read.
 	AllowedHosts []string
+	// AllowNetworks lists the networks (CIDR), addresses and host names that
+	// outbound calls made for a user (webhook deliveries, git host APIs, url
+	// locations) may reach although they are loopback, private, link-local
+	// or otherwise refused by package netguard; entries may be
+	// comma-separated. Empty: public addresses only.
+	AllowNetworks []string
 	// RefreshInterval is how often every location is re-read; default 30s.
 	RefreshInterval time.Duration
 	// DataDir holds the git cache; default a folder under the system temp dir.
@@ -218,7 +224,11 @@ func StartServe(ctx context.Context, cfg ServeConfig) (*Server, error) {
 	// Every role reads locations: the ingester and the api register them, the
 	// worker registers what it publishes, the projector's evaluator lists the
 	// files of their repositories.
-	reader, err := newIngestReader(filepath.Join(cfg.DataDir, "git"), append(slices.Clone(cfg.Roots), repos), cfg.Catalogs, cfg.AllowedHosts, cfg.Limits)
+	guard, err := newGuard(cfg.AllowNetworks)
+	if err != nil {
+		return nil, err
+	}
+	reader, err := newIngestReader(filepath.Join(cfg.DataDir, "git"), append(slices.Clone(cfg.Roots), repos), cfg.Catalogs, cfg.AllowedHosts, cfg.Limits, guard)
 	if err != nil {
 		return nil, err
 	}
@@ -228,7 +238,7 @@ func StartServe(ctx context.Context, cfg ServeConfig) (*Server, error) {
 	// Webhooks: every process manages subscriptions; the projector role delivers,
 	// each subscription in a consumer group of its own that starts at the end.
 	hooks, err := startWebhooks(runCtx, webhooks.Config{
-		Store: hookStore, Deliver: s.has(RoleProjector), Topic: s.log.Topic(), Heads: s.log.Heads, Logger: cfg.Logger,
+		Store: hookStore, Deliver: s.has(RoleProjector), Topic: s.log.Topic(), Heads: s.log.Heads, Logger: cfg.Logger, Guard: guard,
 		Subscriber: func(sub webhooks.Subscription) (message.Subscriber, error) {
 			return messaging.NewKafkaSubscriber(messaging.KafkaSubscriberConfig{Brokers: cfg.KafkaBrokers,
 				GroupID: cfg.Group + "-" + webhooks.ConsumerPrefix + sub.ID, Logger: cfg.Logger})
@@ -262,7 +272,7 @@ func StartServe(ctx context.Context, cfg ServeConfig) (*Server, error) {
 		}
 		s.engine, err = newWorkflows(ctx, workflowsConfig{
 			Addr: cfg.TemporalAddress, Namespace: "default", Key: key, WorkDir: filepath.Join(cfg.DataDir, "scaffolder"), Local: local,
-			Service: service, Log: s.log, Reader: s.store, Logger: cfg.Logger,
+			Service: service, Log: s.log, Reader: s.store, Logger: cfg.Logger, Guard: guard,
 		})
 		if err != nil {
 			return nil, err

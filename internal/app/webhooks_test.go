@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 	"testing"
 	"time"
 
@@ -24,7 +25,8 @@ import (
 // from sending a write to the delivery of its event.
 func TestWebhookThroughTheAPI(t *testing.T) {
 	dir := t.TempDir()
-	d := startDev(t, app.DevConfig{DataDir: t.TempDir(), Roots: []string{dir}})
+	// The receiver listens on 127.0.0.1: loopback is allowed explicitly.
+	d := startDev(t, app.DevConfig{DataDir: t.TempDir(), Roots: []string{dir}, AllowNetworks: []string{"127.0.0.0/8"}})
 	defer d.Close()
 	arrived := make(chan time.Time, 100)
 	recv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -45,6 +47,20 @@ func TestWebhookThroughTheAPI(t *testing.T) {
 	}
 	if _, err := c.CreateSubscription(ctx, client.SubscriptionInput{URL: recv.URL, Secret: "short"}); err == nil {
 		t.Fatal("a short secret was accepted")
+	}
+	// Metadata and private addresses stay refused: a 400 naming the field
+	// url, the address and its class.
+	for target, want := range map[string]string{
+		"http://169.254.169.254/latest/meta-data/": "169.254.169.254:80 (metadata address)",
+		"http://10.0.0.1/hook":                     "10.0.0.1:80 (private address)",
+	} {
+		var body struct {
+			Error struct{ Message string } `json:"error"`
+		}
+		code, _ := postJSON(t, "http://"+d.Addr()+"/api/events/subscriptions", map[string]string{"url": target, "secret": "a-secret-of-16-chars-or-more"}, &body)
+		if code != http.StatusBadRequest || !strings.Contains(body.Error.Message, `url "`+target+`"`) || !strings.Contains(body.Error.Message, want) {
+			t.Errorf("subscription to %s: %d %q, want 400 naming url and %q", target, code, body.Error.Message, want)
+		}
 	}
 	var delays []time.Duration
 	for i := range 20 {
@@ -84,7 +100,7 @@ func TestWebhookOnServe(t *testing.T) {
 	dir := t.TempDir()
 	prefix := kafkatest.TopicPrefix(t)
 	s := startServe(t, app.ServeConfig{KafkaBrokers: kafkatest.Brokers(t), TopicPrefix: prefix, Group: prefix + "projector",
-		PostgresURL: pgtest.URL(t), Catalogs: []string{examplesCatalog(t)}, Roots: []string{dir}})
+		PostgresURL: pgtest.URL(t), Catalogs: []string{examplesCatalog(t)}, Roots: []string{dir}, AllowNetworks: []string{"127.0.0.0/8"}})
 	got := make(chan event.Envelope, 100)
 	recv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)

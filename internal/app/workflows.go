@@ -13,6 +13,7 @@ import (
 	"backlot.dev/backlot/domain/event"
 	"backlot.dev/backlot/internal/catalogsvc"
 	"backlot.dev/backlot/internal/migratesvc"
+	"backlot.dev/backlot/internal/netguard"
 	"backlot.dev/backlot/internal/scaffoldsvc"
 	"backlot.dev/backlot/projections/catalogstore"
 	"backlot.dev/backlot/workflows/githost"
@@ -46,6 +47,8 @@ type workflowsConfig struct {
 	// is the workflow's default.
 	PollInterval time.Duration
 	Logger       *slog.Logger
+	// Guard is what the GitHub and GitLab API clients may reach.
+	Guard *netguard.Guard
 }
 
 // engine is the workflow side of a server: a Temporal client, the services
@@ -62,19 +65,21 @@ type engine struct {
 
 // remoteHosts returns the GitHub and GitLab hosts the environment
 // configures: BACKLOT_GITHUB_TOKEN (and BACKLOT_GITHUB_API_URL for GitHub
-// Enterprise), BACKLOT_GITLAB_TOKEN (and BACKLOT_GITLAB_URL).
-func remoteHosts() (*githost.GitHub, *githost.GitLab) {
+// Enterprise), BACKLOT_GITLAB_TOKEN (and BACKLOT_GITLAB_URL). Their API
+// clients dial through guard and follow no redirect.
+func remoteHosts(guard *netguard.Guard) (*githost.GitHub, *githost.GitLab) {
 	var gh *githost.GitHub
 	var gl *githost.GitLab
+	hc := netguard.NewClient(guard, 30*time.Second)
 	if t := os.Getenv("BACKLOT_GITHUB_TOKEN"); t != "" {
-		gh = &githost.GitHub{Token: t, BaseURL: os.Getenv("BACKLOT_GITHUB_API_URL")}
+		gh = &githost.GitHub{Token: t, BaseURL: os.Getenv("BACKLOT_GITHUB_API_URL"), HTTP: hc}
 	}
 	if t := os.Getenv("BACKLOT_GITLAB_TOKEN"); t != "" {
 		base := os.Getenv("BACKLOT_GITLAB_URL")
 		if base == "" {
 			base = "https://gitlab.com"
 		}
-		gl = &githost.GitLab{Token: t, BaseURL: base}
+		gl = &githost.GitLab{Token: t, BaseURL: base, HTTP: hc}
 	}
 	return gh, gl
 }
@@ -86,7 +91,7 @@ func newWorkflows(ctx context.Context, cfg workflowsConfig) (*engine, error) {
 	if err != nil {
 		return nil, err
 	}
-	gh, gl := remoteHosts()
+	gh, gl := remoteHosts(cfg.Guard)
 	e := &engine{client: c}
 	e.acts = &scaffolder.Activities{
 		WorkDir: cfg.WorkDir, Local: cfg.Local, GitHub: gh, GitLab: gl, LocalFallback: cfg.Local != nil,

@@ -15,6 +15,13 @@
 // Backlot-Signature: t=UNIX_SECONDS,v1=HEX, where HEX is the HMAC-SHA256, keyed
 // with the subscription's secret, of "UNIX_SECONDS." followed by the body.
 //
+// Targets are guarded (Config.Guard, package netguard): a subscription whose
+// URL names a loopback, private, link-local, metadata or other refused
+// address, or a host resolving only to such addresses, is refused at creation
+// (a ValidationError of the field url); every delivery checks the address it
+// connects to when it connects, and follows no redirect, so a target rebound
+// to a refused address, or answering 3xx, fails and ends as a dead letter.
+//
 // The subscriptions and their dead letters are kept by a Store, the port this
 // package declares; its adapters are the child packages sqlitesubs (a SQLite
 // file, backlot dev) and pgsubs (PostgreSQL, backlot serve), and substest is

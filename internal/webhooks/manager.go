@@ -23,6 +23,7 @@ import (
 	"backlot.dev/backlot/domain/event"
 	"backlot.dev/backlot/domain/fault"
 	"backlot.dev/backlot/internal/messaging"
+	"backlot.dev/backlot/internal/netguard"
 	"backlot.dev/backlot/policies"
 )
 
@@ -54,7 +55,13 @@ type Config struct {
 	// SyncEvery is how often a delivering Manager looks for subscriptions
 	// created or deleted by other processes; default 2s.
 	SyncEvery time.Duration
-	// Client sends the deliveries; default a client with a 10 s timeout.
+	// Guard decides which addresses subscriptions may reach: Create refuses a
+	// URL whose host is, or resolves only to, a refused address, and the
+	// default Client dials through it. Default netguard.Default(): public
+	// addresses only.
+	Guard *netguard.Guard
+	// Client sends the deliveries; default a netguard client on Guard with a
+	// 10 s timeout, which follows no redirect.
 	Client *http.Client
 	// RetryInterval is the first pause between attempts; default 250 ms.
 	RetryInterval time.Duration
@@ -97,8 +104,11 @@ func (e *ValidationError) Is(target error) bool { return target == fault.Invalid
 // Start builds the router, starts every stored subscription and delivers until
 // ctx ends.
 func Start(ctx context.Context, cfg Config) (*Manager, error) {
+	if cfg.Guard == nil {
+		cfg.Guard = netguard.Default()
+	}
 	if cfg.Client == nil {
-		cfg.Client = &http.Client{Timeout: 10 * time.Second}
+		cfg.Client = netguard.NewClient(cfg.Guard, 10*time.Second)
 	}
 	if cfg.RetryInterval <= 0 {
 		cfg.RetryInterval = 250 * time.Millisecond
@@ -269,6 +279,9 @@ func (m *Manager) Create(ctx context.Context, actor string, in Input) (Subscript
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return Subscription{}, &ValidationError{Field: "url", Msg: fmt.Sprintf("url %q: want an absolute http or https URL", in.URL)}
 	}
+	if err := m.checkTarget(ctx, u); err != nil {
+		return Subscription{}, err
+	}
 	if len(in.Secret) < 16 {
 		return Subscription{}, &ValidationError{Field: "secret", Msg: "secret: at least 16 characters, so signatures cannot be guessed"}
 	}
@@ -303,6 +316,24 @@ func (m *Manager) Create(ctx context.Context, actor string, in Input) (Subscript
 		return Subscription{}, err
 	}
 	return sub, nil
+}
+
+// checkTarget refuses a URL whose host is a refused address or resolves only
+// to refused addresses; a name that does not resolve yet is accepted (its
+// deliveries are checked again at dial time).
+func (m *Manager) checkTarget(ctx context.Context, u *url.URL) error {
+	port := uint16(80)
+	if u.Scheme == "https" {
+		port = 443
+	}
+	if p, err := strconv.ParseUint(u.Port(), 10, 16); err == nil {
+		port = uint16(p)
+	}
+	_, err := m.cfg.Guard.Resolve(ctx, "tcp", u.Hostname(), port)
+	if refused, ok := errors.AsType[*netguard.RefusedError](err); ok {
+		return &ValidationError{Field: "url", Msg: fmt.Sprintf("url %q: %s", u.Redacted(), refused)}
+	}
+	return nil
 }
 
 // Delete stops a subscription and forgets it.

@@ -17,6 +17,7 @@ import (
 
 	"backlot.dev/backlot/domain/event"
 	"backlot.dev/backlot/internal/eventlog/sqlitelog"
+	"backlot.dev/backlot/internal/netguard"
 	"backlot.dev/backlot/internal/webhooks"
 	"backlot.dev/backlot/internal/webhooks/sqlitesubs"
 )
@@ -67,7 +68,15 @@ func (r *receiver) received() []event.Envelope {
 	return append([]event.Envelope(nil), r.got...)
 }
 
+// setup starts a delivering Manager whose guard allows loopback, where the
+// test receiver listens.
 func setup(t *testing.T, maxAttempts int) (*sqlitelog.Log, *webhooks.Manager, *receiver, *httptest.Server) {
+	t.Helper()
+	return setupGuarded(t, maxAttempts, netguard.Loopback())
+}
+
+// setupGuarded is setup with the Manager's guard.
+func setupGuarded(t *testing.T, maxAttempts int, guard *netguard.Guard) (*sqlitelog.Log, *webhooks.Manager, *receiver, *httptest.Server) {
 	t.Helper()
 	dir := t.TempDir()
 	log, err := sqlitelog.Open(filepath.Join(dir, "events.db"), sqlitelog.Options{})
@@ -82,7 +91,7 @@ func setup(t *testing.T, maxAttempts int) (*sqlitelog.Log, *webhooks.Manager, *r
 	t.Cleanup(func() { store.Close() })
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
-	m, err := webhooks.Start(ctx, webhooks.Config{Store: store, Log: log, Deliver: true, Logger: quiet, RetryInterval: 20 * time.Millisecond, MaxAttempts: maxAttempts})
+	m, err := webhooks.Start(ctx, webhooks.Config{Store: store, Log: log, Deliver: true, Logger: quiet, RetryInterval: 20 * time.Millisecond, MaxAttempts: maxAttempts, Guard: guard})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -17,7 +17,8 @@ type GitHub struct {
 	// Token authenticates every request (a personal access token or an app
 	// installation token). It is never logged.
 	Token string
-	// HTTP is the client; default one with a 30-second timeout.
+	// HTTP is the client; default a netguard client with a 30-second timeout
+	// that reaches public addresses only and follows no redirect.
 	HTTP *http.Client
 	// WebURL is the web address repositories are named by
 	// (https://github.com/owner/name); default https://github.com for the

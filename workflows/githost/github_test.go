@@ -112,7 +112,7 @@ func TestGitHubHostAgainstAFakeAPI(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	f, srv := newFakeGitHub(t)
-	g := &githost.GitHub{BaseURL: srv.URL, Token: "t0ken"}
+	g := &githost.GitHub{BaseURL: srv.URL, Token: "t0ken", HTTP: loopbackClient}
 	var r githost.Repo
 	for range 2 {
 		var err error

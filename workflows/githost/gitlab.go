@@ -16,7 +16,8 @@ type GitLab struct {
 	BaseURL string
 	// Token is a personal, group or project access token; never logged.
 	Token string
-	// HTTP is the client; default one with a 30-second timeout.
+	// HTTP is the client; default a netguard client with a 30-second timeout
+	// that reaches public addresses only and follows no redirect.
 	HTTP *http.Client
 }
 

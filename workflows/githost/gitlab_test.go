@@ -91,7 +91,7 @@ func TestGitLabHostAgainstAFakeAPI(t *testing.T) {
 	defer srv.Close()
 
 	ctx := context.Background()
-	g := &githost.GitLab{BaseURL: srv.URL, Token: "glpat"}
+	g := &githost.GitLab{BaseURL: srv.URL, Token: "glpat", HTTP: loopbackClient}
 	var repo githost.Repo
 	for range 2 {
 		var err error

@@ -71,7 +71,7 @@ func TestGitHubRepoForAndChecks(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	f, srv := newFakeGitHub(t)
-	g := &githost.GitHub{BaseURL: srv.URL, Token: "t0ken", WebURL: "https://github.example"}
+	g := &githost.GitHub{BaseURL: srv.URL, Token: "t0ken", WebURL: "https://github.example", HTTP: loopbackClient}
 	r, err := g.CreateRepo(ctx, "northwind", "ledger", "", "The ledger")
 	if err != nil {
 		t.Fatal(err)
@@ -95,7 +95,7 @@ func TestGitHubRepoForAndChecks(t *testing.T) {
 	if host := (&githost.GitHub{}).WebURL; host != "" {
 		t.Fatal(host)
 	}
-	if _, err := (&githost.GitHub{BaseURL: srv.URL}).RepoFor(ctx, "https://github.com/northwind/ledger"); err == nil {
+	if _, err := (&githost.GitHub{BaseURL: srv.URL, HTTP: loopbackClient}).RepoFor(ctx, "https://github.com/northwind/ledger"); err == nil {
 		t.Error("a github.com URL on an enterprise host")
 	}
 
@@ -155,7 +155,7 @@ func TestGitLabRepoForAndPipeline(t *testing.T) {
 	})
 	srv := httptest.NewServer(mux)
 	defer srv.Close()
-	g := &githost.GitLab{BaseURL: srv.URL, Token: "glpat"}
+	g := &githost.GitLab{BaseURL: srv.URL, Token: "glpat", HTTP: loopbackClient}
 	host := strings.TrimPrefix(srv.URL, "http://")
 	host = host[:strings.LastIndex(host, ":")]
 	var r githost.Repo

@@ -8,6 +8,8 @@ import (
 	"io"
 	"net/http"
 	"time"
+
+	"backlot.dev/backlot/internal/netguard"
 )
 
 // APIError is an answer of a host's API outside 2xx.
@@ -28,12 +30,18 @@ func (e *APIError) Is(target error) bool {
 	return target == ErrNotFound && e.Status == http.StatusNotFound
 }
 
+// defaultClient is the client of a host without one: a netguard client that
+// reaches public addresses only, follows no redirect (a 3xx is an *APIError)
+// and gives up after 30 seconds. A host on a private network needs a client
+// on a Guard that allows it (internal/app passes one).
+var defaultClient = netguard.NewClient(netguard.Default(), 30*time.Second)
+
 // restCall sends a JSON request to a host's REST API (url is the whole
 // address, path the part named in errors), with the headers auth sets, and
-// decodes a 2xx answer into out. hc nil is a client with a 30-second timeout.
+// decodes a 2xx answer into out. hc nil is defaultClient.
 func restCall(ctx context.Context, hc *http.Client, host, method, url, path string, auth func(*http.Request), body, out any) error {
 	if hc == nil {
-		hc = &http.Client{Timeout: 30 * time.Second}
+		hc = defaultClient
 	}
 	var rd io.Reader
 	if body != nil {

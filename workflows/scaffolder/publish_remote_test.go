@@ -13,7 +13,9 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
+	"backlot.dev/backlot/internal/netguard"
 	"backlot.dev/backlot/workflows/githost"
 	"backlot.dev/backlot/workflows/scaffolder"
 )
@@ -82,9 +84,12 @@ func fakeGitHubWithGit(t *testing.T, token string) (*httptest.Server, string, *a
 }
 
 func TestPublishGitHubPushesOverHTTPSOnceWithTheToken(t *testing.T) {
+	// The fake host listens on loopback, which a host's API client reaches
+	// only when allowed.
+	loopback := netguard.NewClient(netguard.Loopback(), 30*time.Second)
 	t.Parallel()
 	srv, root, pushes := fakeGitHubWithGit(t, "t0ken-value")
-	gh := &githost.GitHub{BaseURL: srv.URL, Token: "t0ken-value"}
+	gh := &githost.GitHub{BaseURL: srv.URL, Token: "t0ken-value", HTTP: loopback}
 	ws := scaffolder.Workspace{Dir: t.TempDir()}
 	os.WriteFile(filepath.Join(ws.Dir, "README.md"), []byte("# payments\n"), 0o644)
 	in := scaffolder.PublishInput{RepoURL: "github.com?owner=acme&repo=payments", DefaultBranch: "main", Description: "Pays"}
@@ -106,7 +111,7 @@ func TestPublishGitHubPushesOverHTTPSOnceWithTheToken(t *testing.T) {
 		t.Fatalf("repoContentsUrl %s", first.RepoContentsURL)
 	}
 	// A wrong token is refused, and the error does not repeat it.
-	bad := &githost.GitHub{BaseURL: srv.URL, Token: "wr0ng-token"}
+	bad := &githost.GitHub{BaseURL: srv.URL, Token: "wr0ng-token", HTTP: loopback}
 	_, err = scaffolder.Publish(ctx, bad, ws, scaffolder.PublishInput{RepoURL: "github.com?owner=acme&repo=other", DefaultBranch: "main"})
 	if err == nil || strings.Contains(err.Error(), "wr0ng-token") {
 		t.Fatalf("wrong token: %v", err)

@@ -6,10 +6,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/netip"
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
+
+	"backlot.dev/backlot/internal/netguard"
 )
 
 // revision is what sync resolved a target to.
@@ -67,13 +71,16 @@ func (r *Reader) sync(ctx context.Context, rp repo, t Target) (revision, error) 
 		}
 		return revision{ref: ref, head: t.CommitSHA}, nil
 	}
+	if rp.pin, err = r.checkAddresses(ctx, rp, t); err != nil {
+		return revision{}, err
+	}
 	name, remoteRef, oid, err := r.lsRemote(ctx, rp, t.Ref)
 	if err != nil {
 		return revision{}, err
 	}
 	local := cacheRef(remoteRef)
 	if cur, _ := r.output(ctx, rp.dir, protoNone, maxSmallOutput, "rev-parse", "--verify", "--quiet", local); strings.TrimSpace(string(cur)) != oid {
-		err := r.run(ctx, rp.dir, rp.proto, nil, "fetch", "--quiet", "--no-tags", "--no-write-fetch-head",
+		err := r.runRemote(ctx, rp, nil, "fetch", "--quiet", "--no-tags", "--no-write-fetch-head",
 			"--no-recurse-submodules", "--update-head-ok", rp.remote, "+"+remoteRef+":"+local)
 		if err != nil {
 			return revision{}, r.remoteError(err, rp, t.Ref)
@@ -91,6 +98,47 @@ func (r *Reader) sync(ctx context.Context, rp repo, t Target) (revision, error) 
 		rev.head = t.CommitSHA
 	}
 	return rev, nil
+}
+
+// checkAddresses refuses, with a *NotAllowedError, an http(s) remote whose
+// host resolves to an address Options.Guard refuses. git dials by itself, so
+// the check is made just before it runs, and the git configuration it
+// returns pins the host to the addresses checked (http.curloptResolve, as
+// curl's --resolve): a name rebound in between is not resolved again. git
+// follows no redirect (gitConfig).
+func (r *Reader) checkAddresses(ctx context.Context, rp repo, t Target) ([]string, error) {
+	if rp.proto != "http" && rp.proto != "https" {
+		return nil, nil
+	}
+	u, err := url.Parse(rp.remote)
+	if err != nil {
+		return nil, err
+	}
+	port := uint16(443)
+	if u.Scheme == "http" {
+		port = 80
+	}
+	if p, err := strconv.ParseUint(u.Port(), 10, 16); err == nil {
+		port = uint16(p)
+	}
+	addrs, err := r.opts.Guard.CheckHost(ctx, u.Hostname(), port)
+	if refused, ok := errors.AsType[*netguard.RefusedError](err); ok {
+		return nil, &NotAllowedError{Target: t, Reason: refused.Error()}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("gitsource: %s: resolving %s: %w", rp.name, u.Hostname(), err)
+	}
+	if _, err := netip.ParseAddr(u.Hostname()); err == nil || len(addrs) == 0 {
+		return nil, nil // an address: nothing to resolve
+	}
+	list := make([]string, len(addrs))
+	for i, a := range addrs {
+		list[i] = a.String()
+		if a.Is6() {
+			list[i] = "[" + list[i] + "]"
+		}
+	}
+	return []string{"-c", fmt.Sprintf("http.curloptResolve=%s:%d:%s", u.Hostname(), port, strings.Join(list, ","))}, nil
 }
 
 // cacheRef returns the cache's ref for a remote ref: refs/heads/a/b is kept as
@@ -142,7 +190,7 @@ func (r *Reader) lsRemote(ctx context.Context, rp repo, ref string) (name, full,
 	} else {
 		args = append(args, "refs/heads/"+ref, "refs/tags/"+ref)
 	}
-	out, err := r.output(ctx, rp.dir, rp.proto, maxSmallOutput, args...)
+	out, err := r.outputRemote(ctx, rp, maxSmallOutput, args...)
 	if err != nil {
 		return "", "", "", r.remoteError(err, rp, ref)
 	}

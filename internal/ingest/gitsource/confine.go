@@ -25,6 +25,9 @@ type repo struct {
 	dir string
 	// name is the repository as error messages show it (the target's CloneURL).
 	name string
+	// pin is the git configuration that makes git connect only to the
+	// addresses of the remote's host checkAddresses allowed (set by it).
+	pin []string
 }
 
 // locate checks t's fields, applies AllowedHosts and AllowedRoots, and returns its

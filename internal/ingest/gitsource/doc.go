@@ -27,7 +27,9 @@
 //
 // Nothing is read outside what the Reader was granted: hosts not in
 // Options.AllowedHosts and local repositories outside Options.AllowedRoots are refused
-// with a *NotAllowedError before any network or disk access to the repository; paths
+// with a *NotAllowedError before any network or disk access to the repository, and so
+// is an allowed host that resolves to an address Options.Guard refuses (loopback,
+// private, link-local, metadata, ...: see package netguard); paths
 // that would leave the repository are refused with an *InvalidTargetError; files over
 // Options.MaxFileBytes with a *TooLargeError. A missing repository, branch or file is
 // a *NotFoundError.

@@ -100,8 +100,31 @@ func (e *gitError) Unwrap() error { return e.Err }
 // transport protocol proto, and writes its standard output to stdout (discarded
 // when nil). It kills git's whole process group when ctx ends.
 func (r *Reader) run(ctx context.Context, gitDir, proto string, stdout io.Writer, args ...string) error {
-	full := make([]string, 0, len(gitConfig)+1+len(args))
+	return r.runConfig(ctx, gitDir, proto, nil, stdout, args...)
+}
+
+// runRemote runs git like run for a command that contacts rp's remote, with
+// the remote's addresses pinned to those checkAddresses allowed.
+func (r *Reader) runRemote(ctx context.Context, rp repo, stdout io.Writer, args ...string) error {
+	return r.runConfig(ctx, rp.dir, rp.proto, rp.pin, stdout, args...)
+}
+
+// outputRemote runs git like runRemote and returns its standard output, at
+// most max bytes.
+func (r *Reader) outputRemote(ctx context.Context, rp repo, max int64, args ...string) ([]byte, error) {
+	out := &cappedBuffer{max: max}
+	if err := r.runRemote(ctx, rp, out, args...); err != nil {
+		return nil, err
+	}
+	return out.Bytes(), nil
+}
+
+// runConfig runs git like run, with the settings config ("-c", "k=v", ...)
+// after gitConfig.
+func (r *Reader) runConfig(ctx context.Context, gitDir, proto string, config []string, stdout io.Writer, args ...string) error {
+	full := make([]string, 0, len(gitConfig)+len(config)+1+len(args))
 	full = append(full, gitConfig...)
+	full = append(full, config...)
 	if gitDir != "" {
 		full = append(full, "--git-dir="+gitDir)
 	}

@@ -14,6 +14,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"backlot.dev/backlot/internal/netguard"
 )
 
 // person is a commit author in the test repositories.
@@ -115,6 +117,10 @@ func newTestReader(t *testing.T, opts Options) *Reader {
 	t.Helper()
 	if opts.CacheDir == "" {
 		opts.CacheDir = filepath.Join(t.TempDir(), "cache")
+	}
+	if opts.Guard == nil {
+		// The test git servers listen on 127.0.0.1: allow loopback explicitly.
+		opts.Guard = netguard.Loopback()
 	}
 	r, err := NewReader(opts)
 	if err != nil {

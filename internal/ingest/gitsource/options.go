@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"backlot.dev/backlot/domain/catalog"
+	"backlot.dev/backlot/internal/netguard"
 )
 
 // Options configures a Reader. NewReader fills zero fields with their defaults; the
@@ -29,6 +30,11 @@ type Options struct {
 	// equal to), compared after resolving symbolic links on both sides. Entries must
 	// be absolute.
 	AllowedRoots []string
+	// Guard checks the addresses an http(s) target's host resolves to before
+	// git contacts it: a host with any address the Guard refuses (loopback,
+	// private, link-local, metadata, ...) is a *NotAllowedError, even when
+	// AllowedHosts names it. Default netguard.Default(): public addresses only.
+	Guard *netguard.Guard
 	// Timeout bounds one Read or ReadRelative call, clone and fetch included.
 	// Default 2 minutes.
 	Timeout time.Duration
@@ -55,6 +61,9 @@ func (o *Options) setDefaults() {
 	}
 	if o.MaxFileBytes == 0 {
 		o.MaxFileBytes = catalog.DefaultMaxFileBytes
+	}
+	if o.Guard == nil {
+		o.Guard = netguard.Default()
 	}
 }
 

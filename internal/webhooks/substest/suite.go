@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"backlot.dev/backlot/domain/event"
+	"backlot.dev/backlot/internal/netguard"
 	"backlot.dev/backlot/internal/webhooks"
 )
 
@@ -474,7 +475,9 @@ func managerReplays(t *testing.T, f Features, open Open) {
 	if err := s.AddDeadLetter(ctx, "a", l); err != nil {
 		t.Fatal(err)
 	}
-	m, err := webhooks.Start(ctx, webhooks.Config{Store: s, Deliver: false})
+	// The receiver listens on loopback, which deliveries reach only when
+	// allowed.
+	m, err := webhooks.Start(ctx, webhooks.Config{Store: s, Deliver: false, Guard: netguard.Loopback()})
 	if err != nil {
 		t.Fatal(err)
 	}
