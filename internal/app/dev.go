@@ -152,6 +152,16 @@ func StartDev(ctx context.Context, cfg DevConfig) (*Dev, error) {
 	if d.hooksStore, err = sqlitesubs.Open(filepath.Join(cfg.DataDir, "webhooks.db")); err != nil {
 		return nil, err
 	}
+	// One key seals the scaffolder's Temporal secrets and the webhook
+	// subscriptions' secrets at rest.
+	key, err := scaffoldsvc.LoadKey(cfg.DataDir)
+	if err != nil {
+		return nil, err
+	}
+	sealer, err := webhooks.NewAESSealer(key)
+	if err != nil {
+		return nil, err
+	}
 
 	// The local git host's repositories are readable as url locations, so
 	// what the scaffolder publishes can be registered.
@@ -190,10 +200,6 @@ func StartDev(ctx context.Context, cfg DevConfig) (*Dev, error) {
 		if d.temporal, d.stopTemp, err = cfg.Temporal(ctx, filepath.Join(cfg.DataDir, "temporal.db"), cfg.TemporalAddr); err != nil {
 			return nil, err
 		}
-		key, err := scaffoldsvc.LoadKey(cfg.DataDir)
-		if err != nil {
-			return nil, err
-		}
 		d.engine, err = newWorkflows(ctx, workflowsConfig{
 			Addr: d.temporal, Namespace: "default", Key: key, WorkDir: filepath.Join(cfg.DataDir, "scaffolder"), Local: local,
 			Service: service, Log: log, Reader: d.store, Logger: cfg.Logger,
@@ -212,7 +218,7 @@ func StartDev(ctx context.Context, cfg DevConfig) (*Dev, error) {
 
 	runCtx, cancel := context.WithCancel(context.Background())
 	d.cancel = cancel
-	hooks, err := startWebhooks(runCtx, webhooks.Config{Store: d.hooksStore, Log: d.log, Deliver: true, Logger: cfg.Logger}, &d.manifest)
+	hooks, err := startWebhooks(runCtx, webhooks.Config{Store: webhooks.SealSecrets(d.hooksStore, sealer), Log: d.log, Deliver: true, Logger: cfg.Logger}, &d.manifest)
 	if err != nil {
 		return nil, err
 	}

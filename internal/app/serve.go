@@ -202,9 +202,26 @@ func StartServe(ctx context.Context, cfg ServeConfig) (*Server, error) {
 		return nil, err
 	}
 	s.closers = append(s.closers, s.badges.Close)
-	hookStore, err := pgsubs.New(ctx, s.store.Pool())
+	pgHooks, err := pgsubs.New(ctx, s.store.Pool())
 	if err != nil {
 		return nil, err
+	}
+	// Webhook secrets are sealed at rest under the key every process of the
+	// deployment shares (BACKLOT_SECRETS_KEY); without it they stay in clear,
+	// since processes with keys of their own could not open each other's.
+	var hookStore webhooks.Store = pgHooks
+	if os.Getenv(scaffoldsvc.KeyEnv) != "" {
+		key, err := scaffoldsvc.LoadKey("")
+		if err != nil {
+			return nil, err
+		}
+		sealer, err := webhooks.NewAESSealer(key)
+		if err != nil {
+			return nil, err
+		}
+		hookStore = webhooks.SealSecrets(pgHooks, sealer)
+	} else {
+		cfg.Logger.Warn("webhook subscription secrets are stored in clear: set " + scaffoldsvc.KeyEnv + " (base64 of 32 random bytes, the same in every process) to seal them")
 	}
 
 	repos, err := filepath.Abs(filepath.Join(cfg.DataDir, "repos"))
