@@ -20,6 +20,7 @@ import (
 	"backlot.dev/backlot/internal/audit"
 	"backlot.dev/backlot/internal/catalogsvc"
 	"backlot.dev/backlot/internal/collect/repocollect"
+	"backlot.dev/backlot/internal/datadir"
 	"backlot.dev/backlot/internal/eventlog/sqlitelog"
 	"backlot.dev/backlot/internal/httpapi"
 	"backlot.dev/backlot/internal/scaffoldsvc"
@@ -117,8 +118,10 @@ func StartDev(ctx context.Context, cfg DevConfig) (*Dev, error) {
 		// during a large ingestion; GOMEMLIMIT overrides it.
 		debug.SetMemoryLimit(devMemoryLimit)
 	}
-	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
-		return nil, fmt.Errorf("data dir: %w", err)
+	// The data folder holds the secrets key and every database: 0700, its
+	// files 0600, tightened at each start.
+	if err := datadir.Secure(cfg.DataDir); err != nil {
+		return nil, err
 	}
 	d := &Dev{cfg: cfg}
 	ok := false
@@ -264,6 +267,12 @@ func StartDev(ctx context.Context, cfg DevConfig) (*Dev, error) {
 		mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
 		mux.Handle("/", handler)
 		handler = mux
+	}
+	// The databases, the git host and Temporal's files were created
+	// following the umask: tighten them before
+	// anything runs in the background.
+	if err := datadir.Secure(cfg.DataDir); err != nil {
+		return nil, err
 	}
 	d.server = &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
 	d.projector.start(runCtx, &d.wg)

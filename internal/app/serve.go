@@ -23,6 +23,7 @@ import (
 	"backlot.dev/backlot/internal/badging"
 	"backlot.dev/backlot/internal/catalogsvc"
 	"backlot.dev/backlot/internal/collect/repocollect"
+	"backlot.dev/backlot/internal/datadir"
 	"backlot.dev/backlot/internal/eventlog/kafkalog"
 	"backlot.dev/backlot/internal/httpapi"
 	"backlot.dev/backlot/internal/messaging"
@@ -168,6 +169,11 @@ func (s *Server) has(role string) bool { return slices.Contains(s.cfg.Roles, rol
 // them and serves. It fails when a store cannot be reached within ctx.
 func StartServe(ctx context.Context, cfg ServeConfig) (*Server, error) {
 	if err := cfg.setDefaults(); err != nil {
+		return nil, err
+	}
+	// The data folder (the git cache, the secrets key) is private: 0700,
+	// its files 0600.
+	if err := datadir.Secure(cfg.DataDir); err != nil {
 		return nil, err
 	}
 	s := &Server{cfg: cfg, loaded: closedChan(), loadErr: func() error { return nil }}
