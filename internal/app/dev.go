@@ -20,6 +20,7 @@ import (
 	"backlot.dev/backlot/internal/audit"
 	"backlot.dev/backlot/internal/catalogsvc"
 	"backlot.dev/backlot/internal/collect/repocollect"
+	"backlot.dev/backlot/internal/datadir"
 	"backlot.dev/backlot/internal/eventlog/sqlitelog"
 	"backlot.dev/backlot/internal/httpapi"
 	"backlot.dev/backlot/internal/scaffoldsvc"
@@ -123,8 +124,10 @@ func StartDev(ctx context.Context, cfg DevConfig) (*Dev, error) {
 		// during a large ingestion; GOMEMLIMIT overrides it.
 		debug.SetMemoryLimit(devMemoryLimit)
 	}
-	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
-		return nil, fmt.Errorf("data dir: %w", err)
+	// The data folder holds the secrets key and every database: 0700, its
+	// files 0600, tightened at each start.
+	if err := datadir.Secure(cfg.DataDir); err != nil {
+		return nil, err
 	}
 	d := &Dev{cfg: cfg}
 	ok := false
@@ -156,6 +159,16 @@ func StartDev(ctx context.Context, cfg DevConfig) (*Dev, error) {
 		return nil, err
 	}
 	if d.hooksStore, err = sqlitesubs.Open(filepath.Join(cfg.DataDir, "webhooks.db")); err != nil {
+		return nil, err
+	}
+	// One key seals the scaffolder's Temporal secrets and the webhook
+	// subscriptions' secrets at rest.
+	key, err := scaffoldsvc.LoadKey(cfg.DataDir)
+	if err != nil {
+		return nil, err
+	}
+	sealer, err := webhooks.NewAESSealer(key)
+	if err != nil {
 		return nil, err
 	}
 
@@ -200,10 +213,6 @@ func StartDev(ctx context.Context, cfg DevConfig) (*Dev, error) {
 		if d.temporal, d.stopTemp, err = cfg.Temporal(ctx, filepath.Join(cfg.DataDir, "temporal.db"), cfg.TemporalAddr); err != nil {
 			return nil, err
 		}
-		key, err := scaffoldsvc.LoadKey(cfg.DataDir)
-		if err != nil {
-			return nil, err
-		}
 		d.engine, err = newWorkflows(ctx, workflowsConfig{
 			Addr: d.temporal, Namespace: "default", Key: key, WorkDir: filepath.Join(cfg.DataDir, "scaffolder"), Local: local,
 			Service: service, Log: log, Reader: d.store, Logger: cfg.Logger, Guard: guard,
@@ -222,7 +231,7 @@ func StartDev(ctx context.Context, cfg DevConfig) (*Dev, error) {
 
 	runCtx, cancel := context.WithCancel(context.Background())
 	d.cancel = cancel
-	hooks, err := startWebhooks(runCtx, webhooks.Config{Store: d.hooksStore, Log: d.log, Deliver: true, Logger: cfg.Logger, Guard: guard}, &d.manifest)
+	hooks, err := startWebhooks(runCtx, webhooks.Config{Store: webhooks.SealSecrets(d.hooksStore, sealer), Log: d.log, Deliver: true, Logger: cfg.Logger, Guard: guard}, &d.manifest)
 	if err != nil {
 		return nil, err
 	}
@@ -268,6 +277,12 @@ func StartDev(ctx context.Context, cfg DevConfig) (*Dev, error) {
 		mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
 		mux.Handle("/", handler)
 		handler = mux
+	}
+	// The databases, the git host and Temporal's files were created
+	// following the umask: tighten them before
+	// anything runs in the background.
+	if err := datadir.Secure(cfg.DataDir); err != nil {
+		return nil, err
 	}
 	d.server = &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
 	d.projector.start(runCtx, &d.wg)

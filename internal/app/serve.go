@@ -23,6 +23,7 @@ import (
 	"backlot.dev/backlot/internal/badging"
 	"backlot.dev/backlot/internal/catalogsvc"
 	"backlot.dev/backlot/internal/collect/repocollect"
+	"backlot.dev/backlot/internal/datadir"
 	"backlot.dev/backlot/internal/eventlog/kafkalog"
 	"backlot.dev/backlot/internal/httpapi"
 	"backlot.dev/backlot/internal/messaging"
@@ -176,6 +177,11 @@ func StartServe(ctx context.Context, cfg ServeConfig) (*Server, error) {
 	if err := cfg.setDefaults(); err != nil {
 		return nil, err
 	}
+	// The data folder (the git cache, the secrets key) is private: 0700,
+	// its files 0600.
+	if err := datadir.Secure(cfg.DataDir); err != nil {
+		return nil, err
+	}
 	s := &Server{cfg: cfg, loaded: closedChan(), loadErr: func() error { return nil }}
 	ok := false
 	defer func() {
@@ -208,9 +214,26 @@ func StartServe(ctx context.Context, cfg ServeConfig) (*Server, error) {
 		return nil, err
 	}
 	s.closers = append(s.closers, s.badges.Close)
-	hookStore, err := pgsubs.New(ctx, s.store.Pool())
+	pgHooks, err := pgsubs.New(ctx, s.store.Pool())
 	if err != nil {
 		return nil, err
+	}
+	// Webhook secrets are sealed at rest under the key every process of the
+	// deployment shares (BACKLOT_SECRETS_KEY); without it they stay in clear,
+	// since processes with keys of their own could not open each other's.
+	var hookStore webhooks.Store = pgHooks
+	if os.Getenv(scaffoldsvc.KeyEnv) != "" {
+		key, err := scaffoldsvc.LoadKey("")
+		if err != nil {
+			return nil, err
+		}
+		sealer, err := webhooks.NewAESSealer(key)
+		if err != nil {
+			return nil, err
+		}
+		hookStore = webhooks.SealSecrets(pgHooks, sealer)
+	} else {
+		cfg.Logger.Warn("webhook subscription secrets are stored in clear: set " + scaffoldsvc.KeyEnv + " (base64 of 32 random bytes, the same in every process) to seal them")
 	}
 
 	repos, err := filepath.Abs(filepath.Join(cfg.DataDir, "repos"))

@@ -256,30 +256,40 @@ func Register(r worker.Registry, a *Activities) {
 }
 
 // activity wraps an action as an activity: render the input with the
-// secrets, run, and turn input problems into non-retryable errors.
+// secrets, run, and turn input problems into non-retryable errors. What it
+// answers (log, outputs, error) has every secret value masked: results and
+// failures are recorded in clear in Temporal's history, and become the
+// task's log, outputs and events.
 func (a *Activities) activity(act Action) func(context.Context, ActionInput, Secrets) (ActionResult, error) {
 	return func(ctx context.Context, in ActionInput, secrets Secrets) (ActionResult, error) {
-		replayed, err := a.catchUp(ctx, in, secrets)
-		if err != nil {
-			return ActionResult{}, err
-		}
-		r, err := a.prepare(in, secrets)
-		if err != nil {
-			return ActionResult{}, err
-		}
-		if replayed > 0 {
-			r.Logf("This worker had not built the workspace: %d earlier workspace steps ran again here", replayed)
-		}
-		if err := act.Run(ctx, a, r); err != nil {
+		m := NewMasker(secrets)
+		res, err := a.runActivity(ctx, act, in, secrets)
+		return m.Result(res), m.Error(err)
+	}
+}
+
+// runActivity runs one action for activity, in clear.
+func (a *Activities) runActivity(ctx context.Context, act Action, in ActionInput, secrets Secrets) (ActionResult, error) {
+	replayed, err := a.catchUp(ctx, in, secrets)
+	if err != nil {
+		return ActionResult{}, err
+	}
+	r, err := a.prepare(in, secrets)
+	if err != nil {
+		return ActionResult{}, err
+	}
+	if replayed > 0 {
+		r.Logf("This worker had not built the workspace: %d earlier workspace steps ran again here", replayed)
+	}
+	if err := act.Run(ctx, a, r); err != nil {
+		return r.Result, err
+	}
+	if act.Shapes {
+		if err := a.setBuilt(in.Task, len(in.Built)+1); err != nil {
 			return r.Result, err
 		}
-		if act.Shapes {
-			if err := a.setBuilt(in.Task, len(in.Built)+1); err != nil {
-				return r.Result, err
-			}
-		}
-		return r.Result, nil
 	}
+	return r.Result, nil
 }
 
 // statePath is the file beside a task's workspace that counts the
@@ -412,28 +422,47 @@ func templateDir(t TemplateInfo) (string, error) {
 	return filepath.Dir(loc), nil
 }
 
-// source resolves a fetch url: relative to the template, or a file: path.
+// source resolves a fetch url to a folder inside the template's own
+// folder. An absolute url, a file: url, one that leaves the folder with
+// ../, and one whose symbolic links resolve outside the folder are refused:
+// an action reads nothing of the server's disk but the template's files (in
+// a dry run, the uploaded directoryContents). Errors name the step, the
+// input field and the path.
 func source(r *Run) (string, error) {
 	u, err := r.Required("url")
 	if err != nil {
 		return "", err
 	}
-	if strings.Contains(u, "://") && !strings.HasPrefix(u, "file://") {
-		return "", inputError("steps.%s.input.url: %q; give a folder relative to the template", r.In.StepID, u)
+	field := "steps." + r.In.StepID + ".input.url"
+	if strings.Contains(u, "://") || strings.HasPrefix(u, "file:") {
+		return "", inputError("%s: %q; give a folder relative to the template", field, u)
 	}
-	u = strings.TrimPrefix(u, "file://")
-	if filepath.IsAbs(u) {
-		return u, nil
+	if filepath.IsAbs(u) || strings.HasPrefix(filepath.ToSlash(u), "/") {
+		return "", inputError("%s: %q is absolute; give a folder inside the template's folder", field, u)
+	}
+	if !filepath.IsLocal(filepath.FromSlash(u)) {
+		return "", inputError("%s: %q leaves the template's folder", field, u)
 	}
 	dir, err := templateDir(r.In.Template)
 	if err != nil {
 		return "", err
 	}
-	src := filepath.Join(dir, u)
-	if fi, err := os.Stat(src); err != nil || !fi.IsDir() {
-		return "", inputError("steps.%s.input.url: %s is not a folder next to the template", r.In.StepID, src)
+	root, err := filepath.EvalSymlinks(dir)
+	if err != nil {
+		return "", inputError("%s: %s: the template's folder cannot be read: %v", field, dir, err)
 	}
-	return src, nil
+	src := filepath.Join(dir, filepath.FromSlash(u))
+	real, err := filepath.EvalSymlinks(src)
+	if err != nil {
+		return "", inputError("%s: %s is not a folder next to the template", field, src)
+	}
+	if rel, err := filepath.Rel(root, real); err != nil || !filepath.IsLocal(rel) && rel != "." {
+		return "", inputError("%s: %s is a symbolic link to %s, outside the template's folder", field, src, real)
+	}
+	if fi, err := os.Stat(real); err != nil || !fi.IsDir() {
+		return "", inputError("%s: %s is not a folder next to the template", field, src)
+	}
+	return real, nil
 }
 
 func fetchTemplate(_ context.Context, _ *Activities, r *Run) error {
@@ -468,7 +497,7 @@ func fetch(r *Run, action, verb string, copyTree func(w Workspace, src, target s
 	}
 	files, err := copyTree(r.Workspace, src, target)
 	if err != nil {
-		return inputError("%s %s: %v", action, src, err)
+		return inputError("steps.%s.input.url: %s %s: %v", r.In.StepID, action, src, err)
 	}
 	r.Logf("%s %d files into %s", verb, len(files), orDot(target))
 	return nil

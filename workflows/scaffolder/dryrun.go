@@ -41,7 +41,9 @@ func CheckActions(t *Template) error {
 // DryRun runs a template into a throw-away workspace, in this process and
 // without Temporal: the fetch and fs actions run as they do for real, the
 // publish and catalog:register actions only say what they would do, waits
-// and approvals pass at once. Nothing outside the workspace changes.
+// and approvals pass at once. Nothing outside the workspace changes, and
+// the fetch actions read only inside the template's folder. Secret values
+// are masked in the log, the outputs and the error.
 func (a *Activities) DryRun(ctx context.Context, info TemplateInfo, params map[string]any, user UserInfo, secrets Secrets) (DryRunResult, error) {
 	tmpl, err := FromEntity(info.Ref, info.Body)
 	if err != nil {
@@ -62,6 +64,8 @@ func (a *Activities) DryRun(ctx context.Context, info TemplateInfo, params map[s
 	dry := *a
 	dry.WorkDir = work
 	const task = "dry-run"
+	// The preview masks secrets as a real task's log, outputs and errors do.
+	m := NewMasker(secrets)
 	res := DryRunResult{Output: map[string]any{}}
 	logf := func(step, status, format string, args ...any) {
 		res.Log = append(res.Log, LogLine{CreatedAt: time.Now().UTC(), StepID: step, Status: status, Message: fmt.Sprintf(format, args...)})
@@ -97,7 +101,7 @@ func (a *Activities) DryRun(ctx context.Context, info TemplateInfo, params map[s
 			}
 			r, err := dry.prepare(ActionInput{Task: task, StepID: s.ID, Action: s.Action, Template: info, User: user, Input: s.Input, Vars: vars}, secrets)
 			if err != nil {
-				return err
+				return m.Error(err)
 			}
 			fn := act.Run
 			if act.DryRun != nil {
@@ -105,10 +109,10 @@ func (a *Activities) DryRun(ctx context.Context, info TemplateInfo, params map[s
 			}
 			err = fn(ctx, &dry, r)
 			for _, l := range r.Result.Log {
-				logf(s.ID, StatusProcessing, "%s", l)
+				logf(s.ID, StatusProcessing, "%s", m.String(l))
 			}
-			out = r.Result.Output
-			return err
+			out = m.Map(r.Result.Output)
+			return m.Error(err)
 		}
 		if items == nil {
 			err = run(vars)

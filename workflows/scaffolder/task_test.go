@@ -362,9 +362,13 @@ func TestSecretsRenderInActionsAndStayOutOfTheRecord(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The action rendered the secret, and the log shows it masked.
 	var rendered bool
 	for _, l := range st.Log {
-		rendered = rendered || strings.Contains(l.Message, "token s3cr3t-value")
+		rendered = rendered || strings.Contains(l.Message, "token ***")
+		if strings.Contains(l.Message, "s3cr3t") {
+			t.Fatalf("the task log holds the secret: %q", l.Message)
+		}
 	}
 	if !rendered {
 		t.Fatalf("the secret did not render in the action: %+v", st.Log)

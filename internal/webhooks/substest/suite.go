@@ -2,6 +2,7 @@ package substest
 
 import (
 	"context"
+	crand "crypto/rand"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -53,6 +54,7 @@ func Run(t *testing.T, f Features, open Open) {
 		{"AnotherProcessSeesTheWrites", anotherProcess},
 		{"ConcurrentWrites", concurrentWrites},
 		{"ManagerReplaysADeadLetter", managerReplays},
+		{"SecretsAreSealedAtRest", secretsSealed},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) { c.run(t, f, open) })
@@ -521,4 +523,53 @@ func sameEvent(a, b event.Envelope) bool {
 	}
 	a.Data, b.Data = nil, nil
 	return reflect.DeepEqual(a, b)
+}
+
+// secretsSealed: through webhooks.SealSecrets the store keeps only the
+// sealed text, another process with the key reads the secret back, an old
+// secret stored in clear still reads, and another key cannot open it.
+func secretsSealed(t *testing.T, _ Features, open Open) {
+	ctx := context.Background()
+	store, again := open(t)
+	key := make([]byte, 32)
+	crand.Read(key)
+	sealer, err := webhooks.NewAESSealer(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sealed := webhooks.SealSecrets(store, sealer)
+	s1 := sub("sealed", 1)
+	if err := sealed.Create(ctx, s1); err != nil {
+		t.Fatal(err)
+	}
+	raw, err := store.Get(ctx, s1.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(raw.Secret, webhooks.SealedPrefix) || strings.Contains(raw.Secret, s1.Secret) {
+		t.Fatalf("the store holds %q, not the sealed secret", raw.Secret)
+	}
+	old := sub("clear", 2)
+	if err := store.Create(ctx, old); err != nil {
+		t.Fatal(err)
+	}
+	other := webhooks.SealSecrets(again(), sealer)
+	got, err := other.Get(ctx, s1.ID)
+	if err != nil || got.Secret != s1.Secret {
+		t.Fatalf("another process read %q, %v; want the secret", got.Secret, err)
+	}
+	got, err = other.Get(ctx, old.ID)
+	if err != nil || got.Secret != old.Secret {
+		t.Fatalf("the old clear secret read as %q, %v", got.Secret, err)
+	}
+	list, err := sealed.List(ctx)
+	if err != nil || len(list) != 2 || list[0].Secret != s1.Secret || list[1].Secret != old.Secret {
+		t.Fatalf("list: %+v %v", list, err)
+	}
+	wrong := make([]byte, 32)
+	crand.Read(wrong)
+	ws, _ := webhooks.NewAESSealer(wrong)
+	if _, err := webhooks.SealSecrets(store, ws).Get(ctx, s1.ID); err == nil || !strings.Contains(err.Error(), "sealed under key") || !strings.Contains(err.Error(), s1.ID) {
+		t.Fatalf("another key: %v", err)
+	}
 }
