@@ -20,6 +20,12 @@ import (
 // CollectorActor is the actor of the facts the built-in collectors report.
 const CollectorActor = "backlot:collector"
 
+// RefreshCollectorActor is the actor of the repository facts a location's
+// refresh reports when the files beside an unchanged descriptor changed
+// (repocollect.Watcher). Unlike the facts CollectorActor reports, which the
+// evaluator writes itself while rating, these make it rate the entity.
+const RefreshCollectorActor = "backlot:collector:refresh"
+
 // EvaluatorActor is the actor of badge events.
 const EvaluatorActor = "backlot:policies"
 
