@@ -329,13 +329,15 @@ type work struct {
 	full     bool
 }
 
-// triggers reads a batch for the entities it may change the verdicts of.
+// triggers reads a batch for the entities it may change the verdicts of. It
+// dispatches on the newest version of each event's type, and decodes through
+// the upcasters, so an old version triggers as the new one.
 func triggers(batch []event.Envelope) work {
 	w := work{keys: map[string]bool{}, upserted: map[string]bool{}, commits: map[string]string{}, recollect: map[string]bool{}}
 	for i := range batch {
 		ev := &batch[i]
 		key := strings.ToLower(ev.Subject)
-		switch event.Type(ev.Type) {
+		switch event.Type(ev.Type).Latest() {
 		case event.TypeEntityUpserted:
 			w.keys[key], w.upserted[key] = true, true
 			w.commits[key] = ev.Commit

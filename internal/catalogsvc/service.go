@@ -368,7 +368,7 @@ func (ds *decisionSink) note(evs []event.Envelope) {
 		ds.changed = map[string]bool{}
 	}
 	for i := range evs {
-		switch event.Type(evs[i].Type) {
+		switch event.Type(evs[i].Type).Latest() {
 		case event.TypeEntityUpserted, event.TypeEntityRemoved:
 			ds.changed[evs[i].Subject] = true
 		}
