@@ -106,8 +106,8 @@ type RepoEntity struct {
 	Key string
 	// ManagedBy is type:target of the file the entity was read from.
 	ManagedBy string
-	// Commit is the git commit the refresh read the file at; "" for a file
-	// on disk.
+	// Commit is the git commit the refresh read the file at, its branch's
+	// tip (not the last commit that changed the file); "" for a file on disk.
 	Commit string
 }
 
@@ -357,7 +357,7 @@ type decisionSink struct {
 	pending []event.Envelope
 	last    event.Positions
 	// changed are the entities the refresh upserted or removed; commits the
-	// git commit each entity read from git was read at.
+	// git commit (the branch's tip) each entity read from git was read at.
 	changed map[string]bool
 	commits map[string]string
 }
@@ -381,11 +381,11 @@ func (ds *decisionSink) Entity(o refresh.Observed) error {
 	if err != nil {
 		return err
 	}
-	if o.Commit != nil {
+	if o.Head != "" {
 		if ds.commits == nil {
 			ds.commits = map[string]string{}
 		}
-		ds.commits[o.Entity.Ref().Key()] = o.Commit.SHA
+		ds.commits[o.Entity.Ref().Key()] = o.Head
 	}
 	ds.note(evs)
 	ds.pending = append(ds.pending, evs...)
