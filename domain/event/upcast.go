@@ -48,6 +48,14 @@ func builtinUpcasters() *Upcasters {
 	return NewUpcasters()
 }
 
+// RegisterUpcaster adds an upcaster to Backlot's own registry, the one
+// Envelope.Decode, Upcast and Type.Latest apply, so every fold reads the
+// version from as to. Backlot's own versions are listed in builtinUpcasters;
+// this is for a test that feeds a made-up old version to the real folds. Call
+// it before any event is read (from TestMain): a registration concurrent with
+// reads is a data race. It refuses what Upcasters.Register refuses.
+func RegisterUpcaster(from, to Type, fn Upcaster) error { return builtin.Register(from, to, fn) }
+
 // Register adds the upcaster from one version of a type to the next. It
 // refuses a pair that is not vN and vN+1 of the same type name, a version
 // that already has an upcaster, and a nil function.

@@ -207,3 +207,21 @@ func TestBuiltinTypesHaveOneVersionToday(t *testing.T) {
 		t.Fatalf("Decode = %+v, %v", d, err)
 	}
 }
+
+// TestRegisterUpcasterRefusesWhatRegisterRefuses: Backlot's own registry
+// takes a test's upcaster under the rules of every registry, and a refused
+// one leaves the newest version of the type as it was.
+func TestRegisterUpcasterRefusesWhatRegisterRefuses(t *testing.T) {
+	t.Parallel()
+	const v0 Type = "backlot.location.registered.v0"
+	if err := RegisterUpcaster(v0, TypeLocationRegistered, nil); err == nil || !strings.Contains(err.Error(), "nil") {
+		t.Errorf("a nil upcaster: %v, want a refusal naming it", err)
+	}
+	noop := func(d json.RawMessage) (json.RawMessage, error) { return d, nil }
+	if err := RegisterUpcaster("backlot.location.removed.v0", TypeLocationRegistered, noop); err == nil {
+		t.Error("an upcaster between two types was taken")
+	}
+	if got := v0.Latest(); got != v0 {
+		t.Errorf("after the refusals %s reads as %s", v0, got)
+	}
+}

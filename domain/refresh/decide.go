@@ -32,8 +32,11 @@ type Observed struct {
 	Entity *catalog.Entity
 	// ManagedBy is type:target of the file it was read from.
 	ManagedBy string
-	// Commit is set when the file came from git.
+	// Commit is set when the file came from git: the last commit that changed it.
 	Commit *event.Commit
+	// Head is, for a file from git, the commit the file was read at (its
+	// branch's tip), which may be later than Commit; "" otherwise.
+	Head string
 }
 
 // Observation is everything one refresh of a location saw.

@@ -312,7 +312,8 @@ spec:
 
 // TestRepositoryFactsFromGit registers a monorepo folder's catalog-info.yaml
 // from a git repository: facts.repo describes that folder at the commit the
-// entity was read at, and a commit that adds tests lifts the badge.
+// entity was read at, a commit that adds tests lifts the badge, and a commit
+// that adds CI beside the unchanged descriptor is reported at the next refresh.
 func TestRepositoryFactsFromGit(t *testing.T) {
 	root := t.TempDir()
 	repo := filepath.Join(root, "repo")
@@ -381,5 +382,43 @@ func TestRepositoryFactsFromGit(t *testing.T) {
 	}
 	if got := badgesOf(t, d, "component/default/ledger", "")["test-certification"].Level; got != "silver" {
 		t.Fatalf("after tests: %q, want silver", got)
+	}
+
+	// And when a push changes the folder's files but not the descriptor: a
+	// commit that adds CI configuration reports facts.repo again. A commit
+	// that changes only another folder, and a refresh with no new commit,
+	// write no event.
+	ctx := context.Background()
+	refresh := func() int64 {
+		t.Helper()
+		if code, _ := postJSON(t, base+"/api/catalog/refresh", map[string]string{"entityRef": "component:default/ledger"}, nil); code != http.StatusOK {
+			t.Fatalf("refresh: %d", code)
+		}
+		waitBadges(t, d)
+		h, err := d.LogHead(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return h
+	}
+	before := refresh()
+	writeFiles(t, repo, map[string]string{"services/other/README.md": "# other\n"})
+	git(t, repo, "Grace|grace@example.com", "add", ".")
+	git(t, repo, "Grace|grace@example.com", "commit", "-q", "-m", "other")
+	if got := refresh(); got != before {
+		t.Errorf("a commit to another folder wrote %d events", got-before)
+	}
+	writeFiles(t, repo, map[string]string{"services/ledger/.gitlab-ci.yml": "test: {script: [go test ./...]}\n"})
+	git(t, repo, "Grace|grace@example.com", "add", ".")
+	git(t, repo, "Grace|grace@example.com", "commit", "-q", "-m", "ci")
+	after := refresh()
+	if after <= before {
+		t.Error("a commit that adds CI beside the unchanged descriptor wrote no event")
+	}
+	if f := repoFacts(); f["ci"] != true || f["tests"] != true {
+		t.Fatalf("repo facts after the CI commit: %v", f)
+	}
+	if got := refresh(); got != after {
+		t.Errorf("a refresh with no new commit wrote %d events", got-after)
 	}
 }

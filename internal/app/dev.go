@@ -207,7 +207,8 @@ func StartDev(ctx context.Context, cfg DevConfig) (*Dev, error) {
 	}
 	cfg.Logger.Info("read model caught up", "position", pos, "took", time.Since(start).Round(time.Millisecond))
 
-	service := catalogsvc.New(catalogsvc.Config{Log: log, Store: d.store, Waiter: d.projector.catalog, RefreshInterval: cfg.RefreshInterval, Reader: reader, Logger: cfg.Logger})
+	service := catalogsvc.New(catalogsvc.Config{Log: log, Store: d.store, Waiter: d.projector.catalog, RefreshInterval: cfg.RefreshInterval, Reader: reader,
+		Repos: repocollect.NewWatcher(reader, d.store, d.badges, cfg.Logger), Logger: cfg.Logger})
 	if cfg.Temporal != nil {
 		start := time.Now()
 		if d.temporal, d.stopTemp, err = cfg.Temporal(ctx, filepath.Join(cfg.DataDir, "temporal.db"), cfg.TemporalAddr); err != nil {

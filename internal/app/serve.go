@@ -280,6 +280,7 @@ func StartServe(ctx context.Context, cfg ServeConfig) (*Server, error) {
 		service = catalogsvc.New(catalogsvc.Config{
 			Log: s.log, Store: s.store, Waiter: &projector.PollWaiter{Reader: s.store},
 			Lock: lock, Reader: reader, RefreshInterval: cfg.RefreshInterval, Logger: cfg.Logger,
+			Repos: repocollect.NewWatcher(reader, s.store, s.badges, cfg.Logger),
 		})
 	}
 	if s.has(RoleProjector) {

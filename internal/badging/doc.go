@@ -13,6 +13,12 @@
 // back from the badge read model (package projections/badges), so an
 // evaluation repeated after a crash writes nothing twice.
 //
+// facts.repo is collected when an entity is upserted or a migration merged a
+// change into its repository. A repository whose files change beside an
+// unchanged descriptor is seen by the location's refresh instead
+// (catalogsvc.RepoWatcher, repocollect.Watcher), which reports the new facts
+// as RefreshCollectorActor; the evaluator rates the entity on them.
+//
 // The FactService takes facts from CI, coverage and security tools, checks them
 // against the JSON Schema their source declared, and appends them as events.
 package badging

@@ -20,6 +20,12 @@ import (
 // CollectorActor is the actor of the facts the built-in collectors report.
 const CollectorActor = "backlot:collector"
 
+// RefreshCollectorActor is the actor of the repository facts a location's
+// refresh reports when the files beside an unchanged descriptor changed
+// (repocollect.Watcher). Unlike the facts CollectorActor reports, which the
+// evaluator writes itself while rating, these make it rate the entity.
+const RefreshCollectorActor = "backlot:collector:refresh"
+
 // EvaluatorActor is the actor of badge events.
 const EvaluatorActor = "backlot:policies"
 
@@ -323,13 +329,15 @@ type work struct {
 	full     bool
 }
 
-// triggers reads a batch for the entities it may change the verdicts of.
+// triggers reads a batch for the entities it may change the verdicts of. It
+// dispatches on the newest version of each event's type, and decodes through
+// the upcasters, so an old version triggers as the new one.
 func triggers(batch []event.Envelope) work {
 	w := work{keys: map[string]bool{}, upserted: map[string]bool{}, commits: map[string]string{}, recollect: map[string]bool{}}
 	for i := range batch {
 		ev := &batch[i]
 		key := strings.ToLower(ev.Subject)
-		switch event.Type(ev.Type) {
+		switch event.Type(ev.Type).Latest() {
 		case event.TypeEntityUpserted:
 			w.keys[key], w.upserted[key] = true, true
 			w.commits[key] = ev.Commit

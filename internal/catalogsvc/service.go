@@ -78,8 +78,37 @@ type Config struct {
 	// RefreshInterval is how often the refresh loop re-reads each location; with a
 	// Lock, a location refreshed within it by any process is skipped. Default 30s.
 	RefreshInterval time.Duration
+	// Repos, when set, is told after each refresh of the entities whose
+	// descriptor did not change, so a repository whose other files changed
+	// (a push, a CODEOWNERS added beside a catalog-info.yaml) has its facts
+	// collected again.
+	Repos RepoWatcher
 	// Logger receives refresh failures; default slog.Default().
 	Logger *slog.Logger
+}
+
+// RepoWatcher watches the repositories of the entities a refresh kept as
+// they were: their descriptor did not change, but the files beside it may
+// have.
+type RepoWatcher interface {
+	// Refreshed returns the events that record what changed in the
+	// repositories of ents since they were last looked at (facts.repo), none
+	// when nothing did. commit is called once those events are written, so
+	// a failed append is looked at again at the next refresh. A repository
+	// that cannot be read is the watcher's to report; err is a store that
+	// did not answer.
+	Refreshed(ctx context.Context, ents []RepoEntity) (evs []event.Envelope, commit func(), err error)
+}
+
+// RepoEntity is an entity a refresh kept as it was, with where it was read.
+type RepoEntity struct {
+	// Key is the entity's lower-case ref.
+	Key string
+	// ManagedBy is type:target of the file the entity was read from.
+	ManagedBy string
+	// Commit is the git commit the refresh read the file at, its branch's
+	// tip (not the last commit that changed the file); "" for a file on disk.
+	Commit string
 }
 
 // LocationLock makes the refresh of a location exclusive across the processes
@@ -327,6 +356,23 @@ type decisionSink struct {
 	d       *refresh.Decider
 	pending []event.Envelope
 	last    event.Positions
+	// changed are the entities the refresh upserted or removed; commits the
+	// git commit (the branch's tip) each entity read from git was read at.
+	changed map[string]bool
+	commits map[string]string
+}
+
+// note records the entities evs change.
+func (ds *decisionSink) note(evs []event.Envelope) {
+	if ds.changed == nil {
+		ds.changed = map[string]bool{}
+	}
+	for i := range evs {
+		switch event.Type(evs[i].Type).Latest() {
+		case event.TypeEntityUpserted, event.TypeEntityRemoved:
+			ds.changed[evs[i].Subject] = true
+		}
+	}
 }
 
 // Entity decides about the entity and appends a batch when one is full.
@@ -335,6 +381,13 @@ func (ds *decisionSink) Entity(o refresh.Observed) error {
 	if err != nil {
 		return err
 	}
+	if o.Head != "" {
+		if ds.commits == nil {
+			ds.commits = map[string]string{}
+		}
+		ds.commits[o.Entity.Ref().Key()] = o.Head
+	}
+	ds.note(evs)
 	ds.pending = append(ds.pending, evs...)
 	if len(ds.pending) >= ds.s.cfg.BatchSize {
 		return ds.flush()
@@ -448,8 +501,12 @@ func (s *Service) refreshLocked(ctx context.Context, loc catalogstore.Location, 
 	if err := stateErr(state); err != nil {
 		return RefreshResult{}, &UnavailableError{Err: fmt.Errorf("catalog read model: %w", err)}
 	}
+	sink.note(rest)
 	sink.pending = append(sink.pending, rest...)
 	if err := sink.flush(); err != nil {
+		return RefreshResult{}, err
+	}
+	if err := s.watchRepos(ctx, loc, state, sink); err != nil {
 		return RefreshResult{}, err
 	}
 	if err := s.waitFor(ctx, sink.last); err != nil {
@@ -457,6 +514,37 @@ func (s *Service) refreshLocked(ctx context.Context, loc catalogstore.Location, 
 	}
 	commit()
 	return RefreshResult{Positions: sink.last, Problems: len(d.Errors())}, nil
+}
+
+// watchRepos tells Repos of the entities the location owned before the
+// refresh that the refresh neither upserted nor removed, and appends the
+// events it returns. A watcher that fails is logged: the refresh itself
+// succeeded.
+func (s *Service) watchRepos(ctx context.Context, loc catalogstore.Location, state refresh.State, sink *decisionSink) error {
+	if s.cfg.Repos == nil {
+		return nil
+	}
+	var ents []RepoEntity
+	for _, k := range state.Owned(loc.ID, nil) {
+		if sink.changed[k.Key] {
+			continue
+		}
+		ents = append(ents, RepoEntity{Key: k.Key, ManagedBy: k.ManagedBy, Commit: sink.commits[k.Key]})
+	}
+	if len(ents) == 0 {
+		return nil
+	}
+	evs, done, err := s.cfg.Repos.Refreshed(ctx, ents)
+	if err != nil {
+		s.cfg.Logger.Warn("repositories not looked at", "location", loc.Type+":"+loc.Target, "err", err)
+		return nil
+	}
+	sink.pending = append(sink.pending, evs...)
+	if err := sink.flush(); err != nil {
+		return err
+	}
+	done()
+	return nil
 }
 
 // RefreshAll refreshes every location once, logging failures.

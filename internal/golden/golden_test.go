@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"flag"
+	"fmt"
 	"go/ast"
 	"go/parser"
 	"go/token"
@@ -306,53 +307,143 @@ func TestABrokenEventTypeFailsNamingTheTypeAndTheField(t *testing.T) {
 	}
 }
 
+// oldVersions are made-up older versions (v0) of event types in the golden
+// log: each renames one field of v1 (v1's name → v0's), and its upcaster,
+// registered on Backlot's own registry by TestMain, renames it back. The real
+// folds then read v0 events exactly as they read the rest of the log.
+var oldVersions = []struct {
+	v0, v1   event.Type
+	from, to string // v1's field name, v0's
+}{
+	{"backlot.entity.upserted.v0", event.TypeEntityUpserted, "locationId", "location"},
+	{"backlot.facts.reported.v0", event.TypeFactsReported, "source", "collector"},
+	{"backlot.badge.awarded.v0", event.TypeBadgeAwarded, "policy", "policyId"},
+	{"backlot.badge.revoked.v0", event.TypeBadgeRevoked, "policy", "policyId"},
+	{"backlot.check.changed.v0", event.TypeCheckChanged, "policy", "policyId"},
+}
+
+// renameField returns data with the field from renamed to.
+func renameField(data json.RawMessage, from, to string) (json.RawMessage, error) {
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(data, &m); err != nil {
+		return nil, err
+	}
+	v, ok := m[from]
+	if !ok {
+		return nil, fmt.Errorf("no field %q", from)
+	}
+	delete(m, from)
+	m[to] = v
+	return json.Marshal(m)
+}
+
+// TestMain registers the upcasters of oldVersions on Backlot's own registry
+// before any test reads an event.
+func TestMain(m *testing.M) {
+	for _, o := range oldVersions {
+		if err := event.RegisterUpcaster(o.v0, o.v1, func(data json.RawMessage) (json.RawMessage, error) {
+			return renameField(data, o.to, o.from)
+		}); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(2)
+		}
+	}
+	os.Exit(m.Run())
+}
+
 // TestAnOldVersionInTheGoldenLogFoldsAsTheNewOne rewrites the golden log's
-// entity upserts as an older version of the type (v0, in which ref was
-// called entityRef) and reads them through an upcaster v0 → v1: the real
-// folds build read models identical to the committed ones. Without the
-// upcaster they do not, so the comparison can fail.
+// entity upserts, facts and badge events as older versions of their types
+// (oldVersions). Upcast first (event.Upcast), they fold to read models
+// identical to the committed ones. Handed as stored to the real folds, which
+// dispatch on the newest version of each type and decode through the
+// upcasters, they fold to the same catalog and badges, and to the same
+// history, whose digests record each event as the log stored it (its v0 type
+// and digest). The same rewritten data under the v1 type names (no upcaster
+// applies) gives other read models, so the comparisons can fail.
 func TestAnOldVersionInTheGoldenLogFoldsAsTheNewOne(t *testing.T) {
 	t.Parallel()
-	const v0 event.Type = "backlot.entity.upserted.v0"
 	r := releases(t)[0]
 	old := make([]event.Envelope, len(r.events))
+	unread := make([]event.Envelope, len(r.events))
+	stored := map[string]*event.Envelope{} // the rewritten events by id
+	rewritten := map[event.Type]int{}
 	for i, e := range r.events {
-		if e.Type == string(event.TypeEntityUpserted) {
-			var m map[string]any
-			if err := json.Unmarshal(e.Data, &m); err != nil {
-				t.Fatal(err)
+		old[i], unread[i] = e, e
+		for _, o := range oldVersions {
+			if e.Type != string(o.v1) {
+				continue
 			}
-			m["entityRef"] = m["ref"]
-			delete(m, "ref")
-			e.Data, _ = json.Marshal(m)
-			e.Type, e.DataSchema = string(v0), v0.SchemaURI()
+			data, err := renameField(e.Data, o.from, o.to)
+			if err != nil {
+				t.Fatalf("event %s (%s): %v", e.ID, e.Type, err)
+			}
+			old[i].Data, old[i].Type, old[i].DataSchema = data, string(o.v0), o.v0.SchemaURI()
+			unread[i].Data = data
+			stored[e.ID] = &old[i]
+			rewritten[o.v1]++
 		}
-		old[i] = e
 	}
-	up := event.NewUpcasters()
-	if err := up.Register(v0, event.TypeEntityUpserted, func(data json.RawMessage) (json.RawMessage, error) {
-		var m map[string]json.RawMessage
-		if err := json.Unmarshal(data, &m); err != nil {
-			return nil, err
+	for _, o := range oldVersions {
+		if rewritten[o.v1] == 0 {
+			t.Errorf("the golden log holds no %s event to rewrite as %s", o.v1, o.v0)
 		}
-		m["ref"] = m["entityRef"]
-		delete(m, "entityRef")
-		return json.Marshal(m)
-	}); err != nil {
-		t.Fatal(err)
 	}
+
 	read := make([]event.Envelope, len(old))
 	for i := range old {
 		var err error
-		if read[i], err = up.Upcast(old[i]); err != nil {
+		if read[i], err = event.Upcast(old[i]); err != nil {
 			t.Fatal(err)
 		}
 	}
-	got, _ := replayInto(t, openSQLite(t, t.TempDir()), read)
-	compareDumps(t, "the log with v0 upserts, upcast", "committed", "replayed", r.dumps, got)
+	upcast, _ := replayInto(t, openSQLite(t, t.TempDir()), read)
+	compareDumps(t, "the log with v0 events, upcast", "committed", "replayed", r.dumps, upcast)
 
-	raw, _ := replayInto(t, openSQLite(t, t.TempDir()), old)
-	if diffs, err := Diff(r.dumps.Catalog, raw.Catalog); err != nil || len(diffs) == 0 {
-		t.Fatalf("v0 upserts folded without their upcaster gave the committed catalog (%v): the comparison cannot fail", err)
+	got, _ := replayInto(t, openSQLite(t, t.TempDir()), old)
+	want := r.dumps
+	want.History = storedDigests(t, r.dumps.History, stored)
+	compareDumps(t, "the log with v0 events, folded as stored", "committed", "replayed", want, got)
+
+	raw, _ := replayInto(t, openSQLite(t, t.TempDir()), unread)
+	for name, f := range map[string][2][]byte{"catalog": {r.dumps.Catalog, raw.Catalog}, "badges": {r.dumps.Badges, raw.Badges}} {
+		if diffs, err := Diff(f[0], f[1]); err != nil || len(diffs) == 0 {
+			t.Errorf("the v0 data under v1 names gave the committed %s read model (%v): the comparison cannot fail", name, err)
+		}
 	}
+}
+
+// storedDigests returns the history dump with the digests and versions of
+// the events in stored (by id) naming their stored type and digest.
+func storedDigests(t *testing.T, hist []byte, stored map[string]*event.Envelope) []byte {
+	t.Helper()
+	var doc map[string]json.RawMessage
+	if err := json.Unmarshal(hist, &doc); err != nil {
+		t.Fatal(err)
+	}
+	// The digests name the event's type as "type", the versions as "eventType".
+	for section, typeField := range map[string]string{"digests": "type", "versions": "eventType"} {
+		var entries []map[string]any
+		if err := json.Unmarshal(doc[section], &entries); err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for _, d := range entries {
+			if ev, ok := stored[fmt.Sprint(d["eventId"])]; ok {
+				d[typeField], d["digest"] = ev.Type, event.Digest(ev)
+				n++
+			}
+		}
+		if n == 0 {
+			t.Fatalf("the history dump's %s record no rewritten event", section)
+		}
+		var err error
+		if doc[section], err = json.Marshal(entries); err != nil {
+			t.Fatal(err)
+		}
+	}
+	out, err := json.MarshalIndent(doc, "", "  ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
 }

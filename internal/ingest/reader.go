@@ -182,6 +182,8 @@ type file struct {
 	managedBy string
 	content   []byte
 	commit    *event.Commit
+	// head is the commit a file from git was read at.
+	head string
 	// readRel reads a path relative to the file, for placeholders.
 	readRel func(ctx context.Context, rel string) ([]byte, string, error)
 	// child resolves a Location entity's target relative to the file.
@@ -287,7 +289,7 @@ func (w *walk) file(ctx context.Context, locType string, f *file, depth int) err
 			}
 			continue
 		}
-		if err := w.sink.Entity(refresh.Observed{Entity: ent, ManagedBy: f.managedBy, Commit: f.commit}); err != nil {
+		if err := w.sink.Entity(refresh.Observed{Entity: ent, ManagedBy: f.managedBy, Commit: f.commit, Head: f.head}); err != nil {
 			return err
 		}
 		if rs, ok := w.sink.(RefusingSink); ok && rs.Refused(f.managedBy) {
@@ -441,6 +443,7 @@ func (w *walk) readURL(ctx context.Context, target string) ([]file, error) {
 		managedBy: TypeURL + ":" + target,
 		content:   gf.Content,
 		commit:    commit,
+		head:      gf.HeadSHA,
 		readRel: func(ctx context.Context, rel string) ([]byte, string, error) {
 			var rt gitsource.Target
 			if strings.Contains(rel, "://") {

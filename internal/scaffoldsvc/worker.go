@@ -19,6 +19,7 @@ import (
 	"go.temporal.io/sdk/worker"
 
 	"backlot.dev/backlot/domain/event"
+	"backlot.dev/backlot/domain/fault"
 	"backlot.dev/backlot/internal/catalogsvc"
 	"backlot.dev/backlot/projections/catalogstore"
 	"backlot.dev/backlot/workflows/scaffolder"
@@ -104,7 +105,10 @@ type Catalog struct {
 var _ scaffolder.Catalog = Catalog{}
 
 // Register registers the url location, or refreshes it when registered
-// before, and answers the refs of its entities once readable.
+// before, and answers the refs of its entities once readable. An entity of
+// the file that another location provides is a fault.Conflict naming the
+// file and entity (the register action fails at once, not retryable); a
+// location that yields no entity for a recorded problem is an input error.
 func (c Catalog) Register(ctx context.Context, actor, task, target string) ([]string, error) {
 	res, err := c.Service.EnsureWithEntities(catalogsvc.WithCorrelation(ctx, task), actor, "url", target)
 	if err != nil {
@@ -128,20 +132,28 @@ func (c Catalog) Register(ctx context.Context, actor, task, target string) ([]st
 		}
 		refs = append(refs, strings.ToLower(e.Kind)+":"+ns+"/"+e.Metadata.Name)
 	}
-	if len(refs) == 0 {
-		var problems []string
-		if errs, err := c.Reader.LocationErrors(ctx, res.Location.ID); err == nil {
-			for _, e := range errs {
-				where := e.File
-				if e.Entity != "" {
-					where += " " + e.Entity
-				}
-				if e.Field != "" {
-					where += " " + e.Field
-				}
-				problems = append(problems, where+": "+e.Message)
+	var problems, conflicts []string
+	if errs, err := c.Reader.LocationErrors(ctx, res.Location.ID); err == nil {
+		for _, e := range errs {
+			where := e.File
+			if e.Entity != "" {
+				where += " " + e.Entity
+			}
+			if e.Field != "" {
+				where += " " + e.Field
+			}
+			problems = append(problems, where+": "+e.Message)
+			if e.Name == "ConflictError" {
+				conflicts = append(conflicts, where+": "+e.Message)
 			}
 		}
+	}
+	// An entity another location provides (a duplicate registered after
+	// the task started) never registers on a retry: a conflict, not retryable.
+	if len(conflicts) > 0 {
+		return nil, fault.New(fault.Conflict, target, "%s: %s", target, strings.Join(conflicts, "; "))
+	}
+	if len(refs) == 0 {
 		if len(problems) > 0 {
 			return nil, temporal.NewNonRetryableApplicationError(fmt.Sprintf("%s yields no entity: %s", target, strings.Join(problems, "; ")), scaffolder.InputErrorType, nil)
 		}

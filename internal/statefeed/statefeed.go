@@ -41,9 +41,10 @@ type Handler struct {
 	WaitTimeout time.Duration
 }
 
-// concerns reports whether events of the type change an entity's state.
+// concerns reports whether events of the type change an entity's state; an
+// old version of a type concerns it as its newest version does.
 func concerns(t string) bool {
-	switch event.Type(t) {
+	switch event.Type(t).Latest() {
 	case event.TypeEntityUpserted, event.TypeEntityRemoved,
 		event.TypeLocationRegistered, event.TypeLocationRemoved,
 		event.TypeProcessingErrorRecorded, event.TypeProcessingErrorCleared:
@@ -80,7 +81,8 @@ func (h *Handler) Handle(msg *message.Message) error {
 		}
 	}
 	keys := []string{ev.Subject}
-	if event.Type(ev.Type) == event.TypeProcessingErrorRecorded || event.Type(ev.Type) == event.TypeProcessingErrorCleared {
+	latest := event.Type(ev.Type).Latest()
+	if latest == event.TypeProcessingErrorRecorded || latest == event.TypeProcessingErrorCleared {
 		// Errors show on the location's entity and on the entities they name.
 		var d event.ProcessingErrorRecorded
 		if err := ev.Decode(&d); err == nil {
@@ -97,7 +99,7 @@ func (h *Handler) Handle(msg *message.Message) error {
 	}
 	// A relation shows on both of its ends: the entities this one relates to
 	// change with it, so their state is published again too.
-	if v := views[0]; v != nil && (event.Type(ev.Type) == event.TypeEntityUpserted || event.Type(ev.Type) == event.TypeLocationRegistered) {
+	if v := views[0]; v != nil && (latest == event.TypeEntityUpserted || latest == event.TypeLocationRegistered) {
 		seen := map[string]bool{}
 		for _, k := range keys {
 			seen[k] = true

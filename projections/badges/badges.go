@@ -127,13 +127,23 @@ type Op struct {
 }
 
 // Decode decodes the events above applied that the read model folds, in
-// order; it names an event whose data does not decode.
+// order; it names an event whose data does not decode. Each is read as the
+// newest version of its type: an Op's Ev is the event upcast (event.Upcast),
+// a copy when it was of an older version, so the stores record the newest
+// type and data.
 func Decode(events []event.Envelope, applied event.Positions) ([]Op, error) {
 	var ops []Op
 	for i := range events {
 		ev := &events[i]
 		if ev.Position <= applied[ev.Partition] {
 			continue
+		}
+		if event.Type(ev.Type).Latest() != event.Type(ev.Type) {
+			up, err := event.Upcast(*ev)
+			if err != nil {
+				return nil, err
+			}
+			ev = &up
 		}
 		o := Op{Ev: ev}
 		var err error

@@ -182,11 +182,13 @@ type Payload struct {
 	Errors *event.ProcessingErrorRecorded
 }
 
-// DecodePayload decodes ev's data by its type. It fails when the data, or
-// an upserted entity's body, does not decode.
+// DecodePayload decodes ev's data by the newest version of its type: an
+// event of an older version is upcast (event.Envelope.Decode) and read as the
+// newest, so a new version needs only its upcaster and the case here. It fails
+// when the data, or an upserted entity's body, does not decode.
 func DecodePayload(ev *event.Envelope) (Payload, error) {
 	var p Payload
-	switch event.Type(ev.Type) {
+	switch event.Type(ev.Type).Latest() {
 	case event.TypeEntityUpserted:
 		var d event.EntityUpserted
 		if err := ev.Decode(&d); err != nil {

@@ -98,12 +98,12 @@ func Decode(events []event.Envelope, applied event.Positions) (*Batch, error) {
 // Empty reports a batch with nothing to apply.
 func (b *Batch) Empty() bool { return len(b.ops) == 0 }
 
-// decode reads an event's data. The history keeps no processing errors, so
+// decode reads an event's data as the newest version of its type. The history keeps no processing errors, so
 // their events are not decoded; a registered location's op carries the
 // Location entity the catalog generates for it.
 func decode(ev *event.Envelope) (op, error) {
 	o := op{ev: ev}
-	switch event.Type(ev.Type) {
+	switch event.Type(ev.Type).Latest() {
 	case event.TypeProcessingErrorRecorded, event.TypeProcessingErrorCleared:
 		return o, nil
 	}

@@ -18,6 +18,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"backlot.dev/backlot/domain/event"
+	"backlot.dev/backlot/domain/fault"
 	"backlot.dev/backlot/policies"
 	"backlot.dev/backlot/workflows/githost"
 )
@@ -39,6 +40,12 @@ const InputErrorType = "InputError"
 // step fails at once, not retryable.
 const RepoExistsErrorType = "RepoExists"
 
+// ConflictErrorType is the Temporal error type of a catalog:register whose
+// entity another location already provides (a duplicate that appeared after
+// the task started): retrying cannot help, so the step fails at once, not
+// retryable.
+const ConflictErrorType = "EntityConflict"
+
 // inputError is a non-retryable action error.
 func inputError(format string, args ...any) error {
 	return temporal.NewNonRetryableApplicationError(fmt.Sprintf(format, args...), InputErrorType, nil)
@@ -49,7 +56,9 @@ type Catalog interface {
 	// Register registers (or, when registered before, refreshes) the url
 	// location target as actor, with the task's id as the events'
 	// correlation id, and returns the refs of the entities it yields once
-	// they are readable.
+	// they are readable. An error that matches fault.Conflict (an entity of
+	// the file is provided by another location), fault.Invalid or
+	// fault.Forbidden fails the step at once, not retryable.
 	Register(ctx context.Context, actor, task, target string) ([]string, error)
 	// Append writes events to the catalog's log.
 	Append(ctx context.Context, evs []event.Envelope) error
@@ -688,6 +697,7 @@ func catalogRegister(ctx context.Context, a *Activities, r *Run) error {
 	optional, _ := r.Input["optional"].(bool)
 	refs, err := a.Catalog.Register(ctx, r.In.User.Ref, r.In.Task, target)
 	if err != nil {
+		err = registerError(target, err)
 		if optional {
 			r.Logf("Could not register %s (optional): %v", target, err)
 			return nil
@@ -701,6 +711,27 @@ func catalogRegister(ctx context.Context, a *Activities, r *Run) error {
 	r.Result.Entities = refs
 	r.Logf("Registered %s: %s", target, strings.Join(refs, ", "))
 	return nil
+}
+
+// registerError makes an error of Catalog.Register that cannot succeed on a
+// retry non-retryable: a conflict (fault.Conflict: an entity of the file is
+// provided by another location) fails with ConflictErrorType, an invalid or
+// forbidden target (fault.Invalid, fault.Forbidden) with InputErrorType. An
+// error that is already a Temporal application error keeps its own
+// classification; any other error (a store that did not answer) stays
+// retryable.
+func registerError(target string, err error) error {
+	var ae *temporal.ApplicationError
+	if errors.As(err, &ae) {
+		return err
+	}
+	switch {
+	case errors.Is(err, fault.Conflict):
+		return temporal.NewNonRetryableApplicationError(fmt.Sprintf("register %s: %v", target, err), ConflictErrorType, nil)
+	case errors.Is(err, fault.Invalid), errors.Is(err, fault.Forbidden):
+		return temporal.NewNonRetryableApplicationError(fmt.Sprintf("register %s: %v", target, err), InputErrorType, nil)
+	}
+	return err
 }
 
 func catalogRegisterDry(_ context.Context, _ *Activities, r *Run) error {

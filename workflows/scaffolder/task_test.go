@@ -21,6 +21,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"backlot.dev/backlot/domain/event"
+	"backlot.dev/backlot/domain/fault"
 	"backlot.dev/backlot/workflows/githost"
 	"backlot.dev/backlot/workflows/scaffolder"
 )
@@ -507,5 +508,48 @@ func TestPublishingOverAnExistingRepositoryFailsAtOnce(t *testing.T) {
 	}
 	if !strings.Contains(st.Error, "already has commits") || strings.Contains(st.Error, "retryable: true") || !strings.Contains(st.Error, "retryable: false") {
 		t.Errorf("the task's error: %s", st.Error)
+	}
+}
+
+// TestARegisterThatCannotSucceedFailsAtOnce runs the example template with
+// a catalog that refuses the registration for a reason a retry cannot
+// change: an entity another location registered after the task started
+// (a conflict), or a target the catalog refuses. The register step runs
+// once, and the task's error says it is not retryable. A store that does
+// not answer is still retried (TestAFailedStepIsInTheLogAndRetryResumesFromIt).
+func TestARegisterThatCannotSucceedFailsAtOnce(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name, repo string
+		err        error
+		errType    string
+	}{
+		{name: "duplicate entity", repo: "dup", errType: scaffolder.ConflictErrorType,
+			err: fault.New(fault.Conflict, "url:x", "catalog-info.yaml component:default/dup: entity component:default/dup is already provided by another location")},
+		{name: "invalid target", repo: "bad", errType: scaffolder.InputErrorType,
+			err: fault.New(fault.Invalid, "url:x", "url:x is not a catalog file")},
+		{name: "forbidden host", repo: "far", errType: scaffolder.InputErrorType,
+			err: fault.New(fault.Forbidden, "url:x", "host example.org is not allowed")},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			var s testsuite.WorkflowTestSuite
+			r := newRig(t, &s)
+			r.cat.fail = tc.err
+			st, err := r.run(t, goServiceInput(example(t), tc.repo), nil)
+			if err == nil {
+				t.Fatal("the task succeeded with the catalog refusing the registration")
+			}
+			if st.Status != scaffolder.StatusFailed || st.FailedStep != "register" {
+				t.Fatalf("status %s, failed step %q", st.Status, st.FailedStep)
+			}
+			if r.runs["catalog:register"] != 1 {
+				t.Errorf("catalog:register ran %d times; a retry cannot succeed", r.runs["catalog:register"])
+			}
+			if !strings.Contains(st.Error, tc.err.Error()) || strings.Contains(st.Error, "retryable: true") || !strings.Contains(st.Error, "retryable: false") ||
+				!strings.Contains(st.Error, "type: "+tc.errType) {
+				t.Errorf("the task's error: %s", st.Error)
+			}
+		})
 	}
 }

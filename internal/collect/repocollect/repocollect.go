@@ -27,42 +27,55 @@ const maxRepoFiles = 50_000
 // reader's roots is an error naming it.
 func New(reader *ingest.Reader) badging.RepoCollector {
 	return func(ctx context.Context, v *catalogstore.EntityView, commit string) (map[string]any, error) {
-		managedBy := managedByOf(v.Body)
-		switch {
-		case strings.HasPrefix(managedBy, "file:"):
-			p := strings.TrimPrefix(strings.TrimPrefix(managedBy, "file:"), "//")
-			if !isRepoDescriptor(filepath.Base(p)) {
-				return nil, nil
-			}
-			dir, err := reader.Roots().Check(filepath.Dir(p))
-			if err != nil {
-				return nil, err
-			}
-			files, err := collect.DirFiles(dir, maxRepoFiles)
-			if err != nil {
-				return nil, err
-			}
-			return collect.RepoFacts(files), nil
-		case strings.HasPrefix(managedBy, "url:") && reader.Git() != nil:
-			// commit "" reads the ref's head: the repository changed since
-			// the entity was read (a merged migration).
-			target := strings.TrimPrefix(managedBy, "url:")
-			t, err := gitsource.ParseTarget(target)
-			if err != nil || !isRepoDescriptor(path.Base(t.Path)) {
-				return nil, err
-			}
-			files, err := reader.Git().ListFiles(ctx, target, commit, maxRepoFiles)
-			if err != nil {
-				return nil, err
-			}
-			// A descriptor in a folder of a monorepo speaks for that folder.
-			if dir := path.Dir(t.Path); dir != "." {
-				files = underFolder(files, dir)
-			}
-			return collect.RepoFacts(files), nil
+		files, ok, err := repoFiles(ctx, reader, managedByOf(v.Body), commit)
+		if err != nil || !ok {
+			return nil, err
 		}
-		return nil, nil
+		return collect.RepoFacts(files), nil
 	}
+}
+
+// repoFiles lists the files of the repository whose descriptor managedBy
+// (type:target) names: the folder of a catalog-info file under the reader's
+// roots, or the git repository (or the repository's folder it is in) of a
+// url location at commit, its head when commit is "". ok is false for a
+// descriptor that is not a repository's (a shared catalog file) or a url
+// when git is off.
+func repoFiles(ctx context.Context, reader *ingest.Reader, managedBy, commit string) (files []string, ok bool, err error) {
+	switch {
+	case strings.HasPrefix(managedBy, "file:"):
+		p := strings.TrimPrefix(strings.TrimPrefix(managedBy, "file:"), "//")
+		if !isRepoDescriptor(filepath.Base(p)) {
+			return nil, false, nil
+		}
+		dir, err := reader.Roots().Check(filepath.Dir(p))
+		if err != nil {
+			return nil, false, err
+		}
+		files, err := collect.DirFiles(dir, maxRepoFiles)
+		if err != nil {
+			return nil, false, err
+		}
+		return files, true, nil
+	case strings.HasPrefix(managedBy, "url:") && reader.Git() != nil:
+		// commit "" reads the ref's head: the repository changed since
+		// the entity was read (a merged migration).
+		target := strings.TrimPrefix(managedBy, "url:")
+		t, err := gitsource.ParseTarget(target)
+		if err != nil || !isRepoDescriptor(path.Base(t.Path)) {
+			return nil, false, err
+		}
+		files, err := reader.Git().ListFiles(ctx, target, commit, maxRepoFiles)
+		if err != nil {
+			return nil, false, err
+		}
+		// A descriptor in a folder of a monorepo speaks for that folder.
+		if dir := path.Dir(t.Path); dir != "." {
+			files = underFolder(files, dir)
+		}
+		return files, true, nil
+	}
+	return nil, false, nil
 }
 
 // underFolder returns the paths below dir, relative to it.

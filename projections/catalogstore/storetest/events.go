@@ -311,7 +311,7 @@ func (m *memState) someEntity(loc string) refresh.Known {
 
 func (m *memState) apply(tb testing.TB, ev event.Envelope) {
 	tb.Helper()
-	switch event.Type(ev.Type) {
+	switch event.Type(ev.Type).Latest() {
 	case event.TypeEntityUpserted:
 		var d event.EntityUpserted
 		if err := ev.Decode(&d); err != nil {
