@@ -350,6 +350,3 @@ func (d *Dev) WaitBadges(ctx context.Context) error {
 		}
 	}
 }
-
-// LogHead returns the position of the last event of the log.
-func (d *Dev) LogHead(ctx context.Context) (int64, error) { return d.log.Head(ctx) }

@@ -1,0 +1,7 @@
+package app
+
+import "context"
+
+// LogHead returns the position of the last event of the log. It is defined
+// for the package's tests alone, so the product does not carry it.
+func (d *Dev) LogHead(ctx context.Context) (int64, error) { return d.log.Head(ctx) }
