@@ -29,7 +29,7 @@ type Options struct {
 	// equal to), compared after resolving symbolic links on both sides. Entries must
 	// be absolute.
 	AllowedRoots []string
-	// Timeout bounds one Read or ReadRelative call, clone and fetch included.
+	// Timeout bounds one Read call, clone and fetch included.
 	// Default 2 minutes.
 	Timeout time.Duration
 	// MaxFileBytes is the largest file Read returns; larger files get a
