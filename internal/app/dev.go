@@ -298,11 +298,6 @@ func (d *Dev) Close() error {
 // TemporalAddr is the in-process Temporal frontend's address, "" without one.
 func (d *Dev) TemporalAddr() string { return d.temporal }
 
-// Repos is the local git host's folder of bare repositories.
-func (d *Dev) Repos() string {
-	return d.repos
-}
-
 func (d *Dev) closeStores() error {
 	var errs []error
 	errs = append(errs, d.engine.Close())
