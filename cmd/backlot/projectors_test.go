@@ -20,6 +20,7 @@ import (
 	"backlot.dev/backlot/internal/testenv/pgtest"
 	"backlot.dev/backlot/projections/catalogstore"
 	"backlot.dev/backlot/projections/catalogstore/pgcatalog"
+	"backlot.dev/backlot/projections/catalogstore/storetest"
 	"backlot.dev/backlot/projections/projector"
 )
 
@@ -141,7 +142,7 @@ func TestThreeProjectorsShareThePartitionsAndSurviveKill9(t *testing.T) {
 	if err := (&projector.PollWaiter{Reader: store}).WaitFor(wctx, heads); err != nil {
 		t.Fatalf("the remaining projectors did not take over: %v", err)
 	}
-	got, err := catalogstore.DumpReader(ctx, store)
+	got, err := storetest.DumpReader(ctx, store)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -154,7 +155,7 @@ func TestThreeProjectorsShareThePartitionsAndSurviveKill9(t *testing.T) {
 	if _, err := projector.New(log, fresh, projector.Options{}).CatchUp(ctx); err != nil {
 		t.Fatal(err)
 	}
-	want, err := catalogstore.DumpReader(ctx, fresh)
+	want, err := storetest.DumpReader(ctx, fresh)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -86,17 +86,6 @@ const (
 	RelationHasMember     = "hasMember"
 )
 
-// RelationPairs maps every relation type to its reverse.
-var RelationPairs = map[string]string{
-	RelationOwnedBy: RelationOwnerOf, RelationOwnerOf: RelationOwnedBy,
-	RelationPartOf: RelationHasPart, RelationHasPart: RelationPartOf,
-	RelationDependsOn: RelationDependencyOf, RelationDependencyOf: RelationDependsOn,
-	RelationProvidesAPI: RelationAPIProvidedBy, RelationAPIProvidedBy: RelationProvidesAPI,
-	RelationConsumesAPI: RelationAPIConsumedBy, RelationAPIConsumedBy: RelationConsumesAPI,
-	RelationParentOf: RelationChildOf, RelationChildOf: RelationParentOf,
-	RelationMemberOf: RelationHasMember, RelationHasMember: RelationMemberOf,
-}
-
 var (
 	owner = SpecField{Name: "owner", Type: FieldString, Required: true,
 		Relation: &RelationRule{DefaultKind: "Group", Type: RelationOwnedBy, Reverse: RelationOwnerOf}}

@@ -39,22 +39,6 @@ type Observed struct {
 	Head string
 }
 
-// Observation is everything one refresh of a location saw.
-type Observation struct {
-	// Location is the refreshed location.
-	Location Location
-	// Entities are the valid entities, in file and document order.
-	Entities []Observed
-	// Errors are the problems found while reading, in file and document order.
-	Errors []event.ProcessingError
-	// KeepFiles lists files (type:target) that could not be read whole: the
-	// entities they yielded before are kept rather than removed.
-	KeepFiles map[string]bool
-	// KeepEntities lists entity keys whose document is broken now: their last good
-	// version is kept.
-	KeepEntities map[string]bool
-}
-
 // Known is an entity as the read model holds it.
 type Known struct {
 	// Key is the lower-case ref.
@@ -214,34 +198,6 @@ func (d *Decider) Refused(managedBy string) bool { return d.refused[managedBy] }
 
 // Errors returns the problems recorded so far.
 func (d *Decider) Errors() []event.ProcessingError { return d.errs }
-
-// Decide returns the events that bring the catalog from state to what obs saw, in
-// order: upserts, removals, then the processing-error record.
-func Decide(obs Observation, state State, meta event.Meta, newUID func() string) ([]event.Envelope, error) {
-	d := NewDecider(obs.Location, state, meta, newUID)
-	for _, pe := range obs.Errors {
-		d.Fail(pe)
-	}
-	for f := range obs.KeepFiles {
-		d.KeepFile(f)
-	}
-	for k := range obs.KeepEntities {
-		d.KeepEntity(k)
-	}
-	var out []event.Envelope
-	for _, o := range obs.Entities {
-		evs, err := d.Observe(o)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, evs...)
-	}
-	rest, err := d.Finish()
-	if err != nil {
-		return nil, err
-	}
-	return append(out, rest...), nil
-}
 
 func sameErrors(a, b []event.ProcessingError) bool {
 	if len(a) == 0 && len(b) == 0 {

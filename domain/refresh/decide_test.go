@@ -80,8 +80,8 @@ func TestDecide(t *testing.T) {
 	n := 0
 	uid := func() string { n++; return fmt.Sprintf("uid-%d", n) }
 	file := "file:/c/catalog.yaml"
-	obs := func(ents ...*catalog.Entity) refresh.Observation {
-		o := refresh.Observation{Location: loc}
+	obs := func(ents ...*catalog.Entity) observation {
+		o := observation{Location: loc}
 		for _, e := range ents {
 			o.Entities = append(o.Entities, refresh.Observed{Entity: e, ManagedBy: file})
 		}
@@ -89,7 +89,7 @@ func TestDecide(t *testing.T) {
 	}
 	steps := []struct {
 		name string
-		obs  refresh.Observation
+		obs  observation
 		want []string
 	}{
 		{"first read upserts both", obs(entity(t, "a", "x"), entity(t, "b", "x")),
@@ -97,7 +97,7 @@ func TestDecide(t *testing.T) {
 		{"unchanged emits nothing", obs(entity(t, "a", "x"), entity(t, "b", "x")), nil},
 		{"changed owner upserts one, vanished one is removed", obs(entity(t, "a", "y")),
 			[]string{"backlot.entity.upserted.v1 component:default/a", "backlot.entity.removed.v1 component:default/b"}},
-		{"broken file keeps its entities and records the error", refresh.Observation{Location: loc,
+		{"broken file keeps its entities and records the error", observation{Location: loc,
 			Errors:    []event.ProcessingError{{File: file, Document: 0, Name: "InputError", Message: "bad"}},
 			KeepFiles: map[string]bool{file: true}},
 			[]string{"backlot.processing.error.recorded.v1 location:default/generated-x"}},
@@ -105,7 +105,7 @@ func TestDecide(t *testing.T) {
 			[]string{"backlot.processing.error.cleared.v1 location:default/generated-x"}},
 	}
 	for _, s := range steps {
-		evs, err := refresh.Decide(s.obs, st, event.Meta{}, uid)
+		evs, err := decide(s.obs, st, event.Meta{}, uid)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -132,7 +132,7 @@ func TestDecideConflictKeepsFirstLocation(t *testing.T) {
 	st := &fakeState{known: map[string]refresh.Known{
 		"component:default/a": {Key: "component:default/a", UID: "u", Hash: "h", LocationID: "OTHER", ManagedBy: "file:/other.yaml"},
 	}, errs: map[string][]event.ProcessingError{}}
-	evs, err := refresh.Decide(refresh.Observation{Location: loc, Entities: []refresh.Observed{{Entity: entity(t, "a", "x"), ManagedBy: "file:/c/catalog.yaml"}}},
+	evs, err := decide(observation{Location: loc, Entities: []refresh.Observed{{Entity: entity(t, "a", "x"), ManagedBy: "file:/c/catalog.yaml"}}},
 		st, event.Meta{}, func() string { return "new" })
 	if err != nil {
 		t.Fatal(err)
@@ -147,4 +147,50 @@ func TestDecideConflictKeepsFirstLocation(t *testing.T) {
 	if len(d.Errors) != 1 || d.Errors[0].Name != "ConflictError" || d.Errors[0].Entity != "component:default/a" {
 		t.Fatalf("unexpected errors %+v", d.Errors)
 	}
+}
+
+// observation is everything one refresh of a location saw, handed to decide
+// at once.
+type observation struct {
+	// Location is the refreshed location.
+	Location refresh.Location
+	// Entities are the valid entities, in file and document order.
+	Entities []refresh.Observed
+	// Errors are the problems found while reading, in file and document order.
+	Errors []event.ProcessingError
+	// KeepFiles lists files (type:target) that could not be read whole: the
+	// entities they yielded before are kept rather than removed.
+	KeepFiles map[string]bool
+	// KeepEntities lists entity keys whose document is broken now: their last good
+	// version is kept.
+	KeepEntities map[string]bool
+}
+
+// decide feeds a Decider everything obs saw and returns the events that bring
+// the catalog from state to it, in order: upserts, removals, then the
+// processing-error record. The ingester feeds a Decider file by file instead.
+func decide(obs observation, state refresh.State, meta event.Meta, newUID func() string) ([]event.Envelope, error) {
+	d := refresh.NewDecider(obs.Location, state, meta, newUID)
+	for _, pe := range obs.Errors {
+		d.Fail(pe)
+	}
+	for f := range obs.KeepFiles {
+		d.KeepFile(f)
+	}
+	for k := range obs.KeepEntities {
+		d.KeepEntity(k)
+	}
+	var out []event.Envelope
+	for _, o := range obs.Entities {
+		evs, err := d.Observe(o)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, evs...)
+	}
+	rest, err := d.Finish()
+	if err != nil {
+		return nil, err
+	}
+	return append(out, rest...), nil
 }

@@ -14,7 +14,7 @@ import (
 
 	"backlot.dev/backlot/internal/app"
 	"backlot.dev/backlot/internal/rebuild"
-	"backlot.dev/backlot/projections/badges/sqlitebadges"
+	"backlot.dev/backlot/projections/badges/badgetest"
 )
 
 // writeFiles writes files (slash paths relative to dir) with their contents.
@@ -78,16 +78,7 @@ func waitBadges(t *testing.T, d *app.Dev) {
 
 func badgeDump(t *testing.T, dataDir string) string {
 	t.Helper()
-	s, err := sqlitebadges.Open(filepath.Join(dataDir, "badges.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	out, err := s.Dump(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	return out
+	return badgetest.SQLiteTables(t, filepath.Join(dataDir, "badges.db"))
 }
 
 // TestBadgesFollowTheCatalogAndFacts rates two repositories with the example

@@ -324,11 +324,6 @@ func (d *Dev) Close() error {
 // TemporalAddr is the in-process Temporal frontend's address, "" without one.
 func (d *Dev) TemporalAddr() string { return d.temporal }
 
-// Repos is the local git host's folder of bare repositories.
-func (d *Dev) Repos() string {
-	return d.repos
-}
-
 func (d *Dev) closeStores() error {
 	var errs []error
 	errs = append(errs, d.engine.Close())
@@ -376,6 +371,3 @@ func (d *Dev) WaitBadges(ctx context.Context) error {
 		}
 	}
 }
-
-// LogHead returns the position of the last event of the log.
-func (d *Dev) LogHead(ctx context.Context) (int64, error) { return d.log.Head(ctx) }

@@ -17,7 +17,7 @@ import (
 	"backlot.dev/backlot/internal/app"
 	"backlot.dev/backlot/internal/eventlog/sqlitelog"
 	"backlot.dev/backlot/internal/rebuild"
-	"backlot.dev/backlot/projections/catalogstore/sqlitecatalog"
+	"backlot.dev/backlot/projections/catalogstore/storetest"
 	"backlot.dev/backlot/projections/history/histtest"
 	"backlot.dev/backlot/projections/history/sqlitehist"
 )
@@ -84,16 +84,7 @@ func post(t *testing.T, d addrer, path string, body any, v any) int {
 
 func dump(t *testing.T, dataDir string) string {
 	t.Helper()
-	s, err := sqlitecatalog.Open(filepath.Join(dataDir, "catalog.db"), sqlitecatalog.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	var b bytes.Buffer
-	if err := s.Dump(context.Background(), &b); err != nil {
-		t.Fatal(err)
-	}
-	return b.String()
+	return storetest.SQLiteTables(t, filepath.Join(dataDir, "catalog.db"))
 }
 
 // historyDump renders the history read model of a data folder.

@@ -460,9 +460,6 @@ func (s *Server) runInGroup(ctx context.Context, projs ...*projector.Projector) 
 // adapters.
 func (s *Server) Manifest() Manifest { return s.manifest.sorted() }
 
-// PostgresURL returns the URL of the read models' database.
-func (s *Server) PostgresURL() string { return s.cfg.PostgresURL }
-
 // Addr returns the address the server listens on.
 func (s *Server) Addr() string { return s.listener.Addr().String() }
 

@@ -16,8 +16,8 @@ import (
 	"backlot.dev/backlot/internal/eventlog/kafkalog"
 	"backlot.dev/backlot/internal/eventlog/kafkalog/kafkatest"
 	"backlot.dev/backlot/internal/testenv/pgtest"
-	"backlot.dev/backlot/projections/catalogstore"
 	"backlot.dev/backlot/projections/catalogstore/pgcatalog"
+	"backlot.dev/backlot/projections/catalogstore/storetest"
 	"backlot.dev/backlot/projections/projector"
 )
 
@@ -215,7 +215,7 @@ func TestServeProjectorSurvivesPostgresRestart(t *testing.T) {
 	if _, err := projector.New(log, fresh, projector.Options{Logger: quietLogger()}).CatchUp(t.Context()); err != nil {
 		t.Fatal(err)
 	}
-	want, err := catalogstore.DumpReader(t.Context(), fresh)
+	want, err := storetest.DumpReader(t.Context(), fresh)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -238,7 +238,7 @@ func dumpPostgres(t *testing.T, s *app.Server, heads event.Positions) string {
 	if err := w.WaitFor(ctx, heads); err != nil {
 		t.Fatal(err)
 	}
-	d, err := catalogstore.DumpReader(t.Context(), store)
+	d, err := storetest.DumpReader(t.Context(), store)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -402,15 +402,6 @@ func (e *Evaluator) loadPolicies(ctx context.Context) error {
 	return nil
 }
 
-// Policies returns the ids of the policies the evaluator rates with.
-func (e *Evaluator) Policies() []string {
-	out := make([]string, len(e.policies))
-	for i, p := range e.policies {
-		out[i] = p.Policy().Metadata.Name
-	}
-	return out
-}
-
 // evaluate rates the entities of w and returns the rater, with the events
 // still to append. A full evaluation appends its events a page at a time, so
 // its memory stays bounded.

@@ -8,8 +8,10 @@ import (
 
 // testOnly reports why the package path must not be linked into the shipped
 // binary, or "" when it may: the in-process Kafka broker, the broker helper
-// program, Backlot's test servers and data (internal/testenv/...) and its
-// contract suites and test helpers (packages named ...test).
+// program, Backlot's test servers and data (internal/testenv/...), the golden
+// log, the differential tests against Backstage and the import rules
+// (internal/golden, internal/compat/..., internal/archtest), and its contract
+// suites and test helpers (packages named ...test).
 func testOnly(path string) string {
 	const mod = "backlot.dev/backlot/"
 	switch {
@@ -19,6 +21,12 @@ func testOnly(path string) string {
 		return "the bench's broker helper program"
 	case strings.HasPrefix(path, mod+"internal/testenv"):
 		return "test servers and data"
+	case path == mod+"internal/golden" || strings.HasPrefix(path, mod+"internal/golden/"):
+		return "the golden log and its replay"
+	case path == mod+"internal/compat" || strings.HasPrefix(path, mod+"internal/compat/"):
+		return "the differential tests against Backstage"
+	case path == mod+"internal/archtest":
+		return "the import rules"
 	case strings.HasPrefix(path, mod) && strings.HasSuffix(path, "test"):
 		return "a contract suite or test helper"
 	}
@@ -61,6 +69,13 @@ func TestTestOnly(t *testing.T) {
 		{"backlot.dev/backlot/internal/eventlog/kafkalog/kafkatest", true},
 		{"backlot.dev/backlot/internal/eventlog/logtest", true},
 		{"backlot.dev/backlot/projections/catalogstore/storetest", true},
+		{"backlot.dev/backlot/projections/badges/badgetest", true},
+		{"backlot.dev/backlot/internal/messaging/messagingtest", true},
+		{"backlot.dev/backlot/internal/golden", true},
+		{"backlot.dev/backlot/internal/compat/catalogmodel", true},
+		{"backlot.dev/backlot/internal/archtest", true},
+		{"backlot.dev/backlot/internal/goldenrule", false},
+		{"backlot.dev/backlot/internal/messaging", false},
 		{"backlot.dev/backlot/internal/eventlog/kafkalog", false},
 		{"backlot.dev/backlot/internal/bench", false},
 		{"backlot.dev/backlot/internal/bench/gen", false},

@@ -22,6 +22,7 @@ import (
 	"backlot.dev/backlot/domain/event"
 	"backlot.dev/backlot/internal/eventlog/sqlitelog"
 	"backlot.dev/backlot/internal/messaging"
+	"backlot.dev/backlot/internal/messaging/messagingtest"
 )
 
 var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -79,7 +80,7 @@ func TestLogSubscriberDeliversInOrderRedeliversNacksAndResumes(t *testing.T) {
 	if _, err := l.Append(t.Context(), evs); err != nil {
 		t.Fatal(err)
 	}
-	cursors, err := messaging.NewFileCursors(filepath.Join(t.TempDir(), "cursors.json"))
+	cursors, err := messagingtest.NewFileCursors(filepath.Join(t.TempDir(), "cursors.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -120,7 +121,7 @@ func TestLogSubscriberDeliversInOrderRedeliversNacksAndResumes(t *testing.T) {
 		t.Fatalf("cursor %q = %d, %v; want 6, the last acked position", "test", pos, err)
 	}
 	// A new subscriber with the same cursors resumes after the last ack.
-	cursors2, err := messaging.NewFileCursors(filepath.Join(filepath.Dir(cursorsPath(t, cursors)), "cursors.json"))
+	cursors2, err := messagingtest.NewFileCursors(filepath.Join(filepath.Dir(cursorsPath(t, cursors)), "cursors.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -136,7 +137,7 @@ func TestLogSubscriberDeliversInOrderRedeliversNacksAndResumes(t *testing.T) {
 	m.Ack()
 }
 
-func cursorsPath(t *testing.T, c *messaging.FileCursors) string {
+func cursorsPath(t *testing.T, c *messagingtest.FileCursors) string {
 	t.Helper()
 	return c.Path()
 }
@@ -158,7 +159,7 @@ func TestRouterRetriesRecoversAndPoisons(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cursors, _ := messaging.NewFileCursors(filepath.Join(t.TempDir(), "cursors.json"))
+	cursors, _ := messagingtest.NewFileCursors(filepath.Join(t.TempDir(), "cursors.json"))
 	sub := func(name string) message.Subscriber {
 		s, err := messaging.NewLogSubscriber(messaging.LogSubscriberConfig{Log: l, Cursors: cursors, Consumer: name, NackResendDelay: time.Millisecond, Logger: quiet})
 		if err != nil {

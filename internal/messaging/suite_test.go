@@ -20,6 +20,7 @@ import (
 	"backlot.dev/backlot/internal/eventlog/kafkalog/kafkatest"
 	"backlot.dev/backlot/internal/eventlog/sqlitelog"
 	"backlot.dev/backlot/internal/messaging"
+	"backlot.dev/backlot/internal/messaging/messagingtest"
 )
 
 // The two pub/subs run Watermill's universal pub/sub suite. On the embedded log
@@ -78,7 +79,7 @@ func (topicMarshaler) Unmarshal(topic string, ev event.Envelope) (*message.Messa
 func TestLogPubSubPassesWatermillsSuite(t *testing.T) {
 	type shared struct {
 		log     *sqlitelog.Log
-		cursors *messaging.FileCursors
+		cursors *messagingtest.FileCursors
 	}
 	var mu sync.Mutex
 	envs := map[string]*shared{}
@@ -94,7 +95,7 @@ func TestLogPubSubPassesWatermillsSuite(t *testing.T) {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { l.Close() })
-		c, err := messaging.NewFileCursors(filepath.Join(dir, "cursors.json"))
+		c, err := messagingtest.NewFileCursors(filepath.Join(dir, "cursors.json"))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -17,6 +17,7 @@ import (
 	"backlot.dev/backlot/domain/event"
 	"backlot.dev/backlot/internal/eventlog/sqlitelog"
 	"backlot.dev/backlot/internal/messaging"
+	"backlot.dev/backlot/internal/messaging/messagingtest"
 	"backlot.dev/backlot/internal/statefeed"
 	"backlot.dev/backlot/projections/catalogstore/sqlitecatalog"
 	"backlot.dev/backlot/projections/projector"
@@ -93,7 +94,7 @@ func TestStateTopicCarriesTheEntityAsTheAPIReturnsItAndTombstones(t *testing.T) 
 	if err != nil {
 		t.Fatal(err)
 	}
-	cursors, _ := messaging.NewFileCursors(filepath.Join(dir, "cursors.json"))
+	cursors, _ := messagingtest.NewFileCursors(filepath.Join(dir, "cursors.json"))
 	sub, _ := messaging.NewLogSubscriber(messaging.LogSubscriberConfig{Log: log, Cursors: cursors, Consumer: "state", Logger: quiet})
 	r, err := messaging.NewRouter(messaging.RouterConfig{Logger: quiet})
 	if err != nil {

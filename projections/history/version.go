@@ -21,14 +21,6 @@ type Pos struct {
 	Position  int64 `json:"position"`
 }
 
-// Less reports whether p comes before q in log order.
-func (p Pos) Less(q Pos) bool {
-	if p.Partition != q.Partition {
-		return p.Partition < q.Partition
-	}
-	return p.Position < q.Position
-}
-
 // Mark is when a version began or ended: the position of the event and its time.
 type Mark struct {
 	Pos
@@ -74,22 +66,6 @@ type Version struct {
 	Commit *event.Commit `json:"commit,omitempty"`
 	// Digest is event.Digest of the event that made the version.
 	Digest string `json:"digest"`
-}
-
-// ValidAt reports whether the version describes the entity (existing or
-// removed) at the instant.
-func (v *Version) ValidAt(at Instant) bool {
-	if p, ok := at.Positions(); ok {
-		if v.ValidFrom.Position > p[v.ValidFrom.Partition] {
-			return false
-		}
-		return v.ValidTo == nil || v.ValidTo.Position > p[v.ValidTo.Partition]
-	}
-	t, _ := at.Time()
-	if v.ValidFrom.Time.After(t) {
-		return false
-	}
-	return v.ValidTo == nil || v.ValidTo.Time.After(t)
 }
 
 // EventDigest is what the history recorded of one applied event.

@@ -1,8 +1,6 @@
 package projector_test
 
 import (
-	"bytes"
-	"context"
 	"testing"
 
 	"backlot.dev/backlot/domain/event"
@@ -24,14 +22,4 @@ func upserts(t testing.TB, start int64, n int) []event.Envelope {
 func openStore(t *testing.T) *sqlitecatalog.Store {
 	t.Helper()
 	return storetest.OpenSQLite(t)
-}
-
-// dumpOf dumps every table of a SQLite read model, search rows included.
-func dumpOf(t *testing.T, s *sqlitecatalog.Store) string {
-	t.Helper()
-	var b bytes.Buffer
-	if err := s.Dump(context.Background(), &b); err != nil {
-		t.Fatal(err)
-	}
-	return b.String()
 }

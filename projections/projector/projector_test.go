@@ -10,6 +10,7 @@ import (
 	"backlot.dev/backlot/domain/event"
 	"backlot.dev/backlot/projections/catalogstore"
 	"backlot.dev/backlot/projections/catalogstore/sqlitecatalog"
+	"backlot.dev/backlot/projections/catalogstore/storetest"
 	"backlot.dev/backlot/projections/projector"
 )
 
@@ -62,13 +63,13 @@ func TestProjectorBulkModeFoldsTheSameReadModel(t *testing.T) {
 	}
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
 	fold := func(threshold int64) (*sqlitecatalog.Store, string) {
-		s := openStore(t)
+		s, path := storetest.OpenSQLiteFile(t)
 		p := projector.New(event.SinglePartition(log), s, projector.Options{BatchSize: 25, BulkThreshold: threshold, Logger: quiet})
 		pos, err := p.CatchUp(ctx)
 		if err != nil || pos[0] != 120 {
 			t.Fatalf("caught up to %d (%v), want 120", pos, err)
 		}
-		return s, dumpOf(t, s)
+		return s, storetest.SQLiteTables(t, path)
 	}
 	bulk, bulkDump := fold(10)
 	_, plainDump := fold(-1)

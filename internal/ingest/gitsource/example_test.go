@@ -73,8 +73,13 @@ func ExampleReader_Read() {
 	}
 	fmt.Printf("%s at %s, last changed by %s in %s\n", f.URL, f.HeadSHA, f.Commit.Author, f.Commit.SHA)
 
-	// A $text: ./openapi.yaml placeholder, read from the same commit.
-	api, err := r.ReadRelative(ctx, f.Target, "./openapi.yaml")
+	// A $text: ./openapi.yaml placeholder, read from the same commit: Join
+	// refuses a path that leaves the repository.
+	rel, err := f.Target.Join("./openapi.yaml")
+	if err != nil {
+		log.Fatal(err)
+	}
+	api, err := r.Read(ctx, rel)
 	if err != nil {
 		log.Fatal(err)
 	}

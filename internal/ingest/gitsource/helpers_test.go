@@ -210,3 +210,18 @@ func checkFile(t *testing.T, f File, content, commitSHA string, who person, at t
 
 // sprintTarget formats every field of a Target for failure messages.
 func sprintTarget(t Target) string { return fmt.Sprintf("%+v", t) }
+
+// ReadRelative reads the file at rel, a path relative to the directory of t.Path
+// (as in "$text: ./openapi.yaml" or a Location's relative spec.targets), from the
+// same repository and branch. To read the same commit as an earlier Read, pass that
+// File's Target: the file is then read from the cache without contacting the
+// remote. It refuses, with an *InvalidTargetError, a rel that is empty, absolute, a
+// URL, or leaves the repository; otherwise it behaves as Read. It is Join and
+// Read, as the ingester calls them, in one step for the tests.
+func (r *Reader) ReadRelative(ctx context.Context, t Target, rel string) (File, error) {
+	nt, err := t.Join(rel)
+	if err != nil {
+		return File{}, err
+	}
+	return r.Read(ctx, nt)
+}

@@ -35,7 +35,7 @@ type Options struct {
 	// private, link-local, metadata, ...) is a *NotAllowedError, even when
 	// AllowedHosts names it. Default netguard.Default(): public addresses only.
 	Guard *netguard.Guard
-	// Timeout bounds one Read or ReadRelative call, clone and fetch included.
+	// Timeout bounds one Read call, clone and fetch included.
 	// Default 2 minutes.
 	Timeout time.Duration
 	// MaxFileBytes is the largest file Read returns; larger files get a

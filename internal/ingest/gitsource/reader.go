@@ -39,8 +39,8 @@ type File struct {
 	// HeadSHA is the commit the file was read at: the branch's tip when read.
 	HeadSHA string
 	// Target is the target read, with Ref set to the branch read and CommitSHA pinned
-	// to HeadSHA. Pass it to ReadRelative (or Join it and Read) to read other files
-	// of the same commit without contacting the remote again.
+	// to HeadSHA. Join it and Read the result to read other files of the same
+	// commit without contacting the remote again.
 	Target Target
 }
 
@@ -104,20 +104,6 @@ func (r *Reader) Read(ctx context.Context, t Target) (File, error) {
 		return File{}, err
 	}
 	return r.readAt(ctx, rp, t, rev)
-}
-
-// ReadRelative reads the file at rel, a path relative to the directory of t.Path
-// (as in "$text: ./openapi.yaml" or a Location's relative spec.targets), from the
-// same repository and branch. To read the same commit as an earlier Read, pass that
-// File's Target: the file is then read from the cache without contacting the
-// remote. It refuses, with an *InvalidTargetError, a rel that is empty, absolute, a
-// URL, or leaves the repository; otherwise it behaves as Read.
-func (r *Reader) ReadRelative(ctx context.Context, t Target, rel string) (File, error) {
-	nt, err := t.Join(rel)
-	if err != nil {
-		return File{}, err
-	}
-	return r.Read(ctx, nt)
 }
 
 // readAt reads t.Path at rev from the cache of rp.

@@ -299,34 +299,3 @@ func (s *Store) changes(ctx context.Context, q string, args []any, fn func(badge
 	defer rows.Close()
 	return badges.ScanChanges(rows, fn)
 }
-
-// Dump writes every fact, fact source and verdict in a fixed order, for
-// comparing read models folded from the same log.
-func (s *Store) Dump(ctx context.Context) (string, error) {
-	var b strings.Builder
-	for _, q := range []string{
-		`SELECT entity || ' ' || source || ' ' || facts || ' ' || observed_at || ' ' || partition || ':' || position FROM badge_facts ORDER BY entity, source`,
-		`SELECT source || ' ' || schema FROM badge_fact_sources ORDER BY source`,
-		`SELECT policy || ' ' || entity || ' ' || badge FROM badges ORDER BY policy, entity`,
-		`SELECT partition || ':' || position || ' ' || event_id || ' ' || type || ' ' || data FROM badge_changes ORDER BY partition, position`,
-	} {
-		rows, err := s.pool.Query(ctx, q)
-		if err != nil {
-			return "", err
-		}
-		for rows.Next() {
-			var line string
-			if err := rows.Scan(&line); err != nil {
-				rows.Close()
-				return "", err
-			}
-			b.WriteString(line)
-			b.WriteByte('\n')
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return "", err
-		}
-	}
-	return b.String(), nil
-}

@@ -1,8 +1,6 @@
 package sqlitecatalog_test
 
 import (
-	"bytes"
-	"context"
 	"testing"
 
 	"backlot.dev/backlot/projections/catalogstore"
@@ -22,35 +20,27 @@ func openStore(t *testing.T) *sqlitecatalog.Store {
 	return storetest.OpenSQLite(t)
 }
 
-// dumpOf dumps every table of a SQLite read model, search rows included.
-func dumpOf(t *testing.T, s *sqlitecatalog.Store) string {
-	t.Helper()
-	var b bytes.Buffer
-	if err := s.Dump(context.Background(), &b); err != nil {
-		t.Fatal(err)
-	}
-	return b.String()
-}
-
 // TestSQLiteTablesDoNotDependOnBatches checks the SQLite tables themselves, not
 // only the answers: the same events in other batch sizes write the same rows.
 func TestSQLiteTablesDoNotDependOnBatches(t *testing.T) {
 	t.Parallel()
 	evs := storetest.Components(t, 0, 50)
-	a, b, c := openStore(t), openStore(t), openStore(t)
+	a, pathA := storetest.OpenSQLiteFile(t)
+	b, pathB := storetest.OpenSQLiteFile(t)
+	c, pathC := storetest.OpenSQLiteFile(t)
 	storetest.ApplyInBatches(t, a, evs, 50)
 	storetest.ApplyInBatches(t, b, evs, 7)
 	storetest.ApplyInBatches(t, c, evs, 1)
-	if dumpOf(t, a) != dumpOf(t, b) {
+	if storetest.SQLiteTables(t, pathA) != storetest.SQLiteTables(t, pathB) {
 		t.Fatal("the SQLite tables depend on batch boundaries")
 	}
-	if dumpOf(t, a) != dumpOf(t, c) {
+	if storetest.SQLiteTables(t, pathA) != storetest.SQLiteTables(t, pathC) {
 		t.Fatal("the SQLite tables of one batch differ from those of one event at a time")
 	}
 	// Applying again writes nothing.
-	before := dumpOf(t, a)
+	before := storetest.SQLiteTables(t, pathA)
 	storetest.ApplyInBatches(t, a, evs, 13)
-	if dumpOf(t, a) != before {
+	if storetest.SQLiteTables(t, pathA) != before {
 		t.Fatal("applying a batch twice changed the SQLite tables")
 	}
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"path/filepath"
 	"testing"
 
 	"backlot.dev/backlot/projections/catalogstore"
@@ -18,11 +17,7 @@ const referenceEntities = 2500
 // OpenSQLite opens a SQLite store in a temporary folder of the test, closed at cleanup.
 func OpenSQLite(t testing.TB) *sqlitecatalog.Store {
 	t.Helper()
-	s, err := sqlitecatalog.Open(filepath.Join(t.TempDir(), "catalog.db"), sqlitecatalog.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
+	s, _ := OpenSQLiteFile(t)
 	return s
 }
 

@@ -71,7 +71,7 @@ func Run(t *testing.T, open Opener, f Features) {
 // Dump returns DumpReader's rendering of r, failing the test on error.
 func Dump(t testing.TB, r catalogstore.Reader) string {
 	t.Helper()
-	d, err := catalogstore.DumpReader(context.Background(), r)
+	d, err := DumpReader(context.Background(), r)
 	if err != nil {
 		t.Fatal(err)
 	}

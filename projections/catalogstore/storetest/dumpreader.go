@@ -1,4 +1,4 @@
-package catalogstore
+package storetest
 
 import (
 	"context"
@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+
+	"backlot.dev/backlot/projections/catalogstore"
 )
 
 // DumpFacets are the facets DumpReader counts.
@@ -14,19 +16,20 @@ var DumpFacets = []string{"kind", "spec.type", "spec.lifecycle", "spec.owner", "
 // dumpPage is the page size DumpReader lists entities with.
 const dumpPage = 500
 
-// DumpReader renders everything r answers in a stable text form, so the answers
-// of two read models, whatever their adapters, can be compared byte for byte:
+// DumpReader renders everything r answers, through the port alone, in a
+// stable text form, so the answers of two read models, whatever their
+// adapters, can be compared byte for byte:
 // every entity as the API renders it, listed in creation order by keyset pages
 // with the pages' keysets, the counts of DumpFacets, every location with its
 // errors and what its refresh snapshot holds, and the positions (partitions at
 // zero left out).
-func DumpReader(ctx context.Context, r Reader) (string, error) {
+func DumpReader(ctx context.Context, r catalogstore.Reader) (string, error) {
 	var b strings.Builder
 	b.WriteString("## entities\n")
-	var after *Keyset
+	var after *catalogstore.Keyset
 	total := 0
 	for {
-		p, err := r.Query(ctx, PageQuery{Limit: dumpPage, After: after, CountTotal: after == nil})
+		p, err := r.Query(ctx, catalogstore.PageQuery{Limit: dumpPage, After: after, CountTotal: after == nil})
 		if err != nil {
 			return "", fmt.Errorf("dump: list entities: %w", err)
 		}
@@ -42,7 +45,7 @@ func DumpReader(ctx context.Context, r Reader) (string, error) {
 			fmt.Fprintf(&b, "%s\t%s\t%s\t%s\t%s\n", v.Key, v.Ref, v.UID, v.LocationID, j)
 		}
 		ks, err := json.Marshal(struct {
-			First, Last      *Keyset
+			First, Last      *catalogstore.Keyset
 			HasNext, HasPrev bool
 		}{p.First, p.Last, p.HasNext, p.HasPrev})
 		if err != nil {

@@ -1,0 +1,11 @@
+package app
+
+import "context"
+
+// LogHead returns the position of the last event of the log. It is defined
+// for the package's tests alone, so the product does not carry it.
+func (d *Dev) LogHead(ctx context.Context) (int64, error) { return d.log.Head(ctx) }
+
+// PostgresURL returns the URL of the read models' database. It is defined for
+// the package's tests alone.
+func (s *Server) PostgresURL() string { return s.cfg.PostgresURL }

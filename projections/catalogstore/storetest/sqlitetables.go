@@ -1,0 +1,102 @@
+package storetest
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"io"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"backlot.dev/backlot/projections/catalogstore/sqlitecatalog"
+	"backlot.dev/backlot/projections/storekit/sqlitekit"
+)
+
+// sqliteTableQueries list every table of the SQLite catalog read model in a
+// stable order.
+var sqliteTableQueries = []struct{ name, sql string }{
+	{"entities", `SELECT key, eid, ref, uid, kind, namespace, name, hash, location_id, managed_by, body, updated_pos FROM entities ORDER BY key`},
+	{"relations", `SELECT origin, source, type, target, target_ref FROM relations ORDER BY origin, source, type, target`},
+	{"search", `SELECT eid, key, value, original FROM search ORDER BY eid, key, value`},
+	{"locations", `SELECT id, type, target, entity_key, created_pos FROM locations ORDER BY id`},
+	{"location_errors", `SELECT location_id, seq, body, entity_key FROM location_errors ORDER BY location_id, seq`},
+	{"positions", `SELECT name, position FROM positions ORDER BY name`},
+}
+
+// OpenSQLiteFile opens a SQLite store in a temporary folder of the test,
+// closed at cleanup, and returns it with the path of its file, which
+// SQLiteTables reads.
+func OpenSQLiteFile(t testing.TB) (*sqlitecatalog.Store, string) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "catalog.db")
+	s, err := sqlitecatalog.Open(path, sqlitecatalog.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s, path
+}
+
+// SQLiteTables renders every row of every table of the SQLite catalog read
+// model in the file at path (search rows included) in a stable text form, so
+// two read models can be compared byte for byte below their answers. It reads
+// the file on a read-only connection of its own, so the store that writes it
+// may stay open; it fails the test when the file cannot be read.
+func SQLiteTables(t testing.TB, path string) string {
+	t.Helper()
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := sql.Open("sqlite", sqlitekit.DSN(abs, "busy_timeout(10000)", "query_only(ON)"))
+	if err != nil {
+		t.Fatalf("open %s: %v", path, err)
+	}
+	defer db.Close()
+	var b strings.Builder
+	for _, q := range sqliteTableQueries {
+		fmt.Fprintf(&b, "## %s\n", q.name)
+		if err := dumpRows(context.Background(), db, q.sql, &b); err != nil {
+			t.Fatalf("dump table %s of %s: %v", q.name, path, err)
+		}
+	}
+	return b.String()
+}
+
+func dumpRows(ctx context.Context, db *sql.DB, q string, w io.Writer) error {
+	rows, err := db.QueryContext(ctx, q)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	cols, err := rows.Columns()
+	if err != nil {
+		return err
+	}
+	vals := make([]any, len(cols))
+	ptrs := make([]any, len(cols))
+	for i := range vals {
+		ptrs[i] = &vals[i]
+	}
+	for rows.Next() {
+		if err := rows.Scan(ptrs...); err != nil {
+			return err
+		}
+		for i, v := range vals {
+			if i > 0 {
+				io.WriteString(w, "\t")
+			}
+			switch t := v.(type) {
+			case nil:
+				io.WriteString(w, "NULL")
+			case []byte:
+				fmt.Fprintf(w, "%q", t)
+			default:
+				fmt.Fprintf(w, "%q", fmt.Sprint(t))
+			}
+		}
+		io.WriteString(w, "\n")
+	}
+	return rows.Err()
+}
