@@ -15,6 +15,7 @@ import (
 	"backlot.dev/backlot/projections/catalogstore"
 	"backlot.dev/backlot/projections/history"
 	"backlot.dev/backlot/workflows/migration"
+	"backlot.dev/backlot/workflows/scaffolder"
 )
 
 // allSet fails unless every JSON-visible field of the struct v is set, so a
@@ -89,6 +90,27 @@ func TestClientWireTypesMatchTheServers(t *testing.T) {
 		{"migration plan", migratesvc.Plan{ID: "m-1", Name: "m", DryRun: true, Targets: []string{"component:default/a"},
 			Skipped:  []migration.Skipped{{Ref: "component:default/b", Reason: "no repository"}},
 			Previews: []migration.Preview{{Ref: "component:default/a", Repo: "acme/a", Diff: "+x", Truncated: true}}}, client.MigrationPlan{}},
+		{"migration skipped", migration.Skipped{Ref: "component:default/b", Reason: "no repository"}, client.MigrationSkipped{}},
+		{"migration preview", migration.Preview{Ref: "component:default/a", Repo: "acme/a", Unchanged: true, Diff: "+x", Truncated: true,
+			Output: "ran", Error: "exit 1"}, client.MigrationPreview{}},
+		{"migration report", migration.Report{ID: "m-1", Name: "m", State: migration.MigrationStopped, Paused: true, Stopped: true, Cancelled: true,
+			Reason: "too many failures", Wave: 2, Waves: []int{1, 5}, Counts: map[migration.TargetState]int{migration.StateMerged: 1, migration.StateFailed: 2},
+			Targets:  []migration.TargetRow{{Ref: "component:default/a", Repo: "acme/a", State: migration.StateFailed, Change: 3}},
+			Burndown: []migration.BurndownPoint{{Time: at, Remaining: 4}}, Runs: 1, RetryUntil: at}, client.MigrationReport{}},
+		{"migration target", migration.TargetRow{Ref: "component:default/a", Repo: "acme/a", State: migration.StateOpened, Change: 3,
+			ChangeURL: "http://git/acme/a/pull/3", Error: "checks failed", Output: "ran", Attempts: 2}, client.MigrationTarget{}},
+		{"burndown point", migration.BurndownPoint{Time: at, Remaining: 4}, client.BurndownPoint{}},
+		{"parameter schema", scaffolder.ParameterSchema{Title: "t", Description: "d", Steps: []scaffolder.ParameterStep{{Title: "p", Schema: map[string]any{"type": "object"}}}},
+			client.ParameterSchema{}},
+		{"parameter step", scaffolder.ParameterStep{Title: "p", Description: "d", Schema: map[string]any{"type": "object"}}, client.ParameterStep{}},
+		{"step state", scaffolder.StepState{ID: "fetch", Name: "Fetch", Action: "fetch:template", Status: scaffolder.StatusCompleted,
+			StartedAt: &at, EndedAt: &at}, client.StepState{}},
+		{"waiting", scaffolder.Waiting{StepID: "approve", Message: "approve?", Since: at}, client.Waiting{}},
+		{"log line", scaffolder.LogLine{CreatedAt: at, StepID: "fetch", Status: "processing", Message: "Beginning step"}, client.LogLine{}},
+		{"file", scaffolder.File{Path: "a/b.sh", Base64Content: "eA==", Executable: true}, client.File{}},
+		{"dry run result", scaffolder.DryRunResult{Log: []scaffolder.LogLine{{CreatedAt: at, Message: "m"}},
+			DirectoryContents: []scaffolder.File{{Path: "a", Base64Content: "eA=="}}, Output: map[string]any{"x": "y"},
+			Steps: []scaffolder.StepState{{ID: "fetch", Status: "completed"}}}, client.DryRunResult{}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
