@@ -6,7 +6,9 @@ import (
 	"testing"
 	"time"
 
+	"backlot.dev/backlot/domain/catalog"
 	"backlot.dev/backlot/domain/event"
+	"backlot.dev/backlot/internal/audit"
 	"backlot.dev/backlot/internal/badging"
 	"backlot.dev/backlot/internal/client"
 	"backlot.dev/backlot/internal/migratesvc"
@@ -79,6 +81,14 @@ func TestClientWireTypesMatchTheServers(t *testing.T) {
 			EventID: "e", EventType: "backlot.entity.upserted.v1", Actor: "user:default/a", CorrelationID: "c", LocationID: "l",
 			ManagedBy: "url:https://x", Commit: &event.Commit{SHA: "abc", Author: "A", Email: "a@x", Time: "2026-01-01T00:00:00Z"}, Digest: "d"},
 			client.Version{}},
+		{"audit event", audit.EventItem{Position: 3, Partition: 1, Event: event.Envelope{ID: "e", Source: "backlot", SpecVersion: "1.0", Type: "t",
+			Subject: "component:default/a", Time: at, DataContentType: "application/json", Actor: "user:default/a", Data: json.RawMessage(`{"n":1}`)}},
+			client.AuditEvent{}},
+		{"history version with changes", audit.VersionChanges{Version: history.Version{Key: "component:default/a", Number: 1, ValidFrom: mark, EventID: "e"},
+			Changes: []catalog.FieldChange{{Path: "spec.owner", Op: catalog.OpChanged, Before: "a", After: "b"}}}, client.HistoryVersion{}},
+		{"diff entry", audit.DiffEntry{Ref: "component:default/a", Changes: []catalog.FieldChange{{Path: "spec.owner", Op: catalog.OpAdded, After: "b"}},
+			From: &audit.VersionRef{Version: 1, EventID: "e1", Actor: "user:default/a"}, To: &audit.VersionRef{Version: 2, EventID: "e2"}}, client.DiffEntry{}},
+		{"diff version", audit.VersionRef{Version: 1, EventID: "e1", Actor: "user:default/a"}, client.DiffVersion{}},
 		{"badge", badges.Badge{Entity: "component:default/a", Owner: "group:default/t", Policy: "p", Level: "gold", Rank: 3,
 			Checks: []event.CheckOutcome{check}, Campaigns: []string{"c1"}, EntityHash: "eh", Since: mark, EventID: "e"}, client.Badge{}},
 		{"fact set", badges.FactSet{Source: "ci", Facts: json.RawMessage(`{"green":true}`), ObservedAt: at, Position: 9}, client.FactSet{}},
