@@ -57,6 +57,7 @@ var services = []string{
 	module + "/internal/migratesvc",
 	module + "/internal/badging",
 	module + "/internal/audit",
+	module + "/internal/feed",
 }
 
 // isServer reports whether path is the HTTP server or one of its packages.
