@@ -15,7 +15,6 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"backlot.dev/backlot/internal/client"
-	"backlot.dev/backlot/workflows/migration"
 )
 
 func newMigrateCmd(g *globalFlags) *cobra.Command {
@@ -148,17 +147,17 @@ func printPlan(w io.Writer, p client.MigrationPlan) {
 
 // tally counts a report's targets: done (merged, unchanged, closed),
 // failed, open change requests, and left (pending, targeted).
-func tally(r migration.Report) (done, failed, open, left int) {
+func tally(r client.MigrationReport) (done, failed, open, left int) {
 	c := r.Counts
-	done = c[migration.StateMerged] + c[migration.StateUnchanged] + c[migration.StateClosed]
-	failed = c[migration.StateFailed]
-	open = c[migration.StateOpened] + c[migration.StateChecksPassed]
-	left = c[migration.StatePending] + c[migration.StateTargeted]
+	done = c[client.TargetMerged] + c[client.TargetUnchanged] + c[client.TargetClosed]
+	failed = c[client.TargetFailed]
+	open = c[client.TargetOpened] + c[client.TargetChecksPassed]
+	left = c[client.TargetPending] + c[client.TargetTargeted]
 	return
 }
 
 // failed counts a report's failed targets.
-func failed(r migration.Report) int { return r.Counts[migration.StateFailed] }
+func failed(r client.MigrationReport) int { return r.Counts[client.TargetFailed] }
 
 // bar draws a progress bar of width cells.
 func bar(done, total, width int) string {
@@ -169,7 +168,7 @@ func bar(done, total, width int) string {
 	return "[" + strings.Repeat("#", n) + strings.Repeat(".", width-n) + "]"
 }
 
-func printReport(w io.Writer, r migration.Report) {
+func printReport(w io.Writer, r client.MigrationReport) {
 	done, failed, open, left := tally(r)
 	total := len(r.Targets)
 	if total == 0 {
@@ -201,7 +200,7 @@ func printReport(w io.Writer, r migration.Report) {
 			change = t.ChangeURL
 		}
 		msg := t.Error
-		if t.Output != "" && t.State == migration.StateFailed {
+		if t.Output != "" && t.State == client.TargetFailed {
 			msg += " | " + lastLine(t.Output)
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", t.Ref, t.State, change, msg)
@@ -269,7 +268,7 @@ func watchMigration(ctx context.Context, c *client.Client, w io.Writer, id strin
 				fmt.Fprint(w, "\033[H\033[2J")
 			}
 			done, failed, open, left := tally(r)
-			total := done + failed + open + left + r.Counts[migration.StateCancelled]
+			total := done + failed + open + left + r.Counts[client.TargetCancelled]
 			fmt.Fprintf(w, "%s %s %s %d/%d done, %d open, %d failed\n", time.Now().Format("15:04:05"), r.State, bar(done, total, 40), done, total, open, failed)
 		}
 		if r.Finished() {
@@ -284,7 +283,7 @@ func watchMigration(ctx context.Context, c *client.Client, w io.Writer, id strin
 			case !r.RetryUntil.IsZero():
 				return fmt.Errorf("migration %s: every target has finished, %d failed; `backlot migrate retry-failed %s` runs them again (until %s)",
 					id, failed(r), id, r.RetryUntil.Format(time.RFC3339))
-			case r.State != migration.MigrationCompleted:
+			case r.State != client.MigrationCompleted:
 				return fmt.Errorf("migration %s %s: %s", id, r.State, r.Reason)
 			}
 			return nil

@@ -61,7 +61,7 @@ func TestPlanFailedOnlyWhenEveryTargetFailed(t *testing.T) {
 func planOf(errs []string) client.MigrationPlan {
 	p := client.MigrationPlan{Name: "m", DryRun: true}
 	for _, e := range errs {
-		p.Previews = append(p.Previews, migration.Preview{Ref: "component:default/x", Error: e})
+		p.Previews = append(p.Previews, client.MigrationPreview{Ref: "component:default/x", Error: e})
 	}
 	return p
 }

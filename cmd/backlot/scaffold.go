@@ -18,7 +18,6 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"backlot.dev/backlot/internal/client"
-	"backlot.dev/backlot/workflows/scaffolder"
 )
 
 func newScaffoldCmd(g *globalFlags) *cobra.Command {
@@ -177,7 +176,7 @@ func pairs(list []string) map[string]string {
 // formValues merges a values file and --set flags; each --set value takes
 // the type its property has in the template's schema (a string stays a
 // string, a number or boolean is parsed, an object or array is JSON).
-func formValues(file string, sets []string, pages []scaffolder.ParameterStep) (map[string]any, error) {
+func formValues(file string, sets []string, pages []client.ParameterStep) (map[string]any, error) {
 	values := map[string]any{}
 	if file != "" {
 		raw, err := os.ReadFile(file)
@@ -297,7 +296,7 @@ func printTaskEnd(w io.Writer, t client.Task, asJSON bool) error {
 			fmt.Fprintf(w, "  registered: %s\n", strings.Join(t.Entities, ", "))
 		}
 	}
-	if t.Status != scaffolder.StatusCompleted {
+	if t.Status != client.TaskCompleted {
 		msg := t.Status
 		if t.Error != nil {
 			msg = fmt.Sprintf("%s at step %s: %s (backlot scaffold retry %s runs it again from there)", t.Status, t.Error.Step, t.Error.Message, t.ID)
@@ -323,7 +322,7 @@ func runDryRun(ctx context.Context, c *client.Client, w io.Writer, file string, 
 		return err
 	}
 	dir := filepath.Dir(file)
-	var files []scaffolder.File
+	var files []client.File
 	err = filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return err
@@ -334,7 +333,7 @@ func runDryRun(ctx context.Context, c *client.Client, w io.Writer, file string, 
 			return err
 		}
 		info, _ := d.Info()
-		files = append(files, scaffolder.File{Path: filepath.ToSlash(rel), Base64Content: base64.StdEncoding.EncodeToString(data), Executable: info.Mode()&0o111 != 0})
+		files = append(files, client.File{Path: filepath.ToSlash(rel), Base64Content: base64.StdEncoding.EncodeToString(data), Executable: info.Mode()&0o111 != 0})
 		return nil
 	})
 	if err != nil {

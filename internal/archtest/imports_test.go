@@ -56,6 +56,8 @@ var services = []string{
 	module + "/internal/scaffoldsvc",
 	module + "/internal/migratesvc",
 	module + "/internal/badging",
+	module + "/internal/audit",
+	module + "/internal/feed",
 }
 
 // isServer reports whether path is the HTTP server or one of its packages.

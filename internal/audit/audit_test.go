@@ -11,7 +11,6 @@ import (
 	"backlot.dev/backlot/domain/event"
 	"backlot.dev/backlot/internal/audit"
 	"backlot.dev/backlot/internal/eventlog/sqlitelog"
-	"backlot.dev/backlot/internal/httpapi"
 	"backlot.dev/backlot/projections/history"
 	"backlot.dev/backlot/projections/history/histtest"
 	"backlot.dev/backlot/projections/history/sqlitehist"
@@ -59,7 +58,7 @@ func TestEmbeddedEventsFilter(t *testing.T) {
 			want++
 		}
 	}
-	got, err := a.Events(context.Background(), httpapi.EventQuery{Subject: subject, Limit: 1000})
+	got, err := a.Events(context.Background(), audit.EventQuery{Subject: subject, Limit: 1000})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -71,7 +70,7 @@ func TestEmbeddedEventsFilter(t *testing.T) {
 			t.Fatalf("event of %s in the answer for %s", ev.Subject, subject)
 		}
 	}
-	if page, err := a.Events(context.Background(), httpapi.EventQuery{Limit: 5}); err != nil || len(page) != 5 || page[0].Position != 1 {
+	if page, err := a.Events(context.Background(), audit.EventQuery{Limit: 5}); err != nil || len(page) != 5 || page[0].Position != 1 {
 		t.Fatalf("first page of 5: %d events, %v", len(page), err)
 	}
 }

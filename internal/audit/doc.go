@@ -1,11 +1,16 @@
-// Package audit answers the auditors' questions over the event log: the raw
-// events filtered by subject, type, actor, correlation and time, and the
-// verification that nothing was altered.
+// Package audit answers the auditors' questions over the event log and the
+// history read model: the raw events filtered by subject, type, actor,
+// correlation and time, the verification that nothing was altered, an
+// entity's versions with the field-level changes of each, and what changed in
+// the catalog between two instants.
 //
-// Embedded serves them from the embedded SQLite log, whose hash chain it
-// recomputes, and checks the history read model against the log and a fresh
-// fold of it. Kafka serves them from the Kafka log, which keeps no chain: the
-// history's digests are the reference its records are compared with.
-// CaughtUpHistory is the history reader the audit endpoints read through, so
-// a client that just saw a write sees it in the history too.
+// Service is what the HTTP edge calls: one method per question, each with its
+// own result type (EventPage, EntityHistory, Diff) and fault categories for
+// errors. Log is the port of the event log it reads; Embedded serves it from
+// the embedded SQLite log, whose hash chain it recomputes, and checks the
+// history read model against the log and a fresh fold of it. Kafka serves it
+// from the Kafka log, which keeps no chain: the history's digests are the
+// reference its records are compared with. CaughtUpHistory is the history
+// reader the audit endpoints read through, so a client that just saw a write
+// sees it in the history too.
 package audit

@@ -7,7 +7,6 @@ import (
 
 	"backlot.dev/backlot/domain/event"
 	"backlot.dev/backlot/internal/eventlog/sqlitelog"
-	"backlot.dev/backlot/internal/httpapi"
 	"backlot.dev/backlot/projections/history"
 	"backlot.dev/backlot/projections/projector"
 )
@@ -26,11 +25,9 @@ type Embedded struct {
 	Scratch string
 }
 
-var _ httpapi.AuditLog = Embedded{}
-
 // Events reads the log through its filtered read: the events after q.After[0]
 // that match q, in log order, at most q.Limit.
-func (a Embedded) Events(ctx context.Context, q httpapi.EventQuery) ([]event.Envelope, error) {
+func (a Embedded) Events(ctx context.Context, q EventQuery) ([]event.Envelope, error) {
 	return a.Log.ReadFiltered(ctx, q.After[0], q.Limit, sqlitelog.Filter{Subject: q.Subject, Types: q.Types, Actor: q.Actor, Correlation: q.Correlation, From: q.From, To: q.To})
 }
 

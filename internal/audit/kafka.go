@@ -9,7 +9,6 @@ import (
 
 	"backlot.dev/backlot/domain/event"
 	"backlot.dev/backlot/internal/eventlog/kafkalog"
-	"backlot.dev/backlot/internal/httpapi"
 	"backlot.dev/backlot/projections/history"
 )
 
@@ -23,10 +22,8 @@ type Kafka struct {
 	History history.Reader
 }
 
-var _ httpapi.AuditLog = Kafka{}
-
 // matches reports whether ev passes q's filters.
-func matches(ev *event.Envelope, q httpapi.EventQuery) bool {
+func matches(ev *event.Envelope, q EventQuery) bool {
 	switch {
 	case q.Subject != "" && ev.Subject != q.Subject,
 		q.Actor != "" && ev.Actor != q.Actor,
@@ -41,7 +38,7 @@ func matches(ev *event.Envelope, q httpapi.EventQuery) bool {
 
 // Events scans the partitions after the cursor (only the subject's partition
 // when a subject is given) and answers the matching events in time order.
-func (a Kafka) Events(ctx context.Context, q httpapi.EventQuery) ([]event.Envelope, error) {
+func (a Kafka) Events(ctx context.Context, q EventQuery) ([]event.Envelope, error) {
 	parts, err := a.Log.Partitions(ctx)
 	if err != nil {
 		return nil, err

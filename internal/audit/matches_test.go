@@ -5,7 +5,6 @@ import (
 	"time"
 
 	"backlot.dev/backlot/domain/event"
-	"backlot.dev/backlot/internal/httpapi"
 )
 
 // TestKafkaFilterMatches checks the filter the Kafka audit applies to each
@@ -16,22 +15,22 @@ func TestKafkaFilterMatches(t *testing.T) {
 	ev := event.Envelope{Subject: "component:default/a", Actor: "user:default/ada", CorrelationID: "task-1", Type: "backlot.entity.upserted.v1", Time: at}
 	for _, c := range []struct {
 		name string
-		q    httpapi.EventQuery
+		q    EventQuery
 		want bool
 	}{
-		{"no filter", httpapi.EventQuery{}, true},
-		{"subject", httpapi.EventQuery{Subject: "component:default/a"}, true},
-		{"other subject", httpapi.EventQuery{Subject: "component:default/b"}, false},
-		{"actor", httpapi.EventQuery{Actor: "user:default/ada"}, true},
-		{"other actor", httpapi.EventQuery{Actor: "user:default/bob"}, false},
-		{"correlation", httpapi.EventQuery{Correlation: "task-1"}, true},
-		{"other correlation", httpapi.EventQuery{Correlation: "task-2"}, false},
-		{"one of the types", httpapi.EventQuery{Types: []string{"backlot.entity.removed.v1", "backlot.entity.upserted.v1"}}, true},
-		{"none of the types", httpapi.EventQuery{Types: []string{"backlot.entity.removed.v1"}}, false},
-		{"from its instant", httpapi.EventQuery{From: at}, true},
-		{"from after it", httpapi.EventQuery{From: at.Add(time.Nanosecond)}, false},
-		{"to its instant", httpapi.EventQuery{To: at}, false},
-		{"to after it", httpapi.EventQuery{To: at.Add(time.Nanosecond)}, true},
+		{"no filter", EventQuery{}, true},
+		{"subject", EventQuery{Subject: "component:default/a"}, true},
+		{"other subject", EventQuery{Subject: "component:default/b"}, false},
+		{"actor", EventQuery{Actor: "user:default/ada"}, true},
+		{"other actor", EventQuery{Actor: "user:default/bob"}, false},
+		{"correlation", EventQuery{Correlation: "task-1"}, true},
+		{"other correlation", EventQuery{Correlation: "task-2"}, false},
+		{"one of the types", EventQuery{Types: []string{"backlot.entity.removed.v1", "backlot.entity.upserted.v1"}}, true},
+		{"none of the types", EventQuery{Types: []string{"backlot.entity.removed.v1"}}, false},
+		{"from its instant", EventQuery{From: at}, true},
+		{"from after it", EventQuery{From: at.Add(time.Nanosecond)}, false},
+		{"to its instant", EventQuery{To: at}, false},
+		{"to after it", EventQuery{To: at.Add(time.Nanosecond)}, true},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			if got := matches(&ev, c.q); got != c.want {

@@ -180,10 +180,22 @@ func (c *Client) EntityHistory(ctx context.Context, ref string) ([]HistoryVersio
 	}
 }
 
-// DiffEntry is one entity in an AuditDiff answer.
+// DiffEntry is one entity in an AuditDiff answer: its field-level changes
+// and its versions at the two instants (From is nil for an added entity, To
+// for a removed one).
 type DiffEntry struct {
 	Ref     string                `json:"ref"`
 	Changes []catalog.FieldChange `json:"changes,omitempty"`
+	From    *DiffVersion          `json:"from,omitempty"`
+	To      *DiffVersion          `json:"to,omitempty"`
+}
+
+// DiffVersion names one version of an entity in a DiffEntry: its number, the
+// event that made it and who sent that event.
+type DiffVersion struct {
+	Version int    `json:"version"`
+	EventID string `json:"eventId"`
+	Actor   string `json:"actor,omitempty"`
 }
 
 // Diff is what changed in the catalog between two instants.

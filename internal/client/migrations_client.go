@@ -4,18 +4,16 @@ import (
 	"context"
 	"net/http"
 	"net/url"
-
-	"backlot.dev/backlot/workflows/migration"
 )
 
 // MigrationPlan is what POST /api/migrations answers.
 type MigrationPlan struct {
-	ID       string              `json:"id"`
-	Name     string              `json:"name"`
-	DryRun   bool                `json:"dryRun"`
-	Targets  []string            `json:"targets"`
-	Skipped  []migration.Skipped `json:"skipped"`
-	Previews []migration.Preview `json:"previews"`
+	ID       string             `json:"id"`
+	Name     string             `json:"name"`
+	DryRun   bool               `json:"dryRun"`
+	Targets  []string           `json:"targets"`
+	Skipped  []MigrationSkipped `json:"skipped"`
+	Previews []MigrationPreview `json:"previews"`
 }
 
 // StartMigration sends a migration spec (JSON) to run, or with
@@ -31,16 +29,16 @@ func (c *Client) StartMigration(ctx context.Context, spec []byte, dryRun bool) (
 }
 
 // Migration reads a migration's progress.
-func (c *Client) Migration(ctx context.Context, id string) (migration.Report, error) {
-	var out migration.Report
+func (c *Client) Migration(ctx context.Context, id string) (MigrationReport, error) {
+	var out MigrationReport
 	err := c.apiJSON(ctx, http.MethodGet, "/api/migrations/"+url.PathEscape(id), nil, &out)
 	return out, err
 }
 
 // Migrations lists the migrations.
-func (c *Client) Migrations(ctx context.Context) ([]migration.Report, error) {
+func (c *Client) Migrations(ctx context.Context) ([]MigrationReport, error) {
 	var out struct {
-		Items []migration.Report `json:"items"`
+		Items []MigrationReport `json:"items"`
 	}
 	err := c.apiJSON(ctx, http.MethodGet, "/api/migrations", nil, &out)
 	return out.Items, err

@@ -8,23 +8,22 @@ import (
 	"strconv"
 
 	"backlot.dev/backlot/domain/catalog"
-	"backlot.dev/backlot/workflows/scaffolder"
 )
 
 // Task is a task as GET /api/scaffolder/v2/tasks/{id} answers it.
 type Task struct {
-	ID        string                 `json:"id"`
-	Status    string                 `json:"status"`
-	CreatedBy string                 `json:"createdBy"`
-	Steps     []scaffolder.StepState `json:"steps"`
-	Entities  []string               `json:"entities"`
-	Output    map[string]any         `json:"output"`
+	ID        string         `json:"id"`
+	Status    string         `json:"status"`
+	CreatedBy string         `json:"createdBy"`
+	Steps     []StepState    `json:"steps"`
+	Entities  []string       `json:"entities"`
+	Output    map[string]any `json:"output"`
 	Error     *struct {
 		Message string `json:"message"`
 		Step    string `json:"step"`
 	} `json:"error"`
-	Waiting *scaffolder.Waiting `json:"waiting"`
-	Attempt int                 `json:"attempt"`
+	Waiting *Waiting `json:"waiting"`
+	Attempt int      `json:"attempt"`
 	Spec    struct {
 		TemplateInfo struct {
 			EntityRef string `json:"entityRef"`
@@ -92,8 +91,8 @@ func (c *Client) DecideTask(ctx context.Context, id string, approved bool, comme
 }
 
 // ParameterSchema reads a template's parameter pages.
-func (c *Client) ParameterSchema(ctx context.Context, ref string) (scaffolder.ParameterSchema, error) {
-	var out scaffolder.ParameterSchema
+func (c *Client) ParameterSchema(ctx context.Context, ref string) (ParameterSchema, error) {
+	var out ParameterSchema
 	r, err := catalog.ParseRef(ref, catalog.RefDefaults{Kind: "Template"})
 	if err != nil {
 		return out, err
@@ -103,18 +102,18 @@ func (c *Client) ParameterSchema(ctx context.Context, ref string) (scaffolder.Pa
 }
 
 // DryRun renders a template body with skeleton files into a preview.
-func (c *Client) DryRun(ctx context.Context, template json.RawMessage, values map[string]any, secrets map[string]string, files []scaffolder.File) (scaffolder.DryRunResult, error) {
+func (c *Client) DryRun(ctx context.Context, template json.RawMessage, values map[string]any, secrets map[string]string, files []File) (DryRunResult, error) {
 	var out struct {
 		Log []struct {
-			Body scaffolder.LogLine `json:"body"`
+			Body LogLine `json:"body"`
 		} `json:"log"`
-		DirectoryContents []scaffolder.File      `json:"directoryContents"`
-		Output            map[string]any         `json:"output"`
-		Steps             []scaffolder.StepState `json:"steps"`
+		DirectoryContents []File         `json:"directoryContents"`
+		Output            map[string]any `json:"output"`
+		Steps             []StepState    `json:"steps"`
 	}
 	err := c.apiJSON(ctx, http.MethodPost, scaffolderPrefix+"/dry-run", map[string]any{
 		"template": template, "values": values, "secrets": secrets, "directoryContents": files}, &out)
-	res := scaffolder.DryRunResult{DirectoryContents: out.DirectoryContents, Output: out.Output, Steps: out.Steps}
+	res := DryRunResult{DirectoryContents: out.DirectoryContents, Output: out.Output, Steps: out.Steps}
 	for _, l := range out.Log {
 		res.Log = append(res.Log, l.Body)
 	}

@@ -9,7 +9,6 @@ import (
 	"github.com/segmentio/kafka-go"
 
 	"backlot.dev/backlot/domain/event"
-	"backlot.dev/backlot/internal/httpapi"
 )
 
 // Reader serves the event feed (the HTTP poll and stream) from an event log of
@@ -19,8 +18,6 @@ type Reader struct {
 	// Log is the event log the feed reads.
 	Log event.PartitionedLog
 }
-
-var _ httpapi.Feed = Reader{}
 
 // New returns the feed of log.
 func New(log event.PartitionedLog) Reader { return Reader{Log: log} }
@@ -33,7 +30,7 @@ func (f Reader) Heads(ctx context.Context) (event.Positions, error) { return f.L
 
 // partitionsFor lists the partitions that can hold the filter's events: the
 // subject's only, when one is given and the log has several.
-func (f Reader) partitionsFor(ctx context.Context, filter httpapi.FeedFilter) ([]int32, error) {
+func (f Reader) partitionsFor(ctx context.Context, filter Filter) ([]int32, error) {
 	parts, err := f.Log.Partitions(ctx)
 	if err != nil || filter.Subject == "" || len(parts) < 2 {
 		return parts, err
@@ -53,7 +50,7 @@ func partitionOf(subject string, parts []int32) int32 {
 
 // Read scans each partition after the cursor for matching events, waits for
 // new ones when there are none, and orders what it found by time.
-func (f Reader) Read(ctx context.Context, after event.Positions, filter httpapi.FeedFilter, limit int, wait time.Duration) ([]event.Envelope, event.Positions, error) {
+func (f Reader) Read(ctx context.Context, after event.Positions, filter Filter, limit int, wait time.Duration) ([]event.Envelope, event.Positions, error) {
 	parts, err := f.partitionsFor(ctx, filter)
 	if err != nil {
 		return nil, after, err
@@ -100,7 +97,7 @@ func (f Reader) Read(ctx context.Context, after event.Positions, filter httpapi.
 // matches merged by time, each partition's in log order. A partition whose
 // matches were cut keeps its cursor before the first one left out, so nothing
 // is skipped.
-func (f Reader) scan(ctx context.Context, parts []int32, cursor event.Positions, filter httpapi.FeedFilter, limit int) ([]event.Envelope, error) {
+func (f Reader) scan(ctx context.Context, parts []int32, cursor event.Positions, filter Filter, limit int) ([]event.Envelope, error) {
 	per := make([][]event.Envelope, len(parts))
 	for i, p := range parts {
 		for len(per[i]) < limit {

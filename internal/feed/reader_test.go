@@ -10,7 +10,6 @@ import (
 	"backlot.dev/backlot/internal/eventlog/logtest"
 	"backlot.dev/backlot/internal/eventlog/sqlitelog"
 	"backlot.dev/backlot/internal/feed"
-	"backlot.dev/backlot/internal/httpapi"
 )
 
 func openLog(t *testing.T) *sqlitelog.Log {
@@ -33,7 +32,7 @@ func TestReadPagesThroughTheMatchingEvents(t *testing.T) {
 		t.Fatal(err)
 	}
 	f := feed.New(event.SinglePartition(log))
-	filter := httpapi.FeedFilter{Subject: "component:default/service-3"}
+	filter := feed.Filter{Subject: "component:default/service-3"}
 	cursor := event.Positions{}
 	var got []int64
 	for range 10 {
@@ -80,7 +79,7 @@ func TestReadWaitsForTheNextEvent(t *testing.T) {
 	}
 	f := feed.New(event.SinglePartition(log))
 	end := event.Positions{0: 3}
-	if evs, next, err := f.Read(ctx, end, httpapi.FeedFilter{}, 10, 0); err != nil || len(evs) != 0 || next[0] != 3 {
+	if evs, next, err := f.Read(ctx, end, feed.Filter{}, 10, 0); err != nil || len(evs) != 0 || next[0] != 3 {
 		t.Fatalf("read at the end without waiting: %d events, cursor %v, %v", len(evs), next, err)
 	}
 	go func() {
@@ -88,7 +87,7 @@ func TestReadWaitsForTheNextEvent(t *testing.T) {
 		log.Append(ctx, logtest.MakeEnvelopes("b", 1, 10))
 	}()
 	start := time.Now()
-	evs, next, err := f.Read(ctx, end, httpapi.FeedFilter{}, 10, 10*time.Second)
+	evs, next, err := f.Read(ctx, end, feed.Filter{}, 10, 10*time.Second)
 	if err != nil || len(evs) != 1 || evs[0].Position != 4 || next[0] != 4 {
 		t.Fatalf("read with a wait: %d events, cursor %v, %v", len(evs), next, err)
 	}

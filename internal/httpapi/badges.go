@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -15,7 +14,6 @@ import (
 	"backlot.dev/backlot/internal/badging"
 	"backlot.dev/backlot/policies"
 	"backlot.dev/backlot/projections/badges"
-	"backlot.dev/backlot/projections/catalogstore"
 	"backlot.dev/backlot/projections/history"
 )
 
@@ -50,24 +48,14 @@ func (s *server) badges() (badges.Reader, error) {
 	return s.cfg.Badges, nil
 }
 
+// policyService is the badging service that finds and lists the catalog's policies.
+func (s *server) policyService() badging.Policies {
+	return badging.Policies{Catalog: s.reader, Stats: s.cfg.EvaluatorStats}
+}
+
 // policyByID finds the Policy entity whose metadata.name is id.
 func (s *server) policyByID(ctx context.Context, id string) (*policies.Policy, error) {
-	page, err := s.reader.Query(ctx, catalogstore.PageQuery{Filter: catalogstore.Filter{{
-		{Key: "kind", Values: []string{"policy"}}, {Key: "metadata.name", Values: []string{id}}}}})
-	if err != nil {
-		return nil, err
-	}
-	slices.SortFunc(page.Items, func(a, b catalogstore.EntityView) int { return strings.Compare(a.Key, b.Key) })
-	for _, v := range page.Items {
-		p, err := policies.FromEntity(v.Ref, v.Body)
-		if err != nil {
-			return nil, inputError("policy %s does not validate: %v", v.Ref, err)
-		}
-		if p.Metadata.Name == id {
-			return p, nil
-		}
-	}
-	return nil, notFoundError("No policy %q", id)
+	return s.policyService().ByID(ctx, id)
 }
 
 // policySummary is a policy as the results answers name it.
@@ -248,24 +236,12 @@ func (s *server) badgeSVG(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	label := p.Metadata.Title
-	if label == "" {
-		label = p.Metadata.Name
-	}
-	message, color := "not rated", badgesvg.ForLevel(-1, len(p.Spec.Levels))
-	for _, b := range bs {
-		if b.Policy == id {
-			message = b.Level
-			if message == "" {
-				message = badging.NoLevel
-			}
-			color = badgesvg.ForLevel(b.Rank, len(p.Spec.Levels))
-		}
-	}
+	v := badging.VerdictOf(p, bs)
+	color := badgesvg.ForLevel(v.Rank, len(p.Spec.Levels))
 	w.Header().Set("Content-Type", "image/svg+xml; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-cache, max-age=0")
 	w.WriteHeader(http.StatusOK)
-	_, err = w.Write(badgesvg.Render(label, message, color))
+	_, err = w.Write(badgesvg.Render(v.Label, v.Message, color))
 	return err
 }
 
@@ -344,58 +320,12 @@ func (s *server) entityFacts(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// policyItem is one policy of GET /api/policies, with what compiling it found.
-type policyItem struct {
-	ID     string          `json:"id"`
-	Ref    string          `json:"ref"`
-	Title  string          `json:"title,omitempty"`
-	Levels []string        `json:"levels"`
-	Checks int             `json:"checks"`
-	Errors []policyProblem `json:"errors"`
-}
-
-// policyProblem is a problem of a policy, with the check and the position in
-// its expression when it is a compile error.
-type policyProblem struct {
-	Check   string `json:"check,omitempty"`
-	Line    int    `json:"line,omitempty"`
-	Column  int    `json:"column,omitempty"`
-	Message string `json:"message"`
-}
-
 // listPolicies answers GET /api/policies: the Policy entities of the catalog,
 // each compiled, with its errors (a broken check is listed, the others still count).
 func (s *server) listPolicies(w http.ResponseWriter, r *http.Request) error {
-	page, err := s.reader.Query(r.Context(), catalogstore.PageQuery{Filter: catalogstore.Filter{{{Key: "kind", Values: []string{"policy"}}}}})
+	out, err := s.policyService().List(r.Context())
 	if err != nil {
 		return err
-	}
-	out := struct {
-		Items     []policyItem   `json:"items"`
-		Evaluator *badging.Stats `json:"evaluator,omitempty"`
-	}{Items: []policyItem{}}
-	if s.cfg.EvaluatorStats != nil {
-		st := s.cfg.EvaluatorStats()
-		out.Evaluator = &st
-	}
-	for _, v := range page.Items {
-		item := policyItem{Ref: v.Ref, Errors: []policyProblem{}}
-		p, err := policies.FromEntity(v.Ref, v.Body)
-		if err != nil {
-			item.Errors = append(item.Errors, policyProblem{Message: err.Error()})
-			out.Items = append(out.Items, item)
-			continue
-		}
-		item.ID, item.Title, item.Levels, item.Checks = p.Metadata.Name, p.Metadata.Title, p.Spec.Levels, len(p.Spec.Checks)
-		c, err := policies.Compile(p)
-		if c == nil {
-			item.Errors = append(item.Errors, policyProblem{Message: err.Error()})
-		} else {
-			for _, ce := range c.Errors() {
-				item.Errors = append(item.Errors, policyProblem{Check: ce.Check, Line: ce.Line, Column: ce.Column, Message: ce.Error()})
-			}
-		}
-		out.Items = append(out.Items, item)
 	}
 	writeJSON(w, http.StatusOK, out)
 	return nil

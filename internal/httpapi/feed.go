@@ -11,6 +11,7 @@ import (
 
 	"backlot.dev/backlot/domain/event"
 	"backlot.dev/backlot/internal/eventschema"
+	"backlot.dev/backlot/internal/feed"
 )
 
 // Feed is what the event feed reads: the event log.
@@ -23,29 +24,9 @@ type Feed interface {
 	Heads(ctx context.Context) (event.Positions, error)
 }
 
-// FeedFilter selects events of the feed.
-type FeedFilter struct {
-	// Types matches any of these types when not empty.
-	Types []string
-	// Subject matches exactly this entity ref when set.
-	Subject string
-}
-
-// Matches reports whether the event passes the filter.
-func (f FeedFilter) Matches(ev *event.Envelope) bool {
-	if f.Subject != "" && ev.Subject != f.Subject {
-		return false
-	}
-	if len(f.Types) == 0 {
-		return true
-	}
-	for _, t := range f.Types {
-		if t == ev.Type {
-			return true
-		}
-	}
-	return false
-}
+// FeedFilter selects events of the feed (package feed's Filter, which also
+// says which events match it).
+type FeedFilter = feed.Filter
 
 // Feed limits.
 const (

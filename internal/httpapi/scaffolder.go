@@ -18,8 +18,9 @@ type Scaffolder interface {
 	Create(ctx context.Context, actor, templateRef string, values map[string]any, secrets map[string]string) (string, error)
 	// Task answers a task's state; scaffolder.ErrNoTask when there is none.
 	Task(ctx context.Context, id string) (scaffolder.TaskState, error)
-	// List lists tasks, newest first.
-	List(ctx context.Context, limit int) ([]scaffolder.TaskSummary, error)
+	// List lists the newest tasks (up to limit), newest first, and of those
+	// the ones createdBy started (when set) that stand at status (when set).
+	List(ctx context.Context, limit int, createdBy, status string) ([]scaffolder.TaskSummary, error)
 	// Cancel cancels a task.
 	Cancel(ctx context.Context, actor, id string) error
 	// Retry runs a failed or cancelled task again from its failed step.
@@ -155,16 +156,12 @@ func (s *server) listTasks(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	list, err := sc.List(r.Context(), limit)
+	list, err := sc.List(r.Context(), limit, q.Get("createdBy"), q.Get("status"))
 	if err != nil {
 		return err
 	}
-	createdBy, status := q.Get("createdBy"), q.Get("status")
 	tasks := []map[string]any{}
 	for _, t := range list {
-		if (createdBy != "" && t.User != createdBy) || (status != "" && t.Status != status) {
-			continue
-		}
 		m := map[string]any{
 			"id":        t.ID,
 			"spec":      map[string]any{"templateInfo": map[string]any{"entityRef": t.Template}, "user": map[string]any{"ref": t.User}},

@@ -6,7 +6,9 @@ import (
 	"testing"
 	"time"
 
+	"backlot.dev/backlot/domain/catalog"
 	"backlot.dev/backlot/domain/event"
+	"backlot.dev/backlot/internal/audit"
 	"backlot.dev/backlot/internal/badging"
 	"backlot.dev/backlot/internal/client"
 	"backlot.dev/backlot/internal/migratesvc"
@@ -15,6 +17,7 @@ import (
 	"backlot.dev/backlot/projections/catalogstore"
 	"backlot.dev/backlot/projections/history"
 	"backlot.dev/backlot/workflows/migration"
+	"backlot.dev/backlot/workflows/scaffolder"
 )
 
 // allSet fails unless every JSON-visible field of the struct v is set, so a
@@ -78,6 +81,14 @@ func TestClientWireTypesMatchTheServers(t *testing.T) {
 			EventID: "e", EventType: "backlot.entity.upserted.v1", Actor: "user:default/a", CorrelationID: "c", LocationID: "l",
 			ManagedBy: "url:https://x", Commit: &event.Commit{SHA: "abc", Author: "A", Email: "a@x", Time: "2026-01-01T00:00:00Z"}, Digest: "d"},
 			client.Version{}},
+		{"audit event", audit.EventItem{Position: 3, Partition: 1, Event: event.Envelope{ID: "e", Source: "backlot", SpecVersion: "1.0", Type: "t",
+			Subject: "component:default/a", Time: at, DataContentType: "application/json", Actor: "user:default/a", Data: json.RawMessage(`{"n":1}`)}},
+			client.AuditEvent{}},
+		{"history version with changes", audit.VersionChanges{Version: history.Version{Key: "component:default/a", Number: 1, ValidFrom: mark, EventID: "e"},
+			Changes: []catalog.FieldChange{{Path: "spec.owner", Op: catalog.OpChanged, Before: "a", After: "b"}}}, client.HistoryVersion{}},
+		{"diff entry", audit.DiffEntry{Ref: "component:default/a", Changes: []catalog.FieldChange{{Path: "spec.owner", Op: catalog.OpAdded, After: "b"}},
+			From: &audit.VersionRef{Version: 1, EventID: "e1", Actor: "user:default/a"}, To: &audit.VersionRef{Version: 2, EventID: "e2"}}, client.DiffEntry{}},
+		{"diff version", audit.VersionRef{Version: 1, EventID: "e1", Actor: "user:default/a"}, client.DiffVersion{}},
 		{"badge", badges.Badge{Entity: "component:default/a", Owner: "group:default/t", Policy: "p", Level: "gold", Rank: 3,
 			Checks: []event.CheckOutcome{check}, Campaigns: []string{"c1"}, EntityHash: "eh", Since: mark, EventID: "e"}, client.Badge{}},
 		{"fact set", badges.FactSet{Source: "ci", Facts: json.RawMessage(`{"green":true}`), ObservedAt: at, Position: 9}, client.FactSet{}},
@@ -89,6 +100,27 @@ func TestClientWireTypesMatchTheServers(t *testing.T) {
 		{"migration plan", migratesvc.Plan{ID: "m-1", Name: "m", DryRun: true, Targets: []string{"component:default/a"},
 			Skipped:  []migration.Skipped{{Ref: "component:default/b", Reason: "no repository"}},
 			Previews: []migration.Preview{{Ref: "component:default/a", Repo: "acme/a", Diff: "+x", Truncated: true}}}, client.MigrationPlan{}},
+		{"migration skipped", migration.Skipped{Ref: "component:default/b", Reason: "no repository"}, client.MigrationSkipped{}},
+		{"migration preview", migration.Preview{Ref: "component:default/a", Repo: "acme/a", Unchanged: true, Diff: "+x", Truncated: true,
+			Output: "ran", Error: "exit 1"}, client.MigrationPreview{}},
+		{"migration report", migration.Report{ID: "m-1", Name: "m", State: migration.MigrationStopped, Paused: true, Stopped: true, Cancelled: true,
+			Reason: "too many failures", Wave: 2, Waves: []int{1, 5}, Counts: map[migration.TargetState]int{migration.StateMerged: 1, migration.StateFailed: 2},
+			Targets:  []migration.TargetRow{{Ref: "component:default/a", Repo: "acme/a", State: migration.StateFailed, Change: 3}},
+			Burndown: []migration.BurndownPoint{{Time: at, Remaining: 4}}, Runs: 1, RetryUntil: at}, client.MigrationReport{}},
+		{"migration target", migration.TargetRow{Ref: "component:default/a", Repo: "acme/a", State: migration.StateOpened, Change: 3,
+			ChangeURL: "http://git/acme/a/pull/3", Error: "checks failed", Output: "ran", Attempts: 2}, client.MigrationTarget{}},
+		{"burndown point", migration.BurndownPoint{Time: at, Remaining: 4}, client.BurndownPoint{}},
+		{"parameter schema", scaffolder.ParameterSchema{Title: "t", Description: "d", Steps: []scaffolder.ParameterStep{{Title: "p", Schema: map[string]any{"type": "object"}}}},
+			client.ParameterSchema{}},
+		{"parameter step", scaffolder.ParameterStep{Title: "p", Description: "d", Schema: map[string]any{"type": "object"}}, client.ParameterStep{}},
+		{"step state", scaffolder.StepState{ID: "fetch", Name: "Fetch", Action: "fetch:template", Status: scaffolder.StatusCompleted,
+			StartedAt: &at, EndedAt: &at}, client.StepState{}},
+		{"waiting", scaffolder.Waiting{StepID: "approve", Message: "approve?", Since: at}, client.Waiting{}},
+		{"log line", scaffolder.LogLine{CreatedAt: at, StepID: "fetch", Status: "processing", Message: "Beginning step"}, client.LogLine{}},
+		{"file", scaffolder.File{Path: "a/b.sh", Base64Content: "eA==", Executable: true}, client.File{}},
+		{"dry run result", scaffolder.DryRunResult{Log: []scaffolder.LogLine{{CreatedAt: at, Message: "m"}},
+			DirectoryContents: []scaffolder.File{{Path: "a", Base64Content: "eA=="}}, Output: map[string]any{"x": "y"},
+			Steps: []scaffolder.StepState{{ID: "fetch", Status: "completed"}}}, client.DryRunResult{}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -203,9 +203,28 @@ func (s *Service) Task(ctx context.Context, id string) (scaffolder.TaskState, er
 	return st, taskError(id, err)
 }
 
-// List lists tasks.
-func (s *Service) List(ctx context.Context, limit int) ([]scaffolder.TaskSummary, error) {
-	return s.cfg.Tasks.List(ctx, limit)
+// List lists the newest tasks, up to limit (default 100), newest first, and
+// of those the ones createdBy started (when set) that stand at status (when
+// set).
+func (s *Service) List(ctx context.Context, limit int, createdBy, status string) ([]scaffolder.TaskSummary, error) {
+	list, err := s.cfg.Tasks.List(ctx, limit)
+	if err != nil {
+		return nil, err
+	}
+	return chooseTasks(list, createdBy, status), nil
+}
+
+// chooseTasks keeps the tasks createdBy started (when set) that stand at
+// status (when set), in order. It never returns nil.
+func chooseTasks(list []scaffolder.TaskSummary, createdBy, status string) []scaffolder.TaskSummary {
+	out := []scaffolder.TaskSummary{}
+	for _, t := range list {
+		if (createdBy != "" && t.User != createdBy) || (status != "" && t.Status != status) {
+			continue
+		}
+		out = append(out, t)
+	}
+	return out
 }
 
 // Cancel cancels a task.
