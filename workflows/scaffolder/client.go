@@ -136,7 +136,7 @@ func (t *Tasks) Retry(ctx context.Context, id string) error {
 
 // retryVisibleWithin bounds how long Retry waits for the new run to answer
 // queries.
-const retryVisibleWithin = 10 * time.Second
+const retryVisibleWithin = 30 * time.Second
 
 // input reads the task's input and secrets from its latest run's first event.
 func (t *Tasks) input(ctx context.Context, id string) (TaskInput, Secrets, error) {
