@@ -76,6 +76,9 @@ func TestRetryFailed(t *testing.T) {
 	host, targets := fleet(t, 12)
 	h := newHarness(t, host)
 	fixed := filepath.Join(t.TempDir(), "fixed")
+	// The script sees the host's fixed file through a read-only folder of
+	// its sandbox.
+	h.acts.Sandbox.ReadOnly = []string{filepath.Dir(fixed)}
 	spec := parseSpec(t, fmt.Sprintf(`case "$BACKLOT_ENTITY_NAME" in svc-001|svc-004|svc-007)
   test -e %s || { echo "$BACKLOT_ENTITY_NAME is not ready"; exit 3; };;
 esac`, fixed), migration.Rollout{MaxConcurrent: 4}, "auto")
@@ -322,11 +325,21 @@ func TestManualMerge(t *testing.T) {
 // a target already migrated is unchanged.
 func TestDryRun(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
 	host, targets := fleet(t, 3)
 	spec := parseSpec(t, `test "$BACKLOT_ENTITY_NAME" = svc-002 && exit 0`, migration.Rollout{}, "auto")
 	targets = append(targets, migration.Target{Ref: "component:default/gone", Name: "gone", Repo: strings.Replace(targets[0].Repo, "svc-000", "gone", 1)})
-	ps, err := migration.DryRun(ctx, host, t.TempDir(), spec, targets)
+	in, err := migration.NewDryRunInput(spec, targets, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The previews run as activities of the dry-run workflow, on a worker.
+	env := newHarness(t, host).env()
+	env.ExecuteWorkflow(migration.DryRunWorkflowName, in)
+	if !env.IsWorkflowCompleted() || env.GetWorkflowError() != nil {
+		t.Fatalf("the dry run did not complete: %v", env.GetWorkflowError())
+	}
+	var ps []migration.Preview
+	err = env.GetWorkflowResult(&ps)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -358,9 +371,10 @@ func TestPrepareKillsAScriptAtItsTimeout(t *testing.T) {
 	env := s.NewTestActivityEnvironment()
 	acts := &migration.Activities{Host: host, WorkDir: t.TempDir()}
 	env.RegisterActivity(acts)
-	pidFile := filepath.Join(t.TempDir(), "pid")
+	// The script runs in its sandbox (its own PID namespace): its child is
+	// found on the host by its unique command line.
 	in := migration.PrepareInput{Migration: "m", Target: migration.TargetInput{Ref: targets[0].Ref, Name: "svc-000", Repo: targets[0].Repo, Title: "x"},
-		Script: "echo started; sleep 30 & echo $! > " + pidFile + "; wait", Timeout: time.Second, Branch: branch}
+		Script: "echo started; sleep 30.1415 & wait", Timeout: time.Second, Branch: branch}
 	start := time.Now()
 	_, err := env.ExecuteActivity(acts.Prepare, in)
 	if d := time.Since(start); d > 10*time.Second {
@@ -374,12 +388,14 @@ func TestPrepareKillsAScriptAtItsTimeout(t *testing.T) {
 	if err := ae.Details(&sf); err != nil || sf.Output != "started\n" {
 		t.Fatalf("details %+v %v", sf, err)
 	}
-	pid, _ := os.ReadFile(pidFile)
-	if _, err := os.Stat("/proc/" + strings.TrimSpace(string(pid))); err == nil && len(pid) > 0 {
-		// A zombie may linger until reaped; it must not be sleeping.
-		status, _ := os.ReadFile("/proc/" + strings.TrimSpace(string(pid)) + "/status")
-		if !strings.Contains(string(status), "zombie") && len(status) > 0 {
-			t.Errorf("the script's child %s still runs", pid)
+	procs, _ := filepath.Glob("/proc/[0-9]*/cmdline")
+	for _, p := range procs {
+		if cmd, _ := os.ReadFile(p); string(cmd) == "sleep\x0030.1415\x00" {
+			// A zombie may linger until reaped; it must not be sleeping.
+			status, _ := os.ReadFile(filepath.Join(filepath.Dir(p), "status"))
+			if !strings.Contains(string(status), "zombie") && len(status) > 0 {
+				t.Errorf("the script's child %s still runs", filepath.Dir(p))
+			}
 		}
 	}
 	entries, _ := os.ReadDir(acts.WorkDir)

@@ -90,6 +90,9 @@ type Config struct {
 	AllowNetwork bool
 	// Limits are the limits of every script; a zero field is its default.
 	Limits Limits
+	// ReadOnly are more host folders scripts may read (tools, say), each
+	// bound read-only at the same path.
+	ReadOnly []string
 }
 
 // Spec is one script to run.
@@ -272,6 +275,9 @@ func (r *Runner) command(ctx context.Context, spec Spec, env []string) *exec.Cmd
 		}
 		for _, p := range []string{"/usr", "/bin", "/lib", "/lib64", "/sbin", "/etc"} {
 			args = append(args, roBind(p)...)
+		}
+		for _, p := range r.cfg.ReadOnly {
+			args = append(args, "--ro-bind", p, p)
 		}
 		args = append(args, "--bind", spec.Dir, InsideDir, "--bind", spec.Home, InsideHome,
 			"--remount-ro", "/", "--chdir", InsideDir, "--clearenv")

@@ -252,3 +252,18 @@ func TestWithoutBubblewrapTheRunnerRefusesUnlessInsecure(t *testing.T) {
 		t.Fatalf("insecure run: %v: %s", err, res.Output)
 	}
 }
+
+func TestReadOnlyFoldersAreReadableNotWritable(t *testing.T) {
+	tools := t.TempDir()
+	if err := os.WriteFile(filepath.Join(tools, "tool"), []byte("v1\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := newRunner(t, sandbox.Config{ReadOnly: []string{tools}})
+	res, err := run(t, r, "cat "+tools+"/tool; touch "+tools+"/x || echo refused")
+	if err != nil || !strings.HasPrefix(res.Output, "v1\n") || !strings.Contains(res.Output, "refused") {
+		t.Fatalf("%v: %s", err, res.Output)
+	}
+	if _, err := os.Stat(filepath.Join(tools, "x")); err == nil {
+		t.Fatal("the script wrote into a read-only folder")
+	}
+}

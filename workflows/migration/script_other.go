@@ -1,9 +1,0 @@
-//go:build !unix
-
-package migration
-
-import "os/exec"
-
-// ownGroup leaves cmd's cancellation to kill the process alone: process
-// groups are a unix notion.
-func ownGroup(cmd *exec.Cmd) {}
