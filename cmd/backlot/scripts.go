@@ -5,6 +5,7 @@ import (
 
 	"backlot.dev/backlot/internal/app"
 	"backlot.dev/backlot/internal/migratesvc"
+	"backlot.dev/backlot/workflows/migration"
 )
 
 // scriptFlags adds the flags of migration scripts, which dev and serve
@@ -15,4 +16,5 @@ func scriptFlags(f *pflag.FlagSet, c *app.ScriptsConfig) {
 	f.BoolVar(&c.Network, "script-network", false, "give the network to migration scripts whose spec asks for it (change.network)")
 	f.IntVar(&c.MaxTargets, "migration-max-targets", migratesvc.DefaultMaxTargets, "most targets a migration may have")
 	f.IntVar(&c.DryRunMaxTargets, "dry-run-max-targets", migratesvc.DefaultDryRunMaxTargets, "most targets a dry run may preview")
+	f.IntVar(&c.DryRunMaxDiff, "dry-run-max-diff", migration.MaxDiff, "most bytes of diff a dry run shows per repository (the rest is cut, marked truncated)")
 }

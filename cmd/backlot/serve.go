@@ -84,7 +84,7 @@ command line wins. Every role serves /healthz, /readyz and /metrics on --addr.`,
 	scriptFlags(f, &cfg.Scripts)
 	for _, fl := range []string{"roles", "addr", "kafka-brokers", "topic-prefix", "partitions", "replication-factor", "group",
 		"postgres-url", "temporal-address", "catalog", "root", "allow-host", "refresh-interval", "data", "log-format", "auth-tokens",
-		"insecure-scripts", "script-network", "migration-max-targets", "dry-run-max-targets"} {
+		"insecure-scripts", "script-network", "migration-max-targets", "dry-run-max-targets", "dry-run-max-diff"} {
 		bindEnv(f, fl, envNames[fl])
 	}
 	return cmd
@@ -113,6 +113,7 @@ var envNames = map[string]string{
 	"script-network":        "BACKLOT_SCRIPT_NETWORK",
 	"migration-max-targets": "BACKLOT_MIGRATION_MAX_TARGETS",
 	"dry-run-max-targets":   "BACKLOT_DRY_RUN_MAX_TARGETS",
+	"dry-run-max-diff":      "BACKLOT_DRY_RUN_MAX_DIFF",
 }
 
 // envAnnotation marks a flag with the environment variable that can set it.

@@ -66,6 +66,9 @@ type ScriptsConfig struct {
 	// DryRunMaxTargets bounds the targets a dry run previews; zero is
 	// migratesvc.DefaultDryRunMaxTargets.
 	DryRunMaxTargets int
+	// DryRunMaxDiff bounds each repository's diff in a dry run, in bytes;
+	// zero is migration.MaxDiff.
+	DryRunMaxDiff int
 }
 
 // engine is the workflow side of a server: a Temporal client, the services
@@ -116,7 +119,7 @@ func newWorkflows(ctx context.Context, cfg workflowsConfig) (*engine, error) {
 	e.scaffold = scaffoldsvc.New(scaffoldsvc.Config{Tasks: &scaffolder.Tasks{Client: c, Converter: dc}, Reader: cfg.Reader, Activities: e.acts})
 	hosts := migratesvc.Hosts{Local: cfg.Local, GitHub: gh, GitLab: gl}
 	e.migrations = migratesvc.New(migratesvc.Config{Client: c, Reader: cfg.Reader, Host: hosts, PollInterval: cfg.PollInterval,
-		MaxTargets: cfg.Scripts.MaxTargets, DryRunMaxTargets: cfg.Scripts.DryRunMaxTargets})
+		MaxTargets: cfg.Scripts.MaxTargets, DryRunMaxTargets: cfg.Scripts.DryRunMaxTargets, DryRunMaxDiff: cfg.Scripts.DryRunMaxDiff})
 	catalog := scaffoldsvc.Catalog{Service: cfg.Service, Log: cfg.Log, Reader: cfg.Reader}
 	e.macts = &migration.Activities{Host: hosts, WorkDir: filepath.Join(cfg.WorkDir, "..", "migrations"), Record: catalog.Append,
 		Sandbox: sandbox.Config{Insecure: cfg.Scripts.Insecure, AllowNetwork: cfg.Scripts.Network}}

@@ -17,6 +17,7 @@ import (
 
 	"backlot.dev/backlot/workflows/githost"
 	"backlot.dev/backlot/workflows/migration"
+	"backlot.dev/backlot/workflows/sandbox"
 )
 
 // TestPauseAndResume paces 30 targets at 10 an hour; paused after the first
@@ -477,5 +478,86 @@ func TestPrepareInARelativeWorkDir(t *testing.T) {
 	}
 	if r.Unchanged || r.Head == "" || gitShow(t, host, "svc-000", branch+":CODEOWNERS") != "* @team-a\n" {
 		t.Fatalf("prepared %+v", r)
+	}
+}
+
+// TestPrepareRefusesScriptsWithoutASandbox runs Prepare on a worker whose
+// bubblewrap is missing: the script is refused with an error that says how
+// to fix it, and with --insecure-scripts it runs.
+func TestPrepareRefusesScriptsWithoutASandbox(t *testing.T) {
+	t.Parallel()
+	host, targets := fleet(t, 1)
+	var s testsuite.WorkflowTestSuite
+	s.SetLogger(quiet)
+	in := migration.PrepareInput{Migration: "m", Target: migration.TargetInput{Ref: targets[0].Ref, Name: "svc-000", Repo: targets[0].Repo, Title: "x"},
+		Script: `echo "* @team-a" > CODEOWNERS`, Timeout: time.Minute, Branch: branch}
+	acts := &migration.Activities{Host: host, WorkDir: t.TempDir(), Sandbox: sandbox.Config{Bwrap: "/nonexistent/bwrap"}}
+	env := s.NewTestActivityEnvironment()
+	env.RegisterActivity(acts)
+	if _, err := env.ExecuteActivity(acts.Prepare, in); err == nil || !strings.Contains(err.Error(), "--insecure-scripts") || !strings.Contains(err.Error(), "bubblewrap") {
+		t.Fatalf("err = %v, want a refusal naming bubblewrap and --insecure-scripts", err)
+	}
+	if gitShow(t, host, "svc-000", branch) != "" {
+		t.Fatal("a refused script pushed its branch")
+	}
+	insecure := &migration.Activities{Host: host, WorkDir: t.TempDir(), Sandbox: sandbox.Config{Bwrap: "/nonexistent/bwrap", Insecure: true}}
+	env = s.NewTestActivityEnvironment()
+	env.RegisterActivity(insecure)
+	v, err := env.ExecuteActivity(insecure.Prepare, in)
+	var res migration.PrepareResult
+	if err != nil || v.Get(&res) != nil || res.Unchanged || res.Head == "" {
+		t.Fatalf("insecure: %v %+v", err, res)
+	}
+}
+
+// TestScriptIsSandboxed runs Prepare with a script that tries to read the
+// worker's environment and to write outside its checkout: it sees neither,
+// and its write in the checkout is committed.
+func TestScriptIsSandboxed(t *testing.T) {
+	t.Setenv("BACKLOT_SECRETS_KEY", "worker-secret-key")
+	host, targets := fleet(t, 1)
+	var s testsuite.WorkflowTestSuite
+	s.SetLogger(quiet)
+	acts := &migration.Activities{Host: host, WorkDir: t.TempDir()}
+	env := s.NewTestActivityEnvironment()
+	env.RegisterActivity(acts)
+	script := `cat /proc/1/environ /proc/$PPID/environ 2>/dev/null | tr '\0' '\n' > seen; env >> seen; id -u > uid; touch /etc/x 2>/dev/null && echo wrote-etc; true`
+	in := migration.PrepareInput{Migration: "m", Target: migration.TargetInput{Ref: targets[0].Ref, Name: "svc-000", Repo: targets[0].Repo, Title: "x"},
+		Script: script, Timeout: time.Minute, Branch: branch}
+	v, err := env.ExecuteActivity(acts.Prepare, in)
+	var res migration.PrepareResult
+	if err != nil || v.Get(&res) != nil || res.Head == "" {
+		t.Fatalf("prepare: %v %+v", err, res)
+	}
+	if strings.Contains(res.Output, "wrote-etc") {
+		t.Error("the script wrote /etc")
+	}
+	seen := gitShow(t, host, "svc-000", branch+":seen")
+	if strings.Contains(seen, "worker-secret-key") || !strings.Contains(seen, "BACKLOT_ENTITY_NAME=svc-000") {
+		t.Errorf("the script's view of the environment:\n%s", seen)
+	}
+	if uid := gitShow(t, host, "svc-000", branch+":uid"); strings.TrimSpace(uid) != "65534" {
+		t.Errorf("the script ran as uid %q", uid)
+	}
+}
+
+// TestDryRunCutsTheDiffAtItsLimit previews with a 40-byte diff limit: the
+// diff is cut there and marked truncated.
+func TestDryRunCutsTheDiffAtItsLimit(t *testing.T) {
+	t.Parallel()
+	host, targets := fleet(t, 1)
+	spec := parseSpec(t, `seq 1 1000 > numbers`, migration.Rollout{}, "auto")
+	in, err := migration.NewDryRunInput(spec, targets, 40)
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := newHarness(t, host).env()
+	env.ExecuteWorkflow(migration.DryRunWorkflowName, in)
+	var ps []migration.Preview
+	if err := env.GetWorkflowResult(&ps); err != nil {
+		t.Fatal(err)
+	}
+	if len(ps) != 1 || !ps[0].Truncated || len(ps[0].Diff) != 41 || ps[0].Error != "" {
+		t.Fatalf("preview %+v", ps)
 	}
 }
