@@ -7,8 +7,13 @@ import (
 	"strings"
 	"testing"
 
+	enumspb "go.temporal.io/api/enums/v1"
+	workflowservice "go.temporal.io/api/workflowservice/v1"
+	"go.temporal.io/sdk/client"
+
 	"backlot.dev/backlot/domain/fault"
 	"backlot.dev/backlot/projections/catalogstore"
+	"backlot.dev/backlot/workflows/migration"
 )
 
 // fleetReader answers n components with a repository each for a selector.
@@ -58,5 +63,26 @@ func TestDryRunWithoutTemporalIsUnavailableNamingWhy(t *testing.T) {
 	_, err := New(Config{Reader: fleetReader{n: 2}}).Start(context.Background(), "user:default/ada", []byte(limitSpec), true)
 	if !errors.Is(err, fault.Unavailable) || !strings.Contains(err.Error(), "dry runs run on a worker") {
 		t.Fatalf("err = %v, want unavailable, naming the worker", err)
+	}
+}
+
+// idleTemporal is a Temporal client whose migration task queue no worker
+// polls.
+type idleTemporal struct {
+	client.Client
+	asked string
+}
+
+func (c *idleTemporal) DescribeTaskQueue(ctx context.Context, q string, typ enumspb.TaskQueueType) (*workflowservice.DescribeTaskQueueResponse, error) {
+	c.asked = q
+	return &workflowservice.DescribeTaskQueueResponse{}, nil
+}
+
+func TestDryRunWithoutAWorkerIsUnavailableNamingTheQueue(t *testing.T) {
+	t.Parallel()
+	c := &idleTemporal{}
+	_, err := New(Config{Client: c, Reader: fleetReader{n: 2}}).Start(context.Background(), "user:default/ada", []byte(limitSpec), true)
+	if !errors.Is(err, fault.Unavailable) || !strings.Contains(err.Error(), "no worker polls the task queue "+migration.TaskQueue) || c.asked != migration.TaskQueue {
+		t.Fatalf("err = %v (asked %q), want unavailable, naming the migration task queue", err, c.asked)
 	}
 }
