@@ -157,6 +157,9 @@ func (r *Runner) selfTest(ctx context.Context, bw string) error {
 	if err != nil {
 		return err
 	}
+	if r.prlimit == "" {
+		return errors.New("prlimit (util-linux) is missing: the limits of a script cannot be set")
+	}
 	r.bwrap = path
 	dir, err := os.MkdirTemp("", "backlot-sandbox-selftest-")
 	if err != nil {
@@ -266,15 +269,18 @@ func (r *Runner) command(ctx context.Context, spec Spec, env []string) *exec.Cmd
 	path := "/usr/local/bin:/usr/bin:/bin"
 	if r.bwrap != "" {
 		args = append(args, r.bwrap,
-			"--unshare-all", "--die-with-parent", "--new-session",
+			"--unshare-all", "--unshare-user", "--die-with-parent", "--new-session",
 			"--uid", "65534", "--gid", "65534",
 			"--proc", "/proc", "--dev", "/dev",
 			"--size", strconv.Itoa(TmpSize), "--tmpfs", "/tmp")
 		if spec.Network {
 			args = append(args, "--share-net")
 		}
-		for _, p := range []string{"/usr", "/bin", "/lib", "/lib64", "/sbin", "/etc"} {
+		for _, p := range []string{"/usr", "/bin", "/lib", "/lib64", "/sbin"} {
 			args = append(args, roBind(p)...)
+		}
+		for _, p := range etcFiles {
+			args = append(args, roBind("/etc/"+p)...)
 		}
 		for _, p := range r.cfg.ReadOnly {
 			args = append(args, "--ro-bind", p, p)
@@ -299,6 +305,14 @@ func (r *Runner) command(ctx context.Context, spec Spec, env []string) *exec.Cmd
 	cmd.Env = append(append([]string{}, env...), "PATH="+path, "HOME="+home, "LANG=C.UTF-8")
 	return cmd
 }
+
+// etcFiles are what a shell, git and common tools need of /etc, bound
+// read-only; the rest of /etc is not there. The sandbox's user maps to the
+// worker's, which owns (and so may read) root's files when the worker runs
+// as root: /etc/shadow and private keys stay out.
+var etcFiles = []string{"passwd", "group", "hosts", "resolv.conf", "nsswitch.conf", "host.conf", "services", "protocols",
+	"ld.so.cache", "ld.so.conf", "ld.so.conf.d", "localtime", "timezone", "alternatives", "ssl/certs", "ca-certificates",
+	"ca-certificates.conf", "mime.types", "inputrc", "profile", "bash.bashrc", "environment", "os-release"}
 
 // roBind binds p read-only at the same place; a symbolic link (/bin to
 // usr/bin on merged-/usr systems) is recreated as the same link, and a

@@ -267,3 +267,17 @@ func TestReadOnlyFoldersAreReadableNotWritable(t *testing.T) {
 		t.Fatal("the script wrote into a read-only folder")
 	}
 }
+
+func TestRootsFilesStayOutAndToolsWork(t *testing.T) {
+	r := newRunner(t, sandbox.Config{})
+	res, err := run(t, r, `cat /etc/shadow 2>/dev/null && echo read-shadow; ls /etc/ssl/private 2>/dev/null && echo listed-private; git --version >/dev/null && echo git-ok; echo a b | awk '{print $2}'; true`)
+	if err != nil {
+		t.Fatalf("run: %v: %s", err, res.Output)
+	}
+	if strings.Contains(res.Output, "read-shadow") || strings.Contains(res.Output, "listed-private") {
+		t.Fatalf("the script read root's files:\n%s", res.Output)
+	}
+	if !strings.Contains(res.Output, "git-ok\n") || !strings.Contains(res.Output, "b\n") {
+		t.Fatalf("git or awk do not work in the sandbox:\n%s", res.Output)
+	}
+}
