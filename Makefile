@@ -17,10 +17,14 @@ build: ## Build bin/backlot
 	$(GO) build -o $(BIN) ./cmd/backlot
 
 .PHONY: run
-run: build ## Build and start backlot dev with the example catalog, policies and template on http://127.0.0.1:7007
+run: build bwrap-check ## Build and start backlot dev with the example catalog, policies and template on http://127.0.0.1:7007
 	./$(BIN) dev --data .data --catalog examples/catalog/all.yaml \
 		--catalog examples/policies/test-certification.yaml --catalog examples/policies/production-readiness.yaml \
 		--catalog examples/templates/go-service/template.yaml
+
+.PHONY: bwrap-check
+bwrap-check:
+	@command -v bwrap >/dev/null || echo "make run: bubblewrap (bwrap) is missing: the worker will refuse migration scripts and dry runs. Install it (apt-get install bubblewrap), or start ./$(BIN) dev with --insecure-scripts to run them unisolated." >&2
 
 .PHONY: test
 test: ## Run the whole suite (installs what it needs: Go modules, npm packages)

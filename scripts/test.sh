@@ -19,6 +19,11 @@ if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
   apt-get update -qq && apt-get install -y -qq nodejs npm >/dev/null
 fi
 
+if ! command -v bwrap >/dev/null; then
+  echo "== apt: installing bubblewrap (migration scripts run in a bwrap sandbox, and its tests use it)"
+  apt-get update -qq && apt-get install -y -qq bubblewrap >/dev/null
+fi
+
 if ! command -v kcat >/dev/null; then
   echo "== apt: installing kcat (the event-schema test reads the Kafka topics with it)"
   apt-get update -qq && apt-get install -y -qq kcat >/dev/null

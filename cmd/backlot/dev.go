@@ -86,5 +86,6 @@ process. Repositories they publish live in DATA/repos, Backlot's local git host.
 	f.StringVar(&cfg.TemporalAddr, "temporal-addr", temporalsrv.DefaultAddr, "")
 	f.MarkDeprecated("temporal-addr", "use --temporal-address, as backlot serve names it")
 	f.BoolVar(&noWorkflows, "no-workflows", false, "run no Temporal server: the scaffolder and migrations answer 503")
+	scriptFlags(f, &cfg.Scripts)
 	return cmd
 }

@@ -191,9 +191,10 @@ func TestMigrationCanaryStopsAndRetryFailedFinishes(t *testing.T) {
 	if err := bench.MakeFleetRepos(context.Background(), filepath.Join(data, "repos"), catalogFile, 6, nil); err != nil {
 		t.Fatal(err)
 	}
-	flag := filepath.Join(root, "fixed")
+	// The script runs in its sandbox, which sees its checkout and no file
+	// of the test: the fix is a commit to the repository, as it would be.
 	spec := strings.NewReplacer("echo \"* @${BACKLOT_OWNER}\" > CODEOWNERS",
-		"if [ \"$BACKLOT_ENTITY_NAME\" = svc-001 ] && [ ! -e "+flag+" ]; then echo 'cannot parse go.mod' >&2; exit 3; fi\n      echo \"* @${BACKLOT_OWNER}\" > CODEOWNERS",
+		"if [ \"$BACKLOT_ENTITY_NAME\" = svc-001 ] && [ ! -e go.mod ]; then echo 'cannot parse go.mod' >&2; exit 3; fi\n      echo \"* @${BACKLOT_OWNER}\" > CODEOWNERS",
 		"maxConcurrent: 20", "maxConcurrent: 2\n    waves: [2]\n    stopOnFailureRate: 0.2").Replace(codeownersSpec)
 	specFile := filepath.Join(root, "spec.yaml")
 	os.WriteFile(specFile, []byte(spec), 0o644)
@@ -217,7 +218,7 @@ func TestMigrationCanaryStopsAndRetryFailedFinishes(t *testing.T) {
 	if failed.Ref != "component:default/svc-001" || !strings.Contains(failed.Output, "cannot parse go.mod") {
 		t.Fatalf("failed row %+v", failed)
 	}
-	os.WriteFile(flag, nil, 0o644)
+	fixRepo(t, filepath.Join(data, "repos", "team-a", "svc-001.git"), "go.mod", "module example.com/svc-001\n")
 	for _, op := range []string{"retry-failed", "resume"} {
 		if out, err := d.backlot(t, bin, "migrate", op, id); err != nil {
 			t.Fatalf("%s: %v %s", op, err, out)
@@ -234,4 +235,27 @@ func TestMigrationCanaryStopsAndRetryFailedFinishes(t *testing.T) {
 	for _, typ := range []string{migration.WorkflowName, migration.RepoWorkflowName} {
 		recordHistoriesOf(t, d.temporal, typ, "../../workflows/migration/testdata", "canary-"+typ)
 	}
+}
+
+// fixRepo commits file (with content) to the default branch of the bare
+// repository repo, through a clone.
+func fixRepo(t *testing.T, repo, file, content string) {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "fix")
+	env := append(os.Environ(), "GIT_CONFIG_GLOBAL=/dev/null", "GIT_CONFIG_NOSYSTEM=1",
+		"GIT_AUTHOR_NAME=Fixer", "GIT_AUTHOR_EMAIL=fixer@localhost", "GIT_COMMITTER_NAME=Fixer", "GIT_COMMITTER_EMAIL=fixer@localhost")
+	run := func(dir string, args ...string) {
+		cmd := exec.Command("git", args...)
+		cmd.Dir, cmd.Env = dir, env
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("git %s: %v: %s", strings.Join(args, " "), err, out)
+		}
+	}
+	run(filepath.Dir(dir), "clone", "-q", repo, dir)
+	if err := os.WriteFile(filepath.Join(dir, file), []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	run(dir, "add", file)
+	run(dir, "commit", "-q", "-m", "Fix "+file)
+	run(dir, "push", "-q", "origin", "HEAD")
 }

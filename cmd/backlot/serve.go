@@ -82,8 +82,10 @@ command line wins. Every role serves /healthz, /readyz and /metrics on --addr.`,
 	f.StringVar(&cfg.DataDir, "data", "", "folder for the ingesters' git cache (default: a folder under the system temp dir)")
 	f.StringVar(&logFormat, "log-format", "text", "log format: text or json")
 	f.StringVar(&cfg.AuthTokens, "auth-tokens", "", "token file (TOKEN PRINCIPAL per line): writes to the api then need a bearer token whose principal becomes the write's actor")
+	scriptFlags(f, &cfg.Scripts)
 	for _, fl := range []string{"roles", "addr", "kafka-brokers", "topic-prefix", "partitions", "replication-factor", "group",
-		"postgres-url", "temporal-address", "catalog", "root", "allow-host", "allow-network", "refresh-interval", "data", "log-format", "auth-tokens"} {
+		"postgres-url", "temporal-address", "catalog", "root", "allow-host", "allow-network", "refresh-interval", "data", "log-format", "auth-tokens",
+		"insecure-scripts", "script-network", "migration-max-targets", "dry-run-max-targets", "dry-run-max-diff"} {
 		bindEnv(f, fl, envNames[fl])
 	}
 	return cmd
@@ -108,6 +110,12 @@ var envNames = map[string]string{
 	"data":               "BACKLOT_DATA",
 	"log-format":         "BACKLOT_LOG_FORMAT",
 	"auth-tokens":        "BACKLOT_AUTH_TOKENS",
+	// The migration scripts' flags (scriptFlags).
+	"insecure-scripts":      "BACKLOT_INSECURE_SCRIPTS",
+	"script-network":        "BACKLOT_SCRIPT_NETWORK",
+	"migration-max-targets": "BACKLOT_MIGRATION_MAX_TARGETS",
+	"dry-run-max-targets":   "BACKLOT_DRY_RUN_MAX_TARGETS",
+	"dry-run-max-diff":      "BACKLOT_DRY_RUN_MAX_DIFF",
 }
 
 // envAnnotation marks a flag with the environment variable that can set it.

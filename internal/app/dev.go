@@ -75,6 +75,8 @@ type DevConfig struct {
 	Temporal TemporalStarter
 	// TemporalAddr is the Temporal frontend's address; port 0 picks one.
 	TemporalAddr string
+	// Scripts configures migration scripts: their sandbox and limits.
+	Scripts ScriptsConfig
 }
 
 func (c *DevConfig) setDefaults() {
@@ -220,6 +222,7 @@ func StartDev(ctx context.Context, cfg DevConfig) (*Dev, error) {
 			// Change requests on the local host are read often: merging one
 			// through the API shows in the migration within seconds.
 			PollInterval: 5 * time.Second,
+			Scripts:      cfg.Scripts,
 		})
 		if err != nil {
 			return nil, err

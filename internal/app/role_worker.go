@@ -1,6 +1,9 @@
 package app
 
 import (
+	"context"
+	"log/slog"
+
 	"go.temporal.io/sdk/worker"
 
 	"backlot.dev/backlot/internal/scaffoldsvc"
@@ -10,8 +13,21 @@ import (
 
 // newWorkerRole starts the Temporal workers of the scaffolder's and the
 // migrations' task queues on e's client and records them in m. e.Close stops
-// them.
+// them. It self-tests the migration scripts' sandbox first and says how
+// scripts will run: sandboxed, unisolated (--insecure-scripts), or refused.
 func newWorkerRole(e *engine, m *Manifest) error {
+	logger := e.logger
+	if logger == nil {
+		logger = slog.Default()
+	}
+	switch sandboxed, err := e.macts.CheckScripts(context.Background()); {
+	case err != nil:
+		logger.Error("migration scripts are refused on this worker", "err", err)
+	case !sandboxed:
+		logger.Warn("migration scripts run WITHOUT isolation (--insecure-scripts): bubblewrap is unavailable")
+	default:
+		logger.Info("migration scripts run in a bubblewrap sandbox")
+	}
 	for _, q := range []struct {
 		name     string
 		register func(worker.Registry)

@@ -75,6 +75,8 @@ type ServeConfig struct {
 	PostgresURL string
 	// TemporalAddress is the Temporal frontend of the workflow roles.
 	TemporalAddress string
+	// Scripts configures migration scripts: their sandbox and limits.
+	Scripts ScriptsConfig
 	// Catalogs are locations the ingester registers (or refreshes) at start.
 	Catalogs []string
 	// Roots are folders file locations may read.
@@ -296,7 +298,7 @@ func StartServe(ctx context.Context, cfg ServeConfig) (*Server, error) {
 		}
 		s.engine, err = newWorkflows(ctx, workflowsConfig{
 			Addr: cfg.TemporalAddress, Namespace: "default", Key: key, WorkDir: filepath.Join(cfg.DataDir, "scaffolder"), Local: local,
-			Service: service, Log: s.log, Reader: s.store, Logger: cfg.Logger, Guard: guard,
+			Service: service, Log: s.log, Reader: s.store, Logger: cfg.Logger, Guard: guard, Scripts: cfg.Scripts,
 		})
 		if err != nil {
 			return nil, err

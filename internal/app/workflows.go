@@ -18,6 +18,7 @@ import (
 	"backlot.dev/backlot/projections/catalogstore"
 	"backlot.dev/backlot/workflows/githost"
 	"backlot.dev/backlot/workflows/migration"
+	"backlot.dev/backlot/workflows/sandbox"
 	"backlot.dev/backlot/workflows/scaffolder"
 )
 
@@ -46,9 +47,31 @@ type workflowsConfig struct {
 	// PollInterval is how often migrations read open change requests; zero
 	// is the workflow's default.
 	PollInterval time.Duration
-	Logger       *slog.Logger
+	// Scripts configures migration scripts: their sandbox and limits.
+	Scripts ScriptsConfig
+	Logger  *slog.Logger
 	// Guard is what the GitHub and GitLab API clients may reach.
 	Guard *netguard.Guard
+}
+
+// ScriptsConfig configures migration scripts: where they run, and the
+// limits of a migration request.
+type ScriptsConfig struct {
+	// Insecure lets a worker without bubblewrap run scripts unisolated
+	// (--insecure-scripts); without it such a worker refuses them.
+	Insecure bool
+	// Network lets a spec that asks for the network (change.network) have
+	// it (--script-network); without it such a script is refused.
+	Network bool
+	// MaxTargets bounds a migration's targets; zero is
+	// migratesvc.DefaultMaxTargets.
+	MaxTargets int
+	// DryRunMaxTargets bounds the targets a dry run previews; zero is
+	// migratesvc.DefaultDryRunMaxTargets.
+	DryRunMaxTargets int
+	// DryRunMaxDiff bounds each repository's diff in a dry run, in bytes;
+	// zero is migration.MaxDiff.
+	DryRunMaxDiff int
 }
 
 // engine is the workflow side of a server: a Temporal client, the services
@@ -61,6 +84,7 @@ type engine struct {
 	acts       *scaffolder.Activities
 	macts      *migration.Activities
 	migrations *migratesvc.Service
+	logger     *slog.Logger
 }
 
 // remoteHosts returns the GitHub and GitLab hosts the environment
@@ -92,17 +116,18 @@ func newWorkflows(ctx context.Context, cfg workflowsConfig) (*engine, error) {
 		return nil, err
 	}
 	gh, gl := remoteHosts(cfg.Guard)
-	e := &engine{client: c}
+	e := &engine{client: c, logger: cfg.Logger}
 	e.acts = &scaffolder.Activities{
 		WorkDir: cfg.WorkDir, Local: cfg.Local, GitHub: gh, GitLab: gl, LocalFallback: cfg.Local != nil,
 		Catalog: scaffoldsvc.Catalog{Service: cfg.Service, Log: cfg.Log, Reader: cfg.Reader}, Logger: cfg.Logger,
 	}
 	e.scaffold = scaffoldsvc.New(scaffoldsvc.Config{Tasks: &scaffolder.Tasks{Client: c, Converter: dc}, Reader: cfg.Reader, Activities: e.acts})
 	hosts := migratesvc.Hosts{Local: cfg.Local, GitHub: gh, GitLab: gl}
-	e.migrations = migratesvc.New(migratesvc.Config{Client: c, Reader: cfg.Reader, Host: hosts,
-		WorkDir: filepath.Join(cfg.WorkDir, "..", "migrations-dry-run"), PollInterval: cfg.PollInterval})
+	e.migrations = migratesvc.New(migratesvc.Config{Client: c, Reader: cfg.Reader, Host: hosts, PollInterval: cfg.PollInterval,
+		MaxTargets: cfg.Scripts.MaxTargets, DryRunMaxTargets: cfg.Scripts.DryRunMaxTargets, DryRunMaxDiff: cfg.Scripts.DryRunMaxDiff})
 	catalog := scaffoldsvc.Catalog{Service: cfg.Service, Log: cfg.Log, Reader: cfg.Reader}
-	e.macts = &migration.Activities{Host: hosts, WorkDir: filepath.Join(cfg.WorkDir, "..", "migrations"), Record: catalog.Append}
+	e.macts = &migration.Activities{Host: hosts, WorkDir: filepath.Join(cfg.WorkDir, "..", "migrations"), Record: catalog.Append,
+		Sandbox: sandbox.Config{Insecure: cfg.Scripts.Insecure, AllowNetwork: cfg.Scripts.Network}}
 	return e, nil
 }
 

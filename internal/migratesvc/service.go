@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/serviceerror"
 	workflowservice "go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
@@ -27,14 +28,29 @@ type Config struct {
 	Client client.Client
 	// Reader reads the catalog the targets are chosen from.
 	Reader catalogstore.Reader
-	// Host holds the targets' repositories (a dry run clones them).
+	// Host holds the targets' repositories.
 	Host githost.Host
-	// WorkDir holds a dry run's scratch checkouts.
-	WorkDir string
+	// MaxTargets bounds the targets of a migration; zero is
+	// DefaultMaxTargets. A spec that chooses more is refused (400).
+	MaxTargets int
+	// DryRunMaxTargets bounds the targets a dry run previews; zero is
+	// DefaultDryRunMaxTargets. A dry run that chooses more is refused (400).
+	DryRunMaxTargets int
+	// DryRunMaxDiff bounds each repository's diff in a dry run, in bytes;
+	// zero is migration.MaxDiff. A longer diff is cut and marked truncated.
+	DryRunMaxDiff int
 	// PollInterval is how often open change requests are read; zero is the
 	// workflow's default.
 	PollInterval time.Duration
 }
+
+// The default limits of a migration request.
+const (
+	// DefaultMaxTargets is how many targets a migration may have.
+	DefaultMaxTargets = 10000
+	// DefaultDryRunMaxTargets is how many targets a dry run may preview.
+	DefaultDryRunMaxTargets = 50
+)
 
 // Service starts, reports on and steers fleet migrations on Temporal.
 type Service struct{ cfg Config }
@@ -94,8 +110,16 @@ func (s *Service) Start(ctx context.Context, actor string, raw []byte, dryRun bo
 	for _, t := range targets {
 		plan.Targets = append(plan.Targets, t.Ref)
 	}
+	if max := orDefault(s.cfg.MaxTargets, DefaultMaxTargets); len(targets) > max {
+		return Plan{}, &migration.FieldError{Migration: spec.Metadata.Name, Field: "spec.targets",
+			Problem: fmt.Sprintf("chooses %d targets, over the limit of %d a migration may have", len(targets), max)}
+	}
 	if dryRun {
-		if plan.Previews, err = migration.DryRun(ctx, s.cfg.Host, s.cfg.WorkDir, spec, targets); err != nil {
+		if max := orDefault(s.cfg.DryRunMaxTargets, DefaultDryRunMaxTargets); len(targets) > max {
+			return Plan{}, &migration.FieldError{Migration: spec.Metadata.Name, Field: "spec.targets",
+				Problem: fmt.Sprintf("chooses %d targets, over the limit of %d a dry run previews; narrow the selector or the refs", len(targets), max)}
+		}
+		if plan.Previews, err = s.dryRun(ctx, spec, targets); err != nil {
 			return Plan{}, err
 		}
 		return plan, nil
@@ -113,6 +137,38 @@ func (s *Service) Start(ctx context.Context, actor string, raw []byte, dryRun bo
 		return Plan{}, fmt.Errorf("start migration: %w", err)
 	}
 	return plan, nil
+}
+
+// dryRun previews targets on a worker: the scripts run in the
+// DryRunWorkflow's activities on the migration task queue, never in this
+// process. Without Temporal, or with no worker polling the queue, it
+// answers a fault.Unavailable error naming why.
+func (s *Service) dryRun(ctx context.Context, spec *migration.Spec, targets []migration.Target) ([]migration.Preview, error) {
+	if len(targets) == 0 {
+		return []migration.Preview{}, nil
+	}
+	if s.cfg.Client == nil {
+		return nil, fault.New(fault.Unavailable, "", "dry runs run on a worker, and this server has no Temporal configured")
+	}
+	q, err := s.cfg.Client.DescribeTaskQueue(ctx, migration.TaskQueue, enumspb.TASK_QUEUE_TYPE_ACTIVITY)
+	if err != nil {
+		return nil, fault.Wrap(fault.Unavailable, "", fmt.Errorf("dry runs run on a worker: task queue %s: %w", migration.TaskQueue, err))
+	}
+	if len(q.GetPollers()) == 0 {
+		return nil, fault.New(fault.Unavailable, migration.TaskQueue, "dry runs run on a worker, and no worker polls the task queue %s", migration.TaskQueue)
+	}
+	in, err := migration.NewDryRunInput(spec, targets, s.cfg.DryRunMaxDiff)
+	if err != nil {
+		return nil, err
+	}
+	return migration.DryRun(ctx, s.cfg.Client, in)
+}
+
+func orDefault(n, def int) int {
+	if n > 0 {
+		return n
+	}
+	return def
 }
 
 // newID is the migration's name, the time and a random suffix: each run of

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"go.temporal.io/sdk/activity"
@@ -15,6 +16,7 @@ import (
 
 	"backlot.dev/backlot/domain/event"
 	"backlot.dev/backlot/workflows/githost"
+	"backlot.dev/backlot/workflows/sandbox"
 )
 
 // The types of the non-retryable errors activities fail with.
@@ -45,6 +47,15 @@ type Activities struct {
 	Record func(ctx context.Context, evs []event.Envelope) error
 	// Actor is the events' actor when the migration names none.
 	Actor string
+	// Sandbox configures the bubblewrap sandbox change scripts run in: its
+	// limits, whether a script may have the network, and Insecure (the
+	// worker's --insecure-scripts) to run them unisolated where bwrap is
+	// unavailable. Without bwrap and without Insecure, scripts are refused.
+	Sandbox sandbox.Config
+
+	once      sync.Once
+	runner    *sandbox.Runner
+	runnerErr error
 }
 
 // PrepareInput is what Prepare changes: one target, the spec's script and
@@ -55,6 +66,8 @@ type PrepareInput struct {
 	Script    string        `json:"script"`
 	Timeout   time.Duration `json:"timeout"`
 	Branch    string        `json:"branch"`
+	// Network is set when the spec asks for the network (change.network).
+	Network bool `json:"network,omitempty"`
 }
 
 // PrepareResult is a prepared target: its repository, and either nothing
@@ -69,8 +82,10 @@ type PrepareResult struct {
 }
 
 // Prepare clones the default branch of the target's repository into a
-// scratch folder, runs the change script there (sh -c, the target's Env plus
-// PATH and HOME, under Timeout, its process group killed at the timeout)
+// scratch folder, runs the change script there in the sandbox (sh -c as an
+// unprivileged user, the target's Env plus PATH, HOME and LANG, no network
+// unless asked and allowed, under Timeout and the sandbox's limits, every
+// process of it killed at the timeout)
 // and, when the tree changed, commits it as Backlot with the change
 // request's title and pushes it to Branch (forced: the branch is the
 // migration's). When the branch already holds the same tree, it is reused
@@ -89,7 +104,11 @@ func (a *Activities) Prepare(ctx context.Context, in PrepareInput) (PrepareResul
 		return PrepareResult{}, err
 	}
 	defer w.remove()
-	out, changed, err := w.apply(ctx, in.Script, in.Target.Env(), in.Timeout, nil)
+	runner, err := a.scripts(ctx)
+	if err != nil {
+		return PrepareResult{}, err
+	}
+	out, changed, err := w.apply(ctx, runner, in.Script, in.Target.Env(), in.Network, in.Timeout)
 	if err != nil {
 		var se *ScriptError
 		if errors.As(err, &se) {
@@ -368,11 +387,11 @@ func (w *workspace) remove() { os.RemoveAll(w.root) }
 
 // apply runs the script in the checkout and stages everything it changed;
 // changed reports whether the staged tree differs from the default branch.
-func (w *workspace) apply(ctx context.Context, script string, env []string, timeout time.Duration, beat func()) (output string, changed bool, err error) {
+func (w *workspace) apply(ctx context.Context, r *sandbox.Runner, script string, env []string, network bool, timeout time.Duration) (output string, changed bool, err error) {
 	if timeout <= 0 {
 		timeout = DefaultTimeout
 	}
-	out, err := runScript(ctx, w.dir, filepath.Join(w.root, "home"), script, env, timeout, beat)
+	out, err := runScript(ctx, r, w.dir, filepath.Join(w.root, "home"), script, env, network, timeout)
 	if err != nil {
 		return out, false, err
 	}

@@ -17,6 +17,7 @@ import (
 
 	"backlot.dev/backlot/workflows/githost"
 	"backlot.dev/backlot/workflows/migration"
+	"backlot.dev/backlot/workflows/sandbox"
 )
 
 // TestPauseAndResume paces 30 targets at 10 an hour; paused after the first
@@ -76,6 +77,9 @@ func TestRetryFailed(t *testing.T) {
 	host, targets := fleet(t, 12)
 	h := newHarness(t, host)
 	fixed := filepath.Join(t.TempDir(), "fixed")
+	// The script sees the host's fixed file through a read-only folder of
+	// its sandbox.
+	h.acts.Sandbox.ReadOnly = []string{filepath.Dir(fixed)}
 	spec := parseSpec(t, fmt.Sprintf(`case "$BACKLOT_ENTITY_NAME" in svc-001|svc-004|svc-007)
   test -e %s || { echo "$BACKLOT_ENTITY_NAME is not ready"; exit 3; };;
 esac`, fixed), migration.Rollout{MaxConcurrent: 4}, "auto")
@@ -322,11 +326,21 @@ func TestManualMerge(t *testing.T) {
 // a target already migrated is unchanged.
 func TestDryRun(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
 	host, targets := fleet(t, 3)
 	spec := parseSpec(t, `test "$BACKLOT_ENTITY_NAME" = svc-002 && exit 0`, migration.Rollout{}, "auto")
 	targets = append(targets, migration.Target{Ref: "component:default/gone", Name: "gone", Repo: strings.Replace(targets[0].Repo, "svc-000", "gone", 1)})
-	ps, err := migration.DryRun(ctx, host, t.TempDir(), spec, targets)
+	in, err := migration.NewDryRunInput(spec, targets, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The previews run as activities of the dry-run workflow, on a worker.
+	env := newHarness(t, host).env()
+	env.ExecuteWorkflow(migration.DryRunWorkflowName, in)
+	if !env.IsWorkflowCompleted() || env.GetWorkflowError() != nil {
+		t.Fatalf("the dry run did not complete: %v", env.GetWorkflowError())
+	}
+	var ps []migration.Preview
+	err = env.GetWorkflowResult(&ps)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -358,9 +372,10 @@ func TestPrepareKillsAScriptAtItsTimeout(t *testing.T) {
 	env := s.NewTestActivityEnvironment()
 	acts := &migration.Activities{Host: host, WorkDir: t.TempDir()}
 	env.RegisterActivity(acts)
-	pidFile := filepath.Join(t.TempDir(), "pid")
+	// The script runs in its sandbox (its own PID namespace): its child is
+	// found on the host by its unique command line.
 	in := migration.PrepareInput{Migration: "m", Target: migration.TargetInput{Ref: targets[0].Ref, Name: "svc-000", Repo: targets[0].Repo, Title: "x"},
-		Script: "echo started; sleep 30 & echo $! > " + pidFile + "; wait", Timeout: time.Second, Branch: branch}
+		Script: "echo started; sleep 30.1415 & wait", Timeout: time.Second, Branch: branch}
 	start := time.Now()
 	_, err := env.ExecuteActivity(acts.Prepare, in)
 	if d := time.Since(start); d > 10*time.Second {
@@ -374,12 +389,14 @@ func TestPrepareKillsAScriptAtItsTimeout(t *testing.T) {
 	if err := ae.Details(&sf); err != nil || sf.Output != "started\n" {
 		t.Fatalf("details %+v %v", sf, err)
 	}
-	pid, _ := os.ReadFile(pidFile)
-	if _, err := os.Stat("/proc/" + strings.TrimSpace(string(pid))); err == nil && len(pid) > 0 {
-		// A zombie may linger until reaped; it must not be sleeping.
-		status, _ := os.ReadFile("/proc/" + strings.TrimSpace(string(pid)) + "/status")
-		if !strings.Contains(string(status), "zombie") && len(status) > 0 {
-			t.Errorf("the script's child %s still runs", pid)
+	procs, _ := filepath.Glob("/proc/[0-9]*/cmdline")
+	for _, p := range procs {
+		if cmd, _ := os.ReadFile(p); string(cmd) == "sleep\x0030.1415\x00" {
+			// A zombie may linger until reaped; it must not be sleeping.
+			status, _ := os.ReadFile(filepath.Join(filepath.Dir(p), "status"))
+			if !strings.Contains(string(status), "zombie") && len(status) > 0 {
+				t.Errorf("the script's child %s still runs", filepath.Dir(p))
+			}
 		}
 	}
 	entries, _ := os.ReadDir(acts.WorkDir)
@@ -461,5 +478,86 @@ func TestPrepareInARelativeWorkDir(t *testing.T) {
 	}
 	if r.Unchanged || r.Head == "" || gitShow(t, host, "svc-000", branch+":CODEOWNERS") != "* @team-a\n" {
 		t.Fatalf("prepared %+v", r)
+	}
+}
+
+// TestPrepareRefusesScriptsWithoutASandbox runs Prepare on a worker whose
+// bubblewrap is missing: the script is refused with an error that says how
+// to fix it, and with --insecure-scripts it runs.
+func TestPrepareRefusesScriptsWithoutASandbox(t *testing.T) {
+	t.Parallel()
+	host, targets := fleet(t, 1)
+	var s testsuite.WorkflowTestSuite
+	s.SetLogger(quiet)
+	in := migration.PrepareInput{Migration: "m", Target: migration.TargetInput{Ref: targets[0].Ref, Name: "svc-000", Repo: targets[0].Repo, Title: "x"},
+		Script: `echo "* @team-a" > CODEOWNERS`, Timeout: time.Minute, Branch: branch}
+	acts := &migration.Activities{Host: host, WorkDir: t.TempDir(), Sandbox: sandbox.Config{Bwrap: "/nonexistent/bwrap"}}
+	env := s.NewTestActivityEnvironment()
+	env.RegisterActivity(acts)
+	if _, err := env.ExecuteActivity(acts.Prepare, in); err == nil || !strings.Contains(err.Error(), "--insecure-scripts") || !strings.Contains(err.Error(), "bubblewrap") {
+		t.Fatalf("err = %v, want a refusal naming bubblewrap and --insecure-scripts", err)
+	}
+	if gitShow(t, host, "svc-000", branch) != "" {
+		t.Fatal("a refused script pushed its branch")
+	}
+	insecure := &migration.Activities{Host: host, WorkDir: t.TempDir(), Sandbox: sandbox.Config{Bwrap: "/nonexistent/bwrap", Insecure: true}}
+	env = s.NewTestActivityEnvironment()
+	env.RegisterActivity(insecure)
+	v, err := env.ExecuteActivity(insecure.Prepare, in)
+	var res migration.PrepareResult
+	if err != nil || v.Get(&res) != nil || res.Unchanged || res.Head == "" {
+		t.Fatalf("insecure: %v %+v", err, res)
+	}
+}
+
+// TestScriptIsSandboxed runs Prepare with a script that tries to read the
+// worker's environment and to write outside its checkout: it sees neither,
+// and its write in the checkout is committed.
+func TestScriptIsSandboxed(t *testing.T) {
+	t.Setenv("BACKLOT_SECRETS_KEY", "worker-secret-key")
+	host, targets := fleet(t, 1)
+	var s testsuite.WorkflowTestSuite
+	s.SetLogger(quiet)
+	acts := &migration.Activities{Host: host, WorkDir: t.TempDir()}
+	env := s.NewTestActivityEnvironment()
+	env.RegisterActivity(acts)
+	script := `cat /proc/1/environ /proc/$PPID/environ 2>/dev/null | tr '\0' '\n' > seen; env >> seen; id -u > uid; touch /etc/x 2>/dev/null && echo wrote-etc; true`
+	in := migration.PrepareInput{Migration: "m", Target: migration.TargetInput{Ref: targets[0].Ref, Name: "svc-000", Repo: targets[0].Repo, Title: "x"},
+		Script: script, Timeout: time.Minute, Branch: branch}
+	v, err := env.ExecuteActivity(acts.Prepare, in)
+	var res migration.PrepareResult
+	if err != nil || v.Get(&res) != nil || res.Head == "" {
+		t.Fatalf("prepare: %v %+v", err, res)
+	}
+	if strings.Contains(res.Output, "wrote-etc") {
+		t.Error("the script wrote /etc")
+	}
+	seen := gitShow(t, host, "svc-000", branch+":seen")
+	if strings.Contains(seen, "worker-secret-key") || !strings.Contains(seen, "BACKLOT_ENTITY_NAME=svc-000") {
+		t.Errorf("the script's view of the environment:\n%s", seen)
+	}
+	if uid := gitShow(t, host, "svc-000", branch+":uid"); strings.TrimSpace(uid) != "65534" {
+		t.Errorf("the script ran as uid %q", uid)
+	}
+}
+
+// TestDryRunCutsTheDiffAtItsLimit previews with a 40-byte diff limit: the
+// diff is cut there and marked truncated.
+func TestDryRunCutsTheDiffAtItsLimit(t *testing.T) {
+	t.Parallel()
+	host, targets := fleet(t, 1)
+	spec := parseSpec(t, `seq 1 1000 > numbers`, migration.Rollout{}, "auto")
+	in, err := migration.NewDryRunInput(spec, targets, 40)
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := newHarness(t, host).env()
+	env.ExecuteWorkflow(migration.DryRunWorkflowName, in)
+	var ps []migration.Preview
+	if err := env.GetWorkflowResult(&ps); err != nil {
+		t.Fatal(err)
+	}
+	if len(ps) != 1 || !ps[0].Truncated || len(ps[0].Diff) != 41 || ps[0].Error != "" {
+		t.Fatalf("preview %+v", ps)
 	}
 }

@@ -17,6 +17,8 @@ type RepoInput struct {
 	Script    string        `json:"script"`
 	Timeout   time.Duration `json:"timeout"`
 	Branch    string        `json:"branch"`
+	// Network is set when the spec asks for the network (change.network).
+	Network bool `json:"network,omitempty"`
 }
 
 // RepoResult is how a target's child workflow ended: unchanged (already
@@ -51,7 +53,7 @@ func RepoWorkflow(ctx workflow.Context, in RepoInput) (RepoResult, error) {
 			NonRetryableErrorTypes: []string{ErrTypeScriptFailed, ErrTypeRepoNotFound}},
 	})
 	var p PrepareResult
-	err := workflow.ExecuteActivity(pctx, ActivityPrepare, PrepareInput{Migration: in.Migration, Target: in.Target, Script: in.Script, Timeout: timeout, Branch: in.Branch}).Get(ctx, &p)
+	err := workflow.ExecuteActivity(pctx, ActivityPrepare, PrepareInput{Migration: in.Migration, Target: in.Target, Script: in.Script, Timeout: timeout, Branch: in.Branch, Network: in.Network}).Get(ctx, &p)
 	if err != nil {
 		return failed(err)
 	}

@@ -8,8 +8,9 @@ import (
 	"os"
 	"os/exec"
 	"strings"
-	"sync"
 	"time"
+
+	"backlot.dev/backlot/workflows/sandbox"
 )
 
 // ErrScriptTimeout is the error of a change script killed at its timeout.
@@ -28,68 +29,58 @@ func (e *ScriptError) Error() string { return "change script: " + e.Err.Error() 
 // Unwrap returns how the script ended (ErrScriptTimeout on a timeout).
 func (e *ScriptError) Unwrap() error { return e.Err }
 
-// tail keeps the last n bytes written to it; it is safe for concurrent use.
-type tail struct {
-	mu sync.Mutex
-	n  int
-	b  []byte
-}
-
-func (t *tail) Write(p []byte) (int, error) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	t.b = append(t.b, p...)
-	if len(t.b) > t.n {
-		t.b = append(t.b[:0], t.b[len(t.b)-t.n:]...)
-	}
-	return len(p), nil
-}
-
-func (t *tail) String() string {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return string(t.b)
-}
-
-// runScript runs script with sh -c in dir, with env plus PATH and HOME
-// (home), under timeout: at the timeout its whole process group is killed.
-// beat, when set, is called every beatEvery while it runs. It returns the
-// last OutputTail bytes of its combined output; a failure is a *ScriptError.
-func runScript(ctx context.Context, dir, home, script string, env []string, timeout time.Duration, beat func()) (string, error) {
-	sctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	cmd := exec.CommandContext(sctx, "sh", "-c", script)
-	cmd.Dir = dir
-	cmd.Env = append(append([]string{}, env...), "PATH="+os.Getenv("PATH"), "HOME="+home)
-	out := &tail{n: OutputTail}
-	cmd.Stdout, cmd.Stderr = out, out
-	cmd.WaitDelay = 2 * time.Second
-	ownGroup(cmd)
-	if err := cmd.Start(); err != nil {
-		return "", &ScriptError{Err: err}
-	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	tick := time.NewTicker(beatEvery)
-	defer tick.Stop()
-	for {
-		select {
-		case err := <-done:
-			switch {
-			case err == nil:
-				return out.String(), nil
-			case errors.Is(sctx.Err(), context.DeadlineExceeded) && ctx.Err() == nil:
-				return out.String(), &ScriptError{Err: fmt.Errorf("%w after %s", ErrScriptTimeout, timeout), Output: out.String()}
-			case ctx.Err() != nil:
-				return out.String(), ctx.Err()
-			}
-			return out.String(), &ScriptError{Err: err, Output: out.String()}
-		case <-tick.C:
-			if beat != nil {
-				beat()
-			}
+// scripts returns the activities' script runner, made on first use from
+// a.Sandbox: a bubblewrap sandbox, or an error (sandbox.ErrUnavailable)
+// where bwrap is unavailable and a.Sandbox.Insecure is not set.
+func (a *Activities) scripts(ctx context.Context) (*sandbox.Runner, error) {
+	a.once.Do(func() {
+		cfg := a.Sandbox
+		if cfg.Limits.Output <= 0 {
+			cfg.Limits.Output = ScriptOutputCap
 		}
+		a.runner, a.runnerErr = sandbox.New(context.WithoutCancel(ctx), cfg)
+	})
+	return a.runner, a.runnerErr
+}
+
+// CheckScripts makes the script runner now, as a worker starts: it returns
+// why scripts cannot run (bubblewrap unavailable and insecure scripts not
+// allowed), and whether they run sandboxed.
+func (a *Activities) CheckScripts(ctx context.Context) (sandboxed bool, err error) {
+	r, err := a.scripts(ctx)
+	if err != nil {
+		return false, err
 	}
+	return r.Sandboxed(), nil
+}
+
+// ScriptOutputCap is how much of a script's combined output the sandbox
+// keeps before truncating it with a marker; OutputTail of it is reported.
+const ScriptOutputCap = 1 << 20
+
+// runScript runs script with sh -c in the sandbox: dir is the checkout (the
+// one folder it writes besides home), env its BACKLOT_ variables (plus
+// PATH, HOME and LANG), network whether it asks for the network, under
+// timeout: at the timeout the whole sandbox is killed. It returns the last
+// OutputTail bytes of its combined output; a failure is a *ScriptError.
+func runScript(ctx context.Context, r *sandbox.Runner, dir, home, script string, env []string, network bool, timeout time.Duration) (string, error) {
+	res, err := r.Run(ctx, sandbox.Spec{Script: script, Dir: dir, Home: home, Env: env, Network: network, Timeout: timeout})
+	out := res.Output
+	if len(out) > OutputTail {
+		out = out[len(out)-OutputTail:]
+	}
+	var ee *sandbox.ExitError
+	switch {
+	case err == nil:
+		return out, nil
+	case errors.Is(err, sandbox.ErrTimeout):
+		return out, &ScriptError{Err: fmt.Errorf("%w after %s", ErrScriptTimeout, timeout), Output: out}
+	case errors.As(err, &ee):
+		return out, &ScriptError{Err: ee.Err, Output: out}
+	case errors.Is(err, sandbox.ErrNetworkRefused):
+		return out, &ScriptError{Err: err, Output: out}
+	}
+	return out, err
 }
 
 // beatEvery is how often a running script heartbeats.

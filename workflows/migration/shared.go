@@ -19,6 +19,9 @@ const (
 	// RepoWorkflowName is one target's child workflow (RepoWorkflow); its id
 	// is ChildID(migration, ref).
 	RepoWorkflowName = "migration-repo"
+	// DryRunWorkflowName is the dry run's workflow type: the previews run
+	// as activities on the workers.
+	DryRunWorkflowName = "migration-dryrun"
 )
 
 // The names the activities are registered under (methods of Activities).
@@ -28,6 +31,8 @@ const (
 	ActivityTrack        = "migration.track"
 	ActivityCloseChanges = "migration.close-changes"
 	ActivityRecord       = "migration.record"
+	// ActivityPreview previews one target of a dry run.
+	ActivityPreview = "migration.preview"
 )
 
 // The signals MigrationWorkflow takes and the query it answers.

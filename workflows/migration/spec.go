@@ -75,6 +75,9 @@ type Targets struct {
 type Change struct {
 	Script  string `yaml:"script" json:"script"`
 	Timeout string `yaml:"timeout,omitempty" json:"timeout,omitempty"`
+	// Network asks for the network while the script runs; the worker gives
+	// it only when its configuration allows it (--script-network).
+	Network bool `yaml:"network,omitempty" json:"network,omitempty"`
 }
 
 // PullRequest is the change request each repository gets; Title and Body may

@@ -20,12 +20,14 @@ import (
 func Register(r worker.Registry, a *Activities) {
 	r.RegisterWorkflowWithOptions(MigrationWorkflow, workflow.RegisterOptions{Name: WorkflowName})
 	r.RegisterWorkflowWithOptions(RepoWorkflow, workflow.RegisterOptions{Name: RepoWorkflowName})
+	r.RegisterWorkflowWithOptions(DryRunWorkflow, workflow.RegisterOptions{Name: DryRunWorkflowName})
 	for name, fn := range map[string]any{
 		ActivityPrepare:      a.Prepare,
 		ActivityOpenChange:   a.OpenChange,
 		ActivityTrack:        a.Track,
 		ActivityCloseChanges: a.CloseChanges,
 		ActivityRecord:       a.RecordEvents,
+		ActivityPreview:      a.Preview,
 	} {
 		r.RegisterActivityWithOptions(fn, activity.RegisterOptions{Name: name})
 	}
@@ -323,7 +325,7 @@ func (r *run) startChild(i int, now time.Time) {
 	cctx, cancel := workflow.WithCancel(r.ctx)
 	cctx = workflow.WithChildOptions(cctx, workflow.ChildWorkflowOptions{WorkflowID: ChildID(r.in.ID, t.Ref)})
 	f := workflow.ExecuteChildWorkflow(cctx, RepoWorkflowName, RepoInput{Migration: r.in.ID, Target: t, Script: r.in.Spec.Spec.Change.Script,
-		Timeout: timeout, Branch: r.in.Spec.Spec.PullRequest.Branch})
+		Timeout: timeout, Branch: r.in.Spec.Spec.PullRequest.Branch, Network: r.in.Spec.Spec.Change.Network})
 	r.cancels[i] = cancel
 	r.running++
 	workflow.Go(r.ctx, func(ctx workflow.Context) {
