@@ -81,8 +81,9 @@ command line wins. Every role serves /healthz, /readyz and /metrics on --addr.`,
 	f.StringVar(&cfg.DataDir, "data", "", "folder for the ingesters' git cache (default: a folder under the system temp dir)")
 	f.StringVar(&logFormat, "log-format", "text", "log format: text or json")
 	f.StringVar(&cfg.AuthTokens, "auth-tokens", "", "token file (TOKEN PRINCIPAL per line): writes to the api then need a bearer token whose principal becomes the write's actor")
+	f.IntVar(&cfg.MaxStreamsPerPrincipal, "max-streams", app.DefaultMaxStreamsPerPrincipal, "open event streams and long polls one principal may hold; more answer 429")
 	for _, fl := range []string{"roles", "addr", "kafka-brokers", "topic-prefix", "partitions", "replication-factor", "group",
-		"postgres-url", "temporal-address", "catalog", "root", "allow-host", "refresh-interval", "data", "log-format", "auth-tokens"} {
+		"postgres-url", "temporal-address", "catalog", "root", "allow-host", "refresh-interval", "data", "log-format", "auth-tokens", "max-streams"} {
 		bindEnv(f, fl, envNames[fl])
 	}
 	return cmd
@@ -106,6 +107,7 @@ var envNames = map[string]string{
 	"data":               "BACKLOT_DATA",
 	"log-format":         "BACKLOT_LOG_FORMAT",
 	"auth-tokens":        "BACKLOT_AUTH_TOKENS",
+	"max-streams":        "BACKLOT_MAX_STREAMS",
 }
 
 // envAnnotation marks a flag with the environment variable that can set it.

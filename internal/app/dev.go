@@ -68,6 +68,17 @@ type DevConfig struct {
 	Temporal TemporalStarter
 	// TemporalAddr is the Temporal frontend's address; port 0 picks one.
 	TemporalAddr string
+	// HostNames are the names the server answers to besides localhost,
+	// 127.0.0.1, ::1 and the host of Addr: a request with another Host
+	// header, and a write whose Origin is not the server's own, answer 403
+	// (httpapi.LocalGuard), so a web page cannot reach the API through DNS
+	// rebinding or post to it from another site.
+	HostNames []string
+	// MaxStreamsPerPrincipal caps each principal's open streams; default
+	// httpapi.DefaultMaxStreamsPerPrincipal.
+	MaxStreamsPerPrincipal int
+	// Timeouts are the HTTP server's; zero fields take httpapi's defaults.
+	Timeouts httpapi.Timeouts
 }
 
 func (c *DevConfig) setDefaults() {
@@ -230,6 +241,7 @@ func StartDev(ctx context.Context, cfg DevConfig) (*Dev, error) {
 		Evaluated: d.projector.evaluator.WaitHandled, EvaluatorStats: d.projector.evaluator.Stats,
 		Webhooks: hooks, Workflows: d.engine, Local: local, DataDir: cfg.DataDir, AuthTokens: cfg.AuthTokens,
 		Registry: reg, Logger: cfg.Logger,
+		MaxStreamsPerPrincipal: cfg.MaxStreamsPerPrincipal, LocalGuard: devGuard(cfg),
 		Ready: func(ctx context.Context) error {
 			head, err := d.log.Head(ctx)
 			if err != nil {
@@ -259,7 +271,7 @@ func StartDev(ctx context.Context, cfg DevConfig) (*Dev, error) {
 		mux.Handle("/", handler)
 		handler = mux
 	}
-	d.server = &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
+	d.server = httpapi.NewHTTPServer(handler, cfg.Timeouts)
 	d.projector.start(runCtx, &d.wg)
 	d.wg.Go(func() {
 		if err := d.server.Serve(d.listener); err != nil && !errors.Is(err, http.ErrServerClosed) {
@@ -353,3 +365,16 @@ func (d *Dev) WaitBadges(ctx context.Context) error {
 
 // LogHead returns the position of the last event of the log.
 func (d *Dev) LogHead(ctx context.Context) (int64, error) { return d.log.Head(ctx) }
+
+// devGuard is the Host and Origin check of backlot dev: the loopback names,
+// the host of its listen address (unless unspecified, 0.0.0.0 or ::) and
+// cfg.HostNames.
+func devGuard(cfg DevConfig) *httpapi.LocalGuard {
+	g := &httpapi.LocalGuard{Hosts: append([]string(nil), cfg.HostNames...)}
+	if host, _, err := net.SplitHostPort(cfg.Addr); err == nil && host != "" {
+		if ip := net.ParseIP(host); ip == nil || !ip.IsUnspecified() {
+			g.Hosts = append(g.Hosts, host)
+		}
+	}
+	return g
+}

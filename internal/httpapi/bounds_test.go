@@ -15,6 +15,9 @@ import (
 	"time"
 
 	"backlot.dev/backlot/domain/event"
+	"backlot.dev/backlot/internal/asof"
+	"backlot.dev/backlot/projections/catalogstore"
+	"backlot.dev/backlot/projections/history"
 )
 
 // tickFeed is a feed that has a new event every 50ms.
@@ -277,4 +280,18 @@ func TestLocalGuardRefusesOtherHostsAndOrigins(t *testing.T) {
 		req.Host = "attacker.example"
 		send(t, req).mustStatus(t, http.StatusOK)
 	})
+}
+
+func TestAsOfBusyAnswers503WithRetryAfter(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, func(c *Config) {
+		c.AsOf = func(context.Context, history.Instant) (catalogstore.Reader, error) {
+			return nil, &asof.BusyError{Limit: 2, RetryAfter: asof.BusyRetryAfter}
+		}
+	})
+	r := f.get(t, "/entities?asOf=3").mustStatus(t, http.StatusServiceUnavailable)
+	name, msg := r.errorOf(t)
+	if name != "ServiceUnavailableError" || !strings.Contains(msg, "2 catalogs") || r.header.Get("Retry-After") != "5" {
+		t.Fatalf("got %s %q Retry-After %q, want ServiceUnavailableError naming the limit, Retry-After 5", name, msg, r.header.Get("Retry-After"))
+	}
 }
