@@ -19,14 +19,22 @@ const DefaultMaxStreamsPerPrincipal = 8
 const streamRetryAfter = 5 * time.Second
 
 // isStream reports whether the request opens a stream: the event feed's
-// Server-Sent Events, a task's event stream, or a long poll of the feed.
+// Server-Sent Events, a task's event stream, or a long poll of the feed or
+// of a task's events.
 func isStream(r *http.Request) bool {
 	if r.Method != http.MethodGet {
 		return false
 	}
 	p := r.URL.Path
 	return p == "/api/events/stream" || p == "/api/events" ||
-		(strings.HasPrefix(p, "/api/scaffolder/v2/tasks/") && strings.HasSuffix(p, "/eventstream"))
+		(strings.HasPrefix(p, "/api/scaffolder/v2/tasks/") && (strings.HasSuffix(p, "/eventstream") || strings.HasSuffix(p, "/events")))
+}
+
+// isLongAnswer reports whether the request's answer streams progress for as
+// long as its work takes (POST /api/audit/verify over a long log): it is
+// exempt from the write timeout but not counted as a stream.
+func isLongAnswer(r *http.Request) bool {
+	return r.Method == http.MethodPost && r.URL.Path == "/api/audit/verify"
 }
 
 // streamCounter counts each principal's open streams.
@@ -80,6 +88,10 @@ func (s *server) limitStreams(next http.Handler) http.Handler {
 	c := &streamCounter{open: map[string]int{}}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !isStream(r) {
+			if isLongAnswer(r) {
+				// Only the write deadline: its body is still read in time.
+				_ = http.NewResponseController(w).SetWriteDeadline(time.Time{})
+			}
 			next.ServeHTTP(w, r)
 			return
 		}
