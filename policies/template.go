@@ -10,6 +10,7 @@ import (
 	"github.com/google/cel-go/cel"
 	"github.com/google/cel-go/common/types"
 	"github.com/google/cel-go/common/types/ref"
+	"google.golang.org/protobuf/types/known/structpb"
 )
 
 // TemplateCostLimit bounds the work of one ${{ }} expression, in CEL cost
@@ -106,7 +107,7 @@ func ParseTemplate(text string) (*Template, error) {
 			line, col := position(text, start)
 			return tplPart{}, &TemplateError{Expr: raw, Line: line, Column: col, Message: strings.ReplaceAll(iss.Err().Error(), "\n", " ")}
 		}
-		prg, err := env.Program(ast, cel.CostLimit(TemplateCostLimit))
+		prg, err := env.Program(ast, cel.CostLimit(TemplateCostLimit), cel.CostTracking(outputCost{}))
 		if err != nil {
 			line, col := position(text, start)
 			return tplPart{}, &TemplateError{Expr: raw, Line: line, Column: col, Message: err.Error()}
@@ -294,12 +295,19 @@ func (t *Template) Render(vars map[string]any) (any, error) {
 	if err := t.write(&b, t.parts, act); err != nil {
 		return nil, err
 	}
+	if b.Len() > MaxRenderedLength {
+		return nil, &TemplateError{Line: 1, Column: 1, Message: ErrRenderedTooLong.Error()}
+	}
 	return b.String(), nil
 }
 
 // write renders parts as text into b.
 func (t *Template) write(b *strings.Builder, parts []tplPart, act map[string]any) error {
 	for _, p := range parts {
+		if b.Len() > MaxRenderedLength {
+			line, col := position(t.text, p.offset)
+			return &TemplateError{Expr: p.expr, Line: line, Column: col, Message: ErrRenderedTooLong.Error()}
+		}
 		switch {
 		case p.cond != nil:
 			v, err := t.eval(*p.cond, act)
@@ -401,6 +409,9 @@ func plain(v ref.Val) (any, error) {
 	j, err := v.ConvertToNative(jsonValueType)
 	if err != nil {
 		return nil, err
+	}
+	if pv, ok := j.(*structpb.Value); ok && jsonLengthOver(pv, MaxRenderedLength) {
+		return nil, ErrRenderedTooLong
 	}
 	b, err := json.Marshal(j)
 	if err != nil {

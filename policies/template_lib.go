@@ -82,6 +82,9 @@ func templateFunctions() cel.EnvOption {
 				if !ok1 || !ok2 || !ok3 {
 					return types.NewErr("replace: want strings")
 				}
+				if n := replacedLength(s, a, b); n > MaxRenderedLength {
+					return types.NewErr("replace: %v", ErrRenderedTooLong)
+				}
 				return types.String(strings.ReplaceAll(s, a, b))
 			}))),
 	}})

@@ -79,6 +79,8 @@ process. Repositories they publish live in DATA/repos, Backlot's local git host.
 	f.StringArrayVar(&cfg.AllowNetworks, "allow-network", nil, "network (CIDR), address or host name that webhook deliveries, git host APIs and url locations may reach although loopback, private, link-local or metadata, e.g. 127.0.0.0/8,10.0.0.0/8 (repeatable, comma-separated; default: public addresses only)")
 	bindEnv(f, "allow-network", envNames["allow-network"])
 	f.DurationVar(&cfg.RefreshInterval, "refresh-interval", 30*time.Second, "how often every location is re-read")
+	f.StringArrayVar(&cfg.HostNames, "host-name", nil, "a name the server answers to besides localhost, 127.0.0.1, ::1 and the --addr host; requests with another Host header, and writes from another Origin, answer 403 (repeatable)")
+	f.IntVar(&cfg.MaxStreamsPerPrincipal, "max-streams", app.DefaultMaxStreamsPerPrincipal, "open event streams and long polls one principal may hold; more answer 429")
 	f.BoolVar(&cfg.Pprof, "pprof", false, "serve Go's profiler under /debug/pprof/")
 	f.StringVar(&cfg.AuthTokens, "auth-tokens", "", "token file (TOKEN PRINCIPAL per line): writes then need a bearer token")
 	f.BoolVarP(&quiet, "quiet", "q", false, "log only warnings and errors")

@@ -83,9 +83,10 @@ command line wins. Every role serves /healthz, /readyz and /metrics on --addr.`,
 	f.StringVar(&logFormat, "log-format", "text", "log format: text or json")
 	f.StringVar(&cfg.AuthTokens, "auth-tokens", "", "token file (TOKEN PRINCIPAL per line): writes to the api then need a bearer token whose principal becomes the write's actor")
 	scriptFlags(f, &cfg.Scripts)
+	f.IntVar(&cfg.MaxStreamsPerPrincipal, "max-streams", app.DefaultMaxStreamsPerPrincipal, "open event streams and long polls one principal may hold; more answer 429")
 	for _, fl := range []string{"roles", "addr", "kafka-brokers", "topic-prefix", "partitions", "replication-factor", "group",
 		"postgres-url", "temporal-address", "catalog", "root", "allow-host", "allow-network", "refresh-interval", "data", "log-format", "auth-tokens",
-		"insecure-scripts", "script-network", "migration-max-targets", "dry-run-max-targets", "dry-run-max-diff"} {
+		"insecure-scripts", "script-network", "migration-max-targets", "dry-run-max-targets", "dry-run-max-diff", "max-streams"} {
 		bindEnv(f, fl, envNames[fl])
 	}
 	return cmd
@@ -116,6 +117,7 @@ var envNames = map[string]string{
 	"migration-max-targets": "BACKLOT_MIGRATION_MAX_TARGETS",
 	"dry-run-max-targets":   "BACKLOT_DRY_RUN_MAX_TARGETS",
 	"dry-run-max-diff":      "BACKLOT_DRY_RUN_MAX_DIFF",
+	"max-streams":           "BACKLOT_MAX_STREAMS",
 }
 
 // envAnnotation marks a flag with the environment variable that can set it.

@@ -77,6 +77,17 @@ type DevConfig struct {
 	TemporalAddr string
 	// Scripts configures migration scripts: their sandbox and limits.
 	Scripts ScriptsConfig
+	// HostNames are the names the server answers to besides localhost,
+	// 127.0.0.1, ::1 and the host of Addr: a request with another Host
+	// header, and a write whose Origin is not the server's own, answer 403
+	// (httpapi.LocalGuard), so a web page cannot reach the API through DNS
+	// rebinding or post to it from another site.
+	HostNames []string
+	// MaxStreamsPerPrincipal caps each principal's open streams; default
+	// httpapi.DefaultMaxStreamsPerPrincipal.
+	MaxStreamsPerPrincipal int
+	// Timeouts are the HTTP server's; zero fields take httpapi's defaults.
+	Timeouts httpapi.Timeouts
 }
 
 func (c *DevConfig) setDefaults() {
@@ -253,6 +264,7 @@ func StartDev(ctx context.Context, cfg DevConfig) (*Dev, error) {
 		Evaluated: d.projector.evaluator.WaitHandled, EvaluatorStats: d.projector.evaluator.Stats,
 		Webhooks: hooks, Workflows: d.engine, Local: local, DataDir: cfg.DataDir, AuthTokens: cfg.AuthTokens,
 		Registry: reg, Logger: cfg.Logger,
+		MaxStreamsPerPrincipal: cfg.MaxStreamsPerPrincipal, LocalGuard: devGuard(cfg),
 		Ready: func(ctx context.Context) error {
 			head, err := d.log.Head(ctx)
 			if err != nil {
@@ -288,7 +300,7 @@ func StartDev(ctx context.Context, cfg DevConfig) (*Dev, error) {
 	if err := datadir.Secure(cfg.DataDir); err != nil {
 		return nil, err
 	}
-	d.server = &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
+	d.server = httpapi.NewHTTPServer(handler, cfg.Timeouts)
 	d.projector.start(runCtx, &d.wg)
 	d.wg.Go(func() {
 		if err := d.server.Serve(d.listener); err != nil && !errors.Is(err, http.ErrServerClosed) {
@@ -373,4 +385,17 @@ func (d *Dev) WaitBadges(ctx context.Context) error {
 			return err
 		}
 	}
+}
+
+// devGuard is the Host and Origin check of backlot dev: the loopback names,
+// the host of its listen address (unless unspecified, 0.0.0.0 or ::) and
+// cfg.HostNames.
+func devGuard(cfg DevConfig) *httpapi.LocalGuard {
+	g := &httpapi.LocalGuard{Hosts: append([]string(nil), cfg.HostNames...)}
+	if host, _, err := net.SplitHostPort(cfg.Addr); err == nil && host != "" {
+		if ip := net.ParseIP(host); ip == nil || !ip.IsUnspecified() {
+			g.Hosts = append(g.Hosts, host)
+		}
+	}
+	return g
 }

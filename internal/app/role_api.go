@@ -65,7 +65,12 @@ type apiDeps struct {
 	Ready func(context.Context) error
 	// Registry receives the HTTP metrics; /metrics serves it.
 	Registry *prometheus.Registry
-	Logger   *slog.Logger
+	// MaxStreamsPerPrincipal caps each principal's open streams; zero takes
+	// httpapi.DefaultMaxStreamsPerPrincipal.
+	MaxStreamsPerPrincipal int
+	// LocalGuard, when set, checks Host and Origin (backlot dev).
+	LocalGuard *httpapi.LocalGuard
+	Logger     *slog.Logger
 }
 
 // apiRole is a built api role: the HTTP handler and what it must close.
@@ -112,6 +117,9 @@ func newAPIRole(d apiDeps, m *Manifest) (*apiRole, error) {
 		Logger:         d.Logger,
 		Ready:          d.Ready,
 		Registry:       d.Registry,
+
+		MaxStreamsPerPrincipal: d.MaxStreamsPerPrincipal,
+		LocalGuard:             d.LocalGuard,
 	}
 	if d.Workflows != nil {
 		cfg.Scaffolder, cfg.Migrations = d.Workflows.scaffold, d.Workflows.migrations

@@ -60,6 +60,11 @@ const ServeActor = "service:backlot/ingester"
 type ServeConfig struct {
 	// Roles are the roles this process runs.
 	Roles []string
+	// MaxStreamsPerPrincipal caps each principal's open streams; default
+	// httpapi.DefaultMaxStreamsPerPrincipal.
+	MaxStreamsPerPrincipal int
+	// Timeouts are the HTTP server's; zero fields take httpapi's defaults.
+	Timeouts httpapi.Timeouts
 	// Addr is the listen address of the API, health and metrics; default :7007.
 	Addr string
 	// KafkaBrokers are the bootstrap brokers of the event log.
@@ -338,6 +343,7 @@ func StartServe(ctx context.Context, cfg ServeConfig) (*Server, error) {
 			},
 			Webhooks: hooks, Workflows: s.engine, Local: local, DataDir: cfg.DataDir, AuthTokens: cfg.AuthTokens,
 			Ready: ready, Registry: reg, Logger: cfg.Logger,
+			MaxStreamsPerPrincipal: cfg.MaxStreamsPerPrincipal,
 		}
 		if s.projector != nil {
 			// This process's evaluator: its work when it holds the lease.
@@ -362,7 +368,7 @@ func StartServe(ctx context.Context, cfg ServeConfig) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s.server = &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
+	s.server = httpapi.NewHTTPServer(handler, cfg.Timeouts)
 	if s.projector != nil {
 		s.projector.start(runCtx, &s.wg)
 	}
@@ -513,3 +519,8 @@ func pollUntil(ctx context.Context, done func(context.Context) (bool, error)) er
 		}
 	}
 }
+
+// DefaultMaxStreamsPerPrincipal is the default cap of each principal's open
+// event streams and long polls (httpapi.DefaultMaxStreamsPerPrincipal), for
+// the commands' flags.
+const DefaultMaxStreamsPerPrincipal = httpapi.DefaultMaxStreamsPerPrincipal

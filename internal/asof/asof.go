@@ -6,8 +6,10 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"time"
 
 	"backlot.dev/backlot/domain/event"
+	"backlot.dev/backlot/domain/fault"
 	"backlot.dev/backlot/projections/catalogstore"
 	"backlot.dev/backlot/projections/catalogstore/sqlitecatalog"
 	"backlot.dev/backlot/projections/history"
@@ -19,10 +21,55 @@ const keep = 4
 // pageSize is how many versions are read and folded at a time.
 const pageSize = 2000
 
+// DefaultMaxBuilding is how many read models of past instants are built at
+// once by default: each build reads and folds the whole catalog of its
+// instant, so a few keep a burst of asOf reads from taking every core and the
+// disk.
+const DefaultMaxBuilding = 2
+
+// BusyRetryAfter is how long a reader refused for MaxBuilding is told to
+// wait: about the time one build of a large catalog takes.
+const BusyRetryAfter = 5 * time.Second
+
+// BusyError is an asOf read refused because MaxBuilding read models are being
+// built already. It is fault.Unavailable (503 ServiceUnavailableError at the
+// HTTP edge, with a Retry-After of RetryAfter).
+type BusyError struct {
+	// Limit is the number of builds at once.
+	Limit int
+	// RetryAfter is when to ask again.
+	RetryAfter time.Duration
+}
+
+// Error names the limit and when to retry.
+func (e *BusyError) Error() string {
+	return fmt.Sprintf("%d catalogs of past instants are being built, the limit (asof MaxBuilding); retry the asOf read in %s", e.Limit, e.RetryAfter)
+}
+
+// Is reports whether target is fault.Unavailable.
+func (e *BusyError) Is(target error) bool { return target == fault.Unavailable }
+
+// RetryAfterDelay is when to ask again, for the Retry-After header.
+func (e *BusyError) RetryAfterDelay() time.Duration { return e.RetryAfter }
+
+// Option changes a setting of New.
+type Option func(*Catalogs)
+
+// MaxBuilding sets how many read models are built at once (default
+// DefaultMaxBuilding); a read needing one more is refused with a *BusyError.
+func MaxBuilding(n int) Option {
+	return func(c *Catalogs) {
+		if n > 0 {
+			c.building = make(chan struct{}, n)
+		}
+	}
+}
+
 // Catalogs builds and keeps read models of past instants.
 type Catalogs struct {
-	hist history.Reader
-	dir  string
+	hist     history.Reader
+	dir      string
+	building chan struct{} // a token per build under way
 
 	mu      sync.Mutex
 	entries map[string]*entry
@@ -38,14 +85,20 @@ type entry struct {
 }
 
 // New returns Catalogs reading hist and building read models under dir.
-func New(hist history.Reader, dir string) (*Catalogs, error) {
+func New(hist history.Reader, dir string, opts ...Option) (*Catalogs, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("as-of scratch folder: %w", err)
 	}
-	return &Catalogs{hist: hist, dir: dir, entries: map[string]*entry{}}, nil
+	c := &Catalogs{hist: hist, dir: dir, entries: map[string]*entry{}, building: make(chan struct{}, DefaultMaxBuilding)}
+	for _, o := range opts {
+		o(c)
+	}
+	return c, nil
 }
 
-// At returns the catalog as it was at the instant.
+// At returns the catalog as it was at the instant. When the instant's read
+// model is not built yet and MaxBuilding builds are under way, it returns a
+// *BusyError at once.
 func (c *Catalogs) At(ctx context.Context, at history.Instant) (catalogstore.Reader, error) {
 	applied, err := c.hist.Positions(ctx)
 	if err != nil {
@@ -71,7 +124,16 @@ func (c *Catalogs) At(ctx context.Context, at history.Instant) (catalogstore.Rea
 	for _, old := range evicted {
 		old.close()
 	}
-	e.once.Do(func() { e.store, e.err = c.build(ctx, at, e.path) })
+	e.once.Do(func() {
+		// Readers of one instant share its build; only builds count.
+		select {
+		case c.building <- struct{}{}:
+			defer func() { <-c.building }()
+			e.store, e.err = c.build(ctx, at, e.path)
+		default:
+			e.err = &BusyError{Limit: cap(c.building), RetryAfter: BusyRetryAfter}
+		}
+	})
 	if e.err != nil {
 		c.mu.Lock()
 		if c.entries[key] == e {

@@ -102,6 +102,15 @@ type Config struct {
 	// EvaluatorStats, when set, reports the badge evaluator's work in
 	// GET /api/policies.
 	EvaluatorStats func() badging.Stats
+	// MaxStreamsPerPrincipal caps the streams (GET /api/events/stream, a
+	// task's eventstream, feed long polls) one principal holds open at once;
+	// over it a stream is answered 429 TooManyRequestsError. Default
+	// DefaultMaxStreamsPerPrincipal.
+	MaxStreamsPerPrincipal int
+	// LocalGuard, when set, refuses requests whose Host does not name this
+	// server and writes from another Origin (403 NotAllowedError): backlot
+	// dev sets it on a loopback address.
+	LocalGuard *LocalGuard
 	// Registry, when set, receives the HTTP metrics and is what /metrics serves;
 	// default a new registry with the Go and process collectors.
 	Registry *prometheus.Registry
@@ -113,6 +122,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.MaxBodyBytes == 0 {
 		c.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	if c.MaxStreamsPerPrincipal == 0 {
+		c.MaxStreamsPerPrincipal = DefaultMaxStreamsPerPrincipal
 	}
 	actor := c.Actor
 	c.Actor = func(r *http.Request) string {
@@ -137,6 +149,8 @@ func (c *Config) Validate() error {
 		return errors.New("httpapi: Config.Writer is required")
 	case c.MaxBodyBytes < 0:
 		return errors.New("httpapi: Config.MaxBodyBytes must not be negative")
+	case c.MaxStreamsPerPrincipal < 0:
+		return errors.New("httpapi: Config.MaxStreamsPerPrincipal must not be negative")
 	}
 	return nil
 }

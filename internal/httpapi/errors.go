@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strconv"
+	"time"
 
 	"backlot.dev/backlot/domain/fault"
 )
@@ -116,9 +118,14 @@ func classify(r *http.Request, err error) (int, string, string) {
 	return http.StatusInternalServerError, "Error", err.Error()
 }
 
-// writeError answers err with Backstage's error body and logs it.
+// writeError answers err with Backstage's error body and logs it; an error
+// that says when to retry (RetryAfterDelay) also sets Retry-After.
 func (s *server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	status, name, msg := classify(r, err)
+	var ra interface{ RetryAfterDelay() time.Duration }
+	if errors.As(err, &ra) && w.Header().Get("Retry-After") == "" {
+		w.Header().Set("Retry-After", strconv.Itoa(int(max(ra.RetryAfterDelay().Round(time.Second), time.Second)/time.Second)))
+	}
 	level := slog.LevelDebug
 	if status >= 500 && status != statusClientClosed {
 		level = slog.LevelError

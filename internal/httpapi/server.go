@@ -44,7 +44,7 @@ func New(cfg Config) (http.Handler, error) {
 	mux := http.NewServeMux()
 	s.routes(mux)
 	mux.Handle("GET /metrics", metricsHandler(reg))
-	return m.wrap(s.recoverer(s.authenticate(s.tokens(mux)))), nil
+	return m.wrap(s.recoverer(s.localGuard(s.requireContentType(s.authenticate(s.limitStreams(s.tokens(mux))))))), nil
 }
 
 // handlerFunc is a handler that returns its error for writeError to answer.
