@@ -7,7 +7,7 @@
 // covers (exact names or globs such as catalog.*), an effect (allow or deny)
 // and an `if` condition, a CEL expression over
 //
-//	principal  map(string, dyn)     ref, groups, claims, authenticated
+//	principal  ref (string), groups (list of string), claims (map), authenticated (bool)
 //	action     string               the permission asked for
 //	resource   map(string, dyn)     what the action is about (Resource)
 //	params     map(string, string)  the policy's parameters

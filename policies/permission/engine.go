@@ -209,10 +209,13 @@ func (e *Engine) activation(p Principal, action Permission, resource Resource) m
 		res = map[string]any{}
 	}
 	return map[string]any{
-		"principal": map[string]any{"ref": p.Ref, "groups": groups, "claims": claims, "authenticated": p.Ref != ""},
-		"action":    string(action),
-		"resource":  res,
-		"params":    e.params,
+		"principal.ref":           p.Ref,
+		"principal.groups":        groups,
+		"principal.claims":        claims,
+		"principal.authenticated": p.Ref != "",
+		"action":                  string(action),
+		"resource":                res,
+		"params":                  e.params,
 	}
 }
 

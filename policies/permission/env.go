@@ -28,16 +28,22 @@ var (
 
 // decisionEnv is the environment of rule conditions, built once:
 //
-//	principal  map(string, dyn)     ref, groups, claims, authenticated
-//	action     string               the permission asked for
-//	resource   map(string, dyn)     the resource (see Resource)
-//	params     map(string, string)  the policy's parameters
+//	principal.ref            string             the principal's ref ("" when anonymous)
+//	principal.groups         list(string)       its groups
+//	principal.claims         map(string, dyn)   its identity's claims
+//	principal.authenticated  bool               whether anyone signed in
+//	action                   string             the permission asked for
+//	resource                 map(string, dyn)   the resource (see Resource)
+//	params                   map(string, string) the policy's parameters
 //
 // Optional field selection (resource.?owner.orValue("")) is enabled.
 func decisionEnv() (*cel.Env, error) {
 	envOnce.Do(func() {
 		env, envErr = cel.NewEnv(
-			cel.Variable("principal", cel.MapType(cel.StringType, cel.DynType)),
+			cel.Variable("principal.ref", cel.StringType),
+			cel.Variable("principal.groups", cel.ListType(cel.StringType)),
+			cel.Variable("principal.claims", cel.MapType(cel.StringType, cel.DynType)),
+			cel.Variable("principal.authenticated", cel.BoolType),
 			cel.Variable("action", cel.StringType),
 			cel.Variable("resource", cel.MapType(cel.StringType, cel.DynType)),
 			cel.Variable("params", cel.MapType(cel.StringType, cel.StringType)),
