@@ -417,6 +417,11 @@ func plain(v ref.Val) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	// jsonLengthOver counts a lower bound; escapes (json.Marshal writes "<"
+	// as six bytes) can take the JSON past the limit all the same.
+	if len(b) > MaxRenderedLength {
+		return nil, ErrRenderedTooLong
+	}
 	var out any
 	d := json.NewDecoder(strings.NewReader(string(b)))
 	d.UseNumber()
