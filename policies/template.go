@@ -149,11 +149,16 @@ func ParseTemplate(text string) (*Template, error) {
 		}
 		start := offset + i
 		tag := rest[i:]
-		closer := "}}"
+		opener, closer := "${{", "}}"
 		if strings.HasPrefix(tag, "{%") {
-			closer = "%}"
+			opener, closer = "{%", "%}"
 		}
-		j := strings.Index(tag, closer)
+		// The closer is looked for after the opener: in "{%}" the "%}"
+		// overlaps the "{%" and closes nothing.
+		j := strings.Index(tag[len(opener):], closer)
+		if j >= 0 {
+			j += len(opener)
+		}
 		if j < 0 {
 			line, col := position(text, start)
 			return nil, &TemplateError{Expr: strings.TrimSpace(tag[3:]), Line: line, Column: col, Message: "no closing " + closer}
