@@ -161,7 +161,7 @@ func ParseTemplate(text string) (*Template, error) {
 		}
 		if j < 0 {
 			line, col := position(text, start)
-			return nil, &TemplateError{Expr: strings.TrimSpace(tag[3:]), Line: line, Column: col, Message: "no closing " + closer}
+			return nil, &TemplateError{Expr: strings.TrimSpace(strings.TrimPrefix(tag[len(opener):], "-")), Line: line, Column: col, Message: "no closing " + closer}
 		}
 		if strings.HasPrefix(tag, "{%-") {
 			lit = strings.TrimRight(lit, " \t\r\n")

@@ -55,3 +55,17 @@ func FuzzTemplateRender(f *testing.F) {
 		}
 	})
 }
+
+// TestTemplateRefusesTagsCutShort holds the inputs FuzzTemplateRender found
+// panicking: a tag cut short, or whose closer overlaps its opener, is an
+// unclosed tag.
+func TestTemplateRefusesTagsCutShort(t *testing.T) {
+	t.Parallel()
+	for _, text := range []string{"{%", "{%}", "a {%- b", "x ${{", "${{}"} {
+		_, err := ParseTemplate(text)
+		var te *TemplateError
+		if !errors.As(err, &te) || !strings.Contains(te.Message, "no closing") {
+			t.Errorf("%q: got %v, want a no closing error", text, err)
+		}
+	}
+}
