@@ -5,6 +5,7 @@ BIN := bin/backlot
 PKGS := ./...
 BENCH_N ?= 10000
 BENCH_REPOS ?= 1000
+FUZZTIME ?= 30s
 
 .DEFAULT_GOAL := help
 
@@ -41,6 +42,14 @@ bench: build ## Go benchmarks, the end-to-end catalog bench (BENCH_N entities) a
 bench-production: build ## The end-to-end bench on Kafka (in-process broker, a helper program) and a throwaway PostgreSQL
 	$(GO) build -o bin/backlot-kafkabroker ./internal/bench/kafkabroker
 	./scripts/pg.sh sh -c 'BACKLOT_POSTGRES_URL=$$BACKLOT_TEST_POSTGRES_URL ./$(BIN) bench catalog --production --entities $(BENCH_N)'
+
+.PHONY: fuzz
+fuzz: ## Run each fuzz target for FUZZTIME (default 30s); a crash is kept in the package's testdata/fuzz
+	$(GO) test -run '^$$' -fuzz '^FuzzParseDocuments$$' -fuzztime $(FUZZTIME) ./domain/catalog
+	$(GO) test -run '^$$' -fuzz '^FuzzParseFilter$$' -fuzztime $(FUZZTIME) ./internal/httpapi
+	$(GO) test -run '^$$' -fuzz '^FuzzParseChangeHook$$' -fuzztime $(FUZZTIME) ./internal/httpapi
+	$(GO) test -run '^$$' -fuzz '^FuzzTemplateRender$$' -fuzztime $(FUZZTIME) ./policies
+	$(GO) test -run '^$$' -fuzz '^FuzzParseSpec$$' -fuzztime $(FUZZTIME) ./workflows/migration
 
 .PHONY: lint
 lint: ## go vet and staticcheck

@@ -149,14 +149,19 @@ func ParseTemplate(text string) (*Template, error) {
 		}
 		start := offset + i
 		tag := rest[i:]
-		closer := "}}"
+		opener, closer := "${{", "}}"
 		if strings.HasPrefix(tag, "{%") {
-			closer = "%}"
+			opener, closer = "{%", "%}"
 		}
-		j := strings.Index(tag, closer)
+		// The closer is looked for after the opener: in "{%}" the "%}"
+		// overlaps the "{%" and closes nothing.
+		j := strings.Index(tag[len(opener):], closer)
+		if j >= 0 {
+			j += len(opener)
+		}
 		if j < 0 {
 			line, col := position(text, start)
-			return nil, &TemplateError{Expr: strings.TrimSpace(tag[3:]), Line: line, Column: col, Message: "no closing " + closer}
+			return nil, &TemplateError{Expr: strings.TrimSpace(strings.TrimPrefix(tag[len(opener):], "-")), Line: line, Column: col, Message: "no closing " + closer}
 		}
 		if strings.HasPrefix(tag, "{%-") {
 			lit = strings.TrimRight(lit, " \t\r\n")
@@ -416,6 +421,11 @@ func plain(v ref.Val) (any, error) {
 	b, err := json.Marshal(j)
 	if err != nil {
 		return nil, err
+	}
+	// jsonLengthOver counts a lower bound; escapes (json.Marshal writes "<"
+	// as six bytes) can take the JSON past the limit all the same.
+	if len(b) > MaxRenderedLength {
+		return nil, ErrRenderedTooLong
 	}
 	var out any
 	d := json.NewDecoder(strings.NewReader(string(b)))
