@@ -56,8 +56,10 @@ command line wins. Every role serves /healthz, /readyz and /metrics on --addr.`,
 			if err := applyEnv(cmd.Flags()); err != nil {
 				return err
 			}
-			if err := auth.CheckStart(auth.Start{Command: "serve", Addr: cfg.Addr, Authenticator: cfg.AuthTokens != "", InsecureNoAuth: insecureNoAuth}); err != nil {
-				return err
+			if servesAPI(cfg.Roles) {
+				if err := auth.CheckStart(auth.Start{Command: "serve", Addr: cfg.Addr, Authenticator: cfg.AuthTokens != "", InsecureNoAuth: insecureNoAuth}); err != nil {
+					return err
+				}
 			}
 			logger, err := newLogger(logFormat)
 			if err != nil {
@@ -104,6 +106,20 @@ command line wins. Every role serves /healthz, /readyz and /metrics on --addr.`,
 		bindEnv(f, fl, envNames[fl])
 	}
 	return cmd
+}
+
+// servesAPI reports whether roles (the --roles flag; empty is the default
+// set) include the api, the only role that answers API requests.
+func servesAPI(roles []string) bool {
+	if len(roles) == 0 {
+		return true
+	}
+	for _, r := range roles {
+		if strings.EqualFold(strings.TrimSpace(r), app.RoleAPI) {
+			return true
+		}
+	}
+	return false
 }
 
 // envNames are the environment variables of serve's flags.
