@@ -383,3 +383,31 @@ func TestHashedTokensAuthenticateReads(t *testing.T) {
 		t.Errorf("read with the hash as token: %d", code)
 	}
 }
+
+// TestClearTokensAreLoadedWithAWarning: a token file of the older TOKEN
+// PRINCIPAL lines still authenticates, and the start logs a warning that
+// recommends the hashed form.
+func TestClearTokensAreLoadedWithAWarning(t *testing.T) {
+	tokens := filepath.Join(t.TempDir(), "tokens")
+	os.WriteFile(tokens, []byte("ada-0123456789abcdef user:default/ada\n"), 0o600)
+	var logs bytes.Buffer
+	d, err := app.StartDev(context.Background(), app.DevConfig{Addr: "127.0.0.1:0", DataDir: t.TempDir(), AuthTokens: tokens,
+		RefreshInterval: time.Hour, Logger: slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelWarn}))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	if !strings.Contains(logs.String(), "tokens in clear") || !strings.Contains(logs.String(), "hash-token") || !strings.Contains(logs.String(), tokens) {
+		t.Fatalf("no warning naming the file and hash-token: %s", logs.String())
+	}
+	req, _ := http.NewRequest("GET", "http://"+d.Addr()+"/api/catalog/entities", nil)
+	req.Header.Set("Authorization", "Bearer ada-0123456789abcdef")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("read with a clear token: %d", resp.StatusCode)
+	}
+}
