@@ -119,7 +119,9 @@ func dockerTag(t *testing.T) string {
 	return tag
 }
 
-// kubeObjects reads every Kubernetes object of kubernetes/ but the kustomization.
+// kubeObjects reads every Kubernetes object of kubernetes/ but the
+// kustomization, and adds the Secrets its secretGenerator makes from what
+// gen-secrets.sh writes.
 func kubeObjects(t *testing.T) []object {
 	t.Helper()
 	files, err := filepath.Glob(filepath.Join(kubernetesDir, "*.yaml"))
@@ -143,7 +145,7 @@ func kubeObjects(t *testing.T) []object {
 	if len(objs) == 0 {
 		t.Fatalf("no objects in %s/", kubernetesDir)
 	}
-	return objs
+	return append(objs, generatedSecrets(t)...)
 }
 
 // composeServices reads compose.yaml's services, with YAML merges resolved.

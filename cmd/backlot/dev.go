@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"backlot.dev/backlot/internal/app"
+	"backlot.dev/backlot/internal/auth"
 	"backlot.dev/backlot/internal/temporalsrv"
 )
 
@@ -26,7 +27,7 @@ func startTemporal(ctx context.Context, db, addr string) (string, func() error, 
 
 func newDevCmd() *cobra.Command {
 	var cfg app.DevConfig
-	var quiet, noWorkflows bool
+	var quiet, noWorkflows, insecureNoAuth bool
 	cmd := &cobra.Command{
 		Use:   "dev",
 		Short: "Run every role in one process on embedded stores",
@@ -41,6 +42,9 @@ default, so "temporal workflow list" works as it is), and a worker in the same
 process. Repositories they publish live in DATA/repos, Backlot's local git host.`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := applyEnv(cmd.Flags()); err != nil {
+				return err
+			}
+			if err := auth.CheckStart(auth.Start{Command: "dev", Addr: cfg.Addr, Authenticator: cfg.AuthTokens != "", InsecureNoAuth: insecureNoAuth}); err != nil {
 				return err
 			}
 			level := slog.LevelInfo
@@ -82,7 +86,9 @@ process. Repositories they publish live in DATA/repos, Backlot's local git host.
 	f.StringArrayVar(&cfg.HostNames, "host-name", nil, "a name the server answers to besides localhost, 127.0.0.1, ::1 and the --addr host; requests with another Host header, and writes from another Origin, answer 403 (repeatable)")
 	f.IntVar(&cfg.MaxStreamsPerPrincipal, "max-streams", app.DefaultMaxStreamsPerPrincipal, "open event streams and long polls one principal may hold; more answer 429")
 	f.BoolVar(&cfg.Pprof, "pprof", false, "serve Go's profiler under /debug/pprof/")
-	f.StringVar(&cfg.AuthTokens, "auth-tokens", "", "token file (TOKEN PRINCIPAL per line): writes then need a bearer token")
+	f.StringVar(&cfg.AuthTokens, "auth-tokens", "", "token file (sha256:HEX PRINCIPAL [GROUP,GROUP] per line, see backlot auth hash-token): reads and writes then need a bearer token; required on an address other than loopback")
+	f.BoolVar(&insecureNoAuth, "insecure-no-auth", false, "start on an address other than loopback without --auth-tokens: anyone who reaches the port may read and write")
+	f.BoolVar(&cfg.PrivateBadges, "private-badges", false, "with --auth-tokens, the badge SVGs need a token too (by default dev serves them to anyone)")
 	f.BoolVarP(&quiet, "quiet", "q", false, "log only warnings and errors")
 	f.StringVar(&cfg.TemporalAddr, "temporal-address", temporalsrv.DefaultAddr, "the in-process Temporal frontend's address (port 0 picks a free one)")
 	f.StringVar(&cfg.TemporalAddr, "temporal-addr", temporalsrv.DefaultAddr, "")

@@ -83,7 +83,7 @@ func newRootCmd() *cobra.Command {
 		defURL = "http://127.0.0.1:7007"
 	}
 	root.PersistentFlags().StringVar(&g.url, "url", defURL, "Backlot server URL (env BACKLOT_URL)")
-	root.PersistentFlags().StringVar(&g.token, "token", os.Getenv("BACKLOT_TOKEN"), "bearer token for writes, when the server requires one (env BACKLOT_TOKEN)")
+	root.PersistentFlags().StringVar(&g.token, "token", os.Getenv("BACKLOT_TOKEN"), "bearer token sent with every request, when the server requires one (env BACKLOT_TOKEN)")
 	root.PersistentFlags().StringVarP(&g.output, "output", "o", "table", "output format: table or json")
 	root.PersistentFlags().StringVar(&g.cpuProfile, "cpuprofile", "", "write a Go CPU profile of the command to this file")
 	var profile *os.File
@@ -107,7 +107,7 @@ func newRootCmd() *cobra.Command {
 			profile.Close()
 		}
 	}
-	root.AddCommand(newDevCmd(), newServeCmd(), newCatalogCmd(g), newAuditCmd(g), newEventsCmd(g), newProjectionsCmd(), newBenchCmd(g), newPoliciesCmd(g), newScaffoldCmd(g), newMigrateCmd(g), newTemporalCmd())
+	root.AddCommand(newDevCmd(), newServeCmd(), newCatalogCmd(g), newAuditCmd(g), newEventsCmd(g), newProjectionsCmd(), newBenchCmd(g), newPoliciesCmd(g), newScaffoldCmd(g), newMigrateCmd(g), newTemporalCmd(), newAuthCmd())
 	requireSubcommand(root)
 	return root
 }

@@ -14,11 +14,13 @@ import (
 	"github.com/spf13/pflag"
 
 	"backlot.dev/backlot/internal/app"
+	"backlot.dev/backlot/internal/auth"
 )
 
 func newServeCmd() *cobra.Command {
 	var cfg app.ServeConfig
 	var logFormat string
+	var insecureNoAuth bool
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Run production roles on Kafka and PostgreSQL",
@@ -39,13 +41,25 @@ func newServeCmd() *cobra.Command {
              and the same --data folder for the local git host's repositories.
              Point GitHub's and GitLab's pull request webhooks at
              /api/git/hooks/github (or gitlab), signed with
-             BACKLOT_WEBHOOK_SECRET, and migrations see a merge at once.
+             BACKLOT_WEBHOOK_SECRET, and migrations see a merge at once; without
+             BACKLOT_WEBHOOK_SECRET the api refuses those webhooks (403).
+
+The api refuses to start without --auth-tokens (a file of sha256:HEX PRINCIPAL
+[GROUP,GROUP] lines, from "backlot auth hash-token" or "backlot auth token
+create") unless given --insecure-no-auth: with tokens, every read and write needs
+a bearer token, but /healthz, /readyz, /metrics and, with --public-badges, the
+badge SVGs.
 
 Every flag can be given by its environment variable instead; a flag given on the
 command line wins. Every role serves /healthz, /readyz and /metrics on --addr.`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := applyEnv(cmd.Flags()); err != nil {
 				return err
+			}
+			if servesAPI(cfg.Roles) {
+				if err := auth.CheckStart(auth.Start{Command: "serve", Addr: cfg.Addr, Authenticator: cfg.AuthTokens != "", InsecureNoAuth: insecureNoAuth}); err != nil {
+					return err
+				}
 			}
 			logger, err := newLogger(logFormat)
 			if err != nil {
@@ -81,15 +95,31 @@ command line wins. Every role serves /healthz, /readyz and /metrics on --addr.`,
 	f.DurationVar(&cfg.RefreshInterval, "refresh-interval", 30*time.Second, "how often every location is re-read")
 	f.StringVar(&cfg.DataDir, "data", "", "folder for the ingesters' git cache (default: a folder under the system temp dir)")
 	f.StringVar(&logFormat, "log-format", "text", "log format: text or json")
-	f.StringVar(&cfg.AuthTokens, "auth-tokens", "", "token file (TOKEN PRINCIPAL per line): writes to the api then need a bearer token whose principal becomes the write's actor")
+	f.StringVar(&cfg.AuthTokens, "auth-tokens", "", "token file (sha256:HEX PRINCIPAL [GROUP,GROUP] per line, see backlot auth hash-token): reads and writes to the api then need a bearer token whose principal becomes the write's actor; required unless --insecure-no-auth")
+	f.BoolVar(&insecureNoAuth, "insecure-no-auth", false, "start without --auth-tokens: anyone who reaches the port may read and write")
+	f.BoolVar(&cfg.PublicBadges, "public-badges", false, "serve the badge SVGs without a token, so README files can embed them")
 	scriptFlags(f, &cfg.Scripts)
 	f.IntVar(&cfg.MaxStreamsPerPrincipal, "max-streams", app.DefaultMaxStreamsPerPrincipal, "open event streams and long polls one principal may hold; more answer 429")
 	for _, fl := range []string{"roles", "addr", "kafka-brokers", "topic-prefix", "partitions", "replication-factor", "group",
-		"postgres-url", "temporal-address", "catalog", "root", "allow-host", "allow-network", "refresh-interval", "data", "log-format", "auth-tokens",
+		"postgres-url", "temporal-address", "catalog", "root", "allow-host", "allow-network", "refresh-interval", "data", "log-format", "auth-tokens", "insecure-no-auth", "public-badges",
 		"insecure-scripts", "script-network", "migration-max-targets", "dry-run-max-targets", "dry-run-max-diff", "max-streams"} {
 		bindEnv(f, fl, envNames[fl])
 	}
 	return cmd
+}
+
+// servesAPI reports whether roles (the --roles flag; empty is the default
+// set) include the api, the only role that answers API requests.
+func servesAPI(roles []string) bool {
+	if len(roles) == 0 {
+		return true
+	}
+	for _, r := range roles {
+		if strings.EqualFold(strings.TrimSpace(r), app.RoleAPI) {
+			return true
+		}
+	}
+	return false
 }
 
 // envNames are the environment variables of serve's flags.
@@ -111,6 +141,8 @@ var envNames = map[string]string{
 	"data":               "BACKLOT_DATA",
 	"log-format":         "BACKLOT_LOG_FORMAT",
 	"auth-tokens":        "BACKLOT_AUTH_TOKENS",
+	"insecure-no-auth":   "BACKLOT_INSECURE_NO_AUTH",
+	"public-badges":      "BACKLOT_PUBLIC_BADGES",
 	// The migration scripts' flags (scriptFlags).
 	"insecure-scripts":      "BACKLOT_INSECURE_SCRIPTS",
 	"script-network":        "BACKLOT_SCRIPT_NETWORK",

@@ -70,7 +70,7 @@ func TestServeWorkerRunsTasks(t *testing.T) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	start(append([]string{"serve", "--roles", "api,projector,ingester", "--addr", "127.0.0.1:" + strconv.Itoa(ap), "--catalog", example}, common...)...)
+	start(append([]string{"serve", "--roles", "api,projector,ingester", "--insecure-no-auth", "--addr", "127.0.0.1:" + strconv.Itoa(ap), "--catalog", example}, common...)...)
 	wp, _ := freePort()
 	start(append([]string{"serve", "--roles", "worker", "--addr", "127.0.0.1:" + strconv.Itoa(wp)}, common...)...)
 	waitReady(api)

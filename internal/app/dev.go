@@ -18,6 +18,7 @@ import (
 	"backlot.dev/backlot/domain/catalog"
 	"backlot.dev/backlot/domain/event"
 	"backlot.dev/backlot/internal/audit"
+	"backlot.dev/backlot/internal/auth"
 	"backlot.dev/backlot/internal/catalogsvc"
 	"backlot.dev/backlot/internal/collect/repocollect"
 	"backlot.dev/backlot/internal/datadir"
@@ -66,9 +67,13 @@ type DevConfig struct {
 	Logger *slog.Logger
 	// Pprof serves Go's profiler under /debug/pprof/.
 	Pprof bool
-	// AuthTokens, when set, is a token file (see package auth): writes then need
-	// a bearer token, and its principal is the write's actor.
+	// AuthTokens, when set, is a token file (see package auth): reads and
+	// writes then need a bearer token, and its principal is the write's actor.
 	AuthTokens string
+	// PrivateBadges, with AuthTokens, makes the badge SVGs need a token too;
+	// by default backlot dev serves them to anyone who reaches it, as the
+	// README badges of local repositories embed them.
+	PrivateBadges bool
 	// Temporal, when set, starts the in-process Temporal server on
 	// DataDir/temporal.db with its frontend at TemporalAddr, and a worker;
 	// the scaffolder and migrations run on it. Nil runs no workflows.
@@ -263,7 +268,11 @@ func StartDev(ctx context.Context, cfg DevConfig) (*Dev, error) {
 		Badges: d.badges, BadgeWaiter: d.projector.badges,
 		Evaluated: d.projector.evaluator.WaitHandled, EvaluatorStats: d.projector.evaluator.Stats,
 		Webhooks: hooks, Workflows: d.engine, Local: local, DataDir: cfg.DataDir, AuthTokens: cfg.AuthTokens,
-		Registry: reg, Logger: cfg.Logger,
+		PublicBadges: !cfg.PrivateBadges,
+		// The local git host's webhooks stay open on loopback; elsewhere
+		// they need BACKLOT_WEBHOOK_SECRET.
+		RequireHookSecret: !auth.Loopback(cfg.Addr),
+		Registry:          reg, Logger: cfg.Logger,
 		MaxStreamsPerPrincipal: cfg.MaxStreamsPerPrincipal, LocalGuard: devGuard(cfg),
 		Ready: func(ctx context.Context) error {
 			head, err := d.log.Head(ctx)

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"backlot.dev/backlot/internal/app"
+	"backlot.dev/backlot/internal/auth"
 	"backlot.dev/backlot/internal/eventlog/sqlitelog"
 	"backlot.dev/backlot/internal/rebuild"
 	"backlot.dev/backlot/projections/catalogstore/storetest"
@@ -325,5 +326,88 @@ func TestWritesCarryTheAuthenticatedPrincipal(t *testing.T) {
 	}
 	if !found {
 		t.Fatal("no registration event in the log")
+	}
+	// Reads need a principal too; a hashed line of the file is as good.
+	get := func(token string) int {
+		req, _ := http.NewRequest("GET", "http://"+d.Addr()+"/api/catalog/entities?limit=1", nil)
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if code := get(""); code != http.StatusUnauthorized {
+		t.Fatalf("read without a token: %d, want 401", code)
+	}
+	if code := get("ada-0123456789abcdef"); code != http.StatusOK {
+		t.Fatalf("read with a token: %d", code)
+	}
+}
+
+// TestHashedTokensAuthenticateReads loads a token file of hashed lines with
+// groups: reads need one of its tokens, health stays open.
+func TestHashedTokensAuthenticateReads(t *testing.T) {
+	line, err := auth.HashLine("ci-0123456789abcdef", "service:ci", "platform")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tokens := filepath.Join(t.TempDir(), "tokens")
+	os.WriteFile(tokens, []byte(line+"\n"), 0o600)
+	d := startDev(t, app.DevConfig{DataDir: t.TempDir(), AuthTokens: tokens})
+	defer d.Close()
+	get := func(path, token string) int {
+		req, _ := http.NewRequest("GET", "http://"+d.Addr()+path, nil)
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	for path, want := range map[string]int{"/api/catalog/entities": http.StatusUnauthorized, "/api/events": http.StatusUnauthorized, "/healthz": http.StatusOK} {
+		if code := get(path, ""); code != want {
+			t.Errorf("GET %s without a token: %d, want %d", path, code, want)
+		}
+	}
+	if code := get("/api/catalog/entities", "ci-0123456789abcdef"); code != http.StatusOK {
+		t.Errorf("read with the hashed line's token: %d", code)
+	}
+	if code := get("/api/catalog/entities", strings.TrimPrefix(strings.Fields(line)[0], "sha256:")); code != http.StatusUnauthorized {
+		t.Errorf("read with the hash as token: %d", code)
+	}
+}
+
+// TestClearTokensAreLoadedWithAWarning: a token file of the older TOKEN
+// PRINCIPAL lines still authenticates, and the start logs a warning that
+// recommends the hashed form.
+func TestClearTokensAreLoadedWithAWarning(t *testing.T) {
+	tokens := filepath.Join(t.TempDir(), "tokens")
+	os.WriteFile(tokens, []byte("ada-0123456789abcdef user:default/ada\n"), 0o600)
+	var logs bytes.Buffer
+	d, err := app.StartDev(context.Background(), app.DevConfig{Addr: "127.0.0.1:0", DataDir: t.TempDir(), AuthTokens: tokens,
+		RefreshInterval: time.Hour, Logger: slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelWarn}))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	if !strings.Contains(logs.String(), "tokens in clear") || !strings.Contains(logs.String(), "hash-token") || !strings.Contains(logs.String(), tokens) {
+		t.Fatalf("no warning naming the file and hash-token: %s", logs.String())
+	}
+	req, _ := http.NewRequest("GET", "http://"+d.Addr()+"/api/catalog/entities", nil)
+	req.Header.Set("Authorization", "Bearer ada-0123456789abcdef")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("read with a clear token: %d", resp.StatusCode)
 	}
 }

@@ -2,6 +2,7 @@ package app
 
 import (
 	"fmt"
+	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -62,8 +63,9 @@ func newGuard(allow []string) (*netguard.Guard, error) {
 }
 
 // authenticator returns the bearer-token check of the token file at path, or
-// nil (writes open to anyone, as the guest) when path is empty.
-func authenticator(path string) (func(*http.Request) (string, error), error) {
+// nil (every request open to anyone, as the guest) when path is empty. It
+// warns on log when the file holds tokens in clear.
+func authenticator(path string, log *slog.Logger) (func(*http.Request) (auth.Principal, error), error) {
 	if path == "" {
 		return nil, nil
 	}
@@ -71,5 +73,11 @@ func authenticator(path string) (func(*http.Request) (string, error), error) {
 	if err != nil {
 		return nil, err
 	}
-	return t.Authenticate, nil
+	if n := t.ClearTokens(); n > 0 {
+		if log == nil {
+			log = slog.Default()
+		}
+		log.Warn(auth.ClearWarning, "file", path, "clearTokens", n)
+	}
+	return t.Identify, nil
 }

@@ -78,7 +78,7 @@ var (
 	migrationRoutes  = []string{"POST /api/migrations", "GET /api/migrations", "GET /api/migrations/{id}", "POST /api/git/hooks/{host}", "POST /api/migrations/{id}/pause", "POST /api/migrations/{id}/resume", "POST /api/migrations/{id}/cancel", "POST /api/migrations/{id}/retry-failed", "POST /api/migrations/{id}/close-prs"}
 	gitRoutes        = []string{"GET /api/git/repos", "GET /api/git/repos/{owner}/{name}/changes", "POST /api/git/repos/{owner}/{name}/changes/{number}/merge", "POST /api/git/repos/{owner}/{name}/changes/{number}/close"}
 	readYourWrites   = []string{"Backlot-Positions header: reads wait for the read model"}
-	authRoutes       = []string{"Authorization header: writes need a bearer token"}
+	authRoutes       = []string{"Authorization header: reads and writes need a bearer token"}
 )
 
 // apiRoutes lists the routes cfg serves with a service behind them.
@@ -101,7 +101,7 @@ func apiRoutes(cfg httpapi.Config) []string {
 		{cfg.Migrations != nil, migrationRoutes},
 		{cfg.GitHost != nil, gitRoutes},
 		{cfg.Waiter != nil, readYourWrites},
-		{cfg.Authenticate != nil, authRoutes},
+		{cfg.Identify != nil || cfg.Authenticate != nil, authRoutes},
 	} {
 		if area.served {
 			out = append(out, area.routes...)

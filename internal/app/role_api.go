@@ -59,8 +59,12 @@ type apiDeps struct {
 	Local *githost.Local
 	// DataDir holds the as-of scratch folder.
 	DataDir string
-	// AuthTokens is the token file; "" leaves writes open.
+	// AuthTokens is the token file; "" leaves reads and writes open.
 	AuthTokens string
+	// PublicBadges serves the badge SVGs without a token.
+	PublicBadges bool
+	// RequireHookSecret refuses git webhooks without BACKLOT_WEBHOOK_SECRET.
+	RequireHookSecret bool
 	// Ready reports whether the stores can serve.
 	Ready func(context.Context) error
 	// Registry receives the HTTP metrics; /metrics serves it.
@@ -81,7 +85,7 @@ type apiRole struct {
 
 // newAPIRole builds the HTTP API over d and records its routes in m.
 func newAPIRole(d apiDeps, m *Manifest) (*apiRole, error) {
-	authn, err := authenticator(d.AuthTokens)
+	authn, err := authenticator(d.AuthTokens, d.Logger)
 	if err != nil {
 		return nil, err
 	}
@@ -104,7 +108,8 @@ func newAPIRole(d apiDeps, m *Manifest) (*apiRole, error) {
 		Reader:         d.Catalog,
 		Writer:         d.Writer,
 		Waiter:         d.CatalogWaiter,
-		Authenticate:   authn,
+		Identify:       authn,
+		PublicBadges:   d.PublicBadges,
 		Feed:           feed.New(d.Log),
 		Webhooks:       d.Webhooks,
 		Audit:          d.Audit(hist),
@@ -120,6 +125,7 @@ func newAPIRole(d apiDeps, m *Manifest) (*apiRole, error) {
 
 		MaxStreamsPerPrincipal: d.MaxStreamsPerPrincipal,
 		LocalGuard:             d.LocalGuard,
+		RequireHookSecret:      d.RequireHookSecret,
 	}
 	if d.Workflows != nil {
 		cfg.Scaffolder, cfg.Migrations = d.Workflows.scaffold, d.Workflows.migrations

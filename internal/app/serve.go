@@ -100,9 +100,14 @@ type ServeConfig struct {
 	DataDir string
 	// Limits bound each descriptor file.
 	Limits catalog.Limits
-	// AuthTokens, when set, is a token file (see package auth): writes then need
-	// a bearer token, and its principal is the write's actor.
+	// AuthTokens, when set, is a token file (see package auth): reads and
+	// writes then need a bearer token, and its principal is the write's actor.
+	// backlot serve refuses to start without it unless --insecure-no-auth
+	// (auth.CheckStart).
 	AuthTokens string
+	// PublicBadges serves the badge SVGs without a token, so README files
+	// can embed them.
+	PublicBadges bool
 	// Holder names this process in location leases; default a name unique to
 	// the process (see pglease.UniqueHolder).
 	Holder string
@@ -342,7 +347,10 @@ func StartServe(ctx context.Context, cfg ServeConfig) (*Server, error) {
 				})
 			},
 			Webhooks: hooks, Workflows: s.engine, Local: local, DataDir: cfg.DataDir, AuthTokens: cfg.AuthTokens,
-			Ready: ready, Registry: reg, Logger: cfg.Logger,
+			PublicBadges: cfg.PublicBadges,
+			// Git webhooks wake migrations: serve refuses unsigned ones.
+			RequireHookSecret: true,
+			Ready:             ready, Registry: reg, Logger: cfg.Logger,
 			MaxStreamsPerPrincipal: cfg.MaxStreamsPerPrincipal,
 		}
 		if s.projector != nil {

@@ -10,6 +10,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"backlot.dev/backlot/domain/event"
+	"backlot.dev/backlot/internal/auth"
 	"backlot.dev/backlot/internal/badging"
 	"backlot.dev/backlot/internal/catalogsvc"
 	"backlot.dev/backlot/projections/badges"
@@ -57,11 +58,25 @@ type Config struct {
 	// Actor says who is calling; default, and when it answers "", DefaultActor.
 	// An authenticated principal (see Authenticate) takes precedence.
 	Actor func(*http.Request) string
-	// Authenticate, when set, must name the principal of every write (every
-	// request but GET, HEAD, POST /entities/by-refs and POST /validate-entity);
-	// a write it refuses is answered 401 AuthenticationError. The principal is
-	// the write's actor. Reads stay open.
+	// Authenticate, when set, must name the principal of every request, reads
+	// and writes alike, but /healthz, /readyz, /metrics, the git hosts'
+	// webhooks (signed with BACKLOT_WEBHOOK_SECRET) and, with PublicBadges,
+	// the badge SVGs; a request it refuses is answered 401
+	// AuthenticationError. The principal is the write's actor. Identify, when
+	// set, takes its place and also names the principal's groups.
 	Authenticate func(*http.Request) (string, error)
+	// Identify, when set, names the principal of every request, with its
+	// groups, which handlers find with auth.FromContext; it is checked on the
+	// same requests as Authenticate, which defaults to its ref.
+	Identify func(*http.Request) (auth.Principal, error)
+	// PublicBadges serves the badge SVGs (GET /api/badges/...) without a
+	// principal, so a README can embed them, when authentication is on.
+	PublicBadges bool
+	// RequireHookSecret refuses the git hosts' webhooks (POST
+	// /api/git/hooks/{github,gitlab}) while BACKLOT_WEBHOOK_SECRET is not
+	// set: backlot serve sets it, so an unsigned delivery cannot wake
+	// migrations.
+	RequireHookSecret bool
 	// Ready reports whether the server can serve; /readyz answers 503 with its
 	// error. Nil means always ready.
 	Ready func(context.Context) error
@@ -125,6 +140,20 @@ func (c *Config) setDefaults() {
 	}
 	if c.MaxStreamsPerPrincipal == 0 {
 		c.MaxStreamsPerPrincipal = DefaultMaxStreamsPerPrincipal
+	}
+	switch {
+	case c.Identify != nil && c.Authenticate == nil:
+		identify := c.Identify
+		c.Authenticate = func(r *http.Request) (string, error) {
+			p, err := identify(r)
+			return p.Ref, err
+		}
+	case c.Authenticate != nil && c.Identify == nil:
+		authenticate := c.Authenticate
+		c.Identify = func(r *http.Request) (auth.Principal, error) {
+			ref, err := authenticate(r)
+			return auth.Principal{Ref: ref}, err
+		}
 	}
 	actor := c.Actor
 	c.Actor = func(r *http.Request) string {

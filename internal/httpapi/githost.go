@@ -188,6 +188,10 @@ func parseChangeHook(host string, h http.Header, body []byte, secret string) (mi
 // changeHook answers POST /api/git/hooks/{host}: a git host's
 // webhook, which wakes the migrations that follow the change request.
 func (s *server) changeHook(w http.ResponseWriter, r *http.Request) error {
+	secret := os.Getenv(hookSecretEnv)
+	if secret == "" && s.cfg.RequireHookSecret {
+		return categoryError(fault.Forbidden, "git webhooks are refused: set "+hookSecretEnv+" on the server and sign the deliveries with it (GitHub's webhook secret, GitLab's secret token)")
+	}
 	m, err := s.migrations()
 	if err != nil {
 		return err
@@ -197,7 +201,7 @@ func (s *server) changeHook(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	hook, ok, err := parseChangeHook(r.PathValue("host"), r.Header, raw, os.Getenv(hookSecretEnv))
+	hook, ok, err := parseChangeHook(r.PathValue("host"), r.Header, raw, secret)
 	if err != nil {
 		return err
 	}

@@ -110,7 +110,10 @@ func TestWritesNeedAPrincipalWhenAuthenticationIsOn(t *testing.T) {
 	if c := f.writer.lastCall(t); c.Actor != "user:default/ada" {
 		t.Fatalf("the write's actor is %q, want the principal", c.Actor)
 	}
-	if code, _ := do("GET", "/api/catalog/entities?limit=1", ""); code != http.StatusOK {
-		t.Fatalf("read without a token: %d", code)
+	if code, body := do("GET", "/api/catalog/entities?limit=1", ""); code != http.StatusUnauthorized || !strings.Contains(body, "AuthenticationError") {
+		t.Fatalf("read without a token: %d %s, want 401 AuthenticationError", code, body)
+	}
+	if code, body := do("GET", "/api/catalog/entities?limit=1", "Bearer good"); code != http.StatusOK {
+		t.Fatalf("read with a token: %d %s", code, body)
 	}
 }
