@@ -11,7 +11,7 @@
 //
 // Recording is a separate, explicit step, never part of the normal test run:
 //
-//	go test -tags golden_record -run TestRecord ./internal/golden -args -record
+//	go test -tags golden_record -run TestRecord ./internal/golden -args -release v2
 //
 // It starts `backlot dev` in the process (with its embedded Temporal server,
 // which is why it sits behind the build tag: the package's own tests do not

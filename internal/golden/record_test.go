@@ -26,7 +26,6 @@ import (
 )
 
 var (
-	record      = flag.Bool("record", false, "record a golden log into testdata/<release> (with -tags golden_record)")
 	releaseFlag = flag.String("release", "v1", "the release folder under testdata to record into")
 	overwrite   = flag.Bool("overwrite", false, "replace an existing release folder (only one never committed)")
 )
@@ -40,7 +39,10 @@ const recordRoot = "/tmp/backlot-golden"
 // process, with the embedded Temporal server and its worker) and writes the
 // event log it produced and the read models that log folds to:
 //
-//	go test -tags golden_record -run TestRecord ./internal/golden -args -record
+//	go test -tags golden_record -run TestRecord ./internal/golden -args -release v2
+//
+// The build tag is the opt-in: without it this file is not compiled, so the
+// normal test run never records.
 //
 // The life: the example catalog, both example policies and the go-service
 // template registered; a descriptor edited (an owner and a description
@@ -49,9 +51,6 @@ const recordRoot = "/tmp/backlot-golden"
 // facts reported that award badges and revoke one; the template run to a new
 // registered component; the example migration run to its merged change.
 func TestRecord(t *testing.T) {
-	if !*record {
-		t.Skip("recording runs only with -args -record")
-	}
 	out := filepath.Join("testdata", *releaseFlag)
 	if _, err := os.Stat(out); err == nil && !*overwrite {
 		t.Fatalf("%s exists: a committed golden log is never rewritten (a new event version gets a new release folder)", out)
