@@ -6,14 +6,13 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	mrand "math/rand/v2"
 	"net"
 	"os"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"time"
 
+	"backlot.dev/backlot/internal/ports"
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
 	sdklog "go.temporal.io/sdk/log"
@@ -225,46 +224,9 @@ func frontendAddr(addr string) (string, int, error) {
 // freePort asks the kernel for a free port on host.
 func freePort(host string) (int, error) { return FreePort(host) }
 
-// FreePort returns a port of host nothing listens on, below the kernel's
-// ephemeral range: a port the kernel hands out for listen(:0) is free again
-// once closed, and an outgoing connection may take it before the server
-// listens on it, which makes Temporal's services exit; ports below the
-// range are never taken that way.
-func FreePort(host string) (int, error) {
-	low := ephemeralLow()
-	if low > 12000 {
-		for range 200 {
-			port := 10000 + mrand.IntN(low-10000)
-			if free(host, port) {
-				return port, nil
-			}
-		}
-	}
-	l, err := net.Listen("tcp", net.JoinHostPort(host, "0"))
-	if err != nil {
-		return 0, fmt.Errorf("temporal: free port: %w", err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
-}
-
-// ephemeralLow is the first port of the kernel's ephemeral range (Linux's
-// ip_local_port_range; 32768 where it cannot be read).
-func ephemeralLow() int {
-	raw, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range")
-	if err != nil {
-		return 32768
-	}
-	f := strings.Fields(string(raw))
-	if len(f) == 0 {
-		return 32768
-	}
-	n, err := strconv.Atoi(f[0])
-	if err != nil {
-		return 32768
-	}
-	return n
-}
+// FreePort returns a free port of host below the kernel's ephemeral range
+// (ports.Free).
+func FreePort(host string) (int, error) { return ports.Free(host) }
 
 // servicePorts are the gRPC and membership ports of each service and the
 // metrics port. They are kept beside the database and used again on the
@@ -344,17 +306,7 @@ func (p servicePorts) usable(host string, frontend int) bool {
 }
 
 // free reports whether port can be listened on.
-func free(host string, port int) bool {
-	if port <= 0 {
-		return false
-	}
-	l, err := net.Listen("tcp", net.JoinHostPort(host, strconv.Itoa(port)))
-	if err != nil {
-		return false
-	}
-	l.Close()
-	return true
-}
+func free(host string, port int) bool { return ports.Available(host, port) }
 
 // serverConfig is a one-shard, one-cluster configuration on SQLite with the
 // services on host at ports.
