@@ -168,7 +168,7 @@ func Catalog(o CatalogOptions) (*CatalogResult, error) {
 		if time.Since(start) > 30*time.Minute {
 			return nil, fmt.Errorf("ingestion did not finish within 30 minutes")
 		}
-		total, err := totalItems(client, base)
+		total, err := TotalItems(client, base)
 		if err == nil && total >= want && hasRelations(client, base, probe) {
 			break
 		}
@@ -289,7 +289,7 @@ func hasRelations(c *http.Client, base, name string) bool {
 			Type string `json:"type"`
 		} `json:"relations"`
 	}
-	if err := getJSON(c, base+"/api/catalog/entities/by-name/component/default/"+url.PathEscape(name), &e); err != nil {
+	if err := GetJSON(c, base+"/api/catalog/entities/by-name/component/default/"+url.PathEscape(name), &e); err != nil {
 		return false
 	}
 	for _, r := range e.Relations {

@@ -7,9 +7,9 @@ import (
 	"net/http"
 )
 
-// getJSON GETs u and decodes its JSON answer into v (discards it when v is
+// GetJSON GETs u and decodes its JSON answer into v (discards it when v is
 // nil); a status other than 200 is an error naming the URL.
-func getJSON(c *http.Client, u string, v any) error {
+func GetJSON(c *http.Client, u string, v any) error {
 	resp, err := c.Get(u)
 	if err != nil {
 		return err
@@ -26,12 +26,12 @@ func getJSON(c *http.Client, u string, v any) error {
 	return json.NewDecoder(resp.Body).Decode(v)
 }
 
-// totalItems answers the number of entities the catalog holds.
-func totalItems(c *http.Client, base string) (int, error) {
+// TotalItems answers the number of entities the catalog holds.
+func TotalItems(c *http.Client, base string) (int, error) {
 	var page struct {
 		TotalItems int `json:"totalItems"`
 	}
-	err := getJSON(c, base+"/api/catalog/entities/by-query?limit=1", &page)
+	err := GetJSON(c, base+"/api/catalog/entities/by-query?limit=1", &page)
 	return page.TotalItems, err
 }
 
@@ -47,7 +47,7 @@ func namesOf(c *http.Client, base, kind string, n int) ([]string, error) {
 			Name string `json:"name"`
 		} `json:"metadata"`
 	}
-	if err := getJSON(c, fmt.Sprintf("%s/api/catalog/entities?filter=kind=%s&fields=metadata.name&limit=%d", base, kind, n), &ents); err != nil {
+	if err := GetJSON(c, fmt.Sprintf("%s/api/catalog/entities?filter=kind=%s&fields=metadata.name&limit=%d", base, kind, n), &ents); err != nil {
 		return nil, err
 	}
 	var out []string

@@ -15,7 +15,7 @@ import (
 func measure(c *http.Client, n int, next func() string) (Latency, error) {
 	// Warm up.
 	for i := 0; i < 5; i++ {
-		if err := getJSON(c, next(), nil); err != nil {
+		if err := GetJSON(c, next(), nil); err != nil {
 			return Latency{}, err
 		}
 	}
@@ -23,7 +23,7 @@ func measure(c *http.Client, n int, next func() string) (Latency, error) {
 	for i := 0; i < n; i++ {
 		u := next()
 		t := time.Now()
-		if err := getJSON(c, u, nil); err != nil {
+		if err := GetJSON(c, u, nil); err != nil {
 			return Latency{}, err
 		}
 		ds = append(ds, float64(time.Since(t).Microseconds())/1000)
@@ -96,6 +96,6 @@ func etagOf(c *http.Client, base, ref string) (string, error) {
 			Etag string `json:"etag"`
 		} `json:"metadata"`
 	}
-	err := getJSON(c, base+"/api/catalog/entities/by-name/"+url.PathEscape(kind)+"/"+url.PathEscape(ns)+"/"+url.PathEscape(name), &e)
+	err := GetJSON(c, base+"/api/catalog/entities/by-name/"+url.PathEscape(kind)+"/"+url.PathEscape(ns)+"/"+url.PathEscape(name), &e)
 	return e.Metadata.Etag, err
 }

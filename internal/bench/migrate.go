@@ -105,7 +105,7 @@ func Migrate(ctx context.Context, o MigrateOptions) (*MigrateResult, error) {
 	defer func() { srv.Process.Signal(os.Interrupt); srv.Wait() }()
 	hc := &http.Client{Timeout: time.Minute}
 	for deadline := time.Now().Add(5 * time.Minute); ; {
-		if total, err := totalItems(hc, base); err == nil && total >= n+1 {
+		if total, err := TotalItems(hc, base); err == nil && total >= n+1 {
 			break
 		}
 		if time.Now().After(deadline) {
@@ -132,7 +132,7 @@ func Migrate(ctx context.Context, o MigrateOptions) (*MigrateResult, error) {
 	last := time.Now()
 	for {
 		var r migration.Report
-		if err := getJSON(hc, base+"/api/migrations/"+plan.ID, &r); err == nil && r.State == migration.MigrationCompleted {
+		if err := GetJSON(hc, base+"/api/migrations/"+plan.ID, &r); err == nil && r.State == migration.MigrationCompleted {
 			break
 		} else if err == nil && (r.State == migration.MigrationStopped || r.State == migration.MigrationCancelled) {
 			return nil, fmt.Errorf("the migration %s: %s", r.State, r.Reason)

@@ -45,7 +45,7 @@ func benchPolicies(c *http.Client, base, catDir string, names []string, k int, s
 	var comps struct {
 		TotalItems int `json:"totalItems"`
 	}
-	if err := getJSON(c, base+"/api/catalog/entities/by-query?filter=kind=component&limit=1", &comps); err != nil {
+	if err := GetJSON(c, base+"/api/catalog/entities/by-query?filter=kind=component&limit=1", &comps); err != nil {
 		return nil, err
 	}
 	pb := &PolicyResult{Components: comps.TotalItems}
@@ -61,7 +61,7 @@ func benchPolicies(c *http.Client, base, catDir string, names []string, k int, s
 		var res struct {
 			Total int `json:"total"`
 		}
-		if err := getJSON(c, base+"/api/policies/bench-20/results?limit=1", &res); err != nil {
+		if err := GetJSON(c, base+"/api/policies/bench-20/results?limit=1", &res); err != nil {
 			return nil, err
 		}
 		if res.Total >= pb.Components {
@@ -74,7 +74,7 @@ func benchPolicies(c *http.Client, base, catDir string, names []string, k int, s
 	}
 	pb.FullSeconds = time.Since(start).Seconds()
 	var st evaluatorStats
-	if err := getJSON(c, base+"/api/policies", &st); err != nil {
+	if err := GetJSON(c, base+"/api/policies", &st); err != nil {
 		return nil, err
 	}
 	pb.RatingSeconds = time.Duration(st.Evaluator.LastRating).Seconds()
@@ -92,7 +92,7 @@ func benchPolicies(c *http.Client, base, catDir string, names []string, k int, s
 		ds = append(ds, float64(time.Since(t).Microseconds())/1000)
 	}
 	pb.IncrementalMs = percentiles(ds)
-	if err := getJSON(c, base+"/api/policies", &st); err != nil {
+	if err := GetJSON(c, base+"/api/policies", &st); err != nil {
 		return nil, err
 	}
 	pb.IncrementalRatingMs = float64(st.Evaluator.LastRating) / 1e6
