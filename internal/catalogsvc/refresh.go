@@ -1,0 +1,282 @@
+package catalogsvc
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"backlot.dev/backlot/domain/catalog"
+	"backlot.dev/backlot/domain/event"
+	"backlot.dev/backlot/domain/refresh"
+	"backlot.dev/backlot/internal/ingest"
+	"backlot.dev/backlot/projections/catalogstore"
+)
+
+// decisionSink feeds a Decider and appends its events in batches.
+type decisionSink struct {
+	s       *Service
+	ctx     context.Context
+	d       *refresh.Decider
+	pending []event.Envelope
+	last    event.Positions
+	// changed are the entities the refresh upserted or removed; commits the
+	// git commit (the branch's tip) each entity read from git was read at.
+	changed map[string]bool
+	commits map[string]string
+}
+
+// note records the entities evs change.
+func (ds *decisionSink) note(evs []event.Envelope) {
+	if ds.changed == nil {
+		ds.changed = map[string]bool{}
+	}
+	for i := range evs {
+		switch event.Type(evs[i].Type).Latest() {
+		case event.TypeEntityUpserted, event.TypeEntityRemoved:
+			ds.changed[evs[i].Subject] = true
+		}
+	}
+}
+
+// Entity decides about the entity and appends a batch when one is full.
+func (ds *decisionSink) Entity(o refresh.Observed) error {
+	evs, err := ds.d.Observe(o)
+	if err != nil {
+		return err
+	}
+	if o.Head != "" {
+		if ds.commits == nil {
+			ds.commits = map[string]string{}
+		}
+		ds.commits[o.Entity.Ref().Key()] = o.Head
+	}
+	ds.note(evs)
+	ds.pending = append(ds.pending, evs...)
+	if len(ds.pending) >= ds.s.cfg.BatchSize {
+		return ds.flush()
+	}
+	return nil
+}
+
+// Problem records the problem with the decision.
+func (ds *decisionSink) Problem(pe event.ProcessingError) { ds.d.Fail(pe) }
+
+// KeepFile keeps what the file yielded before.
+func (ds *decisionSink) KeepFile(m string) { ds.d.KeepFile(m) }
+
+// Refused reports whether an entity of the file was refused as a conflict.
+func (ds *decisionSink) Refused(m string) bool { return ds.d.Refused(m) }
+
+// KeepEntity keeps the entity's last good version.
+func (ds *decisionSink) KeepEntity(k string) { ds.d.KeepEntity(k) }
+
+func (ds *decisionSink) flush() error {
+	if len(ds.pending) == 0 {
+		return nil
+	}
+	pos, err := ds.s.append(ds.ctx, ds.pending)
+	if err != nil {
+		return err
+	}
+	if ds.last == nil {
+		ds.last = event.Positions{}
+	}
+	ds.last.Merge(pos)
+	ds.pending = ds.pending[:0]
+	return nil
+}
+
+// RefreshResult counts what a refresh changed.
+type RefreshResult struct {
+	// Positions are the log positions of the refresh's last events, empty when
+	// nothing changed.
+	Positions event.Positions
+	// Problems is how many processing errors the location has now.
+	Problems int
+}
+
+// RefreshLocation re-reads a location and writes what changed.
+func (s *Service) RefreshLocation(ctx context.Context, loc catalogstore.Location) (RefreshResult, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	release, err := s.lock(ctx, loc.ID, 0)
+	if err != nil || release == nil {
+		return RefreshResult{}, err
+	}
+	defer release()
+	return s.refreshLocked(ctx, loc, event.NewID())
+}
+
+// lock takes the cross-process lock of a location when one is configured. With
+// fresh > 0 it only claims a location nobody refreshed within fresh, and returns
+// a nil release when it did not get it. A location last refreshed by another
+// process may have changed behind this process's memo of unchanged files, so the
+// memo is dropped then.
+func (s *Service) lock(ctx context.Context, locationID string, fresh time.Duration) (func(), error) {
+	if s.cfg.Lock == nil {
+		return func() {}, nil
+	}
+	var (
+		l   Lease
+		ok  = true
+		err error
+	)
+	if fresh > 0 {
+		l, ok, err = s.cfg.Lock.Claim(ctx, locationID, fresh)
+	} else {
+		l, err = s.cfg.Lock.Acquire(ctx, locationID)
+	}
+	if err != nil {
+		return nil, &UnavailableError{Err: fmt.Errorf("location lock: %w", err)}
+	}
+	if !ok {
+		return nil, nil
+	}
+	if !l.Continuous {
+		s.cfg.Reader.Forget()
+	}
+	return l.Release, nil
+}
+
+func (s *Service) refreshLocked(ctx context.Context, loc catalogstore.Location, correlation string) (RefreshResult, error) {
+	if err := s.catchUp(ctx); err != nil {
+		return RefreshResult{}, err
+	}
+	state, err := s.cfg.Store.Snapshot(ctx, loc.ID)
+	if err != nil {
+		return RefreshResult{}, &UnavailableError{Err: err}
+	}
+	entityRef := loc.EntityRef
+	if r, err := catalog.ParseRef(entityRef, catalog.RefDefaults{Kind: "Location"}); err == nil {
+		entityRef = r.Key()
+	}
+	d := refresh.NewDecider(refresh.Location{ID: loc.ID, Type: loc.Type, Target: loc.Target, EntityRef: entityRef},
+		state, event.Meta{CorrelationID: correlation}, event.NewID)
+	sink := &decisionSink{s: s, ctx: ctx, d: d}
+	commit, err := s.cfg.Reader.Walk(ctx, loc.Type, loc.Target, sink, true)
+	if err != nil {
+		return RefreshResult{}, err
+	}
+	rest, err := d.Finish()
+	if err != nil {
+		return RefreshResult{}, err
+	}
+	if err := stateErr(state); err != nil {
+		return RefreshResult{}, &UnavailableError{Err: fmt.Errorf("catalog read model: %w", err)}
+	}
+	sink.note(rest)
+	sink.pending = append(sink.pending, rest...)
+	if err := sink.flush(); err != nil {
+		return RefreshResult{}, err
+	}
+	if err := s.watchRepos(ctx, loc, state, sink); err != nil {
+		return RefreshResult{}, err
+	}
+	if err := s.waitFor(ctx, sink.last); err != nil {
+		return RefreshResult{}, err
+	}
+	commit()
+	return RefreshResult{Positions: sink.last, Problems: len(d.Errors())}, nil
+}
+
+// watchRepos tells Repos of the entities the location owned before the
+// refresh that the refresh neither upserted nor removed, and appends the
+// events it returns. A watcher that fails is logged: the refresh itself
+// succeeded.
+func (s *Service) watchRepos(ctx context.Context, loc catalogstore.Location, state refresh.State, sink *decisionSink) error {
+	if s.cfg.Repos == nil {
+		return nil
+	}
+	var ents []RepoEntity
+	for _, k := range state.Owned(loc.ID, nil) {
+		if sink.changed[k.Key] {
+			continue
+		}
+		ents = append(ents, RepoEntity{Key: k.Key, ManagedBy: k.ManagedBy, Commit: sink.commits[k.Key]})
+	}
+	if len(ents) == 0 {
+		return nil
+	}
+	evs, done, err := s.cfg.Repos.Refreshed(ctx, ents)
+	if err != nil {
+		s.cfg.Logger.Warn("repositories not looked at", "location", loc.Type+":"+loc.Target, "err", err)
+		return nil
+	}
+	sink.pending = append(sink.pending, evs...)
+	if err := sink.flush(); err != nil {
+		return err
+	}
+	done()
+	return nil
+}
+
+// RefreshAll refreshes every location once, logging failures.
+func (s *Service) RefreshAll(ctx context.Context) error {
+	locs, err := s.cfg.Store.Locations(ctx)
+	if err != nil {
+		return err
+	}
+	for _, l := range locs {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if err := s.refreshRound(ctx, l); err != nil {
+			s.cfg.Logger.Warn("refresh failed", "location", l.Type+":"+l.Target, "err", err)
+		}
+	}
+	return nil
+}
+
+// refreshRound refreshes a location in the periodic round: with several
+// ingesters, only the one that claims it, and only when nobody refreshed it
+// within the refresh interval.
+func (s *Service) refreshRound(ctx context.Context, l catalogstore.Location) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	release, err := s.lock(ctx, l.ID, s.cfg.RefreshInterval)
+	if err != nil || release == nil {
+		return err
+	}
+	defer release()
+	_, err = s.refreshLocked(ctx, l, event.NewID())
+	return err
+}
+
+// RunRefreshLoop refreshes every location each interval until ctx ends.
+func (s *Service) RunRefreshLoop(ctx context.Context, interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			_ = s.RefreshAll(ctx)
+		}
+	}
+}
+
+// Refresh re-reads the location that manages the entity.
+func (s *Service) Refresh(ctx context.Context, actor, entityRef string) error {
+	ref, err := catalog.ParseRef(entityRef, catalog.RefDefaults{Kind: "Component"})
+	if err != nil {
+		return &ingest.InputError{Msg: err.Error()}
+	}
+	vs, err := s.cfg.Store.ByKeys(ctx, []string{ref.Key()})
+	if err != nil {
+		return &UnavailableError{Err: err}
+	}
+	if vs[0] == nil {
+		return fmt.Errorf("entity %s: %w", ref, catalogstore.ErrNotFound)
+	}
+	locID := vs[0].LocationID
+	if locID == "" {
+		locID = vs[0].UID // a generated Location entity's uid is its location's id
+	}
+	loc, err := s.cfg.Store.Location(ctx, locID)
+	if err != nil {
+		return err
+	}
+	_, err = s.RefreshLocation(ctx, loc)
+	return err
+}
