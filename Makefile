@@ -24,8 +24,14 @@ run: build bwrap-check ## Build and start backlot dev with the example catalog, 
 		--catalog examples/templates/go-service/template.yaml
 
 .PHONY: bwrap-check
-bwrap-check:
-	@command -v bwrap >/dev/null || echo "make run: bubblewrap (bwrap) is missing: the worker will refuse migration scripts and dry runs. Install it (apt-get install bubblewrap), or start ./$(BIN) dev with --insecure-scripts to run them unisolated." >&2
+bwrap-check: ## Install bubblewrap (migration scripts run in its sandbox) from apt when missing and we are root; else say what to do
+	@command -v bwrap >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "make run: installing bubblewrap from apt (migration scripts run in its sandbox)"; \
+	    apt-get update -qq && apt-get install -y -qq bubblewrap >/dev/null; \
+	  fi; \
+	  command -v bwrap >/dev/null || echo "make run: bubblewrap (bwrap) is missing: the worker will refuse migration scripts and dry runs. Install it (apt-get install bubblewrap), or start ./$(BIN) dev with --insecure-scripts to run them unisolated." >&2; \
+	}
 
 .PHONY: test
 test: ## Run the whole suite (installs what it needs: Go modules, npm packages)
