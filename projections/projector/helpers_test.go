@@ -18,8 +18,3 @@ func upserts(t testing.TB, start int64, n int) []event.Envelope {
 	t.Helper()
 	return storetest.Components(t, start, n)
 }
-
-func openStore(t *testing.T) *sqlitecatalog.Store {
-	t.Helper()
-	return storetest.OpenSQLite(t)
-}
