@@ -10,11 +10,12 @@ import (
 	"backlot.dev/backlot/internal/auth"
 )
 
-// newAuthCmd groups the commands that make token file lines.
-func newAuthCmd() *cobra.Command {
+// newAuthCmd groups the commands that make token file lines and explain
+// permission decisions.
+func newAuthCmd(g *globalFlags) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "auth",
-		Short: "Make the lines of a token file (--auth-tokens)",
+		Short: "Make the lines of a token file (--auth-tokens); explain a permission decision",
 	}
 	var groups []string
 	hash := &cobra.Command{
@@ -66,7 +67,7 @@ file on the second: sha256:HEX PRINCIPAL [GROUP,GROUP].`,
 	create.Flags().StringArrayVar(&createGroups, "group", nil, "a group of the principal, [group:][namespace/]name (repeatable, comma-separated)")
 	token := &cobra.Command{Use: "token", Short: "Make tokens"}
 	token.AddCommand(create)
-	cmd.AddCommand(hash, token)
+	cmd.AddCommand(hash, token, newAuthCanCmd(g))
 	return cmd
 }
 
