@@ -12,7 +12,7 @@ import (
 	"backlot.dev/backlot/internal/auth"
 	"backlot.dev/backlot/internal/ingest"
 	"backlot.dev/backlot/internal/ingest/gitsource"
-	"backlot.dev/backlot/internal/netguard"
+	"backlot.dev/backlot/workflows/netguard"
 )
 
 // newIngestReader returns the reader of locations: file locations under the

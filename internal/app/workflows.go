@@ -13,11 +13,11 @@ import (
 	"backlot.dev/backlot/domain/event"
 	"backlot.dev/backlot/internal/catalogsvc"
 	"backlot.dev/backlot/internal/migratesvc"
-	"backlot.dev/backlot/internal/netguard"
 	"backlot.dev/backlot/internal/scaffoldsvc"
 	"backlot.dev/backlot/projections/catalogstore"
 	"backlot.dev/backlot/workflows/githost"
 	"backlot.dev/backlot/workflows/migration"
+	"backlot.dev/backlot/workflows/netguard"
 	"backlot.dev/backlot/workflows/sandbox"
 	"backlot.dev/backlot/workflows/scaffolder"
 )

@@ -14,8 +14,8 @@ import (
 
 	"backlot.dev/backlot/domain/event"
 	"backlot.dev/backlot/domain/fault"
-	"backlot.dev/backlot/internal/netguard"
 	"backlot.dev/backlot/internal/webhooks"
+	"backlot.dev/backlot/workflows/netguard"
 )
 
 // switchingResolver answers with public until switched, then with loopback:

@@ -23,8 +23,8 @@ import (
 	"backlot.dev/backlot/domain/event"
 	"backlot.dev/backlot/domain/fault"
 	"backlot.dev/backlot/internal/messaging"
-	"backlot.dev/backlot/internal/netguard"
 	"backlot.dev/backlot/policies"
+	"backlot.dev/backlot/workflows/netguard"
 )
 
 // ConsumerPrefix names a subscription's consumer of the log (and its router handler).

@@ -17,9 +17,9 @@ import (
 
 	"backlot.dev/backlot/domain/event"
 	"backlot.dev/backlot/internal/eventlog/sqlitelog"
-	"backlot.dev/backlot/internal/netguard"
 	"backlot.dev/backlot/internal/webhooks"
 	"backlot.dev/backlot/internal/webhooks/sqlitesubs"
+	"backlot.dev/backlot/workflows/netguard"
 )
 
 var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))

@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"backlot.dev/backlot/internal/netguard"
 	"backlot.dev/backlot/workflows/githost"
+	"backlot.dev/backlot/workflows/netguard"
 )
 
 // loopbackClient reaches the fake hosts, which listen on 127.0.0.1: a

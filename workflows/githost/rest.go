@@ -9,7 +9,7 @@ import (
 	"net/http"
 	"time"
 
-	"backlot.dev/backlot/internal/netguard"
+	"backlot.dev/backlot/workflows/netguard"
 )
 
 // APIError is an answer of a host's API outside 2xx.

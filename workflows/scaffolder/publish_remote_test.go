@@ -15,8 +15,8 @@ import (
 	"testing"
 	"time"
 
-	"backlot.dev/backlot/internal/netguard"
 	"backlot.dev/backlot/workflows/githost"
+	"backlot.dev/backlot/workflows/netguard"
 	"backlot.dev/backlot/workflows/scaffolder"
 )
 

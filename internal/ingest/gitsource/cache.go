@@ -13,7 +13,7 @@ import (
 	"strconv"
 	"strings"
 
-	"backlot.dev/backlot/internal/netguard"
+	"backlot.dev/backlot/workflows/netguard"
 )
 
 // revision is what sync resolved a target to.

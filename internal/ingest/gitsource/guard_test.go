@@ -9,7 +9,7 @@ import (
 	"testing"
 
 	"backlot.dev/backlot/domain/catalog"
-	"backlot.dev/backlot/internal/netguard"
+	"backlot.dev/backlot/workflows/netguard"
 )
 
 // TestReadRefusesAHostOnARefusedAddress: a host AllowedHosts names but

@@ -15,7 +15,7 @@ import (
 	"testing"
 	"time"
 
-	"backlot.dev/backlot/internal/netguard"
+	"backlot.dev/backlot/workflows/netguard"
 )
 
 // person is a commit author in the test repositories.

@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"backlot.dev/backlot/domain/catalog"
-	"backlot.dev/backlot/internal/netguard"
+	"backlot.dev/backlot/workflows/netguard"
 )
 
 // Options configures a Reader. NewReader fills zero fields with their defaults; the

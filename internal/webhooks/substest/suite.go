@@ -17,8 +17,8 @@ import (
 	"time"
 
 	"backlot.dev/backlot/domain/event"
-	"backlot.dev/backlot/internal/netguard"
 	"backlot.dev/backlot/internal/webhooks"
+	"backlot.dev/backlot/workflows/netguard"
 )
 
 // Features says what an adapter keeps beyond what every adapter keeps.

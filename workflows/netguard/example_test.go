@@ -6,7 +6,7 @@ import (
 	"net/netip"
 	"time"
 
-	"backlot.dev/backlot/internal/netguard"
+	"backlot.dev/backlot/workflows/netguard"
 )
 
 func ExampleClassify() {

@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"backlot.dev/backlot/internal/netguard"
+	"backlot.dev/backlot/workflows/netguard"
 )
 
 func TestClassify(t *testing.T) {
