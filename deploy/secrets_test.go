@@ -207,10 +207,10 @@ func TestInstallSecrets(t *testing.T) {
 		}
 	}
 	api := services["api"]
-	tokensPath := composeEnv(api["environment"])["BACKLOT_AUTH_TOKENS"]
+	tokensPath := flagValue(list(api["command"]), "--auth-tokens")
 	secret := strings.TrimPrefix(tokensPath, "/run/secrets/")
 	if tokensPath == secret || !slices.ContainsFunc(list(api["secrets"]), func(s any) bool { return fmt.Sprint(s) == secret }) {
-		t.Errorf("%s service api: BACKLOT_AUTH_TOKENS %q is not one of its secrets %v", composePath, tokensPath, api["secrets"])
+		t.Errorf("%s service api: --auth-tokens %q is not one of its secrets %v", composePath, tokensPath, api["secrets"])
 	} else if f := str(mapAt(docs[0], "secrets", secret), "file"); f != "secrets/tokens" {
 		t.Errorf("%s: secret %s is file %q, want secrets/tokens (gen-secrets.sh)", composePath, secret, f)
 	}
@@ -344,4 +344,18 @@ func TestNetworkPolicies(t *testing.T) {
 			t.Errorf("%s: pods %v: ingress to their port %v, egress %v, want both allowed by a NetworkPolicy", d, labels, ingress, egress)
 		}
 	}
+}
+
+// flagValue is the value that follows name in a command's arguments ("" when
+// the flag is absent).
+func flagValue(args []any, name string) string {
+	for i, a := range args {
+		if fmt.Sprint(a) == name && i+1 < len(args) {
+			return fmt.Sprint(args[i+1])
+		}
+		if v, ok := strings.CutPrefix(fmt.Sprint(a), name+"="); ok {
+			return v
+		}
+	}
+	return ""
 }
