@@ -1,6 +1,7 @@
 package main
 
 import (
+	"io"
 	"os"
 	"strings"
 
@@ -32,20 +33,7 @@ is visible after a refresh, and the server's peak resident memory.`,
 			if len(o.KafkaBrokers) == 0 && os.Getenv("BACKLOT_KAFKA_BROKERS") != "" {
 				o.KafkaBrokers = strings.Split(os.Getenv("BACKLOT_KAFKA_BROKERS"), ",")
 			}
-			exe, err := os.Executable()
-			if err != nil {
-				return err
-			}
-			o.Backlot = exe
-			res, err := bench.Catalog(o)
-			if err != nil {
-				return err
-			}
-			if g.json() {
-				return printJSON(os.Stdout, res)
-			}
-			res.WriteText(os.Stdout)
-			return nil
+			return runBench(g, &o.Backlot, func() (textResult, error) { return bench.Catalog(o) })
 		},
 	}
 	f := cmd.Flags()
@@ -75,20 +63,7 @@ migrated), and prints the time from POST /api/migrations to the migration's end,
 per repository, and the largest history (events) of any workflow execution in
 the run, parent runs and per-repository children alike.`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			exe, err := os.Executable()
-			if err != nil {
-				return err
-			}
-			o.Backlot = exe
-			res, err := bench.Migrate(cmd.Context(), o)
-			if err != nil {
-				return err
-			}
-			if g.json() {
-				return printJSON(os.Stdout, res)
-			}
-			res.WriteText(os.Stdout)
-			return nil
+			return runBench(g, &o.Backlot, func() (textResult, error) { return bench.Migrate(cmd.Context(), o) })
 		},
 	}
 	cmd.Flags().IntVar(&o.Repos, "repos", 1000, "repositories to migrate")
@@ -108,22 +83,32 @@ runs the template N times one after another and measures each from POST
 /api/scaffolder/v2/tasks until the new component is readable by name, then
 restarts the server on the same data and measures the start-up again.`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			exe, err := os.Executable()
-			if err != nil {
-				return err
-			}
-			o.Backlot = exe
-			res, err := bench.Scaffold(o)
-			if err != nil {
-				return err
-			}
-			if g.json() {
-				return printJSON(os.Stdout, res)
-			}
-			res.WriteText(os.Stdout)
-			return nil
+			return runBench(g, &o.Backlot, func() (textResult, error) { return bench.Scaffold(o) })
 		},
 	}
 	cmd.Flags().IntVar(&o.Tasks, "tasks", 20, "tasks to run")
 	return cmd
+}
+
+// textResult is a bench's result: printed as JSON with --output json, else
+// as the bench's text.
+type textResult interface{ WriteText(w io.Writer) }
+
+// runBench points the bench at this binary (*backlot), runs it and prints
+// its result.
+func runBench(g *globalFlags, backlot *string, run func() (textResult, error)) error {
+	exe, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	*backlot = exe
+	res, err := run()
+	if err != nil {
+		return err
+	}
+	if g.json() {
+		return printJSON(os.Stdout, res)
+	}
+	res.WriteText(os.Stdout)
+	return nil
 }
