@@ -56,6 +56,7 @@ fuzz: ## Run each fuzz target for FUZZTIME (default 30s); a crash is kept in the
 	$(GO) test -run '^$$' -fuzz '^FuzzParseChangeHook$$' -fuzztime $(FUZZTIME) ./internal/httpapi
 	$(GO) test -run '^$$' -fuzz '^FuzzTemplateRender$$' -fuzztime $(FUZZTIME) ./policies
 	$(GO) test -run '^$$' -fuzz '^FuzzParseSpec$$' -fuzztime $(FUZZTIME) ./workflows/migration
+	$(GO) test -run '^$$' -fuzz '^FuzzPermissionPolicy$$' -fuzztime $(FUZZTIME) ./policies/permission
 
 .PHONY: lint
 lint: ## go vet and staticcheck
