@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"time"
 
@@ -82,7 +83,15 @@ type entry struct {
 	store *sqlitecatalog.Store
 	path  string
 	err   error
+	// built is set, under Catalogs.mu, once the store is ready; an entry
+	// still building is never evicted.
+	built bool
 }
+
+// evictGrace is how long an evicted read model stays open: a reader that
+// got it just before may still be reading, for at most the server's write
+// timeout.
+const evictGrace = 2 * time.Minute
 
 // New returns Catalogs reading hist and building read models under dir.
 func New(hist history.Reader, dir string, opts ...Option) (*Catalogs, error) {
@@ -113,16 +122,25 @@ func (c *Catalogs) At(ctx context.Context, at history.Instant) (catalogstore.Rea
 		c.entries[key] = e
 	}
 	c.touch(key)
+	// Evict the least recently used read models that are built; one still
+	// building (its builder and readers are waiting for it) stays, and so
+	// does the one just asked for.
 	var evicted []*entry
-	for len(c.order) > keep {
-		old := c.order[0]
-		c.order = c.order[1:]
-		evicted = append(evicted, c.entries[old])
+	for i := 0; len(c.order) > keep && i < len(c.order)-1; {
+		old := c.order[i]
+		if o := c.entries[old]; o != nil && !o.built {
+			i++
+			continue
+		}
+		c.order = slices.Delete(c.order, i, i+1)
+		if o := c.entries[old]; o != nil {
+			evicted = append(evicted, o)
+		}
 		delete(c.entries, old)
 	}
 	c.mu.Unlock()
 	for _, old := range evicted {
-		old.close()
+		time.AfterFunc(evictGrace, old.close)
 	}
 	e.once.Do(func() {
 		// Readers of one instant share its build; only builds count.
@@ -134,14 +152,16 @@ func (c *Catalogs) At(ctx context.Context, at history.Instant) (catalogstore.Rea
 			e.err = &BusyError{Limit: cap(c.building), RetryAfter: BusyRetryAfter}
 		}
 	})
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	if e.err != nil {
-		c.mu.Lock()
 		if c.entries[key] == e {
 			delete(c.entries, key)
+			c.order = slices.DeleteFunc(c.order, func(k string) bool { return k == key })
 		}
-		c.mu.Unlock()
 		return nil, e.err
 	}
+	e.built = true
 	return e.store, nil
 }
 
