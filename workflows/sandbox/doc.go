@@ -7,7 +7,11 @@
 // and a scratch home writable. The environment holds only the variables the
 // caller documents (BACKLOT_*) plus PATH, HOME and LANG. Limits bound CPU
 // time, address space, processes and open files (prlimit), wall time (the
-// context) and the output kept (truncated with a marker).
+// context) and the output kept (truncated with a marker). The process limit
+// is also a pids cgroup of each run's own where the worker may create one
+// (cgroup v1's pids hierarchy or a v2 hierarchy delegating pids): the kernel
+// exempts uid 0 from RLIMIT_NPROC, and a root worker's sandbox user is uid 0
+// on the host.
 //
 // New self-tests bwrap once. Where it is missing or fails, New fails with
 // ErrUnavailable unless Config.Insecure is set: then scripts run directly

@@ -51,7 +51,8 @@ type Limits struct {
 	// Memory is the address space of each process in bytes (RLIMIT_AS).
 	Memory int64
 	// Processes is the number of processes of the sandbox's user
-	// (RLIMIT_NPROC).
+	// (RLIMIT_NPROC) and, where the worker may write a pids cgroup, of the
+	// script's own cgroup (pids.max), which also holds for a root worker.
 	Processes int
 	// OpenFiles is the number of open files of each process (RLIMIT_NOFILE).
 	OpenFiles int
@@ -126,15 +127,18 @@ const (
 type Runner struct {
 	bwrap   string
 	prlimit string
-	cfg     Config
-	limits  Limits
+	// pids is the pids cgroup folder each run gets a child of; "" when the
+	// worker may write none (see cgroup.go).
+	pids   string
+	cfg    Config
+	limits Limits
 }
 
 // New finds bubblewrap and self-tests it by running a script in a sandbox.
 // Where bwrap is missing or fails, New returns ErrUnavailable (wrapping why)
 // unless cfg.Insecure is set: then the Runner runs scripts directly.
 func New(ctx context.Context, cfg Config) (*Runner, error) {
-	r := &Runner{cfg: cfg, limits: cfg.Limits.withDefaults()}
+	r := &Runner{cfg: cfg, limits: cfg.Limits.withDefaults(), pids: findPidsCgroup()}
 	r.prlimit, _ = exec.LookPath("prlimit")
 	bw := cfg.Bwrap
 	if bw == "" {
@@ -230,7 +234,14 @@ func (r *Runner) Run(ctx context.Context, spec Spec) (Result, error) {
 		sctx, cancel = context.WithTimeout(ctx, spec.Timeout)
 	}
 	defer cancel()
-	cmd := r.command(sctx, spec, env)
+	var cgroup string
+	if r.pids != "" {
+		if cgroup, err = newRunCgroup(r.pids, r.limits.Processes); err != nil {
+			return Result{}, err
+		}
+		defer removeRunCgroup(cgroup)
+	}
+	cmd := r.command(sctx, spec, env, cgroup)
 	out := &capped{n: r.limits.Output}
 	cmd.Stdout, cmd.Stderr = out, out
 	cmd.WaitDelay = 2 * time.Second
@@ -253,8 +264,9 @@ func (r *Runner) Run(ctx context.Context, spec Spec) (Result, error) {
 }
 
 // command builds the process: bwrap (under prlimit) with a clean
-// environment, or sh directly when insecure.
-func (r *Runner) command(ctx context.Context, spec Spec, env []string) *exec.Cmd {
+// environment, or sh directly when insecure; moved first into the run's pids
+// cgroup when it has one.
+func (r *Runner) command(ctx context.Context, spec Spec, env []string, cgroup string) *exec.Cmd {
 	l := r.limits
 	var args []string
 	if r.prlimit != "" {
@@ -295,6 +307,9 @@ func (r *Runner) command(ctx context.Context, spec Spec, env []string) *exec.Cmd
 		args = append(args, "--", "sh", "-c", spec.Script)
 	} else {
 		args = append(args, "sh", "-c", spec.Script)
+	}
+	if cgroup != "" {
+		args = intoCgroup(cgroup, args)
 	}
 	cmd := exec.CommandContext(ctx, args[0], args[1:]...)
 	if r.bwrap == "" {
