@@ -130,9 +130,6 @@ var attacks = []attack{
 // operator would, each with a token file, and performs every attack of the
 // table against both.
 func TestEveryAttackIsRefused(t *testing.T) {
-	if testing.Short() {
-		t.Skip("the security suite starts real servers; -short leaves it out")
-	}
 	bin := binary(t)
 	targets := []*target{startDevTarget(t, bin), startServeTarget(t, bin)}
 	var outcomes []string
