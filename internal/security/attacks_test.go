@@ -332,7 +332,11 @@ echo reached > REACHED.md`
 	if p.Error != "" || !strings.Contains(p.Diff, "REACHED.md") || !strings.Contains(p.Output, "uid=65534") {
 		t.Fatalf("the script did not run to its end as nobody: %+v", p)
 	}
-	for what, secret := range map[string]string{"the secrets key": secretsKey, "the git host token": workerSecret} {
+	secrets := map[string]string{"the secrets key": secretsKey, "the git host token": workerSecret}
+	if tg.pgURL != "" {
+		secrets["the PostgreSQL URL"] = tg.pgURL
+	}
+	for what, secret := range secrets {
 		for _, pv := range plan.Previews {
 			if strings.Contains(pv.Output, secret) || strings.Contains(pv.Diff, secret) {
 				t.Errorf("%s: the script's output holds %s:\n%s", pv.Ref, what, pv.Output)
@@ -369,11 +373,13 @@ echo reached > REACHED.md`
 	if tg.mode == "dev" && onWorker == 0 {
 		t.Errorf("no bubblewrap process seen under backlot dev: the script did not run sandboxed")
 	}
-	where := "in bubblewrap under the worker process, none under the api process"
+	where := "in bubblewrap under the worker process (none under the api process)"
+	held := "BACKLOT_SECRETS_KEY, GITHUB_TOKEN nor BACKLOT_POSTGRES_URL"
 	if tg.mode == "dev" {
-		where = "in bubblewrap, a child of backlot dev's worker"
+		where = "in bubblewrap under backlot dev's worker"
+		held = "BACKLOT_SECRETS_KEY nor GITHUB_TOKEN"
 	}
-	return fmt.Sprintf("the script ran %s as uid 65534 seeing %s processes; /proc/1/environ, /proc/$PPID/environ and env hold neither BACKLOT_SECRETS_KEY nor GITHUB_TOKEN", where, pids)
+	return fmt.Sprintf("the script ran as uid 65534 %s, seeing %s processes; /proc/1/environ, /proc/$PPID/environ and env hold neither %s", where, pids, held)
 }
 
 // scaffolderDryRun dry-runs a template of one step.

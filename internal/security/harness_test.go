@@ -120,6 +120,8 @@ type target struct {
 	addr string
 	// bin is the backlot binary.
 	bin string
+	// pgURL is the PostgreSQL URL in serve's environment ("" in dev).
+	pgURL string
 }
 
 // serverEnv is the environment of every server process: the test's, cleared
@@ -136,11 +138,12 @@ func serverEnv() []string {
 	return append(env, "BACKLOT_SECRETS_KEY="+secretsKey, "GITHUB_TOKEN="+workerSecret)
 }
 
-// start runs the binary with args until the test ends, its output in out.
-func start(t *testing.T, bin string, args ...string) *exec.Cmd {
+// start runs the binary with args until the test ends, its output in out;
+// env is added to serverEnv.
+func start(t *testing.T, bin string, env []string, args ...string) *exec.Cmd {
 	t.Helper()
 	cmd := exec.Command(bin, args...)
-	cmd.Env = serverEnv()
+	cmd.Env = append(serverEnv(), env...)
 	var out lockedBuffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Start(); err != nil {
@@ -244,7 +247,7 @@ func startDevTarget(t *testing.T, bin string) *target {
 	args := append([]string{"dev", "--quiet", "--data", data, "--addr", addr, "--refresh-interval", "1h",
 		"--temporal-address", freeAddr(t), "--auth-tokens", tokens, "--max-streams", "2", "--allow-network", allowedReceiver + "/32"},
 		catalogFlags(catalogs)...)
-	cmd := start(t, bin, args...)
+	cmd := start(t, bin, nil, args...)
 	tg := &target{mode: "dev", base: "http://" + addr, addr: addr, data: data, temporalDB: filepath.Join(data, "temporal.db"),
 		apiPID: cmd.Process.Pid, workerPID: cmd.Process.Pid}
 	tg.waitReady(t, tg.base)
@@ -262,7 +265,7 @@ func startServeTarget(t *testing.T, bin string) *target {
 	data := filepath.Join(root, "data")
 	temporal := freeAddr(t)
 	temporalDB := filepath.Join(root, "temporal.db")
-	start(t, bin, "temporal", "serve", "--db", temporalDB, "--addr", temporal)
+	start(t, bin, nil, "temporal", "serve", "--db", temporalDB, "--addr", temporal)
 	deadline := time.Now().Add(90 * time.Second)
 	for !portOpen(temporal) {
 		if time.Now().After(deadline) {
@@ -271,15 +274,19 @@ func startServeTarget(t *testing.T, bin string) *target {
 		time.Sleep(50 * time.Millisecond)
 	}
 	prefix := kafkatest.TopicPrefix(t)
-	common := []string{"--kafka-brokers", strings.Join(kafkatest.Brokers(t), ","), "--postgres-url", pgtest.URL(t), "--topic-prefix", prefix,
+	// The PostgreSQL URL is in the environment, as deploy/ gives it: a
+	// script must not read it.
+	pgURL := pgtest.URL(t)
+	env := []string{"BACKLOT_POSTGRES_URL=" + pgURL}
+	common := []string{"--kafka-brokers", strings.Join(kafkatest.Brokers(t), ","), "--topic-prefix", prefix,
 		"--group", prefix + "projector", "--partitions", "3", "--replication-factor", "1", "--temporal-address", temporal,
 		"--data", data, "--log-format", "text", "--refresh-interval", "1h", "--allow-network", allowedReceiver + "/32"}
 	addr := freeAddr(t)
-	api := start(t, bin, append(append([]string{"serve", "--roles", "api,projector,ingester", "--addr", addr, "--auth-tokens", tokens, "--max-streams", "2"},
+	api := start(t, bin, env, append(append([]string{"serve", "--roles", "api,projector,ingester", "--addr", addr, "--auth-tokens", tokens, "--max-streams", "2"},
 		catalogFlags(catalogs)...), common...)...)
 	workerAddr := freeAddr(t)
-	worker := start(t, bin, append([]string{"serve", "--roles", "worker", "--addr", workerAddr}, common...)...)
-	tg := &target{mode: "serve", base: "http://" + addr, addr: addr, data: data, temporalDB: temporalDB,
+	worker := start(t, bin, env, append([]string{"serve", "--roles", "worker", "--addr", workerAddr}, common...)...)
+	tg := &target{mode: "serve", base: "http://" + addr, addr: addr, data: data, temporalDB: temporalDB, pgURL: pgURL,
 		apiPID: api.Process.Pid, workerPID: worker.Process.Pid}
 	tg.waitReady(t, tg.base)
 	tg.waitReady(t, "http://"+workerAddr)
