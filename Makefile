@@ -14,8 +14,12 @@ help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-12s %s\n", $$1, $$2}'
 
 .PHONY: build
-build: ## Build bin/backlot
+build: bundle ## Build bin/backlot
 	$(GO) build -o $(BIN) ./cmd/backlot
+
+.PHONY: bundle
+bundle: ## Build the scaffolder's template engine (nunjitsu from npm, bundled by esbuild) that go:embed puts in the binary
+	./scripts/bundle.sh
 
 .PHONY: run
 run: build bwrap-check ## Build and start backlot dev with the example catalog, policies and template on http://127.0.0.1:7007
