@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"regexp"
 	"slices"
 	"sort"
@@ -16,6 +17,7 @@ import (
 
 	"backlot.dev/backlot/domain/fault"
 	"backlot.dev/backlot/policies"
+	"backlot.dev/backlot/workflows/scaffolder/nunjucks"
 )
 
 // APIVersion is the apiVersion of the templates Backlot runs.
@@ -346,69 +348,135 @@ func compilePage(url string, schema map[string]any) (*jsonschema.Schema, error) 
 	return c.Compile(url)
 }
 
-// Render renders a step input (or any value of a template): every string in
-// it, in maps and lists too, is a template of ${{ }} expressions over vars
-// (parameters, steps, user, secrets, each). A string that is one expression
-// keeps the expression's type. where names the value in errors.
+// Render renders a step input (or any value of a template) as Backstage's
+// scaffolder does: every string in it, in maps and lists too, is a template
+// of Backstage's language (nunjucks with ${{ }} variables; see package
+// nunjucks) over vars (parameters, steps, user, secrets, each). A string that
+// is one expression keeps the expression's type (number, bool, object,
+// list); one that renders undefined (an undefined name, alone) drops its key
+// from a map and is null in a list. A string whose template does not parse
+// or fails to evaluate is kept as written, as Backstage keeps it (so
+// ${{ x || 0 }}, which nunjucks cannot read, stays text); a render stopped by
+// its limits or time budget fails, naming where (the field path).
 func Render(where string, v any, vars map[string]any) (any, error) {
+	if !hasTemplate(v) {
+		return v, nil
+	}
+	eng, err := nunjucks.Default()
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", where, err)
+	}
+	s, err := eng.Session(nunjucks.Options{}, vars)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", where, err)
+	}
+	defer s.Close()
+	out, _, err := renderTree(s, where, v)
+	return out, err
+}
+
+// hasTemplate reports whether a string in v holds a tag of the template
+// language; without one a value renders as it is.
+func hasTemplate(v any) bool {
 	switch x := v.(type) {
 	case string:
-		t, err := policies.ParseTemplate(x)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", where, err)
+		return strings.Contains(x, "${{") || strings.Contains(x, "{%") || strings.Contains(x, "{#")
+	case map[string]any:
+		for _, e := range x {
+			if hasTemplate(e) {
+				return true
+			}
 		}
-		out, err := t.Render(vars)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", where, err)
+	case []any:
+		for _, e := range x {
+			if hasTemplate(e) {
+				return true
+			}
 		}
-		return out, nil
+	}
+	return false
+}
+
+// renderTree renders v in s; defined is false for a string that rendered
+// undefined.
+func renderTree(s *nunjucks.Session, where string, v any) (out any, defined bool, err error) {
+	switch x := v.(type) {
+	case string:
+		if !hasTemplate(x) {
+			return x, true, nil
+		}
+		r, defined, err := s.RenderValue(x)
+		var ne *nunjucks.Error
+		if errors.As(err, &ne) && !ne.Budget() {
+			return x, true, nil
+		}
+		if err != nil {
+			return nil, false, fmt.Errorf("%s: %w", where, err)
+		}
+		return r, defined, nil
 	case map[string]any:
 		out := make(map[string]any, len(x))
 		for k, e := range x {
-			r, err := Render(where+"."+k, e, vars)
+			r, ok, err := renderTree(s, where+"."+k, e)
 			if err != nil {
-				return nil, err
+				return nil, false, err
 			}
-			out[k] = r
+			if ok {
+				out[k] = r
+			}
 		}
-		return out, nil
+		return out, true, nil
 	case []any:
 		out := make([]any, len(x))
 		for i, e := range x {
-			r, err := Render(fmt.Sprintf("%s[%d]", where, i), e, vars)
+			r, _, err := renderTree(s, fmt.Sprintf("%s[%d]", where, i), e)
 			if err != nil {
-				return nil, err
+				return nil, false, err
 			}
 			out[i] = r
 		}
-		return out, nil
+		return out, true, nil
 	}
-	return v, nil
+	return v, true, nil
 }
 
-// Enabled reports whether the step runs with vars: no if, or an if that
-// renders to something other than false, "", null, 0 or "false".
+// Enabled reports whether the step runs with vars, as Backstage decides: no
+// if, or an if that is neither false nor a string rendering to a false value
+// of JavaScript (false, "", 0, null, undefined, an empty list).
 func (s *Step) Enabled(vars map[string]any) (bool, error) {
-	if s.If == nil {
-		return true, nil
-	}
-	v, err := Render("steps."+s.ID+".if", s.If, vars)
-	if err != nil {
-		return false, err
-	}
-	switch x := v.(type) {
+	switch x := s.If.(type) {
 	case nil:
-		return false, nil
+		return true, nil
 	case bool:
 		return x, nil
 	case string:
-		return x != "" && x != "false", nil
-	case int64:
-		return x != 0, nil
-	case float64:
-		return x != 0, nil
+		v, err := Render("steps."+s.ID+".if", x, vars)
+		if err != nil {
+			return false, err
+		}
+		return truthy(v), nil
 	}
 	return true, nil
+}
+
+// truthy is JavaScript's truth of a rendered value, with an empty list
+// false (lodash's isArray check in Backstage's isTruthy).
+func truthy(v any) bool {
+	switch x := v.(type) {
+	case nil:
+		return false
+	case bool:
+		return x
+	case string:
+		return x != ""
+	case int64:
+		return x != 0
+	case float64:
+		return x != 0 && !math.IsNaN(x)
+	case []any:
+		return len(x) > 0
+	}
+	return true
 }
 
 // Items returns what the step's each loops over: nil without each, else the
