@@ -58,7 +58,8 @@ fuzz: ## Run each fuzz target for FUZZTIME (default 30s); a crash is kept in the
 	$(GO) test -run '^$$' -fuzz '^FuzzParseDocuments$$' -fuzztime $(FUZZTIME) ./domain/catalog
 	$(GO) test -run '^$$' -fuzz '^FuzzParseFilter$$' -fuzztime $(FUZZTIME) ./internal/httpapi
 	$(GO) test -run '^$$' -fuzz '^FuzzParseChangeHook$$' -fuzztime $(FUZZTIME) ./internal/httpapi
-	$(GO) test -run '^$$' -fuzz '^FuzzTemplateRender$$' -fuzztime $(FUZZTIME) ./policies
+	$(GO) test -run '^$$' -fuzz '^FuzzTemplateRender$$' -fuzztime $(FUZZTIME) ./workflows/scaffolder/nunjucks
+	$(GO) test -run '^$$' -fuzz '^FuzzCELTemplateRender$$' -fuzztime $(FUZZTIME) ./policies
 	$(GO) test -run '^$$' -fuzz '^FuzzParseSpec$$' -fuzztime $(FUZZTIME) ./workflows/migration
 
 .PHONY: lint

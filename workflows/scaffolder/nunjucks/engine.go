@@ -11,8 +11,15 @@ import (
 	"sync"
 	"time"
 
+	"github.com/dlclark/regexp2"
 	"github.com/dop251/goja"
 )
+
+// A regular expression of a template (replace(r/…/, …), which Backstage
+// allows) that needs backtracking runs in regexp2, outside what goja's
+// Interrupt can stop: give each match the time budget, after which it counts
+// as no match, so a catastrophic pattern cannot hold a worker.
+func init() { regexp2.DefaultMatchTimeout = DefaultTimeBudget }
 
 //go:embed bundle
 var bundleFS embed.FS

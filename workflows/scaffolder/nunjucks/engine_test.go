@@ -279,3 +279,21 @@ func BenchmarkRenderFile(b *testing.B) {
 		}
 	}
 }
+
+func TestBacktrackingRegexpIsBounded(t *testing.T) {
+	t.Parallel()
+	s, err := engine(t).Session(Options{}, map[string]any{"p": strings.Repeat("a", 40) + "!"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	start := time.Now()
+	// A backreference needs regexp2, whose backtracking here is exponential.
+	out, err := s.Render(`${{ p | replace(r/^((a+)+\2)+$/, "x") }}`)
+	if took := time.Since(start); took > 3*DefaultTimeBudget {
+		t.Fatalf("took %s", took)
+	}
+	if err == nil && out != strings.Repeat("a", 40)+"!" {
+		t.Fatalf("got %q", out)
+	}
+}
