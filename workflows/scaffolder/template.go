@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"math"
 	"regexp"
-	"slices"
 	"sort"
 	"strings"
 
@@ -16,7 +15,6 @@ import (
 	"golang.org/x/text/message"
 
 	"backlot.dev/backlot/domain/fault"
-	"backlot.dev/backlot/policies"
 	"backlot.dev/backlot/workflows/scaffolder/nunjucks"
 )
 
@@ -215,86 +213,6 @@ func (e *ParameterError) Error() string { return e.Field + ": " + e.Problem }
 func (e *ParameterError) Is(target error) bool { return target == fault.Invalid }
 
 var printer = message.NewPrinter(language.English)
-
-// Parameters checks values against every page's schema and returns them with
-// the defaults of the pages' top-level properties filled in. Every problem
-// comes back as a *ParameterError naming the field, joined.
-func (t *Template) Parameters(values map[string]any) (map[string]any, error) {
-	out := make(map[string]any, len(values))
-	for k, v := range values {
-		out[k] = v
-	}
-	for _, p := range t.Pages {
-		props, _ := p.Schema["properties"].(map[string]any)
-		for name, prop := range props {
-			if _, set := out[name]; set {
-				continue
-			}
-			if d, ok := prop.(map[string]any)["default"]; ok {
-				out[name] = d
-			}
-		}
-	}
-	doc, err := jsonDoc(out)
-	if err != nil {
-		return nil, err
-	}
-	var errs []error
-	for i, p := range t.Pages {
-		s, err := compilePage(fmt.Sprintf("urn:backlot:template:%s:page:%d", t.Ref, i), p.Schema)
-		if err != nil {
-			return nil, &TemplateError{Template: t.Ref, Field: fmt.Sprintf("spec.parameters[%d]", i), Problem: err.Error()}
-		}
-		var ve *jsonschema.ValidationError
-		if err := s.Validate(doc); errors.As(err, &ve) {
-			errs = append(errs, flatten(ve)...)
-		} else if err != nil {
-			return nil, err
-		}
-	}
-	errs = append(errs, t.checkAllowedHosts(out)...)
-	sort.Slice(errs, func(i, j int) bool { return errs[i].Error() < errs[j].Error() })
-	return out, errors.Join(errs...)
-}
-
-// checkAllowedHosts checks every repository location a page's property
-// limits with ui:options.allowedHosts (Backstage's RepoUrlPicker): its host
-// must be one of them. Checked when a task is created, so a task never
-// starts for a repository it will not be allowed to publish.
-func (t *Template) checkAllowedHosts(values map[string]any) []error {
-	var errs []error
-	for _, p := range t.Pages {
-		props, _ := p.Schema["properties"].(map[string]any)
-		for name, prop := range props {
-			pm, _ := prop.(map[string]any)
-			opts, _ := pm["ui:options"].(map[string]any)
-			list, ok := opts["allowedHosts"].([]any)
-			if !ok {
-				continue
-			}
-			v, ok := values[name].(string)
-			if !ok || v == "" {
-				continue
-			}
-			loc, err := policies.ParseRepoURL(v)
-			if err != nil {
-				errs = append(errs, &ParameterError{Field: "parameters." + name, Problem: err.Error()})
-				continue
-			}
-			var allowed []string
-			for _, h := range list {
-				if s, ok := h.(string); ok {
-					allowed = append(allowed, s)
-				}
-			}
-			if host, _ := loc["host"].(string); !slices.Contains(allowed, host) {
-				errs = append(errs, &ParameterError{Field: "parameters." + name,
-					Problem: fmt.Sprintf("host %q is not allowed; the template allows %s", host, strings.Join(allowed, ", "))})
-			}
-		}
-	}
-	return errs
-}
 
 // flatten turns a validation error into one ParameterError per leaf cause.
 func flatten(ve *jsonschema.ValidationError) []error {
