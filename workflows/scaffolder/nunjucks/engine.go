@@ -17,9 +17,13 @@ import (
 
 // A regular expression of a template (replace(r/…/, …), which Backstage
 // allows) that needs backtracking runs in regexp2, outside what goja's
-// Interrupt can stop: give each match the time budget, after which it counts
-// as no match, so a catastrophic pattern cannot hold a worker.
-func init() { regexp2.DefaultMatchTimeout = DefaultTimeBudget }
+// Interrupt can stop: each match gets RegexpMatchTimeout, after which it
+// counts as no match, so a catastrophic pattern cannot hold a worker.
+func init() { regexp2.DefaultMatchTimeout = RegexpMatchTimeout }
+
+// RegexpMatchTimeout bounds one match of a backtracking regular expression
+// of a template.
+const RegexpMatchTimeout = 2 * time.Second
 
 //go:embed bundle
 var bundleFS embed.FS
@@ -55,9 +59,9 @@ const ScratchLimit = MaxRenderedLength
 const MaxStringLength = MaxRenderedLength
 
 // DefaultTimeBudget is the wall time one render may take before the runtime
-// is interrupted: far above what a template needs (microseconds to
-// milliseconds), and a stop for anything the work limits do not count.
-const DefaultTimeBudget = 2 * time.Second
+// is interrupted: far above what a template needs (milliseconds, even on a
+// loaded machine), and a stop for anything the work limits do not count.
+const DefaultTimeBudget = 10 * time.Second
 
 // ErrNoBundle is the error of every render when the binary was built without
 // the engine's bundle (a fresh clone built with go build alone).
@@ -280,10 +284,16 @@ func (s *Session) call(fn goja.Callable, args ...string) (string, error) {
 	for i, a := range args {
 		vals[i] = s.v.rt.ToValue(a)
 	}
-	timer := time.AfterFunc(budget, func() { s.v.rt.Interrupt("time budget") })
+	rt := s.v.rt
+	fired := make(chan struct{})
+	timer := time.AfterFunc(budget, func() { rt.Interrupt("time budget"); close(fired) })
 	out, err := fn(goja.Undefined(), vals...)
-	timer.Stop()
-	s.v.rt.ClearInterrupt()
+	if !timer.Stop() {
+		// The interrupt is on its way or made: let it land before clearing
+		// it, so it cannot stop the runtime's next call.
+		<-fired
+	}
+	rt.ClearInterrupt()
 	if err != nil {
 		// A runtime stopped halfway is not reused.
 		s.bad = true
