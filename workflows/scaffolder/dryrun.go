@@ -140,11 +140,11 @@ func (a *Activities) DryRun(ctx context.Context, info TemplateInfo, params map[s
 		logf(s.ID, StatusCompleted, "Finished step %s", stepTitle(s))
 	}
 	if tmpl.Output != nil {
-		o, err := Render("output", tmpl.Output, vars)
+		o, err := RenderOutput(tmpl.Output, vars)
 		if err != nil {
 			return res, err
 		}
-		res.Output, _ = o.(map[string]any)
+		res.Output = o
 	}
 	root := filepath.Join(work, task)
 	err = filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {

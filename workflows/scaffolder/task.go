@@ -373,11 +373,11 @@ func TaskWorkflow(ctx workflow.Context, in TaskInput, secrets Secrets) (TaskStat
 		logf(s.ID, StatusCompleted, "Finished step %s", stepTitle(s))
 	}
 	if tmpl.Output != nil {
-		o, err := Render("output", tmpl.Output, vars)
+		o, err := RenderOutput(tmpl.Output, vars)
 		if err != nil {
 			return fail(-1, err)
 		}
-		st.Output, _ = o.(map[string]any)
+		st.Output = o
 	}
 	st.Status = StatusCompleted
 	logf("", StatusCompleted, "Task completed")

@@ -293,6 +293,48 @@ func Render(where string, v any, vars map[string]any) (any, error) {
 	return out, err
 }
 
+// RenderOutput renders a template's output as Backstage does: with Render,
+// then each item of output.links and output.text that has an if is kept
+// when its if is true (a JavaScript truth), without its if.
+func RenderOutput(output map[string]any, vars map[string]any) (map[string]any, error) {
+	o, err := Render("output", output, vars)
+	if err != nil {
+		return nil, err
+	}
+	m, _ := o.(map[string]any)
+	for _, k := range []string{"links", "text"} {
+		list, ok := m[k].([]any)
+		if !ok {
+			continue
+		}
+		kept := []any{}
+		for _, item := range list {
+			obj, ok := item.(map[string]any)
+			if !ok {
+				kept = append(kept, item)
+				continue
+			}
+			cond, has := obj["if"]
+			if !has {
+				kept = append(kept, item)
+				continue
+			}
+			if !truthy(cond) {
+				continue
+			}
+			rest := make(map[string]any, len(obj))
+			for k, v := range obj {
+				if k != "if" {
+					rest[k] = v
+				}
+			}
+			kept = append(kept, rest)
+		}
+		m[k] = kept
+	}
+	return m, nil
+}
+
 // hasTemplate reports whether a string in v holds a tag of the template
 // language; without one a value renders as it is.
 func hasTemplate(v any) bool {
