@@ -81,12 +81,20 @@ func plainJSON(t *testing.T, v any) any {
 	return out
 }
 
+// TestScaffolderMatchesBackstage compares the cases of testdata/cases.json,
+// or of the file BACKLOT_COMPAT_CASES names (a cases.json beside a
+// templates folder: how templates from elsewhere are tried by hand).
 func TestScaffolderMatchesBackstage(t *testing.T) {
 	dir := packageDir(t)
-	raw, err := os.ReadFile(filepath.Join(dir, "testdata", "cases.json"))
+	casesFile := filepath.Join(dir, "testdata", "cases.json")
+	if f := os.Getenv("BACKLOT_COMPAT_CASES"); f != "" {
+		casesFile = f
+	}
+	raw, err := os.ReadFile(casesFile)
 	if err != nil {
 		t.Fatal(err)
 	}
+	templatesDir := filepath.Join(filepath.Dir(casesFile), "templates")
 	var suite struct {
 		User  wf.UserInfo `json:"user"`
 		Cases []testCase  `json:"cases"`
@@ -106,7 +114,7 @@ func TestScaffolderMatchesBackstage(t *testing.T) {
 		Cases []nodeCase `json:"cases"`
 	}
 	for _, c := range suite.Cases {
-		tdir := filepath.Join(dir, "testdata", "templates", c.Template)
+		tdir := filepath.Join(templatesDir, c.Template)
 		if templates[c.Template] == nil {
 			templates[c.Template] = templateJSON(t, tdir)
 		}
@@ -145,7 +153,7 @@ func TestScaffolderMatchesBackstage(t *testing.T) {
 	for _, c := range suite.Cases {
 		t.Run(c.ID, func(t *testing.T) {
 			want := answers[c.ID]
-			tdir := filepath.Join(dir, "testdata", "templates", c.Template)
+			tdir := filepath.Join(templatesDir, c.Template)
 			body, err := json.Marshal(templates[c.Template])
 			if err != nil {
 				t.Fatal(err)

@@ -9,5 +9,9 @@
 // file by file (path, content, executable bit), output value by value and
 // verdict by verdict; all must be equal, but for the named exceptions.
 //
+// BACKLOT_COMPAT_CASES names another cases.json (beside its own templates
+// folder) to compare instead: how templates from elsewhere are tried by hand
+// without copying them into the repository.
+//
 // The package holds no code of its own: only the test and the node script.
 package scaffolder
