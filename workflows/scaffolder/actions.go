@@ -252,6 +252,7 @@ func ActionByID(id string) (Action, bool) {
 
 // Register registers the task workflow and every action's activity on r.
 func Register(r worker.Registry, a *Activities) {
+	warmTemplates()
 	r.RegisterWorkflowWithOptions(TaskWorkflow, workflowOptions())
 	for _, act := range Actions() {
 		if act.InWorkflow {

@@ -335,6 +335,15 @@ func RenderOutput(output map[string]any, vars map[string]any) (map[string]any, e
 	return m, nil
 }
 
+// warmTemplates compiles the template engine and loads two runtimes, so a
+// worker's first renders in workflow code (if, each, output) do not wait
+// for them. Without the bundle it does nothing: renders name the problem.
+func warmTemplates() {
+	if e, err := nunjucks.Default(); err == nil {
+		_ = e.Warm(2)
+	}
+}
+
 // hasTemplate reports whether a string in v holds a tag of the template
 // language; without one a value renders as it is.
 func hasTemplate(v any) bool {

@@ -204,6 +204,20 @@ func (e *Engine) load() (*vm, error) {
 	return v, nil
 }
 
+// Warm loads runtimes into the pool until it holds n (at most its size),
+// so the first renders, which may run in workflow code that must not block,
+// find a runtime ready.
+func (e *Engine) Warm(n int) error {
+	for i := 0; i < n && len(e.pool) < cap(e.pool); i++ {
+		v, err := e.load()
+		if err != nil {
+			return err
+		}
+		e.put(v)
+	}
+	return nil
+}
+
 // get takes an idle runtime or loads one.
 func (e *Engine) get() (*vm, error) {
 	select {

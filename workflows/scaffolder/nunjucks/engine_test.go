@@ -320,3 +320,17 @@ func TestBacktrackingRegexpIsBounded(t *testing.T) {
 		t.Fatalf("got %q", out)
 	}
 }
+
+func TestWarmFillsThePool(t *testing.T) {
+	t.Parallel()
+	e, err := New(3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Warm(5); err != nil {
+		t.Fatal(err)
+	}
+	if len(e.pool) != 3 {
+		t.Fatalf("pool holds %d runtimes, want 3", len(e.pool))
+	}
+}
