@@ -84,7 +84,7 @@ func (a *Activities) DryRun(ctx context.Context, info TemplateInfo, params map[s
 			res.Steps = append(res.Steps, state)
 			continue
 		}
-		items, err := s.Items(vars)
+		items, err := s.Iterations(vars)
 		if err != nil {
 			return res, err
 		}
@@ -117,9 +117,9 @@ func (a *Activities) DryRun(ctx context.Context, info TemplateInfo, params map[s
 		if items == nil {
 			err = run(vars)
 		} else {
-			for n, item := range items {
+			for _, each := range items {
 				loop := copyVars(vars)
-				loop["each"] = map[string]any{"value": item, "index": int64(n)}
+				loop["each"] = each
 				if err = run(loop); err != nil {
 					break
 				}

@@ -223,3 +223,31 @@ func TestFetchTemplateOptions(t *testing.T) {
 		}
 	})
 }
+
+func TestIterationsAsBackstage(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name string
+		each any
+		want []map[string]any
+	}{
+		{"no each", nil, nil},
+		{"a list", "${{ parameters.tags }}", []map[string]any{
+			{"key": "0", "value": "go", "index": int64(0)}, {"key": "1", "value": "api", "index": int64(1)}}},
+		{"an object", map[string]any{"b": int64(2), "a": int64(1)}, []map[string]any{
+			{"key": "a", "value": int64(1), "index": int64(0)}, {"key": "b", "value": int64(2), "index": int64(1)}}},
+		{"an empty list", []any{}, []map[string]any{}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			s := scaffolder.Step{ID: "x", Each: c.each}
+			got, err := s.Iterations(renderVars)
+			if err != nil || !reflect.DeepEqual(got, c.want) {
+				t.Fatalf("Iterations = %#v, %v; want %#v", got, err, c.want)
+			}
+		})
+	}
+	if _, err := (&scaffolder.Step{ID: "x", Each: "${{ parameters.name }}"}).Iterations(renderVars); err == nil {
+		t.Fatal("each over a string: no error")
+	}
+}

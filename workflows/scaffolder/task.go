@@ -312,7 +312,7 @@ func TaskWorkflow(ctx workflow.Context, in TaskInput, secrets Secrets) (TaskStat
 			logf(s.ID, StatusSkipped, "Skipping step %s: its if is false", s.ID)
 			continue
 		}
-		items, err := s.Items(vars)
+		items, err := s.Iterations(vars)
 		if err != nil {
 			return fail(i, err)
 		}
@@ -351,9 +351,9 @@ func TaskWorkflow(ctx workflow.Context, in TaskInput, secrets Secrets) (TaskStat
 		if items == nil {
 			err = runOnce(vars)
 		} else {
-			for n, item := range items {
+			for _, each := range items {
 				loop := copyVars(vars)
-				loop["each"] = map[string]any{"value": item, "index": int64(n)}
+				loop["each"] = each
 				if err = runOnce(loop); err != nil {
 					break
 				}

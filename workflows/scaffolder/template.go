@@ -448,6 +448,41 @@ func truthy(v any) bool {
 	return true
 }
 
+// Iterations returns the each variable of every run of the step, as
+// Backstage gives it: nil without each; for a list, {key: "0", value,
+// index: 0}, …; for an object, {key, value, index} in key order.
+func (s *Step) Iterations(vars map[string]any) ([]map[string]any, error) {
+	if s.Each == nil {
+		return nil, nil
+	}
+	v, err := Render("steps."+s.ID+".each", s.Each, vars)
+	if err != nil {
+		return nil, err
+	}
+	var out []map[string]any
+	switch x := v.(type) {
+	case []any:
+		for i, item := range x {
+			out = append(out, map[string]any{"key": fmt.Sprint(i), "value": item, "index": int64(i)})
+		}
+	case map[string]any:
+		keys := make([]string, 0, len(x))
+		for k := range x {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for i, k := range keys {
+			out = append(out, map[string]any{"key": k, "value": x[k], "index": int64(i)})
+		}
+	default:
+		return nil, &TemplateError{Field: "steps." + s.ID + ".each", Problem: fmt.Sprintf("renders to %T, want a list or an object", v)}
+	}
+	if out == nil {
+		out = []map[string]any{}
+	}
+	return out, nil
+}
+
 // Items returns what the step's each loops over: nil without each, else the
 // rendered list (a map's entries as {key, value}, in key order).
 func (s *Step) Items(vars map[string]any) ([]any, error) {
