@@ -71,7 +71,8 @@ func (a *Activities) DryRun(ctx context.Context, info TemplateInfo, params map[s
 		res.Log = append(res.Log, LogLine{CreatedAt: time.Now().UTC(), StepID: step, Status: status, Message: fmt.Sprintf(format, args...)})
 	}
 	steps := map[string]any{}
-	vars := map[string]any{"parameters": values, "user": userVars(user), "steps": steps}
+	vars := map[string]any{"parameters": values, "user": userVars(user), "steps": steps,
+		"context": map[string]any{"task": map[string]any{"id": task}}}
 	for i := range tmpl.Steps {
 		s := &tmpl.Steps[i]
 		state := StepState{ID: s.ID, Name: s.Name, Action: s.Action, Status: StatusSkipped}

@@ -251,3 +251,19 @@ func TestIterationsAsBackstage(t *testing.T) {
 		t.Fatal("each over a string: no error")
 	}
 }
+
+func TestDryRunReadsTheTaskContext(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	body := []byte(`{"apiVersion": "scaffolder.backstage.io/v1beta3", "kind": "Template", "metadata": {"name": "ctx"},
+	 "spec": {"steps": [{"id": "log", "action": "debug:log", "input": {"message": "hi"}}],
+	          "output": {"task": "${{ context.task.id }}", "who": "${{ user.ref }}"}}}`)
+	info := scaffolder.TemplateInfo{Ref: "template:default/ctx", Body: body, Location: "file:" + filepath.Join(dir, "template.yaml")}
+	res, err := (&scaffolder.Activities{}).DryRun(t.Context(), info, nil, scaffolder.UserInfo{Ref: "user:default/ada"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Output["task"] != "dry-run" || res.Output["who"] != "user:default/ada" {
+		t.Fatalf("output %v", res.Output)
+	}
+}

@@ -250,7 +250,9 @@ func TaskWorkflow(ctx workflow.Context, in TaskInput, secrets Secrets) (TaskStat
 		built = in.Resume.Built
 		st.Built = built
 	}
-	vars := map[string]any{"parameters": in.Parameters, "user": userVars(in.User)}
+	// context.task.id is the task's id, as Backstage's templates read it.
+	vars := map[string]any{"parameters": in.Parameters, "user": userVars(in.User),
+		"context": map[string]any{"task": map[string]any{"id": in.ID}}}
 	stepsVar := map[string]any{}
 	vars["steps"] = stepsVar
 	for id, out := range st.StepOutputs {
