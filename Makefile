@@ -14,8 +14,12 @@ help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-12s %s\n", $$1, $$2}'
 
 .PHONY: build
-build: ## Build bin/backlot
+build: bundle ## Build bin/backlot
 	$(GO) build -o $(BIN) ./cmd/backlot
+
+.PHONY: bundle
+bundle: ## Build the scaffolder's template engine (nunjitsu from npm, bundled by esbuild) that go:embed puts in the binary
+	./scripts/bundle.sh
 
 .PHONY: run
 run: build bwrap-check ## Build and start backlot dev with the example catalog, policies and template on http://127.0.0.1:7007
@@ -39,7 +43,7 @@ test: ## Run the whole suite (installs what it needs: Go modules, npm packages)
 
 .PHONY: bench
 bench: build ## Go benchmarks, the end-to-end catalog bench (BENCH_N entities) and the migration bench (BENCH_REPOS repositories)
-	$(GO) test -run '^$$' -bench . -benchmem ./internal/eventlog/... ./projections/... ./policies/ ./internal/badging/ ./internal/app/
+	$(GO) test -run '^$$' -bench . -benchmem ./internal/eventlog/... ./projections/... ./policies/ ./internal/badging/ ./internal/app/ ./workflows/scaffolder/nunjucks/
 	./$(BIN) bench catalog --entities $(BENCH_N)
 	./$(BIN) bench migrate --repos $(BENCH_REPOS)
 	./$(BIN) bench scaffold --tasks 20
@@ -54,7 +58,8 @@ fuzz: ## Run each fuzz target for FUZZTIME (default 30s); a crash is kept in the
 	$(GO) test -run '^$$' -fuzz '^FuzzParseDocuments$$' -fuzztime $(FUZZTIME) ./domain/catalog
 	$(GO) test -run '^$$' -fuzz '^FuzzParseFilter$$' -fuzztime $(FUZZTIME) ./internal/httpapi
 	$(GO) test -run '^$$' -fuzz '^FuzzParseChangeHook$$' -fuzztime $(FUZZTIME) ./internal/httpapi
-	$(GO) test -run '^$$' -fuzz '^FuzzTemplateRender$$' -fuzztime $(FUZZTIME) ./policies
+	$(GO) test -run '^$$' -fuzz '^FuzzTemplateRender$$' -fuzztime $(FUZZTIME) ./workflows/scaffolder/nunjucks
+	$(GO) test -run '^$$' -fuzz '^FuzzCELTemplateRender$$' -fuzztime $(FUZZTIME) ./policies
 	$(GO) test -run '^$$' -fuzz '^FuzzParseSpec$$' -fuzztime $(FUZZTIME) ./workflows/migration
 	$(GO) test -run '^$$' -fuzz '^FuzzPermissionPolicy$$' -fuzztime $(FUZZTIME) ./policies/permission
 

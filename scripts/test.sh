@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # The whole test suite, as `make test` and CI run it. It installs what it needs and
 # says so: Go modules from the module proxy, and the npm packages of the
-# @backstage/catalog-client compatibility test and of the differential
-# validation test against @backstage/catalog-model. Every fixture a test reads
+# @backstage/catalog-client compatibility test, of the differential
+# validation test against @backstage/catalog-model and of the differential
+# template test against @backstage/plugin-scaffolder-backend, and the
+# scaffolder's template engine (scripts/bundle.sh). Every fixture a test reads
 # is in the repository: a fresh clone needs nothing beside it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -33,6 +35,11 @@ echo "== npm: installing @backstage/catalog-client for the compatibility test"
 (cd internal/compat/catalogclient && npm ci --no-audit --no-fund --loglevel=error)
 echo "== npm: installing @backstage/catalog-model for the differential validation test"
 (cd internal/compat/catalogmodel && npm ci --no-audit --no-fund --loglevel=error)
+echo "== npm: installing @backstage/plugin-scaffolder-backend for the differential template test"
+(cd internal/compat/scaffolder && npm ci --no-audit --no-fund --loglevel=error)
+# The scaffolder's template engine is bundled from npm and embedded: build it
+# before go vet and go test, which compile the packages that embed it.
+./scripts/bundle.sh
 
 # PostgreSQL: the read-model and lease adapters are tested against a real server.
 # pg.sh installs it from apt when missing, starts a throwaway cluster, exports

@@ -145,10 +145,9 @@ func TestTemplatesRunEndToEndInDev(t *testing.T) {
 	copyTree(t, fixtures.Template("gin-service"), filepath.Join(root, "gin-service"))
 	copyTree(t, fixtures.Template("node-service"), filepath.Join(root, "node-service"))
 	// The Gin template's skeleton reads values.destination, which its fetch
-	// step never passes: Backstage's JavaScript renders the annotation as
-	// "undefined/undefined", Backlot as nothing, which the catalog refuses.
-	// The copy passes destination; the original is run too, and must fail
-	// naming the file, the entity and the field.
+	// step never passes: Backstage's engine, which Backlot runs, renders the
+	// annotation as "undefined/undefined". The copy passes destination; the
+	// original is run too, and renders as Backstage renders it.
 	copyTree(t, fixtures.Template("gin-service"), filepath.Join(root, "gin-service-as-is"))
 	asIs := filepath.Join(root, "gin-service-as-is/template.yaml")
 	raw, _ := os.ReadFile(asIs)
@@ -164,8 +163,12 @@ func TestTemplatesRunEndToEndInDev(t *testing.T) {
 
 	out, err := d.backlot(t, bin, "scaffold", "run", "gin-service-as-is", "--set", "component_id=as-is", "--set", "module=m", "--set", "owner=group:default/team-b",
 		"--set", "repoUrl=github.com?owner=acme&repo=as-is")
-	if err == nil || !strings.Contains(out, "catalog-info.yaml component:default/as-is metadata.annotations") {
+	if err != nil || !strings.Contains(out, "component:default/as-is") {
 		t.Fatalf("the template as it is: %v\n%s", err, out)
+	}
+	if e, status := getEntity(t, d.base, "component", "as-is"); status != 200 ||
+		e["metadata"].(map[string]any)["annotations"].(map[string]any)["github.com/project-slug"] != "undefined/undefined" {
+		t.Fatalf("the template as it is registered %d %v", status, e)
 	}
 
 	out, err = d.backlot(t, bin, "scaffold", "list")

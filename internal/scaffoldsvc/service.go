@@ -96,6 +96,19 @@ func (s *Service) user(ctx context.Context, actor string) scaffolder.UserInfo {
 	return u
 }
 
+// memberOf reads a User entity's spec.memberOf: the refs of its groups.
+func memberOf(user map[string]any) []string {
+	spec, _ := user["spec"].(map[string]any)
+	list, _ := spec["memberOf"].([]any)
+	var out []string
+	for _, g := range list {
+		if s, ok := g.(string); ok {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
 // ParameterSchema answers the parameter pages of a template.
 func (s *Service) ParameterSchema(ctx context.Context, ref string) (scaffolder.ParameterSchema, error) {
 	t, _, err := s.template(ctx, ref)
@@ -111,11 +124,13 @@ func (s *Service) Create(ctx context.Context, actor, templateRef string, values 
 	if err != nil {
 		return "", err
 	}
-	params, err := t.Parameters(values)
+	user := s.user(ctx, actor)
+	// The pages and fields the user's form shows are those validated and kept.
+	params, err := t.ParametersFor(values, scaffolder.Viewer{Ref: actor, Groups: memberOf(user.Entity)})
 	if err != nil {
 		return "", err
 	}
-	in := scaffolder.TaskInput{ID: event.NewID(), Template: info, Parameters: params, User: s.user(ctx, actor), CreatedAt: time.Now().UTC()}
+	in := scaffolder.TaskInput{ID: event.NewID(), Template: info, Parameters: params, User: user, CreatedAt: time.Now().UTC()}
 	if err := s.checkNewEntities(ctx, in, scaffolder.Secrets(secrets)); err != nil {
 		return "", err
 	}

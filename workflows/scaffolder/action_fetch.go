@@ -80,9 +80,33 @@ func fetchTemplate(_ context.Context, _ *Activities, r *Run) error {
 	if err != nil {
 		return err
 	}
-	values, _ := r.Input["values"].(map[string]any)
+	opts := TemplateOptions{CopyWithoutTemplating: append(globs, old...)}
+	opts.Values, _ = r.Input["values"].(map[string]any)
+	for name, dst := range map[string]*bool{"cookiecutterCompat": &opts.CookiecutterCompat, "replace": &opts.Replace,
+		"trimBlocks": &opts.TrimBlocks, "lstripBlocks": &opts.LstripBlocks} {
+		switch v := r.Input[name].(type) {
+		case nil:
+		case bool:
+			*dst = v
+		default:
+			return inputError("steps.%s.input.%s: is a %T, want true or false", r.In.StepID, name, v)
+		}
+	}
+	switch v := r.Input["templateFileExtension"].(type) {
+	case nil, bool:
+		if v == true {
+			opts.TemplateFileExtension = ".njk"
+		}
+	case string:
+		opts.TemplateFileExtension = v
+	default:
+		return inputError("steps.%s.input.templateFileExtension: is a %T, want true or an extension", r.In.StepID, v)
+	}
+	if opts.TemplateFileExtension != "" && (len(opts.CopyWithoutTemplating) > 0 || opts.CookiecutterCompat) {
+		return inputError("steps.%s.input.templateFileExtension: goes with neither copyWithoutTemplating nor cookiecutterCompat", r.In.StepID)
+	}
 	return fetch(r, "fetch:template", "Rendered", func(w Workspace, src, target string) ([]string, error) {
-		return FetchTemplate(w, src, target, values, append(globs, old...))
+		return FetchTemplateWith(w, src, target, opts)
 	})
 }
 

@@ -194,7 +194,12 @@ func Actions() []Action {
 			Schema: map[string]any{"input": obj([]string{"url"}, map[string]any{
 				"url": str("Folder, relative to the template's location"), "targetPath": str("Workspace folder; default ./"),
 				"values": map[string]any{"type": "object"}, "copyWithoutTemplating": strs("Globs copied as they are"),
-				"copyWithoutRender": strs("The older name of copyWithoutTemplating"),
+				"copyWithoutRender":     strs("The older name of copyWithoutTemplating"),
+				"cookiecutterCompat":    map[string]any{"type": "boolean", "description": "Read {{ cookiecutter.x }} instead of ${{ values.x }}"},
+				"templateFileExtension": map[string]any{"type": []any{"string", "boolean"}, "description": "Render only the contents of files with this extension (.njk for true), dropping it from their names"},
+				"replace":               map[string]any{"type": "boolean", "description": "Overwrite files already in the target"},
+				"trimBlocks":            map[string]any{"type": "boolean", "description": "Remove the first newline after a block tag"},
+				"lstripBlocks":          map[string]any{"type": "boolean", "description": "Remove the white space before a block tag on its line"},
 			})}, Run: fetchTemplate, Shapes: true},
 		{ID: "fetch:plain", Description: "Copies a folder into the workspace as it is",
 			Schema: map[string]any{"input": obj([]string{"url"}, map[string]any{"url": str("Folder, relative to the template's location"), "targetPath": str("Workspace folder")})},
@@ -247,6 +252,7 @@ func ActionByID(id string) (Action, bool) {
 
 // Register registers the task workflow and every action's activity on r.
 func Register(r worker.Registry, a *Activities) {
+	warmTemplates()
 	r.RegisterWorkflowWithOptions(TaskWorkflow, workflowOptions())
 	for _, act := range Actions() {
 		if act.InWorkflow {

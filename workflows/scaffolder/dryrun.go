@@ -71,7 +71,8 @@ func (a *Activities) DryRun(ctx context.Context, info TemplateInfo, params map[s
 		res.Log = append(res.Log, LogLine{CreatedAt: time.Now().UTC(), StepID: step, Status: status, Message: fmt.Sprintf(format, args...)})
 	}
 	steps := map[string]any{}
-	vars := map[string]any{"parameters": values, "user": userVars(user), "steps": steps}
+	vars := map[string]any{"parameters": values, "user": userVars(user), "steps": steps,
+		"context": map[string]any{"task": map[string]any{"id": task}}}
 	for i := range tmpl.Steps {
 		s := &tmpl.Steps[i]
 		state := StepState{ID: s.ID, Name: s.Name, Action: s.Action, Status: StatusSkipped}
@@ -84,7 +85,7 @@ func (a *Activities) DryRun(ctx context.Context, info TemplateInfo, params map[s
 			res.Steps = append(res.Steps, state)
 			continue
 		}
-		items, err := s.Items(vars)
+		items, err := s.Iterations(vars)
 		if err != nil {
 			return res, err
 		}
@@ -117,9 +118,9 @@ func (a *Activities) DryRun(ctx context.Context, info TemplateInfo, params map[s
 		if items == nil {
 			err = run(vars)
 		} else {
-			for n, item := range items {
+			for _, each := range items {
 				loop := copyVars(vars)
-				loop["each"] = map[string]any{"value": item, "index": int64(n)}
+				loop["each"] = each
 				if err = run(loop); err != nil {
 					break
 				}
@@ -140,11 +141,11 @@ func (a *Activities) DryRun(ctx context.Context, info TemplateInfo, params map[s
 		logf(s.ID, StatusCompleted, "Finished step %s", stepTitle(s))
 	}
 	if tmpl.Output != nil {
-		o, err := Render("output", tmpl.Output, vars)
+		o, err := RenderOutput(tmpl.Output, vars)
 		if err != nil {
 			return res, err
 		}
-		res.Output, _ = o.(map[string]any)
+		res.Output = o
 	}
 	root := filepath.Join(work, task)
 	err = filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {

@@ -250,7 +250,9 @@ func TaskWorkflow(ctx workflow.Context, in TaskInput, secrets Secrets) (TaskStat
 		built = in.Resume.Built
 		st.Built = built
 	}
-	vars := map[string]any{"parameters": in.Parameters, "user": userVars(in.User)}
+	// context.task.id is the task's id, as Backstage's templates read it.
+	vars := map[string]any{"parameters": in.Parameters, "user": userVars(in.User),
+		"context": map[string]any{"task": map[string]any{"id": in.ID}}}
 	stepsVar := map[string]any{}
 	vars["steps"] = stepsVar
 	for id, out := range st.StepOutputs {
@@ -312,7 +314,7 @@ func TaskWorkflow(ctx workflow.Context, in TaskInput, secrets Secrets) (TaskStat
 			logf(s.ID, StatusSkipped, "Skipping step %s: its if is false", s.ID)
 			continue
 		}
-		items, err := s.Items(vars)
+		items, err := s.Iterations(vars)
 		if err != nil {
 			return fail(i, err)
 		}
@@ -351,9 +353,9 @@ func TaskWorkflow(ctx workflow.Context, in TaskInput, secrets Secrets) (TaskStat
 		if items == nil {
 			err = runOnce(vars)
 		} else {
-			for n, item := range items {
+			for _, each := range items {
 				loop := copyVars(vars)
-				loop["each"] = map[string]any{"value": item, "index": int64(n)}
+				loop["each"] = each
 				if err = runOnce(loop); err != nil {
 					break
 				}
@@ -373,11 +375,11 @@ func TaskWorkflow(ctx workflow.Context, in TaskInput, secrets Secrets) (TaskStat
 		logf(s.ID, StatusCompleted, "Finished step %s", stepTitle(s))
 	}
 	if tmpl.Output != nil {
-		o, err := Render("output", tmpl.Output, vars)
+		o, err := RenderOutput(tmpl.Output, vars)
 		if err != nil {
 			return fail(-1, err)
 		}
-		st.Output, _ = o.(map[string]any)
+		st.Output = o
 	}
 	st.Status = StatusCompleted
 	logf("", StatusCompleted, "Task completed")

@@ -5,8 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"regexp"
-	"slices"
 	"sort"
 	"strings"
 
@@ -15,7 +15,7 @@ import (
 	"golang.org/x/text/message"
 
 	"backlot.dev/backlot/domain/fault"
-	"backlot.dev/backlot/policies"
+	"backlot.dev/backlot/workflows/scaffolder/nunjucks"
 )
 
 // APIVersion is the apiVersion of the templates Backlot runs.
@@ -214,86 +214,6 @@ func (e *ParameterError) Is(target error) bool { return target == fault.Invalid 
 
 var printer = message.NewPrinter(language.English)
 
-// Parameters checks values against every page's schema and returns them with
-// the defaults of the pages' top-level properties filled in. Every problem
-// comes back as a *ParameterError naming the field, joined.
-func (t *Template) Parameters(values map[string]any) (map[string]any, error) {
-	out := make(map[string]any, len(values))
-	for k, v := range values {
-		out[k] = v
-	}
-	for _, p := range t.Pages {
-		props, _ := p.Schema["properties"].(map[string]any)
-		for name, prop := range props {
-			if _, set := out[name]; set {
-				continue
-			}
-			if d, ok := prop.(map[string]any)["default"]; ok {
-				out[name] = d
-			}
-		}
-	}
-	doc, err := jsonDoc(out)
-	if err != nil {
-		return nil, err
-	}
-	var errs []error
-	for i, p := range t.Pages {
-		s, err := compilePage(fmt.Sprintf("urn:backlot:template:%s:page:%d", t.Ref, i), p.Schema)
-		if err != nil {
-			return nil, &TemplateError{Template: t.Ref, Field: fmt.Sprintf("spec.parameters[%d]", i), Problem: err.Error()}
-		}
-		var ve *jsonschema.ValidationError
-		if err := s.Validate(doc); errors.As(err, &ve) {
-			errs = append(errs, flatten(ve)...)
-		} else if err != nil {
-			return nil, err
-		}
-	}
-	errs = append(errs, t.checkAllowedHosts(out)...)
-	sort.Slice(errs, func(i, j int) bool { return errs[i].Error() < errs[j].Error() })
-	return out, errors.Join(errs...)
-}
-
-// checkAllowedHosts checks every repository location a page's property
-// limits with ui:options.allowedHosts (Backstage's RepoUrlPicker): its host
-// must be one of them. Checked when a task is created, so a task never
-// starts for a repository it will not be allowed to publish.
-func (t *Template) checkAllowedHosts(values map[string]any) []error {
-	var errs []error
-	for _, p := range t.Pages {
-		props, _ := p.Schema["properties"].(map[string]any)
-		for name, prop := range props {
-			pm, _ := prop.(map[string]any)
-			opts, _ := pm["ui:options"].(map[string]any)
-			list, ok := opts["allowedHosts"].([]any)
-			if !ok {
-				continue
-			}
-			v, ok := values[name].(string)
-			if !ok || v == "" {
-				continue
-			}
-			loc, err := policies.ParseRepoURL(v)
-			if err != nil {
-				errs = append(errs, &ParameterError{Field: "parameters." + name, Problem: err.Error()})
-				continue
-			}
-			var allowed []string
-			for _, h := range list {
-				if s, ok := h.(string); ok {
-					allowed = append(allowed, s)
-				}
-			}
-			if host, _ := loc["host"].(string); !slices.Contains(allowed, host) {
-				errs = append(errs, &ParameterError{Field: "parameters." + name,
-					Problem: fmt.Sprintf("host %q is not allowed; the template allows %s", host, strings.Join(allowed, ", "))})
-			}
-		}
-	}
-	return errs
-}
-
 // flatten turns a validation error into one ParameterError per leaf cause.
 func flatten(ve *jsonschema.ValidationError) []error {
 	if len(ve.Causes) == 0 {
@@ -346,69 +266,221 @@ func compilePage(url string, schema map[string]any) (*jsonschema.Schema, error) 
 	return c.Compile(url)
 }
 
-// Render renders a step input (or any value of a template): every string in
-// it, in maps and lists too, is a template of ${{ }} expressions over vars
-// (parameters, steps, user, secrets, each). A string that is one expression
-// keeps the expression's type. where names the value in errors.
+// Render renders a step input (or any value of a template) as Backstage's
+// scaffolder does: every string in it, in maps and lists too, is a template
+// of Backstage's language (nunjucks with ${{ }} variables; see package
+// nunjucks) over vars (parameters, steps, user, secrets, each). A string that
+// is one expression keeps the expression's type (number, bool, object,
+// list); one that renders undefined (an undefined name, alone) drops its key
+// from a map and is null in a list. A string whose template does not parse
+// or fails to evaluate is kept as written, as Backstage keeps it (so
+// ${{ x || 0 }}, which nunjucks cannot read, stays text); a render stopped by
+// its limits or time budget fails, naming where (the field path).
 func Render(where string, v any, vars map[string]any) (any, error) {
+	if !hasTemplate(v) {
+		return v, nil
+	}
+	eng, err := nunjucks.Default()
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", where, err)
+	}
+	s, err := eng.Session(nunjucks.Options{}, vars)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", where, err)
+	}
+	defer s.Close()
+	out, _, err := renderTree(s, where, v)
+	return out, err
+}
+
+// RenderOutput renders a template's output as Backstage does: with Render,
+// then each item of output.links and output.text that has an if is kept
+// when its if is true (a JavaScript truth), without its if.
+func RenderOutput(output map[string]any, vars map[string]any) (map[string]any, error) {
+	o, err := Render("output", output, vars)
+	if err != nil {
+		return nil, err
+	}
+	m, _ := o.(map[string]any)
+	for _, k := range []string{"links", "text"} {
+		list, ok := m[k].([]any)
+		if !ok {
+			continue
+		}
+		kept := []any{}
+		for _, item := range list {
+			obj, ok := item.(map[string]any)
+			if !ok {
+				kept = append(kept, item)
+				continue
+			}
+			cond, has := obj["if"]
+			if !has {
+				kept = append(kept, item)
+				continue
+			}
+			if !truthy(cond) {
+				continue
+			}
+			rest := make(map[string]any, len(obj))
+			for k, v := range obj {
+				if k != "if" {
+					rest[k] = v
+				}
+			}
+			kept = append(kept, rest)
+		}
+		m[k] = kept
+	}
+	return m, nil
+}
+
+// warmTemplates compiles the template engine and loads two runtimes, so a
+// worker's first renders in workflow code (if, each, output) do not wait
+// for them. Without the bundle it does nothing: renders name the problem.
+func warmTemplates() {
+	if e, err := nunjucks.Default(); err == nil {
+		_ = e.Warm(2)
+	}
+}
+
+// hasTemplate reports whether a string in v holds a tag of the template
+// language; without one a value renders as it is.
+func hasTemplate(v any) bool {
 	switch x := v.(type) {
 	case string:
-		t, err := policies.ParseTemplate(x)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", where, err)
+		return strings.Contains(x, "${{") || strings.Contains(x, "{%") || strings.Contains(x, "{#")
+	case map[string]any:
+		for _, e := range x {
+			if hasTemplate(e) {
+				return true
+			}
 		}
-		out, err := t.Render(vars)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", where, err)
+	case []any:
+		for _, e := range x {
+			if hasTemplate(e) {
+				return true
+			}
 		}
-		return out, nil
+	}
+	return false
+}
+
+// renderTree renders v in s; defined is false for a string that rendered
+// undefined.
+func renderTree(s *nunjucks.Session, where string, v any) (out any, defined bool, err error) {
+	switch x := v.(type) {
+	case string:
+		if !hasTemplate(x) {
+			return x, true, nil
+		}
+		r, defined, err := s.RenderValue(x)
+		var ne *nunjucks.Error
+		if errors.As(err, &ne) && !ne.Budget() {
+			return x, true, nil
+		}
+		if err != nil {
+			return nil, false, fmt.Errorf("%s: %w", where, err)
+		}
+		return r, defined, nil
 	case map[string]any:
 		out := make(map[string]any, len(x))
 		for k, e := range x {
-			r, err := Render(where+"."+k, e, vars)
+			r, ok, err := renderTree(s, where+"."+k, e)
 			if err != nil {
-				return nil, err
+				return nil, false, err
 			}
-			out[k] = r
+			if ok {
+				out[k] = r
+			}
 		}
-		return out, nil
+		return out, true, nil
 	case []any:
 		out := make([]any, len(x))
 		for i, e := range x {
-			r, err := Render(fmt.Sprintf("%s[%d]", where, i), e, vars)
+			r, _, err := renderTree(s, fmt.Sprintf("%s[%d]", where, i), e)
 			if err != nil {
-				return nil, err
+				return nil, false, err
 			}
 			out[i] = r
 		}
-		return out, nil
+		return out, true, nil
 	}
-	return v, nil
+	return v, true, nil
 }
 
-// Enabled reports whether the step runs with vars: no if, or an if that
-// renders to something other than false, "", null, 0 or "false".
+// Enabled reports whether the step runs with vars, as Backstage decides: no
+// if, or an if that is neither false nor a string rendering to a false value
+// of JavaScript (false, "", 0, null, undefined, an empty list).
 func (s *Step) Enabled(vars map[string]any) (bool, error) {
-	if s.If == nil {
-		return true, nil
-	}
-	v, err := Render("steps."+s.ID+".if", s.If, vars)
-	if err != nil {
-		return false, err
-	}
-	switch x := v.(type) {
+	switch x := s.If.(type) {
 	case nil:
-		return false, nil
+		return true, nil
 	case bool:
 		return x, nil
 	case string:
-		return x != "" && x != "false", nil
-	case int64:
-		return x != 0, nil
-	case float64:
-		return x != 0, nil
+		v, err := Render("steps."+s.ID+".if", x, vars)
+		if err != nil {
+			return false, err
+		}
+		return truthy(v), nil
 	}
 	return true, nil
+}
+
+// truthy is JavaScript's truth of a rendered value, with an empty list
+// false (lodash's isArray check in Backstage's isTruthy).
+func truthy(v any) bool {
+	switch x := v.(type) {
+	case nil:
+		return false
+	case bool:
+		return x
+	case string:
+		return x != ""
+	case int64:
+		return x != 0
+	case float64:
+		return x != 0 && !math.IsNaN(x)
+	case []any:
+		return len(x) > 0
+	}
+	return true
+}
+
+// Iterations returns the each variable of every run of the step, as
+// Backstage gives it: nil without each; for a list, {key: "0", value,
+// index: 0}, …; for an object, {key, value, index} in key order.
+func (s *Step) Iterations(vars map[string]any) ([]map[string]any, error) {
+	if s.Each == nil {
+		return nil, nil
+	}
+	v, err := Render("steps."+s.ID+".each", s.Each, vars)
+	if err != nil {
+		return nil, err
+	}
+	var out []map[string]any
+	switch x := v.(type) {
+	case []any:
+		for i, item := range x {
+			out = append(out, map[string]any{"key": fmt.Sprint(i), "value": item, "index": int64(i)})
+		}
+	case map[string]any:
+		keys := make([]string, 0, len(x))
+		for k := range x {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for i, k := range keys {
+			out = append(out, map[string]any{"key": k, "value": x[k], "index": int64(i)})
+		}
+	default:
+		return nil, &TemplateError{Field: "steps." + s.ID + ".each", Problem: fmt.Sprintf("renders to %T, want a list or an object", v)}
+	}
+	if out == nil {
+		out = []map[string]any{}
+	}
+	return out, nil
 }
 
 // Items returns what the step's each loops over: nil without each, else the

@@ -8,7 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 
-	"backlot.dev/backlot/policies"
+	"backlot.dev/backlot/workflows/scaffolder/nunjucks"
 )
 
 // MaxSkeletonBytes bounds the files a fetch action copies or renders.
@@ -45,19 +45,86 @@ func (w Workspace) Path(rel string) (string, error) {
 	return p, nil
 }
 
-// FetchTemplate renders the files of the folder src into target (a path in
-// the workspace): each file's path and content is a template over
-// {values: values} (see policies.ParseTemplate), except the files matching a
-// copyWithoutTemplating glob (slash paths relative to src, * within a path
-// part, ** across parts), which are copied as they are. A rendered path that
-// comes out empty drops the file. It returns the paths written, relative to
-// target, in walk order. Running it again writes the same files.
+// FetchTemplate renders the folder src into target with values and the
+// copyWithoutTemplating globs; see FetchTemplateWith.
 func FetchTemplate(w Workspace, src, target string, values map[string]any, copyWithoutTemplating []string) ([]string, error) {
+	return FetchTemplateWith(w, src, target, TemplateOptions{Values: values, CopyWithoutTemplating: copyWithoutTemplating})
+}
+
+// TemplateOptions are fetch:template's inputs, as Backstage has them.
+type TemplateOptions struct {
+	// Values are what the skeleton reads: ${{ values.name }}.
+	Values map[string]any
+	// CopyWithoutTemplating are globs (slash paths relative to src, * within
+	// a path part, ** across parts) of files whose content is copied as it
+	// is; their paths are still rendered.
+	CopyWithoutTemplating []string
+	// CookiecutterCompat reads {{ cookiecutter.name }} instead of
+	// ${{ values.name }}.
+	CookiecutterCompat bool
+	// TemplateFileExtension, when set (".njk" for true), renders the content
+	// of only the files with that extension, which it drops from their
+	// names; every path is still rendered. It goes with neither
+	// CopyWithoutTemplating nor CookiecutterCompat.
+	TemplateFileExtension string
+	// Replace overwrites files already in the target; without it they are
+	// left as they are.
+	Replace bool
+	// TrimBlocks and LstripBlocks are nunjucks's white-space options.
+	TrimBlocks, LstripBlocks bool
+	// plain copies paths and contents as they are (fetch:plain).
+	plain bool
+}
+
+// FetchTemplateWith renders the files of the folder src into target (a
+// path in the workspace) as Backstage's fetch:template does: each path, of
+// folders too, is a template over {values: values} in Backstage's language
+// (see package nunjucks), and each text file's content too, except where
+// opts say to copy it; a path that renders empty, or to one starting with /
+// or holding //, skips its file (a folder whose name renders empty skips
+// what it holds); binary files are copied as they are; every file keeps its
+// mode; a file already in the target is kept unless opts.Replace. It
+// returns the paths written, relative to target, in walk order. Running it
+// again writes the same files.
+func FetchTemplateWith(w Workspace, src, target string, opts TemplateOptions) ([]string, error) {
+	if opts.TemplateFileExtension != "" && (len(opts.CopyWithoutTemplating) > 0 || opts.CookiecutterCompat) {
+		return nil, fmt.Errorf("templateFileExtension goes with neither copyWithoutTemplating nor cookiecutterCompat")
+	}
+	ext := opts.TemplateFileExtension
+	if ext != "" && !strings.HasPrefix(ext, ".") {
+		ext = "." + ext
+	}
 	dst, err := w.Path(target)
 	if err != nil {
 		return nil, err
 	}
+	values := opts.Values
+	if values == nil {
+		values = map[string]any{}
+	}
 	vars := map[string]any{"values": values}
+	if opts.CookiecutterCompat {
+		vars = map[string]any{"cookiecutter": values}
+	}
+	eng, err := nunjucks.Default()
+	if err != nil {
+		return nil, err
+	}
+	s, err := eng.Session(nunjucks.Options{CookiecutterCompat: opts.CookiecutterCompat, TrimBlocks: opts.TrimBlocks, LstripBlocks: opts.LstripBlocks}, vars)
+	if err != nil {
+		return nil, err
+	}
+	defer s.Close()
+	render := func(rel, text string) (string, error) {
+		if opts.plain {
+			return text, nil
+		}
+		out, err := s.Render(text)
+		if err != nil {
+			return "", fmt.Errorf("%s: %w", rel, err)
+		}
+		return out, nil
+	}
 	var written []string
 	var total int64
 	err = filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
@@ -72,8 +139,34 @@ func FetchTemplate(w Workspace, src, target string, values map[string]any, copyW
 		if d.Type()&fs.ModeSymlink != 0 {
 			return fmt.Errorf("%s: symbolic links are not copied", rel)
 		}
-		if d.IsDir() {
+		renderContent, name := true, rel
+		if ext != "" {
+			renderContent = !d.IsDir() && path.Ext(rel) == ext
+			if renderContent {
+				name = strings.TrimSuffix(rel, ext)
+			}
+		} else if !d.IsDir() {
+			renderContent = !matchesAny(opts.CopyWithoutTemplating, rel)
+		}
+		if name, err = render(rel, name); err != nil {
+			return err
+		}
+		if name == "" || strings.HasPrefix(name, "/") || strings.Contains(name, "//") {
 			return nil
+		}
+		to, err := (Workspace{Dir: dst}).Path(name)
+		if err != nil {
+			return fmt.Errorf("%s: rendered path %v", rel, err)
+		}
+		if _, err := os.Lstat(to); err == nil && !opts.Replace {
+			return nil
+		}
+		if d.IsDir() {
+			return os.MkdirAll(to, 0o755)
+		}
+		fi, err := d.Info()
+		if err != nil {
+			return err
 		}
 		raw, err := os.ReadFile(p)
 		if err != nil {
@@ -82,28 +175,21 @@ func FetchTemplate(w Workspace, src, target string, values map[string]any, copyW
 		if total += int64(len(raw)); total > MaxSkeletonBytes {
 			return fmt.Errorf("the skeleton is larger than %d bytes", MaxSkeletonBytes)
 		}
-		out, name := raw, rel
-		if !matchesAny(copyWithoutTemplating, rel) {
-			if name, err = renderText(rel, rel, vars); err != nil {
-				return err
-			}
-			if strings.TrimSpace(name) == "" {
-				return nil
-			}
-			text, err := renderText(rel, string(raw), vars)
+		out := raw
+		if renderContent && !opts.plain && !isBinary(raw) {
+			text, err := render(rel, string(raw))
 			if err != nil {
 				return err
 			}
 			out = []byte(text)
 		}
-		to, err := (Workspace{Dir: dst}).Path(name)
-		if err != nil {
-			return fmt.Errorf("%s: rendered path %v", rel, err)
-		}
 		if err := os.MkdirAll(filepath.Dir(to), 0o755); err != nil {
 			return err
 		}
-		if err := os.WriteFile(to, out, 0o644); err != nil {
+		if err := os.WriteFile(to, out, fi.Mode().Perm()); err != nil {
+			return err
+		}
+		if err := os.Chmod(to, fi.Mode().Perm()); err != nil {
 			return err
 		}
 		written = append(written, name)
@@ -114,20 +200,7 @@ func FetchTemplate(w Workspace, src, target string, values map[string]any, copyW
 
 // FetchPlain copies the folder src into target as it is.
 func FetchPlain(w Workspace, src, target string) ([]string, error) {
-	return FetchTemplate(w, src, target, nil, []string{"**"})
-}
-
-// renderText renders one text of file rel.
-func renderText(rel, text string, vars map[string]any) (string, error) {
-	t, err := policies.ParseTemplate(text)
-	if err != nil {
-		return "", fmt.Errorf("%s: %w", rel, err)
-	}
-	s, err := t.RenderString(vars)
-	if err != nil {
-		return "", fmt.Errorf("%s: %w", rel, err)
-	}
-	return s, nil
+	return FetchTemplateWith(w, src, target, TemplateOptions{plain: true, Replace: true})
 }
 
 // matchesAny reports whether the slash path matches one of the globs.

@@ -7,11 +7,11 @@ import (
 	"testing"
 )
 
-// FuzzTemplateRender parses and renders arbitrary template text against a
+// FuzzCELTemplateRender parses and renders arbitrary template text against a
 // parameter of arbitrary text: neither panics, every failure is a
 // *TemplateError, and what renders is never longer than MaxRenderedLength
 // (as text, or as the JSON of a single expression's value).
-func FuzzTemplateRender(f *testing.F) {
+func FuzzCELTemplateRender(f *testing.F) {
 	f.Add("${{ parameters.name }}", "payments")
 	f.Add("svc-${{ parameters.name | lower }}-${{ parameters.port }}", "Pay")
 	f.Add("{% if parameters.name %}yes{% else %}no{% endif %}", "")
@@ -56,7 +56,7 @@ func FuzzTemplateRender(f *testing.F) {
 	})
 }
 
-// TestTemplateRefusesTagsCutShort holds the inputs FuzzTemplateRender found
+// TestTemplateRefusesTagsCutShort holds the inputs FuzzCELTemplateRender found
 // panicking: a tag cut short, or whose closer overlaps its opener, is an
 // unclosed tag.
 func TestTemplateRefusesTagsCutShort(t *testing.T) {

@@ -1,0 +1,2 @@
+#!/bin/sh
+exec ./${{ values.name }} --port ${{ values.port }}
