@@ -15,6 +15,7 @@ import (
 
 	"backlot.dev/backlot/domain/event"
 	"backlot.dev/backlot/workflows/githost"
+	"backlot.dev/backlot/workflows/sandbox"
 )
 
 // The actions that run inside the workflow rather than as activities.
@@ -77,6 +78,12 @@ type Activities struct {
 	Catalog Catalog
 	// Logger receives what the actions log besides the task log.
 	Logger *slog.Logger
+	// Custom are the deployment's custom actions (nil: none).
+	Custom *CustomActions
+	// Sandbox runs executable custom actions; nil refuses them.
+	Sandbox *sandbox.Runner
+	// BacklotURL is the API's address executables receive as BACKLOT_URL.
+	BacklotURL string
 }
 
 // ActionFunc is an action: it renders nothing itself (its input arrives
@@ -88,6 +95,7 @@ type ActionFunc func(ctx context.Context, a *Activities, r *Run) error
 type Run struct {
 	In        ActionInput
 	Input     map[string]any
+	Secrets   Secrets
 	Workspace Workspace
 	Result    ActionResult
 }
@@ -254,6 +262,15 @@ func Register(r worker.Registry, a *Activities) {
 		}
 		r.RegisterActivityWithOptions(a.activity(act), activity.RegisterOptions{Name: act.ID})
 	}
+	r.RegisterActivityWithOptions(a.customInput, activity.RegisterOptions{Name: CustomInputActivity})
+	// Executable custom actions run on this queue, under their ids; the
+	// Temporal activities of the others run on their own queues.
+	for _, id := range a.customIDs() {
+		if c, _ := a.Custom.Lookup(id); c.Kind() == CustomKindExecutable {
+			act, _ := a.lookup(id)
+			r.RegisterActivityWithOptions(a.activity(act), activity.RegisterOptions{Name: id})
+		}
+	}
 	r.RegisterActivityWithOptions(a.Record, activity.RegisterOptions{Name: RecordActivity})
 	r.RegisterActivityWithOptions(a.Cleanup, activity.RegisterOptions{Name: CleanupActivity})
 }
@@ -324,7 +341,7 @@ func (a *Activities) catchUp(ctx context.Context, in ActionInput, secrets Secret
 		return 0, err
 	}
 	for _, b := range in.Built {
-		act, ok := ActionByID(b.Action)
+		act, ok := a.lookup(b.Action)
 		if !ok || !act.Shapes {
 			return 0, inputError("step %s: %s does not build the workspace", b.StepID, b.Action)
 		}
@@ -363,7 +380,7 @@ func (a *Activities) prepare(in ActionInput, secrets Secrets) (*Run, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Run{In: in, Input: m, Workspace: Workspace{Dir: abs}}, nil
+	return &Run{In: in, Input: m, Secrets: secrets, Workspace: Workspace{Dir: abs}}, nil
 }
 
 // Cleanup removes a task's workspace.
