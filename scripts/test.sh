@@ -33,6 +33,13 @@ echo "== npm: installing @backstage/catalog-client for the compatibility test"
 (cd internal/compat/catalogclient && npm ci --no-audit --no-fund --loglevel=error)
 echo "== npm: installing @backstage/catalog-model for the differential validation test"
 (cd internal/compat/catalogmodel && npm ci --no-audit --no-fund --loglevel=error)
+echo "== npm: installing @temporalio/worker for the custom-action test (a Temporal activity in TypeScript)"
+(cd cmd/backlot/testdata/tsworker && npm ci --no-audit --no-fund --loglevel=error)
+
+if ! command -v cookiecutter >/dev/null; then
+  echo "== apt: installing cookiecutter (fetch:cookiecutter runs it, and its tests use it)"
+  apt-get update -qq && apt-get install -y -qq cookiecutter >/dev/null
+fi
 
 # PostgreSQL: the read-model and lease adapters are tested against a real server.
 # pg.sh installs it from apt when missing, starts a throwaway cluster, exports
