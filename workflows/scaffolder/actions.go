@@ -197,7 +197,7 @@ func Actions() []Action {
 		"gitAuthorEmail":   str("Commit author's e-mail"),
 	})
 	publishOut := obj(nil, map[string]any{"remoteUrl": str("Clone URL"), "repoContentsUrl": str("URL of the default branch's files"), "commitHash": str("First commit")})
-	return []Action{
+	return append([]Action{
 		{ID: "fetch:template", Description: "Renders a skeleton folder into the workspace: ${{ values.x }} in paths and contents",
 			Schema: map[string]any{"input": obj([]string{"url"}, map[string]any{
 				"url": str("Folder, relative to the template's location"), "targetPath": str("Workspace folder; default ./"),
@@ -240,7 +240,7 @@ func Actions() []Action {
 		{ID: ActionApproval, Description: "Waits, for days if need be, until someone approves or rejects the task", InWorkflow: true,
 			Schema: map[string]any{"input": obj(nil, map[string]any{"message": str("What to decide"), "timeout": str("Go duration; default none")}),
 				"output": obj(nil, map[string]any{"approved": map[string]any{"type": "boolean"}, "by": str("Who"), "comment": str("Why")})}},
-	}
+	}, append(hostActions(), extraActions()...)...)
 }
 
 // ActionByID returns the built-in action id.
@@ -386,6 +386,7 @@ func (a *Activities) prepare(in ActionInput, secrets Secrets) (*Run, error) {
 // Cleanup removes a task's workspace.
 func (a *Activities) Cleanup(_ context.Context, task string) error {
 	os.Remove(a.statePath(task))
+	os.RemoveAll(filepath.Join(a.WorkDir, safeName(task)+".done"))
 	return os.RemoveAll(filepath.Join(a.WorkDir, safeName(task)))
 }
 
