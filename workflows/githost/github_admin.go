@@ -113,8 +113,8 @@ func (g *GitHub) ProtectBranch(ctx context.Context, owner, name, branch string, 
 
 // PullRequest is a pull request OpenPullRequest opens.
 type PullRequest struct {
-	Head, Base, Title, Body string
-	Draft                   bool
+	Head, Base, Title, Body  string
+	Draft                    bool
 	Reviewers, TeamReviewers []string
 }
 

@@ -145,7 +145,7 @@ func TestGitHubPagesDispatchWebhookAndEnvironmentDoNotDuplicate(t *testing.T) {
 	twice(t, a, "github:webhook", map[string]any{"repoUrl": repo, "webhookUrl": "https://hooks.example/site", "webhookSecret": "${{ secrets.tok }}",
 		"events": []any{"push", "pull_request"}, "contentType": "json"}, nil)
 	twice(t, a, "github:environment:create", map[string]any{"repoUrl": repo, "name": "production",
-		"deploymentBranchPolicy": map[string]any{"protected_branches": false, "custom_branch_policies": true},
+		"deploymentBranchPolicy":  map[string]any{"protected_branches": false, "custom_branch_policies": true},
 		"customBranchPolicyNames": []any{"main", "release/*"}, "customTagPolicyNames": []any{"v*"},
 		"environmentVariables": map[string]any{"REGION": "eu-west-1"}, "secrets": map[string]any{"API_KEY": "k3y-value"}, "waitTimer": 5}, nil)
 	r := f.Repo("acme", "site")
