@@ -16,6 +16,7 @@ import (
 	"backlot.dev/backlot/workflows/githost"
 	"backlot.dev/backlot/workflows/githost/githosttest"
 	"backlot.dev/backlot/workflows/netguard"
+	"backlot.dev/backlot/workflows/sandbox"
 	"backlot.dev/backlot/workflows/scaffolder"
 )
 
@@ -244,4 +245,39 @@ func TestPullRequestFallsBackToTheLocalHostInATask(t *testing.T) {
 func gitOut(gitDir string, args ...string) (string, error) {
 	out, err := exec.Command("git", append([]string{"--git-dir", gitDir}, args...)...).CombinedOutput()
 	return string(out), err
+}
+
+// TestFetchCookiecutterRendersInTheSandbox runs fetch:cookiecutter in a
+// task: the values override cookiecutter.json, copyWithoutRender keeps a
+// file as it is, and the template's hook runs as the sandbox's user
+// without the network.
+func TestFetchCookiecutterRendersInTheSandbox(t *testing.T) {
+	t.Parallel()
+	if _, err := exec.LookPath("cookiecutter"); err != nil {
+		t.Fatalf("cookiecutter is missing (scripts/test.sh installs it): %v", err)
+	}
+	sb, err := sandbox.New(context.Background(), sandbox.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var s testsuite.WorkflowTestSuite
+	r := newRigWith(t, &s, func(a *scaffolder.Activities) { a.Sandbox = sb })
+	// Cookiecutter starts Python in the sandbox: seconds on a busy machine.
+	r.env.SetTestTimeout(2 * time.Minute)
+	p, _ := filepath.Abs("testdata/cookiecutter/template.yaml")
+	in := scaffolder.TaskInput{ID: "task-cookie", User: scaffolder.UserInfo{Ref: "user:default/ada"},
+		Template: templateInfo(t, "template:default/cookie-service", p), Parameters: map[string]any{"name": "Pay Roll"}}
+	st, err := r.run(t, in, nil)
+	if err != nil {
+		t.Fatalf("task: %v %+v", err, st.Log)
+	}
+	for file, want := range map[string]string{
+		"service/README.md": "# Pay Roll\n\nOwned by team-a; Python 3.11.\n",
+		"service/raw.txt":   "{{ left as it is }}\n",
+		"service/hook.txt":  "uid=65534 network=no\n",
+	} {
+		if got := gitShow(t, r.host, "team-a", "cookie", file); got != want {
+			t.Errorf("%s: %q, want %q", file, got, want)
+		}
+	}
 }

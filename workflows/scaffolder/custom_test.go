@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/testsuite"
@@ -79,6 +80,8 @@ func customRig(t *testing.T, s *testsuite.WorkflowTestSuite) (*rig, *[]scaffolde
 		t.Fatal(err)
 	}
 	r := newRigWith(t, s, func(a *scaffolder.Activities) { a.Custom, a.Sandbox = custom, sb })
+	// Each executable starts in a fresh sandbox: seconds on a busy machine.
+	r.env.SetTestTimeout(2 * time.Minute)
 	var mu sync.Mutex
 	var calls []scaffolder.ActionContext
 	r.env.RegisterActivityWithOptions(func(_ context.Context, in map[string]any, c scaffolder.ActionContext) (map[string]any, error) {
