@@ -40,13 +40,14 @@ bwrap-check: ## Install bubblewrap (migration scripts run in its sandbox) from a
 	}
 
 .PHONY: cookiecutter-check
-cookiecutter-check: ## Install cookiecutter (fetch:cookiecutter runs it) from apt when missing and we are root; else say what to do
-	@command -v cookiecutter >/dev/null || { \
+cookiecutter-check: ## Install cookiecutter and rails (fetch:cookiecutter and fetch:rails run them) from apt when missing and we are root; else say what to do
+	@command -v cookiecutter >/dev/null && command -v rails >/dev/null || { \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	    echo "make run: installing cookiecutter from apt (fetch:cookiecutter runs it)"; \
-	    apt-get update -qq && apt-get install -y -qq cookiecutter >/dev/null; \
+	    echo "make run: installing cookiecutter, ruby-railties and bundler from apt (fetch:cookiecutter and fetch:rails run them)"; \
+	    apt-get update -qq && apt-get install -y -qq --no-install-recommends cookiecutter ruby-railties bundler >/dev/null; \
 	  fi; \
 	  command -v cookiecutter >/dev/null || echo "make run: cookiecutter is missing: fetch:cookiecutter steps will fail. Install it (apt-get install cookiecutter, or pip install cookiecutter)." >&2; \
+	  command -v rails >/dev/null || echo "make run: rails is missing: fetch:rails steps will fail. Install it (apt-get install --no-install-recommends ruby-railties bundler)." >&2; \
 	}
 
 .PHONY: test

@@ -281,3 +281,36 @@ func TestFetchCookiecutterRendersInTheSandbox(t *testing.T) {
 		}
 	}
 }
+
+// TestFetchRailsRunsRailsNewInTheSandbox runs fetch:rails in a task: rails
+// new with the application template of the template's folder, in the
+// sandbox, published with the rest of the workspace.
+func TestFetchRailsRunsRailsNewInTheSandbox(t *testing.T) {
+	t.Parallel()
+	if _, err := exec.LookPath("rails"); err != nil {
+		t.Fatalf("rails is missing (scripts/test.sh installs ruby-railties): %v", err)
+	}
+	sb, err := sandbox.New(context.Background(), sandbox.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var s testsuite.WorkflowTestSuite
+	r := newRigWith(t, &s, func(a *scaffolder.Activities) { a.Sandbox = sb })
+	r.env.SetTestTimeout(3 * time.Minute)
+	p, _ := filepath.Abs("testdata/rails/template.yaml")
+	in := scaffolder.TaskInput{ID: "task-rails", User: scaffolder.UserInfo{Ref: "user:default/ada"},
+		Template: templateInfo(t, "template:default/rails-app", p), Parameters: map[string]any{"name": "storefront"}}
+	st, err := r.run(t, in, nil)
+	if err != nil {
+		t.Fatalf("task: %v %+v", err, st.Log)
+	}
+	if got := gitShow(t, r.host, "team-a", "storefront", "app/BACKLOT.md"); got != "Made by fetch:rails for storefront\n" {
+		t.Fatalf("BACKLOT.md %q", got)
+	}
+	if got := gitShow(t, r.host, "team-a", "storefront", "app/config/database.yml"); !strings.Contains(got, "sqlite3") {
+		t.Fatalf("database.yml %q", got)
+	}
+	if got := gitShow(t, r.host, "team-a", "storefront", "app/Gemfile"); !strings.Contains(got, "rails") {
+		t.Fatalf("Gemfile %q", got)
+	}
+}

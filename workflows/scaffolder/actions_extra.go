@@ -1,7 +1,7 @@
 package scaffolder
 
 // extraActions are the built-in actions of their own files beyond the
-// GitHub and GitLab ones (fetch:cookiecutter).
+// GitHub and GitLab ones (fetch:cookiecutter, fetch:rails).
 func extraActions() []Action {
 	return []Action{
 		{ID: "fetch:cookiecutter", Description: "Renders a cookiecutter template (a folder beside the template) with cookiecutter, in the scripts' sandbox, into the workspace",
@@ -14,5 +14,25 @@ func extraActions() []Action {
 				"imageName":         sStr("Cookiecutter Docker image", "Not used: Backlot runs cookiecutter from the worker, sandboxed"),
 			})},
 			Run: fetchCookiecutter, Shapes: true},
+		{ID: "fetch:rails", Description: "Runs rails new, with an application template from a folder beside the template, in the scripts' sandbox (no network: bundle install is skipped)",
+			Schema: map[string]any{"input": sObj([]string{"url"}, schemaProps{
+				"url":        sStr("Fetch URL", "Relative path or absolute URL pointing to the directory tree to fetch"),
+				"targetPath": sStr("Target Path", "Target path within the working directory to download the contents to."),
+				"values": map[string]any{"type": "object", "title": "Template Values", "description": "Values to pass on to rails for templating",
+					"properties": schemaProps{"name": sStr("Application name", ""), "railsArguments": sObj(nil, schemaProps{
+						"minimal": sBool("minimal", "Preconfigure a minimal rails app"), "skipBundle": sBool("skipBundle", "Don't run bundle install (always so in Backlot)"),
+						"skipWebpackInstall": sBool("skipWebpackInstall", "Don't run Webpack install"), "skipTest": sBool("skipTest", "Skip test files"),
+						"skipActionCable": sBool("skipActionCable", "Skip Action Cable files"), "skipActionMailer": sBool("skipActionMailer", "Skip Action Mailer files"),
+						"skipActionMailbox": sBool("skipActionMailbox", "Skip Action Mailbox gem"), "skipActiveStorage": sBool("skipActiveStorage", "Skip Active Storage files"),
+						"skipActionText": sBool("skipActionText", "Skip Action Text gem"), "skipActiveRecord": sBool("skipActiveRecord", "Skip Active Record files"),
+						"force": sBool("force", "Overwrite files that already exist"), "api": sBool("api", "Preconfigure smaller stack for API only apps"),
+						"template":     sStr("template", "Path to some application template, inside the fetched folder"),
+						"webpacker":    sEnum("webpacker", "Preconfigure Webpack with a particular framework", "react", "vue", "angular", "elm", "stimulus"),
+						"database":     sEnum("database", "Preconfigure for selected database", "mysql", "postgresql", "sqlite3", "oracle", "sqlserver", "jdbcmysql", "jdbcsqlite3", "jdbcpostgresql", "jdbc"),
+						"railsVersion": sEnum("Rails version in Gemfile", "Set up the application with Gemfile pointing to a specific version", "dev", "edge", "master", "fromImage"),
+					})}},
+				"imageName": sStr("Rails Docker image", "Not used: Backlot runs rails from the worker, sandboxed"),
+			})},
+			Run: fetchRails, Shapes: true},
 	}
 }
