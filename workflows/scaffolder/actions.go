@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
@@ -243,14 +244,20 @@ func Actions() []Action {
 	}, append(hostActions(), extraActions()...)...)
 }
 
+// builtins indexes Actions by id, built once: the workflow looks an action
+// up at every step.
+var builtins = sync.OnceValue(func() map[string]Action {
+	m := map[string]Action{}
+	for _, a := range Actions() {
+		m[a.ID] = a
+	}
+	return m
+})
+
 // ActionByID returns the built-in action id.
 func ActionByID(id string) (Action, bool) {
-	for _, a := range Actions() {
-		if a.ID == id {
-			return a, true
-		}
-	}
-	return Action{}, false
+	a, ok := builtins()[id]
+	return a, ok
 }
 
 // Register registers the task workflow and every action's activity on r.
