@@ -52,9 +52,9 @@ func (a *Activities) lookup(id string) (Action, bool) {
 	case CustomKindExecutable:
 		act.Run = execAction(c)
 		act.Shapes = !c.Network
-		if c.Network {
-			act.DryRun = customDry(c)
-		}
+		// A dry run runs in the API's process: user code runs only on
+		// workers, so the preview only checks the input.
+		act.DryRun = customDry(c)
 	default:
 		act.Run = customDry(c)
 	}
@@ -89,10 +89,15 @@ func customDry(c CustomAction) ActionFunc {
 		if err := a.Custom.CheckInput(c.ID, r.In.StepID, r.Input); err != nil {
 			return err
 		}
+		// Later steps read its outputs: each property of the output schema
+		// gets a placeholder of its type.
+		for k, v := range placeholders(c.Output) {
+			r.Set(k, v)
+		}
 		if c.Kind() == CustomKindActivity {
 			r.Logf("Dry run: would run activity %s on task queue %s", c.ActivityType, c.TaskQueue)
 		} else {
-			r.Logf("Dry run: would run %s with the network", c.Command[0])
+			r.Logf("Dry run: would run %s (executables run only on workers, sandboxed)", filepath.Base(c.Command[0]))
 		}
 		return nil
 	}
@@ -309,4 +314,32 @@ func shellQuote(words []string) string {
 		q[i] = "'" + strings.ReplaceAll(w, "'", `'\''`) + "'"
 	}
 	return strings.Join(q, " ")
+}
+
+// placeholders are the dry-run outputs of an action: each property of its
+// output schema with a value of the property's type ("dry-run" for a
+// string).
+func placeholders(schema map[string]any) map[string]any {
+	props, _ := schema["properties"].(map[string]any)
+	out := map[string]any{}
+	for name, p := range props {
+		ps, _ := p.(map[string]any)
+		typ := ps["type"]
+		if list, ok := typ.([]any); ok && len(list) > 0 {
+			typ = list[0]
+		}
+		switch typ {
+		case "string":
+			out[name] = "dry-run"
+		case "integer", "number":
+			out[name] = 0
+		case "boolean":
+			out[name] = false
+		case "array":
+			out[name] = []any{}
+		case "object":
+			out[name] = map[string]any{}
+		}
+	}
+	return out
 }

@@ -1,5 +1,10 @@
 package scaffolder
 
+import (
+	"context"
+	"path/filepath"
+)
+
 // extraActions are the built-in actions of their own files beyond the
 // GitHub and GitLab ones (fetch:cookiecutter, fetch:rails).
 func extraActions() []Action {
@@ -13,7 +18,7 @@ func extraActions() []Action {
 				"extensions":        sStrs("Template Extensions", "Jinja2 extensions to add filters, tests, globals or extend the parser. Extensions must be installed on the worker"),
 				"imageName":         sStr("Cookiecutter Docker image", "Not used: Backlot runs cookiecutter from the worker, sandboxed"),
 			})},
-			Run: fetchCookiecutter, Shapes: true},
+			Run: fetchCookiecutter, DryRun: sandboxedDry("cookiecutter"), Shapes: true},
 		{ID: "fetch:rails", Description: "Runs rails new, with an application template from a folder beside the template, in the scripts' sandbox (no network: bundle install is skipped)",
 			Schema: map[string]any{"input": sObj([]string{"url"}, schemaProps{
 				"url":        sStr("Fetch URL", "Relative path or absolute URL pointing to the directory tree to fetch"),
@@ -33,6 +38,21 @@ func extraActions() []Action {
 					})}},
 				"imageName": sStr("Rails Docker image", "Not used: Backlot runs rails from the worker, sandboxed"),
 			})},
-			Run: fetchRails, Shapes: true},
+			Run: fetchRails, DryRun: sandboxedDry("rails new"), Shapes: true},
+	}
+}
+
+// sandboxedDry is the dry run of an action that runs a program in the
+// sandbox: a dry run runs in the API's process, and user code (a
+// cookiecutter hook, a Rails application template) runs only on workers,
+// so the preview checks the url and says what would run.
+func sandboxedDry(program string) ActionFunc {
+	return func(_ context.Context, _ *Activities, r *Run) error {
+		src, err := source(r)
+		if err != nil {
+			return err
+		}
+		r.Logf("Dry run: would run %s on %s (it runs only on workers, sandboxed)", program, filepath.Base(src))
+		return nil
 	}
 }
