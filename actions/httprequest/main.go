@@ -54,7 +54,7 @@ func request(in input) (map[string]any, error) {
 	if err != nil || bu.Host == "" {
 		return nil, fmt.Errorf("BACKLOT_URL %q is not a URL", base)
 	}
-	if !strings.HasPrefix(in.Path, "/") || strings.Contains(in.Path, "://") || strings.Contains(in.Path, "..") {
+	if !strings.HasPrefix(in.Path, "/") || strings.HasPrefix(in.Path, "//") || strings.Contains(in.Path, "://") || strings.Contains(in.Path, "..") {
 		return nil, fmt.Errorf("input.path: %q; give a path of Backlot's API starting with /, e.g. /catalog/entities", in.Path)
 	}
 	method := strings.ToUpper(in.Method)
