@@ -29,7 +29,7 @@ var shipped struct {
 	err  error
 }
 
-func shippedActions(t *testing.T) string {
+func shippedActions(t testing.TB) string {
 	t.Helper()
 	shipped.once.Do(func() {
 		dir, err := os.MkdirTemp("", "backlot-shipped-actions-")
