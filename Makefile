@@ -21,11 +21,17 @@ build: bundle ## Build bin/backlot
 bundle: ## Build the scaffolder's template engine (nunjitsu from npm, bundled by esbuild) that go:embed puts in the binary
 	./scripts/bundle.sh
 
+.PHONY: actions
+actions: ## Build the shipped custom actions' executables (actions/actions.yaml registers them) into bin/
+	$(GO) build -o bin/backlot-action-roadie ./actions/roadie
+	$(GO) build -o bin/backlot-action-http-request ./actions/httprequest
+
 .PHONY: run
-run: build bwrap-check ## Build and start backlot dev with the example catalog, policies and template on http://127.0.0.1:7007
+run: build actions bwrap-check cookiecutter-check ## Build and start backlot dev with the example catalog, policies and template on http://127.0.0.1:7007
 	./$(BIN) dev --data .data --catalog examples/catalog/all.yaml \
 		--catalog examples/policies/test-certification.yaml --catalog examples/policies/production-readiness.yaml \
-		--catalog examples/templates/go-service/template.yaml
+		--catalog examples/templates/go-service/template.yaml \
+		--custom-actions actions/actions.yaml
 
 .PHONY: bwrap-check
 bwrap-check: ## Install bubblewrap (migration scripts run in its sandbox) from apt when missing and we are root; else say what to do
@@ -35,6 +41,17 @@ bwrap-check: ## Install bubblewrap (migration scripts run in its sandbox) from a
 	    apt-get update -qq && apt-get install -y -qq bubblewrap >/dev/null; \
 	  fi; \
 	  command -v bwrap >/dev/null || echo "make run: bubblewrap (bwrap) is missing: the worker will refuse migration scripts and dry runs. Install it (apt-get install bubblewrap), or start ./$(BIN) dev with --insecure-scripts to run them unisolated." >&2; \
+	}
+
+.PHONY: cookiecutter-check
+cookiecutter-check: ## Install cookiecutter and rails (fetch:cookiecutter and fetch:rails run them) from apt when missing and we are root; else say what to do
+	@command -v cookiecutter >/dev/null && command -v rails >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "make run: installing cookiecutter, ruby-railties and bundler from apt (fetch:cookiecutter and fetch:rails run them)"; \
+	    apt-get update -qq && apt-get install -y -qq --no-install-recommends cookiecutter ruby-railties bundler >/dev/null; \
+	  fi; \
+	  command -v cookiecutter >/dev/null || echo "make run: cookiecutter is missing: fetch:cookiecutter steps will fail. Install it (apt-get install cookiecutter, or pip install cookiecutter)." >&2; \
+	  command -v rails >/dev/null || echo "make run: rails is missing: fetch:rails steps will fail. Install it (apt-get install --no-install-recommends ruby-railties bundler)." >&2; \
 	}
 
 .PHONY: test

@@ -40,6 +40,20 @@ echo "== npm: installing @backstage/plugin-scaffolder-backend for the differenti
 # The scaffolder's template engine is bundled from npm and embedded: build it
 # before go vet and go test, which compile the packages that embed it.
 ./scripts/bundle.sh
+echo "== npm: installing @temporalio/worker for the custom-action test (a Temporal activity in TypeScript)"
+(cd cmd/backlot/testdata/tsworker && npm ci --no-audit --no-fund --loglevel=error)
+
+if ! command -v cookiecutter >/dev/null; then
+  echo "== apt: installing cookiecutter (fetch:cookiecutter runs it, and its tests use it)"
+  apt-get update -qq && apt-get install -y -qq cookiecutter >/dev/null
+fi
+if ! command -v rails >/dev/null; then
+  # Debian's rails meta package pulls node packages this machine's nodejs
+  # conflicts with; railties (the rails command) and bundler are what
+  # fetch:rails runs.
+  echo "== apt: installing ruby-railties and bundler (fetch:rails runs rails new, and its test uses it)"
+  apt-get update -qq && apt-get install -y -qq --no-install-recommends ruby-railties bundler >/dev/null
+fi
 
 # PostgreSQL: the read-model and lease adapters are tested against a real server.
 # pg.sh installs it from apt when missing, starts a throwaway cluster, exports

@@ -126,6 +126,11 @@ func startReadmeServer(t *testing.T) *readmeServer {
 	bin := buildBinary(t)
 	dir := t.TempDir()
 	copyTree(t, "../../examples", filepath.Join(dir, "examples"))
+	// make run registers the shipped custom actions (actions/actions.yaml).
+	if err := os.MkdirAll(filepath.Join(dir, "actions"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	copyTree(t, "../../actions", filepath.Join(dir, "actions"))
 	if err := os.MkdirAll(filepath.Join(dir, "bin"), 0o755); err != nil {
 		t.Fatal(err)
 	}

@@ -105,6 +105,9 @@ command line wins. Every role serves /healthz, /readyz and /metrics on --addr.`,
 		"insecure-scripts", "script-network", "migration-max-targets", "dry-run-max-targets", "dry-run-max-diff", "max-streams"} {
 		bindEnv(f, fl, envNames[fl])
 	}
+	// The custom scaffolder actions' flags (scriptFlags).
+	bindEnv(f, "custom-actions", "BACKLOT_CUSTOM_ACTIONS")
+	bindEnv(f, "actions-api-url", "BACKLOT_ACTIONS_API_URL")
 	return cmd
 }
 

@@ -239,6 +239,7 @@ func StartDev(ctx context.Context, cfg DevConfig) (*Dev, error) {
 			// through the API shows in the migration within seconds.
 			PollInterval: 5 * time.Second,
 			Scripts:      cfg.Scripts,
+			APIURL:       "http://" + cfg.Addr,
 		})
 		if err != nil {
 			return nil, err

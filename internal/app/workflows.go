@@ -52,6 +52,8 @@ type workflowsConfig struct {
 	Logger  *slog.Logger
 	// Guard is what the GitHub and GitLab API clients may reach.
 	Guard *netguard.Guard
+	// APIURL is this process's API address, when it serves one.
+	APIURL string
 }
 
 // ScriptsConfig configures migration scripts: where they run, and the
@@ -72,6 +74,13 @@ type ScriptsConfig struct {
 	// DryRunMaxDiff bounds each repository's diff in a dry run, in bytes;
 	// zero is migration.MaxDiff.
 	DryRunMaxDiff int
+	// CustomActions are the registration files of custom scaffolder
+	// actions (--custom-actions; package customaction).
+	CustomActions []string
+	// ActionsAPIURL is the API's address executable actions receive as
+	// BACKLOT_URL (--actions-api-url); default dev's own address, else the
+	// BACKLOT_URL variable.
+	ActionsAPIURL string
 }
 
 // engine is the workflow side of a server: a Temporal client, the services
@@ -120,6 +129,10 @@ func newWorkflows(ctx context.Context, cfg workflowsConfig) (*engine, error) {
 	e.acts = &scaffolder.Activities{
 		WorkDir: cfg.WorkDir, Local: cfg.Local, GitHub: gh, GitLab: gl, LocalFallback: cfg.Local != nil,
 		Catalog: scaffoldsvc.Catalog{Service: cfg.Service, Log: cfg.Log, Reader: cfg.Reader}, Logger: cfg.Logger,
+	}
+	if err := withCustomActions(ctx, e.acts, cfg); err != nil {
+		c.Close()
+		return nil, err
 	}
 	e.scaffold = scaffoldsvc.New(scaffoldsvc.Config{Tasks: &scaffolder.Tasks{Client: c, Converter: dc}, Reader: cfg.Reader, Activities: e.acts})
 	hosts := migratesvc.Hosts{Local: cfg.Local, GitHub: gh, GitLab: gl}

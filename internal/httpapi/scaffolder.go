@@ -61,7 +61,12 @@ func (s *server) scaffolderService() (Scaffolder, error) {
 }
 
 func (s *server) scaffolderActions(w http.ResponseWriter, _ *http.Request) error {
-	writeJSON(w, http.StatusOK, scaffolder.Actions())
+	// A scaffolder with custom actions lists them after the built-in ones.
+	acts := scaffolder.Actions()
+	if d, ok := s.cfg.Scaffolder.(interface{ Actions() []scaffolder.Action }); ok {
+		acts = d.Actions()
+	}
+	writeJSON(w, http.StatusOK, acts)
 	return nil
 }
 

@@ -67,7 +67,7 @@ func (s *Service) template(ctx context.Context, ref string) (*scaffolder.Templat
 	if err != nil {
 		return nil, scaffolder.TemplateInfo{}, err
 	}
-	if err := scaffolder.CheckActions(t); err != nil {
+	if err := s.cfg.Activities.Check(t); err != nil {
 		return nil, scaffolder.TemplateInfo{}, err
 	}
 	var body struct {
@@ -108,6 +108,10 @@ func memberOf(user map[string]any) []string {
 	}
 	return out
 }
+
+// Actions returns the actions tasks may use, built-in and custom, as GET
+// /v2/actions lists them.
+func (s *Service) Actions() []scaffolder.Action { return s.cfg.Activities.Described() }
 
 // ParameterSchema answers the parameter pages of a template.
 func (s *Service) ParameterSchema(ctx context.Context, ref string) (scaffolder.ParameterSchema, error) {

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
@@ -15,6 +16,7 @@ import (
 
 	"backlot.dev/backlot/domain/event"
 	"backlot.dev/backlot/workflows/githost"
+	"backlot.dev/backlot/workflows/sandbox"
 )
 
 // The actions that run inside the workflow rather than as activities.
@@ -77,6 +79,12 @@ type Activities struct {
 	Catalog Catalog
 	// Logger receives what the actions log besides the task log.
 	Logger *slog.Logger
+	// Custom are the deployment's custom actions (nil: none).
+	Custom *CustomActions
+	// Sandbox runs executable custom actions; nil refuses them.
+	Sandbox *sandbox.Runner
+	// BacklotURL is the API's address executables receive as BACKLOT_URL.
+	BacklotURL string
 }
 
 // ActionFunc is an action: it renders nothing itself (its input arrives
@@ -88,6 +96,7 @@ type ActionFunc func(ctx context.Context, a *Activities, r *Run) error
 type Run struct {
 	In        ActionInput
 	Input     map[string]any
+	Secrets   Secrets
 	Workspace Workspace
 	Result    ActionResult
 }
@@ -189,7 +198,7 @@ func Actions() []Action {
 		"gitAuthorEmail":   str("Commit author's e-mail"),
 	})
 	publishOut := obj(nil, map[string]any{"remoteUrl": str("Clone URL"), "repoContentsUrl": str("URL of the default branch's files"), "commitHash": str("First commit")})
-	return []Action{
+	return append([]Action{
 		{ID: "fetch:template", Description: "Renders a skeleton folder into the workspace: ${{ values.x }} in paths and contents",
 			Schema: map[string]any{"input": obj([]string{"url"}, map[string]any{
 				"url": str("Folder, relative to the template's location"), "targetPath": str("Workspace folder; default ./"),
@@ -237,17 +246,23 @@ func Actions() []Action {
 		{ID: ActionApproval, Description: "Waits, for days if need be, until someone approves or rejects the task", InWorkflow: true,
 			Schema: map[string]any{"input": obj(nil, map[string]any{"message": str("What to decide"), "timeout": str("Go duration; default none")}),
 				"output": obj(nil, map[string]any{"approved": map[string]any{"type": "boolean"}, "by": str("Who"), "comment": str("Why")})}},
-	}
+	}, append(hostActions(), extraActions()...)...)
 }
+
+// builtins indexes Actions by id, built once: the workflow looks an action
+// up at every step.
+var builtins = sync.OnceValue(func() map[string]Action {
+	m := map[string]Action{}
+	for _, a := range Actions() {
+		m[a.ID] = a
+	}
+	return m
+})
 
 // ActionByID returns the built-in action id.
 func ActionByID(id string) (Action, bool) {
-	for _, a := range Actions() {
-		if a.ID == id {
-			return a, true
-		}
-	}
-	return Action{}, false
+	a, ok := builtins()[id]
+	return a, ok
 }
 
 // Register registers the task workflow and every action's activity on r.
@@ -259,6 +274,15 @@ func Register(r worker.Registry, a *Activities) {
 			continue
 		}
 		r.RegisterActivityWithOptions(a.activity(act), activity.RegisterOptions{Name: act.ID})
+	}
+	r.RegisterActivityWithOptions(a.customInput, activity.RegisterOptions{Name: CustomInputActivity})
+	// Executable custom actions run on this queue, under their ids; the
+	// Temporal activities of the others run on their own queues.
+	for _, id := range a.customIDs() {
+		if c, _ := a.Custom.Lookup(id); c.Kind() == CustomKindExecutable {
+			act, _ := a.lookup(id)
+			r.RegisterActivityWithOptions(a.activity(act), activity.RegisterOptions{Name: id})
+		}
 	}
 	r.RegisterActivityWithOptions(a.Record, activity.RegisterOptions{Name: RecordActivity})
 	r.RegisterActivityWithOptions(a.Cleanup, activity.RegisterOptions{Name: CleanupActivity})
@@ -330,7 +354,7 @@ func (a *Activities) catchUp(ctx context.Context, in ActionInput, secrets Secret
 		return 0, err
 	}
 	for _, b := range in.Built {
-		act, ok := ActionByID(b.Action)
+		act, ok := a.lookup(b.Action)
 		if !ok || !act.Shapes {
 			return 0, inputError("step %s: %s does not build the workspace", b.StepID, b.Action)
 		}
@@ -369,12 +393,13 @@ func (a *Activities) prepare(in ActionInput, secrets Secrets) (*Run, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Run{In: in, Input: m, Workspace: Workspace{Dir: abs}}, nil
+	return &Run{In: in, Input: m, Secrets: secrets, Workspace: Workspace{Dir: abs}}, nil
 }
 
 // Cleanup removes a task's workspace.
 func (a *Activities) Cleanup(_ context.Context, task string) error {
 	os.Remove(a.statePath(task))
+	os.RemoveAll(filepath.Join(a.WorkDir, safeName(task)+".done"))
 	return os.RemoveAll(filepath.Join(a.WorkDir, safeName(task)))
 }
 

@@ -49,7 +49,7 @@ func (a *Activities) DryRun(ctx context.Context, info TemplateInfo, params map[s
 	if err != nil {
 		return DryRunResult{}, err
 	}
-	if err := CheckActions(tmpl); err != nil {
+	if err := a.Check(tmpl); err != nil {
 		return DryRunResult{}, err
 	}
 	values, err := tmpl.Parameters(params)
@@ -90,7 +90,7 @@ func (a *Activities) DryRun(ctx context.Context, info TemplateInfo, params map[s
 			return res, err
 		}
 		logf(s.ID, StatusProcessing, "Beginning step %s", stepTitle(s))
-		act, _ := ActionByID(s.Action)
+		act, _ := a.lookup(s.Action)
 		var out map[string]any
 		run := func(vars map[string]any) error {
 			if act.InWorkflow {

@@ -201,9 +201,8 @@ func TaskWorkflow(ctx workflow.Context, in TaskInput, secrets Secrets) (TaskStat
 	if err != nil {
 		return TaskState{}, temporal.NewNonRetryableApplicationError(err.Error(), "TemplateError", nil)
 	}
-	if err := CheckActions(tmpl); err != nil {
-		return TaskState{}, temporal.NewNonRetryableApplicationError(err.Error(), "TemplateError", nil)
-	}
+	// The actions were checked when the task was created; a custom action
+	// this deployment no longer has fails its step (see runCustomStep).
 	st := &TaskState{
 		ID: in.ID, Template: in.Template.Ref, TemplateVersion: in.Template.Version, User: in.User.Ref,
 		Status: StatusProcessing, Entities: []string{}, StepOutputs: map[string]map[string]any{}, Attempt: 1,
@@ -336,8 +335,14 @@ func TaskWorkflow(ctx workflow.Context, in TaskInput, secrets Secrets) (TaskStat
 					Task: in.ID, StepID: s.ID, Action: s.Action, Template: withoutBody(in.Template), User: in.User,
 					Input: s.Input, Vars: vars, Built: built,
 				}
-				err = workflow.ExecuteActivity(ao, s.Action, ai, secrets).Get(ctx, &res)
-				if act, _ := ActionByID(s.Action); err == nil && act.Shapes {
+				shapes := false
+				if act, builtin := ActionByID(s.Action); builtin {
+					err = workflow.ExecuteActivity(ao, s.Action, ai, secrets).Get(ctx, &res)
+					shapes = err == nil && act.Shapes
+				} else {
+					res, shapes, err = runCustomStep(ctx, ao, ai, secrets)
+				}
+				if shapes {
 					ai.Built = nil
 					built = append(built, ai)
 					st.Built = built

@@ -125,6 +125,13 @@ type rig struct {
 
 func newRig(t *testing.T, s *testsuite.WorkflowTestSuite) *rig {
 	t.Helper()
+	return newRigWith(t, s, nil)
+}
+
+// newRigWith is newRig with the activities changed by with before they are
+// registered.
+func newRigWith(t *testing.T, s *testsuite.WorkflowTestSuite, with func(*scaffolder.Activities)) *rig {
+	t.Helper()
 	host, err := githost.NewLocal(filepath.Join(t.TempDir(), "repos"))
 	if err != nil {
 		t.Fatal(err)
@@ -138,6 +145,9 @@ func newRig(t *testing.T, s *testsuite.WorkflowTestSuite) *rig {
 		t.Fatal(err)
 	}
 	r.env.SetDataConverter(dc)
+	if with != nil {
+		with(r.acts)
+	}
 	scaffolder.Register(r.env, r.acts)
 	r.env.SetOnActivityStartedListener(func(info *activity.Info, _ context.Context, _ converter.EncodedValues) {
 		r.mu.Lock()

@@ -1,0 +1,122 @@
+package scaffolder
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"backlot.dev/backlot/workflows/sandbox"
+)
+
+// CookiecutterTimeout bounds one cookiecutter run.
+const CookiecutterTimeout = 5 * time.Minute
+
+// fetchCookiecutter is fetch:cookiecutter: the cookiecutter template at
+// input.url (a folder beside the template) is rendered with input.values by
+// the cookiecutter program, as Backstage's module runs it (the values laid
+// over the template's cookiecutter.json, with _copy_without_render and
+// _extensions), and the one folder it makes is copied into
+// input.targetPath. Cookiecutter runs in the scripts' sandbox: a template's
+// hooks are code, so they get no network, a scratch folder and the limits.
+// Running it again writes the same files.
+func fetchCookiecutter(ctx context.Context, a *Activities, r *Run) error {
+	src, err := source(r)
+	if err != nil {
+		return err
+	}
+	target, err := r.String("targetPath")
+	if err != nil {
+		return err
+	}
+	values, err := r.Object("values")
+	if err != nil {
+		return err
+	}
+	copyWithout, err := r.Strings("copyWithoutRender")
+	if err != nil {
+		return err
+	}
+	extensions, err := r.Strings("extensions")
+	if err != nil {
+		return err
+	}
+	if img, _ := r.String("imageName"); img != "" {
+		r.Logf("imageName %s is not used: Backlot runs cookiecutter from the worker, in its sandbox, not in a container", img)
+	}
+	if _, err := exec.LookPath("cookiecutter"); err != nil {
+		return inputError("steps.%s: fetch:cookiecutter needs the cookiecutter program on the worker (apt-get install cookiecutter, or pip install cookiecutter)", r.In.StepID)
+	}
+	if a.Sandbox == nil {
+		return inputError("steps.%s: fetch:cookiecutter runs cookiecutter in the scripts' sandbox, and this worker has none (install bubblewrap, or start it with --insecure-scripts)", r.In.StepID)
+	}
+	scratch, err := os.MkdirTemp("", "backlot-cookiecutter-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(scratch)
+	work, home := filepath.Join(scratch, "work"), filepath.Join(scratch, "home")
+	for _, d := range []string{work, home} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			return err
+		}
+	}
+	ws := Workspace{Dir: work}
+	if _, err := FetchPlain(ws, src, "template"); err != nil {
+		return inputError("steps.%s.input.url: %v", r.In.StepID, err)
+	}
+	spec := map[string]any{}
+	specPath := filepath.Join(work, "template", "cookiecutter.json")
+	if raw, err := os.ReadFile(specPath); err == nil {
+		if err := json.Unmarshal(raw, &spec); err != nil {
+			return inputError("steps.%s.input.url: %s/cookiecutter.json: %v", r.In.StepID, src, err)
+		}
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return err
+	}
+	for k, v := range values {
+		spec[k] = v
+	}
+	if copyWithout != nil {
+		spec["_copy_without_render"] = copyWithout
+	}
+	if extensions != nil {
+		spec["_extensions"] = extensions
+	}
+	raw, err := json.MarshalIndent(spec, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(specPath, raw, 0o644); err != nil {
+		return err
+	}
+	res, runErr := a.Sandbox.Run(ctx, sandbox.Spec{Script: "cookiecutter --no-input --verbose -o out template", Dir: work, Home: home, Timeout: CookiecutterTimeout})
+	var last string
+	for _, l := range strings.Split(res.Output, "\n") {
+		if l = strings.TrimSpace(l); l != "" {
+			last = l
+		}
+	}
+	var ee *sandbox.ExitError
+	if errors.As(runErr, &ee) {
+		return inputError("steps.%s: cookiecutter failed (%v): %s", r.In.StepID, ee, last)
+	}
+	if runErr != nil {
+		return fmt.Errorf("steps.%s: cookiecutter: %w", r.In.StepID, runErr)
+	}
+	made, err := os.ReadDir(filepath.Join(work, "out"))
+	if err != nil || len(made) != 1 || !made[0].IsDir() {
+		return inputError("steps.%s: cookiecutter made %d entries in its output, want one folder", r.In.StepID, len(made))
+	}
+	files, err := FetchPlain(r.Workspace, filepath.Join(work, "out", made[0].Name()), target)
+	if err != nil {
+		return inputError("steps.%s.input.targetPath: %v", r.In.StepID, err)
+	}
+	r.Logf("Cookiecutter rendered %d files into %s", len(files), orDot(target))
+	return nil
+}
