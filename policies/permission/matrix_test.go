@@ -141,6 +141,14 @@ func TestDefaultPolicyMatrix(t *testing.T) {
 		{"CI token delivers a git hook", ciToken, GitHookReceive, hook, false, ""},
 		{"hook token delivers a git hook", hookToken, GitHookReceive, hook, true, "git-hooks-deliver"},
 		{"hook token deletes an entity", hookToken, CatalogEntityDelete, entity, false, ""},
+		// Permissions added with the API's wiring.
+		{"guest reads git repositories", guest, GitRepoRead, nil, true, "signed-in-read"},
+		{"anyone signed in dry-runs an open template", bob, ScaffolderTaskDryRun, openTemplate, true, "template-allowed-groups"},
+		{"other group dry-runs a restricted template", alice, ScaffolderTaskDryRun, teamBOnly, false, ""},
+		{"owner declares a fact source", alice, FactsSourceDeclare, Resource{"kind": "FactSource", "ref": "ci"}, false, ""},
+		{"platform declares a fact source", pat, FactsSourceDeclare, Resource{"kind": "FactSource", "ref": "ci"}, true, "platform-operates"},
+		{"creator replays a dead letter", bob, EventsSubscriptionReplay, subscription, true, "subscription-creator"},
+		{"other replays a dead letter", alice, EventsSubscriptionReplay, subscription, false, ""},
 		// Unknown permissions are denied.
 		{"unknown permission", pat, Permission("catalog.entity.explode"), entity, false, ""},
 	}
