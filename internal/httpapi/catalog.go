@@ -38,10 +38,10 @@ func (s *server) catalogRoutes(mux *http.ServeMux) {
 // route does not exist.
 func (s *server) notOffered(mux *http.ServeMux, patterns ...string) {
 	for _, pattern := range patterns {
-		mux.Handle(pattern, s.handle(func(w http.ResponseWriter, r *http.Request) error {
+		s.route(mux, pattern, openTo(openNotOffered), func(w http.ResponseWriter, r *http.Request) error {
 			return notImplemented(r.Method + " " + r.URL.Path + " is not supported by Backlot (predicate queries, location updates, " +
 				"location analysis and ancestry are not implemented); use the filter parameter of GET " + catalogPrefix + "/entities/by-query")
-		}))
+		})
 	}
 }
 

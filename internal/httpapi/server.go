@@ -4,6 +4,7 @@ import (
 	"log/slog"
 	"net/http"
 
+	"backlot.dev/backlot/policies/permission"
 	"backlot.dev/backlot/projections/catalogstore"
 )
 
@@ -18,6 +19,10 @@ type server struct {
 	maxBody int64
 	actor   func(*http.Request) string
 	cfg     Config
+	// perms decides every route's permission.
+	perms *permission.Engine
+	// table is every route with its access, as routes registers them.
+	table []RouteAccess
 }
 
 // New returns the HTTP handler of the catalog API under /api/catalog, with
@@ -28,6 +33,13 @@ func New(cfg Config) (http.Handler, error) {
 	cfg.setDefaults()
 	if err := cfg.Validate(); err != nil {
 		return nil, err
+	}
+	perms := cfg.Permissions
+	if perms == nil {
+		var err error
+		if perms, err = permission.Default(nil); err != nil {
+			return nil, err
+		}
 	}
 	m, reg, err := newHTTPMetrics(cfg.Registry)
 	if err != nil {
@@ -40,6 +52,7 @@ func New(cfg Config) (http.Handler, error) {
 		maxBody: cfg.MaxBodyBytes,
 		actor:   cfg.Actor,
 		cfg:     cfg,
+		perms:   perms,
 	}
 	mux := http.NewServeMux()
 	s.routes(mux)
