@@ -3,10 +3,12 @@ package httpapi
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"strings"
 
 	"backlot.dev/backlot/domain/catalog"
+	"backlot.dev/backlot/domain/event"
 	"backlot.dev/backlot/domain/fault"
 	"backlot.dev/backlot/policies/permission"
 	"backlot.dev/backlot/projections/catalogstore"
@@ -100,13 +102,16 @@ func entityKindOwner(v *catalogstore.EntityView) (kind, owner string) {
 	return body.Kind, owner
 }
 
-// entityByUID resolves the entity the path's {uid} names; 404 when none.
+// entityByUID resolves the entity the path's {uid} names. An entity the
+// catalog does not hold is the resource of its uid alone, owned by no one:
+// only a permission that needs no owner passes, and the handler answers
+// that it is missing.
 func (s *server) entityByUID(r *http.Request) (permission.Resource, error) {
 	uid := r.PathValue("uid")
 	v, err := s.reader.ByUID(r.Context(), uid)
 	if err != nil {
-		if fault.Of(err) == fault.NotFound || err == catalogstore.ErrNotFound {
-			return nil, notFoundError("No entity with uid %s", uid)
+		if errors.Is(err, catalogstore.ErrNotFound) || fault.Of(err) == fault.NotFound {
+			return permission.Resource{"ref": "uid:" + uid}, nil
 		}
 		return nil, err
 	}
@@ -242,4 +247,46 @@ func pathResource(kind string, names ...string) resolver {
 		}
 		return res, nil
 	}
+}
+
+// entityOrRef resolves the entity ref a request's body names; an entity the
+// catalog does not hold (or a ref that does not parse) is the resource of
+// its ref alone, owned by no one, so only a permission that needs no owner
+// passes, and the service then answers what is wrong with the ref.
+func (s *server) entityOrRef(ctx context.Context, raw string, members *ownerMembers) (permission.Resource, error) {
+	res, err := s.entityByRef(ctx, raw, members)
+	if err == nil {
+		return res, nil
+	}
+	if c := fault.Of(err); c == fault.NotFound || c == fault.Invalid {
+		kind := ""
+		if ref, perr := catalog.ParseRef(raw, catalog.RefDefaults{}); perr == nil {
+			kind, raw = ref.Kind, ref.String()
+		}
+		return permission.EntityResource(kind, raw, "", nil), nil
+	}
+	return nil, err
+}
+
+// uploadedTemplate is the resource of a template a dry run uploads: its ref
+// from its metadata and the groups its annotation allows.
+func uploadedTemplate(body json.RawMessage) permission.Resource {
+	var head struct {
+		Metadata struct {
+			Name      string `json:"name"`
+			Namespace string `json:"namespace"`
+		} `json:"metadata"`
+	}
+	_ = json.Unmarshal(body, &head)
+	ns := head.Metadata.Namespace
+	if ns == "" {
+		ns = catalog.DefaultNamespace
+	}
+	return templateOf("template:"+ns+"/"+head.Metadata.Name, body)
+}
+
+// eventResource is the resource of an event of the log, for the feed and
+// the audit lists: its subject as ref, its type and its actor.
+func eventResource(ev event.Envelope) permission.Resource {
+	return permission.Resource{"kind": "Event", "ref": ev.Subject, "type": ev.Type, "actor": ev.Actor}
 }

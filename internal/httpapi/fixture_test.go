@@ -18,6 +18,7 @@ import (
 
 	"backlot.dev/backlot/domain/catalog"
 	"backlot.dev/backlot/domain/event"
+	"backlot.dev/backlot/internal/auth"
 	"backlot.dev/backlot/internal/catalogsvc"
 	"backlot.dev/backlot/internal/testenv/pgtest"
 	"backlot.dev/backlot/projections/catalogstore"
@@ -38,6 +39,11 @@ const (
 	entityCount    = 8 + generatedComponents + 1
 )
 
+// testGuest is who the tests' requests without a token act as: the guest
+// of backlot dev on loopback, in the platform and auditors groups, so every
+// permission the default policy gives those groups is granted.
+var testGuest = auth.Principal{Ref: DefaultActor, Groups: []string{"group:default/platform", "group:default/auditors"}}
+
 // fixture is a server over a real read model filled with the test catalog: the
 // SQLite one, or the PostgreSQL one when BACKLOT_TEST_STORE=postgres (make test
 // runs this package both ways).
@@ -54,7 +60,7 @@ func newFixture(t *testing.T, configure ...func(*Config)) *fixture {
 	store := openStore(t)
 	f := &fixture{store: store, writer: &fakeWriter{}, uids: map[string]string{}}
 	f.load(t)
-	cfg := Config{Reader: store, Writer: f.writer, Logger: slog.New(slog.DiscardHandler)}
+	cfg := Config{Reader: store, Writer: f.writer, Logger: slog.New(slog.DiscardHandler), Guest: &testGuest}
 	for _, c := range configure {
 		c(&cfg)
 	}

@@ -57,6 +57,7 @@ func New(cfg Config) (http.Handler, error) {
 	mux := http.NewServeMux()
 	s.routes(mux)
 	mux.Handle("GET /metrics", metricsHandler(reg))
+	s.table = append(s.table, RouteAccess{Pattern: "GET /metrics", Open: openMetrics})
 	return m.wrap(s.recoverer(s.localGuard(s.requireContentType(s.authenticate(s.limitStreams(s.tokens(mux))))))), nil
 }
 
@@ -83,6 +84,7 @@ func (s *server) routes(mux *http.ServeMux) {
 	s.scaffolderRoutes(mux)
 	s.migrationRoutes(mux)
 	s.gitRoutes(mux)
+	s.permissionRoutes(mux)
 	s.healthRoutes(mux)
 
 	notFound := s.handle(func(w http.ResponseWriter, r *http.Request) error {

@@ -115,7 +115,7 @@ func TestClientWireTypesMatchTheServers(t *testing.T) {
 		{"parameter step", scaffolder.ParameterStep{Title: "p", Description: "d", Schema: map[string]any{"type": "object"}}, client.ParameterStep{}},
 		{"step state", scaffolder.StepState{ID: "fetch", Name: "Fetch", Action: "fetch:template", Status: scaffolder.StatusCompleted,
 			StartedAt: &at, EndedAt: &at}, client.StepState{}},
-		{"waiting", scaffolder.Waiting{StepID: "approve", Message: "approve?", Since: at}, client.Waiting{}},
+		{"waiting", scaffolder.Waiting{StepID: "approve", Message: "approve?", Since: at, Approvers: []string{"group:default/security"}, SelfApproval: true}, client.Waiting{}},
 		{"log line", scaffolder.LogLine{CreatedAt: at, StepID: "fetch", Status: "processing", Message: "Beginning step"}, client.LogLine{}},
 		{"file", scaffolder.File{Path: "a/b.sh", Base64Content: "eA==", Executable: true}, client.File{}},
 		{"dry run result", scaffolder.DryRunResult{Log: []scaffolder.LogLine{{CreatedAt: at, Message: "m"}},
