@@ -52,10 +52,6 @@ func (s *server) migrations() (Migrations, error) {
 // startMigration answers POST /api/migrations[?dryRun=true] with a spec as
 // JSON (or YAML) body.
 func (s *server) startMigration(w http.ResponseWriter, r *http.Request) error {
-	m, err := s.migrations()
-	if err != nil {
-		return err
-	}
 	q, err := parseQuery(r.URL.RawQuery)
 	if err != nil {
 		return err
@@ -69,6 +65,10 @@ func (s *server) startMigration(w http.ResponseWriter, r *http.Request) error {
 		perm = permission.MigrationDryRun
 	}
 	if err := s.authorize(r, perm, permission.Resource{"kind": "Migration"}); err != nil {
+		return err
+	}
+	m, err := s.migrations()
+	if err != nil {
 		return err
 	}
 	raw, err := s.readBody(w, r)
