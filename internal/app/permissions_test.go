@@ -190,12 +190,13 @@ spec:
 		t.Errorf("a group under the policy file: %d, want 403", status)
 	}
 
-	_, err := app.StartDev(t.Context(), app.DevConfig{Addr: "127.0.0.1:0", DataDir: t.TempDir(),
+	sre, err := app.StartDev(t.Context(), app.DevConfig{Addr: "127.0.0.1:0", DataDir: t.TempDir(),
 		Permissions: app.PermissionsConfig{PolicyFile: filepath.Join(dir, "policy.yaml"), PlatformGroup: "group:default/sre", AuditorsGroup: "x"},
 		Logger:      quietLogger()})
 	if err != nil {
 		t.Fatalf("overriding declared parameters: %v", err)
 	}
+	sre.Close()
 	_, err = app.StartDev(t.Context(), app.DevConfig{Addr: "127.0.0.1:0", DataDir: t.TempDir(),
 		Permissions: app.PermissionsConfig{PolicyFile: filepath.Join(dir, "missing.yaml")}, Logger: quietLogger()})
 	if err == nil || !strings.Contains(err.Error(), "missing.yaml") {
