@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"sync"
 	"time"
 
 	"backlot.dev/backlot/domain/event"
@@ -197,11 +198,47 @@ func (s *server) recordDenial(r *http.Request, p permission.Principal, perm perm
 	if s.cfg.RecordDenial == nil {
 		return
 	}
+	if !s.denials.allow(p.Ref, time.Now()) {
+		s.log.Warn("permission denials of a principal over the limit are not recorded in the event log", "principal", p.Ref,
+			"limit", maxDenialsRecorded, "per", denialWindow)
+		return
+	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), denialTimeout)
 	defer cancel()
 	if err := s.cfg.RecordDenial(ctx, denied); err != nil {
 		s.log.Error("recording a permission denial failed", "principal", p.Ref, "permission", perm, "error", err)
 	}
+}
+
+// maxDenialsRecorded is how many denials of one principal are recorded in
+// the event log per denialWindow: enough for an audit to see what someone
+// tried, too few for a principal to flood the log with refused requests.
+// Denials over it are still answered 403 and logged, not recorded.
+const maxDenialsRecorded = 60
+
+// denialWindow is the window maxDenialsRecorded counts in.
+const denialWindow = time.Minute
+
+// denialLimiter counts each principal's recorded denials in the current
+// window. It is safe for concurrent use.
+type denialLimiter struct {
+	mu     sync.Mutex
+	start  time.Time
+	counts map[string]int
+}
+
+// allow reports whether one more denial of principal may be recorded at now.
+func (l *denialLimiter) allow(principal string, now time.Time) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.counts == nil || now.Sub(l.start) >= denialWindow {
+		l.start, l.counts = now, map[string]int{}
+	}
+	if l.counts[principal] >= maxDenialsRecorded {
+		return false
+	}
+	l.counts[principal]++
+	return true
 }
 
 // readable returns whether the request's principal holds perm on a

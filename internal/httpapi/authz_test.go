@@ -482,3 +482,23 @@ func TestDecideEndpointResolvesTheResource(t *testing.T) {
 		t.Errorf("without a token: %d", resp.status)
 	}
 }
+
+func TestDenialsRecordedPerPrincipalAreBounded(t *testing.T) {
+	t.Parallel()
+	var l denialLimiter
+	now := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
+	for i := range maxDenialsRecorded {
+		if !l.allow("user:default/mallory", now.Add(time.Duration(i)*time.Millisecond)) {
+			t.Fatalf("denial %d of the window refused", i+1)
+		}
+	}
+	if l.allow("user:default/mallory", now.Add(time.Second)) {
+		t.Error("a denial over the limit is recorded")
+	}
+	if !l.allow("user:default/ada", now.Add(time.Second)) {
+		t.Error("another principal's denial is refused")
+	}
+	if !l.allow("user:default/mallory", now.Add(denialWindow)) {
+		t.Error("the next window refuses")
+	}
+}

@@ -23,6 +23,8 @@ type server struct {
 	perms *permission.Engine
 	// table is every route with its access, as routes registers them.
 	table []RouteAccess
+	// denials bounds the denials recorded per principal.
+	denials *denialLimiter
 }
 
 // New returns the HTTP handler of the catalog API under /api/catalog, with
@@ -53,6 +55,7 @@ func New(cfg Config) (http.Handler, error) {
 		actor:   cfg.Actor,
 		cfg:     cfg,
 		perms:   perms,
+		denials: &denialLimiter{},
 	}
 	mux := http.NewServeMux()
 	s.routes(mux)
