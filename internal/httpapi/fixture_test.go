@@ -55,7 +55,7 @@ type fixture struct {
 }
 
 // newFixture fills a fresh store and serves it; configure adjusts the Config.
-func newFixture(t *testing.T, configure ...func(*Config)) *fixture {
+func newFixture(t testing.TB, configure ...func(*Config)) *fixture {
 	t.Helper()
 	store := openStore(t)
 	f := &fixture{store: store, writer: &fakeWriter{}, uids: map[string]string{}}
@@ -74,7 +74,7 @@ func newFixture(t *testing.T, configure ...func(*Config)) *fixture {
 }
 
 // openStore opens an empty read model of the kind BACKLOT_TEST_STORE names.
-func openStore(t *testing.T) catalogstore.Store {
+func openStore(t testing.TB) catalogstore.Store {
 	t.Helper()
 	var (
 		store catalogstore.Store
@@ -97,7 +97,7 @@ func openStore(t *testing.T) catalogstore.Store {
 
 // load applies the registration of the test location, its entities and one
 // recorded processing error.
-func (f *fixture) load(t *testing.T) {
+func (f *fixture) load(t testing.TB) {
 	t.Helper()
 	raw, err := os.ReadFile(filepath.Join("testdata", "catalog.yaml"))
 	if err != nil {
@@ -122,7 +122,7 @@ spec:
 	}
 	managedBy := "url:" + testLocationTarget
 	var events []event.Envelope
-	add := func(t *testing.T, typ event.Type, subject string, data any) {
+	add := func(t testing.TB, typ event.Type, subject string, data any) {
 		t.Helper()
 		ev, err := event.New(typ, subject, data, event.Meta{Actor: "user:default/test"})
 		if err != nil {
