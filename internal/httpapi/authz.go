@@ -145,8 +145,28 @@ const (
 	openMetrics    = "Prometheus scrapes the metrics without a principal"
 	openHooks      = "git host webhooks carry their own signature (BACKLOT_WEBHOOK_SECRET)"
 	openNotOffered = "a Backstage route Backlot does not offer: it answers 501 and does nothing"
+	openNoRoute    = "no route serves the path: it answers 404"
 	openBadges     = "badge SVGs are embedded in README files; authentication decides (PublicBadges) whether they need a principal, and the entity's read permission is checked when there is one"
 )
+
+// onlyListed refuses a request that mux would hand to a route the route
+// table does not list (one added with mux.Handle instead of route): 403
+// NotAllowedError naming the route. So a route cannot be served without
+// naming its permission, or why it is open.
+func (s *server) onlyListed(mux *http.ServeMux) http.Handler {
+	listed := make(map[string]bool, len(s.table))
+	for _, ra := range s.table {
+		listed[ra.Pattern] = true
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if _, pattern := mux.Handler(r); pattern != "" && !listed[pattern] {
+			s.log.Error("a route names no permission: register it with route (internal/httpapi/authz.go)", "route", pattern)
+			s.writeError(w, r, fault.New(fault.Forbidden, pattern, "route %s names no permission; nothing is served through it", pattern))
+			return
+		}
+		mux.ServeHTTP(w, r)
+	})
+}
 
 // principal is who makes the request, as the permission policy sees it:
 // the authenticated principal (auth.FromContext) with its groups, or else

@@ -4,7 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"slices"
 	"strings"
 	"sync"
@@ -421,6 +423,8 @@ func TestRouteTableNamesAPermissionForEveryRoute(t *testing.T) {
 		"POST /api/catalog/entities/by-query", "POST /api/catalog/entity-facets",
 		"GET /api/catalog/entities/by-name/{kind}/{namespace}/{name}/ancestry",
 		"POST /api/catalog/locations/by-query", "PUT /api/catalog/locations/{id}", "POST /api/catalog/analyze-location",
+		// The paths no route serves, answered 404.
+		"/", "/api/catalog", "/api/catalog/",
 	}
 	slices.Sort(open)
 	slices.Sort(wantOpen)
@@ -500,5 +504,24 @@ func TestDenialsRecordedPerPrincipalAreBounded(t *testing.T) {
 	}
 	if !l.allow("user:default/mallory", now.Add(denialWindow)) {
 		t.Error("the next window refuses")
+	}
+}
+
+func TestARouteOutsideTheTableIsRefused(t *testing.T) {
+	t.Parallel()
+	s := &server{cfg: Config{}, log: slog.New(slog.DiscardHandler)}
+	mux := http.NewServeMux()
+	s.route(mux, "GET /listed", openTo("a test route"), func(w http.ResponseWriter, r *http.Request) error {
+		w.WriteHeader(http.StatusNoContent)
+		return nil
+	})
+	mux.HandleFunc("GET /unlisted", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNoContent) })
+	h := s.onlyListed(mux)
+	for path, want := range map[string]int{"/listed": http.StatusNoContent, "/unlisted": http.StatusForbidden, "/nothing": http.StatusNotFound} {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, path, nil))
+		if rec.Code != want {
+			t.Errorf("GET %s: %d, want %d: %s", path, rec.Code, want, rec.Body)
+		}
 	}
 }

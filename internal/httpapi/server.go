@@ -61,7 +61,7 @@ func New(cfg Config) (http.Handler, error) {
 	s.routes(mux)
 	mux.Handle("GET /metrics", metricsHandler(reg))
 	s.table = append(s.table, RouteAccess{Pattern: "GET /metrics", Open: openMetrics})
-	return m.wrap(s.recoverer(s.localGuard(s.requireContentType(s.authenticate(s.limitStreams(s.tokens(mux))))))), nil
+	return m.wrap(s.recoverer(s.localGuard(s.requireContentType(s.authenticate(s.limitStreams(s.tokens(s.onlyListed(mux)))))))), nil
 }
 
 // handlerFunc is a handler that returns its error for writeError to answer.
@@ -90,12 +90,12 @@ func (s *server) routes(mux *http.ServeMux) {
 	s.permissionRoutes(mux)
 	s.healthRoutes(mux)
 
-	notFound := s.handle(func(w http.ResponseWriter, r *http.Request) error {
+	notFound := func(w http.ResponseWriter, r *http.Request) error {
 		return notFoundError("No route for %s %s", r.Method, r.URL.Path)
-	})
-	mux.Handle(catalogPrefix+"/", notFound)
-	mux.Handle(catalogPrefix, notFound)
-	mux.Handle("/", notFound)
+	}
+	for _, pattern := range []string{catalogPrefix + "/", catalogPrefix, "/"} {
+		s.route(mux, pattern, openTo(openNoRoute), notFound)
+	}
 }
 
 // recoverer answers a panicking handler with a 500 in Backstage's body, when
