@@ -1,6 +1,7 @@
 package app
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
@@ -38,5 +39,36 @@ func TestEveryManifestRouteNamesAPermission(t *testing.T) {
 	}
 	if n < 60 {
 		t.Errorf("checked %d routes; the manifest lists more", n)
+	}
+}
+
+func TestTheGuestsGroups(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		name string
+		cfg  PermissionsConfig
+		want []string
+	}{
+		{"the policy's platform and auditors groups", PermissionsConfig{}, []string{"group:default/platform", "group:default/auditors"}},
+		{"the groups as overridden", PermissionsConfig{PlatformGroup: "group:default/sre"}, []string{"group:default/sre", "group:default/auditors"}},
+		{"none", PermissionsConfig{GuestGroups: []string{}}, nil},
+		{"named ones", PermissionsConfig{GuestGroups: []string{"group:default/team-a"}}, []string{"group:default/team-a"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			e, err := c.cfg.engine()
+			if err != nil {
+				t.Fatal(err)
+			}
+			g := c.cfg.guest(e)
+			if g.Ref != DevActor || !slices.Equal(g.Groups, c.want) && !(len(g.Groups) == 0 && len(c.want) == 0) {
+				t.Errorf("guest %+v, want %s in %v", g, DevActor, c.want)
+			}
+			if !strings.Contains(describeGuest(g), DevActor) {
+				t.Errorf("describeGuest(%+v) = %q", g, describeGuest(g))
+			}
+		})
+	}
+	if _, err := (PermissionsConfig{PolicyFile: "testdata/none.yaml"}).engine(); err == nil {
+		t.Error("a missing policy file compiles")
 	}
 }
