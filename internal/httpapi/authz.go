@@ -109,11 +109,17 @@ func (s *server) route(mux *http.ServeMux, pattern string, a access, h handlerFu
 		switch a.mode {
 		case checkFirst:
 			var res permission.Resource
-			if a.resolve != nil {
+			switch {
+			case a.resolve == nil:
+			case !s.perms.ResourceIndependent(a.perm):
 				var err error
 				if res, err = a.resolve(r); err != nil {
 					return err
 				}
+			case !s.perms.Decide(s.principal(r), a.perm, nil).Allowed:
+				// No rule reads the resource: it is resolved only to name
+				// it in the denial, and a read spared when allowed.
+				res, _ = a.resolve(r)
 			}
 			if err := s.authorize(r, a.perm, res); err != nil {
 				return err
