@@ -17,6 +17,7 @@ import (
 	"backlot.dev/backlot/domain/event"
 	"backlot.dev/backlot/internal/auth"
 	"backlot.dev/backlot/internal/migratesvc"
+	"backlot.dev/backlot/internal/webhooks"
 	"backlot.dev/backlot/policies/permission"
 	"backlot.dev/backlot/workflows/migration"
 	"backlot.dev/backlot/workflows/scaffolder"
@@ -523,5 +524,90 @@ func TestARouteOutsideTheTableIsRefused(t *testing.T) {
 		if rec.Code != want {
 			t.Errorf("GET %s: %d, want %d: %s", path, rec.Code, want, rec.Body)
 		}
+	}
+}
+
+// fakeSubscriptions serves subscriptions from memory (Webhooks), recording
+// what is deleted.
+type fakeSubscriptions struct {
+	store   fakeSubStore
+	deleted []string
+}
+
+// fakeSubStore is the Store of fakeSubscriptions: List and Get.
+type fakeSubStore struct {
+	webhooks.Store
+	subs []webhooks.Subscription
+}
+
+func (f *fakeSubscriptions) Create(context.Context, string, webhooks.Input) (webhooks.Subscription, error) {
+	return webhooks.Subscription{}, errors.New("not in this test")
+}
+func (f *fakeSubscriptions) Delete(_ context.Context, id string) error {
+	f.deleted = append(f.deleted, id)
+	return nil
+}
+func (f *fakeSubscriptions) Replay(context.Context, string, string) error { return nil }
+func (f *fakeSubscriptions) Store() webhooks.Store                        { return f.store }
+func (f fakeSubStore) List(context.Context) ([]webhooks.Subscription, error) {
+	return slices.Clone(f.subs), nil
+}
+func (f fakeSubStore) Get(_ context.Context, id string) (webhooks.Subscription, error) {
+	for _, s := range f.subs {
+		if s.ID == id {
+			return s, nil
+		}
+	}
+	return webhooks.Subscription{}, notFoundError("No subscription %s", id)
+}
+
+// TestSubscriptionsAreTheirCreators: under the default policy a
+// subscription is read and deleted by its creator and the platform group,
+// and the list shows each principal its own.
+func TestSubscriptionsAreTheirCreators(t *testing.T) {
+	subs := &fakeSubscriptions{store: fakeSubStore{subs: []webhooks.Subscription{
+		{ID: "s-ada", URL: "https://a.example/hook", CreatedBy: "user:default/ada"},
+		{ID: "s-bob", URL: "https://b.example/hook", CreatedBy: "user:default/bob"},
+		{ID: "s-bob-2", URL: "https://b.example/hook2", CreatedBy: "user:default/bob"},
+	}}}
+	af := newAuthzFixture(t, func(c *Config) { c.Webhooks = subs })
+	list := func(token string) []string {
+		var got struct {
+			Items []webhooks.Subscription `json:"items"`
+		}
+		resp := af.as(t, token, "GET", "/api/events/subscriptions", "")
+		resp.mustStatus(t, http.StatusOK).decode(t, &got)
+		var ids []string
+		for _, s := range got.Items {
+			ids = append(ids, s.ID)
+		}
+		return ids
+	}
+	for token, want := range map[string][]string{"ada": {"s-ada"}, "bob": {"s-bob", "s-bob-2"}, "pat": {"s-ada", "s-bob", "s-bob-2"}, "dave": nil} {
+		if got := list(token); !slices.Equal(got, want) {
+			t.Errorf("%s lists %v, want %v", token, got, want)
+		}
+	}
+	for _, c := range []struct {
+		token, method, path string
+		status              int
+	}{
+		{"ada", "GET", "/api/events/subscriptions/s-bob", 403},
+		{"ada", "DELETE", "/api/events/subscriptions/s-bob", 403},
+		{"ada", "POST", "/api/events/subscriptions/s-bob/dead-letters/e1/replay", 403},
+		{"bob", "GET", "/api/events/subscriptions/s-bob", 200},
+		{"bob", "DELETE", "/api/events/subscriptions/s-bob", 204},
+		{"pat", "DELETE", "/api/events/subscriptions/s-ada", 204},
+	} {
+		body := ""
+		if c.method == "POST" {
+			body = "{}"
+		}
+		if resp := af.as(t, c.token, c.method, c.path, body); resp.status != c.status {
+			t.Errorf("%s %s as %s: %d, want %d: %s", c.method, c.path, c.token, resp.status, c.status, resp.body)
+		}
+	}
+	if !slices.Equal(subs.deleted, []string{"s-bob", "s-ada"}) {
+		t.Errorf("deleted %v, want bob's by bob, ada's by the platform", subs.deleted)
 	}
 }
