@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"backlot.dev/backlot/internal/client"
 	"backlot.dev/backlot/policies/permission"
 )
 
@@ -16,9 +17,9 @@ import (
 // rule that decided.
 func newAuthCanCmd(g *globalFlags) *cobra.Command {
 	var groups, params []string
-	var policyFile, resourceJSON string
+	var policyFile, resourceJSON, server string
 	cmd := &cobra.Command{
-		Use:   "can PRINCIPAL PERMISSION [RESOURCE-JSON]",
+		Use:   "can PRINCIPAL PERMISSION [RESOURCE]",
 		Short: "Decide a permission and name the rule that decided (exit 1 when denied)",
 		Long: `Decide whether PRINCIPAL (an entity ref such as user:default/ada, or "" for
 nobody signed in) may PERMISSION (such as catalog.entity.delete) on RESOURCE, a
@@ -26,7 +27,15 @@ JSON object of the keys the policy reads (kind, ref, owner, ownerMembers,
 allowedGroups, taskCreator, approvers, selfApproval, createdBy, source), under
 the default permission policy or --policy FILE. Prints allow or deny, the rule
 that decided and why; exits 1 when the answer is deny. The principal's groups
-are given with --group: this command decides offline and reads no catalog.`,
+are given with --group: this command decides offline and reads no catalog.
+
+With --server URL it asks a running server instead
+(POST /api/permissions/decide, which needs policy.read): the server's policy
+decides, RESOURCE may name what the server resolves from its stores (an entity
+ref for catalog.*, facts.report and git.change.*; a template ref for
+scaffolder.task.create; a task id for scaffolder.task.* and
+scaffolder.approval.decide; a subscription id, a migration id), and without
+--group the principal's groups are read from the catalog.`,
 		Args: cobra.RangeArgs(2, 3),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			perm := permission.Permission(args[1])
@@ -35,6 +44,12 @@ are given with --group: this command decides offline and reads no catalog.`,
 			}
 			if len(args) == 3 {
 				resourceJSON = args[2]
+			}
+			if cmd.Flags().Changed("server") {
+				if policyFile != "" || len(params) > 0 {
+					return fmt.Errorf("auth can: --server decides under the server's policy: --policy and --param are for offline decisions")
+				}
+				return askServer(cmd, g, server, args[0], perm, resourceJSON, groups, cmd.Flags().Changed("group"))
 			}
 			res := permission.Resource{}
 			if resourceJSON != "" {
@@ -85,7 +100,64 @@ are given with --group: this command decides offline and reads no catalog.`,
 	cmd.Flags().StringVar(&policyFile, "policy", "", "a PermissionPolicy YAML file (default: the policy Backlot ships)")
 	cmd.Flags().StringArrayVar(&params, "param", nil, "a policy parameter NAME=VALUE, such as platformGroup=group:default/platform (repeatable)")
 	cmd.Flags().StringVar(&resourceJSON, "resource", "", "the resource as a JSON object (or give it as the third argument)")
+	cmd.Flags().StringVar(&server, "server", "", "ask the Backlot server at this URL (with --token) instead of deciding offline")
 	return cmd
+}
+
+// askServer asks the server at url for the decision, and prints it as the
+// offline mode does.
+func askServer(cmd *cobra.Command, g *globalFlags, url, principal string, perm permission.Permission, resource string, groups []string, withGroups bool) error {
+	if url == "" {
+		return fmt.Errorf("auth can: --server: give the server's URL")
+	}
+	g.url = url
+	req := client.DecideRequest{Principal: principal, Permission: string(perm)}
+	if withGroups {
+		gs := splitGroups(groups)
+		if gs == nil {
+			gs = []string{}
+		}
+		req.Groups = &gs
+	}
+	if resource = strings.TrimSpace(resource); resource != "" {
+		if strings.HasPrefix(resource, "{") {
+			if !json.Valid([]byte(resource)) {
+				return fmt.Errorf("auth can: RESOURCE is not a JSON object")
+			}
+			req.Resource = json.RawMessage(resource)
+		} else {
+			raw, _ := json.Marshal(resource)
+			req.Resource = raw
+		}
+	}
+	d, err := g.client().DecidePermission(cmd.Context(), req)
+	if err != nil {
+		return fmt.Errorf("auth can: %w", err)
+	}
+	out := cmd.OutOrStdout()
+	if g.json() {
+		if err := printJSON(out, d); err != nil {
+			return err
+		}
+	} else {
+		verdict := "deny"
+		if d.Allowed {
+			verdict = "allow"
+		}
+		rule := d.Rule
+		if rule == "" {
+			rule = "(no rule matched)"
+		}
+		fmt.Fprintf(out, "%s\nrule\t%s\nreason\t%s\npolicy\t%s\ngroups\t%s\n", verdict, rule, d.Reason, d.Policy, strings.Join(d.Groups, ","))
+		if len(d.Resource) > 0 {
+			raw, _ := json.Marshal(d.Resource)
+			fmt.Fprintf(out, "resource\t%s\n", raw)
+		}
+	}
+	if !d.Allowed {
+		return fmt.Errorf("%s may not %s", describePrincipal(principal), perm)
+	}
+	return nil
 }
 
 // authEngine compiles the policy of file (the default policy when file is

@@ -1,11 +1,17 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
+	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"backlot.dev/backlot/internal/app"
 )
 
 // TestAuthCanExplainsTheDecision asks the default policy and a policy file,
@@ -99,4 +105,73 @@ spec:
 			}
 		}
 	})
+}
+
+// TestAuthCanAsksAServer asks a running backlot dev: the server resolves the
+// entity's owner and the principal's groups from its catalog.
+func TestAuthCanAsksAServer(t *testing.T) {
+	dir := t.TempDir()
+	cat := filepath.Join(dir, "catalog-info.yaml")
+	if err := os.WriteFile(cat, []byte(`apiVersion: backstage.io/v1alpha1
+kind: Group
+metadata: {name: team-a}
+spec: {type: team, children: [], members: [ada]}
+---
+apiVersion: backstage.io/v1alpha1
+kind: User
+metadata: {name: ada}
+spec: {memberOf: [team-a]}
+---
+apiVersion: backstage.io/v1alpha1
+kind: Component
+metadata: {name: ledger}
+spec: {type: service, lifecycle: production, owner: team-a}
+`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	d, err := app.StartDev(ctx, app.DevConfig{DataDir: t.TempDir(), Addr: "127.0.0.1:0", Catalogs: []string{cat},
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), RefreshInterval: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	select {
+	case <-d.Loaded():
+	case <-ctx.Done():
+		t.Fatal("catalog not loaded")
+	}
+	url := "http://" + d.Addr()
+	for _, c := range []struct {
+		name    string
+		args    []string
+		allowed bool
+		want    []string
+	}{
+		{"an owner by the catalog's membership", []string{"user:default/ada", "catalog.entity.delete", "component:default/ledger", "--server", url},
+			true, []string{"allow", "owners-write", "group:default/team-a"}},
+		{"given groups replace the catalog's", []string{"user:default/bo", "catalog.entity.delete", "component:default/ledger", "--group", "team-b", "--server=" + url},
+			false, []string{"deny", "no rule matched", "user:default/bo may not catalog.entity.delete"}},
+		{"a migration", []string{"user:default/bo", "migration.create", "--server", url},
+			false, []string{"deny"}},
+		{"an entity the server lacks", []string{"user:default/ada", "catalog.entity.delete", "component:default/nope", "--server", url},
+			false, []string{"no entity component:default/nope"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			out, err := runRoot(t, "", append([]string{"auth", "can"}, c.args...)...)
+			if (err == nil) != c.allowed {
+				t.Fatalf("allowed = %v, want %v: %v\n%s", err == nil, c.allowed, err, out)
+			}
+			text := out
+			if err != nil {
+				text += err.Error()
+			}
+			for _, w := range c.want {
+				if !strings.Contains(text, w) {
+					t.Errorf("output lacks %q:\n%s", w, text)
+				}
+			}
+		})
+	}
 }

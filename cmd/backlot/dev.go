@@ -28,6 +28,7 @@ func startTemporal(ctx context.Context, db, addr string) (string, func() error, 
 func newDevCmd() *cobra.Command {
 	var cfg app.DevConfig
 	var quiet, noWorkflows, insecureNoAuth bool
+	var permissions func() error
 	cmd := &cobra.Command{
 		Use:   "dev",
 		Short: "Run every role in one process on embedded stores",
@@ -42,6 +43,9 @@ default, so "temporal workflow list" works as it is), and a worker in the same
 process. Repositories they publish live in DATA/repos, Backlot's local git host.`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := applyEnv(cmd.Flags()); err != nil {
+				return err
+			}
+			if err := permissions(); err != nil {
 				return err
 			}
 			if err := auth.CheckStart(auth.Start{Command: "dev", Addr: cfg.Addr, Authenticator: cfg.AuthTokens != "", InsecureNoAuth: insecureNoAuth}); err != nil {
@@ -95,5 +99,6 @@ process. Repositories they publish live in DATA/repos, Backlot's local git host.
 	f.MarkDeprecated("temporal-addr", "use --temporal-address, as backlot serve names it")
 	f.BoolVar(&noWorkflows, "no-workflows", false, "run no Temporal server: the scaffolder and migrations answer 503")
 	scriptFlags(f, &cfg.Scripts)
+	permissions = permissionFlags(f, &cfg.Permissions)
 	return cmd
 }

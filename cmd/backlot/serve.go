@@ -21,6 +21,7 @@ func newServeCmd() *cobra.Command {
 	var cfg app.ServeConfig
 	var logFormat string
 	var insecureNoAuth bool
+	var permissions func() error
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Run production roles on Kafka and PostgreSQL",
@@ -48,12 +49,20 @@ The api refuses to start without --auth-tokens (a file of sha256:HEX PRINCIPAL
 [GROUP,GROUP] lines, from "backlot auth hash-token" or "backlot auth token
 create") unless given --insecure-no-auth: with tokens, every read and write needs
 a bearer token, but /healthz, /readyz, /metrics and, with --public-badges, the
-badge SVGs.
+badge SVGs. Every action then names a permission that the permission policy
+(--permission-policy, or the default one) decides for the token's principal and
+groups; a denial answers 403 and is recorded as a backlot.permission.denied.v1
+event. With --insecure-no-auth every request acts as user:default/guest, in the
+--guest-groups (by default the platform and auditors groups), and the start
+logs a warning saying so.
 
 Every flag can be given by its environment variable instead; a flag given on the
 command line wins. Every role serves /healthz, /readyz and /metrics on --addr.`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := applyEnv(cmd.Flags()); err != nil {
+				return err
+			}
+			if err := permissions(); err != nil {
 				return err
 			}
 			if servesAPI(cfg.Roles) {
@@ -100,9 +109,11 @@ command line wins. Every role serves /healthz, /readyz and /metrics on --addr.`,
 	f.BoolVar(&cfg.PublicBadges, "public-badges", false, "serve the badge SVGs without a token, so README files can embed them")
 	scriptFlags(f, &cfg.Scripts)
 	f.IntVar(&cfg.MaxStreamsPerPrincipal, "max-streams", app.DefaultMaxStreamsPerPrincipal, "open event streams and long polls one principal may hold; more answer 429")
+	permissions = permissionFlags(f, &cfg.Permissions)
 	for _, fl := range []string{"roles", "addr", "kafka-brokers", "topic-prefix", "partitions", "replication-factor", "group",
 		"postgres-url", "temporal-address", "catalog", "root", "allow-host", "allow-network", "refresh-interval", "data", "log-format", "auth-tokens", "insecure-no-auth", "public-badges",
-		"insecure-scripts", "script-network", "migration-max-targets", "dry-run-max-targets", "dry-run-max-diff", "max-streams"} {
+		"insecure-scripts", "script-network", "migration-max-targets", "dry-run-max-targets", "dry-run-max-diff", "max-streams",
+		"permission-policy", "platform-group", "auditors-group", "guest-groups"} {
 		bindEnv(f, fl, envNames[fl])
 	}
 	// The custom scaffolder actions' flags (scriptFlags).
@@ -153,6 +164,11 @@ var envNames = map[string]string{
 	"dry-run-max-targets":   "BACKLOT_DRY_RUN_MAX_TARGETS",
 	"dry-run-max-diff":      "BACKLOT_DRY_RUN_MAX_DIFF",
 	"max-streams":           "BACKLOT_MAX_STREAMS",
+	// The permission policy's flags (permissionFlags).
+	"permission-policy": "BACKLOT_PERMISSION_POLICY",
+	"platform-group":    "BACKLOT_PLATFORM_GROUP",
+	"auditors-group":    "BACKLOT_AUDITORS_GROUP",
+	"guest-groups":      "BACKLOT_GUEST_GROUPS",
 }
 
 // envAnnotation marks a flag with the environment variable that can set it.

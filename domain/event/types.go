@@ -49,7 +49,8 @@ func (t Type) Known() bool {
 	case TypeLocationRegistered, TypeLocationRemoved, TypeEntityUpserted, TypeEntityRemoved,
 		TypeProcessingErrorRecorded, TypeProcessingErrorCleared,
 		TypeFactsReported, TypeFactSourceDeclared, TypeBadgeAwarded, TypeBadgeRevoked, TypeCheckChanged,
-		TypeTaskStarted, TypeTaskFinished, TypeMigrationChanged, TypeMigrationTargetChanged:
+		TypeTaskStarted, TypeTaskFinished, TypeMigrationChanged, TypeMigrationTargetChanged,
+		TypePermissionDenied:
 		return true
 	}
 	return false

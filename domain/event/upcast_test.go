@@ -190,7 +190,7 @@ func TestBuiltinTypesHaveOneVersionToday(t *testing.T) {
 	for _, typ := range []Type{TypeLocationRegistered, TypeLocationRemoved, TypeEntityUpserted, TypeEntityRemoved,
 		TypeProcessingErrorRecorded, TypeProcessingErrorCleared, TypeFactsReported, TypeFactSourceDeclared,
 		TypeBadgeAwarded, TypeBadgeRevoked, TypeCheckChanged, TypeTaskStarted, TypeTaskFinished,
-		TypeMigrationChanged, TypeMigrationTargetChanged} {
+		TypeMigrationChanged, TypeMigrationTargetChanged, TypePermissionDenied} {
 		if !typ.Known() {
 			t.Errorf("%s is not Known", typ)
 		}

@@ -93,6 +93,9 @@ type DevConfig struct {
 	MaxStreamsPerPrincipal int
 	// Timeouts are the HTTP server's; zero fields take httpapi's defaults.
 	Timeouts httpapi.Timeouts
+	// Permissions chooses the permission policy and, without AuthTokens,
+	// the guest's groups.
+	Permissions PermissionsConfig
 }
 
 func (c *DevConfig) setDefaults() {
@@ -269,7 +272,7 @@ func StartDev(ctx context.Context, cfg DevConfig) (*Dev, error) {
 		Badges: d.badges, BadgeWaiter: d.projector.badges,
 		Evaluated: d.projector.evaluator.WaitHandled, EvaluatorStats: d.projector.evaluator.Stats,
 		Webhooks: hooks, Workflows: d.engine, Local: local, DataDir: cfg.DataDir, AuthTokens: cfg.AuthTokens,
-		PublicBadges: !cfg.PrivateBadges,
+		PublicBadges: !cfg.PrivateBadges, Permissions: cfg.Permissions,
 		// The local git host's webhooks stay open on loopback; elsewhere
 		// they need BACKLOT_WEBHOOK_SECRET.
 		RequireHookSecret: !auth.Loopback(cfg.Addr),

@@ -280,7 +280,8 @@ func TestBrokenDocumentIsReportedAndOthersStay(t *testing.T) {
 func TestWritesCarryTheAuthenticatedPrincipal(t *testing.T) {
 	dir := t.TempDir()
 	tokens := filepath.Join(dir, "tokens")
-	os.WriteFile(tokens, []byte("ada-0123456789abcdef user:default/ada\n"), 0o600)
+	// ada is in the platform group, which registers locations.
+	os.WriteFile(tokens, []byte("ada-0123456789abcdef user:default/ada platform\n"), 0o600)
 	file := filepath.Join(dir, "c.yaml")
 	os.WriteFile(file, []byte("apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: audited\nspec:\n  type: service\n  lifecycle: production\n  owner: team-a\n"), 0o644)
 	data := t.TempDir()

@@ -59,8 +59,13 @@ type apiDeps struct {
 	Local *githost.Local
 	// DataDir holds the as-of scratch folder.
 	DataDir string
-	// AuthTokens is the token file; "" leaves reads and writes open.
+	// AuthTokens is the token file; "" leaves reads and writes open, to the guest.
 	AuthTokens string
+	// Permissions chooses the permission policy and the guest.
+	Permissions PermissionsConfig
+	// WarnGuest logs a warning at start when there is no token file: backlot
+	// serve --insecure-no-auth, where the guest is anyone who reaches it.
+	WarnGuest bool
 	// PublicBadges serves the badge SVGs without a token.
 	PublicBadges bool
 	// RequireHookSecret refuses git webhooks without BACKLOT_WEBHOOK_SECRET.
@@ -86,6 +91,10 @@ type apiRole struct {
 // newAPIRole builds the HTTP API over d and records its routes in m.
 func newAPIRole(d apiDeps, m *Manifest) (*apiRole, error) {
 	authn, err := authenticator(d.AuthTokens, d.Logger)
+	if err != nil {
+		return nil, err
+	}
+	perms, err := d.Permissions.engine()
 	if err != nil {
 		return nil, err
 	}
@@ -126,6 +135,17 @@ func newAPIRole(d apiDeps, m *Manifest) (*apiRole, error) {
 		MaxStreamsPerPrincipal: d.MaxStreamsPerPrincipal,
 		LocalGuard:             d.LocalGuard,
 		RequireHookSecret:      d.RequireHookSecret,
+
+		Permissions:  perms,
+		RecordDenial: recordDenials(d.Log),
+	}
+	if authn == nil {
+		cfg.Guest = d.Permissions.guest(perms)
+		if d.WarnGuest && d.Logger != nil {
+			d.Logger.Warn("INSECURE: the api runs without an authenticator (--insecure-no-auth): anyone who reaches it acts as " +
+				describeGuest(cfg.Guest) + " under the permission policy " + perms.Policy().Metadata.Name +
+				"; give --auth-tokens FILE, or --guest-groups none to let the guest only read")
+		}
 	}
 	if d.Workflows != nil {
 		cfg.Scaffolder, cfg.Migrations = d.Workflows.scaffold, d.Workflows.migrations

@@ -108,6 +108,9 @@ type ServeConfig struct {
 	// PublicBadges serves the badge SVGs without a token, so README files
 	// can embed them.
 	PublicBadges bool
+	// Permissions chooses the permission policy and, without AuthTokens
+	// (--insecure-no-auth), the guest's groups.
+	Permissions PermissionsConfig
 	// Holder names this process in location leases; default a name unique to
 	// the process (see pglease.UniqueHolder).
 	Holder string
@@ -347,7 +350,7 @@ func StartServe(ctx context.Context, cfg ServeConfig) (*Server, error) {
 				})
 			},
 			Webhooks: hooks, Workflows: s.engine, Local: local, DataDir: cfg.DataDir, AuthTokens: cfg.AuthTokens,
-			PublicBadges: cfg.PublicBadges,
+			PublicBadges: cfg.PublicBadges, Permissions: cfg.Permissions, WarnGuest: true,
 			// Git webhooks wake migrations: serve refuses unsigned ones.
 			RequireHookSecret: true,
 			Ready:             ready, Registry: reg, Logger: cfg.Logger,

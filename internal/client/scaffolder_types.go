@@ -43,6 +43,10 @@ type Waiting struct {
 	StepID  string    `json:"stepId"`
 	Message string    `json:"message"`
 	Since   time.Time `json:"since"`
+	// Approvers are the users and groups the step names as who decides it.
+	Approvers []string `json:"approvers,omitempty"`
+	// SelfApproval is whether the task's creator may decide it too.
+	SelfApproval bool `json:"selfApproval,omitempty"`
 }
 
 // LogLine is one line of a task's or a dry run's log.

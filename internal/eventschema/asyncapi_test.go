@@ -201,6 +201,8 @@ func TestAsyncAPIDocument(t *testing.T) {
 				want = "schemas/common.v1.json#/$defs/taskKey" // keyed by task:<id>
 			case event.TypeMigrationChanged:
 				want = "schemas/common.v1.json#/$defs/migrationKey" // keyed by migration:<id>
+			case event.TypePermissionDenied:
+				want = "schemas/common.v1.json#/$defs/principalKey" // keyed by principal:<ref>
 			}
 			if m(t, key, name+" key")["$ref"] != want {
 				t.Errorf("%s: message %s: key %v, want %s", c.topic, name, key, want)

@@ -207,6 +207,12 @@ func payloads(t *testing.T) map[event.Type][2]any {
 			event.MigrationChanged{Migration: "add-codeowners-1a2b", Name: "add-codeowners", State: "stopped", Reason: "wave 1: 3 of 5 failed, over 0.2", Targets: 200, Campaign: "test-certification/silver"},
 			event.MigrationChanged{Migration: "add-codeowners-1a2b", Name: "add-codeowners", State: "started"},
 		},
+		event.TypePermissionDenied: {
+			event.PermissionDenied{Principal: "user:default/ada", Groups: []string{"group:default/team-a"}, Permission: "migration.create",
+				ResourceKind: "Migration", Reason: "migration.create denied: no rule allows it", Method: "POST", Path: "/api/migrations"},
+			event.PermissionDenied{Permission: "catalog.entity.read", Rule: "anonymous-denied",
+				Reason: "catalog.entity.read denied by rule anonymous-denied", Method: "GET", Path: "/api/catalog/entities"},
+		},
 		event.TypeMigrationTargetChanged: {
 			event.MigrationTargetChanged{Migration: "add-codeowners-1a2b", Entity: "component:default/checkout", Repo: "file:///srv/repos/team-a/checkout.git",
 				State: "failed", Change: 3, ChangeURL: "file:///srv/repos/team-a/checkout.git#change/3", Error: "script exited 1", Output: "sh: 1: nope: not found\n",
@@ -253,6 +259,8 @@ func subject(typ event.Type) string {
 		return event.MigrationSubject("add-codeowners-1a2b")
 	case event.TypeMigrationTargetChanged:
 		return "component:default/checkout"
+	case event.TypePermissionDenied:
+		return event.PrincipalSubject("user:default/ada")
 	}
 	return "location:default/generated-" + strings.Repeat("0", 40)
 }

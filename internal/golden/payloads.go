@@ -27,6 +27,7 @@ var payloads = map[event.Type]func() any{
 	event.TypeTaskFinished:            func() any { return new(event.TaskFinished) },
 	event.TypeMigrationChanged:        func() any { return new(event.MigrationChanged) },
 	event.TypeMigrationTargetChanged:  func() any { return new(event.MigrationTargetChanged) },
+	event.TypePermissionDenied:        func() any { return new(event.PermissionDenied) },
 }
 
 // PayloadError says that an event of the log no longer fits the Go type its

@@ -130,7 +130,8 @@ func TestRecord(t *testing.T) {
 	waitBadges(t, d)
 
 	// A second location: one good entity and one broken document; then the
-	// document mended; then the location deleted with its entities.
+	// document mended (and a template it holds refused to the guest); then the
+	// location deleted with its entities.
 	extra := filepath.Join(catalogDir, "extra.yaml")
 	os.WriteFile(extra, []byte(extraBroken), 0o644)
 	var reg struct {
@@ -145,6 +146,11 @@ func TestRecord(t *testing.T) {
 	os.WriteFile(extra, []byte(extraMended), 0o644)
 	api.do("POST", "/api/catalog/refresh", map[string]string{"entityRef": "component:default/golden-extra"}, http.StatusOK, nil)
 	waitBadges(t, d)
+	// A template restricted to tracking-team: the permission policy refuses
+	// the guest, who is not in it, and records the denial.
+	api.do("POST", "/api/scaffolder/v2/tasks", map[string]any{"templateRef": "template:default/golden-restricted", "values": map[string]any{}},
+		http.StatusForbidden, nil)
+	waitEvent(t, api, event.PrincipalSubject(app.DevActor), event.TypePermissionDenied, `"scaffolder.task.create"`)
 	api.do("DELETE", "/api/catalog/locations/"+reg.Location.ID, nil, http.StatusNoContent, nil)
 	waitBadges(t, d)
 
@@ -352,6 +358,17 @@ spec:
   type: library
   lifecycle: experimental
   owner: platform-team
+---
+apiVersion: scaffolder.backstage.io/v1beta3
+kind: Template
+metadata:
+  name: golden-restricted
+  annotations:
+    backlot.dev/allowed-groups: group:default/tracking-team
+spec:
+  type: service
+  owner: platform-team
+  steps: []
 `
 
 // client calls the dev server's API and fails the test on an unexpected status.

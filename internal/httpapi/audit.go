@@ -4,12 +4,14 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"backlot.dev/backlot/domain/event"
 	"backlot.dev/backlot/internal/audit"
+	"backlot.dev/backlot/policies/permission"
 	"backlot.dev/backlot/projections/catalogstore"
 	"backlot.dev/backlot/projections/history"
 )
@@ -30,11 +32,11 @@ type AuditLog interface {
 // auditRoutes adds the audit endpoints: the raw log, its verification, and
 // the entity history and diff.
 func (s *server) auditRoutes(mux *http.ServeMux) {
-	route := func(pattern string, h handlerFunc) { mux.Handle(pattern, s.handle(h)) }
-	route("GET "+auditPrefix+"/events", s.auditEvents)
-	route("POST "+auditPrefix+"/verify", s.auditVerify)
-	route("GET "+auditPrefix+"/entities/{kind}/{namespace}/{name}/history", s.entityHistory)
-	route("GET "+auditPrefix+"/diff", s.auditDiff)
+	route := func(pattern string, a access, h handlerFunc) { s.route(mux, pattern, a, h) }
+	route("GET "+auditPrefix+"/events", needEach(permission.AuditRead), s.auditEvents)
+	route("POST "+auditPrefix+"/verify", need(permission.AuditRead, nil), s.auditVerify)
+	route("GET "+auditPrefix+"/entities/{kind}/{namespace}/{name}/history", need(permission.AuditRead, s.entityByPath), s.entityHistory)
+	route("GET "+auditPrefix+"/diff", need(permission.AuditRead, nil), s.auditDiff)
 }
 
 // auditService is the audit service over the server's event log, history
@@ -92,6 +94,11 @@ func (s *server) auditEvents(w http.ResponseWriter, r *http.Request) error {
 	page, err := svc.Events(r.Context(), q)
 	if err != nil {
 		return err
+	}
+	if keep := s.readable(r, permission.AuditRead); keep != nil {
+		// The cursor stays where the log page ends: a page may hold fewer
+		// items than the limit, and the next one continues after it.
+		page.Items = slices.DeleteFunc(page.Items, func(it audit.EventItem) bool { return !keep(eventResource(it.Event)) })
 	}
 	writeJSON(w, http.StatusOK, page)
 	return nil

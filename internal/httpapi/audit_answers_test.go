@@ -139,7 +139,7 @@ func auditServer(t *testing.T) *httptest.Server {
 			Subject: subject, Time: auditAt(i), DataContentType: "application/json", Actor: "user:default/ada", Position: int64(i + 1),
 			Data: json.RawMessage(`{"n":` + string(rune('1'+i)) + `}`)})
 	}
-	h, err := New(Config{Reader: failedReader{}, Writer: &fakeWriter{}, Logger: slog.New(slog.DiscardHandler),
+	h, err := New(Config{Reader: failedReader{}, Writer: &fakeWriter{}, Logger: slog.New(slog.DiscardHandler), Guest: &testGuest,
 		Audit: fakeAuditLog{events: evs}, History: hist, Badges: fakeBadges{changes: map[string][]badges.Change{"component:default/a": {change}}}})
 	if err != nil {
 		t.Fatal(err)

@@ -13,6 +13,7 @@ import (
 	"backlot.dev/backlot/internal/badgesvg"
 	"backlot.dev/backlot/internal/badging"
 	"backlot.dev/backlot/policies"
+	"backlot.dev/backlot/policies/permission"
 	"backlot.dev/backlot/projections/badges"
 	"backlot.dev/backlot/projections/history"
 )
@@ -27,18 +28,18 @@ type FactWriter interface {
 
 // badgeRoutes adds the policy results, badges and facts endpoints.
 func (s *server) badgeRoutes(mux *http.ServeMux) {
-	route := func(pattern string, h handlerFunc) { mux.Handle(pattern, s.handle(h)) }
-	route("GET /api/policies", s.listPolicies)
-	route("GET /api/policies/{id}", s.getPolicy)
-	route("GET /api/policies/{id}/results", s.policyResults)
-	route("GET /api/policies/{id}/history", s.policyHistory)
-	route("GET /api/policies/{id}/campaigns", s.policyCampaigns)
-	route("GET /api/policies/entities/{kind}/{namespace}/{name}", s.entityBadges)
-	route("GET /api/badges/{kind}/{namespace}/{name}/{file}", s.badgeSVG)
-	route("POST /api/facts", s.reportFacts)
-	route("PUT /api/facts/sources/{source}", s.declareFactSource)
-	route("GET /api/facts/sources/{source}", s.getFactSource)
-	route("GET /api/facts/entities/{kind}/{namespace}/{name}", s.entityFacts)
+	route := func(pattern string, a access, h handlerFunc) { s.route(mux, pattern, a, h) }
+	route("GET /api/policies", need(permission.PolicyRead, nil), s.listPolicies)
+	route("GET /api/policies/{id}", need(permission.PolicyRead, pathResource("Policy", "id")), s.getPolicy)
+	route("GET /api/policies/{id}/results", need(permission.PolicyRead, pathResource("Policy", "id")), s.policyResults)
+	route("GET /api/policies/{id}/history", need(permission.PolicyRead, pathResource("Policy", "id")), s.policyHistory)
+	route("GET /api/policies/{id}/campaigns", need(permission.PolicyRead, pathResource("Policy", "id")), s.policyCampaigns)
+	route("GET /api/policies/entities/{kind}/{namespace}/{name}", need(permission.CatalogEntityRead, s.entityByPath), s.entityBadges)
+	route("GET /api/badges/{kind}/{namespace}/{name}/{file}", openTo(openBadges), s.badgeSVG)
+	route("POST /api/facts", needInHandler(permission.FactsReport), s.reportFacts)
+	route("PUT /api/facts/sources/{source}", need(permission.FactsSourceDeclare, pathResource("FactSource", "source")), s.declareFactSource)
+	route("GET /api/facts/sources/{source}", need(permission.PolicyRead, pathResource("FactSource", "source")), s.getFactSource)
+	route("GET /api/facts/entities/{kind}/{namespace}/{name}", need(permission.CatalogEntityRead, s.entityByPath), s.entityFacts)
 }
 
 func (s *server) badges() (badges.Reader, error) {
@@ -255,6 +256,17 @@ func (s *server) reportFacts(w http.ResponseWriter, r *http.Request) error {
 	}
 	if err := s.decodeBody(w, r, &body, true); err != nil {
 		return err
+	}
+	members := newOwnerMembers(s.reader)
+	for _, it := range body.Items {
+		res, err := s.entityOrRef(r.Context(), it.Entity, members)
+		if err != nil {
+			return err
+		}
+		res["source"] = it.Source
+		if err := s.authorize(r, permission.FactsReport, res); err != nil {
+			return err
+		}
 	}
 	pos, err := s.cfg.Facts.Report(r.Context(), s.actor(r), body.Items)
 	if err != nil {

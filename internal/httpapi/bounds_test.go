@@ -40,7 +40,7 @@ func (f *tickFeed) Heads(context.Context) (event.Positions, error) { return even
 // NewHTTPServer with the timeouts t, and returns its address.
 func serveBounded(t *testing.T, tm Timeouts, configure func(*Config)) string {
 	t.Helper()
-	cfg := Config{Reader: openStore(t), Writer: &fakeWriter{}, Logger: slog.New(slog.DiscardHandler), Feed: &tickFeed{}}
+	cfg := Config{Reader: openStore(t), Writer: &fakeWriter{}, Logger: slog.New(slog.DiscardHandler), Feed: &tickFeed{}, Guest: &testGuest}
 	if configure != nil {
 		configure(&cfg)
 	}

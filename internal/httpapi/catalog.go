@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"backlot.dev/backlot/domain/catalog"
+	"backlot.dev/backlot/policies/permission"
 	"backlot.dev/backlot/projections/catalogstore"
 )
 
@@ -16,16 +17,16 @@ import (
 // the entity reads, facets, refresh and validation.
 func (s *server) catalogRoutes(mux *http.ServeMux) {
 	p := catalogPrefix
-	route := func(pattern string, h handlerFunc) { mux.Handle(pattern, s.handle(h)) }
-	route("GET "+p+"/entities", s.getEntities)
-	route("GET "+p+"/entities/by-query", s.queryEntities)
-	route("GET "+p+"/entities/by-uid/{uid}", s.getEntityByUID)
-	route("DELETE "+p+"/entities/by-uid/{uid}", s.deleteEntityByUID)
-	route("GET "+p+"/entities/by-name/{kind}/{namespace}/{name}", s.getEntityByName)
-	route("POST "+p+"/entities/by-refs", s.getEntitiesByRefs)
-	route("GET "+p+"/entity-facets", s.getEntityFacets)
-	route("POST "+p+"/refresh", s.refresh)
-	route("POST "+p+"/validate-entity", s.validateEntity)
+	route := func(pattern string, a access, h handlerFunc) { s.route(mux, pattern, a, h) }
+	route("GET "+p+"/entities", needEach(permission.CatalogEntityRead), s.getEntities)
+	route("GET "+p+"/entities/by-query", needEach(permission.CatalogEntityRead), s.queryEntities)
+	route("GET "+p+"/entities/by-uid/{uid}", need(permission.CatalogEntityRead, s.entityByUID), s.getEntityByUID)
+	route("DELETE "+p+"/entities/by-uid/{uid}", need(permission.CatalogEntityDelete, s.entityByUID), s.deleteEntityByUID)
+	route("GET "+p+"/entities/by-name/{kind}/{namespace}/{name}", need(permission.CatalogEntityRead, s.entityByPath), s.getEntityByName)
+	route("POST "+p+"/entities/by-refs", needEach(permission.CatalogEntityRead), s.getEntitiesByRefs)
+	route("GET "+p+"/entity-facets", needEach(permission.CatalogEntityRead), s.getEntityFacets)
+	route("POST "+p+"/refresh", needInHandler(permission.CatalogEntityRefresh), s.refresh)
+	route("POST "+p+"/validate-entity", need(permission.CatalogEntityRead, nil), s.validateEntity)
 	s.notOffered(mux,
 		"POST "+p+"/entities/by-query",
 		"POST "+p+"/entity-facets",
@@ -38,10 +39,10 @@ func (s *server) catalogRoutes(mux *http.ServeMux) {
 // route does not exist.
 func (s *server) notOffered(mux *http.ServeMux, patterns ...string) {
 	for _, pattern := range patterns {
-		mux.Handle(pattern, s.handle(func(w http.ResponseWriter, r *http.Request) error {
+		s.route(mux, pattern, openTo(openNotOffered), func(w http.ResponseWriter, r *http.Request) error {
 			return notImplemented(r.Method + " " + r.URL.Path + " is not supported by Backlot (predicate queries, location updates, " +
 				"location analysis and ancestry are not implemented); use the filter parameter of GET " + catalogPrefix + "/entities/by-query")
-		}))
+		})
 	}
 }
 
@@ -104,7 +105,7 @@ func (s *server) getEntities(w http.ResponseWriter, r *http.Request) error {
 		return s.streamEntities(w, r, pq, proj)
 	}
 	pq.Limit = limit
-	page, err := s.at(r).Query(r.Context(), pq)
+	page, err := s.visible(r).Query(r.Context(), pq)
 	if err != nil {
 		return err
 	}
@@ -132,7 +133,7 @@ func (s *server) streamEntities(w http.ResponseWriter, r *http.Request, pq catal
 	pq.Limit = streamChunkSize
 	begun, n := false, 0
 	for {
-		page, err := s.at(r).Query(r.Context(), pq)
+		page, err := s.visible(r).Query(r.Context(), pq)
 		if err != nil {
 			if !begun {
 				return err
@@ -273,7 +274,7 @@ func (s *server) getEntitiesByRefs(w http.ResponseWriter, r *http.Request) error
 		}
 		keys[i], parsed[i] = ref.Key(), ref
 	}
-	views, err := s.at(r).ByKeys(r.Context(), keys)
+	views, err := s.visible(r).ByKeys(r.Context(), keys)
 	if err != nil {
 		return err
 	}
@@ -316,7 +317,7 @@ func (s *server) keepMatching(r *http.Request, views []*catalogstore.EntityView,
 				catalogstore.Condition{Key: "metadata.namespace", Values: namespaces},
 				catalogstore.Condition{Key: "metadata.name", Values: names})
 		}
-		page, err := s.at(r).Query(r.Context(), catalogstore.PageQuery{Filter: narrowed})
+		page, err := s.visible(r).Query(r.Context(), catalogstore.PageQuery{Filter: narrowed})
 		if err != nil {
 			return err
 		}
@@ -353,7 +354,7 @@ func (s *server) getEntityFacets(w http.ResponseWriter, r *http.Request) error {
 	if len(facets) == 0 {
 		return inputError("Missing facet parameter")
 	}
-	counts, err := s.at(r).Facets(r.Context(), facets, filter)
+	counts, err := s.visible(r).Facets(r.Context(), facets, filter)
 	if err != nil {
 		return err
 	}
@@ -454,7 +455,7 @@ func (s *server) queryEntities(w http.ResponseWriter, r *http.Request) error {
 		total := cur.Total
 		if pq.CountTotal {
 			pq.Limit = 1
-			page, err := s.at(r).Query(r.Context(), pq)
+			page, err := s.visible(r).Query(r.Context(), pq)
 			if err != nil {
 				return err
 			}
@@ -465,7 +466,7 @@ func (s *server) queryEntities(w http.ResponseWriter, r *http.Request) error {
 	}
 
 	pq.Limit = limit
-	page, err := s.at(r).Query(r.Context(), pq)
+	page, err := s.visible(r).Query(r.Context(), pq)
 	if err != nil {
 		return err
 	}
@@ -544,6 +545,13 @@ func (s *server) refresh(w http.ResponseWriter, r *http.Request) error {
 	ref, err := catalog.ParseRef(*req.EntityRef, catalog.RefDefaults{})
 	if err != nil {
 		return inputError("Invalid entityRef: %v", err)
+	}
+	res, err := s.entityOrRef(r.Context(), ref.String(), newOwnerMembers(s.reader))
+	if err != nil {
+		return err
+	}
+	if err := s.authorize(r, permission.CatalogEntityRefresh, res); err != nil {
+		return err
 	}
 	if err := s.writer.Refresh(r.Context(), s.actor(r), ref.String()); err != nil {
 		return err

@@ -13,6 +13,7 @@ import (
 	"backlot.dev/backlot/internal/auth"
 	"backlot.dev/backlot/internal/badging"
 	"backlot.dev/backlot/internal/catalogsvc"
+	"backlot.dev/backlot/policies/permission"
 	"backlot.dev/backlot/projections/badges"
 	"backlot.dev/backlot/projections/catalogstore"
 	"backlot.dev/backlot/projections/history"
@@ -126,6 +127,20 @@ type Config struct {
 	// server and writes from another Origin (403 NotAllowedError): backlot
 	// dev sets it on a loopback address.
 	LocalGuard *LocalGuard
+	// Permissions decides every route's permission (RouteTable); default the
+	// default permission policy with its default parameters
+	// (permission.Default). A denial answers 403 NotAllowedError naming the
+	// permission and the reason.
+	Permissions *permission.Engine
+	// Guest is who a request acts as when no authenticator names its
+	// principal (Identify unset): its ref and groups decide its
+	// permissions. Nil: the actor Config.Actor names, without groups. A
+	// Guest with an empty Ref is nobody signed in, whom the default policy
+	// refuses everything.
+	Guest *auth.Principal
+	// RecordDenial, when set, records each permission denial, as
+	// audit.Denials does in the event log; an error is logged.
+	RecordDenial func(ctx context.Context, denied event.PermissionDenied) error
 	// Registry, when set, receives the HTTP metrics and is what /metrics serves;
 	// default a new registry with the Go and process collectors.
 	Registry *prometheus.Registry

@@ -15,6 +15,16 @@
 // migrations.go, githost.go (with the git hosts' webhooks) and health.go
 // (with the metrics).
 //
+// Every route is registered through one helper (route, in authz.go) that
+// names its permission (package policies/permission) and how its resource is
+// found, or says why the route is open; RouteTable lists them. The
+// permission policy (Config.Permissions) decides each request for its
+// principal: the authenticated one, or Config.Guest without an
+// authenticator. A denial answers 403 NotAllowedError naming the permission
+// and the reason, and is recorded (Config.RecordDenial); a list decides each
+// item and pages over what the principal may read (authz_lists.go);
+// permissions.go answers POST /api/permissions/decide.
+//
 // Services say what went wrong with the categories of package fault; classify,
 // in errors.go, is the one function that turns them into a status code and
 // Backstage's error body:

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"backlot.dev/backlot/internal/auth"
 	"backlot.dev/backlot/internal/catalogsvc"
 	"backlot.dev/backlot/internal/client"
 	"backlot.dev/backlot/internal/httpapi"
@@ -42,7 +43,11 @@ func ExampleNew() {
 	}
 	defer store.Close()
 
-	h, err := httpapi.New(httpapi.Config{Reader: store, Writer: readOnly{}})
+	// Without an authenticator every request acts as the guest, here a
+	// member of the platform group, which the default permission policy
+	// lets register locations.
+	guest := &auth.Principal{Ref: "user:default/guest", Groups: []string{"group:default/platform"}}
+	h, err := httpapi.New(httpapi.Config{Reader: store, Writer: readOnly{}, Guest: guest})
 	if err != nil {
 		log.Fatal(err)
 	}

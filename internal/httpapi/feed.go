@@ -12,6 +12,7 @@ import (
 	"backlot.dev/backlot/domain/event"
 	"backlot.dev/backlot/internal/eventschema"
 	"backlot.dev/backlot/internal/feed"
+	"backlot.dev/backlot/policies/permission"
 )
 
 // Feed is what the event feed reads: the event log.
@@ -36,15 +37,15 @@ const (
 )
 
 func (s *server) feedRoutes(mux *http.ServeMux) {
-	route := func(pattern string, h handlerFunc) { mux.Handle(pattern, s.handle(h)) }
-	route("GET /api/events", s.feedPoll)
-	route("GET /api/events/stream", s.feedStream)
-	route("GET /api/events/asyncapi.json", func(w http.ResponseWriter, r *http.Request) error {
+	route := func(pattern string, a access, h handlerFunc) { s.route(mux, pattern, a, h) }
+	route("GET /api/events", needEach(permission.EventsRead), s.feedPoll)
+	route("GET /api/events/stream", needEach(permission.EventsRead), s.feedStream)
+	route("GET /api/events/asyncapi.json", need(permission.EventsRead, nil), func(w http.ResponseWriter, r *http.Request) error {
 		w.Header().Set("Content-Type", "application/json")
 		_, err := w.Write(eventschema.AsyncAPI())
 		return err
 	})
-	route("GET /api/events/schemas/{name}", func(w http.ResponseWriter, r *http.Request) error {
+	route("GET /api/events/schemas/{name}", need(permission.EventsRead, nil), func(w http.ResponseWriter, r *http.Request) error {
 		raw, ok := eventschema.Schema(r.PathValue("name"))
 		if !ok {
 			return notFoundError("No event schema named %q; the schemas are %s", r.PathValue("name"), strings.Join(eventschema.Names(), ", "))
@@ -130,7 +131,11 @@ func (s *server) feedPoll(w http.ResponseWriter, r *http.Request) error {
 		Items      []feedItem `json:"items"`
 		NextCursor string     `json:"nextCursor"`
 	}{Items: make([]feedItem, 0, len(evs)), NextCursor: next.String()}
+	keep := s.readable(r, permission.EventsRead)
 	for _, ev := range evs {
+		if keep != nil && !keep(eventResource(ev)) {
+			continue
+		}
 		out.Items = append(out.Items, feedItem{Position: ev.Position, Partition: ev.Partition, Event: ev})
 	}
 	writeJSON(w, http.StatusOK, out)
@@ -163,6 +168,7 @@ func (s *server) feedStream(w http.ResponseWriter, r *http.Request) error {
 	fmt.Fprintf(w, "retry: 2000\n\n")
 	rc.Flush()
 	ctx := r.Context()
+	keep := s.readable(r, permission.EventsRead)
 	for ctx.Err() == nil {
 		evs, next, err := f.Read(ctx, cursor, filter, 500, 15*time.Second)
 		if err != nil {
@@ -184,6 +190,9 @@ func (s *server) feedStream(w http.ResponseWriter, r *http.Request) error {
 		}
 		for i := range evs {
 			cursor.Merge(event.Positions{evs[i].Partition: evs[i].Position})
+			if keep != nil && !keep(eventResource(evs[i])) {
+				continue
+			}
 			raw, err := json.Marshal(evs[i])
 			if err != nil {
 				return nil

@@ -18,6 +18,7 @@ import (
 
 	"backlot.dev/backlot/domain/catalog"
 	"backlot.dev/backlot/domain/event"
+	"backlot.dev/backlot/internal/auth"
 	"backlot.dev/backlot/internal/catalogsvc"
 	"backlot.dev/backlot/internal/testenv/pgtest"
 	"backlot.dev/backlot/projections/catalogstore"
@@ -38,6 +39,11 @@ const (
 	entityCount    = 8 + generatedComponents + 1
 )
 
+// testGuest is who the tests' requests without a token act as: the guest
+// of backlot dev on loopback, in the platform and auditors groups, so every
+// permission the default policy gives those groups is granted.
+var testGuest = auth.Principal{Ref: DefaultActor, Groups: []string{"group:default/platform", "group:default/auditors"}}
+
 // fixture is a server over a real read model filled with the test catalog: the
 // SQLite one, or the PostgreSQL one when BACKLOT_TEST_STORE=postgres (make test
 // runs this package both ways).
@@ -49,12 +55,12 @@ type fixture struct {
 }
 
 // newFixture fills a fresh store and serves it; configure adjusts the Config.
-func newFixture(t *testing.T, configure ...func(*Config)) *fixture {
+func newFixture(t testing.TB, configure ...func(*Config)) *fixture {
 	t.Helper()
 	store := openStore(t)
 	f := &fixture{store: store, writer: &fakeWriter{}, uids: map[string]string{}}
 	f.load(t)
-	cfg := Config{Reader: store, Writer: f.writer, Logger: slog.New(slog.DiscardHandler)}
+	cfg := Config{Reader: store, Writer: f.writer, Logger: slog.New(slog.DiscardHandler), Guest: &testGuest}
 	for _, c := range configure {
 		c(&cfg)
 	}
@@ -68,7 +74,7 @@ func newFixture(t *testing.T, configure ...func(*Config)) *fixture {
 }
 
 // openStore opens an empty read model of the kind BACKLOT_TEST_STORE names.
-func openStore(t *testing.T) catalogstore.Store {
+func openStore(t testing.TB) catalogstore.Store {
 	t.Helper()
 	var (
 		store catalogstore.Store
@@ -91,7 +97,7 @@ func openStore(t *testing.T) catalogstore.Store {
 
 // load applies the registration of the test location, its entities and one
 // recorded processing error.
-func (f *fixture) load(t *testing.T) {
+func (f *fixture) load(t testing.TB) {
 	t.Helper()
 	raw, err := os.ReadFile(filepath.Join("testdata", "catalog.yaml"))
 	if err != nil {
@@ -116,7 +122,7 @@ spec:
 	}
 	managedBy := "url:" + testLocationTarget
 	var events []event.Envelope
-	add := func(t *testing.T, typ event.Type, subject string, data any) {
+	add := func(t testing.TB, typ event.Type, subject string, data any) {
 		t.Helper()
 		ev, err := event.New(typ, subject, data, event.Meta{Actor: "user:default/test"})
 		if err != nil {

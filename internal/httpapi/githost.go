@@ -16,6 +16,7 @@ import (
 
 	"backlot.dev/backlot/domain/fault"
 	"backlot.dev/backlot/internal/migratesvc"
+	"backlot.dev/backlot/policies/permission"
 	"backlot.dev/backlot/workflows/githost"
 )
 
@@ -34,12 +35,12 @@ type GitHost interface {
 
 // gitRoutes adds /api/git, the local git host.
 func (s *server) gitRoutes(mux *http.ServeMux) {
-	route := func(pattern string, h handlerFunc) { mux.Handle(pattern, s.handle(h)) }
-	route("GET /api/git/repos", s.gitRepos)
-	route("POST /api/git/hooks/{host}", s.changeHook)
-	route("GET /api/git/repos/{owner}/{name}/changes", s.gitChanges)
-	route("POST /api/git/repos/{owner}/{name}/changes/{number}/merge", s.gitDecide(true))
-	route("POST /api/git/repos/{owner}/{name}/changes/{number}/close", s.gitDecide(false))
+	route := func(pattern string, a access, h handlerFunc) { s.route(mux, pattern, a, h) }
+	route("GET /api/git/repos", need(permission.GitRepoRead, nil), s.gitRepos)
+	route("POST /api/git/hooks/{host}", openTo(openHooks), s.changeHook)
+	route("GET /api/git/repos/{owner}/{name}/changes", need(permission.GitRepoRead, pathResource("Repository", "owner", "name")), s.gitChanges)
+	route("POST /api/git/repos/{owner}/{name}/changes/{number}/merge", need(permission.GitChangeMerge, pathResource("Change", "owner", "name", "number")), s.gitDecide(true))
+	route("POST /api/git/repos/{owner}/{name}/changes/{number}/close", need(permission.GitChangeClose, pathResource("Change", "owner", "name", "number")), s.gitDecide(false))
 }
 
 func (s *server) gitHost() (GitHost, error) {

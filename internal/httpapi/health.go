@@ -23,8 +23,8 @@ type healthBody struct {
 
 // healthRoutes adds /healthz and /readyz; New adds /metrics.
 func (s *server) healthRoutes(mux *http.ServeMux) {
-	mux.HandleFunc("GET /healthz", s.healthz)
-	mux.HandleFunc("GET /readyz", s.readyz)
+	s.route(mux, "GET /healthz", openTo(openHealth), func(w http.ResponseWriter, r *http.Request) error { s.healthz(w, r); return nil })
+	s.route(mux, "GET /readyz", openTo(openHealth), func(w http.ResponseWriter, r *http.Request) error { s.readyz(w, r); return nil })
 }
 
 // healthz answers 200 while the process serves.

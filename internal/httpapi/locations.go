@@ -6,18 +6,19 @@ import (
 	"net/http"
 
 	"backlot.dev/backlot/domain/event"
+	"backlot.dev/backlot/policies/permission"
 	"backlot.dev/backlot/projections/catalogstore"
 )
 
 // locationRoutes adds Backstage's locations API under /api/catalog.
 func (s *server) locationRoutes(mux *http.ServeMux) {
 	p := catalogPrefix
-	route := func(pattern string, h handlerFunc) { mux.Handle(pattern, s.handle(h)) }
-	route("GET "+p+"/locations", s.getLocations)
-	route("POST "+p+"/locations", s.createLocation)
-	route("GET "+p+"/locations/{id}", s.getLocation)
-	route("DELETE "+p+"/locations/{id}", s.deleteLocation)
-	route("GET "+p+"/locations/by-entity/{kind}/{namespace}/{name}", s.getLocationByEntity)
+	route := func(pattern string, a access, h handlerFunc) { s.route(mux, pattern, a, h) }
+	route("GET "+p+"/locations", needEach(permission.CatalogLocationRead), s.getLocations)
+	route("POST "+p+"/locations", needInHandler(permission.CatalogLocationCreate), s.createLocation)
+	route("GET "+p+"/locations/{id}", need(permission.CatalogLocationRead, pathResource("Location", "id")), s.getLocation)
+	route("DELETE "+p+"/locations/{id}", need(permission.CatalogLocationDelete, pathResource("Location", "id")), s.deleteLocation)
+	route("GET "+p+"/locations/by-entity/{kind}/{namespace}/{name}", need(permission.CatalogLocationRead, nil), s.getLocationByEntity)
 	s.notOffered(mux,
 		"POST "+p+"/locations/by-query",
 		"PUT "+p+"/locations/{id}",
@@ -37,9 +38,12 @@ func (s *server) getLocations(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	out := make([]locationItem, len(locs))
-	for i, l := range locs {
-		out[i] = locationItem{Data: l}
+	keep := s.readable(r, permission.CatalogLocationRead)
+	out := make([]locationItem, 0, len(locs))
+	for _, l := range locs {
+		if keep == nil || keep(permission.Resource{"kind": "Location", "ref": l.ID, "target": l.Type + ":" + l.Target}) {
+			out = append(out, locationItem{Data: l})
+		}
 	}
 	writeJSON(w, http.StatusOK, out)
 	return nil
@@ -145,6 +149,9 @@ func (s *server) createLocation(w http.ResponseWriter, r *http.Request) error {
 		return inputError("Malformed request: target must be a non-empty string")
 	case in.Presence != nil && *in.Presence != "required" && *in.Presence != "optional":
 		return inputError("Malformed request: presence must be required or optional")
+	}
+	if err := s.authorize(r, permission.CatalogLocationCreate, permission.Resource{"kind": "Location", "ref": locType + ":" + *in.Target}); err != nil {
+		return err
 	}
 	res, err := s.writer.RegisterLocation(r.Context(), s.actor(r), locType, *in.Target, dryRun)
 	if err != nil {

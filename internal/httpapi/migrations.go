@@ -3,9 +3,11 @@ package httpapi
 import (
 	"context"
 	"net/http"
+	"slices"
 
 	"backlot.dev/backlot/domain/fault"
 	"backlot.dev/backlot/internal/migratesvc"
+	"backlot.dev/backlot/policies/permission"
 	"backlot.dev/backlot/workflows/migration"
 )
 
@@ -31,12 +33,12 @@ type Migrations interface {
 // migrationRoutes adds /api/migrations. The git hosts' webhooks that wake
 // migrations are served with the git host's routes (githost.go).
 func (s *server) migrationRoutes(mux *http.ServeMux) {
-	route := func(pattern string, h handlerFunc) { mux.Handle(pattern, s.handle(h)) }
-	route("POST /api/migrations", s.startMigration)
-	route("GET /api/migrations", s.listMigrations)
-	route("GET /api/migrations/{id}", s.getMigration)
+	route := func(pattern string, a access, h handlerFunc) { s.route(mux, pattern, a, h) }
+	route("POST /api/migrations", needInHandler(permission.MigrationCreate), s.startMigration)
+	route("GET /api/migrations", needEach(permission.MigrationRead), s.listMigrations)
+	route("GET /api/migrations/{id}", need(permission.MigrationRead, pathResource("Migration", "id")), s.getMigration)
 	for _, op := range []string{"pause", "resume", "cancel", "retry-failed", "close-prs"} {
-		route("POST /api/migrations/{id}/"+op, s.controlMigration(op))
+		route("POST /api/migrations/{id}/"+op, need(permission.MigrationControl, pathResource("Migration", "id")), s.controlMigration(op))
 	}
 }
 
@@ -50,15 +52,22 @@ func (s *server) migrations() (Migrations, error) {
 // startMigration answers POST /api/migrations[?dryRun=true] with a spec as
 // JSON (or YAML) body.
 func (s *server) startMigration(w http.ResponseWriter, r *http.Request) error {
-	m, err := s.migrations()
-	if err != nil {
-		return err
-	}
 	q, err := parseQuery(r.URL.RawQuery)
 	if err != nil {
 		return err
 	}
 	dry, err := parseBool(q, "dryRun")
+	if err != nil {
+		return err
+	}
+	perm := permission.MigrationCreate
+	if dry {
+		perm = permission.MigrationDryRun
+	}
+	if err := s.authorize(r, perm, permission.Resource{"kind": "Migration"}); err != nil {
+		return err
+	}
+	m, err := s.migrations()
 	if err != nil {
 		return err
 	}
@@ -86,6 +95,11 @@ func (s *server) listMigrations(w http.ResponseWriter, r *http.Request) error {
 	list, err := m.List(r.Context())
 	if err != nil {
 		return err
+	}
+	if keep := s.readable(r, permission.MigrationRead); keep != nil {
+		list = slices.DeleteFunc(list, func(rep migration.Report) bool {
+			return !keep(permission.Resource{"kind": "Migration", "ref": rep.ID, "name": rep.Name})
+		})
 	}
 	if list == nil {
 		list = []migration.Report{}

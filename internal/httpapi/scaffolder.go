@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"backlot.dev/backlot/domain/fault"
+	"backlot.dev/backlot/policies/permission"
 	"backlot.dev/backlot/workflows/scaffolder"
 )
 
@@ -39,18 +40,18 @@ const scaffolderPrefix = "/api/scaffolder/v2"
 // scaffolderRoutes adds Backstage's scaffolder API and Backlot's approval.
 func (s *server) scaffolderRoutes(mux *http.ServeMux) {
 	p := scaffolderPrefix
-	route := func(pattern string, h handlerFunc) { mux.Handle(pattern, s.handle(h)) }
-	route("GET "+p+"/actions", s.scaffolderActions)
-	route("GET "+p+"/templates/{namespace}/{kind}/{name}/parameter-schema", s.parameterSchema)
-	route("POST "+p+"/tasks", s.createTask)
-	route("GET "+p+"/tasks", s.listTasks)
-	route("GET "+p+"/tasks/{id}", s.getTask)
-	route("GET "+p+"/tasks/{id}/eventstream", s.taskEventStream)
-	route("GET "+p+"/tasks/{id}/events", s.taskEvents)
-	route("POST "+p+"/tasks/{id}/cancel", s.cancelTask)
-	route("POST "+p+"/tasks/{id}/retry", s.retryTask)
-	route("POST "+p+"/tasks/{id}/approval", s.decideTask)
-	route("POST "+p+"/dry-run", s.dryRun)
+	route := func(pattern string, a access, h handlerFunc) { s.route(mux, pattern, a, h) }
+	route("GET "+p+"/actions", need(permission.ScaffolderTemplateRead, nil), s.scaffolderActions)
+	route("GET "+p+"/templates/{namespace}/{kind}/{name}/parameter-schema", need(permission.ScaffolderTemplateRead, s.templateByPath), s.parameterSchema)
+	route("POST "+p+"/tasks", needInHandler(permission.ScaffolderTaskCreate), s.createTask)
+	route("GET "+p+"/tasks", needEach(permission.ScaffolderTaskRead), s.listTasks)
+	route("GET "+p+"/tasks/{id}", need(permission.ScaffolderTaskRead, s.taskByPath), s.getTask)
+	route("GET "+p+"/tasks/{id}/eventstream", need(permission.ScaffolderTaskRead, s.taskByPath), s.taskEventStream)
+	route("GET "+p+"/tasks/{id}/events", need(permission.ScaffolderTaskRead, s.taskByPath), s.taskEvents)
+	route("POST "+p+"/tasks/{id}/cancel", need(permission.ScaffolderTaskCancel, s.taskByPath), s.cancelTask)
+	route("POST "+p+"/tasks/{id}/retry", need(permission.ScaffolderTaskRetry, s.taskByPath), s.retryTask)
+	route("POST "+p+"/tasks/{id}/approval", need(permission.ScaffolderApprovalDecide, s.approvalByPath), s.decideTask)
+	route("POST "+p+"/dry-run", needInHandler(permission.ScaffolderTaskDryRun), s.dryRun)
 }
 
 func (s *server) scaffolderService() (Scaffolder, error) {
@@ -99,6 +100,13 @@ func (s *server) createTask(w http.ResponseWriter, r *http.Request) error {
 	}
 	if body.TemplateRef == "" {
 		return inputError("templateRef: required")
+	}
+	res, err := s.templateResource(r.Context(), body.TemplateRef)
+	if err != nil {
+		return err
+	}
+	if err := s.authorize(r, permission.ScaffolderTaskCreate, res); err != nil {
+		return err
 	}
 	id, err := sc.Create(r.Context(), s.actor(r), body.TemplateRef, body.Values, body.Secrets)
 	if err != nil {
@@ -166,7 +174,11 @@ func (s *server) listTasks(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	tasks := []map[string]any{}
+	keep := s.readable(r, permission.ScaffolderTaskRead)
 	for _, t := range list {
+		if keep != nil && !keep(permission.TaskResource(t.ID, t.User)) {
+			continue
+		}
 		m := map[string]any{
 			"id":        t.ID,
 			"spec":      map[string]any{"templateInfo": map[string]any{"entityRef": t.Template}, "user": map[string]any{"ref": t.User}},
@@ -390,6 +402,9 @@ func (s *server) dryRun(w http.ResponseWriter, r *http.Request) error {
 	}
 	if len(body.Template) == 0 {
 		return inputError("template: required, a Template entity")
+	}
+	if err := s.authorize(r, permission.ScaffolderTaskDryRun, uploadedTemplate(body.Template)); err != nil {
+		return err
 	}
 	res, err := sc.DryRun(r.Context(), s.actor(r), body.Template, body.Values, body.Secrets, body.DirectoryContents)
 	if err != nil {

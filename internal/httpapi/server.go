@@ -4,6 +4,7 @@ import (
 	"log/slog"
 	"net/http"
 
+	"backlot.dev/backlot/policies/permission"
 	"backlot.dev/backlot/projections/catalogstore"
 )
 
@@ -18,6 +19,12 @@ type server struct {
 	maxBody int64
 	actor   func(*http.Request) string
 	cfg     Config
+	// perms decides every route's permission.
+	perms *permission.Engine
+	// table is every route with its access, as routes registers them.
+	table []RouteAccess
+	// denials bounds the denials recorded per principal.
+	denials *denialLimiter
 }
 
 // New returns the HTTP handler of the catalog API under /api/catalog, with
@@ -28,6 +35,13 @@ func New(cfg Config) (http.Handler, error) {
 	cfg.setDefaults()
 	if err := cfg.Validate(); err != nil {
 		return nil, err
+	}
+	perms := cfg.Permissions
+	if perms == nil {
+		var err error
+		if perms, err = permission.Default(nil); err != nil {
+			return nil, err
+		}
 	}
 	m, reg, err := newHTTPMetrics(cfg.Registry)
 	if err != nil {
@@ -40,11 +54,14 @@ func New(cfg Config) (http.Handler, error) {
 		maxBody: cfg.MaxBodyBytes,
 		actor:   cfg.Actor,
 		cfg:     cfg,
+		perms:   perms,
+		denials: &denialLimiter{},
 	}
 	mux := http.NewServeMux()
 	s.routes(mux)
 	mux.Handle("GET /metrics", metricsHandler(reg))
-	return m.wrap(s.recoverer(s.localGuard(s.requireContentType(s.authenticate(s.limitStreams(s.tokens(mux))))))), nil
+	s.table = append(s.table, RouteAccess{Pattern: "GET /metrics", Open: openMetrics})
+	return m.wrap(s.recoverer(s.localGuard(s.requireContentType(s.authenticate(s.limitStreams(s.tokens(s.onlyListed(mux)))))))), nil
 }
 
 // handlerFunc is a handler that returns its error for writeError to answer.
@@ -70,14 +87,15 @@ func (s *server) routes(mux *http.ServeMux) {
 	s.scaffolderRoutes(mux)
 	s.migrationRoutes(mux)
 	s.gitRoutes(mux)
+	s.permissionRoutes(mux)
 	s.healthRoutes(mux)
 
-	notFound := s.handle(func(w http.ResponseWriter, r *http.Request) error {
+	notFound := func(w http.ResponseWriter, r *http.Request) error {
 		return notFoundError("No route for %s %s", r.Method, r.URL.Path)
-	})
-	mux.Handle(catalogPrefix+"/", notFound)
-	mux.Handle(catalogPrefix, notFound)
-	mux.Handle("/", notFound)
+	}
+	for _, pattern := range []string{catalogPrefix + "/", catalogPrefix, "/"} {
+		s.route(mux, pattern, openTo(openNoRoute), notFound)
+	}
 }
 
 // recoverer answers a panicking handler with a 500 in Backstage's body, when

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"backlot.dev/backlot/domain/event"
+	"backlot.dev/backlot/internal/auth"
 )
 
 // tokenWriter records positions for every removal, as the catalog service does.
@@ -79,11 +80,12 @@ func TestWritesAnswerWithTheirPositionsAndReadsWaitForThem(t *testing.T) {
 
 func TestWritesNeedAPrincipalWhenAuthenticationIsOn(t *testing.T) {
 	f := newFixture(t, func(c *Config) {
-		c.Authenticate = func(r *http.Request) (string, error) {
+		// ada is in team-a, which owns checkout: she may refresh it.
+		c.Identify = func(r *http.Request) (auth.Principal, error) {
 			if r.Header.Get("Authorization") == "Bearer good" {
-				return "user:default/ada", nil
+				return auth.Principal{Ref: "user:default/ada", Groups: []string{"group:default/team-a"}}, nil
 			}
-			return "", errors.New("a valid bearer token is required")
+			return auth.Principal{}, errors.New("a valid bearer token is required")
 		}
 	})
 	do := func(method, path, auth string) (int, string) {

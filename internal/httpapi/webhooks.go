@@ -3,8 +3,10 @@ package httpapi
 import (
 	"context"
 	"net/http"
+	"slices"
 
 	"backlot.dev/backlot/internal/webhooks"
+	"backlot.dev/backlot/policies/permission"
 )
 
 // Webhooks manages the webhook subscriptions (package webhooks' Manager).
@@ -22,14 +24,14 @@ type Webhooks interface {
 
 // webhookRoutes adds the webhook subscriptions under /api/events/subscriptions.
 func (s *server) webhookRoutes(mux *http.ServeMux) {
-	route := func(pattern string, h handlerFunc) { mux.Handle(pattern, s.handle(h)) }
+	route := func(pattern string, a access, h handlerFunc) { s.route(mux, pattern, a, h) }
 	p := "/api/events/subscriptions"
-	route("POST "+p, s.createSubscription)
-	route("GET "+p, s.listSubscriptions)
-	route("GET "+p+"/{id}", s.getSubscription)
-	route("DELETE "+p+"/{id}", s.deleteSubscription)
-	route("GET "+p+"/{id}/dead-letters", s.deadLetters)
-	route("POST "+p+"/{id}/dead-letters/{eventId}/replay", s.replayDeadLetter)
+	route("POST "+p, need(permission.EventsSubscriptionCreate, nil), s.createSubscription)
+	route("GET "+p, needEach(permission.EventsSubscriptionRead), s.listSubscriptions)
+	route("GET "+p+"/{id}", need(permission.EventsSubscriptionRead, s.subscriptionByPath), s.getSubscription)
+	route("DELETE "+p+"/{id}", need(permission.EventsSubscriptionDelete, s.subscriptionByPath), s.deleteSubscription)
+	route("GET "+p+"/{id}/dead-letters", need(permission.EventsSubscriptionRead, s.subscriptionByPath), s.deadLetters)
+	route("POST "+p+"/{id}/dead-letters/{eventId}/replay", need(permission.EventsSubscriptionReplay, s.subscriptionByPath), s.replayDeadLetter)
 }
 
 func (s *server) hooks() (Webhooks, error) {
@@ -65,6 +67,11 @@ func (s *server) listSubscriptions(w http.ResponseWriter, r *http.Request) error
 	subs, err := m.Store().List(r.Context())
 	if err != nil {
 		return err
+	}
+	if keep := s.readable(r, permission.EventsSubscriptionRead); keep != nil {
+		subs = slices.DeleteFunc(subs, func(sub webhooks.Subscription) bool {
+			return !keep(permission.SubscriptionResource(sub.ID, sub.CreatedBy))
+		})
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"items": subs})
 	return nil

@@ -11,8 +11,10 @@ import (
 	"backlot.dev/backlot/internal/audit"
 	"backlot.dev/backlot/internal/badging"
 	"backlot.dev/backlot/internal/client"
+	"backlot.dev/backlot/internal/httpapi"
 	"backlot.dev/backlot/internal/migratesvc"
 	"backlot.dev/backlot/internal/webhooks"
+	"backlot.dev/backlot/policies/permission"
 	"backlot.dev/backlot/projections/badges"
 	"backlot.dev/backlot/projections/catalogstore"
 	"backlot.dev/backlot/projections/history"
@@ -115,7 +117,12 @@ func TestClientWireTypesMatchTheServers(t *testing.T) {
 		{"parameter step", scaffolder.ParameterStep{Title: "p", Description: "d", Schema: map[string]any{"type": "object"}}, client.ParameterStep{}},
 		{"step state", scaffolder.StepState{ID: "fetch", Name: "Fetch", Action: "fetch:template", Status: scaffolder.StatusCompleted,
 			StartedAt: &at, EndedAt: &at}, client.StepState{}},
-		{"waiting", scaffolder.Waiting{StepID: "approve", Message: "approve?", Since: at}, client.Waiting{}},
+		{"waiting", scaffolder.Waiting{StepID: "approve", Message: "approve?", Since: at, Approvers: []string{"group:default/security"}, SelfApproval: true}, client.Waiting{}},
+		{"permission decision", httpapi.DecideResponse{Allowed: true, Rule: "owners-write", Reason: "allowed", Principal: "user:default/a",
+			Groups: []string{"group:default/team-a"}, Permission: "catalog.entity.delete", Resource: permission.Resource{"kind": "Component"}, Policy: "default"},
+			client.Decision{}},
+		{"decide request", httpapi.DecideRequest{Principal: "user:default/a", Groups: &[]string{"group:default/team-a"}, Permission: "catalog.entity.delete",
+			Resource: json.RawMessage(`"component:default/a"`)}, client.DecideRequest{}},
 		{"log line", scaffolder.LogLine{CreatedAt: at, StepID: "fetch", Status: "processing", Message: "Beginning step"}, client.LogLine{}},
 		{"file", scaffolder.File{Path: "a/b.sh", Base64Content: "eA==", Executable: true}, client.File{}},
 		{"dry run result", scaffolder.DryRunResult{Log: []scaffolder.LogLine{{CreatedAt: at, Message: "m"}},

@@ -82,6 +82,9 @@ type Engine struct {
 
 type actionRules struct {
 	deny, allow []*compiledRule
+	// readsResource is whether any of these rules' conditions mentions
+	// resource: when none does, one decision holds for every resource.
+	readsResource bool
 }
 
 type compiledRule struct {
@@ -131,6 +134,9 @@ func Compile(p *Policy, params map[string]string) (*Engine, error) {
 			if !slices.ContainsFunc(r.Permissions, func(pat string) bool { return matches(pat, perm) }) {
 				continue
 			}
+			if strings.Contains(r.If, "resource") {
+				ar.readsResource = true
+			}
 			if r.Effect == Deny {
 				ar.deny = append(ar.deny, r)
 			} else {
@@ -147,6 +153,16 @@ func (e *Engine) Policy() *Policy { return e.policy }
 
 // Params returns the parameters in effect (the policy's, overridden).
 func (e *Engine) Params() map[string]string { return maps.Clone(e.params) }
+
+// ResourceIndependent reports whether no rule covering action reads the
+// resource, so that one decision holds for every resource of the action: a
+// list can then be answered whole or refused whole, without a decision per
+// item. It errs on the side of false (a condition that merely names
+// "resource" in a string counts as reading it). An unknown action is
+// independent: it is denied whatever the resource.
+func (e *Engine) ResourceIndependent(action Permission) bool {
+	return !e.byAction[action].readsResource
+}
 
 // Decide answers whether principal may perform action on resource. The deny
 // rules covering the action are evaluated first, in document order: the

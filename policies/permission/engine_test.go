@@ -185,3 +185,47 @@ func TestAllIsSortedAndKnown(t *testing.T) {
 		t.Error("Known accepts an unknown permission")
 	}
 }
+
+func TestResourceIndependent(t *testing.T) {
+	t.Parallel()
+	e, err := Default(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		action Permission
+		want   bool
+	}{
+		{CatalogEntityRead, true},
+		{EventsRead, true},
+		{AuditRead, true},
+		{CatalogEntityDelete, false},
+		{ScaffolderTaskCancel, false},
+		{EventsSubscriptionRead, false},
+		{Permission("no.such.permission"), true},
+	} {
+		if got := e.ResourceIndependent(c.action); got != c.want {
+			t.Errorf("ResourceIndependent(%s) = %v, want %v", c.action, got, c.want)
+		}
+	}
+	p, err := Parse("hide.yaml", []byte(`apiVersion: backlot.dev/v1alpha1
+kind: PermissionPolicy
+metadata: {name: hide-groups}
+spec:
+  rules:
+    - name: read-but-groups
+      permissions: [catalog.entity.read]
+      effect: allow
+      if: resource.?kind.orValue("") != "Group"
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	custom, err := Compile(p, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if custom.ResourceIndependent(CatalogEntityRead) {
+		t.Error("a rule reading resource.kind: ResourceIndependent = true")
+	}
+}

@@ -43,11 +43,13 @@ var (
 		"approvers": []string{"user:default/carol", "user:default/dave"}}
 	stepSelfAllowed = Resource{"kind": "ApprovalStep", "ref": "task-3/approve", "taskCreator": "user:default/carol",
 		"approvers": []string{"group:default/team-b"}, "selfApproval": true}
-	migration    = Resource{"kind": "Migration", "ref": "m-1"}
-	policy       = Resource{"kind": "Policy", "ref": "policy:default/production-ready"}
-	subscription = Resource{"kind": "Subscription", "ref": "sub-1", "createdBy": "user:default/bob"}
-	audit        = Resource{"kind": "Audit"}
-	hook         = Resource{"kind": "GitHook", "source": "github"}
+	stepUnnamed      = ApprovalResource("task-4", "approve", "user:default/carol", nil, false)
+	stepUnnamedByPat = ApprovalResource("task-5", "approve", "user:default/pat", nil, false)
+	migration        = Resource{"kind": "Migration", "ref": "m-1"}
+	policy           = Resource{"kind": "Policy", "ref": "policy:default/production-ready"}
+	subscription     = Resource{"kind": "Subscription", "ref": "sub-1", "createdBy": "user:default/bob"}
+	audit            = Resource{"kind": "Audit"}
+	hook             = Resource{"kind": "GitHook", "source": "github"}
 )
 
 func TestDefaultPolicyMatrix(t *testing.T) {
@@ -114,6 +116,9 @@ func TestDefaultPolicyMatrix(t *testing.T) {
 		{"creator decides when self-approval allowed", carol, ScaffolderApprovalDecide, stepSelfAllowed, true, "named-approvers-decide"},
 		{"unnamed user decides", alice, ScaffolderApprovalDecide, step, false, ""},
 		{"platform does not decide approvals", pat, ScaffolderApprovalDecide, step, false, ""},
+		{"platform decides a step naming no approvers", pat, ScaffolderApprovalDecide, stepUnnamed, true, "platform-decides-unnamed-approvals"},
+		{"others do not decide a step naming no approvers", bob, ScaffolderApprovalDecide, stepUnnamed, false, ""},
+		{"platform creator does not decide its own unnamed step", pat, ScaffolderApprovalDecide, stepUnnamedByPat, false, "no-self-approval"},
 		// Migrations belong to the platform group.
 		{"platform creates a migration", pat, MigrationCreate, migration, true, "platform-operates"},
 		{"platform dry-runs a migration", pat, MigrationDryRun, migration, true, "platform-operates"},
@@ -141,6 +146,14 @@ func TestDefaultPolicyMatrix(t *testing.T) {
 		{"CI token delivers a git hook", ciToken, GitHookReceive, hook, false, ""},
 		{"hook token delivers a git hook", hookToken, GitHookReceive, hook, true, "git-hooks-deliver"},
 		{"hook token deletes an entity", hookToken, CatalogEntityDelete, entity, false, ""},
+		// Permissions added with the API's wiring.
+		{"guest reads git repositories", guest, GitRepoRead, nil, true, "signed-in-read"},
+		{"anyone signed in dry-runs an open template", bob, ScaffolderTaskDryRun, openTemplate, true, "template-allowed-groups"},
+		{"other group dry-runs a restricted template", alice, ScaffolderTaskDryRun, teamBOnly, false, ""},
+		{"owner declares a fact source", alice, FactsSourceDeclare, Resource{"kind": "FactSource", "ref": "ci"}, false, ""},
+		{"platform declares a fact source", pat, FactsSourceDeclare, Resource{"kind": "FactSource", "ref": "ci"}, true, "platform-operates"},
+		{"creator replays a dead letter", bob, EventsSubscriptionReplay, subscription, true, "subscription-creator"},
+		{"other replays a dead letter", alice, EventsSubscriptionReplay, subscription, false, ""},
 		// Unknown permissions are denied.
 		{"unknown permission", pat, Permission("catalog.entity.explode"), entity, false, ""},
 	}

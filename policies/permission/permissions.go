@@ -27,6 +27,9 @@ const (
 	ScaffolderTemplateRead Permission = "scaffolder.template.read"
 	// ScaffolderTaskCreate runs a template (resource: the template, with its allowed groups).
 	ScaffolderTaskCreate Permission = "scaffolder.task.create"
+	// ScaffolderTaskDryRun renders an uploaded template into a preview,
+	// publishing and registering nothing.
+	ScaffolderTaskDryRun Permission = "scaffolder.task.dryrun"
 	// ScaffolderTaskRead reads a task, its steps and its log.
 	ScaffolderTaskRead Permission = "scaffolder.task.read"
 	// ScaffolderTaskCancel cancels a running task (resource: the task, with its creator).
@@ -48,6 +51,9 @@ const (
 
 	// FactsReport reports facts about an entity (resource: the entity and the fact source).
 	FactsReport Permission = "facts.report"
+	// FactsSourceDeclare declares the JSON Schema a fact source's facts must follow
+	// (resource: the source).
+	FactsSourceDeclare Permission = "facts.source.declare"
 
 	// PolicyRead reads badge and permission policies and badges.
 	PolicyRead Permission = "policy.read"
@@ -58,6 +64,9 @@ const (
 	EventsRead Permission = "events.read"
 	// EventsSubscriptionCreate creates a webhook subscription.
 	EventsSubscriptionCreate Permission = "events.subscription.create"
+	// EventsSubscriptionReplay delivers a subscription's dead letter again
+	// (resource: the subscription, with its creator).
+	EventsSubscriptionReplay Permission = "events.subscription.replay"
 	// EventsSubscriptionRead reads a subscription and its deliveries (resource: the subscription, with its creator).
 	EventsSubscriptionRead Permission = "events.subscription.read"
 	// EventsSubscriptionDelete deletes a subscription (resource: the subscription, with its creator).
@@ -72,6 +81,8 @@ const (
 	GitChangeClose Permission = "git.change.close"
 	// GitHookReceive delivers a git host's webhook.
 	GitHookReceive Permission = "git.hook.receive"
+	// GitRepoRead lists the local git host's repositories and their change requests.
+	GitRepoRead Permission = "git.repo.read"
 )
 
 // All lists every permission, sorted by name.
@@ -79,12 +90,12 @@ var All = []Permission{
 	AuditRead,
 	CatalogEntityDelete, CatalogEntityRead, CatalogEntityRefresh,
 	CatalogLocationCreate, CatalogLocationDelete, CatalogLocationRead,
-	EventsRead, EventsSubscriptionCreate, EventsSubscriptionDelete, EventsSubscriptionRead,
-	FactsReport,
-	GitChangeClose, GitChangeMerge, GitHookReceive,
+	EventsRead, EventsSubscriptionCreate, EventsSubscriptionDelete, EventsSubscriptionRead, EventsSubscriptionReplay,
+	FactsReport, FactsSourceDeclare,
+	GitChangeClose, GitChangeMerge, GitHookReceive, GitRepoRead,
 	MigrationControl, MigrationCreate, MigrationDryRun, MigrationRead,
 	PolicyRead, PolicyWrite,
-	ScaffolderApprovalDecide, ScaffolderTaskCancel, ScaffolderTaskCreate, ScaffolderTaskRead, ScaffolderTaskRetry, ScaffolderTemplateRead,
+	ScaffolderApprovalDecide, ScaffolderTaskCancel, ScaffolderTaskCreate, ScaffolderTaskDryRun, ScaffolderTaskRead, ScaffolderTaskRetry, ScaffolderTemplateRead,
 }
 
 // Known reports whether p is one of the permissions in All.

@@ -244,7 +244,9 @@ func Actions() []Action {
 		{ID: ActionWait, Description: "Waits (a durable timer: a restart does not start it over)", InWorkflow: true,
 			Schema: map[string]any{"input": obj(nil, map[string]any{"minutes": map[string]any{"type": "number"}, "seconds": map[string]any{"type": "number"}, "milliseconds": map[string]any{"type": "number"}})}},
 		{ID: ActionApproval, Description: "Waits, for days if need be, until someone approves or rejects the task", InWorkflow: true,
-			Schema: map[string]any{"input": obj(nil, map[string]any{"message": str("What to decide"), "timeout": str("Go duration; default none")}),
+			Schema: map[string]any{"input": obj(nil, map[string]any{"message": str("What to decide"), "timeout": str("Go duration; default none"),
+				"approvers":    strs("The users and groups who decide (refs); none named: the platform group"),
+				"selfApproval": map[string]any{"type": "boolean", "description": "Whether the task's creator may decide too; default false"}}),
 				"output": obj(nil, map[string]any{"approved": map[string]any{"type": "boolean"}, "by": str("Who"), "comment": str("Why")})}},
 	}, append(hostActions(), extraActions()...)...)
 }

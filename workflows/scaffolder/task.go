@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"go.temporal.io/sdk/temporal"
@@ -131,6 +132,12 @@ type Waiting struct {
 	StepID  string    `json:"stepId"`
 	Message string    `json:"message"`
 	Since   time.Time `json:"since"`
+	// Approvers are the users and groups the step names (input.approvers)
+	// as who decides it; the permission policy reads them.
+	Approvers []string `json:"approvers,omitempty"`
+	// SelfApproval is the step's input.selfApproval: whether the task's
+	// creator may decide it too.
+	SelfApproval bool `json:"selfApproval,omitempty"`
 }
 
 // TaskState is a task as its workflow knows it: the answer of QueryState and
@@ -423,7 +430,11 @@ func waitApproval(ctx workflow.Context, st *TaskState, s *Step, vars map[string]
 			return nil, inputError("steps.%s.input.timeout: %v", s.ID, err)
 		}
 	}
-	st.Waiting = &Waiting{StepID: s.ID, Message: msg, Since: workflow.Now(ctx).UTC()}
+	approvers, self, err := approvalInputs(s.ID, m)
+	if err != nil {
+		return nil, err
+	}
+	st.Waiting = &Waiting{StepID: s.ID, Message: msg, Since: workflow.Now(ctx).UTC(), Approvers: approvers, SelfApproval: self}
 	defer func() { st.Waiting = nil }()
 	logf(s.ID, StatusProcessing, "%s (approve or reject the task to go on)", msg)
 	var a Approval
@@ -447,6 +458,40 @@ func waitApproval(ctx workflow.Context, st *TaskState, s *Step, vars map[string]
 	}
 	logf(s.ID, StatusProcessing, "Approved by %s %s", a.By, a.Comment)
 	return map[string]any{"approved": true, "by": a.By, "comment": a.Comment}, nil
+}
+
+// approvalInputs reads a backlot:approval step's rendered approvers (a list
+// of refs, or one comma-separated string) and selfApproval (a bool).
+func approvalInputs(step string, in map[string]any) ([]string, bool, error) {
+	var approvers []string
+	switch v := in["approvers"].(type) {
+	case nil:
+	case string:
+		for _, a := range strings.Split(v, ",") {
+			if a = strings.TrimSpace(a); a != "" {
+				approvers = append(approvers, a)
+			}
+		}
+	case []any:
+		for i, a := range v {
+			s, ok := a.(string)
+			if !ok || strings.TrimSpace(s) == "" {
+				return nil, false, inputError("steps.%s.input.approvers[%d]: want a user or group ref", step, i)
+			}
+			approvers = append(approvers, strings.TrimSpace(s))
+		}
+	default:
+		return nil, false, inputError("steps.%s.input.approvers: want a list of user or group refs", step)
+	}
+	self := false
+	switch v := in["selfApproval"].(type) {
+	case nil:
+	case bool:
+		self = v
+	default:
+		return nil, false, inputError("steps.%s.input.selfApproval: want true or false", step)
+	}
+	return approvers, self, nil
 }
 
 // wait is debug:wait: a durable timer of input.minutes, seconds and

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -314,7 +315,8 @@ func TestApprovalWaitsForADecision(t *testing.T) {
 			}
 			var st scaffolder.TaskState
 			v.Get(&st)
-			if st.Waiting == nil || st.Waiting.StepID != "approve" || !strings.Contains(st.Waiting.Message, "prod") {
+			if st.Waiting == nil || st.Waiting.StepID != "approve" || !strings.Contains(st.Waiting.Message, "prod") ||
+				!slices.Equal(st.Waiting.Approvers, []string{"group:default/prod-approvers", "user:default/lead"}) || st.Waiting.SelfApproval {
 				t.Errorf("waiting %+v", st.Waiting)
 			}
 			r.env.SignalWorkflow(scaffolder.SignalApproval, scaffolder.Approval{Approved: approve, By: "user:default/lead", Comment: "ok by me"})
@@ -335,7 +337,8 @@ func approvalTemplate(t *testing.T) scaffolder.TemplateInfo {
 	t.Helper()
 	body := `{"apiVersion":"scaffolder.backstage.io/v1beta3","kind":"Template","metadata":{"name":"gated"},
 	"spec":{"parameters":[{"properties":{"env":{"type":"string"}}}],"steps":[
-	{"id":"approve","action":"backlot:approval","input":{"message":"Deploy to ${{ parameters.env }}?"}},
+	{"id":"approve","action":"backlot:approval","input":{"message":"Deploy to ${{ parameters.env }}?",
+		"approvers":["group:default/${{ parameters.env }}-approvers","user:default/lead"]}},
 	{"id":"say","action":"debug:log","input":{"message":"approved by ${{ steps.approve.output.by }}, token ${{ secrets.token }}"}}]}}`
 	return scaffolder.TemplateInfo{Ref: "template:default/gated", Version: "v1", Location: "file:" + t.TempDir() + "/t.yaml", Body: json.RawMessage(body)}
 }
