@@ -3,6 +3,7 @@ package app
 import (
 	"backlot.dev/backlot/internal/httpapi"
 	"backlot.dev/backlot/internal/webui"
+	"backlot.dev/backlot/policies/permission"
 )
 
 // newPortal builds the web UI over the api role's read models and services,
@@ -20,6 +21,13 @@ func newPortal(d apiDeps, cfg httpapi.Config) (*webui.Server, error) {
 	}
 	if d.Workflows != nil {
 		ui.Tasks, ui.Migrations = d.Workflows.scaffold, d.Workflows.migrations
+	}
+	if cfg.Identify == nil {
+		// No authenticator: the API lets every request through as the
+		// guest, so the portal shows the guest every page and button too.
+		ui.Decide = func(permission.Principal, permission.Permission, permission.Resource) permission.Decision {
+			return permission.Decision{Allowed: true, Rule: "no-authenticator", Reason: "the server has no authenticator: the guest may do everything"}
+		}
 	}
 	if d.LocalGuard != nil {
 		ui.GuardHosts, ui.Hosts = true, d.LocalGuard.Hosts
