@@ -4,7 +4,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
 )
 
 // TestSearchAndOpenEntity types into the catalog's search (no Enter: the
@@ -20,7 +19,7 @@ func TestSearchAndOpenEntity(t *testing.T) {
 
 	b.typeInto(t, "#q", "parcel-event")
 	b.waitText(t, "#results [data-result-count]", "of 1", 10*time.Second)
-	if loc := b.location(t);  !strings.Contains(loc, "q=parcel-event") {
+	if loc := b.location(t); !strings.Contains(loc, "q=parcel-event") {
 		t.Errorf("the URL does not hold the search: %s", loc)
 	}
 	b.waitText(t, "#results", "parcel-event-router", 5*time.Second)
