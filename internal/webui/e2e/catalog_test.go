@@ -7,38 +7,57 @@ import (
 )
 
 // TestSearchAndOpenEntity types into the catalog's search (no Enter: the
-// results follow the typing), opens the entity found, and checks the URL
-// kept the query.
+// results follow the typing), checks the URL holds the query, and opens the
+// entity found.
 func TestSearchAndOpenEntity(t *testing.T) {
 	srv := devServer(t)
 	b := newBrowser(t, srv)
 	b.open(t, "/catalog")
-	b.waitText(t, "#results", "tracking-service", 10*time.Second) // the first page lists it by name
+	b.waitText(t, "#results [data-result-count]", "shown of", 10*time.Second)
+	all := b.text(t, "#results [data-result-count]")
+	if strings.Contains(b.text(t, "#results"), "parcel-event-router") {
+		t.Fatal("the first page, sorted by name, already lists parcel-event-router: the search would prove nothing")
+	}
 	b.shot(t, "catalog")
 	b.axe(t, "catalog")
 
-	b.typeInto(t, "#q", "parcel-event")
-	b.waitText(t, "#results [data-result-count]", "of 1", 10*time.Second)
-	if loc := b.location(t); !strings.Contains(loc, "q=parcel-event") {
+	b.typeInto(t, "#q", "parcel-event-r")
+	b.waitText(t, "#results", "parcel-event-router", 10*time.Second)
+	if got := b.text(t, "#results [data-result-count]"); got == all {
+		t.Errorf("the search did not narrow the results: %q", got)
+	}
+	if loc := b.location(t); !strings.Contains(loc, "q=parcel-event-r") {
 		t.Errorf("the URL does not hold the search: %s", loc)
 	}
-	b.waitText(t, "#results", "parcel-event-router", 5*time.Second)
 	b.shot(t, "catalog-search")
 
 	b.click(t, `#results a[href="/catalog/default/component/parcel-event-router"]`)
 	b.waitText(t, "h1", "parcel-event-router", 10*time.Second)
+	b.waitText(t, "#overview", "tracking-team", 5*time.Second)
 }
 
-// TestCatalogFilters filters by kind through the facet links and sorts the
-// table; the URL holds both.
-func TestCatalogFilters(t *testing.T) {
+// TestCatalogFiltersAndSort filters by kind through the facet links, with
+// their counts, and sorts the table by name descending; the URL holds both.
+func TestCatalogFiltersAndSort(t *testing.T) {
 	srv := devServer(t)
 	b := newBrowser(t, srv)
-	b.open(t, "/catalog?kind=api&sort=name&dir=desc")
-	b.waitText(t, "#results [data-result-count]", "of 6", 10*time.Second)
-	first := b.text(t, "#results tbody tr td a")
-	if !strings.Contains(first, "tracking-graphql") && !strings.Contains(strings.ToLower(first), "tracking") {
-		t.Errorf("sorted by name descending, the first API is %q", first)
+	b.open(t, "/catalog")
+	b.waitText(t, "#facets", "Kind", 10*time.Second)
+	count := b.text(t, `#facets a[href="/catalog?kind=API"] .count`)
+	b.click(t, `#facets a[href="/catalog?kind=API"]`)
+	b.waitText(t, "#results [data-result-count]", "of "+count, 10*time.Second)
+	if got := b.text(t, "#results tbody"); strings.Contains(got, "Component") || !strings.Contains(got, "API") {
+		t.Errorf("filtered by kind API, the table shows %q", got)
 	}
-	b.waitText(t, "#facets", "Kind", 5*time.Second)
+	b.click(t, `#results th a[href*="sort=name"]`)
+	b.click(t, `#results th a[href*="dir=desc"]`)
+	b.waitText(t, "#results th[aria-sort=descending]", "Name", 10*time.Second)
+	if loc := b.location(t); !strings.Contains(loc, "kind=API") || !strings.Contains(loc, "dir=desc") {
+		t.Errorf("the URL does not hold the filter and the sort: %s", loc)
+	}
+	first := b.text(t, "#results tbody tr td a")
+	if !strings.HasPrefix(strings.ToLower(first), "tracking") {
+		t.Errorf("APIs sorted by name descending start with %q, want tracking-graphql", first)
+	}
+	b.shot(t, "catalog-filtered")
 }

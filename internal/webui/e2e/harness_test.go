@@ -272,6 +272,12 @@ func (b *browser) text(t *testing.T, sel string) string {
 	return eval[string](t, b, fmt.Sprintf(`(function(){var e=document.querySelector(%q);return e?e.textContent:""})()`, sel))
 }
 
+// count is how many elements match the CSS selector.
+func (b *browser) count(t *testing.T, sel string) int {
+	t.Helper()
+	return eval[int](t, b, fmt.Sprintf(`document.querySelectorAll(%q).length`, sel))
+}
+
 // location is the page's URL.
 func (b *browser) location(t *testing.T) string {
 	t.Helper()
@@ -316,7 +322,7 @@ func (b *browser) shot(t *testing.T, name string) {
 			t.Fatal(err)
 		}
 		time.Sleep(200 * time.Millisecond)
-		png, err := chromedp.Run(b.ctx, chromedp.FullScreenshot(90))
+		png, err := chromedp.Run(b.ctx, chromedp.FullScreenshot(100))
 		if err != nil {
 			t.Fatal(err)
 		}
