@@ -156,7 +156,7 @@ func (d *entityData) readBody(raw json.RawMessage) error {
 	}
 	d.Links = body.Metadata.Links
 	ann := body.Metadata.Annotations
-	for _, k := range []string{"backstage.io/source-location", "backstage.io/managed-by-origin-location", "backstage.io/managed-by-location"} {
+	for _, k := range []string{"backstage.io/source-location", "backstage.io/managed-by-location", "backstage.io/managed-by-origin-location"} {
 		if v := ann[k]; v != "" {
 			d.Source = v
 			break

@@ -42,7 +42,7 @@ func relationGraph(self string, rels []catalogstore.Relation, asOf string) templ
 		more = len(ns) - maxGraphNodes
 		ns = ns[:maxGraphNodes]
 	}
-	const w, h, nodeW, nodeH = 760.0, 460.0, 170.0, 34.0
+	const w, h, nodeW, nodeH = 760.0, 460.0, 170.0, 38.0
 	cx, cy := w/2, h/2
 	rx, ry := w/2-nodeW/2-10, h/2-nodeH/2-12
 	suffix := ""
@@ -65,15 +65,15 @@ func relationGraph(self string, rels []catalogstore.Relation, asOf string) templ
 		fmt.Fprintf(&b, `<text class="edge-label" x="%.1f" y="%.1f" text-anchor="middle">%s</text>`, mx, my-3, esc(strings.Join(n.types, ", ")))
 	}
 	node := func(x, y float64, ref, class string, link bool) {
-		label := ref
-		if len(label) > 26 {
-			label = label[:25] + "…"
+		label := refName(ref)
+		if len(label) > 24 {
+			label = label[:23] + "…"
 		}
 		if link {
-			fmt.Fprintf(&b, `<a href="%s%s">`, esc(entityURL(ref)), esc(suffix))
+			fmt.Fprintf(&b, `<a href="%s%s" aria-label="%s">`, esc(entityURL(ref)), esc(suffix), esc(ref))
 		}
-		fmt.Fprintf(&b, `<g class="node %s"><rect x="%.1f" y="%.1f" width="%.0f" height="%.0f" rx="5"/><text x="%.1f" y="%.1f" text-anchor="middle" font-size="12">%s</text></g>`,
-			class, x-nodeW/2, y-nodeH/2, nodeW, nodeH, x, y+4, esc(label))
+		fmt.Fprintf(&b, `<g class="node %s"><rect x="%.1f" y="%.1f" width="%.0f" height="%.0f" rx="5"/><text class="kind" x="%.1f" y="%.1f" text-anchor="middle" font-size="10">%s</text><text x="%.1f" y="%.1f" text-anchor="middle" font-size="12">%s</text></g>`,
+			class, x-nodeW/2, y-nodeH/2, nodeW, nodeH, x, y-4, esc(refKind(ref)), x, y+11, esc(label))
 		if link {
 			b.WriteString(`</a>`)
 		}
