@@ -62,4 +62,3 @@ func BenchmarkPages(b *testing.B) {
 		})
 	}
 }
-
