@@ -2,8 +2,8 @@ package webui
 
 import (
 	"maps"
-	"slices"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 )
