@@ -218,6 +218,15 @@ func postCreateForm(s *Server, w http.ResponseWriter, r *Request) error {
 		if fr.step < len(t.Pages) {
 			fr.errs, fr.other = s.pageErrors(t, fr.step, fr.values)
 		}
+		if action == "validate" {
+			// As the person fills the page in, an empty field is not yet
+			// an error: Next says so.
+			for k, msg := range fr.errs {
+				if _, set := fr.values[k]; !set && msg == "is required" {
+					delete(fr.errs, k)
+				}
+			}
+		}
 		if action == "next" {
 			if len(fr.errs) == 0 && len(fr.other) == 0 {
 				fr.step++

@@ -267,6 +267,9 @@ func fieldsOf(es effectiveSchema, raw url.Values, values map[string]any, errs ma
 		}
 		if v, ok := values[name]; ok && v != nil {
 			f.Value = valueText(v)
+		} else if def, ok := p["default"]; ok && def != nil {
+			// The template fills an empty field with its default: show it.
+			f.Value = valueText(def)
 		}
 		uiField, _ := p["ui:field"].(string)
 		widget, _ := p["ui:widget"].(string)

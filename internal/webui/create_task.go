@@ -38,6 +38,9 @@ type taskData struct {
 // outputLink is one of a finished task's output links.
 type outputLink struct {
 	Title, URL, Entity string
+	// Text is set for a location a browser cannot open (file:, git:):
+	// shown, not linked.
+	Text bool
 }
 
 // outputText is one of a finished task's output texts.
@@ -127,6 +130,7 @@ func outputOf(out map[string]any) ([]outputLink, []outputText) {
 		if ol.Title == "" {
 			ol.Title = ol.URL
 		}
+		ol.Text = !strings.HasPrefix(ol.URL, "/") && !strings.HasPrefix(ol.URL, "http://") && !strings.HasPrefix(ol.URL, "https://")
 		links = append(links, ol)
 	}
 	for _, t := range anyList(out["text"]) {

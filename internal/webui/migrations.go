@@ -163,7 +163,7 @@ func postNewMigration(s *Server, w http.ResponseWriter, r *Request) error {
 		}
 		plan, err := mr.Start(r.Context(), r.Principal.Ref, []byte(spec), false)
 		if err == nil {
-			seeOther(w, r, withFlash("/migrations/"+url.PathEscape(plan.ID), fmt.Sprintf("Started on %s.", plural(len(plan.Targets), "repository"))))
+			seeOther(w, r, withFlash("/migrations/"+url.PathEscape(plan.ID), fmt.Sprintf("Started on %s.", count(len(plan.Targets), "repository", "repositories"))))
 			return nil
 		}
 		if fault.Of(err) != fault.Invalid {

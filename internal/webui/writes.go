@@ -15,6 +15,18 @@ import (
 	"backlot.dev/backlot/workflows/scaffolder"
 )
 
+func init() {
+	funcs["count"] = count
+}
+
+// count says "1 thing" or "n things", the plural given.
+func count(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
+}
+
 // TaskRunner is what the Create and task pages ask of the scaffolder
 // service beyond listing (scaffoldsvc's service does all of it, the same
 // service the API uses). The portal finds it on Config.Tasks, so the
