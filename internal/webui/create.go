@@ -325,10 +325,10 @@ func (s *Server) formData(r *Request, fr *formRequest, ann map[string]string) *c
 				if ok {
 					text = valueText(v)
 				}
-				if str(prop["ui:widget"]) == "password" && text != "" {
+				if strOf(prop["ui:widget"]) == "password" && text != "" {
 					text = "••••••"
 				}
-				label := str(prop["title"])
+				label := strOf(prop["title"])
 				if label == "" {
 					label = name
 				}

@@ -256,11 +256,11 @@ func fieldsOf(es effectiveSchema, raw url.Values, values map[string]any, errs ma
 			continue
 		}
 		f := formField{
-			Name: name, ID: "f-" + name, Label: str(p["title"]), Description: str(p["description"]),
-			Help: str(p["ui:help"]), Placeholder: str(p["ui:placeholder"]), Type: str(p["type"]),
+			Name: name, ID: "f-" + name, Label: strOf(p["title"]), Description: strOf(p["description"]),
+			Help: strOf(p["ui:help"]), Placeholder: strOf(p["ui:placeholder"]), Type: strOf(p["type"]),
 			Required: slices.Contains(es.required, name), Error: errs[name],
 			Autofocus: p["ui:autofocus"] == true && i >= 0, Readonly: p["ui:readonly"] == true,
-			Min: numStr(p["minimum"]), Max: numStr(p["maximum"]), Pattern: str(p["pattern"]),
+			Min: numStr(p["minimum"]), Max: numStr(p["maximum"]), Pattern: strOf(p["pattern"]),
 		}
 		if f.Label == "" {
 			f.Label = name
@@ -365,7 +365,7 @@ func typedValues(pages []scaffolder.Page, raw url.Values) map[string]any {
 
 // typedValue reads one property from the form.
 func typedValue(name string, p map[string]any, raw url.Values) (any, bool) {
-	if str(p["ui:field"]) == "RepoUrlPicker" {
+	if strOf(p["ui:field"]) == "RepoUrlPicker" {
 		if _, split := raw[name+".repo"]; split {
 			host, owner, repo := strings.TrimSpace(raw.Get(name+".host")), strings.TrimSpace(raw.Get(name+".owner")), strings.TrimSpace(raw.Get(name+".repo"))
 			if owner == "" && repo == "" {
@@ -374,7 +374,7 @@ func typedValue(name string, p map[string]any, raw url.Values) (any, bool) {
 			return host + "?owner=" + url.QueryEscape(owner) + "&repo=" + url.QueryEscape(repo), true
 		}
 	}
-	switch str(p["type"]) {
+	switch strOf(p["type"]) {
 	case "boolean":
 		if _, ok := raw[name]; !ok {
 			if _, drawn := raw["_bool."+name]; drawn {
@@ -402,7 +402,7 @@ func typedValue(name string, p map[string]any, raw url.Values) (any, bool) {
 	if v == "" {
 		return nil, false
 	}
-	switch str(p["type"]) {
+	switch strOf(p["type"]) {
 	case "integer":
 		if n, err := strconv.ParseInt(v, 10, 64); err == nil {
 			return n, true
@@ -488,7 +488,7 @@ func textList(v any) []string {
 	return out
 }
 
-func str(v any) string {
+func strOf(v any) string {
 	s, _ := v.(string)
 	return s
 }

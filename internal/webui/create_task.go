@@ -120,7 +120,7 @@ func outputOf(out map[string]any) ([]outputLink, []outputText) {
 		if m == nil {
 			continue
 		}
-		ol := outputLink{Title: str(m["title"]), URL: str(m["url"]), Entity: str(m["entityRef"])}
+		ol := outputLink{Title: strOf(m["title"]), URL: strOf(m["url"]), Entity: strOf(m["entityRef"])}
 		if ol.Entity != "" {
 			ol.URL = entityURL(ol.Entity)
 		}
@@ -136,7 +136,7 @@ func outputOf(out map[string]any) ([]outputLink, []outputText) {
 	for _, t := range anyList(out["text"]) {
 		m, _ := t.(map[string]any)
 		if m != nil {
-			texts = append(texts, outputText{Title: str(m["title"]), Content: str(m["content"])})
+			texts = append(texts, outputText{Title: strOf(m["title"]), Content: strOf(m["content"])})
 		}
 	}
 	return links, texts
