@@ -59,7 +59,8 @@ func lineChart(title string, series []chartSeries) template.HTML {
 	span := t1.Sub(t0).Seconds()
 	x := func(t time.Time) float64 {
 		if span <= 0 {
-			return w - right
+			// One instant: each line runs level across the chart.
+			return left
 		}
 		return left + (w-left-right)*t.Sub(t0).Seconds()/span
 	}
