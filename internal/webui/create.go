@@ -48,44 +48,59 @@ type createData struct {
 	TasksOff bool
 }
 
-// loadCreate answers the Create page: the templates, searched by name and
-// filtered by tag (with counts), and the newest tasks.
+// loadCreate answers the Create page: the templates, searched by name,
+// title, description and tag and filtered by tag (with counts), and the
+// newest tasks. Templates are few: the page reads them (up to
+// maxTemplates, by kind alone, which the catalog answers from its index)
+// and searches them here, instead of a full-text search over the whole
+// catalog that a common word would make slow.
 func loadCreate(s *Server, r *Request) (any, string, error) {
 	ctx := r.Context()
 	st := StateOf(r)
 	d := &createData{State: st, Query: strings.TrimSpace(st.Get("q"))}
-	conds := []catalogstore.Condition{{Key: "kind", Values: []string{"template"}}}
-	tags := st.All("tag")
-	if len(tags) > 0 {
-		conds = append(conds, catalogstore.Condition{Key: "metadata.tags", Values: tags})
-	}
-	q := catalogstore.PageQuery{Filter: catalogstore.Filter{conds}, Order: []catalogstore.Order{{Field: "metadata.name"}},
-		Limit: createPageSize, CountTotal: true}
-	if d.Query != "" {
-		q.FullText = catalogstore.FullText{Term: d.Query}
-	}
-	var err error
-	if q.After, err = DecodeCursor("after", st.Get("after")); err != nil {
-		return nil, "", err
-	}
-	if q.Before, err = DecodeCursor("before", st.Get("before")); err != nil {
-		return nil, "", err
-	}
-	page, err := s.cfg.Catalog.Query(ctx, q)
+	page, err := s.cfg.Catalog.Query(ctx, catalogstore.PageQuery{Filter: catalogstore.Filter{{{Key: "kind", Values: []string{"template"}}}},
+		Order: []catalogstore.Order{{Field: "metadata.name"}}, Limit: maxTemplates})
 	if err != nil {
 		return nil, "", err
 	}
+	tags := st.All("tag")
+	counts := map[string]int{}
+	var tagOrder []string
+	var matched []templateCard
 	for i := range page.Items {
 		sum := Summarize(&page.Items[i])
-		d.Items = append(d.Items, templateCard{Summary: sum, URL: templateURL(sum.Namespace, sum.Name)})
+		if !templateMatches(sum, d.Query) {
+			continue
+		}
+		for _, t := range sum.Tags {
+			if counts[t] == 0 {
+				tagOrder = append(tagOrder, t)
+			}
+			counts[t]++
+		}
+		if len(tags) > 0 && !slices.ContainsFunc(sum.Tags, func(t string) bool { return slices.ContainsFunc(tags, func(x string) bool { return strings.EqualFold(x, t) }) }) {
+			continue
+		}
+		matched = append(matched, templateCard{Summary: sum, URL: templateURL(sum.Namespace, sum.Name)})
 	}
-	d.Pager = PagerOf(st, page)
-	facets, err := s.cfg.Catalog.Facets(ctx, []string{"metadata.tags"}, catalogstore.Filter{{{Key: "kind", Values: []string{"template"}}}})
-	if err != nil {
-		return nil, "", err
+	slices.SortStableFunc(tagOrder, func(a, b string) int { return counts[b] - counts[a] })
+	for _, t := range tagOrder {
+		d.Tags = append(d.Tags, facetValue{Value: t, Count: counts[t], Selected: st.Has("tag", t), URL: st.Toggle("tag", t)})
 	}
-	for _, c := range facets["metadata.tags"] {
-		d.Tags = append(d.Tags, facetValue{Value: c.Value, Count: c.Count, Selected: st.Has("tag", c.Value), URL: st.Toggle("tag", c.Value)})
+	for _, t := range tags {
+		if counts[t] == 0 {
+			d.Tags = append(d.Tags, facetValue{Value: t, Selected: true, URL: st.Toggle("tag", t)})
+		}
+	}
+	n := st.Int("page", 1, 1, 1+len(matched)/createPageSize)
+	from := (n - 1) * createPageSize
+	d.Items = matched[from:min(len(matched), from+createPageSize)]
+	d.Pager = Pager{Shown: len(d.Items), Total: len(matched)}
+	if n > 1 {
+		d.Pager.Prev = st.With("page", strconv.Itoa(n-1))
+	}
+	if from+createPageSize < len(matched) {
+		d.Pager.Next = st.With("page", strconv.Itoa(n+1))
 	}
 	if tr, err := s.taskRunner(); err != nil {
 		d.TasksOff = true
@@ -93,6 +108,21 @@ func loadCreate(s *Server, r *Request) (any, string, error) {
 		return nil, "", err
 	}
 	return d, "Create", nil
+}
+
+// maxTemplates bounds the templates the Create page reads.
+const maxTemplates = 1000
+
+// templateMatches reports whether every word of q is in the template's
+// name, title, description or tags (without case).
+func templateMatches(sum Summary, q string) bool {
+	hay := strings.ToLower(strings.Join(append([]string{sum.Name, sum.Title, sum.Description}, sum.Tags...), " "))
+	for _, w := range strings.Fields(strings.ToLower(q)) {
+		if !strings.Contains(hay, w) {
+			return false
+		}
+	}
+	return true
 }
 
 // templateURL is the form of a template.

@@ -45,6 +45,12 @@ func withTemplate(t *testing.T) *fixture {
 // post sends a form to the portal.
 func (f *fixture) post(t *testing.T, path string, form url.Values, header ...string) (int, string, http.Header) {
 	t.Helper()
+	return f.postB(t, path, form, header...)
+}
+
+// postB is post for a test or a benchmark.
+func (f *fixture) postB(tb testing.TB, path string, form url.Values, header ...string) (int, string, http.Header) {
+	tb.Helper()
 	req := httptest.NewRequest(http.MethodPost, path, strings.NewReader(form.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	for i := 0; i+1 < len(header); i += 2 {
@@ -66,6 +72,12 @@ func TestCreatePageListsTemplatesByTag(t *testing.T) {
 	}
 	if _, page := f.get(t, "/create?tag=python"); strings.Contains(page, `href="/create/templates/default/svc"`) {
 		t.Error("the tag filter keeps a template without the tag")
+	}
+	if _, page := f.get(t, "/create?q=Golden+service"); !strings.Contains(page, `href="/create/templates/default/svc"`) {
+		t.Error("a search by a tag's and the title's words misses the template")
+	}
+	if _, page := f.get(t, "/create?q=python"); strings.Contains(page, `href="/create/templates/default/svc"`) {
+		t.Error("a search finds a template that does not match")
 	}
 }
 
