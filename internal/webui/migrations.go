@@ -256,7 +256,11 @@ func loadMigration(s *Server, r *Request) (any, string, error) {
 		return nil, "", err
 	}
 	st := StateOf(r)
-	d := &migrationData{R: rep, State: st, Filter: st.Get("state"), Flash: st.Get("done"), Live: !rep.Finished()}
+	flash := st.Get("done")
+	// The message of the button just pressed is not part of the page's
+	// state: its links leave it out.
+	st.q.Del("done")
+	d := &migrationData{R: rep, State: st, Filter: st.Get("state"), Flash: flash, Live: !rep.Finished()}
 	d.Total, d.Done = progressOf(rep.Counts)
 	if d.Total > 0 {
 		d.Pct = d.Done * 100 / d.Total
