@@ -78,7 +78,9 @@ func loadCreate(s *Server, r *Request) (any, string, error) {
 			}
 			counts[t]++
 		}
-		if len(tags) > 0 && !slices.ContainsFunc(sum.Tags, func(t string) bool { return slices.ContainsFunc(tags, func(x string) bool { return strings.EqualFold(x, t) }) }) {
+		if len(tags) > 0 && !slices.ContainsFunc(sum.Tags, func(t string) bool {
+			return slices.ContainsFunc(tags, func(x string) bool { return strings.EqualFold(x, t) })
+		}) {
 			continue
 		}
 		matched = append(matched, templateCard{Summary: sum, URL: templateURL(sum.Namespace, sum.Name)})

@@ -224,6 +224,27 @@ func TestPortalWorkflows(t *testing.T) {
 		}
 		b.shot(t, "task")
 		b.axe(t, "task")
+
+		// Another task: rejected with a comment, retried from its failed
+		// step (the approval, which waits again), then cancelled.
+		var created struct {
+			ID string `json:"id"`
+		}
+		srv.api(t, http.MethodPost, "/api/scaffolder/v2/tasks", map[string]any{"templateRef": "template:default/go-service",
+			"values": map[string]any{"name": "ui-rejected", "owner": "group:default/platform-team", "repoUrl": "local?owner=team-a&repo=ui-rejected"}}, &created)
+		b.open(t, "/create/tasks/"+created.ID)
+		b.waitText(t, "#task-approval", "Waiting for approval", 60*time.Second)
+		b.typeInto(t, "#comment", "Not this quarter")
+		b.click(t, `button[value="reject"]`)
+		b.waitText(t, "[data-task-status]", "failed", 30*time.Second)
+		b.waitText(t, "#task", "Not this quarter", 5*time.Second)
+		b.click(t, `form[action$="/retry"] button`)
+		b.waitText(t, "#task-approval", "Waiting for approval", 60*time.Second)
+		b.click(t, `form[action$="/cancel"] button`)
+		b.waitText(t, "[data-task-status]", "cancelled", 30*time.Second)
+		if got := srv.status(t, "/api/catalog/entities/by-name/component/default/ui-rejected"); got != http.StatusNotFound {
+			t.Fatalf("the rejected and cancelled task registered its component: %d", got)
+		}
 	})
 
 	t.Run("migrations", func(t *testing.T) {
