@@ -23,6 +23,17 @@ const CatalogPageSize = 25
 // badge read model; the page says when the filter hit it.
 const maxBadgeMatches = 2000
 
+// DefaultKind is the kind the catalog shows when its URL names none, as
+// Backstage's catalog does; kind=all shows every kind. Listing one kind by
+// name reads the (kind, name) index, which keeps the first page fast at any
+// size.
+const DefaultKind = "Component"
+
+// nameFields are what the search looks in by default: names and titles
+// (an index range each); scope=all looks in every field, which reads every
+// value of the catalog.
+var nameFields = []string{"metadata.name", "metadata.title", "spec.profile.displayname"}
+
 // catalogFacet is one filter of the catalog page: its URL parameter, the
 // searched field, and its label.
 type catalogFacet struct {
@@ -71,6 +82,9 @@ type catalogData struct {
 	Pager     Pager
 	Filtered  bool
 	SortField string
+	AllFields bool
+	AllKinds  string
+	KindAll   bool
 }
 
 // loadCatalog answers the catalog page: the search, the filters with their
@@ -79,7 +93,16 @@ type catalogData struct {
 func loadCatalog(s *Server, r *Request) (any, string, error) {
 	ctx := r.Context()
 	st := StateOf(r)
-	d := &catalogData{State: st, Query: strings.TrimSpace(st.Get("q")), AsOf: st.Get("asOf")}
+	switch kinds := st.All("kind"); {
+	case len(kinds) == 0:
+		st.q["kind"] = []string{DefaultKind}
+	case slices.Contains(kinds, "all"):
+		delete(st.q, "kind")
+		defer func() { st.q["kind"] = []string{"all"} }()
+	}
+	d := &catalogData{State: st, Query: strings.TrimSpace(st.Get("q")), AsOf: st.Get("asOf"), AllFields: st.Get("scope") == "all"}
+	d.KindAll = len(st.All("kind")) == 0
+	d.AllKinds = st.With("kind", "all")
 	reader, err := s.catalogAt(ctx, d.AsOf)
 	if err != nil {
 		return nil, "", err
@@ -88,7 +111,9 @@ func loadCatalog(s *Server, r *Request) (any, string, error) {
 	for _, f := range catalogFacets {
 		if vs := st.All(f.Param); len(vs) > 0 {
 			conds[f.Param] = catalogstore.Condition{Key: f.Field, Values: vs}
-			d.Filtered = true
+			if f.Param != "kind" {
+				d.Filtered = true
+			}
 		}
 	}
 	badgeConds, err := s.badgeConditions(ctx, st.Get("badge"), d)
@@ -127,7 +152,10 @@ func loadCatalog(s *Server, r *Request) (any, string, error) {
 		CountTotal: true,
 	}
 	if d.Query != "" {
-		q.FullText = catalogstore.FullText{Term: d.Query}
+		q.FullText = catalogstore.FullText{Term: d.Query, Fields: nameFields}
+		if d.AllFields {
+			q.FullText.Fields = nil
+		}
 	}
 	if q.After, err = DecodeCursor("after", st.Get("after")); err != nil {
 		return nil, "", err
@@ -197,7 +225,11 @@ func facetsOf(ctx context.Context, reader catalogstore.Reader, st State, conds m
 			}
 		}
 		for _, c := range vals {
-			fv.Values = append(fv.Values, facetValue{Value: c.Value, Count: c.Count, Selected: st.Has(f.Param, c.Value), URL: st.Toggle(f.Param, c.Value)})
+			u := st.Toggle(f.Param, c.Value)
+			if f.Param == "kind" && st.Has("kind", c.Value) && len(st.All("kind")) == 1 {
+				u = st.With("kind", "all")
+			}
+			fv.Values = append(fv.Values, facetValue{Value: c.Value, Count: c.Count, Selected: st.Has(f.Param, c.Value), URL: u})
 		}
 		out = append(out, fv)
 	}
