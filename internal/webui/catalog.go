@@ -4,6 +4,7 @@ import (
 	"context"
 	"slices"
 	"strings"
+	"time"
 
 	"backlot.dev/backlot/domain/fault"
 	"backlot.dev/backlot/policies/permission"
@@ -293,8 +294,37 @@ func (s *Server) badgeConditions(ctx context.Context, v string, d *catalogData) 
 }
 
 // badgeFacet lists each policy's levels with how many entities stand at
-// each (over the whole catalog: the badge read model's tally).
+// each (over the whole catalog: the badge read model's tally, kept for
+// badgeTallyTTL so a busy catalog page does not count on every request).
 func (s *Server) badgeFacet(ctx context.Context, st State) (*facetView, error) {
+	counts, err := s.badgeTallies(ctx)
+	if err != nil {
+		return nil, err
+	}
+	fv := &facetView{Param: "badge", Label: "Badge level"}
+	for _, c := range counts {
+		sel := st.Get("badge") == c.Value
+		u := st.With("badge", c.Value)
+		if sel {
+			u = st.With("badge", "")
+		}
+		fv.Values = append(fv.Values, facetValue{Value: c.Value, Count: c.Count, Selected: sel, URL: u})
+	}
+	return fv, nil
+}
+
+// badgeTallyTTL is how long the badge filter's counts are reused.
+const badgeTallyTTL = 5 * time.Second
+
+// badgeTallies counts, per policy and level ("policy:level", "none" for no
+// level), the entities at that level; answers younger than badgeTallyTTL
+// are reused.
+func (s *Server) badgeTallies(ctx context.Context) ([]catalogstore.FacetCount, error) {
+	s.tallyMu.Lock()
+	defer s.tallyMu.Unlock()
+	if time.Since(s.tallyAt) < badgeTallyTTL {
+		return s.tally, nil
+	}
 	pol, err := s.cfg.Catalog.Query(ctx, catalogstore.PageQuery{
 		Filter: catalogstore.Filter{{{Key: "kind", Values: []string{"policy"}}}}, Limit: 20,
 		Order: []catalogstore.Order{{Field: "metadata.name"}},
@@ -302,7 +332,7 @@ func (s *Server) badgeFacet(ctx context.Context, st State) (*facetView, error) {
 	if err != nil {
 		return nil, err
 	}
-	fv := &facetView{Param: "badge", Label: "Badge level"}
+	var out []catalogstore.FacetCount
 	for i := range pol.Items {
 		name := Summarize(&pol.Items[i]).Name
 		rows, err := s.cfg.Badges.Tally(ctx, name)
@@ -322,14 +352,9 @@ func (s *Server) badgeFacet(ctx context.Context, st State) (*facetView, error) {
 			per[l] += r.Count
 		}
 		for _, l := range levels {
-			val := name + ":" + l
-			sel := st.Get("badge") == val
-			u := st.With("badge", val)
-			if sel {
-				u = st.With("badge", "")
-			}
-			fv.Values = append(fv.Values, facetValue{Value: val, Count: per[l], Selected: sel, URL: u})
+			out = append(out, catalogstore.FacetCount{Value: name + ":" + l, Count: per[l]})
 		}
 	}
-	return fv, nil
+	s.tally, s.tallyAt = out, time.Now()
+	return out, nil
 }

@@ -66,3 +66,22 @@ func TestCatalogFiltersAndSort(t *testing.T) {
 	}
 	b.shot(t, "catalog-filtered")
 }
+
+// TestCatalogBadgeFilter filters the catalog by a policy's level, counted in
+// the filter list.
+func TestCatalogBadgeFilter(t *testing.T) {
+	srv := devServer(t)
+	b := newBrowser(t, srv)
+	b.open(t, "/catalog?kind=all")
+	b.waitText(t, "#facets", "test-certification:bronze", 20*time.Second)
+	sel := `#facets a[href*="badge=test-certification%3Abronze"]`
+	count := strings.TrimSpace(b.text(t, sel+" .count"))
+	b.click(t, sel)
+	b.waitText(t, "#results [data-result-count]", "of "+count, 10*time.Second)
+	if got := b.text(t, "#results tbody"); strings.Contains(got, "Group") || !strings.Contains(got, "Component") {
+		t.Errorf("filtered by the bronze level of test-certification, the table shows %q", got)
+	}
+	if loc := b.location(t); !strings.Contains(loc, "badge=test-certification") {
+		t.Errorf("the URL does not hold the badge filter: %s", loc)
+	}
+}
