@@ -4,6 +4,7 @@ import (
 	"context"
 	"slices"
 	"strings"
+	"time"
 
 	"backlot.dev/backlot/domain/fault"
 	"backlot.dev/backlot/policies/permission"
@@ -22,6 +23,17 @@ const CatalogPageSize = 25
 // maxBadgeMatches bounds the entities a badge-level filter takes from the
 // badge read model; the page says when the filter hit it.
 const maxBadgeMatches = 2000
+
+// DefaultKind is the kind the catalog shows when its URL names none, as
+// Backstage's catalog does; kind=all shows every kind. Listing one kind by
+// name reads the (kind, name) index, which keeps the first page fast at any
+// size.
+const DefaultKind = "Component"
+
+// nameFields are what the search looks in by default: names and titles
+// (an index range each); scope=all looks in every field, which reads every
+// value of the catalog.
+var nameFields = []string{"metadata.name", "metadata.title", "spec.profile.displayname"}
 
 // catalogFacet is one filter of the catalog page: its URL parameter, the
 // searched field, and its label.
@@ -71,6 +83,9 @@ type catalogData struct {
 	Pager     Pager
 	Filtered  bool
 	SortField string
+	AllFields bool
+	AllKinds  string
+	KindAll   bool
 }
 
 // loadCatalog answers the catalog page: the search, the filters with their
@@ -79,7 +94,16 @@ type catalogData struct {
 func loadCatalog(s *Server, r *Request) (any, string, error) {
 	ctx := r.Context()
 	st := StateOf(r)
-	d := &catalogData{State: st, Query: strings.TrimSpace(st.Get("q")), AsOf: st.Get("asOf")}
+	switch kinds := st.All("kind"); {
+	case len(kinds) == 0:
+		st.q["kind"] = []string{DefaultKind}
+	case slices.Contains(kinds, "all"):
+		delete(st.q, "kind")
+		defer func() { st.q["kind"] = []string{"all"} }()
+	}
+	d := &catalogData{State: st, Query: strings.TrimSpace(st.Get("q")), AsOf: st.Get("asOf"), AllFields: st.Get("scope") == "all"}
+	d.KindAll = len(st.All("kind")) == 0
+	d.AllKinds = st.With("kind", "all")
 	reader, err := s.catalogAt(ctx, d.AsOf)
 	if err != nil {
 		return nil, "", err
@@ -88,7 +112,9 @@ func loadCatalog(s *Server, r *Request) (any, string, error) {
 	for _, f := range catalogFacets {
 		if vs := st.All(f.Param); len(vs) > 0 {
 			conds[f.Param] = catalogstore.Condition{Key: f.Field, Values: vs}
-			d.Filtered = true
+			if f.Param != "kind" {
+				d.Filtered = true
+			}
 		}
 	}
 	badgeConds, err := s.badgeConditions(ctx, st.Get("badge"), d)
@@ -127,7 +153,10 @@ func loadCatalog(s *Server, r *Request) (any, string, error) {
 		CountTotal: true,
 	}
 	if d.Query != "" {
-		q.FullText = catalogstore.FullText{Term: d.Query}
+		q.FullText = catalogstore.FullText{Term: d.Query, Fields: nameFields}
+		if d.AllFields {
+			q.FullText.Fields = nil
+		}
 	}
 	if q.After, err = DecodeCursor("after", st.Get("after")); err != nil {
 		return nil, "", err
@@ -197,7 +226,11 @@ func facetsOf(ctx context.Context, reader catalogstore.Reader, st State, conds m
 			}
 		}
 		for _, c := range vals {
-			fv.Values = append(fv.Values, facetValue{Value: c.Value, Count: c.Count, Selected: st.Has(f.Param, c.Value), URL: st.Toggle(f.Param, c.Value)})
+			u := st.Toggle(f.Param, c.Value)
+			if f.Param == "kind" && st.Has("kind", c.Value) && len(st.All("kind")) == 1 {
+				u = st.With("kind", "all")
+			}
+			fv.Values = append(fv.Values, facetValue{Value: c.Value, Count: c.Count, Selected: st.Has(f.Param, c.Value), URL: u})
 		}
 		out = append(out, fv)
 	}
@@ -261,8 +294,37 @@ func (s *Server) badgeConditions(ctx context.Context, v string, d *catalogData) 
 }
 
 // badgeFacet lists each policy's levels with how many entities stand at
-// each (over the whole catalog: the badge read model's tally).
+// each (over the whole catalog: the badge read model's tally, kept for
+// badgeTallyTTL so a busy catalog page does not count on every request).
 func (s *Server) badgeFacet(ctx context.Context, st State) (*facetView, error) {
+	counts, err := s.badgeTallies(ctx)
+	if err != nil {
+		return nil, err
+	}
+	fv := &facetView{Param: "badge", Label: "Badge level"}
+	for _, c := range counts {
+		sel := st.Get("badge") == c.Value
+		u := st.With("badge", c.Value)
+		if sel {
+			u = st.With("badge", "")
+		}
+		fv.Values = append(fv.Values, facetValue{Value: c.Value, Count: c.Count, Selected: sel, URL: u})
+	}
+	return fv, nil
+}
+
+// badgeTallyTTL is how long the badge filter's counts are reused.
+const badgeTallyTTL = 5 * time.Second
+
+// badgeTallies counts, per policy and level ("policy:level", "none" for no
+// level), the entities at that level; answers younger than badgeTallyTTL
+// are reused.
+func (s *Server) badgeTallies(ctx context.Context) ([]catalogstore.FacetCount, error) {
+	s.tallyMu.Lock()
+	defer s.tallyMu.Unlock()
+	if time.Since(s.tallyAt) < badgeTallyTTL {
+		return s.tally, nil
+	}
 	pol, err := s.cfg.Catalog.Query(ctx, catalogstore.PageQuery{
 		Filter: catalogstore.Filter{{{Key: "kind", Values: []string{"policy"}}}}, Limit: 20,
 		Order: []catalogstore.Order{{Field: "metadata.name"}},
@@ -270,7 +332,7 @@ func (s *Server) badgeFacet(ctx context.Context, st State) (*facetView, error) {
 	if err != nil {
 		return nil, err
 	}
-	fv := &facetView{Param: "badge", Label: "Badge level"}
+	var out []catalogstore.FacetCount
 	for i := range pol.Items {
 		name := Summarize(&pol.Items[i]).Name
 		rows, err := s.cfg.Badges.Tally(ctx, name)
@@ -290,14 +352,9 @@ func (s *Server) badgeFacet(ctx context.Context, st State) (*facetView, error) {
 			per[l] += r.Count
 		}
 		for _, l := range levels {
-			val := name + ":" + l
-			sel := st.Get("badge") == val
-			u := st.With("badge", val)
-			if sel {
-				u = st.With("badge", "")
-			}
-			fv.Values = append(fv.Values, facetValue{Value: val, Count: per[l], Selected: sel, URL: u})
+			out = append(out, catalogstore.FacetCount{Value: name + ":" + l, Count: per[l]})
 		}
 	}
-	return fv, nil
+	s.tally, s.tallyAt = out, time.Now()
+	return out, nil
 }

@@ -70,7 +70,7 @@ func relationGraph(self string, rels []catalogstore.Relation, asOf string) templ
 			label = label[:23] + "…"
 		}
 		if link {
-			fmt.Fprintf(&b, `<a href="%s%s" aria-label="%s">`, esc(entityURL(ref)), esc(suffix), esc(ref))
+			fmt.Fprintf(&b, `<a href="%s%s">`, esc(entityURL(ref)), esc(suffix))
 		}
 		fmt.Fprintf(&b, `<g class="node %s"><rect x="%.1f" y="%.1f" width="%.0f" height="%.0f" rx="5"/><text class="kind" x="%.1f" y="%.1f" text-anchor="middle" font-size="10">%s</text><text x="%.1f" y="%.1f" text-anchor="middle" font-size="12">%s</text></g>`,
 			class, x-nodeW/2, y-nodeH/2, nodeW, nodeH, x, y-4, esc(refKind(ref)), x, y+11, esc(label))

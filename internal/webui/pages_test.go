@@ -21,10 +21,13 @@ func TestCatalogPage(t *testing.T) {
 		want       []string
 		not        []string
 	}{
-		{"first page, by name", "/catalog", 200, []string{"25 shown of 123", `href="/catalog/default/component/service-0"`, "Kind", "Lifecycle", `aria-sort="ascending"`}, nil},
-		{"search", "/catalog?q=service-11", 200, []string{">service-11<", ">service-110<", "shown of"}, []string{">service-12<", "of 123<"}},
+		{"components by default", "/catalog", 200, []string{"25 shown of 120<", `aria-current="true"><span>✓ Component`},
+			[]string{`aria-current="true"><span>✓ All kinds`}},
+		{"every kind, by name", "/catalog?kind=all", 200, []string{"25 shown of 123<", `href="/catalog/default/component/service-0"`, "Kind", "Lifecycle", `aria-sort="ascending"`}, nil},
+		{"search names", "/catalog?q=service-11", 200, []string{">service-11<", ">service-110<", "shown of 11<"}, []string{">service-12<", ">service-8<"}},
+		{"search every field", "/catalog?q=service-11&scope=all", 200, []string{">service-11<", ">service-8<"}, nil},
 		{"filter with counts", "/catalog?lifecycle=deprecated", 200, []string{"shown of 40<", `aria-current="true"`, "deprecated"}, []string{">service-0<"}},
-		{"two values of a filter", "/catalog?lifecycle=deprecated&lifecycle=production", 200, []string{"shown of 81<"}, nil},
+		{"two values of a filter", "/catalog?lifecycle=deprecated&lifecycle=production", 200, []string{"shown of 80<"}, nil},
 		{"sort descending", "/catalog?kind=component&sort=name&dir=desc", 200, []string{`aria-sort="descending"`, ">service-99<"}, nil},
 		{"bad cursor", "/catalog?after=%21%21", 400, []string{"does not decode"}, nil},
 		{"bad instant", "/catalog?asOf=yesterday-ish", 503, []string{"keeps no history"}, nil},

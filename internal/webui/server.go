@@ -8,11 +8,13 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"backlot.dev/backlot/domain/fault"
 	"backlot.dev/backlot/internal/auth"
 	"backlot.dev/backlot/policies/permission"
+	"backlot.dev/backlot/projections/catalogstore"
 )
 
 // Server serves the portal's pages and assets. It is safe for concurrent
@@ -25,6 +27,11 @@ type Server struct {
 	assets *assetSet
 	routes []string
 	served map[string]bool
+
+	// tally caches the badge filter's counts (badgeTallies).
+	tallyMu sync.Mutex
+	tally   []catalogstore.FacetCount
+	tallyAt time.Time
 }
 
 // Request is one page request as a page's Load sees it: the HTTP request,

@@ -105,6 +105,18 @@
       }).catch(function () {});
   }
 
+  // Sign out is a POST carrying the CSRF header the sign-in routes ask for
+  // (its value from their cookie when there is one); without the script the
+  // link is followed.
+  doc.querySelectorAll("a[data-logout]").forEach(function (a) {
+    a.addEventListener("click", function (e) {
+      e.preventDefault();
+      var m = doc.cookie.match(/(?:^|;\s*)([^=;]*csrf[^=;]*)=([^;]*)/i);
+      fetch(a.href, { method: "POST", credentials: "same-origin", headers: { "X-Backlot-CSRF": m ? decodeURIComponent(m[2]) : "1" } })
+        .then(function (r) { location.href = r.ok ? "/" : a.href; }, function () { location.href = a.href; });
+    });
+  });
+
   // Keyboard: / searches, g + key goes to a section, j and k walk table
   // rows, ? lists the shortcuts.
   var g = false;

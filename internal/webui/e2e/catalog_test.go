@@ -12,7 +12,7 @@ import (
 func TestSearchAndOpenEntity(t *testing.T) {
 	srv := devServer(t)
 	b := newBrowser(t, srv)
-	b.open(t, "/catalog")
+	b.open(t, "/catalog?kind=all")
 	b.waitText(t, "#results [data-result-count]", "shown of", 10*time.Second)
 	all := b.text(t, "#results [data-result-count]")
 	if strings.Contains(b.text(t, "#results"), "parcel-event-router") {
@@ -43,6 +43,11 @@ func TestCatalogFiltersAndSort(t *testing.T) {
 	b := newBrowser(t, srv)
 	b.open(t, "/catalog")
 	b.waitText(t, "#facets", "Kind", 10*time.Second)
+	if got := b.text(t, "#results tbody"); strings.Contains(got, "API") || !strings.Contains(got, "Component") {
+		t.Errorf("the catalog opens on components; it shows %q", got)
+	}
+	b.click(t, `#facets a[href="/catalog?kind=all"]`)
+	b.waitText(t, "#results tbody", "API", 10*time.Second)
 	count := b.text(t, `#facets a[href="/catalog?kind=API"] .count`)
 	b.click(t, `#facets a[href="/catalog?kind=API"]`)
 	b.waitText(t, "#results [data-result-count]", "of "+count, 10*time.Second)
@@ -60,4 +65,23 @@ func TestCatalogFiltersAndSort(t *testing.T) {
 		t.Errorf("APIs sorted by name descending start with %q, want tracking-graphql", first)
 	}
 	b.shot(t, "catalog-filtered")
+}
+
+// TestCatalogBadgeFilter filters the catalog by a policy's level, counted in
+// the filter list.
+func TestCatalogBadgeFilter(t *testing.T) {
+	srv := devServer(t)
+	b := newBrowser(t, srv)
+	b.open(t, "/catalog?kind=all")
+	b.waitText(t, "#facets", "test-certification:bronze", 20*time.Second)
+	sel := `#facets a[href*="badge=test-certification%3Abronze"]`
+	count := strings.TrimSpace(b.text(t, sel+" .count"))
+	b.click(t, sel)
+	b.waitText(t, "#results [data-result-count]", "of "+count, 10*time.Second)
+	if got := b.text(t, "#results tbody"); strings.Contains(got, "Group") || !strings.Contains(got, "Component") {
+		t.Errorf("filtered by the bronze level of test-certification, the table shows %q", got)
+	}
+	if loc := b.location(t); !strings.Contains(loc, "badge=test-certification") {
+		t.Errorf("the URL does not hold the badge filter: %s", loc)
+	}
 }

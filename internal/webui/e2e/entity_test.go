@@ -140,12 +140,12 @@ func TestAsOfShowsRemovedEntity(t *testing.T) {
 
 	b := newBrowser(t, srv)
 	const link = `#results a[href^="/catalog/default/resource/notifications-queue"]`
-	b.open(t, "/catalog?q=notifications-queue")
+	b.open(t, "/catalog?kind=all&q=notifications-queue")
 	b.waitText(t, "#results", "shown of", 10*time.Second)
 	if n := b.count(t, link); n != 0 {
 		t.Errorf("the catalog now still lists the removed notifications-queue")
 	}
-	b.open(t, "/catalog?q=notifications-queue&asOf="+then)
+	b.open(t, "/catalog?kind=all&q=notifications-queue&asOf="+then)
 	b.waitText(t, ".asof", then, 10*time.Second)
 	if n := b.count(t, link); n != 1 {
 		t.Fatalf("the catalog as of %s lists notifications-queue %d times, want once: %s", then, n, b.text(t, "#results"))
