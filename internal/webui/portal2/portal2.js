@@ -5,20 +5,27 @@
   var doc = document;
   var csrf = "";
 
-  // The sign-in API may hand out a CSRF token for cookie writes: forms
-  // carry it as _csrf and fetches as X-Backlot-CSRF.
+  // Cookie writes may need a CSRF token (the sign-in routes set it in a
+  // cookie, or /api/auth/me names it): forms carry it as _csrf and the
+  // script's own POSTs as the X-Backlot-CSRF header.
+  function addToForms(token) {
+    csrf = token;
+    doc.querySelectorAll("form[method=post]").forEach(function (f) {
+      if (f.querySelector("input[name=_csrf]")) { return; }
+      var i = doc.createElement("input");
+      i.type = "hidden"; i.name = "_csrf"; i.value = token;
+      f.appendChild(i);
+    });
+  }
+  var m = doc.cookie.match(/(?:^|;\s*)([^=;]*csrf[^=;]*)=([^;]*)/i);
+  if (m) { addToForms(decodeURIComponent(m[2])); }
   var me = doc.body.getAttribute("data-me");
-  if (me && doc.body.getAttribute("data-signed-in") === "true") {
+  if (!csrf && me && doc.body.getAttribute("data-signed-in") === "true") {
     fetch(me, { credentials: "same-origin", headers: { Accept: "application/json" } })
       .then(function (r) { return r.ok ? r.json() : null; })
       .then(function (p) {
-        csrf = (p && (p.csrf || p.csrfToken)) || "";
-        if (!csrf) { return; }
-        doc.querySelectorAll("form[method=post]").forEach(function (f) {
-          var i = doc.createElement("input");
-          i.type = "hidden"; i.name = "_csrf"; i.value = csrf;
-          f.appendChild(i);
-        });
+        var token = p && (p.csrf || p.csrfToken);
+        if (token) { addToForms(token); }
       }).catch(function () {});
   }
 
