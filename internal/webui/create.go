@@ -413,11 +413,51 @@ func (s *Server) pickerOptions(r *Request, picker string, opts map[string]any) [
 	if len(kinds) == 0 && picker == "OwnerPicker" {
 		kinds = []string{"group", "user"}
 	}
+	if len(kinds) == 0 {
+		return s.pickerQuery(r, nil)
+	}
+	var out []formOption
+	for _, k := range kinds {
+		out = append(out, s.pickerKind(r, strings.ToLower(k))...)
+	}
+	slices.SortFunc(out, func(a, b formOption) int { return strings.Compare(a.Label, b.Label) })
+	if len(out) > pickerLimit {
+		out = out[:pickerLimit]
+	}
+	return out
+}
+
+// pickerKind lists the entities of one kind for a picker from the
+// catalog's facets (names and namespaces, without reading the entities and
+// their relations: a group owns thousands); of a kind in several
+// namespaces it reads the entities instead.
+func (s *Server) pickerKind(r *Request, kind string) []formOption {
+	f := catalogstore.Filter{{{Key: "kind", Values: []string{kind}}}}
+	got, err := s.cfg.Catalog.Facets(r.Context(), []string{"metadata.namespace", "metadata.name"}, f)
+	if err != nil {
+		return nil
+	}
+	if ns := got["metadata.namespace"]; len(ns) != 1 {
+		if len(ns) == 0 {
+			return nil
+		}
+		return s.pickerQuery(r, []string{kind})
+	}
+	namespace := got["metadata.namespace"][0].Value
+	names := got["metadata.name"]
+	out := make([]formOption, 0, min(len(names), pickerLimit))
+	for _, n := range names {
+		ref := kind + ":" + namespace + "/" + n.Value
+		out = append(out, formOption{Value: ref, Label: n.Value + " (" + kind + ")"})
+	}
+	return out
+}
+
+// pickerQuery lists up to pickerLimit entities of the kinds (any kind
+// when none) by reading them.
+func (s *Server) pickerQuery(r *Request, kinds []string) []formOption {
 	q := catalogstore.PageQuery{Order: []catalogstore.Order{{Field: "metadata.name"}}, Limit: pickerLimit}
 	if len(kinds) > 0 {
-		for i := range kinds {
-			kinds[i] = strings.ToLower(kinds[i])
-		}
 		q.Filter = catalogstore.Filter{{{Key: "kind", Values: kinds}}}
 	}
 	page, err := s.cfg.Catalog.Query(r.Context(), q)
