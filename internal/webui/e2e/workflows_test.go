@@ -159,7 +159,11 @@ func (b *browser) setField(t *testing.T, sel, value string) {
 func TestPortalWorkflows(t *testing.T) {
 	srv, host, examples := guestServer(t)
 	b := newBrowser(t, srv)
-	before := time.Now().UTC().Add(-time.Second).Format(time.RFC3339)
+	// An instant after the example catalog loaded and before the tests
+	// change anything (the audit test reads the catalog then).
+	time.Sleep(1100 * time.Millisecond)
+	before := time.Now().UTC().Truncate(time.Second).Format(time.RFC3339)
+	time.Sleep(1100 * time.Millisecond)
 	var taskID string
 
 	t.Run("create", func(t *testing.T) {
