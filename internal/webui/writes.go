@@ -2,7 +2,6 @@ package webui
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -123,13 +122,4 @@ func withFlash(path, msg string) string {
 		sep = "&"
 	}
 	return path + sep + "done=" + url.QueryEscape(msg)
-}
-
-// jsonString marshals v for a data attribute or a <pre>.
-func jsonString(v any) string {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return fmt.Sprint(v)
-	}
-	return string(b)
 }
