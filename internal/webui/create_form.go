@@ -250,7 +250,7 @@ func orderOf(schema map[string]any, es effectiveSchema) []string {
 // entities.
 func fieldsOf(es effectiveSchema, raw url.Values, values map[string]any, errs map[string]string, options func(picker string, opts map[string]any) []formOption) []formField {
 	var out []formField
-	for i, name := range es.order {
+	for _, name := range es.order {
 		p := es.props[name]
 		if b, _ := p["ui:widget"].(string); b == "hidden" {
 			continue
@@ -259,7 +259,7 @@ func fieldsOf(es effectiveSchema, raw url.Values, values map[string]any, errs ma
 			Name: name, ID: "f-" + name, Label: strOf(p["title"]), Description: strOf(p["description"]),
 			Help: strOf(p["ui:help"]), Placeholder: strOf(p["ui:placeholder"]), Type: strOf(p["type"]),
 			Required: slices.Contains(es.required, name), Error: errs[name],
-			Autofocus: p["ui:autofocus"] == true && i >= 0, Readonly: p["ui:readonly"] == true,
+			Autofocus: p["ui:autofocus"] == true, Readonly: p["ui:readonly"] == true,
 			Min: numStr(p["minimum"]), Max: numStr(p["maximum"]), Pattern: strOf(p["pattern"]),
 		}
 		if f.Label == "" {
