@@ -61,6 +61,7 @@ test: ## Run the whole suite (installs what it needs: Go modules, npm packages)
 .PHONY: bench
 bench: build ## Go benchmarks, the end-to-end catalog bench (BENCH_N entities) and the migration bench (BENCH_REPOS repositories)
 	$(GO) test -run '^$$' -bench . -benchmem ./internal/eventlog/... ./projections/... ./policies/ ./internal/badging/ ./internal/app/ ./workflows/scaffolder/nunjucks/
+	$(GO) test -run '^$$' -bench . -benchtime 200x ./internal/webui/
 	./$(BIN) bench catalog --entities $(BENCH_N)
 	./$(BIN) bench migrate --repos $(BENCH_REPOS)
 	./$(BIN) bench scaffold --tasks 20

@@ -31,6 +31,13 @@ if ! command -v kcat >/dev/null; then
   apt-get update -qq && apt-get install -y -qq kcat >/dev/null
 fi
 
+if ! command -v chromium >/dev/null; then
+  echo "== apt: installing chromium (the web UI's browser tests drive it)"
+  apt-get update -qq && apt-get install -y -qq chromium >/dev/null
+fi
+
+echo "== npm: installing axe-core for the web UI's accessibility assertions"
+(cd internal/webui/e2e && npm ci --no-audit --no-fund --loglevel=error)
 echo "== npm: installing @backstage/catalog-client for the compatibility test"
 (cd internal/compat/catalogclient && npm ci --no-audit --no-fund --loglevel=error)
 echo "== npm: installing @backstage/catalog-model for the differential validation test"

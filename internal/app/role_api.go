@@ -19,6 +19,7 @@ import (
 	"backlot.dev/backlot/internal/httpapi"
 	"backlot.dev/backlot/internal/migratesvc"
 	"backlot.dev/backlot/internal/webhooks"
+	"backlot.dev/backlot/internal/webui"
 	"backlot.dev/backlot/projections/catalogstore"
 	"backlot.dev/backlot/projections/history"
 	"backlot.dev/backlot/projections/projector"
@@ -154,8 +155,14 @@ func newAPIRole(d apiDeps, m *Manifest) (*apiRole, error) {
 	if r.handler, err = httpapi.New(cfg); err != nil {
 		return nil, err
 	}
+	ui, err := newPortal(d, cfg)
+	if err != nil {
+		return nil, err
+	}
+	r.handler = webui.Mount(r.handler, ui)
 	m.Roles = append(m.Roles, RoleAPI)
 	m.Routes = append(m.Routes, apiRoutes(cfg)...)
+	m.Routes = append(m.Routes, ui.Routes()...)
 	ok = true
 	return r, nil
 }
