@@ -361,15 +361,9 @@ func buildRows(e *entState) built {
 	if err != nil {
 		return built{err: err}
 	}
-	out := built{rows: r, search: make([]SearchRecord, 0, len(r.Search)), rels: make([]RelationRecord, 0, len(r.Relations))}
-	seen := make(map[[2]string]bool, len(r.Search))
-	for _, sr := range r.Search {
-		id := [2]string{sr.Key, sr.Value}
-		if seen[id] {
-			continue
-		}
-		seen[id] = true
-		out.search = append(out.search, SearchRecord{EID: e.eid, Key: sr.Key, Value: sr.Value, Original: sr.Original})
+	out := built{rows: r, search: make([]SearchRecord, len(r.Search)), rels: make([]RelationRecord, 0, len(r.Relations))}
+	for i, sr := range r.Search { // NewEntityRows names each key and value once
+		out.search[i] = SearchRecord{EID: e.eid, Key: sr.Key, Value: sr.Value, Original: sr.Original}
 	}
 	seenRel := make(map[[3]string]bool, len(r.Relations))
 	for _, rel := range r.Relations {
