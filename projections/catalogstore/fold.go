@@ -457,15 +457,7 @@ func (f *folder) changes() (*Changes, error) {
 func (ch *Changes) SortRows(search, relations bool) {
 	parallel(2, 1, func(i int) {
 		if i == 0 && search {
-			slices.SortFunc(ch.Search, func(x, y SearchRecord) int {
-				if c := strings.Compare(x.Key, y.Key); c != 0 {
-					return c
-				}
-				if c := strings.Compare(x.Value, y.Value); c != 0 {
-					return c
-				}
-				return cmp.Compare(x.EID, y.EID)
-			})
+			sortSearch(ch.Search)
 		}
 		if i == 1 && relations {
 			slices.SortFunc(ch.Relations, func(x, y RelationRecord) int {
@@ -476,4 +468,30 @@ func (ch *Changes) SortRows(search, relations bool) {
 			})
 		}
 	})
+}
+
+// sortSearch sorts rows by key, value and eid. Rows share few keys, and
+// long ones (metadata.annotations.…): they are grouped by key first, so each
+// comparison of the sort proper looks at values alone.
+func sortSearch(rows []SearchRecord) {
+	groups := map[string][]SearchRecord{}
+	for _, r := range rows {
+		groups[r.Key] = append(groups[r.Key], r)
+	}
+	keys := make([]string, 0, len(groups))
+	for k := range groups {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	out := rows[:0]
+	for _, k := range keys {
+		g := groups[k]
+		slices.SortFunc(g, func(x, y SearchRecord) int {
+			if c := strings.Compare(x.Value, y.Value); c != 0 {
+				return c
+			}
+			return cmp.Compare(x.EID, y.EID)
+		})
+		out = append(out, g...)
+	}
 }

@@ -2,7 +2,6 @@ package catalogstore
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -186,8 +185,8 @@ func DecodePayload(ev *event.Envelope) (Payload, error) {
 		if err := ev.Decode(&d); err != nil {
 			return p, err
 		}
-		var body map[string]any
-		if err := json.Unmarshal(d.Entity, &body); err != nil {
+		body, err := catalog.DecodeJSONObject(d.Entity)
+		if err != nil {
 			return p, fmt.Errorf("entity body: %w", err)
 		}
 		ent, err := catalog.LoadEntity(body)
