@@ -95,5 +95,6 @@ process. Repositories they publish live in DATA/repos, Backlot's local git host.
 	f.MarkDeprecated("temporal-addr", "use --temporal-address, as backlot serve names it")
 	f.BoolVar(&noWorkflows, "no-workflows", false, "run no Temporal server: the scaffolder and migrations answer 503")
 	scriptFlags(f, &cfg.Scripts)
+	catalogLimitFlags(f, &cfg.Limits)
 	return cmd
 }
