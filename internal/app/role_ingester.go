@@ -120,6 +120,14 @@ func (r *ingesterRole) watch(ctx context.Context) {
 		}
 	}()
 	w.Run(ctx, func(paths []string) {
+		// The stores' own files, when the data folder is a location's folder,
+		// are no descriptors: their writes must not make refreshes that write.
+		paths = slices.DeleteFunc(paths, func(p string) bool {
+			return strings.HasSuffix(p, ".db") || strings.HasSuffix(p, "-wal") || strings.HasSuffix(p, "-shm") || strings.HasSuffix(p, "-journal")
+		})
+		if len(paths) == 0 {
+			return
+		}
 		mu.Lock()
 		locs := files
 		mu.Unlock()
