@@ -59,12 +59,16 @@ test: ## Run the whole suite (installs what it needs: Go modules, npm packages)
 	./scripts/test.sh
 
 .PHONY: bench
-bench: build ## Go benchmarks, the end-to-end catalog bench (BENCH_N entities) and the migration bench (BENCH_REPOS repositories)
-	$(GO) test -run '^$$' -bench . -benchmem ./internal/eventlog/... ./projections/... ./policies/ ./internal/badging/ ./internal/app/ ./workflows/scaffolder/nunjucks/
-	$(GO) test -run '^$$' -bench . -benchtime 200x ./internal/webui/
-	./$(BIN) bench catalog --entities $(BENCH_N)
-	./$(BIN) bench migrate --repos $(BENCH_REPOS)
-	./$(BIN) bench scaffold --tasks 20
+bench: build ## Go benchmarks, the end-to-end catalog bench (BENCH_N entities) and the migration bench (BENCH_REPOS repositories); results in bench/results/<date>.json, compared with the last recorded
+	mkdir -p bench/out
+	$(GO) test -run '^$$' -bench . -benchmem ./domain/... ./internal/eventlog/... ./projections/... ./policies/ ./internal/badging/ ./internal/app/ ./workflows/scaffolder/nunjucks/ | tee bench/out/go.txt
+	$(GO) test -run '^$$' -bench . -benchtime 200x ./internal/webui/ | tee -a bench/out/go.txt
+	./$(BIN) bench catalog --entities $(BENCH_N) --output json | tee bench/out/catalog.json
+	./$(BIN) bench migrate --repos $(BENCH_REPOS) --output json | tee bench/out/migrate.json
+	./$(BIN) bench scaffold --tasks 20 --output json | tee bench/out/scaffold.json
+	./$(BIN) bench record --out bench/results/$$(date -u +%F).json --commit $$(git rev-parse --short HEAD) --machine "$$(nproc) cores" \
+		--go bench/out/go.txt --json catalog=bench/out/catalog.json --json migrate=bench/out/migrate.json --json scaffold=bench/out/scaffold.json
+	-./$(BIN) bench compare bench/results/$$(date -u +%F).json
 
 .PHONY: bench-production
 bench-production: build ## The end-to-end bench on Kafka (in-process broker, a helper program) and a throwaway PostgreSQL

@@ -100,5 +100,7 @@ process. Repositories they publish live in DATA/repos, Backlot's local git host.
 	f.BoolVar(&noWorkflows, "no-workflows", false, "run no Temporal server: the scaffolder and migrations answer 503")
 	scriptFlags(f, &cfg.Scripts)
 	permissions = permissionFlags(f, &cfg.Permissions)
+
+	catalogLimitFlags(f, &cfg.Limits)
 	return cmd
 }

@@ -108,6 +108,10 @@ command line wins. Every role serves /healthz, /readyz and /metrics on --addr.`,
 	f.BoolVar(&insecureNoAuth, "insecure-no-auth", false, "start without --auth-tokens: anyone who reaches the port may read and write")
 	f.BoolVar(&cfg.PublicBadges, "public-badges", false, "serve the badge SVGs without a token, so README files can embed them")
 	scriptFlags(f, &cfg.Scripts)
+	catalogLimitFlags(f, &cfg.Limits)
+	for fl, env := range catalogLimitEnv {
+		bindEnv(f, fl, env)
+	}
 	f.IntVar(&cfg.MaxStreamsPerPrincipal, "max-streams", app.DefaultMaxStreamsPerPrincipal, "open event streams and long polls one principal may hold; more answer 429")
 	permissions = permissionFlags(f, &cfg.Permissions)
 	for _, fl := range []string{"roles", "addr", "kafka-brokers", "topic-prefix", "partitions", "replication-factor", "group",

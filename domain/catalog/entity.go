@@ -4,7 +4,6 @@ import (
 	"crypto/sha1"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"sort"
 	"strings"
@@ -241,7 +240,7 @@ func (e *Entity) WithAnnotations(set map[string]string) *Entity {
 
 // JSON returns the canonical JSON of the body: keys sorted, no insignificant space.
 func (e *Entity) JSON() []byte {
-	b, err := json.Marshal(e.body)
+	b, err := EncodeJSON(e.body)
 	if err != nil {
 		// Bodies come from YAML or JSON and hold only JSON-encodable values.
 		panic(fmt.Sprintf("catalog: entity %s is not JSON-encodable: %v", e.ref, err))

@@ -14,24 +14,30 @@ import (
 )
 
 // Limits bound what one descriptor file may cost to read, so a hostile file cannot
-// exhaust memory. The zero value means the defaults.
+// exhaust memory. The zero value means the defaults, which accept what Backstage
+// accepts (a file of 20,000 entities and 5 MB) with room to spare.
 type Limits struct {
-	// MaxFileBytes is the largest file read; default 4 MiB.
+	// MaxFileBytes is the largest file read; default 32 MiB.
 	MaxFileBytes int64
-	// MaxDocuments is the most YAML documents one file may hold; default 10,000.
+	// MaxDocuments is the most YAML documents one file may hold; default 100,000.
 	MaxDocuments int
 	// MaxNodes is the most YAML nodes one document may expand to, counting every
 	// use of an alias; default 100,000.
 	MaxNodes int
+	// MaxFileNodes is the most YAML nodes all documents of one file may expand
+	// to together, aliases included, so many small alias bombs cannot add up;
+	// default 8,000,000 (a 32 MiB file without aliases holds fewer).
+	MaxFileNodes int
 	// MaxDepth is the deepest nesting of one document; default 64.
 	MaxDepth int
 }
 
 // Default limits.
 const (
-	DefaultMaxFileBytes = 4 << 20
-	DefaultMaxDocuments = 10000
+	DefaultMaxFileBytes = 32 << 20
+	DefaultMaxDocuments = 100000
 	DefaultMaxNodes     = 100000
+	DefaultMaxFileNodes = 8000000
 	DefaultMaxDepth     = 64
 )
 
@@ -45,6 +51,9 @@ func (l Limits) WithDefaults() Limits {
 	}
 	if l.MaxNodes <= 0 {
 		l.MaxNodes = DefaultMaxNodes
+	}
+	if l.MaxFileNodes <= 0 {
+		l.MaxFileNodes = DefaultMaxFileNodes
 	}
 	if l.MaxDepth <= 0 {
 		l.MaxDepth = DefaultMaxDepth
@@ -84,8 +93,13 @@ func ParseDocuments(file string, data []byte, lim Limits) ([]Document, error) {
 			Err: fmt.Errorf("file holds %d documents, %w of %d", len(chunks), ErrTooLarge, lim.MaxDocuments)}
 	}
 	docs := make([]Document, 0, len(chunks))
+	fileBudget := lim.MaxFileNodes
 	for i, c := range chunks {
-		body, field, err := decodeDocument(c.text, lim)
+		body, field, nodes, err := decodeDocument(c.text, lim)
+		if fileBudget -= nodes; fileBudget < 0 {
+			return nil, &DocumentError{File: file, Document: -1,
+				Err: fmt.Errorf("file expands to more than %d YAML nodes (aliases included; document %d at line %d passes the limit): %w", lim.MaxFileNodes, i+1, c.line, ErrTooLarge)}
+		}
 		if err != nil {
 			err = shiftLines(err, c.line-1)
 		}
@@ -180,25 +194,27 @@ func hasContent(b []byte) bool {
 	return false
 }
 
-// decodeDocument decodes one YAML document into a JSON-compatible mapping.
-func decodeDocument(text []byte, lim Limits) (map[string]any, string, error) {
+// decodeDocument decodes one YAML document into a JSON-compatible mapping,
+// and says how many nodes it expanded to.
+func decodeDocument(text []byte, lim Limits) (map[string]any, string, int, error) {
 	var root yaml.Node
 	if err := yaml.Unmarshal(text, &root); err != nil {
-		return nil, "", fmt.Errorf("invalid YAML: %s", strings.TrimPrefix(err.Error(), "yaml: "))
+		return nil, "", 0, fmt.Errorf("invalid YAML: %s", strings.TrimPrefix(err.Error(), "yaml: "))
 	}
 	if root.Kind == 0 || len(root.Content) == 0 {
-		return nil, "", errors.New("document is empty")
+		return nil, "", 0, errors.New("document is empty")
 	}
 	c := &converter{budget: lim.MaxNodes, maxDepth: lim.MaxDepth}
 	v, err := c.convert(root.Content[0], 0, "")
+	nodes := lim.MaxNodes - max(c.budget, 0)
 	if err != nil {
-		return nil, c.field, err
+		return nil, c.field, nodes, err
 	}
 	m, ok := v.(map[string]any)
 	if !ok {
-		return nil, "", fmt.Errorf("document must be a mapping with apiVersion, kind and metadata, got %s", describe(v))
+		return nil, "", nodes, fmt.Errorf("document must be a mapping with apiVersion, kind and metadata, got %s", describe(v))
 	}
-	return m, "", nil
+	return m, "", nodes, nil
 }
 
 func describe(v any) string {

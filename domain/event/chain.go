@@ -3,7 +3,6 @@ package event
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"strconv"
 )
 
@@ -13,10 +12,12 @@ import (
 // Two events have the same digest exactly when they say the same thing.
 func Digest(e *Envelope) string {
 	h := sha256.New()
+	var buf []byte
 	field := func(s string) {
-		h.Write([]byte(strconv.Itoa(len(s))))
-		h.Write([]byte{':'})
-		h.Write([]byte(s))
+		buf = strconv.AppendInt(buf[:0], int64(len(s)), 10)
+		buf = append(buf, ':')
+		buf = append(buf, s...)
+		h.Write(buf)
 	}
 	field(e.ID)
 	field(e.Source)
@@ -29,22 +30,13 @@ func Digest(e *Envelope) string {
 	field(e.Actor)
 	field(e.Commit)
 	field(e.CorrelationID)
-	field(compactJSON(e.Data))
-	return hex.EncodeToString(h.Sum(nil))
-}
-
-// compactJSON removes insignificant white space, so a log that re-encodes the
-// data (PostgreSQL jsonb, a Kafka client) does not change the digest.
-func compactJSON(raw json.RawMessage) string {
-	var v any
-	if err := json.Unmarshal(raw, &v); err != nil {
-		return string(raw)
-	}
-	b, err := json.Marshal(v)
-	if err != nil {
-		return string(raw)
-	}
-	return string(b)
+	data := canonicalJSON(e.Data)
+	buf = strconv.AppendInt(buf[:0], int64(len(data)), 10)
+	buf = append(buf, ':')
+	h.Write(buf)
+	h.Write(data)
+	var sum [sha256.Size]byte
+	return hex.EncodeToString(h.Sum(sum[:0]))
 }
 
 // GenesisLink is the chain link before the first event of a log.

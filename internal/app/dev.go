@@ -292,7 +292,7 @@ func StartDev(ctx context.Context, cfg DevConfig) (*Dev, error) {
 	if err != nil {
 		return nil, err
 	}
-	d.ingester = newIngesterRole(ingesterDeps{Service: service, Catalogs: cfg.Catalogs, Actor: DevActor, RefreshInterval: cfg.RefreshInterval, Logger: cfg.Logger}, &d.manifest)
+	d.ingester = newIngesterRole(ingesterDeps{Service: service, Catalogs: cfg.Catalogs, Actor: DevActor, RefreshInterval: cfg.RefreshInterval, Locations: d.store.Locations, Logger: cfg.Logger}, &d.manifest)
 
 	d.listener, err = net.Listen("tcp", cfg.Addr)
 	if err != nil {

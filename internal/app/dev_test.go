@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -410,5 +411,37 @@ func TestClearTokensAreLoadedWithAWarning(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("read with a clear token: %d", resp.StatusCode)
+	}
+}
+
+// TestEditedFileIsReadWithoutARefresh edits a registered file and expects the
+// change readable with no refresh asked for and the periodic refresh an hour
+// away: the ingester watches the folders of file locations.
+func TestEditedFileIsReadWithoutARefresh(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "catalog-info.yaml")
+	if err := os.WriteFile(file, []byte(fmt.Sprintf(brokenFile, "second")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	d := startDev(t, app.DevConfig{DataDir: t.TempDir(), Roots: []string{dir}, Catalogs: []string{file}})
+	defer d.Close()
+	if !slices.Contains(d.Manifest().Runners, "ingester:watch") {
+		t.Fatalf("dev runs no file watch: %v", d.Manifest().Runners)
+	}
+	if code := get(t, d, "/api/catalog/entities/by-name/component/default/second", nil); code != 200 {
+		t.Fatalf("component second: status %d", code)
+	}
+	if err := os.WriteFile(file, []byte(fmt.Sprintf(brokenFile, "renamed")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for get(t, d, "/api/catalog/entities/by-name/component/default/renamed", nil) != 200 {
+		if time.Now().After(deadline) {
+			t.Fatal("the edited file's new entity is not readable 30 s after the edit, with no refresh asked for")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if code := get(t, d, "/api/catalog/entities/by-name/component/default/second", nil); code != 404 {
+		t.Fatalf("the entity the edit removed: status %d, want 404", code)
 	}
 }

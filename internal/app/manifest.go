@@ -33,6 +33,7 @@ const (
 	runnerWebhookDelivery  = "webhook-delivery"
 	runnerCatalogLoad      = "ingester:catalogs"
 	runnerRefreshLoop      = "ingester:refresh"
+	runnerFileWatch        = "ingester:watch"
 )
 
 // handlerStateFeed is the Watermill handler that keeps the compacted state topic.

@@ -5,12 +5,15 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
 
 	"backlot.dev/backlot/internal/catalogsvc"
 	"backlot.dev/backlot/internal/ingest"
+	"backlot.dev/backlot/projections/catalogstore"
 )
 
 // ingesterDeps are what the ingester role registers and refreshes with.
@@ -24,7 +27,11 @@ type ingesterDeps struct {
 	Actor string
 	// RefreshInterval is how often every location is re-read.
 	RefreshInterval time.Duration
-	Logger          *slog.Logger
+	// Locations lists the registered locations. With it the role watches the
+	// folders of file locations and refreshes a location as soon as a file in
+	// its folder changes (ingest.Watcher), besides the periodic refresh.
+	Locations func(context.Context) ([]catalogstore.Location, error)
+	Logger    *slog.Logger
 }
 
 // ingesterRole is a built ingester role: it loads the configured catalogs,
@@ -39,6 +46,9 @@ type ingesterRole struct {
 func newIngesterRole(d ingesterDeps, m *Manifest) *ingesterRole {
 	m.Roles = append(m.Roles, RoleIngester)
 	m.Runners = append(m.Runners, runnerCatalogLoad, runnerRefreshLoop)
+	if d.Locations != nil {
+		m.Runners = append(m.Runners, runnerFileWatch)
+	}
 	return &ingesterRole{deps: d, loaded: make(chan struct{})}
 }
 
@@ -55,7 +65,84 @@ func locationType(catalog string) string {
 func (r *ingesterRole) start(ctx context.Context, wg *sync.WaitGroup) {
 	wg.Go(func() {
 		r.load(ctx)
+		if r.deps.Locations != nil {
+			wg.Go(func() { r.watch(ctx) })
+		}
 		r.deps.Service.RunRefreshLoop(ctx, r.deps.RefreshInterval)
+	})
+}
+
+// watchSync is how often the watched folders follow the registered file
+// locations (a location registered through the API is watched from then).
+const watchSync = 2 * time.Second
+
+// watch refreshes a file location as soon as a file in its folder changes,
+// until ctx ends. Unchanged files of the location are only hashed, not
+// parsed (the reader's memo), so the edited file is the one read again.
+func (r *ingesterRole) watch(ctx context.Context) {
+	w, err := ingest.NewWatcher(0)
+	if err != nil {
+		r.deps.Logger.Warn("file locations are not watched; edits are read at the periodic refresh", "err", err)
+		return
+	}
+	defer w.Close()
+	var mu sync.Mutex
+	var files []catalogstore.Location
+	follow := func() {
+		locs, err := r.deps.Locations(ctx)
+		if err != nil {
+			return
+		}
+		var dirs []string
+		var fl []catalogstore.Location
+		for _, l := range locs {
+			if l.Type == ingest.TypeFile {
+				fl = append(fl, l)
+				dirs = append(dirs, ingest.WatchDir(l.Target))
+			}
+		}
+		_ = w.Watch(dirs) // a folder that does not exist yet is tried again at the next sync
+		mu.Lock()
+		files = fl
+		mu.Unlock()
+	}
+	follow()
+	go func() {
+		t := time.NewTicker(watchSync)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				follow()
+			}
+		}
+	}()
+	w.Run(ctx, func(paths []string) {
+		// The stores' own files, when the data folder is a location's folder,
+		// are no descriptors: their writes must not make refreshes that write.
+		paths = slices.DeleteFunc(paths, func(p string) bool {
+			return strings.HasSuffix(p, ".db") || strings.HasSuffix(p, "-wal") || strings.HasSuffix(p, "-shm") || strings.HasSuffix(p, "-journal")
+		})
+		if len(paths) == 0 {
+			return
+		}
+		mu.Lock()
+		locs := files
+		mu.Unlock()
+		for _, l := range locs {
+			dir := ingest.WatchDir(l.Target)
+			if !slices.ContainsFunc(paths, func(p string) bool { return filepath.Dir(p) == dir }) {
+				continue
+			}
+			start := time.Now()
+			if _, err := r.deps.Service.RefreshLocation(ctx, l); err != nil {
+				r.deps.Logger.Warn("refresh after a file change failed", "location", l.Type+":"+l.Target, "err", err)
+				continue
+			}
+			r.deps.Logger.Debug("file changed: location refreshed", "location", l.Type+":"+l.Target, "took", time.Since(start).Round(time.Millisecond))
+		}
 	})
 }
 

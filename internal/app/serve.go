@@ -371,7 +371,7 @@ func StartServe(ctx context.Context, cfg ServeConfig) (*Server, error) {
 		s.manifest.Routes = append(s.manifest.Routes, healthRoutes...)
 	}
 	if s.has(RoleIngester) {
-		s.ingester = newIngesterRole(ingesterDeps{Service: service, Catalogs: cfg.Catalogs, Actor: ServeActor, RefreshInterval: cfg.RefreshInterval, Logger: cfg.Logger}, &s.manifest)
+		s.ingester = newIngesterRole(ingesterDeps{Service: service, Catalogs: cfg.Catalogs, Actor: ServeActor, RefreshInterval: cfg.RefreshInterval, Locations: s.store.Locations, Logger: cfg.Logger}, &s.manifest)
 		s.loaded, s.loadErr = s.ingester.loaded, func() error { return s.ingester.loadErr }
 	}
 

@@ -361,15 +361,9 @@ func buildRows(e *entState) built {
 	if err != nil {
 		return built{err: err}
 	}
-	out := built{rows: r, search: make([]SearchRecord, 0, len(r.Search)), rels: make([]RelationRecord, 0, len(r.Relations))}
-	seen := make(map[[2]string]bool, len(r.Search))
-	for _, sr := range r.Search {
-		id := [2]string{sr.Key, sr.Value}
-		if seen[id] {
-			continue
-		}
-		seen[id] = true
-		out.search = append(out.search, SearchRecord{EID: e.eid, Key: sr.Key, Value: sr.Value, Original: sr.Original})
+	out := built{rows: r, search: make([]SearchRecord, len(r.Search)), rels: make([]RelationRecord, 0, len(r.Relations))}
+	for i, sr := range r.Search { // NewEntityRows names each key and value once
+		out.search[i] = SearchRecord{EID: e.eid, Key: sr.Key, Value: sr.Value, Original: sr.Original}
 	}
 	seenRel := make(map[[3]string]bool, len(r.Relations))
 	for _, rel := range r.Relations {
@@ -463,15 +457,7 @@ func (f *folder) changes() (*Changes, error) {
 func (ch *Changes) SortRows(search, relations bool) {
 	parallel(2, 1, func(i int) {
 		if i == 0 && search {
-			slices.SortFunc(ch.Search, func(x, y SearchRecord) int {
-				if c := strings.Compare(x.Key, y.Key); c != 0 {
-					return c
-				}
-				if c := strings.Compare(x.Value, y.Value); c != 0 {
-					return c
-				}
-				return cmp.Compare(x.EID, y.EID)
-			})
+			sortSearch(ch.Search)
 		}
 		if i == 1 && relations {
 			slices.SortFunc(ch.Relations, func(x, y RelationRecord) int {
@@ -482,4 +468,30 @@ func (ch *Changes) SortRows(search, relations bool) {
 			})
 		}
 	})
+}
+
+// sortSearch sorts rows by key, value and eid. Rows share few keys, and
+// long ones (metadata.annotations.…): they are grouped by key first, so each
+// comparison of the sort proper looks at values alone.
+func sortSearch(rows []SearchRecord) {
+	groups := map[string][]SearchRecord{}
+	for _, r := range rows {
+		groups[r.Key] = append(groups[r.Key], r)
+	}
+	keys := make([]string, 0, len(groups))
+	for k := range groups {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	out := rows[:0]
+	for _, k := range keys {
+		g := groups[k]
+		slices.SortFunc(g, func(x, y SearchRecord) int {
+			if c := strings.Compare(x.Value, y.Value); c != 0 {
+				return c
+			}
+			return cmp.Compare(x.EID, y.EID)
+		})
+		out = append(out, g...)
+	}
 }

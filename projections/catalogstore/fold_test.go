@@ -152,3 +152,21 @@ func TestFoldIsPure(t *testing.T) {
 		}
 	})
 }
+
+func TestSortSearchOrdersByKeyValueAndEID(t *testing.T) {
+	t.Parallel()
+	rows := []catalogstore.SearchRecord{
+		{EID: 2, Key: "spec.type", Value: "service"}, {EID: 1, Key: "spec.type", Value: "service"},
+		{EID: 1, Key: "kind", Value: "component"}, {EID: 3, Key: "spec.type", Value: "library"},
+		{EID: 9, Key: "a", Value: ""}, {EID: 4, Key: "kind", Value: "api"},
+	}
+	ch := &catalogstore.Changes{Search: rows}
+	ch.SortRows(true, false)
+	want := []catalogstore.SearchRecord{
+		{EID: 9, Key: "a", Value: ""}, {EID: 4, Key: "kind", Value: "api"}, {EID: 1, Key: "kind", Value: "component"},
+		{EID: 3, Key: "spec.type", Value: "library"}, {EID: 1, Key: "spec.type", Value: "service"}, {EID: 2, Key: "spec.type", Value: "service"},
+	}
+	if !slices.Equal(ch.Search, want) {
+		t.Fatalf("sorted rows %v, want %v", ch.Search, want)
+	}
+}

@@ -2,7 +2,6 @@ package catalogstore
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -27,8 +26,8 @@ type EntityRows struct {
 	// Relations are the relations the entity declares, both directions, in the
 	// entity's order; duplicates are possible (the first of each wins).
 	Relations []RelationRow
-	// Search are the entity's search rows in flattening order; the first row of
-	// each key and value wins.
+	// Search are the entity's search rows in flattening order, each key and
+	// value once (the first row of each wins).
 	Search []SearchRow
 }
 
@@ -65,7 +64,7 @@ func NewEntityRows(ent *catalog.Entity, uid, hash string) (EntityRows, error) {
 	nmd["uid"] = uid
 	nmd["etag"] = etag(hash, uid)
 	stored["metadata"] = nmd
-	raw, err := json.Marshal(stored)
+	raw, err := catalog.EncodeJSON(stored)
 	if err != nil {
 		return EntityRows{}, err
 	}
@@ -75,20 +74,12 @@ func NewEntityRows(ent *catalog.Entity, uid, hash string) (EntityRows, error) {
 		Kind: strings.ToLower(ref.Kind), Namespace: strings.ToLower(ref.Namespace), Name: strings.ToLower(ref.Name),
 		Body: raw,
 	}
-	for _, r := range ent.Relations() {
+	rels := ent.Relations()
+	out.Relations = make([]RelationRow, 0, len(rels))
+	for _, r := range rels {
 		out.Relations = append(out.Relations, RelationRow{Source: r.Source.Key(), Type: r.Type, Target: r.Target.Key(), TargetRef: r.Target.String()})
 	}
-	for _, row := range searchRows(stored) {
-		sr := SearchRow{Key: row.key}
-		if row.value != nil {
-			sr.Value = *row.value
-		}
-		if row.original != nil && *row.original != sr.Value {
-			o := *row.original
-			sr.Original = &o
-		}
-		out.Search = append(out.Search, sr)
-	}
+	out.Search = searchRows(stored)
 	return out, nil
 }
 
@@ -194,8 +185,8 @@ func DecodePayload(ev *event.Envelope) (Payload, error) {
 		if err := ev.Decode(&d); err != nil {
 			return p, err
 		}
-		var body map[string]any
-		if err := json.Unmarshal(d.Entity, &body); err != nil {
+		body, err := catalog.DecodeJSONObject(d.Entity)
+		if err != nil {
 			return p, fmt.Errorf("entity body: %w", err)
 		}
 		ent, err := catalog.LoadEntity(body)

@@ -1,7 +1,7 @@
 package catalogstore
 
 import (
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -13,37 +13,31 @@ const maxSearchValue = 200
 // maxSearchKey is the longest key indexed.
 const maxSearchKey = 200
 
-// searchRow is one key/value pair of an entity.
-type searchRow struct {
-	key      string
-	value    *string
-	original *string
-}
-
 // searchRows flattens an entity body into lower-case dotted keys; list items share
-// their list's key. relations and status are left out.
-func searchRows(body map[string]any) []searchRow {
-	seen := map[string]bool{}
-	var rows []searchRow
+// their list's key. relations and status are left out. Each key and value
+// appears once: the first row of each wins (its Original is kept), as with
+// INSERT OR IGNORE into the search table.
+func searchRows(body map[string]any) []SearchRow {
+	type id struct{ key, value string }
+	seen := make(map[id]struct{}, 32)
+	rows := make([]SearchRow, 0, 32)
 	var walk func(prefix string, v any)
-	emit := func(key string, s *string) {
+	emit := func(key, s string, null bool) {
 		if len(key) > maxSearchKey {
 			return
 		}
-		dedup := key + "\x00"
-		if s != nil {
-			dedup += *s
+		r := SearchRow{Key: key}
+		if !null && len(s) <= maxSearchValue {
+			r.Value = strings.ToLower(s)
+			if r.Value != s {
+				orig := s
+				r.Original = &orig
+			}
 		}
-		if seen[dedup] {
+		if _, dup := seen[id{key, r.Value}]; dup {
 			return
 		}
-		seen[dedup] = true
-		r := searchRow{key: key}
-		if s != nil && len(*s) <= maxSearchValue {
-			lower := strings.ToLower(*s)
-			orig := *s
-			r.value, r.original = &lower, &orig
-		}
+		seen[id{key, r.Value}] = struct{}{}
 		rows = append(rows, r)
 	}
 	walk = func(prefix string, v any) {
@@ -53,7 +47,7 @@ func searchRows(body map[string]any) []searchRow {
 			for k := range t {
 				keys = append(keys, k)
 			}
-			sort.Strings(keys)
+			slices.Sort(keys)
 			for _, k := range keys {
 				if prefix == "" && (k == "relations" || k == "status") {
 					continue
@@ -74,29 +68,23 @@ func searchRows(body map[string]any) []searchRow {
 				// metadata.tags: [java] matches both metadata.tags=java and
 				// metadata.tags.java.
 				if str, ok := item.(string); ok && str != "" && len(str) <= maxSearchValue {
-					yes := "true"
-					emit(prefix+"."+strings.ToLower(str), &yes)
+					emit(prefix+"."+strings.ToLower(str), "true", false)
 				}
 			}
 		case string:
-			emit(prefix, &t)
+			emit(prefix, t, false)
 		case bool:
-			s := strconv.FormatBool(t)
-			emit(prefix, &s)
+			emit(prefix, strconv.FormatBool(t), false)
 		case float64:
-			s := strconv.FormatFloat(t, 'f', -1, 64)
-			emit(prefix, &s)
+			emit(prefix, strconv.FormatFloat(t, 'f', -1, 64), false)
 		case int:
-			s := strconv.Itoa(t)
-			emit(prefix, &s)
+			emit(prefix, strconv.Itoa(t), false)
 		case int64:
-			s := strconv.FormatInt(t, 10)
-			emit(prefix, &s)
+			emit(prefix, strconv.FormatInt(t, 10), false)
 		case uint64:
-			s := strconv.FormatUint(t, 10)
-			emit(prefix, &s)
+			emit(prefix, strconv.FormatUint(t, 10), false)
 		case nil:
-			emit(prefix, nil)
+			emit(prefix, "", true)
 		}
 	}
 	walk("", body)

@@ -23,33 +23,10 @@ import (
 // a file no longer has the layout Generate gave it; files changed before the
 // failure stay changed.
 func Edit(dir string, seed int64, k int) ([]string, error) {
-	cfg, err := readManifest(filepath.Join(dir, manifestFileName))
+	l, rng, idx, names, err := choose(dir, seed, k)
 	if err != nil {
 		return nil, err
 	}
-	l := newLayout(cfg)
-	comps := l.count[kindComponent]
-	if k < 0 || k > comps {
-		return nil, fmt.Errorf("gen: cannot edit %d components of %d", k, comps)
-	}
-	rng := rand.New(rand.NewPCG(uint64(seed), 0x65646974))
-
-	// Floyd's algorithm: k distinct indices without a permutation of all.
-	picked := make(map[int]bool, k)
-	for j := comps - k; j < comps; j++ {
-		t := rng.IntN(j + 1)
-		if picked[t] {
-			t = j
-		}
-		picked[t] = true
-	}
-	idx := make([]int, 0, k)
-	for i := range picked {
-		idx = append(idx, i)
-	}
-	slices.Sort(idx)
-
-	names := namer{seed: cfg.Seed}
 	e := editor{rng: rng, names: names, groups: l.count[kindGroup]}
 	refs := make([]string, 0, k)
 	for start := 0; start < len(idx); {
@@ -76,6 +53,61 @@ func Edit(dir string, seed int64, k int) ([]string, error) {
 		start = end
 	}
 	return refs, nil
+}
+
+// Picks returns the refs of the components Edit with the same arguments
+// would change, in the same order, without changing anything, so a caller
+// can read their versions before the edit.
+func Picks(dir string, seed int64, k int) ([]string, error) {
+	l, _, idx, names, err := choose(dir, seed, k)
+	if err != nil {
+		return nil, err
+	}
+	refs := make([]string, 0, k)
+	for start := 0; start < len(idx); {
+		file := l.fileOf(kindComponent, idx[start])
+		end := start
+		for end < len(idx) && l.fileOf(kindComponent, idx[end]) == file {
+			end++
+		}
+		for _, i := range idx[start:end] {
+			refs = append(refs, "component:default/"+names.name(kindComponent, i))
+		}
+		start = end
+	}
+	return refs, nil
+}
+
+// choose picks the k components an edit with seed changes: the layout of
+// the catalog in dir, the random source (to draw the new values from next),
+// the components' indices in order, and their namer.
+func choose(dir string, seed int64, k int) (layout, *rand.Rand, []int, namer, error) {
+	cfg, err := readManifest(filepath.Join(dir, manifestFileName))
+	if err != nil {
+		return layout{}, nil, nil, namer{}, err
+	}
+	l := newLayout(cfg)
+	comps := l.count[kindComponent]
+	if k < 0 || k > comps {
+		return layout{}, nil, nil, namer{}, fmt.Errorf("gen: cannot edit %d components of %d", k, comps)
+	}
+	rng := rand.New(rand.NewPCG(uint64(seed), 0x65646974))
+
+	// Floyd's algorithm: k distinct indices without a permutation of all.
+	picked := make(map[int]bool, k)
+	for j := comps - k; j < comps; j++ {
+		t := rng.IntN(j + 1)
+		if picked[t] {
+			t = j
+		}
+		picked[t] = true
+	}
+	idx := make([]int, 0, k)
+	for i := range picked {
+		idx = append(idx, i)
+	}
+	slices.Sort(idx)
+	return l, rng, idx, namer{seed: cfg.Seed}, nil
 }
 
 func readManifest(path string) (Config, error) {

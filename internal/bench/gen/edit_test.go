@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"testing"
 )
 
@@ -21,9 +22,19 @@ func TestEdit(t *testing.T) {
 	dir, _ := generate(t, cfg)
 	before := byRef(readCatalog(t, dir))
 
+	picks, err := Picks(dir, 3, 12)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if after := byRef(readCatalog(t, dir)); !reflect.DeepEqual(after, before) {
+		t.Fatal("Picks changed the catalog")
+	}
 	refs, err := Edit(dir, 3, 12)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if !slices.Equal(picks, refs) {
+		t.Fatalf("Picks named %v, Edit edited %v", picks, refs)
 	}
 	if len(refs) != 12 {
 		t.Fatalf("Edit returned %d refs, want 12", len(refs))

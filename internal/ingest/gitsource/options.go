@@ -39,7 +39,7 @@ type Options struct {
 	// Default 2 minutes.
 	Timeout time.Duration
 	// MaxFileBytes is the largest file Read returns; larger files get a
-	// *TooLargeError without being read. Default catalog.DefaultMaxFileBytes (4 MiB).
+	// *TooLargeError without being read. Default catalog.DefaultMaxFileBytes (32 MiB).
 	MaxFileBytes int64
 }
 

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"strings"
 	"testing"
+
+	"backlot.dev/backlot/domain/catalog"
 )
 
 func TestParseTarget(t *testing.T) {
@@ -328,7 +330,7 @@ func TestOptionsValidate(t *testing.T) {
 	if err := d.Validate(); err != nil {
 		t.Fatalf("defaults do not validate: %v", err)
 	}
-	if d.CacheDir == "" || d.Timeout != defaultTimeout || d.MaxFileBytes != 4<<20 {
+	if d.CacheDir == "" || d.Timeout != defaultTimeout || d.MaxFileBytes != catalog.DefaultMaxFileBytes {
 		t.Errorf("defaults = %+v", d)
 	}
 }

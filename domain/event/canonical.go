@@ -1,0 +1,282 @@
+package event
+
+import (
+	"bytes"
+	"encoding/json"
+	"slices"
+)
+
+// This file is the canonical form of an event's data that Digest hashes: what
+// encoding/json writes for the data decoded into an interface value (keys
+// sorted and unique, no white space, strings and numbers as json.Marshal
+// writes them). canonicalJSON reaches it in one pass over the bytes when the
+// data's strings and numbers already are written as json.Marshal writes them,
+// as nearly every event's data is (Backlot writes it with json.Marshal), and
+// sorts the keys of each object on the way; other data takes the long way, a
+// decode and an encode, so both give the same bytes.
+
+// canonicalJSON returns the canonical form of raw, or raw itself when it is
+// not JSON.
+func canonicalJSON(raw json.RawMessage) []byte {
+	if out, ok := fastCanonical(raw); ok {
+		return out
+	}
+	return slowCanonical(raw)
+}
+
+// slowCanonical is the definition of the canonical form: decode, encode.
+func slowCanonical(raw json.RawMessage) []byte {
+	var v any
+	if err := json.Unmarshal(raw, &v); err != nil {
+		return raw
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return raw
+	}
+	return b
+}
+
+// fastCanonical copies raw without white space and reports true when the copy
+// is exactly what slowCanonical returns: raw is one JSON value whose objects
+// have unique keys (written back sorted), whose strings hold only printable ASCII
+// that json.Marshal writes unescaped (no backslash, no <, > or &), and whose
+// numbers are integers of at most 15 digits, written as json.Marshal writes
+// a float64. It reports false, never a wrong answer, for anything else.
+func fastCanonical(raw []byte) ([]byte, bool) {
+	s := canonScanner{in: raw, out: make([]byte, 0, len(raw))}
+	if !s.value(0) {
+		return nil, false
+	}
+	s.space()
+	if s.i != len(s.in) {
+		return nil, false
+	}
+	return s.out, true
+}
+
+// maxCanonDepth bounds the nesting fastCanonical follows; deeper data takes
+// the long way.
+const maxCanonDepth = 100
+
+type canonScanner struct {
+	in  []byte
+	i   int
+	out []byte
+}
+
+func (s *canonScanner) space() {
+	for s.i < len(s.in) {
+		switch s.in[s.i] {
+		case ' ', '\t', '\n', '\r':
+			s.i++
+		default:
+			return
+		}
+	}
+}
+
+func (s *canonScanner) value(depth int) bool {
+	if depth > maxCanonDepth {
+		return false
+	}
+	s.space()
+	if s.i >= len(s.in) {
+		return false
+	}
+	switch c := s.in[s.i]; {
+	case c == '{':
+		return s.object(depth)
+	case c == '[':
+		return s.array(depth)
+	case c == '"':
+		_, ok := s.str()
+		return ok
+	case c == '-' || (c >= '0' && c <= '9'):
+		return s.number()
+	default:
+		for _, lit := range []string{"true", "false", "null"} {
+			if len(s.in)-s.i >= len(lit) && string(s.in[s.i:s.i+len(lit)]) == lit {
+				s.out = append(s.out, lit...)
+				s.i += len(lit)
+				return true
+			}
+		}
+		return false
+	}
+}
+
+func (s *canonScanner) object(depth int) bool {
+	open := len(s.out)
+	s.out = append(s.out, '{')
+	s.i++
+	s.space()
+	if s.i < len(s.in) && s.in[s.i] == '}' {
+		s.out = append(s.out, '}')
+		s.i++
+		return true
+	}
+	var members []canonMember
+	sorted := true
+	for {
+		s.space()
+		if s.i >= len(s.in) || s.in[s.i] != '"' {
+			return false
+		}
+		start := len(s.out)
+		key, ok := s.str()
+		if !ok {
+			return false
+		}
+		if n := len(members); n > 0 && string(key) <= string(members[n-1].key) {
+			sorted = false
+		}
+		s.space()
+		if s.i >= len(s.in) || s.in[s.i] != ':' {
+			return false
+		}
+		s.out = append(s.out, ':')
+		s.i++
+		if !s.value(depth + 1) {
+			return false
+		}
+		members = append(members, canonMember{key: key, start: start, end: len(s.out)})
+		s.space()
+		if s.i >= len(s.in) {
+			return false
+		}
+		switch s.in[s.i] {
+		case ',':
+			s.out = append(s.out, ',')
+			s.i++
+		case '}':
+			s.i++
+			if !sorted && !s.sortMembers(open, members) {
+				return false
+			}
+			s.out = append(s.out, '}')
+			return true
+		default:
+			return false
+		}
+	}
+}
+
+// canonMember is one member of an object being copied: its key and where it
+// lies in the output.
+type canonMember struct {
+	key        []byte
+	start, end int
+}
+
+// sortMembers rewrites the members of the object opened at out[open] in the
+// order of their keys, as json.Marshal writes a map. It reports false when a
+// key repeats (the decode would keep the last).
+func (s *canonScanner) sortMembers(open int, members []canonMember) bool {
+	slices.SortStableFunc(members, func(a, b canonMember) int { return bytes.Compare(a.key, b.key) })
+	for i := 1; i < len(members); i++ {
+		if bytes.Equal(members[i].key, members[i-1].key) {
+			return false
+		}
+	}
+	region := slices.Clone(s.out[open+1:])
+	s.out = s.out[:open+1]
+	for i, m := range members {
+		if i > 0 {
+			s.out = append(s.out, ',')
+		}
+		s.out = append(s.out, region[m.start-open-1:m.end-open-1]...)
+	}
+	return true
+}
+
+func (s *canonScanner) array(depth int) bool {
+	s.out = append(s.out, '[')
+	s.i++
+	s.space()
+	if s.i < len(s.in) && s.in[s.i] == ']' {
+		s.out = append(s.out, ']')
+		s.i++
+		return true
+	}
+	for {
+		if !s.value(depth + 1) {
+			return false
+		}
+		s.space()
+		if s.i >= len(s.in) {
+			return false
+		}
+		switch s.in[s.i] {
+		case ',':
+			s.out = append(s.out, ',')
+			s.i++
+		case ']':
+			s.out = append(s.out, ']')
+			s.i++
+			return true
+		default:
+			return false
+		}
+	}
+}
+
+// str copies a string whose bytes json.Marshal writes as they are, and
+// returns its contents.
+func (s *canonScanner) str() ([]byte, bool) {
+	start := s.i + 1
+	for j := start; j < len(s.in); j++ {
+		c := s.in[j]
+		if c == '"' {
+			s.out = append(s.out, s.in[s.i:j+1]...)
+			s.i = j + 1
+			return s.in[start:j], true
+		}
+		if !plainByte[c] {
+			return nil, false
+		}
+	}
+	return nil, false
+}
+
+// plainByte marks the bytes json.Marshal writes unescaped in a string:
+// printable ASCII but for the quote, the backslash and <, > and & (which it
+// escapes for HTML).
+var plainByte = func() (t [256]bool) {
+	for c := 0x20; c < 0x7f; c++ {
+		t[c] = true
+	}
+	for _, c := range `"\<>&` {
+		t[c] = false
+	}
+	return t
+}()
+
+// number copies an integer of at most 15 digits without a leading zero (and
+// not -0): a float64 holds it exactly and json.Marshal writes it the same.
+func (s *canonScanner) number() bool {
+	j := s.i
+	if s.in[j] == '-' {
+		j++
+	}
+	digits := j
+	for j < len(s.in) && s.in[j] >= '0' && s.in[j] <= '9' {
+		j++
+	}
+	n := j - digits
+	switch {
+	case n == 0 || n > 15:
+		return false
+	case s.in[digits] == '0' && (n > 1 || digits > s.i):
+		return false // a leading zero, or -0
+	}
+	if j < len(s.in) {
+		switch s.in[j] {
+		case '.', 'e', 'E':
+			return false
+		}
+	}
+	s.out = append(s.out, s.in[s.i:j]...)
+	s.i = j
+	return true
+}
