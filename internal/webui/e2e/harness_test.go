@@ -52,6 +52,7 @@ type server struct {
 	base    string
 	token   string
 	catalog string // the copied example catalog's folder
+	root    string // everything the server wrote, removed at the end
 }
 
 var (
@@ -136,7 +137,7 @@ func startDev() (*server, error) {
 	if err := d.LoadErr(); err != nil {
 		return nil, err
 	}
-	return &server{dev: d, base: "http://" + d.Addr(), token: token, catalog: catalog}, nil
+	return &server{dev: d, base: "http://" + d.Addr(), token: token, catalog: catalog, root: root}, nil
 }
 
 func haveBwrap() bool {
@@ -149,6 +150,7 @@ func TestMain(m *testing.M) {
 	code := m.Run()
 	if shared != nil {
 		shared.dev.Close()
+		os.RemoveAll(shared.root)
 	}
 	os.Exit(code)
 }
