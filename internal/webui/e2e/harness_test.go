@@ -292,8 +292,14 @@ func (b *browser) waitText(t *testing.T, sel, want string, within time.Duration)
 	deadline := time.Now().Add(within)
 	var got string
 	for time.Now().Before(deadline) {
-		if got = b.text(t, sel); strings.Contains(got, want) {
-			return
+		// A page may be navigating: an evaluation that fails is tried again.
+		ctx, cancel := context.WithTimeout(b.ctx, 5*time.Second)
+		s, err := chromedp.Run(ctx, chromedp.Evaluate[string](fmt.Sprintf(`(function(){var e=document.querySelector(%q);return e?e.textContent:""})()`, sel)))
+		cancel()
+		if err == nil {
+			if got = s; strings.Contains(got, want) {
+				return
+			}
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
