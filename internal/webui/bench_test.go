@@ -37,6 +37,7 @@ func BenchmarkPages(b *testing.B) {
 		{"catalog", "/catalog"},
 		{"catalog-page2", next},
 		{"catalog-search", "/catalog?q=service-" + strconv.Itoa(mid)},
+		{"catalog-filtered", "/catalog?owner=team-7"},
 		{"catalog-filtered-sorted", "/catalog?lifecycle=production&owner=team-7&sort=system&dir=desc"},
 		{"entity", "/catalog/default/component/service-" + strconv.Itoa(mid)},
 		// Outside the goal, measured to be known: every kind sorted by name

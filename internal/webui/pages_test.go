@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"backlot.dev/backlot/domain/event"
 	"backlot.dev/backlot/internal/auth"
 	"backlot.dev/backlot/policies/permission"
 )
@@ -213,5 +214,34 @@ func TestFirstLoadWeight(t *testing.T) {
 	}
 	if total != gz {
 		t.Errorf("served %d bytes gzipped, FirstLoadBytes says %d", total, gz)
+	}
+}
+
+// TestEntityProcessingErrors shows the errors a refresh recorded about the
+// entity, naming the file and the field.
+func TestEntityProcessingErrors(t *testing.T) {
+	f := newFixture(t, 3, Config{})
+	ev, err := event.New(event.TypeProcessingErrorRecorded, "location:default/l1", event.ProcessingErrorRecorded{LocationID: "L1", Errors: []event.ProcessingError{{
+		File: "/catalog/file-0.yaml", Document: 2, Entity: "component:default/service-2", Field: "spec.owner",
+		Name: "InputError", Message: "spec.owner must be a string",
+	}}}, event.Meta{Actor: "location:L1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev.Position = 100
+	if err := f.cat.Apply(t.Context(), []event.Envelope{ev}); err != nil {
+		t.Fatal(err)
+	}
+	code, body := f.get(t, "/catalog/default/component/service-2")
+	if code != 200 {
+		t.Fatalf("%d %s", code, body)
+	}
+	for _, w := range []string{"Processing errors", "spec.owner must be a string", "/catalog/file-0.yaml", "field spec.owner"} {
+		if !strings.Contains(body, w) {
+			t.Errorf("the entity page lacks %q", w)
+		}
+	}
+	if _, body := f.get(t, "/catalog/default/component/service-1"); strings.Contains(body, "Processing errors") {
+		t.Error("an entity without errors shows the processing errors section")
 	}
 }

@@ -70,7 +70,7 @@
     if (types.length) { q.set("types", types.join(",")); }
     var es = new EventSource("/api/events/stream?" + q.toString());
     var log = doc.querySelector("[data-stream-log]");
-    var timer;
+    var timer = null, last = 0;
     var onEvent = function (e) {
       if (log) {
         var ev = {};
@@ -83,8 +83,13 @@
         log.insertBefore(li, log.firstChild);
         var none = log.querySelector(".empty"); if (none) { none.remove(); }
       }
-      clearTimeout(timer);
-      timer = setTimeout(function () { refresh().then(function (n) { if (n) { announce("Updated: " + e.type); } }); }, 150);
+      // At most one refresh a second, however fast events come.
+      if (timer) { return; }
+      var wait = Math.max(150, 1000 - (Date.now() - last));
+      timer = setTimeout(function () {
+        timer = null; last = Date.now();
+        refresh().then(function (n) { if (n) { announce("Updated: " + e.type); } });
+      }, wait);
     };
     types.forEach(function (t) { es.addEventListener(t, onEvent); });
     es.onmessage = onEvent;

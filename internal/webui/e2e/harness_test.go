@@ -52,6 +52,7 @@ type server struct {
 	base    string
 	token   string
 	catalog string // the copied example catalog's folder
+	root    string // everything the server wrote, removed at the end
 }
 
 var (
@@ -136,7 +137,7 @@ func startDev() (*server, error) {
 	if err := d.LoadErr(); err != nil {
 		return nil, err
 	}
-	return &server{dev: d, base: "http://" + d.Addr(), token: token, catalog: catalog}, nil
+	return &server{dev: d, base: "http://" + d.Addr(), token: token, catalog: catalog, root: root}, nil
 }
 
 func haveBwrap() bool {
@@ -149,6 +150,7 @@ func TestMain(m *testing.M) {
 	code := m.Run()
 	if shared != nil {
 		shared.dev.Close()
+		os.RemoveAll(shared.root)
 	}
 	os.Exit(code)
 }
@@ -290,8 +292,14 @@ func (b *browser) waitText(t *testing.T, sel, want string, within time.Duration)
 	deadline := time.Now().Add(within)
 	var got string
 	for time.Now().Before(deadline) {
-		if got = b.text(t, sel); strings.Contains(got, want) {
-			return
+		// A page may be navigating: an evaluation that fails is tried again.
+		ctx, cancel := context.WithTimeout(b.ctx, 5*time.Second)
+		s, err := chromedp.Run(ctx, chromedp.Evaluate[string](fmt.Sprintf(`(function(){var e=document.querySelector(%q);return e?e.textContent:""})()`, sel)))
+		cancel()
+		if err == nil {
+			if got = s; strings.Contains(got, want) {
+				return
+			}
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
