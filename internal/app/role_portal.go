@@ -3,7 +3,6 @@ package app
 import (
 	"backlot.dev/backlot/internal/httpapi"
 	"backlot.dev/backlot/internal/webui"
-	"backlot.dev/backlot/policies/permission"
 )
 
 // newPortal builds the web UI over the api role's read models and services,
@@ -22,12 +21,13 @@ func newPortal(d apiDeps, cfg httpapi.Config) (*webui.Server, error) {
 	if d.Workflows != nil {
 		ui.Tasks, ui.Migrations = d.Workflows.scaffold, d.Workflows.migrations
 	}
-	if cfg.Identify == nil {
-		// No authenticator: the API lets every request through as the
-		// guest, so the portal shows the guest every page and button too.
-		ui.Decide = func(permission.Principal, permission.Permission, permission.Resource) permission.Decision {
-			return permission.Decision{Allowed: true, Rule: "no-authenticator", Reason: "the server has no authenticator: the guest may do everything"}
-		}
+	// The portal decides as the API does: the same engine, and without an
+	// authenticator the same guest with the same groups.
+	if cfg.Permissions != nil {
+		ui.Decide = cfg.Permissions.Decide
+	}
+	if cfg.Identify == nil && cfg.Guest != nil {
+		ui.GuestGroups = cfg.Guest.Groups
 	}
 	if d.LocalGuard != nil {
 		ui.GuardHosts, ui.Hosts = true, d.LocalGuard.Hosts

@@ -55,6 +55,10 @@ type Config struct {
 	// no authenticator: every page renders as Guest. A request it refuses
 	// gets the sign-in page (401).
 	Identify func(*http.Request) (auth.Principal, error)
+	// GuestGroups are the groups of Guest when Identify is nil: the API's
+	// guest groups (backlot dev's --guest-groups), so a page shows the guest
+	// what the API lets the guest do.
+	GuestGroups []string
 	// Decide answers whether a principal may see a page; default the
 	// shipped permission policy (permission.Default).
 	Decide func(p permission.Principal, action permission.Permission, resource permission.Resource) permission.Decision

@@ -173,7 +173,7 @@ func (s *Server) page(p Page) http.Handler {
 func (s *Server) request(hr *http.Request) (*Request, error) {
 	req := &Request{Request: hr}
 	if s.cfg.Identify == nil {
-		req.Principal = permission.Principal{Ref: Guest}
+		req.Principal = permission.Principal{Ref: Guest, Groups: append([]string(nil), s.cfg.GuestGroups...)}
 	} else {
 		p, err := s.cfg.Identify(hr)
 		if err != nil || p.Ref == "" {

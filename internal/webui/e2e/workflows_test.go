@@ -28,6 +28,9 @@ const approvalStep = `  steps:
       action: backlot:approval
       input:
         message: A platform engineer approves the new service
+        # In dev the guest both creates the task and decides its approval,
+        # which the default permission policy allows only when the step says so.
+        selfApproval: true
 `
 
 // guestServer starts a backlot dev of its own for the Create, Migrations,
