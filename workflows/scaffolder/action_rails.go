@@ -23,7 +23,10 @@ var railsName = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_-]*$`)
 // railsArgs turns values.railsArguments into rails new's flags, as
 // Backstage's module does (the flags it passes, and only those); root is
 // the folder a template path of ./ starts from. --skip-bundle is always
-// passed: bundle install needs the network, which the sandbox does not give.
+// passed: bundle install needs the network, which the sandbox does not give;
+// so is --skip-git: the task's workspace is published as one repository, and
+// a repository rails new made inside it would be committed as an empty
+// submodule (git refuses to add it).
 func railsArgs(r *Run, args map[string]any, root string) ([]string, error) {
 	var out []string
 	flag := func(name, f string) {
@@ -33,7 +36,7 @@ func railsArgs(r *Run, args map[string]any, root string) ([]string, error) {
 	}
 	flag("minimal", "--minimal")
 	flag("api", "--api")
-	out = append(out, "--skip-bundle")
+	out = append(out, "--skip-bundle", "--skip-git")
 	flag("skipWebpackInstall", "--skip-webpack-install")
 	flag("skipTest", "--skip-test")
 	flag("force", "--force")
