@@ -44,7 +44,7 @@ process. Repositories they publish live in DATA/repos, Backlot's local git host.
 			if err := applyEnv(cmd.Flags()); err != nil {
 				return err
 			}
-			if err := auth.CheckStart(auth.Start{Command: "dev", Addr: cfg.Addr, Authenticator: cfg.AuthTokens != "", InsecureNoAuth: insecureNoAuth}); err != nil {
+			if err := auth.CheckStart(auth.Start{Command: "dev", Addr: cfg.Addr, Authenticator: cfg.AuthTokens != "" || cfg.OIDC.Enabled(), InsecureNoAuth: insecureNoAuth}); err != nil {
 				return err
 			}
 			level := slog.LevelInfo
@@ -95,5 +95,6 @@ process. Repositories they publish live in DATA/repos, Backlot's local git host.
 	f.MarkDeprecated("temporal-addr", "use --temporal-address, as backlot serve names it")
 	f.BoolVar(&noWorkflows, "no-workflows", false, "run no Temporal server: the scaffolder and migrations answer 503")
 	scriptFlags(f, &cfg.Scripts)
+	oidcFlags(f, &cfg.OIDC, " (default http:// and --addr)")
 	return cmd
 }

@@ -57,7 +57,7 @@ command line wins. Every role serves /healthz, /readyz and /metrics on --addr.`,
 				return err
 			}
 			if servesAPI(cfg.Roles) {
-				if err := auth.CheckStart(auth.Start{Command: "serve", Addr: cfg.Addr, Authenticator: cfg.AuthTokens != "", InsecureNoAuth: insecureNoAuth}); err != nil {
+				if err := auth.CheckStart(auth.Start{Command: "serve", Addr: cfg.Addr, Authenticator: cfg.AuthTokens != "" || cfg.OIDC.Enabled(), InsecureNoAuth: insecureNoAuth}); err != nil {
 					return err
 				}
 			}
@@ -99,6 +99,7 @@ command line wins. Every role serves /healthz, /readyz and /metrics on --addr.`,
 	f.BoolVar(&insecureNoAuth, "insecure-no-auth", false, "start without --auth-tokens: anyone who reaches the port may read and write")
 	f.BoolVar(&cfg.PublicBadges, "public-badges", false, "serve the badge SVGs without a token, so README files can embed them")
 	scriptFlags(f, &cfg.Scripts)
+	oidcFlags(f, &cfg.OIDC, " (required with --oidc-issuer)")
 	f.IntVar(&cfg.MaxStreamsPerPrincipal, "max-streams", app.DefaultMaxStreamsPerPrincipal, "open event streams and long polls one principal may hold; more answer 429")
 	for _, fl := range []string{"roles", "addr", "kafka-brokers", "topic-prefix", "partitions", "replication-factor", "group",
 		"postgres-url", "temporal-address", "catalog", "root", "allow-host", "allow-network", "refresh-interval", "data", "log-format", "auth-tokens", "insecure-no-auth", "public-badges",

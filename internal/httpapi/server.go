@@ -70,6 +70,7 @@ func (s *server) routes(mux *http.ServeMux) {
 	s.scaffolderRoutes(mux)
 	s.migrationRoutes(mux)
 	s.gitRoutes(mux)
+	s.signInRoutes(mux)
 	s.healthRoutes(mux)
 
 	notFound := s.handle(func(w http.ResponseWriter, r *http.Request) error {
