@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+
+	"backlot.dev/backlot/domain/fault"
 )
 
 // ErrCSRF refuses a write made with a session cookie but without the
@@ -52,7 +54,7 @@ func (a *Authenticator) Identify(r *http.Request) (Principal, error) {
 	if a.Directory != nil {
 		groups, err := a.Directory.Groups(r.Context(), p.Ref, p.Groups)
 		if err != nil {
-			return Principal{}, fmt.Errorf("the groups of %s: %w", p.Ref, err)
+			return Principal{}, fault.Wrap(fault.Unavailable, p.Ref, fmt.Errorf("the groups of %s: %w", p.Ref, err))
 		}
 		p.Groups = groups
 	}

@@ -71,17 +71,15 @@ func (s *server) authenticate(next http.Handler) http.Handler {
 }
 
 // authnError gives an authentication error its category: the one it
-// carries, else forbidden for a failed CSRF check, unauthenticated for a
-// refused credential, and unavailable for anything else (the catalog could
-// not be read).
+// carries (the catalog unavailable while the groups are read, a person with
+// no User entity), else forbidden for a failed CSRF check and
+// unauthenticated for anything else.
 func authnError(err error) error {
 	switch {
 	case fault.Of(err) != nil:
 		return err
 	case errors.Is(err, auth.ErrCSRF):
 		return categoryError(fault.Forbidden, err.Error())
-	case errors.Is(err, auth.ErrUnauthenticated):
-		return categoryError(fault.Unauthenticated, err.Error())
 	}
-	return categoryError(fault.Unavailable, "cannot authenticate now: "+err.Error())
+	return categoryError(fault.Unauthenticated, err.Error())
 }

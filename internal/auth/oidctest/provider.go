@@ -39,7 +39,7 @@ type Provider struct {
 	// Issuer is its issuer URL; Base is where it listens (the same, but for
 	// a provider started with another's issuer).
 	Issuer, Base string
-	users       map[string]User
+	users        map[string]User
 }
 
 // Start runs a Provider on a free loopback port until the test ends. With
