@@ -292,4 +292,3 @@ func randomText() string {
 	}
 	return base64.RawURLEncoding.EncodeToString(b)
 }
-
