@@ -18,6 +18,8 @@ import (
 	"backlot.dev/backlot/internal/auth"
 	"backlot.dev/backlot/internal/auth/oidcauth"
 	"backlot.dev/backlot/internal/auth/oidctest"
+	"backlot.dev/backlot/internal/eventlog/kafkalog/kafkatest"
+	"backlot.dev/backlot/internal/testenv/pgtest"
 	"backlot.dev/backlot/internal/ports"
 )
 
@@ -207,5 +209,40 @@ func TestOIDCSignIn(t *testing.T) {
 	}
 	if code, body := call(t, browser, "GET", base+"/api/auth/me", nil, ""); code != 401 {
 		t.Errorf("me after logout: %d %s", code, body)
+	}
+}
+
+// TestOIDCSignInServe: the api role of backlot serve signs in at the issuer
+// too, resolving people and groups in the PostgreSQL catalog.
+func TestOIDCSignInServe(t *testing.T) {
+	t.Setenv("BACKLOT_SECRETS_KEY", "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=")
+	cli := oidctest.Client{ID: "backlot-cli", RedirectURIs: []string{"http://127.0.0.1/callback"}}
+	op := oidctest.Start(t, "", []oidctest.User{{Username: "ada", Password: "pw-ada-0123", Email: "ada@example.com"}}, []oidctest.Client{cli})
+	people, _ := filepath.Abs("testdata/people.yaml")
+	prefix := kafkatest.TopicPrefix(t)
+	s := startServe(t, app.ServeConfig{KafkaBrokers: kafkatest.Brokers(t), TopicPrefix: prefix, Group: prefix + "projector",
+		PostgresURL: pgtest.URL(t), Catalogs: []string{people}, Roots: []string{filepath.Dir(people)}, AllowNetworks: []string{"127.0.0.1"},
+		OIDC: oidcauth.Settings{Issuer: op.Issuer, ClientID: "backlot", CLIClientID: cli.ID, PublicURL: "https://backlot.example.com"}})
+	base := "http://" + s.Addr()
+	plain := &http.Client{Timeout: 30 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+
+	id, _ := op.Tokens(t, cli, "ada").Extra("id_token").(string)
+	code, body := call(t, plain, "GET", base+"/api/auth/me", map[string]string{"Authorization": "Bearer " + id}, "")
+	if m := decodeMe(t, body); code != 200 || m.Ref != "user:default/ada" || len(m.Groups) != 5 {
+		t.Errorf("bearer JWT on serve: %d %s", code, body)
+	}
+	if code, body := call(t, plain, "GET", base+"/api/catalog/entities", nil, ""); code != 401 {
+		t.Errorf("no credential on serve: %d %s", code, body)
+	}
+	req, _ := http.NewRequest("GET", base+"/auth/login?redirect=/catalog", nil)
+	resp, err := plain.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	loc, _ := url.Parse(resp.Header.Get("Location"))
+	if resp.StatusCode != 302 || !strings.HasPrefix(loc.String(), op.Issuer) || loc.Query().Get("redirect_uri") != "https://backlot.example.com/auth/callback" ||
+		!strings.Contains(strings.Join(resp.Header.Values("Set-Cookie"), "\n"), "__Host-backlot_login=") {
+		t.Errorf("login on serve: %d %s %v", resp.StatusCode, loc, resp.Header.Values("Set-Cookie"))
 	}
 }
