@@ -19,8 +19,8 @@ import (
 	"backlot.dev/backlot/internal/auth/oidcauth"
 	"backlot.dev/backlot/internal/auth/oidctest"
 	"backlot.dev/backlot/internal/eventlog/kafkalog/kafkatest"
-	"backlot.dev/backlot/internal/testenv/pgtest"
 	"backlot.dev/backlot/internal/ports"
+	"backlot.dev/backlot/internal/testenv/pgtest"
 )
 
 // cookieRecorder records the Set-Cookie headers a browser receives.

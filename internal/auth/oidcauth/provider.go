@@ -214,45 +214,45 @@ func (p *Provider) cookie(name, value string, ttl time.Duration) *http.Cookie {
 // browser and the cookies to set (the session; the login cookie cleared).
 // A person with no User entity is a fault.Forbidden error saying so.
 func (p *Provider) Finish(ctx context.Context, r *http.Request) (string, []*http.Cookie, error) {
-	clear := p.cookie(p.login, "", 0)
+	drop := p.cookie(p.login, "", 0)
 	c, err := r.Cookie(p.login)
 	var st loginState
 	if err == nil {
 		err = p.seal.open(p.login, c.Value, &st)
 	}
 	if err != nil || p.cfg.Now().Unix() > st.Expires {
-		return "", []*http.Cookie{clear}, unauthenticated("this sign-in has expired or was started in another browser; start again at /auth/login")
+		return "", []*http.Cookie{drop}, unauthenticated("this sign-in has expired or was started in another browser; start again at /auth/login")
 	}
 	q := r.URL.Query()
 	if e := q.Get("error"); e != "" {
-		return "", []*http.Cookie{clear}, unauthenticated("the issuer refused the sign-in: %s %s", e, q.Get("error_description"))
+		return "", []*http.Cookie{drop}, unauthenticated("the issuer refused the sign-in: %s %s", e, q.Get("error_description"))
 	}
 	if subtle.ConstantTimeCompare([]byte(q.Get("state")), []byte(st.State)) != 1 {
-		return "", []*http.Cookie{clear}, unauthenticated("the sign-in's state does not match; start again at /auth/login")
+		return "", []*http.Cookie{drop}, unauthenticated("the sign-in's state does not match; start again at /auth/login")
 	}
 	tok, err := p.oauth.Exchange(p.ctx(ctx), q.Get("code"), oauth2.VerifierOption(st.Verifier))
 	if err != nil {
-		return "", []*http.Cookie{clear}, unauthenticated("the issuer did not exchange the code: %v", err)
+		return "", []*http.Cookie{drop}, unauthenticated("the issuer did not exchange the code: %v", err)
 	}
 	rawID, _ := tok.Extra("id_token").(string)
 	if rawID == "" {
-		return "", []*http.Cookie{clear}, unauthenticated("the issuer answered no ID token")
+		return "", []*http.Cookie{drop}, unauthenticated("the issuer answered no ID token")
 	}
 	id, err := p.oidc.Verifier(&oidc.Config{ClientID: p.cfg.ClientID, Now: p.cfg.Now}).Verify(p.ctx(ctx), rawID)
 	if err != nil {
-		return "", []*http.Cookie{clear}, unauthenticated("the ID token was refused: %v", err)
+		return "", []*http.Cookie{drop}, unauthenticated("the ID token was refused: %v", err)
 	}
 	if subtle.ConstantTimeCompare([]byte(id.Nonce), []byte(st.Nonce)) != 1 {
-		return "", []*http.Cookie{clear}, unauthenticated("the ID token's nonce does not match the sign-in's")
+		return "", []*http.Cookie{drop}, unauthenticated("the ID token's nonce does not match the sign-in's")
 	}
 	all := map[string]any{}
 	if err := id.Claims(&all); err != nil {
-		return "", []*http.Cookie{clear}, unauthenticated("the ID token's claims: %v", err)
+		return "", []*http.Cookie{drop}, unauthenticated("the ID token's claims: %v", err)
 	}
 	ref, err := p.resolve(ctx, all)
 	if err != nil {
 		p.cfg.Logger.Info("sign-in refused", "issuer", p.cfg.Issuer, "subject", id.Subject, "reason", err.Error())
-		return "", []*http.Cookie{clear}, err
+		return "", []*http.Cookie{drop}, err
 	}
 	claims := map[string]any{}
 	for _, k := range sessionClaims {
@@ -263,10 +263,10 @@ func (p *Provider) Finish(ctx context.Context, r *http.Request) (string, []*http
 	s := sessionState{Ref: ref, Claims: claims, CSRF: randomString(24), Expires: p.cfg.Now().Add(p.cfg.SessionTTL).Unix()}
 	value, err := p.seal.seal(p.session, s)
 	if err != nil {
-		return "", []*http.Cookie{clear}, err
+		return "", []*http.Cookie{drop}, err
 	}
 	p.cfg.Logger.Info("signed in", "principal", ref, "issuer", p.cfg.Issuer, "subject", id.Subject)
-	return st.Redirect, []*http.Cookie{clear, p.cookie(p.session, value, p.cfg.SessionTTL)}, nil
+	return st.Redirect, []*http.Cookie{drop, p.cookie(p.session, value, p.cfg.SessionTTL)}, nil
 }
 
 // Logout returns the cookie that ends the browser session.
