@@ -138,6 +138,25 @@ spec:
 	if _, err := runRoot(t, "", "--url", base, "catalog", "list"); err == nil || !strings.Contains(err.Error(), "401") {
 		t.Errorf("catalog list after logout: %v, want 401", err)
 	}
+
+	// The device flow: the user approves on the Provider's device page.
+	openBrowser = func(u string) error {
+		go func() { opened <- op.ApproveDevice(t, u, "ada") }()
+		return nil
+	}
+	out, err = runRoot(t, "", "--url", base, "login", "--device")
+	if err != nil {
+		t.Fatalf("login --device: %v\n%s", err, out)
+	}
+	if err := <-opened; err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out, "enter the code") {
+		t.Errorf("login --device printed %q", out)
+	}
+	if _, err := runRoot(t, "", "--url", base, "catalog", "list"); err != nil {
+		t.Errorf("catalog list after login --device: %v", err)
+	}
 }
 
 // TestAnIssuerIsAnAuthenticator: serve and dev off loopback start with an

@@ -3,15 +3,18 @@ package oidctest
 import (
 	"context"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/zitadel/oidc/v3/example/server/exampleop"
 	"github.com/zitadel/oidc/v3/example/server/storage"
+	"github.com/zitadel/oidc/v3/pkg/oidc"
 	"github.com/zitadel/oidc/v3/pkg/op"
 	"golang.org/x/oauth2"
 	"golang.org/x/text/language"
@@ -58,8 +61,10 @@ func Start(t testing.TB, issuer string, users []User, clients []Client) *Provide
 	}
 	p := &Provider{Issuer: issuer, Base: base, users: map[string]User{}}
 	us := userStore{}
-	for i, u := range users {
-		id := fmt.Sprintf("id%d", i+1)
+	for _, u := range users {
+		// The example's device flow names the user by username: IDs are
+		// usernames, so both flows find the user.
+		id := u.Username
 		us[id] = &storage.User{ID: id, Username: u.Username, Password: u.Password, FirstName: u.Username, LastName: "Test",
 			Email: u.Email, EmailVerified: true, PreferredLanguage: language.English}
 		p.users[u.Username] = u
@@ -109,6 +114,45 @@ func (s *claimingStorage) GetClientByClientID(ctx context.Context, id string) (o
 type claimingClient struct{ op.Client }
 
 func (claimingClient) IDTokenUserinfoClaimsAssertion() bool { return true }
+
+// GrantTypes lets a public (native) client use the device flow too.
+func (c claimingClient) GrantTypes() []oidc.GrantType {
+	g := c.Client.GrantTypes()
+	if c.AuthMethod() == oidc.AuthMethodNone && !slices.Contains(g, oidc.GrantTypeDeviceCode) {
+		g = append(slices.Clone(g), oidc.GrantTypeDeviceCode)
+	}
+	return g
+}
+
+// ApproveDevice signs user in on the Provider's device page for the user
+// code of verificationURI (the verification_uri_complete the device flow
+// answered) and allows the device.
+func (p *Provider) ApproveDevice(t testing.TB, verificationURI, user string) error {
+	u, err := url.Parse(verificationURI)
+	if err != nil {
+		return err
+	}
+	code := u.Query().Get("user_code")
+	browser := NewBrowser()
+	resp, err := browser.PostForm(p.Base+"/device/login", url.Values{"user_code": {code}, "username": {user}, "password": {p.users[user].Password}})
+	if err != nil {
+		return err
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("device login of %s: %d", user, resp.StatusCode)
+	}
+	resp, err = browser.PostForm(p.Base+"/device/confirm", url.Values{"action": {"allowed"}})
+	if err != nil {
+		return err
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(b), "Device authorization allowed") {
+		return fmt.Errorf("device confirm of %s: %d %s", user, resp.StatusCode, b)
+	}
+	return nil
+}
 
 // NewBrowser returns an HTTP client with a cookie jar that follows no
 // redirect (Login follows them itself).
