@@ -162,17 +162,27 @@ spec:
 // TestAnIssuerIsAnAuthenticator: serve and dev off loopback start with an
 // OIDC issuer and no token file (on to the next thing they miss).
 func TestAnIssuerIsAnAuthenticator(t *testing.T) {
-	for _, env := range []string{"BACKLOT_KAFKA_BROKERS", "BACKLOT_AUTH_TOKENS", "BACKLOT_INSECURE_NO_AUTH", "BACKLOT_ROLES", "BACKLOT_ADDR", "BACKLOT_OIDC_ISSUER"} {
+	for _, env := range []string{"BACKLOT_KAFKA_BROKERS", "BACKLOT_AUTH_TOKENS", "BACKLOT_INSECURE_NO_AUTH", "BACKLOT_ROLES", "BACKLOT_ADDR",
+		"BACKLOT_OIDC_ISSUER", "BACKLOT_OIDC_CLIENT_ID", "BACKLOT_PUBLIC_URL"} {
 		t.Setenv(env, "")
 	}
-	if _, err := runRoot(t, "", "serve", "--oidc-issuer", "https://id.example.com"); err == nil || !strings.Contains(err.Error(), "Kafka brokers") {
+	if _, err := runRoot(t, "", "serve", "--oidc-issuer", "https://id.example.com"); err == nil || !strings.Contains(err.Error(), "--oidc-client-id") {
+		t.Errorf("serve with an issuer and no client: %v, want the missing --oidc-client-id first", err)
+	}
+	if _, err := runRoot(t, "", "serve", "--oidc-issuer", "https://id.example.com", "--oidc-client-id", "backlot"); err == nil || !strings.Contains(err.Error(), "--public-url") {
+		t.Errorf("serve with an issuer and no public URL: %v, want the missing --public-url first", err)
+	}
+	if _, err := runRoot(t, "", "serve", "--oidc-issuer", "https://id.example.com", "--oidc-client-id", "backlot", "--public-url", "https://backlot.example.com"); err == nil || !strings.Contains(err.Error(), "Kafka brokers") {
 		t.Errorf("serve with an issuer: %v, want the missing brokers next", err)
 	}
 	t.Setenv("BACKLOT_OIDC_ISSUER", "https://id.example.com")
+	t.Setenv("BACKLOT_OIDC_CLIENT_ID", "backlot")
+	t.Setenv("BACKLOT_PUBLIC_URL", "https://backlot.example.com")
 	if _, err := runRoot(t, "", "serve"); err == nil || !strings.Contains(err.Error(), "Kafka brokers") {
 		t.Errorf("serve with BACKLOT_OIDC_ISSUER: %v, want the missing brokers next", err)
 	}
 	// dev off loopback gets past the check to the issuer's settings.
+	t.Setenv("BACKLOT_OIDC_CLIENT_ID", "")
 	if _, err := runRoot(t, "", "dev", "--addr", "0.0.0.0:0", "--data", t.TempDir(), "--no-workflows"); err == nil || !strings.Contains(err.Error(), "--oidc-client-id") {
 		t.Errorf("dev off loopback with an issuer: %v, want the missing client id", err)
 	}

@@ -60,6 +60,10 @@ command line wins. Every role serves /healthz, /readyz and /metrics on --addr.`,
 				if err := auth.CheckStart(auth.Start{Command: "serve", Addr: cfg.Addr, Authenticator: cfg.AuthTokens != "" || cfg.OIDC.Enabled(), InsecureNoAuth: insecureNoAuth}); err != nil {
 					return err
 				}
+				// The issuer's settings are checked before any store is opened.
+				if err := cfg.OIDC.Validate(); err != nil {
+					return err
+				}
 			}
 			logger, err := newLogger(logFormat)
 			if err != nil {
