@@ -5,6 +5,9 @@
 #                                   and BACKLOT_WEBHOOK_SECRET (signs git hosts' webhooks)
 #   secrets/tokens                  the api's token file: one hashed line
 #                                   (sha256:HEX PRINCIPAL [GROUPS]) for a first token
+#   secrets/oidc-client-secret      the OIDC client's secret: BACKLOT_OIDC_CLIENT_SECRET
+#                                   when set, else empty (a public client, or no issuer);
+#                                   written when missing, also beside older secrets
 # in deploy/secrets/ (compose.yaml) and deploy/kubernetes/secrets/ (the kustomization's
 # secretGenerator). The first token is printed once, on stdout; it is kept nowhere.
 # Add more tokens with `backlot auth token create PRINCIPAL --group GROUP`.
@@ -30,6 +33,9 @@ umask 077
 made=0
 for d in $dirs; do
 	mkdir -p "$d"
+	if [ ! -e "$d/oidc-client-secret" ]; then
+		printf '%s' "${BACKLOT_OIDC_CLIENT_SECRET:-}" >"$d/oidc-client-secret"
+	fi
 	if [ -e "$d/backlot.env" ] || [ -e "$d/tokens" ]; then
 		echo "gen-secrets: $d already holds secrets; kept as they are (delete them to start over)" >&2
 		continue

@@ -20,7 +20,7 @@ import (
 )
 
 func (g *globalFlags) client() *client.Client {
-	return client.New(g.url, &http.Client{Timeout: 5 * time.Minute}).WithToken(g.token)
+	return client.New(g.url, &http.Client{Timeout: 5 * time.Minute}).WithToken(g.bearer())
 }
 
 func (g *globalFlags) json() bool { return g.output == "json" }

@@ -48,7 +48,7 @@ process. Repositories they publish live in DATA/repos, Backlot's local git host.
 			if err := permissions(); err != nil {
 				return err
 			}
-			if err := auth.CheckStart(auth.Start{Command: "dev", Addr: cfg.Addr, Authenticator: cfg.AuthTokens != "", InsecureNoAuth: insecureNoAuth}); err != nil {
+			if err := auth.CheckStart(auth.Start{Command: "dev", Addr: cfg.Addr, Authenticator: cfg.AuthTokens != "" || cfg.OIDC.Enabled(), InsecureNoAuth: insecureNoAuth}); err != nil {
 				return err
 			}
 			level := slog.LevelInfo
@@ -102,5 +102,6 @@ process. Repositories they publish live in DATA/repos, Backlot's local git host.
 	permissions = permissionFlags(f, &cfg.Permissions)
 
 	catalogLimitFlags(f, &cfg.Limits)
+	oidcFlags(f, &cfg.OIDC, " (default http:// and --addr)")
 	return cmd
 }

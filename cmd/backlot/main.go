@@ -107,7 +107,7 @@ func newRootCmd() *cobra.Command {
 			profile.Close()
 		}
 	}
-	root.AddCommand(newDevCmd(), newServeCmd(), newCatalogCmd(g), newAuditCmd(g), newEventsCmd(g), newProjectionsCmd(), newBenchCmd(g), newPoliciesCmd(g), newScaffoldCmd(g), newMigrateCmd(g), newTemporalCmd(), newAuthCmd(g))
+	root.AddCommand(newDevCmd(), newServeCmd(), newCatalogCmd(g), newAuditCmd(g), newEventsCmd(g), newProjectionsCmd(), newBenchCmd(g), newPoliciesCmd(g), newScaffoldCmd(g), newMigrateCmd(g), newTemporalCmd(), newAuthCmd(g), newLoginCmd(g), newLogoutCmd(g))
 	requireSubcommand(root)
 	return root
 }

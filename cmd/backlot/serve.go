@@ -66,7 +66,11 @@ command line wins. Every role serves /healthz, /readyz and /metrics on --addr.`,
 				return err
 			}
 			if servesAPI(cfg.Roles) {
-				if err := auth.CheckStart(auth.Start{Command: "serve", Addr: cfg.Addr, Authenticator: cfg.AuthTokens != "", InsecureNoAuth: insecureNoAuth}); err != nil {
+				if err := auth.CheckStart(auth.Start{Command: "serve", Addr: cfg.Addr, Authenticator: cfg.AuthTokens != "" || cfg.OIDC.Enabled(), InsecureNoAuth: insecureNoAuth}); err != nil {
+					return err
+				}
+				// The issuer's settings are checked before any store is opened.
+				if err := cfg.OIDC.Validate(); err != nil {
 					return err
 				}
 			}
@@ -112,6 +116,7 @@ command line wins. Every role serves /healthz, /readyz and /metrics on --addr.`,
 	for fl, env := range catalogLimitEnv {
 		bindEnv(f, fl, env)
 	}
+	oidcFlags(f, &cfg.OIDC, " (required with --oidc-issuer)")
 	f.IntVar(&cfg.MaxStreamsPerPrincipal, "max-streams", app.DefaultMaxStreamsPerPrincipal, "open event streams and long polls one principal may hold; more answer 429")
 	permissions = permissionFlags(f, &cfg.Permissions)
 	for _, fl := range []string{"roles", "addr", "kafka-brokers", "topic-prefix", "partitions", "replication-factor", "group",

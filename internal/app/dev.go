@@ -19,6 +19,7 @@ import (
 	"backlot.dev/backlot/domain/event"
 	"backlot.dev/backlot/internal/audit"
 	"backlot.dev/backlot/internal/auth"
+	"backlot.dev/backlot/internal/auth/oidcauth"
 	"backlot.dev/backlot/internal/catalogsvc"
 	"backlot.dev/backlot/internal/collect/repocollect"
 	"backlot.dev/backlot/internal/datadir"
@@ -70,6 +71,10 @@ type DevConfig struct {
 	// AuthTokens, when set, is a token file (see package auth): reads and
 	// writes then need a bearer token, and its principal is the write's actor.
 	AuthTokens string
+	// OIDC signs people in at an OpenID Provider (package oidcauth); its
+	// sessions are sealed with the data folder's secrets key. PublicURL
+	// defaults to http:// and Addr.
+	OIDC oidcauth.Settings
 	// PrivateBadges, with AuthTokens, makes the badge SVGs need a token too;
 	// by default backlot dev serves them to anyone who reaches it, as the
 	// README badges of local repositories embed them.
@@ -110,6 +115,9 @@ func (c *DevConfig) setDefaults() {
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()
+	}
+	if c.OIDC.Enabled() && c.OIDC.PublicURL == "" {
+		c.OIDC.PublicURL = devPublicURL(c.Addr)
 	}
 }
 
@@ -272,6 +280,7 @@ func StartDev(ctx context.Context, cfg DevConfig) (*Dev, error) {
 		Badges: d.badges, BadgeWaiter: d.projector.badges,
 		Evaluated: d.projector.evaluator.WaitHandled, EvaluatorStats: d.projector.evaluator.Stats,
 		Webhooks: hooks, Workflows: d.engine, Local: local, DataDir: cfg.DataDir, AuthTokens: cfg.AuthTokens,
+		OIDC: cfg.OIDC, SessionKey: key, Guard: guard,
 		PublicBadges: !cfg.PrivateBadges, Permissions: cfg.Permissions,
 		// The local git host's webhooks stay open on loopback; elsewhere
 		// they need BACKLOT_WEBHOOK_SECRET.

@@ -2,14 +2,11 @@ package app
 
 import (
 	"fmt"
-	"log/slog"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 
 	"backlot.dev/backlot/domain/catalog"
-	"backlot.dev/backlot/internal/auth"
 	"backlot.dev/backlot/internal/ingest"
 	"backlot.dev/backlot/internal/ingest/gitsource"
 	"backlot.dev/backlot/workflows/netguard"
@@ -60,24 +57,4 @@ func newGuard(allow []string) (*netguard.Guard, error) {
 		return nil, fmt.Errorf("allowed networks (--allow-network): %w", err)
 	}
 	return g, nil
-}
-
-// authenticator returns the bearer-token check of the token file at path, or
-// nil (every request open to anyone, as the guest) when path is empty. It
-// warns on log when the file holds tokens in clear.
-func authenticator(path string, log *slog.Logger) (func(*http.Request) (auth.Principal, error), error) {
-	if path == "" {
-		return nil, nil
-	}
-	t, err := auth.LoadTokens(path)
-	if err != nil {
-		return nil, err
-	}
-	if n := t.ClearTokens(); n > 0 {
-		if log == nil {
-			log = slog.Default()
-		}
-		log.Warn(auth.ClearWarning, "file", path, "clearTokens", n)
-	}
-	return t.Identify, nil
 }

@@ -80,6 +80,8 @@ var (
 	gitRoutes        = []string{"GET /api/git/repos", "GET /api/git/repos/{owner}/{name}/changes", "POST /api/git/repos/{owner}/{name}/changes/{number}/merge", "POST /api/git/repos/{owner}/{name}/changes/{number}/close"}
 	readYourWrites   = []string{"Backlot-Positions header: reads wait for the read model"}
 	authRoutes       = []string{"Authorization header: reads and writes need a bearer token"}
+	meRoutes         = []string{"GET /api/auth/me"}
+	signInRoutes     = []string{"GET /auth/login", "GET /auth/callback", "POST /auth/logout", "GET /auth/config"}
 )
 
 // apiRoutes lists the routes cfg serves with a service behind them.
@@ -103,6 +105,8 @@ func apiRoutes(cfg httpapi.Config) []string {
 		{cfg.GitHost != nil, gitRoutes},
 		{cfg.Waiter != nil, readYourWrites},
 		{cfg.Identify != nil || cfg.Authenticate != nil, authRoutes},
+		{true, meRoutes},
+		{cfg.SignIn != nil, signInRoutes},
 	} {
 		if area.served {
 			out = append(out, area.routes...)

@@ -14,6 +14,7 @@ import (
 	"backlot.dev/backlot/domain/event"
 	"backlot.dev/backlot/internal/asof"
 	"backlot.dev/backlot/internal/audit"
+	"backlot.dev/backlot/internal/auth/oidcauth"
 	"backlot.dev/backlot/internal/badging"
 	"backlot.dev/backlot/internal/feed"
 	"backlot.dev/backlot/internal/httpapi"
@@ -24,6 +25,7 @@ import (
 	"backlot.dev/backlot/projections/history"
 	"backlot.dev/backlot/projections/projector"
 	"backlot.dev/backlot/workflows/githost"
+	"backlot.dev/backlot/workflows/netguard"
 )
 
 // apiDeps are the adapters the api role serves from. Both modes pass every
@@ -67,6 +69,13 @@ type apiDeps struct {
 	// WarnGuest logs a warning at start when there is no token file: backlot
 	// serve --insecure-no-auth, where the guest is anyone who reaches it.
 	WarnGuest bool
+	// OIDC signs people in at an issuer (with SessionKey sealing their
+	// sessions, Guard dialing the issuer); an empty issuer turns it off.
+	OIDC       oidcauth.Settings
+	SessionKey []byte
+	Guard      *netguard.Guard
+	// Now is the clock of tokens and sessions; nil is time.Now.
+	Now func() time.Time
 	// PublicBadges serves the badge SVGs without a token.
 	PublicBadges bool
 	// RequireHookSecret refuses git webhooks without BACKLOT_WEBHOOK_SECRET.
@@ -91,7 +100,8 @@ type apiRole struct {
 
 // newAPIRole builds the HTTP API over d and records its routes in m.
 func newAPIRole(d apiDeps, m *Manifest) (*apiRole, error) {
-	authn, err := authenticator(d.AuthTokens, d.Logger)
+	authn, signIn, err := newAuthenticator(signInDeps{AuthTokens: d.AuthTokens, OIDC: d.OIDC, SessionKey: d.SessionKey,
+		Guard: d.Guard, Catalog: d.Catalog, Now: d.Now, Logger: d.Logger})
 	if err != nil {
 		return nil, err
 	}
@@ -147,6 +157,9 @@ func newAPIRole(d apiDeps, m *Manifest) (*apiRole, error) {
 				describeGuest(cfg.Guest) + " under the permission policy " + perms.Policy().Metadata.Name +
 				"; give --auth-tokens FILE, or --guest-groups none to let the guest only read")
 		}
+	}
+	if signIn != nil {
+		cfg.SignIn = signIn
 	}
 	if d.Workflows != nil {
 		cfg.Scaffolder, cfg.Migrations = d.Workflows.scaffold, d.Workflows.migrations

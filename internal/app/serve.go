@@ -14,6 +14,8 @@ import (
 	"sync"
 	"time"
 
+	"backlot.dev/backlot/internal/auth/oidcauth"
+
 	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -105,6 +107,10 @@ type ServeConfig struct {
 	// backlot serve refuses to start without it unless --insecure-no-auth
 	// (auth.CheckStart).
 	AuthTokens string
+	// OIDC signs people in at an OpenID Provider (package oidcauth) on the
+	// api role; PublicURL is required with it. Browser sessions are sealed
+	// with BACKLOT_SECRETS_KEY, which every api process must share.
+	OIDC oidcauth.Settings
 	// PublicBadges serves the badge SVGs without a token, so README files
 	// can embed them.
 	PublicBadges bool
@@ -351,10 +357,21 @@ func StartServe(ctx context.Context, cfg ServeConfig) (*Server, error) {
 			},
 			Webhooks: hooks, Workflows: s.engine, Local: local, DataDir: cfg.DataDir, AuthTokens: cfg.AuthTokens,
 			PublicBadges: cfg.PublicBadges, Permissions: cfg.Permissions, WarnGuest: true,
+			OIDC: cfg.OIDC, Guard: guard,
 			// Git webhooks wake migrations: serve refuses unsigned ones.
 			RequireHookSecret: true,
 			Ready:             ready, Registry: reg, Logger: cfg.Logger,
 			MaxStreamsPerPrincipal: cfg.MaxStreamsPerPrincipal,
+		}
+		if cfg.OIDC.Enabled() {
+			// Sessions are sealed with the deployment's secrets key, so
+			// every api process opens the others'.
+			if os.Getenv(scaffoldsvc.KeyEnv) == "" {
+				cfg.Logger.Warn("browser sessions are sealed with this process's own key: set " + scaffoldsvc.KeyEnv + " (the same in every api process) so they share sessions")
+			}
+			if deps.SessionKey, err = scaffoldsvc.LoadKey(cfg.DataDir); err != nil {
+				return nil, err
+			}
 		}
 		if s.projector != nil {
 			// This process's evaluator: its work when it holds the lease.

@@ -1,4 +1,4 @@
-// Package auth authenticates API callers with bearer tokens, so every request
+// Package auth authenticates API callers, so every request
 // has a principal and every write's event names who made it (the actor of
 // the CloudEvents envelope).
 //
@@ -18,7 +18,15 @@
 // memory, and a presented token is compared with every one of them in
 // constant time.
 //
-// The authenticated Principal, with its groups, travels in the request's
-// context (WithPrincipal, FromContext). CheckStart refuses to start a server
+// People sign in with OIDC (package oidcauth). An Authenticator tries a
+// request's credentials in order: a static token, a bearer JWT of the
+// issuer, a browser session cookie; a person resolves to a User entity of
+// the catalog by a sign-in Resolver named as Backstage's are, and every
+// principal's groups are expanded through parent groups by a Directory
+// (package catalogdir implements it over the catalog read model).
+//
+// The authenticated Principal, with its groups, its credential's claims and
+// how it authenticated, travels in the request's context (WithPrincipal,
+// FromContext). CheckStart refuses to start a server
 // that would run without an authenticator where anyone could reach it.
 package auth

@@ -12,7 +12,8 @@ type Start struct {
 	Command string
 	// Addr is the listen address, host:port.
 	Addr string
-	// Authenticator reports whether callers are authenticated (a token file).
+	// Authenticator reports whether callers are authenticated (a token
+	// file, an OIDC issuer).
 	Authenticator bool
 	// InsecureNoAuth is --insecure-no-auth: start without an authenticator.
 	InsecureNoAuth bool
@@ -20,7 +21,8 @@ type Start struct {
 
 // CheckStart refuses a server that would let anyone who reaches its port
 // read and write without an identity: backlot serve, and backlot dev on an
-// address other than loopback, need an authenticator (--auth-tokens) or an
+// address other than loopback, need an authenticator (--auth-tokens or
+// --oidc-issuer) or an
 // explicit --insecure-no-auth. The error says why and names the flags.
 func CheckStart(s Start) error {
 	if s.Authenticator || s.InsecureNoAuth {
@@ -34,7 +36,7 @@ func CheckStart(s Start) error {
 		where = fmt.Sprintf("backlot dev on %s, an address other than loopback,", s.Addr)
 	}
 	return fmt.Errorf("%s refuses to start without an authenticator: anyone who reaches the port could read the catalog and start migrations that run scripts; "+
-		"give --auth-tokens FILE (lines made by `backlot auth hash-token` or `backlot auth token create`), or --insecure-no-auth to accept the risk", where)
+		"give --auth-tokens FILE (lines made by `backlot auth hash-token` or `backlot auth token create`) or --oidc-issuer URL (people sign in), or --insecure-no-auth to accept the risk", where)
 }
 
 // Loopback reports whether addr (host:port) listens on loopback only:

@@ -36,9 +36,27 @@ const HashPrefix = "sha256:"
 type Principal struct {
 	// Ref is user:namespace/name, group:namespace/name or service:name.
 	Ref string
-	// Groups are the groups of the principal, as full group refs.
+	// Groups are the groups of the principal, as full group refs: for a
+	// person or a token naming a User, the groups of its memberOf relations
+	// and their parent groups (see Directory).
 	Groups []string
+	// Claims are the claims of the credential: an OIDC token's claims, or
+	// nil for a static token.
+	Claims map[string]any
+	// Method says how the principal authenticated: MethodToken,
+	// MethodJWT or MethodSession.
+	Method string
 }
+
+// The ways a Principal authenticates (Principal.Method).
+const (
+	// MethodToken is a static bearer token of the token file.
+	MethodToken = "token"
+	// MethodJWT is a bearer JWT issued by the OIDC issuer.
+	MethodJWT = "jwt"
+	// MethodSession is the browser session cookie of an OIDC sign-in.
+	MethodSession = "session"
+)
 
 // Tokens maps bearer tokens to principals.
 type Tokens struct {
@@ -179,6 +197,7 @@ func (t *Tokens) Identify(r *http.Request) (Principal, error) {
 	}
 	p := t.principals[found]
 	p.Groups = append([]string(nil), p.Groups...)
+	p.Method = MethodToken
 	return p, nil
 }
 

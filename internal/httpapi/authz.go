@@ -179,7 +179,7 @@ func (s *server) onlyListed(mux *http.ServeMux) http.Handler {
 // Config.Guest, or else the actor Config.Actor names, without groups.
 func (s *server) principal(r *http.Request) permission.Principal {
 	if p, ok := auth.FromContext(r.Context()); ok {
-		return permission.Principal{Ref: p.Ref, Groups: p.Groups}
+		return permission.Principal{Ref: p.Ref, Groups: p.Groups, Claims: p.Claims}
 	}
 	if s.cfg.Guest != nil {
 		return permission.Principal{Ref: s.cfg.Guest.Ref, Groups: s.cfg.Guest.Groups}

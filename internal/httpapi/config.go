@@ -70,6 +70,9 @@ type Config struct {
 	// groups, which handlers find with auth.FromContext; it is checked on the
 	// same requests as Authenticate, which defaults to its ref.
 	Identify func(*http.Request) (auth.Principal, error)
+	// SignIn, when set, serves the browser sign-in at an OIDC issuer
+	// under /auth (signin.go); without it those routes answer 404.
+	SignIn SignIn
 	// PublicBadges serves the badge SVGs (GET /api/badges/...) without a
 	// principal, so a README can embed them, when authentication is on.
 	PublicBadges bool

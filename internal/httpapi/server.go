@@ -88,6 +88,7 @@ func (s *server) routes(mux *http.ServeMux) {
 	s.migrationRoutes(mux)
 	s.gitRoutes(mux)
 	s.permissionRoutes(mux)
+	s.signInRoutes(mux)
 	s.healthRoutes(mux)
 
 	notFound := func(w http.ResponseWriter, r *http.Request) error {
