@@ -175,6 +175,14 @@ func (s *Server) request(hr *http.Request) (*Request, error) {
 	if s.cfg.Identify == nil {
 		req.Principal = permission.Principal{Ref: Guest, Groups: append([]string(nil), s.cfg.GuestGroups...)}
 	} else {
+		if hr.Method == http.MethodPost && hr.Header.Get(auth.CSRFHeader) == "" {
+			// A plain form cannot send a header: the portal's forms carry the
+			// session's CSRF token in the _csrf field, which the
+			// authenticator checks as it checks the header of the API's writes.
+			if tok := hr.FormValue("_csrf"); tok != "" {
+				hr.Header.Set(auth.CSRFHeader, tok)
+			}
+		}
 		p, err := s.cfg.Identify(hr)
 		if err != nil || p.Ref == "" {
 			if err == nil {
