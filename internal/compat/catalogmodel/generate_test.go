@@ -376,7 +376,7 @@ func generate() []descriptor {
 	// Entity refs in spec fields: the reference forms and their broken edges.
 	refs := []any{"routing", "group:routing", "Group:Routing", "group:default/routing", "default/routing", "billing/routing",
 		"user:priya.raman", "component:routing", ":routing", "group:", "group:/routing", "group:default/", "/routing", "routing/",
-		"a:b:c", "group:a/b/c", "routing team", "https://larkspur.example/routing", "group:default/Routing_Team.2", "ä"}
+		"a:b:c", "group:a/b/c", "billing/a:b", "a/b:c", "group:billing/a:b/c", "routing team", "https://larkspur.example/routing", "group:default/Routing_Team.2", "ä"}
 	refFields := []struct{ kind, field string }{
 		{"Component", "owner"}, {"Component", "system"}, {"Component", "subcomponentOf"},
 		{"System", "domain"}, {"Domain", "subdomainOf"}, {"Group", "parent"}, {"Template", "owner"},
