@@ -54,6 +54,9 @@ type Reader struct {
 type fileMemo struct {
 	hash     [32]byte
 	children []childTarget
+	// keys are the entities the file yielded, so a later copy of one of
+	// them elsewhere is known as a copy even when this file is not parsed.
+	keys []string
 }
 
 // childTarget is a Location entity's target found in a file.
@@ -158,7 +161,7 @@ func (r *Reader) Normalize(ctx context.Context, locType, target string) (string,
 // (see Reader); the returned commit records this walk's files for later walks and
 // must be called only once what the sink received has been written.
 func (r *Reader) Walk(ctx context.Context, locType, target string, sink Sink, useMemo bool) (commit func(), err error) {
-	w := &walk{r: r, sink: sink, visited: map[string]bool{}, useMemo: useMemo, pending: map[string]*fileMemo{}}
+	w := &walk{r: r, sink: sink, visited: map[string]bool{}, useMemo: useMemo, pending: map[string]*fileMemo{}, yielded: map[string]string{}}
 	if err := w.target(ctx, locType, target, nil, 0); err != nil {
 		return func() {}, err
 	}
@@ -175,6 +178,9 @@ type walk struct {
 	visited map[string]bool
 	useMemo bool
 	pending map[string]*fileMemo
+	// yielded maps the key of each entity this walk yielded (or kept from
+	// an unchanged file) to the file (type:target) it came from.
+	yielded map[string]string
 }
 
 // file is one descriptor file read from disk or git.
@@ -227,6 +233,11 @@ func (w *walk) file(ctx context.Context, locType string, f *file, depth int) err
 	if m, ok := w.r.memo(f.managedBy); ok && w.useMemo && m.hash == sum && f.commit == nil {
 		// Unchanged and clean last time: keep what it yielded, follow its targets.
 		w.sink.KeepFile(f.managedBy)
+		for _, k := range m.keys {
+			if _, ok := w.yielded[k]; !ok {
+				w.yielded[k] = f.managedBy
+			}
+		}
 		for _, c := range m.children {
 			if err := w.target(ctx, c.locType, c.target, f, depth+1); err != nil {
 				return err
@@ -275,6 +286,13 @@ func (w *walk) file(ctx context.Context, locType string, f *file, depth int) err
 		}
 		ent, err := catalog.NewEntity(body)
 		if err != nil {
+			if key, first, ok := w.copyOf(body); ok {
+				// A second definition of an entity already read is not read at
+				// all, as in Backstage, so its own errors are not reported:
+				// only that it is a copy.
+				fail(duplicateProblem(f.managedBy, d.Index, key, first))
+				continue
+			}
 			var ve *catalog.ValidationError
 			if errors.As(err, &ve) {
 				for _, fe := range ve.Fields {
@@ -291,6 +309,12 @@ func (w *walk) file(ctx context.Context, locType string, f *file, depth int) err
 		}
 		if err := w.sink.Entity(refresh.Observed{Entity: ent, ManagedBy: f.managedBy, Commit: f.commit, Head: f.head}); err != nil {
 			return err
+		}
+		if key := ent.Ref().Key(); w.yielded[key] == "" {
+			w.yielded[key] = f.managedBy
+			if memo != nil {
+				memo.keys = append(memo.keys, key)
+			}
 		}
 		if rs, ok := w.sink.(RefusingSink); ok && rs.Refused(f.managedBy) {
 			memo = nil
@@ -343,6 +367,16 @@ func (w *walk) follow(ctx context.Context, locType string, ent *catalog.Entity, 
 			}
 		}
 	}
+	if childType != TypeFile && childType != TypeURL {
+		// Backstage reads a location only through a processor that handles its
+		// type; with none installed for it (github-discovery and the other
+		// discovery types are providers' business), each target is an error.
+		for _, t := range targets {
+			w.sink.Problem(event.ProcessingError{File: f.managedBy, Document: doc, Entity: ent.Ref().String(),
+				Field: "spec.type", Name: "InputError", Message: UnreadableTypeMessage(childType, t)})
+		}
+		return nil, len(targets) == 0, nil
+	}
 	for _, t := range targets {
 		typ, resolved, err := f.child(childType, t)
 		if err != nil {
@@ -357,6 +391,30 @@ func (w *walk) follow(ctx context.Context, locType string, ent *catalog.Entity, 
 		}
 	}
 	return children, clean, nil
+}
+
+// UnreadableTypeMessage is the error of a location target whose type Backlot
+// cannot read, worded as Backstage's catalog words it.
+func UnreadableTypeMessage(locType, target string) string {
+	return fmt.Sprintf("No processor was able to handle reading of %s:%s; Backlot reads %s and %s locations", locType, target, TypeFile, TypeURL)
+}
+
+// copyOf reports whether a document that failed validation names an entity
+// this walk already yielded, with the entity's key and the file it came from.
+func (w *walk) copyOf(body map[string]any) (key, first string, ok bool) {
+	r, found := catalog.RefFromBody(body)
+	if !found {
+		return "", "", false
+	}
+	key = r.Key()
+	first, ok = w.yielded[key]
+	return key, first, ok
+}
+
+// duplicateProblem is the ConflictError of a second definition of an entity.
+func duplicateProblem(file string, doc int, key, first string) event.ProcessingError {
+	return event.ProcessingError{File: file, Document: doc, Entity: key, Name: "ConflictError",
+		Message: fmt.Sprintf("entity %s is defined more than once; the first definition (%s) is kept and this copy is not read", key, first)}
 }
 
 // read returns the files a target names.
