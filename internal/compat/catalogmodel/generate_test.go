@@ -369,6 +369,14 @@ func generate() []descriptor {
 	g.add("location/targets empty item", edit(loc, "spec.targets", []any{""}))
 	g.add("location/target and targets", edit(base("Location"), "spec.targets", []any{"./a.yaml"}))
 	g.add("location/no type", edit(base("Location"), "spec.type", absent))
+	// Cases from public catalogs: a discovery type (valid as an entity; the
+	// error comes when it is read), targets left null beside a target.
+	g.add("location/type github-discovery", edit(edit(base("Location"), "spec.type", "github-discovery"),
+		"spec.target", "https://github.com/larkspur/*/blob/-/catalog-info.yaml"))
+	g.add("location/targets null beside target", edit(base("Location"), "spec.targets", nil))
+	g.yaml("yaml/location targets left empty", "apiVersion: backstage.io/v1alpha1\nkind: Location\nmetadata:\n  name: all\nspec:\n  type: url\n  targets:\n")
+	g.add("api/openapi without definition", edit(base("API"), "spec.definition", absent))
+	g.add("api/mcp-server with definition only", edit(edit(base("mcp-server"), "spec.remotes", absent), "spec.definition", "x"))
 	for _, p := range []any{"required", "optional", "maybe", ""} {
 		g.add("location/presence "+show(p), edit(base("Location"), "spec.presence", p))
 	}
