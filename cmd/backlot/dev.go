@@ -102,5 +102,6 @@ process. Repositories they publish live in DATA/repos, Backlot's local git host.
 	permissions = permissionFlags(f, &cfg.Permissions)
 
 	catalogLimitFlags(f, &cfg.Limits)
+	catalogKindFlags(f, &cfg.ExtraKinds)
 	return cmd
 }

@@ -4,6 +4,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"backlot.dev/backlot/domain/catalog"
+	"backlot.dev/backlot/internal/ingest"
 )
 
 // These tests hold the reading of catalog files to Backstage's behaviour on
@@ -131,5 +134,43 @@ func TestDocumentsBackstageRefusesAreRefused(t *testing.T) {
 				t.Fatalf("want one InputError on %s, got %+v", tc.field, c.problems)
 			}
 		})
+	}
+}
+
+// TestExtraKinds: an AiResource is refused by a reader of the built-in kinds,
+// as by Backstage's catalog without the plugin that registers it, and read
+// by a reader whose kinds name it; so is a custom kind.
+func TestExtraKinds(t *testing.T) {
+	t.Parallel()
+	root := t.TempDir()
+	write(t, filepath.Join(root, "c.yaml"), `apiVersion: backstage.io/v1alpha1
+kind: AiResource
+metadata: {name: routing-conventions}
+spec: {type: skill, lifecycle: production, owner: team-a}
+---
+apiVersion: larkspur.example/v1
+kind: Workflow
+metadata: {name: nightly-export}
+spec: {schedule: daily}
+`)
+	c := walk(t, newReader(t, root), "file", filepath.Join(root, "c.yaml"), false)
+	if len(c.refs) != 0 || len(c.problems) != 2 || c.problems[0].Field != "kind" || !strings.Contains(c.problems[0].Message, "AiResource is an optional kind") {
+		t.Fatalf("the built-in kinds read %v with problems %+v; want two kind errors", c.refs, c.problems)
+	}
+	kinds, err := catalog.NewKinds([]string{"AiResource", "Workflow"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	roots, err := ingest.NewRoots([]string{root})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := ingest.NewReader(ingest.Config{Roots: roots, Kinds: kinds})
+	if r.Kinds() != kinds {
+		t.Fatal("Kinds() does not return the configured kinds")
+	}
+	c = walk(t, r, "file", filepath.Join(root, "c.yaml"), false)
+	if strings.Join(c.refs, ",") != "airesource:default/routing-conventions,workflow:default/nightly-export" || len(c.problems) != 0 {
+		t.Fatalf("with extra kinds: read %v, problems %+v", c.refs, c.problems)
 	}
 }

@@ -36,6 +36,8 @@ type Config struct {
 	Limits catalog.Limits
 	// MaxDepth bounds the nesting of Location entities; default DefaultMaxDepth.
 	MaxDepth int
+	// Kinds are the kinds accepted; nil accepts the built-in kinds only.
+	Kinds *catalog.Kinds
 }
 
 // Reader reads locations into a Sink. It remembers every file that read cleanly
@@ -284,7 +286,7 @@ func (w *walk) file(ctx context.Context, locType string, f *file, depth int) err
 			w.keep(pe, f)
 			continue
 		}
-		ent, err := catalog.NewEntity(body)
+		ent, err := w.r.cfg.Kinds.NewEntity(body)
 		if err != nil {
 			if key, first, ok := w.copyOf(body); ok {
 				// A second definition of an entity already read is not read at
@@ -600,6 +602,15 @@ func guessRef(body map[string]any) string {
 		return r.String()
 	}
 	return ""
+}
+
+// Kinds returns the kinds the reader accepts; nil (the built-in kinds) for a
+// nil Reader.
+func (r *Reader) Kinds() *catalog.Kinds {
+	if r == nil {
+		return nil
+	}
+	return r.cfg.Kinds
 }
 
 // Roots returns the folders file targets are confined to.
