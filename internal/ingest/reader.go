@@ -126,6 +126,16 @@ type RefusingSink interface {
 	Refused(managedBy string) bool
 }
 
+// ClaimingSink is a Sink that knows which entities other locations own. A
+// document that fails validation and names such an entity is a copy, reported
+// as a conflict rather than by its own errors.
+type ClaimingSink interface {
+	Sink
+	// ClaimedElsewhere reports whether another location owns the entity
+	// with the given key, and the file (type:target) it was read from.
+	ClaimedElsewhere(key string) (managedBy string, ok bool)
+}
+
 // Normalize checks a target before it is registered and returns its canonical form:
 // an absolute path for file targets, the parsed URL for url targets. It returns a
 // *NotAllowedError outside the granted roots and hosts, an *InputError for a
@@ -288,11 +298,11 @@ func (w *walk) file(ctx context.Context, locType string, f *file, depth int) err
 		}
 		ent, err := w.r.cfg.Kinds.NewEntity(body)
 		if err != nil {
-			if key, first, ok := w.copyOf(body); ok {
+			if pe, ok := w.copyOf(body, f.managedBy, d.Index); ok {
 				// A second definition of an entity already read is not read at
 				// all, as in Backstage, so its own errors are not reported:
 				// only that it is a copy.
-				fail(duplicateProblem(f.managedBy, d.Index, key, first))
+				fail(pe)
 				continue
 			}
 			var ve *catalog.ValidationError
@@ -402,21 +412,26 @@ func UnreadableTypeMessage(locType, target string) string {
 }
 
 // copyOf reports whether a document that failed validation names an entity
-// this walk already yielded, with the entity's key and the file it came from.
-func (w *walk) copyOf(body map[string]any) (key, first string, ok bool) {
+// this walk already yielded, or another location owns, and returns the
+// ConflictError that reports it.
+func (w *walk) copyOf(body map[string]any, file string, doc int) (event.ProcessingError, bool) {
 	r, found := catalog.RefFromBody(body)
 	if !found {
-		return "", "", false
+		return event.ProcessingError{}, false
 	}
-	key = r.Key()
-	first, ok = w.yielded[key]
-	return key, first, ok
-}
-
-// duplicateProblem is the ConflictError of a second definition of an entity.
-func duplicateProblem(file string, doc int, key, first string) event.ProcessingError {
-	return event.ProcessingError{File: file, Document: doc, Entity: key, Name: "ConflictError",
-		Message: fmt.Sprintf("entity %s is defined more than once; the first definition (%s) is kept and this copy is not read", key, first)}
+	key := r.Key()
+	pe := event.ProcessingError{File: file, Document: doc, Entity: key, Name: "ConflictError"}
+	if first, ok := w.yielded[key]; ok {
+		pe.Message = fmt.Sprintf("entity %s is defined more than once; the first definition (%s) is kept and this copy is not read", key, first)
+		return pe, true
+	}
+	if cs, ok := w.sink.(ClaimingSink); ok {
+		if owner, ok := cs.ClaimedElsewhere(key); ok {
+			pe.Message = fmt.Sprintf("entity %s is already provided by another location (%s); it stays with that location and this copy is not read", key, owner)
+			return pe, true
+		}
+	}
+	return event.ProcessingError{}, false
 }
 
 // read returns the files a target names.
