@@ -146,7 +146,8 @@ var remoteAPITypes = []string{"mcp-server", "ai-model-server"}
 
 var coreVersions = []string{"backstage.io/v1alpha1", "backstage.io/v1beta1"}
 
-// builtinKinds are the kinds Backlot accepts, with Backstage's rules.
+// builtinKinds are the kinds Backlot knows, with Backstage's rules; an Optional
+// one is accepted only by a Kinds that names it.
 var builtinKinds = []KindSpec{
 	{Kind: "Component", APIVersions: coreVersions, SpecRequired: true, Fields: []SpecField{
 		typeField, lifecycleField, owner, system,
