@@ -103,5 +103,7 @@ process. Repositories they publish live in DATA/repos, Backlot's local git host.
 
 	catalogLimitFlags(f, &cfg.Limits)
 	oidcFlags(f, &cfg.OIDC, " (default http:// and --addr)")
+
+	catalogKindFlags(f, &cfg.ExtraKinds)
 	return cmd
 }

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"strings"
+
 	"github.com/spf13/pflag"
 
 	"backlot.dev/backlot/domain/catalog"
@@ -18,8 +20,17 @@ func catalogLimitFlags(f *pflag.FlagSet, l *catalog.Limits) {
 	f.IntVar(&l.MaxDepth, "catalog-max-depth", catalog.DefaultMaxDepth, "deepest nesting of one YAML document")
 }
 
-// catalogLimitEnv are the environment variables of catalogLimitFlags on serve.
+// catalogKindFlags adds the flag of the kinds an ingester accepts beside the
+// built-in ones, which dev and serve share.
+func catalogKindFlags(f *pflag.FlagSet, extra *[]string) {
+	f.StringSliceVar(extra, "catalog-extra-kinds", nil, "kinds accepted beside Backstage's built-in ones and Policy, as plugins add them to Backstage: "+
+		strings.Join(catalog.OptionalKindNames(), ", ")+" (validated by their published schemas), or any custom kind name (envelope and metadata validated)")
+}
+
+// catalogLimitEnv are the environment variables of catalogLimitFlags and
+// catalogKindFlags on serve.
 var catalogLimitEnv = map[string]string{
+	"catalog-extra-kinds":    "BACKLOT_CATALOG_EXTRA_KINDS",
 	"catalog-max-file-bytes": "BACKLOT_CATALOG_MAX_FILE_BYTES",
 	"catalog-max-documents":  "BACKLOT_CATALOG_MAX_DOCUMENTS",
 	"catalog-max-nodes":      "BACKLOT_CATALOG_MAX_NODES",

@@ -113,6 +113,7 @@ command line wins. Every role serves /healthz, /readyz and /metrics on --addr.`,
 	f.BoolVar(&cfg.PublicBadges, "public-badges", false, "serve the badge SVGs without a token, so README files can embed them")
 	scriptFlags(f, &cfg.Scripts)
 	catalogLimitFlags(f, &cfg.Limits)
+	catalogKindFlags(f, &cfg.ExtraKinds)
 	for fl, env := range catalogLimitEnv {
 		bindEnv(f, fl, env)
 	}

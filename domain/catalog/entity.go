@@ -31,10 +31,19 @@ type Entity struct {
 	relations []Relation
 }
 
-// NewEntity validates body against Backstage's rules for its kind and returns the
-// entity. The error, when not nil, is a *ValidationError that lists every
+// NewEntity validates body against Backstage's rules for its kind, accepting
+// the built-in kinds only (as Kinds.NewEntity of the nil *Kinds), and returns
+// the entity. The error, when not nil, is a *ValidationError that lists every
 // offending field and names the entity when its kind and name are readable.
 func NewEntity(body map[string]any) (*Entity, error) {
+	return (*Kinds)(nil).NewEntity(body)
+}
+
+// NewEntity validates body against Backstage's rules for its kind, accepting
+// the kinds of the set, and returns the entity. The error, when not nil, is a
+// *ValidationError that lists every offending field and names the entity
+// when its kind and name are readable.
+func (k *Kinds) NewEntity(body map[string]any) (*Entity, error) {
 	v := &validator{}
 	v.validateEnvelope(body)
 	ref := refOf(body)
@@ -45,10 +54,9 @@ func NewEntity(body map[string]any) (*Entity, error) {
 	if len(v.errs) > 0 {
 		return nil, &ValidationError{Entity: refStr, Fields: v.errs}
 	}
-	kind, ok := LookupKind(ref.Kind)
+	kind, ok := k.lookup(ref.Kind, body)
 	if !ok {
-		return nil, &ValidationError{Entity: refStr, Fields: []FieldError{{Field: "kind",
-			Message: fmt.Sprintf("unknown kind %q; Backlot accepts %s", ref.Kind, strings.Join(KindNames(), ", "))}}}
+		return nil, &ValidationError{Entity: refStr, Fields: []FieldError{{Field: "kind", Message: k.unknownKindMessage(ref.Kind)}}}
 	}
 	if ref.Kind != kind.Kind {
 		return nil, &ValidationError{Entity: refStr, Fields: []FieldError{{Field: "kind",

@@ -24,10 +24,25 @@ func fixturesDir(t *testing.T) string {
 	return d
 }
 
+// pluginKinds are the optional kinds a Backstage catalog accepts once the
+// modules that register them are installed: the fixtures hold such entities.
+var pluginKinds = []string{"AiResource", "Environment", "API:mcp-server", "API:ai-model-server"}
+
 // readFixture parses every document of a fixture file, resolving relative $text
-// placeholders from disk. Remote placeholder targets cannot be fetched here; they
-// resolve to a marker text, as a reachable host would answer with the file.
+// placeholders from disk, as a catalog with pluginKinds. Remote placeholder
+// targets cannot be fetched here; they resolve to a marker text, as a
+// reachable host would answer with the file.
 func readFixture(t *testing.T, path string) ([]*catalog.Entity, []error) {
+	t.Helper()
+	kinds, err := catalog.NewKinds(pluginKinds)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return readFixtureAs(t, kinds, path)
+}
+
+// readFixtureAs is readFixture for a catalog accepting kinds.
+func readFixtureAs(t *testing.T, kinds *catalog.Kinds, path string) ([]*catalog.Entity, []error) {
 	t.Helper()
 	data, err := os.ReadFile(path)
 	if err != nil {
@@ -56,7 +71,7 @@ func readFixture(t *testing.T, path string) ([]*catalog.Entity, []error) {
 			errs = append(errs, &catalog.DocumentError{File: path, Document: d.Index, Err: err})
 			continue
 		}
-		e, err := catalog.NewEntity(body)
+		e, err := kinds.NewEntity(body)
 		if err != nil {
 			var ve *catalog.ValidationError
 			field := ""

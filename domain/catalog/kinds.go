@@ -66,6 +66,12 @@ type KindSpec struct {
 	SpecRequired bool
 	// Fields are the spec fields with rules.
 	Fields []SpecField
+	// Optional marks a kind Backstage publishes the schema of but whose
+	// catalog accepts only once a plugin registers it: a catalog accepts it
+	// only when its Kinds name it.
+	Optional bool
+	// AnyVersion accepts every well-formed apiVersion: a custom kind's.
+	AnyVersion bool
 }
 
 // The relation types of Backstage's built-in kinds, in pairs.
@@ -120,15 +126,28 @@ func specTypeIs(types ...string) func(map[string]any) bool {
 	}
 }
 
-func not(f func(map[string]any) bool) func(map[string]any) bool {
-	return func(s map[string]any) bool { return !f(s) }
-}
+var apiVersions = append([]string{"backstage.io/v1alpha2"}, coreVersions...)
 
-var remoteAPITypes = specTypeIs("mcp-server", "ai-model-server")
+// remoteAPI holds the rules of an API whose spec.type is a remote type
+// (mcp-server, ai-model-server): remotes instead of a definition. Backstage
+// publishes these schemas, but its catalog applies them only once a plugin
+// registers them, so a catalog applies them only when its Kinds name
+// "API:<type>".
+var remoteAPI = KindSpec{Kind: "API", APIVersions: apiVersions, SpecRequired: true, Optional: true, Fields: []SpecField{
+	typeField, lifecycleField, owner, system,
+	{Name: "remotes", Type: FieldObjectList, Required: true, MinItems: 1, Properties: []SpecField{
+		{Name: "type", Type: FieldString, Required: true},
+		{Name: "url", Type: FieldString, Required: true},
+	}},
+}}
+
+// remoteAPITypes are the API spec types remoteAPI describes.
+var remoteAPITypes = []string{"mcp-server", "ai-model-server"}
 
 var coreVersions = []string{"backstage.io/v1alpha1", "backstage.io/v1beta1"}
 
-// builtinKinds are the kinds Backlot accepts, with Backstage's rules.
+// builtinKinds are the kinds Backlot knows, with Backstage's rules; an Optional
+// one is accepted only by a Kinds that names it.
 var builtinKinds = []KindSpec{
 	{Kind: "Component", APIVersions: coreVersions, SpecRequired: true, Fields: []SpecField{
 		typeField, lifecycleField, owner, system,
@@ -140,13 +159,9 @@ var builtinKinds = []KindSpec{
 			Relation: &RelationRule{DefaultKind: "API", Type: RelationConsumesAPI, Reverse: RelationAPIConsumedBy}},
 		dependsOn, dependencyOf,
 	}},
-	{Kind: "API", APIVersions: append([]string{"backstage.io/v1alpha2"}, coreVersions...), SpecRequired: true, Fields: []SpecField{
+	{Kind: "API", APIVersions: apiVersions, SpecRequired: true, Fields: []SpecField{
 		typeField, lifecycleField, owner, system,
-		{Name: "definition", Type: FieldString, Required: true, When: not(remoteAPITypes)},
-		{Name: "remotes", Type: FieldObjectList, Required: true, When: remoteAPITypes, MinItems: 1, Properties: []SpecField{
-			{Name: "type", Type: FieldString, Required: true},
-			{Name: "url", Type: FieldString, Required: true},
-		}},
+		{Name: "definition", Type: FieldString, Required: true},
 	}},
 	{Kind: "Resource", APIVersions: coreVersions, SpecRequired: true, Fields: []SpecField{
 		typeField, owner, system, dependsOn, dependencyOf,
@@ -198,7 +213,7 @@ var builtinKinds = []KindSpec{
 			{Name: "links", Type: FieldObjectList},
 		}},
 	}},
-	{Kind: "Environment", APIVersions: []string{"backstage.io/v1alpha1"}, Fields: []SpecField{
+	{Kind: "Environment", APIVersions: []string{"backstage.io/v1alpha1"}, Optional: true, Fields: []SpecField{
 		lifecycleField,
 	}},
 	// Policy is Backlot's own kind: CEL checks that award badge levels (see
@@ -208,7 +223,7 @@ var builtinKinds = []KindSpec{
 		{Name: "levels", Type: FieldStringList, Required: true},
 		{Name: "checks", Type: FieldList, Required: true},
 	}},
-	{Kind: "AiResource", APIVersions: []string{"backstage.io/v1alpha1"}, SpecRequired: true, Fields: []SpecField{
+	{Kind: "AiResource", APIVersions: []string{"backstage.io/v1alpha1"}, SpecRequired: true, Optional: true, Fields: []SpecField{
 		typeField, lifecycleField, owner, system,
 		// The fields of each AiResource type (skill, rule, plugin, marketplace).
 		{Name: "disciplines", Type: FieldStringList, When: specTypeIs("skill", "rule")},
@@ -232,23 +247,46 @@ var kindsByName = func() map[string]*KindSpec {
 	return m
 }()
 
-// LookupKind returns the rules of a built-in kind, matched case-insensitively.
+// LookupKind returns the rules of a known kind, built-in or optional, matched
+// case-insensitively.
 func LookupKind(kind string) (*KindSpec, bool) {
 	k, ok := kindsByName[strings.ToLower(kind)]
 	return k, ok
 }
 
-// KindNames returns the names of the built-in kinds, sorted.
+// KindNames returns the names of the built-in kinds, which every catalog
+// accepts, sorted.
 func KindNames() []string {
-	names := make([]string, 0, len(builtinKinds))
+	var names []string
 	for _, k := range builtinKinds {
-		names = append(names, k.Kind)
+		if !k.Optional {
+			names = append(names, k.Kind)
+		}
+	}
+	sort.Strings(names)
+	return names
+}
+
+// OptionalKindNames returns what Kinds may name to accept an optional
+// schema: the optional kinds and "API:<type>" for each remote API type, sorted.
+func OptionalKindNames() []string {
+	var names []string
+	for _, k := range builtinKinds {
+		if k.Optional {
+			names = append(names, k.Kind)
+		}
+	}
+	for _, t := range remoteAPITypes {
+		names = append(names, "API:"+t)
 	}
 	sort.Strings(names)
 	return names
 }
 
 func (k *KindSpec) acceptsVersion(v string) bool {
+	if k.AnyVersion {
+		return true
+	}
 	for _, a := range k.APIVersions {
 		if a == v {
 			return true

@@ -27,18 +27,24 @@ type RefDefaults struct {
 }
 
 // ParseRef parses a reference of the form [kind:][namespace/]name, filling missing
-// parts from defaults. It fails when a part is empty or the kind is missing with no
-// default.
+// parts from defaults, and splits it as Backstage's parseEntityRef does: the
+// kind ends at the first ':' unless a '/' comes before it, the namespace ends
+// at the first '/', and the name is the rest, so it may itself hold ':' or '/'
+// ("a:b:c" is kind a, name "b:c"; "default/a:b" is namespace default, name
+// "a:b"). It fails when a part is empty or the kind is missing with no default.
 func ParseRef(s string, defaults RefDefaults) (Ref, error) {
 	s = strings.TrimSpace(s)
 	if s == "" {
 		return Ref{}, fmt.Errorf("entity reference is empty")
 	}
+	colon := strings.IndexByte(s, ':')
+	slash := strings.IndexByte(s, '/')
+	if slash >= 0 && slash < colon {
+		colon = -1
+	}
 	var r Ref
-	rest := s
-	if i := strings.IndexByte(rest, ':'); i >= 0 {
-		r.Kind = rest[:i]
-		rest = rest[i+1:]
+	if colon >= 0 {
+		r.Kind = s[:colon]
 		if r.Kind == "" {
 			return Ref{}, fmt.Errorf("entity reference %q has an empty kind", s)
 		}
@@ -48,24 +54,21 @@ func ParseRef(s string, defaults RefDefaults) (Ref, error) {
 			return Ref{}, fmt.Errorf("entity reference %q had missing or empty kind (e.g. did not start with \"component:\" or similar)", s)
 		}
 	}
-	if i := strings.IndexByte(rest, '/'); i >= 0 {
-		r.Namespace = rest[:i]
-		r.Name = rest[i+1:]
+	if slash >= 0 {
+		r.Namespace = s[colon+1 : slash]
+		r.Name = s[slash+1:]
 		if r.Namespace == "" {
 			return Ref{}, fmt.Errorf("entity reference %q has an empty namespace", s)
 		}
 	} else {
 		r.Namespace = defaults.Namespace
-		r.Name = rest
+		r.Name = s[colon+1:]
 	}
 	if r.Namespace == "" {
 		r.Namespace = DefaultNamespace
 	}
 	if r.Name == "" {
 		return Ref{}, fmt.Errorf("entity reference %q has an empty name", s)
-	}
-	if strings.ContainsAny(r.Name, ":/") {
-		return Ref{}, fmt.Errorf("entity reference %q has a name containing ':' or '/'", s)
 	}
 	return r, nil
 }

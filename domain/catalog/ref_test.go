@@ -24,6 +24,14 @@ func TestParseRef(t *testing.T) {
 		{"empty", "", catalog.RefDefaults{Kind: "Group"}, "", true},
 		{"empty name", "group:default/", catalog.RefDefaults{}, "", true},
 		{"empty namespace", "group:/x", catalog.RefDefaults{}, "", true},
+		// Backstage's parseEntityRef splits at the first ':' and the first '/',
+		// and keeps the rest as the name, whatever it holds.
+		{"colon in name", "a:b:c", catalog.RefDefaults{}, "a:default/b:c", false},
+		{"slash in name", "group:a/b/c", catalog.RefDefaults{}, "group:a/b/c", false},
+		{"slash before colon", "ops/a:b", catalog.RefDefaults{Kind: "Group"}, "group:ops/a:b", false},
+		{"slash before colon without default kind", "ops/a:b", catalog.RefDefaults{}, "", true},
+		{"empty kind", ":x", catalog.RefDefaults{Kind: "Group"}, "", true},
+		{"empty namespace without kind", "/x", catalog.RefDefaults{Kind: "Group"}, "", true},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

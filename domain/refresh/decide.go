@@ -196,6 +196,16 @@ func (d *Decider) Finish() ([]event.Envelope, error) {
 // even when unchanged, so that the conflict is found, and reported, again.
 func (d *Decider) Refused(managedBy string) bool { return d.refused[managedBy] }
 
+// ClaimedElsewhere reports whether the entity with the given key belongs to
+// another location, and the file (type:target) it was read from there.
+func (d *Decider) ClaimedElsewhere(key string) (managedBy string, ok bool) {
+	prev, exists := d.state.Lookup(key)
+	if !exists || prev.LocationID == d.loc.ID {
+		return "", false
+	}
+	return prev.ManagedBy, true
+}
+
 // Errors returns the problems recorded so far.
 func (d *Decider) Errors() []event.ProcessingError { return d.errs }
 

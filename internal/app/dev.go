@@ -64,6 +64,8 @@ type DevConfig struct {
 	RefreshInterval time.Duration
 	// Limits bound each descriptor file.
 	Limits catalog.Limits
+	// ExtraKinds are the kinds accepted beside the built-in ones (catalog.NewKinds).
+	ExtraKinds []string
 	// Logger receives the server's log; default slog.Default().
 	Logger *slog.Logger
 	// Pprof serves Go's profiler under /debug/pprof/.
@@ -214,7 +216,7 @@ func StartDev(ctx context.Context, cfg DevConfig) (*Dev, error) {
 	if err != nil {
 		return nil, err
 	}
-	reader, err := newIngestReader(filepath.Join(cfg.DataDir, "git"), append(slices.Clone(cfg.Roots), d.repos), cfg.Catalogs, cfg.AllowedHosts, cfg.Limits, guard)
+	reader, err := newIngestReader(filepath.Join(cfg.DataDir, "git"), append(slices.Clone(cfg.Roots), d.repos), cfg.Catalogs, cfg.AllowedHosts, cfg.Limits, cfg.ExtraKinds, guard)
 	if err != nil {
 		return nil, err
 	}

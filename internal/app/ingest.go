@@ -14,8 +14,13 @@ import (
 
 // newIngestReader returns the reader of locations: file locations under the
 // working directory, roots and the folders of catalogs; url locations on
-// allowedHosts at the addresses guard allows, cloned into gitCache.
-func newIngestReader(gitCache string, extraRoots, catalogs, allowedHosts []string, limits catalog.Limits, guard *netguard.Guard) (*ingest.Reader, error) {
+// allowedHosts at the addresses guard allows, cloned into gitCache; the
+// built-in kinds and extraKinds.
+func newIngestReader(gitCache string, extraRoots, catalogs, allowedHosts []string, limits catalog.Limits, extraKinds []string, guard *netguard.Guard) (*ingest.Reader, error) {
+	kinds, err := catalog.NewKinds(extraKinds)
+	if err != nil {
+		return nil, fmt.Errorf("--catalog-extra-kinds: %w", err)
+	}
 	wd, err := os.Getwd()
 	if err != nil {
 		return nil, err
@@ -45,7 +50,7 @@ func newIngestReader(gitCache string, extraRoots, catalogs, allowedHosts []strin
 	if err != nil {
 		return nil, err
 	}
-	return ingest.NewReader(ingest.Config{Roots: roots, Git: git, Limits: limits}), nil
+	return ingest.NewReader(ingest.Config{Roots: roots, Git: git, Limits: limits, Kinds: kinds}), nil
 }
 
 // newGuard returns the guard of every outbound call made for a user

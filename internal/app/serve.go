@@ -102,6 +102,8 @@ type ServeConfig struct {
 	DataDir string
 	// Limits bound each descriptor file.
 	Limits catalog.Limits
+	// ExtraKinds are the kinds accepted beside the built-in ones (catalog.NewKinds).
+	ExtraKinds []string
 	// AuthTokens, when set, is a token file (see package auth): reads and
 	// writes then need a bearer token, and its principal is the write's actor.
 	// backlot serve refuses to start without it unless --insecure-no-auth
@@ -272,7 +274,7 @@ func StartServe(ctx context.Context, cfg ServeConfig) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	reader, err := newIngestReader(filepath.Join(cfg.DataDir, "git"), append(slices.Clone(cfg.Roots), repos), cfg.Catalogs, cfg.AllowedHosts, cfg.Limits, guard)
+	reader, err := newIngestReader(filepath.Join(cfg.DataDir, "git"), append(slices.Clone(cfg.Roots), repos), cfg.Catalogs, cfg.AllowedHosts, cfg.Limits, cfg.ExtraKinds, guard)
 	if err != nil {
 		return nil, err
 	}

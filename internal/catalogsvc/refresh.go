@@ -67,6 +67,11 @@ func (ds *decisionSink) KeepFile(m string) { ds.d.KeepFile(m) }
 // Refused reports whether an entity of the file was refused as a conflict.
 func (ds *decisionSink) Refused(m string) bool { return ds.d.Refused(m) }
 
+// ClaimedElsewhere reports whether another location owns the entity.
+func (ds *decisionSink) ClaimedElsewhere(key string) (string, bool) {
+	return ds.d.ClaimedElsewhere(key)
+}
+
 // KeepEntity keeps the entity's last good version.
 func (ds *decisionSink) KeepEntity(k string) { ds.d.KeepEntity(k) }
 

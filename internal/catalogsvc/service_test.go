@@ -190,6 +190,40 @@ func TestSecondLocationClaimingAnEntityGetsAConflictError(t *testing.T) {
 	}
 }
 
+// TestInvalidCopyInAnotherLocationIsOnlyAConflict: a copy of an entity that
+// another location owns is not read, so its own validation errors are not
+// reported, only the conflict, at registration and at every refresh.
+func TestInvalidCopyInAnotherLocationIsOnlyAConflict(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	e := newEnv(t)
+	first := e.write(t, "first.yaml", component("shared", "production"))
+	second := e.write(t, "second.yaml", strings.Replace(component("shared", "experimental"), "  owner: team-a\n", "", 1))
+	if !strings.Contains(component("shared", "x"), "  owner: team-a\n") {
+		t.Fatal("the fixture lost its owner line; the test would prove nothing")
+	}
+	if _, err := e.svc.RegisterLocation(ctx, "user:default/ada", "file", first, false); err != nil {
+		t.Fatal(err)
+	}
+	res, err := e.svc.RegisterLocation(ctx, "user:default/ada", "file", second, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 2 {
+		errs, err := e.store.LocationErrors(ctx, res.Location.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(errs) != 1 || errs[0].Name != "ConflictError" || errs[0].Entity != "component:default/shared" ||
+			!strings.Contains(errs[0].Message, "first.yaml") {
+			t.Fatalf("check %d: want only a conflict naming first.yaml, got %+v", i, errs)
+		}
+		if _, err := e.svc.RefreshLocation(ctx, res.Location); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
 func TestDeletedEntityComesBackOnRefresh(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()

@@ -1,13 +1,10 @@
 package catalogsvc
 
-import (
-	"context"
+import "context"
 
-	"backlot.dev/backlot/domain/catalog"
-)
-
-// ValidateEntity validates a body as Backlot would when reading it.
+// ValidateEntity validates a body as Backlot would when reading it, with
+// the kinds the catalog accepts.
 func (s *Service) ValidateEntity(_ context.Context, _ string, entity map[string]any) error {
-	_, err := catalog.NewEntity(entity)
+	_, err := s.cfg.Reader.Kinds().NewEntity(entity)
 	return err
 }

@@ -36,6 +36,8 @@ type Config struct {
 	Limits catalog.Limits
 	// MaxDepth bounds the nesting of Location entities; default DefaultMaxDepth.
 	MaxDepth int
+	// Kinds are the kinds accepted; nil accepts the built-in kinds only.
+	Kinds *catalog.Kinds
 }
 
 // Reader reads locations into a Sink. It remembers every file that read cleanly
@@ -54,6 +56,9 @@ type Reader struct {
 type fileMemo struct {
 	hash     [32]byte
 	children []childTarget
+	// keys are the entities the file yielded, so a later copy of one of
+	// them elsewhere is known as a copy even when this file is not parsed.
+	keys []string
 }
 
 // childTarget is a Location entity's target found in a file.
@@ -121,6 +126,16 @@ type RefusingSink interface {
 	Refused(managedBy string) bool
 }
 
+// ClaimingSink is a Sink that knows which entities other locations own. A
+// document that fails validation and names such an entity is a copy, reported
+// as a conflict rather than by its own errors.
+type ClaimingSink interface {
+	Sink
+	// ClaimedElsewhere reports whether another location owns the entity
+	// with the given key, and the file (type:target) it was read from.
+	ClaimedElsewhere(key string) (managedBy string, ok bool)
+}
+
 // Normalize checks a target before it is registered and returns its canonical form:
 // an absolute path for file targets, the parsed URL for url targets. It returns a
 // *NotAllowedError outside the granted roots and hosts, an *InputError for a
@@ -158,7 +173,7 @@ func (r *Reader) Normalize(ctx context.Context, locType, target string) (string,
 // (see Reader); the returned commit records this walk's files for later walks and
 // must be called only once what the sink received has been written.
 func (r *Reader) Walk(ctx context.Context, locType, target string, sink Sink, useMemo bool) (commit func(), err error) {
-	w := &walk{r: r, sink: sink, visited: map[string]bool{}, useMemo: useMemo, pending: map[string]*fileMemo{}}
+	w := &walk{r: r, sink: sink, visited: map[string]bool{}, useMemo: useMemo, pending: map[string]*fileMemo{}, yielded: map[string]string{}}
 	if err := w.target(ctx, locType, target, nil, 0); err != nil {
 		return func() {}, err
 	}
@@ -175,6 +190,9 @@ type walk struct {
 	visited map[string]bool
 	useMemo bool
 	pending map[string]*fileMemo
+	// yielded maps the key of each entity this walk yielded (or kept from
+	// an unchanged file) to the file (type:target) it came from.
+	yielded map[string]string
 }
 
 // file is one descriptor file read from disk or git.
@@ -227,6 +245,11 @@ func (w *walk) file(ctx context.Context, locType string, f *file, depth int) err
 	if m, ok := w.r.memo(f.managedBy); ok && w.useMemo && m.hash == sum && f.commit == nil {
 		// Unchanged and clean last time: keep what it yielded, follow its targets.
 		w.sink.KeepFile(f.managedBy)
+		for _, k := range m.keys {
+			if _, ok := w.yielded[k]; !ok {
+				w.yielded[k] = f.managedBy
+			}
+		}
 		for _, c := range m.children {
 			if err := w.target(ctx, c.locType, c.target, f, depth+1); err != nil {
 				return err
@@ -273,8 +296,15 @@ func (w *walk) file(ctx context.Context, locType string, f *file, depth int) err
 			w.keep(pe, f)
 			continue
 		}
-		ent, err := catalog.NewEntity(body)
+		ent, err := w.r.cfg.Kinds.NewEntity(body)
 		if err != nil {
+			if pe, ok := w.copyOf(body, f.managedBy, d.Index); ok {
+				// A second definition of an entity already read is not read at
+				// all, as in Backstage, so its own errors are not reported:
+				// only that it is a copy.
+				fail(pe)
+				continue
+			}
 			var ve *catalog.ValidationError
 			if errors.As(err, &ve) {
 				for _, fe := range ve.Fields {
@@ -291,6 +321,12 @@ func (w *walk) file(ctx context.Context, locType string, f *file, depth int) err
 		}
 		if err := w.sink.Entity(refresh.Observed{Entity: ent, ManagedBy: f.managedBy, Commit: f.commit, Head: f.head}); err != nil {
 			return err
+		}
+		if key := ent.Ref().Key(); w.yielded[key] == "" {
+			w.yielded[key] = f.managedBy
+			if memo != nil {
+				memo.keys = append(memo.keys, key)
+			}
 		}
 		if rs, ok := w.sink.(RefusingSink); ok && rs.Refused(f.managedBy) {
 			memo = nil
@@ -343,6 +379,16 @@ func (w *walk) follow(ctx context.Context, locType string, ent *catalog.Entity, 
 			}
 		}
 	}
+	if childType != TypeFile && childType != TypeURL {
+		// Backstage reads a location only through a processor that handles its
+		// type; with none installed for it (github-discovery and the other
+		// discovery types are providers' business), each target is an error.
+		for _, t := range targets {
+			w.sink.Problem(event.ProcessingError{File: f.managedBy, Document: doc, Entity: ent.Ref().String(),
+				Field: "spec.type", Name: "InputError", Message: UnreadableTypeMessage(childType, t)})
+		}
+		return nil, len(targets) == 0, nil
+	}
 	for _, t := range targets {
 		typ, resolved, err := f.child(childType, t)
 		if err != nil {
@@ -357,6 +403,35 @@ func (w *walk) follow(ctx context.Context, locType string, ent *catalog.Entity, 
 		}
 	}
 	return children, clean, nil
+}
+
+// UnreadableTypeMessage is the error of a location target whose type Backlot
+// cannot read, worded as Backstage's catalog words it.
+func UnreadableTypeMessage(locType, target string) string {
+	return fmt.Sprintf("No processor was able to handle reading of %s:%s; Backlot reads %s and %s locations", locType, target, TypeFile, TypeURL)
+}
+
+// copyOf reports whether a document that failed validation names an entity
+// this walk already yielded, or another location owns, and returns the
+// ConflictError that reports it.
+func (w *walk) copyOf(body map[string]any, file string, doc int) (event.ProcessingError, bool) {
+	r, found := catalog.RefFromBody(body)
+	if !found {
+		return event.ProcessingError{}, false
+	}
+	key := r.Key()
+	pe := event.ProcessingError{File: file, Document: doc, Entity: key, Name: "ConflictError"}
+	if first, ok := w.yielded[key]; ok {
+		pe.Message = fmt.Sprintf("entity %s is defined more than once; the first definition (%s) is kept and this copy is not read", key, first)
+		return pe, true
+	}
+	if cs, ok := w.sink.(ClaimingSink); ok {
+		if owner, ok := cs.ClaimedElsewhere(key); ok {
+			pe.Message = fmt.Sprintf("entity %s is already provided by another location (%s); it stays with that location and this copy is not read", key, owner)
+			return pe, true
+		}
+	}
+	return event.ProcessingError{}, false
 }
 
 // read returns the files a target names.
@@ -542,6 +617,15 @@ func guessRef(body map[string]any) string {
 		return r.String()
 	}
 	return ""
+}
+
+// Kinds returns the kinds the reader accepts; nil (the built-in kinds) for a
+// nil Reader.
+func (r *Reader) Kinds() *catalog.Kinds {
+	if r == nil {
+		return nil
+	}
+	return r.cfg.Kinds
 }
 
 // Roots returns the folders file targets are confined to.

@@ -369,6 +369,14 @@ func generate() []descriptor {
 	g.add("location/targets empty item", edit(loc, "spec.targets", []any{""}))
 	g.add("location/target and targets", edit(base("Location"), "spec.targets", []any{"./a.yaml"}))
 	g.add("location/no type", edit(base("Location"), "spec.type", absent))
+	// Cases from public catalogs: a discovery type (valid as an entity; the
+	// error comes when it is read), targets left null beside a target.
+	g.add("location/type github-discovery", edit(edit(base("Location"), "spec.type", "github-discovery"),
+		"spec.target", "https://github.com/larkspur/*/blob/-/catalog-info.yaml"))
+	g.add("location/targets null beside target", edit(base("Location"), "spec.targets", nil))
+	g.yaml("yaml/location targets left empty", "apiVersion: backstage.io/v1alpha1\nkind: Location\nmetadata:\n  name: all\nspec:\n  type: url\n  targets:\n")
+	g.add("api/openapi without definition", edit(base("API"), "spec.definition", absent))
+	g.add("api/mcp-server with definition only", edit(edit(base("mcp-server"), "spec.remotes", absent), "spec.definition", "x"))
 	for _, p := range []any{"required", "optional", "maybe", ""} {
 		g.add("location/presence "+show(p), edit(base("Location"), "spec.presence", p))
 	}
@@ -376,7 +384,7 @@ func generate() []descriptor {
 	// Entity refs in spec fields: the reference forms and their broken edges.
 	refs := []any{"routing", "group:routing", "Group:Routing", "group:default/routing", "default/routing", "billing/routing",
 		"user:priya.raman", "component:routing", ":routing", "group:", "group:/routing", "group:default/", "/routing", "routing/",
-		"a:b:c", "group:a/b/c", "routing team", "https://larkspur.example/routing", "group:default/Routing_Team.2", "ä"}
+		"a:b:c", "group:a/b/c", "billing/a:b", "a/b:c", "group:billing/a:b/c", "routing team", "https://larkspur.example/routing", "group:default/Routing_Team.2", "ä"}
 	refFields := []struct{ kind, field string }{
 		{"Component", "owner"}, {"Component", "system"}, {"Component", "subcomponentOf"},
 		{"System", "domain"}, {"Domain", "subdomainOf"}, {"Group", "parent"}, {"Template", "owner"},

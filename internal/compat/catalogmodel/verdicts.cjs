@@ -1,7 +1,10 @@
 // verdicts.cjs reads descriptors, one JSON line each ({"id": ..., "entity": ...},
 // or {"id": ..., "yaml": "..."} for a descriptor file's text), from standard input and prints one JSON line per descriptor:
 // {"id": ..., "ok": true} when Backstage's catalog would accept it, or
-// {"id": ..., "ok": false, "error": "..."} with Backstage's own message.
+// {"id": ..., "ok": false, "error": "..."} with Backstage's own message; and
+// the same verdict as "okPlugins" and "errorPlugins" for a catalog with the
+// modules that register the kinds catalog-model publishes in its alpha entry
+// point (AiResource of each type, and the API of type mcp-server).
 //
 // "Accept" is what the catalog backend does when it ingests an entity: a file's
 // text is parsed as the backend's YAML reader does (the yaml package, YAML 1.2,
@@ -9,7 +12,8 @@
 // default entity policies (SchemaValidEntityPolicy, DefaultNamespaceEntityPolicy,
 // NoForeignRootFieldsEntityPolicy, FieldFormatEntityPolicy, in that order), then
 // a kind validator that recognizes the entity (the built-in kinds processor's
-// validators, and the scaffolder's for Template), then the entity references
+// validators, and the scaffolder's for Template; with plugins, the alpha
+// kinds' validators too), then the entity references
 // the built-in kinds processor turns into relations, parsed with the same
 // default kind and namespace.
 const { createInterface } = require('node:readline');
@@ -60,14 +64,16 @@ const policy = EntityPolicies.allOf([
   new FieldFormatEntityPolicy(),
 ]);
 
-// validatorsFor picks the validators a processor would run: an API's or an
-// AiResource's spec.type selects its schema, as the kind layers do.
-function validatorsFor(entity) {
+// validatorsFor picks the validators a processor would run: the built-in
+// kinds processor's (BuiltinKindsEntityProcessor in catalog-backend) and the
+// scaffolder's; with plugins, an API's or an AiResource's spec.type selects
+// its alpha schema, as the kind layers do.
+function validatorsFor(entity, plugins) {
   const type = entity?.spec?.type;
-  if (entity.kind === 'API' && type === 'mcp-server') {
+  if (plugins && entity.kind === 'API' && type === 'mcp-server') {
     return [mcpServerApiEntityValidator];
   }
-  if (entity.kind === 'AiResource') {
+  if (plugins && entity.kind === 'AiResource') {
     const byType = {
       skill: skillAiResourceEntityV1alpha1Validator,
       rule: ruleAiResourceEntityV1alpha1Validator,
@@ -115,11 +121,11 @@ function checkRefs(entity) {
   }
 }
 
-async function verdict(entity) {
+async function verdict(entity, plugins) {
   const enforced = await policy.enforce(entity);
   if (!enforced) throw new Error('rejected by the entity policies');
   let recognized = false;
-  for (const v of validatorsFor(enforced)) {
+  for (const v of validatorsFor(enforced, plugins)) {
     if (await v.check(enforced)) {
       recognized = true;
       break;
@@ -136,12 +142,17 @@ async function main() {
   for await (const line of createInterface({ input: process.stdin })) {
     if (!line.trim()) continue;
     const { id, entity, yaml } = JSON.parse(line);
-    try {
-      await verdict(yaml === undefined ? entity : entityOfYaml(yaml));
-      out.push(JSON.stringify({ id, ok: true }));
-    } catch (e) {
-      out.push(JSON.stringify({ id, ok: false, error: String(e?.message ?? e) }));
+    const result = { id };
+    for (const [plugins, ok, error] of [[false, 'ok', 'error'], [true, 'okPlugins', 'errorPlugins']]) {
+      try {
+        await verdict(yaml === undefined ? structuredClone(entity) : entityOfYaml(yaml), plugins);
+        result[ok] = true;
+      } catch (e) {
+        result[ok] = false;
+        result[error] = String(e?.message ?? e);
+      }
     }
+    out.push(JSON.stringify(result));
   }
   process.stdout.write(out.join('\n') + '\n');
 }
