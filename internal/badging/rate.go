@@ -19,14 +19,17 @@ import (
 
 // rater is one evaluation: the events it makes and what it has looked up.
 type rater struct {
-	e           *Evaluator
-	ctx         context.Context
-	now         time.Time
-	upserted    map[string]bool
-	recollect   map[string]bool
-	commits     map[string]string
-	full        bool
-	events      []event.Envelope
+	e         *Evaluator
+	ctx       context.Context
+	now       time.Time
+	upserted  map[string]bool
+	recollect map[string]bool
+	commits   map[string]string
+	full      bool
+	events    []event.Envelope
+	// appended are the positions of the events appended so far, still to
+	// wait for.
+	appended    event.Positions
 	evaluations int
 	rating      time.Duration   // spent in rate
 	deprecated  map[string]bool // entity key -> its lifecycle is deprecated
@@ -179,6 +182,20 @@ func (r *rater) lookUpDependencies(views []*catalogstore.EntityView) error {
 	}
 	slices.Sort(want)
 	want = slices.Compact(want)
+	// A target rated in this page is read already: the entities are read once.
+	inPage := make(map[string]*catalogstore.EntityView, len(views))
+	for _, v := range views {
+		if v != nil {
+			inPage[v.Key] = v
+		}
+	}
+	want = slices.DeleteFunc(want, func(k string) bool {
+		v, ok := inPage[k]
+		if ok {
+			r.deprecated[k] = lifecycle(v.Body) == "deprecated"
+		}
+		return ok
+	})
 	for i := 0; i < len(want); i += 1000 {
 		part := want[i:min(i+1000, len(want))]
 		deps, err := r.e.cfg.Catalog.ByKeys(r.ctx, part)
