@@ -130,8 +130,10 @@ func (r *rater) rate(keys []string, views []*catalogstore.EntityView) error {
 	if err != nil {
 		return fmt.Errorf("badging: read facts: %w", err)
 	}
-	if err := r.lookUpDependencies(views); err != nil {
-		return err
+	if r.reads(SourceCatalog, nil) {
+		if err := r.lookUpDependencies(views); err != nil {
+			return err
+		}
 	}
 	outs := make([][]event.Envelope, len(keys))
 	errs := make([]error, len(keys))
@@ -209,6 +211,18 @@ func (r *rater) lookUpDependencies(views []*catalogstore.EntityView) error {
 	return nil
 }
 
+// reads reports whether a policy reads the facts of source: one of those
+// selected (selected[i] is the i-th policy's), or any when selected is nil.
+// The built-in collectors collect only what some policy reads.
+func (r *rater) reads(source string, selected []bool) bool {
+	for i, c := range r.e.policies {
+		if (selected == nil || selected[i]) && c.ReadsFacts(source) {
+			return true
+		}
+	}
+	return false
+}
+
 func hasKey(m map[string]bool, k string) bool { _, ok := m[k]; return ok }
 
 // rateOne rates one entity with every policy and returns the events of the
@@ -246,7 +260,7 @@ func (r *rater) rateOne(key string, v *catalogstore.EntityView, current []badges
 		selected[i] = c.Selects(in)
 	}
 	if slices.Contains(selected, true) {
-		facts, evs, err := r.facts(key, v, body, stored)
+		facts, evs, err := r.facts(key, v, body, stored, r.reads(SourceCatalog, selected), r.reads(SourceRepo, selected))
 		if err != nil {
 			return nil, 0, err
 		}
