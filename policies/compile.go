@@ -44,9 +44,10 @@ func (e *CompileError) Error() string {
 
 // compiledExpr is one compiled expression or why it did not compile.
 type compiledExpr struct {
-	prg  cel.Program
-	info *celast.SourceInfo // locates the nodes of runtime errors
-	errs []*CompileError
+	prg   cel.Program
+	info  *celast.SourceInfo // locates the nodes of runtime errors
+	facts *factUse           // the sources of facts it reads
+	errs  []*CompileError
 }
 
 type cacheKey struct{ policy, check, expr string }
@@ -110,7 +111,7 @@ func compileUncached(policy, check, expr string) *compiledExpr {
 	if err != nil {
 		return fail(0, 0, "%v", err)
 	}
-	return &compiledExpr{prg: prg, info: ast.NativeRep().SourceInfo()}
+	return &compiledExpr{prg: prg, info: ast.NativeRep().SourceInfo(), facts: factsRead(ast)}
 }
 
 // Compiled is a policy ready to evaluate: its selector and each check's rule
@@ -124,6 +125,7 @@ type Compiled struct {
 	checks    []compiledCheck
 	levels    map[string]int
 	errs      []*CompileError
+	facts     factUse // the sources of facts its checks and campaigns read
 }
 
 type compiledCampaign struct {
@@ -164,6 +166,9 @@ func Compile(p *Policy) (*Compiled, error) {
 			cc.err = strings.Join(msgs, "; ")
 			c.errs = append(c.errs, e.errs...)
 		}
+		if e.facts != nil {
+			c.facts.merge(e.facts)
+		}
 		c.checks = append(c.checks, cc)
 	}
 	for _, cp := range p.Spec.Campaigns {
@@ -174,6 +179,9 @@ func Compile(p *Policy) (*Compiled, error) {
 				e := *ce
 				e.Check, e.Campaign = "", cp.ID
 				c.errs = append(c.errs, &e)
+			}
+			if cc.expr.facts != nil {
+				c.facts.merge(cc.expr.facts)
 			}
 		}
 		c.campaigns = append(c.campaigns, cc)

@@ -105,8 +105,9 @@ func lifecycle(body json.RawMessage) string {
 
 // facts returns the facts to rate the entity on: those stored, with the
 // built-in collectors' new ones over them; a built-in fact that changed is
-// reported as an event too.
-func (r *rater) facts(key string, v *catalogstore.EntityView, body map[string]any, stored []badges.FactSet) (map[string]map[string]any, []event.Envelope, error) {
+// reported as an event too. The catalog's and the repository's facts are
+// collected only when withCatalog and withRepo say a policy reads them.
+func (r *rater) facts(key string, v *catalogstore.EntityView, body map[string]any, stored []badges.FactSet, withCatalog, withRepo bool) (map[string]map[string]any, []event.Envelope, error) {
 	var evs []event.Envelope
 	out := make(map[string]map[string]any, len(stored)+2)
 	raw := make(map[string]json.RawMessage, len(stored))
@@ -118,10 +119,11 @@ func (r *rater) facts(key string, v *catalogstore.EntityView, body map[string]an
 		out[f.Source] = m
 		raw[f.Source] = f.Facts
 	}
-	collected := map[string]map[string]any{
-		SourceCatalog: CatalogFacts(body, v.Relations, func(k string) bool { return r.deprecated[k] }),
+	collected := map[string]map[string]any{}
+	if withCatalog {
+		collected[SourceCatalog] = CatalogFacts(body, v.Relations, func(k string) bool { return r.deprecated[k] })
 	}
-	if r.e.cfg.Repo != nil && (r.upserted[key] || r.recollect[key] || raw[SourceRepo] == nil) {
+	if withRepo && r.e.cfg.Repo != nil && (r.upserted[key] || r.recollect[key] || raw[SourceRepo] == nil) {
 		repo, err := r.e.cfg.Repo(r.ctx, v, r.commits[key])
 		if err != nil {
 			r.e.cfg.Logger.Warn("repository facts not collected", "entity", v.Ref, "err", err)

@@ -5,13 +5,19 @@
 // entities may have a new verdict (those upserted or removed, those with new
 // facts, their related entities, or every entity when a policy changed),
 // collects the built-in facts (facts.catalog from the catalog itself,
-// facts.repo from the entity's repository), rates each entity with every
-// policy (package policies) at the batch's time, and appends
+// facts.repo from the entity's repository) that a policy rating the entity
+// reads (policies.Compiled.ReadsFacts), rates each entity with every policy
+// (package policies) at the batch's time, and appends
 // backlot.badge.awarded.v1, backlot.badge.revoked.v1 or
 // backlot.check.changed.v1 only where a verdict changed, with
 // backlot.facts.reported.v1 where a built-in fact changed. Verdicts are read
 // back from the badge read model (package projections/badges), so an
 // evaluation repeated after a crash writes nothing twice.
+//
+// A full evaluation (a policy changed) reads the catalog a page at a time,
+// each entity once, rates a page on every core, and appends its events as it
+// goes, waiting for the badge read model to fold them only at the end; the
+// read model folds them in bulk (badges.PlanWrites).
 //
 // facts.repo is collected when an entity is upserted or a migration merged a
 // change into its repository. A repository whose files change beside an

@@ -274,7 +274,7 @@ func (e *Evaluator) Step(ctx context.Context) (int, error) {
 		if err != nil {
 			return 0, err
 		}
-		if err := e.appendAll(ctx, r.events); err != nil {
+		if err := e.appendAll(ctx, r); err != nil {
 			return 0, err
 		}
 		evaluated, rating = r.evaluations, r.rating
@@ -295,9 +295,25 @@ func (e *Evaluator) Step(ctx context.Context) (int, error) {
 }
 
 // appendAll appends the events in chunks and waits for the badge read model to
-// fold them, so the next comparison sees them.
-func (e *Evaluator) appendAll(ctx context.Context, events []event.Envelope) error {
+// fold them (and those appended before by appendOnly), so the next comparison
+// sees them.
+func (e *Evaluator) appendAll(ctx context.Context, r *rater) error {
+	if err := e.appendOnly(ctx, r); err != nil {
+		return err
+	}
+	if len(r.appended) == 0 {
+		return nil
+	}
+	return e.cfg.StoreWaiter.WaitFor(ctx, r.appended)
+}
+
+// appendOnly appends the rater's events in chunks without waiting for the
+// fold, and takes them from it: a full evaluation rates each entity once, so
+// no later comparison reads what these change, and rating goes on while the
+// badge read model folds them.
+func (e *Evaluator) appendOnly(ctx context.Context, r *rater) error {
 	const chunk = 2000
+	events := r.events
 	if len(events) == 0 {
 		return nil
 	}
@@ -307,10 +323,15 @@ func (e *Evaluator) appendAll(ctx context.Context, events []event.Envelope) erro
 			return fmt.Errorf("badging: append %d events: %w", len(part), err)
 		}
 	}
+	if r.appended == nil {
+		r.appended = event.Positions{}
+	}
+	r.appended.Merge(event.PositionsOf(events))
+	r.events = r.events[:0]
 	e.mu.Lock()
 	e.stats.Events += int64(len(events))
 	e.mu.Unlock()
-	return e.cfg.StoreWaiter.WaitFor(ctx, event.PositionsOf(events))
+	return nil
 }
 
 // work is what a batch asks the evaluator to rate.
@@ -408,11 +429,7 @@ func (e *Evaluator) loadPolicies(ctx context.Context) error {
 func (e *Evaluator) evaluate(ctx context.Context, w work, now time.Time) (*rater, error) {
 	r := &rater{e: e, ctx: ctx, now: now, upserted: w.upserted, recollect: w.recollect, commits: w.commits, full: w.full}
 	if w.full {
-		r.flush = func() error {
-			err := e.appendAll(ctx, r.events)
-			r.events = r.events[:0]
-			return err
-		}
+		r.flush = func() error { return e.appendOnly(ctx, r) }
 		return r, r.rateAll()
 	}
 	keys := make([]string, 0, len(w.keys))

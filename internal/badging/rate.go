@@ -19,14 +19,17 @@ import (
 
 // rater is one evaluation: the events it makes and what it has looked up.
 type rater struct {
-	e           *Evaluator
-	ctx         context.Context
-	now         time.Time
-	upserted    map[string]bool
-	recollect   map[string]bool
-	commits     map[string]string
-	full        bool
-	events      []event.Envelope
+	e         *Evaluator
+	ctx       context.Context
+	now       time.Time
+	upserted  map[string]bool
+	recollect map[string]bool
+	commits   map[string]string
+	full      bool
+	events    []event.Envelope
+	// appended are the positions of the events appended so far, still to
+	// wait for.
+	appended    event.Positions
 	evaluations int
 	rating      time.Duration   // spent in rate
 	deprecated  map[string]bool // entity key -> its lifecycle is deprecated
@@ -127,8 +130,10 @@ func (r *rater) rate(keys []string, views []*catalogstore.EntityView) error {
 	if err != nil {
 		return fmt.Errorf("badging: read facts: %w", err)
 	}
-	if err := r.lookUpDependencies(views); err != nil {
-		return err
+	if r.reads(SourceCatalog, nil) {
+		if err := r.lookUpDependencies(views); err != nil {
+			return err
+		}
 	}
 	outs := make([][]event.Envelope, len(keys))
 	errs := make([]error, len(keys))
@@ -179,6 +184,20 @@ func (r *rater) lookUpDependencies(views []*catalogstore.EntityView) error {
 	}
 	slices.Sort(want)
 	want = slices.Compact(want)
+	// A target rated in this page is read already: the entities are read once.
+	inPage := make(map[string]*catalogstore.EntityView, len(views))
+	for _, v := range views {
+		if v != nil {
+			inPage[v.Key] = v
+		}
+	}
+	want = slices.DeleteFunc(want, func(k string) bool {
+		v, ok := inPage[k]
+		if ok {
+			r.deprecated[k] = lifecycle(v.Body) == "deprecated"
+		}
+		return ok
+	})
 	for i := 0; i < len(want); i += 1000 {
 		part := want[i:min(i+1000, len(want))]
 		deps, err := r.e.cfg.Catalog.ByKeys(r.ctx, part)
@@ -190,6 +209,18 @@ func (r *rater) lookUpDependencies(views []*catalogstore.EntityView) error {
 		}
 	}
 	return nil
+}
+
+// reads reports whether a policy reads the facts of source: one of those
+// selected (selected[i] is the i-th policy's), or any when selected is nil.
+// The built-in collectors collect only what some policy reads.
+func (r *rater) reads(source string, selected []bool) bool {
+	for i, c := range r.e.policies {
+		if (selected == nil || selected[i]) && c.ReadsFacts(source) {
+			return true
+		}
+	}
+	return false
 }
 
 func hasKey(m map[string]bool, k string) bool { _, ok := m[k]; return ok }
@@ -229,7 +260,7 @@ func (r *rater) rateOne(key string, v *catalogstore.EntityView, current []badges
 		selected[i] = c.Selects(in)
 	}
 	if slices.Contains(selected, true) {
-		facts, evs, err := r.facts(key, v, body, stored)
+		facts, evs, err := r.facts(key, v, body, stored, r.reads(SourceCatalog, selected), r.reads(SourceRepo, selected))
 		if err != nil {
 			return nil, 0, err
 		}

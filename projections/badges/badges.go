@@ -6,7 +6,9 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"runtime"
 	"strings"
+	"sync"
 	"time"
 
 	"backlot.dev/backlot/domain/event"
@@ -131,7 +133,41 @@ type Op struct {
 // newest version of its type: an Op's Ev is the event upcast (event.Upcast),
 // a copy when it was of an older version, so the stores record the newest
 // type and data.
+//
+// A large batch is decoded on every core, in chunks; the ops and the error
+// (of the first event in log order that fails) are those of decoding one
+// event at a time.
 func Decode(events []event.Envelope, applied event.Positions) ([]Op, error) {
+	workers := min(runtime.GOMAXPROCS(0), len(events)/decodeChunk)
+	if workers <= 1 {
+		return decodeRange(events, applied)
+	}
+	n := (len(events) + workers - 1) / workers
+	parts := make([][]Op, workers)
+	errs := make([]error, workers)
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			parts[w], errs[w] = decodeRange(events[w*n:min((w+1)*n, len(events))], applied)
+		})
+	}
+	wg.Wait()
+	var ops []Op
+	for w := range workers {
+		if errs[w] != nil {
+			return nil, errs[w]
+		}
+		ops = append(ops, parts[w]...)
+	}
+	return ops, nil
+}
+
+// decodeChunk is the fewest events a core decodes of a batch: below it, a
+// goroutine costs more than it saves.
+const decodeChunk = 256
+
+// decodeRange decodes events one at a time (see Decode).
+func decodeRange(events []event.Envelope, applied event.Positions) ([]Op, error) {
 	var ops []Op
 	for i := range events {
 		ev := &events[i]

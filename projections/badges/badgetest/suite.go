@@ -3,6 +3,10 @@ package badgetest
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"strings"
 	"testing"
 	"time"
 
@@ -45,6 +49,7 @@ func at(ev event.Envelope, part int32, pos int64) event.Envelope {
 func Run(t *testing.T, open func(t *testing.T) Store) {
 	t.Run("FoldsOnceAndAnswersThePast", func(t *testing.T) { foldsOnce(t, open(t)) })
 	t.Run("PartitionsAndEvaluatorPositions", func(t *testing.T) { partitions(t, open(t)) })
+	t.Run("BulkEqualsOneAtATime", func(t *testing.T) { bulkEqualsOneAtATime(t, open) })
 }
 
 func foldsOnce(t *testing.T, s Store) {
@@ -156,4 +161,135 @@ func partitions(t *testing.T, s Store) {
 	if err != nil || len(cs) != 1 || cs[0].EventID != ev.ID || cs[0].Data.Level != "gold" {
 		t.Fatalf("EntityChanges: %v %+v", err, cs)
 	}
+}
+
+// mixedLog returns n facts, fact source and badge events at positions 1..n
+// of partition 0, from a fixed seed: few entities, policies and sources, so
+// a batch writes the same row many times over (awarded, changed, revoked,
+// reported again).
+func mixedLog(t testing.TB, n int) []event.Envelope {
+	t.Helper()
+	rnd := rand.New(rand.NewPCG(17, 6))
+	types := []event.Type{event.TypeBadgeAwarded, event.TypeCheckChanged, event.TypeBadgeRevoked}
+	levels := []string{"", "bronze", "silver", "gold"}
+	out := make([]event.Envelope, 0, n)
+	for pos := int64(1); pos <= int64(n); pos++ {
+		entity := fmt.Sprintf("component:default/e%d", rnd.IntN(12))
+		when := T0.Add(time.Duration(pos) * time.Minute)
+		var ev event.Envelope
+		var err error
+		switch k := rnd.IntN(10); {
+		case k < 3:
+			facts := fmt.Sprintf(`{"coverage":%d,"passing":%t}`, rnd.IntN(100), rnd.IntN(2) == 0)
+			ev, err = event.New(event.TypeFactsReported, entity, event.FactsReported{Entity: entity, Source: []string{"ci", "sec"}[rnd.IntN(2)],
+				Facts: json.RawMessage(facts), ObservedAt: when.Add(-time.Duration(rnd.IntN(90)) * time.Second)}, event.Meta{Time: when})
+		case k < 4:
+			schema := []string{`{"type":"object"}`, `null`, `{"required":["coverage"]}`}[rnd.IntN(3)]
+			src := []string{"ci", "sec"}[rnd.IntN(2)]
+			ev, err = event.New(event.TypeFactSourceDeclared, event.FactSourceSubject(src), event.FactSourceDeclared{Source: src, Schema: json.RawMessage(schema)}, event.Meta{Time: when})
+		case k < 5:
+			ev, err = event.New(event.TypeLocationRemoved, "location:default/x", event.LocationRemoved{ID: "x"}, event.Meta{Time: when})
+		default:
+			rank := rnd.IntN(4)
+			checks := []event.CheckOutcome{{ID: "a", Level: "bronze", Passed: rank > 0}, {ID: "b", Level: "silver", Passed: rank > 1, Message: fmt.Sprint(rnd.IntN(3))}}
+			ev, err = event.New(types[rnd.IntN(3)], entity, event.BadgeChanged{Entity: entity, Owner: []string{"group:default/Team-A", "group:default/team-b"}[rnd.IntN(2)],
+				Policy: []string{"tc", "docs", "sec"}[rnd.IntN(3)], Applies: rnd.IntN(4) > 0, Level: levels[rank], LevelRank: rank, PreviousLevel: levels[rnd.IntN(4)],
+				Checks: checks, Changed: []string{"a"}}, event.Meta{Time: when})
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, at(ev, 0, pos))
+	}
+	return out
+}
+
+// bulkEqualsOneAtATime folds one log three ways (one event per Apply, batches
+// of 37, the whole log in one Apply) and compares everything the read model
+// answers.
+func bulkEqualsOneAtATime(t *testing.T, open func(t *testing.T) Store) {
+	ctx := context.Background()
+	log := mixedLog(t, 600)
+	fold := func(size int) string {
+		s := open(t)
+		for i := 0; i < len(log); i += size {
+			if err := s.Apply(ctx, log[i:min(i+size, len(log))]); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return Render(t, s)
+	}
+	one := fold(1)
+	if !strings.Contains(one, "verdict ") || !strings.Contains(one, "facts ") || !strings.Contains(one, "source ") {
+		t.Fatalf("the log folds to too little to compare:\n%s", one)
+	}
+	for _, size := range []int{37, len(log)} {
+		if got := fold(size); got != one {
+			t.Errorf("batches of %d fold to another read model than one event at a time:\n%s", size, firstDiff(one, got))
+		}
+	}
+}
+
+// Render renders everything the read model answers about the entities,
+// policies and sources of mixedLog, one line per answer, for comparing two
+// read models folded from one log.
+func Render(t testing.TB, s Store) string {
+	t.Helper()
+	ctx := context.Background()
+	var b strings.Builder
+	line := func(what string, v any, err error) {
+		if err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+		j, _ := json.Marshal(v)
+		fmt.Fprintf(&b, "%s %s\n", what, j)
+	}
+	pos, err := s.Positions(ctx)
+	line("positions", pos, err)
+	for i := range 12 {
+		key := fmt.Sprintf("component:default/e%d", i)
+		bs, err := s.Badges(ctx, key)
+		line("verdict "+key, bs, err)
+		fs, err := s.Facts(ctx, key)
+		line("facts "+key, fs, err)
+		cs, err := s.EntityChanges(ctx, key)
+		line("changes "+key, cs, err)
+		vs, err := s.VerdictsOf(ctx, []string{key})
+		line("verdicts of "+key, vs, err)
+	}
+	for _, p := range []string{"tc", "docs", "sec"} {
+		rs, err := s.Results(ctx, badges.ResultQuery{Policy: p})
+		line("results "+p, rs, err)
+		tally, err := s.Tally(ctx, p)
+		line("tally "+p, tally, err)
+		var cs []badges.Change
+		err = s.Changes(ctx, p, func(c badges.Change) bool { cs = append(cs, c); return true })
+		line("policy changes "+p, cs, err)
+	}
+	for _, src := range []string{"ci", "sec"} {
+		schema, err := s.FactSource(ctx, src)
+		if errors.Is(err, badges.ErrNotFound) {
+			schema, err = json.RawMessage(`"none"`), nil
+		}
+		line("source "+src, schema, err)
+	}
+	return b.String()
+}
+
+// firstDiff returns the first line where two renderings differ.
+func firstDiff(want, got string) string {
+	w, g := strings.Split(want, "\n"), strings.Split(got, "\n")
+	for i := range max(len(w), len(g)) {
+		var a, b string
+		if i < len(w) {
+			a = w[i]
+		}
+		if i < len(g) {
+			b = g[i]
+		}
+		if a != b {
+			return fmt.Sprintf("line %d\nwant %s\ngot  %s", i+1, a, b)
+		}
+	}
+	return ""
 }

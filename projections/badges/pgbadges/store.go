@@ -106,32 +106,12 @@ func (s *Store) Apply(ctx context.Context, events []event.Envelope) error {
 		if err != nil {
 			return fmt.Errorf("badge store (postgres): %w", err)
 		}
-		b := &pgx.Batch{}
-		for _, o := range ops {
-			ev := o.Ev
-			switch {
-			case o.Facts != nil:
-				b.Queue(`INSERT INTO badge_facts(entity, source, facts, observed_at, partition, position) VALUES ($1, $2, $3, $4, $5, $6)
-					ON CONFLICT (entity, source) DO UPDATE SET facts = excluded.facts, observed_at = excluded.observed_at, partition = excluded.partition, position = excluded.position`,
-					badges.Key(o.Facts.Entity), o.Facts.Source, string(o.Facts.Facts), o.Facts.ObservedAt.UnixNano(), ev.Partition, ev.Position)
-			case o.Source != nil:
-				if len(o.Source.Schema) == 0 || string(o.Source.Schema) == "null" {
-					b.Queue(`DELETE FROM badge_fact_sources WHERE source = $1`, o.Source.Source)
-				} else {
-					b.Queue(`INSERT INTO badge_fact_sources(source, schema, partition, position) VALUES ($1, $2, $3, $4)
-						ON CONFLICT (source) DO UPDATE SET schema = excluded.schema, partition = excluded.partition, position = excluded.position`,
-						o.Source.Source, string(o.Source.Schema), ev.Partition, ev.Position)
-				}
-			case o.Badge != nil:
-				if err := queueBadge(b, ev, o.Badge); err != nil {
-					return err
-				}
-			}
+		w, err := badges.PlanWrites(ops)
+		if err != nil {
+			return fmt.Errorf("badge store (postgres): %w", err)
 		}
-		if b.Len() > 0 {
-			if err := tx.SendBatch(ctx, b).Close(); err != nil {
-				return fmt.Errorf("badge store (postgres): %w", err)
-			}
+		if err := write(ctx, tx, w); err != nil {
+			return fmt.Errorf("badge store (postgres): %w", err)
 		}
 		last := event.PositionsOf(events)
 		for p, pos := range last {
@@ -143,23 +123,65 @@ func (s *Store) Apply(ctx context.Context, events []event.Envelope) error {
 	})
 }
 
-// queueBadge records a badge event: the change, with the data as the event
-// carried it, and the entity's verdict under the policy.
-func queueBadge(b *pgx.Batch, ev *event.Envelope, d *event.BadgeChanged) error {
-	key := badges.Key(d.Entity)
-	b.Queue(`INSERT INTO badge_changes(partition, position, time, event_id, type, policy, entity, data) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-		ev.Partition, ev.Position, ev.Time.UnixNano(), ev.ID, ev.Type, d.Policy, key, string(ev.Data))
-	if !d.Applies {
-		b.Queue(`DELETE FROM badges WHERE policy = $1 AND entity = $2`, d.Policy, key)
+// write writes the rows of a batch: the changes by COPY, the facts, sources
+// and verdicts with one set-based statement each (every row appears once, so
+// an upsert never meets its own row twice).
+func write(ctx context.Context, tx pgx.Tx, w badges.Writes) error {
+	b := &pgx.Batch{}
+	if n := len(w.Facts); n > 0 {
+		ent, src, facts, at, part, pos := make([]string, n), make([]string, n), make([]string, n), make([]int64, n), make([]int32, n), make([]int64, n)
+		for i, r := range w.Facts {
+			ent[i], src[i], facts[i], at[i], part[i], pos[i] = r.Entity, r.Source, r.Facts, r.ObservedAt.UnixNano(), r.Partition, r.Position
+		}
+		b.Queue(`INSERT INTO badge_facts(entity, source, facts, observed_at, partition, position)
+			SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::integer[], $6::bigint[])
+			ON CONFLICT (entity, source) DO UPDATE SET facts = excluded.facts, observed_at = excluded.observed_at, partition = excluded.partition, position = excluded.position`,
+			ent, src, facts, at, part, pos)
+	}
+	for _, r := range w.Sources {
+		if r.Drop {
+			b.Queue(`DELETE FROM badge_fact_sources WHERE source = $1`, r.Source)
+			continue
+		}
+		b.Queue(`INSERT INTO badge_fact_sources(source, schema, partition, position) VALUES ($1, $2, $3, $4)
+			ON CONFLICT (source) DO UPDATE SET schema = excluded.schema, partition = excluded.partition, position = excluded.position`,
+			r.Source, r.Schema, r.Partition, r.Position)
+	}
+	var dropPolicy, dropEntity, policy, entity, level, owner, digest, badge []string
+	for _, r := range w.Verdicts {
+		if r.Drop {
+			dropPolicy, dropEntity = append(dropPolicy, r.Policy), append(dropEntity, r.Entity)
+			continue
+		}
+		policy, entity, level = append(policy, r.Policy), append(entity, r.Entity), append(level, r.Level)
+		owner, digest, badge = append(owner, r.Owner), append(digest, r.Digest), append(badge, r.Badge)
+	}
+	if len(dropPolicy) > 0 {
+		b.Queue(`DELETE FROM badges b USING unnest($1::text[], $2::text[]) AS d(policy, entity)
+			WHERE b.policy = d.policy AND b.entity = d.entity`, dropPolicy, dropEntity)
+	}
+	if len(policy) > 0 {
+		b.Queue(`INSERT INTO badges(policy, entity, level, owner, digest, badge)
+			SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[])
+			ON CONFLICT (policy, entity) DO UPDATE SET level = excluded.level, owner = excluded.owner, digest = excluded.digest, badge = excluded.badge`,
+			policy, entity, level, owner, digest, badge)
+	}
+	if b.Len() > 0 {
+		if err := tx.SendBatch(ctx, b).Close(); err != nil {
+			return err
+		}
+	}
+	if len(w.Changes) == 0 {
 		return nil
 	}
-	bj, err := json.Marshal(badges.BadgeOf(ev, d))
+	_, err := tx.CopyFrom(ctx, pgx.Identifier{"badge_changes"}, []string{"partition", "position", "time", "event_id", "type", "policy", "entity", "data"},
+		pgx.CopyFromSlice(len(w.Changes), func(i int) ([]any, error) {
+			r := &w.Changes[i]
+			return []any{r.Partition, r.Position, r.Time, r.EventID, r.Type, r.Policy, r.Entity, r.Data}, nil
+		}))
 	if err != nil {
-		return err
+		return fmt.Errorf("copy %d changes: %w", len(w.Changes), err)
 	}
-	b.Queue(`INSERT INTO badges(policy, entity, level, owner, digest, badge) VALUES ($1, $2, $3, $4, $5, $6)
-		ON CONFLICT (policy, entity) DO UPDATE SET level = excluded.level, owner = excluded.owner, digest = excluded.digest, badge = excluded.badge`,
-		d.Policy, key, d.Level, strings.ToLower(d.Owner), badges.DigestOf(d), string(bj))
 	return nil
 }
 

@@ -79,7 +79,9 @@ func position(ctx context.Context, db *sql.DB, name string) (int64, error) {
 	return p, nil
 }
 
-// Apply folds the facts and badge events of the batch in one transaction.
+// Apply folds the facts and badge events of the batch in one transaction. The
+// batch is reduced to the last word on each row (badges.PlanWrites) and
+// written with multi-row statements, in key order.
 func (s *Store) Apply(ctx context.Context, events []event.Envelope) error {
 	if len(events) == 0 {
 		return nil
@@ -90,42 +92,25 @@ func (s *Store) Apply(ctx context.Context, events []event.Envelope) error {
 	if err != nil {
 		return err
 	}
+	last := events[len(events)-1].Position
+	if last <= applied {
+		return nil
+	}
 	ops, err := badges.Decode(events, event.Positions{0: applied})
 	if err != nil {
 		return fmt.Errorf("badge store: %w", err)
 	}
-	last := events[len(events)-1].Position
-	if last <= applied {
-		return nil
+	w, err := badges.PlanWrites(ops)
+	if err != nil {
+		return fmt.Errorf("badge store: %w", err)
 	}
 	tx, err := s.write.BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}
 	defer tx.Rollback()
-	st, err := prepare(ctx, tx)
-	if err != nil {
-		return err
-	}
-	defer st.close()
-	for _, o := range ops {
-		ev := o.Ev
-		switch {
-		case o.Facts != nil:
-			_, err = st.putFacts.ExecContext(ctx, badges.Key(o.Facts.Entity), o.Facts.Source, string(o.Facts.Facts), o.Facts.ObservedAt.UTC().Format(time.RFC3339Nano), ev.Position)
-		case o.Source != nil:
-			if len(o.Source.Schema) == 0 || string(o.Source.Schema) == "null" {
-				_, err = tx.ExecContext(ctx, `DELETE FROM fact_sources WHERE source = ?`, o.Source.Source)
-			} else {
-				_, err = tx.ExecContext(ctx, `INSERT INTO fact_sources(source, schema, position) VALUES (?, ?, ?)
-					ON CONFLICT(source) DO UPDATE SET schema = excluded.schema, position = excluded.position`, o.Source.Source, string(o.Source.Schema), ev.Position)
-			}
-		case o.Badge != nil:
-			err = st.applyBadge(ctx, ev, o.Badge)
-		}
-		if err != nil {
-			return fmt.Errorf("badge store: event %s (%s, position %d): %w", ev.ID, ev.Type, ev.Position, err)
-		}
+	if err := write(ctx, tx, w); err != nil {
+		return fmt.Errorf("badge store: batch up to position %d: %w", last, err)
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO badge_positions(name, position) VALUES (?, ?)
 		ON CONFLICT(name) DO UPDATE SET position = excluded.position`, badges.ProjectionName, last); err != nil {
@@ -134,59 +119,93 @@ func (s *Store) Apply(ctx context.Context, events []event.Envelope) error {
 	return tx.Commit()
 }
 
-// statements are the statements of an Apply, prepared once per transaction.
-type statements struct {
-	putFacts, addChange, dropBadge, putBadge *sql.Stmt
-}
-
-func prepare(ctx context.Context, tx *sql.Tx) (*statements, error) {
-	st := &statements{}
-	for _, p := range []struct {
-		dst **sql.Stmt
-		sql string
-	}{
-		{&st.putFacts, `INSERT INTO facts(entity, source, facts, observed_at, position) VALUES (?, ?, ?, ?, ?)
-			ON CONFLICT(entity, source) DO UPDATE SET facts = excluded.facts, observed_at = excluded.observed_at, position = excluded.position`},
-		{&st.addChange, `INSERT INTO badge_changes(position, time, event_id, type, policy, entity, data) VALUES (?, ?, ?, ?, ?, ?, ?)`},
-		{&st.dropBadge, `DELETE FROM badges WHERE policy = ? AND entity = ?`},
-		{&st.putBadge, `INSERT INTO badges(policy, entity, level, owner, digest, badge) VALUES (?, ?, ?, ?, ?, ?)
-			ON CONFLICT(policy, entity) DO UPDATE SET level = excluded.level, owner = excluded.owner, digest = excluded.digest, badge = excluded.badge`},
-	} {
-		s, err := tx.PrepareContext(ctx, p.sql)
+// write writes the rows of a batch.
+func write(ctx context.Context, tx *sql.Tx, w badges.Writes) error {
+	var puts, drops [][]any
+	for _, r := range w.Facts {
+		puts = append(puts, []any{r.Entity, r.Source, r.Facts, r.ObservedAt.UTC().Format(time.RFC3339Nano), r.Position})
+	}
+	if err := insertRows(ctx, tx, `INSERT INTO facts(entity, source, facts, observed_at, position) VALUES `, 5, puts,
+		` ON CONFLICT(entity, source) DO UPDATE SET facts = excluded.facts, observed_at = excluded.observed_at, position = excluded.position`); err != nil {
+		return fmt.Errorf("facts: %w", err)
+	}
+	for _, r := range w.Sources {
+		var err error
+		if r.Drop {
+			_, err = tx.ExecContext(ctx, `DELETE FROM fact_sources WHERE source = ?`, r.Source)
+		} else {
+			_, err = tx.ExecContext(ctx, `INSERT INTO fact_sources(source, schema, position) VALUES (?, ?, ?)
+				ON CONFLICT(source) DO UPDATE SET schema = excluded.schema, position = excluded.position`, r.Source, r.Schema, r.Position)
+		}
 		if err != nil {
-			st.close()
-			return nil, err
-		}
-		*p.dst = s
-	}
-	return st, nil
-}
-
-func (st *statements) close() {
-	for _, s := range []*sql.Stmt{st.putFacts, st.addChange, st.dropBadge, st.putBadge} {
-		if s != nil {
-			s.Close()
+			return fmt.Errorf("fact source %s (position %d): %w", r.Source, r.Position, err)
 		}
 	}
+	puts = make([][]any, 0, len(w.Changes))
+	for _, r := range w.Changes {
+		puts = append(puts, []any{r.Position, r.Time, r.EventID, r.Type, r.Policy, r.Entity, r.Data})
+	}
+	if err := insertRows(ctx, tx, `INSERT INTO badge_changes(position, time, event_id, type, policy, entity, data) VALUES `, 7, puts, ``); err != nil {
+		return fmt.Errorf("changes: %w", err)
+	}
+	puts = puts[:0]
+	for _, r := range w.Verdicts {
+		if r.Drop {
+			drops = append(drops, []any{r.Policy, r.Entity})
+			continue
+		}
+		puts = append(puts, []any{r.Policy, r.Entity, r.Level, r.Owner, r.Digest, r.Badge})
+	}
+	if err := insertRows(ctx, tx, `DELETE FROM badges WHERE (policy, entity) IN (VALUES `, 2, drops, `)`); err != nil {
+		return fmt.Errorf("verdicts removed: %w", err)
+	}
+	if err := insertRows(ctx, tx, `INSERT INTO badges(policy, entity, level, owner, digest, badge) VALUES `, 6, puts,
+		` ON CONFLICT(policy, entity) DO UPDATE SET level = excluded.level, owner = excluded.owner, digest = excluded.digest, badge = excluded.badge`); err != nil {
+		return fmt.Errorf("verdicts: %w", err)
+	}
+	return nil
 }
 
-// applyBadge records a badge event: the change, with the data as the event
-// carried it, and the entity's verdict under the policy.
-func (st *statements) applyBadge(ctx context.Context, ev *event.Envelope, d *event.BadgeChanged) error {
-	key := badges.Key(d.Entity)
-	if _, err := st.addChange.ExecContext(ctx, ev.Position, ev.Time.UnixNano(), ev.ID, ev.Type, d.Policy, key, string(ev.Data)); err != nil {
-		return err
+// rowsPerStatement is how many rows one multi-row statement carries: large
+// enough that a statement's overhead is spread thin, small enough to stay far
+// below SQLite's limit of bound variables (32,766) at seven columns.
+const rowsPerStatement = 256
+
+// insertRows runs head + "(?, …), (?, …)…" + tail for the rows, of cols
+// columns each, rowsPerStatement rows at a time; the statement of a full
+// chunk is prepared once.
+func insertRows(ctx context.Context, tx *sql.Tx, head string, cols int, rows [][]any, tail string) error {
+	if len(rows) == 0 {
+		return nil
 	}
-	if !d.Applies {
-		_, err := st.dropBadge.ExecContext(ctx, d.Policy, key)
-		return err
+	one := "(?" + strings.Repeat(", ?", cols-1) + ")"
+	query := func(n int) string { return head + one + strings.Repeat(", "+one, n-1) + tail }
+	var full *sql.Stmt
+	args := make([]any, 0, min(len(rows), rowsPerStatement)*cols)
+	for i := 0; i < len(rows); i += rowsPerStatement {
+		part := rows[i:min(i+rowsPerStatement, len(rows))]
+		args = args[:0]
+		for _, r := range part {
+			args = append(args, r...)
+		}
+		var err error
+		switch {
+		case len(part) < rowsPerStatement:
+			_, err = tx.ExecContext(ctx, query(len(part)), args...)
+		default:
+			if full == nil {
+				if full, err = tx.PrepareContext(ctx, query(rowsPerStatement)); err != nil {
+					return err
+				}
+				defer full.Close()
+			}
+			_, err = full.ExecContext(ctx, args...)
+		}
+		if err != nil {
+			return err
+		}
 	}
-	bj, err := json.Marshal(badges.BadgeOf(ev, d))
-	if err != nil {
-		return err
-	}
-	_, err = st.putBadge.ExecContext(ctx, d.Policy, key, d.Level, strings.ToLower(d.Owner), badges.DigestOf(d), string(bj))
-	return err
+	return nil
 }
 
 // Facts returns what every source reported about the entity, by source.
