@@ -395,7 +395,24 @@ echo reached > REACHED.md`
 		where = "in bubblewrap under backlot dev's worker"
 		held = "BACKLOT_SECRETS_KEY nor GITHUB_TOKEN"
 	}
-	return fmt.Sprintf("the script ran as uid 65534 %s, seeing %s processes; /proc/1/environ, /proc/$PPID/environ and env hold neither %s", where, pids, held)
+	return fmt.Sprintf("the script ran as uid 65534 %s, seeing %s processes; /proc/1/environ, /proc/$PPID/environ and env hold neither %s; the worker said at start: %s", where, pids, held, processLimitLine(t, tg))
+}
+
+// processLimitLine is the line the worker logs at start on what bounds the
+// process count of scripts: a pids cgroup, RLIMIT_NPROC, or a warning that
+// neither holds (a root worker without a pids cgroup).
+func processLimitLine(t *testing.T, tg *target) string {
+	t.Helper()
+	for _, line := range strings.Split(tg.workerOut.String(), "\n") {
+		if strings.Contains(line, "process count is bounded") || strings.Contains(line, "process limit does NOT hold") {
+			if i := strings.Index(line, "migration scripts"); i >= 0 {
+				line = line[i:]
+			}
+			return strings.TrimSpace(line)
+		}
+	}
+	t.Errorf("the worker logged no line on the scripts' process limit (pids cgroup or RLIMIT_NPROC) at start")
+	return "(nothing)"
 }
 
 // scaffolderDryRun dry-runs a template of one step.

@@ -164,6 +164,8 @@ type target struct {
 	bin string
 	// pgURL is the PostgreSQL URL in serve's environment ("" in dev).
 	pgURL string
+	// workerOut is the output of the process that runs scripts.
+	workerOut *lockedBuffer
 }
 
 // serverEnv is the environment of every server process: the test's, cleared
@@ -180,14 +182,14 @@ func serverEnv() []string {
 	return append(env, "BACKLOT_SECRETS_KEY="+secretsKey, "GITHUB_TOKEN="+workerSecret)
 }
 
-// start runs the binary with args until the test ends, its output in out;
-// env is added to serverEnv.
-func start(t *testing.T, bin string, env []string, args ...string) *exec.Cmd {
+// start runs the binary with args until the test ends, and returns it and
+// its output; env is added to serverEnv.
+func start(t *testing.T, bin string, env []string, args ...string) (*exec.Cmd, *lockedBuffer) {
 	t.Helper()
 	cmd := exec.Command(bin, args...)
 	cmd.Env = append(serverEnv(), env...)
-	var out lockedBuffer
-	cmd.Stdout, cmd.Stderr = &out, &out
+	out := &lockedBuffer{}
+	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -205,7 +207,7 @@ func start(t *testing.T, bin string, env []string, args ...string) *exec.Cmd {
 			t.Logf("backlot %s output (end):\n%s", args[0], tail(out.String(), 4000))
 		}
 	})
-	return cmd
+	return cmd, out
 }
 
 // lockedBuffer is an output buffer a process writes while the test reads it.
@@ -290,12 +292,12 @@ func startDevTarget(t *testing.T, bin string) *target {
 	tokens, catalogs := fixtures(t, root)
 	addr := freeAddr(t)
 	data := filepath.Join(root, "data")
-	args := append([]string{"dev", "--quiet", "--data", data, "--addr", addr, "--refresh-interval", "1h",
+	args := append([]string{"dev", "--data", data, "--addr", addr, "--refresh-interval", "1h",
 		"--temporal-address", freeAddr(t), "--auth-tokens", tokens, "--max-streams", "2", "--allow-network", allowedReceiver + "/32"},
 		catalogFlags(catalogs)...)
-	cmd := start(t, bin, nil, args...)
+	cmd, out := start(t, bin, nil, args...)
 	tg := &target{mode: "dev", base: "http://" + addr, addr: addr, data: data, temporalDB: filepath.Join(data, "temporal.db"),
-		apiPID: cmd.Process.Pid, workerPID: cmd.Process.Pid}
+		apiPID: cmd.Process.Pid, workerPID: cmd.Process.Pid, workerOut: out}
 	tg.waitReady(t, tg.base)
 	tg.waitCatalog(t)
 	return tg
@@ -328,12 +330,12 @@ func startServeTarget(t *testing.T, bin string) *target {
 		"--group", prefix + "projector", "--partitions", "3", "--replication-factor", "1", "--temporal-address", temporal,
 		"--data", data, "--log-format", "text", "--refresh-interval", "1h", "--allow-network", allowedReceiver + "/32"}
 	addr := freeAddr(t)
-	api := start(t, bin, env, append(append([]string{"serve", "--roles", "api,projector,ingester", "--addr", addr, "--auth-tokens", tokens, "--max-streams", "2"},
+	api, _ := start(t, bin, env, append(append([]string{"serve", "--roles", "api,projector,ingester", "--addr", addr, "--auth-tokens", tokens, "--max-streams", "2"},
 		catalogFlags(catalogs)...), common...)...)
 	workerAddr := freeAddr(t)
-	worker := start(t, bin, env, append([]string{"serve", "--roles", "worker", "--addr", workerAddr}, common...)...)
+	worker, workerOut := start(t, bin, env, append([]string{"serve", "--roles", "worker", "--addr", workerAddr}, common...)...)
 	tg := &target{mode: "serve", base: "http://" + addr, addr: addr, data: data, temporalDB: temporalDB, pgURL: pgURL,
-		apiPID: api.Process.Pid, workerPID: worker.Process.Pid}
+		apiPID: api.Process.Pid, workerPID: worker.Process.Pid, workerOut: workerOut}
 	tg.waitReady(t, tg.base)
 	tg.waitReady(t, "http://"+workerAddr)
 	tg.waitCatalog(t)
