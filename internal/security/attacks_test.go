@@ -408,7 +408,7 @@ func processLimitLine(t *testing.T, tg *target) string {
 			if i := strings.Index(line, "migration scripts"); i >= 0 {
 				line = line[i:]
 			}
-			return strings.TrimSpace(line)
+			return strings.TrimSpace(strings.ReplaceAll(line, `"`, ""))
 		}
 	}
 	t.Errorf("the worker logged no line on the scripts' process limit (pids cgroup or RLIMIT_NPROC) at start")
@@ -648,9 +648,11 @@ func templateCost(t *testing.T, tg *target) string {
 	var outs []string
 	for name, expr := range map[string]string{
 		// 10 bytes grown tenfold seven times: 100 MB without the cost limit.
-		"replace": "${{ " + strings.Repeat(`replace(`, 7) + `"aaaaaaaaaa"` + strings.Repeat(`,"a","aaaaaaaaaa")`, 7) + " }}",
+		// The template engine is Backstage's (nunjucks): replace and dump
+		// are filters.
+		"replace": "${{ \"aaaaaaaaaa\"" + strings.Repeat(` | replace("a","aaaaaaaaaa")`, 7) + " }}",
 		// Each dump escapes the last one's quotes and backslashes: it doubles.
-		"dump": "${{ " + strings.Repeat(`dump(`, 40) + `"\""` + strings.Repeat(`)`, 40) + " }}",
+		"dump": "${{ \"\\\"\"" + strings.Repeat(` | dump`, 40) + " }}",
 	} {
 		a := scaffolderDryRun(t, tg, "debug:log", map[string]any{"message": expr})
 		if len(a.body) > 1<<20 {
