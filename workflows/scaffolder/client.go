@@ -114,7 +114,7 @@ func (t *Tasks) Retry(ctx context.Context, id string) error {
 		return err
 	}
 	if st.Status != StatusFailed && st.Status != StatusCancelled {
-		return fmt.Errorf("task %s is %s; only a failed or cancelled task can be retried", id, st.Status)
+		return fault.New(fault.Conflict, id, "task %s is %s; only a failed or cancelled task can be retried", id, st.Status)
 	}
 	if err := t.awaitClose(ctx, id); err != nil {
 		return err
