@@ -249,6 +249,18 @@ func TestScaffolderAPI(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(d.data, "repos/team-a/never.git")); !os.IsNotExist(err) {
 		t.Fatal("a cancelled task published its repository")
 	}
+	// Retried as soon as it reads cancelled, while its run still records
+	// its end: the retry is a new run that waits again, not the ending run.
+	if status := apiCall(t, http.MethodPost, api+"/tasks/"+created.ID+"/retry", nil, nil); status != 201 {
+		t.Fatalf("retry of the cancelled task: %d", status)
+	}
+	if tk := waitTask(t, d.base, created.ID, func(tk apiTask) bool { return tk.Waiting != nil }); tk.Attempt != 2 {
+		t.Fatalf("the cancelled task after its retry: %+v, want attempt 2 waiting for its approval", tk)
+	}
+	if status := apiCall(t, http.MethodPost, api+"/tasks/"+created.ID+"/cancel", nil, nil); status != 200 {
+		t.Fatalf("cancel of the retried task: %d", status)
+	}
+	waitTask(t, d.base, created.ID, func(tk apiTask) bool { return tk.Status == "cancelled" })
 
 	// A dry run of a template body and its skeleton, changing nothing.
 	tpl, _ := os.ReadFile(filepath.Join(dir, "template.yaml"))

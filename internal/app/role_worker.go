@@ -3,11 +3,13 @@ package app
 import (
 	"context"
 	"log/slog"
+	"os"
 
 	"go.temporal.io/sdk/worker"
 
 	"backlot.dev/backlot/internal/scaffoldsvc"
 	"backlot.dev/backlot/workflows/migration"
+	"backlot.dev/backlot/workflows/sandbox"
 	"backlot.dev/backlot/workflows/scaffolder"
 )
 
@@ -28,6 +30,8 @@ func newWorkerRole(e *engine, m *Manifest) error {
 	default:
 		logger.Info("migration scripts run in a bubblewrap sandbox")
 	}
+	level, msg, args := processLimit(os.Geteuid(), sandbox.PidsCgroup())
+	logger.Log(context.Background(), level, msg, args...)
 	for _, q := range []struct {
 		name     string
 		register func(worker.Registry)
@@ -44,4 +48,21 @@ func newWorkerRole(e *engine, m *Manifest) error {
 	}
 	m.Roles = append(m.Roles, RoleWorker)
 	return nil
+}
+
+// processLimit says how the process count of migration scripts is bounded on
+// a worker of effective uid euid whose pids cgroup folder is pids ("" when it
+// may create none): a warning when the worker runs as root without a pids
+// cgroup, since the kernel exempts uid 0 from RLIMIT_NPROC and a script could
+// then fork until the host has no process left.
+func processLimit(euid int, pids string) (slog.Level, string, []any) {
+	switch {
+	case pids != "":
+		return slog.LevelInfo, "migration scripts' process count is bounded by a pids cgroup of their own (pids.max)", []any{"cgroup", pids}
+	case euid == 0:
+		return slog.LevelWarn, "migration scripts' process limit does NOT hold: the worker runs as root, where RLIMIT_NPROC does not apply, and may create no pids cgroup (pids.max); run the worker as another user or give it a writable pids cgroup",
+			[]any{"limit", "RLIMIT_NPROC", "uid", euid}
+	default:
+		return slog.LevelInfo, "migration scripts' process count is bounded by RLIMIT_NPROC (no pids cgroup is writable, and the worker does not run as root)", []any{"uid", euid}
+	}
 }

@@ -49,15 +49,31 @@ var attacks = []attack{
 		name:  "a real run without a token",
 		run:   realRunWithoutToken,
 	},
-	// ---- Permission attacks: added once the authz branch wires the
-	// permission engine into every handler (policies/permission). Each needs
-	// two tokens of different principals and groups:
-	//   "With tokens, every token may do everything: any token starts migrations"
-	//     → a token outside the platform group: POST /api/migrations 403 naming migration.create
-	//   "a task's creator approves its own `backlot:approval` step"
-	//     → 403 naming scaffolder.approval.decide and the rule no-self-approval
-	//   "anyone cancels or retries anyone's task"
-	//     → another principal's cancel and retry: 403 naming scaffolder.task.cancel / .retry
+	// ---- Permission attacks: every route is decided by the permission
+	// policy (internal/httpapi/authz*.go). The token file holds principals of
+	// different groups (harness_test.go); each refusal is 403 NotAllowedError
+	// naming the permission, recorded as a backlot.permission.denied.v1
+	// event the auditor reads back.
+	{
+		quote: "With tokens, every token may do everything: any token starts migrations",
+		name:  "a token outside the platform group starts migrations",
+		run:   anyTokenStartsMigrations,
+	},
+	{
+		quote: "a task's creator approves its own `backlot:approval` step",
+		name:  "the creator approves its own task",
+		run:   selfApproval,
+	},
+	{
+		quote: "anyone cancels or retries anyone's task.",
+		name:  "another principal cancels and retries a task",
+		run:   controlOthersTasks,
+	},
+	{
+		quote: "and audit events are readable",
+		name:  "a non-auditor reads the audit trail",
+		run:   auditByNonAuditor,
+	},
 	// ---- end of the permission attacks.
 	{
 		quote: "A migration script reads the worker's environment through `/proc/$PPID/environ` (git host tokens, the PostgreSQL URL, the secrets key).",
@@ -379,7 +395,24 @@ echo reached > REACHED.md`
 		where = "in bubblewrap under backlot dev's worker"
 		held = "BACKLOT_SECRETS_KEY nor GITHUB_TOKEN"
 	}
-	return fmt.Sprintf("the script ran as uid 65534 %s, seeing %s processes; /proc/1/environ, /proc/$PPID/environ and env hold neither %s", where, pids, held)
+	return fmt.Sprintf("the script ran as uid 65534 %s, seeing %s processes; /proc/1/environ, /proc/$PPID/environ and env hold neither %s; the worker said at start: %s", where, pids, held, processLimitLine(t, tg))
+}
+
+// processLimitLine is the line the worker logs at start on what bounds the
+// process count of scripts: a pids cgroup, RLIMIT_NPROC, or a warning that
+// neither holds (a root worker without a pids cgroup).
+func processLimitLine(t *testing.T, tg *target) string {
+	t.Helper()
+	for _, line := range strings.Split(tg.workerOut.String(), "\n") {
+		if strings.Contains(line, "process count is bounded") || strings.Contains(line, "process limit does NOT hold") {
+			if i := strings.Index(line, "migration scripts"); i >= 0 {
+				line = line[i:]
+			}
+			return strings.TrimSpace(strings.ReplaceAll(line, `"`, ""))
+		}
+	}
+	t.Errorf("the worker logged no line on the scripts' process limit (pids cgroup or RLIMIT_NPROC) at start")
+	return "(nothing)"
 }
 
 // scaffolderDryRun dry-runs a template of one step.
@@ -590,8 +623,15 @@ func walOf(f string) string {
 
 func readsWithoutToken(t *testing.T, tg *target) string {
 	id := leakyTask(t, tg)
+	// The migration report of the platform's run (anyTokenStartsMigrations).
+	report := "/api/migrations/any"
+	if mid, ok := platformMigrations.Load(tg); ok {
+		report = "/api/migrations/" + mid.(string)
+	} else {
+		t.Error("no migration of the platform token to read: the migration attack did not start one")
+	}
 	var outs []string
-	for _, path := range []string{"/api/scaffolder/v2/tasks/" + id + "/events", "/api/scaffolder/v2/tasks/" + id, "/api/migrations", "/api/migrations/any", "/api/audit/events"} {
+	for _, path := range []string{"/api/scaffolder/v2/tasks/" + id + "/events", "/api/scaffolder/v2/tasks/" + id, "/api/migrations", report, "/api/audit/events"} {
 		if r := tg.do(t, "GET", path, withToken()); path != "/api/migrations/any" && r.status != http.StatusOK {
 			t.Errorf("GET %s with the token: %s, want 200 (the control)", path, r)
 		}
@@ -608,9 +648,11 @@ func templateCost(t *testing.T, tg *target) string {
 	var outs []string
 	for name, expr := range map[string]string{
 		// 10 bytes grown tenfold seven times: 100 MB without the cost limit.
-		"replace": "${{ " + strings.Repeat(`replace(`, 7) + `"aaaaaaaaaa"` + strings.Repeat(`,"a","aaaaaaaaaa")`, 7) + " }}",
+		// The template engine is Backstage's (nunjucks): replace and dump
+		// are filters.
+		"replace": "${{ \"aaaaaaaaaa\"" + strings.Repeat(` | replace("a","aaaaaaaaaa")`, 7) + " }}",
 		// Each dump escapes the last one's quotes and backslashes: it doubles.
-		"dump": "${{ " + strings.Repeat(`dump(`, 40) + `"\""` + strings.Repeat(`)`, 40) + " }}",
+		"dump": "${{ \"\\\"\"" + strings.Repeat(` | dump`, 40) + " }}",
 	} {
 		a := scaffolderDryRun(t, tg, "debug:log", map[string]any{"message": expr})
 		if len(a.body) > 1<<20 {

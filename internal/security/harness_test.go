@@ -29,7 +29,10 @@ import (
 // The suite's secrets. Each is set in the servers' environment or handed to
 // them, and must never come back through an attack.
 const (
-	// token is the one bearer token of the token file.
+	// token is the operator's bearer token: service:secsuite, of team-a and
+	// of the platform and auditors groups, so the attacks that need a
+	// signed-in principal to get as far as their check are not refused by
+	// the permission policy first.
 	token = "secsuite-token-0123456789abcdef"
 	// workerSecret is a git host token in the servers' environment, as an
 	// operator sets GITHUB_TOKEN.
@@ -46,7 +49,29 @@ const (
 // (BACKLOT_SECRETS_KEY) and must not reach a script either.
 var secretsKey = base64.StdEncoding.EncodeToString([]byte("secsuite-sealing-key-of-32-bytes"))
 
-// leakyTemplate logs a secret with debug:log.
+// principal is one token of the token file: who it signs in as, and its
+// groups.
+type principal struct {
+	token, ref string
+	groups     []string
+}
+
+// The token file's principals. ada and bob are developers of two teams,
+// outside the platform and auditors groups; alex is the approver the gated
+// template names; audrey is an auditor and nothing else.
+var (
+	operator = principal{token, "service:secsuite", []string{"group:default/team-a", "group:default/platform", "group:default/auditors"}}
+	ada      = principal{"ada-token-0123456789abcdef", "user:default/ada", []string{"group:default/team-a"}}
+	bob      = principal{"bob-token-0123456789abcdef", "user:default/bob", []string{"group:default/team-b"}}
+	alex     = principal{"alex-token-0123456789abcdef", "user:default/alex", []string{"group:default/team-b"}}
+	audrey   = principal{"audrey-token-0123456789abcdef", "user:default/audrey", []string{"group:default/auditors"}}
+)
+
+// principals are the token file's lines.
+var principals = []principal{operator, ada, bob, alex, audrey}
+
+// leakyTemplate logs a secret with debug:log; the gated template waits for
+// the approval of user:default/alex before it logs.
 const leakyTemplate = `apiVersion: scaffolder.backstage.io/v1beta3
 kind: Template
 metadata:
@@ -59,6 +84,23 @@ spec:
       action: debug:log
       input:
         message: token ${{ secrets.token }}
+---
+apiVersion: scaffolder.backstage.io/v1beta3
+kind: Template
+metadata:
+  name: gated
+spec:
+  owner: group:default/team-a
+  type: service
+  steps:
+    - id: approve
+      action: backlot:approval
+      input:
+        approvers: [user:default/alex]
+    - id: say
+      action: debug:log
+      input:
+        message: approved
 `
 
 // built is the backlot binary the suite shares, built once.
@@ -122,6 +164,8 @@ type target struct {
 	bin string
 	// pgURL is the PostgreSQL URL in serve's environment ("" in dev).
 	pgURL string
+	// workerOut is the output of the process that runs scripts.
+	workerOut *lockedBuffer
 }
 
 // serverEnv is the environment of every server process: the test's, cleared
@@ -138,14 +182,14 @@ func serverEnv() []string {
 	return append(env, "BACKLOT_SECRETS_KEY="+secretsKey, "GITHUB_TOKEN="+workerSecret)
 }
 
-// start runs the binary with args until the test ends, its output in out;
-// env is added to serverEnv.
-func start(t *testing.T, bin string, env []string, args ...string) *exec.Cmd {
+// start runs the binary with args until the test ends, and returns it and
+// its output; env is added to serverEnv.
+func start(t *testing.T, bin string, env []string, args ...string) (*exec.Cmd, *lockedBuffer) {
 	t.Helper()
 	cmd := exec.Command(bin, args...)
 	cmd.Env = append(serverEnv(), env...)
-	var out lockedBuffer
-	cmd.Stdout, cmd.Stderr = &out, &out
+	out := &lockedBuffer{}
+	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -163,7 +207,7 @@ func start(t *testing.T, bin string, env []string, args ...string) *exec.Cmd {
 			t.Logf("backlot %s output (end):\n%s", args[0], tail(out.String(), 4000))
 		}
 	})
-	return cmd
+	return cmd, out
 }
 
 // lockedBuffer is an output buffer a process writes while the test reads it.
@@ -196,11 +240,15 @@ func tail(s string, n int) string {
 func fixtures(t *testing.T, root string) (tokens string, catalogs []string) {
 	t.Helper()
 	tokens = filepath.Join(root, "tokens")
-	line, err := auth.HashLine(token, "service:secsuite", "group:default/team-a")
-	if err != nil {
-		t.Fatal(err)
+	var lines []string
+	for _, p := range principals {
+		line, err := auth.HashLine(p.token, p.ref, p.groups...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		lines = append(lines, line)
 	}
-	if err := os.WriteFile(tokens, []byte(line+"\n"), 0o600); err != nil {
+	if err := os.WriteFile(tokens, []byte(strings.Join(lines, "\n")+"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	fleet := filepath.Join(root, "fleet.yaml")
@@ -244,12 +292,12 @@ func startDevTarget(t *testing.T, bin string) *target {
 	tokens, catalogs := fixtures(t, root)
 	addr := freeAddr(t)
 	data := filepath.Join(root, "data")
-	args := append([]string{"dev", "--quiet", "--data", data, "--addr", addr, "--refresh-interval", "1h",
+	args := append([]string{"dev", "--data", data, "--addr", addr, "--refresh-interval", "1h",
 		"--temporal-address", freeAddr(t), "--auth-tokens", tokens, "--max-streams", "2", "--allow-network", allowedReceiver + "/32"},
 		catalogFlags(catalogs)...)
-	cmd := start(t, bin, nil, args...)
+	cmd, out := start(t, bin, nil, args...)
 	tg := &target{mode: "dev", base: "http://" + addr, addr: addr, data: data, temporalDB: filepath.Join(data, "temporal.db"),
-		apiPID: cmd.Process.Pid, workerPID: cmd.Process.Pid}
+		apiPID: cmd.Process.Pid, workerPID: cmd.Process.Pid, workerOut: out}
 	tg.waitReady(t, tg.base)
 	tg.waitCatalog(t)
 	return tg
@@ -282,12 +330,12 @@ func startServeTarget(t *testing.T, bin string) *target {
 		"--group", prefix + "projector", "--partitions", "3", "--replication-factor", "1", "--temporal-address", temporal,
 		"--data", data, "--log-format", "text", "--refresh-interval", "1h", "--allow-network", allowedReceiver + "/32"}
 	addr := freeAddr(t)
-	api := start(t, bin, env, append(append([]string{"serve", "--roles", "api,projector,ingester", "--addr", addr, "--auth-tokens", tokens, "--max-streams", "2"},
+	api, _ := start(t, bin, env, append(append([]string{"serve", "--roles", "api,projector,ingester", "--addr", addr, "--auth-tokens", tokens, "--max-streams", "2"},
 		catalogFlags(catalogs)...), common...)...)
 	workerAddr := freeAddr(t)
-	worker := start(t, bin, env, append([]string{"serve", "--roles", "worker", "--addr", workerAddr}, common...)...)
+	worker, workerOut := start(t, bin, env, append([]string{"serve", "--roles", "worker", "--addr", workerAddr}, common...)...)
 	tg := &target{mode: "serve", base: "http://" + addr, addr: addr, data: data, temporalDB: temporalDB, pgURL: pgURL,
-		apiPID: api.Process.Pid, workerPID: worker.Process.Pid}
+		apiPID: api.Process.Pid, workerPID: worker.Process.Pid, workerOut: workerOut}
 	tg.waitReady(t, tg.base)
 	tg.waitReady(t, "http://"+workerAddr)
 	tg.waitCatalog(t)
@@ -323,10 +371,10 @@ func (tg *target) waitReady(t *testing.T, base string) {
 }
 
 // waitCatalog waits until every entity of the fixtures is readable: the
-// fleet, the big catalog, the template and their Location entities.
+// fleet, the big catalog, the two templates and their Location entities.
 func (tg *target) waitCatalog(t *testing.T) {
 	t.Helper()
-	want := fleetSize + bigCatalog + 1 + 3
+	want := fleetSize + bigCatalog + 2 + 3
 	deadline := time.Now().Add(3 * time.Minute)
 	for {
 		var page struct {
@@ -367,8 +415,12 @@ func (a answer) String() string {
 // reqOption changes a request before it is sent.
 type reqOption func(*http.Request)
 
-func withToken() reqOption {
-	return func(r *http.Request) { r.Header.Set("Authorization", "Bearer "+token) }
+// withToken signs the request in as the operator.
+func withToken() reqOption { return as(operator) }
+
+// as signs the request in as p.
+func as(p principal) reqOption {
+	return func(r *http.Request) { r.Header.Set("Authorization", "Bearer "+p.token) }
 }
 
 func withJSON(v any) reqOption {

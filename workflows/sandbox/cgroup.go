@@ -126,3 +126,10 @@ func removeRunCgroup(dir string) {
 func intoCgroup(dir string, args []string) []string {
 	return append([]string{"/bin/sh", "-c", `echo $$ > "$1/cgroup.procs" && shift && unset PWD OLDPWD && exec "$@"`, "sh", dir}, args...)
 }
+
+// PidsCgroup returns the pids cgroup folder under which each script gets a
+// cgroup of its own bounded by pids.max, or "" when this process may create
+// none there (no pids controller, or no write access). It probes by creating
+// and removing a child. For a worker running as root, "" means the scripts'
+// process count is not bounded: the kernel exempts uid 0 from RLIMIT_NPROC.
+func PidsCgroup() string { return findPidsCgroup() }

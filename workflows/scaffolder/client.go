@@ -38,16 +38,24 @@ func (t *Tasks) queue() string {
 // Start starts the task's workflow, with the task id as workflow id and the
 // template, user and creation time in its memo for listings.
 func (t *Tasks) Start(ctx context.Context, in TaskInput, secrets Secrets) error {
+	_, err := t.startRun(ctx, in, secrets)
+	return err
+}
+
+// startRun starts a run of the task's workflow and returns it. A run of the
+// id still running is an error (serviceerror.WorkflowExecutionAlreadyStarted)
+// rather than that run handed back as if it were new.
+func (t *Tasks) startRun(ctx context.Context, in TaskInput, secrets Secrets) (client.WorkflowRun, error) {
 	if secrets == nil {
 		secrets = Secrets{}
 	}
-	_, err := t.Client.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
-		ID:                    in.ID,
-		TaskQueue:             t.queue(),
-		WorkflowIDReusePolicy: enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
-		Memo:                  map[string]any{"template": in.Template.Ref, "user": in.User.Ref, "createdAt": in.CreatedAt.Format(time.RFC3339Nano)},
+	return t.Client.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+		ID:                                       in.ID,
+		TaskQueue:                                t.queue(),
+		WorkflowIDReusePolicy:                    enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
+		WorkflowExecutionErrorWhenAlreadyStarted: true,
+		Memo:                                     map[string]any{"template": in.Template.Ref, "user": in.User.Ref, "createdAt": in.CreatedAt.Format(time.RFC3339Nano)},
 	}, WorkflowName, in, secrets)
-	return err
 }
 
 // State answers the task's state: its workflow's QueryState, which works on
@@ -94,13 +102,26 @@ func (t *Tasks) Decide(ctx context.Context, id string, a Approval) error {
 // a new run of the same workflow id whose input carries the outputs of the
 // steps that completed, so they are not run again. The secrets are read
 // back from the first run's input, sealed as they were.
+//
+// A run's state says failed or cancelled before the run has ended: it still
+// records its end in the catalog (an activity). Retry waits for that run to
+// close before it starts the next one, and starts it so that a run still
+// running is an error: otherwise the start would hand back the ending run,
+// no new run would begin, and the task would stay failed or cancelled.
 func (t *Tasks) Retry(ctx context.Context, id string) error {
 	st, err := t.State(ctx, id)
 	if err != nil {
 		return err
 	}
 	if st.Status != StatusFailed && st.Status != StatusCancelled {
-		return fmt.Errorf("task %s is %s; only a failed or cancelled task can be retried", id, st.Status)
+		return fault.New(fault.Conflict, id, "task %s is %s; only a failed or cancelled task can be retried", id, st.Status)
+	}
+	if err := t.awaitClose(ctx, id); err != nil {
+		return err
+	}
+	// The state the run ended with (recording its end may have logged).
+	if st, err = t.State(ctx, id); err != nil {
+		return err
 	}
 	in, secrets, err := t.input(ctx, id)
 	if err != nil {
@@ -112,19 +133,25 @@ func (t *Tasks) Retry(ctx context.Context, id string) error {
 			in.Resume.Skipped = append(in.Resume.Skipped, s.ID)
 		}
 	}
-	if err := t.Start(ctx, in, secrets); err != nil {
+	run, err := t.startRun(ctx, in, secrets)
+	if err != nil {
+		var started *serviceerror.WorkflowExecutionAlreadyStarted
+		if errors.As(err, &started) {
+			return fault.New(fault.Conflict, id, "task %s was retried by someone else at the same time", id)
+		}
 		return err
 	}
-	// Answer once queries reach the new run: a read right after the retry
-	// (the task's event stream) must not find the failed run's end.
+	// The new run is the task's current run from here on: a read of the
+	// task waits for its first workflow task instead of finding the failed
+	// run's end. Answer once the new run answers queries, so that the read
+	// right after the retry does not wait.
 	deadline := time.Now().Add(retryVisibleWithin)
 	for {
-		now, err := t.State(ctx, id)
-		if err == nil && now.Attempt > st.Attempt {
-			return nil
-		}
-		if time.Now().After(deadline) {
-			return nil // started; a slow server shows the new run a little later
+		qctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		_, err := t.Client.QueryWorkflow(qctx, id, run.GetRunID(), QueryState)
+		cancel()
+		if err == nil || time.Now().After(deadline) {
+			return nil // a slow worker answers the new run's queries a little later
 		}
 		select {
 		case <-ctx.Done():
@@ -137,6 +164,43 @@ func (t *Tasks) Retry(ctx context.Context, id string) error {
 // retryVisibleWithin bounds how long Retry waits for the new run to answer
 // queries.
 const retryVisibleWithin = 30 * time.Second
+
+// retryCloseWithin bounds how long Retry waits for the run it retries to
+// end (to record its end in the catalog) before it refuses.
+const retryCloseWithin = 2 * time.Minute
+
+// awaitClose waits until the task's current run has ended, up to
+// retryCloseWithin; a run still running then is a fault.Conflict.
+func (t *Tasks) awaitClose(ctx context.Context, id string) error {
+	desc, err := t.Client.DescribeWorkflowExecution(ctx, id, "")
+	if err != nil {
+		var nf *serviceerror.NotFound
+		if errors.As(err, &nf) {
+			return ErrNoTask
+		}
+		return err
+	}
+	info := desc.GetWorkflowExecutionInfo()
+	if info.GetStatus() != enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING {
+		return nil
+	}
+	wctx, cancel := context.WithTimeout(ctx, retryCloseWithin)
+	defer cancel()
+	// Get long-polls the run's close event; the run's own failure is what
+	// is retried, not an error here.
+	_ = t.Client.GetWorkflow(wctx, id, info.GetExecution().GetRunId()).Get(wctx, nil)
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	desc, err = t.Client.DescribeWorkflowExecution(ctx, id, info.GetExecution().GetRunId())
+	if err != nil {
+		return err
+	}
+	if desc.GetWorkflowExecutionInfo().GetStatus() == enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING {
+		return fault.New(fault.Conflict, id, "task %s is still running after %s; only a failed or cancelled task can be retried", id, retryCloseWithin)
+	}
+	return nil
+}
 
 // input reads the task's input and secrets from its latest run's first event.
 func (t *Tasks) input(ctx context.Context, id string) (TaskInput, Secrets, error) {
