@@ -234,9 +234,15 @@ func Soak(ctx context.Context, o SoakOptions) (*SoakResult, error) {
 	// servers' cap per principal is raised above their count.
 	maxStreams := strconv.Itoa(o.Followers + 8)
 	var procs []*soakProc
+	var prod *prodBench
+	var broker *soakProc
 	defer func() {
+		// The servers first, then their stores.
 		for i := len(procs) - 1; i >= 0; i-- {
 			procs[i].stop()
+		}
+		if prod != nil {
+			prod.close()
 		}
 	}()
 	client := &http.Client{Timeout: 60 * time.Second, Transport: &http.Transport{
@@ -259,15 +265,20 @@ func Soak(ctx context.Context, o SoakOptions) (*SoakResult, error) {
 		bases = append(bases, p.base)
 	} else {
 		res.Mode = fmt.Sprintf("serve (Kafka + PostgreSQL): projector+ingester process, %d api processes", o.APIProcesses)
-		prod, err := startProdBench(ctx, CatalogOptions{Backlot: o.Backlot, Progress: o.Progress, KafkaBrokers: o.KafkaBrokers,
+		prod, err = startProdBench(ctx, CatalogOptions{Backlot: o.Backlot, Progress: o.Progress, KafkaBrokers: o.KafkaBrokers,
 			KafkaBrokerHelper: o.KafkaBrokerHelper, PostgresURL: o.PostgresURL}, say)
 		if err != nil {
 			return nil, err
 		}
-		defer prod.close()
+		if prod.broker != nil {
+			// Sampled for memory only: prod.close stops it.
+			broker = &soakProc{name: "kafka broker (kfake)", cmd: prod.broker.cmd}
+		}
 		common := func(addr, data string) []string {
 			args := []string{"serve", "--addr", addr, "--postgres-url", prod.dbURL, "--topic-prefix", prod.topicPrefix,
-				"--partitions", "12", "--replication-factor", "1", "--refresh-interval", "1h", "--data", data, "--log-format", "json"}
+				"--partitions", "12", "--replication-factor", "1", "--refresh-interval", "1h", "--data", data, "--log-format", "json",
+				// Loopback only, and the load's clients carry no tokens.
+				"--insecure-no-auth"}
 			for _, b := range prod.brokers {
 				args = append(args, "--kafka-brokers", b)
 			}
@@ -284,7 +295,7 @@ func Soak(ctx context.Context, o SoakOptions) (*SoakResult, error) {
 			return nil, err
 		}
 		procs = append(procs, core)
-		if err := waitReady(ctx, client, "http://"+addr, 2*time.Minute); err != nil {
+		if err := waitReady(ctx, client, core, "http://"+addr, 2*time.Minute); err != nil {
 			return nil, fmt.Errorf("the projector+ingester process: %w", err)
 		}
 		for i := 0; i < o.APIProcesses; i++ {
@@ -308,6 +319,11 @@ func Soak(ctx context.Context, o SoakOptions) (*SoakResult, error) {
 			total, err := TotalItems(client, b)
 			if err == nil && total >= want {
 				break
+			}
+			for _, p := range procs {
+				if err := p.ended(); err != nil {
+					return nil, err
+				}
 			}
 			if time.Since(start) > 30*time.Minute {
 				return nil, fmt.Errorf("%s: %d of %d entities queryable after 30 minutes (%v)", b, total, want, err)
@@ -365,6 +381,9 @@ func Soak(ctx context.Context, o SoakOptions) (*SoakResult, error) {
 			for _, p := range procs {
 				p.sample()
 			}
+			if broker != nil {
+				broker.sample()
+			}
 			self.mu.Lock()
 			self.rss = append(self.rss, float64(readStatusKB(os.Getpid(), "VmRSS:"))/1024)
 			self.mu.Unlock()
@@ -386,7 +405,10 @@ func Soak(ctx context.Context, o SoakOptions) (*SoakResult, error) {
 	loadStart := time.Now()
 	for i := 0; i < o.Readers; i++ {
 		wg.Add(1)
-		go func() { defer wg.Done(); reader(ctx, loadCtx, client, bases, groups, uint64(o.Seed)*1000+uint64(i), st) }()
+		go func() {
+			defer wg.Done()
+			reader(ctx, loadCtx, client, bases, groups, uint64(o.Seed)*1000+uint64(i), st)
+		}()
 	}
 	for i := 0; i < o.Writers; i++ {
 		wdir := filepath.Join(catDir, "soak", "w"+strconv.Itoa(i))
@@ -485,6 +507,9 @@ func Soak(ctx context.Context, o SoakOptions) (*SoakResult, error) {
 	for _, p := range procs {
 		res.Memory = append(res.Memory, p.memory(every))
 	}
+	if broker != nil {
+		res.Memory = append(res.Memory, broker.memory(every))
+	}
 	m := self.memory(every)
 	m.PID = os.Getpid()
 	res.Memory = append(res.Memory, m)
@@ -510,9 +535,12 @@ func rotate(s []string, i int) []string {
 }
 
 // waitReady waits until base answers /readyz with 200.
-func waitReady(ctx context.Context, c *http.Client, base string, within time.Duration) error {
+func waitReady(ctx context.Context, c *http.Client, p *soakProc, base string, within time.Duration) error {
 	deadline := time.Now().Add(within)
 	for {
+		if err := p.ended(); err != nil {
+			return err
+		}
 		err := getCtx(ctx, c, base+"/readyz")
 		if err == nil {
 			return nil

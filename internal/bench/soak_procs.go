@@ -17,6 +17,7 @@ type soakProc struct {
 	name string
 	base string // its API's base URL; empty when it serves no API
 	cmd  *exec.Cmd
+	done chan struct{} // closed when the process has ended
 
 	mu  sync.Mutex
 	rss []float64 // MB, one per sample
@@ -29,7 +30,9 @@ func startSoakProc(backlot, name, base string, args []string, progress io.Writer
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start %s: %w", name, err)
 	}
-	return &soakProc{name: name, base: base, cmd: cmd}, nil
+	p := &soakProc{name: name, base: base, cmd: cmd, done: make(chan struct{})}
+	go func() { cmd.Wait(); close(p.done) }()
+	return p, nil
 }
 
 // sample records the process's present resident memory.
@@ -65,13 +68,21 @@ func (p *soakProc) memory(every int) SoakMemory {
 // stop interrupts the process and waits for it (killing it after 30s).
 func (p *soakProc) stop() {
 	p.cmd.Process.Signal(os.Interrupt)
-	done := make(chan struct{})
-	go func() { p.cmd.Wait(); close(done) }()
 	select {
-	case <-done:
+	case <-p.done:
 	case <-time.After(30 * time.Second):
 		p.cmd.Process.Kill()
-		<-done
+		<-p.done
+	}
+}
+
+// ended answers an error naming the process when it has ended by itself.
+func (p *soakProc) ended() error {
+	select {
+	case <-p.done:
+		return fmt.Errorf("the %s process ended: %s", p.name, p.cmd.ProcessState)
+	default:
+		return nil
 	}
 }
 
