@@ -578,7 +578,11 @@ func (r *SoakResult) WriteText(w io.Writer) {
 	fmt.Fprintf(w, "followers           lost %d, doubled %d, extra %d, out of order %d, reconnects %d; drained %.1fs after the load\n",
 		e.Lost, e.Doubled, e.Extra, e.OutOfOrder, e.Reconnects, e.DrainSeconds)
 	for _, m := range r.Memory {
-		fmt.Fprintf(w, "RSS %-15s first %4.0f MB  last %4.0f MB  max %4.0f MB\n", m.Process, m.FirstMB, m.LastMB, m.MaxMB)
+		fmt.Fprintf(w, "RSS %-15s first %4.0f MB  last %4.0f MB  max %4.0f MB  every 10s:", m.Process, m.FirstMB, m.LastMB, m.MaxMB)
+		for _, v := range m.SeriesMB {
+			fmt.Fprintf(w, " %.0f", v)
+		}
+		fmt.Fprintln(w)
 	}
 	if r.Clean() {
 		fmt.Fprintf(w, "verdict             clean: no errors, every follower saw every event once, in order\n")
