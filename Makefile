@@ -75,6 +75,12 @@ bench-production: build ## The end-to-end bench on Kafka (in-process broker, a h
 	$(GO) build -o bin/backlot-kafkabroker ./internal/bench/kafkabroker
 	./scripts/pg.sh sh -c 'BACKLOT_POSTGRES_URL=$$BACKLOT_TEST_POSTGRES_URL ./$(BIN) bench catalog --production --entities $(BENCH_N)'
 
+.PHONY: soak
+soak: build ## The soak of issue 17 (200 readers, 20 writers, 20 SSE followers) against backlot dev, then backlot serve with two api processes; SOAK_DURATION each (default 10m); fails on any error or lost/doubled event
+	$(GO) build -o bin/backlot-kafkabroker ./internal/bench/kafkabroker
+	./$(BIN) bench soak --duration $(or $(SOAK_DURATION),10m)
+	./scripts/pg.sh sh -c 'BACKLOT_POSTGRES_URL=$$BACKLOT_TEST_POSTGRES_URL ./$(BIN) bench soak --production --duration $(or $(SOAK_DURATION),10m)'
+
 .PHONY: fuzz
 fuzz: ## Run each fuzz target for FUZZTIME (default 30s); a crash is kept in the package's testdata/fuzz
 	$(GO) test -run '^$$' -fuzz '^FuzzParseDocuments$$' -fuzztime $(FUZZTIME) ./domain/catalog

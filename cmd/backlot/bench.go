@@ -12,7 +12,7 @@ import (
 
 func newBenchCmd(g *globalFlags) *cobra.Command {
 	cmd := &cobra.Command{Use: "bench", Short: "Benchmarks of a whole Backlot server"}
-	cmd.AddCommand(newBenchCatalogCmd(g), newBenchMigrateCmd(g), newBenchScaffoldCmd(g), newBenchRecordCmd(), newBenchCompareCmd())
+	cmd.AddCommand(newBenchCatalogCmd(g), newBenchMigrateCmd(g), newBenchScaffoldCmd(g), newBenchSoakCmd(g), newBenchRecordCmd(), newBenchCompareCmd())
 	return cmd
 }
 
