@@ -81,8 +81,9 @@ func (t *Template) Parameters(values map[string]any) (map[string]any, error) {
 
 // ParametersFor checks values against the pages v sees and returns them
 // with the defaults of the visible fields filled in. A page or field is
-// visible when v sees it (backstage:featureFlag, backstage:memberOf) and,
-// for a field of a conditional part of its page (dependencies, if/then/else,
+// visible when v sees it (backstage:featureFlag, backstage:memberOf) and
+// its when (a ${{ }} expression over the parameters, as Backstage's form
+// reads it) is true; a field is visible when its page is and, for a field of a conditional part of its page (dependencies, if/then/else,
 // oneOf, anyOf, allOf), when its condition holds for the values. Only what
 // is visible is validated and kept: a hidden page is not validated, and the
 // values of hidden fields are dropped (values no page declares are kept, as
@@ -105,6 +106,13 @@ func (t *Template) ParametersFor(values map[string]any, v Viewer) (map[string]an
 			declared[name] = true
 		}
 		if !v.sees(p.Schema) {
+			continue
+		}
+		on, err := t.pageShown(i, p.Schema, out)
+		if err != nil {
+			return nil, err
+		}
+		if !on {
 			continue
 		}
 		schema := withoutUnseen(p.Schema, v)
@@ -432,4 +440,21 @@ func withoutKey(schema map[string]any, key string) map[string]any {
 		}
 	}
 	return out
+}
+
+// pageShown reports whether a page's when holds: true without one, the
+// JavaScript truth of its rendered value (over parameters: the values
+// given, with the defaults of the pages shown before it) with one. Backstage's form
+// shows a page only when its when holds, and leaves a hidden page's fields
+// out of what it sends.
+func (t *Template) pageShown(page int, schema map[string]any, values map[string]any) (bool, error) {
+	when, ok := schema["when"]
+	if !ok {
+		return true, nil
+	}
+	v, err := Render(fmt.Sprintf("spec.parameters[%d].when", page), when, map[string]any{"parameters": values})
+	if err != nil {
+		return false, &TemplateError{Template: t.Ref, Field: fmt.Sprintf("spec.parameters[%d].when", page), Problem: err.Error()}
+	}
+	return truthy(v), nil
 }
