@@ -1,12 +1,15 @@
 package scaffolder
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
+	"sort"
 	"strings"
 
 	"go.temporal.io/sdk/temporal"
@@ -112,7 +115,7 @@ func catalogWrite(_ context.Context, _ *Activities, r *Run) error {
 	if err != nil {
 		return inputError("steps.%s.input.filePath: %v", r.In.StepID, err)
 	}
-	raw, err := yaml.Marshal(ent)
+	raw, err := entityYAML(ent)
 	if err != nil {
 		return inputError("steps.%s.input.entity: %v", r.In.StepID, err)
 	}
@@ -124,4 +127,73 @@ func catalogWrite(_ context.Context, _ *Activities, r *Run) error {
 	}
 	r.Logf("Wrote %s", p)
 	return nil
+}
+
+// descriptorOrder is the order a descriptor's fields are written in, as
+// authors write them (and Backstage's catalog:write keeps the author's
+// order): these first, then the others by name.
+var descriptorOrder = map[string][]string{
+	"":         {"apiVersion", "kind", "metadata", "spec", "relations", "status"},
+	"metadata": {"name", "namespace", "title", "description", "labels", "annotations", "tags", "links"},
+}
+
+// entityYAML writes an entity as catalog:write does in Backstage: YAML
+// with a two-space indent, its top-level and metadata fields in the
+// descriptor's usual order.
+func entityYAML(ent map[string]any) ([]byte, error) {
+	node, err := orderedNode(ent, "")
+	if err != nil {
+		return nil, err
+	}
+	var b bytes.Buffer
+	enc := yaml.NewEncoder(&b)
+	enc.SetIndent(2)
+	if err := enc.Encode(node); err != nil {
+		return nil, err
+	}
+	if err := enc.Close(); err != nil {
+		return nil, err
+	}
+	return b.Bytes(), nil
+}
+
+// orderedNode is m as a YAML mapping whose keys come in descriptorOrder[at]
+// first, then by name.
+func orderedNode(m map[string]any, at string) (*yaml.Node, error) {
+	first := descriptorOrder[at]
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	rank := func(k string) int {
+		if i := slices.Index(first, k); i >= 0 {
+			return i
+		}
+		return len(first)
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		ri, rj := rank(keys[i]), rank(keys[j])
+		if ri != rj {
+			return ri < rj
+		}
+		return keys[i] < keys[j]
+	})
+	out := &yaml.Node{Kind: yaml.MappingNode}
+	for _, k := range keys {
+		var v *yaml.Node
+		if sub, ok := m[k].(map[string]any); ok && at == "" && k == "metadata" {
+			n, err := orderedNode(sub, "metadata")
+			if err != nil {
+				return nil, err
+			}
+			v = n
+		} else {
+			v = &yaml.Node{}
+			if err := v.Encode(m[k]); err != nil {
+				return nil, err
+			}
+		}
+		out.Content = append(out.Content, &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: k}, v)
+	}
+	return out, nil
 }
