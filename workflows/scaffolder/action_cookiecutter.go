@@ -14,17 +14,24 @@ import (
 	"backlot.dev/backlot/workflows/sandbox"
 )
 
+// cookiecutterContents is the folder of a cookiecutter template the fetched
+// contents go in: cookiecutter renders its name to "contents".
+const cookiecutterContents = "{{cookiecutter and 'contents'}}"
+
 // CookiecutterTimeout bounds one cookiecutter run.
 const CookiecutterTimeout = 5 * time.Minute
 
-// fetchCookiecutter is fetch:cookiecutter: the cookiecutter template at
-// input.url (a folder beside the template) is rendered with input.values by
-// the cookiecutter program, as Backstage's module runs it (the values laid
-// over the template's cookiecutter.json, with _copy_without_render and
-// _extensions), and the one folder it makes is copied into
-// input.targetPath. Cookiecutter runs in the scripts' sandbox: a template's
-// hooks are code, so they get no network, a scratch folder and the limits.
-// Running it again writes the same files.
+// fetchCookiecutter is fetch:cookiecutter, laid out as Backstage's module
+// lays it out: the folder at input.url (beside the template) holds the
+// contents of the new project, not a whole cookiecutter template. It is
+// fetched into template/{{cookiecutter and 'contents'}}, its own
+// cookiecutter.json (the defaults, when it has one) is merged with
+// input.values, _copy_without_render and _extensions into
+// template/cookiecutter.json, the cookiecutter program renders template/,
+// and the one folder it makes (the contents, rendered) is copied into
+// input.targetPath. Cookiecutter runs in the scripts' sandbox (no network,
+// a scratch folder and the limits): its Jinja extensions are code. Running
+// it again writes the same files.
 func fetchCookiecutter(ctx context.Context, a *Activities, r *Run) error {
 	src, err := source(r)
 	if err != nil {
@@ -67,12 +74,12 @@ func fetchCookiecutter(ctx context.Context, a *Activities, r *Run) error {
 		}
 	}
 	ws := Workspace{Dir: work}
-	if _, err := FetchPlain(ws, src, "template"); err != nil {
+	if _, err := FetchPlain(ws, src, filepath.Join("template", cookiecutterContents)); err != nil {
 		return inputError("steps.%s.input.url: %v", r.In.StepID, err)
 	}
 	spec := map[string]any{}
 	specPath := filepath.Join(work, "template", "cookiecutter.json")
-	if raw, err := os.ReadFile(specPath); err == nil {
+	if raw, err := os.ReadFile(filepath.Join(work, "template", cookiecutterContents, "cookiecutter.json")); err == nil {
 		if err := json.Unmarshal(raw, &spec); err != nil {
 			return inputError("steps.%s.input.url: %s/cookiecutter.json: %v", r.In.StepID, src, err)
 		}

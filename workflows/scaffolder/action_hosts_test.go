@@ -248,9 +248,10 @@ func gitOut(gitDir string, args ...string) (string, error) {
 }
 
 // TestFetchCookiecutterRendersInTheSandbox runs fetch:cookiecutter in a
-// task: the values override cookiecutter.json, copyWithoutRender keeps a
-// file as it is, and the template's hook runs as the sandbox's user
-// without the network.
+// task, laid out as Backstage lays it out: the folder at url is the
+// project's contents, rendered with the values laid over its own
+// cookiecutter.json (a default derived from a value included), file names
+// too, and copyWithoutRender keeps a file as it is.
 func TestFetchCookiecutterRendersInTheSandbox(t *testing.T) {
 	t.Parallel()
 	if _, err := exec.LookPath("cookiecutter"); err != nil {
@@ -272,9 +273,9 @@ func TestFetchCookiecutterRendersInTheSandbox(t *testing.T) {
 		t.Fatalf("task: %v %+v", err, st.Log)
 	}
 	for file, want := range map[string]string{
-		"service/README.md": "# Pay Roll\n\nOwned by team-a; Python 3.11.\n",
-		"service/raw.txt":   "{{ left as it is }}\n",
-		"service/hook.txt":  "uid=65534 network=no\n",
+		"service/README.md":    "# Pay Roll\n\nOwned by team-a; Python 3.11.\n",
+		"service/raw.txt":      "{{ left as it is }}\n",
+		"service/pay-roll.txt": "Service pay-roll of team-a\n",
 	} {
 		if got := gitShow(t, r.host, "team-a", "cookie", file); got != want {
 			t.Errorf("%s: %q, want %q", file, got, want)
