@@ -32,12 +32,19 @@ type assetSet struct{ files map[string]*asset }
 
 // loadAssets reads and compresses the embedded assets once.
 func loadAssets() (*assetSet, error) {
-	set := &assetSet{files: map[string]*asset{}}
-	err := fs.WalkDir(assetFS, "assets", func(p string, d fs.DirEntry, err error) error {
+	files, err := readAssets(assetFS, "assets")
+	return &assetSet{files: files}, err
+}
+
+// readAssets reads every file under dir of fsys, gzips it and hashes it,
+// keyed by file name.
+func readAssets(fsys embed.FS, dir string) (map[string]*asset, error) {
+	files := map[string]*asset{}
+	err := fs.WalkDir(fsys, dir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return err
 		}
-		body, err := assetFS.ReadFile(p)
+		body, err := fsys.ReadFile(p)
 		if err != nil {
 			return err
 		}
@@ -54,10 +61,10 @@ func loadAssets() (*assetSet, error) {
 		if ctype == "" {
 			ctype = "application/octet-stream"
 		}
-		set.files[path.Base(p)] = &asset{body: body, gz: buf.Bytes(), hash: hex.EncodeToString(sum[:6]), ctype: ctype}
+		files[path.Base(p)] = &asset{body: body, gz: buf.Bytes(), hash: hex.EncodeToString(sum[:6]), ctype: ctype}
 		return nil
 	})
-	return set, err
+	return files, err
 }
 
 // url is the versioned URL of the named asset.
@@ -89,6 +96,13 @@ func (s *Server) serveAsset(w http.ResponseWriter, r *http.Request) {
 		http.NotFound(w, r)
 		return
 	}
+	f.serve(w, r)
+}
+
+// serve writes the asset, gzipped when the client takes it; a versioned
+// URL (one whose v is the asset's hash) is cached for a year, and a
+// request naming its ETag is answered 304.
+func (f *asset) serve(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
 	h.Set("Content-Type", f.ctype)
 	h.Set("Vary", "Accept-Encoding")

@@ -1,16 +1,8 @@
 package webui
 
 import (
-	"bytes"
-	"compress/gzip"
-	"crypto/sha256"
 	"embed"
-	"encoding/hex"
-	"io/fs"
-	"mime"
 	"net/http"
-	"path"
-	"strings"
 	"sync"
 
 	"backlot.dev/backlot/policies/permission"
@@ -34,28 +26,7 @@ func init() {
 
 // portal2Assets reads and compresses the files once.
 var portal2Assets = sync.OnceValues(func() (map[string]*asset, error) {
-	out := map[string]*asset{}
-	err := fs.WalkDir(portal2FS, "portal2", func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		body, err := portal2FS.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		var buf bytes.Buffer
-		zw, _ := gzip.NewWriterLevel(&buf, gzip.BestCompression)
-		if _, err := zw.Write(body); err != nil {
-			return err
-		}
-		if err := zw.Close(); err != nil {
-			return err
-		}
-		sum := sha256.Sum256(body)
-		out[path.Base(p)] = &asset{body: body, gz: buf.Bytes(), hash: hex.EncodeToString(sum[:6]), ctype: mime.TypeByExtension(path.Ext(p))}
-		return nil
-	})
-	return out, err
+	return readAssets(portal2FS, "portal2")
 })
 
 // portal2URL is the versioned URL of one of the files.
@@ -91,24 +62,6 @@ func servePortal2Asset(_ *Server, w http.ResponseWriter, r *Request) error {
 		http.NotFound(w, r.Request)
 		return nil
 	}
-	h := w.Header()
-	h.Set("Content-Type", f.ctype)
-	h.Set("Vary", "Accept-Encoding")
-	h.Set("ETag", `"`+f.hash+`"`)
-	if r.URL.Query().Get("v") == f.hash {
-		h.Set("Cache-Control", "public, max-age=31536000, immutable")
-	} else {
-		h.Set("Cache-Control", "no-cache")
-	}
-	if r.Header.Get("If-None-Match") == `"`+f.hash+`"` {
-		w.WriteHeader(http.StatusNotModified)
-		return nil
-	}
-	body := f.body
-	if strings.Contains(r.Header.Get("Accept-Encoding"), "gzip") {
-		h.Set("Content-Encoding", "gzip")
-		body = f.gz
-	}
-	_, _ = w.Write(body)
+	f.serve(w, r.Request)
 	return nil
 }
