@@ -4,19 +4,17 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strings"
 	"time"
-
-	"backlot.dev/backlot/workflows/sandbox"
 )
 
 // cookiecutterContents is the folder of a cookiecutter template the fetched
 // contents go in: cookiecutter renders its name to "contents".
 const cookiecutterContents = "{{cookiecutter and 'contents'}}"
+
+// cookiecutterTool is the cookiecutter program fetch:cookiecutter runs.
+var cookiecutterTool = sandboxedTool{Action: "fetch:cookiecutter", Program: "cookiecutter", Needs: "the cookiecutter program", Install: "apt-get install cookiecutter, or pip install cookiecutter"}
 
 // CookiecutterTimeout bounds one cookiecutter run.
 const CookiecutterTimeout = 5 * time.Minute
@@ -53,26 +51,11 @@ func fetchCookiecutter(ctx context.Context, a *Activities, r *Run) error {
 	if err != nil {
 		return err
 	}
-	if img, _ := r.String("imageName"); img != "" {
-		r.Logf("imageName %s is not used: Backlot runs cookiecutter from the worker, in its sandbox, not in a container", img)
-	}
-	if _, err := exec.LookPath("cookiecutter"); err != nil {
-		return inputError("steps.%s: fetch:cookiecutter needs the cookiecutter program on the worker (apt-get install cookiecutter, or pip install cookiecutter)", r.In.StepID)
-	}
-	if a.Sandbox == nil {
-		return inputError("steps.%s: fetch:cookiecutter runs cookiecutter in the scripts' sandbox, and this worker has none (install bubblewrap, or start it with --insecure-scripts)", r.In.StepID)
-	}
-	scratch, err := os.MkdirTemp("", "backlot-cookiecutter-")
+	work, home, cleanup, err := cookiecutterTool.prepare(a, r)
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(scratch)
-	work, home := filepath.Join(scratch, "work"), filepath.Join(scratch, "home")
-	for _, d := range []string{work, home} {
-		if err := os.MkdirAll(d, 0o755); err != nil {
-			return err
-		}
-	}
+	defer cleanup()
 	ws := Workspace{Dir: work}
 	if _, err := FetchPlain(ws, src, filepath.Join("template", cookiecutterContents)); err != nil {
 		return inputError("steps.%s.input.url: %v", r.In.StepID, err)
@@ -102,19 +85,8 @@ func fetchCookiecutter(ctx context.Context, a *Activities, r *Run) error {
 	if err := os.WriteFile(specPath, raw, 0o644); err != nil {
 		return err
 	}
-	res, runErr := a.Sandbox.Run(ctx, sandbox.Spec{Script: "cookiecutter --no-input --verbose -o out template", Dir: work, Home: home, Timeout: CookiecutterTimeout})
-	var last string
-	for _, l := range strings.Split(res.Output, "\n") {
-		if l = strings.TrimSpace(l); l != "" {
-			last = l
-		}
-	}
-	var ee *sandbox.ExitError
-	if errors.As(runErr, &ee) {
-		return inputError("steps.%s: cookiecutter failed (%v): %s", r.In.StepID, ee, last)
-	}
-	if runErr != nil {
-		return fmt.Errorf("steps.%s: cookiecutter: %w", r.In.StepID, runErr)
+	if err := cookiecutterTool.run(ctx, a, r, "cookiecutter", "cookiecutter --no-input --verbose -o out template", work, home, CookiecutterTimeout); err != nil {
+		return err
 	}
 	made, err := os.ReadDir(filepath.Join(work, "out"))
 	if err != nil || len(made) != 1 || !made[0].IsDir() {

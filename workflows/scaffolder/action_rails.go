@@ -2,10 +2,6 @@ package scaffolder
 
 import (
 	"context"
-	"errors"
-	"fmt"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -13,6 +9,9 @@ import (
 
 	"backlot.dev/backlot/workflows/sandbox"
 )
+
+// railsTool is the rails program fetch:rails runs.
+var railsTool = sandboxedTool{Action: "fetch:rails", Program: "rails", Needs: "rails", Install: "apt-get install ruby-railties bundler"}
 
 // RailsTimeout bounds one rails new run.
 const RailsTimeout = 5 * time.Minute
@@ -98,26 +97,11 @@ func fetchRails(ctx context.Context, a *Activities, r *Run) error {
 		return inputError("steps.%s.input.values.name: %q; give the application's name (letters, digits, - and _)", r.In.StepID, name)
 	}
 	argsIn, _ := values["railsArguments"].(map[string]any)
-	if img, _ := r.String("imageName"); img != "" {
-		r.Logf("imageName %s is not used: Backlot runs rails from the worker, in its sandbox, not in a container", img)
-	}
-	if _, err := exec.LookPath("rails"); err != nil {
-		return inputError("steps.%s: fetch:rails needs rails on the worker (apt-get install ruby-railties bundler)", r.In.StepID)
-	}
-	if a.Sandbox == nil {
-		return inputError("steps.%s: fetch:rails runs rails in the scripts' sandbox, and this worker has none (install bubblewrap, or start it with --insecure-scripts)", r.In.StepID)
-	}
-	scratch, err := os.MkdirTemp("", "backlot-rails-")
+	work, home, cleanup, err := railsTool.prepare(a, r)
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(scratch)
-	work, home := filepath.Join(scratch, "work"), filepath.Join(scratch, "home")
-	for _, d := range []string{work, home} {
-		if err := os.MkdirAll(d, 0o755); err != nil {
-			return err
-		}
-	}
+	defer cleanup()
 	if _, err := FetchPlain(Workspace{Dir: work}, src, ""); err != nil {
 		return inputError("steps.%s.input.url: %v", r.In.StepID, err)
 	}
@@ -130,19 +114,8 @@ func fetchRails(ctx context.Context, a *Activities, r *Run) error {
 		return err
 	}
 	script := "rails new " + shellQuote(append([]string{"backlot-rails-out/" + name}, args...))
-	res, runErr := a.Sandbox.Run(ctx, sandbox.Spec{Script: script, Dir: work, Home: home, Timeout: RailsTimeout})
-	var last string
-	for _, l := range strings.Split(res.Output, "\n") {
-		if l = strings.TrimSpace(l); l != "" {
-			last = l
-		}
-	}
-	var ee *sandbox.ExitError
-	if errors.As(runErr, &ee) {
-		return inputError("steps.%s: rails new failed (%v): %s", r.In.StepID, ee, last)
-	}
-	if runErr != nil {
-		return fmt.Errorf("steps.%s: rails new: %w", r.In.StepID, runErr)
+	if err := railsTool.run(ctx, a, r, "rails new", script, work, home, RailsTimeout); err != nil {
+		return err
 	}
 	files, err := FetchPlain(r.Workspace, filepath.Join(work, "backlot-rails-out", name), target)
 	if err != nil {
