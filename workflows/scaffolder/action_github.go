@@ -204,13 +204,9 @@ func publishGitHubPullRequest(ctx context.Context, a *Activities, r *Run) error 
 	if a.GitHub == nil && a.LocalFallback && a.Local != nil {
 		return localChange(ctx, a, r, owner, name, in.branch, in.target, in.title, in.body, in.message)
 	}
-	gh, err := a.gitHub(r)
+	gh, repo, err := a.gitHubRepo(ctx, r, owner, name)
 	if err != nil {
 		return err
-	}
-	repo, err := gh.RepoFor(ctx, gh.WebURLOf(owner, name))
-	if err != nil {
-		return notFoundIsInput(r, err)
 	}
 	base := orDefault(in.target, repo.DefaultBranch)
 	commit, err := pushChange(ctx, r, gh, repo.RemoteURL, base, in.branch, in.message, author(r))
@@ -260,6 +256,21 @@ func localChange(ctx context.Context, a *Activities, r *Run, owner, name, branch
 	r.Logf("No %s host is configured: opened change request #%d of %s/%s on the local git host instead (%s, commit %s)",
 		strings.SplitN(r.In.Action, ":", 3)[1], c.Number, owner, name, url, short(commit))
 	return nil
+}
+
+// gitHubRepo is the GitHub host of an action (with input.token when
+// given) and its existing repository owner/name; a repository that is not
+// there is an input error naming repoUrl.
+func (a *Activities) gitHubRepo(ctx context.Context, r *Run, owner, name string) (*githost.GitHub, githost.Repo, error) {
+	gh, err := a.gitHub(r)
+	if err != nil {
+		return nil, githost.Repo{}, err
+	}
+	repo, err := gh.RepoFor(ctx, gh.WebURLOf(owner, name))
+	if err != nil {
+		return nil, githost.Repo{}, notFoundIsInput(r, err)
+	}
+	return gh, repo, nil
 }
 
 // notFoundIsInput makes a missing repository a non-retryable error naming
@@ -346,13 +357,9 @@ func githubRepoPush(ctx context.Context, a *Activities, r *Run) error {
 	if err != nil {
 		return err
 	}
-	gh, err := a.gitHub(r)
+	gh, repo, err := a.gitHubRepo(ctx, r, owner, name)
 	if err != nil {
 		return err
-	}
-	repo, err := gh.RepoFor(ctx, gh.WebURLOf(owner, name))
-	if err != nil {
-		return notFoundIsInput(r, err)
 	}
 	branch, err := r.String("defaultBranch")
 	if err != nil {
