@@ -427,34 +427,7 @@ func plain(v ref.Val) (any, error) {
 	if len(b) > MaxRenderedLength {
 		return nil, ErrRenderedTooLong
 	}
-	var out any
-	d := json.NewDecoder(strings.NewReader(string(b)))
-	d.UseNumber()
-	if err := d.Decode(&out); err != nil {
-		return nil, err
-	}
-	return numbers(out), nil
-}
-
-// numbers turns json.Numbers into int64 where whole, float64 otherwise.
-func numbers(v any) any {
-	switch x := v.(type) {
-	case json.Number:
-		if i, err := x.Int64(); err == nil {
-			return i
-		}
-		f, _ := x.Float64()
-		return f
-	case []any:
-		for i := range x {
-			x[i] = numbers(x[i])
-		}
-	case map[string]any:
-		for k := range x {
-			x[k] = numbers(x[k])
-		}
-	}
-	return v
+	return DecodeJSON(b)
 }
 
 // ParseRepoURL reads Backstage's repository location form,
