@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"strings"
 
@@ -80,15 +81,7 @@ scaffolder.approval.decide; a subscription id, a migration id), and without
 					return err
 				}
 			} else {
-				verdict := "deny"
-				if d.Allowed {
-					verdict = "allow"
-				}
-				rule := d.Rule
-				if rule == "" {
-					rule = "(no rule matched)"
-				}
-				fmt.Fprintf(out, "%s\nrule\t%s\nreason\t%s\n", verdict, rule, d.Reason)
+				printVerdict(out, d.Allowed, d.Rule, d.Reason)
 			}
 			if !d.Allowed {
 				return fmt.Errorf("%s may not %s", describePrincipal(args[0]), perm)
@@ -140,15 +133,8 @@ func askServer(cmd *cobra.Command, g *globalFlags, url, principal string, perm p
 			return err
 		}
 	} else {
-		verdict := "deny"
-		if d.Allowed {
-			verdict = "allow"
-		}
-		rule := d.Rule
-		if rule == "" {
-			rule = "(no rule matched)"
-		}
-		fmt.Fprintf(out, "%s\nrule\t%s\nreason\t%s\npolicy\t%s\ngroups\t%s\n", verdict, rule, d.Reason, d.Policy, strings.Join(d.Groups, ","))
+		printVerdict(out, d.Allowed, d.Rule, d.Reason)
+		fmt.Fprintf(out, "policy\t%s\ngroups\t%s\n", d.Policy, strings.Join(d.Groups, ","))
 		if len(d.Resource) > 0 {
 			raw, _ := json.Marshal(d.Resource)
 			fmt.Fprintf(out, "resource\t%s\n", raw)
@@ -158,6 +144,20 @@ func askServer(cmd *cobra.Command, g *globalFlags, url, principal string, perm p
 		return fmt.Errorf("%s may not %s", describePrincipal(principal), perm)
 	}
 	return nil
+}
+
+// printVerdict writes a decision as auth can prints it, offline or asking a
+// server: allow or deny, the deciding rule ("(no rule matched)" when none)
+// and the reason.
+func printVerdict(out io.Writer, allowed bool, rule, reason string) {
+	verdict := "deny"
+	if allowed {
+		verdict = "allow"
+	}
+	if rule == "" {
+		rule = "(no rule matched)"
+	}
+	fmt.Fprintf(out, "%s\nrule\t%s\nreason\t%s\n", verdict, rule, reason)
 }
 
 // authEngine compiles the policy of file (the default policy when file is
