@@ -12,6 +12,7 @@ import (
 	"backlot.dev/backlot/domain/fault"
 	"backlot.dev/backlot/policies/permission"
 	"backlot.dev/backlot/projections/catalogstore"
+	"backlot.dev/backlot/workflows/scaffolder"
 )
 
 // The relation types resources are resolved through (Backstage's names).
@@ -186,14 +187,19 @@ func (s *server) templateByPath(r *http.Request) (permission.Resource, error) {
 	return s.templateResource(r.Context(), r.PathValue("kind")+":"+r.PathValue("namespace")+"/"+r.PathValue("name"))
 }
 
-// taskByPath resolves the task of the path's {id}, with its creator.
-func (s *server) taskByPath(r *http.Request) (permission.Resource, error) {
+// taskState is the state of task id, from the scaffolder service.
+func (s *server) taskState(ctx context.Context, id string) (scaffolder.TaskState, error) {
 	sc, err := s.scaffolderService()
 	if err != nil {
-		return nil, err
+		return scaffolder.TaskState{}, err
 	}
+	return sc.Task(ctx, id)
+}
+
+// taskByPath resolves the task of the path's {id}, with its creator.
+func (s *server) taskByPath(r *http.Request) (permission.Resource, error) {
 	id := r.PathValue("id")
-	st, err := sc.Task(r.Context(), id)
+	st, err := s.taskState(r.Context(), id)
 	if err != nil {
 		return nil, err
 	}
@@ -204,12 +210,8 @@ func (s *server) taskByPath(r *http.Request) (permission.Resource, error) {
 // waits in: its approvers and whether its creator may approve. A task that
 // waits for no approval answers 409.
 func (s *server) approvalByPath(r *http.Request) (permission.Resource, error) {
-	sc, err := s.scaffolderService()
-	if err != nil {
-		return nil, err
-	}
 	id := r.PathValue("id")
-	st, err := sc.Task(r.Context(), id)
+	st, err := s.taskState(r.Context(), id)
 	if err != nil {
 		return nil, err
 	}
