@@ -1,11 +1,12 @@
 package httpapi
 
 import (
-	"net"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
+
+	"backlot.dev/backlot/internal/auth"
 )
 
 // LocalGuard is how a server meant for one developer's machine (backlot dev
@@ -23,21 +24,7 @@ type LocalGuard struct {
 // allows reports whether host (a Host header, with or without a port) names
 // this server.
 func (g *LocalGuard) allows(host string) bool {
-	name, _, err := net.SplitHostPort(host)
-	if err != nil {
-		name = strings.Trim(host, "[]")
-	}
-	name = strings.ToLower(strings.TrimSuffix(name, "."))
-	switch name {
-	case "localhost", "127.0.0.1", "::1":
-		return true
-	}
-	for _, h := range g.Hosts {
-		if strings.EqualFold(h, name) {
-			return true
-		}
-	}
-	return false
+	return auth.LocalHost(host, g.Hosts)
 }
 
 // localGuard answers 403 NotAllowedError to a request whose Host header is

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"html/template"
-	"net"
 	"net/http"
 	"strings"
 	"sync"
@@ -122,21 +121,7 @@ func Mount(api http.Handler, ui *Server) http.Handler {
 
 // hostAllowed reports whether host names this server (see Config.Hosts).
 func (s *Server) hostAllowed(host string) bool {
-	name, _, err := net.SplitHostPort(host)
-	if err != nil {
-		name = strings.Trim(host, "[]")
-	}
-	name = strings.ToLower(strings.TrimSuffix(name, "."))
-	switch name {
-	case "localhost", "127.0.0.1", "::1":
-		return true
-	}
-	for _, h := range s.cfg.Hosts {
-		if strings.EqualFold(h, name) {
-			return true
-		}
-	}
-	return false
+	return auth.LocalHost(host, s.cfg.Hosts)
 }
 
 // page is the handler of one registered page: who asks, may they, then the
