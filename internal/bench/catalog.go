@@ -106,17 +106,11 @@ func Catalog(o CatalogOptions) (*CatalogResult, error) {
 	if o.Progress == nil {
 		o.Progress = io.Discard
 	}
-	dir := o.Dir
-	if dir == "" {
-		d, err := os.MkdirTemp("", "backlot-bench-")
-		if err != nil {
-			return nil, err
-		}
-		dir = d
+	dir, cleanup, err := workDir(o.Dir, "backlot-bench-", o.Keep)
+	if err != nil {
+		return nil, err
 	}
-	if !o.Keep {
-		defer os.RemoveAll(dir)
-	}
+	defer cleanup()
 	say := func(format string, args ...any) { fmt.Fprintf(o.Progress, format+"\n", args...) }
 	catDir := filepath.Join(dir, "catalog")
 	start := time.Now()

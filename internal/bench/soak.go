@@ -210,17 +210,11 @@ func Soak(ctx context.Context, o SoakOptions) (*SoakResult, error) {
 	if err := o.Validate(); err != nil {
 		return nil, err
 	}
-	dir := o.Dir
-	if dir == "" {
-		d, err := os.MkdirTemp("", "backlot-soak-")
-		if err != nil {
-			return nil, err
-		}
-		dir = d
+	dir, cleanup, err := workDir(o.Dir, "backlot-soak-", o.Keep)
+	if err != nil {
+		return nil, err
 	}
-	if !o.Keep {
-		defer os.RemoveAll(dir)
-	}
+	defer cleanup()
 	say := func(format string, args ...any) { fmt.Fprintf(o.Progress, format+"\n", args...) }
 	catDir := filepath.Join(dir, "catalog")
 	sum, err := gen.Generate(catDir, gen.Config{Entities: o.Entities, Seed: o.Seed})
