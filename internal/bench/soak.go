@@ -54,33 +54,15 @@ type SoakOptions struct {
 }
 
 func (o *SoakOptions) setDefaults() {
-	if o.Duration == 0 {
-		o.Duration = 10 * time.Minute
-	}
-	if o.Readers == 0 {
-		o.Readers = 200
-	}
-	if o.Writers == 0 {
-		o.Writers = 20
-	}
-	if o.Followers == 0 {
-		o.Followers = 20
-	}
-	if o.WriterPause == 0 {
-		o.WriterPause = 250 * time.Millisecond
-	}
-	if o.Entities == 0 {
-		o.Entities = 2000
-	}
-	if o.Seed == 0 {
-		o.Seed = 1
-	}
-	if o.SampleEvery == 0 {
-		o.SampleEvery = time.Second
-	}
-	if o.APIProcesses == 0 {
-		o.APIProcesses = 2
-	}
+	setDefault(&o.Duration, 10*time.Minute)
+	setDefault(&o.Readers, 200)
+	setDefault(&o.Writers, 20)
+	setDefault(&o.Followers, 20)
+	setDefault(&o.WriterPause, 250*time.Millisecond)
+	setDefault(&o.Entities, 2000)
+	setDefault(&o.Seed, 1)
+	setDefault(&o.SampleEvery, time.Second)
+	setDefault(&o.APIProcesses, 2)
 	if o.Progress == nil {
 		o.Progress = io.Discard
 	}

@@ -18,3 +18,12 @@ func workDir(dir, prefix string, keep bool) (string, func(), error) {
 	}
 	return dir, func() { os.RemoveAll(dir) }, nil
 }
+
+// setDefault sets *p to def when *p is its type's zero value: an option left
+// unset takes its default.
+func setDefault[T comparable](p *T, def T) {
+	var zero T
+	if *p == zero {
+		*p = def
+	}
+}

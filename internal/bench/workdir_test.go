@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 )
 
 func TestWorkDir(t *testing.T) {
@@ -35,5 +36,16 @@ func TestWorkDir(t *testing.T) {
 	cleanup()
 	if _, err := os.Stat(given); !os.IsNotExist(err) {
 		t.Errorf("cleanup left the given folder though it was not kept (%v)", err)
+	}
+}
+
+func TestSetDefaultsKeepsWhatIsSet(t *testing.T) {
+	o := SoakOptions{Readers: 3, SampleEvery: time.Minute}
+	o.setDefaults()
+	if o.Readers != 3 || o.SampleEvery != time.Minute {
+		t.Errorf("set options changed: Readers %d, SampleEvery %v", o.Readers, o.SampleEvery)
+	}
+	if o.Writers != 20 || o.Duration != 10*time.Minute || o.Seed != 1 || o.Progress == nil {
+		t.Errorf("unset options did not take their defaults: %+v", o)
 	}
 }
