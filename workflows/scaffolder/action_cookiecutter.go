@@ -31,15 +31,7 @@ const CookiecutterTimeout = 5 * time.Minute
 // a scratch folder and the limits): its Jinja extensions are code. Running
 // it again writes the same files.
 func fetchCookiecutter(ctx context.Context, a *Activities, r *Run) error {
-	src, err := source(r)
-	if err != nil {
-		return err
-	}
-	target, err := r.String("targetPath")
-	if err != nil {
-		return err
-	}
-	values, err := r.Object("values")
+	src, target, values, err := sandboxedInputs(r)
 	if err != nil {
 		return err
 	}

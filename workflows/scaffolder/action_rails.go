@@ -80,15 +80,7 @@ func railsArgs(r *Run, args map[string]any, root string) ([]string, error) {
 // is Ruby code), without the network; the application is copied into
 // input.targetPath.
 func fetchRails(ctx context.Context, a *Activities, r *Run) error {
-	src, err := source(r)
-	if err != nil {
-		return err
-	}
-	target, err := r.String("targetPath")
-	if err != nil {
-		return err
-	}
-	values, err := r.Object("values")
+	src, target, values, err := sandboxedInputs(r)
 	if err != nil {
 		return err
 	}

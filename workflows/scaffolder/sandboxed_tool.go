@@ -29,6 +29,22 @@ type sandboxedTool struct {
 	Install string
 }
 
+// sandboxedInputs reads the inputs fetch:cookiecutter and fetch:rails share:
+// input.url (the folder beside the template), input.targetPath and
+// input.values.
+func sandboxedInputs(r *Run) (src, target string, values map[string]any, err error) {
+	if src, err = source(r); err != nil {
+		return "", "", nil, err
+	}
+	if target, err = r.String("targetPath"); err != nil {
+		return "", "", nil, err
+	}
+	if values, err = r.Object("values"); err != nil {
+		return "", "", nil, err
+	}
+	return src, target, values, nil
+}
+
 // prepare logs that input.imageName is not used, checks that the program
 // and the sandbox are on the worker, and makes the scratch folder the run
 // happens in: work (the run's folder) and home (its $HOME). cleanup removes
