@@ -20,6 +20,7 @@ var bulkIndexes = []index{
 var replayIndexes = []index{
 	{"relations_source", `CREATE INDEX IF NOT EXISTS relations_source ON relations(source)`},
 	{"entities_kind_name", `CREATE INDEX IF NOT EXISTS entities_kind_name ON entities(kind, name)`},
+	{"entities_name_key", `CREATE INDEX IF NOT EXISTS entities_name_key ON entities(name, key)`},
 	{"entities_kind_eid", `CREATE INDEX IF NOT EXISTS entities_kind_eid ON entities(kind, eid)`},
 	{"entities_location", `CREATE INDEX IF NOT EXISTS entities_location ON entities(location_id, managed_by)`},
 }

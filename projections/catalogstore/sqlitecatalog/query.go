@@ -6,7 +6,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"backlot.dev/backlot/domain/event"
 	"backlot.dev/backlot/projections/catalogstore"
@@ -39,8 +41,27 @@ func wherePerRow(f catalogstore.Filter) (string, []any) {
 	return render(func(a *catalogsql.Args) string { return catalogsql.Filter(f, catalogsql.PerRow, a) })
 }
 
+// nameKeys are the search keys the names trigram index (migration
+// 0002_name_search.sql) holds; its triggers name the same keys.
+var nameKeys = map[string]bool{"metadata.name": true, "metadata.title": true, "spec.profile.displayname": true}
+
+// whereFullText renders ft. A search of three characters or more in names
+// and titles only takes its candidates from the names trigram index and
+// confirms each with the LIKE of catalogsql.FullText on the entity's own search
+// rows, so it answers as the LIKE does without testing every name.
 func whereFullText(ft catalogstore.FullText) (string, []any) {
-	return render(func(a *catalogsql.Args) string { return catalogsql.FullText(ft, a) })
+	term := strings.TrimSpace(strings.ToLower(ft.Term))
+	if utf8.RuneCountInString(term) < 3 || len(ft.Fields) == 0 ||
+		slices.ContainsFunc(ft.Fields, func(f string) bool { return !nameKeys[strings.ToLower(f)] }) {
+		return render(func(a *catalogsql.Args) string { return catalogsql.FullText(ft, a) })
+	}
+	like := "%" + strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(term) + "%"
+	phrase := `"` + strings.ReplaceAll(term, `"`, `""`) + `"`
+	fields := lowerAll(ft.Fields)
+	args := append([]any{phrase}, fields...)
+	args = append(args, like)
+	return `e.eid IN (SELECT rowid FROM names WHERE names MATCH ?) AND EXISTS (SELECT 1 FROM search s WHERE s.eid = e.eid AND s.key IN (` +
+		placeholders(len(fields)) + `) AND s.value LIKE ? ESCAPE '\')`, args
 }
 
 // sortExpr returns the SQL expression that sorts by field.
