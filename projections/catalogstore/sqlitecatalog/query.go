@@ -41,6 +41,12 @@ func wherePerRow(f catalogstore.Filter) (string, []any) {
 	return render(func(a *catalogsql.Args) string { return catalogsql.Filter(f, catalogsql.PerRow, a) })
 }
 
+// whereNoColumnIndex renders f like wherePerRow with the entity columns kept
+// from their indexes (catalogsql.PerRowNoColumnIndex).
+func whereNoColumnIndex(f catalogstore.Filter) (string, []any) {
+	return render(func(a *catalogsql.Args) string { return catalogsql.Filter(f, catalogsql.PerRowNoColumnIndex, a) })
+}
+
 // nameKeys are the search keys the names trigram index (migration
 // 0002_name_search.sql) holds; its triggers name the same keys.
 var nameKeys = map[string]bool{"metadata.name": true, "metadata.title": true, "spec.profile.displayname": true}
@@ -50,18 +56,43 @@ var nameKeys = map[string]bool{"metadata.name": true, "metadata.title": true, "s
 // confirms each with the LIKE of catalogsql.FullText on the entity's own search
 // rows, so it answers as the LIKE does without testing every name.
 func whereFullText(ft catalogstore.FullText) (string, []any) {
-	term := strings.TrimSpace(strings.ToLower(ft.Term))
-	if utf8.RuneCountInString(term) < 3 || len(ft.Fields) == 0 ||
-		slices.ContainsFunc(ft.Fields, func(f string) bool { return !nameKeys[strings.ToLower(f)] }) {
+	phrase, ok := namePhrase(ft)
+	if !ok {
 		return render(func(a *catalogsql.Args) string { return catalogsql.FullText(ft, a) })
 	}
+	term := strings.TrimSpace(strings.ToLower(ft.Term))
 	like := "%" + strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(term) + "%"
-	phrase := `"` + strings.ReplaceAll(term, `"`, `""`) + `"`
 	fields := lowerAll(ft.Fields)
 	args := append([]any{phrase}, fields...)
 	args = append(args, like)
 	return `e.eid IN (SELECT rowid FROM names WHERE names MATCH ?) AND EXISTS (SELECT 1 FROM search s WHERE s.eid = e.eid AND s.key IN (` +
 		placeholders(len(fields)) + `) AND s.value LIKE ? ESCAPE '\')`, args
+}
+
+// namePhrase returns the names index query of ft (its term as one phrase,
+// which the trigram tokenizer matches as a substring), and whether the index
+// serves ft: a term of three characters or more searched in name keys only.
+func namePhrase(ft catalogstore.FullText) (string, bool) {
+	term := strings.TrimSpace(strings.ToLower(ft.Term))
+	if utf8.RuneCountInString(term) < 3 || len(ft.Fields) == 0 ||
+		slices.ContainsFunc(ft.Fields, func(f string) bool { return !nameKeys[strings.ToLower(f)] }) {
+		return "", false
+	}
+	return `"` + strings.ReplaceAll(term, `"`, `""`) + `"`, true
+}
+
+// fewNameMatches says whether ft is served by the names index and its
+// candidates there number at most smallResult.
+func (s *Store) fewNameMatches(ctx context.Context, ft catalogstore.FullText) (bool, error) {
+	phrase, ok := namePhrase(ft)
+	if !ok {
+		return false, nil
+	}
+	n, err := s.cachedCount(ctx, `SELECT count(*) FROM names WHERE names MATCH ?`, []any{phrase})
+	if err != nil {
+		return false, err
+	}
+	return n <= smallResult, nil
 }
 
 // sortExpr returns the SQL expression that sorts by field.
@@ -98,11 +129,23 @@ func (s *Store) Query(ctx context.Context, q catalogstore.PageQuery) (catalogsto
 	if err != nil {
 		return catalogstore.Page{}, err
 	}
+	// A search in names that matches few entities drives the query from the
+	// names index: the filter's columns are kept from their indexes so the
+	// planner does not scan a kind's every row to test each against the matches.
+	byName := false
+	if !driven {
+		if byName, err = s.fewNameMatches(ctx, q.FullText); err != nil {
+			return catalogstore.Page{}, err
+		}
+	}
 	var page catalogstore.Page
 	if q.CountTotal {
 		cw, ca := extra(whereFilter(q.Filter))
-		if driven {
+		switch {
+		case driven:
 			cw, ca = extra(pw, pa)
+		case byName:
+			cw, ca = extra(whereNoColumnIndex(q.Filter))
 		}
 		n, err := s.count(ctx, cw, ca)
 		if err != nil {
@@ -120,6 +163,8 @@ func (s *Store) Query(ctx context.Context, q catalogstore.PageQuery) (catalogsto
 	switch {
 	case driven:
 		where, args = extra(pw, pa)
+	case byName:
+		where, args = extra(whereNoColumnIndex(q.Filter))
 	case q.Limit > 0:
 		where, args = extra(wherePerRow(q.Filter))
 	default:
