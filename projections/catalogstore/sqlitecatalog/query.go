@@ -185,9 +185,16 @@ func (s *Store) Query(ctx context.Context, q catalogstore.PageQuery) (catalogsto
 		sortCols = append(sortCols, fmt.Sprintf("%s AS s%d", expr, i))
 		sortArgs = append(sortArgs, a...)
 	}
-	selectCols := "e.key, e.ref, e.uid, e.location_id, e.body"
+	// The page is chosen on narrow rows (eid, key and the sort values), then
+	// joined to the entities for the bodies of its rows only: sorting the
+	// matches of a filter never carries their bodies along.
+	selectCols := "e.eid, e.key"
+	outerCols := "b.key, b.ref, b.uid, b.location_id, b.body"
 	if len(sortCols) > 0 {
 		selectCols += ", " + strings.Join(sortCols, ", ")
+		for i := range order {
+			outerCols += fmt.Sprintf(", p.s%d", i)
+		}
 	}
 
 	backward := q.Before != nil
@@ -198,12 +205,14 @@ func (s *Store) Query(ctx context.Context, q catalogstore.PageQuery) (catalogsto
 	} else if ks := q.Before; ks != nil {
 		keyCond, keyArgs = keysetCond(order, ks, true)
 	}
-	var orderParts []string
+	var orderParts, outerOrder []string
 	for i, o := range order {
 		desc := o.Desc != backward
 		orderParts = append(orderParts, fmt.Sprintf("s%d %s", i, catalogsql.Dir(desc)))
+		outerOrder = append(outerOrder, fmt.Sprintf("p.s%d %s", i, catalogsql.Dir(desc)))
 	}
 	orderParts = append(orderParts, "e.key "+catalogsql.Dir(backward))
+	outerOrder = append(outerOrder, "p.key "+catalogsql.Dir(backward))
 
 	inner := `SELECT ` + selectCols + ` FROM entities e WHERE ` + where
 	all := append(append([]any{}, sortArgs...), args...)
@@ -221,6 +230,7 @@ func (s *Store) Query(ctx context.Context, q catalogstore.PageQuery) (catalogsto
 	} else if q.Offset > 0 {
 		stmt += fmt.Sprintf(" LIMIT -1 OFFSET %d", q.Offset)
 	}
+	stmt = `SELECT ` + outerCols + ` FROM (` + stmt + `) p CROSS JOIN entities b ON b.eid = p.eid ORDER BY ` + strings.Join(outerOrder, ", ")
 	rows, err := s.read.QueryContext(ctx, stmt, all...)
 	if err != nil {
 		return catalogstore.Page{}, fmt.Errorf("catalog store: query: %w", err)
