@@ -51,21 +51,35 @@ func whereNoColumnIndex(f catalogstore.Filter) (string, []any) {
 // 0002_name_search.sql) holds; its triggers name the same keys.
 var nameKeys = map[string]bool{"metadata.name": true, "metadata.title": true, "spec.profile.displayname": true}
 
-// whereFullText renders ft. A search of three characters or more in names
-// and titles only takes its candidates from the names trigram index and
+// whereFullText renders ft. With useNames (fewNameMatches), a search in
+// names and titles takes its candidates from the names trigram index and
 // confirms each with the LIKE of catalogsql.FullText on the entity's own search
-// rows, so it answers as the LIKE does without testing every name.
-func whereFullText(ft catalogstore.FullText) (string, []any) {
+// rows, so it answers as the LIKE does without testing every name; otherwise
+// it is that LIKE over every value of the fields, which beats confirming
+// candidates one by one when most names match.
+//
+// With perRow (and not useNames), the LIKE is tested on each row's own search
+// rows instead: best for a page read in index order that stops early, when
+// many entities match.
+func whereFullText(ft catalogstore.FullText, useNames, perRow bool) (string, []any) {
 	phrase, ok := namePhrase(ft)
-	if !ok {
+	term := strings.TrimSpace(strings.ToLower(ft.Term))
+	if term == "" || (!perRow && (!ok || !useNames)) {
 		return render(func(a *catalogsql.Args) string { return catalogsql.FullText(ft, a) })
 	}
-	term := strings.TrimSpace(strings.ToLower(ft.Term))
 	like := "%" + strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(term) + "%"
 	fields := lowerAll(ft.Fields)
-	args := append([]any{phrase}, fields...)
-	args = append(args, like)
-	return `e.eid IN (SELECT rowid FROM names WHERE names MATCH ?) AND EXISTS (SELECT 1 FROM search s WHERE s.eid = e.eid AND s.key IN (` +
+	var where string
+	var args []any
+	if ok && useNames {
+		where = `e.eid IN (SELECT rowid FROM names WHERE names MATCH ?) AND `
+		args = append(args, phrase)
+	}
+	if len(fields) == 0 {
+		return where + `EXISTS (SELECT 1 FROM search s WHERE s.eid = e.eid AND s.value LIKE ? ESCAPE '\')`, append(args, like)
+	}
+	args = append(append(args, fields...), like)
+	return where + `EXISTS (SELECT 1 FROM search s WHERE s.eid = e.eid AND s.key IN (` +
 		placeholders(len(fields)) + `) AND s.value LIKE ? ESCAPE '\')`, args
 }
 
@@ -82,13 +96,13 @@ func namePhrase(ft catalogstore.FullText) (string, bool) {
 }
 
 // fewNameMatches says whether ft is served by the names index and its
-// candidates there number at most smallResult.
+// candidates there number at most smallResult (counted no further).
 func (s *Store) fewNameMatches(ctx context.Context, ft catalogstore.FullText) (bool, error) {
 	phrase, ok := namePhrase(ft)
 	if !ok {
 		return false, nil
 	}
-	n, err := s.cachedCount(ctx, `SELECT count(*) FROM names WHERE names MATCH ?`, []any{phrase})
+	n, err := s.cachedCount(ctx, fmt.Sprintf(`SELECT count(*) FROM (SELECT 1 FROM names WHERE names MATCH ? LIMIT %d)`, smallResult+1), []any{phrase})
 	if err != nil {
 		return false, err
 	}
@@ -114,8 +128,10 @@ func lowerAll(vs []string) []any {
 
 // Query returns a page of entities.
 func (s *Store) Query(ctx context.Context, q catalogstore.PageQuery) (catalogstore.Page, error) {
+	var fewNames bool   // set below, before extra is called
+	perRowText := false // set below for the page of a large result
 	extra := func(where string, args []any) (string, []any) {
-		ftWhere, ftArgs := whereFullText(q.FullText)
+		ftWhere, ftArgs := whereFullText(q.FullText, fewNames, perRowText)
 		where = where + " AND " + ftWhere
 		args = append(args, ftArgs...)
 		if q.LocationID != "" {
@@ -130,14 +146,13 @@ func (s *Store) Query(ctx context.Context, q catalogstore.PageQuery) (catalogsto
 		return catalogstore.Page{}, err
 	}
 	// A search in names that matches few entities drives the query from the
-	// names index: the filter's columns are kept from their indexes so the
+	// names index (when the filter does not drive it already): the filter's columns are kept from their indexes so the
 	// planner does not scan a kind's every row to test each against the matches.
-	byName := false
-	if !driven {
-		if byName, err = s.fewNameMatches(ctx, q.FullText); err != nil {
-			return catalogstore.Page{}, err
-		}
+	fewNames, err = s.fewNameMatches(ctx, q.FullText)
+	if err != nil {
+		return catalogstore.Page{}, err
 	}
+	byName := fewNames && !driven
 	var page catalogstore.Page
 	if q.CountTotal {
 		cw, ca := extra(whereFilter(q.Filter))
@@ -166,6 +181,7 @@ func (s *Store) Query(ctx context.Context, q catalogstore.PageQuery) (catalogsto
 	case byName:
 		where, args = extra(whereNoColumnIndex(q.Filter))
 	case q.Limit > 0:
+		perRowText = true
 		where, args = extra(wherePerRow(q.Filter))
 	default:
 		where, args = extra(whereFilter(q.Filter))
