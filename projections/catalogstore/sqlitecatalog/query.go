@@ -60,7 +60,7 @@ var nameKeys = map[string]bool{"metadata.name": true, "metadata.title": true, "s
 //
 // With perRow (and not useNames), the LIKE is tested on each row's own search
 // rows instead: best for a page read in index order that stops early, when
-// many entities match.
+// many entities match (fewNameMatches said no).
 func whereFullText(ft catalogstore.FullText, useNames, perRow bool) (string, []any) {
 	phrase, ok := namePhrase(ft)
 	term := strings.TrimSpace(strings.ToLower(ft.Term))
@@ -129,7 +129,7 @@ func lowerAll(vs []string) []any {
 // Query returns a page of entities.
 func (s *Store) Query(ctx context.Context, q catalogstore.PageQuery) (catalogstore.Page, error) {
 	var fewNames bool   // set below, before extra is called
-	perRowText := false // set below for the page of a large result
+	perRowText := false // set below for the page of a broad name search
 	extra := func(where string, args []any) (string, []any) {
 		ftWhere, ftArgs := whereFullText(q.FullText, fewNames, perRowText)
 		where = where + " AND " + ftWhere
@@ -181,7 +181,10 @@ func (s *Store) Query(ctx context.Context, q catalogstore.PageQuery) (catalogsto
 	case byName:
 		where, args = extra(whereNoColumnIndex(q.Filter))
 	case q.Limit > 0:
-		perRowText = true
+		// A name search with many candidates tests each row in index order
+		// until the page is full; any other search keeps its set of matches,
+		// as a rare term would otherwise be tested on every row.
+		_, perRowText = namePhrase(q.FullText)
 		where, args = extra(wherePerRow(q.Filter))
 	default:
 		where, args = extra(whereFilter(q.Filter))
