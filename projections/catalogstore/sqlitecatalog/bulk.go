@@ -38,7 +38,8 @@ func (s *Store) BeginBulk(ctx context.Context) error {
 }
 
 // BeginReplay drops every index a fresh store being replayed into can do
-// without; EndBulk builds them all again.
+// without, and the triggers that keep the names index; EndBulk builds them
+// all again, the names index in one pass.
 func (s *Store) BeginReplay(ctx context.Context) error {
 	return s.beginBulk(ctx, bulkReplay, append(append([]index{}, bulkIndexes...), replayIndexes...))
 }
@@ -51,6 +52,11 @@ func (s *Store) beginBulk(ctx context.Context, mode int, drop []index) error {
 			return fmt.Errorf("catalog store: begin bulk: %w", err)
 		}
 	}
+	if mode == bulkReplay {
+		if err := dropNameTriggers(ctx, s); err != nil {
+			return err
+		}
+	}
 	s.bulkMode = mode
 	return nil
 }
@@ -59,6 +65,9 @@ func (s *Store) beginBulk(ctx context.Context, mode int, drop []index) error {
 func (s *Store) EndBulk(ctx context.Context) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if err := ensureNameTriggers(ctx, s); err != nil {
+		return err
+	}
 	if err := ensureIndexes(ctx, s); err != nil {
 		return err
 	}

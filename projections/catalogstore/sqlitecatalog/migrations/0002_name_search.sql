@@ -4,8 +4,9 @@
 -- search for a term of three characters or more reads its candidates here
 -- instead of testing LIKE '%term%' on every name, then confirms each with the
 -- search table, so answers stay those of the LIKE. Triggers on the search table
--- keep it current, including during bulk loads and replays; Open creates them
--- (names.go), as the migration runner splits statements at semicolons.
+-- keep it current, including during bulk loads (a replay drops them and
+-- rebuilds the index at its end); Open creates them (names.go), as the
+-- migration runner splits statements at semicolons.
 CREATE VIRTUAL TABLE IF NOT EXISTS names USING fts5(text, tokenize = 'trigram case_sensitive 1');
 
 -- Backfill a read model built before this migration.
