@@ -20,6 +20,7 @@ var bulkIndexes = []bulkIndex{
 	{"relations_type_target", `CREATE INDEX IF NOT EXISTS relations_type_target ON relations(ltype, target, source)`},
 	{"relations_source", `CREATE INDEX IF NOT EXISTS relations_source ON relations(source)`},
 	{"entities_kind_name", `CREATE INDEX IF NOT EXISTS entities_kind_name ON entities(kind, name)`},
+	{"entities_name_key", `CREATE INDEX IF NOT EXISTS entities_name_key ON entities(name, key)`},
 }
 
 // bulkMaintenanceMem is the maintenance_work_mem of an index rebuild: enough

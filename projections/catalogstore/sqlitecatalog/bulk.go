@@ -20,6 +20,7 @@ var bulkIndexes = []index{
 var replayIndexes = []index{
 	{"relations_source", `CREATE INDEX IF NOT EXISTS relations_source ON relations(source)`},
 	{"entities_kind_name", `CREATE INDEX IF NOT EXISTS entities_kind_name ON entities(kind, name)`},
+	{"entities_name_key", `CREATE INDEX IF NOT EXISTS entities_name_key ON entities(name, key)`},
 	{"entities_kind_eid", `CREATE INDEX IF NOT EXISTS entities_kind_eid ON entities(kind, eid)`},
 	{"entities_location", `CREATE INDEX IF NOT EXISTS entities_location ON entities(location_id, managed_by)`},
 }
@@ -37,7 +38,8 @@ func (s *Store) BeginBulk(ctx context.Context) error {
 }
 
 // BeginReplay drops every index a fresh store being replayed into can do
-// without; EndBulk builds them all again.
+// without, and the triggers that keep the names index; EndBulk builds them
+// all again, the names index in one pass.
 func (s *Store) BeginReplay(ctx context.Context) error {
 	return s.beginBulk(ctx, bulkReplay, append(append([]index{}, bulkIndexes...), replayIndexes...))
 }
@@ -50,6 +52,11 @@ func (s *Store) beginBulk(ctx context.Context, mode int, drop []index) error {
 			return fmt.Errorf("catalog store: begin bulk: %w", err)
 		}
 	}
+	if mode == bulkReplay {
+		if err := dropNameTriggers(ctx, s); err != nil {
+			return err
+		}
+	}
 	s.bulkMode = mode
 	return nil
 }
@@ -58,6 +65,9 @@ func (s *Store) beginBulk(ctx context.Context, mode int, drop []index) error {
 func (s *Store) EndBulk(ctx context.Context) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if err := ensureNameTriggers(ctx, s); err != nil {
+		return err
+	}
 	if err := ensureIndexes(ctx, s); err != nil {
 		return err
 	}

@@ -6,7 +6,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"backlot.dev/backlot/domain/event"
 	"backlot.dev/backlot/projections/catalogstore"
@@ -39,8 +41,72 @@ func wherePerRow(f catalogstore.Filter) (string, []any) {
 	return render(func(a *catalogsql.Args) string { return catalogsql.Filter(f, catalogsql.PerRow, a) })
 }
 
-func whereFullText(ft catalogstore.FullText) (string, []any) {
-	return render(func(a *catalogsql.Args) string { return catalogsql.FullText(ft, a) })
+// whereNoColumnIndex renders f like wherePerRow with the entity columns kept
+// from their indexes (catalogsql.PerRowNoColumnIndex).
+func whereNoColumnIndex(f catalogstore.Filter) (string, []any) {
+	return render(func(a *catalogsql.Args) string { return catalogsql.Filter(f, catalogsql.PerRowNoColumnIndex, a) })
+}
+
+// nameKeys are the search keys the names trigram index (migration
+// 0002_name_search.sql) holds; its triggers name the same keys.
+var nameKeys = map[string]bool{"metadata.name": true, "metadata.title": true, "spec.profile.displayname": true}
+
+// whereFullText renders ft. With useNames (fewNameMatches), a search in
+// names and titles takes its candidates from the names trigram index and
+// confirms each with the LIKE of catalogsql.FullText on the entity's own search
+// rows, so it answers as the LIKE does without testing every name; otherwise
+// it is that LIKE over every value of the fields, which beats confirming
+// candidates one by one when most names match.
+//
+// With perRow (and not useNames), the LIKE is tested on each row's own search
+// rows instead: best for a page read in index order that stops early, when
+// many entities match (fewNameMatches said no).
+func whereFullText(ft catalogstore.FullText, useNames, perRow bool) (string, []any) {
+	phrase, ok := namePhrase(ft)
+	term := strings.TrimSpace(strings.ToLower(ft.Term))
+	if term == "" || (!perRow && (!ok || !useNames)) {
+		return render(func(a *catalogsql.Args) string { return catalogsql.FullText(ft, a) })
+	}
+	like := "%" + strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(term) + "%"
+	fields := lowerAll(ft.Fields)
+	var where string
+	var args []any
+	if ok && useNames {
+		where = `e.eid IN (SELECT rowid FROM names WHERE names MATCH ?) AND `
+		args = append(args, phrase)
+	}
+	if len(fields) == 0 {
+		return where + `EXISTS (SELECT 1 FROM search s WHERE s.eid = e.eid AND s.value LIKE ? ESCAPE '\')`, append(args, like)
+	}
+	args = append(append(args, fields...), like)
+	return where + `EXISTS (SELECT 1 FROM search s WHERE s.eid = e.eid AND s.key IN (` +
+		placeholders(len(fields)) + `) AND s.value LIKE ? ESCAPE '\')`, args
+}
+
+// namePhrase returns the names index query of ft (its term as one phrase,
+// which the trigram tokenizer matches as a substring), and whether the index
+// serves ft: a term of three characters or more searched in name keys only.
+func namePhrase(ft catalogstore.FullText) (string, bool) {
+	term := strings.TrimSpace(strings.ToLower(ft.Term))
+	if utf8.RuneCountInString(term) < 3 || len(ft.Fields) == 0 ||
+		slices.ContainsFunc(ft.Fields, func(f string) bool { return !nameKeys[strings.ToLower(f)] }) {
+		return "", false
+	}
+	return `"` + strings.ReplaceAll(term, `"`, `""`) + `"`, true
+}
+
+// fewNameMatches says whether ft is served by the names index and its
+// candidates there number at most smallResult (counted no further).
+func (s *Store) fewNameMatches(ctx context.Context, ft catalogstore.FullText) (bool, error) {
+	phrase, ok := namePhrase(ft)
+	if !ok {
+		return false, nil
+	}
+	n, err := s.cachedCount(ctx, fmt.Sprintf(`SELECT count(*) FROM (SELECT 1 FROM names WHERE names MATCH ? LIMIT %d)`, smallResult+1), []any{phrase})
+	if err != nil {
+		return false, err
+	}
+	return n <= smallResult, nil
 }
 
 // sortExpr returns the SQL expression that sorts by field.
@@ -62,8 +128,10 @@ func lowerAll(vs []string) []any {
 
 // Query returns a page of entities.
 func (s *Store) Query(ctx context.Context, q catalogstore.PageQuery) (catalogstore.Page, error) {
+	var fewNames bool   // set below, before extra is called
+	perRowText := false // set below for the page of a broad name search
 	extra := func(where string, args []any) (string, []any) {
-		ftWhere, ftArgs := whereFullText(q.FullText)
+		ftWhere, ftArgs := whereFullText(q.FullText, fewNames, perRowText)
 		where = where + " AND " + ftWhere
 		args = append(args, ftArgs...)
 		if q.LocationID != "" {
@@ -77,11 +145,22 @@ func (s *Store) Query(ctx context.Context, q catalogstore.PageQuery) (catalogsto
 	if err != nil {
 		return catalogstore.Page{}, err
 	}
+	// A search in names that matches few entities drives the query from the
+	// names index (when the filter does not drive it already): the filter's columns are kept from their indexes so the
+	// planner does not scan a kind's every row to test each against the matches.
+	fewNames, err = s.fewNameMatches(ctx, q.FullText)
+	if err != nil {
+		return catalogstore.Page{}, err
+	}
+	byName := fewNames && !driven
 	var page catalogstore.Page
 	if q.CountTotal {
 		cw, ca := extra(whereFilter(q.Filter))
-		if driven {
+		switch {
+		case driven:
 			cw, ca = extra(pw, pa)
+		case byName:
+			cw, ca = extra(whereNoColumnIndex(q.Filter))
 		}
 		n, err := s.count(ctx, cw, ca)
 		if err != nil {
@@ -99,7 +178,13 @@ func (s *Store) Query(ctx context.Context, q catalogstore.PageQuery) (catalogsto
 	switch {
 	case driven:
 		where, args = extra(pw, pa)
+	case byName:
+		where, args = extra(whereNoColumnIndex(q.Filter))
 	case q.Limit > 0:
+		// A name search with many candidates tests each row in index order
+		// until the page is full; any other search keeps its set of matches,
+		// as a rare term would otherwise be tested on every row.
+		_, perRowText = namePhrase(q.FullText)
 		where, args = extra(wherePerRow(q.Filter))
 	default:
 		where, args = extra(whereFilter(q.Filter))
@@ -119,9 +204,16 @@ func (s *Store) Query(ctx context.Context, q catalogstore.PageQuery) (catalogsto
 		sortCols = append(sortCols, fmt.Sprintf("%s AS s%d", expr, i))
 		sortArgs = append(sortArgs, a...)
 	}
-	selectCols := "e.key, e.ref, e.uid, e.location_id, e.body"
+	// The page is chosen on narrow rows (eid, key and the sort values), then
+	// joined to the entities for the bodies of its rows only: sorting the
+	// matches of a filter never carries their bodies along.
+	selectCols := "e.eid, e.key"
+	outerCols := "b.key, b.ref, b.uid, b.location_id, b.body"
 	if len(sortCols) > 0 {
 		selectCols += ", " + strings.Join(sortCols, ", ")
+		for i := range order {
+			outerCols += fmt.Sprintf(", p.s%d", i)
+		}
 	}
 
 	backward := q.Before != nil
@@ -132,12 +224,14 @@ func (s *Store) Query(ctx context.Context, q catalogstore.PageQuery) (catalogsto
 	} else if ks := q.Before; ks != nil {
 		keyCond, keyArgs = keysetCond(order, ks, true)
 	}
-	var orderParts []string
+	var orderParts, outerOrder []string
 	for i, o := range order {
 		desc := o.Desc != backward
 		orderParts = append(orderParts, fmt.Sprintf("s%d %s", i, catalogsql.Dir(desc)))
+		outerOrder = append(outerOrder, fmt.Sprintf("p.s%d %s", i, catalogsql.Dir(desc)))
 	}
 	orderParts = append(orderParts, "e.key "+catalogsql.Dir(backward))
+	outerOrder = append(outerOrder, "p.key "+catalogsql.Dir(backward))
 
 	inner := `SELECT ` + selectCols + ` FROM entities e WHERE ` + where
 	all := append(append([]any{}, sortArgs...), args...)
@@ -155,6 +249,7 @@ func (s *Store) Query(ctx context.Context, q catalogstore.PageQuery) (catalogsto
 	} else if q.Offset > 0 {
 		stmt += fmt.Sprintf(" LIMIT -1 OFFSET %d", q.Offset)
 	}
+	stmt = `SELECT ` + outerCols + ` FROM (` + stmt + `) p CROSS JOIN entities b ON b.eid = p.eid ORDER BY ` + strings.Join(outerOrder, ", ")
 	rows, err := s.read.QueryContext(ctx, stmt, all...)
 	if err != nil {
 		return catalogstore.Page{}, fmt.Errorf("catalog store: query: %w", err)

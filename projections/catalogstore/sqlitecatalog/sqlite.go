@@ -57,6 +57,10 @@ func Open(path string, opts Options) (*Store, error) {
 	if st.cacheKiB <= 0 {
 		st.cacheKiB = sqlitekit.DefaultCacheKiB
 	}
+	if err := ensureNameTriggers(context.Background(), st); err != nil {
+		st.Close()
+		return nil, err
+	}
 	if err := ensureIndexes(context.Background(), st); err != nil {
 		st.Close()
 		return nil, err
