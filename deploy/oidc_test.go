@@ -25,8 +25,9 @@ func TestOIDCSettings(t *testing.T) {
 		}
 	}
 
-	// compose: the api's environment names every setting, the secret file
-	// is one of its compose secrets, made from secrets/oidc-client-secret.
+	// compose: the api's environment names every setting; the secret file,
+	// which its command names, is one of its compose secrets, made from
+	// secrets/oidc-client-secret.
 	services := composeServices(t)
 	api := services["api"]
 	env := composeEnv(api["environment"])
@@ -40,11 +41,11 @@ func TestOIDCSettings(t *testing.T) {
 	}
 	resolver := strings.TrimSuffix(strings.TrimPrefix(env["BACKLOT_OIDC_RESOLVER"], "${BACKLOT_OIDC_RESOLVER:-"), "}")
 	checkResolver(composePath+" service api", resolver)
-	file := env["BACKLOT_OIDC_CLIENT_SECRET_FILE"]
+	file := flagValue(list(api["command"]), "--oidc-client-secret-file")
 	secret := strings.TrimPrefix(file, "/run/secrets/")
 	docs, _ := readYAML(composePath)
 	if file == secret || !slices.ContainsFunc(list(api["secrets"]), func(s any) bool { return s == secret }) {
-		t.Errorf("%s service api: BACKLOT_OIDC_CLIENT_SECRET_FILE %q is not one of its secrets %v", composePath, file, api["secrets"])
+		t.Errorf("%s service api: --oidc-client-secret-file %q is not one of its secrets %v", composePath, file, api["secrets"])
 	} else if f := str(mapAt(docs[0], "secrets", secret), "file"); f != "secrets/oidc-client-secret" {
 		t.Errorf("%s: secret %s is file %q, want secrets/oidc-client-secret (gen-secrets.sh)", composePath, secret, f)
 	}
