@@ -14,6 +14,7 @@ import (
 	"backlot.dev/backlot/domain/event"
 	"backlot.dev/backlot/internal/asof"
 	"backlot.dev/backlot/internal/audit"
+	"backlot.dev/backlot/internal/auth/catalogdir"
 	"backlot.dev/backlot/internal/auth/oidcauth"
 	"backlot.dev/backlot/internal/badging"
 	"backlot.dev/backlot/internal/feed"
@@ -100,8 +101,11 @@ type apiRole struct {
 
 // newAPIRole builds the HTTP API over d and records its routes in m.
 func newAPIRole(d apiDeps, m *Manifest) (*apiRole, error) {
+	// One directory of people and groups, cached, for the API's
+	// authenticator and the portal alike.
+	dir := catalogdir.New(d.Catalog, 0)
 	authn, signIn, err := newAuthenticator(signInDeps{AuthTokens: d.AuthTokens, OIDC: d.OIDC, SessionKey: d.SessionKey,
-		Guard: d.Guard, Catalog: d.Catalog, Now: d.Now, Logger: d.Logger})
+		Guard: d.Guard, Catalog: d.Catalog, Directory: dir, Now: d.Now, Logger: d.Logger})
 	if err != nil {
 		return nil, err
 	}
@@ -168,7 +172,7 @@ func newAPIRole(d apiDeps, m *Manifest) (*apiRole, error) {
 	if r.handler, err = httpapi.New(cfg); err != nil {
 		return nil, err
 	}
-	ui, err := newPortal(d, cfg)
+	ui, err := newPortal(d, cfg, dir)
 	if err != nil {
 		return nil, err
 	}

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"backlot.dev/backlot/internal/auth"
 	"backlot.dev/backlot/internal/httpapi"
 	"backlot.dev/backlot/internal/webui"
 )
@@ -8,15 +9,16 @@ import (
 // newPortal builds the web UI over the api role's read models and services,
 // with the same authenticator as the API (a request it refuses gets the
 // sign-in page) and, in dev, the same Host check.
-func newPortal(d apiDeps, cfg httpapi.Config) (*webui.Server, error) {
+func newPortal(d apiDeps, cfg httpapi.Config, dir auth.Directory) (*webui.Server, error) {
 	ui := webui.Config{
-		Catalog:  d.Catalog,
-		History:  cfg.History,
-		AsOf:     cfg.AsOf,
-		Badges:   d.Badges,
-		Audit:    cfg.Audit,
-		Identify: cfg.Identify,
-		Logger:   d.Logger,
+		Catalog:   d.Catalog,
+		History:   cfg.History,
+		AsOf:      cfg.AsOf,
+		Badges:    d.Badges,
+		Audit:     cfg.Audit,
+		Identify:  cfg.Identify,
+		Directory: dir,
+		Logger:    d.Logger,
 	}
 	if d.Workflows != nil {
 		ui.Tasks, ui.Migrations = d.Workflows.scaffold, d.Workflows.migrations

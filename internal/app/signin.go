@@ -29,6 +29,8 @@ type signInDeps struct {
 	Guard *netguard.Guard
 	// Catalog resolves people and groups.
 	Catalog catalogstore.Reader
+	// Directory finds people and their groups; default a catalogdir over Catalog.
+	Directory auth.Directory
 	// Now is the clock of tokens and sessions; nil is time.Now.
 	Now    func() time.Time
 	Logger *slog.Logger
@@ -46,7 +48,10 @@ func newAuthenticator(d signInDeps) (func(*http.Request) (auth.Principal, error)
 	if d.Logger == nil {
 		d.Logger = slog.Default()
 	}
-	a := &auth.Authenticator{Directory: catalogdir.New(d.Catalog, 0)}
+	if d.Directory == nil {
+		d.Directory = catalogdir.New(d.Catalog, 0)
+	}
+	a := &auth.Authenticator{Directory: d.Directory}
 	if d.AuthTokens != "" {
 		t, err := auth.LoadTokens(d.AuthTokens)
 		if err != nil {

@@ -8,6 +8,7 @@ import (
 
 	"backlot.dev/backlot/internal/audit"
 	"backlot.dev/backlot/internal/auth"
+	"backlot.dev/backlot/internal/auth/catalogdir"
 	"backlot.dev/backlot/policies/permission"
 	"backlot.dev/backlot/projections/badges"
 	"backlot.dev/backlot/projections/catalogstore"
@@ -59,6 +60,11 @@ type Config struct {
 	// guest groups (backlot dev's --guest-groups), so a page shows the guest
 	// what the API lets the guest do.
 	GuestGroups []string
+	// Directory expands a principal's groups through the catalog's
+	// memberOf and childOf relations; default a catalogdir.Directory over
+	// Catalog. The api role passes its authenticator's, so the portal and
+	// the API share one cached walk.
+	Directory auth.Directory
 	// Decide answers whether a principal may see a page; default the
 	// shipped permission policy (permission.Default).
 	Decide func(p permission.Principal, action permission.Permission, resource permission.Resource) permission.Decision
@@ -86,6 +92,9 @@ func (c *Config) setDefaults() error {
 	}
 	if c.MeURL == "" {
 		c.MeURL = "/api/auth/me"
+	}
+	if c.Directory == nil && c.Catalog != nil {
+		c.Directory = catalogdir.New(c.Catalog, 0)
 	}
 	if c.Decide == nil {
 		eng, err := permission.Default(nil)

@@ -1,7 +1,6 @@
 package webui
 
 import (
-	"context"
 	"embed"
 	"fmt"
 	"html/template"
@@ -90,41 +89,6 @@ func (s *Server) parseTemplates() (map[string]*template.Template, error) {
 		}
 	}
 	return out, nil
-}
-
-// groupsOf returns the groups the user entity ref belongs to, through
-// parent groups, from the catalog's memberOf and childOf relations.
-func (s *Server) groupsOf(ctx context.Context, ref string) []string {
-	if !strings.HasPrefix(ref, "user:") {
-		return nil
-	}
-	var out []string
-	seen := map[string]bool{}
-	frontier := []string{strings.ToLower(ref)}
-	for depth := 0; depth < 8 && len(frontier) > 0; depth++ {
-		views, err := s.cfg.Catalog.ByKeys(ctx, frontier)
-		if err != nil {
-			return out
-		}
-		frontier = nil
-		for _, v := range views {
-			if v == nil {
-				continue
-			}
-			for _, rel := range v.Relations {
-				if rel.Type != "memberOf" && rel.Type != "childOf" {
-					continue
-				}
-				k := strings.ToLower(rel.TargetRef)
-				if !seen[k] {
-					seen[k] = true
-					out = append(out, rel.TargetRef)
-					frontier = append(frontier, k)
-				}
-			}
-		}
-	}
-	return out
 }
 
 // mergeGroups returns a and the refs of b not in a (compared without case).

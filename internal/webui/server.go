@@ -180,7 +180,12 @@ func (s *Server) request(hr *http.Request) (*Request, error) {
 		hr = hr.WithContext(auth.WithPrincipal(hr.Context(), p))
 		req.Request = hr
 	}
-	req.Principal.Groups = mergeGroups(req.Principal.Groups, s.groupsOf(hr.Context(), req.Principal.Ref))
+	// The groups through the catalog, as the API's authenticator finds them
+	// (the same cached directory); a catalog that cannot answer leaves the
+	// groups the principal came with.
+	if groups, err := s.cfg.Directory.Groups(hr.Context(), req.Principal.Ref, req.Principal.Groups); err == nil {
+		req.Principal.Groups = mergeGroups(req.Principal.Groups, groups)
+	}
 	return req, nil
 }
 
