@@ -5,51 +5,32 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"sort"
 	"strconv"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"backlot.dev/backlot/internal/testenv/gobuild"
 
 	"backlot.dev/backlot/internal/bench/gen"
 )
 
 // built is the binary the process-level tests share: linking it (the
 // Temporal server included) takes seconds, so it is built once.
-var built struct {
-	once sync.Once
-	dir  string
-	bin  string
-	err  error
-}
+var built = gobuild.Once{Package: ".", Prefix: "backlot-test-bin-"}
 
 // TestMain removes the shared binary after the tests.
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if built.dir != "" {
-		os.RemoveAll(built.dir)
-	}
+	built.Remove()
 	os.Exit(code)
 }
 
 // buildBinary builds the backlot binary once for the process-level tests.
 func buildBinary(t *testing.T) string {
 	t.Helper()
-	built.once.Do(func() {
-		if built.dir, built.err = os.MkdirTemp("", "backlot-test-bin-"); built.err != nil {
-			return
-		}
-		built.bin = filepath.Join(built.dir, "backlot")
-		cmd := exec.Command("go", "build", "-o", built.bin, ".")
-		cmd.Stderr = os.Stderr
-		built.err = cmd.Run()
-	})
-	if built.err != nil {
-		t.Fatalf("build: %v", built.err)
-	}
-	return built.bin
+	return built.Path(t)
 }
 
 type devProc struct {

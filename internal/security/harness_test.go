@@ -19,6 +19,8 @@ import (
 	"testing"
 	"time"
 
+	"backlot.dev/backlot/internal/testenv/gobuild"
+
 	"backlot.dev/backlot/internal/auth"
 	"backlot.dev/backlot/internal/bench"
 	"backlot.dev/backlot/internal/eventlog/kafkalog/kafkatest"
@@ -104,38 +106,19 @@ spec:
 `
 
 // built is the backlot binary the suite shares, built once.
-var built struct {
-	once sync.Once
-	dir  string
-	bin  string
-	err  error
-}
+var built = gobuild.Once{Package: "backlot.dev/backlot/cmd/backlot", Prefix: "backlot-secsuite-bin-"}
 
 // TestMain removes the shared binary after the tests.
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if built.dir != "" {
-		os.RemoveAll(built.dir)
-	}
+	built.Remove()
 	os.Exit(code)
 }
 
 // binary builds backlot once, as an operator installs it.
 func binary(t *testing.T) string {
 	t.Helper()
-	built.once.Do(func() {
-		if built.dir, built.err = os.MkdirTemp("", "backlot-secsuite-bin-"); built.err != nil {
-			return
-		}
-		built.bin = filepath.Join(built.dir, "backlot")
-		cmd := exec.Command("go", "build", "-o", built.bin, "backlot.dev/backlot/cmd/backlot")
-		cmd.Stderr = os.Stderr
-		built.err = cmd.Run()
-	})
-	if built.err != nil {
-		t.Fatalf("build backlot: %v", built.err)
-	}
-	return built.bin
+	return built.Path(t)
 }
 
 // freeAddr is a free loopback address.
