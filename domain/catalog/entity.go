@@ -29,6 +29,15 @@ type Entity struct {
 	body      map[string]any
 	ref       Ref
 	relations []Relation
+	declared  []DeclaredRelation
+}
+
+// DeclaredRelation is one relation an entity's spec declares, from the entity
+// to Target, with the type of the reverse relation (from Target back to the
+// entity): the pair a read model can store once and read both ways.
+type DeclaredRelation struct {
+	Type, Reverse string
+	Target        Ref
 }
 
 // NewEntity validates body against Backstage's rules for its kind, accepting
@@ -71,12 +80,12 @@ func (k *Kinds) NewEntity(body map[string]any) (*Entity, error) {
 	if len(v.errs) > 0 {
 		return nil, &ValidationError{Entity: refStr, Fields: v.errs}
 	}
-	rels, errs := declaredRelations(kind, ref, body)
+	rels, declared, errs := declaredRelations(kind, ref, body)
 	if len(errs) > 0 {
 		return nil, &ValidationError{Entity: refStr, Fields: errs}
 	}
 	normalized := withNamespace(body, ref.Namespace)
-	return &Entity{body: normalized, ref: ref, relations: rels}, nil
+	return &Entity{body: normalized, ref: ref, relations: rels, declared: declared}, nil
 }
 
 // LoadEntity rebuilds an entity from a body Backlot stored or logged earlier,
@@ -88,10 +97,11 @@ func LoadEntity(body map[string]any) (*Entity, error) {
 		return nil, fmt.Errorf("stored entity has no kind or name")
 	}
 	var rels []Relation
+	var declared []DeclaredRelation
 	if kind, ok := LookupKind(ref.Kind); ok {
-		rels, _ = declaredRelations(kind, ref, body)
+		rels, declared, _ = declaredRelations(kind, ref, body)
 	}
-	return &Entity{body: withNamespace(body, ref.Namespace), ref: ref, relations: rels}, nil
+	return &Entity{body: withNamespace(body, ref.Namespace), ref: ref, relations: rels, declared: declared}, nil
 }
 
 // RefFromBody reads the ref of a descriptor body that may not be valid: kind,
@@ -143,11 +153,12 @@ func withMetadata(body map[string]any, edit func(md map[string]any)) map[string]
 }
 
 // declaredRelations computes the relations the spec declares, both directions,
-// de-duplicated and sorted.
-func declaredRelations(kind *KindSpec, self Ref, body map[string]any) ([]Relation, []FieldError) {
+// de-duplicated and sorted, and the declared ones alone, each once, in the
+// spec's order.
+func declaredRelations(kind *KindSpec, self Ref, body map[string]any) ([]Relation, []DeclaredRelation, []FieldError) {
 	spec, _ := body["spec"].(map[string]any)
 	if spec == nil {
-		return nil, nil
+		return nil, nil, nil
 	}
 	type keyed struct {
 		rel      Relation
@@ -156,6 +167,8 @@ func declaredRelations(kind *KindSpec, self Ref, body map[string]any) ([]Relatio
 	selfKey := self.Key()
 	seen := map[string]bool{}
 	var rels []keyed
+	var declared []DeclaredRelation
+	seenDeclared := map[[3]string]bool{}
 	var errs []FieldError
 	add := func(r Relation, src, dst string) {
 		k := src + "|" + r.Type + "|" + dst
@@ -188,6 +201,10 @@ func declaredRelations(kind *KindSpec, self Ref, body map[string]any) ([]Relatio
 				continue
 			}
 			targetKey := target.Key()
+			if d := [3]string{f.Relation.Type, f.Relation.Reverse, targetKey}; !seenDeclared[d] {
+				seenDeclared[d] = true
+				declared = append(declared, DeclaredRelation{Type: f.Relation.Type, Reverse: f.Relation.Reverse, Target: target})
+			}
 			add(Relation{Source: self, Type: f.Relation.Type, Target: target}, selfKey, targetKey)
 			add(Relation{Source: target, Type: f.Relation.Reverse, Target: self}, targetKey, selfKey)
 		}
@@ -206,7 +223,7 @@ func declaredRelations(kind *KindSpec, self Ref, body map[string]any) ([]Relatio
 	for i, r := range rels {
 		out[i] = r.rel
 	}
-	return out, errs
+	return out, declared, errs
 }
 
 // Ref returns the entity's reference.
@@ -222,6 +239,11 @@ func (e *Entity) Body() map[string]any { return e.body }
 // Relations returns the relations the entity's spec declares, in both directions:
 // those whose source is the entity and the reverse ones whose target is.
 func (e *Entity) Relations() []Relation { return e.relations }
+
+// Declared returns the relations the entity's spec declares, each once, from
+// the entity, with their reverse types, in the order the spec names them:
+// Relations holds each of them and its reverse.
+func (e *Entity) Declared() []DeclaredRelation { return e.declared }
 
 // Annotations returns metadata.annotations, or nil.
 func (e *Entity) Annotations() map[string]any {
@@ -243,7 +265,7 @@ func (e *Entity) WithAnnotations(set map[string]string) *Entity {
 		}
 		md["annotations"] = ann
 	})
-	return &Entity{body: out, ref: e.ref, relations: e.relations}
+	return &Entity{body: out, ref: e.ref, relations: e.relations, declared: e.declared}
 }
 
 // JSON returns the canonical JSON of the body: keys sorted, no insignificant space.

@@ -182,10 +182,16 @@ type SearchRecord struct {
 	Original *string
 }
 
-// RelationRecord is one row of the relations table.
+// RelationRecord is one row of the relations table: a relation entity
+// Origin declares, from itself to Target, stored once. Its reverse, from
+// Target back to the origin, of type Reverse, is derived by readers through
+// the table's index on Target; LType and LReverse are the types in lower case,
+// as filters compare them.
 type RelationRecord struct {
-	Origin                                 int64
-	Source, Type, LType, Target, TargetRef string
+	Origin            int64
+	Type, LType       string
+	Target, TargetRef string
+	Reverse, LReverse string
 }
 
 // LocationRecord is one row of the locations table.
@@ -365,14 +371,9 @@ func buildRows(e *entState) built {
 	for i, sr := range r.Search { // NewEntityRows names each key and value once
 		out.search[i] = SearchRecord{EID: e.eid, Key: sr.Key, Value: sr.Value, Original: sr.Original}
 	}
-	seenRel := make(map[[3]string]bool, len(r.Relations))
-	for _, rel := range r.Relations {
-		id := [3]string{rel.Source, rel.Type, rel.Target}
-		if seenRel[id] {
-			continue
-		}
-		seenRel[id] = true
-		out.rels = append(out.rels, RelationRecord{Origin: e.eid, Source: rel.Source, Type: rel.Type, LType: strings.ToLower(rel.Type), Target: rel.Target, TargetRef: rel.TargetRef})
+	for _, rel := range r.Relations { // NewEntityRows names each relation once
+		out.rels = append(out.rels, RelationRecord{Origin: e.eid, Type: rel.Type, LType: strings.ToLower(rel.Type),
+			Target: rel.Target, TargetRef: rel.TargetRef, Reverse: rel.Reverse, LReverse: strings.ToLower(rel.Reverse)})
 	}
 	r.Search, r.Relations = nil, nil
 	out.rows = r
@@ -450,8 +451,8 @@ func (f *folder) changes() (*Changes, error) {
 }
 
 // SortRows orders the search rows by key, value and eid and the relation rows
-// by source and origin, the orders of the indexes they land in at random
-// places (search_key_value, relations_source): each index page is then visited
+// by target and origin, the orders of the indexes they land in at random
+// places (search_key_value, relations_target): each index page is then visited
 // once per batch, in order, instead of once per row. Without those indexes, as
 // during a bulk load, rows are best written in entity order, unsorted.
 func (ch *Changes) SortRows(search, relations bool) {
@@ -461,7 +462,7 @@ func (ch *Changes) SortRows(search, relations bool) {
 		}
 		if i == 1 && relations {
 			slices.SortFunc(ch.Relations, func(x, y RelationRecord) int {
-				if c := strings.Compare(x.Source, y.Source); c != 0 {
+				if c := strings.Compare(x.Target, y.Target); c != 0 {
 					return c
 				}
 				return cmp.Compare(x.Origin, y.Origin)

@@ -23,18 +23,20 @@ type EntityRows struct {
 	// Body is the stored JSON: the entity with metadata.uid and metadata.etag,
 	// without relations and status.
 	Body []byte
-	// Relations are the relations the entity declares, both directions, in the
-	// entity's order; duplicates are possible (the first of each wins).
+	// Relations are the relations the entity declares, each once, from the
+	// entity, in the entity's order. The reverse of each (from its target back
+	// to the entity) is not stored: readers derive it from the target's side.
 	Relations []RelationRow
 	// Search are the entity's search rows in flattening order, each key and
 	// value once (the first row of each wins).
 	Search []SearchRow
 }
 
-// RelationRow is one row of the relations table.
+// RelationRow is one relation an entity declares: from the entity, of Type,
+// to Target, whose reverse (from Target back to the entity) is of type Reverse.
 type RelationRow struct {
-	// Source and Target are lower-case keys; TargetRef is the target's display ref.
-	Source, Type, Target, TargetRef string
+	// Target is the lower-case key; TargetRef the target's display ref.
+	Type, Reverse, Target, TargetRef string
 }
 
 // SearchRow is one row of the search table.
@@ -74,10 +76,10 @@ func NewEntityRows(ent *catalog.Entity, uid, hash string) (EntityRows, error) {
 		Kind: strings.ToLower(ref.Kind), Namespace: strings.ToLower(ref.Namespace), Name: strings.ToLower(ref.Name),
 		Body: raw,
 	}
-	rels := ent.Relations()
+	rels := ent.Declared()
 	out.Relations = make([]RelationRow, 0, len(rels))
 	for _, r := range rels {
-		out.Relations = append(out.Relations, RelationRow{Source: r.Source.Key(), Type: r.Type, Target: r.Target.Key(), TargetRef: r.Target.String()})
+		out.Relations = append(out.Relations, RelationRow{Type: r.Type, Reverse: r.Reverse, Target: r.Target.Key(), TargetRef: r.Target.String()})
 	}
 	out.Search = searchRows(stored)
 	return out, nil

@@ -138,10 +138,14 @@ func lowerAll(vs []string) []string {
 func Condition(c catalogstore.Condition, mode Mode, a *Args) string {
 	key := strings.ToLower(c.Key)
 	if rel, ok := strings.CutPrefix(key, "relations."); ok {
+		// Each relation is stored once, by the entity that declares it (its
+		// origin): e has relation rel when it declares it, or when another
+		// entity declares one toward e whose reverse is rel.
 		if len(c.Values) == 0 {
-			return `e.key IN (SELECT source FROM relations WHERE ltype = ` + a.Add(rel) + `)`
+			return `(e.eid IN (SELECT origin FROM relations WHERE ltype = ` + a.Add(rel) + `) OR e.key IN (SELECT target FROM relations WHERE lreverse = ` + a.Add(rel) + `))`
 		}
-		return `e.key IN (SELECT source FROM relations WHERE ltype = ` + a.Add(rel) + ` AND ` + a.in("target", lowerAll(c.Values)) + `)`
+		vals := lowerAll(c.Values)
+		return `(e.eid IN (SELECT origin FROM relations WHERE ltype = ` + a.Add(rel) + ` AND ` + a.in("target", vals) + `) OR e.key IN (SELECT r.target FROM relations r JOIN entities o ON o.eid = r.origin WHERE r.lreverse = ` + a.Add(rel) + ` AND ` + a.in("o.key", vals) + `))`
 	}
 	if col, ok := ColumnFor[key]; ok {
 		if len(c.Values) == 0 {

@@ -31,14 +31,14 @@ func TestRenderingPerDialect(t *testing.T) {
 		args string
 	}{
 		{"sqlite set filter", sqlite, func(a *catalogsql.Args) string { return catalogsql.Filter(f, catalogsql.Set, a) },
-			`((e.kind IN (?) AND e.eid IN (SELECT eid FROM search WHERE key = ? AND value IN (?,?))) OR (e.key IN (SELECT source FROM relations WHERE ltype = ? AND target IN (?)) AND e.eid IN (SELECT eid FROM search WHERE key = ?)))`,
-			`[component spec.type service website ownedby group:default/team-a metadata.tags]`},
+			`((e.kind IN (?) AND e.eid IN (SELECT eid FROM search WHERE key = ? AND value IN (?,?))) OR ((e.eid IN (SELECT origin FROM relations WHERE ltype = ? AND target IN (?)) OR e.key IN (SELECT r.target FROM relations r JOIN entities o ON o.eid = r.origin WHERE r.lreverse = ? AND o.key IN (?))) AND e.eid IN (SELECT eid FROM search WHERE key = ?)))`,
+			`[component spec.type service website ownedby group:default/team-a ownedby group:default/team-a metadata.tags]`},
 		{"sqlite per-row filter without column indexes", sqlite, func(a *catalogsql.Args) string { return catalogsql.Filter(f[:1], catalogsql.PerRowNoColumnIndex, a) },
 			`((+e.kind IN (?) AND EXISTS (SELECT 1 FROM search s WHERE s.eid = e.eid AND s.key = ? AND s.value IN (?,?))))`,
 			`[component spec.type service website]`},
 		{"postgres filter", postgres, func(a *catalogsql.Args) string { return catalogsql.Filter(f, catalogsql.Set, a) },
-			`((e.kind = $1 AND EXISTS (SELECT 1 FROM search s WHERE s.eid = e.eid AND s.key = $2 AND s.value = ANY($3))) OR (e.key IN (SELECT source FROM relations WHERE ltype = $4 AND target = $5) AND EXISTS (SELECT 1 FROM search s WHERE s.eid = e.eid AND s.key = $6)))`,
-			`[component spec.type [service website] ownedby group:default/team-a metadata.tags]`},
+			`((e.kind = $1 AND EXISTS (SELECT 1 FROM search s WHERE s.eid = e.eid AND s.key = $2 AND s.value = ANY($3))) OR ((e.eid IN (SELECT origin FROM relations WHERE ltype = $4 AND target = $5) OR e.key IN (SELECT r.target FROM relations r JOIN entities o ON o.eid = r.origin WHERE r.lreverse = $6 AND o.key = $7)) AND EXISTS (SELECT 1 FROM search s WHERE s.eid = e.eid AND s.key = $8)))`,
+			`[component spec.type [service website] ownedby group:default/team-a ownedby group:default/team-a metadata.tags]`},
 		{"empty filter", sqlite, func(a *catalogsql.Args) string { return catalogsql.Filter(nil, catalogsql.Set, a) }, `1=1`, `[]`},
 		{"empty filter postgres", postgres, func(a *catalogsql.Args) string { return catalogsql.Filter(nil, catalogsql.PerRow, a) }, `TRUE`, `[]`},
 		{"postgres creation order filter", postgres, func(a *catalogsql.Args) string {

@@ -166,13 +166,14 @@ func write(ctx context.Context, tx pgx.Tx, ch *catalogstore.Changes) error {
 	}
 	relBuf := newCopyBuf(len(ch.Relations) * 128)
 	for _, r := range ch.Relations {
-		relBuf.row(6)
+		relBuf.row(7)
 		relBuf.int8(r.Origin)
-		relBuf.text(r.Source)
 		relBuf.text(r.Type)
 		relBuf.text(r.LType)
 		relBuf.text(r.Target)
 		relBuf.text(r.TargetRef)
+		relBuf.text(r.Reverse)
+		relBuf.text(r.LReverse)
 	}
 
 	b := &pgx.Batch{}
@@ -200,7 +201,7 @@ func write(ctx context.Context, tx pgx.Tx, ch *catalogstore.Changes) error {
 		{"location_errors", "location_id, seq, body, entity_key", errBuf},
 		{"entities", "eid, key, ref, uid, kind, namespace, name, hash, location_id, managed_by, body, updated_pos, updated_partition", entBuf},
 		{"search", "eid, key, value, original", searchBuf},
-		{"relations", "origin, source, type, ltype, target, target_ref", relBuf},
+		{"relations", "origin, type, ltype, target, target_ref, reverse, lreverse", relBuf},
 	}
 	for _, c := range copies {
 		if err := copyInto(ctx, tx, c.table, c.cols, c.buf); err != nil {

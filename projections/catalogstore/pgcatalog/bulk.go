@@ -17,8 +17,8 @@ type bulkIndex struct{ name, create string }
 // statements are those of the migrations.
 var bulkIndexes = []bulkIndex{
 	{"search_key_value", `CREATE INDEX IF NOT EXISTS search_key_value ON search(key, value, eid)`},
-	{"relations_type_target", `CREATE INDEX IF NOT EXISTS relations_type_target ON relations(ltype, target, source)`},
-	{"relations_source", `CREATE INDEX IF NOT EXISTS relations_source ON relations(source)`},
+	{"relations_type_target", `CREATE INDEX IF NOT EXISTS relations_type_target ON relations(ltype, target)`},
+	{"relations_target", `CREATE INDEX IF NOT EXISTS relations_target ON relations(target, lreverse)`},
 	{"entities_kind_name", `CREATE INDEX IF NOT EXISTS entities_kind_name ON entities(kind, name)`},
 	{"entities_name_key", `CREATE INDEX IF NOT EXISTS entities_name_key ON entities(name, key)`},
 }

@@ -172,7 +172,7 @@ func TestBulkLoadDropsIndexesAndRebuildsThem(t *testing.T) {
 		t.Helper()
 		var n int
 		if err := st.Pool().QueryRow(ctx, `SELECT count(*) FROM pg_indexes WHERE schemaname = current_schema()
-			AND indexname IN ('search_key_value', 'relations_type_target', 'relations_source', 'entities_kind_name')`).Scan(&n); err != nil {
+			AND indexname IN ('search_key_value', 'relations_type_target', 'relations_target', 'entities_kind_name')`).Scan(&n); err != nil {
 			t.Fatal(err)
 		}
 		return n

@@ -21,8 +21,16 @@ func (s *Store) decorate(ctx context.Context, views []*catalogstore.EntityView) 
 	byKey, keys := catalogstore.IndexViews(views)
 	err := s.withConn(ctx, func(conn *pgx.Conn) error {
 		b := &pgx.Batch{}
-		b.Queue(`SELECT DISTINCT source, type, target, target_ref FROM relations WHERE source = ANY($1)
-			ORDER BY source, type, target, target_ref`, keys).Query(func(rows pgx.Rows) error {
+		// Each relation is stored once, by the entity that declares it: an
+		// entity's relations are those it declares and the reverses of those
+		// declared toward it.
+		b.Queue(`SELECT DISTINCT source, type, target, target_ref FROM (
+				SELECT e.key AS source, r.type AS type, r.target AS target, r.target_ref AS target_ref
+					FROM entities e JOIN relations r ON r.origin = e.eid WHERE e.key = ANY($1)
+				UNION ALL
+				SELECT r.target, r.reverse, o.key, o.ref FROM relations r JOIN entities o ON o.eid = r.origin
+					WHERE r.target = ANY($1)
+			) x ORDER BY source, type, target, target_ref`, keys).Query(func(rows pgx.Rows) error {
 			for rows.Next() {
 				var src, target string
 				var r catalogstore.Relation

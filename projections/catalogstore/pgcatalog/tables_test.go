@@ -13,7 +13,7 @@ import (
 // tableQueries list every table of the read model in a stable order.
 var tableQueries = []string{
 	`SELECT key, eid, ref, uid, kind, namespace, name, hash, location_id, managed_by, body, updated_pos, updated_partition FROM entities ORDER BY key`,
-	`SELECT origin, source, type, ltype, target, target_ref FROM relations ORDER BY origin, source, type, target`,
+	`SELECT origin, type, ltype, target, target_ref, reverse, lreverse FROM relations ORDER BY origin, type, target, reverse`,
 	`SELECT eid, key, value, original FROM search ORDER BY eid, key, value`,
 	`SELECT id, type, target, entity_key, created FROM locations ORDER BY id`,
 	`SELECT location_id, seq, body, entity_key FROM location_errors ORDER BY location_id, seq`,

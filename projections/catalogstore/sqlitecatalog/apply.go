@@ -18,7 +18,7 @@ import (
 // Columns per row of the multi-row INSERTs, and rows per statement.
 const (
 	searchCols   = 4
-	relationCols = 6
+	relationCols = 7
 	bulkRows     = 400
 	// loadChunk is how many keys one lookup names.
 	loadChunk = 500
@@ -241,9 +241,9 @@ func (w *sqliteWriter) write(ctx context.Context, ch *catalogstore.Changes) erro
 	}
 	rels := make([]any, 0, len(ch.Relations)*relationCols)
 	for _, r := range ch.Relations {
-		rels = append(rels, r.Origin, r.Source, r.Type, r.LType, r.Target, r.TargetRef)
+		rels = append(rels, r.Origin, r.Type, r.LType, r.Target, r.TargetRef, r.Reverse, r.LReverse)
 	}
-	return w.insertRows(ctx, "relations(origin, source, type, ltype, target, target_ref)", relationCols, rels)
+	return w.insertRows(ctx, "relations(origin, type, ltype, target, target_ref, reverse, lreverse)", relationCols, rels)
 }
 
 // insertRows writes vals, rows of cols values each, with multi-row INSERTs:

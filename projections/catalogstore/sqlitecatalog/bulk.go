@@ -12,13 +12,13 @@ type index struct{ name, create string }
 // do without them, only slower.
 var bulkIndexes = []index{
 	{"search_key_value", `CREATE INDEX IF NOT EXISTS search_key_value ON search(key, value, eid)`},
-	{"relations_type_target", `CREATE INDEX IF NOT EXISTS relations_type_target ON relations(ltype, target, source)`},
+	{"relations_type_target", `CREATE INDEX IF NOT EXISTS relations_type_target ON relations(ltype, target)`},
+	{"relations_target", `CREATE INDEX IF NOT EXISTS relations_target ON relations(target, lreverse)`},
 }
 
 // replayIndexes are dropped as well during a replay into a fresh store, which
 // no one reads until it is done.
 var replayIndexes = []index{
-	{"relations_source", `CREATE INDEX IF NOT EXISTS relations_source ON relations(source)`},
 	{"entities_kind_name", `CREATE INDEX IF NOT EXISTS entities_kind_name ON entities(kind, name)`},
 	{"entities_name_key", `CREATE INDEX IF NOT EXISTS entities_name_key ON entities(name, key)`},
 	{"entities_kind_eid", `CREATE INDEX IF NOT EXISTS entities_kind_eid ON entities(kind, eid)`},

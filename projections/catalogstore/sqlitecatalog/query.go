@@ -299,7 +299,16 @@ func (s *Store) decorate(ctx context.Context, views []*catalogstore.EntityView) 
 	for start := 0; start < len(keys); start += chunk {
 		end := min(start+chunk, len(keys))
 		part := keys[start:end]
-		rows, err := s.read.QueryContext(ctx, `SELECT DISTINCT source, type, target_ref FROM relations WHERE source IN (`+placeholders(len(part))+`) ORDER BY source, type, target`, part...)
+		// Each relation is stored once, by the entity that declares it: an
+		// entity's relations are those it declares and the reverses of those
+		// declared toward it.
+		rows, err := s.read.QueryContext(ctx, `SELECT DISTINCT source, type, target_ref FROM (
+			SELECT e.key AS source, r.type AS type, r.target AS target, r.target_ref AS target_ref
+				FROM entities e JOIN relations r ON r.origin = e.eid WHERE e.key IN (`+placeholders(len(part))+`)
+			UNION ALL
+			SELECT r.target, r.reverse, o.key, o.ref FROM relations r JOIN entities o ON o.eid = r.origin
+				WHERE r.target IN (`+placeholders(len(part))+`)
+		) ORDER BY source, type, target`, append(append([]any{}, part...), part...)...)
 		if err != nil {
 			return err
 		}
@@ -454,9 +463,16 @@ func (s *Store) Facets(ctx context.Context, facets []string, f catalogstore.Filt
 		} else if rel, ok := strings.CutPrefix(key, "relations."); ok {
 			// Targets group by key; each shows its smallest spelling (byte order), so
 			// every adapter shows the same one.
-			stmt = `SELECT min(r.target_ref), count(DISTINCT r.source) FROM relations r JOIN entities e ON e.key = r.source
-				WHERE r.ltype = ? AND ` + where + ` GROUP BY r.target ORDER BY r.target`
-			a = append([]any{rel}, args...)
+			// An entity's relations of a type are those it declares and the
+			// reverses, of that type, of those declared toward it.
+			stmt = `SELECT min(x.target_ref), count(DISTINCT x.source) FROM (
+				SELECT e.key AS source, r.target AS target, r.target_ref AS target_ref
+					FROM relations r JOIN entities e ON e.eid = r.origin WHERE r.ltype = ? AND ` + where + `
+				UNION ALL
+				SELECT e.key, o.key, o.ref FROM relations r JOIN entities o ON o.eid = r.origin JOIN entities e ON e.key = r.target
+					WHERE r.lreverse = ? AND ` + where + `
+			) x GROUP BY x.target ORDER BY x.target`
+			a = append(append(append([]any{rel}, args...), rel), args...)
 		} else {
 			// Values group case-insensitively; each is shown as one of its spellings.
 			inner := `SELECT value, count(*) AS n FROM search WHERE key = ? AND value <> '' GROUP BY value`

@@ -17,7 +17,7 @@ import (
 // stable order.
 var sqliteTableQueries = []struct{ name, sql string }{
 	{"entities", `SELECT key, eid, ref, uid, kind, namespace, name, hash, location_id, managed_by, body, updated_pos FROM entities ORDER BY key`},
-	{"relations", `SELECT origin, source, type, target, target_ref FROM relations ORDER BY origin, source, type, target`},
+	{"relations", `SELECT origin, type, target, target_ref, reverse FROM relations ORDER BY origin, type, target, reverse`},
 	{"search", `SELECT eid, key, value, original FROM search ORDER BY eid, key, value`},
 	{"names", `SELECT rowid, text FROM names ORDER BY rowid`},
 	{"locations", `SELECT id, type, target, entity_key, created_pos FROM locations ORDER BY id`},
