@@ -74,6 +74,11 @@ func (a *Args) inArgs(col string, vals []any) string {
 	return col + " IN (" + strings.Join(ph, ",") + ")"
 }
 
+// KeyID renders the id of the search key the placeholder ph names: search
+// rows name their key by the id the search_keys table gives it. A key no row
+// has yields NULL, which matches nothing.
+func KeyID(ph string) string { return `(SELECT id FROM search_keys WHERE key = ` + ph + `)` }
+
 // True is the condition that always holds.
 func (d Dialect) True() string {
 	if d.Postgres {
@@ -170,14 +175,14 @@ func Condition(c catalogstore.Condition, mode Mode, a *Args) string {
 	}
 	if mode != Set || a.d.Postgres {
 		if len(c.Values) == 0 {
-			return `EXISTS (SELECT 1 FROM search s WHERE s.eid = e.eid AND s.key = ` + a.Add(key) + `)`
+			return `EXISTS (SELECT 1 FROM search s WHERE s.eid = e.eid AND s.kid = ` + KeyID(a.Add(key)) + `)`
 		}
-		return `EXISTS (SELECT 1 FROM search s WHERE s.eid = e.eid AND s.key = ` + a.Add(key) + ` AND ` + a.in("s.value", lowerAll(c.Values)) + `)`
+		return `EXISTS (SELECT 1 FROM search s WHERE s.eid = e.eid AND s.kid = ` + KeyID(a.Add(key)) + ` AND ` + a.in("s.value", lowerAll(c.Values)) + `)`
 	}
 	if len(c.Values) == 0 {
-		return `e.eid IN (SELECT eid FROM search WHERE key = ` + a.Add(key) + `)`
+		return `e.eid IN (SELECT eid FROM search WHERE kid = ` + KeyID(a.Add(key)) + `)`
 	}
-	return `e.eid IN (SELECT eid FROM search WHERE key = ` + a.Add(key) + ` AND ` + a.in("value", lowerAll(c.Values)) + `)`
+	return `e.eid IN (SELECT eid FROM search WHERE kid = ` + KeyID(a.Add(key)) + ` AND ` + a.in("value", lowerAll(c.Values)) + `)`
 }
 
 // FullText renders ft as a condition over entities e: a value of one of its
@@ -192,7 +197,7 @@ func FullText(ft catalogstore.FullText, a *Args) string {
 		return `e.eid IN (SELECT eid FROM search WHERE value LIKE ` + a.Add(like) + ` ESCAPE '\')`
 	}
 	fields := a.in("key", lowerAll(ft.Fields))
-	return `e.eid IN (SELECT eid FROM search WHERE ` + fields + ` AND value LIKE ` + a.Add(like) + ` ESCAPE '\')`
+	return `e.eid IN (SELECT eid FROM search WHERE kid IN (SELECT id FROM search_keys WHERE ` + fields + `) AND value LIKE ` + a.Add(like) + ` ESCAPE '\')`
 }
 
 // SortExpr returns the expression over entities e that sorts by field, and
@@ -208,10 +213,10 @@ func SortExpr(field string, desc bool, a *Args) (expr string, created bool) {
 		missing = ""
 	}
 	if a.d.Postgres {
-		return `COALESCE((SELECT MIN(s.value) FROM search s WHERE s.eid = e.eid AND s.key = ` + a.Add(key) +
+		return `COALESCE((SELECT MIN(s.value) FROM search s WHERE s.eid = e.eid AND s.kid = ` + KeyID(a.Add(key)) +
 			` AND s.value <> ''), ` + a.Add(missing) + `::text COLLATE "C")`, false
 	}
-	return `COALESCE((SELECT MIN(value) FROM search s WHERE s.eid = e.eid AND s.key = ` + a.Add(key) + ` AND s.value <> ''), '` + missing + `')`, false
+	return `COALESCE((SELECT MIN(value) FROM search s WHERE s.eid = e.eid AND s.kid = ` + KeyID(a.Add(key)) + ` AND s.value <> ''), '` + missing + `')`, false
 }
 
 // Dir is the SQL of a sort direction.

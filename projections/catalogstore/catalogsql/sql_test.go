@@ -31,13 +31,13 @@ func TestRenderingPerDialect(t *testing.T) {
 		args string
 	}{
 		{"sqlite set filter", sqlite, func(a *catalogsql.Args) string { return catalogsql.Filter(f, catalogsql.Set, a) },
-			`((e.kind IN (?) AND e.eid IN (SELECT eid FROM search WHERE key = ? AND value IN (?,?))) OR ((e.eid IN (SELECT origin FROM relations WHERE ltype = ? AND target IN (?)) OR e.key IN (SELECT r.target FROM relations r JOIN entities o ON o.eid = r.origin WHERE r.lreverse = ? AND o.key IN (?))) AND e.eid IN (SELECT eid FROM search WHERE key = ?)))`,
+			`((e.kind IN (?) AND e.eid IN (SELECT eid FROM search WHERE kid = (SELECT id FROM search_keys WHERE key = ?) AND value IN (?,?))) OR ((e.eid IN (SELECT origin FROM relations WHERE ltype = ? AND target IN (?)) OR e.key IN (SELECT r.target FROM relations r JOIN entities o ON o.eid = r.origin WHERE r.lreverse = ? AND o.key IN (?))) AND e.eid IN (SELECT eid FROM search WHERE kid = (SELECT id FROM search_keys WHERE key = ?))))`,
 			`[component spec.type service website ownedby group:default/team-a ownedby group:default/team-a metadata.tags]`},
 		{"sqlite per-row filter without column indexes", sqlite, func(a *catalogsql.Args) string { return catalogsql.Filter(f[:1], catalogsql.PerRowNoColumnIndex, a) },
-			`((+e.kind IN (?) AND EXISTS (SELECT 1 FROM search s WHERE s.eid = e.eid AND s.key = ? AND s.value IN (?,?))))`,
+			`((+e.kind IN (?) AND EXISTS (SELECT 1 FROM search s WHERE s.eid = e.eid AND s.kid = (SELECT id FROM search_keys WHERE key = ?) AND s.value IN (?,?))))`,
 			`[component spec.type service website]`},
 		{"postgres filter", postgres, func(a *catalogsql.Args) string { return catalogsql.Filter(f, catalogsql.Set, a) },
-			`((e.kind = $1 AND EXISTS (SELECT 1 FROM search s WHERE s.eid = e.eid AND s.key = $2 AND s.value = ANY($3))) OR ((e.eid IN (SELECT origin FROM relations WHERE ltype = $4 AND target = $5) OR e.key IN (SELECT r.target FROM relations r JOIN entities o ON o.eid = r.origin WHERE r.lreverse = $6 AND o.key = $7)) AND EXISTS (SELECT 1 FROM search s WHERE s.eid = e.eid AND s.key = $8)))`,
+			`((e.kind = $1 AND EXISTS (SELECT 1 FROM search s WHERE s.eid = e.eid AND s.kid = (SELECT id FROM search_keys WHERE key = $2) AND s.value = ANY($3))) OR ((e.eid IN (SELECT origin FROM relations WHERE ltype = $4 AND target = $5) OR e.key IN (SELECT r.target FROM relations r JOIN entities o ON o.eid = r.origin WHERE r.lreverse = $6 AND o.key = $7)) AND EXISTS (SELECT 1 FROM search s WHERE s.eid = e.eid AND s.kid = (SELECT id FROM search_keys WHERE key = $8))))`,
 			`[component spec.type [service website] ownedby group:default/team-a ownedby group:default/team-a metadata.tags]`},
 		{"empty filter", sqlite, func(a *catalogsql.Args) string { return catalogsql.Filter(nil, catalogsql.Set, a) }, `1=1`, `[]`},
 		{"empty filter postgres", postgres, func(a *catalogsql.Args) string { return catalogsql.Filter(nil, catalogsql.PerRow, a) }, `TRUE`, `[]`},
@@ -46,11 +46,11 @@ func TestRenderingPerDialect(t *testing.T) {
 		}, `e.eid = $1`, `[eid:7]`},
 		{"sqlite full text in fields", sqlite, func(a *catalogsql.Args) string {
 			return catalogsql.FullText(catalogstore.FullText{Term: " 50%_Off ", Fields: []string{"Metadata.Name"}}, a)
-		}, `e.eid IN (SELECT eid FROM search WHERE key IN (?) AND value LIKE ? ESCAPE '\')`, `[metadata.name %50\%\_off%]`},
+		}, `e.eid IN (SELECT eid FROM search WHERE kid IN (SELECT id FROM search_keys WHERE key IN (?)) AND value LIKE ? ESCAPE '\')`, `[metadata.name %50\%\_off%]`},
 		{"sqlite sort", sqlite, func(a *catalogsql.Args) string { s, _ := catalogsql.SortExpr("spec.owner", true, a); return s },
-			`COALESCE((SELECT MIN(value) FROM search s WHERE s.eid = e.eid AND s.key = ? AND s.value <> ''), '')`, `[spec.owner]`},
+			`COALESCE((SELECT MIN(value) FROM search s WHERE s.eid = e.eid AND s.kid = (SELECT id FROM search_keys WHERE key = ?) AND s.value <> ''), '')`, `[spec.owner]`},
 		{"postgres sort", postgres, func(a *catalogsql.Args) string { s, _ := catalogsql.SortExpr("spec.owner", false, a); return s },
-			`COALESCE((SELECT MIN(s.value) FROM search s WHERE s.eid = e.eid AND s.key = $1 AND s.value <> ''), $2::text COLLATE "C")`, "[spec.owner \U0010FFFF]"},
+			`COALESCE((SELECT MIN(s.value) FROM search s WHERE s.eid = e.eid AND s.kid = (SELECT id FROM search_keys WHERE key = $1) AND s.value <> ''), $2::text COLLATE "C")`, "[spec.owner \U0010FFFF]"},
 		{"sqlite keyset", sqlite, func(a *catalogsql.Args) string {
 			return catalogsql.KeysetCond(order, []bool{false, true}, ks, false, a)
 		},

@@ -3,6 +3,7 @@ package pgcatalog
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	"github.com/jackc/pgx/v5"
 
@@ -38,13 +39,23 @@ func (s *Store) Apply(ctx context.Context, events []event.Envelope) error {
 			return fmt.Errorf("catalog store (postgres): event %s is from partition %d; the read model folds partitions 0 to %d", events[i].ID, p, MaxPartitions-1)
 		}
 	}
-	return pgkit.RetryTx(ctx, s.pool, s.opts.ApplyAttempts, "catalog store (postgres)", func(tx pgx.Tx) error {
-		return s.applyTx(ctx, tx, events)
+	var fresh map[string]int32
+	err := pgkit.RetryTx(ctx, s.pool, s.opts.ApplyAttempts, "catalog store (postgres)", func(tx pgx.Tx) error {
+		fresh = nil
+		return s.applyTx(ctx, tx, events, &fresh)
 	})
+	if err == nil {
+		// The ids are known to other transactions once this one committed.
+		for k, id := range fresh {
+			s.keys.Store(k, id)
+		}
+	}
+	return err
 }
 
-// applyTx folds the events in tx.
-func (s *Store) applyTx(ctx context.Context, tx pgx.Tx, events []event.Envelope) error {
+// applyTx folds the events in tx; fresh receives the search keys whose ids
+// it read from the database.
+func (s *Store) applyTx(ctx context.Context, tx pgx.Tx, events []event.Envelope, fresh *map[string]int32) error {
 	applied, err := pgkit.LockPositions(ctx, tx, positionLockClass, "positions", catalogstore.ProjectionName, events)
 	if err != nil {
 		return fmt.Errorf("catalog store (postgres): %w", err)
@@ -67,7 +78,11 @@ func (s *Store) applyTx(ctx context.Context, tx pgx.Tx, events []event.Envelope)
 	// Without the bulk indexes rows go in unsorted.
 	bulk := s.bulk.Load()
 	ch.SortRows(!bulk, !bulk)
-	if err := write(ctx, tx, ch); err != nil {
+	ids, err := s.keyIDs(ctx, tx, ch.Search, fresh)
+	if err != nil {
+		return fmt.Errorf("catalog store (postgres): search keys: %w", err)
+	}
+	if err := write(ctx, tx, ch, ids); err != nil {
 		return fmt.Errorf("catalog store (postgres): write: %w", err)
 	}
 	if err := pgkit.WritePositions(ctx, tx, "positions", catalogstore.ProjectionName, batch.Last); err != nil {
@@ -114,9 +129,57 @@ func load(ctx context.Context, tx pgx.Tx, batch *catalogstore.Batch) (catalogsto
 	return st, rows.Err()
 }
 
+// keyIDs returns the id of every key of rows: from the store's map, or, for
+// keys it lacks, from search_keys, which gives new keys their ids (in key
+// order, so concurrent transactions wait for one another instead of
+// deadlocking). Those read from the table go to *fresh as well.
+func (s *Store) keyIDs(ctx context.Context, tx pgx.Tx, rows []catalogstore.SearchRecord, fresh *map[string]int32) (map[string]int32, error) {
+	ids := map[string]int32{}
+	var missing []string
+	for _, r := range rows {
+		if _, ok := ids[r.Key]; ok {
+			continue
+		}
+		if id, ok := s.keys.Load(r.Key); ok {
+			ids[r.Key] = id.(int32)
+			continue
+		}
+		ids[r.Key] = 0
+		missing = append(missing, r.Key)
+	}
+	if len(missing) == 0 {
+		return ids, nil
+	}
+	slices.Sort(missing)
+	if _, err := tx.Exec(ctx, `INSERT INTO search_keys(key) SELECT unnest($1::text[]) ON CONFLICT (key) DO NOTHING`, missing); err != nil {
+		return nil, err
+	}
+	got, err := tx.Query(ctx, `SELECT id, key FROM search_keys WHERE key = ANY($1)`, missing)
+	if err != nil {
+		return nil, err
+	}
+	defer got.Close()
+	*fresh = make(map[string]int32, len(missing))
+	for got.Next() {
+		var id int32
+		var k string
+		if err := got.Scan(&id, &k); err != nil {
+			return nil, err
+		}
+		ids[k], (*fresh)[k] = id, id
+	}
+	if err := got.Err(); err != nil {
+		return nil, err
+	}
+	if len(*fresh) != len(missing) {
+		return nil, fmt.Errorf("%d of %d new search keys have no id", len(missing)-len(*fresh), len(missing))
+	}
+	return ids, nil
+}
+
 // write deletes the rows the batch replaced or removed, then copies in the
-// new ones.
-func write(ctx context.Context, tx pgx.Tx, ch *catalogstore.Changes) error {
+// new ones, the search rows naming their keys by ids.
+func write(ctx context.Context, tx pgx.Tx, ch *catalogstore.Changes, ids map[string]int32) error {
 	nBody := 0
 	for i := range ch.Entities {
 		nBody += len(ch.Entities[i].Body)
@@ -160,7 +223,7 @@ func write(ctx context.Context, tx pgx.Tx, ch *catalogstore.Changes) error {
 	for _, r := range ch.Search {
 		searchBuf.row(4)
 		searchBuf.int8(r.EID)
-		searchBuf.text(r.Key)
+		searchBuf.int4(ids[r.Key])
 		searchBuf.text(r.Value)
 		searchBuf.textOrNull(r.Original)
 	}
@@ -200,7 +263,7 @@ func write(ctx context.Context, tx pgx.Tx, ch *catalogstore.Changes) error {
 		{"locations", "id, type, target, entity_key, created", locBuf},
 		{"location_errors", "location_id, seq, body, entity_key", errBuf},
 		{"entities", "eid, key, ref, uid, kind, namespace, name, hash, location_id, managed_by, body, updated_pos, updated_partition", entBuf},
-		{"search", "eid, key, value, original", searchBuf},
+		{"search", "eid, kid, value, original", searchBuf},
 		{"relations", "origin, type, ltype, target, target_ref, reverse, lreverse", relBuf},
 	}
 	for _, c := range copies {

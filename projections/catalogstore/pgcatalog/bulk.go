@@ -16,7 +16,7 @@ type bulkIndex struct{ name, create string }
 // at the end of a backlog. Readers can do without them, only slower. The
 // statements are those of the migrations.
 var bulkIndexes = []bulkIndex{
-	{"search_key_value", `CREATE INDEX IF NOT EXISTS search_key_value ON search(key, value, eid)`},
+	{"search_key_value", `CREATE INDEX IF NOT EXISTS search_key_value ON search(kid, value, eid)`},
 	{"relations_type_target", `CREATE INDEX IF NOT EXISTS relations_type_target ON relations(ltype, target)`},
 	{"relations_target", `CREATE INDEX IF NOT EXISTS relations_target ON relations(target, lreverse)`},
 	{"entities_kind_name", `CREATE INDEX IF NOT EXISTS entities_kind_name ON entities(kind, name)`},

@@ -222,12 +222,12 @@ func (s *Store) Facets(ctx context.Context, facets []string, f catalogstore.Filt
 				) x GROUP BY x.target ORDER BY x.target`
 			default:
 				k := a.Add(key)
-				inner := `SELECT value, count(*) AS n FROM search WHERE key = ` + k + ` AND value <> '' GROUP BY value`
+				inner := `SELECT value, count(*) AS n FROM search WHERE kid = ` + catalogsql.KeyID(k) + ` AND value <> '' GROUP BY value`
 				if len(f) > 0 {
-					inner = `SELECT value, count(*) AS n FROM search WHERE key = ` + k + ` AND value <> ''
+					inner = `SELECT value, count(*) AS n FROM search WHERE kid = ` + catalogsql.KeyID(k) + ` AND value <> ''
 						AND eid IN (SELECT e.eid FROM entities e WHERE ` + catalogsql.Filter(f, catalogsql.PerRow, a) + `) GROUP BY value`
 				}
-				stmt = `SELECT (SELECT COALESCE(s2.original, s2.value) FROM search s2 WHERE s2.key = ` + k + ` AND s2.value = f.value ORDER BY s2.eid LIMIT 1), f.n
+				stmt = `SELECT (SELECT COALESCE(s2.original, s2.value) FROM search s2 WHERE s2.kid = ` + catalogsql.KeyID(k) + ` AND s2.value = f.value ORDER BY s2.eid LIMIT 1), f.n
 					FROM (` + inner + `) f ORDER BY f.value`
 			}
 			ck := catalogstore.CacheKey("facet", stmt, a.Values())

@@ -4,6 +4,7 @@ import (
 	"context"
 	"embed"
 	"fmt"
+	"sync"
 	"sync/atomic"
 
 	"github.com/jackc/pgx/v5"
@@ -50,6 +51,9 @@ type Store struct {
 	// bulk is set between BeginBulk and EndBulk: rows then go in unsorted, as
 	// no index takes them at random places.
 	bulk atomic.Bool
+	// keys maps each search key to its id in search_keys, for the keys of
+	// committed transactions (string to int32).
+	keys sync.Map
 }
 
 var _ catalogstore.Store = (*Store)(nil)

@@ -73,6 +73,16 @@ func (s *Store) Apply(ctx context.Context, events []event.Envelope) error {
 	// Sorted rows visit each index page once; without the index a sort serves,
 	// rows go in as they come: in eid order, the order of the tables' primary keys.
 	ch.SortRows(s.bulkMode == bulkOff, s.bulkMode != bulkReplay)
+	if s.keys == nil {
+		if s.keys, s.lastKey, err = loadKeys(ctx, tx); err != nil {
+			return fmt.Errorf("catalog store: read search keys: %w", err)
+		}
+	}
+	newKeys, last, err := w.keyIDs(ctx, s.keys, s.lastKey, ch.Search)
+	if err != nil {
+		return fmt.Errorf("catalog store: write search keys: %w", err)
+	}
+	w.keys = s.keys
 	if err := w.write(ctx, ch); err != nil {
 		return fmt.Errorf("catalog store: write: %w", err)
 	}
@@ -83,6 +93,10 @@ func (s *Store) Apply(ctx context.Context, events []event.Envelope) error {
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("catalog store: commit: %w", err)
 	}
+	for k, id := range newKeys {
+		s.keys[k] = id
+	}
+	s.lastKey = last
 	s.cache.invalidate()
 	return nil
 }
@@ -91,6 +105,61 @@ func (s *Store) Apply(ctx context.Context, events []event.Envelope) error {
 type sqliteWriter struct {
 	tx    *sql.Tx
 	stmts map[string]*sql.Stmt
+	// keys and fresh map search keys to their ids: those committed before
+	// and those this transaction adds.
+	keys, fresh map[string]int64
+}
+
+// loadKeys reads the search keys, their ids and the largest id.
+func loadKeys(ctx context.Context, tx *sql.Tx) (map[string]int64, int64, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT id, key FROM search_keys`)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer rows.Close()
+	keys := map[string]int64{}
+	var last int64
+	for rows.Next() {
+		var id int64
+		var k string
+		if err := rows.Scan(&id, &k); err != nil {
+			return nil, 0, err
+		}
+		keys[k], last = id, max(last, id)
+	}
+	return keys, last, rows.Err()
+}
+
+// keyIDs gives the keys of rows that known lacks the ids after last, writes
+// them to search_keys and returns them with the new largest id; known is left
+// as it is, for the caller to extend once the transaction commits.
+func (w *sqliteWriter) keyIDs(ctx context.Context, known map[string]int64, last int64, rows []catalogstore.SearchRecord) (map[string]int64, int64, error) {
+	next := last
+	w.fresh = map[string]int64{}
+	var vals []any
+	for _, r := range rows {
+		if _, ok := known[r.Key]; ok {
+			continue
+		}
+		if _, ok := w.fresh[r.Key]; ok {
+			continue
+		}
+		next++
+		w.fresh[r.Key] = next
+		vals = append(vals, next, r.Key)
+	}
+	if err := w.insertRows(ctx, "search_keys(id, key)", 2, vals); err != nil {
+		return nil, 0, err
+	}
+	return w.fresh, next, nil
+}
+
+// keyID returns the id of search key k.
+func (w *sqliteWriter) keyID(k string) int64 {
+	if id, ok := w.keys[k]; ok {
+		return id
+	}
+	return w.fresh[k]
 }
 
 // stmt prepares q once per transaction.
@@ -234,9 +303,9 @@ func (w *sqliteWriter) write(ctx context.Context, ch *catalogstore.Changes) erro
 		if r.Original != nil {
 			original = *r.Original // stored only when it differs from the lower-case value
 		}
-		search = append(search, r.EID, r.Key, r.Value, original)
+		search = append(search, r.EID, w.keyID(r.Key), r.Value, original)
 	}
-	if err := w.insertRows(ctx, "search(eid, key, value, original)", searchCols, search); err != nil {
+	if err := w.insertRows(ctx, "search(eid, kid, value, original)", searchCols, search); err != nil {
 		return err
 	}
 	rels := make([]any, 0, len(ch.Relations)*relationCols)

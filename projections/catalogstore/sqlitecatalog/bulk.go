@@ -11,7 +11,7 @@ type index struct{ name, create string }
 // dropped during a bulk load and rebuilt at its end by one sort each. Readers can
 // do without them, only slower.
 var bulkIndexes = []index{
-	{"search_key_value", `CREATE INDEX IF NOT EXISTS search_key_value ON search(key, value, eid)`},
+	{"search_key_value", `CREATE INDEX IF NOT EXISTS search_key_value ON search(kid, value, eid)`},
 	{"relations_type_target", `CREATE INDEX IF NOT EXISTS relations_type_target ON relations(ltype, target)`},
 	{"relations_target", `CREATE INDEX IF NOT EXISTS relations_target ON relations(target, lreverse)`},
 }

@@ -7,22 +7,24 @@ import (
 
 // nameTriggers keep the names trigram index (migration 0002_name_search.sql)
 // current: every insert or delete of a search row of a name key rewrites
-// that entity's document from its search rows. Created by Open, since a
+// that entity's document from its search rows. The name keys are 1, 2 and 3,
+// the ids migration 0003 gives metadata.name, metadata.title and
+// spec.profile.displayname in search_keys. Created by Open, since a
 // trigger's body holds semicolons the migration runner would split at.
 var nameTriggers = []string{
 	`CREATE TRIGGER IF NOT EXISTS search_names_insert AFTER INSERT ON search
-WHEN new.key IN ('metadata.name', 'metadata.title', 'spec.profile.displayname') AND new.value <> ''
+WHEN new.kid IN (1, 2, 3) AND new.value <> ''
 BEGIN
     DELETE FROM names WHERE rowid = new.eid;
     INSERT INTO names(rowid, text) SELECT new.eid, group_concat(value, char(10)) FROM search
-        WHERE eid = new.eid AND key IN ('metadata.name', 'metadata.title', 'spec.profile.displayname') AND value <> '';
+        WHERE eid = new.eid AND kid IN (1, 2, 3) AND value <> '';
 END`,
 	`CREATE TRIGGER IF NOT EXISTS search_names_delete AFTER DELETE ON search
-WHEN old.key IN ('metadata.name', 'metadata.title', 'spec.profile.displayname') AND old.value <> ''
+WHEN old.kid IN (1, 2, 3) AND old.value <> ''
 BEGIN
     DELETE FROM names WHERE rowid = old.eid;
     INSERT INTO names(rowid, text) SELECT old.eid, group_concat(value, char(10)) FROM search
-        WHERE eid = old.eid AND key IN ('metadata.name', 'metadata.title', 'spec.profile.displayname') AND value <> ''
+        WHERE eid = old.eid AND kid IN (1, 2, 3) AND value <> ''
         HAVING count(*) > 0;
 END`,
 }
@@ -30,7 +32,7 @@ END`,
 // nameRebuild fills the names index from the search table in one pass, as
 // the migration's backfill does.
 const nameRebuild = `INSERT INTO names(rowid, text) SELECT eid, group_concat(value, char(10)) FROM search
-    WHERE key IN ('metadata.name', 'metadata.title', 'spec.profile.displayname') AND value <> ''
+    WHERE kid IN (1, 2, 3) AND value <> ''
     GROUP BY eid`
 
 // ensureNameTriggers creates nameTriggers when missing. Missing triggers

@@ -79,8 +79,8 @@ func whereFullText(ft catalogstore.FullText, useNames, perRow bool) (string, []a
 		return where + `EXISTS (SELECT 1 FROM search s WHERE s.eid = e.eid AND s.value LIKE ? ESCAPE '\')`, append(args, like)
 	}
 	args = append(append(args, fields...), like)
-	return where + `EXISTS (SELECT 1 FROM search s WHERE s.eid = e.eid AND s.key IN (` +
-		placeholders(len(fields)) + `) AND s.value LIKE ? ESCAPE '\')`, args
+	return where + `EXISTS (SELECT 1 FROM search s WHERE s.eid = e.eid AND s.kid IN (SELECT id FROM search_keys WHERE key IN (` +
+		placeholders(len(fields)) + `)) AND s.value LIKE ? ESCAPE '\')`, args
 }
 
 // namePhrase returns the names index query of ft (its term as one phrase,
@@ -475,20 +475,20 @@ func (s *Store) Facets(ctx context.Context, facets []string, f catalogstore.Filt
 			a = append(append(append([]any{rel}, args...), rel), args...)
 		} else {
 			// Values group case-insensitively; each is shown as one of its spellings.
-			inner := `SELECT value, count(*) AS n FROM search WHERE key = ? AND value <> '' GROUP BY value`
+			inner := `SELECT value, count(*) AS n FROM search WHERE kid = ` + catalogsql.KeyID("?") + ` AND value <> '' GROUP BY value`
 			a = []any{key}
 			switch {
 			case small:
 				// CROSS JOIN keeps the matches as the outer loop.
 				inner = `SELECT s.value AS value, count(*) AS n FROM (SELECT e.eid FROM entities e WHERE ` + matchWhere + `) m
-					CROSS JOIN search s ON s.eid = m.eid AND s.key = ? WHERE s.value <> '' GROUP BY s.value`
+					CROSS JOIN search s ON s.eid = m.eid AND s.kid = ` + catalogsql.KeyID("?") + ` WHERE s.value <> '' GROUP BY s.value`
 				a = append(append([]any{}, matchArgs...), key)
 			case len(f) > 0:
-				inner = `SELECT value, count(*) AS n FROM search WHERE key = ? AND value <> ''
+				inner = `SELECT value, count(*) AS n FROM search WHERE kid = ` + catalogsql.KeyID("?") + ` AND value <> ''
 					AND eid IN (SELECT e.eid FROM entities e WHERE ` + where + `) GROUP BY value`
 				a = append(a, args...)
 			}
-			stmt = `SELECT (SELECT COALESCE(original, value) FROM search s2 WHERE s2.key = ? AND s2.value = f.value LIMIT 1), f.n
+			stmt = `SELECT (SELECT COALESCE(original, value) FROM search s2 WHERE s2.kid = ` + catalogsql.KeyID("?") + ` AND s2.value = f.value LIMIT 1), f.n
 				FROM (` + inner + `) f ORDER BY f.value`
 			a = append([]any{key}, a...)
 		}
@@ -594,7 +594,7 @@ func (s *Store) plan(ctx context.Context, f catalogstore.Filter) (where string, 
 		if _, isColumn := catalogsql.ColumnFor[key]; isColumn || strings.HasPrefix(key, "relations.") || len(c.Values) == 0 {
 			continue
 		}
-		stmt := `SELECT count(*) FROM search WHERE key = ? AND value IN (` + placeholders(len(c.Values)) + `)`
+		stmt := `SELECT count(*) FROM search WHERE kid = ` + catalogsql.KeyID("?") + ` AND value IN (` + placeholders(len(c.Values)) + `)`
 		a := append([]any{key}, lowerAll(c.Values)...)
 		n, err := s.cachedCount(ctx, stmt, a)
 		if err != nil {
@@ -608,7 +608,7 @@ func (s *Store) plan(ctx context.Context, f catalogstore.Filter) (where string, 
 		return "", nil, false, nil
 	}
 	drv := f[0][best]
-	where = `e.eid IN (SELECT eid FROM search WHERE key = ? AND value IN (` + placeholders(len(drv.Values)) + `))`
+	where = `e.eid IN (SELECT eid FROM search WHERE kid = ` + catalogsql.KeyID("?") + ` AND value IN (` + placeholders(len(drv.Values)) + `))`
 	args = append([]any{strings.ToLower(drv.Key)}, lowerAll(drv.Values)...)
 	for i, c := range f[0] {
 		if i == best {

@@ -34,6 +34,11 @@ type Store struct {
 	cache    resultCache
 	cacheKiB int
 	bulkMode int // guarded by mu
+	// keys maps each search key to its id in search_keys, as committed; nil
+	// until loaded (again after a failed Apply). Guarded by mu.
+	keys map[string]int64
+	// lastKey is the largest id of keys. Guarded by mu.
+	lastKey int64
 }
 
 var _ catalogstore.Store = (*Store)(nil)

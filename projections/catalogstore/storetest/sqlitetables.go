@@ -18,7 +18,7 @@ import (
 var sqliteTableQueries = []struct{ name, sql string }{
 	{"entities", `SELECT key, eid, ref, uid, kind, namespace, name, hash, location_id, managed_by, body, updated_pos FROM entities ORDER BY key`},
 	{"relations", `SELECT origin, type, target, target_ref, reverse FROM relations ORDER BY origin, type, target, reverse`},
-	{"search", `SELECT eid, key, value, original FROM search ORDER BY eid, key, value`},
+	{"search", `SELECT s.eid, k.key, s.value, s.original FROM search s JOIN search_keys k ON k.id = s.kid ORDER BY s.eid, k.key, s.value`},
 	{"names", `SELECT rowid, text FROM names ORDER BY rowid`},
 	{"locations", `SELECT id, type, target, entity_key, created_pos FROM locations ORDER BY id`},
 	{"location_errors", `SELECT location_id, seq, body, entity_key FROM location_errors ORDER BY location_id, seq`},

@@ -1,3 +1,5 @@
+-- This migration stores relations once and search keys by id.
+--
 -- relations: each relation an entity (origin) declares is stored once, from
 -- the origin to target, with the type of its reverse (from target back to the
 -- origin). Readers derive the reverse through relations_target instead of the
@@ -10,8 +12,8 @@
 DROP TRIGGER IF EXISTS search_names_insert;
 DROP TRIGGER IF EXISTS search_names_delete;
 DROP TABLE IF EXISTS relations;
+DROP TABLE IF EXISTS search;
 DELETE FROM names;
-DELETE FROM search;
 DELETE FROM entities;
 DELETE FROM locations;
 DELETE FROM location_errors;
@@ -32,3 +34,26 @@ CREATE TABLE relations (
 CREATE INDEX IF NOT EXISTS relations_target ON relations(target, lreverse);
 -- Filters and facets on a declared type (relations.ownedBy).
 CREATE INDEX IF NOT EXISTS relations_type_target ON relations(ltype, target);
+
+-- search_keys: an id per distinct search key. Search rows name their key by
+-- it instead of repeating its text (metadata.annotations.github.com/project-slug)
+-- in every row and in search_key_value: smaller rows, a smaller index, and
+-- integer comparisons where its sort compared text. The keys of the names
+-- index have fixed ids, which its triggers name.
+CREATE TABLE search_keys (
+    id  INTEGER PRIMARY KEY,
+    key TEXT NOT NULL UNIQUE
+);
+INSERT INTO search_keys(id, key) VALUES (1, 'metadata.name'), (2, 'metadata.title'), (3, 'spec.profile.displayname');
+
+-- search: flattened lower-case keys (by id) and values of each entity. value
+-- is '' when the original is longer than the search table keeps, and original
+-- is NULL when it equals value.
+CREATE TABLE search (
+    eid      INTEGER NOT NULL,
+    kid      INTEGER NOT NULL,
+    value    TEXT NOT NULL,
+    original TEXT,
+    PRIMARY KEY (eid, kid, value)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS search_key_value ON search(kid, value, eid);
