@@ -5,7 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"sort"
+	"slices"
 	"strings"
 )
 
@@ -165,60 +165,63 @@ func declaredRelations(kind *KindSpec, self Ref, body map[string]any) ([]Relatio
 		src, dst string
 	}
 	selfKey := self.Key()
-	seen := map[string]bool{}
 	var rels []keyed
 	var declared []DeclaredRelation
-	seenDeclared := map[[3]string]bool{}
+	var declaredKeys []string // the keys of declared's targets
 	var errs []FieldError
-	add := func(r Relation, src, dst string) {
-		k := src + "|" + r.Type + "|" + dst
-		if !seen[k] {
-			seen[k] = true
-			rels = append(rels, keyed{rel: r, src: src, dst: dst})
-		}
-	}
 	for _, f := range kind.Fields {
 		if f.Relation == nil {
 			continue
 		}
-		var targets []string
-		var fields []string
+		// add adds the relation to t, item i of the field's list (-1: the field).
+		add := func(t string, i int) {
+			target, err := ParseRef(t, RefDefaults{Kind: f.Relation.DefaultKind, Namespace: self.Namespace})
+			if err != nil {
+				field := "spec." + f.Name
+				if i >= 0 {
+					field = fmt.Sprintf("spec.%s[%d]", f.Name, i)
+				}
+				errs = append(errs, FieldError{Field: field, Message: err.Error()})
+				return
+			}
+			targetKey := target.Key()
+			dup := false
+			for j, o := range declared {
+				if o.Type == f.Relation.Type && o.Reverse == f.Relation.Reverse && declaredKeys[j] == targetKey {
+					dup = true
+					break
+				}
+			}
+			if !dup {
+				declared = append(declared, DeclaredRelation{Type: f.Relation.Type, Reverse: f.Relation.Reverse, Target: target})
+				declaredKeys = append(declaredKeys, targetKey)
+			}
+			rels = append(rels, keyed{Relation{Source: self, Type: f.Relation.Type, Target: target}, selfKey, targetKey},
+				keyed{Relation{Source: target, Type: f.Relation.Reverse, Target: self}, targetKey, selfKey})
+		}
 		switch val := spec[f.Name].(type) {
 		case string:
-			targets, fields = []string{val}, []string{"spec." + f.Name}
+			add(val, -1)
 		case []any:
 			for i, item := range val {
 				if s, ok := item.(string); ok {
-					targets = append(targets, s)
-					fields = append(fields, fmt.Sprintf("spec.%s[%d]", f.Name, i))
+					add(s, i)
 				}
 			}
 		}
-		for i, t := range targets {
-			target, err := ParseRef(t, RefDefaults{Kind: f.Relation.DefaultKind, Namespace: self.Namespace})
-			if err != nil {
-				errs = append(errs, FieldError{Field: fields[i], Message: err.Error()})
-				continue
-			}
-			targetKey := target.Key()
-			if d := [3]string{f.Relation.Type, f.Relation.Reverse, targetKey}; !seenDeclared[d] {
-				seenDeclared[d] = true
-				declared = append(declared, DeclaredRelation{Type: f.Relation.Type, Reverse: f.Relation.Reverse, Target: target})
-			}
-			add(Relation{Source: self, Type: f.Relation.Type, Target: target}, selfKey, targetKey)
-			add(Relation{Source: target, Type: f.Relation.Reverse, Target: self}, targetKey, selfKey)
-		}
 	}
-	sort.Slice(rels, func(i, j int) bool {
-		a, b := rels[i], rels[j]
-		if a.src != b.src {
-			return a.src < b.src
+	// Sorted stably, duplicates are adjacent with the first added first: it is
+	// the one kept.
+	slices.SortStableFunc(rels, func(a, b keyed) int {
+		if c := strings.Compare(a.src, b.src); c != 0 {
+			return c
 		}
-		if a.rel.Type != b.rel.Type {
-			return a.rel.Type < b.rel.Type
+		if c := strings.Compare(a.rel.Type, b.rel.Type); c != 0 {
+			return c
 		}
-		return a.dst < b.dst
+		return strings.Compare(a.dst, b.dst)
 	})
+	rels = slices.CompactFunc(rels, func(a, b keyed) bool { return a.src == b.src && a.rel.Type == b.rel.Type && a.dst == b.dst })
 	out := make([]Relation, len(rels))
 	for i, r := range rels {
 		out[i] = r.rel

@@ -19,7 +19,10 @@ import (
 const (
 	searchCols   = 4
 	relationCols = 7
-	bulkRows     = 400
+	entityCols   = 12
+	// entityTable names the entity columns in the order the writer gives them.
+	entityTable = "entities(key, eid, ref, uid, kind, namespace, name, hash, location_id, managed_by, body, updated_pos)"
+	bulkRows    = 400
 	// loadChunk is how many keys one lookup names.
 	loadChunk = 500
 )
@@ -290,11 +293,19 @@ func (w *sqliteWriter) write(ctx context.Context, ch *catalogstore.Changes) erro
 			return err
 		}
 	}
-	for _, e := range ch.Entities {
-		if err := w.exec(ctx, `INSERT INTO entities(key, eid, ref, uid, kind, namespace, name, hash, location_id, managed_by, body, updated_pos)
-			VALUES (?,?,?,?,?,?,?,?,?,?,?,?)`, e.Key, e.EID, e.Ref, e.UID, e.Kind, e.Namespace,
-			e.Name, e.Hash, e.LocationID, e.ManagedBy, e.Body, e.UpdatedPos); err != nil {
-			return fmt.Errorf("entity %s: %w", e.Key, err)
+	for part := range slices.Chunk(ch.Entities, bulkRows) {
+		vals := make([]any, 0, len(part)*entityCols)
+		for _, e := range part {
+			vals = append(vals, e.Key, e.EID, e.Ref, e.UID, e.Kind, e.Namespace, e.Name, e.Hash, e.LocationID, e.ManagedBy, e.Body, e.UpdatedPos)
+		}
+		if err := w.insert(ctx, "INSERT", entityTable, entityCols, vals); err != nil {
+			// The failed statement changed nothing: name its entity row by row.
+			for i, e := range part {
+				if err := w.exec(ctx, `INSERT INTO `+entityTable+` VALUES (`+placeholders(entityCols)+`)`, vals[i*entityCols:(i+1)*entityCols]...); err != nil {
+					return fmt.Errorf("entity %s: %w", e.Key, err)
+				}
+			}
+			return err
 		}
 	}
 	search := make([]any, 0, len(ch.Search)*searchCols)
@@ -315,15 +326,21 @@ func (w *sqliteWriter) write(ctx context.Context, ch *catalogstore.Changes) erro
 	return w.insertRows(ctx, "relations(origin, type, ltype, target, target_ref, reverse, lreverse)", relationCols, rels)
 }
 
-// insertRows writes vals, rows of cols values each, with multi-row INSERTs:
-// one statement per few hundred rows instead of one per row.
+// insertRows writes vals, rows of cols values each, with multi-row INSERT OR
+// IGNOREs: one statement per few hundred rows instead of one per row.
 func (w *sqliteWriter) insertRows(ctx context.Context, table string, cols int, vals []any) error {
+	return w.insert(ctx, "INSERT OR IGNORE", table, cols, vals)
+}
+
+// insert writes vals, rows of cols values each, with multi-row statements of
+// verb (INSERT, INSERT OR IGNORE), each prepared once per transaction.
+func (w *sqliteWriter) insert(ctx context.Context, verb, table string, cols int, vals []any) error {
 	row := "(" + placeholders(cols) + ")"
 	for len(vals) > 0 {
 		rows := min(len(vals)/cols, bulkRows)
 		n := rows * cols
 		var b strings.Builder
-		b.WriteString("INSERT OR IGNORE INTO " + table + " VALUES ")
+		b.WriteString(verb + " INTO " + table + " VALUES ")
 		for i := 0; i < rows; i++ {
 			if i > 0 {
 				b.WriteByte(',')
