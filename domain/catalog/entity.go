@@ -210,9 +210,15 @@ func declaredRelations(kind *KindSpec, self Ref, body map[string]any) ([]Relatio
 			}
 		}
 	}
-	// Sorted stably, duplicates are adjacent with the first added first: it is
-	// the one kept.
-	slices.SortStableFunc(rels, func(a, b keyed) int {
+	// Sorted stably (an order of indexes, cheaper to move than relations),
+	// duplicates are adjacent with the first added first: it is the one kept.
+	same := func(a, b *keyed) bool { return a.src == b.src && a.rel.Type == b.rel.Type && a.dst == b.dst }
+	order := make([]int32, len(rels))
+	for i := range order {
+		order[i] = int32(i)
+	}
+	slices.SortStableFunc(order, func(i, j int32) int {
+		a, b := &rels[i], &rels[j]
 		if c := strings.Compare(a.src, b.src); c != 0 {
 			return c
 		}
@@ -221,10 +227,12 @@ func declaredRelations(kind *KindSpec, self Ref, body map[string]any) ([]Relatio
 		}
 		return strings.Compare(a.dst, b.dst)
 	})
-	rels = slices.CompactFunc(rels, func(a, b keyed) bool { return a.src == b.src && a.rel.Type == b.rel.Type && a.dst == b.dst })
-	out := make([]Relation, len(rels))
-	for i, r := range rels {
-		out[i] = r.rel
+	out := make([]Relation, 0, len(rels))
+	for n, i := range order {
+		if n > 0 && same(&rels[order[n-1]], &rels[i]) {
+			continue
+		}
+		out = append(out, rels[i].rel)
 	}
 	return out, declared, errs
 }
