@@ -1,7 +1,8 @@
 // Package catalogstore is the catalog read model's port: entities with their
-// relations in both directions and status items, registered locations and
-// their processing errors, and a key/value search table behind Backstage's
-// filters, ordering and facets.
+// relations (each stored once, by the entity that declares it, and read in
+// both directions) and status items, registered locations and their
+// processing errors, and a key/value search table (keys by id) behind
+// Backstage's filters, ordering and facets.
 //
 // It holds the interfaces (Reader, Store), the types they answer with, and the
 // fold, written once in pure Go: DecodeBatch decodes a batch, Batch.Fold turns

@@ -451,8 +451,9 @@ func (f *folder) changes() (*Changes, error) {
 }
 
 // SortRows orders the search rows by key, value and eid and the relation rows
-// by target and origin, the orders of the indexes they land in at random
-// places (search_key_value, relations_target): each index page is then visited
+// by target and origin, near the orders of the indexes they land in at random
+// places (search_key_value, whose keys are ids, one per key, so rows are
+// grouped alike; relations_target): each index page is then visited
 // once per batch, in order, instead of once per row. Without those indexes, as
 // during a bulk load, rows are best written in entity order, unsorted.
 func (ch *Changes) SortRows(search, relations bool) {
