@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+	"time"
 
 	"backlot.dev/backlot/domain/catalog"
 	"backlot.dev/backlot/domain/event"
@@ -149,6 +150,7 @@ func (r *rater) facts(key string, v *catalogstore.EntityView, body map[string]an
 		if err != nil {
 			return nil, nil, err
 		}
+		ev.ID = newEventID(time.Now())
 		evs = append(evs, ev)
 	}
 	return out, evs, nil
