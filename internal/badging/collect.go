@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
-	"time"
 
 	"backlot.dev/backlot/domain/catalog"
 	"backlot.dev/backlot/domain/event"
@@ -150,7 +149,7 @@ func (r *rater) facts(key string, v *catalogstore.EntityView, body map[string]an
 		if err != nil {
 			return nil, nil, err
 		}
-		ev.ID = newEventID(time.Now())
+		ev.ID = event.NewID()
 		evs = append(evs, ev)
 	}
 	return out, evs, nil

@@ -337,7 +337,7 @@ func (r *rater) rateOne(key string, v *catalogstore.EntityView, current []badges
 	var out []event.Envelope
 	emit := func(d *event.BadgeChanged, t event.Type) error {
 		ev, err := event.New(t, key, d, event.Meta{Actor: EvaluatorActor, Time: r.now})
-		ev.ID = newEventID(time.Now())
+		ev.ID = event.NewID()
 		out = append(out, ev)
 		return err
 	}
