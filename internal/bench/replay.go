@@ -35,6 +35,9 @@ type ReplayOptions struct {
 	// BatchSize is the events a projector applies per transaction; 0 is the
 	// projector's default.
 	BatchSize int
+	// BulkMin is rebuild.PostgresOptions.BulkMin: 0 its default, negative
+	// keeps every index while folding.
+	BulkMin int64
 	// Progress receives progress lines; nil discards them.
 	Progress io.Writer
 	// KafkaBrokers, KafkaBrokerHelper and PostgresURL are those of
@@ -181,7 +184,7 @@ func (p *prodBench) replayWith(ctx context.Context, n int, o ReplayOptions, say 
 	selfBefore := selfCPU()
 	say("replaying with %d projectors", n)
 	stats, err := rebuild.PostgresCatalog(ctx, rebuild.PostgresOptions{Brokers: p.brokers, TopicPrefix: p.topicPrefix,
-		PostgresURL: u.String(), Group: p.topicPrefix + "replay" + strconv.Itoa(n), Members: n, BatchSize: o.BatchSize, Progress: o.Progress})
+		PostgresURL: u.String(), Group: p.topicPrefix + "replay" + strconv.Itoa(n), Members: n, BatchSize: o.BatchSize, BulkMin: o.BulkMin, Progress: o.Progress})
 	stopSampling()
 	wg.Wait()
 	if err != nil {

@@ -15,6 +15,10 @@ import (
 	"backlot.dev/backlot/projections/projector"
 )
 
+// defaultBulkMin is the default PostgresOptions.BulkMin: below it, building
+// the indexes again costs more than it saves.
+const defaultBulkMin = 20000
+
 // PostgresOptions configures PostgresCatalog.
 type PostgresOptions struct {
 	// Brokers and TopicPrefix name the Kafka event topic to replay; required.
@@ -34,6 +38,13 @@ type PostgresOptions struct {
 	// BatchSize is how many events a projector reads and applies per
 	// transaction; 0 is the projector's default.
 	BatchSize int
+	// BulkMin is the least backlog that is folded in bulk into a fresh read
+	// model (one with no positions yet): without the indexes that take keys at
+	// random places, built once at the end (pgcatalog.Store.BeginBulk).
+	// Queries of the read model during the replay are slower, not wrong; a
+	// replay stopped part-way leaves the indexes to the next Open of a store.
+	// Default 20000 events; negative never folds in bulk.
+	BulkMin int64
 	// Progress, if not nil, receives a line a second with the events applied.
 	Progress io.Writer
 	// Logger receives the members' errors; default slog.Default().
@@ -59,6 +70,9 @@ func (o *PostgresOptions) setDefaults() {
 	}
 	if o.Logger == nil {
 		o.Logger = slog.Default()
+	}
+	if o.BulkMin == 0 {
+		o.BulkMin = defaultBulkMin
 	}
 }
 
@@ -94,14 +108,41 @@ func PostgresCatalog(ctx context.Context, o PostgresOptions) (Stats, error) {
 		return Stats{}, err
 	}
 	todo := sum(heads) - sum(from)
+	// A fresh read model with a long log ahead is folded without the indexes
+	// that take keys at random places, and they are built once at the end: the
+	// rebuild path of the embedded catalog, for PostgreSQL. The members' own
+	// Stores share the database, so they fold without them too.
+	bulk := len(from) == 0 && o.BulkMin > 0 && todo >= o.BulkMin
 
+	// Every member's store is opened before a bulk load begins: opening a
+	// store builds the indexes a bulk load dropped.
+	stores := make([]*pgcatalog.Store, o.Members)
+	defer func() {
+		for _, st := range stores {
+			if st != nil {
+				st.Close()
+			}
+		}
+	}()
+	for i := range stores {
+		if stores[i], err = pgcatalog.Open(ctx, o.PostgresURL, pgcatalog.Options{}); err != nil {
+			return Stats{}, err
+		}
+	}
+	start := time.Now()
+	if bulk {
+		for _, st := range stores {
+			if err := st.BeginBulk(ctx); err != nil {
+				return Stats{}, err
+			}
+		}
+	}
 	runCtx, stop := context.WithCancel(ctx)
 	defer stop()
-	start := time.Now()
 	errs := make([]error, o.Members)
 	var wg sync.WaitGroup
-	for i := range o.Members {
-		wg.Go(func() { errs[i] = runMember(runCtx, o) })
+	for i, st := range stores {
+		wg.Go(func() { errs[i] = runMember(runCtx, st, o) })
 	}
 	waitErr := waitCovered(ctx, watch, heads, from, start, o.Progress)
 	took := time.Since(start)
@@ -113,17 +154,18 @@ func PostgresCatalog(ctx context.Context, o PostgresOptions) (Stats, error) {
 	if waitErr != nil {
 		return Stats{}, waitErr
 	}
+	if bulk {
+		if err := watch.EndBulk(ctx); err != nil {
+			return Stats{}, err
+		}
+		took = time.Since(start)
+	}
 	return Stats{Events: todo, Took: took}, nil
 }
 
-// runMember is one projector of the group: its own Kafka client and store,
+// runMember is one projector of the group, with its own Kafka client and store,
 // folding the partitions the group assigns it until ctx ends.
-func runMember(ctx context.Context, o PostgresOptions) error {
-	store, err := pgcatalog.Open(ctx, o.PostgresURL, pgcatalog.Options{})
-	if err != nil {
-		return err
-	}
-	defer store.Close()
+func runMember(ctx context.Context, store *pgcatalog.Store, o PostgresOptions) error {
 	log, err := kafkalog.Open(ctx, kafkalog.Options{Brokers: o.Brokers, TopicPrefix: o.TopicPrefix, ReplicationFactor: 1, Logger: o.Logger})
 	if err != nil {
 		return err
