@@ -42,7 +42,7 @@ is visible after a refresh, and the server's peak resident memory.`,
 	f.IntVar(&o.Requests, "requests", 300, "requests per latency measurement")
 	f.IntVar(&o.Edits, "edits", 20, "edited entities for the change-visibility measurement")
 	f.IntVar(&o.PolicyFacts, "policy-facts", 20, "facts reports for the incremental policy evaluation (dev mode; 0 skips the policies phase)")
-	f.BoolVar(&o.Keep, "keep", false, "keep the generated catalog and data folder")
+	f.BoolVar(&o.Keep, "keep", false, "keep the generated catalog and data folder (with --production, also the database)")
 	f.StringVar(&o.Dir, "dir", "", "work folder (default: a new temporary folder)")
 	f.BoolVar(&o.Production, "production", false, "measure backlot serve (every role in one process) on Kafka and PostgreSQL instead of backlot dev")
 	f.StringSliceVar(&o.KafkaBrokers, "kafka-brokers", nil, "with --production: Kafka brokers (env BACKLOT_KAFKA_BROKERS; default: an in-process Kafka-protocol broker, run by the helper program "+bench.BrokerHelperName+")")

@@ -25,6 +25,9 @@ type prodBench struct {
 	dbName      string
 	topicPrefix string
 	broker      *brokerProcess
+	// keep leaves the database in place at close, for a look at its plans.
+	keep bool
+	say  func(string, ...any)
 }
 
 // startProdBench prepares the stores; close drops the database.
@@ -33,7 +36,7 @@ func startProdBench(ctx context.Context, o CatalogOptions, say func(string, ...a
 	if adminURL == "" {
 		return nil, fmt.Errorf("--production needs a PostgreSQL server: --postgres-url or BACKLOT_POSTGRES_URL (a database is created on it and dropped after)")
 	}
-	p := &prodBench{adminURL: adminURL, brokers: o.KafkaBrokers}
+	p := &prodBench{adminURL: adminURL, brokers: o.KafkaBrokers, keep: o.Keep, say: say}
 	if len(p.brokers) == 0 {
 		b, err := startBroker(o.KafkaBrokerHelper, o.Backlot, o.Progress, say)
 		if err != nil {
@@ -124,7 +127,9 @@ func (p *prodBench) replay(ctx context.Context, say func(string, ...any)) (float
 }
 
 func (p *prodBench) close() {
-	if p.dbURL != "" {
+	if p.dbURL != "" && p.keep {
+		p.say("kept the database %s (drop it when done)", redactURL(p.dbURL))
+	} else if p.dbURL != "" {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
 		if conn, err := pgx.Connect(ctx, p.adminURL); err == nil {
