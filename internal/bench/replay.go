@@ -158,16 +158,18 @@ func Replay(ctx context.Context, o ReplayOptions) (*ReplayResult, error) {
 // fields are totals in µs.
 func (p *prodBench) replayWith(ctx context.Context, n int, o ReplayOptions, say func(string, ...any)) (ReplayRun, error) {
 	run := ReplayRun{Projectors: n}
+	name := p.dbName + "_replay" + strconv.Itoa(n)
+	if err := adminExec(ctx, p.adminURL, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize()); err != nil {
+		return run, err
+	}
+	defer adminExec(context.Background(), p.adminURL, "DROP DATABASE IF EXISTS "+pgx.Identifier{name}.Sanitize()+" WITH (FORCE)")
+	// The sampler's own connection: a query it has in flight when sampling
+	// stops is cancelled, which closes the connection.
 	conn, err := pgx.Connect(ctx, p.adminURL)
 	if err != nil {
 		return run, err
 	}
 	defer conn.Close(context.Background())
-	name := p.dbName + "_replay" + strconv.Itoa(n)
-	if _, err := conn.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize()); err != nil {
-		return run, err
-	}
-	defer conn.Exec(context.Background(), "DROP DATABASE IF EXISTS "+pgx.Identifier{name}.Sanitize()+" WITH (FORCE)")
 	u, err := url.Parse(p.adminURL)
 	if err != nil {
 		return run, err
@@ -196,6 +198,17 @@ func (p *prodBench) replayWith(ctx context.Context, n int, o ReplayOptions, say 
 	run.PostgresCPUMicros = float64(backends.total())
 	run.Load1 = load1()
 	return run, nil
+}
+
+// adminExec runs one statement on a connection of its own to the server.
+func adminExec(ctx context.Context, adminURL, stmt string) error {
+	conn, err := pgx.Connect(ctx, adminURL)
+	if err != nil {
+		return err
+	}
+	defer conn.Close(context.Background())
+	_, err = conn.Exec(ctx, stmt)
+	return err
 }
 
 // brokerCPU is the CPU time of the broker helper in µs, 0 without one.
