@@ -78,6 +78,7 @@ bench catalog --production.`,
 	f.IntVar(&o.Partitions, "partitions", 12, "partitions of the topic")
 	f.IntSliceVar(&o.Projectors, "projectors", []int{1, 2, 4}, "projector counts to measure, each into a fresh read model")
 	f.IntVar(&o.BatchSize, "batch-size", 0, "events a projector applies per transaction (default: the projector's)")
+	f.BoolVar(&o.Keep, "keep", false, "keep the database of the last --projectors run")
 	f.Int64Var(&o.BulkMin, "bulk-min", 0, "least events folded in bulk into a fresh read model (indexes built at the end); 0 the default (20000), -1 never")
 	f.BoolP("production", "", true, "measure on Kafka and PostgreSQL (the only mode: accepted for symmetry with bench catalog)")
 	f.StringSliceVar(&o.KafkaBrokers, "kafka-brokers", nil, "Kafka brokers (env BACKLOT_KAFKA_BROKERS; default: the in-process broker helper "+bench.BrokerHelperName+")")

@@ -38,6 +38,8 @@ type ReplayOptions struct {
 	// BulkMin is rebuild.PostgresOptions.BulkMin: 0 its default, negative
 	// keeps every index while folding.
 	BulkMin int64
+	// Keep leaves the last run's database in place, for a look at its queries.
+	Keep bool
 	// Progress receives progress lines; nil discards them.
 	Progress io.Writer
 	// KafkaBrokers, KafkaBrokerHelper and PostgresURL are those of
@@ -139,8 +141,8 @@ func Replay(ctx context.Context, o ReplayOptions) (*ReplayResult, error) {
 	}
 	say("wrote %d events to %d partitions in %.1fs", res.Events, o.Partitions, time.Since(start).Seconds())
 
-	for _, n := range o.Projectors {
-		run, err := p.replayWith(ctx, n, o, say)
+	for i, n := range o.Projectors {
+		run, err := p.replayWith(ctx, n, o, o.Keep && i == len(o.Projectors)-1, say)
 		if err != nil {
 			return nil, fmt.Errorf("replay with %d projectors: %w", n, err)
 		}
@@ -156,13 +158,17 @@ func Replay(ctx context.Context, o ReplayOptions) (*ReplayResult, error) {
 
 // replayWith folds the topic into a fresh database with n projectors; the CPU
 // fields are totals in µs.
-func (p *prodBench) replayWith(ctx context.Context, n int, o ReplayOptions, say func(string, ...any)) (ReplayRun, error) {
+func (p *prodBench) replayWith(ctx context.Context, n int, o ReplayOptions, keep bool, say func(string, ...any)) (ReplayRun, error) {
 	run := ReplayRun{Projectors: n}
 	name := p.dbName + "_replay" + strconv.Itoa(n)
 	if err := adminExec(ctx, p.adminURL, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize()); err != nil {
 		return run, err
 	}
-	defer adminExec(context.Background(), p.adminURL, "DROP DATABASE IF EXISTS "+pgx.Identifier{name}.Sanitize()+" WITH (FORCE)")
+	if keep {
+		defer say("kept the database %s (drop it when done)", name)
+	} else {
+		defer adminExec(context.Background(), p.adminURL, "DROP DATABASE IF EXISTS "+pgx.Identifier{name}.Sanitize()+" WITH (FORCE)")
+	}
 	// The sampler's own connection: a query it has in flight when sampling
 	// stops is cancelled, which closes the connection.
 	conn, err := pgx.Connect(ctx, p.adminURL)
