@@ -19,16 +19,15 @@ func newProjectionsCmd() *cobra.Command {
 		Short: "Replay the event log from the start into a fresh catalog read model",
 		Long: `Replays the event log into a new read model and replaces the old one. Stop ` + "`backlot dev`" + ` first.
 
-With --postgres-url (or BACKLOT_POSTGRES_URL) it replays the Kafka event topic instead
+With --postgres-url it replays the Kafka event topic instead
 into the PostgreSQL catalog read model of that database, which should be a new one:
 --projectors projectors share the topic's partitions in one consumer group, a fresh
 database is folded without the indexes that take random keys (built once at the end),
 and a rebuild stopped part-way carries on from the positions it recorded. Point
 ` + "`backlot serve`" + ` at the database once it is done.`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if pg.PostgresURL == "" {
-				pg.PostgresURL = os.Getenv("BACKLOT_POSTGRES_URL")
-			}
+			// Only the flag chooses PostgreSQL: a BACKLOT_POSTGRES_URL set for
+			// serve must not turn a rebuild of dev's data folder into another one.
 			if pg.PostgresURL != "" {
 				if len(pg.Brokers) == 0 && os.Getenv("BACKLOT_KAFKA_BROKERS") != "" {
 					pg.Brokers = strings.Split(os.Getenv("BACKLOT_KAFKA_BROKERS"), ",")
@@ -51,7 +50,7 @@ and a rebuild stopped part-way carries on from the positions it recorded. Point
 	}
 	f := rebuild.Flags()
 	f.StringVar(&dataDir, "data", ".data", "data folder of backlot dev")
-	f.StringVar(&pg.PostgresURL, "postgres-url", "", "rebuild the PostgreSQL catalog read model of this database from the Kafka topic (env BACKLOT_POSTGRES_URL)")
+	f.StringVar(&pg.PostgresURL, "postgres-url", "", "rebuild the PostgreSQL catalog read model of this database from the Kafka topic instead of dev's data folder")
 	f.StringSliceVar(&pg.Brokers, "kafka-brokers", nil, "with --postgres-url: Kafka brokers (env BACKLOT_KAFKA_BROKERS)")
 	f.StringVar(&pg.TopicPrefix, "topic-prefix", "", "with --postgres-url: prefix of the event topic's name, as serve's (default backlot.)")
 	f.StringVar(&pg.Group, "group", "backlot-rebuild", "with --postgres-url: the consumer group the projectors join")
