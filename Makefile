@@ -71,9 +71,9 @@ bench: build ## Go benchmarks, the end-to-end catalog bench (BENCH_N entities) a
 	-./$(BIN) bench compare bench/results/$$(date -u +%F).json
 
 .PHONY: bench-production
-bench-production: build ## The end-to-end bench on Kafka (in-process broker, a helper program) and a throwaway PostgreSQL
+bench-production: build ## The end-to-end bench on Kafka (in-process broker, a helper program) and a throwaway PostgreSQL, then the replay with 1, 2 and 4 projectors
 	$(GO) build -o bin/backlot-kafkabroker ./internal/bench/kafkabroker
-	./scripts/pg.sh sh -c 'BACKLOT_POSTGRES_URL=$$BACKLOT_TEST_POSTGRES_URL ./$(BIN) bench catalog --production --entities $(BENCH_N)'
+	./scripts/pg.sh sh -c 'BACKLOT_POSTGRES_URL=$$BACKLOT_TEST_POSTGRES_URL ./$(BIN) bench catalog --production --entities $(BENCH_N) && BACKLOT_POSTGRES_URL=$$BACKLOT_TEST_POSTGRES_URL ./$(BIN) bench replay --production --entities $(BENCH_N) --projectors 1,2,4'
 
 .PHONY: soak
 soak: build ## The soak of issue 17 (200 readers, 20 writers, 20 SSE followers) against backlot dev, then backlot serve with two api processes; SOAK_DURATION each (default 10m); fails on any error or lost/doubled event

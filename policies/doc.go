@@ -2,6 +2,9 @@
 // (webhook filters now; badge rules, migration selectors and template
 // expressions later) are compiled once in an environment built once, checked
 // for their output type at compile time, and evaluated under a cost limit.
+// A badge rule whose static cost estimate proves it cannot reach the limit
+// (no comprehension, regular expression or other cost that grows with its
+// input) runs without the runtime cost tracker.
 //
 // Badge policies are documents (apiVersion backlot.dev/v1alpha1, kind
 // Policy; see ParsePolicies and examples/policies) with a selector, levels

@@ -12,7 +12,7 @@ import (
 
 func newBenchCmd(g *globalFlags) *cobra.Command {
 	cmd := &cobra.Command{Use: "bench", Short: "Benchmarks of a whole Backlot server"}
-	cmd.AddCommand(newBenchCatalogCmd(g), newBenchMigrateCmd(g), newBenchScaffoldCmd(g), newBenchSoakCmd(g), newBenchRecordCmd(), newBenchCompareCmd())
+	cmd.AddCommand(newBenchCatalogCmd(g), newBenchMigrateCmd(g), newBenchScaffoldCmd(g), newBenchSoakCmd(g), newBenchReplayCmd(g), newBenchRecordCmd(), newBenchCompareCmd())
 	return cmd
 }
 
@@ -42,12 +42,48 @@ is visible after a refresh, and the server's peak resident memory.`,
 	f.IntVar(&o.Requests, "requests", 300, "requests per latency measurement")
 	f.IntVar(&o.Edits, "edits", 20, "edited entities for the change-visibility measurement")
 	f.IntVar(&o.PolicyFacts, "policy-facts", 20, "facts reports for the incremental policy evaluation (dev mode; 0 skips the policies phase)")
-	f.BoolVar(&o.Keep, "keep", false, "keep the generated catalog and data folder")
+	f.BoolVar(&o.Keep, "keep", false, "keep the generated catalog and data folder (with --production, also the database)")
 	f.StringVar(&o.Dir, "dir", "", "work folder (default: a new temporary folder)")
 	f.BoolVar(&o.Production, "production", false, "measure backlot serve (every role in one process) on Kafka and PostgreSQL instead of backlot dev")
 	f.StringSliceVar(&o.KafkaBrokers, "kafka-brokers", nil, "with --production: Kafka brokers (env BACKLOT_KAFKA_BROKERS; default: an in-process Kafka-protocol broker, run by the helper program "+bench.BrokerHelperName+")")
 	f.StringVar(&o.KafkaBrokerHelper, "kafka-broker-helper", "", "with --production and no --kafka-brokers: the in-process broker helper program (default: "+bench.BrokerHelperName+" beside this binary, else built with go build from the repository in the working directory)")
 	f.StringVar(&o.PostgresURL, "postgres-url", "", "with --production: PostgreSQL server; a database is created on it and dropped after (env BACKLOT_POSTGRES_URL)")
+	return cmd
+}
+
+func newBenchReplayCmd(g *globalFlags) *cobra.Command {
+	o := bench.ReplayOptions{Progress: os.Stderr}
+	cmd := &cobra.Command{
+		Use:   "replay",
+		Short: "Measure the replay of a Kafka event topic into PostgreSQL with 1, 2 and 4 projectors",
+		Long: `Writes N synthetic components to a fresh Kafka topic, then replays the topic into a
+fresh PostgreSQL catalog read model once per --projectors count, with that many
+projectors sharing the partitions in one consumer group (as serve's projector
+processes do), and prints events per second and the CPU time per event of the
+projectors, the PostgreSQL backends and the broker. Kafka and PostgreSQL are those of
+bench catalog --production.`,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if o.PostgresURL == "" {
+				o.PostgresURL = os.Getenv("BACKLOT_POSTGRES_URL")
+			}
+			if len(o.KafkaBrokers) == 0 && os.Getenv("BACKLOT_KAFKA_BROKERS") != "" {
+				o.KafkaBrokers = strings.Split(os.Getenv("BACKLOT_KAFKA_BROKERS"), ",")
+			}
+			return runBench(g, &o.Backlot, func() (textResult, error) { return bench.Replay(cmd.Context(), o) })
+		},
+	}
+	f := cmd.Flags()
+	f.IntVarP(&o.Entities, "entities", "n", 100000, "components written to the topic")
+	f.Int64Var(&o.Seed, "seed", 1, "generator seed")
+	f.IntVar(&o.Partitions, "partitions", 12, "partitions of the topic")
+	f.IntSliceVar(&o.Projectors, "projectors", []int{1, 2, 4}, "projector counts to measure, each into a fresh read model")
+	f.IntVar(&o.BatchSize, "batch-size", 0, "events a projector applies per transaction (default: the projector's)")
+	f.BoolVar(&o.Keep, "keep", false, "keep the database of the last --projectors run")
+	f.Int64Var(&o.BulkMin, "bulk-min", 0, "least events folded in bulk into a fresh read model (indexes built at the end); 0 the default (20000), -1 never")
+	f.BoolP("production", "", true, "measure on Kafka and PostgreSQL (the only mode: accepted for symmetry with bench catalog)")
+	f.StringSliceVar(&o.KafkaBrokers, "kafka-brokers", nil, "Kafka brokers (env BACKLOT_KAFKA_BROKERS; default: the in-process broker helper "+bench.BrokerHelperName+")")
+	f.StringVar(&o.KafkaBrokerHelper, "kafka-broker-helper", "", "with no --kafka-brokers: the in-process broker helper program")
+	f.StringVar(&o.PostgresURL, "postgres-url", "", "PostgreSQL server; databases are created on it and dropped after (env BACKLOT_POSTGRES_URL)")
 	return cmd
 }
 

@@ -1,7 +1,6 @@
 package event
 
 import (
-	"crypto/rand"
 	"crypto/sha1"
 	"encoding/json"
 	"fmt"
@@ -53,16 +52,9 @@ func New(t Type, subject string, data any, m Meta) (Envelope, error) {
 	}, nil
 }
 
-// NewID returns a random RFC 4122 version 4 UUID.
-func NewID() string {
-	var b [16]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		panic("event: crypto/rand failed: " + err.Error())
-	}
-	b[6] = (b[6] & 0x0f) | 0x40
-	b[8] = (b[8] & 0x3f) | 0x80
-	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
-}
+// NewID returns a version 7 UUID (RFC 9562) of the present instant; see
+// NewTimeID.
+func NewID() string { return NewTimeID(time.Now()) }
 
 // NameID returns the version 5 (SHA-1, URL namespace) UUID of name: the same
 // id for the same name, so an event appended again after a retry carries

@@ -112,8 +112,8 @@ func (r *rater) facts(key string, v *catalogstore.EntityView, body map[string]an
 	out := make(map[string]map[string]any, len(stored)+2)
 	raw := make(map[string]json.RawMessage, len(stored))
 	for _, f := range stored {
-		var m map[string]any
-		if err := json.Unmarshal(f.Facts, &m); err != nil {
+		m, err := catalog.DecodeJSONObject(f.Facts)
+		if err != nil {
 			return nil, nil, fmt.Errorf("badging: facts of %s from %s: %w", key, f.Source, err)
 		}
 		out[f.Source] = m
@@ -149,6 +149,7 @@ func (r *rater) facts(key string, v *catalogstore.EntityView, body map[string]an
 		if err != nil {
 			return nil, nil, err
 		}
+		ev.ID = event.NewID()
 		evs = append(evs, ev)
 	}
 	return out, evs, nil

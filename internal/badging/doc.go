@@ -15,9 +15,11 @@
 // evaluation repeated after a crash writes nothing twice.
 //
 // A full evaluation (a policy changed) reads the catalog a page at a time,
-// each entity once, rates a page on every core, and appends its events as it
-// goes, waiting for the badge read model to fold them only at the end; the
-// read model folds them in bulk (badges.PlanWrites).
+// each entity once, and three things run side by side: a reader reads the
+// next page with its verdicts and facts, the current page is rated on every
+// core, and an appender appends the events of the pages before, in order. It
+// waits for the badge read model to fold them only at the end; the read model
+// folds them in bulk (badges.PlanWrites).
 //
 // facts.repo is collected when an entity is upserted or a migration merged a
 // change into its repository. A repository whose files change beside an

@@ -61,6 +61,9 @@ type EvaluatorConfig struct {
 	Repo RepoCollector
 	// BatchSize is how many events are read at a time; default 5000.
 	BatchSize int
+	// PageSize is how many entities a full evaluation reads and rates at a
+	// time; default 1000. Its events are appended ten pages at a time.
+	PageSize int
 	// Logger receives errors; default slog.Default().
 	Logger *slog.Logger
 }
@@ -68,6 +71,9 @@ type EvaluatorConfig struct {
 func (c *EvaluatorConfig) setDefaults() {
 	if c.BatchSize <= 0 {
 		c.BatchSize = 5000
+	}
+	if c.PageSize <= 0 {
+		c.PageSize = 1000
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()
@@ -110,7 +116,9 @@ type Stats struct {
 	// LastBatch is how long the last batch with work took, and LastRating how
 	// much of it went to rating (reading the entities and their facts and
 	// evaluating the policies), the rest to appending the events and waiting
-	// for the badge read model to fold them.
+	// for the badge read model to fold them. A full evaluation reads the
+	// next page and appends the events of the pages before while it rates a
+	// page; its rating leaves out only the waits for the appends.
 	LastBatch  time.Duration `json:"lastBatchNanos"`
 	LastRating time.Duration `json:"lastRatingNanos"`
 	// LastEvaluations is how many pairs the last batch with work rated.
@@ -295,43 +303,43 @@ func (e *Evaluator) Step(ctx context.Context) (int, error) {
 }
 
 // appendAll appends the events in chunks and waits for the badge read model to
-// fold them (and those appended before by appendOnly), so the next comparison
-// sees them.
+// fold them (and those a full evaluation appended while rating), so the next
+// comparison sees them.
 func (e *Evaluator) appendAll(ctx context.Context, r *rater) error {
-	if err := e.appendOnly(ctx, r); err != nil {
+	pos, err := e.appendEvents(ctx, r.events)
+	if err != nil {
 		return err
 	}
+	r.events = r.events[:0]
+	if r.appended == nil {
+		r.appended = event.Positions{}
+	}
+	r.appended.Merge(pos)
 	if len(r.appended) == 0 {
 		return nil
 	}
 	return e.cfg.StoreWaiter.WaitFor(ctx, r.appended)
 }
 
-// appendOnly appends the rater's events in chunks without waiting for the
-// fold, and takes them from it: a full evaluation rates each entity once, so
-// no later comparison reads what these change, and rating goes on while the
-// badge read model folds them.
-func (e *Evaluator) appendOnly(ctx context.Context, r *rater) error {
-	const chunk = 2000
-	events := r.events
+// appendChunk is how many events one append carries.
+const appendChunk = 2000
+
+// appendEvents appends the events in chunks, in order, without waiting for
+// the fold, and returns their positions.
+func (e *Evaluator) appendEvents(ctx context.Context, events []event.Envelope) (event.Positions, error) {
 	if len(events) == 0 {
-		return nil
+		return nil, nil
 	}
-	for i := 0; i < len(events); i += chunk {
-		part := events[i:min(i+chunk, len(events))]
+	for i := 0; i < len(events); i += appendChunk {
+		part := events[i:min(i+appendChunk, len(events))]
 		if _, err := e.cfg.Log.Append(ctx, part); err != nil {
-			return fmt.Errorf("badging: append %d events: %w", len(part), err)
+			return nil, fmt.Errorf("badging: append %d events: %w", len(part), err)
 		}
 	}
-	if r.appended == nil {
-		r.appended = event.Positions{}
-	}
-	r.appended.Merge(event.PositionsOf(events))
-	r.events = r.events[:0]
 	e.mu.Lock()
 	e.stats.Events += int64(len(events))
 	e.mu.Unlock()
-	return nil
+	return event.PositionsOf(events), nil
 }
 
 // work is what a batch asks the evaluator to rate.
@@ -424,12 +432,11 @@ func (e *Evaluator) loadPolicies(ctx context.Context) error {
 }
 
 // evaluate rates the entities of w and returns the rater, with the events
-// still to append. A full evaluation appends its events a page at a time, so
-// its memory stays bounded.
+// still to append. A full evaluation appends its events while it rates, so
+// its memory stays bounded (rateAll).
 func (e *Evaluator) evaluate(ctx context.Context, w work, now time.Time) (*rater, error) {
 	r := &rater{e: e, ctx: ctx, now: now, upserted: w.upserted, recollect: w.recollect, commits: w.commits, full: w.full}
 	if w.full {
-		r.flush = func() error { return e.appendOnly(ctx, r) }
 		return r, r.rateAll()
 	}
 	keys := make([]string, 0, len(w.keys))

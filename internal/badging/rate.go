@@ -2,7 +2,7 @@ package badging
 
 import (
 	"context"
-	"encoding/json"
+	"errors"
 	"fmt"
 	"runtime"
 	"slices"
@@ -31,11 +31,12 @@ type rater struct {
 	// wait for.
 	appended    event.Positions
 	evaluations int
-	rating      time.Duration   // spent in rate
-	deprecated  map[string]bool // entity key -> its lifecycle is deprecated
-	// flush, when set, takes the events made so far after each page of a
-	// full evaluation.
-	flush func() error
+	// rating is the time spent rating: in rate, or for a full evaluation the
+	// time from its start until every page is rated (reading included, as
+	// far as it was not done while another page was rated), less the waits
+	// for the appender to take events.
+	rating     time.Duration
+	deprecated map[string]bool // entity key -> its lifecycle is deprecated
 }
 
 // related returns the keys the changed entities have relations to, which
@@ -85,36 +86,137 @@ func (r *rater) dependents(key string) ([]string, error) {
 	return out, nil
 }
 
-// flushEvents is how many events a full evaluation gathers before it appends
-// them: enough to append in large batches, few enough to keep its memory small.
-const flushEvents = 10_000
+// flushPages is how many pages of events (at one event per entity) a full
+// evaluation gathers before it hands them to its appender: enough to append
+// in large batches, few enough to keep its memory small.
+const flushPages = 10
 
-// rateAll rates every entity of the catalog, page by page.
+// page is a page of the catalog with what rating it reads from the badge
+// read model: each entity's current verdicts and stored facts.
+type page struct {
+	keys    []string
+	views   []*catalogstore.EntityView
+	current map[string][]badges.Verdict
+	stored  map[string][]badges.FactSet
+}
+
+// rateAll rates every entity of the catalog, page by page. Three things run
+// side by side: a reader reads the next page (entities, verdicts and facts)
+// while the current one is rated on every core, and an appender appends the
+// events of the pages before. A full evaluation rates each entity once, so
+// no page reads what the events appended before it change. It returns once
+// every page is rated and every event but the last page's (left in r.events)
+// is appended.
 func (r *rater) rateAll() error {
-	q := catalogstore.PageQuery{Limit: 1000}
+	start := time.Now()
+	ctx, cancel := context.WithCancel(r.ctx)
+	defer cancel()
+	pages := make(chan page, 1)
+	var readErr error
+	go func() {
+		defer close(pages)
+		readErr = r.readPages(ctx, pages)
+	}()
+	batches := make(chan []event.Envelope, 1)
+	var appendErr error
+	appended := event.Positions{}
+	appenderDone := make(chan struct{})
+	go func() {
+		defer close(appenderDone)
+		for evs := range batches {
+			if appendErr != nil {
+				continue // drain: the rating stops at its next page
+			}
+			pos, err := r.e.appendEvents(ctx, evs)
+			if err != nil {
+				appendErr = err
+				cancel()
+				continue
+			}
+			appended.Merge(pos)
+		}
+	}()
+	// handing is the time the rating waited for the appender to take events:
+	// appending, not rating.
+	var handing time.Duration
+	rateErr := func() error {
+		for p := range pages {
+			if err := r.ratePage(p); err != nil {
+				return err
+			}
+			if len(r.events) >= flushPages*r.e.cfg.PageSize {
+				t := time.Now()
+				select {
+				case batches <- r.events:
+				case <-ctx.Done():
+					return ctx.Err()
+				}
+				handing += time.Since(t)
+				r.events = nil
+			}
+		}
+		return nil
+	}()
+	close(batches)
+	r.rating += time.Since(start) - handing
+	if rateErr != nil {
+		cancel()
+	}
+	for range pages {
+		// Let the reader end.
+	}
+	<-appenderDone
+	if r.appended == nil {
+		r.appended = event.Positions{}
+	}
+	r.appended.Merge(appended)
+	// The first cause wins over the cancellations it caused.
+	for _, err := range []error{appendErr, readErr, rateErr} {
+		if err != nil && !errors.Is(err, context.Canceled) {
+			return err
+		}
+	}
+	return errors.Join(appendErr, readErr, rateErr)
+}
+
+// readPages reads the catalog a page at a time, with each page's verdicts and
+// facts, and sends the pages in key order.
+func (r *rater) readPages(ctx context.Context, out chan<- page) error {
+	q := catalogstore.PageQuery{Limit: r.e.cfg.PageSize}
 	for {
-		page, err := r.e.cfg.Catalog.Query(r.ctx, q)
+		res, err := r.e.cfg.Catalog.Query(ctx, q)
 		if err != nil {
 			return fmt.Errorf("badging: read the catalog: %w", err)
 		}
-		keys := make([]string, len(page.Items))
-		views := make([]*catalogstore.EntityView, len(page.Items))
-		for i := range page.Items {
-			keys[i], views[i] = page.Items[i].Key, &page.Items[i]
+		p := page{keys: make([]string, len(res.Items)), views: make([]*catalogstore.EntityView, len(res.Items))}
+		for i := range res.Items {
+			p.keys[i], p.views[i] = res.Items[i].Key, &res.Items[i]
 		}
-		if err := r.rate(keys, views); err != nil {
+		if err := r.load(ctx, &p); err != nil {
 			return err
 		}
-		if r.flush != nil && len(r.events) >= flushEvents {
-			if err := r.flush(); err != nil {
-				return err
-			}
+		select {
+		case out <- p:
+		case <-ctx.Done():
+			return ctx.Err()
 		}
-		if !page.HasNext || page.Last == nil {
+		if !res.HasNext || res.Last == nil {
 			return nil
 		}
-		q.After = page.Last
+		q.After = res.Last
 	}
+}
+
+// load reads the current verdicts and the stored facts of the page's entities.
+func (r *rater) load(ctx context.Context, p *page) error {
+	var err error
+	if p.current, err = r.e.cfg.Store.VerdictsOf(ctx, p.keys); err != nil {
+		return fmt.Errorf("badging: read verdicts: %w", err)
+	}
+	if p.stored, err = r.e.cfg.Store.FactsOf(ctx, p.keys); err != nil {
+		return fmt.Errorf("badging: read facts: %w", err)
+	}
+	return nil
 }
 
 // rate rates the entities of keys (views[i] is keys[i]'s, nil when it is
@@ -122,14 +224,17 @@ func (r *rater) rateAll() error {
 func (r *rater) rate(keys []string, views []*catalogstore.EntityView) error {
 	start := time.Now()
 	defer func() { r.rating += time.Since(start) }()
-	current, err := r.e.cfg.Store.VerdictsOf(r.ctx, keys)
-	if err != nil {
-		return fmt.Errorf("badging: read verdicts: %w", err)
+	p := page{keys: keys, views: views}
+	if err := r.load(r.ctx, &p); err != nil {
+		return err
 	}
-	stored, err := r.e.cfg.Store.FactsOf(r.ctx, keys)
-	if err != nil {
-		return fmt.Errorf("badging: read facts: %w", err)
-	}
+	return r.ratePage(p)
+}
+
+// ratePage rates a page whose verdicts and facts are loaded, on every core;
+// the events come out in the order of its keys.
+func (r *rater) ratePage(p page) error {
+	keys, views := p.keys, p.views
 	if r.reads(SourceCatalog, nil) {
 		if err := r.lookUpDependencies(views); err != nil {
 			return err
@@ -148,7 +253,7 @@ func (r *rater) rate(keys []string, views []*catalogstore.EntityView) error {
 				if i >= len(keys) {
 					return
 				}
-				outs[i], counts[i], errs[i] = r.rateOne(keys[i], views[i], current[keys[i]], stored[keys[i]])
+				outs[i], counts[i], errs[i] = r.rateOne(keys[i], views[i], p.current[keys[i]], p.stored[keys[i]])
 			}
 		})
 	}
@@ -232,6 +337,7 @@ func (r *rater) rateOne(key string, v *catalogstore.EntityView, current []badges
 	var out []event.Envelope
 	emit := func(d *event.BadgeChanged, t event.Type) error {
 		ev, err := event.New(t, key, d, event.Meta{Actor: EvaluatorActor, Time: r.now})
+		ev.ID = event.NewID()
 		out = append(out, ev)
 		return err
 	}
@@ -248,8 +354,8 @@ func (r *rater) rateOne(key string, v *catalogstore.EntityView, current []badges
 		}
 		return out, 0, nil
 	}
-	var body map[string]any
-	if err := json.Unmarshal(v.Body, &body); err != nil {
+	body, err := catalog.DecodeJSONObject(v.Body)
+	if err != nil {
 		return nil, 0, fmt.Errorf("badging: entity %s: stored body: %w", v.Ref, err)
 	}
 	in := policies.Input{Entity: body, Now: r.now}

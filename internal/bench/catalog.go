@@ -70,8 +70,9 @@ type CatalogOptions struct {
 	// PolicyFacts the number of facts reports of the policies phase (dev mode;
 	// 0 skips the phase).
 	Requests, Edits, PolicyFacts int
-	// Keep keeps the generated catalog and the data folder; Dir is the work
-	// folder (a new temporary folder when empty).
+	// Keep keeps the generated catalog and the data folder (in production mode
+	// also the database); Dir is the work folder (a new temporary folder when
+	// empty).
 	Keep bool
 	Dir  string
 	// Progress receives progress lines and the server's output; nil discards them.

@@ -73,9 +73,21 @@ func benchPolicies(c *http.Client, base, catDir string, names []string, k int, s
 		time.Sleep(100 * time.Millisecond)
 	}
 	pb.FullSeconds = time.Since(start).Seconds()
+	// The verdicts are readable as soon as the badge read model has folded
+	// them, a moment before the evaluator records the evaluation's figures:
+	// wait for them (the wait is not counted above).
 	var st evaluatorStats
-	if err := GetJSON(c, base+"/api/policies", &st); err != nil {
-		return nil, err
+	for wait := time.Now(); ; {
+		if err := GetJSON(c, base+"/api/policies", &st); err != nil {
+			return nil, err
+		}
+		if st.Evaluator.LastEvaluations >= int64(pb.Components) {
+			break
+		}
+		if time.Since(wait) > time.Minute {
+			return nil, fmt.Errorf("policies: the evaluator recorded %d evaluations a minute after the %d verdicts were readable", st.Evaluator.LastEvaluations, pb.Components)
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 	pb.RatingSeconds = time.Duration(st.Evaluator.LastRating).Seconds()
 	pb.Evaluations = st.Evaluator.LastEvaluations

@@ -10,9 +10,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"backlot.dev/backlot/internal/eventlog/kafkalog"
-	"backlot.dev/backlot/projections/catalogstore/pgcatalog"
-	"backlot.dev/backlot/projections/projector"
+	"backlot.dev/backlot/internal/rebuild"
 )
 
 // prodBench is the Kafka+PostgreSQL set-up of `bench catalog --production`: the
@@ -25,6 +23,9 @@ type prodBench struct {
 	dbName      string
 	topicPrefix string
 	broker      *brokerProcess
+	// keep leaves the database in place at close, for a look at its plans.
+	keep bool
+	say  func(string, ...any)
 }
 
 // startProdBench prepares the stores; close drops the database.
@@ -33,7 +34,7 @@ func startProdBench(ctx context.Context, o CatalogOptions, say func(string, ...a
 	if adminURL == "" {
 		return nil, fmt.Errorf("--production needs a PostgreSQL server: --postgres-url or BACKLOT_POSTGRES_URL (a database is created on it and dropped after)")
 	}
-	p := &prodBench{adminURL: adminURL, brokers: o.KafkaBrokers}
+	p := &prodBench{adminURL: adminURL, brokers: o.KafkaBrokers, keep: o.Keep, say: say}
 	if len(p.brokers) == 0 {
 		b, err := startBroker(o.KafkaBrokerHelper, o.Backlot, o.Progress, say)
 		if err != nil {
@@ -80,8 +81,9 @@ func (p *prodBench) serveArgs(addr, dataDir, rootFile string) []string {
 	return args
 }
 
-// replay folds the whole event topic into a fresh database and returns the
-// events per second.
+// replay folds the whole event topic into a fresh database with one projector
+// (rebuild.PostgresCatalog) and returns the events per second, index builds
+// included.
 func (p *prodBench) replay(ctx context.Context, say func(string, ...any)) (float64, error) {
 	conn, err := pgx.Connect(ctx, p.adminURL)
 	if err != nil {
@@ -95,36 +97,21 @@ func (p *prodBench) replay(ctx context.Context, say func(string, ...any)) (float
 	defer conn.Exec(context.Background(), "DROP DATABASE IF EXISTS "+pgx.Identifier{name}.Sanitize()+" WITH (FORCE)")
 	u, _ := url.Parse(p.adminURL)
 	u.Path = "/" + name
-	store, err := pgcatalog.Open(ctx, u.String(), pgcatalog.Options{})
+	// One projector, as `backlot projections rebuild --postgres-url` replays:
+	// in bulk, the indexes built once at the end.
+	stats, err := rebuild.PostgresCatalog(ctx, rebuild.PostgresOptions{Brokers: p.brokers, TopicPrefix: p.topicPrefix,
+		PostgresURL: u.String(), Group: p.topicPrefix + "replay", Members: 1})
 	if err != nil {
 		return 0, err
 	}
-	defer store.Close()
-	log, err := kafkalog.Open(ctx, kafkalog.Options{Brokers: p.brokers, TopicPrefix: p.topicPrefix, ReplicationFactor: 1})
-	if err != nil {
-		return 0, err
-	}
-	defer log.Close()
-	heads, err := log.Heads(ctx)
-	if err != nil {
-		return 0, err
-	}
-	var total int64
-	for _, h := range heads {
-		total += h
-	}
-	start := time.Now()
-	proj := projector.New(log, store, projector.Options{})
-	if _, err := proj.CatchUp(ctx); err != nil {
-		return 0, err
-	}
-	secs := time.Since(start).Seconds()
-	say("replayed %d events from Kafka into a fresh PostgreSQL read model in %.1fs", total, secs)
-	return float64(total) / secs, nil
+	say("replayed %d events from Kafka into a fresh PostgreSQL read model in %.1fs", stats.Events, stats.Took.Seconds())
+	return stats.Rate(), nil
 }
 
 func (p *prodBench) close() {
-	if p.dbURL != "" {
+	if p.dbURL != "" && p.keep {
+		p.say("kept the database %s (drop it when done)", redactURL(p.dbURL))
+	} else if p.dbURL != "" {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
 		if conn, err := pgx.Connect(ctx, p.adminURL); err == nil {

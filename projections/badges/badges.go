@@ -5,8 +5,8 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"fmt"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -241,13 +241,48 @@ func (v *Verdict) Decode() (Badge, error) {
 // DigestOf returns the digest of what a badge event says of its entity: the
 // level, the owner, the campaigns and every check's outcome. Two verdicts
 // with equal digests need no event between them.
+//
+// The digest is the SHA-256 of the fields in one buffer, laid out as
+// fmt's "%t\x00%s\x00%d\x00%s\x00%s\x00" and "%s\x01%s\x01%t\x01%s\x01%s\x00"
+// per check lay them out (stored digests stay valid), without fmt.
 func DigestOf(d *event.BadgeChanged) string {
-	h := sha256.New()
-	fmt.Fprintf(h, "%t\x00%s\x00%d\x00%s\x00%s\x00", d.Applies, d.Level, d.LevelRank, d.Owner, strings.Join(d.Campaigns, "\x01"))
-	for _, c := range d.Checks {
-		fmt.Fprintf(h, "%s\x01%s\x01%t\x01%s\x01%s\x00", c.ID, c.Level, c.Passed, c.Message, c.Error)
+	n := 32 + len(d.Level) + len(d.Owner)
+	for _, c := range d.Campaigns {
+		n += len(c) + 1
 	}
-	return hex.EncodeToString(h.Sum(nil)[:16])
+	for _, c := range d.Checks {
+		n += 10 + len(c.ID) + len(c.Level) + len(c.Message) + len(c.Error)
+	}
+	b := make([]byte, 0, n)
+	b = strconv.AppendBool(b, d.Applies)
+	b = append(b, 0)
+	b = append(b, d.Level...)
+	b = append(b, 0)
+	b = strconv.AppendInt(b, int64(d.LevelRank), 10)
+	b = append(b, 0)
+	b = append(b, d.Owner...)
+	b = append(b, 0)
+	for i, c := range d.Campaigns {
+		if i > 0 {
+			b = append(b, 1)
+		}
+		b = append(b, c...)
+	}
+	b = append(b, 0)
+	for _, c := range d.Checks {
+		b = append(b, c.ID...)
+		b = append(b, 1)
+		b = append(b, c.Level...)
+		b = append(b, 1)
+		b = strconv.AppendBool(b, c.Passed)
+		b = append(b, 1)
+		b = append(b, c.Message...)
+		b = append(b, 1)
+		b = append(b, c.Error...)
+		b = append(b, 0)
+	}
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:16])
 }
 
 // ResultQuery selects a page of a policy's verdicts.
