@@ -24,8 +24,8 @@ import (
 // a partition.
 var tableQueries = []string{
 	`SELECT key, eid, ref, uid, kind, namespace, name, hash, location_id, managed_by, body, updated_pos, updated_partition FROM entities ORDER BY key`,
-	`SELECT origin, source, type, ltype, target, target_ref FROM relations ORDER BY origin, source, type, target`,
-	`SELECT eid, key, value, original FROM search ORDER BY eid, key, value`,
+	`SELECT origin, type, ltype, target, target_ref, reverse, lreverse FROM relations ORDER BY origin, type, target, reverse`,
+	`SELECT s.eid, k.key, s.value, s.original FROM search s JOIN search_keys k ON k.id = s.kid ORDER BY s.eid, k.key, s.value`,
 	`SELECT id, type, target, entity_key, created FROM locations ORDER BY id`,
 	`SELECT location_id, seq, body, entity_key FROM location_errors ORDER BY location_id, seq`,
 	`SELECT name, partition, position FROM positions ORDER BY name, partition`,
@@ -168,7 +168,7 @@ func TestTwoProjectorsFoldWhatOneFolds(t *testing.T) {
 }
 
 // bulkIndexes are the indexes a bulk fold drops (pgcatalog's bulk.go).
-var bulkIndexes = []string{"search_key_value", "relations_type_target", "relations_source", "entities_kind_name", "entities_name_key"}
+var bulkIndexes = []string{"search_key_value", "relations_type_target", "relations_target", "entities_kind_name", "entities_name_key"}
 
 // indexCount counts the bulk indexes that exist.
 func indexCount(t *testing.T, s *pgcatalog.Store) int {
