@@ -74,6 +74,27 @@ func (s *Store) CatalogAt(ctx context.Context, at history.Instant) (catalogstore
 	return &catalogAt{s: s, with: with}, nil
 }
 
+// trace, when set (by tests), sees each statement before it runs.
+var trace func(stmt string, args []any)
+
+// query runs a statement of the catalog at the instant.
+func (c *catalogAt) query(ctx context.Context, stmt string, args ...any) (*sql.Rows, error) {
+	stmt = c.with + stmt
+	if trace != nil {
+		trace(stmt, args)
+	}
+	return c.s.read.QueryContext(ctx, stmt, args...)
+}
+
+// queryRow runs a statement of one row of the catalog at the instant.
+func (c *catalogAt) queryRow(ctx context.Context, stmt string, args ...any) *sql.Row {
+	stmt = c.with + stmt
+	if trace != nil {
+		trace(stmt, args)
+	}
+	return c.s.read.QueryRowContext(ctx, stmt, args...)
+}
+
 // catalogAt is the catalog at one instant, read from the history.
 type catalogAt struct {
 	s    *Store
@@ -135,7 +156,7 @@ func (c *catalogAt) Query(ctx context.Context, q catalogstore.PageQuery) (catalo
 		if driven {
 			cw, ca = extra(pw, pa)
 		}
-		if err := c.s.read.QueryRowContext(ctx, c.with+`SELECT count(*) FROM entities e WHERE `+cw, ca...).Scan(&page.TotalItems); err != nil {
+		if err := c.queryRow(ctx, `SELECT count(*) FROM entities e WHERE `+cw, ca...).Scan(&page.TotalItems); err != nil {
 			return catalogstore.Page{}, fmt.Errorf("history store: catalog at an instant: count: %w", err)
 		}
 	}
@@ -160,7 +181,9 @@ func (c *catalogAt) Query(ctx context.Context, q catalogstore.PageQuery) (catalo
 		sortCols = append(sortCols, fmt.Sprintf("%s AS s%d", expr, i))
 		sortArgs = append(sortArgs, a...)
 	}
-	selectCols := "e.key, e.ref, e.uid, e.location_id, e.body, e.hash, " + strings.Join(sortCols, ", ")
+	// The page is chosen on keys and sort values alone; the bodies of its
+	// rows are read after, so a sort reads no body it drops.
+	selectCols := "e.eid, e.key, " + strings.Join(sortCols, ", ")
 	backward := q.Before != nil
 	var keyCond string
 	var keyArgs []any
@@ -175,7 +198,7 @@ func (c *catalogAt) Query(ctx context.Context, q catalogstore.PageQuery) (catalo
 	}
 	orderParts = append(orderParts, "e.key "+catalogsql.Dir(backward))
 	all := append(append([]any{}, sortArgs...), args...)
-	stmt := c.with + `SELECT * FROM (SELECT ` + selectCols + ` FROM entities e WHERE ` + where + `) e`
+	stmt := `SELECT * FROM (SELECT ` + selectCols + ` FROM entities e WHERE ` + where + `) e`
 	if keyCond != "" {
 		stmt += ` WHERE ` + keyCond
 		all = append(all, keyArgs...)
@@ -189,16 +212,17 @@ func (c *catalogAt) Query(ctx context.Context, q catalogstore.PageQuery) (catalo
 	} else if q.Offset > 0 {
 		stmt += fmt.Sprintf(" LIMIT -1 OFFSET %d", q.Offset)
 	}
-	rows, err := c.s.read.QueryContext(ctx, stmt, all...)
+	rows, err := c.query(ctx, stmt, all...)
 	if err != nil {
 		return catalogstore.Page{}, fmt.Errorf("history store: catalog at an instant: query: %w", err)
 	}
 	defer rows.Close()
 	var items []catalogstore.PageRow
+	var eids []int64
 	for rows.Next() {
 		var it catalogstore.PageRow
-		var hash string
-		dest := []any{&it.View.Key, &it.View.Ref, &it.View.UID, &it.View.LocationID, &it.View.Body, &hash}
+		var eid int64
+		dest := []any{&eid, &it.View.Key}
 		vals := make([]sql.NullString, len(order))
 		for i := range vals {
 			dest = append(dest, &vals[i])
@@ -206,19 +230,60 @@ func (c *catalogAt) Query(ctx context.Context, q catalogstore.PageQuery) (catalo
 		if err := rows.Scan(dest...); err != nil {
 			return catalogstore.Page{}, err
 		}
-		if it.View.Body, err = storedBody(it.View.Key, it.View.UID, hash, it.View.Body); err != nil {
-			return catalogstore.Page{}, err
-		}
 		it.Keyset.Key = it.View.Key
 		for _, v := range vals {
 			it.Keyset.Values = append(it.Keyset.Values, v.String)
 		}
 		items = append(items, it)
+		eids = append(eids, eid)
 	}
 	if err := rows.Err(); err != nil {
 		return catalogstore.Page{}, err
 	}
+	rows.Close()
+	if err := c.fill(ctx, items, eids); err != nil {
+		return catalogstore.Page{}, err
+	}
 	return catalogstore.FinishPage(ctx, page, q, items, c.decorate)
+}
+
+// fill reads the entities of a page's rows by their versions' positions.
+func (c *catalogAt) fill(ctx context.Context, items []catalogstore.PageRow, eids []int64) error {
+	at := make(map[int64]int, len(eids))
+	const chunk = 500
+	for start := 0; start < len(eids); start += chunk {
+		part := eids[start:min(start+chunk, len(eids))]
+		args := make([]any, len(part))
+		for i, e := range part {
+			args[i] = e
+			at[e] = start + i
+		}
+		rows, err := c.s.read.QueryContext(ctx, `SELECT from_position, ref, uid, location_id, body, hash FROM history_versions
+			WHERE from_position IN (`+placeholders(len(part))+`)`, args...)
+		if err != nil {
+			return fmt.Errorf("history store: catalog at an instant: entities: %w", err)
+		}
+		for rows.Next() {
+			var eid int64
+			var body []byte
+			var ref, uid, loc, hash string
+			if err := rows.Scan(&eid, &ref, &uid, &loc, &body, &hash); err != nil {
+				rows.Close()
+				return err
+			}
+			v := &items[at[eid]].View
+			v.Ref, v.UID, v.LocationID = ref, uid, loc
+			if v.Body, err = storedBody(v.Key, uid, hash, body); err != nil {
+				rows.Close()
+				return err
+			}
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // storedBody turns a version's body, as its event carried it, into the body
@@ -273,7 +338,7 @@ func (c *catalogAt) decorate(ctx context.Context, views []*catalogstore.EntityVi
 		for i, k := range part {
 			args[i] = k
 		}
-		rows, err := c.s.read.QueryContext(ctx, c.with+`SELECT DISTINCT source, type, target_ref FROM relations
+		rows, err := c.query(ctx, `SELECT DISTINCT source, type, target_ref FROM relations
 			WHERE source IN (`+placeholders(len(part))+`) ORDER BY source, type, target`, args...)
 		if err != nil {
 			return fmt.Errorf("history store: catalog at an instant: relations: %w", err)
@@ -330,7 +395,7 @@ func (c *catalogAt) ByKeys(ctx context.Context, keys []string) ([]*catalogstore.
 
 // views reads the entities matching where into found, by key.
 func (c *catalogAt) views(ctx context.Context, found map[string]*catalogstore.EntityView, where string, args ...any) error {
-	rows, err := c.s.read.QueryContext(ctx, c.with+`SELECT key, ref, uid, location_id, body, hash FROM entities WHERE `+where, args...)
+	rows, err := c.query(ctx, `SELECT key, ref, uid, location_id, body, hash FROM entities WHERE `+where, args...)
 	if err != nil {
 		return fmt.Errorf("history store: catalog at an instant: entities: %w", err)
 	}
@@ -403,19 +468,36 @@ func (c *catalogAt) Facets(ctx context.Context, facets []string, f catalogstore.
 					WHERE s.key = ? AND s.value <> '' AND ` + where + ` GROUP BY s.value`
 				a = append(a, args...)
 			}
-			stmt = `SELECT (SELECT COALESCE(s2.original, s2.value) FROM search s2 JOIN entities e2 ON e2.eid = s2.eid
-					WHERE s2.key = ? AND s2.value = f.value ORDER BY e2.key LIMIT 1), f.n
-				FROM (` + inner + `) f ORDER BY f.value`
-			a = append([]any{key}, a...)
+			if len(f) == 0 {
+				// Over the whole catalog the row of the smallest key is in
+				// the group: SQLite takes a bare column from the row of the
+				// one min().
+				stmt = `SELECT COALESCE(s.original, s.value), count(*), min(e.key) FROM search s JOIN entities e ON e.eid = s.eid
+					WHERE s.key = ? AND s.value <> '' GROUP BY s.value ORDER BY s.value`
+			} else {
+				stmt = `SELECT (SELECT COALESCE(s2.original, s2.value) FROM search s2 JOIN entities e2 ON e2.eid = s2.eid
+						WHERE s2.key = ? AND s2.value = f.value ORDER BY e2.key LIMIT 1), f.n
+					FROM (` + inner + `) f ORDER BY f.value`
+				a = append([]any{key}, a...)
+			}
 		}
-		rows, err := c.s.read.QueryContext(ctx, c.with+stmt, a...)
+		rows, err := c.query(ctx, stmt, a...)
 		if err != nil {
 			return nil, fmt.Errorf("history store: catalog at an instant: facet %s: %w", facet, err)
 		}
 		counts := []catalogstore.FacetCount{}
+		cols, err := rows.Columns()
+		if err != nil {
+			rows.Close()
+			return nil, err
+		}
 		for rows.Next() {
 			var fc catalogstore.FacetCount
-			if err := rows.Scan(&fc.Value, &fc.Count); err != nil {
+			dest := []any{&fc.Value, &fc.Count}
+			if len(cols) > 2 {
+				dest = append(dest, new(sql.NullString))
+			}
+			if err := rows.Scan(dest...); err != nil {
 				rows.Close()
 				return nil, err
 			}
