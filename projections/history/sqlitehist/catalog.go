@@ -62,16 +62,20 @@ func (s *Store) CatalogAt(ctx context.Context, at history.Instant) (catalogstore
 	// is the version's position), search rows are keyed by it, and relations
 	// are those of the valid versions. The instant is a literal, so the
 	// statements' own "?" arguments keep their order.
-	with := `WITH entities AS NOT MATERIALIZED (SELECT v.from_position AS eid, v.key AS key, v.ref AS ref, v.uid AS uid,
+	with := func(index string) string {
+		return `WITH entities AS NOT MATERIALIZED (SELECT v.from_position AS eid, v.key AS key, v.ref AS ref, v.uid AS uid,
 			substr(v.key, 1, instr(v.key, ':') - 1) AS kind,
 			substr(v.key, instr(v.key, ':') + 1, instr(v.key, '/') - instr(v.key, ':') - 1) AS namespace,
 			substr(v.key, instr(v.key, '/') + 1) AS name,
 			v.location_id AS location_id, v.hash AS hash, v.body AS body
-			FROM history_versions v WHERE ` + valid + `),
+			FROM history_versions v ` + index + ` WHERE ` + valid + `),
 		search AS NOT MATERIALIZED (SELECT pos AS eid, key, value, original FROM history_search),
 		relations AS NOT MATERIALIZED (SELECT r.source AS source, r.type AS type, r.ltype AS ltype, r.target AS target, r.target_ref AS target_ref
 			FROM history_relations r JOIN history_versions v ON v.from_position = r.pos WHERE ` + valid + `) `
-	return &catalogAt{s: s, with: with}, nil
+	}
+	// A statement driven from a few search matches tests each on the span
+	// index, which holds what the test needs, rather than on its row.
+	return &catalogAt{s: s, with: with(""), lookup: with("INDEXED BY history_versions_span"), valid: valid}, nil
 }
 
 // trace, when set (by tests), sees each statement before it runs.
@@ -79,7 +83,12 @@ var trace func(stmt string, args []any)
 
 // query runs a statement of the catalog at the instant.
 func (c *catalogAt) query(ctx context.Context, stmt string, args ...any) (*sql.Rows, error) {
-	stmt = c.with + stmt
+	return c.queryWith(ctx, c.with, stmt, args...)
+}
+
+// queryWith runs a statement with the views of with.
+func (c *catalogAt) queryWith(ctx context.Context, with, stmt string, args ...any) (*sql.Rows, error) {
+	stmt = with + stmt
 	if trace != nil {
 		trace(stmt, args)
 	}
@@ -87,8 +96,8 @@ func (c *catalogAt) query(ctx context.Context, stmt string, args ...any) (*sql.R
 }
 
 // queryRow runs a statement of one row of the catalog at the instant.
-func (c *catalogAt) queryRow(ctx context.Context, stmt string, args ...any) *sql.Row {
-	stmt = c.with + stmt
+func (c *catalogAt) queryRow(ctx context.Context, with, stmt string, args ...any) *sql.Row {
+	stmt = with + stmt
 	if trace != nil {
 		trace(stmt, args)
 	}
@@ -97,8 +106,12 @@ func (c *catalogAt) queryRow(ctx context.Context, stmt string, args ...any) *sql
 
 // catalogAt is the catalog at one instant, read from the history.
 type catalogAt struct {
-	s    *Store
-	with string
+	s *Store
+	// with names the catalog's tables as views of the instant; lookup does
+	// too, testing versions on their span index.
+	with, lookup string
+	// valid is the condition a version v of the instant meets.
+	valid string
 }
 
 // render renders a condition with its arguments, in the order of the text.
@@ -156,7 +169,8 @@ func (c *catalogAt) Query(ctx context.Context, q catalogstore.PageQuery) (catalo
 		if driven {
 			cw, ca = extra(pw, pa)
 		}
-		if err := c.queryRow(ctx, `SELECT count(*) FROM entities e WHERE `+cw, ca...).Scan(&page.TotalItems); err != nil {
+		// A count visits every match: each is tested on the span index.
+		if err := c.queryRow(ctx, c.lookup, `SELECT count(*) FROM entities e WHERE `+cw, ca...).Scan(&page.TotalItems); err != nil {
 			return catalogstore.Page{}, fmt.Errorf("history store: catalog at an instant: count: %w", err)
 		}
 	}
@@ -212,7 +226,11 @@ func (c *catalogAt) Query(ctx context.Context, q catalogstore.PageQuery) (catalo
 	} else if q.Offset > 0 {
 		stmt += fmt.Sprintf(" LIMIT -1 OFFSET %d", q.Offset)
 	}
-	rows, err := c.query(ctx, stmt, all...)
+	with := c.with
+	if driven {
+		with = c.lookup
+	}
+	rows, err := c.queryWith(ctx, with, stmt, all...)
 	if err != nil {
 		return catalogstore.Page{}, fmt.Errorf("history store: catalog at an instant: query: %w", err)
 	}
@@ -472,8 +490,11 @@ func (c *catalogAt) Facets(ctx context.Context, facets []string, f catalogstore.
 				// Over the whole catalog the row of the smallest key is in
 				// the group: SQLite takes a bare column from the row of the
 				// one min().
-				stmt = `SELECT COALESCE(s.original, s.value), count(*), min(e.key) FROM search s JOIN entities e ON e.eid = s.eid
-					WHERE s.key = ? AND s.value <> '' GROUP BY s.value ORDER BY s.value`
+				// The versions are tested on their span index, which holds
+				// all this needs, rather than on their rows.
+				stmt = `SELECT COALESCE(s.original, s.value), count(*), min(v.key) FROM history_search s
+					JOIN history_versions v INDEXED BY history_versions_span ON v.from_position = s.pos
+					WHERE s.key = ? AND s.value <> '' AND ` + c.valid + ` GROUP BY s.value ORDER BY s.value`
 			} else {
 				stmt = `SELECT (SELECT COALESCE(s2.original, s2.value) FROM search s2 JOIN entities e2 ON e2.eid = s2.eid
 						WHERE s2.key = ? AND s2.value = f.value ORDER BY e2.key LIMIT 1), f.n

@@ -9,7 +9,8 @@ CREATE TABLE IF NOT EXISTS history_search (
     original TEXT,
     PRIMARY KEY (pos, key, value)
 ) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS history_search_key_value ON history_search(key, value, pos);
+-- original is in the index so that facets read no row.
+CREATE INDEX IF NOT EXISTS history_search_key_value ON history_search(key, value, pos, original);
 
 -- history_relations: the relations the version declares, both directions.
 CREATE TABLE IF NOT EXISTS history_relations (
@@ -33,3 +34,8 @@ CREATE INDEX IF NOT EXISTS history_versions_uid ON history_versions(uid) WHERE r
 -- answers the catalog at an instant directly.
 INSERT OR IGNORE INTO history_positions(name, position)
     VALUES ('history-catalog-rows', COALESCE((SELECT position FROM history_positions WHERE name = 'history'), 0));
+
+-- Whether a version is valid at an instant, and its key, without reading its
+-- row (and body): what counts, facets and filters of the catalog at an
+-- instant test for each candidate version.
+CREATE INDEX IF NOT EXISTS history_versions_span ON history_versions(from_position, removed, to_position, from_time, to_time, key);
