@@ -490,11 +490,12 @@ func (c *catalogAt) Facets(ctx context.Context, facets []string, f catalogstore.
 				// Over the whole catalog the row of the smallest key is in
 				// the group: SQLite takes a bare column from the row of the
 				// one min().
-				// The versions are tested on their span index, which holds
-				// all this needs, rather than on their rows.
-				stmt = `SELECT COALESCE(s.original, s.value), count(*), min(v.key) FROM history_search s
-					JOIN history_versions v INDEXED BY history_versions_span ON v.from_position = s.pos
-					WHERE s.key = ? AND s.value <> '' AND ` + c.valid + ` GROUP BY s.value ORDER BY s.value`
+				// The versions valid at the instant are found on their span
+				// index, which holds all this needs, and each one's value is
+				// looked up: the search rows of other versions are never read.
+				stmt = `SELECT COALESCE(s.original, s.value), count(*), min(v.key) FROM history_versions v INDEXED BY history_versions_span
+					CROSS JOIN history_search s ON s.pos = v.from_position AND s.key = ?
+					WHERE ` + c.valid + ` AND s.value <> '' GROUP BY s.value ORDER BY s.value`
 			} else {
 				stmt = `SELECT (SELECT COALESCE(s2.original, s2.value) FROM search s2 JOIN entities e2 ON e2.eid = s2.eid
 						WHERE s2.key = ? AND s2.value = f.value ORDER BY e2.key LIMIT 1), f.n
