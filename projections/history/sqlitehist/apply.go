@@ -50,6 +50,7 @@ func (s *Store) Apply(ctx context.Context, events []event.Envelope) error {
 	if err != nil {
 		return err
 	}
+	b.WithCatalogRows()
 	if b.Empty() {
 		return nil
 	}
@@ -151,6 +152,9 @@ func write(ctx context.Context, tx *sql.Tx, ch history.Change) error {
 	if err := insertRows(ctx, tx, "history_versions("+versionCols+")", nVersionCols, vals); err != nil {
 		return err
 	}
+	if err := writeCatalogRows(ctx, tx, ch); err != nil {
+		return err
+	}
 	vals = make([]any, 0, len(ch.Digests)*nEventCols)
 	for _, d := range ch.Digests {
 		vals = append(vals, d.Position, d.EventID, d.Type, d.Subject, d.Digest)
@@ -169,6 +173,31 @@ func write(ctx context.Context, tx *sql.Tx, ch history.Change) error {
 		}
 	}
 	return nil
+}
+
+// writeCatalogRows stores the search rows and relations of the new versions
+// (Change.Rows), keyed by the version's position; the first of duplicate
+// relations wins, as in the catalog read model.
+func writeCatalogRows(ctx context.Context, tx *sql.Tx, ch history.Change) error {
+	var search, rels []any
+	for i := range ch.Rows {
+		r := &ch.Rows[i]
+		pos := ch.New[i].ValidFrom.Position
+		for _, sr := range r.Search {
+			var orig any
+			if sr.Original != nil {
+				orig = *sr.Original
+			}
+			search = append(search, pos, sr.Key, sr.Value, orig)
+		}
+		for _, rel := range r.Relations {
+			rels = append(rels, pos, rel.Source, rel.Type, strings.ToLower(rel.Type), rel.Target, rel.TargetRef)
+		}
+	}
+	if err := insertRows(ctx, tx, "history_search(pos, key, value, original)", 4, search); err != nil {
+		return err
+	}
+	return insertRowsVerb(ctx, tx, "INSERT OR IGNORE INTO", "history_relations(pos, source, type, ltype, target, target_ref)", 6, rels)
 }
 
 // versionRow returns the column values of a version, in versionCols' order.
@@ -192,6 +221,12 @@ func versionRow(v *history.Version) []any {
 // insertRows writes rows of cols values each (flattened in vals) with
 // multi-row INSERTs of up to bulkRows rows.
 func insertRows(ctx context.Context, tx *sql.Tx, table string, cols int, vals []any) error {
+	return insertRowsVerb(ctx, tx, "INSERT INTO", table, cols, vals)
+}
+
+// insertRowsVerb is insertRows with the statement's verb (INSERT INTO, INSERT
+// OR IGNORE INTO).
+func insertRowsVerb(ctx context.Context, tx *sql.Tx, verb, table string, cols int, vals []any) error {
 	var full *sql.Stmt
 	for len(vals) > 0 {
 		rows := min(len(vals)/cols, bulkRows)
@@ -199,14 +234,14 @@ func insertRows(ctx context.Context, tx *sql.Tx, table string, cols int, vals []
 		var err error
 		if rows == bulkRows {
 			if full == nil {
-				if full, err = tx.PrepareContext(ctx, insertSQL(table, cols, rows)); err != nil {
+				if full, err = tx.PrepareContext(ctx, insertSQL(verb, table, cols, rows)); err != nil {
 					return err
 				}
 				defer full.Close()
 			}
 			_, err = full.ExecContext(ctx, vals[:n]...)
 		} else {
-			_, err = tx.ExecContext(ctx, insertSQL(table, cols, rows), vals[:n]...)
+			_, err = tx.ExecContext(ctx, insertSQL(verb, table, cols, rows), vals[:n]...)
 		}
 		if err != nil {
 			return fmt.Errorf("insert into %s: %w", table, err)
@@ -216,10 +251,10 @@ func insertRows(ctx context.Context, tx *sql.Tx, table string, cols int, vals []
 	return nil
 }
 
-func insertSQL(table string, cols, rows int) string {
+func insertSQL(verb, table string, cols, rows int) string {
 	row := "(" + strings.TrimSuffix(strings.Repeat("?,", cols), ",") + ")"
 	var b strings.Builder
-	b.WriteString("INSERT INTO " + table + " VALUES ")
+	b.WriteString(verb + " " + table + " VALUES ")
 	for i := 0; i < rows; i++ {
 		if i > 0 {
 			b.WriteByte(',')
