@@ -50,7 +50,10 @@ func (s *Store) Apply(ctx context.Context, events []event.Envelope) error {
 	if err != nil {
 		return err
 	}
-	b.WithCatalogRows()
+	kept := s.kept.Load()
+	if kept {
+		b.WithCatalogRows()
+	}
 	if b.Empty() {
 		return nil
 	}
@@ -66,7 +69,7 @@ func (s *Store) Apply(ctx context.Context, events []event.Envelope) error {
 	if err != nil {
 		return fmt.Errorf("history store: %w", err)
 	}
-	if err := write(ctx, tx, ch); err != nil {
+	if err := write(ctx, tx, ch, heads, kept); err != nil {
 		return fmt.Errorf("history store: write: %w", err)
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO history_positions(name, position) VALUES (?, ?)
@@ -130,9 +133,11 @@ func loadHeads(ctx context.Context, tx *sql.Tx, keys []string) (map[string]histo
 	return out, nil
 }
 
-// write stores a Change: closes stored versions, inserts the new ones and the
-// event digests, and replaces the touched locations.
-func write(ctx context.Context, tx *sql.Tx, ch history.Change) error {
+// write stores a Change: closes stored versions, inserts the new ones, their
+// catalog rows and the event digests, and replaces the touched locations.
+// heads are the stored heads the change was folded on; the catalog rows are
+// written when kept.
+func write(ctx context.Context, tx *sql.Tx, ch history.Change, heads map[string]history.Head, kept bool) error {
 	if len(ch.Closed) > 0 {
 		st, err := tx.PrepareContext(ctx, `UPDATE history_versions SET to_position = ?, to_time = ? WHERE key = ? AND version = ?`)
 		if err != nil {
@@ -152,8 +157,10 @@ func write(ctx context.Context, tx *sql.Tx, ch history.Change) error {
 	if err := insertRows(ctx, tx, "history_versions("+versionCols+")", nVersionCols, vals); err != nil {
 		return err
 	}
-	if err := writeCatalogRows(ctx, tx, ch); err != nil {
-		return err
+	if kept {
+		if err := writeCatalogRows(ctx, tx, ch, heads); err != nil {
+			return err
+		}
 	}
 	vals = make([]any, 0, len(ch.Digests)*nEventCols)
 	for _, d := range ch.Digests {
@@ -173,31 +180,6 @@ func write(ctx context.Context, tx *sql.Tx, ch history.Change) error {
 		}
 	}
 	return nil
-}
-
-// writeCatalogRows stores the search rows and relations of the new versions
-// (Change.Rows), keyed by the version's position; the first of duplicate
-// relations wins, as in the catalog read model.
-func writeCatalogRows(ctx context.Context, tx *sql.Tx, ch history.Change) error {
-	var search, rels []any
-	for i := range ch.Rows {
-		r := &ch.Rows[i]
-		pos := ch.New[i].ValidFrom.Position
-		for _, sr := range r.Search {
-			var orig any
-			if sr.Original != nil {
-				orig = *sr.Original
-			}
-			search = append(search, pos, sr.Key, sr.Value, orig)
-		}
-		for _, rel := range r.Relations {
-			rels = append(rels, pos, rel.Source, rel.Type, strings.ToLower(rel.Type), rel.Target, rel.TargetRef)
-		}
-	}
-	if err := insertRows(ctx, tx, "history_search(pos, key, value, original)", 4, search); err != nil {
-		return err
-	}
-	return insertRowsVerb(ctx, tx, "INSERT OR IGNORE INTO", "history_relations(pos, source, type, ltype, target, target_ref)", 6, rels)
 }
 
 // versionRow returns the column values of a version, in versionCols' order.

@@ -28,22 +28,16 @@ var _ history.CatalogReader = (*Store)(nil)
 // CatalogAt returns the catalog as it was at the instant, answered from the
 // versions valid then and their catalog rows (history_search,
 // history_relations): nothing is built, so the first read of an instant costs
-// what any read costs. It returns history.ErrNoCatalogRows when the file was
-// written before it kept those rows (until it is rebuilt) or the instant
-// names a partition other than 0 at a position above 0.
+// what any read costs. It returns history.ErrNoCatalogRows when the instant
+// names a partition other than 0 at a position above 0, and while the rows
+// are not kept yet: the first call starts building them in the background
+// (KeepCatalogRows), and the calls after it is done are answered.
 func (s *Store) CatalogAt(ctx context.Context, at history.Instant) (catalogstore.Reader, error) {
-	var since int64
-	err := s.read.QueryRowContext(ctx, `SELECT position FROM history_positions WHERE name = 'history-catalog-rows'`).Scan(&since)
-	if err != nil {
-		if errors.Is(err, sql.ErrNoRows) {
-			return nil, history.ErrNoCatalogRows
-		}
-		return nil, fmt.Errorf("history store: catalog rows: %w", err)
-	}
-	if since != 0 {
+	if !s.kept.Load() {
+		s.buildInBackground()
 		return nil, history.ErrNoCatalogRows
 	}
-	var valid string
+	var valid func(alias string) string
 	if p, ok := at.Positions(); ok {
 		for part, pos := range p {
 			if part != 0 && pos > 0 {
@@ -51,31 +45,38 @@ func (s *Store) CatalogAt(ctx context.Context, at history.Instant) (catalogstore
 			}
 		}
 		n := strconv.FormatInt(p[0], 10)
-		valid = `v.removed = 0 AND v.from_position <= ` + n + ` AND (v.to_position IS NULL OR v.to_position > ` + n + `)`
+		valid = func(a string) string {
+			return a + `.from_position <= ` + n + ` AND (` + a + `.to_position IS NULL OR ` + a + `.to_position > ` + n + `)`
+		}
 	} else {
 		t, _ := at.Time()
 		n := strconv.FormatInt(t.UnixNano(), 10)
-		valid = `v.removed = 0 AND v.from_time <= ` + n + ` AND (v.to_time IS NULL OR v.to_time > ` + n + `)`
+		valid = func(a string) string {
+			return a + `.from_time <= ` + n + ` AND (` + a + `.to_time IS NULL OR ` + a + `.to_time > ` + n + `)`
+		}
 	}
+	versions := `v.removed = 0 AND ` + valid("v")
 	// The catalog's tables as views of the instant, under the names the shared
 	// conditions (catalogsql) read: entities are the versions valid then (eid
-	// is the version's position), search rows are keyed by it, and relations
-	// are those of the valid versions. The instant is a literal, so the
-	// statements' own "?" arguments keep their order.
+	// is the entity's key, pos the version's position), search rows and
+	// relations are the spans valid then. A row is valid only while a
+	// version of its entity is (a removal closes them all). The instant is a
+	// literal, so the statements' own "?" arguments keep their order.
 	with := func(index string) string {
-		return `WITH entities AS NOT MATERIALIZED (SELECT v.from_position AS eid, v.key AS key, v.ref AS ref, v.uid AS uid,
+		return `WITH entities AS NOT MATERIALIZED (SELECT v.key AS eid, v.from_position AS pos, v.key AS key, v.ref AS ref, v.uid AS uid,
 			substr(v.key, 1, instr(v.key, ':') - 1) AS kind,
 			substr(v.key, instr(v.key, ':') + 1, instr(v.key, '/') - instr(v.key, ':') - 1) AS namespace,
 			substr(v.key, instr(v.key, '/') + 1) AS name,
 			v.location_id AS location_id, v.hash AS hash, v.body AS body
-			FROM history_versions v ` + index + ` WHERE ` + valid + `),
-		search AS NOT MATERIALIZED (SELECT pos AS eid, key, value, original FROM history_search),
+			FROM history_versions v ` + index + ` WHERE ` + versions + `),
+		search AS NOT MATERIALIZED (SELECT s.ent AS eid, s.key AS key, s.value AS value, s.original AS original
+			FROM history_search s WHERE ` + valid("s") + `),
 		relations AS NOT MATERIALIZED (SELECT r.source AS source, r.type AS type, r.ltype AS ltype, r.target AS target, r.target_ref AS target_ref
-			FROM history_relations r JOIN history_versions v ON v.from_position = r.pos WHERE ` + valid + `) `
+			FROM history_relations r WHERE ` + valid("r") + `) `
 	}
-	// A statement driven from a few search matches tests each on the span
-	// index, which holds what the test needs, rather than on its row.
-	return &catalogAt{s: s, with: with(""), lookup: with("INDEXED BY history_versions_span"), valid: valid}, nil
+	// A count over many versions tests each on the span index, which holds
+	// what the test needs, rather than on its row.
+	return &catalogAt{s: s, with: with(""), lookup: with("INDEXED BY history_versions_span"), valid: versions, validSearch: valid("s")}, nil
 }
 
 // trace, when set (by tests), sees each statement before it runs.
@@ -110,8 +111,9 @@ type catalogAt struct {
 	// with names the catalog's tables as views of the instant; lookup does
 	// too, testing versions on their span index.
 	with, lookup string
-	// valid is the condition a version v of the instant meets.
-	valid string
+	// valid is the condition a version v of the instant meets, validSearch
+	// the one a search row s meets.
+	valid, validSearch string
 }
 
 // render renders a condition with its arguments, in the order of the text.
@@ -169,8 +171,13 @@ func (c *catalogAt) Query(ctx context.Context, q catalogstore.PageQuery) (catalo
 		if driven {
 			cw, ca = extra(pw, pa)
 		}
-		// A count visits every match: each is tested on the span index.
-		if err := c.queryRow(ctx, c.lookup, `SELECT count(*) FROM entities e WHERE `+cw, ca...).Scan(&page.TotalItems); err != nil {
+		// A count of many matches tests each on the span index; a driven
+		// one looks its few matches up by key.
+		with := c.lookup
+		if driven {
+			with = c.with
+		}
+		if err := c.queryRow(ctx, with, `SELECT count(*) FROM entities e WHERE `+cw, ca...).Scan(&page.TotalItems); err != nil {
 			return catalogstore.Page{}, fmt.Errorf("history store: catalog at an instant: count: %w", err)
 		}
 	}
@@ -197,7 +204,7 @@ func (c *catalogAt) Query(ctx context.Context, q catalogstore.PageQuery) (catalo
 	}
 	// The page is chosen on keys and sort values alone; the bodies of its
 	// rows are read after, so a sort reads no body it drops.
-	selectCols := "e.eid, e.key, " + strings.Join(sortCols, ", ")
+	selectCols := "e.pos, e.key, " + strings.Join(sortCols, ", ")
 	backward := q.Before != nil
 	var keyCond string
 	var keyArgs []any
@@ -226,11 +233,7 @@ func (c *catalogAt) Query(ctx context.Context, q catalogstore.PageQuery) (catalo
 	} else if q.Offset > 0 {
 		stmt += fmt.Sprintf(" LIMIT -1 OFFSET %d", q.Offset)
 	}
-	with := c.with
-	if driven {
-		with = c.lookup
-	}
-	rows, err := c.queryWith(ctx, with, stmt, all...)
+	rows, err := c.query(ctx, stmt, all...)
 	if err != nil {
 		return catalogstore.Page{}, fmt.Errorf("history store: catalog at an instant: query: %w", err)
 	}
@@ -494,7 +497,7 @@ func (c *catalogAt) Facets(ctx context.Context, facets []string, f catalogstore.
 				// index, which holds all this needs, and each one's value is
 				// looked up: the search rows of other versions are never read.
 				stmt = `SELECT COALESCE(s.original, s.value), count(*), min(v.key) FROM history_versions v INDEXED BY history_versions_span
-					CROSS JOIN history_search s ON s.pos = v.from_position AND s.key = ?
+					CROSS JOIN history_search s ON s.ent = v.key AND s.key = ? AND ` + c.validSearch + `
 					WHERE ` + c.valid + ` AND s.value <> '' GROUP BY s.value ORDER BY s.value`
 			} else {
 				stmt = `SELECT (SELECT COALESCE(s2.original, s2.value) FROM search s2 JOIN entities e2 ON e2.eid = s2.eid

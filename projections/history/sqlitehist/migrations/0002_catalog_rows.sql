@@ -1,41 +1,50 @@
--- The catalog rows of each version, as the catalog read model stores them, so
--- the catalog at any instant is queried here directly (CatalogAt) instead of
--- being built first. pos is the version's from_position; a removal has none.
--- history_search: the version's flattened lower-case keys and values.
+-- The catalog rows of each entity over time, as the catalog read model stores
+-- them, so the catalog at any instant is queried here directly (CatalogAt)
+-- instead of being built first. A row is kept once for the span of versions
+-- that carry it, like a version: from the position (and time) of the version
+-- that first has it to that of the version that no longer has it (NULL while
+-- it is current). An edit writes only the rows it changes, so the history of
+-- an entity edited ten times costs little more than its first version.
+-- history_search: the flattened lower-case keys and values of an entity (ent,
+-- its key).
 CREATE TABLE IF NOT EXISTS history_search (
-    pos      INTEGER NOT NULL,
-    key      TEXT NOT NULL,
-    value    TEXT NOT NULL,
-    original TEXT,
-    PRIMARY KEY (pos, key, value)
+    ent           TEXT NOT NULL,
+    key           TEXT NOT NULL,
+    value         TEXT NOT NULL,
+    from_position INTEGER NOT NULL,
+    to_position   INTEGER,
+    from_time     INTEGER NOT NULL,
+    to_time       INTEGER,
+    original      TEXT,
+    PRIMARY KEY (ent, key, value, from_position)
 ) WITHOUT ROWID;
--- original is in the index so that facets read no row.
-CREATE INDEX IF NOT EXISTS history_search_key_value ON history_search(key, value, pos, original);
+-- The entities with a value, for filters driven from their matches (the
+-- primary key's columns follow key and value in the index).
+CREATE INDEX IF NOT EXISTS history_search_key_value ON history_search(key, value);
 
--- history_relations: the relations the version declares, both directions.
+-- history_relations: the relations an entity (ent) declares, both directions.
 CREATE TABLE IF NOT EXISTS history_relations (
-    pos        INTEGER NOT NULL,
-    source     TEXT NOT NULL,
-    type       TEXT NOT NULL,
-    ltype      TEXT NOT NULL,
-    target     TEXT NOT NULL,
-    target_ref TEXT NOT NULL,
-    PRIMARY KEY (pos, source, type, target)
+    source        TEXT NOT NULL,
+    ltype         TEXT NOT NULL,
+    target        TEXT NOT NULL,
+    ent           TEXT NOT NULL,
+    from_position INTEGER NOT NULL,
+    to_position   INTEGER,
+    from_time     INTEGER NOT NULL,
+    to_time       INTEGER,
+    type          TEXT NOT NULL,
+    target_ref    TEXT NOT NULL,
+    PRIMARY KEY (source, ltype, target, ent, from_position)
 ) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS history_relations_source ON history_relations(source, pos);
-CREATE INDEX IF NOT EXISTS history_relations_type_target ON history_relations(ltype, target, pos);
+CREATE INDEX IF NOT EXISTS history_relations_type_target ON history_relations(ltype, target);
 
 -- An entity by uid at an instant.
 CREATE INDEX IF NOT EXISTS history_versions_uid ON history_versions(uid) WHERE removed = 0;
 
--- history-catalog-rows records the position the history had applied when
--- these tables were added: versions up to it have no rows here, so only a
--- history that recorded 0 (kept them from its first event, or rebuilt since)
--- answers the catalog at an instant directly.
-INSERT OR IGNORE INTO history_positions(name, position)
-    VALUES ('history-catalog-rows', COALESCE((SELECT position FROM history_positions WHERE name = 'history'), 0));
+-- The rows are built on demand (Store.KeepCatalogRows): history_positions
+-- holds history-catalog-rows = 1 once they are kept for every version.
 
 -- Whether a version is valid at an instant, and its key, without reading its
--- row (and body): what counts, facets and filters of the catalog at an
+-- row (and body): what counts and whole-catalog facets of the catalog at an
 -- instant test for each candidate version.
 CREATE INDEX IF NOT EXISTS history_versions_span ON history_versions(from_position, removed, to_position, from_time, to_time, key);
