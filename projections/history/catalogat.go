@@ -8,9 +8,9 @@ import (
 )
 
 // ErrNoCatalogRows is returned by CatalogAt when the store cannot answer the
-// catalog at that instant directly: it did not keep the catalog rows of every
-// version up to it (a history written before it kept them, until it is
-// rebuilt), or the instant names log partitions it does not hold. The caller
+// catalog at that instant directly: it does not keep the catalog rows of its
+// versions (yet: a store may start building them when asked), or the instant
+// names log partitions it does not hold. The caller
 // builds the catalog of the instant from Current instead.
 var ErrNoCatalogRows = errors.New("history: the catalog rows of this instant are not kept")
 

@@ -24,6 +24,12 @@ const buildFlushRows = 20000
 var catalogRowIndexes = []struct{ name, create string }{
 	{"history_search_key_value", `CREATE INDEX history_search_key_value ON history_search(key, value)`},
 	{"history_relations_type_target", `CREATE INDEX history_relations_type_target ON history_relations(ltype, target)`},
+	// An entity by uid at an instant.
+	{"history_versions_uid", `CREATE INDEX history_versions_uid ON history_versions(uid) WHERE removed = 0`},
+	// Whether a version is valid at an instant, and its key, without reading
+	// its row (and body): what counts and whole-catalog facets of the catalog
+	// at an instant test for each candidate version.
+	{"history_versions_span", `CREATE INDEX history_versions_span ON history_versions(from_position, removed, to_position, from_time, to_time, key)`},
 }
 
 // KeepCatalogRows builds the catalog rows (history_search, history_relations)

@@ -38,13 +38,7 @@ CREATE TABLE IF NOT EXISTS history_relations (
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS history_relations_type_target ON history_relations(ltype, target);
 
--- An entity by uid at an instant.
-CREATE INDEX IF NOT EXISTS history_versions_uid ON history_versions(uid) WHERE removed = 0;
-
 -- The rows are built on demand (Store.KeepCatalogRows): history_positions
--- holds history-catalog-rows = 1 once they are kept for every version.
-
--- Whether a version is valid at an instant, and its key, without reading its
--- row (and body): what counts and whole-catalog facets of the catalog at an
--- instant test for each candidate version.
-CREATE INDEX IF NOT EXISTS history_versions_span ON history_versions(from_position, removed, to_position, from_time, to_time, key);
+-- holds history-catalog-rows = 1 once they are kept for every version. The
+-- indexes of history_versions that only the catalog at an instant reads
+-- (history_versions_uid, history_versions_span) are made then too.
