@@ -83,16 +83,21 @@ func (s *Store) KeepCatalogRows(ctx context.Context) error {
 }
 
 // buildInBackground starts KeepCatalogRows in the background, unless the
-// rows are kept or being built; Close stops it.
+// rows are kept or being built; Close stops it. A build that fails is not
+// tried again by this Store: the catalog at an instant is then built by the
+// caller (ErrNoCatalogRows), as before, and the error is logged once.
 func (s *Store) buildInBackground() {
 	if s.kept.Load() || !s.building.CompareAndSwap(false, true) {
 		return
 	}
 	s.bg.Go(func() {
-		defer s.building.Store(false)
-		if err := s.KeepCatalogRows(s.bgCtx); err != nil && s.bgCtx.Err() == nil {
-			slog.Error("history: building the catalog rows failed; the catalog at an instant is built instead", "err", err)
+		err := s.KeepCatalogRows(s.bgCtx)
+		if err == nil || s.bgCtx.Err() != nil {
+			s.building.Store(false)
+			return
 		}
+		// building stays set: no other build starts.
+		slog.Error("history: building the catalog rows failed; the catalog at an instant is built instead", "err", err)
 	})
 }
 
