@@ -495,7 +495,8 @@ func (c *catalogAt) Facets(ctx context.Context, facets []string, f catalogstore.
 				// one min().
 				// The versions valid at the instant are found on their span
 				// index, which holds all this needs, and each one's value is
-				// looked up: the search rows of other versions are never read.
+				// looked up among the spans of its entity and key: the rows of
+				// other entities are never read.
 				stmt = `SELECT COALESCE(s.original, s.value), count(*), min(v.key) FROM history_versions v INDEXED BY history_versions_span
 					CROSS JOIN history_search s ON s.ent = v.key AND s.key = ? AND ` + c.validSearch + `
 					WHERE ` + c.valid + ` AND s.value <> '' GROUP BY s.value ORDER BY s.value`
