@@ -135,6 +135,30 @@ func checkFilter(f catalogstore.Filter) error {
 	return nil
 }
 
+// searchConditions reports whether the filter tests search rows, not only
+// the entities' own columns.
+func searchConditions(f catalogstore.Filter) bool {
+	for _, conj := range f {
+		for _, c := range conj {
+			if _, isColumn := catalogsql.ColumnFor[strings.ToLower(c.Key)]; !isColumn {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// keyOrder reports whether the order is the key order (the creation order of
+// the catalog of an instant), forward or backward.
+func keyOrder(order []catalogstore.Order) bool {
+	for _, o := range order {
+		if !strings.EqualFold(o.Field, catalogstore.CreationOrder) {
+			return false
+		}
+	}
+	return true
+}
+
 // sortExpr is the expression that sorts by field: the creation order of the
 // catalog of an instant is the key order (Current's order, in which a built
 // catalog of the instant creates its entities).
@@ -171,10 +195,11 @@ func (c *catalogAt) Query(ctx context.Context, q catalogstore.PageQuery) (catalo
 		if driven {
 			cw, ca = extra(pw, pa)
 		}
-		// A count of many matches tests each on the span index; a driven
-		// one looks its few matches up by key.
+		// A count over the entities' own columns tests every version valid
+		// then on the span index; one with search conditions (driven or
+		// not) looks the versions of their matches up by key.
 		with := c.lookup
-		if driven {
+		if driven || searchConditions(q.Filter) {
 			with = c.with
 		}
 		if err := c.queryRow(ctx, with, `SELECT count(*) FROM entities e WHERE `+cw, ca...).Scan(&page.TotalItems); err != nil {
@@ -186,7 +211,9 @@ func (c *catalogAt) Query(ctx context.Context, q catalogstore.PageQuery) (catalo
 	switch {
 	case driven:
 		where, args = extra(pw, pa)
-	case q.Limit > 0:
+	case q.Limit > 0 && keyOrder(q.Order):
+		// A walk in key order stops at the end of the page: each version is
+		// tested as it comes. Another order sorts every match first.
 		where, args = extra(render(func(a *catalogsql.Args) string { return catalogsql.Filter(q.Filter, catalogsql.PerRow, a) }))
 	default:
 		where, args = extra(render(func(a *catalogsql.Args) string { return catalogsql.Filter(q.Filter, catalogsql.Set, a) }))

@@ -22,7 +22,7 @@ const buildFlushRows = 20000
 // catalogRowIndexes are the secondary indexes of the catalog rows, which the
 // build drops and makes again once the rows are in.
 var catalogRowIndexes = []struct{ name, create string }{
-	{"history_search_key_value", `CREATE INDEX history_search_key_value ON history_search(key, value)`},
+	{"history_search_key_value", `CREATE INDEX history_search_key_value ON history_search(key, value, from_position, to_position, from_time, to_time)`},
 	{"history_relations_type_target", `CREATE INDEX history_relations_type_target ON history_relations(ltype, target)`},
 	// An entity by uid at an instant.
 	{"history_versions_uid", `CREATE INDEX history_versions_uid ON history_versions(uid) WHERE removed = 0`},

@@ -18,9 +18,10 @@ CREATE TABLE IF NOT EXISTS history_search (
     original      TEXT,
     PRIMARY KEY (ent, key, value, from_position)
 ) WITHOUT ROWID;
--- The entities with a value, for filters driven from their matches (the
--- primary key's columns follow key and value in the index).
-CREATE INDEX IF NOT EXISTS history_search_key_value ON history_search(key, value);
+-- The entities with a value and the spans they have it, for filters: whether
+-- a match is valid at an instant is read from the index (the entity, the rest
+-- of the primary key, follows).
+CREATE INDEX IF NOT EXISTS history_search_key_value ON history_search(key, value, from_position, to_position, from_time, to_time);
 
 -- history_relations: the relations an entity (ent) declares, both directions.
 CREATE TABLE IF NOT EXISTS history_relations (
