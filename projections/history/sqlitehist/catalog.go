@@ -76,7 +76,7 @@ func (s *Store) CatalogAt(ctx context.Context, at history.Instant) (catalogstore
 	}
 	// A count over many versions tests each on the span index, which holds
 	// what the test needs, rather than on its row.
-	return &catalogAt{s: s, with: with(""), lookup: with("INDEXED BY history_versions_span"), valid: versions, validSearch: valid("s")}, nil
+	return &catalogAt{s: s, with: with(""), lookup: with("INDEXED BY history_versions_span"), validAt: valid}, nil
 }
 
 // trace, when set (by tests), sees each statement before it runs.
@@ -111,9 +111,9 @@ type catalogAt struct {
 	// with names the catalog's tables as views of the instant; lookup does
 	// too, testing versions on their span index.
 	with, lookup string
-	// valid is the condition a version v of the instant meets, validSearch
-	// the one a search row s meets.
-	valid, validSearch string
+	// validAt is the condition a version or a span of catalog rows (alias)
+	// valid at the instant meets.
+	validAt func(alias string) string
 }
 
 // render renders a condition with its arguments, in the order of the text.
@@ -517,16 +517,15 @@ func (c *catalogAt) Facets(ctx context.Context, facets []string, f catalogstore.
 				a = append(a, args...)
 			}
 			if len(f) == 0 {
-				// Over the whole catalog the row of the smallest key is in
-				// the group: SQLite takes a bare column from the row of the
-				// one min().
-				// The versions valid at the instant are found on their span
-				// index, which holds all this needs, and each one's value is
-				// looked up among the spans of its entity and key: the rows of
-				// other entities are never read.
-				stmt = `SELECT COALESCE(s.original, s.value), count(*), min(v.key) FROM history_versions v INDEXED BY history_versions_span
-					CROSS JOIN history_search s ON s.ent = v.key AND s.key = ? AND ` + c.validSearch + `
-					WHERE ` + c.valid + ` AND s.value <> '' GROUP BY s.value ORDER BY s.value`
+				// Over the whole catalog the spans of the key valid at the
+				// instant are counted on the key/value index alone (a span
+				// valid then is one entity valid then), and the spelling of
+				// each value is read from the span of its smallest key.
+				stmt = `SELECT (SELECT COALESCE(s2.original, s2.value) FROM history_search s2
+						WHERE s2.ent = f.ent AND s2.key = ? AND s2.value = f.value AND ` + c.validAt("s2") + `), f.n
+					FROM (SELECT s.value AS value, count(*) AS n, min(s.ent) AS ent FROM history_search s INDEXED BY history_search_key_value
+						WHERE s.key = ? AND ` + c.validAt("s") + ` AND s.value <> '' GROUP BY s.value) f ORDER BY f.value`
+				a = []any{key, key}
 			} else {
 				stmt = `SELECT (SELECT COALESCE(s2.original, s2.value) FROM search s2 JOIN entities e2 ON e2.eid = s2.eid
 						WHERE s2.key = ? AND s2.value = f.value ORDER BY e2.key LIMIT 1), f.n
@@ -539,18 +538,9 @@ func (c *catalogAt) Facets(ctx context.Context, facets []string, f catalogstore.
 			return nil, fmt.Errorf("history store: catalog at an instant: facet %s: %w", facet, err)
 		}
 		counts := []catalogstore.FacetCount{}
-		cols, err := rows.Columns()
-		if err != nil {
-			rows.Close()
-			return nil, err
-		}
 		for rows.Next() {
 			var fc catalogstore.FacetCount
-			dest := []any{&fc.Value, &fc.Count}
-			if len(cols) > 2 {
-				dest = append(dest, new(sql.NullString))
-			}
-			if err := rows.Scan(dest...); err != nil {
+			if err := rows.Scan(&fc.Value, &fc.Count); err != nil {
 				rows.Close()
 				return nil, err
 			}
