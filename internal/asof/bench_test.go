@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"syscall"
 	"testing"
 	"time"
 
@@ -41,11 +42,11 @@ func BenchmarkAsOf(b *testing.B) {
 	start := time.Now()
 	histtest.ApplyInBatches(b, hist, evs, 5000)
 	b.Logf("history of %d events loaded in %s", len(evs), time.Since(start).Round(time.Millisecond))
-	start = time.Now()
+	start, cpu := time.Now(), processCPU()
 	if err := hist.KeepCatalogRows(context.Background()); err != nil {
 		b.Fatal(err)
 	}
-	b.Logf("its catalog rows built in %s", time.Since(start).Round(time.Millisecond))
+	b.Logf("its catalog rows built in %s (%s of CPU)", time.Since(start).Round(time.Millisecond), (processCPU() - cpu).Round(time.Millisecond))
 	direct, err := asof.New(hist, filepath.Join(dir, "direct"))
 	if err != nil {
 		b.Fatal(err)
@@ -96,6 +97,7 @@ func BenchmarkAsOf(b *testing.B) {
 	at := int64(len(evs) / 2)
 	for _, rd := range reads {
 		b.Run("direct/first/"+rd.name, func(b *testing.B) {
+			defer reportCPU(b, processCPU())
 			for b.Loop() {
 				at++ // a new instant each time
 				r, err := direct.At(ctx, history.AtPositions(event.Positions{0: at}))
@@ -109,6 +111,7 @@ func BenchmarkAsOf(b *testing.B) {
 		})
 	}
 	b.Run("direct/first/filtered-by-time", func(b *testing.B) {
+		defer reportCPU(b, processCPU())
 		for b.Loop() {
 			at++
 			r, err := direct.At(ctx, history.AtTime(histtest.Epoch.Add(time.Duration(at)*time.Millisecond)))
@@ -121,6 +124,7 @@ func BenchmarkAsOf(b *testing.B) {
 		}
 	})
 	b.Run("snapshot/first", func(b *testing.B) {
+		defer reportCPU(b, processCPU())
 		for b.Loop() {
 			at++
 			r, err := snaps.At(ctx, history.AtPositions(event.Positions{0: at}))
@@ -133,6 +137,7 @@ func BenchmarkAsOf(b *testing.B) {
 		}
 	})
 	b.Run("snapshot/cached", func(b *testing.B) {
+		defer reportCPU(b, processCPU())
 		for b.Loop() {
 			r, err := snaps.At(ctx, history.AtPositions(event.Positions{0: at}))
 			if err != nil {
@@ -143,4 +148,19 @@ func BenchmarkAsOf(b *testing.B) {
 			}
 		}
 	})
+}
+
+// processCPU returns the CPU time (user and system) the process has used.
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// reportCPU reports the CPU time per read since from (cpu-ms/op), which other
+// work on a shared machine disturbs far less than the wall time.
+func reportCPU(b *testing.B, from time.Duration) {
+	b.ReportMetric(float64((processCPU()-from).Microseconds())/1000/float64(b.N), "cpu-ms/op")
 }
