@@ -2,6 +2,7 @@ package asof
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -66,11 +67,20 @@ func MaxBuilding(n int) Option {
 	}
 }
 
-// Catalogs builds and keeps read models of past instants.
+// SnapshotsOnly makes At build a read model for every instant, even when the
+// history answers the catalog at an instant directly (history.CatalogReader):
+// the reference the direct answers are compared with.
+func SnapshotsOnly() Option {
+	return func(c *Catalogs) { c.snapshotsOnly = true }
+}
+
+// Catalogs answers the catalog at past instants: directly from the history
+// when it can (history.CatalogReader), else from read models it builds and keeps.
 type Catalogs struct {
-	hist     history.Reader
-	dir      string
-	building chan struct{} // a token per build under way
+	hist          history.Reader
+	dir           string
+	building      chan struct{} // a token per build under way
+	snapshotsOnly bool
 
 	mu      sync.Mutex
 	entries map[string]*entry
@@ -105,10 +115,25 @@ func New(hist history.Reader, dir string, opts ...Option) (*Catalogs, error) {
 	return c, nil
 }
 
-// At returns the catalog as it was at the instant. When the instant's read
-// model is not built yet and MaxBuilding builds are under way, it returns a
-// *BusyError at once.
+// At returns the catalog as it was at the instant. A history that answers it
+// directly (history.CatalogReader) does, with nothing built; otherwise, when
+// the instant's read model is not built yet and MaxBuilding builds are under
+// way, it returns a *BusyError at once.
 func (c *Catalogs) At(ctx context.Context, at history.Instant) (catalogstore.Reader, error) {
+	if d, ok := c.hist.(history.CatalogReader); ok && !c.snapshotsOnly {
+		r, err := d.CatalogAt(ctx, at)
+		if err == nil {
+			return r, nil
+		}
+		if !errors.Is(err, history.ErrNoCatalogRows) {
+			return nil, fmt.Errorf("history at %s: %w", at, err)
+		}
+	}
+	return c.snapshot(ctx, at)
+}
+
+// snapshot returns the instant's built read model, building it first when needed.
+func (c *Catalogs) snapshot(ctx context.Context, at history.Instant) (catalogstore.Reader, error) {
 	applied, err := c.hist.Positions(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("history: %w", err)

@@ -1,14 +1,29 @@
 // Package asof answers catalog reads as the catalog was at a past instant.
 //
-// For an instant (a time or log positions) it takes every entity version the
-// history read model says was valid then, folds them into a fresh catalog read
-// model in a scratch folder, and serves the ordinary catalog queries from it:
-// Backstage filters, ordering, paging and facets behave exactly as on the live
-// catalog. Built read models are kept for a few instants (the most recently
-// used), keyed by the instant and the history's positions, so paging through
-// one instant reuses one build and a new write never serves a stale answer for
-// an instant it changes.
+// Directly, when it can. A history store that keeps the catalog rows of its
+// versions (history.CatalogReader: the SQLite history, sqlitehist) answers
+// every catalog query at an instant from the versions valid then: filters,
+// full text, ordering, paging, counts and facets behave exactly as on a
+// catalog read model holding those versions, and nothing is built, so the
+// first read of an instant never asked before costs what any read costs.
+// The SQLite history builds those rows on its first read at an instant (in
+// the background; that read and those during the build take the snapshot
+// path) and keeps them from then on, so a history nobody reads as of an
+// instant folds at full speed.
 //
-// What it does not restore: processing errors (status.items) and the
-// locations table of that time; entity bodies, relations and search are exact.
+// By a snapshot otherwise: while the rows are built, the PostgreSQL history
+// (pghist keeps no catalog rows yet), and an instant naming a partition the
+// store does not hold. For such an instant it takes every entity version the history says
+// was valid then, folds them into a fresh catalog read model in a scratch
+// folder, and serves the ordinary catalog queries from it. Built read models
+// are kept for a few instants (the most recently used), keyed by the instant
+// and the history's positions, so paging through one instant reuses one
+// build and a new write never serves a stale answer for an instant it
+// changes; at most MaxBuilding are built at once.
+//
+// Both paths create the entities of an instant in key order, so the creation
+// order (lists that name no order) is the key order. The direct path refuses
+// a filter on that internal creation order ($created). What neither
+// restores: processing errors (status.items) and the locations table of that
+// time; entity bodies, relations and search are exact.
 package asof

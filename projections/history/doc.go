@@ -26,4 +26,8 @@
 // PostgreSQL) only load the heads of the keys a batch touches and write what
 // Fold returns, so both answer the same for the same events. The contract suite
 // is history/histtest.
+//
+// A store may also answer the catalog at an instant itself, paged, filtered
+// and faceted, without a read model being built (CatalogReader); Fold then
+// returns each new version's catalog rows (Batch.WithCatalogRows).
 package history

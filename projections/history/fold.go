@@ -59,6 +59,12 @@ type Change struct {
 	Digests []EventDigest
 	// Last is the position of the last applied event of each partition.
 	Last event.Positions
+	// Rows, when the batch was folded WithCatalogRows, holds for each of New
+	// (same index) the rows the catalog read model stores for that version:
+	// its stored body, search rows and relations; the zero EntityRows for a
+	// removal. A store that keeps them answers catalog queries at any instant
+	// without building a catalog first.
+	Rows []catalogstore.EntityRows
 }
 
 // op is one decoded event.
@@ -74,7 +80,14 @@ type op struct {
 // Batch is a batch of events decoded for Fold: those above the positions a
 // store had applied.
 type Batch struct {
-	ops []op
+	ops  []op
+	rows bool
+}
+
+// WithCatalogRows makes Fold fill Change.Rows, and returns b.
+func (b *Batch) WithCatalogRows() *Batch {
+	b.rows = true
+	return b
 }
 
 // Decode decodes the events that lie above applied (their partition's
@@ -169,6 +182,8 @@ type folder struct {
 	locs   map[string]string
 	ch     Change
 	digest string // of the event being folded
+	rows   bool   // fill ch.Rows
+	err    error  // the first error computing rows
 }
 
 // Fold applies the batch to the stored heads of Keys (heads) and the stored
@@ -176,7 +191,7 @@ type folder struct {
 // write. It does not change its arguments.
 func (b *Batch) Fold(heads map[string]Head, locs map[string]string) (Change, error) {
 	f := &folder{heads: make(map[string]Head, len(heads)), stored: make(map[string]bool, len(heads)),
-		newIdx: map[string]int{}, locs: make(map[string]string, len(locs)), ch: Change{Last: event.Positions{}}}
+		newIdx: map[string]int{}, locs: make(map[string]string, len(locs)), ch: Change{Last: event.Positions{}}, rows: b.rows}
 	for k, h := range heads {
 		f.heads[k] = h
 		f.stored[k] = true
@@ -226,6 +241,9 @@ func (b *Batch) Fold(heads map[string]Head, locs map[string]string) (Change, err
 		ids = append(ids, id)
 	}
 	slices.Sort(ids)
+	if f.err != nil {
+		return Change{}, f.err
+	}
 	for _, id := range ids {
 		if _, ok := locs[id]; ok {
 			f.ch.DeleteLocations = append(f.ch.DeleteLocations, id)
@@ -242,8 +260,15 @@ func (f *folder) upsert(o op, uid, hash string, body []byte, locationID, managed
 	if h, ok := f.heads[key]; ok && !h.Removed && h.Hash == hash && h.UID == uid {
 		return // the same body again: no new version
 	}
+	var rows catalogstore.EntityRows
+	if f.rows {
+		var err error
+		if rows, err = catalogstore.NewEntityRows(o.ent, uid, hash); err != nil && f.err == nil {
+			f.err = fmt.Errorf("history: event %s: catalog rows of %s: %w", o.ev.ID, key, err)
+		}
+	}
 	f.add(o.ev, Version{Key: key, Ref: o.ent.Ref().String(), UID: uid, Body: json.RawMessage(body), Hash: hash,
-		LocationID: locationID, ManagedBy: managedBy, Commit: commit})
+		LocationID: locationID, ManagedBy: managedBy, Commit: commit}, rows)
 }
 
 func (f *folder) removeEntity(ev *event.Envelope, key, uid, locationID string) {
@@ -254,11 +279,11 @@ func (f *folder) removeEntity(ev *event.Envelope, key, uid, locationID string) {
 	if uid != "" && h.UID != uid {
 		return // the entity was recreated since; this removal is stale
 	}
-	f.add(ev, Version{Key: key, Ref: h.Ref, UID: h.UID, Removed: true, LocationID: locationID})
+	f.add(ev, Version{Key: key, Ref: h.Ref, UID: h.UID, Removed: true, LocationID: locationID}, catalogstore.EntityRows{})
 }
 
 // add makes v the key's new head, closing the one before.
-func (f *folder) add(ev *event.Envelope, v Version) {
+func (f *folder) add(ev *event.Envelope, v Version, rows catalogstore.EntityRows) {
 	at := Mark{Pos: Pos{ev.Partition, ev.Position}, Time: ev.Time.UTC()}
 	v.Number = 1
 	if h, ok := f.heads[v.Key]; ok {
@@ -278,6 +303,9 @@ func (f *folder) add(ev *event.Envelope, v Version) {
 	v.Actor, v.CorrelationID = ev.Actor, ev.CorrelationID
 	v.Digest = f.digest
 	f.ch.New = append(f.ch.New, v)
+	if f.rows {
+		f.ch.Rows = append(f.ch.Rows, rows)
+	}
 	f.newIdx[v.Key] = len(f.ch.New) - 1
 	f.heads[v.Key] = HeadOf(&v)
 }

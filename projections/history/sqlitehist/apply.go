@@ -50,6 +50,10 @@ func (s *Store) Apply(ctx context.Context, events []event.Envelope) error {
 	if err != nil {
 		return err
 	}
+	kept := s.kept.Load()
+	if kept {
+		b.WithCatalogRows()
+	}
 	if b.Empty() {
 		return nil
 	}
@@ -65,7 +69,7 @@ func (s *Store) Apply(ctx context.Context, events []event.Envelope) error {
 	if err != nil {
 		return fmt.Errorf("history store: %w", err)
 	}
-	if err := write(ctx, tx, ch); err != nil {
+	if err := write(ctx, tx, ch, heads, kept); err != nil {
 		return fmt.Errorf("history store: write: %w", err)
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO history_positions(name, position) VALUES (?, ?)
@@ -129,9 +133,11 @@ func loadHeads(ctx context.Context, tx *sql.Tx, keys []string) (map[string]histo
 	return out, nil
 }
 
-// write stores a Change: closes stored versions, inserts the new ones and the
-// event digests, and replaces the touched locations.
-func write(ctx context.Context, tx *sql.Tx, ch history.Change) error {
+// write stores a Change: closes stored versions, inserts the new ones, their
+// catalog rows and the event digests, and replaces the touched locations.
+// heads are the stored heads the change was folded on; the catalog rows are
+// written when kept.
+func write(ctx context.Context, tx *sql.Tx, ch history.Change, heads map[string]history.Head, kept bool) error {
 	if len(ch.Closed) > 0 {
 		st, err := tx.PrepareContext(ctx, `UPDATE history_versions SET to_position = ?, to_time = ? WHERE key = ? AND version = ?`)
 		if err != nil {
@@ -150,6 +156,11 @@ func write(ctx context.Context, tx *sql.Tx, ch history.Change) error {
 	}
 	if err := insertRows(ctx, tx, "history_versions("+versionCols+")", nVersionCols, vals); err != nil {
 		return err
+	}
+	if kept {
+		if err := writeCatalogRows(ctx, tx, ch, heads); err != nil {
+			return err
+		}
 	}
 	vals = make([]any, 0, len(ch.Digests)*nEventCols)
 	for _, d := range ch.Digests {
@@ -192,6 +203,12 @@ func versionRow(v *history.Version) []any {
 // insertRows writes rows of cols values each (flattened in vals) with
 // multi-row INSERTs of up to bulkRows rows.
 func insertRows(ctx context.Context, tx *sql.Tx, table string, cols int, vals []any) error {
+	return insertRowsVerb(ctx, tx, "INSERT INTO", table, cols, vals)
+}
+
+// insertRowsVerb is insertRows with the statement's verb (INSERT INTO, INSERT
+// OR IGNORE INTO).
+func insertRowsVerb(ctx context.Context, tx *sql.Tx, verb, table string, cols int, vals []any) error {
 	var full *sql.Stmt
 	for len(vals) > 0 {
 		rows := min(len(vals)/cols, bulkRows)
@@ -199,14 +216,14 @@ func insertRows(ctx context.Context, tx *sql.Tx, table string, cols int, vals []
 		var err error
 		if rows == bulkRows {
 			if full == nil {
-				if full, err = tx.PrepareContext(ctx, insertSQL(table, cols, rows)); err != nil {
+				if full, err = tx.PrepareContext(ctx, insertSQL(verb, table, cols, rows)); err != nil {
 					return err
 				}
 				defer full.Close()
 			}
 			_, err = full.ExecContext(ctx, vals[:n]...)
 		} else {
-			_, err = tx.ExecContext(ctx, insertSQL(table, cols, rows), vals[:n]...)
+			_, err = tx.ExecContext(ctx, insertSQL(verb, table, cols, rows), vals[:n]...)
 		}
 		if err != nil {
 			return fmt.Errorf("insert into %s: %w", table, err)
@@ -216,10 +233,10 @@ func insertRows(ctx context.Context, tx *sql.Tx, table string, cols int, vals []
 	return nil
 }
 
-func insertSQL(table string, cols, rows int) string {
+func insertSQL(verb, table string, cols, rows int) string {
 	row := "(" + strings.TrimSuffix(strings.Repeat("?,", cols), ",") + ")"
 	var b strings.Builder
-	b.WriteString("INSERT INTO " + table + " VALUES ")
+	b.WriteString(verb + " " + table + " VALUES ")
 	for i := 0; i < rows; i++ {
 		if i > 0 {
 			b.WriteByte(',')

@@ -1,6 +1,7 @@
 package sqlitehist_test
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"sync"
@@ -50,6 +51,42 @@ func BenchmarkApply(b *testing.B) {
 		}
 		return s
 	})
+}
+
+// BenchmarkApplyKeepingCatalogRows measures Apply's throughput into a fresh
+// store that keeps the catalog rows from its first batch: the fold of a
+// history after its first read at an instant.
+func BenchmarkApplyKeepingCatalogRows(b *testing.B) {
+	histtest.BenchApply(b, func(b *testing.B) history.Store {
+		s, err := sqlitehist.Open(filepath.Join(b.TempDir(), "history.db"), sqlitehist.Options{KeepCatalogRows: true})
+		if err != nil {
+			b.Fatal(err)
+		}
+		return s
+	})
+}
+
+// BenchmarkKeepCatalogRows measures the bulk build of the catalog rows of a
+// history of 2,000 entities of BenchVersions versions each (what the first
+// read at an instant starts), in versions per second.
+func BenchmarkKeepCatalogRows(b *testing.B) {
+	evs := histtest.BenchEvents(b, 2000, histtest.BenchVersions)
+	for b.Loop() {
+		b.StopTimer()
+		s, err := sqlitehist.Open(filepath.Join(b.TempDir(), "history.db"), sqlitehist.Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		histtest.ApplyInBatches(b, s, evs, 5000)
+		b.StartTimer()
+		if err := s.KeepCatalogRows(context.Background()); err != nil {
+			b.Fatal(err)
+		}
+		b.StopTimer()
+		s.Close()
+		b.StartTimer()
+	}
+	b.ReportMetric(float64(len(evs))*float64(b.N)/b.Elapsed().Seconds(), "versions/s")
 }
 
 func TestMain(m *testing.M) {

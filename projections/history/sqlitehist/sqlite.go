@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 
 	"backlot.dev/backlot/domain/event"
 	"backlot.dev/backlot/projections/history"
@@ -23,6 +24,10 @@ type Options struct {
 	CacheKiB int
 	// ReadConns is the size of the read pool; default 4.
 	ReadConns int
+	// KeepCatalogRows makes Open build the catalog rows of every version
+	// (KeepCatalogRows) if they are not kept yet, so Apply keeps them from
+	// its first batch. By default they are built on the first CatalogAt.
+	KeepCatalogRows bool
 }
 
 // Store is the history read model on a SQLite file. It is safe for concurrent
@@ -30,7 +35,16 @@ type Options struct {
 type Store struct {
 	write *sql.DB
 	read  *sql.DB
-	mu    sync.Mutex // serialises Apply
+	mu    sync.Mutex // serialises Apply and the build of the catalog rows
+	// kept is set once the catalog rows of every version are kept: Apply
+	// then writes those of each batch.
+	kept atomic.Bool
+	// building is set while the catalog rows are built in the background
+	// (bg), under bgCtx, which Close cancels.
+	building atomic.Bool
+	bg       sync.WaitGroup
+	bgCtx    context.Context
+	stop     context.CancelFunc
 }
 
 var _ history.Store = (*Store)(nil)
@@ -48,11 +62,29 @@ func Open(path string, opts Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("history store %s: %w", path, err)
 	}
-	return &Store{write: w, read: r}, nil
+	s := &Store{write: w, read: r}
+	s.bgCtx, s.stop = context.WithCancel(context.Background())
+	var flag int64
+	err = w.QueryRow(`SELECT position FROM history_positions WHERE name = ?`, rowsKept).Scan(&flag)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		s.Close()
+		return nil, fmt.Errorf("history store %s: %w", path, err)
+	}
+	s.kept.Store(flag == 1)
+	if opts.KeepCatalogRows {
+		if err := s.KeepCatalogRows(context.Background()); err != nil {
+			s.Close()
+			return nil, fmt.Errorf("history store %s: %w", path, err)
+		}
+	}
+	return s, nil
 }
 
-// Close closes both connection pools.
+// Close stops a background build of the catalog rows, waits for it, and
+// closes both connection pools.
 func (s *Store) Close() error {
+	s.stop()
+	s.bg.Wait()
 	return errors.Join(s.read.Close(), s.write.Close())
 }
 

@@ -47,3 +47,18 @@ func TestReopenKeepsHistory(t *testing.T) {
 		t.Fatal("the reopened store holds another history")
 	}
 }
+
+// TestSQLiteHistoryContractKeepingCatalogRows runs the suite against a store
+// that keeps the catalog rows from its first batch: the versions it keeps
+// are the same.
+func TestSQLiteHistoryContractKeepingCatalogRows(t *testing.T) {
+	t.Parallel()
+	histtest.Run(t, func(t *testing.T) history.Store {
+		s, err := sqlitehist.Open(filepath.Join(t.TempDir(), "history.db"), sqlitehist.Options{KeepCatalogRows: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		return s
+	}, histtest.Features{})
+}

@@ -1,0 +1,150 @@
+package sqlitehist
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"backlot.dev/backlot/projections/catalogstore"
+	"backlot.dev/backlot/projections/history"
+)
+
+// rowsKept names the flag in history_positions that is 1 once the catalog
+// rows of every version are kept.
+const rowsKept = "history-catalog-rows"
+
+// buildFlushRows is how many pending rows the build writes at once, between
+// two entities.
+const buildFlushRows = 20000
+
+// catalogRowIndexes are the secondary indexes of the catalog rows, which the
+// build drops and makes again once the rows are in.
+var catalogRowIndexes = []struct{ name, create string }{
+	{"history_search_key_value", `CREATE INDEX history_search_key_value ON history_search(key, value, from_position, to_position, from_time, to_time)`},
+	{"history_relations_type_target", `CREATE INDEX history_relations_type_target ON history_relations(ltype, target)`},
+	// An entity by uid at an instant.
+	{"history_versions_uid", `CREATE INDEX history_versions_uid ON history_versions(uid) WHERE removed = 0`},
+	// Whether a version is valid at an instant, and its key, without reading
+	// its row (and body): what counts and whole-catalog facets of the catalog
+	// at an instant test for each candidate version.
+	{"history_versions_span", `CREATE INDEX history_versions_span ON history_versions(from_position, removed, to_position, from_time, to_time, key)`},
+}
+
+// KeepCatalogRows builds the catalog rows (history_search, history_relations)
+// of every stored version, unless they are kept already, and makes Apply keep
+// those of every batch after it. The rows are built in one transaction that
+// holds the writer: the versions are read in key order, each entity's rows
+// become spans from one version to the next, they are written in the order of
+// their primary keys, and the secondary indexes are made once at the end. A
+// history that never answers the catalog at an instant never pays for them.
+func (s *Store) KeepCatalogRows(ctx context.Context) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.kept.Load() {
+		return nil
+	}
+	start := time.Now()
+	tx, err := s.write.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("history store: catalog rows: begin: %w", err)
+	}
+	defer tx.Rollback()
+	for _, stmt := range []string{`DELETE FROM history_search`, `DELETE FROM history_relations`} {
+		if _, err := tx.ExecContext(ctx, stmt); err != nil {
+			return fmt.Errorf("history store: catalog rows: %w", err)
+		}
+	}
+	for _, ix := range catalogRowIndexes {
+		if _, err := tx.ExecContext(ctx, `DROP INDEX IF EXISTS `+ix.name); err != nil {
+			return fmt.Errorf("history store: catalog rows: %w", err)
+		}
+	}
+	n, err := buildCatalogRows(ctx, tx)
+	if err != nil {
+		return fmt.Errorf("history store: catalog rows: %w", err)
+	}
+	for _, ix := range catalogRowIndexes {
+		if _, err := tx.ExecContext(ctx, ix.create); err != nil {
+			return fmt.Errorf("history store: catalog rows: %w", err)
+		}
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO history_positions(name, position) VALUES (?, 1)
+		ON CONFLICT(name) DO UPDATE SET position = excluded.position`, rowsKept); err != nil {
+		return fmt.Errorf("history store: catalog rows: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("history store: catalog rows: commit: %w", err)
+	}
+	s.kept.Store(true)
+	slog.Info("history: catalog rows kept", "versions", n, "took", time.Since(start).Round(time.Millisecond))
+	return nil
+}
+
+// buildInBackground starts KeepCatalogRows in the background, unless the
+// rows are kept or being built; Close stops it. A build that fails is not
+// tried again by this Store: the catalog at an instant is then built by the
+// caller (ErrNoCatalogRows), as before, and the error is logged once.
+func (s *Store) buildInBackground() {
+	if s.kept.Load() || !s.building.CompareAndSwap(false, true) {
+		return
+	}
+	s.bg.Go(func() {
+		err := s.KeepCatalogRows(s.bgCtx)
+		if err == nil || s.bgCtx.Err() != nil {
+			s.building.Store(false)
+			return
+		}
+		// building stays set: no other build starts.
+		slog.Error("history: building the catalog rows failed; the catalog at an instant is built instead", "err", err)
+	})
+}
+
+// buildCatalogRows writes the spans of catalog rows of every version, read
+// in key order, and returns how many versions it read.
+func buildCatalogRows(ctx context.Context, tx *sql.Tx) (int, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT key, version, uid, hash, removed, from_position, from_time, body
+		FROM history_versions ORDER BY key, version`)
+	if err != nil {
+		return 0, err
+	}
+	defer rows.Close()
+	w := newSpanWriter()
+	flush := func() error {
+		if err := w.insert(ctx, tx); err != nil {
+			return err
+		}
+		w = newSpanWriter()
+		return nil
+	}
+	n, last := 0, ""
+	for rows.Next() {
+		var v history.Version
+		var ns int64
+		var body []byte
+		if err := rows.Scan(&v.Key, &v.Number, &v.UID, &v.Hash, &v.Removed, &v.ValidFrom.Position, &ns, &body); err != nil {
+			return n, err
+		}
+		v.ValidFrom.Time = fromNanos(ns)
+		n++
+		if v.Key != last && len(w.search)/nSearchCols+len(w.rels)/nRelationCols >= buildFlushRows {
+			if err := flush(); err != nil {
+				return n, err
+			}
+		}
+		last = v.Key
+		var er catalogstore.EntityRows
+		if !v.Removed {
+			if er, err = rowsOf(v.Key, v.UID, v.Hash, body); err != nil {
+				return n, err
+			}
+		}
+		w.apply(&v, w.entity(v.Key), &er)
+	}
+	if err := rows.Err(); err != nil {
+		return n, err
+	}
+	rows.Close()
+	return n, flush()
+}
