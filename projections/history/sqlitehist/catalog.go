@@ -62,6 +62,11 @@ func (s *Store) CatalogAt(ctx context.Context, at history.Instant) (catalogstore
 	// relations are the spans valid then. A row is valid only while a
 	// version of its entity is (a removal closes them all). The instant is a
 	// literal, so the statements' own "?" arguments keep their order.
+	// The catalog names a search key by an id (search_keys) and stores each
+	// relation once, by the entity that declares it (origin), deriving the
+	// reverse; the history names a key by its text, so a key's id here is
+	// the key itself, and keeps both directions of a relation, so each is a
+	// relation of its source (origin) with no reverse to derive.
 	with := func(index string) string {
 		return `WITH entities AS NOT MATERIALIZED (SELECT v.key AS eid, v.from_position AS pos, v.key AS key, v.ref AS ref, v.uid AS uid,
 			substr(v.key, 1, instr(v.key, ':') - 1) AS kind,
@@ -69,9 +74,11 @@ func (s *Store) CatalogAt(ctx context.Context, at history.Instant) (catalogstore
 			substr(v.key, instr(v.key, '/') + 1) AS name,
 			v.location_id AS location_id, v.hash AS hash, v.body AS body
 			FROM history_versions v ` + index + ` WHERE ` + versions + `),
-		search AS NOT MATERIALIZED (SELECT s.ent AS eid, s.key AS key, s.value AS value, s.original AS original
+		search AS NOT MATERIALIZED (SELECT s.ent AS eid, s.key AS key, s.key AS kid, s.value AS value, s.original AS original
 			FROM history_search s WHERE ` + valid("s") + `),
-		relations AS NOT MATERIALIZED (SELECT r.source AS source, r.type AS type, r.ltype AS ltype, r.target AS target, r.target_ref AS target_ref
+		search_keys AS NOT MATERIALIZED (SELECT k.key AS id, k.key AS key FROM history_search k),
+		relations AS NOT MATERIALIZED (SELECT r.source AS source, r.source AS origin, r.type AS type, r.ltype AS ltype, r.target AS target, r.target_ref AS target_ref,
+			NULL AS reverse, NULL AS lreverse
 			FROM history_relations r WHERE ` + valid("r") + `) `
 	}
 	// A count over many versions tests each on the span index, which holds

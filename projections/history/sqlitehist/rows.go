@@ -170,7 +170,7 @@ func loadCurrent(ctx context.Context, body *sql.Stmt, h history.Head, cur *entit
 			cur.search[id] = searchCur{original: sr.Original, ins: stored}
 		}
 	}
-	for _, r := range rows.Relations {
+	for _, r := range bothWays(&rows) {
 		id := relationID{r.Source, strings.ToLower(r.Type), r.Target}
 		if _, dup := cur.rels[id]; !dup {
 			cur.rels[id] = relationCur{typ: r.Type, targetRef: r.TargetRef, ins: stored}
@@ -214,8 +214,9 @@ func (w *spanWriter) apply(v *history.Version, cur *entityRows, rows *catalogsto
 		cur.search[id] = searchCur{original: sr.Original, ins: len(w.search) / nSearchCols}
 		w.search = append(w.search, v.Key, sr.Key, sr.Value, pos, nil, ns, nil, orig)
 	}
-	nextRels := make(map[relationID]catalogstore.RelationRow, len(rows.Relations))
-	for _, r := range rows.Relations {
+	rels := bothWays(rows)
+	nextRels := make(map[relationID]relationRow, len(rels))
+	for _, r := range rels {
 		id := relationID{r.Source, strings.ToLower(r.Type), r.Target}
 		if _, dup := nextRels[id]; !dup {
 			nextRels[id] = r
@@ -232,7 +233,7 @@ func (w *spanWriter) apply(v *history.Version, cur *entityRows, rows *catalogsto
 		}
 		delete(cur.rels, id)
 	}
-	for _, r := range rows.Relations {
+	for _, r := range rels {
 		id := relationID{r.Source, strings.ToLower(r.Type), r.Target}
 		if _, ok := cur.rels[id]; ok {
 			continue
@@ -240,6 +241,28 @@ func (w *spanWriter) apply(v *history.Version, cur *entityRows, rows *catalogsto
 		cur.rels[id] = relationCur{typ: r.Type, targetRef: r.TargetRef, ins: len(w.rels) / nRelationCols}
 		w.rels = append(w.rels, id.source, id.ltype, id.target, v.Key, pos, nil, ns, nil, r.Type, r.TargetRef)
 	}
+}
+
+// relationRow is one row of history_relations as an entity's version
+// carries it: a relation it declares (Source is the entity) or the reverse of
+// one (Target is the entity).
+type relationRow struct {
+	// Source and Target are lower-case keys; TargetRef is the target's display ref.
+	Source, Type, Target, TargetRef string
+}
+
+// bothWays lists the relations of rows in both directions, as the history's
+// rows keep them (the catalog read model stores each once and derives the
+// reverse): each declared relation, then its reverse from the target back to
+// the entity.
+func bothWays(rows *catalogstore.EntityRows) []relationRow {
+	out := make([]relationRow, 0, 2*len(rows.Relations))
+	for _, r := range rows.Relations {
+		out = append(out,
+			relationRow{Source: rows.Key, Type: r.Type, Target: r.Target, TargetRef: r.TargetRef},
+			relationRow{Source: r.Target, Type: r.Reverse, Target: rows.Key, TargetRef: rows.Ref})
+	}
+	return out
 }
 
 func sameOriginal(a, b *string) bool {
