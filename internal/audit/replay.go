@@ -163,64 +163,43 @@ func (r *Replay) remove(key, uid string) {
 	delete(r.ents, key)
 }
 
-// decoded is one entity version the replay leaves, decoded.
-type decoded struct {
-	key  string
-	uid  string
-	ent  *catalog.Entity
-	body []byte // the stored body: without relations and status, with uid and etag
-	rels []catalog.Relation
-}
-
-// decodeAll decodes every version the replay leaves, on every core, sorted
-// by key.
-func (r *Replay) decodeAll(ctx context.Context) ([]decoded, error) {
+// keys returns the keys of the entities the replay leaves, sorted.
+func (r *Replay) keys() []string {
 	keys := make([]string, 0, len(r.ents))
 	for k := range r.ents {
 		keys = append(keys, k)
 	}
 	slices.Sort(keys)
-	out := make([]decoded, len(keys))
-	errs := make([]error, len(keys))
-	each(ctx, len(keys), func(i int) {
-		out[i], errs[i] = r.decode(keys[i])
-	})
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	for i, err := range errs {
-		if err != nil {
-			return nil, fmt.Errorf("entity %s (event %s): %w", keys[i], r.ents[keys[i]].ev, err)
-		}
-	}
-	return out, nil
+	return keys
 }
 
-func (r *Replay) decode(key string) (decoded, error) {
+// entity decodes the version of the entity with key the replay leaves.
+func (r *Replay) entity(key string) (*catalog.Entity, error) {
 	e := r.ents[key]
-	d := decoded{key: key, uid: e.uid, ent: e.gen}
-	if d.ent == nil {
-		raw, err := e.entityJSON()
-		if err != nil {
-			return d, err
-		}
-		body, err := catalog.DecodeJSONObject(raw)
-		if err != nil {
-			return d, fmt.Errorf("entity body: %w", err)
-		}
-		if d.ent, err = catalog.LoadEntity(body); err != nil {
-			return d, err
-		}
-		if k := d.ent.Ref().Key(); k != key {
-			return d, fmt.Errorf("the event's subject is %s but its entity is %s", key, k)
-		}
+	if e.gen != nil {
+		return e.gen, nil
 	}
-	var err error
-	if d.body, err = storedBody(d.ent, e.uid, e.hash); err != nil {
-		return d, err
+	raw, err := e.entityJSON()
+	if err != nil {
+		return nil, err
 	}
-	d.rels = d.ent.Relations()
-	return d, nil
+	body, err := catalog.DecodeJSONObject(raw)
+	if err != nil {
+		return nil, fmt.Errorf("entity body: %w", err)
+	}
+	ent, err := catalog.LoadEntity(body)
+	if err != nil {
+		return nil, err
+	}
+	if k := ent.Ref().Key(); k != key {
+		return nil, fmt.Errorf("the event's subject is %s but its entity is %s", key, k)
+	}
+	return ent, nil
+}
+
+// entityError names the entity and the event that wrote its version.
+func (r *Replay) entityError(key string, err error) error {
+	return fmt.Errorf("entity %s (event %s): %w", key, r.ents[key].ev, err)
 }
 
 // entityJSON returns the upserted entity's body.
@@ -240,8 +219,8 @@ func (e *replayEntity) entityJSON() ([]byte, error) {
 
 // storedBody is the body the catalog read model stores for an entity
 // version: without relations and status, with metadata.uid and
-// metadata.etag (catalogstore.NewEntityRows' Body).
-func storedBody(ent *catalog.Entity, uid, hash string) ([]byte, error) {
+// metadata.etag (catalogstore.NewEntityRows' Body, before it is encoded).
+func storedBody(ent *catalog.Entity, uid, hash string) map[string]any {
 	stored := make(map[string]any, len(ent.Body()))
 	for k, v := range ent.Body() {
 		if k == "relations" || k == "status" {
@@ -257,7 +236,7 @@ func storedBody(ent *catalog.Entity, uid, hash string) ([]byte, error) {
 	nmd["uid"] = uid
 	nmd["etag"] = catalog.HashJSON([]byte(hash + uid))[:32]
 	stored["metadata"] = nmd
-	return catalog.EncodeJSON(stored)
+	return stored
 }
 
 // relation is one relation row: its type, target key and target ref.
@@ -269,42 +248,97 @@ type relation struct {
 // as the catalog read model answers for it: its stored body, the relations
 // whose source it is (declared by it or by any other entity, sorted and
 // without duplicates) and the status items of the processing errors that
-// concern it. It fails naming the entity and event of a body that does not
-// decode.
+// concern it. It holds every entity decoded at once; WriteYAML does not.
+// It fails naming the entity and event of a body that does not decode.
 func (r *Replay) Entities(ctx context.Context) ([]catalogstore.EntityView, error) {
-	ds, err := r.decodeAll(ctx)
+	keys := r.keys()
+	bySource, err := r.relations(ctx, keys)
 	if err != nil {
 		return nil, err
 	}
-	views := make([]catalogstore.EntityView, len(ds))
-	bySource := r.relations(ds)
 	status := r.status()
-	each(ctx, len(ds), func(i int) { views[i] = view(&ds[i], bySource[ds[i].key], status[ds[i].key]) })
-	return views, ctx.Err()
-}
-
-// relations gathers the relation rows by source: each entity's rows without
-// its duplicates (the first of each source, type and target wins), then the
-// rows of one source without duplicates of type and target ref, sorted by
-// type and target as the read model reads them.
-func (r *Replay) relations(ds []decoded) map[string][]relation {
-	bySource := map[string][]relation{}
-	type id struct{ source, typ, target string }
-	seen := map[id]bool{}
-	for i := range ds {
-		clear(seen)
-		for _, rel := range ds[i].rels {
-			src := rel.Source.Key()
-			k := id{src, rel.Type, rel.Target.Key()}
-			if seen[k] {
-				continue
-			}
-			seen[k] = true
-			bySource[src] = append(bySource[src], relation{typ: rel.Type, target: k.target, targetRef: rel.Target.String()})
+	views := make([]catalogstore.EntityView, len(keys))
+	errs := make([]error, len(keys))
+	each(ctx, len(keys), 1, func(i int) {
+		k := keys[i]
+		ent, err := r.entity(k)
+		if err != nil {
+			errs[i] = err
+			return
+		}
+		e := r.ents[k]
+		v := catalogstore.EntityView{Key: k, Ref: ent.Ref().String(), UID: e.uid}
+		if v.Body, errs[i] = catalog.EncodeJSON(storedBody(ent, e.uid, e.hash)); errs[i] != nil {
+			return
+		}
+		for _, rel := range bySource[k] {
+			v.Relations = append(v.Relations, catalogstore.Relation{Type: rel.typ, TargetRef: rel.targetRef})
+		}
+		for _, pe := range status[k] {
+			v.Status = append(v.Status, catalogstore.StatusItemOf(pe))
+		}
+		catalogstore.NormalizeRelations(&v)
+		views[i] = v
+	})
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	for i, err := range errs {
+		if err != nil {
+			return nil, r.entityError(keys[i], err)
 		}
 	}
-	for src, rows := range bySource {
-		slices.SortFunc(rows, func(a, b relation) int {
+	return views, nil
+}
+
+// relations decodes every entity of keys, on every core, and gathers the
+// relation rows by source: each entity's rows without its duplicates (the
+// first of each source, type and target wins), then the rows of one source
+// without duplicates of type and target ref, sorted by type and target as
+// the read model reads them.
+func (r *Replay) relations(ctx context.Context, keys []string) (map[string][]relation, error) {
+	type row struct {
+		source string
+		relation
+	}
+	rows := make([][]row, len(keys))
+	errs := make([]error, len(keys))
+	each(ctx, len(keys), 1, func(i int) {
+		ent, err := r.entity(keys[i])
+		if err != nil {
+			errs[i] = err
+			return
+		}
+		rels := ent.Relations()
+		out := make([]row, 0, len(rels))
+	next:
+		for _, rel := range rels {
+			x := row{rel.Source.Key(), relation{typ: rel.Type, target: rel.Target.Key(), targetRef: rel.Target.String()}}
+			for _, y := range out {
+				if x.source == y.source && x.typ == y.typ && x.target == y.target {
+					continue next
+				}
+			}
+			out = append(out, x)
+		}
+		rows[i] = out
+	})
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	for i, err := range errs {
+		if err != nil {
+			return nil, r.entityError(keys[i], err)
+		}
+	}
+	bySource := map[string][]relation{}
+	for _, rs := range rows {
+		for _, x := range rs {
+			bySource[x.source] = append(bySource[x.source], x.relation)
+		}
+	}
+	for src, rs := range bySource {
+		slices.SortFunc(rs, func(a, b relation) int {
 			if c := strings.Compare(a.typ, b.typ); c != 0 {
 				return c
 			}
@@ -313,9 +347,9 @@ func (r *Replay) relations(ds []decoded) map[string][]relation {
 			}
 			return strings.Compare(a.targetRef, b.targetRef)
 		})
-		bySource[src] = slices.CompactFunc(rows, func(a, b relation) bool { return a.typ == b.typ && a.targetRef == b.targetRef })
+		bySource[src] = slices.CompactFunc(rs, func(a, b relation) bool { return a.typ == b.typ && a.targetRef == b.targetRef })
 	}
-	return bySource
+	return bySource, nil
 }
 
 // status gathers the processing errors by the entity they are shown on, in
@@ -348,42 +382,38 @@ func (r *Replay) status() map[string][]event.ProcessingError {
 	return named
 }
 
-// view renders one entity as the read model answers for it.
-func view(d *decoded, rels []relation, errs []event.ProcessingError) catalogstore.EntityView {
-	v := catalogstore.EntityView{Key: d.key, Ref: d.ent.Ref().String(), UID: d.uid, Body: d.body}
-	for _, rel := range rels {
-		v.Relations = append(v.Relations, catalogstore.Relation{Type: rel.typ, TargetRef: rel.targetRef})
-	}
-	for _, pe := range errs {
-		v.Status = append(v.Status, catalogstore.StatusItemOf(pe))
-	}
-	catalogstore.NormalizeRelations(&v)
-	return v
-}
+// yamlWriters is how many files WriteYAML writes at once per core: a file's
+// creation waits on the file system more than it computes.
+const yamlWriters = 4
 
 // WriteYAML writes the catalog the replay leaves under dir, one file per
 // entity at KIND/NAMESPACE/NAME.yaml (the parts of its key): the entity as
-// the catalog API answers for it, in YAML. The files are written on every
-// core; it returns how many it wrote, and fails on the first entity it cannot
-// decode or write, naming it.
+// the catalog API answers for it (see Entities), in YAML. It decodes every
+// body twice, once for the relations every entity adds to others and once to
+// write it, so only the files being written are held decoded. The files are
+// written on every core; it returns how many it wrote, and fails on the first
+// entity it cannot decode or write, naming it and its event.
 func (r *Replay) WriteYAML(ctx context.Context, dir string) (int, error) {
-	views, err := r.Entities(ctx)
+	keys := r.keys()
+	bySource, err := r.relations(ctx, keys)
 	if err != nil {
 		return 0, err
 	}
+	status := r.status()
 	folders := map[string]bool{}
-	for _, v := range views {
-		folders[filepath.Dir(yamlPath(dir, v.Key))] = true
+	for _, k := range keys {
+		folders[filepath.Dir(yamlPath(dir, k))] = true
 	}
 	for f := range folders {
 		if err := os.MkdirAll(f, 0o755); err != nil {
 			return 0, err
 		}
 	}
-	errs := make([]error, len(views))
+	errs := make([]error, len(keys))
 	var written atomic.Int64
-	each(ctx, len(views), func(i int) {
-		if errs[i] = writeEntityYAML(yamlPath(dir, views[i].Key), views[i]); errs[i] == nil {
+	each(ctx, len(keys), yamlWriters, func(i int) {
+		k := keys[i]
+		if errs[i] = r.writeYAML(yamlPath(dir, k), k, bySource[k], status[k]); errs[i] == nil {
 			written.Add(1)
 		}
 	})
@@ -392,10 +422,10 @@ func (r *Replay) WriteYAML(ctx context.Context, dir string) (int, error) {
 	}
 	for i, err := range errs {
 		if err != nil {
-			return int(written.Load()), fmt.Errorf("entity %s: %w", views[i].Key, err)
+			return int(written.Load()), r.entityError(keys[i], err)
 		}
 	}
-	return len(views), nil
+	return len(keys), nil
 }
 
 // yamlPath is the file of the entity with key under dir.
@@ -405,17 +435,42 @@ func yamlPath(dir, key string) string {
 	return filepath.Join(dir, kind, ns, name+".yaml")
 }
 
-// writeEntityYAML writes v as the API's JSON turned into YAML: decoded into
-// plain values, so maps come out with sorted keys and numbers as float64
-// values do.
-func writeEntityYAML(path string, v catalogstore.EntityView) error {
-	raw, err := json.Marshal(v)
+// writeYAML writes the entity with key to path as the YAML of the API's
+// JSON: the document is the plain values that JSON decodes into (maps,
+// slices, strings, float64 numbers, booleans), which the stored body already
+// is, so it is built without encoding and decoding the JSON; only status
+// items, which are typed, go through JSON.
+func (r *Replay) writeYAML(path, key string, rels []relation, errs []event.ProcessingError) error {
+	ent, err := r.entity(key)
 	if err != nil {
 		return err
 	}
-	var doc map[string]any
-	if err := json.Unmarshal(raw, &doc); err != nil {
-		return err
+	e := r.ents[key]
+	doc := storedBody(ent, e.uid, e.hash)
+	v := catalogstore.EntityView{Key: key}
+	for _, rel := range rels {
+		v.Relations = append(v.Relations, catalogstore.Relation{Type: rel.typ, TargetRef: rel.targetRef})
+	}
+	catalogstore.NormalizeRelations(&v)
+	rs := make([]any, len(v.Relations))
+	for i, rel := range v.Relations {
+		rs[i] = map[string]any{"type": rel.Type, "targetRef": rel.TargetRef}
+	}
+	doc["relations"] = rs
+	if len(errs) > 0 {
+		items := make([]catalogstore.StatusItem, len(errs))
+		for i, pe := range errs {
+			items[i] = catalogstore.StatusItemOf(pe)
+		}
+		raw, err := json.Marshal(map[string]any{"items": items})
+		if err != nil {
+			return err
+		}
+		var st any
+		if err := json.Unmarshal(raw, &st); err != nil {
+			return err
+		}
+		doc["status"] = st
 	}
 	b, err := yaml.Marshal(doc)
 	if err != nil {
@@ -424,11 +479,11 @@ func writeEntityYAML(path string, v catalogstore.EntityView) error {
 	return os.WriteFile(path, b, 0o644)
 }
 
-// each calls fn(i) for i in [0, n) on every core, in chunks, and stops
-// handing out work once ctx is done.
-func each(ctx context.Context, n int, fn func(i int)) {
-	workers := min(runtime.GOMAXPROCS(0), n)
-	const chunk = 64
+// each calls fn(i) for i in [0, n) from perCore goroutines per core, in
+// chunks, and stops handing out work once ctx is done.
+func each(ctx context.Context, n, perCore int, fn func(i int)) {
+	workers := min(runtime.GOMAXPROCS(0)*perCore, n)
+	const chunk = 16
 	var next atomic.Int64
 	var wg sync.WaitGroup
 	for range workers {
