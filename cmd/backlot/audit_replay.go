@@ -78,7 +78,8 @@ func newAuditReplayCmd(g *globalFlags) *cobra.Command {
 		Long: `Reads the server's event log up to --until (an instant: now, -2h, a date or an RFC
 3339 time; events at or after
 it are left out), folds it into the catalog as it was then (the latest version
-of each entity, as the catalog read model would hold it), and writes that catalog
+of each entity, as the catalog read model would hold it; the bodies wait in a
+temporary file), and writes that catalog
 to --out: one YAML file per entity, under KIND/NAMESPACE/NAME.yaml. Prints the
 replay rate.`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -91,7 +92,12 @@ replay rate.`,
 			}
 			ctx := cmd.Context()
 			start := time.Now()
-			r := audit.NewReplay()
+			// The bodies wait in a temporary file, not in memory.
+			r, err := audit.NewSpillingReplay("")
+			if err != nil {
+				return err
+			}
+			defer r.Close()
 			err = readLogAhead(ctx, g.client(), at, r.Apply, func(n int) { fmt.Fprintf(os.Stderr, "\rreplayed %d events", n) })
 			fmt.Fprintln(os.Stderr)
 			if err != nil {

@@ -1,6 +1,7 @@
 package audit
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -28,21 +29,33 @@ import (
 // writes is what the catalog read model (package catalogstore's fold and
 // views) answers after the same events, byte for byte.
 //
+// A Replay made by NewSpillingReplay writes the bodies it keeps to a file
+// instead of holding them, so its memory grows with the number of entities
+// alone (about 200 bytes each), not with their size.
+//
 // A Replay is not safe for concurrent use.
 type Replay struct {
 	ents   map[string]*replayEntity
 	locs   map[string]string                  // registered location id → its Location entity's key
 	errs   map[string][]event.ProcessingError // location id → its processing errors
 	events int64
+	// spill, when set, holds the upserted bodies, appended through spillW;
+	// spillAt is its length.
+	spill   *os.File
+	spillW  *bufio.Writer
+	spillAt int64
 }
 
 // replayEntity is the version of an entity the events so far leave.
 type replayEntity struct {
 	uid, hash string
 	// data is the upsert's data, decoded at the end; up is set instead when
-	// the event had to be decoded whole (an older version of the type).
+	// the event had to be decoded whole (an older version of the type); n
+	// bytes at off in the spill file are the entity body instead, when n > 0.
 	data json.RawMessage
 	up   *event.EntityUpserted
+	off  int64
+	n    int
 	// gen is the Location entity of a registered location.
 	gen *catalog.Entity
 	// ev names the event that wrote the version, for errors.
@@ -52,6 +65,33 @@ type replayEntity struct {
 // NewReplay returns an empty Replay.
 func NewReplay() *Replay {
 	return &Replay{ents: map[string]*replayEntity{}, locs: map[string]string{}, errs: map[string][]event.ProcessingError{}}
+}
+
+// NewSpillingReplay returns an empty Replay that keeps the bodies it needs
+// in a new file in dir ("" is the system's temporary folder) instead of in
+// memory. Close removes the file.
+func NewSpillingReplay(dir string) (*Replay, error) {
+	f, err := os.CreateTemp(dir, "backlot-replay-*.bodies")
+	if err != nil {
+		return nil, err
+	}
+	r := NewReplay()
+	r.spill, r.spillW = f, bufio.NewWriterSize(f, 1<<20)
+	return r, nil
+}
+
+// Close removes the spill file of a Replay made by NewSpillingReplay; the
+// Replay cannot be read after. It does nothing for one made by NewReplay.
+func (r *Replay) Close() error {
+	if r.spill == nil {
+		return nil
+	}
+	err := r.spill.Close()
+	if rmErr := os.Remove(r.spill.Name()); err == nil {
+		err = rmErr
+	}
+	r.spill = nil
+	return err
 }
 
 // Events is the number of events applied.
@@ -84,8 +124,17 @@ func (r *Replay) apply(ev *event.Envelope) error {
 		e := &replayEntity{ev: ev.ID}
 		var ok bool
 		if event.Type(ev.Type) == event.TypeEntityUpserted {
-			e.uid, e.hash, _, ok = upsertFields(ev.Data)
-			e.data = ev.Data
+			var body []byte
+			e.uid, e.hash, body, ok = upsertFields(ev.Data)
+			if ok && r.spill != nil && len(body) > 0 {
+				if _, err := r.spillW.Write(body); err != nil {
+					return fmt.Errorf("spill: %w", err)
+				}
+				e.off, e.n = r.spillAt, len(body)
+				r.spillAt += int64(len(body))
+			} else {
+				e.data = ev.Data
+			}
 		}
 		if !ok {
 			var d event.EntityUpserted
@@ -163,14 +212,20 @@ func (r *Replay) remove(key, uid string) {
 	delete(r.ents, key)
 }
 
-// keys returns the keys of the entities the replay leaves, sorted.
-func (r *Replay) keys() []string {
+// keys returns the keys of the entities the replay leaves, sorted, once the
+// spilled bodies can be read.
+func (r *Replay) keys() ([]string, error) {
+	if r.spillW != nil {
+		if err := r.spillW.Flush(); err != nil {
+			return nil, fmt.Errorf("spill: %w", err)
+		}
+	}
 	keys := make([]string, 0, len(r.ents))
 	for k := range r.ents {
 		keys = append(keys, k)
 	}
 	slices.Sort(keys)
-	return keys
+	return keys, nil
 }
 
 // entity decodes the version of the entity with key the replay leaves.
@@ -179,7 +234,7 @@ func (r *Replay) entity(key string) (*catalog.Entity, error) {
 	if e.gen != nil {
 		return e.gen, nil
 	}
-	raw, err := e.entityJSON()
+	raw, err := r.entityJSON(e)
 	if err != nil {
 		return nil, err
 	}
@@ -203,7 +258,14 @@ func (r *Replay) entityError(key string, err error) error {
 }
 
 // entityJSON returns the upserted entity's body.
-func (e *replayEntity) entityJSON() ([]byte, error) {
+func (r *Replay) entityJSON(e *replayEntity) ([]byte, error) {
+	if e.n > 0 {
+		b := make([]byte, e.n)
+		if _, err := r.spill.ReadAt(b, e.off); err != nil {
+			return nil, fmt.Errorf("spill: %w", err)
+		}
+		return b, nil
+	}
 	if e.up != nil {
 		return e.up.Entity, nil
 	}
@@ -251,7 +313,10 @@ type relation struct {
 // concern it. It holds every entity decoded at once; WriteYAML does not.
 // It fails naming the entity and event of a body that does not decode.
 func (r *Replay) Entities(ctx context.Context) ([]catalogstore.EntityView, error) {
-	keys := r.keys()
+	keys, err := r.keys()
+	if err != nil {
+		return nil, err
+	}
 	bySource, err := r.relations(ctx, keys)
 	if err != nil {
 		return nil, err
@@ -301,40 +366,56 @@ func (r *Replay) relations(ctx context.Context, keys []string) (map[string][]rel
 		source string
 		relation
 	}
-	rows := make([][]row, len(keys))
-	errs := make([]error, len(keys))
-	each(ctx, len(keys), 1, func(i int) {
-		ent, err := r.entity(keys[i])
-		if err != nil {
-			errs[i] = err
-			return
-		}
-		rels := ent.Relations()
-		out := make([]row, 0, len(rels))
-	next:
-		for _, rel := range rels {
-			x := row{rel.Source.Key(), relation{typ: rel.Type, target: rel.Target.Key(), targetRef: rel.Target.String()}}
-			for _, y := range out {
-				if x.source == y.source && x.typ == y.typ && x.target == y.target {
-					continue next
-				}
-			}
-			out = append(out, x)
-		}
-		rows[i] = out
-	})
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	for i, err := range errs {
-		if err != nil {
-			return nil, r.entityError(keys[i], err)
-		}
-	}
+	// Decoded a chunk at a time on every core, merged with their strings
+	// interned: the same targets and sources recur in many rows, and only
+	// one chunk's rows are held at once.
+	const chunk = 4096
 	bySource := map[string][]relation{}
-	for _, rs := range rows {
-		for _, x := range rs {
-			bySource[x.source] = append(bySource[x.source], x.relation)
+	strs := map[string]string{}
+	intern := func(s string) string {
+		if t, ok := strs[s]; ok {
+			return t
+		}
+		strs[s] = s
+		return s
+	}
+	rows := make([][]row, chunk)
+	errs := make([]error, chunk)
+	for lo := 0; lo < len(keys); lo += chunk {
+		part := keys[lo:min(lo+chunk, len(keys))]
+		each(ctx, len(part), 1, func(i int) {
+			rows[i], errs[i] = nil, nil
+			ent, err := r.entity(part[i])
+			if err != nil {
+				errs[i] = err
+				return
+			}
+			rels := ent.Relations()
+			out := make([]row, 0, len(rels))
+		next:
+			for _, rel := range rels {
+				x := row{rel.Source.Key(), relation{typ: rel.Type, target: rel.Target.Key(), targetRef: rel.Target.String()}}
+				for _, y := range out {
+					if x.source == y.source && x.typ == y.typ && x.target == y.target {
+						continue next
+					}
+				}
+				out = append(out, x)
+			}
+			rows[i] = out
+		})
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		for i := range part {
+			if errs[i] != nil {
+				return nil, r.entityError(part[i], errs[i])
+			}
+			for _, x := range rows[i] {
+				src := intern(x.source)
+				bySource[src] = append(bySource[src], relation{typ: intern(x.typ), target: intern(x.target), targetRef: intern(x.targetRef)})
+			}
+			rows[i] = nil
 		}
 	}
 	for src, rs := range bySource {
@@ -394,7 +475,10 @@ const yamlWriters = 4
 // written on every core; it returns how many it wrote, and fails on the first
 // entity it cannot decode or write, naming it and its event.
 func (r *Replay) WriteYAML(ctx context.Context, dir string) (int, error) {
-	keys := r.keys()
+	keys, err := r.keys()
+	if err != nil {
+		return 0, err
+	}
 	bySource, err := r.relations(ctx, keys)
 	if err != nil {
 		return 0, err

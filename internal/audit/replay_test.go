@@ -119,7 +119,34 @@ func TestReplayWritesWhatTheReadModelAnswers(t *testing.T) {
 	want := filepath.Join(t.TempDir(), "want")
 	wantN := readModelYAML(t, store, want)
 
-	r := audit.NewReplay()
+	spillDir := t.TempDir()
+	spilling, err := audit.NewSpillingReplay(spillDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, r := range map[string]*audit.Replay{"in memory": audit.NewReplay(), "spilling": spilling} {
+		t.Run(name, func(t *testing.T) { compareReplay(t, r, evs, want, wantN) })
+	}
+	// The spilling replay kept its bodies in its file, which Close removes.
+	files, _ := filepath.Glob(filepath.Join(spillDir, "*"))
+	if len(files) != 1 {
+		t.Fatalf("spill folder holds %v, want one file", files)
+	}
+	if fi, err := os.Stat(files[0]); err != nil || fi.Size() < 100_000 {
+		t.Errorf("spill file: %v, %v; want the bodies in it", fi, err)
+	}
+	if err := spilling.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if files, _ := filepath.Glob(filepath.Join(spillDir, "*")); len(files) != 0 {
+		t.Errorf("after Close the spill folder holds %v", files)
+	}
+}
+
+// compareReplay applies evs to r, writes its YAML and compares every file with
+// those under want, which holds wantN.
+func compareReplay(t *testing.T, r *audit.Replay, evs []event.Envelope, want string, wantN int) {
+	ctx := context.Background()
 	for start := 0; start < len(evs); start += 1000 {
 		if err := r.Apply(evs[start:min(start+1000, len(evs))]); err != nil {
 			t.Fatal(err)
