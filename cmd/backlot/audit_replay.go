@@ -6,17 +6,13 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
-	"go.yaml.in/yaml/v3"
 
 	"backlot.dev/backlot/domain/event"
+	"backlot.dev/backlot/internal/audit"
 	"backlot.dev/backlot/internal/client"
-	"backlot.dev/backlot/projections/catalogstore"
-	"backlot.dev/backlot/projections/catalogstore/sqlitecatalog"
 )
 
 // readLog pages through the server's raw log, calling each for every event
@@ -78,12 +74,14 @@ func newAuditReplayCmd(g *globalFlags) *cobra.Command {
 	var until, out string
 	cmd := &cobra.Command{
 		Use:   "replay --until TIME --out DIR",
-		Short: "Replay the log up to an instant into a fresh read model and write every entity as YAML",
+		Short: "Replay the log up to an instant and write every entity as YAML",
 		Long: `Reads the server's event log up to --until (an instant: now, -2h, a date or an RFC
 3339 time; events at or after
-it are left out), folds it into a fresh catalog read model in a temporary folder, and
-writes the catalog as it was then to --out: one YAML file per entity, under
-KIND/NAMESPACE/NAME.yaml. Prints the replay rate.`,
+it are left out), folds it into the catalog as it was then (the latest version
+of each entity, as the catalog read model would hold it; the bodies wait in a
+temporary file), and writes that catalog
+to --out: one YAML file per entity, under KIND/NAMESPACE/NAME.yaml. Prints the
+replay rate.`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			at, err := parseInstant(until, time.Now().UTC())
 			if err != nil {
@@ -92,61 +90,28 @@ KIND/NAMESPACE/NAME.yaml. Prints the replay rate.`,
 			if out == "" {
 				return fmt.Errorf("--out DIR is required")
 			}
-			tmp, err := os.MkdirTemp("", "backlot-replay-")
-			if err != nil {
-				return err
-			}
-			defer os.RemoveAll(tmp)
-			store, err := sqlitecatalog.Open(filepath.Join(tmp, "catalog.db"), sqlitecatalog.Options{})
-			if err != nil {
-				return err
-			}
-			defer store.Close()
 			ctx := cmd.Context()
 			start := time.Now()
-			// A fresh read model no one reads before the end: fold without its
-			// secondary indexes and build them once, as a rebuild does.
-			if err := store.BeginReplay(ctx); err != nil {
+			// The bodies wait in a temporary file, not in memory.
+			r, err := audit.NewSpillingReplay("")
+			if err != nil {
 				return err
 			}
-			var batch []event.Envelope
-			flush := func() error {
-				if len(batch) == 0 {
-					return nil
-				}
-				err := store.Apply(ctx, batch)
-				batch = batch[:0]
-				return err
-			}
-			var pos int64
-			err = readLog(ctx, g.client(), at, func(it client.AuditEvent) error {
-				// Positions of the fresh read model: the order the events come in.
-				pos++
-				ev := it.Event
-				ev.Position, ev.Partition = pos, 0
-				batch = append(batch, ev)
-				if len(batch) == 5000 {
-					return flush()
-				}
-				return nil
-			}, func(n int) { fmt.Fprintf(os.Stderr, "\rreplayed %d events", n) })
-			if err == nil {
-				err = flush()
-			}
-			if err == nil {
-				err = store.EndBulk(ctx)
-			}
+			defer r.Close()
+			err = readLogAhead(ctx, g.client(), at, r.Apply, func(n int) { fmt.Fprintf(os.Stderr, "\rreplayed %d events", n) })
 			fmt.Fprintln(os.Stderr)
 			if err != nil {
 				return err
 			}
-			secs := time.Since(start).Seconds()
-			n, err := writeYAML(ctx, store, out)
+			folded := time.Since(start)
+			n, err := r.WriteYAML(ctx, out)
 			if err != nil {
 				return err
 			}
-			fmt.Printf("replayed %d events up to %s in %.2fs (%.0f events/s); wrote %d entities to %s\n",
-				pos, at.Format(time.RFC3339), secs, float64(pos)/max(secs, 1e-9), n, out)
+			total := time.Since(start)
+			fmt.Printf("replayed %d events up to %s in %.2fs (%.0f events/s); wrote %d entities to %s in %.2fs (%.0f events/s in all)\n",
+				r.Events(), at.Format(time.RFC3339), folded.Seconds(), float64(r.Events())/max(folded.Seconds(), 1e-9),
+				n, out, (total - folded).Seconds(), float64(r.Events())/max(total.Seconds(), 1e-9))
 			return nil
 		},
 	}
@@ -155,48 +120,38 @@ KIND/NAMESPACE/NAME.yaml. Prints the replay rate.`,
 	return cmd
 }
 
-// writeYAML writes every entity of r as KIND/NAMESPACE/NAME.yaml under dir.
-func writeYAML(ctx context.Context, r catalogstore.Reader, dir string) (int, error) {
+// readLogAhead pages through the server's raw log up to until, as readLog
+// does, but asks for the next page while each is handled: each gets every
+// page's events in log order, and progress the count after every page.
+func readLogAhead(ctx context.Context, c *client.Client, until time.Time, each func([]event.Envelope) error, progress func(n int)) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	pages := make(chan []event.Envelope, 4)
+	fetched := make(chan error, 1)
+	go func() {
+		defer close(pages)
+		var evs []event.Envelope
+		fetched <- readLog(ctx, c, until, func(it client.AuditEvent) error {
+			evs = append(evs, it.Event)
+			return nil
+		}, func(int) {
+			select {
+			case pages <- evs:
+			case <-ctx.Done():
+			}
+			evs = nil
+		})
+	}()
 	n := 0
-	var after *catalogstore.Keyset
-	for {
-		page, err := r.Query(ctx, catalogstore.PageQuery{Limit: 500, After: after})
-		if err != nil {
-			return n, err
+	for page := range pages {
+		if err := each(page); err != nil {
+			cancel()
+			for range pages {
+			}
+			return err
 		}
-		for _, v := range page.Items {
-			raw, err := json.Marshal(v)
-			if err != nil {
-				return n, err
-			}
-			var doc map[string]any
-			if err := json.Unmarshal(raw, &doc); err != nil {
-				return n, err
-			}
-			kind, ns, name, _ := splitKey(v.Key)
-			path := filepath.Join(dir, kind, ns, name+".yaml")
-			if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-				return n, err
-			}
-			b, err := yaml.Marshal(doc)
-			if err != nil {
-				return n, err
-			}
-			if err := os.WriteFile(path, b, 0o644); err != nil {
-				return n, err
-			}
-			n++
-		}
-		if !page.HasNext {
-			return n, nil
-		}
-		after = page.Last
+		n += len(page)
+		progress(n)
 	}
-}
-
-// splitKey splits kind:namespace/name.
-func splitKey(key string) (kind, ns, name string, ok bool) {
-	kind, rest, ok1 := strings.Cut(key, ":")
-	ns, name, ok2 := strings.Cut(rest, "/")
-	return kind, ns, name, ok1 && ok2
+	return <-fetched
 }

@@ -277,7 +277,7 @@ func StartDev(ctx context.Context, cfg DevConfig) (*Dev, error) {
 		Catalog: d.store, CatalogWaiter: d.projector.catalog, Writer: service,
 		History: d.hist, HistoryWaiter: d.projector.history,
 		Audit: func(h history.Reader) httpapi.AuditLog {
-			return audit.Embedded{Log: d.log, History: h, Scratch: cfg.DataDir}
+			return audit.Embedded{Log: d.log, History: h}
 		},
 		Badges: d.badges, BadgeWaiter: d.projector.badges,
 		Evaluated: d.projector.evaluator.WaitHandled, EvaluatorStats: d.projector.evaluator.Stats,

@@ -46,7 +46,7 @@ func embedded(t *testing.T, n int) (audit.Embedded, []event.Envelope, string) {
 	if err := hist.Apply(ctx, stored); err != nil {
 		t.Fatal(err)
 	}
-	return audit.Embedded{Log: log, History: hist, Scratch: dir}, stored, dir
+	return audit.Embedded{Log: log, History: hist}, stored, dir
 }
 
 func TestEmbeddedEventsFilter(t *testing.T) {

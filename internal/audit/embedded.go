@@ -18,11 +18,8 @@ type Embedded struct {
 	// Log is the embedded event log; required.
 	Log *sqlitelog.Log
 	// History, when set, is the history read model a verification checks
-	// against the log (and re-folds from it).
+	// against the log and against a fresh fold of it (made in memory).
 	History history.Reader
-	// Scratch is the folder a verification re-folds the history in; "" is
-	// the system's temporary folder.
-	Scratch string
 }
 
 // Events reads the log through its filtered read: the events after q.After[0]
@@ -40,7 +37,7 @@ func (a Embedded) Verify(ctx context.Context, checkpoints map[int64]string, prog
 	if a.History == nil {
 		return a.Log.Verify(ctx, sqlitelog.VerifyOptions{Checkpoints: checkpoints, Progress: progress})
 	}
-	return verifyAll(ctx, a.Log, a.History, a.Scratch, checkpoints, progress)
+	return verifyAll(ctx, a.Log, a.History, checkpoints, progress)
 }
 
 // CaughtUpHistory is a history reader that first waits (up to 30 s) until the

@@ -4,13 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"os"
-	"path/filepath"
 
 	"backlot.dev/backlot/domain/event"
 	"backlot.dev/backlot/internal/eventlog/sqlitelog"
 	"backlot.dev/backlot/projections/history"
-	"backlot.dev/backlot/projections/history/sqlitehist"
 )
 
 // verifyAll checks the embedded log's hash chain, then the history read model
@@ -18,7 +15,7 @@ import (
 // same digest (so an event deleted from the log is named by its id), and every
 // version must be what a fresh fold of the log makes (so a history row edited
 // behind Backlot's back is named by the event that made it).
-func verifyAll(ctx context.Context, log *sqlitelog.Log, hist history.Reader, scratch string, checkpoints map[int64]string, progress func(done, total int64)) (event.VerifyReport, error) {
+func verifyAll(ctx context.Context, log *sqlitelog.Log, hist history.Reader, checkpoints map[int64]string, progress func(done, total int64)) (event.VerifyReport, error) {
 	total, err := log.Count(ctx)
 	if err != nil {
 		return event.VerifyReport{}, err
@@ -58,8 +55,12 @@ func verifyAll(ctx context.Context, log *sqlitelog.Log, hist history.Reader, scr
 			return rep, err
 		}
 		byPos := make(map[int64]*event.Envelope, len(evs))
+		digests := make(map[int64]string, len(evs))
 		for i := range evs {
 			byPos[evs[i].Position] = &evs[i]
+		}
+		for _, d := range digestAll(evs) {
+			digests[d.pos] = d.digest
 		}
 		for _, d := range ds {
 			ev := byPos[d.Position]
@@ -71,7 +72,7 @@ func verifyAll(ctx context.Context, log *sqlitelog.Log, hist history.Reader, scr
 				} else {
 					rep.Problems = append(rep.Problems, event.Problem{Position: d.Position, EventID: d.EventID, Kind: "missing", Detail: detail})
 				}
-			case ev.ID != d.EventID || event.Digest(ev) != d.Digest:
+			case ev.ID != d.EventID || digests[d.Position] != d.Digest:
 				rep.Problems = append(rep.Problems, event.Problem{Position: d.Position, EventID: d.EventID, Kind: "history",
 					Detail: fmt.Sprintf("the history recorded event %s at position %d; the log holds %s there, or different content", d.EventID, d.Position, ev.ID)})
 			}
@@ -81,37 +82,13 @@ func verifyAll(ctx context.Context, log *sqlitelog.Log, hist history.Reader, scr
 		after = ds[len(ds)-1].Pos
 	}
 
-	// Re-fold the log into a fresh history and compare version by version.
-	dir, err := os.MkdirTemp(scratch, "verify-")
+	// Re-fold the log into a fresh history, in memory, and compare version
+	// by version.
+	want, err := refoldHistory(ctx, log, step(2))
 	if err != nil {
-		return rep, err
-	}
-	defer os.RemoveAll(dir)
-	fresh, err := sqlitehist.Open(filepath.Join(dir, "history.db"), sqlitehist.Options{})
-	if err != nil {
-		return rep, err
-	}
-	defer fresh.Close()
-	var pos int64
-	for {
-		evs, err := log.Read(ctx, pos, 2000)
-		if err != nil {
-			return rep, err
-		}
-		if len(evs) == 0 {
-			break
-		}
-		if err := fresh.Apply(ctx, evs); err != nil {
-			return rep, fmt.Errorf("re-fold the history: %w", err)
-		}
-		pos = evs[len(evs)-1].Position
-		step(2)(pos, total)
+		return rep, fmt.Errorf("re-fold the history: %w", err)
 	}
 	live, err := hist.Changes(ctx, history.Pos{}, 0)
-	if err != nil {
-		return rep, err
-	}
-	want, err := fresh.Changes(ctx, history.Pos{}, 0)
 	if err != nil {
 		return rep, err
 	}
@@ -146,4 +123,81 @@ func findMissing(missing map[int64]int, pos int64, ps []event.Problem) (int, boo
 func versionJSON(v history.Version) string {
 	b, _ := json.Marshal(v)
 	return string(b)
+}
+
+// posDigest is an event's position and digest.
+type posDigest struct {
+	pos    int64
+	digest string
+}
+
+// digestAll computes the digest of every event, on every core.
+func digestAll(evs []event.Envelope) []posDigest {
+	out := make([]posDigest, len(evs))
+	each(context.Background(), len(evs), 1, func(i int) {
+		out[i] = posDigest{evs[i].Position, event.Digest(&evs[i])}
+	})
+	return out
+}
+
+// refoldHistory folds the whole log with the history's pure fold, in memory,
+// and returns every version it makes, in log order, with ValidTo set on those
+// a later event closed: what a fresh history read model would answer to
+// Changes from the start.
+func refoldHistory(ctx context.Context, log *sqlitelog.Log, progress func(done, total int64)) ([]history.Version, error) {
+	type numbered struct {
+		key    string
+		number int
+	}
+	var versions []history.Version
+	at := map[numbered]int{}
+	heads := map[string]history.Head{}
+	locs := map[string]string{}
+	var pos int64
+	for {
+		evs, err := log.Read(ctx, pos, 2000)
+		if err != nil {
+			return nil, err
+		}
+		if len(evs) == 0 {
+			return versions, nil
+		}
+		b, err := history.Decode(evs, event.Positions{0: pos})
+		if err != nil {
+			return nil, err
+		}
+		bLocs := map[string]string{}
+		for _, id := range b.LocationIDs() {
+			if k, ok := locs[id]; ok {
+				bLocs[id] = k
+			}
+		}
+		bHeads := map[string]history.Head{}
+		for _, k := range b.Keys(bLocs) {
+			if h, ok := heads[k]; ok {
+				bHeads[k] = h
+			}
+		}
+		ch, err := b.Fold(bHeads, bLocs)
+		if err != nil {
+			return nil, err
+		}
+		for _, c := range ch.Closed {
+			to := c.To
+			versions[at[numbered{c.Key, c.Number}]].ValidTo = &to
+		}
+		for _, v := range ch.New {
+			at[numbered{v.Key, v.Number}] = len(versions)
+			versions = append(versions, v)
+			heads[v.Key] = history.HeadOf(&v)
+		}
+		for _, id := range ch.DeleteLocations {
+			delete(locs, id)
+		}
+		for _, l := range ch.PutLocations {
+			locs[l.ID] = l.Key
+		}
+		pos = evs[len(evs)-1].Position
+		progress(pos, 0)
+	}
 }

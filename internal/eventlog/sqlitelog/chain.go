@@ -4,8 +4,10 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"runtime"
 	"sort"
 	"strings"
+	"sync"
 
 	"backlot.dev/backlot/domain/event"
 )
@@ -123,45 +125,76 @@ type verifier struct {
 
 type pendingRow struct {
 	e      event.Envelope
-	stored string
+	stored string // the link stored with it
+	digest string // its event.Digest
 }
 
-// rows checks one batch; it returns how many rows it read.
+// rows checks one batch; it returns how many rows it read. The batch's
+// digests are computed first, on every core; the chain then follows them in
+// order.
 func (v *verifier) rows(rows *sql.Rows) (int, error) {
 	defer rows.Close()
-	n := 0
+	var batch []pendingRow
 	var attrs [packedAttributes]string
 	for rows.Next() {
 		var (
-			e      event.Envelope
+			p      pendingRow
 			ns     int64
 			packed string
-			stored string
 		)
-		if err := rows.Scan(&e.Position, &ns, &packed, (*driverBytes)(&e.Data), &stored); err != nil {
-			return n, err
+		if err := rows.Scan(&p.e.Position, &ns, &packed, (*driverBytes)(&p.e.Data), &p.stored); err != nil {
+			return len(batch), err
 		}
-		n++
-		v.rep.Events++
-		if err := unpack(&e, ns, packed, &attrs); err != nil {
-			return n, err
+		if err := unpack(&p.e, ns, packed, &attrs); err != nil {
+			return len(batch), err
 		}
-		v.event(e, stored)
+		batch = append(batch, p)
 	}
-	return n, rows.Err()
+	if err := rows.Err(); err != nil {
+		return len(batch), err
+	}
+	digestAll(batch)
+	for _, p := range batch {
+		v.rep.Events++
+		v.event(p)
+	}
+	return len(batch), nil
 }
 
-func (v *verifier) event(e event.Envelope, stored string) {
+// digestAll sets the digest of every row, on every core.
+func digestAll(rows []pendingRow) {
+	workers := min(runtime.GOMAXPROCS(0), len(rows)/64)
+	if workers < 2 {
+		for i := range rows {
+			rows[i].digest = event.Digest(&rows[i].e)
+		}
+		return
+	}
+	var wg sync.WaitGroup
+	per := (len(rows) + workers - 1) / workers
+	for lo := 0; lo < len(rows); lo += per {
+		part := rows[lo:min(lo+per, len(rows))]
+		wg.Go(func() {
+			for i := range part {
+				part[i].digest = event.Digest(&part[i].e)
+			}
+		})
+	}
+	wg.Wait()
+}
+
+func (v *verifier) event(p pendingRow) {
+	e := &p.e
 	if e.Position != v.after+1 {
 		v.rep.Problems = append(v.rep.Problems, event.Problem{Position: v.after + 1, Kind: "missing",
 			Detail: fmt.Sprintf("positions %d to %d are missing: %d events were deleted before event %s", v.after+1, e.Position-1, e.Position-1-v.after, e.ID)})
 		// Its predecessor is gone: take its place as the original one.
-		v.place(e, stored, e.Position)
+		v.place(p, e.Position)
 	} else {
-		v.wait = append(v.wait, pendingRow{e: e, stored: stored})
+		v.wait = append(v.wait, p)
 		v.resolve()
 	}
-	v.link = event.Link(v.link, &e)
+	v.link = event.LinkDigest(v.link, p.digest)
 	if want, ok := v.opts.Checkpoints[e.Position]; ok && want != v.link {
 		v.rep.Problems = append(v.rep.Problems, event.Problem{Position: e.Position, EventID: e.ID, Kind: "checkpoint",
 			Detail: fmt.Sprintf("the chain at position %d is %s, the checkpoint says %s", e.Position, v.link, want)})
@@ -172,7 +205,8 @@ func (v *verifier) event(e event.Envelope, stored string) {
 
 // place records where an event originally stood and reports it when that is
 // not where it stands now.
-func (v *verifier) place(e event.Envelope, stored string, original int64) {
+func (v *verifier) place(p pendingRow, original int64) {
+	e, stored := &p.e, p.stored
 	v.index[stored] = original
 	v.recent = append(v.recent, stored)
 	if len(v.recent) > window {
@@ -192,19 +226,32 @@ func (v *verifier) resolve() {
 		progress = false
 		for i := 0; i < len(v.wait); i++ {
 			w := v.wait[i]
-			for prev, at := range v.index {
-				if event.Link(prev, &w.e) == w.stored {
-					v.place(w.e, w.stored, at+1)
-					v.wait = append(v.wait[:i], v.wait[i+1:]...)
-					progress = true
-					break
-				}
-			}
-			if progress {
+			if at, ok := v.predecessor(w); ok {
+				v.place(w, at+1)
+				v.wait = append(v.wait[:i], v.wait[i+1:]...)
+				progress = true
 				break
 			}
 		}
 	}
+}
+
+// predecessor finds the stored link w chains from among the recent ones and
+// returns the place of its event. The last link placed is tried first: in a log
+// nothing altered, it is the one. A link is SHA-256, so at most one matches.
+func (v *verifier) predecessor(w pendingRow) (int64, bool) {
+	if n := len(v.recent); n > 0 {
+		prev := v.recent[n-1]
+		if at, ok := v.index[prev]; ok && event.LinkDigest(prev, w.digest) == w.stored {
+			return at, true
+		}
+	}
+	for prev, at := range v.index {
+		if event.LinkDigest(prev, w.digest) == w.stored {
+			return at, true
+		}
+	}
+	return 0, false
 }
 
 // flush reports as altered the waiting events more than keep positions old:
