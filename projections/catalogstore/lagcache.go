@@ -17,6 +17,10 @@ const (
 	// more than DefaultExactUpTo matches may miss the last 5 seconds of writes,
 	// about the time a reader takes to look at a page.
 	DefaultMaxLag = 5 * time.Second
+	// DefaultRefreshEvery is the least time between two background recomputes
+	// of one key: under a steady trickle of writes a large count costs one
+	// recount a second, whatever the number of requests and writes.
+	DefaultRefreshEvery = time.Second
 	// DefaultMaxEntries bounds the answers kept; past it one is dropped per new key.
 	DefaultMaxEntries = 4096
 	// DefaultMaxRefreshes is how many background recomputes run at once: one per
@@ -35,6 +39,9 @@ type LagOptions struct {
 	// after a write while one background recompute refreshes it; default
 	// DefaultMaxLag. An answer older than that is recomputed on the request.
 	MaxLag time.Duration
+	// RefreshEvery is the least age at which a lagging answer is refreshed
+	// in the background; default DefaultRefreshEvery, at most MaxLag.
+	RefreshEvery time.Duration
 	// MaxEntries bounds the number of answers kept; default DefaultMaxEntries.
 	MaxEntries int
 	// MaxRefreshes bounds the background recomputes running at once; default
@@ -50,6 +57,10 @@ func (o *LagOptions) setDefaults() {
 	if o.MaxLag <= 0 {
 		o.MaxLag = DefaultMaxLag
 	}
+	if o.RefreshEvery <= 0 {
+		o.RefreshEvery = DefaultRefreshEvery
+	}
+	o.RefreshEvery = min(o.RefreshEvery, o.MaxLag)
 	if o.MaxEntries <= 0 {
 		o.MaxEntries = DefaultMaxEntries
 	}
@@ -80,8 +91,10 @@ type Answer struct {
 type SmallFunc func(ctx context.Context, limit int) (v any, ok bool, err error)
 
 // FullFunc computes an answer whatever it costs, with the generation of the
-// read model it read first (the answer is at least as new as that).
-type FullFunc func(ctx context.Context) (v any, gen string, err error)
+// read model it read first (the answer is at least as new as that), and
+// whether its match set held at most limit matches (few), so that the next
+// request after a write computes it through its SmallFunc again.
+type FullFunc func(ctx context.Context, limit int) (v any, gen string, few bool, err error)
 
 // LagCache keeps count and facet answers so that no request pays for counting
 // a large match set after every write. An answer is keyed by its statement and
@@ -90,8 +103,8 @@ type FullFunc func(ctx context.Context) (v any, gen string, err error)
 //   - after a write, an answer over at most ExactUpTo matches is computed
 //     again on the request (exact and fresh, at a bounded cost);
 //   - over more, the last answer is served if it is at most MaxLag old, and
-//     one background recompute per key (at most MaxRefreshes at once) brings
-//     the new one;
+//     one background recompute per key (at most MaxRefreshes at once, and at
+//     most one per RefreshEvery) brings the new one;
 //   - with no answer, or one older than MaxLag, it is computed on the request,
 //     once per key however many requests ask at the same time.
 //
@@ -108,6 +121,7 @@ type LagCache struct {
 
 type lagEntry struct {
 	has    bool
+	few    bool // the answer's match set held at most ExactUpTo matches
 	gen    string
 	value  any
 	at     time.Time // when the computation of value started
@@ -143,14 +157,18 @@ func (c *LagCache) Get(ctx context.Context, key, gen string, small SmallFunc, fu
 	if a, ok := c.exact(key, gen); ok {
 		return a, nil
 	}
-	start := time.Now()
-	v, ok, err := small(ctx, c.opts.ExactUpTo)
-	if err != nil {
-		return Answer{}, err
-	}
-	if ok {
-		c.store(key, gen, v, start)
-		return Answer{Value: v}, nil
+	// An answer known to be over many matches, and recent, is not probed
+	// again: its refresh finds out if the matches became few.
+	if !c.lagsBehind(key) {
+		start := time.Now()
+		v, ok, err := small(ctx, c.opts.ExactUpTo)
+		if err != nil {
+			return Answer{}, err
+		}
+		if ok {
+			c.store(key, gen, v, start)
+			return Answer{Value: v}, nil
+		}
 	}
 	for {
 		c.mu.Lock()
@@ -162,7 +180,7 @@ func (c *LagCache) Get(ctx context.Context, key, gen string, small SmallFunc, fu
 			return Answer{Value: e.value}, nil
 		case e.has && time.Since(e.at) <= c.opts.MaxLag:
 			a := Answer{Value: e.value, Lagging: true}
-			if e.flight == nil {
+			if e.flight == nil && time.Since(e.at) >= c.opts.RefreshEvery {
 				select {
 				case c.sem <- struct{}{}:
 					f := c.begin(e)
@@ -225,6 +243,14 @@ func (c *LagCache) exact(key, gen string) (Answer, bool) {
 	return Answer{}, false
 }
 
+// lagsBehind says whether key has a recent answer over many matches.
+func (c *LagCache) lagsBehind(key string) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.entries[key]
+	return ok && e.has && !e.few && time.Since(e.at) <= c.opts.MaxLag
+}
+
 // entry returns key's entry, making room for it; c.mu is held.
 func (c *LagCache) entry(key string) *lagEntry {
 	if e, ok := c.entries[key]; ok {
@@ -254,12 +280,12 @@ func (c *LagCache) begin(e *lagEntry) *lagFlight {
 func (c *LagCache) run(key string, f *lagFlight, ctx context.Context, full FullFunc) error {
 	c.recomputes.Add(1)
 	start := time.Now()
-	v, gen, err := full(ctx)
+	v, gen, few, err := full(ctx, c.opts.ExactUpTo)
 	c.mu.Lock()
 	if e, ok := c.entries[key]; ok && e.flight == f {
 		e.flight = nil
 		if err == nil {
-			c.set(e, gen, v, start)
+			c.set(e, gen, v, few, start)
 		}
 	}
 	c.mu.Unlock()
@@ -272,13 +298,13 @@ func (c *LagCache) run(key string, f *lagFlight, ctx context.Context, full FullF
 func (c *LagCache) store(key, gen string, v any, start time.Time) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.set(c.entry(key), gen, v, start)
+	c.set(c.entry(key), gen, v, true, start)
 }
 
 // set keeps the newer of e's answer and v; c.mu is held.
-func (c *LagCache) set(e *lagEntry, gen string, v any, start time.Time) {
+func (c *LagCache) set(e *lagEntry, gen string, v any, few bool, start time.Time) {
 	if e.has && e.at.After(start) {
 		return
 	}
-	e.has, e.gen, e.value, e.at = true, gen, v, start
+	e.has, e.gen, e.value, e.few, e.at = true, gen, v, few, start
 }

@@ -44,7 +44,7 @@ func (s *Store) cachedCount(ctx context.Context, from string, args []any) (int, 
 			n, err := s.countUpTo(ctx, from, args, limit)
 			return n, n <= limit, err
 		},
-		func(ctx context.Context) (any, string, error) {
+		func(ctx context.Context, limit int) (any, string, bool, error) {
 			var n int64
 			var token string
 			err := s.withConn(ctx, func(conn *pgx.Conn) error {
@@ -54,7 +54,7 @@ func (s *Store) cachedCount(ctx context.Context, from string, args []any) (int, 
 				}
 				return conn.QueryRow(ctx, `SELECT count(*) FROM `+from, args...).Scan(&n)
 			})
-			return int(n), token, err
+			return int(n), token, int(n) <= limit, err
 		})
 	if err != nil {
 		return 0, fmt.Errorf("count: %w", err)
@@ -115,13 +115,18 @@ func (s *Store) cachedFacet(ctx context.Context, token, facet, stmt string, a []
 			counts, err := s.facetRows(ctx, facet, stmt, a)
 			return counts, err == nil, err
 		},
-		func(ctx context.Context) (any, string, error) {
+		func(ctx context.Context, limit int) (any, string, bool, error) {
 			token, err := s.token(ctx)
 			if err != nil {
-				return nil, "", err
+				return nil, "", false, err
+			}
+			ca := catalogsql.NewArgs(dialect)
+			n, err := s.countUpTo(ctx, `entities e WHERE `+catalogsql.Filter(f, catalogsql.PerRow, ca), ca.Values(), limit)
+			if err != nil {
+				return nil, "", false, err
 			}
 			counts, err := s.facetRows(ctx, facet, stmt, a)
-			return counts, token, err
+			return counts, token, n <= limit, err
 		})
 	if err != nil {
 		return nil, err

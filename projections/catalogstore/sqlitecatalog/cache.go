@@ -39,13 +39,13 @@ func (s *Store) cachedCount(ctx context.Context, from string, args []any) (int, 
 			n, err := s.countUpTo(ctx, from, args, limit)
 			return n, n <= limit, err
 		},
-		func(ctx context.Context) (any, string, error) {
+		func(ctx context.Context, limit int) (any, string, bool, error) {
 			gen := s.cache.generation()
 			var n int
 			if err := s.read.QueryRowContext(ctx, `SELECT count(*) FROM `+from, args...).Scan(&n); err != nil {
-				return nil, "", fmt.Errorf("catalog store: count: %w", err)
+				return nil, "", false, fmt.Errorf("catalog store: count: %w", err)
 			}
-			return n, gen, nil
+			return n, gen, n <= limit, nil
 		})
 	if err != nil {
 		return 0, err
@@ -99,10 +99,14 @@ func (s *Store) cachedFacet(ctx context.Context, facet, stmt string, a []any, wh
 			counts, err := run(ctx)
 			return counts, err == nil, err
 		},
-		func(ctx context.Context) (any, string, error) {
+		func(ctx context.Context, limit int) (any, string, bool, error) {
 			gen := s.cache.generation()
+			n, err := s.countUpTo(ctx, `entities e WHERE `+where, args, limit)
+			if err != nil {
+				return nil, "", false, err
+			}
 			counts, err := run(ctx)
-			return counts, gen, err
+			return counts, gen, n <= limit, err
 		})
 	if err != nil {
 		return nil, err

@@ -124,14 +124,14 @@ func lagged(t *testing.T, s LagStore, what string, want int, ask func() int, wri
 }
 
 func testTotalsLag(t *testing.T, open LagOpener) {
-	s := open(t, catalogstore.LagOptions{ExactUpTo: lagCap, MaxLag: time.Minute})
+	s := open(t, catalogstore.LagOptions{ExactUpTo: lagCap, MaxLag: time.Minute, RefreshEvery: time.Nanosecond})
 	evs := Components(t, 0, 11)
 	apply(t, s, evs[:10])
 	lagged(t, s, "the total", 10, func() int { return total(t, s) }, func() { apply(t, s, evs[10:]) })
 }
 
 func testFacetsLag(t *testing.T, open LagOpener) {
-	s := open(t, catalogstore.LagOptions{ExactUpTo: lagCap, MaxLag: time.Minute})
+	s := open(t, catalogstore.LagOptions{ExactUpTo: lagCap, MaxLag: time.Minute, RefreshEvery: time.Nanosecond})
 	evs := Components(t, 0, 11)
 	apply(t, s, evs[:10])
 	lagged(t, s, "the kind facet", 10, func() int { return kindFacet(t, s, "kind") }, func() { apply(t, s, evs[10:]) })
@@ -164,7 +164,7 @@ func concurrently(ask func() (int, error)) ([]int, error) {
 
 func testOneRecompute(t *testing.T, open LagOpener) {
 	ctx := context.Background()
-	s := open(t, catalogstore.LagOptions{ExactUpTo: lagCap, MaxLag: time.Minute})
+	s := open(t, catalogstore.LagOptions{ExactUpTo: lagCap, MaxLag: time.Minute, RefreshEvery: time.Nanosecond})
 	evs := Components(t, 0, 12)
 	apply(t, s, evs[:10])
 	facet := func() (int, error) {
@@ -216,7 +216,7 @@ func testOneRecompute(t *testing.T, open LagOpener) {
 
 func testBelowCapExact(t *testing.T, open LagOpener) {
 	ctx := context.Background()
-	s := open(t, catalogstore.LagOptions{ExactUpTo: lagCap, MaxLag: time.Minute})
+	s := open(t, catalogstore.LagOptions{ExactUpTo: lagCap, MaxLag: time.Minute, RefreshEvery: time.Nanosecond})
 	evs := Components(t, 0, 12)
 	apply(t, s, evs[:11])
 	f := catalogstore.Filter{{{Key: "metadata.name", Values: []string{"service-1", "service-11"}}}}
