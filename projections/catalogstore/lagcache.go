@@ -233,6 +233,17 @@ func (c *LagCache) Get(ctx context.Context, key, gen string, small SmallFunc, fu
 	}
 }
 
+// NeedsProbe says whether Get of key at gen would call its SmallFunc: there
+// is neither an answer of gen nor a recent one over many matches. An adapter
+// may then run the probe together with other statements and hand Get a
+// SmallFunc that returns its result.
+func (c *LagCache) NeedsProbe(key, gen string) bool {
+	if _, ok := c.exact(key, gen); ok {
+		return false
+	}
+	return !c.lagsBehind(key)
+}
+
 // exact returns the answer of key if it is of generation gen.
 func (c *LagCache) exact(key, gen string) (Answer, bool) {
 	c.mu.Lock()

@@ -32,15 +32,43 @@ func (s *Store) token(ctx context.Context) (string, error) {
 	return token, err
 }
 
-// cachedCount returns `SELECT count(*) FROM ` + from through the lagging
-// cache: exact when at most the cache's ExactUpTo rows match.
-func (s *Store) cachedCount(ctx context.Context, from string, args []any) (int, error) {
-	token, err := s.token(ctx)
+// countProbe is a count of up to the cache's ExactUpTo+1 rows, queued with a
+// page when the lagging cache needs it (see cachedCount).
+type countProbe struct {
+	from, token string
+	args        []any
+	n           int64 // -1 until counted
+}
+
+// queueCountProbe reads the positions on conn and, when the cache needs the
+// capped count of from, queues it on b.
+func (s *Store) queueCountProbe(ctx context.Context, conn *pgx.Conn, b *pgx.Batch, from string, args []any) (*countProbe, error) {
+	token, err := positionsToken(ctx, conn)
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
+	p := &countProbe{from: from, token: token, args: args, n: -1}
+	if s.cache.NeedsProbe(catalogstore.CacheKey("count", from, args), token) {
+		b.Queue(cappedCount(from, s.cache.Options().ExactUpTo), args...).QueryRow(func(row pgx.Row) error {
+			return row.Scan(&p.n)
+		})
+	}
+	return p, nil
+}
+
+func cappedCount(from string, limit int) string {
+	return fmt.Sprintf(`SELECT count(*) FROM (SELECT 1 FROM %s LIMIT %d) c`, from, limit+1)
+}
+
+// cachedCount returns `SELECT count(*) FROM ` + p.from through the lagging
+// cache: exact when at most the cache's ExactUpTo rows match.
+func (s *Store) cachedCount(ctx context.Context, p *countProbe) (int, error) {
+	from, args, token := p.from, p.args, p.token
 	a, err := s.cache.Get(ctx, catalogstore.CacheKey("count", from, args), token,
 		func(ctx context.Context, limit int) (any, bool, error) {
+			if p.n >= 0 {
+				return int(p.n), int(p.n) <= limit, nil
+			}
 			n, err := s.countUpTo(ctx, from, args, limit)
 			return n, n <= limit, err
 		},
@@ -66,7 +94,7 @@ func (s *Store) cachedCount(ctx context.Context, from string, args []any) (int, 
 func (s *Store) countUpTo(ctx context.Context, from string, args []any, limit int) (int, error) {
 	var n int64
 	err := s.withConn(ctx, func(conn *pgx.Conn) error {
-		return conn.QueryRow(ctx, fmt.Sprintf(`SELECT count(*) FROM (SELECT 1 FROM %s LIMIT %d) c`, from, limit+1), args...).Scan(&n)
+		return conn.QueryRow(ctx, cappedCount(from, limit), args...).Scan(&n)
 	})
 	return int(n), err
 }

@@ -127,17 +127,18 @@ func (s *Store) Query(ctx context.Context, q catalogstore.PageQuery) (catalogsto
 		` FROM (` + inner + `) p JOIN entities x ON x.eid = p.eid ORDER BY ` + orderBy("p")
 
 	var items []catalogstore.PageRow
-	if q.CountTotal {
-		// Totals come from the lagging cache (cache.go).
-		ca := catalogsql.NewArgs(dialect)
-		n, err := s.cachedCount(ctx, `entities e WHERE `+where(ca), ca.Values())
-		if err != nil {
-			return catalogstore.Page{}, fmt.Errorf("catalog store (postgres): query: %w", err)
-		}
-		page.TotalItems = n
-	}
+	var probe *countProbe
 	err := s.withConn(ctx, func(conn *pgx.Conn) error {
 		b := &pgx.Batch{}
+		if q.CountTotal {
+			// Totals come from the lagging cache (cache.go), counted up to
+			// its cap with the page when it needs that.
+			ca := catalogsql.NewArgs(dialect)
+			var err error
+			if probe, err = s.queueCountProbe(ctx, conn, b, `entities e WHERE `+where(ca), ca.Values()); err != nil {
+				return err
+			}
+		}
 		b.Queue(stmt, a.Values()...).Query(func(rows pgx.Rows) error {
 			for rows.Next() {
 				var it catalogstore.PageRow
@@ -169,6 +170,9 @@ func (s *Store) Query(ctx context.Context, q catalogstore.PageQuery) (catalogsto
 		})
 		return conn.SendBatch(ctx, b).Close()
 	})
+	if err == nil && probe != nil {
+		page.TotalItems, err = s.cachedCount(ctx, probe)
+	}
 	if err != nil {
 		return catalogstore.Page{}, fmt.Errorf("catalog store (postgres): query: %w", err)
 	}
