@@ -3,49 +3,163 @@ package pgcatalog
 import (
 	"context"
 	"fmt"
-	"sync"
 
 	"github.com/jackc/pgx/v5"
 
 	"backlot.dev/backlot/projections/catalogstore"
+	"backlot.dev/backlot/projections/catalogstore/catalogsql"
 )
 
-// maxCachedResults bounds the result cache; past it the cache starts over.
-const maxCachedResults = 4096
+// Counts and facet answers go through a catalogstore.LagCache keyed by the
+// positions of the read model they were computed at. Every Apply that changes
+// the read model moves a position in the same transaction, in whichever
+// process it runs; a reader reads the positions before it queries, so an
+// answer is at least as new as the positions it is stored under. Each step
+// takes its own connection and none holds one while it waits for another.
 
-// resultCache keeps counts and facet answers with the positions of the read
-// model they were computed at. Every Apply that changes the read model moves a
-// position in the same transaction, in whichever process it runs, so an answer
-// is served only while the positions are still the ones it was computed at: a
-// reader reads the positions, then looks up or computes its answer, and stores
-// it under the positions it read before (the answer can only be newer).
-type resultCache struct {
-	mu      sync.Mutex
-	entries map[string]cached
+// LagStats returns the work of the store's count and facet cache: how many
+// full recounts ran and how many answers lagged behind a write.
+func (s *Store) LagStats() catalogstore.LagStats { return s.cache.Stats() }
+
+// token reads the read model's positions on a connection of its own.
+func (s *Store) token(ctx context.Context) (string, error) {
+	var token string
+	err := s.withConn(ctx, func(conn *pgx.Conn) error {
+		var err error
+		token, err = positionsToken(ctx, conn)
+		return err
+	})
+	return token, err
 }
 
-type cached struct {
-	token string
-	value any
+// countProbe is a count of up to the cache's ExactUpTo+1 rows, queued with a
+// page when the lagging cache needs it (see cachedCount).
+type countProbe struct {
+	from, token string
+	args        []any
+	n           int64 // -1 until counted
 }
 
-func (c *resultCache) get(token, key string) (any, bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	e, ok := c.entries[key]
-	if !ok || e.token != token {
-		return nil, false
+// queueCountProbe reads the positions on conn and, when the cache needs the
+// capped count of from, queues it on b.
+func (s *Store) queueCountProbe(ctx context.Context, conn *pgx.Conn, b *pgx.Batch, from string, args []any) (*countProbe, error) {
+	token, err := positionsToken(ctx, conn)
+	if err != nil {
+		return nil, err
 	}
-	return e.value, true
+	p := &countProbe{from: from, token: token, args: args, n: -1}
+	if s.cache.NeedsProbe(catalogstore.CacheKey("count", from, args), token) {
+		b.Queue(cappedCount(from, s.cache.Options().ExactUpTo), args...).QueryRow(func(row pgx.Row) error {
+			return row.Scan(&p.n)
+		})
+	}
+	return p, nil
 }
 
-func (c *resultCache) put(token, key string, v any) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.entries == nil || len(c.entries) >= maxCachedResults {
-		c.entries = map[string]cached{}
+func cappedCount(from string, limit int) string {
+	return fmt.Sprintf(`SELECT count(*) FROM (SELECT 1 FROM %s LIMIT %d) c`, from, limit+1)
+}
+
+// cachedCount returns `SELECT count(*) FROM ` + p.from through the lagging
+// cache: exact when at most the cache's ExactUpTo rows match.
+func (s *Store) cachedCount(ctx context.Context, p *countProbe) (int, error) {
+	from, args, token := p.from, p.args, p.token
+	a, err := s.cache.Get(ctx, catalogstore.CacheKey("count", from, args), token,
+		func(ctx context.Context, limit int) (any, bool, error) {
+			if p.n >= 0 {
+				return int(p.n), int(p.n) <= limit, nil
+			}
+			n, err := s.countUpTo(ctx, from, args, limit)
+			return n, n <= limit, err
+		},
+		func(ctx context.Context, limit int) (any, string, bool, error) {
+			var n int64
+			var token string
+			err := s.withConn(ctx, func(conn *pgx.Conn) error {
+				var err error
+				if token, err = positionsToken(ctx, conn); err != nil {
+					return err
+				}
+				return conn.QueryRow(ctx, `SELECT count(*) FROM `+from, args...).Scan(&n)
+			})
+			return int(n), token, int(n) <= limit, err
+		})
+	if err != nil {
+		return 0, fmt.Errorf("count: %w", err)
 	}
-	c.entries[key] = cached{token: token, value: v}
+	return a.Value.(int), nil
+}
+
+// countUpTo counts the rows of from, stopping past limit.
+func (s *Store) countUpTo(ctx context.Context, from string, args []any, limit int) (int, error) {
+	var n int64
+	err := s.withConn(ctx, func(conn *pgx.Conn) error {
+		return conn.QueryRow(ctx, cappedCount(from, limit), args...).Scan(&n)
+	})
+	return int(n), err
+}
+
+// facetRows runs a facet statement.
+func (s *Store) facetRows(ctx context.Context, facet, stmt string, args []any) ([]catalogstore.FacetCount, error) {
+	counts := []catalogstore.FacetCount{}
+	err := s.withConn(ctx, func(conn *pgx.Conn) error {
+		rows, err := conn.Query(ctx, stmt, args...)
+		if err != nil {
+			return fmt.Errorf("facet %s: %w", facet, err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var fc catalogstore.FacetCount
+			var n int64
+			if err := rows.Scan(&fc.Value, &n); err != nil {
+				return fmt.Errorf("facet %s: %w", facet, err)
+			}
+			fc.Count = int(n)
+			counts = append(counts, fc)
+		}
+		return rows.Err()
+	})
+	return counts, err
+}
+
+// cachedFacet returns the answer of a facet statement over the entities
+// matching f through the lagging cache, at positions token: exact when at most
+// the cache's ExactUpTo entities match. few caches, across the facets of one
+// request, how many do (counted up to the limit; negative until counted).
+func (s *Store) cachedFacet(ctx context.Context, token, facet, stmt string, a []any, f catalogstore.Filter, few *int) ([]catalogstore.FacetCount, error) {
+	ans, err := s.cache.Get(ctx, catalogstore.CacheKey("facet", stmt, a), token,
+		func(ctx context.Context, limit int) (any, bool, error) {
+			if *few < 0 {
+				ca := catalogsql.NewArgs(dialect)
+				n, err := s.countUpTo(ctx, `entities e WHERE `+catalogsql.Filter(f, catalogsql.PerRow, ca), ca.Values(), limit)
+				if err != nil {
+					return nil, false, err
+				}
+				*few = n
+			}
+			if *few > limit {
+				return nil, false, nil
+			}
+			counts, err := s.facetRows(ctx, facet, stmt, a)
+			return counts, err == nil, err
+		},
+		func(ctx context.Context, limit int) (any, string, bool, error) {
+			token, err := s.token(ctx)
+			if err != nil {
+				return nil, "", false, err
+			}
+			ca := catalogsql.NewArgs(dialect)
+			n, err := s.countUpTo(ctx, `entities e WHERE `+catalogsql.Filter(f, catalogsql.PerRow, ca), ca.Values(), limit)
+			if err != nil {
+				return nil, "", false, err
+			}
+			counts, err := s.facetRows(ctx, facet, stmt, a)
+			return counts, token, n <= limit, err
+		})
+	if err != nil {
+		return nil, err
+	}
+	return ans.Value.([]catalogstore.FacetCount), nil
 }
 
 // positionsToken reads the read model's positions as one string, the

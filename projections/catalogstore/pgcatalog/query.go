@@ -127,29 +127,16 @@ func (s *Store) Query(ctx context.Context, q catalogstore.PageQuery) (catalogsto
 		` FROM (` + inner + `) p JOIN entities x ON x.eid = p.eid ORDER BY ` + orderBy("p")
 
 	var items []catalogstore.PageRow
+	var probe *countProbe
 	err := s.withConn(ctx, func(conn *pgx.Conn) error {
 		b := &pgx.Batch{}
 		if q.CountTotal {
-			// Totals come from the result cache while the read model is unchanged.
+			// Totals come from the lagging cache (cache.go), counted up to
+			// its cap with the page when it needs that.
 			ca := catalogsql.NewArgs(dialect)
-			count := `SELECT count(*) FROM entities e WHERE ` + where(ca)
-			token, err := positionsToken(ctx, conn)
-			if err != nil {
+			var err error
+			if probe, err = s.queueCountProbe(ctx, conn, b, `entities e WHERE `+where(ca), ca.Values()); err != nil {
 				return err
-			}
-			key := catalogstore.CacheKey("count", count, ca.Values())
-			if n, ok := s.cache.get(token, key); ok {
-				page.TotalItems = n.(int)
-			} else {
-				b.Queue(count, ca.Values()...).QueryRow(func(row pgx.Row) error {
-					var n int64
-					if err := row.Scan(&n); err != nil {
-						return err
-					}
-					page.TotalItems = int(n)
-					s.cache.put(token, key, page.TotalItems)
-					return nil
-				})
 			}
 		}
 		b.Queue(stmt, a.Values()...).Query(func(rows pgx.Rows) error {
@@ -183,6 +170,9 @@ func (s *Store) Query(ctx context.Context, q catalogstore.PageQuery) (catalogsto
 		})
 		return conn.SendBatch(ctx, b).Close()
 	})
+	if err == nil && probe != nil {
+		page.TotalItems, err = s.cachedCount(ctx, probe)
+	}
 	if err != nil {
 		return catalogstore.Page{}, fmt.Errorf("catalog store (postgres): query: %w", err)
 	}
@@ -194,13 +184,13 @@ func (s *Store) Query(ctx context.Context, q catalogstore.PageQuery) (catalogsto
 // the entity created first.
 func (s *Store) Facets(ctx context.Context, facets []string, f catalogstore.Filter) (map[string][]catalogstore.FacetCount, error) {
 	out := make(map[string][]catalogstore.FacetCount, len(facets))
-	err := s.withConn(ctx, func(conn *pgx.Conn) error {
-		// Answers come from the result cache while the read model is unchanged.
-		token, err := positionsToken(ctx, conn)
+	err := func() error {
+		// Answers come from the lagging cache (cache.go).
+		token, err := s.token(ctx)
 		if err != nil {
 			return err
 		}
-		b := &pgx.Batch{}
+		few := -1 // the matches counted up to the cache's limit, once asked
 		for _, facet := range facets {
 			key := strings.ToLower(facet)
 			a := catalogsql.NewArgs(dialect)
@@ -230,36 +220,14 @@ func (s *Store) Facets(ctx context.Context, facets []string, f catalogstore.Filt
 				stmt = `SELECT (SELECT COALESCE(s2.original, s2.value) FROM search s2 WHERE s2.kid = ` + catalogsql.KeyID(k) + ` AND s2.value = f.value ORDER BY s2.eid LIMIT 1), f.n
 					FROM (` + inner + `) f ORDER BY f.value`
 			}
-			ck := catalogstore.CacheKey("facet", stmt, a.Values())
-			if cached, ok := s.cache.get(token, ck); ok {
-				out[facet] = cached.([]catalogstore.FacetCount)
-				continue
+			counts, err := s.cachedFacet(ctx, token, facet, stmt, a.Values(), f, &few)
+			if err != nil {
+				return err
 			}
-			counts := []catalogstore.FacetCount{}
 			out[facet] = counts
-			b.Queue(stmt, a.Values()...).Query(func(rows pgx.Rows) error {
-				for rows.Next() {
-					var fc catalogstore.FacetCount
-					var n int64
-					if err := rows.Scan(&fc.Value, &n); err != nil {
-						return fmt.Errorf("facet %s: %w", facet, err)
-					}
-					fc.Count = int(n)
-					counts = append(counts, fc)
-				}
-				if err := rows.Err(); err != nil {
-					return err
-				}
-				out[facet] = counts
-				s.cache.put(token, ck, counts)
-				return nil
-			})
 		}
-		if b.Len() == 0 {
-			return nil
-		}
-		return conn.SendBatch(ctx, b).Close()
-	})
+		return nil
+	}()
 	if err != nil {
 		return nil, fmt.Errorf("catalog store (postgres): facets: %w", err)
 	}

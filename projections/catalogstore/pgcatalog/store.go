@@ -30,6 +30,9 @@ type Options struct {
 	// serialization failure, a deadlock or a unique key taken by a concurrent
 	// transaction before it returns the error; default 5.
 	ApplyAttempts int
+	// Lag bounds the cost of counts and facet answers after a write
+	// (catalogstore.LagCache); zero fields take its defaults.
+	Lag catalogstore.LagOptions
 }
 
 func (o *Options) setDefaults() {
@@ -47,7 +50,7 @@ func (o *Options) setDefaults() {
 type Store struct {
 	pool  *pgxpool.Pool
 	opts  Options
-	cache resultCache
+	cache *catalogstore.LagCache
 	// bulk is set between BeginBulk and EndBulk: rows then go in unsorted, as
 	// no index takes them at random places.
 	bulk atomic.Bool
@@ -75,7 +78,7 @@ func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 		pool.Close()
 		return nil, fmt.Errorf("catalog store (postgres): build indexes: %w", err)
 	}
-	return &Store{pool: pool, opts: opts}, nil
+	return &Store{pool: pool, opts: opts, cache: catalogstore.NewLagCache(opts.Lag)}, nil
 }
 
 // Pool returns the store's connection pool, for other adapters of the process

@@ -31,3 +31,16 @@ func TestPostgresStoreContract(t *testing.T) {
 
 // The projector may drop the store's indexes during a backlog.
 var _ projector.BulkLoader = (*pgcatalog.Store)(nil)
+
+// TestPostgresLaggingCounts runs the lagging cache's cases against PostgreSQL.
+func TestPostgresLaggingCounts(t *testing.T) {
+	t.Parallel()
+	storetest.RunLag(t, func(t *testing.T, opts catalogstore.LagOptions) storetest.LagStore {
+		s, err := pgcatalog.Open(context.Background(), pgtest.URL(t), pgcatalog.Options{Lag: opts})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		return s
+	})
+}

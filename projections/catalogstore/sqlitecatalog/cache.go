@@ -1,52 +1,115 @@
 package sqlitecatalog
 
-import "sync"
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"sync/atomic"
 
-// maxCachedResults bounds the result cache; past it the cache starts over.
-const maxCachedResults = 4096
+	"backlot.dev/backlot/projections/catalogstore"
+)
 
-// resultCache keeps counts and facet answers for the read model as it is now.
-// Every Apply that commits starts a new generation and drops the cache, so an
-// answer is only ever served for the exact data it was computed from: a reader
-// notes the generation before it queries and stores its answer under that
-// generation, and only answers of the current generation are served.
+// resultCache keeps counts and facet answers (catalogstore.LagCache) with the
+// generation of the read model they were computed at. Every Apply that commits
+// starts a new generation; a reader notes the generation before it queries, so
+// an answer is at least as new as the generation it is stored under.
 type resultCache struct {
-	mu      sync.Mutex
-	gen     uint64
-	entries map[string]any
+	gen atomic.Uint64
+	lag *catalogstore.LagCache
 }
 
-func (c *resultCache) generation() uint64 {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.gen
-}
-
-func (c *resultCache) get(gen uint64, key string) (any, bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if gen != c.gen {
-		return nil, false
-	}
-	v, ok := c.entries[key]
-	return v, ok
-}
-
-func (c *resultCache) put(gen uint64, key string, v any) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if gen != c.gen {
-		return
-	}
-	if c.entries == nil || len(c.entries) >= maxCachedResults {
-		c.entries = map[string]any{}
-	}
-	c.entries[key] = v
+func (c *resultCache) generation() string {
+	return strconv.FormatUint(c.gen.Load(), 10)
 }
 
 func (c *resultCache) invalidate() {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.gen++
-	c.entries = nil
+	c.gen.Add(1)
+}
+
+// LagStats returns the work of the store's count and facet cache: how many
+// full recounts ran and how many answers lagged behind a write.
+func (s *Store) LagStats() catalogstore.LagStats { return s.cache.lag.Stats() }
+
+// cachedCount returns `SELECT count(*) FROM ` + from through the lagging
+// cache: exact when at most the cache's ExactUpTo rows match.
+func (s *Store) cachedCount(ctx context.Context, from string, args []any) (int, error) {
+	key := catalogstore.CacheKey("count", from, args)
+	a, err := s.cache.lag.Get(ctx, key, s.cache.generation(),
+		func(ctx context.Context, limit int) (any, bool, error) {
+			n, err := s.countUpTo(ctx, from, args, limit)
+			return n, n <= limit, err
+		},
+		func(ctx context.Context, limit int) (any, string, bool, error) {
+			gen := s.cache.generation()
+			var n int
+			if err := s.read.QueryRowContext(ctx, `SELECT count(*) FROM `+from, args...).Scan(&n); err != nil {
+				return nil, "", false, fmt.Errorf("catalog store: count: %w", err)
+			}
+			return n, gen, n <= limit, nil
+		})
+	if err != nil {
+		return 0, err
+	}
+	return a.Value.(int), nil
+}
+
+// countUpTo counts the rows of from, stopping past limit.
+func (s *Store) countUpTo(ctx context.Context, from string, args []any, limit int) (int, error) {
+	var n int
+	stmt := fmt.Sprintf(`SELECT count(*) FROM (SELECT 1 FROM %s LIMIT %d)`, from, limit+1)
+	if err := s.read.QueryRowContext(ctx, stmt, args...).Scan(&n); err != nil {
+		return 0, fmt.Errorf("catalog store: count: %w", err)
+	}
+	return n, nil
+}
+
+// cachedFacet returns the answer of a facet statement over the entities
+// matching where through the lagging cache: exact when at most the cache's
+// ExactUpTo entities match. few caches, across the facets of one request,
+// whether they do.
+func (s *Store) cachedFacet(ctx context.Context, facet, stmt string, a []any, where string, args []any, few *int) ([]catalogstore.FacetCount, error) {
+	run := func(ctx context.Context) ([]catalogstore.FacetCount, error) {
+		rows, err := s.read.QueryContext(ctx, stmt, a...)
+		if err != nil {
+			return nil, fmt.Errorf("catalog store: facet %s: %w", facet, err)
+		}
+		defer rows.Close()
+		counts := []catalogstore.FacetCount{}
+		for rows.Next() {
+			var fc catalogstore.FacetCount
+			if err := rows.Scan(&fc.Value, &fc.Count); err != nil {
+				return nil, err
+			}
+			counts = append(counts, fc)
+		}
+		return counts, rows.Err()
+	}
+	ans, err := s.cache.lag.Get(ctx, catalogstore.CacheKey("facet", stmt, a), s.cache.generation(),
+		func(ctx context.Context, limit int) (any, bool, error) {
+			if *few < 0 {
+				n, err := s.countUpTo(ctx, `entities e WHERE `+where, args, limit)
+				if err != nil {
+					return nil, false, err
+				}
+				*few = n
+			}
+			if *few > limit {
+				return nil, false, nil
+			}
+			counts, err := run(ctx)
+			return counts, err == nil, err
+		},
+		func(ctx context.Context, limit int) (any, string, bool, error) {
+			gen := s.cache.generation()
+			n, err := s.countUpTo(ctx, `entities e WHERE `+where, args, limit)
+			if err != nil {
+				return nil, "", false, err
+			}
+			counts, err := run(ctx)
+			return counts, gen, n <= limit, err
+		})
+	if err != nil {
+		return nil, err
+	}
+	return ans.Value.([]catalogstore.FacetCount), nil
 }

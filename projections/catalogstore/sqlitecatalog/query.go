@@ -102,7 +102,7 @@ func (s *Store) fewNameMatches(ctx context.Context, ft catalogstore.FullText) (b
 	if !ok {
 		return false, nil
 	}
-	n, err := s.cachedCount(ctx, fmt.Sprintf(`SELECT count(*) FROM (SELECT 1 FROM names WHERE names MATCH ? LIMIT %d)`, smallResult+1), []any{phrase})
+	n, err := s.cachedCount(ctx, fmt.Sprintf(`(SELECT 1 FROM names WHERE names MATCH ? LIMIT %d)`, smallResult+1), []any{phrase})
 	if err != nil {
 		return false, err
 	}
@@ -423,23 +423,7 @@ func (s *Store) ByUID(ctx context.Context, uid string) (*catalogstore.EntityView
 
 // count returns how many entities match a rendered filter.
 func (s *Store) count(ctx context.Context, where string, args []any) (int, error) {
-	return s.cachedCount(ctx, `SELECT count(*) FROM entities e WHERE `+where, args)
-}
-
-// cachedCount runs a count statement, or answers from the result cache when the
-// read model has not changed since it last ran.
-func (s *Store) cachedCount(ctx context.Context, stmt string, args []any) (int, error) {
-	key := catalogstore.CacheKey("count", stmt, args)
-	gen := s.cache.generation()
-	if n, ok := s.cache.get(gen, key); ok {
-		return n.(int), nil
-	}
-	var n int
-	if err := s.read.QueryRowContext(ctx, stmt, args...).Scan(&n); err != nil {
-		return 0, fmt.Errorf("catalog store: count: %w", err)
-	}
-	s.cache.put(gen, key, n)
-	return n, nil
+	return s.cachedCount(ctx, `entities e WHERE `+where, args)
 }
 
 // Facets counts facet values over the entities matching f.
@@ -453,6 +437,7 @@ func (s *Store) Facets(ctx context.Context, facets []string, f catalogstore.Filt
 		return nil, err
 	}
 	out := make(map[string][]catalogstore.FacetCount, len(facets))
+	few := -1 // the matches counted up to the cache's limit, once asked
 	for _, facet := range facets {
 		key := strings.ToLower(facet)
 		var stmt string
@@ -492,31 +477,11 @@ func (s *Store) Facets(ctx context.Context, facets []string, f catalogstore.Filt
 				FROM (` + inner + `) f ORDER BY f.value`
 			a = append([]any{key}, a...)
 		}
-		ck := catalogstore.CacheKey("facet", stmt, a)
-		gen := s.cache.generation()
-		if cached, ok := s.cache.get(gen, ck); ok {
-			out[facet] = cached.([]catalogstore.FacetCount)
-			continue
-		}
-		rows, err := s.read.QueryContext(ctx, stmt, a...)
+		counts, err := s.cachedFacet(ctx, facet, stmt, a, where, args, &few)
 		if err != nil {
-			return nil, fmt.Errorf("catalog store: facet %s: %w", facet, err)
-		}
-		counts := []catalogstore.FacetCount{}
-		for rows.Next() {
-			var fc catalogstore.FacetCount
-			if err := rows.Scan(&fc.Value, &fc.Count); err != nil {
-				rows.Close()
-				return nil, err
-			}
-			counts = append(counts, fc)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
 			return nil, err
 		}
 		out[facet] = counts
-		s.cache.put(gen, ck, counts)
 	}
 	return out, nil
 }
@@ -594,7 +559,7 @@ func (s *Store) plan(ctx context.Context, f catalogstore.Filter) (where string, 
 		if _, isColumn := catalogsql.ColumnFor[key]; isColumn || strings.HasPrefix(key, "relations.") || len(c.Values) == 0 {
 			continue
 		}
-		stmt := `SELECT count(*) FROM search WHERE kid = ` + catalogsql.KeyID("?") + ` AND value IN (` + placeholders(len(c.Values)) + `)`
+		stmt := `search WHERE kid = ` + catalogsql.KeyID("?") + ` AND value IN (` + placeholders(len(c.Values)) + `)`
 		a := append([]any{key}, lowerAll(c.Values)...)
 		n, err := s.cachedCount(ctx, stmt, a)
 		if err != nil {

@@ -22,6 +22,9 @@ type Options struct {
 	CacheKiB int
 	// ReadConns is the size of the read pool; default 4.
 	ReadConns int
+	// Lag bounds the cost of counts and facet answers after a write
+	// (catalogstore.LagCache); zero fields take its defaults.
+	Lag catalogstore.LagOptions
 }
 
 // Store is the catalog read model (catalogstore.Store) on a SQLite file. Apply
@@ -59,6 +62,7 @@ func Open(path string, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("catalog store %s: %w", path, err)
 	}
 	st := &Store{write: w, read: r, cacheKiB: opts.CacheKiB}
+	st.cache.lag = catalogstore.NewLagCache(opts.Lag)
 	if st.cacheKiB <= 0 {
 		st.cacheKiB = sqlitekit.DefaultCacheKiB
 	}

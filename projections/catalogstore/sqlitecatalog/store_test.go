@@ -2,6 +2,7 @@ package sqlitecatalog_test
 
 import (
 	"context"
+	"path/filepath"
 	"testing"
 
 	"backlot.dev/backlot/projections/catalogstore"
@@ -68,4 +69,17 @@ func TestReplayFoldsAsOneEventAtATime(t *testing.T) {
 		t.Fatalf("the bulk replay wrote other rows than one event at a time (%d and %d bytes of dump)", len(w), len(g))
 	}
 	storetest.CompareReaders(t, one, bulk)
+}
+
+// TestSQLiteLaggingCounts runs the lagging cache's cases against SQLite.
+func TestSQLiteLaggingCounts(t *testing.T) {
+	t.Parallel()
+	storetest.RunLag(t, func(t *testing.T, opts catalogstore.LagOptions) storetest.LagStore {
+		s, err := sqlitecatalog.Open(filepath.Join(t.TempDir(), "catalog.db"), sqlitecatalog.Options{Lag: opts})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		return s
+	})
 }
