@@ -23,6 +23,16 @@ type decisionSink struct {
 	// git commit (the branch's tip) each entity read from git was read at.
 	changed map[string]bool
 	commits map[string]string
+	// files are the files (type:target) the walk read or kept.
+	files map[string]bool
+}
+
+// saw records a file the walk read or kept.
+func (ds *decisionSink) saw(managedBy string) {
+	if ds.files == nil {
+		ds.files = map[string]bool{}
+	}
+	ds.files[managedBy] = true
 }
 
 // note records the entities evs change.
@@ -44,6 +54,7 @@ func (ds *decisionSink) Entity(o refresh.Observed) error {
 	if err != nil {
 		return err
 	}
+	ds.saw(o.ManagedBy)
 	if o.Head != "" {
 		if ds.commits == nil {
 			ds.commits = map[string]string{}
@@ -62,7 +73,10 @@ func (ds *decisionSink) Entity(o refresh.Observed) error {
 func (ds *decisionSink) Problem(pe event.ProcessingError) { ds.d.Fail(pe) }
 
 // KeepFile keeps what the file yielded before.
-func (ds *decisionSink) KeepFile(m string) { ds.d.KeepFile(m) }
+func (ds *decisionSink) KeepFile(m string) {
+	ds.saw(m)
+	ds.d.KeepFile(m)
+}
 
 // Refused reports whether an entity of the file was refused as a conflict.
 func (ds *decisionSink) Refused(m string) bool { return ds.d.Refused(m) }
@@ -192,8 +206,20 @@ func (s *Service) watchRepos(ctx context.Context, loc catalogstore.Location, sta
 	if s.cfg.Repos == nil {
 		return nil
 	}
+	// The files the watcher does not look at are left out of the listing: a
+	// refresh of a location of many files that are no repository's lists none
+	// of its entities.
+	var except map[string]bool
+	if f, ok := s.cfg.Repos.(RepoFilter); ok {
+		except = map[string]bool{}
+		for m := range sink.files {
+			if !f.Watches(m) {
+				except[m] = true
+			}
+		}
+	}
 	var ents []RepoEntity
-	for _, k := range state.Owned(loc.ID, nil) {
+	for _, k := range state.Owned(loc.ID, except) {
 		if sink.changed[k.Key] {
 			continue
 		}
