@@ -26,7 +26,7 @@ func (sn *snapshot) Err() error { return sn.err }
 
 // Snapshot reads what the refresh decision needs about a location.
 func (s *Store) Snapshot(ctx context.Context, locationID string) (refresh.State, error) {
-	errs, err := s.LocationErrors(ctx, locationID)
+	errs, err := locationErrors(ctx, s.decide, locationID)
 	if err != nil {
 		return nil, err
 	}
@@ -36,7 +36,7 @@ func (s *Store) Snapshot(ctx context.Context, locationID string) (refresh.State,
 // Lookup reads one entity by key.
 func (sn *snapshot) Lookup(key string) (refresh.Known, bool) {
 	var k refresh.Known
-	err := sn.s.read.QueryRowContext(sn.ctx, `SELECT key, uid, hash, location_id, managed_by FROM entities WHERE key = ?`, key).
+	err := sn.s.decide.QueryRowContext(sn.ctx, `SELECT key, uid, hash, location_id, managed_by FROM entities WHERE key = ?`, key).
 		Scan(&k.Key, &k.UID, &k.Hash, &k.LocationID, &k.ManagedBy)
 	if errors.Is(err, sql.ErrNoRows) {
 		return refresh.Known{}, false
@@ -53,7 +53,7 @@ func (sn *snapshot) Lookup(key string) (refresh.Known, bool) {
 func (sn *snapshot) Owned(locationID string, except map[string]bool) []refresh.Known {
 	// First the location's files, from the index alone; then the entities of the
 	// files not kept.
-	rows, err := sn.s.read.QueryContext(sn.ctx, `SELECT DISTINCT managed_by FROM entities WHERE location_id = ?`, locationID)
+	rows, err := sn.s.decide.QueryContext(sn.ctx, `SELECT DISTINCT managed_by FROM entities WHERE location_id = ?`, locationID)
 	if err != nil {
 		sn.err = err
 		return nil
@@ -73,7 +73,7 @@ func (sn *snapshot) Owned(locationID string, except map[string]bool) []refresh.K
 	rows.Close()
 	var out []refresh.Known
 	for _, f := range files {
-		rows, err := sn.s.read.QueryContext(sn.ctx, `SELECT key, uid, hash, location_id, managed_by FROM entities WHERE location_id = ? AND managed_by = ?`, locationID, f)
+		rows, err := sn.s.decide.QueryContext(sn.ctx, `SELECT key, uid, hash, location_id, managed_by FROM entities WHERE location_id = ? AND managed_by = ?`, locationID, f)
 		if err != nil {
 			sn.err = err
 			return nil

@@ -83,17 +83,38 @@ func Open(path string, opts Options) (write, read *sql.DB, err error) {
 		w.Close()
 		return nil, nil, err
 	}
-	// Readers share the OS page cache; each keeps a small cache of its own
-	// (DefaultReadCacheKiB says why).
-	readPragmas := append(append(base, fmt.Sprintf("cache_size(-%d)", opts.ReadCacheKiB), "query_only(ON)"), opts.ReadPragmas...)
-	r, err := sql.Open("sqlite", DSN(abs, readPragmas...))
+	r, err := OpenReader(abs, opts, opts.ReadConns)
 	if err != nil {
 		w.Close()
 		return nil, nil, err
 	}
-	r.SetMaxOpenConns(opts.ReadConns)
-	r.SetMaxIdleConns(opts.ReadConns)
 	return w, r, nil
+}
+
+// OpenReader opens a pool of at most conns read-only connections to the
+// SQLite file at path, with the readers' pragmas of opts, as Open opens its
+// read pool. A store opens a second, small pool with it for reads that must
+// not queue behind its queries: a write's decision reads (a refresh looks up
+// every entity it reads) would otherwise wait for a connection behind every
+// request of a busy API.
+func OpenReader(path string, opts Options, conns int) (*sql.DB, error) {
+	opts.setDefaults()
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, err
+	}
+	// Readers share the OS page cache; each keeps a small cache of its own
+	// (DefaultReadCacheKiB says why).
+	pragmas := append([]string{"journal_mode(WAL)", "synchronous(NORMAL)", "busy_timeout(10000)"}, opts.Pragmas...)
+	pragmas = append(append(pragmas, fmt.Sprintf("cache_size(-%d)", opts.ReadCacheKiB), "query_only(ON)"), opts.ReadPragmas...)
+	r, err := sql.Open("sqlite", DSN(abs, pragmas...))
+	if err != nil {
+		return nil, err
+	}
+	conns = max(conns, 1)
+	r.SetMaxOpenConns(conns)
+	r.SetMaxIdleConns(conns)
+	return r, nil
 }
 
 // DSN returns the modernc.org/sqlite data source name of the file at the

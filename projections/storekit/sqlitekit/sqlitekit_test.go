@@ -81,3 +81,35 @@ func TestOpenSizesPageCaches(t *testing.T) {
 		})
 	}
 }
+
+// TestOpenReaderIsASeparateReadOnlyPool: a second pool of the size asked,
+// which reads what the writer committed and cannot write.
+func TestOpenReaderIsASeparateReadOnlyPool(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "r.db")
+	opts := sqlitekit.Options{Migrations: fstest.MapFS{"m/0001.sql": {Data: []byte("CREATE TABLE t (x INTEGER)")}}, MigrationGlob: "m/*.sql"}
+	w, r, err := sqlitekit.Open(path, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	defer r.Close()
+	d, err := sqlitekit.OpenReader(path, opts, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	if got := d.Stats().MaxOpenConnections; got != 1 {
+		t.Errorf("MaxOpenConnections = %d, want 1", got)
+	}
+	if _, err := w.Exec(`INSERT INTO t VALUES (7)`); err != nil {
+		t.Fatal(err)
+	}
+	var x int
+	if err := d.QueryRow(`SELECT x FROM t`).Scan(&x); err != nil || x != 7 {
+		t.Errorf("read %d (%v), want the committed 7", x, err)
+	}
+	if _, err := d.Exec(`INSERT INTO t VALUES (8)`); err == nil {
+		t.Error("the reader pool wrote")
+	}
+}
