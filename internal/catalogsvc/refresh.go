@@ -25,6 +25,21 @@ type decisionSink struct {
 	commits map[string]string
 	// files are the files (type:target) the walk read or kept.
 	files map[string]bool
+	// state is what the Decider reads; when it can, it looks a file's
+	// entities up in one query (Prefetch).
+	state refresh.State
+}
+
+// prefetcher is a refresh.State that looks entities up in bulk.
+type prefetcher interface {
+	Prefetch(keys []string)
+}
+
+// Prefetch has the state look keys up in one query, when it can.
+func (ds *decisionSink) Prefetch(keys []string) {
+	if p, ok := ds.state.(prefetcher); ok {
+		p.Prefetch(keys)
+	}
 }
 
 // saw records a file the walk read or kept.
@@ -171,7 +186,7 @@ func (s *Service) refreshLocked(ctx context.Context, loc catalogstore.Location, 
 	}
 	d := refresh.NewDecider(refresh.Location{ID: loc.ID, Type: loc.Type, Target: loc.Target, EntityRef: entityRef},
 		state, event.Meta{CorrelationID: correlation}, event.NewID)
-	sink := &decisionSink{s: s, ctx: ctx, d: d}
+	sink := &decisionSink{s: s, ctx: ctx, d: d, state: state}
 	commit, err := s.cfg.Reader.Walk(ctx, loc.Type, loc.Target, sink, true)
 	if err != nil {
 		return RefreshResult{}, err

@@ -122,6 +122,16 @@ type Sink interface {
 	KeepEntity(key string)
 }
 
+// PrefetchingSink is a Sink that reads what it knows of entities in bulk:
+// before a file's entities, the walk hands it the keys its documents name,
+// so it can look them up in one query instead of one per entity. A key it
+// was not handed, or that names no entity after validation, it looks up
+// alone.
+type PrefetchingSink interface {
+	Sink
+	Prefetch(keys []string)
+}
+
 // RefusingSink is a Sink that may refuse an entity it received, as a
 // conflict with another file or location. A file with a refused entity is
 // not remembered as clean: the next walk reads it again, so the conflict is
@@ -314,6 +324,17 @@ func (w *walk) file(ctx context.Context, locType string, f *file, depth int) err
 		fail(problemOf(err, f.managedBy))
 		w.sink.KeepFile(f.managedBy)
 		return nil
+	}
+	if ps, ok := w.sink.(PrefetchingSink); ok && len(docs) > 1 {
+		keys := make([]string, 0, len(docs))
+		for _, d := range docs {
+			if d.Err == nil {
+				if r, ok := catalog.RefFromBody(d.Body); ok {
+					keys = append(keys, r.Key())
+				}
+			}
+		}
+		ps.Prefetch(keys)
 	}
 	for _, d := range docs {
 		if d.Err != nil {
