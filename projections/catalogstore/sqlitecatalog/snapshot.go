@@ -100,11 +100,22 @@ func (sn *snapshot) Lookup(key string) (refresh.Known, bool) {
 	return k, true
 }
 
+// locationFilesSQL lists a location's files (managed_by) by seeking
+// entities_location once per file, where SELECT DISTINCT reads every entry of
+// the location: an edit's refresh of a location of 100,000 entities in 1,000
+// files lists them twice (the decision's removals, the repo watcher).
+const locationFilesSQL = `WITH RECURSIVE files(f) AS (
+	SELECT (SELECT managed_by FROM entities WHERE location_id = ?1 ORDER BY managed_by LIMIT 1)
+	UNION ALL
+	SELECT (SELECT managed_by FROM entities WHERE location_id = ?1 AND managed_by > f ORDER BY managed_by LIMIT 1)
+	FROM files WHERE f IS NOT NULL
+) SELECT f FROM files WHERE f IS NOT NULL`
+
 // Owned lists the location's entities of the files not in except.
 func (sn *snapshot) Owned(locationID string, except map[string]bool) []refresh.Known {
 	// First the location's files, from the index alone; then the entities of the
 	// files not kept.
-	rows, err := sn.s.decide.QueryContext(sn.ctx, `SELECT DISTINCT managed_by FROM entities WHERE location_id = ?`, locationID)
+	rows, err := sn.s.decide.QueryContext(sn.ctx, locationFilesSQL, locationID)
 	if err != nil {
 		sn.err = err
 		return nil
