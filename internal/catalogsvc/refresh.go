@@ -206,10 +206,14 @@ func (s *Service) refreshLocked(ctx context.Context, loc catalogstore.Location, 
 	if err := s.watchRepos(ctx, loc, state, sink); err != nil {
 		return RefreshResult{}, err
 	}
+	// What the walk yielded is in the log: the reader may remember its files
+	// as read, even when the read model is slow to fold it. A first load that
+	// outlasts the write timeout under load would otherwise leave the next
+	// refresh (an edit of one file) to parse the whole location again.
+	commit()
 	if err := s.waitFor(ctx, sink.last); err != nil {
 		return RefreshResult{}, err
 	}
-	commit()
 	return RefreshResult{Positions: sink.last, Problems: len(d.Errors())}, nil
 }
 
