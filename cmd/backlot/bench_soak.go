@@ -54,6 +54,7 @@ failed or any follower lost, doubled or reordered an event.`,
 	f.IntVarP(&o.Entities, "entities", "n", 0, "entities of the catalog loaded before the load (default 2000)")
 	f.Int64Var(&o.Seed, "seed", 1, "generator seed")
 	f.BoolVar(&o.Keep, "keep", false, "keep the work folder")
+	f.StringVar(&o.CPUProfile, "server-cpuprofile", "", "write backlot dev's CPU profile of the whole soak to this file (dev only)")
 	f.StringVar(&o.Dir, "dir", "", "work folder (default: a new temporary folder)")
 	f.BoolVar(&o.Production, "production", false, "soak backlot serve on Kafka and PostgreSQL (a projector+ingester process and --api-processes api processes) instead of backlot dev")
 	f.IntVar(&o.APIProcesses, "api-processes", 0, "with --production: api processes (default 2)")

@@ -38,6 +38,10 @@ type projectorDeps struct {
 	}
 	// BadgeBulkThreshold is the badge projector's BulkThreshold.
 	BadgeBulkThreshold int64
+	// BatchSize is the catalog's and the history's projectors' batch (events
+	// read, decoded and applied per transaction); zero takes the projector's
+	// default.
+	BatchSize int
 	// AllPartitions says this process's projectors fold every partition of
 	// the log (the embedded log's one), so the evaluator waits on them
 	// directly; otherwise it polls the read models' positions, which
@@ -85,8 +89,8 @@ type projectorRole struct {
 // in m. Nothing runs before start.
 func newProjectorRole(d projectorDeps, m *Manifest) (*projectorRole, error) {
 	r := &projectorRole{deps: d}
-	r.catalog = projector.New(d.Log, d.Catalog, projector.Options{Logger: d.Logger})
-	r.history = projector.New(d.Log, d.History, projector.Options{Logger: d.Logger})
+	r.catalog = projector.New(d.Log, d.Catalog, projector.Options{Logger: d.Logger, BatchSize: d.BatchSize})
+	r.history = projector.New(d.Log, d.History, projector.Options{Logger: d.Logger, BatchSize: d.BatchSize})
 	r.badges = projector.New(d.Log, d.Badges, projector.Options{Logger: d.Logger, BulkThreshold: d.BadgeBulkThreshold})
 	var catalogWaiter, badgeWaiter projector.Waiter = &projector.PollWaiter{Reader: d.Catalog}, &projector.PollWaiter{Reader: d.Badges}
 	if d.AllPartitions {

@@ -90,6 +90,11 @@ type CatalogOptions struct {
 	// PostgresURL is the production bench's PostgreSQL server: a database is
 	// created on it and dropped after.
 	PostgresURL string
+	// ProfileDir, when set, profiles the server: its CPU profile of the whole
+	// run goes to cpu.pprof (the server's --cpuprofile), and its Go heap is
+	// fetched from /debug/pprof/heap (the server's --pprof) once every entity
+	// is queryable (heap-ingested.pprof) and at the end (heap-end.pprof).
+	ProfileDir string
 }
 
 // Catalog generates a synthetic catalog of o.Entities entities, starts
@@ -140,6 +145,15 @@ func Catalog(o CatalogOptions) (*CatalogResult, error) {
 		args = prod.serveArgs("127.0.0.1:"+strconv.Itoa(port), dataDir, sum.RootFile)
 		res.Mode = "serve (Kafka + PostgreSQL)"
 	}
+	if o.ProfileDir != "" && o.Production {
+		return nil, fmt.Errorf("bench: ProfileDir profiles backlot dev only")
+	}
+	if o.ProfileDir != "" {
+		if err := os.MkdirAll(o.ProfileDir, 0o755); err != nil {
+			return nil, err
+		}
+		args = append(args, "--pprof", "--cpuprofile", filepath.Join(o.ProfileDir, "cpu.pprof"))
+	}
 	srv := exec.Command(o.Backlot, args...)
 	srv.Stdout, srv.Stderr = o.Progress, o.Progress
 	start = time.Now()
@@ -177,6 +191,12 @@ func Catalog(o CatalogOptions) (*CatalogResult, error) {
 	res.IngestSeconds = time.Since(start).Seconds()
 	res.IngestPerSecond = float64(sum.Entities) / res.IngestSeconds
 	say("all %d entities queryable with relations after %.1fs (%.0f entities/s)", want, res.IngestSeconds, res.IngestPerSecond)
+	if o.ProfileDir != "" {
+		if err := fetchHeap(client, base, filepath.Join(o.ProfileDir, "heap-ingested.pprof")); err != nil {
+			return nil, err
+		}
+		defer fetchHeap(client, base, filepath.Join(o.ProfileDir, "heap-end.pprof"))
+	}
 
 	names, err := componentNames(client, base, 500)
 	if err != nil {
@@ -248,6 +268,27 @@ func Catalog(o CatalogOptions) (*CatalogResult, error) {
 		res.RebuildPerSecond = rate
 	}
 	return res, nil
+}
+
+// fetchHeap writes the server's Go heap profile (served with --pprof) to path.
+func fetchHeap(c *http.Client, base, path string) error {
+	resp, err := c.Get(base + "/debug/pprof/heap")
+	if err != nil {
+		return fmt.Errorf("heap profile: %w", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("heap profile: %s", resp.Status)
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(f, resp.Body); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }
 
 // probeEntity names the last component the generator wrote, to check relations.

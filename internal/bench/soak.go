@@ -49,6 +49,10 @@ type SoakOptions struct {
 	// folder when empty).
 	Keep bool
 	Dir  string
+	// CPUProfile, when set, is the file backlot dev (not serve) writes its CPU
+	// profile of the whole run to (its --cpuprofile); dev then also serves Go's
+	// profiler under /debug/pprof/ (--pprof), for goroutine dumps during the load.
+	CPUProfile string
 	// Progress receives progress lines and the servers' output; nil discards them.
 	Progress io.Writer
 }
@@ -232,8 +236,12 @@ func Soak(ctx context.Context, o SoakOptions) (*SoakResult, error) {
 			return nil, err
 		}
 		addr := "127.0.0.1:" + strconv.Itoa(port)
-		p, err := startSoakProc(o.Backlot, "dev", "http://"+addr, []string{"dev", "--quiet", "--data", filepath.Join(dir, "data"), "--addr", addr,
-			"--catalog", sum.RootFile, "--refresh-interval", "1h", "--temporal-address", "127.0.0.1:0", "--max-streams", maxStreams}, o.Progress)
+		args := []string{"dev", "--quiet", "--data", filepath.Join(dir, "data"), "--addr", addr,
+			"--catalog", sum.RootFile, "--refresh-interval", "1h", "--temporal-address", "127.0.0.1:0", "--max-streams", maxStreams}
+		if o.CPUProfile != "" {
+			args = append(args, "--pprof", "--cpuprofile", o.CPUProfile)
+		}
+		p, err := startSoakProc(o.Backlot, "dev", "http://"+addr, args, o.Progress)
 		if err != nil {
 			return nil, err
 		}

@@ -23,6 +23,31 @@ type decisionSink struct {
 	// git commit (the branch's tip) each entity read from git was read at.
 	changed map[string]bool
 	commits map[string]string
+	// files are the files (type:target) the walk read or kept.
+	files map[string]bool
+	// state is what the Decider reads; when it can, it looks a file's
+	// entities up in one query (Prefetch).
+	state refresh.State
+}
+
+// prefetcher is a refresh.State that looks entities up in bulk.
+type prefetcher interface {
+	Prefetch(keys []string)
+}
+
+// Prefetch has the state look keys up in one query, when it can.
+func (ds *decisionSink) Prefetch(keys []string) {
+	if p, ok := ds.state.(prefetcher); ok {
+		p.Prefetch(keys)
+	}
+}
+
+// saw records a file the walk read or kept.
+func (ds *decisionSink) saw(managedBy string) {
+	if ds.files == nil {
+		ds.files = map[string]bool{}
+	}
+	ds.files[managedBy] = true
 }
 
 // note records the entities evs change.
@@ -44,6 +69,7 @@ func (ds *decisionSink) Entity(o refresh.Observed) error {
 	if err != nil {
 		return err
 	}
+	ds.saw(o.ManagedBy)
 	if o.Head != "" {
 		if ds.commits == nil {
 			ds.commits = map[string]string{}
@@ -62,7 +88,10 @@ func (ds *decisionSink) Entity(o refresh.Observed) error {
 func (ds *decisionSink) Problem(pe event.ProcessingError) { ds.d.Fail(pe) }
 
 // KeepFile keeps what the file yielded before.
-func (ds *decisionSink) KeepFile(m string) { ds.d.KeepFile(m) }
+func (ds *decisionSink) KeepFile(m string) {
+	ds.saw(m)
+	ds.d.KeepFile(m)
+}
 
 // Refused reports whether an entity of the file was refused as a conflict.
 func (ds *decisionSink) Refused(m string) bool { return ds.d.Refused(m) }
@@ -157,7 +186,7 @@ func (s *Service) refreshLocked(ctx context.Context, loc catalogstore.Location, 
 	}
 	d := refresh.NewDecider(refresh.Location{ID: loc.ID, Type: loc.Type, Target: loc.Target, EntityRef: entityRef},
 		state, event.Meta{CorrelationID: correlation}, event.NewID)
-	sink := &decisionSink{s: s, ctx: ctx, d: d}
+	sink := &decisionSink{s: s, ctx: ctx, d: d, state: state}
 	commit, err := s.cfg.Reader.Walk(ctx, loc.Type, loc.Target, sink, true)
 	if err != nil {
 		return RefreshResult{}, err
@@ -177,10 +206,14 @@ func (s *Service) refreshLocked(ctx context.Context, loc catalogstore.Location, 
 	if err := s.watchRepos(ctx, loc, state, sink); err != nil {
 		return RefreshResult{}, err
 	}
+	// What the walk yielded is in the log: the reader may remember its files
+	// as read, even when the read model is slow to fold it. A first load that
+	// outlasts the write timeout under load would otherwise leave the next
+	// refresh (an edit of one file) to parse the whole location again.
+	commit()
 	if err := s.waitFor(ctx, sink.last); err != nil {
 		return RefreshResult{}, err
 	}
-	commit()
 	return RefreshResult{Positions: sink.last, Problems: len(d.Errors())}, nil
 }
 
@@ -192,8 +225,20 @@ func (s *Service) watchRepos(ctx context.Context, loc catalogstore.Location, sta
 	if s.cfg.Repos == nil {
 		return nil
 	}
+	// The files the watcher does not look at are left out of the listing: a
+	// refresh of a location of many files that are no repository's lists none
+	// of its entities.
+	var except map[string]bool
+	if f, ok := s.cfg.Repos.(RepoFilter); ok {
+		except = map[string]bool{}
+		for m := range sink.files {
+			if !f.Watches(m) {
+				except[m] = true
+			}
+		}
+	}
 	var ents []RepoEntity
-	for _, k := range state.Owned(loc.ID, nil) {
+	for _, k := range state.Owned(loc.ID, except) {
 		if sink.changed[k.Key] {
 			continue
 		}

@@ -67,39 +67,7 @@ func (s *Service) register(ctx context.Context, actor, locType, target string, d
 		return LocationResult{Location: loc, Entities: ents}, err
 	}
 
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	// Another process may be registering the same target: take the target's lock,
-	// then look again; and hold the new location's own lock until it is read, so
-	// no ingester's round refreshes it meanwhile.
-	for _, name := range []string{"target:" + locType + ":" + norm, loc.ID} {
-		release, err := s.lock(ctx, name, 0)
-		if err != nil {
-			return LocationResult{}, err
-		}
-		defer release()
-	}
-	if err := s.catchUp(ctx); err != nil {
-		return LocationResult{}, err
-	}
-	if _, err := s.cfg.Store.LocationByTarget(ctx, locType, norm); err == nil {
-		return LocationResult{}, &ConflictError{Location: locType + ":" + norm, Msg: fmt.Sprintf("Location %s:%s already exists", locType, norm)}
-	}
-	correlation := correlationOf(ctx)
-	ev, err := event.New(event.TypeLocationRegistered, ref.Key(), event.LocationRegistered{
-		ID: loc.ID, Type: locType, Target: norm, EntityRef: ref.String(),
-	}, event.Meta{Actor: actor, CorrelationID: correlation})
-	if err != nil {
-		return LocationResult{}, err
-	}
-	pos, err := s.append(ctx, []event.Envelope{ev})
-	if err != nil {
-		return LocationResult{}, err
-	}
-	if err := s.waitFor(ctx, pos); err != nil {
-		return LocationResult{}, err
-	}
-	if _, err := s.refreshLocked(ctx, loc, correlation); err != nil {
+	if err := s.registerLocked(ctx, actor, loc, ref); err != nil {
 		return LocationResult{}, err
 	}
 	if !withEntities {
@@ -110,6 +78,47 @@ func (s *Service) register(ctx context.Context, actor, locType, target string, d
 		return LocationResult{}, err
 	}
 	return LocationResult{Location: loc, Entities: ents}, nil
+}
+
+// registerLocked writes the registration of loc and reads it, under the
+// service's lock. What the answer shows is read after the lock is released, so
+// other writes do not wait for that read.
+func (s *Service) registerLocked(ctx context.Context, actor string, loc catalogstore.Location, ref catalog.Ref) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	locType, norm := loc.Type, loc.Target
+	// Another process may be registering the same target: take the target's lock,
+	// then look again; and hold the new location's own lock until it is read, so
+	// no ingester's round refreshes it meanwhile.
+	for _, name := range []string{"target:" + locType + ":" + norm, loc.ID} {
+		release, err := s.lock(ctx, name, 0)
+		if err != nil {
+			return err
+		}
+		defer release()
+	}
+	if err := s.catchUp(ctx); err != nil {
+		return err
+	}
+	if _, err := s.cfg.Store.LocationByTarget(ctx, locType, norm); err == nil {
+		return &ConflictError{Location: locType + ":" + norm, Msg: fmt.Sprintf("Location %s:%s already exists", locType, norm)}
+	}
+	correlation := correlationOf(ctx)
+	ev, err := event.New(event.TypeLocationRegistered, ref.Key(), event.LocationRegistered{
+		ID: loc.ID, Type: locType, Target: norm, EntityRef: ref.String(),
+	}, event.Meta{Actor: actor, CorrelationID: correlation})
+	if err != nil {
+		return err
+	}
+	pos, err := s.append(ctx, []event.Envelope{ev})
+	if err != nil {
+		return err
+	}
+	if err := s.waitFor(ctx, pos); err != nil {
+		return err
+	}
+	_, err = s.refreshLocked(ctx, loc, correlation)
+	return err
 }
 
 // ownedEntities renders the entities a location owns, as the API shows them.

@@ -57,6 +57,15 @@ type RepoWatcher interface {
 	Refreshed(ctx context.Context, ents []RepoEntity) (evs []event.Envelope, commit func(), err error)
 }
 
+// RepoFilter is what a RepoWatcher may also be: Watches reports whether the
+// watcher looks at the repository of entities read from the file managedBy
+// (type:target) at all. A refresh then does not list the entities of the
+// files it does not watch, so a refresh of a large location that is no
+// repository reads none of its entities back from the store.
+type RepoFilter interface {
+	Watches(managedBy string) bool
+}
+
 // RepoEntity is an entity a refresh kept as it was, with where it was read.
 type RepoEntity struct {
 	// Key is the entity's lower-case ref.

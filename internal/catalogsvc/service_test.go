@@ -32,6 +32,12 @@ type env struct {
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
+	return newEnvWith(t, nil)
+}
+
+// newEnvWith is newEnv with the service's config changed by configure.
+func newEnvWith(t *testing.T, configure func(*catalogsvc.Config)) *env {
+	t.Helper()
 	dir := t.TempDir()
 	root := filepath.Join(dir, "catalog")
 	if err := os.MkdirAll(root, 0o755); err != nil {
@@ -55,8 +61,12 @@ func newEnv(t *testing.T) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc := catalogsvc.New(catalogsvc.Config{Log: event.SinglePartition(log), Store: store, Waiter: proj,
-		Reader: ingest.NewReader(ingest.Config{Roots: roots}), Logger: quiet, WriteTimeout: 10 * time.Second})
+	cfg := catalogsvc.Config{Log: event.SinglePartition(log), Store: store, Waiter: proj,
+		Reader: ingest.NewReader(ingest.Config{Roots: roots}), Logger: quiet, WriteTimeout: 10 * time.Second}
+	if configure != nil {
+		configure(&cfg)
+	}
+	svc := catalogsvc.New(cfg)
 	return &env{svc: svc, store: store, log: log, root: root, waiter: proj}
 }
 

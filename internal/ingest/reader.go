@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -54,7 +55,12 @@ type Reader struct {
 
 // fileMemo is what a clean file yielded, keyed by type:target of the file.
 type fileMemo struct {
-	hash     [32]byte
+	hash [32]byte
+	// stamp is the file's size and modification time when it was read, set
+	// only for a file that had not changed for stampSettle before: a file on
+	// disk whose stamp is the same again is known unchanged without being
+	// read (see stampOf).
+	stamp    fileStamp
 	children []childTarget
 	// keys are the entities the file yielded, so a later copy of one of
 	// them elsewhere is known as a copy even when this file is not parsed.
@@ -114,6 +120,16 @@ type Sink interface {
 	KeepFile(managedBy string)
 	// KeepEntity marks an entity whose document is broken now.
 	KeepEntity(key string)
+}
+
+// PrefetchingSink is a Sink that reads what it knows of entities in bulk:
+// before a file's entities, the walk hands it the keys its documents name,
+// so it can look them up in one query instead of one per entity. A key it
+// was not handed, or that names no entity after validation, it looks up
+// alone.
+type PrefetchingSink interface {
+	Sink
+	Prefetch(keys []string)
 }
 
 // RefusingSink is a Sink that may refuse an entity it received, as a
@@ -195,11 +211,38 @@ type walk struct {
 	yielded map[string]string
 }
 
+// fileStamp is what a file's metadata says about its content: its size and
+// modification time.
+type fileStamp struct {
+	size, mtime int64
+}
+
+// stampSettle is how long a file must have been left alone before its stamp
+// stands for its content. A write lands within a file system's timestamp
+// granularity (a few milliseconds to two seconds) of the last one only if
+// the file was written that recently; a file older than that gets a new
+// modification time from any write.
+const stampSettle = 3 * time.Second
+
+// stampOf returns the stamp of fi, and false when the file changed within
+// stampSettle of now and must be read to be known.
+func stampOf(fi os.FileInfo, now time.Time) (fileStamp, bool) {
+	if !fi.Mode().IsRegular() || now.Sub(fi.ModTime()) < stampSettle {
+		return fileStamp{}, false
+	}
+	return fileStamp{size: fi.Size(), mtime: fi.ModTime().UnixNano()}, true
+}
+
 // file is one descriptor file read from disk or git.
 type file struct {
 	managedBy string
 	content   []byte
-	commit    *event.Commit
+	// unchanged says the file's stamp is the one remembered with its memo:
+	// it was not read, and content is nil.
+	unchanged bool
+	// stamp is the file's stamp before it was read (zero when unknown).
+	stamp  fileStamp
+	commit *event.Commit
 	// head is the commit a file from git was read at.
 	head string
 	// readRel reads a path relative to the file, for placeholders.
@@ -241,10 +284,19 @@ func (w *walk) target(ctx context.Context, locType, target string, parent *file,
 }
 
 func (w *walk) file(ctx context.Context, locType string, f *file, depth int) error {
-	sum := sha256.Sum256(f.content)
-	if m, ok := w.r.memo(f.managedBy); ok && w.useMemo && m.hash == sum && f.commit == nil {
+	var sum [32]byte
+	if !f.unchanged {
+		sum = sha256.Sum256(f.content)
+	}
+	if m, ok := w.r.memo(f.managedBy); ok && w.useMemo && (f.unchanged || m.hash == sum) && f.commit == nil {
 		// Unchanged and clean last time: keep what it yielded, follow its targets.
 		w.sink.KeepFile(f.managedBy)
+		if !f.unchanged && f.stamp != m.stamp {
+			// Read again for a new stamp (touched, or settled since): remember
+			// the new one, so the next walk need not read it.
+			m.stamp = f.stamp
+			w.pending[f.managedBy] = &m
+		}
 		for _, k := range m.keys {
 			if _, ok := w.yielded[k]; !ok {
 				w.yielded[k] = f.managedBy
@@ -257,7 +309,7 @@ func (w *walk) file(ctx context.Context, locType string, f *file, depth int) err
 		}
 		return nil
 	}
-	memo := &fileMemo{hash: sum}
+	memo := &fileMemo{hash: sum, stamp: f.stamp}
 	fail := func(pe event.ProcessingError) {
 		w.sink.Problem(pe)
 		memo = nil
@@ -272,6 +324,17 @@ func (w *walk) file(ctx context.Context, locType string, f *file, depth int) err
 		fail(problemOf(err, f.managedBy))
 		w.sink.KeepFile(f.managedBy)
 		return nil
+	}
+	if ps, ok := w.sink.(PrefetchingSink); ok && len(docs) > 1 {
+		keys := make([]string, 0, len(docs))
+		for _, d := range docs {
+			if d.Err == nil {
+				if r, ok := catalog.RefFromBody(d.Body); ok {
+					keys = append(keys, r.Key())
+				}
+			}
+		}
+		ps.Prefetch(keys)
 	}
 	for _, d := range docs {
 		if d.Err != nil {
@@ -455,18 +518,36 @@ func (w *walk) readFiles(target string) ([]file, error) {
 		return nil, err
 	}
 	var out []file
+	now := time.Now()
 	for _, p := range paths {
 		if _, err := w.r.cfg.Roots.Check(p); err != nil {
 			return nil, err
 		}
-		content, err := readFileBounded(p, w.r.cfg.Limits.MaxFileBytes)
-		if err != nil {
-			return nil, err
+		managedBy := TypeFile + ":" + p
+		// A file whose stamp is the one remembered is not read again: a
+		// refresh of a location of many files, made by an edit of one, reads
+		// that one alone.
+		var stamp fileStamp
+		unchanged := false
+		if fi, err := os.Stat(p); err == nil {
+			if st, ok := stampOf(fi, now); ok {
+				stamp = st
+				m, ok := w.r.memo(managedBy)
+				unchanged = ok && w.useMemo && m.stamp == st
+			}
+		}
+		var content []byte
+		if !unchanged {
+			if content, err = readFileBounded(p, w.r.cfg.Limits.MaxFileBytes); err != nil {
+				return nil, err
+			}
 		}
 		dir := filepath.Dir(p)
 		out = append(out, file{
-			managedBy: TypeFile + ":" + p,
+			managedBy: managedBy,
 			content:   content,
+			unchanged: unchanged,
+			stamp:     stamp,
 			readRel: func(_ context.Context, rel string) ([]byte, string, error) {
 				if strings.Contains(rel, "://") {
 					return nil, "", &NotAllowedError{Target: rel, Reason: "a placeholder in a file location reads files only"}

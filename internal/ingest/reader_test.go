@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"backlot.dev/backlot/domain/catalog"
 	"backlot.dev/backlot/domain/event"
@@ -200,5 +201,45 @@ func TestURLLocationCarriesCommit(t *testing.T) {
 	cm := c.commits["component:default/from-git"]
 	if cm == nil || len(cm.SHA) != 40 || cm.Author != "Ada Okafor" || cm.Email != "ada@example.com" {
 		t.Fatalf("commit not carried: %+v", cm)
+	}
+}
+
+// TestWalkTrustsTheStampOfASettledFile: a file left alone for a while is
+// known unchanged by its size and modification time, without being read; a
+// write gives it a new modification time, and it is read again.
+func TestWalkTrustsTheStampOfASettledFile(t *testing.T) {
+	t.Parallel()
+	root := t.TempDir()
+	path := filepath.Join(root, "catalog-info.yaml")
+	old := time.Now().Add(-time.Hour)
+	settle := func() {
+		t.Helper()
+		if err := os.Chtimes(path, old, old); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write(t, path, component("aaaa"))
+	settle()
+	r := newReader(t, root)
+	if c := walk(t, r, "file", path, true); strings.Join(c.refs, ",") != "component:default/aaaa" {
+		t.Fatalf("first walk: got %v", c.refs)
+	}
+	// The same size and the same modification time: the stamp is trusted, and
+	// the file is kept as it was, unread.
+	write(t, path, component("bbbb"))
+	settle()
+	c := walk(t, r, "file", path, true)
+	if len(c.refs) != 0 || strings.Join(c.kept, ",") != "file:"+path {
+		t.Fatalf("a file with its remembered stamp: got entities %v, kept %v; want none read and the file kept", c.refs, c.kept)
+	}
+	// A write gives the file a new modification time: it is read again.
+	write(t, path, component("cccc"))
+	if c := walk(t, r, "file", path, true); strings.Join(c.refs, ",") != "component:default/cccc" {
+		t.Fatalf("a written file: got %v, want it read again", c.refs)
+	}
+	// Without the memo every file is read.
+	settle()
+	if c := walk(t, r, "file", path, false); strings.Join(c.refs, ",") != "component:default/cccc" {
+		t.Fatalf("a walk without the memo: got %v", c.refs)
 	}
 }

@@ -8,6 +8,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"path"
+	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -17,6 +19,7 @@ import (
 	"backlot.dev/backlot/internal/catalogsvc"
 	"backlot.dev/backlot/internal/collect"
 	"backlot.dev/backlot/internal/ingest"
+	"backlot.dev/backlot/internal/ingest/gitsource"
 	"backlot.dev/backlot/projections/badges"
 	"backlot.dev/backlot/projections/catalogstore"
 )
@@ -44,7 +47,10 @@ type Watcher struct {
 	seen map[string]string
 }
 
-var _ catalogsvc.RepoWatcher = (*Watcher)(nil)
+var (
+	_ catalogsvc.RepoWatcher = (*Watcher)(nil)
+	_ catalogsvc.RepoFilter  = (*Watcher)(nil)
+)
 
 // NewWatcher returns a Watcher that reads repositories through reader, the
 // entities' refs from catalog and their stored facts from facts. A repository
@@ -139,6 +145,20 @@ func (w *Watcher) Refreshed(ctx context.Context, ents []catalogsvc.RepoEntity) (
 			}
 		}
 	}, nil
+}
+
+// Watches reports whether the Watcher looks at the repository of entities
+// read from managedBy (type:target): only a repository's own descriptor
+// (catalog-info…) speaks for a repository. It is catalogsvc.RepoFilter.
+func (w *Watcher) Watches(managedBy string) bool {
+	switch {
+	case strings.HasPrefix(managedBy, "file:"):
+		return isRepoDescriptor(filepath.Base(strings.TrimPrefix(strings.TrimPrefix(managedBy, "file:"), "//")))
+	case strings.HasPrefix(managedBy, "url:"):
+		t, err := gitsource.ParseTarget(strings.TrimPrefix(managedBy, "url:"))
+		return err == nil && isRepoDescriptor(path.Base(t.Path))
+	}
+	return false
 }
 
 // digest returns what stands for the entity's repository: its commit for git,

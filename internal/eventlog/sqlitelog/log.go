@@ -149,6 +149,7 @@ func open(path string, opts Options) (_ *Log, err error) {
 	mmap := max(opts.MmapSize, 0)
 	l.rdb, err = sql.Open("sqlite", sqlitekit.DSN(path,
 		"busy_timeout("+busy+")", "query_only(1)", "mmap_size("+strconv.FormatInt(mmap, 10)+")",
+		"cache_size(-"+strconv.Itoa(opts.ReadCacheKiB)+")",
 	))
 	if err != nil {
 		return nil, err

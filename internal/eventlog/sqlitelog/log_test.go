@@ -95,6 +95,10 @@ func TestPragmas(t *testing.T) {
 			if err := r(`PRAGMA mmap_size`).Scan(&mmap); err != nil || mmap != tt.wantMmap {
 				t.Errorf("reader mmap_size = %d, %v; want %d", mmap, err, tt.wantMmap)
 			}
+			var cache int
+			if err := r(`PRAGMA cache_size`).Scan(&cache); err != nil || cache != -1024 {
+				t.Errorf("reader cache_size = %d, %v; want -1024 (KiB)", cache, err)
+			}
 			if _, err := l.rdb.Exec(`DELETE FROM events`); err == nil {
 				t.Error("a read connection could write")
 			}

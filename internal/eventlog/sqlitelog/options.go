@@ -28,6 +28,10 @@ type Options struct {
 	// that were read count in the process's resident memory (the kernel can reclaim
 	// them). Default 256 MiB; a negative value turns memory mapping off.
 	MmapSize int64
+	// ReadCacheKiB is each read connection's page cache in KiB. Default 1024:
+	// a reader drops its page cache whenever it begins a read after an append
+	// (WAL mode), so under a stream of appends a larger one only holds memory.
+	ReadCacheKiB int
 	// FullSync selects synchronous=FULL instead of NORMAL. NORMAL, the default, makes
 	// every returned Append durable across a crash or kill of the process; FULL makes
 	// it durable across a power loss or operating-system crash too, at the cost of an
@@ -41,6 +45,7 @@ const (
 	defaultReadConns        = 4
 	defaultDefaultReadLimit = 1000
 	defaultMmapSize         = 256 << 20
+	defaultReadCacheKiB     = 1024
 )
 
 // setDefaults fills the zero fields of o with their defaults.
@@ -60,6 +65,9 @@ func (o *Options) setDefaults() {
 	if o.MmapSize == 0 {
 		o.MmapSize = defaultMmapSize
 	}
+	if o.ReadCacheKiB == 0 {
+		o.ReadCacheKiB = defaultReadCacheKiB
+	}
 }
 
 // Validate reports every field of o that is out of range, joined into one error. It
@@ -74,6 +82,9 @@ func (o Options) Validate() error {
 	}
 	if o.ReadConns < 1 {
 		errs = append(errs, fmt.Errorf("ReadConns must be at least 1, got %d", o.ReadConns))
+	}
+	if o.ReadCacheKiB < 1 {
+		errs = append(errs, fmt.Errorf("ReadCacheKiB must be at least 1, got %d", o.ReadCacheKiB))
 	}
 	if o.DefaultReadLimit < 1 {
 		errs = append(errs, fmt.Errorf("DefaultReadLimit must be at least 1, got %d", o.DefaultReadLimit))

@@ -17,8 +17,8 @@ func TestOptionsValidate(t *testing.T) {
 		{name: "custom", opts: Options{BusyTimeout: time.Second, PollInterval: time.Millisecond, ReadConns: 1, DefaultReadLimit: 1, MmapSize: -1, FullSync: true}},
 		{name: "busy timeout below a millisecond", opts: Options{BusyTimeout: time.Microsecond}, wantErr: []string{"BusyTimeout"}},
 		{name: "negative poll interval", opts: Options{PollInterval: -time.Second}, wantErr: []string{"PollInterval"}},
-		{name: "every field wrong", opts: Options{BusyTimeout: -1, PollInterval: -1, ReadConns: -1, DefaultReadLimit: -1},
-			wantErr: []string{"BusyTimeout", "PollInterval", "ReadConns", "DefaultReadLimit"}},
+		{name: "every field wrong", opts: Options{BusyTimeout: -1, PollInterval: -1, ReadConns: -1, DefaultReadLimit: -1, ReadCacheKiB: -1},
+			wantErr: []string{"BusyTimeout", "PollInterval", "ReadConns", "DefaultReadLimit", "ReadCacheKiB"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -48,7 +48,7 @@ func TestOptionsSetDefaults(t *testing.T) {
 	t.Parallel()
 	var o Options
 	o.setDefaults()
-	want := Options{BusyTimeout: 5 * time.Second, PollInterval: 200 * time.Millisecond, ReadConns: 4, DefaultReadLimit: 1000, MmapSize: 256 << 20}
+	want := Options{BusyTimeout: 5 * time.Second, PollInterval: 200 * time.Millisecond, ReadConns: 4, DefaultReadLimit: 1000, MmapSize: 256 << 20, ReadCacheKiB: 1024}
 	if o != want {
 		t.Fatalf("setDefaults = %+v, want %+v", o, want)
 	}

@@ -514,9 +514,11 @@ func (s *Store) LocationByTarget(ctx context.Context, locType, target string) (c
 	return s.oneLocation(ctx, `SELECT id, type, target, entity_key FROM locations WHERE type = ? AND target = ?`, locType, target)
 }
 
+// oneLocation reads one location on the decision pool: the catalog service
+// looks a location up under its lock, and the table is small.
 func (s *Store) oneLocation(ctx context.Context, q string, args ...any) (catalogstore.Location, error) {
 	var l catalogstore.Location
-	err := s.read.QueryRowContext(ctx, q, args...).Scan(&l.ID, &l.Type, &l.Target, &l.EntityRef)
+	err := s.decide.QueryRowContext(ctx, q, args...).Scan(&l.ID, &l.Type, &l.Target, &l.EntityRef)
 	if errors.Is(err, sql.ErrNoRows) {
 		return catalogstore.Location{}, catalogstore.ErrNotFound
 	}
@@ -525,7 +527,12 @@ func (s *Store) oneLocation(ctx context.Context, q string, args ...any) (catalog
 
 // LocationErrors returns the processing errors recorded for the location.
 func (s *Store) LocationErrors(ctx context.Context, id string) ([]event.ProcessingError, error) {
-	rows, err := s.read.QueryContext(ctx, `SELECT body FROM location_errors WHERE location_id = ? ORDER BY seq`, id)
+	return locationErrors(ctx, s.read, id)
+}
+
+// locationErrors reads a location's processing errors on db.
+func locationErrors(ctx context.Context, db *sql.DB, id string) ([]event.ProcessingError, error) {
+	rows, err := db.QueryContext(ctx, `SELECT body FROM location_errors WHERE location_id = ? ORDER BY seq`, id)
 	if err != nil {
 		return nil, err
 	}

@@ -31,8 +31,14 @@ type Options struct {
 // runs on one writer connection; queries use a pool of readers and see the
 // last committed batch (WAL mode).
 type Store struct {
-	write    *sql.DB
-	read     *sql.DB
+	write *sql.DB
+	read  *sql.DB
+	// decide is a small read pool for the reads of writes: refresh decisions
+	// (Snapshot) and location lookups. A write holds the catalog service's
+	// lock while it looks up each entity it read, so those reads must not
+	// queue for a connection behind the API's queries, which under load hold
+	// every connection of read.
+	decide   *sql.DB
 	mu       sync.Mutex // serialises Apply
 	cache    resultCache
 	cacheKiB int
@@ -46,22 +52,31 @@ type Store struct {
 
 var _ catalogstore.Store = (*Store)(nil)
 
+// decideConns is the size of the decision pool (Store.decide).
+const decideConns = 2
+
 // Open opens or creates the read model at path and applies its migrations.
 func Open(path string, opts Options) (*Store, error) {
 	// The writer sorts on disk (temp_store FILE, the default), so rebuilding an
 	// index over millions of rows does not hold them all in memory.
-	w, r, err := sqlitekit.Open(path, sqlitekit.Options{
+	kit := sqlitekit.Options{
 		CacheKiB:      opts.CacheKiB,
 		ReadConns:     opts.ReadConns,
 		Pragmas:       []string{"foreign_keys(OFF)", "wal_autocheckpoint(20000)"},
 		ReadPragmas:   []string{"temp_store(MEMORY)"},
 		Migrations:    migrations,
 		MigrationGlob: "migrations/*.sql",
-	})
+	}
+	w, r, err := sqlitekit.Open(path, kit)
 	if err != nil {
 		return nil, fmt.Errorf("catalog store %s: %w", path, err)
 	}
-	st := &Store{write: w, read: r, cacheKiB: opts.CacheKiB}
+	// Writes read on connections of their own (see Store.decide).
+	d, err := sqlitekit.OpenReader(path, kit, decideConns)
+	if err != nil {
+		return nil, fmt.Errorf("catalog store %s: %w", path, errors.Join(err, r.Close(), w.Close()))
+	}
+	st := &Store{write: w, read: r, decide: d, cacheKiB: opts.CacheKiB}
 	st.cache.lag = catalogstore.NewLagCache(opts.Lag)
 	if st.cacheKiB <= 0 {
 		st.cacheKiB = sqlitekit.DefaultCacheKiB
@@ -79,7 +94,7 @@ func Open(path string, opts Options) (*Store, error) {
 
 // Close closes both connection pools.
 func (s *Store) Close() error {
-	return errors.Join(s.read.Close(), s.write.Close())
+	return errors.Join(s.decide.Close(), s.read.Close(), s.write.Close())
 }
 
 // Positions returns the last applied log position. The SQLite read model folds

@@ -16,13 +16,23 @@ import (
 const (
 	DefaultCacheKiB  = 32768
 	DefaultReadConns = 4
+	// DefaultReadCacheKiB is each reader's page cache. It is small on purpose:
+	// in WAL mode a connection drops its whole page cache when it begins a read
+	// after another connection committed, so while the writer folds the log a
+	// reader's cache never outlives one query and a larger one only holds
+	// memory. Readers are served from the operating system's page cache.
+	DefaultReadCacheKiB = 1024
 )
 
 // Options configures Open.
 type Options struct {
 	// CacheKiB is the writer's page cache in KiB, DefaultCacheKiB when zero or
-	// less; readers keep an eighth of it each, at least 2048.
+	// less. The writer keeps its cache across its own transactions, so it
+	// holds the upper levels of the indexes a fold inserts into.
 	CacheKiB int
+	// ReadCacheKiB is each reader's page cache in KiB, DefaultReadCacheKiB
+	// when zero or less.
+	ReadCacheKiB int
 	// ReadConns is the size of the read pool, DefaultReadConns when zero or less.
 	ReadConns int
 	// Pragmas are added to both the writer's and the readers' connection
@@ -48,6 +58,9 @@ func (o *Options) setDefaults() {
 	if o.ReadConns <= 0 {
 		o.ReadConns = DefaultReadConns
 	}
+	if o.ReadCacheKiB <= 0 {
+		o.ReadCacheKiB = DefaultReadCacheKiB
+	}
 }
 
 // Open opens or creates the SQLite file at path and applies the migrations
@@ -70,16 +83,38 @@ func Open(path string, opts Options) (write, read *sql.DB, err error) {
 		w.Close()
 		return nil, nil, err
 	}
-	// Readers share the OS page cache; each keeps a smaller cache of its own.
-	readPragmas := append(append(base, fmt.Sprintf("cache_size(-%d)", max(opts.CacheKiB/8, 2048)), "query_only(ON)"), opts.ReadPragmas...)
-	r, err := sql.Open("sqlite", DSN(abs, readPragmas...))
+	r, err := OpenReader(abs, opts, opts.ReadConns)
 	if err != nil {
 		w.Close()
 		return nil, nil, err
 	}
-	r.SetMaxOpenConns(opts.ReadConns)
-	r.SetMaxIdleConns(opts.ReadConns)
 	return w, r, nil
+}
+
+// OpenReader opens a pool of at most conns read-only connections to the
+// SQLite file at path, with the readers' pragmas of opts, as Open opens its
+// read pool. A store opens a second, small pool with it for reads that must
+// not queue behind its queries: a write's decision reads (a refresh looks up
+// every entity it reads) would otherwise wait for a connection behind every
+// request of a busy API.
+func OpenReader(path string, opts Options, conns int) (*sql.DB, error) {
+	opts.setDefaults()
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, err
+	}
+	// Readers share the OS page cache; each keeps a small cache of its own
+	// (DefaultReadCacheKiB says why).
+	pragmas := append([]string{"journal_mode(WAL)", "synchronous(NORMAL)", "busy_timeout(10000)"}, opts.Pragmas...)
+	pragmas = append(append(pragmas, fmt.Sprintf("cache_size(-%d)", opts.ReadCacheKiB), "query_only(ON)"), opts.ReadPragmas...)
+	r, err := sql.Open("sqlite", DSN(abs, pragmas...))
+	if err != nil {
+		return nil, err
+	}
+	conns = max(conns, 1)
+	r.SetMaxOpenConns(conns)
+	r.SetMaxIdleConns(conns)
+	return r, nil
 }
 
 // DSN returns the modernc.org/sqlite data source name of the file at the

@@ -48,3 +48,68 @@ func TestOpenMigratesOnceInWALMode(t *testing.T) {
 		t.Fatalf("the file is not where its name says: %v", err)
 	}
 }
+
+// TestOpenSizesPageCaches checks the page cache of the writer and of every
+// reader: the writer's as set, each reader's DefaultReadCacheKiB unless set.
+func TestOpenSizesPageCaches(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name              string
+		opts              sqlitekit.Options
+		wantWrite, wantRd int
+	}{
+		{"defaults", sqlitekit.Options{}, sqlitekit.DefaultCacheKiB, sqlitekit.DefaultReadCacheKiB},
+		{"set", sqlitekit.Options{CacheKiB: 8192, ReadCacheKiB: 512}, 8192, 512},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			c.opts.Migrations, c.opts.MigrationGlob = fstest.MapFS{}, "m/*.sql"
+			w, r, err := sqlitekit.Open(filepath.Join(t.TempDir(), "c.db"), c.opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer w.Close()
+			defer r.Close()
+			var got int
+			if err := w.QueryRow(`PRAGMA cache_size`).Scan(&got); err != nil || got != -c.wantWrite {
+				t.Errorf("writer cache_size = %d (%v), want %d", got, err, -c.wantWrite)
+			}
+			if err := r.QueryRow(`PRAGMA cache_size`).Scan(&got); err != nil || got != -c.wantRd {
+				t.Errorf("reader cache_size = %d (%v), want %d", got, err, -c.wantRd)
+			}
+		})
+	}
+}
+
+// TestOpenReaderIsASeparateReadOnlyPool: a second pool of the size asked,
+// which reads what the writer committed and cannot write.
+func TestOpenReaderIsASeparateReadOnlyPool(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "r.db")
+	opts := sqlitekit.Options{Migrations: fstest.MapFS{"m/0001.sql": {Data: []byte("CREATE TABLE t (x INTEGER)")}}, MigrationGlob: "m/*.sql"}
+	w, r, err := sqlitekit.Open(path, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	defer r.Close()
+	d, err := sqlitekit.OpenReader(path, opts, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	if got := d.Stats().MaxOpenConnections; got != 1 {
+		t.Errorf("MaxOpenConnections = %d, want 1", got)
+	}
+	if _, err := w.Exec(`INSERT INTO t VALUES (7)`); err != nil {
+		t.Fatal(err)
+	}
+	var x int
+	if err := d.QueryRow(`SELECT x FROM t`).Scan(&x); err != nil || x != 7 {
+		t.Errorf("read %d (%v), want the committed 7", x, err)
+	}
+	if _, err := d.Exec(`INSERT INTO t VALUES (8)`); err == nil {
+		t.Error("the reader pool wrote")
+	}
+}
