@@ -143,10 +143,17 @@ func (p *Projector) step(ctx context.Context, part int32, single bool) (int, err
 	if err != nil {
 		return 0, fmt.Errorf("projector: read partition %d after %d: %w", part, from, err)
 	}
+	bl, canBulk := p.store.(BulkLoader)
 	if len(batch) == 0 {
+		// Nothing more to read: a bulk load that ended on a full batch
+		// ends here.
+		if p.bulk {
+			if err := p.leaveBulk(ctx, bl); err != nil {
+				return 0, err
+			}
+		}
 		return 0, nil
 	}
-	bl, canBulk := p.store.(BulkLoader)
 	canBulk = canBulk && single
 	if canBulk && !p.bulk && p.opts.BulkThreshold > 0 {
 		if heads, err := p.log.Heads(ctx); err == nil && heads[part]-from > p.opts.BulkThreshold {
@@ -160,17 +167,36 @@ func (p *Projector) step(ctx context.Context, part int32, single bool) (int, err
 	if err := p.store.Apply(ctx, batch); err != nil {
 		return 0, fmt.Errorf("projector: %w", err)
 	}
-	if p.bulk && len(batch) < p.opts.BatchSize {
+	if p.bulk && p.caughtUp(ctx, part, batch) {
 		// Caught up: rebuild the indexes before anyone is told the position.
-		start := time.Now()
-		if err := bl.EndBulk(ctx); err != nil {
-			return 0, fmt.Errorf("projector: %w", err)
+		if err := p.leaveBulk(ctx, bl); err != nil {
+			return 0, err
 		}
-		p.bulk = false
-		p.opts.Logger.Info("projector left bulk mode", "indexes rebuilt in", time.Since(start).Round(time.Millisecond))
 	}
 	p.advance(part, batch[len(batch)-1].Position)
 	return len(batch), nil
+}
+
+// caughtUp reports whether batch, just applied, reaches the partition's head:
+// it is short of a full batch, or its last position is the head (a backlog
+// whose events arrived in whole batches ends on a full one).
+func (p *Projector) caughtUp(ctx context.Context, part int32, batch []event.Envelope) bool {
+	if len(batch) < p.opts.BatchSize {
+		return true
+	}
+	heads, err := p.log.Heads(ctx)
+	return err == nil && batch[len(batch)-1].Position >= heads[part]
+}
+
+// leaveBulk rebuilds the indexes bl dropped for a bulk load.
+func (p *Projector) leaveBulk(ctx context.Context, bl BulkLoader) error {
+	start := time.Now()
+	if err := bl.EndBulk(ctx); err != nil {
+		return fmt.Errorf("projector: %w", err)
+	}
+	p.bulk = false
+	p.opts.Logger.Info("projector left bulk mode", "indexes rebuilt in", time.Since(start).Round(time.Millisecond))
+	return nil
 }
 
 // Run tails every partition of the log until ctx ends. Failed batches are retried

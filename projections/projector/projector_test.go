@@ -2,6 +2,7 @@ package projector_test
 
 import (
 	"context"
+	"database/sql"
 	"io"
 	"log/slog"
 	"sync"
@@ -83,5 +84,37 @@ func TestProjectorBulkModeFoldsTheSameReadModel(t *testing.T) {
 	}}})
 	if err != nil || page.TotalItems != 1 {
 		t.Fatalf("after bulk mode: total %d (%v), want 1", page.TotalItems, err)
+	}
+}
+
+// A backlog whose events fill whole batches ends on a full batch; the
+// projector must still leave bulk mode once it reaches the head, or the
+// read model stays without its indexes, answering every filter by scans.
+func TestProjectorLeavesBulkModeAfterABacklogOfWholeBatches(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	log := &memLog{}
+	if _, err := log.Append(ctx, upserts(t, 0, 125)); err != nil {
+		t.Fatal(err)
+	}
+	s, path := storetest.OpenSQLiteFile(t)
+	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	p := projector.New(event.SinglePartition(log), s, projector.Options{BatchSize: 25, BulkThreshold: 10, Logger: quiet})
+	if pos, err := p.CatchUp(ctx); err != nil || pos[0] != 125 {
+		t.Fatalf("caught up to %v (%v), want 125", pos, err)
+	}
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	for _, ix := range []string{"search_key_value", "relations_type_target", "relations_target"} {
+		var n int
+		if err := db.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name = ?`, ix).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		if n != 1 {
+			t.Errorf("index %s missing after the backlog: the projector stayed in bulk mode", ix)
+		}
 	}
 }
