@@ -279,28 +279,6 @@ func (r *Replay) entityJSON(e *replayEntity) ([]byte, error) {
 	return d.Entity, nil
 }
 
-// storedBody is the body the catalog read model stores for an entity
-// version: without relations and status, with metadata.uid and
-// metadata.etag (catalogstore.NewEntityRows' Body, before it is encoded).
-func storedBody(ent *catalog.Entity, uid, hash string) map[string]any {
-	stored := make(map[string]any, len(ent.Body()))
-	for k, v := range ent.Body() {
-		if k == "relations" || k == "status" {
-			continue
-		}
-		stored[k] = v
-	}
-	md, _ := stored["metadata"].(map[string]any)
-	nmd := make(map[string]any, len(md)+2)
-	for k, v := range md {
-		nmd[k] = v
-	}
-	nmd["uid"] = uid
-	nmd["etag"] = catalog.HashJSON([]byte(hash + uid))[:32]
-	stored["metadata"] = nmd
-	return stored
-}
-
 // relation is one relation row: its type, target key and target ref.
 type relation struct {
 	typ, target, targetRef string
@@ -333,7 +311,7 @@ func (r *Replay) Entities(ctx context.Context) ([]catalogstore.EntityView, error
 		}
 		e := r.ents[k]
 		v := catalogstore.EntityView{Key: k, Ref: ent.Ref().String(), UID: e.uid}
-		if v.Body, errs[i] = catalog.EncodeJSON(storedBody(ent, e.uid, e.hash)); errs[i] != nil {
+		if v.Body, errs[i] = catalog.EncodeJSON(catalogstore.StoredBody(ent, e.uid, e.hash)); errs[i] != nil {
 			return
 		}
 		for _, rel := range bySource[k] {
@@ -530,7 +508,7 @@ func (r *Replay) writeYAML(path, key string, rels []relation, errs []event.Proce
 		return err
 	}
 	e := r.ents[key]
-	doc := storedBody(ent, e.uid, e.hash)
+	doc := catalogstore.StoredBody(ent, e.uid, e.hash)
 	v := catalogstore.EntityView{Key: key}
 	for _, rel := range rels {
 		v.Relations = append(v.Relations, catalogstore.Relation{Type: rel.typ, TargetRef: rel.targetRef})

@@ -48,9 +48,9 @@ type SearchRow struct {
 	Original *string
 }
 
-// NewEntityRows computes the stored rows of an entity version, as every
-// adapter writes them.
-func NewEntityRows(ent *catalog.Entity, uid, hash string) (EntityRows, error) {
+// StoredBody is the body the read model stores for an entity version: the
+// entity without relations and status, with metadata.uid and metadata.etag.
+func StoredBody(ent *catalog.Entity, uid, hash string) map[string]any {
 	stored := make(map[string]any, len(ent.Body()))
 	for k, v := range ent.Body() {
 		if k == "relations" || k == "status" {
@@ -66,6 +66,13 @@ func NewEntityRows(ent *catalog.Entity, uid, hash string) (EntityRows, error) {
 	nmd["uid"] = uid
 	nmd["etag"] = etag(hash, uid)
 	stored["metadata"] = nmd
+	return stored
+}
+
+// NewEntityRows computes the stored rows of an entity version, as every
+// adapter writes them.
+func NewEntityRows(ent *catalog.Entity, uid, hash string) (EntityRows, error) {
+	stored := StoredBody(ent, uid, hash)
 	raw, err := catalog.EncodeJSON(stored)
 	if err != nil {
 		return EntityRows{}, err
