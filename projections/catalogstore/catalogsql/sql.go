@@ -17,6 +17,11 @@ type Dialect struct {
 	// carry it, into the argument compared to the eid column; nil passes the
 	// value as it is.
 	CreatedArg func(v string) any
+	// KnownKey, when set, gives the id of a search key known to be stored,
+	// so a statement names the id as a value the planner sees rather than a
+	// subquery whose result it must guess; a key it does not know is looked
+	// up in the statement (KeyID).
+	KnownKey func(key string) (id any, ok bool)
 }
 
 // Args collects the arguments of a statement and renders their placeholders
@@ -78,6 +83,17 @@ func (a *Args) inArgs(col string, vals []any) string {
 // rows name their key by the id the search_keys table gives it. A key no row
 // has yields NULL, which matches nothing.
 func KeyID(ph string) string { return `(SELECT id FROM search_keys WHERE key = ` + ph + `)` }
+
+// keyID renders the id of search key key: a value when the dialect knows it,
+// else KeyID's lookup.
+func (a *Args) keyID(key string) string {
+	if a.d.KnownKey != nil {
+		if id, ok := a.d.KnownKey(key); ok {
+			return a.Add(id)
+		}
+	}
+	return KeyID(a.Add(key))
+}
 
 // True is the condition that always holds.
 func (d Dialect) True() string {
@@ -175,14 +191,14 @@ func Condition(c catalogstore.Condition, mode Mode, a *Args) string {
 	}
 	if mode != Set || a.d.Postgres {
 		if len(c.Values) == 0 {
-			return `EXISTS (SELECT 1 FROM search s WHERE s.eid = e.eid AND s.kid = ` + KeyID(a.Add(key)) + `)`
+			return `EXISTS (SELECT 1 FROM search s WHERE s.eid = e.eid AND s.kid = ` + a.keyID(key) + `)`
 		}
-		return `EXISTS (SELECT 1 FROM search s WHERE s.eid = e.eid AND s.kid = ` + KeyID(a.Add(key)) + ` AND ` + a.in("s.value", lowerAll(c.Values)) + `)`
+		return `EXISTS (SELECT 1 FROM search s WHERE s.eid = e.eid AND s.kid = ` + a.keyID(key) + ` AND ` + a.in("s.value", lowerAll(c.Values)) + `)`
 	}
 	if len(c.Values) == 0 {
-		return `e.eid IN (SELECT eid FROM search WHERE kid = ` + KeyID(a.Add(key)) + `)`
+		return `e.eid IN (SELECT eid FROM search WHERE kid = ` + a.keyID(key) + `)`
 	}
-	return `e.eid IN (SELECT eid FROM search WHERE kid = ` + KeyID(a.Add(key)) + ` AND ` + a.in("value", lowerAll(c.Values)) + `)`
+	return `e.eid IN (SELECT eid FROM search WHERE kid = ` + a.keyID(key) + ` AND ` + a.in("value", lowerAll(c.Values)) + `)`
 }
 
 // FullText renders ft as a condition over entities e: a value of one of its
@@ -213,10 +229,10 @@ func SortExpr(field string, desc bool, a *Args) (expr string, created bool) {
 		missing = ""
 	}
 	if a.d.Postgres {
-		return `COALESCE((SELECT MIN(s.value) FROM search s WHERE s.eid = e.eid AND s.kid = ` + KeyID(a.Add(key)) +
+		return `COALESCE((SELECT MIN(s.value) FROM search s WHERE s.eid = e.eid AND s.kid = ` + a.keyID(key) +
 			` AND s.value <> ''), ` + a.Add(missing) + `::text COLLATE "C")`, false
 	}
-	return `COALESCE((SELECT MIN(value) FROM search s WHERE s.eid = e.eid AND s.kid = ` + KeyID(a.Add(key)) + ` AND s.value <> ''), '` + missing + `')`, false
+	return `COALESCE((SELECT MIN(value) FROM search s WHERE s.eid = e.eid AND s.kid = ` + a.keyID(key) + ` AND s.value <> ''), '` + missing + `')`, false
 }
 
 // Dir is the SQL of a sort direction.

@@ -73,3 +73,27 @@ func TestRenderingPerDialect(t *testing.T) {
 		})
 	}
 }
+
+// A dialect that knows a key's id names it as a value; a key it does not
+// know is looked up in the statement.
+func TestKnownKeysAreNamedByTheirIDs(t *testing.T) {
+	t.Parallel()
+	d := catalogsql.Dialect{Postgres: true, KnownKey: func(key string) (any, bool) {
+		if key == "spec.lifecycle" {
+			return int32(7), true
+		}
+		return nil, false
+	}}
+	a := catalogsql.NewArgs(d)
+	got := catalogsql.Filter(catalogstore.Filter{{
+		{Key: "spec.lifecycle", Values: []string{"Production"}},
+		{Key: "spec.owner", Values: []string{"team-a"}},
+	}}, catalogsql.PerRow, a)
+	want := `((EXISTS (SELECT 1 FROM search s WHERE s.eid = e.eid AND s.kid = $1 AND s.value = $2) AND EXISTS (SELECT 1 FROM search s WHERE s.eid = e.eid AND s.kid = (SELECT id FROM search_keys WHERE key = $3) AND s.value = $4)))`
+	if got != want {
+		t.Errorf("rendered\n%s\nwant\n%s", got, want)
+	}
+	if args := fmt.Sprint(a.Values()); args != "[7 production spec.owner team-a]" {
+		t.Errorf("arguments %s", args)
+	}
+}

@@ -130,7 +130,7 @@ func (s *Store) cachedFacet(ctx context.Context, token, facet, stmt string, a []
 	ans, err := s.cache.Get(ctx, catalogstore.CacheKey("facet", stmt, a), token,
 		func(ctx context.Context, limit int) (any, bool, error) {
 			if *few < 0 {
-				ca := catalogsql.NewArgs(dialect)
+				ca := catalogsql.NewArgs(s.dialect())
 				n, err := s.countUpTo(ctx, `entities e WHERE `+catalogsql.Filter(f, catalogsql.PerRow, ca), ca.Values(), limit)
 				if err != nil {
 					return nil, false, err
@@ -148,7 +148,7 @@ func (s *Store) cachedFacet(ctx context.Context, token, facet, stmt string, a []
 			if err != nil {
 				return nil, "", false, err
 			}
-			ca := catalogsql.NewArgs(dialect)
+			ca := catalogsql.NewArgs(s.dialect())
 			n, err := s.countUpTo(ctx, `entities e WHERE `+catalogsql.Filter(f, catalogsql.PerRow, ca), ca.Values(), limit)
 			if err != nil {
 				return nil, "", false, err

@@ -13,9 +13,9 @@ import (
 	"backlot.dev/backlot/projections/catalogstore/catalogsql"
 )
 
-// dialect is PostgreSQL's spelling of the conditions the adapters share;
+// baseDialect is PostgreSQL's spelling of the conditions the adapters share;
 // values of the creation order are position/partition pairs.
-var dialect = catalogsql.Dialect{Postgres: true, CreatedArg: func(v string) any { return parseCreated(v) }}
+var baseDialect = catalogsql.Dialect{Postgres: true, CreatedArg: func(v string) any { return parseCreated(v) }}
 
 func lowerAll(vs []string) []string {
 	out := make([]string, len(vs))
@@ -69,7 +69,7 @@ func (s *Store) Query(ctx context.Context, q catalogstore.PageQuery) (catalogsto
 	if len(order) == 0 {
 		order = []catalogstore.Order{{Field: catalogstore.CreationOrder}}
 	}
-	a := catalogsql.NewArgs(dialect)
+	a := catalogsql.NewArgs(s.dialect())
 	sortCols := make([]string, len(order))
 	created := make([]bool, len(order))
 	for i, o := range order {
@@ -133,7 +133,7 @@ func (s *Store) Query(ctx context.Context, q catalogstore.PageQuery) (catalogsto
 		if q.CountTotal {
 			// Totals come from the lagging cache (cache.go), counted up to
 			// its cap with the page when it needs that.
-			ca := catalogsql.NewArgs(dialect)
+			ca := catalogsql.NewArgs(s.dialect())
 			var err error
 			if probe, err = s.queueCountProbe(ctx, conn, b, `entities e WHERE `+where(ca), ca.Values()); err != nil {
 				return err
@@ -193,7 +193,7 @@ func (s *Store) Facets(ctx context.Context, facets []string, f catalogstore.Filt
 		few := -1 // the matches counted up to the cache's limit, once asked
 		for _, facet := range facets {
 			key := strings.ToLower(facet)
-			a := catalogsql.NewArgs(dialect)
+			a := catalogsql.NewArgs(s.dialect())
 			var stmt string
 			switch {
 			case key == "metadata.namespace":

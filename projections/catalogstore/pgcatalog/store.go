@@ -55,8 +55,12 @@ type Store struct {
 	// no index takes them at random places.
 	bulk atomic.Bool
 	// keys maps each search key to its id in search_keys, for the keys of
-	// committed transactions (string to int32).
+	// committed transactions (string to int32), which the writer fills and
+	// queries read (knownKey).
 	keys sync.Map
+	// keysLoaded is when knownKey last started reading every key's id, in
+	// Unix nanoseconds.
+	keysLoaded atomic.Int64
 }
 
 var _ catalogstore.Store = (*Store)(nil)
