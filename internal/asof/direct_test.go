@@ -107,6 +107,9 @@ func genHistory(tb testing.TB, seed uint64, n int) (evs []event.Envelope, keys, 
 				Ref: ent.Ref().String(), UID: uid, Hash: catalog.HashJSON(body), Entity: json.RawMessage(body),
 				LocationID: fmt.Sprintf("L%d", i%3), ManagedBy: "file:/catalog/" + name + ".yaml", OriginLocation: "file:/catalog/all.yaml",
 			}, meta)
+			if err != nil {
+				tb.Fatal(err)
+			}
 			state[key] = live{uid}
 			seenUID[uid] = true
 		case k < 13 && exists:
