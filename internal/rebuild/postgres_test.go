@@ -19,44 +19,6 @@ import (
 	"backlot.dev/backlot/projections/projector"
 )
 
-// tableQueries list every table of the PostgreSQL catalog read model in a
-// stable order, with the columns that do not depend on which process folded
-// a partition.
-var tableQueries = []string{
-	`SELECT key, eid, ref, uid, kind, namespace, name, hash, location_id, managed_by, body, updated_pos, updated_partition FROM entities ORDER BY key`,
-	`SELECT origin, type, ltype, target, target_ref, reverse, lreverse FROM relations ORDER BY origin, type, target, reverse`,
-	`SELECT s.eid, k.key, s.value, s.original FROM search s JOIN search_keys k ON k.id = s.kid ORDER BY s.eid, k.key, s.value`,
-	`SELECT id, type, target, entity_key, created FROM locations ORDER BY id`,
-	`SELECT location_id, seq, body, entity_key FROM location_errors ORDER BY location_id, seq`,
-	`SELECT name, partition, position FROM positions ORDER BY name, partition`,
-}
-
-// dumpRows renders every row of every table of s: a row applied twice shows
-// as a second line (relations have no unique key).
-func dumpRows(t *testing.T, s *pgcatalog.Store) string {
-	t.Helper()
-	var b strings.Builder
-	for _, q := range tableQueries {
-		fmt.Fprintf(&b, "## %s\n", q)
-		rows, err := s.Pool().Query(context.Background(), q)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for rows.Next() {
-			vals, err := rows.Values()
-			if err != nil {
-				t.Fatal(err)
-			}
-			fmt.Fprintln(&b, vals...)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return b.String()
-}
-
 // TestTwoProjectorsFoldWhatOneFolds writes components, edits and removals to a
 // six-partition topic, folds it with two projectors in one consumer group,
 // stops both part-way and starts two again, and checks that every table holds
@@ -143,7 +105,7 @@ func TestTwoProjectorsFoldWhatOneFolds(t *testing.T) {
 	if stats.Events <= 0 || stats.Events >= int64(len(all)) {
 		t.Errorf("the second run applied %d events of %d: it should have carried on from the stop, at %v", stats.Events, len(all), stoppedAt)
 	}
-	got := dumpRows(t, store)
+	got := storetest.PostgresTables(t, store)
 	if n := indexCount(t, store); n != len(bulkIndexes) {
 		t.Errorf("after the second run %d of the %d bulk indexes exist", n, len(bulkIndexes))
 	}
@@ -156,7 +118,7 @@ func TestTwoProjectorsFoldWhatOneFolds(t *testing.T) {
 	if _, err := projector.New(log, one, projector.Options{}).CatchUp(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if want := dumpRows(t, one); got != want {
+	if want := storetest.PostgresTables(t, one); got != want {
 		t.Fatalf("two projectors with a restart folded other rows than one projector:\n%s", firstDiff(want, got))
 	}
 	if a, b := mustDump(t, store), mustDump(t, one); a != b {
