@@ -354,10 +354,12 @@ func (s *server) getEntityFacets(w http.ResponseWriter, r *http.Request) error {
 	if len(facets) == 0 {
 		return inputError("Missing facet parameter")
 	}
+	r, lag := noteLag(r)
 	counts, err := s.visible(r).Facets(r.Context(), facets, filter)
 	if err != nil {
 		return err
 	}
+	markLagging(w, lag, laggingFacets)
 	out := facetsResponse{Facets: make(map[string][]catalogstore.FacetCount, len(facets))}
 	for _, f := range facets {
 		c := counts[f]
@@ -450,6 +452,7 @@ func (s *server) queryEntities(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 
+	r, lag := noteLag(r)
 	if limit == 0 {
 		// No items, only the total, as Backstage answers.
 		total := cur.Total
@@ -460,6 +463,7 @@ func (s *server) queryEntities(w http.ResponseWriter, r *http.Request) error {
 				return err
 			}
 			total = page.TotalItems
+			markLagging(w, lag, laggingTotal)
 		}
 		writeJSON(w, http.StatusOK, queryResponse{Items: []json.RawMessage{}, TotalItems: total})
 		return nil
@@ -472,6 +476,7 @@ func (s *server) queryEntities(w http.ResponseWriter, r *http.Request) error {
 	}
 	if cursorParam == "" {
 		cur = newQueryCursor(pq.Filter, pq.Order, pq.FullText, page.TotalItems)
+		markLagging(w, lag, laggingTotal)
 	}
 	items, err := renderEntities(page.Items, newProjection(fields))
 	if err != nil {

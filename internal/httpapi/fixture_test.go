@@ -76,15 +76,22 @@ func newFixture(t testing.TB, configure ...func(*Config)) *fixture {
 // openStore opens an empty read model of the kind BACKLOT_TEST_STORE names.
 func openStore(t testing.TB) catalogstore.Store {
 	t.Helper()
+	return openStoreLag(t, catalogstore.LagOptions{})
+}
+
+// openStoreLag opens an empty read model of the kind BACKLOT_TEST_STORE
+// names, whose count and facet cache has lag.
+func openStoreLag(t testing.TB, lag catalogstore.LagOptions) catalogstore.Store {
+	t.Helper()
 	var (
 		store catalogstore.Store
 		err   error
 	)
 	switch kind := os.Getenv("BACKLOT_TEST_STORE"); kind {
 	case "", "sqlite":
-		store, err = sqlitecatalog.Open(filepath.Join(t.TempDir(), "c.db"), sqlitecatalog.Options{})
+		store, err = sqlitecatalog.Open(filepath.Join(t.TempDir(), "c.db"), sqlitecatalog.Options{Lag: lag})
 	case "postgres":
-		store, err = pgcatalog.Open(context.Background(), pgtest.URL(t), pgcatalog.Options{})
+		store, err = pgcatalog.Open(context.Background(), pgtest.URL(t), pgcatalog.Options{Lag: lag})
 	default:
 		t.Fatalf("BACKLOT_TEST_STORE=%q: want sqlite or postgres", kind)
 	}

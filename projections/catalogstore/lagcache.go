@@ -180,6 +180,7 @@ func (c *LagCache) Get(ctx context.Context, key, gen string, small SmallFunc, fu
 			return Answer{Value: e.value}, nil
 		case e.has && time.Since(e.at) <= c.opts.MaxLag:
 			a := Answer{Value: e.value, Lagging: true}
+			noteLag(ctx, time.Since(e.at))
 			if e.flight == nil && time.Since(e.at) >= c.opts.RefreshEvery {
 				select {
 				case c.sem <- struct{}{}:
@@ -214,7 +215,7 @@ func (c *LagCache) Get(ctx context.Context, key, gen string, small SmallFunc, fu
 			e = c.entries[key]
 			c.mu.Unlock()
 			if e != nil && e.has {
-				return Answer{Value: e.value, Lagging: e.gen != gen}, nil
+				return c.answerOf(ctx, e, gen), nil
 			}
 			// Dropped from a full cache meanwhile: look again.
 		default:
@@ -227,10 +228,22 @@ func (c *LagCache) Get(ctx context.Context, key, gen string, small SmallFunc, fu
 			e = c.entries[key]
 			c.mu.Unlock()
 			if e != nil && e.has {
-				return Answer{Value: e.value, Lagging: e.gen != gen}, nil
+				return c.answerOf(ctx, e, gen), nil
 			}
 		}
 	}
+}
+
+// answerOf is e's answer to a request at generation gen, noted on ctx's
+// LagNote when it lags; c.mu is not held, e is read under it.
+func (c *LagCache) answerOf(ctx context.Context, e *lagEntry, gen string) Answer {
+	c.mu.Lock()
+	a, at := Answer{Value: e.value, Lagging: e.gen != gen}, e.at
+	c.mu.Unlock()
+	if a.Lagging {
+		noteLag(ctx, time.Since(at))
+	}
+	return a
 }
 
 // NeedsProbe says whether Get of key at gen would call its SmallFunc: there
