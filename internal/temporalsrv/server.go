@@ -9,7 +9,10 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
+	"strings"
+	"sync/atomic"
 	"time"
 
 	"backlot.dev/backlot/internal/ports"
@@ -20,8 +23,9 @@ import (
 	"go.temporal.io/server/common/config"
 	"go.temporal.io/server/common/dynamicconfig"
 	tlog "go.temporal.io/server/common/log"
-	"go.temporal.io/server/common/metrics"
+	"go.temporal.io/server/common/membership/static"
 	sqliteplugin "go.temporal.io/server/common/persistence/sql/sqlplugin/sqlite"
+	"go.temporal.io/server/common/primitives"
 	"go.temporal.io/server/schema/sqlite"
 	"go.temporal.io/server/temporal"
 	"go.uber.org/zap"
@@ -50,7 +54,15 @@ type Config struct {
 	// stay readable, set when the namespace is created; default
 	// DefaultRetention.
 	Retention time.Duration
+
+	// chosen, when set (by tests), is called with the ports of each attempt
+	// to start, after they are chosen and before the server binds them.
+	chosen func(attempt int, p servicePorts)
 }
+
+// startAttempts is how many times Start picks new ports when a port it chose
+// free was taken by another process before the server bound it.
+const startAttempts = 5
 
 // DefaultRetention keeps finished tasks and migrations for 30 days; their
 // start and end stay in the catalog's event log for good.
@@ -107,18 +119,76 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	if err := sqlite.CreateNamespaces(&sqlCfg, ns); err != nil {
 		return nil, fmt.Errorf("temporal: create namespace %s: %w", cfg.Namespace, err)
 	}
-	ports, err := loadPorts(cfg.DBPath+".ports", host, port)
+	hook := &fatalHook{}
+	logger, level, err := newLogger(cfg.LogLevel, hook)
 	if err != nil {
 		return nil, err
 	}
-	sc := serverConfig(host, ports, sqlCfg)
-	logger, level, err := newLogger(cfg.LogLevel)
+	portsFile := cfg.DBPath + ".ports"
+	var srv temporal.Server
+	var ports servicePorts
+	for attempt := 1; ; attempt++ {
+		if ports, err = loadPorts(portsFile, host, port); err != nil {
+			return nil, err
+		}
+		if cfg.chosen != nil {
+			cfg.chosen(attempt, ports)
+		}
+		srv, err = startOnce(host, ports, sqlCfg, logger, hook)
+		var taken *portTakenError
+		if err == nil || !errors.As(err, &taken) || attempt == startAttempts {
+			break
+		}
+		if port != 0 && strings.Contains(taken.detail, net.JoinHostPort(host, strconv.Itoa(port))) {
+			break // the configured frontend address: not a port to pick again
+		}
+		// A port chosen free was taken before the server bound it: forget
+		// the saved ports and pick others. What the failed attempt had
+		// built is garbage; collecting it closes the listeners it had
+		// bound (a net.Listener is closed by its finalizer).
+		slog.Warn("temporal: a port chosen free was taken before the server bound it; picking others", "attempt", attempt, "error", err)
+		_ = os.Remove(portsFile)
+		runtime.GC()
+		runtime.GC()
+	}
 	if err != nil {
 		return nil, err
 	}
-	srv, err := temporal.NewServer(
-		temporal.WithConfig(sc),
+	s := &Server{srv: srv, addr: net.JoinHostPort(host, strconv.Itoa(ports.GRPC["frontend"])), ns: cfg.Namespace, level: level}
+	if err := s.waitReady(ctx); err != nil {
+		_ = srv.Stop()
+		return nil, err
+	}
+	return s, nil
+}
+
+// startOnce builds and starts the server on ports. Temporal ends the process
+// (a fatal log entry) when it cannot bind a port; while startOnce runs, hook
+// turns that entry into a panic, which startOnce returns as a portTakenError
+// (or, for any other fatal entry, an error saying it).
+func startOnce(host string, ports servicePorts, sqlCfg config.SQL, logger tlog.Logger, hook *fatalHook) (srv temporal.Server, err error) {
+	hook.starting.Store(true)
+	defer hook.starting.Store(false)
+	defer func() {
+		r := recover()
+		if r == nil {
+			return
+		}
+		f, ok := r.(fatalEntry)
+		if !ok {
+			panic(r)
+		}
+		srv = nil
+		if strings.Contains(f.text, "address already in use") {
+			err = &portTakenError{detail: f.text}
+			return
+		}
+		err = fmt.Errorf("temporal: start: %s", f.text)
+	}()
+	srv, err = temporal.NewServer(
+		temporal.WithConfig(serverConfig(host, ports, sqlCfg)),
 		temporal.ForServices(temporal.DefaultServices),
+		temporal.WithStaticHosts(staticHosts(host, ports)),
 		temporal.WithLogger(logger),
 		temporal.WithDynamicConfigClient(dynamicconfig.StaticClient{
 			// Visibility on SQLite is read right after a write by the API's list.
@@ -131,17 +201,57 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	if err := srv.Start(); err != nil {
 		return nil, fmt.Errorf("temporal: start: %w", err)
 	}
-	s := &Server{srv: srv, addr: net.JoinHostPort(host, strconv.Itoa(ports.GRPC["frontend"])), ns: cfg.Namespace, level: level}
-	if err := s.waitReady(ctx); err != nil {
-		_ = srv.Stop()
-		return nil, err
+	return srv, nil
+}
+
+// portTakenError is a start that failed because a port was taken.
+type portTakenError struct{ detail string }
+
+func (e *portTakenError) Error() string { return "temporal: start: a port is taken: " + e.detail }
+
+// fatalEntry is the panic value fatalHook raises for a fatal log entry while
+// the server starts: the entry's message and fields.
+type fatalEntry struct{ text string }
+
+// fatalHook is the zap hook of a fatal entry of the server's log. While the
+// server starts (starting), it panics with a fatalEntry, so that Start can
+// pick other ports when a bind fails rather than see the process end; after,
+// it ends the process as Temporal expects.
+type fatalHook struct{ starting atomic.Bool }
+
+// OnWrite implements zapcore.CheckWriteHook.
+func (h *fatalHook) OnWrite(ce *zapcore.CheckedEntry, fields []zapcore.Field) {
+	if !h.starting.Load() {
+		os.Exit(1)
 	}
-	return s, nil
+	enc := zapcore.NewMapObjectEncoder()
+	for _, f := range fields {
+		f.AddTo(enc)
+	}
+	text := ce.Message
+	for _, k := range []string{"error", "address", "service"} {
+		if v, ok := enc.Fields[k]; ok {
+			text += fmt.Sprintf(" %s=%v", k, v)
+		}
+	}
+	panic(fatalEntry{text: text})
+}
+
+// staticHosts names each service's one host, its gRPC address: the services
+// of one process find one another without a membership protocol, so no
+// membership port is needed.
+func staticHosts(host string, ports servicePorts) map[primitives.ServiceName]static.Hosts {
+	hosts := map[primitives.ServiceName]static.Hosts{}
+	for _, name := range serviceNames {
+		hosts[primitives.ServiceName(name)] = static.SingleLocalHost(net.JoinHostPort(host, strconv.Itoa(ports.GRPC[name])))
+	}
+	return hosts
 }
 
 // newLogger is the server's log on standard error: one line per entry, at
-// level and above, without the stack traces Temporal's default attaches.
-func newLogger(level string) (tlog.Logger, zap.AtomicLevel, error) {
+// level and above, without the stack traces Temporal's default attaches; a
+// fatal entry calls hook.
+func newLogger(level string, hook zapcore.CheckWriteHook) (tlog.Logger, zap.AtomicLevel, error) {
 	lvl, err := zapcore.ParseLevel(level)
 	if err != nil {
 		return nil, zap.AtomicLevel{}, fmt.Errorf("temporal: log level %q: %w", level, err)
@@ -154,7 +264,7 @@ func newLogger(level string) (tlog.Logger, zap.AtomicLevel, error) {
 	zc.DisableCaller = true
 	zc.Sampling = nil
 	zc.OutputPaths, zc.ErrorOutputPaths = []string{"stderr"}, []string{"stderr"}
-	zl, err := zc.Build(zap.Fields(zap.String("component", "temporal-server")))
+	zl, err := zc.Build(zap.Fields(zap.String("component", "temporal-server")), zap.WithFatalHook(hook))
 	if err != nil {
 		return nil, zap.AtomicLevel{}, fmt.Errorf("temporal: log: %w", err)
 	}
@@ -228,15 +338,14 @@ func freePort(host string) (int, error) { return FreePort(host) }
 // (ports.Free).
 func FreePort(host string) (int, error) { return ports.Free(host) }
 
-// servicePorts are the gRPC and membership ports of each service and the
-// metrics port. They are kept beside the database and used again on the
-// next start: the cluster's membership, persisted in the database, then
-// finds the same hosts and is ready at once instead of waiting for the old
-// ones to time out.
+// servicePorts are the gRPC ports of each service. They are kept beside the
+// database and used again on the next start when still free, so that a
+// restarted server is found where it was. The services find one another by
+// static hosts (staticHosts), so there is no membership port, and the server
+// exports no metrics, so no metrics port: every port is one a service binds
+// as it is built, which Start retries on other ports if it was taken.
 type servicePorts struct {
-	GRPC       map[string]int `json:"grpc"`
-	Membership map[string]int `json:"membership"`
-	Metrics    int            `json:"metrics"`
+	GRPC map[string]int `json:"grpc"`
 }
 
 var serviceNames = []string{"frontend", "history", "matching", "worker"}
@@ -255,7 +364,7 @@ func loadPorts(path, host string, frontend int) (servicePorts, error) {
 			return p, nil
 		}
 	}
-	p = servicePorts{GRPC: map[string]int{}, Membership: map[string]int{}}
+	p = servicePorts{GRPC: map[string]int{}}
 	var err error
 	if frontend == 0 {
 		if frontend, err = freePort(host); err != nil {
@@ -268,12 +377,6 @@ func loadPorts(path, host string, frontend int) (servicePorts, error) {
 		} else if p.GRPC[name], err = freePort(host); err != nil {
 			return p, err
 		}
-		if p.Membership[name], err = freePort(host); err != nil {
-			return p, err
-		}
-	}
-	if p.Metrics, err = freePort(host); err != nil {
-		return p, err
 	}
 	raw, _ := json.Marshal(p)
 	if err := os.WriteFile(path, raw, 0o644); err != nil {
@@ -284,21 +387,14 @@ func loadPorts(path, host string, frontend int) (servicePorts, error) {
 
 // usable reports whether every saved port is there and free.
 func (p servicePorts) usable(host string, frontend int) bool {
-	if p.GRPC == nil || p.Membership == nil || p.Metrics == 0 {
+	if p.GRPC == nil {
 		return false
 	}
-	ports := []int{p.Metrics}
 	for _, name := range serviceNames {
-		if p.Membership[name] == 0 || (name != "frontend" && p.GRPC[name] == 0) {
-			return false
+		if name == "frontend" {
+			continue
 		}
-		ports = append(ports, p.Membership[name])
-		if name != "frontend" {
-			ports = append(ports, p.GRPC[name])
-		}
-	}
-	for _, port := range ports {
-		if port == frontend || !free(host, port) {
+		if port := p.GRPC[name]; port == 0 || port == frontend || !free(host, port) {
 			return false
 		}
 	}
@@ -313,15 +409,12 @@ func free(host string, port int) bool { return ports.Available(host, port) }
 func serverConfig(host string, ports servicePorts, sqlCfg config.SQL) *config.Config {
 	services := map[string]config.Service{}
 	for _, name := range serviceNames {
-		services[name] = config.Service{RPC: config.RPC{GRPCPort: ports.GRPC[name], MembershipPort: ports.Membership[name], BindOnIP: host}}
+		services[name] = config.Service{RPC: config.RPC{GRPCPort: ports.GRPC[name], BindOnIP: host}}
 	}
-	metricsPort := ports.Metrics
 	front := net.JoinHostPort(host, strconv.Itoa(ports.GRPC["frontend"]))
 	return &config.Config{
 		Global: config.Global{
 			Membership: config.Membership{MaxJoinDuration: 30 * time.Second, BroadcastAddress: host},
-			Metrics: &metrics.Config{Prometheus: &metrics.PrometheusConfig{
-				ListenAddress: net.JoinHostPort(host, strconv.Itoa(metricsPort)), HandlerPath: "/metrics"}},
 		},
 		Persistence: config.Persistence{
 			DefaultStore:     sqliteplugin.PluginName,
