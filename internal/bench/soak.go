@@ -108,9 +108,11 @@ type SoakResult struct {
 	RequestsPerSecond float64 `json:"requestsPerSecond"`
 	Writes            int64   `json:"writes"`
 	// Errors counts failed requests and broken streams (it must be zero);
-	// ErrorSamples are the first few.
-	Errors       int64    `json:"errors"`
-	ErrorSamples []string `json:"errorSamples,omitempty"`
+	// ErrorSamples are the first few; ErrorsByServer counts them by the
+	// process whose API they were sent to.
+	Errors         int64            `json:"errors"`
+	ErrorSamples   []string         `json:"errorSamples,omitempty"`
+	ErrorsByServer map[string]int64 `json:"errorsByServer,omitempty"`
 	// Endpoints are the requests' figures by endpoint.
 	Endpoints map[string]SoakEndpoint `json:"endpoints"`
 	// Events is the followers' check against the log.
@@ -331,7 +333,13 @@ func Soak(ctx context.Context, o SoakOptions) (*SoakResult, error) {
 	if err := GetJSON(client, bases[0]+"/api/events?after=now&wait=0&limit=1", &head); err != nil {
 		return nil, err
 	}
-	st := newSoakStats()
+	servers := map[string]string{}
+	for _, p := range procs {
+		if p.base != "" {
+			servers[p.base] = p.name
+		}
+	}
+	st := newSoakStats(servers)
 	followCtx, stopFollowers := context.WithCancel(ctx)
 	defer stopFollowers()
 	streamClient := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: o.Followers}}
@@ -487,6 +495,9 @@ func Soak(ctx context.Context, o SoakOptions) (*SoakResult, error) {
 	st.mu.Lock()
 	res.ErrorSamples = append(res.ErrorSamples, st.samples...)
 	st.mu.Unlock()
+	if by := st.errorsByServer(); len(by) > 0 {
+		res.ErrorsByServer = by
+	}
 	every := max(1, int(10*time.Second/o.SampleEvery))
 	for _, p := range procs {
 		res.Memory = append(res.Memory, p.memory(every))
@@ -553,6 +564,14 @@ func (r *SoakResult) WriteText(w io.Writer) {
 		fmt.Fprintf(w, "%-19s %7.1f/s  p50 %7.2fms  p99 %7.2fms  max %7.0fms  (n=%d, errors %d)\n", k, e.PerSecond, e.P50Ms, e.P99Ms, e.MaxMs, e.Requests, e.Errors)
 	}
 	fmt.Fprintf(w, "errors              %d\n", r.Errors)
+	servers := make([]string, 0, len(r.ErrorsByServer))
+	for k := range r.ErrorsByServer {
+		servers = append(servers, k)
+	}
+	sort.Strings(servers)
+	for _, k := range servers {
+		fmt.Fprintf(w, "  %d sent to %s\n", r.ErrorsByServer[k], k)
+	}
 	for _, s := range r.ErrorSamples {
 		fmt.Fprintf(w, "  %s\n", s)
 	}

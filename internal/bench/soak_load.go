@@ -25,6 +25,10 @@ type soakStats struct {
 	endpoints map[string]*endpointStats
 	errors    atomic.Int64
 	samples   []string // the first few error messages
+	// servers names the processes by the base URL of their API; byServer
+	// counts the errors whose message names a base.
+	servers  map[string]string
+	byServer map[string]int64
 }
 
 type endpointStats struct {
@@ -35,7 +39,21 @@ type endpointStats struct {
 // maxErrorSamples is how many error messages a soak keeps to report.
 const maxErrorSamples = 10
 
-func newSoakStats() *soakStats { return &soakStats{endpoints: map[string]*endpointStats{}} }
+// newSoakStats counts requests against the servers, named by their base URLs.
+func newSoakStats(servers map[string]string) *soakStats {
+	return &soakStats{endpoints: map[string]*endpointStats{}, servers: servers, byServer: map[string]int64{}}
+}
+
+// errorsByServer returns the errors counted per server name.
+func (s *soakStats) errorsByServer() map[string]int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make(map[string]int64, len(s.byServer))
+	for k, v := range s.byServer {
+		out[k] = v
+	}
+	return out
+}
 
 func (s *soakStats) endpoint(name string) *endpointStats {
 	s.mu.Lock()
@@ -54,7 +72,13 @@ func (s *soakStats) fail(name string, err error) {
 		s.endpoint(name).errors.Add(1)
 	}
 	s.errors.Add(1)
+	msg := err.Error()
 	s.mu.Lock()
+	for base, server := range s.servers {
+		if strings.Contains(msg, base+"/") {
+			s.byServer[server]++
+		}
+	}
 	if len(s.samples) < maxErrorSamples {
 		s.samples = append(s.samples, fmt.Sprintf("%s: %v", name, err))
 	}

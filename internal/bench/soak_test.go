@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -52,5 +53,23 @@ func TestSoakResultClean(t *testing.T) {
 		if r.Clean() {
 			t.Errorf("%s: Clean() = true", name)
 		}
+	}
+}
+
+func TestSoakStatsCountsErrorsByServer(t *testing.T) {
+	t.Parallel()
+	st := newSoakStats(map[string]string{"http://127.0.0.1:1268": "api-1", "http://127.0.0.1:12681": "api-2"})
+	st.fail("register", fmt.Errorf(`Post "http://127.0.0.1:12681/api/catalog/locations": context deadline exceeded`))
+	st.fail("list", fmt.Errorf("GET http://127.0.0.1:1268/api/catalog/entities: 503 Service Unavailable"))
+	st.fail("register", fmt.Errorf(`Post "http://127.0.0.1:12681/api/catalog/locations": EOF`))
+	st.fail("", fmt.Errorf("write file: disk full"))
+	got := st.errorsByServer()
+	if len(got) != 2 || got["api-1"] != 1 || got["api-2"] != 2 || st.errors.Load() != 4 {
+		t.Fatalf("errors by server %v (of %d), want api-1 1 and api-2 2 (of 4)", got, st.errors.Load())
+	}
+	var b strings.Builder
+	(&SoakResult{Errors: 4, ErrorsByServer: got}).WriteText(&b)
+	if !strings.Contains(b.String(), "  2 sent to api-2\n") {
+		t.Fatalf("the text does not show the errors by server:\n%s", b.String())
 	}
 }
