@@ -54,6 +54,10 @@ const (
 // Roles lists every role serve knows, in the order help shows them.
 var Roles = []string{RoleAPI, RoleProjector, RoleIngester, RoleWorker}
 
+// writePoolConns is the size of the connection pool of a serve process's
+// catalog writes, apart from the pool its readers share.
+const writePoolConns = 4
+
 // ServeActor is the actor of writes made by the ingester role itself (the
 // --catalog locations it registers at start).
 const ServeActor = "service:backlot/ingester"
@@ -296,12 +300,21 @@ func StartServe(ctx context.Context, cfg ServeConfig) (*Server, error) {
 
 	var service *catalogsvc.Service
 	if s.has(RoleAPI) || s.has(RoleIngester) || s.has(RoleWorker) {
-		lock, err := pglease.New(ctx, s.store.Pool(), cfg.Holder, pglease.Options{Logger: cfg.Logger})
+		// The write side reads and waits through a small pool of its own, as
+		// dev's does: a write holds the service's lock across its lease
+		// claims, reads, append and wait, so queueing for a connection behind
+		// the API's readers would queue every write behind them too.
+		writes, err := pgcatalog.Open(ctx, cfg.PostgresURL, pgcatalog.Options{MaxConns: writePoolConns})
+		if err != nil {
+			return nil, err
+		}
+		s.closers = append(s.closers, writes.Close)
+		lock, err := pglease.New(ctx, writes.Pool(), cfg.Holder, pglease.Options{Logger: cfg.Logger})
 		if err != nil {
 			return nil, err
 		}
 		service = catalogsvc.New(catalogsvc.Config{
-			Log: s.log, Store: s.store, Waiter: &projector.PollWaiter{Reader: s.store},
+			Log: s.log, Store: writes, Waiter: &projector.PollWaiter{Reader: writes},
 			Lock: lock, Reader: reader, RefreshInterval: cfg.RefreshInterval, Logger: cfg.Logger,
 			Repos: repocollect.NewWatcher(reader, s.store, s.badges, cfg.Logger),
 		})
