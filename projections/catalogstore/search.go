@@ -18,15 +18,24 @@ const maxSearchKey = 200
 // appears once: the first row of each wins (its Original is kept), as with
 // INSERT OR IGNORE into the search table.
 func searchRows(body map[string]any) []SearchRow {
+	recs := appendSearch(nil, 0, body)
+	rows := make([]SearchRow, len(recs))
+	for i, r := range recs {
+		rows[i] = SearchRow{Key: r.Key, Value: r.Value, Original: r.Original}
+	}
+	return rows
+}
+
+// appendSearch appends searchRows's rows of body to rows, as rows of eid.
+func appendSearch(rows []SearchRecord, eid int64, body map[string]any) []SearchRecord {
 	type id struct{ key, value string }
 	seen := make(map[id]struct{}, 32)
-	rows := make([]SearchRow, 0, 32)
 	var walk func(prefix string, v any)
 	emit := func(key, s string, null bool) {
 		if len(key) > maxSearchKey {
 			return
 		}
-		r := SearchRow{Key: key}
+		r := SearchRecord{EID: eid, Key: key}
 		if !null && len(s) <= maxSearchValue {
 			r.Value = strings.ToLower(s)
 			if r.Value != s {
