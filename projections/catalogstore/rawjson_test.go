@@ -2,6 +2,7 @@ package catalogstore_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
@@ -196,4 +197,43 @@ func FuzzDecodeUpsertData(f *testing.F) {
 		f.Add([]byte(d))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) { checkUpsertData(t, data) })
+}
+
+// TestSearchRowsOnceEachInLongLists checks that an entity's search rows name
+// each key and value once, the first spelling winning, past the number of
+// rows appendSearch checks by a scan (where it keeps a map instead).
+func TestSearchRowsOnceEachInLongLists(t *testing.T) {
+	var tags []any
+	for _, spell := range []string{"t%d", "T%d", "t%d"} {
+		for i := range 100 {
+			tags = append(tags, fmt.Sprintf(spell, i))
+		}
+	}
+	ent, err := catalog.LoadEntity(map[string]any{"apiVersion": "v1", "kind": "Component",
+		"metadata": map[string]any{"name": "a", "namespace": "default", "tags": tags}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := catalogstore.NewEntityRows(ent, "u", "h")
+	if err != nil {
+		t.Fatal(err)
+	}
+	count := map[string]int{}
+	for _, s := range r.Search {
+		count[s.Key+"="+s.Value]++
+		if s.Key == "metadata.tags" && s.Original != nil {
+			t.Fatalf("tag row %s keeps %q: the first spelling, in lower case, wins", s.Value, *s.Original)
+		}
+	}
+	for i := range 100 {
+		if n := count[fmt.Sprintf("metadata.tags=t%d", i)]; n != 1 {
+			t.Fatalf("tag t%d: %d rows, want 1", i, n)
+		}
+		if n := count[fmt.Sprintf("metadata.tags.t%d=true", i)]; n != 1 {
+			t.Fatalf("key metadata.tags.t%d: %d rows, want 1", i, n)
+		}
+	}
+	if len(r.Search) != 200+3 { // apiversion, kind, metadata.name
+		t.Fatalf("%d search rows, want 203", len(r.Search))
+	}
 }
