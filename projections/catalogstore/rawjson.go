@@ -391,72 +391,56 @@ func storedJSON(raw []byte, uid, hash string) ([]byte, bool) {
 	out := make([]byte, 0, len(raw)+len(uid)+len(tag)+32)
 	out = append(out, '{')
 	first := true
-	member := func(key string, val []byte, quote bool) {
-		if !first {
-			out = append(out, ',')
-		}
-		first = false
-		out = append(out, '"')
-		out = append(out, key...)
-		out = append(out, '"', ':')
-		if quote {
-			out = append(out, '"')
-			out = append(out, val...)
-			out = append(out, '"')
-		} else {
-			out = append(out, val...)
-		}
-	}
 	for _, m := range top {
 		key := string(raw[m.key[0]:m.key[1]])
 		switch key {
 		case "relations", "status":
 			continue
 		case "metadata":
-			if !first {
-				out = append(out, ',')
-			}
-			first = false
-			out = append(out, `"metadata":{`...)
+			out = appendMember(out, &first, key, nil, false)
+			out = append(out, '{')
 			inner := true
-			put := func(k string, v []byte, quote bool) {
-				if !inner {
-					out = append(out, ',')
-				}
-				inner = false
-				out = append(out, '"')
-				out = append(out, k...)
-				out = append(out, '"', ':')
-				if quote {
-					out = append(out, '"')
-					out = append(out, v...)
-					out = append(out, '"')
-				} else {
-					out = append(out, v...)
-				}
-			}
 			added := [2][2]string{{"etag", tag}, {"uid", uid}} // in key order
 			next := 0
 			for _, mm := range meta {
 				k := string(raw[mm.key[0]:mm.key[1]])
 				replaced := false
 				for next < len(added) && added[next][0] <= k {
-					put(added[next][0], []byte(added[next][1]), true)
+					out = appendMember(out, &inner, added[next][0], []byte(added[next][1]), true)
 					replaced = replaced || added[next][0] == k
 					next++
 				}
 				if !replaced {
-					put(k, raw[mm.val[0]:mm.val[1]], false)
+					out = appendMember(out, &inner, k, raw[mm.val[0]:mm.val[1]], false)
 				}
 			}
 			for ; next < len(added); next++ {
-				put(added[next][0], []byte(added[next][1]), true)
+				out = appendMember(out, &inner, added[next][0], []byte(added[next][1]), true)
 			}
 			out = append(out, '}')
 		default:
-			member(key, raw[m.val[0]:m.val[1]], false)
+			out = appendMember(out, &first, key, raw[m.val[0]:m.val[1]], false)
 		}
 	}
 	out = append(out, '}')
 	return out, true
+}
+
+// appendMember appends an object member "key":val (val quoted when quote),
+// after a comma unless *first, which it clears; key and a quoted val need no
+// escapes.
+func appendMember(out []byte, first *bool, key string, val []byte, quote bool) []byte {
+	if !*first {
+		out = append(out, ',')
+	}
+	*first = false
+	out = append(out, '"')
+	out = append(out, key...)
+	out = append(out, '"', ':')
+	if quote {
+		out = append(out, '"')
+		out = append(out, val...)
+		return append(out, '"')
+	}
+	return append(out, val...)
 }
