@@ -220,6 +220,7 @@ type entState struct {
 	uid    string
 	dirty  bool            // changed by the batch
 	ent    *catalog.Entity // the version to write when exists
+	raw    []byte          // ent's JSON as the event carried it, or nil
 	locID  string
 	manBy  string
 	pos    int64
@@ -288,6 +289,7 @@ func (f *folder) apply(o op) error {
 			eid = e.eid
 		}
 		f.write(e, p.Entity, eid, d.UID, d.Hash, d.LocationID, d.ManagedBy, pos, part)
+		e.raw = d.Entity
 	case p.Remove != nil:
 		f.removeEntity(strings.ToLower(p.Remove.Ref), p.Remove.UID)
 	case p.Register != nil:
@@ -330,6 +332,7 @@ func (f *folder) write(e *entState, ent *catalog.Entity, eid int64, uid, hash, l
 	e.exists, e.dirty = true, true
 	e.eid, e.hash, e.uid = eid, hash, uid
 	e.ent, e.locID, e.manBy, e.pos, e.part = ent, locID, managedBy, pos, part
+	e.raw = nil
 }
 
 func (f *folder) removeEntity(key, uid string) {
@@ -341,7 +344,7 @@ func (f *folder) removeEntity(key, uid string) {
 		return // the entity was recreated since; this removal is stale
 	}
 	e.exists, e.dirty = false, true
-	e.ent = nil
+	e.ent, e.raw = nil, nil
 }
 
 func (f *folder) setErrors(locID string, errs []event.ProcessingError) {
@@ -361,22 +364,34 @@ type built struct {
 
 // buildRows computes the rows of the entity version e leaves, without the
 // duplicates the tables' keys refuse: the first of each wins, as with INSERT
-// OR IGNORE.
+// OR IGNORE. They are NewEntityRows's, made from the event's bytes when it
+// can (storedJSON) and without copies between row types.
 func buildRows(e *entState) built {
-	r, err := NewEntityRows(e.ent, e.uid, e.hash)
-	if err != nil {
-		return built{err: err}
+	var raw []byte
+	if e.raw != nil {
+		raw, _ = storedJSON(e.raw, e.uid, e.hash)
 	}
-	out := built{rows: r, search: make([]SearchRecord, len(r.Search)), rels: make([]RelationRecord, 0, len(r.Relations))}
-	for i, sr := range r.Search { // NewEntityRows names each key and value once
-		out.search[i] = SearchRecord{EID: e.eid, Key: sr.Key, Value: sr.Value, Original: sr.Original}
+	if raw == nil {
+		var err error
+		if raw, err = catalog.EncodeJSON(StoredBody(e.ent, e.uid, e.hash)); err != nil {
+			return built{err: err}
+		}
 	}
-	for _, rel := range r.Relations { // NewEntityRows names each relation once
+	ref := e.ent.Ref()
+	out := built{rows: EntityRows{
+		Key: ref.Key(), Ref: ref.String(),
+		Kind: strings.ToLower(ref.Kind), Namespace: strings.ToLower(ref.Namespace), Name: strings.ToLower(ref.Name),
+		Body: raw,
+	}}
+	// The stored body's search rows are the entity body's: the walk leaves
+	// out relations, status and metadata's uid, etag and namespace.
+	out.search = appendSearch(make([]SearchRecord, 0, 40), e.eid, e.ent.Body())
+	decl := e.ent.Declared()
+	out.rels = make([]RelationRecord, 0, len(decl))
+	for _, rel := range decl { // Declared names each relation once
 		out.rels = append(out.rels, RelationRecord{Origin: e.eid, Type: rel.Type, LType: strings.ToLower(rel.Type),
-			Target: rel.Target, TargetRef: rel.TargetRef, Reverse: rel.Reverse, LReverse: strings.ToLower(rel.Reverse)})
+			Target: rel.Target.Key(), TargetRef: rel.Target.String(), Reverse: rel.Reverse, LReverse: strings.ToLower(rel.Reverse)})
 	}
-	r.Search, r.Relations = nil, nil
-	out.rows = r
 	return out
 }
 

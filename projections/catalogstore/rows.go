@@ -190,6 +190,18 @@ func DecodePayload(ev *event.Envelope) (Payload, error) {
 	var p Payload
 	switch event.Type(ev.Type).Latest() {
 	case event.TypeEntityUpserted:
+		if event.Type(ev.Type) == event.TypeEntityUpserted {
+			// The newest version, read without reflection when it can be.
+			if d, ok := decodeUpsertData(ev.Data); ok {
+				if body, err := catalog.DecodeJSONObject(d.Entity); err == nil {
+					if ent, err := catalog.LoadEntity(body); err == nil {
+						p.Upsert, p.Entity = &d, ent
+						return p, nil
+					}
+				}
+				// The general path below fails with its own words.
+			}
+		}
 		var d event.EntityUpserted
 		if err := ev.Decode(&d); err != nil {
 			return p, err

@@ -13,20 +13,57 @@ const maxSearchValue = 200
 // maxSearchKey is the longest key indexed.
 const maxSearchKey = 200
 
+// linearDedupe is how many rows of an entity appendSearch checks for
+// duplicates by a scan before it keeps a map of them.
+const linearDedupe = 64
+
 // searchRows flattens an entity body into lower-case dotted keys; list items share
 // their list's key. relations and status are left out. Each key and value
 // appears once: the first row of each wins (its Original is kept), as with
 // INSERT OR IGNORE into the search table.
 func searchRows(body map[string]any) []SearchRow {
+	recs := appendSearch(nil, 0, body)
+	rows := make([]SearchRow, len(recs))
+	for i, r := range recs {
+		rows[i] = SearchRow{Key: r.Key, Value: r.Value, Original: r.Original}
+	}
+	return rows
+}
+
+// appendSearch appends searchRows's rows of body to rows, as rows of eid.
+func appendSearch(rows []SearchRecord, eid int64, body map[string]any) []SearchRecord {
 	type id struct{ key, value string }
-	seen := make(map[id]struct{}, 32)
-	rows := make([]SearchRow, 0, 32)
+	// Duplicates are found by a scan of this entity's rows while they are
+	// few (most entities), then through a map.
+	start := len(rows)
+	var seen map[id]struct{}
+	dup := func(key, value string) bool {
+		if seen == nil && len(rows)-start > linearDedupe {
+			seen = make(map[id]struct{}, 2*linearDedupe)
+			for _, r := range rows[start:] {
+				seen[id{r.Key, r.Value}] = struct{}{}
+			}
+		}
+		if seen != nil {
+			if _, ok := seen[id{key, value}]; ok {
+				return true
+			}
+			seen[id{key, value}] = struct{}{}
+			return false
+		}
+		for _, r := range rows[start:] {
+			if r.Key == key && r.Value == value {
+				return true
+			}
+		}
+		return false
+	}
 	var walk func(prefix string, v any)
 	emit := func(key, s string, null bool) {
 		if len(key) > maxSearchKey {
 			return
 		}
-		r := SearchRow{Key: key}
+		r := SearchRecord{EID: eid, Key: key}
 		if !null && len(s) <= maxSearchValue {
 			r.Value = strings.ToLower(s)
 			if r.Value != s {
@@ -34,10 +71,9 @@ func searchRows(body map[string]any) []SearchRow {
 				r.Original = &orig
 			}
 		}
-		if _, dup := seen[id{key, r.Value}]; dup {
+		if dup(key, r.Value) {
 			return
 		}
-		seen[id{key, r.Value}] = struct{}{}
 		rows = append(rows, r)
 	}
 	walk = func(prefix string, v any) {

@@ -308,22 +308,38 @@ func (w *sqliteWriter) write(ctx context.Context, ch *catalogstore.Changes) erro
 			return err
 		}
 	}
+	// An entity's rows share its eid: boxed once, not once per row.
+	var eid boxedInt
 	search := make([]any, 0, len(ch.Search)*searchCols)
 	for _, r := range ch.Search {
 		var original any
 		if r.Original != nil {
 			original = *r.Original // stored only when it differs from the lower-case value
 		}
-		search = append(search, r.EID, w.keyID(r.Key), r.Value, original)
+		search = append(search, eid.of(r.EID), w.keyID(r.Key), r.Value, original)
 	}
 	if err := w.insertRows(ctx, "search(eid, kid, value, original)", searchCols, search); err != nil {
 		return err
 	}
 	rels := make([]any, 0, len(ch.Relations)*relationCols)
 	for _, r := range ch.Relations {
-		rels = append(rels, r.Origin, r.Type, r.LType, r.Target, r.TargetRef, r.Reverse, r.LReverse)
+		rels = append(rels, eid.of(r.Origin), r.Type, r.LType, r.Target, r.TargetRef, r.Reverse, r.LReverse)
 	}
 	return w.insertRows(ctx, "relations(origin, type, ltype, target, target_ref, reverse, lreverse)", relationCols, rels)
+}
+
+// boxedInt boxes an int64 as an interface value, reusing the last box while
+// the value repeats.
+type boxedInt struct {
+	v   int64
+	box any
+}
+
+func (b *boxedInt) of(v int64) any {
+	if b.box == nil || b.v != v {
+		b.v, b.box = v, v
+	}
+	return b.box
 }
 
 // insertRows writes vals, rows of cols values each, with multi-row INSERT OR
