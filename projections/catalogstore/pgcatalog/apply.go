@@ -153,9 +153,33 @@ func (s *Store) keyIDs(ctx context.Context, rows []catalogstore.SearchRecord) (m
 		return ids, nil
 	}
 	slices.Sort(missing)
+	// The batch is idempotent, so a failed one runs once more: the key pool
+	// may hand out a connection the server closed while it sat idle (a
+	// restart), which only a use finds out.
+	got, err := s.addKeys(ctx, missing)
+	if err != nil && ctx.Err() == nil {
+		got, err = s.addKeys(ctx, missing)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if len(got) != len(missing) {
+		return nil, fmt.Errorf("%d of %d new search keys have no id", len(missing)-len(got), len(missing))
+	}
+	// Committed: known to every transaction from now on.
+	for k, id := range got {
+		ids[k] = id
+		s.keys.Store(k, id)
+	}
+	return ids, nil
+}
+
+// addKeys gives the keys of missing that have none an id in search_keys, in
+// one implicit transaction of the key pool, and returns the id of each.
+func (s *Store) addKeys(ctx context.Context, missing []string) (map[string]int32, error) {
 	b := &pgx.Batch{}
 	b.Queue(`INSERT INTO search_keys(key) SELECT unnest($1::text[]) ON CONFLICT (key) DO NOTHING`, missing)
-	found := 0
+	ids := make(map[string]int32, len(missing))
 	// Read committed: the select sees the keys the insert added and those
 	// concurrent inserts committed.
 	b.Queue(`SELECT id, key FROM search_keys WHERE key = ANY($1)`, missing).Query(func(got pgx.Rows) error {
@@ -166,17 +190,12 @@ func (s *Store) keyIDs(ctx context.Context, rows []catalogstore.SearchRecord) (m
 				return err
 			}
 			ids[k] = id
-			s.keys.Store(k, id)
-			found++
 		}
 		return got.Err()
 	})
 	// The batch runs as one implicit transaction, committed at its end.
 	if err := s.keyPool.SendBatch(ctx, b).Close(); err != nil {
 		return nil, err
-	}
-	if found != len(missing) {
-		return nil, fmt.Errorf("%d of %d new search keys have no id", len(missing)-found, len(missing))
 	}
 	return ids, nil
 }
