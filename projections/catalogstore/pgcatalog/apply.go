@@ -39,23 +39,13 @@ func (s *Store) Apply(ctx context.Context, events []event.Envelope) error {
 			return fmt.Errorf("catalog store (postgres): event %s is from partition %d; the read model folds partitions 0 to %d", events[i].ID, p, MaxPartitions-1)
 		}
 	}
-	var fresh map[string]int32
-	err := pgkit.RetryTx(ctx, s.pool, s.opts.ApplyAttempts, "catalog store (postgres)", func(tx pgx.Tx) error {
-		fresh = nil
-		return s.applyTx(ctx, tx, events, &fresh)
+	return pgkit.RetryTx(ctx, s.pool, s.opts.ApplyAttempts, "catalog store (postgres)", func(tx pgx.Tx) error {
+		return s.applyTx(ctx, tx, events)
 	})
-	if err == nil {
-		// The ids are known to other transactions once this one committed.
-		for k, id := range fresh {
-			s.keys.Store(k, id)
-		}
-	}
-	return err
 }
 
-// applyTx folds the events in tx; fresh receives the search keys whose ids
-// it read from the database.
-func (s *Store) applyTx(ctx context.Context, tx pgx.Tx, events []event.Envelope, fresh *map[string]int32) error {
+// applyTx folds the events in tx.
+func (s *Store) applyTx(ctx context.Context, tx pgx.Tx, events []event.Envelope) error {
 	applied, err := pgkit.LockPositions(ctx, tx, positionLockClass, "positions", catalogstore.ProjectionName, events)
 	if err != nil {
 		return fmt.Errorf("catalog store (postgres): %w", err)
@@ -78,7 +68,15 @@ func (s *Store) applyTx(ctx context.Context, tx pgx.Tx, events []event.Envelope,
 	// Without the bulk indexes rows go in unsorted.
 	bulk := s.bulk.Load()
 	ch.SortRows(!bulk, !bulk)
-	ids, err := s.keyIDs(ctx, tx, ch.Search, fresh)
+	if bulk {
+		// A backlog folded in bulk: a commit need not wait for the WAL's
+		// flush. A server crash may lose the last commits, rows and
+		// positions together, and the projector folds them again.
+		if _, err := tx.Exec(ctx, `SET LOCAL synchronous_commit = off`); err != nil {
+			return fmt.Errorf("catalog store (postgres): %w", err)
+		}
+	}
+	ids, err := s.keyIDs(ctx, ch.Search)
 	if err != nil {
 		return fmt.Errorf("catalog store (postgres): search keys: %w", err)
 	}
@@ -130,10 +128,14 @@ func load(ctx context.Context, tx pgx.Tx, batch *catalogstore.Batch) (catalogsto
 }
 
 // keyIDs returns the id of every key of rows: from the store's map, or, for
-// keys it lacks, from search_keys, which gives new keys their ids (in key
-// order, so concurrent transactions wait for one another instead of
-// deadlocking). Those read from the table go to *fresh as well.
-func (s *Store) keyIDs(ctx context.Context, tx pgx.Tx, rows []catalogstore.SearchRecord, fresh *map[string]int32) (map[string]int32, error) {
+// keys it lacks, from search_keys, which gives new keys their ids. New keys
+// are added in a short transaction of their own on the key pool, committed
+// before the fold's (in key order, so concurrent ones wait for one another
+// instead of deadlocking): a fold that shares a new key with a concurrent one
+// (a dependsOn target both name) then waits for that insert only, not for the
+// other fold's whole transaction. A key whose fold then fails stays, unused
+// by any row, which no query sees.
+func (s *Store) keyIDs(ctx context.Context, rows []catalogstore.SearchRecord) (map[string]int32, error) {
 	ids := map[string]int32{}
 	var missing []string
 	for _, r := range rows {
@@ -151,28 +153,49 @@ func (s *Store) keyIDs(ctx context.Context, tx pgx.Tx, rows []catalogstore.Searc
 		return ids, nil
 	}
 	slices.Sort(missing)
-	if _, err := tx.Exec(ctx, `INSERT INTO search_keys(key) SELECT unnest($1::text[]) ON CONFLICT (key) DO NOTHING`, missing); err != nil {
-		return nil, err
+	// The batch is idempotent, so a failed one runs once more: the key pool
+	// may hand out a connection the server closed while it sat idle (a
+	// restart), which only a use finds out.
+	got, err := s.addKeys(ctx, missing)
+	if err != nil && ctx.Err() == nil {
+		got, err = s.addKeys(ctx, missing)
 	}
-	got, err := tx.Query(ctx, `SELECT id, key FROM search_keys WHERE key = ANY($1)`, missing)
 	if err != nil {
 		return nil, err
 	}
-	defer got.Close()
-	*fresh = make(map[string]int32, len(missing))
-	for got.Next() {
-		var id int32
-		var k string
-		if err := got.Scan(&id, &k); err != nil {
-			return nil, err
+	if len(got) != len(missing) {
+		return nil, fmt.Errorf("%d of %d new search keys have no id", len(missing)-len(got), len(missing))
+	}
+	// Committed: known to every transaction from now on.
+	for k, id := range got {
+		ids[k] = id
+		s.keys.Store(k, id)
+	}
+	return ids, nil
+}
+
+// addKeys gives the keys of missing that have none an id in search_keys, in
+// one implicit transaction of the key pool, and returns the id of each.
+func (s *Store) addKeys(ctx context.Context, missing []string) (map[string]int32, error) {
+	b := &pgx.Batch{}
+	b.Queue(`INSERT INTO search_keys(key) SELECT unnest($1::text[]) ON CONFLICT (key) DO NOTHING`, missing)
+	ids := make(map[string]int32, len(missing))
+	// Read committed: the select sees the keys the insert added and those
+	// concurrent inserts committed.
+	b.Queue(`SELECT id, key FROM search_keys WHERE key = ANY($1)`, missing).Query(func(got pgx.Rows) error {
+		for got.Next() {
+			var id int32
+			var k string
+			if err := got.Scan(&id, &k); err != nil {
+				return err
+			}
+			ids[k] = id
 		}
-		ids[k], (*fresh)[k] = id, id
-	}
-	if err := got.Err(); err != nil {
+		return got.Err()
+	})
+	// The batch runs as one implicit transaction, committed at its end.
+	if err := s.keyPool.SendBatch(ctx, b).Close(); err != nil {
 		return nil, err
-	}
-	if len(*fresh) != len(missing) {
-		return nil, fmt.Errorf("%d of %d new search keys have no id", len(missing)-len(*fresh), len(missing))
 	}
 	return ids, nil
 }

@@ -2,7 +2,9 @@ package pgcatalog
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"sync"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -23,15 +25,26 @@ var bulkIndexes = []bulkIndex{
 	{"entities_name_key", `CREATE INDEX IF NOT EXISTS entities_name_key ON entities(name, key)`},
 }
 
+// bulkTables are the tables a bulk load fills: autovacuum leaves them alone
+// until EndBulk (it would scan each table again and again as it grows, for
+// statistics EndBulk's ANALYZE gathers once).
+var bulkTables = []string{"entities", "search", "relations", "search_keys"}
+
 // bulkMaintenanceMem is the maintenance_work_mem of an index rebuild: enough
 // for the sort of a search index of a few hundred thousand entities in memory.
 const bulkMaintenanceMem = "256MB"
 
+// bulkBuilders is how many indexes EndBulk builds at once, each on a
+// connection of its own.
+const bulkBuilders = 2
+
 // BeginBulk drops the indexes a fold updates at random places (see
-// bulkIndexes), so a long backlog is folded faster; EndBulk builds them again.
-// Queries stay correct in between, only slower. The projector calls it only
-// for a log of one partition; every Store of the database sees the indexes
-// gone. A store opened after a crash in bulk mode builds them again.
+// bulkIndexes) and pauses autovacuum on the tables a fold fills, so a long
+// backlog is folded faster; its transactions commit without waiting for the
+// WAL's flush. EndBulk builds the indexes again. Queries stay correct in
+// between, only slower. The projector calls it only for a log of one
+// partition; every Store of the database sees the indexes gone. A store
+// opened after a crash in bulk mode builds them again.
 func (s *Store) BeginBulk(ctx context.Context) error {
 	tx, err := s.pool.Begin(ctx)
 	if err != nil {
@@ -43,6 +56,11 @@ func (s *Store) BeginBulk(ctx context.Context) error {
 			return fmt.Errorf("catalog store (postgres): begin bulk: drop %s: %w", ix.name, err)
 		}
 	}
+	for _, t := range bulkTables {
+		if _, err := tx.Exec(ctx, `ALTER TABLE `+pgx.Identifier{t}.Sanitize()+` SET (autovacuum_enabled = false)`); err != nil {
+			return fmt.Errorf("catalog store (postgres): begin bulk: pause autovacuum of %s: %w", t, err)
+		}
+	}
 	if err := tx.Commit(ctx); err != nil {
 		return fmt.Errorf("catalog store (postgres): begin bulk: %w", err)
 	}
@@ -50,8 +68,9 @@ func (s *Store) BeginBulk(ctx context.Context) error {
 	return nil
 }
 
-// EndBulk builds the indexes BeginBulk dropped, each with one sort, and
-// refreshes the planner's statistics of the tables they index.
+// EndBulk builds the indexes BeginBulk dropped, each with one sort, two at a
+// time, resumes autovacuum and refreshes the planner's statistics of the
+// tables the load filled.
 func (s *Store) EndBulk(ctx context.Context) error {
 	if err := ensureIndexes(ctx, s.pool); err != nil {
 		return fmt.Errorf("catalog store (postgres): end bulk: %w", err)
@@ -60,54 +79,89 @@ func (s *Store) EndBulk(ctx context.Context) error {
 	return nil
 }
 
-// ensureIndexes builds the bulk indexes that are missing; it does nothing, in
-// a few milliseconds, when none is.
+// ensureIndexes builds the bulk indexes that are missing and resumes the
+// autovacuum a bulk load paused; it does nothing, in a few milliseconds, when
+// nothing is missing or paused.
 func ensureIndexes(ctx context.Context, pool *pgxpool.Pool) error {
-	tx, err := pool.Begin(ctx)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback(context.WithoutCancel(ctx))
 	names := make([]string, len(bulkIndexes))
 	for i, ix := range bulkIndexes {
 		names[i] = ix.name
 	}
-	rows, err := tx.Query(ctx, `SELECT n FROM unnest($1::text[]) AS n
+	rows, err := pool.Query(ctx, `SELECT n FROM unnest($1::text[]) AS n
 		WHERE to_regclass(quote_ident(n)) IS NULL`, names)
 	if err != nil {
 		return err
 	}
 	missing, err := pgx.CollectRows(rows, pgx.RowTo[string])
-	if err != nil || len(missing) == 0 {
+	if err != nil {
 		return err
 	}
-	if _, err := tx.Exec(ctx, `SET LOCAL maintenance_work_mem = '`+bulkMaintenanceMem+`'`); err != nil {
+	rows, err = pool.Query(ctx, `SELECT n FROM unnest($1::text[]) AS n
+		JOIN pg_class c ON c.oid = to_regclass(quote_ident(n))
+		WHERE c.reloptions && ARRAY['autovacuum_enabled=false', 'autovacuum_enabled=off']`, bulkTables)
+	if err != nil {
 		return err
 	}
-	tables := map[string]bool{}
+	paused, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil || len(missing) == 0 && len(paused) == 0 {
+		return err
+	}
+	var todo []bulkIndex
 	for _, ix := range bulkIndexes {
 		for _, m := range missing {
 			if m == ix.name {
-				if _, err := tx.Exec(ctx, ix.create); err != nil {
-					return fmt.Errorf("create index %s: %w", ix.name, err)
-				}
-				var table string
-				if err := tx.QueryRow(ctx, `SELECT indrelid::regclass::text FROM pg_index WHERE indexrelid = to_regclass(quote_ident($1))`, ix.name).Scan(&table); err != nil {
-					return fmt.Errorf("create index %s: %w", ix.name, err)
-				}
-				tables[table] = true
+				todo = append(todo, ix)
 			}
 		}
 	}
-	if err := tx.Commit(ctx); err != nil {
+	// The builds run side by side, each in a transaction of its own: two
+	// CREATE INDEX of one table share its lock.
+	work := make(chan bulkIndex)
+	errs := make([]error, bulkBuilders)
+	var wg sync.WaitGroup
+	for w := range bulkBuilders {
+		wg.Go(func() {
+			for ix := range work {
+				if errs[w] == nil {
+					errs[w] = buildIndex(ctx, pool, ix)
+				}
+			}
+		})
+	}
+	for _, ix := range todo {
+		work <- ix
+	}
+	close(work)
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
 		return err
 	}
 	// Statistics of the tables that grew while unindexed, for the plans of the
-	// queries that follow.
-	for t := range tables {
-		if _, err := pool.Exec(ctx, `ANALYZE `+pgx.Identifier{t}.Sanitize()); err != nil {
+	// queries that follow, then autovacuum as usual.
+	for _, t := range bulkTables {
+		id := pgx.Identifier{t}.Sanitize()
+		if _, err := pool.Exec(ctx, `ANALYZE `+id); err != nil {
 			return fmt.Errorf("analyze %s: %w", t, err)
+		}
+		if _, err := pool.Exec(ctx, `ALTER TABLE `+id+` RESET (autovacuum_enabled)`); err != nil {
+			return fmt.Errorf("resume autovacuum of %s: %w", t, err)
 		}
 	}
 	return nil
+}
+
+// buildIndex creates ix in a transaction of its own.
+func buildIndex(ctx context.Context, pool *pgxpool.Pool, ix bulkIndex) error {
+	tx, err := pool.Begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback(context.WithoutCancel(ctx))
+	if _, err := tx.Exec(ctx, `SET LOCAL maintenance_work_mem = '`+bulkMaintenanceMem+`'`); err != nil {
+		return err
+	}
+	if _, err := tx.Exec(ctx, ix.create); err != nil {
+		return fmt.Errorf("create index %s: %w", ix.name, err)
+	}
+	return tx.Commit(ctx)
 }

@@ -177,6 +177,16 @@ func TestBulkLoadDropsIndexesAndRebuildsThem(t *testing.T) {
 		}
 		return n
 	}
+	// paused counts the tables whose autovacuum a bulk load turned off.
+	paused := func(st *pgcatalog.Store) int {
+		t.Helper()
+		var n int
+		if err := st.Pool().QueryRow(ctx, `SELECT count(*) FROM pg_class c JOIN pg_namespace ns ON ns.oid = c.relnamespace
+			WHERE ns.nspname = current_schema() AND 'autovacuum_enabled=false' = ANY(c.reloptions)`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
 	count := func(st *pgcatalog.Store, owner string) int {
 		t.Helper()
 		p, err := st.Query(ctx, catalogstore.PageQuery{CountTotal: true, Filter: catalogstore.Filter{{{Key: "spec.owner", Values: []string{owner}}}}})
@@ -191,6 +201,9 @@ func TestBulkLoadDropsIndexesAndRebuildsThem(t *testing.T) {
 	if n := indexes(s); n != 0 {
 		t.Fatalf("%d bulk indexes left in bulk mode", n)
 	}
+	if n := paused(s); n != 4 {
+		t.Fatalf("in bulk mode, autovacuum paused on %d tables, want 4", n)
+	}
 	evs := storetest.Components(t, 0, 80)
 	storetest.ApplyInBatches(t, s, evs[:40], 7)
 	if n := count(s, "team-3"); n != 1 {
@@ -201,6 +214,9 @@ func TestBulkLoadDropsIndexesAndRebuildsThem(t *testing.T) {
 	}
 	if n := indexes(s); n != 4 {
 		t.Fatalf("%d bulk indexes after EndBulk, want 4", n)
+	}
+	if n := paused(s); n != 0 {
+		t.Fatalf("after EndBulk, autovacuum paused on %d tables", n)
 	}
 	storetest.ApplyInBatches(t, s, evs[40:], 7)
 	if n := count(s, "team-3"); n != 2 {
@@ -217,5 +233,8 @@ func TestBulkLoadDropsIndexesAndRebuildsThem(t *testing.T) {
 	defer s2.Close()
 	if n := indexes(s2); n != 4 {
 		t.Fatalf("%d bulk indexes after a reopen, want 4", n)
+	}
+	if n := paused(s2); n != 0 {
+		t.Fatalf("after a reopen, autovacuum paused on %d tables", n)
 	}
 }

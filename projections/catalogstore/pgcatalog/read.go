@@ -210,6 +210,40 @@ type snapshot struct {
 	errs  []event.ProcessingError
 	locID string
 	err   error // the first failed read, see Err
+	// pre holds the entities of the keys last prefetched that exist; asked
+	// the keys that were prefetched and not looked up yet.
+	pre   map[string]refresh.Known
+	asked map[string]bool
+}
+
+// Prefetch reads the entities of keys in one query (the walk asks for a
+// file's entities before it decides them); Lookup answers each of them from
+// it once. A failed read leaves Lookup to read them one by one. Ingesting
+// 100,000 entities in 1,001 files, the lookups one by one were 100,000 round
+// trips, each planned on its own.
+func (sn *snapshot) Prefetch(keys []string) {
+	sn.pre, sn.asked = nil, nil
+	rows, err := sn.s.pool.Query(sn.ctx, `SELECT key, uid, hash, location_id, managed_by FROM entities WHERE key = ANY($1)`, keys)
+	if err != nil {
+		return
+	}
+	defer rows.Close()
+	pre := make(map[string]refresh.Known, len(keys))
+	for rows.Next() {
+		var k refresh.Known
+		if err := rows.Scan(&k.Key, &k.UID, &k.Hash, &k.LocationID, &k.ManagedBy); err != nil {
+			return
+		}
+		pre[k.Key] = k
+	}
+	if rows.Err() != nil {
+		return
+	}
+	asked := make(map[string]bool, len(keys))
+	for _, k := range keys {
+		asked[k] = true
+	}
+	sn.pre, sn.asked = pre, asked
 }
 
 // Snapshot reads what the refresh decision needs about a location.
@@ -228,6 +262,12 @@ func (sn *snapshot) Err() error { return sn.err }
 // Lookup reads one entity by key. A failed read is reported as a conflict, so
 // nothing is overwritten blindly, and kept for Err.
 func (sn *snapshot) Lookup(key string) (refresh.Known, bool) {
+	if sn.asked[key] {
+		delete(sn.asked, key)
+		k, ok := sn.pre[key]
+		delete(sn.pre, key)
+		return k, ok
+	}
 	var k refresh.Known
 	err := sn.s.pool.QueryRow(sn.ctx, `SELECT key, uid, hash, location_id, managed_by FROM entities WHERE key = $1`, key).
 		Scan(&k.Key, &k.UID, &k.Hash, &k.LocationID, &k.ManagedBy)

@@ -22,6 +22,9 @@ var migrations embed.FS
 // Position*MaxPartitions + Partition.
 const MaxPartitions = 1024
 
+// keyPoolConns is the size of the pool that gives new search keys their ids.
+const keyPoolConns = 2
+
 // Options configures Open.
 type Options struct {
 	// MaxConns is the size of the connection pool; default DefaultMaxConns.
@@ -48,9 +51,13 @@ func (o *Options) setDefaults() {
 // concurrent use, and several Stores in several processes may share one
 // database.
 type Store struct {
-	pool  *pgxpool.Pool
-	opts  Options
-	cache *catalogstore.LagCache
+	pool *pgxpool.Pool
+	// keyPool gives new search keys their ids, in transactions of their own
+	// (keyIDs); a pool apart, so a fold that holds a connection of pool
+	// never waits for another one of it.
+	keyPool *pgxpool.Pool
+	opts    Options
+	cache   *catalogstore.LagCache
 	// bulk is set between BeginBulk and EndBulk: rows then go in unsorted, as
 	// no index takes them at random places.
 	bulk atomic.Bool
@@ -82,16 +89,22 @@ func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 		pool.Close()
 		return nil, fmt.Errorf("catalog store (postgres): build indexes: %w", err)
 	}
-	return &Store{pool: pool, opts: opts, cache: catalogstore.NewLagCache(opts.Lag)}, nil
+	keyPool, err := pgkit.NewPool(url, keyPoolConns)
+	if err != nil {
+		pool.Close()
+		return nil, err
+	}
+	return &Store{pool: pool, keyPool: keyPool, opts: opts, cache: catalogstore.NewLagCache(opts.Lag)}, nil
 }
 
 // Pool returns the store's connection pool, for other adapters of the process
 // that use the same database.
 func (s *Store) Pool() *pgxpool.Pool { return s.pool }
 
-// Close closes the connection pool.
+// Close closes the connection pools.
 func (s *Store) Close() error {
 	s.pool.Close()
+	s.keyPool.Close()
 	return nil
 }
 
