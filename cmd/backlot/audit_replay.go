@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -73,7 +74,7 @@ func newAuditExportCmd(g *globalFlags) *cobra.Command {
 }
 
 func newAuditReplayCmd(g *globalFlags) *cobra.Command {
-	var until, out, data string
+	var until, out, data, cpuprofile string
 	cmd := &cobra.Command{
 		Use:   "replay --until TIME --out DIR",
 		Short: "Replay the log up to an instant and write every entity as YAML",
@@ -98,6 +99,17 @@ permissions, decides.`,
 			}
 			if out == "" {
 				return fmt.Errorf("--out DIR is required")
+			}
+			if cpuprofile != "" {
+				f, err := os.Create(cpuprofile)
+				if err != nil {
+					return err
+				}
+				defer f.Close()
+				if err := pprof.StartCPUProfile(f); err != nil {
+					return err
+				}
+				defer pprof.StopCPUProfile()
 			}
 			ctx := cmd.Context()
 			start := time.Now()
@@ -141,6 +153,7 @@ permissions, decides.`,
 	}
 	cmd.Flags().StringVar(&until, "until", "", "the instant to replay up to: "+instantHelp)
 	cmd.Flags().StringVar(&out, "out", "", "folder to write the entities to")
+	cmd.Flags().StringVar(&cpuprofile, "cpuprofile", "", "write a CPU profile of the replay to this file")
 	cmd.Flags().StringVar(&data, "data", "", "read the log from this data folder of backlot dev (its events.db) instead of through the server")
 	return cmd
 }

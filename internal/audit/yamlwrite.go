@@ -17,11 +17,12 @@ import (
 // emitter: block style, four spaces of indentation, a sequence item's
 // collection two spaces past its dash, keys in yaml.v3's order, empty
 // collections as {} and [], and no line width. A string that is certainly a
-// plain scalar is written as it is; any other string of one line is written
-// as yaml.v3 writes it alone (quoted), which it writes the same inside a
-// document. What the writer does not follow (a string or key of several
-// lines, a key over 128 bytes, a value of another type) makes it report
-// false, and the caller marshals the document with yaml.v3 instead.
+// plain scalar is written as it is, a plain text of several lines as a
+// literal block; any other string of one line is written as yaml.v3 writes
+// it alone (quoted), which it writes the same inside a document. What the writer does not follow (a string or key of several
+// lines, a key over 128 bytes, a value of another type, a string of several
+// lines other than a plain literal block: see literal) makes it report false,
+// and the caller marshals the document with yaml.v3 instead.
 
 // yamlWriter appends YAML to buf.
 type yamlWriter struct {
@@ -116,6 +117,13 @@ func (w *yamlWriter) value(v any, ind int, inSeq bool) bool {
 		return w.sequence(x, indentAfter(ind), false)
 	case string:
 		w.buf = append(w.buf, ' ')
+		if strings.IndexByte(x, '\n') >= 0 {
+			scalarIndent := indentAfter(ind)
+			if inSeq {
+				scalarIndent = ind + 2
+			}
+			return w.literal(x, scalarIndent)
+		}
 		if !w.str(x) {
 			return false
 		}
@@ -131,6 +139,44 @@ func (w *yamlWriter) value(v any, ind int, inSeq bool) bool {
 		return false
 	}
 	w.buf = append(w.buf, '\n')
+	return true
+}
+
+// literal writes a string of several lines as a literal block scalar, its
+// lines indented by ind, as yaml.v3 does, and ends the line. It reports
+// false for what it leaves to yaml.v3: characters other than printable ASCII
+// and line feeds, a space before a line break or at the end (yaml.v3 quotes
+// those), a first character that is a space or a line break (yaml.v3 writes
+// an indentation indicator) and more than one line break at the end ("|+").
+func (w *yamlWriter) literal(s string, ind int) bool {
+	n := len(s)
+	if s[0] == ' ' || s[0] == '\n' || s[n-1] == ' ' || n >= 2 && s[n-1] == '\n' && s[n-2] == '\n' {
+		return false
+	}
+	for i := 0; i < n; i++ {
+		c := s[i]
+		if c == '\n' {
+			if i > 0 && s[i-1] == ' ' {
+				return false
+			}
+			continue
+		}
+		if c < 0x20 || c > 0x7e {
+			return false
+		}
+	}
+	w.buf = append(w.buf, '|')
+	if s[n-1] != '\n' {
+		w.buf = append(w.buf, '-')
+	}
+	w.buf = append(w.buf, '\n')
+	for line := range strings.SplitSeq(strings.TrimSuffix(s, "\n"), "\n") {
+		if line != "" {
+			w.indent(ind)
+			w.buf = append(w.buf, line...)
+		}
+		w.buf = append(w.buf, '\n')
+	}
 	return true
 }
 

@@ -206,6 +206,23 @@ func TestYAMLWriterEveryAwkwardString(t *testing.T) {
 	}
 }
 
+// TestYAMLWriterWritesLiteralBlocks checks the writer writes plain texts of
+// several lines itself, as yaml.v3 does, at every depth.
+func TestYAMLWriterWritesLiteralBlocks(t *testing.T) {
+	t.Parallel()
+	for _, s := range []string{"a\nb", "a\n", "a\n\nb\n", "openapi: 3.0.3\ninfo:\n  title: x # y\n  version: '1'\n", "x\n    indented\n\tno\n"} {
+		for _, doc := range []map[string]any{
+			{"v": s},
+			{"a": []any{s, map[string]any{"b": s, "c": []any{[]any{s}}}}},
+			{"a": map[string]any{"b": map[string]any{"c": s}}, "d": s},
+		} {
+			if !checkYAML(t, doc) && !strings.Contains(s, "\t") {
+				t.Errorf("the writer gave up on %q", s)
+			}
+		}
+	}
+}
+
 // TestPlainScalarIsYAMLv3sPlain checks plainScalar against yaml.v3 on every
 // awkward string and many random ones: a string it calls plain must be
 // written as it is.
