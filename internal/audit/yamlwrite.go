@@ -256,18 +256,15 @@ func plainScalar(s string) bool {
 	}
 	letterOtherThanNumeric := false
 	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z':
-			if !strings.ContainsRune("eEoOxXbBtTzZaAcCdDfF", rune(c)) {
-				letterOtherThanNumeric = true
-			}
-		case c >= '0' && c <= '9', c == '-', c == '_', c == '.', c == '/', c == '@', c == '+', c == '(', c == ')', c == '=':
-		case c == ':':
+		switch plainClass[s[i]] {
+		case plainOK:
+		case plainLetter:
+			letterOtherThanNumeric = true
+		case plainColon:
 			if s[i+1] == ' ' { // s does not end with ':'
 				return false
 			}
-		case c == ' ':
+		case plainSpace:
 			if s[i+1] == '#' { // s does not end with ' '
 				return false
 			}
@@ -293,6 +290,27 @@ func plainScalar(s string) bool {
 	}
 	return true
 }
+
+// The classes of the bytes plainScalar accepts.
+const (
+	plainNo     = iota
+	plainOK     // digits, the letters of numbers, - _ . / @ + ( ) =
+	plainLetter // a letter that is not in any number, date or time
+	plainColon
+	plainSpace
+)
+
+// plainClass is the class of every byte for plainScalar.
+var plainClass = func() (t [256]byte) {
+	for c := 'a'; c <= 'z'; c++ {
+		t[c], t[c-'a'+'A'] = plainLetter, plainLetter
+	}
+	for _, c := range "eEoOxXbBtTzZaAcCdDfF0123456789-_./@+()=" {
+		t[c] = plainOK
+	}
+	t[':'], t[' '] = plainColon, plainSpace
+	return t
+}()
 
 // yamlFloat is the pattern of yaml.v3's floats.
 var yamlFloat = regexp.MustCompile(`^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$`)
