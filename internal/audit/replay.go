@@ -6,7 +6,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -715,15 +714,11 @@ func (r *Replay) spillBody(b *renderedBody) error {
 // the caller's buffer for reading.
 func writeIfChanged(path string, b []byte, maybe bool, scratch *[]byte) (bool, error) {
 	if maybe {
-		if f, err := os.Open(path); err == nil {
-			if cap(*scratch) < len(b)+1 {
-				*scratch = make([]byte, len(b)+1)
-			}
-			n, _ := io.ReadFull(f, (*scratch)[:len(b)+1])
-			f.Close()
-			if n == len(b) && bytes.Equal((*scratch)[:n], b) {
-				return true, nil
-			}
+		if cap(*scratch) < len(b)+1 {
+			*scratch = make([]byte, len(b)+1)
+		}
+		if n, ok := readFile(path, (*scratch)[:len(b)+1]); ok && n == len(b) && bytes.Equal((*scratch)[:n], b) {
+			return true, nil
 		}
 	}
 	return false, writeFile(path, b)

@@ -29,3 +29,28 @@ func writeFile(path string, b []byte) error {
 	}
 	return nil
 }
+
+// readFile reads the file at path into buf, up to len(buf) bytes, and
+// reports how many it read; ok is false when the file cannot be opened or
+// read. Like writeFile, it makes no *os.File.
+func readFile(path string, buf []byte) (n int, ok bool) {
+	fd, err := syscall.Open(path, syscall.O_RDONLY|syscall.O_CLOEXEC, 0)
+	if err != nil {
+		return 0, false
+	}
+	defer syscall.Close(fd)
+	for n < len(buf) {
+		m, err := syscall.Read(fd, buf[n:])
+		if err == syscall.EINTR {
+			continue
+		}
+		if err != nil {
+			return n, false
+		}
+		if m == 0 {
+			break
+		}
+		n += m
+	}
+	return n, true
+}
