@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
+	"runtime/pprof"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -13,6 +15,7 @@ import (
 	"backlot.dev/backlot/domain/event"
 	"backlot.dev/backlot/internal/audit"
 	"backlot.dev/backlot/internal/client"
+	"backlot.dev/backlot/internal/eventlog/sqlitelog"
 )
 
 // readLog pages through the server's raw log, calling each for every event
@@ -71,7 +74,7 @@ func newAuditExportCmd(g *globalFlags) *cobra.Command {
 }
 
 func newAuditReplayCmd(g *globalFlags) *cobra.Command {
-	var until, out string
+	var until, out, data, cpuprofile string
 	cmd := &cobra.Command{
 		Use:   "replay --until TIME --out DIR",
 		Short: "Replay the log up to an instant and write every entity as YAML",
@@ -80,8 +83,15 @@ func newAuditReplayCmd(g *globalFlags) *cobra.Command {
 it are left out), folds it into the catalog as it was then (the latest version
 of each entity, as the catalog read model would hold it; the bodies wait in a
 temporary file), and writes that catalog
-to --out: one YAML file per entity, under KIND/NAMESPACE/NAME.yaml. Prints the
-replay rate.`,
+to --out: one YAML file per entity, under KIND/NAMESPACE/NAME.yaml. A file
+that already holds the same YAML is left alone, so replaying into a folder
+written before rewrites only what changed (files of entities that are gone
+stay). Prints the replay rate.
+
+With --data DIR the log is read straight from the data folder of backlot dev
+(DIR/events.db, read-only, while the server runs or not) instead of through
+the server's API: faster, and what reading the file allows, not the server's
+permissions, decides.`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			at, err := parseInstant(until, time.Now().UTC())
 			if err != nil {
@@ -89,6 +99,17 @@ replay rate.`,
 			}
 			if out == "" {
 				return fmt.Errorf("--out DIR is required")
+			}
+			if cpuprofile != "" {
+				f, err := os.Create(cpuprofile)
+				if err != nil {
+					return err
+				}
+				defer f.Close()
+				if err := pprof.StartCPUProfile(f); err != nil {
+					return err
+				}
+				defer pprof.StopCPUProfile()
 			}
 			ctx := cmd.Context()
 			start := time.Now()
@@ -98,25 +119,42 @@ replay rate.`,
 				return err
 			}
 			defer r.Close()
-			err = readLogAhead(ctx, g.client(), at, r.Apply, func(n int) { fmt.Fprintf(os.Stderr, "\rreplayed %d events", n) })
+			progress := func(n int) { fmt.Fprintf(os.Stderr, "\rreplayed %d events", n) }
+			if data != "" {
+				n := 0
+				err = sqlitelog.Stream(ctx, filepath.Join(data, "events.db"), sqlitelog.StreamOptions{Before: at}, func(evs []event.Envelope) error {
+					if err := r.Apply(evs); err != nil {
+						return err
+					}
+					if n += len(evs); n%100_000 < len(evs) {
+						progress(n)
+					}
+					return nil
+				})
+				progress(n)
+			} else {
+				err = readLogAhead(ctx, g.client(), at, r.Apply, progress)
+			}
 			fmt.Fprintln(os.Stderr)
 			if err != nil {
 				return err
 			}
 			folded := time.Since(start)
-			n, err := r.WriteYAML(ctx, out)
+			st, err := r.WriteYAMLStats(ctx, out)
 			if err != nil {
 				return err
 			}
 			total := time.Since(start)
-			fmt.Printf("replayed %d events up to %s in %.2fs (%.0f events/s); wrote %d entities to %s in %.2fs (%.0f events/s in all)\n",
+			fmt.Printf("replayed %d events up to %s in %.2fs (%.0f events/s); wrote %d entities to %s (%d unchanged) in %.2fs (%.0f events/s in all)\n",
 				r.Events(), at.Format(time.RFC3339), folded.Seconds(), float64(r.Events())/max(folded.Seconds(), 1e-9),
-				n, out, (total - folded).Seconds(), float64(r.Events())/max(total.Seconds(), 1e-9))
+				st.Files, out, st.Unchanged, (total - folded).Seconds(), float64(r.Events())/max(total.Seconds(), 1e-9))
 			return nil
 		},
 	}
 	cmd.Flags().StringVar(&until, "until", "", "the instant to replay up to: "+instantHelp)
 	cmd.Flags().StringVar(&out, "out", "", "folder to write the entities to")
+	cmd.Flags().StringVar(&cpuprofile, "cpuprofile", "", "write a CPU profile of the replay to this file")
+	cmd.Flags().StringVar(&data, "data", "", "read the log from this data folder of backlot dev (its events.db) instead of through the server")
 	return cmd
 }
 

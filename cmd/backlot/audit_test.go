@@ -56,6 +56,23 @@ func TestAuditReplayWritesTheCatalogAsItWas(t *testing.T) {
 	if len(files) != 2 {
 		t.Fatalf("replay wrote %v, want the component and the generated location", files)
 	}
+	// Read from the data folder while the server runs: the same files.
+	local := filepath.Join(dir, "replay-local")
+	if msg := run("audit", "replay", "--until", instant, "--out", local, "--data", filepath.Join(dir, "data")); !strings.Contains(msg, "wrote 2 entities") {
+		t.Fatalf("replay --data: %s", msg)
+	}
+	for _, f := range files {
+		rel, _ := filepath.Rel(out, f)
+		want, _ := os.ReadFile(f)
+		got, err := os.ReadFile(filepath.Join(local, rel))
+		if err != nil || string(got) != string(want) {
+			t.Errorf("replay --data wrote %s as\n%s\nthrough the server:\n%s (%v)", rel, got, want, err)
+		}
+	}
+	// Again into the same folder: nothing changed, nothing rewritten.
+	if msg := run("audit", "replay", "--until", instant, "--out", local, "--data", filepath.Join(dir, "data")); !strings.Contains(msg, "(2 unchanged)") {
+		t.Errorf("replay into the same folder: %s", msg)
+	}
 
 	if h := run("audit", "history", "component:default/checkout"); !strings.Contains(h, "~ spec.owner: team-before -> team-after") || !strings.Contains(h, "version 2") {
 		t.Fatalf("history:\n%s", h)

@@ -108,3 +108,30 @@ func BenchmarkReplayWriteYAML(b *testing.B) {
 	}
 	reportPerEvent(b, len(evs), cpuTime()-cpu)
 }
+
+// BenchmarkReplayWriteYAMLUnchanged measures WriteYAML into a folder that
+// already holds the same files (each is read and compared, none written),
+// per event of the log: the rendering without the kernel's file creation.
+func BenchmarkReplayWriteYAMLUnchanged(b *testing.B) {
+	evs := benchEvents(b)
+	r := audit.NewReplay()
+	if err := r.Apply(evs); err != nil {
+		b.Fatal(err)
+	}
+	dir := b.TempDir()
+	if _, err := r.WriteYAML(context.Background(), dir); err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	cpu := cpuTime()
+	for b.Loop() {
+		st, err := r.WriteYAMLStats(context.Background(), dir)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if st.Unchanged != st.Files {
+			b.Fatalf("rewrote %d of %d files", st.Files-st.Unchanged, st.Files)
+		}
+	}
+	reportPerEvent(b, len(evs), cpuTime()-cpu)
+}

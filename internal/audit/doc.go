@@ -13,4 +13,9 @@
 // reference its records are compared with. CaughtUpHistory is the history
 // reader the audit endpoints read through, so a client that just saw a write
 // sees it in the history too.
+//
+// Replay folds the log into the catalog of an instant and writes it as one
+// YAML file per entity (`backlot audit replay`), with its own YAML writer for
+// the plain values JSON decodes into: byte for byte what yaml.v3 writes,
+// which it falls back on for what the writer does not follow.
 package audit

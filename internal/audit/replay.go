@@ -2,6 +2,7 @@ package audit
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -44,6 +45,8 @@ type Replay struct {
 	spill   *os.File
 	spillW  *bufio.Writer
 	spillAt int64
+	// yamlV3Only makes WriteYAML render every file with yaml.v3 (tests).
+	yamlV3Only bool
 }
 
 // replayEntity is the version of an entity the events so far leave.
@@ -295,7 +298,7 @@ func (r *Replay) Entities(ctx context.Context) ([]catalogstore.EntityView, error
 	if err != nil {
 		return nil, err
 	}
-	bySource, err := r.relations(ctx, keys)
+	bySource, err := r.relations(ctx, keys, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -335,11 +338,13 @@ func (r *Replay) Entities(ctx context.Context) ([]catalogstore.EntityView, error
 }
 
 // relations decodes every entity of keys, on every core, and gathers the
-// relation rows by source: each entity's rows without its duplicates (the
+// relation rows by source (and, when bodies is not nil, renders each
+// entity's stored body as YAML into bodies, aligned with keys, so it need
+// not be decoded again to be written): each entity's rows without its duplicates (the
 // first of each source, type and target wins), then the rows of one source
 // without duplicates of type and target ref, sorted by type and target as
 // the read model reads them.
-func (r *Replay) relations(ctx context.Context, keys []string) (map[string][]relation, error) {
+func (r *Replay) relations(ctx context.Context, keys []string, bodies []renderedBody) (map[string][]relation, error) {
 	type row struct {
 		source string
 		relation
@@ -368,6 +373,10 @@ func (r *Replay) relations(ctx context.Context, keys []string) (map[string][]rel
 				errs[i] = err
 				return
 			}
+			if bodies != nil {
+				e := r.ents[part[i]]
+				bodies[lo+i] = renderBody(catalogstore.StoredBody(ent, e.uid, e.hash))
+			}
 			rels := ent.Relations()
 			out := make([]row, 0, len(rels))
 		next:
@@ -388,6 +397,11 @@ func (r *Replay) relations(ctx context.Context, keys []string) (map[string][]rel
 		for i := range part {
 			if errs[i] != nil {
 				return nil, r.entityError(part[i], errs[i])
+			}
+			if bodies != nil {
+				if err := r.spillBody(&bodies[lo+i]); err != nil {
+					return nil, err
+				}
 			}
 			for _, x := range rows[i] {
 				src := intern(x.source)
@@ -441,53 +455,273 @@ func (r *Replay) status() map[string][]event.ProcessingError {
 	return named
 }
 
-// yamlWriters is how many files WriteYAML writes at once per core: a file's
-// creation waits on the file system more than it computes.
-const yamlWriters = 4
-
 // WriteYAML writes the catalog the replay leaves under dir, one file per
 // entity at KIND/NAMESPACE/NAME.yaml (the parts of its key): the entity as
-// the catalog API answers for it (see Entities), in YAML. It decodes every
-// body twice, once for the relations every entity adds to others and once to
-// write it, so only the files being written are held decoded. The files are
-// written on every core; it returns how many it wrote, and fails on the first
-// entity it cannot decode or write, naming it and its event.
+// the catalog API answers for it (see Entities), in YAML, byte for byte as
+// yaml.v3 writes it. It decodes every body once, on every core, gathering the
+// relations every entity adds to others and writing its stored body's YAML
+// (kept in the spill file of a spilling Replay); each file is then that YAML
+// with its relations and status put in, written by one goroutine in key
+// order (see fileWriters). A file that already holds the same bytes is left
+// alone, so replaying into a folder written before rewrites only what
+// changed. It returns how many files it wrote or found the same, and fails
+// on the first entity it cannot decode or write, naming it and its event.
 func (r *Replay) WriteYAML(ctx context.Context, dir string) (int, error) {
+	st, err := r.writeYAML(ctx, dir)
+	return st.Files, err
+}
+
+// WriteStats counts what WriteYAML did.
+type WriteStats struct {
+	// Files is the number of entity files written or found the same.
+	Files int
+	// Unchanged is how many of them already held the same bytes.
+	Unchanged int
+	// Slow is how many were rendered by yaml.v3 (a string of several lines,
+	// processing errors, a key the fast writer does not follow).
+	Slow int
+}
+
+// WriteYAMLStats is WriteYAML, answering what it did.
+func (r *Replay) WriteYAMLStats(ctx context.Context, dir string) (WriteStats, error) {
+	return r.writeYAML(ctx, dir)
+}
+
+// fileWriters is how many goroutines create files at once. Creating a file
+// takes its folder's lock in the kernel, and nearly every entity of a catalog
+// is in one folder (component/default): on the 2-core machine two or more
+// creators spent 2-10 times the system CPU per file of one, which alone
+// keeps up with the rendering on the other core.
+const fileWriters = 1
+
+// renderedFile is one entity's file, rendered.
+type renderedFile struct {
+	i   int
+	b   []byte
+	err error
+}
+
+func (r *Replay) writeYAML(ctx context.Context, dir string) (WriteStats, error) {
+	var st WriteStats
 	keys, err := r.keys()
 	if err != nil {
-		return 0, err
+		return st, err
 	}
-	bySource, err := r.relations(ctx, keys)
+	bodies := make([]renderedBody, len(keys))
+	bySource, err := r.relations(ctx, keys, bodies)
 	if err != nil {
-		return 0, err
+		return st, err
+	}
+	if r.spillW != nil {
+		if err := r.spillW.Flush(); err != nil {
+			return st, fmt.Errorf("spill: %w", err)
+		}
 	}
 	status := r.status()
-	folders := map[string]bool{}
+	// fresh folders hold no file to compare with.
+	fresh := map[string]bool{}
 	for _, k := range keys {
-		folders[filepath.Dir(yamlPath(dir, k))] = true
-	}
-	for f := range folders {
+		f := filepath.Dir(yamlPath(dir, k))
+		if _, seen := fresh[f]; seen {
+			continue
+		}
+		_, statErr := os.Stat(f)
+		fresh[f] = os.IsNotExist(statErr)
 		if err := os.MkdirAll(f, 0o755); err != nil {
-			return 0, err
+			return st, err
 		}
 	}
-	errs := make([]error, len(keys))
-	var written atomic.Int64
-	each(ctx, len(keys), yamlWriters, func(i int) {
-		k := keys[i]
-		if errs[i] = r.writeYAML(yamlPath(dir, k), k, bySource[k], status[k]); errs[i] == nil {
-			written.Add(1)
+
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	// Rendered on every core, in chunks handed out in key order; written in
+	// key order by fileWriters goroutines.
+	const chunk = 64
+	type part struct {
+		lo    int
+		files []renderedFile
+		done  chan struct{}
+	}
+	parts := make(chan *part, 4*runtime.GOMAXPROCS(0))
+	work := make(chan *part, 4*runtime.GOMAXPROCS(0))
+	var slow atomic.Int64
+	go func() {
+		defer close(parts)
+		defer close(work)
+		for lo := 0; lo < len(keys); lo += chunk {
+			p := &part{lo: lo, done: make(chan struct{})}
+			select {
+			case work <- p:
+			case <-ctx.Done():
+				return
+			}
+			select {
+			case parts <- p:
+			case <-ctx.Done():
+				return
+			}
 		}
-	})
+	}()
+	var renderers sync.WaitGroup
+	for range runtime.GOMAXPROCS(0) {
+		renderers.Go(func() {
+			var buf []byte
+			for p := range work {
+				hi := min(p.lo+chunk, len(keys))
+				p.files = make([]renderedFile, 0, hi-p.lo)
+				for i := p.lo; i < hi; i++ {
+					k := keys[i]
+					f := renderedFile{i: i}
+					var isSlow bool
+					buf, isSlow, f.err = r.renderFile(buf[:0], k, &bodies[i], bySource[k], status[k])
+					if isSlow {
+						slow.Add(1)
+					}
+					f.b = slices.Clone(buf)
+					p.files = append(p.files, f)
+				}
+				close(p.done)
+			}
+		})
+	}
+	var firstErr error
+	fail := func(i int, err error) {
+		if firstErr == nil {
+			firstErr = r.entityError(keys[i], err)
+			cancel()
+		}
+	}
+	var scratch []byte
+	for p := range parts {
+		select {
+		case <-p.done:
+		case <-ctx.Done():
+		}
+		if firstErr != nil || ctx.Err() != nil {
+			continue
+		}
+		for _, f := range p.files {
+			if f.err != nil {
+				fail(f.i, f.err)
+				break
+			}
+			path := yamlPath(dir, keys[f.i])
+			same, err := writeIfChanged(path, f.b, !fresh[filepath.Dir(path)], &scratch)
+			if err != nil {
+				fail(f.i, err)
+				break
+			}
+			st.Files++
+			if same {
+				st.Unchanged++
+			}
+		}
+	}
+	renderers.Wait()
+	st.Slow = int(slow.Load())
+	if firstErr != nil {
+		return st, firstErr
+	}
 	if err := ctx.Err(); err != nil {
-		return int(written.Load()), err
+		return st, err
 	}
-	for i, err := range errs {
-		if err != nil {
-			return int(written.Load()), r.entityError(keys[i], err)
+	return st, nil
+}
+
+// renderFile appends the file of the entity with key to buf: its stored
+// body's YAML rendered before, with its relations and status put in. It
+// reports slow when yaml.v3 rendered it.
+func (r *Replay) renderFile(buf []byte, key string, b *renderedBody, rels []relation, errs []event.ProcessingError) ([]byte, bool, error) {
+	start := len(buf)
+	if b.slow || len(errs) > 0 || r.yamlV3Only {
+		out, err := r.marshalYAML(key, rels, errs)
+		return append(buf, out...), true, err
+	}
+	yml := b.yaml
+	if b.n > 0 {
+		yml = make([]byte, b.n)
+		if _, err := r.spill.ReadAt(yml, b.off); err != nil {
+			return buf, false, fmt.Errorf("spill: %w", err)
 		}
 	}
-	return len(keys), nil
+	v := catalogstore.EntityView{Key: key}
+	for _, rel := range rels {
+		v.Relations = append(v.Relations, catalogstore.Relation{Type: rel.typ, TargetRef: rel.targetRef})
+	}
+	catalogstore.NormalizeRelations(&v)
+	rs := make([]any, len(v.Relations))
+	for i, rel := range v.Relations {
+		rs[i] = map[string]any{"type": rel.Type, "targetRef": rel.TargetRef}
+	}
+	buf = append(buf, yml[:b.relAt]...)
+	w := yamlWriter{buf: buf}
+	if !w.entry("relations", rs, 0) {
+		out, err := r.marshalYAML(key, rels, errs)
+		return append(buf[:start], out...), true, err
+	}
+	return append(w.buf, yml[b.relAt:]...), false, nil
+}
+
+// renderedBody is an entity's stored body (without relations and status) in
+// YAML: in yaml, or n bytes at off in the spill file; relAt is where its
+// relations go. slow means the fast writer could not write it.
+type renderedBody struct {
+	yaml  []byte
+	off   int64
+	n     int
+	relAt int
+	slow  bool
+}
+
+// renderBody renders a stored body's entries, in yaml.v3's order, noting
+// where a "relations" entry goes among them.
+func renderBody(doc map[string]any) renderedBody {
+	var b renderedBody
+	w := yamlWriter{}
+	keys := sortedKeys(doc)
+	b.relAt = -1
+	for _, k := range keys {
+		if b.relAt < 0 && keyLess("relations", k) {
+			b.relAt = len(w.buf)
+		}
+		if !w.entry(k, doc[k], 0) {
+			return renderedBody{slow: true}
+		}
+	}
+	if b.relAt < 0 {
+		b.relAt = len(w.buf)
+	}
+	b.yaml = w.buf
+	return b
+}
+
+// spillBody moves a rendered body to the spill file of a spilling replay.
+func (r *Replay) spillBody(b *renderedBody) error {
+	if r.spill == nil || b.slow || len(b.yaml) == 0 {
+		return nil
+	}
+	if _, err := r.spillW.Write(b.yaml); err != nil {
+		return fmt.Errorf("spill: %w", err)
+	}
+	b.off, b.n = r.spillAt, len(b.yaml)
+	r.spillAt += int64(len(b.yaml))
+	b.yaml = nil
+	return nil
+}
+
+// writeIfChanged writes b to the file at path, unless it may exist (maybe)
+// and holds b already; it reports whether it found it the same. scratch is
+// the caller's buffer for reading.
+func writeIfChanged(path string, b []byte, maybe bool, scratch *[]byte) (bool, error) {
+	if maybe {
+		if cap(*scratch) < len(b)+1 {
+			*scratch = make([]byte, len(b)+1)
+		}
+		if n, ok := readFile(path, (*scratch)[:len(b)+1]); ok && n == len(b) && bytes.Equal((*scratch)[:n], b) {
+			return true, nil
+		}
+	}
+	return false, writeFile(path, b)
 }
 
 // yamlPath is the file of the entity with key under dir.
@@ -497,15 +731,15 @@ func yamlPath(dir, key string) string {
 	return filepath.Join(dir, kind, ns, name+".yaml")
 }
 
-// writeYAML writes the entity with key to path as the YAML of the API's
-// JSON: the document is the plain values that JSON decodes into (maps,
+// marshalYAML renders the entity with key with yaml.v3, as the YAML of the
+// API's JSON: the document is the plain values that JSON decodes into (maps,
 // slices, strings, float64 numbers, booleans), which the stored body already
 // is, so it is built without encoding and decoding the JSON; only status
 // items, which are typed, go through JSON.
-func (r *Replay) writeYAML(path, key string, rels []relation, errs []event.ProcessingError) error {
+func (r *Replay) marshalYAML(key string, rels []relation, errs []event.ProcessingError) ([]byte, error) {
 	ent, err := r.entity(key)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	e := r.ents[key]
 	doc := catalogstore.StoredBody(ent, e.uid, e.hash)
@@ -526,19 +760,15 @@ func (r *Replay) writeYAML(path, key string, rels []relation, errs []event.Proce
 		}
 		raw, err := json.Marshal(map[string]any{"items": items})
 		if err != nil {
-			return err
+			return nil, err
 		}
 		var st any
 		if err := json.Unmarshal(raw, &st); err != nil {
-			return err
+			return nil, err
 		}
 		doc["status"] = st
 	}
-	b, err := yaml.Marshal(doc)
-	if err != nil {
-		return err
-	}
-	return os.WriteFile(path, b, 0o644)
+	return yaml.Marshal(doc)
 }
 
 // each calls fn(i) for i in [0, n) from perCore goroutines per core, in

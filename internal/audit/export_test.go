@@ -1,0 +1,5 @@
+package audit
+
+// RenderAllWithYAMLv3 makes r's WriteYAML render every file with yaml.v3, as
+// it did before its own writer, for tests that compare the two.
+func RenderAllWithYAMLv3(r *Replay) { r.yamlV3Only = true }

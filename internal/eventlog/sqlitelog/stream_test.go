@@ -1,0 +1,112 @@
+package sqlitelog
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+
+	"backlot.dev/backlot/domain/event"
+	"backlot.dev/backlot/internal/eventlog/logtest"
+)
+
+// TestStreamReadsWhatReadReads appends 2,500 events and checks Stream hands
+// over every one, in batches of at most Batch, equal to what Read answers,
+// and only those before an instant when Before is set.
+func TestStreamReadsWhatReadReads(t *testing.T) {
+	t.Parallel()
+	l, path := openTemp(t, Options{})
+	evs := logtest.MakeEnvelopes("s", 2500, 64)
+	if _, err := l.Append(t.Context(), evs); err != nil {
+		t.Fatal(err)
+	}
+	var want []event.Envelope
+	for after := int64(0); ; {
+		page, err := l.Read(t.Context(), after, 1000)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(page) == 0 {
+			break
+		}
+		want = append(want, page...)
+		after = page[len(page)-1].Position
+	}
+	for _, tt := range []struct {
+		name string
+		opts StreamOptions
+		want []event.Envelope
+	}{
+		{"everything", StreamOptions{Batch: 300}, want},
+		{"before an instant", StreamOptions{Before: evs[1234].Time}, want[:1234]},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			var got []event.Envelope
+			err := Stream(t.Context(), path, tt.opts, func(batch []event.Envelope) error {
+				if tt.opts.Batch > 0 && len(batch) > tt.opts.Batch {
+					t.Errorf("a batch of %d events, want at most %d", len(batch), tt.opts.Batch)
+				}
+				got = append(got, batch...)
+				return nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(got) != len(tt.want) {
+				t.Fatalf("streamed %d events, want %d", len(got), len(tt.want))
+			}
+			for i := range got {
+				if !reflect.DeepEqual(got[i], tt.want[i]) {
+					t.Fatalf("event %d:\n got %+v\nwant %+v", i, got[i], tt.want[i])
+				}
+			}
+		})
+	}
+}
+
+// TestStreamStopsAndFails checks Stream returns the callback's error at
+// once, names a missing file, refuses a file that is not an event log, and
+// creates nothing.
+func TestStreamStopsAndFails(t *testing.T) {
+	t.Parallel()
+	l, path := openTemp(t, Options{})
+	if _, err := l.Append(t.Context(), logtest.MakeEnvelopes("x", 3000, 16)); err != nil {
+		t.Fatal(err)
+	}
+	stop := errors.New("stop")
+	calls := 0
+	err := Stream(t.Context(), path, StreamOptions{Batch: 100}, func([]event.Envelope) error {
+		calls++
+		return stop
+	})
+	if !errors.Is(err, stop) || calls != 1 {
+		t.Errorf("Stream after the callback failed: %v, %d calls", err, calls)
+	}
+
+	missing := filepath.Join(t.TempDir(), "events.db")
+	if err := Stream(t.Context(), missing, StreamOptions{}, func([]event.Envelope) error { return nil }); err == nil || !strings.Contains(err.Error(), missing) {
+		t.Errorf("a missing file: %v", err)
+	}
+
+	other := filepath.Join(t.TempDir(), "other.db")
+	db, err := sql.Open("sqlite", "file:"+other)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(`CREATE TABLE other (x)`); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	if err := Stream(t.Context(), other, StreamOptions{}, func([]event.Envelope) error { return nil }); err == nil || !strings.Contains(err.Error(), "not a Backlot event log") {
+		t.Errorf("a file without events: %v", err)
+	}
+
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	if err := Stream(ctx, path, StreamOptions{}, func([]event.Envelope) error { return nil }); !errors.Is(err, context.Canceled) {
+		t.Errorf("a done context: %v", err)
+	}
+}
