@@ -240,7 +240,7 @@ func StartDev(ctx context.Context, cfg DevConfig) (*Dev, error) {
 	// its projectors are the waiters of everything that reads.
 	d.projector, err = newProjectorRole(projectorDeps{
 		Log: log, Catalog: d.store, History: d.hist, Badges: d.badges, BadgeBulkThreshold: -1, BatchSize: devFoldBatch,
-		AllPartitions: true, Run: runEachOverTheLog, Repo: repocollect.New(reader), Registry: reg, Logger: cfg.Logger,
+		AllPartitions: true, CatalogFirst: true, Run: runEachOverTheLog, Repo: repocollect.New(reader), Registry: reg, Logger: cfg.Logger,
 	}, &d.manifest)
 	if err != nil {
 		return nil, err

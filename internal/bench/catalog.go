@@ -50,8 +50,11 @@ type CatalogResult struct {
 	PeakFileMB float64 `json:"peakRssFileMB,omitempty"`
 	// IngestRSSMB is the resident set's sampled peak until every entity was
 	// queryable, IngestAnonMB its anonymous part then.
-	IngestRSSMB  float64 `json:"ingestPeakRssMB,omitempty"`
-	IngestAnonMB float64 `json:"ingestPeakRssAnonMB,omitempty"`
+	IngestRSSMB float64 `json:"ingestPeakRssMB,omitempty"`
+	// IngestCPUSeconds is the server's CPU time (user and system) from its
+	// start until every entity was queryable.
+	IngestCPUSeconds float64 `json:"ingestCpuSeconds,omitempty"`
+	IngestAnonMB     float64 `json:"ingestPeakRssAnonMB,omitempty"`
 	// RebuildPerSecond is the replay rate into a fresh read model (production
 	// mode only).
 	RebuildPerSecond float64 `json:"rebuildEventsPerSecond,omitempty"`
@@ -207,6 +210,10 @@ func Catalog(o CatalogOptions) (*CatalogResult, error) {
 	res.IngestSeconds = time.Since(start).Seconds()
 	res.IngestPerSecond = float64(sum.Entities) / res.IngestSeconds
 	say("all %d entities queryable with relations after %.1fs (%.0f entities/s)", want, res.IngestSeconds, res.IngestPerSecond)
+	if cpu := procCPU(srv.Process.Pid); cpu > 0 {
+		res.IngestCPUSeconds = float64(cpu) / 1e6
+		say("server CPU until then %.1fs", res.IngestCPUSeconds)
+	}
 	if p := peaks.snapshot(); p.AtPeak.RSS > 0 {
 		res.IngestRSSMB, res.IngestAnonMB = float64(p.AtPeak.RSS)/1024, float64(p.AtPeak.Anon)/1024
 		say("peak RSS while ingesting %.0f MB (anonymous %.0f MB, file-backed %.0f MB)", res.IngestRSSMB, res.IngestAnonMB, float64(p.AtPeak.File)/1024)
@@ -364,6 +371,9 @@ func (r *CatalogResult) WriteText(w io.Writer) {
 	fmt.Fprintf(w, "mode                %s\n", r.Mode)
 	fmt.Fprintf(w, "entities            %d in %d files\n", r.Entities, r.Files)
 	fmt.Fprintf(w, "ingest              %.1fs until all queryable with relations (%.0f entities/s)\n", r.IngestSeconds, r.IngestPerSecond)
+	if r.IngestCPUSeconds > 0 {
+		fmt.Fprintf(w, "  server CPU        %.1fs until then\n", r.IngestCPUSeconds)
+	}
 	keys := make([]string, 0, len(r.Latency))
 	for k := range r.Latency {
 		keys = append(keys, k)

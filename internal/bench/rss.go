@@ -103,3 +103,4 @@ func readHWM(pid int) int64 {
 	s, _ := readRSS(pid)
 	return s.HWM
 }
+

@@ -19,8 +19,11 @@ type decisionSink struct {
 	d       *refresh.Decider
 	pending []event.Envelope
 	last    event.Positions
-	// changed are the entities the refresh upserted or removed; commits the
+	// changed are the entities the refresh upserted or removed, of the files
+	// the repo watcher looks at (watchRepos reads nothing else); commits the
 	// git commit (the branch's tip) each entity read from git was read at.
+	// A first read of 100,000 entities from files that are no repository's
+	// keeps no key here.
 	changed map[string]bool
 	commits map[string]string
 	// files are the files (type:target) the walk read or kept.
@@ -28,6 +31,28 @@ type decisionSink struct {
 	// state is what the Decider reads; when it can, it looks a file's
 	// entities up in one query (Prefetch).
 	state refresh.State
+	// lastFile and lastWatched remember the last answer of watched: a
+	// file's entities come one after another.
+	lastFile    string
+	lastWatched bool
+}
+
+// watched reports whether watchRepos may list entities of the file
+// managedBy (type:target): there is a repo watcher, and it looks at that
+// file (RepoFilter) or does not say.
+func (ds *decisionSink) watched(managedBy string) bool {
+	if ds.s.cfg.Repos == nil {
+		return false
+	}
+	if managedBy == ds.lastFile && ds.lastFile != "" {
+		return ds.lastWatched
+	}
+	w := true
+	if f, ok := ds.s.cfg.Repos.(RepoFilter); ok {
+		w = f.Watches(managedBy)
+	}
+	ds.lastFile, ds.lastWatched = managedBy, w
+	return w
 }
 
 // prefetcher is a refresh.State that looks entities up in bulk.
@@ -70,13 +95,15 @@ func (ds *decisionSink) Entity(o refresh.Observed) error {
 		return err
 	}
 	ds.saw(o.ManagedBy)
-	if o.Head != "" {
-		if ds.commits == nil {
-			ds.commits = map[string]string{}
+	if ds.watched(o.ManagedBy) {
+		if o.Head != "" {
+			if ds.commits == nil {
+				ds.commits = map[string]string{}
+			}
+			ds.commits[o.Entity.Ref().Key()] = o.Head
 		}
-		ds.commits[o.Entity.Ref().Key()] = o.Head
+		ds.note(evs)
 	}
-	ds.note(evs)
 	ds.pending = append(ds.pending, evs...)
 	if len(ds.pending) >= ds.s.cfg.BatchSize {
 		return ds.flush()
