@@ -103,4 +103,3 @@ func readHWM(pid int) int64 {
 	s, _ := readRSS(pid)
 	return s.HWM
 }
-
