@@ -64,6 +64,8 @@ type canonScanner struct {
 	in  []byte
 	i   int
 	out []byte
+	// members is the stack of the members of the objects being copied.
+	members []canonMember
 }
 
 func (s *canonScanner) space() {
@@ -117,7 +119,10 @@ func (s *canonScanner) object(depth int) bool {
 		s.i++
 		return true
 	}
-	var members []canonMember
+	// The members are kept on the scanner's stack: an object nested in a
+	// member's value pushes its own above them and pops them on return.
+	base := len(s.members)
+	defer func() { s.members = s.members[:base] }()
 	sorted := true
 	for {
 		s.space()
@@ -129,7 +134,7 @@ func (s *canonScanner) object(depth int) bool {
 		if !ok {
 			return false
 		}
-		if n := len(members); n > 0 && string(key) <= string(members[n-1].key) {
+		if n := len(s.members); n > base && string(key) <= string(s.members[n-1].key) {
 			sorted = false
 		}
 		s.space()
@@ -141,7 +146,7 @@ func (s *canonScanner) object(depth int) bool {
 		if !s.value(depth + 1) {
 			return false
 		}
-		members = append(members, canonMember{key: key, start: start, end: len(s.out)})
+		s.members = append(s.members, canonMember{key: key, start: start, end: len(s.out)})
 		s.space()
 		if s.i >= len(s.in) {
 			return false
@@ -152,7 +157,7 @@ func (s *canonScanner) object(depth int) bool {
 			s.i++
 		case '}':
 			s.i++
-			if !sorted && !s.sortMembers(open, members) {
+			if !sorted && !s.sortMembers(open, s.members[base:]) {
 				return false
 			}
 			s.out = append(s.out, '}')
