@@ -36,22 +36,26 @@ import (
 )
 
 // devMemoryLimit is the Go runtime's soft memory limit in dev mode. At
-// 100,000 entities the live heap is about 55 MB while the catalog is first
-// read (the walk keeps no per-entity strings, and the history and badges
-// wait for the catalog: catalogFirst), and about 45 MB once it is idle; the
-// rest of the process is the binary's code (about 90 MB resident) and
-// SQLite's page caches, outside Go's heap. A limit at twice the live heap
-// collects about as often as GOGC=100 would, and keeps the process within
-// 250 MB; GOMEMLIMIT overrides it.
-const devMemoryLimit = 128 << 20
+// 100,000 entities the live heap is about 60 MB once the catalog is read
+// (the walk keeps no per-entity strings, and the history and badges wait for
+// the catalog: catalogFirst), of which Temporal and the packages' start-up
+// data are about 35 MB; the rest of the process is the binary's code (about
+// 95 MB resident, file-backed) and SQLite's page caches (outside Go's heap,
+// about 50 MB). A limit near twice the live heap collects about as often as
+// GOGC=100 would, and holds the process near 250 MB; GOMEMLIMIT overrides it.
+const devMemoryLimit = 112 << 20
 
-// devCatalogCacheKiB is the page cache of the catalog's writer in dev mode:
-// it holds the upper levels of the indexes the fold inserts into; the
-// leaves come from the operating system's cache.
-const devCatalogCacheKiB = 16384
+// devCatalogCacheKiB is the page cache of the catalog's writer in dev mode.
+// It holds the interior pages of the indexes the fold inserts into (about
+// 2,000 pages at 100,000 entities); their leaves, touched all over by
+// inserts of random keys, miss any cache this size and come from the
+// operating system's page cache.
+const devCatalogCacheKiB = 8192
 
 // devHistoryCacheKiB is the page cache of the history's writer in dev mode.
-const devHistoryCacheKiB = 8192
+// The history's tables are keyed by log position, so its writer appends at
+// their right edge and only its three key indexes take inserts all over.
+const devHistoryCacheKiB = 4096
 
 // devFoldBatch is the batch of dev's catalog and history projectors. A batch
 // is held in memory three times over while it is folded (the events read,
@@ -204,10 +208,6 @@ func StartDev(ctx context.Context, cfg DevConfig) (*Dev, error) {
 	if err != nil {
 		return nil, err
 	}
-	// The history's tables are keyed by log position, so its writer appends at
-	// their right edge and only its three key indexes take inserts all over: a
-	// quarter of the catalog writer's cache (whose many indexes all take
-	// inserts all over) serves it.
 	d.hist, err = sqlitehist.Open(filepath.Join(cfg.DataDir, "history.db"), sqlitehist.Options{CacheKiB: devHistoryCacheKiB})
 	if err != nil {
 		return nil, err
