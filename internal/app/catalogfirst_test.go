@@ -15,10 +15,9 @@ import (
 
 // gatedTarget is a read model whose Apply waits until the test opens it.
 type gatedTarget struct {
-	mu      sync.Mutex
-	pos     int64
-	open    chan struct{}
-	applied chan struct{}
+	mu   sync.Mutex
+	pos  int64
+	open chan struct{}
 }
 
 func (g *gatedTarget) Apply(ctx context.Context, evs []event.Envelope) error {

@@ -97,9 +97,3 @@ func readRSS(pid int) (rssSample, bool) {
 	}
 	return s, s.RSS > 0
 }
-
-// readHWM returns VmHWM of /proc/pid/status in KiB.
-func readHWM(pid int) int64 {
-	s, _ := readRSS(pid)
-	return s.HWM
-}
