@@ -47,6 +47,7 @@ is visible after a refresh, and the server's peak resident memory.`,
 	f.BoolVar(&o.Production, "production", false, "measure backlot serve (every role in one process) on Kafka and PostgreSQL instead of backlot dev")
 	f.StringSliceVar(&o.KafkaBrokers, "kafka-brokers", nil, "with --production: Kafka brokers (env BACKLOT_KAFKA_BROKERS; default: an in-process Kafka-protocol broker, run by the helper program "+bench.BrokerHelperName+")")
 	f.StringVar(&o.KafkaBrokerHelper, "kafka-broker-helper", "", "with --production and no --kafka-brokers: the in-process broker helper program (default: "+bench.BrokerHelperName+" beside this binary, else built with go build from the repository in the working directory)")
+	f.StringVar(&o.Server, "server", "", "the backlot binary to start as the server (default: this one), e.g. a build of an earlier commit to compare")
 	f.StringVar(&o.ProfileDir, "server-profile", "", "profile the server into this folder: cpu.pprof of the whole run, heap-ingested.pprof and heap-end.pprof of its Go heap")
 	f.StringVar(&o.PostgresURL, "postgres-url", "", "with --production: PostgreSQL server; a database is created on it and dropped after (env BACKLOT_POSTGRES_URL)")
 	return cmd

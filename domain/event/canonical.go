@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"slices"
+	"unicode/utf8"
 )
 
 // This file is the canonical form of an event's data that Digest hashes: what
@@ -63,6 +64,8 @@ type canonScanner struct {
 	in  []byte
 	i   int
 	out []byte
+	// members is the stack of the members of the objects being copied.
+	members []canonMember
 }
 
 func (s *canonScanner) space() {
@@ -116,7 +119,10 @@ func (s *canonScanner) object(depth int) bool {
 		s.i++
 		return true
 	}
-	var members []canonMember
+	// The members are kept on the scanner's stack: an object nested in a
+	// member's value pushes its own above them and pops them on return.
+	base := len(s.members)
+	defer func() { s.members = s.members[:base] }()
 	sorted := true
 	for {
 		s.space()
@@ -124,11 +130,11 @@ func (s *canonScanner) object(depth int) bool {
 			return false
 		}
 		start := len(s.out)
-		key, ok := s.str()
+		key, ok := s.scanString(false)
 		if !ok {
 			return false
 		}
-		if n := len(members); n > 0 && string(key) <= string(members[n-1].key) {
+		if n := len(s.members); n > base && string(key) <= string(s.members[n-1].key) {
 			sorted = false
 		}
 		s.space()
@@ -140,7 +146,7 @@ func (s *canonScanner) object(depth int) bool {
 		if !s.value(depth + 1) {
 			return false
 		}
-		members = append(members, canonMember{key: key, start: start, end: len(s.out)})
+		s.members = append(s.members, canonMember{key: key, start: start, end: len(s.out)})
 		s.space()
 		if s.i >= len(s.in) {
 			return false
@@ -151,7 +157,7 @@ func (s *canonScanner) object(depth int) bool {
 			s.i++
 		case '}':
 			s.i++
-			if !sorted && !s.sortMembers(open, members) {
+			if !sorted && !s.sortMembers(open, s.members[base:]) {
 				return false
 			}
 			s.out = append(s.out, '}')
@@ -221,18 +227,42 @@ func (s *canonScanner) array(depth int) bool {
 	}
 }
 
-// str copies a string whose bytes json.Marshal writes as they are, and
-// returns its contents.
-func (s *canonScanner) str() ([]byte, bool) {
+// str copies a string that json.Marshal writes back byte for byte, and
+// returns its contents as they stand in the input: printable ASCII it writes
+// unescaped, valid UTF-8 beyond ASCII but for U+2028 and U+2029 (which it
+// escapes), and the escapes it writes itself, \n \r \t \" and \\ (an
+// API's definition is text of many lines). An object key takes no escape, so
+// keys sort by their bytes as json.Marshal sorts the decoded ones.
+func (s *canonScanner) str() ([]byte, bool) { return s.scanString(true) }
+
+func (s *canonScanner) scanString(escapes bool) ([]byte, bool) {
 	start := s.i + 1
-	for j := start; j < len(s.in); j++ {
+	for j := start; j < len(s.in); {
 		c := s.in[j]
-		if c == '"' {
+		switch {
+		case c == '"':
 			s.out = append(s.out, s.in[s.i:j+1]...)
 			s.i = j + 1
 			return s.in[start:j], true
-		}
-		if !plainByte[c] {
+		case plainByte[c]:
+			j++
+		case c == '\\':
+			if !escapes || j+1 >= len(s.in) {
+				return nil, false
+			}
+			switch s.in[j+1] {
+			case 'n', 'r', 't', '"', '\\':
+				j += 2
+			default:
+				return nil, false
+			}
+		case c >= utf8.RuneSelf:
+			r, size := utf8.DecodeRune(s.in[j:])
+			if r == utf8.RuneError && size == 1 || r == '\u2028' || r == '\u2029' {
+				return nil, false
+			}
+			j += size
+		default:
 			return nil, false
 		}
 	}

@@ -58,6 +58,11 @@ type projectorDeps struct {
 	// StateFeed, when set, keeps the compacted state topic on a Watermill
 	// router. The embedded log has no topics: nil there.
 	StateFeed *stateFeedDeps
+	// CatalogFirst, when set, holds the history's and the badges' projectors
+	// and the evaluator back while the catalog's projector is far behind the
+	// log (catalogFirst); dev sets it, where one process folds everything on
+	// few cores.
+	CatalogFirst bool
 	// Registry receives the router's metrics.
 	Registry *prometheus.Registry
 	Logger   *slog.Logger
@@ -90,15 +95,19 @@ type projectorRole struct {
 func newProjectorRole(d projectorDeps, m *Manifest) (*projectorRole, error) {
 	r := &projectorRole{deps: d}
 	r.catalog = projector.New(d.Log, d.Catalog, projector.Options{Logger: d.Logger, BatchSize: d.BatchSize})
-	r.history = projector.New(d.Log, d.History, projector.Options{Logger: d.Logger, BatchSize: d.BatchSize})
-	r.badges = projector.New(d.Log, d.Badges, projector.Options{Logger: d.Logger, BulkThreshold: d.BadgeBulkThreshold})
+	later := d.Log
+	if d.CatalogFirst {
+		later = heldBackLog{PartitionedLog: d.Log, first: &catalogFirst{log: d.Log, catalog: r.catalog, behind: devCatalogFirstBehind, maxWait: devCatalogFirstMaxWait}}
+	}
+	r.history = projector.New(later, d.History, projector.Options{Logger: d.Logger, BatchSize: d.BatchSize})
+	r.badges = projector.New(later, d.Badges, projector.Options{Logger: d.Logger, BulkThreshold: d.BadgeBulkThreshold})
 	var catalogWaiter, badgeWaiter projector.Waiter = &projector.PollWaiter{Reader: d.Catalog}, &projector.PollWaiter{Reader: d.Badges}
 	if d.AllPartitions {
 		catalogWaiter, badgeWaiter = r.catalog, r.badges
 	}
 	var err error
 	r.evaluator, err = badging.NewEvaluator(badging.EvaluatorConfig{
-		Log: d.Log, Catalog: d.Catalog, CatalogWaiter: catalogWaiter, Store: d.Badges, StoreWaiter: badgeWaiter,
+		Log: later, Catalog: d.Catalog, CatalogWaiter: catalogWaiter, Store: d.Badges, StoreWaiter: badgeWaiter,
 		Repo: d.Repo, Logger: d.Logger,
 	})
 	if err != nil {

@@ -13,7 +13,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"sync/atomic"
 	"time"
 
 	"backlot.dev/backlot/internal/bench/gen"
@@ -43,6 +42,19 @@ type CatalogResult struct {
 	RestartSeconds  float64 `json:"restartSeconds,omitempty"`
 	// PeakRSSMB is the server's peak resident memory.
 	PeakRSSMB float64 `json:"peakRssMB"`
+	// PeakAnonMB and PeakFileMB split the sampled peak of the resident set
+	// (/proc/PID/status, every 100 ms) into its anonymous pages (Go's heap,
+	// SQLite's caches, stacks) and its file-backed pages (the binary's code
+	// and read-only data, mostly), at the moment of the peak.
+	PeakAnonMB float64 `json:"peakRssAnonMB,omitempty"`
+	PeakFileMB float64 `json:"peakRssFileMB,omitempty"`
+	// IngestRSSMB is the resident set's sampled peak until every entity was
+	// queryable, IngestAnonMB its anonymous part then.
+	IngestRSSMB float64 `json:"ingestPeakRssMB,omitempty"`
+	// IngestCPUSeconds is the server's CPU time (user and system) from its
+	// start until every entity was queryable.
+	IngestCPUSeconds float64 `json:"ingestCpuSeconds,omitempty"`
+	IngestAnonMB     float64 `json:"ingestPeakRssAnonMB,omitempty"`
 	// RebuildPerSecond is the replay rate into a fresh read model (production
 	// mode only).
 	RebuildPerSecond float64 `json:"rebuildEventsPerSecond,omitempty"`
@@ -62,6 +74,9 @@ type Latency struct {
 type CatalogOptions struct {
 	// Backlot is the path of the backlot binary to start; required.
 	Backlot string
+	// Server, when set, is the backlot binary started as the server instead
+	// of Backlot: a "before" build measured by the same bench.
+	Server string
 	// Entities is the size of the generated catalog; Seed selects it.
 	Entities int
 	Seed     int64
@@ -154,15 +169,19 @@ func Catalog(o CatalogOptions) (*CatalogResult, error) {
 		}
 		args = append(args, "--pprof", "--cpuprofile", filepath.Join(o.ProfileDir, "cpu.pprof"))
 	}
-	srv := exec.Command(o.Backlot, args...)
+	server := o.Backlot
+	if o.Server != "" {
+		server = o.Server
+	}
+	srv := exec.Command(server, args...)
 	srv.Stdout, srv.Stderr = o.Progress, o.Progress
 	start = time.Now()
 	if err := srv.Start(); err != nil {
 		return nil, err
 	}
-	var peak atomic.Int64
+	var peaks rssPeaks
 	stopRSS := make(chan struct{})
-	go sampleRSS(srv.Process.Pid, &peak, stopRSS)
+	go sampleRSS(srv.Process.Pid, &peaks, stopRSS)
 	defer func() {
 		close(stopRSS)
 		srv.Process.Signal(os.Interrupt)
@@ -191,6 +210,14 @@ func Catalog(o CatalogOptions) (*CatalogResult, error) {
 	res.IngestSeconds = time.Since(start).Seconds()
 	res.IngestPerSecond = float64(sum.Entities) / res.IngestSeconds
 	say("all %d entities queryable with relations after %.1fs (%.0f entities/s)", want, res.IngestSeconds, res.IngestPerSecond)
+	if cpu := procCPU(srv.Process.Pid); cpu > 0 {
+		res.IngestCPUSeconds = float64(cpu) / 1e6
+		say("server CPU until then %.1fs", res.IngestCPUSeconds)
+	}
+	if p := peaks.snapshot(); p.AtPeak.RSS > 0 {
+		res.IngestRSSMB, res.IngestAnonMB = float64(p.AtPeak.RSS)/1024, float64(p.AtPeak.Anon)/1024
+		say("peak RSS while ingesting %.0f MB (anonymous %.0f MB, file-backed %.0f MB)", res.IngestRSSMB, res.IngestAnonMB, float64(p.AtPeak.File)/1024)
+	}
 	if o.ProfileDir != "" {
 		if err := fetchHeap(client, base, filepath.Join(o.ProfileDir, "heap-ingested.pprof")); err != nil {
 			return nil, err
@@ -256,10 +283,12 @@ func Catalog(o CatalogOptions) (*CatalogResult, error) {
 		}
 		res.Policies = pb
 	}
-	res.PeakRSSMB = float64(peak.Load()) / 1024
-	if v := readHWM(srv.Process.Pid); v > peak.Load() {
-		res.PeakRSSMB = float64(v) / 1024
+	if s, ok := readRSS(srv.Process.Pid); ok {
+		peaks.add(s)
 	}
+	p := peaks.snapshot()
+	res.PeakRSSMB = float64(max(p.HWM, p.AtPeak.RSS)) / 1024
+	res.PeakAnonMB, res.PeakFileMB = float64(p.AtPeak.Anon)/1024, float64(p.AtPeak.File)/1024
 	if prod != nil {
 		rate, err := prod.replay(context.Background(), say)
 		if err != nil {
@@ -342,6 +371,9 @@ func (r *CatalogResult) WriteText(w io.Writer) {
 	fmt.Fprintf(w, "mode                %s\n", r.Mode)
 	fmt.Fprintf(w, "entities            %d in %d files\n", r.Entities, r.Files)
 	fmt.Fprintf(w, "ingest              %.1fs until all queryable with relations (%.0f entities/s)\n", r.IngestSeconds, r.IngestPerSecond)
+	if r.IngestCPUSeconds > 0 {
+		fmt.Fprintf(w, "  server CPU        %.1fs until then\n", r.IngestCPUSeconds)
+	}
 	keys := make([]string, 0, len(r.Latency))
 	for k := range r.Latency {
 		keys = append(keys, k)
@@ -356,6 +388,12 @@ func (r *CatalogResult) WriteText(w io.Writer) {
 		fmt.Fprintf(w, "%-19s p50 %6.0fms  p95 %6.0fms  p99 %6.0fms  (n=%d)\n", "edit visible", l.P50, l.P95, l.P99, l.N)
 	}
 	fmt.Fprintf(w, "peak RSS            %.0f MB\n", r.PeakRSSMB)
+	if r.PeakAnonMB > 0 {
+		fmt.Fprintf(w, "  at the peak       %.0f MB anonymous (heap, caches), %.0f MB file-backed (code)\n", r.PeakAnonMB, r.PeakFileMB)
+	}
+	if r.IngestRSSMB > 0 {
+		fmt.Fprintf(w, "  while ingesting   %.0f MB (%.0f MB anonymous)\n", r.IngestRSSMB, r.IngestAnonMB)
+	}
 	if p := r.Policies; p != nil {
 		fmt.Fprintf(w, "policies full       %.2fs for %d components x 20 checks until readable (rating %.2fs)\n", p.FullSeconds, p.Components, p.RatingSeconds)
 		fmt.Fprintf(w, "policies one fact   p50 %6.1fms  p95 %6.1fms  until re-rated and readable (rating %.2fms)\n", p.IncrementalMs.P50, p.IncrementalMs.P95, p.IncrementalRatingMs)

@@ -19,8 +19,11 @@ type decisionSink struct {
 	d       *refresh.Decider
 	pending []event.Envelope
 	last    event.Positions
-	// changed are the entities the refresh upserted or removed; commits the
+	// changed are the entities the refresh upserted or removed, of the files
+	// the repo watcher looks at (watchRepos reads nothing else); commits the
 	// git commit (the branch's tip) each entity read from git was read at.
+	// A first read of 100,000 entities from files that are no repository's
+	// keeps no key here.
 	changed map[string]bool
 	commits map[string]string
 	// files are the files (type:target) the walk read or kept.
@@ -28,6 +31,61 @@ type decisionSink struct {
 	// state is what the Decider reads; when it can, it looks a file's
 	// entities up in one query (Prefetch).
 	state refresh.State
+	// lastFile and lastWatched remember the last answer of watched: a
+	// file's entities come one after another.
+	lastFile    string
+	lastWatched bool
+	// app appends full batches while the walk reads and decides the next
+	// one (nil until the first flush, and after wait).
+	app *batchAppender
+}
+
+// batchAppender appends batches in order on a goroutine of its own, so the
+// walk parses and decides the next batch while one is written: on two
+// cores, the log's inserts and hash chain overlap the YAML parsing.
+type batchAppender struct {
+	batches chan []event.Envelope
+	done    chan struct{}
+	// err and last are written by the goroutine and read after done closes.
+	err  error
+	last event.Positions
+}
+
+func (s *Service) startAppender(ctx context.Context) *batchAppender {
+	a := &batchAppender{batches: make(chan []event.Envelope, 1), done: make(chan struct{}), last: event.Positions{}}
+	go func() {
+		defer close(a.done)
+		for b := range a.batches {
+			if a.err != nil {
+				continue // drain: nothing after a failed batch is written
+			}
+			pos, err := s.append(ctx, b)
+			if err != nil {
+				a.err = err
+				continue
+			}
+			a.last.Merge(pos)
+		}
+	}()
+	return a
+}
+
+// watched reports whether watchRepos may list entities of the file
+// managedBy (type:target): there is a repo watcher, and it looks at that
+// file (RepoFilter) or does not say.
+func (ds *decisionSink) watched(managedBy string) bool {
+	if ds.s.cfg.Repos == nil {
+		return false
+	}
+	if managedBy == ds.lastFile && ds.lastFile != "" {
+		return ds.lastWatched
+	}
+	w := true
+	if f, ok := ds.s.cfg.Repos.(RepoFilter); ok {
+		w = f.Watches(managedBy)
+	}
+	ds.lastFile, ds.lastWatched = managedBy, w
+	return w
 }
 
 // prefetcher is a refresh.State that looks entities up in bulk.
@@ -70,13 +128,15 @@ func (ds *decisionSink) Entity(o refresh.Observed) error {
 		return err
 	}
 	ds.saw(o.ManagedBy)
-	if o.Head != "" {
-		if ds.commits == nil {
-			ds.commits = map[string]string{}
+	if ds.watched(o.ManagedBy) {
+		if o.Head != "" {
+			if ds.commits == nil {
+				ds.commits = map[string]string{}
+			}
+			ds.commits[o.Entity.Ref().Key()] = o.Head
 		}
-		ds.commits[o.Entity.Ref().Key()] = o.Head
+		ds.note(evs)
 	}
-	ds.note(evs)
 	ds.pending = append(ds.pending, evs...)
 	if len(ds.pending) >= ds.s.cfg.BatchSize {
 		return ds.flush()
@@ -104,20 +164,42 @@ func (ds *decisionSink) ClaimedElsewhere(key string) (string, bool) {
 // KeepEntity keeps the entity's last good version.
 func (ds *decisionSink) KeepEntity(k string) { ds.d.KeepEntity(k) }
 
+// flush hands the pending events to the appender, which writes them while
+// the walk goes on; it returns the error of an earlier batch that failed.
+// Call wait before relying on what was flushed.
 func (ds *decisionSink) flush() error {
 	if len(ds.pending) == 0 {
 		return nil
 	}
-	pos, err := ds.s.append(ds.ctx, ds.pending)
-	if err != nil {
-		return err
+	if ds.app == nil {
+		ds.app = ds.s.startAppender(ds.ctx)
 	}
-	if ds.last == nil {
-		ds.last = event.Positions{}
+	select {
+	case ds.app.batches <- ds.pending:
+	case <-ds.app.done:
+		return ds.wait()
 	}
-	ds.last.Merge(pos)
-	ds.pending = ds.pending[:0]
+	ds.pending = make([]event.Envelope, 0, ds.s.cfg.BatchSize)
 	return nil
+}
+
+// wait lets the appender write every flushed batch and stop, and returns
+// the first append that failed. Calling it again does nothing.
+func (ds *decisionSink) wait() error {
+	a := ds.app
+	if a == nil {
+		return nil
+	}
+	ds.app = nil
+	close(a.batches)
+	<-a.done
+	if len(a.last) > 0 {
+		if ds.last == nil {
+			ds.last = event.Positions{}
+		}
+		ds.last.Merge(a.last)
+	}
+	return a.err
 }
 
 // RefreshResult counts what a refresh changed.
@@ -187,6 +269,7 @@ func (s *Service) refreshLocked(ctx context.Context, loc catalogstore.Location, 
 	d := refresh.NewDecider(refresh.Location{ID: loc.ID, Type: loc.Type, Target: loc.Target, EntityRef: entityRef},
 		state, event.Meta{CorrelationID: correlation}, event.NewID)
 	sink := &decisionSink{s: s, ctx: ctx, d: d, state: state}
+	defer sink.wait()
 	commit, err := s.cfg.Reader.Walk(ctx, loc.Type, loc.Target, sink, true)
 	if err != nil {
 		return RefreshResult{}, err
@@ -201,6 +284,9 @@ func (s *Service) refreshLocked(ctx context.Context, loc catalogstore.Location, 
 	sink.note(rest)
 	sink.pending = append(sink.pending, rest...)
 	if err := sink.flush(); err != nil {
+		return RefreshResult{}, err
+	}
+	if err := sink.wait(); err != nil {
 		return RefreshResult{}, err
 	}
 	if err := s.watchRepos(ctx, loc, state, sink); err != nil {
@@ -254,6 +340,9 @@ func (s *Service) watchRepos(ctx context.Context, loc catalogstore.Location, sta
 	}
 	sink.pending = append(sink.pending, evs...)
 	if err := sink.flush(); err != nil {
+		return err
+	}
+	if err := sink.wait(); err != nil {
 		return err
 	}
 	done()

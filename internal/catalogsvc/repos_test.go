@@ -81,3 +81,46 @@ func TestRefreshListsOnlyWatchedFilesForTheRepoWatcher(t *testing.T) {
 		})
 	}
 }
+
+// TestUpsertedEntitiesAreNotHandedToTheRepoWatcher edits one file of a
+// location: the entity the refresh upserts is not handed to the watcher (its
+// repository is looked at with the upsert), the entities kept as they were
+// are, whether or not the watcher filters files.
+func TestUpsertedEntitiesAreNotHandedToTheRepoWatcher(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name  string
+		repos interface {
+			catalogsvc.RepoWatcher
+			seen() []string
+		}
+		want []string
+	}{
+		{"filtering watcher", &filteringRepos{}, []string{"component:default/in-repo-b"}},
+		{"watcher of everything", &fakeRepos{}, []string{"component:default/in-list", "component:default/in-repo-b", "location:default/root"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			e := newEnvWith(t, func(c *catalogsvc.Config) { c.Repos = tt.repos })
+			doc := func(name, life string) string {
+				return "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata: {name: " + name + "}\nspec: {type: service, owner: team-a, lifecycle: " + life + "}\n"
+			}
+			e.write(t, "catalog-info.yaml", doc("in-repo-a", "production")+"---\n"+doc("in-repo-b", "production"))
+			e.write(t, "list.yaml", doc("in-list", "production"))
+			root := e.write(t, "all.yaml", "apiVersion: backstage.io/v1alpha1\nkind: Location\nmetadata: {name: root}\nspec: {targets: [./catalog-info.yaml, ./list.yaml]}\n")
+			res, err := e.svc.RegisterLocation(ctx, "user:default/ada", "file", root, false)
+			if err != nil {
+				t.Fatal(err)
+			}
+			e.write(t, "catalog-info.yaml", doc("in-repo-a", "deprecated")+"---\n"+doc("in-repo-b", "production"))
+			if _, err := e.svc.RefreshLocation(ctx, res.Location); err != nil {
+				t.Fatal(err)
+			}
+			if got := tt.repos.seen(); !slices.Equal(got, tt.want) {
+				t.Fatalf("the watcher was handed %v, want %v", got, tt.want)
+			}
+		})
+	}
+}

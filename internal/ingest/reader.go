@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"os"
 	"path/filepath"
 	"strings"
@@ -48,10 +49,22 @@ type Config struct {
 // mostly unchanged catalog cheap.
 type Reader struct {
 	cfg Config
+	// seed hashes entity keys (keyHash): the memos keep the hashes of the
+	// keys their files yielded, which must compare across walks.
+	seed maphash.Seed
 
 	mu    sync.Mutex
 	memos map[string]fileMemo
 }
+
+// keyHash returns the 64-bit hash of an entity key that the walk and the
+// memos keep instead of the key itself: 8 bytes an entity instead of the key's
+// string and its map entry, which at 100,000 entities was megabytes held
+// between walks. Two keys of one hash (about one chance in 10^10 among
+// 100,000 keys) only change how an invalid document naming one of them is
+// reported: as a copy rather than by its own errors; a valid one is decided on
+// its full key.
+func (r *Reader) keyHash(key string) uint64 { return maphash.String(r.seed, key) }
 
 // fileMemo is what a clean file yielded, keyed by type:target of the file.
 type fileMemo struct {
@@ -62,9 +75,10 @@ type fileMemo struct {
 	// read (see stampOf).
 	stamp    fileStamp
 	children []childTarget
-	// keys are the entities the file yielded, so a later copy of one of
-	// them elsewhere is known as a copy even when this file is not parsed.
-	keys []string
+	// keys are the hashes (Reader.keyHash) of the entities the file
+	// yielded, so a later copy of one of them elsewhere is known as a copy
+	// even when this file is not parsed.
+	keys []uint64
 }
 
 // childTarget is a Location entity's target found in a file.
@@ -106,7 +120,7 @@ func NewReader(cfg Config) *Reader {
 		cfg.MaxDepth = DefaultMaxDepth
 	}
 	cfg.Limits = cfg.Limits.WithDefaults()
-	return &Reader{cfg: cfg}
+	return &Reader{cfg: cfg, seed: maphash.MakeSeed()}
 }
 
 // Sink receives what a walk finds. refresh.Decider is the usual Sink, wrapped to
@@ -189,7 +203,7 @@ func (r *Reader) Normalize(ctx context.Context, locType, target string) (string,
 // (see Reader); the returned commit records this walk's files for later walks and
 // must be called only once what the sink received has been written.
 func (r *Reader) Walk(ctx context.Context, locType, target string, sink Sink, useMemo bool) (commit func(), err error) {
-	w := &walk{r: r, sink: sink, visited: map[string]bool{}, useMemo: useMemo, pending: map[string]*fileMemo{}, yielded: map[string]string{}}
+	w := &walk{r: r, sink: sink, visited: map[string]bool{}, useMemo: useMemo, pending: map[string]*fileMemo{}, yielded: map[uint64]int32{}, fileIndex: map[string]int32{}}
 	if err := w.target(ctx, locType, target, nil, 0); err != nil {
 		return func() {}, err
 	}
@@ -206,9 +220,31 @@ type walk struct {
 	visited map[string]bool
 	useMemo bool
 	pending map[string]*fileMemo
-	// yielded maps the key of each entity this walk yielded (or kept from
-	// an unchanged file) to the file (type:target) it came from.
-	yielded map[string]string
+	// yielded maps the key hash (Reader.keyHash) of each entity this walk
+	// yielded (or kept from an unchanged file) to the index in files of the
+	// file (type:target) it came from. The walk keeps no per-entity string:
+	// the decision that follows it holds the keys it must compare exactly.
+	yielded map[uint64]int32
+	// files are the files this walk met, fileIndex their indexes.
+	files     []string
+	fileIndex map[string]int32
+}
+
+// hasYielded reports whether the walk yielded an entity of key hash h.
+func (w *walk) hasYielded(h uint64) bool {
+	_, ok := w.yielded[h]
+	return ok
+}
+
+// indexOf returns the index of the file managedBy in w.files, adding it.
+func (w *walk) indexOf(managedBy string) int32 {
+	if i, ok := w.fileIndex[managedBy]; ok {
+		return i
+	}
+	i := int32(len(w.files))
+	w.files = append(w.files, managedBy)
+	w.fileIndex[managedBy] = i
+	return i
 }
 
 // fileStamp is what a file's metadata says about its content: its size and
@@ -297,9 +333,12 @@ func (w *walk) file(ctx context.Context, locType string, f *file, depth int) err
 			m.stamp = f.stamp
 			w.pending[f.managedBy] = &m
 		}
-		for _, k := range m.keys {
-			if _, ok := w.yielded[k]; !ok {
-				w.yielded[k] = f.managedBy
+		if len(m.keys) > 0 {
+			fi := w.indexOf(f.managedBy)
+			for _, k := range m.keys {
+				if _, ok := w.yielded[k]; !ok {
+					w.yielded[k] = fi
+				}
 			}
 		}
 		for _, c := range m.children {
@@ -343,12 +382,15 @@ func (w *walk) file(ctx context.Context, locType string, f *file, depth int) err
 			w.keep(pe, f)
 			continue
 		}
+		// A body without placeholders is taken as parsed: resolving makes a
+		// copy of the whole body, a fifth of what the walk allocated.
+		body, err := d.Body, error(nil)
 		if catalog.HasPlaceholders(d.Body) {
 			memo = nil // the files it points at may change on their own
+			body, err = catalog.ResolvePlaceholders(d.Body, func(target string) ([]byte, string, error) {
+				return f.readRel(ctx, target)
+			}, w.r.cfg.Limits)
 		}
-		body, err := catalog.ResolvePlaceholders(d.Body, func(target string) ([]byte, string, error) {
-			return f.readRel(ctx, target)
-		}, w.r.cfg.Limits)
 		if err != nil {
 			var fe *catalog.FieldError
 			pe := event.ProcessingError{File: f.managedBy, Document: d.Index, Entity: guessRef(d.Body), Name: "InputError", Message: err.Error()}
@@ -385,10 +427,10 @@ func (w *walk) file(ctx context.Context, locType string, f *file, depth int) err
 		if err := w.sink.Entity(refresh.Observed{Entity: ent, ManagedBy: f.managedBy, Commit: f.commit, Head: f.head}); err != nil {
 			return err
 		}
-		if key := ent.Ref().Key(); w.yielded[key] == "" {
-			w.yielded[key] = f.managedBy
+		if h := w.r.keyHash(ent.Ref().Key()); !w.hasYielded(h) {
+			w.yielded[h] = w.indexOf(f.managedBy)
 			if memo != nil {
-				memo.keys = append(memo.keys, key)
+				memo.keys = append(memo.keys, h)
 			}
 		}
 		if rs, ok := w.sink.(RefusingSink); ok && rs.Refused(f.managedBy) {
@@ -484,8 +526,8 @@ func (w *walk) copyOf(body map[string]any, file string, doc int) (event.Processi
 	}
 	key := r.Key()
 	pe := event.ProcessingError{File: file, Document: doc, Entity: key, Name: "ConflictError"}
-	if first, ok := w.yielded[key]; ok {
-		pe.Message = fmt.Sprintf("entity %s is defined more than once; the first definition (%s) is kept and this copy is not read", key, first)
+	if first, ok := w.yielded[w.r.keyHash(key)]; ok {
+		pe.Message = fmt.Sprintf("entity %s is defined more than once; the first definition (%s) is kept and this copy is not read", key, w.files[first])
 		return pe, true
 	}
 	if cs, ok := w.sink.(ClaimingSink); ok {

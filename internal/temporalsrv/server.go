@@ -190,10 +190,7 @@ func startOnce(host string, ports servicePorts, sqlCfg config.SQL, logger tlog.L
 		temporal.ForServices(temporal.DefaultServices),
 		temporal.WithStaticHosts(staticHosts(host, ports)),
 		temporal.WithLogger(logger),
-		temporal.WithDynamicConfigClient(dynamicconfig.StaticClient{
-			// Visibility on SQLite is read right after a write by the API's list.
-			dynamicconfig.ForceSearchAttributesCacheRefreshOnRead.Key(): []dynamicconfig.ConstrainedValue{{Value: true}},
-		}),
+		temporal.WithDynamicConfigClient(dynamicConfig()),
 	)
 	if err != nil {
 		return nil, fmt.Errorf("temporal: %w", err)
@@ -247,6 +244,39 @@ func staticHosts(host string, ports servicePorts) map[primitives.ServiceName]sta
 	}
 	return hosts
 }
+
+// dynamicConfig is the server's dynamic configuration: a one-shard server on
+// one SQLite file, in one process beside others.
+func dynamicConfig() dynamicconfig.StaticClient {
+	c := dynamicconfig.StaticClient{
+		// Visibility on SQLite is read right after a write by the API's list.
+		dynamicconfig.ForceSearchAttributesCacheRefreshOnRead.Key(): []dynamicconfig.ConstrainedValue{{Value: true}},
+	}
+	// The history service's task schedulers start their workers at once,
+	// sized for a cluster: 512 goroutines each for timers, transfers,
+	// visibility and replication, 2,200 in all, whose stacks alone held
+	// about 18 MB of a backlot dev at rest, and which every garbage
+	// collection scans. One shard writing to one SQLite file (one writer at a
+	// time) is served by a few; replication never runs here.
+	for key, workers := range map[dynamicconfig.Key]int{
+		dynamicconfig.TimerProcessorSchedulerWorkerCount.Key():                  schedulerWorkers,
+		dynamicconfig.TransferProcessorSchedulerWorkerCount.Key():               schedulerWorkers,
+		dynamicconfig.VisibilityProcessorSchedulerWorkerCount.Key():             schedulerWorkers,
+		dynamicconfig.ArchivalProcessorSchedulerWorkerCount.Key():               4,
+		dynamicconfig.MemoryTimerProcessorSchedulerWorkerCount.Key():            8,
+		dynamicconfig.ReplicationProcessorSchedulerWorkerCount.Key():            2,
+		dynamicconfig.ReplicationLowPriorityProcessorSchedulerWorkerCount.Key(): 1,
+	} {
+		c[key] = []dynamicconfig.ConstrainedValue{{Value: workers}}
+	}
+	return c
+}
+
+// schedulerWorkers is the worker count of each of the history service's
+// task schedulers (timers, transfers, visibility): enough for the
+// scaffolder's and a migration's bursts (50 repositories at once) on one
+// shard.
+const schedulerWorkers = 32
 
 // newLogger is the server's log on standard error: one line per entry, at
 // level and above, without the stack traces Temporal's default attaches; a
