@@ -77,6 +77,9 @@ type Decider struct {
 	seen   map[string]bool
 	keepF  map[string]bool
 	keepE  map[string]bool
+	// keepAll is set when a target could not be read: what the location
+	// yields now is unknown, so nothing it owns is removed.
+	keepAll bool
 	// refused are the files (type:target) an entity of which was refused
 	// as a conflict.
 	refused map[string]bool
@@ -97,6 +100,13 @@ func (d *Decider) Fail(pe event.ProcessingError) { d.errs = append(d.errs, pe) }
 
 // KeepFile keeps the entities a file yielded before, because it could not be read whole.
 func (d *Decider) KeepFile(managedBy string) { d.keepF[managedBy] = true }
+
+// KeepAll keeps every entity the location owns that this refresh does not
+// observe, because a target could not be read: the files it names (a glob's
+// matches, a Location entity's targets, and theirs) are unknown until it can
+// be read again, so a missing folder or an unreadable root file removes
+// nothing. Entities observed are still upserted, and the error is recorded.
+func (d *Decider) KeepAll() { d.keepAll = true }
 
 // KeepEntity keeps the last good version of an entity whose document is broken now.
 func (d *Decider) KeepEntity(key string) { d.keepE[key] = true }
@@ -161,7 +171,10 @@ func (d *Decider) Observe(o Observed) ([]event.Envelope, error) {
 func (d *Decider) Finish() ([]event.Envelope, error) {
 	loc := d.loc
 	var out []event.Envelope
-	owned := append([]Known(nil), d.state.Owned(loc.ID, d.keepF)...)
+	var owned []Known
+	if !d.keepAll {
+		owned = append(owned, d.state.Owned(loc.ID, d.keepF)...)
+	}
 	sort.Slice(owned, func(i, j int) bool { return owned[i].Key < owned[j].Key })
 	for _, k := range owned {
 		if d.seen[k.Key] || d.keepF[k.ManagedBy] || d.keepE[k.Key] {

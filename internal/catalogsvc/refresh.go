@@ -161,6 +161,9 @@ func (ds *decisionSink) ClaimedElsewhere(key string) (string, bool) {
 	return ds.d.ClaimedElsewhere(key)
 }
 
+// KeepUnread keeps every entity of the location the walk does not see.
+func (ds *decisionSink) KeepUnread(string) { ds.d.KeepAll() }
+
 // KeepEntity keeps the entity's last good version.
 func (ds *decisionSink) KeepEntity(k string) { ds.d.KeepEntity(k) }
 

@@ -161,6 +161,9 @@ func (c *collector) Problem(pe event.ProcessingError) { c.problems = append(c.pr
 // KeepFile does nothing: a dry run removes nothing.
 func (c *collector) KeepFile(string) {}
 
+// KeepUnread does nothing: a dry run removes nothing.
+func (c *collector) KeepUnread(string) {}
+
 // KeepEntity does nothing: a dry run removes nothing.
 func (c *collector) KeepEntity(string) {}
 

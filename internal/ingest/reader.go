@@ -132,6 +132,10 @@ type Sink interface {
 	Problem(pe event.ProcessingError)
 	// KeepFile marks a file that could not be read whole.
 	KeepFile(managedBy string)
+	// KeepUnread marks a target (type:target) that could not be read at all:
+	// the files it names are unknown, so the walk saw less than the location
+	// holds and must remove nothing it did not see.
+	KeepUnread(target string)
 	// KeepEntity marks an entity whose document is broken now.
 	KeepEntity(key string)
 }
@@ -305,6 +309,7 @@ func (w *walk) target(ctx context.Context, locType, target string, parent *file,
 	if err != nil {
 		w.sink.Problem(event.ProcessingError{File: key, Document: -1, Name: errorName(err), Message: err.Error()})
 		w.sink.KeepFile(key)
+		w.sink.KeepUnread(key)
 		if parent != nil {
 			w.sink.KeepFile(parent.managedBy)
 		}

@@ -24,6 +24,7 @@ type collect struct {
 	commits  map[string]*event.Commit
 	problems []event.ProcessingError
 	kept     []string
+	unread   []string
 }
 
 func (c *collect) Entity(o refresh.Observed) error {
@@ -37,6 +38,7 @@ func (c *collect) Entity(o refresh.Observed) error {
 func (c *collect) Problem(pe event.ProcessingError) { c.problems = append(c.problems, pe) }
 func (c *collect) KeepFile(m string)                { c.kept = append(c.kept, m) }
 func (c *collect) KeepEntity(string)                {}
+func (c *collect) KeepUnread(t string)              { c.unread = append(c.unread, t) }
 
 func write(t *testing.T, path, content string) {
 	t.Helper()
