@@ -24,6 +24,8 @@ const buildFlushRows = 20000
 var catalogRowIndexes = []struct{ name, create string }{
 	{"history_search_key_value", `CREATE INDEX history_search_key_value ON history_search(key, value, from_position, to_position, from_time, to_time)`},
 	{"history_relations_type_target", `CREATE INDEX history_relations_type_target ON history_relations(ltype, target)`},
+	// The relations declared toward an entity, whose reverses are its own.
+	{"history_relations_target", `CREATE INDEX history_relations_target ON history_relations(target, lreverse)`},
 	// An entity by uid at an instant.
 	{"history_versions_uid", `CREATE INDEX history_versions_uid ON history_versions(uid) WHERE removed = 0`},
 	// Whether a version is valid at an instant, and its key, without reading
@@ -110,12 +112,12 @@ func buildCatalogRows(ctx context.Context, tx *sql.Tx) (int, error) {
 		return 0, err
 	}
 	defer rows.Close()
-	w := newSpanWriter()
+	sp := history.NewSpans()
 	flush := func() error {
-		if err := w.insert(ctx, tx); err != nil {
+		if err := insertSpans(ctx, tx, sp); err != nil {
 			return err
 		}
-		w = newSpanWriter()
+		sp = history.NewSpans()
 		return nil
 	}
 	n, last := 0, ""
@@ -128,7 +130,7 @@ func buildCatalogRows(ctx context.Context, tx *sql.Tx) (int, error) {
 		}
 		v.ValidFrom.Time = fromNanos(ns)
 		n++
-		if v.Key != last && len(w.search)/nSearchCols+len(w.rels)/nRelationCols >= buildFlushRows {
+		if v.Key != last && len(sp.NewSearch)+len(sp.NewRelations) >= buildFlushRows {
 			if err := flush(); err != nil {
 				return n, err
 			}
@@ -140,7 +142,7 @@ func buildCatalogRows(ctx context.Context, tx *sql.Tx) (int, error) {
 				return n, err
 			}
 		}
-		w.apply(&v, w.entity(v.Key), &er)
+		sp.Apply(&v, &er)
 	}
 	if err := rows.Err(); err != nil {
 		return n, err
