@@ -3,12 +3,16 @@ package sqlitehist
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"log/slog"
+	"os"
+	"strings"
 	"time"
 
 	"backlot.dev/backlot/projections/catalogstore"
 	"backlot.dev/backlot/projections/history"
+	"backlot.dev/backlot/projections/storekit/sqlitekit"
 )
 
 // rowsKept names the flag in history_positions that is 1 once the catalog
@@ -149,4 +153,31 @@ func buildCatalogRows(ctx context.Context, tx *sql.Tx) (int, error) {
 	}
 	rows.Close()
 	return n, flush()
+}
+
+// KeepsCatalogRows reports whether the history file at path keeps the
+// catalog rows of its versions (it has answered a read at an instant), as
+// its history_positions records it; a file that does not exist keeps none.
+// The file is read as it is, not migrated, so a rebuild can keep the rows
+// an old file had.
+func KeepsCatalogRows(path string) (bool, error) {
+	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
+		return false, nil
+	}
+	r, err := sqlitekit.OpenReader(path, sqlitekit.Options{}, 1)
+	if err != nil {
+		return false, fmt.Errorf("history store %s: %w", path, err)
+	}
+	defer r.Close()
+	var flag int64
+	err = r.QueryRow(`SELECT position FROM history_positions WHERE name = ?`, rowsKept).Scan(&flag)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return false, nil
+	case err != nil && strings.Contains(err.Error(), "no such table"):
+		return false, nil
+	case err != nil:
+		return false, fmt.Errorf("history store %s: %w", path, err)
+	}
+	return flag == 1, nil
 }
