@@ -8,7 +8,6 @@ import (
 	"strconv"
 	"strings"
 
-	"backlot.dev/backlot/domain/catalog"
 	"backlot.dev/backlot/domain/event"
 	"backlot.dev/backlot/domain/refresh"
 	"backlot.dev/backlot/projections/catalogstore"
@@ -327,7 +326,7 @@ func (c *catalogAt) fill(ctx context.Context, items []catalogstore.PageRow, eids
 			}
 			v := &items[at[eid]].View
 			v.Ref, v.UID, v.LocationID = ref, uid, loc
-			if v.Body, err = storedBody(v.Key, uid, hash, body); err != nil {
+			if v.Body, err = history.CatalogBody(v.Key, uid, hash, body); err != nil {
 				rows.Close()
 				return err
 			}
@@ -338,25 +337,6 @@ func (c *catalogAt) fill(ctx context.Context, items []catalogstore.PageRow, eids
 		}
 	}
 	return nil
-}
-
-// storedBody turns a version's body, as its event carried it, into the body
-// the catalog read model stores: with metadata.uid and metadata.etag, without
-// relations and status.
-func storedBody(key, uid, hash string, raw []byte) ([]byte, error) {
-	body, err := catalog.DecodeJSONObject(raw)
-	if err != nil {
-		return nil, fmt.Errorf("history store: entity %s: body: %w", key, err)
-	}
-	ent, err := catalog.LoadEntity(body)
-	if err != nil {
-		return nil, fmt.Errorf("history store: entity %s: %w", key, err)
-	}
-	rows, err := catalogstore.NewEntityRows(ent, uid, hash)
-	if err != nil {
-		return nil, fmt.Errorf("history store: entity %s: %w", key, err)
-	}
-	return rows.Body, nil
 }
 
 // keysetCond renders "after ks" (or "before ks") for the ordered columns s0..sn, key.
@@ -467,7 +447,7 @@ func (c *catalogAt) views(ctx context.Context, found map[string]*catalogstore.En
 		if err := rows.Scan(&v.Key, &v.Ref, &v.UID, &v.LocationID, &v.Body, &hash); err != nil {
 			return err
 		}
-		if v.Body, err = storedBody(v.Key, v.UID, hash, v.Body); err != nil {
+		if v.Body, err = history.CatalogBody(v.Key, v.UID, hash, v.Body); err != nil {
 			return err
 		}
 		found[v.Key] = v

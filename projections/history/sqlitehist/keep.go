@@ -142,7 +142,7 @@ func buildCatalogRows(ctx context.Context, tx *sql.Tx) (int, error) {
 		last = v.Key
 		var er catalogstore.EntityRows
 		if !v.Removed {
-			if er, err = rowsOf(v.Key, v.UID, v.Hash, body); err != nil {
+			if er, err = history.EntityRowsOf(v.Key, v.UID, v.Hash, body); err != nil {
 				return n, err
 			}
 		}

@@ -6,8 +6,6 @@ import (
 	"errors"
 	"fmt"
 
-	"backlot.dev/backlot/domain/catalog"
-	"backlot.dev/backlot/projections/catalogstore"
 	"backlot.dev/backlot/projections/history"
 )
 
@@ -173,21 +171,4 @@ func insertSpans(ctx context.Context, tx *sql.Tx, sp *history.Spans) error {
 		vals = append(vals, r.Ent, r.LType, r.Target, r.From.Position, toPos, r.From.Time.UnixNano(), toTime, r.Type, r.TargetRef, r.Reverse, r.LReverse)
 	}
 	return insertRows(ctx, tx, "history_relations(ent, ltype, target, from_position, to_position, from_time, to_time, type, target_ref, reverse, lreverse)", nRelationCols, vals)
-}
-
-// rowsOf computes the catalog rows of a stored version from its body.
-func rowsOf(key, uid, hash string, raw []byte) (catalogstore.EntityRows, error) {
-	obj, err := catalog.DecodeJSONObject(raw)
-	if err != nil {
-		return catalogstore.EntityRows{}, fmt.Errorf("entity %s: body: %w", key, err)
-	}
-	ent, err := catalog.LoadEntity(obj)
-	if err != nil {
-		return catalogstore.EntityRows{}, fmt.Errorf("entity %s: %w", key, err)
-	}
-	rows, err := catalogstore.NewEntityRows(ent, uid, hash)
-	if err != nil {
-		return catalogstore.EntityRows{}, fmt.Errorf("entity %s: %w", key, err)
-	}
-	return rows, nil
 }
