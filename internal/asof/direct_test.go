@@ -18,12 +18,12 @@ import (
 	"backlot.dev/backlot/domain/catalog"
 	"backlot.dev/backlot/domain/event"
 	"backlot.dev/backlot/internal/asof"
+	"backlot.dev/backlot/internal/testenv/pgtest"
 	"backlot.dev/backlot/projections/catalogstore"
 	"backlot.dev/backlot/projections/catalogstore/sqlitecatalog"
 	"backlot.dev/backlot/projections/catalogstore/storetest"
 	"backlot.dev/backlot/projections/history"
 	"backlot.dev/backlot/projections/history/histtest"
-	"backlot.dev/backlot/internal/testenv/pgtest"
 	"backlot.dev/backlot/projections/history/pghist"
 	"backlot.dev/backlot/projections/history/sqlitehist"
 )
