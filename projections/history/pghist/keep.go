@@ -33,7 +33,9 @@ const buildFlushRows = 20000
 // catalogRowIndexes are the secondary indexes the catalog at an instant
 // reads, made once the rows are in.
 var catalogRowIndexes = []string{
-	`CREATE INDEX IF NOT EXISTS history_search_key_value ON history_search(key, value) INCLUDE (from_partition, from_position, to_partition, to_position, from_time, to_time)`,
+	// The entities with a value and the spans they have it: a filter reads
+	// its matches valid at an instant from the index alone.
+	`CREATE INDEX IF NOT EXISTS history_search_key_value ON history_search(key, value, ent) INCLUDE (from_partition, from_position, to_partition, to_position, from_time, to_time)`,
 	`CREATE INDEX IF NOT EXISTS history_relations_type_target ON history_relations(ltype, target)`,
 	`CREATE INDEX IF NOT EXISTS history_relations_target ON history_relations(target, lreverse)`,
 	`CREATE INDEX IF NOT EXISTS history_versions_uid ON history_versions(uid) WHERE NOT removed`,
@@ -101,6 +103,14 @@ func (s *Store) KeepCatalogRows(ctx context.Context) error {
 	}
 	s.kept.Store(true)
 	if n > 0 {
+		// The planner's statistics of the new rows, and the visibility map
+		// that lets a read answer from an index alone; autovacuum would
+		// make both later.
+		for _, t := range []string{"history_search", "history_relations", "history_versions"} {
+			if _, err := s.pool.Exec(ctx, `VACUUM (ANALYZE) `+t); err != nil {
+				slog.Warn("history: vacuum after building the catalog rows", "table", t, "err", err)
+			}
+		}
 		slog.Info("history: catalog rows kept", "versions", n, "took", time.Since(start).Round(time.Millisecond))
 	}
 	return nil
