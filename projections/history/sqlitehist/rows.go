@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 
 	"backlot.dev/backlot/projections/history"
 )
@@ -15,106 +16,92 @@ const (
 )
 
 // writeCatalogRows stores the catalog rows of the new versions of ch as
-// spans (history.Spans): the open spans of each entity whose head the store
-// holds are read from the tables' primary keys (heads say which), so no
-// stored body is decoded.
+// spans (history.Spans): the open spans of the entities whose stored head
+// exists (heads say which) are read from the tables' primary keys, a chunk
+// of entities per statement, so no stored body is decoded.
 func writeCatalogRows(ctx context.Context, tx *sql.Tx, ch history.Change, heads map[string]history.Head) error {
 	if len(ch.Rows) != len(ch.New) {
 		return errors.New("history store: the change holds no catalog rows")
 	}
-	sp := history.NewSpans()
-	var open *openLoader
+	var live []string
+	seen := map[string]bool{}
 	for i := range ch.New {
-		v := &ch.New[i]
-		if !sp.Known(v.Key) {
-			if h, ok := heads[v.Key]; ok && !h.Removed {
-				if open == nil {
-					var err error
-					if open, err = newOpenLoader(ctx, tx); err != nil {
-						return err
-					}
-					defer open.close()
-				}
-				if err := open.load(ctx, sp, v.Key); err != nil {
-					return err
-				}
-			}
+		k := ch.New[i].Key
+		if h, ok := heads[k]; ok && !h.Removed && !seen[k] {
+			seen[k] = true
+			live = append(live, k)
 		}
-		sp.Apply(v, &ch.Rows[i])
+	}
+	sp := history.NewSpans()
+	if err := loadOpen(ctx, tx, sp, live); err != nil {
+		return err
+	}
+	for i := range ch.New {
+		sp.Apply(&ch.New[i], &ch.Rows[i])
 	}
 	return insertSpans(ctx, tx, sp)
 }
 
-// openLoader reads the open spans of an entity.
-type openLoader struct {
-	search, rels *sql.Stmt
-}
+// openChunk is how many entities one statement reads the open spans of.
+const openChunk = 400
 
-func newOpenLoader(ctx context.Context, tx *sql.Tx) (*openLoader, error) {
-	s, err := tx.PrepareContext(ctx, `SELECT key, value, original, from_position, from_time FROM history_search
-		WHERE ent = ? AND to_position IS NULL`)
-	if err != nil {
-		return nil, err
-	}
-	r, err := tx.PrepareContext(ctx, `SELECT ltype, target, type, target_ref, reverse, from_position, from_time FROM history_relations
-		WHERE ent = ? AND to_position IS NULL`)
-	if err != nil {
-		s.Close()
-		return nil, err
-	}
-	return &openLoader{search: s, rels: r}, nil
-}
-
-func (l *openLoader) close() {
-	l.search.Close()
-	l.rels.Close()
-}
-
-// load gives sp the open spans of ent.
-func (l *openLoader) load(ctx context.Context, sp *history.Spans, ent string) error {
-	rows, err := l.search.QueryContext(ctx, ent)
-	if err != nil {
-		return fmt.Errorf("read the open search rows of %s: %w", ent, err)
-	}
-	var search []history.SearchSpan
-	for rows.Next() {
-		s := history.SearchSpan{Ent: ent}
-		var orig sql.NullString
-		var ns int64
-		if err := rows.Scan(&s.Key, &s.Value, &orig, &s.From.Position, &ns); err != nil {
-			rows.Close()
-			return fmt.Errorf("read the open search rows of %s: %w", ent, err)
+// loadOpen gives sp the open spans of the entities.
+func loadOpen(ctx context.Context, tx *sql.Tx, sp *history.Spans, ents []string) error {
+	search := map[string][]history.SearchSpan{}
+	rels := map[string][]history.RelationSpan{}
+	for start := 0; start < len(ents); start += openChunk {
+		part := ents[start:min(start+openChunk, len(ents))]
+		args := make([]any, len(part))
+		for i, e := range part {
+			args[i] = e
 		}
-		if orig.Valid {
-			o := orig.String
-			s.Original = &o
+		in := strings.TrimSuffix(strings.Repeat("?,", len(part)), ",")
+		rows, err := tx.QueryContext(ctx, `SELECT ent, key, value, original, from_position, from_time FROM history_search
+			WHERE ent IN (`+in+`) AND to_position IS NULL`, args...)
+		if err != nil {
+			return fmt.Errorf("read open search rows: %w", err)
 		}
-		s.From.Time = fromNanos(ns)
-		search = append(search, s)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("read the open search rows of %s: %w", ent, err)
-	}
-	if rows, err = l.rels.QueryContext(ctx, ent); err != nil {
-		return fmt.Errorf("read the open relations of %s: %w", ent, err)
-	}
-	var rels []history.RelationSpan
-	for rows.Next() {
-		r := history.RelationSpan{Ent: ent}
-		var ns int64
-		if err := rows.Scan(&r.LType, &r.Target, &r.Type, &r.TargetRef, &r.Reverse, &r.From.Position, &ns); err != nil {
-			rows.Close()
-			return fmt.Errorf("read the open relations of %s: %w", ent, err)
+		for rows.Next() {
+			var s history.SearchSpan
+			var orig sql.NullString
+			var ns int64
+			if err := rows.Scan(&s.Ent, &s.Key, &s.Value, &orig, &s.From.Position, &ns); err != nil {
+				rows.Close()
+				return fmt.Errorf("read open search rows: %w", err)
+			}
+			if orig.Valid {
+				o := orig.String
+				s.Original = &o
+			}
+			s.From.Time = fromNanos(ns)
+			search[s.Ent] = append(search[s.Ent], s)
 		}
-		r.From.Time = fromNanos(ns)
-		rels = append(rels, r)
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("read open search rows: %w", err)
+		}
+		if rows, err = tx.QueryContext(ctx, `SELECT ent, ltype, target, type, target_ref, reverse, from_position, from_time FROM history_relations
+			WHERE ent IN (`+in+`) AND to_position IS NULL`, args...); err != nil {
+			return fmt.Errorf("read open relations: %w", err)
+		}
+		for rows.Next() {
+			var r history.RelationSpan
+			var ns int64
+			if err := rows.Scan(&r.Ent, &r.LType, &r.Target, &r.Type, &r.TargetRef, &r.Reverse, &r.From.Position, &ns); err != nil {
+				rows.Close()
+				return fmt.Errorf("read open relations: %w", err)
+			}
+			r.From.Time = fromNanos(ns)
+			rels[r.Ent] = append(rels[r.Ent], r)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("read open relations: %w", err)
+		}
 	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("read the open relations of %s: %w", ent, err)
+	for _, e := range ents {
+		sp.Load(e, search[e], rels[e])
 	}
-	sp.Load(ent, search, rels)
 	return nil
 }
 
