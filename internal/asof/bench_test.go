@@ -12,9 +12,11 @@ import (
 
 	"backlot.dev/backlot/domain/event"
 	"backlot.dev/backlot/internal/asof"
+	"backlot.dev/backlot/internal/testenv/pgtest"
 	"backlot.dev/backlot/projections/catalogstore"
 	"backlot.dev/backlot/projections/history"
 	"backlot.dev/backlot/projections/history/histtest"
+	"backlot.dev/backlot/projections/history/pghist"
 	"backlot.dev/backlot/projections/history/sqlitehist"
 )
 
@@ -28,16 +30,33 @@ import (
 // "snapshot/cached" that page again from the built read model. The catalog
 // rows of the history are built (KeepCatalogRows, logged) before the reads.
 func BenchmarkAsOf(b *testing.B) {
+	hist, err := sqlitehist.Open(filepath.Join(b.TempDir(), "history.db"), sqlitehist.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer hist.Close()
+	benchAsOf(b, hist)
+}
+
+// BenchmarkAsOfPostgres is BenchmarkAsOf on the PostgreSQL history, in a
+// fresh database of the test server. cpu-ms/op counts this process alone,
+// not the PostgreSQL backends.
+func BenchmarkAsOfPostgres(b *testing.B) {
+	hist, err := pghist.Open(context.Background(), pgtest.URL(b), pghist.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer hist.Close()
+	benchAsOf(b, hist)
+}
+
+// benchAsOf measures asOf reads on hist, an empty history.
+func benchAsOf(b *testing.B, hist directHistory) {
 	n := 20000
 	if v, err := strconv.Atoi(os.Getenv("BACKLOT_BENCH_ENTITIES")); err == nil && v > 0 {
 		n = v
 	}
 	dir := b.TempDir()
-	hist, err := sqlitehist.Open(filepath.Join(dir, "history.db"), sqlitehist.Options{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer hist.Close()
 	evs := histtest.BenchEvents(b, n, 10)
 	start := time.Now()
 	histtest.ApplyInBatches(b, hist, evs, 5000)

@@ -18,10 +18,13 @@ import (
 	"backlot.dev/backlot/domain/catalog"
 	"backlot.dev/backlot/domain/event"
 	"backlot.dev/backlot/internal/asof"
+	"backlot.dev/backlot/internal/testenv/pgtest"
 	"backlot.dev/backlot/projections/catalogstore"
 	"backlot.dev/backlot/projections/catalogstore/sqlitecatalog"
+	"backlot.dev/backlot/projections/catalogstore/storetest"
 	"backlot.dev/backlot/projections/history"
 	"backlot.dev/backlot/projections/history/histtest"
+	"backlot.dev/backlot/projections/history/pghist"
 	"backlot.dev/backlot/projections/history/sqlitehist"
 )
 
@@ -166,17 +169,46 @@ func genHistory(tb testing.TB, seed uint64, n int) (evs []event.Envelope, keys, 
 // (2500, say) asks every filter with every order on N events.
 func TestDirectEqualsSnapshot(t *testing.T) {
 	t.Parallel()
+	hist, err := sqlitehist.Open(filepath.Join(t.TempDir(), "history.db"), sqlitehist.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer hist.Close()
+	checkDirectEqualsSnapshot(t, hist, 1)
+}
+
+// TestDirectEqualsSnapshotPostgres is TestDirectEqualsSnapshot on the
+// PostgreSQL history, folding a log of 4 partitions.
+func TestDirectEqualsSnapshotPostgres(t *testing.T) {
+	t.Parallel()
+	hist, err := pghist.Open(context.Background(), pgtest.URL(t), pghist.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer hist.Close()
+	checkDirectEqualsSnapshot(t, hist, 4)
+}
+
+// directHistory is a history that answers the catalog at an instant
+// directly once it keeps the catalog rows.
+type directHistory interface {
+	history.Store
+	KeepCatalogRows(ctx context.Context) error
+}
+
+// checkDirectEqualsSnapshot is the contract of the direct path on hist, an
+// empty history, of a log of parts partitions (the events' subjects choose
+// their partition, as on Kafka).
+func checkDirectEqualsSnapshot(t *testing.T, hist directHistory, parts int) {
 	n, full := 600, false
 	if v, err := strconv.Atoi(os.Getenv("BACKLOT_ASOF_CONTRACT_EVENTS")); err == nil && v >= 10 {
 		n, full = v, true
 	}
 	dir := t.TempDir()
-	hist, err := sqlitehist.Open(filepath.Join(dir, "history.db"), sqlitehist.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer hist.Close()
 	evs, keys, uids := genHistory(t, 11, n)
+	if parts > 1 {
+		evs = storetest.Partition(evs, parts)
+	}
 	bulk := n * 2 / 5
 	histtest.ApplyInBatches(t, hist, evs[:bulk], 97)
 	if err := hist.KeepCatalogRows(context.Background()); err != nil {
@@ -195,10 +227,10 @@ func TestDirectEqualsSnapshot(t *testing.T) {
 	defer direct.Close()
 	ctx := context.Background()
 	instants := []history.Instant{
-		history.AtPositions(event.Positions{0: 0}),
-		history.AtPositions(event.Positions{0: int64(bulk) - 3}),
-		history.AtPositions(event.Positions{0: int64(n) * 7 / 10}),
-		history.AtPositions(event.Positions{0: int64(n)}),
+		history.AtPositions(event.PositionsOf(evs[:0])),
+		history.AtPositions(event.PositionsOf(evs[:bulk-3])),
+		history.AtPositions(event.PositionsOf(evs[:n*7/10])),
+		history.AtPositions(event.PositionsOf(evs)),
 		history.AtTime(evs[n/2].Time.Add(time.Millisecond)),
 		history.AtTime(evs[len(evs)-1].Time.Add(time.Hour)),
 	}

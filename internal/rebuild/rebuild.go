@@ -83,7 +83,14 @@ func Catalog(ctx context.Context, dataDir string, progress io.Writer) (Stats, er
 		return stats, err
 	}
 
-	// The history read model, the same way.
+	// The history read model, the same way. The catalog rows the old one
+	// kept (it had answered reads at an instant) are built again, in bulk
+	// once the versions are in.
+	hdst := filepath.Join(dataDir, "history.db")
+	keepRows, err := sqlitehist.KeepsCatalogRows(hdst)
+	if err != nil {
+		return stats, err
+	}
 	htmp := filepath.Join(dataDir, "history.rebuild.db")
 	removeDB(htmp)
 	hist, err := sqlitehist.Open(htmp, sqlitehist.Options{})
@@ -94,10 +101,18 @@ func Catalog(ctx context.Context, dataDir string, progress io.Writer) (Stats, er
 		hist.Close()
 		return stats, err
 	}
+	if keepRows {
+		if err := hist.KeepCatalogRows(ctx); err != nil {
+			hist.Close()
+			return stats, err
+		}
+		if progress != nil {
+			fmt.Fprintln(progress, "history: catalog rows of every version built")
+		}
+	}
 	if err := hist.Close(); err != nil {
 		return stats, err
 	}
-	hdst := filepath.Join(dataDir, "history.db")
 	removeDB(hdst)
 	if err := os.Rename(htmp, hdst); err != nil {
 		return stats, err

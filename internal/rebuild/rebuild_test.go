@@ -8,9 +8,12 @@ import (
 	"strings"
 	"testing"
 
+	"backlot.dev/backlot/domain/event"
 	"backlot.dev/backlot/internal/eventlog/sqlitelog"
 	"backlot.dev/backlot/internal/rebuild"
+	"backlot.dev/backlot/projections/catalogstore"
 	"backlot.dev/backlot/projections/catalogstore/sqlitecatalog"
+	"backlot.dev/backlot/projections/history"
 	"backlot.dev/backlot/projections/history/histtest"
 	"backlot.dev/backlot/projections/history/sqlitehist"
 )
@@ -93,5 +96,70 @@ func TestCatalogWithoutALogNamesTheFolder(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, "catalog.db")); !os.IsNotExist(err) {
 		t.Fatalf("a failed rebuild made catalog.db: %v", err)
+	}
+}
+
+// TestRebuildKeepsTheCatalogRowsTheHistoryHad: a history that kept the
+// catalog rows of its versions (it had answered a read at an instant) keeps
+// them after a rebuild, so the next read at an instant is answered directly;
+// one that never kept them is rebuilt without them.
+func TestRebuildKeepsTheCatalogRowsTheHistoryHad(t *testing.T) {
+	dir := t.TempDir()
+	ctx := context.Background()
+	log, err := sqlitelog.Open(filepath.Join(dir, "events.db"), sqlitelog.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	evs := histtest.Generate(t, 5, 300)
+	for i := range evs {
+		evs[i].Position = 0
+	}
+	if _, err := log.Append(ctx, evs); err != nil {
+		t.Fatal(err)
+	}
+	log.Close()
+	path := filepath.Join(dir, "history.db")
+	if _, err := rebuild.Catalog(ctx, dir, nil); err != nil {
+		t.Fatal(err)
+	}
+	if kept, err := sqlitehist.KeepsCatalogRows(path); err != nil || kept {
+		t.Fatalf("a history that never kept the rows keeps them after a rebuild: %v, %v", kept, err)
+	}
+	// A read at an instant makes the history keep them.
+	hist, err := sqlitehist.Open(path, sqlitehist.Options{KeepCatalogRows: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hist.Close()
+	var progress bytes.Buffer
+	if _, err := rebuild.Catalog(ctx, dir, &progress); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(progress.String(), "history: catalog rows of every version built") {
+		t.Fatalf("progress %q does not tell of the rows", progress.String())
+	}
+	if kept, err := sqlitehist.KeepsCatalogRows(path); err != nil || !kept {
+		t.Fatalf("the rebuilt history lost its catalog rows: %v, %v", kept, err)
+	}
+	hist, err = sqlitehist.Open(path, sqlitehist.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer hist.Close()
+	head := history.AtPositions(event.Positions{0: int64(len(evs))})
+	r, err := hist.CatalogAt(ctx, head)
+	if err != nil {
+		t.Fatalf("the rebuilt history does not answer at an instant directly: %v", err)
+	}
+	cur, err := hist.Current(ctx, head, "", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, err := r.Query(ctx, catalogstore.PageQuery{CountTotal: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if page.TotalItems != len(cur) || len(page.Items) != len(cur) || len(cur) == 0 {
+		t.Fatalf("the catalog at the head holds %d entities (total %d), the history's versions %d", len(page.Items), page.TotalItems, len(cur))
 	}
 }

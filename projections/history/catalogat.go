@@ -3,6 +3,9 @@ package history
 import (
 	"context"
 	"errors"
+	"fmt"
+
+	"backlot.dev/backlot/domain/catalog"
 
 	"backlot.dev/backlot/projections/catalogstore"
 )
@@ -24,4 +27,42 @@ type CatalogReader interface {
 	// locations and no processing errors. It returns ErrNoCatalogRows when it
 	// cannot.
 	CatalogAt(ctx context.Context, at Instant) (catalogstore.Reader, error)
+}
+
+// CatalogBody turns a version's body, as its event carried it, into the
+// body the catalog read model stores for it (catalogstore.StoredBody: with
+// metadata.uid and metadata.etag, without relations and status), as a
+// CatalogReader's answers carry it.
+func CatalogBody(key, uid, hash string, raw []byte) ([]byte, error) {
+	body, err := catalog.DecodeJSONObject(raw)
+	if err != nil {
+		return nil, fmt.Errorf("history: entity %s: body: %w", key, err)
+	}
+	ent, err := catalog.LoadEntity(body)
+	if err != nil {
+		return nil, fmt.Errorf("history: entity %s: %w", key, err)
+	}
+	out, err := catalog.EncodeJSON(catalogstore.StoredBody(ent, uid, hash))
+	if err != nil {
+		return nil, fmt.Errorf("history: entity %s: %w", key, err)
+	}
+	return out, nil
+}
+
+// EntityRowsOf computes the catalog rows of a stored version of key from its
+// body, as the fold computes those of a new one.
+func EntityRowsOf(key, uid, hash string, raw []byte) (catalogstore.EntityRows, error) {
+	obj, err := catalog.DecodeJSONObject(raw)
+	if err != nil {
+		return catalogstore.EntityRows{}, fmt.Errorf("entity %s: body: %w", key, err)
+	}
+	ent, err := catalog.LoadEntity(obj)
+	if err != nil {
+		return catalogstore.EntityRows{}, fmt.Errorf("entity %s: %w", key, err)
+	}
+	rows, err := catalogstore.NewEntityRows(ent, uid, hash)
+	if err != nil {
+		return catalogstore.EntityRows{}, fmt.Errorf("entity %s: %w", key, err)
+	}
+	return rows, nil
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"strconv"
+	"syscall"
 	"testing"
 	"time"
 
@@ -111,14 +112,30 @@ func LoadBench(b *testing.B, s history.Store, n int) {
 // every run, closed after it. Opening and closing are not timed.
 func BenchApply(b *testing.B, open func(b *testing.B) history.Store) {
 	evs := BenchEvents(b, 2000, BenchVersions)
+	var cpu time.Duration
 	for b.Loop() {
 		b.StopTimer()
 		s := open(b)
 		b.StartTimer()
+		from := ProcessCPU()
 		ApplyInBatches(b, s, evs, 1000)
+		cpu += ProcessCPU() - from
 		b.StopTimer()
 		s.Close()
 		b.StartTimer()
 	}
 	b.ReportMetric(float64(len(evs))*float64(b.N)/b.Elapsed().Seconds(), "events/s")
+	b.ReportMetric(float64(cpu.Nanoseconds())/1000/float64(len(evs)*b.N), "cpu-µs/event")
+}
+
+// ProcessCPU returns the CPU time (user and system) the process has used:
+// what benchmarks report beside the wall time, which other work on a shared
+// machine disturbs far more. A store in another process (PostgreSQL) is not
+// counted.
+func ProcessCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

@@ -34,12 +34,21 @@ func (s *Store) Apply(ctx context.Context, events []event.Envelope) error {
 		return nil
 	}
 	return pgkit.RetryTx(ctx, s.pool, s.opts.ApplyAttempts, "history store (postgres)", func(tx pgx.Tx) error {
-		return applyTx(ctx, tx, events)
+		return s.applyTx(ctx, tx, events)
 	})
 }
 
-// applyTx folds the events in tx.
-func applyTx(ctx context.Context, tx pgx.Tx, events []event.Envelope) error {
+// applyTx folds the events in tx, with their catalog rows when they are kept.
+func (s *Store) applyTx(ctx context.Context, tx pgx.Tx, events []event.Envelope) error {
+	// Shared with other Applies, exclusive with the build of the catalog
+	// rows (keep.go): the flag read after it holds until the commit.
+	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock_shared($1, $2)`, rowsLockClass, rowsLockKey); err != nil {
+		return fmt.Errorf("history store (postgres): %w", err)
+	}
+	kept, err := s.keeps(ctx, tx)
+	if err != nil {
+		return fmt.Errorf("history store (postgres): %w", err)
+	}
 	applied, err := pgkit.LockPositions(ctx, tx, positionLockClass, "history_positions", history.ProjectionName, events)
 	if err != nil {
 		return fmt.Errorf("history store (postgres): %w", err)
@@ -48,6 +57,9 @@ func applyTx(ctx context.Context, tx pgx.Tx, events []event.Envelope) error {
 	batch, err := history.Decode(events, applied)
 	if err != nil {
 		return err
+	}
+	if kept {
+		batch.WithCatalogRows()
 	}
 	if batch.Empty() {
 		return nil
@@ -73,6 +85,11 @@ func applyTx(ctx context.Context, tx pgx.Tx, events []event.Envelope) error {
 	}
 	if err := write(ctx, tx, ch); err != nil {
 		return fmt.Errorf("history store (postgres): write: %w", err)
+	}
+	if kept {
+		if err := writeCatalogRows(ctx, tx, ch, heads); err != nil {
+			return fmt.Errorf("history store (postgres): write catalog rows: %w", err)
+		}
 	}
 	if err := pgkit.WritePositions(ctx, tx, "history_positions", history.ProjectionName, ch.Last); err != nil {
 		return fmt.Errorf("history store (postgres): %w", err)

@@ -45,3 +45,20 @@ func BenchmarkApply(b *testing.B) {
 		return s
 	})
 }
+
+// BenchmarkApplyKeepingCatalogRows measures Apply's throughput into a fresh
+// database that keeps the catalog rows from its first batch: the fold of a
+// history after its first read at an instant. cpu-µs/event counts this
+// process alone, not PostgreSQL's.
+func BenchmarkApplyKeepingCatalogRows(b *testing.B) {
+	histtest.BenchApply(b, func(b *testing.B) history.Store {
+		s, err := pghist.Open(context.Background(), pgtest.URL(b), pghist.Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := s.KeepCatalogRows(context.Background()); err != nil {
+			b.Fatal(err)
+		}
+		return s
+	})
+}

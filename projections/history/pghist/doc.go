@@ -14,4 +14,14 @@
 // Writes are set-based: one UPDATE closes the batch's replaced versions and COPY
 // writes its new versions and event digests. Open applies the embedded
 // migrations with pgkit.Migrate, under Backlot's migration lock.
+//
+// It also answers the catalog at any instant directly (CatalogAt,
+// history.CatalogReader), as history/sqlitehist does, from the catalog rows
+// of its versions kept as spans (history.Spans), over every partition: an
+// instant of positions names each partition's. The rows are kept only once
+// asked for: the first CatalogAt builds them in the background
+// (KeepCatalogRows, one transaction that holds Applies off through an
+// advisory lock; history-catalog-rows in history_positions records it) and
+// answers history.ErrNoCatalogRows until they are in; from then on every
+// Apply, in any process, keeps those of its batch.
 package pghist

@@ -4,6 +4,8 @@ import (
 	"context"
 	"embed"
 	"fmt"
+	"sync"
+	"sync/atomic"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
@@ -37,6 +39,15 @@ type Store struct {
 	pool    *pgxpool.Pool
 	ownPool bool
 	opts    Options
+	// kept is set once this Store has seen the catalog rows kept (the flag
+	// never goes back); Apply reads the flag in its transaction until then.
+	kept atomic.Bool
+	// building is set while the catalog rows are built in the background
+	// (bg), under bgCtx, which Close cancels.
+	building atomic.Bool
+	bg       sync.WaitGroup
+	bgCtx    context.Context
+	stop     context.CancelFunc
 }
 
 var _ history.Store = (*Store)(nil)
@@ -64,11 +75,16 @@ func New(ctx context.Context, pool *pgxpool.Pool, opts Options) (*Store, error) 
 	if err := pgkit.Migrate(ctx, pool, "history", migrations, "migrations/*.sql"); err != nil {
 		return nil, fmt.Errorf("history store (postgres): %w", err)
 	}
-	return &Store{pool: pool, opts: opts}, nil
+	s := &Store{pool: pool, opts: opts}
+	s.bgCtx, s.stop = context.WithCancel(context.Background())
+	return s, nil
 }
 
-// Close closes the pool if Open made it.
+// Close stops a background build of the catalog rows, waits for it, and
+// closes the pool if Open made it.
 func (s *Store) Close() error {
+	s.stop()
+	s.bg.Wait()
 	if s.ownPool {
 		s.pool.Close()
 	}

@@ -49,3 +49,17 @@ func TestSameHistoryAsSQLite(t *testing.T) {
 		}
 	}
 }
+
+// TestPostgresHistoryContractKeepingCatalogRows runs the suite against a
+// store that keeps the catalog rows from its first batch, concurrent
+// applies of partitions included: the versions it keeps are the same.
+func TestPostgresHistoryContractKeepingCatalogRows(t *testing.T) {
+	t.Parallel()
+	histtest.Run(t, func(t *testing.T) history.Store {
+		s := openStore(t)
+		if err := s.KeepCatalogRows(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}, histtest.Features{Partitioned: true})
+}

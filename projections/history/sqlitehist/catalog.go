@@ -8,7 +8,6 @@ import (
 	"strconv"
 	"strings"
 
-	"backlot.dev/backlot/domain/catalog"
 	"backlot.dev/backlot/domain/event"
 	"backlot.dev/backlot/domain/refresh"
 	"backlot.dev/backlot/projections/catalogstore"
@@ -62,11 +61,10 @@ func (s *Store) CatalogAt(ctx context.Context, at history.Instant) (catalogstore
 	// relations are the spans valid then. A row is valid only while a
 	// version of its entity is (a removal closes them all). The instant is a
 	// literal, so the statements' own "?" arguments keep their order.
-	// The catalog names a search key by an id (search_keys) and stores each
-	// relation once, by the entity that declares it (origin), deriving the
-	// reverse; the history names a key by its text, so a key's id here is
-	// the key itself, and keeps both directions of a relation, so each is a
-	// relation of its source (origin) with no reverse to derive.
+	// The catalog names a search key by an id (search_keys); the history
+	// names it by its text, so a key's id here is the key itself. Both keep
+	// each relation once, by the entity that declares it (origin, the
+	// entity's key here), and derive its reverse.
 	with := func(index string) string {
 		return `WITH entities AS NOT MATERIALIZED (SELECT v.key AS eid, v.from_position AS pos, v.key AS key, v.ref AS ref, v.uid AS uid,
 			substr(v.key, 1, instr(v.key, ':') - 1) AS kind,
@@ -77,8 +75,8 @@ func (s *Store) CatalogAt(ctx context.Context, at history.Instant) (catalogstore
 		search AS NOT MATERIALIZED (SELECT s.ent AS eid, s.key AS key, s.key AS kid, s.value AS value, s.original AS original
 			FROM history_search s WHERE ` + valid("s") + `),
 		search_keys AS NOT MATERIALIZED (SELECT k.key AS id, k.key AS key FROM history_search k),
-		relations AS NOT MATERIALIZED (SELECT r.source AS source, r.source AS origin, r.type AS type, r.ltype AS ltype, r.target AS target, r.target_ref AS target_ref,
-			NULL AS reverse, NULL AS lreverse
+		relations AS NOT MATERIALIZED (SELECT r.ent AS origin, r.type AS type, r.ltype AS ltype, r.target AS target, r.target_ref AS target_ref,
+			r.reverse AS reverse, r.lreverse AS lreverse
 			FROM history_relations r WHERE ` + valid("r") + `) `
 	}
 	// A count over many versions tests each on the span index, which holds
@@ -328,7 +326,7 @@ func (c *catalogAt) fill(ctx context.Context, items []catalogstore.PageRow, eids
 			}
 			v := &items[at[eid]].View
 			v.Ref, v.UID, v.LocationID = ref, uid, loc
-			if v.Body, err = storedBody(v.Key, uid, hash, body); err != nil {
+			if v.Body, err = history.CatalogBody(v.Key, uid, hash, body); err != nil {
 				rows.Close()
 				return err
 			}
@@ -339,25 +337,6 @@ func (c *catalogAt) fill(ctx context.Context, items []catalogstore.PageRow, eids
 		}
 	}
 	return nil
-}
-
-// storedBody turns a version's body, as its event carried it, into the body
-// the catalog read model stores: with metadata.uid and metadata.etag, without
-// relations and status.
-func storedBody(key, uid, hash string, raw []byte) ([]byte, error) {
-	body, err := catalog.DecodeJSONObject(raw)
-	if err != nil {
-		return nil, fmt.Errorf("history store: entity %s: body: %w", key, err)
-	}
-	ent, err := catalog.LoadEntity(body)
-	if err != nil {
-		return nil, fmt.Errorf("history store: entity %s: %w", key, err)
-	}
-	rows, err := catalogstore.NewEntityRows(ent, uid, hash)
-	if err != nil {
-		return nil, fmt.Errorf("history store: entity %s: %w", key, err)
-	}
-	return rows.Body, nil
 }
 
 // keysetCond renders "after ks" (or "before ks") for the ordered columns s0..sn, key.
@@ -380,7 +359,7 @@ func lowerAll(vs []string) []any {
 }
 
 // decorate loads the relations of the views: those the versions valid at the
-// instant declare with the view's entity as their source.
+// instant declare, and the reverses of those declared toward them.
 func (c *catalogAt) decorate(ctx context.Context, views []*catalogstore.EntityView) error {
 	if len(views) == 0 {
 		return nil
@@ -393,8 +372,15 @@ func (c *catalogAt) decorate(ctx context.Context, views []*catalogstore.EntityVi
 		for i, k := range part {
 			args[i] = k
 		}
-		rows, err := c.query(ctx, `SELECT DISTINCT source, type, target_ref FROM relations
-			WHERE source IN (`+placeholders(len(part))+`) ORDER BY source, type, target`, args...)
+		// An entity's relations are those it declares and the reverses of
+		// those declared toward it, as in the catalog read model.
+		rows, err := c.query(ctx, `SELECT DISTINCT source, type, target_ref FROM (
+			SELECT r.origin AS source, r.type AS type, r.target AS target, r.target_ref AS target_ref
+				FROM relations r WHERE r.origin IN (`+placeholders(len(part))+`)
+			UNION ALL
+			SELECT r.target, r.reverse, o.key, o.ref FROM relations r JOIN entities o ON o.eid = r.origin
+				WHERE r.target IN (`+placeholders(len(part))+`)
+		) ORDER BY source, type, target`, append(append([]any{}, args...), args...)...)
 		if err != nil {
 			return fmt.Errorf("history store: catalog at an instant: relations: %w", err)
 		}
@@ -461,7 +447,7 @@ func (c *catalogAt) views(ctx context.Context, found map[string]*catalogstore.En
 		if err := rows.Scan(&v.Key, &v.Ref, &v.UID, &v.LocationID, &v.Body, &hash); err != nil {
 			return err
 		}
-		if v.Body, err = storedBody(v.Key, v.UID, hash, v.Body); err != nil {
+		if v.Body, err = history.CatalogBody(v.Key, v.UID, hash, v.Body); err != nil {
 			return err
 		}
 		found[v.Key] = v
@@ -503,9 +489,16 @@ func (c *catalogAt) Facets(ctx context.Context, facets []string, f catalogstore.
 			stmt = `SELECT e.namespace, count(*) FROM entities e WHERE ` + where + ` GROUP BY e.namespace ORDER BY e.namespace`
 			a = args
 		} else if rel, ok := strings.CutPrefix(key, "relations."); ok {
-			stmt = `SELECT min(r.target_ref), count(DISTINCT r.source) FROM relations r JOIN entities e ON e.key = r.source
-				WHERE r.ltype = ? AND ` + where + ` GROUP BY r.target ORDER BY r.target`
-			a = append([]any{rel}, args...)
+			// An entity's relations of a type are those it declares and the
+			// reverses, of that type, of those declared toward it.
+			stmt = `SELECT min(x.target_ref), count(DISTINCT x.source) FROM (
+				SELECT e.key AS source, r.target AS target, r.target_ref AS target_ref
+					FROM relations r JOIN entities e ON e.eid = r.origin WHERE r.ltype = ? AND ` + where + `
+				UNION ALL
+				SELECT e.key, o.key, o.ref FROM relations r JOIN entities o ON o.eid = r.origin JOIN entities e ON e.key = r.target
+					WHERE r.lreverse = ? AND ` + where + `
+			) x GROUP BY x.target ORDER BY x.target`
+			a = append(append(append([]any{rel}, args...), rel), args...)
 		} else {
 			// Values group case-insensitively; each is shown in the spelling
 			// of the first entity in key order that has it, as a built

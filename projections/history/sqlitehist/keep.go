@@ -3,12 +3,16 @@ package sqlitehist
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"log/slog"
+	"os"
+	"strings"
 	"time"
 
 	"backlot.dev/backlot/projections/catalogstore"
 	"backlot.dev/backlot/projections/history"
+	"backlot.dev/backlot/projections/storekit/sqlitekit"
 )
 
 // rowsKept names the flag in history_positions that is 1 once the catalog
@@ -24,6 +28,8 @@ const buildFlushRows = 20000
 var catalogRowIndexes = []struct{ name, create string }{
 	{"history_search_key_value", `CREATE INDEX history_search_key_value ON history_search(key, value, from_position, to_position, from_time, to_time)`},
 	{"history_relations_type_target", `CREATE INDEX history_relations_type_target ON history_relations(ltype, target)`},
+	// The relations declared toward an entity, whose reverses are its own.
+	{"history_relations_target", `CREATE INDEX history_relations_target ON history_relations(target, lreverse)`},
 	// An entity by uid at an instant.
 	{"history_versions_uid", `CREATE INDEX history_versions_uid ON history_versions(uid) WHERE removed = 0`},
 	// Whether a version is valid at an instant, and its key, without reading
@@ -110,12 +116,12 @@ func buildCatalogRows(ctx context.Context, tx *sql.Tx) (int, error) {
 		return 0, err
 	}
 	defer rows.Close()
-	w := newSpanWriter()
+	sp := history.NewSpans()
 	flush := func() error {
-		if err := w.insert(ctx, tx); err != nil {
+		if err := insertSpans(ctx, tx, sp); err != nil {
 			return err
 		}
-		w = newSpanWriter()
+		sp = history.NewSpans()
 		return nil
 	}
 	n, last := 0, ""
@@ -128,7 +134,7 @@ func buildCatalogRows(ctx context.Context, tx *sql.Tx) (int, error) {
 		}
 		v.ValidFrom.Time = fromNanos(ns)
 		n++
-		if v.Key != last && len(w.search)/nSearchCols+len(w.rels)/nRelationCols >= buildFlushRows {
+		if v.Key != last && len(sp.NewSearch)+len(sp.NewRelations) >= buildFlushRows {
 			if err := flush(); err != nil {
 				return n, err
 			}
@@ -136,15 +142,42 @@ func buildCatalogRows(ctx context.Context, tx *sql.Tx) (int, error) {
 		last = v.Key
 		var er catalogstore.EntityRows
 		if !v.Removed {
-			if er, err = rowsOf(v.Key, v.UID, v.Hash, body); err != nil {
+			if er, err = history.EntityRowsOf(v.Key, v.UID, v.Hash, body); err != nil {
 				return n, err
 			}
 		}
-		w.apply(&v, w.entity(v.Key), &er)
+		sp.Apply(&v, &er)
 	}
 	if err := rows.Err(); err != nil {
 		return n, err
 	}
 	rows.Close()
 	return n, flush()
+}
+
+// KeepsCatalogRows reports whether the history file at path keeps the
+// catalog rows of its versions (it has answered a read at an instant), as
+// its history_positions records it; a file that does not exist keeps none.
+// The file is read as it is, not migrated, so a rebuild can keep the rows
+// an old file had.
+func KeepsCatalogRows(path string) (bool, error) {
+	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
+		return false, nil
+	}
+	r, err := sqlitekit.OpenReader(path, sqlitekit.Options{}, 1)
+	if err != nil {
+		return false, fmt.Errorf("history store %s: %w", path, err)
+	}
+	defer r.Close()
+	var flag int64
+	err = r.QueryRow(`SELECT position FROM history_positions WHERE name = ?`, rowsKept).Scan(&flag)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return false, nil
+	case err != nil && strings.Contains(err.Error(), "no such table"):
+		return false, nil
+	case err != nil:
+		return false, fmt.Errorf("history store %s: %w", path, err)
+	}
+	return flag == 1, nil
 }

@@ -16,7 +16,7 @@ func dumpCatalogRows(t *testing.T, s *Store) string {
 	var b strings.Builder
 	for _, q := range []string{
 		`SELECT ent, key, value, from_position, to_position, from_time, to_time, original FROM history_search ORDER BY ent, key, value, from_position`,
-		`SELECT source, ltype, target, ent, from_position, to_position, from_time, to_time, type, target_ref FROM history_relations ORDER BY source, ltype, target, ent, from_position`,
+		`SELECT ent, ltype, target, from_position, to_position, from_time, to_time, type, target_ref, reverse, lreverse FROM history_relations ORDER BY ent, ltype, target, from_position`,
 	} {
 		rows, err := s.read.Query(q)
 		if err != nil {

@@ -7,267 +7,155 @@ import (
 	"fmt"
 	"strings"
 
-	"backlot.dev/backlot/domain/catalog"
-	"backlot.dev/backlot/projections/catalogstore"
 	"backlot.dev/backlot/projections/history"
 )
 
 const (
 	nSearchCols   = 8
-	nRelationCols = 10
-	// stored marks a current row that is in the file, not among this batch's inserts.
-	stored = -1
+	nRelationCols = 11
 )
-
-// searchID and relationID identify a current row of an entity.
-type (
-	searchID   struct{ key, value string }
-	relationID struct{ source, ltype, target string }
-)
-
-// searchCur and relationCur are a current row of an entity: what else makes
-// it, and where it is (stored, or the index of its pending insert).
-type (
-	searchCur struct {
-		original *string
-		ins      int
-	}
-	relationCur struct {
-		typ, targetRef string
-		ins            int
-	}
-)
-
-// entityRows are the current catalog rows of one entity while a batch is written.
-type entityRows struct {
-	search map[searchID]searchCur
-	rels   map[relationID]relationCur
-}
-
-// spanWriter turns the versions of a Change into spans of catalog rows: each
-// version's rows are compared with the entity's current ones, rows it no
-// longer has are closed at its position and rows it adds are opened there,
-// so an edit writes only what it changes.
-type spanWriter struct {
-	cur map[string]*entityRows
-	// search and rels are the pending inserts, flattened in column order.
-	search, rels []any
-	// closeSearch and closeRels are the stored rows to close, flattened in
-	// the order of the UPDATE statements' arguments.
-	closeSearch, closeRels []any
-}
-
-func newSpanWriter() *spanWriter {
-	return &spanWriter{cur: map[string]*entityRows{}}
-}
-
-// entity returns the current rows of key, empty when first asked.
-func (w *spanWriter) entity(key string) *entityRows {
-	cur := w.cur[key]
-	if cur == nil {
-		cur = &entityRows{search: map[searchID]searchCur{}, rels: map[relationID]relationCur{}}
-		w.cur[key] = cur
-	}
-	return cur
-}
 
 // writeCatalogRows stores the catalog rows of the new versions of ch as
-// spans: the rows of each entity's stored head (heads, computed again from
-// its body) are its current rows before the batch.
+// spans (history.Spans): the open spans of the entities whose stored head
+// exists (heads say which) are read from the tables' primary keys, a chunk
+// of entities per statement, so no stored body is decoded.
 func writeCatalogRows(ctx context.Context, tx *sql.Tx, ch history.Change, heads map[string]history.Head) error {
 	if len(ch.Rows) != len(ch.New) {
 		return errors.New("history store: the change holds no catalog rows")
 	}
-	w := newSpanWriter()
-	var body *sql.Stmt
+	var live []string
+	seen := map[string]bool{}
 	for i := range ch.New {
-		v := &ch.New[i]
-		cur, seen := w.cur[v.Key]
-		if !seen {
-			cur = w.entity(v.Key)
-			if h, ok := heads[v.Key]; ok && !h.Removed {
-				if body == nil {
-					var err error
-					if body, err = tx.PrepareContext(ctx, `SELECT body FROM history_versions WHERE key = ? AND version = ?`); err != nil {
-						return err
-					}
-					defer body.Close()
-				}
-				if err := loadCurrent(ctx, body, h, cur); err != nil {
-					return err
-				}
-			}
-		}
-		w.apply(v, cur, &ch.Rows[i])
-	}
-	return w.insert(ctx, tx)
-}
-
-// insert closes the stored rows w closed and inserts the rows it opened.
-func (w *spanWriter) insert(ctx context.Context, tx *sql.Tx) error {
-	if len(w.closeSearch) > 0 {
-		st, err := tx.PrepareContext(ctx, `UPDATE history_search SET to_position = ?, to_time = ?
-			WHERE ent = ? AND key = ? AND value = ? AND to_position IS NULL`)
-		if err != nil {
-			return err
-		}
-		defer st.Close()
-		for a := w.closeSearch; len(a) > 0; a = a[5:] {
-			if _, err := st.ExecContext(ctx, a[:5]...); err != nil {
-				return fmt.Errorf("close search rows: %w", err)
-			}
+		k := ch.New[i].Key
+		if h, ok := heads[k]; ok && !h.Removed && !seen[k] {
+			seen[k] = true
+			live = append(live, k)
 		}
 	}
-	if len(w.closeRels) > 0 {
-		st, err := tx.PrepareContext(ctx, `UPDATE history_relations SET to_position = ?, to_time = ?
-			WHERE source = ? AND ltype = ? AND target = ? AND ent = ? AND to_position IS NULL`)
-		if err != nil {
-			return err
-		}
-		defer st.Close()
-		for a := w.closeRels; len(a) > 0; a = a[6:] {
-			if _, err := st.ExecContext(ctx, a[:6]...); err != nil {
-				return fmt.Errorf("close relations: %w", err)
-			}
-		}
-	}
-	if err := insertRows(ctx, tx, "history_search(ent, key, value, from_position, to_position, from_time, to_time, original)", nSearchCols, w.search); err != nil {
+	sp := history.NewSpans()
+	if err := loadOpen(ctx, tx, sp, live); err != nil {
 		return err
 	}
-	return insertRows(ctx, tx, "history_relations(source, ltype, target, ent, from_position, to_position, from_time, to_time, type, target_ref)", nRelationCols, w.rels)
+	for i := range ch.New {
+		sp.Apply(&ch.New[i], &ch.Rows[i])
+	}
+	return insertSpans(ctx, tx, sp)
 }
 
-// rowsOf computes the catalog rows of a stored version from its body.
-func rowsOf(key, uid, hash string, raw []byte) (catalogstore.EntityRows, error) {
-	obj, err := catalog.DecodeJSONObject(raw)
-	if err != nil {
-		return catalogstore.EntityRows{}, fmt.Errorf("entity %s: body: %w", key, err)
-	}
-	ent, err := catalog.LoadEntity(obj)
-	if err != nil {
-		return catalogstore.EntityRows{}, fmt.Errorf("entity %s: %w", key, err)
-	}
-	rows, err := catalogstore.NewEntityRows(ent, uid, hash)
-	if err != nil {
-		return catalogstore.EntityRows{}, fmt.Errorf("entity %s: %w", key, err)
-	}
-	return rows, nil
-}
+// openChunk is how many entities one statement reads the open spans of.
+const openChunk = 400
 
-// loadCurrent fills cur with the rows of the stored head h, computed from its body.
-func loadCurrent(ctx context.Context, body *sql.Stmt, h history.Head, cur *entityRows) error {
-	var raw []byte
-	if err := body.QueryRowContext(ctx, h.Key, h.Number).Scan(&raw); err != nil {
-		return fmt.Errorf("read version %d of %s: %w", h.Number, h.Key, err)
-	}
-	rows, err := rowsOf(h.Key, h.UID, h.Hash, raw)
-	if err != nil {
-		return err
-	}
-	for _, sr := range rows.Search {
-		id := searchID{sr.Key, sr.Value}
-		if _, dup := cur.search[id]; !dup {
-			cur.search[id] = searchCur{original: sr.Original, ins: stored}
+// loadOpen gives sp the open spans of the entities.
+func loadOpen(ctx context.Context, tx *sql.Tx, sp *history.Spans, ents []string) error {
+	search := map[string][]history.SearchSpan{}
+	rels := map[string][]history.RelationSpan{}
+	for start := 0; start < len(ents); start += openChunk {
+		part := ents[start:min(start+openChunk, len(ents))]
+		args := make([]any, len(part))
+		for i, e := range part {
+			args[i] = e
+		}
+		in := strings.TrimSuffix(strings.Repeat("?,", len(part)), ",")
+		rows, err := tx.QueryContext(ctx, `SELECT ent, key, value, original, from_position, from_time FROM history_search
+			WHERE ent IN (`+in+`) AND to_position IS NULL`, args...)
+		if err != nil {
+			return fmt.Errorf("read open search rows: %w", err)
+		}
+		for rows.Next() {
+			var s history.SearchSpan
+			var orig sql.NullString
+			var ns int64
+			if err := rows.Scan(&s.Ent, &s.Key, &s.Value, &orig, &s.From.Position, &ns); err != nil {
+				rows.Close()
+				return fmt.Errorf("read open search rows: %w", err)
+			}
+			if orig.Valid {
+				o := orig.String
+				s.Original = &o
+			}
+			s.From.Time = fromNanos(ns)
+			search[s.Ent] = append(search[s.Ent], s)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("read open search rows: %w", err)
+		}
+		if rows, err = tx.QueryContext(ctx, `SELECT ent, ltype, target, type, target_ref, reverse, from_position, from_time FROM history_relations
+			WHERE ent IN (`+in+`) AND to_position IS NULL`, args...); err != nil {
+			return fmt.Errorf("read open relations: %w", err)
+		}
+		for rows.Next() {
+			var r history.RelationSpan
+			var ns int64
+			if err := rows.Scan(&r.Ent, &r.LType, &r.Target, &r.Type, &r.TargetRef, &r.Reverse, &r.From.Position, &ns); err != nil {
+				rows.Close()
+				return fmt.Errorf("read open relations: %w", err)
+			}
+			r.From.Time = fromNanos(ns)
+			rels[r.Ent] = append(rels[r.Ent], r)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("read open relations: %w", err)
 		}
 	}
-	for _, r := range bothWays(&rows) {
-		id := relationID{r.Source, strings.ToLower(r.Type), r.Target}
-		if _, dup := cur.rels[id]; !dup {
-			cur.rels[id] = relationCur{typ: r.Type, targetRef: r.TargetRef, ins: stored}
-		}
+	for _, e := range ents {
+		sp.Load(e, search[e], rels[e])
 	}
 	return nil
 }
 
-// apply moves the entity's current rows to those of version v (rows; none
-// for a removal).
-func (w *spanWriter) apply(v *history.Version, cur *entityRows, rows *catalogstore.EntityRows) {
-	at := v.ValidFrom
-	pos, ns := at.Position, at.Time.UnixNano()
-	nextSearch := make(map[searchID]*string, len(rows.Search))
-	for _, sr := range rows.Search {
-		id := searchID{sr.Key, sr.Value}
-		if _, dup := nextSearch[id]; !dup {
-			nextSearch[id] = sr.Original
+// insertSpans closes the stored spans sp closed and inserts those it opened.
+func insertSpans(ctx context.Context, tx *sql.Tx, sp *history.Spans) error {
+	if len(sp.ClosedSearch) > 0 {
+		st, err := tx.PrepareContext(ctx, `UPDATE history_search SET to_position = ?, to_time = ?
+			WHERE ent = ? AND key = ? AND value = ? AND from_position = ?`)
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		for _, s := range sp.ClosedSearch {
+			if _, err := st.ExecContext(ctx, s.To.Position, s.To.Time.UnixNano(), s.Ent, s.Key, s.Value, s.From.Position); err != nil {
+				return fmt.Errorf("close search rows: %w", err)
+			}
 		}
 	}
-	for id, c := range cur.search {
-		if orig, ok := nextSearch[id]; ok && sameOriginal(orig, c.original) {
-			continue
+	if len(sp.ClosedRelations) > 0 {
+		st, err := tx.PrepareContext(ctx, `UPDATE history_relations SET to_position = ?, to_time = ?
+			WHERE ent = ? AND ltype = ? AND target = ? AND from_position = ?`)
+		if err != nil {
+			return err
 		}
-		if c.ins == stored {
-			w.closeSearch = append(w.closeSearch, pos, ns, v.Key, id.key, id.value)
-		} else {
-			w.search[c.ins*nSearchCols+4], w.search[c.ins*nSearchCols+6] = pos, ns
-		}
-		delete(cur.search, id)
-	}
-	for _, sr := range rows.Search {
-		id := searchID{sr.Key, sr.Value}
-		if _, ok := cur.search[id]; ok {
-			continue // unchanged, or a duplicate of this version
-		}
-		var orig any
-		if sr.Original != nil {
-			orig = *sr.Original
-		}
-		cur.search[id] = searchCur{original: sr.Original, ins: len(w.search) / nSearchCols}
-		w.search = append(w.search, v.Key, sr.Key, sr.Value, pos, nil, ns, nil, orig)
-	}
-	rels := bothWays(rows)
-	nextRels := make(map[relationID]relationRow, len(rels))
-	for _, r := range rels {
-		id := relationID{r.Source, strings.ToLower(r.Type), r.Target}
-		if _, dup := nextRels[id]; !dup {
-			nextRels[id] = r
+		defer st.Close()
+		for _, r := range sp.ClosedRelations {
+			if _, err := st.ExecContext(ctx, r.To.Position, r.To.Time.UnixNano(), r.Ent, r.LType, r.Target, r.From.Position); err != nil {
+				return fmt.Errorf("close relations: %w", err)
+			}
 		}
 	}
-	for id, c := range cur.rels {
-		if r, ok := nextRels[id]; ok && r.Type == c.typ && r.TargetRef == c.targetRef {
-			continue
+	vals := make([]any, 0, len(sp.NewSearch)*nSearchCols)
+	for i := range sp.NewSearch {
+		s := &sp.NewSearch[i]
+		var orig, toPos, toTime any
+		if s.Original != nil {
+			orig = *s.Original
 		}
-		if c.ins == stored {
-			w.closeRels = append(w.closeRels, pos, ns, id.source, id.ltype, id.target, v.Key)
-		} else {
-			w.rels[c.ins*nRelationCols+5], w.rels[c.ins*nRelationCols+7] = pos, ns
+		if s.To != nil {
+			toPos, toTime = s.To.Position, s.To.Time.UnixNano()
 		}
-		delete(cur.rels, id)
+		vals = append(vals, s.Ent, s.Key, s.Value, s.From.Position, toPos, s.From.Time.UnixNano(), toTime, orig)
 	}
-	for _, r := range rels {
-		id := relationID{r.Source, strings.ToLower(r.Type), r.Target}
-		if _, ok := cur.rels[id]; ok {
-			continue
+	if err := insertRows(ctx, tx, "history_search(ent, key, value, from_position, to_position, from_time, to_time, original)", nSearchCols, vals); err != nil {
+		return err
+	}
+	vals = make([]any, 0, len(sp.NewRelations)*nRelationCols)
+	for i := range sp.NewRelations {
+		r := &sp.NewRelations[i]
+		var toPos, toTime any
+		if r.To != nil {
+			toPos, toTime = r.To.Position, r.To.Time.UnixNano()
 		}
-		cur.rels[id] = relationCur{typ: r.Type, targetRef: r.TargetRef, ins: len(w.rels) / nRelationCols}
-		w.rels = append(w.rels, id.source, id.ltype, id.target, v.Key, pos, nil, ns, nil, r.Type, r.TargetRef)
+		vals = append(vals, r.Ent, r.LType, r.Target, r.From.Position, toPos, r.From.Time.UnixNano(), toTime, r.Type, r.TargetRef, r.Reverse, r.LReverse)
 	}
-}
-
-// relationRow is one row of history_relations as an entity's version
-// carries it: a relation it declares (Source is the entity) or the reverse of
-// one (Target is the entity).
-type relationRow struct {
-	// Source and Target are lower-case keys; TargetRef is the target's display ref.
-	Source, Type, Target, TargetRef string
-}
-
-// bothWays lists the relations of rows in both directions, as the history's
-// rows keep them (the catalog read model stores each once and derives the
-// reverse): each declared relation, then its reverse from the target back to
-// the entity.
-func bothWays(rows *catalogstore.EntityRows) []relationRow {
-	out := make([]relationRow, 0, 2*len(rows.Relations))
-	for _, r := range rows.Relations {
-		out = append(out,
-			relationRow{Source: rows.Key, Type: r.Type, Target: r.Target, TargetRef: r.TargetRef},
-			relationRow{Source: r.Target, Type: r.Reverse, Target: rows.Key, TargetRef: rows.Ref})
-	}
-	return out
-}
-
-func sameOriginal(a, b *string) bool {
-	if a == nil || b == nil {
-		return a == nil && b == nil
-	}
-	return *a == *b
+	return insertRows(ctx, tx, "history_relations(ent, ltype, target, from_position, to_position, from_time, to_time, type, target_ref, reverse, lreverse)", nRelationCols, vals)
 }
