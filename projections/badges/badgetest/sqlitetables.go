@@ -14,7 +14,7 @@ import (
 var sqliteTableQueries = []string{
 	`SELECT entity || ' ' || source || ' ' || facts || ' ' || observed_at || ' ' || position FROM facts ORDER BY entity, source`,
 	`SELECT source || ' ' || schema || ' ' || position FROM fact_sources ORDER BY source`,
-	`SELECT policy || ' ' || entity || ' ' || badge FROM badges ORDER BY policy, entity`,
+	`SELECT policy || ' ' || entity || ' ' || level || ' ' || owner || ' ' || digest || ' ' || position FROM badges ORDER BY policy, entity`,
 	`SELECT position || ' ' || event_id || ' ' || type || ' ' || data FROM badge_changes ORDER BY position`,
 }
 
