@@ -197,8 +197,14 @@ func decodeRange(events []event.Envelope, applied event.Positions) ([]Op, error)
 			o.Source = &event.FactSourceDeclared{}
 			err = ev.Decode(o.Source)
 		case t.IsBadge():
+			// ev is of the newest version: its data is read as it is, by the
+			// scanner when it can (DecodeBadgeChanged), else with the
+			// upcasters' error naming the event.
 			o.Badge = &event.BadgeChanged{}
-			err = ev.Decode(o.Badge)
+			if !fastBadgeChanged(ev.Data, o.Badge) {
+				*o.Badge = event.BadgeChanged{}
+				err = ev.Decode(o.Badge)
+			}
 		default:
 			continue
 		}

@@ -1,7 +1,6 @@
 package badges
 
 import (
-	"encoding/json"
 	"fmt"
 	"time"
 
@@ -29,7 +28,7 @@ func ScanBadges(rows Rows) ([]Badge, error) {
 			return nil, err
 		}
 		var d event.BadgeChanged
-		if err := json.Unmarshal(data, &d); err != nil {
+		if err := DecodeBadgeChanged(data, &d); err != nil {
 			return nil, fmt.Errorf("badge store: stored change %s: %w", ev.ID, err)
 		}
 		ev.Time = time.Unix(0, at).UTC()
@@ -62,7 +61,7 @@ func ScanChanges(rows Rows, fn func(Change) bool) error {
 			return err
 		}
 		c.Time = time.Unix(0, at).UTC()
-		if err := json.Unmarshal(data, &c.Data); err != nil {
+		if err := DecodeBadgeChanged(data, &c.Data); err != nil {
 			return fmt.Errorf("badge store: stored change %s: %w", c.EventID, err)
 		}
 		if !fn(c) {
