@@ -37,6 +37,9 @@ type rater struct {
 	// for the appender to take events.
 	rating     time.Duration
 	deprecated map[string]bool // entity key -> its lifecycle is deprecated
+	// deprecatedKnown says that deprecated holds every deprecated entity of
+	// the catalog (a full evaluation reads them first): a key it lacks is not.
+	deprecatedKnown bool
 }
 
 // related returns the keys the changed entities have relations to, which
@@ -140,6 +143,11 @@ func (r *rater) rateAll() error {
 	// appending, not rating.
 	var handing time.Duration
 	rateErr := func() error {
+		if r.reads(SourceCatalog, nil) {
+			if err := r.readDeprecated(ctx); err != nil {
+				return err
+			}
+		}
 		for p := range pages {
 			if err := r.ratePage(p); err != nil {
 				return err
@@ -177,6 +185,33 @@ func (r *rater) rateAll() error {
 		}
 	}
 	return errors.Join(appendErr, readErr, rateErr)
+}
+
+// readDeprecated reads every deprecated entity of the catalog, for the
+// catalog facts of a full evaluation: the entities it rates depend on most of
+// the catalog, so one query for the deprecated ones reads less than looking
+// up each page's dependencies. The filter on spec.lifecycle finds at least
+// every entity lifecycle calls deprecated (search values are lower case);
+// each is checked with lifecycle itself.
+func (r *rater) readDeprecated(ctx context.Context) error {
+	r.deprecated = map[string]bool{}
+	q := catalogstore.PageQuery{Filter: catalogstore.Filter{{{Key: "spec.lifecycle", Values: []string{"deprecated"}}}}, Limit: r.e.cfg.PageSize}
+	for {
+		res, err := r.e.cfg.Catalog.Query(ctx, q)
+		if err != nil {
+			return fmt.Errorf("badging: read the deprecated entities: %w", err)
+		}
+		for i := range res.Items {
+			if lifecycle(res.Items[i].Body) == "deprecated" {
+				r.deprecated[res.Items[i].Key] = true
+			}
+		}
+		if !res.HasNext || res.Last == nil {
+			r.deprecatedKnown = true
+			return nil
+		}
+		q.After = res.Last
+	}
 }
 
 // readPages reads the catalog a page at a time, with each page's verdicts and
@@ -308,6 +343,9 @@ func parallel(n int, fn func(i int) error) error {
 // lookUpDependencies learns which targets of the views' dependency relations
 // are deprecated.
 func (r *rater) lookUpDependencies(views []*catalogstore.EntityView) error {
+	if r.deprecatedKnown {
+		return nil
+	}
 	if r.deprecated == nil {
 		r.deprecated = map[string]bool{}
 	}
