@@ -507,11 +507,12 @@ func (r *rater) emit(key string, drafts []draft, before []badges.Badge) ([]event
 			}
 			t = changeOf(dr.d, &before[i])
 		}
-		ev, err := event.New(t, key, dr.d, event.Meta{Actor: EvaluatorActor, Time: r.now})
+		// The data is json.Marshal's, without its reflection; the id is
+		// time-ordered (event.NewID).
+		ev, err := event.New(t, key, marshalBadgeChanged(dr.d), event.Meta{Actor: EvaluatorActor, Time: r.now})
 		if err != nil {
 			return nil, err
 		}
-		ev.ID = event.NewID()
 		out = append(out, ev)
 	}
 	return out, nil
