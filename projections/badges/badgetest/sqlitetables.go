@@ -16,6 +16,7 @@ var sqliteTableQueries = []string{
 	`SELECT source || ' ' || schema || ' ' || position FROM fact_sources ORDER BY source`,
 	`SELECT policy || ' ' || entity || ' ' || level || ' ' || owner || ' ' || digest || ' ' || position FROM badges ORDER BY policy, entity`,
 	`SELECT position || ' ' || event_id || ' ' || type || ' ' || data FROM badge_changes ORDER BY position`,
+	`SELECT policy || ' ' || owner || ' ' || level || ' ' || count FROM badge_tally ORDER BY policy, owner, level`,
 }
 
 // SQLiteTables renders every fact, fact source, verdict and change of the

@@ -221,6 +221,9 @@ func bulkEqualsOneAtATime(t *testing.T, open func(t *testing.T) Store) {
 			if err := s.Apply(ctx, log[i:min(i+size, len(log))]); err != nil {
 				t.Fatal(err)
 			}
+			if size == 37 {
+				tallyCountsVerdicts(t, s)
+			}
 		}
 		return Render(t, s)
 	}
@@ -340,6 +343,10 @@ func CheckUpgraded(t *testing.T, s badges.Reader, change badges.ChangeRow, badge
 	if err != nil || len(rs) != 1 || mustJSON(t, rs[0]) != mustJSON(t, want) {
 		t.Fatalf("Results after the upgrade: %v %+v", err, rs)
 	}
+	if tally, err := s.Tally(ctx, change.Policy); err != nil || len(tally) != 1 ||
+		tally[0] != (badges.TallyRow{Owner: strings.ToLower(want.Owner), Level: want.Level, Count: 1}) {
+		t.Fatalf("Tally after the upgrade: %v %+v", err, tally)
+	}
 	vs, err := s.VerdictsOf(ctx, []string{change.Entity})
 	var d event.BadgeChanged
 	if err := json.Unmarshal([]byte(change.Data), &d); err != nil {
@@ -357,4 +364,35 @@ func mustJSON(t testing.TB, v any) string {
 		t.Fatal(err)
 	}
 	return string(b)
+}
+
+// tallyCountsVerdicts checks that each policy's Tally is the count of its
+// current verdicts (Results) per owner (in lower case) and level.
+func tallyCountsVerdicts(t *testing.T, s Store) {
+	t.Helper()
+	ctx := context.Background()
+	for _, p := range []string{"tc", "docs", "sec"} {
+		rs, err := s.Results(ctx, badges.ResultQuery{Policy: p})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := map[[2]string]int{}
+		for _, b := range rs {
+			want[[2]string{strings.ToLower(b.Owner), b.Level}]++
+		}
+		rows, err := s.Tally(ctx, p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := map[[2]string]int{}
+		for _, r := range rows {
+			if r.Count <= 0 {
+				t.Fatalf("policy %s: tally row %+v", p, r)
+			}
+			got[[2]string{r.Owner, r.Level}] = r.Count
+		}
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Fatalf("policy %s: tally %v, the verdicts count %v", p, got, want)
+		}
+	}
 }

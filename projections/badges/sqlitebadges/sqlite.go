@@ -146,12 +146,20 @@ func write(ctx context.Context, tx *sql.Tx, w badges.Writes) error {
 		return fmt.Errorf("changes: %w", err)
 	}
 	puts = puts[:0]
+	keys, putKeys := make([][]any, 0, len(w.Verdicts)), make([][]any, 0, len(w.Verdicts))
 	for _, r := range w.Verdicts {
+		keys = append(keys, []any{r.Policy, r.Entity})
 		if r.Drop {
 			drops = append(drops, []any{r.Policy, r.Entity})
 			continue
 		}
 		puts = append(puts, []any{r.Policy, r.Entity, r.Level, r.Owner, r.Digest, r.Position})
+		putKeys = append(putKeys, []any{r.Policy, r.Entity})
+	}
+	// The tally loses the verdicts the batch replaces or drops, and gains
+	// those it writes (each key appears once in a batch).
+	if err := tally(ctx, tx, "-", keys); err != nil {
+		return fmt.Errorf("tally: %w", err)
 	}
 	if err := insertRows(ctx, tx, `DELETE FROM badges WHERE (policy, entity) IN (VALUES `, 2, drops, `)`); err != nil {
 		return fmt.Errorf("verdicts removed: %w", err)
@@ -160,7 +168,24 @@ func write(ctx context.Context, tx *sql.Tx, w badges.Writes) error {
 		` ON CONFLICT(policy, entity) DO UPDATE SET level = excluded.level, owner = excluded.owner, digest = excluded.digest, position = excluded.position`); err != nil {
 		return fmt.Errorf("verdicts: %w", err)
 	}
+	if err := tally(ctx, tx, "+", putKeys); err != nil {
+		return fmt.Errorf("tally: %w", err)
+	}
+	if len(keys) > 0 {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM badge_tally WHERE count = 0`); err != nil {
+			return fmt.Errorf("tally: %w", err)
+		}
+	}
 	return nil
+}
+
+// tally adds (sign "+") or takes away ("-") the current verdicts of the
+// (policy, entity) keys from badge_tally.
+func tally(ctx context.Context, tx *sql.Tx, sign string, keys [][]any) error {
+	return insertRows(ctx, tx, `INSERT INTO badge_tally(policy, owner, level, count)
+		SELECT b.policy, b.owner, b.level, `+sign+`count(*) FROM (VALUES `, 2, keys,
+		`) k JOIN badges b ON b.policy = k.column1 AND b.entity = k.column2 WHERE true GROUP BY b.policy, b.owner, b.level
+		ON CONFLICT(policy, owner, level) DO UPDATE SET count = count + excluded.count`)
 }
 
 // rowsPerStatement is how many rows one multi-row statement carries: large
@@ -330,9 +355,11 @@ func (s *Store) Results(ctx context.Context, q badges.ResultQuery) ([]badges.Bad
 	return s.queryBadges(ctx, `SELECT `+verdictCols+` WHERE `+where+` ORDER BY b.entity LIMIT ?`, append(args, limit)...)
 }
 
-// Tally counts a policy's current verdicts per owner and level.
+// Tally counts a policy's current verdicts per owner and level, as the fold
+// keeps them (badge_tally): it reads a row per owner and level, not the
+// verdicts.
 func (s *Store) Tally(ctx context.Context, policy string) ([]badges.TallyRow, error) {
-	rows, err := s.read.QueryContext(ctx, `SELECT owner, level, count(*) FROM badges WHERE policy = ? GROUP BY owner, level ORDER BY owner, level`, policy)
+	rows, err := s.read.QueryContext(ctx, `SELECT owner, level, count FROM badge_tally WHERE policy = ? ORDER BY owner, level`, policy)
 	if err != nil {
 		return nil, err
 	}
