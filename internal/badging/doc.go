@@ -12,14 +12,18 @@
 // backlot.check.changed.v1 only where a verdict changed, with
 // backlot.facts.reported.v1 where a built-in fact changed. Verdicts are read
 // back from the badge read model (package projections/badges), so an
-// evaluation repeated after a crash writes nothing twice.
+// evaluation repeated after a crash writes nothing twice: their digests for
+// every entity rated, and in full (for the checks that changed and the level
+// before) only those whose digest differs from the new verdict's.
 //
 // A full evaluation (a policy changed) reads the catalog a page at a time,
 // each entity once, and three things run side by side: a reader reads the
 // next page with its verdicts and facts, the current page is rated on every
-// core, and an appender appends the events of the pages before, in order. It
-// waits for the badge read model to fold them only at the end; the read model
-// folds them in bulk (badges.PlanWrites).
+// core, and an appender appends the events of the pages before, in order.
+// Before the first page it reads the catalog's deprecated entities with one
+// filtered query, for facts.catalog, rather than looking up each page's
+// dependencies. It waits for the badge read model to fold the events only at
+// the end; the read model folds them in bulk (badges.PlanWrites).
 //
 // facts.repo is collected when an entity is upserted or a migration merged a
 // change into its repository. A repository whose files change beside an

@@ -180,8 +180,15 @@ func TestEvaluatorWritesOnlyChanges(t *testing.T) {
 	}
 
 	w.append(mustEvent(t, event.TypeFactsReported, "component:default/web", event.FactsReported{Entity: "component:default/web", Source: "ci", Facts: json.RawMessage(`{"coverage": 91}`)}))
-	if got := summary(t, w.settle()); got != "badge.awarded component:default/web tc bronze>silver" {
+	lifted := w.settle()
+	if got := summary(t, lifted); got != "badge.awarded component:default/web tc bronze>silver" {
 		t.Fatalf("after coverage: %s", got)
+	}
+	// The change names the one check whose outcome changed, read from the
+	// verdict before in full (the comparison itself reads digests only).
+	var d event.BadgeChanged
+	if err := lifted[0].Decode(&d); err != nil || strings.Join(d.Changed, ",") != "coverage" || len(d.Checks) != 3 {
+		t.Fatalf("the change after coverage: %v %+v", err, d)
 	}
 
 	w.upsert(comp("api", "deprecated"))

@@ -79,3 +79,62 @@ func TestFullEvaluationInPagesAsInOne(t *testing.T) {
 		t.Fatalf("%d events, want a change of every verdict twice", len(small))
 	}
 }
+
+// TestFullEvaluationKnowsDeprecatedDependenciesAsIncremental rates a catalog
+// whose components depend on deprecated ones in other pages twice: once with
+// the policy registered first, each entity rated as it arrives (its
+// dependencies looked up one by one), once with the policy registered last,
+// in a full evaluation that reads the deprecated entities first. Every
+// verdict is the same, and some fail on a deprecated dependency.
+func TestFullEvaluationKnowsDeprecatedDependenciesAsIncremental(t *testing.T) {
+	t.Parallel()
+	const n = 60
+	lifecycles := []string{"production", "deprecated", "Deprecated", "experimental"}
+	verdicts := func(policyFirst bool) (string, int) {
+		w := newWorld(t)
+		var err error
+		if w.eval, err = badging.NewEvaluator(badging.EvaluatorConfig{Log: w.log, Catalog: w.catalog, CatalogWaiter: w.catProj,
+			Store: w.badges, StoreWaiter: w.badgeProj, PageSize: 7}); err != nil {
+			t.Fatal(err)
+		}
+		if policyFirst {
+			w.upsert(policyBody(t))
+			w.settle()
+		}
+		for i := range n {
+			w.upsert(comp(fmt.Sprintf("c-%03d", i), lifecycles[i%len(lifecycles)], fmt.Sprintf("component:c-%03d", (i*7+3)%n)))
+			if policyFirst && i%10 == 9 {
+				w.settle()
+			}
+		}
+		if !policyFirst {
+			w.upsert(policyBody(t))
+		}
+		w.settle()
+		res, err := w.badges.Results(w.ctx, badges.ResultQuery{Policy: "tc"})
+		if err != nil || len(res) != n {
+			t.Fatalf("policy first %v: %d verdicts (%v), want %d", policyFirst, len(res), err, n)
+		}
+		var out []string
+		failing := 0
+		for _, b := range res {
+			var checks []string
+			for _, c := range b.Checks {
+				checks = append(checks, fmt.Sprintf("%s=%v", c.ID, c.Passed))
+				if c.ID == "no-deprecated" && !c.Passed {
+					failing++
+				}
+			}
+			out = append(out, fmt.Sprintf("%s %s %v", b.Entity, b.Level, checks))
+		}
+		return fmt.Sprint(out), failing
+	}
+	incremental, failing := verdicts(true)
+	full, _ := verdicts(false)
+	if incremental != full {
+		t.Fatalf("verdicts differ:\nincremental %s\nfull        %s", incremental, full)
+	}
+	if failing == 0 || failing == n {
+		t.Fatalf("%d of %d components fail no-deprecated: the catalog does not test both outcomes", failing, n)
+	}
+}

@@ -37,6 +37,9 @@ type rater struct {
 	// for the appender to take events.
 	rating     time.Duration
 	deprecated map[string]bool // entity key -> its lifecycle is deprecated
+	// deprecatedKnown says that deprecated holds every deprecated entity of
+	// the catalog (a full evaluation reads them first): a key it lacks is not.
+	deprecatedKnown bool
 }
 
 // related returns the keys the changed entities have relations to, which
@@ -140,6 +143,11 @@ func (r *rater) rateAll() error {
 	// appending, not rating.
 	var handing time.Duration
 	rateErr := func() error {
+		if r.reads(SourceCatalog, nil) {
+			if err := r.readDeprecated(ctx); err != nil {
+				return err
+			}
+		}
 		for p := range pages {
 			if err := r.ratePage(p); err != nil {
 				return err
@@ -177,6 +185,33 @@ func (r *rater) rateAll() error {
 		}
 	}
 	return errors.Join(appendErr, readErr, rateErr)
+}
+
+// readDeprecated reads every deprecated entity of the catalog, for the
+// catalog facts of a full evaluation: the entities it rates depend on most of
+// the catalog, so one query for the deprecated ones reads less than looking
+// up each page's dependencies. The filter on spec.lifecycle finds at least
+// every entity lifecycle calls deprecated (search values are lower case);
+// each is checked with lifecycle itself.
+func (r *rater) readDeprecated(ctx context.Context) error {
+	r.deprecated = map[string]bool{}
+	q := catalogstore.PageQuery{Filter: catalogstore.Filter{{{Key: "spec.lifecycle", Values: []string{"deprecated"}}}}, Limit: r.e.cfg.PageSize}
+	for {
+		res, err := r.e.cfg.Catalog.Query(ctx, q)
+		if err != nil {
+			return fmt.Errorf("badging: read the deprecated entities: %w", err)
+		}
+		for i := range res.Items {
+			if lifecycle(res.Items[i].Body) == "deprecated" {
+				r.deprecated[res.Items[i].Key] = true
+			}
+		}
+		if !res.HasNext || res.Last == nil {
+			r.deprecatedKnown = true
+			return nil
+		}
+		q.After = res.Last
+	}
 }
 
 // readPages reads the catalog a page at a time, with each page's verdicts and
@@ -232,7 +267,10 @@ func (r *rater) rate(keys []string, views []*catalogstore.EntityView) error {
 }
 
 // ratePage rates a page whose verdicts and facts are loaded, on every core;
-// the events come out in the order of its keys.
+// the events come out in the order of its keys. It compares each result with
+// the current verdict's digest; only the verdicts whose digest differs are
+// read in full (Reader.BadgesOf), for the checks that changed and the rank
+// before, in one query for the page.
 func (r *rater) ratePage(p page) error {
 	keys, views := p.keys, p.views
 	if r.reads(SourceCatalog, nil) {
@@ -240,30 +278,64 @@ func (r *rater) ratePage(p page) error {
 			return err
 		}
 	}
-	outs := make([][]event.Envelope, len(keys))
-	errs := make([]error, len(keys))
+	drafts := make([][]draft, len(keys))
 	counts := make([]int, len(keys))
-	workers := min(runtime.GOMAXPROCS(0), max(len(keys)/64, 1))
+	if err := parallel(len(keys), func(i int) (err error) {
+		drafts[i], counts[i], err = r.rateOne(keys[i], views[i], p.current[keys[i]], p.stored[keys[i]])
+		return err
+	}); err != nil {
+		return err
+	}
+	var differ []string
+	for i, ds := range drafts {
+		if slices.ContainsFunc(ds, func(d draft) bool { return d.cur != nil }) {
+			differ = append(differ, keys[i])
+		}
+	}
+	var before map[string][]badges.Badge
+	if len(differ) > 0 {
+		var err error
+		if before, err = r.e.cfg.Store.BadgesOf(r.ctx, differ); err != nil {
+			return fmt.Errorf("badging: read verdicts: %w", err)
+		}
+	}
+	outs := make([][]event.Envelope, len(keys))
+	if err := parallel(len(keys), func(i int) (err error) {
+		outs[i], err = r.emit(keys[i], drafts[i], before[keys[i]])
+		return err
+	}); err != nil {
+		return err
+	}
+	for i := range keys {
+		r.events = append(r.events, outs[i]...)
+		r.evaluations += counts[i]
+	}
+	return nil
+}
+
+// parallel calls fn(i) for i in [0, n) on every core and returns the error of
+// the lowest i that failed.
+func parallel(n int, fn func(i int) error) error {
+	errs := make([]error, n)
+	workers := min(runtime.GOMAXPROCS(0), max(n/64, 1))
 	var next atomic.Int64
 	var wg sync.WaitGroup
 	for range workers {
 		wg.Go(func() {
 			for {
 				i := int(next.Add(1) - 1)
-				if i >= len(keys) {
+				if i >= n {
 					return
 				}
-				outs[i], counts[i], errs[i] = r.rateOne(keys[i], views[i], p.current[keys[i]], p.stored[keys[i]])
+				errs[i] = fn(i)
 			}
 		})
 	}
 	wg.Wait()
-	for i := range keys {
-		if errs[i] != nil {
-			return errs[i]
+	for _, err := range errs {
+		if err != nil {
+			return err
 		}
-		r.events = append(r.events, outs[i]...)
-		r.evaluations += counts[i]
 	}
 	return nil
 }
@@ -271,6 +343,9 @@ func (r *rater) ratePage(p page) error {
 // lookUpDependencies learns which targets of the views' dependency relations
 // are deprecated.
 func (r *rater) lookUpDependencies(views []*catalogstore.EntityView) error {
+	if r.deprecatedKnown {
+		return nil
+	}
 	if r.deprecated == nil {
 		r.deprecated = map[string]bool{}
 	}
@@ -330,27 +405,29 @@ func (r *rater) reads(source string, selected []bool) bool {
 
 func hasKey(m map[string]bool, k string) bool { _, ok := m[k]; return ok }
 
-// rateOne rates one entity with every policy and returns the events of the
-// changes and the number of policies it evaluated. It only reads the rater,
-// so entities are rated side by side.
-func (r *rater) rateOne(key string, v *catalogstore.EntityView, current []badges.Verdict, stored []badges.FactSet) ([]event.Envelope, int, error) {
-	var out []event.Envelope
-	emit := func(d *event.BadgeChanged, t event.Type) error {
-		ev, err := event.New(t, key, d, event.Meta{Actor: EvaluatorActor, Time: r.now})
-		ev.ID = event.NewID()
-		out = append(out, ev)
-		return err
-	}
-	revoke := func(v badges.Verdict, hash, owner string) error {
-		return emit(&event.BadgeChanged{Entity: key, EntityHash: hash, Owner: owner, Policy: v.Policy, PreviousLevel: v.Level,
-			Checks: []event.CheckOutcome{}, Changed: []string{}}, event.TypeBadgeRevoked)
+// draft is one event rateOne makes: ready (ev), or the data of a badge event
+// of type t, or, when cur is set, a change of the verdict cur whose type and
+// changed checks emit decides once the verdict before is read in full.
+type draft struct {
+	ev  *event.Envelope
+	d   *event.BadgeChanged
+	t   event.Type
+	cur *badges.Verdict
+}
+
+// rateOne rates one entity with every policy and returns the drafts of the
+// events of the changes and the number of policies it evaluated. It only
+// reads the rater, so entities are rated side by side.
+func (r *rater) rateOne(key string, v *catalogstore.EntityView, current []badges.Verdict, stored []badges.FactSet) ([]draft, int, error) {
+	var out []draft
+	revoke := func(v badges.Verdict, hash, owner string) {
+		out = append(out, draft{d: &event.BadgeChanged{Entity: key, EntityHash: hash, Owner: owner, Policy: v.Policy, PreviousLevel: v.Level,
+			Checks: []event.CheckOutcome{}, Changed: []string{}}, t: event.TypeBadgeRevoked})
 	}
 	if v == nil {
 		// The entity is gone: every verdict on it goes.
 		for _, b := range current {
-			if err := revoke(b, "", ""); err != nil {
-				return nil, 0, err
-			}
+			revoke(b, "", "")
 		}
 		return out, 0, nil
 	}
@@ -371,7 +448,9 @@ func (r *rater) rateOne(key string, v *catalogstore.EntityView, current []badges
 			return nil, 0, err
 		}
 		in.Facts = facts
-		out = append(out, evs...)
+		for i := range evs {
+			out = append(out, draft{ev: &evs[i]})
+		}
 	}
 	in.Relations = make([]policies.Relation, len(v.Relations))
 	owner := ""
@@ -382,7 +461,7 @@ func (r *rater) rateOne(key string, v *catalogstore.EntityView, current []badges
 		}
 	}
 	hash := catalog.HashJSON(v.Body)
-	seen := map[string]bool{}
+	seen := make(map[string]bool, len(r.e.policies))
 	n := 0
 	for i, c := range r.e.policies {
 		id := c.Policy().Metadata.Name
@@ -398,67 +477,93 @@ func (r *rater) rateOne(key string, v *catalogstore.EntityView, current []badges
 				cur = &current[i]
 			}
 		}
-		d, t, err := compare(key, owner, hash, res, cur)
-		if err != nil {
-			return nil, 0, err
-		}
-		if d != nil {
-			if err := emit(d, t); err != nil {
-				return nil, 0, err
-			}
+		if d, ok := compare(key, owner, hash, res, cur); ok {
+			out = append(out, d)
 		}
 	}
 	for _, b := range current {
 		if !seen[b.Policy] {
 			// The policy is gone (or no longer valid): its verdict goes.
-			if err := revoke(b, hash, owner); err != nil {
-				return nil, 0, err
-			}
+			revoke(b, hash, owner)
 		}
 	}
 	return out, n, nil
 }
 
-// compare returns the event a result makes against the current verdict, or
-// nil when nothing changed.
-func compare(key, owner, hash string, res policies.Result, cur *badges.Verdict) (*event.BadgeChanged, event.Type, error) {
+// emit turns an entity's drafts into events, in order; before are its
+// verdicts in full, read for the drafts that change one.
+func (r *rater) emit(key string, drafts []draft, before []badges.Badge) ([]event.Envelope, error) {
+	out := make([]event.Envelope, 0, len(drafts))
+	for _, dr := range drafts {
+		if dr.ev != nil {
+			out = append(out, *dr.ev)
+			continue
+		}
+		t := dr.t
+		if dr.cur != nil {
+			i := slices.IndexFunc(before, func(b badges.Badge) bool { return b.Policy == dr.cur.Policy })
+			if i < 0 {
+				return nil, fmt.Errorf("badging: stored verdict of %s under %s: not found", key, dr.cur.Policy)
+			}
+			t = changeOf(dr.d, &before[i])
+		}
+		// The data is json.Marshal's, without its reflection; the id is
+		// time-ordered (event.NewID).
+		ev, err := event.New(t, key, marshalBadgeChanged(dr.d), event.Meta{Actor: EvaluatorActor, Time: r.now})
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, ev)
+	}
+	return out, nil
+}
+
+// compare returns the draft of the event a result makes against the current
+// verdict, and false when nothing changed (equal digests).
+func compare(key, owner, hash string, res policies.Result, cur *badges.Verdict) (draft, bool) {
 	if !res.Applies {
 		if cur == nil {
-			return nil, "", nil
+			return draft{}, false
 		}
-		return &event.BadgeChanged{Entity: key, EntityHash: hash, Owner: owner, Policy: res.Policy, PreviousLevel: cur.Level,
-			Checks: []event.CheckOutcome{}, Changed: []string{}}, event.TypeBadgeRevoked, nil
+		return draft{d: &event.BadgeChanged{Entity: key, EntityHash: hash, Owner: owner, Policy: res.Policy, PreviousLevel: cur.Level,
+			Checks: []event.CheckOutcome{}, Changed: []string{}}, t: event.TypeBadgeRevoked}, true
 	}
 	d := &event.BadgeChanged{Entity: key, EntityHash: hash, Owner: owner, Policy: res.Policy, Applies: true, Level: res.Level, LevelRank: res.Rank,
 		Checks: make([]event.CheckOutcome, len(res.Checks)), Changed: []string{}, Campaigns: res.Campaigns}
 	for i, c := range res.Checks {
 		d.Checks[i] = event.CheckOutcome{ID: c.ID, Level: c.Level, Passed: c.Passed, Message: c.Message, Error: c.Error}
 	}
-	if cur != nil && cur.Digest == badges.DigestOf(d) {
-		return nil, "", nil
-	}
-	before := map[string]event.CheckOutcome{}
-	prevRank := 0
 	if cur != nil {
-		b, err := cur.Decode()
-		if err != nil {
-			return nil, "", fmt.Errorf("badging: stored verdict of %s under %s: %w", key, cur.Policy, err)
+		if cur.Digest == badges.DigestOf(d) {
+			return draft{}, false
 		}
-		d.PreviousLevel, prevRank = b.Level, b.Rank
-		for _, c := range b.Checks {
-			before[c.ID] = c
+		return draft{d: d, cur: cur}, true
+	}
+	return draft{d: d, t: changeOf(d, nil)}, true
+}
+
+// changeOf fills in what d changed against the verdict before (nil for none):
+// the previous level and the checks whose outcome changed; it returns the
+// event's type.
+func changeOf(d *event.BadgeChanged, before *badges.Badge) event.Type {
+	prev := map[string]event.CheckOutcome{}
+	prevRank := 0
+	if before != nil {
+		d.PreviousLevel, prevRank = before.Level, before.Rank
+		for _, c := range before.Checks {
+			prev[c.ID] = c
 		}
 	}
 	for _, c := range d.Checks {
-		if b, ok := before[c.ID]; !ok || b != c {
+		if b, ok := prev[c.ID]; !ok || b != c {
 			d.Changed = append(d.Changed, c.ID)
 		}
 	}
 	switch {
-	case cur == nil && res.Rank > 0, cur != nil && res.Rank > prevRank:
-		return d, event.TypeBadgeAwarded, nil
-	case cur != nil && res.Rank < prevRank:
-		return d, event.TypeBadgeRevoked, nil
+	case before == nil && d.LevelRank > 0, before != nil && d.LevelRank > prevRank:
+		return event.TypeBadgeAwarded
+	case before != nil && d.LevelRank < prevRank:
+		return event.TypeBadgeRevoked
 	}
-	return d, event.TypeCheckChanged, nil
+	return event.TypeCheckChanged
 }

@@ -93,8 +93,11 @@ type Reader interface {
 	// Badges returns the entity's current verdicts, by policy id.
 	Badges(ctx context.Context, key string) ([]Badge, error)
 	// VerdictsOf returns the current verdicts of several entities, by key,
-	// in the light form the evaluator compares with.
+	// in the light form the evaluator compares with (no checks).
 	VerdictsOf(ctx context.Context, keys []string) (map[string][]Verdict, error)
+	// BadgesOf returns the current verdicts of several entities in full, by
+	// key, each entity's by policy id.
+	BadgesOf(ctx context.Context, keys []string) (map[string][]Badge, error)
 	// BadgesAt returns the entity's verdicts as they were at the instant.
 	BadgesAt(ctx context.Context, key string, at history.Instant) ([]Badge, error)
 	// Results returns a page of a policy's current verdicts, in entity order.
@@ -194,8 +197,14 @@ func decodeRange(events []event.Envelope, applied event.Positions) ([]Op, error)
 			o.Source = &event.FactSourceDeclared{}
 			err = ev.Decode(o.Source)
 		case t.IsBadge():
+			// ev is of the newest version: its data is read as it is, by the
+			// scanner when it can (DecodeBadgeChanged), else with the
+			// upcasters' error naming the event.
 			o.Badge = &event.BadgeChanged{}
-			err = ev.Decode(o.Badge)
+			if !fastBadgeChanged(ev.Data, o.Badge) {
+				*o.Badge = event.BadgeChanged{}
+				err = ev.Decode(o.Badge)
+			}
 		default:
 			continue
 		}
@@ -221,21 +230,13 @@ func BadgeOf(ev *event.Envelope, d *event.BadgeChanged) Badge {
 		Since: history.Mark{Pos: history.Pos{Partition: ev.Partition, Position: ev.Position}, Time: ev.Time.UTC()}, EventID: ev.ID}
 }
 
-// Verdict is a current verdict as the evaluator compares it: its digest, and
-// the stored Badge to decode only when the digest differs.
+// Verdict is a current verdict as the evaluator compares it: its level and
+// digest (DigestOf). The full verdict (Reader.BadgesOf) is read only when a
+// new one's digest differs.
 type Verdict struct {
 	Policy string
 	Level  string
 	Digest string
-	// Badge is the stored Badge as JSON.
-	Badge json.RawMessage
-}
-
-// Decode returns the full verdict.
-func (v *Verdict) Decode() (Badge, error) {
-	var b Badge
-	err := json.Unmarshal(v.Badge, &b)
-	return b, err
 }
 
 // DigestOf returns the digest of what a badge event says of its entity: the

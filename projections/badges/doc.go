@@ -6,7 +6,12 @@
 //
 // It folds the facts and badge events of the log (TypeFactsReported,
 // TypeFactSourceDeclared, TypeBadgeAwarded, TypeBadgeRevoked,
-// TypeCheckChanged) and ignores the rest. The evaluator that writes the badge
-// events (package internal/badging) reads the verdicts back from it to decide
-// what changed. Its adapters live in sub-packages (sqlitebadges).
+// TypeCheckChanged) and ignores the rest. A current verdict's row holds its
+// level, owner and digest (DigestOf) and names the change that made it; the
+// verdict itself is read from that change. The evaluator that writes the badge
+// events (package internal/badging) reads the digests back to decide what
+// changed (VerdictsOf), and a verdict in full only when its digest differs
+// (BadgesOf). The fold reads the evaluator's badge data with a scanner made
+// for it (DecodeBadgeChanged, json.Unmarshal's answer for any input). Its
+// adapters live in sub-packages (sqlitebadges, pgbadges).
 package badges

@@ -1,9 +1,10 @@
 package badges
 
 import (
-	"encoding/json"
 	"fmt"
 	"time"
+
+	"backlot.dev/backlot/domain/event"
 )
 
 // Rows is what the adapters' result sets (database/sql's and pgx's) have in
@@ -14,19 +15,24 @@ type Rows interface {
 	Err() error
 }
 
-// ScanBadges reads rows of one column, a badge as JSON.
+// ScanBadges reads rows of the change that made each verdict: partition,
+// position, time (Unix nanoseconds), event id and data (JSON), and returns the
+// verdicts they made (BadgeOf).
 func ScanBadges(rows Rows) ([]Badge, error) {
 	var out []Badge
 	for rows.Next() {
-		var raw []byte
-		if err := rows.Scan(&raw); err != nil {
+		var ev event.Envelope
+		var at int64
+		var data []byte
+		if err := rows.Scan(&ev.Partition, &ev.Position, &at, &ev.ID, &data); err != nil {
 			return nil, err
 		}
-		var b Badge
-		if err := json.Unmarshal(raw, &b); err != nil {
-			return nil, fmt.Errorf("badge store: stored badge: %w", err)
+		var d event.BadgeChanged
+		if err := DecodeBadgeChanged(data, &d); err != nil {
+			return nil, fmt.Errorf("badge store: stored change %s: %w", ev.ID, err)
 		}
-		out = append(out, b)
+		ev.Time = time.Unix(0, at).UTC()
+		out = append(out, BadgeOf(&ev, &d))
 	}
 	return out, rows.Err()
 }
@@ -55,7 +61,7 @@ func ScanChanges(rows Rows, fn func(Change) bool) error {
 			return err
 		}
 		c.Time = time.Unix(0, at).UTC()
-		if err := json.Unmarshal(data, &c.Data); err != nil {
+		if err := DecodeBadgeChanged(data, &c.Data); err != nil {
 			return fmt.Errorf("badge store: stored change %s: %w", c.EventID, err)
 		}
 		if !fn(c) {

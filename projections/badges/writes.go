@@ -2,7 +2,6 @@ package badges
 
 import (
 	"cmp"
-	"encoding/json"
 	"slices"
 	"strings"
 	"time"
@@ -37,11 +36,14 @@ type ChangeRow struct {
 }
 
 // VerdictRow is an entity's verdict under a policy as the last badge event
-// of a batch about them left it; Drop removes it.
+// of a batch about them left it; Drop removes it. Partition and Position
+// name the event, whose ChangeRow holds the verdict itself.
 type VerdictRow struct {
-	Policy, Entity              string // Entity is a key (Key)
-	Drop                        bool
-	Level, Owner, Digest, Badge string // Owner in lower case
+	Policy, Entity       string // Entity is a key (Key)
+	Drop                 bool
+	Level, Owner, Digest string // Owner in lower case
+	Partition            int32
+	Position             int64
 }
 
 // Writes is what a batch of ops changes in a badge read model, ready to write
@@ -57,7 +59,7 @@ type Writes struct {
 }
 
 // PlanWrites reduces decoded ops (Decode) to the rows they write.
-func PlanWrites(ops []Op) (Writes, error) {
+func PlanWrites(ops []Op) Writes {
 	var w Writes
 	facts := map[[2]string]int{}
 	sources := map[string]int{}
@@ -80,11 +82,8 @@ func PlanWrites(ops []Op) (Writes, error) {
 				EventID: ev.ID, Type: ev.Type, Policy: d.Policy, Entity: key, Data: string(ev.Data)})
 			r := VerdictRow{Policy: d.Policy, Entity: key, Drop: !d.Applies}
 			if d.Applies {
-				bj, err := json.Marshal(BadgeOf(ev, d))
-				if err != nil {
-					return Writes{}, err
-				}
-				r.Level, r.Owner, r.Digest, r.Badge = d.Level, strings.ToLower(d.Owner), DigestOf(d), string(bj)
+				r.Level, r.Owner, r.Digest = d.Level, strings.ToLower(d.Owner), DigestOf(d)
+				r.Partition, r.Position = ev.Partition, ev.Position
 			}
 			put(&w.Verdicts, verdicts, [2]string{r.Policy, r.Entity}, r)
 		}
@@ -96,7 +95,7 @@ func PlanWrites(ops []Op) (Writes, error) {
 	slices.SortFunc(w.Verdicts, func(a, b VerdictRow) int {
 		return cmp.Or(strings.Compare(a.Policy, b.Policy), strings.Compare(a.Entity, b.Entity))
 	})
-	return w, nil
+	return w
 }
 
 // put sets the row of key: the last one written wins.

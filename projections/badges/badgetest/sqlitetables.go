@@ -14,8 +14,9 @@ import (
 var sqliteTableQueries = []string{
 	`SELECT entity || ' ' || source || ' ' || facts || ' ' || observed_at || ' ' || position FROM facts ORDER BY entity, source`,
 	`SELECT source || ' ' || schema || ' ' || position FROM fact_sources ORDER BY source`,
-	`SELECT policy || ' ' || entity || ' ' || badge FROM badges ORDER BY policy, entity`,
+	`SELECT policy || ' ' || entity || ' ' || level || ' ' || owner || ' ' || digest || ' ' || position FROM badges ORDER BY policy, entity`,
 	`SELECT position || ' ' || event_id || ' ' || type || ' ' || data FROM badge_changes ORDER BY position`,
+	`SELECT policy || ' ' || owner || ' ' || level || ' ' || count FROM badge_tally ORDER BY policy, owner, level`,
 }
 
 // SQLiteTables renders every fact, fact source, verdict and change of the

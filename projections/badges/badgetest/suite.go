@@ -154,8 +154,13 @@ func partitions(t *testing.T, s Store) {
 	if v := m["component:default/c"][0]; v.Digest != badges.DigestOf(&d) {
 		t.Fatalf("digest %s, want %s", v.Digest, badges.DigestOf(&d))
 	}
-	if b, err := m["component:default/c"][0].Decode(); err != nil || b.Level != "gold" || len(b.Checks) != 1 {
-		t.Fatalf("decoded verdict: %v %+v", err, b)
+	full, err := s.BadgesOf(ctx, []string{"component:default/c", "component:default/none"})
+	if err != nil || len(full) != 1 || len(full["component:default/c"]) != 1 {
+		t.Fatalf("BadgesOf: %v %+v", err, full)
+	}
+	if b := full["component:default/c"][0]; b.Level != "gold" || b.Rank != 3 || len(b.Checks) != 1 || b.EventID != ev.ID ||
+		b.Since.Position != 3 || !b.Since.Time.Equal(ev.Time) || b.Entity != "component:default/c" || b.Owner != "group:default/team-a" {
+		t.Fatalf("BadgesOf: %+v", b)
 	}
 	cs, err := s.EntityChanges(ctx, "component:default/c")
 	if err != nil || len(cs) != 1 || cs[0].EventID != ev.ID || cs[0].Data.Level != "gold" {
@@ -216,6 +221,9 @@ func bulkEqualsOneAtATime(t *testing.T, open func(t *testing.T) Store) {
 			if err := s.Apply(ctx, log[i:min(i+size, len(log))]); err != nil {
 				t.Fatal(err)
 			}
+			if size == 37 {
+				tallyCountsVerdicts(t, s)
+			}
 		}
 		return Render(t, s)
 	}
@@ -256,6 +264,8 @@ func Render(t testing.TB, s Store) string {
 		line("changes "+key, cs, err)
 		vs, err := s.VerdictsOf(ctx, []string{key})
 		line("verdicts of "+key, vs, err)
+		full, err := s.BadgesOf(ctx, []string{key})
+		line("badges of "+key, full, err)
 	}
 	for _, p := range []string{"tc", "docs", "sec"} {
 		rs, err := s.Results(ctx, badges.ResultQuery{Policy: p})
@@ -292,4 +302,97 @@ func firstDiff(want, got string) string {
 		}
 	}
 	return ""
+}
+
+// UpgradeVerdict is a verdict as the first layout stored it, a copy of its
+// Badge as JSON beside its change, for the stores' upgrade tests: Change is
+// the event, at position 7 of partition p, and Badge the JSON the verdict
+// row held.
+func UpgradeVerdict(t testing.TB, p int32) (change badges.ChangeRow, badge string) {
+	t.Helper()
+	ev := BadgeEvent(t, p, 7, event.TypeBadgeAwarded, "component:default/up", "gold", 3, true)
+	var d event.BadgeChanged
+	if err := ev.Decode(&d); err != nil {
+		t.Fatal(err)
+	}
+	b, err := json.Marshal(badges.BadgeOf(&ev, &d))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return badges.ChangeRow{Partition: p, Position: 7, Time: ev.Time.UnixNano(), EventID: ev.ID, Type: ev.Type, Policy: d.Policy,
+		Entity: badges.Key(d.Entity), Data: string(ev.Data)}, string(b)
+}
+
+// CheckUpgraded checks that a store upgraded from the first layout with
+// UpgradeVerdict's rows answers its verdict as before.
+func CheckUpgraded(t *testing.T, s badges.Reader, change badges.ChangeRow, badge string) {
+	t.Helper()
+	ctx := context.Background()
+	var want badges.Badge
+	if err := json.Unmarshal([]byte(badge), &want); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.Badges(ctx, change.Entity)
+	if err != nil || len(got) != 1 {
+		t.Fatalf("Badges after the upgrade: %v %+v", err, got)
+	}
+	if g, w := mustJSON(t, got[0]), mustJSON(t, want); g != w {
+		t.Fatalf("verdict after the upgrade:\n got %s\nwant %s", g, w)
+	}
+	rs, err := s.Results(ctx, badges.ResultQuery{Policy: change.Policy, ByLevel: true, Level: "gold"})
+	if err != nil || len(rs) != 1 || mustJSON(t, rs[0]) != mustJSON(t, want) {
+		t.Fatalf("Results after the upgrade: %v %+v", err, rs)
+	}
+	if tally, err := s.Tally(ctx, change.Policy); err != nil || len(tally) != 1 ||
+		tally[0] != (badges.TallyRow{Owner: strings.ToLower(want.Owner), Level: want.Level, Count: 1}) {
+		t.Fatalf("Tally after the upgrade: %v %+v", err, tally)
+	}
+	vs, err := s.VerdictsOf(ctx, []string{change.Entity})
+	var d event.BadgeChanged
+	if err := json.Unmarshal([]byte(change.Data), &d); err != nil {
+		t.Fatal(err)
+	}
+	if err != nil || len(vs[change.Entity]) != 1 || vs[change.Entity][0].Digest != badges.DigestOf(&d) {
+		t.Fatalf("VerdictsOf after the upgrade: %v %+v", err, vs)
+	}
+}
+
+func mustJSON(t testing.TB, v any) string {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// tallyCountsVerdicts checks that each policy's Tally is the count of its
+// current verdicts (Results) per owner (in lower case) and level.
+func tallyCountsVerdicts(t *testing.T, s Store) {
+	t.Helper()
+	ctx := context.Background()
+	for _, p := range []string{"tc", "docs", "sec"} {
+		rs, err := s.Results(ctx, badges.ResultQuery{Policy: p})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := map[[2]string]int{}
+		for _, b := range rs {
+			want[[2]string{strings.ToLower(b.Owner), b.Level}]++
+		}
+		rows, err := s.Tally(ctx, p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := map[[2]string]int{}
+		for _, r := range rows {
+			if r.Count <= 0 {
+				t.Fatalf("policy %s: tally row %+v", p, r)
+			}
+			got[[2]string{r.Owner, r.Level}] = r.Count
+		}
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Fatalf("policy %s: tally %v, the verdicts count %v", p, got, want)
+		}
+	}
 }

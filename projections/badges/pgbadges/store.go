@@ -106,10 +106,7 @@ func (s *Store) Apply(ctx context.Context, events []event.Envelope) error {
 		if err != nil {
 			return fmt.Errorf("badge store (postgres): %w", err)
 		}
-		w, err := badges.PlanWrites(ops)
-		if err != nil {
-			return fmt.Errorf("badge store (postgres): %w", err)
-		}
+		w := badges.PlanWrites(ops)
 		if err := write(ctx, tx, w); err != nil {
 			return fmt.Errorf("badge store (postgres): %w", err)
 		}
@@ -147,24 +144,28 @@ func write(ctx context.Context, tx pgx.Tx, w badges.Writes) error {
 			ON CONFLICT (source) DO UPDATE SET schema = excluded.schema, partition = excluded.partition, position = excluded.position`,
 			r.Source, r.Schema, r.Partition, r.Position)
 	}
-	var dropPolicy, dropEntity, policy, entity, level, owner, digest, badge []string
+	var dropPolicy, dropEntity, policy, entity, level, owner, digest []string
+	var part []int32
+	var pos []int64
 	for _, r := range w.Verdicts {
 		if r.Drop {
 			dropPolicy, dropEntity = append(dropPolicy, r.Policy), append(dropEntity, r.Entity)
 			continue
 		}
 		policy, entity, level = append(policy, r.Policy), append(entity, r.Entity), append(level, r.Level)
-		owner, digest, badge = append(owner, r.Owner), append(digest, r.Digest), append(badge, r.Badge)
+		owner, digest = append(owner, r.Owner), append(digest, r.Digest)
+		part, pos = append(part, r.Partition), append(pos, r.Position)
 	}
 	if len(dropPolicy) > 0 {
 		b.Queue(`DELETE FROM badges b USING unnest($1::text[], $2::text[]) AS d(policy, entity)
 			WHERE b.policy = d.policy AND b.entity = d.entity`, dropPolicy, dropEntity)
 	}
 	if len(policy) > 0 {
-		b.Queue(`INSERT INTO badges(policy, entity, level, owner, digest, badge)
-			SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[])
-			ON CONFLICT (policy, entity) DO UPDATE SET level = excluded.level, owner = excluded.owner, digest = excluded.digest, badge = excluded.badge`,
-			policy, entity, level, owner, digest, badge)
+		b.Queue(`INSERT INTO badges(policy, entity, level, owner, digest, partition, position)
+			SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::integer[], $7::bigint[])
+			ON CONFLICT (policy, entity) DO UPDATE SET level = excluded.level, owner = excluded.owner, digest = excluded.digest,
+				partition = excluded.partition, position = excluded.position`,
+			policy, entity, level, owner, digest, part, pos)
 	}
 	if b.Len() > 0 {
 		if err := tx.SendBatch(ctx, b).Close(); err != nil {
@@ -222,26 +223,44 @@ func (s *Store) FactSource(ctx context.Context, source string) (json.RawMessage,
 	return json.RawMessage(schema), err
 }
 
+// verdictCols are the columns of the change that made a verdict (b), as
+// badges.ScanBadges reads them.
+const verdictCols = `c.partition, c.position, c.time, c.event_id, c.data FROM badges b
+	JOIN badge_changes c ON c.partition = b.partition AND c.position = b.position`
+
 // Badges returns the entity's current verdicts, by policy id.
 func (s *Store) Badges(ctx context.Context, key string) ([]badges.Badge, error) {
-	return s.queryBadges(ctx, `SELECT badge FROM badges WHERE entity = $1 ORDER BY policy`, key)
+	return s.queryBadges(ctx, `SELECT `+verdictCols+` WHERE b.entity = $1 ORDER BY b.policy`, key)
 }
 
-// VerdictsOf returns the current verdicts of several entities, by key.
+// BadgesOf returns the current verdicts of several entities in full, by key.
+func (s *Store) BadgesOf(ctx context.Context, keys []string) (map[string][]badges.Badge, error) {
+	bs, err := s.queryBadges(ctx, `SELECT `+verdictCols+` WHERE b.entity = ANY($1) ORDER BY b.entity, b.policy`, keys)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string][]badges.Badge, len(keys))
+	for _, b := range bs {
+		out[b.Entity] = append(out[b.Entity], b)
+	}
+	return out, nil
+}
+
+// VerdictsOf returns the current verdicts of several entities, by key: their
+// levels and digests, read from the verdict rows alone.
 func (s *Store) VerdictsOf(ctx context.Context, keys []string) (map[string][]badges.Verdict, error) {
-	rows, err := s.pool.Query(ctx, `SELECT entity, policy, level, digest, badge FROM badges WHERE entity = ANY($1) ORDER BY entity, policy`, keys)
+	rows, err := s.pool.Query(ctx, `SELECT entity, policy, level, digest FROM badges WHERE entity = ANY($1) ORDER BY entity, policy`, keys)
 	if err != nil {
 		return nil, fmt.Errorf("badge store (postgres): %w", err)
 	}
 	defer rows.Close()
 	out := make(map[string][]badges.Verdict, len(keys))
 	for rows.Next() {
-		var key, raw string
+		var key string
 		var v badges.Verdict
-		if err := rows.Scan(&key, &v.Policy, &v.Level, &v.Digest, &raw); err != nil {
+		if err := rows.Scan(&key, &v.Policy, &v.Level, &v.Digest); err != nil {
 			return nil, err
 		}
-		v.Badge = json.RawMessage(raw)
 		out[key] = append(out[key], v)
 	}
 	return out, rows.Err()
@@ -249,16 +268,16 @@ func (s *Store) VerdictsOf(ctx context.Context, keys []string) (map[string][]bad
 
 // Results returns a page of a policy's current verdicts, in entity order.
 func (s *Store) Results(ctx context.Context, q badges.ResultQuery) ([]badges.Badge, error) {
-	where, args := `policy = $1 AND entity > $2`, []any{q.Policy, q.After}
+	where, args := `b.policy = $1 AND b.entity > $2`, []any{q.Policy, q.After}
 	if q.ByLevel {
 		args = append(args, q.Level)
-		where += fmt.Sprintf(` AND level = $%d`, len(args))
+		where += fmt.Sprintf(` AND b.level = $%d`, len(args))
 	}
 	if q.Owner != "" {
 		args = append(args, strings.ToLower(q.Owner))
-		where += fmt.Sprintf(` AND owner = $%d`, len(args))
+		where += fmt.Sprintf(` AND b.owner = $%d`, len(args))
 	}
-	stmt := `SELECT badge FROM badges WHERE ` + where + ` ORDER BY entity`
+	stmt := `SELECT ` + verdictCols + ` WHERE ` + where + ` ORDER BY b.entity`
 	if q.Limit > 0 {
 		stmt += fmt.Sprintf(" LIMIT %d", q.Limit)
 	}

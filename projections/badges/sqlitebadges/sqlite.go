@@ -100,10 +100,7 @@ func (s *Store) Apply(ctx context.Context, events []event.Envelope) error {
 	if err != nil {
 		return fmt.Errorf("badge store: %w", err)
 	}
-	w, err := badges.PlanWrites(ops)
-	if err != nil {
-		return fmt.Errorf("badge store: %w", err)
-	}
+	w := badges.PlanWrites(ops)
 	tx, err := s.write.BeginTx(ctx, nil)
 	if err != nil {
 		return err
@@ -149,21 +146,46 @@ func write(ctx context.Context, tx *sql.Tx, w badges.Writes) error {
 		return fmt.Errorf("changes: %w", err)
 	}
 	puts = puts[:0]
+	keys, putKeys := make([][]any, 0, len(w.Verdicts)), make([][]any, 0, len(w.Verdicts))
 	for _, r := range w.Verdicts {
+		keys = append(keys, []any{r.Policy, r.Entity})
 		if r.Drop {
 			drops = append(drops, []any{r.Policy, r.Entity})
 			continue
 		}
-		puts = append(puts, []any{r.Policy, r.Entity, r.Level, r.Owner, r.Digest, r.Badge})
+		puts = append(puts, []any{r.Policy, r.Entity, r.Level, r.Owner, r.Digest, r.Position})
+		putKeys = append(putKeys, []any{r.Policy, r.Entity})
+	}
+	// The tally loses the verdicts the batch replaces or drops, and gains
+	// those it writes (each key appears once in a batch).
+	if err := tally(ctx, tx, "-", keys); err != nil {
+		return fmt.Errorf("tally: %w", err)
 	}
 	if err := insertRows(ctx, tx, `DELETE FROM badges WHERE (policy, entity) IN (VALUES `, 2, drops, `)`); err != nil {
 		return fmt.Errorf("verdicts removed: %w", err)
 	}
-	if err := insertRows(ctx, tx, `INSERT INTO badges(policy, entity, level, owner, digest, badge) VALUES `, 6, puts,
-		` ON CONFLICT(policy, entity) DO UPDATE SET level = excluded.level, owner = excluded.owner, digest = excluded.digest, badge = excluded.badge`); err != nil {
+	if err := insertRows(ctx, tx, `INSERT INTO badges(policy, entity, level, owner, digest, position) VALUES `, 6, puts,
+		` ON CONFLICT(policy, entity) DO UPDATE SET level = excluded.level, owner = excluded.owner, digest = excluded.digest, position = excluded.position`); err != nil {
 		return fmt.Errorf("verdicts: %w", err)
 	}
+	if err := tally(ctx, tx, "+", putKeys); err != nil {
+		return fmt.Errorf("tally: %w", err)
+	}
+	if len(keys) > 0 {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM badge_tally WHERE count = 0`); err != nil {
+			return fmt.Errorf("tally: %w", err)
+		}
+	}
 	return nil
+}
+
+// tally adds (sign "+") or takes away ("-") the current verdicts of the
+// (policy, entity) keys from badge_tally.
+func tally(ctx context.Context, tx *sql.Tx, sign string, keys [][]any) error {
+	return insertRows(ctx, tx, `INSERT INTO badge_tally(policy, owner, level, count)
+		SELECT b.policy, b.owner, b.level, `+sign+`count(*) FROM (VALUES `, 2, keys,
+		`) k JOIN badges b ON b.policy = k.column1 AND b.entity = k.column2 WHERE true GROUP BY b.policy, b.owner, b.level
+		ON CONFLICT(policy, owner, level) DO UPDATE SET count = count + excluded.count`)
 }
 
 // rowsPerStatement is how many rows one multi-row statement carries: large
@@ -271,21 +293,46 @@ func (s *Store) FactSource(ctx context.Context, source string) (json.RawMessage,
 	return json.RawMessage(schema), err
 }
 
+// verdictCols are the columns of the change that made a verdict (b), as
+// badges.ScanBadges reads them.
+const verdictCols = `0, c.position, c.time, c.event_id, c.data FROM badges b JOIN badge_changes c ON c.position = b.position`
+
 // Badges returns the entity's current verdicts, by policy id.
 func (s *Store) Badges(ctx context.Context, key string) ([]badges.Badge, error) {
-	return s.queryBadges(ctx, `SELECT badge FROM badges WHERE entity = ? ORDER BY policy`, key)
+	return s.queryBadges(ctx, `SELECT `+verdictCols+` WHERE b.entity = ? ORDER BY b.policy`, key)
 }
 
-// VerdictsOf returns the current verdicts of several entities, by key.
+// BadgesOf returns the current verdicts of several entities in full, by key.
+func (s *Store) BadgesOf(ctx context.Context, keys []string) (map[string][]badges.Badge, error) {
+	out := make(map[string][]badges.Badge, len(keys))
+	const chunk = 500
+	for i := 0; i < len(keys); i += chunk {
+		part := keys[i:min(i+chunk, len(keys))]
+		args := make([]any, len(part))
+		for j, k := range part {
+			args[j] = k
+		}
+		bs, err := s.queryBadges(ctx, `SELECT `+verdictCols+` WHERE b.entity IN (?`+strings.Repeat(",?", len(part)-1)+`) ORDER BY b.entity, b.policy`, args...)
+		if err != nil {
+			return nil, err
+		}
+		for _, b := range bs {
+			out[b.Entity] = append(out[b.Entity], b)
+		}
+	}
+	return out, nil
+}
+
+// VerdictsOf returns the current verdicts of several entities, by key: their
+// levels and digests, read from the verdict rows alone.
 func (s *Store) VerdictsOf(ctx context.Context, keys []string) (map[string][]badges.Verdict, error) {
 	out := make(map[string][]badges.Verdict, len(keys))
-	err := s.byKeys(ctx, `SELECT entity, policy, level, digest, badge FROM badges WHERE entity IN (%s) ORDER BY entity, policy`, keys, func(rows *sql.Rows) error {
-		var key, raw string
+	err := s.byKeys(ctx, `SELECT entity, policy, level, digest FROM badges WHERE entity IN (%s) ORDER BY entity, policy`, keys, func(rows *sql.Rows) error {
+		var key string
 		var v badges.Verdict
-		if err := rows.Scan(&key, &v.Policy, &v.Level, &v.Digest, &raw); err != nil {
+		if err := rows.Scan(&key, &v.Policy, &v.Level, &v.Digest); err != nil {
 			return err
 		}
-		v.Badge = json.RawMessage(raw)
 		out[key] = append(out[key], v)
 		return nil
 	})
@@ -294,23 +341,25 @@ func (s *Store) VerdictsOf(ctx context.Context, keys []string) (map[string][]bad
 
 // Results returns a page of a policy's current verdicts, in entity order.
 func (s *Store) Results(ctx context.Context, q badges.ResultQuery) ([]badges.Badge, error) {
-	where, args := `policy = ? AND entity > ?`, []any{q.Policy, q.After}
+	where, args := `b.policy = ? AND b.entity > ?`, []any{q.Policy, q.After}
 	if q.ByLevel {
-		where, args = where+` AND level = ?`, append(args, q.Level)
+		where, args = where+` AND b.level = ?`, append(args, q.Level)
 	}
 	if q.Owner != "" {
-		where, args = where+` AND owner = ?`, append(args, strings.ToLower(q.Owner))
+		where, args = where+` AND b.owner = ?`, append(args, strings.ToLower(q.Owner))
 	}
 	limit := q.Limit
 	if limit <= 0 {
 		limit = -1
 	}
-	return s.queryBadges(ctx, `SELECT badge FROM badges WHERE `+where+` ORDER BY entity LIMIT ?`, append(args, limit)...)
+	return s.queryBadges(ctx, `SELECT `+verdictCols+` WHERE `+where+` ORDER BY b.entity LIMIT ?`, append(args, limit)...)
 }
 
-// Tally counts a policy's current verdicts per owner and level.
+// Tally counts a policy's current verdicts per owner and level, as the fold
+// keeps them (badge_tally): it reads a row per owner and level, not the
+// verdicts.
 func (s *Store) Tally(ctx context.Context, policy string) ([]badges.TallyRow, error) {
-	rows, err := s.read.QueryContext(ctx, `SELECT owner, level, count(*) FROM badges WHERE policy = ? GROUP BY owner, level ORDER BY owner, level`, policy)
+	rows, err := s.read.QueryContext(ctx, `SELECT owner, level, count FROM badge_tally WHERE policy = ? ORDER BY owner, level`, policy)
 	if err != nil {
 		return nil, err
 	}

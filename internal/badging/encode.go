@@ -1,0 +1,105 @@
+package badging
+
+import (
+	"encoding/json"
+	"strconv"
+
+	"backlot.dev/backlot/domain/event"
+)
+
+// marshalBadgeChanged returns json.Marshal(d), byte for byte, without
+// encoding/json's reflection for the plain strings the evaluator writes (a
+// string with anything json.Marshal escapes is written by json.Marshal).
+func marshalBadgeChanged(d *event.BadgeChanged) json.RawMessage {
+	n := 160 + len(d.Entity) + len(d.EntityHash) + len(d.Owner) + len(d.Policy) + len(d.Level) + len(d.PreviousLevel)
+	for _, c := range d.Checks {
+		n += 60 + len(c.ID) + len(c.Level) + len(c.Message) + len(c.Error)
+	}
+	for _, c := range d.Changed {
+		n += 3 + len(c)
+	}
+	b := make([]byte, 0, n)
+	b = append(b, `{"entity":`...)
+	b = appendString(b, d.Entity)
+	if d.EntityHash != "" {
+		b = append(b, `,"entityHash":`...)
+		b = appendString(b, d.EntityHash)
+	}
+	if d.Owner != "" {
+		b = append(b, `,"owner":`...)
+		b = appendString(b, d.Owner)
+	}
+	b = append(b, `,"policy":`...)
+	b = appendString(b, d.Policy)
+	b = append(b, `,"applies":`...)
+	b = strconv.AppendBool(b, d.Applies)
+	b = append(b, `,"level":`...)
+	b = appendString(b, d.Level)
+	b = append(b, `,"previousLevel":`...)
+	b = appendString(b, d.PreviousLevel)
+	b = append(b, `,"levelRank":`...)
+	b = strconv.AppendInt(b, int64(d.LevelRank), 10)
+	b = append(b, `,"checks":`...)
+	if d.Checks == nil {
+		b = append(b, "null"...)
+	} else {
+		b = append(b, '[')
+		for i, c := range d.Checks {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = append(b, `{"id":`...)
+			b = appendString(b, c.ID)
+			b = append(b, `,"level":`...)
+			b = appendString(b, c.Level)
+			b = append(b, `,"passed":`...)
+			b = strconv.AppendBool(b, c.Passed)
+			if c.Message != "" {
+				b = append(b, `,"message":`...)
+				b = appendString(b, c.Message)
+			}
+			if c.Error != "" {
+				b = append(b, `,"error":`...)
+				b = appendString(b, c.Error)
+			}
+			b = append(b, '}')
+		}
+		b = append(b, ']')
+	}
+	b = append(b, `,"changed":`...)
+	b = appendStrings(b, d.Changed)
+	if len(d.Campaigns) > 0 {
+		b = append(b, `,"campaigns":`...)
+		b = appendStrings(b, d.Campaigns)
+	}
+	return append(b, '}')
+}
+
+func appendStrings(b []byte, ss []string) []byte {
+	if ss == nil {
+		return append(b, "null"...)
+	}
+	b = append(b, '[')
+	for i, s := range ss {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendString(b, s)
+	}
+	return append(b, ']')
+}
+
+// appendString appends s as json.Marshal writes it: quoted as it is when it
+// is printable ASCII that json.Marshal does not escape, else by json.Marshal.
+func appendString(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c < 0x20 || c >= 0x7f || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&':
+			q, _ := json.Marshal(s)
+			return append(b, q...)
+		}
+	}
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"')
+}
