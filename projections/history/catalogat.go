@@ -6,6 +6,8 @@ import (
 	"fmt"
 
 	"backlot.dev/backlot/domain/catalog"
+	"backlot.dev/backlot/domain/event"
+	"backlot.dev/backlot/domain/refresh"
 
 	"backlot.dev/backlot/projections/catalogstore"
 )
@@ -65,4 +67,37 @@ func EntityRowsOf(key, uid, hash string, raw []byte) (catalogstore.EntityRows, e
 		return catalogstore.EntityRows{}, fmt.Errorf("entity %s: %w", key, err)
 	}
 	return rows, nil
+}
+
+// NoLocations is the part of a catalog at an instant that a history does not
+// keep: locations, their processing errors and refresh decisions. A store's
+// CatalogAt reader embeds it; Store names the store in Snapshot's error.
+type NoLocations struct {
+	// Store names the history store, as its errors begin.
+	Store string
+}
+
+// Locations answers none: the catalog of an instant keeps no locations.
+func (NoLocations) Locations(context.Context) ([]catalogstore.Location, error) {
+	return []catalogstore.Location{}, nil
+}
+
+// Location answers catalogstore.ErrNotFound: the catalog of an instant keeps no locations.
+func (NoLocations) Location(context.Context, string) (catalogstore.Location, error) {
+	return catalogstore.Location{}, catalogstore.ErrNotFound
+}
+
+// LocationByTarget answers catalogstore.ErrNotFound: the catalog of an instant keeps no locations.
+func (NoLocations) LocationByTarget(context.Context, string, string) (catalogstore.Location, error) {
+	return catalogstore.Location{}, catalogstore.ErrNotFound
+}
+
+// LocationErrors answers none: the catalog of an instant keeps no processing errors.
+func (NoLocations) LocationErrors(context.Context, string) ([]event.ProcessingError, error) {
+	return nil, nil
+}
+
+// Snapshot is not kept for an instant: refresh decisions read the live catalog.
+func (n NoLocations) Snapshot(context.Context, string) (refresh.State, error) {
+	return nil, errors.New(n.Store + ": the catalog of an instant makes no refresh decisions")
 }

@@ -2,7 +2,6 @@ package pghist
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -11,7 +10,6 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"backlot.dev/backlot/domain/event"
-	"backlot.dev/backlot/domain/refresh"
 	"backlot.dev/backlot/projections/catalogstore"
 	"backlot.dev/backlot/projections/catalogstore/catalogsql"
 	"backlot.dev/backlot/projections/history"
@@ -89,11 +87,12 @@ func (s *Store) CatalogAt(ctx context.Context, at history.Instant) (catalogstore
 		relations AS NOT MATERIALIZED (SELECT r.ent AS origin, r.type AS type, r.ltype AS ltype, r.target AS target, r.target_ref AS target_ref,
 			r.reverse AS reverse, r.lreverse AS lreverse
 			FROM history_relations r WHERE ` + valid("r") + `) `
-	return &catalogAt{s: s, with: with}, nil
+	return &catalogAt{NoLocations: history.NoLocations{Store: "history store (postgres)"}, s: s, with: with}, nil
 }
 
 // catalogAt is the catalog at one instant, read from the history.
 type catalogAt struct {
+	history.NoLocations
 	s    *Store
 	with string
 }
@@ -377,31 +376,6 @@ func (c *catalogAt) Facets(ctx context.Context, facets []string, f catalogstore.
 		out[facet] = counts
 	}
 	return out, nil
-}
-
-// Locations answers none: the catalog of an instant keeps no locations.
-func (c *catalogAt) Locations(context.Context) ([]catalogstore.Location, error) {
-	return []catalogstore.Location{}, nil
-}
-
-// Location answers catalogstore.ErrNotFound: the catalog of an instant keeps no locations.
-func (c *catalogAt) Location(context.Context, string) (catalogstore.Location, error) {
-	return catalogstore.Location{}, catalogstore.ErrNotFound
-}
-
-// LocationByTarget answers catalogstore.ErrNotFound: the catalog of an instant keeps no locations.
-func (c *catalogAt) LocationByTarget(context.Context, string, string) (catalogstore.Location, error) {
-	return catalogstore.Location{}, catalogstore.ErrNotFound
-}
-
-// LocationErrors answers none: the catalog of an instant keeps no processing errors.
-func (c *catalogAt) LocationErrors(context.Context, string) ([]event.ProcessingError, error) {
-	return nil, nil
-}
-
-// Snapshot is not kept for an instant: refresh decisions read the live catalog.
-func (c *catalogAt) Snapshot(context.Context, string) (refresh.State, error) {
-	return nil, errors.New("history store (postgres): the catalog of an instant makes no refresh decisions")
 }
 
 // Positions returns the positions the history had applied.

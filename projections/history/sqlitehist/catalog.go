@@ -3,13 +3,11 @@ package sqlitehist
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"strconv"
 	"strings"
 
 	"backlot.dev/backlot/domain/event"
-	"backlot.dev/backlot/domain/refresh"
 	"backlot.dev/backlot/projections/catalogstore"
 	"backlot.dev/backlot/projections/catalogstore/catalogsql"
 	"backlot.dev/backlot/projections/history"
@@ -81,7 +79,7 @@ func (s *Store) CatalogAt(ctx context.Context, at history.Instant) (catalogstore
 	}
 	// A count over many versions tests each on the span index, which holds
 	// what the test needs, rather than on its row.
-	return &catalogAt{s: s, with: with(""), lookup: with("INDEXED BY history_versions_span"), validAt: valid}, nil
+	return &catalogAt{NoLocations: history.NoLocations{Store: "history store"}, s: s, with: with(""), lookup: with("INDEXED BY history_versions_span"), validAt: valid}, nil
 }
 
 // trace, when set (by tests), sees each statement before it runs.
@@ -112,6 +110,7 @@ func (c *catalogAt) queryRow(ctx context.Context, with, stmt string, args ...any
 
 // catalogAt is the catalog at one instant, read from the history.
 type catalogAt struct {
+	history.NoLocations
 	s *Store
 	// with names the catalog's tables as views of the instant; lookup does
 	// too, testing versions on their span index.
@@ -593,31 +592,6 @@ func (c *catalogAt) plan(ctx context.Context, f catalogstore.Filter) (where stri
 		args = append(args, a...)
 	}
 	return "(" + where + ")", args, true, nil
-}
-
-// Locations answers none: the catalog of an instant keeps no locations.
-func (c *catalogAt) Locations(context.Context) ([]catalogstore.Location, error) {
-	return []catalogstore.Location{}, nil
-}
-
-// Location answers catalogstore.ErrNotFound: the catalog of an instant keeps no locations.
-func (c *catalogAt) Location(context.Context, string) (catalogstore.Location, error) {
-	return catalogstore.Location{}, catalogstore.ErrNotFound
-}
-
-// LocationByTarget answers catalogstore.ErrNotFound: the catalog of an instant keeps no locations.
-func (c *catalogAt) LocationByTarget(context.Context, string, string) (catalogstore.Location, error) {
-	return catalogstore.Location{}, catalogstore.ErrNotFound
-}
-
-// LocationErrors answers none: the catalog of an instant keeps no processing errors.
-func (c *catalogAt) LocationErrors(context.Context, string) ([]event.ProcessingError, error) {
-	return nil, nil
-}
-
-// Snapshot is not kept for an instant: refresh decisions read the live catalog.
-func (c *catalogAt) Snapshot(context.Context, string) (refresh.State, error) {
-	return nil, errors.New("history store: the catalog of an instant makes no refresh decisions")
 }
 
 // Positions returns the positions the history had applied.
