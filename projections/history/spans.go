@@ -1,6 +1,7 @@
 package history
 
 import (
+	"errors"
 	"strings"
 
 	"backlot.dev/backlot/projections/catalogstore"
@@ -76,6 +77,32 @@ type Spans struct {
 	// that closed, with To set.
 	ClosedSearch    []SearchSpan
 	ClosedRelations []RelationSpan
+}
+
+// SpansOf folds the catalog rows of ch's new versions into spans: open loads
+// the open spans of the entities whose stored head exists and is not removed
+// (heads say which; each key once), then every new version is applied in order.
+func SpansOf(ch Change, heads map[string]Head, open func(sp *Spans, keys []string) error) (*Spans, error) {
+	if len(ch.Rows) != len(ch.New) {
+		return nil, errors.New("history: the change holds no catalog rows")
+	}
+	var live []string
+	seen := map[string]bool{}
+	for i := range ch.New {
+		k := ch.New[i].Key
+		if h, ok := heads[k]; ok && !h.Removed && !seen[k] {
+			seen[k] = true
+			live = append(live, k)
+		}
+	}
+	sp := NewSpans()
+	if err := open(sp, live); err != nil {
+		return nil, err
+	}
+	for i := range ch.New {
+		sp.Apply(&ch.New[i], &ch.Rows[i])
+	}
+	return sp, nil
 }
 
 // NewSpans returns empty Spans.

@@ -2,7 +2,6 @@ package pghist
 
 import (
 	"context"
-	"errors"
 
 	"github.com/jackc/pgx/v5"
 
@@ -22,24 +21,9 @@ var (
 // spans (history.Spans): the open spans of the entities whose stored head
 // exists (heads) are read first, in two statements for the whole batch.
 func writeCatalogRows(ctx context.Context, tx pgx.Tx, ch history.Change, heads map[string]history.Head) error {
-	if len(ch.Rows) != len(ch.New) {
-		return errors.New("the change holds no catalog rows")
-	}
-	var live []string
-	seen := map[string]bool{}
-	for i := range ch.New {
-		k := ch.New[i].Key
-		if h, ok := heads[k]; ok && !h.Removed && !seen[k] {
-			seen[k] = true
-			live = append(live, k)
-		}
-	}
-	sp := history.NewSpans()
-	if err := loadOpen(ctx, tx, sp, live); err != nil {
+	sp, err := history.SpansOf(ch, heads, func(sp *history.Spans, keys []string) error { return loadOpen(ctx, tx, sp, keys) })
+	if err != nil {
 		return err
-	}
-	for i := range ch.New {
-		sp.Apply(&ch.New[i], &ch.Rows[i])
 	}
 	return writeSpans(ctx, tx, sp)
 }

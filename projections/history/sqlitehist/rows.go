@@ -3,7 +3,6 @@ package sqlitehist
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"strings"
 
@@ -20,24 +19,9 @@ const (
 // exists (heads say which) are read from the tables' primary keys, a chunk
 // of entities per statement, so no stored body is decoded.
 func writeCatalogRows(ctx context.Context, tx *sql.Tx, ch history.Change, heads map[string]history.Head) error {
-	if len(ch.Rows) != len(ch.New) {
-		return errors.New("history store: the change holds no catalog rows")
-	}
-	var live []string
-	seen := map[string]bool{}
-	for i := range ch.New {
-		k := ch.New[i].Key
-		if h, ok := heads[k]; ok && !h.Removed && !seen[k] {
-			seen[k] = true
-			live = append(live, k)
-		}
-	}
-	sp := history.NewSpans()
-	if err := loadOpen(ctx, tx, sp, live); err != nil {
+	sp, err := history.SpansOf(ch, heads, func(sp *history.Spans, keys []string) error { return loadOpen(ctx, tx, sp, keys) })
+	if err != nil {
 		return err
-	}
-	for i := range ch.New {
-		sp.Apply(&ch.New[i], &ch.Rows[i])
 	}
 	return insertSpans(ctx, tx, sp)
 }
