@@ -39,9 +39,13 @@ func (s *Store) Apply(ctx context.Context, events []event.Envelope) error {
 			return fmt.Errorf("catalog store (postgres): event %s is from partition %d; the read model folds partitions 0 to %d", events[i].ID, p, MaxPartitions-1)
 		}
 	}
-	return pgkit.RetryTx(ctx, s.pool, s.opts.ApplyAttempts, "catalog store (postgres)", func(tx pgx.Tx) error {
+	err := pgkit.RetryTx(ctx, s.pool, s.opts.ApplyAttempts, "catalog store (postgres)", func(tx pgx.Tx) error {
 		return s.applyTx(ctx, tx, events)
 	})
+	if err == nil {
+		s.wrote(len(events))
+	}
+	return err
 }
 
 // applyTx folds the events in tx.

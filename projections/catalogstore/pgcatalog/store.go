@@ -68,6 +68,9 @@ type Store struct {
 	// keysLoaded is when knownKey last started reading every key's id, in
 	// Unix nanoseconds.
 	keysLoaded atomic.Int64
+	// analyze keeps the planner's statistics up with a fast-growing read
+	// model (analyze.go).
+	analyze analyzer
 }
 
 var _ catalogstore.Store = (*Store)(nil)
