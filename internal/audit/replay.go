@@ -462,7 +462,7 @@ func (r *Replay) status() map[string][]event.ProcessingError {
 // relations every entity adds to others and writing its stored body's YAML
 // (kept in the spill file of a spilling Replay); each file is then that YAML
 // with its relations and status put in, written by one goroutine in key
-// order (see fileWriters). A file that already holds the same bytes is left
+// order (one creator: see renderedFile). A file that already holds the same bytes is left
 // alone, so replaying into a folder written before rewrites only what
 // changed. It returns how many files it wrote or found the same, and fails
 // on the first entity it cannot decode or write, naming it and its event.
@@ -487,12 +487,11 @@ func (r *Replay) WriteYAMLStats(ctx context.Context, dir string) (WriteStats, er
 	return r.writeYAML(ctx, dir)
 }
 
-// fileWriters is how many goroutines create files at once. Creating a file
-// takes its folder's lock in the kernel, and nearly every entity of a catalog
-// is in one folder (component/default): on the 2-core machine two or more
-// creators spent 2-10 times the system CPU per file of one, which alone
-// keeps up with the rendering on the other core.
-const fileWriters = 1
+// Files are created by one goroutine. Creating a file takes its folder's
+// lock in the kernel, and nearly every entity of a catalog is in one folder
+// (component/default): on the 2-core machine two or more creators spent 2-10
+// times the system CPU per file of one, which alone keeps up with the
+// rendering on the other core.
 
 // renderedFile is one entity's file, rendered.
 type renderedFile struct {
@@ -535,7 +534,7 @@ func (r *Replay) writeYAML(ctx context.Context, dir string) (WriteStats, error) 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	// Rendered on every core, in chunks handed out in key order; written in
-	// key order by fileWriters goroutines.
+	// key order by one goroutine (see renderedFile).
 	const chunk = 64
 	type part struct {
 		lo    int
