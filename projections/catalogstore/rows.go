@@ -134,6 +134,38 @@ func FinishPage(ctx context.Context, page Page, q PageQuery, rows []PageRow, dec
 	return page, nil
 }
 
+// Rows is the part of a result set ScanRelations reads; database/sql's and
+// pgx's rows both have it.
+type Rows interface {
+	Next() bool
+	Scan(dest ...any) error
+	Err() error
+}
+
+// ScanRelations adds each row of rows, a relation (source, type, target_ref,
+// with the target's key before target_ref when withTarget), to the view of
+// its source in byKey; a source not there is skipped. It leaves closing rows
+// to the caller.
+func ScanRelations(rows Rows, byKey map[string]*EntityView, withTarget bool) error {
+	for rows.Next() {
+		var src, target string
+		var r Relation
+		var err error
+		if withTarget {
+			err = rows.Scan(&src, &r.Type, &target, &r.TargetRef)
+		} else {
+			err = rows.Scan(&src, &r.Type, &r.TargetRef)
+		}
+		if err != nil {
+			return err
+		}
+		if v := byKey[src]; v != nil {
+			v.Relations = append(v.Relations, r)
+		}
+	}
+	return rows.Err()
+}
+
 // IndexViews maps the keys of views to the views, skipping nil ones; of
 // views with the same key the last wins. keys lists each key once, in the
 // order of its first view. Adapters use it to decorate a page's views.

@@ -31,17 +31,7 @@ func (s *Store) decorate(ctx context.Context, views []*catalogstore.EntityView) 
 				SELECT r.target, r.reverse, o.key, o.ref FROM relations r JOIN entities o ON o.eid = r.origin
 					WHERE r.target = ANY($1)
 			) x ORDER BY source, type, target, target_ref`, keys).Query(func(rows pgx.Rows) error {
-			for rows.Next() {
-				var src, target string
-				var r catalogstore.Relation
-				if err := rows.Scan(&src, &r.Type, &target, &r.TargetRef); err != nil {
-					return err
-				}
-				if v := byKey[src]; v != nil {
-					v.Relations = append(v.Relations, r)
-				}
-			}
-			return rows.Err()
+			return catalogstore.ScanRelations(rows, byKey, true)
 		})
 		b.Queue(`SELECT entity_key, body, 0 AS part, location_id, seq FROM location_errors WHERE entity_key = ANY($1)
 			UNION ALL

@@ -312,19 +312,9 @@ func (s *Store) decorate(ctx context.Context, views []*catalogstore.EntityView) 
 		if err != nil {
 			return err
 		}
-		for rows.Next() {
-			var src string
-			var r catalogstore.Relation
-			if err := rows.Scan(&src, &r.Type, &r.TargetRef); err != nil {
-				rows.Close()
-				return err
-			}
-			if v := byKey[src]; v != nil {
-				v.Relations = append(v.Relations, r)
-			}
-		}
+		err = catalogstore.ScanRelations(rows, byKey, false)
 		rows.Close()
-		if err := rows.Err(); err != nil {
+		if err != nil {
 			return err
 		}
 		srows, err := s.read.QueryContext(ctx, `SELECT entity_key, body FROM location_errors WHERE entity_key IN (`+placeholders(len(part))+`)

@@ -264,19 +264,9 @@ func (c *catalogAt) decorate(ctx context.Context, views []*catalogstore.EntityVi
 	if err != nil {
 		return fmt.Errorf("history store (postgres): catalog at an instant: relations: %w", err)
 	}
-	for rows.Next() {
-		var src, target string
-		var r catalogstore.Relation
-		if err := rows.Scan(&src, &r.Type, &target, &r.TargetRef); err != nil {
-			rows.Close()
-			return err
-		}
-		if v := byKey[src]; v != nil {
-			v.Relations = append(v.Relations, r)
-		}
-	}
+	err = catalogstore.ScanRelations(rows, byKey, true)
 	rows.Close()
-	if err := rows.Err(); err != nil {
+	if err != nil {
 		return err
 	}
 	for _, v := range byKey {

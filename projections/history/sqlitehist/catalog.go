@@ -383,19 +383,9 @@ func (c *catalogAt) decorate(ctx context.Context, views []*catalogstore.EntityVi
 		if err != nil {
 			return fmt.Errorf("history store: catalog at an instant: relations: %w", err)
 		}
-		for rows.Next() {
-			var src string
-			var r catalogstore.Relation
-			if err := rows.Scan(&src, &r.Type, &r.TargetRef); err != nil {
-				rows.Close()
-				return err
-			}
-			if v := byKey[src]; v != nil {
-				v.Relations = append(v.Relations, r)
-			}
-		}
+		err = catalogstore.ScanRelations(rows, byKey, false)
 		rows.Close()
-		if err := rows.Err(); err != nil {
+		if err != nil {
 			return err
 		}
 	}
