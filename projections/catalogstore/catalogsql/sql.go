@@ -125,6 +125,16 @@ const (
 	// PerRowNoColumnIndex is PerRow with the entity columns kept from their
 	// indexes (SQLite's unary +), so the planner drives from another condition.
 	PerRowNoColumnIndex
+	// PerRowKindRange is PerRow with a kind condition of one value written as
+	// the range kind >= k AND kind <= k, which matches the same rows. An
+	// equality makes PostgreSQL treat kind as a constant, so every index that
+	// returns rows in the page's order looks as good as the one that leads
+	// with kind, and the planner, assuming each kind spread evenly over the
+	// others, may choose one that walks the whole catalog in that order and
+	// drops the other kinds as it goes. With the range, a page ordered by kind
+	// first can only be read in order from an index that leads with kind: only
+	// rows of that kind are read.
+	PerRowKindRange
 )
 
 // Filter renders f as a condition over entities e.
@@ -186,6 +196,13 @@ func Condition(c catalogstore.Condition, mode Mode, a *Args) string {
 		}
 		if mode == PerRowNoColumnIndex {
 			col = "+" + col
+		}
+		if mode == PerRowKindRange && key == "kind" && len(vals) == 1 {
+			if a.d.Postgres {
+				ph := a.Add(vals[0])
+				return "(" + col + " >= " + ph + " AND " + col + " <= " + ph + ")"
+			}
+			return "(" + col + " >= " + a.Add(vals[0]) + " AND " + col + " <= " + a.Add(vals[0]) + ")"
 		}
 		return a.in(col, vals)
 	}

@@ -41,6 +41,9 @@ func TestRenderingPerDialect(t *testing.T) {
 			`[component spec.type [service website] ownedby group:default/team-a ownedby group:default/team-a metadata.tags]`},
 		{"empty filter", sqlite, func(a *catalogsql.Args) string { return catalogsql.Filter(nil, catalogsql.Set, a) }, `1=1`, `[]`},
 		{"empty filter postgres", postgres, func(a *catalogsql.Args) string { return catalogsql.Filter(nil, catalogsql.PerRow, a) }, `TRUE`, `[]`},
+		{"postgres filter of one kind as a range", postgres, func(a *catalogsql.Args) string { return catalogsql.Filter(f[:1], catalogsql.PerRowKindRange, a) },
+			`(((e.kind >= $1 AND e.kind <= $1) AND EXISTS (SELECT 1 FROM search s WHERE s.eid = e.eid AND s.kid = (SELECT id FROM search_keys WHERE key = $2) AND s.value = ANY($3))))`,
+			`[component spec.type [service website]]`},
 		{"postgres creation order filter", postgres, func(a *catalogsql.Args) string {
 			return catalogsql.Condition(catalogstore.Condition{Key: catalogstore.CreationOrder, Values: []string{"7"}}, catalogsql.PerRow, a)
 		}, `e.eid = $1`, `[eid:7]`},

@@ -54,17 +54,25 @@ func parseCreated(s string) int64 {
 	return pos*MaxPartitions + part
 }
 
-// Query returns a page of entities, as the SQLite store does.
-func (s *Store) Query(ctx context.Context, q catalogstore.PageQuery) (catalogstore.Page, error) {
-	var page catalogstore.Page
-	where := func(a *catalogsql.Args) string {
-		w := catalogsql.Filter(q.Filter, catalogsql.PerRow, a) + " AND " + catalogsql.FullText(q.FullText, a)
-		if q.LocationID != "" {
-			w += " AND e.location_id = " + a.Add(q.LocationID)
-		}
-		return w
+// pageWhere renders the conditions of q over entities e, its filter's in mode.
+func pageWhere(q catalogstore.PageQuery, mode catalogsql.Mode, a *catalogsql.Args) string {
+	w := catalogsql.Filter(q.Filter, mode, a) + " AND " + catalogsql.FullText(q.FullText, a)
+	if q.LocationID != "" {
+		w += " AND e.location_id = " + a.Add(q.LocationID)
 	}
+	return w
+}
 
+// pageSQL is the statement of a page and what reading its rows needs.
+type pageSQL struct {
+	stmt string
+	args []any
+	// created says which sort values are eids (catalogsql.SortExpr).
+	created []bool
+}
+
+// pageSQL renders the statement of q's page: its rows with their sort values.
+func (s *Store) pageSQL(q catalogstore.PageQuery) pageSQL {
 	order := q.Order
 	if len(order) == 0 {
 		order = []catalogstore.Order{{Field: catalogstore.CreationOrder}}
@@ -77,11 +85,20 @@ func (s *Store) Query(ctx context.Context, q catalogstore.PageQuery) (catalogsto
 		sortCols[i] = fmt.Sprintf("%s AS s%d", expr, i)
 		created[i] = isCreated
 	}
+	// A page of one kind is read in order from an index that leads with kind
+	// (catalogsql.PerRowKindRange), however the kinds are spread over the
+	// catalog's creation order or names: its filter names the kind as a
+	// range, and it is ordered by kind first, which is the same order.
+	oneKind := soleKind(q.Filter)
+	mode, kindCol := catalogsql.PerRow, ""
+	if oneKind {
+		mode, kindCol = catalogsql.PerRowKindRange, "e.kind, "
+	}
 	// The page is chosen on narrow rows (eid, key and the sort values), then
 	// joined to the entities for their bodies: sorting and skipping never carry
 	// a body along, and an index on (kind, eid) can serve the default order alone.
-	inner := `SELECT * FROM (SELECT e.eid, e.key, ` + strings.Join(sortCols, ", ") +
-		` FROM entities e WHERE ` + where(a) + `) e`
+	inner := `SELECT * FROM (SELECT e.eid, e.key, ` + kindCol + strings.Join(sortCols, ", ") +
+		` FROM entities e WHERE ` + pageWhere(q, mode, a) + `) e`
 	backward := q.Before != nil
 	switch {
 	case q.After != nil:
@@ -108,7 +125,13 @@ func (s *Store) Query(ctx context.Context, q catalogstore.PageQuery) (catalogsto
 		}
 		return strings.Join(parts, ", ")
 	}
-	inner += ` ORDER BY ` + orderBy("e")
+	inner += ` ORDER BY `
+	if oneKind {
+		// In the direction of the first sort column, so an index of kind and
+		// that column serves the order alone, forward or backward.
+		inner += `e.kind ` + catalogsql.Dir(order[0].Desc != backward) + `, `
+	}
+	inner += orderBy("e")
 	// As in the SQLite store, an offset is ignored with a keyset only when the
 	// page has a limit.
 	if q.Limit > 0 {
@@ -125,7 +148,14 @@ func (s *Store) Query(ctx context.Context, q catalogstore.PageQuery) (catalogsto
 	}
 	stmt := `SELECT x.key, x.ref, x.uid, x.location_id, x.body, ` + strings.Join(sCols, ", ") +
 		` FROM (` + inner + `) p JOIN entities x ON x.eid = p.eid ORDER BY ` + orderBy("p")
+	return pageSQL{stmt: stmt, args: a.Values(), created: created}
+}
 
+// Query returns a page of entities, as the SQLite store does.
+func (s *Store) Query(ctx context.Context, q catalogstore.PageQuery) (catalogstore.Page, error) {
+	var page catalogstore.Page
+	ps := s.pageSQL(q)
+	created := ps.created
 	var items []catalogstore.PageRow
 	var probe *countProbe
 	err := s.withConn(ctx, func(conn *pgx.Conn) error {
@@ -135,14 +165,14 @@ func (s *Store) Query(ctx context.Context, q catalogstore.PageQuery) (catalogsto
 			// its cap with the page when it needs that.
 			ca := catalogsql.NewArgs(s.dialect())
 			var err error
-			if probe, err = s.queueCountProbe(ctx, conn, b, `entities e WHERE `+where(ca), ca.Values()); err != nil {
+			if probe, err = s.queueCountProbe(ctx, conn, b, `entities e WHERE `+pageWhere(q, catalogsql.PerRow, ca), ca.Values()); err != nil {
 				return err
 			}
 		}
-		b.Queue(stmt, a.Values()...).Query(func(rows pgx.Rows) error {
+		b.Queue(ps.stmt, ps.args...).Query(func(rows pgx.Rows) error {
 			for rows.Next() {
 				var it catalogstore.PageRow
-				vals := make([]any, len(order))
+				vals := make([]any, len(created))
 				dest := []any{&it.View.Key, &it.View.Ref, &it.View.UID, &it.View.LocationID, &it.View.Body}
 				for i := range vals {
 					if created[i] {
@@ -177,6 +207,20 @@ func (s *Store) Query(ctx context.Context, q catalogstore.PageQuery) (catalogsto
 		return catalogstore.Page{}, fmt.Errorf("catalog store (postgres): query: %w", err)
 	}
 	return catalogstore.FinishPage(ctx, page, q, items, s.decorate)
+}
+
+// soleKind says whether every entity f selects is of one kind: f is one
+// conjunction, and one of its conditions names a single kind.
+func soleKind(f catalogstore.Filter) bool {
+	if len(f) != 1 {
+		return false
+	}
+	for _, c := range f[0] {
+		if strings.EqualFold(c.Key, "kind") && len(c.Values) == 1 {
+			return true
+		}
+	}
+	return false
 }
 
 // Facets counts facet values over the entities matching f, as the SQLite
