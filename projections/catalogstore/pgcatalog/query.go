@@ -162,7 +162,11 @@ func (s *Store) Query(ctx context.Context, q catalogstore.PageQuery) (catalogsto
 		b := &pgx.Batch{}
 		if q.CountTotal {
 			// Totals come from the lagging cache (cache.go), counted up to
-			// its cap with the page when it needs that.
+			// its cap with the page when it needs that. A count has no
+			// order for the kind's range to steer: it keeps the equality,
+			// with which the planner can merge the kind's eids with search
+			// rows (at 100,000 entities, vacuumed: 21 ms; with the range,
+			// a hash join of 190 ms).
 			ca := catalogsql.NewArgs(s.dialect())
 			var err error
 			if probe, err = s.queueCountProbe(ctx, conn, b, `entities e WHERE `+pageWhere(q, catalogsql.PerRow, ca), ca.Values()); err != nil {
