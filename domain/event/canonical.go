@@ -45,12 +45,12 @@ func slowCanonical(raw json.RawMessage) []byte {
 // numbers are integers of at most 15 digits, written as json.Marshal writes
 // a float64. It reports false, never a wrong answer, for anything else.
 func fastCanonical(raw []byte) ([]byte, bool) {
-	s := canonScanner{in: raw, out: make([]byte, 0, len(raw))}
+	s := canonScanner{JSONScanner: NewJSONScanner(raw), out: make([]byte, 0, len(raw))}
 	if !s.value(0) {
 		return nil, false
 	}
-	s.space()
-	if s.i != len(s.in) {
+	s.Space()
+	if !s.AtEnd() {
 		return nil, false
 	}
 	return s.out, true
@@ -61,33 +61,22 @@ func fastCanonical(raw []byte) ([]byte, bool) {
 const maxCanonDepth = 100
 
 type canonScanner struct {
-	in  []byte
-	i   int
+	JSONScanner
 	out []byte
 	// members is the stack of the members of the objects being copied.
 	members []canonMember
-}
-
-func (s *canonScanner) space() {
-	for s.i < len(s.in) {
-		switch s.in[s.i] {
-		case ' ', '\t', '\n', '\r':
-			s.i++
-		default:
-			return
-		}
-	}
 }
 
 func (s *canonScanner) value(depth int) bool {
 	if depth > maxCanonDepth {
 		return false
 	}
-	s.space()
-	if s.i >= len(s.in) {
+	s.Space()
+	c, ok := s.Peek()
+	if !ok {
 		return false
 	}
-	switch c := s.in[s.i]; {
+	switch {
 	case c == '{':
 		return s.object(depth)
 	case c == '[':
@@ -99,9 +88,8 @@ func (s *canonScanner) value(depth int) bool {
 		return s.number()
 	default:
 		for _, lit := range []string{"true", "false", "null"} {
-			if len(s.in)-s.i >= len(lit) && string(s.in[s.i:s.i+len(lit)]) == lit {
+			if s.Literal(lit) {
 				s.out = append(s.out, lit...)
-				s.i += len(lit)
 				return true
 			}
 		}
@@ -112,11 +100,10 @@ func (s *canonScanner) value(depth int) bool {
 func (s *canonScanner) object(depth int) bool {
 	open := len(s.out)
 	s.out = append(s.out, '{')
-	s.i++
-	s.space()
-	if s.i < len(s.in) && s.in[s.i] == '}' {
+	s.Byte('{')
+	s.Space()
+	if s.Byte('}') {
 		s.out = append(s.out, '}')
-		s.i++
 		return true
 	}
 	// The members are kept on the scanner's stack: an object nested in a
@@ -125,10 +112,7 @@ func (s *canonScanner) object(depth int) bool {
 	defer func() { s.members = s.members[:base] }()
 	sorted := true
 	for {
-		s.space()
-		if s.i >= len(s.in) || s.in[s.i] != '"' {
-			return false
-		}
+		s.Space()
 		start := len(s.out)
 		key, ok := s.scanString(false)
 		if !ok {
@@ -137,26 +121,20 @@ func (s *canonScanner) object(depth int) bool {
 		if n := len(s.members); n > base && string(key) <= string(s.members[n-1].key) {
 			sorted = false
 		}
-		s.space()
-		if s.i >= len(s.in) || s.in[s.i] != ':' {
+		s.Space()
+		if !s.Byte(':') {
 			return false
 		}
 		s.out = append(s.out, ':')
-		s.i++
 		if !s.value(depth + 1) {
 			return false
 		}
 		s.members = append(s.members, canonMember{key: key, start: start, end: len(s.out)})
-		s.space()
-		if s.i >= len(s.in) {
-			return false
-		}
-		switch s.in[s.i] {
-		case ',':
+		s.Space()
+		switch {
+		case s.Byte(','):
 			s.out = append(s.out, ',')
-			s.i++
-		case '}':
-			s.i++
+		case s.Byte('}'):
 			if !sorted && !s.sortMembers(open, s.members[base:]) {
 				return false
 			}
@@ -198,28 +176,22 @@ func (s *canonScanner) sortMembers(open int, members []canonMember) bool {
 
 func (s *canonScanner) array(depth int) bool {
 	s.out = append(s.out, '[')
-	s.i++
-	s.space()
-	if s.i < len(s.in) && s.in[s.i] == ']' {
+	s.Byte('[')
+	s.Space()
+	if s.Byte(']') {
 		s.out = append(s.out, ']')
-		s.i++
 		return true
 	}
 	for {
 		if !s.value(depth + 1) {
 			return false
 		}
-		s.space()
-		if s.i >= len(s.in) {
-			return false
-		}
-		switch s.in[s.i] {
-		case ',':
+		s.Space()
+		switch {
+		case s.Byte(','):
 			s.out = append(s.out, ',')
-			s.i++
-		case ']':
+		case s.Byte(']'):
 			s.out = append(s.out, ']')
-			s.i++
 			return true
 		default:
 			return false
@@ -236,77 +208,74 @@ func (s *canonScanner) array(depth int) bool {
 func (s *canonScanner) str() ([]byte, bool) { return s.scanString(true) }
 
 func (s *canonScanner) scanString(escapes bool) ([]byte, bool) {
-	start := s.i + 1
-	for j := start; j < len(s.in); {
-		c := s.in[j]
-		switch {
-		case c == '"':
-			s.out = append(s.out, s.in[s.i:j+1]...)
-			s.i = j + 1
-			return s.in[start:j], true
-		case plainByte[c]:
-			j++
+	start := s.Pos()
+	text, traits, ok := s.ReadString()
+	if !ok || !marshalsAsIs(text, traits, escapes) {
+		return nil, false
+	}
+	s.out = append(s.out, s.Input()[start:s.Pos()]...)
+	return text, true
+}
+
+// marshalsAsIs reports whether json.Marshal writes the string whose contents
+// (as ReadString returns them) are text back as text: no <, > or & and no
+// DEL, valid UTF-8 but for U+2028 and U+2029, and, when escapes is set, no
+// escape but \n \r \t \" and \\ (with escapes unset, none at all).
+func marshalsAsIs(text []byte, traits StringTraits, escapes bool) bool {
+	switch {
+	case traits == 0:
+		return true
+	case traits&StringMarkup != 0, traits&StringEscaped != 0 && !escapes:
+		return false
+	}
+	for j := 0; j < len(text); {
+		switch c := text[j]; {
 		case c == '\\':
-			if !escapes || j+1 >= len(s.in) {
-				return nil, false
-			}
-			switch s.in[j+1] {
+			switch text[j+1] { // ReadString saw a whole escape
 			case 'n', 'r', 't', '"', '\\':
 				j += 2
 			default:
-				return nil, false
+				return false
 			}
 		case c >= utf8.RuneSelf:
-			r, size := utf8.DecodeRune(s.in[j:])
+			r, size := utf8.DecodeRune(text[j:])
 			if r == utf8.RuneError && size == 1 || r == '\u2028' || r == '\u2029' {
-				return nil, false
+				return false
 			}
 			j += size
 		default:
-			return nil, false
+			j++
 		}
 	}
-	return nil, false
+	return true
 }
-
-// plainByte marks the bytes json.Marshal writes unescaped in a string:
-// printable ASCII but for the quote, the backslash and <, > and & (which it
-// escapes for HTML).
-var plainByte = func() (t [256]bool) {
-	for c := 0x20; c < 0x7f; c++ {
-		t[c] = true
-	}
-	for _, c := range `"\<>&` {
-		t[c] = false
-	}
-	return t
-}()
 
 // number copies an integer of at most 15 digits without a leading zero (and
 // not -0): a float64 holds it exactly and json.Marshal writes it the same.
 func (s *canonScanner) number() bool {
-	j := s.i
-	if s.in[j] == '-' {
+	in, i := s.Input(), s.Pos()
+	j := i
+	if in[j] == '-' {
 		j++
 	}
 	digits := j
-	for j < len(s.in) && s.in[j] >= '0' && s.in[j] <= '9' {
+	for j < len(in) && in[j] >= '0' && in[j] <= '9' {
 		j++
 	}
 	n := j - digits
 	switch {
 	case n == 0 || n > 15:
 		return false
-	case s.in[digits] == '0' && (n > 1 || digits > s.i):
+	case in[digits] == '0' && (n > 1 || digits > i):
 		return false // a leading zero, or -0
 	}
-	if j < len(s.in) {
-		switch s.in[j] {
+	if j < len(in) {
+		switch in[j] {
 		case '.', 'e', 'E':
 			return false
 		}
 	}
-	s.out = append(s.out, s.in[s.i:j]...)
-	s.i = j
+	s.out = append(s.out, in[i:j]...)
+	s.Seek(j)
 	return true
 }

@@ -5,4 +5,8 @@
 // The event log is the source of truth: read models are folds over it. Every event's
 // subject is the entity reference it concerns, so one entity's events keep their order
 // on any log, and every event that describes an entity body carries that body's hash.
+//
+// JSONScanner is the scanner base of Backlot's fast JSON readers (the catalog and
+// badge folds, the audit, the canonical form that Digest hashes): each reads the plain
+// JSON Backlot writes itself and leaves anything else to encoding/json.
 package event

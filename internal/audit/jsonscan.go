@@ -1,6 +1,10 @@
 package audit
 
-import "bytes"
+import (
+	"bytes"
+
+	"backlot.dev/backlot/domain/event"
+)
 
 // This file reads the few top-level members of an event's data that a replay
 // needs to key and choose (an upsert's uid, hash and entity body) without
@@ -13,27 +17,27 @@ import "bytes"
 // "uid", "hash" or "entity" only in case (encoding/json would match it), a
 // uid or hash that is not a string, or bytes the scanner does not follow.
 func upsertFields(raw []byte) (uid, hash string, entity []byte, ok bool) {
-	s := scanner{in: raw}
-	s.space()
-	if !s.byte('{') {
+	s := scanner{event.NewJSONScanner(raw)}
+	s.Space()
+	if !s.Byte('{') {
 		return "", "", nil, false
 	}
-	s.space()
-	if s.byte('}') {
+	s.Space()
+	if s.Byte('}') {
 		return "", "", nil, true
 	}
 	for {
-		s.space()
+		s.Space()
 		key, ok := s.plainString()
 		if !ok {
 			return "", "", nil, false
 		}
-		s.space()
-		if !s.byte(':') {
+		s.Space()
+		if !s.Byte(':') {
 			return "", "", nil, false
 		}
-		s.space()
-		start := s.i
+		s.Space()
+		start := s.Pos()
 		switch {
 		case string(key) == "uid" || string(key) == "hash":
 			v, ok := s.plainString()
@@ -52,135 +56,106 @@ func upsertFields(raw []byte) (uid, hash string, entity []byte, ok bool) {
 				return "", "", nil, false
 			}
 			if string(key) == "entity" {
-				entity = raw[start:s.i]
+				entity = raw[start:s.Pos()]
 			}
 		}
-		s.space()
-		if s.byte('}') {
-			s.space()
-			return uid, hash, entity, s.i == len(s.in)
+		s.Space()
+		if s.Byte('}') {
+			s.Space()
+			return uid, hash, entity, s.AtEnd()
 		}
-		if !s.byte(',') {
+		if !s.Byte(',') {
 			return "", "", nil, false
 		}
 	}
 }
 
-// scanner walks JSON bytes.
-type scanner struct {
-	in []byte
-	i  int
-}
-
-func (s *scanner) space() {
-	for s.i < len(s.in) {
-		switch s.in[s.i] {
-		case ' ', '\t', '\n', '\r':
-			s.i++
-		default:
-			return
-		}
-	}
-}
-
-// byte consumes c when it is next.
-func (s *scanner) byte(c byte) bool {
-	if s.i < len(s.in) && s.in[s.i] == c {
-		s.i++
-		return true
-	}
-	return false
-}
+// scanner reads an upsert's data for upsertFields.
+type scanner struct{ event.JSONScanner }
 
 // plainString reads a string without escapes or control characters and
 // returns its contents.
 func (s *scanner) plainString() ([]byte, bool) {
-	if !s.byte('"') {
+	text, traits, ok := s.ReadString()
+	if !ok || traits&event.StringEscaped != 0 {
 		return nil, false
 	}
-	start := s.i
-	for s.i < len(s.in) {
-		c := s.in[s.i]
-		switch {
-		case c == '"':
-			s.i++
-			return s.in[start : s.i-1], true
-		case c == '\\' || c < 0x20:
-			return nil, false
-		}
-		s.i++
-	}
-	return nil, false
+	return text, true
 }
 
 // maxSkipDepth bounds the nesting skip follows.
 const maxSkipDepth = 200
 
-// skip passes over one value: a string (escapes allowed), an object, an
-// array, or a literal or number (the bytes up to the next delimiter).
+// skip passes over one value: a string (escapes allowed, and not checked),
+// an object, an array, or a literal or number (the bytes up to the next
+// delimiter).
 func (s *scanner) skip(depth int) bool {
-	if depth > maxSkipDepth || s.i >= len(s.in) {
+	c, ok := s.Peek()
+	if depth > maxSkipDepth || !ok {
 		return false
 	}
-	switch s.in[s.i] {
+	switch c {
 	case '"':
-		s.i++
-		for s.i < len(s.in) {
-			switch c := s.in[s.i]; {
+		in, i := s.Input(), s.Pos()+1
+		for i < len(in) {
+			switch c := in[i]; {
 			case c == '"':
-				s.i++
+				s.Seek(i + 1)
 				return true
 			case c == '\\':
-				s.i += 2
+				i += 2
 			case c < 0x20:
 				return false
 			default:
-				s.i++
+				i++
 			}
 		}
 		return false
 	case '{', '[':
 		closer := byte('}')
-		if s.in[s.i] == '[' {
+		if c == '[' {
 			closer = ']'
 		}
-		s.i++
-		s.space()
-		if s.byte(closer) {
+		s.Byte(c)
+		s.Space()
+		if s.Byte(closer) {
 			return true
 		}
 		for {
-			s.space()
+			s.Space()
 			if closer == '}' {
-				if s.i >= len(s.in) || s.in[s.i] != '"' || !s.skip(depth+1) {
+				if c, ok := s.Peek(); !ok || c != '"' || !s.skip(depth+1) {
 					return false
 				}
-				s.space()
-				if !s.byte(':') {
+				s.Space()
+				if !s.Byte(':') {
 					return false
 				}
-				s.space()
+				s.Space()
 			}
 			if !s.skip(depth + 1) {
 				return false
 			}
-			s.space()
-			if s.byte(closer) {
+			s.Space()
+			if s.Byte(closer) {
 				return true
 			}
-			if !s.byte(',') {
+			if !s.Byte(',') {
 				return false
 			}
 		}
 	default:
-		start := s.i
-		for s.i < len(s.in) {
-			switch s.in[s.i] {
+		in, start := s.Input(), s.Pos()
+		i := start
+		for i < len(in) {
+			switch in[i] {
 			case ',', '}', ']', ' ', '\t', '\n', '\r':
-				return s.i > start
+				s.Seek(i)
+				return i > start
 			}
-			s.i++
+			i++
 		}
-		return s.i > start
+		s.Seek(i)
+		return i > start
 	}
 }

@@ -24,7 +24,7 @@ func DecodeBadgeChanged(data []byte, d *event.BadgeChanged) error {
 // DecodeBadgeChanged describes, and reports whether it was; d is left
 // half-filled when it was not.
 func fastBadgeChanged(data []byte, d *event.BadgeChanged) bool {
-	s := scanner{b: data}
+	s := scanner{event.NewJSONScanner(data)}
 	*d = event.BadgeChanged{}
 	var seen uint16
 	ok := s.object(func(key []byte) bool {
@@ -76,57 +76,29 @@ func fastBadgeChanged(data []byte, d *event.BadgeChanged) bool {
 	if !ok {
 		return false
 	}
-	s.space()
-	return s.i == len(s.b)
+	s.Space()
+	return s.AtEnd()
 }
 
 // scanner reads the plain JSON fastBadgeChanged accepts; every method
 // reports false on anything else.
-type scanner struct {
-	b []byte
-	i int
-}
-
-func (s *scanner) space() {
-	for s.i < len(s.b) {
-		switch s.b[s.i] {
-		case ' ', '\t', '\n', '\r':
-			s.i++
-		default:
-			return
-		}
-	}
-}
+type scanner struct{ event.JSONScanner }
 
 // next skips white space and reports whether the next byte is c, taking it.
 func (s *scanner) next(c byte) bool {
-	s.space()
-	if s.i < len(s.b) && s.b[s.i] == c {
-		s.i++
-		return true
-	}
-	return false
+	s.Space()
+	return s.Byte(c)
 }
 
 // raw returns the bytes of a string without escapes, control characters or
 // bytes outside ASCII (which json.Unmarshal may rewrite).
 func (s *scanner) raw() ([]byte, bool) {
-	if !s.next('"') {
+	s.Space()
+	text, traits, ok := s.ReadString()
+	if !ok || traits&(event.StringEscaped|event.StringNonASCII) != 0 {
 		return nil, false
 	}
-	start := s.i
-	for s.i < len(s.b) {
-		c := s.b[s.i]
-		switch {
-		case c == '"':
-			s.i++
-			return s.b[start : s.i-1], true
-		case c == '\\' || c < 0x20 || c >= 0x80:
-			return nil, false
-		}
-		s.i++
-	}
-	return nil, false
+	return text, true
 }
 
 func (s *scanner) str() (string, bool) {
@@ -135,13 +107,11 @@ func (s *scanner) str() (string, bool) {
 }
 
 func (s *scanner) boolean() (bool, bool) {
-	s.space()
+	s.Space()
 	switch {
-	case len(s.b)-s.i >= 4 && string(s.b[s.i:s.i+4]) == "true":
-		s.i += 4
+	case s.Literal("true"):
 		return true, true
-	case len(s.b)-s.i >= 5 && string(s.b[s.i:s.i+5]) == "false":
-		s.i += 5
+	case s.Literal("false"):
 		return false, true
 	}
 	return false, false
@@ -150,26 +120,28 @@ func (s *scanner) boolean() (bool, bool) {
 // integer reads a whole number of at most 18 digits without a leading zero
 // (but 0 itself), as JSON writes one.
 func (s *scanner) integer() (int, bool) {
-	s.space()
-	neg := s.i < len(s.b) && s.b[s.i] == '-'
+	s.Space()
+	in, i := s.Input(), s.Pos()
+	neg := i < len(in) && in[i] == '-'
 	if neg {
-		s.i++
+		i++
 	}
-	start, n := s.i, 0
-	for s.i < len(s.b) && s.b[s.i] >= '0' && s.b[s.i] <= '9' {
-		n = n*10 + int(s.b[s.i]-'0')
-		s.i++
+	start, n := i, 0
+	for i < len(in) && in[i] >= '0' && in[i] <= '9' {
+		n = n*10 + int(in[i]-'0')
+		i++
 	}
-	digits := s.i - start
-	if digits == 0 || digits > 18 || (digits > 1 && s.b[start] == '0') {
+	digits := i - start
+	if digits == 0 || digits > 18 || (digits > 1 && in[start] == '0') {
 		return 0, false
 	}
-	if s.i < len(s.b) && (s.b[s.i] == '.' || s.b[s.i] == 'e' || s.b[s.i] == 'E') {
+	if i < len(in) && (in[i] == '.' || in[i] == 'e' || in[i] == 'E') {
 		return 0, false
 	}
 	if neg {
 		n = -n
 	}
+	s.Seek(i)
 	return n, true
 }
 
@@ -198,12 +170,8 @@ func (s *scanner) object(field func(key []byte) bool) bool {
 
 // null takes a null.
 func (s *scanner) null() bool {
-	s.space()
-	if len(s.b)-s.i >= 4 && string(s.b[s.i:s.i+4]) == "null" {
-		s.i += 4
-		return true
-	}
-	return false
+	s.Space()
+	return s.Literal("null")
 }
 
 // array reads an array, calling elem for each element.

@@ -26,26 +26,26 @@ import (
 // key, escapes, a repeated entity, invalid JSON), which the caller decodes with
 // json.Unmarshal.
 func decodeUpsertData(data []byte) (d event.EntityUpserted, ok bool) {
-	s := scanner{in: data}
-	s.space()
-	if !s.byte('{') {
+	s := scanner{event.NewJSONScanner(data)}
+	s.Space()
+	if !s.Byte('{') {
 		return d, false
 	}
-	s.space()
-	if s.byte('}') {
+	s.Space()
+	if s.Byte('}') {
 		return d, false // no entity
 	}
 	for {
-		s.space()
+		s.Space()
 		k, ok := s.str()
 		if !ok {
 			return d, false
 		}
-		s.space()
-		if !s.byte(':') {
+		s.Space()
+		if !s.Byte(':') {
 			return d, false
 		}
-		s.space()
+		s.Space()
 		var field *string
 		switch k {
 		case "ref":
@@ -64,11 +64,12 @@ func decodeUpsertData(data []byte) (d event.EntityUpserted, ok bool) {
 			if d.Entity != nil {
 				return d, false // a repeated entity: json.Unmarshal validates the one it drops
 			}
-			start := s.i
+			start := s.Pos()
 			if !s.skipObject() {
 				return d, false
 			}
-			d.Entity = json.RawMessage(data[start:s.i:s.i])
+			end := s.Pos()
+			d.Entity = json.RawMessage(data[start:end:end])
 		default:
 			return d, false
 		}
@@ -79,94 +80,58 @@ func decodeUpsertData(data []byte) (d event.EntityUpserted, ok bool) {
 			}
 			*field = v
 		}
-		s.space()
-		if s.byte(',') {
+		s.Space()
+		if s.Byte(',') {
 			continue
 		}
-		if !s.byte('}') {
+		if !s.Byte('}') {
 			return d, false
 		}
-		s.space()
-		return d, s.i == len(data) && d.Entity != nil
+		s.Space()
+		return d, s.AtEnd() && d.Entity != nil
 	}
 }
 
-// scanner walks JSON text.
-type scanner struct {
-	in []byte
-	i  int
-}
-
-func (s *scanner) space() {
-	for s.i < len(s.in) {
-		switch s.in[s.i] {
-		case ' ', '\t', '\n', '\r':
-			s.i++
-		default:
-			return
-		}
-	}
-}
-
-// byte consumes c when it is next.
-func (s *scanner) byte(c byte) bool {
-	if s.i < len(s.in) && s.in[s.i] == c {
-		s.i++
-		return true
-	}
-	return false
-}
+// scanner reads an upsert's data for decodeUpsertData.
+type scanner struct{ event.JSONScanner }
 
 // str reads a string without escapes or control characters, in valid UTF-8.
 func (s *scanner) str() (string, bool) {
-	if !s.byte('"') {
+	text, traits, ok := s.ReadString()
+	if !ok || traits&event.StringEscaped != 0 || traits&event.StringNonASCII != 0 && !utf8.Valid(text) {
 		return "", false
 	}
-	start, ascii := s.i, true
-	for j := start; j < len(s.in); j++ {
-		switch c := s.in[j]; {
-		case c == '"':
-			if !ascii && !utf8.Valid(s.in[start:j]) {
-				return "", false
-			}
-			s.i = j + 1
-			return string(s.in[start:j]), true
-		case c == '\\' || c < 0x20:
-			return "", false
-		case c >= 0x80:
-			ascii = false
-		}
-	}
-	return "", false
+	return string(text), true
 }
 
 // skipObject moves past an object by its brackets, strings skipped whole; it
 // does not validate what it skips (the body's decoder does).
 func (s *scanner) skipObject() bool {
-	if s.i >= len(s.in) || s.in[s.i] != '{' {
+	in, i := s.Input(), s.Pos()
+	if i >= len(in) || in[i] != '{' {
 		return false
 	}
 	depth := 0
-	for s.i < len(s.in) {
-		switch s.in[s.i] {
+	for i < len(in) {
+		switch in[i] {
 		case '{', '[':
 			depth++
 		case '}', ']':
 			depth--
 			if depth == 0 {
-				s.i++
+				s.Seek(i + 1)
 				return true
 			}
 		case '"':
-			s.i++
-			for s.i < len(s.in) && s.in[s.i] != '"' {
-				if s.in[s.i] == '\\' {
-					s.i++
+			i++
+			for i < len(in) && in[i] != '"' {
+				if in[i] == '\\' {
+					i++
 				}
-				s.i++
+				i++
 			}
 		}
-		s.i++
+		i++
 	}
 	return false
 }
@@ -181,24 +146,22 @@ type span struct{ key, val [2]int }
 // need no escape, numbers as EncodeJSON formats a float64. top receives the
 // members of the outer object and meta those of its metadata object.
 func canonical(raw []byte, top, meta *[]span) bool {
-	c := canon{in: raw}
-	return c.object(0, top, meta) && c.i == len(raw)
+	c := canon{event.NewJSONScanner(raw)}
+	return c.object(0, top, meta) && c.AtEnd()
 }
 
-type canon struct {
-	in []byte
-	i  int
-}
+type canon struct{ event.JSONScanner }
 
 // maxCanonicalDepth bounds the nesting canonical follows; deeper text takes
 // the general path.
 const maxCanonicalDepth = 64
 
 func (c *canon) value(depth int) bool {
-	if c.i >= len(c.in) {
+	b, ok := c.Peek()
+	if !ok {
 		return false
 	}
-	switch b := c.in[c.i]; {
+	switch {
 	case b == '{':
 		return c.object(depth+1, nil, nil)
 	case b == '[':
@@ -207,53 +170,38 @@ func (c *canon) value(depth int) bool {
 		_, ok := c.str()
 		return ok
 	case b == 't':
-		return c.literal("true")
+		return c.Literal("true")
 	case b == 'f':
-		return c.literal("false")
+		return c.Literal("false")
 	case b == 'n':
-		return c.literal("null")
+		return c.Literal("null")
 	case b == '-' || (b >= '0' && b <= '9'):
 		return c.number()
 	}
 	return false
 }
 
-func (c *canon) literal(lit string) bool {
-	if !bytes.HasPrefix(c.in[c.i:], []byte(lit)) {
-		return false
-	}
-	c.i += len(lit)
-	return true
-}
-
 // str reads a string EncodeJSON writes as it is, returning the offsets of its text.
 func (c *canon) str() ([2]int, bool) {
-	if c.i >= len(c.in) || c.in[c.i] != '"' {
+	start := c.Pos() + 1
+	_, traits, ok := c.ReadString()
+	if !ok || traits != 0 {
 		return [2]int{}, false
 	}
-	start := c.i + 1
-	for j := start; j < len(c.in); j++ {
-		switch b := c.in[j]; {
-		case b == '"':
-			c.i = j + 1
-			return [2]int{start, j}, true
-		case b < 0x20 || b >= 0x7f || b == '\\' || b == '<' || b == '>' || b == '&':
-			return [2]int{}, false
-		}
-	}
-	return [2]int{}, false
+	return [2]int{start, c.Pos() - 1}, true
 }
 
 func (c *canon) number() bool {
-	j := c.i
-	for j < len(c.in) {
-		b := c.in[j]
+	in, i := c.Input(), c.Pos()
+	j := i
+	for j < len(in) {
+		b := in[j]
 		if (b < '0' || b > '9') && b != '-' && b != '+' && b != '.' && b != 'e' && b != 'E' {
 			break
 		}
 		j++
 	}
-	text := c.in[c.i:j]
+	text := in[i:j]
 	f, err := strconv.ParseFloat(string(text), 64)
 	if err != nil {
 		return false
@@ -269,7 +217,7 @@ func (c *canon) number() bool {
 	if !bytes.Equal(strconv.AppendFloat(buf[:0], f, 'f', -1, 64), text) {
 		return false
 	}
-	c.i = j
+	c.Seek(j)
 	return true
 }
 
@@ -277,23 +225,17 @@ func (c *canon) array(depth int) bool {
 	if depth > maxCanonicalDepth {
 		return false
 	}
-	c.i++ // [
-	if c.i < len(c.in) && c.in[c.i] == ']' {
-		c.i++
+	c.Byte('[')
+	if c.Byte(']') {
 		return true
 	}
 	for {
 		if !c.value(depth) {
 			return false
 		}
-		if c.i >= len(c.in) {
-			return false
-		}
-		switch c.in[c.i] {
-		case ',':
-			c.i++
-		case ']':
-			c.i++
+		switch {
+		case c.Byte(','):
+		case c.Byte(']'):
 			return true
 		default:
 			return false
@@ -304,14 +246,13 @@ func (c *canon) array(depth int) bool {
 // object reads an object; members, when set, receives its members, and
 // meta those of its member "metadata", which must then be an object.
 func (c *canon) object(depth int, members, meta *[]span) bool {
-	if depth > maxCanonicalDepth || c.i >= len(c.in) || c.in[c.i] != '{' {
+	if depth > maxCanonicalDepth || !c.Byte('{') {
 		return false
 	}
-	c.i++
-	if c.i < len(c.in) && c.in[c.i] == '}' {
-		c.i++
+	if c.Byte('}') {
 		return meta == nil
 	}
+	in := c.Input()
 	var prev []byte
 	sawMeta := false
 	for {
@@ -319,16 +260,15 @@ func (c *canon) object(depth int, members, meta *[]span) bool {
 		if !ok {
 			return false
 		}
-		key := c.in[k[0]:k[1]]
+		key := in[k[0]:k[1]]
 		if prev != nil && bytes.Compare(prev, key) >= 0 {
 			return false // out of order or repeated: EncodeJSON would write it otherwise
 		}
 		prev = key
-		if c.i >= len(c.in) || c.in[c.i] != ':' {
+		if !c.Byte(':') {
 			return false
 		}
-		c.i++
-		start := c.i
+		start := c.Pos()
 		if meta != nil && string(key) == "metadata" {
 			sawMeta = true
 			if !c.object(depth+1, meta, nil) {
@@ -338,16 +278,11 @@ func (c *canon) object(depth int, members, meta *[]span) bool {
 			return false
 		}
 		if members != nil {
-			*members = append(*members, span{key: k, val: [2]int{start, c.i}})
+			*members = append(*members, span{key: k, val: [2]int{start, c.Pos()}})
 		}
-		if c.i >= len(c.in) {
-			return false
-		}
-		switch c.in[c.i] {
-		case ',':
-			c.i++
-		case '}':
-			c.i++
+		switch {
+		case c.Byte(','):
+		case c.Byte('}'):
 			return meta == nil || sawMeta
 		default:
 			return false
