@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"strconv"
 	"unicode/utf8"
+
+	"backlot.dev/backlot/domain/event"
 )
 
 // DecodeJSONObject decodes a JSON object into the map json.Unmarshal gives
@@ -12,10 +14,10 @@ import (
 // plainly (escape sequences in strings, nesting deeper than 512, anything
 // invalid) goes to json.Unmarshal, so results and errors are json.Unmarshal's.
 func DecodeJSONObject(raw []byte) (map[string]any, error) {
-	d := jsonDecoder{in: raw}
+	d := jsonDecoder{event.NewJSONScanner(raw)}
 	if m, ok := d.object(0); ok {
-		d.space()
-		if d.i == len(d.in) {
+		d.Space()
+		if d.AtEnd() {
 			return m, nil
 		}
 	}
@@ -27,28 +29,19 @@ func DecodeJSONObject(raw []byte) (map[string]any, error) {
 // maxDecodeDepth is the nesting DecodeJSONObject follows itself.
 const maxDecodeDepth = 512
 
+// jsonDecoder reads a JSON value into json.Unmarshal's types on the scanner
+// base every fast JSON reader of Backlot shares.
 type jsonDecoder struct {
-	in []byte
-	i  int
-}
-
-func (d *jsonDecoder) space() {
-	for d.i < len(d.in) {
-		switch d.in[d.i] {
-		case ' ', '\t', '\n', '\r':
-			d.i++
-		default:
-			return
-		}
-	}
+	event.JSONScanner
 }
 
 func (d *jsonDecoder) value(depth int) (any, bool) {
-	d.space()
-	if d.i >= len(d.in) {
+	d.Space()
+	c, ok := d.Peek()
+	if !ok {
 		return nil, false
 	}
-	switch c := d.in[d.i]; {
+	switch {
 	case c == '{':
 		m, ok := d.object(depth + 1)
 		return m, ok
@@ -59,63 +52,44 @@ func (d *jsonDecoder) value(depth int) (any, bool) {
 	case c == '-' || (c >= '0' && c <= '9'):
 		return d.number()
 	case c == 't':
-		return true, d.literal("true")
+		return true, d.Literal("true")
 	case c == 'f':
-		return false, d.literal("false")
+		return false, d.Literal("false")
 	case c == 'n':
-		return nil, d.literal("null")
+		return nil, d.Literal("null")
 	}
 	return nil, false
 }
 
-func (d *jsonDecoder) literal(lit string) bool {
-	if len(d.in)-d.i < len(lit) || string(d.in[d.i:d.i+len(lit)]) != lit {
-		return false
-	}
-	d.i += len(lit)
-	return true
-}
-
 func (d *jsonDecoder) object(depth int) (map[string]any, bool) {
-	d.space()
-	if depth > maxDecodeDepth || d.i >= len(d.in) || d.in[d.i] != '{' {
+	d.Space()
+	if depth > maxDecodeDepth || !d.Byte('{') {
 		return nil, false
 	}
-	d.i++
 	m := map[string]any{}
-	d.space()
-	if d.i < len(d.in) && d.in[d.i] == '}' {
-		d.i++
+	d.Space()
+	if d.Byte('}') {
 		return m, true
 	}
 	for {
-		d.space()
-		if d.i >= len(d.in) || d.in[d.i] != '"' {
-			return nil, false
-		}
+		d.Space()
 		k, ok := d.str()
 		if !ok {
 			return nil, false
 		}
-		d.space()
-		if d.i >= len(d.in) || d.in[d.i] != ':' {
+		d.Space()
+		if !d.Byte(':') {
 			return nil, false
 		}
-		d.i++
 		v, ok := d.value(depth)
 		if !ok {
 			return nil, false
 		}
 		m[k] = v
-		d.space()
-		if d.i >= len(d.in) {
-			return nil, false
-		}
-		switch d.in[d.i] {
-		case ',':
-			d.i++
-		case '}':
-			d.i++
+		d.Space()
+		switch {
+		case d.Byte(','):
+		case d.Byte('}'):
 			return m, true
 		default:
 			return nil, false
@@ -124,14 +98,12 @@ func (d *jsonDecoder) object(depth int) (map[string]any, bool) {
 }
 
 func (d *jsonDecoder) array(depth int) (any, bool) {
-	if depth > maxDecodeDepth {
+	if depth > maxDecodeDepth || !d.Byte('[') {
 		return nil, false
 	}
-	d.i++ // [
 	out := []any{}
-	d.space()
-	if d.i < len(d.in) && d.in[d.i] == ']' {
-		d.i++
+	d.Space()
+	if d.Byte(']') {
 		return out, true
 	}
 	for {
@@ -140,15 +112,10 @@ func (d *jsonDecoder) array(depth int) (any, bool) {
 			return nil, false
 		}
 		out = append(out, v)
-		d.space()
-		if d.i >= len(d.in) {
-			return nil, false
-		}
-		switch d.in[d.i] {
-		case ',':
-			d.i++
-		case ']':
-			d.i++
+		d.Space()
+		switch {
+		case d.Byte(','):
+		case d.Byte(']'):
 			return out, true
 		default:
 			return nil, false
@@ -156,72 +123,64 @@ func (d *jsonDecoder) array(depth int) (any, bool) {
 	}
 }
 
-// str reads a string without escape sequences or control characters, in
-// valid UTF-8.
+// str reads a string without escape sequences, in valid UTF-8: the strings
+// whose bytes are their value. Others go to json.Unmarshal, which replaces
+// invalid UTF-8 and decodes escapes.
 func (d *jsonDecoder) str() (string, bool) {
-	start := d.i + 1
-	ascii := true
-	for j := start; j < len(d.in); j++ {
-		switch c := d.in[j]; {
-		case c == '"':
-			if !ascii && !utf8.Valid(d.in[start:j]) {
-				return "", false
-			}
-			d.i = j + 1
-			return string(d.in[start:j]), true
-		case c == '\\' || c < 0x20:
-			return "", false
-		case c >= 0x80:
-			ascii = false
-		}
+	at := d.Pos()
+	text, traits, ok := d.ReadString()
+	if !ok || traits&event.StringEscaped != 0 || traits&event.StringNonASCII != 0 && !utf8.Valid(text) {
+		d.Seek(at)
+		return "", false
 	}
-	return "", false
+	return string(text), true
 }
 
 // number reads a number in JSON's grammar as json.Unmarshal does (a float64
 // from strconv.ParseFloat).
 func (d *jsonDecoder) number() (any, bool) {
-	j := d.i
-	if d.in[j] == '-' {
+	in, at := d.Input(), d.Pos()
+	j := at
+	if in[j] == '-' {
 		j++
 	}
 	switch {
-	case j < len(d.in) && d.in[j] == '0':
+	case j < len(in) && in[j] == '0':
 		j++
-	case j < len(d.in) && d.in[j] >= '1' && d.in[j] <= '9':
-		for j < len(d.in) && d.in[j] >= '0' && d.in[j] <= '9' {
+	case j < len(in) && in[j] >= '1' && in[j] <= '9':
+		for j < len(in) && in[j] >= '0' && in[j] <= '9' {
 			j++
 		}
 	default:
 		return nil, false
 	}
-	if j < len(d.in) && d.in[j] == '.' {
+	if j < len(in) && in[j] == '.' {
 		j++
 		k := j
-		for j < len(d.in) && d.in[j] >= '0' && d.in[j] <= '9' {
+		for j < len(in) && in[j] >= '0' && in[j] <= '9' {
 			j++
 		}
 		if j == k {
 			return nil, false
 		}
 	}
-	if j < len(d.in) && (d.in[j] == 'e' || d.in[j] == 'E') {
+	if j < len(in) && (in[j] == 'e' || in[j] == 'E') {
 		j++
-		if j < len(d.in) && (d.in[j] == '+' || d.in[j] == '-') {
+		if j < len(in) && (in[j] == '+' || in[j] == '-') {
 			j++
 		}
 		k := j
-		for j < len(d.in) && d.in[j] >= '0' && d.in[j] <= '9' {
+		for j < len(in) && in[j] >= '0' && in[j] <= '9' {
 			j++
 		}
 		if j == k {
 			return nil, false
 		}
 	}
-	f, err := strconv.ParseFloat(string(d.in[d.i:j]), 64)
+	f, err := strconv.ParseFloat(string(in[at:j]), 64)
 	if err != nil {
 		return nil, false
 	}
-	d.i = j
+	d.Seek(j)
 	return f, true
 }

@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"reflect"
 	"testing"
+
+	"backlot.dev/backlot/domain/event"
 )
 
 var decodeCases = []string{
@@ -42,7 +44,7 @@ func TestDecodeJSONObjectMatchesUnmarshal(t *testing.T) {
 			t.Errorf("%q: %#v, want %#v", c, got, want)
 		}
 	}
-	d := jsonDecoder{in: []byte(decodeCases[0])}
+	d := jsonDecoder{event.NewJSONScanner([]byte(decodeCases[0]))}
 	if _, ok := d.object(0); !ok {
 		t.Error("a plain body did not take the one-pass path")
 	}
