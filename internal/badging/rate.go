@@ -509,11 +509,7 @@ func (r *rater) emit(key string, drafts []draft, before []badges.Badge) ([]event
 		}
 		// The data is json.Marshal's, without its reflection; the id is
 		// time-ordered (event.NewID).
-		ev, err := event.New(t, key, marshalBadgeChanged(dr.d), event.Meta{Actor: EvaluatorActor, Time: r.now})
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, ev)
+		out = append(out, newEvent(t, key, marshalBadgeChanged(dr.d), event.Meta{Actor: EvaluatorActor, Time: r.now}))
 	}
 	return out, nil
 }
