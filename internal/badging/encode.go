@@ -1,7 +1,6 @@
 package badging
 
 import (
-	"bytes"
 	"encoding/json"
 	"strconv"
 	"time"
@@ -141,7 +140,7 @@ func newEvent(t event.Type, subject string, data json.RawMessage, m event.Meta) 
 // <, >, &, U+2028 and U+2029) and a time it refuses (a year outside
 // 0-9999) are left to it.
 func marshalFactsReported(d *event.FactsReported) (json.RawMessage, error) {
-	if y := d.ObservedAt.Year(); y < 0 || y > 9999 || bytes.ContainsAny(d.Facts, "<>& \t\r\n\u2028\u2029") {
+	if y := d.ObservedAt.Year(); y < 0 || y > 9999 || !marshalled(d.Facts) {
 		return json.Marshal(d)
 	}
 	b := make([]byte, 0, 64+len(d.Entity)+len(d.Source)+len(d.Facts))
@@ -192,4 +191,17 @@ func appendAnyStrings(b []byte, ss []any) []byte {
 		b = appendString(b, s.(string))
 	}
 	return append(b, ']')
+}
+
+// marshalled reports whether raw holds nothing json.Marshal would change
+// when it embeds raw: no white space and none of the characters it escapes
+// (<, >, &, and U+2028 and U+2029, whose UTF-8 starts with 0xE2).
+func marshalled(raw []byte) bool {
+	for _, c := range raw {
+		switch c {
+		case '<', '>', '&', ' ', '\t', '\r', '\n', 0xE2:
+			return false
+		}
+	}
+	return true
 }

@@ -442,7 +442,12 @@ func (r *rater) rateOne(key string, v *catalogstore.EntityView, current []badges
 	for i, c := range r.e.policies {
 		selected[i] = c.Selects(in)
 	}
-	if slices.Contains(selected, true) {
+	if !slices.Contains(selected, true) {
+		if len(current) == 0 {
+			// No policy rates the entity, now or before: nothing changes.
+			return nil, len(r.e.policies), nil
+		}
+	} else {
 		facts, evs, err := r.facts(key, v, body, stored, r.reads(SourceCatalog, selected), r.reads(SourceRepo, selected))
 		if err != nil {
 			return nil, 0, err
