@@ -90,8 +90,12 @@ func (r *rater) dependents(key string) ([]string, error) {
 }
 
 // flushPages is how many pages of events (at one event per entity) a full
-// evaluation gathers before it hands them to its appender: enough to append
-// in large batches, few enough to keep its memory small.
+// evaluation gathers at most before it hands them to its appender, and
+// appendChunk (one append's worth) how many events: whichever is fewer. The
+// events wait in memory until they are appended, as many again wait to be
+// taken, and a first full evaluation makes two events of about 1.5 KB for
+// each entity a policy rates; under dev's Go memory limit every megabyte
+// they hold is paid for in collections.
 const flushPages = 10
 
 // page is a page of the catalog with what rating it reads from the badge
@@ -152,7 +156,7 @@ func (r *rater) rateAll() error {
 			if err := r.ratePage(p); err != nil {
 				return err
 			}
-			if len(r.events) >= flushPages*r.e.cfg.PageSize {
+			if len(r.events) >= min(appendChunk, flushPages*r.e.cfg.PageSize) {
 				t := time.Now()
 				select {
 				case batches <- r.events:
