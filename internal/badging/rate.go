@@ -551,17 +551,23 @@ func compare(key, owner, hash string, res policies.Result, cur *badges.Verdict) 
 // the previous level and the checks whose outcome changed; it returns the
 // event's type.
 func changeOf(d *event.BadgeChanged, before *badges.Badge) event.Type {
-	prev := map[string]event.CheckOutcome{}
 	prevRank := 0
-	if before != nil {
+	if before == nil {
+		// A first verdict: every check changed.
+		d.Changed = make([]string, len(d.Checks))
+		for i, c := range d.Checks {
+			d.Changed[i] = c.ID
+		}
+	} else {
 		d.PreviousLevel, prevRank = before.Level, before.Rank
+		prev := make(map[string]event.CheckOutcome, len(before.Checks))
 		for _, c := range before.Checks {
 			prev[c.ID] = c
 		}
-	}
-	for _, c := range d.Checks {
-		if b, ok := prev[c.ID]; !ok || b != c {
-			d.Changed = append(d.Changed, c.ID)
+		for _, c := range d.Checks {
+			if b, ok := prev[c.ID]; !ok || b != c {
+				d.Changed = append(d.Changed, c.ID)
+			}
 		}
 	}
 	switch {
