@@ -46,25 +46,40 @@ var descriptorFields = map[string][]string{
 //
 // deprecated says whether an entity key's lifecycle is deprecated.
 func CatalogFacts(body map[string]any, rels []catalogstore.Relation, deprecated func(key string) bool) map[string]any {
-	kind := strings.ToLower(str(body["kind"]))
-	missing := []any{}
-	for _, f := range append([]string{"metadata.description"}, descriptorFields[kind]...) {
-		if !filled(body, f) {
-			missing = append(missing, f)
-		}
-	}
-	deps := []any{}
-	for _, r := range rels {
-		if dependencyRelations[r.Type] && deprecated(badges.Key(r.TargetRef)) {
-			deps = append(deps, r.TargetRef)
-		}
-	}
+	missing, deps := catalogFacts(body, rels, deprecated)
+	return catalogFactsMap(missing, deps)
+}
+
+// catalogFactsMap returns the facts of CatalogFacts from their parts.
+func catalogFactsMap(missing, deps []any) map[string]any {
 	return map[string]any{
 		"descriptorComplete":  len(missing) == 0,
 		"missingFields":       missing,
 		"deprecatedRefs":      deps,
 		"dependsOnDeprecated": len(deps) > 0,
 	}
+}
+
+// catalogFacts returns the parts of CatalogFacts: the fields missing and the
+// deprecated dependencies.
+func catalogFacts(body map[string]any, rels []catalogstore.Relation, deprecated func(key string) bool) (missing, deps []any) {
+	kind := strings.ToLower(str(body["kind"]))
+	missing = []any{}
+	if !filled(body, "metadata.description") {
+		missing = append(missing, "metadata.description")
+	}
+	for _, f := range descriptorFields[kind] {
+		if !filled(body, f) {
+			missing = append(missing, f)
+		}
+	}
+	deps = []any{}
+	for _, r := range rels {
+		if dependencyRelations[r.Type] && deprecated(badges.Key(r.TargetRef)) {
+			deps = append(deps, r.TargetRef)
+		}
+	}
+	return missing, deps
 }
 
 func str(v any) string { s, _ := v.(string); return s }
@@ -120,8 +135,10 @@ func (r *rater) facts(key string, v *catalogstore.EntityView, body map[string]an
 		raw[f.Source] = f.Facts
 	}
 	collected := map[string]map[string]any{}
+	encoded := map[string]json.RawMessage{}
 	if withCatalog {
-		collected[SourceCatalog] = CatalogFacts(body, v.Relations, func(k string) bool { return r.deprecated[k] })
+		missing, deps := catalogFacts(body, v.Relations, func(k string) bool { return r.deprecated[k] })
+		collected[SourceCatalog], encoded[SourceCatalog] = catalogFactsMap(missing, deps), marshalCatalogFacts(missing, deps)
 	}
 	if withRepo && r.e.cfg.Repo != nil && (r.upserted[key] || r.recollect[key] || raw[SourceRepo] == nil) {
 		repo, err := r.e.cfg.Repo(r.ctx, v, r.commits[key])
@@ -136,21 +153,22 @@ func (r *rater) facts(key string, v *catalogstore.EntityView, body map[string]an
 		if !ok {
 			continue
 		}
-		enc, err := json.Marshal(facts)
-		if err != nil {
-			return nil, nil, err
+		enc, ok := encoded[source]
+		if !ok {
+			var err error
+			if enc, err = json.Marshal(facts); err != nil {
+				return nil, nil, err
+			}
 		}
 		out[source] = facts
 		if bytes.Equal(enc, raw[source]) {
 			continue
 		}
-		ev, err := event.New(event.TypeFactsReported, key, event.FactsReported{Entity: v.Ref, Source: source, Facts: enc, ObservedAt: r.now},
-			event.Meta{Actor: CollectorActor, Time: r.now})
+		data, err := marshalFactsReported(&event.FactsReported{Entity: v.Ref, Source: source, Facts: enc, ObservedAt: r.now})
 		if err != nil {
 			return nil, nil, err
 		}
-		ev.ID = event.NewID()
-		evs = append(evs, ev)
+		evs = append(evs, newEvent(event.TypeFactsReported, key, data, event.Meta{Actor: CollectorActor, Time: r.now}))
 	}
 	return out, evs, nil
 }

@@ -3,6 +3,7 @@ package badging
 import (
 	"encoding/json"
 	"strconv"
+	"time"
 
 	"backlot.dev/backlot/domain/event"
 )
@@ -102,4 +103,105 @@ func appendString(b []byte, s string) []byte {
 	b = append(b, '"')
 	b = append(b, s...)
 	return append(b, '"')
+}
+
+// newEvent returns what event.New(t, subject, data, m) returns but for its
+// id, for data that is json.Marshal's output already (compact, with HTML
+// characters escaped): event.New marshals its data again, which for a
+// json.RawMessage only copies and compacts it, a fifth of the rating's
+// CPU time. TestNewEventIsEventNew keeps the two alike.
+func newEvent(t event.Type, subject string, data json.RawMessage, m event.Meta) event.Envelope {
+	at := m.Time
+	if at.IsZero() {
+		at = time.Now()
+	}
+	src := m.Source
+	if src == "" {
+		src = event.DefaultSource
+	}
+	return event.Envelope{
+		ID:              event.NewID(),
+		Source:          src,
+		SpecVersion:     event.SpecVersion,
+		Type:            string(t),
+		Subject:         subject,
+		Time:            at.UTC(),
+		DataContentType: event.ContentTypeJSON,
+		DataSchema:      t.SchemaURI(),
+		Actor:           m.Actor,
+		Commit:          m.Commit,
+		CorrelationID:   m.CorrelationID,
+		Data:            data,
+	}
+}
+
+// marshalFactsReported returns json.Marshal(d), byte for byte. Facts that
+// json.Marshal would change (white space it drops, characters it escapes:
+// <, >, &, U+2028 and U+2029) and a time it refuses (a year outside
+// 0-9999) are left to it.
+func marshalFactsReported(d *event.FactsReported) (json.RawMessage, error) {
+	if y := d.ObservedAt.Year(); y < 0 || y > 9999 || !marshalled(d.Facts) {
+		return json.Marshal(d)
+	}
+	b := make([]byte, 0, 64+len(d.Entity)+len(d.Source)+len(d.Facts))
+	b = append(b, `{"entity":`...)
+	b = appendString(b, d.Entity)
+	b = append(b, `,"source":`...)
+	b = appendString(b, d.Source)
+	b = append(b, `,"facts":`...)
+	if d.Facts == nil {
+		b = append(b, "null"...)
+	} else {
+		b = append(b, d.Facts...)
+	}
+	b = append(b, `,"observedAt":"`...)
+	b = d.ObservedAt.AppendFormat(b, time.RFC3339Nano)
+	return append(b, `"}`...), nil
+}
+
+// marshalCatalogFacts returns json.Marshal of CatalogFacts' map, byte for
+// byte (its keys in order), from the parts it is made of.
+func marshalCatalogFacts(missing, deps []any) json.RawMessage {
+	n := 100
+	for _, s := range missing {
+		n += len(s.(string)) + 3
+	}
+	for _, s := range deps {
+		n += len(s.(string)) + 3
+	}
+	b := make([]byte, 0, n)
+	b = append(b, `{"dependsOnDeprecated":`...)
+	b = strconv.AppendBool(b, len(deps) > 0)
+	b = append(b, `,"deprecatedRefs":`...)
+	b = appendAnyStrings(b, deps)
+	b = append(b, `,"descriptorComplete":`...)
+	b = strconv.AppendBool(b, len(missing) == 0)
+	b = append(b, `,"missingFields":`...)
+	b = appendAnyStrings(b, missing)
+	return append(b, '}')
+}
+
+// appendAnyStrings appends a list of strings held as []any.
+func appendAnyStrings(b []byte, ss []any) []byte {
+	b = append(b, '[')
+	for i, s := range ss {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendString(b, s.(string))
+	}
+	return append(b, ']')
+}
+
+// marshalled reports whether raw holds nothing json.Marshal would change
+// when it embeds raw: no white space and none of the characters it escapes
+// (<, >, &, and U+2028 and U+2029, whose UTF-8 starts with 0xE2).
+func marshalled(raw []byte) bool {
+	for _, c := range raw {
+		switch c {
+		case '<', '>', '&', ' ', '\t', '\r', '\n', 0xE2:
+			return false
+		}
+	}
+	return true
 }

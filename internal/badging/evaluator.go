@@ -62,7 +62,7 @@ type EvaluatorConfig struct {
 	// BatchSize is how many events are read at a time; default 5000.
 	BatchSize int
 	// PageSize is how many entities a full evaluation reads and rates at a
-	// time; default 1000. Its events are appended ten pages at a time.
+	// time; default 1000. Its events are appended 2,000 at a time.
 	PageSize int
 	// Logger receives errors; default slog.Default().
 	Logger *slog.Logger

@@ -90,8 +90,12 @@ func (r *rater) dependents(key string) ([]string, error) {
 }
 
 // flushPages is how many pages of events (at one event per entity) a full
-// evaluation gathers before it hands them to its appender: enough to append
-// in large batches, few enough to keep its memory small.
+// evaluation gathers at most before it hands them to its appender, and
+// appendChunk (one append's worth) how many events: whichever is fewer. The
+// events wait in memory until they are appended, as many again wait to be
+// taken, and a first full evaluation makes two events of about 1.5 KB for
+// each entity a policy rates; under dev's Go memory limit every megabyte
+// they hold is paid for in collections.
 const flushPages = 10
 
 // page is a page of the catalog with what rating it reads from the badge
@@ -152,7 +156,7 @@ func (r *rater) rateAll() error {
 			if err := r.ratePage(p); err != nil {
 				return err
 			}
-			if len(r.events) >= flushPages*r.e.cfg.PageSize {
+			if len(r.events) >= min(appendChunk, flushPages*r.e.cfg.PageSize) {
 				t := time.Now()
 				select {
 				case batches <- r.events:
@@ -442,7 +446,12 @@ func (r *rater) rateOne(key string, v *catalogstore.EntityView, current []badges
 	for i, c := range r.e.policies {
 		selected[i] = c.Selects(in)
 	}
-	if slices.Contains(selected, true) {
+	if !slices.Contains(selected, true) {
+		if len(current) == 0 {
+			// No policy rates the entity, now or before: nothing changes.
+			return nil, len(r.e.policies), nil
+		}
+	} else {
 		facts, evs, err := r.facts(key, v, body, stored, r.reads(SourceCatalog, selected), r.reads(SourceRepo, selected))
 		if err != nil {
 			return nil, 0, err
@@ -509,11 +518,7 @@ func (r *rater) emit(key string, drafts []draft, before []badges.Badge) ([]event
 		}
 		// The data is json.Marshal's, without its reflection; the id is
 		// time-ordered (event.NewID).
-		ev, err := event.New(t, key, marshalBadgeChanged(dr.d), event.Meta{Actor: EvaluatorActor, Time: r.now})
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, ev)
+		out = append(out, newEvent(t, key, marshalBadgeChanged(dr.d), event.Meta{Actor: EvaluatorActor, Time: r.now}))
 	}
 	return out, nil
 }
@@ -546,17 +551,23 @@ func compare(key, owner, hash string, res policies.Result, cur *badges.Verdict) 
 // the previous level and the checks whose outcome changed; it returns the
 // event's type.
 func changeOf(d *event.BadgeChanged, before *badges.Badge) event.Type {
-	prev := map[string]event.CheckOutcome{}
 	prevRank := 0
-	if before != nil {
+	if before == nil {
+		// A first verdict: every check changed.
+		d.Changed = make([]string, len(d.Checks))
+		for i, c := range d.Checks {
+			d.Changed[i] = c.ID
+		}
+	} else {
 		d.PreviousLevel, prevRank = before.Level, before.Rank
+		prev := make(map[string]event.CheckOutcome, len(before.Checks))
 		for _, c := range before.Checks {
 			prev[c.ID] = c
 		}
-	}
-	for _, c := range d.Checks {
-		if b, ok := prev[c.ID]; !ok || b != c {
-			d.Changed = append(d.Changed, c.ID)
+		for _, c := range d.Checks {
+			if b, ok := prev[c.ID]; !ok || b != c {
+				d.Changed = append(d.Changed, c.ID)
+			}
 		}
 	}
 	switch {

@@ -1,0 +1,83 @@
+package sqlitebadges_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"path/filepath"
+	"syscall"
+	"testing"
+	"time"
+
+	"backlot.dev/backlot/domain/event"
+	"backlot.dev/backlot/projections/badges/sqlitebadges"
+)
+
+// foldEvents returns what a full evaluation of n entities under a new
+// 20-check policy appends: for each entity its catalog facts and its first
+// verdict, at positions from 1.
+func foldEvents(b *testing.B, n int) []event.Envelope {
+	at := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
+	evs := make([]event.Envelope, 0, 2*n)
+	levels := []string{"bronze", "silver", "gold", "platinum"}
+	for i := range n {
+		key := fmt.Sprintf("component:default/c-%06d", i)
+		facts, err := event.New(event.TypeFactsReported, key, event.FactsReported{Entity: key, Source: "catalog",
+			Facts: json.RawMessage(`{"dependsOnDeprecated":false,"deprecatedRefs":[],"descriptorComplete":true,"missingFields":[]}`), ObservedAt: at},
+			event.Meta{Actor: "backlot:collector", Time: at})
+		if err != nil {
+			b.Fatal(err)
+		}
+		d := event.BadgeChanged{Entity: key, EntityHash: "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+			Owner: fmt.Sprintf("group:default/team-%d", i%50), Policy: "bench-20", Applies: true, Level: levels[i%4], LevelRank: i%4 + 1, Changed: []string{}}
+		for c := range 20 {
+			id := fmt.Sprintf("c%02d", c+1)
+			d.Checks = append(d.Checks, event.CheckOutcome{ID: id, Level: levels[c/5], Passed: (i+c)%3 != 0})
+			d.Changed = append(d.Changed, id)
+		}
+		badge, err := event.New(event.TypeBadgeAwarded, key, d, event.Meta{Actor: "backlot:policies", Time: at})
+		if err != nil {
+			b.Fatal(err)
+		}
+		evs = append(evs, facts, badge)
+	}
+	for i := range evs {
+		evs[i].Position = int64(i + 1)
+	}
+	return evs
+}
+
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// BenchmarkApplyFullEvaluation folds what a full evaluation of 5,000
+// entities appends, in the projector's batches of 2,000 events, into an
+// empty store: cpu-us/event is the process's CPU time per event.
+func BenchmarkApplyFullEvaluation(b *testing.B) {
+	const n, batch = 5000, 2000
+	evs := foldEvents(b, n)
+	ctx := context.Background()
+	var cpu time.Duration
+	for b.Loop() {
+		b.StopTimer()
+		s, err := sqlitebadges.Open(filepath.Join(b.TempDir(), "badges.db"))
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+		c := cpuTime()
+		for i := 0; i < len(evs); i += batch {
+			if err := s.Apply(ctx, evs[i:min(i+batch, len(evs))]); err != nil {
+				b.Fatal(err)
+			}
+		}
+		cpu += cpuTime() - c
+		b.StopTimer()
+		s.Close()
+		b.StartTimer()
+	}
+	b.ReportMetric(float64(cpu.Microseconds())/float64(b.N*len(evs)), "cpu-us/event")
+}
