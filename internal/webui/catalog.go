@@ -57,10 +57,12 @@ var catalogSorts = map[string]string{
 	"lifecycle": "spec.lifecycle", "system": "spec.system",
 }
 
-// facetView is a filter with its values and counts.
+// facetView is a filter with its values and counts; Lag says whether the
+// counts lagged behind the read model's last write.
 type facetView struct {
 	Param, Label string
 	Values       []facetValue
+	Lag          Lag
 }
 
 // facetValue is one value of a filter: its count and the URL that toggles it.
@@ -79,6 +81,7 @@ type catalogData struct {
 	Facets    []facetView
 	Badge     *facetView
 	BadgeCap  bool
+	FacetLag  Lag
 	Items     []Summary
 	Pager     Pager
 	Filtered  bool
@@ -164,16 +167,19 @@ func loadCatalog(s *Server, r *Request) (any, string, error) {
 	if q.Before, err = DecodeCursor("before", st.Get("before")); err != nil {
 		return nil, "", err
 	}
-	page, err := reader.Query(ctx, q)
+	page, lag, err := queryNoted(ctx, reader, q)
 	if err != nil {
 		return nil, "", err
 	}
 	for i := range page.Items {
 		d.Items = append(d.Items, Summarize(&page.Items[i]))
 	}
-	d.Pager = PagerOf(st, page)
+	d.Pager = PagerOf(st, page, lag)
 	if d.Facets, err = facetsOf(ctx, reader, st, conds, filterWithout); err != nil {
 		return nil, "", err
+	}
+	for _, f := range d.Facets {
+		d.FacetLag = d.FacetLag.Merge(f.Lag)
 	}
 	title := "Catalog"
 	if d.AsOf != "" {
@@ -193,28 +199,34 @@ func facetsOf(ctx context.Context, reader catalogstore.Reader, st State, conds m
 		}
 	}
 	counts := map[string][]catalogstore.FacetCount{}
+	lags := map[string]Lag{}
 	if len(plain) > 0 {
-		got, err := reader.Facets(ctx, plain, filterWithout(""))
+		fctx, lag := lagNote(ctx)
+		got, err := reader.Facets(fctx, plain, filterWithout(""))
 		if err != nil {
 			return nil, err
 		}
 		for k, v := range got {
 			counts[k] = v
 		}
+		for _, field := range plain {
+			lags[field] = lag()
+		}
 	}
 	for _, f := range catalogFacets {
 		if _, ok := conds[f.Param]; !ok {
 			continue
 		}
-		got, err := reader.Facets(ctx, []string{f.Field}, filterWithout(f.Param))
+		fctx, lag := lagNote(ctx)
+		got, err := reader.Facets(fctx, []string{f.Field}, filterWithout(f.Param))
 		if err != nil {
 			return nil, err
 		}
-		counts[f.Field] = got[f.Field]
+		counts[f.Field], lags[f.Field] = got[f.Field], lag()
 	}
 	var out []facetView
 	for _, f := range catalogFacets {
-		fv := facetView{Param: f.Param, Label: f.Label}
+		fv := facetView{Param: f.Param, Label: f.Label, Lag: lags[f.Field]}
 		vals := slices.Clone(counts[f.Field])
 		slices.SortStableFunc(vals, func(a, b catalogstore.FacetCount) int { return b.Count - a.Count })
 		if len(vals) > 30 {
