@@ -4,8 +4,10 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -13,6 +15,7 @@ import (
 	"backlot.dev/backlot/domain/event"
 	"backlot.dev/backlot/projections/badges/badgetest"
 	"backlot.dev/backlot/projections/badges/sqlitebadges"
+	"backlot.dev/backlot/projections/catalogstore"
 )
 
 // scoreFixture is a portal whose catalog holds the policy tc (levels bronze
@@ -21,6 +24,7 @@ import (
 type scoreFixture struct {
 	*fixture
 	badges *sqlitebadges.Store
+	n      int   // how many components have a verdict
 	next   int64 // the badge log's next position
 }
 
@@ -31,7 +35,7 @@ func newScoreFixture(tb testing.TB, verdicts int) *scoreFixture {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() { bs.Close() })
-	f := &scoreFixture{fixture: newFixture(tb, 10, Config{Badges: bs}), badges: bs, next: 1}
+	f := &scoreFixture{fixture: newFixture(tb, 10, Config{Badges: bs}), badges: bs, n: verdicts, next: 1}
 	pol := upsert(tb, map[string]any{"apiVersion": "backlot.dev/v1alpha1", "kind": "Policy",
 		"metadata": map[string]any{"name": "tc", "title": "Test certification"},
 		"spec": map[string]any{"selector": "true", "levels": []any{"bronze", "silver"},
@@ -54,11 +58,12 @@ func newScoreFixture(tb testing.TB, verdicts int) *scoreFixture {
 	return f
 }
 
-// verdict makes the next badge event of tc: component i at level bronze or
-// silver (or none), by turns.
+// verdict makes the next badge event of tc: component i at no level,
+// bronze or silver by i (the first verdicts: v-0 none, v-1 bronze, v-2
+// silver, ...), one level up for each time every component had one.
 func (f *scoreFixture) verdict(tb testing.TB, i int) event.Envelope {
 	tb.Helper()
-	rank := (i + int(f.next)) % 3
+	rank := (i + int(f.next-1)/max(f.n, 1)) % 3
 	level := []string{"", "bronze", "silver"}[rank]
 	ev := badgetest.BadgeEvent(tb, 0, f.next, event.TypeBadgeAwarded, "component:default/v-"+strconv.Itoa(i), level, rank, true)
 	f.next++
@@ -118,4 +123,79 @@ func cpuTime() time.Duration {
 		return 0
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// TestScorecardCountsLagBehindManyVerdicts serves the scorecard pages with a
+// count cache exact up to 3 changes: after a verdict changes, a policy whose
+// verdicts changed more often shows its counts, trend and campaigns from
+// before (marked ≈, with a note) and recounts nothing on the request, while
+// its entities are listed as they are now; with a cache exact up to 1,000
+// changes the same pages are recounted and exact.
+func TestScorecardCountsLagBehindManyVerdicts(t *testing.T) {
+	const verdicts = 30
+	f := newScoreFixture(t, verdicts)
+	f.srv.scoreLag = catalogstore.NewLagCache(catalogstore.LagOptions{ExactUpTo: 3, MaxLag: time.Hour, RefreshEvery: time.Hour})
+	get := func(path string) string {
+		t.Helper()
+		code, body := f.get(t, path)
+		if code != 200 {
+			t.Fatalf("GET %s: %d %s", path, code, body)
+		}
+		return body
+	}
+	levelCount := regexp.MustCompile(`data-level-count="silver">(?:<span class="approx" data-lagging title="counted [0-9.]+ s ago; the catalog changes faster than it is counted">≈ )?([0-9,]+)<`)
+	silver := func(body string) string {
+		t.Helper()
+		m := levelCount.FindStringSubmatch(body)
+		if m == nil {
+			t.Fatalf("no silver count in:\n%s", excerpt(body, "data-level-count"))
+		}
+		return m[1]
+	}
+	for _, path := range []string{"/scorecards/tc", "/scorecards"} {
+		if body := get(path); strings.Contains(body, "≈") || strings.Contains(body, "lag-note") || silver(body) != "10" {
+			t.Fatalf("GET %s before any change: want 10 silver, exact:\n%s", path, excerpt(body, "data-level-count"))
+		}
+	}
+	recounts := f.srv.scoreLag.Stats().Recomputes
+	time.Sleep(150 * time.Millisecond)
+
+	// v-2 was silver; it falls to no level, five times over (the same
+	// verdict, each a change).
+	for range 5 {
+		ev := badgetest.BadgeEvent(t, 0, f.next, event.TypeBadgeRevoked, "component:default/v-2", "", 0, true)
+		f.next++
+		if err := f.badges.Apply(context.Background(), []event.Envelope{ev}); err != nil {
+			t.Fatal(err)
+		}
+		body := get("/scorecards/tc")
+		if silver(body) != "10" || !strings.Contains(body, `data-level-count="silver"><span class="approx" data-lagging`) {
+			t.Fatalf("after a change the silver count is not the lagging 10:\n%s", excerpt(body, "data-level-count"))
+		}
+		if !strings.Contains(body, `<p class="muted lag-note">Counts marked ≈, the trend, the owners and the campaigns were counted `) {
+			t.Errorf("the scorecard does not say its counts lag")
+		}
+		if !regexp.MustCompile(`data-entity="component:default/v-2">\s*<td>.*</td>\s*<td><span class="pill lvl-none">`).MatchString(body) {
+			t.Errorf("the entities listed are not current: v-2 is not at no level:\n%s", excerpt(body, `data-entity="component:default/v-2"`))
+		}
+		if body := get("/scorecards"); !strings.Contains(body, "≈ 30</span> entities rated") || !strings.Contains(body, "verdicts change faster than they are counted") {
+			t.Errorf("the scorecards' lagging total is not marked:\n%s", excerpt(body, "rated"))
+		}
+	}
+	if got := f.srv.scoreLag.Stats().Recomputes; got != recounts {
+		t.Errorf("requests after a change recounted %d times; a lagging answer is served without a recount", got-recounts)
+	}
+
+	// A cache exact up to 1,000 changes recounts the policy's 35 changes on
+	// the request: 9 silver now, exact.
+	f.srv.scoreLag = catalogstore.NewLagCache(catalogstore.LagOptions{ExactUpTo: 1000, MaxLag: time.Hour, RefreshEvery: time.Hour})
+	get("/scorecards/tc")
+	ev := badgetest.BadgeEvent(t, 0, f.next, event.TypeBadgeRevoked, "component:default/v-5", "", 0, true)
+	f.next++
+	if err := f.badges.Apply(context.Background(), []event.Envelope{ev}); err != nil {
+		t.Fatal(err)
+	}
+	if body := get("/scorecards/tc"); strings.Contains(body, "≈") || silver(body) != "8" {
+		t.Errorf("with few changes the count is not recounted exactly (want 8 silver):\n%s", excerpt(body, "data-level-count"))
+	}
 }

@@ -31,6 +31,8 @@ type Server struct {
 	tallyMu sync.Mutex
 	tally   []catalogstore.FacetCount
 	tallyAt time.Time
+	// scoreLag caches the scorecard pages' counts (scoreStatsOf).
+	scoreLag *catalogstore.LagCache
 }
 
 // Request is one page request as a page's Load sees it: the HTTP request,
@@ -52,7 +54,7 @@ func New(cfg Config) (*Server, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	s := &Server{cfg: cfg, mux: http.NewServeMux(), pages: registered(), served: map[string]bool{}}
+	s := &Server{cfg: cfg, mux: http.NewServeMux(), pages: registered(), served: map[string]bool{}, scoreLag: newScoreLag()}
 	var err error
 	if s.assets, err = loadAssets(); err != nil {
 		return nil, err
