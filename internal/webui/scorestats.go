@@ -62,31 +62,36 @@ func (s *Server) scoreStatsOf(ctx context.Context, pol *policies.Policy, bucket 
 	return a.Value.(scoreStats), lag(), nil
 }
 
-// countScore computes pol's stats from br and says how many changes of its
-// verdicts the replays read (the most of one replay). With limit > 0 a replay
-// stops past limit changes and the stats are incomplete: n > limit says so.
+// countScore computes pol's stats from br and says what they counted: with
+// the trend, how many changes of its verdicts a replay read (the most of the
+// two), else how many verdicts the tally counted (the tally is a kept table
+// on SQLite, a count of the policy's verdicts on PostgreSQL). With limit > 0
+// a replay stops past limit changes and the stats are incomplete: n > limit
+// says so.
 func countScore(ctx context.Context, br badges.Reader, pol *policies.Policy, bucket time.Duration, trend bool, now time.Time, limit int) (scoreStats, int, error) {
 	var st scoreStats
-	bounded := &boundedChanges{Reader: br, limit: limit}
 	var err error
+	n := 0
 	if trend {
-		if st.History, err = badging.LevelHistory(ctx, bounded, pol, bucket); err != nil || bounded.n > limit && limit > 0 {
+		bounded := &boundedChanges{Reader: br, limit: limit}
+		if st.History, err = badging.LevelHistory(ctx, bounded, pol, bucket); err != nil || limit > 0 && bounded.n > limit {
 			return st, bounded.n, err
 		}
-		seen := bounded.n
-		bounded.n = 0
+		n, bounded.n = bounded.n, 0
 		if st.Campaigns, err = badging.Campaigns(ctx, bounded, pol, bucket, now); err != nil {
 			return st, bounded.n, err
 		}
-		bounded.n = max(seen, bounded.n)
-	} else if err := bounded.Changes(ctx, pol.Metadata.Name, func(badges.Change) bool { return true }); err != nil {
-		return st, bounded.n, err
+		n = max(n, bounded.n)
 	}
-	if limit > 0 && bounded.n > limit {
-		return st, bounded.n, nil
+	if st.Tally, err = br.Tally(ctx, pol.Metadata.Name); err != nil {
+		return st, n, err
 	}
-	st.Tally, err = br.Tally(ctx, pol.Metadata.Name)
-	return st, bounded.n, err
+	if !trend {
+		for _, r := range st.Tally {
+			n += r.Count
+		}
+	}
+	return st, n, nil
 }
 
 // boundedChanges is a badge reader whose Changes counts the changes it
