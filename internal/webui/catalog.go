@@ -4,7 +4,6 @@ import (
 	"context"
 	"slices"
 	"strings"
-	"time"
 
 	"backlot.dev/backlot/domain/fault"
 	"backlot.dev/backlot/policies/permission"
@@ -181,6 +180,9 @@ func loadCatalog(s *Server, r *Request) (any, string, error) {
 	for _, f := range d.Facets {
 		d.FacetLag = d.FacetLag.Merge(f.Lag)
 	}
+	if d.Badge != nil {
+		d.FacetLag = d.FacetLag.Merge(d.Badge.Lag)
+	}
 	title := "Catalog"
 	if d.AsOf != "" {
 		title = "Catalog as of " + d.AsOf
@@ -306,14 +308,15 @@ func (s *Server) badgeConditions(ctx context.Context, v string, d *catalogData) 
 }
 
 // badgeFacet lists each policy's levels with how many entities stand at
-// each (over the whole catalog: the badge read model's tally, kept for
-// badgeTallyTTL so a busy catalog page does not count on every request).
+// each (over the whole catalog: the badge read model's tally, through the
+// scorecards' lagging cache, tallyOf, so a busy catalog page does not count
+// on every request).
 func (s *Server) badgeFacet(ctx context.Context, st State) (*facetView, error) {
-	counts, err := s.badgeTallies(ctx)
+	counts, lag, err := s.badgeTallies(ctx)
 	if err != nil {
 		return nil, err
 	}
-	fv := &facetView{Param: "badge", Label: "Badge level"}
+	fv := &facetView{Param: "badge", Label: "Badge level", Lag: lag}
 	for _, c := range counts {
 		sel := st.Get("badge") == c.Value
 		u := st.With("badge", c.Value)
@@ -325,32 +328,25 @@ func (s *Server) badgeFacet(ctx context.Context, st State) (*facetView, error) {
 	return fv, nil
 }
 
-// badgeTallyTTL is how long the badge filter's counts are reused.
-const badgeTallyTTL = 5 * time.Second
-
 // badgeTallies counts, per policy and level ("policy:level", "none" for no
-// level), the entities at that level; answers younger than badgeTallyTTL
-// are reused.
-func (s *Server) badgeTallies(ctx context.Context) ([]catalogstore.FacetCount, error) {
-	s.tallyMu.Lock()
-	defer s.tallyMu.Unlock()
-	if time.Since(s.tallyAt) < badgeTallyTTL {
-		return s.tally, nil
-	}
+// level), the entities at that level, and says whether a count lagged.
+func (s *Server) badgeTallies(ctx context.Context) ([]catalogstore.FacetCount, Lag, error) {
 	pol, err := s.cfg.Catalog.Query(ctx, catalogstore.PageQuery{
 		Filter: catalogstore.Filter{{{Key: "kind", Values: []string{"policy"}}}}, Limit: 20,
 		Order: []catalogstore.Order{{Field: "metadata.name"}},
 	})
 	if err != nil {
-		return nil, err
+		return nil, Lag{}, err
 	}
 	var out []catalogstore.FacetCount
+	var lag Lag
 	for i := range pol.Items {
 		name := Summarize(&pol.Items[i]).Name
-		rows, err := s.cfg.Badges.Tally(ctx, name)
+		rows, l, err := s.tallyOf(ctx, name)
 		if err != nil {
-			return nil, err
+			return nil, Lag{}, err
 		}
+		lag = lag.Merge(l)
 		per := map[string]int{}
 		var levels []string
 		for _, r := range rows {
@@ -367,6 +363,5 @@ func (s *Server) badgeTallies(ctx context.Context) ([]catalogstore.FacetCount, e
 			out = append(out, catalogstore.FacetCount{Value: name + ":" + l, Count: per[l]})
 		}
 	}
-	s.tally, s.tallyAt = out, time.Now()
-	return out, nil
+	return out, lag, nil
 }

@@ -70,11 +70,11 @@ func loadScorecards(s *Server, r *Request) (any, string, error) {
 		if it.ID != "" {
 			pol, err := badging.Policies{Catalog: s.cfg.Catalog}.ByID(ctx, it.ID)
 			if err == nil {
-				stats, lag, err := s.scoreStatsOf(ctx, pol, 0, false)
+				tally, lag, err := s.tallyOf(ctx, pol.Metadata.Name)
 				if err != nil {
 					return nil, "", err
 				}
-				res, err := badging.PolicyResults(ctx, talliedBadges{s.cfg.Badges, stats.Tally}, pol, badging.ResultsQuery{Limit: 1})
+				res, err := badging.PolicyResults(ctx, talliedBadges{s.cfg.Badges, tally}, pol, badging.ResultsQuery{Limit: 1})
 				if err != nil {
 					return nil, "", err
 				}
@@ -185,7 +185,7 @@ func loadScorecard(s *Server, r *Request) (any, string, error) {
 	if !ok {
 		d.Bucket, bucket = "day", 24*time.Hour
 	}
-	stats, lag, err := s.scoreStatsOf(ctx, pol, bucket, true)
+	stats, lag, err := s.scoreStatsOf(ctx, pol, bucket)
 	if err != nil {
 		return nil, "", err
 	}

@@ -152,6 +152,9 @@ func TestScorecardCountsLagBehindManyVerdicts(t *testing.T) {
 		}
 		return m[1]
 	}
+	if body := get("/catalog"); !strings.Contains(body, `tc:silver</span> <span class="count" aria-label="10 entities">10<`) {
+		t.Fatalf("the catalog's badge filter does not count 10 silver, exact:\n%s", excerpt(body, "tc:silver"))
+	}
 	for _, path := range []string{"/scorecards/tc", "/scorecards"} {
 		if body := get(path); strings.Contains(body, "≈") || strings.Contains(body, "lag-note") || silver(body) != "10" {
 			t.Fatalf("GET %s before any change: want 10 silver, exact:\n%s", path, excerpt(body, "data-level-count"))
@@ -180,6 +183,10 @@ func TestScorecardCountsLagBehindManyVerdicts(t *testing.T) {
 		}
 		if body := get("/scorecards"); !strings.Contains(body, "≈ 30</span> entities rated") || !strings.Contains(body, "verdicts change faster than they are counted") {
 			t.Errorf("the scorecards' lagging total is not marked:\n%s", excerpt(body, "rated"))
+		}
+		// The catalog's badge filter counts from the same tally.
+		if body := get("/catalog"); !strings.Contains(body, `tc:silver</span> <span class="count" aria-label="about 10 entities, counted `) {
+			t.Errorf("the catalog's lagging badge filter is not marked:\n%s", excerpt(body, "tc:silver"))
 		}
 	}
 	if got := f.srv.scoreLag.Stats().Recomputes; got != recounts {

@@ -15,83 +15,104 @@ import (
 	"backlot.dev/backlot/projections/catalogstore"
 )
 
-// scoreStats is what the scorecard pages count over every verdict of a
-// policy: its tally per owner and level and, for one policy's page, the
-// trend of its levels and its campaigns (both replay every change of its
-// verdicts).
+// scoreStats is what a policy's scorecard counts over every verdict of the
+// policy: its tally per owner and level, the trend of its levels and its
+// campaigns (both replay every change of its verdicts).
 type scoreStats struct {
 	Tally     []badges.TallyRow
 	History   []badging.SeriesPoint
 	Campaigns []badging.CampaignProgress
 }
 
-// scoreStatsOf returns pol's stats, with the trend and campaigns by bucket
-// when trend is set, through the server's lagging cache (the catalog stores'
+// scoreStatsOf returns pol's stats, with the trend and campaigns by bucket,
+// through the server's lagging cache (the catalog stores'
 // catalogstore.LagCache, keyed by the badge read model's positions): exact
 // while no verdict changed; after a change, counted again on the request when
 // the policy's verdicts changed at most ExactUpTo times in all (a bounded
-// replay), else the last answer, at most MaxLag old, marked by the Lag, while
-// one background recount refreshes it (see scoreMaxLag). Without the cache
-// every live refresh of a scorecard replayed every change of the policy: at
-// 100,000 verdicts 1.9 s of CPU a request.
-func (s *Server) scoreStatsOf(ctx context.Context, pol *policies.Policy, bucket time.Duration, trend bool) (scoreStats, Lag, error) {
+// replay), else the last answer, at most scoreMaxLag old, marked by the Lag,
+// while one background recount refreshes it. Without the cache every live
+// refresh of a scorecard replayed every change of the policy: at 100,000
+// verdicts 1.7–1.9 s of CPU a request.
+func (s *Server) scoreStatsOf(ctx context.Context, pol *policies.Policy, bucket time.Duration) (scoreStats, Lag, error) {
 	br := s.cfg.Badges
-	pos, err := br.Positions(ctx)
+	now := time.Now()
+	a, lag, err := s.scoreCached(ctx, scoreKey(pol, bucket, now),
+		func(ctx context.Context, limit int) (any, int, error) {
+			return countScore(ctx, br, pol, bucket, now, limit)
+		})
 	if err != nil {
 		return scoreStats{}, Lag{}, err
 	}
-	now := time.Now()
-	key := scoreKey(pol, bucket, trend, now)
+	return a.(scoreStats), lag, nil
+}
+
+// tallyOf returns the policy's tally per owner and level through the same
+// cache: exact while no verdict changed, or when the policy has at most
+// ExactUpTo verdicts; else the last tally, marked by the Lag. The tally is a
+// kept table on SQLite and a count of the policy's verdicts on PostgreSQL.
+func (s *Server) tallyOf(ctx context.Context, policy string) ([]badges.TallyRow, Lag, error) {
+	br := s.cfg.Badges
+	a, lag, err := s.scoreCached(ctx, "tally\x00"+policy,
+		func(ctx context.Context, _ int) (any, int, error) {
+			rows, err := br.Tally(ctx, policy)
+			n := 0
+			for _, r := range rows {
+				n += r.Count
+			}
+			return rows, n, err
+		})
+	if err != nil {
+		return nil, Lag{}, err
+	}
+	return a.([]badges.TallyRow), lag, nil
+}
+
+// scoreCached answers key through s.scoreLag at the badge read model's
+// positions. count computes the answer and says how many things it counted;
+// with limit > 0 it may stop past limit of them, its answer then unused.
+func (s *Server) scoreCached(ctx context.Context, key string, count func(ctx context.Context, limit int) (any, int, error)) (any, Lag, error) {
+	br := s.cfg.Badges
+	pos, err := br.Positions(ctx)
+	if err != nil {
+		return nil, Lag{}, err
+	}
 	ctx, lag := lagNote(ctx)
 	a, err := s.scoreLag.Get(ctx, key, positionsKey(pos),
 		func(ctx context.Context, limit int) (any, bool, error) {
-			st, n, err := countScore(ctx, br, pol, bucket, trend, now, limit)
-			return st, err == nil && n <= limit, err
+			v, n, err := count(ctx, limit)
+			return v, err == nil && n <= limit, err
 		},
 		func(ctx context.Context, limit int) (any, string, bool, error) {
 			pos, err := br.Positions(ctx)
 			if err != nil {
 				return nil, "", false, err
 			}
-			st, n, err := countScore(ctx, br, pol, bucket, trend, now, 0)
-			return st, positionsKey(pos), n <= limit, err
+			v, n, err := count(ctx, 0)
+			return v, positionsKey(pos), n <= limit, err
 		})
 	if err != nil {
-		return scoreStats{}, Lag{}, err
+		return nil, Lag{}, err
 	}
-	return a.Value.(scoreStats), lag(), nil
+	return a.Value, lag(), nil
 }
 
-// countScore computes pol's stats from br and says what they counted: with
-// the trend, how many changes of its verdicts a replay read (the most of the
-// two), else how many verdicts the tally counted (the tally is a kept table
-// on SQLite, a count of the policy's verdicts on PostgreSQL). With limit > 0
-// a replay stops past limit changes and the stats are incomplete: n > limit
-// says so.
-func countScore(ctx context.Context, br badges.Reader, pol *policies.Policy, bucket time.Duration, trend bool, now time.Time, limit int) (scoreStats, int, error) {
+// countScore computes pol's stats from br and says how many changes of its
+// verdicts a replay read (the most of the two). With limit > 0 a replay stops
+// past limit changes and the stats are incomplete: n > limit says so.
+func countScore(ctx context.Context, br badges.Reader, pol *policies.Policy, bucket time.Duration, now time.Time, limit int) (scoreStats, int, error) {
 	var st scoreStats
 	var err error
-	n := 0
-	if trend {
-		bounded := &boundedChanges{Reader: br, limit: limit}
-		if st.History, err = badging.LevelHistory(ctx, bounded, pol, bucket); err != nil || limit > 0 && bounded.n > limit {
-			return st, bounded.n, err
-		}
-		n, bounded.n = bounded.n, 0
-		if st.Campaigns, err = badging.Campaigns(ctx, bounded, pol, bucket, now); err != nil {
-			return st, bounded.n, err
-		}
-		n = max(n, bounded.n)
+	bounded := &boundedChanges{Reader: br, limit: limit}
+	if st.History, err = badging.LevelHistory(ctx, bounded, pol, bucket); err != nil || limit > 0 && bounded.n > limit {
+		return st, bounded.n, err
 	}
-	if st.Tally, err = br.Tally(ctx, pol.Metadata.Name); err != nil {
-		return st, n, err
+	n := bounded.n
+	bounded.n = 0
+	if st.Campaigns, err = badging.Campaigns(ctx, bounded, pol, bucket, now); err != nil || limit > 0 && bounded.n > limit {
+		return st, max(n, bounded.n), err
 	}
-	if !trend {
-		for _, r := range st.Tally {
-			n += r.Count
-		}
-	}
-	return st, n, nil
+	st.Tally, err = br.Tally(ctx, pol.Metadata.Name)
+	return st, max(n, bounded.n), err
 }
 
 // boundedChanges is a badge reader whose Changes counts the changes it
@@ -128,15 +149,12 @@ func (t talliedBadges) Tally(context.Context, string) ([]badges.TallyRow, error)
 // scoreKey names pol's stats in the cache: its name, a digest of its spec
 // (levels and campaigns change the answer), the bucket, and the day (a
 // campaign is overdue after its deadline's day).
-func scoreKey(pol *policies.Policy, bucket time.Duration, trend bool, now time.Time) string {
+func scoreKey(pol *policies.Policy, bucket time.Duration, now time.Time) string {
 	spec, _ := json.Marshal(pol.Spec)
 	h := fnv.New64a()
 	h.Write(spec)
-	k := []string{"score", pol.Metadata.Name, strconv.FormatUint(h.Sum64(), 16)}
-	if trend {
-		k = append(k, bucket.String(), now.UTC().Format(policies.CampaignDateLayout))
-	}
-	return strings.Join(k, "\x00")
+	return strings.Join([]string{"score", pol.Metadata.Name, strconv.FormatUint(h.Sum64(), 16),
+		bucket.String(), now.UTC().Format(policies.CampaignDateLayout)}, "\x00")
 }
 
 // positionsKey writes the badge read model's positions as the cache's

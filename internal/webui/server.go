@@ -7,7 +7,6 @@ import (
 	"html/template"
 	"net/http"
 	"strings"
-	"sync"
 	"time"
 
 	"backlot.dev/backlot/domain/fault"
@@ -27,11 +26,8 @@ type Server struct {
 	routes []string
 	served map[string]bool
 
-	// tally caches the badge filter's counts (badgeTallies).
-	tallyMu sync.Mutex
-	tally   []catalogstore.FacetCount
-	tallyAt time.Time
-	// scoreLag caches the scorecard pages' counts (scoreStatsOf).
+	// scoreLag caches the badge counts of the scorecard pages and of the
+	// catalog's badge filter (scoreStatsOf, tallyOf).
 	scoreLag *catalogstore.LagCache
 }
 
