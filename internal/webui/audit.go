@@ -180,14 +180,14 @@ func loadAuditCatalog(s *Server, r *Request) (any, string, error) {
 	if q.Before, err = DecodeCursor("before", st.Get("before")); err != nil {
 		return nil, "", err
 	}
-	page, err := reader.Query(r.Context(), q)
+	page, lag, err := queryNoted(r.Context(), reader, q)
 	if err != nil {
 		return nil, "", err
 	}
 	for i := range page.Items {
 		d.Items = append(d.Items, Summarize(&page.Items[i]))
 	}
-	d.Pager = PagerOf(st, page)
+	d.Pager = PagerOf(st, page, lag)
 	return d, "The catalog as of " + d.At, nil
 }
 

@@ -4,7 +4,6 @@ import (
 	"context"
 	"slices"
 	"strings"
-	"time"
 
 	"backlot.dev/backlot/domain/fault"
 	"backlot.dev/backlot/policies/permission"
@@ -57,10 +56,12 @@ var catalogSorts = map[string]string{
 	"lifecycle": "spec.lifecycle", "system": "spec.system",
 }
 
-// facetView is a filter with its values and counts.
+// facetView is a filter with its values and counts; Lag says whether the
+// counts lagged behind the read model's last write.
 type facetView struct {
 	Param, Label string
 	Values       []facetValue
+	Lag          Lag
 }
 
 // facetValue is one value of a filter: its count and the URL that toggles it.
@@ -79,6 +80,7 @@ type catalogData struct {
 	Facets    []facetView
 	Badge     *facetView
 	BadgeCap  bool
+	FacetLag  Lag
 	Items     []Summary
 	Pager     Pager
 	Filtered  bool
@@ -164,16 +166,22 @@ func loadCatalog(s *Server, r *Request) (any, string, error) {
 	if q.Before, err = DecodeCursor("before", st.Get("before")); err != nil {
 		return nil, "", err
 	}
-	page, err := reader.Query(ctx, q)
+	page, lag, err := queryNoted(ctx, reader, q)
 	if err != nil {
 		return nil, "", err
 	}
 	for i := range page.Items {
 		d.Items = append(d.Items, Summarize(&page.Items[i]))
 	}
-	d.Pager = PagerOf(st, page)
+	d.Pager = PagerOf(st, page, lag)
 	if d.Facets, err = facetsOf(ctx, reader, st, conds, filterWithout); err != nil {
 		return nil, "", err
+	}
+	for _, f := range d.Facets {
+		d.FacetLag = d.FacetLag.Merge(f.Lag)
+	}
+	if d.Badge != nil {
+		d.FacetLag = d.FacetLag.Merge(d.Badge.Lag)
 	}
 	title := "Catalog"
 	if d.AsOf != "" {
@@ -193,28 +201,34 @@ func facetsOf(ctx context.Context, reader catalogstore.Reader, st State, conds m
 		}
 	}
 	counts := map[string][]catalogstore.FacetCount{}
+	lags := map[string]Lag{}
 	if len(plain) > 0 {
-		got, err := reader.Facets(ctx, plain, filterWithout(""))
+		fctx, lag := lagNote(ctx)
+		got, err := reader.Facets(fctx, plain, filterWithout(""))
 		if err != nil {
 			return nil, err
 		}
 		for k, v := range got {
 			counts[k] = v
 		}
+		for _, field := range plain {
+			lags[field] = lag()
+		}
 	}
 	for _, f := range catalogFacets {
 		if _, ok := conds[f.Param]; !ok {
 			continue
 		}
-		got, err := reader.Facets(ctx, []string{f.Field}, filterWithout(f.Param))
+		fctx, lag := lagNote(ctx)
+		got, err := reader.Facets(fctx, []string{f.Field}, filterWithout(f.Param))
 		if err != nil {
 			return nil, err
 		}
-		counts[f.Field] = got[f.Field]
+		counts[f.Field], lags[f.Field] = got[f.Field], lag()
 	}
 	var out []facetView
 	for _, f := range catalogFacets {
-		fv := facetView{Param: f.Param, Label: f.Label}
+		fv := facetView{Param: f.Param, Label: f.Label, Lag: lags[f.Field]}
 		vals := slices.Clone(counts[f.Field])
 		slices.SortStableFunc(vals, func(a, b catalogstore.FacetCount) int { return b.Count - a.Count })
 		if len(vals) > 30 {
@@ -294,14 +308,15 @@ func (s *Server) badgeConditions(ctx context.Context, v string, d *catalogData) 
 }
 
 // badgeFacet lists each policy's levels with how many entities stand at
-// each (over the whole catalog: the badge read model's tally, kept for
-// badgeTallyTTL so a busy catalog page does not count on every request).
+// each (over the whole catalog: the badge read model's tally, through the
+// scorecards' lagging cache, tallyOf, so a busy catalog page does not count
+// on every request).
 func (s *Server) badgeFacet(ctx context.Context, st State) (*facetView, error) {
-	counts, err := s.badgeTallies(ctx)
+	counts, lag, err := s.badgeTallies(ctx)
 	if err != nil {
 		return nil, err
 	}
-	fv := &facetView{Param: "badge", Label: "Badge level"}
+	fv := &facetView{Param: "badge", Label: "Badge level", Lag: lag}
 	for _, c := range counts {
 		sel := st.Get("badge") == c.Value
 		u := st.With("badge", c.Value)
@@ -313,32 +328,25 @@ func (s *Server) badgeFacet(ctx context.Context, st State) (*facetView, error) {
 	return fv, nil
 }
 
-// badgeTallyTTL is how long the badge filter's counts are reused.
-const badgeTallyTTL = 5 * time.Second
-
 // badgeTallies counts, per policy and level ("policy:level", "none" for no
-// level), the entities at that level; answers younger than badgeTallyTTL
-// are reused.
-func (s *Server) badgeTallies(ctx context.Context) ([]catalogstore.FacetCount, error) {
-	s.tallyMu.Lock()
-	defer s.tallyMu.Unlock()
-	if time.Since(s.tallyAt) < badgeTallyTTL {
-		return s.tally, nil
-	}
+// level), the entities at that level, and says whether a count lagged.
+func (s *Server) badgeTallies(ctx context.Context) ([]catalogstore.FacetCount, Lag, error) {
 	pol, err := s.cfg.Catalog.Query(ctx, catalogstore.PageQuery{
 		Filter: catalogstore.Filter{{{Key: "kind", Values: []string{"policy"}}}}, Limit: 20,
 		Order: []catalogstore.Order{{Field: "metadata.name"}},
 	})
 	if err != nil {
-		return nil, err
+		return nil, Lag{}, err
 	}
 	var out []catalogstore.FacetCount
+	var lag Lag
 	for i := range pol.Items {
 		name := Summarize(&pol.Items[i]).Name
-		rows, err := s.cfg.Badges.Tally(ctx, name)
+		rows, l, err := s.tallyOf(ctx, name)
 		if err != nil {
-			return nil, err
+			return nil, Lag{}, err
 		}
+		lag = lag.Merge(l)
 		per := map[string]int{}
 		var levels []string
 		for _, r := range rows {
@@ -355,6 +363,5 @@ func (s *Server) badgeTallies(ctx context.Context) ([]catalogstore.FacetCount, e
 			out = append(out, catalogstore.FacetCount{Value: name + ":" + l, Count: per[l]})
 		}
 	}
-	s.tally, s.tallyAt = out, time.Now()
-	return out, nil
+	return out, lag, nil
 }

@@ -11,6 +11,7 @@ import (
 
 	"backlot.dev/backlot/domain/catalog"
 	"backlot.dev/backlot/domain/event"
+	"backlot.dev/backlot/projections/catalogstore"
 	"backlot.dev/backlot/projections/catalogstore/sqlitecatalog"
 	"backlot.dev/backlot/projections/catalogstore/storetest"
 	"backlot.dev/backlot/projections/history/sqlitehist"
@@ -27,8 +28,15 @@ type fixture struct {
 
 func newFixture(tb testing.TB, n int, cfg Config) *fixture {
 	tb.Helper()
+	return newFixtureLag(tb, n, cfg, catalogstore.LagOptions{})
+}
+
+// newFixtureLag is newFixture with the catalog's count and facet cache
+// configured by lag.
+func newFixtureLag(tb testing.TB, n int, cfg Config, lag catalogstore.LagOptions) *fixture {
+	tb.Helper()
 	dir := tb.TempDir()
-	cat, err := sqlitecatalog.Open(filepath.Join(dir, "catalog.db"), sqlitecatalog.Options{})
+	cat, err := sqlitecatalog.Open(filepath.Join(dir, "catalog.db"), sqlitecatalog.Options{Lag: lag})
 	if err != nil {
 		tb.Fatal(err)
 	}

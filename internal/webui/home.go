@@ -28,6 +28,7 @@ type homeData struct {
 	Groups     []string
 	Owned      []Summary
 	OwnedTotal int
+	OwnedLag   Lag
 	OwnedMore  string
 	Tasks      []scaffolder.TaskSummary
 	TasksOff   bool
@@ -65,7 +66,7 @@ func loadHome(s *Server, r *Request) (any, string, error) {
 	for i := range owners {
 		owners[i] = strings.ToLower(owners[i])
 	}
-	page, err := s.cfg.Catalog.Query(ctx, catalogstore.PageQuery{
+	page, lag, err := queryNoted(ctx, s.cfg.Catalog, catalogstore.PageQuery{
 		Filter:     catalogstore.Filter{{{Key: "relations.ownedby", Values: owners}}},
 		Order:      []catalogstore.Order{{Field: "metadata.name"}},
 		Limit:      homeOwned,
@@ -74,7 +75,7 @@ func loadHome(s *Server, r *Request) (any, string, error) {
 	if err != nil {
 		return nil, "", err
 	}
-	d.OwnedTotal = page.TotalItems
+	d.OwnedTotal, d.OwnedLag = page.TotalItems, lag
 	if page.HasNext {
 		st := State{path: "/catalog", q: map[string][]string{"owner": owners}}
 		d.OwnedMore = st.url(st.q)

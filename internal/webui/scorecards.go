@@ -43,11 +43,14 @@ type scorecardItem struct {
 	Total     int
 	Levels    []levelCount
 	Campaigns int
+	Lag       Lag
 }
 
-// scorecardsData is what scorecards.html shows.
+// scorecardsData is what scorecards.html shows; Lag says whether a
+// policy's counts lagged behind the badge read model's last change.
 type scorecardsData struct {
 	Items []scorecardItem
+	Lag   Lag
 }
 
 // loadScorecards answers the Scorecards page: every policy with its
@@ -67,11 +70,16 @@ func loadScorecards(s *Server, r *Request) (any, string, error) {
 		if it.ID != "" {
 			pol, err := badging.Policies{Catalog: s.cfg.Catalog}.ByID(ctx, it.ID)
 			if err == nil {
-				res, err := badging.PolicyResults(ctx, s.cfg.Badges, pol, badging.ResultsQuery{Limit: 1})
+				tally, lag, err := s.tallyOf(ctx, pol.Metadata.Name)
 				if err != nil {
 					return nil, "", err
 				}
-				item.Total = res.Total
+				res, err := badging.PolicyResults(ctx, talliedBadges{s.cfg.Badges, tally}, pol, badging.ResultsQuery{Limit: 1})
+				if err != nil {
+					return nil, "", err
+				}
+				item.Total, item.Lag = res.Total, lag
+				d.Lag = d.Lag.Merge(lag)
 				item.Levels = levelsOf(pol, res, State{path: "/scorecards/" + url.PathEscape(it.ID)}, "")
 				item.Campaigns = len(pol.Spec.Campaigns)
 			}
@@ -136,6 +144,9 @@ type scorecardData struct {
 	Campaigns []campaignView
 	Checks    []policies.Check
 	Snippet   *badgeSnippet
+	// Lag says whether the counts, trend and campaigns lagged behind the
+	// badge read model's last change (the entities listed never do).
+	Lag Lag
 }
 
 // badgeSnippet is an entity's badge and the Markdown that shows it in a
@@ -168,7 +179,18 @@ func loadScorecard(s *Server, r *Request) (any, string, error) {
 	if d.Level != "" {
 		q.ByLevel, q.Level = true, d.Level
 	}
-	res, err := badging.PolicyResults(ctx, s.cfg.Badges, pol, q)
+	d.Buckets = []string{"hour", "day", "week"}
+	d.Bucket = st.Get("bucket")
+	bucket, ok := scorecardBuckets[d.Bucket]
+	if !ok {
+		d.Bucket, bucket = "day", 24*time.Hour
+	}
+	stats, lag, err := s.scoreStatsOf(ctx, pol, bucket)
+	if err != nil {
+		return nil, "", err
+	}
+	d.Lag = lag
+	res, err := badging.PolicyResults(ctx, talliedBadges{s.cfg.Badges, stats.Tally}, pol, q)
 	if err != nil {
 		return nil, "", err
 	}
@@ -191,16 +213,7 @@ func loadScorecard(s *Server, r *Request) (any, string, error) {
 		}
 		d.Owners = append(d.Owners, row)
 	}
-	d.Buckets = []string{"hour", "day", "week"}
-	d.Bucket = st.Get("bucket")
-	bucket, ok := scorecardBuckets[d.Bucket]
-	if !ok {
-		d.Bucket, bucket = "day", 24*time.Hour
-	}
-	hist, err := badging.LevelHistory(ctx, s.cfg.Badges, pol, bucket)
-	if err != nil {
-		return nil, "", err
-	}
+	hist := stats.History
 	var series []chartSeries
 	for i, l := range d.LevelCols {
 		cs := chartSeries{Label: l, Class: "lvl-line-" + classOf(l, i)}
@@ -210,11 +223,7 @@ func loadScorecard(s *Server, r *Request) (any, string, error) {
 		series = append(series, cs)
 	}
 	d.Trend = lineChart("Entities per level of "+pol.Metadata.Name+" over time", series)
-	camps, err := badging.Campaigns(ctx, s.cfg.Badges, pol, bucket, time.Now())
-	if err != nil {
-		return nil, "", err
-	}
-	for _, c := range camps {
+	for _, c := range stats.Campaigns {
 		cv := campaignView{CampaignProgress: c}
 		if c.Total > 0 {
 			cv.Pct = c.Reached * 100 / c.Total

@@ -7,7 +7,6 @@ import (
 	"html/template"
 	"net/http"
 	"strings"
-	"sync"
 	"time"
 
 	"backlot.dev/backlot/domain/fault"
@@ -27,10 +26,9 @@ type Server struct {
 	routes []string
 	served map[string]bool
 
-	// tally caches the badge filter's counts (badgeTallies).
-	tallyMu sync.Mutex
-	tally   []catalogstore.FacetCount
-	tallyAt time.Time
+	// scoreLag caches the badge counts of the scorecard pages and of the
+	// catalog's badge filter (scoreStatsOf, tallyOf).
+	scoreLag *catalogstore.LagCache
 }
 
 // Request is one page request as a page's Load sees it: the HTTP request,
@@ -52,7 +50,7 @@ func New(cfg Config) (*Server, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	s := &Server{cfg: cfg, mux: http.NewServeMux(), pages: registered(), served: map[string]bool{}}
+	s := &Server{cfg: cfg, mux: http.NewServeMux(), pages: registered(), served: map[string]bool{}, scoreLag: newScoreLag()}
 	var err error
 	if s.assets, err = loadAssets(); err != nil {
 		return nil, err

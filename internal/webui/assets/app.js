@@ -11,32 +11,44 @@
   }
 
   // swap replaces every [data-live] region of the page with the same region
-  // of html (a whole page, as the server renders it).
-  function swap(html) {
+  // of html (a whole page, as the server renders it); quiet skips the flash.
+  function swap(html, quiet) {
     var next = new DOMParser().parseFromString(html, "text/html");
     var changed = 0;
     doc.querySelectorAll("[data-live]").forEach(function (el) {
       var fresh = el.id && next.getElementById(el.id);
       if (!fresh || fresh.innerHTML === el.innerHTML) { return; }
       el.innerHTML = fresh.innerHTML;
-      el.classList.remove("flash"); void el.offsetWidth; el.classList.add("flash");
+      if (!quiet) { el.classList.remove("flash"); void el.offsetWidth; el.classList.add("flash"); }
       changed++;
     });
     if (next.title) { doc.title = next.title; }
+    followLag();
     return changed;
   }
 
   var pending = null;
   // refresh fetches url (default: this page) and swaps its live regions.
-  function refresh(url) {
+  function refresh(url, quiet) {
     if (pending) { pending.abort(); }
     var ctl = new AbortController();
     pending = ctl;
     return fetch(url || location.href, { headers: { "X-Backlot-Partial": "1" }, credentials: "same-origin", signal: ctl.signal })
       .then(function (r) { return r.text(); })
-      .then(function (html) { pending = null; return swap(html); })
+      .then(function (html) { pending = null; return swap(html, quiet); })
       .catch(function () { return 0; });
   }
+
+  // A count marked data-lagging (shown "≈ 12,345") was served from an
+  // answer older than the catalog's last write while the server recounts
+  // it: a live region holding one is fetched again a little later, quietly,
+  // so the recount replaces it and its age stays true.
+  var lagTimer = null;
+  function followLag() {
+    if (lagTimer || !doc.querySelector("[data-live] [data-lagging]")) { return; }
+    lagTimer = setTimeout(function () { lagTimer = null; refresh(null, true); }, 2500);
+  }
+  followLag();
   window.backlot = { refresh: refresh, swap: swap, announce: announce };
 
   // Search as you type: a form[data-live-search] reloads its results.
