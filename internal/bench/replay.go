@@ -255,6 +255,28 @@ func (b *backendCPU) sample(ctx context.Context, conn *pgx.Conn, db string) {
 	}
 }
 
+// refresh reads the CPU time of every backend seen so far once more, now:
+// the sampler's last reading may be 100 ms old.
+func (b *backendCPU) refresh() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for pid, v := range b.last {
+		if now := procCPU(pid); now > v {
+			b.last[pid] = now
+		}
+	}
+}
+
+// refreshedTotal refreshes and answers the total; 0 on a nil b (no
+// PostgreSQL to sample).
+func (b *backendCPU) refreshedTotal() int64 {
+	if b == nil {
+		return 0
+	}
+	b.refresh()
+	return b.total()
+}
+
 // total is the sum of the CPU times seen, in µs.
 func (b *backendCPU) total() int64 {
 	b.mu.Lock()
