@@ -84,12 +84,17 @@ type CatalogResult struct {
 }
 
 // RequestCPU is the CPU time per request of one latency measurement, in
-// milliseconds: Server that of every server process (the api, and in one
-// process also the idle projector and ingester), Postgres that of the
-// database's backends (sampled every 100 ms).
+// milliseconds. API is that of the process serving the requests (dev, serve,
+// or the api process), Server that of every server process (with the
+// projector catching up its history and badges, more than API); Postgres
+// that of every backend of the database (sampled every 100 ms), APIPostgres
+// that of the backends connected to the API's process (production mode: by
+// the client ports of pg_stat_activity and the process's sockets).
 type RequestCPU struct {
-	Server   float64 `json:"serverPerRequest"`
-	Postgres float64 `json:"postgresPerRequest"`
+	API         float64 `json:"apiPerRequest"`
+	Server      float64 `json:"serverPerRequest"`
+	APIPostgres float64 `json:"apiPostgresPerRequest"`
+	Postgres    float64 `json:"postgresPerRequest"`
 }
 
 // LoadAverage is /proc/loadavg's load averages over 1, 5 and 15 minutes.
@@ -349,18 +354,30 @@ func Catalog(o CatalogOptions) (*CatalogResult, error) {
 		}},
 	}
 	res.RequestCPU = map[string]RequestCPU{}
+	apiPID := procs.api().cmd.Process.Pid
 	for _, m := range measures {
-		cpu, pg := procs.serverCPU(), backends.refreshedTotal()
+		cpu, api, pg := procs.serverCPU(), procCPU(apiPID), backends.byPID()
 		l, err := measure(client, o.Requests, m.url)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", m.name, err)
 		}
 		res.Latency[m.name] = l
 		// The warm-up's requests count too (measure sends 5 first).
-		n := float64(l.N + 5)
-		rc := RequestCPU{Server: float64(procs.serverCPU()-cpu) / 1e3 / n, Postgres: float64(backends.refreshedTotal()-pg) / 1e3 / n}
+		n := 1e3 * float64(l.N+5)
+		rc := RequestCPU{API: float64(procCPU(apiPID)-api) / n, Server: float64(procs.serverCPU()-cpu) / n}
+		if pgNow := backends.byPID(); pgNow != nil {
+			var sum int64
+			for pid, v := range pgNow {
+				sum += v - pg[pid]
+			}
+			rc.Postgres = float64(sum) / n
+			if ports, err := localPorts(apiPID); err == nil {
+				rc.APIPostgres = float64(backends.clientOf(ports, pg, pgNow)) / n
+			}
+		}
 		res.RequestCPU[m.name] = rc
-		say("%-17s p50 %.2fms p95 %.2fms p99 %.2fms; CPU per request: server %.2fms, PostgreSQL %.2fms", m.name, l.P50, l.P95, l.P99, rc.Server, rc.Postgres)
+		say("%-17s p50 %.2fms p95 %.2fms p99 %.2fms; CPU per request: api %.2fms (servers %.2fms), PostgreSQL for the api %.2fms (all %.2fms)",
+			m.name, l.P50, l.P95, l.P99, rc.API, rc.Server, rc.APIPostgres, rc.Postgres)
 	}
 
 	if o.Edits > 0 {
@@ -486,7 +503,7 @@ func (r *CatalogResult) WriteText(w io.Writer) {
 		l := r.Latency[k]
 		fmt.Fprintf(w, "%-19s p50 %6.2fms  p95 %6.2fms  p99 %6.2fms  (n=%d)", k, l.P50, l.P95, l.P99, l.N)
 		if c, ok := r.RequestCPU[k]; ok {
-			fmt.Fprintf(w, "  CPU/request server %.2fms, PostgreSQL %.2fms", c.Server, c.Postgres)
+			fmt.Fprintf(w, "  CPU/request api %.2fms (servers %.2fms), PostgreSQL for it %.2fms (all %.2fms)", c.API, c.Server, c.APIPostgres, c.Postgres)
 		}
 		fmt.Fprintln(w)
 	}

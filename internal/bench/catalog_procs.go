@@ -149,6 +149,19 @@ func (g *catalogProcs) all() []*catalogProc {
 	return out
 }
 
+// api answers the process that serves the API: the one named "api", else
+// the first started (dev, or serve with every role).
+func (g *catalogProcs) api() *catalogProc {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	for _, p := range g.list {
+		if p.name == "api" {
+			return p
+		}
+	}
+	return g.list[0]
+}
+
 // ended answers an error naming a server process that has ended by itself.
 func (g *catalogProcs) ended() error {
 	g.mu.Lock()
