@@ -175,6 +175,12 @@ func Catalog(o CatalogOptions) (*CatalogResult, error) {
 	if o.Backlot == "" {
 		return nil, fmt.Errorf("bench: CatalogOptions.Backlot names no backlot binary")
 	}
+	if o.SplitRoles && !o.Production {
+		return nil, fmt.Errorf("bench: SplitRoles (--split-roles) splits backlot serve's roles: it needs Production (--production)")
+	}
+	if o.ProfileDir != "" && o.Production {
+		return nil, fmt.Errorf("bench: ProfileDir profiles backlot dev only")
+	}
 	if o.Progress == nil {
 		o.Progress = io.Discard
 	}
@@ -193,12 +199,6 @@ func Catalog(o CatalogOptions) (*CatalogResult, error) {
 	res := &CatalogResult{Mode: "dev (embedded SQLite)", Entities: sum.Entities, Files: sum.Files, GenerateSeconds: time.Since(start).Seconds(), Latency: map[string]Latency{}}
 	say("generated %d entities in %d files in %.1fs", sum.Entities, sum.Files, res.GenerateSeconds)
 
-	if o.SplitRoles && !o.Production {
-		return nil, fmt.Errorf("bench: SplitRoles (--split-roles) splits backlot serve's roles: it needs Production (--production)")
-	}
-	if o.ProfileDir != "" && o.Production {
-		return nil, fmt.Errorf("bench: ProfileDir profiles backlot dev only")
-	}
 	dataDir := filepath.Join(dir, "data")
 	var prod *prodBench
 	if o.Production {
