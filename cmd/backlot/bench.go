@@ -51,6 +51,7 @@ CPU per request of each latency measurement.`,
 	f.BoolVar(&o.Keep, "keep", false, "keep the generated catalog and data folder (with --production, also the database)")
 	f.StringVar(&o.Dir, "dir", "", "work folder (default: a new temporary folder)")
 	f.BoolVar(&o.Production, "production", false, "measure backlot serve (every role in one process) on Kafka and PostgreSQL instead of backlot dev")
+	f.BoolVar(&o.NoReplay, "no-replay", false, "with --production: skip the replay of the event topic into a fresh read model at the end")
 	f.BoolVar(&o.SplitRoles, "split-roles", false, "with --production: run the projector, ingester and api roles as three backlot serve processes, and report each one's memory and CPU")
 	f.StringSliceVar(&o.KafkaBrokers, "kafka-brokers", nil, "with --production: Kafka brokers (env BACKLOT_KAFKA_BROKERS; default: an in-process Kafka-protocol broker, run by the helper program "+bench.BrokerHelperName+")")
 	f.StringVar(&o.KafkaBrokerHelper, "kafka-broker-helper", "", "with --production and no --kafka-brokers: the in-process broker helper program (default: "+bench.BrokerHelperName+" beside this binary, else built with go build from the repository in the working directory)")

@@ -45,6 +45,9 @@ func TestBenchCatalogSplitRoles(t *testing.T) {
 		if _, ok := res.RequestCPU[name]; !ok {
 			t.Errorf("no CPU per request of %s", name)
 		}
+		if res.FirstRequestMs[name] <= 0 {
+			t.Errorf("no first request of %s", name)
+		}
 	}
 	if res.ChangeVisibleMs.N != 1 {
 		t.Errorf("edit visible: %+v, want one edit measured", res.ChangeVisibleMs)

@@ -73,6 +73,10 @@ type CatalogResult struct {
 	// until every entity was queryable and until the end of the edit phase.
 	PostgresIngestCPUSeconds float64 `json:"postgresIngestCpuSeconds,omitempty"`
 	PostgresCPUSeconds       float64 `json:"postgresCpuSeconds,omitempty"`
+	// FirstRequestMs is, per latency measurement, the time of its first
+	// request (not among Latency's), which computes a count or facets the
+	// read model has not cached yet.
+	FirstRequestMs map[string]float64 `json:"firstRequestMs,omitempty"`
 	// RequestCPU is, per latency measurement, the CPU time the server
 	// processes and the PostgreSQL backends spent per request.
 	RequestCPU map[string]RequestCPU `json:"requestCpuMs,omitempty"`
@@ -146,6 +150,9 @@ type CatalogOptions struct {
 	// of its own: the projector first, then the ingester and the api, which
 	// the bench's requests go to.
 	SplitRoles bool
+	// NoReplay (with Production) skips the replay of the event topic into a
+	// fresh read model at the end.
+	NoReplay bool
 	// KafkaBrokers are the production bench's Kafka brokers; when empty it
 	// starts the in-process broker helper (KafkaBrokerHelper).
 	KafkaBrokers []string
@@ -353,17 +360,22 @@ func Catalog(o CatalogOptions) (*CatalogResult, error) {
 			return base + "/api/catalog/entities/by-name/component/default/" + url.PathEscape(names[rng.IntN(len(names))])
 		}},
 	}
-	res.RequestCPU = map[string]RequestCPU{}
+	res.RequestCPU, res.FirstRequestMs = map[string]RequestCPU{}, map[string]float64{}
 	apiPID := procs.api().cmd.Process.Pid
 	for _, m := range measures {
+		first, err := firstRequest(client, m.url)
+		if err != nil {
+			return nil, fmt.Errorf("%s, first request: %w", m.name, err)
+		}
+		res.FirstRequestMs[m.name] = first
 		cpu, api, pg := procs.serverCPU(), procCPU(apiPID), backends.byPID()
 		l, err := measure(client, o.Requests, m.url)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", m.name, err)
 		}
 		res.Latency[m.name] = l
-		// The warm-up's requests count too (measure sends 5 first).
-		n := 1e3 * float64(l.N+5)
+		// The warm-up's requests count too.
+		n := 1e3 * float64(l.N+warmUps)
 		rc := RequestCPU{API: float64(procCPU(apiPID)-api) / n, Server: float64(procs.serverCPU()-cpu) / n}
 		if pgNow := backends.byPID(); pgNow != nil {
 			var sum int64
@@ -376,8 +388,8 @@ func Catalog(o CatalogOptions) (*CatalogResult, error) {
 			}
 		}
 		res.RequestCPU[m.name] = rc
-		say("%-17s p50 %.2fms p95 %.2fms p99 %.2fms; CPU per request: api %.2fms (servers %.2fms), PostgreSQL for the api %.2fms (all %.2fms)",
-			m.name, l.P50, l.P95, l.P99, rc.API, rc.Server, rc.APIPostgres, rc.Postgres)
+		say("%-17s first %.0fms, then p50 %.2fms p95 %.2fms p99 %.2fms; CPU per request: api %.2fms (servers %.2fms), PostgreSQL for the api %.2fms (all %.2fms)",
+			m.name, first, l.P50, l.P95, l.P99, rc.API, rc.Server, rc.APIPostgres, rc.Postgres)
 	}
 
 	if o.Edits > 0 {
@@ -403,7 +415,7 @@ func Catalog(o CatalogOptions) (*CatalogResult, error) {
 	if backends != nil {
 		res.PostgresCPUSeconds = float64(backends.refreshedTotal()) / 1e6
 	}
-	if prod != nil {
+	if prod != nil && !o.NoReplay {
 		rate, err := prod.replay(context.Background(), say)
 		if err != nil {
 			return nil, fmt.Errorf("replay: %w", err)
@@ -502,6 +514,9 @@ func (r *CatalogResult) WriteText(w io.Writer) {
 	for _, k := range keys {
 		l := r.Latency[k]
 		fmt.Fprintf(w, "%-19s p50 %6.2fms  p95 %6.2fms  p99 %6.2fms  (n=%d)", k, l.P50, l.P95, l.P99, l.N)
+		if f, ok := r.FirstRequestMs[k]; ok {
+			fmt.Fprintf(w, "  first %.0fms", f)
+		}
 		if c, ok := r.RequestCPU[k]; ok {
 			fmt.Fprintf(w, "  CPU/request api %.2fms (servers %.2fms), PostgreSQL for it %.2fms (all %.2fms)", c.API, c.Server, c.APIPostgres, c.Postgres)
 		}
