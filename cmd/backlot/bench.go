@@ -25,7 +25,13 @@ func newBenchCatalogCmd(g *globalFlags) *cobra.Command {
 starts backlot dev on a fresh data folder with it, and prints the time until every
 entity is queryable with its relations, the p50/p95/p99 latency of a filtered list,
 a by-query page, facets and by-name lookups, the time until an edited file's change
-is visible after a refresh, and the server's peak resident memory.`,
+is visible after a refresh, and the server's peak resident memory.
+
+With --production it measures backlot serve on Kafka and PostgreSQL instead, every
+role in one process, or with --split-roles one process per role (projector,
+ingester, api): each process's peak and end memory (anonymous and file-backed)
+and CPU time, the broker helper's and the PostgreSQL backends' CPU time, and the
+CPU per request of each latency measurement.`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if o.PostgresURL == "" {
 				o.PostgresURL = os.Getenv("BACKLOT_POSTGRES_URL")
@@ -45,6 +51,8 @@ is visible after a refresh, and the server's peak resident memory.`,
 	f.BoolVar(&o.Keep, "keep", false, "keep the generated catalog and data folder (with --production, also the database)")
 	f.StringVar(&o.Dir, "dir", "", "work folder (default: a new temporary folder)")
 	f.BoolVar(&o.Production, "production", false, "measure backlot serve (every role in one process) on Kafka and PostgreSQL instead of backlot dev")
+	f.BoolVar(&o.NoReplay, "no-replay", false, "with --production: skip the replay of the event topic into a fresh read model at the end")
+	f.BoolVar(&o.SplitRoles, "split-roles", false, "with --production: run the projector, ingester and api roles as three backlot serve processes, and report each one's memory and CPU")
 	f.StringSliceVar(&o.KafkaBrokers, "kafka-brokers", nil, "with --production: Kafka brokers (env BACKLOT_KAFKA_BROKERS; default: an in-process Kafka-protocol broker, run by the helper program "+bench.BrokerHelperName+")")
 	f.StringVar(&o.KafkaBrokerHelper, "kafka-broker-helper", "", "with --production and no --kafka-brokers: the in-process broker helper program (default: "+bench.BrokerHelperName+" beside this binary, else built with go build from the repository in the working directory)")
 	f.StringVar(&o.Server, "server", "", "the backlot binary to start as the server (default: this one), e.g. a build of an earlier commit to compare")

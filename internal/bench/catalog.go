@@ -8,12 +8,14 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 
 	"backlot.dev/backlot/internal/bench/gen"
 )
@@ -60,6 +62,55 @@ type CatalogResult struct {
 	RebuildPerSecond float64 `json:"rebuildEventsPerSecond,omitempty"`
 	// Policies is the policies phase (dev mode with PolicyFacts > 0).
 	Policies *PolicyResult `json:"policies,omitempty"`
+	// Processes is what each server process used, by name: "dev", "serve",
+	// or with SplitRoles one per role ("api", "projector", "ingester"), and
+	// "kafkaBroker", the in-process broker helper, when it runs. With more
+	// than one server process, the peaks above are the highest sum of their
+	// samples taken at one moment, and IngestCPUSeconds their sum.
+	Processes map[string]ProcessUsage `json:"processes,omitempty"`
+	// PostgresIngestCPUSeconds and PostgresCPUSeconds are the CPU time of the
+	// PostgreSQL backends serving the bench's database (production mode),
+	// until every entity was queryable and until the end of the edit phase.
+	PostgresIngestCPUSeconds float64 `json:"postgresIngestCpuSeconds,omitempty"`
+	PostgresCPUSeconds       float64 `json:"postgresCpuSeconds,omitempty"`
+	// FirstRequestMs is, per latency measurement, the time of its first
+	// request (not among Latency's), which computes a count or facets the
+	// read model has not cached yet.
+	FirstRequestMs map[string]float64 `json:"firstRequestMs,omitempty"`
+	// RequestCPU is, per latency measurement, the CPU time the server
+	// processes and the PostgreSQL backends spent per request.
+	RequestCPU map[string]RequestCPU `json:"requestCpuMs,omitempty"`
+	// LoadAtIngest and LoadAtEnd are the machine's load averages once every
+	// entity was queryable and at the end of the edit phase: on a shared
+	// machine, what the wall times were measured beside.
+	LoadAtIngest LoadAverage `json:"loadAtIngest"`
+	LoadAtEnd    LoadAverage `json:"loadAtEnd"`
+}
+
+// RequestCPU is the CPU time per request of one latency measurement, in
+// milliseconds. API is that of the process serving the requests (dev, serve,
+// or the api process), Server that of every server process (with the
+// projector catching up its history and badges, more than API); Postgres
+// that of every backend of the database (sampled every 100 ms), APIPostgres
+// that of the backends connected to the API's process (production mode: by
+// the client ports of pg_stat_activity and the process's sockets).
+type RequestCPU struct {
+	API         float64 `json:"apiPerRequest"`
+	Server      float64 `json:"serverPerRequest"`
+	APIPostgres float64 `json:"apiPostgresPerRequest"`
+	Postgres    float64 `json:"postgresPerRequest"`
+}
+
+// LoadAverage is /proc/loadavg's load averages over 1, 5 and 15 minutes.
+type LoadAverage struct {
+	M1  float64 `json:"m1"`
+	M5  float64 `json:"m5"`
+	M15 float64 `json:"m15"`
+}
+
+func loadNow() LoadAverage {
+	l := loadAverage()
+	return LoadAverage{M1: l[0], M5: l[1], M15: l[2]}
 }
 
 // Latency is a distribution of durations in milliseconds.
@@ -95,6 +146,13 @@ type CatalogOptions struct {
 	// Production measures `backlot serve` (every role in one process) on Kafka
 	// and PostgreSQL instead of `backlot dev`.
 	Production bool
+	// SplitRoles (with Production) runs each role in a `backlot serve` process
+	// of its own: the projector first, then the ingester and the api, which
+	// the bench's requests go to.
+	SplitRoles bool
+	// NoReplay (with Production) skips the replay of the event topic into a
+	// fresh read model at the end.
+	NoReplay bool
 	// KafkaBrokers are the production bench's Kafka brokers; when empty it
 	// starts the in-process broker helper (KafkaBrokerHelper).
 	KafkaBrokers []string
@@ -124,6 +182,12 @@ func Catalog(o CatalogOptions) (*CatalogResult, error) {
 	if o.Backlot == "" {
 		return nil, fmt.Errorf("bench: CatalogOptions.Backlot names no backlot binary")
 	}
+	if o.SplitRoles && !o.Production {
+		return nil, fmt.Errorf("bench: SplitRoles (--split-roles) splits backlot serve's roles: it needs Production (--production)")
+	}
+	if o.ProfileDir != "" && o.Production {
+		return nil, fmt.Errorf("bench: ProfileDir profiles backlot dev only")
+	}
 	if o.Progress == nil {
 		o.Progress = io.Discard
 	}
@@ -142,14 +206,7 @@ func Catalog(o CatalogOptions) (*CatalogResult, error) {
 	res := &CatalogResult{Mode: "dev (embedded SQLite)", Entities: sum.Entities, Files: sum.Files, GenerateSeconds: time.Since(start).Seconds(), Latency: map[string]Latency{}}
 	say("generated %d entities in %d files in %.1fs", sum.Entities, sum.Files, res.GenerateSeconds)
 
-	port, err := freePort()
-	if err != nil {
-		return nil, err
-	}
-	base := "http://127.0.0.1:" + strconv.Itoa(port)
 	dataDir := filepath.Join(dir, "data")
-	args := []string{"dev", "--quiet", "--data", dataDir, "--addr", "127.0.0.1:" + strconv.Itoa(port),
-		"--catalog", sum.RootFile, "--refresh-interval", "1h", "--temporal-addr", "127.0.0.1:0"}
 	var prod *prodBench
 	if o.Production {
 		prod, err = startProdBench(context.Background(), o, say)
@@ -157,45 +214,81 @@ func Catalog(o CatalogOptions) (*CatalogResult, error) {
 			return nil, err
 		}
 		defer prod.close()
-		args = prod.serveArgs("127.0.0.1:"+strconv.Itoa(port), dataDir, sum.RootFile)
 		res.Mode = "serve (Kafka + PostgreSQL)"
-	}
-	if o.ProfileDir != "" && o.Production {
-		return nil, fmt.Errorf("bench: ProfileDir profiles backlot dev only")
-	}
-	if o.ProfileDir != "" {
-		if err := os.MkdirAll(o.ProfileDir, 0o755); err != nil {
-			return nil, err
-		}
-		args = append(args, "--pprof", "--cpuprofile", filepath.Join(o.ProfileDir, "cpu.pprof"))
 	}
 	server := o.Backlot
 	if o.Server != "" {
 		server = o.Server
 	}
-	srv := exec.Command(server, args...)
-	srv.Stdout, srv.Stderr = o.Progress, o.Progress
-	start = time.Now()
-	if err := srv.Start(); err != nil {
-		return nil, err
+	procs := newCatalogProcs()
+	defer procs.close()
+	var backends *backendCPU
+	if prod != nil {
+		procs.watchBroker(prod.broker)
+		// The PostgreSQL backends of the database, sampled from the start on
+		// a connection of the sampler's own (to the admin database).
+		conn, err := pgx.Connect(context.Background(), prod.adminURL)
+		if err != nil {
+			return nil, err
+		}
+		defer conn.Close(context.Background())
+		backends = &backendCPU{last: map[int]int64{}}
+		sampleCtx, stopSampling := context.WithCancel(context.Background())
+		var wg sync.WaitGroup
+		wg.Go(func() { backends.sample(sampleCtx, conn, prod.dbName) })
+		defer wg.Wait()
+		defer stopSampling()
 	}
-	var peaks rssPeaks
-	stopRSS := make(chan struct{})
-	go sampleRSS(srv.Process.Pid, &peaks, stopRSS)
-	defer func() {
-		close(stopRSS)
-		srv.Process.Signal(os.Interrupt)
-		srv.Wait()
-	}()
+
+	client := &http.Client{Timeout: 60 * time.Second}
+	start = time.Now()
+	var base string
+	switch {
+	case o.SplitRoles:
+		base, err = startSplitRoles(client, procs, prod, server, dataDir, catDir, sum.RootFile, o.Progress)
+		if err != nil {
+			return nil, err
+		}
+		res.Mode = "serve (Kafka + PostgreSQL), one process per role: projector, ingester, api"
+	default:
+		port, err := freePort()
+		if err != nil {
+			return nil, err
+		}
+		addr := "127.0.0.1:" + strconv.Itoa(port)
+		base = "http://" + addr
+		name := "dev"
+		args := []string{"dev", "--quiet", "--data", dataDir, "--addr", addr,
+			"--catalog", sum.RootFile, "--refresh-interval", "1h", "--temporal-addr", "127.0.0.1:0"}
+		if prod != nil {
+			name = "serve"
+			args = prod.serveArgs(serveRoles, addr, dataDir, sum.RootFile)
+		}
+		if o.ProfileDir != "" {
+			if err := os.MkdirAll(o.ProfileDir, 0o755); err != nil {
+				return nil, err
+			}
+			args = append(args, "--pprof", "--cpuprofile", filepath.Join(o.ProfileDir, "cpu.pprof"))
+		}
+		roles := name
+		if prod != nil {
+			roles = serveRoles
+		}
+		if _, err := procs.start(server, name, roles, args, o.Progress); err != nil {
+			return nil, err
+		}
+	}
 
 	// All entities: the generated ones and the generated Location of the registration.
 	want := sum.Entities + 1
-	client := &http.Client{Timeout: 60 * time.Second}
 	probe := probeEntity(catDir)
 	lastReport := time.Now()
 	for {
-		if time.Since(start) > 30*time.Minute {
-			return nil, fmt.Errorf("ingestion did not finish within 30 minutes")
+		if within := ingestWithin(sum.Entities); time.Since(start) > within {
+			return nil, fmt.Errorf("ingestion did not finish within %s", within)
+		}
+		if err := procs.ended(); err != nil {
+			return nil, err
 		}
 		total, err := TotalItems(client, base)
 		if err == nil && total >= want && hasRelations(client, base, probe) {
@@ -209,14 +302,22 @@ func Catalog(o CatalogOptions) (*CatalogResult, error) {
 	}
 	res.IngestSeconds = time.Since(start).Seconds()
 	res.IngestPerSecond = float64(sum.Entities) / res.IngestSeconds
-	say("all %d entities queryable with relations after %.1fs (%.0f entities/s)", want, res.IngestSeconds, res.IngestPerSecond)
-	if cpu := procCPU(srv.Process.Pid); cpu > 0 {
+	procs.markIngested()
+	res.LoadAtIngest = loadNow()
+	say("all %d entities queryable with relations after %.1fs (%.0f entities/s; load average %.1f %.1f %.1f)", want, res.IngestSeconds, res.IngestPerSecond,
+		res.LoadAtIngest.M1, res.LoadAtIngest.M5, res.LoadAtIngest.M15)
+	if cpu := procs.serverCPU(); cpu > 0 {
 		res.IngestCPUSeconds = float64(cpu) / 1e6
 		say("server CPU until then %.1fs", res.IngestCPUSeconds)
 	}
-	if p := peaks.snapshot(); p.AtPeak.RSS > 0 {
-		res.IngestRSSMB, res.IngestAnonMB = float64(p.AtPeak.RSS)/1024, float64(p.AtPeak.Anon)/1024
-		say("peak RSS while ingesting %.0f MB (anonymous %.0f MB, file-backed %.0f MB)", res.IngestRSSMB, res.IngestAnonMB, float64(p.AtPeak.File)/1024)
+	if backends != nil {
+		backends.refresh()
+		res.PostgresIngestCPUSeconds = float64(backends.total()) / 1e6
+		say("PostgreSQL backends' CPU until then %.1fs", res.PostgresIngestCPUSeconds)
+	}
+	if _, p := procs.totals(); p.RSS > 0 {
+		res.IngestRSSMB, res.IngestAnonMB = mb(p.RSS), mb(p.Anon)
+		say("peak RSS while ingesting %.0f MB (anonymous %.0f MB, file-backed %.0f MB)", res.IngestRSSMB, res.IngestAnonMB, mb(p.File))
 	}
 	if o.ProfileDir != "" {
 		if err := fetchHeap(client, base, filepath.Join(o.ProfileDir, "heap-ingested.pprof")); err != nil {
@@ -259,13 +360,36 @@ func Catalog(o CatalogOptions) (*CatalogResult, error) {
 			return base + "/api/catalog/entities/by-name/component/default/" + url.PathEscape(names[rng.IntN(len(names))])
 		}},
 	}
+	res.RequestCPU, res.FirstRequestMs = map[string]RequestCPU{}, map[string]float64{}
+	apiPID := procs.api().cmd.Process.Pid
 	for _, m := range measures {
+		first, err := firstRequest(client, m.url)
+		if err != nil {
+			return nil, fmt.Errorf("%s, first request: %w", m.name, err)
+		}
+		res.FirstRequestMs[m.name] = first
+		cpu, api, pg := procs.serverCPU(), procCPU(apiPID), backends.byPID()
 		l, err := measure(client, o.Requests, m.url)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", m.name, err)
 		}
 		res.Latency[m.name] = l
-		say("%-13s p50 %.2fms p95 %.2fms p99 %.2fms", m.name, l.P50, l.P95, l.P99)
+		// The warm-up's requests count too.
+		n := 1e3 * float64(l.N+warmUps)
+		rc := RequestCPU{API: float64(procCPU(apiPID)-api) / n, Server: float64(procs.serverCPU()-cpu) / n}
+		if pgNow := backends.byPID(); pgNow != nil {
+			var sum int64
+			for pid, v := range pgNow {
+				sum += v - pg[pid]
+			}
+			rc.Postgres = float64(sum) / n
+			if ports, err := localPorts(apiPID); err == nil {
+				rc.APIPostgres = float64(backends.clientOf(ports, pg, pgNow)) / n
+			}
+		}
+		res.RequestCPU[m.name] = rc
+		say("%-17s first %.0fms, then p50 %.2fms p95 %.2fms p99 %.2fms; CPU per request: api %.2fms (servers %.2fms), PostgreSQL for the api %.2fms (all %.2fms)",
+			m.name, first, l.P50, l.P95, l.P99, rc.API, rc.Server, rc.APIPostgres, rc.Postgres)
 	}
 
 	if o.Edits > 0 {
@@ -283,13 +407,15 @@ func Catalog(o CatalogOptions) (*CatalogResult, error) {
 		}
 		res.Policies = pb
 	}
-	if s, ok := readRSS(srv.Process.Pid); ok {
-		peaks.add(s)
+	procs.markEnd()
+	res.LoadAtEnd = loadNow()
+	p, _ := procs.totals()
+	res.PeakRSSMB, res.PeakAnonMB, res.PeakFileMB = mb(p.RSS), mb(p.Anon), mb(p.File)
+	res.Processes = procs.usage()
+	if backends != nil {
+		res.PostgresCPUSeconds = float64(backends.refreshedTotal()) / 1e6
 	}
-	p := peaks.snapshot()
-	res.PeakRSSMB = float64(max(p.HWM, p.AtPeak.RSS)) / 1024
-	res.PeakAnonMB, res.PeakFileMB = float64(p.AtPeak.Anon)/1024, float64(p.AtPeak.File)/1024
-	if prod != nil {
+	if prod != nil && !o.NoReplay {
 		rate, err := prod.replay(context.Background(), say)
 		if err != nil {
 			return nil, fmt.Errorf("replay: %w", err)
@@ -297,6 +423,12 @@ func Catalog(o CatalogOptions) (*CatalogResult, error) {
 		res.RebuildPerSecond = rate
 	}
 	return res, nil
+}
+
+// ingestWithin bounds the wait until n entities are queryable: 30 minutes
+// per 100,000 entities, and at least 30 minutes.
+func ingestWithin(n int) time.Duration {
+	return time.Duration(max(1, (n+99999)/100000)) * 30 * time.Minute
 }
 
 // fetchHeap writes the server's Go heap profile (served with --pprof) to path.
@@ -381,7 +513,14 @@ func (r *CatalogResult) WriteText(w io.Writer) {
 	sort.Strings(keys)
 	for _, k := range keys {
 		l := r.Latency[k]
-		fmt.Fprintf(w, "%-19s p50 %6.2fms  p95 %6.2fms  p99 %6.2fms  (n=%d)\n", k, l.P50, l.P95, l.P99, l.N)
+		fmt.Fprintf(w, "%-19s p50 %6.2fms  p95 %6.2fms  p99 %6.2fms  (n=%d)", k, l.P50, l.P95, l.P99, l.N)
+		if f, ok := r.FirstRequestMs[k]; ok {
+			fmt.Fprintf(w, "  first %.0fms", f)
+		}
+		if c, ok := r.RequestCPU[k]; ok {
+			fmt.Fprintf(w, "  CPU/request api %.2fms (servers %.2fms), PostgreSQL for it %.2fms (all %.2fms)", c.API, c.Server, c.APIPostgres, c.Postgres)
+		}
+		fmt.Fprintln(w)
 	}
 	if r.ChangeVisibleMs.N > 0 {
 		l := r.ChangeVisibleMs
@@ -394,6 +533,27 @@ func (r *CatalogResult) WriteText(w io.Writer) {
 	if r.IngestRSSMB > 0 {
 		fmt.Fprintf(w, "  while ingesting   %.0f MB (%.0f MB anonymous)\n", r.IngestRSSMB, r.IngestAnonMB)
 	}
+	if len(r.Processes) > 0 {
+		names := make([]string, 0, len(r.Processes))
+		for n := range r.Processes {
+			names = append(names, n)
+		}
+		sort.Strings(names)
+		fmt.Fprintf(w, "%-12s %-24s %22s %22s %22s %14s %10s\n", "process", "roles", "peak MB (anon+file)", "ingested MB (anon)", "end MB (anon+file)", "CPU s ingest", "CPU s all")
+		for _, n := range names {
+			u := r.Processes[n]
+			fmt.Fprintf(w, "%-12s %-24s %22s %22s %22s %14.1f %10.1f\n", n, u.Roles,
+				fmt.Sprintf("%.0f (%.0f+%.0f)", u.PeakRSSMB, u.PeakAnonMB, u.PeakFileMB),
+				fmt.Sprintf("%.0f (%.0f)", u.IngestRSSMB, u.IngestAnonMB),
+				fmt.Sprintf("%.0f (%.0f+%.0f)", u.EndRSSMB, u.EndAnonMB, u.EndFileMB),
+				u.IngestCPUSeconds, u.CPUSeconds)
+		}
+	}
+	if r.PostgresCPUSeconds > 0 {
+		fmt.Fprintf(w, "PostgreSQL CPU      %.1fs until all queryable, %.1fs in all (the database's backends)\n", r.PostgresIngestCPUSeconds, r.PostgresCPUSeconds)
+	}
+	fmt.Fprintf(w, "load average        %.2f %.2f %.2f once ingested, %.2f %.2f %.2f at the end\n",
+		r.LoadAtIngest.M1, r.LoadAtIngest.M5, r.LoadAtIngest.M15, r.LoadAtEnd.M1, r.LoadAtEnd.M5, r.LoadAtEnd.M15)
 	if p := r.Policies; p != nil {
 		fmt.Fprintf(w, "policies full       %.2fs for %d components x 20 checks until readable (rating %.2fs)\n", p.FullSeconds, p.Components, p.RatingSeconds)
 		fmt.Fprintf(w, "policies one fact   p50 %6.1fms  p95 %6.1fms  until re-rated and readable (rating %.2fms)\n", p.IncrementalMs.P50, p.IncrementalMs.P95, p.IncrementalRatingMs)

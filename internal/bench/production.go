@@ -3,8 +3,11 @@ package bench
 import (
 	"context"
 	"fmt"
+	"io"
 	"math/rand/v2"
+	"net/http"
 	"net/url"
+	"path/filepath"
 	"strconv"
 	"time"
 
@@ -67,18 +70,82 @@ func startProdBench(ctx context.Context, o CatalogOptions, say func(string, ...a
 	return p, nil
 }
 
-// serveArgs are the arguments of the server process under test.
-func (p *prodBench) serveArgs(addr, dataDir, rootFile string) []string {
-	args := []string{"serve", "--roles", "api,projector,ingester", "--addr", addr, "--postgres-url", p.dbURL,
+// serveRoles are the roles the production bench runs: every role but the
+// worker, which needs Temporal and takes no part in ingestion or queries.
+const serveRoles = "api,projector,ingester"
+
+// serveArgs are the arguments of a server process under test running roles;
+// rootFile, when set, is the catalog it registers.
+func (p *prodBench) serveArgs(roles, addr, dataDir, rootFile string) []string {
+	args := []string{"serve", "--roles", roles, "--addr", addr, "--postgres-url", p.dbURL,
 		"--topic-prefix", p.topicPrefix, "--partitions", "12", "--replication-factor", "1",
-		"--catalog", rootFile, "--refresh-interval", "1h", "--data", dataDir,
+		"--refresh-interval", "1h", "--data", dataDir,
 		// On loopback, for the bench's clients, which carry no tokens: serve
 		// refuses to start without an authenticator otherwise.
 		"--insecure-no-auth"}
+	if rootFile != "" {
+		args = append(args, "--catalog", rootFile)
+	}
 	for _, b := range p.brokers {
 		args = append(args, "--kafka-brokers", b)
 	}
 	return args
+}
+
+// startSplitRoles starts one `backlot serve` process per role: the projector
+// first, which creates the topics and migrates the database, and once it is
+// ready the ingester (which registers the catalog) and the api (which may
+// read files under catDir, for the refreshes the edit phase asks for). It
+// answers the api's base URL.
+func startSplitRoles(c *http.Client, procs *catalogProcs, prod *prodBench, server, dataDir, catDir, rootFile string, out io.Writer) (string, error) {
+	var base string
+	// The role names of `backlot serve --roles` (internal/app's, not imported
+	// here: it links the Temporal server).
+	for _, role := range []string{"projector", "ingester", "api"} {
+		port, err := freePort()
+		if err != nil {
+			return "", err
+		}
+		addr := "127.0.0.1:" + strconv.Itoa(port)
+		var args []string
+		switch role {
+		case "ingester":
+			args = prod.serveArgs(role, addr, filepath.Join(dataDir, role), rootFile)
+		case "api":
+			args = append(prod.serveArgs(role, addr, filepath.Join(dataDir, role), ""), "--root", catDir)
+			base = "http://" + addr
+		default:
+			args = prod.serveArgs(role, addr, filepath.Join(dataDir, role), "")
+		}
+		p, err := procs.start(server, role, role, args, out)
+		if err != nil {
+			return "", err
+		}
+		if role == "projector" {
+			if err := waitProcReady(c, procs, p, "http://"+addr, 2*time.Minute); err != nil {
+				return "", err
+			}
+		}
+	}
+	return base, nil
+}
+
+// waitProcReady waits until the process p of procs answers /readyz at base.
+func waitProcReady(c *http.Client, procs *catalogProcs, p *catalogProc, base string, within time.Duration) error {
+	deadline := time.Now().Add(within)
+	for {
+		if err := procs.ended(); err != nil {
+			return err
+		}
+		err := GetJSON(c, base+"/readyz", nil)
+		if err == nil {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("the %s process is not ready after %s: %w", p.name, within, err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 }
 
 // replay folds the whole event topic into a fresh database with one projector

@@ -225,10 +225,12 @@ func (p *prodBench) brokerCPU() int64 {
 	return procCPU(p.broker.cmd.Process.Pid)
 }
 
-// backendCPU keeps the last CPU time seen of each backend of a database.
+// backendCPU keeps the last CPU time seen of each backend of a database, and
+// the client port of its connection.
 type backendCPU struct {
 	mu   sync.Mutex
 	last map[int]int64
+	port map[int]int
 }
 
 // sample reads the CPU time of the database's backends every 100ms until ctx ends.
@@ -236,14 +238,23 @@ func (b *backendCPU) sample(ctx context.Context, conn *pgx.Conn, db string) {
 	t := time.NewTicker(100 * time.Millisecond)
 	defer t.Stop()
 	for {
-		rows, err := conn.Query(ctx, `SELECT pid FROM pg_stat_activity WHERE datname = $1`, db)
+		rows, err := conn.Query(ctx, `SELECT pid, coalesce(client_port, -1) FROM pg_stat_activity WHERE datname = $1`, db)
 		if err == nil {
-			pids, _ := pgx.CollectRows(rows, pgx.RowTo[int32])
+			type backend struct {
+				PID  int32
+				Port int32
+			}
+			bs, _ := pgx.CollectRows(rows, pgx.RowToStructByPos[backend])
 			b.mu.Lock()
-			for _, pid := range pids {
-				if v := procCPU(int(pid)); v > b.last[int(pid)] {
-					b.last[int(pid)] = v
+			if b.port == nil {
+				b.port = map[int]int{}
+			}
+			for _, be := range bs {
+				pid := int(be.PID)
+				if v := procCPU(pid); v > b.last[pid] {
+					b.last[pid] = v
 				}
+				b.port[pid] = int(be.Port)
 			}
 			b.mu.Unlock()
 		}
@@ -253,6 +264,61 @@ func (b *backendCPU) sample(ctx context.Context, conn *pgx.Conn, db string) {
 		case <-t.C:
 		}
 	}
+}
+
+// byPID refreshes and answers the CPU time of each backend seen, in µs; nil
+// on a nil b.
+func (b *backendCPU) byPID() map[int]int64 {
+	if b == nil {
+		return nil
+	}
+	b.refresh()
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	out := make(map[int]int64, len(b.last))
+	for pid, v := range b.last {
+		out[pid] = v
+	}
+	return out
+}
+
+// clientOf answers the CPU time in µs that the backends whose client port is
+// one of ports spent between the readings before and after (byPID).
+func (b *backendCPU) clientOf(ports map[int]bool, before, after map[int]int64) int64 {
+	if b == nil {
+		return 0
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	var s int64
+	for pid, v := range after {
+		if ports[b.port[pid]] {
+			s += v - before[pid]
+		}
+	}
+	return s
+}
+
+// refresh reads the CPU time of every backend seen so far once more, now:
+// the sampler's last reading may be 100 ms old.
+func (b *backendCPU) refresh() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for pid, v := range b.last {
+		if now := procCPU(pid); now > v {
+			b.last[pid] = now
+		}
+	}
+}
+
+// refreshedTotal refreshes and answers the total; 0 on a nil b (no
+// PostgreSQL to sample).
+func (b *backendCPU) refreshedTotal() int64 {
+	if b == nil {
+		return 0
+	}
+	b.refresh()
+	return b.total()
 }
 
 // total is the sum of the CPU times seen, in µs.

@@ -7,7 +7,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"time"
 )
 
 // rssSample is one reading of a process's memory from /proc/PID/status, in KiB.
@@ -47,22 +46,6 @@ func (p *rssPeaks) snapshot() rssPeaks {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return rssPeaks{AtPeak: p.AtPeak, Anon: p.Anon, File: p.File, HWM: p.HWM}
-}
-
-// sampleRSS samples pid's memory every 100 ms into peaks until stop closes.
-func sampleRSS(pid int, peaks *rssPeaks, stop <-chan struct{}) {
-	t := time.NewTicker(100 * time.Millisecond)
-	defer t.Stop()
-	for {
-		if s, ok := readRSS(pid); ok {
-			peaks.add(s)
-		}
-		select {
-		case <-stop:
-			return
-		case <-t.C:
-		}
-	}
 }
 
 // readRSS reads VmRSS, RssAnon, RssFile (with RssShmem) and VmHWM of
