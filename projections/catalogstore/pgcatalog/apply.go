@@ -131,7 +131,7 @@ func load(ctx context.Context, tx pgx.Tx, batch *catalogstore.Batch) (catalogsto
 	return st, rows.Err()
 }
 
-// keyIDs returns the id of every key of rows: from the store's map, or, for
+// keyIDs returns the id of every key of rows: from the store's cache, or, for
 // keys it lacks, from search_keys, which gives new keys their ids. New keys
 // are added in a short transaction of their own on the key pool, committed
 // before the fold's (in key order, so concurrent ones wait for one another
@@ -146,8 +146,8 @@ func (s *Store) keyIDs(ctx context.Context, rows []catalogstore.SearchRecord) (m
 		if _, ok := ids[r.Key]; ok {
 			continue
 		}
-		if id, ok := s.keys.Load(r.Key); ok {
-			ids[r.Key] = id.(int32)
+		if id, ok := s.keys.get(r.Key); ok {
+			ids[r.Key] = id
 			continue
 		}
 		ids[r.Key] = 0
@@ -173,7 +173,7 @@ func (s *Store) keyIDs(ctx context.Context, rows []catalogstore.SearchRecord) (m
 	// Committed: known to every transaction from now on.
 	for k, id := range got {
 		ids[k] = id
-		s.keys.Store(k, id)
+		s.keys.put(k, id)
 	}
 	return ids, nil
 }

@@ -8,3 +8,6 @@ func PageStatement(s *Store, q catalogstore.PageQuery) (string, []any) {
 	p := s.pageSQL(q)
 	return p.stmt, p.args
 }
+
+// CachedKeys returns how many search keys' ids s keeps.
+func CachedKeys(s *Store) int { return s.keys.len() }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"embed"
 	"fmt"
-	"sync"
 	"sync/atomic"
 
 	"github.com/jackc/pgx/v5"
@@ -61,13 +60,10 @@ type Store struct {
 	// bulk is set between BeginBulk and EndBulk: rows then go in unsorted, as
 	// no index takes them at random places.
 	bulk atomic.Bool
-	// keys maps each search key to its id in search_keys, for the keys of
-	// committed transactions (string to int32), which the writer fills and
-	// queries read (knownKey).
-	keys sync.Map
-	// keysLoaded is when knownKey last started reading every key's id, in
-	// Unix nanoseconds.
-	keysLoaded atomic.Int64
+	// keys holds the ids of search keys of committed transactions, as many
+	// as keyCacheSize: the writer fills it (keyIDs), and queries read it and
+	// look up the keys they name that it lacks (knownKey).
+	keys *keyCache
 	// analyze keeps the planner's statistics up with a fast-growing read
 	// model (analyze.go).
 	analyze analyzer
@@ -97,7 +93,7 @@ func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 		pool.Close()
 		return nil, err
 	}
-	return &Store{pool: pool, keyPool: keyPool, opts: opts, cache: catalogstore.NewLagCache(opts.Lag)}, nil
+	return &Store{pool: pool, keyPool: keyPool, opts: opts, cache: catalogstore.NewLagCache(opts.Lag), keys: newKeyCache(keyCacheSize)}, nil
 }
 
 // Pool returns the store's connection pool, for other adapters of the process
