@@ -473,7 +473,10 @@ func (s *Server) newProjector(ctx context.Context, reg *prometheus.Registry, rep
 			cfg.Logger.Info("this process rates badges", "holder", lock.Holder())
 			return lease.Release, nil
 		},
-		Repo:      repo,
+		Repo: repo,
+		// The catalog is what writes wait for: it folds a large ingestion
+		// first, the history and the badges once it is readable.
+		CatalogFirst: true, CatalogFirstBehind: serveCatalogFirstBehind, CatalogFirstMaxWait: serveCatalogFirstMaxWait, CatalogFirstStalled: true,
 		StateFeed: &stateFeedDeps{Publisher: pub, Subscriber: sub, EventTopic: s.log.Topic(), StateTopic: stateTopic, PoisonTopic: poisonTopic},
 		Registry:  reg, Logger: cfg.Logger,
 	}, &s.manifest)
