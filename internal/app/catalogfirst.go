@@ -37,6 +37,11 @@ type catalogFirst struct {
 	// partition instead of from the start of the wait: an ingestion longer
 	// than maxWait is folded by the catalog alone for as long as it lasts.
 	stalled bool
+	// loading, when not nil, is closed once the process's ingester has
+	// loaded its configured catalogs at start: until then the others wait
+	// even on a catalog that caught up, for the ingestion walk feeds it a
+	// few events per partition at a time and it catches up between them.
+	loading <-chan struct{}
 
 	// mu guards the heads last read and when: every held-back reader of
 	// every partition shares one read of the heads per headsEvery, where a
@@ -83,7 +88,9 @@ func (g *catalogFirst) wait(ctx context.Context, partition int32) {
 			return
 		}
 		head := event.Positions{partition: heads[partition]}
-		if g.catalog.Applied().Behind(head) <= g.behind {
+		near := g.catalog.Applied().Behind(head) <= g.behind
+		loading := g.isLoading()
+		if near && !loading {
 			return
 		}
 		left := time.Until(deadline)
@@ -93,8 +100,28 @@ func (g *catalogFirst) wait(ctx context.Context, partition int32) {
 		// Wake when the catalog reaches the head seen, or look again soon:
 		// the head moves while a large location is read.
 		wctx, cancel := context.WithTimeout(ctx, min(left, 250*time.Millisecond))
-		_ = g.catalog.WaitFor(wctx, head)
+		if near {
+			select { // caught up, but the load goes on
+			case <-wctx.Done():
+			case <-g.loading:
+			}
+		} else {
+			_ = g.catalog.WaitFor(wctx, head)
+		}
 		cancel()
+	}
+}
+
+// isLoading reports whether the ingester still loads its catalogs.
+func (g *catalogFirst) isLoading() bool {
+	if g.loading == nil {
+		return false
+	}
+	select {
+	case <-g.loading:
+		return false
+	default:
+		return true
 	}
 }
 

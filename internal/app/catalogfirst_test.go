@@ -353,3 +353,46 @@ func TestStalledCountsFromTheCatalogsLastFold(t *testing.T) {
 		t.Fatal("the read still waits on a stalled catalog")
 	}
 }
+
+// TestReadsWaitWhileTheCatalogsLoad: while the ingester loads its catalogs
+// at start (serve), a read waits even on a catalog that has caught up, and
+// goes on once the load ends.
+func TestReadsWaitWhileTheCatalogsLoad(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	log := newMemLog(0)
+	target := &partGatedTarget{pos: event.Positions{}, open: make(chan struct{})}
+	close(target.open)
+	catalog := projector.New(log, target, projector.Options{})
+	go catalog.Run(ctx)
+	loading := make(chan struct{})
+	held := heldBackLog{PartitionedLog: log, first: &catalogFirst{log: log, catalog: catalog, behind: 0, maxWait: time.Minute, stalled: true, loading: loading}}
+	log.add(0, 5)
+	wctx, wcancel := context.WithTimeout(ctx, 30*time.Second)
+	defer wcancel()
+	if err := catalog.WaitFor(wctx, event.Positions{0: 5}); err != nil {
+		t.Fatal(err)
+	}
+	read := make(chan time.Time, 1)
+	go func() {
+		if _, err := held.ReadPartition(ctx, 0, 0, 10); err == nil {
+			read <- time.Now()
+		}
+	}()
+	select {
+	case <-read:
+		t.Fatal("a read went on while the catalogs were loading")
+	case <-time.After(500 * time.Millisecond):
+	}
+	loaded := time.Now()
+	close(loading)
+	select {
+	case at := <-read:
+		if at.Before(loaded) {
+			t.Fatal("the read went on before the load ended")
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("the read still waits after the load ended")
+	}
+}

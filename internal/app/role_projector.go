@@ -71,6 +71,10 @@ type projectorDeps struct {
 	CatalogFirstBehind  int64
 	CatalogFirstMaxWait time.Duration
 	CatalogFirstStalled bool
+	// CatalogFirstLoading, when not nil, is closed once the process's
+	// ingester loaded its configured catalogs: until then CatalogFirst holds
+	// the others back even while the catalog keeps up with the log.
+	CatalogFirstLoading <-chan struct{}
 	// Registry receives the router's metrics.
 	Registry *prometheus.Registry
 	Logger   *slog.Logger
@@ -106,7 +110,7 @@ func newProjectorRole(d projectorDeps, m *Manifest) (*projectorRole, error) {
 	later := d.Log
 	var first *catalogFirst
 	if d.CatalogFirst {
-		first = &catalogFirst{log: d.Log, catalog: r.catalog, behind: d.CatalogFirstBehind, maxWait: d.CatalogFirstMaxWait, stalled: d.CatalogFirstStalled}
+		first = &catalogFirst{log: d.Log, catalog: r.catalog, behind: d.CatalogFirstBehind, maxWait: d.CatalogFirstMaxWait, stalled: d.CatalogFirstStalled, loading: d.CatalogFirstLoading}
 		if first.behind <= 0 && first.maxWait <= 0 {
 			first.behind, first.maxWait = devCatalogFirstBehind, devCatalogFirstMaxWait
 		}
