@@ -2,28 +2,57 @@ package app
 
 import (
 	"context"
+	"strconv"
+	"sync"
 	"time"
 
+	"github.com/ThreeDotsLabs/watermill/message"
+
 	"backlot.dev/backlot/domain/event"
+	"backlot.dev/backlot/internal/messaging"
 	"backlot.dev/backlot/projections/projector"
 )
 
-// catalogFirst holds the other readers of dev's log (the history's and the
-// badges' projectors, the badge evaluator) back while the catalog's
-// projector is far behind the log's head, as during the first ingestion of
-// a large catalog. On two cores every fold competes for the same CPU: the
-// catalog is what a write waits for and what "ingested and queryable" means,
-// so it goes first, and the others fold the backlog once it is readable.
-// They are held back at most maxWait per read, so a catalog that never
-// catches up (a store that keeps failing) does not stop them.
+// catalogFirst holds the other readers of a process's log (the history's
+// and the badges' projectors, the badge evaluator) back while the catalog's
+// projector of the same process is far behind the log's head, as during the
+// first ingestion of a large catalog. On two cores every fold competes for
+// the same CPU: the catalog is what a write waits for and what "ingested and
+// queryable" means, so it goes first, and the others fold the backlog once
+// it is readable. A read of a partition waits on the catalog's progress in
+// that partition alone, which the process's catalog projector folds too (the
+// projectors of a process share its partitions), so projector processes that
+// split a log's partitions do not wait on each other. Readers are held back
+// at most maxWait per read (with stalled, at most maxWait in which the
+// catalog folded nothing of the partition), so a catalog that never catches
+// up (a store that keeps failing) does not stop them.
 type catalogFirst struct {
 	log     event.PartitionedLog
 	catalog *projector.Projector
-	// behind is how many events the catalog may be behind before the others
-	// wait; maxWait bounds one wait.
+	// behind is how many events of a partition the catalog may be behind
+	// before the others wait; maxWait bounds one wait.
 	behind  int64
 	maxWait time.Duration
+	// stalled makes maxWait count from the catalog's last progress in the
+	// partition instead of from the start of the wait: an ingestion longer
+	// than maxWait is folded by the catalog alone for as long as it lasts.
+	stalled bool
+	// loading, when not nil, is closed once the process's ingester has
+	// loaded its configured catalogs at start: until then the others wait
+	// even on a catalog that caught up, for the ingestion walk feeds it a
+	// few events per partition at a time and it catches up between them.
+	loading <-chan struct{}
+
+	// mu guards the heads last read and when: every held-back reader of
+	// every partition shares one read of the heads per headsEvery, where a
+	// read each would ask the log for them hundreds of times a second.
+	mu      sync.Mutex
+	heads   event.Positions
+	headsAt time.Time
 }
+
+// headsEvery is how long the heads catalogFirst read stay its answer.
+const headsEvery = 100 * time.Millisecond
 
 // The defaults of dev's catalogFirst.
 const (
@@ -32,15 +61,36 @@ const (
 	devCatalogFirstBehind = 10 * devFoldBatch
 	// devCatalogFirstMaxWait bounds one wait of a held-back reader.
 	devCatalogFirstMaxWait = 20 * time.Second
+	// serveCatalogFirstBehind is none: serve's catalog folds each of its
+	// partitions in parallel batches as large as the backlog allows, so
+	// during a large ingestion it trails the moving head of a partition by
+	// a few hundred events at most, and any threshold above nothing lets
+	// the others fold alongside it. Once the writes stop, the catalog
+	// reaches the head within one fold, and the others go on; a single
+	// write waits for the catalog's fold of that write, milliseconds.
+	serveCatalogFirstBehind = 0
+	// serveCatalogFirstMaxWait bounds how long a held-back reader in serve
+	// waits on a catalog that folds nothing of its partition (stalled).
+	serveCatalogFirstMaxWait = 20 * time.Second
 )
 
 // wait returns once the catalog's projector is within behind events of the
-// log's head, after maxWait, or when ctx ends.
-func (g *catalogFirst) wait(ctx context.Context) {
+// head of partition, after maxWait, or when ctx ends.
+func (g *catalogFirst) wait(ctx context.Context, partition int32) {
 	deadline := time.Now().Add(g.maxWait)
+	folded := g.catalog.Applied()[partition]
 	for ctx.Err() == nil {
-		heads, err := g.log.Heads(ctx)
-		if err != nil || g.catalog.Applied().Behind(heads) <= g.behind {
+		if now := g.catalog.Applied()[partition]; g.stalled && now > folded {
+			folded, deadline = now, time.Now().Add(g.maxWait)
+		}
+		heads, err := g.readHeads(ctx)
+		if err != nil {
+			return
+		}
+		head := event.Positions{partition: heads[partition]}
+		near := g.catalog.Applied().Behind(head) <= g.behind
+		loading := g.isLoading()
+		if near && !loading {
 			return
 		}
 		left := time.Until(deadline)
@@ -50,8 +100,60 @@ func (g *catalogFirst) wait(ctx context.Context) {
 		// Wake when the catalog reaches the head seen, or look again soon:
 		// the head moves while a large location is read.
 		wctx, cancel := context.WithTimeout(ctx, min(left, 250*time.Millisecond))
-		_ = g.catalog.WaitFor(wctx, heads)
+		if near {
+			select { // caught up, but the load goes on
+			case <-wctx.Done():
+			case <-g.loading:
+			}
+		} else {
+			_ = g.catalog.WaitFor(wctx, head)
+		}
 		cancel()
+	}
+}
+
+// isLoading reports whether the ingester still loads its catalogs.
+func (g *catalogFirst) isLoading() bool {
+	if g.loading == nil {
+		return false
+	}
+	select {
+	case <-g.loading:
+		return false
+	default:
+		return true
+	}
+}
+
+// readHeads returns the log's heads as read at most headsEvery ago.
+func (g *catalogFirst) readHeads(ctx context.Context) (event.Positions, error) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.heads != nil && time.Since(g.headsAt) < headsEvery {
+		return g.heads, nil
+	}
+	heads, err := g.log.Heads(ctx)
+	if err != nil {
+		return nil, err
+	}
+	g.heads, g.headsAt = heads, time.Now()
+	return heads, nil
+}
+
+// hold returns handle holding each message back as a read of its
+// partition is (wait), for a handler that reads the catalog for every
+// event, as the state feed does: its reads of each entity and the entities
+// it relates to cost the catalog's ingestion as much CPU as a fold. A nil
+// g holds nothing back.
+func (g *catalogFirst) hold(handle message.NoPublishHandlerFunc) message.NoPublishHandlerFunc {
+	if g == nil {
+		return handle
+	}
+	return func(msg *message.Message) error {
+		if part, err := strconv.ParseInt(msg.Metadata.Get(messaging.MetaPartition), 10, 32); err == nil {
+			g.wait(msg.Context(), int32(part))
+		}
+		return handle(msg)
 	}
 }
 
@@ -64,6 +166,6 @@ type heldBackLog struct {
 
 // ReadPartition waits while the catalog is far behind, then reads.
 func (l heldBackLog) ReadPartition(ctx context.Context, partition int32, after int64, limit int) ([]event.Envelope, error) {
-	l.first.wait(ctx)
+	l.first.wait(ctx, partition)
 	return l.PartitionedLog.ReadPartition(ctx, partition, after, limit)
 }

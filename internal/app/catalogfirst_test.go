@@ -84,8 +84,10 @@ func TestOtherFoldsWaitWhileTheCatalogIsFarBehind(t *testing.T) {
 		t.Fatalf("a read with the catalog 5 events behind waited %s", d)
 	}
 
-	// Far behind: the read waits until the catalog catches up.
+	// Far behind: the read waits until the catalog catches up (once the
+	// heads read for the first read are older than headsEvery).
 	appendN(t, log, 20)
+	time.Sleep(headsEvery)
 	read := make(chan time.Time, 1)
 	go func() {
 		if _, err := held.ReadPartition(ctx, 0, 0, 10); err == nil {
@@ -119,5 +121,278 @@ func TestOtherFoldsWaitWhileTheCatalogIsFarBehind(t *testing.T) {
 	}
 	if d := time.Since(start); d < 400*time.Millisecond {
 		t.Fatalf("a read went on after %s with the catalog stalled, want maxWait", d)
+	}
+}
+
+// memLog is a log of partitions held in memory, for the cases of several
+// partitions.
+type memLog struct {
+	mu    sync.Mutex
+	parts map[int32][]event.Envelope
+	grew  chan struct{}
+}
+
+func newMemLog(parts ...int32) *memLog {
+	l := &memLog{parts: map[int32][]event.Envelope{}, grew: make(chan struct{})}
+	for _, p := range parts {
+		l.parts[p] = nil
+	}
+	return l
+}
+
+// add appends n events to partition p.
+func (l *memLog) add(p int32, n int) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for range n {
+		pos := int64(len(l.parts[p]) + 1)
+		l.parts[p] = append(l.parts[p], event.Envelope{ID: fmt.Sprintf("%d-%d", p, pos), Partition: p, Position: pos})
+	}
+	close(l.grew)
+	l.grew = make(chan struct{})
+}
+
+func (l *memLog) Append(context.Context, []event.Envelope) (int64, error) {
+	return 0, fmt.Errorf("memLog: append with add")
+}
+
+func (l *memLog) Partitions(context.Context) ([]int32, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var out []int32
+	for p := range l.parts {
+		out = append(out, p)
+	}
+	return out, nil
+}
+
+func (l *memLog) ReadPartition(_ context.Context, p int32, after int64, limit int) ([]event.Envelope, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	evs := l.parts[p][min(int(after), len(l.parts[p])):]
+	return append([]event.Envelope(nil), evs[:min(limit, len(evs))]...), nil
+}
+
+func (l *memLog) Heads(context.Context) (event.Positions, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	out := event.Positions{}
+	for p, evs := range l.parts {
+		out[p] = int64(len(evs))
+	}
+	return out, nil
+}
+
+func (l *memLog) WaitPartition(ctx context.Context, p int32, after int64) (int64, error) {
+	for {
+		l.mu.Lock()
+		head, grew := int64(len(l.parts[p])), l.grew
+		l.mu.Unlock()
+		if head > after {
+			return head, nil
+		}
+		select {
+		case <-ctx.Done():
+			return head, ctx.Err()
+		case <-grew:
+		}
+	}
+}
+
+func (l *memLog) Close() error { return nil }
+
+// partGatedTarget is a read model whose Apply of partition 0 waits until the
+// test opens it; other partitions apply at once.
+type partGatedTarget struct {
+	mu   sync.Mutex
+	pos  event.Positions
+	open chan struct{}
+}
+
+func (g *partGatedTarget) Apply(ctx context.Context, evs []event.Envelope) error {
+	if evs[0].Partition == 0 {
+		select {
+		case <-g.open:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	g.mu.Lock()
+	g.pos[evs[0].Partition] = evs[len(evs)-1].Position
+	g.mu.Unlock()
+	return nil
+}
+
+func (g *partGatedTarget) Positions(context.Context) (event.Positions, error) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.pos.Clone(), nil
+}
+
+// TestOtherFoldsWaitOnTheCatalogOfTheirPartition: with several partitions
+// (serve's log), a read of a partition waits on the catalog's progress in
+// that partition alone: a partition the catalog has folded is read at once
+// while another is far behind, and the one behind is read once the catalog
+// catches up there.
+func TestOtherFoldsWaitOnTheCatalogOfTheirPartition(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	log := newMemLog(0, 1)
+	target := &partGatedTarget{pos: event.Positions{}, open: make(chan struct{})}
+	catalog := projector.New(log, target, projector.Options{BatchSize: 1000})
+	go catalog.Run(ctx)
+	held := heldBackLog{PartitionedLog: log, first: &catalogFirst{log: log, catalog: catalog, behind: 0, maxWait: time.Minute}}
+	log.add(0, 20)
+	log.add(1, 5)
+	wctx, wcancel := context.WithTimeout(ctx, 30*time.Second)
+	defer wcancel()
+	if err := catalog.WaitFor(wctx, event.Positions{1: 5}); err != nil {
+		t.Fatal(err)
+	}
+
+	start := time.Now()
+	if evs, err := held.ReadPartition(ctx, 1, 0, 10); err != nil || len(evs) != 5 {
+		t.Fatalf("read of partition 1: %d events, %v", len(evs), err)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Fatalf("a read of a partition the catalog folded waited %s on another partition", d)
+	}
+
+	read := make(chan time.Time, 1)
+	go func() {
+		if _, err := held.ReadPartition(ctx, 0, 0, 10); err == nil {
+			read <- time.Now()
+		}
+	}()
+	select {
+	case <-read:
+		t.Fatal("a read of partition 0 went on while the catalog was 20 events behind there")
+	case <-time.After(300 * time.Millisecond):
+	}
+	opened := time.Now()
+	close(target.open)
+	select {
+	case at := <-read:
+		if at.Before(opened) {
+			t.Fatal("the read went on before the catalog caught up")
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("the read of partition 0 still waits after the catalog caught up")
+	}
+}
+
+// steppedTarget is a read model whose every Apply waits for a step the test
+// sends.
+type steppedTarget struct {
+	mu   sync.Mutex
+	pos  event.Positions
+	step chan struct{}
+}
+
+func (g *steppedTarget) Apply(ctx context.Context, evs []event.Envelope) error {
+	select {
+	case <-g.step:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	g.mu.Lock()
+	g.pos[evs[0].Partition] = evs[len(evs)-1].Position
+	g.mu.Unlock()
+	return nil
+}
+
+func (g *steppedTarget) Positions(context.Context) (event.Positions, error) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.pos.Clone(), nil
+}
+
+// TestStalledCountsFromTheCatalogsLastFold: with stalled (serve), a read
+// stays held back past maxWait while the catalog keeps folding its
+// partition, and goes on maxWait after the catalog stops folding, though it
+// has not caught up.
+func TestStalledCountsFromTheCatalogsLastFold(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	log := newMemLog(0)
+	target := &steppedTarget{pos: event.Positions{}, step: make(chan struct{})}
+	catalog := projector.New(log, target, projector.Options{BatchSize: 1})
+	go catalog.Run(ctx)
+	const maxWait = 400 * time.Millisecond
+	held := heldBackLog{PartitionedLog: log, first: &catalogFirst{log: log, catalog: catalog, behind: 0, maxWait: maxWait, stalled: true}}
+	log.add(0, 20)
+
+	read := make(chan time.Time, 1)
+	go func() {
+		if _, err := held.ReadPartition(ctx, 0, 0, 10); err == nil {
+			read <- time.Now()
+		}
+	}()
+	// The catalog folds an event every maxWait/4, for 4 maxWaits.
+	for range 16 {
+		select {
+		case target.step <- struct{}{}:
+		case <-time.After(10 * time.Second):
+			t.Fatal("the catalog does not fold")
+		}
+		select {
+		case <-read:
+			t.Fatal("a read went on while the catalog was folding its partition")
+		case <-time.After(maxWait / 4):
+		}
+	}
+	stopped := time.Now()
+	select {
+	case at := <-read:
+		if d := at.Sub(stopped); d < maxWait/2 {
+			t.Fatalf("the read went on %s after the catalog's last fold, want about maxWait (%s)", d, maxWait)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("the read still waits on a stalled catalog")
+	}
+}
+
+// TestReadsWaitWhileTheCatalogsLoad: while the ingester loads its catalogs
+// at start (serve), a read waits even on a catalog that has caught up, and
+// goes on once the load ends.
+func TestReadsWaitWhileTheCatalogsLoad(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	log := newMemLog(0)
+	target := &partGatedTarget{pos: event.Positions{}, open: make(chan struct{})}
+	close(target.open)
+	catalog := projector.New(log, target, projector.Options{})
+	go catalog.Run(ctx)
+	loading := make(chan struct{})
+	held := heldBackLog{PartitionedLog: log, first: &catalogFirst{log: log, catalog: catalog, behind: 0, maxWait: time.Minute, stalled: true, loading: loading}}
+	log.add(0, 5)
+	wctx, wcancel := context.WithTimeout(ctx, 30*time.Second)
+	defer wcancel()
+	if err := catalog.WaitFor(wctx, event.Positions{0: 5}); err != nil {
+		t.Fatal(err)
+	}
+	read := make(chan time.Time, 1)
+	go func() {
+		if _, err := held.ReadPartition(ctx, 0, 0, 10); err == nil {
+			read <- time.Now()
+		}
+	}()
+	select {
+	case <-read:
+		t.Fatal("a read went on while the catalogs were loading")
+	case <-time.After(500 * time.Millisecond):
+	}
+	loaded := time.Now()
+	close(loading)
+	select {
+	case at := <-read:
+		if at.Before(loaded) {
+			t.Fatal("the read went on before the load ended")
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("the read still waits after the load ended")
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"sync"
+	"time"
 
 	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/prometheus/client_golang/prometheus"
@@ -60,9 +61,20 @@ type projectorDeps struct {
 	StateFeed *stateFeedDeps
 	// CatalogFirst, when set, holds the history's and the badges' projectors
 	// and the evaluator back while the catalog's projector is far behind the
-	// log (catalogFirst); dev sets it, where one process folds everything on
-	// few cores.
-	CatalogFirst bool
+	// log (catalogFirst): more than CatalogFirstBehind events of a partition
+	// (default devCatalogFirstBehind), for at most CatalogFirstMaxWait a
+	// read (default devCatalogFirstMaxWait; with CatalogFirstStalled, at
+	// most that long without the catalog folding any of the partition). Dev
+	// and serve set it: a process that folds everything shares its cores
+	// with them.
+	CatalogFirst        bool
+	CatalogFirstBehind  int64
+	CatalogFirstMaxWait time.Duration
+	CatalogFirstStalled bool
+	// CatalogFirstLoading, when not nil, is closed once the process's
+	// ingester loaded its configured catalogs: until then CatalogFirst holds
+	// the others back even while the catalog keeps up with the log.
+	CatalogFirstLoading <-chan struct{}
 	// Registry receives the router's metrics.
 	Registry *prometheus.Registry
 	Logger   *slog.Logger
@@ -96,8 +108,13 @@ func newProjectorRole(d projectorDeps, m *Manifest) (*projectorRole, error) {
 	r := &projectorRole{deps: d}
 	r.catalog = projector.New(d.Log, d.Catalog, projector.Options{Logger: d.Logger, BatchSize: d.BatchSize})
 	later := d.Log
+	var first *catalogFirst
 	if d.CatalogFirst {
-		later = heldBackLog{PartitionedLog: d.Log, first: &catalogFirst{log: d.Log, catalog: r.catalog, behind: devCatalogFirstBehind, maxWait: devCatalogFirstMaxWait}}
+		first = &catalogFirst{log: d.Log, catalog: r.catalog, behind: d.CatalogFirstBehind, maxWait: d.CatalogFirstMaxWait, stalled: d.CatalogFirstStalled, loading: d.CatalogFirstLoading}
+		if first.behind <= 0 && first.maxWait <= 0 {
+			first.behind, first.maxWait = devCatalogFirstBehind, devCatalogFirstMaxWait
+		}
+		later = heldBackLog{PartitionedLog: d.Log, first: first}
 	}
 	r.history = projector.New(later, d.History, projector.Options{Logger: d.Logger, BatchSize: d.BatchSize})
 	r.badges = projector.New(later, d.Badges, projector.Options{Logger: d.Logger, BulkThreshold: d.BadgeBulkThreshold})
@@ -121,7 +138,7 @@ func newProjectorRole(d projectorDeps, m *Manifest) (*projectorRole, error) {
 			return nil, err
 		}
 		h := &statefeed.Handler{Reader: d.Catalog, Waiter: &projector.PollWaiter{Reader: d.Catalog}, Publisher: sf.Publisher, Topic: sf.StateTopic}
-		r.router.AddConsumerHandler(handlerStateFeed, sf.EventTopic, sf.Subscriber, h.Handle)
+		r.router.AddConsumerHandler(handlerStateFeed, sf.EventTopic, sf.Subscriber, first.hold(h.Handle))
 		m.Handlers = append(m.Handlers, handlerStateFeed)
 	}
 	return r, nil

@@ -319,8 +319,11 @@ func StartServe(ctx context.Context, cfg ServeConfig) (*Server, error) {
 			Repos: repocollect.NewWatcher(reader, s.store, s.badges, cfg.Logger),
 		})
 	}
+	// Closed once the ingester, if any, loaded the configured catalogs: the
+	// projector role folds them into the catalog first (catalogFirst).
+	loading := make(chan struct{})
 	if s.has(RoleProjector) {
-		if s.projector, err = s.newProjector(ctx, reg, repocollect.New(reader)); err != nil {
+		if s.projector, err = s.newProjector(ctx, reg, repocollect.New(reader), loading); err != nil {
 			return nil, err
 		}
 	}
@@ -407,6 +410,8 @@ func StartServe(ctx context.Context, cfg ServeConfig) (*Server, error) {
 		s.loaded, s.loadErr = s.ingester.loaded, func() error { return s.ingester.loadErr }
 	}
 
+	go func() { <-s.loaded; close(loading) }()
+
 	s.listener, err = net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return nil, err
@@ -436,7 +441,7 @@ var healthRoutes = []string{"GET /healthz", "GET /readyz", "GET /metrics"}
 // projectors fold the partitions the consumer group assigns, the evaluator
 // runs in the process that holds its lease, and the state feed runs on the
 // Watermill router in its own group.
-func (s *Server) newProjector(ctx context.Context, reg *prometheus.Registry, repo badging.RepoCollector) (*projectorRole, error) {
+func (s *Server) newProjector(ctx context.Context, reg *prometheus.Registry, repo badging.RepoCollector, loading <-chan struct{}) (*projectorRole, error) {
 	cfg := s.cfg
 	lock, err := pglease.New(ctx, s.store.Pool(), cfg.Holder, pglease.Options{Logger: cfg.Logger})
 	if err != nil {
@@ -473,9 +478,13 @@ func (s *Server) newProjector(ctx context.Context, reg *prometheus.Registry, rep
 			cfg.Logger.Info("this process rates badges", "holder", lock.Holder())
 			return lease.Release, nil
 		},
-		Repo:      repo,
-		StateFeed: &stateFeedDeps{Publisher: pub, Subscriber: sub, EventTopic: s.log.Topic(), StateTopic: stateTopic, PoisonTopic: poisonTopic},
-		Registry:  reg, Logger: cfg.Logger,
+		Repo: repo,
+		// The catalog is what writes wait for: it folds a large ingestion
+		// first, the history and the badges once it is readable.
+		CatalogFirst: true, CatalogFirstBehind: serveCatalogFirstBehind, CatalogFirstMaxWait: serveCatalogFirstMaxWait, CatalogFirstStalled: true,
+		CatalogFirstLoading: loading,
+		StateFeed:           &stateFeedDeps{Publisher: pub, Subscriber: sub, EventTopic: s.log.Topic(), StateTopic: stateTopic, PoisonTopic: poisonTopic},
+		Registry:            reg, Logger: cfg.Logger,
 	}, &s.manifest)
 	if err != nil {
 		return nil, err

@@ -138,11 +138,11 @@ func ensureIndexes(ctx context.Context, pool *pgxpool.Pool) error {
 	}
 	// Statistics of the tables that grew while unindexed, for the plans of the
 	// queries that follow, then autovacuum as usual.
+	if err := analyzeTables(ctx, pool); err != nil {
+		return fmt.Errorf("analyze: %w", err)
+	}
 	for _, t := range bulkTables {
 		id := pgx.Identifier{t}.Sanitize()
-		if _, err := pool.Exec(ctx, `ANALYZE `+id); err != nil {
-			return fmt.Errorf("analyze %s: %w", t, err)
-		}
 		if _, err := pool.Exec(ctx, `ALTER TABLE `+id+` RESET (autovacuum_enabled)`); err != nil {
 			return fmt.Errorf("resume autovacuum of %s: %w", t, err)
 		}
