@@ -2,6 +2,9 @@ package app
 
 import (
 	"context"
+	"net/http"
+	"strings"
+	"sync"
 	"time"
 
 	"backlot.dev/backlot/domain/event"
@@ -16,6 +19,14 @@ import (
 // so it goes first, and the others fold the backlog once it is readable.
 // They are held back at most maxWait per read, so a catalog that never
 // catches up (a store that keeps failing) does not stop them.
+//
+// Once the backlog is folded they still yield, between two of their
+// batches, to a write: while a catalog write is in flight (writes, marked by
+// the file watcher's refreshes and the API's catalog writes) or the
+// catalog's projector has events left to fold, a read waits at most
+// yieldWait. An edit's refresh, its fold and the readers that wait for it
+// then do not share the two cores with a catch-up of the history and the
+// badges, which otherwise follows right after a large ingestion.
 type catalogFirst struct {
 	log     event.PartitionedLog
 	catalog *projector.Projector
@@ -23,6 +34,10 @@ type catalogFirst struct {
 	// wait; maxWait bounds one wait.
 	behind  int64
 	maxWait time.Duration
+	// writes counts the catalog writes in flight; nil counts none. yieldWait
+	// bounds a read's wait for them and for the catalog's last events.
+	writes    *foreground
+	yieldWait time.Duration
 }
 
 // The defaults of dev's catalogFirst.
@@ -32,16 +47,22 @@ const (
 	devCatalogFirstBehind = 10 * devFoldBatch
 	// devCatalogFirstMaxWait bounds one wait of a held-back reader.
 	devCatalogFirstMaxWait = 20 * time.Second
+	// devCatalogFirstYield bounds one wait of a held-back reader for a
+	// write in flight: an edit's refresh and fold take tens of
+	// milliseconds, so a reader that keeps meeting writes (a soak's steady
+	// stream) still reads a batch at least this often.
+	devCatalogFirstYield = 300 * time.Millisecond
 )
 
 // wait returns once the catalog's projector is within behind events of the
-// log's head, after maxWait, or when ctx ends.
+// log's head and no catalog write is in flight nor left to fold (for at
+// most yieldWait), after maxWait, or when ctx ends.
 func (g *catalogFirst) wait(ctx context.Context) {
 	deadline := time.Now().Add(g.maxWait)
 	for ctx.Err() == nil {
 		heads, err := g.log.Heads(ctx)
 		if err != nil || g.catalog.Applied().Behind(heads) <= g.behind {
-			return
+			break
 		}
 		left := time.Until(deadline)
 		if left <= 0 {
@@ -53,6 +74,40 @@ func (g *catalogFirst) wait(ctx context.Context) {
 		_ = g.catalog.WaitFor(wctx, heads)
 		cancel()
 	}
+	g.yield(ctx)
+}
+
+// yield waits, at most yieldWait, while a catalog write is in flight or the
+// catalog's projector has not folded the log's head.
+func (g *catalogFirst) yield(ctx context.Context) {
+	if g.yieldWait <= 0 {
+		return
+	}
+	wctx, cancel := context.WithTimeout(ctx, g.yieldWait)
+	defer cancel()
+	for wctx.Err() == nil {
+		idle := g.writes.idle()
+		heads, err := g.log.Heads(wctx)
+		if err != nil {
+			return
+		}
+		folded := g.catalog.Applied().Covers(heads)
+		select {
+		case <-idle:
+			if folded {
+				return
+			}
+		default:
+		}
+		if !folded {
+			_ = g.catalog.WaitFor(wctx, heads)
+			continue
+		}
+		select {
+		case <-idle:
+		case <-wctx.Done():
+		}
+	}
 }
 
 // heldBackLog is a log whose reads wait for catalogFirst first; everything
@@ -62,8 +117,82 @@ type heldBackLog struct {
 	first *catalogFirst
 }
 
-// ReadPartition waits while the catalog is far behind, then reads.
+// ReadPartition waits while the catalog is far behind or a catalog write is
+// in flight, then reads.
 func (l heldBackLog) ReadPartition(ctx context.Context, partition int32, after int64, limit int) ([]event.Envelope, error) {
 	l.first.wait(ctx)
 	return l.PartitionedLog.ReadPartition(ctx, partition, after, limit)
+}
+
+// foreground counts the catalog writes in flight, which the held-back
+// readers yield to. It is safe for concurrent use; a nil foreground counts
+// nothing and is always idle.
+type foreground struct {
+	mu sync.Mutex
+	n  int
+	// quiet is closed while n is zero.
+	quiet chan struct{}
+}
+
+// newForeground returns a foreground with no write in flight.
+func newForeground() *foreground {
+	q := make(chan struct{})
+	close(q)
+	return &foreground{quiet: q}
+}
+
+// closedQuiet is the idle channel of a nil foreground.
+var closedQuiet = func() chan struct{} { c := make(chan struct{}); close(c); return c }()
+
+// begin marks a write in flight until the returned end is called (once).
+func (f *foreground) begin() (end func()) {
+	if f == nil {
+		return func() {}
+	}
+	f.mu.Lock()
+	if f.n == 0 {
+		f.quiet = make(chan struct{})
+	}
+	f.n++
+	f.mu.Unlock()
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			f.mu.Lock()
+			f.n--
+			if f.n == 0 {
+				close(f.quiet)
+			}
+			f.mu.Unlock()
+		})
+	}
+}
+
+// idle returns a channel that is closed once no write is in flight (at
+// once when none is).
+func (f *foreground) idle() <-chan struct{} {
+	if f == nil {
+		return closedQuiet
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.quiet
+}
+
+// markCatalogWrites marks every request that may write the catalog (a
+// method other than GET, HEAD or OPTIONS under /api/catalog/: a refresh, a
+// registration, a deletion) as a write in flight of f while it is served.
+// Only the catalog's writes are marked: they wait for the catalog's
+// projector alone, never for a held-back reader.
+func markCatalogWrites(f *foreground, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.Method {
+		case http.MethodGet, http.MethodHead, http.MethodOptions:
+		default:
+			if strings.HasPrefix(r.URL.Path, "/api/catalog/") {
+				defer f.begin()()
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
 }

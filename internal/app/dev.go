@@ -252,10 +252,12 @@ func StartDev(ctx context.Context, cfg DevConfig) (*Dev, error) {
 	reg := newRegistry()
 
 	// The embedded log is one partition and this process folds all of it:
-	// its projectors are the waiters of everything that reads.
+	// its projectors are the waiters of everything that reads. The history
+	// and the badges yield to catalog writes (catalogFirst).
+	writes := newForeground()
 	d.projector, err = newProjectorRole(projectorDeps{
 		Log: log, Catalog: d.store, History: d.hist, Badges: d.badges, BadgeBulkThreshold: -1, BatchSize: devFoldBatch,
-		AllPartitions: true, CatalogFirst: true, Run: runEachOverTheLog, Repo: repocollect.New(reader), Registry: reg, Logger: cfg.Logger,
+		AllPartitions: true, CatalogFirst: true, Writes: writes, Run: runEachOverTheLog, Repo: repocollect.New(reader), Registry: reg, Logger: cfg.Logger,
 	}, &d.manifest)
 	if err != nil {
 		return nil, err
@@ -332,13 +334,13 @@ func StartDev(ctx context.Context, cfg DevConfig) (*Dev, error) {
 	if err != nil {
 		return nil, err
 	}
-	d.ingester = newIngesterRole(ingesterDeps{Service: service, Catalogs: cfg.Catalogs, Actor: DevActor, RefreshInterval: cfg.RefreshInterval, Locations: d.store.Locations, Logger: cfg.Logger}, &d.manifest)
+	d.ingester = newIngesterRole(ingesterDeps{Service: service, Catalogs: cfg.Catalogs, Actor: DevActor, RefreshInterval: cfg.RefreshInterval, Locations: d.store.Locations, Writes: writes, Logger: cfg.Logger}, &d.manifest)
 
 	d.listener, err = net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return nil, err
 	}
-	handler := d.api.handler
+	handler := markCatalogWrites(writes, d.api.handler)
 	if cfg.Pprof {
 		mux := http.NewServeMux()
 		mux.HandleFunc("/debug/pprof/", pprof.Index)

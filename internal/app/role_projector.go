@@ -63,6 +63,9 @@ type projectorDeps struct {
 	// log (catalogFirst); dev sets it, where one process folds everything on
 	// few cores.
 	CatalogFirst bool
+	// Writes, with CatalogFirst, counts the catalog writes in flight, which
+	// the held-back readers yield to between their batches (catalogFirst).
+	Writes *foreground
 	// Registry receives the router's metrics.
 	Registry *prometheus.Registry
 	Logger   *slog.Logger
@@ -97,7 +100,8 @@ func newProjectorRole(d projectorDeps, m *Manifest) (*projectorRole, error) {
 	r.catalog = projector.New(d.Log, d.Catalog, projector.Options{Logger: d.Logger, BatchSize: d.BatchSize})
 	later := d.Log
 	if d.CatalogFirst {
-		later = heldBackLog{PartitionedLog: d.Log, first: &catalogFirst{log: d.Log, catalog: r.catalog, behind: devCatalogFirstBehind, maxWait: devCatalogFirstMaxWait}}
+		later = heldBackLog{PartitionedLog: d.Log, first: &catalogFirst{log: d.Log, catalog: r.catalog, behind: devCatalogFirstBehind, maxWait: devCatalogFirstMaxWait,
+			writes: d.Writes, yieldWait: devCatalogFirstYield}}
 	}
 	r.history = projector.New(later, d.History, projector.Options{Logger: d.Logger, BatchSize: d.BatchSize})
 	r.badges = projector.New(later, d.Badges, projector.Options{Logger: d.Logger, BulkThreshold: d.BadgeBulkThreshold})
