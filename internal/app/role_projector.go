@@ -38,6 +38,9 @@ type projectorDeps struct {
 	}
 	// BadgeBulkThreshold is the badge projector's BulkThreshold.
 	BadgeBulkThreshold int64
+	// BadgeBatchSize is the badge projector's batch and EvaluatorBatchSize
+	// the events the evaluator reads at a time; zero takes their defaults.
+	BadgeBatchSize, EvaluatorBatchSize int
 	// BatchSize is the catalog's and the history's projectors' batch (events
 	// read, decoded and applied per transaction); zero takes the projector's
 	// default.
@@ -104,7 +107,7 @@ func newProjectorRole(d projectorDeps, m *Manifest) (*projectorRole, error) {
 			writes: d.Writes, yieldWait: devCatalogFirstYield}}
 	}
 	r.history = projector.New(later, d.History, projector.Options{Logger: d.Logger, BatchSize: d.BatchSize})
-	r.badges = projector.New(later, d.Badges, projector.Options{Logger: d.Logger, BulkThreshold: d.BadgeBulkThreshold})
+	r.badges = projector.New(later, d.Badges, projector.Options{Logger: d.Logger, BulkThreshold: d.BadgeBulkThreshold, BatchSize: d.BadgeBatchSize})
 	var catalogWaiter, badgeWaiter projector.Waiter = &projector.PollWaiter{Reader: d.Catalog}, &projector.PollWaiter{Reader: d.Badges}
 	if d.AllPartitions {
 		catalogWaiter, badgeWaiter = r.catalog, r.badges
@@ -112,7 +115,7 @@ func newProjectorRole(d projectorDeps, m *Manifest) (*projectorRole, error) {
 	var err error
 	r.evaluator, err = badging.NewEvaluator(badging.EvaluatorConfig{
 		Log: later, Catalog: d.Catalog, CatalogWaiter: catalogWaiter, Store: d.Badges, StoreWaiter: badgeWaiter,
-		Repo: d.Repo, Logger: d.Logger,
+		Repo: d.Repo, BatchSize: d.EvaluatorBatchSize, Logger: d.Logger,
 	})
 	if err != nil {
 		return nil, err
