@@ -8,10 +8,11 @@ import "hash/maphash"
 // relation target, spec.dependsOn.component:…): as map[string]int64 their
 // strings held 4.5 MB of the writer's live heap beside the map's 4.1 MB (a
 // heap profile at the end of an ingestion); by their hashes, which take a
-// string header's 16 bytes in a map entry, only the map remains. Two distinct keys share a
-// keyHash with a probability of about n²/2¹²⁹ (10⁻²⁹ at 100,000 keys), the
-// seeds are drawn at each start, and the map is rebuilt from search_keys
-// when the store opens, so no file ever records a hash.
+// string header's 16 bytes in a map entry, only the map remains. Two
+// distinct keys share a keyHash with a probability of about n²/2¹²⁹ (10⁻²⁹
+// at 100,000 keys), the seeds are drawn at each start, and the map is
+// rebuilt from search_keys when the store opens, so no file ever records a
+// hash.
 type keyHash [2]uint64
 
 // keyHasher hashes search keys into keyHashes; the zero value is unusable,
