@@ -21,12 +21,14 @@ import (
 // catches up (a store that keeps failing) does not stop them.
 //
 // Once the backlog is folded they still yield, between two of their
-// batches, to a write: while a catalog write is in flight (writes, marked by
-// the file watcher's refreshes and the API's catalog writes) or the
-// catalog's projector has events left to fold, a read waits at most
-// yieldWait. An edit's refresh, its fold and the readers that wait for it
-// then do not share the two cores with a catch-up of the history and the
-// badges, which otherwise follows right after a large ingestion.
+// batches, to the catalog's own work: while a catalog request is in flight
+// (writes, marked by the file watcher's refreshes and by the catalog API's
+// requests, reads and writes) or the catalog's projector has events left to
+// fold, a read waits at most yieldWait. An edit's refresh, its fold, the
+// readers that wait for it and the catalog's queries then do not share the
+// two cores with a catch-up of the history and the badges, which otherwise
+// follows right after a large ingestion; under a steady load of requests the
+// catch-up still folds a batch every yieldWait.
 type catalogFirst struct {
 	log     event.PartitionedLog
 	catalog *projector.Projector
@@ -34,8 +36,9 @@ type catalogFirst struct {
 	// wait; maxWait bounds one wait.
 	behind  int64
 	maxWait time.Duration
-	// writes counts the catalog writes in flight; nil counts none. yieldWait
-	// bounds a read's wait for them and for the catalog's last events.
+	// writes counts the catalog requests in flight; nil counts none.
+	// yieldWait bounds a read's wait for them and for the catalog's last
+	// events.
 	writes    *foreground
 	yieldWait time.Duration
 }
@@ -48,15 +51,15 @@ const (
 	// devCatalogFirstMaxWait bounds one wait of a held-back reader.
 	devCatalogFirstMaxWait = 20 * time.Second
 	// devCatalogFirstYield bounds one wait of a held-back reader for a
-	// write in flight: an edit's refresh and fold take tens of
-	// milliseconds, so a reader that keeps meeting writes (a soak's steady
-	// stream) still reads a batch at least this often.
+	// catalog request in flight: an edit's refresh and fold take tens of
+	// milliseconds, a query a few, so a reader that keeps meeting requests
+	// (a soak's steady stream) still reads a batch at least this often.
 	devCatalogFirstYield = 300 * time.Millisecond
 )
 
 // wait returns once the catalog's projector is within behind events of the
-// log's head and no catalog write is in flight nor left to fold (for at
-// most yieldWait), after maxWait, or when ctx ends.
+// log's head and no catalog request is in flight nor event left to fold
+// (for at most yieldWait), after maxWait, or when ctx ends.
 func (g *catalogFirst) wait(ctx context.Context) {
 	deadline := time.Now().Add(g.maxWait)
 	for ctx.Err() == nil {
@@ -77,8 +80,8 @@ func (g *catalogFirst) wait(ctx context.Context) {
 	g.yield(ctx)
 }
 
-// yield waits, at most yieldWait, while a catalog write is in flight or the
-// catalog's projector has not folded the log's head.
+// yield waits, at most yieldWait, while a catalog request is in flight or
+// the catalog's projector has not folded the log's head.
 func (g *catalogFirst) yield(ctx context.Context) {
 	if g.yieldWait <= 0 {
 		return
@@ -117,15 +120,15 @@ type heldBackLog struct {
 	first *catalogFirst
 }
 
-// ReadPartition waits while the catalog is far behind or a catalog write is
-// in flight, then reads.
+// ReadPartition waits while the catalog is far behind or a catalog request
+// is in flight, then reads.
 func (l heldBackLog) ReadPartition(ctx context.Context, partition int32, after int64, limit int) ([]event.Envelope, error) {
 	l.first.wait(ctx)
 	return l.PartitionedLog.ReadPartition(ctx, partition, after, limit)
 }
 
-// foreground counts the catalog writes in flight, which the held-back
-// readers yield to. It is safe for concurrent use; a nil foreground counts
+// foreground counts the catalog requests in flight (and the file watcher's
+// refreshes), which the held-back readers yield to. It is safe for concurrent use; a nil foreground counts
 // nothing and is always idle.
 type foreground struct {
 	mu sync.Mutex
@@ -144,7 +147,7 @@ func newForeground() *foreground {
 // closedQuiet is the idle channel of a nil foreground.
 var closedQuiet = func() chan struct{} { c := make(chan struct{}); close(c); return c }()
 
-// begin marks a write in flight until the returned end is called (once).
+// begin marks a request in flight until the returned end is called (once).
 func (f *foreground) begin() (end func()) {
 	if f == nil {
 		return func() {}
@@ -168,7 +171,7 @@ func (f *foreground) begin() (end func()) {
 	}
 }
 
-// idle returns a channel that is closed once no write is in flight (at
+// idle returns a channel that is closed once no request is in flight (at
 // once when none is).
 func (f *foreground) idle() <-chan struct{} {
 	if f == nil {
@@ -179,19 +182,15 @@ func (f *foreground) idle() <-chan struct{} {
 	return f.quiet
 }
 
-// markCatalogWrites marks every request that may write the catalog (a
-// method other than GET, HEAD or OPTIONS under /api/catalog/: a refresh, a
-// registration, a deletion) as a write in flight of f while it is served.
-// Only the catalog's writes are marked: they wait for the catalog's
-// projector alone, never for a held-back reader.
-func markCatalogWrites(f *foreground, next http.Handler) http.Handler {
+// markCatalogRequests marks every request of the catalog API (under
+// /api/catalog/: reads, and writes such as a refresh, a registration or a
+// deletion) as a catalog request in flight of f while it is served. Only the
+// catalog's requests are marked: they wait for the catalog's projector
+// alone, never for a held-back reader, and none of them is a stream.
+func markCatalogRequests(f *foreground, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		switch r.Method {
-		case http.MethodGet, http.MethodHead, http.MethodOptions:
-		default:
-			if strings.HasPrefix(r.URL.Path, "/api/catalog/") {
-				defer f.begin()()
-			}
+		if strings.HasPrefix(r.URL.Path, "/api/catalog/") {
+			defer f.begin()()
 		}
 		next.ServeHTTP(w, r)
 	})

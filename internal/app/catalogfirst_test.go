@@ -212,13 +212,13 @@ func TestOtherFoldsYieldToACatalogWrite(t *testing.T) {
 	}
 }
 
-// TestCatalogWritesAreMarked: a request that may write the catalog is a
-// write in flight while it is served; reads and other areas' writes are not.
-func TestCatalogWritesAreMarked(t *testing.T) {
+// TestCatalogRequestsAreMarked: a request of the catalog API, read or
+// write, is in flight while it is served; other areas' requests are not.
+func TestCatalogRequestsAreMarked(t *testing.T) {
 	t.Parallel()
 	writes := newForeground()
 	var inFlight bool
-	h := markCatalogWrites(writes, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	h := markCatalogRequests(writes, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		select {
 		case <-writes.idle():
 			inFlight = false
@@ -233,12 +233,15 @@ func TestCatalogWritesAreMarked(t *testing.T) {
 		{"refresh", http.MethodPost, "/api/catalog/refresh", true},
 		{"register", http.MethodPost, "/api/catalog/locations", true},
 		{"delete", http.MethodDelete, "/api/catalog/entities/by-uid/u", true},
-		{"read", http.MethodGet, "/api/catalog/entities", false},
+		{"read", http.MethodGet, "/api/catalog/entities", true},
+		{"query", http.MethodPost, "/api/catalog/entities/by-query", true},
 		{"facts", http.MethodPost, "/api/facts", false},
+		{"policy results", http.MethodGet, "/api/policies/p/results", false},
+		{"history", http.MethodGet, "/api/audit/entities/component:default/x/history", false},
 	} {
 		h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(c.method, c.path, nil))
 		if inFlight != c.want {
-			t.Errorf("%s: %s %s marked as a write in flight: %v, want %v", c.name, c.method, c.path, inFlight, c.want)
+			t.Errorf("%s: %s %s marked as in flight: %v, want %v", c.name, c.method, c.path, inFlight, c.want)
 		}
 		select {
 		case <-writes.idle():

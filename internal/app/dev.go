@@ -268,7 +268,7 @@ func StartDev(ctx context.Context, cfg DevConfig) (*Dev, error) {
 
 	// The embedded log is one partition and this process folds all of it:
 	// its projectors are the waiters of everything that reads. The history
-	// and the badges yield to catalog writes (catalogFirst).
+	// and the badges yield to the catalog's requests (catalogFirst).
 	writes := newForeground()
 	d.projector, err = newProjectorRole(projectorDeps{
 		Log: log, Catalog: d.store, History: d.hist, Badges: d.badges, BadgeBulkThreshold: -1, BatchSize: devFoldBatch,
@@ -356,7 +356,7 @@ func StartDev(ctx context.Context, cfg DevConfig) (*Dev, error) {
 	if err != nil {
 		return nil, err
 	}
-	handler := markCatalogWrites(writes, d.api.handler)
+	handler := markCatalogRequests(writes, d.api.handler)
 	if cfg.Pprof {
 		mux := http.NewServeMux()
 		mux.HandleFunc("/debug/pprof/", pprof.Index)

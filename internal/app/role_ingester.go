@@ -31,7 +31,7 @@ type ingesterDeps struct {
 	// folders of file locations and refreshes a location as soon as a file in
 	// its folder changes (ingest.Watcher), besides the periodic refresh.
 	Locations func(context.Context) ([]catalogstore.Location, error)
-	// Writes, when set, counts a watched file's refresh as a catalog write
+	// Writes, when set, counts a watched file's refresh as a catalog request
 	// in flight while it runs (catalogFirst).
 	Writes *foreground
 	Logger *slog.Logger

@@ -66,8 +66,9 @@ type projectorDeps struct {
 	// log (catalogFirst); dev sets it, where one process folds everything on
 	// few cores.
 	CatalogFirst bool
-	// Writes, with CatalogFirst, counts the catalog writes in flight, which
-	// the held-back readers yield to between their batches (catalogFirst).
+	// Writes, with CatalogFirst, counts the catalog requests in flight,
+	// which the held-back readers yield to between their batches
+	// (catalogFirst).
 	Writes *foreground
 	// Registry receives the router's metrics.
 	Registry *prometheus.Registry
