@@ -38,9 +38,9 @@ type projectorDeps struct {
 	}
 	// BadgeBulkThreshold is the badge projector's BulkThreshold.
 	BadgeBulkThreshold int64
-	// BadgeBatchSize is the badge projector's batch and EvaluatorBatchSize
-	// the events the evaluator reads at a time; zero takes their defaults.
-	BadgeBatchSize, EvaluatorBatchSize int
+	// EvaluatorBatchSize is how many events the evaluator reads at a time;
+	// zero takes its default.
+	EvaluatorBatchSize int
 	// BatchSize is the catalog's and the history's projectors' batch (events
 	// read, decoded and applied per transaction); zero takes the projector's
 	// default.
@@ -108,7 +108,7 @@ func newProjectorRole(d projectorDeps, m *Manifest) (*projectorRole, error) {
 			writes: d.Writes, yieldWait: devCatalogFirstYield}}
 	}
 	r.history = projector.New(later, d.History, projector.Options{Logger: d.Logger, BatchSize: d.BatchSize})
-	r.badges = projector.New(later, d.Badges, projector.Options{Logger: d.Logger, BulkThreshold: d.BadgeBulkThreshold, BatchSize: d.BadgeBatchSize})
+	r.badges = projector.New(later, d.Badges, projector.Options{Logger: d.Logger, BulkThreshold: d.BadgeBulkThreshold})
 	var catalogWaiter, badgeWaiter projector.Waiter = &projector.PollWaiter{Reader: d.Catalog}, &projector.PollWaiter{Reader: d.Badges}
 	if d.AllPartitions {
 		catalogWaiter, badgeWaiter = r.catalog, r.badges
