@@ -139,13 +139,11 @@ type foreground struct {
 
 // newForeground returns a foreground with no write in flight.
 func newForeground() *foreground {
-	q := make(chan struct{})
-	close(q)
-	return &foreground{quiet: q}
+	return &foreground{quiet: closedChan()}
 }
 
 // closedQuiet is the idle channel of a nil foreground.
-var closedQuiet = func() chan struct{} { c := make(chan struct{}); close(c); return c }()
+var closedQuiet = closedChan()
 
 // begin marks a request in flight until the returned end is called (once).
 func (f *foreground) begin() (end func()) {
