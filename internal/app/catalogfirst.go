@@ -183,11 +183,14 @@ func (f *foreground) idle() <-chan struct{} {
 // markCatalogRequests marks every request of the catalog API (under
 // /api/catalog/: reads, and writes such as a refresh, a registration or a
 // deletion) as a catalog request in flight of f while it is served. Only the
-// catalog's requests are marked: they wait for the catalog's projector
-// alone, never for a held-back reader, and none of them is a stream.
+// catalog's requests of the present are marked: they wait for the catalog's
+// projector alone, never for a held-back reader, and none of them is a
+// stream. A read of the catalog as of an instant (the asOf parameter) waits
+// for the history to reach the log's head: marking it would hold back the
+// very fold it waits for, so it is not marked.
 func markCatalogRequests(f *foreground, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if strings.HasPrefix(r.URL.Path, "/api/catalog/") {
+		if strings.HasPrefix(r.URL.Path, "/api/catalog/") && !r.URL.Query().Has("asOf") {
 			defer f.begin()()
 		}
 		next.ServeHTTP(w, r)

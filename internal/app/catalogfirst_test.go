@@ -213,7 +213,8 @@ func TestOtherFoldsYieldToACatalogWrite(t *testing.T) {
 }
 
 // TestCatalogRequestsAreMarked: a request of the catalog API, read or
-// write, is in flight while it is served; other areas' requests are not.
+// write, is in flight while it is served; a read as of an instant (which
+// waits for the history) and other areas' requests are not.
 func TestCatalogRequestsAreMarked(t *testing.T) {
 	t.Parallel()
 	writes := newForeground()
@@ -235,6 +236,8 @@ func TestCatalogRequestsAreMarked(t *testing.T) {
 		{"delete", http.MethodDelete, "/api/catalog/entities/by-uid/u", true},
 		{"read", http.MethodGet, "/api/catalog/entities", true},
 		{"query", http.MethodPost, "/api/catalog/entities/by-query", true},
+		{"as of an instant", http.MethodGet, "/api/catalog/entities?asOf=5", false},
+		{"facets as of an instant", http.MethodGet, "/api/catalog/entity-facets?facet=kind&asOf=2026-12-01", false},
 		{"facts", http.MethodPost, "/api/facts", false},
 		{"policy results", http.MethodGet, "/api/policies/p/results", false},
 		{"history", http.MethodGet, "/api/audit/entities/component:default/x/history", false},
