@@ -2,7 +2,9 @@ package app
 
 import (
 	"context"
+	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -26,6 +28,16 @@ import (
 // at most maxWait per read (with stalled, at most maxWait in which the
 // catalog folded nothing of the partition), so a catalog that never catches
 // up (a store that keeps failing) does not stop them.
+//
+// Once the backlog is folded they still yield, between two of their
+// batches, to the catalog's own work: while a catalog request is in flight
+// (writes, marked by the file watcher's refreshes and by the catalog API's
+// requests, reads and writes) or the catalog's projector has events left to
+// fold, a read waits at most yieldWait. An edit's refresh, its fold, the
+// readers that wait for it and the catalog's queries then do not share the
+// two cores with a catch-up of the history and the badges, which otherwise
+// follows right after a large ingestion; under a steady load of requests the
+// catch-up still folds a batch every yieldWait.
 type catalogFirst struct {
 	log     event.PartitionedLog
 	catalog *projector.Projector
@@ -42,6 +54,11 @@ type catalogFirst struct {
 	// even on a catalog that caught up, for the ingestion walk feeds it a
 	// few events per partition at a time and it catches up between them.
 	loading <-chan struct{}
+	// writes counts the catalog requests in flight; nil counts none.
+	// yieldWait bounds a read's wait for them and for the catalog's last
+	// events (zero: no wait).
+	writes    *foreground
+	yieldWait time.Duration
 
 	// mu guards the heads last read and when: every held-back reader of
 	// every partition shares one read of the heads per headsEvery, where a
@@ -72,10 +89,17 @@ const (
 	// serveCatalogFirstMaxWait bounds how long a held-back reader in serve
 	// waits on a catalog that folds nothing of its partition (stalled).
 	serveCatalogFirstMaxWait = 20 * time.Second
+	// devCatalogFirstYield bounds one wait of a held-back reader for a
+	// catalog request in flight: an edit's refresh and fold take tens of
+	// milliseconds, a query a few, so a reader that keeps meeting requests
+	// (a soak's steady stream) still reads a batch at least this often.
+	devCatalogFirstYield = 300 * time.Millisecond
 )
 
 // wait returns once the catalog's projector is within behind events of the
-// head of partition, after maxWait, or when ctx ends.
+// head of partition and, with yieldWait, no catalog request is in flight nor
+// event left to fold (for at most yieldWait), after maxWait, or when ctx
+// ends.
 func (g *catalogFirst) wait(ctx context.Context, partition int32) {
 	deadline := time.Now().Add(g.maxWait)
 	folded := g.catalog.Applied()[partition]
@@ -85,13 +109,13 @@ func (g *catalogFirst) wait(ctx context.Context, partition int32) {
 		}
 		heads, err := g.readHeads(ctx)
 		if err != nil {
-			return
+			break
 		}
 		head := event.Positions{partition: heads[partition]}
 		near := g.catalog.Applied().Behind(head) <= g.behind
 		loading := g.isLoading()
 		if near && !loading {
-			return
+			break
 		}
 		left := time.Until(deadline)
 		if left <= 0 {
@@ -109,6 +133,40 @@ func (g *catalogFirst) wait(ctx context.Context, partition int32) {
 			_ = g.catalog.WaitFor(wctx, head)
 		}
 		cancel()
+	}
+	g.yield(ctx)
+}
+
+// yield waits, at most yieldWait, while a catalog request is in flight or
+// the catalog's projector has not folded the log's head.
+func (g *catalogFirst) yield(ctx context.Context) {
+	if g.yieldWait <= 0 {
+		return
+	}
+	wctx, cancel := context.WithTimeout(ctx, g.yieldWait)
+	defer cancel()
+	for wctx.Err() == nil {
+		idle := g.writes.idle()
+		heads, err := g.log.Heads(wctx)
+		if err != nil {
+			return
+		}
+		folded := g.catalog.Applied().Covers(heads)
+		select {
+		case <-idle:
+			if folded {
+				return
+			}
+		default:
+		}
+		if !folded {
+			_ = g.catalog.WaitFor(wctx, heads)
+			continue
+		}
+		select {
+		case <-idle:
+		case <-wctx.Done():
+		}
 	}
 }
 
@@ -168,4 +226,74 @@ type heldBackLog struct {
 func (l heldBackLog) ReadPartition(ctx context.Context, partition int32, after int64, limit int) ([]event.Envelope, error) {
 	l.first.wait(ctx, partition)
 	return l.PartitionedLog.ReadPartition(ctx, partition, after, limit)
+}
+
+// foreground counts the catalog requests in flight (and the file watcher's
+// refreshes), which the held-back readers yield to. It is safe for
+// concurrent use; a nil foreground counts nothing and is always idle.
+type foreground struct {
+	mu sync.Mutex
+	n  int
+	// quiet is closed while n is zero.
+	quiet chan struct{}
+}
+
+// newForeground returns a foreground with no write in flight.
+func newForeground() *foreground {
+	return &foreground{quiet: closedChan()}
+}
+
+// closedQuiet is the idle channel of a nil foreground.
+var closedQuiet = closedChan()
+
+// begin marks a request in flight until the returned end is called (once).
+func (f *foreground) begin() (end func()) {
+	if f == nil {
+		return func() {}
+	}
+	f.mu.Lock()
+	if f.n == 0 {
+		f.quiet = make(chan struct{})
+	}
+	f.n++
+	f.mu.Unlock()
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			f.mu.Lock()
+			f.n--
+			if f.n == 0 {
+				close(f.quiet)
+			}
+			f.mu.Unlock()
+		})
+	}
+}
+
+// idle returns a channel that is closed once no request is in flight (at
+// once when none is).
+func (f *foreground) idle() <-chan struct{} {
+	if f == nil {
+		return closedQuiet
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.quiet
+}
+
+// markCatalogRequests marks every request of the catalog API (under
+// /api/catalog/: reads, and writes such as a refresh, a registration or a
+// deletion) as a catalog request in flight of f while it is served. Only the
+// catalog's requests of the present are marked: they wait for the catalog's
+// projector alone, never for a held-back reader, and none of them is a
+// stream. A read of the catalog as of an instant (the asOf parameter) waits
+// for the history to reach the log's head: marking it would hold back the
+// very fold it waits for, so it is not marked.
+func markCatalogRequests(f *foreground, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, "/api/catalog/") && !r.URL.Query().Has("asOf") {
+			defer f.begin()()
+		}
+		next.ServeHTTP(w, r)
+	})
 }

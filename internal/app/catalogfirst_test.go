@@ -3,6 +3,8 @@ package app
 import (
 	"context"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -394,5 +396,135 @@ func TestReadsWaitWhileTheCatalogsLoad(t *testing.T) {
 		}
 	case <-time.After(30 * time.Second):
 		t.Fatal("the read still waits after the load ended")
+	}
+}
+
+// TestOtherFoldsYieldToACatalogWrite: once the backlog is folded, a read of
+// the held-back log waits while a catalog write is in flight or the
+// catalog's projector has events left to fold, goes on when the write ends
+// or the catalog has folded them, and after yieldWait at most.
+func TestOtherFoldsYieldToACatalogWrite(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	sl, err := sqlitelog.Open(filepath.Join(t.TempDir(), "events.db"), sqlitelog.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sl.Close()
+	log := event.SinglePartition(sl)
+	target := &gatedTarget{open: make(chan struct{})}
+	catalog := projector.New(log, target, projector.Options{BatchSize: 1000})
+	go catalog.Run(ctx)
+	writes := newForeground()
+	held := heldBackLog{PartitionedLog: log, first: &catalogFirst{log: log, catalog: catalog, behind: 5, maxWait: time.Minute, writes: writes, yieldWait: time.Minute}}
+	readAt := func() <-chan time.Time {
+		read := make(chan time.Time, 1)
+		go func() {
+			if _, err := held.ReadPartition(ctx, 0, 0, 10); err == nil {
+				read <- time.Now()
+			}
+		}()
+		return read
+	}
+	mustWait := func(read <-chan time.Time, why string) {
+		t.Helper()
+		select {
+		case <-read:
+			t.Fatalf("a read went on while %s", why)
+		case <-time.After(300 * time.Millisecond):
+		}
+	}
+	mustGo := func(read <-chan time.Time, after time.Time, why string) {
+		t.Helper()
+		select {
+		case at := <-read:
+			if at.Before(after) {
+				t.Fatalf("the read went on before %s", why)
+			}
+		case <-time.After(30 * time.Second):
+			t.Fatalf("the read still waits after %s", why)
+		}
+	}
+
+	// Nothing in flight, nothing to fold: no wait.
+	if _, err := held.ReadPartition(ctx, 0, 0, 10); err != nil {
+		t.Fatal(err)
+	}
+
+	// Events the catalog has not folded yet (fewer than behind): the read
+	// waits for their fold.
+	appendN(t, log, 2)
+	read := readAt()
+	mustWait(read, "the catalog had 2 events left to fold")
+	opened := time.Now()
+	close(target.open)
+	mustGo(read, opened, "the catalog folded them")
+
+	// A write in flight: the read waits for its end.
+	end := writes.begin()
+	read = readAt()
+	mustWait(read, "a catalog write was in flight")
+	ended := time.Now()
+	end()
+	end() // a second call changes nothing
+	mustGo(read, ended, "the write ended")
+	select {
+	case <-writes.idle():
+	default:
+		t.Fatal("no write in flight, yet the foreground is not idle")
+	}
+
+	// A write that does not end holds a read back for yieldWait at most.
+	defer writes.begin()()
+	short := heldBackLog{PartitionedLog: log, first: &catalogFirst{log: log, catalog: catalog, behind: 5, maxWait: time.Minute, writes: writes, yieldWait: 400 * time.Millisecond}}
+	start := time.Now()
+	if _, err := short.ReadPartition(ctx, 0, 0, 10); err != nil {
+		t.Fatal(err)
+	}
+	if d := time.Since(start); d < 400*time.Millisecond {
+		t.Fatalf("a read went on after %s with a write in flight, want yieldWait", d)
+	}
+}
+
+// TestCatalogRequestsAreMarked: a request of the catalog API, read or
+// write, is in flight while it is served; a read as of an instant (which
+// waits for the history) and other areas' requests are not.
+func TestCatalogRequestsAreMarked(t *testing.T) {
+	t.Parallel()
+	writes := newForeground()
+	var inFlight bool
+	h := markCatalogRequests(writes, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-writes.idle():
+			inFlight = false
+		default:
+			inFlight = true
+		}
+	}))
+	for _, c := range []struct {
+		name, method, path string
+		want               bool
+	}{
+		{"refresh", http.MethodPost, "/api/catalog/refresh", true},
+		{"register", http.MethodPost, "/api/catalog/locations", true},
+		{"delete", http.MethodDelete, "/api/catalog/entities/by-uid/u", true},
+		{"read", http.MethodGet, "/api/catalog/entities", true},
+		{"query", http.MethodPost, "/api/catalog/entities/by-query", true},
+		{"as of an instant", http.MethodGet, "/api/catalog/entities?asOf=5", false},
+		{"facets as of an instant", http.MethodGet, "/api/catalog/entity-facets?facet=kind&asOf=2026-12-01", false},
+		{"facts", http.MethodPost, "/api/facts", false},
+		{"policy results", http.MethodGet, "/api/policies/p/results", false},
+		{"history", http.MethodGet, "/api/audit/entities/component:default/x/history", false},
+	} {
+		h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(c.method, c.path, nil))
+		if inFlight != c.want {
+			t.Errorf("%s: %s %s marked as in flight: %v, want %v", c.name, c.method, c.path, inFlight, c.want)
+		}
+		select {
+		case <-writes.idle():
+		default:
+			t.Errorf("%s: still in flight after the request", c.name)
+		}
 	}
 }

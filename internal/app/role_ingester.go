@@ -31,7 +31,10 @@ type ingesterDeps struct {
 	// folders of file locations and refreshes a location as soon as a file in
 	// its folder changes (ingest.Watcher), besides the periodic refresh.
 	Locations func(context.Context) ([]catalogstore.Location, error)
-	Logger    *slog.Logger
+	// Writes, when set, counts a watched file's refresh as a catalog request
+	// in flight while it runs (catalogFirst).
+	Writes *foreground
+	Logger *slog.Logger
 }
 
 // ingesterRole is a built ingester role: it loads the configured catalogs,
@@ -128,6 +131,7 @@ func (r *ingesterRole) watch(ctx context.Context) {
 		if len(paths) == 0 {
 			return
 		}
+		defer r.deps.Writes.begin()()
 		mu.Lock()
 		locs := files
 		mu.Unlock()

@@ -39,6 +39,9 @@ type projectorDeps struct {
 	}
 	// BadgeBulkThreshold is the badge projector's BulkThreshold.
 	BadgeBulkThreshold int64
+	// EvaluatorBatchSize is how many events the evaluator reads at a time;
+	// zero takes its default.
+	EvaluatorBatchSize int
 	// BatchSize is the catalog's and the history's projectors' batch (events
 	// read, decoded and applied per transaction); zero takes the projector's
 	// default.
@@ -75,6 +78,10 @@ type projectorDeps struct {
 	// ingester loaded its configured catalogs: until then CatalogFirst holds
 	// the others back even while the catalog keeps up with the log.
 	CatalogFirstLoading <-chan struct{}
+	// Writes, with CatalogFirst, counts the catalog requests in flight,
+	// which the held-back readers yield to between their batches, for at
+	// most devCatalogFirstYield (catalogFirst); dev sets it.
+	Writes *foreground
 	// Registry receives the router's metrics.
 	Registry *prometheus.Registry
 	Logger   *slog.Logger
@@ -114,6 +121,9 @@ func newProjectorRole(d projectorDeps, m *Manifest) (*projectorRole, error) {
 		if first.behind <= 0 && first.maxWait <= 0 {
 			first.behind, first.maxWait = devCatalogFirstBehind, devCatalogFirstMaxWait
 		}
+		if d.Writes != nil {
+			first.writes, first.yieldWait = d.Writes, devCatalogFirstYield
+		}
 		later = heldBackLog{PartitionedLog: d.Log, first: first}
 	}
 	r.history = projector.New(later, d.History, projector.Options{Logger: d.Logger, BatchSize: d.BatchSize})
@@ -125,7 +135,7 @@ func newProjectorRole(d projectorDeps, m *Manifest) (*projectorRole, error) {
 	var err error
 	r.evaluator, err = badging.NewEvaluator(badging.EvaluatorConfig{
 		Log: later, Catalog: d.Catalog, CatalogWaiter: catalogWaiter, Store: d.Badges, StoreWaiter: badgeWaiter,
-		Repo: d.Repo, Logger: d.Logger,
+		Repo: d.Repo, BatchSize: d.EvaluatorBatchSize, Logger: d.Logger,
 	})
 	if err != nil {
 		return nil, err

@@ -77,10 +77,11 @@ func (s *Store) Apply(ctx context.Context, events []event.Envelope) error {
 	// rows go in as they come: in eid order, the order of the tables' primary keys.
 	ch.SortRows(s.bulkMode == bulkOff, s.bulkMode != bulkReplay)
 	if s.keys == nil {
-		if s.keys, s.lastKey, err = loadKeys(ctx, tx); err != nil {
+		if s.keys, s.lastKey, err = loadKeys(ctx, tx, s.hash); err != nil {
 			return fmt.Errorf("catalog store: read search keys: %w", err)
 		}
 	}
+	w.hash = s.hash
 	newKeys, last, err := w.keyIDs(ctx, s.keys, s.lastKey, ch.Search)
 	if err != nil {
 		return fmt.Errorf("catalog store: write search keys: %w", err)
@@ -108,27 +109,29 @@ func (s *Store) Apply(ctx context.Context, events []event.Envelope) error {
 type sqliteWriter struct {
 	tx    *sql.Tx
 	stmts map[string]*sql.Stmt
-	// keys and fresh map search keys to their ids: those committed before
-	// and those this transaction adds.
-	keys, fresh map[string]int64
+	// keys and fresh map search keys, by their hashes, to their ids: those
+	// committed before and those this transaction adds.
+	keys, fresh map[keyHash]int64
+	hash        keyHasher
 }
 
-// loadKeys reads the search keys, their ids and the largest id.
-func loadKeys(ctx context.Context, tx *sql.Tx) (map[string]int64, int64, error) {
+// loadKeys reads the search keys' ids, by the keys' hashes under h, and the
+// largest id.
+func loadKeys(ctx context.Context, tx *sql.Tx, h keyHasher) (map[keyHash]int64, int64, error) {
 	rows, err := tx.QueryContext(ctx, `SELECT id, key FROM search_keys`)
 	if err != nil {
 		return nil, 0, err
 	}
 	defer rows.Close()
-	keys := map[string]int64{}
+	keys := map[keyHash]int64{}
 	var last int64
 	for rows.Next() {
 		var id int64
-		var k string
+		var k sql.RawBytes
 		if err := rows.Scan(&id, &k); err != nil {
 			return nil, 0, err
 		}
-		keys[k], last = id, max(last, id)
+		keys[h.of(string(k))], last = id, max(last, id)
 	}
 	return keys, last, rows.Err()
 }
@@ -136,19 +139,20 @@ func loadKeys(ctx context.Context, tx *sql.Tx) (map[string]int64, int64, error) 
 // keyIDs gives the keys of rows that known lacks the ids after last, writes
 // them to search_keys and returns them with the new largest id; known is left
 // as it is, for the caller to extend once the transaction commits.
-func (w *sqliteWriter) keyIDs(ctx context.Context, known map[string]int64, last int64, rows []catalogstore.SearchRecord) (map[string]int64, int64, error) {
+func (w *sqliteWriter) keyIDs(ctx context.Context, known map[keyHash]int64, last int64, rows []catalogstore.SearchRecord) (map[keyHash]int64, int64, error) {
 	next := last
-	w.fresh = map[string]int64{}
+	w.fresh = map[keyHash]int64{}
 	var vals []any
 	for _, r := range rows {
-		if _, ok := known[r.Key]; ok {
+		h := w.hash.of(r.Key)
+		if _, ok := known[h]; ok {
 			continue
 		}
-		if _, ok := w.fresh[r.Key]; ok {
+		if _, ok := w.fresh[h]; ok {
 			continue
 		}
 		next++
-		w.fresh[r.Key] = next
+		w.fresh[h] = next
 		vals = append(vals, next, r.Key)
 	}
 	if err := w.insertRows(ctx, "search_keys(id, key)", 2, vals); err != nil {
@@ -159,10 +163,11 @@ func (w *sqliteWriter) keyIDs(ctx context.Context, known map[string]int64, last 
 
 // keyID returns the id of search key k.
 func (w *sqliteWriter) keyID(k string) int64 {
-	if id, ok := w.keys[k]; ok {
+	h := w.hash.of(k)
+	if id, ok := w.keys[h]; ok {
 		return id
 	}
-	return w.fresh[k]
+	return w.fresh[h]
 }
 
 // stmt prepares q once per transaction.

@@ -43,9 +43,11 @@ type Store struct {
 	cache    resultCache
 	cacheKiB int
 	bulkMode int // guarded by mu
-	// keys maps each search key to its id in search_keys, as committed; nil
-	// until loaded (again after a failed Apply). Guarded by mu.
-	keys map[string]int64
+	// keys maps each search key, by its hash (keyHash), to its id in
+	// search_keys, as committed; nil until loaded. Guarded by mu.
+	keys map[keyHash]int64
+	// hash hashes search keys for keys.
+	hash keyHasher
 	// lastKey is the largest id of keys. Guarded by mu.
 	lastKey int64
 }
@@ -76,7 +78,7 @@ func Open(path string, opts Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("catalog store %s: %w", path, errors.Join(err, r.Close(), w.Close()))
 	}
-	st := &Store{write: w, read: r, decide: d, cacheKiB: opts.CacheKiB}
+	st := &Store{write: w, read: r, decide: d, cacheKiB: opts.CacheKiB, hash: newKeyHasher()}
 	st.cache.lag = catalogstore.NewLagCache(opts.Lag)
 	if st.cacheKiB <= 0 {
 		st.cacheKiB = sqlitekit.DefaultCacheKiB
