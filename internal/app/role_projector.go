@@ -46,6 +46,11 @@ type projectorDeps struct {
 	// read, decoded and applied per transaction); zero takes the projector's
 	// default.
 	BatchSize int
+	// HeldBackBatchSize, with CatalogFirst, is the history's and the badges'
+	// projectors' batch instead (zero: BatchSize, and the badge projector's
+	// default). Held back during a large ingestion, they then read every
+	// partition's backlog at once, a batch per partition each.
+	HeldBackBatchSize int
 	// AllPartitions says this process's projectors fold every partition of
 	// the log (the embedded log's one), so the evaluator waits on them
 	// directly; otherwise it polls the read models' positions, which
@@ -126,8 +131,12 @@ func newProjectorRole(d projectorDeps, m *Manifest) (*projectorRole, error) {
 		}
 		later = heldBackLog{PartitionedLog: d.Log, first: first}
 	}
-	r.history = projector.New(later, d.History, projector.Options{Logger: d.Logger, BatchSize: d.BatchSize})
-	r.badges = projector.New(later, d.Badges, projector.Options{Logger: d.Logger, BulkThreshold: d.BadgeBulkThreshold})
+	historyBatch, badgesBatch := d.BatchSize, 0
+	if d.CatalogFirst && d.HeldBackBatchSize > 0 {
+		historyBatch, badgesBatch = d.HeldBackBatchSize, d.HeldBackBatchSize
+	}
+	r.history = projector.New(later, d.History, projector.Options{Logger: d.Logger, BatchSize: historyBatch})
+	r.badges = projector.New(later, d.Badges, projector.Options{Logger: d.Logger, BatchSize: badgesBatch, BulkThreshold: d.BadgeBulkThreshold})
 	var catalogWaiter, badgeWaiter projector.Waiter = &projector.PollWaiter{Reader: d.Catalog}, &projector.PollWaiter{Reader: d.Badges}
 	if d.AllPartitions {
 		catalogWaiter, badgeWaiter = r.catalog, r.badges

@@ -482,9 +482,9 @@ func (s *Server) newProjector(ctx context.Context, reg *prometheus.Registry, rep
 		// The catalog is what writes wait for: it folds a large ingestion
 		// first, the history and the badges once it is readable.
 		CatalogFirst: true, CatalogFirstBehind: serveCatalogFirstBehind, CatalogFirstMaxWait: serveCatalogFirstMaxWait, CatalogFirstStalled: true,
-		CatalogFirstLoading: loading,
-		StateFeed:           &stateFeedDeps{Publisher: pub, Subscriber: sub, EventTopic: s.log.Topic(), StateTopic: stateTopic, PoisonTopic: poisonTopic},
-		Registry:            reg, Logger: cfg.Logger,
+		CatalogFirstLoading: loading, HeldBackBatchSize: serveHeldBackBatch, EvaluatorBatchSize: serveEvaluatorBatch,
+		StateFeed: &stateFeedDeps{Publisher: pub, Subscriber: sub, EventTopic: s.log.Topic(), StateTopic: stateTopic, PoisonTopic: poisonTopic},
+		Registry:  reg, Logger: cfg.Logger,
 	}, &s.manifest)
 	if err != nil {
 		return nil, err
