@@ -144,12 +144,14 @@ func (g *catalogFirst) wait(ctx context.Context, partition int32) {
 		}
 		cancel()
 	}
-	g.yield(ctx)
+	g.yield(ctx, partition)
 }
 
 // yield waits, at most yieldWait, while a catalog request is in flight or
-// the catalog's projector has not folded the log's head.
-func (g *catalogFirst) yield(ctx context.Context) {
+// the catalog's projector has not folded the head of partition (the one a
+// held-back reader reads: in serve, a process's catalog folds only the
+// partitions assigned to it).
+func (g *catalogFirst) yield(ctx context.Context, partition int32) {
 	if g.yieldWait <= 0 {
 		return
 	}
@@ -157,11 +159,12 @@ func (g *catalogFirst) yield(ctx context.Context) {
 	defer cancel()
 	for wctx.Err() == nil {
 		idle := g.writes.idle()
-		heads, err := g.log.Heads(wctx)
+		heads, err := g.readHeads(wctx)
 		if err != nil {
 			return
 		}
-		folded := g.catalog.Applied().Covers(heads)
+		head := event.Positions{partition: heads[partition]}
+		folded := g.catalog.Applied().Covers(head)
 		select {
 		case <-idle:
 			if folded {
@@ -170,7 +173,11 @@ func (g *catalogFirst) yield(ctx context.Context) {
 		default:
 		}
 		if !folded {
-			_ = g.catalog.WaitFor(wctx, heads)
+			// Wake when the catalog folds the head, or look again once the
+			// heads read are stale.
+			fctx, stop := context.WithTimeout(wctx, headsEvery)
+			_ = g.catalog.WaitFor(fctx, head)
+			stop()
 			continue
 		}
 		select {

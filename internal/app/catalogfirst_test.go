@@ -244,7 +244,10 @@ func TestOtherFoldsWaitOnTheCatalogOfTheirPartition(t *testing.T) {
 	target := &partGatedTarget{pos: event.Positions{}, open: make(chan struct{})}
 	catalog := projector.New(log, target, projector.Options{BatchSize: 1000})
 	go catalog.Run(ctx)
-	held := heldBackLog{PartitionedLog: log, first: &catalogFirst{log: log, catalog: catalog, behind: 0, maxWait: time.Minute}}
+	// With a yield as long as the test: a read of a partition the catalog
+	// folded yields to nothing the catalog has left in another one.
+	held := heldBackLog{PartitionedLog: log, first: &catalogFirst{log: log, catalog: catalog, behind: 0, maxWait: time.Minute,
+		writes: newForeground(), yieldWait: time.Minute}}
 	log.add(0, 20)
 	log.add(1, 5)
 	wctx, wcancel := context.WithTimeout(ctx, 30*time.Second)
@@ -453,8 +456,10 @@ func TestOtherFoldsYieldToACatalogWrite(t *testing.T) {
 	}
 
 	// Events the catalog has not folded yet (fewer than behind): the read
-	// waits for their fold.
+	// waits for their fold (once the heads the first read saw are older
+	// than headsEvery).
 	appendN(t, log, 2)
+	time.Sleep(headsEvery)
 	read := readAt()
 	mustWait(read, "the catalog had 2 events left to fold")
 	opened := time.Now()
