@@ -4,11 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"hash/fnv"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
 
+	"backlot.dev/backlot/domain/event"
 	"backlot.dev/backlot/internal/badging"
 	"backlot.dev/backlot/policies"
 	"backlot.dev/backlot/projections/badges"
@@ -77,7 +77,7 @@ func (s *Server) scoreCached(ctx context.Context, key string, count func(ctx con
 		return nil, Lag{}, err
 	}
 	ctx, lag := lagNote(ctx)
-	a, err := s.scoreLag.Get(ctx, key, positionsKey(pos),
+	a, err := s.scoreLag.Get(ctx, key, event.Positions(pos).String(),
 		func(ctx context.Context, limit int) (any, bool, error) {
 			v, n, err := count(ctx, limit)
 			return v, err == nil && n <= limit, err
@@ -88,7 +88,7 @@ func (s *Server) scoreCached(ctx context.Context, key string, count func(ctx con
 				return nil, "", false, err
 			}
 			v, n, err := count(ctx, 0)
-			return v, positionsKey(pos), n <= limit, err
+			return v, event.Positions(pos).String(), n <= limit, err
 		})
 	if err != nil {
 		return nil, Lag{}, err
@@ -155,24 +155,6 @@ func scoreKey(pol *policies.Policy, bucket time.Duration, now time.Time) string 
 	h.Write(spec)
 	return strings.Join([]string{"score", pol.Metadata.Name, strconv.FormatUint(h.Sum64(), 16),
 		bucket.String(), now.UTC().Format(policies.CampaignDateLayout)}, "\x00")
-}
-
-// positionsKey writes the badge read model's positions as the cache's
-// generation: partitions in order.
-func positionsKey(pos map[int32]int64) string {
-	parts := make([]int32, 0, len(pos))
-	for p := range pos {
-		parts = append(parts, p)
-	}
-	slices.Sort(parts)
-	var b strings.Builder
-	for _, p := range parts {
-		b.WriteString(strconv.FormatInt(int64(p), 10))
-		b.WriteByte(':')
-		b.WriteString(strconv.FormatInt(pos[p], 10))
-		b.WriteByte(',')
-	}
-	return b.String()
 }
 
 // The scorecard cache's bounds, chosen on purpose: a replay of a policy's
