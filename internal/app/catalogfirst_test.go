@@ -15,21 +15,40 @@ import (
 	"backlot.dev/backlot/projections/projector"
 )
 
-// gatedTarget is a read model whose Apply waits until the test opens it.
+// gatedTarget is a read model whose Apply waits for its gate: for good once
+// the test closes it, or for one send per Apply (a step). With only set, the
+// gate holds back the Applies of those partitions alone; others apply at
+// once.
 type gatedTarget struct {
 	mu   sync.Mutex
-	pos  int64
-	open chan struct{}
+	pos  event.Positions
+	gate chan struct{}
+	only map[int32]bool
+}
+
+// newGatedTarget returns a gated read model; with partitions, only their
+// Applies wait.
+func newGatedTarget(partitions ...int32) *gatedTarget {
+	g := &gatedTarget{pos: event.Positions{}, gate: make(chan struct{})}
+	if len(partitions) > 0 {
+		g.only = map[int32]bool{}
+		for _, p := range partitions {
+			g.only[p] = true
+		}
+	}
+	return g
 }
 
 func (g *gatedTarget) Apply(ctx context.Context, evs []event.Envelope) error {
-	select {
-	case <-g.open:
-	case <-ctx.Done():
-		return ctx.Err()
+	if g.only == nil || g.only[evs[0].Partition] {
+		select {
+		case <-g.gate:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
 	}
 	g.mu.Lock()
-	g.pos = evs[len(evs)-1].Position
+	g.pos[evs[0].Partition] = evs[len(evs)-1].Position
 	g.mu.Unlock()
 	return nil
 }
@@ -37,7 +56,7 @@ func (g *gatedTarget) Apply(ctx context.Context, evs []event.Envelope) error {
 func (g *gatedTarget) Positions(context.Context) (event.Positions, error) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	return event.Positions{0: g.pos}, nil
+	return g.pos.Clone(), nil
 }
 
 func appendN(t *testing.T, log event.PartitionedLog, n int) {
@@ -70,7 +89,7 @@ func TestOtherFoldsWaitWhileTheCatalogIsFarBehind(t *testing.T) {
 	}
 	defer sl.Close()
 	log := event.SinglePartition(sl)
-	target := &gatedTarget{open: make(chan struct{})}
+	target := newGatedTarget()
 	catalog := projector.New(log, target, projector.Options{BatchSize: 1000})
 	go catalog.Run(ctx)
 	first := &catalogFirst{log: log, catalog: catalog, behind: 5, maxWait: time.Minute}
@@ -102,7 +121,7 @@ func TestOtherFoldsWaitWhileTheCatalogIsFarBehind(t *testing.T) {
 	case <-time.After(300 * time.Millisecond):
 	}
 	opened := time.Now()
-	close(target.open)
+	close(target.gate)
 	select {
 	case at := <-read:
 		if at.Before(opened) {
@@ -113,7 +132,7 @@ func TestOtherFoldsWaitWhileTheCatalogIsFarBehind(t *testing.T) {
 	}
 
 	// A catalog that does not move holds a read back for maxWait at most.
-	stuck := &gatedTarget{open: make(chan struct{})}
+	stuck := newGatedTarget()
 	stalled := projector.New(log, stuck, projector.Options{})
 	go stalled.Run(ctx)
 	short := heldBackLog{PartitionedLog: log, first: &catalogFirst{log: log, catalog: stalled, behind: 5, maxWait: 400 * time.Millisecond}}
@@ -203,34 +222,6 @@ func (l *memLog) WaitPartition(ctx context.Context, p int32, after int64) (int64
 
 func (l *memLog) Close() error { return nil }
 
-// partGatedTarget is a read model whose Apply of partition 0 waits until the
-// test opens it; other partitions apply at once.
-type partGatedTarget struct {
-	mu   sync.Mutex
-	pos  event.Positions
-	open chan struct{}
-}
-
-func (g *partGatedTarget) Apply(ctx context.Context, evs []event.Envelope) error {
-	if evs[0].Partition == 0 {
-		select {
-		case <-g.open:
-		case <-ctx.Done():
-			return ctx.Err()
-		}
-	}
-	g.mu.Lock()
-	g.pos[evs[0].Partition] = evs[len(evs)-1].Position
-	g.mu.Unlock()
-	return nil
-}
-
-func (g *partGatedTarget) Positions(context.Context) (event.Positions, error) {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	return g.pos.Clone(), nil
-}
-
 // TestOtherFoldsWaitOnTheCatalogOfTheirPartition: with several partitions
 // (serve's log), a read of a partition waits on the catalog's progress in
 // that partition alone: a partition the catalog has folded is read at once
@@ -241,7 +232,7 @@ func TestOtherFoldsWaitOnTheCatalogOfTheirPartition(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	log := newMemLog(0, 1)
-	target := &partGatedTarget{pos: event.Positions{}, open: make(chan struct{})}
+	target := newGatedTarget(0)
 	catalog := projector.New(log, target, projector.Options{BatchSize: 1000})
 	go catalog.Run(ctx)
 	// With a yield as long as the test: a read of a partition the catalog
@@ -276,7 +267,7 @@ func TestOtherFoldsWaitOnTheCatalogOfTheirPartition(t *testing.T) {
 	case <-time.After(300 * time.Millisecond):
 	}
 	opened := time.Now()
-	close(target.open)
+	close(target.gate)
 	select {
 	case at := <-read:
 		if at.Before(opened) {
@@ -285,32 +276,6 @@ func TestOtherFoldsWaitOnTheCatalogOfTheirPartition(t *testing.T) {
 	case <-time.After(30 * time.Second):
 		t.Fatal("the read of partition 0 still waits after the catalog caught up")
 	}
-}
-
-// steppedTarget is a read model whose every Apply waits for a step the test
-// sends.
-type steppedTarget struct {
-	mu   sync.Mutex
-	pos  event.Positions
-	step chan struct{}
-}
-
-func (g *steppedTarget) Apply(ctx context.Context, evs []event.Envelope) error {
-	select {
-	case <-g.step:
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-	g.mu.Lock()
-	g.pos[evs[0].Partition] = evs[len(evs)-1].Position
-	g.mu.Unlock()
-	return nil
-}
-
-func (g *steppedTarget) Positions(context.Context) (event.Positions, error) {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	return g.pos.Clone(), nil
 }
 
 // TestStalledCountsFromTheCatalogsLastFold: with stalled (serve), a read
@@ -322,7 +287,7 @@ func TestStalledCountsFromTheCatalogsLastFold(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	log := newMemLog(0)
-	target := &steppedTarget{pos: event.Positions{}, step: make(chan struct{})}
+	target := newGatedTarget()
 	catalog := projector.New(log, target, projector.Options{BatchSize: 1})
 	go catalog.Run(ctx)
 	const maxWait = 400 * time.Millisecond
@@ -338,7 +303,7 @@ func TestStalledCountsFromTheCatalogsLastFold(t *testing.T) {
 	// The catalog folds an event every maxWait/4, for 4 maxWaits.
 	for range 16 {
 		select {
-		case target.step <- struct{}{}:
+		case target.gate <- struct{}{}:
 		case <-time.After(10 * time.Second):
 			t.Fatal("the catalog does not fold")
 		}
@@ -367,8 +332,8 @@ func TestReadsWaitWhileTheCatalogsLoad(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	log := newMemLog(0)
-	target := &partGatedTarget{pos: event.Positions{}, open: make(chan struct{})}
-	close(target.open)
+	target := newGatedTarget(0)
+	close(target.gate)
 	catalog := projector.New(log, target, projector.Options{})
 	go catalog.Run(ctx)
 	loading := make(chan struct{})
@@ -416,7 +381,7 @@ func TestOtherFoldsYieldToACatalogWrite(t *testing.T) {
 	}
 	defer sl.Close()
 	log := event.SinglePartition(sl)
-	target := &gatedTarget{open: make(chan struct{})}
+	target := newGatedTarget()
 	catalog := projector.New(log, target, projector.Options{BatchSize: 1000})
 	go catalog.Run(ctx)
 	writes := newForeground()
@@ -463,7 +428,7 @@ func TestOtherFoldsYieldToACatalogWrite(t *testing.T) {
 	read := readAt()
 	mustWait(read, "the catalog had 2 events left to fold")
 	opened := time.Now()
-	close(target.open)
+	close(target.gate)
 	mustGo(read, opened, "the catalog folded them")
 
 	// A write in flight: the read waits for its end.
