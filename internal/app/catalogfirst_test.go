@@ -59,6 +59,42 @@ func (g *gatedTarget) Positions(context.Context) (event.Positions, error) {
 	return g.pos.Clone(), nil
 }
 
+// readLater reads partition of held on a goroutine of its own and sends the
+// time the read went on, if it succeeded.
+func readLater(ctx context.Context, held heldBackLog, partition int32) <-chan time.Time {
+	read := make(chan time.Time, 1)
+	go func() {
+		if _, err := held.ReadPartition(ctx, partition, 0, 10); err == nil {
+			read <- time.Now()
+		}
+	}()
+	return read
+}
+
+// mustWait fails the test when the read goes on within d, while why holds.
+func mustWait(t *testing.T, read <-chan time.Time, d time.Duration, why string) {
+	t.Helper()
+	select {
+	case <-read:
+		t.Fatalf("a read went on while %s", why)
+	case <-time.After(d):
+	}
+}
+
+// mustGo fails the test unless the read goes on, not before after, once why
+// happened.
+func mustGo(t *testing.T, read <-chan time.Time, after time.Time, why string) {
+	t.Helper()
+	select {
+	case at := <-read:
+		if at.Before(after) {
+			t.Fatalf("the read went on before %s", why)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatalf("the read still waits after %s", why)
+	}
+}
+
 func appendN(t *testing.T, log event.PartitionedLog, n int) {
 	t.Helper()
 	evs := make([]event.Envelope, n)
@@ -109,27 +145,11 @@ func TestOtherFoldsWaitWhileTheCatalogIsFarBehind(t *testing.T) {
 	// heads read for the first read are older than headsEvery).
 	appendN(t, log, 20)
 	time.Sleep(headsEvery)
-	read := make(chan time.Time, 1)
-	go func() {
-		if _, err := held.ReadPartition(ctx, 0, 0, 10); err == nil {
-			read <- time.Now()
-		}
-	}()
-	select {
-	case <-read:
-		t.Fatal("a read went on while the catalog was 25 events behind")
-	case <-time.After(300 * time.Millisecond):
-	}
+	read := readLater(ctx, held, 0)
+	mustWait(t, read, 300*time.Millisecond, "the catalog was 25 events behind")
 	opened := time.Now()
 	close(target.gate)
-	select {
-	case at := <-read:
-		if at.Before(opened) {
-			t.Fatal("the read went on before the catalog caught up")
-		}
-	case <-time.After(30 * time.Second):
-		t.Fatal("the read still waits after the catalog caught up")
-	}
+	mustGo(t, read, opened, "the catalog caught up")
 
 	// A catalog that does not move holds a read back for maxWait at most.
 	stuck := newGatedTarget()
@@ -255,27 +275,11 @@ func TestOtherFoldsWaitOnTheCatalogOfTheirPartition(t *testing.T) {
 		t.Fatalf("a read of a partition the catalog folded waited %s on another partition", d)
 	}
 
-	read := make(chan time.Time, 1)
-	go func() {
-		if _, err := held.ReadPartition(ctx, 0, 0, 10); err == nil {
-			read <- time.Now()
-		}
-	}()
-	select {
-	case <-read:
-		t.Fatal("a read of partition 0 went on while the catalog was 20 events behind there")
-	case <-time.After(300 * time.Millisecond):
-	}
+	read := readLater(ctx, held, 0)
+	mustWait(t, read, 300*time.Millisecond, "the catalog was 20 events behind in partition 0")
 	opened := time.Now()
 	close(target.gate)
-	select {
-	case at := <-read:
-		if at.Before(opened) {
-			t.Fatal("the read went on before the catalog caught up")
-		}
-	case <-time.After(30 * time.Second):
-		t.Fatal("the read of partition 0 still waits after the catalog caught up")
-	}
+	mustGo(t, read, opened, "the catalog caught up in partition 0")
 }
 
 // TestStalledCountsFromTheCatalogsLastFold: with stalled (serve), a read
@@ -294,12 +298,7 @@ func TestStalledCountsFromTheCatalogsLastFold(t *testing.T) {
 	held := heldBackLog{PartitionedLog: log, first: &catalogFirst{log: log, catalog: catalog, behind: 0, maxWait: maxWait, stalled: true}}
 	log.add(0, 20)
 
-	read := make(chan time.Time, 1)
-	go func() {
-		if _, err := held.ReadPartition(ctx, 0, 0, 10); err == nil {
-			read <- time.Now()
-		}
-	}()
+	read := readLater(ctx, held, 0)
 	// The catalog folds an event every maxWait/4, for 4 maxWaits.
 	for range 16 {
 		select {
@@ -344,27 +343,11 @@ func TestReadsWaitWhileTheCatalogsLoad(t *testing.T) {
 	if err := catalog.WaitFor(wctx, event.Positions{0: 5}); err != nil {
 		t.Fatal(err)
 	}
-	read := make(chan time.Time, 1)
-	go func() {
-		if _, err := held.ReadPartition(ctx, 0, 0, 10); err == nil {
-			read <- time.Now()
-		}
-	}()
-	select {
-	case <-read:
-		t.Fatal("a read went on while the catalogs were loading")
-	case <-time.After(500 * time.Millisecond):
-	}
+	read := readLater(ctx, held, 0)
+	mustWait(t, read, 500*time.Millisecond, "the catalogs were loading")
 	loaded := time.Now()
 	close(loading)
-	select {
-	case at := <-read:
-		if at.Before(loaded) {
-			t.Fatal("the read went on before the load ended")
-		}
-	case <-time.After(30 * time.Second):
-		t.Fatal("the read still waits after the load ended")
-	}
+	mustGo(t, read, loaded, "the load ended")
 }
 
 // TestOtherFoldsYieldToACatalogWrite: once the backlog is folded, a read of
@@ -386,35 +369,6 @@ func TestOtherFoldsYieldToACatalogWrite(t *testing.T) {
 	go catalog.Run(ctx)
 	writes := newForeground()
 	held := heldBackLog{PartitionedLog: log, first: &catalogFirst{log: log, catalog: catalog, behind: 5, maxWait: time.Minute, writes: writes, yieldWait: time.Minute}}
-	readAt := func() <-chan time.Time {
-		read := make(chan time.Time, 1)
-		go func() {
-			if _, err := held.ReadPartition(ctx, 0, 0, 10); err == nil {
-				read <- time.Now()
-			}
-		}()
-		return read
-	}
-	mustWait := func(read <-chan time.Time, why string) {
-		t.Helper()
-		select {
-		case <-read:
-			t.Fatalf("a read went on while %s", why)
-		case <-time.After(300 * time.Millisecond):
-		}
-	}
-	mustGo := func(read <-chan time.Time, after time.Time, why string) {
-		t.Helper()
-		select {
-		case at := <-read:
-			if at.Before(after) {
-				t.Fatalf("the read went on before %s", why)
-			}
-		case <-time.After(30 * time.Second):
-			t.Fatalf("the read still waits after %s", why)
-		}
-	}
-
 	// Nothing in flight, nothing to fold: no wait.
 	if _, err := held.ReadPartition(ctx, 0, 0, 10); err != nil {
 		t.Fatal(err)
@@ -425,20 +379,20 @@ func TestOtherFoldsYieldToACatalogWrite(t *testing.T) {
 	// than headsEvery).
 	appendN(t, log, 2)
 	time.Sleep(headsEvery)
-	read := readAt()
-	mustWait(read, "the catalog had 2 events left to fold")
+	read := readLater(ctx, held, 0)
+	mustWait(t, read, 300*time.Millisecond, "the catalog had 2 events left to fold")
 	opened := time.Now()
 	close(target.gate)
-	mustGo(read, opened, "the catalog folded them")
+	mustGo(t, read, opened, "the catalog folded them")
 
 	// A write in flight: the read waits for its end.
 	end := writes.begin()
-	read = readAt()
-	mustWait(read, "a catalog write was in flight")
+	read = readLater(ctx, held, 0)
+	mustWait(t, read, 300*time.Millisecond, "a catalog write was in flight")
 	ended := time.Now()
 	end()
 	end() // a second call changes nothing
-	mustGo(read, ended, "the write ended")
+	mustGo(t, read, ended, "the write ended")
 	select {
 	case <-writes.idle():
 	default:
