@@ -314,3 +314,20 @@ func KeysetCond(order []catalogstore.Order, created []bool, ks *catalogstore.Key
 	}
 	return cond + "(" + strings.Join(ors, " OR ") + ")"
 }
+
+// RelationFacet is the statement of a relations.<type> facet: each target
+// (grouped by key, shown by its smallest spelling in byte order, so every
+// adapter shows the same one) and how many entities matching where relate to
+// it. An entity's relations of a type are those it declares and the
+// reverses, of that type, of those declared toward it. ph is the
+// placeholder of the type, bound twice (SQLite's "?" once per use, in
+// order: the type, where's arguments, the type, where's arguments again).
+func RelationFacet(ph, where string) string {
+	return `SELECT min(x.target_ref), count(DISTINCT x.source) FROM (
+		SELECT e.key AS source, r.target AS target, r.target_ref AS target_ref
+			FROM relations r JOIN entities e ON e.eid = r.origin WHERE r.ltype = ` + ph + ` AND ` + where + `
+		UNION ALL
+		SELECT e.key, o.key, o.ref FROM relations r JOIN entities o ON o.eid = r.origin JOIN entities e ON e.key = r.target
+			WHERE r.lreverse = ` + ph + ` AND ` + where + `
+	) x GROUP BY x.target ORDER BY x.target`
+}

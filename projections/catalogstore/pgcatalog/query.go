@@ -251,13 +251,7 @@ func (s *Store) Facets(ctx context.Context, facets []string, f catalogstore.Filt
 				// An entity's relations of a type are those it declares and the
 				// reverses, of that type, of those declared toward it.
 				ph, where := a.Add(rel), catalogsql.Filter(f, catalogsql.PerRow, a)
-				stmt = `SELECT min(x.target_ref), count(DISTINCT x.source) FROM (
-					SELECT e.key AS source, r.target AS target, r.target_ref AS target_ref
-						FROM relations r JOIN entities e ON e.eid = r.origin WHERE r.ltype = ` + ph + ` AND ` + where + `
-					UNION ALL
-					SELECT e.key, o.key, o.ref FROM relations r JOIN entities o ON o.eid = r.origin JOIN entities e ON e.key = r.target
-						WHERE r.lreverse = ` + ph + ` AND ` + where + `
-				) x GROUP BY x.target ORDER BY x.target`
+				stmt = catalogsql.RelationFacet(ph, where)
 			default:
 				k := a.Add(key)
 				inner := `SELECT value, count(*) AS n FROM search WHERE kid = ` + catalogsql.KeyID(k) + ` AND value <> '' GROUP BY value`

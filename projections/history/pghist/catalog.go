@@ -333,13 +333,7 @@ func (c *catalogAt) Facets(ctx context.Context, facets []string, f catalogstore.
 		case strings.HasPrefix(key, "relations."):
 			rel := strings.TrimPrefix(key, "relations.")
 			ph, where := a.Add(rel), catalogsql.Filter(f, catalogsql.PerRow, a)
-			stmt = `SELECT min(x.target_ref), count(DISTINCT x.source) FROM (
-				SELECT e.key AS source, r.target AS target, r.target_ref AS target_ref
-					FROM relations r JOIN entities e ON e.eid = r.origin WHERE r.ltype = ` + ph + ` AND ` + where + `
-				UNION ALL
-				SELECT e.key, o.key, o.ref FROM relations r JOIN entities o ON o.eid = r.origin JOIN entities e ON e.key = r.target
-					WHERE r.lreverse = ` + ph + ` AND ` + where + `
-			) x GROUP BY x.target ORDER BY x.target`
+			stmt = catalogsql.RelationFacet(ph, where)
 		default:
 			// A span valid at the instant is one entity valid then.
 			k := a.Add(key)

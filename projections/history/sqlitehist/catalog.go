@@ -480,13 +480,7 @@ func (c *catalogAt) Facets(ctx context.Context, facets []string, f catalogstore.
 		} else if rel, ok := strings.CutPrefix(key, "relations."); ok {
 			// An entity's relations of a type are those it declares and the
 			// reverses, of that type, of those declared toward it.
-			stmt = `SELECT min(x.target_ref), count(DISTINCT x.source) FROM (
-				SELECT e.key AS source, r.target AS target, r.target_ref AS target_ref
-					FROM relations r JOIN entities e ON e.eid = r.origin WHERE r.ltype = ? AND ` + where + `
-				UNION ALL
-				SELECT e.key, o.key, o.ref FROM relations r JOIN entities o ON o.eid = r.origin JOIN entities e ON e.key = r.target
-					WHERE r.lreverse = ? AND ` + where + `
-			) x GROUP BY x.target ORDER BY x.target`
+			stmt = catalogsql.RelationFacet("?", where)
 			a = append(append(append([]any{rel}, args...), rel), args...)
 		} else {
 			// Values group case-insensitively; each is shown in the spelling
