@@ -3,8 +3,11 @@ package refresh
 import (
 	"encoding/json"
 	"fmt"
+	"hash/maphash"
+	"iter"
 	"reflect"
-	"sort"
+	"slices"
+	"strings"
 
 	"backlot.dev/backlot/domain/catalog"
 	"backlot.dev/backlot/domain/event"
@@ -57,9 +60,13 @@ type Known struct {
 type State interface {
 	// Lookup returns the entity with the given key, if any.
 	Lookup(key string) (Known, bool)
-	// Owned returns the entities the location owns, except those read from the
-	// files in except (type:target), which the caller keeps anyway.
-	Owned(locationID string, except map[string]bool) []Known
+	// Owned yields the entities the location owns, except those read from the
+	// files in except (type:target), which the caller keeps anyway, in an
+	// order of the store's (by file), until yield returns false. It reads them
+	// as it yields them, so a location of a million entities is never held
+	// whole. A read that fails ends the sequence early; the State reports it
+	// (the adapters' Err), and a decision made on it must not be written.
+	Owned(locationID string, except map[string]bool) iter.Seq[Known]
 	// Errors returns the processing errors recorded for the location.
 	Errors(locationID string) []event.ProcessingError
 }
@@ -74,9 +81,13 @@ type Decider struct {
 	meta   event.Meta
 	newUID func() string
 	errs   []event.ProcessingError
-	seen   map[string]bool
-	keepF  map[string]bool
-	keepE  map[string]bool
+	// seen holds the 128-bit hash (keyHash) of every key observed, not the
+	// key: 16 bytes an entity, where a location of a million entities held
+	// a million strings and their map entries until Finish.
+	seen  map[keyHash]struct{}
+	seeds [2]maphash.Seed
+	keepF map[string]bool
+	keepE map[string]bool
 	// keepAll is set when a target could not be read: what the location
 	// yields now is unknown, so nothing it owns is removed.
 	keepAll bool
@@ -92,7 +103,7 @@ func NewDecider(loc Location, state State, meta event.Meta, newUID func() string
 		meta.Actor = "location:" + loc.ID
 	}
 	return &Decider{loc: loc, state: state, meta: meta, newUID: newUID,
-		seen: map[string]bool{}, keepF: map[string]bool{}, keepE: map[string]bool{}, refused: map[string]bool{}}
+		seen: map[keyHash]struct{}{}, seeds: [2]maphash.Seed{maphash.MakeSeed(), maphash.MakeSeed()}, keepF: map[string]bool{}, keepE: map[string]bool{}, refused: map[string]bool{}}
 }
 
 // Fail records a problem found while reading.
@@ -122,13 +133,14 @@ func (d *Decider) Observe(o Observed) ([]event.Envelope, error) {
 	// still provides what it provided: an entity it holds is seen already,
 	// as it was when the file was read, so a refresh decides as a first read.
 	keptElsewhere := exists && prev.LocationID == loc.ID && prev.ManagedBy != o.ManagedBy && d.keepF[prev.ManagedBy]
-	if d.seen[key] || keptElsewhere {
+	h := d.hash(key)
+	if _, dup := d.seen[h]; dup || keptElsewhere {
 		d.refused[o.ManagedBy] = true
 		d.errs = append(d.errs, event.ProcessingError{File: o.ManagedBy, Document: -1, Entity: o.Entity.Ref().String(),
 			Name: "ConflictError", Message: fmt.Sprintf("entity %s is defined more than once in location %s; the first definition is kept", o.Entity.Ref(), loc.TypeTarget())})
 		return nil, nil
 	}
-	d.seen[key] = true
+	d.seen[h] = struct{}{}
 	if exists && prev.LocationID != loc.ID {
 		d.refused[o.ManagedBy] = true
 		d.errs = append(d.errs, event.ProcessingError{File: o.ManagedBy, Document: -1, Entity: o.Entity.Ref().String(),
@@ -171,15 +183,19 @@ func (d *Decider) Observe(o Observed) ([]event.Envelope, error) {
 func (d *Decider) Finish() ([]event.Envelope, error) {
 	loc := d.loc
 	var out []event.Envelope
-	var owned []Known
+	// Only what is removed is held, to be decided in key order: the
+	// location's other entities pass by as the store reads them.
+	var gone []removal
 	if !d.keepAll {
-		owned = append(owned, d.state.Owned(loc.ID, d.keepF)...)
-	}
-	sort.Slice(owned, func(i, j int) bool { return owned[i].Key < owned[j].Key })
-	for _, k := range owned {
-		if d.seen[k.Key] || d.keepF[k.ManagedBy] || d.keepE[k.Key] {
-			continue
+		for k := range d.state.Owned(loc.ID, d.keepF) {
+			if _, ok := d.seen[d.hash(k.Key)]; ok || d.keepF[k.ManagedBy] || d.keepE[k.Key] {
+				continue
+			}
+			gone = append(gone, removal{Key: k.Key, UID: k.UID})
 		}
+	}
+	slices.SortFunc(gone, func(a, b removal) int { return strings.Compare(a.Key, b.Key) })
+	for _, k := range gone {
 		ev, err := event.New(event.TypeEntityRemoved, k.Key, event.EntityRemoved{
 			Ref: k.Key, UID: k.UID, LocationID: loc.ID, Reason: "no longer in " + loc.TypeTarget(),
 		}, d.meta)
@@ -202,6 +218,20 @@ func (d *Decider) Finish() ([]event.Envelope, error) {
 		out = append(out, ev)
 	}
 	return out, nil
+}
+
+// removal is an owned entity Finish removes.
+type removal struct{ Key, UID string }
+
+// keyHash is the 128-bit hash of an entity key: two 64-bit hashes of
+// independent random seeds, made anew for each Decider. Two keys of one hash
+// (about one chance in 10^26 among a million keys, and not to be arranged
+// by whoever writes the files, who cannot know the seeds) would make the
+// second a duplicate of the first.
+type keyHash [2]uint64
+
+func (d *Decider) hash(key string) keyHash {
+	return keyHash{maphash.String(d.seeds[0], key), maphash.String(d.seeds[1], key)}
 }
 
 // Refused reports whether an entity read from the file (type:target) was

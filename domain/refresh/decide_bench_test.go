@@ -2,6 +2,7 @@ package refresh_test
 
 import (
 	"fmt"
+	"iter"
 	"runtime"
 	"testing"
 
@@ -102,13 +103,16 @@ func BenchmarkDecideLargeLocation(b *testing.B) {
 	}
 }
 
-// Owned lists the location's n entities at once, measuring the heap once
-// they are all read.
-func (s *largeState) Owned(string, map[string]bool) []refresh.Known {
-	out := make([]refresh.Known, 0, s.n)
-	for i := range s.n {
-		out = append(out, ownedKnown(i))
+// Owned yields the location's n entities one by one, as a store reads
+// them, measuring the heap every probeEvery entities and after the last.
+func (s *largeState) Owned(string, map[string]bool) iter.Seq[refresh.Known] {
+	return func(yield func(refresh.Known) bool) {
+		for i := range s.n {
+			if !yield(ownedKnown(i)) {
+				return
+			}
+			s.tick()
+		}
+		s.probe.measure()
 	}
-	s.probe.measure()
-	return out
 }

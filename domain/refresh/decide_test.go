@@ -2,7 +2,12 @@ package refresh_test
 
 import (
 	"fmt"
+	"iter"
+	"runtime"
+	"slices"
 	"testing"
+	"unsafe"
+	"weak"
 
 	"backlot.dev/backlot/domain/catalog"
 	"backlot.dev/backlot/domain/event"
@@ -15,14 +20,14 @@ type fakeState struct {
 }
 
 func (f *fakeState) Lookup(key string) (refresh.Known, bool) { k, ok := f.known[key]; return k, ok }
-func (f *fakeState) Owned(loc string, except map[string]bool) []refresh.Known {
-	var out []refresh.Known
-	for _, k := range f.known {
-		if k.LocationID == loc && !except[k.ManagedBy] {
-			out = append(out, k)
+func (f *fakeState) Owned(loc string, except map[string]bool) iter.Seq[refresh.Known] {
+	return func(yield func(refresh.Known) bool) {
+		for _, k := range f.known {
+			if k.LocationID == loc && !except[k.ManagedBy] && !yield(k) {
+				return
+			}
 		}
 	}
-	return out
 }
 func (f *fakeState) Errors(loc string) []event.ProcessingError { return f.errs[loc] }
 
@@ -193,4 +198,118 @@ func decide(obs observation, state refresh.State, meta event.Meta, newUID func()
 		return nil, err
 	}
 	return append(out, rest...), nil
+}
+
+// countingState is a location of n owned entities that Owned makes one by
+// one, as a store reads them, in reverse key order. It keeps a weak pointer
+// to each key it yields, so that, once they are all yielded, it can count
+// how many the decision still holds.
+type countingState struct {
+	n int
+	// observed reports whether the refresh observed entity i.
+	observed func(i int) bool
+	keys     []weak.Pointer[byte]
+	// heldAtEnd is how many yielded keys were still reachable after the
+	// last was yielded.
+	heldAtEnd int
+}
+
+func (c *countingState) Lookup(string) (refresh.Known, bool)   { return refresh.Known{}, false }
+func (c *countingState) Errors(string) []event.ProcessingError { return nil }
+
+func (c *countingState) Owned(loc string, except map[string]bool) iter.Seq[refresh.Known] {
+	return func(yield func(refresh.Known) bool) {
+		for i := c.n - 1; i >= 0; i-- {
+			// A key of its own allocation (longer than the runtime's tiny
+			// blocks), as a row read from a store is.
+			key := fmt.Sprintf("component:default/entity-with-a-long-name-%06d", i)
+			c.keys = append(c.keys, weak.Make(unsafe.StringData(key)))
+			if !yield(refresh.Known{Key: key, UID: fmt.Sprintf("uid-%d", i), Hash: "h", LocationID: loc, ManagedBy: "file:/c/catalog.yaml"}) {
+				return
+			}
+		}
+		runtime.GC()
+		for _, p := range c.keys {
+			if p.Value() != nil {
+				c.heldAtEnd++
+			}
+		}
+	}
+}
+
+// TestFinishHoldsOnlyTheEntitiesItRemoves: Finish reads what a location
+// owns as the store yields it and keeps only the entities it removes, so a
+// refresh of a location of many entities, nearly all of them observed
+// again, never holds them all. The old decision, which took them all as one
+// slice and sorted it, held all 20,000 at this point. The removals still
+// come in key order, whatever order the store yields.
+func TestFinishHoldsOnlyTheEntitiesItRemoves(t *testing.T) {
+	// Not parallel: the count of reachable keys needs a collection that
+	// other tests' allocations do not race.
+	const n = 20_000
+	gone := map[int]bool{7: true, 4_000: true, 19_999: true}
+	st := &countingState{n: n, observed: func(i int) bool { return !gone[i] }}
+	d := refresh.NewDecider(loc, st, event.Meta{}, func() string { return "new" })
+	for i := range n {
+		if !st.observed(i) {
+			continue
+		}
+		e, err := catalog.NewEntity(map[string]any{
+			"apiVersion": "backstage.io/v1alpha1", "kind": "Component",
+			"metadata": map[string]any{"name": fmt.Sprintf("entity-with-a-long-name-%06d", i)},
+			"spec":     map[string]any{"type": "service", "lifecycle": "production", "owner": "team-a"},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := d.Observe(refresh.Observed{Entity: e, ManagedBy: "file:/c/catalog.yaml"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	evs, err := d.Finish()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(st.keys) != n {
+		t.Fatalf("the state yielded %d entities, want %d", len(st.keys), n)
+	}
+	if st.heldAtEnd > len(gone) {
+		t.Fatalf("after the last owned entity, the decision held %d of the %d it was yielded; want at most the %d it removes", st.heldAtEnd, n, len(gone))
+	}
+	want := []string{
+		"backlot.entity.removed.v1 component:default/entity-with-a-long-name-000007",
+		"backlot.entity.removed.v1 component:default/entity-with-a-long-name-004000",
+		"backlot.entity.removed.v1 component:default/entity-with-a-long-name-019999",
+	}
+	if got := types(evs); !slices.Equal(got, want) {
+		t.Fatalf("Finish decided\n %v\nwant\n %v", got, want)
+	}
+}
+
+// TestDecideAnEntityReadTwiceIsUpsertedOnce: the keys seen in a refresh are
+// kept as hashes; an entity met a second time, in another file, is still
+// refused as a duplicate naming the second file, and a third entity is not.
+func TestDecideAnEntityReadTwiceIsUpsertedOnce(t *testing.T) {
+	t.Parallel()
+	st := &fakeState{known: map[string]refresh.Known{}, errs: map[string][]event.ProcessingError{}}
+	evs, err := decide(observation{Location: loc, Entities: []refresh.Observed{
+		{Entity: entity(t, "a", "x"), ManagedBy: "file:/c/one.yaml"},
+		{Entity: entity(t, "b", "x"), ManagedBy: "file:/c/one.yaml"},
+		{Entity: entity(t, "a", "y"), ManagedBy: "file:/c/two.yaml"},
+	}}, st, event.Meta{}, func() string { return "new" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"backlot.entity.upserted.v1 component:default/a", "backlot.entity.upserted.v1 component:default/b",
+		"backlot.processing.error.recorded.v1 location:default/generated-x"}
+	if got := types(evs); !slices.Equal(got, want) {
+		t.Fatalf("decided %v, want %v", got, want)
+	}
+	var d event.ProcessingErrorRecorded
+	if err := evs[2].Decode(&d); err != nil {
+		t.Fatal(err)
+	}
+	if len(d.Errors) != 1 || d.Errors[0].File != "file:/c/two.yaml" || d.Errors[0].Entity != "component:default/a" {
+		t.Fatalf("errors %+v, want one conflict of component:default/a in two.yaml", d.Errors)
+	}
 }

@@ -327,7 +327,7 @@ func (s *Service) watchRepos(ctx context.Context, loc catalogstore.Location, sta
 		}
 	}
 	var ents []RepoEntity
-	for _, k := range state.Owned(loc.ID, except) {
+	for k := range state.Owned(loc.ID, except) {
 		if sink.changed[k.Key] {
 			continue
 		}

@@ -30,16 +30,15 @@ func (s *Service) RemoveLocation(ctx context.Context, actor, id string) error {
 	}
 	meta := event.Meta{Actor: actor, CorrelationID: event.NewID()}
 	var evs []event.Envelope
-	owned := state.Owned(id, nil)
-	if err := stateErr(state); err != nil {
-		return &UnavailableError{Err: fmt.Errorf("catalog read model: %w", err)}
-	}
-	for _, k := range owned {
+	for k := range state.Owned(id, nil) {
 		ev, err := event.New(event.TypeEntityRemoved, k.Key, event.EntityRemoved{Ref: k.Key, UID: k.UID, LocationID: id, Reason: "location removed"}, meta)
 		if err != nil {
 			return err
 		}
 		evs = append(evs, ev)
+	}
+	if err := stateErr(state); err != nil {
+		return &UnavailableError{Err: fmt.Errorf("catalog read model: %w", err)}
 	}
 	subject := loc.EntityRef
 	if r, err := catalog.ParseRef(subject, catalog.RefDefaults{Kind: "Location"}); err == nil {

@@ -137,8 +137,11 @@ func dumpCatalog(ctx context.Context, r catalogstore.Reader) ([]byte, error) {
 			return nil, fmt.Errorf("location %s: snapshot: %w", l.ID, err)
 		}
 		owned := []ownedEntity{}
-		for _, k := range snap.Owned(l.ID, nil) {
+		for k := range snap.Owned(l.ID, nil) {
 			owned = append(owned, ownedEntity{Key: k.Key, UID: k.UID, Hash: k.Hash, LocationID: k.LocationID, ManagedBy: k.ManagedBy})
+		}
+		if e, ok := snap.(interface{ Err() error }); ok && e.Err() != nil {
+			return nil, fmt.Errorf("location %s: owned entities: %w", l.ID, e.Err())
 		}
 		slices.SortFunc(owned, func(a, b ownedEntity) int { return cmpString(a.Key, b.Key) })
 		out = append(out, catalogLocation{Location: l, EntityRef: l.EntityRef, Errors: orEmpty(errs), Owned: owned})

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"iter"
 
 	"github.com/jackc/pgx/v5"
 
@@ -271,36 +272,41 @@ func (sn *snapshot) Lookup(key string) (refresh.Known, bool) {
 	return k, true
 }
 
-// Owned lists the location's entities of the files not in except, by file and
-// creation order.
-func (sn *snapshot) Owned(locationID string, except map[string]bool) []refresh.Known {
-	skip := make([]string, 0, len(except))
-	for f, ok := range except {
-		if ok {
-			skip = append(skip, f)
+// Owned yields the location's entities of the files not in except, by file
+// and creation order, as one query streams them: a location of a million
+// entities is never held whole.
+func (sn *snapshot) Owned(locationID string, except map[string]bool) iter.Seq[refresh.Known] {
+	return func(yield func(refresh.Known) bool) {
+		skip := make([]string, 0, len(except))
+		for f, ok := range except {
+			if ok {
+				skip = append(skip, f)
+			}
 		}
-	}
-	rows, err := sn.s.pool.Query(sn.ctx, `SELECT key, uid, hash, location_id, managed_by FROM entities
-		WHERE location_id = $1 AND NOT (managed_by = ANY($2)) ORDER BY managed_by, eid`, locationID, skip)
-	if err != nil {
-		sn.err = fmt.Errorf("catalog store (postgres): entities of location %s: %w", locationID, err)
-		return nil
-	}
-	defer rows.Close()
-	var out []refresh.Known
-	for rows.Next() {
-		var k refresh.Known
-		if err := rows.Scan(&k.Key, &k.UID, &k.Hash, &k.LocationID, &k.ManagedBy); err != nil {
+		fail := func(err error) {
 			sn.err = fmt.Errorf("catalog store (postgres): entities of location %s: %w", locationID, err)
-			return nil
 		}
-		out = append(out, k)
+		rows, err := sn.s.pool.Query(sn.ctx, `SELECT key, uid, hash, location_id, managed_by FROM entities
+			WHERE location_id = $1 AND NOT (managed_by = ANY($2)) ORDER BY managed_by, eid`, locationID, skip)
+		if err != nil {
+			fail(err)
+			return
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var k refresh.Known
+			if err := rows.Scan(&k.Key, &k.UID, &k.Hash, &k.LocationID, &k.ManagedBy); err != nil {
+				fail(err)
+				return
+			}
+			if !yield(k) {
+				return
+			}
+		}
+		if err := rows.Err(); err != nil {
+			fail(err)
+		}
 	}
-	if err := rows.Err(); err != nil {
-		sn.err = fmt.Errorf("catalog store (postgres): entities of location %s: %w", locationID, err)
-		return nil
-	}
-	return out
 }
 
 // Errors returns the location's recorded processing errors.

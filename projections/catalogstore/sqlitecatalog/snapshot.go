@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"iter"
 	"strings"
 
 	"backlot.dev/backlot/domain/event"
@@ -111,47 +112,70 @@ const locationFilesSQL = `WITH RECURSIVE files(f) AS (
 	FROM files WHERE f IS NOT NULL
 ) SELECT f FROM files WHERE f IS NOT NULL`
 
-// Owned lists the location's entities of the files not in except.
-func (sn *snapshot) Owned(locationID string, except map[string]bool) []refresh.Known {
-	// First the location's files, from the index alone; then the entities of the
-	// files not kept.
+// Owned yields the location's entities of the files not in except, file by
+// file, reading each file's entities as it yields them: a location of a
+// million entities is never held whole.
+func (sn *snapshot) Owned(locationID string, except map[string]bool) iter.Seq[refresh.Known] {
+	return func(yield func(refresh.Known) bool) {
+		// First the location's files, from the index alone; then the
+		// entities of the files not kept.
+		files, err := sn.locationFiles(locationID, except)
+		if err != nil {
+			sn.err = err
+			return
+		}
+		for _, f := range files {
+			if !sn.ownedOf(locationID, f, yield) {
+				return
+			}
+		}
+	}
+}
+
+// locationFiles lists the location's files not in except.
+func (sn *snapshot) locationFiles(locationID string, except map[string]bool) ([]string, error) {
 	rows, err := sn.s.decide.QueryContext(sn.ctx, locationFilesSQL, locationID)
 	if err != nil {
-		sn.err = err
-		return nil
+		return nil, err
 	}
+	defer rows.Close()
 	var files []string
 	for rows.Next() {
 		var f string
 		if err := rows.Scan(&f); err != nil {
-			rows.Close()
-			sn.err = err
-			return nil
+			return nil, err
 		}
 		if !except[f] {
 			files = append(files, f)
 		}
 	}
-	rows.Close()
-	var out []refresh.Known
-	for _, f := range files {
-		rows, err := sn.s.decide.QueryContext(sn.ctx, `SELECT key, uid, hash, location_id, managed_by FROM entities WHERE location_id = ? AND managed_by = ?`, locationID, f)
-		if err != nil {
-			sn.err = err
-			return nil
-		}
-		for rows.Next() {
-			var k refresh.Known
-			if err := rows.Scan(&k.Key, &k.UID, &k.Hash, &k.LocationID, &k.ManagedBy); err != nil {
-				rows.Close()
-				sn.err = err
-				return nil
-			}
-			out = append(out, k)
-		}
-		rows.Close()
+	return files, rows.Err()
+}
+
+// ownedOf yields the location's entities of the file f; it reports whether
+// to go on: false once yield said stop or a read failed (kept for Err).
+func (sn *snapshot) ownedOf(locationID, f string, yield func(refresh.Known) bool) bool {
+	rows, err := sn.s.decide.QueryContext(sn.ctx, `SELECT key, uid, hash, location_id, managed_by FROM entities WHERE location_id = ? AND managed_by = ?`, locationID, f)
+	if err != nil {
+		sn.err = err
+		return false
 	}
-	return out
+	defer rows.Close()
+	for rows.Next() {
+		var k refresh.Known
+		if err := rows.Scan(&k.Key, &k.UID, &k.Hash, &k.LocationID, &k.ManagedBy); err != nil {
+			sn.err = err
+			return false
+		}
+		if !yield(k) {
+			return false
+		}
+	}
+	if err := rows.Err(); err != nil {
+		sn.err = err
+		return false
+	}
+	return true
 }
 
 // Errors returns the location's recorded processing errors.

@@ -4,8 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"iter"
 	"maps"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"backlot.dev/backlot/domain/catalog"
@@ -97,9 +99,9 @@ func TestOwnedListsEveryFileOfTheLocation(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	count := func(ks []refresh.Known) map[string]int {
+	count := func(ks iter.Seq[refresh.Known]) map[string]int {
 		m := map[string]int{}
-		for _, k := range ks {
+		for k := range ks {
 			m[k.LocationID+" "+k.ManagedBy]++
 		}
 		return m
@@ -112,7 +114,7 @@ func TestOwnedListsEveryFileOfTheLocation(t *testing.T) {
 	if got := count(sn.Owned("L1", map[string]bool{"file:/c/f1.yaml": true})); !maps.Equal(got, want) {
 		t.Fatalf("Owned(L1) except f1 = %v, want %v", got, want)
 	}
-	if got := sn.Owned("L3", nil); len(got) != 0 {
+	if got := slices.Collect(sn.Owned("L3", nil)); len(got) != 0 {
 		t.Fatalf("Owned of a location with no entity = %v", got)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -93,7 +94,7 @@ func DumpReader(ctx context.Context, r catalogstore.Reader) (string, error) {
 		if err != nil {
 			return "", fmt.Errorf("dump: snapshot of location %s: %w", l.ID, err)
 		}
-		owned := st.Owned(l.ID, nil)
+		owned := slices.Collect(st.Owned(l.ID, nil))
 		if e, ok := st.(interface{ Err() error }); ok && e.Err() != nil {
 			return "", fmt.Errorf("dump: entities of location %s: %w", l.ID, e.Err())
 		}

@@ -4,8 +4,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"hash/fnv"
+	"iter"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -159,7 +161,7 @@ func History(tb testing.TB, n int, seed int64) []event.Envelope {
 	loc3 := h.register("L3", l3file)
 	h.refresh(loc3, []string{l3file})
 	h.refresh(loc3, []string{l3file, filepath.Join(dir, "missing.yaml")})
-	for _, k := range h.state.Owned("L3", nil) {
+	for k := range h.state.Owned("L3", nil) {
 		h.emit(event.TypeEntityRemoved, k.Key, event.EntityRemoved{Ref: k.Key, UID: k.UID, LocationID: "L3", Reason: "location removed"})
 	}
 	ref := catalog.GeneratedLocationRef("file", l3file)
@@ -290,7 +292,9 @@ func newMemState() *memState {
 
 func (m *memState) Lookup(key string) (refresh.Known, bool) { k, ok := m.known[key]; return k, ok }
 
-func (m *memState) Owned(loc string, except map[string]bool) []refresh.Known {
+// Owned yields the location's entities by key, so that History's events
+// are the same at every run.
+func (m *memState) Owned(loc string, except map[string]bool) iter.Seq[refresh.Known] {
 	var out []refresh.Known
 	for _, k := range m.known {
 		if k.LocationID == loc && !except[k.ManagedBy] {
@@ -298,14 +302,14 @@ func (m *memState) Owned(loc string, except map[string]bool) []refresh.Known {
 		}
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Key < out[j].Key })
-	return out
+	return slices.Values(out)
 }
 
 func (m *memState) Errors(loc string) []event.ProcessingError { return m.errs[loc] }
 
 // someEntity returns the first entity of a location by key.
 func (m *memState) someEntity(loc string) refresh.Known {
-	owned := m.Owned(loc, nil)
+	owned := slices.Collect(m.Owned(loc, nil))
 	return owned[len(owned)/2]
 }
 

@@ -4,12 +4,14 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
 
 	"backlot.dev/backlot/domain/event"
+	"backlot.dev/backlot/domain/refresh"
 	"backlot.dev/backlot/projections/catalogstore"
 )
 
@@ -441,11 +443,21 @@ func testLocationsErrorsAndStatus(t *testing.T, open Opener) {
 	if _, ok := st.Lookup("component:default/nothing"); ok {
 		t.Fatal("snapshot finds a missing entity")
 	}
-	owned := st.Owned("L1", nil)
+	owned := slices.Collect(st.Owned("L1", nil))
 	if len(owned) != 3 {
 		t.Fatalf("owned %+v, want 3", owned)
 	}
-	if kept := st.Owned("L1", map[string]bool{"file:/catalog/all.yaml": true}); len(kept) != 0 {
+	// A caller that stops early is yielded nothing more, and the state
+	// reads on.
+	var first []refresh.Known
+	for k := range st.Owned("L1", nil) {
+		first = append(first, k)
+		break
+	}
+	if len(first) != 1 || first[0] != owned[0] {
+		t.Fatalf("owned, stopped after one: %+v, want %+v", first, owned[:1])
+	}
+	if kept := slices.Collect(st.Owned("L1", map[string]bool{"file:/catalog/all.yaml": true})); len(kept) != 0 {
 		t.Fatalf("owned except the only file: %+v, want none", kept)
 	}
 	if got := st.Errors("L1"); len(got) != 2 {
