@@ -56,3 +56,9 @@ func TestPrefetchedLookupsAnswerAsSingleOnes(t *testing.T) {
 	}
 	var _ refresh.State = bulk
 }
+
+// TestOwnedStreams: the entities of a location are yielded as the query
+// streams them, not read whole first. Not parallel: it measures the heap.
+func TestOwnedStreams(t *testing.T) {
+	storetest.CheckOwnedStreams(t, openStore(t))
+}

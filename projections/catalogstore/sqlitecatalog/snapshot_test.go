@@ -118,3 +118,9 @@ func TestOwnedListsEveryFileOfTheLocation(t *testing.T) {
 		t.Fatalf("Owned of a location with no entity = %v", got)
 	}
 }
+
+// TestOwnedStreams: the entities of a location are yielded as each file's
+// query reads them, not read whole first. Not parallel: it measures the heap.
+func TestOwnedStreams(t *testing.T) {
+	storetest.CheckOwnedStreams(t, openStore(t))
+}
