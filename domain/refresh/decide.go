@@ -178,8 +178,10 @@ func (d *Decider) Observe(o Observed) ([]event.Envelope, error) {
 	return []event.Envelope{ev}, nil
 }
 
-// Finish returns the removals of entities the location no longer yields and, when
-// the location's errors changed, the event that records or clears them.
+// Finish returns the removals of entities the location no longer yields, in key
+// order, and, when the location's errors changed, the event that records or
+// clears them. It reads what the location owns as the State yields it and
+// holds only the entities it removes.
 func (d *Decider) Finish() ([]event.Envelope, error) {
 	loc := d.loc
 	var out []event.Envelope
