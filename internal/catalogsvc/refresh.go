@@ -333,6 +333,11 @@ func (s *Service) watchRepos(ctx context.Context, loc catalogstore.Location, sta
 		}
 		ents = append(ents, RepoEntity{Key: k.Key, ManagedBy: k.ManagedBy, Commit: sink.commits[k.Key]})
 	}
+	if err := stateErr(state); err != nil {
+		// The listing stopped part way: look at none rather than some.
+		s.cfg.Logger.Warn("repositories not looked at", "location", loc.Type+":"+loc.Target, "err", err)
+		return nil
+	}
 	if len(ents) == 0 {
 		return nil
 	}
