@@ -30,12 +30,19 @@ type scoreFixture struct {
 
 func newScoreFixture(tb testing.TB, verdicts int) *scoreFixture {
 	tb.Helper()
+	return newScoreFixtureN(tb, 10, verdicts)
+}
+
+// newScoreFixtureN is newScoreFixture over a catalog of entities synthetic
+// components (newFixture's).
+func newScoreFixtureN(tb testing.TB, entities, verdicts int) *scoreFixture {
+	tb.Helper()
 	bs, err := sqlitebadges.Open(filepath.Join(tb.TempDir(), "badges.db"))
 	if err != nil {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() { bs.Close() })
-	f := &scoreFixture{fixture: newFixture(tb, 10, Config{Badges: bs}), badges: bs, n: verdicts, next: 1}
+	f := &scoreFixture{fixture: newFixture(tb, entities, Config{Badges: bs}), badges: bs, n: verdicts, next: 1}
 	pol := upsert(tb, map[string]any{"apiVersion": "backlot.dev/v1alpha1", "kind": "Policy",
 		"metadata": map[string]any{"name": "tc", "title": "Test certification"},
 		"spec": map[string]any{"selector": "true", "levels": []any{"bronze", "silver"},
