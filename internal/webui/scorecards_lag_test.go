@@ -48,7 +48,7 @@ func newScoreFixtureN(tb testing.TB, entities, verdicts int) *scoreFixture {
 		"spec": map[string]any{"selector": "true", "levels": []any{"bronze", "silver"},
 			"checks": []any{map[string]any{"id": "a", "level": "bronze", "rule": "true", "message": "a"},
 				map[string]any{"id": "b", "level": "silver", "rule": "true", "message": "b"}},
-			"campaigns": []any{map[string]any{"id": "all-silver", "level": "silver", "deadline": "2099-01-01"}}}}, 1000)
+			"campaigns": []any{map[string]any{"id": "all-silver", "level": "silver", "deadline": "2099-01-01"}}}}, int64(entities+1000))
 	if err := f.cat.Apply(context.Background(), []event.Envelope{pol}); err != nil {
 		tb.Fatal(err)
 	}
