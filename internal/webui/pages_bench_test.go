@@ -46,6 +46,9 @@ func BenchmarkEveryPage(b *testing.B) {
 		b.Fatal(err)
 	}
 	b.Logf("%d entities and verdicts applied in %s", n, time.Since(start).Round(time.Millisecond))
+	// The guest is a member of team-0, which owns one component in 40:
+	// Home lists what it owns.
+	f.srv.cfg.GuestGroups = []string{"group:default/team-0"}
 	mid := strconv.Itoa(n / 2)
 	pos := int64(n + 2000)
 	writeComponent := func(b *testing.B, i int) {
@@ -72,6 +75,7 @@ func BenchmarkEveryPage(b *testing.B) {
 		{"catalog", "/catalog", writeComponent},
 		{"catalog-all-kinds", "/catalog?kind=all", writeComponent},
 		{"entity", "/catalog/default/component/service-" + mid, writeComponent},
+		{"entity-group", "/catalog/default/group/team-0", writeComponent},
 		{"create", "/create", writeComponent},
 		{"create-form-pickers", "/create/templates/default/svc", writeComponent},
 		{"create-picker-prefix", "/create/picker?kind=component&q=service-" + mid[:min(3, len(mid))], writeComponent},
