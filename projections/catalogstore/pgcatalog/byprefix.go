@@ -17,6 +17,28 @@ func (s *Store) ByNamePrefix(ctx context.Context, kind, prefix string, limit int
 	if limit <= 0 {
 		return nil, nil
 	}
+	stmt, args := prefixStatement(kind, prefix, limit)
+	rows, err := s.pool.Query(ctx, stmt, args...)
+	if err != nil {
+		return nil, fmt.Errorf("catalog store (postgres): by name prefix: %w", err)
+	}
+	defer rows.Close()
+	var out []catalogstore.EntityView
+	for rows.Next() {
+		var v catalogstore.EntityView
+		if err := rows.Scan(&v.Key, &v.Ref, &v.UID, &v.LocationID, &v.Body); err != nil {
+			return nil, fmt.Errorf("catalog store (postgres): by name prefix: %w", err)
+		}
+		out = append(out, v)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("catalog store (postgres): by name prefix: %w", err)
+	}
+	return out, nil
+}
+
+// prefixStatement is ByNamePrefix's statement and its arguments.
+func prefixStatement(kind, prefix string, limit int) (string, []any) {
 	var where []string
 	var args []any
 	add := func(cond string, v any) {
@@ -37,22 +59,5 @@ func (s *Store) ByNamePrefix(ctx context.Context, kind, prefix string, limit int
 	if len(where) > 0 {
 		stmt += ` WHERE ` + strings.Join(where, " AND ")
 	}
-	stmt += fmt.Sprintf(` ORDER BY name, key LIMIT %d`, limit)
-	rows, err := s.pool.Query(ctx, stmt, args...)
-	if err != nil {
-		return nil, fmt.Errorf("catalog store (postgres): by name prefix: %w", err)
-	}
-	defer rows.Close()
-	var out []catalogstore.EntityView
-	for rows.Next() {
-		var v catalogstore.EntityView
-		if err := rows.Scan(&v.Key, &v.Ref, &v.UID, &v.LocationID, &v.Body); err != nil {
-			return nil, fmt.Errorf("catalog store (postgres): by name prefix: %w", err)
-		}
-		out = append(out, v)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("catalog store (postgres): by name prefix: %w", err)
-	}
-	return out, nil
+	return stmt + fmt.Sprintf(` ORDER BY name, key LIMIT %d`, limit), args
 }
