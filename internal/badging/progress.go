@@ -2,6 +2,7 @@ package badging
 
 import (
 	"context"
+	"slices"
 	"time"
 
 	"backlot.dev/backlot/policies"
@@ -68,28 +69,38 @@ func replayBuckets(ctx context.Context, br badges.Reader, policy string, bucket 
 // LevelHistory replays the policy's verdict changes from br and returns how
 // many entities stood at each level at the end of each bucket in which a
 // verdict changed, from the first verdict on, oldest first. It returns an
-// empty series, not nil, for a policy without verdicts.
+// empty series, not nil, for a policy without verdicts. The counts per level
+// are kept as the changes are applied, so a bucket costs the policy's levels,
+// not its entities: the replay reads each change once and nothing more.
 func LevelHistory(ctx context.Context, br badges.Reader, p *policies.Policy, bucket time.Duration) ([]SeriesPoint, error) {
 	levels := map[string]string{} // entity -> its level now
+	counts := map[string]int{}    // level -> entities at it now
 	series := []SeriesPoint{}
 	err := replayBuckets(ctx, br, p.Metadata.Name, bucket, func(c badges.Change) {
 		key := badges.Key(c.Data.Entity)
+		if old, ok := levels[key]; ok {
+			counts[old]--
+		}
 		switch {
 		case !c.Data.Applies:
 			delete(levels, key)
+			return
 		case c.Data.Level == "":
 			levels[key] = NoLevel
 		default:
 			levels[key] = c.Data.Level
 		}
+		counts[levels[key]]++
 	}, func(end time.Time) {
-		pt := SeriesPoint{Time: end, Counts: map[string]int{NoLevel: 0}}
+		pt := SeriesPoint{Time: end, Total: len(levels), Counts: make(map[string]int, len(p.Spec.Levels)+1)}
+		pt.Counts[NoLevel] = 0
 		for _, l := range p.Spec.Levels {
 			pt.Counts[l] = 0
 		}
-		for _, l := range levels {
-			pt.Counts[l]++
-			pt.Total++
+		for l, n := range counts {
+			if n > 0 {
+				pt.Counts[l] = n
+			}
 		}
 		series = append(series, pt)
 	})
@@ -102,54 +113,62 @@ func LevelHistory(ctx context.Context, br badges.Reader, p *policies.Policy, buc
 // Campaigns replays the policy's verdict changes from br and returns each of
 // its campaigns with its standing as of now and its burndown per bucket. A
 // campaign is overdue when entities remain after the day of its deadline.
+// Each campaign's total and remaining are kept as the changes are applied,
+// so a bucket costs the policy's campaigns, not its entities.
 func Campaigns(ctx context.Context, br badges.Reader, p *policies.Policy, bucket time.Duration, now time.Time) ([]CampaignProgress, error) {
 	rank := map[string]int{}
 	for i, l := range p.Spec.Levels {
 		rank[l] = i + 1
 	}
+	out := make([]CampaignProgress, len(p.Spec.Campaigns))
+	want := make([]int, len(out))
+	for i, c := range p.Spec.Campaigns {
+		out[i] = CampaignProgress{Campaign: c, Burndown: []BurndownPoint{}}
+		want[i] = rank[c.Level]
+	}
+	// standing is what an entity adds to the campaigns: the places in out
+	// of the campaigns that count it, and the rank it reached.
 	type standing struct {
-		in      map[string]bool
+		in      []int
 		reached int
 	}
 	entities := map[string]standing{}
-	out := make([]CampaignProgress, len(p.Spec.Campaigns))
-	for i, c := range p.Spec.Campaigns {
-		out[i] = CampaignProgress{Campaign: c, Burndown: []BurndownPoint{}}
-	}
-	count := func(i int) (total, remaining int) {
-		want := rank[out[i].Level]
-		for _, e := range entities {
-			if e.in[out[i].ID] {
-				total++
-				if e.reached < want {
-					remaining++
-				}
+	total, remaining := make([]int, len(out)), make([]int, len(out))
+	add := func(st standing, d int) {
+		for _, i := range st.in {
+			total[i] += d
+			if st.reached < want[i] {
+				remaining[i] += d
 			}
 		}
-		return
 	}
 	err := replayBuckets(ctx, br, p.Metadata.Name, bucket, func(c badges.Change) {
 		key := badges.Key(c.Data.Entity)
+		if old, ok := entities[key]; ok {
+			add(old, -1)
+		}
 		if !c.Data.Applies {
 			delete(entities, key)
 			return
 		}
-		st := standing{in: map[string]bool{}, reached: c.Data.LevelRank}
-		for _, id := range c.Data.Campaigns {
-			st.in[id] = true
+		st := standing{reached: c.Data.LevelRank}
+		for i := range out {
+			if slices.Contains(c.Data.Campaigns, out[i].ID) {
+				st.in = append(st.in, i)
+			}
 		}
 		entities[key] = st
+		add(st, 1)
 	}, func(end time.Time) {
 		for i := range out {
-			t, rem := count(i)
-			out[i].Burndown = append(out[i].Burndown, BurndownPoint{Time: end, Total: t, Remaining: rem})
+			out[i].Burndown = append(out[i].Burndown, BurndownPoint{Time: end, Total: total[i], Remaining: remaining[i]})
 		}
 	})
 	if err != nil {
 		return nil, err
 	}
 	for i := range out {
-		out[i].Total, out[i].Remaining = count(i)
+		out[i].Total, out[i].Remaining = total[i], remaining[i]
 		out[i].Reached = out[i].Total - out[i].Remaining
 		if d, err := time.Parse(policies.CampaignDateLayout, out[i].Deadline); err == nil {
 			out[i].Overdue = out[i].Remaining > 0 && now.After(d.Add(24*time.Hour))

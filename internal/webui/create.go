@@ -27,10 +27,6 @@ func init() {
 // createPageSize is how many templates a page of the Create page lists.
 const createPageSize = 24
 
-// pickerLimit bounds the entities a picker lists (the catalog is never
-// read whole); typing narrows the list to what the browser shows of it.
-const pickerLimit = 200
-
 // templateCard is one template of the Create page.
 type templateCard struct {
 	Summary
@@ -338,8 +334,9 @@ func (s *Server) formData(r *Request, fr *formRequest, ann map[string]string) *c
 		pg := t.Pages[fr.step]
 		d.PageTitle, d.PageNote = d.Tabs[fr.step].Title, pg.Description
 		es := resolvePage(pg.Schema, fr.values)
-		d.Fields = fieldsOf(es, fr.raw, fr.values, fr.errs, func(picker string, opts map[string]any) []formOption {
-			return s.pickerOptions(r, picker, opts)
+		d.Fields = fieldsOf(es, fr.raw, fr.values, fr.errs, func(picker string, opts map[string]any, value string) ([]formOption, string) {
+			kinds := pickerKinds(picker, opts)
+			return s.pickerOptions(r.Context(), kinds, value).Options, pickerURL(kinds)
 		})
 		var sig []string
 		for _, f := range d.Fields {
@@ -387,91 +384,4 @@ func (s *Server) formData(r *Request, fr *formRequest, ann map[string]string) *c
 		}
 	}
 	return d
-}
-
-// pickerOptions lists the catalog entities a picker offers: OwnerPicker
-// groups and users, EntityPicker the kinds its ui:options name
-// (catalogFilter's kind, or allowedKinds), at most pickerLimit of them.
-func (s *Server) pickerOptions(r *Request, picker string, opts map[string]any) []formOption {
-	var kinds []string
-	if f, ok := opts["catalogFilter"]; ok {
-		filters := anyList(f)
-		if m, ok := f.(map[string]any); ok {
-			filters = []any{m}
-		}
-		for _, x := range filters {
-			m, _ := x.(map[string]any)
-			switch k := m["kind"].(type) {
-			case string:
-				kinds = append(kinds, k)
-			case []any:
-				kinds = append(kinds, stringList(k)...)
-			}
-		}
-	}
-	kinds = append(kinds, stringList(opts["allowedKinds"])...)
-	if len(kinds) == 0 && picker == "OwnerPicker" {
-		kinds = []string{"group", "user"}
-	}
-	if len(kinds) == 0 {
-		return s.pickerQuery(r, nil)
-	}
-	var out []formOption
-	for _, k := range kinds {
-		out = append(out, s.pickerKind(r, strings.ToLower(k))...)
-	}
-	slices.SortFunc(out, func(a, b formOption) int { return strings.Compare(a.Label, b.Label) })
-	if len(out) > pickerLimit {
-		out = out[:pickerLimit]
-	}
-	return out
-}
-
-// pickerKind lists the entities of one kind for a picker from the
-// catalog's facets (names and namespaces, without reading the entities and
-// their relations: a group owns thousands); of a kind in several
-// namespaces it reads the entities instead.
-func (s *Server) pickerKind(r *Request, kind string) []formOption {
-	f := catalogstore.Filter{{{Key: "kind", Values: []string{kind}}}}
-	got, err := s.cfg.Catalog.Facets(r.Context(), []string{"metadata.namespace", "metadata.name"}, f)
-	if err != nil {
-		return nil
-	}
-	if ns := got["metadata.namespace"]; len(ns) != 1 {
-		if len(ns) == 0 {
-			return nil
-		}
-		return s.pickerQuery(r, []string{kind})
-	}
-	namespace := got["metadata.namespace"][0].Value
-	names := got["metadata.name"]
-	out := make([]formOption, 0, min(len(names), pickerLimit))
-	for _, n := range names {
-		ref := kind + ":" + namespace + "/" + n.Value
-		out = append(out, formOption{Value: ref, Label: n.Value + " (" + kind + ")"})
-	}
-	return out
-}
-
-// pickerQuery lists up to pickerLimit entities of the kinds (any kind
-// when none) by reading them.
-func (s *Server) pickerQuery(r *Request, kinds []string) []formOption {
-	q := catalogstore.PageQuery{Order: []catalogstore.Order{{Field: "metadata.name"}}, Limit: pickerLimit}
-	if len(kinds) > 0 {
-		q.Filter = catalogstore.Filter{{{Key: "kind", Values: kinds}}}
-	}
-	page, err := s.cfg.Catalog.Query(r.Context(), q)
-	if err != nil {
-		return nil
-	}
-	out := make([]formOption, 0, len(page.Items))
-	for i := range page.Items {
-		sum := Summarize(&page.Items[i])
-		label := sum.Title
-		if label == "" {
-			label = sum.Name
-		}
-		out = append(out, formOption{Value: page.Items[i].Ref, Label: label + " (" + strings.ToLower(sum.Kind) + ")"})
-	}
-	return out
 }

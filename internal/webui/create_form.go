@@ -42,8 +42,10 @@ type formField struct {
 	Error string
 	// Repo is a RepoUrlPicker's parts.
 	Repo *repoParts
-	// Picker names what a picker lists (Owner, Entity).
-	Picker string
+	// Picker names what a picker lists (Owner, Entity); PickerURL is where
+	// the page's script asks for the entities whose name starts with what
+	// is typed (/create/picker with the picker's kinds).
+	Picker, PickerURL string
 }
 
 // formOption is one choice of a select, radio group or picker.
@@ -248,7 +250,7 @@ func orderOf(schema map[string]any, es effectiveSchema) []string {
 // fieldsOf draws a page's fields for the values (raw, as the form sent
 // them) with the errors by property name. options lists a picker's
 // entities.
-func fieldsOf(es effectiveSchema, raw url.Values, values map[string]any, errs map[string]string, options func(picker string, opts map[string]any) []formOption) []formField {
+func fieldsOf(es effectiveSchema, raw url.Values, values map[string]any, errs map[string]string, options func(picker string, opts map[string]any, value string) ([]formOption, string)) []formField {
 	var out []formField
 	for _, name := range es.order {
 		p := es.props[name]
@@ -289,7 +291,7 @@ func fieldsOf(es effectiveSchema, raw url.Values, values map[string]any, errs ma
 		case uiField == "OwnerPicker" || uiField == "EntityPicker" || uiField == "OwnedEntityPicker":
 			f.Widget, f.Picker = "picker", strings.TrimSuffix(uiField, "Picker")
 			if options != nil {
-				f.Options = options(uiField, opts)
+				f.Options, f.PickerURL = options(uiField, opts, f.Value)
 			}
 		case f.Type == "boolean":
 			f.Widget = "checkbox"

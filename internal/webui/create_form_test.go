@@ -69,8 +69,8 @@ func TestFieldsOfWidgets(t *testing.T) {
 	t.Parallel()
 	values := map[string]any{"kind": "service", "labels": []any{"a", "b"}, "targets": []any{"darwin"}}
 	es := resolvePage(kindsPage, values)
-	fields := fieldsOf(es, nil, values, map[string]string{"port": "must be >= 1"}, func(picker string, _ map[string]any) []formOption {
-		return []formOption{{Value: "group:default/team-a", Label: picker}}
+	fields := fieldsOf(es, nil, values, map[string]string{"port": "must be >= 1"}, func(picker string, _ map[string]any, _ string) ([]formOption, string) {
+		return []formOption{{Value: "group:default/team-a", Label: picker}}, "/create/picker?kind=group"
 	})
 	got := map[string]formField{}
 	var names []string

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"html/template"
+	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -49,6 +50,10 @@ type entityData struct {
 	LastSeen string
 	Graph    template.HTML
 	Rels     []catalogstore.Relation
+	// RelCount is how many relations the entity has; RelMore what the list
+	// leaves out of each type past maxListedRelations.
+	RelCount int
+	RelMore  []relationsMore
 	API      *apiDoc
 	Badges   []badges.Badge
 	Facts    []factView
@@ -131,6 +136,8 @@ func loadEntity(s *Server, r *Request) (any, string, error) {
 	}
 	d.Graph = relationGraph(v.Ref, v.Relations, d.AsOf)
 	slices.SortStableFunc(d.Rels, func(a, b catalogstore.Relation) int { return strings.Compare(a.Type, b.Type) })
+	d.RelCount = len(d.Rels)
+	d.Rels, d.RelMore = listRelations(d.Rels, d.Ref)
 	if err := s.entityBadges(ctx, key, d); err != nil {
 		return nil, "", err
 	}
@@ -261,4 +268,48 @@ func anyMap(m map[string]string) map[string]any {
 		out[k] = v
 	}
 	return out
+}
+
+// maxListedRelations bounds the relations of one type the entity page lists:
+// a group owns thousands of entities, and the page would grow with the
+// catalog. The catalog page lists the rest of an owner's.
+const maxListedRelations = 100
+
+// relationsMore is what the entity page's list leaves out of one type of
+// relation, and where the catalog lists them (empty when it cannot).
+type relationsMore struct {
+	Type string
+	More int
+	URL  string
+}
+
+// listRelations keeps the first maxListedRelations relations of each type
+// of rels (sorted by type) and says how many of each it left out; a
+// group's ownerOf links to the catalog filtered by that owner.
+func listRelations(rels []catalogstore.Relation, ref string) ([]catalogstore.Relation, []relationsMore) {
+	out := rels[:0:0]
+	var more []relationsMore
+	for i := 0; i < len(rels); {
+		j := i
+		for j < len(rels) && rels[j].Type == rels[i].Type {
+			j++
+		}
+		out = append(out, rels[i:min(j, i+maxListedRelations)]...)
+		if n := j - i - maxListedRelations; n > 0 {
+			m := relationsMore{Type: rels[i].Type, More: n}
+			if rels[i].Type == "ownerOf" {
+				// spec.owner holds the owner as each entity wrote it: its
+				// full ref, or the name alone for a group of the default
+				// namespace.
+				owners := []string{strings.ToLower(ref)}
+				if short, ok := strings.CutPrefix(strings.ToLower(ref), "group:default/"); ok {
+					owners = append(owners, short)
+				}
+				m.URL = "/catalog?" + url.Values{"kind": {"all"}, "owner": owners}.Encode()
+			}
+			more = append(more, m)
+		}
+		i = j
+	}
+	return out, more
 }

@@ -21,6 +21,8 @@ var funcs = template.FuncMap{
 	"lower":     strings.ToLower,
 	"plural":    plural,
 	"add":       func(a, b int) int { return a + b },
+	// pickerLimit is how many entities a picker offers at once.
+	"pickerLimit": func() int { return pickerLimit },
 	"dict": func(kv ...any) map[string]any {
 		m := make(map[string]any, len(kv)/2)
 		for i := 0; i+1 < len(kv); i += 2 {

@@ -30,18 +30,25 @@ type scoreFixture struct {
 
 func newScoreFixture(tb testing.TB, verdicts int) *scoreFixture {
 	tb.Helper()
+	return newScoreFixtureN(tb, 10, verdicts)
+}
+
+// newScoreFixtureN is newScoreFixture over a catalog of entities synthetic
+// components (newFixture's).
+func newScoreFixtureN(tb testing.TB, entities, verdicts int) *scoreFixture {
+	tb.Helper()
 	bs, err := sqlitebadges.Open(filepath.Join(tb.TempDir(), "badges.db"))
 	if err != nil {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() { bs.Close() })
-	f := &scoreFixture{fixture: newFixture(tb, 10, Config{Badges: bs}), badges: bs, n: verdicts, next: 1}
+	f := &scoreFixture{fixture: newFixture(tb, entities, Config{Badges: bs}), badges: bs, n: verdicts, next: 1}
 	pol := upsert(tb, map[string]any{"apiVersion": "backlot.dev/v1alpha1", "kind": "Policy",
 		"metadata": map[string]any{"name": "tc", "title": "Test certification"},
 		"spec": map[string]any{"selector": "true", "levels": []any{"bronze", "silver"},
 			"checks": []any{map[string]any{"id": "a", "level": "bronze", "rule": "true", "message": "a"},
 				map[string]any{"id": "b", "level": "silver", "rule": "true", "message": "b"}},
-			"campaigns": []any{map[string]any{"id": "all-silver", "level": "silver", "deadline": "2099-01-01"}}}}, 1000)
+			"campaigns": []any{map[string]any{"id": "all-silver", "level": "silver", "deadline": "2099-01-01"}}}}, int64(entities+1000))
 	if err := f.cat.Apply(context.Background(), []event.Envelope{pol}); err != nil {
 		tb.Fatal(err)
 	}

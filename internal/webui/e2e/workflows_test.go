@@ -185,6 +185,18 @@ func TestPortalWorkflows(t *testing.T) {
 		if n := b.count(t, `#f-owner-list option[value="group:default/platform-team"]`); n != 1 {
 			t.Fatalf("the OwnerPicker lists platform-team %d times", n)
 		}
+		// The picker asks the server for the groups and users whose name
+		// starts with what is typed, and its list narrows to them: it held
+		// every group and user of the example catalog before.
+		if n := b.count(t, "#f-owner-list option"); n < 10 {
+			t.Fatalf("the empty OwnerPicker offers %d groups and users, want every one of the example catalog", n)
+		}
+		b.typeInto(t, "#f-owner", "platf")
+		b.waitText(t, "#f-owner-n", "1 match.", 10*time.Second)
+		if got := eval[[]string](t, b, `Array.from(document.querySelectorAll("#f-owner-list option")).map(function (o) { return o.value })`); strings.Join(got, " ") != "group:default/platform-team" {
+			t.Fatalf("after typing platf the OwnerPicker offers %v, want platform-team alone", got)
+		}
+		b.axe(t, "create-form-picker")
 		// Inline check: the template's own message, without leaving the page.
 		b.setField(t, "#f-name", "Not A Name")
 		b.waitText(t, "#f-name-e", "does not match pattern", 10*time.Second)

@@ -80,6 +80,50 @@
     });
   });
 
+  // input[data-picker-url]: an entity picker. As the user types, the
+  // server is asked for the first entities whose name starts with the typed
+  // text (/create/picker, a bounded read of the catalog) and the input's
+  // datalist offers them (the browser's own list: arrow keys and Enter
+  // choose); the status line says how many. Without the script the field
+  // is a text field that takes a ref, its list the first matches of its
+  // value. Listening on the document keeps working when a validation swaps
+  // the form's fields.
+  var pickers = new WeakMap();
+  doc.addEventListener("input", function (e) {
+    var inp = e.target;
+    if (!inp.matches || !inp.matches("input[data-picker-url]")) { return; }
+    var st = pickers.get(inp);
+    if (!st) { st = { timer: 0, busy: null, asked: null }; pickers.set(inp, st); }
+    clearTimeout(st.timer);
+    st.timer = setTimeout(function () {
+      var typed = inp.value;
+      if (typed === st.asked) { return; }
+      st.asked = typed;
+      if (st.busy) { st.busy.abort(); }
+      st.busy = new AbortController();
+      var u = new URL(inp.getAttribute("data-picker-url"), location.href);
+      u.searchParams.set("q", typed);
+      fetch(u.toString(), { headers: { Accept: "application/json" }, credentials: "same-origin", signal: st.busy.signal })
+        .then(function (r) { return r.ok ? r.json() : null; })
+        .then(function (ans) {
+          var list = doc.getElementById(inp.getAttribute("list"));
+          if (!ans || !list || inp.value !== typed) { return; }
+          var opts = ans.options.map(function (o) {
+            var el = doc.createElement("option");
+            el.value = o.value; el.textContent = o.label;
+            return el;
+          });
+          list.replaceChildren.apply(list, opts);
+          var status = doc.getElementById(inp.getAttribute("data-picker-status"));
+          if (status) {
+            status.textContent = opts.length === 0 ? "No entity's name starts with that." :
+              (ans.more ? "The first " + opts.length + " matches; type more to narrow them." :
+                opts.length + (opts.length === 1 ? " match." : " matches."));
+          }
+        }).catch(function () {});
+    }, 120);
+  });
+
   // [data-copy=ID]: copy the text of element ID.
   doc.addEventListener("click", function (e) {
     var b = e.target.closest && e.target.closest("[data-copy]");
