@@ -2,6 +2,7 @@ package catalogsql
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -330,4 +331,92 @@ func RelationFacet(ph, where string) string {
 		SELECT e.key, o.key, o.ref FROM relations r JOIN entities o ON o.eid = r.origin JOIN entities e ON e.key = r.target
 			WHERE r.lreverse = ` + ph + ` AND ` + where + `
 	) x GROUP BY x.target ORDER BY x.target`
+}
+
+// KindPart is what the entities of one kind must match to match a filter.
+type KindPart struct {
+	// Kind is the kind, lower-cased as the kind column holds it.
+	Kind string
+	// Filter is the filter's conjunctions that admit Kind, without their
+	// kind conditions (each holds for an entity of Kind).
+	Filter catalogstore.Filter
+}
+
+// SplitByKind splits f into one part per kind it admits, in byte order of the
+// kinds, when every conjunction of f names its kinds and together they name
+// at most most: an entity matches f exactly when it is of one part's kind and
+// matches that part's filter. A store can then read each kind's rows in
+// order from an index that leads with kind and merge the few it needs (a
+// page), where one condition on several kinds leaves the planner a walk over
+// every kind in page order. It answers false for a filter some conjunction
+// of which admits any kind (no kind condition, or a bare kind key), that
+// admits no kind at all, or that names more than most kinds.
+func SplitByKind(f catalogstore.Filter, most int) ([]KindPart, bool) {
+	if len(f) == 0 {
+		return nil, false
+	}
+	admits := make([]map[string]bool, len(f))
+	all := map[string]bool{}
+	for i, conj := range f {
+		var set map[string]bool
+		for _, c := range conj {
+			if !strings.EqualFold(c.Key, "kind") {
+				continue
+			}
+			if len(c.Values) == 0 {
+				continue // a bare key: every entity has a kind
+			}
+			vals := map[string]bool{}
+			for _, v := range c.Values {
+				v = strings.ToLower(v)
+				if set == nil || set[v] {
+					vals[v] = true
+				}
+			}
+			set = vals
+		}
+		if set == nil {
+			return nil, false
+		}
+		admits[i] = set
+		for k := range set {
+			all[k] = true
+		}
+	}
+	if len(all) == 0 || len(all) > most {
+		return nil, false
+	}
+	kinds := make([]string, 0, len(all))
+	for k := range all {
+		kinds = append(kinds, k)
+	}
+	slices.Sort(kinds)
+	parts := make([]KindPart, 0, len(kinds))
+	for _, k := range kinds {
+		var pf catalogstore.Filter
+		for i, conj := range f {
+			if !admits[i][k] {
+				continue
+			}
+			rest := make([]catalogstore.Condition, 0, len(conj))
+			for _, c := range conj {
+				if !strings.EqualFold(c.Key, "kind") {
+					rest = append(rest, c)
+				}
+			}
+			pf = append(pf, rest)
+		}
+		parts = append(parts, KindPart{Kind: k, Filter: pf})
+	}
+	return parts, true
+}
+
+// KindRange renders "kind is k" over entities e as the range
+// e.kind >= k AND e.kind <= k (see PerRowKindRange for why).
+func KindRange(k string, a *Args) string {
+	if a.d.Postgres {
+		ph := a.Add(k)
+		return "(e.kind >= " + ph + " AND e.kind <= " + ph + ")"
+	}
+	return "(e.kind >= " + a.Add(k) + " AND e.kind <= " + a.Add(k) + ")"
 }

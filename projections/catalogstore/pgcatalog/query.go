@@ -85,27 +85,7 @@ func (s *Store) pageSQL(q catalogstore.PageQuery) pageSQL {
 		sortCols[i] = fmt.Sprintf("%s AS s%d", expr, i)
 		created[i] = isCreated
 	}
-	// A page of one kind is read in order from an index that leads with kind
-	// (catalogsql.PerRowKindRange), however the kinds are spread over the
-	// catalog's creation order or names: its filter names the kind as a
-	// range, and it is ordered by kind first, which is the same order.
-	oneKind := soleKind(q.Filter)
-	mode, kindCol := catalogsql.PerRow, ""
-	if oneKind {
-		mode, kindCol = catalogsql.PerRowKindRange, "e.kind, "
-	}
-	// The page is chosen on narrow rows (eid, key and the sort values), then
-	// joined to the entities for their bodies: sorting and skipping never carry
-	// a body along, and an index on (kind, eid) can serve the default order alone.
-	inner := `SELECT * FROM (SELECT e.eid, e.key, ` + kindCol + strings.Join(sortCols, ", ") +
-		` FROM entities e WHERE ` + pageWhere(q, mode, a) + `) e`
 	backward := q.Before != nil
-	switch {
-	case q.After != nil:
-		inner += ` WHERE ` + catalogsql.KeysetCond(order, created, q.After, false, a)
-	case q.Before != nil:
-		inner += ` WHERE ` + catalogsql.KeysetCond(order, created, q.Before, true, a)
-	}
 	orderBy := func(alias string) string {
 		parts := make([]string, 0, len(order)+1)
 		unique := false
@@ -125,22 +105,68 @@ func (s *Store) pageSQL(q catalogstore.PageQuery) pageSQL {
 		}
 		return strings.Join(parts, ", ")
 	}
-	inner += ` ORDER BY `
-	if oneKind {
-		// In the direction of the first sort column, so an index of kind and
-		// that column serves the order alone, forward or backward.
-		inner += `e.kind ` + catalogsql.Dir(order[0].Desc != backward) + `, `
+	keyset := ""
+	switch {
+	case q.After != nil:
+		keyset = ` WHERE ` + catalogsql.KeysetCond(order, created, q.After, false, a)
+	case q.Before != nil:
+		keyset = ` WHERE ` + catalogsql.KeysetCond(order, created, q.Before, true, a)
 	}
-	inner += orderBy("e")
+	// In the direction of the first sort column, so an index of kind and
+	// that column serves the order alone, forward or backward.
+	kindFirst := `e.kind ` + catalogsql.Dir(order[0].Desc != backward) + `, `
 	// As in the SQLite store, an offset is ignored with a keyset only when the
 	// page has a limit.
+	offset := 0
+	if q.Offset > 0 && (q.Limit <= 0 || (q.After == nil && q.Before == nil)) {
+		offset = q.Offset
+	}
+	limit := ""
 	if q.Limit > 0 {
-		inner += fmt.Sprintf(" LIMIT %d", q.Limit+1)
-		if q.Offset > 0 && q.After == nil && q.Before == nil {
-			inner += fmt.Sprintf(" OFFSET %d", q.Offset)
+		limit = fmt.Sprintf(" LIMIT %d", q.Limit+1)
+	}
+	if offset > 0 {
+		limit += fmt.Sprintf(" OFFSET %d", offset)
+	}
+	// The page is chosen on narrow rows (eid, key and the sort values), then
+	// joined to the entities for their bodies: sorting and skipping never carry
+	// a body along, and an index on (kind, eid) can serve the default order alone.
+	var inner string
+	if parts, ok := kindParts(q); ok {
+		// A page of a few kinds is the merge of each kind's first rows, each
+		// read in order from an index that leads with kind as a page of one
+		// kind is (below): a condition on several kinds leaves the planner no
+		// index that serves the page's order but the ones that walk every
+		// kind, dropping the others as they go.
+		rest := catalogsql.FullText(q.FullText, a)
+		if q.LocationID != "" {
+			rest += " AND e.location_id = " + a.Add(q.LocationID)
 		}
-	} else if q.Offset > 0 {
-		inner += fmt.Sprintf(" OFFSET %d", q.Offset)
+		cols := `SELECT e.eid, e.key, e.kind, ` + strings.Join(sortCols, ", ") + ` FROM entities e WHERE `
+		arms := make([]string, len(parts))
+		for i, p := range parts {
+			arms[i] = `(SELECT * FROM (` + cols + catalogsql.KindRange(p.Kind, a) + ` AND ` +
+				catalogsql.Filter(p.Filter, catalogsql.PerRow, a) + ` AND ` + rest + `) e` + keyset +
+				` ORDER BY ` + kindFirst + orderBy("e") + fmt.Sprintf(" LIMIT %d)", q.Limit+1+offset)
+		}
+		inner = `SELECT * FROM (` + strings.Join(arms, " UNION ALL ") + `) e ORDER BY ` + orderBy("e") + limit
+	} else {
+		// A page of one kind is read in order from an index that leads with
+		// kind (catalogsql.PerRowKindRange), however the kinds are spread
+		// over the catalog's creation order or names: its filter names the
+		// kind as a range, and it is ordered by kind first, which is the
+		// same order.
+		oneKind := soleKind(q.Filter)
+		mode, kindCol := catalogsql.PerRow, ""
+		if oneKind {
+			mode, kindCol = catalogsql.PerRowKindRange, "e.kind, "
+		}
+		inner = `SELECT * FROM (SELECT e.eid, e.key, ` + kindCol + strings.Join(sortCols, ", ") +
+			` FROM entities e WHERE ` + pageWhere(q, mode, a) + `) e` + keyset + ` ORDER BY `
+		if oneKind {
+			inner += kindFirst
+		}
+		inner += orderBy("e") + limit
 	}
 	sCols := make([]string, len(order))
 	for i := range order {
@@ -211,6 +237,22 @@ func (s *Store) Query(ctx context.Context, q catalogstore.PageQuery) (catalogsto
 		return catalogstore.Page{}, fmt.Errorf("catalog store (postgres): query: %w", err)
 	}
 	return catalogstore.FinishPage(ctx, page, q, items, s.decorate)
+}
+
+// maxKindParts is the most kinds a page's filter may name for the page to be
+// read as the merge of each kind's first rows: each kind costs a read of a
+// page's rows, and Backlot's catalog has ten kinds.
+const maxKindParts = 16
+
+// kindParts splits the filter of q by kind (catalogsql.SplitByKind) when its
+// page is read as the merge of each kind's first rows: it has a limit, and
+// its filter names a few kinds but is not a page of one kind's conjunction,
+// which is read from one index directly.
+func kindParts(q catalogstore.PageQuery) ([]catalogsql.KindPart, bool) {
+	if q.Limit <= 0 || soleKind(q.Filter) {
+		return nil, false
+	}
+	return catalogsql.SplitByKind(q.Filter, maxKindParts)
 }
 
 // soleKind says whether every entity f selects is of one kind: f is one
