@@ -31,6 +31,9 @@ type Dialect struct {
 type Args struct {
 	d    Dialect
 	vals []any
+	// span bounds the eids of the search rows a per-row lookup reads
+	// (FromEid).
+	span string
 }
 
 // NewArgs returns empty arguments for d.
@@ -43,6 +46,21 @@ func (a *Args) Add(v any) string {
 		return "$" + strconv.Itoa(len(a.vals))
 	}
 	return "?"
+}
+
+// FromEid makes the per-row search lookups Condition renders next keep to
+// search rows whose eid is at least lo (a placeholder, or any SQL
+// expression); "" lifts the bound. It changes no answer for a filter that
+// only entities with such eids match. A count has no order, and PostgreSQL
+// merges a value's search rows with a kind's eids, both in eid order, each
+// from its start: where the kinds were folded in runs (a first ingestion,
+// file by file), a bound at the kind's first eid keeps the merge from
+// reading the other kinds' rows of that value before the kind's.
+func (a *Args) FromEid(lo string) {
+	a.span = ""
+	if lo != "" {
+		a.span = " AND s.eid >= " + lo
+	}
 }
 
 // Values returns the arguments in the order they were added.
@@ -209,9 +227,9 @@ func Condition(c catalogstore.Condition, mode Mode, a *Args) string {
 	}
 	if mode != Set || a.d.Postgres {
 		if len(c.Values) == 0 {
-			return `EXISTS (SELECT 1 FROM search s WHERE s.eid = e.eid AND s.kid = ` + a.keyID(key) + `)`
+			return `EXISTS (SELECT 1 FROM search s WHERE s.eid = e.eid AND s.kid = ` + a.keyID(key) + a.span + `)`
 		}
-		return `EXISTS (SELECT 1 FROM search s WHERE s.eid = e.eid AND s.kid = ` + a.keyID(key) + ` AND ` + a.in("s.value", lowerAll(c.Values)) + `)`
+		return `EXISTS (SELECT 1 FROM search s WHERE s.eid = e.eid AND s.kid = ` + a.keyID(key) + ` AND ` + a.in("s.value", lowerAll(c.Values)) + a.span + `)`
 	}
 	if len(c.Values) == 0 {
 		return `e.eid IN (SELECT eid FROM search WHERE kid = ` + a.keyID(key) + `)`

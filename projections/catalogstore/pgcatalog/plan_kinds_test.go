@@ -20,8 +20,8 @@ const skewedAPIs = 2000
 // skewRow is what the test knows of an entity of the skewed catalog of
 // several kinds, to compute the pages it expects.
 type skewRow struct {
-	key, name, kind, typ, lifecycle string
-	pos                             int64
+	key, name, kind, typ, lifecycle, owner string
+	pos                                    int64
 }
 
 // skewedKindsCatalog is the rows of the catalog TestAPageOfSeveralKinds
@@ -31,16 +31,16 @@ type skewRow struct {
 func skewedKindsCatalog() []skewRow {
 	var rows []skewRow
 	for i := range skewOthers {
-		rows = append(rows, skewRow{fmt.Sprintf("resource:default/aaa-resource-%d", i), fmt.Sprintf("aaa-resource-%d", i), "resource", "service", "production", int64(i) + 1})
+		rows = append(rows, skewRow{fmt.Sprintf("resource:default/aaa-resource-%d", i), fmt.Sprintf("aaa-resource-%d", i), "resource", "service", "production", "team-0", int64(i) + 1})
 	}
 	for i := range skewComponents {
 		name := fmt.Sprintf("service-%d", i)
 		rows = append(rows, skewRow{"component:default/" + name, name, "component",
-			[]string{"service", "website", "library"}[i%3], []string{"production", "experimental", "deprecated"}[i%3], int64(skewOthers+skewedAPIs+i) + 1})
+			[]string{"service", "website", "library"}[i%3], []string{"production", "experimental", "deprecated"}[i%3], fmt.Sprintf("team-%d", i%40), int64(skewOthers+skewedAPIs+i) + 1})
 	}
 	for i := range skewedAPIs {
 		name := fmt.Sprintf("service-%d-api", i)
-		rows = append(rows, skewRow{"api:default/" + name, name, "api", "service", "production", int64(skewOthers+i) + 1})
+		rows = append(rows, skewRow{"api:default/" + name, name, "api", "service", "production", "team-0", int64(skewOthers+i) + 1})
 	}
 	return rows
 }
