@@ -23,6 +23,12 @@ type Dialect struct {
 	// subquery whose result it must guess; a key it does not know is looked
 	// up in the statement (KeyID).
 	KnownKey func(key string) (id any, ok bool)
+	// KindInKey says the entities' kind is only the part of their key
+	// before ":" (an expression, as in a history's catalog at an instant,
+	// not a column with an index): a kind condition is then rendered as
+	// ranges of the key, which an index on the key serves, instead of a
+	// test of every row's kind.
+	KindInKey bool
 }
 
 // Args collects the arguments of a statement and renders their placeholders
@@ -31,9 +37,10 @@ type Dialect struct {
 type Args struct {
 	d    Dialect
 	vals []any
-	// span bounds the eids of the search rows a per-row lookup reads
-	// (FromEid).
-	span string
+	// spanLo and spanBelow bound the eids of the search rows a per-row
+	// lookup reads (FromEid); span is their rendering, made at its first use.
+	spanLo, spanBelow any
+	span              string
 }
 
 // NewArgs returns empty arguments for d.
@@ -49,18 +56,31 @@ func (a *Args) Add(v any) string {
 }
 
 // FromEid makes the per-row search lookups Condition renders next keep to
-// search rows whose eid is at least lo (a placeholder, or any SQL
-// expression); "" lifts the bound. It changes no answer for a filter that
-// only entities with such eids match. A count has no order, and PostgreSQL
-// merges a value's search rows with a kind's eids, both in eid order, each
-// from its start: where the kinds were folded in runs (a first ingestion,
-// file by file), a bound at the kind's first eid keeps the merge from
-// reading the other kinds' rows of that value before the kind's.
-func (a *Args) FromEid(lo string) {
-	a.span = ""
-	if lo != "" {
-		a.span = " AND s.eid >= " + lo
+// search rows whose eid is at least lo and, unless below is nil, less than
+// below; a nil lo lifts the bounds. The values are added as arguments where
+// a lookup first names them. It changes no answer for a filter that only
+// entities with such eids match. A count has no order, and PostgreSQL merges
+// a value's search rows with a kind's eids, both in eid order, each from its
+// start: where the kinds were folded in runs (a first ingestion, file by
+// file), a bound at the kind's first eid keeps the merge from reading the
+// other kinds' rows of that value before the kind's. (In a history's catalog
+// at an instant the eid is the key, whose start is the kind: the bounds are
+// the kinds' keys.) PostgreSQL's spelling only: the placeholders are named
+// again after their first use.
+func (a *Args) FromEid(lo, below any) { a.spanLo, a.spanBelow, a.span = lo, below, "" }
+
+// eidSpan renders the bounds FromEid set.
+func (a *Args) eidSpan() string {
+	if a.spanLo == nil {
+		return ""
 	}
+	if a.span == "" {
+		a.span = " AND s.eid >= " + a.Add(a.spanLo)
+		if a.spanBelow != nil {
+			a.span += " AND s.eid < " + a.Add(a.spanBelow)
+		}
+	}
+	return a.span
 }
 
 // Values returns the arguments in the order they were added.
@@ -216,6 +236,20 @@ func Condition(c catalogstore.Condition, mode Mode, a *Args) string {
 		if mode == PerRowNoColumnIndex {
 			col = "+" + col
 		}
+		if key == "kind" && a.d.KindInKey {
+			// The keys of kind k are those from "k:" up to "k;", ";"
+			// being the byte after ":". Several kinds are also bounded by
+			// the range from the first kind's to the last's, which an
+			// index scan in key order can seek: an OR of ranges it cannot.
+			if len(vals) == 1 {
+				return "(e.key >= " + a.Add(vals[0]+":") + " AND e.key < " + a.Add(vals[0]+";") + ")"
+			}
+			ors := make([]string, len(vals))
+			for i, v := range vals {
+				ors[i] = "(e.key >= " + a.Add(v+":") + " AND e.key < " + a.Add(v+";") + ")"
+			}
+			return "(e.key >= " + a.Add(slices.Min(vals)+":") + " AND e.key < " + a.Add(slices.Max(vals)+";") + " AND (" + strings.Join(ors, " OR ") + "))"
+		}
 		if mode == PerRowKindRange && key == "kind" && len(vals) == 1 {
 			if a.d.Postgres {
 				ph := a.Add(vals[0])
@@ -227,9 +261,9 @@ func Condition(c catalogstore.Condition, mode Mode, a *Args) string {
 	}
 	if mode != Set || a.d.Postgres {
 		if len(c.Values) == 0 {
-			return `EXISTS (SELECT 1 FROM search s WHERE s.eid = e.eid AND s.kid = ` + a.keyID(key) + a.span + `)`
+			return `EXISTS (SELECT 1 FROM search s WHERE s.eid = e.eid AND s.kid = ` + a.keyID(key) + a.eidSpan() + `)`
 		}
-		return `EXISTS (SELECT 1 FROM search s WHERE s.eid = e.eid AND s.kid = ` + a.keyID(key) + ` AND ` + a.in("s.value", lowerAll(c.Values)) + a.span + `)`
+		return `EXISTS (SELECT 1 FROM search s WHERE s.eid = e.eid AND s.kid = ` + a.keyID(key) + ` AND ` + a.in("s.value", lowerAll(c.Values)) + a.eidSpan() + `)`
 	}
 	if len(c.Values) == 0 {
 		return `e.eid IN (SELECT eid FROM search WHERE kid = ` + a.keyID(key) + `)`

@@ -103,12 +103,11 @@ func (s *Store) countFrom(q catalogstore.PageQuery, firsts map[string]int64) (st
 		}
 		bound := ""
 		if first, ok := firsts[p.Kind]; ok {
-			lo := a.Add(first)
-			a.FromEid(lo)
-			bound = ` AND e.eid >= ` + lo
+			a.FromEid(first, nil)
+			bound = ` AND e.eid >= ` + a.Add(first)
 		}
 		arms[i] = `e.kind = ` + a.Add(p.Kind) + bound + ` AND ` + catalogsql.Filter(p.Filter, catalogsql.PerRow, a) + ` AND ` + rest
-		a.FromEid("")
+		a.FromEid(nil, nil)
 		if len(parts) > 1 {
 			arms[i] = `(SELECT 1 FROM entities e WHERE ` + arms[i] + `)`
 		}
