@@ -2,6 +2,7 @@ package catalogsql
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -22,6 +23,12 @@ type Dialect struct {
 	// subquery whose result it must guess; a key it does not know is looked
 	// up in the statement (KeyID).
 	KnownKey func(key string) (id any, ok bool)
+	// KindInKey says the entities' kind is only the part of their key
+	// before ":" (an expression, as in a history's catalog at an instant,
+	// not a column with an index): a kind condition is then rendered as
+	// ranges of the key, which an index on the key serves, instead of a
+	// test of every row's kind.
+	KindInKey bool
 }
 
 // Args collects the arguments of a statement and renders their placeholders
@@ -30,6 +37,10 @@ type Dialect struct {
 type Args struct {
 	d    Dialect
 	vals []any
+	// spanLo and spanBelow bound the eids of the search rows a per-row
+	// lookup reads (FromEid); span is their rendering, made at its first use.
+	spanLo, spanBelow any
+	span              string
 }
 
 // NewArgs returns empty arguments for d.
@@ -42,6 +53,34 @@ func (a *Args) Add(v any) string {
 		return "$" + strconv.Itoa(len(a.vals))
 	}
 	return "?"
+}
+
+// FromEid makes the per-row search lookups Condition renders next keep to
+// search rows whose eid is at least lo and, unless below is nil, less than
+// below; a nil lo lifts the bounds. The values are added as arguments where
+// a lookup first names them. It changes no answer for a filter that only
+// entities with such eids match. A count has no order, and PostgreSQL merges
+// a value's search rows with a kind's eids, both in eid order, each from its
+// start: where the kinds were folded in runs (a first ingestion, file by
+// file), a bound at the kind's first eid keeps the merge from reading the
+// other kinds' rows of that value before the kind's. (In a history's catalog
+// at an instant the eid is the key, whose start is the kind: the bounds are
+// the kinds' keys.) PostgreSQL's spelling only: the placeholders are named
+// again after their first use.
+func (a *Args) FromEid(lo, below any) { a.spanLo, a.spanBelow, a.span = lo, below, "" }
+
+// eidSpan renders the bounds FromEid set.
+func (a *Args) eidSpan() string {
+	if a.spanLo == nil {
+		return ""
+	}
+	if a.span == "" {
+		a.span = " AND s.eid >= " + a.Add(a.spanLo)
+		if a.spanBelow != nil {
+			a.span += " AND s.eid < " + a.Add(a.spanBelow)
+		}
+	}
+	return a.span
 }
 
 // Values returns the arguments in the order they were added.
@@ -197,6 +236,20 @@ func Condition(c catalogstore.Condition, mode Mode, a *Args) string {
 		if mode == PerRowNoColumnIndex {
 			col = "+" + col
 		}
+		if key == "kind" && a.d.KindInKey {
+			// The keys of kind k are those from "k:" up to "k;", ";"
+			// being the byte after ":". Several kinds are also bounded by
+			// the range from the first kind's to the last's, which an
+			// index scan in key order can seek: an OR of ranges it cannot.
+			if len(vals) == 1 {
+				return "(e.key >= " + a.Add(vals[0]+":") + " AND e.key < " + a.Add(vals[0]+";") + ")"
+			}
+			ors := make([]string, len(vals))
+			for i, v := range vals {
+				ors[i] = "(e.key >= " + a.Add(v+":") + " AND e.key < " + a.Add(v+";") + ")"
+			}
+			return "(e.key >= " + a.Add(slices.Min(vals)+":") + " AND e.key < " + a.Add(slices.Max(vals)+";") + " AND (" + strings.Join(ors, " OR ") + "))"
+		}
 		if mode == PerRowKindRange && key == "kind" && len(vals) == 1 {
 			if a.d.Postgres {
 				ph := a.Add(vals[0])
@@ -208,9 +261,9 @@ func Condition(c catalogstore.Condition, mode Mode, a *Args) string {
 	}
 	if mode != Set || a.d.Postgres {
 		if len(c.Values) == 0 {
-			return `EXISTS (SELECT 1 FROM search s WHERE s.eid = e.eid AND s.kid = ` + a.keyID(key) + `)`
+			return `EXISTS (SELECT 1 FROM search s WHERE s.eid = e.eid AND s.kid = ` + a.keyID(key) + a.eidSpan() + `)`
 		}
-		return `EXISTS (SELECT 1 FROM search s WHERE s.eid = e.eid AND s.kid = ` + a.keyID(key) + ` AND ` + a.in("s.value", lowerAll(c.Values)) + `)`
+		return `EXISTS (SELECT 1 FROM search s WHERE s.eid = e.eid AND s.kid = ` + a.keyID(key) + ` AND ` + a.in("s.value", lowerAll(c.Values)) + a.eidSpan() + `)`
 	}
 	if len(c.Values) == 0 {
 		return `e.eid IN (SELECT eid FROM search WHERE kid = ` + a.keyID(key) + `)`
@@ -330,4 +383,92 @@ func RelationFacet(ph, where string) string {
 		SELECT e.key, o.key, o.ref FROM relations r JOIN entities o ON o.eid = r.origin JOIN entities e ON e.key = r.target
 			WHERE r.lreverse = ` + ph + ` AND ` + where + `
 	) x GROUP BY x.target ORDER BY x.target`
+}
+
+// KindPart is what the entities of one kind must match to match a filter.
+type KindPart struct {
+	// Kind is the kind, lower-cased as the kind column holds it.
+	Kind string
+	// Filter is the filter's conjunctions that admit Kind, without their
+	// kind conditions (each holds for an entity of Kind).
+	Filter catalogstore.Filter
+}
+
+// SplitByKind splits f into one part per kind it admits, in byte order of the
+// kinds, when every conjunction of f names its kinds and together they name
+// at most most: an entity matches f exactly when it is of one part's kind and
+// matches that part's filter. A store can then read each kind's rows in
+// order from an index that leads with kind and merge the few it needs (a
+// page), where one condition on several kinds leaves the planner a walk over
+// every kind in page order. It answers false for a filter some conjunction
+// of which admits any kind (no kind condition, or a bare kind key), that
+// admits no kind at all, or that names more than most kinds.
+func SplitByKind(f catalogstore.Filter, most int) ([]KindPart, bool) {
+	if len(f) == 0 {
+		return nil, false
+	}
+	admits := make([]map[string]bool, len(f))
+	all := map[string]bool{}
+	for i, conj := range f {
+		var set map[string]bool
+		for _, c := range conj {
+			if !strings.EqualFold(c.Key, "kind") {
+				continue
+			}
+			if len(c.Values) == 0 {
+				continue // a bare key: every entity has a kind
+			}
+			vals := map[string]bool{}
+			for _, v := range c.Values {
+				v = strings.ToLower(v)
+				if set == nil || set[v] {
+					vals[v] = true
+				}
+			}
+			set = vals
+		}
+		if set == nil {
+			return nil, false
+		}
+		admits[i] = set
+		for k := range set {
+			all[k] = true
+		}
+	}
+	if len(all) == 0 || len(all) > most {
+		return nil, false
+	}
+	kinds := make([]string, 0, len(all))
+	for k := range all {
+		kinds = append(kinds, k)
+	}
+	slices.Sort(kinds)
+	parts := make([]KindPart, 0, len(kinds))
+	for _, k := range kinds {
+		var pf catalogstore.Filter
+		for i, conj := range f {
+			if !admits[i][k] {
+				continue
+			}
+			rest := make([]catalogstore.Condition, 0, len(conj))
+			for _, c := range conj {
+				if !strings.EqualFold(c.Key, "kind") {
+					rest = append(rest, c)
+				}
+			}
+			pf = append(pf, rest)
+		}
+		parts = append(parts, KindPart{Kind: k, Filter: pf})
+	}
+	return parts, true
+}
+
+// KindRange renders "kind is k" over entities e as the range
+// e.kind >= k AND e.kind <= k (see PerRowKindRange for why).
+func KindRange(k string, a *Args) string {
+	if a.d.Postgres {
+		ph := a.Add(k)
+		return "(e.kind >= " + ph + " AND e.kind <= " + ph + ")"
+	}
+	return "(e.kind >= " + a.Add(k) + " AND e.kind <= " + a.Add(k) + ")"
 }

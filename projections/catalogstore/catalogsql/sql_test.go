@@ -100,3 +100,44 @@ func TestKnownKeysAreNamedByTheirIDs(t *testing.T) {
 		t.Errorf("arguments %s", args)
 	}
 }
+
+// TestSplitByKind checks the parts of a filter per kind: each kind a
+// conjunction admits, with the conjunctions that admit it less their kind
+// conditions, and no split where a conjunction admits any kind.
+func TestSplitByKind(t *testing.T) {
+	t.Parallel()
+	cond := func(key string, vals ...string) catalogstore.Condition {
+		return catalogstore.Condition{Key: key, Values: vals}
+	}
+	cases := []struct {
+		name string
+		f    catalogstore.Filter
+		most int
+		want string // fmt's %v of the parts; "no" for no split
+	}{
+		{"one condition on two kinds", catalogstore.Filter{{cond("Kind", "Component", "API"), cond("spec.type", "service")}}, 16,
+			`[{api [[{spec.type [service]}]]} {component [[{spec.type [service]}]]}]`},
+		{"a kind in each conjunction", catalogstore.Filter{{cond("kind", "api")}, {cond("kind", "component"), cond("spec.owner", "a")}, {cond("kind", "COMPONENT", "group")}}, 16,
+			`[{api [[]]} {component [[{spec.owner [a]}] []]} {group [[]]}]`},
+		{"kinds narrowed in a conjunction", catalogstore.Filter{{cond("kind", "component", "api"), cond("kind", "API", "group")}}, 16,
+			`[{api [[]]}]`},
+		{"a conjunction of any kind", catalogstore.Filter{{cond("kind", "api")}, {cond("spec.type", "service")}}, 16, "no"},
+		{"a bare kind key", catalogstore.Filter{{cond("kind")}}, 16, "no"},
+		{"no kind in both", catalogstore.Filter{{cond("kind", "api"), cond("kind", "group")}}, 16, "no"},
+		{"more kinds than asked", catalogstore.Filter{{cond("kind", "a", "b", "c")}}, 2, "no"},
+		{"no filter", nil, 16, "no"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			parts, ok := catalogsql.SplitByKind(c.f, c.most)
+			got := "no"
+			if ok {
+				got = fmt.Sprintf("%v", parts)
+			}
+			if got != c.want {
+				t.Errorf("got %s, want %s", got, c.want)
+			}
+		})
+	}
+}

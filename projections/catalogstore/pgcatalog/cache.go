@@ -7,7 +7,6 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"backlot.dev/backlot/projections/catalogstore"
-	"backlot.dev/backlot/projections/catalogstore/catalogsql"
 )
 
 // Counts and facet answers go through a catalogstore.LagCache keyed by the
@@ -35,21 +34,30 @@ func (s *Store) token(ctx context.Context) (string, error) {
 // countProbe is a count of up to the cache's ExactUpTo+1 rows, queued with a
 // page when the lagging cache needs it (see cachedCount).
 type countProbe struct {
-	from, token string
+	q           catalogstore.PageQuery
+	from, token string // from names the count in the cache (countFrom without bounds)
 	args        []any
 	n           int64 // -1 until counted
 }
 
 // queueCountProbe reads the positions on conn and, when the cache needs the
-// capped count of from, queues it on b.
-func (s *Store) queueCountProbe(ctx context.Context, conn *pgx.Conn, b *pgx.Batch, from string, args []any) (*countProbe, error) {
+// capped count of q's matches, the kinds' first eids after them (so that
+// every entity the positions hold is at or after them), and queues the
+// count on b.
+func (s *Store) queueCountProbe(ctx context.Context, conn *pgx.Conn, b *pgx.Batch, q catalogstore.PageQuery) (*countProbe, error) {
 	token, err := positionsToken(ctx, conn)
 	if err != nil {
 		return nil, err
 	}
-	p := &countProbe{from: from, token: token, args: args, n: -1}
+	from, args := s.countFrom(q, nil)
+	p := &countProbe{q: q, from: from, token: token, args: args, n: -1}
 	if s.cache.NeedsProbe(catalogstore.CacheKey("count", from, args), token) {
-		b.Queue(cappedCount(from, s.cache.Options().ExactUpTo), args...).QueryRow(func(row pgx.Row) error {
+		firsts, err := firstEids(ctx, conn, q)
+		if err != nil {
+			return nil, err
+		}
+		bfrom, bargs := s.countFrom(q, firsts)
+		b.Queue(cappedCount(bfrom, s.cache.Options().ExactUpTo), bargs...).QueryRow(func(row pgx.Row) error {
 			return row.Scan(&p.n)
 		})
 	}
@@ -60,16 +68,15 @@ func cappedCount(from string, limit int) string {
 	return fmt.Sprintf(`SELECT count(*) FROM (SELECT 1 FROM %s LIMIT %d) c`, from, limit+1)
 }
 
-// cachedCount returns `SELECT count(*) FROM ` + p.from through the lagging
-// cache: exact when at most the cache's ExactUpTo rows match.
+// cachedCount returns the count of p's matches through the lagging cache:
+// exact when at most the cache's ExactUpTo rows match.
 func (s *Store) cachedCount(ctx context.Context, p *countProbe) (int, error) {
-	from, args, token := p.from, p.args, p.token
-	a, err := s.cache.Get(ctx, catalogstore.CacheKey("count", from, args), token,
+	a, err := s.cache.Get(ctx, catalogstore.CacheKey("count", p.from, p.args), p.token,
 		func(ctx context.Context, limit int) (any, bool, error) {
 			if p.n >= 0 {
 				return int(p.n), int(p.n) <= limit, nil
 			}
-			n, err := s.countUpTo(ctx, from, args, limit)
+			n, err := s.countUpTo(ctx, p.q, limit)
 			return n, n <= limit, err
 		},
 		func(ctx context.Context, limit int) (any, string, bool, error) {
@@ -80,6 +87,11 @@ func (s *Store) cachedCount(ctx context.Context, p *countProbe) (int, error) {
 				if token, err = positionsToken(ctx, conn); err != nil {
 					return err
 				}
+				firsts, err := firstEids(ctx, conn, p.q)
+				if err != nil {
+					return err
+				}
+				from, args := s.countFrom(p.q, firsts)
 				return conn.QueryRow(ctx, `SELECT count(*) FROM `+from, args...).Scan(&n)
 			})
 			return int(n), token, int(n) <= limit, err
@@ -90,10 +102,15 @@ func (s *Store) cachedCount(ctx context.Context, p *countProbe) (int, error) {
 	return a.Value.(int), nil
 }
 
-// countUpTo counts the rows of from, stopping past limit.
-func (s *Store) countUpTo(ctx context.Context, from string, args []any, limit int) (int, error) {
+// countUpTo counts the matches of q, stopping past limit.
+func (s *Store) countUpTo(ctx context.Context, q catalogstore.PageQuery, limit int) (int, error) {
 	var n int64
 	err := s.withConn(ctx, func(conn *pgx.Conn) error {
+		firsts, err := firstEids(ctx, conn, q)
+		if err != nil {
+			return err
+		}
+		from, args := s.countFrom(q, firsts)
 		return conn.QueryRow(ctx, cappedCount(from, limit), args...).Scan(&n)
 	})
 	return int(n), err
@@ -130,8 +147,7 @@ func (s *Store) cachedFacet(ctx context.Context, token, facet, stmt string, a []
 	ans, err := s.cache.Get(ctx, catalogstore.CacheKey("facet", stmt, a), token,
 		func(ctx context.Context, limit int) (any, bool, error) {
 			if *few < 0 {
-				ca := catalogsql.NewArgs(s.dialect())
-				n, err := s.countUpTo(ctx, `entities e WHERE `+catalogsql.Filter(f, catalogsql.PerRow, ca), ca.Values(), limit)
+				n, err := s.countUpTo(ctx, catalogstore.PageQuery{Filter: f}, limit)
 				if err != nil {
 					return nil, false, err
 				}
@@ -148,8 +164,7 @@ func (s *Store) cachedFacet(ctx context.Context, token, facet, stmt string, a []
 			if err != nil {
 				return nil, "", false, err
 			}
-			ca := catalogsql.NewArgs(s.dialect())
-			n, err := s.countUpTo(ctx, `entities e WHERE `+catalogsql.Filter(f, catalogsql.PerRow, ca), ca.Values(), limit)
+			n, err := s.countUpTo(ctx, catalogstore.PageQuery{Filter: f}, limit)
 			if err != nil {
 				return nil, "", false, err
 			}

@@ -1,6 +1,12 @@
 package pgcatalog
 
-import "backlot.dev/backlot/projections/catalogstore"
+import (
+	"context"
+
+	"github.com/jackc/pgx/v5"
+
+	"backlot.dev/backlot/projections/catalogstore"
+)
 
 // PageStatement returns the statement and arguments Query runs for q's page,
 // for tests that read its plan.
@@ -11,3 +17,20 @@ func PageStatement(s *Store, q catalogstore.PageQuery) (string, []any) {
 
 // CachedKeys returns how many search keys' ids s keeps.
 func CachedKeys(s *Store) int { return s.keys.len() }
+
+// CountStatement returns the capped count Query runs for q's total, with
+// the kinds' first eids as they are now, for tests that read its plan.
+func CountStatement(ctx context.Context, s *Store, q catalogstore.PageQuery) (string, []any, error) {
+	var stmt string
+	var args []any
+	err := s.withConn(ctx, func(conn *pgx.Conn) error {
+		firsts, err := firstEids(ctx, conn, q)
+		if err != nil {
+			return err
+		}
+		from, a := s.countFrom(q, firsts)
+		stmt, args = cappedCount(from, s.cache.Options().ExactUpTo), a
+		return nil
+	})
+	return stmt, args, err
+}

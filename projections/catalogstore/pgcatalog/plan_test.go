@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 
 	"backlot.dev/backlot/domain/catalog"
@@ -32,26 +33,34 @@ const (
 // before every component's, at positions 1 to n.
 func skewedResources(t testing.TB, n int) []event.Envelope {
 	t.Helper()
+	return skewedOfKind(t, "Resource", "aaa-resource-%d", 0, n)
+}
+
+// skewedOfKind makes n entities of kind named by the format name, with
+// spec.type service, spec.lifecycle production and uids kind-uid-i, at
+// positions start+1 to start+n.
+func skewedOfKind(t testing.TB, kind, name string, start int64, n int) []event.Envelope {
+	t.Helper()
 	out := make([]event.Envelope, 0, n)
 	for i := range n {
 		e, err := catalog.NewEntity(map[string]any{
 			"apiVersion": "backstage.io/v1alpha1",
-			"kind":       "Resource",
-			"metadata":   map[string]any{"name": fmt.Sprintf("aaa-resource-%d", i)},
-			"spec":       map[string]any{"type": "service", "lifecycle": "production", "owner": "team-0"},
+			"kind":       kind,
+			"metadata":   map[string]any{"name": fmt.Sprintf(name, i)},
+			"spec":       map[string]any{"type": "service", "lifecycle": "production", "owner": "team-0", "definition": "openapi: 3.0.0"},
 		})
 		if err != nil {
 			t.Fatal(err)
 		}
 		body := e.JSON()
 		ev, err := event.New(event.TypeEntityUpserted, e.Ref().Key(), event.EntityUpserted{
-			Ref: e.Ref().String(), UID: fmt.Sprintf("resource-uid-%d", i), Hash: catalog.HashJSON(body), Entity: json.RawMessage(body),
-			LocationID: "L1", ManagedBy: "file:/catalog/resources.yaml", OriginLocation: "file:/catalog/all.yaml",
+			Ref: e.Ref().String(), UID: fmt.Sprintf("%s-uid-%d", strings.ToLower(kind), i), Hash: catalog.HashJSON(body), Entity: json.RawMessage(body),
+			LocationID: "L1", ManagedBy: "file:/catalog/" + strings.ToLower(kind) + ".yaml", OriginLocation: "file:/catalog/all.yaml",
 		}, event.Meta{Actor: "location:L1"})
 		if err != nil {
 			t.Fatal(err)
 		}
-		ev.Position = int64(i) + 1
+		ev.Position = start + int64(i) + 1
 		out = append(out, ev)
 	}
 	return out
@@ -83,6 +92,24 @@ func rowsRead(n planNode, scans *[]string) float64 {
 		sum += rowsRead(c, scans)
 	}
 	return sum
+}
+
+// statementReads runs stmt under EXPLAIN ANALYZE and returns the rows its
+// scans of entities and search read (rowsRead).
+func statementReads(t *testing.T, s *pgcatalog.Store, stmt string, args []any) (float64, []string) {
+	t.Helper()
+	var raw []byte
+	if err := s.Pool().QueryRow(context.Background(), `EXPLAIN (ANALYZE, FORMAT JSON) `+stmt, args...).Scan(&raw); err != nil {
+		t.Fatal(err)
+	}
+	var plans []struct {
+		Plan planNode `json:"Plan"`
+	}
+	if err := json.Unmarshal(raw, &plans); err != nil || len(plans) != 1 {
+		t.Fatalf("plan %s: %v", raw, err)
+	}
+	var scans []string
+	return rowsRead(plans[0].Plan, &scans), scans
 }
 
 // A page of one kind reads the rows of that kind only, however the kinds
@@ -172,18 +199,7 @@ func TestAPageOfOneKindReadsOnlyThatKind(t *testing.T) {
 					t.Fatalf("page\n got %v\nwant %v", got, c.want)
 				}
 				stmt, args := pgcatalog.PageStatement(s, c.q)
-				var raw []byte
-				if err := s.Pool().QueryRow(ctx, `EXPLAIN (ANALYZE, FORMAT JSON) `+stmt, args...).Scan(&raw); err != nil {
-					t.Fatal(err)
-				}
-				var plans []struct {
-					Plan planNode `json:"Plan"`
-				}
-				if err := json.Unmarshal(raw, &plans); err != nil || len(plans) != 1 {
-					t.Fatalf("plan %s: %v", raw, err)
-				}
-				var scans []string
-				read := rowsRead(plans[0].Plan, &scans)
+				read, scans := statementReads(t, s, stmt, args)
 				t.Logf("%.0f rows read: %v", read, scans)
 				if read > skewMaxRead {
 					t.Errorf("the page read %.0f rows of entities and search (at most %d expected of a catalog of %d):\n%v",

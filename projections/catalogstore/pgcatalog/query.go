@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -63,6 +64,105 @@ func pageWhere(q catalogstore.PageQuery, mode catalogsql.Mode, a *catalogsql.Arg
 	return w
 }
 
+// countFrom renders what a count of q's matches reads, "entities e WHERE"
+// and q's conditions (its page and order aside), with its arguments. When
+// q's filter names its kinds (catalogsql.SplitByKind), it is each kind's
+// matches in turn, read from the kind's first eid on (firsts, as firstEids
+// reads them; nil renders the count without them, as the cache names it),
+// their search rows looked up from there too (catalogsql.Args.FromEid).
+// A count capped at n then reads in proportion to n from the kinds it
+// reaches, however the kinds lie in the catalog's creation order. Without
+// the bound, the capped count of 10,001 production components at 1,000,000
+// entities merged the search rows of the production APIs, folded before
+// every component, with the components' eids: 164,588 index rows. The bound
+// is a value the planner sees: as a subquery, its selectivity is guessed
+// (a third of the rows for each condition it bounds), and the planner chose
+// hash joins of whole kinds. The kind stays an equality: a count has no
+// order for the kind's range to steer (as a range, the vacuumed count of
+// 100,000 entities went from 21 ms to a hash join of 190 ms).
+func (s *Store) countFrom(q catalogstore.PageQuery, firsts map[string]int64) (string, []any) {
+	a := catalogsql.NewArgs(s.dialect())
+	parts, ok := catalogsql.SplitByKind(q.Filter, maxKindParts)
+	if !ok {
+		return `entities e WHERE ` + pageWhere(q, catalogsql.PerRow, a), a.Values()
+	}
+	rest := catalogsql.FullText(q.FullText, a)
+	if q.LocationID != "" {
+		rest += " AND e.location_id = " + a.Add(q.LocationID)
+	}
+	arms := make([]string, len(parts))
+	for i, p := range parts {
+		if anyOfKind(p.Filter) && q.FullText.Term == "" && q.LocationID == "" {
+			// Every entity of the kind: read from an index that leads with
+			// kind, as a page of one kind is (catalogsql.PerRowKindRange).
+			// With an equality, before the table is vacuumed, the planner
+			// reads the table from its start for the kind's rows it assumes
+			// spread evenly through it.
+			arms[i] = `(SELECT 1 FROM entities e WHERE ` + catalogsql.KindRange(p.Kind, a) + ` ORDER BY e.kind)`
+			continue
+		}
+		bound := ""
+		if first, ok := firsts[p.Kind]; ok {
+			a.FromEid(first, nil)
+			bound = ` AND e.eid >= ` + a.Add(first)
+		}
+		arms[i] = `e.kind = ` + a.Add(p.Kind) + bound + ` AND ` + catalogsql.Filter(p.Filter, catalogsql.PerRow, a) + ` AND ` + rest
+		a.FromEid(nil, nil)
+		if len(parts) > 1 {
+			arms[i] = `(SELECT 1 FROM entities e WHERE ` + arms[i] + `)`
+		}
+	}
+	if len(arms) == 1 && !strings.HasPrefix(arms[0], "(") {
+		return `entities e WHERE ` + arms[0], a.Values()
+	}
+	// A count stops at its cap in the first kinds it reaches.
+	return `(` + strings.Join(arms, ` UNION ALL `) + `) e`, a.Values()
+}
+
+// firstEids reads on conn the first eid of each kind q's filter names
+// (catalogsql.SplitByKind), for countFrom: a kind without entities has
+// none, and its count reads nothing. It reads nothing for a filter that
+// names no kinds.
+func firstEids(ctx context.Context, conn *pgx.Conn, q catalogstore.PageQuery) (map[string]int64, error) {
+	parts, ok := catalogsql.SplitByKind(q.Filter, maxKindParts)
+	if !ok {
+		return nil, nil
+	}
+	kinds := make([]string, len(parts))
+	for i, p := range parts {
+		kinds[i] = p.Kind
+	}
+	firsts := make(map[string]int64, len(kinds))
+	// Each the first row of the index that leads with kind, the kind as a
+	// range (catalogsql.PerRowKindRange): with min(eid) of an equality, the
+	// planner walks the primary key from its start.
+	rows, err := conn.Query(ctx, `SELECT k, (SELECT eid FROM entities WHERE kind >= k AND kind <= k ORDER BY kind, eid LIMIT 1)
+		FROM unnest($1::text[]) k`, kinds)
+	if err != nil {
+		return nil, fmt.Errorf("first eids of %v: %w", kinds, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var k string
+		var first *int64
+		if err := rows.Scan(&k, &first); err != nil {
+			return nil, fmt.Errorf("first eids of %v: %w", kinds, err)
+		}
+		if first == nil {
+			firsts[k] = math.MaxInt64
+		} else {
+			firsts[k] = *first
+		}
+	}
+	return firsts, rows.Err()
+}
+
+// anyOfKind says whether f, a kind's part of a filter, holds for every
+// entity of the kind: one of its conjunctions is empty.
+func anyOfKind(f catalogstore.Filter) bool {
+	return slices.ContainsFunc(f, func(conj []catalogstore.Condition) bool { return len(conj) == 0 })
+}
+
 // pageSQL is the statement of a page and what reading its rows needs.
 type pageSQL struct {
 	stmt string
@@ -85,27 +185,7 @@ func (s *Store) pageSQL(q catalogstore.PageQuery) pageSQL {
 		sortCols[i] = fmt.Sprintf("%s AS s%d", expr, i)
 		created[i] = isCreated
 	}
-	// A page of one kind is read in order from an index that leads with kind
-	// (catalogsql.PerRowKindRange), however the kinds are spread over the
-	// catalog's creation order or names: its filter names the kind as a
-	// range, and it is ordered by kind first, which is the same order.
-	oneKind := soleKind(q.Filter)
-	mode, kindCol := catalogsql.PerRow, ""
-	if oneKind {
-		mode, kindCol = catalogsql.PerRowKindRange, "e.kind, "
-	}
-	// The page is chosen on narrow rows (eid, key and the sort values), then
-	// joined to the entities for their bodies: sorting and skipping never carry
-	// a body along, and an index on (kind, eid) can serve the default order alone.
-	inner := `SELECT * FROM (SELECT e.eid, e.key, ` + kindCol + strings.Join(sortCols, ", ") +
-		` FROM entities e WHERE ` + pageWhere(q, mode, a) + `) e`
 	backward := q.Before != nil
-	switch {
-	case q.After != nil:
-		inner += ` WHERE ` + catalogsql.KeysetCond(order, created, q.After, false, a)
-	case q.Before != nil:
-		inner += ` WHERE ` + catalogsql.KeysetCond(order, created, q.Before, true, a)
-	}
 	orderBy := func(alias string) string {
 		parts := make([]string, 0, len(order)+1)
 		unique := false
@@ -125,22 +205,68 @@ func (s *Store) pageSQL(q catalogstore.PageQuery) pageSQL {
 		}
 		return strings.Join(parts, ", ")
 	}
-	inner += ` ORDER BY `
-	if oneKind {
-		// In the direction of the first sort column, so an index of kind and
-		// that column serves the order alone, forward or backward.
-		inner += `e.kind ` + catalogsql.Dir(order[0].Desc != backward) + `, `
+	keyset := ""
+	switch {
+	case q.After != nil:
+		keyset = ` WHERE ` + catalogsql.KeysetCond(order, created, q.After, false, a)
+	case q.Before != nil:
+		keyset = ` WHERE ` + catalogsql.KeysetCond(order, created, q.Before, true, a)
 	}
-	inner += orderBy("e")
+	// In the direction of the first sort column, so an index of kind and
+	// that column serves the order alone, forward or backward.
+	kindFirst := `e.kind ` + catalogsql.Dir(order[0].Desc != backward) + `, `
 	// As in the SQLite store, an offset is ignored with a keyset only when the
 	// page has a limit.
+	offset := 0
+	if q.Offset > 0 && (q.Limit <= 0 || (q.After == nil && q.Before == nil)) {
+		offset = q.Offset
+	}
+	limit := ""
 	if q.Limit > 0 {
-		inner += fmt.Sprintf(" LIMIT %d", q.Limit+1)
-		if q.Offset > 0 && q.After == nil && q.Before == nil {
-			inner += fmt.Sprintf(" OFFSET %d", q.Offset)
+		limit = fmt.Sprintf(" LIMIT %d", q.Limit+1)
+	}
+	if offset > 0 {
+		limit += fmt.Sprintf(" OFFSET %d", offset)
+	}
+	// The page is chosen on narrow rows (eid, key and the sort values), then
+	// joined to the entities for their bodies: sorting and skipping never carry
+	// a body along, and an index on (kind, eid) can serve the default order alone.
+	var inner string
+	if parts, ok := kindParts(q); ok {
+		// A page of a few kinds is the merge of each kind's first rows, each
+		// read in order from an index that leads with kind as a page of one
+		// kind is (below): a condition on several kinds leaves the planner no
+		// index that serves the page's order but the ones that walk every
+		// kind, dropping the others as they go.
+		rest := catalogsql.FullText(q.FullText, a)
+		if q.LocationID != "" {
+			rest += " AND e.location_id = " + a.Add(q.LocationID)
 		}
-	} else if q.Offset > 0 {
-		inner += fmt.Sprintf(" OFFSET %d", q.Offset)
+		cols := `SELECT e.eid, e.key, e.kind, ` + strings.Join(sortCols, ", ") + ` FROM entities e WHERE `
+		arms := make([]string, len(parts))
+		for i, p := range parts {
+			arms[i] = `(SELECT * FROM (` + cols + catalogsql.KindRange(p.Kind, a) + ` AND ` +
+				catalogsql.Filter(p.Filter, catalogsql.PerRow, a) + ` AND ` + rest + `) e` + keyset +
+				` ORDER BY ` + kindFirst + orderBy("e") + fmt.Sprintf(" LIMIT %d)", q.Limit+1+offset)
+		}
+		inner = `SELECT * FROM (` + strings.Join(arms, " UNION ALL ") + `) e ORDER BY ` + orderBy("e") + limit
+	} else {
+		// A page of one kind is read in order from an index that leads with
+		// kind (catalogsql.PerRowKindRange), however the kinds are spread
+		// over the catalog's creation order or names: its filter names the
+		// kind as a range, and it is ordered by kind first, which is the
+		// same order.
+		oneKind := soleKind(q.Filter)
+		mode, kindCol := catalogsql.PerRow, ""
+		if oneKind {
+			mode, kindCol = catalogsql.PerRowKindRange, "e.kind, "
+		}
+		inner = `SELECT * FROM (SELECT e.eid, e.key, ` + kindCol + strings.Join(sortCols, ", ") +
+			` FROM entities e WHERE ` + pageWhere(q, mode, a) + `) e` + keyset + ` ORDER BY `
+		if oneKind {
+			inner += kindFirst
+		}
+		inner += orderBy("e") + limit
 	}
 	sCols := make([]string, len(order))
 	for i := range order {
@@ -162,14 +288,9 @@ func (s *Store) Query(ctx context.Context, q catalogstore.PageQuery) (catalogsto
 		b := &pgx.Batch{}
 		if q.CountTotal {
 			// Totals come from the lagging cache (cache.go), counted up to
-			// its cap with the page when it needs that. A count has no
-			// order for the kind's range to steer: it keeps the equality,
-			// with which the planner can merge the kind's eids with search
-			// rows (at 100,000 entities, vacuumed: 21 ms; with the range,
-			// a hash join of 190 ms).
-			ca := catalogsql.NewArgs(s.dialect())
+			// its cap with the page when it needs that.
 			var err error
-			if probe, err = s.queueCountProbe(ctx, conn, b, `entities e WHERE `+pageWhere(q, catalogsql.PerRow, ca), ca.Values()); err != nil {
+			if probe, err = s.queueCountProbe(ctx, conn, b, q); err != nil {
 				return err
 			}
 		}
@@ -211,6 +332,22 @@ func (s *Store) Query(ctx context.Context, q catalogstore.PageQuery) (catalogsto
 		return catalogstore.Page{}, fmt.Errorf("catalog store (postgres): query: %w", err)
 	}
 	return catalogstore.FinishPage(ctx, page, q, items, s.decorate)
+}
+
+// maxKindParts is the most kinds a page's filter may name for the page to be
+// read as the merge of each kind's first rows: each kind costs a read of a
+// page's rows, and Backlot's catalog has ten kinds.
+const maxKindParts = 16
+
+// kindParts splits the filter of q by kind (catalogsql.SplitByKind) when its
+// page is read as the merge of each kind's first rows: it has a limit, and
+// its filter names a few kinds but is not a page of one kind's conjunction,
+// which is read from one index directly.
+func kindParts(q catalogstore.PageQuery) ([]catalogsql.KindPart, bool) {
+	if q.Limit <= 0 || soleKind(q.Filter) {
+		return nil, false
+	}
+	return catalogsql.SplitByKind(q.Filter, maxKindParts)
 }
 
 // soleKind says whether every entity f selects is of one kind: f is one

@@ -73,6 +73,10 @@ func CompareReaders(t *testing.T, want, got catalogstore.Reader) {
 		"long annotation":   {{cond("metadata.annotations.example.com/long")}},
 		"nothing":           {{cond("spec.type", "no-such-type")}},
 		"empty conjunction": {{}, {cond("kind", "group")}},
+		"several kinds":     {{cond("kind", "component", "API"), cond("spec.lifecycle", "production")}},
+		"kind in each":      {{cond("kind", "api")}, {cond("kind", "Component"), cond("spec.type", "service")}, {cond("kind", "group", "component")}},
+		"kinds narrowed":    {{cond("kind", "component", "api"), cond("kind", "API", "group")}},
+		"no kind in both":   {{cond("kind", "component"), cond("kind", "group")}},
 	}
 	orders := map[string][]catalogstore.Order{
 		"default":           nil,
@@ -113,6 +117,7 @@ func CompareReaders(t *testing.T, want, got catalogstore.Reader) {
 	// Keyset paging through whole results, forwards and then backwards.
 	for name, o := range orders {
 		compareWalk(t, name+" of components of a type", want, got, o, filters["kind and type"], 150)
+		compareWalk(t, name+" of several kinds", want, got, o, filters["kind in each"], 150)
 		switch name {
 		case "default", "name desc", "owner then name":
 			compareWalk(t, name, want, got, o, nil, 400)

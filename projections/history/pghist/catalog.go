@@ -17,8 +17,11 @@ import (
 
 // dialect is PostgreSQL's spelling of the conditions the catalog adapters
 // share. The history names a search key by its text, so a key's id is the
-// key itself, always known.
-var dialect = catalogsql.Dialect{Postgres: true, KnownKey: func(key string) (any, bool) { return key, true }}
+// key itself, always known. An entity's kind is the start of its key, so a
+// kind condition is a range of keys (catalogsql.Dialect.KindInKey): a page
+// of a kind in key order then reads that kind's versions only, where a test
+// of each version's kind read every key before the kind's.
+var dialect = catalogsql.Dialect{Postgres: true, KnownKey: func(key string) (any, bool) { return key, true }, KindInKey: true}
 
 var _ history.CatalogReader = (*Store)(nil)
 
@@ -120,13 +123,7 @@ func (c *catalogAt) Query(ctx context.Context, q catalogstore.PageQuery) (catalo
 	if err := checkFilter(q.Filter); err != nil {
 		return catalogstore.Page{}, err
 	}
-	where := func(a *catalogsql.Args) string {
-		w := catalogsql.Filter(q.Filter, catalogsql.PerRow, a) + " AND " + catalogsql.FullText(q.FullText, a)
-		if q.LocationID != "" {
-			w += " AND e.location_id = " + a.Add(q.LocationID)
-		}
-		return w
-	}
+	where := queryWhere(q)
 	var page catalogstore.Page
 	if q.CountTotal {
 		a := catalogsql.NewArgs(dialect)
@@ -138,39 +135,8 @@ func (c *catalogAt) Query(ctx context.Context, q catalogstore.PageQuery) (catalo
 	if len(order) == 0 {
 		order = []catalogstore.Order{{Field: catalogstore.CreationOrder}}
 	}
-	a := catalogsql.NewArgs(dialect)
-	sortCols := make([]string, len(order))
-	for i, o := range order {
-		expr := "e.key"
-		if !strings.EqualFold(o.Field, catalogstore.CreationOrder) {
-			expr, _ = catalogsql.SortExpr(o.Field, o.Desc, a)
-		}
-		sortCols[i] = fmt.Sprintf("%s AS s%d", expr, i)
-	}
-	inner := `SELECT * FROM (SELECT e.key, ` + strings.Join(sortCols, ", ") + ` FROM entities e WHERE ` + where(a) + `) e`
-	backward := q.Before != nil
-	created := make([]bool, len(order))
-	switch {
-	case q.After != nil:
-		inner += ` WHERE ` + catalogsql.KeysetCond(order, created, q.After, false, a)
-	case q.Before != nil:
-		inner += ` WHERE ` + catalogsql.KeysetCond(order, created, q.Before, true, a)
-	}
-	parts := make([]string, 0, len(order)+1)
-	for i, o := range order {
-		parts = append(parts, fmt.Sprintf(`e.s%d COLLATE "C" %s`, i, catalogsql.Dir(o.Desc != backward)))
-	}
-	parts = append(parts, "e.key "+catalogsql.Dir(backward))
-	inner += ` ORDER BY ` + strings.Join(parts, ", ")
-	if q.Limit > 0 {
-		inner += fmt.Sprintf(" LIMIT %d", q.Limit+1)
-		if q.Offset > 0 && q.After == nil && q.Before == nil {
-			inner += fmt.Sprintf(" OFFSET %d", q.Offset)
-		}
-	} else if q.Offset > 0 {
-		inner += fmt.Sprintf(" OFFSET %d", q.Offset)
-	}
-	rows, err := c.query(ctx, inner, a.Values()...)
+	inner, args := pageStatement(q, order, where)
+	rows, err := c.query(ctx, inner, args...)
 	if err != nil {
 		return catalogstore.Page{}, fmt.Errorf("history store (postgres): catalog at an instant: query: %w", err)
 	}
@@ -216,6 +182,68 @@ func (c *catalogAt) Query(ctx context.Context, q catalogstore.PageQuery) (catalo
 		items[i].View = *v
 	}
 	return catalogstore.FinishPage(ctx, page, q, items, c.decorate)
+}
+
+// maxKinds is the most kinds a filter may name for its search lookups to
+// keep to the keys of those kinds.
+const maxKinds = 16
+
+// queryWhere renders the conditions of q over entities e. When q's filter
+// names its kinds, its search lookups keep to the keys from the first kind's
+// to the last's (an entity's key starts with its kind): merged in key order
+// with a kind's versions, a value's search rows were read from the first
+// key on, every other kind's before the kind's.
+func queryWhere(q catalogstore.PageQuery) func(a *catalogsql.Args) string {
+	return func(a *catalogsql.Args) string {
+		if parts, ok := catalogsql.SplitByKind(q.Filter, maxKinds); ok {
+			a.FromEid(parts[0].Kind+":", parts[len(parts)-1].Kind+";")
+			defer a.FromEid(nil, nil)
+		}
+		w := catalogsql.Filter(q.Filter, catalogsql.PerRow, a) + " AND " + catalogsql.FullText(q.FullText, a)
+		if q.LocationID != "" {
+			w += " AND e.location_id = " + a.Add(q.LocationID)
+		}
+		return w
+	}
+}
+
+// pageStatement renders the statement of q's page in order, its rows' keys
+// and sort values, over the views of the instant; where renders q's
+// conditions.
+func pageStatement(q catalogstore.PageQuery, order []catalogstore.Order, where func(a *catalogsql.Args) string) (string, []any) {
+	a := catalogsql.NewArgs(dialect)
+	sortCols := make([]string, len(order))
+	for i, o := range order {
+		expr := "e.key"
+		if !strings.EqualFold(o.Field, catalogstore.CreationOrder) {
+			expr, _ = catalogsql.SortExpr(o.Field, o.Desc, a)
+		}
+		sortCols[i] = fmt.Sprintf("%s AS s%d", expr, i)
+	}
+	inner := `SELECT * FROM (SELECT e.key, ` + strings.Join(sortCols, ", ") + ` FROM entities e WHERE ` + where(a) + `) e`
+	backward := q.Before != nil
+	created := make([]bool, len(order))
+	switch {
+	case q.After != nil:
+		inner += ` WHERE ` + catalogsql.KeysetCond(order, created, q.After, false, a)
+	case q.Before != nil:
+		inner += ` WHERE ` + catalogsql.KeysetCond(order, created, q.Before, true, a)
+	}
+	parts := make([]string, 0, len(order)+1)
+	for i, o := range order {
+		parts = append(parts, fmt.Sprintf(`e.s%d COLLATE "C" %s`, i, catalogsql.Dir(o.Desc != backward)))
+	}
+	parts = append(parts, "e.key "+catalogsql.Dir(backward))
+	inner += ` ORDER BY ` + strings.Join(parts, ", ")
+	if q.Limit > 0 {
+		inner += fmt.Sprintf(" LIMIT %d", q.Limit+1)
+		if q.Offset > 0 && q.After == nil && q.Before == nil {
+			inner += fmt.Sprintf(" OFFSET %d", q.Offset)
+		}
+	} else if q.Offset > 0 {
+		inner += fmt.Sprintf(" OFFSET %d", q.Offset)
+	}
+	return inner, a.Values()
 }
 
 // views reads the entities with the keys valid at the instant into found.
