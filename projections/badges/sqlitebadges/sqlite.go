@@ -1,12 +1,14 @@
 package sqlitebadges
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"embed"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -169,7 +171,8 @@ func (s *Store) writeRows(ctx context.Context, tx *sql.Tx, w badges.Writes) erro
 		return fmt.Errorf("changes: %w", err)
 	}
 	puts = puts[:0]
-	keys, putKeys := make([][]any, 0, len(w.Verdicts)), make([][]any, 0, len(w.Verdicts))
+	keys := make([][]any, 0, len(w.Verdicts))
+	gains := map[tallyKey]int{}
 	for _, r := range w.Verdicts {
 		keys = append(keys, []any{r.Policy, r.Entity})
 		if r.Drop {
@@ -177,7 +180,7 @@ func (s *Store) writeRows(ctx context.Context, tx *sql.Tx, w badges.Writes) erro
 			continue
 		}
 		puts = append(puts, []any{r.Policy, r.Entity, r.Level, r.Owner, r.Digest, r.Position})
-		putKeys = append(putKeys, []any{r.Policy, r.Entity})
+		gains[tallyKey{r.Policy, r.Owner, r.Level}]++
 	}
 	// The tally loses the verdicts the batch replaces or drops, and gains
 	// those it writes (each key appears once in a batch).
@@ -191,7 +194,9 @@ func (s *Store) writeRows(ctx context.Context, tx *sql.Tx, w badges.Writes) erro
 		` ON CONFLICT(policy, entity) DO UPDATE SET level = excluded.level, owner = excluded.owner, digest = excluded.digest, position = excluded.position`); err != nil {
 		return fmt.Errorf("verdicts: %w", err)
 	}
-	if err := tally(ctx, tx, "+", putKeys); err != nil {
+	// What the verdicts written add is known without reading them back.
+	if err := insertRows(ctx, tx, `INSERT INTO badge_tally(policy, owner, level, count) VALUES `, 4, tallyRows(gains),
+		` ON CONFLICT(policy, owner, level) DO UPDATE SET count = count + excluded.count`); err != nil {
 		return fmt.Errorf("tally: %w", err)
 	}
 	if len(keys) > 0 {
@@ -200,6 +205,26 @@ func (s *Store) writeRows(ctx context.Context, tx *sql.Tx, w badges.Writes) erro
 		}
 	}
 	return nil
+}
+
+// tallyKey is a row of badge_tally: a policy's verdicts of one owner and level.
+type tallyKey struct{ policy, owner, level string }
+
+// tallyRows returns the rows (policy, owner, level, count) of counts, in key
+// order.
+func tallyRows(counts map[tallyKey]int) [][]any {
+	ks := make([]tallyKey, 0, len(counts))
+	for k := range counts {
+		ks = append(ks, k)
+	}
+	slices.SortFunc(ks, func(a, b tallyKey) int {
+		return cmp.Or(strings.Compare(a.policy, b.policy), strings.Compare(a.owner, b.owner), strings.Compare(a.level, b.level))
+	})
+	rows := make([][]any, len(ks))
+	for i, k := range ks {
+		rows[i] = []any{k.policy, k.owner, k.level, counts[k]}
+	}
+	return rows
 }
 
 // tally adds (sign "+") or takes away ("-") the current verdicts of the
