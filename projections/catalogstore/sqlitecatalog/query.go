@@ -278,16 +278,16 @@ func (s *Store) Query(ctx context.Context, q catalogstore.PageQuery) (catalogsto
 	if err := rows.Err(); err != nil {
 		return catalogstore.Page{}, err
 	}
-	// FinishPage decorates views of items' own rows (trimmed to the page,
-	// perhaps reversed): their row ids are found by address.
-	byView := make(map[*catalogstore.EntityView]int64, len(items))
+	// FinishPage decorates the page's views after trimming and perhaps
+	// reversing items in place: their row ids are found by key (unique).
+	eidOf := make(map[string]int64, len(items))
 	for i := range items {
-		byView[&items[i].View] = eids[i]
+		eidOf[items[i].View.Key] = eids[i]
 	}
 	return catalogstore.FinishPage(ctx, page, q, items, func(ctx context.Context, views []*catalogstore.EntityView) error {
 		ids := make([]int64, len(views))
 		for i, v := range views {
-			ids[i] = byView[v]
+			ids[i] = eidOf[v.Key]
 		}
 		return s.decorate(ctx, views, ids)
 	})
