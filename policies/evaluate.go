@@ -7,6 +7,8 @@ import (
 
 	"github.com/google/cel-go/common/types"
 	"github.com/google/cel-go/interpreter"
+
+	"backlot.dev/backlot/domain/event"
 )
 
 // Relation is one relation of an entity: its type (dependsOn, ownedBy, …) and
@@ -45,14 +47,10 @@ type Result struct {
 }
 
 // CheckResult is one check's verdict: it passed, failed, or failed with an
-// error (a rule that did not compile, a missing field, the cost limit).
-type CheckResult struct {
-	ID      string `json:"id"`
-	Level   string `json:"level"`
-	Passed  bool   `json:"passed"`
-	Message string `json:"message,omitempty"`
-	Error   string `json:"error,omitempty"`
-}
+// error (a rule that did not compile, a missing field, the cost limit). It is
+// the check outcome a badge event carries (id, level, passed, message,
+// error), so a verdict's checks become an event's without a copy.
+type CheckResult = event.CheckOutcome
 
 // activation hands the variables to CEL without building a map per entity.
 type activation struct {

@@ -87,12 +87,17 @@ func str(v any) string { s, _ := v.(string); return s }
 // filled reports whether the dotted path holds a non-empty value.
 func filled(body map[string]any, path string) bool {
 	var v any = body
-	for _, p := range strings.Split(path, ".") {
+	for rest := path; ; {
+		p, next, more := strings.Cut(rest, ".")
 		m, ok := v.(map[string]any)
 		if !ok {
 			return false
 		}
 		v = m[p]
+		if !more {
+			break
+		}
+		rest = next
 	}
 	switch x := v.(type) {
 	case nil:

@@ -533,11 +533,13 @@ func compare(key, owner, hash string, res policies.Result, cur *badges.Verdict) 
 		return draft{d: &event.BadgeChanged{Entity: key, EntityHash: hash, Owner: owner, Policy: res.Policy, PreviousLevel: cur.Level,
 			Checks: []event.CheckOutcome{}, Changed: []string{}}, t: event.TypeBadgeRevoked}, true
 	}
-	d := &event.BadgeChanged{Entity: key, EntityHash: hash, Owner: owner, Policy: res.Policy, Applies: true, Level: res.Level, LevelRank: res.Rank,
-		Checks: make([]event.CheckOutcome, len(res.Checks)), Changed: []string{}, Campaigns: res.Campaigns}
-	for i, c := range res.Checks {
-		d.Checks[i] = event.CheckOutcome{ID: c.ID, Level: c.Level, Passed: c.Passed, Message: c.Message, Error: c.Error}
+	// The result is not used again: its checks are the event's.
+	checks := res.Checks
+	if checks == nil {
+		checks = []event.CheckOutcome{}
 	}
+	d := &event.BadgeChanged{Entity: key, EntityHash: hash, Owner: owner, Policy: res.Policy, Applies: true, Level: res.Level, LevelRank: res.Rank,
+		Checks: checks, Changed: []string{}, Campaigns: res.Campaigns}
 	if cur != nil {
 		if cur.Digest == badges.DigestOf(d) {
 			return draft{}, false

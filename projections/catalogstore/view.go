@@ -29,7 +29,12 @@ func dedupeRelations(v *EntityView) {
 		if a.Type != b.Type {
 			return a.Type < b.Type
 		}
-		return strings.ToLower(a.TargetRef) < strings.ToLower(b.TargetRef)
+		if la, lb := strings.ToLower(a.TargetRef), strings.ToLower(b.TargetRef); la != lb {
+			return la < lb
+		}
+		// Refs that differ in case only: the same one is kept whatever
+		// order the store read them in.
+		return a.TargetRef < b.TargetRef
 	})
 	out := v.Relations[:1]
 	for _, r := range v.Relations[1:] {

@@ -1,6 +1,7 @@
 package repocollect
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"path"
@@ -95,8 +96,15 @@ func isRepoDescriptor(name string) bool {
 	return strings.HasPrefix(strings.ToLower(name), "catalog-info")
 }
 
-// managedByOf returns an entity body's backstage.io/managed-by-location.
+// managedByOf returns an entity body's backstage.io/managed-by-location, ""
+// when its location cannot be a repository's descriptor: a body that holds
+// "catalog-info" in no case and no escape (\u) is not decoded, as a full
+// evaluation reads every entity of the catalog and most come from shared
+// catalog files.
 func managedByOf(body json.RawMessage) string {
+	if !bytes.Contains(body, []byte(`\u`)) && !containsFold(body, "catalog-info") {
+		return ""
+	}
 	var b struct {
 		Metadata struct {
 			Annotations map[string]string `json:"annotations"`
@@ -104,4 +112,18 @@ func managedByOf(body json.RawMessage) string {
 	}
 	_ = json.Unmarshal(body, &b)
 	return b.Metadata.Annotations[catalog.AnnotationManagedByLocation]
+}
+
+// containsFold reports whether b holds the lower-case ASCII word w in any case.
+func containsFold(b []byte, w string) bool {
+	for i := 0; i+len(w) <= len(b); i++ {
+		j := 0
+		for j < len(w) && b[i+j]|0x20 == w[j] {
+			j++
+		}
+		if j == len(w) {
+			return true
+		}
+	}
+	return false
 }

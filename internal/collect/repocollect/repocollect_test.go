@@ -144,3 +144,30 @@ func TestUnderFolder(t *testing.T) {
 		t.Fatalf("underFolder = %v, want %v", got, want)
 	}
 }
+
+// TestManagedByOfSkipsOnlyWhatCannotBeADescriptor checks that the cheap
+// pre-check of managedByOf gives json.Unmarshal's answer for every location
+// that may be a repository's descriptor: any case, and escaped letters.
+func TestManagedByOfSkipsOnlyWhatCannotBeADescriptor(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name, body, want string
+	}{
+		{"a descriptor", `{"metadata":{"annotations":{"backstage.io/managed-by-location":"file:/r/svc/catalog-info.yaml"}}}`, "file:/r/svc/catalog-info.yaml"},
+		{"another case", `{"metadata":{"annotations":{"backstage.io/managed-by-location":"file:/r/svc/Catalog-INFO.yaml"}}}`, "file:/r/svc/Catalog-INFO.yaml"},
+		{"escaped letters", `{"metadata":{"annotations":{"backstage.io/managed-by-location":"file:/r/svc/\u0063atalog-info.yaml"}}}`, "file:/r/svc/catalog-info.yaml"},
+		{"a shared file", `{"metadata":{"annotations":{"backstage.io/managed-by-location":"file:/r/all.yaml"}}}`, ""},
+		{"none", `{"metadata":{}}`, ""},
+	}
+	for _, c := range cases {
+		if got := managedByOf(json.RawMessage(c.body)); got != c.want {
+			t.Errorf("%s: managedByOf = %q, want %q", c.name, got, c.want)
+		}
+		if !isRepoDescriptor(filepath.Base(c.want)) && c.want != "" {
+			t.Errorf("%s: %q is not a descriptor", c.name, c.want)
+		}
+	}
+	if containsFold([]byte("file:/r/all.yaml"), "catalog-info") || !containsFold([]byte("x CATALOG-info"), "catalog-info") {
+		t.Error("containsFold")
+	}
+}

@@ -5,7 +5,9 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"runtime"
 	"strings"
+	"sync"
 	"time"
 
 	"backlot.dev/backlot/domain/event"
@@ -63,6 +65,10 @@ func (l *Log) Append(ctx context.Context, events []event.Envelope) (int64, error
 		seen[e.ID] = i
 	}
 
+	// Each event's digest depends on the event alone: they are computed
+	// before the write turn, on every core, and only chained inside it.
+	digests := eventDigests(events)
+
 	select {
 	case l.writing <- struct{}{}:
 	case <-ctx.Done():
@@ -70,7 +76,7 @@ func (l *Log) Append(ctx context.Context, events []event.Envelope) (int64, error
 	}
 	defer func() { <-l.writing }()
 
-	positions, err := l.insertAll(ctx, events, times)
+	positions, err := l.insertAll(ctx, events, times, digests)
 	if err != nil {
 		if errors.Is(err, event.ErrDuplicateID) {
 			return 0, fmt.Errorf("sqlitelog: append: %w", err)
@@ -86,7 +92,7 @@ func (l *Log) Append(ctx context.Context, events []event.Envelope) (int64, error
 
 // insertAll inserts the events in one transaction with the prepared insert statement
 // and returns their positions; on error it rolls back.
-func (l *Log) insertAll(ctx context.Context, events []event.Envelope, times []int64) (_ []int64, err error) {
+func (l *Log) insertAll(ctx context.Context, events []event.Envelope, times []int64, digests []string) (_ []int64, err error) {
 	tx, err := l.wdb.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, err
@@ -111,7 +117,7 @@ func (l *Log) insertAll(ctx context.Context, events []event.Envelope, times []in
 	positions := make([]int64, len(events))
 	for i := range events {
 		e := &events[i]
-		link = event.Link(link, e)
+		link = event.LinkDigest(link, digests[i])
 		res, err := stmt.ExecContext(ctx,
 			e.ID, e.Source, e.SpecVersion, e.Type, e.Subject, times[i],
 			e.DataContentType, e.DataSchema, e.Actor, e.Commit, e.CorrelationID, []byte(e.Data), link)
@@ -130,6 +136,31 @@ func (l *Log) insertAll(ctx context.Context, events []event.Envelope, times []in
 		return nil, fmt.Errorf("commit: %w", err)
 	}
 	return positions, nil
+}
+
+// eventDigests returns event.Digest of each event, on every core for a batch
+// of more than 64 events per core (as the verifier's digestAll).
+func eventDigests(events []event.Envelope) []string {
+	out := make([]string, len(events))
+	workers := min(runtime.GOMAXPROCS(0), len(events)/64)
+	if workers < 2 {
+		for i := range events {
+			out[i] = event.Digest(&events[i])
+		}
+		return out
+	}
+	var wg sync.WaitGroup
+	per := (len(events) + workers - 1) / workers
+	for lo := 0; lo < len(events); lo += per {
+		hi := min(lo+per, len(events))
+		wg.Go(func() {
+			for i := lo; i < hi; i++ {
+				out[i] = event.Digest(&events[i])
+			}
+		})
+	}
+	wg.Wait()
+	return out
 }
 
 // attributeWithNUL returns the name of the first string attribute of e that holds a

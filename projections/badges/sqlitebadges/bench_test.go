@@ -4,7 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"os"
 	"path/filepath"
+	"strconv"
 	"syscall"
 	"testing"
 	"time"
@@ -54,10 +56,14 @@ func cpuTime() time.Duration {
 }
 
 // BenchmarkApplyFullEvaluation folds what a full evaluation of 5,000
-// entities appends, in the projector's batches of 2,000 events, into an
+// entities (BACKLOT_BENCH_ENTITIES) appends, in the projector's batches of 2,000 events, into an
 // empty store: cpu-us/event is the process's CPU time per event.
 func BenchmarkApplyFullEvaluation(b *testing.B) {
-	const n, batch = 5000, 2000
+	const batch = 2000
+	n := 5000
+	if v, err := strconv.Atoi(os.Getenv("BACKLOT_BENCH_ENTITIES")); err == nil && v > 0 {
+		n = v
+	}
 	evs := foldEvents(b, n)
 	ctx := context.Background()
 	var cpu time.Duration

@@ -1,12 +1,14 @@
 package sqlitebadges
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"embed"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -26,6 +28,16 @@ type Store struct {
 	write *sql.DB
 	read  *sql.DB
 	mu    sync.Mutex
+	// stmts are the writer's multi-row statements, prepared once (guarded
+	// by mu).
+	stmts   map[stmtKey]*sql.Stmt
+	missing []stmtKey
+}
+
+// stmtKey names a multi-row statement: head, n rows of cols columns, tail.
+type stmtKey struct {
+	head, tail string
+	cols, n    int
 }
 
 var _ badges.Store = (*Store)(nil)
@@ -41,11 +53,19 @@ func Open(path string) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("badge store %s: %w", path, err)
 	}
-	return &Store{write: w, read: r}, nil
+	return &Store{write: w, read: r, stmts: map[stmtKey]*sql.Stmt{}}, nil
 }
 
 // Close closes both connection pools.
-func (s *Store) Close() error { return errors.Join(s.read.Close(), s.write.Close()) }
+func (s *Store) Close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var errs []error
+	for _, st := range s.stmts {
+		errs = append(errs, st.Close())
+	}
+	return errors.Join(append(errs, s.read.Close(), s.write.Close())...)
+}
 
 // Positions returns the last applied position of partition 0, the only one.
 func (s *Store) Positions(ctx context.Context) (event.Positions, error) {
@@ -106,18 +126,23 @@ func (s *Store) Apply(ctx context.Context, events []event.Envelope) error {
 		return err
 	}
 	defer tx.Rollback()
-	if err := write(ctx, tx, w); err != nil {
+	if err := s.writeRows(ctx, tx, w); err != nil {
 		return fmt.Errorf("badge store: batch up to position %d: %w", last, err)
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO badge_positions(name, position) VALUES (?, ?)
 		ON CONFLICT(name) DO UPDATE SET position = excluded.position`, badges.ProjectionName, last); err != nil {
 		return err
 	}
-	return tx.Commit()
+	if err := tx.Commit(); err != nil {
+		return err
+	}
+	s.prepareMissing(ctx)
+	return nil
 }
 
-// write writes the rows of a batch.
-func write(ctx context.Context, tx *sql.Tx, w badges.Writes) error {
+// writeRows writes the rows of a batch.
+func (s *Store) writeRows(ctx context.Context, tx *sql.Tx, w badges.Writes) error {
+	insertRows, tally := s.insertRows, s.tally
 	var puts, drops [][]any
 	for _, r := range w.Facts {
 		puts = append(puts, []any{r.Entity, r.Source, r.Facts, r.ObservedAt.UTC().Format(time.RFC3339Nano), r.Position})
@@ -146,7 +171,8 @@ func write(ctx context.Context, tx *sql.Tx, w badges.Writes) error {
 		return fmt.Errorf("changes: %w", err)
 	}
 	puts = puts[:0]
-	keys, putKeys := make([][]any, 0, len(w.Verdicts)), make([][]any, 0, len(w.Verdicts))
+	keys := make([][]any, 0, len(w.Verdicts))
+	gains := map[tallyKey]int{}
 	for _, r := range w.Verdicts {
 		keys = append(keys, []any{r.Policy, r.Entity})
 		if r.Drop {
@@ -154,7 +180,7 @@ func write(ctx context.Context, tx *sql.Tx, w badges.Writes) error {
 			continue
 		}
 		puts = append(puts, []any{r.Policy, r.Entity, r.Level, r.Owner, r.Digest, r.Position})
-		putKeys = append(putKeys, []any{r.Policy, r.Entity})
+		gains[tallyKey{r.Policy, r.Owner, r.Level}]++
 	}
 	// The tally loses the verdicts the batch replaces or drops, and gains
 	// those it writes (each key appears once in a batch).
@@ -168,7 +194,9 @@ func write(ctx context.Context, tx *sql.Tx, w badges.Writes) error {
 		` ON CONFLICT(policy, entity) DO UPDATE SET level = excluded.level, owner = excluded.owner, digest = excluded.digest, position = excluded.position`); err != nil {
 		return fmt.Errorf("verdicts: %w", err)
 	}
-	if err := tally(ctx, tx, "+", putKeys); err != nil {
+	// What the verdicts written add is known without reading them back.
+	if err := insertRows(ctx, tx, `INSERT INTO badge_tally(policy, owner, level, count) VALUES `, 4, tallyRows(gains),
+		` ON CONFLICT(policy, owner, level) DO UPDATE SET count = count + excluded.count`); err != nil {
 		return fmt.Errorf("tally: %w", err)
 	}
 	if len(keys) > 0 {
@@ -179,10 +207,30 @@ func write(ctx context.Context, tx *sql.Tx, w badges.Writes) error {
 	return nil
 }
 
+// tallyKey is a row of badge_tally: a policy's verdicts of one owner and level.
+type tallyKey struct{ policy, owner, level string }
+
+// tallyRows returns the rows (policy, owner, level, count) of counts, in key
+// order.
+func tallyRows(counts map[tallyKey]int) [][]any {
+	ks := make([]tallyKey, 0, len(counts))
+	for k := range counts {
+		ks = append(ks, k)
+	}
+	slices.SortFunc(ks, func(a, b tallyKey) int {
+		return cmp.Or(strings.Compare(a.policy, b.policy), strings.Compare(a.owner, b.owner), strings.Compare(a.level, b.level))
+	})
+	rows := make([][]any, len(ks))
+	for i, k := range ks {
+		rows[i] = []any{k.policy, k.owner, k.level, counts[k]}
+	}
+	return rows
+}
+
 // tally adds (sign "+") or takes away ("-") the current verdicts of the
 // (policy, entity) keys from badge_tally.
-func tally(ctx context.Context, tx *sql.Tx, sign string, keys [][]any) error {
-	return insertRows(ctx, tx, `INSERT INTO badge_tally(policy, owner, level, count)
+func (s *Store) tally(ctx context.Context, tx *sql.Tx, sign string, keys [][]any) error {
+	return s.insertRows(ctx, tx, `INSERT INTO badge_tally(policy, owner, level, count)
 		SELECT b.policy, b.owner, b.level, `+sign+`count(*) FROM (VALUES `, 2, keys,
 		`) k JOIN badges b ON b.policy = k.column1 AND b.entity = k.column2 WHERE true GROUP BY b.policy, b.owner, b.level
 		ON CONFLICT(policy, owner, level) DO UPDATE SET count = count + excluded.count`)
@@ -194,40 +242,66 @@ func tally(ctx context.Context, tx *sql.Tx, sign string, keys [][]any) error {
 const rowsPerStatement = 256
 
 // insertRows runs head + "(?, …), (?, …)…" + tail for the rows, of cols
-// columns each, rowsPerStatement rows at a time; the statement of a full
-// chunk is prepared once.
-func insertRows(ctx context.Context, tx *sql.Tx, head string, cols int, rows [][]any, tail string) error {
+// columns each: rowsPerStatement rows at a time, the rest in statements of
+// 64, 16, 4 and 1 rows. Each statement is prepared once on the writer and
+// kept (s.stmts), so a batch parses none.
+func (s *Store) insertRows(ctx context.Context, tx *sql.Tx, head string, cols int, rows [][]any, tail string) error {
 	if len(rows) == 0 {
 		return nil
 	}
-	one := "(?" + strings.Repeat(", ?", cols-1) + ")"
-	query := func(n int) string { return head + one + strings.Repeat(", "+one, n-1) + tail }
-	var full *sql.Stmt
 	args := make([]any, 0, min(len(rows), rowsPerStatement)*cols)
-	for i := 0; i < len(rows); i += rowsPerStatement {
-		part := rows[i:min(i+rowsPerStatement, len(rows))]
-		args = args[:0]
-		for _, r := range part {
-			args = append(args, r...)
+	for i := 0; i < len(rows); {
+		n := rowsPerStatement
+		for n > len(rows)-i {
+			n /= 4
 		}
-		var err error
-		switch {
-		case len(part) < rowsPerStatement:
-			_, err = tx.ExecContext(ctx, query(len(part)), args...)
-		default:
-			if full == nil {
-				if full, err = tx.PrepareContext(ctx, query(rowsPerStatement)); err != nil {
-					return err
-				}
-				defer full.Close()
-			}
-			_, err = full.ExecContext(ctx, args...)
-		}
+		st, err := s.stmt(ctx, tx, stmtKey{head: head, tail: tail, cols: cols, n: n})
 		if err != nil {
 			return err
 		}
+		args = args[:0]
+		for _, r := range rows[i : i+n] {
+			args = append(args, r...)
+		}
+		if _, err := st.ExecContext(ctx, args...); err != nil {
+			return err
+		}
+		i += n
 	}
 	return nil
+}
+
+// stmt returns the statement of k within tx: the one kept, or, the first
+// time, one prepared on tx (the writer's one connection is the
+// transaction's until it ends), whose key is kept in s.missing to be
+// prepared for good once it has (prepareMissing).
+func (s *Store) stmt(ctx context.Context, tx *sql.Tx, k stmtKey) (*sql.Stmt, error) {
+	if st, ok := s.stmts[k]; ok {
+		return tx.StmtContext(ctx, st), nil
+	}
+	s.missing = append(s.missing, k)
+	return tx.PrepareContext(ctx, k.query())
+}
+
+// query renders the statement of k.
+func (k stmtKey) query() string {
+	one := "(?" + strings.Repeat(", ?", k.cols-1) + ")"
+	return k.head + one + strings.Repeat(", "+one, k.n-1) + k.tail
+}
+
+// prepareMissing prepares the statements a transaction found missing, on
+// the writer outside any transaction, and keeps them. One that does not
+// prepare is left out: the next transaction that needs it prepares it again.
+func (s *Store) prepareMissing(ctx context.Context) {
+	for _, k := range s.missing {
+		if _, ok := s.stmts[k]; ok {
+			continue
+		}
+		if st, err := s.write.PrepareContext(ctx, k.query()); err == nil {
+			s.stmts[k] = st
+		}
+	}
+	s.missing = s.missing[:0]
 }
 
 // Facts returns what every source reported about the entity, by source.

@@ -208,7 +208,7 @@ func (s *Store) Query(ctx context.Context, q catalogstore.PageQuery) (catalogsto
 	// joined to the entities for the bodies of its rows only: sorting the
 	// matches of a filter never carries their bodies along.
 	selectCols := "e.eid, e.key"
-	outerCols := "b.key, b.ref, b.uid, b.location_id, b.body"
+	outerCols := "b.key, b.ref, b.uid, b.location_id, b.body, b.eid"
 	if len(sortCols) > 0 {
 		selectCols += ", " + strings.Join(sortCols, ", ")
 		for i := range order {
@@ -256,9 +256,11 @@ func (s *Store) Query(ctx context.Context, q catalogstore.PageQuery) (catalogsto
 	}
 	defer rows.Close()
 	var items []catalogstore.PageRow
+	var eids []int64
 	for rows.Next() {
 		var it catalogstore.PageRow
-		dest := []any{&it.View.Key, &it.View.Ref, &it.View.UID, &it.View.LocationID, &it.View.Body}
+		var eid int64
+		dest := []any{&it.View.Key, &it.View.Ref, &it.View.UID, &it.View.LocationID, &it.View.Body, &eid}
 		vals := make([]sql.NullString, len(order))
 		for i := range vals {
 			dest = append(dest, &vals[i])
@@ -271,11 +273,24 @@ func (s *Store) Query(ctx context.Context, q catalogstore.PageQuery) (catalogsto
 			it.Keyset.Values = append(it.Keyset.Values, v.String)
 		}
 		items = append(items, it)
+		eids = append(eids, eid)
 	}
 	if err := rows.Err(); err != nil {
 		return catalogstore.Page{}, err
 	}
-	return catalogstore.FinishPage(ctx, page, q, items, s.decorate)
+	// FinishPage decorates the page's views after trimming and perhaps
+	// reversing items in place: their row ids are found by key (unique).
+	eidOf := make(map[string]int64, len(items))
+	for i := range items {
+		eidOf[items[i].View.Key] = eids[i]
+	}
+	return catalogstore.FinishPage(ctx, page, q, items, func(ctx context.Context, views []*catalogstore.EntityView) error {
+		ids := make([]int64, len(views))
+		for i, v := range views {
+			ids[i] = eidOf[v.Key]
+		}
+		return s.decorate(ctx, views, ids)
+	})
 }
 
 // keysetCond renders "after ks" (or "before ks") for the ordered columns s0..sn, e.key.
@@ -285,8 +300,9 @@ func keysetCond(order []catalogstore.Order, ks *catalogstore.Keyset, before bool
 	})
 }
 
-// decorate loads relations and status items for the views.
-func (s *Store) decorate(ctx context.Context, views []*catalogstore.EntityView) error {
+// decorate loads relations and status items for the views; eids[i] is the
+// row id of views[i].
+func (s *Store) decorate(ctx context.Context, views []*catalogstore.EntityView, eids []int64) error {
 	if len(views) == 0 {
 		return nil
 	}
@@ -295,20 +311,19 @@ func (s *Store) decorate(ctx context.Context, views []*catalogstore.EntityView) 
 	for i, k := range keyList {
 		keys[i] = k
 	}
+	// Each relation is stored once, by the entity that declares it: an
+	// entity's relations are those it declares and the reverses of those
+	// declared toward it. NormalizeRelations sorts each view's relations and
+	// drops the duplicates.
+	if err := s.declaredRelations(ctx, views, eids); err != nil {
+		return err
+	}
 	const chunk = 500
 	for start := 0; start < len(keys); start += chunk {
 		end := min(start+chunk, len(keys))
 		part := keys[start:end]
-		// Each relation is stored once, by the entity that declares it: an
-		// entity's relations are those it declares and the reverses of those
-		// declared toward it.
-		rows, err := s.read.QueryContext(ctx, `SELECT DISTINCT source, type, target_ref FROM (
-			SELECT e.key AS source, r.type AS type, r.target AS target, r.target_ref AS target_ref
-				FROM entities e JOIN relations r ON r.origin = e.eid WHERE e.key IN (`+placeholders(len(part))+`)
-			UNION ALL
-			SELECT r.target, r.reverse, o.key, o.ref FROM relations r JOIN entities o ON o.eid = r.origin
-				WHERE r.target IN (`+placeholders(len(part))+`)
-		) ORDER BY source, type, target`, append(append([]any{}, part...), part...)...)
+		rows, err := s.read.QueryContext(ctx, `SELECT r.target, r.reverse, o.ref FROM relations r JOIN entities o ON o.eid = r.origin
+				WHERE r.target IN (`+placeholders(len(part))+`)`, part...)
 		if err != nil {
 			return err
 		}
@@ -354,6 +369,7 @@ func (s *Store) decorate(ctx context.Context, views []*catalogstore.EntityView) 
 func (s *Store) ByKeys(ctx context.Context, keys []string) ([]*catalogstore.EntityView, error) {
 	out := make([]*catalogstore.EntityView, len(keys))
 	found := map[string]*catalogstore.EntityView{}
+	eidOf := map[string]int64{}
 	const chunk = 500
 	for start := 0; start < len(keys); start += chunk {
 		end := min(start+chunk, len(keys))
@@ -361,17 +377,18 @@ func (s *Store) ByKeys(ctx context.Context, keys []string) ([]*catalogstore.Enti
 		for _, k := range keys[start:end] {
 			args = append(args, strings.ToLower(k))
 		}
-		rows, err := s.read.QueryContext(ctx, `SELECT key, ref, uid, location_id, body FROM entities WHERE key IN (`+placeholders(len(args))+`)`, args...)
+		rows, err := s.read.QueryContext(ctx, `SELECT key, ref, uid, location_id, body, eid FROM entities WHERE key IN (`+placeholders(len(args))+`)`, args...)
 		if err != nil {
 			return nil, fmt.Errorf("catalog store: by keys: %w", err)
 		}
 		for rows.Next() {
 			v := &catalogstore.EntityView{}
-			if err := rows.Scan(&v.Key, &v.Ref, &v.UID, &v.LocationID, &v.Body); err != nil {
+			var eid int64
+			if err := rows.Scan(&v.Key, &v.Ref, &v.UID, &v.LocationID, &v.Body, &eid); err != nil {
 				rows.Close()
 				return nil, err
 			}
-			found[v.Key] = v
+			found[v.Key], eidOf[v.Key] = v, eid
 		}
 		rows.Close()
 		if err := rows.Err(); err != nil {
@@ -379,10 +396,11 @@ func (s *Store) ByKeys(ctx context.Context, keys []string) ([]*catalogstore.Enti
 		}
 	}
 	views := make([]*catalogstore.EntityView, 0, len(found))
+	eids := make([]int64, 0, len(found))
 	for _, v := range found {
-		views = append(views, v)
+		views, eids = append(views, v), append(eids, eidOf[v.Key])
 	}
-	if err := s.decorate(ctx, views); err != nil {
+	if err := s.decorate(ctx, views, eids); err != nil {
 		return nil, err
 	}
 	for i, k := range keys {

@@ -1,0 +1,81 @@
+package sqlitecatalog_test
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"reflect"
+	"testing"
+
+	"backlot.dev/backlot/projections/catalogstore"
+	"backlot.dev/backlot/projections/catalogstore/sqlitecatalog"
+)
+
+// TestPageRelationsAsByKeys checks that the relations of a page's entities
+// (read by row id, in one range) are those ByKeys gives each entity alone,
+// on pages read forwards and backwards (a backward page is reversed in
+// place before its relations are read), and on a filtered page whose row
+// ids are far apart.
+func TestPageRelationsAsByKeys(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s, err := sqlitecatalog.Open(filepath.Join(t.TempDir(), "c.db"), sqlitecatalog.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if err := s.Apply(ctx, upserts(t, 0, 300)); err != nil {
+		t.Fatal(err)
+	}
+	check := func(what string, page catalogstore.Page) {
+		t.Helper()
+		if len(page.Items) == 0 {
+			t.Fatalf("%s: an empty page", what)
+		}
+		for _, v := range page.Items {
+			alone, err := s.ByKeys(ctx, []string{v.Key})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(v.Relations) == 0 || !reflect.DeepEqual(v.Relations, alone[0].Relations) {
+				t.Errorf("%s: %s has relations %v, alone %v", what, v.Key, v.Relations, alone[0].Relations)
+			}
+		}
+	}
+	first, err := s.Query(ctx, catalogstore.PageQuery{Limit: 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	check("first page", first)
+	second, err := s.Query(ctx, catalogstore.PageQuery{Limit: 20, After: first.Last})
+	if err != nil {
+		t.Fatal(err)
+	}
+	check("second page", second)
+	back, err := s.Query(ctx, catalogstore.PageQuery{Limit: 20, Before: second.Last})
+	if err != nil {
+		t.Fatal(err)
+	}
+	check("a page read backwards", back)
+	// Every 7th component: row ids far apart, read by ByKeys in lists.
+	var names []string
+	for i := 0; i < 300; i += 7 {
+		names = append(names, fmt.Sprintf("component:default/service-%d", i))
+	}
+	sparse, err := s.ByKeys(ctx, names)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, v := range sparse {
+		if v == nil {
+			t.Fatalf("%s: not found", names[i])
+		}
+		alone, err := s.ByKeys(ctx, []string{v.Key})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(v.Relations) == 0 || !reflect.DeepEqual(v.Relations, alone[0].Relations) {
+			t.Errorf("sparse: %s has relations %v, alone %v", v.Key, v.Relations, alone[0].Relations)
+		}
+	}
+}
