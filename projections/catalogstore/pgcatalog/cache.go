@@ -99,6 +99,23 @@ func (s *Store) countUpTo(ctx context.Context, from string, args []any, limit in
 	return int(n), err
 }
 
+// facetStmt is a statement of facet counts (value, count) and its arguments.
+type facetStmt struct {
+	stmt string
+	args []any
+}
+
+// facetAndItems runs a facet statement and, when set, the statement of its
+// item rows' part (catalogsql.ItemFacet), and merges their answers.
+func (s *Store) facetAndItems(ctx context.Context, facet string, fs facetStmt, items *facetStmt) ([]catalogstore.FacetCount, error) {
+	counts, err := s.facetRows(ctx, facet, fs.stmt, fs.args)
+	if err != nil || items == nil {
+		return counts, err
+	}
+	more, err := s.facetRows(ctx, facet, items.stmt, items.args)
+	return catalogstore.MergeItemFacet(counts, more), err
+}
+
 // facetRows runs a facet statement.
 func (s *Store) facetRows(ctx context.Context, facet, stmt string, args []any) ([]catalogstore.FacetCount, error) {
 	counts := []catalogstore.FacetCount{}
@@ -126,8 +143,10 @@ func (s *Store) facetRows(ctx context.Context, facet, stmt string, args []any) (
 // matching f through the lagging cache, at positions token: exact when at most
 // the cache's ExactUpTo entities match. few caches, across the facets of one
 // request, how many do (counted up to the limit; negative until counted).
-func (s *Store) cachedFacet(ctx context.Context, token, facet, stmt string, a []any, f catalogstore.Filter, few *int) ([]catalogstore.FacetCount, error) {
-	ans, err := s.cache.Get(ctx, catalogstore.CacheKey("facet", stmt, a), token,
+// items, when set, is the statement of the facet's item rows' part
+// (catalogsql.ItemFacet), merged into the answer.
+func (s *Store) cachedFacet(ctx context.Context, token, facet string, fs facetStmt, items *facetStmt, f catalogstore.Filter, few *int) ([]catalogstore.FacetCount, error) {
+	ans, err := s.cache.Get(ctx, catalogstore.CacheKey("facet", fs.stmt, fs.args), token,
 		func(ctx context.Context, limit int) (any, bool, error) {
 			if *few < 0 {
 				ca := catalogsql.NewArgs(s.dialect())
@@ -140,7 +159,7 @@ func (s *Store) cachedFacet(ctx context.Context, token, facet, stmt string, a []
 			if *few > limit {
 				return nil, false, nil
 			}
-			counts, err := s.facetRows(ctx, facet, stmt, a)
+			counts, err := s.facetAndItems(ctx, facet, fs, items)
 			return counts, err == nil, err
 		},
 		func(ctx context.Context, limit int) (any, string, bool, error) {
@@ -153,7 +172,7 @@ func (s *Store) cachedFacet(ctx context.Context, token, facet, stmt string, a []
 			if err != nil {
 				return nil, "", false, err
 			}
-			counts, err := s.facetRows(ctx, facet, stmt, a)
+			counts, err := s.facetAndItems(ctx, facet, fs, items)
 			return counts, token, n <= limit, err
 		})
 	if err != nil {
