@@ -107,13 +107,38 @@ type facetStmt struct {
 
 // facetAndItems runs a facet statement and, when set, the statement of its
 // item rows' part (catalogsql.ItemFacet), and merges their answers.
+// Both go in one round trip.
 func (s *Store) facetAndItems(ctx context.Context, facet string, fs facetStmt, items *facetStmt) ([]catalogstore.FacetCount, error) {
-	counts, err := s.facetRows(ctx, facet, fs.stmt, fs.args)
-	if err != nil || items == nil {
-		return counts, err
+	if items == nil {
+		return s.facetRows(ctx, facet, fs.stmt, fs.args)
 	}
-	more, err := s.facetRows(ctx, facet, items.stmt, items.args)
-	return catalogstore.MergeItemFacet(counts, more), err
+	var counts, more []catalogstore.FacetCount
+	err := s.withConn(ctx, func(conn *pgx.Conn) error {
+		b := &pgx.Batch{}
+		for _, q := range []struct {
+			fs  facetStmt
+			out *[]catalogstore.FacetCount
+		}{{fs, &counts}, {*items, &more}} {
+			b.Queue(q.fs.stmt, q.fs.args...).Query(func(rows pgx.Rows) error {
+				*q.out = []catalogstore.FacetCount{}
+				for rows.Next() {
+					var fc catalogstore.FacetCount
+					var n int64
+					if err := rows.Scan(&fc.Value, &n); err != nil {
+						return err
+					}
+					fc.Count = int(n)
+					*q.out = append(*q.out, fc)
+				}
+				return rows.Err()
+			})
+		}
+		return conn.SendBatch(ctx, b).Close()
+	})
+	if err != nil {
+		return nil, fmt.Errorf("facet %s: %w", facet, err)
+	}
+	return catalogstore.MergeItemFacet(counts, more), nil
 }
 
 // facetRows runs a facet statement.
