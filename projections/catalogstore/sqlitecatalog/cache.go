@@ -67,6 +67,9 @@ func (s *Store) countUpTo(ctx context.Context, from string, args []any, limit in
 type facetStmt struct {
 	stmt string
 	args []any
+	// guard, when set, are search keys one of which must be stored for the
+	// statement to count anything: it runs only then.
+	guard []any
 }
 
 // facetRows runs a facet statement.
@@ -98,6 +101,16 @@ func (s *Store) cachedFacet(ctx context.Context, facet string, fs facetStmt, ite
 		counts, err := s.facetRows(ctx, facet, fs)
 		if err != nil || items == nil {
 			return counts, err
+		}
+		if len(items.guard) > 0 {
+			// Most keys have no list among their prefixes (spec is no key):
+			// a lookup of the prefixes answers those, where the statement's
+			// own condition on them would be tested after its subqueries.
+			var some bool
+			err := s.read.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM search_keys WHERE key IN (`+placeholders(len(items.guard))+`))`, items.guard...).Scan(&some)
+			if err != nil || !some {
+				return counts, err
+			}
 		}
 		more, err := s.facetRows(ctx, facet, *items)
 		return catalogstore.MergeItemFacet(counts, more), err

@@ -486,9 +486,9 @@ func (s *Store) Facets(ctx context.Context, facets []string, f catalogstore.Filt
 		}
 		var items *facetStmt
 		if stmt, a, ok := itemFacet(key, f); ok {
-			items = &facetStmt{stmt, a}
+			items = &facetStmt{stmt: stmt, args: a, guard: itemPrefixes(key)}
 		}
-		counts, err := s.cachedFacet(ctx, facet, facetStmt{stmt, a}, items, where, args, &few)
+		counts, err := s.cachedFacet(ctx, facet, facetStmt{stmt: stmt, args: a}, items, where, args, &few)
 		if err != nil {
 			return nil, err
 		}
@@ -512,6 +512,15 @@ func itemFacet(key string, f catalogstore.Filter) (string, []any, bool) {
 		return catalogsql.ItemFacet(key, a, where)
 	})
 	return stmt, args, true
+}
+
+// itemPrefixes are the lists key can be an item of (catalogstore.ItemKeys).
+func itemPrefixes(key string) []any {
+	var out []any
+	for _, sp := range catalogstore.ItemKeys(key) {
+		out = append(out, sp.Prefix)
+	}
+	return out
 }
 
 // Locations lists registered locations in registration order.
