@@ -180,6 +180,10 @@ type SearchRecord struct {
 	Key, Value string
 	// Original is the value as written when it differs from Value, else nil.
 	Original *string
+	// Item marks a row a list's string item made (Key holds the list,
+	// Value the item): it stands for the row Key.Value=ItemValue too, which
+	// is not stored (ItemKeys).
+	Item bool
 }
 
 // RelationRecord is one row of the relations table: a relation entity

@@ -22,7 +22,7 @@ const linearDedupe = 64
 // appears once: the first row of each wins (its Original is kept), as with
 // INSERT OR IGNORE into the search table.
 func searchRows(body map[string]any) []SearchRow {
-	recs := appendSearch(nil, 0, body)
+	recs := ExpandItems(appendSearch(nil, 0, body))
 	rows := make([]SearchRow, len(recs))
 	for i, r := range recs {
 		rows[i] = SearchRow{Key: r.Key, Value: r.Value, Original: r.Original}
@@ -30,38 +30,50 @@ func searchRows(body map[string]any) []SearchRow {
 	return rows
 }
 
-// appendSearch appends searchRows's rows of body to rows, as rows of eid.
+// ItemValue is the value of an item key (ItemKeys): a list's string item
+// makes its own key, whose value is "true".
+const ItemValue = "true"
+
+// appendSearch appends the search table's rows of body to rows, as rows of
+// eid: searchRows's rows, except that a string item of a list (metadata.tags:
+// [java]) makes one row, metadata.tags=java, marked Item, in place of two
+// (that row and metadata.tags.java=true): readers derive the item's key
+// from the mark (ItemKeys, ExpandItems). Each key and value appears once,
+// the first row of each winning; a row is marked Item when any of the
+// entity's list items made it.
 func appendSearch(rows []SearchRecord, eid int64, body map[string]any) []SearchRecord {
 	type id struct{ key, value string }
 	// Duplicates are found by a scan of this entity's rows while they are
-	// few (most entities), then through a map.
+	// few (most entities), then through a map of their indexes.
 	start := len(rows)
-	var seen map[id]struct{}
-	dup := func(key, value string) bool {
+	var seen map[id]int
+	find := func(key, value string) int {
 		if seen == nil && len(rows)-start > linearDedupe {
-			seen = make(map[id]struct{}, 2*linearDedupe)
-			for _, r := range rows[start:] {
-				seen[id{r.Key, r.Value}] = struct{}{}
+			seen = make(map[id]int, 2*linearDedupe)
+			for i, r := range rows[start:] {
+				seen[id{r.Key, r.Value}] = start + i
 			}
 		}
 		if seen != nil {
-			if _, ok := seen[id{key, value}]; ok {
-				return true
+			if i, ok := seen[id{key, value}]; ok {
+				return i
 			}
-			seen[id{key, value}] = struct{}{}
-			return false
+			return -1
 		}
-		for _, r := range rows[start:] {
+		for i, r := range rows[start:] {
 			if r.Key == key && r.Value == value {
-				return true
+				return start + i
 			}
 		}
-		return false
+		return -1
 	}
 	var walk func(prefix string, v any)
-	emit := func(key, s string, null bool) {
+	// emit appends the row of key and s unless the entity has it already,
+	// and returns the index of the entity's row of key and s, or -1 when the
+	// key is too long to be kept.
+	emit := func(key, s string, null bool) int {
 		if len(key) > maxSearchKey {
-			return
+			return -1
 		}
 		r := SearchRecord{EID: eid, Key: key}
 		if !null && len(s) <= maxSearchValue {
@@ -71,10 +83,14 @@ func appendSearch(rows []SearchRecord, eid int64, body map[string]any) []SearchR
 				r.Original = &orig
 			}
 		}
-		if dup(key, r.Value) {
-			return
+		if i := find(key, r.Value); i >= 0 {
+			return i
+		}
+		if seen != nil {
+			seen[id{key, r.Value}] = len(rows)
 		}
 		rows = append(rows, r)
+		return len(rows) - 1
 	}
 	walk = func(prefix string, v any) {
 		switch t := v.(type) {
@@ -99,12 +115,17 @@ func appendSearch(rows []SearchRecord, eid int64, body map[string]any) []SearchR
 			}
 		case []any:
 			for _, item := range t {
-				walk(prefix, item)
+				str, ok := item.(string)
+				if !ok {
+					walk(prefix, item)
+					continue
+				}
+				i := emit(prefix, str, false)
 				// Like Backstage, a string in a list is also a key of its own:
 				// metadata.tags: [java] matches both metadata.tags=java and
-				// metadata.tags.java.
-				if str, ok := item.(string); ok && str != "" && len(str) <= maxSearchValue {
-					emit(prefix+"."+strings.ToLower(str), "true", false)
+				// metadata.tags.java=true. That key is the item's row, marked.
+				if i >= 0 && str != "" && len(str) <= maxSearchValue && len(prefix)+1+len(rows[i].Value) <= maxSearchKey {
+					rows[i].Item = true
 				}
 			}
 		case string:
@@ -125,4 +146,74 @@ func appendSearch(rows []SearchRecord, eid int64, body map[string]any) []SearchR
 	}
 	walk("", body)
 	return rows
+}
+
+// ItemSplit is one way a search key can be an item key: the key is Prefix,
+// a dot and Value, the list Prefix holding the string item Value.
+type ItemSplit struct{ Prefix, Value string }
+
+// ItemKeys returns the ways key (in lower case) can be the key of a list's
+// string item, which the search table does not store as a row of its own: a
+// row of Prefix and Value marked Item stands for the row key=ItemValue. A
+// key of no dot, or longer than the table keeps, has none.
+func ItemKeys(key string) []ItemSplit {
+	if len(key) > maxSearchKey {
+		return nil
+	}
+	var out []ItemSplit
+	for i := 1; i < len(key)-1; i++ {
+		if key[i] == '.' {
+			out = append(out, ItemSplit{Prefix: key[:i], Value: key[i+1:]})
+		}
+	}
+	return out
+}
+
+// ExpandItems returns rows with the row each Item row stands for
+// (Key.Value=ItemValue) after it, unless rows has that key and value already,
+// and every Item mark cleared: the rows as a table that stores item keys as
+// rows of their own holds them.
+func ExpandItems(rows []SearchRecord) []SearchRecord {
+	type id struct {
+		eid        int64
+		key, value string
+	}
+	has := make(map[id]bool, len(rows))
+	for _, r := range rows {
+		has[id{r.EID, r.Key, r.Value}] = true
+	}
+	out := make([]SearchRecord, 0, len(rows)+len(rows)/4)
+	for _, r := range rows {
+		item := r.Item
+		r.Item = false
+		out = append(out, r)
+		if item {
+			k := id{r.EID, r.Key + "." + r.Value, ItemValue}
+			if !has[k] {
+				has[k] = true
+				out = append(out, SearchRecord{EID: r.EID, Key: k.key, Value: ItemValue})
+			}
+		}
+	}
+	return out
+}
+
+// MergeItemFacet adds to base, a facet's counts of the search rows of its
+// key (values in byte order of their lower case), items: the count of the
+// entities only item rows give the key's ItemValue (none, or one count, with
+// the spelling the key's ItemValue is shown by), as one value.
+func MergeItemFacet(base, items []FacetCount) []FacetCount {
+	if len(items) == 0 || items[0].Count == 0 {
+		return base
+	}
+	it := items[0]
+	i, found := slices.BinarySearchFunc(base, ItemValue, func(fc FacetCount, v string) int {
+		return strings.Compare(strings.ToLower(fc.Value), v)
+	})
+	if found {
+		out := slices.Clone(base)
+		out[i] = FacetCount{Value: it.Value, Count: base[i].Count + it.Count}
+		return out
+	}
+	return slices.Insert(slices.Clone(base), i, it)
 }

@@ -29,6 +29,12 @@ type Dialect struct {
 	// ranges of the key, which an index on the key serves, instead of a
 	// test of every row's kind.
 	KindInKey bool
+	// ItemRows says the search table stores a list's string item as one row
+	// marked item (metadata.tags=java), which stands for the item's key too
+	// (metadata.tags.java=true, catalogstore.ItemKeys): conditions, searches
+	// and sorts on such a key read the marked rows as well. Without it, every
+	// item's key is a row of its own.
+	ItemRows bool
 }
 
 // Args collects the arguments of a statement and renders their placeholders
@@ -261,14 +267,48 @@ func Condition(c catalogstore.Condition, mode Mode, a *Args) string {
 	}
 	if mode != Set || a.d.Postgres {
 		if len(c.Values) == 0 {
-			return `EXISTS (SELECT 1 FROM search s WHERE s.eid = e.eid AND s.kid = ` + a.keyID(key) + a.eidSpan() + `)`
+			return withItems(`EXISTS (SELECT 1 FROM search s WHERE s.eid = e.eid AND s.kid = `+a.keyID(key)+a.eidSpan()+`)`, c, key, mode, a)
 		}
-		return `EXISTS (SELECT 1 FROM search s WHERE s.eid = e.eid AND s.kid = ` + a.keyID(key) + ` AND ` + a.in("s.value", lowerAll(c.Values)) + a.eidSpan() + `)`
+		return withItems(`EXISTS (SELECT 1 FROM search s WHERE s.eid = e.eid AND s.kid = `+a.keyID(key)+` AND `+a.in("s.value", lowerAll(c.Values))+a.eidSpan()+`)`, c, key, mode, a)
 	}
 	if len(c.Values) == 0 {
-		return `e.eid IN (SELECT eid FROM search WHERE kid = ` + a.keyID(key) + `)`
+		return withItems(`e.eid IN (SELECT eid FROM search WHERE kid = `+a.keyID(key)+`)`, c, key, mode, a)
 	}
-	return `e.eid IN (SELECT eid FROM search WHERE kid = ` + a.keyID(key) + ` AND ` + a.in("value", lowerAll(c.Values)) + `)`
+	return withItems(`e.eid IN (SELECT eid FROM search WHERE kid = `+a.keyID(key)+` AND `+a.in("value", lowerAll(c.Values))+`)`, c, key, mode, a)
+}
+
+// MayBeItemKey says whether c, on search key key (in lower case), can match
+// an item key the dialect does not store as rows of its own (Dialect.ItemRows):
+// key has a dot, and c asks for the key's existence or for ItemValue.
+func (d Dialect) MayBeItemKey(c catalogstore.Condition, key string) bool {
+	if !d.ItemRows || len(catalogstore.ItemKeys(key)) == 0 {
+		return false
+	}
+	return len(c.Values) == 0 || slices.ContainsFunc(c.Values, func(v string) bool { return strings.ToLower(v) == catalogstore.ItemValue })
+}
+
+// withItems adds to cond, c's condition on the search rows of key, the
+// entities whose marked item rows stand for key (Dialect.ItemRows).
+func withItems(cond string, c catalogstore.Condition, key string, mode Mode, a *Args) string {
+	if !a.d.MayBeItemKey(c, key) {
+		return cond
+	}
+	if mode != Set || a.d.Postgres {
+		return `(` + cond + ` OR EXISTS (SELECT 1 FROM search s WHERE s.eid = e.eid AND s.item AND ` + a.ItemMatch("s", key) + `))`
+	}
+	return `(` + cond + ` OR e.eid IN (SELECT eid FROM search WHERE item AND ` + a.ItemMatch("search", key) + `))`
+}
+
+// ItemMatch renders the condition that a search row, of alias, is a list's
+// item whose key (its list's key, a dot and the item) is key: one of
+// catalogstore.ItemKeys(key). The caller tests the row's item mark.
+func (a *Args) ItemMatch(alias, key string) string {
+	splits := catalogstore.ItemKeys(key)
+	ors := make([]string, len(splits))
+	for i, sp := range splits {
+		ors[i] = `(` + alias + `.kid = ` + a.keyID(sp.Prefix) + ` AND ` + alias + `.value = ` + a.Add(sp.Value) + `)`
+	}
+	return `(` + strings.Join(ors, " OR ") + `)`
 }
 
 // FullText renders ft as a condition over entities e: a value of one of its
@@ -280,10 +320,47 @@ func FullText(ft catalogstore.FullText, a *Args) string {
 	}
 	like := "%" + strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(term) + "%"
 	if len(ft.Fields) == 0 {
-		return `e.eid IN (SELECT eid FROM search WHERE value LIKE ` + a.Add(like) + ` ESCAPE '\')`
+		return withItemText(`e.eid IN (SELECT eid FROM search WHERE value LIKE `+a.Add(like)+` ESCAPE '\')`, term, nil, a)
 	}
 	fields := a.in("key", lowerAll(ft.Fields))
-	return `e.eid IN (SELECT eid FROM search WHERE kid IN (SELECT id FROM search_keys WHERE ` + fields + `) AND value LIKE ` + a.Add(like) + ` ESCAPE '\')`
+	return withItemText(`e.eid IN (SELECT eid FROM search WHERE kid IN (SELECT id FROM search_keys WHERE `+fields+`) AND value LIKE `+a.Add(like)+` ESCAPE '\')`, term, ft.Fields, a)
+}
+
+// ItemText says which item keys' values (ItemValue) hold term, a full-text
+// search's term in lower case, in fields (every field when nil), where the
+// dialect does not store item keys as rows (Dialect.ItemRows): any is true
+// when every field is searched, keys are the searched fields that can be
+// item keys. Neither when ItemValue does not contain term.
+func (d Dialect) ItemText(term string, fields []string) (any bool, keys []string) {
+	if !d.ItemRows || !strings.Contains(catalogstore.ItemValue, term) {
+		return false, nil
+	}
+	if fields == nil {
+		return true, nil
+	}
+	for _, f := range lowerAll(fields) {
+		if len(catalogstore.ItemKeys(f)) > 0 {
+			keys = append(keys, f)
+		}
+	}
+	return false, keys
+}
+
+// withItemText adds to cond, a full-text search of term in fields (every
+// field when nil), the entities whose item keys' values hold term.
+func withItemText(cond, term string, fields []string, a *Args) string {
+	anyKey, keys := a.d.ItemText(term, fields)
+	switch {
+	case anyKey:
+		return `(` + cond + ` OR e.eid IN (SELECT eid FROM search WHERE item))`
+	case len(keys) > 0:
+		ors := make([]string, len(keys))
+		for i, k := range keys {
+			ors[i] = a.ItemMatch("search", k)
+		}
+		return `(` + cond + ` OR e.eid IN (SELECT eid FROM search WHERE item AND (` + strings.Join(ors, " OR ") + `)))`
+	}
+	return cond
 }
 
 // SortExpr returns the expression over entities e that sorts by field, and
@@ -298,11 +375,57 @@ func SortExpr(field string, desc bool, a *Args) (expr string, created bool) {
 	if desc {
 		missing = ""
 	}
+	if a.d.ItemRows && len(catalogstore.ItemKeys(key)) > 0 {
+		// The smallest of the key's values and, when its item rows stand
+		// for the key, ItemValue.
+		vals := `SELECT s.value AS v FROM search s WHERE s.eid = e.eid AND s.kid = ` + a.keyID(key) + ` AND s.value <> ''
+			UNION ALL SELECT '` + catalogstore.ItemValue + `' FROM search s WHERE s.eid = e.eid AND s.item AND ` + a.ItemMatch("s", key)
+		if a.d.Postgres {
+			return `COALESCE((SELECT MIN(m.v) FROM (` + vals + `) m), ` + a.Add(missing) + `::text COLLATE "C")`, false
+		}
+		return `COALESCE((SELECT MIN(m.v) FROM (` + vals + `) m), '` + missing + `')`, false
+	}
 	if a.d.Postgres {
 		return `COALESCE((SELECT MIN(s.value) FROM search s WHERE s.eid = e.eid AND s.kid = ` + a.keyID(key) +
 			` AND s.value <> ''), ` + a.Add(missing) + `::text COLLATE "C")`, false
 	}
 	return `COALESCE((SELECT MIN(value) FROM search s WHERE s.eid = e.eid AND s.kid = ` + a.keyID(key) + ` AND s.value <> ''), '` + missing + `')`, false
+}
+
+// ItemFacet is the statement of the item rows' part of a facet on key, when
+// the dialect derives item keys (Dialect.ItemRows; MayBeItemKey of an
+// existence condition): one row, when there is one, of the spelling that
+// key's ItemValue shows by and how many entities matching where (every
+// entity when where is nil) have the key's ItemValue from marked item rows
+// alone (catalogstore.MergeItemFacet adds it to the facet of the key's own
+// rows). As for the key's own rows, the spelling is that of the entity
+// created first: ItemValue itself when that is an item row's. where renders
+// its condition over entities e into a, in the text's order.
+func ItemFacet(key string, a *Args, where func() string) string {
+	only := func(alias string) string {
+		return alias + `.item AND ` + a.ItemMatch(alias, key) + ` AND NOT EXISTS (SELECT 1 FROM search r WHERE r.eid = ` + alias +
+			`.eid AND r.kid = ` + a.keyID(key) + ` AND r.value = '` + catalogstore.ItemValue + `')`
+	}
+	own := func() string {
+		return `(SELECT min(r.eid) FROM search r WHERE r.kid = ` + a.keyID(key) + ` AND r.value = '` + catalogstore.ItemValue + `')`
+	}
+	spelling := `CASE WHEN ` + own() + ` IS NULL OR (SELECT min(x.eid) FROM search x WHERE ` + only("x") + `) < ` + own() +
+		` THEN '` + catalogstore.ItemValue + `' ELSE (SELECT COALESCE(s2.original, s2.value) FROM search s2 WHERE s2.kid = ` + a.keyID(key) +
+		` AND s2.value = '` + catalogstore.ItemValue + `' ORDER BY s2.eid LIMIT 1) END`
+	stmt := `SELECT ` + spelling + ` AS v, count(DISTINCT d.eid) AS n FROM search d WHERE ` + only("d")
+	if where != nil {
+		stmt += ` AND d.eid IN (SELECT e.eid FROM entities e WHERE ` + where() + `)`
+	}
+	// Most keys have no list among their prefixes (spec.type: spec is no
+	// key at all): a condition on the prefixes alone, which the database
+	// tests once, before the rest, answers those without reading a row of
+	// search or of the filter's matches.
+	prefixes := catalogstore.ItemKeys(key)
+	names := make([]string, len(prefixes))
+	for i, sp := range prefixes {
+		names[i] = sp.Prefix
+	}
+	return `SELECT f.v, f.n FROM (` + stmt + `) f WHERE EXISTS (SELECT 1 FROM search_keys WHERE ` + a.in("key", names) + `) AND f.n > 0`
 }
 
 // Dir is the SQL of a sort direction.

@@ -248,11 +248,12 @@ func write(ctx context.Context, tx pgx.Tx, ch *catalogstore.Changes, ids map[str
 	}
 	searchBuf := newCopyBuf(len(ch.Search) * 64)
 	for _, r := range ch.Search {
-		searchBuf.row(4)
+		searchBuf.row(5)
 		searchBuf.int8(r.EID)
 		searchBuf.int4(ids[r.Key])
 		searchBuf.text(r.Value)
 		searchBuf.textOrNull(r.Original)
+		searchBuf.bool(r.Item)
 	}
 	relBuf := newCopyBuf(len(ch.Relations) * 128)
 	for _, r := range ch.Relations {
@@ -290,7 +291,7 @@ func write(ctx context.Context, tx pgx.Tx, ch *catalogstore.Changes, ids map[str
 		{"locations", "id, type, target, entity_key, created", locBuf},
 		{"location_errors", "location_id, seq, body, entity_key", errBuf},
 		{"entities", "eid, key, ref, uid, kind, namespace, name, hash, location_id, managed_by, body, updated_pos, updated_partition", entBuf},
-		{"search", "eid, kid, value, original", searchBuf},
+		{"search", "eid, kid, value, original, item", searchBuf},
 		{"relations", "origin, type, ltype, target, target_ref, reverse, lreverse", relBuf},
 	}
 	for _, c := range copies {

@@ -116,6 +116,48 @@ func (s *Store) countUpTo(ctx context.Context, q catalogstore.PageQuery, limit i
 	return int(n), err
 }
 
+// facetStmt is a statement of facet counts (value, count) and its arguments.
+type facetStmt struct {
+	stmt string
+	args []any
+}
+
+// facetAndItems runs a facet statement and, when set, the statement of its
+// item rows' part (catalogsql.ItemFacet), and merges their answers.
+// Both go in one round trip.
+func (s *Store) facetAndItems(ctx context.Context, facet string, fs facetStmt, items *facetStmt) ([]catalogstore.FacetCount, error) {
+	if items == nil {
+		return s.facetRows(ctx, facet, fs.stmt, fs.args)
+	}
+	var counts, more []catalogstore.FacetCount
+	err := s.withConn(ctx, func(conn *pgx.Conn) error {
+		b := &pgx.Batch{}
+		for _, q := range []struct {
+			fs  facetStmt
+			out *[]catalogstore.FacetCount
+		}{{fs, &counts}, {*items, &more}} {
+			b.Queue(q.fs.stmt, q.fs.args...).Query(func(rows pgx.Rows) error {
+				*q.out = []catalogstore.FacetCount{}
+				for rows.Next() {
+					var fc catalogstore.FacetCount
+					var n int64
+					if err := rows.Scan(&fc.Value, &n); err != nil {
+						return err
+					}
+					fc.Count = int(n)
+					*q.out = append(*q.out, fc)
+				}
+				return rows.Err()
+			})
+		}
+		return conn.SendBatch(ctx, b).Close()
+	})
+	if err != nil {
+		return nil, fmt.Errorf("facet %s: %w", facet, err)
+	}
+	return catalogstore.MergeItemFacet(counts, more), nil
+}
+
 // facetRows runs a facet statement.
 func (s *Store) facetRows(ctx context.Context, facet, stmt string, args []any) ([]catalogstore.FacetCount, error) {
 	counts := []catalogstore.FacetCount{}
@@ -143,8 +185,10 @@ func (s *Store) facetRows(ctx context.Context, facet, stmt string, args []any) (
 // matching f through the lagging cache, at positions token: exact when at most
 // the cache's ExactUpTo entities match. few caches, across the facets of one
 // request, how many do (counted up to the limit; negative until counted).
-func (s *Store) cachedFacet(ctx context.Context, token, facet, stmt string, a []any, f catalogstore.Filter, few *int) ([]catalogstore.FacetCount, error) {
-	ans, err := s.cache.Get(ctx, catalogstore.CacheKey("facet", stmt, a), token,
+// items, when set, is the statement of the facet's item rows' part
+// (catalogsql.ItemFacet), merged into the answer.
+func (s *Store) cachedFacet(ctx context.Context, token, facet string, fs facetStmt, items *facetStmt, f catalogstore.Filter, few *int) ([]catalogstore.FacetCount, error) {
+	ans, err := s.cache.Get(ctx, catalogstore.CacheKey("facet", fs.stmt, fs.args), token,
 		func(ctx context.Context, limit int) (any, bool, error) {
 			if *few < 0 {
 				n, err := s.countUpTo(ctx, catalogstore.PageQuery{Filter: f}, limit)
@@ -156,7 +200,7 @@ func (s *Store) cachedFacet(ctx context.Context, token, facet, stmt string, a []
 			if *few > limit {
 				return nil, false, nil
 			}
-			counts, err := s.facetRows(ctx, facet, stmt, a)
+			counts, err := s.facetAndItems(ctx, facet, fs, items)
 			return counts, err == nil, err
 		},
 		func(ctx context.Context, limit int) (any, string, bool, error) {
@@ -168,7 +212,7 @@ func (s *Store) cachedFacet(ctx context.Context, token, facet, stmt string, a []
 			if err != nil {
 				return nil, "", false, err
 			}
-			counts, err := s.facetRows(ctx, facet, stmt, a)
+			counts, err := s.facetAndItems(ctx, facet, fs, items)
 			return counts, token, n <= limit, err
 		})
 	if err != nil {

@@ -56,6 +56,16 @@ func (c *copyBuf) textOrNull(s *string) {
 	c.text(*s)
 }
 
+// bool appends a boolean field; its binary form is one byte, 1 or 0.
+func (c *copyBuf) bool(v bool) {
+	c.b = binary.BigEndian.AppendUint32(c.b, 1)
+	if v {
+		c.b = append(c.b, 1)
+	} else {
+		c.b = append(c.b, 0)
+	}
+}
+
 // bytea appends a bytea field; its binary form is the bytes themselves.
 func (c *copyBuf) bytea(v []byte) {
 	c.b = binary.BigEndian.AppendUint32(c.b, uint32(len(v)))

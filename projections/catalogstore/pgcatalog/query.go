@@ -16,7 +16,7 @@ import (
 
 // baseDialect is PostgreSQL's spelling of the conditions the adapters share;
 // values of the creation order are position/partition pairs.
-var baseDialect = catalogsql.Dialect{Postgres: true, CreatedArg: func(v string) any { return parseCreated(v) }}
+var baseDialect = catalogsql.Dialect{Postgres: true, CreatedArg: func(v string) any { return parseCreated(v) }, ItemRows: true}
 
 func lowerAll(vs []string) []string {
 	out := make([]string, len(vs))
@@ -399,7 +399,11 @@ func (s *Store) Facets(ctx context.Context, facets []string, f catalogstore.Filt
 				stmt = `SELECT (SELECT COALESCE(s2.original, s2.value) FROM search s2 WHERE s2.kid = ` + catalogsql.KeyID(k) + ` AND s2.value = f.value ORDER BY s2.eid LIMIT 1), f.n
 					FROM (` + inner + `) f ORDER BY f.value`
 			}
-			counts, err := s.cachedFacet(ctx, token, facet, stmt, a.Values(), f, &few)
+			var items *facetStmt
+			if stmt, args, ok := s.itemFacet(key, f); ok {
+				items = &facetStmt{stmt, args}
+			}
+			counts, err := s.cachedFacet(ctx, token, facet, facetStmt{stmt, a.Values()}, items, f, &few)
 			if err != nil {
 				return err
 			}
@@ -411,4 +415,19 @@ func (s *Store) Facets(ctx context.Context, facets []string, f catalogstore.Filt
 		return nil, fmt.Errorf("catalog store (postgres): facets: %w", err)
 	}
 	return out, nil
+}
+
+// itemFacet renders the item rows' part of a facet on key over the entities
+// matching f (catalogsql.ItemFacet), when key can be an item key.
+func (s *Store) itemFacet(key string, f catalogstore.Filter) (string, []any, bool) {
+	d := s.dialect()
+	if key == "metadata.namespace" || strings.HasPrefix(key, "relations.") || !d.MayBeItemKey(catalogstore.Condition{Key: key}, key) {
+		return "", nil, false
+	}
+	a := catalogsql.NewArgs(d)
+	var where func() string
+	if len(f) > 0 {
+		where = func() string { return catalogsql.Filter(f, catalogsql.PerRow, a) }
+	}
+	return catalogsql.ItemFacet(key, a, where), a.Values(), true
 }

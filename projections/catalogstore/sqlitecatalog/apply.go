@@ -17,7 +17,7 @@ import (
 
 // Columns per row of the multi-row INSERTs, and rows per statement.
 const (
-	searchCols   = 4
+	searchCols   = 5
 	relationCols = 7
 	entityCols   = 12
 	// entityTable names the entity columns in the order the writer gives them.
@@ -113,6 +113,15 @@ type sqliteWriter struct {
 	// committed before and those this transaction adds.
 	keys, fresh map[keyHash]int64
 	hash        keyHasher
+}
+
+// itemOf is the item column's value of a search row: 1 for a row marked
+// Item, else 0 (each stored in the row's header alone).
+func itemOf(item bool) int64 {
+	if item {
+		return 1
+	}
+	return 0
 }
 
 // loadKeys reads the search keys' ids, by the keys' hashes under h, and the
@@ -321,9 +330,9 @@ func (w *sqliteWriter) write(ctx context.Context, ch *catalogstore.Changes) erro
 		if r.Original != nil {
 			original = *r.Original // stored only when it differs from the lower-case value
 		}
-		search = append(search, eid.of(r.EID), w.keyID(r.Key), r.Value, original)
+		search = append(search, eid.of(r.EID), w.keyID(r.Key), r.Value, original, itemOf(r.Item))
 	}
-	if err := w.insertRows(ctx, "search(eid, kid, value, original)", searchCols, search); err != nil {
+	if err := w.insertRows(ctx, "search(eid, kid, value, original, item)", searchCols, search); err != nil {
 		return err
 	}
 	rels := make([]any, 0, len(ch.Relations)*relationCols)

@@ -63,26 +63,57 @@ func (s *Store) countUpTo(ctx context.Context, from string, args []any, limit in
 	return n, nil
 }
 
+// facetStmt is a statement of facet counts (value, count) and its arguments.
+type facetStmt struct {
+	stmt string
+	args []any
+	// guard, when set, are search keys one of which must be stored for the
+	// statement to count anything: it runs only then.
+	guard []any
+}
+
+// facetRows runs a facet statement.
+func (s *Store) facetRows(ctx context.Context, facet string, fs facetStmt) ([]catalogstore.FacetCount, error) {
+	rows, err := s.read.QueryContext(ctx, fs.stmt, fs.args...)
+	if err != nil {
+		return nil, fmt.Errorf("catalog store: facet %s: %w", facet, err)
+	}
+	defer rows.Close()
+	counts := []catalogstore.FacetCount{}
+	for rows.Next() {
+		var fc catalogstore.FacetCount
+		if err := rows.Scan(&fc.Value, &fc.Count); err != nil {
+			return nil, err
+		}
+		counts = append(counts, fc)
+	}
+	return counts, rows.Err()
+}
+
 // cachedFacet returns the answer of a facet statement over the entities
 // matching where through the lagging cache: exact when at most the cache's
 // ExactUpTo entities match. few caches, across the facets of one request,
-// whether they do.
-func (s *Store) cachedFacet(ctx context.Context, facet, stmt string, a []any, where string, args []any, few *int) ([]catalogstore.FacetCount, error) {
+// whether they do. items, when set, is the statement of the facet's item
+// rows' part (catalogsql.ItemFacet), merged into the answer.
+func (s *Store) cachedFacet(ctx context.Context, facet string, fs facetStmt, items *facetStmt, where string, args []any, few *int) ([]catalogstore.FacetCount, error) {
+	stmt, a := fs.stmt, fs.args
 	run := func(ctx context.Context) ([]catalogstore.FacetCount, error) {
-		rows, err := s.read.QueryContext(ctx, stmt, a...)
-		if err != nil {
-			return nil, fmt.Errorf("catalog store: facet %s: %w", facet, err)
+		counts, err := s.facetRows(ctx, facet, fs)
+		if err != nil || items == nil {
+			return counts, err
 		}
-		defer rows.Close()
-		counts := []catalogstore.FacetCount{}
-		for rows.Next() {
-			var fc catalogstore.FacetCount
-			if err := rows.Scan(&fc.Value, &fc.Count); err != nil {
-				return nil, err
+		if len(items.guard) > 0 {
+			// Most keys have no list among their prefixes (spec is no key):
+			// a lookup of the prefixes answers those, where the statement's
+			// own condition on them would be tested after its subqueries.
+			var some bool
+			err := s.read.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM search_keys WHERE key IN (`+placeholders(len(items.guard))+`))`, items.guard...).Scan(&some)
+			if err != nil || !some {
+				return counts, err
 			}
-			counts = append(counts, fc)
 		}
-		return counts, rows.Err()
+		more, err := s.facetRows(ctx, facet, *items)
+		return catalogstore.MergeItemFacet(counts, more), err
 	}
 	ans, err := s.cache.lag.Get(ctx, catalogstore.CacheKey("facet", stmt, a), s.cache.generation(),
 		func(ctx context.Context, limit int) (any, bool, error) {

@@ -20,7 +20,7 @@ import (
 const smallResult = 5000
 
 // dialect is SQLite's spelling of the conditions the adapters share.
-var dialect = catalogsql.Dialect{}
+var dialect = catalogsql.Dialect{ItemRows: true}
 
 // render renders a condition with its arguments, which SQLite's "?"
 // placeholders take in the order of the text.
@@ -75,12 +75,32 @@ func whereFullText(ft catalogstore.FullText, useNames, perRow bool) (string, []a
 		where = `e.eid IN (SELECT rowid FROM names WHERE names MATCH ?) AND `
 		args = append(args, phrase)
 	}
+	var text string
 	if len(fields) == 0 {
-		return where + `EXISTS (SELECT 1 FROM search s WHERE s.eid = e.eid AND s.value LIKE ? ESCAPE '\')`, append(args, like)
+		text = `EXISTS (SELECT 1 FROM search s WHERE s.eid = e.eid AND s.value LIKE ? ESCAPE '\')`
+		args = append(args, like)
+	} else {
+		args = append(append(args, fields...), like)
+		text = `EXISTS (SELECT 1 FROM search s WHERE s.eid = e.eid AND s.kid IN (SELECT id FROM search_keys WHERE key IN (` +
+			placeholders(len(fields)) + `)) AND s.value LIKE ? ESCAPE '\')`
 	}
-	args = append(append(args, fields...), like)
-	return where + `EXISTS (SELECT 1 FROM search s WHERE s.eid = e.eid AND s.kid IN (SELECT id FROM search_keys WHERE key IN (` +
-		placeholders(len(fields)) + `)) AND s.value LIKE ? ESCAPE '\')`, args
+	// Item keys hold ItemValue in their marked item rows (catalogsql.Dialect.ItemRows).
+	anyKey, keys := dialect.ItemText(term, ft.Fields)
+	switch {
+	case anyKey:
+		text = `(` + text + ` OR EXISTS (SELECT 1 FROM search s WHERE s.eid = e.eid AND s.item))`
+	case len(keys) > 0:
+		items, itemArgs := render(func(a *catalogsql.Args) string {
+			ors := make([]string, len(keys))
+			for i, k := range keys {
+				ors[i] = a.ItemMatch("s", k)
+			}
+			return strings.Join(ors, " OR ")
+		})
+		text = `(` + text + ` OR EXISTS (SELECT 1 FROM search s WHERE s.eid = e.eid AND s.item AND (` + items + `)))`
+		args = append(args, itemArgs...)
+	}
+	return where + text, args
 }
 
 // namePhrase returns the names index query of ft (its term as one phrase,
@@ -91,6 +111,9 @@ func namePhrase(ft catalogstore.FullText) (string, bool) {
 	if utf8.RuneCountInString(term) < 3 || len(ft.Fields) == 0 ||
 		slices.ContainsFunc(ft.Fields, func(f string) bool { return !nameKeys[strings.ToLower(f)] }) {
 		return "", false
+	}
+	if anyKey, keys := dialect.ItemText(term, ft.Fields); anyKey || len(keys) > 0 {
+		return "", false // the names index holds no item key's ItemValue
 	}
 	return `"` + strings.ReplaceAll(term, `"`, `""`) + `"`, true
 }
@@ -479,13 +502,43 @@ func (s *Store) Facets(ctx context.Context, facets []string, f catalogstore.Filt
 				FROM (` + inner + `) f ORDER BY f.value`
 			a = append([]any{key}, a...)
 		}
-		counts, err := s.cachedFacet(ctx, facet, stmt, a, where, args, &few)
+		var items *facetStmt
+		if stmt, a, ok := itemFacet(key, f); ok {
+			items = &facetStmt{stmt: stmt, args: a, guard: itemPrefixes(key)}
+		}
+		counts, err := s.cachedFacet(ctx, facet, facetStmt{stmt: stmt, args: a}, items, where, args, &few)
 		if err != nil {
 			return nil, err
 		}
 		out[facet] = counts
 	}
 	return out, nil
+}
+
+// itemFacet renders the item rows' part of a facet on key over the entities
+// matching f (catalogsql.ItemFacet), when key can be an item key.
+func itemFacet(key string, f catalogstore.Filter) (string, []any, bool) {
+	_, isColumn := catalogsql.ColumnFor[key]
+	if isColumn || strings.HasPrefix(key, "relations.") || !dialect.MayBeItemKey(catalogstore.Condition{Key: key}, key) {
+		return "", nil, false
+	}
+	stmt, args := render(func(a *catalogsql.Args) string {
+		var where func() string
+		if len(f) > 0 {
+			where = func() string { return catalogsql.Filter(f, catalogsql.Set, a) }
+		}
+		return catalogsql.ItemFacet(key, a, where)
+	})
+	return stmt, args, true
+}
+
+// itemPrefixes are the lists key can be an item of (catalogstore.ItemKeys).
+func itemPrefixes(key string) []any {
+	var out []any
+	for _, sp := range catalogstore.ItemKeys(key) {
+		out = append(out, sp.Prefix)
+	}
+	return out
 }
 
 // Locations lists registered locations in registration order.
@@ -565,7 +618,8 @@ func (s *Store) plan(ctx context.Context, f catalogstore.Filter) (where string, 
 	best, bestN := -1, 0
 	for i, c := range f[0] {
 		key := strings.ToLower(c.Key)
-		if _, isColumn := catalogsql.ColumnFor[key]; isColumn || strings.HasPrefix(key, "relations.") || len(c.Values) == 0 {
+		if _, isColumn := catalogsql.ColumnFor[key]; isColumn || strings.HasPrefix(key, "relations.") || len(c.Values) == 0 ||
+			dialect.MayBeItemKey(c, key) { // its matches are not all rows of its key
 			continue
 		}
 		stmt := `search WHERE kid = ` + catalogsql.KeyID("?") + ` AND value IN (` + placeholders(len(c.Values)) + `)`

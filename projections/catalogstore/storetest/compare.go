@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"testing"
 
 	"backlot.dev/backlot/projections/catalogstore"
@@ -23,8 +24,11 @@ func OpenSQLite(t testing.TB) *sqlitecatalog.Store {
 
 func testSameAnswersAsSQLite(t *testing.T, open Opener) {
 	evs := historyEvents(t, referenceEntities)
-	ref := OpenSQLite(t)
+	ref, path := OpenSQLiteFile(t)
 	ApplyInBatches(t, ref, evs, 333)
+	// The reference stores list items' keys as rows of their own, as before
+	// item rows were marked: every store answers as it did then.
+	WriteItemKeysAsRows(t, path)
 	s := open(t)
 	ApplyInBatches(t, s, evs, 500)
 	CompareReaders(t, ref, s)
@@ -55,6 +59,8 @@ func CompareReaders(t *testing.T, want, got catalogstore.Reader) {
 	cond := func(key string, values ...string) catalogstore.Condition {
 		return catalogstore.Condition{Key: key, Values: values}
 	}
+	// Keys of list items (catalogstore.ItemKeys): metadata.tags.<tag>.
+	tagKey := func(i int) string { return "metadata.tags." + strings.ToLower(pick("metadata.tags", i)) }
 	filters := map[string]catalogstore.Filter{
 		"none":              nil,
 		"kind":              {{cond("kind", "Component")}},
@@ -77,6 +83,13 @@ func CompareReaders(t *testing.T, want, got catalogstore.Reader) {
 		"kind in each":      {{cond("kind", "api")}, {cond("kind", "Component"), cond("spec.type", "service")}, {cond("kind", "group", "component")}},
 		"kinds narrowed":    {{cond("kind", "component", "api"), cond("kind", "API", "group")}},
 		"no kind in both":   {{cond("kind", "component"), cond("kind", "group")}},
+		"tag key":           {{cond(tagKey(0), "true")}},
+		"tag key spelt":     {{cond(strings.ToUpper(tagKey(1)), "TRUE", "x")}},
+		"tag key exists":    {{cond(tagKey(2))}},
+		"tag key false":     {{cond(tagKey(0), "false")}},
+		"tag keys or":       {{cond(tagKey(0), "true")}, {cond(tagKey(3))}},
+		"tag key and type":  {{cond(tagKey(1), "true"), cond("kind", "component"), cond("spec.type", "service")}},
+		"dependency key":    {{cond("spec.dependsOn.component:service-3", "true")}},
 	}
 	orders := map[string][]catalogstore.Order{
 		"default":           nil,
@@ -86,6 +99,8 @@ func CompareReaders(t *testing.T, want, got catalogstore.Reader) {
 		"kind then created": {{Field: "kind"}, {Field: catalogstore.CreationOrder}},
 		"uid":               {{Field: "metadata.uid"}},
 		"missing field":     {{Field: "spec.nothing"}},
+		"tag key":           {{Field: tagKey(0)}, {Field: "metadata.name"}},
+		"tag key desc":      {{Field: tagKey(1), Desc: true}},
 	}
 	var queries []catalogstore.PageQuery
 	for _, f := range filters {
@@ -96,9 +111,10 @@ func CompareReaders(t *testing.T, want, got catalogstore.Reader) {
 		queries = append(queries, catalogstore.PageQuery{Order: o, CountTotal: true, Limit: 40})
 		queries = append(queries, catalogstore.PageQuery{Order: o, Filter: filters["kind and type"], Limit: 15, Offset: 7})
 	}
-	for _, term := range []string{"service", "Mixed", "xxxxx", "a_b", "%"} {
+	for _, term := range []string{"service", "Mixed", "xxxxx", "a_b", "%", "tru", "RUE", "true", "e"} {
 		queries = append(queries, catalogstore.PageQuery{FullText: catalogstore.FullText{Term: term}, CountTotal: true, Limit: 20})
 		queries = append(queries, catalogstore.PageQuery{FullText: catalogstore.FullText{Term: term, Fields: []string{"metadata.name", "spec.type"}}, CountTotal: true, Limit: 20})
+		queries = append(queries, catalogstore.PageQuery{FullText: catalogstore.FullText{Term: term, Fields: []string{tagKey(0), "metadata.title"}}, CountTotal: true, Limit: 20})
 	}
 	queries = append(queries,
 		catalogstore.PageQuery{Offset: 2490},
@@ -124,8 +140,9 @@ func CompareReaders(t *testing.T, want, got catalogstore.Reader) {
 		}
 	}
 
-	facetNames := []string{"kind", "spec.type", "spec.lifecycle", "spec.owner", "metadata.tags", "metadata.labels.lang", "metadata.namespace", "relations.ownedBy", "relations.dependsOn", "spec.nothing", "metadata.annotations.example.com/long"}
-	for _, name := range []string{"none", "kind and type", "or", "owner", "relation", "tag", "name", "nothing", "empty conjunction"} {
+	facetNames := []string{"kind", "spec.type", "spec.lifecycle", "spec.owner", "metadata.tags", "metadata.labels.lang", "metadata.namespace", "relations.ownedBy", "relations.dependsOn", "spec.nothing", "metadata.annotations.example.com/long",
+		tagKey(0), strings.ToUpper(tagKey(1)), "spec.dependsOn.component:service-3"}
+	for _, name := range []string{"none", "kind and type", "or", "owner", "relation", "tag", "name", "nothing", "empty conjunction", "tag key", "tag key exists", "tag key and type"} {
 		f := filters[name]
 		wf, err := want.Facets(ctx, facetNames, f)
 		if err != nil {

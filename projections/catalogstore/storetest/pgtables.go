@@ -15,7 +15,7 @@ import (
 var pgTableQueries = []string{
 	`SELECT key, eid, ref, uid, kind, namespace, name, hash, location_id, managed_by, body, updated_pos, updated_partition FROM entities ORDER BY key`,
 	`SELECT origin, type, ltype, target, target_ref, reverse, lreverse FROM relations ORDER BY origin, type, target, reverse`,
-	`SELECT s.eid, k.key, s.value, s.original FROM search s JOIN search_keys k ON k.id = s.kid ORDER BY s.eid, k.key, s.value`,
+	`SELECT s.eid, k.key, s.value, s.original, s.item FROM search s JOIN search_keys k ON k.id = s.kid ORDER BY s.eid, k.key, s.value`,
 	`SELECT id, type, target, entity_key, created FROM locations ORDER BY id`,
 	`SELECT location_id, seq, body, entity_key FROM location_errors ORDER BY location_id, seq`,
 	`SELECT name, partition, position FROM positions ORDER BY name, partition`,
