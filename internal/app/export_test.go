@@ -9,3 +9,7 @@ func (d *Dev) LogHead(ctx context.Context) (int64, error) { return d.log.Head(ct
 // PostgresURL returns the URL of the read models' database. It is defined for
 // the package's tests alone.
 func (s *Server) PostgresURL() string { return s.cfg.PostgresURL }
+
+// DevPageCacheKiB is the size of dev's shared page cache (devPageCacheKiB),
+// for the package's tests alone.
+const DevPageCacheKiB = devPageCacheKiB
