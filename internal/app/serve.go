@@ -39,6 +39,7 @@ import (
 	"backlot.dev/backlot/projections/history"
 	"backlot.dev/backlot/projections/history/pghist"
 	"backlot.dev/backlot/projections/projector"
+	"backlot.dev/backlot/projections/storekit/pgkit"
 	"backlot.dev/backlot/workflows/githost"
 )
 
@@ -322,8 +323,11 @@ func StartServe(ctx context.Context, cfg ServeConfig) (*Server, error) {
 	// Closed once the ingester, if any, loaded the configured catalogs: the
 	// projector role folds them into the catalog first (catalogFirst).
 	loading := make(chan struct{})
+	// The edits of watched files and the catalog API's requests in flight,
+	// which the projector role's held-back readers yield to (catalogFirst).
+	writes := newForeground()
 	if s.has(RoleProjector) {
-		if s.projector, err = s.newProjector(ctx, reg, repocollect.New(reader), loading); err != nil {
+		if s.projector, err = s.newProjector(ctx, reg, repocollect.New(reader), loading, writes); err != nil {
 			return nil, err
 		}
 	}
@@ -401,12 +405,18 @@ func StartServe(ctx context.Context, cfg ServeConfig) (*Server, error) {
 		}
 		s.closers = append(s.closers, api.Close)
 		handler = api.handler
+		if s.projector != nil {
+			handler = markCatalogWrites(writes, handler)
+		}
 	} else {
 		handler = httpapi.HealthHandler(ready, reg)
 		s.manifest.Routes = append(s.manifest.Routes, healthRoutes...)
 	}
 	if s.has(RoleIngester) {
 		s.ingester = newIngesterRole(ingesterDeps{Service: service, Catalogs: cfg.Catalogs, Actor: ServeActor, RefreshInterval: cfg.RefreshInterval, Locations: s.store.Locations, Logger: cfg.Logger}, &s.manifest)
+		if s.projector != nil {
+			s.ingester.deps.Writes = writes
+		}
 		s.loaded, s.loadErr = s.ingester.loaded, func() error { return s.ingester.loadErr }
 	}
 
@@ -441,8 +451,27 @@ var healthRoutes = []string{"GET /healthz", "GET /readyz", "GET /metrics"}
 // projectors fold the partitions the consumer group assigns, the evaluator
 // runs in the process that holds its lease, and the state feed runs on the
 // Watermill router in its own group.
-func (s *Server) newProjector(ctx context.Context, reg *prometheus.Registry, repo badging.RepoCollector, loading <-chan struct{}) (*projectorRole, error) {
+func (s *Server) newProjector(ctx context.Context, reg *prometheus.Registry, repo badging.RepoCollector, loading <-chan struct{}, writes *foreground) (*projectorRole, error) {
 	cfg := s.cfg
+	// The history's and the badges' projectors and the evaluator write
+	// through a small pool of their own: after a large ingestion they catch
+	// up, each batch's transaction open while it is decoded and folded, and
+	// on the catalog's pool they took the connections the API's requests and
+	// the catalog's projector queued for.
+	pool, err := pgkit.NewPool(cfg.PostgresURL, serveCatchUpConns)
+	if err != nil {
+		return nil, err
+	}
+	s.closers = append(s.closers, func() error { pool.Close(); return nil })
+	hist, err := pghist.New(ctx, pool, pghist.Options{})
+	if err != nil {
+		return nil, err
+	}
+	s.closers = append(s.closers, hist.Close)
+	badges, err := pgbadges.New(ctx, pool)
+	if err != nil {
+		return nil, err
+	}
 	lock, err := pglease.New(ctx, s.store.Pool(), cfg.Holder, pglease.Options{Logger: cfg.Logger})
 	if err != nil {
 		return nil, err
@@ -467,7 +496,7 @@ func (s *Server) newProjector(ctx context.Context, reg *prometheus.Registry, rep
 	}
 	s.closers = append(s.closers, sub.Close)
 	r, err := newProjectorRole(projectorDeps{
-		Log: s.log, Catalog: s.store, History: s.hist, Badges: s.badges, Run: s.runInGroup,
+		Log: s.log, Catalog: s.store, History: hist, Badges: badges, Run: s.runInGroup, CatchUpBatches: serveCatchUpBatches, Writes: writes,
 		// One evaluator rates badges for the whole log: the projector process
 		// that holds the lease; another takes over when it dies.
 		EvaluatorLease: func(ctx context.Context) (func(), error) {
