@@ -32,8 +32,12 @@ type projectorDeps struct {
 		projectorStore
 		catalogstore.Reader
 	}
-	History projectorStore
-	Badges  interface {
+	// EvaluatorCatalog, when set, is the catalog the evaluator reads instead
+	// of Catalog (serve: the same read model through the held-back readers'
+	// pool).
+	EvaluatorCatalog catalogstore.Reader
+	History          projectorStore
+	Badges           interface {
 		projectorStore
 		badging.Store
 	}
@@ -153,9 +157,13 @@ func newProjectorRole(d projectorDeps, m *Manifest) (*projectorRole, error) {
 	if d.AllPartitions {
 		catalogWaiter, badgeWaiter = r.catalog, r.badges
 	}
+	var evalCatalog catalogstore.Reader = d.Catalog
+	if d.EvaluatorCatalog != nil {
+		evalCatalog = d.EvaluatorCatalog
+	}
 	var err error
 	r.evaluator, err = badging.NewEvaluator(badging.EvaluatorConfig{
-		Log: later, Catalog: d.Catalog, CatalogWaiter: catalogWaiter, Store: d.Badges, StoreWaiter: badgeWaiter,
+		Log: later, Catalog: evalCatalog, CatalogWaiter: catalogWaiter, Store: d.Badges, StoreWaiter: badgeWaiter,
 		Repo: d.Repo, BatchSize: d.EvaluatorBatchSize, Logger: d.Logger,
 	})
 	if err != nil {

@@ -39,7 +39,6 @@ import (
 	"backlot.dev/backlot/projections/history"
 	"backlot.dev/backlot/projections/history/pghist"
 	"backlot.dev/backlot/projections/projector"
-	"backlot.dev/backlot/projections/storekit/pgkit"
 	"backlot.dev/backlot/workflows/githost"
 )
 
@@ -453,16 +452,18 @@ var healthRoutes = []string{"GET /healthz", "GET /readyz", "GET /metrics"}
 // Watermill router in its own group.
 func (s *Server) newProjector(ctx context.Context, reg *prometheus.Registry, repo badging.RepoCollector, loading <-chan struct{}, writes *foreground) (*projectorRole, error) {
 	cfg := s.cfg
-	// The history's and the badges' projectors and the evaluator write
-	// through a small pool of their own: after a large ingestion they catch
-	// up, each batch's transaction open while it is decoded and folded, and
-	// on the catalog's pool they took the connections the API's requests and
-	// the catalog's projector queued for.
-	pool, err := pgkit.NewPool(cfg.PostgresURL, serveCatchUpConns)
+	// The history's and the badges' projectors and the evaluator read and
+	// write through a small pool of their own: after a large ingestion they
+	// catch up, each batch's transaction open while it is decoded and
+	// folded, and a first evaluation reads every page of the catalog; on the
+	// catalog's pool they took the connections the API's requests and the
+	// catalog's projector queued for.
+	later, err := pgcatalog.Open(ctx, cfg.PostgresURL, pgcatalog.Options{MaxConns: serveCatchUpConns})
 	if err != nil {
 		return nil, err
 	}
-	s.closers = append(s.closers, func() error { pool.Close(); return nil })
+	s.closers = append(s.closers, later.Close)
+	pool := later.Pool()
 	hist, err := pghist.New(ctx, pool, pghist.Options{})
 	if err != nil {
 		return nil, err
@@ -496,7 +497,7 @@ func (s *Server) newProjector(ctx context.Context, reg *prometheus.Registry, rep
 	}
 	s.closers = append(s.closers, sub.Close)
 	r, err := newProjectorRole(projectorDeps{
-		Log: s.log, Catalog: s.store, History: hist, Badges: badges, Run: s.runInGroup, CatchUpBatches: serveCatchUpBatches, Writes: writes,
+		Log: s.log, Catalog: s.store, History: hist, Badges: badges, Run: s.runInGroup, EvaluatorCatalog: later, CatchUpBatches: serveCatchUpBatches, Writes: writes,
 		// One evaluator rates badges for the whole log: the projector process
 		// that holds the lease; another takes over when it dies.
 		EvaluatorLease: func(ctx context.Context) (func(), error) {
