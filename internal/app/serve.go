@@ -299,6 +299,9 @@ func StartServe(ctx context.Context, cfg ServeConfig) (*Server, error) {
 	}
 
 	var service *catalogsvc.Service
+	// The write side's wait for the catalog: a poll of its positions, and,
+	// with the projector role in this process, the catalog projector's folds.
+	var near *nearWaiter
 	if s.has(RoleAPI) || s.has(RoleIngester) || s.has(RoleWorker) {
 		// The write side reads and waits through a small pool of its own, as
 		// dev's does: a write holds the service's lock across its lease
@@ -313,8 +316,9 @@ func StartServe(ctx context.Context, cfg ServeConfig) (*Server, error) {
 		if err != nil {
 			return nil, err
 		}
+		near = &nearWaiter{poll: &projector.PollWaiter{Reader: writes}}
 		service = catalogsvc.New(catalogsvc.Config{
-			Log: s.log, Store: writes, Waiter: &projector.PollWaiter{Reader: writes},
+			Log: s.log, Store: writes, Waiter: near,
 			Lock: lock, Reader: reader, RefreshInterval: cfg.RefreshInterval, Logger: cfg.Logger,
 			Repos: repocollect.NewWatcher(reader, s.store, s.badges, cfg.Logger),
 		})
@@ -328,6 +332,9 @@ func StartServe(ctx context.Context, cfg ServeConfig) (*Server, error) {
 	if s.has(RoleProjector) {
 		if s.projector, err = s.newProjector(ctx, reg, repocollect.New(reader), loading, writes); err != nil {
 			return nil, err
+		}
+		if near != nil {
+			near.local.Store(s.projector.catalog)
 		}
 	}
 	// Workflows: the API role starts and reads them, the worker role runs them.
