@@ -267,10 +267,10 @@ func (g *catalogFirst) readHeads(ctx context.Context) (event.Positions, error) {
 }
 
 // hold returns handle holding each message back as a read of its
-// partition is (Enter, the message's handling being a held-back batch), for a handler that reads the catalog for every
-// event, as the state feed does: its reads of each entity and the entities
-// it relates to cost the catalog's ingestion as much CPU as a fold. A nil
-// g holds nothing back.
+// partition is (Enter: the message's handling is one held-back batch), for
+// a handler that reads the catalog for every event, as the state feed does:
+// its reads of each entity and the entities it relates to cost the
+// catalog's ingestion as much CPU as a fold. A nil g holds nothing back.
 func (g *catalogFirst) hold(handle message.NoPublishHandlerFunc) message.NoPublishHandlerFunc {
 	if g == nil {
 		return handle

@@ -326,11 +326,13 @@ func StartServe(ctx context.Context, cfg ServeConfig) (*Server, error) {
 	// Closed once the ingester, if any, loaded the configured catalogs: the
 	// projector role folds them into the catalog first (catalogFirst).
 	loading := make(chan struct{})
-	// The edits of watched files and the catalog API's requests in flight,
-	// which the projector role's held-back readers yield to (catalogFirst).
-	writes := newForeground()
+	// The catalog's writes in flight (the API's and the refreshes of watched
+	// files), which the projector role's held-back readers yield to
+	// (catalogFirst); nil, counting nothing, without that role.
+	var work *foreground
 	if s.has(RoleProjector) {
-		if s.projector, err = s.newProjector(ctx, reg, repocollect.New(reader), loading, writes); err != nil {
+		work = newForeground()
+		if s.projector, err = s.newProjector(ctx, reg, repocollect.New(reader), loading, work); err != nil {
 			return nil, err
 		}
 		if near != nil {
@@ -411,18 +413,15 @@ func StartServe(ctx context.Context, cfg ServeConfig) (*Server, error) {
 		}
 		s.closers = append(s.closers, api.Close)
 		handler = api.handler
-		if s.projector != nil {
-			handler = markCatalogWrites(writes, handler)
+		if work != nil {
+			handler = markCatalogWrites(work, handler)
 		}
 	} else {
 		handler = httpapi.HealthHandler(ready, reg)
 		s.manifest.Routes = append(s.manifest.Routes, healthRoutes...)
 	}
 	if s.has(RoleIngester) {
-		s.ingester = newIngesterRole(ingesterDeps{Service: service, Catalogs: cfg.Catalogs, Actor: ServeActor, RefreshInterval: cfg.RefreshInterval, Locations: s.store.Locations, Logger: cfg.Logger}, &s.manifest)
-		if s.projector != nil {
-			s.ingester.deps.Writes = writes
-		}
+		s.ingester = newIngesterRole(ingesterDeps{Service: service, Catalogs: cfg.Catalogs, Actor: ServeActor, RefreshInterval: cfg.RefreshInterval, Locations: s.store.Locations, Writes: work, Logger: cfg.Logger}, &s.manifest)
 		s.loaded, s.loadErr = s.ingester.loaded, func() error { return s.ingester.loadErr }
 	}
 
@@ -457,7 +456,7 @@ var healthRoutes = []string{"GET /healthz", "GET /readyz", "GET /metrics"}
 // projectors fold the partitions the consumer group assigns, the evaluator
 // runs in the process that holds its lease, and the state feed runs on the
 // Watermill router in its own group.
-func (s *Server) newProjector(ctx context.Context, reg *prometheus.Registry, repo badging.RepoCollector, loading <-chan struct{}, writes *foreground) (*projectorRole, error) {
+func (s *Server) newProjector(ctx context.Context, reg *prometheus.Registry, repo badging.RepoCollector, loading <-chan struct{}, work *foreground) (*projectorRole, error) {
 	cfg := s.cfg
 	// The history's and the badges' projectors and the evaluator read and
 	// write through a small pool of their own: after a large ingestion they
@@ -504,7 +503,7 @@ func (s *Server) newProjector(ctx context.Context, reg *prometheus.Registry, rep
 	}
 	s.closers = append(s.closers, sub.Close)
 	r, err := newProjectorRole(projectorDeps{
-		Log: s.log, Catalog: s.store, History: hist, Badges: badges, Run: s.runInGroup, EvaluatorCatalog: later, CatchUpBatches: serveCatchUpBatches, Writes: writes,
+		Log: s.log, Catalog: s.store, History: hist, Badges: badges, Run: s.runInGroup, EvaluatorCatalog: later, CatchUpBatches: serveCatchUpBatches, Writes: work,
 		// One evaluator rates badges for the whole log: the projector process
 		// that holds the lease; another takes over when it dies.
 		EvaluatorLease: func(ctx context.Context) (func(), error) {
