@@ -60,7 +60,8 @@ type catalogFirst struct {
 	writes    *foreground
 	yieldWait time.Duration
 	// batches, when not nil, lets at most cap(batches) held-back batches run
-	// at once across every reader of the process (Enter): once a large
+	// at once across the history's and the badges' projectors of the
+	// process (Enter): once a large
 	// ingestion is folded, the history's and the badges' projectors of
 	// every partition would otherwise catch up all at once, and their
 	// transactions, each open while its batch is decoded and folded, would
@@ -267,21 +268,19 @@ func (g *catalogFirst) readHeads(ctx context.Context) (event.Positions, error) {
 }
 
 // hold returns handle holding each message back as a read of its
-// partition is (Enter: the message's handling is one held-back batch), for
-// a handler that reads the catalog for every event, as the state feed does:
-// its reads of each entity and the entities it relates to cost the
-// catalog's ingestion as much CPU as a fold. A nil g holds nothing back.
+// partition is (wait), for a handler that reads the catalog for every
+// event, as the state feed does: its reads of each entity and the entities
+// it relates to cost the catalog's ingestion as much CPU as a fold. A
+// message does not queue for a turn among the held-back batches (Enter):
+// one at a time, a turn for each would let the state feed fold a message
+// per batch of the others. A nil g holds nothing back.
 func (g *catalogFirst) hold(handle message.NoPublishHandlerFunc) message.NoPublishHandlerFunc {
 	if g == nil {
 		return handle
 	}
 	return func(msg *message.Message) error {
 		if part, err := strconv.ParseInt(msg.Metadata.Get(messaging.MetaPartition), 10, 32); err == nil {
-			leave, err := g.Enter(msg.Context(), int32(part))
-			if err != nil {
-				return err
-			}
-			defer leave()
+			g.wait(msg.Context(), int32(part))
 		}
 		return handle(msg)
 	}
@@ -294,14 +293,12 @@ type heldBackLog struct {
 	first *catalogFirst
 }
 
-// ReadPartition waits while the catalog is far behind, then reads as one
-// of the held-back batches (Enter).
+// ReadPartition waits while the catalog is far behind, then reads. It is
+// the evaluator's log: one reader, which reads every partition in turn for
+// one batch, so it does not queue for a turn among the held-back batches
+// (Enter) for each.
 func (l heldBackLog) ReadPartition(ctx context.Context, partition int32, after int64, limit int) ([]event.Envelope, error) {
-	leave, err := l.first.Enter(ctx, partition)
-	if err != nil {
-		return nil, err
-	}
-	defer leave()
+	l.first.wait(ctx, partition)
 	return l.PartitionedLog.ReadPartition(ctx, partition, after, limit)
 }
 

@@ -92,10 +92,10 @@ type projectorDeps struct {
 	// most devCatalogFirstYield (catalogFirst); dev sets it to every catalog
 	// request, serve to the catalog's writes and watched files' refreshes.
 	Writes *foreground
-	// CatchUpBatches, with CatalogFirst, is how many batches of the held-back
-	// readers (the history's and the badges' projectors of every partition,
-	// the evaluator's reads, the state feed's messages) run at once in the
-	// process; zero does not bound them.
+	// CatchUpBatches, with CatalogFirst, is how many batches of the history's
+	// and the badges' projectors (of every partition) run at once in the
+	// process; zero does not bound them. The evaluator, one reader, and the
+	// state feed are held back as before, without taking turns.
 	CatchUpBatches int
 	// Registry receives the router's metrics.
 	Registry *prometheus.Registry
