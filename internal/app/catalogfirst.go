@@ -59,6 +59,15 @@ type catalogFirst struct {
 	// events (zero: no wait).
 	writes    *foreground
 	yieldWait time.Duration
+	// batches, when not nil, lets at most cap(batches) held-back batches run
+	// at once across the history's and the badges' projectors of the
+	// process (Enter): once a large
+	// ingestion is folded, the history's and the badges' projectors of
+	// every partition would otherwise catch up all at once, and their
+	// transactions, each open while its batch is decoded and folded, would
+	// take the PostgreSQL connections and the cores the catalog's requests
+	// and an edit's fold need.
+	batches chan struct{}
 
 	// mu guards the heads last read and when: every held-back reader of
 	// every partition shares one read of the heads per headsEvery, where a
@@ -90,17 +99,33 @@ const (
 	// waits on a catalog that folds nothing of its partition (stalled).
 	serveCatalogFirstMaxWait = 20 * time.Second
 	// serveHeldBackBatch is the history's and the badges' batch in serve.
-	// Once a large ingestion is folded they catch up on every partition at
-	// once, a batch per partition and projector: at the projector's default
-	// of 2,000 events, 12 partitions held 48,000 events read and decoded at
-	// a time, and serve's RSS went from 210 MB at the end of a 100,000-entity
-	// ingestion to 505 MB in the catch-up after it.
-	serveHeldBackBatch = 500
+	// Once a large ingestion is folded they catch up on every partition,
+	// serveCatchUpBatches batches at a time, so what is read and decoded at
+	// once is bounded by those two. (Before that bound, at the projector's
+	// default of 2,000 events, 12 partitions held 48,000 events at a time
+	// and serve's RSS went from 210 MB at the end of a 100,000-entity
+	// ingestion to 505 MB in the catch-up after it.) A batch is not
+	// interrupted: an edit that comes while one runs waits for the cores
+	// it holds, so it stays a fraction of a second's work.
+	serveHeldBackBatch = 1000
+	// serveCatchUpBatches is how many held-back batches (catalogFirst's
+	// batches) run at once in a serve process: enough to keep both cores
+	// busy with the catch-up while one batch's transaction waits on the
+	// other side (with two, at 100,000 entities on a quiet machine, the
+	// history and the badges caught up in 25 s instead of 13 s), few enough
+	// that the catalog's requests and an edit's fold compete with four, not
+	// with every partition's history and badges at once (24).
+	serveCatchUpBatches = 4
+	// serveCatchUpConns is the size of the pool the held-back readers write
+	// through in serve: a connection for each batch let in at once, one for
+	// the evaluator and one for the history's background work.
+	serveCatchUpConns = serveCatchUpBatches + 2
 	// serveEvaluatorBatch is the evaluator's batch in serve, as dev's
 	// (devEvaluatorBatch).
 	serveEvaluatorBatch = devEvaluatorBatch
 	// devCatalogFirstYield bounds one wait of a held-back reader for a
-	// catalog request in flight: an edit's refresh and fold take tens of
+	// catalog request in flight (in dev; in serve, for a write or a watched
+	// file's refresh): an edit's refresh and fold take tens of
 	// milliseconds, a query a few, so a reader that keeps meeting requests
 	// (a soak's steady stream) still reads a batch at least this often.
 	devCatalogFirstYield = 300 * time.Millisecond
@@ -187,6 +212,35 @@ func (g *catalogFirst) yield(ctx context.Context, partition int32) {
 	}
 }
 
+// Enter returns once a held-back batch of partition may run: after wait,
+// once fewer than cap(batches) batches run, and after a yield to the
+// catalog's work that came while it queued for its turn. leave ends the
+// batch. It is the projector.Gate of the held-back projectors.
+func (g *catalogFirst) Enter(ctx context.Context, partition int32) (leave func(), err error) {
+	g.wait(ctx, partition)
+	if g.batches == nil {
+		return func() {}, ctx.Err()
+	}
+	select {
+	case g.batches <- struct{}{}:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	// The turn may come long after the wait: an edit that came meanwhile
+	// still goes first.
+	g.yield(ctx, partition)
+	var once sync.Once
+	return func() { once.Do(func() { <-g.batches }) }, nil
+}
+
+// gate returns g as the projectors' gate, nil (no gate) for a nil g.
+func (g *catalogFirst) gate() projector.Gate {
+	if g == nil {
+		return nil
+	}
+	return g
+}
+
 // isLoading reports whether the ingester still loads its catalogs.
 func (g *catalogFirst) isLoading() bool {
 	if g.loading == nil {
@@ -218,8 +272,10 @@ func (g *catalogFirst) readHeads(ctx context.Context) (event.Positions, error) {
 // hold returns handle holding each message back as a read of its
 // partition is (wait), for a handler that reads the catalog for every
 // event, as the state feed does: its reads of each entity and the entities
-// it relates to cost the catalog's ingestion as much CPU as a fold. A nil
-// g holds nothing back.
+// it relates to cost the catalog's ingestion as much CPU as a fold. A
+// message does not queue for a turn among the held-back batches (Enter):
+// one at a time, a turn for each would let the state feed fold a message
+// per batch of the others. A nil g holds nothing back.
 func (g *catalogFirst) hold(handle message.NoPublishHandlerFunc) message.NoPublishHandlerFunc {
 	if g == nil {
 		return handle
@@ -239,7 +295,10 @@ type heldBackLog struct {
 	first *catalogFirst
 }
 
-// ReadPartition waits while the catalog is far behind, then reads.
+// ReadPartition waits while the catalog is far behind, then reads. It is
+// the evaluator's log: one reader, which reads every partition in turn for
+// one batch, so it does not queue for a turn among the held-back batches
+// (Enter) for each.
 func (l heldBackLog) ReadPartition(ctx context.Context, partition int32, after int64, limit int) ([]event.Envelope, error) {
 	l.first.wait(ctx, partition)
 	return l.PartitionedLog.ReadPartition(ctx, partition, after, limit)
@@ -313,4 +372,38 @@ func markCatalogRequests(f *foreground, next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// markCatalogWrites marks the catalog API's writes alone (a refresh, a
+// registration, an update or a deletion of a location, a deletion of an
+// entity) as catalog requests in flight of f while they are served: serve's
+// held-back readers yield to them as to a watched file's refresh, but not
+// to reads, for a steady stream of reads would then let the history and the
+// badges fold a batch only every yieldWait, and their catch-up after a
+// large ingestion would last as long as the reads do. The reads share the
+// cores with the few batches catalogFirst lets run at once instead.
+func markCatalogWrites(f *foreground, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if isCatalogWrite(r) {
+			defer f.begin()()
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// isCatalogWrite reports whether r is a write of the catalog API.
+func isCatalogWrite(r *http.Request) bool {
+	p := r.URL.Path
+	if !strings.HasPrefix(p, "/api/catalog/") {
+		return false
+	}
+	switch r.Method {
+	case http.MethodDelete:
+		return true
+	case http.MethodPost:
+		return p == "/api/catalog/refresh" || p == "/api/catalog/locations"
+	case http.MethodPut:
+		return strings.HasPrefix(p, "/api/catalog/locations/")
+	}
+	return false
 }

@@ -452,3 +452,47 @@ func TestCatalogRequestsAreMarked(t *testing.T) {
 		}
 	}
 }
+
+// TestCatalogWritesAreMarked: serve marks the catalog API's writes alone;
+// its reads, also those sent as POST, are not.
+func TestCatalogWritesAreMarked(t *testing.T) {
+	t.Parallel()
+	writes := newForeground()
+	var inFlight bool
+	h := markCatalogWrites(writes, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-writes.idle():
+			inFlight = false
+		default:
+			inFlight = true
+		}
+	}))
+	for _, c := range []struct {
+		name, method, path string
+		want               bool
+	}{
+		{"refresh", http.MethodPost, "/api/catalog/refresh", true},
+		{"register", http.MethodPost, "/api/catalog/locations", true},
+		{"update a location", http.MethodPut, "/api/catalog/locations/l", true},
+		{"delete a location", http.MethodDelete, "/api/catalog/locations/l", true},
+		{"delete an entity", http.MethodDelete, "/api/catalog/entities/by-uid/u", true},
+		{"read", http.MethodGet, "/api/catalog/entities", false},
+		{"by name", http.MethodGet, "/api/catalog/entities/by-name/component/default/x", false},
+		{"query", http.MethodPost, "/api/catalog/entities/by-query", false},
+		{"by refs", http.MethodPost, "/api/catalog/entities/by-refs", false},
+		{"locations by query", http.MethodPost, "/api/catalog/locations/by-query", false},
+		{"validate", http.MethodPost, "/api/catalog/validate-entity", false},
+		{"analyze", http.MethodPost, "/api/catalog/analyze-location", false},
+		{"facts", http.MethodPost, "/api/facts", false},
+	} {
+		h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(c.method, c.path, nil))
+		if inFlight != c.want {
+			t.Errorf("%s: %s %s marked as in flight: %v, want %v", c.name, c.method, c.path, inFlight, c.want)
+		}
+		select {
+		case <-writes.idle():
+		default:
+			t.Errorf("%s: still in flight after the request", c.name)
+		}
+	}
+}

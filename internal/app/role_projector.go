@@ -32,8 +32,12 @@ type projectorDeps struct {
 		projectorStore
 		catalogstore.Reader
 	}
-	History projectorStore
-	Badges  interface {
+	// EvaluatorCatalog, when set, is the catalog the evaluator reads instead
+	// of Catalog (serve: the same read model through the held-back readers'
+	// pool).
+	EvaluatorCatalog catalogstore.Reader
+	History          projectorStore
+	Badges           interface {
 		projectorStore
 		badging.Store
 	}
@@ -85,8 +89,14 @@ type projectorDeps struct {
 	CatalogFirstLoading <-chan struct{}
 	// Writes, with CatalogFirst, counts the catalog requests in flight,
 	// which the held-back readers yield to between their batches, for at
-	// most devCatalogFirstYield (catalogFirst); dev sets it.
+	// most devCatalogFirstYield (catalogFirst); dev sets it to every catalog
+	// request, serve to the catalog's writes and watched files' refreshes.
 	Writes *foreground
+	// CatchUpBatches, with CatalogFirst, is how many batches of the history's
+	// and the badges' projectors (of every partition) run at once in the
+	// process; zero does not bound them. The evaluator, one reader, and the
+	// state feed are held back as before, without taking turns.
+	CatchUpBatches int
 	// Registry receives the router's metrics.
 	Registry *prometheus.Registry
 	Logger   *slog.Logger
@@ -129,21 +139,31 @@ func newProjectorRole(d projectorDeps, m *Manifest) (*projectorRole, error) {
 		if d.Writes != nil {
 			first.writes, first.yieldWait = d.Writes, devCatalogFirstYield
 		}
+		if d.CatchUpBatches > 0 {
+			first.batches = make(chan struct{}, d.CatchUpBatches)
+		}
 		later = heldBackLog{PartitionedLog: d.Log, first: first}
 	}
 	historyBatch, badgesBatch := d.BatchSize, 0
 	if d.CatalogFirst && d.HeldBackBatchSize > 0 {
 		historyBatch, badgesBatch = d.HeldBackBatchSize, d.HeldBackBatchSize
 	}
-	r.history = projector.New(later, d.History, projector.Options{Logger: d.Logger, BatchSize: historyBatch})
-	r.badges = projector.New(later, d.Badges, projector.Options{Logger: d.Logger, BatchSize: badgesBatch, BulkThreshold: d.BadgeBulkThreshold})
+	// The history's and the badges' projectors read the log itself: their
+	// batches go through catalogFirst as a gate, which holds a batch's read
+	// and its apply together.
+	r.history = projector.New(d.Log, d.History, projector.Options{Logger: d.Logger, BatchSize: historyBatch, Gate: first.gate()})
+	r.badges = projector.New(d.Log, d.Badges, projector.Options{Logger: d.Logger, BatchSize: badgesBatch, BulkThreshold: d.BadgeBulkThreshold, Gate: first.gate()})
 	var catalogWaiter, badgeWaiter projector.Waiter = &projector.PollWaiter{Reader: d.Catalog}, &projector.PollWaiter{Reader: d.Badges}
 	if d.AllPartitions {
 		catalogWaiter, badgeWaiter = r.catalog, r.badges
 	}
+	var evalCatalog catalogstore.Reader = d.Catalog
+	if d.EvaluatorCatalog != nil {
+		evalCatalog = d.EvaluatorCatalog
+	}
 	var err error
 	r.evaluator, err = badging.NewEvaluator(badging.EvaluatorConfig{
-		Log: later, Catalog: d.Catalog, CatalogWaiter: catalogWaiter, Store: d.Badges, StoreWaiter: badgeWaiter,
+		Log: later, Catalog: evalCatalog, CatalogWaiter: catalogWaiter, Store: d.Badges, StoreWaiter: badgeWaiter,
 		Repo: d.Repo, BatchSize: d.EvaluatorBatchSize, Logger: d.Logger,
 	})
 	if err != nil {

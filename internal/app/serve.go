@@ -299,6 +299,9 @@ func StartServe(ctx context.Context, cfg ServeConfig) (*Server, error) {
 	}
 
 	var service *catalogsvc.Service
+	// The write side's wait for the catalog: a poll of its positions, and,
+	// with the projector role in this process, the catalog projector's folds.
+	var near *nearWaiter
 	if s.has(RoleAPI) || s.has(RoleIngester) || s.has(RoleWorker) {
 		// The write side reads and waits through a small pool of its own, as
 		// dev's does: a write holds the service's lock across its lease
@@ -313,8 +316,9 @@ func StartServe(ctx context.Context, cfg ServeConfig) (*Server, error) {
 		if err != nil {
 			return nil, err
 		}
+		near = &nearWaiter{poll: &projector.PollWaiter{Reader: writes}}
 		service = catalogsvc.New(catalogsvc.Config{
-			Log: s.log, Store: writes, Waiter: &projector.PollWaiter{Reader: writes},
+			Log: s.log, Store: writes, Waiter: near,
 			Lock: lock, Reader: reader, RefreshInterval: cfg.RefreshInterval, Logger: cfg.Logger,
 			Repos: repocollect.NewWatcher(reader, s.store, s.badges, cfg.Logger),
 		})
@@ -322,9 +326,17 @@ func StartServe(ctx context.Context, cfg ServeConfig) (*Server, error) {
 	// Closed once the ingester, if any, loaded the configured catalogs: the
 	// projector role folds them into the catalog first (catalogFirst).
 	loading := make(chan struct{})
+	// The catalog's writes in flight (the API's and the refreshes of watched
+	// files), which the projector role's held-back readers yield to
+	// (catalogFirst); nil, counting nothing, without that role.
+	var work *foreground
 	if s.has(RoleProjector) {
-		if s.projector, err = s.newProjector(ctx, reg, repocollect.New(reader), loading); err != nil {
+		work = newForeground()
+		if s.projector, err = s.newProjector(ctx, reg, repocollect.New(reader), loading, work); err != nil {
 			return nil, err
+		}
+		if near != nil {
+			near.local.Store(s.projector.catalog)
 		}
 	}
 	// Workflows: the API role starts and reads them, the worker role runs them.
@@ -401,12 +413,15 @@ func StartServe(ctx context.Context, cfg ServeConfig) (*Server, error) {
 		}
 		s.closers = append(s.closers, api.Close)
 		handler = api.handler
+		if work != nil {
+			handler = markCatalogWrites(work, handler)
+		}
 	} else {
 		handler = httpapi.HealthHandler(ready, reg)
 		s.manifest.Routes = append(s.manifest.Routes, healthRoutes...)
 	}
 	if s.has(RoleIngester) {
-		s.ingester = newIngesterRole(ingesterDeps{Service: service, Catalogs: cfg.Catalogs, Actor: ServeActor, RefreshInterval: cfg.RefreshInterval, Locations: s.store.Locations, Logger: cfg.Logger}, &s.manifest)
+		s.ingester = newIngesterRole(ingesterDeps{Service: service, Catalogs: cfg.Catalogs, Actor: ServeActor, RefreshInterval: cfg.RefreshInterval, Locations: s.store.Locations, Writes: work, Logger: cfg.Logger}, &s.manifest)
 		s.loaded, s.loadErr = s.ingester.loaded, func() error { return s.ingester.loadErr }
 	}
 
@@ -441,8 +456,29 @@ var healthRoutes = []string{"GET /healthz", "GET /readyz", "GET /metrics"}
 // projectors fold the partitions the consumer group assigns, the evaluator
 // runs in the process that holds its lease, and the state feed runs on the
 // Watermill router in its own group.
-func (s *Server) newProjector(ctx context.Context, reg *prometheus.Registry, repo badging.RepoCollector, loading <-chan struct{}) (*projectorRole, error) {
+func (s *Server) newProjector(ctx context.Context, reg *prometheus.Registry, repo badging.RepoCollector, loading <-chan struct{}, work *foreground) (*projectorRole, error) {
 	cfg := s.cfg
+	// The history's and the badges' projectors and the evaluator read and
+	// write through a small pool of their own: after a large ingestion they
+	// catch up, each batch's transaction open while it is decoded and
+	// folded, and a first evaluation reads every page of the catalog; on the
+	// catalog's pool they took the connections the API's requests and the
+	// catalog's projector queued for.
+	later, err := pgcatalog.Open(ctx, cfg.PostgresURL, pgcatalog.Options{MaxConns: serveCatchUpConns})
+	if err != nil {
+		return nil, err
+	}
+	s.closers = append(s.closers, later.Close)
+	pool := later.Pool()
+	hist, err := pghist.New(ctx, pool, pghist.Options{})
+	if err != nil {
+		return nil, err
+	}
+	s.closers = append(s.closers, hist.Close)
+	badges, err := pgbadges.New(ctx, pool)
+	if err != nil {
+		return nil, err
+	}
 	lock, err := pglease.New(ctx, s.store.Pool(), cfg.Holder, pglease.Options{Logger: cfg.Logger})
 	if err != nil {
 		return nil, err
@@ -467,7 +503,7 @@ func (s *Server) newProjector(ctx context.Context, reg *prometheus.Registry, rep
 	}
 	s.closers = append(s.closers, sub.Close)
 	r, err := newProjectorRole(projectorDeps{
-		Log: s.log, Catalog: s.store, History: s.hist, Badges: s.badges, Run: s.runInGroup,
+		Log: s.log, Catalog: s.store, History: hist, Badges: badges, Run: s.runInGroup, EvaluatorCatalog: later, CatchUpBatches: serveCatchUpBatches, Writes: work,
 		// One evaluator rates badges for the whole log: the projector process
 		// that holds the lease; another takes over when it dies.
 		EvaluatorLease: func(ctx context.Context) (func(), error) {

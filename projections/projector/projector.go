@@ -23,6 +23,20 @@ type Options struct {
 	// bulk mode (see BulkLoader); default 20000 events, negative disables it.
 	// Bulk mode is used only on a log with one partition.
 	BulkThreshold int64
+	// Gate, when set, admits each batch: the projector enters it before it
+	// reads a batch of a partition and leaves it once the batch is applied
+	// (or the read found nothing), so projectors that share a Gate read and
+	// apply at most as many batches at once as it lets in. Waiting for new
+	// events at a partition's head is not gated.
+	Gate Gate
+}
+
+// Gate admits the batches of projectors (Options.Gate).
+type Gate interface {
+	// Enter blocks until a batch of partition may be read and applied, and
+	// returns the leave that ends it (called once), or an error when ctx
+	// ends first.
+	Enter(ctx context.Context, partition int32) (leave func(), err error)
 }
 
 func (o *Options) setDefaults() {
@@ -138,6 +152,13 @@ func (p *Projector) CatchUp(ctx context.Context) (event.Positions, error) {
 
 // step applies one batch of a partition and returns how many events it read.
 func (p *Projector) step(ctx context.Context, part int32, single bool) (int, error) {
+	if p.opts.Gate != nil {
+		leave, err := p.opts.Gate.Enter(ctx, part)
+		if err != nil {
+			return 0, fmt.Errorf("projector: partition %d: %w", part, err)
+		}
+		defer leave()
+	}
 	from := p.Applied()[part]
 	batch, err := p.log.ReadPartition(ctx, part, from, p.opts.BatchSize)
 	if err != nil {

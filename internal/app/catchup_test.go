@@ -1,0 +1,163 @@
+package app
+
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"backlot.dev/backlot/domain/event"
+	"backlot.dev/backlot/projections/projector"
+)
+
+// enterLater enters first's gate for partition on a goroutine of its own and
+// sends the leave, once in, with the time it got in.
+func enterLater(ctx context.Context, first *catalogFirst, partition int32) <-chan func() {
+	in := make(chan func(), 1)
+	go func() {
+		if leave, err := first.Enter(ctx, partition); err == nil {
+			in <- leave
+		}
+	}()
+	return in
+}
+
+// TestHeldBackBatchesTakeTurns: with batches, at most that many held-back
+// batches run at once across partitions; the next goes in when one leaves,
+// and a batch whose turn comes while a catalog write is in flight still
+// yields to it.
+func TestHeldBackBatchesTakeTurns(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	log := newMemLog(0, 1, 2)
+	target := newGatedTarget()
+	close(target.gate)
+	catalog := projector.New(log, target, projector.Options{BatchSize: 1000})
+	go catalog.Run(ctx)
+	writes := newForeground()
+	first := &catalogFirst{log: log, catalog: catalog, behind: 0, maxWait: time.Minute,
+		writes: writes, yieldWait: time.Minute, batches: make(chan struct{}, 1)}
+
+	leave0, err := first.Enter(ctx, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in1 := enterLater(ctx, first, 1)
+	select {
+	case <-in1:
+		t.Fatal("a second batch went in while the one batch allowed ran")
+	case <-time.After(300 * time.Millisecond):
+	}
+	// The write begins while batch 1 waits for its turn: once the turn comes,
+	// it waits for the write too.
+	end := writes.begin()
+	leave0()
+	leave0() // a second leave changes nothing
+	select {
+	case <-in1:
+		t.Fatal("a batch went in, its turn come, while a catalog write was in flight")
+	case <-time.After(300 * time.Millisecond):
+	}
+	in2 := enterLater(ctx, first, 2)
+	end()
+	var leave1 func()
+	select {
+	case leave1 = <-in1:
+	case <-time.After(30 * time.Second):
+		t.Fatal("the batch still waits after the first left and the write ended")
+	}
+	select {
+	case <-in2:
+		t.Fatal("a batch went in while the one batch allowed ran")
+	case <-time.After(300 * time.Millisecond):
+	}
+	leave1()
+	select {
+	case leave2 := <-in2:
+		leave2()
+	case <-time.After(30 * time.Second):
+		t.Fatal("the third batch still waits after the second left")
+	}
+}
+
+// countingTarget counts the Applies running at once across every
+// countingTarget sharing its counters.
+type countingTarget struct {
+	running, most *atomic.Int32
+	mu            sync.Mutex
+	pos           event.Positions
+}
+
+func (c *countingTarget) Apply(_ context.Context, evs []event.Envelope) error {
+	n := c.running.Add(1)
+	for m := c.most.Load(); n > m && !c.most.CompareAndSwap(m, n); m = c.most.Load() {
+	}
+	time.Sleep(time.Millisecond)
+	c.running.Add(-1)
+	c.mu.Lock()
+	c.pos[evs[0].Partition] = evs[len(evs)-1].Position
+	c.mu.Unlock()
+	return nil
+}
+
+func (c *countingTarget) Positions(context.Context) (event.Positions, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.pos.Clone(), nil
+}
+
+// TestHeldBackProjectorsCatchUpOneBatchAtATime: the history's and the badges'
+// projectors of the projector role, gated by catalogFirst with batches of
+// one, catch up every partition once the catalog folded it, never two
+// batches at once; without the bound they run several at once.
+func TestHeldBackProjectorsCatchUpOneBatchAtATime(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name    string
+		batches int
+		ok      func(most int32) bool
+	}{
+		{"one at a time", 1, func(m int32) bool { return m == 1 }},
+		{"unbounded", 0, func(m int32) bool { return m > 1 }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			log := newMemLog(0, 1, 2, 3)
+			for p := range int32(4) {
+				log.add(p, 40)
+			}
+			target := newGatedTarget()
+			close(target.gate)
+			catalog := projector.New(log, target, projector.Options{BatchSize: 1000})
+			go catalog.Run(ctx)
+			first := &catalogFirst{log: log, catalog: catalog, behind: 0, maxWait: time.Minute}
+			if tc.batches > 0 {
+				first.batches = make(chan struct{}, tc.batches)
+			}
+			var running, most atomic.Int32
+			var projs []*projector.Projector
+			for range 2 { // the history and the badges
+				projs = append(projs, projector.New(log, &countingTarget{running: &running, most: &most, pos: event.Positions{}},
+					projector.Options{BatchSize: 4, Gate: first.gate()}))
+			}
+			for _, p := range projs {
+				go p.Run(ctx)
+			}
+			want := event.Positions{0: 40, 1: 40, 2: 40, 3: 40}
+			wctx, wcancel := context.WithTimeout(ctx, 30*time.Second)
+			defer wcancel()
+			for _, p := range projs {
+				if err := p.WaitFor(wctx, want); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if !tc.ok(most.Load()) {
+				t.Fatalf("%d batches applied at once", most.Load())
+			}
+		})
+	}
+}
