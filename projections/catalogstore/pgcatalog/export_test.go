@@ -34,3 +34,9 @@ func CountStatement(ctx context.Context, s *Store, q catalogstore.PageQuery) (st
 	})
 	return stmt, args, err
 }
+
+// LocationFiles lists the files of a location's entities, as Owned does
+// when a refresh keeps some of them.
+func LocationFiles(ctx context.Context, s *Store, locationID string) ([]string, error) {
+	return s.locationFiles(ctx, locationID)
+}

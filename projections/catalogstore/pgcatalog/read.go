@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"iter"
+	"slices"
 
 	"github.com/jackc/pgx/v5"
 
@@ -286,8 +287,29 @@ func (sn *snapshot) Owned(locationID string, except map[string]bool) iter.Seq[re
 		fail := func(err error) {
 			sn.err = fmt.Errorf("catalog store (postgres): entities of location %s: %w", locationID, err)
 		}
-		rows, err := sn.s.pool.Query(sn.ctx, `SELECT key, uid, hash, location_id, managed_by FROM entities
-			WHERE location_id = $1 AND NOT (managed_by = ANY($2)) ORDER BY managed_by, eid`, locationID, skip)
+		var rows pgx.Rows
+		var err error
+		if len(skip) == 0 {
+			rows, err = sn.s.pool.Query(sn.ctx, `SELECT key, uid, hash, location_id, managed_by FROM entities
+				WHERE location_id = $1 ORDER BY managed_by, eid`, locationID)
+		} else {
+			// A refresh keeps most files: "not one of these" would test every
+			// entity of the location (a scan of 100,000 rows to find the
+			// edited file's few). The location's files are listed instead,
+			// one index probe each, and only the others are read.
+			var files []string
+			files, err = sn.s.locationFiles(sn.ctx, locationID)
+			if err != nil {
+				fail(err)
+				return
+			}
+			files = slices.DeleteFunc(files, func(f string) bool { return except[f] })
+			if len(files) == 0 {
+				return
+			}
+			rows, err = sn.s.pool.Query(sn.ctx, `SELECT key, uid, hash, location_id, managed_by FROM entities
+				WHERE location_id = $1 AND managed_by = ANY($2) ORDER BY managed_by, eid`, locationID, files)
+		}
 		if err != nil {
 			fail(err)
 			return
@@ -307,6 +329,22 @@ func (sn *snapshot) Owned(locationID string, except map[string]bool) iter.Seq[re
 			fail(err)
 		}
 	}
+}
+
+// locationFiles lists the files (managed_by) of a location's entities in
+// order, by a walk of the entities_location index that reads one entry per
+// file rather than every entity.
+func (s *Store) locationFiles(ctx context.Context, locationID string) ([]string, error) {
+	rows, err := s.pool.Query(ctx, `WITH RECURSIVE f(m) AS (
+			(SELECT managed_by FROM entities WHERE location_id = $1 ORDER BY managed_by LIMIT 1)
+			UNION ALL
+			SELECT (SELECT e.managed_by FROM entities e WHERE e.location_id = $1 AND e.managed_by > f.m ORDER BY e.managed_by LIMIT 1)
+			FROM f WHERE f.m IS NOT NULL
+		) SELECT m FROM f WHERE m IS NOT NULL`, locationID)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, pgx.RowTo[string])
 }
 
 // Errors returns the location's recorded processing errors.
