@@ -2,7 +2,6 @@ package pgcatalog_test
 
 import (
 	"context"
-	"encoding/json"
 	"testing"
 
 	"backlot.dev/backlot/projections/catalogstore"
@@ -37,18 +36,7 @@ func TestByNamePrefixReadsAFewRows(t *testing.T) {
 		{"component", ""}, {"component", "service-1"}, {"", "service-2"}, {"", ""}, {"group", "team"},
 	} {
 		stmt, args := pgcatalog.PrefixStatement(c.kind, c.prefix, 51)
-		var raw []byte
-		if err := s.Pool().QueryRow(ctx, `EXPLAIN (ANALYZE, FORMAT JSON) `+stmt, args...).Scan(&raw); err != nil {
-			t.Fatal(err)
-		}
-		var plans []struct {
-			Plan planNode `json:"Plan"`
-		}
-		if err := json.Unmarshal(raw, &plans); err != nil {
-			t.Fatal(err)
-		}
-		var scans []string
-		if read := rowsRead(plans[0].Plan, &scans); read > prefixMaxRead {
+		if read, scans := statementReads(t, s, stmt, args); read > prefixMaxRead {
 			t.Errorf("kind %q prefix %q: %.0f rows read, want at most %d: %v", c.kind, c.prefix, read, prefixMaxRead, scans)
 		}
 	}

@@ -123,7 +123,7 @@ func TestACappedCountReadsInProportionToTheCap(t *testing.T) {
 				}
 				if read > maxRead {
 					t.Errorf("the count read %.0f rows of entities and search (at most %.0f expected of a catalog of %d):\n%v\n%s",
-						read, maxRead, len(rows), scans, explainText(t, s, stmt, args))
+						read, maxRead, len(rows), scans, pgtest.ExplainText(t, s.Pool(), stmt, args))
 				}
 			})
 		}

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"backlot.dev/backlot/internal/testenv/pgtest"
 	"backlot.dev/backlot/projections/catalogstore"
 	"backlot.dev/backlot/projections/catalogstore/pgcatalog"
 	"backlot.dev/backlot/projections/catalogstore/storetest"
@@ -155,28 +156,9 @@ func TestAPageOfSeveralKindsReadsOnlyTheirFirstRows(t *testing.T) {
 				t.Logf("%.0f rows read: %v", read, scans)
 				if read > skewMaxRead {
 					t.Errorf("the page read %.0f rows of entities and search (at most %d expected of a catalog of %d):\n%v\n%s",
-						read, skewMaxRead, len(rows), scans, explainText(t, s, stmt, args))
+						read, skewMaxRead, len(rows), scans, pgtest.ExplainText(t, s.Pool(), stmt, args))
 				}
 			})
 		}
 	}
-}
-
-// explainText is the plan of stmt, as EXPLAIN ANALYZE prints it.
-func explainText(t *testing.T, s *pgcatalog.Store, stmt string, args []any) string {
-	t.Helper()
-	rows, err := s.Pool().Query(context.Background(), `EXPLAIN (ANALYZE) `+stmt, args...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	var b strings.Builder
-	for rows.Next() {
-		var line string
-		if err := rows.Scan(&line); err != nil {
-			t.Fatal(err)
-		}
-		b.WriteString(line + "\n")
-	}
-	return b.String()
 }

@@ -10,6 +10,7 @@ import (
 
 	"backlot.dev/backlot/domain/catalog"
 	"backlot.dev/backlot/domain/event"
+	"backlot.dev/backlot/internal/testenv/pgtest"
 	"backlot.dev/backlot/projections/catalogstore"
 	"backlot.dev/backlot/projections/catalogstore/pgcatalog"
 	"backlot.dev/backlot/projections/catalogstore/storetest"
@@ -66,50 +67,11 @@ func skewedOfKind(t testing.TB, kind, name string, start int64, n int) []event.E
 	return out
 }
 
-// planNode is the part of EXPLAIN (ANALYZE, FORMAT JSON)'s nodes the test reads.
-type planNode struct {
-	NodeType      string     `json:"Node Type"`
-	Relation      string     `json:"Relation Name"`
-	Index         string     `json:"Index Name"`
-	ActualRows    float64    `json:"Actual Rows"`
-	ActualLoops   float64    `json:"Actual Loops"`
-	RemovedFilter float64    `json:"Rows Removed by Filter"`
-	Plans         []planNode `json:"Plans"`
-}
-
-// rowsRead sums, over the scans of entities and search in n, the rows they
-// returned and those their filters removed, and describes each scan. A node's
-// Actual Rows is an average per loop, rounded: exact for a scan that walks an
-// index once, close enough for the per-row probes of a nested loop.
-func rowsRead(n planNode, scans *[]string) float64 {
-	var sum float64
-	if n.Relation == "entities" || n.Relation == "search" {
-		read := n.ActualRows*n.ActualLoops + n.RemovedFilter
-		*scans = append(*scans, fmt.Sprintf("%s on %s %s: %.0f rows read", n.NodeType, n.Relation, n.Index, read))
-		sum += read
-	}
-	for _, c := range n.Plans {
-		sum += rowsRead(c, scans)
-	}
-	return sum
-}
-
 // statementReads runs stmt under EXPLAIN ANALYZE and returns the rows its
-// scans of entities and search read (rowsRead).
+// scans of entities and search read (pgtest.RowsRead).
 func statementReads(t *testing.T, s *pgcatalog.Store, stmt string, args []any) (float64, []string) {
 	t.Helper()
-	var raw []byte
-	if err := s.Pool().QueryRow(context.Background(), `EXPLAIN (ANALYZE, FORMAT JSON) `+stmt, args...).Scan(&raw); err != nil {
-		t.Fatal(err)
-	}
-	var plans []struct {
-		Plan planNode `json:"Plan"`
-	}
-	if err := json.Unmarshal(raw, &plans); err != nil || len(plans) != 1 {
-		t.Fatalf("plan %s: %v", raw, err)
-	}
-	var scans []string
-	return rowsRead(plans[0].Plan, &scans), scans
+	return pgtest.RowsRead(t, s.Pool(), stmt, args, "entities", "search")
 }
 
 // A page of one kind reads the rows of that kind only, however the kinds

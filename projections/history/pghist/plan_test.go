@@ -57,32 +57,6 @@ func apiEvents(t *testing.T, n int) []event.Envelope {
 	return out
 }
 
-// planNode is the part of EXPLAIN (ANALYZE, FORMAT JSON)'s nodes the test reads.
-type planNode struct {
-	NodeType      string     `json:"Node Type"`
-	Relation      string     `json:"Relation Name"`
-	Index         string     `json:"Index Name"`
-	ActualRows    float64    `json:"Actual Rows"`
-	ActualLoops   float64    `json:"Actual Loops"`
-	RemovedFilter float64    `json:"Rows Removed by Filter"`
-	Plans         []planNode `json:"Plans"`
-}
-
-// rowsRead sums, over the scans of the versions and search rows in n, the
-// rows they returned and those their filters removed, and describes each.
-func rowsRead(n planNode, scans *[]string) float64 {
-	var sum float64
-	if n.Relation == "history_versions" || n.Relation == "history_search" {
-		read := n.ActualRows*n.ActualLoops + n.RemovedFilter
-		*scans = append(*scans, fmt.Sprintf("%s on %s %s: %.0f rows read", n.NodeType, n.Relation, n.Index, read))
-		sum += read
-	}
-	for _, c := range n.Plans {
-		sum += rowsRead(c, scans)
-	}
-	return sum
-}
-
 // A page of one kind of the catalog at an instant reads that kind's
 // versions only, however the kinds lie in key order (the creation order of
 // the catalog at an instant). The kind is the start of the key; tested on
@@ -160,34 +134,12 @@ func TestAPageOfOneKindAtAnInstantReadsOnlyThatKind(t *testing.T) {
 				t.Fatalf("page\n got %v\nwant %v", got, c.want)
 			}
 			stmt, args := pghist.PageStatement(cat, c.q)
-			var raw []byte
-			if err := pool.QueryRow(ctx, `EXPLAIN (ANALYZE, FORMAT JSON) `+stmt, args...).Scan(&raw); err != nil {
-				t.Fatal(err)
-			}
-			var plans []struct {
-				Plan planNode `json:"Plan"`
-			}
-			if err := json.Unmarshal(raw, &plans); err != nil || len(plans) != 1 {
-				t.Fatalf("plan %s: %v", raw, err)
-			}
-			var scans []string
-			read := rowsRead(plans[0].Plan, &scans)
+			read, scans := pgtest.RowsRead(t, pool, stmt, args, "history_versions", "history_search")
 			t.Logf("%.0f rows read: %v", read, scans)
 			if read > c.maxRead {
 				t.Errorf("the page read %.0f rows of versions and search rows (at most %.0f expected of a history of %d entities):\n%v",
 					read, c.maxRead, len(evs), scans)
-				rows, err := pool.Query(ctx, `EXPLAIN (ANALYZE) `+stmt, args...)
-				if err != nil {
-					t.Fatal(err)
-				}
-				for rows.Next() {
-					var line string
-					if err := rows.Scan(&line); err != nil {
-						t.Fatal(err)
-					}
-					t.Log(line)
-				}
-				rows.Close()
+				t.Log(pgtest.ExplainText(t, pool, stmt, args))
 			}
 		})
 	}
