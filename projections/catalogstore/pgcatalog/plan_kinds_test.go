@@ -8,9 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"backlot.dev/backlot/internal/testenv/pgtest"
 	"backlot.dev/backlot/projections/catalogstore"
-	"backlot.dev/backlot/projections/catalogstore/pgcatalog"
 	"backlot.dev/backlot/projections/catalogstore/storetest"
 )
 
@@ -107,11 +105,7 @@ func TestAPageOfSeveralKindsReadsOnlyTheirFirstRows(t *testing.T) {
 		i := slices.IndexFunc(rows, func(r skewRow) bool { return r.key == key })
 		return rows[i].pos
 	}
-	cases := []struct {
-		name string
-		q    catalogstore.PageQuery
-		want []string
-	}{
+	cases := []pageCase{
 		{"several kinds in creation order", catalogstore.PageQuery{Limit: 50, Filter: severalKinds},
 			expect(production, byPos, 0, 50)},
 		{"several kinds by name", catalogstore.PageQuery{Limit: 20, Filter: severalKinds, Order: []catalogstore.Order{{Field: "metadata.name"}}},
@@ -129,36 +123,5 @@ func TestAPageOfSeveralKindsReadsOnlyTheirFirstRows(t *testing.T) {
 		{"a kind in each conjunction by name", catalogstore.PageQuery{Limit: 20, Filter: oneConjunctionEach, Order: []catalogstore.Order{{Field: "metadata.name"}}},
 			expect(apisOrServices, byName, 0, 20)},
 	}
-	for _, state := range []struct{ name, prepare string }{
-		{"analyzed, not vacuumed", ``},
-		{"vacuumed", `VACUUM (ANALYZE) entities, search, search_keys, relations`},
-	} {
-		if state.prepare != "" {
-			if _, err := s.Pool().Exec(ctx, state.prepare); err != nil {
-				t.Fatal(err)
-			}
-		}
-		for _, c := range cases {
-			t.Run(state.name+"/"+c.name, func(t *testing.T) {
-				page, err := s.Query(ctx, c.q)
-				if err != nil {
-					t.Fatal(err)
-				}
-				var got []string
-				for _, it := range page.Items {
-					got = append(got, it.Key)
-				}
-				if !slices.Equal(got, c.want) {
-					t.Fatalf("page\n got %v\nwant %v", got, c.want)
-				}
-				stmt, args := pgcatalog.PageStatement(s, c.q)
-				read, scans := statementReads(t, s, stmt, args)
-				t.Logf("%.0f rows read: %v", read, scans)
-				if read > skewMaxRead {
-					t.Errorf("the page read %.0f rows of entities and search (at most %d expected of a catalog of %d):\n%v\n%s",
-						read, skewMaxRead, len(rows), scans, pgtest.ExplainText(t, s.Pool(), stmt, args))
-				}
-			})
-		}
-	}
+	checkPagesRead(t, s, cases, len(rows))
 }
