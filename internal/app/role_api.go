@@ -165,6 +165,11 @@ func newAPIRole(d apiDeps, m *Manifest) (*apiRole, error) {
 	if signIn != nil {
 		cfg.SignIn = signIn
 	}
+	if d.Badges != nil {
+		// One cache of the policies' scorecards for the API and the portal:
+		// a replay of a policy's verdicts serves both.
+		cfg.Scorecards = badging.NewScorecards(d.Badges, catalogstore.LagOptions{})
+	}
 	if d.Workflows != nil {
 		cfg.Scaffolder, cfg.Migrations = d.Workflows.scaffold, d.Workflows.migrations
 		cfg.GitHost = migratesvc.LocalHost{Local: d.Local, Client: d.Workflows.client}

@@ -11,14 +11,15 @@ import (
 // sign-in page) and, in dev, the same Host check.
 func newPortal(d apiDeps, cfg httpapi.Config, dir auth.Directory) (*webui.Server, error) {
 	ui := webui.Config{
-		Catalog:   d.Catalog,
-		History:   cfg.History,
-		AsOf:      cfg.AsOf,
-		Badges:    d.Badges,
-		Audit:     cfg.Audit,
-		Identify:  cfg.Identify,
-		Directory: dir,
-		Logger:    d.Logger,
+		Catalog:    d.Catalog,
+		History:    cfg.History,
+		AsOf:       cfg.AsOf,
+		Badges:     d.Badges,
+		Scorecards: cfg.Scorecards,
+		Audit:      cfg.Audit,
+		Identify:   cfg.Identify,
+		Directory:  dir,
+		Logger:     d.Logger,
 	}
 	if d.Workflows != nil {
 		ui.Tasks, ui.Migrations = d.Workflows.scaffold, d.Workflows.migrations

@@ -157,33 +157,45 @@ func (s *server) seriesRequest(r *http.Request) (badges.Reader, *policies.Policy
 
 // policyHistory answers GET /api/policies/{id}/history?bucket=day: how many
 // entities stood at each level at the end of each bucket in which a verdict
-// changed, from the first verdict on.
+// changed, from the first verdict on. It is counted through the scorecards'
+// lagging cache (badging.Scorecards): after a change of a policy with more
+// than catalogstore.DefaultExactUpTo changes of its verdicts, the last count
+// is served, marked by the Backlot-Lagging header, while it is recounted in
+// the background, instead of a replay of every change on every request.
 func (s *server) policyHistory(w http.ResponseWriter, r *http.Request) error {
-	br, p, bucket, err := s.seriesRequest(r)
+	r, note := noteLag(r)
+	sc, p, bucket, err := s.scorecardOf(r)
 	if err != nil {
 		return err
 	}
-	series, err := badging.LevelHistory(r.Context(), br, p, bucket)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"policy": summary(p), "bucket": bucket.String(), "series": series})
+	markLagging(w, note, laggingSeries)
+	writeJSON(w, http.StatusOK, map[string]any{"policy": summary(p), "bucket": bucket.String(), "series": sc.History})
 	return nil
 }
 
 // policyCampaigns answers GET /api/policies/{id}/campaigns?bucket=day: each
-// campaign of the policy with its progress and burndown.
+// campaign of the policy with its progress and burndown, counted as the
+// history is.
 func (s *server) policyCampaigns(w http.ResponseWriter, r *http.Request) error {
-	br, p, bucket, err := s.seriesRequest(r)
+	r, note := noteLag(r)
+	sc, p, _, err := s.scorecardOf(r)
 	if err != nil {
 		return err
 	}
-	out, err := badging.Campaigns(r.Context(), br, p, bucket, time.Now().UTC())
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"policy": summary(p), "campaigns": out})
+	markLagging(w, note, laggingCampaigns)
+	writeJSON(w, http.StatusOK, map[string]any{"policy": summary(p), "campaigns": sc.Campaigns})
 	return nil
+}
+
+// scorecardOf returns the scorecard of the path's policy by the bucket
+// parameter, with the policy and the bucket.
+func (s *server) scorecardOf(r *http.Request) (badging.Scorecard, *policies.Policy, time.Duration, error) {
+	_, p, bucket, err := s.seriesRequest(r)
+	if err != nil {
+		return badging.Scorecard{}, nil, 0, err
+	}
+	sc, err := s.cfg.Scorecards.Of(r.Context(), p, bucket, time.Now().UTC())
+	return sc, p, bucket, err
 }
 
 // entityBadgesAt returns the entity's verdicts now, or at the asOf instant.

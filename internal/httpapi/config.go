@@ -107,6 +107,12 @@ type Config struct {
 	// Badges, when set, serves the policy results, the badges of entities
 	// (also as SVG), their history and the facts reported about entities.
 	Badges badges.Reader
+	// Scorecards counts the policies' level history and campaigns over
+	// Badges through a lagging cache (GET /api/policies/{id}/history and
+	// /campaigns); share it with the portal (webui.Config.Scorecards) so that
+	// one replay of a policy's verdicts serves both. Nil with Badges set: one
+	// of the API's own, with the scorecard defaults.
+	Scorecards *badging.Scorecards
 	// Facts, when set, takes facts and fact source schemas.
 	Facts FactWriter
 	// Scaffolder, when set, serves /api/scaffolder/v2; without it those
@@ -155,6 +161,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.MaxBodyBytes == 0 {
 		c.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	if c.Scorecards == nil && c.Badges != nil {
+		c.Scorecards = badging.NewScorecards(c.Badges, catalogstore.LagOptions{})
 	}
 	if c.MaxStreamsPerPrincipal == 0 {
 		c.MaxStreamsPerPrincipal = DefaultMaxStreamsPerPrincipal

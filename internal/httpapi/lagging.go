@@ -11,9 +11,12 @@ import (
 // GET /entity-facets say that their totalItems or facet counts were served
 // from an answer computed before the read model's last write (over more than
 // catalogstore.DefaultExactUpTo matches a total or a facet may lag writes by up
-// to catalogstore.DefaultMaxLag while it is recounted in the background). Its
-// value is the lagging part, totalItems or facets, with the answer's age in
-// seconds as a parameter: `Backlot-Lagging: totalItems;age=1.250`. An exact
+// to catalogstore.DefaultMaxLag while it is recounted in the background), and
+// GET /api/policies/{id}/history and /campaigns that their series or
+// campaigns were (badging.Scorecards, up to badging.ScorecardMaxLag). Its
+// value is the lagging part, totalItems, facets, series or campaigns, with
+// the answer's age in seconds as a parameter:
+// `Backlot-Lagging: totalItems;age=1.250`. An exact
 // answer has no such header, so a Backstage client, which ignores it, reads
 // the same body either way. The entities of a page never lag.
 const LaggingHeader = "Backlot-Lagging"
@@ -22,6 +25,10 @@ const LaggingHeader = "Backlot-Lagging"
 const (
 	laggingTotal  = "totalItems"
 	laggingFacets = "facets"
+	// laggingSeries and laggingCampaigns name a policy's level history and
+	// campaigns.
+	laggingSeries    = "series"
+	laggingCampaigns = "campaigns"
 )
 
 // noteLag returns r with a context that records whether the catalog store

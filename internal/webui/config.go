@@ -9,6 +9,7 @@ import (
 	"backlot.dev/backlot/internal/audit"
 	"backlot.dev/backlot/internal/auth"
 	"backlot.dev/backlot/internal/auth/catalogdir"
+	"backlot.dev/backlot/internal/badging"
 	"backlot.dev/backlot/policies/permission"
 	"backlot.dev/backlot/projections/badges"
 	"backlot.dev/backlot/projections/catalogstore"
@@ -46,6 +47,11 @@ type Config struct {
 	AsOf func(ctx context.Context, at history.Instant) (catalogstore.Reader, error)
 	// Badges is the badge read model: facts, verdicts and their changes.
 	Badges badges.Reader
+	// Scorecards counts the policies' scorecards over Badges through a
+	// lagging cache; share the API's (httpapi.Config.Scorecards) so that one
+	// replay of a policy's verdicts serves both. Nil: one of the portal's
+	// own, with the scorecard defaults.
+	Scorecards *badging.Scorecards
 	// Audit is the audit log's events (the raw log, filtered).
 	Audit audit.Log
 	// Tasks and Migrations list the scaffolder's tasks and the fleet
@@ -95,6 +101,9 @@ func (c *Config) setDefaults() error {
 	}
 	if c.Directory == nil && c.Catalog != nil {
 		c.Directory = catalogdir.New(c.Catalog, 0)
+	}
+	if c.Scorecards == nil && c.Badges != nil {
+		c.Scorecards = badging.NewScorecards(c.Badges, catalogstore.LagOptions{})
 	}
 	if c.Decide == nil {
 		eng, err := permission.Default(nil)

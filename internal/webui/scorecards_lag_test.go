@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"backlot.dev/backlot/domain/event"
+	"backlot.dev/backlot/internal/badging"
 	"backlot.dev/backlot/projections/badges/badgetest"
 	"backlot.dev/backlot/projections/badges/sqlitebadges"
 	"backlot.dev/backlot/projections/catalogstore"
@@ -141,7 +142,7 @@ func cpuTime() time.Duration {
 func TestScorecardCountsLagBehindManyVerdicts(t *testing.T) {
 	const verdicts = 30
 	f := newScoreFixture(t, verdicts)
-	f.srv.scoreLag = catalogstore.NewLagCache(catalogstore.LagOptions{ExactUpTo: 3, MaxLag: time.Hour, RefreshEvery: time.Hour})
+	f.srv.cfg.Scorecards = badging.NewScorecards(f.srv.cfg.Badges, catalogstore.LagOptions{ExactUpTo: 3, MaxLag: time.Hour, RefreshEvery: time.Hour})
 	get := func(path string) string {
 		t.Helper()
 		code, body := f.get(t, path)
@@ -167,7 +168,7 @@ func TestScorecardCountsLagBehindManyVerdicts(t *testing.T) {
 			t.Fatalf("GET %s before any change: want 10 silver, exact:\n%s", path, excerpt(body, "data-level-count"))
 		}
 	}
-	recounts := f.srv.scoreLag.Stats().Recomputes
+	recounts := f.srv.cfg.Scorecards.Stats().Recomputes
 	time.Sleep(150 * time.Millisecond)
 
 	// v-2 was silver; it falls to no level, five times over (the same
@@ -196,13 +197,13 @@ func TestScorecardCountsLagBehindManyVerdicts(t *testing.T) {
 			t.Errorf("the catalog's lagging badge filter is not marked:\n%s", excerpt(body, "tc:silver"))
 		}
 	}
-	if got := f.srv.scoreLag.Stats().Recomputes; got != recounts {
+	if got := f.srv.cfg.Scorecards.Stats().Recomputes; got != recounts {
 		t.Errorf("requests after a change recounted %d times; a lagging answer is served without a recount", got-recounts)
 	}
 
 	// A cache exact up to 1,000 changes recounts the policy's 35 changes on
 	// the request: 9 silver now, exact.
-	f.srv.scoreLag = catalogstore.NewLagCache(catalogstore.LagOptions{ExactUpTo: 1000, MaxLag: time.Hour, RefreshEvery: time.Hour})
+	f.srv.cfg.Scorecards = badging.NewScorecards(f.srv.cfg.Badges, catalogstore.LagOptions{ExactUpTo: 1000, MaxLag: time.Hour, RefreshEvery: time.Hour})
 	get("/scorecards/tc")
 	ev := badgetest.BadgeEvent(t, 0, f.next, event.TypeBadgeRevoked, "component:default/v-5", "", 0, true)
 	f.next++

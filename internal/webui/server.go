@@ -12,7 +12,6 @@ import (
 	"backlot.dev/backlot/domain/fault"
 	"backlot.dev/backlot/internal/auth"
 	"backlot.dev/backlot/policies/permission"
-	"backlot.dev/backlot/projections/catalogstore"
 )
 
 // Server serves the portal's pages and assets. It is safe for concurrent
@@ -25,10 +24,6 @@ type Server struct {
 	assets *assetSet
 	routes []string
 	served map[string]bool
-
-	// scoreLag caches the badge counts of the scorecard pages and of the
-	// catalog's badge filter (scoreStatsOf, tallyOf).
-	scoreLag *catalogstore.LagCache
 }
 
 // Request is one page request as a page's Load sees it: the HTTP request,
@@ -50,7 +45,7 @@ func New(cfg Config) (*Server, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	s := &Server{cfg: cfg, mux: http.NewServeMux(), pages: registered(), served: map[string]bool{}, scoreLag: newScoreLag()}
+	s := &Server{cfg: cfg, mux: http.NewServeMux(), pages: registered(), served: map[string]bool{}}
 	var err error
 	if s.assets, err = loadAssets(); err != nil {
 		return nil, err
