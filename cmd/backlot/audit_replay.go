@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/pprof"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -76,7 +77,7 @@ func newAuditExportCmd(g *globalFlags) *cobra.Command {
 func newAuditReplayCmd(g *globalFlags) *cobra.Command {
 	var until, out, data, cpuprofile string
 	cmd := &cobra.Command{
-		Use:   "replay --until TIME --out DIR",
+		Use:   "replay --until TIME --out DIR|FILE.tar|-",
 		Short: "Replay the log up to an instant and write every entity as YAML",
 		Long: `Reads the server's event log up to --until (an instant: now, -2h, a date or an RFC
 3339 time; events at or after
@@ -87,6 +88,12 @@ to --out: one YAML file per entity, under KIND/NAMESPACE/NAME.yaml. A file
 that already holds the same YAML is left alone, so replaying into a folder
 written before rewrites only what changed (files of entities that are gone
 stay). Prints the replay rate.
+
+With --out FILE.tar (or - for standard output) the same files go into a tar
+archive instead, in key order, each dated the instant replayed to: two
+replays of one log to one instant give the same archive byte for byte, and no
+file is created per entity, which is what bounds the rate of a folder (about
+50 µs of the kernel's CPU a file). "tar -x" unpacks the folder.
 
 With --data DIR the log is read straight from the data folder of backlot dev
 (DIR/events.db, read-only, while the server runs or not) instead of through
@@ -140,22 +147,49 @@ permissions, decides.`,
 				return err
 			}
 			folded := time.Since(start)
-			st, err := r.WriteYAMLStats(ctx, out)
+			st, err := writeReplay(ctx, r, out, at)
 			if err != nil {
 				return err
 			}
 			total := time.Since(start)
-			fmt.Printf("replayed %d events up to %s in %.2fs (%.0f events/s); wrote %d entities to %s (%d unchanged) in %.2fs (%.0f events/s in all)\n",
+			summary := os.Stdout
+			if out == "-" {
+				summary = os.Stderr
+			}
+			fmt.Fprintf(summary, "replayed %d events up to %s in %.2fs (%.0f events/s); wrote %d entities to %s (%d unchanged) in %.2fs (%.0f events/s in all)\n",
 				r.Events(), at.Format(time.RFC3339), folded.Seconds(), float64(r.Events())/max(folded.Seconds(), 1e-9),
 				st.Files, out, st.Unchanged, (total - folded).Seconds(), float64(r.Events())/max(total.Seconds(), 1e-9))
 			return nil
 		},
 	}
 	cmd.Flags().StringVar(&until, "until", "", "the instant to replay up to: "+instantHelp)
-	cmd.Flags().StringVar(&out, "out", "", "folder to write the entities to")
+	cmd.Flags().StringVar(&out, "out", "", "folder to write the entities to; a FILE.tar, or - for standard output, to write them as a tar archive")
 	cmd.Flags().StringVar(&cpuprofile, "cpuprofile", "", "write a CPU profile of the replay to this file")
 	cmd.Flags().StringVar(&data, "data", "", "read the log from this data folder of backlot dev (its events.db) instead of through the server")
 	return cmd
+}
+
+// writeReplay writes r's entities to out: a tar archive dated at when out
+// is - (standard output) or ends in .tar, else a folder.
+func writeReplay(ctx context.Context, r *audit.Replay, out string, at time.Time) (audit.WriteStats, error) {
+	switch {
+	case out == "-":
+		return r.WriteTar(ctx, os.Stdout, at)
+	case strings.HasSuffix(out, ".tar"):
+		f, err := os.Create(out)
+		if err != nil {
+			return audit.WriteStats{}, err
+		}
+		st, err := r.WriteTar(ctx, f, at)
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			os.Remove(out)
+		}
+		return st, err
+	}
+	return r.WriteYAMLStats(ctx, out)
 }
 
 // readLogAhead pages through the server's raw log up to until, as readLog

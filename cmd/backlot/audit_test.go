@@ -69,6 +69,33 @@ func TestAuditReplayWritesTheCatalogAsItWas(t *testing.T) {
 			t.Errorf("replay --data wrote %s as\n%s\nthrough the server:\n%s (%v)", rel, got, want, err)
 		}
 	}
+	// As a tar archive, to a file and to standard output: the same files,
+	// and unpacked by tar, the same folder.
+	archive := filepath.Join(dir, "replay.tar")
+	if msg := run("audit", "replay", "--until", instant, "--out", archive, "--data", filepath.Join(dir, "data")); !strings.Contains(msg, "wrote 2 entities") {
+		t.Fatalf("replay --out FILE.tar: %s", msg)
+	}
+	stdout := exec.Command(bin, "--url", p.base, "audit", "replay", "--until", instant, "--out", "-")
+	piped, err := stdout.Output()
+	if err != nil {
+		t.Fatalf("replay --out -: %v", err)
+	}
+	if fromFile, _ := os.ReadFile(archive); string(piped) != string(fromFile) {
+		t.Errorf("the archive on standard output (%d bytes) differs from the file's (%d bytes)", len(piped), len(fromFile))
+	}
+	unpacked := filepath.Join(dir, "unpacked")
+	os.Mkdir(unpacked, 0o755)
+	if tarOut, err := exec.Command("tar", "-xf", archive, "-C", unpacked).CombinedOutput(); err != nil {
+		t.Fatalf("tar -x: %v\n%s", err, tarOut)
+	}
+	for _, f := range files {
+		rel, _ := filepath.Rel(out, f)
+		want, _ := os.ReadFile(f)
+		got, err := os.ReadFile(filepath.Join(unpacked, rel))
+		if err != nil || string(got) != string(want) {
+			t.Errorf("the archive holds %s as\n%s\nthe folder:\n%s (%v)", rel, got, want, err)
+		}
+	}
 	// Again into the same folder: nothing changed, nothing rewritten.
 	if msg := run("audit", "replay", "--until", instant, "--out", local, "--data", filepath.Join(dir, "data")); !strings.Contains(msg, "(2 unchanged)") {
 		t.Errorf("replay into the same folder: %s", msg)

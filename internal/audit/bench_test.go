@@ -3,6 +3,7 @@ package audit_test
 import (
 	"context"
 	"encoding/json"
+	"os"
 	"path/filepath"
 	"strconv"
 	"syscall"
@@ -131,6 +132,32 @@ func BenchmarkReplayWriteYAMLUnchanged(b *testing.B) {
 		}
 		if st.Unchanged != st.Files {
 			b.Fatalf("rewrote %d of %d files", st.Files-st.Unchanged, st.Files)
+		}
+	}
+	reportPerEvent(b, len(evs), cpuTime()-cpu)
+}
+
+// BenchmarkReplayWriteTar measures WriteTar into a file, per event of the
+// log: WriteYAML's rendering and bytes, without a file per entity.
+func BenchmarkReplayWriteTar(b *testing.B) {
+	evs := benchEvents(b)
+	r := audit.NewReplay()
+	if err := r.Apply(evs); err != nil {
+		b.Fatal(err)
+	}
+	path := filepath.Join(b.TempDir(), "catalog.tar")
+	b.ResetTimer()
+	cpu := cpuTime()
+	for b.Loop() {
+		f, err := os.Create(path)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := r.WriteTar(context.Background(), f, time.Now()); err != nil {
+			b.Fatal(err)
+		}
+		if err := f.Close(); err != nil {
+			b.Fatal(err)
 		}
 	}
 	reportPerEvent(b, len(evs), cpuTime()-cpu)

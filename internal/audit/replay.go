@@ -1,11 +1,13 @@
 package audit
 
 import (
+	"archive/tar"
 	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -13,6 +15,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"go.yaml.in/yaml/v3"
 
@@ -502,38 +505,105 @@ type renderedFile struct {
 
 func (r *Replay) writeYAML(ctx context.Context, dir string) (WriteStats, error) {
 	var st WriteStats
-	keys, err := r.keys()
+	// fresh folders hold no file to compare with.
+	fresh := map[string]bool{}
+	var scratch []byte
+	slow, err := r.render(ctx, func(keys []string) error {
+		for _, k := range keys {
+			f := filepath.Dir(yamlPath(dir, k))
+			if _, seen := fresh[f]; seen {
+				continue
+			}
+			_, statErr := os.Stat(f)
+			fresh[f] = os.IsNotExist(statErr)
+			if err := os.MkdirAll(f, 0o755); err != nil {
+				return err
+			}
+		}
+		return nil
+	}, func(key string, b []byte) error {
+		path := yamlPath(dir, key)
+		same, err := writeIfChanged(path, b, !fresh[filepath.Dir(path)], &scratch)
+		if err != nil {
+			return err
+		}
+		st.Files++
+		if same {
+			st.Unchanged++
+		}
+		return nil
+	})
+	st.Slow = slow
+	return st, err
+}
+
+// WriteTar writes the files WriteYAML would write into a tar archive on w
+// instead of a folder: the same paths (KIND/NAMESPACE/NAME.yaml) and bytes,
+// in key order, each dated modTime, so that two replays of one log to one
+// instant give the same archive byte for byte. It makes no file, so it is
+// not bound by the kernel's cost of creating one per entity: the archive of
+// a catalog is written at the speed of its rendering. Stats count every
+// file as written (Unchanged is zero).
+func (r *Replay) WriteTar(ctx context.Context, w io.Writer, modTime time.Time) (WriteStats, error) {
+	var st WriteStats
+	bw := bufio.NewWriterSize(w, 1<<20)
+	tw := tar.NewWriter(bw)
+	modTime = modTime.UTC().Truncate(time.Second)
+	slow, err := r.render(ctx, nil, func(key string, b []byte) error {
+		hdr := &tar.Header{Typeflag: tar.TypeReg, Name: filepath.ToSlash(yamlPath("", key)), Mode: 0o644,
+			Size: int64(len(b)), ModTime: modTime, Format: tar.FormatPAX}
+		if err := tw.WriteHeader(hdr); err != nil {
+			return err
+		}
+		if _, err := tw.Write(b); err != nil {
+			return err
+		}
+		st.Files++
+		return nil
+	})
+	st.Slow = slow
 	if err != nil {
 		return st, err
+	}
+	if err := tw.Close(); err != nil {
+		return st, err
+	}
+	return st, bw.Flush()
+}
+
+// render renders every entity's file and calls emit with each, by one
+// goroutine in key order; before, prepare (when set) sees every key. It
+// decodes every body once, on every core, gathering the relations every
+// entity adds to others and writing its stored body's YAML (kept in the
+// spill file of a spilling Replay); each file is then that YAML with its
+// relations and status put in. It returns how many files yaml.v3 rendered,
+// and fails on the first entity it cannot decode or emit, naming it and its
+// event.
+func (r *Replay) render(ctx context.Context, prepare func(keys []string) error, emit func(key string, b []byte) error) (int, error) {
+	keys, err := r.keys()
+	if err != nil {
+		return 0, err
 	}
 	bodies := make([]renderedBody, len(keys))
 	bySource, err := r.relations(ctx, keys, bodies)
 	if err != nil {
-		return st, err
+		return 0, err
 	}
 	if r.spillW != nil {
 		if err := r.spillW.Flush(); err != nil {
-			return st, fmt.Errorf("spill: %w", err)
+			return 0, fmt.Errorf("spill: %w", err)
 		}
 	}
 	status := r.status()
-	// fresh folders hold no file to compare with.
-	fresh := map[string]bool{}
-	for _, k := range keys {
-		f := filepath.Dir(yamlPath(dir, k))
-		if _, seen := fresh[f]; seen {
-			continue
-		}
-		_, statErr := os.Stat(f)
-		fresh[f] = os.IsNotExist(statErr)
-		if err := os.MkdirAll(f, 0o755); err != nil {
-			return st, err
+	if prepare != nil {
+		if err := prepare(keys); err != nil {
+			return 0, err
 		}
 	}
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	// Rendered on every core, in chunks handed out in key order; written in
+	// Rendered on every core, in chunks handed out in key order; emitted in
 	// key order by one goroutine (see renderedFile).
 	const chunk = 64
 	type part struct {
@@ -590,7 +660,6 @@ func (r *Replay) writeYAML(ctx context.Context, dir string) (WriteStats, error) 
 			cancel()
 		}
 	}
-	var scratch []byte
 	for p := range parts {
 		select {
 		case <-p.done:
@@ -604,27 +673,17 @@ func (r *Replay) writeYAML(ctx context.Context, dir string) (WriteStats, error) 
 				fail(f.i, f.err)
 				break
 			}
-			path := yamlPath(dir, keys[f.i])
-			same, err := writeIfChanged(path, f.b, !fresh[filepath.Dir(path)], &scratch)
-			if err != nil {
+			if err := emit(keys[f.i], f.b); err != nil {
 				fail(f.i, err)
 				break
-			}
-			st.Files++
-			if same {
-				st.Unchanged++
 			}
 		}
 	}
 	renderers.Wait()
-	st.Slow = int(slow.Load())
 	if firstErr != nil {
-		return st, firstErr
+		return int(slow.Load()), firstErr
 	}
-	if err := ctx.Err(); err != nil {
-		return st, err
-	}
-	return st, nil
+	return int(slow.Load()), ctx.Err()
 }
 
 // renderFile appends the file of the entity with key to buf: its stored
