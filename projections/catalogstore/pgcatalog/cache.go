@@ -116,41 +116,44 @@ func (s *Store) countUpTo(ctx context.Context, q catalogstore.PageQuery, limit i
 	return int(n), err
 }
 
-// facetStmt is a statement of facet counts (value, count) and its arguments.
+// facetStmt is a statement of facet counts and its arguments: rows (value,
+// count), or (value, count, item) where the row of item true is the count
+// of the item rows' part (catalogsql.FacetStatement).
 type facetStmt struct {
 	stmt string
 	args []any
 }
 
-// facetAndItems runs a facet statement and, when set, the statement of its
-// item rows' part (catalogsql.ItemFacet), and merges their answers.
-// Both go in one round trip.
-func (s *Store) facetAndItems(ctx context.Context, facet string, fs facetStmt, items *facetStmt) ([]catalogstore.FacetCount, error) {
-	if items == nil {
-		return s.facetRows(ctx, facet, fs.stmt, fs.args)
-	}
-	var counts, more []catalogstore.FacetCount
+// facetRows runs a facet statement and merges the count of its item rows'
+// part, when it has one, into the others (catalogstore.MergeItemFacet).
+func (s *Store) facetRows(ctx context.Context, facet string, fs facetStmt) ([]catalogstore.FacetCount, error) {
+	counts, more := []catalogstore.FacetCount{}, []catalogstore.FacetCount{}
 	err := s.withConn(ctx, func(conn *pgx.Conn) error {
-		b := &pgx.Batch{}
-		for _, q := range []struct {
-			fs  facetStmt
-			out *[]catalogstore.FacetCount
-		}{{fs, &counts}, {*items, &more}} {
-			b.Queue(q.fs.stmt, q.fs.args...).Query(func(rows pgx.Rows) error {
-				*q.out = []catalogstore.FacetCount{}
-				for rows.Next() {
-					var fc catalogstore.FacetCount
-					var n int64
-					if err := rows.Scan(&fc.Value, &n); err != nil {
-						return err
-					}
-					fc.Count = int(n)
-					*q.out = append(*q.out, fc)
-				}
-				return rows.Err()
-			})
+		rows, err := conn.Query(ctx, fs.stmt, fs.args...)
+		if err != nil {
+			return err
 		}
-		return conn.SendBatch(ctx, b).Close()
+		defer rows.Close()
+		withItem := len(rows.FieldDescriptions()) == 3
+		for rows.Next() {
+			var fc catalogstore.FacetCount
+			var n int64
+			var item bool
+			dest := []any{&fc.Value, &n}
+			if withItem {
+				dest = append(dest, &item)
+			}
+			if err := rows.Scan(dest...); err != nil {
+				return err
+			}
+			fc.Count = int(n)
+			if item {
+				more = append(more, fc)
+			} else {
+				counts = append(counts, fc)
+			}
+		}
+		return rows.Err()
 	})
 	if err != nil {
 		return nil, fmt.Errorf("facet %s: %w", facet, err)
@@ -158,40 +161,17 @@ func (s *Store) facetAndItems(ctx context.Context, facet string, fs facetStmt, i
 	return catalogstore.MergeItemFacet(counts, more), nil
 }
 
-// facetRows runs a facet statement.
-func (s *Store) facetRows(ctx context.Context, facet, stmt string, args []any) ([]catalogstore.FacetCount, error) {
-	counts := []catalogstore.FacetCount{}
-	err := s.withConn(ctx, func(conn *pgx.Conn) error {
-		rows, err := conn.Query(ctx, stmt, args...)
-		if err != nil {
-			return fmt.Errorf("facet %s: %w", facet, err)
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var fc catalogstore.FacetCount
-			var n int64
-			if err := rows.Scan(&fc.Value, &n); err != nil {
-				return fmt.Errorf("facet %s: %w", facet, err)
-			}
-			fc.Count = int(n)
-			counts = append(counts, fc)
-		}
-		return rows.Err()
-	})
-	return counts, err
-}
-
-// cachedFacet returns the answer of a facet statement over the entities
-// matching f through the lagging cache, at positions token: exact when at most
-// the cache's ExactUpTo entities match. few caches, across the facets of one
-// request, how many do (counted up to the limit; negative until counted).
-// items, when set, is the statement of the facet's item rows' part
-// (catalogsql.ItemFacet), merged into the answer.
-func (s *Store) cachedFacet(ctx context.Context, token, facet string, fs facetStmt, items *facetStmt, f catalogstore.Filter, few *int) ([]catalogstore.FacetCount, error) {
+// cachedFacet returns the answer of q through the lagging cache, at
+// positions token, when the lists of stored were stored (tokenAndLists):
+// exact when at most the cache's ExactUpTo entities match. few caches,
+// across the facets of one request, how many do (counted up to the limit;
+// negative until counted). A refresh reads the positions and the lists again.
+func (s *Store) cachedFacet(ctx context.Context, token string, stored map[string]bool, q facetQuery, few *int) ([]catalogstore.FacetCount, error) {
+	fs := s.facetStmt(q, stored)
 	ans, err := s.cache.Get(ctx, catalogstore.CacheKey("facet", fs.stmt, fs.args), token,
 		func(ctx context.Context, limit int) (any, bool, error) {
 			if *few < 0 {
-				n, err := s.countUpTo(ctx, catalogstore.PageQuery{Filter: f}, limit)
+				n, err := s.countUpTo(ctx, catalogstore.PageQuery{Filter: q.f}, limit)
 				if err != nil {
 					return nil, false, err
 				}
@@ -200,25 +180,55 @@ func (s *Store) cachedFacet(ctx context.Context, token, facet string, fs facetSt
 			if *few > limit {
 				return nil, false, nil
 			}
-			counts, err := s.facetAndItems(ctx, facet, fs, items)
+			counts, err := s.facetRows(ctx, q.facet, fs)
 			return counts, err == nil, err
 		},
 		func(ctx context.Context, limit int) (any, string, bool, error) {
-			token, err := s.token(ctx)
+			token, stored, err := s.tokenAndLists(ctx, q.lists)
 			if err != nil {
 				return nil, "", false, err
 			}
-			n, err := s.countUpTo(ctx, catalogstore.PageQuery{Filter: f}, limit)
+			n, err := s.countUpTo(ctx, catalogstore.PageQuery{Filter: q.f}, limit)
 			if err != nil {
 				return nil, "", false, err
 			}
-			counts, err := s.facetAndItems(ctx, facet, fs, items)
+			counts, err := s.facetRows(ctx, q.facet, s.facetStmt(q, stored))
 			return counts, token, n <= limit, err
 		})
 	if err != nil {
 		return nil, err
 	}
 	return ans.Value.([]catalogstore.FacetCount), nil
+}
+
+// tokenAndLists reads, in one statement on a connection of its own, the
+// read model's positions (positionsToken) and which of lists are stored
+// search keys: a list whose items a facet counts has a key of its own when
+// an item row of it was stored before the positions moved past it, so a
+// facet statement that counts the item rows of the lists stored (facetStmt)
+// answers at least as new as the positions.
+func (s *Store) tokenAndLists(ctx context.Context, lists []string) (string, map[string]bool, error) {
+	if len(lists) == 0 {
+		token, err := s.token(ctx)
+		return token, nil, err
+	}
+	var token *string
+	var keys []string
+	err := s.withConn(ctx, func(conn *pgx.Conn) error {
+		return conn.QueryRow(ctx, `SELECT (SELECT string_agg(partition || ':' || position, ',' ORDER BY partition) FROM positions WHERE name = $1),
+			ARRAY(SELECT key FROM search_keys WHERE key = ANY($2::text[]))`, catalogstore.ProjectionName, lists).Scan(&token, &keys)
+	})
+	if err != nil {
+		return "", nil, fmt.Errorf("read positions and lists: %w", err)
+	}
+	stored := make(map[string]bool, len(keys))
+	for _, k := range keys {
+		stored[k] = true
+	}
+	if token == nil {
+		return "", stored, nil
+	}
+	return *token, stored, nil
 }
 
 // positionsToken reads the read model's positions as one string, the

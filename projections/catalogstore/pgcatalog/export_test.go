@@ -40,3 +40,21 @@ func CountStatement(ctx context.Context, s *Store, q catalogstore.PageQuery) (st
 func LocationFiles(ctx context.Context, s *Store, locationID string) ([]string, error) {
 	return s.locationFiles(ctx, locationID)
 }
+
+// FacetStatements returns the statements Facets runs for facets over the
+// entities matching f, one per facet, with the lists stored as they are
+// now, for tests that read their plans.
+func FacetStatements(ctx context.Context, s *Store, facets []string, f catalogstore.Filter) ([]string, [][]any, error) {
+	qs := s.facetQueries(facets, f)
+	_, stored, err := s.tokenAndLists(ctx, facetLists(qs))
+	if err != nil {
+		return nil, nil, err
+	}
+	var stmts []string
+	var args [][]any
+	for _, q := range qs {
+		fs := s.facetStmt(q, stored)
+		stmts, args = append(stmts, fs.stmt), append(args, fs.args)
+	}
+	return stmts, args, nil
+}
