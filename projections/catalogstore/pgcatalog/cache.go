@@ -87,12 +87,8 @@ func (s *Store) cachedCount(ctx context.Context, p *countProbe) (int, error) {
 				if token, err = positionsToken(ctx, conn); err != nil {
 					return err
 				}
-				firsts, err := firstEids(ctx, conn, p.q)
-				if err != nil {
-					return err
-				}
-				from, args := s.countFrom(p.q, firsts)
-				return conn.QueryRow(ctx, `SELECT count(*) FROM `+from, args...).Scan(&n)
+				stmt, args := s.wholeCount(p.q)
+				return conn.QueryRow(ctx, stmt, args...).Scan(&n)
 			})
 			return int(n), token, int(n) <= limit, err
 		})
@@ -100,6 +96,25 @@ func (s *Store) cachedCount(ctx context.Context, p *countProbe) (int, error) {
 		return 0, fmt.Errorf("count: %w", err)
 	}
 	return a.Value.(int), nil
+}
+
+// wholeCount renders the count of every match of q, which the lagging
+// cache runs on the first request of a count over many matches and in its
+// refreshes. It reads every match, so it is rendered without the kinds'
+// first eids, which only let a capped count stop early (countFrom): the
+// bounds are values the planner sees, and before the statistics catch up
+// with an ingestion, the histogram of eids ends before the last kinds
+// folded. The planner then took the bound on the entities for a short range
+// of the primary key, and read the bodies of every entity from the kind's
+// first eid on to test their kind. At 300,000 entities, the first by-query
+// page right after ingestion (components in production: 126,000 matches)
+// read 182,000 buffers of entities that way (2.6 s under EXPLAIN ANALYZE,
+// on a busy machine); without the bounds the planner reads the kind from
+// its index, or the table in one sequential pass (at 1,000,000: 1.4 s
+// before the bounds, 2.8 s with them).
+func (s *Store) wholeCount(q catalogstore.PageQuery) (string, []any) {
+	from, args := s.countFrom(q, nil)
+	return `SELECT count(*) FROM ` + from, args
 }
 
 // countUpTo counts the matches of q, stopping past limit.

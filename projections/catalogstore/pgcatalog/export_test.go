@@ -35,6 +35,12 @@ func CountStatement(ctx context.Context, s *Store, q catalogstore.PageQuery) (st
 	return stmt, args, err
 }
 
+// WholeCountStatement returns the count of every match of q the lagging
+// cache runs when no capped count will do, for tests that read its plan.
+func WholeCountStatement(s *Store, q catalogstore.PageQuery) (string, []any) {
+	return s.wholeCount(q)
+}
+
 // LocationFiles lists the files of a location's entities, as Owned does
 // when a refresh keeps some of them.
 func LocationFiles(ctx context.Context, s *Store, locationID string) ([]string, error) {
