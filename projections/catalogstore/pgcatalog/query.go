@@ -453,8 +453,7 @@ func (s *Store) facetStmt(q facetQuery, stored map[string]bool) facetStmt {
 		inner = `SELECT value, count(*) AS n FROM search WHERE kid = ` + catalogsql.KeyID(k) + ` AND value <> ''
 			AND eid IN (SELECT e.eid FROM entities e WHERE ` + catalogsql.Filter(f, catalogsql.PerRow, a) + `) GROUP BY value`
 	}
-	own := `SELECT (SELECT COALESCE(s2.original, s2.value) FROM search s2 WHERE s2.kid = ` + catalogsql.KeyID(k) + ` AND s2.value = f.value ORDER BY s2.eid LIMIT 1) AS v,
-		f.n AS n, f.value AS o FROM (` + inner + `) f`
+	spelling := `(SELECT COALESCE(s2.original, s2.value) FROM search s2 WHERE s2.kid = ` + catalogsql.KeyID(k) + ` AND s2.value = f.value ORDER BY s2.eid LIMIT 1)`
 	items := ""
 	if slices.ContainsFunc(q.lists, func(l string) bool { return stored[l] }) {
 		var where func() string
@@ -463,5 +462,5 @@ func (s *Store) facetStmt(q facetQuery, stored map[string]bool) facetStmt {
 		}
 		items = catalogsql.ItemFacet(q.key, a, where)
 	}
-	return facetStmt{catalogsql.FacetStatement(own, items), a.Values()}
+	return facetStmt{catalogsql.FacetStatement(spelling, inner, items), a.Values()}
 }

@@ -550,8 +550,7 @@ func facetStmtOf(fq facetsQuery, q facetQuery, stored map[string]bool) facetStmt
 			AND eid IN (SELECT e.eid FROM entities e WHERE ` + where + `) GROUP BY value`
 		a = append(a, args...)
 	}
-	own := `SELECT (SELECT COALESCE(original, value) FROM search s2 WHERE s2.kid = ` + catalogsql.KeyID("?") + ` AND s2.value = f.value LIMIT 1) AS v,
-		f.n AS n, f.value AS o FROM (` + inner + `) f`
+	spelling := `(SELECT COALESCE(original, value) FROM search s2 WHERE s2.kid = ` + catalogsql.KeyID("?") + ` AND s2.value = f.value LIMIT 1)`
 	a = append([]any{key}, a...)
 	items := ""
 	if slices.ContainsFunc(q.lists, func(l string) bool { return stored[l] }) {
@@ -565,7 +564,7 @@ func facetStmtOf(fq facetsQuery, q facetQuery, stored map[string]bool) facetStmt
 		})
 		a = append(a, itemArgs...)
 	}
-	return facetStmt{stmt: catalogsql.FacetStatement(own, items), args: a}
+	return facetStmt{stmt: catalogsql.FacetStatement(spelling, inner, items), args: a}
 }
 
 // storedLists returns which of lists are stored search keys, in one
