@@ -392,15 +392,36 @@ func SortExpr(field string, desc bool, a *Args) (expr string, created bool) {
 	return `COALESCE((SELECT MIN(value) FROM search s WHERE s.eid = e.eid AND s.kid = ` + a.keyID(key) + ` AND s.value <> ''), '` + missing + `')`, false
 }
 
+// ItemLists returns the lists a facet on key (in lower case) counts the
+// item rows of, when the dialect derives item keys (Dialect.ItemRows;
+// MayBeItemKey of an existence condition): the prefixes of
+// catalogstore.ItemKeys(key). Only an item row's list is a search key of its
+// own, so the facet needs its item rows' part (ItemFacet) only when one of
+// them is stored in search_keys. Most keys have none stored (spec.type:
+// spec is no key at all); a store looks the lists of every facet of a
+// request up at once, and renders the part for those keys alone.
+func (d Dialect) ItemLists(key string) []string {
+	if !d.MayBeItemKey(catalogstore.Condition{Key: key}, key) {
+		return nil
+	}
+	splits := catalogstore.ItemKeys(key)
+	out := make([]string, len(splits))
+	for i, sp := range splits {
+		out[i] = sp.Prefix
+	}
+	return out
+}
+
 // ItemFacet is the statement of the item rows' part of a facet on key, when
-// the dialect derives item keys (Dialect.ItemRows; MayBeItemKey of an
-// existence condition): one row, when there is one, of the spelling that
-// key's ItemValue shows by and how many entities matching where (every
-// entity when where is nil) have the key's ItemValue from marked item rows
-// alone (catalogstore.MergeItemFacet adds it to the facet of the key's own
-// rows). As for the key's own rows, the spelling is that of the entity
-// created first: ItemValue itself when that is an item row's. where renders
-// its condition over entities e into a, in the text's order.
+// the dialect derives item keys (ItemLists): one row, when there is one, of
+// the spelling that key's ItemValue shows by and how many entities matching
+// where (every entity when where is nil) have the key's ItemValue from
+// marked item rows alone (catalogstore.MergeItemFacet adds it to the facet of
+// the key's own rows). As for the key's own rows, the spelling is that of
+// the entity created first: ItemValue itself when that is an item row's.
+// where renders its condition over entities e into a, in the text's order.
+// A store renders it only when one of key's lists is a stored search key
+// (ItemLists), within the facet's own statement (FacetStatement).
 func ItemFacet(key string, a *Args, where func() string) string {
 	only := func(alias string) string {
 		return alias + `.item AND ` + a.ItemMatch(alias, key) + ` AND NOT EXISTS (SELECT 1 FROM search r WHERE r.eid = ` + alias +
@@ -416,16 +437,26 @@ func ItemFacet(key string, a *Args, where func() string) string {
 	if where != nil {
 		stmt += ` AND d.eid IN (SELECT e.eid FROM entities e WHERE ` + where() + `)`
 	}
-	// Most keys have no list among their prefixes (spec.type: spec is no
-	// key at all): a condition on the prefixes alone, which the database
-	// tests once, before the rest, answers those without reading a row of
-	// search or of the filter's matches.
-	prefixes := catalogstore.ItemKeys(key)
-	names := make([]string, len(prefixes))
-	for i, sp := range prefixes {
-		names[i] = sp.Prefix
+	return `SELECT f.v, f.n FROM (` + stmt + `) f WHERE f.n > 0`
+}
+
+// FacetStatement renders the one statement of a facet on a search key, of
+// rows (value, count, item) in order: the groups of inner, rows (value, n)
+// of the key's own search rows (value in lower case), each shown as
+// spelling (an expression over f.value) with item false, in byte order of
+// their value; then, when items is not empty (ItemFacet's statement,
+// rendered after spelling and inner into the same arguments), its row with
+// item true, which catalogstore.MergeItemFacet adds to the others. One
+// statement, not two: PostgreSQL plans every statement for its values
+// (pgkit), and a second one cost a second planning of a dozen subqueries,
+// most often to read nothing (uncached facets by owner at 30,000 entities:
+// 2.0 ms before item rows, 5.4 ms with the second statement).
+func FacetStatement(spelling, inner, items string) string {
+	if items == "" {
+		return `SELECT ` + spelling + ` AS v, f.n AS n, FALSE AS item FROM (` + inner + `) f ORDER BY f.value`
 	}
-	return `SELECT f.v, f.n FROM (` + stmt + `) f WHERE EXISTS (SELECT 1 FROM search_keys WHERE ` + a.in("key", names) + `) AND f.n > 0`
+	return `SELECT u.v, u.n, u.item FROM (SELECT ` + spelling + ` AS v, f.n AS n, f.value AS o, FALSE AS item FROM (` + inner + `) f
+		UNION ALL SELECT i.v, i.n, NULL, TRUE FROM (` + items + `) i) u ORDER BY u.item, u.o`
 }
 
 // Dir is the SQL of a sort direction.

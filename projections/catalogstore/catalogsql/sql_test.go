@@ -141,3 +141,25 @@ func TestSplitByKind(t *testing.T) {
 		})
 	}
 }
+
+// TestItemLists names the lists a facet's item rows' part reads: every
+// prefix of a dotted key, only when the dialect derives item keys.
+func TestItemLists(t *testing.T) {
+	t.Parallel()
+	items := catalogsql.Dialect{ItemRows: true}
+	cases := []struct {
+		d    catalogsql.Dialect
+		key  string
+		want string
+	}{
+		{items, "metadata.tags.java", "[metadata metadata.tags]"},
+		{items, "spec.type", "[spec]"},
+		{items, "kind", "[]"},
+		{sqlite, "metadata.tags.java", "[]"},
+	}
+	for _, c := range cases {
+		if got := fmt.Sprint(c.d.ItemLists(c.key)); got != c.want {
+			t.Errorf("ItemLists(%q) with ItemRows %v = %s, want %s", c.key, c.d.ItemRows, got, c.want)
+		}
+	}
+}

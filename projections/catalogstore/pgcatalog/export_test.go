@@ -35,8 +35,32 @@ func CountStatement(ctx context.Context, s *Store, q catalogstore.PageQuery) (st
 	return stmt, args, err
 }
 
+// WholeCountStatement returns the count of every match of q the lagging
+// cache runs when no capped count will do, for tests that read its plan.
+func WholeCountStatement(s *Store, q catalogstore.PageQuery) (string, []any) {
+	return s.wholeCount(q)
+}
+
 // LocationFiles lists the files of a location's entities, as Owned does
 // when a refresh keeps some of them.
 func LocationFiles(ctx context.Context, s *Store, locationID string) ([]string, error) {
 	return s.locationFiles(ctx, locationID)
+}
+
+// FacetStatements returns the statements Facets runs for facets over the
+// entities matching f, one per facet, with the lists stored as they are
+// now, for tests that read their plans.
+func FacetStatements(ctx context.Context, s *Store, facets []string, f catalogstore.Filter) ([]string, [][]any, error) {
+	qs := s.facetQueries(facets, f)
+	_, stored, err := s.tokenAndLists(ctx, facetLists(qs))
+	if err != nil {
+		return nil, nil, err
+	}
+	var stmts []string
+	var args [][]any
+	for _, q := range qs {
+		fs := s.facetStmt(q, stored)
+		stmts, args = append(stmts, fs.stmt), append(args, fs.args)
+	}
+	return stmts, args, nil
 }

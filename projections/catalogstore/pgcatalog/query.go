@@ -370,44 +370,20 @@ func soleKind(f catalogstore.Filter) bool {
 func (s *Store) Facets(ctx context.Context, facets []string, f catalogstore.Filter) (map[string][]catalogstore.FacetCount, error) {
 	out := make(map[string][]catalogstore.FacetCount, len(facets))
 	err := func() error {
-		// Answers come from the lagging cache (cache.go).
-		token, err := s.token(ctx)
+		// Answers come from the lagging cache (cache.go), at the positions
+		// read with the lists the facets' item parts need.
+		qs := s.facetQueries(facets, f)
+		token, stored, err := s.tokenAndLists(ctx, facetLists(qs))
 		if err != nil {
 			return err
 		}
 		few := -1 // the matches counted up to the cache's limit, once asked
-		for _, facet := range facets {
-			key := strings.ToLower(facet)
-			a := catalogsql.NewArgs(s.dialect())
-			var stmt string
-			switch {
-			case key == "metadata.namespace":
-				stmt = `SELECT e.namespace, count(*) FROM entities e WHERE ` + catalogsql.Filter(f, catalogsql.PerRow, a) + ` GROUP BY e.namespace ORDER BY e.namespace`
-			case strings.HasPrefix(key, "relations."):
-				rel := strings.TrimPrefix(key, "relations.")
-				// An entity's relations of a type are those it declares and the
-				// reverses, of that type, of those declared toward it.
-				ph, where := a.Add(rel), catalogsql.Filter(f, catalogsql.PerRow, a)
-				stmt = catalogsql.RelationFacet(ph, where)
-			default:
-				k := a.Add(key)
-				inner := `SELECT value, count(*) AS n FROM search WHERE kid = ` + catalogsql.KeyID(k) + ` AND value <> '' GROUP BY value`
-				if len(f) > 0 {
-					inner = `SELECT value, count(*) AS n FROM search WHERE kid = ` + catalogsql.KeyID(k) + ` AND value <> ''
-						AND eid IN (SELECT e.eid FROM entities e WHERE ` + catalogsql.Filter(f, catalogsql.PerRow, a) + `) GROUP BY value`
-				}
-				stmt = `SELECT (SELECT COALESCE(s2.original, s2.value) FROM search s2 WHERE s2.kid = ` + catalogsql.KeyID(k) + ` AND s2.value = f.value ORDER BY s2.eid LIMIT 1), f.n
-					FROM (` + inner + `) f ORDER BY f.value`
-			}
-			var items *facetStmt
-			if stmt, args, ok := s.itemFacet(key, f); ok {
-				items = &facetStmt{stmt, args}
-			}
-			counts, err := s.cachedFacet(ctx, token, facet, facetStmt{stmt, a.Values()}, items, f, &few)
+		for _, q := range qs {
+			counts, err := s.cachedFacet(ctx, token, stored, q, &few)
 			if err != nil {
 				return err
 			}
-			out[facet] = counts
+			out[q.facet] = counts
 		}
 		return nil
 	}()
@@ -417,17 +393,74 @@ func (s *Store) Facets(ctx context.Context, facets []string, f catalogstore.Filt
 	return out, nil
 }
 
-// itemFacet renders the item rows' part of a facet on key over the entities
-// matching f (catalogsql.ItemFacet), when key can be an item key.
-func (s *Store) itemFacet(key string, f catalogstore.Filter) (string, []any, bool) {
+// facetQuery is one facet of a Facets call: what its statement is rendered
+// from (facetStmt).
+type facetQuery struct {
+	facet, key string
+	f          catalogstore.Filter
+	// lists are the lists the key can be an item of
+	// (catalogsql.Dialect.ItemLists): its statement counts the item rows of
+	// those stored in search_keys.
+	lists []string
+}
+
+// facetQueries returns the facetQuery of each facet over the entities
+// matching f.
+func (s *Store) facetQueries(facets []string, f catalogstore.Filter) []facetQuery {
 	d := s.dialect()
-	if key == "metadata.namespace" || strings.HasPrefix(key, "relations.") || !d.MayBeItemKey(catalogstore.Condition{Key: key}, key) {
-		return "", nil, false
+	qs := make([]facetQuery, len(facets))
+	for i, facet := range facets {
+		key := strings.ToLower(facet)
+		qs[i] = facetQuery{facet: facet, key: key, f: f}
+		if key != "metadata.namespace" && !strings.HasPrefix(key, "relations.") {
+			qs[i].lists = d.ItemLists(key)
+		}
 	}
-	a := catalogsql.NewArgs(d)
-	var where func() string
+	return qs
+}
+
+// facetLists returns the lists every facet of qs can count the items of.
+func facetLists(qs []facetQuery) []string {
+	var out []string
+	for _, q := range qs {
+		for _, l := range q.lists {
+			if !slices.Contains(out, l) {
+				out = append(out, l)
+			}
+		}
+	}
+	return out
+}
+
+// facetStmt renders the one statement of q's counts: with its item rows'
+// part (catalogsql.FacetStatement) when one of q's lists is stored.
+func (s *Store) facetStmt(q facetQuery, stored map[string]bool) facetStmt {
+	a := catalogsql.NewArgs(s.dialect())
+	f := q.f
+	switch {
+	case q.key == "metadata.namespace":
+		return facetStmt{`SELECT e.namespace, count(*) FROM entities e WHERE ` + catalogsql.Filter(f, catalogsql.PerRow, a) + ` GROUP BY e.namespace ORDER BY e.namespace`, a.Values()}
+	case strings.HasPrefix(q.key, "relations."):
+		rel := strings.TrimPrefix(q.key, "relations.")
+		// An entity's relations of a type are those it declares and the
+		// reverses, of that type, of those declared toward it.
+		ph, where := a.Add(rel), catalogsql.Filter(f, catalogsql.PerRow, a)
+		return facetStmt{catalogsql.RelationFacet(ph, where), a.Values()}
+	}
+	k := a.Add(q.key)
+	inner := `SELECT value, count(*) AS n FROM search WHERE kid = ` + catalogsql.KeyID(k) + ` AND value <> '' GROUP BY value`
 	if len(f) > 0 {
-		where = func() string { return catalogsql.Filter(f, catalogsql.PerRow, a) }
+		inner = `SELECT value, count(*) AS n FROM search WHERE kid = ` + catalogsql.KeyID(k) + ` AND value <> ''
+			AND eid IN (SELECT e.eid FROM entities e WHERE ` + catalogsql.Filter(f, catalogsql.PerRow, a) + `) GROUP BY value`
 	}
-	return catalogsql.ItemFacet(key, a, where), a.Values(), true
+	spelling := `(SELECT COALESCE(s2.original, s2.value) FROM search s2 WHERE s2.kid = ` + catalogsql.KeyID(k) + ` AND s2.value = f.value ORDER BY s2.eid LIMIT 1)`
+	items := ""
+	if slices.ContainsFunc(q.lists, func(l string) bool { return stored[l] }) {
+		var where func() string
+		if len(f) > 0 {
+			where = func() string { return catalogsql.Filter(f, catalogsql.PerRow, a) }
+		}
+		items = catalogsql.ItemFacet(q.key, a, where)
+	}
+	return facetStmt{catalogsql.FacetStatement(spelling, inner, items), a.Values()}
 }

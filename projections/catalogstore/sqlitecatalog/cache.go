@@ -63,62 +63,61 @@ func (s *Store) countUpTo(ctx context.Context, from string, args []any, limit in
 	return n, nil
 }
 
-// facetStmt is a statement of facet counts (value, count) and its arguments.
+// facetStmt is a statement of facet counts and its arguments: rows (value,
+// count), or (value, count, item) where the row of item true is the count
+// of the item rows' part (catalogsql.FacetStatement).
 type facetStmt struct {
 	stmt string
 	args []any
-	// guard, when set, are search keys one of which must be stored for the
-	// statement to count anything: it runs only then.
-	guard []any
 }
 
-// facetRows runs a facet statement.
+// facetRows runs a facet statement and merges the count of its item rows'
+// part, when it has one, into the others (catalogstore.MergeItemFacet).
 func (s *Store) facetRows(ctx context.Context, facet string, fs facetStmt) ([]catalogstore.FacetCount, error) {
 	rows, err := s.read.QueryContext(ctx, fs.stmt, fs.args...)
 	if err != nil {
 		return nil, fmt.Errorf("catalog store: facet %s: %w", facet, err)
 	}
 	defer rows.Close()
-	counts := []catalogstore.FacetCount{}
+	cols, err := rows.Columns()
+	if err != nil {
+		return nil, fmt.Errorf("catalog store: facet %s: %w", facet, err)
+	}
+	counts, more := []catalogstore.FacetCount{}, []catalogstore.FacetCount{}
 	for rows.Next() {
 		var fc catalogstore.FacetCount
-		if err := rows.Scan(&fc.Value, &fc.Count); err != nil {
-			return nil, err
+		var item bool
+		dest := []any{&fc.Value, &fc.Count}
+		if len(cols) == 3 {
+			dest = append(dest, &item)
 		}
-		counts = append(counts, fc)
+		if err := rows.Scan(dest...); err != nil {
+			return nil, fmt.Errorf("catalog store: facet %s: %w", facet, err)
+		}
+		if item {
+			more = append(more, fc)
+		} else {
+			counts = append(counts, fc)
+		}
 	}
-	return counts, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("catalog store: facet %s: %w", facet, err)
+	}
+	return catalogstore.MergeItemFacet(counts, more), nil
 }
 
-// cachedFacet returns the answer of a facet statement over the entities
-// matching where through the lagging cache: exact when at most the cache's
-// ExactUpTo entities match. few caches, across the facets of one request,
-// whether they do. items, when set, is the statement of the facet's item
-// rows' part (catalogsql.ItemFacet), merged into the answer.
-func (s *Store) cachedFacet(ctx context.Context, facet string, fs facetStmt, items *facetStmt, where string, args []any, few *int) ([]catalogstore.FacetCount, error) {
-	stmt, a := fs.stmt, fs.args
-	run := func(ctx context.Context) ([]catalogstore.FacetCount, error) {
-		counts, err := s.facetRows(ctx, facet, fs)
-		if err != nil || items == nil {
-			return counts, err
-		}
-		if len(items.guard) > 0 {
-			// Most keys have no list among their prefixes (spec is no key):
-			// a lookup of the prefixes answers those, where the statement's
-			// own condition on them would be tested after its subqueries.
-			var some bool
-			err := s.read.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM search_keys WHERE key IN (`+placeholders(len(items.guard))+`))`, items.guard...).Scan(&some)
-			if err != nil || !some {
-				return counts, err
-			}
-		}
-		more, err := s.facetRows(ctx, facet, *items)
-		return catalogstore.MergeItemFacet(counts, more), err
-	}
-	ans, err := s.cache.lag.Get(ctx, catalogstore.CacheKey("facet", stmt, a), s.cache.generation(),
+// cachedFacet returns the answer of q over fq's matches through the lagging
+// cache, at generation gen, when the lists of stored were stored
+// (storedLists, read after gen): exact when at most the cache's ExactUpTo
+// entities match. few caches, across the facets of one request, how many do
+// (counted up to the limit; negative until counted). A refresh reads the
+// generation and the lists again.
+func (s *Store) cachedFacet(ctx context.Context, gen string, stored map[string]bool, fq facetsQuery, q facetQuery, few *int) ([]catalogstore.FacetCount, error) {
+	fs := facetStmtOf(fq, q, stored)
+	ans, err := s.cache.lag.Get(ctx, catalogstore.CacheKey("facet", fs.stmt, fs.args), gen,
 		func(ctx context.Context, limit int) (any, bool, error) {
 			if *few < 0 {
-				n, err := s.countUpTo(ctx, `entities e WHERE `+where, args, limit)
+				n, err := s.countUpTo(ctx, `entities e WHERE `+fq.where, fq.args, limit)
 				if err != nil {
 					return nil, false, err
 				}
@@ -127,16 +126,20 @@ func (s *Store) cachedFacet(ctx context.Context, facet string, fs facetStmt, ite
 			if *few > limit {
 				return nil, false, nil
 			}
-			counts, err := run(ctx)
+			counts, err := s.facetRows(ctx, q.facet, fs)
 			return counts, err == nil, err
 		},
 		func(ctx context.Context, limit int) (any, string, bool, error) {
 			gen := s.cache.generation()
-			n, err := s.countUpTo(ctx, `entities e WHERE `+where, args, limit)
+			stored, err := s.storedLists(ctx, q.lists)
 			if err != nil {
 				return nil, "", false, err
 			}
-			counts, err := run(ctx)
+			n, err := s.countUpTo(ctx, `entities e WHERE `+fq.where, fq.args, limit)
+			if err != nil {
+				return nil, "", false, err
+			}
+			counts, err := s.facetRows(ctx, q.facet, facetStmtOf(fq, q, stored))
 			return counts, gen, n <= limit, err
 		})
 	if err != nil {

@@ -459,86 +459,134 @@ func (s *Store) count(ctx context.Context, where string, args []any) (int, error
 
 // Facets counts facet values over the entities matching f.
 func (s *Store) Facets(ctx context.Context, facets []string, f catalogstore.Filter) (map[string][]catalogstore.FacetCount, error) {
-	where, args := whereFilter(f)
+	fq := facetsQuery{f: f}
+	fq.where, fq.args = whereFilter(f)
 	// A filter driven from a selective condition is better answered from the
 	// matching entities' own search rows than by visiting every row of the
 	// facet's key.
-	matchWhere, matchArgs, small, err := s.plan(ctx, f)
+	var err error
+	fq.matchWhere, fq.matchArgs, fq.small, err = s.plan(ctx, f)
+	if err != nil {
+		return nil, err
+	}
+	qs := make([]facetQuery, len(facets))
+	var lists []string
+	for i, facet := range facets {
+		key := strings.ToLower(facet)
+		qs[i] = facetQuery{facet: facet, key: key}
+		if _, isColumn := catalogsql.ColumnFor[key]; !isColumn && !strings.HasPrefix(key, "relations.") {
+			qs[i].lists = dialect.ItemLists(key)
+		}
+		for _, l := range qs[i].lists {
+			if !slices.Contains(lists, l) {
+				lists = append(lists, l)
+			}
+		}
+	}
+	// The lists are read after the generation, so an answer stored under it
+	// counts the item rows of every list stored by then.
+	gen := s.cache.generation()
+	stored, err := s.storedLists(ctx, lists)
 	if err != nil {
 		return nil, err
 	}
 	out := make(map[string][]catalogstore.FacetCount, len(facets))
 	few := -1 // the matches counted up to the cache's limit, once asked
-	for _, facet := range facets {
-		key := strings.ToLower(facet)
-		var stmt string
-		var a []any
-		if col, ok := map[string]string{"metadata.namespace": "e.namespace"}[key]; ok {
-			stmt = `SELECT ` + col + `, count(*) FROM entities e WHERE ` + where + ` GROUP BY ` + col + ` ORDER BY ` + col
-			a = args
-		} else if rel, ok := strings.CutPrefix(key, "relations."); ok {
-			// Targets group by key; each shows its smallest spelling (byte order), so
-			// every adapter shows the same one.
-			// An entity's relations of a type are those it declares and the
-			// reverses, of that type, of those declared toward it.
-			stmt = catalogsql.RelationFacet("?", where)
-			a = append(append(append([]any{rel}, args...), rel), args...)
-		} else {
-			// Values group case-insensitively; each is shown as one of its spellings.
-			inner := `SELECT value, count(*) AS n FROM search WHERE kid = ` + catalogsql.KeyID("?") + ` AND value <> '' GROUP BY value`
-			a = []any{key}
-			switch {
-			case small:
-				// CROSS JOIN keeps the matches as the outer loop.
-				inner = `SELECT s.value AS value, count(*) AS n FROM (SELECT e.eid FROM entities e WHERE ` + matchWhere + `) m
-					CROSS JOIN search s ON s.eid = m.eid AND s.kid = ` + catalogsql.KeyID("?") + ` WHERE s.value <> '' GROUP BY s.value`
-				a = append(append([]any{}, matchArgs...), key)
-			case len(f) > 0:
-				inner = `SELECT value, count(*) AS n FROM search WHERE kid = ` + catalogsql.KeyID("?") + ` AND value <> ''
-					AND eid IN (SELECT e.eid FROM entities e WHERE ` + where + `) GROUP BY value`
-				a = append(a, args...)
-			}
-			stmt = `SELECT (SELECT COALESCE(original, value) FROM search s2 WHERE s2.kid = ` + catalogsql.KeyID("?") + ` AND s2.value = f.value LIMIT 1), f.n
-				FROM (` + inner + `) f ORDER BY f.value`
-			a = append([]any{key}, a...)
-		}
-		var items *facetStmt
-		if stmt, a, ok := itemFacet(key, f); ok {
-			items = &facetStmt{stmt: stmt, args: a, guard: itemPrefixes(key)}
-		}
-		counts, err := s.cachedFacet(ctx, facet, facetStmt{stmt: stmt, args: a}, items, where, args, &few)
+	for _, q := range qs {
+		counts, err := s.cachedFacet(ctx, gen, stored, fq, q, &few)
 		if err != nil {
 			return nil, err
 		}
-		out[facet] = counts
+		out[q.facet] = counts
 	}
 	return out, nil
 }
 
-// itemFacet renders the item rows' part of a facet on key over the entities
-// matching f (catalogsql.ItemFacet), when key can be an item key.
-func itemFacet(key string, f catalogstore.Filter) (string, []any, bool) {
-	_, isColumn := catalogsql.ColumnFor[key]
-	if isColumn || strings.HasPrefix(key, "relations.") || !dialect.MayBeItemKey(catalogstore.Condition{Key: key}, key) {
-		return "", nil, false
-	}
-	stmt, args := render(func(a *catalogsql.Args) string {
-		var where func() string
-		if len(f) > 0 {
-			where = func() string { return catalogsql.Filter(f, catalogsql.Set, a) }
-		}
-		return catalogsql.ItemFacet(key, a, where)
-	})
-	return stmt, args, true
+// facetsQuery is the filter of a Facets call, rendered once for its facets.
+type facetsQuery struct {
+	f          catalogstore.Filter
+	where      string // f over entities e (whereFilter)
+	args       []any
+	matchWhere string // f's most selective condition (plan), when small
+	matchArgs  []any
+	small      bool
 }
 
-// itemPrefixes are the lists key can be an item of (catalogstore.ItemKeys).
-func itemPrefixes(key string) []any {
-	var out []any
-	for _, sp := range catalogstore.ItemKeys(key) {
-		out = append(out, sp.Prefix)
+// facetQuery is one facet of a Facets call.
+type facetQuery struct {
+	facet, key string
+	// lists are the lists the key can be an item of
+	// (catalogsql.Dialect.ItemLists): its statement counts the item rows of
+	// those stored in search_keys.
+	lists []string
+}
+
+// facetStmtOf renders the one statement of q's counts over fq's matches: with
+// its item rows' part (catalogsql.FacetStatement) when one of q's lists is
+// stored.
+func facetStmtOf(fq facetsQuery, q facetQuery, stored map[string]bool) facetStmt {
+	key, where, args := q.key, fq.where, fq.args
+	if col, ok := map[string]string{"metadata.namespace": "e.namespace"}[key]; ok {
+		return facetStmt{stmt: `SELECT ` + col + `, count(*) FROM entities e WHERE ` + where + ` GROUP BY ` + col + ` ORDER BY ` + col, args: args}
 	}
-	return out
+	if rel, ok := strings.CutPrefix(key, "relations."); ok {
+		// Targets group by key; each shows its smallest spelling (byte order), so
+		// every adapter shows the same one.
+		// An entity's relations of a type are those it declares and the
+		// reverses, of that type, of those declared toward it.
+		return facetStmt{stmt: catalogsql.RelationFacet("?", where), args: append(append(append([]any{rel}, args...), rel), args...)}
+	}
+	// Values group case-insensitively; each is shown as one of its spellings.
+	inner := `SELECT value, count(*) AS n FROM search WHERE kid = ` + catalogsql.KeyID("?") + ` AND value <> '' GROUP BY value`
+	a := []any{key}
+	switch {
+	case fq.small:
+		// CROSS JOIN keeps the matches as the outer loop.
+		inner = `SELECT s.value AS value, count(*) AS n FROM (SELECT e.eid FROM entities e WHERE ` + fq.matchWhere + `) m
+			CROSS JOIN search s ON s.eid = m.eid AND s.kid = ` + catalogsql.KeyID("?") + ` WHERE s.value <> '' GROUP BY s.value`
+		a = append(append([]any{}, fq.matchArgs...), key)
+	case len(fq.f) > 0:
+		inner = `SELECT value, count(*) AS n FROM search WHERE kid = ` + catalogsql.KeyID("?") + ` AND value <> ''
+			AND eid IN (SELECT e.eid FROM entities e WHERE ` + where + `) GROUP BY value`
+		a = append(a, args...)
+	}
+	spelling := `(SELECT COALESCE(original, value) FROM search s2 WHERE s2.kid = ` + catalogsql.KeyID("?") + ` AND s2.value = f.value LIMIT 1)`
+	a = append([]any{key}, a...)
+	items := ""
+	if slices.ContainsFunc(q.lists, func(l string) bool { return stored[l] }) {
+		var itemArgs []any
+		items, itemArgs = render(func(a *catalogsql.Args) string {
+			var where func() string
+			if len(fq.f) > 0 {
+				where = func() string { return catalogsql.Filter(fq.f, catalogsql.Set, a) }
+			}
+			return catalogsql.ItemFacet(key, a, where)
+		})
+		a = append(a, itemArgs...)
+	}
+	return facetStmt{stmt: catalogsql.FacetStatement(spelling, inner, items), args: a}
+}
+
+// storedLists returns which of lists are stored search keys, in one
+// look-up: the lists whose item rows a facet counts (facetStmtOf).
+func (s *Store) storedLists(ctx context.Context, lists []string) (map[string]bool, error) {
+	if len(lists) == 0 {
+		return nil, nil
+	}
+	rows, err := s.read.QueryContext(ctx, `SELECT key FROM search_keys WHERE key IN (`+placeholders(len(lists))+`)`, lowerAll(lists)...)
+	if err != nil {
+		return nil, fmt.Errorf("catalog store: facets: lists: %w", err)
+	}
+	defer rows.Close()
+	stored := map[string]bool{}
+	for rows.Next() {
+		var k string
+		if err := rows.Scan(&k); err != nil {
+			return nil, fmt.Errorf("catalog store: facets: lists: %w", err)
+		}
+		stored[k] = true
+	}
+	return stored, rows.Err()
 }
 
 // Locations lists registered locations in registration order.

@@ -35,3 +35,6 @@ func (m *CPUMeter) Report(b *testing.B, events int) {
 	b.ReportMetric(float64(events)/b.Elapsed().Seconds(), "events/s")
 	b.ReportMetric(float64(m.spent.Microseconds())/float64(events), "cpu-µs/event")
 }
+
+// Spent returns the CPU time measured so far (after the last Stop).
+func (m *CPUMeter) Spent() time.Duration { return m.spent }
