@@ -96,11 +96,12 @@ func (s *Store) applyTx(ctx context.Context, tx pgx.Tx, events []event.Envelope)
 //     again.
 //   - No sequential scans. A bulk load leaves the tables without statistics
 //     until its end (autovacuum is paused and EndBulk analyzes), and without
-//     them the planner takes a batch's 2,000 keys for the whole table: it read
-//     every entity, bodies and all, for each batch's look-up of its entities
-//     by key (entities_key), a cost that grew with the table (18% of
-//     PostgreSQL's CPU in a replay of 100,000 components). Every statement of
-//     a fold finds its rows through an index (keys, eids, origins, ids).
+//     them the planner takes a batch's 2,000 keys for most of the table: until
+//     it held 50,000 to 100,000 entities, each batch's look-up of its
+//     entities by key read every entity, bodies and all, instead of probing
+//     entities_key (18% of PostgreSQL's CPU half-way through a replay of
+//     100,000 components). Every statement of a fold finds its rows through
+//     an index (keys, eids, origins, ids).
 func bulkSettings(ctx context.Context, tx pgx.Tx) error {
 	_, err := tx.Exec(ctx, `SELECT set_config('synchronous_commit', 'off', true), set_config('enable_seqscan', 'off', true)`)
 	return err
