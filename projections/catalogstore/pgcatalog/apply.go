@@ -107,6 +107,9 @@ func bulkSettings(ctx context.Context, tx pgx.Tx) error {
 	return err
 }
 
+// loadEntitiesSQL reads the stored state of the entities of the keys $1.
+const loadEntitiesSQL = `SELECT key, eid, hash, uid FROM entities WHERE key = ANY($1)`
+
 // load reads the current rows of the locations and entities the batch touches.
 func load(ctx context.Context, tx pgx.Tx, batch *catalogstore.Batch) (catalogstore.State, error) {
 	st := catalogstore.State{Locations: map[string]catalogstore.StoredLocation{}, Entities: map[string]catalogstore.StoredEntity{}}
@@ -129,7 +132,7 @@ func load(ctx context.Context, tx pgx.Tx, batch *catalogstore.Batch) (catalogsto
 			return st, err
 		}
 	}
-	rows, err := tx.Query(ctx, `SELECT key, eid, hash, uid FROM entities WHERE key = ANY($1)`, batch.EntityKeys(st.Locations))
+	rows, err := tx.Query(ctx, loadEntitiesSQL, batch.EntityKeys(st.Locations))
 	if err != nil {
 		return st, err
 	}

@@ -40,3 +40,9 @@ func CountStatement(ctx context.Context, s *Store, q catalogstore.PageQuery) (st
 func LocationFiles(ctx context.Context, s *Store, locationID string) ([]string, error) {
 	return s.locationFiles(ctx, locationID)
 }
+
+// LoadEntitiesSQL is the statement a fold reads its batch's entities with.
+const LoadEntitiesSQL = loadEntitiesSQL
+
+// BulkSettings sets tx apart as a batch folded in bulk is.
+func BulkSettings(ctx context.Context, tx pgx.Tx) error { return bulkSettings(ctx, tx) }
