@@ -60,6 +60,9 @@ type CatalogResult struct {
 	// RebuildPerSecond is the replay rate into a fresh read model (production
 	// mode only).
 	RebuildPerSecond float64 `json:"rebuildEventsPerSecond,omitempty"`
+	// Replay is that replay's measurement: its events, time, and the CPU per
+	// event of the projector, PostgreSQL and the broker (production mode).
+	Replay *ReplayRun `json:"replay,omitempty"`
 	// Policies is the policies phase (dev mode with PolicyFacts > 0).
 	Policies *PolicyResult `json:"policies,omitempty"`
 	// Processes is what each server process used, by name: "dev", "serve",
@@ -416,11 +419,16 @@ func Catalog(o CatalogOptions) (*CatalogResult, error) {
 		res.PostgresCPUSeconds = float64(backends.refreshedTotal()) / 1e6
 	}
 	if prod != nil && !o.NoReplay {
-		rate, err := prod.replay(context.Background(), say)
+		// The server is stopped first: the replay alone works on the
+		// machine, as `backlot projections rebuild` does, and its CPU per
+		// event is the projector's and PostgreSQL's own.
+		procs.close()
+		run, err := prod.replay(context.Background(), say)
 		if err != nil {
 			return nil, fmt.Errorf("replay: %w", err)
 		}
-		res.RebuildPerSecond = rate
+		res.RebuildPerSecond = run.EventsPerSec
+		res.Replay = &run
 	}
 	return res, nil
 }
@@ -560,5 +568,9 @@ func (r *CatalogResult) WriteText(w io.Writer) {
 	}
 	if r.RebuildPerSecond > 0 {
 		fmt.Fprintf(w, "replay              %.0f events/s into a fresh read model\n", r.RebuildPerSecond)
+	}
+	if p := r.Replay; p != nil {
+		fmt.Fprintf(w, "  CPU per event     projector %.1fµs, PostgreSQL %.1fµs, broker %.1fµs (%d events in %.1fs, load %.1f)\n",
+			p.ProjectorCPUMicros, p.PostgresCPUMicros, p.BrokerCPUMicros, p.Events, p.Seconds, p.Load1)
 	}
 }

@@ -66,8 +66,9 @@ type catalogProcs struct {
 	// moment; totalIngest a copy of it once every entity was queryable.
 	total, totalIngest rssSample
 
-	stop chan struct{}
-	wg   sync.WaitGroup
+	stop    chan struct{}
+	wg      sync.WaitGroup
+	closing sync.Once
 }
 
 func newCatalogProcs() *catalogProcs {
@@ -243,8 +244,10 @@ func (g *catalogProcs) totals() (peak, ingest rssSample) {
 }
 
 // close stops the sampling and the server processes, the last started
-// first: an interrupt, then a kill after 30 s.
-func (g *catalogProcs) close() {
+// first: an interrupt, then a kill after 30 s. Later calls do nothing.
+func (g *catalogProcs) close() { g.closing.Do(g.stopAll) }
+
+func (g *catalogProcs) stopAll() {
 	close(g.stop)
 	g.wg.Wait()
 	g.mu.Lock()

@@ -12,8 +12,6 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-
-	"backlot.dev/backlot/internal/rebuild"
 )
 
 // prodBench is the Kafka+PostgreSQL set-up of `bench catalog --production`: the
@@ -149,30 +147,18 @@ func waitProcReady(c *http.Client, procs *catalogProcs, p *catalogProc, base str
 }
 
 // replay folds the whole event topic into a fresh database with one projector
-// (rebuild.PostgresCatalog) and returns the events per second, index builds
-// included.
-func (p *prodBench) replay(ctx context.Context, say func(string, ...any)) (float64, error) {
-	conn, err := pgx.Connect(ctx, p.adminURL)
+// (rebuild.PostgresCatalog, as `backlot projections rebuild --postgres-url`
+// replays: in bulk, the indexes built once at the end) and measures it, index
+// builds included.
+func (p *prodBench) replay(ctx context.Context, say func(string, ...any)) (ReplayRun, error) {
+	run, err := p.replayWith(ctx, 1, ReplayOptions{}, false, say)
 	if err != nil {
-		return 0, err
+		return run, err
 	}
-	defer conn.Close(ctx)
-	name := p.dbName + "_replay"
-	if _, err := conn.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize()); err != nil {
-		return 0, err
-	}
-	defer conn.Exec(context.Background(), "DROP DATABASE IF EXISTS "+pgx.Identifier{name}.Sanitize()+" WITH (FORCE)")
-	u, _ := url.Parse(p.adminURL)
-	u.Path = "/" + name
-	// One projector, as `backlot projections rebuild --postgres-url` replays:
-	// in bulk, the indexes built once at the end.
-	stats, err := rebuild.PostgresCatalog(ctx, rebuild.PostgresOptions{Brokers: p.brokers, TopicPrefix: p.topicPrefix,
-		PostgresURL: u.String(), Group: p.topicPrefix + "replay", Members: 1})
-	if err != nil {
-		return 0, err
-	}
-	say("replayed %d events from Kafka into a fresh PostgreSQL read model in %.1fs", stats.Events, stats.Took.Seconds())
-	return stats.Rate(), nil
+	run.perEvent()
+	say("replayed %d events from Kafka into a fresh PostgreSQL read model in %.1fs: %.0f events/s; CPU per event: projector %.1fµs, PostgreSQL %.1fµs, broker %.1fµs (load %.1f)",
+		run.Events, run.Seconds, run.EventsPerSec, run.ProjectorCPUMicros, run.PostgresCPUMicros, run.BrokerCPUMicros, run.Load1)
+	return run, nil
 }
 
 func (p *prodBench) close() {

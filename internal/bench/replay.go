@@ -75,7 +75,9 @@ type ReplayResult struct {
 // ReplayRun is the replay of the whole topic into a fresh read model by one
 // number of projectors.
 type ReplayRun struct {
-	Projectors   int     `json:"projectors"`
+	Projectors int `json:"projectors"`
+	// Events is how many events the run folded.
+	Events       int64   `json:"events"`
 	Seconds      float64 `json:"seconds"`
 	EventsPerSec float64 `json:"events_per_sec"`
 	// ProjectorCPUMicros is the CPU time of the projectors (this process) per
@@ -146,10 +148,7 @@ func Replay(ctx context.Context, o ReplayOptions) (*ReplayResult, error) {
 		if err != nil {
 			return nil, fmt.Errorf("replay with %d projectors: %w", n, err)
 		}
-		run.EventsPerSec = float64(res.Events) / run.Seconds
-		run.ProjectorCPUMicros /= float64(res.Events)
-		run.PostgresCPUMicros /= float64(res.Events)
-		run.BrokerCPUMicros /= float64(res.Events)
+		run.perEvent()
 		say("%d projectors: %.0f events/s", n, run.EventsPerSec)
 		res.Runs = append(res.Runs, run)
 	}
@@ -198,12 +197,25 @@ func (p *prodBench) replayWith(ctx context.Context, n int, o ReplayOptions, keep
 	if err != nil {
 		return run, err
 	}
-	run.Seconds = stats.Took.Seconds()
+	run.Events, run.Seconds = stats.Events, stats.Took.Seconds()
 	run.ProjectorCPUMicros = float64(selfCPU() - selfBefore)
 	run.BrokerCPUMicros = float64(p.brokerCPU() - brokerBefore)
 	run.PostgresCPUMicros = float64(backends.total())
 	run.Load1 = load1()
 	return run, nil
+}
+
+// perEvent turns the run's CPU totals (µs) into CPU per event, and sets its
+// rate.
+func (run *ReplayRun) perEvent() {
+	if run.Events <= 0 || run.Seconds <= 0 {
+		return
+	}
+	n := float64(run.Events)
+	run.EventsPerSec = n / run.Seconds
+	run.ProjectorCPUMicros /= n
+	run.PostgresCPUMicros /= n
+	run.BrokerCPUMicros /= n
 }
 
 // adminExec runs one statement on a connection of its own to the server.

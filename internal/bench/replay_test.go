@@ -36,3 +36,27 @@ func TestReplayResultText(t *testing.T) {
 		t.Fatalf("unexpected table:\n%s", b.String())
 	}
 }
+
+// TestReplayRunPerEvent turns a run's CPU totals into CPU per event, and the
+// catalog bench's text shows them beside the replay's rate.
+func TestReplayRunPerEvent(t *testing.T) {
+	run := ReplayRun{Projectors: 1, Events: 1000, Seconds: 0.5, ProjectorCPUMicros: 40000, PostgresCPUMicros: 75000, BrokerCPUMicros: 2500, Load1: 3}
+	run.perEvent()
+	if run.EventsPerSec != 2000 || run.ProjectorCPUMicros != 40 || run.PostgresCPUMicros != 75 || run.BrokerCPUMicros != 2.5 {
+		t.Fatalf("per event: %+v", run)
+	}
+	r := &CatalogResult{RebuildPerSecond: run.EventsPerSec, Replay: &run}
+	var b bytes.Buffer
+	r.WriteText(&b)
+	if want := "CPU per event     projector 40.0µs, PostgreSQL 75.0µs, broker 2.5µs (1000 events in 0.5s, load 3.0)"; !strings.Contains(b.String(), want) {
+		t.Fatalf("the text lacks %q:\n%s", want, b.String())
+	}
+}
+
+// TestCatalogProcsCloseTwice: the catalog bench stops its servers before the
+// replay, and again (doing nothing) on its way out.
+func TestCatalogProcsCloseTwice(t *testing.T) {
+	g := newCatalogProcs()
+	g.close()
+	g.close()
+}

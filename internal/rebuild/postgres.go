@@ -40,7 +40,7 @@ type PostgresOptions struct {
 	BatchSize int
 	// BulkMin is the least backlog that is folded in bulk into a fresh read
 	// model (one with no positions yet): without the indexes that take keys at
-	// random places, built once at the end (pgcatalog.Store.BeginBulk).
+	// random places, built once at the end (pgcatalog.Store.BeginReplay).
 	// Queries of the read model during the replay are slower, not wrong; a
 	// replay stopped part-way leaves the indexes to the next Open of a store.
 	// Default 20000 events; negative never folds in bulk.
@@ -132,7 +132,7 @@ func PostgresCatalog(ctx context.Context, o PostgresOptions) (Stats, error) {
 	start := time.Now()
 	if bulk {
 		for _, st := range stores {
-			if err := st.BeginBulk(ctx); err != nil {
+			if err := st.BeginReplay(ctx); err != nil {
 				return Stats{}, err
 			}
 		}

@@ -61,6 +61,12 @@ func (s *Store) applyTx(ctx context.Context, tx pgx.Tx, events []event.Envelope)
 	if batch.Len() == 0 {
 		return nil
 	}
+	bulk := s.bulk.Load()
+	if bulk {
+		if err := bulkSettings(ctx, tx); err != nil {
+			return fmt.Errorf("catalog store (postgres): %w", err)
+		}
+	}
 	st, err := load(ctx, tx, batch)
 	if err != nil {
 		return fmt.Errorf("catalog store (postgres): read current rows: %w", err)
@@ -70,16 +76,7 @@ func (s *Store) applyTx(ctx context.Context, tx pgx.Tx, events []event.Envelope)
 		return fmt.Errorf("catalog store (postgres): %w", err)
 	}
 	// Without the bulk indexes rows go in unsorted.
-	bulk := s.bulk.Load()
 	ch.SortRows(!bulk, !bulk)
-	if bulk {
-		// A backlog folded in bulk: a commit need not wait for the WAL's
-		// flush. A server crash may lose the last commits, rows and
-		// positions together, and the projector folds them again.
-		if _, err := tx.Exec(ctx, `SET LOCAL synchronous_commit = off`); err != nil {
-			return fmt.Errorf("catalog store (postgres): %w", err)
-		}
-	}
 	ids, err := s.keyIDs(ctx, ch.Search)
 	if err != nil {
 		return fmt.Errorf("catalog store (postgres): search keys: %w", err)
@@ -92,6 +89,26 @@ func (s *Store) applyTx(ctx context.Context, tx pgx.Tx, events []event.Envelope)
 	}
 	return nil
 }
+
+// bulkSettings sets the transaction of a batch folded in bulk apart:
+//   - A commit need not wait for the WAL's flush. A server crash may lose the
+//     last commits, rows and positions together, and the projector folds them
+//     again.
+//   - No sequential scans. A bulk load leaves the tables without statistics
+//     until its end (autovacuum is paused and EndBulk analyzes), and without
+//     them the planner takes a batch's 2,000 keys for most of the table: until
+//     it held 50,000 to 100,000 entities, each batch's look-up of its
+//     entities by key read every entity, bodies and all, instead of probing
+//     entities_key (18% of PostgreSQL's CPU half-way through a replay of
+//     100,000 components). Every statement of a fold finds its rows through
+//     an index (keys, eids, origins, ids).
+func bulkSettings(ctx context.Context, tx pgx.Tx) error {
+	_, err := tx.Exec(ctx, `SELECT set_config('synchronous_commit', 'off', true), set_config('enable_seqscan', 'off', true)`)
+	return err
+}
+
+// loadEntitiesSQL reads the stored state of the entities of the keys $1.
+const loadEntitiesSQL = `SELECT key, eid, hash, uid FROM entities WHERE key = ANY($1)`
 
 // load reads the current rows of the locations and entities the batch touches.
 func load(ctx context.Context, tx pgx.Tx, batch *catalogstore.Batch) (catalogstore.State, error) {
@@ -115,7 +132,7 @@ func load(ctx context.Context, tx pgx.Tx, batch *catalogstore.Batch) (catalogsto
 			return st, err
 		}
 	}
-	rows, err := tx.Query(ctx, `SELECT key, eid, hash, uid FROM entities WHERE key = ANY($1)`, batch.EntityKeys(st.Locations))
+	rows, err := tx.Query(ctx, loadEntitiesSQL, batch.EntityKeys(st.Locations))
 	if err != nil {
 		return st, err
 	}

@@ -64,3 +64,9 @@ func FacetStatements(ctx context.Context, s *Store, facets []string, f catalogst
 	}
 	return stmts, args, nil
 }
+
+// LoadEntitiesSQL is the statement a fold reads its batch's entities with.
+const LoadEntitiesSQL = loadEntitiesSQL
+
+// BulkSettings sets tx apart as a batch folded in bulk is.
+func BulkSettings(ctx context.Context, tx pgx.Tx) error { return bulkSettings(ctx, tx) }
