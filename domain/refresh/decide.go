@@ -295,7 +295,9 @@ func (d *Decider) FinishEach(n int, emit func([]event.Envelope) error) error {
 }
 
 // candidates yields the owned entities Finish may remove: every entity of
-// the location outside the files kept, or, when scoped, those of the scope.
+// the location outside the files kept, or, when scoped, those of the scope's
+// files and keys, file by file in the order of the files' names (a walk's
+// Owned yields files in the store's order, by name).
 func (d *Decider) candidates() iter.Seq[Known] {
 	if !d.scoped {
 		return d.state.Owned(d.loc.ID, d.keepF)
@@ -305,19 +307,9 @@ func (d *Decider) candidates() iter.Seq[Known] {
 		for _, f := range d.scopeFiles {
 			in[f] = true
 		}
-		if fs, ok := d.state.(FileState); ok {
-			for k := range fs.OwnedBy(d.loc.ID, d.scopeFiles) {
-				if !yield(k) {
-					return
-				}
-			}
-		} else if len(in) > 0 {
-			for k := range d.state.Owned(d.loc.ID, nil) {
-				if in[k.ManagedBy] && !yield(k) {
-					return
-				}
-			}
-		}
+		// The scope's keys owned from a file out of scope (few: the
+		// entities kept for broken documents) are looked up first.
+		stray := map[string][]Known{}
 		asked := map[string]bool{}
 		for _, key := range d.scopeKeys {
 			if asked[key] {
@@ -325,6 +317,38 @@ func (d *Decider) candidates() iter.Seq[Known] {
 			}
 			asked[key] = true
 			if k, ok := d.state.Lookup(key); ok && k.LocationID == d.loc.ID && !in[k.ManagedBy] {
+				stray[k.ManagedBy] = append(stray[k.ManagedBy], k)
+			}
+		}
+		files := slices.Clone(d.scopeFiles)
+		for f := range stray {
+			files = append(files, f)
+		}
+		slices.Sort(files)
+		files = slices.Compact(files)
+		fs, byFile := d.state.(FileState)
+		for _, f := range files {
+			if ks, ok := stray[f]; ok {
+				for _, k := range ks {
+					if !yield(k) {
+						return
+					}
+				}
+				continue
+			}
+			var owned iter.Seq[Known]
+			if byFile {
+				owned = fs.OwnedBy(d.loc.ID, []string{f})
+			} else {
+				owned = func(yield func(Known) bool) {
+					for k := range d.state.Owned(d.loc.ID, nil) {
+						if k.ManagedBy == f && !yield(k) {
+							return
+						}
+					}
+				}
+			}
+			for k := range owned {
 				if !yield(k) {
 					return
 				}

@@ -29,7 +29,7 @@ func TestWatcherReportsEditedFiles(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	reports := make(chan []string, 16)
-	go w.Run(ctx, func(paths []string) { reports <- paths })
+	go w.Run(ctx, func(r ingest.Report) { reports <- r.Paths })
 
 	next := func(what string) []string {
 		t.Helper()
