@@ -159,9 +159,13 @@ func (ds *decisionSink) finish() error {
 			return &UnavailableError{Err: fmt.Errorf("catalog read model: %w", err)}
 		}
 		ds.note(evs)
-		ds.pending = append(ds.pending, evs...)
-		if len(ds.pending) >= ds.s.cfg.BatchSize {
-			return ds.flush()
+		for _, ev := range evs {
+			ds.pending = append(ds.pending, ev)
+			if len(ds.pending) >= ds.s.cfg.BatchSize {
+				if err := ds.flush(); err != nil {
+					return err
+				}
+			}
 		}
 		return nil
 	})

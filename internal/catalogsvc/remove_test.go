@@ -106,6 +106,53 @@ func TestRemovingALargeLocationAppendsBoundedBatches(t *testing.T) {
 	}
 }
 
+// TestALocationWhoseFilesAllDisappearedIsEmptiedInBoundedBatches: the
+// root file of a location of 45 entities in 3 files stops naming them; the
+// refresh removes all 45 in appends of at most 10 events.
+func TestALocationWhoseFilesAllDisappearedIsEmptiedInBoundedBatches(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	var cl *countingLog
+	e := newEnvWith(t, func(c *catalogsvc.Config) {
+		cl = &countingLog{PartitionedLog: c.Log}
+		c.Log = cl
+		c.BatchSize = 10
+	})
+	for f := range 3 {
+		var docs []string
+		for i := range 15 {
+			docs = append(docs, component(fmt.Sprintf("c%d-%02d", f, i), "production"))
+		}
+		e.write(t, fmt.Sprintf("f%d.yaml", f), strings.Join(docs, "---\n"))
+	}
+	root := e.write(t, "all.yaml", location("root", "./f0.yaml", "./f1.yaml", "./f2.yaml"))
+	res, err := e.svc.RegisterLocation(ctx, "user:default/ada", "file", root, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := len(cl.appends())
+	e.write(t, "all.yaml", location("root"))
+	if _, err := e.svc.RefreshLocation(ctx, res.Location); err != nil {
+		t.Fatal(err)
+	}
+	sizes := cl.appends()[before:]
+	total := 0
+	for _, n := range sizes {
+		if n > 10 {
+			t.Fatalf("appends of %v events, want at most 10 each", sizes)
+		}
+		total += n
+	}
+	// The root Location entity changed too.
+	if total != 46 {
+		t.Fatalf("appends of %v events, want the 45 removals and the root's upsert", sizes)
+	}
+	page, err := e.store.Query(ctx, catalogstore.PageQuery{LocationID: res.Location.ID, CountTotal: true})
+	if err != nil || page.TotalItems != 1 {
+		t.Fatalf("%d entities left in the location (%v), want the root Location alone", page.TotalItems, err)
+	}
+}
+
 // BenchmarkRemoveLocation removes a location of 20,000 entities (read from
 // a SQLite read model, appended to a SQLite log, without the fold) and
 // reports the peak of the live heap above the start, sampled every
