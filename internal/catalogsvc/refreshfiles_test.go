@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"backlot.dev/backlot/internal/catalogsvc"
 	"backlot.dev/backlot/internal/ingest"
@@ -259,6 +260,19 @@ func TestRefreshingTheChangedFilesWritesWhatAWholeWalkWrites(t *testing.T) {
 		}, 0, false},
 	}
 	for _, st := range steps {
+		// Every file looks just written (a time ahead): a walk of the
+		// whole location reads each one, where a file settled for 3 s is
+		// known unchanged by its size and time.
+		ahead := time.Now().Add(time.Hour)
+		entries, err := os.ReadDir(files.root)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, de := range entries {
+			if err := os.Chtimes(filepath.Join(files.root, de.Name()), ahead, ahead); err != nil {
+				t.Fatal(err)
+			}
+		}
 		paths := st.change()
 		before := reader.FilesRead()
 		if _, err := some.svc.RefreshFiles(ctx, locS, paths); err != nil {
