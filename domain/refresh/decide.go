@@ -71,6 +71,17 @@ type State interface {
 	Errors(locationID string) []event.ProcessingError
 }
 
+// FileState is a State that also lists a location's entities by the files
+// they were read from, so a refresh that re-read a few files of a large
+// location reads back only those files' entities.
+type FileState interface {
+	State
+	// OwnedBy yields the entities the location owns that were read from
+	// files (type:target), file by file in the order given, reading them as
+	// it yields them. A failed read ends the sequence early, as for Owned.
+	OwnedBy(locationID string, files []string) iter.Seq[Known]
+}
+
 // Decider turns a location's observation into events incrementally, so a large
 // location can be read file by file and its events appended in batches. Call
 // Observe for each entity and Fail for each problem, then Finish once.
@@ -94,6 +105,11 @@ type Decider struct {
 	// refused are the files (type:target) an entity of which was refused
 	// as a conflict.
 	refused map[string]bool
+	// scoped limits Finish to the entities of scopeFiles and scopeKeys
+	// (Scope).
+	scoped     bool
+	scopeFiles []string
+	scopeKeys  []string
 }
 
 // NewDecider starts a decision for loc against state. newUID makes the UID of an
@@ -121,6 +137,18 @@ func (d *Decider) KeepAll() { d.keepAll = true }
 
 // KeepEntity keeps the last good version of an entity whose document is broken now.
 func (d *Decider) KeepEntity(key string) { d.keepE[key] = true }
+
+// Scope limits the removals Finish decides to the entities read from files
+// (type:target) and the entities of keys (each looked up; one the location
+// owns from a file other than these is a candidate too). A refresh that
+// re-read only these files of the location, every other file of which
+// yields what it yielded at the last refresh (kept with KeepFile), calls it:
+// the other files' entities are then known kept, and Finish reads none of
+// them. keys are the entities kept at the last refresh for a broken document
+// (KeepEntity), which may belong to a file the location no longer reads.
+func (d *Decider) Scope(files, keys []string) {
+	d.scoped, d.scopeFiles, d.scopeKeys = true, files, keys
+}
 
 // Observe decides about one entity the location yields: an upsert when it is new
 // or changed, nothing when unchanged, a conflict error when another location owns
@@ -178,33 +206,77 @@ func (d *Decider) Observe(o Observed) ([]event.Envelope, error) {
 	return []event.Envelope{ev}, nil
 }
 
-// Finish returns the removals of entities the location no longer yields, in key
-// order, and, when the location's errors changed, the event that records or
-// clears them. It reads what the location owns as the State yields it and
-// holds only the entities it removes.
+// Finish returns the removals of entities the location no longer yields and,
+// when the location's errors changed, the event that records or clears
+// them, in the order of FinishEach.
 func (d *Decider) Finish() ([]event.Envelope, error) {
-	loc := d.loc
 	var out []event.Envelope
-	// Only what is removed is held, to be decided in key order: the
+	err := d.FinishEach(0, func(evs []event.Envelope) error {
+		out = append(out, evs...)
+		return nil
+	})
+	return out, err
+}
+
+// FinishEach hands emit the removals of entities the location no longer
+// yields, file by file as the State yields them (each file's in key order),
+// in chunks of at most n events (n ≤ 0: one chunk), then, when the location's
+// errors changed, the event that records or clears them. It reads what the
+// location owns as the State yields it and holds one file's removals and one
+// chunk at a time, so a location of a million entities whose files all
+// disappeared is removed in bounded appends. An error of emit ends it.
+func (d *Decider) FinishEach(n int, emit func([]event.Envelope) error) error {
+	loc := d.loc
+	var chunk []event.Envelope
+	send := func(force bool) error {
+		if len(chunk) == 0 || !force && (n <= 0 || len(chunk) < n) {
+			return nil
+		}
+		err := emit(chunk)
+		chunk = nil
+		return err
+	}
+	// One file's removals are held, to be decided in key order: the
 	// location's other entities pass by as the store reads them.
-	var gone []removal
+	var file []removal
+	flushFile := func() error {
+		slices.SortFunc(file, func(a, b removal) int { return strings.Compare(a.Key, b.Key) })
+		for _, k := range file {
+			ev, err := event.New(event.TypeEntityRemoved, k.Key, event.EntityRemoved{
+				Ref: k.Key, UID: k.UID, LocationID: loc.ID, Reason: "no longer in " + loc.TypeTarget(),
+			}, d.meta)
+			if err != nil {
+				return err
+			}
+			chunk = append(chunk, ev)
+			if err := send(false); err != nil {
+				return err
+			}
+		}
+		file = file[:0]
+		return nil
+	}
 	if !d.keepAll {
-		for k := range d.state.Owned(loc.ID, d.keepF) {
+		var err error
+		last := ""
+		for k := range d.candidates() {
 			if _, ok := d.seen[d.hash(k.Key)]; ok || d.keepF[k.ManagedBy] || d.keepE[k.Key] {
 				continue
 			}
-			gone = append(gone, removal{Key: k.Key, UID: k.UID})
+			if k.ManagedBy != last && len(file) > 0 {
+				if err = flushFile(); err != nil {
+					break
+				}
+			}
+			last = k.ManagedBy
+			file = append(file, removal{Key: k.Key, UID: k.UID})
 		}
-	}
-	slices.SortFunc(gone, func(a, b removal) int { return strings.Compare(a.Key, b.Key) })
-	for _, k := range gone {
-		ev, err := event.New(event.TypeEntityRemoved, k.Key, event.EntityRemoved{
-			Ref: k.Key, UID: k.UID, LocationID: loc.ID, Reason: "no longer in " + loc.TypeTarget(),
-		}, d.meta)
 		if err != nil {
-			return nil, err
+			return err
 		}
-		out = append(out, ev)
+		if err := flushFile(); err != nil {
+			return err
+		}
 	}
 	if !sameErrors(d.state.Errors(loc.ID), d.errs) {
 		var ev event.Envelope
@@ -215,11 +287,74 @@ func (d *Decider) Finish() ([]event.Envelope, error) {
 			ev, err = event.New(event.TypeProcessingErrorRecorded, loc.EntityRef, event.ProcessingErrorRecorded{LocationID: loc.ID, Errors: d.errs}, d.meta)
 		}
 		if err != nil {
-			return nil, err
+			return err
 		}
-		out = append(out, ev)
+		chunk = append(chunk, ev)
 	}
-	return out, nil
+	return send(true)
+}
+
+// candidates yields the owned entities Finish may remove: every entity of
+// the location outside the files kept, or, when scoped, those of the scope's
+// files and keys, file by file in the order of the files' names (a walk's
+// Owned yields files in the store's order, by name).
+func (d *Decider) candidates() iter.Seq[Known] {
+	if !d.scoped {
+		return d.state.Owned(d.loc.ID, d.keepF)
+	}
+	return func(yield func(Known) bool) {
+		in := make(map[string]bool, len(d.scopeFiles))
+		for _, f := range d.scopeFiles {
+			in[f] = true
+		}
+		// The scope's keys owned from a file out of scope (few: the
+		// entities kept for broken documents) are looked up first.
+		stray := map[string][]Known{}
+		asked := map[string]bool{}
+		for _, key := range d.scopeKeys {
+			if asked[key] {
+				continue
+			}
+			asked[key] = true
+			if k, ok := d.state.Lookup(key); ok && k.LocationID == d.loc.ID && !in[k.ManagedBy] {
+				stray[k.ManagedBy] = append(stray[k.ManagedBy], k)
+			}
+		}
+		files := slices.Clone(d.scopeFiles)
+		for f := range stray {
+			files = append(files, f)
+		}
+		slices.Sort(files)
+		files = slices.Compact(files)
+		fs, byFile := d.state.(FileState)
+		for _, f := range files {
+			if ks, ok := stray[f]; ok {
+				for _, k := range ks {
+					if !yield(k) {
+						return
+					}
+				}
+				continue
+			}
+			var owned iter.Seq[Known]
+			if byFile {
+				owned = fs.OwnedBy(d.loc.ID, []string{f})
+			} else {
+				owned = func(yield func(Known) bool) {
+					for k := range d.state.Owned(d.loc.ID, nil) {
+						if k.ManagedBy == f && !yield(k) {
+							return
+						}
+					}
+				}
+			}
+			for k := range owned {
+				if !yield(k) {
+					return
+				}
+			}
+		}
+	}
 }
 
 // removal is an owned entity Finish removes.

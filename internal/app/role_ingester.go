@@ -80,8 +80,9 @@ func (r *ingesterRole) start(ctx context.Context, wg *sync.WaitGroup) {
 const watchSync = 2 * time.Second
 
 // watch refreshes a file location as soon as a file in its folder changes,
-// until ctx ends. Unchanged files of the location are only hashed, not
-// parsed (the reader's memo), so the edited file is the one read again.
+// until ctx ends: only the changed files are read again
+// (catalogsvc.Service.RefreshFiles), and the whole location after the
+// operating system dropped changes.
 func (r *ingesterRole) watch(ctx context.Context) {
 	w, err := ingest.NewWatcher(0)
 	if err != nil {
@@ -122,13 +123,13 @@ func (r *ingesterRole) watch(ctx context.Context) {
 			}
 		}
 	}()
-	w.Run(ctx, func(paths []string) {
+	w.Run(ctx, func(rep ingest.Report) {
 		// The stores' own files, when the data folder is a location's folder,
 		// are no descriptors: their writes must not make refreshes that write.
-		paths = slices.DeleteFunc(paths, func(p string) bool {
+		paths := slices.DeleteFunc(rep.Paths, func(p string) bool {
 			return strings.HasSuffix(p, ".db") || strings.HasSuffix(p, "-wal") || strings.HasSuffix(p, "-shm") || strings.HasSuffix(p, "-journal")
 		})
-		if len(paths) == 0 {
+		if len(paths) == 0 && !rep.Overflow {
 			return
 		}
 		defer r.deps.Writes.begin()()
@@ -137,15 +138,30 @@ func (r *ingesterRole) watch(ctx context.Context) {
 		mu.Unlock()
 		for _, l := range locs {
 			dir := ingest.WatchDir(l.Target)
-			if !slices.ContainsFunc(paths, func(p string) bool { return filepath.Dir(p) == dir }) {
+			var in []string
+			for _, p := range paths {
+				if filepath.Dir(p) == dir {
+					in = append(in, p)
+				}
+			}
+			if len(in) == 0 && !rep.Overflow {
 				continue
 			}
 			start := time.Now()
-			if _, err := r.deps.Service.RefreshLocation(ctx, l); err != nil {
+			var err error
+			if rep.Overflow {
+				// Changes were dropped: read the whole location.
+				_, err = r.deps.Service.RefreshLocation(ctx, l)
+			} else {
+				// Only the changed files are read again, unless the change
+				// needs the whole location read (catalogsvc.RefreshFiles).
+				_, err = r.deps.Service.RefreshFiles(ctx, l, in)
+			}
+			if err != nil {
 				r.deps.Logger.Warn("refresh after a file change failed", "location", l.Type+":"+l.Target, "err", err)
 				continue
 			}
-			r.deps.Logger.Debug("file changed: location refreshed", "location", l.Type+":"+l.Target, "took", time.Since(start).Round(time.Millisecond))
+			r.deps.Logger.Debug("file changed: location refreshed", "location", l.Type+":"+l.Target, "files", len(in), "took", time.Since(start).Round(time.Millisecond))
 		}
 	})
 }

@@ -38,6 +38,10 @@ type decisionSink struct {
 	// app appends full batches while the walk reads and decides the next
 	// one (nil until the first flush, and after wait).
 	app *batchAppender
+	// hold keeps every event pending until the walk ends: a replay of a
+	// few files (ingest.Reader.Rewalk) may find that the whole location
+	// must be walked instead, and then nothing it decided is written.
+	hold bool
 }
 
 // batchAppender appends batches in order on a goroutine of its own, so the
@@ -138,10 +142,33 @@ func (ds *decisionSink) Entity(o refresh.Observed) error {
 		ds.note(evs)
 	}
 	ds.pending = append(ds.pending, evs...)
-	if len(ds.pending) >= ds.s.cfg.BatchSize {
+	if len(ds.pending) >= ds.s.cfg.BatchSize && !ds.hold {
 		return ds.flush()
 	}
 	return nil
+}
+
+// finish appends the decision's last events (removals, errors) in batches
+// of at most BatchSize, each flushed as it is full: the removals of a
+// location whose files all disappeared are never held whole.
+func (ds *decisionSink) finish() error {
+	return ds.d.FinishEach(ds.s.cfg.BatchSize, func(evs []event.Envelope) error {
+		// A read that failed wrote nothing after it: each removal before
+		// it was decided on what the store yielded, and is right alone.
+		if err := stateErr(ds.state); err != nil {
+			return &UnavailableError{Err: fmt.Errorf("catalog read model: %w", err)}
+		}
+		ds.note(evs)
+		for _, ev := range evs {
+			ds.pending = append(ds.pending, ev)
+			if len(ds.pending) >= ds.s.cfg.BatchSize {
+				if err := ds.flush(); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
 }
 
 // Problem records the problem with the decision.
@@ -277,15 +304,12 @@ func (s *Service) refreshLocked(ctx context.Context, loc catalogstore.Location, 
 	if err != nil {
 		return RefreshResult{}, err
 	}
-	rest, err := d.Finish()
-	if err != nil {
+	if err := sink.finish(); err != nil {
 		return RefreshResult{}, err
 	}
 	if err := stateErr(state); err != nil {
 		return RefreshResult{}, &UnavailableError{Err: fmt.Errorf("catalog read model: %w", err)}
 	}
-	sink.note(rest)
-	sink.pending = append(sink.pending, rest...)
 	if err := sink.flush(); err != nil {
 		return RefreshResult{}, err
 	}
@@ -338,6 +362,11 @@ func (s *Service) watchRepos(ctx context.Context, loc catalogstore.Location, sta
 		s.cfg.Logger.Warn("repositories not looked at", "location", loc.Type+":"+loc.Target, "err", err)
 		return nil
 	}
+	return s.tellRepos(ctx, loc, ents, sink)
+}
+
+// tellRepos hands ents to Repos and appends the events it returns.
+func (s *Service) tellRepos(ctx context.Context, loc catalogstore.Location, ents []RepoEntity, sink *decisionSink) error {
 	if len(ents) == 0 {
 		return nil
 	}

@@ -8,7 +8,12 @@ import (
 	"backlot.dev/backlot/domain/event"
 )
 
-// RemoveLocation removes a location and every entity it owns, in one append.
+// RemoveLocation removes a location and every entity it owns. The removals
+// are appended in order, in batches of at most BatchSize events, each
+// written before the next is made, then the location's removal: a location
+// of a million entities is removed in bounded memory. A failure part way
+// leaves the location registered with some of its entities removed; removing
+// it again removes the rest.
 func (s *Service) RemoveLocation(ctx context.Context, actor, id string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -29,16 +34,33 @@ func (s *Service) RemoveLocation(ctx context.Context, actor, id string) error {
 		return &UnavailableError{Err: err}
 	}
 	meta := event.Meta{Actor: actor, CorrelationID: event.NewID()}
-	var evs []event.Envelope
+	last := event.Positions{}
+	batch := make([]event.Envelope, 0, s.cfg.BatchSize)
+	write := func() error {
+		// What was read so far was read right: a read that failed stops
+		// the removal before it writes what follows.
+		if err := stateErr(state); err != nil {
+			return &UnavailableError{Err: fmt.Errorf("catalog read model: %w", err)}
+		}
+		pos, err := s.append(ctx, batch)
+		if err != nil {
+			return err
+		}
+		last.Merge(pos)
+		batch = batch[:0]
+		return nil
+	}
 	for k := range state.Owned(id, nil) {
 		ev, err := event.New(event.TypeEntityRemoved, k.Key, event.EntityRemoved{Ref: k.Key, UID: k.UID, LocationID: id, Reason: "location removed"}, meta)
 		if err != nil {
 			return err
 		}
-		evs = append(evs, ev)
-	}
-	if err := stateErr(state); err != nil {
-		return &UnavailableError{Err: fmt.Errorf("catalog read model: %w", err)}
+		batch = append(batch, ev)
+		if len(batch) >= s.cfg.BatchSize {
+			if err := write(); err != nil {
+				return err
+			}
+		}
 	}
 	subject := loc.EntityRef
 	if r, err := catalog.ParseRef(subject, catalog.RefDefaults{Kind: "Location"}); err == nil {
@@ -48,12 +70,11 @@ func (s *Service) RemoveLocation(ctx context.Context, actor, id string) error {
 	if err != nil {
 		return err
 	}
-	evs = append(evs, ev)
-	pos, err := s.append(ctx, evs)
-	if err != nil {
+	batch = append(batch, ev)
+	if err := write(); err != nil {
 		return err
 	}
-	return s.waitFor(ctx, pos)
+	return s.waitFor(ctx, last)
 }
 
 // DeleteEntityByUID removes one entity. Like Backstage, an entity whose location

@@ -125,19 +125,7 @@ func expandFiles(target string) ([]string, error) {
 		return []string{target}, nil
 	}
 	// Walk from the deepest folder without glob characters.
-	parts := strings.Split(filepath.ToSlash(target), "/")
-	base := "/"
-	var pattern []string
-	for i, p := range parts {
-		if hasGlob(p) {
-			base = filepath.FromSlash(strings.Join(parts[:i], "/"))
-			pattern = parts[i:]
-			break
-		}
-	}
-	if base == "" {
-		base = "/"
-	}
+	base, pattern := globParts(target)
 	var out []string
 	err := filepath.WalkDir(base, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
@@ -166,6 +154,24 @@ func expandFiles(target string) ([]string, error) {
 	}
 	sort.Strings(out)
 	return out, nil
+}
+
+// globParts splits a glob into the deepest folder without glob characters
+// and the pattern's segments below it.
+func globParts(target string) (base string, pattern []string) {
+	parts := strings.Split(filepath.ToSlash(target), "/")
+	base = "/"
+	for i, p := range parts {
+		if hasGlob(p) {
+			base = filepath.FromSlash(strings.Join(parts[:i], "/"))
+			pattern = parts[i:]
+			break
+		}
+	}
+	if base == "" {
+		base = "/"
+	}
+	return base, pattern
 }
 
 // matchGlob matches path segments against pattern segments with "**".

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"backlot.dev/backlot/domain/catalog"
@@ -55,7 +56,17 @@ type Reader struct {
 
 	mu    sync.Mutex
 	memos map[string]fileMemo
+	// plans are the file locations' last walks (type:target of the
+	// location), for a refresh of a few changed files (Changed, Rewalk).
+	plans map[string]*locPlan
+
+	// filesRead counts the descriptor files read from disk (FilesRead).
+	filesRead atomic.Int64
 }
+
+// FilesRead returns how many descriptor files the Reader has read from disk
+// since it was made: a refresh of one edited file of a location reads one.
+func (r *Reader) FilesRead() int64 { return r.filesRead.Load() }
 
 // keyHash returns the 64-bit hash of an entity key that the walk and the
 // memos keep instead of the key itself: 8 bytes an entity instead of the key's
@@ -92,6 +103,7 @@ func (r *Reader) Forget() {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.memos = nil
+	r.plans = nil
 }
 
 func (r *Reader) memo(managedBy string) (fileMemo, bool) {
@@ -208,12 +220,22 @@ func (r *Reader) Normalize(ctx context.Context, locType, target string) (string,
 // must be called only once what the sink received has been written.
 func (r *Reader) Walk(ctx context.Context, locType, target string, sink Sink, useMemo bool) (commit func(), err error) {
 	w := &walk{r: r, sink: sink, visited: map[string]bool{}, useMemo: useMemo, pending: map[string]*fileMemo{}, yielded: map[uint64]int32{}, fileIndex: map[string]int32{}}
+	key := locType + ":" + target
+	if useMemo {
+		// A walk that is not committed leaves no plan: the next refresh
+		// walks the whole location again.
+		r.setPlan(key, nil)
+		w.rec = newPlan(locType == TypeFile)
+	}
 	if err := w.target(ctx, locType, target, nil, 0); err != nil {
 		return func() {}, err
 	}
 	return func() {
 		for k, m := range w.pending {
 			r.remember(k, m)
+		}
+		if w.rec != nil {
+			r.setPlan(key, w.rec)
 		}
 	}, nil
 }
@@ -232,6 +254,12 @@ type walk struct {
 	// files are the files this walk met, fileIndex their indexes.
 	files     []string
 	fileIndex map[string]int32
+	// rec records the walk's plan (a walk with useMemo); in a replay, the
+	// plan the replay leaves.
+	rec *locPlan
+	// replay is set when the walk replays a plan (Rewalk): it re-reads the
+	// files it is handed and follows no target.
+	replay *replayState
 }
 
 // hasYielded reports whether the walk yielded an entity of key hash h.
@@ -300,12 +328,24 @@ func (w *walk) target(ctx context.Context, locType, target string, parent *file,
 		return nil
 	}
 	w.visited[key] = true
+	if w.rec != nil && (locType != TypeFile || depth > w.r.cfg.MaxDepth) {
+		w.rec.eligible = false
+	}
 	if depth > w.r.cfg.MaxDepth {
 		w.sink.Problem(event.ProcessingError{File: key, Document: -1, Name: "InputError",
 			Message: fmt.Sprintf("Location entities nest deeper than %d levels", w.r.cfg.MaxDepth)})
 		return nil
 	}
 	files, err := w.read(ctx, locType, target)
+	if w.rec != nil && locType == TypeFile {
+		if err != nil {
+			w.rec.eligible = false
+		} else if hasGlob(target) {
+			if abs, cerr := w.r.cfg.Roots.Check(strings.TrimPrefix(target, "file://")); cerr == nil {
+				w.rec.addGlob(abs)
+			}
+		}
+	}
 	if err != nil {
 		w.sink.Problem(event.ProcessingError{File: key, Document: -1, Name: errorName(err), Message: err.Error()})
 		w.sink.KeepFile(key)
@@ -325,6 +365,14 @@ func (w *walk) target(ctx context.Context, locType, target string, parent *file,
 }
 
 func (w *walk) file(ctx context.Context, locType string, f *file, depth int) error {
+	// kids are the targets of the file's Location entities, for the plan.
+	var kids []childTarget
+	if w.rec != nil && w.replay == nil {
+		i := w.rec.addFile(f.managedBy)
+		defer func() { w.rec.files[i].children = kids }()
+	} else if w.replay != nil {
+		defer func() { w.replay.kids = kids }()
+	}
 	var sum [32]byte
 	if !f.unchanged {
 		sum = sha256.Sum256(f.content)
@@ -343,8 +391,15 @@ func (w *walk) file(ctx context.Context, locType string, f *file, depth int) err
 			for _, k := range m.keys {
 				if _, ok := w.yielded[k]; !ok {
 					w.yielded[k] = fi
+					if w.replay != nil {
+						w.replay.yielded(k)
+					}
 				}
 			}
+		}
+		kids = m.children
+		if w.replay != nil {
+			return nil // the replay meets the children in the plan's order
 		}
 		for _, c := range m.children {
 			if err := w.target(ctx, c.locType, c.target, f, depth+1); err != nil {
@@ -393,7 +448,11 @@ func (w *walk) file(ctx context.Context, locType string, f *file, depth int) err
 		if catalog.HasPlaceholders(d.Body) {
 			memo = nil // the files it points at may change on their own
 			body, err = catalog.ResolvePlaceholders(d.Body, func(target string) ([]byte, string, error) {
-				return f.readRel(ctx, target)
+				b, at, err := f.readRel(ctx, target)
+				if w.rec != nil && at != "" {
+					w.rec.addDep(at)
+				}
+				return b, at, err
 			}, w.r.cfg.Limits)
 		}
 		if err != nil {
@@ -434,6 +493,9 @@ func (w *walk) file(ctx context.Context, locType string, f *file, depth int) err
 		}
 		if h := w.r.keyHash(ent.Ref().Key()); !w.hasYielded(h) {
 			w.yielded[h] = w.indexOf(f.managedBy)
+			if w.replay != nil {
+				w.replay.yielded(h)
+			}
 			if memo != nil {
 				memo.keys = append(memo.keys, h)
 			}
@@ -446,6 +508,7 @@ func (w *walk) file(ctx context.Context, locType string, f *file, depth int) err
 			if err != nil {
 				return err
 			}
+			kids = append(kids, children...)
 			if !clean {
 				memo = nil
 			} else if memo != nil {
@@ -464,6 +527,9 @@ func (w *walk) keep(pe event.ProcessingError, f *file) {
 	if pe.Entity != "" {
 		if r, err := catalog.ParseRef(pe.Entity, catalog.RefDefaults{Kind: "Component"}); err == nil {
 			w.sink.KeepEntity(r.Key())
+			if w.rec != nil {
+				w.rec.keptKeys = append(w.rec.keptKeys, r.Key())
+			}
 		}
 	}
 	w.sink.KeepFile(f.managedBy)
@@ -508,6 +574,9 @@ func (w *walk) follow(ctx context.Context, locType string, ent *catalog.Entity, 
 			continue
 		}
 		children = append(children, childTarget{locType: typ, target: resolved})
+		if w.replay != nil {
+			continue // the replay meets the children in the plan's order
+		}
 		if err := w.target(ctx, typ, resolved, f, depth+1); err != nil {
 			return nil, false, err
 		}
@@ -531,8 +600,14 @@ func (w *walk) copyOf(body map[string]any, file string, doc int) (event.Processi
 	}
 	key := r.Key()
 	pe := event.ProcessingError{File: file, Document: doc, Entity: key, Name: "ConflictError"}
-	if first, ok := w.yielded[w.r.keyHash(key)]; ok {
-		pe.Message = fmt.Sprintf("entity %s is defined more than once; the first definition (%s) is kept and this copy is not read", key, w.files[first])
+	first, ok := "", false
+	if w.replay != nil {
+		first, ok = w.replay.firstYielder(w.r, w.r.keyHash(key))
+	} else if i, found := w.yielded[w.r.keyHash(key)]; found {
+		first, ok = w.files[i], true
+	}
+	if ok {
+		pe.Message = fmt.Sprintf("entity %s is defined more than once; the first definition (%s) is kept and this copy is not read", key, first)
 		return pe, true
 	}
 	if cs, ok := w.sink.(ClaimingSink); ok {
@@ -575,59 +650,71 @@ func (w *walk) readFiles(target string) ([]file, error) {
 				return nil, err
 			}
 		}
-		managedBy := TypeFile + ":" + p
-		// A file whose stamp is the one remembered is not read again: a
-		// refresh of a location of many files, made by an edit of one, reads
-		// that one alone.
-		var stamp fileStamp
-		unchanged := false
-		if fi, err := os.Stat(p); err == nil {
-			if st, ok := stampOf(fi, now); ok {
-				stamp = st
-				m, ok := w.r.memo(managedBy)
-				unchanged = ok && w.useMemo && m.stamp == st
-			}
+		f, err := w.diskFile(p, now)
+		if err != nil {
+			return nil, err
 		}
-		var content []byte
-		if !unchanged {
-			if content, err = readFileBounded(p, w.r.cfg.Limits.MaxFileBytes); err != nil {
-				return nil, err
-			}
-		}
-		dir := filepath.Dir(p)
-		out = append(out, file{
-			managedBy: managedBy,
-			content:   content,
-			unchanged: unchanged,
-			stamp:     stamp,
-			readRel: func(_ context.Context, rel string) ([]byte, string, error) {
-				if strings.Contains(rel, "://") {
-					return nil, "", &NotAllowedError{Target: rel, Reason: "a placeholder in a file location reads files only"}
-				}
-				q := rel
-				if !filepath.IsAbs(q) {
-					q = filepath.Join(dir, rel)
-				}
-				abs, err := w.r.cfg.Roots.Check(q)
-				if err != nil {
-					return nil, "", err
-				}
-				b, err := readFileBounded(abs, w.r.cfg.Limits.MaxFileBytes)
-				return b, abs, err
-			},
-			child: func(typ, t string) (string, string, error) {
-				if typ == TypeURL || strings.Contains(t, "://") && !strings.HasPrefix(t, "file://") {
-					return TypeURL, t, nil
-				}
-				t = strings.TrimPrefix(t, "file://")
-				if !filepath.IsAbs(t) {
-					t = filepath.Join(dir, t)
-				}
-				return TypeFile, filepath.Clean(t), nil
-			},
-		})
+		out = append(out, f)
 	}
 	return out, nil
+}
+
+// diskFile reads the file at p (checked against the roots), unless its
+// stamp is the one remembered with its memo.
+func (w *walk) diskFile(p string, now time.Time) (file, error) {
+	managedBy := TypeFile + ":" + p
+	// A file whose stamp is the one remembered is not read again: a
+	// refresh of a location of many files, made by an edit of one, reads
+	// that one alone.
+	var stamp fileStamp
+	unchanged := false
+	if fi, err := os.Stat(p); err == nil {
+		if st, ok := stampOf(fi, now); ok {
+			stamp = st
+			m, ok := w.r.memo(managedBy)
+			unchanged = ok && w.useMemo && m.stamp == st
+		}
+	}
+	var content []byte
+	if !unchanged {
+		var err error
+		if content, err = readFileBounded(p, w.r.cfg.Limits.MaxFileBytes); err != nil {
+			return file{}, err
+		}
+		w.r.filesRead.Add(1)
+	}
+	dir := filepath.Dir(p)
+	return file{
+		managedBy: managedBy,
+		content:   content,
+		unchanged: unchanged,
+		stamp:     stamp,
+		readRel: func(_ context.Context, rel string) ([]byte, string, error) {
+			if strings.Contains(rel, "://") {
+				return nil, "", &NotAllowedError{Target: rel, Reason: "a placeholder in a file location reads files only"}
+			}
+			q := rel
+			if !filepath.IsAbs(q) {
+				q = filepath.Join(dir, rel)
+			}
+			abs, err := w.r.cfg.Roots.Check(q)
+			if err != nil {
+				return nil, "", err
+			}
+			b, err := readFileBounded(abs, w.r.cfg.Limits.MaxFileBytes)
+			return b, abs, err
+		},
+		child: func(typ, t string) (string, string, error) {
+			if typ == TypeURL || strings.Contains(t, "://") && !strings.HasPrefix(t, "file://") {
+				return TypeURL, t, nil
+			}
+			t = strings.TrimPrefix(t, "file://")
+			if !filepath.IsAbs(t) {
+				t = filepath.Join(dir, t)
+			}
+			return TypeFile, filepath.Clean(t), nil
+		},
+	}, nil
 }
 
 func (w *walk) readURL(ctx context.Context, target string) ([]file, error) {

@@ -17,9 +17,11 @@ import (
 // all unchanged, as after an edit of one file of a large catalog (the edit's
 // own file aside): a root Location file naming 1,000 files of 100
 // components each, all remembered from a first walk.
-func BenchmarkRewalk(b *testing.B) {
+// largeLocation writes a root Location file naming files files of per
+// components each, settled an hour ago, walks it once and returns the
+// reader that remembers it, the root file and the folder.
+func largeLocation(b *testing.B, files, per int) (*ingest.Reader, string, string) {
 	dir := b.TempDir()
-	const files, per = 1000, 100
 	var root strings.Builder
 	root.WriteString("apiVersion: backstage.io/v1alpha1\nkind: Location\nmetadata:\n  name: root\nspec:\n  targets:\n")
 	old := time.Now().Add(-time.Hour)
@@ -62,6 +64,13 @@ func BenchmarkRewalk(b *testing.B) {
 		b.Fatalf("the first walk yielded %d entities, want %d", len(first.refs), files*per+1)
 	}
 	commit()
+	return r, rootPath, dir
+}
+
+func BenchmarkRewalk(b *testing.B) {
+	const files, per = 1000, 100
+	r, rootPath, _ := largeLocation(b, files, per)
+	ctx := context.Background()
 	b.ReportAllocs()
 	b.ResetTimer()
 	cpu0 := cpuTime(b)
@@ -90,4 +99,45 @@ func cpuTime(b *testing.B) time.Duration {
 		b.Fatal(err)
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// BenchmarkRewalkOneFile measures the refresh of one edited file of the
+// location of BenchmarkRewalk, as the file watcher asks for it
+// (Reader.Changed and Reader.Rewalk): the edited file is read and parsed,
+// the other 1,000 files are kept without a look.
+func BenchmarkRewalkOneFile(b *testing.B) {
+	const files, per = 1000, 100
+	r, rootPath, dir := largeLocation(b, files, per)
+	ctx := context.Background()
+	edited := filepath.Join(dir, "f0500.yaml")
+	content, err := os.ReadFile(edited)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	cpu0 := cpuTime(b)
+	read0 := r.FilesRead()
+	n := 0
+	for b.Loop() {
+		n++
+		if err := os.WriteFile(edited, append(content, fmt.Sprintf("# edit %d\n", n)...), 0o644); err != nil {
+			b.Fatal(err)
+		}
+		ch, ok := r.Changed(ingest.TypeFile, rootPath, []string{edited})
+		if !ok || !ch.Relevant() {
+			b.Fatalf("the edit of one file needs the whole location walked (%v) or is not relevant", ok)
+		}
+		c := &collect{}
+		rw, err := r.Rewalk(ctx, ch, c)
+		if err != nil || !rw.OK {
+			b.Fatalf("rewalk: %v, ok %v", err, rw.OK)
+		}
+		if len(c.kept) != files || len(c.refs) != per {
+			b.Fatalf("the rewalk kept %d files and yielded %d entities, want %d and %d", len(c.kept), len(c.refs), files, per)
+		}
+		rw.Commit()
+	}
+	b.ReportMetric(float64((cpuTime(b)-cpu0).Microseconds())/1e3/float64(n), "cpu-ms/op")
+	b.ReportMetric(float64(r.FilesRead()-read0)/float64(n), "files-read/op")
 }

@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"context"
+	"errors"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -76,13 +77,24 @@ func (w *Watcher) Watch(dirs []string) error {
 	return first
 }
 
+// Report is one report of a Watcher.
+type Report struct {
+	// Paths are the files changed, sorted, each once.
+	Paths []string
+	// Overflow says the operating system dropped changes (its queue of
+	// notifications overflowed): any file of the watched folders may have
+	// changed, so every watched location must be read whole.
+	Overflow bool
+}
+
 // Run reports the files changed (written, created, removed or renamed) in
 // the watched folders to changed, sorted and each once per report, until ctx
 // ends. A report gathers the changes that come within the settle time of
 // each other. changed runs on Run's goroutine: changes during it are
 // reported after it returns.
-func (w *Watcher) Run(ctx context.Context, changed func(paths []string)) {
+func (w *Watcher) Run(ctx context.Context, changed func(Report)) {
 	pending := map[string]bool{}
+	overflow := false
 	var timer <-chan time.Time
 	for {
 		select {
@@ -97,11 +109,14 @@ func (w *Watcher) Run(ctx context.Context, changed func(paths []string)) {
 			}
 			pending[filepath.Clean(ev.Name)] = true
 			timer = time.After(w.settle)
-		case _, ok := <-w.fs.Errors:
+		case err, ok := <-w.fs.Errors:
 			if !ok {
 				return
 			}
-			// An overflow loses events; the periodic refresh still reads everything.
+			if errors.Is(err, fsnotify.ErrEventOverflow) {
+				overflow = true
+				timer = time.After(w.settle)
+			}
 		case <-timer:
 			timer = nil
 			paths := make([]string, 0, len(pending))
@@ -110,7 +125,9 @@ func (w *Watcher) Run(ctx context.Context, changed func(paths []string)) {
 			}
 			slices.Sort(paths)
 			clear(pending)
-			changed(paths)
+			r := Report{Paths: paths, Overflow: overflow}
+			overflow = false
+			changed(r)
 		}
 	}
 }

@@ -2,6 +2,7 @@ package ingest_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -29,7 +30,7 @@ func TestWatcherReportsEditedFiles(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	reports := make(chan []string, 16)
-	go w.Run(ctx, func(paths []string) { reports <- paths })
+	go w.Run(ctx, func(r ingest.Report) { reports <- r.Paths })
 
 	next := func(what string) []string {
 		t.Helper()
@@ -95,6 +96,64 @@ func TestWatchDir(t *testing.T) {
 	} {
 		if got := ingest.WatchDir(target); got != want {
 			t.Errorf("WatchDir(%q) = %q, want %q", target, got, want)
+		}
+	}
+}
+
+// TestWatcherReportsAnOverflow: while the watcher's reader is held up, more
+// changes come than the operating system queues (fs.inotify's
+// max_queued_events, 16,384 by default); a later report says changes were
+// dropped, so every watched location is read whole.
+func TestWatcherReportsAnOverflow(t *testing.T) {
+	t.Parallel()
+	limit := 16384
+	if b, err := os.ReadFile("/proc/sys/fs/inotify/max_queued_events"); err == nil {
+		fmt.Sscan(string(b), &limit)
+	}
+	dir := t.TempDir()
+	w, err := ingest.NewWatcher(0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	if err := w.Watch([]string{dir}); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	reports := make(chan ingest.Report, 64)
+	release := make(chan struct{})
+	go w.Run(ctx, func(r ingest.Report) {
+		reports <- r
+		<-release // the first report holds the reader up
+	})
+	if err := os.WriteFile(filepath.Join(dir, "first.yaml"), []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case r := <-reports:
+		if r.Overflow {
+			t.Fatalf("the first report says changes were dropped: %+v", r)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("no report of the first file")
+	}
+	// Each file makes two events (created, written).
+	for i := range limit/2 + 1000 {
+		if err := os.WriteFile(filepath.Join(dir, fmt.Sprintf("f%06d.yaml", i)), []byte("x"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	close(release)
+	deadline := time.After(60 * time.Second)
+	for {
+		select {
+		case r := <-reports:
+			if r.Overflow {
+				return
+			}
+		case <-deadline:
+			t.Fatal("no report said changes were dropped")
 		}
 	}
 }
