@@ -97,6 +97,11 @@ type projectorDeps struct {
 	// process; zero does not bound them. The evaluator, one reader, and the
 	// state feed are held back as before, without taking turns.
 	CatchUpBatches int
+	// Reads, with CatchUpBatches, counts the catalog's reads in flight:
+	// while there are, one batch of the history's and the badges'
+	// projectors runs at a time, smaller, with pauses between them
+	// (catchUpTurns). Nil counts none.
+	Reads *readLoad
 	// Registry receives the router's metrics.
 	Registry *prometheus.Registry
 	Logger   *slog.Logger
@@ -140,7 +145,7 @@ func newProjectorRole(d projectorDeps, m *Manifest) (*projectorRole, error) {
 			first.writes, first.yieldWait = d.Writes, devCatalogFirstYield
 		}
 		if d.CatchUpBatches > 0 {
-			first.batches = make(chan struct{}, d.CatchUpBatches)
+			first.turns = newServeCatchUpTurns(d.CatchUpBatches, d.Reads)
 		}
 		later = heldBackLog{PartitionedLog: d.Log, first: first}
 	}
