@@ -181,7 +181,13 @@ func newProjectorRole(d projectorDeps, m *Manifest) (*projectorRole, error) {
 		if err != nil {
 			return nil, err
 		}
-		h := &statefeed.Handler{Reader: d.Catalog, Waiter: &projector.PollWaiter{Reader: d.Catalog}, Publisher: sf.Publisher, Topic: sf.StateTopic}
+		// A message waits for the catalog's fold of its event: the local
+		// projector's, when it folds that partition, asks the store nothing
+		// (the feed's catch-up after a large ingestion would otherwise read
+		// the catalog's positions once per message, on the requests' pool).
+		waiter := &nearWaiter{poll: &projector.PollWaiter{Reader: d.Catalog}}
+		waiter.local.Store(r.catalog)
+		h := &statefeed.Handler{Reader: d.Catalog, Waiter: waiter, Publisher: sf.Publisher, Topic: sf.StateTopic}
 		r.router.AddConsumerHandler(handlerStateFeed, sf.EventTopic, sf.Subscriber, first.hold(h.Handle))
 		m.Handlers = append(m.Handlers, handlerStateFeed)
 	}
