@@ -10,7 +10,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"backlot.dev/backlot/domain/event"
+	"backlot.dev/backlot/internal/testenv/pgtest"
 	"backlot.dev/backlot/projections/projector"
 )
 
@@ -282,6 +285,27 @@ func TestCatchUpPoolSettings(t *testing.T) {
 		}
 		if c.name == "URL with a setting of its own" && strings.Contains(got, "jit=off") {
 			t.Errorf("%s: %q overrides the deployment's jit", c.name, got)
+		}
+	}
+}
+
+// TestCatchUpPoolSessionsTakeTheSettings: a connection to the catch-up
+// pool's URL runs with catchUpSettings.
+func TestCatchUpPoolSessionsTakeTheSettings(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, catchUpPostgresURL(pgtest.URL(t)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	for k, want := range catchUpSettings {
+		var got string
+		if err := conn.QueryRow(ctx, "SELECT current_setting($1)", k).Scan(&got); err != nil {
+			t.Fatal(err)
+		}
+		if got != want {
+			t.Errorf("%s = %q in a session of the catch-up pool, want %q", k, got, want)
 		}
 	}
 }
