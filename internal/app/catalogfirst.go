@@ -59,15 +59,16 @@ type catalogFirst struct {
 	// events (zero: no wait).
 	writes    *foreground
 	yieldWait time.Duration
-	// batches, when not nil, lets at most cap(batches) held-back batches run
-	// at once across the history's and the badges' projectors of the
-	// process (Enter): once a large
-	// ingestion is folded, the history's and the badges' projectors of
-	// every partition would otherwise catch up all at once, and their
+	// turns, when not nil, admits the held-back batches across the
+	// history's and the badges' projectors of the process (Enter): once a
+	// large ingestion is folded, the history's and the badges' projectors
+	// of every partition would otherwise catch up all at once, and their
 	// transactions, each open while its batch is decoded and folded, would
 	// take the PostgreSQL connections and the cores the catalog's requests
-	// and an edit's fold need.
-	batches chan struct{}
+	// and an edit's fold need. It lets fewer and smaller batches in while
+	// the catalog's reads are in flight, and pauses between them
+	// (catchUpTurns).
+	turns *catchUpTurns
 
 	// mu guards the heads last read and when: every held-back reader of
 	// every partition shares one read of the heads per headsEvery, where a
@@ -213,28 +214,35 @@ func (g *catalogFirst) yield(ctx context.Context, partition int32) {
 }
 
 // Enter returns once a held-back batch of partition may run: after wait,
-// once fewer than cap(batches) batches run, and after a yield to the
-// catalog's work that came while it queued for its turn. leave ends the
-// batch. It is the projector.Gate of the held-back projectors.
+// once turns lets it in, and after a yield to the catalog's work that came
+// while it queued for its turn. leave ends the batch. It is the
+// projector.Gate of the held-back projectors.
 func (g *catalogFirst) Enter(ctx context.Context, partition int32) (leave func(), err error) {
+	_, leave, err = g.EnterSized(ctx, partition, 0)
+	return leave, err
+}
+
+// EnterSized is Enter that also answers the events the batch may read: size,
+// or fewer while the catalog's reads are in flight (catchUpTurns). It makes
+// catalogFirst a projector.SizingGate.
+func (g *catalogFirst) EnterSized(ctx context.Context, partition int32, size int) (limit int, leave func(), err error) {
 	g.wait(ctx, partition)
-	if g.batches == nil {
-		return func() {}, ctx.Err()
+	if g.turns == nil {
+		return size, func() {}, ctx.Err()
 	}
-	select {
-	case g.batches <- struct{}{}:
-	case <-ctx.Done():
-		return nil, ctx.Err()
+	limit, leave, err = g.turns.enter(ctx, size)
+	if err != nil {
+		return 0, nil, err
 	}
 	// The turn may come long after the wait: an edit that came meanwhile
 	// still goes first.
 	g.yield(ctx, partition)
-	var once sync.Once
-	return func() { once.Do(func() { <-g.batches }) }, nil
+	return limit, leave, nil
 }
 
 // gate returns g as the projectors' gate, nil (no gate) for a nil g.
 func (g *catalogFirst) gate() projector.Gate {
+	var _ projector.SizingGate = g
 	if g == nil {
 		return nil
 	}
@@ -275,7 +283,8 @@ func (g *catalogFirst) readHeads(ctx context.Context) (event.Positions, error) {
 // it relates to cost the catalog's ingestion as much CPU as a fold. A
 // message does not queue for a turn among the held-back batches (Enter):
 // one at a time, a turn for each would let the state feed fold a message
-// per batch of the others. A nil g holds nothing back.
+// per batch of the others; it waits out the turns' pauses instead
+// (catchUpTurns.throttle). A nil g holds nothing back.
 func (g *catalogFirst) hold(handle message.NoPublishHandlerFunc) message.NoPublishHandlerFunc {
 	if g == nil {
 		return handle
@@ -284,6 +293,7 @@ func (g *catalogFirst) hold(handle message.NoPublishHandlerFunc) message.NoPubli
 		if part, err := strconv.ParseInt(msg.Metadata.Get(messaging.MetaPartition), 10, 32); err == nil {
 			g.wait(msg.Context(), int32(part))
 		}
+		g.turns.throttle(msg.Context())
 		return handle(msg)
 	}
 }
@@ -298,9 +308,11 @@ type heldBackLog struct {
 // ReadPartition waits while the catalog is far behind, then reads. It is
 // the evaluator's log: one reader, which reads every partition in turn for
 // one batch, so it does not queue for a turn among the held-back batches
-// (Enter) for each.
+// (Enter) for each; it waits out the turns' pauses instead
+// (catchUpTurns.throttle).
 func (l heldBackLog) ReadPartition(ctx context.Context, partition int32, after int64, limit int) ([]event.Envelope, error) {
 	l.first.wait(ctx, partition)
+	l.first.turns.throttle(ctx)
 	return l.PartitionedLog.ReadPartition(ctx, partition, after, limit)
 }
 

@@ -23,7 +23,7 @@ func enterLater(ctx context.Context, first *catalogFirst, partition int32) <-cha
 	return in
 }
 
-// TestHeldBackBatchesTakeTurns: with batches, at most that many held-back
+// TestHeldBackBatchesTakeTurns: with turns, at most that many held-back
 // batches run at once across partitions; the next goes in when one leaves,
 // and a batch whose turn comes while a catalog write is in flight still
 // yields to it.
@@ -38,7 +38,7 @@ func TestHeldBackBatchesTakeTurns(t *testing.T) {
 	go catalog.Run(ctx)
 	writes := newForeground()
 	first := &catalogFirst{log: log, catalog: catalog, behind: 0, maxWait: time.Minute,
-		writes: writes, yieldWait: time.Minute, batches: make(chan struct{}, 1)}
+		writes: writes, yieldWait: time.Minute, turns: &catchUpTurns{most: 1}}
 
 	leave0, err := first.Enter(ctx, 0)
 	if err != nil {
@@ -136,7 +136,7 @@ func TestHeldBackProjectorsCatchUpOneBatchAtATime(t *testing.T) {
 			go catalog.Run(ctx)
 			first := &catalogFirst{log: log, catalog: catalog, behind: 0, maxWait: time.Minute}
 			if tc.batches > 0 {
-				first.batches = make(chan struct{}, tc.batches)
+				first.turns = &catchUpTurns{most: tc.batches}
 			}
 			var running, most atomic.Int32
 			var projs []*projector.Projector

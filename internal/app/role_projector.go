@@ -97,6 +97,11 @@ type projectorDeps struct {
 	// process; zero does not bound them. The evaluator, one reader, and the
 	// state feed are held back as before, without taking turns.
 	CatchUpBatches int
+	// Reads, with CatchUpBatches, counts the catalog's reads in flight:
+	// while there are, one batch of the history's and the badges'
+	// projectors runs at a time, smaller, with pauses between them
+	// (catchUpTurns). Nil counts none.
+	Reads *readLoad
 	// Registry receives the router's metrics.
 	Registry *prometheus.Registry
 	Logger   *slog.Logger
@@ -140,7 +145,7 @@ func newProjectorRole(d projectorDeps, m *Manifest) (*projectorRole, error) {
 			first.writes, first.yieldWait = d.Writes, devCatalogFirstYield
 		}
 		if d.CatchUpBatches > 0 {
-			first.batches = make(chan struct{}, d.CatchUpBatches)
+			first.turns = newServeCatchUpTurns(d.CatchUpBatches, d.Reads)
 		}
 		later = heldBackLog{PartitionedLog: d.Log, first: first}
 	}
@@ -176,7 +181,13 @@ func newProjectorRole(d projectorDeps, m *Manifest) (*projectorRole, error) {
 		if err != nil {
 			return nil, err
 		}
-		h := &statefeed.Handler{Reader: d.Catalog, Waiter: &projector.PollWaiter{Reader: d.Catalog}, Publisher: sf.Publisher, Topic: sf.StateTopic}
+		// A message waits for the catalog's fold of its event: the local
+		// projector's, when it folds that partition, asks the store nothing
+		// (the feed's catch-up after a large ingestion would otherwise read
+		// the catalog's positions once per message, on the requests' pool).
+		waiter := &nearWaiter{poll: &projector.PollWaiter{Reader: d.Catalog}}
+		waiter.local.Store(r.catalog)
+		h := &statefeed.Handler{Reader: d.Catalog, Waiter: waiter, Publisher: sf.Publisher, Topic: sf.StateTopic}
 		r.router.AddConsumerHandler(handlerStateFeed, sf.EventTopic, sf.Subscriber, first.hold(h.Handle))
 		m.Handlers = append(m.Handlers, handlerStateFeed)
 	}

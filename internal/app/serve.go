@@ -330,9 +330,12 @@ func StartServe(ctx context.Context, cfg ServeConfig) (*Server, error) {
 	// files), which the projector role's held-back readers yield to
 	// (catalogFirst); nil, counting nothing, without that role.
 	var work *foreground
+	// The catalog's reads in flight (the API's), which the projector
+	// role's catch-up gives way to (catchUpTurns); nil without that role.
+	var reads *readLoad
 	if s.has(RoleProjector) {
-		work = newForeground()
-		if s.projector, err = s.newProjector(ctx, reg, repocollect.New(reader), loading, work); err != nil {
+		work, reads = newForeground(), newReadLoad()
+		if s.projector, err = s.newProjector(ctx, reg, repocollect.New(reader), loading, work, reads); err != nil {
 			return nil, err
 		}
 		if near != nil {
@@ -414,7 +417,7 @@ func StartServe(ctx context.Context, cfg ServeConfig) (*Server, error) {
 		s.closers = append(s.closers, api.Close)
 		handler = api.handler
 		if work != nil {
-			handler = markCatalogWrites(work, handler)
+			handler = markCatalogReads(reads, markCatalogWrites(work, handler))
 		}
 	} else {
 		handler = httpapi.HealthHandler(ready, reg)
@@ -456,7 +459,7 @@ var healthRoutes = []string{"GET /healthz", "GET /readyz", "GET /metrics"}
 // projectors fold the partitions the consumer group assigns, the evaluator
 // runs in the process that holds its lease, and the state feed runs on the
 // Watermill router in its own group.
-func (s *Server) newProjector(ctx context.Context, reg *prometheus.Registry, repo badging.RepoCollector, loading <-chan struct{}, work *foreground) (*projectorRole, error) {
+func (s *Server) newProjector(ctx context.Context, reg *prometheus.Registry, repo badging.RepoCollector, loading <-chan struct{}, work *foreground, reads *readLoad) (*projectorRole, error) {
 	cfg := s.cfg
 	// The history's and the badges' projectors and the evaluator read and
 	// write through a small pool of their own: after a large ingestion they
@@ -464,7 +467,8 @@ func (s *Server) newProjector(ctx context.Context, reg *prometheus.Registry, rep
 	// folded, and a first evaluation reads every page of the catalog; on the
 	// catalog's pool they took the connections the API's requests and the
 	// catalog's projector queued for.
-	later, err := pgcatalog.Open(ctx, cfg.PostgresURL, pgcatalog.Options{MaxConns: serveCatchUpConns})
+	// Its statements take no parallel workers and no JIT (catchUpSettings).
+	later, err := pgcatalog.Open(ctx, catchUpPostgresURL(cfg.PostgresURL), pgcatalog.Options{MaxConns: serveCatchUpConns})
 	if err != nil {
 		return nil, err
 	}
@@ -503,7 +507,7 @@ func (s *Server) newProjector(ctx context.Context, reg *prometheus.Registry, rep
 	}
 	s.closers = append(s.closers, sub.Close)
 	r, err := newProjectorRole(projectorDeps{
-		Log: s.log, Catalog: s.store, History: hist, Badges: badges, Run: s.runInGroup, EvaluatorCatalog: later, CatchUpBatches: serveCatchUpBatches, Writes: work,
+		Log: s.log, Catalog: s.store, History: hist, Badges: badges, Run: s.runInGroup, EvaluatorCatalog: later, CatchUpBatches: serveCatchUpBatches, Writes: work, Reads: reads,
 		// One evaluator rates badges for the whole log: the projector process
 		// that holds the lease; another takes over when it dies.
 		EvaluatorLease: func(ctx context.Context) (func(), error) {

@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -57,5 +58,48 @@ func TestNearWaiterEndsWithTheLocalFold(t *testing.T) {
 	defer wcancel()
 	if err := near.WaitFor(wctx, event.Positions{1: 2}); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// countingPositions is a PositionReader that counts its reads.
+type countingPositions struct {
+	projector.PositionReader
+	reads atomic.Int32
+}
+
+func (c *countingPositions) Positions(ctx context.Context) (event.Positions, error) {
+	c.reads.Add(1)
+	return c.PositionReader.Positions(ctx)
+}
+
+// TestNearWaiterAsksTheStoreNothingForALocalFold: a wait for positions the
+// local projector already folded (the state feed's wait for each message's
+// event, in a serve process that folds the catalog) reads no positions from
+// the store.
+func TestNearWaiterAsksTheStoreNothingForALocalFold(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	log := newMemLog(0)
+	target := newGatedTarget()
+	close(target.gate)
+	catalog := projector.New(log, target, projector.Options{BatchSize: 1000})
+	go catalog.Run(ctx)
+	log.add(0, 5)
+	wctx, wcancel := context.WithTimeout(ctx, 30*time.Second)
+	defer wcancel()
+	if err := catalog.WaitFor(wctx, event.Positions{0: 5}); err != nil {
+		t.Fatal(err)
+	}
+	store := &countingPositions{PositionReader: target}
+	near := &nearWaiter{poll: &projector.PollWaiter{Reader: store}}
+	near.local.Store(catalog)
+	for pos := range int64(5) {
+		if err := near.WaitFor(wctx, event.Positions{0: pos + 1}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := store.reads.Load(); n != 0 {
+		t.Fatalf("%d reads of the store's positions for waits the local projector had folded, want none", n)
 	}
 }

@@ -37,6 +37,15 @@ type CatalogResult struct {
 	// Latency holds each query's latencies by name (filteredList, byQueryPage,
 	// facets, byQueryPageVaried, facetsVaried, byName).
 	Latency map[string]Latency `json:"latencyMs"`
+	// CatchUp is when the history and the badges had caught up on the
+	// ingestion (production mode).
+	CatchUp *CatchUpResult `json:"catchUp,omitempty"`
+	// SteadyLatency and SteadyRequestCPU are Latency's and RequestCPU's
+	// requests sent again once the history and the badges have caught up
+	// (production mode, after the edit phase): Latency's overlap that
+	// catch-up, which starts when the ingestion ends.
+	SteadyLatency    map[string]Latency    `json:"steadyLatencyMs,omitempty"`
+	SteadyRequestCPU map[string]RequestCPU `json:"steadyRequestCpuMs,omitempty"`
 	// ChangeVisibleMs is the time from an edit of a file until a reader sees
 	// the new version; the server reads the file by itself (it watches file
 	// locations), a refresh is asked for only after 5 s without the change.
@@ -365,35 +374,61 @@ func Catalog(o CatalogOptions) (*CatalogResult, error) {
 	}
 	res.RequestCPU, res.FirstRequestMs = map[string]RequestCPU{}, map[string]float64{}
 	apiPID := procs.api().cmd.Process.Pid
-	for _, m := range measures {
-		first, err := firstRequest(client, m.url)
-		if err != nil {
-			return nil, fmt.Errorf("%s, first request: %w", m.name, err)
-		}
-		res.FirstRequestMs[m.name] = first
-		cpu, api, pg := procs.serverCPU(), procCPU(apiPID), backends.byPID()
-		l, err := measure(client, o.Requests, m.url)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", m.name, err)
-		}
-		res.Latency[m.name] = l
-		// The warm-up's requests count too.
-		n := 1e3 * float64(l.N+warmUps)
-		rc := RequestCPU{API: float64(procCPU(apiPID)-api) / n, Server: float64(procs.serverCPU()-cpu) / n}
-		if pgNow := backends.byPID(); pgNow != nil {
-			var sum int64
-			for pid, v := range pgNow {
-				sum += v - pg[pid]
+	// runMeasures sends each measurement's requests and records their
+	// latencies and CPU per request in lat and cpu, labelled with phase;
+	// with first, also its first request (FirstRequestMs).
+	runMeasures := func(phase string, lat map[string]Latency, cpus map[string]RequestCPU, first bool) error {
+		for _, m := range measures {
+			if first {
+				f, err := firstRequest(client, m.url)
+				if err != nil {
+					return fmt.Errorf("%s, first request: %w", m.name, err)
+				}
+				res.FirstRequestMs[m.name] = f
 			}
-			rc.Postgres = float64(sum) / n
-			if ports, err := localPorts(apiPID); err == nil {
-				rc.APIPostgres = float64(backends.clientOf(ports, pg, pgNow)) / n
+			cpu, api, pg := procs.serverCPU(), procCPU(apiPID), backends.byPID()
+			l, err := measure(client, o.Requests, m.url)
+			if err != nil {
+				return fmt.Errorf("%s: %w", m.name, err)
+			}
+			lat[m.name] = l
+			// The warm-up's requests count too.
+			n := 1e3 * float64(l.N+warmUps)
+			rc := RequestCPU{API: float64(procCPU(apiPID)-api) / n, Server: float64(procs.serverCPU()-cpu) / n}
+			if pgNow := backends.byPID(); pgNow != nil {
+				var sum int64
+				for pid, v := range pgNow {
+					sum += v - pg[pid]
+				}
+				rc.Postgres = float64(sum) / n
+				if ports, err := localPorts(apiPID); err == nil {
+					rc.APIPostgres = float64(backends.clientOf(ports, pg, pgNow)) / n
+				}
+			}
+			cpus[m.name] = rc
+			if first {
+				say("%-17s first %.0fms, then p50 %.2fms p95 %.2fms p99 %.2fms; CPU per request: api %.2fms (servers %.2fms), PostgreSQL for the api %.2fms (all %.2fms)",
+					m.name, res.FirstRequestMs[m.name], l.P50, l.P95, l.P99, rc.API, rc.Server, rc.APIPostgres, rc.Postgres)
+			} else {
+				say("%-17s %s: p50 %.2fms p95 %.2fms p99 %.2fms; CPU per request: api %.2fms (servers %.2fms), PostgreSQL for the api %.2fms (all %.2fms)",
+					m.name, phase, l.P50, l.P95, l.P99, rc.API, rc.Server, rc.APIPostgres, rc.Postgres)
 			}
 		}
-		res.RequestCPU[m.name] = rc
-		say("%-17s first %.0fms, then p50 %.2fms p95 %.2fms p99 %.2fms; CPU per request: api %.2fms (servers %.2fms), PostgreSQL for the api %.2fms (all %.2fms)",
-			m.name, first, l.P50, l.P95, l.P99, rc.API, rc.Server, rc.APIPostgres, rc.Postgres)
+		return nil
 	}
+	// The history, the badges and the evaluator catch up on the ingestion
+	// after the catalog (production mode: watched in the database).
+	var watch *catchUpWatch
+	if prod != nil {
+		if watch, err = watchCatchUp(prod.dbURL); err != nil {
+			return nil, err
+		}
+		defer watch.stop()
+	}
+	if err := runMeasures("during the catch-up", res.Latency, res.RequestCPU, true); err != nil {
+		return nil, err
+	}
+	phaseEnd := time.Now()
 
 	if o.Edits > 0 {
 		l, err := measureChanges(client, base, catDir, o.Seed, o.Edits)
@@ -402,6 +437,21 @@ func Catalog(o CatalogOptions) (*CatalogResult, error) {
 		}
 		res.ChangeVisibleMs = l
 		say("edit visible p50 %.0fms p95 %.0fms p99 %.0fms", l.P50, l.P95, l.P99)
+	}
+	if watch != nil {
+		// The same requests once the history and the badges have caught up.
+		watch.wait(catchUpWait)
+		c, err := watch.result(phaseEnd)
+		if err != nil {
+			return nil, err
+		}
+		res.CatchUp = c
+		say("history caught up %.1fs after ingestion, badges %.1fs (0: not within %s); the latency phase during the catch-up ended at %.1fs",
+			c.HistorySeconds, c.BadgesSeconds, catchUpWait, c.LatencyPhaseSeconds)
+		res.SteadyLatency, res.SteadyRequestCPU = map[string]Latency{}, map[string]RequestCPU{}
+		if err := runMeasures("steady", res.SteadyLatency, res.SteadyRequestCPU, false); err != nil {
+			return nil, fmt.Errorf("steady: %w", err)
+		}
 	}
 	if !o.Production && o.PolicyFacts > 0 {
 		pb, err := benchPolicies(client, base, catDir, names, o.PolicyFacts, say)
@@ -526,6 +576,23 @@ func (r *CatalogResult) WriteText(w io.Writer) {
 			fmt.Fprintf(w, "  first %.0fms", f)
 		}
 		if c, ok := r.RequestCPU[k]; ok {
+			fmt.Fprintf(w, "  CPU/request api %.2fms (servers %.2fms), PostgreSQL for it %.2fms (all %.2fms)", c.API, c.Server, c.APIPostgres, c.Postgres)
+		}
+		fmt.Fprintln(w)
+	}
+	if c := r.CatchUp; c != nil {
+		fmt.Fprintf(w, "caught up           history %.1fs, badges %.1fs after ingestion (0: not seen); the latencies above were measured until %.1fs\n",
+			c.HistorySeconds, c.BadgesSeconds, c.LatencyPhaseSeconds)
+	}
+	keys = keys[:0]
+	for k := range r.SteadyLatency {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		l := r.SteadyLatency[k]
+		fmt.Fprintf(w, "%-19s p50 %6.2fms  p95 %6.2fms  p99 %6.2fms  (n=%d)", "steady "+k, l.P50, l.P95, l.P99, l.N)
+		if c, ok := r.SteadyRequestCPU[k]; ok {
 			fmt.Fprintf(w, "  CPU/request api %.2fms (servers %.2fms), PostgreSQL for it %.2fms (all %.2fms)", c.API, c.Server, c.APIPostgres, c.Postgres)
 		}
 		fmt.Fprintln(w)

@@ -2,7 +2,9 @@
 // each partition in batches after the position its Target recorded and applies
 // each batch in one transaction, so it resumes after a restart with nothing
 // lost or applied twice; far behind a log of one partition it lets a
-// BulkLoader fold without some indexes. Waiter is the read half of
+// BulkLoader fold without some indexes. A Gate admits the batches of the
+// projectors that share it (a SizingGate also bounds each batch's size), so a
+// background fold can give way to requests. Waiter is the read half of
 // read-your-writes: the Projector itself in the process that projects, a
 // PollWaiter in one that only reads a store another process projects into.
 package projector

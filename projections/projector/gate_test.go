@@ -156,3 +156,87 @@ func TestProjectorsSharingAGateApplyThatManyBatchesAtOnce(t *testing.T) {
 		})
 	}
 }
+
+// sizingGate admits every batch, at most limit events each, and records the
+// max each EnterSized was asked with.
+type sizingGate struct {
+	limit int
+	mu    sync.Mutex
+	asked []int
+}
+
+func (g *sizingGate) Enter(ctx context.Context, p int32) (func(), error) {
+	_, leave, err := g.EnterSized(ctx, p, 0)
+	return leave, err
+}
+
+func (g *sizingGate) EnterSized(_ context.Context, _ int32, max int) (int, func(), error) {
+	g.mu.Lock()
+	g.asked = append(g.asked, max)
+	g.mu.Unlock()
+	return g.limit, func() {}, nil
+}
+
+// sizeTarget records the size of every batch applied.
+type sizeTarget struct {
+	mu    sync.Mutex
+	sizes []int
+	pos   event.Positions
+}
+
+func (s *sizeTarget) Apply(_ context.Context, evs []event.Envelope) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.sizes = append(s.sizes, len(evs))
+	s.pos[evs[0].Partition] = evs[len(evs)-1].Position
+	return nil
+}
+
+func (s *sizeTarget) Positions(context.Context) (event.Positions, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.pos.Clone(), nil
+}
+
+// TestASizingGateBoundsEachBatch: a projector whose gate is a SizingGate
+// asks it with its BatchSize and reads at most the limit it answers; a limit
+// of nothing or above BatchSize leaves BatchSize.
+func TestASizingGateBoundsEachBatch(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name        string
+		limit       int
+		wantBiggest int
+	}{
+		{"smaller", 3, 3},
+		{"none", 0, 10},
+		{"above the batch size", 50, 10},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			log := newPartLog(2, 40)
+			gate := &sizingGate{limit: tc.limit}
+			target := &sizeTarget{pos: event.Positions{}}
+			p := projector.New(log, target, projector.Options{BatchSize: 10, Gate: gate})
+			if _, err := p.CatchUp(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			heads, _ := log.Heads(context.Background())
+			if !p.Applied().Covers(heads) {
+				t.Fatalf("applied %s, want the heads %s", p.Applied(), heads)
+			}
+			biggest := 0
+			for _, n := range target.sizes {
+				biggest = max(biggest, n)
+			}
+			if biggest != tc.wantBiggest {
+				t.Fatalf("batches of %v events, want at most and some of %d", target.sizes, tc.wantBiggest)
+			}
+			for _, m := range gate.asked {
+				if m != 10 {
+					t.Fatalf("the gate was asked with %v, want the batch size 10 each time", gate.asked)
+				}
+			}
+		})
+	}
+}

@@ -39,6 +39,19 @@ type Gate interface {
 	Enter(ctx context.Context, partition int32) (leave func(), err error)
 }
 
+// SizingGate is a Gate that also bounds each batch it admits: a projector
+// whose Gate is a SizingGate enters it with EnterSized instead of Enter, and
+// reads at most the limit it answers (between 1 and max) for that batch. A
+// gate that lets a background fold share the cores with requests can so
+// admit smaller batches while requests are in flight, and whole ones when
+// none is.
+type SizingGate interface {
+	Gate
+	// EnterSized is Enter that also answers how many events the admitted
+	// batch of partition may read: max, the projector's BatchSize, or fewer.
+	EnterSized(ctx context.Context, partition int32, max int) (limit int, leave func(), err error)
+}
+
 func (o *Options) setDefaults() {
 	if o.BatchSize <= 0 {
 		o.BatchSize = 2000
@@ -152,15 +165,26 @@ func (p *Projector) CatchUp(ctx context.Context) (event.Positions, error) {
 
 // step applies one batch of a partition and returns how many events it read.
 func (p *Projector) step(ctx context.Context, part int32, single bool) (int, error) {
+	limit := p.opts.BatchSize
 	if p.opts.Gate != nil {
-		leave, err := p.opts.Gate.Enter(ctx, part)
+		var leave func()
+		var err error
+		if sg, ok := p.opts.Gate.(SizingGate); ok {
+			var n int
+			n, leave, err = sg.EnterSized(ctx, part, limit)
+			if err == nil && n > 0 && n < limit {
+				limit = n
+			}
+		} else {
+			leave, err = p.opts.Gate.Enter(ctx, part)
+		}
 		if err != nil {
 			return 0, fmt.Errorf("projector: partition %d: %w", part, err)
 		}
 		defer leave()
 	}
 	from := p.Applied()[part]
-	batch, err := p.log.ReadPartition(ctx, part, from, p.opts.BatchSize)
+	batch, err := p.log.ReadPartition(ctx, part, from, limit)
 	if err != nil {
 		return 0, fmt.Errorf("projector: read partition %d after %d: %w", part, from, err)
 	}
@@ -188,7 +212,7 @@ func (p *Projector) step(ctx context.Context, part int32, single bool) (int, err
 	if err := p.store.Apply(ctx, batch); err != nil {
 		return 0, fmt.Errorf("projector: %w", err)
 	}
-	if p.bulk && p.caughtUp(ctx, part, batch) {
+	if p.bulk && p.caughtUp(ctx, part, batch, limit) {
 		// Caught up: rebuild the indexes before anyone is told the position.
 		if err := p.leaveBulk(ctx, bl); err != nil {
 			return 0, err
@@ -199,10 +223,10 @@ func (p *Projector) step(ctx context.Context, part int32, single bool) (int, err
 }
 
 // caughtUp reports whether batch, just applied, reaches the partition's head:
-// it is short of a full batch, or its last position is the head (a backlog
-// whose events arrived in whole batches ends on a full one).
-func (p *Projector) caughtUp(ctx context.Context, part int32, batch []event.Envelope) bool {
-	if len(batch) < p.opts.BatchSize {
+// it is short of a full batch (of limit events), or its last position is the
+// head (a backlog whose events arrived in whole batches ends on a full one).
+func (p *Projector) caughtUp(ctx context.Context, part int32, batch []event.Envelope, limit int) bool {
+	if len(batch) < limit {
 		return true
 	}
 	heads, err := p.log.Heads(ctx)
