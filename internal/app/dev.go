@@ -36,18 +36,27 @@ import (
 	"backlot.dev/backlot/workflows/githost"
 )
 
-// devMemoryLimit is the Go runtime's soft memory limit in dev mode, set
-// from the live heap measured at 100,000 entities: about 60 MB once the
-// catalog is read (the walk keeps no per-entity strings, and the history and
-// badges wait for the catalog: catalogFirst), of which Temporal and the
-// packages' start-up data are about 35 MB, plus about 12 MB of goroutine
-// stacks. The rest of the process is the binary's code (about 95 MB
-// resident, file-backed) and SQLite's page caches (outside Go's heap). The
-// limit leaves the collector about the headroom GOGC=100 would: measured on
-// the 20,000-entity bench (server CPU until ingested / peak RSS), 112 MiB
-// made it collect without pause (28.7 s / 268 MB), 128 MiB 17.5 s / 282 MB,
-// 144 MiB 15.5 s / 291 MB, 200 MiB 15.6 s / 329 MB. GOMEMLIMIT overrides it.
-const devMemoryLimit = 144 << 20
+// devMemoryLimit is the Go runtime's soft memory limit in dev mode: the
+// memory Go holds at rest plus the headroom a large ingestion needs. At rest
+// (an idle backlot dev, after a collection) Go holds 58-62 MB: a live heap
+// of about 29 MB, mostly Temporal and the packages' start-up data, 5 MB of
+// goroutine stacks and the runtime's own. At 100,000 entities the live heap
+// grows to 50-60 MB while ingesting and 70-80 MB while the badges are
+// rated. The rest of the process is the binary's code (about 90 MB
+// resident, file-backed) and SQLite's page caches (outside Go's heap:
+// devPageCacheKiB). The headroom above the memory at rest is the one
+// measured on the 20,000-entity bench (server CPU until ingested / peak
+// RSS) when Go held 74-75 MB at rest: 112 MiB made it collect without pause
+// (28.7 s / 268 MB), 128 MiB 17.5 s / 282 MB, 144 MiB 15.5 s / 291 MB, 200
+// MiB 15.6 s / 329 MB. Temporal's lean settings (temporalsrv) took 13-17 MB
+// off the memory at rest, and the limit came down by 16 MiB, so the
+// collector keeps about the same headroom for the same work. The
+// 100,000-entity bench, side by side with the 144 MiB limit and Temporal's
+// defaults (load 21-53): peak RSS 259 -> 245 MB (anonymous 174 -> 161 MB,
+// Go at its limit at the peak in both: 151 -> 134 MB), while ingesting 249
+// -> 229 MB, server CPU until ingested 89.8 -> 85.2 s and for the whole
+// run 157.4 -> 149.2 s. GOMEMLIMIT overrides it.
+const devMemoryLimit = 128 << 20
 
 // devCatalogCacheKiB is the page cache of the catalog's writer in dev mode.
 // It holds the interior pages of the indexes the fold inserts into (about
