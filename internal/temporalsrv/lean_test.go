@@ -2,8 +2,11 @@ package temporalsrv
 
 import (
 	"context"
+	"errors"
 	"log/slog"
+	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -27,7 +30,7 @@ import (
 // schedulers' worker counts.
 func TestTheServerIsSizedForOneProcess(t *testing.T) {
 	t.Parallel()
-	col := dynamicconfig.NewCollection(dynamicConfig(), tlog.NewNoopLogger())
+	col := dynamicconfig.NewCollection(dynamicConfig(1), tlog.NewNoopLogger())
 	for _, typ := range []enumspb.TaskQueueType{enumspb.TASK_QUEUE_TYPE_WORKFLOW, enumspb.TASK_QUEUE_TYPE_ACTIVITY} {
 		if n := dynamicconfig.MatchingNumTaskqueueReadPartitions.Get(col)(DefaultNamespace, "backlot-scaffolder", typ); n != 1 {
 			t.Errorf("%s task queue: %d read partitions, want 1", typ, n)
@@ -66,14 +69,76 @@ func TestTheServerIsSizedForOneProcess(t *testing.T) {
 func wait(ctx workflow.Context) error { return workflow.Sleep(ctx, time.Millisecond) }
 
 // TestTaskQueuesHaveOnePartition asks a running server for the partitions
-// of a task queue a worker polls: one for workflow tasks and one for
-// activity tasks, where a server with Temporal's defaults answers four of
-// each.
+// tasks of a queue a worker polls are written to: one for workflow tasks and
+// one for activity tasks, where a server with Temporal's defaults answers
+// four of each.
 func TestTaskQueuesHaveOnePartition(t *testing.T) {
 	t.Parallel()
+	db := filepath.Join(t.TempDir(), "temporal.db")
+	if wf, act := partitionsRead(t, db); wf != 1 || act != 1 {
+		t.Errorf("%d workflow and %d activity task queue partitions, want 1 each", wf, act)
+	}
+}
+
+// TestAnEarlierDatabaseKeepsReadingItsPartitions checks the partitions read
+// in a database as an earlier Backlot left it (no partitions file beside
+// it): the four its queues had, through Temporal's own accessors, so a task
+// queued in one of them is handed out after the upgrade, while tasks are
+// written to one; a server on it runs a workflow. A database Start created
+// reads one, and a partitions file that names no count stops the start.
+func TestAnEarlierDatabaseKeepsReadingItsPartitions(t *testing.T) {
+	t.Parallel()
+	db := filepath.Join(t.TempDir(), "temporal.db")
+	read := func() (readN, writeN int) {
+		t.Helper()
+		n, err := readPartitionsOf(db)
+		if err != nil {
+			t.Fatal(err)
+		}
+		col := dynamicconfig.NewCollection(dynamicConfig(n), tlog.NewNoopLogger())
+		typ := enumspb.TASK_QUEUE_TYPE_ACTIVITY
+		return dynamicconfig.MatchingNumTaskqueueReadPartitions.Get(col)(DefaultNamespace, "lean", typ),
+			dynamicconfig.MatchingNumTaskqueueWritePartitions.Get(col)(DefaultNamespace, "lean", typ)
+	}
+	if wf, _ := partitionsRead(t, db); wf != 1 {
+		t.Fatalf("a database Start created: %d workflow task queue partitions, want 1", wf)
+	}
+	if r, w := read(); r != 1 || w != 1 {
+		t.Errorf("a database Start created: %d read and %d write partitions, want 1 and 1", r, w)
+	}
+	if err := os.Remove(db + partitionsSuffix); err != nil {
+		t.Fatal(err)
+	}
+	if r, w := read(); r != legacyReadPartitions || w != 1 {
+		t.Errorf("an earlier database: %d read and %d write partitions, want %d and 1", r, w, legacyReadPartitions)
+	}
+	if wf, _ := partitionsRead(t, db); wf != 1 {
+		t.Errorf("an earlier database: tasks written to %d partitions, want 1", wf)
+	}
+	if _, err := os.Stat(db + partitionsSuffix); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("a start on an earlier database wrote a partitions file (%v): its other partitions would no longer be read", err)
+	}
+	if err := os.WriteFile(db+partitionsSuffix, []byte("many"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	s, err := Start(ctx, Config{DBPath: filepath.Join(t.TempDir(), "temporal.db"), Addr: "127.0.0.1:0"})
+	if s, err := Start(ctx, Config{DBPath: db, Addr: "127.0.0.1:0"}); err == nil {
+		s.Stop()
+		t.Error("a partitions file that names no count: the server started")
+	} else if !strings.Contains(err.Error(), "is not a partition count") {
+		t.Errorf("a partitions file that names no count: %v", err)
+	}
+}
+
+// partitionsRead starts a server on the database at db, runs a workflow on
+// a task queue and returns how many partitions of its workflow and activity
+// task queues the server lists (those tasks are written to).
+func partitionsRead(t *testing.T, db string) (workflows, activities int) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	s, err := Start(ctx, Config{DBPath: db, Addr: "127.0.0.1:0"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -89,7 +154,7 @@ func TestTaskQueuesHaveOnePartition(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer w.Stop()
-	r, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: "lean-1", TaskQueue: "lean"}, wait)
+	r, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{TaskQueue: "lean"}, wait)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -102,10 +167,5 @@ func TestTaskQueuesHaveOnePartition(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n := len(parts.WorkflowTaskQueuePartitions); n != 1 {
-		t.Errorf("%d workflow task queue partitions, want 1: %v", n, parts.WorkflowTaskQueuePartitions)
-	}
-	if n := len(parts.ActivityTaskQueuePartitions); n != 1 {
-		t.Errorf("%d activity task queue partitions, want 1: %v", n, parts.ActivityTaskQueuePartitions)
-	}
+	return len(parts.WorkflowTaskQueuePartitions), len(parts.ActivityTaskQueuePartitions)
 }

@@ -107,6 +107,13 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		if err := sqlite.SetupSchema(&sqlCfg); err != nil {
 			return nil, fmt.Errorf("temporal: set up schema in %s: %w", cfg.DBPath, err)
 		}
+		if err := os.WriteFile(cfg.DBPath+partitionsSuffix, []byte("1\n"), 0o644); err != nil {
+			return nil, fmt.Errorf("temporal: %w", err)
+		}
+	}
+	readPartitions, err := readPartitionsOf(cfg.DBPath)
+	if err != nil {
+		return nil, err
 	}
 	ns, err := sqlite.NewNamespaceConfig("active", cfg.Namespace, false, nil)
 	if err != nil {
@@ -134,7 +141,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		if cfg.chosen != nil {
 			cfg.chosen(attempt, ports)
 		}
-		srv, err = startOnce(host, ports, sqlCfg, logger, hook)
+		srv, err = startOnce(host, ports, sqlCfg, logger, hook, readPartitions)
 		var taken *portTakenError
 		if err == nil || !errors.As(err, &taken) || attempt == startAttempts {
 			break
@@ -166,7 +173,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 // (a fatal log entry) when it cannot bind a port; while startOnce runs, hook
 // turns that entry into a panic, which startOnce returns as a portTakenError
 // (or, for any other fatal entry, an error saying it).
-func startOnce(host string, ports servicePorts, sqlCfg config.SQL, logger tlog.Logger, hook *fatalHook) (srv temporal.Server, err error) {
+func startOnce(host string, ports servicePorts, sqlCfg config.SQL, logger tlog.Logger, hook *fatalHook, readPartitions int) (srv temporal.Server, err error) {
 	hook.starting.Store(true)
 	defer hook.starting.Store(false)
 	defer func() {
@@ -190,7 +197,7 @@ func startOnce(host string, ports servicePorts, sqlCfg config.SQL, logger tlog.L
 		temporal.ForServices(temporal.DefaultServices),
 		temporal.WithStaticHosts(staticHosts(host, ports)),
 		temporal.WithLogger(logger),
-		temporal.WithDynamicConfigClient(dynamicConfig()),
+		temporal.WithDynamicConfigClient(dynamicConfig(readPartitions)),
 	)
 	if err != nil {
 		return nil, fmt.Errorf("temporal: %w", err)
@@ -245,9 +252,41 @@ func staticHosts(host string, ports servicePorts) map[primitives.ServiceName]sta
 	return hosts
 }
 
+// partitionsSuffix names the file beside the database that says its task
+// queues have one partition: written when Start creates the database.
+const partitionsSuffix = ".partitions"
+
+// legacyReadPartitions is how many partitions of each task queue the server
+// reads in a database an earlier Backlot created, whose queues had
+// Temporal's default four.
+const legacyReadPartitions = 4
+
+// readPartitionsOf returns how many partitions of each task queue the server
+// of the database at dbPath reads: one for a database Start created with one
+// (partitionsSuffix), four for one an earlier Backlot created. Every task is
+// written to one partition either way; an earlier database's other three
+// are still read, so a task queued in them when it stopped (while every
+// worker was busy, as in a migration of many repositories) is still handed
+// out and no task or migration is stranded by the upgrade.
+func readPartitionsOf(dbPath string) (int, error) {
+	b, err := os.ReadFile(dbPath + partitionsSuffix)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		return legacyReadPartitions, nil
+	case err != nil:
+		return 0, fmt.Errorf("temporal: %w", err)
+	}
+	n, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	if err != nil || n < 1 {
+		return 0, fmt.Errorf("temporal: %s%s: %q is not a partition count", dbPath, partitionsSuffix, b)
+	}
+	return n, nil
+}
+
 // dynamicConfig is the server's dynamic configuration: a one-shard server on
-// one SQLite file, in one process beside others.
-func dynamicConfig() dynamicconfig.StaticClient {
+// one SQLite file, in one process beside others, whose task queues are read
+// from readPartitions partitions and written to one.
+func dynamicConfig(readPartitions int) dynamicconfig.StaticClient {
 	c := dynamicconfig.StaticClient{
 		// Visibility on SQLite is read right after a write by the API's list.
 		dynamicconfig.ForceSearchAttributesCacheRefreshOnRead.Key(): []dynamicconfig.ConstrainedValue{{Value: true}},
@@ -272,6 +311,7 @@ func dynamicConfig() dynamicconfig.StaticClient {
 	for key, value := range leanSettings {
 		c[key] = []dynamicconfig.ConstrainedValue{{Value: value}}
 	}
+	c[dynamicconfig.MatchingNumTaskqueueReadPartitions.Key()] = []dynamicconfig.ConstrainedValue{{Value: readPartitions}}
 	return c
 }
 
@@ -287,14 +327,9 @@ var leanSettings = map[dynamicconfig.Key]any{
 	// partitions on several matching hosts, and every loaded partition
 	// keeps its task writer, reader and dispatcher goroutines and buffers
 	// (72 partitions of 18 queues at rest). One matching service in one
-	// process gains nothing from them. A data folder of an earlier Backlot, whose queues had four
-	// partitions, keeps what was queued in the other three when it stopped,
-	// and no poller reads them again: a task is queued rather than handed to
-	// a waiting poller only while no worker polls, which in backlot dev is
-	// the moment between the server's start and its workers', so such a
-	// task is rare, and a workflow stuck on one is ended with `temporal
-	// workflow terminate` and run again.
-	dynamicconfig.MatchingNumTaskqueueReadPartitions.Key():  1,
+	// process gains nothing from them. The read partitions are set by
+	// dynamicConfig: one, except in a database an earlier Backlot created
+	// (readPartitionsOf), whose other three may hold queued tasks.
 	dynamicconfig.MatchingNumTaskqueueWritePartitions.Key(): 1,
 	// The health signals feed metrics and deep health checks this server
 	// does not export or run; each aggregator keeps two rings of 5,000
