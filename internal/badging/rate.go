@@ -302,7 +302,19 @@ func (r *rater) load(ctx context.Context, p *page) error {
 	if p.current, err = r.e.cfg.Store.VerdictsOf(ctx, p.keys); err != nil {
 		return fmt.Errorf("badging: read verdicts: %w", err)
 	}
-	if p.stored, err = r.e.cfg.Store.FactsOf(ctx, p.keys); err != nil {
+	// Facts are read for the entities a policy may rate: with a prepared
+	// page, those some policy selects or that have verdicts (which are read
+	// again whole, and may be selected by then).
+	keys := p.keys
+	if p.prep != nil {
+		keys = make([]string, 0, len(p.keys))
+		for i, k := range p.keys {
+			if p.prep[i].any() || len(p.current[k]) > 0 {
+				keys = append(keys, k)
+			}
+		}
+	}
+	if p.stored, err = r.e.cfg.Store.FactsOf(ctx, keys); err != nil {
 		return fmt.Errorf("badging: read facts: %w", err)
 	}
 	return nil
