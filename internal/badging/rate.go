@@ -260,23 +260,28 @@ func (r *rater) readDeprecated(ctx context.Context) error {
 // what a page costs to read): the others are rated only to revoke what
 // verdicts they still have, and those few are read again whole.
 func (r *rater) readPages(ctx context.Context, out chan<- page) error {
-	var prep []prepared
+	// A store that reads a page again (a retry) asks again: the last answer
+	// about each entity holds.
+	var prep map[string]prepared
 	q := catalogstore.PageQuery{Limit: r.e.cfg.PageSize, Decorate: func(v *catalogstore.EntityView) bool {
-		prep = append(prep, r.prepare(v))
-		return prep[len(prep)-1].any()
+		pr := r.prepare(v)
+		prep[v.Key] = pr
+		return pr.any()
 	}}
 	for {
-		prep = make([]prepared, 0, r.e.cfg.PageSize)
+		prep = make(map[string]prepared, r.e.cfg.PageSize)
 		res, err := r.e.cfg.Catalog.Query(ctx, q)
 		if err != nil {
 			return fmt.Errorf("badging: read the catalog: %w", err)
 		}
-		p := page{keys: make([]string, len(res.Items)), views: make([]*catalogstore.EntityView, len(res.Items)), prep: prep}
+		p := page{keys: make([]string, len(res.Items)), views: make([]*catalogstore.EntityView, len(res.Items)), prep: make([]prepared, len(res.Items))}
 		for i := range res.Items {
 			p.keys[i], p.views[i] = res.Items[i].Key, &res.Items[i]
-		}
-		if len(p.prep) != len(p.keys) {
-			return fmt.Errorf("badging: read the catalog: %d entities of a page of %d were prepared", len(p.prep), len(p.keys))
+			pr, ok := prep[p.keys[i]]
+			if !ok {
+				return fmt.Errorf("badging: read the catalog: entity %s of a page was not asked about", p.keys[i])
+			}
+			p.prep[i] = pr
 		}
 		if err := r.load(ctx, &p); err != nil {
 			return err
