@@ -4,12 +4,14 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
 	"backlot.dev/backlot/domain/catalog"
 	"backlot.dev/backlot/domain/event"
 	"backlot.dev/backlot/internal/bench/gen"
+	"backlot.dev/backlot/projections/catalogstore"
 )
 
 // benchCatalogWorld is the bench command's generated catalog of n entities
@@ -95,4 +97,47 @@ func BenchmarkFullEvaluationOfTheBenchCatalog(b *testing.B) {
 	}
 	b.ReportMetric(float64(rating.Milliseconds())/float64(b.N), "rating-ms/op")
 	b.ReportMetric(float64(cpu.Microseconds())/float64(b.N*max(rated, 1)), "cpu-us/entity")
+}
+
+// BenchmarkReadPagesOfTheBenchCatalog reads the bench command's catalog a
+// page of 1,000 at a time, as a full evaluation does, every entity with its
+// relations ("all"), and with relations for the components alone
+// ("components", what a policy on components reads since
+// PageQuery.Decorate). cpu-us/entity is the CPU time per entity read.
+func BenchmarkReadPagesOfTheBenchCatalog(b *testing.B) {
+	n := benchEntities()
+	w := benchCatalogWorld(b, n)
+	for _, tc := range []struct {
+		name string
+		pick func(*catalogstore.EntityView) bool
+	}{
+		{"all", nil},
+		{"components", func(v *catalogstore.EntityView) bool { return strings.HasPrefix(v.Key, "component:") }},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			var cpu time.Duration
+			read, related := 0, 0
+			for b.Loop() {
+				c := cpuTime()
+				q := catalogstore.PageQuery{Limit: 1000, Decorate: tc.pick}
+				for {
+					page, err := w.catalog.Query(w.ctx, q)
+					if err != nil {
+						b.Fatal(err)
+					}
+					for _, v := range page.Items {
+						read++
+						related += len(v.Relations)
+					}
+					if !page.HasNext {
+						break
+					}
+					q.After = page.Last
+				}
+				cpu += cpuTime() - c
+			}
+			b.ReportMetric(float64(cpu.Microseconds())/float64(read), "cpu-us/entity")
+			b.ReportMetric(float64(related)/float64(read), "relations/entity")
+		})
+	}
 }
