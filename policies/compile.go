@@ -52,6 +52,11 @@ type compiledExpr struct {
 	// untracked is set when the program runs without the runtime cost
 	// tracker, its cost bounded below CheckCostLimit by the static estimate.
 	untracked bool
+	// free, when set, is the program without the tracker that inputs within
+	// sizeTiers[freeTier] and the tiers below it run (boundedTier): on them,
+	// the estimate bounds the cost below CheckCostLimit.
+	free     cel.Program
+	freeTier int
 }
 
 type cacheKey struct{ policy, check, expr string }
@@ -120,7 +125,15 @@ func compileUncached(policy, check, expr string) *compiledExpr {
 	if err != nil {
 		return fail(0, 0, "%v", err)
 	}
-	return &compiledExpr{prg: prg, info: ast.NativeRep().SourceInfo(), facts: factsRead(ast), untracked: bounded}
+	c := &compiledExpr{prg: prg, info: ast.NativeRep().SourceInfo(), facts: factsRead(ast), untracked: bounded, freeTier: -1}
+	if !bounded {
+		if t := boundedTier(env, ast); t >= 0 {
+			if free, err := env.Program(ast, cel.EvalOptions(cel.OptOptimize)); err == nil {
+				c.free, c.freeTier = free, t
+			}
+		}
+	}
+	return c
 }
 
 // staticallyBounded reports whether CEL's cost estimate proves that no

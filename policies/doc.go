@@ -14,5 +14,8 @@
 // reports an error, the others still run), and (*Compiled).Evaluate rates one
 // entity: an entity reaches a level when every check of that level and of
 // the levels below passes. Evaluation depends only on its Input, so
-// rebuilding badges from the event log gives the same result.
+// rebuilding badges from the event log gives the same result. Every
+// evaluation runs under CheckCostLimit: a rule that cannot reach it (by CEL's
+// static estimate) runs without the cost tracker, and one that can only on
+// large inputs runs without it on inputs within a size tier (sizebound.go).
 package policies

@@ -58,6 +58,18 @@ type activation struct {
 	relations []any
 	facts     map[string]any
 	now       time.Time
+	// tier is the index of the smallest of sizeTiers that holds the input
+	// (noTier for none), known once tierKnown is set.
+	tier      int
+	tierKnown bool
+}
+
+// sizeTier returns the tier of the activation's input, walking it once.
+func (a *activation) sizeTier() int {
+	if !a.tierKnown {
+		a.tier, a.tierKnown = tierOf(a.sizeOf()), true
+	}
+	return a.tier
 }
 
 // ResolveName returns the variable called name: entity, relations, facts or now.
@@ -102,7 +114,11 @@ func newActivation(in Input) *activation {
 // expression it happened, "L:C: message" (1:1, the start, when CEL names no
 // node, as for an exceeded cost limit).
 func (e *compiledExpr) eval(a *activation) (bool, error) {
-	out, _, err := e.prg.Eval(a)
+	prg := e.prg
+	if e.free != nil && a.sizeTier() <= e.freeTier {
+		prg = e.free
+	}
+	out, _, err := prg.Eval(a)
 	if err != nil {
 		return false, e.locate(err)
 	}

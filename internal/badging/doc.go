@@ -20,6 +20,9 @@
 // each entity once, and three things run side by side: a reader reads the
 // next page with its verdicts and facts, the current page is rated on every
 // core, and an appender appends the events of the pages before, in order.
+// The reader decodes each entity and runs the selectors as it reads the page,
+// and reads relations (catalogstore.PageQuery.Decorate) and facts only for the
+// entities a policy selects or that have verdicts to revoke.
 // Before the first page it reads the catalog's deprecated entities with one
 // filtered query, for facts.catalog, rather than looking up each page's
 // dependencies. It waits for the badge read model to fold the events only at

@@ -99,12 +99,47 @@ func (r *rater) dependents(key string) ([]string, error) {
 const flushPages = 10
 
 // page is a page of the catalog with what rating it reads from the badge
-// read model: each entity's current verdicts and stored facts.
+// read model: each entity's current verdicts and stored facts. prep, when
+// set, holds what the reader learned of each entity (prep[i] is keys[i]'s).
 type page struct {
 	keys    []string
 	views   []*catalogstore.EntityView
 	current map[string][]badges.Verdict
 	stored  map[string][]badges.FactSet
+	prep    []prepared
+}
+
+// prepared is an entity's body decoded and which policies select it, learned
+// while its page is read: only the entities some policy selects are read with
+// their relations.
+type prepared struct {
+	body     map[string]any
+	selected []bool
+	err      error
+}
+
+// any reports whether some policy selects the entity (or its body did not
+// decode, which rating reports).
+func (p *prepared) any() bool { return p.err != nil || slices.Contains(p.selected, true) }
+
+// prepare decodes a stored body and runs each policy's selector on it. It only
+// reads the rater, so pages are prepared while others are rated.
+func (r *rater) prepare(v *catalogstore.EntityView) prepared {
+	body, err := catalog.DecodeJSONObject(v.Body)
+	if err != nil {
+		return prepared{err: fmt.Errorf("badging: entity %s: stored body: %w", v.Ref, err)}
+	}
+	return prepared{body: body, selected: r.selects(body)}
+}
+
+// selects runs each policy's selector (which reads the entity alone) once.
+func (r *rater) selects(body map[string]any) []bool {
+	in := policies.Input{Entity: body, Now: r.now}
+	selected := make([]bool, len(r.e.policies))
+	for i, c := range r.e.policies {
+		selected[i] = c.Selects(in)
+	}
+	return selected
 }
 
 // rateAll rates every entity of the catalog, page by page. Three things run
@@ -219,19 +254,39 @@ func (r *rater) readDeprecated(ctx context.Context) error {
 }
 
 // readPages reads the catalog a page at a time, with each page's verdicts and
-// facts, and sends the pages in key order.
+// facts, and sends the pages in the catalog's order. Each entity's body is
+// decoded and selected as it is read, and only the entities a policy selects
+// are read with their relations (an entity's incoming relations are most of
+// what a page costs to read): the others are rated only to revoke what
+// verdicts they still have, and those few are read again whole.
 func (r *rater) readPages(ctx context.Context, out chan<- page) error {
-	q := catalogstore.PageQuery{Limit: r.e.cfg.PageSize}
+	// A store that reads a page again (a retry) asks again: the last answer
+	// about each entity holds.
+	var prep map[string]prepared
+	q := catalogstore.PageQuery{Limit: r.e.cfg.PageSize, Decorate: func(v *catalogstore.EntityView) bool {
+		pr := r.prepare(v)
+		prep[v.Key] = pr
+		return pr.any()
+	}}
 	for {
+		prep = make(map[string]prepared, r.e.cfg.PageSize)
 		res, err := r.e.cfg.Catalog.Query(ctx, q)
 		if err != nil {
 			return fmt.Errorf("badging: read the catalog: %w", err)
 		}
-		p := page{keys: make([]string, len(res.Items)), views: make([]*catalogstore.EntityView, len(res.Items))}
+		p := page{keys: make([]string, len(res.Items)), views: make([]*catalogstore.EntityView, len(res.Items)), prep: make([]prepared, len(res.Items))}
 		for i := range res.Items {
 			p.keys[i], p.views[i] = res.Items[i].Key, &res.Items[i]
+			pr, ok := prep[p.keys[i]]
+			if !ok {
+				return fmt.Errorf("badging: read the catalog: entity %s of a page was not asked about", p.keys[i])
+			}
+			p.prep[i] = pr
 		}
 		if err := r.load(ctx, &p); err != nil {
+			return err
+		}
+		if err := r.readWhole(ctx, &p); err != nil {
 			return err
 		}
 		select {
@@ -252,8 +307,48 @@ func (r *rater) load(ctx context.Context, p *page) error {
 	if p.current, err = r.e.cfg.Store.VerdictsOf(ctx, p.keys); err != nil {
 		return fmt.Errorf("badging: read verdicts: %w", err)
 	}
-	if p.stored, err = r.e.cfg.Store.FactsOf(ctx, p.keys); err != nil {
+	// Facts are read for the entities a policy may rate: with a prepared
+	// page, those some policy selects or that have verdicts (which are read
+	// again whole, and may be selected by then).
+	keys := p.keys
+	if p.prep != nil {
+		keys = make([]string, 0, len(p.keys))
+		for i, k := range p.keys {
+			if p.prep[i].any() || len(p.current[k]) > 0 {
+				keys = append(keys, k)
+			}
+		}
+	}
+	if p.stored, err = r.e.cfg.Store.FactsOf(ctx, keys); err != nil {
 		return fmt.Errorf("badging: read facts: %w", err)
+	}
+	return nil
+}
+
+// readWhole reads again, with their relations, the entities of a page that no
+// policy selects but that still have verdicts, which rating revokes.
+func (r *rater) readWhole(ctx context.Context, p *page) error {
+	var idx []int
+	var keys []string
+	for i, k := range p.keys {
+		if !p.prep[i].any() && len(p.current[k]) > 0 {
+			idx, keys = append(idx, i), append(keys, k)
+		}
+	}
+	if len(keys) == 0 {
+		return nil
+	}
+	views, err := r.e.cfg.Catalog.ByKeys(ctx, keys)
+	if err != nil {
+		return fmt.Errorf("badging: read the catalog: %w", err)
+	}
+	for j, i := range idx {
+		// The entity may have changed since its page was read: it is rated as
+		// read now, its body decoded again.
+		p.views[i], p.prep[i] = views[j], prepared{}
+		if views[j] != nil {
+			p.prep[i] = r.prepare(views[j])
+		}
 	}
 	return nil
 }
@@ -285,7 +380,11 @@ func (r *rater) ratePage(p page) error {
 	drafts := make([][]draft, len(keys))
 	counts := make([]int, len(keys))
 	if err := parallel(len(keys), func(i int) (err error) {
-		drafts[i], counts[i], err = r.rateOne(keys[i], views[i], p.current[keys[i]], p.stored[keys[i]])
+		var prep *prepared
+		if p.prep != nil {
+			prep = &p.prep[i]
+		}
+		drafts[i], counts[i], err = r.rateOne(keys[i], views[i], p.current[keys[i]], p.stored[keys[i]], prep)
 		return err
 	}); err != nil {
 		return err
@@ -420,9 +519,10 @@ type draft struct {
 }
 
 // rateOne rates one entity with every policy and returns the drafts of the
-// events of the changes and the number of policies it evaluated. It only
-// reads the rater, so entities are rated side by side.
-func (r *rater) rateOne(key string, v *catalogstore.EntityView, current []badges.Verdict, stored []badges.FactSet) ([]draft, int, error) {
+// events of the changes and the number of policies it evaluated; prep, when
+// set, is the entity's body decoded and selected already. It only reads the
+// rater, so entities are rated side by side.
+func (r *rater) rateOne(key string, v *catalogstore.EntityView, current []badges.Verdict, stored []badges.FactSet, prep *prepared) ([]draft, int, error) {
 	var out []draft
 	revoke := func(v badges.Verdict, hash, owner string) {
 		out = append(out, draft{d: &event.BadgeChanged{Entity: key, EntityHash: hash, Owner: owner, Policy: v.Policy, PreviousLevel: v.Level,
@@ -435,17 +535,17 @@ func (r *rater) rateOne(key string, v *catalogstore.EntityView, current []badges
 		}
 		return out, 0, nil
 	}
-	body, err := catalog.DecodeJSONObject(v.Body)
-	if err != nil {
-		return nil, 0, fmt.Errorf("badging: entity %s: stored body: %w", v.Ref, err)
+	if prep == nil {
+		p := r.prepare(v)
+		prep = &p
 	}
+	if prep.err != nil {
+		return nil, 0, prep.err
+	}
+	body, selected := prep.body, prep.selected
 	in := policies.Input{Entity: body, Now: r.now}
 	// Each selector runs once; the built-in facts are collected for the
 	// entities some policy rates.
-	selected := make([]bool, len(r.e.policies))
-	for i, c := range r.e.policies {
-		selected[i] = c.Selects(in)
-	}
 	if !slices.Contains(selected, true) {
 		if len(current) == 0 {
 			// No policy rates the entity, now or before: nothing changes.

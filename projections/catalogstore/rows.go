@@ -102,8 +102,9 @@ type PageRow struct {
 // direction (from q.Before backward when it is set) with one row more than
 // q.Limit, when set, to learn whether more follow. It drops that extra row,
 // puts the rows of a backward page in order, sets HasNext and HasPrev, lets
-// decorate add relations and status items to the views, and sets Items, First
-// and Last. It fails with decorate's error.
+// decorate add relations and status items to the views (those q.Decorate
+// picks, when set), and sets Items, First and Last. It fails with decorate's
+// error.
 func FinishPage(ctx context.Context, page Page, q PageQuery, rows []PageRow, decorate func(context.Context, []*EntityView) error) (Page, error) {
 	more := q.Limit > 0 && len(rows) > q.Limit
 	if more {
@@ -116,9 +117,11 @@ func FinishPage(ctx context.Context, page Page, q PageQuery, rows []PageRow, dec
 		page.HasNext = more
 		page.HasPrev = q.After != nil || q.Offset > 0
 	}
-	views := make([]*EntityView, len(rows))
+	views := make([]*EntityView, 0, len(rows))
 	for i := range rows {
-		views[i] = &rows[i].View
+		if q.Decorate == nil || q.Decorate(&rows[i].View) {
+			views = append(views, &rows[i].View)
+		}
 	}
 	if err := decorate(ctx, views); err != nil {
 		return Page{}, err

@@ -146,6 +146,13 @@ type PageQuery struct {
 	CountTotal bool
 	// LocationID, when set, keeps only entities owned by that location.
 	LocationID string
+	// Decorate, when set, says which entities of the page get their relations
+	// and status items; the others come with neither. It is called once per
+	// entity of the page, in order, before any is decorated, on the caller's
+	// goroutine. A reader that needs the relations of a few entities of each
+	// page (a badge evaluation rates the entities its policies select) reads
+	// no more than those. Nil decorates every entity.
+	Decorate func(*EntityView) bool
 }
 
 // Page is the answer to a PageQuery.

@@ -79,3 +79,55 @@ func TestPageRelationsAsByKeys(t *testing.T) {
 		}
 	}
 }
+
+// TestPageDecoratesOnlyThePickedEntities checks that a page read with
+// PageQuery.Decorate asks about each of its entities once, in page order, and
+// reads relations for the picked ones alone: those have every relation ByKeys
+// gives each alone, the others none, and every entity its body.
+func TestPageDecoratesOnlyThePickedEntities(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s, err := sqlitecatalog.Open(filepath.Join(t.TempDir(), "c.db"), sqlitecatalog.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if err := s.Apply(ctx, upserts(t, 0, 120)); err != nil {
+		t.Fatal(err)
+	}
+	plain, err := s.Query(ctx, catalogstore.PageQuery{Limit: 40})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var asked []string
+	picked := map[string]bool{}
+	page, err := s.Query(ctx, catalogstore.PageQuery{Limit: 40, Decorate: func(v *catalogstore.EntityView) bool {
+		asked = append(asked, v.Key)
+		picked[v.Key] = len(asked)%3 == 0
+		return picked[v.Key]
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(page.Items) != 40 || len(asked) != 40 {
+		t.Fatalf("%d entities in the page, %d asked about, want 40 each", len(page.Items), len(asked))
+	}
+	for i, v := range page.Items {
+		if asked[i] != v.Key || plain.Items[i].Key != v.Key || string(plain.Items[i].Body) != string(v.Body) {
+			t.Fatalf("entity %d: %s, asked about %s, plainly %s (bodies equal %v)", i, v.Key, asked[i], plain.Items[i].Key, string(plain.Items[i].Body) == string(v.Body))
+		}
+		if !picked[v.Key] {
+			if v.Relations != nil || v.Status != nil {
+				t.Errorf("%s was not picked, and has relations %v and status %v", v.Key, v.Relations, v.Status)
+			}
+			continue
+		}
+		alone, err := s.ByKeys(ctx, []string{v.Key})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(v.Relations) == 0 || !reflect.DeepEqual(v.Relations, alone[0].Relations) {
+			t.Errorf("%s has relations %v, alone %v", v.Key, v.Relations, alone[0].Relations)
+		}
+	}
+}
