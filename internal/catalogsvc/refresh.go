@@ -3,6 +3,7 @@ package catalogsvc
 import (
 	"context"
 	"fmt"
+	"iter"
 	"time"
 
 	"backlot.dev/backlot/domain/catalog"
@@ -350,8 +351,14 @@ func (s *Service) watchRepos(ctx context.Context, loc catalogstore.Location, sta
 			}
 		}
 	}
+	return s.tellReposOf(ctx, loc, state, state.Owned(loc.ID, except), sink)
+}
+
+// tellReposOf hands the entities of owned (read from state) that the
+// refresh neither upserted nor removed to Repos (tellRepos).
+func (s *Service) tellReposOf(ctx context.Context, loc catalogstore.Location, state refresh.State, owned iter.Seq[refresh.Known], sink *decisionSink) error {
 	var ents []RepoEntity
-	for k := range state.Owned(loc.ID, except) {
+	for k := range owned {
 		if sink.changed[k.Key] {
 			continue
 		}

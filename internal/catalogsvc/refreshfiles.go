@@ -127,16 +127,5 @@ func (s *Service) watchReposOf(ctx context.Context, loc catalogstore.Location, s
 			}
 		}
 	}
-	var ents []RepoEntity
-	for k := range owned {
-		if sink.changed[k.Key] {
-			continue
-		}
-		ents = append(ents, RepoEntity{Key: k.Key, ManagedBy: k.ManagedBy, Commit: sink.commits[k.Key]})
-	}
-	if err := stateErr(state); err != nil {
-		s.cfg.Logger.Warn("repositories not looked at", "location", loc.Type+":"+loc.Target, "err", err)
-		return nil
-	}
-	return s.tellRepos(ctx, loc, ents, sink)
+	return s.tellReposOf(ctx, loc, state, owned, sink)
 }
