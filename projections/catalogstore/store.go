@@ -152,7 +152,7 @@ type PageQuery struct {
 	// goroutine. A reader that needs the relations of a few entities of each
 	// page (a badge evaluation rates the entities its policies select) reads
 	// no more than those. Nil decorates every entity.
-	Decorate func(*EntityView) bool
+	Decorate func(*EntityView) bool `json:"-"`
 }
 
 // Page is the answer to a PageQuery.
