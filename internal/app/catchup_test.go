@@ -86,8 +86,32 @@ func TestHeldBackBatchesTakeTurns(t *testing.T) {
 // countingTarget sharing its counters.
 type countingTarget struct {
 	running, most *atomic.Int32
-	mu            sync.Mutex
-	pos           event.Positions
+	keptPositions
+}
+
+// keptPositions is a fake read model's positions: the last event it applied
+// of each partition. The zero value holds none; it is safe for concurrent
+// use.
+type keptPositions struct {
+	mu  sync.Mutex
+	pos event.Positions
+}
+
+// applied records evs, a batch of one partition, as applied.
+func (k *keptPositions) applied(evs []event.Envelope) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.pos == nil {
+		k.pos = event.Positions{}
+	}
+	k.pos[evs[0].Partition] = evs[len(evs)-1].Position
+}
+
+// Positions returns the positions applied so far.
+func (k *keptPositions) Positions(context.Context) (event.Positions, error) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return k.pos.Clone(), nil
 }
 
 func (c *countingTarget) Apply(_ context.Context, evs []event.Envelope) error {
@@ -96,16 +120,8 @@ func (c *countingTarget) Apply(_ context.Context, evs []event.Envelope) error {
 	}
 	time.Sleep(time.Millisecond)
 	c.running.Add(-1)
-	c.mu.Lock()
-	c.pos[evs[0].Partition] = evs[len(evs)-1].Position
-	c.mu.Unlock()
+	c.applied(evs)
 	return nil
-}
-
-func (c *countingTarget) Positions(context.Context) (event.Positions, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.pos.Clone(), nil
 }
 
 // TestHeldBackProjectorsCatchUpOneBatchAtATime: the history's and the badges'
@@ -141,7 +157,7 @@ func TestHeldBackProjectorsCatchUpOneBatchAtATime(t *testing.T) {
 			var running, most atomic.Int32
 			var projs []*projector.Projector
 			for range 2 { // the history and the badges
-				projs = append(projs, projector.New(log, &countingTarget{running: &running, most: &most, pos: event.Positions{}},
+				projs = append(projs, projector.New(log, &countingTarget{running: &running, most: &most},
 					projector.Options{BatchSize: 4, Gate: first.gate()}))
 			}
 			for _, p := range projs {

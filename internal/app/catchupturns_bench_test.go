@@ -60,23 +60,14 @@ func spin(d time.Duration) {
 type foldingTarget struct {
 	perEvent time.Duration
 	folded   *atomic.Int64
-	mu       sync.Mutex
-	pos      event.Positions
+	keptPositions
 }
 
 func (f *foldingTarget) Apply(_ context.Context, evs []event.Envelope) error {
 	spin(time.Duration(len(evs)) * f.perEvent)
 	f.folded.Add(int64(len(evs)))
-	f.mu.Lock()
-	f.pos[evs[0].Partition] = evs[len(evs)-1].Position
-	f.mu.Unlock()
+	f.applied(evs)
 	return nil
-}
-
-func (f *foldingTarget) Positions(context.Context) (event.Positions, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.pos.Clone(), nil
 }
 
 // BenchmarkReadsDuringCatchUp measures a read's latency (p50 and p95, in ms)
@@ -108,7 +99,7 @@ func BenchmarkReadsDuringCatchUp(b *testing.B) {
 			if c.turns != nil {
 				first := &catalogFirst{log: log, catalog: catalog, behind: 1 << 62, maxWait: time.Minute, turns: c.turns(reads)}
 				for range 2 { // the history and the badges
-					p := projector.New(log, &foldingTarget{perEvent: 50 * time.Microsecond, folded: &folded, pos: event.Positions{}},
+					p := projector.New(log, &foldingTarget{perEvent: 50 * time.Microsecond, folded: &folded},
 						projector.Options{BatchSize: serveHeldBackBatch, Gate: first.gate()})
 					wg.Go(func() { _ = p.Run(ctx) })
 				}

@@ -188,7 +188,7 @@ func TestCatchUpGoesOnUnderASteadyReadLoad(t *testing.T) {
 	var running, most, biggest atomic.Int32
 	var projs []*projector.Projector
 	for range 2 { // the history and the badges
-		projs = append(projs, projector.New(log, &sizingTarget{countingTarget: countingTarget{running: &running, most: &most, pos: event.Positions{}}, biggest: &biggest},
+		projs = append(projs, projector.New(log, &sizingTarget{countingTarget: countingTarget{running: &running, most: &most}, biggest: &biggest},
 			projector.Options{BatchSize: 20, Gate: first.gate()}))
 	}
 	for _, p := range projs {
