@@ -15,20 +15,28 @@ import (
 // history and the badges gives way to (catchUpTurns). A read stays counted
 // for readLinger after it ends: a client that sends its requests one after
 // another leaves gaps of microseconds between them, and a batch let in
-// during such a gap would share the cores with the next request. It is safe
-// for concurrent use; a nil readLoad counts nothing and is never busy.
+// during such a gap would share the cores with the next request. The reads
+// of the api processes of a split deployment are counted too, as they are
+// heard (readbeats.go). It is safe for concurrent use; a nil readLoad counts
+// nothing and is never busy.
 type readLoad struct {
 	mu      sync.Mutex
 	n       int
 	begun   uint64
 	lastEnd time.Time
+	// heardUntil is when the last beat heard from another process's reads
+	// stops counting (heard).
+	heardUntil time.Time
+	// began receives a value, without blocking, when a read begins: it
+	// wakes the beats that tell other processes (tellReads).
+	began chan struct{}
 }
 
 // readLinger is how long a read counts as in flight after it ended.
 const readLinger = 20 * time.Millisecond
 
 // newReadLoad returns a readLoad with no read in flight.
-func newReadLoad() *readLoad { return &readLoad{} }
+func newReadLoad() *readLoad { return &readLoad{began: make(chan struct{}, 1)} }
 
 // begin counts a read in flight until the returned end is called (once).
 func (r *readLoad) begin() (end func()) {
@@ -39,6 +47,10 @@ func (r *readLoad) begin() (end func()) {
 	r.n++
 	r.begun++
 	r.mu.Unlock()
+	select {
+	case r.began <- struct{}{}:
+	default:
+	}
 	var once sync.Once
 	return func() {
 		once.Do(func() {
@@ -50,15 +62,31 @@ func (r *readLoad) begin() (end func()) {
 	}
 }
 
+// heard counts a beat of another process's reads (hearReads): reads are in
+// flight there until heardLinger after now, and one more read has begun.
+func (r *readLoad) heard(now time.Time) {
+	if r == nil {
+		return
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.begun++
+	if until := now.Add(heardLinger); until.After(r.heardUntil) {
+		r.heardUntil = until
+	}
+}
+
 // state reports whether a read is in flight at now (or ended less than
-// readLinger before), and how many reads have begun so far.
+// readLinger before, or another process's was heard less than heardLinger
+// before), and how many reads have begun so far (each beat heard counts as
+// one).
 func (r *readLoad) state(now time.Time) (busy bool, begun uint64) {
 	if r == nil {
 		return false, 0
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return r.n > 0 || now.Sub(r.lastEnd) < readLinger, r.begun
+	return r.n > 0 || now.Sub(r.lastEnd) < readLinger || now.Before(r.heardUntil), r.begun
 }
 
 // markCatalogReads counts every read of the catalog API (a request under

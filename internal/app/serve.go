@@ -330,8 +330,9 @@ func StartServe(ctx context.Context, cfg ServeConfig) (*Server, error) {
 	// files), which the projector role's held-back readers yield to
 	// (catalogFirst); nil, counting nothing, without that role.
 	var work *foreground
-	// The catalog's reads in flight (the API's), which the projector
-	// role's catch-up gives way to (catchUpTurns); nil without that role.
+	// The catalog's reads in flight (the API's, this process's and those
+	// heard from other processes), which the projector role's catch-up
+	// gives way to (catchUpTurns); nil without that role.
 	var reads *readLoad
 	if s.has(RoleProjector) {
 		work, reads = newForeground(), newReadLoad()
@@ -417,8 +418,15 @@ func StartServe(ctx context.Context, cfg ServeConfig) (*Server, error) {
 		s.closers = append(s.closers, api.Close)
 		handler = api.handler
 		if work != nil {
-			handler = markCatalogReads(reads, markCatalogWrites(work, handler))
+			handler = markCatalogWrites(work, handler)
 		}
+		if reads == nil {
+			// No projector here: the projector processes hear of the
+			// catalog's reads through PostgreSQL (readbeats.go).
+			reads = newReadLoad()
+			s.wg.Go(func() { tellReads(runCtx, s.store.Pool(), reads, cfg.Logger) })
+		}
+		handler = markCatalogReads(reads, handler)
 	} else {
 		handler = httpapi.HealthHandler(ready, reg)
 		s.manifest.Routes = append(s.manifest.Routes, healthRoutes...)
@@ -437,6 +445,8 @@ func StartServe(ctx context.Context, cfg ServeConfig) (*Server, error) {
 	s.server = httpapi.NewHTTPServer(handler, cfg.Timeouts)
 	if s.projector != nil {
 		s.projector.start(runCtx, &s.wg)
+		// The catalog's reads of api processes elsewhere (readbeats.go).
+		s.wg.Go(func() { hearReads(runCtx, cfg.PostgresURL, reads, cfg.Logger) })
 	}
 	s.wg.Go(func() {
 		if err := s.server.Serve(s.listener); err != nil && !errors.Is(err, http.ErrServerClosed) {
