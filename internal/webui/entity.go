@@ -105,14 +105,14 @@ func loadEntity(s *Server, r *Request) (any, string, error) {
 	if err != nil {
 		return nil, "", err
 	}
-	views, err := reader.ByKeys(ctx, []string{key})
+	v, counts, err := readEntityCapped(ctx, reader, key)
 	if err != nil {
 		return nil, "", err
 	}
 	if err := s.entityHistory(ctx, key, d); err != nil {
 		return nil, "", err
 	}
-	if len(views) == 0 || views[0] == nil {
+	if v == nil {
 		if len(d.History) == 0 {
 			return nil, "", fault.New(fault.NotFound, key, "the catalog holds no entity %s%s", key, map[bool]string{true: " at that instant", false: ""}[d.AsOf != ""])
 		}
@@ -126,7 +126,6 @@ func loadEntity(s *Server, r *Request) (any, string, error) {
 		}
 		return d, refName(key), nil
 	}
-	v := views[0]
 	d.Summary, d.UID, d.Rels, d.Errors = Summarize(v), v.UID, v.Relations, v.Status
 	if dec := s.cfg.Decide(r.Principal, permission.CatalogEntityRead, permission.EntityResource(d.Kind, d.Ref, d.Owner, nil)); !dec.Allowed {
 		return nil, "", fault.New(fault.Forbidden, key, "%s may not read %s: %s", r.Principal.Ref, key, dec.Reason)
@@ -134,10 +133,12 @@ func loadEntity(s *Server, r *Request) (any, string, error) {
 	if err := d.readBody(v.Body); err != nil {
 		return nil, "", err
 	}
-	d.Graph = relationGraph(v.Ref, v.Relations, d.AsOf)
 	slices.SortStableFunc(d.Rels, func(a, b catalogstore.Relation) int { return strings.Compare(a.Type, b.Type) })
-	d.RelCount = len(d.Rels)
-	d.Rels, d.RelMore = listRelations(d.Rels, d.Ref)
+	for _, n := range counts {
+		d.RelCount += n
+	}
+	d.Graph = relationGraph(v.Ref, v.Relations, d.RelCount-len(v.Relations), d.AsOf)
+	d.Rels, d.RelMore = listRelations(d.Rels, counts, d.Ref)
 	if err := s.entityBadges(ctx, key, d); err != nil {
 		return nil, "", err
 	}
@@ -283,10 +284,31 @@ type relationsMore struct {
 	URL  string
 }
 
+// readEntityCapped reads the entity with key from reader with at most
+// maxListedRelations of its relations of each type, and how many it has of
+// each: through catalogstore.CappedReader, so a group that owns thousands
+// of entities is not read whole, or else whole (an entity as of an
+// instant). It returns nil when there is no such entity.
+func readEntityCapped(ctx context.Context, reader catalogstore.Reader, key string) (*catalogstore.EntityView, map[string]int, error) {
+	if c, ok := reader.(catalogstore.CappedReader); ok {
+		return c.ByKeyCapped(ctx, key, maxListedRelations)
+	}
+	views, err := reader.ByKeys(ctx, []string{key})
+	if err != nil || len(views) == 0 || views[0] == nil {
+		return nil, nil, err
+	}
+	counts := map[string]int{}
+	for _, r := range views[0].Relations {
+		counts[r.Type]++
+	}
+	return views[0], counts, nil
+}
+
 // listRelations keeps the first maxListedRelations relations of each type
-// of rels (sorted by type) and says how many of each it left out; a
-// group's ownerOf links to the catalog filtered by that owner.
-func listRelations(rels []catalogstore.Relation, ref string) ([]catalogstore.Relation, []relationsMore) {
+// of rels (sorted by type) and says how many of each it left out, of the
+// counts of each type (rels may hold only a part of them); a group's
+// ownerOf links to the catalog filtered by that owner.
+func listRelations(rels []catalogstore.Relation, counts map[string]int, ref string) ([]catalogstore.Relation, []relationsMore) {
 	out := rels[:0:0]
 	var more []relationsMore
 	for i := 0; i < len(rels); {
@@ -295,7 +317,7 @@ func listRelations(rels []catalogstore.Relation, ref string) ([]catalogstore.Rel
 			j++
 		}
 		out = append(out, rels[i:min(j, i+maxListedRelations)]...)
-		if n := j - i - maxListedRelations; n > 0 {
+		if n := max(counts[rels[i].Type], j-i) - min(j-i, maxListedRelations); n > 0 {
 			m := relationsMore{Type: rels[i].Type, More: n}
 			if rels[i].Type == "ownerOf" {
 				// spec.owner holds the owner as each entity wrote it: its

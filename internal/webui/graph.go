@@ -18,7 +18,7 @@ const maxGraphNodes = 16
 // entity in the middle, one node per related entity around it (a link to its
 // page), each edge labelled with the relation types. asOf, when set, is
 // kept in the links.
-func relationGraph(self string, rels []catalogstore.Relation, asOf string) template.HTML {
+func relationGraph(self string, rels []catalogstore.Relation, unread int, asOf string) template.HTML {
 	type neighbour struct {
 		ref   string
 		types []string
@@ -52,7 +52,11 @@ func relationGraph(self string, rels []catalogstore.Relation, asOf string) templ
 	var b strings.Builder
 	esc := template.HTMLEscapeString
 	fmt.Fprintf(&b, `<svg viewBox="0 0 %.0f %.0f" width="%.0f" role="group" aria-labelledby="graph-title" xmlns="http://www.w3.org/2000/svg">`, w, h, w)
-	fmt.Fprintf(&b, `<title id="graph-title">Relations of %s: %d related entities</title>`, esc(self), len(byRef))
+	if unread > 0 {
+		fmt.Fprintf(&b, `<title id="graph-title">Relations of %s: %d related entities, and %d relations more</title>`, esc(self), len(byRef), unread)
+	} else {
+		fmt.Fprintf(&b, `<title id="graph-title">Relations of %s: %d related entities</title>`, esc(self), len(byRef))
+	}
 	pos := make([][2]float64, len(ns))
 	for i := range ns {
 		a := -math.Pi/2 + 2*math.Pi*float64(i)/float64(max(1, len(ns)))

@@ -35,28 +35,7 @@ func (s *Store) decorate(ctx context.Context, views []*catalogstore.EntityView) 
 			) x ORDER BY source, type, target, target_ref`, keys).Query(func(rows pgx.Rows) error {
 			return catalogstore.ScanRelations(rows, byKey, true)
 		})
-		b.Queue(`SELECT entity_key, body, 0 AS part, location_id, seq FROM location_errors WHERE entity_key = ANY($1)
-			UNION ALL
-			SELECT l.entity_key, le.body, 1, le.location_id, le.seq FROM location_errors le JOIN locations l ON l.id = le.location_id
-			WHERE l.entity_key = ANY($1) AND le.entity_key <> l.entity_key
-			ORDER BY 1, 3, 4, 5`, keys).Query(func(rows pgx.Rows) error {
-			for rows.Next() {
-				var key, loc string
-				var raw []byte
-				var part, seq int32
-				if err := rows.Scan(&key, &raw, &part, &loc, &seq); err != nil {
-					return err
-				}
-				var pe event.ProcessingError
-				if err := json.Unmarshal(raw, &pe); err != nil {
-					return fmt.Errorf("location %s error %d: %w", loc, seq, err)
-				}
-				if v := byKey[key]; v != nil {
-					v.Status = append(v.Status, catalogstore.StatusItemOf(pe))
-				}
-			}
-			return rows.Err()
-		})
+		queueStatus(b, keys, byKey)
 		return conn.SendBatch(ctx, b).Close()
 	})
 	if err != nil {
@@ -66,6 +45,34 @@ func (s *Store) decorate(ctx context.Context, views []*catalogstore.EntityView) 
 		catalogstore.NormalizeRelations(v)
 	}
 	return nil
+}
+
+// queueStatus queues the read of the status items of the views byKey (keys
+// lists their keys): the processing errors of each entity's file, and those
+// of the location it registered, if any.
+func queueStatus(b *pgx.Batch, keys []string, byKey map[string]*catalogstore.EntityView) {
+	b.Queue(`SELECT entity_key, body, 0 AS part, location_id, seq FROM location_errors WHERE entity_key = ANY($1)
+		UNION ALL
+		SELECT l.entity_key, le.body, 1, le.location_id, le.seq FROM location_errors le JOIN locations l ON l.id = le.location_id
+		WHERE l.entity_key = ANY($1) AND le.entity_key <> l.entity_key
+		ORDER BY 1, 3, 4, 5`, keys).Query(func(rows pgx.Rows) error {
+		for rows.Next() {
+			var key, loc string
+			var raw []byte
+			var part, seq int32
+			if err := rows.Scan(&key, &raw, &part, &loc, &seq); err != nil {
+				return err
+			}
+			var pe event.ProcessingError
+			if err := json.Unmarshal(raw, &pe); err != nil {
+				return fmt.Errorf("location %s error %d: %w", loc, seq, err)
+			}
+			if v := byKey[key]; v != nil {
+				v.Status = append(v.Status, catalogstore.StatusItemOf(pe))
+			}
+		}
+		return rows.Err()
+	})
 }
 
 // ByKeys returns the entities with the given keys, in order, nil where missing.

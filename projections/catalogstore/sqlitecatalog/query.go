@@ -355,30 +355,7 @@ func (s *Store) decorate(ctx context.Context, views []*catalogstore.EntityView, 
 		if err != nil {
 			return err
 		}
-		srows, err := s.read.QueryContext(ctx, `SELECT entity_key, body FROM location_errors WHERE entity_key IN (`+placeholders(len(part))+`)
-			UNION ALL SELECT l.entity_key, le.body FROM location_errors le JOIN locations l ON l.id = le.location_id
-			WHERE l.entity_key IN (`+placeholders(len(part))+`) AND le.entity_key <> l.entity_key`, append(append([]any{}, part...), part...)...)
-		if err != nil {
-			return err
-		}
-		for srows.Next() {
-			var key string
-			var raw []byte
-			if err := srows.Scan(&key, &raw); err != nil {
-				srows.Close()
-				return err
-			}
-			var pe event.ProcessingError
-			if err := json.Unmarshal(raw, &pe); err != nil {
-				srows.Close()
-				return err
-			}
-			if v := byKey[key]; v != nil {
-				v.Status = append(v.Status, catalogstore.StatusItemOf(pe))
-			}
-		}
-		srows.Close()
-		if err := srows.Err(); err != nil {
+		if err := s.statusItems(ctx, part, byKey); err != nil {
 			return err
 		}
 	}
@@ -386,6 +363,36 @@ func (s *Store) decorate(ctx context.Context, views []*catalogstore.EntityView, 
 		catalogstore.NormalizeRelations(v)
 	}
 	return nil
+}
+
+// statusItems adds to the views byKey the status items of those whose keys
+// are in part: the processing errors of each entity's file, and those of the
+// location it registered, if any.
+func (s *Store) statusItems(ctx context.Context, part []any, byKey map[string]*catalogstore.EntityView) error {
+	srows, err := s.read.QueryContext(ctx, `SELECT entity_key, body FROM location_errors WHERE entity_key IN (`+placeholders(len(part))+`)
+		UNION ALL SELECT l.entity_key, le.body FROM location_errors le JOIN locations l ON l.id = le.location_id
+		WHERE l.entity_key IN (`+placeholders(len(part))+`) AND le.entity_key <> l.entity_key`, append(append([]any{}, part...), part...)...)
+	if err != nil {
+		return err
+	}
+	for srows.Next() {
+		var key string
+		var raw []byte
+		if err := srows.Scan(&key, &raw); err != nil {
+			srows.Close()
+			return err
+		}
+		var pe event.ProcessingError
+		if err := json.Unmarshal(raw, &pe); err != nil {
+			srows.Close()
+			return err
+		}
+		if v := byKey[key]; v != nil {
+			v.Status = append(v.Status, catalogstore.StatusItemOf(pe))
+		}
+	}
+	srows.Close()
+	return srows.Err()
 }
 
 // ByKeys returns the entities with the given keys, in order, nil where missing.

@@ -1,0 +1,114 @@
+package storetest
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"testing"
+
+	"backlot.dev/backlot/domain/catalog"
+	"backlot.dev/backlot/domain/event"
+	"backlot.dev/backlot/projections/catalogstore"
+)
+
+// CheckByKeyCapped checks a store's catalogstore.CappedReader against its
+// ByKeys: for a group that owns twelve components and is the parent of
+// another (which names it as its parent: the relation is declared from both
+// ends and counted once), for components with relations both ways, and for
+// each cap, ByKeyCapped gives every type's count as ByKeys has it, at most
+// the cap of each type, each one of ByKeys's relations, in ByKeys's order;
+// with a cap no type exceeds, exactly what ByKeys gives; a missing entity
+// is nil.
+func CheckByKeyCapped(t *testing.T, st catalogstore.Store) {
+	t.Helper()
+	ctx := context.Background()
+	capped, ok := st.(catalogstore.CappedReader)
+	if !ok {
+		t.Fatal("the store is no catalogstore.CappedReader")
+	}
+	bodies := []map[string]any{
+		{"apiVersion": "backstage.io/v1alpha1", "kind": "Group", "metadata": map[string]any{"name": "team-0"},
+			"spec": map[string]any{"type": "team", "children": []any{"team-1"}}},
+		{"apiVersion": "backstage.io/v1alpha1", "kind": "Group", "metadata": map[string]any{"name": "team-1"},
+			"spec": map[string]any{"type": "team", "parent": "team-0", "children": []any{}}},
+	}
+	for i := range 24 {
+		bodies = append(bodies, ComponentBody(i, 2))
+	}
+	var evs []event.Envelope
+	for i, b := range bodies {
+		e, err := catalog.NewEntity(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body := e.JSON()
+		ev, err := event.New(event.TypeEntityUpserted, e.Ref().Key(), event.EntityUpserted{
+			Ref: e.Ref().String(), UID: fmt.Sprintf("uid-%d", i), Hash: catalog.HashJSON(body), Entity: json.RawMessage(body),
+			LocationID: "L1", ManagedBy: "file:/catalog/all.yaml", OriginLocation: "file:/catalog/all.yaml",
+		}, event.Meta{Actor: "location:L1"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ev.Position = int64(i) + 1
+		evs = append(evs, ev)
+	}
+	if err := st.Apply(ctx, evs); err != nil {
+		t.Fatal(err)
+	}
+	keys := []string{"group:default/team-0", "group:default/team-1", "component:default/service-3", "Component:default/Service-4"}
+	full, err := st.ByKeys(ctx, keys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(full[0].Relations); n < 13 {
+		t.Fatalf("the fixture's group has %d relations, want 12 ownerOf and a parentOf", n)
+	}
+	for i, key := range keys {
+		want := map[string]int{}
+		most := 0
+		for _, r := range full[i].Relations {
+			want[r.Type]++
+			most = max(most, want[r.Type])
+		}
+		for _, perType := range []int{1, 2, 5, most} {
+			v, counts, err := capped.ByKeyCapped(ctx, key, perType)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if v == nil {
+				t.Fatalf("%s capped at %d: not found", key, perType)
+			}
+			if jsonOf(t, counts) != jsonOf(t, want) {
+				t.Errorf("%s capped at %d counts %v, want %v (ByKeys)", key, perType, counts, want)
+			}
+			got := map[string]int{}
+			next := 0 // the relations are ByKeys's, in its order
+			for _, r := range v.Relations {
+				got[r.Type]++
+				for next < len(full[i].Relations) && full[i].Relations[next] != r {
+					next++
+				}
+				if next == len(full[i].Relations) {
+					t.Fatalf("%s capped at %d: %+v is not one of ByKeys's relations, or out of its order:\n%s", key, perType, r, jsonOf(t, v.Relations))
+				}
+			}
+			for typ, n := range want {
+				if got[typ] != min(n, perType) {
+					t.Errorf("%s capped at %d has %d %s relations of %d", key, perType, got[typ], typ, n)
+				}
+			}
+			if perType == most {
+				if g, w := jsonOf(t, v), jsonOf(t, full[i]); g != w {
+					t.Errorf("%s capped at %d, which no type exceeds:\n%s\nByKeys:\n%s", key, perType, g, w)
+				}
+			}
+		}
+	}
+	if v, counts, err := capped.ByKeyCapped(ctx, "component:default/missing", 3); err != nil || v != nil || counts != nil {
+		t.Fatalf("a missing entity capped: %v, %v, %v; want nil", v, counts, err)
+	}
+	if !strings.Contains(jsonOf(t, full[0].Relations), `"parentOf"`) {
+		t.Fatal("the fixture's group is no parent")
+	}
+}
