@@ -277,7 +277,7 @@ func TestCatchUpPoolSettings(t *testing.T) {
 		{"keyword/value", "host=db dbname=backlot",
 			[]string{"host=db dbname=backlot ", "max_parallel_workers_per_gather=0", "jit=off"}},
 	} {
-		got := catchUpPostgresURL(c.dsn)
+		got := servePostgresURL(c.dsn)
 		for _, w := range c.want {
 			if !strings.Contains(got, w) {
 				t.Errorf("%s: %q has no %q", c.name, got, w)
@@ -290,16 +290,16 @@ func TestCatchUpPoolSettings(t *testing.T) {
 }
 
 // TestCatchUpPoolSessionsTakeTheSettings: a connection to the catch-up
-// pool's URL runs with catchUpSettings.
+// pool's URL runs with servePoolSettings.
 func TestCatchUpPoolSessionsTakeTheSettings(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, catchUpPostgresURL(pgtest.URL(t)))
+	conn, err := pgx.Connect(ctx, servePostgresURL(pgtest.URL(t)))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer conn.Close(ctx)
-	for k, want := range catchUpSettings {
+	for k, want := range servePoolSettings {
 		var got string
 		if err := conn.QueryRow(ctx, "SELECT current_setting($1)", k).Scan(&got); err != nil {
 			t.Fatal(err)

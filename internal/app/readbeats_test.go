@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"path/filepath"
+	"slices"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -102,6 +103,47 @@ func TestAProjectorHearsTheReadsOfAnotherProcess(t *testing.T) {
 	<-heard
 }
 
+// startServeRoles starts serve with roles on brokers, prefix and the
+// database url; with the api role it loads the example catalog.
+func startServeRoles(t *testing.T, brokers []string, prefix, url string, roles ...string) *Server {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	cfg := ServeConfig{Roles: roles, KafkaBrokers: brokers, TopicPrefix: prefix, Group: prefix + "projector",
+		PostgresURL: url, Addr: "127.0.0.1:0", Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		ReplicationFactor: 1, Partitions: 6, RefreshInterval: time.Hour, DataDir: t.TempDir()}
+	if slices.Contains(roles, RoleAPI) {
+		cat, err := filepath.Abs("../../examples/catalog/all.yaml")
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg.Catalogs = []string{cat}
+	}
+	s, err := StartServe(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+// TestServeRequestsTakeNoParallelWorkers: the sessions of serve's pool
+// for requests (the catalog API's reads, and the read models that share
+// it) run with servePoolSettings: a filtered list's statements started two
+// parallel workers per request at 300,000 entities.
+func TestServeRequestsTakeNoParallelWorkers(t *testing.T) {
+	s := startServeRoles(t, kafkatest.Brokers(t), kafkatest.TopicPrefix(t), pgtest.URL(t), RoleAPI)
+	for k, want := range servePoolSettings {
+		var got string
+		if err := s.store.Pool().QueryRow(t.Context(), "SELECT current_setting($1)", k).Scan(&got); err != nil {
+			t.Fatal(err)
+		}
+		if got != want {
+			t.Errorf("%s = %q in a session of serve's requests pool, want %q", k, got, want)
+		}
+	}
+}
+
 // TestASplitProjectorGivesWayToTheAPIsReads runs serve's roles as two
 // servers on one database and one broker, as --split-roles does (the
 // projector alone; the api and the ingester): the projector process counts
@@ -111,26 +153,7 @@ func TestASplitProjectorGivesWayToTheAPIsReads(t *testing.T) {
 	brokers := kafkatest.Brokers(t)
 	prefix := kafkatest.TopicPrefix(t)
 	url := pgtest.URL(t)
-	cat, err := filepath.Abs("../../examples/catalog/all.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	start := func(roles ...string) *Server {
-		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-		defer cancel()
-		cfg := ServeConfig{Roles: roles, KafkaBrokers: brokers, TopicPrefix: prefix, Group: prefix + "projector",
-			PostgresURL: url, Addr: "127.0.0.1:0", Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
-			ReplicationFactor: 1, Partitions: 6, RefreshInterval: time.Hour, DataDir: t.TempDir()}
-		if roles[0] == RoleAPI {
-			cfg.Catalogs = []string{cat}
-		}
-		s, err := StartServe(ctx, cfg)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { s.Close() })
-		return s
-	}
+	start := func(roles ...string) *Server { return startServeRoles(t, brokers, prefix, url, roles...) }
 	proj := start(RoleProjector)
 	api := start(RoleAPI, RoleIngester)
 	select {

@@ -228,7 +228,9 @@ func StartServe(ctx context.Context, cfg ServeConfig) (*Server, error) {
 		return nil, err
 	}
 	s.closers = append(s.closers, s.log.Close)
-	s.store, err = pgcatalog.Open(ctx, cfg.PostgresURL, pgcatalog.Options{})
+	// The requests' pool (and the read models sharing it): no parallel
+	// workers, no JIT (servePoolSettings).
+	s.store, err = pgcatalog.Open(ctx, servePostgresURL(cfg.PostgresURL), pgcatalog.Options{})
 	if err != nil {
 		return nil, err
 	}
@@ -307,7 +309,7 @@ func StartServe(ctx context.Context, cfg ServeConfig) (*Server, error) {
 		// dev's does: a write holds the service's lock across its lease
 		// claims, reads, append and wait, so queueing for a connection behind
 		// the API's readers would queue every write behind them too.
-		writes, err := pgcatalog.Open(ctx, cfg.PostgresURL, pgcatalog.Options{MaxConns: writePoolConns})
+		writes, err := pgcatalog.Open(ctx, servePostgresURL(cfg.PostgresURL), pgcatalog.Options{MaxConns: writePoolConns})
 		if err != nil {
 			return nil, err
 		}
@@ -477,8 +479,8 @@ func (s *Server) newProjector(ctx context.Context, reg *prometheus.Registry, rep
 	// folded, and a first evaluation reads every page of the catalog; on the
 	// catalog's pool they took the connections the API's requests and the
 	// catalog's projector queued for.
-	// Its statements take no parallel workers and no JIT (catchUpSettings).
-	later, err := pgcatalog.Open(ctx, catchUpPostgresURL(cfg.PostgresURL), pgcatalog.Options{MaxConns: serveCatchUpConns})
+	// Its statements take no parallel workers and no JIT (servePoolSettings).
+	later, err := pgcatalog.Open(ctx, servePostgresURL(cfg.PostgresURL), pgcatalog.Options{MaxConns: serveCatchUpConns})
 	if err != nil {
 		return nil, err
 	}
