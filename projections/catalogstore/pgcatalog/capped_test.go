@@ -13,3 +13,9 @@ func TestByKeyCappedReadsAsByKeysWithinTheCap(t *testing.T) {
 	t.Parallel()
 	storetest.CheckByKeyCapped(t, openStore(t))
 }
+
+// BenchmarkByKeyCapped: a group that owns 20,000 components read whole and
+// capped, as the entity page read it before and reads it now.
+func BenchmarkByKeyCapped(b *testing.B) {
+	storetest.BenchByKeyCapped(b, openStore(b), 20000)
+}

@@ -112,3 +112,74 @@ func CheckByKeyCapped(t *testing.T, st catalogstore.Store) {
 		t.Fatal("the fixture's group is no parent")
 	}
 }
+
+// BenchByKeyCapped measures reading a group that owns n components whole
+// (ByKeys) and capped at 100 relations a type (ByKeyCapped), the entity
+// page's two ways, reporting the process's CPU per read (cpu-ms/op).
+func BenchByKeyCapped(b *testing.B, st catalogstore.Store, n int) {
+	ctx := context.Background()
+	evs := make([]event.Envelope, 0, n+1)
+	group, err := catalog.NewEntity(map[string]any{"apiVersion": "backstage.io/v1alpha1", "kind": "Group",
+		"metadata": map[string]any{"name": "team-0"}, "spec": map[string]any{"type": "team", "children": []any{}}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for i := range n + 1 {
+		e := group
+		if i > 0 {
+			if e, err = catalog.NewEntity(ComponentBody(i, 1)); err != nil {
+				b.Fatal(err)
+			}
+		}
+		body := e.JSON()
+		ev, err := event.New(event.TypeEntityUpserted, e.Ref().Key(), event.EntityUpserted{
+			Ref: e.Ref().String(), UID: fmt.Sprintf("uid-%d", i), Hash: catalog.HashJSON(body), Entity: json.RawMessage(body),
+			LocationID: "L1", ManagedBy: "file:/catalog/all.yaml", OriginLocation: "file:/catalog/all.yaml",
+		}, event.Meta{Actor: "location:L1"})
+		if err != nil {
+			b.Fatal(err)
+		}
+		ev.Position = int64(i) + 1
+		evs = append(evs, ev)
+	}
+	for i := 0; i < len(evs); i += 2000 {
+		if err := st.Apply(ctx, evs[i:min(i+2000, len(evs))]); err != nil {
+			b.Fatal(err)
+		}
+	}
+	const key = "group:default/team-0"
+	for _, c := range []struct {
+		name string
+		read func() (int, error)
+	}{
+		{"whole", func() (int, error) {
+			vs, err := st.ByKeys(ctx, []string{key})
+			if err != nil {
+				return 0, err
+			}
+			return len(vs[0].Relations), nil
+		}},
+		{"capped", func() (int, error) {
+			v, counts, err := st.(catalogstore.CappedReader).ByKeyCapped(ctx, key, 100)
+			if err != nil {
+				return 0, err
+			}
+			if counts["ownerOf"] != n {
+				return 0, fmt.Errorf("ownerOf counted %d, want %d", counts["ownerOf"], n)
+			}
+			return len(v.Relations), nil
+		}},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			var m CPUMeter
+			m.Start()
+			for b.Loop() {
+				if _, err := c.read(); err != nil {
+					b.Fatal(err)
+				}
+			}
+			m.Stop()
+			b.ReportMetric(float64(m.Spent().Microseconds())/1000/float64(b.N), "cpu-ms/op")
+		})
+	}
+}
