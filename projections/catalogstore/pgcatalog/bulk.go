@@ -51,27 +51,20 @@ var replayIndexes = []bulkIndex{
 }
 
 // searchKeyIndex is search's primary key (eid, kid, value), which a replay
-// into a fresh read model (BeginReplay) replaces by search_eid, a plain index
-// on eid: the fold's only use of the key is to delete an entity's rows by
-// eid before it writes them again, and it writes no duplicate of the key (an
-// entity's rows are deduplicated before they are written, and a batch deletes
-// the rows of the entities it rewrites first). A search row then costs
-// PostgreSQL an insert of a bigint near the index's right edge, in pages
-// that deduplicate the eids of one entity's rows, instead of a descent of the
-// key's tree comparing texts (2.1-2.6 µs of CPU a row with the key, 15 rows
-// a component). search_eid does not deduplicate: its pages fill with the
-// rows of ten or so entities, and merging their eids each time a page fills
-// cost more than the index pages it saves (inserting 900,000 search rows in
-// the order a replay writes them took 1.5 s with it, 2.1 s deduplicating,
-// 3.0 s with the key, 0.5 s with no index). The key is built by one sort at
-// the end, which also checks its uniqueness, and search_eid is dropped in the
-// same transaction.
+// into a fresh read model (BeginReplay) drops: search then has no index at
+// all while the replay folds, and the rows of entities a batch rewrites are
+// set aside instead of replacing the old ones in place (replaysearch.go). A
+// search row so costs PostgreSQL its heap insert alone, where the key cost a
+// descent of its tree comparing texts, and even a plain index on eid cost a
+// descent of its own (inserting 900,000 search rows, 100,000 components, in
+// the order a replay writes them: 0.5 s with no index, 1.5 s with an index on
+// eid, 3.0 s with the key). The key is built by one sort at the end, which
+// also checks its uniqueness.
 var searchKeyIndex = bulkIndex{
 	name: "search_pkey",
 	create: `CREATE UNIQUE INDEX search_pkey ON search(eid, kid, value);
-		ALTER TABLE search ADD CONSTRAINT search_pkey PRIMARY KEY USING INDEX search_pkey;
-		DROP INDEX IF EXISTS search_eid`,
-	drop: `CREATE INDEX IF NOT EXISTS search_eid ON search(eid) WITH (deduplicate_items = off);
+		ALTER TABLE search ADD CONSTRAINT search_pkey PRIMARY KEY USING INDEX search_pkey`,
+	drop: createSetAsideTables + `;
 		ALTER TABLE search DROP CONSTRAINT IF EXISTS search_pkey`,
 }
 
@@ -116,10 +109,16 @@ func (s *Store) BeginBulk(ctx context.Context) error {
 
 // BeginReplay is BeginBulk for a replay into a fresh read model that no one
 // reads until it is done (rebuild.PostgresCatalog): it drops the indexes of
-// replayIndexes too, and puts a plain index on eid in place of search's
-// primary key (searchKeyIndex). EndBulk builds them all.
+// replayIndexes too, and search's primary key (searchKeyIndex): until
+// EndBulk, the store sets aside the search rows of the entities a batch
+// rewrites (replaysearch.go). EndBulk puts them in place and builds the
+// indexes.
 func (s *Store) BeginReplay(ctx context.Context) error {
-	return s.beginBulk(ctx, replayDrops)
+	if err := s.beginBulk(ctx, replayDrops); err != nil {
+		return err
+	}
+	s.replay.Store(true)
+	return nil
 }
 
 // beginBulk drops the indexes of drop, pauses autovacuum of the bulk tables
@@ -155,6 +154,7 @@ func (s *Store) EndBulk(ctx context.Context) error {
 		return fmt.Errorf("catalog store (postgres): end bulk: %w", err)
 	}
 	s.bulk.Store(false)
+	s.replay.Store(false)
 	return nil
 }
 
@@ -184,6 +184,11 @@ func ensureIndexes(ctx context.Context, pool *pgxpool.Pool) error {
 	paused, err := pgx.CollectRows(rows, pgx.RowTo[string])
 	if err != nil || len(missing) == 0 && len(paused) == 0 {
 		return err
+	}
+	// The search rows a replay set aside go in place before search's key is
+	// built over them.
+	if err := mergeSetAside(ctx, pool); err != nil {
+		return fmt.Errorf("search rows set aside by a replay: %w", err)
 	}
 	var todo []bulkIndex
 	for _, ix := range allBulkIndexes {
