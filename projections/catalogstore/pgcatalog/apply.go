@@ -223,9 +223,9 @@ func (s *Store) addKeys(ctx context.Context, missing []string) (map[string]int32
 
 // write deletes the rows the batch replaced or removed, then copies in the
 // new ones, the search rows naming their keys by ids. In a replay (setAside),
-// the search rows of the entities the batch replaced or removed are not
-// deleted but marked stale, and the new rows of those it replaced are set
-// aside (replaysearch.go).
+// the search and relation rows of the entities the batch replaced or removed
+// are not deleted but marked stale, and the new rows of those it replaced are
+// set aside (replaysearch.go).
 func write(ctx context.Context, tx pgx.Tx, ch *catalogstore.Changes, ids map[string]int32, setAside bool) error {
 	nBody := 0
 	for i := range ch.Entities {
@@ -267,7 +267,7 @@ func write(ctx context.Context, tx pgx.Tx, ch *catalogstore.Changes, ids map[str
 		errBuf.text(le.EntityKey)
 	}
 	// rewritten holds the hash of the new version of each entity whose old
-	// search rows a replay keeps until its end.
+	// search and relation rows a replay keeps until its end.
 	var rewritten map[int64]string
 	if setAside && len(ch.DeleteEIDs) > 0 {
 		rewritten = make(map[int64]string, len(ch.DeleteEIDs))
@@ -301,7 +301,20 @@ func write(ctx context.Context, tx pgx.Tx, ch *catalogstore.Changes, ids map[str
 		searchBuf.bool(r.Item)
 	}
 	relBuf := newCopyBuf(len(ch.Relations) * 128)
+	relAsideBuf := newCopyBuf(0)
 	for _, r := range ch.Relations {
+		if hash, ok := rewritten[r.Origin]; ok {
+			relAsideBuf.row(8)
+			relAsideBuf.int8(r.Origin)
+			relAsideBuf.text(r.Type)
+			relAsideBuf.text(r.LType)
+			relAsideBuf.text(r.Target)
+			relAsideBuf.text(r.TargetRef)
+			relAsideBuf.text(r.Reverse)
+			relAsideBuf.text(r.LReverse)
+			relAsideBuf.text(hash)
+			continue
+		}
 		relBuf.row(7)
 		relBuf.int8(r.Origin)
 		relBuf.text(r.Type)
@@ -314,10 +327,10 @@ func write(ctx context.Context, tx pgx.Tx, ch *catalogstore.Changes, ids map[str
 
 	b := &pgx.Batch{}
 	if len(ch.DeleteEIDs) > 0 {
-		b.Queue(`DELETE FROM relations WHERE origin = ANY($1)`, ch.DeleteEIDs)
 		if setAside {
-			b.Queue(`INSERT INTO search_stale(eid) SELECT unnest($1::bigint[])`, ch.DeleteEIDs)
+			b.Queue(`INSERT INTO replay_stale(eid) SELECT unnest($1::bigint[])`, ch.DeleteEIDs)
 		} else {
+			b.Queue(`DELETE FROM relations WHERE origin = ANY($1)`, ch.DeleteEIDs)
 			b.Queue(`DELETE FROM search WHERE eid = ANY($1)`, ch.DeleteEIDs)
 		}
 		b.Queue(`DELETE FROM entities WHERE eid = ANY($1)`, ch.DeleteEIDs)
@@ -343,6 +356,7 @@ func write(ctx context.Context, tx pgx.Tx, ch *catalogstore.Changes, ids map[str
 		{"search", "eid, kid, value, original, item", searchBuf},
 		{"search_pending", "eid, kid, value, original, item, hash", asideBuf},
 		{"relations", "origin, type, ltype, target, target_ref, reverse, lreverse", relBuf},
+		{"relations_pending", "origin, type, ltype, target, target_ref, reverse, lreverse, hash", relAsideBuf},
 	}
 	for _, c := range copies {
 		if err := copyInto(ctx, tx, c.table, c.cols, c.buf); err != nil {

@@ -68,13 +68,18 @@ var searchKeyIndex = bulkIndex{
 		ALTER TABLE search DROP CONSTRAINT IF EXISTS search_pkey`,
 }
 
-// replayDrops are the indexes BeginReplay drops: bulkIndexes, replayIndexes
-// and search's primary key.
-var replayDrops = append(append(append([]bulkIndex{}, bulkIndexes...), replayIndexes...), searchKeyIndex)
+// relationsOriginIndex is relations' index on origin, which a replay drops
+// too, and for the same reason: the fold uses it only to delete the rows of
+// an entity it rewrites, which a replay sets aside (replaysearch.go).
+var relationsOriginIndex = bulkIndex{name: "relations_origin", create: `CREATE INDEX IF NOT EXISTS relations_origin ON relations(origin)`}
+
+// replayDrops are the indexes BeginReplay drops: bulkIndexes, replayIndexes,
+// search's primary key and relations_origin.
+var replayDrops = append(append(append([]bulkIndex{}, bulkIndexes...), replayIndexes...), searchKeyIndex, relationsOriginIndex)
 
 // allBulkIndexes are the indexes a bulk load or a replay may have dropped,
 // the ones whose builds take longest first (search's two).
-var allBulkIndexes = append(append([]bulkIndex{bulkIndexes[0], searchKeyIndex}, bulkIndexes[1:]...), replayIndexes...)
+var allBulkIndexes = append(append([]bulkIndex{bulkIndexes[0], searchKeyIndex}, bulkIndexes[1:]...), append(replayIndexes, relationsOriginIndex)...)
 
 // bulkTables are the tables a bulk load fills: autovacuum leaves them alone
 // until EndBulk (it would scan each table again and again as it grows, for

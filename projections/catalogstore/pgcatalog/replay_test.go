@@ -14,39 +14,43 @@ import (
 )
 
 // searchKeyState answers whether search has its primary key (as a
-// constraint on eid, kid, value), how many indexes search has, and whether
-// the tables of the rows a replay sets aside exist.
+// constraint on eid, kid, value), how many indexes search and relations
+// have, and whether the tables of the rows a replay sets aside exist.
 func searchKeyState(t *testing.T, s *pgcatalog.Store) (pkey bool, indexes int, aside bool) {
 	t.Helper()
 	if err := s.Pool().QueryRow(context.Background(), `SELECT
 		EXISTS (SELECT FROM pg_constraint WHERE conrelid = to_regclass('search') AND contype = 'p'
 			AND conname = 'search_pkey'
 			AND pg_get_constraintdef(oid) = 'PRIMARY KEY (eid, kid, value)'),
-		(SELECT count(*) FROM pg_index WHERE indrelid = to_regclass('search')),
-		to_regclass('search_pending') IS NOT NULL AND to_regclass('search_stale') IS NOT NULL`).Scan(&pkey, &indexes, &aside); err != nil {
+		(SELECT count(*) FROM pg_index WHERE indrelid IN (to_regclass('search'), to_regclass('relations'))),
+		to_regclass('replay_stale') IS NOT NULL AND to_regclass('search_pending') IS NOT NULL
+			AND to_regclass('relations_pending') IS NOT NULL`).Scan(&pkey, &indexes, &aside); err != nil {
 		t.Fatal(err)
 	}
 	return pkey, indexes, aside
 }
 
 // countAside counts the rows a replay set aside.
-func countAside(t *testing.T, s *pgcatalog.Store) (stale, pending int) {
+func countAside(t *testing.T, s *pgcatalog.Store) (stale, search, relations int) {
 	t.Helper()
-	if err := s.Pool().QueryRow(context.Background(), `SELECT (SELECT count(*) FROM search_stale), (SELECT count(*) FROM search_pending)`).Scan(&stale, &pending); err != nil {
+	if err := s.Pool().QueryRow(context.Background(), `SELECT (SELECT count(*) FROM replay_stale),
+		(SELECT count(*) FROM search_pending), (SELECT count(*) FROM relations_pending)`).Scan(&stale, &search, &relations); err != nil {
 		t.Fatal(err)
 	}
-	return stale, pending
+	return stale, search, relations
 }
 
 // described makes upserts of the first n components of storetest.Components,
 // in partition 0 from position start+1, each with its description set to
-// desc.
+// desc and its owner to team-desc (a search row and a relation row that
+// differ between two descs).
 func described(t *testing.T, start int64, n int, desc string) []event.Envelope {
 	t.Helper()
 	out := make([]event.Envelope, 0, n)
 	for i := range n {
 		body := storetest.ComponentBody(i, 40)
 		body["metadata"].(map[string]any)["description"] = desc
+		body["spec"].(map[string]any)["owner"] = "team-" + desc
 		e, err := catalog.NewEntity(body)
 		if err != nil {
 			t.Fatal(err)
@@ -91,8 +95,8 @@ func TestAReplayFoldsWithoutTheSearchKeyAndBuildsItAtTheEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	if pkey, n, aside := searchKeyState(t, s); !pkey || n != 2 || aside {
-		t.Fatalf("a fresh store: search's primary key %v, %d indexes, set-aside tables %v; want the key and search_key_value", pkey, n, aside)
+	if pkey, n, aside := searchKeyState(t, s); !pkey || n != 5 || aside {
+		t.Fatalf("a fresh store: search's primary key %v, %d indexes, set-aside tables %v; want search's two and relations' three", pkey, n, aside)
 	}
 	if err := s.BeginReplay(ctx); err != nil {
 		t.Fatal(err)
@@ -103,14 +107,14 @@ func TestAReplayFoldsWithoutTheSearchKeyAndBuildsItAtTheEnd(t *testing.T) {
 	storetest.ApplyInBatches(t, s, evs, 7)
 	// The history rewrites and removes entities in later batches than
 	// those that made them: some rows were set aside.
-	if stale, pending := countAside(t, s); stale == 0 || pending == 0 {
-		t.Fatalf("the replay marked %d eids stale and set %d rows aside; the history rewrites entities, so want some of both", stale, pending)
+	if stale, search, relations := countAside(t, s); stale == 0 || search == 0 || relations == 0 {
+		t.Fatalf("the replay marked %d eids stale and set %d search and %d relation rows aside; the history rewrites entities, so want some of each", stale, search, relations)
 	}
 	if err := s.EndBulk(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if pkey, n, aside := searchKeyState(t, s); !pkey || n != 2 || aside {
-		t.Fatalf("after EndBulk: search's primary key %v, %d indexes, set-aside tables %v; want the key and search_key_value", pkey, n, aside)
+	if pkey, n, aside := searchKeyState(t, s); !pkey || n != 5 || aside {
+		t.Fatalf("after EndBulk: search's primary key %v, %d indexes, set-aside tables %v; want search's two and relations' three", pkey, n, aside)
 	}
 	want := storetest.PostgresTables(t, kept)
 	if got := storetest.PostgresTables(t, s); got != want {
@@ -134,8 +138,8 @@ func TestAReplayFoldsWithoutTheSearchKeyAndBuildsItAtTheEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer reopened.Close()
-	if pkey, n, aside := searchKeyState(t, reopened); !pkey || n != 2 || aside {
-		t.Fatalf("reopened after a stopped replay: search's primary key %v, %d indexes, set-aside tables %v; want the key and search_key_value", pkey, n, aside)
+	if pkey, n, aside := searchKeyState(t, reopened); !pkey || n != 5 || aside {
+		t.Fatalf("reopened after a stopped replay: search's primary key %v, %d indexes, set-aside tables %v; want search's two and relations' three", pkey, n, aside)
 	}
 	storetest.ApplyInBatches(t, reopened, evs[len(evs)/2:], 7)
 	if got := storetest.PostgresTables(t, reopened); got != want {
