@@ -130,8 +130,8 @@ func TestTwoProjectorsFoldWhatOneFolds(t *testing.T) {
 }
 
 // bulkIndexes are the indexes a replay in bulk drops (pgcatalog's bulk.go:
-// bulkIndexes and replayIndexes).
-var bulkIndexes = []string{"search_key_value", "relations_type_target", "relations_target", "entities_kind_name", "entities_name_key",
+// bulkIndexes, replayIndexes, search's primary key and relations_origin).
+var bulkIndexes = []string{"search_key_value", "search_pkey", "relations_origin", "relations_type_target", "relations_target", "entities_kind_name", "entities_name_key",
 	"entities_uid", "entities_kind_eid", "entities_namespace_eid", "entities_location"}
 
 // indexCount counts the bulk indexes that exist.

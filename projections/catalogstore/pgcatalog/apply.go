@@ -81,7 +81,7 @@ func (s *Store) applyTx(ctx context.Context, tx pgx.Tx, events []event.Envelope)
 	if err != nil {
 		return fmt.Errorf("catalog store (postgres): search keys: %w", err)
 	}
-	if err := write(ctx, tx, ch, ids); err != nil {
+	if err := write(ctx, tx, ch, ids, s.replay.Load()); err != nil {
 		return fmt.Errorf("catalog store (postgres): write: %w", err)
 	}
 	if err := pgkit.WritePositions(ctx, tx, "positions", catalogstore.ProjectionName, batch.Last); err != nil {
@@ -222,8 +222,11 @@ func (s *Store) addKeys(ctx context.Context, missing []string) (map[string]int32
 }
 
 // write deletes the rows the batch replaced or removed, then copies in the
-// new ones, the search rows naming their keys by ids.
-func write(ctx context.Context, tx pgx.Tx, ch *catalogstore.Changes, ids map[string]int32) error {
+// new ones, the search rows naming their keys by ids. In a replay (setAside),
+// the search and relation rows of the entities the batch replaced or removed
+// are not deleted but marked stale, and the new rows of those it replaced are
+// set aside (replaysearch.go).
+func write(ctx context.Context, tx pgx.Tx, ch *catalogstore.Changes, ids map[string]int32, setAside bool) error {
 	nBody := 0
 	for i := range ch.Entities {
 		nBody += len(ch.Entities[i].Body)
@@ -263,8 +266,33 @@ func write(ctx context.Context, tx pgx.Tx, ch *catalogstore.Changes, ids map[str
 		errBuf.bytea(le.Body)
 		errBuf.text(le.EntityKey)
 	}
+	// rewritten holds the hash of the new version of each entity whose old
+	// search and relation rows a replay keeps until its end.
+	var rewritten map[int64]string
+	if setAside && len(ch.DeleteEIDs) > 0 {
+		rewritten = make(map[int64]string, len(ch.DeleteEIDs))
+		for _, eid := range ch.DeleteEIDs {
+			rewritten[eid] = ""
+		}
+		for i := range ch.Entities {
+			if _, ok := rewritten[ch.Entities[i].EID]; ok {
+				rewritten[ch.Entities[i].EID] = ch.Entities[i].Hash
+			}
+		}
+	}
 	searchBuf := newCopyBuf(len(ch.Search) * 64)
+	asideBuf := newCopyBuf(0)
 	for _, r := range ch.Search {
+		if hash, ok := rewritten[r.EID]; ok {
+			asideBuf.row(6)
+			asideBuf.int8(r.EID)
+			asideBuf.int4(ids[r.Key])
+			asideBuf.text(r.Value)
+			asideBuf.textOrNull(r.Original)
+			asideBuf.bool(r.Item)
+			asideBuf.text(hash)
+			continue
+		}
 		searchBuf.row(5)
 		searchBuf.int8(r.EID)
 		searchBuf.int4(ids[r.Key])
@@ -273,7 +301,20 @@ func write(ctx context.Context, tx pgx.Tx, ch *catalogstore.Changes, ids map[str
 		searchBuf.bool(r.Item)
 	}
 	relBuf := newCopyBuf(len(ch.Relations) * 128)
+	relAsideBuf := newCopyBuf(0)
 	for _, r := range ch.Relations {
+		if hash, ok := rewritten[r.Origin]; ok {
+			relAsideBuf.row(8)
+			relAsideBuf.int8(r.Origin)
+			relAsideBuf.text(r.Type)
+			relAsideBuf.text(r.LType)
+			relAsideBuf.text(r.Target)
+			relAsideBuf.text(r.TargetRef)
+			relAsideBuf.text(r.Reverse)
+			relAsideBuf.text(r.LReverse)
+			relAsideBuf.text(hash)
+			continue
+		}
 		relBuf.row(7)
 		relBuf.int8(r.Origin)
 		relBuf.text(r.Type)
@@ -286,8 +327,12 @@ func write(ctx context.Context, tx pgx.Tx, ch *catalogstore.Changes, ids map[str
 
 	b := &pgx.Batch{}
 	if len(ch.DeleteEIDs) > 0 {
-		b.Queue(`DELETE FROM relations WHERE origin = ANY($1)`, ch.DeleteEIDs)
-		b.Queue(`DELETE FROM search WHERE eid = ANY($1)`, ch.DeleteEIDs)
+		if setAside {
+			b.Queue(`INSERT INTO replay_stale(eid) SELECT unnest($1::bigint[])`, ch.DeleteEIDs)
+		} else {
+			b.Queue(`DELETE FROM relations WHERE origin = ANY($1)`, ch.DeleteEIDs)
+			b.Queue(`DELETE FROM search WHERE eid = ANY($1)`, ch.DeleteEIDs)
+		}
 		b.Queue(`DELETE FROM entities WHERE eid = ANY($1)`, ch.DeleteEIDs)
 	}
 	if len(ch.DeleteLocations) > 0 {
@@ -309,7 +354,9 @@ func write(ctx context.Context, tx pgx.Tx, ch *catalogstore.Changes, ids map[str
 		{"location_errors", "location_id, seq, body, entity_key", errBuf},
 		{"entities", "eid, key, ref, uid, kind, namespace, name, hash, location_id, managed_by, body, updated_pos, updated_partition", entBuf},
 		{"search", "eid, kid, value, original, item", searchBuf},
+		{"search_pending", "eid, kid, value, original, item, hash", asideBuf},
 		{"relations", "origin, type, ltype, target, target_ref, reverse, lreverse", relBuf},
+		{"relations_pending", "origin, type, ltype, target, target_ref, reverse, lreverse, hash", relAsideBuf},
 	}
 	for _, c := range copies {
 		if err := copyInto(ctx, tx, c.table, c.cols, c.buf); err != nil {

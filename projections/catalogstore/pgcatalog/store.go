@@ -60,6 +60,9 @@ type Store struct {
 	// bulk is set between BeginBulk and EndBulk: rows then go in unsorted, as
 	// no index takes them at random places.
 	bulk atomic.Bool
+	// replay is set between BeginReplay and EndBulk: the search rows of the
+	// entities a batch rewrites are then set aside (replaysearch.go).
+	replay atomic.Bool
 	// keys holds the ids of search keys of committed transactions, as many
 	// as keyCacheSize: the writer fills it (keyIDs), and queries read it and
 	// look up the keys they name that it lacks (knownKey).

@@ -1,0 +1,148 @@
+package pgcatalog_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"testing"
+
+	"backlot.dev/backlot/domain/catalog"
+	"backlot.dev/backlot/domain/event"
+	"backlot.dev/backlot/internal/testenv/pgtest"
+	"backlot.dev/backlot/projections/catalogstore/pgcatalog"
+	"backlot.dev/backlot/projections/catalogstore/storetest"
+)
+
+// searchKeyState answers whether search has its primary key (as a
+// constraint on eid, kid, value), how many indexes search and relations
+// have, and whether the tables of the rows a replay sets aside exist.
+func searchKeyState(t *testing.T, s *pgcatalog.Store) (pkey bool, indexes int, aside bool) {
+	t.Helper()
+	if err := s.Pool().QueryRow(context.Background(), `SELECT
+		EXISTS (SELECT FROM pg_constraint WHERE conrelid = to_regclass('search') AND contype = 'p'
+			AND conname = 'search_pkey'
+			AND pg_get_constraintdef(oid) = 'PRIMARY KEY (eid, kid, value)'),
+		(SELECT count(*) FROM pg_index WHERE indrelid IN (to_regclass('search'), to_regclass('relations'))),
+		to_regclass('replay_stale') IS NOT NULL AND to_regclass('search_pending') IS NOT NULL
+			AND to_regclass('relations_pending') IS NOT NULL`).Scan(&pkey, &indexes, &aside); err != nil {
+		t.Fatal(err)
+	}
+	return pkey, indexes, aside
+}
+
+// countAside counts the rows a replay set aside.
+func countAside(t *testing.T, s *pgcatalog.Store) (stale, search, relations int) {
+	t.Helper()
+	if err := s.Pool().QueryRow(context.Background(), `SELECT (SELECT count(*) FROM replay_stale),
+		(SELECT count(*) FROM search_pending), (SELECT count(*) FROM relations_pending)`).Scan(&stale, &search, &relations); err != nil {
+		t.Fatal(err)
+	}
+	return stale, search, relations
+}
+
+// described makes upserts of the first n components of storetest.Components,
+// in partition 0 from position start+1, each with its description set to
+// desc and its owner to team-desc (a search row and a relation row that
+// differ between two descs).
+func described(t *testing.T, start int64, n int, desc string) []event.Envelope {
+	t.Helper()
+	out := make([]event.Envelope, 0, n)
+	for i := range n {
+		body := storetest.ComponentBody(i, 40)
+		body["metadata"].(map[string]any)["description"] = desc
+		body["spec"].(map[string]any)["owner"] = "team-" + desc
+		e, err := catalog.NewEntity(body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		raw := e.JSON()
+		ev, err := event.New(event.TypeEntityUpserted, e.Ref().Key(), event.EntityUpserted{
+			Ref: e.Ref().String(), UID: fmt.Sprintf("uid-%d", i), Hash: catalog.HashJSON(raw), Entity: json.RawMessage(raw),
+			LocationID: "L1", ManagedBy: "file:/catalog/all.yaml", OriginLocation: "file:/catalog/all.yaml",
+		}, event.Meta{Actor: "location:L1"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ev.Position = start + int64(i) + 1
+		out = append(out, ev)
+	}
+	return out
+}
+
+// TestAReplayFoldsWithoutTheSearchKeyAndBuildsItAtTheEnd checks that a replay
+// folds search rows with no index on search, setting aside the rows of the
+// entities it rewrites across batches (edits, removals), that EndBulk puts
+// them in place and builds the primary key again, and that the tables equal
+// those of a fold with every index; and that a store opened after a replay
+// stopped part-way does the same.
+func TestAReplayFoldsWithoutTheSearchKeyAndBuildsItAtTheEnd(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	evs := storetest.History(t, 150, 5)
+	// Then 30 components, each rewritten in later batches: to a first
+	// description, to a second, back to the first, and to a second again.
+	const n = 30
+	evs = append(evs, storetest.Components(t, int64(len(evs)), n)...)
+	for i, desc := range []string{"first", "second", "first", "second"} {
+		evs = append(evs, described(t, int64(len(evs)), n-i*5, desc)...)
+	}
+	kept := openStore(t)
+	storetest.ApplyInBatches(t, kept, evs, 7)
+
+	url := pgtest.URL(t)
+	s, err := pgcatalog.Open(ctx, url, pgcatalog.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if pkey, n, aside := searchKeyState(t, s); !pkey || n != 5 || aside {
+		t.Fatalf("a fresh store: search's primary key %v, %d indexes, set-aside tables %v; want search's two and relations' three", pkey, n, aside)
+	}
+	if err := s.BeginReplay(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if pkey, n, aside := searchKeyState(t, s); pkey || n != 0 || !aside {
+		t.Fatalf("in a replay: search's primary key %v, %d indexes, set-aside tables %v; want no index and the tables", pkey, n, aside)
+	}
+	storetest.ApplyInBatches(t, s, evs, 7)
+	// The history rewrites and removes entities in later batches than
+	// those that made them: some rows were set aside.
+	if stale, search, relations := countAside(t, s); stale == 0 || search == 0 || relations == 0 {
+		t.Fatalf("the replay marked %d eids stale and set %d search and %d relation rows aside; the history rewrites entities, so want some of each", stale, search, relations)
+	}
+	if err := s.EndBulk(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if pkey, n, aside := searchKeyState(t, s); !pkey || n != 5 || aside {
+		t.Fatalf("after EndBulk: search's primary key %v, %d indexes, set-aside tables %v; want search's two and relations' three", pkey, n, aside)
+	}
+	want := storetest.PostgresTables(t, kept)
+	if got := storetest.PostgresTables(t, s); got != want {
+		t.Fatal("a replay without search's primary key folded other rows than a fold with it")
+	}
+
+	// A replay stopped part-way: the next store opened builds the key.
+	url2 := pgtest.URL(t)
+	stopped, err := pgcatalog.Open(ctx, url2, pgcatalog.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stopped.Close()
+	if err := stopped.BeginReplay(ctx); err != nil {
+		t.Fatal(err)
+	}
+	// One event a batch: entities are rewritten in many batches each.
+	storetest.ApplyInBatches(t, stopped, evs[:len(evs)/2], 1)
+	reopened, err := pgcatalog.Open(ctx, url2, pgcatalog.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer reopened.Close()
+	if pkey, n, aside := searchKeyState(t, reopened); !pkey || n != 5 || aside {
+		t.Fatalf("reopened after a stopped replay: search's primary key %v, %d indexes, set-aside tables %v; want search's two and relations' three", pkey, n, aside)
+	}
+	storetest.ApplyInBatches(t, reopened, evs[len(evs)/2:], 7)
+	if got := storetest.PostgresTables(t, reopened); got != want {
+		t.Fatal("a replay stopped part-way and carried on folded other rows than one fold")
+	}
+}
