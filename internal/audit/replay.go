@@ -48,6 +48,9 @@ type Replay struct {
 	spill   *os.File
 	spillW  *bufio.Writer
 	spillAt int64
+	// spillMap maps the spill file's first len(spillMap) bytes, once the
+	// fold is done (see keys), when the system can.
+	spillMap []byte
 	// yamlV3Only makes WriteYAML render every file with yaml.v3 (tests).
 	yamlV3Only bool
 }
@@ -92,7 +95,14 @@ func (r *Replay) Close() error {
 	if r.spill == nil {
 		return nil
 	}
-	err := r.spill.Close()
+	var err error
+	if r.spillMap != nil {
+		err = unmapSpill(r.spillMap)
+		r.spillMap = nil
+	}
+	if cerr := r.spill.Close(); err == nil {
+		err = cerr
+	}
 	if rmErr := os.Remove(r.spill.Name()); err == nil {
 		err = rmErr
 	}
@@ -219,11 +229,22 @@ func (r *Replay) remove(key, uid string) {
 }
 
 // keys returns the keys of the entities the replay leaves, sorted, once the
-// spilled bodies can be read.
+// spilled bodies can be read (mapped into memory when the system can).
 func (r *Replay) keys() ([]string, error) {
 	if r.spillW != nil {
 		if err := r.spillW.Flush(); err != nil {
 			return nil, fmt.Errorf("spill: %w", err)
+		}
+		if int64(len(r.spillMap)) != r.spillAt && r.spillAt > 0 {
+			if r.spillMap != nil {
+				if err := unmapSpill(r.spillMap); err != nil {
+					return nil, fmt.Errorf("spill: %w", err)
+				}
+				r.spillMap = nil
+			}
+			if m, err := mapSpill(r.spill, r.spillAt); err == nil {
+				r.spillMap = m
+			}
 		}
 	}
 	keys := make([]string, 0, len(r.ents))
@@ -265,6 +286,9 @@ func (r *Replay) entityError(key string, err error) error {
 
 // entityJSON returns the upserted entity's body.
 func (r *Replay) entityJSON(e *replayEntity) ([]byte, error) {
+	if e.n > 0 && e.off+int64(e.n) <= int64(len(r.spillMap)) {
+		return r.spillMap[e.off : e.off+int64(e.n) : e.off+int64(e.n)], nil
+	}
 	if e.n > 0 {
 		b := make([]byte, e.n)
 		if _, err := r.spill.ReadAt(b, e.off); err != nil {
@@ -285,11 +309,6 @@ func (r *Replay) entityJSON(e *replayEntity) ([]byte, error) {
 	return d.Entity, nil
 }
 
-// relation is one relation row: its type, target key and target ref.
-type relation struct {
-	typ, target, targetRef string
-}
-
 // Entities returns the catalog the replay leaves, sorted by key, each entity
 // as the catalog read model answers for it: its stored body, the relations
 // whose source it is (declared by it or by any other entity, sorted and
@@ -301,7 +320,7 @@ func (r *Replay) Entities(ctx context.Context) ([]catalogstore.EntityView, error
 	if err != nil {
 		return nil, err
 	}
-	bySource, err := r.relations(ctx, keys, nil)
+	rels, err := r.relations(ctx, keys)
 	if err != nil {
 		return nil, err
 	}
@@ -320,13 +339,10 @@ func (r *Replay) Entities(ctx context.Context) ([]catalogstore.EntityView, error
 		if v.Body, errs[i] = catalog.EncodeJSON(catalogstore.StoredBody(ent, e.uid, e.hash)); errs[i] != nil {
 			return
 		}
-		for _, rel := range bySource[k] {
-			v.Relations = append(v.Relations, catalogstore.Relation{Type: rel.typ, TargetRef: rel.targetRef})
-		}
+		v.Relations = slices.Clone(rels.of(i))
 		for _, pe := range status[k] {
 			v.Status = append(v.Status, catalogstore.StatusItemOf(pe))
 		}
-		catalogstore.NormalizeRelations(&v)
 		views[i] = v
 	})
 	if err := ctx.Err(); err != nil {
@@ -338,94 +354,6 @@ func (r *Replay) Entities(ctx context.Context) ([]catalogstore.EntityView, error
 		}
 	}
 	return views, nil
-}
-
-// relations decodes every entity of keys, on every core, and gathers the
-// relation rows by source (and, when bodies is not nil, renders each
-// entity's stored body as YAML into bodies, aligned with keys, so it need
-// not be decoded again to be written): each entity's rows without its duplicates (the
-// first of each source, type and target wins), then the rows of one source
-// without duplicates of type and target ref, sorted by type and target as
-// the read model reads them.
-func (r *Replay) relations(ctx context.Context, keys []string, bodies []renderedBody) (map[string][]relation, error) {
-	type row struct {
-		source string
-		relation
-	}
-	// Decoded a chunk at a time on every core, merged with their strings
-	// interned: the same targets and sources recur in many rows, and only
-	// one chunk's rows are held at once.
-	const chunk = 4096
-	bySource := map[string][]relation{}
-	strs := map[string]string{}
-	intern := func(s string) string {
-		if t, ok := strs[s]; ok {
-			return t
-		}
-		strs[s] = s
-		return s
-	}
-	rows := make([][]row, chunk)
-	errs := make([]error, chunk)
-	for lo := 0; lo < len(keys); lo += chunk {
-		part := keys[lo:min(lo+chunk, len(keys))]
-		each(ctx, len(part), 1, func(i int) {
-			rows[i], errs[i] = nil, nil
-			ent, err := r.entity(part[i])
-			if err != nil {
-				errs[i] = err
-				return
-			}
-			if bodies != nil {
-				e := r.ents[part[i]]
-				bodies[lo+i] = renderBody(catalogstore.StoredBody(ent, e.uid, e.hash))
-			}
-			rels := ent.Relations()
-			out := make([]row, 0, len(rels))
-		next:
-			for _, rel := range rels {
-				x := row{rel.Source.Key(), relation{typ: rel.Type, target: rel.Target.Key(), targetRef: rel.Target.String()}}
-				for _, y := range out {
-					if x.source == y.source && x.typ == y.typ && x.target == y.target {
-						continue next
-					}
-				}
-				out = append(out, x)
-			}
-			rows[i] = out
-		})
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
-		for i := range part {
-			if errs[i] != nil {
-				return nil, r.entityError(part[i], errs[i])
-			}
-			if bodies != nil {
-				if err := r.spillBody(&bodies[lo+i]); err != nil {
-					return nil, err
-				}
-			}
-			for _, x := range rows[i] {
-				src := intern(x.source)
-				bySource[src] = append(bySource[src], relation{typ: intern(x.typ), target: intern(x.target), targetRef: intern(x.targetRef)})
-			}
-			rows[i] = nil
-		}
-	}
-	for src, rs := range bySource {
-		slices.SortFunc(rs, func(a, b relation) int {
-			if c := strings.Compare(a.typ, b.typ); c != 0 {
-				return c
-			}
-			if c := strings.Compare(a.target, b.target); c != 0 {
-				return c
-			}
-			return strings.Compare(a.targetRef, b.targetRef)
-		})
-		bySource[src] = slices.CompactFunc(rs, func(a, b relation) bool { return a.typ == b.typ && a.targetRef == b.targetRef })
-	}
-	return bySource, nil
 }
 
 // status gathers the processing errors by the entity they are shown on, in
@@ -573,26 +501,19 @@ func (r *Replay) WriteTar(ctx context.Context, w io.Writer, modTime time.Time) (
 
 // render renders every entity's file and calls emit with each, by one
 // goroutine in key order; before, prepare (when set) sees every key. It
-// decodes every body once, on every core, gathering the relations every
-// entity adds to others and writing its stored body's YAML (kept in the
-// spill file of a spilling Replay); each file is then that YAML with its
-// relations and status put in. It returns how many files yaml.v3 rendered,
-// and fails on the first entity it cannot decode or emit, naming it and its
-// event.
+// reads every body twice, on every core: once for the relations it declares
+// (to gather the relations every entity adds to others), then to write its
+// file, straight from its JSON (see jsonTree) when it can. It returns how
+// many files yaml.v3 rendered, and fails on the first entity it cannot
+// decode or emit, naming it and its event.
 func (r *Replay) render(ctx context.Context, prepare func(keys []string) error, emit func(key string, b []byte) error) (int, error) {
 	keys, err := r.keys()
 	if err != nil {
 		return 0, err
 	}
-	bodies := make([]renderedBody, len(keys))
-	bySource, err := r.relations(ctx, keys, bodies)
+	rels, err := r.relations(ctx, keys)
 	if err != nil {
 		return 0, err
-	}
-	if r.spillW != nil {
-		if err := r.spillW.Flush(); err != nil {
-			return 0, fmt.Errorf("spill: %w", err)
-		}
 	}
 	status := r.status()
 	if prepare != nil {
@@ -609,10 +530,13 @@ func (r *Replay) render(ctx context.Context, prepare func(keys []string) error, 
 	type part struct {
 		lo    int
 		files []renderedFile
+		buf   []byte // holds the files' bytes
 		done  chan struct{}
 	}
 	parts := make(chan *part, 4*runtime.GOMAXPROCS(0))
 	work := make(chan *part, 4*runtime.GOMAXPROCS(0))
+	// The buffers of parts emitted, for parts to come.
+	bufs := make(chan []byte, 16*runtime.GOMAXPROCS(0))
 	var slow atomic.Int64
 	go func() {
 		defer close(parts)
@@ -634,21 +558,30 @@ func (r *Replay) render(ctx context.Context, prepare func(keys []string) error, 
 	var renderers sync.WaitGroup
 	for range runtime.GOMAXPROCS(0) {
 		renderers.Go(func() {
-			var buf []byte
+			var w relationWorker
 			for p := range work {
 				hi := min(p.lo+chunk, len(keys))
 				p.files = make([]renderedFile, 0, hi-p.lo)
+				// The chunk's files share one buffer.
+				var out []byte
+				select {
+				case out = <-bufs:
+				default:
+					out = make([]byte, 0, (hi-p.lo)*2048)
+				}
 				for i := p.lo; i < hi; i++ {
 					k := keys[i]
 					f := renderedFile{i: i}
+					start := len(out)
 					var isSlow bool
-					buf, isSlow, f.err = r.renderFile(buf[:0], k, &bodies[i], bySource[k], status[k])
+					out, isSlow, f.err = r.renderFile(&w, out, k, rels.of(i), status[k])
 					if isSlow {
 						slow.Add(1)
 					}
-					f.b = slices.Clone(buf)
+					f.b = out[start:len(out):len(out)]
 					p.files = append(p.files, f)
 				}
+				p.buf = out
 				close(p.done)
 			}
 		})
@@ -678,6 +611,10 @@ func (r *Replay) render(ctx context.Context, prepare func(keys []string) error, 
 				break
 			}
 		}
+		select {
+		case bufs <- p.buf[:0]:
+		default:
+		}
 	}
 	renderers.Wait()
 	if firstErr != nil {
@@ -687,84 +624,78 @@ func (r *Replay) render(ctx context.Context, prepare func(keys []string) error, 
 }
 
 // renderFile appends the file of the entity with key to buf: its stored
-// body's YAML rendered before, with its relations and status put in. It
-// reports slow when yaml.v3 rendered it.
-func (r *Replay) renderFile(buf []byte, key string, b *renderedBody, rels []relation, errs []event.ProcessingError) ([]byte, bool, error) {
+// body with its relations (and status) put in, written from its body's JSON
+// when it can, else from its decoded stored body, else by yaml.v3 (a
+// processing error's status items, what the own writer does not follow).
+// It reports slow when yaml.v3 rendered it.
+func (r *Replay) renderFile(w *relationWorker, buf []byte, key string, rels []catalogstore.Relation, errs []event.ProcessingError) ([]byte, bool, error) {
 	start := len(buf)
-	if b.slow || len(errs) > 0 || r.yamlV3Only {
+	e := r.ents[key]
+	if len(errs) > 0 || r.yamlV3Only {
 		out, err := r.marshalYAML(key, rels, errs)
 		return append(buf, out...), true, err
 	}
-	yml := b.yaml
-	if b.n > 0 {
-		yml = make([]byte, b.n)
-		if _, err := r.spill.ReadAt(yml, b.off); err != nil {
-			return buf, false, fmt.Errorf("spill: %w", err)
+	if e.gen == nil {
+		body, err := r.bodyOf(&w.body, e)
+		if err != nil {
+			return buf, false, err
+		}
+		if w.tree.parse(body) {
+			if ref, md, ns, ok := treeRef(&w.tree); ok && ref.Key() == key {
+				yw := yamlWriter{buf: buf}
+				if yw.treeFile(&w.tree, md, storedFields{namespace: ns, uid: e.uid, etag: catalogstore.ETag(e.hash, e.uid)}, rels) {
+					return yw.buf, false, nil
+				}
+			}
 		}
 	}
-	v := catalogstore.EntityView{Key: key}
-	for _, rel := range rels {
-		v.Relations = append(v.Relations, catalogstore.Relation{Type: rel.typ, TargetRef: rel.targetRef})
+	ent, err := r.entity(key)
+	if err != nil {
+		return buf, false, err
 	}
-	catalogstore.NormalizeRelations(&v)
-	rs := make([]any, len(v.Relations))
-	for i, rel := range v.Relations {
-		rs[i] = map[string]any{"type": rel.Type, "targetRef": rel.TargetRef}
+	yw := yamlWriter{buf: buf}
+	if yw.mapFile(catalogstore.StoredBody(ent, e.uid, e.hash), rels) {
+		return yw.buf, false, nil
 	}
-	buf = append(buf, yml[:b.relAt]...)
-	w := yamlWriter{buf: buf}
-	if !w.entry("relations", rs, 0) {
-		out, err := r.marshalYAML(key, rels, errs)
-		return append(buf[:start], out...), true, err
-	}
-	return append(w.buf, yml[b.relAt:]...), false, nil
+	out, err := r.marshalYAML(key, rels, errs)
+	return append(buf[:start], out...), true, err
 }
 
-// renderedBody is an entity's stored body (without relations and status) in
-// YAML: in yaml, or n bytes at off in the spill file; relAt is where its
-// relations go. slow means the fast writer could not write it.
-type renderedBody struct {
-	yaml  []byte
-	off   int64
-	n     int
-	relAt int
-	slow  bool
-}
-
-// renderBody renders a stored body's entries, in yaml.v3's order, noting
-// where a "relations" entry goes among them.
-func renderBody(doc map[string]any) renderedBody {
-	var b renderedBody
-	w := yamlWriter{}
-	keys := sortedKeys(doc)
-	b.relAt = -1
-	for _, k := range keys {
-		if b.relAt < 0 && keyLess("relations", k) {
-			b.relAt = len(w.buf)
+// mapFile writes a stored body's entries, in yaml.v3's order, with a
+// "relations" entry among them.
+func (w *yamlWriter) mapFile(doc map[string]any, rels []catalogstore.Relation) bool {
+	relDone := false
+	for _, k := range sortedKeys(doc) {
+		if !relDone && keyLess("relations", k) {
+			if !w.relationsEntry(rels) {
+				return false
+			}
+			relDone = true
 		}
 		if !w.entry(k, doc[k], 0) {
-			return renderedBody{slow: true}
+			return false
 		}
 	}
-	if b.relAt < 0 {
-		b.relAt = len(w.buf)
+	if !relDone {
+		return w.relationsEntry(rels)
 	}
-	b.yaml = w.buf
-	return b
+	return true
 }
 
-// spillBody moves a rendered body to the spill file of a spilling replay.
-func (r *Replay) spillBody(b *renderedBody) error {
-	if r.spill == nil || b.slow || len(b.yaml) == 0 {
-		return nil
+// bodyOf returns the body of the version e: a view of the mapped spill
+// file, or read from it into *scratch (grown as needed), or the event's.
+func (r *Replay) bodyOf(scratch *[]byte, e *replayEntity) ([]byte, error) {
+	if e.n > 0 && e.off+int64(e.n) <= int64(len(r.spillMap)) {
+		return r.spillMap[e.off : e.off+int64(e.n) : e.off+int64(e.n)], nil
 	}
-	if _, err := r.spillW.Write(b.yaml); err != nil {
-		return fmt.Errorf("spill: %w", err)
+	if e.n > 0 {
+		*scratch = slices.Grow((*scratch)[:0], e.n)[:e.n]
+		if _, err := r.spill.ReadAt(*scratch, e.off); err != nil {
+			return nil, fmt.Errorf("spill: %w", err)
+		}
+		return *scratch, nil
 	}
-	b.off, b.n = r.spillAt, len(b.yaml)
-	r.spillAt += int64(len(b.yaml))
-	b.yaml = nil
-	return nil
+	return r.entityJSON(e)
 }
 
 // writeIfChanged writes b to the file at path, unless it may exist (maybe)
@@ -794,20 +725,15 @@ func yamlPath(dir, key string) string {
 // slices, strings, float64 numbers, booleans), which the stored body already
 // is, so it is built without encoding and decoding the JSON; only status
 // items, which are typed, go through JSON.
-func (r *Replay) marshalYAML(key string, rels []relation, errs []event.ProcessingError) ([]byte, error) {
+func (r *Replay) marshalYAML(key string, rels []catalogstore.Relation, errs []event.ProcessingError) ([]byte, error) {
 	ent, err := r.entity(key)
 	if err != nil {
 		return nil, err
 	}
 	e := r.ents[key]
 	doc := catalogstore.StoredBody(ent, e.uid, e.hash)
-	v := catalogstore.EntityView{Key: key}
-	for _, rel := range rels {
-		v.Relations = append(v.Relations, catalogstore.Relation{Type: rel.typ, TargetRef: rel.targetRef})
-	}
-	catalogstore.NormalizeRelations(&v)
-	rs := make([]any, len(v.Relations))
-	for i, rel := range v.Relations {
+	rs := make([]any, len(rels))
+	for i, rel := range rels {
 		rs[i] = map[string]any{"type": rel.Type, "targetRef": rel.TargetRef}
 	}
 	doc["relations"] = rs
