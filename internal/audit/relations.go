@@ -30,7 +30,7 @@ func (s *relationSet) of(i int) []catalogstore.Relation {
 // relationRow is one relation row: the index of its source among the
 // replay's keys, its type, its target's key and ref.
 type relationRow struct {
-	src                     int32
+	src                    int32
 	typ, target, targetRef string
 }
 
