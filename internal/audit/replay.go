@@ -34,8 +34,8 @@ import (
 // views) answers after the same events, byte for byte.
 //
 // A Replay made by NewSpillingReplay writes the bodies it keeps to a file
-// instead of holding them, so its memory grows with the number of entities
-// alone (about 200 bytes each), not with their size.
+// once they pass DefaultHoldLimit, so its memory grows with the number of
+// entities (about 200 bytes each) and that limit, not with their size.
 //
 // A Replay is not safe for concurrent use.
 type Replay struct {
@@ -48,6 +48,9 @@ type Replay struct {
 	spill   *os.File
 	spillW  *bufio.Writer
 	spillAt int64
+	// held is how many bytes of event data the bodies held in memory keep,
+	// at most holdLimit before they are spilled.
+	held, holdLimit int64
 	// spillMap maps the spill file's first len(spillMap) bytes, once the
 	// fold is done (see keys), when the system can.
 	spillMap []byte
@@ -60,11 +63,14 @@ type replayEntity struct {
 	uid, hash string
 	// data is the upsert's data, decoded at the end; up is set instead when
 	// the event had to be decoded whole (an older version of the type); n
-	// bytes at off in the spill file are the entity body instead, when n > 0.
+	// bytes at off in the spill file are the entity body instead, when n > 0,
+	// or body, held in memory, which keeps held bytes of event data.
 	data json.RawMessage
 	up   *event.EntityUpserted
 	off  int64
 	n    int
+	body []byte
+	held int
 	// gen is the Location entity of a registered location.
 	gen *catalog.Entity
 	// ev names the event that wrote the version, for errors.
@@ -76,16 +82,22 @@ func NewReplay() *Replay {
 	return &Replay{ents: map[string]*replayEntity{}, locs: map[string]string{}, errs: map[string][]event.ProcessingError{}}
 }
 
+// DefaultHoldLimit is how many bytes of event data a Replay made by
+// NewSpillingReplay holds in memory for the bodies of the versions left
+// before it writes them to its file: up to it, a body superseded before the
+// end is never written, and none is read back through the file.
+const DefaultHoldLimit = 256 << 20
+
 // NewSpillingReplay returns an empty Replay that keeps the bodies it needs
-// in a new file in dir ("" is the system's temporary folder) instead of in
-// memory. Close removes the file.
+// in memory up to DefaultHoldLimit, and beyond in a new file in dir ("" is
+// the system's temporary folder). Close removes the file.
 func NewSpillingReplay(dir string) (*Replay, error) {
 	f, err := os.CreateTemp(dir, "backlot-replay-*.bodies")
 	if err != nil {
 		return nil, err
 	}
 	r := NewReplay()
-	r.spill, r.spillW = f, bufio.NewWriterSize(f, 1<<20)
+	r.spill, r.spillW, r.holdLimit = f, bufio.NewWriterSize(f, 1<<20), DefaultHoldLimit
 	return r, nil
 }
 
@@ -139,17 +151,11 @@ func (r *Replay) apply(ev *event.Envelope) error {
 	case event.TypeEntityUpserted:
 		e := &replayEntity{ev: ev.ID}
 		var ok bool
+		var body []byte
 		if event.Type(ev.Type) == event.TypeEntityUpserted {
-			var body []byte
 			e.uid, e.hash, body, ok = upsertFields(ev.Data)
-			if ok && r.spill != nil && len(body) > 0 {
-				if _, err := r.spillW.Write(body); err != nil {
-					return fmt.Errorf("spill: %w", err)
-				}
-				e.off, e.n = r.spillAt, len(body)
-				r.spillAt += int64(len(body))
-			} else {
-				e.data = ev.Data
+			if !ok || r.spill == nil || len(body) == 0 {
+				e.data, body = ev.Data, nil
 			}
 		}
 		if !ok {
@@ -161,10 +167,23 @@ func (r *Replay) apply(ev *event.Envelope) error {
 		}
 		// The producer's subject is the entity's key; Entities checks it
 		// against the body of every version that is left.
-		if old := r.ents[ev.Subject]; old != nil && old.hash == e.hash && old.uid == e.uid {
+		old := r.ents[ev.Subject]
+		if old != nil && old.hash == e.hash && old.uid == e.uid {
 			return nil // the same body again: nothing changes
 		}
+		r.release(old)
+		if body != nil {
+			// Held in memory (the event's data is kept whole) until the
+			// bodies held pass the limit, then spilled with the others.
+			e.body, e.held = body, len(ev.Data)
+			r.held += int64(e.held)
+		}
 		r.ents[ev.Subject] = e
+		if r.held > r.holdLimit {
+			if err := r.spillHeld(); err != nil {
+				return err
+			}
+		}
 	case event.TypeEntityRemoved:
 		var d event.EntityRemoved
 		if err := ev.Decode(&d); err != nil {
@@ -225,7 +244,34 @@ func (r *Replay) remove(key, uid string) {
 	if e == nil || uid != "" && e.uid != uid {
 		return
 	}
+	r.release(e)
 	delete(r.ents, key)
+}
+
+// release counts the body of a version no longer left (nil: none) as no
+// longer held.
+func (r *Replay) release(e *replayEntity) {
+	if e != nil && e.body != nil {
+		r.held -= int64(e.held)
+	}
+}
+
+// spillHeld writes every body held in memory to the spill file and lets
+// them go.
+func (r *Replay) spillHeld() error {
+	for _, e := range r.ents {
+		if e.body == nil {
+			continue
+		}
+		if _, err := r.spillW.Write(e.body); err != nil {
+			return fmt.Errorf("spill: %w", err)
+		}
+		e.off, e.n = r.spillAt, len(e.body)
+		r.spillAt += int64(e.n)
+		e.body, e.held = nil, 0
+	}
+	r.held = 0
+	return nil
 }
 
 // keys returns the keys of the entities the replay leaves, sorted, once the
@@ -286,6 +332,9 @@ func (r *Replay) entityError(key string, err error) error {
 
 // entityJSON returns the upserted entity's body.
 func (r *Replay) entityJSON(e *replayEntity) ([]byte, error) {
+	if e.body != nil {
+		return e.body, nil
+	}
 	if e.n > 0 && e.off+int64(e.n) <= int64(len(r.spillMap)) {
 		return r.spillMap[e.off : e.off+int64(e.n) : e.off+int64(e.n)], nil
 	}
@@ -685,6 +734,9 @@ func (w *yamlWriter) mapFile(doc map[string]any, rels []catalogstore.Relation) b
 // bodyOf returns the body of the version e: a view of the mapped spill
 // file, or read from it into *scratch (grown as needed), or the event's.
 func (r *Replay) bodyOf(scratch *[]byte, e *replayEntity) ([]byte, error) {
+	if e.body != nil {
+		return e.body, nil
+	}
 	if e.n > 0 && e.off+int64(e.n) <= int64(len(r.spillMap)) {
 		return r.spillMap[e.off : e.off+int64(e.n) : e.off+int64(e.n)], nil
 	}
