@@ -186,6 +186,16 @@ func addRow(rows []relationRow, start int, x relationRow) []relationRow {
 	return append(rows, x)
 }
 
+// isASCII reports whether s is ASCII.
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
+}
+
 // lowerRef is ref.Key() given str, ref.String(): str itself when it is in
 // lower case ASCII already (String writes the kind and namespace in lower
 // case, and Key the name too).
@@ -227,14 +237,31 @@ func groupRelations(rows []relationRow, n int) *relationSet {
 			}
 			return strings.Compare(a.targetRef, b.targetRef)
 		})
-		rs = slices.CompactFunc(rs, func(a, b relationRow) bool { return a.typ == b.typ && a.targetRef == b.targetRef })
-		start := len(out.rels)
+		// Sorted by type, target key and ref, the rows are in
+		// catalogstore.NormalizeRelations' order already (a target key
+		// is its ref in lower case), and of refs in ASCII what it drops
+		// are the rows of one type and target key after the first.
+		// Other refs go through it: EqualFold folds a few runes that
+		// ToLower keeps apart.
+		start, ascii := len(out.rels), true
 		for _, x := range rs {
+			ascii = ascii && isASCII(x.targetRef)
+		}
+		for j, x := range rs {
+			if j > 0 && x.typ == rs[j-1].typ && x.target == rs[j-1].target {
+				continue
+			}
 			out.rels = append(out.rels, catalogstore.Relation{Type: x.typ, TargetRef: x.targetRef})
 		}
-		v := catalogstore.EntityView{Relations: out.rels[start:]}
-		catalogstore.NormalizeRelations(&v)
-		out.rels = append(out.rels[:start], v.Relations...)
+		if !ascii {
+			out.rels = out.rels[:start]
+			for _, x := range rs {
+				out.rels = append(out.rels, catalogstore.Relation{Type: x.typ, TargetRef: x.targetRef})
+			}
+			v := catalogstore.EntityView{Relations: out.rels[start:]}
+			catalogstore.NormalizeRelations(&v)
+			out.rels = append(out.rels[:start], v.Relations...)
+		}
 		out.at[i+1] = int32(len(out.rels))
 	}
 	return out

@@ -51,14 +51,16 @@ func (w *yamlWriter) treeValue(t *jsonTree, i int32, ind int, inSeq bool) bool {
 		return true
 	case nodeString:
 		w.buf = append(w.buf, ' ')
-		if strings.IndexByte(n.str, '\n') >= 0 {
+		switch {
+		case plainScalar(n.str): // one line, written as it is
+			w.buf = append(w.buf, n.str...)
+		case strings.IndexByte(n.str, '\n') >= 0:
 			scalarIndent := indentAfter(ind)
 			if inSeq {
 				scalarIndent = ind + 2
 			}
 			return w.literal(n.str, scalarIndent)
-		}
-		if !w.str(n.str) {
+		case !w.quoted(n.str):
 			return false
 		}
 	case nodeNumber:
@@ -102,10 +104,12 @@ func (w *yamlWriter) strEntry(k, v string, ind int) bool {
 		return false
 	}
 	w.buf = append(w.buf, ':', ' ')
-	if strings.IndexByte(v, '\n') >= 0 {
+	switch {
+	case plainScalar(v):
+		w.buf = append(w.buf, v...)
+	case strings.IndexByte(v, '\n') >= 0:
 		return w.literal(v, indentAfter(ind))
-	}
-	if !w.str(v) {
+	case !w.quoted(v):
 		return false
 	}
 	w.buf = append(w.buf, '\n')
@@ -121,16 +125,26 @@ func (w *yamlWriter) relationsEntry(rels []catalogstore.Relation) bool {
 	w.buf = append(w.buf, "relations:\n"...)
 	for _, rel := range rels {
 		w.buf = append(w.buf, "    - targetRef: "...)
-		if strings.IndexByte(rel.TargetRef, '\n') >= 0 || !w.str(rel.TargetRef) {
+		if !w.oneLine(rel.TargetRef) {
 			return false
 		}
 		w.buf = append(w.buf, "\n      type: "...)
-		if strings.IndexByte(rel.Type, '\n') >= 0 || !w.str(rel.Type) {
+		if !w.oneLine(rel.Type) {
 			return false
 		}
 		w.buf = append(w.buf, '\n')
 	}
 	return true
+}
+
+// oneLine writes a string value that is not a literal block: false for one
+// of several lines.
+func (w *yamlWriter) oneLine(s string) bool {
+	if plainScalar(s) {
+		w.buf = append(w.buf, s...)
+		return true
+	}
+	return strings.IndexByte(s, '\n') < 0 && w.quoted(s)
 }
 
 // storedFields are what a stored body's metadata gets besides the body's
