@@ -82,8 +82,8 @@ func newAuditReplayCmd(g *globalFlags) *cobra.Command {
 		Long: `Reads the server's event log up to --until (an instant: now, -2h, a date or an RFC
 3339 time; events at or after
 it are left out), folds it into the catalog as it was then (the latest version
-of each entity, as the catalog read model would hold it; the bodies wait in a
-temporary file), and writes that catalog
+of each entity, as the catalog read model would hold it; the bodies wait in
+memory, past 256 MiB in a temporary file), and writes that catalog
 to --out: one YAML file per entity, under KIND/NAMESPACE/NAME.yaml. A file
 that already holds the same YAML is left alone, so replaying into a folder
 written before rewrites only what changed (files of entities that are gone
@@ -120,7 +120,8 @@ permissions, decides.`,
 			}
 			ctx := cmd.Context()
 			start := time.Now()
-			// The bodies wait in a temporary file, not in memory.
+			// The bodies wait in memory up to audit.DefaultHoldLimit,
+			// beyond in a temporary file.
 			r, err := audit.NewSpillingReplay("")
 			if err != nil {
 				return err
@@ -129,7 +130,7 @@ permissions, decides.`,
 			progress := func(n int) { fmt.Fprintf(os.Stderr, "\rreplayed %d events", n) }
 			if data != "" {
 				n := 0
-				err = sqlitelog.Stream(ctx, filepath.Join(data, "events.db"), sqlitelog.StreamOptions{Before: at}, func(evs []event.Envelope) error {
+				err = sqlitelog.Stream(ctx, filepath.Join(data, "events.db"), sqlitelog.StreamOptions{Before: at, Lean: true}, func(evs []event.Envelope) error {
 					if err := r.Apply(evs); err != nil {
 						return err
 					}

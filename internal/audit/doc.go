@@ -15,7 +15,10 @@
 // sees it in the history too.
 //
 // Replay folds the log into the catalog of an instant and writes it as one
-// YAML file per entity (`backlot audit replay`), with its own YAML writer for
-// the plain values JSON decodes into: byte for byte what yaml.v3 writes,
-// which it falls back on for what the writer does not follow.
+// YAML file per entity (`backlot audit replay`), with its own YAML writer:
+// each body is written straight from its JSON (jsonTree, with the stored
+// fields and relations put in), else from the plain values JSON decodes
+// into, byte for byte what yaml.v3 writes, which it falls back on for what
+// the writer does not follow. A body is read only to the end of the fold:
+// the fold reads an upsert's uid and hash alone.
 package audit

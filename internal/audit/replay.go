@@ -34,8 +34,8 @@ import (
 // views) answers after the same events, byte for byte.
 //
 // A Replay made by NewSpillingReplay writes the bodies it keeps to a file
-// instead of holding them, so its memory grows with the number of entities
-// alone (about 200 bytes each), not with their size.
+// once they pass DefaultHoldLimit, so its memory grows with the number of
+// entities (about 200 bytes each) and that limit, not with their size.
 //
 // A Replay is not safe for concurrent use.
 type Replay struct {
@@ -48,6 +48,12 @@ type Replay struct {
 	spill   *os.File
 	spillW  *bufio.Writer
 	spillAt int64
+	// held is how many bytes of event data the bodies held in memory keep,
+	// at most holdLimit before they are spilled.
+	held, holdLimit int64
+	// spillMap maps the spill file's first len(spillMap) bytes, once the
+	// fold is done (see keys), when the system can.
+	spillMap []byte
 	// yamlV3Only makes WriteYAML render every file with yaml.v3 (tests).
 	yamlV3Only bool
 }
@@ -57,11 +63,14 @@ type replayEntity struct {
 	uid, hash string
 	// data is the upsert's data, decoded at the end; up is set instead when
 	// the event had to be decoded whole (an older version of the type); n
-	// bytes at off in the spill file are the entity body instead, when n > 0.
+	// bytes at off in the spill file are the entity body instead, when n > 0,
+	// or body, held in memory, which keeps held bytes of event data.
 	data json.RawMessage
 	up   *event.EntityUpserted
 	off  int64
 	n    int
+	body []byte
+	held int
 	// gen is the Location entity of a registered location.
 	gen *catalog.Entity
 	// ev names the event that wrote the version, for errors.
@@ -73,16 +82,22 @@ func NewReplay() *Replay {
 	return &Replay{ents: map[string]*replayEntity{}, locs: map[string]string{}, errs: map[string][]event.ProcessingError{}}
 }
 
+// DefaultHoldLimit is how many bytes of event data a Replay made by
+// NewSpillingReplay holds in memory for the bodies of the versions left
+// before it writes them to its file: up to it, a body superseded before the
+// end is never written, and none is read back through the file.
+const DefaultHoldLimit = 256 << 20
+
 // NewSpillingReplay returns an empty Replay that keeps the bodies it needs
-// in a new file in dir ("" is the system's temporary folder) instead of in
-// memory. Close removes the file.
+// in memory up to DefaultHoldLimit, and beyond in a new file in dir ("" is
+// the system's temporary folder). Close removes the file.
 func NewSpillingReplay(dir string) (*Replay, error) {
 	f, err := os.CreateTemp(dir, "backlot-replay-*.bodies")
 	if err != nil {
 		return nil, err
 	}
 	r := NewReplay()
-	r.spill, r.spillW = f, bufio.NewWriterSize(f, 1<<20)
+	r.spill, r.spillW, r.holdLimit = f, bufio.NewWriterSize(f, 1<<20), DefaultHoldLimit
 	return r, nil
 }
 
@@ -92,7 +107,14 @@ func (r *Replay) Close() error {
 	if r.spill == nil {
 		return nil
 	}
-	err := r.spill.Close()
+	var err error
+	if r.spillMap != nil {
+		err = unmapSpill(r.spillMap)
+		r.spillMap = nil
+	}
+	if cerr := r.spill.Close(); err == nil {
+		err = cerr
+	}
 	if rmErr := os.Remove(r.spill.Name()); err == nil {
 		err = rmErr
 	}
@@ -129,17 +151,11 @@ func (r *Replay) apply(ev *event.Envelope) error {
 	case event.TypeEntityUpserted:
 		e := &replayEntity{ev: ev.ID}
 		var ok bool
+		var body []byte
 		if event.Type(ev.Type) == event.TypeEntityUpserted {
-			var body []byte
 			e.uid, e.hash, body, ok = upsertFields(ev.Data)
-			if ok && r.spill != nil && len(body) > 0 {
-				if _, err := r.spillW.Write(body); err != nil {
-					return fmt.Errorf("spill: %w", err)
-				}
-				e.off, e.n = r.spillAt, len(body)
-				r.spillAt += int64(len(body))
-			} else {
-				e.data = ev.Data
+			if !ok || r.spill == nil || len(body) == 0 {
+				e.data, body = ev.Data, nil
 			}
 		}
 		if !ok {
@@ -151,10 +167,23 @@ func (r *Replay) apply(ev *event.Envelope) error {
 		}
 		// The producer's subject is the entity's key; Entities checks it
 		// against the body of every version that is left.
-		if old := r.ents[ev.Subject]; old != nil && old.hash == e.hash && old.uid == e.uid {
+		old := r.ents[ev.Subject]
+		if old != nil && old.hash == e.hash && old.uid == e.uid {
 			return nil // the same body again: nothing changes
 		}
+		r.release(old)
+		if body != nil {
+			// Held in memory (the event's data is kept whole) until the
+			// bodies held pass the limit, then spilled with the others.
+			e.body, e.held = body, len(ev.Data)
+			r.held += int64(e.held)
+		}
 		r.ents[ev.Subject] = e
+		if r.held > r.holdLimit {
+			if err := r.spillHeld(); err != nil {
+				return err
+			}
+		}
 	case event.TypeEntityRemoved:
 		var d event.EntityRemoved
 		if err := ev.Decode(&d); err != nil {
@@ -215,15 +244,53 @@ func (r *Replay) remove(key, uid string) {
 	if e == nil || uid != "" && e.uid != uid {
 		return
 	}
+	r.release(e)
 	delete(r.ents, key)
 }
 
+// release counts the body of a version no longer left (nil: none) as no
+// longer held.
+func (r *Replay) release(e *replayEntity) {
+	if e != nil && e.body != nil {
+		r.held -= int64(e.held)
+	}
+}
+
+// spillHeld writes every body held in memory to the spill file and lets
+// them go.
+func (r *Replay) spillHeld() error {
+	for _, e := range r.ents {
+		if e.body == nil {
+			continue
+		}
+		if _, err := r.spillW.Write(e.body); err != nil {
+			return fmt.Errorf("spill: %w", err)
+		}
+		e.off, e.n = r.spillAt, len(e.body)
+		r.spillAt += int64(e.n)
+		e.body, e.held = nil, 0
+	}
+	r.held = 0
+	return nil
+}
+
 // keys returns the keys of the entities the replay leaves, sorted, once the
-// spilled bodies can be read.
+// spilled bodies can be read (mapped into memory when the system can).
 func (r *Replay) keys() ([]string, error) {
 	if r.spillW != nil {
 		if err := r.spillW.Flush(); err != nil {
 			return nil, fmt.Errorf("spill: %w", err)
+		}
+		if int64(len(r.spillMap)) != r.spillAt && r.spillAt > 0 {
+			if r.spillMap != nil {
+				if err := unmapSpill(r.spillMap); err != nil {
+					return nil, fmt.Errorf("spill: %w", err)
+				}
+				r.spillMap = nil
+			}
+			if m, err := mapSpill(r.spill, r.spillAt); err == nil {
+				r.spillMap = m
+			}
 		}
 	}
 	keys := make([]string, 0, len(r.ents))
@@ -265,6 +332,12 @@ func (r *Replay) entityError(key string, err error) error {
 
 // entityJSON returns the upserted entity's body.
 func (r *Replay) entityJSON(e *replayEntity) ([]byte, error) {
+	if e.body != nil {
+		return e.body, nil
+	}
+	if e.n > 0 && e.off+int64(e.n) <= int64(len(r.spillMap)) {
+		return r.spillMap[e.off : e.off+int64(e.n) : e.off+int64(e.n)], nil
+	}
 	if e.n > 0 {
 		b := make([]byte, e.n)
 		if _, err := r.spill.ReadAt(b, e.off); err != nil {
@@ -285,11 +358,6 @@ func (r *Replay) entityJSON(e *replayEntity) ([]byte, error) {
 	return d.Entity, nil
 }
 
-// relation is one relation row: its type, target key and target ref.
-type relation struct {
-	typ, target, targetRef string
-}
-
 // Entities returns the catalog the replay leaves, sorted by key, each entity
 // as the catalog read model answers for it: its stored body, the relations
 // whose source it is (declared by it or by any other entity, sorted and
@@ -301,7 +369,7 @@ func (r *Replay) Entities(ctx context.Context) ([]catalogstore.EntityView, error
 	if err != nil {
 		return nil, err
 	}
-	bySource, err := r.relations(ctx, keys, nil)
+	rels, err := r.relations(ctx, keys)
 	if err != nil {
 		return nil, err
 	}
@@ -320,13 +388,10 @@ func (r *Replay) Entities(ctx context.Context) ([]catalogstore.EntityView, error
 		if v.Body, errs[i] = catalog.EncodeJSON(catalogstore.StoredBody(ent, e.uid, e.hash)); errs[i] != nil {
 			return
 		}
-		for _, rel := range bySource[k] {
-			v.Relations = append(v.Relations, catalogstore.Relation{Type: rel.typ, TargetRef: rel.targetRef})
-		}
+		v.Relations = slices.Clone(rels.of(i))
 		for _, pe := range status[k] {
 			v.Status = append(v.Status, catalogstore.StatusItemOf(pe))
 		}
-		catalogstore.NormalizeRelations(&v)
 		views[i] = v
 	})
 	if err := ctx.Err(); err != nil {
@@ -338,94 +403,6 @@ func (r *Replay) Entities(ctx context.Context) ([]catalogstore.EntityView, error
 		}
 	}
 	return views, nil
-}
-
-// relations decodes every entity of keys, on every core, and gathers the
-// relation rows by source (and, when bodies is not nil, renders each
-// entity's stored body as YAML into bodies, aligned with keys, so it need
-// not be decoded again to be written): each entity's rows without its duplicates (the
-// first of each source, type and target wins), then the rows of one source
-// without duplicates of type and target ref, sorted by type and target as
-// the read model reads them.
-func (r *Replay) relations(ctx context.Context, keys []string, bodies []renderedBody) (map[string][]relation, error) {
-	type row struct {
-		source string
-		relation
-	}
-	// Decoded a chunk at a time on every core, merged with their strings
-	// interned: the same targets and sources recur in many rows, and only
-	// one chunk's rows are held at once.
-	const chunk = 4096
-	bySource := map[string][]relation{}
-	strs := map[string]string{}
-	intern := func(s string) string {
-		if t, ok := strs[s]; ok {
-			return t
-		}
-		strs[s] = s
-		return s
-	}
-	rows := make([][]row, chunk)
-	errs := make([]error, chunk)
-	for lo := 0; lo < len(keys); lo += chunk {
-		part := keys[lo:min(lo+chunk, len(keys))]
-		each(ctx, len(part), 1, func(i int) {
-			rows[i], errs[i] = nil, nil
-			ent, err := r.entity(part[i])
-			if err != nil {
-				errs[i] = err
-				return
-			}
-			if bodies != nil {
-				e := r.ents[part[i]]
-				bodies[lo+i] = renderBody(catalogstore.StoredBody(ent, e.uid, e.hash))
-			}
-			rels := ent.Relations()
-			out := make([]row, 0, len(rels))
-		next:
-			for _, rel := range rels {
-				x := row{rel.Source.Key(), relation{typ: rel.Type, target: rel.Target.Key(), targetRef: rel.Target.String()}}
-				for _, y := range out {
-					if x.source == y.source && x.typ == y.typ && x.target == y.target {
-						continue next
-					}
-				}
-				out = append(out, x)
-			}
-			rows[i] = out
-		})
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
-		for i := range part {
-			if errs[i] != nil {
-				return nil, r.entityError(part[i], errs[i])
-			}
-			if bodies != nil {
-				if err := r.spillBody(&bodies[lo+i]); err != nil {
-					return nil, err
-				}
-			}
-			for _, x := range rows[i] {
-				src := intern(x.source)
-				bySource[src] = append(bySource[src], relation{typ: intern(x.typ), target: intern(x.target), targetRef: intern(x.targetRef)})
-			}
-			rows[i] = nil
-		}
-	}
-	for src, rs := range bySource {
-		slices.SortFunc(rs, func(a, b relation) int {
-			if c := strings.Compare(a.typ, b.typ); c != 0 {
-				return c
-			}
-			if c := strings.Compare(a.target, b.target); c != 0 {
-				return c
-			}
-			return strings.Compare(a.targetRef, b.targetRef)
-		})
-		bySource[src] = slices.CompactFunc(rs, func(a, b relation) bool { return a.typ == b.typ && a.targetRef == b.targetRef })
-	}
-	return bySource, nil
 }
 
 // status gathers the processing errors by the entity they are shown on, in
@@ -573,26 +550,19 @@ func (r *Replay) WriteTar(ctx context.Context, w io.Writer, modTime time.Time) (
 
 // render renders every entity's file and calls emit with each, by one
 // goroutine in key order; before, prepare (when set) sees every key. It
-// decodes every body once, on every core, gathering the relations every
-// entity adds to others and writing its stored body's YAML (kept in the
-// spill file of a spilling Replay); each file is then that YAML with its
-// relations and status put in. It returns how many files yaml.v3 rendered,
-// and fails on the first entity it cannot decode or emit, naming it and its
-// event.
+// reads every body twice, on every core: once for the relations it declares
+// (to gather the relations every entity adds to others), then to write its
+// file, straight from its JSON (see jsonTree) when it can. It returns how
+// many files yaml.v3 rendered, and fails on the first entity it cannot
+// decode or emit, naming it and its event.
 func (r *Replay) render(ctx context.Context, prepare func(keys []string) error, emit func(key string, b []byte) error) (int, error) {
 	keys, err := r.keys()
 	if err != nil {
 		return 0, err
 	}
-	bodies := make([]renderedBody, len(keys))
-	bySource, err := r.relations(ctx, keys, bodies)
+	rels, err := r.relations(ctx, keys)
 	if err != nil {
 		return 0, err
-	}
-	if r.spillW != nil {
-		if err := r.spillW.Flush(); err != nil {
-			return 0, fmt.Errorf("spill: %w", err)
-		}
 	}
 	status := r.status()
 	if prepare != nil {
@@ -609,10 +579,13 @@ func (r *Replay) render(ctx context.Context, prepare func(keys []string) error, 
 	type part struct {
 		lo    int
 		files []renderedFile
+		buf   []byte // holds the files' bytes
 		done  chan struct{}
 	}
 	parts := make(chan *part, 4*runtime.GOMAXPROCS(0))
 	work := make(chan *part, 4*runtime.GOMAXPROCS(0))
+	// The buffers of parts emitted, for parts to come.
+	bufs := make(chan []byte, 16*runtime.GOMAXPROCS(0))
 	var slow atomic.Int64
 	go func() {
 		defer close(parts)
@@ -634,21 +607,30 @@ func (r *Replay) render(ctx context.Context, prepare func(keys []string) error, 
 	var renderers sync.WaitGroup
 	for range runtime.GOMAXPROCS(0) {
 		renderers.Go(func() {
-			var buf []byte
+			var w relationWorker
 			for p := range work {
 				hi := min(p.lo+chunk, len(keys))
 				p.files = make([]renderedFile, 0, hi-p.lo)
+				// The chunk's files share one buffer.
+				var out []byte
+				select {
+				case out = <-bufs:
+				default:
+					out = make([]byte, 0, (hi-p.lo)*2048)
+				}
 				for i := p.lo; i < hi; i++ {
 					k := keys[i]
 					f := renderedFile{i: i}
+					start := len(out)
 					var isSlow bool
-					buf, isSlow, f.err = r.renderFile(buf[:0], k, &bodies[i], bySource[k], status[k])
+					out, isSlow, f.err = r.renderFile(&w, out, k, rels.of(i), status[k])
 					if isSlow {
 						slow.Add(1)
 					}
-					f.b = slices.Clone(buf)
+					f.b = out[start:len(out):len(out)]
 					p.files = append(p.files, f)
 				}
+				p.buf = out
 				close(p.done)
 			}
 		})
@@ -678,6 +660,10 @@ func (r *Replay) render(ctx context.Context, prepare func(keys []string) error, 
 				break
 			}
 		}
+		select {
+		case bufs <- p.buf[:0]:
+		default:
+		}
 	}
 	renderers.Wait()
 	if firstErr != nil {
@@ -687,84 +673,81 @@ func (r *Replay) render(ctx context.Context, prepare func(keys []string) error, 
 }
 
 // renderFile appends the file of the entity with key to buf: its stored
-// body's YAML rendered before, with its relations and status put in. It
-// reports slow when yaml.v3 rendered it.
-func (r *Replay) renderFile(buf []byte, key string, b *renderedBody, rels []relation, errs []event.ProcessingError) ([]byte, bool, error) {
+// body with its relations (and status) put in, written from its body's JSON
+// when it can, else from its decoded stored body, else by yaml.v3 (a
+// processing error's status items, what the own writer does not follow).
+// It reports slow when yaml.v3 rendered it.
+func (r *Replay) renderFile(w *relationWorker, buf []byte, key string, rels []catalogstore.Relation, errs []event.ProcessingError) ([]byte, bool, error) {
 	start := len(buf)
-	if b.slow || len(errs) > 0 || r.yamlV3Only {
+	e := r.ents[key]
+	if len(errs) > 0 || r.yamlV3Only {
 		out, err := r.marshalYAML(key, rels, errs)
 		return append(buf, out...), true, err
 	}
-	yml := b.yaml
-	if b.n > 0 {
-		yml = make([]byte, b.n)
-		if _, err := r.spill.ReadAt(yml, b.off); err != nil {
-			return buf, false, fmt.Errorf("spill: %w", err)
+	if e.gen == nil {
+		body, err := r.bodyOf(&w.body, e)
+		if err != nil {
+			return buf, false, err
+		}
+		if w.tree.parse(body) {
+			if ref, md, ns, ok := treeRef(&w.tree); ok && ref.Key() == key {
+				yw := yamlWriter{buf: buf}
+				if yw.treeFile(&w.tree, md, storedFields{namespace: ns, uid: e.uid, etag: catalogstore.ETag(e.hash, e.uid)}, rels) {
+					return yw.buf, false, nil
+				}
+			}
 		}
 	}
-	v := catalogstore.EntityView{Key: key}
-	for _, rel := range rels {
-		v.Relations = append(v.Relations, catalogstore.Relation{Type: rel.typ, TargetRef: rel.targetRef})
+	ent, err := r.entity(key)
+	if err != nil {
+		return buf, false, err
 	}
-	catalogstore.NormalizeRelations(&v)
-	rs := make([]any, len(v.Relations))
-	for i, rel := range v.Relations {
-		rs[i] = map[string]any{"type": rel.Type, "targetRef": rel.TargetRef}
+	yw := yamlWriter{buf: buf}
+	if yw.mapFile(catalogstore.StoredBody(ent, e.uid, e.hash), rels) {
+		return yw.buf, false, nil
 	}
-	buf = append(buf, yml[:b.relAt]...)
-	w := yamlWriter{buf: buf}
-	if !w.entry("relations", rs, 0) {
-		out, err := r.marshalYAML(key, rels, errs)
-		return append(buf[:start], out...), true, err
-	}
-	return append(w.buf, yml[b.relAt:]...), false, nil
+	out, err := r.marshalYAML(key, rels, errs)
+	return append(buf[:start], out...), true, err
 }
 
-// renderedBody is an entity's stored body (without relations and status) in
-// YAML: in yaml, or n bytes at off in the spill file; relAt is where its
-// relations go. slow means the fast writer could not write it.
-type renderedBody struct {
-	yaml  []byte
-	off   int64
-	n     int
-	relAt int
-	slow  bool
-}
-
-// renderBody renders a stored body's entries, in yaml.v3's order, noting
-// where a "relations" entry goes among them.
-func renderBody(doc map[string]any) renderedBody {
-	var b renderedBody
-	w := yamlWriter{}
-	keys := sortedKeys(doc)
-	b.relAt = -1
-	for _, k := range keys {
-		if b.relAt < 0 && keyLess("relations", k) {
-			b.relAt = len(w.buf)
+// mapFile writes a stored body's entries, in yaml.v3's order, with a
+// "relations" entry among them.
+func (w *yamlWriter) mapFile(doc map[string]any, rels []catalogstore.Relation) bool {
+	relDone := false
+	for _, k := range sortedKeys(doc) {
+		if !relDone && keyLess("relations", k) {
+			if !w.relationsEntry(rels) {
+				return false
+			}
+			relDone = true
 		}
 		if !w.entry(k, doc[k], 0) {
-			return renderedBody{slow: true}
+			return false
 		}
 	}
-	if b.relAt < 0 {
-		b.relAt = len(w.buf)
+	if !relDone {
+		return w.relationsEntry(rels)
 	}
-	b.yaml = w.buf
-	return b
+	return true
 }
 
-// spillBody moves a rendered body to the spill file of a spilling replay.
-func (r *Replay) spillBody(b *renderedBody) error {
-	if r.spill == nil || b.slow || len(b.yaml) == 0 {
-		return nil
+// bodyOf returns the body of the version e: a view of the mapped spill
+// file, or read from it into *scratch (grown as needed), or the event's.
+func (r *Replay) bodyOf(scratch *[]byte, e *replayEntity) ([]byte, error) {
+	if e.body != nil {
+		return e.body, nil
 	}
-	if _, err := r.spillW.Write(b.yaml); err != nil {
-		return fmt.Errorf("spill: %w", err)
+	if e.n > 0 && e.off+int64(e.n) <= int64(len(r.spillMap)) {
+		return r.spillMap[e.off : e.off+int64(e.n) : e.off+int64(e.n)], nil
 	}
-	b.off, b.n = r.spillAt, len(b.yaml)
-	r.spillAt += int64(len(b.yaml))
-	b.yaml = nil
-	return nil
+	if e.n > 0 {
+		*scratch = slices.Grow((*scratch)[:0], e.n)[:e.n]
+		if _, err := r.spill.ReadAt(*scratch, e.off); err != nil {
+			return nil, fmt.Errorf("spill: %w", err)
+		}
+		return *scratch, nil
+	}
+	return r.entityJSON(e)
 }
 
 // writeIfChanged writes b to the file at path, unless it may exist (maybe)
@@ -794,20 +777,15 @@ func yamlPath(dir, key string) string {
 // slices, strings, float64 numbers, booleans), which the stored body already
 // is, so it is built without encoding and decoding the JSON; only status
 // items, which are typed, go through JSON.
-func (r *Replay) marshalYAML(key string, rels []relation, errs []event.ProcessingError) ([]byte, error) {
+func (r *Replay) marshalYAML(key string, rels []catalogstore.Relation, errs []event.ProcessingError) ([]byte, error) {
 	ent, err := r.entity(key)
 	if err != nil {
 		return nil, err
 	}
 	e := r.ents[key]
 	doc := catalogstore.StoredBody(ent, e.uid, e.hash)
-	v := catalogstore.EntityView{Key: key}
-	for _, rel := range rels {
-		v.Relations = append(v.Relations, catalogstore.Relation{Type: rel.typ, TargetRef: rel.targetRef})
-	}
-	catalogstore.NormalizeRelations(&v)
-	rs := make([]any, len(v.Relations))
-	for i, rel := range v.Relations {
+	rs := make([]any, len(rels))
+	for i, rel := range rels {
 		rs[i] = map[string]any{"type": rel.Type, "targetRef": rel.TargetRef}
 	}
 	doc["relations"] = rs

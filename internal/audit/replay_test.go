@@ -124,7 +124,14 @@ func TestReplayWritesWhatTheReadModelAnswers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for name, r := range map[string]*audit.Replay{"in memory": audit.NewReplay(), "spilling": spilling} {
+	// Spilled many times over, the held bodies each time.
+	audit.SetHoldLimit(spilling, 64<<10)
+	holding, err := audit.NewSpillingReplay(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer holding.Close()
+	for name, r := range map[string]*audit.Replay{"in memory": audit.NewReplay(), "spilling": spilling, "holding": holding} {
 		t.Run(name, func(t *testing.T) { compareReplay(t, r, evs, want, wantN) })
 	}
 	// The spilling replay kept its bodies in its file, which Close removes.

@@ -20,6 +20,10 @@ func etag(hash, uid string) string {
 	return catalog.HashJSON([]byte(hash + uid))[:32]
 }
 
+// ETag is the metadata.etag StoredBody gives the version of body hash hash
+// of the entity with uid.
+func ETag(hash, uid string) string { return etag(hash, uid) }
+
 func dedupeRelations(v *EntityView) {
 	if len(v.Relations) < 2 {
 		return

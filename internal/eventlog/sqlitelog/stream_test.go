@@ -35,6 +35,11 @@ func TestStreamReadsWhatReadReads(t *testing.T) {
 		want = append(want, page...)
 		after = page[len(page)-1].Position
 	}
+	// Lean reads the position, id, type, subject and data alone.
+	lean := make([]event.Envelope, len(want))
+	for i, e := range want {
+		lean[i] = event.Envelope{Position: e.Position, ID: e.ID, Type: e.Type, Subject: e.Subject, Data: e.Data}
+	}
 	for _, tt := range []struct {
 		name string
 		opts StreamOptions
@@ -42,6 +47,8 @@ func TestStreamReadsWhatReadReads(t *testing.T) {
 	}{
 		{"everything", StreamOptions{Batch: 300}, want},
 		{"before an instant", StreamOptions{Before: evs[1234].Time}, want[:1234]},
+		{"lean", StreamOptions{Batch: 700, Lean: true}, lean},
+		{"lean before an instant", StreamOptions{Before: evs[1234].Time, Lean: true}, lean[:1234]},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			var got []event.Envelope

@@ -1,0 +1,268 @@
+package audit
+
+import (
+	"context"
+	"slices"
+	"strings"
+
+	"backlot.dev/backlot/domain/catalog"
+	"backlot.dev/backlot/projections/catalogstore"
+)
+
+// relationSet holds the relations of the entities of a replay, by their
+// index in its sorted keys: each entity's as the read model answers them
+// (catalogstore.NormalizeRelations' order, without duplicates).
+type relationSet struct {
+	rels []catalogstore.Relation
+	// at[i] is where entity i's relations start in rels; at[len(keys)] is
+	// len(rels).
+	at []int32
+}
+
+// of returns the relations of entity i (nil when it has none).
+func (s *relationSet) of(i int) []catalogstore.Relation {
+	if s.at[i] == s.at[i+1] {
+		return nil
+	}
+	return s.rels[s.at[i]:s.at[i+1]:s.at[i+1]]
+}
+
+// relationRow is one relation row: the index of its source among the
+// replay's keys, its type, its target's key and ref.
+type relationRow struct {
+	src                    int32
+	typ, target, targetRef string
+}
+
+// relationWorker is one goroutine's reusable state for reading bodies.
+type relationWorker struct {
+	tree jsonTree
+	body []byte
+}
+
+// relations reads the relations every entity of keys declares, on every
+// core (a body is read only as far as its kind, name, namespace and the spec
+// fields its kind makes relations of: see treeRows), and gathers them by
+// source: the rows of one source without duplicates of type and target ref,
+// sorted by type and target as the read model reads them, then normalized
+// as the read model's views are. It fails naming the entity and event of a
+// body that does not decode.
+func (r *Replay) relations(ctx context.Context, keys []string) (*relationSet, error) {
+	index := make(map[string]int32, len(keys))
+	for i, k := range keys {
+		index[k] = int32(i)
+	}
+	// Read a chunk at a time on every core; only one chunk's rows wait
+	// to be merged at once.
+	const chunk = 4096
+	rows := make([][]relationRow, chunk)
+	errs := make([]error, chunk)
+	var all []relationRow
+	workers := make(chan *relationWorker, 64)
+	for lo := 0; lo < len(keys); lo += chunk {
+		part := keys[lo:min(lo+chunk, len(keys))]
+		each(ctx, len(part), 1, func(i int) {
+			var w *relationWorker
+			select {
+			case w = <-workers:
+			default:
+				w = &relationWorker{}
+			}
+			defer func() { workers <- w }()
+			rows[i], errs[i] = r.entityRows(w, part[i], int32(lo+i), index, rows[i][:0])
+		})
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		for i := range part {
+			if errs[i] != nil {
+				return nil, r.entityError(part[i], errs[i])
+			}
+			all = append(all, rows[i]...)
+		}
+	}
+	return groupRelations(all, len(keys)), nil
+}
+
+// entityRows appends to rows the relation rows the version of the entity
+// with key (index self) the replay leaves declares, in both directions,
+// whose source is an entity of index: each once (the first of a source,
+// type and target key), as catalog.Entity.Relations holds them.
+func (r *Replay) entityRows(w *relationWorker, key string, self int32, index map[string]int32, rows []relationRow) ([]relationRow, error) {
+	e := r.ents[key]
+	if e.gen == nil {
+		body, err := r.bodyOf(&w.body, e)
+		if err != nil {
+			return rows, err
+		}
+		if w.tree.parse(body) {
+			if out, ok := treeRows(&w.tree, key, self, index, rows); ok {
+				return out, nil
+			}
+		}
+	}
+	ent, err := r.entity(key)
+	if err != nil {
+		return rows, err
+	}
+	for _, rel := range ent.Relations() {
+		src := rel.Source.Key()
+		si, ok := self, src == key
+		if !ok {
+			if si, ok = index[src]; !ok {
+				continue // its source is no entity of the catalog
+			}
+		}
+		rows = append(rows, relationRow{src: si, typ: rel.Type, target: rel.Target.Key(), targetRef: rel.Target.String()})
+	}
+	return rows, nil
+}
+
+// treeRows appends the relation rows of entityRows from the body's tree:
+// the references in the spec fields the entity's kind makes relations of,
+// read as catalog.LoadEntity reads them (catalog.ParseRef with the field's
+// default kind and the entity's namespace; what does not parse makes no
+// relation), each making a row from the entity and one back to it. It
+// reports false as treeRef does, or when the body names another entity
+// than key.
+func treeRows(t *jsonTree, key string, self int32, index map[string]int32, rows []relationRow) ([]relationRow, bool) {
+	ref, _, _, ok := treeRef(t)
+	if !ok || ref.Key() != key {
+		return rows, false
+	}
+	ks, known := catalog.LookupKind(ref.Kind)
+	spec := t.member(0, "spec")
+	if !known || spec < 0 || t.nodes[spec].typ != nodeObject {
+		return rows, true
+	}
+	start := len(rows)
+	selfRef := ""
+	add := func(rule *catalog.RelationRule, s string) {
+		target, err := catalog.ParseRef(s, catalog.RefDefaults{Kind: rule.DefaultKind, Namespace: ref.Namespace})
+		if err != nil {
+			return
+		}
+		targetRef := target.String()
+		targetKey := lowerRef(targetRef, target)
+		if selfRef == "" {
+			selfRef = ref.String()
+		}
+		rows = addRow(rows, start, relationRow{src: self, typ: rule.Type, target: targetKey, targetRef: targetRef})
+		if src, ok := index[targetKey]; ok {
+			rows = addRow(rows, start, relationRow{src: src, typ: rule.Reverse, target: key, targetRef: selfRef})
+		}
+	}
+	for _, f := range ks.Fields {
+		if f.Relation == nil {
+			continue
+		}
+		v := t.member(spec, f.Name)
+		if v < 0 {
+			continue
+		}
+		switch t.nodes[v].typ {
+		case nodeString:
+			add(f.Relation, t.nodes[v].str)
+		case nodeArray:
+			for _, it := range t.children(v) {
+				if t.nodes[it].typ == nodeString {
+					add(f.Relation, t.nodes[it].str)
+				}
+			}
+		}
+	}
+	return rows, true
+}
+
+// addRow appends x to rows unless rows[start:] holds a row of its source,
+// type and target key already (the first one stays, as in
+// catalog.Entity.Relations).
+func addRow(rows []relationRow, start int, x relationRow) []relationRow {
+	for _, y := range rows[start:] {
+		if y.src == x.src && y.typ == x.typ && y.target == x.target {
+			return rows
+		}
+	}
+	return append(rows, x)
+}
+
+// isASCII reports whether s is ASCII.
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
+}
+
+// lowerRef is ref.Key() given str, ref.String(): str itself when it is in
+// lower case ASCII already (String writes the kind and namespace in lower
+// case, and Key the name too).
+func lowerRef(str string, ref catalog.Ref) string {
+	for i := 0; i < len(str); i++ {
+		if c := str[i]; c >= 0x80 || 'A' <= c && c <= 'Z' {
+			return ref.Key()
+		}
+	}
+	return str
+}
+
+// groupRelations sorts rows by source (a counting sort), then each source's
+// by type, target and target ref, drops repeats of a type and target ref,
+// and normalizes each source's as the read model does.
+func groupRelations(rows []relationRow, n int) *relationSet {
+	at := make([]int32, n+1)
+	for _, x := range rows {
+		at[x.src+1]++
+	}
+	for i := range n {
+		at[i+1] += at[i]
+	}
+	sorted := make([]relationRow, len(rows))
+	next := slices.Clone(at[:n])
+	for _, x := range rows {
+		sorted[next[x.src]] = x
+		next[x.src]++
+	}
+	out := &relationSet{rels: make([]catalogstore.Relation, 0, len(rows)), at: make([]int32, n+1)}
+	for i := range n {
+		rs := sorted[at[i]:at[i+1]]
+		slices.SortFunc(rs, func(a, b relationRow) int {
+			if c := strings.Compare(a.typ, b.typ); c != 0 {
+				return c
+			}
+			if c := strings.Compare(a.target, b.target); c != 0 {
+				return c
+			}
+			return strings.Compare(a.targetRef, b.targetRef)
+		})
+		// Sorted by type, target key and ref, the rows are in
+		// catalogstore.NormalizeRelations' order already (a target key
+		// is its ref in lower case), and of refs in ASCII what it drops
+		// are the rows of one type and target key after the first.
+		// Other refs go through it: EqualFold folds a few runes that
+		// ToLower keeps apart.
+		start, ascii := len(out.rels), true
+		for _, x := range rs {
+			ascii = ascii && isASCII(x.targetRef)
+		}
+		for j, x := range rs {
+			if j > 0 && x.typ == rs[j-1].typ && x.target == rs[j-1].target {
+				continue
+			}
+			out.rels = append(out.rels, catalogstore.Relation{Type: x.typ, TargetRef: x.targetRef})
+		}
+		if !ascii {
+			out.rels = out.rels[:start]
+			for _, x := range rs {
+				out.rels = append(out.rels, catalogstore.Relation{Type: x.typ, TargetRef: x.targetRef})
+			}
+			v := catalogstore.EntityView{Relations: out.rels[start:]}
+			catalogstore.NormalizeRelations(&v)
+			out.rels = append(out.rels[:start], v.Relations...)
+		}
+		out.at[i+1] = int32(len(out.rels))
+	}
+	return out
+}
