@@ -102,6 +102,9 @@ func (s *Store) Apply(ctx context.Context, events []event.Envelope) error {
 	}
 	s.lastKey = last
 	s.cache.invalidate()
+	if s.walLeft {
+		s.afterBulk(ctx, applyWALWait)
+	}
 	return nil
 }
 

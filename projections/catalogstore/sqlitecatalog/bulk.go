@@ -67,7 +67,8 @@ func (s *Store) beginBulk(ctx context.Context, mode int, drop []index) error {
 	return nil
 }
 
-// EndBulk rebuilds the bulk indexes.
+// EndBulk rebuilds the bulk indexes and resets the write-ahead log the load
+// filled (resetWAL).
 func (s *Store) EndBulk(ctx context.Context) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -84,6 +85,9 @@ func (s *Store) EndBulk(ctx context.Context) error {
 		return err
 	}
 	s.bulkMode = bulkOff
+	// The load's frames and the indexes just built fill the write-ahead
+	// log: start it over, or every later commit checkpoints (wal.go).
+	s.afterBulk(ctx, endBulkWALWait)
 	return nil
 }
 

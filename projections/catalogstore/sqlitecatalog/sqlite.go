@@ -43,6 +43,9 @@ type Store struct {
 	cache    resultCache
 	cacheKiB int
 	bulkMode int // guarded by mu
+	// walLeft says the write-ahead log a bulk load left is still to be
+	// reset (wal.go): each Apply tries after its commit. Guarded by mu.
+	walLeft bool
 	// keys maps each search key, by its hash (keyHash), to its id in
 	// search_keys, as committed; nil until loaded. Guarded by mu.
 	keys map[keyHash]int64
