@@ -165,9 +165,26 @@ func declaredRelations(kind *KindSpec, self Ref, body map[string]any) ([]Relatio
 		src, dst string
 	}
 	selfKey := self.Key()
-	var rels []keyed
+	// The targets are counted first, so each slice is made once at its size
+	// instead of growing: these were a tenth of what an ingestion allocated.
+	n := 0
+	for _, f := range kind.Fields {
+		if f.Relation == nil {
+			continue
+		}
+		switch val := spec[f.Name].(type) {
+		case string:
+			n++
+		case []any:
+			n += len(val)
+		}
+	}
+	rels := make([]keyed, 0, 2*n)
 	var declared []DeclaredRelation
 	var declaredKeys []string // the keys of declared's targets
+	if n > 0 {
+		declared, declaredKeys = make([]DeclaredRelation, 0, n), make([]string, 0, n)
+	}
 	var errs []FieldError
 	for _, f := range kind.Fields {
 		if f.Relation == nil {

@@ -303,9 +303,20 @@ func StartDev(ctx context.Context, cfg DevConfig) (*Dev, error) {
 	// its projectors are the waiters of everything that reads. The history
 	// and the badges yield to the catalog's requests (catalogFirst).
 	writes := newForeground()
+	// A first start folds the configured catalogs into an empty read model
+	// in bulk mode (projector.Options.Loading); loading is closed once the
+	// ingester loaded them, or when dev stops.
+	loading := make(chan struct{})
+	var catalogLoading <-chan struct{}
+	if pos, err := d.store.Positions(ctx); err != nil {
+		return nil, err
+	} else if pos[0] == 0 && len(cfg.Catalogs) > 0 {
+		catalogLoading = loading
+	}
 	d.projector, err = newProjectorRole(projectorDeps{
 		Log: log, Catalog: d.store, History: d.hist, Badges: d.badges, BadgeBulkThreshold: -1, BatchSize: devFoldBatch, EvaluatorBatchSize: devEvaluatorBatch,
 		AllPartitions: true, CatalogFirst: true, Writes: writes, Run: runEachOverTheLog, Repo: repocollect.New(reader), Registry: reg, Logger: cfg.Logger,
+		CatalogLoading: catalogLoading,
 	}, &d.manifest)
 	if err != nil {
 		return nil, err
@@ -411,6 +422,13 @@ func StartDev(ctx context.Context, cfg DevConfig) (*Dev, error) {
 		}
 	})
 	d.ingester.start(runCtx, &d.wg)
+	d.wg.Go(func() {
+		select {
+		case <-d.ingester.loaded:
+		case <-runCtx.Done():
+		}
+		close(loading)
+	})
 	ok = true
 	cfg.Logger.Info("backlot dev serving", "addr", "http://"+d.listener.Addr().String(), "data", cfg.DataDir)
 	return d, nil

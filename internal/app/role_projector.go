@@ -46,6 +46,10 @@ type projectorDeps struct {
 	// EvaluatorBatchSize is how many events the evaluator reads at a time;
 	// zero takes its default.
 	EvaluatorBatchSize int
+	// CatalogLoading, when set, is open while the ingester loads the
+	// configured catalogs into an empty catalog read model: the catalog's
+	// projector folds that load in bulk mode (projector.Options.Loading).
+	CatalogLoading <-chan struct{}
 	// BatchSize is the catalog's and the history's projectors' batch (events
 	// read, decoded and applied per transaction); zero takes the projector's
 	// default.
@@ -133,7 +137,7 @@ type projectorRole struct {
 // in m. Nothing runs before start.
 func newProjectorRole(d projectorDeps, m *Manifest) (*projectorRole, error) {
 	r := &projectorRole{deps: d}
-	r.catalog = projector.New(d.Log, d.Catalog, projector.Options{Logger: d.Logger, BatchSize: d.BatchSize})
+	r.catalog = projector.New(d.Log, d.Catalog, projector.Options{Logger: d.Logger, BatchSize: d.BatchSize, Loading: d.CatalogLoading})
 	later := d.Log
 	var first *catalogFirst
 	if d.CatalogFirst {

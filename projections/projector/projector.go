@@ -23,6 +23,13 @@ type Options struct {
 	// bulk mode (see BulkLoader); default 20000 events, negative disables it.
 	// Bulk mode is used only on a log with one partition.
 	BulkThreshold int64
+	// Loading, when set, is open while a first load fills an empty store
+	// (dev's configured catalogs at the first start): until it is closed, a
+	// projector that is more than one batch behind the log folds in bulk
+	// mode (BulkLoader) instead of waiting to be BulkThreshold behind, so the
+	// whole load goes in without the indexes its rows would update at random
+	// places. It leaves bulk mode as always, once it reaches the head.
+	Loading <-chan struct{}
 	// Gate, when set, admits each batch: the projector enters it before it
 	// reads a batch of a partition and leaves it once the batch is applied
 	// (or the read found nothing), so projectors that share a Gate read and
@@ -200,8 +207,8 @@ func (p *Projector) step(ctx context.Context, part int32, single bool) (int, err
 		return 0, nil
 	}
 	canBulk = canBulk && single
-	if canBulk && !p.bulk && p.opts.BulkThreshold > 0 {
-		if heads, err := p.log.Heads(ctx); err == nil && heads[part]-from > p.opts.BulkThreshold {
+	if threshold := p.bulkThreshold(); canBulk && !p.bulk && threshold > 0 {
+		if heads, err := p.log.Heads(ctx); err == nil && heads[part]-from > threshold {
 			if err := bl.BeginBulk(ctx); err != nil {
 				return 0, fmt.Errorf("projector: %w", err)
 			}
@@ -220,6 +227,20 @@ func (p *Projector) step(ctx context.Context, part int32, single bool) (int, err
 	}
 	p.advance(part, batch[len(batch)-1].Position)
 	return len(batch), nil
+}
+
+// bulkThreshold is how far behind the log the projector must be to enter
+// bulk mode now: one batch while Options.Loading is open, else
+// Options.BulkThreshold.
+func (p *Projector) bulkThreshold() int64 {
+	if p.opts.Loading != nil && p.opts.BulkThreshold > 0 {
+		select {
+		case <-p.opts.Loading:
+		default:
+			return int64(p.opts.BatchSize)
+		}
+	}
+	return p.opts.BulkThreshold
 }
 
 // caughtUp reports whether batch, just applied, reaches the partition's head:

@@ -60,7 +60,7 @@ func (s *Store) Apply(ctx context.Context, events []event.Envelope) error {
 	if batch.Len() == 0 {
 		return nil
 	}
-	w := &sqliteWriter{tx: tx}
+	w := &sqliteWriter{tx: tx, prepared: s.prepared, names: s.bulkMode == bulkLive}
 	defer w.close()
 	var st catalogstore.State
 	if st.Locations, err = w.loadLocations(ctx, batch.LocationIDs()); err != nil {
@@ -102,6 +102,9 @@ func (s *Store) Apply(ctx context.Context, events []event.Envelope) error {
 	}
 	s.lastKey = last
 	s.cache.invalidate()
+	if s.walLeft {
+		s.afterBulk(ctx, applyWALWait)
+	}
 	return nil
 }
 
@@ -109,6 +112,14 @@ func (s *Store) Apply(ctx context.Context, events []event.Envelope) error {
 type sqliteWriter struct {
 	tx    *sql.Tx
 	stmts map[string]*sql.Stmt
+	// names says the writer keeps the names index itself, without its
+	// triggers (a live bulk load): each entity it deletes or writes gets its
+	// document deleted or written.
+	names bool
+	// prepared are the statements of full multi-row inserts, prepared once
+	// on the writer connection (Store.prepared); stmts holds their
+	// transaction's handles too.
+	prepared map[string]*sql.Stmt
 	// keys and fresh map search keys, by their hashes, to their ids: those
 	// committed before and those this transaction adds.
 	keys, fresh map[keyHash]int64
@@ -179,12 +190,19 @@ func (w *sqliteWriter) keyID(k string) int64 {
 	return w.fresh[h]
 }
 
-// stmt prepares q once per transaction.
+// stmt prepares q once per transaction, or takes the statement prepared for
+// the store when it is one of Store.prepared.
 func (w *sqliteWriter) stmt(ctx context.Context, q string) (*sql.Stmt, error) {
 	if st, ok := w.stmts[q]; ok {
 		return st, nil
 	}
-	st, err := w.tx.PrepareContext(ctx, q)
+	var st *sql.Stmt
+	var err error
+	if shared, ok := w.prepared[q]; ok {
+		st = w.tx.StmtContext(ctx, shared)
+	} else {
+		st, err = w.tx.PrepareContext(ctx, q)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("prepare %q: %w", q, err)
 	}
@@ -335,6 +353,16 @@ func (w *sqliteWriter) write(ctx context.Context, ch *catalogstore.Changes) erro
 	if err := w.insertRows(ctx, "search(eid, kid, value, original, item)", searchCols, search); err != nil {
 		return err
 	}
+	if w.names {
+		for _, eid := range ch.DeleteEIDs {
+			if err := w.exec(ctx, `DELETE FROM names WHERE rowid = ?`, eid); err != nil {
+				return err
+			}
+		}
+		if err := w.insert(ctx, "INSERT", "names(rowid, text)", 2, nameDocs(ch.Search)); err != nil {
+			return err
+		}
+	}
 	rels := make([]any, 0, len(ch.Relations)*relationCols)
 	for _, r := range ch.Relations {
 		rels = append(rels, eid.of(r.Origin), r.Type, r.LType, r.Target, r.TargetRef, r.Reverse, r.LReverse)
@@ -363,24 +391,58 @@ func (w *sqliteWriter) insertRows(ctx context.Context, table string, cols int, v
 }
 
 // insert writes vals, rows of cols values each, with multi-row statements of
-// verb (INSERT, INSERT OR IGNORE), each prepared once per transaction.
+// verb (INSERT, INSERT OR IGNORE), each prepared once per transaction; those
+// of bulkRows rows, most of a large batch's, once per store (Store.prepared).
 func (w *sqliteWriter) insert(ctx context.Context, verb, table string, cols int, vals []any) error {
-	row := "(" + placeholders(cols) + ")"
 	for len(vals) > 0 {
 		rows := min(len(vals)/cols, bulkRows)
 		n := rows * cols
-		var b strings.Builder
-		b.WriteString(verb + " INTO " + table + " VALUES ")
-		for i := 0; i < rows; i++ {
-			if i > 0 {
-				b.WriteByte(',')
-			}
-			b.WriteString(row)
-		}
-		if err := w.exec(ctx, b.String(), vals[:n]...); err != nil {
+		if err := w.exec(ctx, insertSQL(verb, table, cols, rows), vals[:n]...); err != nil {
 			return fmt.Errorf("insert into %s: %w", table, err)
 		}
 		vals = vals[n:]
+	}
+	return nil
+}
+
+// insertSQL is the statement that inserts rows rows of cols values each into
+// table with verb (INSERT, INSERT OR IGNORE).
+func insertSQL(verb, table string, cols, rows int) string {
+	row := "(" + placeholders(cols) + ")"
+	var b strings.Builder
+	b.Grow(len(verb) + len(table) + 14 + rows*(len(row)+1))
+	b.WriteString(verb + " INTO " + table + " VALUES ")
+	for i := 0; i < rows; i++ {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(row)
+	}
+	return b.String()
+}
+
+// fullInserts are the multi-row inserts of bulkRows rows the writer runs
+// most: the store prepares them once (prepareInserts), instead of once per
+// transaction, each compiling a statement of thousands of parameters.
+var fullInserts = []struct {
+	verb, table string
+	cols        int
+}{
+	{"INSERT", entityTable, entityCols},
+	{"INSERT OR IGNORE", "search(eid, kid, value, original, item)", searchCols},
+	{"INSERT OR IGNORE", "relations(origin, type, ltype, target, target_ref, reverse, lreverse)", relationCols},
+}
+
+// prepareInserts prepares fullInserts on the writer connection.
+func (s *Store) prepareInserts(ctx context.Context) error {
+	s.prepared = map[string]*sql.Stmt{}
+	for _, fi := range fullInserts {
+		q := insertSQL(fi.verb, fi.table, fi.cols, bulkRows)
+		st, err := s.write.PrepareContext(ctx, q)
+		if err != nil {
+			return fmt.Errorf("catalog store: prepare %s: %w", fi.table, err)
+		}
+		s.prepared[q] = st
 	}
 	return nil
 }

@@ -1,8 +1,13 @@
 package sqlitecatalog
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"slices"
+	"strings"
+
+	"backlot.dev/backlot/projections/catalogstore"
 )
 
 // nameTriggers keep the names trigram index (migration 0002_name_search.sql)
@@ -57,8 +62,67 @@ func ensureNameTriggers(ctx context.Context, s *Store) error {
 	return nil
 }
 
-// dropNameTriggers stops keeping the names index for a replay, whose end
-// rebuilds it in one pass (ensureNameTriggers) instead of once per name row.
+// createNameTriggers creates nameTriggers over a names index that is
+// current (after a live bulk load, whose writer kept it: writeNames).
+func createNameTriggers(ctx context.Context, s *Store) error {
+	for _, stmt := range nameTriggers {
+		if _, err := s.write.ExecContext(ctx, stmt); err != nil {
+			return fmt.Errorf("catalog store: names triggers: %w", err)
+		}
+	}
+	return nil
+}
+
+// nameKeyIDs are the search keys the names index holds, with the ids
+// nameTriggers name them by (migration 0003): a document lists an entity's
+// values of them in the order of these ids, then of the values, as the
+// triggers' group_concat reads them from the search table's primary key.
+var nameKeyIDs = map[string]int{"metadata.name": 1, "metadata.title": 2, "spec.profile.displayname": 3}
+
+// nameDocs are the names index's documents of the entities whose search
+// rows are rows, as nameTriggers would leave them: for each entity with a
+// non-empty value of a name key, its rowid (the eid) and its values, one a
+// line; in eid order, as rowid then text values of a multi-row insert.
+func nameDocs(rows []catalogstore.SearchRecord) []any {
+	type nameVal struct {
+		kid   int
+		value string
+	}
+	byEID := map[int64][]nameVal{}
+	for _, r := range rows {
+		if kid, ok := nameKeyIDs[r.Key]; ok && r.Value != "" {
+			byEID[r.EID] = append(byEID[r.EID], nameVal{kid, r.Value})
+		}
+	}
+	eids := make([]int64, 0, len(byEID))
+	for eid := range byEID {
+		eids = append(eids, eid)
+	}
+	slices.Sort(eids)
+	out := make([]any, 0, 2*len(eids))
+	for _, eid := range eids {
+		vals := byEID[eid]
+		slices.SortFunc(vals, func(a, b nameVal) int {
+			if a.kid != b.kid {
+				return cmp.Compare(a.kid, b.kid)
+			}
+			return strings.Compare(a.value, b.value)
+		})
+		var b strings.Builder
+		for i, v := range vals {
+			if i > 0 {
+				b.WriteByte('\n')
+			}
+			b.WriteString(v.value)
+		}
+		out = append(out, eid, b.String())
+	}
+	return out
+}
+
+// dropNameTriggers stops keeping the names index by triggers for a bulk
+// load: a replay's end rebuilds it in one pass (ensureNameTriggers) instead
+// of once per name row, and a live bulk load's writer keeps it (nameDocs).
 func dropNameTriggers(ctx context.Context, s *Store) error {
 	for _, stmt := range []string{`DROP TRIGGER IF EXISTS search_names_insert`, `DROP TRIGGER IF EXISTS search_names_delete`} {
 		if _, err := s.write.ExecContext(ctx, stmt); err != nil {

@@ -43,6 +43,9 @@ type Store struct {
 	cache    resultCache
 	cacheKiB int
 	bulkMode int // guarded by mu
+	// walLeft says the write-ahead log a bulk load left is still to be
+	// reset (wal.go): each Apply tries after its commit. Guarded by mu.
+	walLeft bool
 	// keys maps each search key, by its hash (keyHash), to its id in
 	// search_keys, as committed; nil until loaded. Guarded by mu.
 	keys map[keyHash]int64
@@ -50,6 +53,9 @@ type Store struct {
 	hash keyHasher
 	// lastKey is the largest id of keys. Guarded by mu.
 	lastKey int64
+	// prepared are the writer's full multi-row inserts, by their SQL
+	// (prepareInserts), closed by Close.
+	prepared map[string]*sql.Stmt
 }
 
 var _ catalogstore.Store = (*Store)(nil)
@@ -91,12 +97,20 @@ func Open(path string, opts Options) (*Store, error) {
 		st.Close()
 		return nil, err
 	}
+	if err := st.prepareInserts(context.Background()); err != nil {
+		st.Close()
+		return nil, err
+	}
 	return st, nil
 }
 
-// Close closes both connection pools.
+// Close closes the writer's prepared statements and the connection pools.
 func (s *Store) Close() error {
-	return errors.Join(s.decide.Close(), s.read.Close(), s.write.Close())
+	var errs []error
+	for _, st := range s.prepared {
+		errs = append(errs, st.Close())
+	}
+	return errors.Join(append(errs, s.decide.Close(), s.read.Close(), s.write.Close())...)
 }
 
 // Positions returns the last applied log position. The SQLite read model folds
