@@ -21,6 +21,7 @@ import (
 	"backlot.dev/backlot/internal/auth"
 	"backlot.dev/backlot/internal/auth/oidcauth"
 	"backlot.dev/backlot/internal/catalogsvc"
+	"backlot.dev/backlot/internal/codepages"
 	"backlot.dev/backlot/internal/collect/repocollect"
 	"backlot.dev/backlot/internal/datadir"
 	"backlot.dev/backlot/internal/eventlog/sqlitelog"
@@ -212,8 +213,10 @@ type Dev struct {
 	engine     *engine
 	temporal   string
 	stopTemp   func() error
-	cancel     context.CancelFunc
-	wg         sync.WaitGroup
+	// codeReleased is what StartDev's release of the start-up code's pages did.
+	codeReleased codepages.Released
+	cancel       context.CancelFunc
+	wg           sync.WaitGroup
 }
 
 // StartDev opens the embedded stores, builds every role on them (the worker
@@ -411,6 +414,15 @@ func StartDev(ctx context.Context, cfg DevConfig) (*Dev, error) {
 		}
 	})
 	d.ingester.start(runCtx, &d.wg)
+	// Start-up is over: the pages of code and read-only data that only it
+	// ran (every package's init, Temporal's construction, the stores'
+	// migrations) leave the resident set; those in use come back on their
+	// next use (package codepages).
+	if d.codeReleased, err = codepages.Release(); err != nil {
+		cfg.Logger.Warn("start-up code pages not released", "err", err)
+	} else if d.codeReleased.Skipped == "" {
+		cfg.Logger.Debug("start-up code pages released", "residentMB", d.codeReleased.ResidentBytes>>20, "mappings", d.codeReleased.Mappings)
+	}
 	ok = true
 	cfg.Logger.Info("backlot dev serving", "addr", "http://"+d.listener.Addr().String(), "data", cfg.DataDir)
 	return d, nil
