@@ -8,8 +8,9 @@
 // 110 MB of them, and backlot dev's start (every package's init, the
 // in-process Temporal server's construction, the template engine's
 // compilation, the CEL environments, the stores' migrations) touches most:
-// dev idles at 97 MB of file-backed resident memory, against about 35 MB for
-// what it keeps using afterwards. Release drops the mappings of those pages
+// dev idles at 97 MB of file-backed resident memory, against 33-37 MB for
+// what it keeps using afterwards (60-63 MB at the peak of the
+// 100,000-entity bench, when ingestion, the API and the badges have run). Release drops the mappings of those pages
 // (madvise MADV_DONTNEED); they stay in the operating system's page cache,
 // shared and reclaimable like any cached file, and the ones the process still
 // runs are mapped again by a minor fault on their next use, 64 KiB or one
