@@ -241,11 +241,6 @@ func StartDev(ctx context.Context, cfg DevConfig) (*Dev, error) {
 	if err := sqlitekit.SharePageCache(devPageCacheKiB); err != nil {
 		cfg.Logger.Warn("sqlite page caches not shared", "err", err)
 	}
-	// An index build's sorter in small pieces: its doubling buffers would
-	// otherwise stay resident after a bulk load's rebuild (15 MiB).
-	if err := sqlitekit.AvoidLargeAllocations(); err != nil {
-		cfg.Logger.Warn("sqlite large allocations not avoided", "err", err)
-	}
 	d := &Dev{cfg: cfg}
 	ok := false
 	defer func() {

@@ -13,8 +13,7 @@ import (
 // TestDevTakesEveryPageCacheFromOneBuffer starts dev in a process of its own
 // (the buffer is set up once, before the process's first SQLite connection)
 // and loads the example catalog: the buffer has the slots dev asks for, the
-// stores' pages are in it, and none was allocated outside it; and SQLite was
-// asked for small allocations.
+// stores' pages are in it, and none was allocated outside it.
 func TestDevTakesEveryPageCacheFromOneBuffer(t *testing.T) {
 	const env = "BACKLOT_APP_PAGECACHE_CHILD"
 	if os.Getenv(env) == "" {
@@ -43,8 +42,5 @@ func TestDevTakesEveryPageCacheFromOneBuffer(t *testing.T) {
 	}
 	if s.OverflowPeak != 0 {
 		t.Errorf("%d bytes of pages were allocated outside the shared buffer, want none while it has room", s.OverflowPeak)
-	}
-	if !sqlitekit.SmallAllocations() {
-		t.Error("dev did not ask SQLite for small allocations (sqlitekit.AvoidLargeAllocations)")
 	}
 }
