@@ -43,10 +43,10 @@ import (
 // of about 29 MB, mostly Temporal and the packages' start-up data, 5 MB of
 // goroutine stacks and the runtime's own. At 100,000 entities the live heap
 // grows to 50-60 MB while ingesting and 70-80 MB while the badges are
-// rated. The rest of the process is the binary's code (file-backed: about
-// 97 MB resident until StartDev releases start-up's pages, 33-37 MB idle
-// and 60-63 MB at the 100,000-entity peak after) and SQLite's page caches
-// (outside Go's heap: devPageCacheKiB). The headroom above the memory at rest is the one
+// rated. The rest of the process is the binary's code (file-backed: 84-97
+// MB resident until StartDev releases start-up's pages, 33-55 MB idle and
+// 60-78 MB at the 100,000-entity peak after; package codepages) and
+// SQLite's page caches (outside Go's heap: devPageCacheKiB). The headroom above the memory at rest is the one
 // measured on the 20,000-entity bench (server CPU until ingested / peak
 // RSS) when Go held 74-75 MB at rest: 112 MiB made it collect without pause
 // (28.7 s / 268 MB), 128 MiB 17.5 s / 282 MB, 144 MiB 15.5 s / 291 MB, 200
