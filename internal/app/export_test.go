@@ -1,6 +1,10 @@
 package app
 
-import "context"
+import (
+	"context"
+
+	"backlot.dev/backlot/internal/codepages"
+)
 
 // LogHead returns the position of the last event of the log. It is defined
 // for the package's tests alone, so the product does not carry it.
@@ -13,3 +17,7 @@ func (s *Server) PostgresURL() string { return s.cfg.PostgresURL }
 // DevPageCacheKiB is the size of dev's shared page cache (devPageCacheKiB),
 // for the package's tests alone.
 const DevPageCacheKiB = devPageCacheKiB
+
+// CodeReleased is what StartDev's release of the start-up code's pages did,
+// for the package's tests alone.
+func (d *Dev) CodeReleased() codepages.Released { return d.codeReleased }
