@@ -146,6 +146,8 @@ func closedChan() chan struct{} {
 
 // NoFullEvaluation returns a channel closed once no full evaluation (every
 // entity rated, after a policy changed) is running: at once when none runs.
+// A full evaluation with no policy to rate by (the first step of an
+// evaluator with none) does not count.
 // A full evaluation counts until the badge read model has folded its last
 // event, that is until its verdicts are readable. Other folds of the same
 // process (the history's catch-up) can give way to it on two cores.
@@ -307,7 +309,10 @@ func (e *Evaluator) Step(ctx context.Context) (int, error) {
 	evaluated := 0
 	var rating time.Duration
 	if work.full || (len(work.keys) > 0 && len(e.policies) > 0) {
-		if work.full {
+		if work.full && len(e.policies) > 0 {
+			// Only an evaluation that rates something is marked: a first
+			// one without policies (after ingestion, in serve) must not
+			// hold the history back.
 			defer e.startFull()()
 		}
 		now := latest(batch)

@@ -7,6 +7,7 @@ import (
 
 	"backlot.dev/backlot/domain/event"
 	"backlot.dev/backlot/internal/badging"
+	"backlot.dev/backlot/projections/catalogstore"
 )
 
 // appendWatch is a log that calls seen before each append.
@@ -18,6 +19,17 @@ type appendWatch struct {
 func (l appendWatch) Append(ctx context.Context, evs []event.Envelope) (int64, error) {
 	l.seen(evs)
 	return l.PartitionedLog.Append(ctx, evs)
+}
+
+// queryWatch is a catalog that calls seen before each query.
+type queryWatch struct {
+	catalogstore.Reader
+	seen func()
+}
+
+func (c queryWatch) Query(ctx context.Context, q catalogstore.PageQuery) (catalogstore.Page, error) {
+	c.seen()
+	return c.Reader.Query(ctx, q)
 }
 
 func isClosed(c <-chan struct{}) bool {
@@ -38,7 +50,7 @@ func TestNoFullEvaluationIsOpenWhileAFullEvaluationRuns(t *testing.T) {
 	w := newWorld(t)
 	w.upsert(comp("api", "production"))
 	w.upsert(comp("web", "production", "component:api"))
-	w.settle()
+	// The world's own evaluator never runs: e starts from the log's start.
 	var mu sync.Mutex
 	var e *badging.Evaluator
 	open := map[string]int{} // event type -> appends made while a full evaluation was marked
@@ -54,7 +66,15 @@ func TestNoFullEvaluationIsOpenWhileAFullEvaluationRuns(t *testing.T) {
 			m[ev.Type]++
 		}
 	}}
-	e, err := badging.NewEvaluator(badging.EvaluatorConfig{Log: log, Catalog: w.catalog, CatalogWaiter: w.catProj, Store: w.badges, StoreWaiter: w.badgeProj})
+	markedQueries := 0
+	cat := queryWatch{Reader: w.catalog, seen: func() {
+		if !isClosed(e.NoFullEvaluation()) {
+			mu.Lock()
+			markedQueries++
+			mu.Unlock()
+		}
+	}}
+	e, err := badging.NewEvaluator(badging.EvaluatorConfig{Log: log, Catalog: cat, CatalogWaiter: w.catProj, Store: w.badges, StoreWaiter: w.badgeProj})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -66,9 +86,9 @@ func TestNoFullEvaluationIsOpenWhileAFullEvaluationRuns(t *testing.T) {
 			}
 		}
 	}
-	step() // loads the (no) policies: a first step rates everything, with nothing to append
-	if !isClosed(e.NoFullEvaluation()) {
-		t.Fatal("NoFullEvaluation is open before any policy")
+	step() // a first step reads every entity, with no policy to rate them by: not marked
+	if !isClosed(e.NoFullEvaluation()) || markedQueries != 0 {
+		t.Fatalf("NoFullEvaluation is open before any policy, or was during %d queries", markedQueries)
 	}
 	w.upsert(policyBody(t))
 	step()
@@ -76,6 +96,9 @@ func TestNoFullEvaluationIsOpenWhileAFullEvaluationRuns(t *testing.T) {
 		t.Error("NoFullEvaluation is open after the full evaluation's steps returned")
 	}
 	mu.Lock()
+	if markedQueries == 0 {
+		t.Error("the new policy's full evaluation read the catalog unmarked")
+	}
 	if open[string(event.TypeBadgeAwarded)] != 2 || len(closed) != 0 {
 		t.Errorf("the new policy's verdicts were appended with the full evaluation marked %v and unmarked %v, want 2 awards marked", open, closed)
 	}
