@@ -160,7 +160,10 @@ func newProjectorRole(d projectorDeps, m *Manifest) (*projectorRole, error) {
 	// The history's and the badges' projectors read the log itself: their
 	// batches go through catalogFirst as a gate, which holds a batch's read
 	// and its apply together.
-	r.history = projector.New(d.Log, d.History, projector.Options{Logger: d.Logger, BatchSize: historyBatch, Gate: first.gate()})
+	// The history's batches also give way to a full badge evaluation of
+	// this process (badgesFirst); the evaluator is made below.
+	historyGate := &badgesFirst{inner: first.gate(), maxWait: badgesFirstMaxWait}
+	r.history = projector.New(d.Log, d.History, projector.Options{Logger: d.Logger, BatchSize: historyBatch, Gate: historyGate})
 	r.badges = projector.New(d.Log, d.Badges, projector.Options{Logger: d.Logger, BatchSize: badgesBatch, BulkThreshold: d.BadgeBulkThreshold, Gate: first.gate()})
 	var catalogWaiter, badgeWaiter projector.Waiter = &projector.PollWaiter{Reader: d.Catalog}, &projector.PollWaiter{Reader: d.Badges}
 	if d.AllPartitions {
@@ -178,6 +181,7 @@ func newProjectorRole(d projectorDeps, m *Manifest) (*projectorRole, error) {
 	if err != nil {
 		return nil, err
 	}
+	historyGate.idle = r.evaluator.NoFullEvaluation
 	m.Roles = append(m.Roles, RoleProjector)
 	m.Runners = append(m.Runners, runnerCatalogProjector, runnerHistoryProjector, runnerBadgeProjector, runnerBadgeEvaluator)
 	if sf := d.StateFeed; sf != nil {

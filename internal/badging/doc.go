@@ -26,7 +26,10 @@
 // Before the first page it reads the catalog's deprecated entities with one
 // filtered query, for facts.catalog, rather than looking up each page's
 // dependencies. It waits for the badge read model to fold the events only at
-// the end; the read model folds them in bulk (badges.PlanWrites).
+// the end; the read model folds them in bulk (badges.PlanWrites). From its
+// start until then Evaluator.NoFullEvaluation is open, and the process's
+// history projector gives way to it (internal/app's badgesFirst), when some
+// policy rates.
 //
 // facts.repo is collected when an entity is upserted or a migration merged a
 // change into its repository. A repository whose files change beside an

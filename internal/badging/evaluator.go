@@ -101,6 +101,10 @@ type Evaluator struct {
 	handled event.Positions
 	changed chan struct{}
 	stats   Stats
+	// full is open while a full evaluation runs (from its first page read
+	// until the badge read model has folded its last event), closed
+	// otherwise.
+	full chan struct{}
 }
 
 // Stats counts an evaluator's work since it started.
@@ -131,7 +135,35 @@ func NewEvaluator(cfg EvaluatorConfig) (*Evaluator, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	return &Evaluator{cfg: cfg, changed: make(chan struct{}), handled: event.Positions{}}, nil
+	return &Evaluator{cfg: cfg, changed: make(chan struct{}), handled: event.Positions{}, full: closedChan()}, nil
+}
+
+func closedChan() chan struct{} {
+	c := make(chan struct{})
+	close(c)
+	return c
+}
+
+// NoFullEvaluation returns a channel closed once no full evaluation (every
+// entity rated, after a policy changed) is running: at once when none runs.
+// A full evaluation with no policy to rate by (the first step of an
+// evaluator with none) does not count.
+// A full evaluation counts until the badge read model has folded its last
+// event, that is until its verdicts are readable. Other folds of the same
+// process (the history's catch-up) can give way to it on two cores.
+func (e *Evaluator) NoFullEvaluation() <-chan struct{} {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.full
+}
+
+// startFull marks a full evaluation as running and returns its end.
+func (e *Evaluator) startFull() (end func()) {
+	done := make(chan struct{})
+	e.mu.Lock()
+	e.full = done
+	e.mu.Unlock()
+	return func() { close(done) }
 }
 
 // Handled returns the last log position the evaluator has handled in each partition.
@@ -277,6 +309,12 @@ func (e *Evaluator) Step(ctx context.Context) (int, error) {
 	evaluated := 0
 	var rating time.Duration
 	if work.full || (len(work.keys) > 0 && len(e.policies) > 0) {
+		if work.full && len(e.policies) > 0 {
+			// Only an evaluation that rates something is marked: a first
+			// one without policies (after ingestion, in serve) must not
+			// hold the history back.
+			defer e.startFull()()
+		}
 		now := latest(batch)
 		r, err := e.evaluate(ctx, work, now)
 		if err != nil {

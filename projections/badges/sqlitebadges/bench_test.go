@@ -13,6 +13,7 @@ import (
 
 	"backlot.dev/backlot/domain/event"
 	"backlot.dev/backlot/projections/badges/sqlitebadges"
+	"backlot.dev/backlot/projections/storekit/sqlitekit"
 )
 
 // foldEvents returns what a full evaluation of n entities under a new
@@ -58,11 +59,32 @@ func cpuTime() time.Duration {
 // BenchmarkApplyFullEvaluation folds what a full evaluation of 5,000
 // entities (BACKLOT_BENCH_ENTITIES) appends, in the projector's batches of 2,000 events, into an
 // empty store: cpu-us/event is the process's CPU time per event.
+// BACKLOT_BENCH_PAGE_CACHE_KIB, when set, shares a page cache buffer of that
+// size (sqlitekit.SharePageCache) as backlot dev does, and fills it first
+// with the pages of another store: the writer is then under the memory
+// pressure dev's is in after a large ingestion, where the other stores'
+// caches hold the buffer and a connection can only recycle its own pages
+// (the bench's process must open no other SQLite connection before).
 func BenchmarkApplyFullEvaluation(b *testing.B) {
 	const batch = 2000
 	n := 5000
 	if v, err := strconv.Atoi(os.Getenv("BACKLOT_BENCH_ENTITIES")); err == nil && v > 0 {
 		n = v
+	}
+	if v, err := strconv.Atoi(os.Getenv("BACKLOT_BENCH_PAGE_CACHE_KIB")); err == nil && v > 0 {
+		if err := sqlitekit.SharePageCache(v); err != nil {
+			b.Fatal(err)
+		}
+		hog, err := sqlitebadges.Open(filepath.Join(b.TempDir(), "hog.db"))
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer hog.Close()
+		for i, evs := 0, foldEvents(b, 2*v); i < len(evs); i += batch {
+			if err := hog.Apply(context.Background(), evs[i:min(i+batch, len(evs))]); err != nil {
+				b.Fatal(err)
+			}
+		}
 	}
 	evs := foldEvents(b, n)
 	ctx := context.Background()
