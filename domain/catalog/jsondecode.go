@@ -139,48 +139,15 @@ func (d *jsonDecoder) str() (string, bool) {
 // number reads a number in JSON's grammar as json.Unmarshal does (a float64
 // from strconv.ParseFloat).
 func (d *jsonDecoder) number() (any, bool) {
-	in, at := d.Input(), d.Pos()
-	j := at
-	if in[j] == '-' {
-		j++
-	}
-	switch {
-	case j < len(in) && in[j] == '0':
-		j++
-	case j < len(in) && in[j] >= '1' && in[j] <= '9':
-		for j < len(in) && in[j] >= '0' && in[j] <= '9' {
-			j++
-		}
-	default:
+	at := d.Pos()
+	text, ok := d.Number()
+	if !ok {
 		return nil, false
 	}
-	if j < len(in) && in[j] == '.' {
-		j++
-		k := j
-		for j < len(in) && in[j] >= '0' && in[j] <= '9' {
-			j++
-		}
-		if j == k {
-			return nil, false
-		}
-	}
-	if j < len(in) && (in[j] == 'e' || in[j] == 'E') {
-		j++
-		if j < len(in) && (in[j] == '+' || in[j] == '-') {
-			j++
-		}
-		k := j
-		for j < len(in) && in[j] >= '0' && in[j] <= '9' {
-			j++
-		}
-		if j == k {
-			return nil, false
-		}
-	}
-	f, err := strconv.ParseFloat(string(in[at:j]), 64)
+	f, err := strconv.ParseFloat(string(text), 64)
 	if err != nil {
+		d.Seek(at)
 		return nil, false
 	}
-	d.Seek(j)
 	return f, true
 }

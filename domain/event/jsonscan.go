@@ -68,6 +68,54 @@ func (s *JSONScanner) Byte(c byte) bool {
 	return false
 }
 
+// Number takes a number in JSON's grammar and returns its text, which
+// shares the input's memory; ok is false, and nothing is taken, when the
+// input does not go on with one. Its value is strconv.ParseFloat's of the
+// text, as json.Unmarshal reads it into an any.
+func (s *JSONScanner) Number() (text []byte, ok bool) {
+	in, j := s.in, s.i
+	if j < len(in) && in[j] == '-' {
+		j++
+	}
+	switch {
+	case j < len(in) && in[j] == '0':
+		j++
+	case j < len(in) && in[j] >= '1' && in[j] <= '9':
+		j = digits(in, j)
+	default:
+		return nil, false
+	}
+	if j < len(in) && in[j] == '.' {
+		k := digits(in, j+1)
+		if k == j+1 {
+			return nil, false
+		}
+		j = k
+	}
+	if j < len(in) && (in[j] == 'e' || in[j] == 'E') {
+		j++
+		if j < len(in) && (in[j] == '+' || in[j] == '-') {
+			j++
+		}
+		k := digits(in, j)
+		if k == j {
+			return nil, false
+		}
+		j = k
+	}
+	text, s.i = in[s.i:j], j
+	return text, true
+}
+
+// digits returns the index of the first byte from j on that is not a decimal
+// digit.
+func digits(in []byte, j int) int {
+	for j < len(in) && in[j] >= '0' && in[j] <= '9' {
+		j++
+	}
+	return j
+}
+
 // Literal takes lit (true, false or null) when the input goes on with it and
 // reports whether it did. It checks no delimiter after lit: the reader's next
 // step does.

@@ -221,3 +221,31 @@ func ExampleJSONScanner() {
 	// title: escaped, left to encoding/json
 	// true
 }
+
+// TestJSONScannerReadsNumbersAsEncodingJSON takes the whole of a number in
+// encoding/json's grammar and leaves what follows it unread; on what is not
+// one it takes nothing, or a valid number short of the whole (as "0" of
+// "01"), whose remainder the reader's next step then refuses.
+func TestJSONScannerReadsNumbersAsEncodingJSON(t *testing.T) {
+	for _, in := range []string{
+		"0", "-0", "7", "-12", "3.25", "1e9", "1E+9", "2.5e-3", "0.0", "10",
+		"", "-", "01", "1.", ".5", "1e", "1e+", "+1", "--1", "0x1", "1.e3", "x",
+	} {
+		for _, rest := range []string{"", ",", "}"} {
+			s := NewJSONScanner([]byte(in + rest))
+			text, ok := s.Number()
+			switch {
+			case json.Valid([]byte(in)):
+				if !ok || string(text) != in || s.Pos() != len(in) {
+					t.Errorf("Number of %q: %q, %v, at %d; want %q", in+rest, text, ok, s.Pos(), in)
+				}
+			case ok:
+				if !json.Valid(text) || len(text) >= len(in) || s.Pos() != len(text) {
+					t.Errorf("Number of %q took %q, at %d: not a valid number short of %q", in+rest, text, s.Pos(), in)
+				}
+			case s.Pos() != 0:
+				t.Errorf("Number of %q refused it but moved to %d", in+rest, s.Pos())
+			}
+		}
+	}
+}

@@ -157,50 +157,16 @@ func (t *jsonTree) str() (string, bool) {
 
 // number reads a number in JSON's grammar as encoding/json does.
 func (t *jsonTree) number() (float64, bool) {
-	s := &t.s
-	in, at := s.Input(), s.Pos()
-	j := at
-	if in[j] == '-' {
-		j++
-	}
-	switch {
-	case j < len(in) && in[j] == '0':
-		j++
-	case j < len(in) && in[j] >= '1' && in[j] <= '9':
-		for j < len(in) && in[j] >= '0' && in[j] <= '9' {
-			j++
-		}
-	default:
+	at := t.s.Pos()
+	text, ok := t.s.Number()
+	if !ok {
 		return 0, false
 	}
-	if j < len(in) && in[j] == '.' {
-		j++
-		k := j
-		for j < len(in) && in[j] >= '0' && in[j] <= '9' {
-			j++
-		}
-		if j == k {
-			return 0, false
-		}
-	}
-	if j < len(in) && (in[j] == 'e' || in[j] == 'E') {
-		j++
-		if j < len(in) && (in[j] == '+' || in[j] == '-') {
-			j++
-		}
-		k := j
-		for j < len(in) && in[j] >= '0' && in[j] <= '9' {
-			j++
-		}
-		if j == k {
-			return 0, false
-		}
-	}
-	f, err := strconv.ParseFloat(view(in[at:j]), 64)
+	f, err := strconv.ParseFloat(view(text), 64)
 	if err != nil {
+		t.s.Seek(at)
 		return 0, false
 	}
-	s.Seek(j)
 	return f, true
 }
 
