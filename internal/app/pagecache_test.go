@@ -1,12 +1,10 @@
 package app_test
 
 import (
-	"os"
-	"os/exec"
-	"strings"
 	"testing"
 
 	"backlot.dev/backlot/internal/app"
+	"backlot.dev/backlot/internal/testenv/childproc"
 	"backlot.dev/backlot/projections/storekit/sqlitekit"
 )
 
@@ -16,14 +14,7 @@ import (
 // stores' pages are in it, and none was allocated outside it.
 func TestDevTakesEveryPageCacheFromOneBuffer(t *testing.T) {
 	const env = "BACKLOT_APP_PAGECACHE_CHILD"
-	if os.Getenv(env) == "" {
-		cmd := exec.Command(os.Args[0], "-test.run=^"+t.Name()+"$", "-test.v", "-test.count=1")
-		cmd.Env = append(os.Environ(), env+"=1")
-		out, err := cmd.CombinedOutput()
-		if err != nil || !strings.Contains(string(out), "--- PASS: "+t.Name()) {
-			t.Fatalf("child process: %v\n%s", err, out)
-		}
-		t.Logf("child process:\n%s", out)
+	if !childproc.Run(t, env, "1") {
 		return
 	}
 	d := startDev(t, app.DevConfig{DataDir: t.TempDir(), Catalogs: []string{examplesCatalog(t)}})

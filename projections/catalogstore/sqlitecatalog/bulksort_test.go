@@ -3,15 +3,13 @@ package sqlitecatalog_test
 import (
 	"context"
 	"encoding/binary"
-	"os"
-	"os/exec"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	"modernc.org/libc"
 	sqlite3 "modernc.org/sqlite/lib"
 
+	"backlot.dev/backlot/internal/testenv/childproc"
 	"backlot.dev/backlot/projections/catalogstore/sqlitecatalog"
 )
 
@@ -23,14 +21,7 @@ import (
 // told so before its first connection.
 func TestAnIndexRebuildSortsInASmallBuffer(t *testing.T) {
 	const env = "SQLITECATALOG_BULKSORT_CHILD"
-	if os.Getenv(env) == "" {
-		cmd := exec.Command(os.Args[0], "-test.run=^"+t.Name()+"$", "-test.v", "-test.count=1")
-		cmd.Env = append(os.Environ(), env+"=1")
-		out, err := cmd.CombinedOutput()
-		if err != nil || !strings.Contains(string(out), "--- PASS: "+t.Name()) {
-			t.Fatalf("child process: %v\n%s", err, out)
-		}
-		t.Logf("child process:\n%s", out)
+	if !childproc.Run(t, env, "1") {
 		return
 	}
 	tls := libc.NewTLS()

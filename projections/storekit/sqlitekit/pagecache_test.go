@@ -3,13 +3,12 @@ package sqlitekit_test
 import (
 	"errors"
 	"fmt"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"testing/fstest"
 
+	"backlot.dev/backlot/internal/testenv/childproc"
 	"backlot.dev/backlot/projections/storekit/sqlitekit"
 )
 
@@ -18,22 +17,10 @@ import (
 // so each case needs a process of its own.
 const childEnv = "SQLITEKIT_PAGECACHE_CHILD"
 
-// inChild runs the test named name again in a fresh process with childEnv
-// set to name, and fails with its output if it fails. It reports whether
-// this process is that child.
+// inChild is childproc.Run with childEnv.
 func inChild(t *testing.T, name string) bool {
 	t.Helper()
-	if os.Getenv(childEnv) == name {
-		return true
-	}
-	cmd := exec.Command(os.Args[0], "-test.run=^"+t.Name()+"$", "-test.v", "-test.count=1")
-	cmd.Env = append(os.Environ(), childEnv+"="+name)
-	out, err := cmd.CombinedOutput()
-	if err != nil || !strings.Contains(string(out), "--- PASS: "+t.Name()) {
-		t.Fatalf("child process: %v\n%s", err, out)
-	}
-	t.Logf("child process:\n%s", out)
-	return false
+	return childproc.Run(t, childEnv, name)
 }
 
 // TestPageSlotSizeHoldsAPageAndItsHeader: a slot is a page and SQLite's
