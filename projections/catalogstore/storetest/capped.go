@@ -2,7 +2,6 @@ package storetest
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"strings"
 	"testing"
@@ -42,16 +41,7 @@ func CheckByKeyCapped(t *testing.T, st catalogstore.Store) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		body := e.JSON()
-		ev, err := event.New(event.TypeEntityUpserted, e.Ref().Key(), event.EntityUpserted{
-			Ref: e.Ref().String(), UID: fmt.Sprintf("uid-%d", i), Hash: catalog.HashJSON(body), Entity: json.RawMessage(body),
-			LocationID: "L1", ManagedBy: "file:/catalog/all.yaml", OriginLocation: "file:/catalog/all.yaml",
-		}, event.Meta{Actor: "location:L1"})
-		if err != nil {
-			t.Fatal(err)
-		}
-		ev.Position = int64(i) + 1
-		evs = append(evs, ev)
+		evs = append(evs, upsertInL1(t, e, i, int64(i)+1))
 	}
 	if err := st.Apply(ctx, evs); err != nil {
 		t.Fatal(err)
@@ -131,16 +121,7 @@ func BenchByKeyCapped(b *testing.B, st catalogstore.Store, n int) {
 				b.Fatal(err)
 			}
 		}
-		body := e.JSON()
-		ev, err := event.New(event.TypeEntityUpserted, e.Ref().Key(), event.EntityUpserted{
-			Ref: e.Ref().String(), UID: fmt.Sprintf("uid-%d", i), Hash: catalog.HashJSON(body), Entity: json.RawMessage(body),
-			LocationID: "L1", ManagedBy: "file:/catalog/all.yaml", OriginLocation: "file:/catalog/all.yaml",
-		}, event.Meta{Actor: "location:L1"})
-		if err != nil {
-			b.Fatal(err)
-		}
-		ev.Position = int64(i) + 1
-		evs = append(evs, ev)
+		evs = append(evs, upsertInL1(b, e, i, int64(i)+1))
 	}
 	for i := 0; i < len(evs); i += 2000 {
 		if err := st.Apply(ctx, evs[i:min(i+2000, len(evs))]); err != nil {

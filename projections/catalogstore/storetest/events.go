@@ -61,18 +61,25 @@ func Components(tb testing.TB, start int64, n int) []event.Envelope {
 		if err != nil {
 			tb.Fatal(err)
 		}
-		body := e.JSON()
-		ev, err := event.New(event.TypeEntityUpserted, e.Ref().Key(), event.EntityUpserted{
-			Ref: e.Ref().String(), UID: fmt.Sprintf("uid-%d", i), Hash: catalog.HashJSON(body), Entity: json.RawMessage(body),
-			LocationID: "L1", ManagedBy: "file:/catalog/all.yaml", OriginLocation: "file:/catalog/all.yaml",
-		}, event.Meta{Actor: "location:L1"})
-		if err != nil {
-			tb.Fatal(err)
-		}
-		ev.Position = start + int64(i) + 1
-		out = append(out, ev)
+		out = append(out, upsertInL1(tb, e, i, start+int64(i)+1))
 	}
 	return out
+}
+
+// upsertInL1 is the upsert of e by location L1's file:/catalog/all.yaml,
+// with uid uid-i, at position pos of partition 0.
+func upsertInL1(tb testing.TB, e *catalog.Entity, i int, pos int64) event.Envelope {
+	tb.Helper()
+	body := e.JSON()
+	ev, err := event.New(event.TypeEntityUpserted, e.Ref().Key(), event.EntityUpserted{
+		Ref: e.Ref().String(), UID: fmt.Sprintf("uid-%d", i), Hash: catalog.HashJSON(body), Entity: json.RawMessage(body),
+		LocationID: "L1", ManagedBy: "file:/catalog/all.yaml", OriginLocation: "file:/catalog/all.yaml",
+	}, event.Meta{Actor: "location:L1"})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	ev.Position = pos
+	return ev
 }
 
 // Partition returns a copy of evs spread over n partitions as a Kafka producer
