@@ -27,6 +27,9 @@ type readLoad struct {
 	// heardUntil is when the last beat heard from another process's reads
 	// stops counting (heard).
 	heardUntil time.Time
+	// heardFor is how long a beat heard counts (heardLinger when zero);
+	// tests that must not depend on the beats' timeliness set it longer.
+	heardFor time.Duration
 	// began receives a value, without blocking, when a read begins: it
 	// wakes the beats that tell other processes (tellReads).
 	began chan struct{}
@@ -71,7 +74,11 @@ func (r *readLoad) heard(now time.Time) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.begun++
-	if until := now.Add(heardLinger); until.After(r.heardUntil) {
+	linger := r.heardFor
+	if linger == 0 {
+		linger = heardLinger
+	}
+	if until := now.Add(linger); until.After(r.heardUntil) {
 		r.heardUntil = until
 	}
 }

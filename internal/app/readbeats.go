@@ -32,9 +32,10 @@ const readsChannel = "backlot_catalog_reads"
 const readBeat = 20 * time.Millisecond
 
 // heardLinger is how long a notification counts as a read in flight in the
-// projector: two beats (a notification may be late by one) and the linger
-// of a read that ended (readLinger).
-const heardLinger = 2*readBeat + readLinger
+// projector: four beats (a busy api's notification may come late: it waits
+// for a connection of its pool and the database's round trip) and the
+// linger of a read that ended (readLinger).
+const heardLinger = 4*readBeat + readLinger
 
 // hearRetry is the wait before the projector listens again after its
 // listening connection failed.
