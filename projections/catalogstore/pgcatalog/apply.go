@@ -282,47 +282,43 @@ func write(ctx context.Context, tx pgx.Tx, ch *catalogstore.Changes, ids map[str
 	}
 	searchBuf := newCopyBuf(len(ch.Search) * 64)
 	asideBuf := newCopyBuf(0)
+	// A row of an entity this batch rewrites during a replay goes to the
+	// side table with the version's hash as one more column (replaysearch.go).
 	for _, r := range ch.Search {
-		if hash, ok := rewritten[r.EID]; ok {
-			asideBuf.row(6)
-			asideBuf.int8(r.EID)
-			asideBuf.int4(ids[r.Key])
-			asideBuf.text(r.Value)
-			asideBuf.textOrNull(r.Original)
-			asideBuf.bool(r.Item)
-			asideBuf.text(hash)
-			continue
+		buf, cols := searchBuf, 5
+		hash, aside := rewritten[r.EID]
+		if aside {
+			buf, cols = asideBuf, 6
 		}
-		searchBuf.row(5)
-		searchBuf.int8(r.EID)
-		searchBuf.int4(ids[r.Key])
-		searchBuf.text(r.Value)
-		searchBuf.textOrNull(r.Original)
-		searchBuf.bool(r.Item)
+		buf.row(cols)
+		buf.int8(r.EID)
+		buf.int4(ids[r.Key])
+		buf.text(r.Value)
+		buf.textOrNull(r.Original)
+		buf.bool(r.Item)
+		if aside {
+			buf.text(hash)
+		}
 	}
 	relBuf := newCopyBuf(len(ch.Relations) * 128)
 	relAsideBuf := newCopyBuf(0)
 	for _, r := range ch.Relations {
-		if hash, ok := rewritten[r.Origin]; ok {
-			relAsideBuf.row(8)
-			relAsideBuf.int8(r.Origin)
-			relAsideBuf.text(r.Type)
-			relAsideBuf.text(r.LType)
-			relAsideBuf.text(r.Target)
-			relAsideBuf.text(r.TargetRef)
-			relAsideBuf.text(r.Reverse)
-			relAsideBuf.text(r.LReverse)
-			relAsideBuf.text(hash)
-			continue
+		buf, cols := relBuf, 7
+		hash, aside := rewritten[r.Origin]
+		if aside {
+			buf, cols = relAsideBuf, 8
 		}
-		relBuf.row(7)
-		relBuf.int8(r.Origin)
-		relBuf.text(r.Type)
-		relBuf.text(r.LType)
-		relBuf.text(r.Target)
-		relBuf.text(r.TargetRef)
-		relBuf.text(r.Reverse)
-		relBuf.text(r.LReverse)
+		buf.row(cols)
+		buf.int8(r.Origin)
+		buf.text(r.Type)
+		buf.text(r.LType)
+		buf.text(r.Target)
+		buf.text(r.TargetRef)
+		buf.text(r.Reverse)
+		buf.text(r.LReverse)
+		if aside {
+			buf.text(hash)
+		}
 	}
 
 	b := &pgx.Batch{}
