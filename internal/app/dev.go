@@ -320,7 +320,9 @@ func StartDev(ctx context.Context, cfg DevConfig) (*Dev, error) {
 	d.projector, err = newProjectorRole(projectorDeps{
 		Log: log, Catalog: d.store, History: d.hist, Badges: d.badges, BadgeBulkThreshold: -1, BatchSize: devFoldBatch, EvaluatorBatchSize: devEvaluatorBatch,
 		AllPartitions: true, CatalogFirst: true, Writes: writes, Run: runEachOverTheLog, Repo: repocollect.New(reader), Registry: reg, Logger: cfg.Logger,
-		CatalogLoading: catalogLoading,
+		// The catalog's writer is the serial part of a large load: it
+		// writes one batch while the next is read and decoded.
+		CatalogLoading: catalogLoading, CatalogReadAhead: true,
 	}, &d.manifest)
 	if err != nil {
 		return nil, err

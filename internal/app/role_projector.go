@@ -50,6 +50,9 @@ type projectorDeps struct {
 	// configured catalogs into an empty catalog read model: the catalog's
 	// projector folds that load in bulk mode (projector.Options.Loading).
 	CatalogLoading <-chan struct{}
+	// CatalogReadAhead makes the catalog's projector read (and decode) each
+	// batch while it writes the one before (projector.Options.ReadAhead).
+	CatalogReadAhead bool
 	// BatchSize is the catalog's and the history's projectors' batch (events
 	// read, decoded and applied per transaction); zero takes the projector's
 	// default.
@@ -137,7 +140,7 @@ type projectorRole struct {
 // in m. Nothing runs before start.
 func newProjectorRole(d projectorDeps, m *Manifest) (*projectorRole, error) {
 	r := &projectorRole{deps: d}
-	r.catalog = projector.New(d.Log, d.Catalog, projector.Options{Logger: d.Logger, BatchSize: d.BatchSize, Loading: d.CatalogLoading})
+	r.catalog = projector.New(d.Log, d.Catalog, projector.Options{Logger: d.Logger, BatchSize: d.BatchSize, Loading: d.CatalogLoading, ReadAhead: d.CatalogReadAhead})
 	later := d.Log
 	var first *catalogFirst
 	if d.CatalogFirst {

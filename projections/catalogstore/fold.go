@@ -79,17 +79,61 @@ func DecodeBatch(events []event.Envelope, applied event.Positions) (*Batch, erro
 	}
 	b.ops = make([]op, len(fresh))
 	errs := make([]error, len(fresh))
-	parallel(len(fresh), 16, func(i int) {
-		p, err := DecodePayload(fresh[i])
-		b.ops[i], errs[i] = op{ev: fresh[i], p: p}, err
-		if p.Entity != nil {
-			b.ops[i].key = p.Entity.Ref().Key()
-		}
-	})
+	parallel(len(fresh), 16, func(i int) { b.ops[i], errs[i] = decodeOp(fresh[i]) })
 	for i, err := range errs {
 		if err != nil {
 			return nil, eventError(fresh[i], err)
 		}
+	}
+	return b, nil
+}
+
+// decodeOp decodes one event.
+func decodeOp(ev *event.Envelope) (op, error) {
+	p, err := DecodePayload(ev)
+	o := op{ev: ev, p: p}
+	if p.Entity != nil {
+		o.key = p.Entity.Ref().Key()
+	}
+	return o, err
+}
+
+// Decoded is a slice of events decoded ahead of the Apply that folds them
+// (DecodeAhead), on another goroutine than the adapter's writer.
+type Decoded struct {
+	events []event.Envelope
+	ops    []op
+	errs   []error
+}
+
+// DecodeAhead decodes every event of events, on every core, for a later
+// Decoded.Batch; it keeps events, which must not change until then.
+func DecodeAhead(events []event.Envelope) *Decoded {
+	d := &Decoded{events: events, ops: make([]op, len(events)), errs: make([]error, len(events))}
+	parallel(len(events), 16, func(i int) { d.ops[i], d.errs[i] = decodeOp(&events[i]) })
+	return d
+}
+
+// Of reports whether d decoded events: the same slice, as a projector hands
+// the batch it read ahead to Apply.
+func (d *Decoded) Of(events []event.Envelope) bool {
+	return d != nil && len(d.events) == len(events) && len(events) > 0 && &d.events[0] == &events[0]
+}
+
+// Batch is DecodeBatch(events, applied) of the events d decoded, without
+// decoding them again: the same batch, or the same error.
+func (d *Decoded) Batch(applied event.Positions) (*Batch, error) {
+	b := &Batch{Last: event.Positions{}, ops: make([]op, 0, len(d.ops))}
+	for i, o := range d.ops {
+		ev := o.ev
+		if ev.Position <= applied[ev.Partition] {
+			continue
+		}
+		if d.errs[i] != nil {
+			return nil, eventError(ev, d.errs[i])
+		}
+		b.ops = append(b.ops, o)
+		b.Last[ev.Partition] = ev.Position
 	}
 	return b, nil
 }

@@ -36,6 +36,24 @@ type Options struct {
 	// apply at most as many batches at once as it lets in. Waiting for new
 	// events at a partition's head is not gated.
 	Gate Gate
+	// ReadAhead, when set and there is no Gate, reads the next batch of a
+	// partition while the current one is applied, and hands it to a
+	// Preparer store's Prepare on that reading goroutine: the log's reads
+	// (and the store's preparation) overlap the store's writes instead of
+	// waiting for them. Only a whole batch read ahead is applied; a short one
+	// is read again when its turn comes, so a projector that catches up
+	// sees the log's head as late as without it.
+	ReadAhead bool
+}
+
+// Preparer is implemented by targets that do part of a batch's work before
+// Apply (decoding, say) on another goroutine: a projector with
+// Options.ReadAhead calls Prepare with each batch it reads ahead, and later
+// calls Apply with the same slice, unless it reads the batch again; Prepare
+// must be safe to call while Apply runs, and Apply must give the same result
+// whether or not Prepare saw its events first.
+type Preparer interface {
+	Prepare(events []event.Envelope)
 }
 
 // Gate admits the batches of projectors (Options.Gate).
@@ -106,6 +124,19 @@ type Projector struct {
 	applied event.Positions
 	changed chan struct{}
 	bulk    bool // only used on a single-partition log, by its one stepping goroutine
+	// ahead holds each partition's batch being read ahead (Options.ReadAhead),
+	// touched only by the partition's one stepping goroutine.
+	ahead sync.Map // int32 -> *aheadRead
+}
+
+// aheadRead is a batch read ahead: limit events after from, ready once done
+// is closed.
+type aheadRead struct {
+	from  int64
+	limit int
+	done  chan struct{}
+	batch []event.Envelope
+	err   error
 }
 
 var _ Waiter = (*Projector)(nil)
@@ -191,7 +222,7 @@ func (p *Projector) step(ctx context.Context, part int32, single bool) (int, err
 		defer leave()
 	}
 	from := p.Applied()[part]
-	batch, err := p.log.ReadPartition(ctx, part, from, limit)
+	batch, err := p.read(ctx, part, from, limit)
 	if err != nil {
 		return 0, fmt.Errorf("projector: read partition %d after %d: %w", part, from, err)
 	}
@@ -216,6 +247,9 @@ func (p *Projector) step(ctx context.Context, part int32, single bool) (int, err
 			p.opts.Logger.Info("projector folding a backlog in bulk mode", "behind", heads[part]-from)
 		}
 	}
+	if p.opts.ReadAhead && p.opts.Gate == nil {
+		p.readAhead(ctx, part, batch[len(batch)-1].Position, limit)
+	}
 	if err := p.store.Apply(ctx, batch); err != nil {
 		return 0, fmt.Errorf("projector: %w", err)
 	}
@@ -227,6 +261,37 @@ func (p *Projector) step(ctx context.Context, part int32, single bool) (int, err
 	}
 	p.advance(part, batch[len(batch)-1].Position)
 	return len(batch), nil
+}
+
+// read returns the limit events of part after from: the batch read ahead
+// for them when it is whole (Options.ReadAhead), else a read of the log.
+func (p *Projector) read(ctx context.Context, part int32, from int64, limit int) ([]event.Envelope, error) {
+	if v, ok := p.ahead.LoadAndDelete(part); ok {
+		a := v.(*aheadRead)
+		select {
+		case <-a.done:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+		if a.err == nil && a.from == from && a.limit == limit && len(a.batch) == limit {
+			return a.batch, nil
+		}
+	}
+	return p.log.ReadPartition(ctx, part, from, limit)
+}
+
+// readAhead starts reading the limit events of part after from, and
+// preparing them when the store is a Preparer, on a goroutine of its own.
+func (p *Projector) readAhead(ctx context.Context, part int32, from int64, limit int) {
+	a := &aheadRead{from: from, limit: limit, done: make(chan struct{})}
+	p.ahead.Store(part, a)
+	go func() {
+		defer close(a.done)
+		a.batch, a.err = p.log.ReadPartition(ctx, part, from, limit)
+		if pr, ok := p.store.(Preparer); ok && a.err == nil && len(a.batch) == limit {
+			pr.Prepare(a.batch)
+		}
+	}()
 }
 
 // bulkThreshold is how far behind the log the projector must be to enter

@@ -53,7 +53,12 @@ func (s *Store) Apply(ctx context.Context, events []event.Envelope) error {
 	if err := tx.QueryRowContext(ctx, `SELECT position FROM positions WHERE name = ?`, catalogstore.ProjectionName).Scan(&applied); err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return fmt.Errorf("catalog store: read position: %w", err)
 	}
-	batch, err := catalogstore.DecodeBatch(events, event.Positions{0: applied})
+	var batch *catalogstore.Batch
+	if d := s.takeDecoded(events); d != nil {
+		batch, err = d.Batch(event.Positions{0: applied})
+	} else {
+		batch, err = catalogstore.DecodeBatch(events, event.Positions{0: applied})
+	}
 	if err != nil {
 		return fmt.Errorf("catalog store: %w", err)
 	}
@@ -104,6 +109,40 @@ func (s *Store) Apply(ctx context.Context, events []event.Envelope) error {
 	s.cache.invalidate()
 	if s.walLeft {
 		s.afterBulk(ctx, applyWALWait)
+	}
+	return nil
+}
+
+// Prepare decodes events ahead of their Apply (projector.Preparer), on the
+// goroutine of a projector's read ahead, while the writer writes the batch
+// before: Apply then folds them without decoding them again. The store keeps
+// the last aheadBatches batches prepared.
+func (s *Store) Prepare(events []event.Envelope) {
+	d := catalogstore.DecodeAhead(events)
+	s.aheadMu.Lock()
+	defer s.aheadMu.Unlock()
+	if len(s.ahead) == aheadBatches {
+		s.ahead = slices.Delete(s.ahead, 0, 1)
+	}
+	s.ahead = append(s.ahead, d)
+}
+
+// aheadBatches is how many prepared batches the store keeps: the one the
+// writer is about to apply, and the next, which a read ahead may finish
+// preparing before that Apply starts.
+const aheadBatches = 2
+
+// takeDecoded returns the decoding Prepare made of events, and forgets it,
+// or nil.
+func (s *Store) takeDecoded(events []event.Envelope) *catalogstore.Decoded {
+	s.aheadMu.Lock()
+	defer s.aheadMu.Unlock()
+	for i, d := range s.ahead {
+		if d.Of(events) {
+			s.ahead = slices.Delete(s.ahead, i, i+1)
+			s.aheadUsed++
+			return d
+		}
 	}
 	return nil
 }

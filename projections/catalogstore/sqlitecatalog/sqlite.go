@@ -56,6 +56,12 @@ type Store struct {
 	// prepared are the writer's full multi-row inserts, by their SQL
 	// (prepareInserts), closed by Close.
 	prepared map[string]*sql.Stmt
+	// ahead are the batches Prepare decoded last, for the Apply of the
+	// same events; aheadUsed counts the Applies that found theirs. Guarded
+	// by aheadMu.
+	ahead     []*catalogstore.Decoded
+	aheadUsed int
+	aheadMu   sync.Mutex
 }
 
 var _ catalogstore.Store = (*Store)(nil)
