@@ -37,7 +37,7 @@ type Options struct {
 	// events at a partition's head is not gated.
 	Gate Gate
 	// ReadAhead, when set and there is no Gate, reads the next batch of a
-	// partition while the current one is applied, and hands it to a
+	// partition while the current one, a whole batch, is applied, and hands it to a
 	// Preparer store's Prepare on that reading goroutine: the log's reads
 	// (and the store's preparation) overlap the store's writes instead of
 	// waiting for them. Only a whole batch read ahead is applied; a short one
@@ -247,7 +247,9 @@ func (p *Projector) step(ctx context.Context, part int32, single bool) (int, err
 			p.opts.Logger.Info("projector folding a backlog in bulk mode", "behind", heads[part]-from)
 		}
 	}
-	if p.opts.ReadAhead && p.opts.Gate == nil {
+	// A short batch was read at the head: there is nothing to read ahead,
+	// and an edit's fold then reads the log once, as without ReadAhead.
+	if p.opts.ReadAhead && p.opts.Gate == nil && len(batch) == limit {
 		p.readAhead(ctx, part, batch[len(batch)-1].Position, limit)
 	}
 	if err := p.store.Apply(ctx, batch); err != nil {

@@ -145,3 +145,23 @@ func TestAShortBatchReadAheadIsReadAgain(t *testing.T) {
 		t.Error("the short batch read ahead was prepared")
 	}
 }
+
+// A short batch is read at the log's head: nothing is read ahead after it,
+// so an edit's fold reads the log as often as without ReadAhead (the batch,
+// then the empty read that finds the head).
+func TestNothingIsReadAheadOfAShortBatch(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	log := &countingLog{memLog: &memLog{}, reads: make(chan int, 100)}
+	if _, err := log.Append(ctx, upserts(t, 0, 1)); err != nil {
+		t.Fatal(err)
+	}
+	s := &prepRecorder{}
+	p := projector.New(event.SinglePartition(log), s, projector.Options{BatchSize: 25, ReadAhead: true, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if pos, err := p.CatchUp(ctx); err != nil || pos[0] != 1 {
+		t.Fatalf("caught up to %v (%v), want 1", pos, err)
+	}
+	if n := len(log.reads); n != 2 {
+		t.Fatalf("%d reads of the log, want 2", n)
+	}
+}
