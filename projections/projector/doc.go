@@ -4,7 +4,10 @@
 // lost or applied twice; far behind a log of one partition it lets a
 // BulkLoader fold without some indexes. A Gate admits the batches of the
 // projectors that share it (a SizingGate also bounds each batch's size), so a
-// background fold can give way to requests. Waiter is the read half of
+// background fold can give way to requests. With Options.ReadAhead it reads
+// the next batch while the store applies the current one, and a Preparer
+// store prepares it (decodes it, say) meanwhile, off the applying goroutine.
+// Waiter is the read half of
 // read-your-writes: the Projector itself in the process that projects, a
 // PollWaiter in one that only reads a store another process projects into.
 package projector
