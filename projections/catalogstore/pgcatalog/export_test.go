@@ -2,6 +2,7 @@ package pgcatalog
 
 import (
 	"context"
+	"strings"
 
 	"github.com/jackc/pgx/v5"
 
@@ -70,3 +71,23 @@ const LoadEntitiesSQL = loadEntitiesSQL
 
 // BulkSettings sets tx apart as a batch folded in bulk is.
 func BulkSettings(ctx context.Context, tx pgx.Tx) error { return bulkSettings(ctx, tx) }
+
+// MergeSearchPlan returns the plan of the select with which the merge of a
+// replay's set-aside rows inserts its search rows, planned as the merge plans
+// it (after its analyze of the side tables), in a transaction rolled back.
+func MergeSearchPlan(ctx context.Context, s *Store) (string, error) {
+	tx, err := s.pool.Begin(ctx)
+	if err != nil {
+		return "", err
+	}
+	defer tx.Rollback(context.WithoutCancel(ctx))
+	if _, err := tx.Exec(ctx, mergeAnalyzeSQL); err != nil {
+		return "", err
+	}
+	rows, err := tx.Query(ctx, `EXPLAIN (COSTS OFF) `+mergeSearchSQL)
+	if err != nil {
+		return "", err
+	}
+	lines, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	return strings.Join(lines, "\n"), err
+}

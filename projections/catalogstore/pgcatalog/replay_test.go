@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"testing"
 
 	"backlot.dev/backlot/domain/catalog"
@@ -144,5 +145,32 @@ func TestAReplayFoldsWithoutTheSearchKeyAndBuildsItAtTheEnd(t *testing.T) {
 	storetest.ApplyInBatches(t, reopened, evs[len(evs)/2:], 7)
 	if got := storetest.PostgresTables(t, reopened); got != want {
 		t.Fatal("a replay stopped part-way and carried on folded other rows than one fold")
+	}
+}
+
+// TestTheMergeOfSetAsideRowsProbesEntities checks that EndBulk's merge of the
+// search rows a replay set aside finds the entities of those rows through
+// entities_pkey, one probe per set-aside eid, instead of reading the whole
+// entities table to hash it.
+func TestTheMergeOfSetAsideRowsProbesEntities(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	const n, rewritten = 4000, 200
+	s := openStore(t)
+	if err := s.BeginReplay(ctx); err != nil {
+		t.Fatal(err)
+	}
+	evs := storetest.Components(t, 0, n)
+	evs = append(evs, described(t, int64(len(evs)), rewritten, "first")...)
+	storetest.ApplyInBatches(t, s, evs, n)
+	if _, search, _ := countAside(t, s); search == 0 {
+		t.Fatal("the replay set no search rows aside; the later batch rewrites components, so want some")
+	}
+	plan, err := pgcatalog.MergeSearchPlan(ctx, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(plan, "Seq Scan on entities") || !strings.Contains(plan, "entities_pkey") {
+		t.Fatalf("the merge reads entities whole instead of probing entities_pkey; plan:\n%s", plan)
 	}
 }
