@@ -176,25 +176,25 @@ func (g *catalogFirst) wait(ctx context.Context, partition int32) {
 // yield waits, at most yieldWait, while a catalog request is in flight or
 // the catalog's projector has not folded the head of partition (the one a
 // held-back reader reads: in serve, a process's catalog folds only the
-// partitions assigned to it).
-func (g *catalogFirst) yield(ctx context.Context, partition int32) {
+// partitions assigned to it). It reports whether it waited.
+func (g *catalogFirst) yield(ctx context.Context, partition int32) (waited bool) {
 	if g.yieldWait <= 0 {
-		return
+		return false
 	}
 	wctx, cancel := context.WithTimeout(ctx, g.yieldWait)
 	defer cancel()
-	for wctx.Err() == nil {
+	for ; wctx.Err() == nil; waited = true {
 		idle := g.writes.idle()
 		heads, err := g.readHeads(wctx)
 		if err != nil {
-			return
+			return waited
 		}
 		head := event.Positions{partition: heads[partition]}
 		folded := g.catalog.Applied().Covers(head)
 		select {
 		case <-idle:
 			if folded {
-				return
+				return waited
 			}
 		default:
 		}
@@ -211,6 +211,7 @@ func (g *catalogFirst) yield(ctx context.Context, partition int32) {
 		case <-wctx.Done():
 		}
 	}
+	return waited
 }
 
 // Enter returns once a held-back batch of partition may run: after wait,
@@ -230,14 +231,24 @@ func (g *catalogFirst) EnterSized(ctx context.Context, partition int32, size int
 	if g.turns == nil {
 		return size, func() {}, ctx.Err()
 	}
-	limit, leave, err = g.turns.enter(ctx, size)
+	b, err := g.turns.take(ctx, size)
 	if err != nil {
 		return 0, nil, err
 	}
 	// The turn may come long after the wait: an edit that came meanwhile
-	// still goes first.
-	g.yield(ctx, partition)
-	return limit, leave, nil
+	// still goes first. A batch that yielded to it and was let in while no
+	// read was in flight takes its turn again after it if reads are in
+	// flight now (catchUpTurns.retake), so how many batches run and how
+	// large is decided by the reads when they run. Batches let in whole
+	// while no read was in flight (between two requests of a client)
+	// otherwise all started whole when the edit's write ended, beside the
+	// reads that follow it and the next edit.
+	if g.yield(ctx, partition) {
+		if b, err = g.turns.retake(ctx, b, size); err != nil {
+			return 0, nil, err
+		}
+	}
+	return b.limit, b.leave, nil
 }
 
 // gate returns g as the projectors' gate, nil (no gate) for a nil g.

@@ -177,3 +177,78 @@ func TestHeldBackProjectorsCatchUpOneBatchAtATime(t *testing.T) {
 		})
 	}
 }
+
+// enterSizedLater enters first's gate for partition with size on a
+// goroutine of its own and sends the batch once in.
+func enterSizedLater(ctx context.Context, first *catalogFirst, partition int32, size int) <-chan turnIn {
+	in := make(chan turnIn, 1)
+	go func() {
+		if limit, leave, err := first.EnterSized(ctx, partition, size); err == nil {
+			in <- turnIn{limit, leave}
+		}
+	}()
+	return in
+}
+
+// TestBatchesThatYieldedToAnEditRunAsTheReadsAfterItAllow: held-back
+// batches whose turns came while no read was in flight, but that then
+// yielded to a catalog write (an edit's refresh), run after it as the reads
+// in flight then allow: one at a time, of busyBatch events. Before, they all
+// started whole when the write ended, beside the reads that follow an edit
+// and the next edit: the slowest edit of twenty in the production bench.
+func TestBatchesThatYieldedToAnEditRunAsTheReadsAfterItAllow(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	log := newMemLog(0, 1, 2, 3)
+	target := newGatedTarget()
+	close(target.gate)
+	catalog := projector.New(log, target, projector.Options{BatchSize: 1000})
+	go catalog.Run(ctx)
+	writes, reads := newForeground(), newReadLoad()
+	first := &catalogFirst{log: log, catalog: catalog, behind: 0, maxWait: time.Minute,
+		writes: writes, yieldWait: time.Minute,
+		turns: &catchUpTurns{most: 2, reads: reads, busyMost: 1, busyBatch: 200, pause: 0.25, maxPause: time.Second}}
+
+	// Two batches run with no read in flight; two more wait for their turns.
+	var running []turnIn
+	for part := range int32(2) {
+		b := mustEnter(t, enterSizedLater(ctx, first, part, 1000), "no read nor write in flight")
+		if b.limit != 1000 {
+			t.Fatalf("a batch with no read in flight may read %d events, want 1000", b.limit)
+		}
+		running = append(running, b)
+	}
+	in2, in3 := enterSizedLater(ctx, first, 2, 1000), enterSizedLater(ctx, first, 3, 1000)
+	mustNotEnter(t, in2, 100*time.Millisecond, "most batches ran")
+	// An edit's write begins; the running batches end, so the waiting ones
+	// get their turns with no read in flight, and yield to the write.
+	endWrite := writes.begin()
+	for _, b := range running {
+		b.leave()
+	}
+	mustNotEnter(t, in2, 300*time.Millisecond, "a catalog write was in flight")
+	mustNotEnter(t, in3, 0, "a catalog write was in flight")
+	// The edit's reads begin, and its write ends.
+	endRead := reads.begin()
+	defer endRead()
+	endWrite()
+	var b turnIn
+	select {
+	case b = <-in2:
+	case b = <-in3:
+	case <-time.After(30 * time.Second):
+		t.Fatal("no batch went in after the write ended")
+	}
+	if b.limit != 200 {
+		t.Errorf("a batch that started while a read was in flight may read %d events, want busyBatch (200)", b.limit)
+	}
+	select {
+	case <-in2:
+		t.Fatal("two batches ran at once while a read was in flight")
+	case <-in3:
+		t.Fatal("two batches ran at once while a read was in flight")
+	case <-time.After(300 * time.Millisecond):
+	}
+	b.leave()
+}

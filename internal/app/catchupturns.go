@@ -185,6 +185,49 @@ func newServeCatchUpTurns(most int, reads *readLoad) *catchUpTurns {
 // busyBatch while reads are in flight) and the leave that ends it (called
 // once), or ctx's error.
 func (t *catchUpTurns) enter(ctx context.Context, size int) (limit int, leave func(), err error) {
+	b, err := t.take(ctx, size)
+	if err != nil {
+		return 0, nil, err
+	}
+	return b.limit, b.leave, nil
+}
+
+// turn is a batch let in by catchUpTurns.take.
+type turn struct {
+	t     *catchUpTurns
+	limit int
+	start time.Time
+	busy  bool
+	begun uint64
+	once  sync.Once
+}
+
+// leave ends the batch (once; a later leave or giveBack does nothing).
+func (b *turn) leave() { b.once.Do(func() { b.t.leave(b.start, b.busy, b.begun, true) }) }
+
+// giveBack ends the turn of a batch that did not run (once; a later leave or
+// giveBack does nothing): another batch may go in, and no pause follows.
+func (b *turn) giveBack() { b.once.Do(func() { b.t.leave(b.start, b.busy, b.begun, false) }) }
+
+// retake returns b when it was let in while reads were in flight, or no
+// read is in flight now; else it gives b back and takes a turn again, which
+// waits as a batch that comes now waits and is sized by the reads now. A
+// batch that waited between its turn and its start (catalogFirst's yield
+// to the catalog's writes) so runs as the reads at its start allow.
+func (t *catchUpTurns) retake(ctx context.Context, b *turn, size int) (*turn, error) {
+	if b.busy {
+		return b, nil
+	}
+	if busy, _ := t.reads.state(time.Now()); !busy {
+		return b, nil
+	}
+	b.giveBack()
+	return t.take(ctx, size)
+}
+
+// take is enter that answers the turn, which the batch ends with its leave
+// or, when it does not run after all, its giveBack.
+func (t *catchUpTurns) take(ctx context.Context, size int) (*turn, error) {
 	for {
 		now := time.Now()
 		busy, begun := t.reads.state(now)
@@ -199,12 +242,11 @@ func (t *catchUpTurns) enter(ctx context.Context, size int) (limit int, leave fu
 		if t.running < most && wait <= 0 {
 			t.running++
 			t.mu.Unlock()
-			limit = size
+			limit := size
 			if busy && t.busyBatch > 0 {
 				limit = min(size, t.busyBatch)
 			}
-			var once sync.Once
-			return limit, func() { once.Do(func() { t.leave(now, busy, begun) }) }, nil
+			return &turn{t: t, limit: limit, start: now, busy: busy, begun: begun}, nil
 		}
 		changed := t.changed
 		t.mu.Unlock()
@@ -213,7 +255,7 @@ func (t *catchUpTurns) enter(ctx context.Context, size int) (limit int, leave fu
 			select {
 			case <-changed:
 			case <-ctx.Done():
-				return 0, nil, ctx.Err()
+				return nil, ctx.Err()
 			}
 			continue
 		}
@@ -224,22 +266,22 @@ func (t *catchUpTurns) enter(ctx context.Context, size int) (limit int, leave fu
 		case <-timer.C:
 		case <-ctx.Done():
 			timer.Stop()
-			return 0, nil, ctx.Err()
+			return nil, ctx.Err()
 		}
 		timer.Stop()
 	}
 }
 
-// leave ends a batch let in at start: a batch that overlapped reads (in
-// flight when it went in or when it leaves, or begun meanwhile) pauses the
-// next for pause times its duration.
-func (t *catchUpTurns) leave(start time.Time, busyAtStart bool, begunAtStart uint64) {
+// leave ends a batch let in at start: a batch that ran (ran) and
+// overlapped reads (in flight when it went in or when it leaves, or begun
+// meanwhile) pauses the next for pause times its duration.
+func (t *catchUpTurns) leave(start time.Time, busyAtStart bool, begunAtStart uint64, ran bool) {
 	now := time.Now()
 	busy, begun := t.reads.state(now)
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.running--
-	if busyAtStart || busy || begun != begunAtStart {
+	if ran && (busyAtStart || busy || begun != begunAtStart) {
 		p := time.Duration(float64(now.Sub(start)) * t.pause)
 		if t.maxPause > 0 {
 			p = min(p, t.maxPause)

@@ -107,9 +107,7 @@ func (s *Store) Apply(ctx context.Context, events []event.Envelope) error {
 	}
 	s.lastKey = last
 	s.cache.invalidate()
-	if s.walLeft {
-		s.afterBulk(ctx, applyWALWait)
-	}
+	s.wal.AfterCommit(ctx)
 	return nil
 }
 

@@ -68,7 +68,7 @@ func (s *Store) beginBulk(ctx context.Context, mode int, drop []index) error {
 }
 
 // EndBulk rebuilds the bulk indexes and resets the write-ahead log the load
-// filled (resetWAL).
+// filled (sqlitewal).
 func (s *Store) EndBulk(ctx context.Context) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -86,8 +86,8 @@ func (s *Store) EndBulk(ctx context.Context) error {
 	}
 	s.bulkMode = bulkOff
 	// The load's frames and the indexes just built fill the write-ahead
-	// log: start it over, or every later commit checkpoints (wal.go).
-	s.afterBulk(ctx, endBulkWALWait)
+	// log: start it over, or every later commit checkpoints (sqlitewal).
+	s.wal.AfterLargeWrite(ctx)
 	return nil
 }
 

@@ -11,6 +11,7 @@ import (
 	"backlot.dev/backlot/domain/event"
 	"backlot.dev/backlot/projections/catalogstore"
 	"backlot.dev/backlot/projections/storekit/sqlitekit"
+	"backlot.dev/backlot/projections/storekit/sqlitewal"
 )
 
 //go:embed migrations/*.sql
@@ -43,9 +44,10 @@ type Store struct {
 	cache    resultCache
 	cacheKiB int
 	bulkMode int // guarded by mu
-	// walLeft says the write-ahead log a bulk load left is still to be
-	// reset (wal.go): each Apply tries after its commit. Guarded by mu.
-	walLeft bool
+	// wal starts the write-ahead log over once a bulk load ends, and after
+	// each later Apply while readers kept it from doing so (sqlitewal).
+	// Guarded by mu.
+	wal sqlitewal.Restarter
 	// keys maps each search key, by its hash (keyHash), to its id in
 	// search_keys, as committed; nil until loaded. Guarded by mu.
 	keys map[keyHash]int64
@@ -90,7 +92,7 @@ func Open(path string, opts Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("catalog store %s: %w", path, errors.Join(err, r.Close(), w.Close()))
 	}
-	st := &Store{write: w, read: r, decide: d, cacheKiB: opts.CacheKiB, hash: newKeyHasher()}
+	st := &Store{write: w, read: r, decide: d, cacheKiB: opts.CacheKiB, hash: newKeyHasher(), wal: sqlitewal.Restarter{DB: w}}
 	st.cache.lag = catalogstore.NewLagCache(opts.Lag)
 	if st.cacheKiB <= 0 {
 		st.cacheKiB = sqlitekit.DefaultCacheKiB

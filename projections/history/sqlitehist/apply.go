@@ -79,6 +79,7 @@ func (s *Store) Apply(ctx context.Context, events []event.Envelope) error {
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("history store: commit: %w", err)
 	}
+	s.wal.AfterCommit(ctx)
 	return nil
 }
 

@@ -45,6 +45,9 @@ var catalogRowIndexes = []struct{ name, create string }{
 // become spans from one version to the next, they are written in the order of
 // their primary keys, and the secondary indexes are made once at the end. A
 // history that never answers the catalog at an instant never pays for them.
+// The build ends by starting the write-ahead log over (sqlitewal), waiting
+// at most a second for readers; while they keep it from that, each later
+// Apply tries again after its commit.
 func (s *Store) KeepCatalogRows(ctx context.Context) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -84,7 +87,11 @@ func (s *Store) KeepCatalogRows(ctx context.Context) error {
 		return fmt.Errorf("history store: catalog rows: commit: %w", err)
 	}
 	s.kept.Store(true)
-	slog.Info("history: catalog rows kept", "versions", n, "took", time.Since(start).Round(time.Millisecond))
+	// The rows and their indexes fill the write-ahead log: start it over,
+	// or a reader that held the versions before them leaves the whole log
+	// to be copied by a later Apply's checkpoint, and the file that size.
+	s.wal.AfterLargeWrite(ctx)
+	slog.Info("history: catalog rows kept", "versions", n, "took", time.Since(start).Round(time.Millisecond), "log started over", !s.wal.Left())
 	return nil
 }
 

@@ -12,6 +12,7 @@ import (
 	"backlot.dev/backlot/domain/event"
 	"backlot.dev/backlot/projections/history"
 	"backlot.dev/backlot/projections/storekit/sqlitekit"
+	"backlot.dev/backlot/projections/storekit/sqlitewal"
 )
 
 //go:embed migrations/*.sql
@@ -36,6 +37,10 @@ type Store struct {
 	write *sql.DB
 	read  *sql.DB
 	mu    sync.Mutex // serialises Apply and the build of the catalog rows
+	// wal starts the write-ahead log over after the build of the catalog
+	// rows, which writes them all in one transaction, and after each later
+	// Apply while readers kept it from doing so. Guarded by mu.
+	wal sqlitewal.Restarter
 	// kept is set once the catalog rows of every version are kept: Apply
 	// then writes those of each batch.
 	kept atomic.Bool
@@ -62,7 +67,7 @@ func Open(path string, opts Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("history store %s: %w", path, err)
 	}
-	s := &Store{write: w, read: r}
+	s := &Store{write: w, read: r, wal: sqlitewal.Restarter{DB: w}}
 	s.bgCtx, s.stop = context.WithCancel(context.Background())
 	var flag int64
 	err = w.QueryRow(`SELECT position FROM history_positions WHERE name = ?`, rowsKept).Scan(&flag)
