@@ -19,7 +19,7 @@ import (
 // foldEvents returns what a full evaluation of n entities under a new
 // 20-check policy appends: for each entity its catalog facts and its first
 // verdict, at positions from 1.
-func foldEvents(b *testing.B, n int) []event.Envelope {
+func foldEvents(b testing.TB, n int) []event.Envelope {
 	at := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
 	evs := make([]event.Envelope, 0, 2*n)
 	levels := []string{"bronze", "silver", "gold", "platinum"}

@@ -32,6 +32,9 @@ type Store struct {
 	// by mu).
 	stmts   map[stmtKey]*sql.Stmt
 	missing []stmtKey
+	// wal starts the write-ahead log over after a commit that left it past
+	// the autocheckpoint threshold (guarded by mu).
+	wal sqlitekit.WALGuard
 }
 
 // stmtKey names a multi-row statement: head, n rows of cols columns, tail.
@@ -49,13 +52,35 @@ var _ badges.Store = (*Store)(nil)
 // into indexes keyed by entity: a checkpoint every 10,000 WAL pages
 // (40 MB; SQLite's default is 1,000) copies a page rewritten by several
 // batches once rather than once for each.
-var writerPragmas = []string{"temp_store(MEMORY)", "wal_autocheckpoint(10000)"}
+var writerPragmas = []string{"temp_store(MEMORY)"}
+
+// autocheckpointPages is the writer's wal_autocheckpoint (see writerPragmas).
+// A catch-up folded while readers keep reading (a full evaluation's, whose
+// evaluator reads the verdicts of each page it rates) leaves a log that
+// SQLite does not start over (sqlitekit.ResetWAL says why): past this many
+// pages, each Apply starts it over itself after its commit
+// (sqlitekit.WALGuard), or every later commit, an edit's too, runs a
+// checkpoint of its own.
+const autocheckpointPages = 10000
+
+// walPageBytes is the size of a page in the write-ahead log: SQLite's page of
+// 4,096 bytes and its frame header.
+const walPageBytes = 4096 + 24
+
+// applyWALWait bounds the wait of each Apply's attempt to start the log
+// over for the readers of its old frames.
+const applyWALWait = 50 * time.Millisecond
 
 // Open opens or creates the badge read model at path and applies its migrations.
 func Open(path string) (*Store, error) {
+	return open(path, autocheckpointPages)
+}
+
+// open opens the store with a checkpoint every pages pages of write-ahead log.
+func open(path string, pages int) (*Store, error) {
 	w, r, err := sqlitekit.Open(path, sqlitekit.Options{
 		CacheKiB:      8192,
-		Pragmas:       writerPragmas,
+		Pragmas:       append(slices.Clone(writerPragmas), fmt.Sprintf("wal_autocheckpoint(%d)", pages)),
 		Migrations:    migrations,
 		MigrationGlob: "migrations/*.sql",
 		VersionPrefix: "badges/",
@@ -63,7 +88,8 @@ func Open(path string) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("badge store %s: %w", path, err)
 	}
-	return &Store{write: w, read: r, stmts: map[stmtKey]*sql.Stmt{}}, nil
+	return &Store{write: w, read: r, stmts: map[stmtKey]*sql.Stmt{},
+		wal: sqlitekit.WALGuard{Path: path, Limit: int64(pages) * walPageBytes, Wait: applyWALWait}}, nil
 }
 
 // Close closes both connection pools.
@@ -147,6 +173,7 @@ func (s *Store) Apply(ctx context.Context, events []event.Envelope) error {
 		return err
 	}
 	s.prepareMissing(ctx)
+	s.wal.AfterCommit(ctx, s.write)
 	return nil
 }
 
