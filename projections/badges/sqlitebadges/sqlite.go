@@ -17,6 +17,7 @@ import (
 	"backlot.dev/backlot/projections/badges"
 	"backlot.dev/backlot/projections/history"
 	"backlot.dev/backlot/projections/storekit/sqlitekit"
+	"backlot.dev/backlot/projections/storekit/sqlitewal"
 )
 
 //go:embed migrations/*.sql
@@ -34,7 +35,7 @@ type Store struct {
 	missing []stmtKey
 	// wal starts the write-ahead log over after a commit that left it past
 	// the autocheckpoint threshold (guarded by mu).
-	wal sqlitekit.WALGuard
+	wal sqlitewal.Guard
 }
 
 // stmtKey names a multi-row statement: head, n rows of cols columns, tail.
@@ -57,9 +58,9 @@ var writerPragmas = []string{"temp_store(MEMORY)"}
 // autocheckpointPages is the writer's wal_autocheckpoint (see writerPragmas).
 // A catch-up folded while readers keep reading (a full evaluation's, whose
 // evaluator reads the verdicts of each page it rates) leaves a log that
-// SQLite does not start over (sqlitekit.ResetWAL says why): past this many
+// SQLite does not start over (the package sqlitewal says why): past this many
 // pages, each Apply starts it over itself after its commit
-// (sqlitekit.WALGuard), or every later commit, an edit's too, runs a
+// (sqlitewal.Guard), or every later commit, an edit's too, runs a
 // checkpoint of its own.
 const autocheckpointPages = 10000
 
@@ -89,7 +90,7 @@ func open(path string, pages int) (*Store, error) {
 		return nil, fmt.Errorf("badge store %s: %w", path, err)
 	}
 	return &Store{write: w, read: r, stmts: map[stmtKey]*sql.Stmt{},
-		wal: sqlitekit.WALGuard{Path: path, Limit: int64(pages) * walPageBytes, Wait: applyWALWait}}, nil
+		wal: sqlitewal.Guard{Path: path, Limit: int64(pages) * walPageBytes, Wait: applyWALWait}}, nil
 }
 
 // Close closes both connection pools.

@@ -1,4 +1,4 @@
-package sqlitekit_test
+package sqlitewal_test
 
 import (
 	"context"
@@ -10,13 +10,14 @@ import (
 	"time"
 
 	"backlot.dev/backlot/projections/storekit/sqlitekit"
+	"backlot.dev/backlot/projections/storekit/sqlitewal"
 )
 
-// TestWALGuardStartsTheLogOverOnceTheReaderLetsGo: a commit that leaves the
+// TestGuardStartsTheLogOverOnceTheReaderLetsGo: a commit that leaves the
 // log past the guard's limit starts it over (an empty -wal file); while a
 // reader holds its frames the attempt fails, and the next commit after the
 // reader finished succeeds. The busy_timeout the attempt lowered is set back.
-func TestWALGuardStartsTheLogOverOnceTheReaderLetsGo(t *testing.T) {
+func TestGuardStartsTheLogOverOnceTheReaderLetsGo(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "s.db")
@@ -27,7 +28,7 @@ func TestWALGuardStartsTheLogOverOnceTheReaderLetsGo(t *testing.T) {
 	}
 	defer r.Close()
 	defer w.Close()
-	g := sqlitekit.WALGuard{Path: path, Limit: 64 << 10, Wait: 10 * time.Millisecond}
+	g := sqlitewal.Guard{Path: path, Limit: 64 << 10, Wait: 10 * time.Millisecond}
 	size := func() int64 {
 		fi, err := os.Stat(path + "-wal")
 		if err != nil {
