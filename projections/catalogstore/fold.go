@@ -370,7 +370,9 @@ type built struct {
 // duplicates the tables' keys refuse: the first of each wins, as with INSERT
 // OR IGNORE. They are NewEntityRows's, made from the event's bytes when it
 // can (storedJSON) and without copies between row types.
-func buildRows(e *entState) built {
+// key is the entity's key (its ref's); keys, when set, gives the search keys
+// of paths other entities had.
+func buildRows(e *entState, key string, keys *searchKeys) built {
 	var raw []byte
 	if e.raw != nil {
 		raw, _ = storedJSON(e.raw, e.uid, e.hash)
@@ -383,13 +385,13 @@ func buildRows(e *entState) built {
 	}
 	ref := e.ent.Ref()
 	out := built{rows: EntityRows{
-		Key: ref.Key(), Ref: ref.String(),
+		Key: key, Ref: ref.String(),
 		Kind: strings.ToLower(ref.Kind), Namespace: strings.ToLower(ref.Namespace), Name: strings.ToLower(ref.Name),
 		Body: raw,
 	}}
 	// The stored body's search rows are the entity body's: the walk leaves
 	// out relations, status and metadata's uid, etag and namespace.
-	out.search = appendSearch(make([]SearchRecord, 0, 40), e.eid, e.ent.Body())
+	out.search = appendSearchKeys(make([]SearchRecord, 0, 40), e.eid, e.ent.Body(), keys)
 	decl := e.ent.Declared()
 	out.rels = make([]RelationRecord, 0, len(decl))
 	for _, rel := range decl { // Declared names each relation once
@@ -398,6 +400,9 @@ func buildRows(e *entState) built {
 	}
 	return out
 }
+
+// buildRun is how many entities' rows changes builds with one searchKeys.
+const buildRun = 128
 
 // changes turns the fold's state into rows.
 func (f *folder) changes() (*Changes, error) {
@@ -410,6 +415,7 @@ func (f *folder) changes() (*Changes, error) {
 	}
 	slices.Sort(keys) // a stable order of work, so concurrent transactions meet rows in one order
 	var live []*entState
+	var liveKeys []string
 	for _, k := range keys {
 		e := f.ents[k]
 		if e.inDB {
@@ -417,11 +423,19 @@ func (f *folder) changes() (*Changes, error) {
 		}
 		if e.exists {
 			live = append(live, e)
+			liveKeys = append(liveKeys, k)
 		}
 	}
-	// Each entity's rows once, on every core.
+	// Each entity's rows once, on every core, in runs of entities that share
+	// the search keys they make.
 	rows := make([]built, len(live))
-	parallel(len(live), 8, func(i int) { rows[i] = buildRows(live[i]) })
+	runs := (len(live) + buildRun - 1) / buildRun
+	parallel(runs, 1, func(r int) {
+		sk := newSearchKeys()
+		for i := r * buildRun; i < min((r+1)*buildRun, len(live)); i++ {
+			rows[i] = buildRows(live[i], liveKeys[i], sk)
+		}
+	})
 	var nSearch, nRels int
 	for i := range rows {
 		if rows[i].err != nil {
