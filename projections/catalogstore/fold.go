@@ -371,8 +371,9 @@ type built struct {
 // OR IGNORE. They are NewEntityRows's, made from the event's bytes when it
 // can (storedJSON) and without copies between row types.
 // key is the entity's key (its ref's); keys, when set, gives the search keys
-// of paths other entities had.
-func buildRows(e *entState, key string, keys *searchKeys) built {
+// of paths other entities had. The search rows are appended to search, whose
+// growth buildRows returns: entities built one after another share its array.
+func buildRows(e *entState, key string, keys *searchKeys, search []SearchRecord) (built, []SearchRecord) {
 	var raw []byte
 	if e.raw != nil {
 		raw, _ = storedJSON(e.raw, e.uid, e.hash)
@@ -380,7 +381,7 @@ func buildRows(e *entState, key string, keys *searchKeys) built {
 	if raw == nil {
 		var err error
 		if raw, err = catalog.EncodeJSON(StoredBody(e.ent, e.uid, e.hash)); err != nil {
-			return built{err: err}
+			return built{err: err}, search
 		}
 	}
 	ref := e.ent.Ref()
@@ -391,18 +392,25 @@ func buildRows(e *entState, key string, keys *searchKeys) built {
 	}}
 	// The stored body's search rows are the entity body's: the walk leaves
 	// out relations, status and metadata's uid, etag and namespace.
-	out.search = appendSearchKeys(make([]SearchRecord, 0, 40), e.eid, e.ent.Body(), keys)
+	start := len(search)
+	search = appendSearchKeys(search, e.eid, e.ent.Body(), keys)
+	out.search = search[start:len(search):len(search)]
 	decl := e.ent.Declared()
 	out.rels = make([]RelationRecord, 0, len(decl))
 	for _, rel := range decl { // Declared names each relation once
 		out.rels = append(out.rels, RelationRecord{Origin: e.eid, Type: rel.Type, LType: strings.ToLower(rel.Type),
 			Target: rel.Target.Key(), TargetRef: rel.Target.String(), Reverse: rel.Reverse, LReverse: strings.ToLower(rel.Reverse)})
 	}
-	return out
+	return out, search
 }
 
-// buildRun is how many entities' rows changes builds with one searchKeys.
+// buildRun is how many entities' rows changes builds with one searchKeys,
+// their search rows in one array.
 const buildRun = 128
+
+// searchRowsGuess is how many search rows an entity is guessed to have, to
+// size the array of a run's search rows.
+const searchRowsGuess = 24
 
 // changes turns the fold's state into rows.
 func (f *folder) changes() (*Changes, error) {
@@ -432,8 +440,10 @@ func (f *folder) changes() (*Changes, error) {
 	runs := (len(live) + buildRun - 1) / buildRun
 	parallel(runs, 1, func(r int) {
 		sk := newSearchKeys()
-		for i := r * buildRun; i < min((r+1)*buildRun, len(live)); i++ {
-			rows[i] = buildRows(live[i], liveKeys[i], sk)
+		lo, hi := r*buildRun, min((r+1)*buildRun, len(live))
+		search := make([]SearchRecord, 0, (hi-lo)*searchRowsGuess)
+		for i := lo; i < hi; i++ {
+			rows[i], search = buildRows(live[i], liveKeys[i], sk, search)
 		}
 	})
 	var nSearch, nRels int
