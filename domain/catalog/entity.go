@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 )
 
 // Well-known annotations Backlot sets on ingested entities, as Backstage does.
@@ -26,10 +27,13 @@ type Relation struct {
 // filled in, its ref, and the relations its spec declares in both directions.
 // An Entity is immutable once made; Body returns a value callers must not modify.
 type Entity struct {
-	body      map[string]any
-	ref       Ref
+	body     map[string]any
+	ref      Ref
+	declared []DeclaredRelation
+	// relations is made from declared when first asked for (Relations): the
+	// folds of read models only need declared.
+	relsOnce  sync.Once
 	relations []Relation
-	declared  []DeclaredRelation
 }
 
 // DeclaredRelation is one relation an entity's spec declares, from the entity
@@ -80,12 +84,12 @@ func (k *Kinds) NewEntity(body map[string]any) (*Entity, error) {
 	if len(v.errs) > 0 {
 		return nil, &ValidationError{Entity: refStr, Fields: v.errs}
 	}
-	rels, declared, errs := declaredRelations(kind, ref, body)
+	declared, errs := declaredRelations(kind, ref, body)
 	if len(errs) > 0 {
 		return nil, &ValidationError{Entity: refStr, Fields: errs}
 	}
 	normalized := withNamespace(body, ref.Namespace)
-	return &Entity{body: normalized, ref: ref, relations: rels, declared: declared}, nil
+	return &Entity{body: normalized, ref: ref, declared: declared}, nil
 }
 
 // LoadEntity rebuilds an entity from a body Backlot stored or logged earlier,
@@ -96,12 +100,11 @@ func LoadEntity(body map[string]any) (*Entity, error) {
 	if ref.IsZero() || ref.Kind == "" || ref.Name == "" {
 		return nil, fmt.Errorf("stored entity has no kind or name")
 	}
-	var rels []Relation
 	var declared []DeclaredRelation
 	if kind, ok := LookupKind(ref.Kind); ok {
-		rels, declared, _ = declaredRelations(kind, ref, body)
+		declared, _ = declaredRelations(kind, ref, body)
 	}
-	return &Entity{body: withNamespace(body, ref.Namespace), ref: ref, relations: rels, declared: declared}, nil
+	return &Entity{body: withNamespace(body, ref.Namespace), ref: ref, declared: declared}, nil
 }
 
 // RefFromBody reads the ref of a descriptor body that may not be valid: kind,
@@ -152,19 +155,13 @@ func withMetadata(body map[string]any, edit func(md map[string]any)) map[string]
 	return out
 }
 
-// declaredRelations computes the relations the spec declares, both directions,
-// de-duplicated and sorted, and the declared ones alone, each once, in the
-// spec's order.
-func declaredRelations(kind *KindSpec, self Ref, body map[string]any) ([]Relation, []DeclaredRelation, []FieldError) {
+// declaredRelations computes the relations the spec declares, each once, in
+// the spec's order (the first of each target, by key, kept).
+func declaredRelations(kind *KindSpec, self Ref, body map[string]any) ([]DeclaredRelation, []FieldError) {
 	spec, _ := body["spec"].(map[string]any)
 	if spec == nil {
-		return nil, nil, nil
+		return nil, nil
 	}
-	type keyed struct {
-		rel      Relation
-		src, dst string
-	}
-	selfKey := self.Key()
 	// The targets are counted first, so each slice is made once at its size
 	// instead of growing: these were a tenth of what an ingestion allocated.
 	n := 0
@@ -179,7 +176,6 @@ func declaredRelations(kind *KindSpec, self Ref, body map[string]any) ([]Relatio
 			n += len(val)
 		}
 	}
-	rels := make([]keyed, 0, 2*n)
 	var declared []DeclaredRelation
 	var declaredKeys []string // the keys of declared's targets
 	if n > 0 {
@@ -202,19 +198,13 @@ func declaredRelations(kind *KindSpec, self Ref, body map[string]any) ([]Relatio
 				return
 			}
 			targetKey := target.Key()
-			dup := false
 			for j, o := range declared {
 				if o.Type == f.Relation.Type && o.Reverse == f.Relation.Reverse && declaredKeys[j] == targetKey {
-					dup = true
-					break
+					return
 				}
 			}
-			if !dup {
-				declared = append(declared, DeclaredRelation{Type: f.Relation.Type, Reverse: f.Relation.Reverse, Target: target})
-				declaredKeys = append(declaredKeys, targetKey)
-			}
-			rels = append(rels, keyed{Relation{Source: self, Type: f.Relation.Type, Target: target}, selfKey, targetKey},
-				keyed{Relation{Source: target, Type: f.Relation.Reverse, Target: self}, targetKey, selfKey})
+			declared = append(declared, DeclaredRelation{Type: f.Relation.Type, Reverse: f.Relation.Reverse, Target: target})
+			declaredKeys = append(declaredKeys, targetKey)
 		}
 		switch val := spec[f.Name].(type) {
 		case string:
@@ -226,6 +216,28 @@ func declaredRelations(kind *KindSpec, self Ref, body map[string]any) ([]Relatio
 				}
 			}
 		}
+	}
+	return declared, errs
+}
+
+// relationsOf returns the relations of the declared ones of self in both
+// directions, de-duplicated and sorted by source key, type and target key.
+// A relation declared again (the same type, reverse and target key) adds
+// nothing: its two directions are those of the first, which declared keeps.
+func relationsOf(self Ref, declared []DeclaredRelation) []Relation {
+	if len(declared) == 0 {
+		return nil
+	}
+	type keyed struct {
+		rel      Relation
+		src, dst string
+	}
+	selfKey := self.Key()
+	rels := make([]keyed, 0, 2*len(declared))
+	for _, d := range declared {
+		targetKey := d.Target.Key()
+		rels = append(rels, keyed{Relation{Source: self, Type: d.Type, Target: d.Target}, selfKey, targetKey},
+			keyed{Relation{Source: d.Target, Type: d.Reverse, Target: self}, targetKey, selfKey})
 	}
 	// Sorted stably (an order of indexes, cheaper to move than relations),
 	// duplicates are adjacent with the first added first: it is the one kept.
@@ -251,7 +263,7 @@ func declaredRelations(kind *KindSpec, self Ref, body map[string]any) ([]Relatio
 		}
 		out = append(out, rels[i].rel)
 	}
-	return out, declared, errs
+	return out
 }
 
 // Ref returns the entity's reference.
@@ -266,7 +278,12 @@ func (e *Entity) Body() map[string]any { return e.body }
 
 // Relations returns the relations the entity's spec declares, in both directions:
 // those whose source is the entity and the reverse ones whose target is.
-func (e *Entity) Relations() []Relation { return e.relations }
+// They are made from Declared on the first call, once, safely for
+// concurrent callers.
+func (e *Entity) Relations() []Relation {
+	e.relsOnce.Do(func() { e.relations = relationsOf(e.ref, e.declared) })
+	return e.relations
+}
 
 // Declared returns the relations the entity's spec declares, each once, from
 // the entity, with their reverse types, in the order the spec names them:
@@ -293,7 +310,7 @@ func (e *Entity) WithAnnotations(set map[string]string) *Entity {
 		}
 		md["annotations"] = ann
 	})
-	return &Entity{body: out, ref: e.ref, relations: e.relations, declared: e.declared}
+	return &Entity{body: out, ref: e.ref, declared: e.declared}
 }
 
 // JSON returns the canonical JSON of the body: keys sorted, no insignificant space.

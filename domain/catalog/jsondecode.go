@@ -13,8 +13,10 @@ import (
 // and without reflection for the bodies a log holds. Input it does not read
 // plainly (escape sequences in strings, nesting deeper than 512, anything
 // invalid) goes to json.Unmarshal, so results and errors are json.Unmarshal's.
+// The keys and string values it reads itself share one copy of raw, made
+// once, instead of a copy each: the map holds nearly all of raw's text anyway.
 func DecodeJSONObject(raw []byte) (map[string]any, error) {
-	d := jsonDecoder{event.NewJSONScanner(raw)}
+	d := newJSONDecoder(raw)
 	if m, ok := d.object(0); ok {
 		d.Space()
 		if d.AtEnd() {
@@ -33,6 +35,13 @@ const maxDecodeDepth = 512
 // base every fast JSON reader of Backlot shares.
 type jsonDecoder struct {
 	event.JSONScanner
+	// text is the input as a string, whose substrings str returns.
+	text string
+}
+
+// newJSONDecoder returns a decoder at the start of raw.
+func newJSONDecoder(raw []byte) jsonDecoder {
+	return jsonDecoder{JSONScanner: event.NewJSONScanner(raw), text: string(raw)}
 }
 
 func (d *jsonDecoder) value(depth int) (any, bool) {
@@ -133,7 +142,8 @@ func (d *jsonDecoder) str() (string, bool) {
 		d.Seek(at)
 		return "", false
 	}
-	return string(text), true
+	start := at + 1
+	return d.text[start : start+len(text)], true
 }
 
 // number reads a number in JSON's grammar as json.Unmarshal does (a float64

@@ -4,8 +4,6 @@ import (
 	"encoding/json"
 	"reflect"
 	"testing"
-
-	"backlot.dev/backlot/domain/event"
 )
 
 var decodeCases = []string{
@@ -44,7 +42,7 @@ func TestDecodeJSONObjectMatchesUnmarshal(t *testing.T) {
 			t.Errorf("%q: %#v, want %#v", c, got, want)
 		}
 	}
-	d := jsonDecoder{event.NewJSONScanner([]byte(decodeCases[0]))}
+	d := newJSONDecoder([]byte(decodeCases[0]))
 	if _, ok := d.object(0); !ok {
 		t.Error("a plain body did not take the one-pass path")
 	}
@@ -65,4 +63,21 @@ func FuzzDecodeJSONObject(f *testing.F) {
 			t.Fatalf("%q: %#v, want %#v", data, got, want)
 		}
 	})
+}
+
+// TestDecodeJSONObjectCopiesTheTextOnce checks that the keys and string
+// values of a plain body share one copy of its text: decoding ten members
+// allocates the copy, the map and the ten values' interface boxes, not a
+// string for each of the twenty keys and values.
+func TestDecodeJSONObjectCopiesTheTextOnce(t *testing.T) {
+	raw := []byte(`{"key0":"value0","key1":"value1","key2":"value2","key3":"value3","key4":"value4",` +
+		`"key5":"value5","key6":"value6","key7":"value7","key8":"value8","key9":"value9"}`)
+	allocs := testing.AllocsPerRun(100, func() {
+		if _, err := DecodeJSONObject(raw); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if allocs > 20 {
+		t.Errorf("decoding ten string members allocated %.0f times, want at most 20 (one copy of the text, the map as it grows, the values' boxes)", allocs)
+	}
 }

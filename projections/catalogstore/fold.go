@@ -414,7 +414,10 @@ type built struct {
 // duplicates the tables' keys refuse: the first of each wins, as with INSERT
 // OR IGNORE. They are NewEntityRows's, made from the event's bytes when it
 // can (storedJSON) and without copies between row types.
-func buildRows(e *entState) built {
+// key is the entity's key (its ref's); keys, when set, gives the search keys
+// of paths other entities had. The search rows are appended to search, whose
+// growth buildRows returns: entities built one after another share its array.
+func buildRows(e *entState, key string, keys *searchKeys, search []SearchRecord) (built, []SearchRecord) {
 	var raw []byte
 	if e.raw != nil {
 		raw, _ = storedJSON(e.raw, e.uid, e.hash)
@@ -422,26 +425,36 @@ func buildRows(e *entState) built {
 	if raw == nil {
 		var err error
 		if raw, err = catalog.EncodeJSON(StoredBody(e.ent, e.uid, e.hash)); err != nil {
-			return built{err: err}
+			return built{err: err}, search
 		}
 	}
 	ref := e.ent.Ref()
 	out := built{rows: EntityRows{
-		Key: ref.Key(), Ref: ref.String(),
+		Key: key, Ref: ref.String(),
 		Kind: strings.ToLower(ref.Kind), Namespace: strings.ToLower(ref.Namespace), Name: strings.ToLower(ref.Name),
 		Body: raw,
 	}}
 	// The stored body's search rows are the entity body's: the walk leaves
 	// out relations, status and metadata's uid, etag and namespace.
-	out.search = appendSearch(make([]SearchRecord, 0, 40), e.eid, e.ent.Body())
+	start := len(search)
+	search = appendSearchKeys(search, e.eid, e.ent.Body(), keys)
+	out.search = search[start:len(search):len(search)]
 	decl := e.ent.Declared()
 	out.rels = make([]RelationRecord, 0, len(decl))
 	for _, rel := range decl { // Declared names each relation once
 		out.rels = append(out.rels, RelationRecord{Origin: e.eid, Type: rel.Type, LType: strings.ToLower(rel.Type),
 			Target: rel.Target.Key(), TargetRef: rel.Target.String(), Reverse: rel.Reverse, LReverse: strings.ToLower(rel.Reverse)})
 	}
-	return out
+	return out, search
 }
+
+// buildRun is how many entities' rows changes builds with one searchKeys,
+// their search rows in one array.
+const buildRun = 128
+
+// searchRowsGuess is how many search rows an entity is guessed to have, to
+// size the array of a run's search rows.
+const searchRowsGuess = 24
 
 // changes turns the fold's state into rows.
 func (f *folder) changes() (*Changes, error) {
@@ -454,6 +467,7 @@ func (f *folder) changes() (*Changes, error) {
 	}
 	slices.Sort(keys) // a stable order of work, so concurrent transactions meet rows in one order
 	var live []*entState
+	var liveKeys []string
 	for _, k := range keys {
 		e := f.ents[k]
 		if e.inDB {
@@ -461,11 +475,21 @@ func (f *folder) changes() (*Changes, error) {
 		}
 		if e.exists {
 			live = append(live, e)
+			liveKeys = append(liveKeys, k)
 		}
 	}
-	// Each entity's rows once, on every core.
+	// Each entity's rows once, on every core, in runs of entities that share
+	// the search keys they make.
 	rows := make([]built, len(live))
-	parallel(len(live), 8, func(i int) { rows[i] = buildRows(live[i]) })
+	runs := (len(live) + buildRun - 1) / buildRun
+	parallel(runs, 1, func(r int) {
+		sk := newSearchKeys()
+		lo, hi := r*buildRun, min((r+1)*buildRun, len(live))
+		search := make([]SearchRecord, 0, (hi-lo)*searchRowsGuess)
+		for i := lo; i < hi; i++ {
+			rows[i], search = buildRows(live[i], liveKeys[i], sk, search)
+		}
+	})
 	var nSearch, nRels int
 	for i := range rows {
 		if rows[i].err != nil {

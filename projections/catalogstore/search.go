@@ -42,110 +42,163 @@ const ItemValue = "true"
 // the first row of each winning; a row is marked Item when any of the
 // entity's list items made it.
 func appendSearch(rows []SearchRecord, eid int64, body map[string]any) []SearchRecord {
-	type id struct{ key, value string }
-	// Duplicates are found by a scan of this entity's rows while they are
-	// few (most entities), then through a map of their indexes.
-	start := len(rows)
-	var seen map[id]int
-	find := func(key, value string) int {
-		if seen == nil && len(rows)-start > linearDedupe {
-			seen = make(map[id]int, 2*linearDedupe)
-			for i, r := range rows[start:] {
-				seen[id{r.Key, r.Value}] = start + i
-			}
+	return appendSearchKeys(rows, eid, body, nil)
+}
+
+// appendSearchKeys is appendSearch taking the keys of paths from keys, when
+// set, and adding to it those it makes.
+func appendSearchKeys(rows []SearchRecord, eid int64, body map[string]any, keys *searchKeys) []SearchRecord {
+	w := searchWalker{rows: rows, start: len(rows), eid: eid, keys: keys}
+	w.walk("", body)
+	return w.rows
+}
+
+// searchID is a row of the search table, for the dedupe of appendSearch.
+type searchID struct{ key, value string }
+
+// searchWalker appends the search rows of one entity body (appendSearch).
+type searchWalker struct {
+	rows  []SearchRecord
+	start int // the first row of this entity
+	eid   int64
+	// seen indexes the entity's rows once they are too many for a scan.
+	seen map[searchID]int
+	// keys, when set, gives the keys of paths already seen (searchKeys).
+	keys *searchKeys
+	// origs holds the values that rows' Original point to, in slabs.
+	origs []string
+}
+
+// searchKeys remembers the search key of each child of each path, so the
+// bodies of a batch, which share most paths, make each key once instead of
+// once an entity. It is used by one goroutine.
+type searchKeys struct{ m map[[2]string]string }
+
+// newSearchKeys returns an empty searchKeys.
+func newSearchKeys() *searchKeys { return &searchKeys{m: make(map[[2]string]string, 64)} }
+
+// maxSearchKeys bounds a searchKeys: past it, keys are made afresh.
+const maxSearchKeys = 4096
+
+// child returns the key of member k of the object at prefix: k in lower
+// case, after prefix and a dot unless prefix is empty.
+func (w *searchWalker) child(prefix, k string) string {
+	if w.keys != nil {
+		if c, ok := w.keys.m[[2]string{prefix, k}]; ok {
+			return c
 		}
-		if seen != nil {
-			if i, ok := seen[id{key, value}]; ok {
-				return i
-			}
-			return -1
+	}
+	c := strings.ToLower(k)
+	if prefix != "" {
+		c = prefix + "." + c
+	}
+	if w.keys != nil && len(w.keys.m) < maxSearchKeys {
+		w.keys.m[[2]string{prefix, k}] = c
+	}
+	return c
+}
+
+// find returns the index of the entity's row of key and value, or -1.
+// Duplicates are found by a scan of this entity's rows while they are few
+// (most entities), then through a map of their indexes.
+func (w *searchWalker) find(key, value string) int {
+	if w.seen == nil && len(w.rows)-w.start > linearDedupe {
+		w.seen = make(map[searchID]int, 2*linearDedupe)
+		for i, r := range w.rows[w.start:] {
+			w.seen[searchID{r.Key, r.Value}] = w.start + i
 		}
-		for i, r := range rows[start:] {
-			if r.Key == key && r.Value == value {
-				return start + i
-			}
+	}
+	if w.seen != nil {
+		if i, ok := w.seen[searchID{key, value}]; ok {
+			return i
 		}
 		return -1
 	}
-	var walk func(prefix string, v any)
-	// emit appends the row of key and s unless the entity has it already,
-	// and returns the index of the entity's row of key and s, or -1 when the
-	// key is too long to be kept.
-	emit := func(key, s string, null bool) int {
-		if len(key) > maxSearchKey {
-			return -1
-		}
-		r := SearchRecord{EID: eid, Key: key}
-		if !null && len(s) <= maxSearchValue {
-			r.Value = strings.ToLower(s)
-			if r.Value != s {
-				orig := s
-				r.Original = &orig
-			}
-		}
-		if i := find(key, r.Value); i >= 0 {
+	for i := w.start; i < len(w.rows); i++ {
+		if r := &w.rows[i]; r.Key == key && r.Value == value {
 			return i
 		}
-		if seen != nil {
-			seen[id{key, r.Value}] = len(rows)
-		}
-		rows = append(rows, r)
-		return len(rows) - 1
 	}
-	walk = func(prefix string, v any) {
-		switch t := v.(type) {
-		case map[string]any:
-			keys := make([]string, 0, len(t))
-			for k := range t {
-				keys = append(keys, k)
+	return -1
+}
+
+// emit appends the row of key and s unless the entity has it already, and
+// returns the index of the entity's row of key and s, or -1 when the key is
+// too long to be kept.
+func (w *searchWalker) emit(key, s string, null bool) int {
+	if len(key) > maxSearchKey {
+		return -1
+	}
+	r := SearchRecord{EID: w.eid, Key: key}
+	if !null && len(s) <= maxSearchValue {
+		r.Value = strings.ToLower(s)
+		if r.Value != s {
+			if len(w.origs) == cap(w.origs) {
+				w.origs = make([]string, 0, 8) // earlier rows keep pointing into the last slab
 			}
-			slices.Sort(keys)
-			for _, k := range keys {
-				if prefix == "" && (k == "relations" || k == "status") {
-					continue
-				}
-				if prefix == "metadata" && (k == "uid" || k == "etag" || k == "namespace") {
-					continue // served from the entities table; the etag changes on every write
-				}
-				child := strings.ToLower(k)
-				if prefix != "" {
-					child = prefix + "." + child
-				}
-				walk(child, t[k])
-			}
-		case []any:
-			for _, item := range t {
-				str, ok := item.(string)
-				if !ok {
-					walk(prefix, item)
-					continue
-				}
-				i := emit(prefix, str, false)
-				// Like Backstage, a string in a list is also a key of its own:
-				// metadata.tags: [java] matches both metadata.tags=java and
-				// metadata.tags.java=true. That key is the item's row, marked.
-				if i >= 0 && str != "" && len(str) <= maxSearchValue && len(prefix)+1+len(rows[i].Value) <= maxSearchKey {
-					rows[i].Item = true
-				}
-			}
-		case string:
-			emit(prefix, t, false)
-		case bool:
-			emit(prefix, strconv.FormatBool(t), false)
-		case float64:
-			emit(prefix, strconv.FormatFloat(t, 'f', -1, 64), false)
-		case int:
-			emit(prefix, strconv.Itoa(t), false)
-		case int64:
-			emit(prefix, strconv.FormatInt(t, 10), false)
-		case uint64:
-			emit(prefix, strconv.FormatUint(t, 10), false)
-		case nil:
-			emit(prefix, "", true)
+			w.origs = append(w.origs, s)
+			r.Original = &w.origs[len(w.origs)-1]
 		}
 	}
-	walk("", body)
-	return rows
+	if i := w.find(key, r.Value); i >= 0 {
+		return i
+	}
+	if w.seen != nil {
+		w.seen[searchID{key, r.Value}] = len(w.rows)
+	}
+	w.rows = append(w.rows, r)
+	return len(w.rows) - 1
+}
+
+// walk appends the rows of v, the value at key prefix.
+func (w *searchWalker) walk(prefix string, v any) {
+	switch t := v.(type) {
+	case map[string]any:
+		var buf [32]string
+		keys := buf[:0]
+		for k := range t {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		for _, k := range keys {
+			if prefix == "" && (k == "relations" || k == "status") {
+				continue
+			}
+			if prefix == "metadata" && (k == "uid" || k == "etag" || k == "namespace") {
+				continue // served from the entities table; the etag changes on every write
+			}
+			w.walk(w.child(prefix, k), t[k])
+		}
+	case []any:
+		for _, item := range t {
+			str, ok := item.(string)
+			if !ok {
+				w.walk(prefix, item)
+				continue
+			}
+			i := w.emit(prefix, str, false)
+			// Like Backstage, a string in a list is also a key of its own:
+			// metadata.tags: [java] matches both metadata.tags=java and
+			// metadata.tags.java=true. That key is the item's row, marked.
+			if i >= 0 && str != "" && len(str) <= maxSearchValue && len(prefix)+1+len(w.rows[i].Value) <= maxSearchKey {
+				w.rows[i].Item = true
+			}
+		}
+	case string:
+		w.emit(prefix, t, false)
+	case bool:
+		w.emit(prefix, strconv.FormatBool(t), false)
+	case float64:
+		w.emit(prefix, strconv.FormatFloat(t, 'f', -1, 64), false)
+	case int:
+		w.emit(prefix, strconv.Itoa(t), false)
+	case int64:
+		w.emit(prefix, strconv.FormatInt(t, 10), false)
+	case uint64:
+		w.emit(prefix, strconv.FormatUint(t, 10), false)
+	case nil:
+		w.emit(prefix, "", true)
+	}
 }
 
 // ItemSplit is one way a search key can be an item key: the key is Prefix,

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"unsafe"
 )
 
 // flatRows is the search table's rows of body as every list item's key was
@@ -141,4 +142,63 @@ func TestItemKeys(t *testing.T) {
 			t.Errorf("ItemKeys(%q) = %v, want none", k, s)
 		}
 	}
+}
+
+// TestSearchKeysAreSharedAcrossEntities checks that the entities of a run
+// share the search keys the first made (one string for metadata.name, not
+// one an entity), and that their rows are those each makes alone: keys of
+// another case, other values and a full searchKeys change nothing.
+func TestSearchKeysAreSharedAcrossEntities(t *testing.T) {
+	body := func(name, title string) map[string]any {
+		return map[string]any{
+			"apiVersion": "backstage.io/v1alpha1", "kind": "Component",
+			"metadata": map[string]any{"name": name, "Title": title, "tags": []any{"Go", name},
+				"annotations": map[string]any{"backstage.io/Source": "url:" + name}},
+			"spec": map[string]any{"type": "service", "owner": "team-" + name, "dependsOn": []any{"Component:x", "component:x"}},
+		}
+	}
+	sk := newSearchKeys()
+	first := appendSearchKeys(nil, 1, body("a", "A"), sk)
+	second := appendSearchKeys(nil, 2, body("b", "B"), sk)
+	if want := appendSearch(nil, 2, body("b", "B")); !slices.Equal(searchStrings(second), searchStrings(want)) {
+		t.Errorf("rows with shared keys\n%v\nwant\n%v", searchStrings(second), searchStrings(want))
+	}
+	keyOf := func(rows []SearchRecord, key string) string {
+		for _, r := range rows {
+			if r.Key == key {
+				return r.Key
+			}
+		}
+		t.Fatalf("no row of %s", key)
+		return ""
+	}
+	for _, key := range []string{"metadata.name", "metadata.title", "spec.owner", "metadata.annotations.backstage.io/source"} {
+		if unsafe.StringData(keyOf(first, key)) != unsafe.StringData(keyOf(second, key)) {
+			t.Errorf("%s: the second entity made its own copy of the key", key)
+		}
+	}
+
+	full := &searchKeys{m: map[[2]string]string{}}
+	for i := range maxSearchKeys {
+		full.m[[2]string{"x", strconv.Itoa(i)}] = "x." + strconv.Itoa(i)
+	}
+	if got, want := appendSearchKeys(nil, 3, body("c", "C"), full), appendSearch(nil, 3, body("c", "C")); !slices.Equal(searchStrings(got), searchStrings(want)) {
+		t.Errorf("rows with a full searchKeys\n%v\nwant\n%v", searchStrings(got), searchStrings(want))
+	}
+	if len(full.m) != maxSearchKeys {
+		t.Errorf("a full searchKeys grew to %d keys", len(full.m))
+	}
+}
+
+// searchStrings prints rows for comparison.
+func searchStrings(rows []SearchRecord) []string {
+	out := make([]string, len(rows))
+	for i, r := range rows {
+		orig := "<nil>"
+		if r.Original != nil {
+			orig = *r.Original
+		}
+		out[i] = fmt.Sprintf("%d %s=%s (%s) item=%v", r.EID, r.Key, r.Value, orig, r.Item)
+	}
+	return out
 }

@@ -2,6 +2,7 @@ package kafkalog
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/segmentio/kafka-go"
@@ -95,42 +96,54 @@ func headersSize(h []kafka.Header) int {
 
 // decodeRecord rebuilds the envelope stored in a record of partition p; data is the
 // record's value, already copied out of the fetch buffer. A record that is not a valid
-// Backlot event is an error naming the topic, partition and offset.
+// Backlot event is an error naming the topic, partition and offset. The attributes
+// share one string, copied from the headers at once, instead of a string each.
 func decodeRecord(topic string, p int32, r *kafka.Record, data []byte) (event.Envelope, error) {
-	e := event.Envelope{
-		Data:      data,
-		Partition: p,
-		Position:  r.Offset + 1,
-	}
-	var rawTime string
-	for _, h := range r.Headers {
-		v := string(h.Value)
-		switch h.Key {
-		case HeaderID:
-			e.ID = v
-		case HeaderSource:
-			e.Source = v
-		case HeaderSpecVersion:
-			e.SpecVersion = v
-		case HeaderType:
-			e.Type = v
-		case HeaderSubject:
-			e.Subject = v
-		case HeaderTime:
-			rawTime = v
-		case HeaderDataSchema:
-			e.DataSchema = v
-		case HeaderActor:
-			e.Actor = v
-		case HeaderCommit:
-			e.Commit = v
-		case HeaderCorrelationID:
-			e.CorrelationID = v
-		case HeaderContentType:
-			e.DataContentType = v
+	// The header of each attribute (the last of a repeated one), by attrHeaders' order.
+	var at [len(attrHeaders)]int
+	n := 0
+	for i, h := range r.Headers {
+		if a := attrOf(h.Key); a >= 0 {
+			if at[a] > 0 {
+				n -= len(r.Headers[at[a]-1].Value)
+			}
+			at[a] = i + 1
+			n += len(h.Value)
 		}
 	}
-	if rawTime != "" {
+	var b strings.Builder
+	b.Grow(n)
+	for _, i := range at {
+		if i > 0 {
+			b.Write(r.Headers[i-1].Value)
+		}
+	}
+	all := b.String()
+	var v [len(attrHeaders)]string
+	off := 0
+	for a, i := range at {
+		if i > 0 {
+			l := len(r.Headers[i-1].Value)
+			v[a] = all[off : off+l]
+			off += l
+		}
+	}
+	e := event.Envelope{
+		ID:              v[attrID],
+		Source:          v[attrSource],
+		SpecVersion:     v[attrSpecVersion],
+		Type:            v[attrType],
+		Subject:         v[attrSubject],
+		DataSchema:      v[attrDataSchema],
+		Actor:           v[attrActor],
+		Commit:          v[attrCommit],
+		CorrelationID:   v[attrCorrelationID],
+		DataContentType: v[attrContentType],
+		Data:            data,
+		Partition:       p,
+		Position:        r.Offset + 1,
+	}
+	if rawTime := v[attrTime]; rawTime != "" {
 		t, err := time.Parse(timeFormat, rawTime)
 		if err != nil {
 			return event.Envelope{}, fmt.Errorf("kafkalog: topic %s partition %d offset %d: header %s: %w",
@@ -144,4 +157,56 @@ func decodeRecord(topic string, p int32, r *kafka.Record, data []byte) (event.En
 			topic, p, r.Offset, HeaderID, HeaderSource, HeaderSpecVersion, HeaderType, HeaderSubject, HeaderTime, err)
 	}
 	return e, nil
+}
+
+// The attributes decodeRecord reads, as indexes of attrHeaders.
+const (
+	attrID = iota
+	attrSource
+	attrSpecVersion
+	attrType
+	attrSubject
+	attrTime
+	attrDataSchema
+	attrActor
+	attrCommit
+	attrCorrelationID
+	attrContentType
+)
+
+// attrHeaders are the headers of the attributes, by index.
+var attrHeaders = [...]string{
+	attrID: HeaderID, attrSource: HeaderSource, attrSpecVersion: HeaderSpecVersion, attrType: HeaderType,
+	attrSubject: HeaderSubject, attrTime: HeaderTime, attrDataSchema: HeaderDataSchema, attrActor: HeaderActor,
+	attrCommit: HeaderCommit, attrCorrelationID: HeaderCorrelationID, attrContentType: HeaderContentType,
+}
+
+// attrOf returns the index of the attribute header key carries, or -1 for a
+// header that is not an attribute.
+func attrOf(key string) int {
+	switch key {
+	case HeaderID:
+		return attrID
+	case HeaderSource:
+		return attrSource
+	case HeaderSpecVersion:
+		return attrSpecVersion
+	case HeaderType:
+		return attrType
+	case HeaderSubject:
+		return attrSubject
+	case HeaderTime:
+		return attrTime
+	case HeaderDataSchema:
+		return attrDataSchema
+	case HeaderActor:
+		return attrActor
+	case HeaderCommit:
+		return attrCommit
+	case HeaderCorrelationID:
+		return attrCorrelationID
+	case HeaderContentType:
+		return attrContentType
+	}
+	return -1
 }
