@@ -130,7 +130,7 @@ permissions, decides.`,
 			progress := func(n int) { fmt.Fprintf(os.Stderr, "\rreplayed %d events", n) }
 			if data != "" {
 				n := 0
-				err = sqlitelog.Stream(ctx, filepath.Join(data, "events.db"), sqlitelog.StreamOptions{Before: at, Lean: true}, func(evs []event.Envelope) error {
+				err = sqlitelog.Stream(ctx, filepath.Join(data, "events.db"), audit.ReplayStreamOptions(at), func(evs []event.Envelope) error {
 					if err := r.Apply(evs); err != nil {
 						return err
 					}

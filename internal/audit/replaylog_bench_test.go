@@ -173,7 +173,7 @@ func replayCommand(b *testing.B, path string) *audit.Replay {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { r.Close() })
-	if err := sqlitelog.Stream(context.Background(), path, sqlitelog.StreamOptions{Lean: true}, r.Apply); err != nil {
+	if err := sqlitelog.Stream(context.Background(), path, audit.ReplayStreamOptions(time.Time{}), r.Apply); err != nil {
 		b.Fatal(err)
 	}
 	return r
