@@ -3,7 +3,6 @@ package audit
 import (
 	"context"
 	"fmt"
-	"runtime"
 	"time"
 
 	"backlot.dev/backlot/domain/event"
@@ -99,14 +98,4 @@ func (h CaughtUpHistory) Changes(ctx context.Context, after history.Pos, limit i
 		return nil, err
 	}
 	return h.Reader.Changes(ctx, after, limit)
-}
-
-// ReplayStreamOptions are the options a replay of a SQLite log (`backlot
-// audit replay --data`) streams it with: lean (what a fold of the catalog
-// reads), the events before the instant until (all when zero), read by a
-// connection per core, up to four, so that reading, the replay's slowest
-// step before the output, runs on every core while the fold (a quarter of
-// the reading's CPU) takes the batches in log order.
-func ReplayStreamOptions(until time.Time) sqlitelog.StreamOptions {
-	return sqlitelog.StreamOptions{Before: until, Lean: true, Readers: min(max(runtime.GOMAXPROCS(0), 1), 4)}
 }
