@@ -161,10 +161,11 @@ func scanStreamed(rows *sql.Rows, lean bool, attrs *[packedAttributes]string) (e
 	return e, unpack(&e, ns, packed, attrs)
 }
 
-// streamRanges is Stream with opts.Readers connections: reader j reads
-// the ranges j, j+Readers, j+2·Readers… of Batch positions from the first
-// event to the last when it begins, each range (empty or not) a batch on
-// its channel, and each is called with the batches in turn.
+// streamRanges is Stream with opts.Readers connections (no more than there
+// are ranges): reader j reads the ranges j, j+R, j+2R… (R readers) of Batch
+// positions from the first event to the last when it begins, each range
+// (empty or not) a batch on its channel, and each is called with the
+// batches in turn.
 func streamRanges(ctx context.Context, path string, db *sql.DB, opts StreamOptions, each func([]event.Envelope) error) error {
 	fail := func(err error) error { return fmt.Errorf("sqlitelog: stream %s: %w", path, err) }
 	var first, last sql.NullInt64
@@ -190,21 +191,24 @@ func streamRanges(ctx context.Context, path string, db *sql.DB, opts StreamOptio
 	parent := ctx
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	chans := make([]chan []event.Envelope, opts.Readers)
-	errs := make([]error, opts.Readers)
+	// A reader without a range would only open a connection.
+	readers := int(min(int64(opts.Readers), ranges))
+	chans := make([]chan []event.Envelope, readers)
+	errs := make([]error, readers)
 	var wg sync.WaitGroup
 	for j := range chans {
 		chans[j] = make(chan []event.Envelope, 2)
 		wg.Go(func() {
 			defer close(chans[j])
-			if errs[j] = readRanges(ctx, db, q, args, opts, first.Int64, ranges, j, chans[j]); errs[j] != nil {
+			if errs[j] = readRanges(ctx, db, q, args, opts, readers, first.Int64, ranges, j, chans[j]); errs[j] != nil {
 				cancel()
 			}
 		})
 	}
 	var err error
-	for k := int64(0); k < ranges && err == nil; k++ {
-		batch, ok := <-chans[k%int64(opts.Readers)]
+	k := int64(0)
+	for ; k < ranges && err == nil; k++ {
+		batch, ok := <-chans[k%int64(readers)]
 		if !ok {
 			break // its reader failed, or ctx is done
 		}
@@ -220,6 +224,11 @@ func streamRanges(ctx context.Context, path string, db *sql.DB, opts StreamOptio
 	wg.Wait()
 	if err != nil {
 		return err
+	}
+	if k == ranges {
+		// Every range was handed over: what a reader met after (the
+		// cancellation that ends the stream) does not matter.
+		return nil
 	}
 	if err := parent.Err(); err != nil {
 		return fail(err)
@@ -238,7 +247,7 @@ func streamRanges(ctx context.Context, path string, db *sql.DB, opts StreamOptio
 
 // readRanges reads the ranges of streamRanges' reader j on one connection
 // and sends each as a batch.
-func readRanges(ctx context.Context, db *sql.DB, q string, args []any, opts StreamOptions, first, ranges int64, j int, out chan<- []event.Envelope) error {
+func readRanges(ctx context.Context, db *sql.DB, q string, args []any, opts StreamOptions, readers int, first, ranges int64, j int, out chan<- []event.Envelope) error {
 	conn, err := db.Conn(ctx)
 	if err != nil {
 		return err
@@ -251,7 +260,7 @@ func readRanges(ctx context.Context, db *sql.DB, q string, args []any, opts Stre
 	defer stmt.Close()
 	var attrs [packedAttributes]string
 	args = slices.Clone(args)
-	for k := int64(j); k < ranges; k += int64(opts.Readers) {
+	for k := int64(j); k < ranges; k += int64(readers) {
 		lo := first + k*int64(opts.Batch)
 		args[0], args[1] = lo, lo+int64(opts.Batch)
 		rows, err := stmt.QueryContext(ctx, args...)

@@ -141,3 +141,24 @@ func TestStreamReadsAnEmptyLog(t *testing.T) {
 		}
 	}
 }
+
+// TestStreamReadsFewerRangesThanReaders checks Stream with more readers
+// than ranges of positions reads every event and fails on none: a reader
+// without a range must not be left to fail on the cancellation that ends
+// the stream (audit replay --readers 2 on a short log did).
+func TestStreamReadsFewerRangesThanReaders(t *testing.T) {
+	t.Parallel()
+	l, path := openTemp(t, Options{})
+	if _, err := l.Append(t.Context(), logtest.MakeEnvelopes("s", 5, 16)); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 30 {
+		n := 0
+		if err := Stream(t.Context(), path, StreamOptions{Readers: 4}, func(b []event.Envelope) error {
+			n += len(b)
+			return nil
+		}); err != nil || n != 5 {
+			t.Fatalf("stream %d: %v, %d events, want 5", i, err, n)
+		}
+	}
+}
