@@ -14,17 +14,17 @@ import (
 // (catalogstore.NormalizeRelations' order, without duplicates).
 type relationSet struct {
 	rels []catalogstore.Relation
-	// at[i] is where entity i's relations start in rels; at[len(keys)] is
-	// len(rels).
-	at []int32
+	// Entity i's relations are rels[at[i]:end[i]]; at[i+1] - at[i] is
+	// how many rows it had before duplicates were dropped.
+	at, end []int32
 }
 
 // of returns the relations of entity i (nil when it has none).
 func (s *relationSet) of(i int) []catalogstore.Relation {
-	if s.at[i] == s.at[i+1] {
+	if s.at[i] == s.end[i] {
 		return nil
 	}
-	return s.rels[s.at[i]:s.at[i+1]:s.at[i+1]]
+	return s.rels[s.at[i]:s.end[i]:s.end[i]]
 }
 
 // relationRow is one relation row: the index of its source among the
@@ -57,7 +57,10 @@ func (r *Replay) relations(ctx context.Context, keys []string) (*relationSet, er
 	const chunk = 4096
 	rows := make([][]relationRow, chunk)
 	errs := make([]error, chunk)
-	var all []relationRow
+	// Each chunk's rows are copied into one slice of their size, and
+	// counted by source (at[src+1]) for groupRelations.
+	var parts [][]relationRow
+	at := make([]int32, len(keys)+1)
 	workers := make(chan *relationWorker, 64)
 	for lo := 0; lo < len(keys); lo += chunk {
 		part := keys[lo:min(lo+chunk, len(keys))]
@@ -74,14 +77,27 @@ func (r *Replay) relations(ctx context.Context, keys []string) (*relationSet, er
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
+		n := 0
 		for i := range part {
 			if errs[i] != nil {
 				return nil, r.entityError(part[i], errs[i])
 			}
+			n += len(rows[i])
+		}
+		all := make([]relationRow, 0, n)
+		for i := range part {
+			for _, x := range rows[i] {
+				at[x.src+1]++
+			}
 			all = append(all, rows[i]...)
 		}
+		parts = append(parts, all)
 	}
-	return groupRelations(all, len(keys)), nil
+	set := groupRelations(ctx, parts, at)
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	return set, nil
 }
 
 // entityRows appends to rows the relation rows the version of the entity
@@ -208,25 +224,27 @@ func lowerRef(str string, ref catalog.Ref) string {
 	return str
 }
 
-// groupRelations sorts rows by source (a counting sort), then each source's
-// by type, target and target ref, drops repeats of a type and target ref,
-// and normalizes each source's as the read model does.
-func groupRelations(rows []relationRow, n int) *relationSet {
-	at := make([]int32, n+1)
-	for _, x := range rows {
-		at[x.src+1]++
-	}
+// groupRelations sorts the rows of parts by source (a counting sort: at
+// holds at[src+1], the number of rows of each source), then, on every
+// core, each source's by type, target and target ref, drops repeats of a
+// type and target ref, and normalizes each source's as the read model does.
+// at becomes the start of each source's rows.
+func groupRelations(ctx context.Context, parts [][]relationRow, at []int32) *relationSet {
+	n := len(at) - 1
 	for i := range n {
 		at[i+1] += at[i]
 	}
-	sorted := make([]relationRow, len(rows))
+	sorted := make([]relationRow, at[n])
 	next := slices.Clone(at[:n])
-	for _, x := range rows {
-		sorted[next[x.src]] = x
-		next[x.src]++
+	for _, rows := range parts {
+		for _, x := range rows {
+			sorted[next[x.src]] = x
+			next[x.src]++
+		}
 	}
-	out := &relationSet{rels: make([]catalogstore.Relation, 0, len(rows)), at: make([]int32, n+1)}
-	for i := range n {
+	// next[i] is at[i+1] now: it becomes where source i's relations end.
+	out := &relationSet{rels: make([]catalogstore.Relation, len(sorted)), at: at, end: next}
+	each(ctx, n, 1, func(i int) {
 		rs := sorted[at[i]:at[i+1]]
 		slices.SortFunc(rs, func(a, b relationRow) int {
 			if c := strings.Compare(a.typ, b.typ); c != 0 {
@@ -242,27 +260,27 @@ func groupRelations(rows []relationRow, n int) *relationSet {
 		// is its ref in lower case), and of refs in ASCII what it drops
 		// are the rows of one type and target key after the first.
 		// Other refs go through it: EqualFold folds a few runes that
-		// ToLower keeps apart.
-		start, ascii := len(out.rels), true
+		// ToLower keeps apart. Either way a source's relations are at
+		// most its rows, and fill the start of its rows' place.
+		dst := out.rels[at[i]:at[i+1]:at[i+1]]
+		ascii := true
 		for _, x := range rs {
 			ascii = ascii && isASCII(x.targetRef)
 		}
+		m := 0
 		for j, x := range rs {
-			if j > 0 && x.typ == rs[j-1].typ && x.target == rs[j-1].target {
+			if ascii && j > 0 && x.typ == rs[j-1].typ && x.target == rs[j-1].target {
 				continue
 			}
-			out.rels = append(out.rels, catalogstore.Relation{Type: x.typ, TargetRef: x.targetRef})
+			dst[m] = catalogstore.Relation{Type: x.typ, TargetRef: x.targetRef}
+			m++
 		}
 		if !ascii {
-			out.rels = out.rels[:start]
-			for _, x := range rs {
-				out.rels = append(out.rels, catalogstore.Relation{Type: x.typ, TargetRef: x.targetRef})
-			}
-			v := catalogstore.EntityView{Relations: out.rels[start:]}
+			v := catalogstore.EntityView{Relations: dst[:m]}
 			catalogstore.NormalizeRelations(&v)
-			out.rels = append(out.rels[:start], v.Relations...)
+			m = copy(dst, v.Relations)
 		}
-		out.at[i+1] = int32(len(out.rels))
-	}
+		next[i] = at[i] + int32(m)
+	})
 	return out
 }

@@ -27,7 +27,8 @@ import (
 // process, in a folder removed when the tests end. BACKLOT_AUDIT_BENCH_LOG
 // names an events.db to measure instead: a `bench catalog --keep` data
 // folder's, or a path where none is yet, where the generated log is made and
-// kept for the next runs.
+// kept for the next runs. BACKLOT_AUDIT_BENCH_READERS is how many connections
+// read the log at once (audit replay --readers; default 1).
 
 var (
 	benchLogOnce sync.Once
@@ -173,7 +174,7 @@ func replayCommand(b *testing.B, path string) *audit.Replay {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { r.Close() })
-	if err := sqlitelog.Stream(context.Background(), path, sqlitelog.StreamOptions{Lean: true}, r.Apply); err != nil {
+	if err := sqlitelog.Stream(context.Background(), path, sqlitelog.StreamOptions{Lean: true, Readers: envInt(b, "BACKLOT_AUDIT_BENCH_READERS", 1)}, r.Apply); err != nil {
 		b.Fatal(err)
 	}
 	return r

@@ -6,8 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"backlot.dev/backlot/domain/event"
@@ -26,6 +28,15 @@ type StreamOptions struct {
 	// data, what a fold of the catalog needs; its other attributes and its
 	// time are left empty. It saves about a third of the read's CPU.
 	Lean bool
+	// Readers is how many connections read the log at once. Above 1, the
+	// positions up to the last one when Stream begins are read a range of
+	// Batch positions at a time, each reader taking its turn, one query a
+	// range, and the batches are still handed over in position order: on
+	// more cores than one, reading takes about 1/Readers of the time, for
+	// the same CPU. Each range is read in its own snapshot, which differs
+	// from one read in one snapshot only in the appends made meanwhile,
+	// which are left out either way. Default 1: one query.
+	Readers int
 }
 
 // Stream reads the event log in the SQLite file at path from its first event
@@ -51,7 +62,10 @@ func Stream(ctx context.Context, path string, opts StreamOptions, each func([]ev
 		return fmt.Errorf("sqlitelog: stream %s: %w", path, err)
 	}
 	defer db.Close()
-	db.SetMaxOpenConns(1)
+	db.SetMaxOpenConns(max(opts.Readers, 1))
+	if opts.Readers > 1 {
+		return streamRanges(ctx, path, db, opts, each)
+	}
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -106,29 +120,8 @@ func streamRows(ctx context.Context, db *sql.DB, opts StreamOptions, batches cha
 		}
 	}
 	for rows.Next() {
-		var (
-			e      event.Envelope
-			ns     int64
-			packed string
-		)
-		if opts.Lean {
-			if err := rows.Scan(&e.Position, &packed, (*driverBytes)(&e.Data)); err != nil {
-				return err
-			}
-			if !splitNUL(packed, attrs[:3]) {
-				return fmt.Errorf("event at position %d: stored attributes hold a NUL character", e.Position)
-			}
-			e.ID, e.Type, e.Subject = attrs[0], attrs[1], attrs[2]
-			batch = append(batch, e)
-			if len(batch) == opts.Batch && !send() {
-				return ctx.Err()
-			}
-			continue
-		}
-		if err := rows.Scan(&e.Position, &ns, &packed, (*driverBytes)(&e.Data)); err != nil {
-			return err
-		}
-		if err := unpack(&e, ns, packed, &attrs); err != nil {
+		e, err := scanStreamed(rows, opts.Lean, &attrs)
+		if err != nil {
 			return err
 		}
 		batch = append(batch, e)
@@ -141,6 +134,158 @@ func streamRows(ctx context.Context, db *sql.DB, opts StreamOptions, batches cha
 	}
 	if len(batch) > 0 && !send() {
 		return ctx.Err()
+	}
+	return nil
+}
+
+// scanStreamed reads the event of the current row of Stream's query.
+func scanStreamed(rows *sql.Rows, lean bool, attrs *[packedAttributes]string) (event.Envelope, error) {
+	var (
+		e      event.Envelope
+		ns     int64
+		packed string
+	)
+	if lean {
+		if err := rows.Scan(&e.Position, &packed, (*driverBytes)(&e.Data)); err != nil {
+			return e, err
+		}
+		if !splitNUL(packed, attrs[:3]) {
+			return e, fmt.Errorf("event at position %d: stored attributes hold a NUL character", e.Position)
+		}
+		e.ID, e.Type, e.Subject = attrs[0], attrs[1], attrs[2]
+		return e, nil
+	}
+	if err := rows.Scan(&e.Position, &ns, &packed, (*driverBytes)(&e.Data)); err != nil {
+		return e, err
+	}
+	return e, unpack(&e, ns, packed, attrs)
+}
+
+// streamRanges is Stream with opts.Readers connections (no more than there
+// are ranges): reader j reads the ranges j, j+R, j+2R… (R readers) of Batch
+// positions from the first event to the last when it begins, each range
+// (empty or not) a batch on its channel, and each is called with the
+// batches in turn.
+func streamRanges(ctx context.Context, path string, db *sql.DB, opts StreamOptions, each func([]event.Envelope) error) error {
+	fail := func(err error) error { return fmt.Errorf("sqlitelog: stream %s: %w", path, err) }
+	var first, last sql.NullInt64
+	if err := db.QueryRowContext(ctx, `SELECT min(position), max(position) FROM events`).Scan(&first, &last); err != nil {
+		if isMissingTable(err) {
+			err = errors.New("no events table: not a Backlot event log")
+		}
+		return fail(err)
+	}
+	if !last.Valid {
+		return ctx.Err()
+	}
+	cols := selectColumns
+	if opts.Lean {
+		cols = selectLeanColumns
+	}
+	q, args := cols+` WHERE position >= ? AND position < ? ORDER BY position`, []any{nil, nil}
+	if !opts.Before.IsZero() {
+		q, args = cols+` WHERE position >= ? AND position < ? AND time < ? ORDER BY position`, []any{nil, nil, clampUnixNano(opts.Before)}
+	}
+	ranges := (last.Int64-first.Int64)/int64(opts.Batch) + 1
+
+	parent := ctx
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	// A reader without a range would only open a connection.
+	readers := int(min(int64(opts.Readers), ranges))
+	chans := make([]chan []event.Envelope, readers)
+	errs := make([]error, readers)
+	var wg sync.WaitGroup
+	for j := range chans {
+		chans[j] = make(chan []event.Envelope, 2)
+		wg.Go(func() {
+			defer close(chans[j])
+			if errs[j] = readRanges(ctx, db, q, args, opts, readers, first.Int64, ranges, j, chans[j]); errs[j] != nil {
+				cancel()
+			}
+		})
+	}
+	var err error
+	k := int64(0)
+	for ; k < ranges && err == nil; k++ {
+		batch, ok := <-chans[k%int64(readers)]
+		if !ok {
+			break // its reader failed, or ctx is done
+		}
+		if len(batch) > 0 {
+			err = each(batch)
+		}
+	}
+	cancel()
+	for _, c := range chans {
+		for range c {
+		}
+	}
+	wg.Wait()
+	if err != nil {
+		return err
+	}
+	if k == ranges {
+		// Every range was handed over: what a reader met after (the
+		// cancellation that ends the stream) does not matter.
+		return nil
+	}
+	if err := parent.Err(); err != nil {
+		return fail(err)
+	}
+	// The reader that failed first, not one its failure stopped.
+	for _, err := range errs {
+		if err != nil && !errors.Is(err, context.Canceled) {
+			return fail(err)
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fail(err)
+	}
+	return nil
+}
+
+// readRanges reads the ranges of streamRanges' reader j on one connection
+// and sends each as a batch.
+func readRanges(ctx context.Context, db *sql.DB, q string, args []any, opts StreamOptions, readers int, first, ranges int64, j int, out chan<- []event.Envelope) error {
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	stmt, err := conn.PrepareContext(ctx, q)
+	if err != nil {
+		return err
+	}
+	defer stmt.Close()
+	var attrs [packedAttributes]string
+	args = slices.Clone(args)
+	for k := int64(j); k < ranges; k += int64(readers) {
+		lo := first + k*int64(opts.Batch)
+		args[0], args[1] = lo, lo+int64(opts.Batch)
+		rows, err := stmt.QueryContext(ctx, args...)
+		if err != nil {
+			return err
+		}
+		batch := make([]event.Envelope, 0, opts.Batch)
+		for rows.Next() {
+			e, err := scanStreamed(rows, opts.Lean, &attrs)
+			if err != nil {
+				rows.Close()
+				return err
+			}
+			batch = append(batch, e)
+		}
+		if err := rows.Err(); err != nil {
+			rows.Close()
+			return err
+		}
+		rows.Close()
+		select {
+		case out <- batch:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
 	}
 	return nil
 }

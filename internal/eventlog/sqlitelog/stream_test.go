@@ -49,6 +49,10 @@ func TestStreamReadsWhatReadReads(t *testing.T) {
 		{"before an instant", StreamOptions{Before: evs[1234].Time}, want[:1234]},
 		{"lean", StreamOptions{Batch: 700, Lean: true}, lean},
 		{"lean before an instant", StreamOptions{Before: evs[1234].Time, Lean: true}, lean[:1234]},
+		{"three readers", StreamOptions{Batch: 300, Readers: 3}, want},
+		{"two readers before an instant", StreamOptions{Batch: 256, Readers: 2, Before: evs[1234].Time}, want[:1234]},
+		{"two readers lean", StreamOptions{Batch: 700, Readers: 2, Lean: true}, lean},
+		{"two readers lean before an instant", StreamOptions{Batch: 64, Readers: 2, Before: evs[1234].Time, Lean: true}, lean[:1234]},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			var got []event.Envelope
@@ -84,13 +88,15 @@ func TestStreamStopsAndFails(t *testing.T) {
 		t.Fatal(err)
 	}
 	stop := errors.New("stop")
-	calls := 0
-	err := Stream(t.Context(), path, StreamOptions{Batch: 100}, func([]event.Envelope) error {
-		calls++
-		return stop
-	})
-	if !errors.Is(err, stop) || calls != 1 {
-		t.Errorf("Stream after the callback failed: %v, %d calls", err, calls)
+	for _, readers := range []int{1, 2} {
+		calls := 0
+		err := Stream(t.Context(), path, StreamOptions{Batch: 100, Readers: readers}, func([]event.Envelope) error {
+			calls++
+			return stop
+		})
+		if !errors.Is(err, stop) || calls != 1 {
+			t.Errorf("Stream with %d readers after the callback failed: %v, %d calls", readers, err, calls)
+		}
 	}
 
 	missing := filepath.Join(t.TempDir(), "events.db")
@@ -107,13 +113,52 @@ func TestStreamStopsAndFails(t *testing.T) {
 		t.Fatal(err)
 	}
 	db.Close()
-	if err := Stream(t.Context(), other, StreamOptions{}, func([]event.Envelope) error { return nil }); err == nil || !strings.Contains(err.Error(), "not a Backlot event log") {
-		t.Errorf("a file without events: %v", err)
-	}
+	for _, readers := range []int{1, 2} {
+		if err := Stream(t.Context(), other, StreamOptions{Readers: readers}, func([]event.Envelope) error { return nil }); err == nil || !strings.Contains(err.Error(), "not a Backlot event log") {
+			t.Errorf("a file without events, %d readers: %v", readers, err)
+		}
 
-	ctx, cancel := context.WithCancel(t.Context())
-	cancel()
-	if err := Stream(ctx, path, StreamOptions{}, func([]event.Envelope) error { return nil }); !errors.Is(err, context.Canceled) {
-		t.Errorf("a done context: %v", err)
+		ctx, cancel := context.WithCancel(t.Context())
+		cancel()
+		if err := Stream(ctx, path, StreamOptions{Readers: readers}, func([]event.Envelope) error { return nil }); !errors.Is(err, context.Canceled) {
+			t.Errorf("a done context, %d readers: %v", readers, err)
+		}
+	}
+}
+
+// TestStreamReadsAnEmptyLog checks Stream calls nothing on a log without
+// events, with one reader or more.
+func TestStreamReadsAnEmptyLog(t *testing.T) {
+	t.Parallel()
+	_, path := openTemp(t, Options{})
+	for _, readers := range []int{1, 2} {
+		calls := 0
+		if err := Stream(t.Context(), path, StreamOptions{Readers: readers}, func([]event.Envelope) error {
+			calls++
+			return nil
+		}); err != nil || calls != 0 {
+			t.Errorf("%d readers: %v, %d calls", readers, err, calls)
+		}
+	}
+}
+
+// TestStreamReadsFewerRangesThanReaders checks Stream with more readers
+// than ranges of positions reads every event and fails on none: a reader
+// without a range must not be left to fail on the cancellation that ends
+// the stream (audit replay --readers 2 on a short log did).
+func TestStreamReadsFewerRangesThanReaders(t *testing.T) {
+	t.Parallel()
+	l, path := openTemp(t, Options{})
+	if _, err := l.Append(t.Context(), logtest.MakeEnvelopes("s", 5, 16)); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 30 {
+		n := 0
+		if err := Stream(t.Context(), path, StreamOptions{Readers: 4}, func(b []event.Envelope) error {
+			n += len(b)
+			return nil
+		}); err != nil || n != 5 {
+			t.Fatalf("stream %d: %v, %d events, want 5", i, err, n)
+		}
 	}
 }
