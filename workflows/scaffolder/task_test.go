@@ -138,6 +138,10 @@ func newRigWith(t *testing.T, s *testsuite.WorkflowTestSuite, with func(*scaffol
 		t.Fatal(err)
 	}
 	r := &rig{env: s.NewTestWorkflowEnvironment(), cat: newGitCatalog(), host: host, runs: map[string]int{}}
+	// The test environment's own default (3 s of wall time for the whole
+	// workflow) is shorter than a task of real git work takes on a slow,
+	// loaded machine; the tests wait on the outcome, not on the clock.
+	r.env.SetTestTimeout(2 * time.Minute)
 	r.acts = &scaffolder.Activities{WorkDir: filepath.Join(t.TempDir(), "work"), Local: host, Catalog: r.cat}
 	key := make([]byte, scaffolder.KeySize)
 	rand.Read(key)

@@ -185,13 +185,16 @@ func TestOutputIsBounded(t *testing.T) {
 
 func TestReplaceChainNamesTheLimit(t *testing.T) {
 	t.Parallel()
-	// 200 bytes grown tenfold: the fifth replace would build 20 MB.
+	// 200 bytes grown a thousandfold: the second replace would build 200 MB.
+	// Each match adds a thousand bytes, so the render reaches the limit after a
+	// few thousand matches instead of millions (which took more than the time
+	// budget on a slow, loaded machine, and then failed for the wrong reason).
 	s, err := engine(t).Session(Options{}, map[string]any{"parameters": map[string]any{"s": strings.Repeat("a", 200)}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	_, err = s.Render("${{ parameters.s" + strings.Repeat(` | replace("a", "aaaaaaaaaa")`, 7) + " }}")
+	_, err = s.Render("${{ parameters.s" + strings.Repeat(` | replace("a", "`+strings.Repeat("a", 1000)+`")`, 3) + " }}")
 	var e *Error
 	if !errors.As(err, &e) || e.Kind != KindLimit || !strings.Contains(e.Error(), "MaxStringLength") {
 		t.Fatalf("got %v, want the MaxStringLength limit", err)
