@@ -88,7 +88,10 @@ func TestStateTopicCarriesTheEntityAsTheAPIReturnsItAndTombstones(t *testing.T) 
 	defer cancel()
 	go proj.Run(ctx)
 
-	out := gochannel.NewGoChannel(gochannel.Config{Persistent: true}, nil)
+	// A Go channel delivers each message on a goroutine of its own unless a
+	// publish waits for the subscriber's ack: without the wait, a later state
+	// of checkout can arrive before an earlier one.
+	out := gochannel.NewGoChannel(gochannel.Config{Persistent: true, BlockPublishUntilSubscriberAck: true}, nil)
 	defer out.Close()
 	states, err := out.Subscribe(ctx, "state")
 	if err != nil {
