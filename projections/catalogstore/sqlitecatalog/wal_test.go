@@ -3,21 +3,21 @@ package sqlitecatalog_test
 import (
 	"context"
 	"database/sql"
-	"os"
 	"testing"
 
 	"backlot.dev/backlot/domain/event"
 	"backlot.dev/backlot/projections/catalogstore/storetest"
+	"backlot.dev/backlot/projections/storekit/sqlitewal"
 )
 
 // walSize is the size of the write-ahead log of the SQLite file at path.
 func walSize(t *testing.T, path string) int64 {
 	t.Helper()
-	fi, err := os.Stat(path + "-wal")
+	size, err := sqlitewal.LogSize(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return fi.Size()
+	return size
 }
 
 // bulkLoad folds n components into s in a live bulk load, in batches of 500

@@ -3,23 +3,23 @@ package sqlitehist_test
 import (
 	"context"
 	"database/sql"
-	"os"
 	"path/filepath"
 	"testing"
 
 	"backlot.dev/backlot/domain/event"
 	"backlot.dev/backlot/projections/history/histtest"
 	"backlot.dev/backlot/projections/history/sqlitehist"
+	"backlot.dev/backlot/projections/storekit/sqlitewal"
 )
 
 // walSize is the size of the write-ahead log of the SQLite file at path.
 func walSize(t *testing.T, path string) int64 {
 	t.Helper()
-	fi, err := os.Stat(path + "-wal")
+	size, err := sqlitewal.LogSize(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return fi.Size()
+	return size
 }
 
 // openWithHistory opens a store on a fresh file of the test's folder and

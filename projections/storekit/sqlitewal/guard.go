@@ -35,12 +35,21 @@ type Guard struct {
 // again.
 func (g *Guard) AfterCommit(ctx context.Context, write *sql.DB) bool {
 	if !g.left {
-		fi, err := os.Stat(g.Path + "-wal")
-		if err != nil || fi.Size() <= g.Limit {
+		if size, err := LogSize(g.Path); err != nil || size <= g.Limit {
 			return false
 		}
 	}
 	ok, err := Reset(ctx, write, g.Wait)
 	g.left = err != nil || !ok
 	return true
+}
+
+// LogSize is the size in bytes of the write-ahead log of the SQLite file at
+// path (path + "-wal"); an error when the log file is not there.
+func LogSize(path string) (int64, error) {
+	fi, err := os.Stat(path + "-wal")
+	if err != nil {
+		return 0, err
+	}
+	return fi.Size(), nil
 }

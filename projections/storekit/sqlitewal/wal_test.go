@@ -3,7 +3,6 @@ package sqlitewal_test
 import (
 	"context"
 	"database/sql"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -16,11 +15,11 @@ import (
 // walSize is the size of the write-ahead log of the SQLite file at path.
 func walSize(t *testing.T, path string) int64 {
 	t.Helper()
-	fi, err := os.Stat(path + "-wal")
+	size, err := sqlitewal.LogSize(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return fi.Size()
+	return size
 }
 
 // openFile opens a SQLite file of one table, rows(v), in the test's folder,
