@@ -1,6 +1,7 @@
 package sqlitelog
 
 import (
+	"encoding/json"
 	"fmt"
 	"syscall"
 	"testing"
@@ -115,4 +116,71 @@ func BenchmarkVerify(b *testing.B) {
 	events := float64(b.N) * total
 	b.ReportMetric(events/b.Elapsed().Seconds(), "events/s")
 	b.ReportMetric(float64(cpu.Microseconds())/events, "cpu-µs/event")
+}
+
+// BenchmarkAppendVerdicts appends batches shaped as the policy evaluator's
+// (internal/badging): 2,000 badge events of one policy of 20 checks, about
+// components in the catalog's order, of about 1.2 KB each, to a log that
+// already holds 20,000 of them; one op is one batch.
+func BenchmarkAppendVerdicts(b *testing.B) {
+	const batch, prefill = 2000, 20_000
+	l := openBench(b)
+	next := 0
+	mk := func() []event.Envelope {
+		evs := verdictEnvelopes(next, batch)
+		next += batch
+		return evs
+	}
+	for i := 0; i < prefill; i += batch {
+		if _, err := l.Append(b.Context(), mk()); err != nil {
+			b.Fatal(err)
+		}
+	}
+	pool := mk()
+	b.SetBytes(int64(batch * envelopeSize(pool[0])))
+	b.ReportAllocs()
+	n := 0
+	for b.Loop() {
+		b.StopTimer()
+		evs := mk()
+		b.StartTimer()
+		if _, err := l.Append(b.Context(), evs); err != nil {
+			b.Fatal(err)
+		}
+		n++
+	}
+	b.ReportMetric(float64(n*batch)/b.Elapsed().Seconds(), "events/s")
+}
+
+// verdictEnvelopes returns n badge events as the evaluator appends them, about
+// the components from first on.
+func verdictEnvelopes(first, n int) []event.Envelope {
+	at := time.Date(2026, 12, 7, 12, 0, 0, 0, time.UTC)
+	levels := []string{"bronze", "silver", "gold", "platinum"}
+	evs := make([]event.Envelope, n)
+	for i := range evs {
+		key := fmt.Sprintf("component:default/service-%07d", first+i)
+		d := event.BadgeChanged{Entity: key, EntityHash: fmt.Sprintf("%064x", first+i), Owner: "group:default/team-7",
+			Policy: "bench", Applies: true, Level: "silver", LevelRank: 2, Changed: []string{}}
+		for c := range 20 {
+			d.Checks = append(d.Checks, event.CheckOutcome{ID: fmt.Sprintf("c%02d", c+1), Level: levels[c/5], Passed: c < 10 || (first+i+c)%3 == 0})
+		}
+		raw, err := json.Marshal(d)
+		if err != nil {
+			panic(err)
+		}
+		evs[i] = event.Envelope{
+			ID:              event.NewID(),
+			Source:          event.DefaultSource,
+			SpecVersion:     event.SpecVersion,
+			Type:            string(event.TypeBadgeAwarded),
+			Subject:         key,
+			Time:            at,
+			DataContentType: event.ContentTypeJSON,
+			DataSchema:      event.TypeBadgeAwarded.SchemaURI(),
+			Actor:           "backlot:policies",
+			Data:            raw,
+		}
+	}
+	return evs
 }
