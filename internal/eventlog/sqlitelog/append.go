@@ -16,10 +16,37 @@ import (
 	sqlite3 "modernc.org/sqlite/lib"
 )
 
-const insertSQL = `INSERT INTO events (
+// insertColumns are the columns an append writes, one placeholder each.
+const insertColumns = 13
+
+// maxRowsPerInsert is how many events one INSERT statement writes at most.
+// A statement of many rows pays once what SQLite does for each statement
+// (the AUTOINCREMENT counter read and written back in sqlite_sequence, the
+// statement's start and reset) and what database/sql does for each call. The
+// statements write 1, 2, 4, … maxRowsPerInsert rows (insertSizes of them), so
+// any batch is written by whole statements, at most insertSizes-1 of them
+// shorter than maxRowsPerInsert. 64 rows take 832 placeholders, under
+// SQLite's oldest limit of 999.
+const (
+	insertSizes      = 7
+	maxRowsPerInsert = 1 << (insertSizes - 1)
+)
+
+// insertSQL returns the INSERT statement of rows events.
+func insertSQL(rows int) string {
+	var b strings.Builder
+	b.WriteString(`INSERT INTO events (
 	id, source, specversion, type, subject, time,
 	datacontenttype, dataschema, actor, commit_sha, correlation_id, data, link
-) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+) VALUES `)
+	for i := range rows {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString("(?,?,?,?,?,?,?,?,?,?,?,?,?)")
+	}
+	return b.String()
+}
 
 // Append validates the events, writes them in one transaction in the given order,
 // sets each envelope's Position and returns the last position. Either every event is
@@ -90,8 +117,9 @@ func (l *Log) Append(ctx context.Context, events []event.Envelope) (int64, error
 	return positions[len(positions)-1], nil
 }
 
-// insertAll inserts the events in one transaction with the prepared insert statement
-// and returns their positions; on error it rolls back.
+// insertAll inserts the events in one transaction, up to maxRowsPerInsert
+// at a time with the prepared insert statements, and returns their
+// positions; on error it rolls back.
 func (l *Log) insertAll(ctx context.Context, events []event.Envelope, times []int64, digests []string) (_ []int64, err error) {
 	tx, err := l.wdb.BeginTx(ctx, nil)
 	if err != nil {
@@ -102,8 +130,6 @@ func (l *Log) insertAll(ctx context.Context, events []event.Envelope, times []in
 			_ = tx.Rollback()
 		}
 	}()
-	stmt := tx.StmtContext(ctx, l.insert)
-	defer stmt.Close()
 	// The chain continues from the last event's link, read inside the write
 	// transaction so that appends from several Logs on one file chain in order.
 	link := event.GenesisLink
@@ -115,27 +141,62 @@ func (l *Log) insertAll(ctx context.Context, events []event.Envelope, times []in
 		return nil, fmt.Errorf("read the chain's last link: %w", err)
 	}
 	positions := make([]int64, len(events))
-	for i := range events {
-		e := &events[i]
-		link = event.LinkDigest(link, digests[i])
-		res, err := stmt.ExecContext(ctx,
-			e.ID, e.Source, e.SpecVersion, e.Type, e.Subject, times[i],
-			e.DataContentType, e.DataSchema, e.Actor, e.Commit, e.CorrelationID, []byte(e.Data), link)
+	args := make([]any, 0, insertColumns*min(len(events), maxRowsPerInsert))
+	for lo := 0; lo < len(events); {
+		// The longest statement that fits what is left.
+		size := insertSizes - 1
+		for 1<<size > len(events)-lo {
+			size--
+		}
+		hi := lo + 1<<size
+		args = args[:0]
+		for i := lo; i < hi; i++ {
+			e := &events[i]
+			link = event.LinkDigest(link, digests[i])
+			args = append(args,
+				e.ID, e.Source, e.SpecVersion, e.Type, e.Subject, times[i],
+				e.DataContentType, e.DataSchema, e.Actor, e.Commit, e.CorrelationID, []byte(e.Data), link)
+		}
+		res, err := tx.StmtContext(ctx, l.inserts[size]).ExecContext(ctx, args...)
 		if err != nil {
 			if isUniqueViolation(err) {
-				return nil, fmt.Errorf("%w: event id %q (event %d of %d) is already in the log",
-					event.ErrDuplicateID, e.ID, i+1, len(events))
+				return nil, duplicateIn(ctx, tx, events, lo, hi)
 			}
-			return nil, fmt.Errorf("insert event %s: %w", e.ID, err)
+			return nil, fmt.Errorf("insert events %s to %s: %w", events[lo].ID, events[hi-1].ID, err)
 		}
-		if positions[i], err = res.LastInsertId(); err != nil {
+		// One statement's rows take consecutive positions: with
+		// AUTOINCREMENT each takes one more than the largest before it.
+		end, err := res.LastInsertId()
+		if err != nil {
 			return nil, err
 		}
+		for i := lo; i < hi; i++ {
+			positions[i] = end - int64(hi-1-i)
+		}
+		lo = hi
 	}
 	if err := tx.Commit(); err != nil {
 		return nil, fmt.Errorf("commit: %w", err)
 	}
 	return positions, nil
+}
+
+// duplicateIn returns event.ErrDuplicateID naming the first of events[lo:hi]
+// whose id is already in the log: an insert of those rows failed on the
+// unique index of ids (the batch's own ids were checked to be distinct).
+func duplicateIn(ctx context.Context, tx *sql.Tx, events []event.Envelope, lo, hi int) error {
+	for i := lo; i < hi; i++ {
+		var one int
+		switch err := tx.QueryRowContext(ctx, `SELECT 1 FROM events WHERE id = ?`, events[i].ID).Scan(&one); {
+		case err == nil:
+			return fmt.Errorf("%w: event id %q (event %d of %d) is already in the log",
+				event.ErrDuplicateID, events[i].ID, i+1, len(events))
+		case !errors.Is(err, sql.ErrNoRows):
+			return fmt.Errorf("look for the event id already in the log: %w", err)
+		}
+	}
+	return fmt.Errorf("%w: one of events %d to %d of %d is already in the log",
+		event.ErrDuplicateID, lo+1, hi, len(events))
 }
 
 // eventDigests returns event.Digest of each event, on every core for a batch

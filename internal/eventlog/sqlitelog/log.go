@@ -28,8 +28,9 @@ type Log struct {
 	opts Options
 
 	// wdb has exactly one connection: every write goes through it.
-	wdb    *sql.DB
-	insert *sql.Stmt
+	wdb *sql.DB
+	// inserts[k] inserts 1<<k events (insertSQL).
+	inserts [insertSizes]*sql.Stmt
 
 	// rdb is the read pool.
 	rdb      *sql.DB
@@ -141,8 +142,10 @@ func open(path string, opts Options) (_ *Log, err error) {
 	if err = l.fillLinks(ctx); err != nil {
 		return nil, fmt.Errorf("hash chain: %w", err)
 	}
-	if l.insert, err = l.wdb.PrepareContext(ctx, insertSQL); err != nil {
-		return nil, err
+	for k := range l.inserts {
+		if l.inserts[k], err = l.wdb.PrepareContext(ctx, insertSQL(1<<k)); err != nil {
+			return nil, err
+		}
 	}
 
 	// The readers: read-only connections; in WAL mode they never wait for the writer.
@@ -247,7 +250,7 @@ func (l *Log) Close() error {
 
 func (l *Log) closeDBs() error {
 	var errs []error
-	for _, s := range []*sql.Stmt{l.insert, l.readStmt, l.headStmt} {
+	for _, s := range append(l.inserts[:], l.readStmt, l.headStmt) {
 		if s != nil {
 			errs = append(errs, s.Close())
 		}

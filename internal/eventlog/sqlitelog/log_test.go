@@ -460,3 +460,59 @@ func TestReadDataIsNotShared(t *testing.T) {
 		}
 	}
 }
+
+// TestAppendOfManyStatements appends a batch that takes INSERT statements of
+// several sizes (203 = 3×64 + 8 + 2 + 1): each event gets the position its
+// row was written at, the chain verifies, and an id already in the log in
+// the third statement is named and leaves nothing written.
+func TestAppendOfManyStatements(t *testing.T) {
+	t.Parallel()
+	l, _ := openTemp(t, Options{})
+	ctx := t.Context()
+	first := logtest.MakeEnvelopes("first", 5, 64)
+	if _, err := l.Append(ctx, first); err != nil {
+		t.Fatal(err)
+	}
+	batch := logtest.MakeEnvelopes("many", 3*maxRowsPerInsert+11, 64)
+	last, err := l.Append(ctx, batch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := int64(len(first) + len(batch)); last != want {
+		t.Fatalf("Append = %d, want %d", last, want)
+	}
+	got, err := l.Read(ctx, first[len(first)-1].Position, len(batch)+1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != len(batch) {
+		t.Fatalf("Read %d events, want %d", len(got), len(batch))
+	}
+	for i := range batch {
+		if d := logtest.Diff(batch[i], got[i]); d != "" {
+			t.Fatalf("event %d of the batch: %s", i+1, d)
+		}
+	}
+	rep, err := l.Verify(ctx, VerifyOptions{})
+	if err != nil || !rep.OK() {
+		t.Fatalf("Verify = %+v, %v", rep, err)
+	}
+
+	dup := logtest.MakeEnvelopes("dup", 3*maxRowsPerInsert+11, 64)
+	dup[2*maxRowsPerInsert+7].ID = batch[9].ID
+	_, err = l.Append(ctx, dup)
+	if !errors.Is(err, event.ErrDuplicateID) {
+		t.Fatalf("Append = %v, want event.ErrDuplicateID", err)
+	}
+	if want := fmt.Sprintf("%q (event %d of %d)", batch[9].ID, 2*maxRowsPerInsert+8, len(dup)); !strings.Contains(err.Error(), want) {
+		t.Errorf("error %q does not name %s", err, want)
+	}
+	if head, err := l.Head(ctx); err != nil || head != last {
+		t.Fatalf("Head = %d, %v after a failed append; want %d", head, err, last)
+	}
+	for i := range dup {
+		if dup[i].Position != 0 {
+			t.Fatalf("event %d of the failed batch has position %d", i+1, dup[i].Position)
+		}
+	}
+}
