@@ -3,7 +3,10 @@ package event
 import (
 	"bytes"
 	"encoding/json"
+	"io"
 	"slices"
+	"strconv"
+	"sync"
 	"unicode/utf8"
 )
 
@@ -19,10 +22,28 @@ import (
 // canonicalJSON returns the canonical form of raw, or raw itself when it is
 // not JSON.
 func canonicalJSON(raw json.RawMessage) []byte {
-	if out, ok := fastCanonical(raw); ok {
-		return out
+	s := newCanonScanner(raw)
+	defer s.release()
+	if s.canonical() {
+		return slices.Clone(s.out)
 	}
 	return slowCanonical(raw)
+}
+
+// writeCanonicalJSON writes to w what canonicalJSON returns, preceded by its
+// length and a colon, without keeping the canonical form beyond the call.
+func writeCanonicalJSON(w io.Writer, raw json.RawMessage) {
+	s := newCanonScanner(raw)
+	defer s.release()
+	var data []byte
+	if s.canonical() {
+		data = s.out
+	} else {
+		data = slowCanonical(raw)
+	}
+	s.prefix = append(strconv.AppendInt(s.prefix[:0], int64(len(data)), 10), ':')
+	w.Write(s.prefix)
+	w.Write(data)
 }
 
 // slowCanonical is the definition of the canonical form: decode, encode.
@@ -45,26 +66,69 @@ func slowCanonical(raw json.RawMessage) []byte {
 // numbers are integers of at most 15 digits, written as json.Marshal writes
 // a float64. It reports false, never a wrong answer, for anything else.
 func fastCanonical(raw []byte) ([]byte, bool) {
-	s := canonScanner{JSONScanner: NewJSONScanner(raw), out: make([]byte, 0, len(raw))}
-	if !s.value(0) {
+	s := newCanonScanner(raw)
+	defer s.release()
+	if !s.canonical() {
 		return nil, false
 	}
-	s.Space()
-	if !s.AtEnd() {
-		return nil, false
-	}
-	return s.out, true
+	return slices.Clone(s.out), true
 }
 
 // maxCanonDepth bounds the nesting fastCanonical follows; deeper data takes
 // the long way.
 const maxCanonDepth = 100
 
+// canonScanner copies one JSON value into its canonical form. Its buffers are
+// kept for the next scanner (canonScanners), so a digest allocates nothing
+// for them once warm.
 type canonScanner struct {
 	JSONScanner
 	out []byte
 	// members is the stack of the members of the objects being copied.
 	members []canonMember
+	// region is where sortMembers keeps an object's members while it writes
+	// them back in order.
+	region []byte
+	// prefix is the length writeCanonicalJSON writes before the form.
+	prefix []byte
+}
+
+// canonScanners keeps the buffers of released scanners.
+var canonScanners = sync.Pool{New: func() any { return new(canonScanner) }}
+
+// maxPooledCanon bounds the buffers a released scanner keeps: larger data is
+// rare and its buffers go to the garbage collector.
+const maxPooledCanon = 64 << 10
+
+// newCanonScanner returns a scanner of raw with empty buffers.
+func newCanonScanner(raw []byte) *canonScanner {
+	s := canonScanners.Get().(*canonScanner)
+	s.JSONScanner = NewJSONScanner(raw)
+	if cap(s.out) < len(raw) {
+		s.out = make([]byte, 0, len(raw))
+	}
+	return s
+}
+
+// release gives the scanner's buffers to the next one; s must not be used
+// after, nor anything it returned.
+func (s *canonScanner) release() {
+	s.JSONScanner = JSONScanner{}
+	if cap(s.out) > maxPooledCanon || cap(s.region) > maxPooledCanon {
+		return
+	}
+	s.out, s.members, s.region = s.out[:0], s.members[:0], s.region[:0]
+	canonScanners.Put(s)
+}
+
+// canonical copies the scanner's input into s.out and reports whether the
+// copy is its canonical form (see fastCanonical).
+func (s *canonScanner) canonical() bool {
+	if !s.value(0) {
+		return false
+	}
+	s.Space()
+	return s.AtEnd()
 }
 
 func (s *canonScanner) value(depth int) bool {
@@ -114,11 +178,12 @@ func (s *canonScanner) object(depth int) bool {
 	for {
 		s.Space()
 		start := len(s.out)
+		keyStart := s.Pos() + 1
 		key, ok := s.scanString(false)
 		if !ok {
 			return false
 		}
-		if n := len(s.members); n > base && string(key) <= string(s.members[n-1].key) {
+		if n := len(s.members); n > base && string(key) <= string(s.members[n-1].key(s.Input())) {
 			sorted = false
 		}
 		s.Space()
@@ -129,7 +194,7 @@ func (s *canonScanner) object(depth int) bool {
 		if !s.value(depth + 1) {
 			return false
 		}
-		s.members = append(s.members, canonMember{key: key, start: start, end: len(s.out)})
+		s.members = append(s.members, canonMember{keyStart: keyStart, keyEnd: keyStart + len(key), start: start, end: len(s.out)})
 		s.Space()
 		switch {
 		case s.Byte(','):
@@ -146,24 +211,30 @@ func (s *canonScanner) object(depth int) bool {
 	}
 }
 
-// canonMember is one member of an object being copied: its key and where it
-// lies in the output.
+// canonMember is one member of an object being copied: where its key lies
+// in the input and where the member lies in the output. It holds no
+// pointer, so the stack of members costs the garbage collector nothing.
 type canonMember struct {
-	key        []byte
-	start, end int
+	keyStart, keyEnd int
+	start, end       int
 }
+
+// key returns the member's key in in, the scanner's input.
+func (m canonMember) key(in []byte) []byte { return in[m.keyStart:m.keyEnd] }
 
 // sortMembers rewrites the members of the object opened at out[open] in the
 // order of their keys, as json.Marshal writes a map. It reports false when a
 // key repeats (the decode would keep the last).
 func (s *canonScanner) sortMembers(open int, members []canonMember) bool {
-	slices.SortStableFunc(members, func(a, b canonMember) int { return bytes.Compare(a.key, b.key) })
+	in := s.Input()
+	slices.SortStableFunc(members, func(a, b canonMember) int { return bytes.Compare(a.key(in), b.key(in)) })
 	for i := 1; i < len(members); i++ {
-		if bytes.Equal(members[i].key, members[i-1].key) {
+		if bytes.Equal(members[i].key(in), members[i-1].key(in)) {
 			return false
 		}
 	}
-	region := slices.Clone(s.out[open+1:])
+	s.region = append(s.region[:0], s.out[open+1:]...)
+	region := s.region
 	s.out = s.out[:open+1]
 	for i, m := range members {
 		if i > 0 {

@@ -5,6 +5,8 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"strconv"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -140,6 +142,52 @@ func TestDigestUnchanged(t *testing.T) {
 	}
 }
 
+// TestCanonicalFormAllocatesNothingOnceWarm checks that the canonical form a
+// digest hashes reuses the buffers of the digests before: the policy
+// evaluator appends verdicts by the thousand, and each one's form once cost
+// a copy of its data, a copy of each reordered object and the stack of its
+// members.
+func TestCanonicalFormAllocatesNothingOnceWarm(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the race detector makes sync.Pool drop buffers at random")
+	}
+	e := verdictEnvelope()
+	if _, fast := fastCanonical(e.Data); !fast {
+		t.Fatal("a verdict's data does not take the fast path")
+	}
+	h := sha256.New()
+	if n := testing.AllocsPerRun(100, func() { writeCanonicalJSON(h, e.Data) }); n != 0 {
+		t.Errorf("the canonical form of a verdict allocates %.1f times, want 0", n)
+	}
+}
+
+// TestDigestsOnManyGoroutines checks that digests computed at once, as the
+// log computes a batch's, each hash their own event's data although their
+// scanners share buffers.
+func TestDigestsOnManyGoroutines(t *testing.T) {
+	t.Parallel()
+	events := make([]Envelope, 64)
+	want := make([]string, len(events))
+	for i := range events {
+		events[i] = verdictEnvelope()
+		events[i].Data = json.RawMessage(strings.Replace(string(events[i].Data), `"level":"silver"`, `"level":"silver`+strconv.Itoa(i)+`"`, 1))
+		want[i] = referenceDigest(&events[i])
+	}
+	var wg sync.WaitGroup
+	for g := range 4 {
+		wg.Go(func() {
+			for round := range 50 {
+				i := (g*7 + round*13) % len(events)
+				if got := Digest(&events[i]); got != want[i] {
+					t.Errorf("event %d: digest %s, want %s", i, got, want[i])
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+}
+
 func FuzzCanonicalJSON(f *testing.F) {
 	for _, c := range canonicalCases {
 		f.Add([]byte(c.data))
@@ -161,14 +209,38 @@ func BenchmarkDigest(b *testing.B) {
 	if _, fast := fastCanonical(e.Data); !fast {
 		b.Fatal("the event's data does not take the fast path")
 	}
+	verdict := verdictEnvelope()
 	for _, bc := range []struct {
 		name   string
+		e      *Envelope
 		digest func(*Envelope) string
-	}{{"fast", Digest}, {"reference", referenceDigest}} {
+	}{
+		{"fast", &e, Digest}, {"reference", &e, referenceDigest},
+		{"verdict", &verdict, Digest}, {"verdict-reference", &verdict, referenceDigest},
+	} {
 		b.Run(bc.name, func(b *testing.B) {
+			b.SetBytes(int64(len(bc.e.Data)))
+			b.ReportAllocs()
 			for range b.N {
-				bc.digest(&e)
+				bc.digest(bc.e)
 			}
 		})
 	}
+}
+
+// verdictEnvelope is a badge event as the policy evaluator appends them by
+// the thousand: a verdict of 20 checks, its data in BadgeChanged's field
+// order (not sorted).
+func verdictEnvelope() Envelope {
+	d := BadgeChanged{Entity: "component:default/service-0012345", EntityHash: "3f786850e387550fdab836ed7e6dc881de23001b3f786850e387550fdab836ed",
+		Owner: "group:default/team-7", Policy: "bench", Applies: true, Level: "silver", LevelRank: 2, Changed: []string{}}
+	levels := []string{"bronze", "silver", "gold", "platinum"}
+	for c := range 20 {
+		d.Checks = append(d.Checks, CheckOutcome{ID: "c" + strconv.Itoa(c+10), Level: levels[c/5], Passed: c < 10 || c%3 == 0})
+	}
+	e, err := New(TypeBadgeAwarded, d.Entity, d, Meta{Actor: "backlot:policies", Time: time.Date(2026, 12, 7, 12, 0, 0, 0, time.UTC)})
+	if err != nil {
+		panic(err)
+	}
+	return e
 }

@@ -30,11 +30,7 @@ func Digest(e *Envelope) string {
 	field(e.Actor)
 	field(e.Commit)
 	field(e.CorrelationID)
-	data := canonicalJSON(e.Data)
-	buf = strconv.AppendInt(buf[:0], int64(len(data)), 10)
-	buf = append(buf, ':')
-	h.Write(buf)
-	h.Write(data)
+	writeCanonicalJSON(h, e.Data)
 	var sum [sha256.Size]byte
 	return hex.EncodeToString(h.Sum(sum[:0]))
 }
