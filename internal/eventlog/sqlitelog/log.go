@@ -52,6 +52,16 @@ type Log struct {
 
 var _ event.Log = (*Log)(nil)
 
+// writeSpillPages is how many pages an append may change before SQLite
+// writes them to the write-ahead log ahead of its commit (cache_spill). The
+// writer's cache holds SQLite's default 2,000 KiB, 500 pages, which an append
+// of the policy evaluator's (2,000 verdicts of 1.2 KB, about 800 pages)
+// outgrows: SQLite then spilled pages to make room mid-append and wrote the
+// ones changed again a second time. 4,096 pages, 16 MiB, holds any append
+// Backlot makes whole; the pages beyond the cache's 500 are freed once the
+// append has committed, as they were before.
+const writeSpillPages = 4096
+
 // Open opens the event log in the SQLite file at path, creating the file and its
 // schema if needed and upgrading an older schema. The directory must exist. Options'
 // zero fields get their defaults; Open fails if the options are invalid, if the file
@@ -120,7 +130,7 @@ func open(path string, opts Options) (_ *Log, err error) {
 	// The writer: one connection, and transactions that take the write lock at BEGIN
 	// (_txlock=immediate) so that two processes never deadlock upgrading a read lock.
 	l.wdb, err = sql.Open("sqlite", sqlitekit.DSN(path,
-		"busy_timeout("+busy+")", "journal_mode(WAL)", "synchronous("+syncMode+")",
+		"busy_timeout("+busy+")", "journal_mode(WAL)", "synchronous("+syncMode+")", "cache_spill("+strconv.Itoa(writeSpillPages)+")",
 	)+"&_txlock=immediate")
 	if err != nil {
 		return nil, err

@@ -85,6 +85,10 @@ func TestPragmas(t *testing.T) {
 			if err := w(`PRAGMA busy_timeout`).Scan(&busy); err != nil || busy != tt.wantBusyMs {
 				t.Errorf("writer busy_timeout = %d, %v; want %d", busy, err, tt.wantBusyMs)
 			}
+			var spill int
+			if err := w(`PRAGMA cache_spill`).Scan(&spill); err != nil || spill != writeSpillPages {
+				t.Errorf("writer cache_spill = %d, %v; want %d pages", spill, err, writeSpillPages)
+			}
 			r := l.rdb.QueryRow
 			if err := r(`PRAGMA busy_timeout`).Scan(&busy); err != nil || busy != tt.wantBusyMs {
 				t.Errorf("reader busy_timeout = %d, %v; want %d", busy, err, tt.wantBusyMs)
