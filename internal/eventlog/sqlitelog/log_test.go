@@ -519,4 +519,16 @@ func TestAppendOfManyStatements(t *testing.T) {
 			t.Fatalf("event %d of the failed batch has position %d", i+1, dup[i].Position)
 		}
 	}
+	// The failed insert rolled the transaction back: the next append
+	// starts its own and continues the positions and the chain.
+	again := logtest.MakeEnvelopes("again", maxRowsPerInsert+1, 64)
+	if next, err := l.Append(ctx, again); err != nil || next != last+int64(len(again)) {
+		t.Fatalf("Append after the failed one = %d, %v; want %d", next, err, last+int64(len(again)))
+	}
+	if again[0].Position != last+1 {
+		t.Fatalf("first event after the failed append at %d, want %d", again[0].Position, last+1)
+	}
+	if rep, err := l.Verify(ctx, VerifyOptions{}); err != nil || !rep.OK() {
+		t.Fatalf("Verify = %+v, %v", rep, err)
+	}
 }
