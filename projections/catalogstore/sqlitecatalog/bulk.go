@@ -9,10 +9,20 @@ type index struct{ name, create string }
 
 // bulkIndexes are the indexes that take random inserts on every entity; they are
 // dropped during a bulk load and rebuilt at its end by one sort each. Readers can
-// do without them, only slower: they serve filters and facets.
+// do without them, only slower: they serve filters, facets and orders by name.
+//
+// entities_kind_name and entities_name_key are keyed by the entity's name,
+// random in the order entities are created: each batch of 500 entities
+// rewrote about 400 leaf pages of each (1,000 and 1,900 pages at 100,000
+// entities). The reads of a live load keep their paths: lists in creation
+// order (entities_kind_eid), lookups by key (entities_key), the ingester's
+// files of a location (entities_location); a list sorted by name sorts its
+// matches instead until EndBulk.
 var bulkIndexes = []index{
 	{"search_key_value", `CREATE INDEX IF NOT EXISTS search_key_value ON search(kid, value, eid)`},
 	{"relations_type_target", `CREATE INDEX IF NOT EXISTS relations_type_target ON relations(ltype, target)`},
+	{"entities_kind_name", `CREATE INDEX IF NOT EXISTS entities_kind_name ON entities(kind, name)`},
+	{"entities_name_key", `CREATE INDEX IF NOT EXISTS entities_name_key ON entities(name, key)`},
 }
 
 // replayIndexes are dropped as well during a replay into a fresh store, which
@@ -22,8 +32,6 @@ var bulkIndexes = []index{
 // bulk load each such read would scan the whole relations table instead.
 var replayIndexes = []index{
 	{"relations_target", `CREATE INDEX IF NOT EXISTS relations_target ON relations(target, lreverse)`},
-	{"entities_kind_name", `CREATE INDEX IF NOT EXISTS entities_kind_name ON entities(kind, name)`},
-	{"entities_name_key", `CREATE INDEX IF NOT EXISTS entities_name_key ON entities(name, key)`},
 	{"entities_kind_eid", `CREATE INDEX IF NOT EXISTS entities_kind_eid ON entities(kind, eid)`},
 	{"entities_location", `CREATE INDEX IF NOT EXISTS entities_location ON entities(location_id, managed_by)`},
 }

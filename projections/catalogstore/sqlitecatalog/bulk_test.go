@@ -14,8 +14,10 @@ import (
 // bulk load (BeginBulk, as the projector does behind a long backlog, while
 // readers read): the relations toward an entity, which every entity a
 // reader is given reads, still come from relations_target instead of a scan
-// of the whole relations table, filters and facets' indexes are dropped, and
-// the pages read during the load are those read after it.
+// of the whole relations table, as lookups by key, lists in creation order and
+// a location's files keep their indexes; filters', facets' and names' indexes
+// are dropped and built again by EndBulk, and the pages read during the load
+// (in creation order, and sorted by name) are those read after it.
 func TestABulkLoadKeepsTheReverseRelationsIndexed(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
@@ -42,9 +44,16 @@ func TestABulkLoadKeepsTheReverseRelationsIndexed(t *testing.T) {
 	if !indexed("relations_target") {
 		t.Fatal("relations_target dropped during a live bulk load")
 	}
-	for _, ix := range []string{"search_key_value", "relations_type_target"} {
+	for _, ix := range []string{"search_key_value", "relations_type_target", "entities_kind_name", "entities_name_key"} {
 		if indexed(ix) {
 			t.Errorf("%s kept during a bulk load: every entity folded updates it at a random place", ix)
+		}
+	}
+	// The reads of a live load keep their indexes: lookups by key, lists in
+	// creation order and the ingester's files of a location.
+	for _, ix := range []string{"entities_key", "entities_kind_eid", "entities_location"} {
+		if !indexed(ix) {
+			t.Errorf("%s dropped during a live bulk load", ix)
 		}
 	}
 	// The statement that reads an entity's incoming relations.
@@ -72,12 +81,36 @@ func TestABulkLoadKeepsTheReverseRelationsIndexed(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// A page sorted by name, whose indexes the load dropped, sorts its
+	// matches instead: the same page.
+	byName := catalogstore.PageQuery{Limit: 20, Order: []catalogstore.Order{{Field: "metadata.name"}}}
+	duringByName, err := s.Query(ctx, byName)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if err := s.EndBulk(ctx); err != nil {
 		t.Fatal(err)
+	}
+	for _, ix := range []string{"search_key_value", "relations_type_target", "entities_kind_name", "entities_name_key"} {
+		if !indexed(ix) {
+			t.Errorf("%s not built again by EndBulk", ix)
+		}
 	}
 	after, err := s.Query(ctx, q)
 	if err != nil {
 		t.Fatal(err)
+	}
+	afterByName, err := s.Query(ctx, byName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(duringByName.Items) != 20 || len(afterByName.Items) != 20 {
+		t.Fatalf("a page of 20 by name: %d entities during the load, %d after", len(duringByName.Items), len(afterByName.Items))
+	}
+	for i := range duringByName.Items {
+		if d, a := duringByName.Items[i].Ref, afterByName.Items[i].Ref; d != a {
+			t.Fatalf("page by name, entity %d: %s during the load, %s after", i, d, a)
+		}
 	}
 	if during.TotalItems != 300 || len(during.Items) != len(after.Items) {
 		t.Fatalf("during the load %d of %d entities, after it %d", len(during.Items), during.TotalItems, len(after.Items))
