@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -18,12 +19,28 @@ import (
 
 // foldEvents returns what a full evaluation of n entities under a new
 // 20-check policy appends: for each entity its catalog facts and its first
-// verdict, at positions from 1.
+// verdict, at positions from 1, in key order.
 func foldEvents(b testing.TB, n int) []event.Envelope {
+	return foldEventsInOrder(b, n, nil)
+}
+
+// creationOrder is the order of n entities' keys in which the catalog lists
+// them without an order (the order they were created in), as the evaluator
+// of backlot dev rates them: a shuffle of key order, as the bench's catalog
+// names its entities at random.
+func creationOrder(n int) []int { return rand.New(rand.NewPCG(1, 2)).Perm(n) }
+
+// foldEventsInOrder is foldEvents with the entities in the order of their
+// indexes in order (key order when nil).
+func foldEventsInOrder(b testing.TB, n int, order []int) []event.Envelope {
 	at := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
 	evs := make([]event.Envelope, 0, 2*n)
 	levels := []string{"bronze", "silver", "gold", "platinum"}
-	for i := range n {
+	for j := range n {
+		i := j
+		if order != nil {
+			i = order[j]
+		}
 		key := fmt.Sprintf("component:default/c-%06d", i)
 		facts, err := event.New(event.TypeFactsReported, key, event.FactsReported{Entity: key, Source: "catalog",
 			Facts: json.RawMessage(`{"dependsOnDeprecated":false,"deprecatedRefs":[],"descriptorComplete":true,"missingFields":[]}`), ObservedAt: at},
@@ -66,7 +83,23 @@ func cpuTime() time.Duration {
 // caches hold the buffer and a connection can only recycle its own pages
 // (the bench's process must open no other SQLite connection before).
 func BenchmarkApplyFullEvaluation(b *testing.B) {
-	const batch = 2000
+	benchmarkApplyFullEvaluation(b, false)
+}
+
+// BenchmarkApplyFullEvaluationInCreationOrder is BenchmarkApplyFullEvaluation
+// with the verdicts in the order backlot dev's evaluator rates entities
+// today, the catalog's creation order (creationOrder), which is random in
+// key order: each batch inserts into the verdicts, facts and the changes'
+// entity index at random places instead of at their ends.
+func BenchmarkApplyFullEvaluationInCreationOrder(b *testing.B) {
+	benchmarkApplyFullEvaluation(b, true)
+}
+
+func benchmarkApplyFullEvaluation(b *testing.B, shuffled bool) {
+	batch := 2000
+	if v, err := strconv.Atoi(os.Getenv("BACKLOT_BENCH_BATCH")); err == nil && v > 0 {
+		batch = v
+	}
 	n := 5000
 	if v, err := strconv.Atoi(os.Getenv("BACKLOT_BENCH_ENTITIES")); err == nil && v > 0 {
 		n = v
@@ -86,7 +119,11 @@ func BenchmarkApplyFullEvaluation(b *testing.B) {
 			}
 		}
 	}
-	evs := foldEvents(b, n)
+	var order []int
+	if shuffled {
+		order = creationOrder(n)
+	}
+	evs := foldEventsInOrder(b, n, order)
 	ctx := context.Background()
 	var cpu time.Duration
 	for b.Loop() {

@@ -221,7 +221,12 @@ func (s *Store) writeRows(ctx context.Context, tx *sql.Tx, w badges.Writes) erro
 		gains[tallyKey{r.Policy, r.Owner, r.Level}]++
 	}
 	// The tally loses the verdicts the batch replaces or drops, and gains
-	// those it writes (each key appears once in a batch).
+	// those it writes (each key appears once in a batch). Only keys that may
+	// have a verdict are looked up: none past the last of their policy.
+	keys, err := s.mayExist(ctx, tx, keys)
+	if err != nil {
+		return fmt.Errorf("tally: %w", err)
+	}
 	if err := tally(ctx, tx, "-", keys); err != nil {
 		return fmt.Errorf("tally: %w", err)
 	}
@@ -237,6 +242,7 @@ func (s *Store) writeRows(ctx context.Context, tx *sql.Tx, w badges.Writes) erro
 		` ON CONFLICT(policy, owner, level) DO UPDATE SET count = count + excluded.count`); err != nil {
 		return fmt.Errorf("tally: %w", err)
 	}
+	// Only the verdicts taken away can leave a count at zero.
 	if len(keys) > 0 {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM badge_tally WHERE count = 0`); err != nil {
 			return fmt.Errorf("tally: %w", err)
@@ -263,6 +269,37 @@ func tallyRows(counts map[tallyKey]int) [][]any {
 		rows[i] = []any{k.policy, k.owner, k.level, counts[k]}
 	}
 	return rows
+}
+
+// mayExist returns the (policy, entity) keys, sorted as badges.PlanWrites
+// sorts verdicts, that may have a verdict row: those at or before the last
+// entity their policy has a verdict on, one lookup per policy of the batch.
+// A fold of a new policy's verdicts in key order (a full evaluation that
+// rates the catalog in key order) then looks up none after its first batch:
+// in BenchmarkApplyFullEvaluation the lookups of verdicts that were not there
+// were 0.09 of the fold's 1.3 CPU-s. In the catalog's creation order, which
+// backlot dev's evaluator rates in today, a policy's last entity is near the
+// end of the keys after a batch or two, and every key is looked up as before.
+func (s *Store) mayExist(ctx context.Context, tx *sql.Tx, keys [][]any) ([][]any, error) {
+	out := keys[:0:0]
+	for i := 0; i < len(keys); {
+		policy := keys[i][0].(string)
+		j := i
+		for j < len(keys) && keys[j][0].(string) == policy {
+			j++
+		}
+		var last sql.NullString
+		if err := tx.QueryRowContext(ctx, `SELECT max(entity) FROM badges WHERE policy = ?`, policy).Scan(&last); err != nil {
+			return nil, err
+		}
+		for _, k := range keys[i:j] {
+			if last.Valid && k[1].(string) <= last.String {
+				out = append(out, k)
+			}
+		}
+		i = j
+	}
+	return out, nil
 }
 
 // tally adds (sign "+") or takes away ("-") the current verdicts of the
