@@ -640,6 +640,10 @@ func historyEvents(t *testing.T, n int) []event.Envelope {
 	return v.([]event.Envelope)
 }
 
+// FirstDiff shows the first line where two dumps (Dump, SQLiteTables,
+// PostgresTables) differ, for a test's message.
+func FirstDiff(want, got string) string { return firstDiff(want, got) }
+
 // firstDiff shows the first line where two dumps differ.
 func firstDiff(want, got string) string {
 	wl, gl := strings.Split(want, "\n"), strings.Split(got, "\n")
