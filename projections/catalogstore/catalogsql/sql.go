@@ -401,11 +401,17 @@ func (d Dialect) ColumnFacet(key string) (col, spelling string, ok bool) {
 // serves, over the entities of from (a FROM clause over entities e and its
 // WHERE, the arguments of which the caller adds), as FacetStatement's rows:
 // each value of the column, in byte order, shown as its first entity's
-// spelling, and how many entities have it.
+// spelling, and how many entities have it. The first entity of a value is
+// found by its eid alone, which an index that leads with the column and
+// holds the eid (entities_kind_eid) gives without reading a row: asked for
+// the row itself in eid order, PostgreSQL walked the primary key from its
+// start testing each row's kind, as it guessed the kinds evenly spread
+// (38 ms for the kind facet of 10,000 entities, 8 kinds).
 func ColumnFacetStatement(col, spelling, from string) string {
-	o := strings.Replace(col, "e.", "o.", 1)
+	x := strings.Replace(col, "e.", "x.", 1)
 	inner := `SELECT ` + col + ` AS value, count(*) AS n FROM ` + from + ` GROUP BY ` + col
-	return FacetStatement(`(SELECT `+spelling+` FROM entities o WHERE `+o+` = f.value ORDER BY o.eid LIMIT 1)`, inner, "")
+	first := `(SELECT x.eid FROM entities x WHERE ` + x + ` = f.value ORDER BY x.eid LIMIT 1)`
+	return FacetStatement(`(SELECT `+spelling+` FROM entities o WHERE o.eid = `+first+`)`, inner, "")
 }
 
 // ItemText says which item keys' values (ItemValue) hold term, a full-text
