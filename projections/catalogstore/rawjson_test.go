@@ -13,16 +13,20 @@ import (
 	"backlot.dev/backlot/projections/catalogstore/storetest"
 )
 
-// generalRows is what NewEntityRows stores for ent, as rows of eid.
+// generalRows is what NewEntityRows stores for ent, as rows of eid, without
+// the search rows of the ColumnKeys, which the catalog does not store.
 func generalRows(t testing.TB, ent *catalog.Entity, eid int64, uid, hash string) (catalogstore.EntityRows, []catalogstore.SearchRecord, []catalogstore.RelationRecord) {
 	t.Helper()
 	r, err := catalogstore.NewEntityRows(ent, uid, hash)
 	if err != nil {
 		t.Fatal(err)
 	}
-	search := make([]catalogstore.SearchRecord, len(r.Search))
-	for i, s := range r.Search {
-		search[i] = catalogstore.SearchRecord{EID: eid, Key: s.Key, Value: s.Value, Original: s.Original}
+	search := make([]catalogstore.SearchRecord, 0, len(r.Search))
+	for _, s := range r.Search {
+		if catalogstore.ColumnKeys[s.Key] {
+			continue // the catalog's search table leaves them to the entities table
+		}
+		search = append(search, catalogstore.SearchRecord{EID: eid, Key: s.Key, Value: s.Value, Original: s.Original})
 	}
 	rels := make([]catalogstore.RelationRecord, len(r.Relations))
 	for i, x := range r.Relations {

@@ -20,9 +20,13 @@ const linearDedupe = 64
 // searchRows flattens an entity body into lower-case dotted keys; list items share
 // their list's key. relations and status are left out. Each key and value
 // appears once: the first row of each wins (its Original is kept), as with
-// INSERT OR IGNORE into the search table.
+// INSERT OR IGNORE into the search table. Unlike the catalog's search table
+// (appendSearch), it keeps the rows of the ColumnKeys: the history's
+// catalog at an instant reads them.
 func searchRows(body map[string]any) []SearchRow {
-	recs := ExpandItems(appendSearch(nil, 0, body))
+	w := searchWalker{withColumns: true}
+	w.walk("", body)
+	recs := ExpandItems(w.rows)
 	rows := make([]SearchRow, len(recs))
 	for i, r := range recs {
 		rows[i] = SearchRow{Key: r.Key, Value: r.Value, Original: r.Original}
@@ -34,8 +38,18 @@ func searchRows(body map[string]any) []SearchRow {
 // makes its own key, whose value is "true".
 const ItemValue = "true"
 
+// ColumnKeys are the search keys whose values the catalog's entities table
+// holds as columns of its own (kind, name): the catalog's search table keeps
+// no rows of them (appendSearch), and its readers read the columns instead
+// (catalogsql.Dialect.NoColumnRows), whose values are those rows' in lower
+// case; the spelling as written is in the entity's ref (the name) or body
+// (the kind). Each cost a row an entity, in the table and in its two
+// indexes. (metadata.namespace, metadata.uid and metadata.etag have no rows
+// in any search table.)
+var ColumnKeys = map[string]bool{"kind": true, "metadata.name": true}
+
 // appendSearch appends the search table's rows of body to rows, as rows of
-// eid: searchRows's rows, except that a string item of a list (metadata.tags:
+// eid: searchRows's rows without those of the ColumnKeys, except that a string item of a list (metadata.tags:
 // [java]) makes one row, metadata.tags=java, marked Item, in place of two
 // (that row and metadata.tags.java=true): readers derive the item's key
 // from the mark (ItemKeys, ExpandItems). Each key and value appears once,
@@ -67,6 +81,9 @@ type searchWalker struct {
 	keys *searchKeys
 	// origs holds the values that rows' Original point to, in slabs.
 	origs []string
+	// withColumns keeps the rows of the ColumnKeys, which the catalog's
+	// search table leaves to the entities table's columns.
+	withColumns bool
 }
 
 // searchKeys remembers the search key of each child of each path, so the
@@ -167,7 +184,11 @@ func (w *searchWalker) walk(prefix string, v any) {
 			if prefix == "metadata" && (k == "uid" || k == "etag" || k == "namespace") {
 				continue // served from the entities table; the etag changes on every write
 			}
-			w.walk(w.child(prefix, k), t[k])
+			c := w.child(prefix, k)
+			if !w.withColumns && (prefix == "" || prefix == "metadata") && ColumnKeys[c] {
+				continue // served from the entities table's kind and name columns
+			}
+			w.walk(c, t[k])
 		}
 	case []any:
 		for _, item := range t {

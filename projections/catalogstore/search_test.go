@@ -55,6 +55,9 @@ func flatRows(body map[string]any) []SearchRecord {
 				if prefix != "" {
 					child = prefix + "." + child
 				}
+				if ColumnKeys[child] {
+					continue
+				}
 				walk(child, t[k])
 			}
 		case []any:
@@ -145,7 +148,7 @@ func TestItemKeys(t *testing.T) {
 }
 
 // TestSearchKeysAreSharedAcrossEntities checks that the entities of a run
-// share the search keys the first made (one string for metadata.name, not
+// share the search keys the first made (one string for metadata.title, not
 // one an entity), and that their rows are those each makes alone: keys of
 // another case, other values and a full searchKeys change nothing.
 func TestSearchKeysAreSharedAcrossEntities(t *testing.T) {
@@ -172,7 +175,7 @@ func TestSearchKeysAreSharedAcrossEntities(t *testing.T) {
 		t.Fatalf("no row of %s", key)
 		return ""
 	}
-	for _, key := range []string{"metadata.name", "metadata.title", "spec.owner", "metadata.annotations.backstage.io/source"} {
+	for _, key := range []string{"metadata.title", "spec.owner", "metadata.annotations.backstage.io/source"} {
 		if unsafe.StringData(keyOf(first, key)) != unsafe.StringData(keyOf(second, key)) {
 			t.Errorf("%s: the second entity made its own copy of the key", key)
 		}
@@ -201,4 +204,40 @@ func searchStrings(rows []SearchRecord) []string {
 		out[i] = fmt.Sprintf("%d %s=%s (%s) item=%v", r.EID, r.Key, r.Value, orig, r.Item)
 	}
 	return out
+}
+
+// TestColumnKeysHaveNoCatalogRows checks that the catalog's search rows
+// leave out kind and metadata.name, in any spelling of their keys, which the
+// entities table holds as columns, and that the rows the history's catalog
+// at an instant stores (searchRows) keep them.
+func TestColumnKeysHaveNoCatalogRows(t *testing.T) {
+	body := map[string]any{
+		"apiVersion": "backstage.io/v1alpha1", "kind": "Component",
+		"metadata": map[string]any{"name": "Checkout", "Name": "other", "title": "Checkout"},
+		"spec":     map[string]any{"kind": "service", "metadata": map[string]any{"name": "nested"}},
+	}
+	keys := func(rows []SearchRecord) []string {
+		var out []string
+		for _, r := range rows {
+			out = append(out, r.Key+"="+r.Value)
+		}
+		slices.Sort(out)
+		return out
+	}
+	want := []string{"apiversion=backstage.io/v1alpha1", "metadata.title=checkout", "spec.kind=service", "spec.metadata.name=nested"}
+	if got := keys(appendSearch(nil, 1, body)); !slices.Equal(got, want) {
+		t.Errorf("catalog rows %v, want %v", got, want)
+	}
+	if got := keys(appendSearchKeys(nil, 1, body, newSearchKeys())); !slices.Equal(got, want) {
+		t.Errorf("catalog rows with shared keys %v, want %v", got, want)
+	}
+	var hist []SearchRecord
+	for _, r := range searchRows(body) {
+		hist = append(hist, SearchRecord{Key: r.Key, Value: r.Value})
+	}
+	wantHist := append([]string{"kind=component", "metadata.name=checkout", "metadata.name=other"}, want...)
+	slices.Sort(wantHist)
+	if got := keys(hist); !slices.Equal(got, wantHist) {
+		t.Errorf("history rows %v, want %v", got, wantHist)
+	}
 }

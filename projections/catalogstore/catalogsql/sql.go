@@ -35,6 +35,11 @@ type Dialect struct {
 	// and sorts on such a key read the marked rows as well. Without it, every
 	// item's key is a row of its own.
 	ItemRows bool
+	// NoColumnRows says the search table holds no rows of
+	// catalogstore.ColumnKeys (kind, metadata.name): searches and facets on
+	// them read the entities' columns (ColumnFor) instead. Conditions and
+	// sorts on them read the columns in every dialect.
+	NoColumnRows bool
 }
 
 // Args collects the arguments of a statement and renders their placeholders
@@ -88,6 +93,9 @@ func (a *Args) eidSpan() string {
 	}
 	return a.span
 }
+
+// Dialect returns the dialect the arguments render placeholders in.
+func (a *Args) Dialect() Dialect { return a.d }
 
 // Values returns the arguments in the order they were added.
 func (a *Args) Values() []any { return a.vals }
@@ -320,10 +328,90 @@ func FullText(ft catalogstore.FullText, a *Args) string {
 	}
 	like := "%" + strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(term) + "%"
 	if len(ft.Fields) == 0 {
-		return withItemText(`e.eid IN (SELECT eid FROM search WHERE value LIKE `+a.Add(like)+` ESCAPE '\')`, term, nil, a)
+		return withItemText(a.WithColumnText(`e.eid IN (SELECT eid FROM search WHERE value LIKE `+a.Add(like)+` ESCAPE '\')`, nil, like), term, nil, a)
 	}
 	fields := a.in("key", lowerAll(ft.Fields))
-	return withItemText(`e.eid IN (SELECT eid FROM search WHERE kid IN (SELECT id FROM search_keys WHERE `+fields+`) AND value LIKE `+a.Add(like)+` ESCAPE '\')`, term, ft.Fields, a)
+	return withItemText(a.WithColumnText(`e.eid IN (SELECT eid FROM search WHERE kid IN (SELECT id FROM search_keys WHERE `+fields+`) AND value LIKE `+a.Add(like)+` ESCAPE '\')`, ft.Fields, like), term, ft.Fields, a)
+}
+
+// TextColumns returns the columns of entities e a full-text search in fields
+// (every field when nil) tests besides the search rows, where the dialect
+// keeps the ColumnKeys' values in columns alone (Dialect.NoColumnRows): in
+// the order of catalogstore.ColumnKeys's keys, kind then metadata.name.
+func (d Dialect) TextColumns(fields []string) []string {
+	if !d.NoColumnRows {
+		return nil
+	}
+	var out []string
+	for _, key := range []string{"kind", "metadata.name"} {
+		if len(fields) == 0 || slices.ContainsFunc(fields, func(f string) bool { return strings.EqualFold(f, key) }) {
+			out = append(out, ColumnFor[key])
+		}
+	}
+	return out
+}
+
+// WithColumnText adds to cond, a full-text search (whose LIKE pattern is
+// like) in fields (every field when nil) over search rows, the same search
+// in the columns TextColumns names: their values are in lower case, as the
+// search rows' are, and short enough to be kept whole.
+func (a *Args) WithColumnText(cond string, fields []string, like string) string {
+	cols := a.d.TextColumns(fields)
+	if len(cols) == 0 {
+		return cond
+	}
+	ors := []string{cond}
+	ph := ""
+	for _, col := range cols {
+		if ph == "" || !a.d.Postgres {
+			ph = a.Add(like)
+		}
+		ors = append(ors, col+` LIKE `+ph+` ESCAPE '\'`)
+	}
+	return `(` + strings.Join(ors, " OR ") + `)`
+}
+
+// ColumnFacet returns, for a facet on key where the dialect keeps its values
+// in a column alone (Dialect.NoColumnRows, catalogstore.ColumnKeys), the
+// column of entities e it counts and the expression over the entities o of
+// a value that shows the value as written (the first entity's spelling, as
+// the search rows' facet shows): a kind from the body, a name from the ref,
+// whose kind and namespace are in lower case but not its name. ok is false
+// for any other key.
+func (d Dialect) ColumnFacet(key string) (col, spelling string, ok bool) {
+	if !d.NoColumnRows {
+		return "", "", false
+	}
+	switch key {
+	case "kind":
+		if d.Postgres {
+			return "e.kind", `(convert_from(o.body, 'UTF8')::json ->> 'kind')`, true
+		}
+		return "e.kind", `json_extract(CAST(o.body AS TEXT), '$.kind')`, true
+	case "metadata.name":
+		if d.Postgres {
+			return "e.name", `substr(o.ref, strpos(o.ref, '/') + 1)`, true
+		}
+		return "e.name", `substr(o.ref, instr(o.ref, '/') + 1)`, true
+	}
+	return "", "", false
+}
+
+// ColumnFacetStatement renders the statement of a facet on a key ColumnFacet
+// serves, over the entities of from (a FROM clause over entities e and its
+// WHERE, the arguments of which the caller adds), as FacetStatement's rows:
+// each value of the column, in byte order, shown as its first entity's
+// spelling, and how many entities have it. The first entity of a value is
+// found by its eid alone, which an index that leads with the column and
+// holds the eid (entities_kind_eid) gives without reading a row: asked for
+// the row itself in eid order, PostgreSQL walked the primary key from its
+// start testing each row's kind, as it guessed the kinds evenly spread
+// (38 ms for the kind facet of 10,000 entities, 8 kinds).
+func ColumnFacetStatement(col, spelling, from string) string {
+	x := strings.Replace(col, "e.", "x.", 1)
+	inner := `SELECT ` + col + ` AS value, count(*) AS n FROM ` + from + ` GROUP BY ` + col
+	first := `(SELECT x.eid FROM entities x WHERE ` + x + ` = f.value ORDER BY x.eid LIMIT 1)`
+	return FacetStatement(`(SELECT `+spelling+` FROM entities o WHERE o.eid = `+first+`)`, inner, "")
 }
 
 // ItemText says which item keys' values (ItemValue) hold term, a full-text

@@ -205,6 +205,17 @@ func BenchmarkQueryLarge(b *testing.B) {
 			_, err := s.Facets(ctx, []string{"kind", "spec.type", "spec.owner"}, nil)
 			return err
 		}},
+		// The kind facet of every entity (the catalog page's kind picker)
+		// after a write, which the lagging cache may answer, and the kinds
+		// and names of one owner's components, recomputed.
+		{"facetKindAfterWrite", true, func(s *pgcatalog.Store, _ string) error {
+			_, err := s.Facets(ctx, []string{"kind"}, nil)
+			return err
+		}},
+		{"facetKindNameOwnerAfterWrite", true, func(s *pgcatalog.Store, owner string) error {
+			_, err := s.Facets(ctx, []string{"kind", "metadata.name"}, catalogstore.Filter{{cond("kind", "component"), cond("spec.owner", owner)}})
+			return err
+		}},
 	}
 	// Loaded with the parent benchmark, whose cleanups run after every
 	// sub-benchmark's runs.

@@ -16,7 +16,7 @@ import (
 
 // baseDialect is PostgreSQL's spelling of the conditions the adapters share;
 // values of the creation order are position/partition pairs.
-var baseDialect = catalogsql.Dialect{Postgres: true, CreatedArg: func(v string) any { return parseCreated(v) }, ItemRows: true}
+var baseDialect = catalogsql.Dialect{Postgres: true, CreatedArg: func(v string) any { return parseCreated(v) }, ItemRows: true, NoColumnRows: true}
 
 func lowerAll(vs []string) []string {
 	out := make([]string, len(vs))
@@ -412,7 +412,7 @@ func (s *Store) facetQueries(facets []string, f catalogstore.Filter) []facetQuer
 	for i, facet := range facets {
 		key := strings.ToLower(facet)
 		qs[i] = facetQuery{facet: facet, key: key, f: f}
-		if key != "metadata.namespace" && !strings.HasPrefix(key, "relations.") {
+		if _, isColumn := catalogsql.ColumnFor[key]; !isColumn && !strings.HasPrefix(key, "relations.") {
 			qs[i].lists = d.ItemLists(key)
 		}
 	}
@@ -446,6 +446,9 @@ func (s *Store) facetStmt(q facetQuery, stored map[string]bool) facetStmt {
 		// reverses, of that type, of those declared toward it.
 		ph, where := a.Add(rel), catalogsql.Filter(f, catalogsql.PerRow, a)
 		return facetStmt{catalogsql.RelationFacet(ph, where), a.Values()}
+	}
+	if col, spelling, ok := a.Dialect().ColumnFacet(q.key); ok {
+		return facetStmt{catalogsql.ColumnFacetStatement(col, spelling, `entities e WHERE `+catalogsql.Filter(f, catalogsql.PerRow, a)), a.Values()}
 	}
 	k := a.Add(q.key)
 	inner := `SELECT value, count(*) AS n FROM search WHERE kid = ` + catalogsql.KeyID(k) + ` AND value <> '' GROUP BY value`

@@ -396,7 +396,7 @@ func (w *sqliteWriter) write(ctx context.Context, ch *catalogstore.Changes) erro
 				return err
 			}
 		}
-		if err := w.insert(ctx, "INSERT", "names(rowid, text)", 2, nameDocs(ch.Search)); err != nil {
+		if err := w.insert(ctx, "INSERT", "names(rowid, text)", 2, nameDocs(ch.Entities, ch.Search)); err != nil {
 			return err
 		}
 	}

@@ -10,35 +10,61 @@ import (
 	"backlot.dev/backlot/projections/catalogstore"
 )
 
+// nameDoc is the names index's document of the entity of entities row e:
+// its name, then its values of the title keys, one a line. The title keys
+// are 2 and 3, the ids migration 0003 gives metadata.title and
+// spec.profile.displayname in search_keys; a document lists their values in
+// the order of the search table's primary key (kid, then value). The name
+// has no search rows (catalogstore.ColumnKeys) and is never empty.
+func nameDoc(e string) string {
+	return e + `.name || COALESCE((SELECT char(10) || group_concat(t.value, char(10)) FROM search t
+        WHERE t.eid = ` + e + `.eid AND t.kid IN (2, 3) AND t.value <> ''), '')`
+}
+
+// nameTriggerNames are the names of nameTriggers, in their order.
+var nameTriggerNames = []string{"entities_names_insert", "entities_names_delete", "search_names_insert", "search_names_delete"}
+
 // nameTriggers keep the names trigram index (migration 0002_name_search.sql)
-// current: every insert or delete of a search row of a name key rewrites
-// that entity's document from its search rows. The name keys are 1, 2 and 3,
-// the ids migration 0003 gives metadata.name, metadata.title and
-// spec.profile.displayname in search_keys. Created by Open, since a
-// trigger's body holds semicolons the migration runner would split at.
+// current: every insert or delete of an entities row, or of a search row of
+// a title key, rewrites that entity's document (nameDoc). Created by Open,
+// since a trigger's body holds semicolons the migration runner would split
+// at.
 var nameTriggers = []string{
-	`CREATE TRIGGER IF NOT EXISTS search_names_insert AFTER INSERT ON search
-WHEN new.kid IN (1, 2, 3) AND new.value <> ''
+	`CREATE TRIGGER IF NOT EXISTS entities_names_insert AFTER INSERT ON entities
 BEGIN
     DELETE FROM names WHERE rowid = new.eid;
-    INSERT INTO names(rowid, text) SELECT new.eid, group_concat(value, char(10)) FROM search
-        WHERE eid = new.eid AND kid IN (1, 2, 3) AND value <> '';
+    INSERT INTO names(rowid, text) SELECT e.eid, ` + nameDoc("e") + ` FROM entities e WHERE e.eid = new.eid;
 END`,
-	`CREATE TRIGGER IF NOT EXISTS search_names_delete AFTER DELETE ON search
-WHEN old.kid IN (1, 2, 3) AND old.value <> ''
+	`CREATE TRIGGER IF NOT EXISTS entities_names_delete AFTER DELETE ON entities
 BEGIN
     DELETE FROM names WHERE rowid = old.eid;
-    INSERT INTO names(rowid, text) SELECT old.eid, group_concat(value, char(10)) FROM search
-        WHERE eid = old.eid AND kid IN (1, 2, 3) AND value <> ''
-        HAVING count(*) > 0;
+END`,
+	`CREATE TRIGGER IF NOT EXISTS search_names_insert AFTER INSERT ON search
+WHEN new.kid IN (2, 3) AND new.value <> ''
+BEGIN
+    DELETE FROM names WHERE rowid = new.eid;
+    INSERT INTO names(rowid, text) SELECT e.eid, ` + nameDoc("e") + ` FROM entities e WHERE e.eid = new.eid;
+END`,
+	`CREATE TRIGGER IF NOT EXISTS search_names_delete AFTER DELETE ON search
+WHEN old.kid IN (2, 3) AND old.value <> ''
+BEGIN
+    DELETE FROM names WHERE rowid = old.eid;
+    INSERT INTO names(rowid, text) SELECT e.eid, ` + nameDoc("e") + ` FROM entities e WHERE e.eid = old.eid;
 END`,
 }
 
-// nameRebuild fills the names index from the search table in one pass, as
-// the migration's backfill does.
-const nameRebuild = `INSERT INTO names(rowid, text) SELECT eid, group_concat(value, char(10)) FROM search
-    WHERE kid IN (1, 2, 3) AND value <> ''
-    GROUP BY eid`
+// nameRebuild fills the names index from the entities and search tables in
+// one pass.
+var nameRebuild = `INSERT INTO names(rowid, text) SELECT e.eid, ` + nameDoc("e") + ` FROM entities e`
+
+// dropNameTriggersStmts drop nameTriggers.
+func dropNameTriggersStmts() []string {
+	out := make([]string, len(nameTriggerNames))
+	for i, n := range nameTriggerNames {
+		out[i] = `DROP TRIGGER IF EXISTS ` + n
+	}
+	return out
+}
 
 // ensureNameTriggers creates nameTriggers when missing. Missing triggers
 // mean the index was left behind (a replay dropped them, or stopped before
@@ -46,14 +72,13 @@ const nameRebuild = `INSERT INTO names(rowid, text) SELECT eid, group_concat(val
 func ensureNameTriggers(ctx context.Context, s *Store) error {
 	var n int
 	if err := s.write.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_master WHERE type = 'trigger'
-		AND name IN ('search_names_insert', 'search_names_delete')`).Scan(&n); err != nil {
+		AND name IN ('`+strings.Join(nameTriggerNames, "', '")+`')`).Scan(&n); err != nil {
 		return fmt.Errorf("catalog store: names triggers: %w", err)
 	}
 	if n == len(nameTriggers) {
 		return nil
 	}
-	stmts := append([]string{`DROP TRIGGER IF EXISTS search_names_insert`, `DROP TRIGGER IF EXISTS search_names_delete`,
-		`DELETE FROM names`, nameRebuild}, nameTriggers...)
+	stmts := append(append(dropNameTriggersStmts(), `DELETE FROM names`, nameRebuild), nameTriggers...)
 	for _, stmt := range stmts {
 		if _, err := s.write.ExecContext(ctx, stmt); err != nil {
 			return fmt.Errorf("catalog store: rebuild names index: %w", err)
@@ -73,49 +98,51 @@ func createNameTriggers(ctx context.Context, s *Store) error {
 	return nil
 }
 
-// nameKeyIDs are the search keys the names index holds, with the ids
-// nameTriggers name them by (migration 0003): a document lists an entity's
-// values of them in the order of these ids, then of the values, as the
-// triggers' group_concat reads them from the search table's primary key.
-var nameKeyIDs = map[string]int{"metadata.name": 1, "metadata.title": 2, "spec.profile.displayname": 3}
+// titleKeyIDs are the search keys besides the name that the names index
+// holds, with the ids nameDoc names them by (migration 0003): a document
+// lists the entity's name, then its values of them in the order of these
+// ids, then of the values, as nameDoc's group_concat reads them from the
+// search table's primary key.
+var titleKeyIDs = map[string]int{"metadata.title": 2, "spec.profile.displayname": 3}
 
-// nameDocs are the names index's documents of the entities whose search
-// rows are rows, as nameTriggers would leave them: for each entity with a
-// non-empty value of a name key, its rowid (the eid) and its values, one a
-// line; in eid order, as rowid then text values of a multi-row insert.
-func nameDocs(rows []catalogstore.SearchRecord) []any {
-	type nameVal struct {
+// nameDocs are the names index's documents of the entities rows ents, whose
+// search rows are rows, as nameTriggers would leave them (nameDoc): for
+// each entity, its rowid (the eid) and its name and values of the title
+// keys, one a line; in eid order, as rowid then text values of a multi-row
+// insert.
+func nameDocs(ents []catalogstore.EntityRecord, rows []catalogstore.SearchRecord) []any {
+	type titleVal struct {
 		kid   int
 		value string
 	}
-	byEID := map[int64][]nameVal{}
+	titles := map[int64][]titleVal{}
 	for _, r := range rows {
-		if kid, ok := nameKeyIDs[r.Key]; ok && r.Value != "" {
-			byEID[r.EID] = append(byEID[r.EID], nameVal{kid, r.Value})
+		if kid, ok := titleKeyIDs[r.Key]; ok && r.Value != "" {
+			titles[r.EID] = append(titles[r.EID], titleVal{kid, r.Value})
 		}
 	}
-	eids := make([]int64, 0, len(byEID))
-	for eid := range byEID {
-		eids = append(eids, eid)
+	order := make([]int, len(ents))
+	for i := range order {
+		order[i] = i
 	}
-	slices.Sort(eids)
-	out := make([]any, 0, 2*len(eids))
-	for _, eid := range eids {
-		vals := byEID[eid]
-		slices.SortFunc(vals, func(a, b nameVal) int {
+	slices.SortFunc(order, func(a, b int) int { return cmp.Compare(ents[a].EID, ents[b].EID) })
+	out := make([]any, 0, 2*len(ents))
+	for _, i := range order {
+		e := &ents[i]
+		vals := titles[e.EID]
+		slices.SortFunc(vals, func(a, b titleVal) int {
 			if a.kid != b.kid {
 				return cmp.Compare(a.kid, b.kid)
 			}
 			return strings.Compare(a.value, b.value)
 		})
 		var b strings.Builder
-		for i, v := range vals {
-			if i > 0 {
-				b.WriteByte('\n')
-			}
+		b.WriteString(e.Name)
+		for _, v := range vals {
+			b.WriteByte('\n')
 			b.WriteString(v.value)
 		}
-		out = append(out, eid, b.String())
+		out = append(out, e.EID, b.String())
 	}
 	return out
 }
@@ -124,7 +151,7 @@ func nameDocs(rows []catalogstore.SearchRecord) []any {
 // load: a replay's end rebuilds it in one pass (ensureNameTriggers) instead
 // of once per name row, and a live bulk load's writer keeps it (nameDocs).
 func dropNameTriggers(ctx context.Context, s *Store) error {
-	for _, stmt := range []string{`DROP TRIGGER IF EXISTS search_names_insert`, `DROP TRIGGER IF EXISTS search_names_delete`} {
+	for _, stmt := range dropNameTriggersStmts() {
 		if _, err := s.write.ExecContext(ctx, stmt); err != nil {
 			return fmt.Errorf("catalog store: begin replay: %w", err)
 		}

@@ -88,7 +88,8 @@ func TestNameSearchAnswersAsLike(t *testing.T) {
 		t.Helper()
 		pat := "%" + strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(strings.TrimSpace(strings.ToLower(term))) + "%"
 		rows, err := db.QueryContext(ctx, `SELECT e.key FROM entities e WHERE e.eid IN (SELECT eid FROM search
-			WHERE kid IN (SELECT id FROM search_keys WHERE key IN (?, ?, ?)) AND value LIKE ? ESCAPE '\') ORDER BY e.key`, fields[0], fields[1], fields[2], pat)
+			WHERE kid IN (SELECT id FROM search_keys WHERE key IN (?, ?, ?)) AND value LIKE ? ESCAPE '\')
+			OR e.name LIKE ? ESCAPE '\' ORDER BY e.key`, fields[0], fields[1], fields[2], pat, pat)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -20,7 +20,7 @@ import (
 const smallResult = 5000
 
 // dialect is SQLite's spelling of the conditions the adapters share.
-var dialect = catalogsql.Dialect{ItemRows: true}
+var dialect = catalogsql.Dialect{ItemRows: true, NoColumnRows: true}
 
 // render renders a condition with its arguments, which SQLite's "?"
 // placeholders take in the order of the text.
@@ -83,6 +83,15 @@ func whereFullText(ft catalogstore.FullText, useNames, perRow bool) (string, []a
 		args = append(append(args, fields...), like)
 		text = `EXISTS (SELECT 1 FROM search s WHERE s.eid = e.eid AND s.kid IN (SELECT id FROM search_keys WHERE key IN (` +
 			placeholders(len(fields)) + `)) AND s.value LIKE ? ESCAPE '\')`
+	}
+	// The kind and name are in the entities' columns (catalogsql.Dialect.NoColumnRows).
+	if cols := dialect.TextColumns(ft.Fields); len(cols) > 0 {
+		ors := []string{text}
+		for _, col := range cols {
+			ors = append(ors, col+` LIKE ? ESCAPE '\'`)
+			args = append(args, like)
+		}
+		text = `(` + strings.Join(ors, " OR ") + `)`
 	}
 	// Item keys hold ItemValue in their marked item rows (catalogsql.Dialect.ItemRows).
 	anyKey, keys := dialect.ItemText(term, ft.Fields)
@@ -535,6 +544,12 @@ func facetStmtOf(fq facetsQuery, q facetQuery, stored map[string]bool) facetStmt
 	key, where, args := q.key, fq.where, fq.args
 	if col, ok := map[string]string{"metadata.namespace": "e.namespace"}[key]; ok {
 		return facetStmt{stmt: `SELECT ` + col + `, count(*) FROM entities e WHERE ` + where + ` GROUP BY ` + col + ` ORDER BY ` + col, args: args}
+	}
+	if col, spelling, ok := dialect.ColumnFacet(key); ok {
+		if fq.small {
+			where, args = fq.matchWhere, fq.matchArgs
+		}
+		return facetStmt{stmt: catalogsql.ColumnFacetStatement(col, spelling, `entities e WHERE `+where), args: args}
 	}
 	if rel, ok := strings.CutPrefix(key, "relations."); ok {
 		// Targets group by key; each shows its smallest spelling (byte order), so

@@ -12,7 +12,7 @@ import (
 )
 
 // DumpFacets are the facets DumpReader counts.
-var DumpFacets = []string{"kind", "spec.type", "spec.lifecycle", "spec.owner", "spec.system", "metadata.tags", "metadata.namespace", "relations.ownedBy", "relations.partOf"}
+var DumpFacets = []string{"kind", "metadata.name", "spec.type", "spec.lifecycle", "spec.owner", "spec.system", "metadata.tags", "metadata.namespace", "relations.ownedBy", "relations.partOf"}
 
 // dumpPage is the page size DumpReader lists entities with.
 const dumpPage = 500

@@ -263,6 +263,21 @@ func testQueryFiltersFacetsAndPaging(t *testing.T, open Opener) {
 	if err != nil || ft.TotalItems != 11 {
 		t.Fatalf("full text in a field: total %d (%v), want 11", ft.TotalItems, err)
 	}
+	// The kind and the name are searched as every other field (service-1,
+	// service-10 to -19 by name, three more by the components they depend on).
+	for _, tc := range []struct {
+		term   string
+		fields []string
+		want   int
+	}{
+		{"COMPON", nil, 30}, {"onent", []string{"KIND"}, 30}, {"component", []string{"spec.type"}, 0},
+		{"vice-1", nil, 14}, {"vice-1", []string{"metadata.name", "spec.type"}, 11}, {"vice-1", []string{"kind"}, 0},
+	} {
+		ft, err = s.Query(ctx, catalogstore.PageQuery{FullText: catalogstore.FullText{Term: tc.term, Fields: tc.fields}, CountTotal: true, Limit: 5})
+		if err != nil || ft.TotalItems != tc.want || len(ft.Items) != min(5, tc.want) {
+			t.Fatalf("full text %q in %v: total %d, %d items (%v), want %d", tc.term, tc.fields, ft.TotalItems, len(ft.Items), err, tc.want)
+		}
+	}
 	ft, err = s.Query(ctx, catalogstore.PageQuery{FullText: catalogstore.FullText{Term: "100%_"}, CountTotal: true})
 	if err != nil || ft.TotalItems != 0 {
 		t.Fatalf("full text with LIKE wildcards: total %d (%v), want 0", ft.TotalItems, err)
@@ -280,6 +295,16 @@ func testQueryFiltersFacetsAndPaging(t *testing.T, open Opener) {
 	}
 	if got := facets["relations.ownedBy"]; len(got) != 10 || got[0].Value != "group:default/team-0" || got[0].Count != 1 {
 		t.Fatalf("relations facet %+v", got)
+	}
+	named, err := s.Facets(ctx, []string{"metadata.name", "kind"}, catalogstore.Filter{{{Key: "metadata.name", Values: []string{"service-3", "SERVICE-4"}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := named["metadata.name"]; len(got) != 2 || got[0] != (catalogstore.FacetCount{Value: "service-3", Count: 1}) || got[1].Value != "service-4" {
+		t.Fatalf("name facet %+v", got)
+	}
+	if got := named["kind"]; len(got) != 1 || got[0] != (catalogstore.FacetCount{Value: "Component", Count: 2}) {
+		t.Fatalf("kind facet of two names %+v", got)
 	}
 	all, err := s.Facets(ctx, []string{"kind", "metadata.tags"}, nil)
 	if err != nil {
@@ -639,6 +664,10 @@ func historyEvents(t *testing.T, n int) []event.Envelope {
 	v, _ := historyCache.LoadOrStore(n, evs)
 	return v.([]event.Envelope)
 }
+
+// FirstDiff shows the first line where two dumps (Dump, SQLiteTables,
+// PostgresTables) differ, for a test's message.
+func FirstDiff(want, got string) string { return firstDiff(want, got) }
 
 // firstDiff shows the first line where two dumps differ.
 func firstDiff(want, got string) string {
