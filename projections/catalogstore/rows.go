@@ -341,6 +341,13 @@ const (
 	// CreationOrder is the order field of lists that name none: entities in the
 	// order they were created.
 	CreationOrder = creationOrder
+	// KeyOrder is the order field of lists in the order of the entities'
+	// keys (kind:namespace/name in lower case), which the key's unique index
+	// holds: a reader that writes something of each entity into other
+	// tables keyed by the entity's key (a full badge evaluation) reads the
+	// catalog in this order, so its writes are appends rather than inserts
+	// spread over those tables' trees.
+	KeyOrder = keyOrder
 	// MissingSortValue sorts entities without the order field after every real
 	// value in ascending order.
 	MissingSortValue = missingSort

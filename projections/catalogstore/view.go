@@ -15,6 +15,9 @@ const missingSort = "\U0010FFFF"
 // creationOrder is the internal order field of lists that name none.
 const creationOrder = "$created"
 
+// keyOrder is the internal order field of lists in the order of their keys.
+const keyOrder = "$key"
+
 // etag derives an entity tag that changes whenever the body or uid does.
 func etag(hash, uid string) string {
 	return catalog.HashJSON([]byte(hash + uid))[:32]

@@ -159,6 +159,7 @@ func (d Dialect) True() string {
 // ColumnFor maps search keys that are also entity columns to the column.
 var ColumnFor = map[string]string{
 	catalogstore.CreationOrder: "e.eid",
+	catalogstore.KeyOrder:      "e.key",
 	"kind":                     "e.kind",
 	"metadata.name":            "e.name",
 	"metadata.namespace":       "e.namespace",

@@ -101,6 +101,8 @@ func CompareReaders(t *testing.T, want, got catalogstore.Reader) {
 		"missing field":     {{Field: "spec.nothing"}},
 		"tag key":           {{Field: tagKey(0)}, {Field: "metadata.name"}},
 		"tag key desc":      {{Field: tagKey(1), Desc: true}},
+		"key":               {{Field: catalogstore.KeyOrder}},
+		"key desc":          {{Field: catalogstore.KeyOrder, Desc: true}},
 	}
 	var queries []catalogstore.PageQuery
 	for _, f := range filters {

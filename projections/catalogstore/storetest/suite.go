@@ -357,6 +357,26 @@ func testQueryFiltersFacetsAndPaging(t *testing.T, open Opener) {
 	if err != nil || len(off.Items) != 2 || off.Items[0].Key != "component:default/service-28" || off.HasNext || !off.HasPrev {
 		t.Fatalf("offset page: %+v (%v)", off, err)
 	}
+	// The key order pages every entity in ascending key order, whatever
+	// the order they were created in (service-10 before service-2).
+	var keys []string
+	last = nil
+	for {
+		p, err := s.Query(ctx, catalogstore.PageQuery{Order: []catalogstore.Order{{Field: catalogstore.KeyOrder}}, Limit: 7, After: last})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, it := range p.Items {
+			keys = append(keys, it.Key)
+		}
+		if !p.HasNext {
+			break
+		}
+		last = p.Last
+	}
+	if len(keys) != 30 || !slices.IsSorted(keys) || keys[2] != "component:default/service-10" {
+		t.Fatalf("pages in key order: %v", keys)
+	}
 	// Entities without the order field sort last both ways.
 	for _, desc := range []bool{false, true} {
 		p, err := s.Query(ctx, catalogstore.PageQuery{Order: []catalogstore.Order{{Field: "metadata.nothing", Desc: desc}}, Limit: 3})
