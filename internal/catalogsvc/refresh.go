@@ -240,6 +240,53 @@ type RefreshResult struct {
 	Positions event.Positions
 	// Problems is how many processing errors the location has now.
 	Problems int
+	// Stages are how long the refresh's steps took; RefreshFiles fills them.
+	Stages Stages
+}
+
+// Stages are how long the steps of a refresh after a file change took, from
+// the request to the read model's fold: where an edit's time goes.
+type Stages struct {
+	// Lock is the wait for the location's lock (this process's refreshes,
+	// then the cross-process lease).
+	Lock time.Duration
+	// CatchUp is the wait for the read model to apply the log's head
+	// before the decision reads it (the log's heads asked, then the fold).
+	CatchUp time.Duration
+	// Snapshot is the read of the location's state (its recorded errors).
+	Snapshot time.Duration
+	// Read is the re-read of the changed files: reading and parsing them,
+	// looking their entities up in the read model and deciding.
+	Read time.Duration
+	// Append is the decision's last events (the removals, read from the
+	// read model), the append of every event to the log and the look at
+	// the repositories beside the changed files.
+	Append time.Duration
+	// Fold is the wait for the read model to apply the appended events.
+	Fold time.Duration
+	// Whole says the location was walked whole instead (Read is then that
+	// walk, and Append and Fold its append and fold).
+	Whole bool
+}
+
+// LogAttrs are the stages as log attributes, in milliseconds.
+func (st Stages) LogAttrs() []any {
+	ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1e3 }
+	return []any{"lockMs", ms(st.Lock), "catchUpMs", ms(st.CatchUp), "snapshotMs", ms(st.Snapshot),
+		"readMs", ms(st.Read), "appendMs", ms(st.Append), "foldMs", ms(st.Fold), "whole", st.Whole}
+}
+
+// stageClock measures consecutive stages: each lap returns the time since
+// the last.
+type stageClock struct{ last time.Time }
+
+func newStageClock() stageClock { return stageClock{last: time.Now()} }
+
+func (c *stageClock) lap() time.Duration {
+	now := time.Now()
+	d := now.Sub(c.last)
+	c.last = now
+	return d
 }
 
 // RefreshLocation re-reads a location and writes what changed.
