@@ -15,9 +15,11 @@ import (
 
 // decisionSink feeds a Decider and appends its events in batches.
 type decisionSink struct {
-	s       *Service
-	ctx     context.Context
-	d       *refresh.Decider
+	s   *Service
+	ctx context.Context
+	d   *refresh.Decider
+	// locID is the location refreshed.
+	locID   string
 	pending []event.Envelope
 	last    event.Positions
 	// changed are the entities the refresh upserted or removed, of the files
@@ -103,6 +105,32 @@ func (ds *decisionSink) Prefetch(keys []string) {
 	if p, ok := ds.state.(prefetcher); ok {
 		p.Prefetch(keys)
 	}
+}
+
+// Held lists the entities the read model holds from the file managedBy for
+// the location, when the state lists them by file (none otherwise: each
+// document is then parsed). A read that fails lists fewer, and the state
+// reports it (stateErr), failing the refresh.
+func (ds *decisionSink) Held(managedBy string) []refresh.Known {
+	fs, ok := ds.state.(refresh.FileState)
+	if !ok {
+		return nil
+	}
+	var out []refresh.Known
+	for k := range fs.OwnedBy(ds.locID, []string{managedBy}) {
+		out = append(out, k)
+	}
+	return out
+}
+
+// Unchanged decides about an entity of an unchanged document of the file
+// managedBy as the read model holds it (refresh.Decider.ObserveUnchanged).
+func (ds *decisionSink) Unchanged(managedBy string, k refresh.Known) bool {
+	if !ds.d.ObserveUnchanged(k, managedBy) {
+		return false
+	}
+	ds.saw(managedBy)
+	return true
 }
 
 // saw records a file the walk read or kept.
@@ -346,7 +374,7 @@ func (s *Service) refreshLocked(ctx context.Context, loc catalogstore.Location, 
 	}
 	d := refresh.NewDecider(refresh.Location{ID: loc.ID, Type: loc.Type, Target: loc.Target, EntityRef: entityRef},
 		state, event.Meta{CorrelationID: correlation}, event.NewID)
-	sink := &decisionSink{s: s, ctx: ctx, d: d, state: state}
+	sink := &decisionSink{s: s, ctx: ctx, d: d, state: state, locID: loc.ID}
 	defer sink.wait()
 	commit, err := s.cfg.Reader.Walk(ctx, loc.Type, loc.Target, sink, true)
 	if err != nil {

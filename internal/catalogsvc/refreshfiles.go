@@ -86,7 +86,7 @@ func (s *Service) rewalkLocked(ctx context.Context, loc catalogstore.Location, c
 	}
 	d := refresh.NewDecider(refresh.Location{ID: loc.ID, Type: loc.Type, Target: loc.Target, EntityRef: entityRef},
 		state, event.Meta{CorrelationID: correlation}, event.NewID)
-	sink := &decisionSink{s: s, ctx: ctx, d: d, state: state, hold: true}
+	sink := &decisionSink{s: s, ctx: ctx, d: d, state: state, hold: true, locID: loc.ID}
 	defer sink.wait()
 	rw, err := s.cfg.Reader.Rewalk(ctx, ch, sink)
 	st.Read += clock.lap()
