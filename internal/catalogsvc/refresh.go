@@ -112,6 +112,9 @@ func (ds *decisionSink) Prefetch(keys []string) {
 // document is then parsed). A read that fails lists fewer, and the state
 // reports it (stateErr), failing the refresh.
 func (ds *decisionSink) Held(managedBy string) []refresh.Known {
+	if h, ok := ds.state.(*heldState); ok {
+		return h.held(ds.locID, managedBy)
+	}
 	fs, ok := ds.state.(refresh.FileState)
 	if !ok {
 		return nil

@@ -3,6 +3,8 @@ package catalogsvc_test
 import (
 	"context"
 	"fmt"
+	"iter"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -10,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"backlot.dev/backlot/domain/refresh"
 	"backlot.dev/backlot/internal/catalogsvc"
 	"backlot.dev/backlot/internal/ingest"
 	"backlot.dev/backlot/projections/catalogstore"
@@ -222,5 +225,81 @@ func TestAnEditOfOneDocumentParsesThatDocument(t *testing.T) {
 			t.Fatalf("%s: %d documents parsed, want at most %d", st.name, parsed, st.maxParsed)
 		}
 		t.Logf("%s: %d events, %d documents parsed", st.name, len(evs[2]), parsed)
+	}
+}
+
+// countingStore counts the reads of the refresh states it hands out.
+type countingStore struct {
+	catalogstore.Store
+	reads map[string]int
+}
+
+func (s *countingStore) Snapshot(ctx context.Context, locationID string) (refresh.State, error) {
+	st, err := s.Store.Snapshot(ctx, locationID)
+	if err != nil {
+		return nil, err
+	}
+	return &countingState{FileState: st.(refresh.FileState), reads: s.reads}, nil
+}
+
+type countingState struct {
+	refresh.FileState
+	reads map[string]int
+}
+
+func (c *countingState) Lookup(key string) (refresh.Known, bool) {
+	c.reads["Lookup"]++
+	return c.FileState.Lookup(key)
+}
+
+func (c *countingState) Owned(loc string, except map[string]bool) iter.Seq[refresh.Known] {
+	c.reads["Owned"]++
+	return c.FileState.Owned(loc, except)
+}
+
+func (c *countingState) OwnedBy(loc string, files []string) iter.Seq[refresh.Known] {
+	c.reads["OwnedBy"]++
+	return c.FileState.OwnedBy(loc, files)
+}
+
+func (c *countingState) Prefetch(keys []string) {
+	c.reads["Prefetch"]++
+	if p, ok := c.FileState.(interface{ Prefetch([]string) }); ok {
+		p.Prefetch(keys)
+	}
+}
+
+// TestAnEditOfOneEntityReadsItsFileOnce edits one entity of a file of many:
+// the refresh of the changed file reads the file's entities from the read
+// model once (OwnedBy), for the documents it does not parse, for the one it
+// parses and for the removals, and looks up nothing else.
+func TestAnEditOfOneEntityReadsItsFileOnce(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	reads := map[string]int{}
+	e := newEnvWith(t, func(c *catalogsvc.Config) {
+		c.Store = &countingStore{Store: c.Store, reads: reads}
+	})
+	var docs []string
+	for i := range 20 {
+		docs = append(docs, component(fmt.Sprintf("m%02d", i), "production"))
+	}
+	file := e.write(t, "many.yaml", strings.Join(docs, "---\n"))
+	res, err := e.svc.RegisterLocation(ctx, "user:default/ada", "file", file, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	docs[7] = component("m07", "deprecated")
+	e.write(t, "many.yaml", strings.Join(docs, "---\n"))
+	clear(reads)
+	out, err := e.svc.RefreshFiles(ctx, res.Location, []string{file})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(out.Positions) == 0 {
+		t.Fatal("the edit wrote no event")
+	}
+	if want := map[string]int{"OwnedBy": 1}; !maps.Equal(reads, want) {
+		t.Fatalf("the refresh read the read model %v times, want %v", reads, want)
 	}
 }

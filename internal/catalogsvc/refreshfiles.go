@@ -84,9 +84,14 @@ func (s *Service) rewalkLocked(ctx context.Context, loc catalogstore.Location, c
 	if r, err := catalog.ParseRef(entityRef, catalog.RefDefaults{Kind: "Location"}); err == nil {
 		entityRef = r.Key()
 	}
+	// The decision reads the changed files' entities once (heldState).
+	var decided refresh.State = state
+	if h := newHeldState(state); h != nil {
+		decided = h
+	}
 	d := refresh.NewDecider(refresh.Location{ID: loc.ID, Type: loc.Type, Target: loc.Target, EntityRef: entityRef},
-		state, event.Meta{CorrelationID: correlation}, event.NewID)
-	sink := &decisionSink{s: s, ctx: ctx, d: d, state: state, hold: true, locID: loc.ID}
+		decided, event.Meta{CorrelationID: correlation}, event.NewID)
+	sink := &decisionSink{s: s, ctx: ctx, d: d, state: decided, hold: true, locID: loc.ID}
 	defer sink.wait()
 	rw, err := s.cfg.Reader.Rewalk(ctx, ch, sink)
 	st.Read += clock.lap()
