@@ -264,6 +264,24 @@ func (ds *decisionSink) wait() error {
 	return a.err
 }
 
+// releaseLater releases a location's lease (lock's release) on a goroutine
+// of its own: a file watcher's refresh answers once its events are folded,
+// and the watcher reads the next edit while the lease's release (a
+// statement, tens of milliseconds under load) is under way. The next lock of
+// the location in this process waits for it (lock, which every caller calls
+// with mu held, as it must call this).
+func (s *Service) releaseLater(locationID string, release func()) {
+	done := make(chan struct{})
+	if s.releasing == nil {
+		s.releasing = map[string]chan struct{}{}
+	}
+	s.releasing[locationID] = done
+	go func() {
+		release()
+		close(done)
+	}()
+}
+
 // RefreshResult counts what a refresh changed.
 type RefreshResult struct {
 	// Positions are the log positions of the refresh's last events, empty when
@@ -340,6 +358,15 @@ func (s *Service) RefreshLocation(ctx context.Context, loc catalogstore.Location
 func (s *Service) lock(ctx context.Context, locationID string, fresh time.Duration) (func(), error) {
 	if s.cfg.Lock == nil {
 		return func() {}, nil
+	}
+	if done, ok := s.releasing[locationID]; ok {
+		// This process's last lease of the location is being released.
+		select {
+		case <-done:
+			delete(s.releasing, locationID)
+		case <-ctx.Done():
+			return nil, &UnavailableError{Err: fmt.Errorf("location lock: %w", ctx.Err())}
+		}
 	}
 	var (
 		l   Lease

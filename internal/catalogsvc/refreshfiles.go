@@ -32,7 +32,7 @@ func (s *Service) RefreshFiles(ctx context.Context, loc catalogstore.Location, p
 	if err != nil || release == nil {
 		return RefreshResult{}, err
 	}
-	defer release()
+	defer s.releaseLater(loc.ID, release)
 	st := Stages{Lock: clock.lap()}
 	correlation := event.NewID()
 	ch, ok := s.cfg.Reader.Changed(loc.Type, loc.Target, paths)
