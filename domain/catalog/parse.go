@@ -87,7 +87,7 @@ func ParseDocuments(file string, data []byte, lim Limits) ([]Document, error) {
 		return nil, &DocumentError{File: file, Document: -1,
 			Err: fmt.Errorf("file is %d bytes, %w of %d bytes", len(data), ErrTooLarge, lim.MaxFileBytes)}
 	}
-	chunks := splitDocuments(data)
+	chunks := SplitDocuments(data)
 	if len(chunks) > lim.MaxDocuments {
 		return nil, &DocumentError{File: file, Document: -1,
 			Err: fmt.Errorf("file holds %d documents, %w of %d", len(chunks), ErrTooLarge, lim.MaxDocuments)}
@@ -95,22 +95,31 @@ func ParseDocuments(file string, data []byte, lim Limits) ([]Document, error) {
 	docs := make([]Document, 0, len(chunks))
 	fileBudget := lim.MaxFileNodes
 	for i, c := range chunks {
-		body, field, nodes, err := decodeDocument(c.text, lim)
+		d, nodes := DecodeDocument(file, c, i, lim)
 		if fileBudget -= nodes; fileBudget < 0 {
 			return nil, &DocumentError{File: file, Document: -1,
-				Err: fmt.Errorf("file expands to more than %d YAML nodes (aliases included; document %d at line %d passes the limit): %w", lim.MaxFileNodes, i+1, c.line, ErrTooLarge)}
-		}
-		if err != nil {
-			err = shiftLines(err, c.line-1)
-		}
-		d := Document{Index: i, Line: c.line, Body: body}
-		if err != nil {
-			d.Body = nil
-			d.Err = &DocumentError{File: file, Document: i, Line: c.line, Entity: guessRef(body), Field: field, Err: err}
+				Err: fmt.Errorf("file expands to more than %d YAML nodes (aliases included; document %d at line %d passes the limit): %w", lim.MaxFileNodes, i+1, c.Line, ErrTooLarge)}
 		}
 		docs = append(docs, d)
 	}
 	return docs, nil
+}
+
+// DecodeDocument decodes the chunk of a file (SplitDocuments) that is its
+// document index, as ParseDocuments does, and says how many YAML nodes it
+// expanded to (aliases included), which count against lim.MaxFileNodes
+// (its caller's to add up). lim must hold its defaults (Limits.WithDefaults).
+func DecodeDocument(file string, c DocumentChunk, index int, lim Limits) (Document, int) {
+	body, field, nodes, err := decodeDocument(c.Text, lim)
+	if err != nil {
+		err = shiftLines(err, c.Line-1)
+	}
+	d := Document{Index: index, Line: c.Line, Body: body}
+	if err != nil {
+		d.Body = nil
+		d.Err = &DocumentError{File: file, Document: index, Line: c.Line, Entity: guessRef(body), Field: field, Err: err}
+	}
+	return d, nodes
 }
 
 var yamlLineRE = regexp.MustCompile(`line (\d+)`)
@@ -131,21 +140,26 @@ func shiftLines(err error, offset int) error {
 	return errors.New(msg)
 }
 
-type chunk struct {
-	text []byte
-	line int
+// DocumentChunk is one document of a YAML stream, not decoded yet.
+type DocumentChunk struct {
+	// Text is the document's text.
+	Text []byte
+	// Line is the 1-based line of the file the document starts on.
+	Line int
 }
 
-// splitDocuments cuts a YAML stream at its document markers ("---" and "...")
-// at the start of a line and drops documents that hold only comments and space.
-func splitDocuments(data []byte) []chunk {
-	var out []chunk
+// SplitDocuments cuts a YAML stream at its document markers ("---" and "...")
+// at the start of a line and drops documents that hold only comments and
+// space, as ParseDocuments does before it decodes each (DecodeDocument). It
+// applies no limit.
+func SplitDocuments(data []byte) []DocumentChunk {
+	var out []DocumentChunk
 	var cur bytes.Buffer
 	start := 1
 	line := 0
 	flush := func() {
 		if hasContent(cur.Bytes()) {
-			out = append(out, chunk{text: append([]byte(nil), cur.Bytes()...), line: start})
+			out = append(out, DocumentChunk{Text: append([]byte(nil), cur.Bytes()...), Line: start})
 		}
 		cur.Reset()
 	}

@@ -206,6 +206,26 @@ func (d *Decider) Observe(o Observed) ([]event.Envelope, error) {
 	return []event.Envelope{ev}, nil
 }
 
+// ObserveUnchanged decides about an entity the location yields from the
+// file managedBy as the read model holds it (prev, as State has it): the
+// file's document is the one it was when the entity was last written from
+// it, so its body is the one prev's hash is of, and the entity need not be
+// parsed again. It records the entity as observed and reports true when
+// Observe of that body would decide nothing (the location owns the entity
+// from that file, and this refresh has not observed it yet); false, when
+// Observe must decide it from its body, having recorded nothing.
+func (d *Decider) ObserveUnchanged(prev Known, managedBy string) bool {
+	if prev.LocationID != d.loc.ID || prev.ManagedBy != managedBy {
+		return false
+	}
+	h := d.hash(prev.Key)
+	if _, dup := d.seen[h]; dup {
+		return false
+	}
+	d.seen[h] = struct{}{}
+	return true
+}
+
 // Finish returns the removals of entities the location no longer yields and,
 // when the location's errors changed, the event that records or clears
 // them, in the order of FinishEach.

@@ -148,20 +148,31 @@ func (r *ingesterRole) watch(ctx context.Context) {
 				continue
 			}
 			start := time.Now()
-			var err error
+			var (
+				res catalogsvc.RefreshResult
+				err error
+			)
 			if rep.Overflow {
 				// Changes were dropped: read the whole location.
-				_, err = r.deps.Service.RefreshLocation(ctx, l)
+				res, err = r.deps.Service.RefreshLocation(ctx, l)
 			} else {
 				// Only the changed files are read again, unless the change
 				// needs the whole location read (catalogsvc.RefreshFiles).
-				_, err = r.deps.Service.RefreshFiles(ctx, l, in)
+				res, err = r.deps.Service.RefreshFiles(ctx, l, in)
 			}
 			if err != nil {
 				r.deps.Logger.Warn("refresh after a file change failed", "location", l.Type+":"+l.Target, "err", err)
 				continue
 			}
-			r.deps.Logger.Debug("file changed: location refreshed", "location", l.Type+":"+l.Target, "files", len(in), "took", time.Since(start).Round(time.Millisecond))
+			if len(res.Positions) == 0 {
+				continue // nothing changed: nothing to tell
+			}
+			// Where an edit's time went, from its first notification to
+			// the read model's fold of its events.
+			attrs := append([]any{"location", l.Type + ":" + l.Target, "files", len(in),
+				"tookMs", float64(time.Since(rep.First).Microseconds()) / 1e3,
+				"noticeMs", float64(start.Sub(rep.First).Microseconds()) / 1e3}, res.Stages.LogAttrs()...)
+			r.deps.Logger.Info("file changed: location refreshed", attrs...)
 		}
 	})
 }

@@ -15,9 +15,11 @@ import (
 
 // decisionSink feeds a Decider and appends its events in batches.
 type decisionSink struct {
-	s       *Service
-	ctx     context.Context
-	d       *refresh.Decider
+	s   *Service
+	ctx context.Context
+	d   *refresh.Decider
+	// locID is the location refreshed.
+	locID   string
 	pending []event.Envelope
 	last    event.Positions
 	// changed are the entities the refresh upserted or removed, of the files
@@ -103,6 +105,35 @@ func (ds *decisionSink) Prefetch(keys []string) {
 	if p, ok := ds.state.(prefetcher); ok {
 		p.Prefetch(keys)
 	}
+}
+
+// Held lists the entities the read model holds from the file managedBy for
+// the location, when the state lists them by file (none otherwise: each
+// document is then parsed). A read that fails lists fewer, and the state
+// reports it (stateErr), failing the refresh.
+func (ds *decisionSink) Held(managedBy string) []refresh.Known {
+	if h, ok := ds.state.(*heldState); ok {
+		return h.held(ds.locID, managedBy)
+	}
+	fs, ok := ds.state.(refresh.FileState)
+	if !ok {
+		return nil
+	}
+	var out []refresh.Known
+	for k := range fs.OwnedBy(ds.locID, []string{managedBy}) {
+		out = append(out, k)
+	}
+	return out
+}
+
+// Unchanged decides about an entity of an unchanged document of the file
+// managedBy as the read model holds it (refresh.Decider.ObserveUnchanged).
+func (ds *decisionSink) Unchanged(managedBy string, k refresh.Known) bool {
+	if !ds.d.ObserveUnchanged(k, managedBy) {
+		return false
+	}
+	ds.saw(managedBy)
+	return true
 }
 
 // saw records a file the walk read or kept.
@@ -233,6 +264,24 @@ func (ds *decisionSink) wait() error {
 	return a.err
 }
 
+// releaseLater releases a location's lease (lock's release) on a goroutine
+// of its own: a file watcher's refresh answers once its events are folded,
+// and the watcher reads the next edit while the lease's release (a
+// statement, tens of milliseconds under load) is under way. The next lock of
+// the location in this process waits for it (lock, which every caller calls
+// with mu held, as it must call this).
+func (s *Service) releaseLater(locationID string, release func()) {
+	done := make(chan struct{})
+	if s.releasing == nil {
+		s.releasing = map[string]chan struct{}{}
+	}
+	s.releasing[locationID] = done
+	go func() {
+		release()
+		close(done)
+	}()
+}
+
 // RefreshResult counts what a refresh changed.
 type RefreshResult struct {
 	// Positions are the log positions of the refresh's last events, empty when
@@ -240,6 +289,53 @@ type RefreshResult struct {
 	Positions event.Positions
 	// Problems is how many processing errors the location has now.
 	Problems int
+	// Stages are how long the refresh's steps took; RefreshFiles fills them.
+	Stages Stages
+}
+
+// Stages are how long the steps of a refresh after a file change took, from
+// the request to the read model's fold: where an edit's time goes.
+type Stages struct {
+	// Lock is the wait for the location's lock (this process's refreshes,
+	// then the cross-process lease).
+	Lock time.Duration
+	// CatchUp is the wait for the read model to apply the log's head
+	// before the decision reads it (the log's heads asked, then the fold).
+	CatchUp time.Duration
+	// Snapshot is the read of the location's state (its recorded errors).
+	Snapshot time.Duration
+	// Read is the re-read of the changed files: reading and parsing them,
+	// looking their entities up in the read model and deciding.
+	Read time.Duration
+	// Append is the decision's last events (the removals, read from the
+	// read model), the append of every event to the log and the look at
+	// the repositories beside the changed files.
+	Append time.Duration
+	// Fold is the wait for the read model to apply the appended events.
+	Fold time.Duration
+	// Whole says the location was walked whole instead (Read is then that
+	// walk, and Append and Fold its append and fold).
+	Whole bool
+}
+
+// LogAttrs are the stages as log attributes, in milliseconds.
+func (st Stages) LogAttrs() []any {
+	ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1e3 }
+	return []any{"lockMs", ms(st.Lock), "catchUpMs", ms(st.CatchUp), "snapshotMs", ms(st.Snapshot),
+		"readMs", ms(st.Read), "appendMs", ms(st.Append), "foldMs", ms(st.Fold), "whole", st.Whole}
+}
+
+// stageClock measures consecutive stages: each lap returns the time since
+// the last.
+type stageClock struct{ last time.Time }
+
+func newStageClock() stageClock { return stageClock{last: time.Now()} }
+
+func (c *stageClock) lap() time.Duration {
+	now := time.Now()
+	d := now.Sub(c.last)
+	c.last = now
+	return d
 }
 
 // RefreshLocation re-reads a location and writes what changed.
@@ -262,6 +358,15 @@ func (s *Service) RefreshLocation(ctx context.Context, loc catalogstore.Location
 func (s *Service) lock(ctx context.Context, locationID string, fresh time.Duration) (func(), error) {
 	if s.cfg.Lock == nil {
 		return func() {}, nil
+	}
+	if done, ok := s.releasing[locationID]; ok {
+		// This process's last lease of the location is being released.
+		select {
+		case <-done:
+			delete(s.releasing, locationID)
+		case <-ctx.Done():
+			return nil, &UnavailableError{Err: fmt.Errorf("location lock: %w", ctx.Err())}
+		}
 	}
 	var (
 		l   Lease
@@ -299,7 +404,7 @@ func (s *Service) refreshLocked(ctx context.Context, loc catalogstore.Location, 
 	}
 	d := refresh.NewDecider(refresh.Location{ID: loc.ID, Type: loc.Type, Target: loc.Target, EntityRef: entityRef},
 		state, event.Meta{CorrelationID: correlation}, event.NewID)
-	sink := &decisionSink{s: s, ctx: ctx, d: d, state: state}
+	sink := &decisionSink{s: s, ctx: ctx, d: d, state: state, locID: loc.ID}
 	defer sink.wait()
 	commit, err := s.cfg.Reader.Walk(ctx, loc.Type, loc.Target, sink, true)
 	if err != nil {

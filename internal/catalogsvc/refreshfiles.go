@@ -25,17 +25,19 @@ import (
 // the whole location. A change to no file of the location, nor beside a
 // repository descriptor of it, does nothing.
 func (s *Service) RefreshFiles(ctx context.Context, loc catalogstore.Location, paths []string) (RefreshResult, error) {
+	clock := newStageClock()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	release, err := s.lock(ctx, loc.ID, 0)
 	if err != nil || release == nil {
 		return RefreshResult{}, err
 	}
-	defer release()
+	defer s.releaseLater(loc.ID, release)
+	st := Stages{Lock: clock.lap()}
 	correlation := event.NewID()
 	ch, ok := s.cfg.Reader.Changed(loc.Type, loc.Target, paths)
 	if !ok {
-		return s.refreshLocked(ctx, loc, correlation)
+		return s.refreshWhole(ctx, loc, correlation, st, &clock)
 	}
 	var beside []string
 	if s.cfg.Repos != nil {
@@ -47,32 +49,52 @@ func (s *Service) RefreshFiles(ctx context.Context, loc catalogstore.Location, p
 	if !ch.Relevant() && len(beside) == 0 {
 		return RefreshResult{}, nil
 	}
-	res, ok, err := s.rewalkLocked(ctx, loc, ch, beside, correlation)
+	res, ok, err := s.rewalkLocked(ctx, loc, ch, beside, correlation, &st, &clock)
 	if err != nil || ok {
+		res.Stages = st
 		return res, err
 	}
-	return s.refreshLocked(ctx, loc, correlation)
+	return s.refreshWhole(ctx, loc, correlation, st, &clock)
+}
+
+// refreshWhole is RefreshFiles's walk of the whole location, timed as one
+// Read stage after what st holds.
+func (s *Service) refreshWhole(ctx context.Context, loc catalogstore.Location, correlation string, st Stages, clock *stageClock) (RefreshResult, error) {
+	res, err := s.refreshLocked(ctx, loc, correlation)
+	st.Read += clock.lap()
+	st.Whole = true
+	res.Stages = st
+	return res, err
 }
 
 // rewalkLocked is RefreshFiles's refresh of the changed files; ok is false
 // when the location must be walked whole instead, nothing being written.
-func (s *Service) rewalkLocked(ctx context.Context, loc catalogstore.Location, ch ingest.Change, beside []string, correlation string) (RefreshResult, bool, error) {
+// It adds the time of its steps to st, measured by clock.
+func (s *Service) rewalkLocked(ctx context.Context, loc catalogstore.Location, ch ingest.Change, beside []string, correlation string, st *Stages, clock *stageClock) (RefreshResult, bool, error) {
 	if err := s.catchUp(ctx); err != nil {
 		return RefreshResult{}, false, err
 	}
+	st.CatchUp += clock.lap()
 	state, err := s.cfg.Store.Snapshot(ctx, loc.ID)
 	if err != nil {
 		return RefreshResult{}, false, &UnavailableError{Err: err}
 	}
+	st.Snapshot += clock.lap()
 	entityRef := loc.EntityRef
 	if r, err := catalog.ParseRef(entityRef, catalog.RefDefaults{Kind: "Location"}); err == nil {
 		entityRef = r.Key()
 	}
+	// The decision reads the changed files' entities once (heldState).
+	var decided refresh.State = state
+	if h := newHeldState(state); h != nil {
+		decided = h
+	}
 	d := refresh.NewDecider(refresh.Location{ID: loc.ID, Type: loc.Type, Target: loc.Target, EntityRef: entityRef},
-		state, event.Meta{CorrelationID: correlation}, event.NewID)
-	sink := &decisionSink{s: s, ctx: ctx, d: d, state: state, hold: true}
+		decided, event.Meta{CorrelationID: correlation}, event.NewID)
+	sink := &decisionSink{s: s, ctx: ctx, d: d, state: decided, hold: true, locID: loc.ID}
 	defer sink.wait()
 	rw, err := s.cfg.Reader.Rewalk(ctx, ch, sink)
+	st.Read += clock.lap()
 	if err != nil || !rw.OK {
 		return RefreshResult{}, false, err
 	}
@@ -102,9 +124,11 @@ func (s *Service) rewalkLocked(ctx context.Context, loc catalogstore.Location, c
 		}
 	}
 	rw.Commit()
+	st.Append += clock.lap()
 	if err := s.waitFor(ctx, sink.last); err != nil {
 		return RefreshResult{}, true, err
 	}
+	st.Fold += clock.lap()
 	return RefreshResult{Positions: sink.last, Problems: len(d.Errors())}, true, nil
 }
 

@@ -99,6 +99,9 @@ type Lease struct {
 type Service struct {
 	cfg Config
 	mu  sync.Mutex
+	// releasing holds, by location id, the lease releases still under way
+	// (releaseLater), each closed once done; guarded by mu.
+	releasing map[string]chan struct{}
 }
 
 // New returns a Service.

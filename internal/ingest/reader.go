@@ -41,6 +41,10 @@ type Config struct {
 	MaxDepth int
 	// Kinds are the kinds accepted; nil accepts the built-in kinds only.
 	Kinds *catalog.Kinds
+	// ParseEveryDocument makes a changed file's every document parsed,
+	// including those whose text did not change (UnchangedSink is not
+	// used): the reference that tests compare the walk that skips them with.
+	ParseEveryDocument bool
 }
 
 // Reader reads locations into a Sink. It remembers every file that read cleanly
@@ -62,7 +66,13 @@ type Reader struct {
 
 	// filesRead counts the descriptor files read from disk (FilesRead).
 	filesRead atomic.Int64
+	// docsParsed counts the documents decoded (DocumentsParsed).
+	docsParsed atomic.Int64
 }
+
+// DocumentsParsed returns how many YAML documents the Reader has decoded
+// since it was made: an edit of one entity of a file of many decodes one.
+func (r *Reader) DocumentsParsed() int64 { return r.docsParsed.Load() }
 
 // FilesRead returns how many descriptor files the Reader has read from disk
 // since it was made: a refresh of one edited file of a location reads one.
@@ -77,6 +87,12 @@ func (r *Reader) FilesRead() int64 { return r.filesRead.Load() }
 // its full key.
 func (r *Reader) keyHash(key string) uint64 { return maphash.String(r.seed, key) }
 
+// textHash returns the 64-bit hash of a document's text that the memos keep
+// (docMemo): a document of the same hash is taken as unchanged. The seed is
+// the process's own, so the chance that an edit keeps a document's hash
+// (one in 2^64) cannot be arranged by whoever writes the file.
+func (r *Reader) textHash(text []byte) uint64 { return maphash.Bytes(r.seed, text) }
+
 // fileMemo is what a clean file yielded, keyed by type:target of the file.
 type fileMemo struct {
 	hash [32]byte
@@ -90,6 +106,26 @@ type fileMemo struct {
 	// yielded, so a later copy of one of them elsewhere is known as a copy
 	// even when this file is not parsed.
 	keys []uint64
+	// docs are the file's documents, in order: when the file changes, a
+	// document whose text is the same is taken unchanged without being
+	// parsed (UnchangedSink), so an edit of one entity of a file of many
+	// parses one document.
+	docs []docMemo
+}
+
+// docMemo is one document of a clean file: 24 bytes, where the entity it
+// yielded is kilobytes.
+type docMemo struct {
+	// text is the hash of the document's text (Reader.textHash).
+	text uint64
+	// key is the hash of the key of the entity it yielded (Reader.keyHash).
+	key uint64
+	// nodes is how many YAML nodes it expanded to, which count against the
+	// file's limit (catalog.Limits.MaxFileNodes) unparsed too.
+	nodes int32
+	// plain is false for a Location entity, whose targets a walk follows:
+	// it is always parsed.
+	plain bool
 }
 
 // childTarget is a Location entity's target found in a file.
@@ -150,6 +186,25 @@ type Sink interface {
 	KeepUnread(target string)
 	// KeepEntity marks an entity whose document is broken now.
 	KeepEntity(key string)
+}
+
+// UnchangedSink is a Sink that takes an entity of a changed file whose
+// document is the one the file held at its last clean read without the
+// document being parsed again: the read model holds that entity from that
+// file as that document made it (what the Reader remembers of a file is
+// what the log holds of it). A walk asks Held once for such a file, and
+// hands each such entity it finds there to Unchanged; one Held does not
+// list, or that Unchanged refuses, is parsed and handed to Entity.
+type UnchangedSink interface {
+	Sink
+	// Held returns the entities the read model holds from the file
+	// managedBy (type:target) for the location walked.
+	Held(managedBy string) []refresh.Known
+	// Unchanged decides about an entity the file yields as the read model
+	// holds it (one of Held's), as Entity would for the same body, and
+	// reports true; false when only Entity can decide, nothing being
+	// recorded (refresh.Decider.ObserveUnchanged).
+	Unchanged(managedBy string, k refresh.Known) bool
 }
 
 // PrefetchingSink is a Sink that reads what it knows of entities in bulk:
@@ -418,16 +473,37 @@ func (w *walk) file(ctx context.Context, locType string, f *file, depth int) err
 			w.pending[f.managedBy] = memo
 		}
 	}()
-	docs, err := catalog.ParseDocuments(f.managedBy, f.content, w.r.cfg.Limits)
+	var prev []docMemo
+	if m, ok := w.r.memo(f.managedBy); ok && w.useMemo && f.commit == nil {
+		prev = m.docs
+	}
+	us, _ := w.sink.(UnchangedSink)
+	if us == nil || w.r.cfg.ParseEveryDocument {
+		prev = nil
+	}
+	pf, err := w.r.parse(f, prev)
 	if err != nil {
 		fail(problemOf(err, f.managedBy))
 		w.sink.KeepFile(f.managedBy)
 		return nil
 	}
-	if ps, ok := w.sink.(PrefetchingSink); ok && len(docs) > 1 {
-		keys := make([]string, 0, len(docs))
-		for _, d := range docs {
-			if d.Err == nil {
+	docs := pf.docs
+	if memo != nil {
+		memo.docs = make([]docMemo, len(docs))
+	}
+	// held are the entities the read model holds from the file, by key
+	// hash, when a document is unchanged.
+	var held map[uint64]refresh.Known
+	if pf.skipped > 0 {
+		held = map[uint64]refresh.Known{}
+		for _, k := range us.Held(f.managedBy) {
+			held[w.r.keyHash(k.Key)] = k
+		}
+	}
+	if ps, ok := w.sink.(PrefetchingSink); ok && len(docs)-pf.skipped > 1 {
+		keys := make([]string, 0, len(docs)-pf.skipped)
+		for i, d := range docs {
+			if d.Err == nil && !pf.skip[i] {
 				if r, ok := catalog.RefFromBody(d.Body); ok {
 					keys = append(keys, r.Key())
 				}
@@ -435,7 +511,25 @@ func (w *walk) file(ctx context.Context, locType string, f *file, depth int) err
 		}
 		ps.Prefetch(keys)
 	}
-	for _, d := range docs {
+	for i, d := range docs {
+		if pf.skip[i] {
+			dm := prev[i]
+			if k, ok := held[dm.key]; ok && !w.hasYielded(dm.key) && us.Unchanged(f.managedBy, k) {
+				w.yielded[dm.key] = w.indexOf(f.managedBy)
+				if w.replay != nil {
+					w.replay.yielded(dm.key)
+				}
+				if memo != nil {
+					memo.keys = append(memo.keys, dm.key)
+					memo.docs[i] = dm
+				}
+				continue
+			}
+			// Only its body can decide: parse it after all (its nodes are
+			// counted already, and are the same).
+			d, _ = catalog.DecodeDocument(f.managedBy, pf.chunks[i], i, w.r.cfg.Limits)
+			w.r.docsParsed.Add(1)
+		}
 		if d.Err != nil {
 			pe := problemOf(d.Err, f.managedBy)
 			fail(pe)
@@ -491,7 +585,8 @@ func (w *walk) file(ctx context.Context, locType string, f *file, depth int) err
 		if err := w.sink.Entity(refresh.Observed{Entity: ent, ManagedBy: f.managedBy, Commit: f.commit, Head: f.head}); err != nil {
 			return err
 		}
-		if h := w.r.keyHash(ent.Ref().Key()); !w.hasYielded(h) {
+		h := w.r.keyHash(ent.Ref().Key())
+		if !w.hasYielded(h) {
 			w.yielded[h] = w.indexOf(f.managedBy)
 			if w.replay != nil {
 				w.replay.yielded(h)
@@ -499,6 +594,9 @@ func (w *walk) file(ctx context.Context, locType string, f *file, depth int) err
 			if memo != nil {
 				memo.keys = append(memo.keys, h)
 			}
+		}
+		if memo != nil {
+			memo.docs[i] = docMemo{text: pf.texts[i], key: h, nodes: int32(pf.nodes[i]), plain: !strings.EqualFold(ent.Kind(), "Location")}
 		}
 		if rs, ok := w.sink.(RefusingSink); ok && rs.Refused(f.managedBy) {
 			memo = nil

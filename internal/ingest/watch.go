@@ -85,6 +85,10 @@ type Report struct {
 	// notifications overflowed): any file of the watched folders may have
 	// changed, so every watched location must be read whole.
 	Overflow bool
+	// First is when the first notification of the report arrived: the time
+	// since is how long the edit waited to be noticed (the settle time and
+	// the report before it).
+	First time.Time
 }
 
 // Run reports the files changed (written, created, removed or renamed) in
@@ -95,6 +99,7 @@ type Report struct {
 func (w *Watcher) Run(ctx context.Context, changed func(Report)) {
 	pending := map[string]bool{}
 	overflow := false
+	var first time.Time
 	var timer <-chan time.Time
 	for {
 		select {
@@ -107,6 +112,9 @@ func (w *Watcher) Run(ctx context.Context, changed func(Report)) {
 			if ev.Op&(fsnotify.Write|fsnotify.Create|fsnotify.Remove|fsnotify.Rename) == 0 {
 				continue
 			}
+			if len(pending) == 0 && !overflow {
+				first = time.Now()
+			}
 			pending[filepath.Clean(ev.Name)] = true
 			timer = time.After(w.settle)
 		case err, ok := <-w.fs.Errors:
@@ -114,6 +122,9 @@ func (w *Watcher) Run(ctx context.Context, changed func(Report)) {
 				return
 			}
 			if errors.Is(err, fsnotify.ErrEventOverflow) {
+				if len(pending) == 0 && !overflow {
+					first = time.Now()
+				}
 				overflow = true
 				timer = time.After(w.settle)
 			}
@@ -125,7 +136,7 @@ func (w *Watcher) Run(ctx context.Context, changed func(Report)) {
 			}
 			slices.Sort(paths)
 			clear(pending)
-			r := Report{Paths: paths, Overflow: overflow}
+			r := Report{Paths: paths, Overflow: overflow, First: first}
 			overflow = false
 			changed(r)
 		}
