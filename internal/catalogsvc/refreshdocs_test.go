@@ -22,17 +22,7 @@ import (
 // of a changed file (ingest.Config.ParseEveryDocument): the reference.
 func twinParsingEveryDocument(t *testing.T, of *env) (*env, *ingest.Reader) {
 	t.Helper()
-	var reader *ingest.Reader
-	e := newEnvWith(t, func(c *catalogsvc.Config) {
-		roots, err := ingest.NewRoots([]string{of.root})
-		if err != nil {
-			t.Fatal(err)
-		}
-		reader = ingest.NewReader(ingest.Config{Roots: roots, ParseEveryDocument: true})
-		c.Reader = reader
-	})
-	e.root = of.root
-	return e, reader
+	return twin(t, of, func(c *ingest.Config) { c.ParseEveryDocument = true })
 }
 
 // TestAnEditOfOneDocumentParsesThatDocument edits the documents of a file

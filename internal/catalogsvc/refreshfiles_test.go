@@ -17,8 +17,9 @@ import (
 )
 
 // twin is a second service over its own log and store that reads the
-// files of another env's root, and refreshes whole locations.
-func twin(t *testing.T, of *env) (*env, *ingest.Reader) {
+// files of another env's root, and refreshes whole locations; each of
+// configure changes its reader's configuration.
+func twin(t *testing.T, of *env, configure ...func(*ingest.Config)) (*env, *ingest.Reader) {
 	t.Helper()
 	var reader *ingest.Reader
 	e := newEnvWith(t, func(c *catalogsvc.Config) {
@@ -26,7 +27,11 @@ func twin(t *testing.T, of *env) (*env, *ingest.Reader) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		reader = ingest.NewReader(ingest.Config{Roots: roots})
+		cfg := ingest.Config{Roots: roots}
+		for _, f := range configure {
+			f(&cfg)
+		}
+		reader = ingest.NewReader(cfg)
 		c.Reader = reader
 	})
 	e.root = of.root
