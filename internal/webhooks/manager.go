@@ -76,6 +76,13 @@ type Manager struct {
 	cfg    Config
 	router *message.Router
 
+	// changes makes each change of the running subscriptions whole: a sync,
+	// a Create's store and start, a Delete's stop and forget. Interleaved,
+	// a sync saw a subscription still stored whose handler a Delete had
+	// taken out and was stopping, and started it again under the same
+	// name, which the router refuses by panicking.
+	changes sync.Mutex
+
 	mu       sync.Mutex
 	handlers map[string]*message.Handler
 	ctx      context.Context
@@ -197,6 +204,8 @@ func (m *Manager) syncLoop(ctx context.Context) {
 }
 
 func (m *Manager) sync(ctx context.Context) error {
+	m.changes.Lock()
+	defer m.changes.Unlock()
 	subs, err := m.cfg.Store.List(ctx)
 	if err != nil {
 		return err
@@ -303,6 +312,8 @@ func (m *Manager) Create(ctx context.Context, actor string, in Input) (Subscript
 		start = heads.String()
 	}
 	sub := Subscription{ID: event.NewID(), URL: in.URL, Filter: in.Filter, Secret: in.Secret, CreatedAt: time.Now().UTC(), CreatedBy: actor, Cursor: head, Start: start}
+	m.changes.Lock()
+	defer m.changes.Unlock()
 	if err := m.cfg.Store.Create(ctx, sub); err != nil {
 		return Subscription{}, err
 	}
@@ -338,6 +349,8 @@ func (m *Manager) checkTarget(ctx context.Context, u *url.URL) error {
 
 // Delete stops a subscription and forgets it.
 func (m *Manager) Delete(ctx context.Context, id string) error {
+	m.changes.Lock()
+	defer m.changes.Unlock()
 	m.mu.Lock()
 	h := m.handlers[id]
 	delete(m.handlers, id)

@@ -244,3 +244,53 @@ func TestWebhooksDeliverAfterTheOnlySubscriptionIsDeleted(t *testing.T) {
 		t.Fatalf("delivered %d events after the new subscription, want the one written after it", len(got))
 	}
 }
+
+// TestSubscriptionsDeletedWhileTheSyncRuns deletes subscriptions while a
+// delivery is in flight, so each handler takes a while to stop, while the sync of other processes' subscriptions runs every
+// millisecond: the sync never starts a subscription a second time while it
+// stops (the router refuses a second handler of one name by panicking, which
+// took the whole server down), and every subscription is gone after.
+func TestSubscriptionsDeletedWhileTheSyncRuns(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	log, err := sqlitelog.Open(filepath.Join(dir, "events.db"), sqlitelog.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer log.Close()
+	store, err := sqlitesubs.Open(filepath.Join(dir, "webhooks.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	mctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	m, err := webhooks.Start(mctx, webhooks.Config{Store: store, Log: log, Deliver: true, Logger: quiet, RetryInterval: 20 * time.Millisecond,
+		MaxAttempts: webhooks.MaxAttempts, Guard: netguard.Loopback(), SyncEvery: time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A slow endpoint that is down: a delivery is in flight for 100 ms.
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		io.Copy(io.Discard, req.Body)
+		time.Sleep(100 * time.Millisecond)
+		http.Error(w, "down", http.StatusServiceUnavailable)
+	}))
+	defer srv.Close()
+	for i := range 20 {
+		sub, err := m.Create(ctx, "user:default/ada", webhooks.Input{URL: srv.URL, Secret: secret})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := log.Append(ctx, []event.Envelope{upsert(t, "component:default/c", i)}); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(50 * time.Millisecond) // a delivery is in flight
+		if err := m.Delete(ctx, sub.ID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if subs, err := store.List(ctx); err != nil || len(subs) != 0 {
+		t.Fatalf("%d subscriptions left after deleting each (%v)", len(subs), err)
+	}
+}
