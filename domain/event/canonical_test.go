@@ -142,25 +142,6 @@ func TestDigestUnchanged(t *testing.T) {
 	}
 }
 
-// TestCanonicalFormAllocatesNothingOnceWarm checks that the canonical form a
-// digest hashes reuses the buffers of the digests before: the policy
-// evaluator appends verdicts by the thousand, and each one's form once cost
-// a copy of its data, a copy of each reordered object and the stack of its
-// members.
-func TestCanonicalFormAllocatesNothingOnceWarm(t *testing.T) {
-	if raceEnabled {
-		t.Skip("the race detector makes sync.Pool drop buffers at random")
-	}
-	e := verdictEnvelope()
-	if _, fast := fastCanonical(e.Data); !fast {
-		t.Fatal("a verdict's data does not take the fast path")
-	}
-	h := sha256.New()
-	if n := testing.AllocsPerRun(100, func() { writeCanonicalJSON(h, e.Data) }); n != 0 {
-		t.Errorf("the canonical form of a verdict allocates %.1f times, want 0", n)
-	}
-}
-
 // TestDigestsOnManyGoroutines checks that digests computed at once, as the
 // log computes a batch's, each hash their own event's data although their
 // scanners share buffers.
