@@ -91,9 +91,7 @@ func TestACappedCountReadsInProportionToTheCap(t *testing.T) {
 		{"vacuumed", `VACUUM (ANALYZE) entities, search, search_keys, relations`, countMaxRead},
 	} {
 		if state.prepare != "" {
-			if _, err := s.Pool().Exec(ctx, state.prepare); err != nil {
-				t.Fatal(err)
-			}
+			pgtest.Vacuum(t, s.Pool(), state.prepare, "entities", "search")
 		}
 		for _, c := range cases {
 			t.Run(state.name+"/"+c.name, func(t *testing.T) {

@@ -156,9 +156,7 @@ func checkPagesRead(t *testing.T, s *pgcatalog.Store, cases []pageCase, total in
 		{"vacuumed", `VACUUM (ANALYZE) entities, search, search_keys, relations`},
 	} {
 		if state.prepare != "" {
-			if _, err := s.Pool().Exec(ctx, state.prepare); err != nil {
-				t.Fatal(err)
-			}
+			pgtest.Vacuum(t, s.Pool(), state.prepare, "entities", "search")
 		}
 		for _, c := range cases {
 			t.Run(state.name+"/"+c.name, func(t *testing.T) {

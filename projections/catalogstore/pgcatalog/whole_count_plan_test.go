@@ -46,9 +46,7 @@ func TestAWholeCountReadsNoEntityByItsEid(t *testing.T) {
 		storetest.ApplyInBatches(t, s, skewedResources(t, skewOthers), 2000)
 		storetest.ApplyInBatches(t, s, skewedOfKind(t, "API", "service-%d-api", skewOthers, skewedAPIs), 2000)
 	})
-	if _, err := s.Pool().Exec(ctx, `VACUUM (ANALYZE) entities, search, search_keys, relations`); err != nil {
-		t.Fatal(err)
-	}
+	pgtest.Vacuum(t, s.Pool(), `VACUUM (ANALYZE) entities, search, search_keys, relations`, "entities", "search")
 	bulk(func() {
 		storetest.ApplyInBatches(t, s, storetest.Components(t, skewOthers+skewedAPIs, skewComponents), 2000)
 	})

@@ -84,9 +84,7 @@ func TestAPageOfOneKindAtAnInstantReadsOnlyThatKind(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if _, err := pool.Exec(ctx, `VACUUM (ANALYZE) history_versions, history_search, history_relations`); err != nil {
-		t.Fatal(err)
-	}
+	pgtest.Vacuum(t, pool, `VACUUM (ANALYZE) history_versions, history_search, history_relations`, "history_versions", "history_search", "history_relations")
 	cat, err := s.CatalogAt(ctx, history.AtPositions(event.Positions{0: int64(len(evs))}))
 	if err != nil {
 		t.Fatal(err)
