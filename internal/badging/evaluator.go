@@ -105,7 +105,20 @@ type Evaluator struct {
 	// until the badge read model has folded its last event), closed
 	// otherwise.
 	full chan struct{}
+	// own are runs of log positions, by partition, that hold nothing but
+	// events this evaluator appended and would read only to pass over
+	// (passedOver): Step moves past them without reading them back
+	// (passOwn). A full evaluation of 60,000 components appends 120,000
+	// such events, about 1.5 KB each.
+	own map[int32][]span
 }
+
+// span is a run of log positions, first to last.
+type span struct{ first, last int64 }
+
+// maxOwnSpans bounds the runs of own events kept per partition: the oldest
+// go first (their events are then read back as any others).
+const maxOwnSpans = 256
 
 // Stats counts an evaluator's work since it started.
 type Stats struct {
@@ -283,6 +296,20 @@ func (e *Evaluator) Step(ctx context.Context) (int, error) {
 		return 0, err
 	}
 	e.advance(from)
+	if passed, n := e.passOwn(from); n > 0 {
+		// Reading them back would change nothing but the positions: they
+		// are handled once the badge read model has folded them.
+		if err := e.cfg.StoreWaiter.WaitFor(ctx, passed); err != nil {
+			return 0, fmt.Errorf("badging: badge read model: %w", err)
+		}
+		end := from.Clone()
+		end.Merge(passed)
+		if err := e.cfg.Store.SetEvaluatorPositions(ctx, end); err != nil {
+			return 0, err
+		}
+		e.advance(end)
+		return n, nil
+	}
 	batch, err := e.read(ctx, from)
 	if err != nil || len(batch) == 0 {
 		return 0, err
@@ -373,11 +400,82 @@ func (e *Evaluator) appendEvents(ctx context.Context, events []event.Envelope) (
 		if _, err := e.cfg.Log.Append(ctx, part); err != nil {
 			return nil, fmt.Errorf("badging: append %d events: %w", len(part), err)
 		}
+		e.noteOwn(part)
 	}
 	e.mu.Lock()
 	e.stats.Events += int64(len(events))
 	e.mu.Unlock()
 	return event.PositionsOf(events), nil
+}
+
+// noteOwn records the positions of appended events that the evaluator
+// passes over when it reads them back (passedOver), as runs of consecutive
+// positions. An event it would act on, or another writer's event between
+// two of its own, ends a run.
+func (e *Evaluator) noteOwn(evs []event.Envelope) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.own == nil {
+		e.own = map[int32][]span{}
+	}
+	for i := range evs {
+		ev := &evs[i]
+		if !passedOver(ev) {
+			continue
+		}
+		runs := e.own[ev.Partition]
+		if n := len(runs); n > 0 && runs[n-1].last+1 == ev.Position {
+			runs[n-1].last = ev.Position
+			continue
+		}
+		if len(runs) == maxOwnSpans {
+			runs = runs[1:]
+		}
+		e.own[ev.Partition] = append(runs, span{ev.Position, ev.Position})
+	}
+}
+
+// passOwn returns, for each partition whose next position after from starts
+// a run of the evaluator's own passed-over events, the run's last position,
+// and how many events that passes over. Runs that end at or before from are
+// forgotten.
+func (e *Evaluator) passOwn(from event.Positions) (event.Positions, int) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	var passed event.Positions
+	n := 0
+	for p, runs := range e.own {
+		at := from[p]
+		for len(runs) > 0 && runs[0].last <= at {
+			runs = runs[1:]
+		}
+		if len(runs) > 0 && runs[0].first <= at+1 {
+			if passed == nil {
+				passed = event.Positions{}
+			}
+			passed[p] = runs[0].last
+			n += int(runs[0].last - at)
+			runs = runs[1:]
+		}
+		if len(runs) == 0 {
+			delete(e.own, p)
+			continue
+		}
+		e.own[p] = runs
+	}
+	return passed, n
+}
+
+// passedOver reports whether ev is an event the evaluator appends that
+// triggers asks nothing of: a badge event, or facts the built-in collectors
+// reported while rating (about an entity other than a policy).
+// TestTriggersIgnoreWhatIsPassedOver keeps it within what triggers ignores.
+func passedOver(ev *event.Envelope) bool {
+	t := event.Type(ev.Type).Latest()
+	if t.IsBadge() {
+		return true
+	}
+	return t == event.TypeFactsReported && ev.Actor == CollectorActor && !strings.HasPrefix(strings.ToLower(ev.Subject), "policy:")
 }
 
 // work is what a batch asks the evaluator to rate.
