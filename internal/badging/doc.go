@@ -31,6 +31,13 @@
 // history projector gives way to it (internal/app's badgesFirst), when some
 // policy rates.
 //
+// The evaluator does not read back the events it appended itself that it
+// would only pass over (its badge events, the built-in collectors' facts):
+// it remembers runs of their positions and, once the badge read model has
+// folded a run, moves its position past it. A report of facts right after a
+// full evaluation is then rated at once, not after the evaluator read its
+// 120,000 events back.
+//
 // facts.repo is collected when an entity is upserted or a migration merged a
 // change into its repository. A repository whose files change beside an
 // unchanged descriptor is seen by the location's refresh instead
