@@ -118,3 +118,55 @@ func TestWatcherReportsARenameOverAtOnce(t *testing.T) {
 		}
 	}
 }
+
+// TestWatcherReportsAFolderUnderEachOfItsPaths: a folder watched under two
+// paths (one a symbolic link) is watched once by the system; a change is
+// reported under both, and dropping one path keeps the other watched.
+func TestWatcherReportsAFolderUnderEachOfItsPaths(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	link := filepath.Join(t.TempDir(), "link")
+	if err := os.Symlink(dir, link); err != nil {
+		t.Fatal(err)
+	}
+	w, err := ingest.NewWatcher(0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	if err := w.Watch([]string{dir, link}); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	reports := make(chan []string, 16)
+	go w.Run(ctx, func(r ingest.Report) { reports <- r.Paths })
+	next := func(what string, want []string) {
+		t.Helper()
+		got := map[string]bool{}
+		for len(got) < len(want) {
+			select {
+			case r := <-reports:
+				for _, p := range r {
+					got[p] = true
+				}
+			case <-time.After(20 * time.Second):
+				t.Fatalf("after %s: reported %v, want %v", what, got, want)
+			}
+		}
+		if keys := slices.Sorted(maps.Keys(got)); !slices.Equal(keys, want) {
+			t.Fatalf("after %s: reported %v, want %v", what, keys, want)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(dir, "a.yaml"), []byte("a"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	next("a write", slices.Sorted(slices.Values([]string{filepath.Join(dir, "a.yaml"), filepath.Join(link, "a.yaml")})))
+	if err := w.Watch([]string{link}); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "b.yaml"), []byte("b"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	next("a write after the folder's own path was dropped", []string{filepath.Join(link, "b.yaml")})
+}

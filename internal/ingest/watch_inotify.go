@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"unsafe"
 
@@ -24,8 +25,11 @@ type inotifySource struct {
 	done chan struct{}
 	once sync.Once
 
-	mu   sync.Mutex
-	dirs map[int32]string // by watch descriptor
+	mu sync.Mutex
+	// dirs are the folders watched, by watch descriptor: more than one when
+	// two paths name one folder (a symbolic link), which inotify watches
+	// once.
+	dirs map[int32][]string
 	wds  map[string]int32
 }
 
@@ -40,7 +44,7 @@ func newSource() (source, error) {
 		return nil, fmt.Errorf("inotify: %w", err)
 	}
 	s := &inotifySource{f: os.NewFile(uintptr(fd), "inotify"), fd: fd, out: make(chan change),
-		done: make(chan struct{}), dirs: map[int32]string{}, wds: map[string]int32{}}
+		done: make(chan struct{}), dirs: map[int32][]string{}, wds: map[string]int32{}}
 	go s.run()
 	return s, nil
 }
@@ -55,7 +59,7 @@ func (s *inotifySource) add(dir string) error {
 	if err != nil {
 		return &os.PathError{Op: "watch", Path: dir, Err: err}
 	}
-	s.dirs[int32(wd)] = dir
+	s.dirs[int32(wd)] = append(s.dirs[int32(wd)], dir)
 	s.wds[dir] = int32(wd)
 	return nil
 }
@@ -68,6 +72,9 @@ func (s *inotifySource) remove(dir string) error {
 		return nil
 	}
 	delete(s.wds, dir)
+	if s.dirs[wd] = slices.DeleteFunc(s.dirs[wd], func(d string) bool { return d == dir }); len(s.dirs[wd]) > 0 {
+		return nil // another path of the folder still watches it
+	}
 	delete(s.dirs, wd)
 	if _, err := unix.InotifyRmWatch(s.fd, uint32(wd)); err != nil {
 		return &os.PathError{Op: "unwatch", Path: dir, Err: err}
@@ -116,14 +123,16 @@ func (s *inotifySource) run() {
 				continue
 			}
 			s.mu.Lock()
-			dir, ok := s.dirs[ev.Wd]
-			if ev.Mask&unix.IN_IGNORED != 0 && ok {
+			dirs := slices.Clone(s.dirs[ev.Wd])
+			if ev.Mask&unix.IN_IGNORED != 0 {
 				// The folder is gone (removed, or its filesystem unmounted).
 				delete(s.dirs, ev.Wd)
-				delete(s.wds, dir)
+				for _, d := range dirs {
+					delete(s.wds, d)
+				}
 			}
 			s.mu.Unlock()
-			if !ok || ev.Len == 0 || ev.Mask&inotifyMask == 0 {
+			if len(dirs) == 0 || ev.Len == 0 || ev.Mask&inotifyMask == 0 {
 				continue
 			}
 			// The name is padded with NULs to the event's length.
@@ -134,8 +143,10 @@ func (s *inotifySource) run() {
 			// after writing, renamed or removed is complete, and so is a
 			// folder.
 			complete := ev.Mask&(unix.IN_CREATE|unix.IN_MODIFY) == 0 || ev.Mask&unix.IN_ISDIR != 0
-			if !s.send(change{path: filepath.Join(dir, string(name)), complete: complete}) {
-				return
+			for _, dir := range dirs {
+				if !s.send(change{path: filepath.Join(dir, string(name)), complete: complete}) {
+					return
+				}
 			}
 		}
 	}
