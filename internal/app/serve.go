@@ -314,10 +314,12 @@ func StartServe(ctx context.Context, cfg ServeConfig) (*Server, error) {
 			return nil, err
 		}
 		s.closers = append(s.closers, writes.Close)
-		lock, err := pglease.New(ctx, writes.Pool(), cfg.Holder, pglease.Options{Logger: cfg.Logger})
+		lock, err := pglease.New(ctx, writes.Pool(), cfg.Holder, pglease.Options{Logger: cfg.Logger, Linger: refreshLeaseLinger})
 		if err != nil {
 			return nil, err
 		}
+		// Before the pool closes (closers run last first).
+		s.closers = append(s.closers, func() error { lock.Close(); return nil })
 		near = &nearWaiter{poll: &projector.PollWaiter{Reader: writes}}
 		service = catalogsvc.New(catalogsvc.Config{
 			Log: s.log, Store: writes, Waiter: near,
@@ -605,6 +607,14 @@ func (s *Server) closeAll() error {
 	s.closers = nil
 	return errors.Join(errs...)
 }
+
+// refreshLeaseLinger is how long the write side keeps a location's lease
+// after a refresh (pglease.Options.Linger): the refreshes of a file edited
+// again and again, or of several files saved one after another, take the
+// lease back without a statement instead of waiting for the last one's
+// release and claiming it anew (at load 16, 0.4-394 ms of an edit's 34-468).
+// Another process's refresh of the location waits up to this much longer.
+const refreshLeaseLinger = time.Second
 
 // evaluatorLease is the lease the badge evaluator of backlot serve holds.
 const evaluatorLease = "backlot:badge-evaluator"

@@ -2,19 +2,24 @@ package ingest
 
 import (
 	"context"
-	"errors"
 	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
 	"time"
-
-	"github.com/fsnotify/fsnotify"
 )
 
-// DefaultWatchSettle is how long a Watcher gathers the changes of one edit
-// (an editor's write, rename and chmod) before it reports them.
+// DefaultWatchSettle is how long a Watcher waits, after the last change of
+// a file that may still be being written, before it reports it: the time an
+// edit's writes, rename and chmod may take apart.
 const DefaultWatchSettle = 20 * time.Millisecond
+
+// doneSettle is how long a Watcher gathers further changes once every
+// changed file is complete (closed after writing, renamed in or away,
+// removed): an editor's next step (the rename after the write of a copy, the
+// removal of a backup) comes within microseconds, and belongs in the same
+// report.
+const doneSettle = 2 * time.Millisecond
 
 // Watcher follows the folders of file locations with the operating system's
 // file notifications (inotify on Linux) and reports the files that change
@@ -23,25 +28,56 @@ const DefaultWatchSettle = 20 * time.Millisecond
 // (write a copy, rename it over) is seen too. Folders are not watched
 // recursively: a file in a folder below a location's own (followed through
 // a Location entity, or matched by **) waits for the periodic refresh.
+//
+// A file is reported once it is complete: on Linux, when the writer that
+// wrote it closed it, or it was renamed into the folder or away, or removed
+// (then within doneSettle, which gathers an editor's steps); a file still
+// open for writing is reported only after the settle time passed without a
+// change. Where the system does not tell when a writer closes a file, every
+// written or created file waits for the settle time.
 type Watcher struct {
-	fs     *fsnotify.Watcher
+	src    source
 	settle time.Duration
+	// done is doneSettle; tests set it.
+	done time.Duration
 
 	mu   sync.Mutex
 	dirs map[string]bool
 }
 
+// source is the operating system's notifications of file changes in
+// watched folders.
+type source interface {
+	add(dir string) error
+	remove(dir string) error
+	// changes are the changes of files in the watched folders, in order;
+	// the channel is closed once the source is closed.
+	changes() <-chan change
+	close() error
+}
+
+// change is one notification of a source.
+type change struct {
+	// path is the file changed (a cleaned absolute path).
+	path string
+	// complete says the change leaves the file complete: written and
+	// closed, renamed in or away, removed.
+	complete bool
+	// overflow says the system dropped changes (path is empty).
+	overflow bool
+}
+
 // NewWatcher returns a Watcher that watches nothing yet; settle is
 // DefaultWatchSettle when zero or less.
 func NewWatcher(settle time.Duration) (*Watcher, error) {
-	fs, err := fsnotify.NewWatcher()
+	src, err := newSource()
 	if err != nil {
 		return nil, err
 	}
 	if settle <= 0 {
 		settle = DefaultWatchSettle
 	}
-	return &Watcher{fs: fs, settle: settle, dirs: map[string]bool{}}, nil
+	return &Watcher{src: src, settle: settle, done: doneSettle, dirs: map[string]bool{}}, nil
 }
 
 // Watch makes the watcher follow exactly dirs: it adds the new ones and drops
@@ -57,7 +93,7 @@ func (w *Watcher) Watch(dirs []string) error {
 	}
 	for d := range w.dirs {
 		if !want[d] {
-			_ = w.fs.Remove(d)
+			_ = w.src.remove(d)
 			delete(w.dirs, d)
 		}
 	}
@@ -66,7 +102,7 @@ func (w *Watcher) Watch(dirs []string) error {
 		if w.dirs[d] {
 			continue
 		}
-		if err := w.fs.Add(d); err != nil {
+		if err := w.src.add(d); err != nil {
 			if first == nil {
 				first = err
 			}
@@ -93,49 +129,61 @@ type Report struct {
 
 // Run reports the files changed (written, created, removed or renamed) in
 // the watched folders to changed, sorted and each once per report, until ctx
-// ends. A report gathers the changes that come within the settle time of
-// each other. changed runs on Run's goroutine: changes during it are
-// reported after it returns.
+// ends. A report gathers the changes until every file changed is complete
+// and doneSettle passed without a change, or else until the settle time
+// passed without one (Watcher). changed runs on Run's goroutine: changes
+// during it are reported after it returns.
 func (w *Watcher) Run(ctx context.Context, changed func(Report)) {
+	w.run(ctx, w.src.changes(), changed)
+}
+
+// run is Run over the changes of cs.
+func (w *Watcher) run(ctx context.Context, cs <-chan change, changed func(Report)) {
+	// pending are the files changed since the last report, each true when
+	// its last change left it complete; open counts those not.
 	pending := map[string]bool{}
+	open := 0
 	overflow := false
 	var first time.Time
-	var timer <-chan time.Time
+	timer := time.NewTimer(time.Hour)
+	timer.Stop()
+	defer timer.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
-		case ev, ok := <-w.fs.Events:
+		case c, ok := <-cs:
 			if !ok {
 				return
-			}
-			if ev.Op&(fsnotify.Write|fsnotify.Create|fsnotify.Remove|fsnotify.Rename) == 0 {
-				continue
 			}
 			if len(pending) == 0 && !overflow {
 				first = time.Now()
 			}
-			pending[filepath.Clean(ev.Name)] = true
-			timer = time.After(w.settle)
-		case err, ok := <-w.fs.Errors:
-			if !ok {
-				return
-			}
-			if errors.Is(err, fsnotify.ErrEventOverflow) {
-				if len(pending) == 0 && !overflow {
-					first = time.Now()
-				}
+			if c.overflow {
 				overflow = true
-				timer = time.After(w.settle)
+			} else {
+				was, seen := pending[c.path]
+				switch {
+				case (!seen || was) && !c.complete:
+					open++
+				case seen && !was && c.complete:
+					open--
+				}
+				pending[c.path] = c.complete
 			}
-		case <-timer:
-			timer = nil
+			wait := w.settle
+			if open == 0 {
+				wait = w.done
+			}
+			timer.Reset(wait)
+		case <-timer.C:
 			paths := make([]string, 0, len(pending))
 			for p := range pending {
 				paths = append(paths, p)
 			}
 			slices.Sort(paths)
 			clear(pending)
+			open = 0
 			r := Report{Paths: paths, Overflow: overflow, First: first}
 			overflow = false
 			changed(r)
@@ -144,7 +192,7 @@ func (w *Watcher) Run(ctx context.Context, changed func(Report)) {
 }
 
 // Close stops watching; Run returns.
-func (w *Watcher) Close() error { return w.fs.Close() }
+func (w *Watcher) Close() error { return w.src.close() }
 
 // WatchDir is the folder to watch for a file location's target: the target's
 // folder, or for a glob the folder before its first pattern character.

@@ -10,7 +10,9 @@
 // a given freshness. Release records the time and the holder of the refresh, and
 // a lease is Continuous when the previous lease of the name was held by the
 // same holder. Every time is the database's clock, so the processes' clocks do
-// not matter.
+// not matter. With Options.Linger, a released lease stays this holder's for
+// that long, still renewed, and the holder's next Acquire or Claim of the name
+// takes it back without a statement; Close frees the lingering leases.
 //
 // New applies the package's own migration under the advisory lock Backlot's
 // migrations share (pgkit.MigrationLockKey).

@@ -46,6 +46,15 @@ type Options struct {
 	PollEvery time.Duration
 	// Logger receives failed renewals and releases; default slog.Default().
 	Logger *slog.Logger
+	// Linger is how long a released lease stays held by this holder, still
+	// renewed, before it is freed in the database: an Acquire or a Claim of
+	// the name by this Lock within it takes the lease back without a
+	// statement (Continuous), so a file watcher's refreshes of one location,
+	// one after another, neither wait for the last one's release nor claim
+	// anew. Another holder waits up to Linger longer for the name (its
+	// Acquire polls on). Zero frees a released lease at once; Close frees
+	// the lingering ones.
+	Linger time.Duration
 }
 
 func (o *Options) setDefaults() {
@@ -69,6 +78,11 @@ type Lock struct {
 	db     DB
 	holder string
 	opts   Options
+
+	mu sync.Mutex
+	// idle are the leases released within Linger and not yet freed, by name.
+	idle   map[string]*held
+	closed bool
 }
 
 var _ catalogsvc.LocationLock = (*Lock)(nil)
@@ -83,7 +97,7 @@ func New(ctx context.Context, db DB, holder string, opts Options) (*Lock, error)
 	if err := pgkit.Migrate(ctx, db, "pglease", migrations, "migrations/*.sql"); err != nil {
 		return nil, fmt.Errorf("location leases: %w", err)
 	}
-	return &Lock{db: db, holder: holder, opts: opts}, nil
+	return &Lock{db: db, holder: holder, opts: opts, idle: map[string]*held{}}, nil
 }
 
 // UniqueHolder returns a holder name unique to this process: host, process id
@@ -129,6 +143,12 @@ func (l *Lock) Claim(ctx context.Context, name string, fresh time.Duration) (cat
 
 // claim takes a free lease; fresh < 0 ignores when it was last refreshed.
 func (l *Lock) claim(ctx context.Context, name string, fresh time.Duration) (catalogsvc.Lease, bool, error) {
+	switch h, ok := l.takeBack(name, fresh); {
+	case h != nil:
+		return h.lease(true), true, nil
+	case !ok:
+		return catalogsvc.Lease{}, false, nil
+	}
 	var last string
 	err := l.db.QueryRow(ctx, `INSERT INTO location_leases AS l (name, holder, expires_at)
 		VALUES ($1, $2, now() + $3 * interval '1 microsecond')
@@ -146,16 +166,98 @@ func (l *Lock) claim(ctx context.Context, name string, fresh time.Duration) (cat
 	}
 	h := &held{l: l, name: name, stop: make(chan struct{}), done: make(chan struct{})}
 	go h.renew()
-	return catalogsvc.Lease{Release: h.release, Continuous: last == l.holder}, true, nil
+	return h.lease(last == l.holder), true, nil
 }
 
-// held is a lease this holder holds: renewed until released.
+// takeBack takes the name's lingering lease (Options.Linger) out of the idle
+// ones. It answers the lease when the caller may have it; nil and ok when
+// there is none (or it was lost), so the database decides; nil and not ok
+// when fresh >= 0 and the lease was released within fresh, as the
+// database's refreshed_at would have said.
+func (l *Lock) takeBack(name string, fresh time.Duration) (h *held, ok bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	h = l.idle[name]
+	if h == nil {
+		return nil, true
+	}
+	select {
+	case <-h.done:
+		// Its renewal found it taken over: it is not ours to hand out.
+		delete(l.idle, name)
+		return nil, true
+	default:
+	}
+	if fresh >= 0 && time.Since(h.idleSince) < fresh {
+		return nil, false
+	}
+	delete(l.idle, name)
+	h.timer.Stop() // a timer that fired finds the lease gone from idle
+	return h, true
+}
+
+// Close frees every lingering lease (Options.Linger) now; a lease released
+// after Close is freed at once. Leases in use stay held until released.
+func (l *Lock) Close() {
+	l.mu.Lock()
+	l.closed = true
+	idle := l.idle
+	l.idle = map[string]*held{}
+	for _, h := range idle {
+		h.timer.Stop()
+	}
+	l.mu.Unlock()
+	for _, h := range idle {
+		h.free()
+	}
+}
+
+// held is a lease this holder holds: renewed until freed.
 type held struct {
 	l    *Lock
 	name string
-	once sync.Once
 	stop chan struct{}
 	done chan struct{}
+	// idleSince and timer are set while the lease lingers (park), under
+	// l.mu.
+	idleSince time.Time
+	timer     *time.Timer
+}
+
+// lease hands h out: its Release (once; a second call does nothing) parks
+// it for Options.Linger, or frees it when there is no linger.
+func (h *held) lease(continuous bool) catalogsvc.Lease {
+	var once sync.Once
+	return catalogsvc.Lease{Release: func() { once.Do(h.park) }, Continuous: continuous}
+}
+
+// park keeps the released h held for Options.Linger, then frees it unless
+// this Lock took it back meanwhile (takeBack).
+func (h *held) park() {
+	l := h.l
+	if l.opts.Linger <= 0 {
+		h.free()
+		return
+	}
+	l.mu.Lock()
+	if l.closed {
+		l.mu.Unlock()
+		h.free()
+		return
+	}
+	h.idleSince = time.Now()
+	l.idle[h.name] = h
+	h.timer = time.AfterFunc(l.opts.Linger, func() {
+		l.mu.Lock()
+		if l.idle[h.name] != h {
+			l.mu.Unlock()
+			return // taken back, or freed by Close
+		}
+		delete(l.idle, h.name)
+		l.mu.Unlock()
+		h.free()
+	})
+	l.mu.Unlock()
 }
 
 func (h *held) renew() {
@@ -182,19 +284,18 @@ func (h *held) renew() {
 	}
 }
 
-// release stops renewing and frees the lease, recording the refresh as done
+// free stops renewing and frees the lease, recording the refresh as done
 // now by this holder. It does nothing to a lease another holder took over.
-func (h *held) release() {
-	h.once.Do(func() {
-		close(h.stop)
-		<-h.done
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		_, err := h.l.db.Exec(ctx, `UPDATE location_leases
-			SET holder = '', expires_at = NULL, refreshed_at = now(), last_holder = $2
-			WHERE name = $1 AND holder = $2`, h.name, h.l.holder)
-		if err != nil {
-			h.l.opts.Logger.Error("location lease not released; it expires by itself", "name", h.name, "holder", h.l.holder, "err", err)
-		}
-	})
+// It is called once per held: by park, by its timer or by Close.
+func (h *held) free() {
+	close(h.stop)
+	<-h.done
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	_, err := h.l.db.Exec(ctx, `UPDATE location_leases
+		SET holder = '', expires_at = NULL, refreshed_at = now(), last_holder = $2
+		WHERE name = $1 AND holder = $2`, h.name, h.l.holder)
+	if err != nil {
+		h.l.opts.Logger.Error("location lease not released; it expires by itself", "name", h.name, "holder", h.l.holder, "err", err)
+	}
 }

@@ -472,7 +472,7 @@ func (w *PollWaiter) WaitFor(ctx context.Context, want event.Positions) error {
 		interval = 20 * time.Millisecond
 	}
 	for {
-		got, err := w.Reader.Positions(ctx)
+		got, err := w.positions(ctx)
 		if err == nil {
 			w.mu.Lock()
 			w.last = got
@@ -489,6 +489,36 @@ func (w *PollWaiter) WaitFor(ctx context.Context, want event.Positions) error {
 			return fmt.Errorf("read model at %s has not reached %s: %w", got, want, ctx.Err())
 		case <-time.After(interval):
 		}
+	}
+}
+
+// pollTimeout bounds a poll's read of the positions once the wait that
+// sent it ended.
+const pollTimeout = 30 * time.Second
+
+// positions reads the store's positions, or answers ctx's error when ctx
+// ends first. The read itself runs on, under a context ctx's end does not
+// cancel: a PostgreSQL query cancelled in flight costs its connection (pgx
+// closes it), and the pool's next statement, a write's next step, would
+// wait for a new one (100-350 ms at load 20, where a write's wait for its
+// fold ended a poll in flight as the local projector folded).
+func (w *PollWaiter) positions(ctx context.Context) (event.Positions, error) {
+	type answer struct {
+		pos event.Positions
+		err error
+	}
+	ch := make(chan answer, 1)
+	go func() {
+		qctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), pollTimeout)
+		defer cancel()
+		pos, err := w.Reader.Positions(qctx)
+		ch <- answer{pos, err}
+	}()
+	select {
+	case a := <-ch:
+		return a.pos, a.err
+	case <-ctx.Done():
+		return nil, ctx.Err()
 	}
 }
 
