@@ -146,6 +146,28 @@ func (r *Replay) Apply(events []event.Envelope) error {
 	return nil
 }
 
+// foldedTypes are the types apply folds (as their newest version); it counts
+// and skips the others.
+var foldedTypes = []event.Type{event.TypeEntityUpserted, event.TypeEntityRemoved,
+	event.TypeLocationRegistered, event.TypeLocationRemoved,
+	event.TypeProcessingErrorRecorded, event.TypeProcessingErrorCleared}
+
+// skippedTypes are the types Backlot writes that the catalog does not fold.
+var skippedTypes = []string{
+	string(event.TypeFactsReported), string(event.TypeFactSourceDeclared),
+	string(event.TypeBadgeAwarded), string(event.TypeBadgeRevoked), string(event.TypeCheckChanged),
+	string(event.TypeTaskStarted), string(event.TypeTaskFinished),
+	string(event.TypeMigrationChanged), string(event.TypeMigrationTargetChanged),
+	string(event.TypePermissionDenied),
+}
+
+// SkippedTypes lists the event types Backlot writes whose events Apply
+// counts without reading them (the catalog does not fold them): a reader
+// of the log may hand them over without their data
+// (sqlitelog.StreamOptions.SkipData), which on a catalog with badges and
+// facts is half the log's bytes.
+func SkippedTypes() []string { return slices.Clone(skippedTypes) }
+
 func (r *Replay) apply(ev *event.Envelope) error {
 	switch event.Type(ev.Type).Latest() {
 	case event.TypeEntityUpserted:
