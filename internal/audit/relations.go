@@ -48,10 +48,6 @@ type relationWorker struct {
 // as the read model's views are. It fails naming the entity and event of a
 // body that does not decode.
 func (r *Replay) relations(ctx context.Context, keys []string) (*relationSet, error) {
-	index := make(map[string]int32, len(keys))
-	for i, k := range keys {
-		index[k] = int32(i)
-	}
 	// Read a chunk at a time on every core; only one chunk's rows wait
 	// to be merged at once.
 	const chunk = 4096
@@ -72,7 +68,7 @@ func (r *Replay) relations(ctx context.Context, keys []string) (*relationSet, er
 				w = &relationWorker{}
 			}
 			defer func() { workers <- w }()
-			rows[i], errs[i] = r.entityRows(w, part[i], int32(lo+i), index, rows[i][:0])
+			rows[i], errs[i] = r.entityRows(w, part[i], int32(lo+i), rows[i][:0])
 		})
 		if err := ctx.Err(); err != nil {
 			return nil, err
@@ -101,18 +97,18 @@ func (r *Replay) relations(ctx context.Context, keys []string) (*relationSet, er
 }
 
 // entityRows appends to rows the relation rows the version of the entity
-// with key (index self) the replay leaves declares, in both directions,
-// whose source is an entity of index: each once (the first of a source,
-// type and target key), as catalog.Entity.Relations holds them.
-func (r *Replay) entityRows(w *relationWorker, key string, self int32, index map[string]int32, rows []relationRow) ([]relationRow, error) {
-	e := r.ents[key]
+// with key (index self among the keys sorted) the replay leaves declares, in
+// both directions, whose source is an entity it leaves: each once (the first
+// of a source, type and target key), as catalog.Entity.Relations holds them.
+func (r *Replay) entityRows(w *relationWorker, key string, self int32, rows []relationRow) ([]relationRow, error) {
+	e := r.sorted[self]
 	if e.gen == nil {
 		body, err := r.bodyOf(&w.body, e)
 		if err != nil {
 			return rows, err
 		}
 		if w.tree.parse(body) {
-			if out, ok := treeRows(&w.tree, key, self, index, rows); ok {
+			if out, ok := treeRows(&w.tree, key, self, r.ents, rows); ok {
 				return out, nil
 			}
 		}
@@ -125,9 +121,11 @@ func (r *Replay) entityRows(w *relationWorker, key string, self int32, index map
 		src := rel.Source.Key()
 		si, ok := self, src == key
 		if !ok {
-			if si, ok = index[src]; !ok {
+			src := r.ents[src]
+			if src == nil {
 				continue // its source is no entity of the catalog
 			}
+			si = src.idx
 		}
 		rows = append(rows, relationRow{src: si, typ: rel.Type, target: rel.Target.Key(), targetRef: rel.Target.String()})
 	}
@@ -141,7 +139,7 @@ func (r *Replay) entityRows(w *relationWorker, key string, self int32, index map
 // relation), each making a row from the entity and one back to it. It
 // reports false as treeRef does, or when the body names another entity
 // than key.
-func treeRows(t *jsonTree, key string, self int32, index map[string]int32, rows []relationRow) ([]relationRow, bool) {
+func treeRows(t *jsonTree, key string, self int32, ents map[string]*replayEntity, rows []relationRow) ([]relationRow, bool) {
 	ref, _, _, ok := treeRef(t)
 	if !ok || ref.Key() != key {
 		return rows, false
@@ -164,8 +162,8 @@ func treeRows(t *jsonTree, key string, self int32, index map[string]int32, rows 
 			selfRef = ref.String()
 		}
 		rows = addRow(rows, start, relationRow{src: self, typ: rule.Type, target: targetKey, targetRef: targetRef})
-		if src, ok := index[targetKey]; ok {
-			rows = addRow(rows, start, relationRow{src: src, typ: rule.Reverse, target: key, targetRef: selfRef})
+		if src := ents[targetKey]; src != nil {
+			rows = addRow(rows, start, relationRow{src: src.idx, typ: rule.Reverse, target: key, targetRef: selfRef})
 		}
 	}
 	for _, f := range ks.Fields {

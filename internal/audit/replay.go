@@ -56,6 +56,9 @@ type Replay struct {
 	spillMap []byte
 	// yamlV3Only makes WriteYAML render every file with yaml.v3 (tests).
 	yamlV3Only bool
+	// sorted holds the entities in the order of the keys keys answered
+	// last, each knowing its place (idx).
+	sorted []*replayEntity
 }
 
 // replayEntity is the version of an entity the events so far leave.
@@ -75,6 +78,8 @@ type replayEntity struct {
 	gen *catalog.Entity
 	// ev names the event that wrote the version, for errors.
 	ev string
+	// idx is the entity's index among the keys sorted (see keys).
+	idx int32
 }
 
 // NewReplay returns an empty Replay.
@@ -145,6 +150,28 @@ func (r *Replay) Apply(events []event.Envelope) error {
 	}
 	return nil
 }
+
+// foldedTypes are the types apply folds (as their newest version); it counts
+// and skips the others.
+var foldedTypes = []event.Type{event.TypeEntityUpserted, event.TypeEntityRemoved,
+	event.TypeLocationRegistered, event.TypeLocationRemoved,
+	event.TypeProcessingErrorRecorded, event.TypeProcessingErrorCleared}
+
+// skippedTypes are the types Backlot writes that the catalog does not fold.
+var skippedTypes = []string{
+	string(event.TypeFactsReported), string(event.TypeFactSourceDeclared),
+	string(event.TypeBadgeAwarded), string(event.TypeBadgeRevoked), string(event.TypeCheckChanged),
+	string(event.TypeTaskStarted), string(event.TypeTaskFinished),
+	string(event.TypeMigrationChanged), string(event.TypeMigrationTargetChanged),
+	string(event.TypePermissionDenied),
+}
+
+// SkippedTypes lists the event types Backlot writes whose events Apply
+// counts without reading them (the catalog does not fold them): a reader
+// of the log may hand them over without their data
+// (sqlitelog.StreamOptions.SkipData), which on a catalog with badges and
+// facts is half the log's bytes.
+func SkippedTypes() []string { return slices.Clone(skippedTypes) }
 
 func (r *Replay) apply(ev *event.Envelope) error {
 	switch event.Type(ev.Type).Latest() {
@@ -275,7 +302,8 @@ func (r *Replay) spillHeld() error {
 }
 
 // keys returns the keys of the entities the replay leaves, sorted, once the
-// spilled bodies can be read (mapped into memory when the system can).
+// spilled bodies can be read (mapped into memory when the system can), and
+// numbers the entities in that order (sorted, idx).
 func (r *Replay) keys() ([]string, error) {
 	if r.spillW != nil {
 		if err := r.spillW.Flush(); err != nil {
@@ -298,6 +326,12 @@ func (r *Replay) keys() ([]string, error) {
 		keys = append(keys, k)
 	}
 	slices.Sort(keys)
+	r.sorted = make([]*replayEntity, len(keys))
+	for i, k := range keys {
+		e := r.ents[k]
+		e.idx = int32(i)
+		r.sorted[i] = e
+	}
 	return keys, nil
 }
 
@@ -623,7 +657,7 @@ func (r *Replay) render(ctx context.Context, prepare func(keys []string) error, 
 					f := renderedFile{i: i}
 					start := len(out)
 					var isSlow bool
-					out, isSlow, f.err = r.renderFile(&w, out, k, rels.of(i), status[k])
+					out, isSlow, f.err = r.renderFile(&w, out, k, r.sorted[i], rels.of(i), status[k])
 					if isSlow {
 						slow.Add(1)
 					}
@@ -672,14 +706,13 @@ func (r *Replay) render(ctx context.Context, prepare func(keys []string) error, 
 	return int(slow.Load()), ctx.Err()
 }
 
-// renderFile appends the file of the entity with key to buf: its stored
+// renderFile appends the file of the entity with key (its version e) to buf: its stored
 // body with its relations (and status) put in, written from its body's JSON
 // when it can, else from its decoded stored body, else by yaml.v3 (a
 // processing error's status items, what the own writer does not follow).
 // It reports slow when yaml.v3 rendered it.
-func (r *Replay) renderFile(w *relationWorker, buf []byte, key string, rels []catalogstore.Relation, errs []event.ProcessingError) ([]byte, bool, error) {
+func (r *Replay) renderFile(w *relationWorker, buf []byte, key string, e *replayEntity, rels []catalogstore.Relation, errs []event.ProcessingError) ([]byte, bool, error) {
 	start := len(buf)
-	e := r.ents[key]
 	if len(errs) > 0 || r.yamlV3Only {
 		out, err := r.marshalYAML(key, rels, errs)
 		return append(buf, out...), true, err

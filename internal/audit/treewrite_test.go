@@ -142,7 +142,11 @@ func TestTreeWritesWhatTheStoredBodyWrites(t *testing.T) {
 					index[rel.Source.Key()] = int32(len(index))
 				}
 			}
-			gotRows, ok := treeRows(&tree, key, 0, index, nil)
+			ents := make(map[string]*replayEntity, len(index))
+			for k, i := range index {
+				ents[k] = &replayEntity{idx: i}
+			}
+			gotRows, ok := treeRows(&tree, key, 0, ents, nil)
 			if !ok {
 				t.Fatalf("body %s: treeRows refused it", raw)
 			}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -160,5 +161,59 @@ func TestStreamReadsFewerRangesThanReaders(t *testing.T) {
 		}); err != nil || n != 5 {
 			t.Fatalf("stream %d: %v, %d events, want 5", i, err, n)
 		}
+	}
+}
+
+// TestStreamSkipsTheDataOfTypes checks Stream hands over the events of the
+// types StreamOptions.SkipData names without their data, and every other
+// event whole, with one reader or more, before an instant or not.
+func TestStreamSkipsTheDataOfTypes(t *testing.T) {
+	t.Parallel()
+	l, path := openTemp(t, Options{})
+	evs := logtest.MakeEnvelopes("s", 1500, 64)
+	for i := range evs {
+		switch i % 3 {
+		case 1:
+			evs[i].Type = string(event.TypeBadgeAwarded)
+		case 2:
+			evs[i].Type = string(event.TypeFactsReported)
+		}
+	}
+	if _, err := l.Append(t.Context(), evs); err != nil {
+		t.Fatal(err)
+	}
+	skip := []string{string(event.TypeBadgeAwarded), string(event.TypeFactsReported)}
+	for _, tt := range []struct {
+		name string
+		opts StreamOptions
+		n    int
+	}{
+		{"one reader", StreamOptions{Batch: 300, Lean: true, SkipData: skip}, 1500},
+		{"one reader before an instant", StreamOptions{Lean: true, SkipData: skip, Before: evs[1234].Time}, 1234},
+		{"every attribute", StreamOptions{SkipData: skip[:1]}, 1500},
+		{"two readers", StreamOptions{Batch: 128, Readers: 2, Lean: true, SkipData: skip}, 1500},
+		{"two readers before an instant", StreamOptions{Batch: 128, Readers: 2, SkipData: skip[1:], Before: evs[1234].Time}, 1234},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			var got []event.Envelope
+			if err := Stream(t.Context(), path, tt.opts, func(b []event.Envelope) error {
+				got = append(got, b...)
+				return nil
+			}); err != nil {
+				t.Fatal(err)
+			}
+			if len(got) != tt.n {
+				t.Fatalf("streamed %d events, want %d", len(got), tt.n)
+			}
+			for i, e := range got {
+				if e.ID != evs[i].ID || e.Type != evs[i].Type {
+					t.Fatalf("event %d is %s (%s), want %s (%s)", i, e.ID, e.Type, evs[i].ID, evs[i].Type)
+				}
+				skipped := slices.Contains(tt.opts.SkipData, e.Type)
+				if skipped && e.Data != nil || !skipped && string(e.Data) != string(evs[i].Data) {
+					t.Fatalf("event %d (%s): data %q, skipped %v", i, e.Type, e.Data, skipped)
+				}
+			}
+		})
 	}
 }
