@@ -110,6 +110,11 @@ var allBulkIndexes = append(append([]bulkIndex{bulkIndexes[0], searchKeyIndex}, 
 // statistics EndBulk's ANALYZE gathers once).
 var bulkTables = []string{"entities", "search", "relations", "search_keys"}
 
+// analyzeOrder is bulkTables in the order EndBulk analyzes them, after the
+// index builds: search's indexes are built first and entities' last but
+// relations_origin.
+var analyzeOrder = []string{"search", "search_keys", "entities", "relations"}
+
 // bulkMaintenanceMem is the maintenance_work_mem of an index rebuild: small,
 // so the sort runs in chunks that stay in the CPU's caches and then merges
 // them, where one sort in memory of the whole index chases pointers across
@@ -228,21 +233,38 @@ func ensureIndexes(ctx context.Context, pool *pgxpool.Pool) error {
 		}
 	}
 	// The builds run side by side, each in a transaction of its own: two
-	// CREATE INDEX of one table share its lock.
-	work := make(chan bulkIndex)
+	// CREATE INDEX of one table share its lock. Then, on the same
+	// connections, the ANALYZE of each table, for the plans of the queries
+	// that follow (the tables grew while unindexed and without statistics):
+	// one that comes while the other builder still builds an index of its
+	// table waits for that build's lock.
+	type job struct {
+		name string
+		run  func() error
+	}
+	var jobs []job
+	for _, ix := range todo {
+		jobs = append(jobs, job{"create index " + ix.name, func() error { return buildIndex(ctx, pool, ix) }})
+	}
+	for _, t := range analyzeOrder {
+		jobs = append(jobs, job{"analyze " + t, func() error { return analyzeTable(ctx, pool, t) }})
+	}
+	work := make(chan job)
 	errs := make([]error, bulkBuilders)
 	var wg sync.WaitGroup
 	for w := range bulkBuilders {
 		wg.Go(func() {
-			for ix := range work {
+			for j := range work {
 				if errs[w] == nil {
-					errs[w] = buildIndex(ctx, pool, ix)
+					if err := j.run(); err != nil {
+						errs[w] = fmt.Errorf("%s: %w", j.name, err)
+					}
 				}
 			}
 		})
 	}
-	for _, ix := range todo {
-		work <- ix
+	for _, j := range jobs {
+		work <- j
 	}
 	close(work)
 	wg.Wait()
@@ -253,11 +275,7 @@ func ensureIndexes(ctx context.Context, pool *pgxpool.Pool) error {
 	if _, err := pool.Exec(ctx, `DROP INDEX IF EXISTS `+entitiesKeyReplay); err != nil {
 		return fmt.Errorf("drop %s: %w", entitiesKeyReplay, err)
 	}
-	// Statistics of the tables that grew while unindexed, for the plans of the
-	// queries that follow, then autovacuum as usual.
-	if err := analyzeTables(ctx, pool); err != nil {
-		return fmt.Errorf("analyze: %w", err)
-	}
+	// Autovacuum as usual.
 	for _, t := range bulkTables {
 		id := pgx.Identifier{t}.Sanitize()
 		if _, err := pool.Exec(ctx, `ALTER TABLE `+id+` RESET (autovacuum_enabled)`); err != nil {
@@ -280,7 +298,7 @@ func buildIndex(ctx context.Context, pool *pgxpool.Pool, ix bulkIndex) error {
 		return err
 	}
 	if _, err := tx.Exec(ctx, ix.create); err != nil {
-		return fmt.Errorf("create index %s: %w", ix.name, err)
+		return err
 	}
 	return tx.Commit(ctx)
 }

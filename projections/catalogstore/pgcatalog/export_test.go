@@ -91,3 +91,7 @@ func MergeSearchPlan(ctx context.Context, s *Store) (string, error) {
 	lines, err := pgx.CollectRows(rows, pgx.RowTo[string])
 	return strings.Join(lines, "\n"), err
 }
+
+// AnalyzeTables runs the ANALYZE of the tables a fold fills, as the store
+// does after growth.
+func (s *Store) AnalyzeTables(ctx context.Context) error { return analyzeTables(ctx, s.pool) }
