@@ -95,3 +95,7 @@ func MergeSearchPlan(ctx context.Context, s *Store) (string, error) {
 // AnalyzeTables runs the ANALYZE of the tables a fold fills, as the store
 // does after growth.
 func (s *Store) AnalyzeTables(ctx context.Context) error { return analyzeTables(ctx, s.pool) }
+
+// SetBulkFolds sets how many transactions of a bulk fold a store opened
+// after runs at once, for benchmarks.
+func SetBulkFolds(n int) { bulkFolds = n }

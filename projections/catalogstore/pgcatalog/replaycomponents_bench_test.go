@@ -5,18 +5,21 @@ import (
 	"hash/fnv"
 	"os"
 	"strconv"
+	"sync"
 	"testing"
 	"time"
 
 	"backlot.dev/backlot/domain/event"
 	"backlot.dev/backlot/internal/bench/gen"
+	"backlot.dev/backlot/projections/catalogstore/pgcatalog"
 )
 
 // BenchmarkReplayComponents measures a replay of the components bench replay
 // writes (gen.ComponentUpserts, BACKLOT_BENCH_ENTITIES of them, default
 // 100,000), spread over 12 partitions by key and folded 2,000 events of a
-// partition at a time, the partitions in turn, as one projector folds them:
-// BeginReplay, the batches, EndBulk. Without Kafka and the projector, it
+// partition at a time, the partitions in turn (with BACKLOT_BENCH_CONCURRENT
+// set, side by side, as one projector folds them): BeginReplay, the batches,
+// EndBulk. Without Kafka and the projector, it
 // reports the CPU time the PostgreSQL backends spent per event in the fold
 // and in EndBulk, when the server runs on this machine. With
 // BACKLOT_BENCH_SIZES set it logs each table's and index's rows and bytes.
@@ -39,6 +42,10 @@ func BenchmarkReplayComponents(b *testing.B) {
 		e.Position = int64(len(byPart[p]) + 1)
 		byPart[p] = append(byPart[p], e)
 	}
+	concurrent := os.Getenv("BACKLOT_BENCH_CONCURRENT") != ""
+	if v, err := strconv.Atoi(os.Getenv("BACKLOT_BENCH_BULK_FOLDS")); err == nil && v > 0 {
+		pgcatalog.SetBulkFolds(v)
+	}
 	ctx := context.Background()
 	var foldCPU, endCPU, fold, end float64
 	cpuOK := true
@@ -51,18 +58,35 @@ func BenchmarkReplayComponents(b *testing.B) {
 		}
 		c0, ok0 := backendsCPU(b, s)
 		t0 := time.Now()
-		for off := 0; ; off += 2000 {
-			more := false
+		if concurrent {
+			// Each partition folded by a goroutine of its own, as the
+			// projector folds the partitions of a log side by side.
+			var wg sync.WaitGroup
 			for p := range byPart {
-				if off < len(byPart[p]) {
-					more = true
-					if err := s.Apply(ctx, byPart[p][off:min(off+2000, len(byPart[p]))]); err != nil {
-						b.Fatal(err)
+				wg.Go(func() {
+					for off := 0; off < len(byPart[p]); off += 2000 {
+						if err := s.Apply(ctx, byPart[p][off:min(off+2000, len(byPart[p]))]); err != nil {
+							b.Error(err)
+							return
+						}
+					}
+				})
+			}
+			wg.Wait()
+		} else {
+			for off := 0; ; off += 2000 {
+				more := false
+				for p := range byPart {
+					if off < len(byPart[p]) {
+						more = true
+						if err := s.Apply(ctx, byPart[p][off:min(off+2000, len(byPart[p]))]); err != nil {
+							b.Fatal(err)
+						}
 					}
 				}
-			}
-			if !more {
-				break
+				if !more {
+					break
+				}
 			}
 		}
 		c1, ok1 := backendsCPU(b, s)
