@@ -99,3 +99,6 @@ func (s *Store) AnalyzeTables(ctx context.Context) error { return analyzeTables(
 // SetBulkFolds sets how many transactions of a bulk fold a store opened
 // after runs at once, for benchmarks.
 func SetBulkFolds(n int) { bulkFolds = n }
+
+// PositionLockClass is the first key of the per-partition advisory locks.
+const PositionLockClass = positionLockClass
