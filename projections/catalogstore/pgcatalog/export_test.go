@@ -91,3 +91,14 @@ func MergeSearchPlan(ctx context.Context, s *Store) (string, error) {
 	lines, err := pgx.CollectRows(rows, pgx.RowTo[string])
 	return strings.Join(lines, "\n"), err
 }
+
+// AnalyzeTables runs the ANALYZE of the tables a fold fills, as the store
+// does after growth.
+func (s *Store) AnalyzeTables(ctx context.Context) error { return analyzeTables(ctx, s.pool) }
+
+// SetBulkFolds sets how many transactions of a bulk fold a store opened
+// after runs at once, for benchmarks.
+func SetBulkFolds(n int) { bulkFolds = n }
+
+// PositionLockClass is the first key of the per-partition advisory locks.
+const PositionLockClass = positionLockClass

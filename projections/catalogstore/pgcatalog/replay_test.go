@@ -31,6 +31,26 @@ func searchKeyState(t *testing.T, s *pgcatalog.Store) (pkey bool, indexes int, a
 	return pkey, indexes, aside
 }
 
+// entitiesIndexes lists the indexes of entities by name, a unique one
+// followed by " unique" and one of another method than btree by its method
+// in parentheses.
+func entitiesIndexes(t *testing.T, s *pgcatalog.Store) string {
+	t.Helper()
+	var got string
+	if err := s.Pool().QueryRow(context.Background(), `SELECT string_agg(c.relname
+			|| CASE WHEN i.indisunique THEN ' unique' ELSE '' END
+			|| CASE WHEN am.amname <> 'btree' THEN ' (' || am.amname || ')' ELSE '' END, ', ' ORDER BY c.relname)
+		FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_am am ON am.oid = c.relam
+		WHERE i.indrelid = to_regclass('entities')`).Scan(&got); err != nil {
+		t.Fatal(err)
+	}
+	return got
+}
+
+// entitiesAllIndexes are the indexes of entities outside a replay.
+const entitiesAllIndexes = "entities_key unique, entities_kind_eid, entities_kind_name, entities_location, " +
+	"entities_name_key, entities_namespace_eid, entities_pkey unique, entities_uid unique"
+
 // countAside counts the rows a replay set aside.
 func countAside(t *testing.T, s *pgcatalog.Store) (stale, search, relations int) {
 	t.Helper()
@@ -72,10 +92,12 @@ func described(t *testing.T, start int64, n int, desc string) []event.Envelope {
 
 // TestAReplayFoldsWithoutTheSearchKeyAndBuildsItAtTheEnd checks that a replay
 // folds search rows with no index on search, setting aside the rows of the
-// entities it rewrites across batches (edits, removals), that EndBulk puts
-// them in place and builds the primary key again, and that the tables equal
-// those of a fold with every index; and that a store opened after a replay
-// stopped part-way does the same.
+// entities it rewrites across batches (edits, removals), and entities with a
+// hash index on key in place of entities_key; that EndBulk puts the rows set
+// aside in place and builds the primary key and entities_key again, dropping
+// the hash index, and that the tables equal those of a fold with every
+// index; and that a store opened after a replay stopped part-way does the
+// same.
 func TestAReplayFoldsWithoutTheSearchKeyAndBuildsItAtTheEnd(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
@@ -99,11 +121,17 @@ func TestAReplayFoldsWithoutTheSearchKeyAndBuildsItAtTheEnd(t *testing.T) {
 	if pkey, n, aside := searchKeyState(t, s); !pkey || n != 5 || aside {
 		t.Fatalf("a fresh store: search's primary key %v, %d indexes, set-aside tables %v; want search's two and relations' three", pkey, n, aside)
 	}
+	if got := entitiesIndexes(t, s); got != entitiesAllIndexes {
+		t.Fatalf("a fresh store's indexes of entities: %s; want %s", got, entitiesAllIndexes)
+	}
 	if err := s.BeginReplay(ctx); err != nil {
 		t.Fatal(err)
 	}
 	if pkey, n, aside := searchKeyState(t, s); pkey || n != 0 || !aside {
 		t.Fatalf("in a replay: search's primary key %v, %d indexes, set-aside tables %v; want no index and the tables", pkey, n, aside)
+	}
+	if got, want := entitiesIndexes(t, s), "entities_key_replay (hash), entities_pkey unique"; got != want {
+		t.Fatalf("in a replay, the indexes of entities: %s; want %s", got, want)
 	}
 	storetest.ApplyInBatches(t, s, evs, 7)
 	// The history rewrites and removes entities in later batches than
@@ -116,6 +144,9 @@ func TestAReplayFoldsWithoutTheSearchKeyAndBuildsItAtTheEnd(t *testing.T) {
 	}
 	if pkey, n, aside := searchKeyState(t, s); !pkey || n != 5 || aside {
 		t.Fatalf("after EndBulk: search's primary key %v, %d indexes, set-aside tables %v; want search's two and relations' three", pkey, n, aside)
+	}
+	if got := entitiesIndexes(t, s); got != entitiesAllIndexes {
+		t.Fatalf("after EndBulk, the indexes of entities: %s; want %s", got, entitiesAllIndexes)
 	}
 	want := storetest.PostgresTables(t, kept)
 	if got := storetest.PostgresTables(t, s); got != want {
@@ -141,6 +172,9 @@ func TestAReplayFoldsWithoutTheSearchKeyAndBuildsItAtTheEnd(t *testing.T) {
 	defer reopened.Close()
 	if pkey, n, aside := searchKeyState(t, reopened); !pkey || n != 5 || aside {
 		t.Fatalf("reopened after a stopped replay: search's primary key %v, %d indexes, set-aside tables %v; want search's two and relations' three", pkey, n, aside)
+	}
+	if got := entitiesIndexes(t, reopened); got != entitiesAllIndexes {
+		t.Fatalf("reopened after a stopped replay, the indexes of entities: %s; want %s", got, entitiesAllIndexes)
 	}
 	storetest.ApplyInBatches(t, reopened, evs[len(evs)/2:], 7)
 	if got := storetest.PostgresTables(t, reopened); got != want {

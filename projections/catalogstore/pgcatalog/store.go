@@ -70,6 +70,9 @@ type Store struct {
 	// analyze keeps the planner's statistics up with a fast-growing read
 	// model (analyze.go).
 	analyze analyzer
+	// bulkSlots holds a token for each transaction of a bulk fold under
+	// way (bulkFolds).
+	bulkSlots chan struct{}
 }
 
 var _ catalogstore.Store = (*Store)(nil)
@@ -96,7 +99,8 @@ func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 		pool.Close()
 		return nil, err
 	}
-	return &Store{pool: pool, keyPool: keyPool, opts: opts, cache: catalogstore.NewLagCache(opts.Lag), keys: newKeyCache(keyCacheSize)}, nil
+	return &Store{pool: pool, keyPool: keyPool, opts: opts, cache: catalogstore.NewLagCache(opts.Lag), keys: newKeyCache(keyCacheSize),
+		bulkSlots: make(chan struct{}, bulkFolds)}, nil
 }
 
 // Pool returns the store's connection pool, for other adapters of the process
