@@ -170,19 +170,27 @@ func TestABulkLoadKeepsTheReverseRelationsIndexed(t *testing.T) {
 	}
 }
 
-// groupUpsert is the upsert of group name by location L1 at position pos.
+// groupUpsert is the upsert of group name, with uid uid-name, by location
+// L1 at position pos.
 func groupUpsert(t *testing.T, name string, pos int64) event.Envelope {
 	t.Helper()
-	e, err := catalog.NewEntity(map[string]any{
+	return upsertWithUID(t, map[string]any{
 		"apiVersion": "backstage.io/v1alpha1", "kind": "Group",
 		"metadata": map[string]any{"name": name}, "spec": map[string]any{"type": "team", "children": []any{}},
-	})
+	}, "uid-"+name, pos)
+}
+
+// upsertWithUID is the upsert of the entity of body, with uid, by location
+// L1 at position pos.
+func upsertWithUID(t *testing.T, body map[string]any, uid string, pos int64) event.Envelope {
+	t.Helper()
+	e, err := catalog.NewEntity(body)
 	if err != nil {
 		t.Fatal(err)
 	}
-	body := e.JSON()
+	raw := e.JSON()
 	ev, err := event.New(event.TypeEntityUpserted, e.Ref().Key(), event.EntityUpserted{
-		Ref: e.Ref().String(), UID: "uid-" + name, Hash: catalog.HashJSON(body), Entity: json.RawMessage(body),
+		Ref: e.Ref().String(), UID: uid, Hash: catalog.HashJSON(raw), Entity: json.RawMessage(raw),
 		LocationID: "L1", ManagedBy: "file:/catalog/all.yaml", OriginLocation: "file:/catalog/all.yaml",
 	}, event.Meta{Actor: "location:L1"})
 	if err != nil {
