@@ -44,6 +44,23 @@ func (s *Store) Apply(ctx context.Context, events []event.Envelope) error {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	err := s.apply(ctx, events, false)
+	if errors.Is(err, errEntityInsert) {
+		// The failed insert rolled the transaction back: fold the batch
+		// again, on the same rows, with inserts that name the entity.
+		err = s.apply(ctx, events, true)
+	}
+	return err
+}
+
+// errEntityInsert is the failure of a multi-row insert of entity rows, which
+// rolls back the whole transaction (OR ROLLBACK).
+var errEntityInsert = errors.New("entity rows not inserted")
+
+// apply is Apply under s.mu. With diagnose, entity rows go in with
+// statements that fail alone (INSERT's ABORT), and those of one that fails
+// row by row, to name the entity whose row failed.
+func (s *Store) apply(ctx context.Context, events []event.Envelope, diagnose bool) error {
 	tx, err := s.write.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("catalog store: begin: %w", err)
@@ -65,7 +82,7 @@ func (s *Store) Apply(ctx context.Context, events []event.Envelope) error {
 	if batch.Len() == 0 {
 		return nil
 	}
-	w := &sqliteWriter{tx: tx, prepared: s.prepared, names: s.bulkMode == bulkLive}
+	w := &sqliteWriter{tx: tx, prepared: s.prepared, names: s.bulkMode == bulkLive, diagnose: diagnose}
 	defer w.close()
 	var st catalogstore.State
 	if st.Locations, err = w.loadLocations(ctx, batch.LocationIDs()); err != nil {
@@ -153,6 +170,9 @@ type sqliteWriter struct {
 	// triggers (a live bulk load): each entity it deletes or writes gets its
 	// document deleted or written.
 	names bool
+	// diagnose inserts entity rows with statements that fail alone, and
+	// names the entity of one that fails (Store.apply).
+	diagnose bool
 	// prepared are the statements of full multi-row inserts, prepared once
 	// on the writer connection (Store.prepared); stmts holds their
 	// transaction's handles too.
@@ -367,6 +387,12 @@ func (w *sqliteWriter) write(ctx context.Context, ch *catalogstore.Changes) erro
 		for _, e := range part {
 			vals = append(vals, e.Key, e.EID, e.Ref, e.UID, e.Kind, e.Namespace, e.Name, e.Hash, e.LocationID, e.ManagedBy, e.Body, e.UpdatedPos)
 		}
+		if !w.diagnose {
+			if err := w.insert(ctx, entityInsert, entityTable, entityCols, vals); err != nil {
+				return fmt.Errorf("%w: %w", errEntityInsert, err)
+			}
+			continue
+		}
 		if err := w.insert(ctx, "INSERT", entityTable, entityCols, vals); err != nil {
 			// The failed statement changed nothing: name its entity row by row.
 			for i, e := range part {
@@ -406,6 +432,16 @@ func (w *sqliteWriter) write(ctx context.Context, ch *catalogstore.Changes) erro
 	}
 	return w.insertRows(ctx, "relations(origin, type, ltype, target, target_ref, reverse, lreverse)", relationCols, rels)
 }
+
+// entityInsert is the verb of the entity rows' multi-row inserts. A
+// statement of several rows that can fail alone (INSERT's ABORT) keeps a
+// statement journal for its undo: a copy of each page it changes that the
+// transaction had before, which for the entity rows is a leaf page of
+// entities_key and of entities_uid per row, both keyed at random. A failed
+// insert of entity rows fails the Apply anyway: OR ROLLBACK ends the whole
+// transaction, so SQLite keeps no journal of the statement, and Apply folds
+// the batch again to name the entity (Store.apply).
+const entityInsert = "INSERT OR ROLLBACK"
 
 // boxedInt boxes an int64 as an interface value, reusing the last box while
 // the value repeats.
@@ -465,7 +501,7 @@ var fullInserts = []struct {
 	verb, table string
 	cols        int
 }{
-	{"INSERT", entityTable, entityCols},
+	{entityInsert, entityTable, entityCols},
 	{"INSERT OR IGNORE", "search(eid, kid, value, original, item)", searchCols},
 	{"INSERT OR IGNORE", "relations(origin, type, ltype, target, target_ref, reverse, lreverse)", relationCols},
 }

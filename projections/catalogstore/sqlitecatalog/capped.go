@@ -13,9 +13,9 @@ import (
 // ByKeyCapped returns the entity with key with at most perType of its
 // relations of each type and how many it has of each
 // (catalogstore.CappedReader): the entity, the relations it declares (all),
-// each reverse type's count (from relations_target alone) and that type's
-// first perType rows, the reverse relations that may repeat a declared one,
-// and its status.
+// each reverse type's count (from relations_target alone, or its buckets
+// during a live bulk load) and that type's first perType rows, the reverse
+// relations that may repeat a declared one, and its status.
 func (s *Store) ByKeyCapped(ctx context.Context, key string, perType int) (*catalogstore.EntityView, map[string]int, error) {
 	v, counts, err := s.byKeyCapped(ctx, strings.ToLower(key), perType)
 	if err != nil {
@@ -55,7 +55,8 @@ func (s *Store) byKeyCapped(ctx context.Context, key string, perType int) (*cata
 		return nil, nil, err
 	}
 	sample := catalogstore.ReverseSample{Counts: map[string]int{}}
-	rows, err := s.read.QueryContext(ctx, `SELECT lreverse, count(*) FROM relations WHERE target = ? GROUP BY lreverse`, key)
+	with, where := s.byTarget(`r.target = ?`)
+	rows, err := s.read.QueryContext(ctx, with+`SELECT r.lreverse, count(*) FROM relations r WHERE `+where+` GROUP BY r.lreverse`, key)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -73,8 +74,9 @@ func (s *Store) byKeyCapped(ctx context.Context, key string, perType int) (*cata
 		return nil, nil, err
 	}
 	for l := range sample.Counts {
-		if err := scan(&sample.Rows, `SELECT r.reverse, o.ref FROM relations r JOIN entities o ON o.eid = r.origin
-			WHERE r.target = ? AND r.lreverse = ? LIMIT ?`, key, l, perType); err != nil {
+		with, where := s.byTarget(`r.target = ? AND r.lreverse = ?`)
+		if err := scan(&sample.Rows, with+`SELECT r.reverse, o.ref FROM relations r JOIN entities o ON o.eid = r.origin
+			WHERE `+where+` LIMIT ?`, key, l, perType); err != nil {
 			return nil, nil, err
 		}
 	}

@@ -29,6 +29,11 @@ import (
 // load, and every read of a page not cached searched it); batches of 2,000
 // 188 against 191 for 500 back to back (load 18-19), no fewer page writes
 // worth the memory of a batch four times as large.
+//
+// A generated catalog of 50,000 events, back to back under a load of 11-20
+// on 2 cores: with relations_target kept through a live load, 246-272
+// cpu-µs/event for the folds and 42-52 for EndBulk; with
+// relations_target_bulk in its place, 159-164 and 48-54.
 func BenchmarkDevLoad(b *testing.B) {
 	n := 20000
 	if v, err := strconv.Atoi(os.Getenv("BACKLOT_BENCH_LOAD_N")); err == nil && v > 0 {

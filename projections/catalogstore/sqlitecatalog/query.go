@@ -354,8 +354,9 @@ func (s *Store) decorate(ctx context.Context, views []*catalogstore.EntityView, 
 	for start := 0; start < len(keys); start += chunk {
 		end := min(start+chunk, len(keys))
 		part := keys[start:end]
-		rows, err := s.read.QueryContext(ctx, `SELECT r.target, r.reverse, o.ref FROM relations r JOIN entities o ON o.eid = r.origin
-				WHERE r.target IN (`+placeholders(len(part))+`)`, part...)
+		with, where := s.byTarget(`r.target IN (` + placeholders(len(part)) + `)`)
+		rows, err := s.read.QueryContext(ctx, with+`SELECT r.target, r.reverse, o.ref FROM relations r JOIN entities o ON o.eid = r.origin
+				WHERE `+where, part...)
 		if err != nil {
 			return err
 		}

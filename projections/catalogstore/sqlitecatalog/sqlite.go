@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 
 	"backlot.dev/backlot/domain/event"
 	"backlot.dev/backlot/projections/catalogstore"
@@ -44,6 +45,9 @@ type Store struct {
 	cache    resultCache
 	cacheKiB int
 	bulkMode int // guarded by mu
+	// targetBuckets says relations_target is dropped for a live bulk load,
+	// which keeps relations_target_bulk instead (byTarget); read by readers.
+	targetBuckets atomic.Bool
 	// wal starts the write-ahead log over once a bulk load ends, and after
 	// each later Apply while readers kept it from doing so (sqlitewal).
 	// Guarded by mu.
