@@ -41,6 +41,59 @@ func backendsCPU(tb testing.TB, s *pgcatalog.Store) (us int64, ok bool) {
 	return us, rows.Err() == nil
 }
 
+// replayClock sums, over a replay benchmark's iterations, the seconds of the
+// fold and of EndBulk and the CPU time the PostgreSQL backends spent in each.
+type replayClock struct {
+	foldCPU, endCPU, fold, end float64
+	// cpuFailed says the backends' CPU could not be read once.
+	cpuFailed bool
+}
+
+// run opens a fresh store, begins a replay, folds its events with fold and ends it
+// with EndBulk, adding what each took to c. With BACKLOT_BENCH_SIZES set it
+// logs each table's and index's rows and bytes afterwards.
+func (c *replayClock) run(b *testing.B, events int, fold func(s *pgcatalog.Store)) {
+	ctx := context.Background()
+	b.StopTimer()
+	s := openStore(b)
+	b.StartTimer()
+	if err := s.BeginReplay(ctx); err != nil {
+		b.Fatal(err)
+	}
+	c0, ok0 := backendsCPU(b, s)
+	t0 := time.Now()
+	fold(s)
+	c1, ok1 := backendsCPU(b, s)
+	t1 := time.Now()
+	if err := s.EndBulk(ctx); err != nil {
+		b.Fatal(err)
+	}
+	c2, ok2 := backendsCPU(b, s)
+	t2 := time.Now()
+	c.cpuFailed = c.cpuFailed || !ok0 || !ok1 || !ok2
+	c.foldCPU += float64(c1 - c0)
+	c.endCPU += float64(c2 - c1)
+	c.fold += t1.Sub(t0).Seconds()
+	c.end += t2.Sub(t1).Seconds()
+	if os.Getenv("BACKLOT_BENCH_SIZES") != "" {
+		b.StopTimer()
+		logSizes(b, s, events)
+		b.StartTimer()
+	}
+}
+
+// report reports c's figures for b.N replays of events events each.
+func (c *replayClock) report(b *testing.B, events int) {
+	ev := float64(events * b.N)
+	if !c.cpuFailed {
+		b.ReportMetric(c.foldCPU/ev, "pg-fold-µs/event")
+		b.ReportMetric(c.endCPU/ev, "pg-end-µs/event")
+	}
+	b.ReportMetric(c.fold/float64(b.N), "fold-s")
+	b.ReportMetric(c.end/float64(b.N), "end-s")
+	b.ReportMetric(ev/(c.fold+c.end), "events/s")
+}
+
 // BenchmarkReplayHistory measures a replay of storetest.History (every kind,
 // relations, edits and removals) of BACKLOT_BENCH_ENTITIES entities (default
 // 20,000) into a fresh read model, as rebuild.PostgresCatalog runs one:
@@ -55,48 +108,17 @@ func BenchmarkReplayHistory(b *testing.B) {
 	}
 	evs := storetest.History(b, n, 42)
 	ctx := context.Background()
-	var foldCPU, endCPU, fold, end float64
-	cpuOK := true
+	var c replayClock
 	for i := 0; i < b.N; i++ {
-		b.StopTimer()
-		s := openStore(b)
-		b.StartTimer()
-		if err := s.BeginReplay(ctx); err != nil {
-			b.Fatal(err)
-		}
-		c0, ok0 := backendsCPU(b, s)
-		t0 := time.Now()
-		for j := 0; j < len(evs); j += 2000 {
-			if err := s.Apply(ctx, evs[j:min(j+2000, len(evs))]); err != nil {
-				b.Fatal(err)
+		c.run(b, len(evs), func(s *pgcatalog.Store) {
+			for j := 0; j < len(evs); j += 2000 {
+				if err := s.Apply(ctx, evs[j:min(j+2000, len(evs))]); err != nil {
+					b.Fatal(err)
+				}
 			}
-		}
-		c1, ok1 := backendsCPU(b, s)
-		t1 := time.Now()
-		if err := s.EndBulk(ctx); err != nil {
-			b.Fatal(err)
-		}
-		c2, ok2 := backendsCPU(b, s)
-		t2 := time.Now()
-		cpuOK = cpuOK && ok0 && ok1 && ok2
-		foldCPU += float64(c1 - c0)
-		endCPU += float64(c2 - c1)
-		fold += t1.Sub(t0).Seconds()
-		end += t2.Sub(t1).Seconds()
-		if os.Getenv("BACKLOT_BENCH_SIZES") != "" {
-			b.StopTimer()
-			logSizes(b, s, len(evs))
-			b.StartTimer()
-		}
+		})
 	}
-	ev := float64(len(evs) * b.N)
-	if cpuOK {
-		b.ReportMetric(foldCPU/ev, "pg-fold-µs/event")
-		b.ReportMetric(endCPU/ev, "pg-end-µs/event")
-	}
-	b.ReportMetric(fold/float64(b.N), "fold-s")
-	b.ReportMetric(end/float64(b.N), "end-s")
-	b.ReportMetric(ev/(fold+end), "events/s")
+	c.report(b, len(evs))
 }
 
 // logSizes logs the rows and bytes of each table and index of the read model,

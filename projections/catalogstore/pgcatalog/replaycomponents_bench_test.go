@@ -7,7 +7,6 @@ import (
 	"strconv"
 	"sync"
 	"testing"
-	"time"
 
 	"backlot.dev/backlot/domain/event"
 	"backlot.dev/backlot/internal/bench/gen"
@@ -47,33 +46,26 @@ func BenchmarkReplayComponents(b *testing.B) {
 		pgcatalog.SetBulkFolds(v)
 	}
 	ctx := context.Background()
-	var foldCPU, endCPU, fold, end float64
-	cpuOK := true
+	var c replayClock
 	for i := 0; i < b.N; i++ {
-		b.StopTimer()
-		s := openStore(b)
-		b.StartTimer()
-		if err := s.BeginReplay(ctx); err != nil {
-			b.Fatal(err)
-		}
-		c0, ok0 := backendsCPU(b, s)
-		t0 := time.Now()
-		if concurrent {
-			// Each partition folded by a goroutine of its own, as the
-			// projector folds the partitions of a log side by side.
-			var wg sync.WaitGroup
-			for p := range byPart {
-				wg.Go(func() {
-					for off := 0; off < len(byPart[p]); off += 2000 {
-						if err := s.Apply(ctx, byPart[p][off:min(off+2000, len(byPart[p]))]); err != nil {
-							b.Error(err)
-							return
+		c.run(b, len(evs), func(s *pgcatalog.Store) {
+			if concurrent {
+				// Each partition folded by a goroutine of its own, as the
+				// projector folds the partitions of a log side by side.
+				var wg sync.WaitGroup
+				for p := range byPart {
+					wg.Go(func() {
+						for off := 0; off < len(byPart[p]); off += 2000 {
+							if err := s.Apply(ctx, byPart[p][off:min(off+2000, len(byPart[p]))]); err != nil {
+								b.Error(err)
+								return
+							}
 						}
-					}
-				})
+					})
+				}
+				wg.Wait()
+				return
 			}
-			wg.Wait()
-		} else {
 			for off := 0; ; off += 2000 {
 				more := false
 				for p := range byPart {
@@ -85,33 +77,10 @@ func BenchmarkReplayComponents(b *testing.B) {
 					}
 				}
 				if !more {
-					break
+					return
 				}
 			}
-		}
-		c1, ok1 := backendsCPU(b, s)
-		t1 := time.Now()
-		if err := s.EndBulk(ctx); err != nil {
-			b.Fatal(err)
-		}
-		c2, ok2 := backendsCPU(b, s)
-		t2 := time.Now()
-		cpuOK = cpuOK && ok0 && ok1 && ok2
-		foldCPU += float64(c1 - c0)
-		endCPU += float64(c2 - c1)
-		fold += t1.Sub(t0).Seconds()
-		end += t2.Sub(t1).Seconds()
-		if os.Getenv("BACKLOT_BENCH_SIZES") != "" {
-			b.StopTimer()
-			logSizes(b, s, len(evs))
-			b.StartTimer()
-		}
+		})
 	}
-	ev := float64(len(evs) * b.N)
-	if cpuOK {
-		b.ReportMetric(foldCPU/ev, "pg-fold-µs/event")
-		b.ReportMetric(endCPU/ev, "pg-end-µs/event")
-	}
-	b.ReportMetric(fold/float64(b.N), "fold-s")
-	b.ReportMetric(end/float64(b.N), "end-s")
+	c.report(b, len(evs))
 }
