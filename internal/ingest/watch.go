@@ -56,6 +56,37 @@ type source interface {
 	close() error
 }
 
+// feed is the channel a source sends its changes on, and the signal that
+// its reader is gone (stop). A source embeds it and calls init before use.
+type feed struct {
+	out  chan change
+	done chan struct{}
+	once sync.Once
+}
+
+// init makes f's channels.
+func (f *feed) init() {
+	f.out = make(chan change)
+	f.done = make(chan struct{})
+}
+
+// changes are what the source sent; the source closes the channel when its
+// reading ends.
+func (f *feed) changes() <-chan change { return f.out }
+
+// stop tells send that nobody reads any more; it may be called more than once.
+func (f *feed) stop() { f.once.Do(func() { close(f.done) }) }
+
+// send hands c to the reader; false once stopped.
+func (f *feed) send(c change) bool {
+	select {
+	case f.out <- c:
+		return true
+	case <-f.done:
+		return false
+	}
+}
+
 // change is one notification of a source.
 type change struct {
 	// path is the file changed (a cleaned absolute path).

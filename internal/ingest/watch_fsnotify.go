@@ -5,7 +5,6 @@ package ingest
 import (
 	"errors"
 	"path/filepath"
-	"sync"
 
 	"github.com/fsnotify/fsnotify"
 )
@@ -14,10 +13,8 @@ import (
 // not tell when a writer closes a file, so a written or created file is
 // never known complete (it waits for the settle time).
 type fsSource struct {
-	fs   *fsnotify.Watcher
-	out  chan change
-	done chan struct{}
-	once sync.Once
+	fs *fsnotify.Watcher
+	feed
 }
 
 func newSource() (source, error) {
@@ -25,7 +22,8 @@ func newSource() (source, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &fsSource{fs: fs, out: make(chan change), done: make(chan struct{})}
+	s := &fsSource{fs: fs}
+	s.init()
 	go s.run()
 	return s, nil
 }
@@ -59,19 +57,8 @@ func (s *fsSource) run() {
 
 func (s *fsSource) add(dir string) error    { return s.fs.Add(dir) }
 func (s *fsSource) remove(dir string) error { return s.fs.Remove(dir) }
-func (s *fsSource) changes() <-chan change  { return s.out }
 
 func (s *fsSource) close() error {
-	s.once.Do(func() { close(s.done) })
+	s.stop()
 	return s.fs.Close()
-}
-
-// send hands c to out; false once the source is closed.
-func (s *fsSource) send(c change) bool {
-	select {
-	case s.out <- c:
-		return true
-	case <-s.done:
-		return false
-	}
 }

@@ -18,12 +18,9 @@ import (
 // when a writer closes a file it wrote (IN_CLOSE_WRITE), so a file saved in
 // one go is reported at once instead of after the settle time.
 type inotifySource struct {
-	f   *os.File // the inotify instance, read through Go's poller
-	fd  int
-	out chan change
-	// done is closed by close: run stops sending.
-	done chan struct{}
-	once sync.Once
+	f  *os.File // the inotify instance, read through Go's poller
+	fd int
+	feed
 
 	mu sync.Mutex
 	// dirs are the folders watched, by watch descriptor: more than one when
@@ -43,8 +40,8 @@ func newSource() (source, error) {
 	if err != nil {
 		return nil, fmt.Errorf("inotify: %w", err)
 	}
-	s := &inotifySource{f: os.NewFile(uintptr(fd), "inotify"), fd: fd, out: make(chan change),
-		done: make(chan struct{}), dirs: map[int32][]string{}, wds: map[string]int32{}}
+	s := &inotifySource{f: os.NewFile(uintptr(fd), "inotify"), fd: fd, dirs: map[int32][]string{}, wds: map[string]int32{}}
+	s.init()
 	go s.run()
 	return s, nil
 }
@@ -82,21 +79,9 @@ func (s *inotifySource) remove(dir string) error {
 	return nil
 }
 
-func (s *inotifySource) changes() <-chan change { return s.out }
-
 func (s *inotifySource) close() error {
-	s.once.Do(func() { close(s.done) })
+	s.stop()
 	return s.f.Close()
-}
-
-// send hands c to out; false once the source is closed.
-func (s *inotifySource) send(c change) bool {
-	select {
-	case s.out <- c:
-		return true
-	case <-s.done:
-		return false
-	}
 }
 
 // run reads the instance's events until it is closed, and sends each change
