@@ -25,18 +25,28 @@ func BenchmarkAppend(b *testing.B) {
 		pool[i] = logtest.MakeEnvelopes(fmt.Sprint(i), batch, benchDataSize)
 	}
 	b.SetBytes(int64(batch * envelopeSize(pool[0][0])))
+	benchAppends(b, l, batch, func(n int) []event.Envelope {
+		evs := pool[n%len(pool)]
+		if n >= len(pool) {
+			for i := range evs {
+				evs[i].ID = event.NewID()
+			}
+		}
+		return evs
+	})
+}
+
+// benchAppends appends the batches of batch events next makes (the nth
+// from 0 on, made with the timer stopped) for b's loop, and reports events
+// per second and the process's CPU microseconds per event.
+func benchAppends(b *testing.B, l *Log, batch int, next func(n int) []event.Envelope) {
 	b.ReportAllocs()
 	n := 0
 	var cpu time.Duration
 	for b.Loop() {
-		evs := pool[n%len(pool)]
-		if n >= len(pool) {
-			b.StopTimer()
-			for i := range evs {
-				evs[i].ID = event.NewID()
-			}
-			b.StartTimer()
-		}
+		b.StopTimer()
+		evs := next(n)
+		b.StartTimer()
 		before := processCPU()
 		if _, err := l.Append(b.Context(), evs); err != nil {
 			b.Fatal(err)
@@ -143,22 +153,7 @@ func BenchmarkAppendVerdicts(b *testing.B) {
 	}
 	pool := mk()
 	b.SetBytes(int64(batch * envelopeSize(pool[0])))
-	b.ReportAllocs()
-	n := 0
-	var cpu time.Duration
-	for b.Loop() {
-		b.StopTimer()
-		evs := mk()
-		b.StartTimer()
-		before := processCPU()
-		if _, err := l.Append(b.Context(), evs); err != nil {
-			b.Fatal(err)
-		}
-		cpu += processCPU() - before
-		n++
-	}
-	b.ReportMetric(float64(n*batch)/b.Elapsed().Seconds(), "events/s")
-	b.ReportMetric(float64(cpu.Nanoseconds())/1e3/float64(n*batch), "cpu-µs/event")
+	benchAppends(b, l, batch, func(int) []event.Envelope { return mk() })
 }
 
 // processCPU is the CPU time the process has used, user and system: an
