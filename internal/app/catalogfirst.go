@@ -314,6 +314,8 @@ func (g *catalogFirst) hold(handle message.NoPublishHandlerFunc) message.NoPubli
 type heldBackLog struct {
 	event.PartitionedLog
 	first *catalogFirst
+	// short, when set, lets a read of a short backlog go at once (shortBacklog).
+	short shortBacklog
 }
 
 // ReadPartition waits while the catalog is far behind, then reads. It is
@@ -322,6 +324,9 @@ type heldBackLog struct {
 // (Enter) for each; it waits out the turns' pauses instead
 // (catchUpTurns.throttle).
 func (l heldBackLog) ReadPartition(ctx context.Context, partition int32, after int64, limit int) ([]event.Envelope, error) {
+	if l.short.short(ctx, partition, after) {
+		return l.PartitionedLog.ReadPartition(ctx, partition, after, min(limit, int(l.short.most)))
+	}
 	l.first.wait(ctx, partition)
 	l.first.turns.throttle(ctx)
 	return l.PartitionedLog.ReadPartition(ctx, partition, after, limit)

@@ -90,6 +90,11 @@ type projectorDeps struct {
 	CatalogFirstBehind  int64
 	CatalogFirstMaxWait time.Duration
 	CatalogFirstStalled bool
+	// ShortBacklog, with CatalogFirst, lets the badges' projector and the
+	// evaluator read a partition at once when they have at most that many
+	// of its events left to read (shortBacklog): what a fact report waits
+	// for. Zero holds them back as the history.
+	ShortBacklog int64
 	// CatalogFirstLoading, when not nil, is closed once the process's
 	// ingester loaded its configured catalogs: until then CatalogFirst holds
 	// the others back even while the catalog keeps up with the log.
@@ -154,7 +159,7 @@ func newProjectorRole(d projectorDeps, m *Manifest) (*projectorRole, error) {
 		if d.CatchUpBatches > 0 {
 			first.turns = newServeCatchUpTurns(d.CatchUpBatches, d.Reads)
 		}
-		later = heldBackLog{PartitionedLog: d.Log, first: first}
+		later = heldBackLog{PartitionedLog: d.Log, first: first, short: shortBacklog{first: first, most: d.ShortBacklog}}
 	}
 	historyBatch, badgesBatch := d.BatchSize, 0
 	if d.CatalogFirst && d.HeldBackBatchSize > 0 {
@@ -167,7 +172,16 @@ func newProjectorRole(d projectorDeps, m *Manifest) (*projectorRole, error) {
 	// this process (badgesFirst); the evaluator is made below.
 	historyGate := &badgesFirst{inner: first.gate(), maxWait: badgesFirstMaxWait}
 	r.history = projector.New(d.Log, d.History, projector.Options{Logger: d.Logger, BatchSize: historyBatch, Gate: historyGate})
-	r.badges = projector.New(d.Log, d.Badges, projector.Options{Logger: d.Logger, BatchSize: badgesBatch, BulkThreshold: d.BadgeBulkThreshold, Gate: first.gate()})
+	badgesGate := first.gate()
+	var shortBadges *shortGate
+	if first != nil && d.ShortBacklog > 0 {
+		shortBadges = &shortGate{shortBacklog: shortBacklog{first: first, most: d.ShortBacklog}}
+		badgesGate = shortBadges
+	}
+	r.badges = projector.New(d.Log, d.Badges, projector.Options{Logger: d.Logger, BatchSize: badgesBatch, BulkThreshold: d.BadgeBulkThreshold, Gate: badgesGate})
+	if shortBadges != nil {
+		shortBadges.applied = r.badges.Applied
+	}
 	var catalogWaiter, badgeWaiter projector.Waiter = &projector.PollWaiter{Reader: d.Catalog}, &projector.PollWaiter{Reader: d.Badges}
 	if d.AllPartitions {
 		catalogWaiter, badgeWaiter = r.catalog, r.badges

@@ -537,8 +537,11 @@ func (s *Server) newProjector(ctx context.Context, reg *prometheus.Registry, rep
 		// first, the history and the badges once it is readable.
 		CatalogFirst: true, CatalogFirstBehind: serveCatalogFirstBehind, CatalogFirstMaxWait: serveCatalogFirstMaxWait, CatalogFirstStalled: true,
 		CatalogFirstLoading: loading, HeldBackBatchSize: serveHeldBackBatch, EvaluatorBatchSize: serveEvaluatorBatch,
-		StateFeed: &stateFeedDeps{Publisher: pub, Subscriber: sub, EventTopic: s.log.Topic(), StateTopic: stateTopic, PoisonTopic: poisonTopic},
-		Registry:  reg, Logger: cfg.Logger,
+		// A fact report waits for the badges' fold of its facts and the
+		// evaluator's rating: a few events, which need not yield.
+		ShortBacklog: serveShortBacklog,
+		StateFeed:    &stateFeedDeps{Publisher: pub, Subscriber: sub, EventTopic: s.log.Topic(), StateTopic: stateTopic, PoisonTopic: poisonTopic},
+		Registry:     reg, Logger: cfg.Logger,
 	}, &s.manifest)
 	if err != nil {
 		return nil, err
