@@ -80,6 +80,9 @@ type FactServiceConfig struct {
 	Waiter projector.Waiter
 	// Evaluated, when set, waits until the badges reflect a position; a report
 	// waits for it up to EvaluationWait, so a reader sees the new badges.
+	// The evaluator handles a position only once the badge read model has
+	// folded it (Evaluator.Step), so a report whose Evaluated returns nil
+	// does not wait on Waiter as well.
 	Evaluated func(ctx context.Context, pos event.Positions) error
 	// EvaluationWait bounds that wait; default 5s.
 	EvaluationWait time.Duration
@@ -207,15 +210,27 @@ func (s *FactService) append(ctx context.Context, events []event.Envelope) (even
 	}
 	want := event.PositionsOf(events)
 	event.RecordToken(ctx, want)
+	if s.cfg.Evaluated != nil && s.evaluated(ctx, want) {
+		// Rated, so folded: the evaluator rates a position once the
+		// badge read model has folded it. One wait instead of two in
+		// turn: in serve each is a poll of PostgreSQL from the api
+		// process, and the second started only once the first saw the
+		// fold.
+		return want, nil
+	}
 	if err := s.cfg.Waiter.WaitFor(ctx, want); err != nil {
 		return nil, &UnavailableError{Err: fmt.Errorf("badge read model: %w", err)}
 	}
-	if s.cfg.Evaluated != nil {
-		wctx, cancel := context.WithTimeout(ctx, s.cfg.EvaluationWait)
-		defer cancel()
-		_ = s.cfg.Evaluated(wctx, want) // the badges follow; the facts are in
-	}
 	return want, nil
+}
+
+// evaluated waits, at most EvaluationWait, until the badges reflect want,
+// and reports whether they do. A report whose badges do not follow in time
+// answers once its facts are readable.
+func (s *FactService) evaluated(ctx context.Context, want event.Positions) bool {
+	wctx, cancel := context.WithTimeout(ctx, s.cfg.EvaluationWait)
+	defer cancel()
+	return s.cfg.Evaluated(wctx, want) == nil
 }
 
 // DeclareSource records the JSON Schema the facts of source must follow from
