@@ -22,6 +22,7 @@ import (
 	"backlot.dev/backlot/internal/migratesvc"
 	"backlot.dev/backlot/internal/webhooks"
 	"backlot.dev/backlot/internal/webui"
+	"backlot.dev/backlot/projections/badges"
 	"backlot.dev/backlot/projections/catalogstore"
 	"backlot.dev/backlot/projections/history"
 	"backlot.dev/backlot/projections/projector"
@@ -52,6 +53,13 @@ type apiDeps struct {
 	BadgeWaiter projector.Waiter
 	// Evaluated waits until the badge evaluator has handled positions.
 	Evaluated func(context.Context, event.Positions) error
+	// FactsCatalog, FactsBadges and FactsBadgeWaiter, when set, are what
+	// the fact service reads and waits through instead of Catalog, Badges
+	// and BadgeWaiter (serve: the same read models through a small pool of
+	// its own, apart from the readers').
+	FactsCatalog     catalogstore.Reader
+	FactsBadges      badges.Reader
+	FactsBadgeWaiter projector.Waiter
 	// EvaluatorStats reports the evaluator of this process; nil when the
 	// process runs none.
 	EvaluatorStats func() badging.Stats
@@ -124,7 +132,11 @@ func newAPIRole(d apiDeps, m *Manifest) (*apiRole, error) {
 		}
 	}()
 	hist := audit.CaughtUpHistory{Reader: d.History, Target: d.Catalog.Positions, Waiter: d.HistoryWaiter}
-	facts, err := badging.NewFactService(badging.FactServiceConfig{Log: d.Log, Catalog: d.Catalog, Store: d.Badges, Waiter: d.BadgeWaiter, Evaluated: d.Evaluated})
+	factsCfg := badging.FactServiceConfig{Log: d.Log, Catalog: d.Catalog, Store: d.Badges, Waiter: d.BadgeWaiter, Evaluated: d.Evaluated}
+	if d.FactsCatalog != nil && d.FactsBadges != nil && d.FactsBadgeWaiter != nil {
+		factsCfg.Catalog, factsCfg.Store, factsCfg.Waiter = d.FactsCatalog, d.FactsBadges, d.FactsBadgeWaiter
+	}
+	facts, err := badging.NewFactService(factsCfg)
 	if err != nil {
 		return nil, err
 	}

@@ -58,6 +58,10 @@ var Roles = []string{RoleAPI, RoleProjector, RoleIngester, RoleWorker}
 // catalog writes, apart from the pool its readers share.
 const writePoolConns = 4
 
+// factsPoolConns is the size of the connection pool of an api process's
+// fact reports (their reads and their waits), apart from the readers'.
+const factsPoolConns = 2
+
 // ServeActor is the actor of writes made by the ingester role itself (the
 // --catalog locations it registers at start).
 const ServeActor = "service:backlot/ingester"
@@ -385,14 +389,6 @@ func StartServe(ctx context.Context, cfg ServeConfig) (*Server, error) {
 			History: s.hist, HistoryWaiter: &projector.PollWaiter{Reader: s.hist},
 			Audit:  func(h history.Reader) httpapi.AuditLog { return audit.Kafka{Log: s.log, History: h} },
 			Badges: s.badges, BadgeWaiter: &projector.PollWaiter{Reader: s.badges},
-			// The evaluator may run in another process: its progress is in
-			// the badge read model.
-			Evaluated: func(ctx context.Context, pos event.Positions) error {
-				return pollUntil(ctx, func(ctx context.Context) (bool, error) {
-					got, err := s.badges.EvaluatorPositions(ctx)
-					return got.Covers(pos), err
-				})
-			},
 			Webhooks: hooks, Workflows: s.engine, Local: local, DataDir: cfg.DataDir, AuthTokens: cfg.AuthTokens,
 			PublicBadges: cfg.PublicBadges, Permissions: cfg.Permissions, WarnGuest: true,
 			OIDC: cfg.OIDC, Guard: guard,
@@ -400,6 +396,28 @@ func StartServe(ctx context.Context, cfg ServeConfig) (*Server, error) {
 			RequireHookSecret: true,
 			Ready:             ready, Registry: reg, Logger: cfg.Logger,
 			MaxStreamsPerPrincipal: cfg.MaxStreamsPerPrincipal,
+		}
+		// A fact report is a write: it reads the catalog and the schemas,
+		// then waits for its rating, through a small pool of its own, as
+		// the catalog's writes do. On the readers' pool each of its reads
+		// and polls queued behind their queries.
+		facts, err := pgcatalog.Open(ctx, servePostgresURL(cfg.PostgresURL), pgcatalog.Options{MaxConns: factsPoolConns})
+		if err != nil {
+			return nil, err
+		}
+		s.closers = append(s.closers, facts.Close)
+		factBadges, err := pgbadges.New(ctx, facts.Pool())
+		if err != nil {
+			return nil, err
+		}
+		deps.FactsCatalog, deps.FactsBadges, deps.FactsBadgeWaiter = facts, factBadges, &projector.PollWaiter{Reader: factBadges}
+		// The evaluator may run in another process: its progress is in
+		// the badge read model.
+		deps.Evaluated = func(ctx context.Context, pos event.Positions) error {
+			return pollUntil(ctx, func(ctx context.Context) (bool, error) {
+				got, err := factBadges.EvaluatorPositions(ctx)
+				return got.Covers(pos), err
+			})
 		}
 		if cfg.OIDC.Enabled() {
 			// Sessions are sealed with the deployment's secrets key, so

@@ -61,7 +61,10 @@ spec:
 	if code != http.StatusOK {
 		t.Fatalf("facts: %d %s", code, body)
 	}
-	waitLevel("ci-health", "green")
+	// The report answered once rated: its badge is readable at once.
+	if got := badgesOf(t, s, "component/default/payments", "")["ci-health"].Level; got != "green" {
+		t.Fatalf("ci-health on payments once the report answered: %q, want green", got)
+	}
 	var facts struct {
 		Items []struct{ Source string }
 	}
