@@ -35,7 +35,7 @@ func (l *headsLog) Heads(context.Context) (event.Positions, error) {
 // for it.
 func TestAnIdleEvaluatorLooksForNewEventsAgain(t *testing.T) {
 	t.Parallel()
-	log := &headsLog{after: 3}
+	log := &headsLog{after: 1}
 	e := &Evaluator{cfg: EvaluatorConfig{Log: log}, handled: event.Positions{}, changed: make(chan struct{})}
 	e.advance(event.Positions{0: 5, 1: 5})
 	e.waitForEvents(context.Background())
