@@ -222,29 +222,36 @@ func lowerRef(str string, ref catalog.Ref) string {
 	return str
 }
 
-// groupRelations sorts the rows of parts by source (a counting sort: at
-// holds at[src+1], the number of rows of each source), then, on every
-// core, each source's by type, target and target ref, drops repeats of a
-// type and target ref, and normalizes each source's as the read model does.
-// at becomes the start of each source's rows.
+// groupRelations sorts the rows of parts by source (a counting sort of
+// their places in parts, not of the rows: at holds at[src+1], the number of
+// rows of each source), then, on every core, each source's by type, target
+// and target ref, drops repeats of a type and target ref, and normalizes
+// each source's as the read model does. at becomes the start of each
+// source's rows.
 func groupRelations(ctx context.Context, parts [][]relationRow, at []int32) *relationSet {
 	n := len(at) - 1
 	for i := range n {
 		at[i+1] += at[i]
 	}
-	sorted := make([]relationRow, at[n])
+	// A row's place is its part's index (high 32 bits) and its index in
+	// the part: placing 8 bytes without pointers costs a fraction of
+	// placing the row (no write barrier, a seventh of the bytes), and no
+	// second copy of the rows is made.
+	places := make([]uint64, at[n])
 	next := slices.Clone(at[:n])
-	for _, rows := range parts {
-		for _, x := range rows {
-			sorted[next[x.src]] = x
+	for p, rows := range parts {
+		for j, x := range rows {
+			places[next[x.src]] = uint64(p)<<32 | uint64(j)
 			next[x.src]++
 		}
 	}
+	row := func(place uint64) *relationRow { return &parts[place>>32][uint32(place)] }
 	// next[i] is at[i+1] now: it becomes where source i's relations end.
-	out := &relationSet{rels: make([]catalogstore.Relation, len(sorted)), at: at, end: next}
+	out := &relationSet{rels: make([]catalogstore.Relation, len(places)), at: at, end: next}
 	each(ctx, n, 1, func(i int) {
-		rs := sorted[at[i]:at[i+1]]
-		slices.SortFunc(rs, func(a, b relationRow) int {
+		ps := places[at[i]:at[i+1]]
+		slices.SortFunc(ps, func(pa, pb uint64) int {
+			a, b := row(pa), row(pb)
 			if c := strings.Compare(a.typ, b.typ); c != 0 {
 				return c
 			}
@@ -262,14 +269,17 @@ func groupRelations(ctx context.Context, parts [][]relationRow, at []int32) *rel
 		// most its rows, and fill the start of its rows' place.
 		dst := out.rels[at[i]:at[i+1]:at[i+1]]
 		ascii := true
-		for _, x := range rs {
-			ascii = ascii && isASCII(x.targetRef)
+		for _, p := range ps {
+			ascii = ascii && isASCII(row(p).targetRef)
 		}
 		m := 0
-		for j, x := range rs {
-			if ascii && j > 0 && x.typ == rs[j-1].typ && x.target == rs[j-1].target {
+		var prev *relationRow
+		for _, p := range ps {
+			x := row(p)
+			if ascii && prev != nil && x.typ == prev.typ && x.target == prev.target {
 				continue
 			}
+			prev = x
 			dst[m] = catalogstore.Relation{Type: x.typ, TargetRef: x.targetRef}
 			m++
 		}

@@ -326,13 +326,65 @@ func numberLike(s string) bool {
 		return true // a date
 	}
 	plain := strings.ReplaceAll(s, "_", "")
-	if _, err := strconv.ParseInt(plain, 0, 64); err == nil {
+	// strconv is asked only about what it may read as an integer: on a uid
+	// or an etag (hexadecimal, which starts with a digit as often as not) it
+	// would make an error, a string copy and two allocations, to say no.
+	if intSyntax(plain) {
+		if _, err := strconv.ParseInt(plain, 0, 64); err == nil {
+			return true
+		}
+		if _, err := strconv.ParseUint(plain, 0, 64); err == nil {
+			return true
+		}
+	}
+	return floatChars(plain) && yamlFloat.MatchString(plain) || strings.HasPrefix(plain, "0b") || strings.HasPrefix(plain, "0o")
+}
+
+// intSyntax reports whether strconv.ParseInt or ParseUint of base 0 might
+// read s (without underscores): a sign, then decimal digits, or a 0 and a
+// digit or base letter followed by hexadecimal digits. It answers true for
+// every string they read (and for some they do not).
+func intSyntax(s string) bool {
+	if s != "" && (s[0] == '+' || s[0] == '-') {
+		s = s[1:]
+	}
+	if s == "" {
+		return false
+	}
+	if s[0] != '0' {
+		for i := 0; i < len(s); i++ {
+			if s[i] < '0' || s[i] > '9' {
+				return false
+			}
+		}
 		return true
 	}
-	if _, err := strconv.ParseUint(plain, 0, 64); err == nil {
+	if len(s) == 1 {
 		return true
 	}
-	return yamlFloat.MatchString(plain) || strings.HasPrefix(plain, "0b") || strings.HasPrefix(plain, "0o")
+	switch c := s[1]; {
+	case c >= '0' && c <= '9', c|0x20 == 'x', c|0x20 == 'o', c|0x20 == 'b':
+	default:
+		return false
+	}
+	for i := 2; i < len(s); i++ {
+		if c := s[i]; !(c >= '0' && c <= '9' || c|0x20 >= 'a' && c|0x20 <= 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+// floatChars reports whether s holds only the bytes yamlFloat matches.
+func floatChars(s string) bool {
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c >= '0' && c <= '9', c == '.', c == 'e', c == 'E', c == '+', c == '-':
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 // sortedKeys returns m's keys in yaml.v3's order (keyLess).

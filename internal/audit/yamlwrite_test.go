@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"math"
 	"math/rand/v2"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -286,4 +287,64 @@ func FuzzYAMLWriter(f *testing.F) {
 			checkYAML(t, doc)
 		}
 	})
+}
+
+// numberLikeStrconv is numberLike as it was before intSyntax and floatChars
+// spared it strconv's errors: what numberLike must keep answering.
+func numberLikeStrconv(s string) bool {
+	if strings.IndexByte(s, ':') >= 0 || strings.IndexByte(s, ' ') >= 0 {
+		return true
+	}
+	if len(s) > 4 && s[4] == '-' && strings.IndexFunc(s[:4], func(r rune) bool { return r < '0' || r > '9' }) < 0 {
+		return true
+	}
+	plain := strings.ReplaceAll(s, "_", "")
+	if _, err := strconv.ParseInt(plain, 0, 64); err == nil {
+		return true
+	}
+	if _, err := strconv.ParseUint(plain, 0, 64); err == nil {
+		return true
+	}
+	return yamlFloat.MatchString(plain) || strings.HasPrefix(plain, "0b") || strings.HasPrefix(plain, "0o")
+}
+
+// TestNumberLikeAsStrconv checks numberLike against strconv's answer on
+// numbers of every base and form, near misses and random strings of the
+// bytes numbers are made of.
+func TestNumberLikeAsStrconv(t *testing.T) {
+	t.Parallel()
+	cases := []string{"0", "00", "07", "08", "0x", "0x1f", "0X1F", "0xg", "0o17", "0o18", "0b101", "0b2", "0B1",
+		"1", "12", "-1", "+1", "-", "+", "1e5", "1.5", ".5", "1.", "1e", "1e+5", "-0x10", "+0o7", "1_000", "0x_ff",
+		"9223372036854775807", "9223372036854775808", "18446744073709551615", "18446744073709551616",
+		"0xffffffffffffffffff", "0e5f56850e106187129e4f35c4a1f741", "9e5f56850e106187129e4f35c4a1f741",
+		"01a2523e-7e9c-7efd-b399-12890701adb1", "2024-01-02", "12:30", "1 2", "0.5.5", "1e5e5", "0b", "0o"}
+	r := rand.New(rand.NewPCG(7, 11))
+	const alphabet = "0123456789abcdefxobXOBE+-._"
+	for range 200000 {
+		b := make([]byte, 1+r.IntN(8))
+		for i := range b {
+			b[i] = alphabet[r.IntN(len(alphabet))]
+		}
+		b[0] = "0123456789"[r.IntN(10)]
+		cases = append(cases, string(b))
+	}
+	for _, s := range cases {
+		if got, want := numberLike(s), numberLikeStrconv(s); got != want {
+			t.Errorf("numberLike(%q) = %v, strconv says %v", s, got, want)
+		}
+	}
+}
+
+// TestNumberLikeAllocatesNothingForAnID checks that a uid or an etag, which
+// start with a digit as often as not, are told from numbers without an
+// allocation (strconv's errors made two each).
+func TestNumberLikeAllocatesNothingForAnID(t *testing.T) {
+	for _, s := range []string{"01a2523e-7e9c-7efd-b399-12890701adb1", "9e5f56850e106187129e4f35c4a1f741"} {
+		if numberLike(s) {
+			t.Errorf("numberLike(%q): want false", s)
+		}
+		if n := testing.AllocsPerRun(100, func() { numberLike(s) }); n != 0 {
+			t.Errorf("numberLike(%q) allocates %v times, want 0", s, n)
+		}
+	}
 }
