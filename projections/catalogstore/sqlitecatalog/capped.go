@@ -86,7 +86,7 @@ func (s *Store) byKeyCapped(ctx context.Context, key string, perType int) (*cata
 			return nil, nil, err
 		}
 	}
-	if err := s.statusItems(ctx, []any{key}, map[string]*catalogstore.EntityView{key: v}); err != nil {
+	if err := s.statusItems(ctx, []string{key}, map[string]*catalogstore.EntityView{key: v}); err != nil {
 		return nil, nil, err
 	}
 	return v, catalogstore.CapRelations(v, sample, perType), nil
