@@ -194,8 +194,11 @@ func (s *Store) byTarget(cond string) (with, where string) {
 	if !s.targetBuckets.Load() {
 		return "", cond
 	}
-	b := strconv.Itoa(targetBucketBits)
-	return `WITH RECURSIVE target_buckets(b) AS (SELECT (SELECT min(origin) FROM relations) >> ` + b + `
-			UNION ALL SELECT b + 1 FROM target_buckets WHERE b < (SELECT max(origin) FROM relations) >> ` + b + `) `,
-		`(r.origin >> ` + b + `) IN (SELECT b FROM target_buckets) AND ` + cond
+	return targetBucketsWith, `(r.origin >> ` + strconv.Itoa(targetBucketBits) + `) IN (SELECT b FROM target_buckets) AND ` + cond
 }
+
+// targetBucketsWith is the WITH clause that lists the buckets of
+// relations_target_bulk (target_buckets(b)), from the smallest origin stored
+// to the largest.
+var targetBucketsWith = `WITH RECURSIVE target_buckets(b) AS (SELECT (SELECT min(origin) FROM relations) >> ` + strconv.Itoa(targetBucketBits) + `
+			UNION ALL SELECT b + 1 FROM target_buckets WHERE b < (SELECT max(origin) FROM relations) >> ` + strconv.Itoa(targetBucketBits) + `) `

@@ -347,6 +347,9 @@ func (s *Store) decorate(ctx context.Context, views []*catalogstore.EntityView, 
 	if err := s.declaredRelations(ctx, views, eids); err != nil {
 		return err
 	}
+	// In key order, the searches of relations_target (or of each bucket of
+	// relations_target_bulk) go through its pages in order.
+	slices.Sort(keys)
 	unique := make([]*catalogstore.EntityView, len(keys))
 	for i, k := range keys {
 		unique[i] = byKey[k]

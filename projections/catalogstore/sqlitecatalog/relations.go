@@ -39,14 +39,20 @@ const (
 )
 
 // reverseOfKeys renders the read of the relations toward a JSON array of
-// entity keys: each row is the key's index in the array, the relation's
-// reverse type and its origin's ref (originRefs). With relations_target, each key is
-// looked up in it; during a live bulk load, in each bucket of
-// relations_target_bulk (byTarget).
+// entity keys, in key order: each row is the key's index in the array, the
+// relation's reverse type and its origin's ref (originRefs). With
+// relations_target, each key is looked up in it. During a live bulk load,
+// each bucket of relations_target_bulk (byTarget) is searched for every key
+// in turn, so the keys' searches in one bucket follow each other through
+// the same pages: searching each key in every bucket in turn cost about a
+// half more CPU (2,000 keys in 25 buckets).
 func (s *Store) reverseOfKeys() string {
-	with, where := s.byTarget(`r.target = j.value`)
-	return with + `SELECT j.key, r.reverse, o.ref FROM json_each(?) j CROSS JOIN relations r ON ` + where +
-		` CROSS JOIN ` + originRefs + ` ON o.eid = r.origin`
+	const cols = `SELECT j.key, r.reverse, o.ref FROM `
+	if !s.targetBuckets.Load() {
+		return cols + `json_each(?) j CROSS JOIN relations r ON r.target = j.value CROSS JOIN ` + originRefs + ` ON o.eid = r.origin`
+	}
+	return targetBucketsWith + cols + `target_buckets t CROSS JOIN json_each(?) j CROSS JOIN relations r ON (r.origin >> ` +
+		strconv.Itoa(targetBucketBits) + `) = t.b AND r.target = j.value CROSS JOIN ` + originRefs + ` ON o.eid = r.origin`
 }
 
 // originRefs is the entities o read for the refs of relations' origins
@@ -170,7 +176,8 @@ func cutLength(s string) (n int, rest string, ok bool) {
 }
 
 // reverseRelations adds to views[i], for each i, the reverses of the
-// relations declared toward keys[i], in one statement (reverseOfKeys).
+// relations declared toward keys[i], in one statement (reverseOfKeys);
+// keys are in order.
 func (s *Store) reverseRelations(ctx context.Context, keys []string, views []*catalogstore.EntityView) error {
 	list, err := json.Marshal(keys)
 	if err != nil {
