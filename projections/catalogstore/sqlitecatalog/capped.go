@@ -75,7 +75,7 @@ func (s *Store) byKeyCapped(ctx context.Context, key string, perType int) (*cata
 	}
 	for l := range sample.Counts {
 		with, where := s.byTarget(`r.target = ? AND r.lreverse = ?`)
-		if err := scan(&sample.Rows, with+`SELECT r.reverse, o.ref FROM relations r JOIN entities o ON o.eid = r.origin
+		if err := scan(&sample.Rows, with+`SELECT r.reverse, o.ref FROM relations r CROSS JOIN `+originRefs+` ON o.eid = r.origin
 			WHERE `+where+` LIMIT ?`, key, l, perType); err != nil {
 			return nil, nil, err
 		}
@@ -86,7 +86,7 @@ func (s *Store) byKeyCapped(ctx context.Context, key string, perType int) (*cata
 			return nil, nil, err
 		}
 	}
-	if err := s.statusItems(ctx, []any{key}, map[string]*catalogstore.EntityView{key: v}); err != nil {
+	if err := s.statusItems(ctx, []string{key}, map[string]*catalogstore.EntityView{key: v}); err != nil {
 		return nil, nil, err
 	}
 	return v, catalogstore.CapRelations(v, sample, perType), nil

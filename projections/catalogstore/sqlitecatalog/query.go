@@ -333,16 +333,13 @@ func keysetCond(order []catalogstore.Order, ks *catalogstore.Keyset, before bool
 }
 
 // decorate loads relations and status items for the views; eids[i] is the
-// row id of views[i].
+// row id of views[i]. Each of its three reads is one statement for all the
+// views, whatever their number.
 func (s *Store) decorate(ctx context.Context, views []*catalogstore.EntityView, eids []int64) error {
 	if len(views) == 0 {
 		return nil
 	}
-	byKey, keyList := catalogstore.IndexViews(views)
-	keys := make([]any, len(keyList))
-	for i, k := range keyList {
-		keys[i] = k
-	}
+	byKey, keys := catalogstore.IndexViews(views)
 	// Each relation is stored once, by the entity that declares it: an
 	// entity's relations are those it declares and the reverses of those
 	// declared toward it. NormalizeRelations sorts each view's relations and
@@ -350,58 +347,52 @@ func (s *Store) decorate(ctx context.Context, views []*catalogstore.EntityView, 
 	if err := s.declaredRelations(ctx, views, eids); err != nil {
 		return err
 	}
-	const chunk = 500
-	for start := 0; start < len(keys); start += chunk {
-		end := min(start+chunk, len(keys))
-		part := keys[start:end]
-		with, where := s.byTarget(`r.target IN (` + placeholders(len(part)) + `)`)
-		rows, err := s.read.QueryContext(ctx, with+`SELECT r.target, r.reverse, o.ref FROM relations r JOIN entities o ON o.eid = r.origin
-				WHERE `+where, part...)
-		if err != nil {
-			return err
-		}
-		err = catalogstore.ScanRelations(rows, byKey, false)
-		rows.Close()
-		if err != nil {
-			return err
-		}
-		if err := s.statusItems(ctx, part, byKey); err != nil {
-			return err
-		}
+	// In key order, the searches of relations_target (or of each bucket of
+	// relations_target_bulk) go through its pages in order.
+	slices.Sort(keys)
+	unique := make([]*catalogstore.EntityView, len(keys))
+	for i, k := range keys {
+		unique[i] = byKey[k]
 	}
-	for _, v := range byKey {
+	if err := s.reverseRelations(ctx, keys, unique); err != nil {
+		return err
+	}
+	if err := s.statusItems(ctx, keys, byKey); err != nil {
+		return err
+	}
+	for _, v := range unique {
 		catalogstore.NormalizeRelations(v)
 	}
 	return nil
 }
 
 // statusItems adds to the views byKey the status items of those whose keys
-// are in part: the processing errors of each entity's file, and those of the
+// are in keys: the processing errors of each entity's file, and those of the
 // location it registered, if any.
-func (s *Store) statusItems(ctx context.Context, part []any, byKey map[string]*catalogstore.EntityView) error {
-	srows, err := s.read.QueryContext(ctx, `SELECT entity_key, body FROM location_errors WHERE entity_key IN (`+placeholders(len(part))+`)
-		UNION ALL SELECT l.entity_key, le.body FROM location_errors le JOIN locations l ON l.id = le.location_id
-		WHERE l.entity_key IN (`+placeholders(len(part))+`) AND le.entity_key <> l.entity_key`, append(append([]any{}, part...), part...)...)
+func (s *Store) statusItems(ctx context.Context, keys []string, byKey map[string]*catalogstore.EntityView) error {
+	list, err := json.Marshal(keys)
 	if err != nil {
 		return err
 	}
+	srows, err := s.queryRead(ctx, statusOfKeys, string(list))
+	if err != nil {
+		return fmt.Errorf("catalog store: status items: %w", err)
+	}
+	defer srows.Close()
 	for srows.Next() {
 		var key string
 		var raw []byte
 		if err := srows.Scan(&key, &raw); err != nil {
-			srows.Close()
 			return err
 		}
 		var pe event.ProcessingError
 		if err := json.Unmarshal(raw, &pe); err != nil {
-			srows.Close()
 			return err
 		}
 		if v := byKey[key]; v != nil {
 			v.Status = append(v.Status, catalogstore.StatusItemOf(pe))
 		}
 	}
-	srows.Close()
 	return srows.Err()
 }
 

@@ -62,6 +62,10 @@ type Store struct {
 	// prepared are the writer's full multi-row inserts, by their SQL
 	// (prepareInserts), closed by Close.
 	prepared map[string]*sql.Stmt
+	// readStmts are the read pool's statements of a fixed text, by their
+	// SQL (readStmt), closed by Close. Guarded by readStmtsMu.
+	readStmts   map[string]*sql.Stmt
+	readStmtsMu sync.Mutex
 	// ahead are the batches Prepare decoded last, for the Apply of the
 	// same events; aheadUsed counts the Applies that found theirs. Guarded
 	// by aheadMu.
@@ -122,6 +126,12 @@ func (s *Store) Close() error {
 	for _, st := range s.prepared {
 		errs = append(errs, st.Close())
 	}
+	s.readStmtsMu.Lock()
+	for _, st := range s.readStmts {
+		errs = append(errs, st.Close())
+	}
+	s.readStmts = nil
+	s.readStmtsMu.Unlock()
 	return errors.Join(append(errs, s.decide.Close(), s.read.Close(), s.write.Close())...)
 }
 
