@@ -231,10 +231,12 @@ func (r *rater) rateAll() error {
 // the catalog, so one query for the deprecated ones reads less than looking
 // up each page's dependencies. The filter on spec.lifecycle finds at least
 // every entity lifecycle calls deprecated (search values are lower case);
-// each is checked with lifecycle itself.
+// each is checked with lifecycle itself. Their bodies are all it reads: no
+// relations (a third of a catalog can be deprecated).
 func (r *rater) readDeprecated(ctx context.Context) error {
 	r.deprecated = map[string]bool{}
-	q := catalogstore.PageQuery{Filter: catalogstore.Filter{{{Key: "spec.lifecycle", Values: []string{"deprecated"}}}}, Limit: r.e.cfg.PageSize}
+	q := catalogstore.PageQuery{Filter: catalogstore.Filter{{{Key: "spec.lifecycle", Values: []string{"deprecated"}}}}, Limit: r.e.cfg.PageSize,
+		Decorate: func(*catalogstore.EntityView) bool { return false }}
 	for {
 		res, err := r.e.cfg.Catalog.Query(ctx, q)
 		if err != nil {
