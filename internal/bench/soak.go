@@ -15,6 +15,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"backlot.dev/backlot/internal/bench/gen"
 )
 
@@ -22,6 +24,10 @@ import (
 type SoakOptions struct {
 	// Backlot is the path of the backlot binary to start; required.
 	Backlot string
+	// Server, when set, is the backlot binary started as the servers instead
+	// of Backlot (e.g. a build of an earlier commit, to compare under the
+	// same load); Backlot still starts the broker helper.
+	Server string
 	// Duration is how long the load runs (default 10 minutes).
 	Duration time.Duration
 	// Readers, Writers and Followers are the concurrent clients (defaults 200,
@@ -49,9 +55,11 @@ type SoakOptions struct {
 	// folder when empty).
 	Keep bool
 	Dir  string
-	// CPUProfile, when set, is the file backlot dev (not serve) writes its CPU
-	// profile of the whole run to (its --cpuprofile); dev then also serves Go's
-	// profiler under /debug/pprof/ (--pprof), for goroutine dumps during the load.
+	// CPUProfile, when set, is the file backlot dev writes its CPU profile of
+	// the whole run to (its --cpuprofile); dev then also serves Go's profiler
+	// under /debug/pprof/ (--pprof), for goroutine dumps during the load.
+	// With Production, each serve process writes its own, named after the
+	// process: cpu.pprof becomes cpu-core.pprof, cpu-api-1.pprof, ...
 	CPUProfile string
 	// Progress receives progress lines and the servers' output; nil discards them.
 	Progress io.Writer
@@ -120,6 +128,22 @@ type SoakResult struct {
 	// Memory is each server process's resident memory over the load, and the
 	// load generator's own.
 	Memory []SoakMemory `json:"memory"`
+	// CPU is the CPU time each server process (and, with Production, the
+	// database's PostgreSQL backends and the broker helper) spent during the
+	// load, and per request answered: on a shared machine the throughput
+	// follows the load of the others, the CPU a request costs much less.
+	CPU []SoakCPU `json:"cpu"`
+	// CPUPerRequestMs is the CPU time of every process of CPU per request
+	// answered, in ms.
+	CPUPerRequestMs float64 `json:"cpuPerRequestMs"`
+}
+
+// SoakCPU is one process's (or PostgreSQL's) CPU time during the load: in
+// all, and per request answered.
+type SoakCPU struct {
+	Process      string  `json:"process"`
+	Seconds      float64 `json:"seconds"`
+	PerRequestMs float64 `json:"perRequestMs"`
 }
 
 // SoakEndpoint is one endpoint's figures: answered requests, their rate and
@@ -204,6 +228,10 @@ func Soak(ctx context.Context, o SoakOptions) (*SoakResult, error) {
 	}
 	defer cleanup()
 	say := func(format string, args ...any) { fmt.Fprintf(o.Progress, format+"\n", args...) }
+	server := o.Backlot
+	if o.Server != "" {
+		server = o.Server
+	}
 	catDir := filepath.Join(dir, "catalog")
 	sum, err := gen.Generate(catDir, gen.Config{Entities: o.Entities, Seed: o.Seed})
 	if err != nil {
@@ -243,7 +271,7 @@ func Soak(ctx context.Context, o SoakOptions) (*SoakResult, error) {
 		if o.CPUProfile != "" {
 			args = append(args, "--pprof", "--cpuprofile", o.CPUProfile)
 		}
-		p, err := startSoakProc(o.Backlot, "dev", "http://"+addr, args, o.Progress)
+		p, err := startSoakProc(server, "dev", "http://"+addr, args, o.Progress)
 		if err != nil {
 			return nil, err
 		}
@@ -275,8 +303,8 @@ func Soak(ctx context.Context, o SoakOptions) (*SoakResult, error) {
 			return nil, err
 		}
 		addr := "127.0.0.1:" + strconv.Itoa(port)
-		core, err := startSoakProc(o.Backlot, "projector+ingester", "", append(common(addr, filepath.Join(dir, "core")),
-			"--roles", "projector,ingester", "--catalog", sum.RootFile), o.Progress)
+		core, err := startSoakProc(server, "projector+ingester", "", append(common(addr, filepath.Join(dir, "core")),
+			append(serveProfile(o.CPUProfile, "core"), "--roles", "projector,ingester", "--catalog", sum.RootFile)...), o.Progress)
 		if err != nil {
 			return nil, err
 		}
@@ -290,8 +318,9 @@ func Soak(ctx context.Context, o SoakOptions) (*SoakResult, error) {
 				return nil, err
 			}
 			addr := "127.0.0.1:" + strconv.Itoa(port)
-			p, err := startSoakProc(o.Backlot, "api-"+strconv.Itoa(i+1), "http://"+addr, append(common(addr, filepath.Join(dir, "api"+strconv.Itoa(i+1))),
-				"--roles", "api", "--root", catDir, "--max-streams", maxStreams), o.Progress)
+			name := "api-" + strconv.Itoa(i+1)
+			p, err := startSoakProc(server, name, "http://"+addr, append(common(addr, filepath.Join(dir, "api"+strconv.Itoa(i+1))),
+				append(serveProfile(o.CPUProfile, name), "--roles", "api", "--root", catDir, "--max-streams", maxStreams)...), o.Progress)
 			if err != nil {
 				return nil, err
 			}
@@ -387,6 +416,29 @@ func Soak(ctx context.Context, o SoakOptions) (*SoakResult, error) {
 		}
 	}()
 
+	// CPU, read at the load's start and end: the server processes, and with
+	// Production the database's backends (sampled from now on a connection of
+	// the sampler's own) and the broker helper.
+	cpuProcs := append([]*soakProc{}, procs...)
+	if broker != nil {
+		cpuProcs = append(cpuProcs, broker)
+	}
+	var backends *backendCPU
+	if prod != nil {
+		conn, err := pgx.Connect(ctx, prod.adminURL)
+		if err != nil {
+			return nil, err
+		}
+		defer conn.Close(context.Background())
+		backends = &backendCPU{last: map[int]int64{}}
+		sampleCtx, stopSampling := context.WithCancel(ctx)
+		var bwg sync.WaitGroup
+		bwg.Go(func() { backends.sample(sampleCtx, conn, prod.dbName) })
+		defer bwg.Wait()
+		defer stopSampling()
+	}
+	cpuStart := soakCPUNow(cpuProcs, backends)
+
 	res.LoadAverageStart = loadAverage()
 	loadCtx, stopLoad := context.WithTimeout(ctx, o.Duration)
 	defer stopLoad()
@@ -435,6 +487,7 @@ func Soak(ctx context.Context, o SoakOptions) (*SoakResult, error) {
 	res.Seconds = time.Since(loadStart).Seconds()
 	res.LoadAverageEnd = loadAverage()
 	res.Writes = writes.Load()
+	cpuEnd := soakCPUNow(cpuProcs, backends)
 	say("load ended after %.1fs; waiting for the followers to drain", res.Seconds)
 
 	// The log's truth, read until it stops growing and the followers hold as
@@ -491,6 +544,7 @@ func Soak(ctx context.Context, o SoakOptions) (*SoakResult, error) {
 			P50Ms: ms(e.hist.quantile(0.50)), P99Ms: ms(e.hist.quantile(0.99)), MaxMs: ms(time.Duration(e.hist.max.Load()))}
 	}
 	res.RequestsPerSecond = float64(res.Requests) / res.Seconds
+	res.CPU, res.CPUPerRequestMs = soakCPUSpent(cpuStart, cpuEnd, res.Requests)
 	res.Errors = st.errors.Load()
 	st.mu.Lock()
 	res.ErrorSamples = append(res.ErrorSamples, st.samples...)
@@ -509,6 +563,60 @@ func Soak(ctx context.Context, o SoakOptions) (*SoakResult, error) {
 	m.PID = os.Getpid()
 	res.Memory = append(res.Memory, m)
 	return res, nil
+}
+
+// soakCPUPostgres names the database's PostgreSQL backends in SoakResult.CPU.
+const soakCPUPostgres = "postgresql"
+
+// soakCPUNow reads the CPU time in µs of each of procs and, with backends,
+// of the database's backends together, by name.
+func soakCPUNow(procs []*soakProc, backends *backendCPU) map[string]int64 {
+	out := make(map[string]int64, len(procs)+1)
+	for _, p := range procs {
+		if p.cmd != nil && p.cmd.Process != nil {
+			out[p.name] = procCPU(p.cmd.Process.Pid)
+		}
+	}
+	if backends != nil {
+		out[soakCPUPostgres] = backends.refreshedTotal()
+	}
+	return out
+}
+
+// soakCPUSpent is the CPU time each process spent between the readings
+// start and end (soakCPUNow), in all and per request of requests, sorted
+// by name, and the sum's per request in ms.
+func soakCPUSpent(start, end map[string]int64, requests int64) ([]SoakCPU, float64) {
+	names := make([]string, 0, len(end))
+	for name := range end {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	per := func(us int64) float64 {
+		if requests <= 0 {
+			return 0
+		}
+		return float64(us) / 1e3 / float64(requests)
+	}
+	var out []SoakCPU
+	var all int64
+	for _, name := range names {
+		us := max(end[name]-start[name], 0)
+		all += us
+		out = append(out, SoakCPU{Process: name, Seconds: float64(us) / 1e6, PerRequestMs: per(us)})
+	}
+	return out, per(all)
+}
+
+// serveProfile is the global flag that has the serve process name write its
+// CPU profile beside profile (cpu.pprof: cpu-name.pprof); none when profile
+// is empty.
+func serveProfile(profile, name string) []string {
+	if profile == "" {
+		return nil
+	}
+	ext := filepath.Ext(profile)
+	return []string{"--cpuprofile", strings.TrimSuffix(profile, ext) + "-" + name + ext}
 }
 
 // snapshot answers the endpoints counted so far.
@@ -580,6 +688,12 @@ func (r *SoakResult) WriteText(w io.Writer) {
 		e.Logged, e.Subjects, e.WriterRefsMissing, e.WriterRefs, e.Followers, e.Received)
 	fmt.Fprintf(w, "followers           lost %d, doubled %d, extra %d, out of order %d, reconnects %d; drained %.1fs after the load\n",
 		e.Lost, e.Doubled, e.Extra, e.OutOfOrder, e.Reconnects, e.DrainSeconds)
+	for _, c := range r.CPU {
+		fmt.Fprintf(w, "CPU %-15s %7.1f s  %6.2f ms a request\n", c.Process, c.Seconds, c.PerRequestMs)
+	}
+	if len(r.CPU) > 0 {
+		fmt.Fprintf(w, "CPU in all          %6.2f ms a request\n", r.CPUPerRequestMs)
+	}
 	for _, m := range r.Memory {
 		fmt.Fprintf(w, "RSS %-15s first %4.0f MB  last %4.0f MB  max %4.0f MB  every 10s:", m.Process, m.FirstMB, m.LastMB, m.MaxMB)
 		for _, v := range m.SeriesMB {

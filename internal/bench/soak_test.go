@@ -73,3 +73,31 @@ func TestSoakStatsCountsErrorsByServer(t *testing.T) {
 		t.Fatalf("the text does not show the errors by server:\n%s", b.String())
 	}
 }
+
+func TestSoakCPUSpent(t *testing.T) {
+	t.Parallel()
+	start := map[string]int64{"api-1": 1_000_000, "postgresql": 500_000}
+	end := map[string]int64{"api-1": 3_000_000, "postgresql": 4_500_000, "core": 1_000_000}
+	got, all := soakCPUSpent(start, end, 1000)
+	want := []SoakCPU{
+		{Process: "api-1", Seconds: 2, PerRequestMs: 2},
+		{Process: "core", Seconds: 1, PerRequestMs: 1},
+		{Process: "postgresql", Seconds: 4, PerRequestMs: 4},
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want) || all != 7 {
+		t.Fatalf("soakCPUSpent = %v, %v ms a request; want %v, 7", got, all, want)
+	}
+	if _, all := soakCPUSpent(start, end, 0); all != 0 {
+		t.Fatalf("no request: %v ms a request, want 0", all)
+	}
+}
+
+func TestServeProfile(t *testing.T) {
+	t.Parallel()
+	if got := serveProfile("", "api-1"); got != nil {
+		t.Fatalf("no profile asked: %v", got)
+	}
+	if got := strings.Join(serveProfile("/tmp/x/cpu.pprof", "api-1"), " "); got != "--cpuprofile /tmp/x/cpu-api-1.pprof" {
+		t.Fatalf("serveProfile = %q", got)
+	}
+}
