@@ -186,6 +186,12 @@ func newAPIRole(d apiDeps, m *Manifest) (*apiRole, error) {
 		cfg.Scaffolder, cfg.Migrations = d.Workflows.scaffold, d.Workflows.migrations
 		cfg.GitHost = migratesvc.LocalHost{Local: d.Local, Client: d.Workflows.client}
 	}
+	if d.FactsCatalog != nil {
+		// A fact report's permission check resolves its entities through
+		// the fact service's pool too: on the readers' pool it queued behind
+		// their queries (about 2.6 s of its p50 in a 2-minute soak).
+		cfg.FactsReader = d.FactsCatalog
+	}
 	if r.handler, err = httpapi.New(cfg); err != nil {
 		return nil, err
 	}

@@ -136,6 +136,9 @@ type SoakResult struct {
 	// CPUPerRequestMs is the CPU time of every process of CPU per request
 	// answered, in ms.
 	CPUPerRequestMs float64 `json:"cpuPerRequestMs"`
+	// LoadGeneratorCPUSeconds is the soak's own CPU time during the load
+	// (its clients; not in CPU): on 2 cores it competes with the servers.
+	LoadGeneratorCPUSeconds float64 `json:"loadGeneratorCPUSeconds"`
 }
 
 // SoakCPU is one process's (or PostgreSQL's) CPU time during the load: in
@@ -437,7 +440,7 @@ func Soak(ctx context.Context, o SoakOptions) (*SoakResult, error) {
 		defer bwg.Wait()
 		defer stopSampling()
 	}
-	cpuStart := soakCPUNow(cpuProcs, backends)
+	cpuStart, selfStart := soakCPUNow(cpuProcs, backends), selfCPU()
 
 	res.LoadAverageStart = loadAverage()
 	loadCtx, stopLoad := context.WithTimeout(ctx, o.Duration)
@@ -488,6 +491,7 @@ func Soak(ctx context.Context, o SoakOptions) (*SoakResult, error) {
 	res.LoadAverageEnd = loadAverage()
 	res.Writes = writes.Load()
 	cpuEnd := soakCPUNow(cpuProcs, backends)
+	res.LoadGeneratorCPUSeconds = float64(selfCPU()-selfStart) / 1e6
 	say("load ended after %.1fs; waiting for the followers to drain", res.Seconds)
 
 	// The log's truth, read until it stops growing and the followers hold as
@@ -692,7 +696,7 @@ func (r *SoakResult) WriteText(w io.Writer) {
 		fmt.Fprintf(w, "CPU %-15s %7.1f s  %6.2f ms a request\n", c.Process, c.Seconds, c.PerRequestMs)
 	}
 	if len(r.CPU) > 0 {
-		fmt.Fprintf(w, "CPU in all          %6.2f ms a request\n", r.CPUPerRequestMs)
+		fmt.Fprintf(w, "CPU in all          %6.2f ms a request; the load generator %.1f s\n", r.CPUPerRequestMs, r.LoadGeneratorCPUSeconds)
 	}
 	for _, m := range r.Memory {
 		fmt.Fprintf(w, "RSS %-15s first %4.0f MB  last %4.0f MB  max %4.0f MB  every 10s:", m.Process, m.FirstMB, m.LastMB, m.MaxMB)

@@ -135,14 +135,14 @@ func (s *server) entityByPath(r *http.Request) (permission.Resource, error) {
 	return newOwnerMembers(s.reader).resource(r.Context(), views[0])
 }
 
-// entityByRef resolves the entity ref (as a request body names it); 404 when
-// the catalog does not hold it.
+// entityByRef resolves the entity ref (as a request body names it) through
+// the catalog members reads; 404 when the catalog does not hold it.
 func (s *server) entityByRef(ctx context.Context, raw string, members *ownerMembers) (permission.Resource, error) {
 	ref, err := catalog.ParseRef(raw, catalog.RefDefaults{})
 	if err != nil {
 		return nil, inputError("Invalid entity ref %q: %v", raw, err)
 	}
-	views, err := s.reader.ByKeys(ctx, []string{ref.Key()})
+	views, err := members.reader.ByKeys(ctx, []string{ref.Key()})
 	if err != nil {
 		return nil, err
 	}

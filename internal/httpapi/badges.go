@@ -269,7 +269,13 @@ func (s *server) reportFacts(w http.ResponseWriter, r *http.Request) error {
 	if err := s.decodeBody(w, r, &body, true); err != nil {
 		return err
 	}
-	members := newOwnerMembers(s.reader)
+	// The entities and their owners through the fact service's connections
+	// when it has its own (Config.FactsReader).
+	rd := s.reader
+	if s.cfg.FactsReader != nil {
+		rd = s.cfg.FactsReader
+	}
+	members := newOwnerMembers(rd)
 	for _, it := range body.Items {
 		res, err := s.entityOrRef(r.Context(), it.Entity, members)
 		if err != nil {

@@ -115,6 +115,12 @@ type Config struct {
 	Scorecards *badging.Scorecards
 	// Facts, when set, takes facts and fact source schemas.
 	Facts FactWriter
+	// FactsReader, when set, is the catalog a fact report resolves its
+	// entities and their owners' members through for its permission check,
+	// instead of Reader: the same read model through the fact service's own
+	// connections (serve), so a report does not queue behind the readers'
+	// queries before it reaches the service. The check is the same either way.
+	FactsReader catalogstore.Reader
 	// Scaffolder, when set, serves /api/scaffolder/v2; without it those
 	// routes answer 503.
 	Scaffolder Scaffolder
