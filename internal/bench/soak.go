@@ -115,6 +115,11 @@ type SoakResult struct {
 	Requests          int64   `json:"requests"`
 	RequestsPerSecond float64 `json:"requestsPerSecond"`
 	Writes            int64   `json:"writes"`
+	// VisibilityPolls counts the GETs by name the writers sent until each
+	// entity they registered was readable (one registerVisible request is
+	// one or more of them, 20 ms apart): load the servers answered that
+	// Requests does not count, and that grows with the writes.
+	VisibilityPolls int64 `json:"visibilityPolls"`
 	// Errors counts failed requests and broken streams (it must be zero);
 	// ErrorSamples are the first few; ErrorsByServer counts them by the
 	// process whose API they were sent to.
@@ -490,6 +495,7 @@ func Soak(ctx context.Context, o SoakOptions) (*SoakResult, error) {
 	res.Seconds = time.Since(loadStart).Seconds()
 	res.LoadAverageEnd = loadAverage()
 	res.Writes = writes.Load()
+	res.VisibilityPolls = st.polls.Load()
 	cpuEnd := soakCPUNow(cpuProcs, backends)
 	res.LoadGeneratorCPUSeconds = float64(selfCPU()-selfStart) / 1e6
 	say("load ended after %.1fs; waiting for the followers to drain", res.Seconds)
@@ -665,7 +671,8 @@ func (r *SoakResult) WriteText(w io.Writer) {
 	fmt.Fprintf(w, "load                %d readers, %d writers, %d followers for %.0fs on %d entities\n", r.Readers, r.Writers, r.Followers, r.Seconds, r.Entities)
 	fmt.Fprintf(w, "load average        %.2f %.2f %.2f at the start, %.2f %.2f %.2f at the end\n",
 		r.LoadAverageStart[0], r.LoadAverageStart[1], r.LoadAverageStart[2], r.LoadAverageEnd[0], r.LoadAverageEnd[1], r.LoadAverageEnd[2])
-	fmt.Fprintf(w, "throughput          %.0f requests/s (%d requests, %d writes)\n", r.RequestsPerSecond, r.Requests, r.Writes)
+	fmt.Fprintf(w, "throughput          %.0f requests/s (%d requests, %d writes; and %d GETs by name polling for the registered entities)\n",
+		r.RequestsPerSecond, r.Requests, r.Writes, r.VisibilityPolls)
 	keys := make([]string, 0, len(r.Endpoints))
 	for k := range r.Endpoints {
 		keys = append(keys, k)

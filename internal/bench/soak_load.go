@@ -24,7 +24,10 @@ type soakStats struct {
 	mu        sync.Mutex
 	endpoints map[string]*endpointStats
 	errors    atomic.Int64
-	samples   []string // the first few error messages
+	// polls counts the GETs of registerVisible's look-ups, which are not
+	// requests of their own (SoakResult.VisibilityPolls).
+	polls   atomic.Int64
+	samples []string // the first few error messages
 	// servers names the processes by the base URL of their API; byServer
 	// counts the errors whose message names a base.
 	servers  map[string]string
@@ -234,6 +237,7 @@ func (w *soakWriter) register(ctx context.Context, base string) error {
 	t := time.Now()
 	err := w.st.timed("registerVisible", func() error {
 		for {
+			w.st.polls.Add(1)
 			err := getCtx(ctx, w.c, base+"/api/catalog/entities/by-name/component/default/"+name)
 			if err == nil {
 				return nil
