@@ -20,7 +20,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"backlot.dev/backlot/domain/catalog"
-	"backlot.dev/backlot/domain/event"
 	"backlot.dev/backlot/internal/audit"
 	"backlot.dev/backlot/internal/badging"
 	"backlot.dev/backlot/internal/catalogsvc"
@@ -412,13 +411,9 @@ func StartServe(ctx context.Context, cfg ServeConfig) (*Server, error) {
 		}
 		deps.FactsCatalog, deps.FactsBadges, deps.FactsBadgeWaiter = facts, factBadges, &projector.PollWaiter{Reader: factBadges}
 		// The evaluator may run in another process: its progress is in
-		// the badge read model.
-		deps.Evaluated = func(ctx context.Context, pos event.Positions) error {
-			return pollUntil(ctx, func(ctx context.Context) (bool, error) {
-				got, err := factBadges.EvaluatorPositions(ctx)
-				return got.Covers(pos), err
-			})
-		}
+		// the badge read model, which one reader polls for every fact
+		// report waiting in this process (sharedPoll).
+		deps.Evaluated = newSharedPoll(factBadges.EvaluatorPositions, 0).WaitFor
 		if cfg.OIDC.Enabled() {
 			// Sessions are sealed with the deployment's secrets key, so
 			// every api process opens the others'.
@@ -639,21 +634,6 @@ const refreshLeaseLinger = time.Second
 
 // evaluatorLease is the lease the badge evaluator of backlot serve holds.
 const evaluatorLease = "backlot:badge-evaluator"
-
-// pollUntil calls done every 20ms until it reports true, fails, or ctx ends.
-func pollUntil(ctx context.Context, done func(context.Context) (bool, error)) error {
-	for {
-		ok, err := done(ctx)
-		if err != nil || ok {
-			return err
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(20 * time.Millisecond):
-		}
-	}
-}
 
 // DefaultMaxStreamsPerPrincipal is the default cap of each principal's open
 // event streams and long polls (httpapi.DefaultMaxStreamsPerPrincipal), for
