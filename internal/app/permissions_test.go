@@ -11,6 +11,8 @@ import (
 
 	"backlot.dev/backlot/internal/app"
 	"backlot.dev/backlot/internal/auth"
+	"backlot.dev/backlot/internal/eventlog/kafkalog/kafkatest"
+	"backlot.dev/backlot/internal/testenv/pgtest"
 )
 
 // permCatalog is a catalog of two teams, each owning a component.
@@ -201,5 +203,50 @@ spec:
 		Permissions: app.PermissionsConfig{PolicyFile: filepath.Join(dir, "missing.yaml")}, Logger: quietLogger()})
 	if err == nil || !strings.Contains(err.Error(), "missing.yaml") {
 		t.Errorf("a missing policy file: %v", err)
+	}
+}
+
+// TestServeFactReportsAreTheOwners runs backlot serve with tokens: a fact
+// report's permission check, which resolves the entity and its owner through
+// the fact reports' own pool, lets a team report facts about its component
+// and refuses it another team's with 403 naming facts.report.
+func TestServeFactReportsAreTheOwners(t *testing.T) {
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{"catalog-info.yaml": permCatalog})
+	line, err := auth.HashLine("ada-0123456789abcdef", "user:default/ada", "team-a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tokens := filepath.Join(dir, "tokens")
+	if err := os.WriteFile(tokens, []byte(line+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	brokers := kafkatest.Brokers(t)
+	prefix := kafkatest.TopicPrefix(t)
+	s := startServe(t, app.ServeConfig{KafkaBrokers: brokers, TopicPrefix: prefix, Group: prefix + "projector",
+		PostgresURL: pgtest.URL(t), Catalogs: []string{filepath.Join(dir, "catalog-info.yaml")}, AuthTokens: tokens})
+	report := func(entity string) (int, []byte) {
+		t.Helper()
+		req, err := http.NewRequest("POST", "http://"+s.Addr()+"/api/facts",
+			strings.NewReader(`{"items":[{"entity":"`+entity+`","source":"ci","facts":{"coverage":90}}]}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", "Bearer ada-0123456789abcdef")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		raw, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, raw
+	}
+	if status, body := report("component:default/ours"); status != http.StatusOK {
+		t.Fatalf("a team reports facts about its component: %d %s", status, body)
+	}
+	status, body := report("component:default/theirs")
+	if status != http.StatusForbidden || !strings.Contains(string(body), "facts.report") {
+		t.Fatalf("a team reports facts about another's component: %d %s, want 403 naming facts.report", status, body)
 	}
 }
