@@ -182,7 +182,8 @@ func (s *Store) beginBulk(ctx context.Context, drop []bulkIndex) error {
 
 // EndBulk builds the indexes BeginBulk or BeginReplay dropped, each with one
 // sort, two at a time, resumes autovacuum and refreshes the planner's
-// statistics of the tables the load filled.
+// statistics of the tables the load filled, from a sample of
+// bulkStatisticsTarget's size.
 func (s *Store) EndBulk(ctx context.Context) error {
 	if err := ensureIndexes(ctx, s.pool); err != nil {
 		return fmt.Errorf("catalog store (postgres): end bulk: %w", err)
@@ -247,7 +248,7 @@ func ensureIndexes(ctx context.Context, pool *pgxpool.Pool) error {
 		jobs = append(jobs, job{"create index " + ix.name, func() error { return buildIndex(ctx, pool, ix) }})
 	}
 	for _, t := range analyzeOrder {
-		jobs = append(jobs, job{"analyze " + t, func() error { return analyzeTable(ctx, pool, t) }})
+		jobs = append(jobs, job{"analyze " + t, func() error { return analyzeSample(ctx, pool, t, bulkStatisticsTarget) }})
 	}
 	work := make(chan job)
 	errs := make([]error, bulkBuilders)
