@@ -98,10 +98,11 @@ func analyzeTables(ctx context.Context, pool *pgxpool.Pool) error {
 // ms of PostgreSQL CPU, for all of them 300-320). With 30 (9,000 rows), the
 // three big tables cost 310 ms in all instead of 810 (under load 20-28,
 // each twice: entities 300 -> 130-150 ms, relations 290-300 -> 110-120,
-// search 210-220 -> 70-80). 9,000 rows still hold every value common
-// enough to sway a plan, and the statistics are refined later at the
-// default target by the store's own ANALYZE after growth and by
-// autovacuum's.
+// search 210-220 -> 70-80). The planner then sees at most 30 common values
+// a column (and 30 pairs of search's key and value) where it saw 100; the
+// store's own ANALYZE after growth (once the store that serves the read
+// model has folded analyzeMinRows events) and autovacuum's gather them at
+// the default again.
 const bulkStatisticsTarget = 30
 
 // analyzeSample analyzes table t with the statistics target target for
