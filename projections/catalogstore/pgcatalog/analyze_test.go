@@ -111,3 +111,41 @@ func TestTheStoreAnalyzesItsTablesAsTheyGrow(t *testing.T) {
 		time.Sleep(100 * time.Millisecond)
 	}
 }
+
+// The ANALYZE that ends a replay samples fewer rows than the default
+// target's: the histogram of entities' keys, distinct in every row, has as
+// many bounds as the target allows (31 at 30, 101 at the default of 100).
+// The store's own ANALYZE after growth keeps the default.
+func TestAReplayEndsWithASmallerSample(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s := openStore(t)
+	if err := s.BeginReplay(ctx); err != nil {
+		t.Fatal(err)
+	}
+	evs := storetest.Components(t, 0, 2000)
+	if err := s.Apply(ctx, evs); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.EndBulk(ctx); err != nil {
+		t.Fatal(err)
+	}
+	bounds := func() int {
+		t.Helper()
+		var n int
+		if err := s.Pool().QueryRow(ctx, `SELECT cardinality(histogram_bounds::text::text[]) FROM pg_stats
+			WHERE schemaname = current_schema() AND tablename = 'entities' AND attname = 'key'`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	if n := bounds(); n != 31 {
+		t.Errorf("after EndBulk, entities.key's histogram has %d bounds, want 31 (statistics target 30)", n)
+	}
+	if err := s.AnalyzeTables(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n := bounds(); n != 101 {
+		t.Errorf("after the store's ANALYZE, entities.key's histogram has %d bounds, want 101 (the default target)", n)
+	}
+}

@@ -12,8 +12,9 @@ import (
 
 // bulkIndex is an index a bulk load drops and rebuilds: create builds it
 // again (statements run in one transaction), drop, when set, replaces the
-// plain DROP INDEX of its name.
-type bulkIndex struct{ name, create, drop string }
+// plain DROP INDEX of its name, and mem, when set, replaces
+// bulkMaintenanceMem as the memory of its build's sort.
+type bulkIndex struct{ name, create, drop, mem string }
 
 // dropStatement is the statement that drops ix.
 func (ix bulkIndex) dropStatement() string {
@@ -84,8 +85,12 @@ const entitiesKeyReplay = "entities_key_replay"
 // the order a replay writes them: 0.5 s with no index, 1.5 s with an index on
 // eid, 3.0 s with the key). The key is built by one sort at the end, which
 // also checks its uniqueness.
+//
+// Its build sorts rows that come mostly in eid order already, in runs of
+// searchKeyMaintenanceMem.
 var searchKeyIndex = bulkIndex{
 	name: "search_pkey",
+	mem:  searchKeyMaintenanceMem,
 	create: `CREATE UNIQUE INDEX search_pkey ON search(eid, kid, value);
 		ALTER TABLE search ADD CONSTRAINT search_pkey PRIMARY KEY USING INDEX search_pkey`,
 	drop: createSetAsideTables + `;
@@ -123,8 +128,20 @@ var analyzeOrder = []string{"search", "search_keys", "entities", "relations"}
 // CPU with 2-4 MB against 2.1-2.35 s with 256 MB (1.6-1.8 s in all with two
 // parallel workers), relations_target 0.24 against 0.40 s and
 // relations_type_target 0.33 against 0.49 s; the others alike either way.
-// At 1,000,000 entities the merge takes two passes instead of one.
-const bulkMaintenanceMem = "4MB"
+// 1 MB, PostgreSQL's least, is the size of a core's second-level cache on
+// the 2-core machine of the benchmarks: at 100,000 components (700,000
+// search rows), three builds of each against 4 MB, interleaved, under load
+// 23-34, PostgreSQL CPU in ms summed over the three: search_key_value 3,190
+// -> 2,910, relations_type_target 1,360 -> 1,040, relations_target 950 ->
+// 870, entities_kind_name 660 -> 570, relations_origin 590 -> 540,
+// entities_uid 480 -> 460; search_pkey alone the other way, 1,510 -> 1,650
+// (searchKeyMaintenanceMem). At 1,000,000 entities the merge takes two
+// passes instead of one.
+const bulkMaintenanceMem = "1MB"
+
+// searchKeyMaintenanceMem is the maintenance_work_mem of search_pkey's build,
+// whose rows come nearly sorted (see bulkMaintenanceMem).
+const searchKeyMaintenanceMem = "4MB"
 
 // bulkBuilders is how many indexes EndBulk builds at once, each on a
 // connection of its own.
@@ -182,7 +199,8 @@ func (s *Store) beginBulk(ctx context.Context, drop []bulkIndex) error {
 
 // EndBulk builds the indexes BeginBulk or BeginReplay dropped, each with one
 // sort, two at a time, resumes autovacuum and refreshes the planner's
-// statistics of the tables the load filled.
+// statistics of the tables the load filled, from a sample of
+// bulkStatisticsTarget's size.
 func (s *Store) EndBulk(ctx context.Context) error {
 	if err := ensureIndexes(ctx, s.pool); err != nil {
 		return fmt.Errorf("catalog store (postgres): end bulk: %w", err)
@@ -247,7 +265,7 @@ func ensureIndexes(ctx context.Context, pool *pgxpool.Pool) error {
 		jobs = append(jobs, job{"create index " + ix.name, func() error { return buildIndex(ctx, pool, ix) }})
 	}
 	for _, t := range analyzeOrder {
-		jobs = append(jobs, job{"analyze " + t, func() error { return analyzeTable(ctx, pool, t) }})
+		jobs = append(jobs, job{"analyze " + t, func() error { return analyzeSample(ctx, pool, t, bulkStatisticsTarget) }})
 	}
 	work := make(chan job)
 	errs := make([]error, bulkBuilders)
@@ -294,7 +312,11 @@ func buildIndex(ctx context.Context, pool *pgxpool.Pool, ix bulkIndex) error {
 	defer tx.Rollback(context.WithoutCancel(ctx))
 	// No parallel workers: bulkBuilders builds already share the cores, and
 	// a worker would want 32 MB of sort memory of its own.
-	if _, err := tx.Exec(ctx, `SET LOCAL maintenance_work_mem = '`+bulkMaintenanceMem+`'; SET LOCAL max_parallel_maintenance_workers = 0`); err != nil {
+	mem := bulkMaintenanceMem
+	if ix.mem != "" {
+		mem = ix.mem
+	}
+	if _, err := tx.Exec(ctx, `SET LOCAL maintenance_work_mem = '`+mem+`'; SET LOCAL max_parallel_maintenance_workers = 0`); err != nil {
 		return err
 	}
 	if _, err := tx.Exec(ctx, ix.create); err != nil {
