@@ -139,7 +139,8 @@ func (r *Replay) Len() int { return len(r.ents) }
 // uid) is stale, a location registered twice keeps the first. Types the
 // catalog does not fold are counted and skipped. It fails on an event whose
 // data does not decode, naming it. The events' data is kept, not copied: the
-// caller must not change it.
+// caller must not change it. It keeps no event itself, nor the slice: a
+// reader may hand over the same slice again (sqlitelog.StreamOptions.Reuse).
 func (r *Replay) Apply(events []event.Envelope) error {
 	for i := range events {
 		if err := r.apply(&events[i]); err != nil {
