@@ -23,6 +23,9 @@ type tarFiles struct {
 	// fast is whether it can be used (modTime fits).
 	tmpl [512]byte
 	fast bool
+	// blk is the header being written, zeros a block of padding: fields,
+	// so that no file allocates them.
+	blk, zeros [512]byte
 }
 
 // newTarFiles returns a writer of files dated modTime (whole seconds, UTC)
@@ -86,7 +89,8 @@ func (t *tarFiles) file(name string, b []byte) error {
 		}
 		return t.tw.Flush() // the padding: the next header is written here
 	}
-	h := t.tmpl
+	t.blk = t.tmpl
+	h := &t.blk
 	copy(h[:100], name)
 	tarOctal(h[124:136], int64(len(b)))
 	sum := int64(0)
@@ -105,8 +109,7 @@ func (t *tarFiles) file(name string, b []byte) error {
 		return err
 	}
 	if pad := -len(b) & 511; pad > 0 {
-		var zeros [512]byte
-		if _, err := t.bw.Write(zeros[:pad]); err != nil {
+		if _, err := t.bw.Write(t.zeros[:pad]); err != nil {
 			return err
 		}
 	}
