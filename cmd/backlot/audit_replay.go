@@ -134,7 +134,7 @@ more CPU; on a busy one it gains nothing.`,
 			progress := func(n int) { fmt.Fprintf(os.Stderr, "\rreplayed %d events", n) }
 			if data != "" {
 				n := 0
-				err = sqlitelog.Stream(ctx, filepath.Join(data, "events.db"), sqlitelog.StreamOptions{Before: at, Lean: true, Readers: readers, SkipData: audit.SkippedTypes()}, func(evs []event.Envelope) error {
+				err = sqlitelog.Stream(ctx, filepath.Join(data, "events.db"), sqlitelog.StreamOptions{Before: at, Lean: true, Readers: readers, SkipData: audit.SkippedTypes(), Reuse: true}, func(evs []event.Envelope) error {
 					if err := r.Apply(evs); err != nil {
 						return err
 					}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"slices"
 	"strings"
+	"sync"
 
 	"backlot.dev/backlot/domain/catalog"
 	"backlot.dev/backlot/projections/catalogstore"
@@ -38,7 +39,15 @@ type relationRow struct {
 type relationWorker struct {
 	tree jsonTree
 	body []byte
+	// rows is the block the relations phase appends the worker's relation
+	// rows to; the blocks filled before wait in full.
+	rows []relationRow
+	full [][]relationRow
 }
+
+// relationBlock is how many relation rows a block of a relationWorker
+// holds; a new one is begun when fewer than relationRoom are left.
+const relationBlock, relationRoom = 16 << 10, 256
 
 // relations reads the relations every entity of keys declares, on every
 // core (a body is read only as far as its kind, name, namespace and the spec
@@ -47,47 +56,57 @@ type relationWorker struct {
 // sorted by type and target as the read model reads them, then normalized
 // as the read model's views are. It fails naming the entity and event of a
 // body that does not decode.
+//
+// Each worker appends its rows to its own blocks, where groupRelations
+// reads them: no row is copied (a slice of each entity's rows, copied into
+// one slice per chunk of keys, was 0.2 of the 100k dev log's 4.4 CPU-s). The
+// order of the rows in the blocks does not matter: groupRelations sorts each
+// source's by all their fields.
 func (r *Replay) relations(ctx context.Context, keys []string) (*relationSet, error) {
-	// Read a chunk at a time on every core; only one chunk's rows wait
-	// to be merged at once.
-	const chunk = 4096
-	rows := make([][]relationRow, chunk)
-	errs := make([]error, chunk)
-	// Each chunk's rows are copied into one slice of their size, and
-	// counted by source (at[src+1]) for groupRelations.
-	var parts [][]relationRow
-	at := make([]int32, len(keys)+1)
+	errs := make([]error, len(keys))
+	var mu sync.Mutex
+	var made []*relationWorker
 	workers := make(chan *relationWorker, 64)
-	for lo := 0; lo < len(keys); lo += chunk {
-		part := keys[lo:min(lo+chunk, len(keys))]
-		each(ctx, len(part), 1, func(i int) {
-			var w *relationWorker
-			select {
-			case w = <-workers:
-			default:
-				w = &relationWorker{}
-			}
-			defer func() { workers <- w }()
-			rows[i], errs[i] = r.entityRows(w, part[i], int32(lo+i), rows[i][:0])
-		})
-		if err := ctx.Err(); err != nil {
-			return nil, err
+	each(ctx, len(keys), 1, func(i int) {
+		var w *relationWorker
+		select {
+		case w = <-workers:
+		default:
+			w = &relationWorker{}
+			mu.Lock()
+			made = append(made, w)
+			mu.Unlock()
 		}
-		n := 0
-		for i := range part {
-			if errs[i] != nil {
-				return nil, r.entityError(part[i], errs[i])
+		defer func() { workers <- w }()
+		if cap(w.rows)-len(w.rows) < relationRoom {
+			if len(w.rows) > 0 {
+				w.full = append(w.full, w.rows)
 			}
-			n += len(rows[i])
+			w.rows = make([]relationRow, 0, relationBlock)
 		}
-		all := make([]relationRow, 0, n)
-		for i := range part {
-			for _, x := range rows[i] {
-				at[x.src+1]++
-			}
-			all = append(all, rows[i]...)
+		w.rows, errs[i] = r.entityRows(w, keys[i], int32(i), w.rows)
+	})
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	for i, err := range errs {
+		if err != nil {
+			return nil, r.entityError(keys[i], err)
 		}
-		parts = append(parts, all)
+	}
+	// The rows are counted by source (at[src+1]) for groupRelations.
+	var parts [][]relationRow
+	for _, w := range made {
+		parts = append(parts, w.full...)
+		if len(w.rows) > 0 {
+			parts = append(parts, w.rows)
+		}
+	}
+	at := make([]int32, len(keys)+1)
+	for _, rows := range parts {
+		for _, x := range rows {
+			at[x.src+1]++
+		}
 	}
 	set := groupRelations(ctx, parts, at)
 	if err := ctx.Err(); err != nil {

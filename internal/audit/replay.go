@@ -1,7 +1,6 @@
 package audit
 
 import (
-	"archive/tar"
 	"bufio"
 	"bytes"
 	"context"
@@ -139,7 +138,8 @@ func (r *Replay) Len() int { return len(r.ents) }
 // uid) is stale, a location registered twice keeps the first. Types the
 // catalog does not fold are counted and skipped. It fails on an event whose
 // data does not decode, naming it. The events' data is kept, not copied: the
-// caller must not change it.
+// caller must not change it. It keeps no event itself, nor the slice: a
+// reader may hand over the same slice again (sqlitelog.StreamOptions.Reuse).
 func (r *Replay) Apply(events []event.Envelope) error {
 	for i := range events {
 		if err := r.apply(&events[i]); err != nil {
@@ -558,15 +558,9 @@ func (r *Replay) writeYAML(ctx context.Context, dir string) (WriteStats, error) 
 func (r *Replay) WriteTar(ctx context.Context, w io.Writer, modTime time.Time) (WriteStats, error) {
 	var st WriteStats
 	bw := bufio.NewWriterSize(w, 1<<20)
-	tw := tar.NewWriter(bw)
-	modTime = modTime.UTC().Truncate(time.Second)
+	tw := newTarFiles(bw, modTime.UTC().Truncate(time.Second))
 	slow, err := r.render(ctx, nil, func(key string, b []byte) error {
-		hdr := &tar.Header{Typeflag: tar.TypeReg, Name: filepath.ToSlash(yamlPath("", key)), Mode: 0o644,
-			Size: int64(len(b)), ModTime: modTime, Format: tar.FormatPAX}
-		if err := tw.WriteHeader(hdr); err != nil {
-			return err
-		}
-		if _, err := tw.Write(b); err != nil {
+		if err := tw.file(filepath.ToSlash(yamlPath("", key)), b); err != nil {
 			return err
 		}
 		st.Files++
@@ -576,7 +570,7 @@ func (r *Replay) WriteTar(ctx context.Context, w io.Writer, modTime time.Time) (
 	if err != nil {
 		return st, err
 	}
-	if err := tw.Close(); err != nil {
+	if err := tw.close(); err != nil {
 		return st, err
 	}
 	return st, bw.Flush()

@@ -174,7 +174,7 @@ func replayCommand(b *testing.B, path string) *audit.Replay {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { r.Close() })
-	if err := sqlitelog.Stream(context.Background(), path, sqlitelog.StreamOptions{Lean: true, Readers: envInt(b, "BACKLOT_AUDIT_BENCH_READERS", 1), SkipData: audit.SkippedTypes()}, r.Apply); err != nil {
+	if err := sqlitelog.Stream(context.Background(), path, sqlitelog.StreamOptions{Lean: true, Readers: envInt(b, "BACKLOT_AUDIT_BENCH_READERS", 1), SkipData: audit.SkippedTypes(), Reuse: true}, r.Apply); err != nil {
 		b.Fatal(err)
 	}
 	return r

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unsafe"
 
 	"backlot.dev/backlot/domain/event"
 	"backlot.dev/backlot/projections/storekit/sqlitekit"
@@ -42,6 +43,13 @@ type StreamOptions struct {
 	// copied out of the file (what a fold that skips them would otherwise
 	// read, allocate and collect). Events of other types carry their data.
 	SkipData []string
+	// Reuse lets Stream hand over the same batch slices again once the
+	// callback has returned: the callback keeps none of the slices it is
+	// called with (it may keep the events' strings and Data, which are
+	// never reused). A fold that keeps only what it reads from events
+	// saves allocating, and the kernel mapping, a new batch every call.
+	// It applies to one reader (Readers at most 1).
+	Reuse bool
 }
 
 // streamColumns is the select list and its arguments of Stream's queries:
@@ -69,7 +77,8 @@ func streamColumns(opts StreamOptions) (string, []any) {
 // chain is filled in, and the file must exist. It reads in one snapshot with
 // a single query while each runs, handing a batch over as soon as it is read,
 // so reading and the callback overlap on two cores. A batch's events and
-// their Data belong to the callback (nothing reuses them). Stream stops at
+// their Data belong to the callback (nothing reuses them; with Reuse, the
+// batch slice itself is handed over again). Stream stops at
 // the first error of each or of the read, or when ctx is done, and returns it.
 // It may run while another process appends to the file; appends made after
 // it began are not read.
@@ -84,25 +93,30 @@ func Stream(ctx context.Context, path string, opts StreamOptions, each func([]ev
 	// The whole file is mapped: a page past the map is read by a system
 	// call into SQLite's cache instead, which cost a 389 MB log's last third
 	// about twice the CPU per page.
-	mm := max(int64(defaultMmapSize), fi.Size())
-	db, err := sql.Open("sqlite", sqlitekit.DSN(path, "busy_timeout(5000)", "query_only(1)",
-		"mmap_size("+strconv.FormatInt(mm, 10)+")", "cache_size(-8192)")+"&mode=ro")
-	if err != nil {
-		return fmt.Errorf("sqlitelog: stream %s: %w", path, err)
-	}
-	defer db.Close()
-	db.SetMaxOpenConns(max(opts.Readers, 1))
+	mm := strconv.FormatInt(max(int64(defaultMmapSize), fi.Size()), 10)
 	if opts.Readers > 1 {
+		db, err := sql.Open("sqlite", sqlitekit.DSN(path, "busy_timeout(5000)", "query_only(1)",
+			"mmap_size("+mm+")", "cache_size(-8192)")+"&mode=ro")
+		if err != nil {
+			return fmt.Errorf("sqlitelog: stream %s: %w", path, err)
+		}
+		defer db.Close()
+		db.SetMaxOpenConns(opts.Readers)
 		return streamRanges(ctx, path, db, opts, each)
 	}
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	batches := make(chan []event.Envelope, 4)
+	// free holds the batches handed over and returned (opts.Reuse).
+	var free chan []event.Envelope
+	if opts.Reuse {
+		free = make(chan []event.Envelope, cap(batches)+2)
+	}
 	read := make(chan error, 1)
 	go func() {
 		defer close(batches)
-		read <- streamRows(ctx, db, opts, batches)
+		read <- streamRows(ctx, path, mm, opts, batches, free)
 	}()
 	for batch := range batches {
 		if err := each(batch); err != nil {
@@ -112,6 +126,12 @@ func Stream(ctx context.Context, path string, opts StreamOptions, each func([]ev
 			<-read
 			return err
 		}
+		if free != nil {
+			select {
+			case free <- batch[:0]:
+			default:
+			}
+		}
 	}
 	if err := <-read; err != nil {
 		return fmt.Errorf("sqlitelog: stream %s: %w", path, err)
@@ -119,49 +139,133 @@ func Stream(ctx context.Context, path string, opts StreamOptions, each func([]ev
 	return ctx.Err()
 }
 
-// streamRows runs Stream's query and sends its rows in batches.
-func streamRows(ctx context.Context, db *sql.DB, opts StreamOptions, batches chan<- []event.Envelope) error {
+// streamRows runs Stream's query on its own connection (mapping mmapSize
+// bytes of the file) and sends its rows in batches. It reads through
+// SQLite's own interface (see rawConn): each batch's events share one
+// allocation for their data and one for their attributes. A batch comes
+// from free when it holds one (see StreamOptions.Reuse).
+func streamRows(ctx context.Context, path, mmapSize string, opts StreamOptions, batches chan<- []event.Envelope, free <-chan []event.Envelope) error {
+	c, err := openRaw(path, "PRAGMA busy_timeout=5000", "PRAGMA query_only=1",
+		"PRAGMA mmap_size="+mmapSize, "PRAGMA cache_size=-8192")
+	if err != nil {
+		return err
+	}
+	defer c.close()
 	cols, args := streamColumns(opts)
 	q := cols + ` ORDER BY position`
 	if !opts.Before.IsZero() {
 		q, args = cols+` WHERE time < ? ORDER BY position`, append(args, clampUnixNano(opts.Before))
 	}
-	rows, err := db.QueryContext(ctx, q, args...)
+	stmt, err := c.prepare(q)
 	if err != nil {
 		if isMissingTable(err) {
 			return errors.New("no events table: not a Backlot event log")
 		}
 		return err
 	}
-	defer rows.Close()
-	var attrs [packedAttributes]string
-	batch := make([]event.Envelope, 0, opts.Batch)
-	send := func() bool {
-		select {
-		case batches <- batch:
-			batch = make([]event.Envelope, 0, opts.Batch)
-			return true
-		case <-ctx.Done():
-			return false
-		}
+	defer stmt.close()
+	if err := stmt.bind(args); err != nil {
+		return err
 	}
-	for rows.Next() {
-		e, err := scanStreamed(rows, opts.Lean, &attrs)
+	var (
+		attrs [packedAttributes]string
+		// data and text hold the batch's data and attributes; their
+		// sizes start from the last batch's.
+		data, text   batchBytes
+		dataN, textN = 64 << 10, 16 << 10
+		batch        []event.Envelope
+	)
+	start := func() {
+		select {
+		case batch = <-free:
+		default:
+			batch = make([]event.Envelope, 0, opts.Batch)
+		}
+		data.reset(dataN + dataN/8)
+		text.reset(textN + textN/8)
+		dataN, textN = 0, 0
+	}
+	start()
+	for {
+		more, err := stmt.step()
 		if err != nil {
 			return err
 		}
-		batch = append(batch, e)
-		if len(batch) == opts.Batch && !send() {
+		if !more {
+			break
+		}
+		batch = batch[:len(batch)+1]
+		e := &batch[len(batch)-1]
+		*e = event.Envelope{Position: stmt.int64(0)}
+		if opts.Lean {
+			packed := stmt.bytes(1)
+			textN += len(packed)
+			if !splitNUL(text.str(packed), attrs[:3]) {
+				return fmt.Errorf("event at position %d: stored attributes hold a NUL character", e.Position)
+			}
+			e.ID, e.Type, e.Subject = attrs[0], attrs[1], attrs[2]
+			b := stmt.bytes(2)
+			dataN += len(b)
+			e.Data = data.copy(b)
+		} else {
+			ns := stmt.int64(1)
+			packed := stmt.bytes(2)
+			textN += len(packed)
+			if err := unpack(e, ns, text.str(packed), &attrs); err != nil {
+				return err
+			}
+			b := stmt.bytes(3)
+			dataN += len(b)
+			e.Data = data.copy(b)
+		}
+		if len(batch) == opts.Batch {
+			select {
+			case batches <- batch:
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+			start()
+		}
+	}
+	if len(batch) > 0 {
+		select {
+		case batches <- batch:
+		case <-ctx.Done():
 			return ctx.Err()
 		}
 	}
-	if err := rows.Err(); err != nil {
-		return err
-	}
-	if len(batch) > 0 && !send() {
-		return ctx.Err()
-	}
 	return nil
+}
+
+// batchBytes copies the columns of a batch's rows into shared memory: each
+// copy is its own part of a buffer that is never written again, which a new
+// buffer replaces when it is full (the parts copied before keep the old one).
+type batchBytes struct{ buf []byte }
+
+// reset starts a new buffer of size bytes for the next batch.
+func (b *batchBytes) reset(size int) { b.buf = make([]byte, 0, size) }
+
+// copy returns a copy of p (nil when p is empty), whose capacity ends with
+// it: appending to it does not write over the next one.
+func (b *batchBytes) copy(p []byte) []byte {
+	if len(p) == 0 {
+		return nil
+	}
+	if len(b.buf)+len(p) > cap(b.buf) {
+		b.buf = make([]byte, 0, max(2*cap(b.buf), len(p), 4<<10))
+	}
+	n := len(b.buf)
+	b.buf = append(b.buf, p...)
+	return b.buf[n:len(b.buf):len(b.buf)]
+}
+
+// str returns a copy of p as a string.
+func (b *batchBytes) str(p []byte) string {
+	c := b.copy(p)
+	if len(c) == 0 {
+		return ""
+	}
+	return unsafe.String(&c[0], len(c))
 }
 
 // scanStreamed reads the event of the current row of Stream's query.

@@ -50,6 +50,8 @@ func TestStreamReadsWhatReadReads(t *testing.T) {
 		{"before an instant", StreamOptions{Before: evs[1234].Time}, want[:1234]},
 		{"lean", StreamOptions{Batch: 700, Lean: true}, lean},
 		{"lean before an instant", StreamOptions{Before: evs[1234].Time, Lean: true}, lean[:1234]},
+		{"reused", StreamOptions{Batch: 300, Reuse: true}, want},
+		{"lean reused", StreamOptions{Batch: 128, Lean: true, Reuse: true}, lean},
 		{"three readers", StreamOptions{Batch: 300, Readers: 3}, want},
 		{"two readers before an instant", StreamOptions{Batch: 256, Readers: 2, Before: evs[1234].Time}, want[:1234]},
 		{"two readers lean", StreamOptions{Batch: 700, Readers: 2, Lean: true}, lean},
@@ -76,6 +78,44 @@ func TestStreamReadsWhatReadReads(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestStreamDataIsNotShared appends to the Data of every event Stream hands
+// over, in every batch, and checks each event's data is still what Read
+// answers: the events of a batch share memory for their data, and an event's
+// must end where the next one's begins. It reuses batches, as a fold does, and
+// keeps only the events' Data.
+func TestStreamDataIsNotShared(t *testing.T) {
+	t.Parallel()
+	l, path := openTemp(t, Options{})
+	if _, err := l.Append(t.Context(), logtest.MakeEnvelopes("own", 900, 200)); err != nil {
+		t.Fatal(err)
+	}
+	want, err := l.Read(t.Context(), 0, 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got [][]byte
+	var ids []string
+	err = Stream(t.Context(), path, StreamOptions{Batch: 100, Lean: true, Reuse: true}, func(batch []event.Envelope) error {
+		for i := range batch {
+			ids = append(ids, batch[i].ID)
+			got = append(got, batch[i].Data)
+			_ = append(batch[i].Data, "overwritten"...)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != len(want) {
+		t.Fatalf("streamed %d events, want %d", len(got), len(want))
+	}
+	for i := range got {
+		if ids[i] != want[i].ID || string(got[i]) != string(want[i].Data) {
+			t.Fatalf("event %d: id %s data %q, want %s %q", i, ids[i], got[i], want[i].ID, want[i].Data)
+		}
 	}
 }
 
