@@ -16,6 +16,12 @@ import (
 // the badge fold need before the verdicts are readable; the history catches
 // up once they are, and folds a batch every maxWait meanwhile. Its other
 // waits are inner's (nil: none), which a batch enters after this one.
+//
+// The badges' projector has one too, over the evaluator's NoFullRating: while
+// a full evaluation rates its pages, the badge read model's fold of the
+// verdicts appended so far waits (it took about a fifth of the two cores while
+// the pages were read and rated), and folds them once the last page is rated,
+// while the evaluation appends its last events and waits for that fold.
 type badgesFirst struct {
 	inner projector.Gate
 	// idle returns a channel closed once no full evaluation runs (nil: the

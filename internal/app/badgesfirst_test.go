@@ -2,8 +2,16 @@ package app
 
 import (
 	"context"
+	"log/slog"
+	"path/filepath"
 	"testing"
 	"time"
+
+	"backlot.dev/backlot/domain/event"
+	"backlot.dev/backlot/internal/eventlog/sqlitelog"
+	"backlot.dev/backlot/projections/badges/sqlitebadges"
+	"backlot.dev/backlot/projections/catalogstore/sqlitecatalog"
+	"backlot.dev/backlot/projections/history/sqlitehist"
 )
 
 // sizingGate is a SizingGate that answers limit and counts its entries.
@@ -82,4 +90,50 @@ type gateOnly struct{ g *sizingGate }
 
 func (o gateOnly) Enter(ctx context.Context, partition int32) (func(), error) {
 	return o.g.Enter(ctx, partition)
+}
+
+// TestBadgeFoldGivesWayToAFullRating checks the projector role's wiring: the
+// badges' projector's gate waits on the evaluator's NoFullRating, over the
+// gate it had before (catalogFirst's), and the history's on NoFullEvaluation.
+func TestBadgeFoldGivesWayToAFullRating(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	raw, err := sqlitelog.Open(filepath.Join(dir, "events.db"), sqlitelog.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { raw.Close() })
+	cat, err := sqlitecatalog.Open(filepath.Join(dir, "catalog.db"), sqlitecatalog.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cat.Close() })
+	hist, err := sqlitehist.Open(filepath.Join(dir, "history.db"), sqlitehist.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { hist.Close() })
+	bs, err := sqlitebadges.Open(filepath.Join(dir, "badges.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { bs.Close() })
+	r, err := newProjectorRole(projectorDeps{Log: event.SinglePartition(raw), Catalog: cat, History: hist, Badges: bs, AllPartitions: true, CatalogFirst: true,
+		Run: runEachOverTheLog, Logger: slog.New(slog.DiscardHandler)}, &Manifest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := r.badgesHold
+	if g == nil || g.idle == nil {
+		t.Fatal("the badges' projector has no gate that gives way to a full rating")
+	}
+	if g.idle() != r.evaluator.NoFullRating() {
+		t.Error("the badges' projector's gate waits on something else than the evaluator's NoFullRating")
+	}
+	if _, ok := g.inner.(*catalogFirst); !ok {
+		t.Errorf("the badges' projector's gate wraps %T, want catalogFirst's gate", g.inner)
+	}
+	if g.maxWait <= 0 {
+		t.Errorf("the badges' projector waits for a full rating without a bound (maxWait %s)", g.maxWait)
+	}
 }

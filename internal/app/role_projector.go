@@ -139,6 +139,9 @@ type projectorRole struct {
 	badges    *projector.Projector
 	evaluator *badging.Evaluator
 	router    *message.Router
+	// badgesHold is the badges' projector's gate: it gives way to the
+	// evaluator's full ratings.
+	badgesHold *badgesFirst
 }
 
 // newProjectorRole builds the projector role over d and records what it runs
@@ -178,7 +181,11 @@ func newProjectorRole(d projectorDeps, m *Manifest) (*projectorRole, error) {
 		shortBadges = &shortGate{shortBacklog: shortBacklog{first: first, most: d.ShortBacklog}}
 		badgesGate = shortBadges
 	}
-	r.badges = projector.New(d.Log, d.Badges, projector.Options{Logger: d.Logger, BatchSize: badgesBatch, BulkThreshold: d.BadgeBulkThreshold, Gate: badgesGate})
+	// The badges' batches give way to a full evaluation's rating of this
+	// process too (badgesFirst over NoFullRating): the evaluation waits for
+	// their fold only once its last page is rated.
+	r.badgesHold = &badgesFirst{inner: badgesGate, maxWait: badgesFirstMaxWait}
+	r.badges = projector.New(d.Log, d.Badges, projector.Options{Logger: d.Logger, BatchSize: badgesBatch, BulkThreshold: d.BadgeBulkThreshold, Gate: r.badgesHold})
 	if shortBadges != nil {
 		shortBadges.applied = r.badges.Applied
 	}
@@ -199,6 +206,7 @@ func newProjectorRole(d projectorDeps, m *Manifest) (*projectorRole, error) {
 		return nil, err
 	}
 	historyGate.idle = r.evaluator.NoFullEvaluation
+	r.badgesHold.idle = r.evaluator.NoFullRating
 	m.Roles = append(m.Roles, RoleProjector)
 	m.Runners = append(m.Runners, runnerCatalogProjector, runnerHistoryProjector, runnerBadgeProjector, runnerBadgeEvaluator)
 	if sf := d.StateFeed; sf != nil {

@@ -18,12 +18,18 @@ import (
 // (every kind, with their relations: components are 60% of it, groups
 // carry most incoming relations) with the evaluator caught up.
 func benchCatalogWorld(b *testing.B, n int) *world {
+	return benchCatalogWorldWith(b, n, false)
+}
+
+// benchCatalogWorldWith is benchCatalogWorld; with holdFold the badge read
+// model's fold gives way to the full ratings (newWorldWith).
+func benchCatalogWorldWith(b *testing.B, n int, holdFold bool) *world {
 	dir := b.TempDir()
 	sum, err := gen.Generate(dir, gen.Config{Entities: n})
 	if err != nil {
 		b.Fatal(err)
 	}
-	w := newWorld(b)
+	w := newWorldWith(b, holdFold)
 	files, err := filepath.Glob(filepath.Join(dir, "entities-*.yaml"))
 	if err != nil || len(files) == 0 {
 		b.Fatalf("generated files: %v (%d)", err, len(files))
@@ -70,8 +76,21 @@ func benchCatalogWorld(b *testing.B, n int) *world {
 // and the evaluator rates, appends and folds. cpu-us/entity is the
 // process's CPU time per entity of the catalog.
 func BenchmarkFullEvaluationOfTheBenchCatalog(b *testing.B) {
+	benchFullEvaluationOfTheBenchCatalog(b, false)
+}
+
+// BenchmarkFullEvaluationOfTheBenchCatalogFoldHeld is
+// BenchmarkFullEvaluationOfTheBenchCatalog with the badge read model's fold
+// giving way to each rating, as in backlot dev and serve: rating-ms/op
+// against the other's is what the rating gains by the cores the fold leaves
+// it, and cpu-us/entity what the fold's catch-up after the rating costs.
+func BenchmarkFullEvaluationOfTheBenchCatalogFoldHeld(b *testing.B) {
+	benchFullEvaluationOfTheBenchCatalog(b, true)
+}
+
+func benchFullEvaluationOfTheBenchCatalog(b *testing.B, holdFold bool) {
 	n := benchEntities()
-	w := benchCatalogWorld(b, n)
+	w := benchCatalogWorldWith(b, n, holdFold)
 	var rating, cpu time.Duration
 	rated := 0
 	for i := 0; b.Loop(); i++ {

@@ -29,7 +29,10 @@
 // the end; the read model folds them in bulk (badges.PlanWrites). From its
 // start until then Evaluator.NoFullEvaluation is open, and the process's
 // history projector gives way to it (internal/app's badgesFirst), when some
-// policy rates.
+// policy rates. Until its last page is rated Evaluator.NoFullRating is open
+// too, and the badge read model's own fold gives way to the rating: it folds
+// the verdicts once the last page is rated, while the evaluation appends the
+// last events and waits for them.
 //
 // The evaluator does not read back the events it appended itself that it
 // would only pass over (its badge events, the built-in collectors' facts):

@@ -105,6 +105,9 @@ type Evaluator struct {
 	// until the badge read model has folded its last event), closed
 	// otherwise.
 	full chan struct{}
+	// rating is open while a full evaluation rates its pages (rateAll), from
+	// its first read until its last page is rated, closed otherwise.
+	rating chan struct{}
 	// own are runs of log positions, by partition, that hold nothing but
 	// events this evaluator appended and would read only to pass over
 	// (passedOver): Step moves past them without reading them back
@@ -148,7 +151,7 @@ func NewEvaluator(cfg EvaluatorConfig) (*Evaluator, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	return &Evaluator{cfg: cfg, changed: make(chan struct{}), handled: event.Positions{}, full: closedChan()}, nil
+	return &Evaluator{cfg: cfg, changed: make(chan struct{}), handled: event.Positions{}, full: closedChan(), rating: closedChan()}, nil
 }
 
 func closedChan() chan struct{} {
@@ -168,6 +171,26 @@ func (e *Evaluator) NoFullEvaluation() <-chan struct{} {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	return e.full
+}
+
+// NoFullRating returns a channel closed once no full evaluation is rating
+// its pages: at once when none is. Unlike NoFullEvaluation it closes when the
+// last page is rated, before the last events are appended and folded, so a
+// fold that gives way to the rating (the badge read model's own, which the
+// evaluation then waits for) catches up while the evaluation waits.
+func (e *Evaluator) NoFullRating() <-chan struct{} {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.rating
+}
+
+// startRating marks a full evaluation's rating as running and returns its end.
+func (e *Evaluator) startRating() (end func()) {
+	done := make(chan struct{})
+	e.mu.Lock()
+	e.rating = done
+	e.mu.Unlock()
+	return func() { close(done) }
 }
 
 // startFull marks a full evaluation as running and returns its end.

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"backlot.dev/backlot/domain/catalog"
 	"backlot.dev/backlot/domain/event"
@@ -33,6 +34,15 @@ type world struct {
 
 func newWorld(t testing.TB) *world {
 	t.Helper()
+	return newWorldWith(t, false)
+}
+
+// newWorldWith is newWorld; with holdFold, the badge read model's fold gives
+// way to the evaluator's full ratings (Evaluator.NoFullRating), as the
+// badges' projector of backlot dev and serve does (internal/app's
+// badgesFirst), for at most two seconds a batch.
+func newWorldWith(t testing.TB, holdFold bool) *world {
+	t.Helper()
 	dir := t.TempDir()
 	raw, err := sqlitelog.Open(filepath.Join(dir, "events.db"), sqlitelog.Options{})
 	if err != nil {
@@ -51,16 +61,43 @@ func newWorld(t testing.TB) *world {
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
 	catProj := projector.New(w.log, w.catalog, projector.Options{BulkThreshold: -1})
-	badgeProj := projector.New(w.log, w.badges, projector.Options{BulkThreshold: -1})
-	go catProj.Run(ctx)
-	go badgeProj.Run(ctx)
+	var gate *ratingGate
+	badgeOpts := projector.Options{BulkThreshold: -1}
+	if holdFold {
+		gate = &ratingGate{maxWait: 2 * time.Second}
+		badgeOpts.Gate = gate
+	}
+	badgeProj := projector.New(w.log, w.badges, badgeOpts)
 	w.catProj, w.badgeProj = catProj, badgeProj
 	if w.eval, err = badging.NewEvaluator(badging.EvaluatorConfig{Log: w.log, Catalog: w.catalog, CatalogWaiter: catProj, Store: w.badges, StoreWaiter: badgeProj}); err != nil {
 		t.Fatal(err)
 	}
+	if gate != nil {
+		gate.idle = w.eval.NoFullRating
+	}
+	go catProj.Run(ctx)
+	go badgeProj.Run(ctx)
 	w.loc = "loc-1"
 	w.append(mustEvent(t, event.TypeLocationRegistered, "location:default/generated-1", event.LocationRegistered{ID: w.loc, Type: "file", Target: "/catalog.yaml"}))
 	return w
+}
+
+// ratingGate admits a batch once no full rating runs (idle), or maxWait
+// passed.
+type ratingGate struct {
+	idle    func() <-chan struct{}
+	maxWait time.Duration
+}
+
+func (g *ratingGate) Enter(ctx context.Context, partition int32) (func(), error) {
+	t := time.NewTimer(g.maxWait)
+	defer t.Stop()
+	select {
+	case <-g.idle():
+	case <-t.C:
+	case <-ctx.Done():
+	}
+	return func() {}, ctx.Err()
 }
 
 func mustEvent(t testing.TB, typ event.Type, subject string, data any) event.Envelope {

@@ -151,6 +151,11 @@ func (r *rater) selects(body map[string]any) []bool {
 // is appended.
 func (r *rater) rateAll() error {
 	start := time.Now()
+	endRating := func() {}
+	if len(r.e.policies) > 0 {
+		// As startFull: only a rating by some policy is marked.
+		endRating = r.e.startRating()
+	}
 	ctx, cancel := context.WithCancel(r.ctx)
 	defer cancel()
 	pages := make(chan page, 1)
@@ -206,6 +211,9 @@ func (r *rater) rateAll() error {
 	}()
 	close(batches)
 	r.rating += time.Since(start) - handing
+	// The last page is rated: the folds that gave way to the rating go on
+	// while the appender appends the last events.
+	endRating()
 	if rateErr != nil {
 		cancel()
 	}
