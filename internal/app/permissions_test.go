@@ -37,9 +37,9 @@ metadata: {name: theirs}
 spec: {type: service, lifecycle: production, owner: team-b}
 `
 
-// call sends a request to a dev server with an optional bearer token and
-// JSON body, and returns the status and body.
-func call(t *testing.T, d *app.Dev, token, method, path, body string) (int, []byte) {
+// call sends a request to a dev or serve server with an optional bearer
+// token and JSON body, and returns the status and body.
+func call(t *testing.T, d interface{ Addr() string }, token, method, path, body string) (int, []byte) {
 	t.Helper()
 	req, err := http.NewRequest(method, "http://"+d.Addr()+path, strings.NewReader(body))
 	if err != nil {
@@ -227,20 +227,8 @@ func TestServeFactReportsAreTheOwners(t *testing.T) {
 		PostgresURL: pgtest.URL(t), Catalogs: []string{filepath.Join(dir, "catalog-info.yaml")}, AuthTokens: tokens})
 	report := func(entity string) (int, []byte) {
 		t.Helper()
-		req, err := http.NewRequest("POST", "http://"+s.Addr()+"/api/facts",
-			strings.NewReader(`{"items":[{"entity":"`+entity+`","source":"ci","facts":{"coverage":90}}]}`))
-		if err != nil {
-			t.Fatal(err)
-		}
-		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set("Authorization", "Bearer ada-0123456789abcdef")
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		raw, _ := io.ReadAll(resp.Body)
-		return resp.StatusCode, raw
+		return call(t, s, "ada-0123456789abcdef", "POST", "/api/facts",
+			`{"items":[{"entity":"`+entity+`","source":"ci","facts":{"coverage":90}}]}`)
 	}
 	if status, body := report("component:default/ours"); status != http.StatusOK {
 		t.Fatalf("a team reports facts about its component: %d %s", status, body)

@@ -32,6 +32,16 @@ func (c queryWatch) Query(ctx context.Context, q catalogstore.PageQuery) (catalo
 	return c.Reader.Query(ctx, q)
 }
 
+// stepN takes n steps of e, failing t on the first error.
+func stepN(t *testing.T, ctx context.Context, e *badging.Evaluator, n int) {
+	t.Helper()
+	for range n {
+		if _, err := e.Step(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
 func isClosed(c <-chan struct{}) bool {
 	select {
 	case <-c:
@@ -80,11 +90,7 @@ func TestNoFullEvaluationIsOpenWhileAFullEvaluationRuns(t *testing.T) {
 	}
 	step := func() {
 		t.Helper()
-		for range 20 {
-			if _, err := e.Step(w.ctx); err != nil {
-				t.Fatal(err)
-			}
-		}
+		stepN(t, w.ctx, e, 20)
 	}
 	step() // a first step reads every entity, with no policy to rate them by: not marked
 	if !isClosed(e.NoFullEvaluation()) || markedQueries != 0 {

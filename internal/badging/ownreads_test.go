@@ -46,11 +46,7 @@ func TestTheEvaluatorDoesNotReadBackItsOwnEvents(t *testing.T) {
 	}
 	step := func() {
 		t.Helper()
-		for range 5 {
-			if _, err := e.Step(w.ctx); err != nil {
-				t.Fatal(err)
-			}
-		}
+		stepN(t, w.ctx, e, 5)
 	}
 	step()
 	head, err := w.log.Heads(w.ctx)

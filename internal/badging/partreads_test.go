@@ -62,11 +62,7 @@ func TestAStepReadsOnlyThePartitionsWithNewEvents(t *testing.T) {
 	}
 	step := func() {
 		t.Helper()
-		for range 5 {
-			if _, err := e.Step(w.ctx); err != nil {
-				t.Fatal(err)
-			}
-		}
+		stepN(t, w.ctx, e, 5)
 	}
 	step()
 	w.append(mustEvent(t, event.TypeFactsReported, "component:default/web", event.FactsReported{Entity: "component:default/web", Source: "ci", Facts: json.RawMessage(`{"coverage": 91}`)}))

@@ -58,11 +58,7 @@ func TestNoFullRatingIsOpenWhileAFullEvaluationRatesItsPages(t *testing.T) {
 	}
 	step := func() {
 		t.Helper()
-		for range 20 {
-			if _, err := e.Step(w.ctx); err != nil {
-				t.Fatal(err)
-			}
-		}
+		stepN(t, w.ctx, e, 20)
 	}
 	step() // a first step with no policy to rate by: not marked
 	mu.Lock()
