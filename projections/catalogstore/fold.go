@@ -415,9 +415,10 @@ type built struct {
 // OR IGNORE. They are NewEntityRows's, made from the event's bytes when it
 // can (storedJSON) and without copies between row types.
 // key is the entity's key (its ref's); keys, when set, gives the search keys
-// of paths other entities had. The search rows are appended to search, whose
+// of paths other entities had, and text the lower case of kinds and relation
+// types. The search rows are appended to search, whose
 // growth buildRows returns: entities built one after another share its array.
-func buildRows(e *entState, key string, keys *searchKeys, search []SearchRecord) (built, []SearchRecord) {
+func buildRows(e *entState, key string, keys *searchKeys, text *relationText, search []SearchRecord) (built, []SearchRecord) {
 	var raw []byte
 	if e.raw != nil {
 		raw, _ = storedJSON(e.raw, e.uid, e.hash)
@@ -430,8 +431,8 @@ func buildRows(e *entState, key string, keys *searchKeys, search []SearchRecord)
 	}
 	ref := e.ent.Ref()
 	out := built{rows: EntityRows{
-		Key: key, Ref: ref.String(),
-		Kind: strings.ToLower(ref.Kind), Namespace: strings.ToLower(ref.Namespace), Name: strings.ToLower(ref.Name),
+		Key: key, Ref: displayRef(ref, key),
+		Kind: text.lowerOf(ref.Kind), Namespace: strings.ToLower(ref.Namespace), Name: strings.ToLower(ref.Name),
 		Body: raw,
 	}}
 	// The stored body's search rows are the entity body's: the walk leaves
@@ -442,8 +443,9 @@ func buildRows(e *entState, key string, keys *searchKeys, search []SearchRecord)
 	decl := e.ent.Declared()
 	out.rels = make([]RelationRecord, 0, len(decl))
 	for _, rel := range decl { // Declared names each relation once
-		out.rels = append(out.rels, RelationRecord{Origin: e.eid, Type: rel.Type, LType: strings.ToLower(rel.Type),
-			Target: rel.Target.Key(), TargetRef: rel.Target.String(), Reverse: rel.Reverse, LReverse: strings.ToLower(rel.Reverse)})
+		target, targetRef := targetText(rel.Target)
+		out.rels = append(out.rels, RelationRecord{Origin: e.eid, Type: rel.Type, LType: text.lowerOf(rel.Type),
+			Target: target, TargetRef: targetRef, Reverse: rel.Reverse, LReverse: text.lowerOf(rel.Reverse)})
 	}
 	return out, search
 }
@@ -483,11 +485,11 @@ func (f *folder) changes() (*Changes, error) {
 	rows := make([]built, len(live))
 	runs := (len(live) + buildRun - 1) / buildRun
 	parallel(runs, 1, func(r int) {
-		sk := newSearchKeys()
+		sk, text := newSearchKeys(), newRelationText()
 		lo, hi := r*buildRun, min((r+1)*buildRun, len(live))
 		search := make([]SearchRecord, 0, (hi-lo)*searchRowsGuess)
 		for i := lo; i < hi; i++ {
-			rows[i], search = buildRows(live[i], liveKeys[i], sk, search)
+			rows[i], search = buildRows(live[i], liveKeys[i], sk, text, search)
 		}
 	})
 	var nSearch, nRels int
