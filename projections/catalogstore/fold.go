@@ -418,7 +418,9 @@ type built struct {
 // of paths other entities had, and text the lower case of kinds and relation
 // types. The search rows are appended to search, whose
 // growth buildRows returns: entities built one after another share its array.
-func buildRows(e *entState, key string, keys *searchKeys, text *relationText, search []SearchRecord) (built, []SearchRecord) {
+// The relation rows are appended to rels, which the caller gives the
+// capacity of the entity's relations (Declared) so they land in its array.
+func buildRows(e *entState, key string, keys *searchKeys, text *relationText, search []SearchRecord, rels []RelationRecord) (built, []SearchRecord) {
 	var raw []byte
 	if e.raw != nil {
 		raw, _ = storedJSON(e.raw, e.uid, e.hash)
@@ -440,9 +442,8 @@ func buildRows(e *entState, key string, keys *searchKeys, text *relationText, se
 	start := len(search)
 	search = appendSearchKeys(search, e.eid, e.ent.Body(), keys)
 	out.search = search[start:len(search):len(search)]
-	decl := e.ent.Declared()
-	out.rels = make([]RelationRecord, 0, len(decl))
-	for _, rel := range decl { // Declared names each relation once
+	out.rels = rels
+	for _, rel := range e.ent.Declared() { // Declared names each relation once
 		target, targetRef := targetText(rel.Target)
 		out.rels = append(out.rels, RelationRecord{Origin: e.eid, Type: rel.Type, LType: text.lowerOf(rel.Type),
 			Target: target, TargetRef: targetRef, Reverse: rel.Reverse, LReverse: text.lowerOf(rel.Reverse)})
@@ -451,11 +452,12 @@ func buildRows(e *entState, key string, keys *searchKeys, text *relationText, se
 }
 
 // buildRun is how many entities' rows changes builds with one searchKeys,
-// their search rows in one array.
+// their search rows in one region of an array.
 const buildRun = 128
 
 // searchRowsGuess is how many search rows an entity is guessed to have, to
-// size the array of a run's search rows.
+// size the region of a run's search rows (21 for a realistic component,
+// storetest.ComponentBody).
 const searchRowsGuess = 24
 
 // changes turns the fold's state into rows.
@@ -481,33 +483,39 @@ func (f *folder) changes() (*Changes, error) {
 		}
 	}
 	// Each entity's rows once, on every core, in runs of entities that share
-	// the search keys they make.
+	// the search keys they make, written where Changes holds them rather than
+	// copied there after: an entity knows its relations' count (Declared), so
+	// they land at their place in ch.Relations; the search rows of each run
+	// fill a region of one array sized by searchRowsGuess and are closed up
+	// after (joinRuns). Each copy cost a batch an array as large as its rows.
 	rows := make([]built, len(live))
+	relAt := make([]int, len(live)+1)
+	for i, e := range live {
+		relAt[i+1] = relAt[i] + len(e.ent.Declared())
+	}
+	ch.Relations = make([]RelationRecord, relAt[len(live)])
 	runs := (len(live) + buildRun - 1) / buildRun
+	search := make([]SearchRecord, len(live)*searchRowsGuess)
+	runSearch := make([][]SearchRecord, runs)
 	parallel(runs, 1, func(r int) {
 		sk, text := newSearchKeys(), newRelationText()
 		lo, hi := r*buildRun, min((r+1)*buildRun, len(live))
-		search := make([]SearchRecord, 0, (hi-lo)*searchRowsGuess)
+		s := search[lo*searchRowsGuess : lo*searchRowsGuess : hi*searchRowsGuess]
 		for i := lo; i < hi; i++ {
-			rows[i], search = buildRows(live[i], liveKeys[i], sk, text, search)
+			rows[i], s = buildRows(live[i], liveKeys[i], sk, text, s, ch.Relations[relAt[i]:relAt[i]:relAt[i+1]])
 		}
+		runSearch[r] = s
 	})
-	var nSearch, nRels int
 	for i := range rows {
 		if rows[i].err != nil {
 			return nil, fmt.Errorf("entity %s: %w", live[i].ent.Ref().Key(), rows[i].err)
 		}
-		nSearch += len(rows[i].search)
-		nRels += len(rows[i].rels)
 	}
+	ch.Search = joinRuns(search, runSearch)
 	ch.Entities = make([]EntityRecord, len(live))
-	ch.Search = make([]SearchRecord, 0, nSearch)
-	ch.Relations = make([]RelationRecord, 0, nRels)
 	for i, e := range live {
 		ch.Entities[i] = EntityRecord{EntityRows: rows[i].rows, EID: e.eid, UID: e.uid, Hash: e.hash,
 			LocationID: e.locID, ManagedBy: e.manBy, UpdatedPos: e.pos, UpdatedPart: e.part}
-		ch.Search = append(ch.Search, rows[i].search...)
-		ch.Relations = append(ch.Relations, rows[i].rels...)
 	}
 
 	ids := make([]string, 0, len(f.locs))
@@ -537,6 +545,32 @@ func (f *folder) changes() (*Changes, error) {
 		}
 	}
 	return ch, nil
+}
+
+// joinRuns returns the rows of runs, one after another. Each run was built
+// in its region of all, searchRowsGuess rows an entity in order, unless it
+// outgrew it (append moved it elsewhere): when every run fits its region, the
+// rows are closed up in all, each run moved down to the end of the one
+// before, which is never past its own start; else they are copied to an
+// array of their own.
+func joinRuns(all []SearchRecord, runs [][]SearchRecord) []SearchRecord {
+	n, inPlace := 0, true
+	for r, s := range runs {
+		n += len(s)
+		inPlace = inPlace && len(s) <= min(buildRun*searchRowsGuess, len(all)-r*buildRun*searchRowsGuess)
+	}
+	if !inPlace {
+		out := make([]SearchRecord, 0, n)
+		for _, s := range runs {
+			out = append(out, s...)
+		}
+		return out
+	}
+	off := 0
+	for _, s := range runs {
+		off += copy(all[off:], s)
+	}
+	return all[:off:off]
 }
 
 // SortRows orders the search rows by key, value and eid and the relation rows

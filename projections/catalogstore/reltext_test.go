@@ -62,3 +62,67 @@ func TestFoldSharedTargetsKeepTheirSpelling(t *testing.T) {
 		}
 	}
 }
+
+// TestFoldSearchRowsOfManyRuns folds batches of entities enough for several
+// runs of the row builder, whose search rows are built in regions of one
+// array and closed up after, with a run now and then outgrowing its region
+// (an entity of many tags): the batch's search and relation rows must be
+// each entity's general-path rows, one entity after another in key order.
+func TestFoldSearchRowsOfManyRuns(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		tags func(i int) int // the tags of entity i
+	}{
+		{name: "every run fits", tags: func(i int) int { return i % 5 }},
+		{name: "a middle run outgrows its region", tags: func(i int) int {
+			if i == 150 {
+				return 5000
+			}
+			return i % 5
+		}},
+		{name: "the last run outgrows its region", tags: func(i int) int {
+			if i == 299 {
+				return 5000
+			}
+			return i % 3
+		}},
+		{name: "every run outgrows its region", tags: func(i int) int { return 40 }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var evs []event.Envelope
+			ents := map[string]*catalog.Entity{}
+			for i := range 300 {
+				tags := []any{}
+				for j := range tc.tags(i) {
+					tags = append(tags, fmt.Sprintf("t%d-%d", i, j))
+				}
+				ent, err := catalog.NewEntity(map[string]any{
+					"apiVersion": "backstage.io/v1alpha1", "kind": "Component",
+					"metadata": map[string]any{"name": fmt.Sprintf("svc-%03d", i), "tags": tags},
+					"spec":     map[string]any{"type": "service", "lifecycle": "production", "owner": fmt.Sprintf("team-%d", i%7)},
+				})
+				if err != nil {
+					t.Fatal(err)
+				}
+				body := ent.JSON()
+				evs = append(evs, newEvent(t, event.TypeEntityUpserted, ent.Ref().Key(), event.EntityUpserted{
+					Ref: ent.Ref().String(), UID: fmt.Sprintf("u%d", i), Hash: catalog.HashJSON(body), Entity: json.RawMessage(body)}))
+				ents[ent.Ref().Key()] = ent
+			}
+			ch := fold(t, catalogstore.State{}, nil, envelopes(t, evs...))
+			var wantSearch []catalogstore.SearchRecord
+			var wantRels []catalogstore.RelationRecord
+			for _, e := range ch.Entities {
+				_, ws, wrel := generalRows(t, ents[e.Key], e.EID, e.UID, e.Hash)
+				wantSearch = append(wantSearch, ws...)
+				wantRels = append(wantRels, wrel...)
+			}
+			if got := catalogstore.ExpandItems(ch.Search); !reflect.DeepEqual(got, wantSearch) {
+				t.Errorf("%d search rows (expanded %d), want %d", len(ch.Search), len(got), len(wantSearch))
+			}
+			if !reflect.DeepEqual(ch.Relations, wantRels) {
+				t.Errorf("%d relation rows, want %d", len(ch.Relations), len(wantRels))
+			}
+		})
+	}
+}
