@@ -209,8 +209,19 @@ func hasContent(b []byte) bool {
 }
 
 // decodeDocument decodes one YAML document into a JSON-compatible mapping,
-// and says how many nodes it expanded to.
+// and says how many nodes it expanded to: a document in the plain block
+// style without a YAML node tree (decodeSimple), any other with the YAML
+// path (decodeYAML), which gives the same for the first kind.
 func decodeDocument(text []byte, lim Limits) (map[string]any, string, int, error) {
+	if m, nodes, ok := decodeSimple(text, lim); ok {
+		return m, "", nodes, nil
+	}
+	return decodeYAML(text, lim)
+}
+
+// decodeYAML decodes one YAML document through a YAML node tree, for any
+// text: on error, the field it names (if any).
+func decodeYAML(text []byte, lim Limits) (map[string]any, string, int, error) {
 	var root yaml.Node
 	if err := yaml.Unmarshal(text, &root); err != nil {
 		return nil, "", 0, fmt.Errorf("invalid YAML: %s", strings.TrimPrefix(err.Error(), "yaml: "))
