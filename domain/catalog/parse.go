@@ -198,10 +198,18 @@ func SplitDocuments(data []byte) []DocumentChunk {
 	return out
 }
 
+// hasContent reports whether a line of b holds more than space, a comment
+// or a directive.
 func hasContent(b []byte) bool {
-	for _, l := range bytes.Split(b, []byte("\n")) {
+	for len(b) > 0 {
+		l := b
+		if i := bytes.IndexByte(b, '\n'); i >= 0 {
+			l, b = b[:i], b[i+1:]
+		} else {
+			b = nil
+		}
 		t := bytes.TrimSpace(l)
-		if len(t) > 0 && t[0] != '#' && !bytes.HasPrefix(t, []byte("%")) {
+		if len(t) > 0 && t[0] != '#' && t[0] != '%' {
 			return true
 		}
 	}
