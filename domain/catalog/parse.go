@@ -198,10 +198,18 @@ func SplitDocuments(data []byte) []DocumentChunk {
 	return out
 }
 
+// hasContent reports whether a line of b holds more than space, a comment
+// or a directive.
 func hasContent(b []byte) bool {
-	for _, l := range bytes.Split(b, []byte("\n")) {
+	for len(b) > 0 {
+		l := b
+		if i := bytes.IndexByte(b, '\n'); i >= 0 {
+			l, b = b[:i], b[i+1:]
+		} else {
+			b = nil
+		}
 		t := bytes.TrimSpace(l)
-		if len(t) > 0 && t[0] != '#' && !bytes.HasPrefix(t, []byte("%")) {
+		if len(t) > 0 && t[0] != '#' && t[0] != '%' {
 			return true
 		}
 	}
@@ -209,8 +217,19 @@ func hasContent(b []byte) bool {
 }
 
 // decodeDocument decodes one YAML document into a JSON-compatible mapping,
-// and says how many nodes it expanded to.
+// and says how many nodes it expanded to: a document in the plain block
+// style without a YAML node tree (decodeSimple), any other with the YAML
+// path (decodeYAML), which gives the same for the first kind.
 func decodeDocument(text []byte, lim Limits) (map[string]any, string, int, error) {
+	if m, nodes, ok := decodeSimple(text, lim); ok {
+		return m, "", nodes, nil
+	}
+	return decodeYAML(text, lim)
+}
+
+// decodeYAML decodes one YAML document through a YAML node tree, for any
+// text: on error, the field it names (if any).
+func decodeYAML(text []byte, lim Limits) (map[string]any, string, int, error) {
 	var root yaml.Node
 	if err := yaml.Unmarshal(text, &root); err != nil {
 		return nil, "", 0, fmt.Errorf("invalid YAML: %s", strings.TrimPrefix(err.Error(), "yaml: "))

@@ -1,6 +1,7 @@
 package ingest
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 	"io/fs"
@@ -207,10 +208,18 @@ func readFileBounded(path string, max int64) ([]byte, error) {
 		return nil, err
 	}
 	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, max+1))
-	if err != nil {
+	// Sized by the file's length, the buffer is read into once instead of
+	// grown from 512 bytes by doubling; bytes.Buffer asks for MinRead bytes
+	// free before each read, the one that meets the end included.
+	size := int64(bytes.MinRead)
+	if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() {
+		size = min(fi.Size(), max+1) + bytes.MinRead
+	}
+	buf := bytes.NewBuffer(make([]byte, 0, size))
+	if _, err := buf.ReadFrom(io.LimitReader(f, max+1)); err != nil {
 		return nil, err
 	}
+	b := buf.Bytes()
 	if int64(len(b)) > max {
 		return nil, fmt.Errorf("%s is larger than %d bytes: %w", path, max, catalog.ErrTooLarge)
 	}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 
 	"backlot.dev/backlot/domain/event"
 	"backlot.dev/backlot/projections/catalogstore"
@@ -479,8 +480,35 @@ func (w *sqliteWriter) insert(ctx context.Context, verb, table string, cols int,
 }
 
 // insertSQL is the statement that inserts rows rows of cols values each into
-// table with verb (INSERT, INSERT OR IGNORE).
+// table with verb (INSERT, INSERT OR IGNORE). The statements of bulkRows
+// rows, most of a large batch's, are built once per shape and kept
+// (fullSQL): each is thousands of characters, built again for every
+// statement run (161 MB of the allocations of a 100,000-entity dev load).
 func insertSQL(verb, table string, cols, rows int) string {
+	if rows != bulkRows {
+		return buildInsertSQL(verb, table, cols, rows)
+	}
+	k := insertShape{verb, table, cols}
+	if q, ok := fullSQL.Load(k); ok {
+		return q.(string)
+	}
+	q := buildInsertSQL(verb, table, cols, rows)
+	fullSQL.Store(k, q)
+	return q
+}
+
+// insertShape is the verb, table and columns of a multi-row insert.
+type insertShape struct {
+	verb, table string
+	cols        int
+}
+
+// fullSQL holds the insertSQL of bulkRows rows by insertShape: a few, as
+// the writer's tables are.
+var fullSQL sync.Map
+
+// buildInsertSQL renders insertSQL.
+func buildInsertSQL(verb, table string, cols, rows int) string {
 	row := "(" + placeholders(cols) + ")"
 	var b strings.Builder
 	b.Grow(len(verb) + len(table) + 14 + rows*(len(row)+1))
