@@ -18,9 +18,10 @@
 //
 // A full evaluation (a policy changed) reads the catalog a page at a time,
 // each entity once: a reader reads the next page with its verdicts and
-// facts while the current page is rated on every core. The drafts of the
-// events are held, compact, until the last page is rated; then they are made
-// into events and appended, in the order of the pages.
+// facts while the current page is rated on every core, in the order the
+// entities were created (the cheapest to read). The drafts of the events are
+// held, compact, until the last page is rated; then they are made into
+// events and appended in the order of the entities' keys.
 // The reader decodes each entity and runs the selectors as it reads the page,
 // and reads relations (catalogstore.PageQuery.Decorate) and facts only for the
 // entities a policy selects or that have verdicts to revoke.

@@ -87,3 +87,38 @@ func TestHeldDraftsComeBackAsAdded(t *testing.T) {
 		}
 	}
 }
+
+// TestHeldSortsByKeyAndKeepsAnEntitysLastRecord holds entities out of key
+// order over two pages, one of them twice (read again in creation order
+// after it was removed and created again): sorted, the index reads them in
+// the order of their keys, that one once, with the drafts held last.
+func TestHeldSortsByKeyAndKeepsAnEntitysLastRecord(t *testing.T) {
+	t.Parallel()
+	h := newHeld(time.Time{})
+	revoke := func(key, level string) []draft {
+		return []draft{{d: &event.BadgeChanged{Entity: key, Policy: "p", PreviousLevel: level, Checks: []event.CheckOutcome{}, Changed: []string{}},
+			t: event.TypeBadgeRevoked}}
+	}
+	h.startPage()
+	h.add("component:default/c", revoke("component:default/c", "gold"))
+	h.add("component:default/a", revoke("component:default/a", "gold"))
+	h.startPage()
+	h.add("component:default/b", revoke("component:default/b", "gold"))
+	h.add("component:default/a", revoke("component:default/a", "silver"))
+	h.sortByKey()
+	var keys, levels []string
+	for _, ref := range h.index {
+		rd := h.at(ref)
+		key, ds, ok := rd.next()
+		if !ok {
+			t.Fatalf("no record at %v: %v", ref, rd.err)
+		}
+		keys, levels = append(keys, key), append(levels, ds[0].d.PreviousLevel)
+	}
+	if want := []string{"component:default/a", "component:default/b", "component:default/c"}; !reflect.DeepEqual(keys, want) {
+		t.Errorf("keys %v, want %v", keys, want)
+	}
+	if want := []string{"silver", "gold", "gold"}; !reflect.DeepEqual(levels, want) {
+		t.Errorf("previous levels %v, want %v (a's last record)", levels, want)
+	}
+}

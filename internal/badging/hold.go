@@ -1,6 +1,7 @@
 package badging
 
 import (
+	"bytes"
 	"encoding/binary"
 	"fmt"
 	"slices"
@@ -28,6 +29,9 @@ type held struct {
 	// collects.
 	now   time.Time
 	pages [][]byte
+	// index locates each entity's record, in the order added until
+	// sortByKey sorts it by the entities' keys.
+	index []heldRef
 	// odd are the drafts of the entities kept as they are, by index.
 	odd [][]draft
 	// outcomes are the interned checks and changed lists, by index (outcome
@@ -41,6 +45,9 @@ type held struct {
 	syms  []string
 	sym   map[string]int
 }
+
+// heldRef is where an entity's record starts: its page and offset.
+type heldRef struct{ page, off uint32 }
 
 // outcomeSet is one list of checks and the list of those that changed, as
 // events carry them; many entities share each.
@@ -78,6 +85,7 @@ func (h *held) startPage() { h.pages = append(h.pages, nil) }
 // end of the current page.
 func (h *held) add(key string, ds []draft) {
 	b := h.pages[len(h.pages)-1]
+	h.index = append(h.index, heldRef{page: uint32(len(h.pages) - 1), off: uint32(len(b))})
 	rec, ok := h.compact(key, ds)
 	if !ok {
 		b = append(b, heldOdd)
@@ -136,6 +144,35 @@ func (h *held) compact(key string, ds []draft) ([]byte, bool) {
 		}
 	}
 	return b, true
+}
+
+// keyAt returns the key of the record at ref, a slice of its page. Every
+// record starts with its kind and its key.
+func (h *held) keyAt(ref heldRef) []byte {
+	b := h.pages[ref.page][ref.off+1:]
+	n, w := binary.Uvarint(b)
+	return b[w : w+int(n)]
+}
+
+// sortByKey sorts the index by the entities' keys. An entity rated twice (in
+// creation order, one removed and created again while the pages were read
+// is read again at its new place) keeps its last record only: the one rated
+// on what was read last.
+func (h *held) sortByKey() {
+	slices.SortStableFunc(h.index, func(a, b heldRef) int { return bytes.Compare(h.keyAt(a), h.keyAt(b)) })
+	out := h.index[:0]
+	for i, ref := range h.index {
+		if i+1 < len(h.index) && bytes.Equal(h.keyAt(ref), h.keyAt(h.index[i+1])) {
+			continue
+		}
+		out = append(out, ref)
+	}
+	h.index = out
+}
+
+// at returns a reader of the one record ref locates.
+func (h *held) at(ref heldRef) heldReader {
+	return heldReader{h: h, b: h.pages[ref.page][ref.off:]}
 }
 
 // outcomeOf returns the index of d's checks and changed lists, interned, or
