@@ -125,10 +125,10 @@ func lifecycle(body json.RawMessage) string {
 
 // facts returns the facts to rate the entity on: those stored, with the
 // built-in collectors' new ones over them; a built-in fact that changed is
-// reported as an event too. The catalog's and the repository's facts are
+// reported as an event too (a draft of it). The catalog's and the repository's facts are
 // collected only when withCatalog and withRepo say a policy reads them.
-func (r *rater) facts(key string, v *catalogstore.EntityView, body map[string]any, stored []badges.FactSet, withCatalog, withRepo bool) (map[string]map[string]any, []event.Envelope, error) {
-	var evs []event.Envelope
+func (r *rater) facts(key string, v *catalogstore.EntityView, body map[string]any, stored []badges.FactSet, withCatalog, withRepo bool) (map[string]map[string]any, []draft, error) {
+	var evs []draft
 	out := make(map[string]map[string]any, len(stored)+2)
 	raw := make(map[string]json.RawMessage, len(stored))
 	for _, f := range stored {
@@ -169,11 +169,8 @@ func (r *rater) facts(key string, v *catalogstore.EntityView, body map[string]an
 		if bytes.Equal(enc, raw[source]) {
 			continue
 		}
-		data, err := marshalFactsReported(&event.FactsReported{Entity: v.Ref, Source: source, Facts: enc, ObservedAt: r.now})
-		if err != nil {
-			return nil, nil, err
-		}
-		evs = append(evs, newEvent(event.TypeFactsReported, key, data, event.Meta{Actor: CollectorActor, Time: r.now}))
+		// The event is made when the drafts are emitted (rater.emit).
+		evs = append(evs, draft{f: &event.FactsReported{Entity: v.Ref, Source: source, Facts: enc, ObservedAt: r.now}})
 	}
 	return out, evs, nil
 }

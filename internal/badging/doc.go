@@ -17,9 +17,11 @@
 // before) only those whose digest differs from the new verdict's.
 //
 // A full evaluation (a policy changed) reads the catalog a page at a time,
-// each entity once, and three things run side by side: a reader reads the
-// next page with its verdicts and facts, the current page is rated on every
-// core, and an appender appends the events of the pages before, in order.
+// each entity once: a reader reads the next page with its verdicts and
+// facts while the current page is rated on every core, in the order the
+// entities were created (the cheapest to read). The drafts of the events are
+// held, compact, until the last page is rated; then they are made into
+// events and appended in the order of the entities' keys.
 // The reader decodes each entity and runs the selectors as it reads the page,
 // and reads relations (catalogstore.PageQuery.Decorate) and facts only for the
 // entities a policy selects or that have verdicts to revoke.

@@ -137,8 +137,9 @@ type Stats struct {
 	// much of it went to rating (reading the entities and their facts and
 	// evaluating the policies), the rest to appending the events and waiting
 	// for the badge read model to fold them. A full evaluation reads the
-	// next page and appends the events of the pages before while it rates a
-	// page; its rating leaves out only the waits for the appends.
+	// next page while it rates a page, and makes and appends its events once
+	// its last page is rated: its rating is the reading and rating of its
+	// pages.
 	LastBatch  time.Duration `json:"lastBatchNanos"`
 	LastRating time.Duration `json:"lastRatingNanos"`
 	// LastEvaluations is how many pairs the last batch with work rated.
@@ -614,8 +615,8 @@ func (e *Evaluator) loadPolicies(ctx context.Context) error {
 }
 
 // evaluate rates the entities of w and returns the rater, with the events
-// still to append. A full evaluation appends its events while it rates, so
-// its memory stays bounded (rateAll).
+// still to append. A full evaluation holds its drafts compact while it
+// rates, and appends its events after (rateAll).
 func (e *Evaluator) evaluate(ctx context.Context, w work, now time.Time) (*rater, error) {
 	r := &rater{e: e, ctx: ctx, now: now, upserted: w.upserted, recollect: w.recollect, commits: w.commits, full: w.full}
 	if w.full {

@@ -33,13 +33,16 @@ type rater struct {
 	evaluations int
 	// rating is the time spent rating: in rate, or for a full evaluation the
 	// time from its start until every page is rated (reading included, as
-	// far as it was not done while another page was rated), less the waits
-	// for the appender to take events.
+	// far as it was not done while another page was rated); its events are
+	// made and appended after.
 	rating     time.Duration
 	deprecated map[string]bool // entity key -> its lifecycle is deprecated
 	// deprecatedKnown says that deprecated holds every deprecated entity of
 	// the catalog (a full evaluation reads them first): a key it lacks is not.
 	deprecatedKnown bool
+	// held, while a full evaluation rates its pages, holds their drafts
+	// (rateAll).
+	held *held
 }
 
 // related returns the keys the changed entities have relations to, which
@@ -89,15 +92,6 @@ func (r *rater) dependents(key string) ([]string, error) {
 	return out, nil
 }
 
-// flushPages is how many pages of events (at one event per entity) a full
-// evaluation gathers at most before it hands them to its appender, and
-// appendChunk (one append's worth) how many events: whichever is fewer. The
-// events wait in memory until they are appended, as many again wait to be
-// taken, and a first full evaluation makes two events of about 1.5 KB for
-// each entity a policy rates; under dev's Go memory limit every megabyte
-// they hold is paid for in collections.
-const flushPages = 10
-
 // page is a page of the catalog with what rating it reads from the badge
 // read model: each entity's current verdicts and stored facts. prep, when
 // set, holds what the reader learned of each entity (prep[i] is keys[i]'s).
@@ -142,13 +136,16 @@ func (r *rater) selects(body map[string]any) []bool {
 	return selected
 }
 
-// rateAll rates every entity of the catalog, page by page. Three things run
-// side by side: a reader reads the next page (entities, verdicts and facts)
-// while the current one is rated on every core, and an appender appends the
-// events of the pages before. A full evaluation rates each entity once, so
-// no page reads what the events appended before it change. It returns once
-// every page is rated and every event but the last page's (left in r.events)
-// is appended.
+// rateAll rates every entity of the catalog, page by page: a reader reads
+// the next page (entities, verdicts and facts, in the order the entities
+// were created) while the current one is rated on every core. A full
+// evaluation rates each entity once, so no page reads what the events of
+// the pages before change: the pages' drafts are held (held, compact) until
+// the last page is rated, and only then made into events, in the order of
+// the entities' keys, and appended while the badge read model's fold, which
+// gave way to the rating, folds them. Appending while rating took a third
+// of the rating's CPU. It returns once every event but the last chunk's
+// (left in r.events) is appended.
 func (r *rater) rateAll() error {
 	start := time.Now()
 	endRating := func() {}
@@ -164,28 +161,7 @@ func (r *rater) rateAll() error {
 		defer close(pages)
 		readErr = r.readPages(ctx, pages)
 	}()
-	batches := make(chan []event.Envelope, 1)
-	var appendErr error
-	appended := event.Positions{}
-	appenderDone := make(chan struct{})
-	go func() {
-		defer close(appenderDone)
-		for evs := range batches {
-			if appendErr != nil {
-				continue // drain: the rating stops at its next page
-			}
-			pos, err := r.e.appendEvents(ctx, evs)
-			if err != nil {
-				appendErr = err
-				cancel()
-				continue
-			}
-			appended.Merge(pos)
-		}
-	}()
-	// handing is the time the rating waited for the appender to take events:
-	// appending, not rating.
-	var handing time.Duration
+	r.held = newHeld(r.now)
 	rateErr := func() error {
 		if r.reads(SourceCatalog, nil) {
 			if err := r.readDeprecated(ctx); err != nil {
@@ -196,23 +172,12 @@ func (r *rater) rateAll() error {
 			if err := r.ratePage(p); err != nil {
 				return err
 			}
-			if len(r.events) >= min(appendChunk, flushPages*r.e.cfg.PageSize) {
-				t := time.Now()
-				select {
-				case batches <- r.events:
-				case <-ctx.Done():
-					return ctx.Err()
-				}
-				handing += time.Since(t)
-				r.events = nil
-			}
 		}
 		return nil
 	}()
-	close(batches)
-	r.rating += time.Since(start) - handing
+	r.rating += time.Since(start)
 	// The last page is rated: the folds that gave way to the rating go on
-	// while the appender appends the last events.
+	// while the events are made and appended.
 	endRating()
 	if rateErr != nil {
 		cancel()
@@ -220,18 +185,90 @@ func (r *rater) rateAll() error {
 	for range pages {
 		// Let the reader end.
 	}
+	h := r.held
+	r.held = nil
+	// The first cause wins over the cancellations it caused.
+	for _, err := range []error{readErr, rateErr} {
+		if err != nil && !errors.Is(err, context.Canceled) {
+			return err
+		}
+	}
+	if err := errors.Join(readErr, rateErr); err != nil {
+		return err
+	}
+	return r.appendHeld(ctx, h)
+}
+
+// appendHeld makes the events of the held drafts, page by page, and appends
+// them a chunk (appendChunk) at a time, the next chunk made while one is
+// appended; the last chunk is left in r.events.
+func (r *rater) appendHeld(ctx context.Context, h *held) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	batches := make(chan []event.Envelope, 1)
+	var appendErr error
+	appended := event.Positions{}
+	appenderDone := make(chan struct{})
+	go func() {
+		defer close(appenderDone)
+		for evs := range batches {
+			if appendErr != nil {
+				continue // drain: the making stops at its next chunk
+			}
+			pos, err := r.e.appendEvents(ctx, evs)
+			if err != nil {
+				appendErr = err
+				cancel()
+				continue
+			}
+			appended.Merge(pos)
+		}
+	}()
+	makeErr := func() error {
+		// The pages were read in the order the entities were created
+		// (readPages); the events go in the order of their keys, which the
+		// badge store's tables are keyed by: its fold then appends to them
+		// in order instead of inserting all over their trees (in creation
+		// order it cost about twice the CPU an event).
+		h.sortByKey()
+		for _, ref := range h.index {
+			rd := h.at(ref)
+			key, ds, ok := rd.next()
+			if !ok {
+				if rd.err != nil {
+					return rd.err
+				}
+				return fmt.Errorf("badging: held drafts: no record at %d:%d", ref.page, ref.off)
+			}
+			evs, err := r.emit(key, ds)
+			if err != nil {
+				return err
+			}
+			r.events = append(r.events, evs...)
+			if len(r.events) >= appendChunk {
+				select {
+				case batches <- r.events:
+				case <-ctx.Done():
+					return ctx.Err()
+				}
+				r.events = make([]event.Envelope, 0, appendChunk+8)
+			}
+		}
+		return nil
+	}()
+	close(batches)
 	<-appenderDone
 	if r.appended == nil {
 		r.appended = event.Positions{}
 	}
 	r.appended.Merge(appended)
 	// The first cause wins over the cancellations it caused.
-	for _, err := range []error{appendErr, readErr, rateErr} {
+	for _, err := range []error{appendErr, makeErr} {
 		if err != nil && !errors.Is(err, context.Canceled) {
 			return err
 		}
 	}
-	return errors.Join(appendErr, readErr, rateErr)
+	return errors.Join(appendErr, makeErr)
 }
 
 // readDeprecated reads every deprecated entity of the catalog, for the
@@ -264,7 +301,7 @@ func (r *rater) readDeprecated(ctx context.Context) error {
 }
 
 // readPages reads the catalog a page at a time, with each page's verdicts and
-// facts, and sends the pages in the order of the entities' keys. Each
+// facts, and sends the pages in the order the entities were created. Each
 // entity's body is decoded and selected as it is read, and only the entities
 // a policy selects are read with their relations (an entity's incoming
 // relations are most of what a page costs to read): the others are rated
@@ -274,12 +311,13 @@ func (r *rater) readPages(ctx context.Context, out chan<- page) error {
 	// A store that reads a page again (a retry) asks again: the last answer
 	// about each entity holds.
 	var prep map[string]prepared
-	// The pages come in the order of the entities' keys, which the badge
-	// store's tables are keyed by: the verdicts and facts of a first
-	// evaluation are then appended to them in order instead of inserted all
-	// over their trees (in creation order, about every other verdict went
-	// back in key order, and the fold cost about twice the CPU an event).
-	q := catalogstore.PageQuery{Order: []catalogstore.Order{{Field: catalogstore.KeyOrder}}, Limit: r.e.cfg.PageSize, Decorate: func(v *catalogstore.EntityView) bool {
+	// The pages come in the order the entities were created (no Order),
+	// the cheapest to read: the relations a page's entities declare are one
+	// range of the relations table (29-30 against 45-47 cpu-us a component
+	// in key order, BenchmarkReadPagesOfTheBenchCatalog). The events are
+	// appended in the order of the entities' keys all the same: rateAll
+	// holds them until every page is rated, and sorts them.
+	q := catalogstore.PageQuery{Limit: r.e.cfg.PageSize, Decorate: func(v *catalogstore.EntityView) bool {
 		pr := r.prepare(v)
 		prep[v.Key] = pr
 		return pr.any()
@@ -418,16 +456,31 @@ func (r *rater) ratePage(p page) error {
 			return fmt.Errorf("badging: read verdicts: %w", err)
 		}
 	}
+	for i := range keys {
+		if err := resolve(keys[i], drafts[i], before[keys[i]]); err != nil {
+			return err
+		}
+		r.evaluations += counts[i]
+	}
+	if r.held != nil {
+		// A full evaluation makes its events once every page is rated.
+		r.held.startPage()
+		for i := range keys {
+			if len(drafts[i]) > 0 {
+				r.held.add(keys[i], drafts[i])
+			}
+		}
+		return nil
+	}
 	outs := make([][]event.Envelope, len(keys))
 	if err := parallel(len(keys), func(i int) (err error) {
-		outs[i], err = r.emit(keys[i], drafts[i], before[keys[i]])
+		outs[i], err = r.emit(keys[i], drafts[i])
 		return err
 	}); err != nil {
 		return err
 	}
 	for i := range keys {
 		r.events = append(r.events, outs[i]...)
-		r.evaluations += counts[i]
 	}
 	return nil
 }
@@ -532,6 +585,9 @@ type draft struct {
 	d   *event.BadgeChanged
 	t   event.Type
 	cur *badges.Verdict
+	// f, when set, is the data of a facts event the built-in collectors
+	// report (CollectorActor).
+	f *event.FactsReported
 }
 
 // rateOne rates one entity with every policy and returns the drafts of the
@@ -573,9 +629,7 @@ func (r *rater) rateOne(key string, v *catalogstore.EntityView, current []badges
 			return nil, 0, err
 		}
 		in.Facts = facts
-		for i := range evs {
-			out = append(out, draft{ev: &evs[i]})
-		}
+		out = append(out, evs...)
 	}
 	in.Relations = make([]policies.Relation, len(v.Relations))
 	owner := ""
@@ -615,26 +669,41 @@ func (r *rater) rateOne(key string, v *catalogstore.EntityView, current []badges
 	return out, n, nil
 }
 
-// emit turns an entity's drafts into events, in order; before are its
-// verdicts in full, read for the drafts that change one.
-func (r *rater) emit(key string, drafts []draft, before []badges.Badge) ([]event.Envelope, error) {
-	out := make([]event.Envelope, 0, len(drafts))
-	for _, dr := range drafts {
-		if dr.ev != nil {
-			out = append(out, *dr.ev)
+// resolve decides the type and changed checks of the drafts that change a
+// verdict (cur set), in place; before are the entity's verdicts in full.
+func resolve(key string, drafts []draft, before []badges.Badge) error {
+	for j := range drafts {
+		dr := &drafts[j]
+		if dr.cur == nil {
 			continue
 		}
-		t := dr.t
-		if dr.cur != nil {
-			i := slices.IndexFunc(before, func(b badges.Badge) bool { return b.Policy == dr.cur.Policy })
-			if i < 0 {
-				return nil, fmt.Errorf("badging: stored verdict of %s under %s: not found", key, dr.cur.Policy)
-			}
-			t = changeOf(dr.d, &before[i])
+		i := slices.IndexFunc(before, func(b badges.Badge) bool { return b.Policy == dr.cur.Policy })
+		if i < 0 {
+			return fmt.Errorf("badging: stored verdict of %s under %s: not found", key, dr.cur.Policy)
 		}
-		// The data is json.Marshal's, without its reflection; the id is
-		// time-ordered (event.NewID).
-		out = append(out, newEvent(t, key, marshalBadgeChanged(dr.d), event.Meta{Actor: EvaluatorActor, Time: r.now}))
+		dr.t, dr.cur = changeOf(dr.d, &before[i]), nil
+	}
+	return nil
+}
+
+// emit turns an entity's drafts, resolved, into events, in order.
+func (r *rater) emit(key string, drafts []draft) ([]event.Envelope, error) {
+	out := make([]event.Envelope, 0, len(drafts))
+	for _, dr := range drafts {
+		switch {
+		case dr.ev != nil:
+			out = append(out, *dr.ev)
+		case dr.f != nil:
+			data, err := marshalFactsReported(dr.f)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, newEvent(event.TypeFactsReported, key, data, event.Meta{Actor: CollectorActor, Time: r.now}))
+		default:
+			// The data is json.Marshal's, without its reflection; the id is
+			// time-ordered (event.NewID).
+			out = append(out, newEvent(dr.t, key, marshalBadgeChanged(dr.d), event.Meta{Actor: EvaluatorActor, Time: r.now}))
+		}
 	}
 	return out, nil
 }
