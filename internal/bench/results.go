@@ -87,7 +87,10 @@ func ParseGoBench(r io.Reader, figures map[string]Figure) error {
 
 // AddJSON adds a figure for every number in a bench's JSON result (what
 // `backlot bench catalog --output json` prints), named by prefix and its
-// path.
+// path. An object in a list is named by what identifies it (elementName):
+// bench replay's runs as "runs.projectors-2", bench soak's processes by
+// their process; a list of plain numbers (a series sampled over time) adds
+// no figures.
 func AddJSON(prefix string, raw []byte, figures map[string]Figure) error {
 	var v any
 	if err := json.Unmarshal(raw, &v); err != nil {
@@ -100,6 +103,12 @@ func AddJSON(prefix string, raw []byte, figures map[string]Figure) error {
 			for k, c := range t {
 				walk(name+"."+k, c)
 			}
+		case []any:
+			for i, c := range t {
+				if m, ok := c.(map[string]any); ok {
+					walk(name+"."+elementName(m, i), m)
+				}
+			}
 		case float64:
 			figures[name] = Figure{Value: t, Unit: unitOf(name)}
 		}
@@ -108,11 +117,26 @@ func AddJSON(prefix string, raw []byte, figures map[string]Figure) error {
 	return nil
 }
 
+// elementName names the i-th object of a list in a figure's name: by its
+// "process" or "name" when it has one, by its count of "projectors", else by
+// its index.
+func elementName(m map[string]any, i int) string {
+	for _, k := range []string{"process", "name"} {
+		if s, ok := m[k].(string); ok && s != "" {
+			return s
+		}
+	}
+	if n, ok := m["projectors"].(float64); ok {
+		return "projectors-" + strconv.FormatFloat(n, 'f', -1, 64)
+	}
+	return strconv.Itoa(i)
+}
+
 // unitOf guesses a JSON figure's unit from its name.
 func unitOf(name string) string {
 	n := strings.ToLower(name)
 	switch {
-	case strings.Contains(n, "persecond"):
+	case strings.Contains(n, "persecond"), strings.Contains(n, "per_sec"):
 		return "/s"
 	case strings.Contains(n, "seconds"):
 		return "s"

@@ -100,3 +100,37 @@ func TestCompareAgainstLastRecorded(t *testing.T) {
 		t.Fatalf("last recorded before today's = %q, %v", last, err)
 	}
 }
+
+// TestAddJSONNamesTheObjectsOfALists: bench replay's runs and bench soak's
+// processes become figures named by what identifies them; a sampled series
+// adds none.
+func TestAddJSONNamesTheObjectsOfALists(t *testing.T) {
+	t.Parallel()
+	figs := map[string]Figure{}
+	raw := `{"events":100,"runs":[{"projectors":1,"events_per_sec":22000.5,"postgres_cpu_us_per_event":48},{"projectors":4,"events_per_sec":20000}],` +
+		`"memory":[{"process":"api-1","maxMB":90,"seriesMB":[80,85,90]}],"other":[{"x":3}],"series":[1,2,3]}`
+	if err := AddJSON("replay", []byte(raw), figs); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]Figure{
+		"replay.events": {100, ""},
+		"replay.runs.projectors-1.events_per_sec":            {22000.5, "/s"},
+		"replay.runs.projectors-1.projectors":                {1, ""},
+		"replay.runs.projectors-1.postgres_cpu_us_per_event": {48, ""},
+		"replay.runs.projectors-4.events_per_sec":            {20000, "/s"},
+		"replay.runs.projectors-4.projectors":                {4, ""},
+		"replay.memory.api-1.maxMB":                          {90, "MB"},
+		"replay.other.0.x":                                   {3, ""},
+	}
+	if len(figs) != len(want) {
+		t.Errorf("%d figures, want %d: %v", len(figs), len(want), figs)
+	}
+	for k, w := range want {
+		if figs[k] != w {
+			t.Errorf("%s = %+v, want %+v", k, figs[k], w)
+		}
+	}
+	if !figs["replay.runs.projectors-1.events_per_sec"].HigherIsBetter("replay.runs.projectors-1.events_per_sec") {
+		t.Error("a replay rate is not marked higher-is-better")
+	}
+}
