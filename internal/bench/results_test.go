@@ -37,12 +37,18 @@ func TestParseGoBench(t *testing.T) {
 		"event.BenchmarkDigest/fast B/op":            {3832, "B/op"},
 		"event.BenchmarkDigest/fast allocs/op":       {25, "allocs/op"},
 	}
+	checkFigures(t, figs, want)
+}
+
+// checkFigures fails t unless figs holds exactly the figures of want.
+func checkFigures(t *testing.T, figs, want map[string]Figure) {
+	t.Helper()
 	if len(figs) != len(want) {
 		t.Errorf("%d figures, want %d: %v", len(figs), len(want), figs)
 	}
 	for k, w := range want {
 		if figs[k] != w {
-			t.Errorf("%s = %v, want %v", k, figs[k], w)
+			t.Errorf("%s = %+v, want %+v", k, figs[k], w)
 		}
 	}
 }
@@ -122,14 +128,7 @@ func TestAddJSONNamesTheObjectsOfALists(t *testing.T) {
 		"replay.memory.api-1.maxMB":                          {90, "MB"},
 		"replay.other.0.x":                                   {3, ""},
 	}
-	if len(figs) != len(want) {
-		t.Errorf("%d figures, want %d: %v", len(figs), len(want), figs)
-	}
-	for k, w := range want {
-		if figs[k] != w {
-			t.Errorf("%s = %+v, want %+v", k, figs[k], w)
-		}
-	}
+	checkFigures(t, figs, want)
 	if !figs["replay.runs.projectors-1.events_per_sec"].HigherIsBetter("replay.runs.projectors-1.events_per_sec") {
 		t.Error("a replay rate is not marked higher-is-better")
 	}
